@@ -1,0 +1,42 @@
+# Every target sets itself up: a fresh machine needs only Python >= 3.10 and pip.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST := $(PY) -m pytest -q -p no:cacheprovider
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+
+.PHONY: install demo test test-tf test-backends lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch 2.13.0 is a local CPU build on these machines; name it exactly so pip never takes a CUDA build.
+	$(PY) -m pip install -q "torch==2.13.0"
+	$(PY) -m pip install -q -e ".[tf,text,jax,dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+## make demo: train and evaluate the flagship sentiment model on the bundled corpus, next to a TF-IDF baseline.
+demo: install
+	$(PY) -m kernest.text.demo
+
+## make test: lint, then the whole suite on TensorFlow, then the core tests on JAX and PyTorch.
+test: install lint test-tf test-backends
+
+test-tf:
+	KERAS_BACKEND=tensorflow $(PYTEST)
+
+test-backends:
+	KERAS_BACKEND=jax $(PYTEST) -m core
+	KERAS_BACKEND=torch $(PYTEST) -m core
+
+lint: install
+	$(VENV)/bin/ruff check kernest tests examples bench
+	$(VENV)/bin/mypy
+
+bench: install
+	$(PY) bench/run_all.py --small
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

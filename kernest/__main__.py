@@ -1,0 +1,3 @@
+from kernest.cli import main
+
+raise SystemExit(main())

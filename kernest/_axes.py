@@ -1,0 +1,251 @@
+"""Named axes: ``kernest.Input`` and the rules that carry axis names through layers.
+
+A tensor made by ``kernest.Input((20, 16), axes=("words", "chars"))`` is a plain ``keras.Input`` that
+remembers the names of its non-batch axes. Names are not stored on every tensor as the graph grows.
+``axes_of(t)`` walks back through the functional graph that produced ``t`` and applies a small rule
+per layer type (Dense keeps leading axes, Flatten merges, an RNN drops its steps axis, ...). Layers
+without a known rule keep names only where the shape is unchanged, and fall back to positions.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+
+from kernest._errors import KernestError
+
+Shape = tuple[int | None, ...]
+Axes = tuple[str | None, ...]  # names of the non-batch axes; None where unknown
+
+_ATTR = "_kernest_axes"
+
+
+def Input(  # noqa: N802 - mirrors keras.Input
+    shape: Sequence[int | None],
+    axes: Sequence[str] | None = None,
+    dtype: Any = None,
+    name: str | None = None,
+    batch_size: int | None = None,
+) -> Any:
+    """A ``keras.Input`` whose non-batch axes carry names.
+
+    Args:
+        shape: the shape without the batch axis, e.g. ``(20, 16)``.
+        axes: one name per axis of ``shape``, e.g. ``("words", "chars")``. Names are identifiers and unique.
+        dtype: as for ``keras.Input`` (``"int32"`` for token or character ids).
+        name: the input's name.
+        batch_size: optional fixed batch size.
+
+    Returns:
+        The symbolic tensor ``keras.Input`` returns; ``kernest.axes_of`` gives back its names.
+
+    Raises:
+        KernestError: when the names do not match the shape or repeat.
+
+    Example:
+        >>> x = Input((20, 16), axes=("words", "chars"), dtype="int32")
+        >>> tuple(x.shape), axes_of(x)
+        ((None, 20, 16), ('words', 'chars'))
+    """
+    shape = tuple(shape)
+    tensor = keras.Input(shape=shape, dtype=dtype, name=name, batch_size=batch_size)
+    if axes is not None:
+        names = _validate_axes(axes, shape)
+        setattr(tensor, _ATTR, names)
+    return tensor
+
+
+def _validate_axes(axes: Sequence[str], shape: Shape) -> Axes:
+    if isinstance(axes, str):
+        axes = (axes,)
+    names = tuple(axes)
+    if len(names) != len(shape):
+        raise KernestError(
+            f"kernest.Input got {len(names)} axis name(s) {names} for a shape of {len(shape)} axes {shape}. "
+            "Give one name per non-batch axis, e.g. shape=(20, 16), axes=('words', 'chars')."
+        )
+    for n in names:
+        if not isinstance(n, str) or not n.isidentifier() or keyword.iskeyword(n) or n == "batch":
+            raise KernestError(
+                f"kernest.Input got the axis name {n!r}. Axis names are Python identifiers other than "
+                "'batch' (the batch axis is always named 'batch'), e.g. 'words' or 'chars'."
+            )
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise KernestError(
+            f"kernest.Input got the axis name(s) {dupes} more than once in {names}. "
+            "Each axis needs its own name so that over() and error messages can tell them apart."
+        )
+    return names
+
+
+def shape_of(tensor: Any) -> Shape:
+    return tuple(None if d is None else int(d) for d in tensor.shape)
+
+
+def axes_of(tensor: Any) -> Axes:
+    """Names of ``tensor``'s non-batch axes, ``None`` where no name is known.
+
+    Example:
+        >>> x = Input((20, 16), axes=("words", "chars"), dtype="int32")
+        >>> e = keras.layers.Embedding(50, 8)(x)
+        >>> axes_of(e)
+        ('words', 'chars', 'embed')
+    """
+    return _infer(tensor, {})
+
+
+def format_shape(shape: Sequence[int | None], axes: Sequence[str | None] | None = None) -> str:
+    """``(batch, words=20, chars=16)``; unnamed axes show the size alone, unknown sizes as ``?``.
+
+    Example:
+        >>> format_shape((None, 20, 16), ("words", None))
+        '(batch, words=20, 16)'
+    """
+    dims = list(shape)
+    names: list[str | None] = list(axes) if axes is not None else []
+    names = (names + [None] * len(dims))[: max(len(dims) - 1, 0)]
+    parts = ["batch"] if dims else []
+    for size, name in zip(dims[1:], names):
+        size_text = "?" if size is None else str(size)
+        parts.append(f"{name}={size_text}" if name else size_text)
+    return "(" + ", ".join(parts) + ")"
+
+
+def describe(tensor: Any) -> str:
+    return format_shape(shape_of(tensor), axes_of(tensor))
+
+
+# --- inference --------------------------------------------------------------------------------------
+
+def _unknown(tensor: Any) -> Axes:
+    return (None,) * max(len(tensor.shape) - 1, 0)
+
+
+def _infer(tensor: Any, env: dict[int, Axes]) -> Axes:
+    """Axes of a symbolic tensor. ``env`` maps ids of tensors inside a nested model's graph to the axes
+    of the call site being traced (those tensors are shared by every call site, so nothing is stored on them)."""
+    if id(tensor) in env:
+        return env[id(tensor)]
+    known = getattr(tensor, _ATTR, None)
+    if known is not None:
+        return known
+    history = getattr(tensor, "_keras_history", None)
+    if history is None:
+        return _unknown(tensor)
+    layer, node_index, tensor_index = history
+    try:
+        node = layer._inbound_nodes[node_index]
+    except (AttributeError, IndexError):
+        return _unknown(tensor)
+    from kernest._graph import data_inputs  # local import: _graph is a leaf that needs keras only
+
+    inputs = data_inputs(node)
+    in_axes = [_infer(t, env) for t in inputs]
+    out = layer_axes(layer, in_axes, [shape_of(t) for t in inputs], shape_of(tensor), tensor_index, env)
+    env[id(tensor)] = out
+    return out
+
+
+def layer_axes(
+    layer: Any,
+    in_axes: list[Axes],
+    in_shapes: list[Shape],
+    out_shape: Shape,
+    index: int = 0,
+    env: dict[int, Axes] | None = None,
+) -> Axes:
+    """Axis names of output ``index`` of ``layer`` given its inputs' names and shapes (batch included)."""
+    try:
+        out = _apply_rule(layer, in_axes, in_shapes, out_shape, index, env or {})
+    except Exception:  # a naming rule must never break model building
+        out = None
+    if out is None or len(out) != len(out_shape) - 1:
+        if len(in_shapes) == 1 and in_shapes[0][1:] == out_shape[1:]:
+            return in_axes[0]
+        return (None,) * max(len(out_shape) - 1, 0)
+    return out
+
+
+def _features(axes: Axes, name: str = "features") -> Axes:
+    """Keep every axis but the last, which becomes ``name`` (unless it already carries one)."""
+    return axes[:-1] + (name,)
+
+
+def _apply_rule(
+    layer: Any, in_axes: list[Axes], in_shapes: list[Shape], out_shape: Shape, index: int, env: dict[int, Axes]
+) -> Axes | None:
+    L = keras.layers
+    a = in_axes[0] if in_axes else ()
+    if isinstance(layer, keras.Model) and hasattr(layer, "inputs") and layer.inputs:
+        return _through_model(layer, in_axes, index, env)
+    from kernest._over import Over  # local import: _over imports this module
+
+    if isinstance(layer, (Over, L.TimeDistributed)):
+        k = (layer.axis_index or 1) if isinstance(layer, Over) else 1
+        child_in = [(None,) + s[k + 1 :] for s in in_shapes]
+        child_axes = [t[k:] for t in in_axes]
+        inner_out = layer_axes(layer.layer, child_axes, child_in, (None,) + out_shape[k + 1 :], index)
+        return a[:k] + inner_out
+    if isinstance(layer, L.Bidirectional):
+        return _rnn_axes(layer.forward_layer, a)
+    if isinstance(layer, L.RNN):
+        return _rnn_axes(layer, a)
+    if isinstance(layer, L.Embedding):
+        return a + ("embed",)
+    if isinstance(layer, L.Dense):
+        return _features(a, a[-1] if a and a[-1] in ("features", "units") else "features")
+    if isinstance(layer, (L.Conv1D, L.Conv2D, L.Conv3D)):
+        return _features(a, "filters")
+    if isinstance(layer, (L.GlobalMaxPooling1D, L.GlobalAveragePooling1D)):
+        return a[1:] if layer.data_format == "channels_first" else a[:-2] + a[-1:]
+    if isinstance(layer, (L.GlobalMaxPooling2D, L.GlobalAveragePooling2D)):
+        return a[:-3] + a[-1:]
+    if isinstance(layer, (L.MaxPooling1D, L.AveragePooling1D, L.MaxPooling2D, L.AveragePooling2D)):
+        return a
+    if isinstance(layer, L.Flatten):
+        named = [n for n in a if n]
+        return ("*".join(named) if len(named) == len(a) and named else None,)
+    if isinstance(layer, L.Concatenate):
+        ax = layer.axis if layer.axis >= 0 else len(a) + 1 + layer.axis
+        merged = list(a)
+        if 1 <= ax <= len(a):
+            names = {t[ax - 1] for t in in_axes}
+            merged[ax - 1] = names.pop() if len(names) == 1 else "features"
+        return tuple(merged)
+    if isinstance(layer, L.Reshape):
+        return _reshape_axes(in_shapes[0][1:], a, out_shape[1:])
+    return None
+
+
+def _rnn_axes(rnn: Any, a: Axes) -> Axes:
+    units = "units"
+    return (a[0], units) if rnn.return_sequences else (units,)
+
+
+def _through_model(model: Any, in_axes: list[Axes], index: int, env: dict[int, Axes]) -> Axes | None:
+    inner_env = dict(env)
+    for t, names in zip(model.inputs, in_axes):
+        if len(names) == len(t.shape) - 1:
+            inner_env[id(t)] = names
+    outputs = model.outputs
+    if index >= len(outputs):
+        return None
+    return _infer(outputs[index], inner_env)
+
+
+def _reshape_axes(src: Shape, a: Axes, dst: Shape) -> Axes:
+    out: list[str | None] = [None] * len(dst)
+    # keep names for a common prefix and a common suffix of equal sizes
+    i = 0
+    while i < min(len(src), len(dst)) and src[i] == dst[i] and src[i] is not None:
+        out[i] = a[i]
+        i += 1
+    j = 1
+    while j <= min(len(src), len(dst)) - i and src[-j] == dst[-j] and src[-j] is not None:
+        out[-j] = a[-j]
+        j += 1
+    return tuple(out)

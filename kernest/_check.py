@@ -1,0 +1,498 @@
+"""``check``: walk every interface of a nested model from shapes alone, before any weight exists.
+
+Two kinds of target:
+
+- a *description*: a list of stages (layers, Sequential models, functional models, ``over`` wrappers)
+  and an input. Shapes flow through ``compute_output_shape``; no layer is built, so no weight is
+  allocated, even for a model far larger than memory.
+- a built model. Keras accepted its shapes, but not always rightly: a nested functional model called
+  on a tensor of another shape passes at build time (``allow_last_axis_squeeze``) and fails at predict.
+  Each call site is compared with the declared inputs of the model it calls, at every depth.
+
+The inner checks record short facts (``Mismatch``); ``check`` raises them together, once, as an
+``InterfaceError``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+
+from kernest._axes import Axes, Shape, format_shape, layer_axes, shape_of
+from kernest._axes import _infer as _infer_axes
+from kernest._errors import InterfaceError, KernestError, KernestWarning, Mismatch
+from kernest._graph import calls, children, functional_of, is_input_layer, producer
+from kernest._over import Over, child_shape
+
+
+@dataclass(frozen=True)
+class Interface:
+    """A tensor that crosses from ``producer`` to ``consumer`` (both nested paths)."""
+
+    producer: str
+    consumer: str
+    shape: str
+
+
+@dataclass
+class CheckReport:
+    """What ``check`` saw: every interface, and warnings about patterns that build but break later."""
+
+    target: str
+    interfaces: list[Interface] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        if not self.interfaces:
+            return f"check {self.target}: no interfaces"
+        width = max(len(i.producer) for i in self.interfaces)
+        lines = [f"check {self.target}: {len(self.interfaces)} interfaces, all fit"]
+        lines += [f"  {i.producer:<{width}} -> {i.consumer}  {i.shape}" for i in self.interfaces]
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Sym:
+    """A symbolic value flowing through a description: shape, axis names, who made it, and the last
+    layer that removed an axis (to say *why* an axis is missing)."""
+
+    shape: Shape
+    axes: Axes
+    origin: str
+    dtype: str = "float32"
+    reducer: tuple[str, Shape, Axes] | None = None
+
+    def text(self) -> str:
+        return format_shape(self.shape, self.axes)
+
+
+def join(*parts: str) -> str:
+    return "/".join(p for p in parts if p)
+
+
+# --- description walk ----------------------------------------------------------------------------
+
+class _Walker:
+    def __init__(self) -> None:
+        self.interfaces: list[Interface] = []
+        self.mismatches: list[Mismatch] = []
+        self.warnings: list[str] = []
+        self.checked_models: set[int] = set()
+
+    def fail(self, path: str, interface: str, expected: str, received: str, fix: str) -> None:
+        self.mismatches.append(Mismatch(path, interface, expected, received, fix))
+
+    # a value is a Sym, or a list of Syms for multi-input/output stages
+    def stage(self, layer: Any, value: Any, prefix: str, top: str) -> Any:
+        """Push ``value`` through ``layer``; returns the output value, or None after a mismatch."""
+        path = join(prefix, layer.name)
+        for sym in _flat(value):
+            self.interfaces.append(Interface(sym.origin, path, sym.text()))
+        if isinstance(layer, keras.Sequential):
+            return self.sequential(layer, value, path, top)
+        if isinstance(layer, keras.Model) and getattr(layer, "inputs", None):
+            return self.functional(layer, value, path, top)
+        if isinstance(layer, (Over, keras.layers.TimeDistributed)):
+            return self.mapped(layer, value, path, top)
+        return self.plain(layer, value, path, top)
+
+    def sequential(self, model: Any, value: Any, path: str, top: str) -> Any:
+        if getattr(model, "inputs", None) and not self.declared(model, value, path, top):
+            return None
+        for layer in model.layers:
+            if is_input_layer(layer):
+                continue
+            value = self.stage(layer, value, path, top)
+            if value is None:
+                return None
+        return _relabel(value, path)
+
+    def functional(self, model: Any, value: Any, path: str, top: str) -> Any:
+        if not self.declared(model, value, path, top):
+            return _declared_outputs(model, path)
+        check_built(model, self, path)
+        in_axes = [s.axes for s in _flat(value)]
+        in_shapes = [s.shape for s in _flat(value)]
+        outs = []
+        for i, t in enumerate(model.outputs):
+            shape = (None,) + shape_of(t)[1:]
+            outs.append(Sym(shape, layer_axes(model, in_axes, in_shapes, shape, i), path, _dtype(t)))
+        return outs[0] if len(outs) == 1 else outs
+
+    def declared(self, model: Any, value: Any, path: str, top: str) -> bool:
+        """Compare what arrives with the model's declared inputs."""
+        got = _flat(value)
+        want = list(model.inputs)
+        if len(got) != len(want):
+            self.fail(
+                path, f"{_origin(got)} -> {top}", f"{len(want)} input(s) {[format_shape(shape_of(t)) for t in want]}",
+                f"{len(got)} tensor(s) {[s.text() for s in got]}",
+                f"give {model.name} exactly {len(want)} input(s), or use kernest.connect to wire outputs to inputs by name.",
+            )
+            return False
+        ok = True
+        for sym, t in zip(got, want):
+            declared = shape_of(t)
+            if not _shapes_fit(declared, sym.shape):
+                d_axes = _infer_axes(t, {})
+                self.fail(
+                    path, f"{sym.origin} -> {top}", format_shape(declared, d_axes), sym.text(),
+                    _declared_fix(model, t, declared, sym),
+                )
+                ok = False
+        return ok
+
+    def mapped(self, layer: Any, value: Any, path: str, top: str) -> Any:
+        syms = _flat(value)
+        first = syms[0]
+        if isinstance(layer, Over):
+            k = layer.resolve(first.axes, len(first.shape))
+        else:
+            k = 1
+            if len(first.shape) < 3:
+                self.fail(path, f"{first.origin} -> {top}", "(batch, steps, ...)", first.text(),
+                          "TimeDistributed maps over axis 1 and needs at least 3 axes; give it a sequence.")
+                return None
+        inner_in = [Sym(child_shape(s.shape, k), s.axes[k:], s.origin, s.dtype) for s in syms]
+        out = self.stage(layer.layer, inner_in[0] if len(inner_in) == 1 else inner_in, path, top)
+        if out is None:
+            return None
+        lead, lead_axes = first.shape[: k + 1], first.axes[:k]
+        mapped = [Sym(lead + o.shape[1:], lead_axes + o.axes, path, o.dtype) for o in _flat(out)]
+        return mapped[0] if len(mapped) == 1 else mapped
+
+    def plain(self, layer: Any, value: Any, path: str, top: str) -> Any:
+        syms = _flat(value)
+        problem = _spec_problem(layer, syms)
+        if problem is not None:
+            expected, sym = problem
+            self.fail(path, f"{sym.origin} -> {top}", expected, sym.text(), _fix(layer, expected, sym, path, top))
+            return None
+        shapes = [s.shape for s in syms]
+        try:
+            out_shape = layer.compute_output_shape(shapes[0] if len(shapes) == 1 else shapes)
+        except Exception as exc:  # Keras' own shape rule refused the input
+            sym = syms[0]
+            self.fail(path, f"{sym.origin} -> {top}", f"an input {layer.name} accepts", " and ".join(s.text() for s in syms),
+                      f"make the shapes agree: {_first_line(exc)}")
+            return None
+        outs = [tuple(s) for s in _shape_list(out_shape)] if _is_multi(out_shape) else [tuple(out_shape)]
+        result = []
+        for i, shape in enumerate(outs):
+            shape = tuple(shape)
+            axes = layer_axes(layer, [s.axes for s in syms], shapes, shape, i)
+            reducer = syms[0].reducer
+            if len(shape) < len(syms[0].shape):
+                reducer = (path, syms[0].shape, syms[0].axes)
+            dtype = "float32" if isinstance(layer, keras.layers.Embedding) else syms[0].dtype
+            result.append(Sym(shape, axes, path, dtype, reducer))
+        return result[0] if len(result) == 1 else result
+
+
+def _flat(value: Any) -> list[Sym]:
+    if value is None:
+        return []
+    if isinstance(value, Sym):
+        return [value]
+    if isinstance(value, dict):
+        return [v for v in value.values()]
+    return list(value)
+
+
+def _relabel(value: Any, origin: str) -> Any:
+    syms = [Sym(s.shape, s.axes, origin, s.dtype, s.reducer) for s in _flat(value)]
+    return syms[0] if len(syms) == 1 else syms
+
+
+def _origin(syms: list[Sym]) -> str:
+    return ", ".join(sorted({s.origin for s in syms})) or "input"
+
+
+def _dtype(t: Any) -> str:
+    return str(getattr(t, "dtype", "float32"))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _is_multi(shape: Any) -> bool:
+    return isinstance(shape, (list, dict)) or (
+        isinstance(shape, tuple) and bool(shape) and isinstance(shape[0], (tuple, list))
+    )
+
+
+def _shape_list(shape: Any) -> list[Any]:
+    if isinstance(shape, dict):
+        return list(shape.values())
+    return list(shape)
+
+
+def _declared_outputs(model: Any, path: str) -> Any:
+    outs = [Sym((None,) + shape_of(t)[1:], _infer_axes(t, {}), path, _dtype(t)) for t in model.outputs]
+    return outs[0] if len(outs) == 1 else outs
+
+
+def _shapes_fit(declared: Shape, received: Shape) -> bool:
+    if len(declared) != len(received):
+        return False
+    return all(d is None or r is None or d == r for d, r in zip(declared[1:], received[1:]))
+
+
+# --- what a layer expects --------------------------------------------------------------------------
+
+_RANK_WORDS = {
+    3: "(batch, steps, features)",
+    4: "(batch, height, width, channels)",
+    5: "(batch, depth, height, width, channels)",
+}
+
+
+def _expected_rank_text(layer: Any, ndim: int) -> str:
+    if isinstance(layer, (keras.layers.Conv1D, keras.layers.MaxPooling1D, keras.layers.AveragePooling1D)):
+        return "(batch, steps, channels)"
+    return _RANK_WORDS.get(ndim, "(" + ", ".join(["batch"] + ["?"] * (ndim - 1)) + ")")
+
+
+def _spec_problem(layer: Any, syms: list[Sym]) -> tuple[str, Sym] | None:
+    """The first input that ``layer``'s InputSpec (or a rule Keras checks late) rejects."""
+    spec_layer = layer.forward_layer if isinstance(layer, keras.layers.Bidirectional) else layer
+    specs = keras.tree.flatten(spec_layer.input_spec) if spec_layer.input_spec is not None else []
+    for spec, sym in zip(specs, syms):
+        if spec is None:
+            continue
+        rank = len(sym.shape)
+        if spec.ndim is not None and rank != spec.ndim:
+            return _expected_rank_text(spec_layer, spec.ndim), sym
+        if spec.min_ndim is not None and rank < spec.min_ndim:
+            return _expected_rank_text(spec_layer, spec.min_ndim), sym
+        if spec.max_ndim is not None and rank > spec.max_ndim:
+            return f"at most {spec.max_ndim} axes", sym
+        for axis, size in (spec.axes or {}).items():
+            got = sym.shape[axis] if -rank <= axis < rank else None
+            if size is not None and got is not None and got != size:
+                return "(batch, ..., " + str(size) + ")", sym
+    if isinstance(layer, keras.layers.Dense) and layer.built and syms:
+        want = int(layer.kernel.shape[0])
+        got = syms[0].shape[-1]
+        if got is not None and got != want:
+            return f"(batch, ..., {want})", syms[0]
+    if isinstance(layer, keras.layers.Embedding) and syms and "float" in syms[0].dtype:
+        return f"integer ids {format_shape(syms[0].shape, syms[0].axes)} (int32)", syms[0]
+    return None
+
+
+def _fix(layer: Any, expected: str, sym: Sym, path: str, top: str) -> str:
+    want_rank = expected.count(",") + 1 if expected.startswith("(batch") and "..." not in expected else None
+    rank = len(sym.shape)
+    if want_rank is not None and rank < want_rank and sym.reducer is not None:
+        where, before, before_axes = sym.reducer
+        inner = where.split("/", 1)[0]
+        return (
+            f"{where} removed the steps axis. Drop the {_kind_of_path(where)} so {layer.name} reads "
+            f"{format_shape(before, before_axes)}, or apply {inner} per word with "
+            f'kernest.over("words", {inner}) so {top} reads (batch, words, features).'
+        )
+    if want_rank is not None and rank < want_rank:
+        return (
+            f"{layer.name} needs {want_rank} axes but gets {rank}. Give it a sequence, "
+            f"e.g. keras.layers.Reshape(({sym.shape[-1]}, 1)) before it, or feed it (batch, steps, features) data."
+        )
+    if want_rank is not None and rank > want_rank:
+        named = next((a for a in sym.axes if a), None)
+        over_axis = f'"{named}"' if named else "1"
+        return (
+            f"{layer.name} gets one axis too many. Apply it per element with kernest.over({over_axis}, ...), "
+            f"or reduce an axis first (e.g. GlobalMaxPooling1D)."
+        )
+    if isinstance(layer, keras.layers.Embedding):
+        return "feed integer ids (dtype='int32' in kernest.Input) to the Embedding, or drop the Embedding for float features."
+    return (
+        f"make {sym.origin} give {expected}, e.g. add keras.layers.Dense({expected.rsplit(', ', 1)[-1].rstrip(')')}) "
+        f"before {layer.name}, or rebuild {layer.name} for the width it receives."
+    )
+
+
+def _kind_of_path(path: str) -> str:
+    last = path.rsplit("/", 1)[-1].lower()
+    if "flatten" in last:
+        return "Flatten"
+    if "pool" in last:
+        return "pooling"
+    return f"layer {last}"
+
+
+def _declared_fix(model: Any, tensor: Any, declared: Shape, sym: Sym) -> str:
+    if len(declared) != len(sym.shape):
+        return (
+            f"{model.name} was built for {len(declared) - 1} non-batch axes but receives {len(sym.shape) - 1}; "
+            f"rebuild it with keras.Input({sym.shape[1:]}) or reshape what {sym.origin} gives."
+        )
+    return (
+        f"rebuild {model.name} with keras.Input({sym.shape[1:]}), or insert keras.layers.Dense({declared[-1]}) "
+        f"after {sym.origin} to project {sym.shape[-1]} to {declared[-1]} features."
+    )
+
+
+# --- built models ------------------------------------------------------------------------------------
+
+def check_built(model: Any, walker: _Walker, prefix: str = "") -> None:
+    """Every call site in ``model``'s graph, and in the graphs nested in it, against declared inputs."""
+    if id(model) in walker.checked_models:
+        return
+    walker.checked_models.add(id(model))
+    for call in calls(model):
+        layer = call.layer
+        path = join(prefix, layer.name)
+        for t in call.inputs:
+            src = producer(t)
+            src_name = f"input:{src.name}" if src is not None and is_input_layer(src) else join(prefix, getattr(src, "name", "?"))
+            walker.interfaces.append(Interface(src_name, path, format_shape(shape_of(t), _infer_axes(t, {}))))
+        _check_call_site(layer, call, walker, path)
+
+
+def _check_call_site(layer: Any, call: Any, walker: _Walker, path: str) -> None:
+    target, received, k = layer, list(call.inputs), 0
+    if isinstance(layer, (Over, keras.layers.TimeDistributed)):
+        k = layer.axis_index if isinstance(layer, Over) and layer.axis_index else 1
+        target = layer.layer
+    if isinstance(target, keras.Model) and getattr(target, "inputs", None):
+        syms = [
+            Sym(child_shape(shape_of(t), k) if k else shape_of(t), _infer_axes(t, {})[k:], _producer_path(t, path))
+            for t in received
+        ]
+        inner_path = join(path, target.name) if target is not layer else path
+        walker.declared(target, syms[0] if len(syms) == 1 else syms, inner_path, inner_path)
+        check_built(target, walker, inner_path)
+    else:
+        for name, sub in children(target):
+            if isinstance(sub, keras.Model) and getattr(sub, "inputs", None):
+                check_built(sub, walker, join(path, name))
+
+
+def _producer_path(t: Any, consumer: str) -> str:
+    src = producer(t)
+    if src is None:
+        return "?"
+    parent = consumer.rsplit("/", 1)[0] if "/" in consumer else ""
+    return f"input:{src.name}" if is_input_layer(src) else join(parent, src.name)
+
+
+# --- public entry ----------------------------------------------------------------------------------
+
+def check(target: Any, input: Any = None) -> CheckReport:  # noqa: A002 - the issue's name
+    """Check every interface of a nested model from shapes alone.
+
+    Args:
+        target: a Keras model or layer, or a list of stages (layers, models, ``over`` wrappers).
+        input: what flows in: a tensor from ``kernest.Input``/``keras.Input`` (its axis names are used),
+            or a shape without the batch axis. Needed for a list of stages and for an unbuilt model.
+
+    Returns:
+        A ``CheckReport`` listing every interface with producer path, consumer path and shape.
+
+    Raises:
+        InterfaceError: one or more interfaces do not fit; each mismatch has path, interface,
+            expected, received and fix, the first one first.
+        KernestError: the target is not a model, layer or list of them, or an input is missing.
+
+    Example:
+        >>> import keras, kernest
+        >>> cnn = keras.Sequential([keras.layers.Conv1D(4, 3), keras.layers.Flatten()], name="char_cnn")
+        >>> rnn = keras.Sequential([keras.layers.LSTM(8)], name="word_lstm")
+        >>> try:
+        ...     kernest.check([cnn, rnn], input=(10, 5))
+        ... except kernest.InterfaceError as e:
+        ...     print(e.path, "|", e.interface, "|", e.received)
+        word_lstm/lstm | char_cnn -> word_lstm | (batch, 32)
+    """
+    stages, start, name = _normalise(target, input)
+    walker = _Walker()
+    if stages is None:
+        check_built(target, walker)
+    else:
+        value: Any = start
+        for stage in stages:
+            value = walker.stage(stage, value, "", stage.name)
+            if value is None:
+                break
+    walker.warnings.extend(_shared_layer_warnings(target))
+    if walker.mismatches:
+        raise InterfaceError(walker.mismatches, context=f"check({name})")
+    report = CheckReport(name, walker.interfaces, walker.warnings)
+    for w in walker.warnings:
+        warnings.warn(w, KernestWarning, stacklevel=2)
+    return report
+
+
+def _normalise(target: Any, input: Any) -> tuple[list[Any] | None, Any, str]:  # noqa: A002
+    """(stages, start value, display name); stages is None for a built model checked in place."""
+    if isinstance(target, (list, tuple)):
+        if not target:
+            raise KernestError(
+                "check() got an empty list of stages. Pass the models or layers in the order data flows "
+                "through them, e.g. check([char_cnn, word_lstm], input=kernest.Input(...))."
+            )
+        for i, stage in enumerate(target):
+            if not isinstance(stage, keras.layers.Layer):
+                raise KernestError(
+                    f"check() stage {i} is a {type(stage).__name__}, not a Keras model or layer. "
+                    "Every stage must be a keras.layers.Layer or keras.Model."
+                )
+        if input is None:
+            raise KernestError(
+                "check() of a list of stages needs input=: a kernest.Input(shape, axes=...) tensor or a "
+                "shape without the batch axis, e.g. input=(20, 16)."
+            )
+        return list(target), _start(input), " -> ".join(s.name for s in target)
+    if not isinstance(target, keras.layers.Layer):
+        raise KernestError(
+            f"check() needs a Keras model or layer (or a list of them), but got {type(target).__name__}. "
+            "Pass the model itself, e.g. kernest.check(model)."
+        )
+    if input is not None:
+        return [target], _start(input), target.name
+    if functional_of(target) is None or not getattr(target, "inputs", None):
+        raise KernestError(
+            f"check() cannot see the shapes of {target.name!r}: it is not built and has no declared input. "
+            f"Pass input=, e.g. kernest.check({target.name}, input=kernest.Input((20, 16), axes=('words', 'chars'))), "
+            "or give the model a keras.Input."
+        )
+    return None, None, target.name
+
+
+def _start(input: Any) -> Any:  # noqa: A002
+    if isinstance(input, (list, tuple)) and input and not all(d is None or isinstance(d, int) for d in input):
+        syms = [_start(i) for i in input]
+        return syms
+    if isinstance(input, keras.KerasTensor):
+        src = producer(input)
+        return Sym(shape_of(input), _infer_axes(input, {}), f"input:{getattr(src, 'name', input.name)}", _dtype(input))
+    if isinstance(input, (list, tuple)):
+        shape = (None,) + tuple(input)
+        return Sym(shape, (None,) * len(input), "input")
+    raise KernestError(
+        f"check() input= must be a kernest.Input/keras.Input tensor or a shape tuple, not {type(input).__name__}."
+    )
+
+
+def _shared_layer_warnings(target: Any) -> list[str]:
+    try:
+        from kernest._saving import shared_across_models
+    except ImportError:
+        return []
+    if not isinstance(target, keras.Model):
+        return []
+    out = []
+    for name, paths in shared_across_models(target):
+        out.append(
+            f"layer {name!r} is shared between a submodel and its parent ({', '.join(paths)}); Keras 3 saves "
+            "such a model but cannot load it. Keep the shared layer inside one model, or wrap both uses in a submodel."
+        )
+    return out
+

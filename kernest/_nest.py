@@ -1,0 +1,214 @@
+"""``nest`` and ``connect``: build plain functional ``keras.Model``s out of models, checked first.
+
+``nest(char_cnn_over_words, word_lstm, input=x)`` runs ``check`` on the stages before anything is
+built, then calls them in order. ``connect(inner, outer)`` wires a multi-output model into a multi-input
+model by name, by order where no names match, and names the result's outputs uniquely by path (Keras
+3.15 gives a nested multi-output model duplicate ``output_names``, so per-output losses fail).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+
+from kernest._axes import _ATTR, axes_of, shape_of
+from kernest._check import Sym, _Walker, check
+from kernest._errors import InterfaceError, KernestError
+from kernest._graph import producer
+
+
+def nest(*stages: Any, input: Any, name: str | None = None) -> keras.Model:  # noqa: A002
+    """Chain models and layers into one functional model, checking every interface first.
+
+    Args:
+        *stages: models or layers, in the order data flows through them (``kernest.over(...)`` too).
+        input: a ``kernest.Input``/``keras.Input`` tensor, or a shape without the batch axis.
+        name: the model's name.
+
+    Returns:
+        A plain ``keras.Model``.
+
+    Raises:
+        InterfaceError: an interface does not fit (nothing is built then).
+        KernestError: no stages, a stage that is not a layer, or no usable input.
+
+    Example:
+        >>> import keras, kernest
+        >>> inner = keras.Sequential([keras.Input((10,)), keras.layers.Dense(32)], name="inner")
+        >>> outer = keras.Sequential([keras.Input((32,)), keras.layers.Dense(1)], name="outer")
+        >>> m = kernest.nest(inner, outer, input=kernest.Input((10,), axes=("features",)), name="mlp")
+        >>> m.output_shape
+        (None, 1)
+    """
+    if not stages:
+        raise KernestError(
+            "nest() got no stages. Pass the models or layers in order, e.g. "
+            "kernest.nest(kernest.over('words', char_cnn), word_lstm, input=x)."
+        )
+    tensor = input if isinstance(input, keras.KerasTensor) else None
+    if tensor is None:
+        if not isinstance(input, (tuple, list)) or not all(d is None or isinstance(d, int) for d in input):
+            raise KernestError(
+                f"nest() input= must be a kernest.Input/keras.Input tensor or a shape tuple, not {input!r}."
+            )
+        tensor = keras.Input(tuple(input))
+    check(list(stages), input=tensor)
+    x = tensor
+    for stage in stages:
+        with warnings.catch_warnings():
+            # A nested model does consume the mask it is given (Functional.call applies it to its inputs);
+            # Keras only warns that the model's *output* carries none.
+            warnings.filterwarnings("ignore", message=".*does not support masking.*")
+            x = stage(x)
+    return keras.Model(tensor, x, name=name)
+
+
+@dataclass(frozen=True)
+class Wire:
+    """One output of the inner model feeding one input of the outer model, and how they were matched."""
+
+    output: str
+    input: str
+    by: str  # "name" or "order"
+
+    def __str__(self) -> str:
+        return f"{self.output} -> {self.input} (by {self.by})"
+
+
+def _output_names(model: Any) -> list[str]:
+    struct = getattr(model, "_outputs_struct", None)
+    if isinstance(struct, dict):
+        return list(struct.keys())
+    return [getattr(producer(t), "name", "?") for t in model.outputs]
+
+
+def _input_names(model: Any) -> list[str]:
+    struct = getattr(model, "_inputs_struct", None)
+    if isinstance(struct, dict):
+        return list(struct.keys())
+    return [getattr(producer(t), "name", "?") for t in model.inputs]
+
+
+def match(inner: Any, outer: Any) -> list[Wire]:
+    """Pair inner outputs with outer inputs: equal names first, then the rest in order."""
+    outs, ins = _output_names(inner), _input_names(outer)
+    if len(outs) != len(ins):
+        raise InterfaceError(
+            [_count_mismatch(inner, outer, outs, ins)], context=f"connect({inner.name}, {outer.name})"
+        )
+    wires: dict[str, Wire] = {n: Wire(n, n, "name") for n in ins if n in outs}
+    rest_out = [o for o in outs if o not in wires]
+    for n, o in zip([n for n in ins if n not in wires], rest_out):
+        wires[n] = Wire(o, n, "order")
+    return [wires[n] for n in ins]
+
+
+def _count_mismatch(inner: Any, outer: Any, outs: list[str], ins: list[str]) -> Any:
+    from kernest._errors import Mismatch
+
+    return Mismatch(
+        outer.name, f"{inner.name} -> {outer.name}", f"{len(ins)} input(s) {ins}", f"{len(outs)} output(s) {outs}",
+        f"make {inner.name} return one output per input of {outer.name}, or wire them by hand.",
+    )
+
+
+def connect(inner: Any, outer: Any, name: str | None = None) -> keras.Model:
+    """Feed a multi-output model into a multi-input model, matching outputs to inputs by name.
+
+    Outputs and inputs with equal names are wired together; the rest are wired in order. The result's
+    ``.wiring`` lists each pair and how it was matched. Its outputs are named by path
+    (``<outer>_<output layer>``), unique even where the outer model reuses names; dict outputs keep
+    their keys.
+
+    Args:
+        inner: a functional model with one or more outputs.
+        outer: a functional model with as many inputs.
+        name: the result's name (default ``<inner>_to_<outer>``).
+
+    Returns:
+        A plain ``keras.Model`` taking ``inner``'s inputs.
+
+    Raises:
+        InterfaceError: the counts differ, or an output's shape does not fit its input.
+        KernestError: either model is not a built functional model.
+
+    Example:
+        >>> import keras, kernest
+        >>> x = keras.Input((10,), name="x")
+        >>> inner = keras.Model(x, [keras.layers.Dense(32, name="wide")(x), keras.layers.Dense(16, name="narrow")(x)])
+        >>> a, b = keras.Input((32,), name="wide"), keras.Input((16,), name="narrow")
+        >>> y = keras.layers.Dense(1, name="out")(keras.layers.Concatenate()([a, b]))
+        >>> outer = keras.Model([a, b], y, name="head")
+        >>> m = kernest.connect(inner, outer)
+        >>> [str(w) for w in m.wiring]
+        ['wide -> wide (by name)', 'narrow -> narrow (by name)']
+    """
+    for role, model in (("inner", inner), ("outer", outer)):
+        if not isinstance(model, keras.Model) or not getattr(model, "inputs", None):
+            raise KernestError(
+                f"connect() {role} must be a built functional keras.Model (made with keras.Input), but got "
+                f"{type(model).__name__} {getattr(model, 'name', '')!r}. Build it with keras.Model(inputs, outputs)."
+            )
+    wires = match(inner, outer)
+    outs = dict(zip(_output_names(inner), inner.outputs))
+    walker = _Walker()
+    for wire, declared_in in zip(wires, outer.inputs):
+        t = outs[wire.output]
+        sym = Sym((None,) + shape_of(t)[1:], axes_of(t), f"{inner.name}/{wire.output}")
+        walker.declared(_single_input_view(outer, declared_in), sym, f"{outer.name}/{wire.input}", outer.name)
+    if walker.mismatches:
+        raise InterfaceError(walker.mismatches, context=f"connect({inner.name}, {outer.name})")
+
+    inputs = [_fresh_input(t) for t in inner.inputs]
+    produced = inner(inputs[0] if len(inputs) == 1 else inputs)
+    produced_list = list(produced.values()) if isinstance(produced, dict) else keras.tree.flatten(produced)
+    by_name = dict(zip(_output_names(inner), produced_list))
+    fed = [by_name[w.output] for w in wires]
+    in_struct = getattr(outer, "_inputs_struct", None)
+    result = outer(dict(zip(_input_names(outer), fed)) if isinstance(in_struct, dict) else fed)
+    outputs = _name_outputs(outer, result)
+    model = keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs, name=name or f"{inner.name}_to_{outer.name}")
+    model.wiring = wires
+    return model
+
+
+class _single_input_view:  # noqa: N801 - a tiny adapter with the attributes _Walker.declared reads
+    def __init__(self, model: Any, tensor: Any) -> None:
+        self.name = model.name
+        self.inputs = [tensor]
+
+
+def _fresh_input(t: Any) -> Any:
+    src = producer(t)
+    fresh = keras.Input(shape=shape_of(t)[1:], dtype=t.dtype, name=getattr(src, "name", None))
+    names = getattr(t, _ATTR, None)
+    if names is not None:
+        setattr(fresh, _ATTR, names)
+    return fresh
+
+
+def _name_outputs(outer: Any, result: Any) -> Any:
+    struct = getattr(outer, "_outputs_struct", None)
+    if isinstance(struct, dict):
+        return {k: keras.layers.Identity(name=k)(v) for k, v in result.items()}
+    flat = keras.tree.flatten(result)
+    names = _unique([f"{outer.name}_{n}" for n in _output_names(outer)])
+    named = [keras.layers.Identity(name=n)(v) for n, v in zip(names, flat)]
+    return named[0] if len(named) == 1 else named
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n}_{seen[n]}")
+    return out
+
+
+def describe_wiring(wires: list[Wire]) -> str:
+    return "; ".join(str(w) for w in wires)
+

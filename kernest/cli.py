@@ -1,0 +1,85 @@
+"""The ``kernest`` command. It parses arguments and calls the Python API; nothing else lives here.
+
+Exit codes: 0 success; 1 a model's interfaces do not fit (``check``); 2 bad input or arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def _backend_first(argv: Sequence[str]) -> None:
+    """``--backend`` must be set before Keras is imported, so it is read ahead of the full parser."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--backend")
+    known, _ = pre.parse_known_args(argv)
+    if known.backend is not None:
+        if known.backend not in BACKENDS:
+            print(f"kernest: error: unknown backend {known.backend!r}; choose one of {', '.join(BACKENDS)}.", file=sys.stderr)
+            raise SystemExit(2)
+        loaded = sys.modules.get("keras")
+        if loaded is not None and loaded.backend.backend() != known.backend:
+            # Keras fixes its backend at import; start again with the one asked for.
+            env = {**os.environ, "KERAS_BACKEND": known.backend}
+            os.execve(sys.executable, [sys.executable, "-m", "kernest", *argv], env)
+        os.environ["KERAS_BACKEND"] = known.backend
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from kernest._check import check
+    from kernest._errors import InterfaceError
+    from kernest._target import load_target
+
+    try:
+        model = load_target(args.target, safe_mode=not args.unsafe)
+        report = check(model)
+    except InterfaceError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(report)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kernest", description="Nested Keras models: check, inspect, change, train.")
+    parser.add_argument("--backend", choices=BACKENDS, help="Keras backend (default: KERAS_BACKEND or tensorflow)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("check", help="check every interface of a model; explain a failing build")
+    p.add_argument("target", help="a .keras file, module:function, or a Python script that builds a model")
+    p.add_argument("--unsafe", action="store_true", help="load a .keras file without Keras safe mode")
+    p.set_defaults(func=_cmd_check)
+
+    for module in ("kernest._cli_inspect", "kernest.text._cli"):
+        try:
+            registrar = __import__(module, fromlist=["register"])
+        except ImportError:
+            continue
+        registrar.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _backend_first(argv)
+    from kernest._errors import KernestError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KernestError as exc:
+        print(f"kernest: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("kernest: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

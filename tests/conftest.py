@@ -1,0 +1,19 @@
+"""Shared test set-up. Models for fixtures are built in tests/models.py."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _fresh_keras_state():
+    """Each test starts with fresh layer names and a fixed seed, so paths and numbers are repeatable."""
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    yield
