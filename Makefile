@@ -32,7 +32,7 @@ test-backends:
 	KERAS_BACKEND=torch $(PYTEST) -m core
 
 lint: install
-	$(VENV)/bin/ruff check kernest tests examples bench
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
 bench: install

@@ -285,7 +285,10 @@ def _model_args_from_traceback(exc: BaseException) -> tuple[Any, Any, str | None
         local = tb.tb_frame.f_locals
         if "inputs" in local and "outputs" in local and isinstance(local.get("self"), keras.Model):
             name = local.get("name") or (local.get("kwargs") or {}).get("name")
-            found = (local["inputs"], local["outputs"], name if isinstance(name, str) else None)
+            if found[0] is None:  # the outermost constructor holds the arguments as the user gave them
+                found = (local["inputs"], local["outputs"], found[2])
+            if found[2] is None and isinstance(name, str):
+                found = (found[0], found[1], name)
         tb = tb.tb_next
     return found
 

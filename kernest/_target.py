@@ -33,8 +33,12 @@ def load_target(spec: str, *, safe_mode: bool = True) -> Any:
         KernestError: the file, module or function does not exist, or no model could be found.
     """
     if spec.endswith(".keras"):
-        from kernest._saving import load
-
+        if not os.path.isfile(spec):
+            raise KernestError(f"no such model file: {spec}. Give the path of a .keras file saved with model.save().")
+        try:
+            from kernest._saving import load
+        except ImportError:  # the loader with kernest's own messages is optional here
+            return keras.saving.load_model(spec, safe_mode=safe_mode)
         return load(spec, safe_mode=safe_mode)
     if spec.endswith(".py") or os.path.sep in spec and not _looks_like_module(spec):
         return _from_script(spec)

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import keras
+import pytest
+
+import kernest
+from tests import models
+
+pytestmark = pytest.mark.core
+L = keras.layers
+
+
+def article_stages():
+    """The article's example 1: a Flatten ends the char-CNN, so the LSTM gets no steps axis."""
+    cnn = keras.Sequential([L.Conv1D(32, 3, name="conv"), L.MaxPooling1D(2, name="pool"), L.Flatten(name="flatten")], name="char_cnn")
+    rnn = keras.Sequential([L.LSTM(64, name="lstm"), L.Dense(1, name="out")], name="word_lstm")
+    return cnn, rnn
+
+
+def test_flatten_into_lstm_names_path_interface_and_fix():
+    cnn, rnn = article_stages()
+    with pytest.raises(kernest.InterfaceError, match=r"word_lstm/lstm.*char_cnn -> word_lstm.*expected") as info:
+        kernest.check([cnn, rnn], input=(100, 50))
+    err = info.value
+    assert err.path == "word_lstm/lstm"
+    assert err.interface == "char_cnn -> word_lstm"
+    assert err.expected == "(batch, steps, features)"
+    assert err.received == "(batch, 1568)"
+    assert "char_cnn/flatten removed the steps axis" in err.fix
+    assert "(batch, 49, " in err.fix and 'kernest.over("words", char_cnn)' in err.fix
+
+
+def test_check_allocates_no_weights():
+    conv, pool = L.Conv1D(32, 3, name="conv"), L.MaxPooling1D(2, name="pool")
+    cnn = keras.Sequential([conv, pool], name="char_cnn")
+    _, rnn = article_stages()
+    head = L.Dense(10_000, name="huge")
+    report = kernest.check([cnn, rnn, head], input=kernest.Input((100, 50), axes=("chars", "alphabet")))
+    assert [i.consumer for i in report.interfaces][-1] == "huge"
+    for layer in (cnn, rnn, head, conv, *rnn.layers):
+        assert layer.weights == []
+    assert not conv.built and not head.built and not rnn.layers[0].built
+    assert "(batch, chars=49, filters=32)" in str(report)
+
+
+def test_report_lists_every_interface_with_axis_names():
+    report = kernest.check(models.word_model())
+    text = str(report)
+    assert "per_word -> word_lstm" in text.replace("  ", " ") or any(
+        i.producer == "per_word" and i.consumer == "word_lstm" for i in report.interfaces
+    )
+    crossing = next(i for i in report.interfaces if i.producer == "per_word")
+    assert crossing.shape == f"(batch, words={models.WORDS}, filters=8)"
+    assert any(i.consumer == "per_word/char_cnn/conv" for i in report.interfaces)
+
+
+def test_silent_last_axis_squeeze_is_caught():
+    """Keras builds this (allow_last_axis_squeeze) and fails only at predict time."""
+    i = keras.Input((None, 16), name="tokens")
+    inner = keras.Model(i, L.Dense(4, name="proj")(i), name="inner")
+    x = keras.Input((40,), name="features")
+    outer = keras.Model(x, inner(x), name="outer")  # Keras accepts it
+    with pytest.raises(kernest.InterfaceError, match="inner") as info:
+        kernest.check(outer)
+    assert info.value.expected == "(batch, ?, 16)"
+    assert info.value.received == "(batch, 40)"
+
+
+def test_every_mismatch_is_listed_first_one_first():
+    a = keras.Input((8,), name="a")
+    inner = keras.Model(a, [L.Dense(32, name="wide")(a), L.Dense(16, name="narrow")(a)], name="inner")
+    p, q = keras.Input((30,), name="p"), keras.Input((10,), name="q")
+    outer = keras.Model([p, q], L.Dense(1)(L.Concatenate()([p, q])), name="outer")
+    with pytest.raises(kernest.InterfaceError) as info:
+        kernest.connect(inner, outer)
+    assert [m.path for m in info.value.mismatches] == ["outer/p", "outer/q"]
+    assert "2 interfaces do not fit" in str(info.value)
+
+
+def test_dense_width_mismatch_in_a_description():
+    built = L.Dense(4, name="proj")
+    built.build((None, 12))
+    with pytest.raises(kernest.InterfaceError, match="proj") as info:
+        kernest.check([L.Dense(7, name="pre"), built], input=(3,))
+    assert info.value.expected == "(batch, ..., 12)"
+    assert "Dense(12)" in info.value.fix
+
+
+def test_one_axis_too_many_suggests_over():
+    x = kernest.Input((6, 8), axes=("words", "chars"), dtype="int32")
+    with pytest.raises(kernest.InterfaceError) as info:
+        kernest.check([L.Embedding(30, 4, name="embed"), L.LSTM(3, name="lstm")], input=x)
+    assert "kernest.over" in info.value.fix
+
+
+@pytest.mark.parametrize(
+    "target, kwargs, message",
+    [
+        ("not a model", {}, "needs a Keras model"),
+        ([], {"input": (3,)}, "empty list of stages"),
+        ([L.Dense(3), "x"], {"input": (3,)}, "stage 1 is a str"),
+        ([L.Dense(3)], {}, "needs input="),
+        (keras.Sequential([L.Dense(3)]), {}, "not built and has no declared input"),
+        ([L.Dense(3)], {"input": "wide"}, "must be a kernest.Input"),
+    ],
+)
+def test_bad_targets_get_one_paragraph_errors(target, kwargs, message):
+    with pytest.raises(kernest.KernestError, match=message) as info:
+        kernest.check(target, **kwargs)
+    assert "\n" not in str(info.value)
+
+
+def test_over_axis_missing_in_a_description():
+    x = kernest.Input((6, 8), axes=("words", "chars"), dtype="int32")
+    with pytest.raises(kernest.KernestError, match="no axis named 'sentences'"):
+        kernest.check([kernest.over("sentences", models.char_cnn())], input=x)

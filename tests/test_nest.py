@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+import kernest
+from tests import models
+
+pytestmark = pytest.mark.core
+L = keras.layers
+
+
+def test_nest_returns_a_plain_functional_model_that_trains():
+    inner = models.mlp((64, 32), "inner", input_dim=10)
+    outer = models.mlp((16, 1), "outer", input_dim=32)
+    model = kernest.nest(inner, outer, input=kernest.Input((10,), axes=("features",)), name="mlp")
+    assert type(model) is keras.Model or type(model).__name__ == "Functional"
+    model.compile("adam", "mse")
+    history = model.fit(np.ones((8, 10)), np.ones((8, 1)), epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+
+
+def test_nest_checks_before_building():
+    inner = models.mlp((64, 32), "inner", input_dim=10)
+    outer = models.mlp((16, 1), "outer", input_dim=30)
+    with pytest.raises(kernest.InterfaceError, match=r"outer.*inner -> outer.*expected \(batch, 30\)"):
+        kernest.nest(inner, outer, input=(10,))
+
+
+def test_nest_carries_the_mask_into_a_nested_model():
+    rnn = keras.Sequential([L.LSTM(4, name="lstm")], name="word_lstm")
+    model = kernest.nest(kernest.over("words", models.char_cnn()), rnn, input=kernest.Input((None, models.CHARS), axes=("words", "chars"), dtype="int32"))
+    data = models.char_ids(batch=2, words=3)
+    padded = np.concatenate([data, np.zeros((2, 2, models.CHARS), "int32")], axis=1)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(data)), keras.ops.convert_to_numpy(model(padded)), atol=1e-6)
+
+
+@pytest.mark.parametrize("stages, kwargs, message", [((), {"input": (3,)}, "no stages"), ((L.Dense(2),), {"input": "x"}, "input=")])
+def test_nest_bad_input(stages, kwargs, message):
+    with pytest.raises(kernest.KernestError, match=message):
+        kernest.nest(*stages, **kwargs)
+
+
+def two_output_inner():
+    x = keras.Input((10,), name="x")
+    return keras.Model(x, [L.Dense(32, name="wide")(x), L.Dense(16, name="narrow")(x)], name="inner")
+
+
+def test_connect_matches_by_name_then_order_and_says_which():
+    narrow, other = keras.Input((16,), name="narrow"), keras.Input((32,), name="other")
+    outer = keras.Model([narrow, other], L.Dense(1, name="out")(L.Concatenate()([narrow, other])), name="outer")
+    model = kernest.connect(two_output_inner(), outer)
+    assert [str(w) for w in model.wiring] == ["narrow -> narrow (by name)", "wide -> other (by order)"]
+    assert model.output_shape == (None, 1)
+
+
+def test_connect_gives_unique_output_names_so_per_output_losses_work():
+    p, q = keras.Input((32,), name="p"), keras.Input((16,), name="q")
+    outer = keras.Model([p, q], [L.Dense(1, name="score")(p), L.Dense(1, name="score_2")(q)], name="head")
+    model = kernest.connect(two_output_inner(), outer)
+    assert model.output_names == ["head_score", "head_score_2"]
+    model.compile("adam", loss={"head_score": "mse", "head_score_2": "mae"})
+    model.fit(np.ones((4, 10)), {"head_score": np.ones((4, 1)), "head_score_2": np.zeros((4, 1))}, verbose=0)
+
+
+def test_connect_keeps_dict_output_keys():
+    p, q = keras.Input((32,), name="wide"), keras.Input((16,), name="narrow")
+    outer = keras.Model([p, q], {"risk": L.Dense(1)(p), "churn": L.Dense(1)(q)}, name="head")
+    model = kernest.connect(two_output_inner(), outer)
+    out = model(np.ones((2, 10)))
+    assert set(out) == {"risk", "churn"}
+
+
+def test_connect_counts_must_agree():
+    only = keras.Input((32,), name="only")
+    outer = keras.Model(only, L.Dense(1)(only), name="one_input")
+    with pytest.raises(kernest.InterfaceError, match=r"1 input\(s\).*2 output\(s\)"):
+        kernest.connect(two_output_inner(), outer)
+
+
+def test_connect_rejects_non_models():
+    with pytest.raises(kernest.KernestError, match="built functional keras.Model"):
+        kernest.connect(L.Dense(3), two_output_inner())
