@@ -59,3 +59,74 @@ def shared_twice() -> keras.Model:
 def char_ids(batch: int = 4, words: int = WORDS, chars: int = CHARS, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return rng.integers(1, ALPHABET, size=(batch, words, chars)).astype("int32")
+
+
+# --- builders added for inspect & change (issue 3) ---------------------------------------------------
+
+@keras.saving.register_keras_serializable(package="kernest_tests")
+class ResidualBlock(L.Layer):
+    """A custom subclassed layer holding sublayers: x + proj(relu(dense(x)))."""
+
+    def __init__(self, units: int = 4, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.inner = L.Dense(units, activation="relu", name="inner_dense")
+        self.proj = L.Dense(units, name="proj")
+
+    def build(self, input_shape):
+        self.inner.build(input_shape)
+        self.proj.build((*input_shape[:-1], self.units))
+        self.built = True
+
+    def call(self, x):
+        return x + self.proj(self.inner(x))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def with_custom_block() -> keras.Model:
+    """A functional model with a custom composite layer: dense -> block -> head."""
+    x = keras.Input((4,), name="x")
+    h = L.Dense(4, name="pre")(x)
+    h = ResidualBlock(4, name="block")(h)
+    return keras.Model(x, L.Dense(1, name="head")(h), name="custom")
+
+
+def with_batchnorm() -> keras.Model:
+    """BatchNormalization nested one level down: outer(inner(pre -> bn -> dense)) -> head."""
+    a = keras.Input((4,), name="a")
+    h = L.Dense(4, name="pre")(a)
+    h = L.BatchNormalization(name="bn")(h)
+    inner = keras.Model(a, L.Dense(2, name="dense")(h), name="inner")
+    b = keras.Input((4,), name="b")
+    return keras.Model(b, L.Dense(1, name="head")(inner(b)), name="bn_outer")
+
+
+def shared_across() -> keras.Model:
+    """One Dense layer used both inside a submodel and in the outer model (Keras cannot load this)."""
+    shared = L.Dense(4, name="shared_dense")
+    a = keras.Input((4,), name="a")
+    sub = keras.Model(a, L.Dense(4, name="x")(shared(a)), name="sub")
+    b = keras.Input((4,), name="b")
+    return keras.Model(b, shared(sub(b)), name="outer")
+
+
+def time_distributed() -> keras.Model:
+    """TimeDistributed over a small functional model: (steps, 5) -> (steps, 3) -> GRU -> head."""
+    a = keras.Input((5,), name="step")
+    step = keras.Model(a, L.Dense(3, name="dense")(a), name="step_model")
+    x = keras.Input((7, 5), name="seq")
+    h = L.TimeDistributed(step, name="per_step")(x)
+    h = L.GRU(2, name="gru")(h)
+    return keras.Model(x, L.Dense(1, name="head")(h), name="td_model")
+
+
+def over_over(sents: int = 3, words: int = 4, chars: int = 5) -> keras.Model:
+    """Two levels of over: sentences -> words -> chars, with char_cnn innermost (depth 4 paths)."""
+    w = kernest.Input((words, chars), axes=("words", "chars"), dtype="int32", name="word_chars")
+    per_word = kernest.over("words", char_cnn(chars, filters=4), name="per_word")(w)
+    sentence = keras.Model(w, L.GlobalAveragePooling1D(name="avg")(per_word), name="sentence")
+    x = kernest.Input((sents, words, chars), axes=("sents", "words", "chars"), dtype="int32", name="doc")
+    h = kernest.over("sents", sentence, name="per_sent")(x)
+    return keras.Model(x, L.Dense(2, name="head")(L.GlobalAveragePooling1D(name="avg")(h)), name="doc_model")

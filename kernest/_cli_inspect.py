@@ -1,0 +1,73 @@
+"""CLI commands for inspecting nested models: ``summary``, ``plot`` and ``diff``. Parsing only; the work
+is done by ``kernest.summary``, ``kernest.plot`` and ``kernest.diff``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+TARGET_HELP = "a .keras file, module:function, or a Python script that builds a model"
+
+
+def _load(spec: str, unsafe: bool) -> Any:
+    from kernest._target import load_target
+
+    return load_target(spec, safe_mode=not unsafe)
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    from kernest._summary import summary
+
+    result = summary(_load(args.target, args.unsafe), depth=args.depth, filter=args.filter)
+    print(result.to_json() if args.json else str(result), end="" if not args.json else "\n")
+    return 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from kernest._plot import plot
+
+    written = plot(_load(args.target, args.unsafe), args.output)
+    print(f"wrote {written}")
+    return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from kernest._diff import diff
+
+    result = diff(_load(args.a, args.unsafe), _load(args.b, args.unsafe))
+    print(result.to_json() if args.json else str(result), end="" if not args.json else "\n")
+    return 0
+
+
+def _depth(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--depth takes a whole number >= 1, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--depth takes a whole number >= 1, not {value}")
+    return value
+
+
+def register(subparsers: Any) -> None:
+    """Add ``summary``, ``plot`` and ``diff`` to the ``kernest`` command's subparsers."""
+    p = subparsers.add_parser("summary", help="every nested model and layer, with shapes and params")
+    p.add_argument("target", help=TARGET_HELP)
+    p.add_argument("--depth", type=_depth, help="show rows down to this depth (1 = the model's own layers)")
+    p.add_argument("--filter", help="only paths matching this path or glob, e.g. 'per_word/**'")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+    p.add_argument("--unsafe", action="store_true", help="load a .keras file without Keras safe mode")
+    p.set_defaults(func=_cmd_summary)
+
+    p = subparsers.add_parser("plot", help="draw the nesting as a PNG or SVG picture")
+    p.add_argument("target", help=TARGET_HELP)
+    p.add_argument("-o", "--output", required=True, help="the picture to write: FILE.png or FILE.svg")
+    p.add_argument("--unsafe", action="store_true", help="load a .keras file without Keras safe mode")
+    p.set_defaults(func=_cmd_plot)
+
+    p = subparsers.add_parser("diff", help="paths added, removed or changed between two models")
+    p.add_argument("a", help=TARGET_HELP)
+    p.add_argument("b", help=TARGET_HELP)
+    p.add_argument("--json", action="store_true", help="print the changes as JSON")
+    p.add_argument("--unsafe", action="store_true", help="load .keras files without Keras safe mode")
+    p.set_defaults(func=_cmd_diff)

@@ -1,0 +1,159 @@
+"""``kernest.diff``: what differs between two nested models, path by path.
+
+Both models are collected into summary rows; rows are matched by path and compared on kind, input and
+output shape, params and trainable. The result is data (``Diff.changes``) with a text rendering.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+
+from kernest._summary import Row, collect, row_to_dict
+
+FIELDS = ("kind", "input_shape", "output_shape", "params", "trainable")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One path that differs. ``status`` is ``"added"``, ``"removed"`` or ``"changed"``; ``fields`` names
+    what changed; ``before``/``after`` are the rows (``None`` on the side that lacks the path)."""
+
+    path: str
+    status: str
+    before: Row | None
+    after: Row | None
+    fields: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.status == "added" and self.after is not None:
+            return f"+ {self.path}  {_row_text(self.after)}"
+        if self.status == "removed" and self.before is not None:
+            return f"- {self.path}  {_row_text(self.before)}"
+        parts = [f"{f}: {_value(self.before, f)} -> {_value(self.after, f)}" for f in self.fields]
+        return f"~ {self.path}  " + "; ".join(parts)
+
+
+def _value(row: Row | None, name: str) -> str:
+    if row is None:
+        return "-"
+    if name == "trainable":
+        return row.trainable_text
+    if name == "params":
+        return f"{row.params:,}"
+    return str(getattr(row, name))
+
+
+def _row_text(row: Row) -> str:
+    return (f"{row.kind}  {row.input_shape} -> {row.output_shape}  params {row.params:,}  "
+            f"trainable {row.trainable_text}")
+
+
+@dataclass
+class Diff:
+    """What ``kernest.diff`` returns: ``str()`` renders it, ``bool()`` says whether anything differs."""
+
+    a_name: str
+    b_name: str
+    changes: list[Change] = field(default_factory=list)
+    params: tuple[int, int] = (0, 0)
+    trainable_params: tuple[int, int] = (0, 0)
+
+    @property
+    def added(self) -> list[Change]:
+        return [c for c in self.changes if c.status == "added"]
+
+    @property
+    def removed(self) -> list[Change]:
+        return [c for c in self.changes if c.status == "removed"]
+
+    @property
+    def changed(self) -> list[Change]:
+        return [c for c in self.changes if c.status == "changed"]
+
+    def __bool__(self) -> bool:
+        return bool(self.changes) or self.params[0] != self.params[1]
+
+    def __str__(self) -> str:
+        head = (f'Diff "{self.a_name}" -> "{self.b_name}": {len(self.added)} added, {len(self.removed)} removed, '
+                f"{len(self.changed)} changed")
+        lines = [head]
+        lines += ["  " + c.describe() for c in self.changes]
+        if not self.changes:
+            lines.append("  (same structure, shapes, params and trainable flags)")
+        lines.append(f"Params: {self.params[0]:,} -> {self.params[1]:,}; trainable: "
+                     f"{self.trainable_params[0]:,} -> {self.trainable_params[1]:,}")
+        return "\n".join(lines) + "\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "a": self.a_name,
+            "b": self.b_name,
+            "changes": [
+                {"path": c.path, "status": c.status, "fields": list(c.fields),
+                 "before": _row_dict(c.before), "after": _row_dict(c.after)}
+                for c in self.changes
+            ],
+            "params": list(self.params),
+            "trainable_params": list(self.trainable_params),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+
+def _row_dict(row: Row | None) -> dict[str, Any] | None:
+    return None if row is None else row_to_dict(row)
+
+
+def _order(a: list[str], b: list[str]) -> list[str]:
+    """``a``'s paths in order, with ``b``'s new paths placed after the path that precedes them in ``b``."""
+    out = list(a)
+    known = set(a)
+    last: str | None = None
+    for p in b:
+        if p not in known:
+            out.insert(out.index(last) + 1 if last in out else len(out), p)
+            known.add(p)
+        last = p
+    return out
+
+
+def diff(a: keras.Model, b: keras.Model) -> Diff:
+    """Structural diff of two nested models: paths added, removed or changed.
+
+    Args:
+        a: the "before" model.
+        b: the "after" model.
+
+    Returns:
+        A ``Diff`` with ``.changes`` (``Change`` records with both rows), ``.added``, ``.removed``,
+        ``.changed``, ``to_json()``; ``str()`` renders ``+``/``-``/``~`` lines.
+
+    Example:
+        >>> import keras, kernest
+        >>> x = keras.Input((4,))
+        >>> a = keras.Model(x, keras.layers.Dense(2, name="head")(x))
+        >>> b = keras.Model(x, keras.layers.Dense(3, name="head")(x))
+        >>> [c.describe() for c in kernest.diff(a, b).changes]
+        ['~ head  output_shape: (batch, features=2) -> (batch, features=3); params: 10 -> 15']
+    """
+    sa, sb = collect(a), collect(b)
+    rows_a = {r.path: r for r in sa.rows}
+    rows_b = {r.path: r for r in sb.rows}
+    changes: list[Change] = []
+    for path in _order(list(rows_a), list(rows_b)):
+        ra, rb = rows_a.get(path), rows_b.get(path)
+        if ra is None:
+            changes.append(Change(path, "added", None, rb))
+        elif rb is None:
+            changes.append(Change(path, "removed", ra, None))
+        else:
+            fields = tuple(f for f in FIELDS if _value(ra, f) != _value(rb, f))
+            if fields:
+                changes.append(Change(path, "changed", ra, rb, fields))
+    return Diff(str(a.name), str(b.name), changes, (sa.total_params, sb.total_params),
+                (sa.trainable_params, sb.trainable_params))

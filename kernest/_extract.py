@@ -1,0 +1,220 @@
+"""``kernest.extract``: a model whose outputs are the activations at nested paths.
+
+``keras.Model(m.input, m.get_layer("per_word").layer.get_layer("conv").output)`` fails: the inner
+``conv`` output lives in the inner model's graph, not in the outer one. ``extract`` instead re-uses the
+outer graph's own tensors and, for every step down the path, calls a small "tap" of the submodel (its
+inputs -> the inner activation) where the submodel was called. A tap of a model inside ``over`` or
+``TimeDistributed`` is wrapped in a new wrapper with the same axis, so the mapped axis is kept:
+``(batch, words, chars, filters)``. Every tap re-uses the original layer objects, so the extractor
+shares weights with the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import keras
+
+from kernest._errors import KernestError
+from kernest._over import Over
+from kernest._paths import (
+    Call,
+    Entry,
+    call_again,
+    find,
+    graph_calls,
+    graph_inputs,
+    input_struct,
+    is_glob,
+    root,
+    walk,
+)
+
+
+class _Names:
+    """Unique names for the taps of one extraction (Keras wants unique layer names in a model)."""
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = set(taken)
+
+    def __call__(self, base: str) -> str:
+        name, i = base, 2
+        while name in self.taken:
+            name, i = f"{base}_{i}", i + 1
+        self.taken.add(name)
+        return name
+
+
+def _chain(entry: Entry) -> list[Entry]:
+    out = []
+    e: Entry | None = entry
+    while e is not None and e.depth >= 1:
+        out.append(e)
+        e = e.parent
+    return out[::-1]
+
+
+def _no_graph(layer: Any, path: str) -> KernestError:
+    return KernestError(
+        f"Cannot extract {path!r}: {layer.name!r} ({type(layer).__name__}) has no functional graph to tap, "
+        "its sublayers are called from Python code. Extract the activation of the layer itself instead, "
+        "or rebuild it with the functional API (keras.Model(inputs, outputs))."
+    )
+
+
+def _keep_or_rerun(call: Call, tensors: dict[int, Any]) -> list[Any]:
+    if all(tensors.get(id(t)) is t for t in call.inputs):  # nothing upstream changed: keep the tensors
+        tensors.update((id(t), t) for t in call.outputs)
+        return list(call.outputs)
+    return call_again(call, tensors)
+
+
+def _run(container: Any, children: list[Entry], requests: list[list[Entry]], names: _Names
+         ) -> tuple[list[Any], list[Any]]:
+    """Re-run ``container``'s functional graph so that each requested activation is one of its tensors.
+
+    ``requests`` are chains relative to ``container`` (first step: one of its ``children``). A child
+    with requests inside it is called once, as a tap that gives its own outputs and the activations, and
+    the layers after it read the tap's outputs: so each original layer sits in one place only (Keras
+    cannot load a file where one layer sits inside two models). Returns the container's outputs (flat)
+    and the activations, each a list of tensors.
+    """
+    calls = graph_calls(container)
+    if calls is None:
+        raise _no_graph(container, requests[0][-1].path)
+    tensors: dict[int, Any] = {id(t): t for t in graph_inputs(container) or []}
+    acts: list[list[Any]] = [[] for _ in requests]
+    by_child: dict[int, list[int]] = {}
+    for i, chain in enumerate(requests):
+        by_child.setdefault(id(chain[0].layer), []).append(i)
+    firsts = {id(e.sites[0].call.node): e for e in children if e.sites and e.sites[0].call is not None}
+    for call in calls:
+        child = firsts.get(id(call.node))
+        wanted = by_child.get(id(call.layer), []) if child is not None else []
+        deep = [i for i in wanted if len(requests[i]) > 1]
+        if deep and isinstance(call.layer, keras.layers.Bidirectional):
+            outs = _keep_or_rerun(call, tensors)
+            for i in deep:  # one direction, called on the Bidirectional's inputs
+                if len(requests[i]) != 2:
+                    raise _no_graph(requests[i][1].layer, requests[i][-1].path)
+                acts[i] = call_again(call, dict(tensors), layer=requests[i][1].layer)
+        elif deep:
+            assert child is not None
+            tap, positions = _tap(child, [requests[i][1:] for i in deep], names)
+            outs = call_again(call, tensors, layer=tap)
+            for i, pos in zip(deep, positions, strict=True):
+                acts[i] = [outs[j] for j in pos]
+        else:
+            outs = _keep_or_rerun(call, tensors)
+        for i in wanted:
+            if len(requests[i]) == 1:
+                acts[i] = outs[: len(call.outputs)]
+    outputs = [tensors[id(t)] for t in keras.tree.flatten(container.outputs)]
+    return outputs, acts
+
+
+def _k(layer: Any) -> int:
+    return int(layer.axis_index or 1) if isinstance(layer, Over) else 1
+
+
+def _tap(entry: Entry, requests: list[list[Entry]], names: _Names) -> tuple[Any, list[list[int]]]:
+    """A layer to call instead of ``entry.layer``: it gives ``entry.layer``'s outputs (flat) followed by the
+    activations at ``requests`` (chains relative to ``entry``). Also returns, per request, the indices of
+    its tensors among the tap's flat outputs."""
+    layer = entry.layer
+    if graph_calls(layer) is not None:
+        outs, acts = _run(layer, entry.children, requests, names)
+        flat, positions = list(outs), []
+        for a in acts:
+            positions.append(list(range(len(flat), len(flat) + len(a))))
+            flat += a
+        return keras.Model(input_struct(layer), flat, name=names(f"{layer.name}_tap")), positions
+    if isinstance(layer, (Over, keras.layers.TimeDistributed)) and entry.children:
+        inner = entry.children[0]
+        n_out = max(len(entry.sites[0].out_shapes), 1) if entry.sites else 1
+        deep = [i for i, r in enumerate(requests) if len(r) > 1]
+        positions = [list(range(n_out)) for _ in requests]  # the inner model's own output: the wrapper's
+        if not deep:
+            return layer, positions
+        inner_tap, inner_pos = _tap(inner, [requests[i][1:] for i in deep], names)
+        for i, pos in zip(deep, inner_pos, strict=True):
+            positions[i] = pos
+        # TimeDistributed takes one output only; an Over on the same axis folds alike and takes several
+        wrapper = Over(inner_tap, axis=layer.axis if isinstance(layer, Over) else 1, axis_index=_k(layer),
+                       mask_padding=layer.mask_padding if isinstance(layer, Over) else False,
+                       name=names(f"{layer.name}_tap"))
+        return wrapper, positions
+    raise _no_graph(layer, requests[0][-1].path)
+
+
+def _entry(model: Any, path: str, entries: list[Entry]) -> list[Entry]:
+    hits = find(model, path, entries)
+    if not hits:
+        raise KernestError(f"extract: the glob {path!r} matches no path; kernest.paths(model) lists them.")
+    return hits
+
+
+def extract(model: keras.Model, paths: str | Sequence[str] | Mapping[str, str], *, name: str | None = None
+            ) -> keras.Model:
+    """A plain ``keras.Model`` with ``model``'s inputs whose outputs are the activations at ``paths``.
+
+    Works at any depth, also inside ``over``/``TimeDistributed`` (the mapped axis is kept) and for each
+    half of a ``Bidirectional``. The extractor shares every weight with ``model``. A layer called more
+    than once gives the activation of its first call.
+
+    Args:
+        model: a built functional or Sequential model.
+        paths: one path or glob, a list of them (a glob may add several outputs), or a dict
+            ``{output name: path}`` for dict outputs.
+        name: the extractor's name (default ``"<model>_extract"``).
+
+    Returns:
+        A ``keras.Model``: a single path gives one output, a list gives a list, a dict gives a dict.
+
+    Raises:
+        PathError: a path names nothing (the message lists the nearest paths).
+        KernestError: the model is not built, or a path is inside a layer without a functional graph.
+
+    Example:
+        >>> import keras, kernest
+        >>> cnn = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, name="dense")], name="cnn")
+        >>> x = kernest.Input((6, 8), axes=("words", "chars"))
+        >>> model = keras.Model(x, kernest.over("words", cnn, name="per_word")(x))
+        >>> tuple(kernest.extract(model, "per_word/cnn/dense").output.shape)
+        (None, 6, 4)
+    """
+    if not isinstance(model, keras.Model) or graph_inputs(model) is None:
+        what = getattr(model, "name", type(model).__name__)
+        raise KernestError(
+            f"Cannot extract from {what!r}: it is not built (or not functional), so it has no inputs to start "
+            "from. Build it first: give the Sequential a keras.Input, call it on a kernest.Input, or call "
+            "model.build(input_shape); subclassed models need rebuilding with the functional API."
+        )
+    top = root(model)
+    entries = list(walk(model, top))
+    names = _Names({e.name for e in entries} | {str(model.name)})
+
+    # every requested path, in order; then one pass through the graph computes them all
+    keys: list[tuple[str, int]] = []  # (key, number of paths it matched)
+    chains: list[list[Entry]] = []
+    items = [(paths, paths)] if isinstance(paths, str) else list(paths.items()) if isinstance(paths, Mapping) \
+        else [(p, p) for p in paths]
+    for key, pattern in items:
+        found = _entry(model, pattern, entries)
+        if isinstance(paths, Mapping) and len(found) != 1:
+            raise KernestError(f"extract: {key!r}: the glob {pattern!r} matches {len(found)} layers; a dict "
+                               "output needs one path per name.")
+        keys.append((str(key), len(found)))
+        chains += [_chain(e) for e in found]
+    _, acts = _run(model, top.children, chains, names)
+    values = [a[0] if len(a) == 1 else a for a in acts]
+
+    outputs: Any
+    if isinstance(paths, str):
+        outputs = values if is_glob(paths) else values[0]
+    elif isinstance(paths, Mapping):
+        outputs = {key: v for (key, _), v in zip(keys, values, strict=True)}
+    else:
+        outputs = values
+    return keras.Model(input_struct(model), outputs, name=name or f"{model.name}_extract")

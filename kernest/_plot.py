@@ -1,0 +1,338 @@
+"""``kernest.plot``: a picture of the nesting, as PNG or SVG, without graphviz.
+
+Collect, lay out, render. The model's entries become a tree of boxes (each submodel a box inside its
+parent, layers inside, inputs as small boxes); a functional graph's boxes are stacked in ranks by the
+longest path from the inputs, and every arrow carries the shape that crosses it. The layout produces a
+``Scene`` of plain rectangles, texts and arrows; two small renderers turn it into SVG text or a PNG
+(matplotlib, Agg backend).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from xml.sax.saxutils import escape
+
+import keras
+
+from kernest._axes import format_shape
+from kernest._errors import KernestError
+from kernest._over import Over
+from kernest._paths import Entry, graph_inputs, producer_name, root
+
+FONT = 11.0  # px, monospace
+SMALL = 9.5  # px, arrow labels
+CHAR = 0.62  # width of a monospace character, in font sizes
+PAD = 10.0
+HGAP = 18.0
+VGAP = 34.0  # room for an arrow and its label between ranks
+TITLE = 30.0  # a container's two title lines
+FILLS = ("#eef3fb", "#f6f0e6", "#eaf5ec", "#f3eaf4")
+
+
+# --- scene -----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rect:
+    x: float
+    y: float
+    w: float
+    h: float
+    fill: str
+    dashed: bool = False
+
+
+@dataclass(frozen=True)
+class Text:
+    x: float
+    y: float  # baseline
+    text: str
+    size: float = FONT
+    anchor: str = "start"  # or "middle"
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class Arrow:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+
+@dataclass
+class Scene:
+    width: float
+    height: float
+    items: list[Rect | Text | Arrow] = field(default_factory=list)
+
+
+# --- layout ----------------------------------------------------------------------------------------------
+
+def _text_w(text: str, size: float = FONT) -> float:
+    return len(text) * size * CHAR
+
+
+@dataclass(eq=False)
+class _Box:
+    key: str  # the name within the parent's graph
+    title: str
+    subtitle: str
+    depth: int
+    io: bool = False
+    rows: list[list[_Box]] = field(default_factory=list)
+    edges: list[tuple[str, str, str]] = field(default_factory=list)  # (producer key, consumer key, shape)
+    w: float = 0.0
+    h: float = 0.0
+    x: float = 0.0
+    y: float = 0.0
+
+    @property
+    def container(self) -> bool:
+        return bool(self.rows)
+
+
+def _leaf(key: str, title: str, subtitle: str, depth: int, io: bool = False) -> _Box:
+    box = _Box(key, title, subtitle, depth, io=io)
+    box.w = max(_text_w(title), _text_w(subtitle)) + 2 * PAD
+    box.h = 2 * FONT + 14.0
+    return box
+
+
+def _build(entry: Entry, title: str | None = None) -> _Box:
+    name = title or entry.name
+    if not entry.children:
+        return _leaf(entry.name, name, entry.kind, entry.depth)
+    box = _Box(entry.name, name, entry.kind, entry.depth)
+    children = [_build(c) for c in entry.children]
+    if entry.edges:  # a functional graph: rank boxes by the longest path from the inputs
+        keys = {c.key for c in children}
+        inputs: dict[str, _Box] = {}
+        edges: list[tuple[str, str, str]] = []
+        for e in entry.edges:
+            if e.consumer not in keys:
+                continue
+            if e.producer not in keys and e.producer not in inputs:
+                if not _is_input_name(entry, e.producer):
+                    continue  # produced by a keras.ops call, not by a layer or an input
+                inputs[e.producer] = _leaf(e.producer, e.producer, "input", entry.depth + 1, io=True)
+            edge = (e.producer, e.consumer, entry.format(e.shape, e.axes))
+            if all(edge[:2] != old[:2] for old in edges):
+                edges.append(edge)
+        rank: dict[str, int] = {k: 0 for k in inputs}
+        for c in children:  # children come in call order, so producers are ranked first
+            before = [rank[p] for p, q, _ in edges if q == c.key and p in rank]
+            rank[c.key] = 1 + max(before) if before else (1 if inputs else 0)
+        every = list(inputs.values()) + children
+        depth_rows = sorted({rank[b.key] for b in every})
+        box.rows = [[b for b in every if rank[b.key] == r] for r in depth_rows]
+        box.edges = edges
+    elif isinstance(entry.layer, keras.layers.Bidirectional):
+        box.rows = [children]
+    else:
+        box.rows = [[c] for c in children]
+    if isinstance(entry.layer, (Over, keras.layers.TimeDistributed)) and entry.children:
+        box.subtitle = f"{entry.kind}: inner model per element"
+    _measure(box)
+    return box
+
+
+def _is_input_name(entry: Entry, name: str) -> bool:
+    inputs = graph_inputs(entry.layer) or []
+    return any(producer_name(t) == name for t in inputs)
+
+
+def _measure(box: _Box) -> None:
+    widths = [sum(b.w for b in row) + HGAP * (len(row) - 1) for row in box.rows]
+    heights = [max(b.h for b in row) for row in box.rows]
+    labels = [2 * (_text_w(label, SMALL) + 8) for _, _, label in box.edges]  # labels sit right of centre
+    box.w = max([*widths, *labels, _text_w(box.title) + 10, _text_w(box.subtitle)]) + 2 * PAD
+    box.h = TITLE + PAD + sum(heights) + VGAP * (len(heights) - 1) + PAD
+
+
+def _place(box: _Box, x: float, y: float) -> None:
+    box.x, box.y = x, y
+    cy = y + TITLE + PAD
+    for row in box.rows:
+        row_w = sum(b.w for b in row) + HGAP * (len(row) - 1)
+        cx = x + (box.w - row_w) / 2
+        for b in row:
+            _place(b, cx, cy)
+            cx += b.w + HGAP
+        cy += max(b.h for b in row) + VGAP
+
+
+def _emit(box: _Box, items: list[Rect | Text | Arrow]) -> None:
+    if box.container:
+        items.append(Rect(box.x, box.y, box.w, box.h, FILLS[box.depth % len(FILLS)]))
+        items.append(Text(box.x + PAD, box.y + 4 + FONT, box.title, bold=True))
+        items.append(Text(box.x + PAD, box.y + 8 + 2 * FONT, box.subtitle, size=SMALL))
+        for row in box.rows:
+            for b in row:
+                _emit(b, items)
+        by_key = {b.key: b for row in box.rows for b in row}
+        for producer, consumer, label in box.edges:
+            crowded = sum(1 for _, q, _ in box.edges if q == consumer) > 1
+            _arrow(by_key[producer], by_key[consumer], label, items, near_source=crowded)
+        return
+    cx = box.x + box.w / 2
+    items.append(Rect(box.x, box.y, box.w, box.h, "#ffffff", dashed=box.io))
+    items.append(Text(cx, box.y + 5 + FONT, box.title, anchor="middle", bold=not box.io))
+    items.append(Text(cx, box.y + 9 + 2 * FONT, box.subtitle, size=SMALL, anchor="middle"))
+
+
+def _arrow(src: _Box, dst: _Box, label: str, items: list[Rect | Text | Arrow], near_source: bool = False
+           ) -> None:
+    x1, y1 = src.x + src.w / 2, src.y + src.h
+    x2, y2 = dst.x + dst.w / 2, dst.y
+    items.append(Arrow(x1, y1, x2, y2))
+    # the label sits in a gap where the arrow crosses it: above the consumer, or below the producer
+    # when several arrows meet at one consumer (their labels would overlap there)
+    ly = y1 + min(VGAP / 3, (y2 - y1) / 2) if near_source else y2 - VGAP / 2
+    t = (ly - y1) / (y2 - y1) if y2 != y1 else 0.5
+    lx = x1 + (x2 - x1) * t
+    items.append(Text(lx + 5, ly + SMALL / 3, label, size=SMALL))
+
+
+def layout(model: keras.layers.Layer) -> Scene:
+    """The picture of ``model`` as a ``Scene`` of boxes, texts and arrows (pixel units)."""
+    top = root(model)
+    box = _build(top, title=str(model.name))
+    if top.sites and top.sites[0].out_shapes and box.edges:
+        # the model's outputs as a last rank of small boxes
+        outputs = keras.tree.flatten(model.outputs)
+        out_row = []
+        by_key = {b.key for row in box.rows for b in row}
+        for i, (t, shape, axes) in enumerate(zip(outputs, top.sites[0].out_shapes, top.sites[0].out_axes,
+                                                  strict=False)):
+            key = f"output {i + 1}" if len(outputs) > 1 else "output"
+            source = producer_name(t)
+            if source in by_key:
+                out_row.append(_leaf(key, key, "output", 1, io=True))
+                box.edges.append((source, key, format_shape(shape, axes)))
+        if out_row:
+            box.rows.append(out_row)
+            _measure(box)
+    _place(box, PAD, PAD)
+    items: list[Rect | Text | Arrow] = []
+    _emit(box, items)
+    return Scene(box.w + 2 * PAD + 80, box.h + 2 * PAD, items)  # room for the last arrow labels
+
+
+# --- renderers -------------------------------------------------------------------------------------------
+
+def to_svg(scene: Scene) -> str:
+    """The scene as an SVG document (text)."""
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{scene.width:.0f}" height="{scene.height:.0f}" '
+        f'viewBox="0 0 {scene.width:.0f} {scene.height:.0f}" font-family="DejaVu Sans Mono, monospace">',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
+        'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#333"/></marker></defs>',
+        f'<rect x="0" y="0" width="{scene.width:.0f}" height="{scene.height:.0f}" fill="#ffffff"/>',
+    ]
+    for item in scene.items:
+        if isinstance(item, Rect):
+            dash = ' stroke-dasharray="4 3"' if item.dashed else ""
+            out.append(f'<rect x="{item.x:.1f}" y="{item.y:.1f}" width="{item.w:.1f}" height="{item.h:.1f}" '
+                       f'rx="4" fill="{item.fill}" stroke="#555"{dash}/>')
+        elif isinstance(item, Text):
+            weight = ' font-weight="bold"' if item.bold else ""
+            out.append(f'<text x="{item.x:.1f}" y="{item.y:.1f}" font-size="{item.size}" '
+                       f'text-anchor="{item.anchor}"{weight}>{escape(item.text)}</text>')
+        else:
+            out.append(f'<line x1="{item.x1:.1f}" y1="{item.y1:.1f}" x2="{item.x2:.1f}" y2="{item.y2:.1f}" '
+                       'stroke="#333" marker-end="url(#arrow)"/>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def to_png(scene: Scene, path: str, dpi: int = 150) -> None:
+    """Draw the scene with matplotlib's Agg canvas (no pyplot, no display) into a PNG file."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    pt = 72.0 / 100.0  # the scene is in pixels at 100 dpi
+    fig = Figure(figsize=(scene.width / 100.0, scene.height / 100.0), dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.set_xlim(0, scene.width)
+    ax.set_ylim(scene.height, 0)
+    ax.axis("off")
+    for item in scene.items:
+        if isinstance(item, Rect):
+            ax.add_patch(FancyBboxPatch((item.x, item.y), item.w, item.h, boxstyle="round,pad=0,rounding_size=4",
+                                        facecolor=item.fill, edgecolor="#555555",
+                                        linestyle="--" if item.dashed else "-", linewidth=0.8))
+        elif isinstance(item, Text):
+            ax.text(item.x, item.y, item.text, fontsize=item.size * pt, family="monospace",
+                    ha="center" if item.anchor == "middle" else "left", va="baseline",
+                    fontweight="bold" if item.bold else "normal")
+        else:
+            ax.add_patch(FancyArrowPatch((item.x1, item.y1), (item.x2, item.y2), arrowstyle="-|>",
+                                         mutation_scale=8, color="#333333", linewidth=0.8,
+                                         shrinkA=0, shrinkB=0))
+    fig.savefig(path, dpi=dpi, format="png", facecolor="white")
+
+
+def _atomic_write(path: str, write: Callable[[str], Any]) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    suffix = os.path.splitext(path)[1]
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=suffix, dir=folder)
+    except OSError as err:
+        raise KernestError(
+            f"Cannot write {path!r}: {err.strerror or err} (folder {folder!r}). Choose a folder that exists and "
+            "that you can write to."
+        ) from None
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as err:
+        raise KernestError(f"Cannot write {path!r}: {err.strerror or err}.") from None
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def plot(model: keras.layers.Layer, path: str | os.PathLike[str]) -> str:
+    """Draw the nesting of ``model``: each submodel a box inside its parent, arrows labelled with shapes.
+
+    Args:
+        model: a Keras model.
+        path: the file to write, ``.png`` or ``.svg`` (chosen by the suffix). Written atomically.
+
+    Returns:
+        The path written, as a string.
+
+    Raises:
+        KernestError: the suffix is neither ``.png`` nor ``.svg``, or the file cannot be written.
+
+    Example:
+        >>> import os, tempfile, keras, kernest
+        >>> x = keras.Input((4,), name="x")
+        >>> model = keras.Model(x, keras.layers.Dense(2, name="head")(x), name="tiny")
+        >>> out = kernest.plot(model, os.path.join(tempfile.mkdtemp(), "tiny.svg"))
+        >>> "tiny" in open(out).read()
+        True
+    """
+    target = os.fspath(path)
+    kind = os.path.splitext(target)[1].lower()
+    if kind not in (".png", ".svg"):
+        raise KernestError(f"plot({target!r}): the file must end in '.png' or '.svg', e.g. 'model.svg'.")
+    scene = layout(model)
+    if kind == ".svg":
+        text = to_svg(scene)
+
+        def write_svg(tmp: str) -> None:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(text)
+
+        _atomic_write(target, write_svg)
+    else:
+        _atomic_write(target, lambda tmp: to_png(scene, tmp))
+    return target

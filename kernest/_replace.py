@@ -1,0 +1,213 @@
+"""``kernest.replace``: a new model with the submodel or layer at a nested path swapped.
+
+Shapes first: the new part's input and output are checked against the shapes at every call site of
+the old part before anything is built; a mismatch is an ``InterfaceError`` naming the interface.
+Then each functional graph on the way down is re-run with the new part in place: the parents are
+rebuilt as new functional models (wrappers as new wrappers with the same axis) that re-use every other
+layer object, so all other weights are kept (they are the same variables).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from kernest._axes import Axes, Shape, axes_of, layer_axes, shape_of
+from kernest._errors import InterfaceError, KernestError, Mismatch
+from kernest._over import Over
+from kernest._paths import SEP, Entry, call_again, find, graph_calls, graph_inputs, input_struct, root, walk
+
+
+def _fits(expected: Shape, received: Shape) -> bool:
+    """Same rank, and every axis both sides know has the same size (the batch axis is free)."""
+    if len(expected) != len(received):
+        return False
+    return all(e is None or r is None or e == r for e, r in zip(expected[1:], received[1:], strict=True))
+
+
+def _neighbour(entry: Entry, upstream: bool) -> str:
+    """The path of what feeds ``entry`` (``upstream``) or what reads its output, found in the nearest
+    enclosing functional graph; the model's input or output at the top."""
+    e: Entry | None = entry
+    while e is not None and e.parent is not None:
+        parent = e.parent
+        names = [edge.producer if upstream else edge.consumer for edge in parent.edges
+                 if (edge.consumer if upstream else edge.producer) == e.name]
+        if names:
+            return f"{parent.path}{SEP}{names[0]}" if parent.path else names[0]
+        e = parent
+    return "the model's input" if upstream else "the model's output"
+
+
+def _new_inputs(new: Any) -> list[tuple[Shape, Axes]] | None:
+    inputs = graph_inputs(new)
+    if inputs is None:
+        return None
+    return [(shape_of(t), axes_of(t)) for t in inputs]
+
+
+def _check(entry: Entry, new: Any) -> None:
+    """Raise ``InterfaceError`` if ``new`` cannot take ``entry``'s place, judged from shapes alone."""
+    mismatches: list[Mismatch] = []
+    name = getattr(new, "name", type(new).__name__)
+    for site in entry.sites:
+        if not site.in_shapes:
+            continue
+        producer = _neighbour(entry, upstream=True)
+        wanted = _new_inputs(new)
+        if wanted is not None:
+            if len(wanted) != len(site.in_shapes):
+                mismatches.append(Mismatch(
+                    entry.path, f"{producer} -> {entry.path}",
+                    f"{len(wanted)} input(s)", f"{len(site.in_shapes)} input(s)",
+                    f"give {name!r} one keras.Input per input the old part took ({len(site.in_shapes)}).",
+                ))
+                continue
+            bad = False
+            for (w_shape, w_axes), received, axes in zip(wanted, site.in_shapes, site.in_axes, strict=True):
+                if not _fits(w_shape, received):
+                    bad = True
+                    mismatches.append(Mismatch(
+                        entry.path, f"{producer} -> {entry.path}",
+                        entry.format(w_shape, w_axes), entry.format(received, axes),
+                        f"build {name!r} on keras.Input({received[1:]}) so that it takes what {producer} "
+                        "gives.",
+                    ))
+            if bad:
+                continue
+        received_arg: Any = site.in_shapes[0] if len(site.in_shapes) == 1 else site.in_shapes
+        try:
+            out = new.compute_output_shape(received_arg)
+        except Exception as err:  # the layer itself says it cannot take this input
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            mismatches.append(Mismatch(
+                entry.path, f"{producer} -> {entry.path}", f"an input {name!r} accepts ({reason})",
+                entry.shape_text(site, "in"), f"make {name!r} accept {entry.shape_text(site, 'in')}.",
+            ))
+            continue
+        outs = _shapes(out)
+        consumer = _neighbour(entry, upstream=False)
+        if len(outs) != len(site.out_shapes) or not all(
+                _fits(o, n) for o, n in zip(site.out_shapes, outs, strict=False)):
+            new_axes = [layer_axes(new, site.in_axes, site.in_shapes, o) for o in outs]
+            mismatches.append(Mismatch(
+                entry.path, f"{entry.path} -> {consumer}", entry.shape_text(site, "out"),
+                ", ".join(entry.format(o, a) for o, a in zip(outs, new_axes, strict=False)),
+                f"make {name!r} output {entry.shape_text(site, 'out')} as the old part did, or replace "
+                f"{consumer} too.",
+            ))
+    if mismatches:
+        raise InterfaceError(mismatches, context=f"replace({entry.path!r}, {name!r})")
+
+
+def _is_shape(value: Any) -> bool:
+    return isinstance(value, (tuple, list)) and all(d is None or isinstance(d, int) for d in value)
+
+
+def _shapes(out: Any) -> list[Shape]:
+    """``compute_output_shape``'s answer (a shape, a list or a dict of shapes) as a flat list."""
+    if _is_shape(out):
+        return [tuple(out)]
+    values = out.values() if isinstance(out, dict) else out
+    return [s for v in values for s in _shapes(v)]
+
+
+def _rebuild(entry_layer: Any, chain: list[Entry], new: Any) -> Any:
+    """A copy of ``entry_layer`` (same name, same sublayer objects) with ``chain[-1]`` replaced by ``new``;
+    ``chain`` starts at a child of ``entry_layer``."""
+    first = chain[0]
+    replacement = new if len(chain) == 1 else _rebuild(first.layer, chain[1:], new)
+    calls = graph_calls(entry_layer)
+    if calls is not None:
+        tensors = {id(t): t for t in graph_inputs(entry_layer) or []}
+        for call in calls:
+            if call.layer is first.layer:
+                call_again(call, tensors, layer=replacement)
+            elif all(tensors.get(id(t)) is t for t in call.inputs):
+                tensors.update((id(t), t) for t in call.outputs)  # upstream of the change: keep as is
+            else:
+                call_again(call, tensors)
+        outputs = keras.tree.map_structure(lambda t: tensors[id(t)], entry_layer.outputs)
+        if isinstance(outputs, list) and len(outputs) == 1:
+            outputs = outputs[0]
+        return keras.Model(input_struct(entry_layer), outputs, name=entry_layer.name,
+                           trainable=entry_layer.trainable)
+    if isinstance(entry_layer, Over):
+        return Over(replacement, axis=entry_layer.axis, axis_index=entry_layer.axis_index,
+                    mask_padding=entry_layer.mask_padding, name=entry_layer.name)
+    if isinstance(entry_layer, keras.layers.TimeDistributed):
+        return keras.layers.TimeDistributed(replacement, name=entry_layer.name)
+    raise KernestError(
+        f"Cannot replace {chain[-1].path!r}: its parent {entry_layer.name!r} ({type(entry_layer).__name__}) "
+        "is not a functional model or an over/TimeDistributed wrapper, so it cannot be rebuilt around a new "
+        f"part. Replace {entry_layer.name!r} as a whole instead."
+    )
+
+
+def replace(model: keras.Model, path: str, new: keras.layers.Layer) -> keras.Model:
+    """A NEW model in which the submodel or layer at ``path`` is ``new``; everything else is re-used.
+
+    The original model is left as it was. The new model re-uses the original layer objects everywhere
+    else, so it shares their weights (train one and the other changes; clone first if you need copies).
+    Parents along the path are rebuilt as functional models with their old names.
+
+    Args:
+        model: a built functional or Sequential model.
+        path: where to swap, e.g. ``per_word/char_cnn`` or ``per_word/char_cnn/conv`` (a glob must match
+            exactly one layer).
+        new: the new layer or model. Inside ``over`` it sees one element, e.g. ``(batch, chars)``.
+
+    Returns:
+        A new ``keras.Model`` with the same inputs and outputs.
+
+    Raises:
+        PathError: nothing at ``path``.
+        InterfaceError: ``new`` does not take the input the old part got, or does not give the output
+            the layers after it expect (checked from shapes, before anything is built).
+        KernestError: ``path`` is inside a layer that cannot be rebuilt (a ``Bidirectional``, a custom
+            layer), or the model is not built.
+
+    Example:
+        >>> import keras, kernest
+        >>> a = keras.Input((4,), name="a")
+        >>> inner = keras.Model(a, keras.layers.Dense(3, name="dense")(a), name="inner")
+        >>> b = keras.Input((4,), name="b")
+        >>> outer = keras.Model(b, keras.layers.Dense(1, name="head")(inner(b)), name="outer")
+        >>> bigger = kernest.replace(outer, "inner/dense", keras.layers.Dense(3, activation="relu", name="relu3"))
+        >>> kernest.paths(bigger)
+        ['inner', 'inner/relu3', 'head']
+    """
+    if not isinstance(model, keras.Model) or graph_inputs(model) is None:
+        raise KernestError(
+            f"Cannot replace inside {getattr(model, 'name', model)!r}: it is not a built functional or "
+            "Sequential model. Build it first (give it a keras.Input)."
+        )
+    if not isinstance(new, keras.layers.Layer):
+        raise KernestError(f"replace(..., new) needs a Keras layer or model, got {type(new).__name__}.")
+    top = root(model)
+    entries = list(walk(model, top))
+    hits = find(model, path, entries)
+    if len({id(e.layer) for e in hits}) != 1:
+        raise KernestError(
+            f"replace: {path!r} matches {len(hits)} paths ({', '.join(e.path for e in hits[:6])}); "
+            "give one path."
+        )
+    target = hits[0]
+    _check(target, new)
+    chain: list[Entry] = []
+    e: Entry | None = target
+    while e is not None and e.depth >= 1:
+        chain.append(e)
+        e = e.parent
+    chain.reverse()
+    try:
+        return _rebuild(model, chain, new)
+    except (KernestError, InterfaceError):
+        raise
+    except Exception as err:  # Keras found a problem the shape check could not see
+        raise KernestError(
+            f"replace({target.path!r}): Keras could not rebuild the model with {getattr(new, 'name', new)!r} "
+            f"in place of {target.name!r}: {str(err).strip().splitlines()[0]}"
+        ) from err
+

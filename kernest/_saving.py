@@ -1,0 +1,168 @@
+"""``kernest.save`` / ``kernest.load``: ``.keras`` files, written atomically, read with clear errors.
+
+Keras 3.15 saves a model in which one layer object is reachable at two paths (a layer shared between a
+submodel and the outer model, or a submodel used inside two other submodels) but cannot load it:
+"Layer 'shared_dense' expected 2 variables, but received 0 variables during loading".
+``shared_across_models`` finds that pattern, and ``save`` refuses it before writing anything.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from typing import Any
+
+import keras
+
+import kernest._over  # noqa: F401  (registers Over, so files with over() layers load)
+from kernest._errors import KernestError, UnsafeModelError
+from kernest._paths import walk
+
+
+def shared_across_models(model: keras.layers.Layer) -> list[tuple[str, list[str]]]:
+    """Layers reachable at more than one path: ``[(layer name, [paths])]``.
+
+    A layer called twice in one graph has one path and is fine; one object inside two different models
+    (a submodel and the outer model, or two submodels) has two paths, and Keras 3.15 cannot load a file
+    holding it. Where a whole submodel is shared, only the submodel is listed, not its sublayers.
+
+    Example:
+        >>> import keras, kernest
+        >>> shared = keras.layers.Dense(4, name="shared_dense")
+        >>> a = keras.Input((4,))
+        >>> sub = keras.Model(a, shared(a), name="sub")
+        >>> b = keras.Input((4,))
+        >>> outer = keras.Model(b, shared(sub(b)), name="outer")
+        >>> kernest.shared_across_models(outer)
+        [('shared_dense', ['sub/shared_dense', 'shared_dense'])]
+    """
+    entries = list(walk(model))
+    paths_of: dict[int, list[str]] = {}
+    for e in entries:
+        paths_of.setdefault(id(e.layer), []).append(e.path)
+    reported: set[int] = set()
+    found: list[tuple[str, list[str]]] = []
+    for e in entries:
+        if id(e.layer) in reported or len(paths_of[id(e.layer)]) < 2:
+            continue
+        same = [x for x in entries if x.layer is e.layer]
+        if all(_inside_reported(x, reported) for x in same):
+            continue
+        reported.add(id(e.layer))
+        found.append((e.name, paths_of[id(e.layer)]))
+    return found
+
+
+def _inside_reported(entry: Any, reported: set[int]) -> bool:
+    parent = entry.parent
+    while parent is not None and parent.depth >= 1:
+        if id(parent.layer) in reported:
+            return True
+        parent = parent.parent
+    return False
+
+
+def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
+    """Write ``model`` to a ``.keras`` file atomically (a temporary file, then ``os.replace``).
+
+    Args:
+        model: any Keras model, nested ones included.
+        path: the file to write; it must end in ``.keras``. An existing file is replaced only once the
+            new one is complete.
+
+    Returns:
+        The path written, as a string.
+
+    Raises:
+        KernestError: the path does not end in ``.keras`` or cannot be written, or the model holds a
+            layer shared between models, which Keras 3.15 saves but cannot load (the message names the
+            layer's paths).
+
+    Example:
+        >>> import os, tempfile, keras, kernest
+        >>> x = keras.Input((4,))
+        >>> model = keras.Model(x, keras.layers.Dense(2)(x))
+        >>> path = kernest.save(model, os.path.join(tempfile.mkdtemp(), "m.keras"))
+        >>> tuple(kernest.load(path).output.shape)
+        (None, 2)
+    """
+    target = os.fspath(path)
+    if not target.endswith(".keras"):
+        raise KernestError(f"save({target!r}): the file name must end in '.keras', e.g. 'model.keras'.")
+    shared = shared_across_models(model)
+    if shared:
+        listed = "; ".join(f"{name!r} at {' and '.join(paths)}" for name, paths in shared)
+        raise KernestError(
+            f"Refusing to save {model.name!r}: {listed}. One layer object inside two different models saves "
+            "but cannot be loaded by Keras 3.15 ('expected 2 variables, but received 0'). Give each model its "
+            "own layer (share weights by copying them), or call the shared layer only in the outer model."
+        )
+    folder = os.path.dirname(os.path.abspath(target))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".keras", dir=folder)
+    except OSError as err:
+        raise KernestError(
+            f"Cannot write {target!r}: {err.strerror or err} (folder {folder!r}). Choose a folder that exists "
+            "and that you can write to."
+        ) from None
+    os.close(fd)
+    try:
+        model.save(tmp)
+        os.replace(tmp, target)
+    except OSError as err:
+        raise KernestError(f"Cannot write {target!r}: {err.strerror or err}.") from None
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return target
+
+
+def load(path: str | os.PathLike[str], safe_mode: bool = True, custom_objects: dict[str, Any] | None = None
+         ) -> keras.Model:
+    """Load a ``.keras`` file, ``over`` layers included.
+
+    Args:
+        path: a file written by ``kernest.save`` or ``model.save``.
+        safe_mode: refuse files that hold Python code (a ``Lambda`` layer with a lambda). Only turn it off
+            (CLI: ``--unsafe``) for files you trust.
+        custom_objects: your own layer classes, ``{"MyLayer": MyLayer}``, if they are not registered.
+
+    Returns:
+        The model.
+
+    Raises:
+        UnsafeModelError: the file holds code and ``safe_mode`` is on.
+        KernestError: the file is missing, not a ``.keras`` zip archive (or truncated), or Keras
+            cannot rebuild the model from it.
+    """
+    source = os.fspath(path)
+    if not os.path.isfile(source):
+        raise KernestError(f"No model file at {source!r}. Check the path; kernest.save writes '.keras' files.")
+    if not zipfile.is_zipfile(source):
+        raise KernestError(
+            f"{source!r} is not a .keras model file: a .keras file is a zip archive, and this one is not "
+            "(or it is truncated). Save it again with kernest.save(model, 'model.keras')."
+        )
+    try:
+        with zipfile.ZipFile(source) as archive:
+            bad = archive.testzip()
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError) as err:
+        raise KernestError(f"{source!r} is a damaged zip archive ({err}). Save the model again.") from None
+    if bad is not None or "config.json" not in names:
+        raise KernestError(
+            f"{source!r} is damaged or not a Keras model archive "
+            f"({'corrupt member ' + repr(bad) if bad else 'no config.json inside'}). Save the model again."
+        )
+    try:
+        return keras.saving.load_model(source, custom_objects=custom_objects, safe_mode=safe_mode)
+    except Exception as err:
+        text = str(err)
+        if safe_mode and ("safe_mode" in text or "unsafe" in text.lower()):
+            raise UnsafeModelError(
+                f"{source!r} holds Python code (e.g. a Lambda layer) that would run when loaded, so safe mode "
+                "refused it. If you trust the file, load it with safe_mode=False (CLI: --unsafe)."
+            ) from None
+        lines = [line.strip() for line in text.splitlines() if line.strip()][:3]
+        raise KernestError(f"Keras could not load {source!r}: {' '.join(lines) or type(err).__name__}") from err

@@ -1,0 +1,389 @@
+"""``kernest.summary``: every nested model and layer at every depth, as rows, then as text.
+
+Collect, then render: ``collect`` walks the model once and produces ``Row`` records (and the shapes that
+cross each interface between submodels). ``render_text``, ``render_markdown`` and ``to_dict`` are
+side-effect-free formatters over those records. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import keras
+
+from kernest._axes import axes_of, format_shape, shape_of
+from kernest._errors import KernestError, KernestWarning
+from kernest._paths import Entry, expand_patterns, graph_inputs, root, walk
+
+COLUMNS = ("kind", "input", "output", "params", "trainable")
+HEADERS = {"path": "Path", "kind": "Kind", "input": "Input shape", "output": "Output shape",
+           "params": "Params", "trainable": "Trainable"}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One layer or submodel at one path.
+
+    Attributes:
+        path: where it is, e.g. ``per_word/char_cnn/conv``.
+        kind: the layer class (``Conv1D``), ``Functional``/``Sequential`` for models, ``Over(words)``.
+        input_shape: the input of its first call, with axis names, e.g. ``(batch, words=6, chars=8)``.
+            Inside ``over``/``TimeDistributed`` shapes are per element and the batch reads
+            ``batch*words``: each word is one row of the inner model's batch. ``?`` where unknown.
+        output_shape: likewise for the output.
+        params: parameters counted at this row: its own weights plus those of rows hidden by ``depth``.
+            A weight reachable at several paths is counted at the first one only, so the column sums to
+            ``model.count_params()``.
+        trainable: the layer's ``trainable`` flag.
+        trainable_params: the trainable part of ``params``.
+        depth: 1 for the model's own layers, 2 for theirs, ...
+        container: whether it holds sublayers (a model, a wrapper, a composite layer).
+        partly_frozen: a trainable container with a frozen layer somewhere inside.
+        calls: ``(input_shape, output_shape)`` of every call site; more than one for a shared layer.
+        also_at: other paths of the same layer object (a layer shared between models).
+        per: the axes folded into the batch above this row (inside ``over``), e.g. ``("words",)``.
+    """
+
+    path: str
+    kind: str
+    input_shape: str
+    output_shape: str
+    params: int
+    trainable: bool
+    trainable_params: int = 0
+    depth: int = 1
+    container: bool = False
+    partly_frozen: bool = False
+    calls: tuple[tuple[str, str], ...] = ()
+    also_at: tuple[str, ...] = ()
+    per: tuple[str, ...] = ()
+
+    @property
+    def shared(self) -> bool:
+        return len(self.calls) > 1 or bool(self.also_at)
+
+    @property
+    def trainable_text(self) -> str:
+        if not self.trainable:
+            return "no"
+        return "partly" if self.partly_frozen else "yes"
+
+
+def row_to_dict(row: Row) -> dict[str, Any]:
+    """A row as plain JSON-ready data."""
+    return dict(asdict(row), calls=[list(c) for c in row.calls], also_at=list(row.also_at), per=list(row.per))
+
+
+@dataclass(frozen=True)
+class Link:
+    """The tensor that crosses the interface between two siblings, at least one of them a submodel."""
+
+    parent: str  # path of the model holding both; "" for the top model
+    producer: str  # a sibling's name or an input's name
+    consumer: str
+    shape: str
+
+    @property
+    def interface(self) -> str:
+        prefix = f"{self.parent}/" if self.parent else ""
+        return f"{prefix}{self.producer} -> {prefix}{self.consumer}"
+
+
+@dataclass
+class Summary:
+    """What ``kernest.summary`` returns; ``str(summary)`` renders the table.
+
+    Attributes:
+        model_name: the model's name.
+        rows: one ``Row`` per shown path, parents before children.
+        links: the shape crossing each interface between sibling submodels.
+        total_params, trainable_params, non_trainable_params: as ``model.count_params()`` counts them.
+        inputs, outputs: the model's own inputs and outputs, formatted with axis names.
+        show: the columns ``__str__`` renders.
+    """
+
+    model_name: str
+    rows: list[Row]
+    links: list[Link]
+    total_params: int
+    trainable_params: int
+    non_trainable_params: int
+    inputs: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    show: tuple[str, ...] = COLUMNS
+
+    def __str__(self) -> str:
+        return render_text(self)
+
+    def __repr__(self) -> str:
+        return f"<Summary of {self.model_name!r}: {len(self.rows)} rows, {self.total_params} params>"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model_name,
+            "inputs": self.inputs,
+            "outputs": self.outputs,
+            "rows": [row_to_dict(r) for r in self.rows],
+            "interfaces": [dict(asdict(link), interface=link.interface) for link in self.links],
+            "total_params": self.total_params,
+            "trainable_params": self.trainable_params,
+            "non_trainable_params": self.non_trainable_params,
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_markdown(self) -> str:
+        return render_markdown(self)
+
+
+# --- collect ------------------------------------------------------------------------------------------
+
+def _size(variable: Any) -> int:
+    n = 1
+    for d in variable.shape:
+        n *= int(d)
+    return n
+
+
+def _own_weights(entry: Entry) -> list[Any]:
+    inside = {id(w) for c in entry.children for w in getattr(c.layer, "weights", [])}
+    return [w for w in getattr(entry.layer, "weights", []) if id(w) not in inside]
+
+
+def _has_frozen_inside(entry: Entry) -> bool:
+    return any(not getattr(c.layer, "trainable", True) or _has_frozen_inside(c) for c in entry.children)
+
+
+def collect(model: Any, depth: int | None = None, filter: str | list[str] | None = None) -> Summary:
+    """Walk ``model`` and return the ``Summary`` records (see ``kernest.summary``)."""
+    if depth is not None and (not isinstance(depth, int) or depth < 1):
+        raise KernestError(f"summary(depth={depth!r}): depth is a whole number >= 1 (1 = the model's own layers).")
+    top = root(model)
+    entries = list(walk(model, top))
+    paths_of: dict[int, list[str]] = {}
+    for e in entries:
+        paths_of.setdefault(id(e.layer), []).append(e.path)
+
+    # params, counted once per weight at the first path that owns it
+    seen: set[int] = set()
+    own: dict[int, list[int]] = {}  # id(entry) -> [params, trainable params]
+    for e in entries:
+        fresh = [w for w in _own_weights(e) if id(w) not in seen]
+        seen.update(id(w) for w in fresh)
+        own[id(e)] = [sum(_size(w) for w in fresh), sum(_size(w) for w in fresh if w.trainable)]
+    # depth: hidden rows give their params to the first shown ancestor
+    if depth is not None:
+        for e in reversed(entries):  # children before parents
+            if e.depth > depth and e.parent is not None and e.parent.depth >= 1:
+                for i in (0, 1):
+                    own[id(e.parent)][i] += own[id(e)][i]
+
+    shown = [e for e in entries if depth is None or e.depth <= depth]
+    if filter is not None:
+        wanted = {id(e) for e in expand_patterns(model, filter, entries)}
+        if not wanted:
+            _warn_nothing(filter)
+        shown = [e for e in shown if id(e) in wanted]
+
+    rows = [_row(e, own[id(e)], paths_of) for e in shown]
+    links = _links(top, entries, depth)
+    weights = list(getattr(model, "weights", []))
+    trainable = sum(_size(w) for w in weights if w.trainable)
+    total = sum(_size(w) for w in weights)
+    return Summary(
+        model_name=str(model.name),
+        rows=rows,
+        links=links,
+        total_params=total,
+        trainable_params=trainable,
+        non_trainable_params=total - trainable,
+        inputs=_io(model, "inputs"),
+        outputs=_io(model, "outputs"),
+    )
+
+
+def _warn_nothing(pattern: str | list[str]) -> None:
+    import warnings
+
+    warnings.warn(f"summary(filter={pattern!r}) matches no path; the summary has no rows.",
+                  KernestWarning, stacklevel=4)
+
+
+def _row(e: Entry, counts: list[int], paths_of: dict[int, list[str]]) -> Row:
+    calls = tuple((e.shape_text(s, "in"), e.shape_text(s, "out")) for s in e.sites)
+    first = calls[0] if calls else ("?", "?")
+    return Row(
+        path=e.path,
+        kind=e.kind,
+        input_shape=first[0],
+        output_shape=first[1],
+        params=counts[0],
+        trainable=bool(getattr(e.layer, "trainable", True)),
+        trainable_params=counts[1],
+        depth=e.depth,
+        container=e.is_container,
+        partly_frozen=_has_frozen_inside(e),
+        calls=calls,
+        also_at=tuple(p for p in paths_of[id(e.layer)] if p != e.path),
+        per=e.per,
+    )
+
+
+def _links(top: Entry, entries: list[Entry], depth: int | None) -> list[Link]:
+    links: list[Link] = []
+    for holder in [top, *entries]:
+        if not holder.edges or (depth is not None and holder.depth >= depth):
+            continue
+        containers = {c.name for c in holder.children if c.is_container}
+        for edge in holder.edges:
+            if edge.producer in containers or edge.consumer in containers:
+                link = Link(holder.path, edge.producer, edge.consumer, holder.format(edge.shape, edge.axes))
+                if link not in links:
+                    links.append(link)
+    return links
+
+
+def _io(model: Any, which: str) -> list[str]:
+    if graph_inputs(model) is None:
+        return []
+    tensors = keras.tree.flatten(getattr(model, which))
+    names = [str(t.name) + " " if which == "inputs" else "" for t in tensors]
+    return [f"{n}{format_shape(shape_of(t), axes_of(t))}" for t, n in zip(tensors, names, strict=False)]
+
+
+# --- render -------------------------------------------------------------------------------------------
+
+def _check_show(show: tuple[str, ...] | list[str] | str) -> tuple[str, ...]:
+    cols = (show,) if isinstance(show, str) else tuple(show)
+    unknown = [c for c in cols if c not in COLUMNS]
+    if unknown:
+        raise KernestError(f"summary(show=...) got unknown column(s) {unknown}; choose from {list(COLUMNS)}.")
+    return cols
+
+
+def _cells(row: Row, cols: tuple[str, ...]) -> list[str]:
+    kind = row.kind
+    if len(row.calls) > 1:
+        kind += f" (shared: {len(row.calls)} calls)"
+    elif row.also_at:
+        kind += " (shared)"
+    values = {"kind": kind, "input": row.input_shape, "output": row.output_shape,
+              "params": f"{row.params:,}", "trainable": row.trainable_text}
+    return ["  " * (row.depth - 1) + row.path] + [values[c] for c in cols]
+
+
+def _table(header: list[str], body: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=False))]
+        return "  ".join(parts).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return [line(header), rule, *[line(r) for r in body]]
+
+
+def render_text(s: Summary) -> str:
+    """The summary as a fixed-width table (no colour, no terminal width): pure function of ``s``."""
+    cols = _check_show(s.show)
+    header = [HEADERS["path"]] + [HEADERS[c] for c in cols]
+    body: list[list[str]] = []
+    for row in s.rows:
+        body.append(_cells(row, cols))
+        for i, (inp, outp) in enumerate(row.calls[1:], start=2):  # a shared layer: its other call sites
+            extra = {"kind": f"  call {i}", "input": inp, "output": outp, "params": "", "trainable": ""}
+            body.append([""] + [extra[c] for c in cols])
+    right = {i + 1 for i, c in enumerate(cols) if c == "params"}
+    out = [f'Model: "{s.model_name}"']
+    if s.inputs:
+        out.append("Inputs:  " + "; ".join(s.inputs))
+        out.append("Outputs: " + "; ".join(s.outputs))
+    per = next((r.per for r in s.rows if r.per), ())
+    if per:
+        out.append(f"Inside over/TimeDistributed shapes are per element: (batch*{'*'.join(per)}, ...) means every "
+                   f"element along {per[-1]} is one row of the inner model's batch.")
+    out.append("")
+    out += _table(header, body, right) if s.rows else ["(no rows)"]
+    out.append("")
+    out.append(f"Total params: {s.total_params:,}")
+    out.append(f"Trainable params: {s.trainable_params:,}")
+    out.append(f"Non-trainable params: {s.non_trainable_params:,}")
+    if s.links:
+        out += ["", "Interfaces (the shape that crosses each boundary between submodels):"]
+        out += _table(["Interface", "Shape"], [[link.interface, link.shape] for link in s.links], set())
+    shared = [r for r in s.rows if r.also_at]
+    if shared:
+        out += ["", "Shared layers (one object at several paths; Keras 3.15 cannot load such a model):"]
+        done: set[str] = set()
+        for r in shared:
+            if r.path not in done:
+                out.append(f"  {r.path.split('/')[-1]}: {', '.join((r.path, *r.also_at))}")
+                done.update((r.path, *r.also_at))
+    return "\n".join(out) + "\n"
+
+
+def render_markdown(s: Summary) -> str:
+    """The same rows as a Markdown table (plus totals and interfaces)."""
+    cols = _check_show(s.show)
+    header = [HEADERS["path"]] + [HEADERS[c] for c in cols]
+
+    def md(cells: list[str]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    lines = [f"**{s.model_name}**", "", md(header), "|" + "|".join("---:" if c == "params" else "---"
+                                                                   for c in ["path", *cols]) + "|"]
+    for row in s.rows:
+        cells = _cells(row, cols)
+        cells[0] = "&nbsp;" * 2 * (row.depth - 1) + f"`{row.path}`"
+        lines.append(md(cells))
+    lines += ["", f"Total params: {s.total_params:,} (trainable {s.trainable_params:,}, "
+                  f"non-trainable {s.non_trainable_params:,})"]
+    if s.links:
+        lines += ["", md(["Interface", "Shape"]), "|---|---|"]
+        lines += [md([f"`{link.interface}`", link.shape]) for link in s.links]
+    return "\n".join(lines) + "\n"
+
+
+# --- public entry point -------------------------------------------------------------------------------
+
+def summary(
+    model: keras.layers.Layer,
+    *,
+    depth: int | None = None,
+    show: tuple[str, ...] | list[str] | str = COLUMNS,
+    filter: str | list[str] | None = None,
+) -> Summary:
+    """Every nested model and layer of ``model`` at every depth, with shapes, params and trainable.
+
+    Opens what ``model.summary(expand_nested=True)`` leaves closed: models inside ``over`` and
+    ``TimeDistributed``, both halves of a ``Bidirectional``, custom layers that hold sublayers.
+
+    Args:
+        model: a Keras model.
+        depth: show rows down to this depth only (1 = the model's own layers); the params of hidden
+            rows are added to their first shown ancestor, so the column still sums to the total.
+        show: the columns to render, from ``("kind", "input", "output", "params", "trainable")``.
+        filter: a path or glob (or a list of them), e.g. ``"per_word/**"``: only matching rows.
+
+    Returns:
+        A ``Summary``: ``str()`` renders the table; ``.rows`` holds ``Row`` records; ``.to_json()`` and
+        ``.to_markdown()`` give the same data in other forms. Totals match ``model.count_params()``.
+
+    Raises:
+        PathError: ``filter`` is a plain path that names nothing.
+        KernestError: ``depth`` or ``show`` is invalid.
+
+    Example:
+        >>> import keras, kernest
+        >>> cnn = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, name="dense")], name="cnn")
+        >>> x = kernest.Input((6, 8), axes=("words", "chars"))
+        >>> model = keras.Model(x, kernest.over("words", cnn, name="per_word")(x))
+        >>> [(r.path, r.input_shape) for r in kernest.summary(model).rows]
+        [('per_word', '(batch, words=6, chars=8)'), ('per_word/cnn', '(batch*words, chars=8)'), ('per_word/cnn/dense', '(batch*words, chars=8)')]
+    """
+    result = collect(model, depth=depth, filter=filter)
+    result.show = _check_show(show)
+    return result

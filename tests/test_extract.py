@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+import kernest
+from tests import models
+
+pytestmark = pytest.mark.core
+L = keras.layers
+
+
+def test_extract_depth1():
+    model = models.depth3()
+    ext = kernest.extract(model, "head")
+    x = np.ones((2, 4), "float32")
+    np.testing.assert_allclose(ext.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_extract_depth2_and_3_as_dict():
+    model = models.depth3()
+    ext = kernest.extract(model, {"deep": "middle/inner/dense", "mid": "middle/dense"})
+    x = np.random.default_rng(0).normal(size=(3, 4)).astype("float32")
+    out = ext.predict(x, verbose=0)
+    inner = kernest.get(model, "middle/inner")
+    np.testing.assert_allclose(out["deep"], inner.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    assert out["mid"].shape == (3, 2)
+
+
+def test_extract_inside_over_keeps_the_mapped_axis():
+    model = models.word_model()
+    ext = kernest.extract(model, ["per_word/char_cnn/conv", "per_word/char_cnn/embed", "head"])
+    assert [tuple(o.shape) for o in ext.outputs] == [(None, 6, 8, 8), (None, 6, 8, 6), (None, 3)]
+    x = models.char_ids()
+    conv, _, head = ext.predict(x, verbose=0)
+    cnn = kernest.get(model, "per_word/char_cnn")
+    per_word = kernest.extract(cnn, "conv").predict(x.reshape(-1, 8), verbose=0).reshape(4, 6, 8, 8)
+    np.testing.assert_allclose(conv, per_word, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(head, model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_extract_over_inside_over_depth4():
+    ext = kernest.extract(models.over_over(), "per_sent/sentence/per_word/char_cnn/conv")
+    assert tuple(ext.output.shape) == (None, 3, 4, 5, 4)
+
+
+def test_extract_inside_time_distributed_and_bidirectional():
+    td = kernest.extract(models.time_distributed(), "per_step/step_model/dense")
+    assert tuple(td.output.shape) == (None, 7, 3)
+    ext = kernest.extract(models.word_model(), ["word_lstm/forward_lstm", "word_lstm/backward_lstm"])
+    assert [tuple(o.shape) for o in ext.outputs] == [(None, 5), (None, 5)]
+
+
+def test_extract_glob_gives_every_match():
+    ext = kernest.extract(models.word_model(), "per_word/char_cnn/*")
+    assert len(ext.outputs) == 3
+
+
+def test_extractor_shares_weights_with_the_model():
+    model = models.word_model()
+    ext = kernest.extract(model, "per_word/char_cnn/conv")
+    x = models.char_ids(batch=8)
+    before = ext.predict(x, verbose=0)
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy")
+    model.train_on_batch(x, np.arange(8) % 3)
+    after = ext.predict(x, verbose=0)
+    assert not np.allclose(before, after)
+
+
+def test_extract_from_unbuilt_model_is_a_clear_error():
+    with pytest.raises(kernest.KernestError, match="not built"):
+        kernest.extract(models.mlp((4,), "seq"), "dense_0")
+
+
+def test_extract_inside_a_custom_layer_explains_why_not():
+    with pytest.raises(kernest.KernestError, match="block.*no functional graph"):
+        kernest.extract(models.with_custom_block(), "block/proj")
+
+
+def test_extract_unknown_path():
+    with pytest.raises(kernest.PathError, match="Nearest valid paths: per_word/char_cnn/conv"):
+        kernest.extract(models.word_model(), "per_word/char_cnn/conf")

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import keras
+import pytest
+
+import kernest
+from tests import models
+
+pytestmark = pytest.mark.core
+GOLDEN = Path(__file__).parent / "golden"
+REGEN = os.environ.get("KERNEST_REGEN_GOLDEN") == "1"
+
+
+def check_golden(name: str, text: str) -> None:
+    """Compare with tests/golden/<name>.txt; KERNEST_REGEN_GOLDEN=1 rewrites the file instead."""
+    path = GOLDEN / f"{name}.txt"
+    if REGEN or not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        if not REGEN:
+            pytest.fail(f"golden file {path} did not exist and was written; check it and run again")
+    assert text == path.read_text(encoding="utf-8"), f"summary differs from {path}; KERNEST_REGEN_GOLDEN=1 updates it"
+
+
+@pytest.mark.parametrize(
+    "builder",
+    [models.word_model, models.depth3, models.shared_twice, models.over_over, models.with_custom_block,
+     models.shared_across, models.time_distributed],
+)
+def test_summary_golden(builder):
+    check_golden(f"summary_{builder.__name__}", str(kernest.summary(builder())))
+
+
+def test_summary_depth1_golden():
+    check_golden("summary_word_model_depth1", str(kernest.summary(models.word_model(), depth=1)))
+
+
+@pytest.mark.parametrize(
+    "builder",
+    [models.word_model, models.depth3, models.shared_twice, models.over_over, models.with_custom_block,
+     models.with_batchnorm, models.shared_across],
+)
+@pytest.mark.parametrize("depth", [None, 1, 2])
+def test_totals_match_count_params_at_every_depth(builder, depth):
+    model = builder()
+    s = kernest.summary(model, depth=depth)
+    assert s.total_params == model.count_params()
+    assert sum(r.params for r in s.rows) == model.count_params()
+    trainable = sum(int(keras.ops.size(w)) for w in model.trainable_weights)
+    assert s.trainable_params == trainable == sum(r.trainable_params for r in s.rows)
+    assert s.non_trainable_params == model.count_params() - trainable
+
+
+def test_rows_open_over_with_per_element_shapes():
+    rows = {r.path: r for r in kernest.summary(models.word_model()).rows}
+    assert rows["per_word"].input_shape == "(batch, words=6, chars=8)"
+    assert rows["per_word"].kind == "Over(words)"
+    conv = rows["per_word/char_cnn/conv"]
+    assert (conv.kind, conv.depth, conv.per) == ("Conv1D", 3, ("words",))
+    assert conv.input_shape == "(batch*words, chars=8, embed=6)"
+    assert conv.output_shape == "(batch*words, chars=8, filters=8)"
+    assert conv.params == 6 * 3 * 8 + 8
+    assert rows["word_lstm/forward_lstm"].output_shape == "(batch, units=5)"
+    assert rows["per_word/char_cnn"].container and not conv.container
+
+
+def test_depth3_rows_and_interfaces():
+    s = kernest.summary(models.depth3())
+    assert [(r.path, r.depth) for r in s.rows][:3] == [("middle", 1), ("middle/inner", 2), ("middle/inner/dense", 3)]
+    interfaces = {link.interface: link.shape for link in s.links}
+    assert interfaces["middle -> head"] == "(batch, features=2)"
+    assert interfaces["middle/inner -> middle/dense"] == "(batch, features=3)"
+
+
+def test_depth_moves_hidden_params_to_first_shown_ancestor():
+    rows = {r.path: r for r in kernest.summary(models.word_model(), depth=1).rows}
+    assert set(rows) == {"per_word", "word_lstm", "head"}
+    assert rows["per_word"].params == 180 + 152
+    rows2 = {r.path: r for r in kernest.summary(models.depth3(), depth=2).rows}
+    assert rows2["middle/inner"].params == 15
+
+
+def test_shared_submodel_shows_both_call_sites():
+    row = next(r for r in kernest.summary(models.shared_twice()).rows if r.path == "encoder")
+    assert row.shared and len(row.calls) == 2
+    assert row.calls[1] == ("(batch, 3)", "(batch, features=4)")
+    text = str(kernest.summary(models.shared_twice()))
+    assert "shared: 2 calls" in text and "call 2" in text
+
+
+def test_layer_shared_between_models_is_marked_and_counted_once():
+    model = models.shared_across()
+    s = kernest.summary(model)
+    rows = {r.path: r for r in s.rows}
+    assert rows["shared_dense"].also_at == ("sub/shared_dense",)
+    assert rows["sub/shared_dense"].params == 20 and rows["shared_dense"].params == 0
+    assert "  shared_dense: sub/shared_dense, shared_dense\n" in str(s)
+
+
+def test_frozen_layers_show_in_trainable_column():
+    model = models.with_batchnorm()
+    kernest.freeze(model, "inner/bn")
+    rows = {r.path: r for r in kernest.summary(model).rows}
+    assert rows["inner/bn"].trainable_text == "no"
+    assert rows["inner"].trainable_text == "partly"
+    assert rows["head"].trainable_text == "yes"
+
+
+def test_filter_and_show():
+    s = kernest.summary(models.word_model(), filter="**/conv*", show=("kind", "params"))
+    assert [r.path for r in s.rows] == ["per_word/char_cnn/conv"]
+    header = next(line for line in str(s).splitlines() if line.startswith("Path"))
+    assert header.split() == ["Path", "Kind", "Params"]
+    with pytest.raises(kernest.PathError, match="per_word/cnn"):
+        kernest.summary(models.word_model(), filter="per_word/cnn")
+    with pytest.warns(kernest.KernestWarning, match="matches no path"):
+        assert kernest.summary(models.word_model(), filter="nothing/*").rows == []
+    with pytest.raises(kernest.KernestError, match="unknown column"):
+        kernest.summary(models.word_model(), show=("colour",))
+    with pytest.raises(kernest.KernestError, match="depth"):
+        kernest.summary(models.word_model(), depth=0)
+
+
+def test_json_and_markdown_carry_the_same_rows():
+    s = kernest.summary(models.word_model())
+    data = json.loads(s.to_json())
+    assert [r["path"] for r in data["rows"]] == [r.path for r in s.rows]
+    assert data["total_params"] == 925
+    assert data["rows"][3]["output_shape"] == "(batch*words, chars=8, filters=8)"
+    md = s.to_markdown()
+    assert "`per_word/char_cnn/conv`" in md and "| Path | Kind |" in md
+
+
+def test_rendering_is_pure_and_fixed_width():
+    s = kernest.summary(models.depth3())
+    assert str(s) == str(s)
+    assert "\x1b" not in str(s)
+    table = str(s).split("\n\n")[1].splitlines()
+    assert len({len(table[1])}) == 1 and set(table[1]) <= {"-", " "}
