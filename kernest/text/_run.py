@@ -1,0 +1,117 @@
+"""The run directory: what ``train`` writes, and loading it back.
+
+::
+
+    runs/NAME/
+      model.keras       the trained model (best validation macro-F1)
+      preprocess.json   the TextEncoder (alphabet, limits, flags, classes)
+      config.json       data source, split seed, model config, training arguments
+      metrics.json      test metrics (and the baseline's, when computed)
+      history.json      per-epoch logs
+      confusion.png     test confusion matrix
+      curves.png        loss and scores per epoch
+      summary.txt       the model summary
+      logs/             TensorBoard events
+      checkpoint/       last.keras, best.weights.h5, state.json: what --resume continues from
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kernest._errors import DataError, KernestError
+from kernest.text._encode import TextEncoder
+
+MODEL = "model.keras"
+PREPROCESS = "preprocess.json"
+CONFIG = "config.json"
+METRICS = "metrics.json"
+HISTORY = "history.json"
+CONFUSION = "confusion.png"
+CURVES = "curves.png"
+SUMMARY = "summary.txt"
+LOGS = "logs"
+CHECKPOINT = "checkpoint"
+RUN_FILES = (MODEL, PREPROCESS, CONFIG, METRICS, HISTORY, CONFUSION, CURVES, SUMMARY)
+
+
+class RunError(KernestError):
+    """A run directory is missing, incomplete, or in a state the command cannot use."""
+
+
+def require(run: str | Path, *names: str) -> Path:
+    """Check a run directory holds the named files.
+
+    Args:
+        run: the run directory.
+        *names: files it must hold.
+
+    Returns:
+        The run directory as a ``Path``.
+
+    Raises:
+        RunError: the directory or a file is missing; the message names them and how to make them.
+    """
+    p = Path(run)
+    if not p.is_dir():
+        raise RunError(
+            f"Run directory {str(p)!r} does not exist. Train one with `kernest train --out {p}` (or "
+            "kernest.text.train(out=...)), or give the path of an existing run."
+        )
+    missing = sorted(n for n in names if not (p / n).exists())
+    if missing:
+        hint = ("training was interrupted: continue it with `kernest train --out "
+                f"{p} --resume`" if (p / CHECKPOINT / "state.json").exists()
+                else f"train again with `kernest train --out {p}`")
+        raise RunError(
+            f"Run directory {str(p)!r} is incomplete: missing {', '.join(missing)}. It was not written by a "
+            f"finished `kernest train`; {hint}."
+        )
+    return p
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON file of a run.
+
+    Raises:
+        RunError: the file is not valid JSON.
+    """
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise RunError(f"{str(path)!r} is damaged ({e}). Train the run again.") from None
+
+
+def load_encoder(run: str | Path) -> TextEncoder:
+    """The run's ``TextEncoder``.
+
+    Raises:
+        RunError: the run or its preprocess.json is missing or damaged.
+    """
+    p = require(run, PREPROCESS)
+    try:
+        return TextEncoder.load(p / PREPROCESS)
+    except DataError as e:
+        raise RunError(str(e)) from None
+
+
+def load_model(run: str | Path) -> Any:
+    """The run's Keras model, loaded with ``safe_mode=True``.
+
+    Raises:
+        RunError: the run or its model.keras is missing or cannot be loaded.
+    """
+    import keras
+
+    import kernest  # noqa: F401  registers kernest's layers for deserialisation
+
+    p = require(run, MODEL)
+    try:
+        return keras.saving.load_model(p / MODEL, safe_mode=True)
+    except Exception as e:  # keras raises many types for a damaged file
+        raise RunError(
+            f"Cannot load {str(p / MODEL)!r}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}. "
+            "Train the run again with `kernest train --out DIR`."
+        ) from None

@@ -1,0 +1,345 @@
+"""``train`` and ``evaluate``: fit the sentiment model, keep the run directory, score labelled data."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kernest._errors import DataError
+from kernest.text import _run
+from kernest.text._data import Dataset, Splits, load_data, split, take_sample
+from kernest.text._encode import TextEncoder
+from kernest.text._files import atomic_path, write_text_atomic
+from kernest.text._metrics import classification_metrics, macro_f1, plot_confusion, plot_curves
+from kernest.text._model import ModelConfig, build_model, compile_model
+from kernest.text._run import RunError
+
+DataArg = str | Path | Dataset | Splits | None
+
+
+@dataclass
+class TrainResult:
+    """What ``train`` made.
+
+    Attributes:
+        run: the run directory.
+        metrics: test metrics (see ``classification_metrics``) plus ``train_seconds`` and ``epochs_run``.
+        history: per-epoch logs (``loss``, ``val_loss``, ``val_macro_f1``, ...).
+        splits: the data split used.
+        encoder: the fitted encoder.
+        model: the trained model (best validation macro-F1).
+    """
+
+    run: Path
+    metrics: dict[str, Any]
+    history: dict[str, list[float]]
+    splits: Splits
+    encoder: TextEncoder
+    model: Any = field(repr=False)
+
+
+class MacroF1(keras.callbacks.Callback):
+    """Adds ``val_macro_f1`` (macro-F1 on a validation set) to the epoch logs.
+
+    Put it before callbacks that read the score (checkpointing, early stopping); the progress bar and the
+    history, which Keras appends last, then show it too.
+    """
+
+    def __init__(self, x: tf.data.Dataset, y: np.ndarray, n_classes: int) -> None:
+        super().__init__()
+        self.x, self.y, self.n_classes = x, y, n_classes
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        pred = np.argmax(self.model.predict(self.x, verbose=0), axis=-1)
+        if logs is not None:
+            logs["val_macro_f1"] = macro_f1(self.y, pred, self.n_classes)
+
+
+class RunCheckpoint(keras.callbacks.Callback):
+    """Early stopping on ``val_macro_f1`` with best-weight restore, and a resumable checkpoint per epoch.
+
+    Each epoch it writes (atomically) ``checkpoint/last.keras`` (weights and optimizer state),
+    ``checkpoint/best.weights.h5`` when the score improved, then ``checkpoint/state.json`` (epoch, best
+    score, patience counter, history). ``train(resume=True)`` continues from there.
+    """
+
+    def __init__(self, run: Path, patience: int, state: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.dir = run / _run.CHECKPOINT
+        self.patience = patience
+        self.state: dict[str, Any] = state or {"epoch": -1, "best": -1.0, "best_epoch": -1, "wait": 0,
+                                               "stopped": False, "history": {}}
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        logs = logs or {}
+        s = self.state
+        for k, v in logs.items():
+            s["history"].setdefault(k, []).append(float(v))
+        score = float(logs.get("val_macro_f1", -1.0))
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if score > s["best"]:
+            s.update(best=score, best_epoch=epoch, wait=0)
+            with atomic_path(self.dir / "best.weights.h5", suffix=".weights.h5") as tmp:
+                self.model.save_weights(tmp)
+        else:
+            s["wait"] += 1
+            if s["wait"] > self.patience:
+                s["stopped"] = True
+                self.model.stop_training = True
+        s["epoch"] = epoch
+        with atomic_path(self.dir / "last.keras", suffix=".keras") as tmp:
+            self.model.save(tmp)
+        write_text_atomic(self.dir / "state.json", json.dumps(s, indent=1))
+
+    def restore_best(self) -> None:
+        """Load the best weights seen (no-op when no epoch ran)."""
+        best = self.dir / "best.weights.h5"
+        if best.exists():
+            self.model.load_weights(best)
+
+
+def balanced_class_weight(y: np.ndarray, n_classes: int) -> dict[int, float]:
+    """Weights ``n / (k * count_c)``: every class weighs the same in the loss (absent classes get 1)."""
+    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
+    return {i: float(len(y) / (n_classes * c)) if c else 1.0 for i, c in enumerate(counts)}
+
+
+def _resolve_config(config: ModelConfig | str | Path | dict[str, Any] | None, max_words: int | None,
+                    max_chars: int | None) -> ModelConfig:
+    if config is None:
+        cfg = ModelConfig()
+    elif isinstance(config, ModelConfig):
+        cfg = config
+    elif isinstance(config, dict):
+        cfg = ModelConfig.from_dict(config)
+    else:
+        cfg = ModelConfig.from_file(config)
+    overrides = {k: v for k, v in (("max_words", max_words), ("max_chars", max_chars)) if v is not None}
+    return ModelConfig.from_dict(overrides, cfg) if overrides else cfg
+
+
+def _get_splits(data: DataArg, text_col: str, label_col: str, seed: int, limit: int | None) -> Splits:
+    if isinstance(data, Splits):
+        return data
+    ds = data if isinstance(data, Dataset) else load_data(data, text_col=text_col, label_col=label_col)
+    if limit is not None:
+        ds = take_sample(ds, limit, seed=seed)
+    return split(ds, seed=seed)
+
+
+def _data_source(data: DataArg) -> str | None:
+    if data is None:
+        return "bundled"
+    if isinstance(data, (str, Path)):
+        return str(Path(data).resolve())
+    return None  # in memory: resume and evaluate need it passed again
+
+
+def _check_out(run: Path, resume: bool) -> dict[str, Any] | None:
+    state_file = run / _run.CHECKPOINT / "state.json"
+    if resume:
+        if not state_file.exists() or not (run / _run.CONFIG).exists():
+            raise RunError(
+                f"Cannot resume {str(run)!r}: it holds no checkpoint (checkpoint/state.json and config.json). "
+                f"Start the run without --resume: `kernest train --out {run}`."
+            )
+        state: dict[str, Any] = _run.read_json(state_file)
+        return state
+    if run.exists() and any(run.iterdir()):
+        if (run / _run.METRICS).exists() and state_file.exists():
+            what = ("a finished run: choose another --out, or add --resume with a larger --epochs to train "
+                    "it further")
+        elif state_file.exists():
+            what = "an interrupted run: add --resume to continue it"
+        else:
+            what = "files: choose another --out, or delete it"
+        raise RunError(f"Run directory {str(run)!r} already holds {what}.")
+    return None
+
+
+def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int = 8, batch_size: int = 64,
+          seed: int = 0, resume: bool = False, config: ModelConfig | str | Path | dict[str, Any] | None = None,
+          text_col: str = "text", label_col: str = "label", max_words: int | None = None,
+          max_chars: int | None = None, limit: int | None = None, verbose: int | str = "auto",
+          tensorboard: bool | None = None) -> TrainResult:
+    """Train the hierarchical sentiment model and write a run directory.
+
+    The data is de-duplicated and split 80/10/10 (stratified, by ``seed``). Training uses balanced class
+    weights, stops early when the validation macro-F1 has not improved for ``config.patience`` epochs and
+    keeps the best weights. The run directory gets ``model.keras``, ``preprocess.json``, ``config.json``,
+    ``metrics.json`` (test split), ``history.json``, ``confusion.png``, ``curves.png``, ``summary.txt``,
+    TensorBoard ``logs/`` and a ``checkpoint/`` for ``resume``. Every file is written atomically.
+
+    Args:
+        data: ``None`` for the bundled corpus, a file or folder path (see ``load_data``), a ``Dataset`` or
+            ready ``Splits``.
+        out: the run directory; it must be new or empty unless ``resume``.
+        epochs: the most epochs to train (in total, counting those before a resume).
+        batch_size: batch size.
+        seed: seed of the split, the weights and the shuffling.
+        resume: continue the interrupted run in ``out`` from its last finished epoch (its saved data source,
+            split and config are used; pass ``data`` again if it was given in memory).
+        config: a ``ModelConfig``, a dict of its fields, or a JSON / YAML file.
+        text_col: text column of a data file.
+        label_col: label column of a data file.
+        max_words: override the fitted words per text.
+        max_chars: override the fitted characters per word.
+        limit: use a stratified sample of this many texts (quick runs, tests).
+        verbose: Keras verbosity (``"auto"``, 0, 1, 2).
+        tensorboard: write TensorBoard logs to ``out/logs``; ``None``: when the ``tensorboard`` package is
+            installed (``tensorflow-cpu`` does not bring it: ``pip install tensorboard``).
+
+    Returns:
+        A ``TrainResult`` with the test metrics.
+
+    Raises:
+        DataError: unusable data or config.
+        RunError: ``out`` holds another run, or there is nothing to resume.
+    """
+    if epochs < 1 or batch_size < 1:
+        raise DataError(f"epochs ({epochs}) and batch_size ({batch_size}) must be at least 1.")
+    run = Path(out)
+    state = _check_out(run, resume)
+    if state is not None:
+        saved = _run.read_json(run / _run.CONFIG)
+        seed, limit = int(saved["seed"]), saved.get("limit")
+        text_col, label_col = saved.get("text_col", text_col), saved.get("label_col", label_col)
+        cfg = ModelConfig.from_dict(saved["model"])
+        if data is None and saved.get("data") not in (None, "bundled"):
+            data = saved["data"]
+        elif data is None and saved.get("data") is None:
+            raise RunError(f"Run {str(run)!r} was trained on data given in memory; pass the same data again "
+                           "to resume it.")
+    else:
+        cfg = _resolve_config(config, max_words, max_chars)
+    keras.utils.set_random_seed(seed)
+    started = time.perf_counter()
+    splits = _get_splits(data, text_col, label_col, seed, limit)
+    classes = splits.classes
+
+    if state is not None:
+        encoder = _run.load_encoder(run)
+        if tuple(encoder.classes) != tuple(classes):
+            raise RunError(f"Cannot resume {str(run)!r}: the data now has classes {list(classes)}, the run "
+                           f"was started with {list(encoder.classes)}. Pass the data it was trained on.")
+        model = keras.saving.load_model(run / _run.CHECKPOINT / "last.keras", safe_mode=True)
+    else:
+        encoder = TextEncoder.fit(splits.train.texts, max_words=cfg.max_words, max_chars=cfg.max_chars,
+                                  percentile=cfg.percentile, min_count=cfg.min_char_count, classes=classes)
+        model = compile_model(build_model(encoder.max_words, encoder.max_chars, encoder.vocab_size,
+                                          len(classes), cfg), cfg)
+        run.mkdir(parents=True, exist_ok=True)
+        encoder.save(run / _run.PREPROCESS)
+        write_text_atomic(run / _run.CONFIG, json.dumps({
+            "data": _data_source(data), "text_col": text_col, "label_col": label_col, "seed": seed,
+            "limit": limit, "split": [0.8, 0.1, 0.1], "epochs": epochs, "batch_size": batch_size,
+            "model": cfg.to_json(),
+            "sizes": {"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)},
+        }, indent=1) + "\n")
+
+    train_ds = encoder.dataset(splits.train.texts, splits.train.labels, batch_size, shuffle=True, seed=seed)
+    val_ds = encoder.dataset(splits.val.texts, splits.val.labels, max(batch_size, 256))
+    y_train = encoder.label_ids(splits.train.labels)
+    y_val = encoder.label_ids(splits.val.labels)
+    keeper = RunCheckpoint(run, cfg.patience, state)
+    callbacks: list[keras.callbacks.Callback] = [MacroF1(val_ds, y_val, len(classes)), keeper]
+    if tensorboard is None:
+        tensorboard = importlib.util.find_spec("tensorboard") is not None
+    if tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(str(run / _run.LOGS), write_graph=False))
+    initial_epoch = keeper.state["epoch"] + 1
+    if initial_epoch < epochs and not keeper.state["stopped"]:
+        model.fit(train_ds, validation_data=val_ds, epochs=epochs, initial_epoch=initial_epoch,
+                  class_weight=balanced_class_weight(y_train, len(classes)) if cfg.class_weight == "balanced"
+                  else None, callbacks=callbacks, verbose=verbose, shuffle=False)  # the dataset shuffles
+    keeper.set_model(model)
+    keeper.restore_best()
+    history = keeper.state["history"]
+
+    with atomic_path(run / _run.MODEL, suffix=".keras") as tmp:
+        model.save(tmp)
+    metrics = score(model, encoder, splits.test)
+    metrics.update(split="test", train_seconds=round(time.perf_counter() - started, 1),
+                   epochs_run=keeper.state["epoch"] + 1, best_epoch=keeper.state["best_epoch"] + 1,
+                   val_macro_f1=keeper.state["best"])
+    write_text_atomic(run / _run.METRICS, json.dumps(metrics, indent=1) + "\n")
+    write_text_atomic(run / _run.HISTORY, json.dumps(history, indent=1) + "\n")
+    plot_confusion(metrics, run / _run.CONFUSION)
+    plot_curves(history, run / _run.CURVES)
+    write_text_atomic(run / _run.SUMMARY, model_summary(model))
+    return TrainResult(run, metrics, history, splits, encoder, model)
+
+
+def model_summary(model: Any) -> str:
+    """``model.summary()`` text of the model and of its per-word char-CNN."""
+    parts: list[str] = []
+
+    def grab(text: str, line_break: bool = True) -> None:
+        parts.append(text if text.endswith("\n") else text + "\n")
+
+    buf = io.StringIO()
+    model.summary(print_fn=grab, line_length=100)
+    try:
+        model.get_layer("per_word").layer.summary(print_fn=grab, line_length=100)
+    except ValueError:
+        pass
+    buf.write("".join(parts))
+    return buf.getvalue()
+
+
+def score(model: Any, encoder: TextEncoder, data: Dataset, batch_size: int = 256) -> dict[str, Any]:
+    """Classification metrics of a model on labelled texts (see ``classification_metrics``).
+
+    Raises:
+        DataError: a label is not one of the model's classes (the message names it).
+    """
+    y = encoder.label_ids(data.labels)
+    probs = model.predict(encoder.dataset(data.texts, None, batch_size), verbose=0)
+    return classification_metrics(y, np.argmax(probs, axis=-1), encoder.classes)
+
+
+def evaluate(run: str | Path, data: str | Path | Dataset | None = None, text_col: str = "text",
+             label_col: str = "label", batch_size: int = 256) -> dict[str, Any]:
+    """Score a trained run on labelled data.
+
+    Args:
+        run: the run directory.
+        data: a data file / folder or a ``Dataset``; default: the run's own test split (rebuilt from its
+            saved data source and seed).
+        text_col: text column of a data file.
+        label_col: label column of a data file.
+        batch_size: batch size.
+
+    Returns:
+        The metrics dict (``accuracy``, ``macro_f1``, ``per_class``, ``confusion``, ...).
+
+    Raises:
+        RunError: the run is missing pieces, or its test split cannot be rebuilt.
+        DataError: unusable data, or labels the model never saw (named in the message).
+    """
+    p = _run.require(run, _run.MODEL, _run.PREPROCESS, _run.CONFIG)
+    encoder = _run.load_encoder(p)
+    if data is None:
+        saved = _run.read_json(p / _run.CONFIG)
+        if saved.get("data") is None:
+            raise RunError(f"Run {str(p)!r} was trained on data given in memory, so its test split cannot be "
+                           "rebuilt. Pass labelled data to evaluate on.")
+        splits = _get_splits(None if saved["data"] == "bundled" else saved["data"], saved["text_col"],
+                             saved["label_col"], int(saved["seed"]), saved.get("limit"))
+        ds = splits.test
+    elif isinstance(data, Dataset):
+        ds = data
+    else:
+        ds = load_data(data, text_col=text_col, label_col=label_col, min_classes=1)
+    encoder.label_ids(ds.labels)  # unknown labels fail before the model is loaded
+    model = _run.load_model(p)
+    return score(model, encoder, ds, batch_size)

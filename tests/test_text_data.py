@@ -1,0 +1,146 @@
+"""Loading, cleaning, de-duplicating and splitting labelled text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kernest import DataError, KernestWarning
+from kernest.text import Dataset, clean_text, deduplicate, load_data, split
+from tests.conftest_text import bundled, write_jsonl, write_table
+
+ROWS = [("good film", "pos"), ("bad film", "neg"), ("great plot", "pos"), ("awful plot", "neg")] * 3
+
+
+@pytest.mark.parametrize(("raw", "mojibake", "expected"), [
+    ("fish &amp;  chips", False, "fish & chips"),
+    ("fish &amp;amp; chips", False, "fish & chips"),
+    ("S\ufffd\ufffdo Paulo", False, "So Paulo"),
+    ("  a\t\nb  ", False, "a b"),
+    ("cars_\u00d1_.no thank you", True, "cars .no thank you"),
+    ("don\u00d5\u00a2_\u0160\u00ce_\u2020\u00a2t want", True, "don't want"),
+    ("Exactly! \u00d5\u00a2_\u0160\u00ce\u0081\u00d0@Ossy: hi", True, "Exactly! @Ossy: hi"),
+    ("my_name is", True, "my_name is"),
+    ("caf\u00e9 \U0001f602", False, "caf\u00e9 \U0001f602"),
+])
+def test_clean_text(raw: str, mojibake: bool, expected: str) -> None:
+    assert clean_text(raw, mojibake=mojibake) == expected
+
+
+def test_bundled_corpus_counts_and_cleaning() -> None:
+    ds = bundled()
+    # The file has 38,158 data rows (the issue text says 38,157; its own label counts sum to 38,158).
+    assert ds.counts() == {"negative": 16186, "neutral": 15018, "positive": 6954}
+    assert ds.repaired == 4934  # rows that are not UTF-8
+    assert not any("\ufffd" in t or "&amp;" in t for t in ds.texts)
+    assert not any("\u00d5\u00a2" in t for t in ds.texts)
+
+
+def test_split_is_deterministic_stratified_and_disjoint() -> None:
+    ds = bundled()
+    a, b, c = split(ds, seed=0), split(ds, seed=0), split(ds, seed=1)  # (~1 s each)
+    assert a.train.texts == b.train.texts and a.test.texts == b.test.texts
+    assert a.test.texts != c.test.texts
+    keys = [{t.lower() for t in part.texts} for part in (a.train, a.val, a.test)]
+    assert not keys[0] & keys[2] and not keys[0] & keys[1] and not keys[1] & keys[2]
+    n = len(a.train) + len(a.val) + len(a.test)
+    unique = deduplicate(ds).counts()
+    assert n == sum(unique.values()) < len(ds)
+    for part, frac in ((a.train, 0.8), (a.val, 0.1), (a.test, 0.1)):
+        assert abs(len(part) / n - frac) < 0.005
+        for cls, count in part.counts().items():  # each class keeps its share in every part
+            assert abs(count / len(part) - unique[cls] / n) < 0.01
+    assert a.classes == ("negative", "neutral", "positive")
+
+
+def test_small_split_puts_every_class_in_every_part() -> None:
+    parts = split(Dataset([f"t{i}" for i in range(10)], ["x", "y"] * 5), seed=3)
+    for part in (parts.train, parts.val, parts.test):
+        assert set(part.labels) == {"x", "y"}
+
+
+def test_deduplicate_keeps_majority_then_first_label() -> None:
+    ds = Dataset(["A b", "a  b", "a b", "c", "C", "d"], ["neg", "pos", "pos", "x", "y", "z"])
+    out = deduplicate(ds)
+    assert out.texts == ["A b", "c", "d"]
+    assert out.labels == ["pos", "x", "z"]  # majority for "a b"; a 1-1 tie for "c" goes to the first label
+    assert out.skipped["duplicate"] == 3
+
+
+@pytest.mark.parametrize(("suffix", "delimiter"), [(".csv", ","), (".tsv", "\t")])
+def test_load_csv_and_tsv(tmp_path: Path, suffix: str, delimiter: str) -> None:
+    path = write_table(tmp_path / f"d{suffix}", ROWS, delimiter=delimiter)
+    ds = load_data(path)
+    assert ds.classes == ("neg", "pos") and len(ds) == 12
+
+
+def test_load_custom_columns_and_jsonl(tmp_path: Path) -> None:
+    path = write_table(tmp_path / "d.csv", [(lab, t) for t, lab in ROWS], header=("y", "body"))
+    assert len(load_data(path, text_col="body", label_col="y")) == 12
+    rows = [{"text": t, "label": lab, "extra": 1} for t, lab in ROWS] + [{"text": "x", "label": 3}]
+    ds = load_data(write_jsonl(tmp_path / "d.jsonl", rows))
+    assert ds.classes == ("3", "neg", "pos")
+
+
+def test_load_class_folders(tmp_path: Path) -> None:
+    for cls, words in (("neg", "bad"), ("pos", "good")):
+        (tmp_path / "data" / cls).mkdir(parents=True)
+        for i in range(3):
+            (tmp_path / "data" / cls / f"{i}.txt").write_text(f"{words} movie\nline {i}\n", encoding="utf-8")
+    ds = load_data(tmp_path / "data")
+    assert ds.counts() == {"neg": 3, "pos": 3}
+    assert ds.texts[0] == "bad movie line 0"
+
+
+def test_missing_and_empty_and_binary_files(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"does not exist.*bundled"):
+        load_data(tmp_path / "nope.csv")
+    (tmp_path / "empty.csv").write_text("  \n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"is empty"):
+        load_data(tmp_path / "empty.csv")
+    (tmp_path / "bin.csv").write_bytes(b"PK\x03\x04\x00\x00binary")
+    with pytest.raises(DataError, match=r"looks binary"):
+        load_data(tmp_path / "bin.csv")
+    (tmp_path / "nofiles").mkdir()
+    with pytest.raises(DataError, match=r"no \.txt files"):
+        load_data(tmp_path / "nofiles")
+
+
+def test_missing_column_lists_the_columns(tmp_path: Path) -> None:
+    path = write_table(tmp_path / "d.csv", ROWS, header=("tweet", "label"))
+    with pytest.raises(DataError, match=r"no column 'text'.*'tweet', 'label'.*--text-col"):
+        load_data(path)
+
+
+def test_wrong_delimiter_is_a_missing_column_with_a_hint(tmp_path: Path) -> None:
+    path = write_table(tmp_path / "d.csv", ROWS, delimiter=";")
+    with pytest.raises(DataError, match=r"no column 'text' or 'label'.*'text;label'.*another delimiter"):
+        load_data(path)
+
+
+def test_only_one_class(tmp_path: Path) -> None:
+    path = write_table(tmp_path / "d.csv", [("a", "pos"), ("b", "pos")])
+    with pytest.raises(DataError, match=r"only one class \('pos', 2 texts\)"):
+        load_data(path)
+    assert len(load_data(path, min_classes=1)) == 2
+
+
+def test_missing_labels_are_skipped_with_a_warning(tmp_path: Path) -> None:
+    path = write_table(tmp_path / "d.csv", ROWS + [("x", ""), ("y", "NaN"), ("", "pos")])
+    with pytest.warns(KernestWarning, match=r"skipped 1 rows with empty text, 2 rows with missing label"):
+        ds = load_data(path)
+    assert len(ds) == 12
+    none_left = write_table(tmp_path / "e.csv", [("x", ""), ("y", "nan")])
+    with pytest.raises(DataError, match=r"no usable labelled text \(2 missing label\)"):
+        load_data(none_left)
+
+
+def test_undecodable_bytes_are_skipped_and_counted(tmp_path: Path) -> None:
+    body = "text,label\n" + "".join(f"{t},{lab}\n" for t, lab in ROWS)
+    data = body.encode() + b"\xff\xfe\x81\x8d,pos\n" + b"caf\xe9 ok,neg\n"  # garbage row; a latin-1 row
+    (tmp_path / "d.csv").write_bytes(data)
+    with pytest.warns(KernestWarning, match=r"2 rows held bytes that are not UTF-8.*skipped 1 rows with "
+                                            r"undecodable bytes"):
+        ds = load_data(tmp_path / "d.csv")
+    assert len(ds) == 13 and ds.texts[-1] == "caf ok"

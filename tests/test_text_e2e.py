@@ -1,0 +1,160 @@
+"""train -> evaluate -> predict -> export on a small real sample, resume, broken runs, and the CLI adapter."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from kernest import DataError, KernestError
+from kernest.text import Predictor, RunError, evaluate, export, predict, train
+from kernest.text._cli import register
+from kernest.text._run import RUN_FILES
+from tests.conftest_text import TINY, corpus_sample, trained_run, write_table
+
+
+def test_run_directory_holds_every_file() -> None:
+    run = trained_run()
+    for name in RUN_FILES:
+        assert (run / name).is_file(), name
+    assert (run / "checkpoint" / "state.json").is_file()
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert set(metrics["per_class"]) == {"negative", "neutral", "positive"}
+    assert 0.0 <= metrics["macro_f1"] <= 1.0 and metrics["n"] > 30
+    assert "per_word" in (run / "summary.txt").read_text()
+    assert (run / "confusion.png").read_bytes()[:4] == b"\x89PNG"
+    assert not [p for p in run.iterdir() if p.name.startswith(".")]  # no temporary file left behind
+
+
+def test_evaluate_default_split_matches_train_metrics_and_other_data(tmp_path: Path) -> None:
+    run = trained_run()
+    saved = json.loads((run / "metrics.json").read_text())
+    again = evaluate(run)
+    assert again["n"] == saved["n"] and again["accuracy"] == pytest.approx(saved["accuracy"])
+    data = write_table(tmp_path / "d.csv", [("I love it", "positive"), ("so bad", "negative")])
+    assert evaluate(run, data)["n"] == 2
+    one = write_table(tmp_path / "one.csv", [("I love it", "positive")])
+    assert evaluate(run, one)["per_class"]["positive"]["support"] == 1
+
+
+def test_evaluate_names_labels_the_model_never_saw(tmp_path: Path) -> None:
+    data = write_table(tmp_path / "d.csv", [("a", "positive"), ("b", "angry"), ("c", "bored")])
+    with pytest.raises(DataError, match=r"Labels 'angry', 'bored' are not classes of this model"):
+        evaluate(trained_run(), data)
+
+
+def test_predict_notes_empty_and_truncated_texts() -> None:
+    rows = predict(trained_run(), ["What a great flight!", "", "delayed " * 500])
+    assert [r["label"] in {"negative", "neutral", "positive"} for r in rows] == [True] * 3
+    assert all(abs(sum(r["probs"].values()) - 1) < 1e-4 for r in rows)
+    assert "note" not in rows[0]
+    assert rows[1]["note"] == "empty text: predicted from padding only"
+    assert rows[2]["note"] == "truncated text: kept the first 12 of 500 words"
+
+
+def test_export_agrees_with_predict(tmp_path: Path) -> None:
+    texts = ["What a great flight!", "", "@united lost my bag again http://t.co/x", "ok"]
+    out = export(trained_run(), tmp_path / "saved")
+    served = tf.saved_model.load(str(out)).signatures["serving_default"](texts=tf.constant(texts))
+    probs, _, _ = Predictor(trained_run()).probabilities(texts)
+    np.testing.assert_allclose(served["probabilities"].numpy(), probs, atol=1e-5)
+    labels = [b.decode() for b in served["label"].numpy()]
+    assert labels == [r["label"] for r in predict(trained_run(), texts)]
+    export(trained_run(), tmp_path / "saved")  # replacing an export works
+
+
+def test_resume_continues_from_the_checkpoint(tmp_path: Path) -> None:
+    ds = corpus_sample(120)
+    data = write_table(tmp_path / "d.csv", list(zip(ds.texts, ds.labels)))
+    first = train(data=data, out=tmp_path / "run", epochs=1, config=TINY, batch_size=32, verbose=0)
+    assert first.metrics["epochs_run"] == 1
+    with pytest.raises(RunError, match=r"already holds a finished run.*--resume"):
+        train(data=data, out=tmp_path / "run", epochs=2, config=TINY, verbose=0)
+    resumed = train(out=tmp_path / "run", epochs=2, resume=True, batch_size=32, verbose=0)
+    assert resumed.metrics["epochs_run"] == 2
+    assert len(resumed.history["loss"]) == 2
+    assert resumed.splits.test.texts == first.splits.test.texts
+    with pytest.raises(RunError, match=r"holds no checkpoint"):
+        train(out=tmp_path / "other", resume=True, verbose=0)
+
+
+def test_missing_or_incomplete_run_directories(tmp_path: Path) -> None:
+    with pytest.raises(RunError, match=r"does not exist\. Train one with `kernest train --out"):
+        predict(tmp_path / "nope", ["x"])
+    broken = tmp_path / "broken"
+    shutil.copytree(trained_run(), broken)
+    (broken / "model.keras").unlink()
+    (broken / "preprocess.json").unlink()
+    with pytest.raises(RunError, match=r"incomplete: missing model\.keras, preprocess\.json.*--resume"):
+        evaluate(broken)
+    with pytest.raises(RunError, match=r"missing model\.keras"):
+        export(broken, tmp_path / "x")
+
+
+def test_train_rejects_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"does not exist"):
+        train(data=tmp_path / "none.csv", out=tmp_path / "r", verbose=0)
+    one = write_table(tmp_path / "one.csv", [("a", "x"), ("b", "x"), ("c", "x")])
+    with pytest.raises(DataError, match=r"only one class"):
+        train(data=one, out=tmp_path / "r", verbose=0)
+    with pytest.raises(DataError, match=r"at least 1"):
+        train(out=tmp_path / "r", epochs=0, verbose=0)
+
+
+# ------------------------------------------------------------------------------------------------- CLI
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kernest")
+    register(parser.add_subparsers(dest="command", required=True))
+    return parser
+
+
+def _main(argv: list[str]) -> int:
+    """What kernest.cli.main does with a handler: KernestError -> message and exit code 2."""
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KernestError as e:
+        print(f"kernest: error: {e}")
+        return 2
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["train", "--epochs", "-1"], "argument --epochs: must be at least 1, got -1"),
+    (["train", "--batch-size", "0"], "argument --batch-size: must be at least 1, got 0"),
+    (["train", "--epochs", "two"], "argument --epochs: 'two' is not an integer"),
+    (["export", "RUN"], "the following arguments are required: --out"),
+])
+def test_cli_rejects_bad_arguments(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        _parser().parse_args(argv)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_predict_prints_json_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "t.txt").write_text("so happy today\n\n", encoding="utf-8")
+    assert _main(["predict", str(trained_run()), "great service", "--file", str(tmp_path / "t.txt")]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["text"] for r in rows] == ["great service", "so happy today", ""]
+    assert set(rows[0]["probs"]) == {"negative", "neutral", "positive"}
+    assert rows[2]["note"].startswith("empty text")
+
+
+def test_cli_evaluate_export_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _main(["evaluate", str(trained_run())]) == 0
+    assert "macro_f1" in json.loads(capsys.readouterr().out)
+    assert _main(["export", str(trained_run()), "--out", str(tmp_path / "sm")]) == 0
+    assert (tmp_path / "sm" / "saved_model.pb").is_file()
+    capsys.readouterr()
+    assert _main(["evaluate", str(tmp_path / "missing")]) == 2
+    assert "kernest: error: Run directory" in capsys.readouterr().out
+    assert _main(["train", "--data", str(tmp_path / "none.csv"), "--out", str(tmp_path / "r")]) == 2
+    assert _main(["predict", str(trained_run())]) == 2
+    assert "No text to label" in capsys.readouterr().out
