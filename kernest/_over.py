@@ -65,11 +65,15 @@ class Over(keras.layers.Wrapper):
         """Fix ``axis_index`` from the names of the input's non-batch axes; resolves nested ``Over`` too."""
         if self.axis_index is None:
             if self.axis not in axes:
-                known = ", ".join(repr(a) for a in axes if a) or "none"
+                known = ", ".join(repr(a) for a in axes if a)
+                where = (
+                    f"its named axes: {known}" if known else
+                    "it carries no axis names: name them with kernest.Input(shape, axes=(...)); an unbuilt "
+                    "keras.Sequential rebuilds on a fresh unnamed Input, so compose with kernest.nest instead"
+                )
                 raise KernestError(
                     f"over({self.axis!r}) in layer {self.name!r}: the input has no axis named {self.axis!r} "
-                    f"(its named axes: {known}). Name the axes with kernest.Input(shape, axes=(...)), "
-                    f"or pass a position, e.g. over(1, inner) for the first non-batch axis."
+                    f"({where}). Or pass a position, e.g. over(1, inner) for the first non-batch axis."
                 )
             self.axis_index = axes.index(self.axis) + 1
         k = self.axis_index
@@ -120,15 +124,13 @@ class Over(keras.layers.Wrapper):
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
         k = self._k()
         first = keras.tree.flatten(inputs)[0]
-        lead = [ops.shape(first)[i] for i in range(k + 1)]
+        lead = _dims(first, range(k + 1))
 
         def fold(x: Any) -> Any:  # (B, a1..ak, *rest) -> (B*a1*..*ak, *rest)
-            rest = [ops.shape(x)[i] for i in range(k + 1, len(x.shape))]
-            return ops.reshape(x, [-1, *rest])
+            return ops.reshape(x, [-1, *_dims(x, range(k + 1, len(x.shape)))])
 
         def unfold(y: Any) -> Any:  # (B*a1*..*ak, *out) -> (B, a1..ak, *out)
-            rest = [ops.shape(y)[i] for i in range(1, len(y.shape))]
-            return ops.reshape(y, [*lead, *rest])
+            return ops.reshape(y, [*lead, *_dims(y, range(1, len(y.shape)))])
 
         folded = keras.tree.map_structure(fold, inputs)
         kwargs: dict[str, Any] = {}
@@ -163,6 +165,19 @@ class Over(keras.layers.Wrapper):
         config = super().get_config()
         config.update(axis=self.axis, axis_index=self.axis_index, mask_padding=self.mask_padding)
         return config
+
+
+def _dims(x: Any, axes: range) -> list[Any]:
+    """Sizes of ``axes``: static ints where known (fewer graph ops), run-time sizes otherwise."""
+    dynamic = None
+    sizes = []
+    for i in axes:
+        if x.shape[i] is not None:
+            sizes.append(int(x.shape[i]))
+        else:
+            dynamic = ops.shape(x) if dynamic is None else dynamic
+            sizes.append(dynamic[i])
+    return sizes
 
 
 def _is_symbolic(x: Any) -> bool:

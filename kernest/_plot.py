@@ -10,16 +10,14 @@ longest path from the inputs, and every arrow carries the shape that crosses it.
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 from xml.sax.saxutils import escape
 
 import keras
 
 from kernest._axes import format_shape
 from kernest._errors import KernestError
+from kernest._files import write_atomic, write_text_atomic
 from kernest._over import Over
 from kernest._paths import Entry, graph_inputs, producer_name, root
 
@@ -278,27 +276,6 @@ def to_png(scene: Scene, path: str, dpi: int = 150) -> None:
     fig.savefig(path, dpi=dpi, format="png", facecolor="white")
 
 
-def _atomic_write(path: str, write: Callable[[str], Any]) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    suffix = os.path.splitext(path)[1]
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=suffix, dir=folder)
-    except OSError as err:
-        raise KernestError(
-            f"Cannot write {path!r}: {err.strerror or err} (folder {folder!r}). Choose a folder that exists and "
-            "that you can write to."
-        ) from None
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except OSError as err:
-        raise KernestError(f"Cannot write {path!r}: {err.strerror or err}.") from None
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def plot(model: keras.layers.Layer, path: str | os.PathLike[str]) -> str:
     """Draw the nesting of ``model``: each submodel a box inside its parent, arrows labelled with shapes.
 
@@ -326,13 +303,10 @@ def plot(model: keras.layers.Layer, path: str | os.PathLike[str]) -> str:
         raise KernestError(f"plot({target!r}): the file must end in '.png' or '.svg', e.g. 'model.svg'.")
     scene = layout(model)
     if kind == ".svg":
-        text = to_svg(scene)
-
-        def write_svg(tmp: str) -> None:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(text)
-
-        _atomic_write(target, write_svg)
+        write_text_atomic(target, to_svg(scene), parents=False)
     else:
-        _atomic_write(target, lambda tmp: to_png(scene, tmp))
+        try:
+            write_atomic(target, lambda tmp: to_png(scene, str(tmp)), parents=False)
+        except OSError as err:
+            raise KernestError(f"Cannot write {target!r}: {err.strerror or err}.") from None
     return target

@@ -9,7 +9,6 @@ submodel and the outer model, or a submodel used inside two other submodels) but
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from typing import Any
 
@@ -17,6 +16,7 @@ import keras
 
 import kernest._over  # noqa: F401  (registers Over, so files with over() layers load)
 from kernest._errors import KernestError, UnsafeModelError
+from kernest._files import write_atomic
 from kernest._paths import walk
 
 
@@ -98,23 +98,10 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
             "but cannot be loaded by Keras 3.15 ('expected 2 variables, but received 0'). Give each model its "
             "own layer (share weights by copying them), or call the shared layer only in the outer model."
         )
-    folder = os.path.dirname(os.path.abspath(target))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".keras", dir=folder)
-    except OSError as err:
-        raise KernestError(
-            f"Cannot write {target!r}: {err.strerror or err} (folder {folder!r}). Choose a folder that exists "
-            "and that you can write to."
-        ) from None
-    os.close(fd)
-    try:
-        model.save(tmp)
-        os.replace(tmp, target)
+        write_atomic(target, lambda tmp: model.save(str(tmp)), suffix=".keras", parents=False)
     except OSError as err:
         raise KernestError(f"Cannot write {target!r}: {err.strerror or err}.") from None
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return target
 
 

@@ -1,0 +1,61 @@
+"""The flagship's pieces, as the benchmarks use them: the bundled corpus split, the fitted encoder, the model.
+
+Everything comes from ``kernest.text``; this module only picks sizes and subsets so every benchmark sees
+the same data the same way ``kernest train`` does (seeded split, encoder fitted on the train split).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import kernest.text as kt
+from kernest.text import ModelConfig, TextEncoder, build_model, load_data, split
+from kernest.text._model import compile_model  # not public: train() compiles the model this way
+from kernest.text._train import balanced_class_weight  # not public: train()'s class weights
+
+__all__ = ["Flagship", "ModelConfig", "TextEncoder", "balanced_class_weight", "build_model", "compile_model",
+           "kt", "load", "subset"]
+
+# --small: a model and texts small enough for a smoke run of seconds.
+SMALL_CONFIG = {"char_dim": 8, "widths": [2, 3], "filters": 8, "word_units": 8, "max_words": 12, "max_chars": 8}
+
+
+@dataclass
+class Flagship:
+    """The split, the fitted encoder and the config the benchmarks share."""
+
+    splits: Any
+    encoder: Any
+    config: Any
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.splits.classes)
+
+    def model(self, compiled: bool = True, **overrides: Any) -> Any:
+        """A fresh flagship model, built (and compiled) by ``kernest.text`` exactly as ``train`` does."""
+        cfg = ModelConfig.from_dict(overrides, self.config) if overrides else self.config
+        m = build_model(self.encoder.max_words, self.encoder.max_chars, self.encoder.vocab_size,
+                        self.n_classes, cfg)
+        return compile_model(m, cfg) if compiled else m
+
+    def labels(self, labels: Any) -> np.ndarray:
+        return np.asarray(self.encoder.label_ids(labels))
+
+
+def load(small: bool, seed: int = 0, config: dict[str, Any] | None = None) -> Flagship:
+    """The bundled corpus split by ``seed``, and an encoder fitted on its train split (as ``train`` does)."""
+    splits = split(load_data(None), seed=seed)
+    cfg = ModelConfig.from_dict({**(SMALL_CONFIG if small else {}), **(config or {})})
+    encoder = TextEncoder.fit(splits.train.texts, max_words=cfg.max_words, max_chars=cfg.max_chars,
+                              percentile=cfg.percentile, min_count=cfg.min_char_count, classes=splits.classes)
+    return Flagship(splits, encoder, cfg)
+
+
+def subset(texts: list[str], labels: list[str], n: int) -> tuple[list[str], list[str]]:
+    """The first ``n`` texts (the split is already shuffled), repeated when there are fewer."""
+    reps = -(-n // max(1, len(texts)))
+    return (list(texts) * reps)[:n], (list(labels) * reps)[:n]

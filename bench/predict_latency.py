@@ -1,0 +1,115 @@
+"""Prediction latency and throughput of the flagship: ``Predictor`` and the exported SavedModel vs ``model.predict``.
+
+Single message (p50, p99 over ``--calls`` calls, after warm-up), each path from raw text to probabilities:
+
+- ``predictor``: ``kernest.text.Predictor(run)([text])``, encoding and model in one ``tf.function``, plus the
+  result dicts;
+- ``savedmodel``: ``tf.saved_model.load(export(run))`` and its ``serving_default`` signature on a string tensor;
+- ``model_predict`` (the baseline): ``model.predict(encoder.encode([text]).ids)``, the plain Keras way.
+
+Batch throughput (texts/s) for 10,000 messages through the same three paths (batches of 256).
+
+The weights do not change the time, so by default the run is a fresh, untrained flagship model saved the
+way ``kernest train`` saves it (``model.keras`` + ``preprocess.json``); ``--run DIR`` uses a trained run.
+Goal: single-message p50 of the ``Predictor`` < 5 ms on this CPU.
+
+    python bench/predict_latency.py [--small] [--run DIR] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import tempfile  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import _common  # noqa: E402
+import _flagship  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import kernest.text as kt  # noqa: E402
+
+MESSAGE = "@united thanks for the quick rebooking, but my bag still hasn't arrived 3 days later!! #fail"
+FULL = {"calls": 500, "batch_texts": 10_000, "batch_size": 256}
+SMALL = {"calls": 20, "batch_texts": 300, "batch_size": 64}
+
+
+def make_run(small: bool, where: Path) -> Path:
+    """An untrained flagship run: the model and encoder saved as ``kernest train`` saves them."""
+    flagship = _flagship.load(small)
+    run = where / "run"
+    run.mkdir(parents=True)
+    flagship.model(compiled=False).save(run / "model.keras")
+    flagship.encoder.save(run / "preprocess.json")
+    return run
+
+
+def latencies(fn: Callable[[], Any], calls: int) -> dict[str, float]:
+    times = _common.timed(fn, calls, warmup=5)
+    return {"p50_ms": _common.percentile(times, 50) * 1e3, "p99_ms": _common.percentile(times, 99) * 1e3,
+            "mean_ms": float(np.mean(times)) * 1e3, "n": calls}
+
+
+def run(small: bool, run_dir: str | None) -> dict[str, Any]:
+    size = SMALL if small else FULL
+    tmp = Path(tempfile.mkdtemp(prefix="kernest_bench_"))
+    run = Path(run_dir) if run_dir else make_run(small, tmp)
+    predictor = kt.Predictor(run)
+    model, encoder = predictor.model, predictor.encoder
+    exported = kt.export(run, tmp / "savedmodel")
+    serve = tf.saved_model.load(str(exported)).signatures["serving_default"]
+
+    texts = _flagship.load(small).splits.test.texts
+    texts = (list(texts) * (size["batch_texts"] // max(1, len(texts)) + 1))[: size["batch_texts"]]
+    bs = size["batch_size"]
+
+    paths: dict[str, tuple[Callable[[], Any], Callable[[], Any]]] = {
+        "predictor": (lambda: predictor([MESSAGE]), lambda: predictor(texts)),
+        "savedmodel": (lambda: serve(texts=tf.constant([MESSAGE]))["probabilities"].numpy(),
+                       lambda: [serve(texts=tf.constant(texts[i:i + bs]))["probabilities"].numpy()
+                                for i in range(0, len(texts), bs)]),
+        "model_predict": (lambda: model.predict(encoder.encode([MESSAGE]).ids, verbose=0),
+                          lambda: model.predict(encoder.encode(texts).ids, batch_size=bs, verbose=0)),
+    }
+    single = {name: latencies(one, size["calls"]) for name, (one, _) in paths.items()}
+    batch: dict[str, Any] = {}
+    for name, (_, many) in paths.items():
+        many()  # warm-up: traces for the batch shapes
+        seconds = min(_common.timed(many, 2 if small else 3, warmup=0))
+        batch[name] = {"seconds": seconds, "texts_per_s": len(texts) / seconds}
+    ratios = {
+        "p50_model_predict_predictor": _common.ratio(single["model_predict"]["p50_ms"], single["predictor"]["p50_ms"]),
+        "p50_model_predict_savedmodel": _common.ratio(single["model_predict"]["p50_ms"],
+                                                      single["savedmodel"]["p50_ms"]),
+        "p99_model_predict_predictor": _common.ratio(single["model_predict"]["p99_ms"], single["predictor"]["p99_ms"]),
+        "batch_predictor_model_predict": _common.ratio(batch["predictor"]["texts_per_s"],
+                                                       batch["model_predict"]["texts_per_s"]),
+        "batch_savedmodel_model_predict": _common.ratio(batch["savedmodel"]["texts_per_s"],
+                                                        batch["model_predict"]["texts_per_s"]),
+    }
+    return {"benchmark": "predict_latency", "small": small, "sizes": size, "run": str(run_dir or "untrained"),
+            "message": MESSAGE, "baseline": "model_predict", "single": single, "batch": batch, "ratios": ratios,
+            "goal": {"text": "Predictor single-message p50 < 5 ms", "met": single["predictor"]["p50_ms"] < 5.0}}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    p = _common.parser(__doc__, "bench/results/predict_latency.json")
+    p.add_argument("--run", help="a trained run directory (default: an untrained flagship model)")
+    args = p.parse_args(argv)
+    res = run(args.small, args.run)
+    rows = [(k, v["p50_ms"], v["p99_ms"], res["batch"][k]["texts_per_s"]) for k, v in res["single"].items()]
+    print(_common.table(rows, ["path", "p50 ms", "p99 ms", f"batch texts/s ({res['sizes']['batch_texts']})"]))
+    for k, v in res["ratios"].items():
+        print(f"{k}: {v}x")
+    _common.write_json(args.out, res)
+    return res
+
+
+if __name__ == "__main__":
+    main()

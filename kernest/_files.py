@@ -1,0 +1,68 @@
+"""Atomic file writes: a temporary file in the target's folder, then ``os.replace``.
+
+A crash mid-write leaves the old file (or none), never half a file. Every file kernest writes goes
+through here: models, plots, run directories.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from kernest._errors import KernestError
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str], suffix: str = "", parents: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success move it onto ``path``, on failure delete it.
+
+    Args:
+        path: the final path.
+        suffix: suffix for the temporary name (some writers pick the format from it, e.g. ``.png``).
+        parents: create missing folders; otherwise a missing folder is an error.
+
+    Yields:
+        The temporary path to write.
+
+    Raises:
+        KernestError: the folder cannot be created or written.
+    """
+    final = Path(path)
+    try:
+        if parents:
+            final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=suffix or final.suffix, dir=final.parent)
+    except OSError as err:
+        raise KernestError(
+            f"Cannot write {str(final)!r}: {err.strerror or err} (folder {str(final.parent)!r}). Choose a folder "
+            "that exists and that you can write to."
+        ) from None
+    os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give what a plain open() would
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, final)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str, parents: bool = True) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    with atomic_path(path, parents=parents) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_atomic(
+    path: str | os.PathLike[str], writer: Callable[[Path], object], suffix: str = "", parents: bool = True
+) -> None:
+    """Call ``writer(tmp_path)`` and move the result onto ``path`` atomically."""
+    with atomic_path(path, suffix, parents) as tmp:
+        writer(tmp)
