@@ -57,6 +57,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-words", type=positive_int, help="words kept per text (default: fitted)")
     p.add_argument("--max-chars", type=positive_int, help="characters kept per word (default: fitted)")
     p.add_argument("--limit", type=positive_int, help="train on a stratified sample of this many texts")
+    p.add_argument("--distribute", choices=("mirrored", "multiworker"),
+                   help="tf.distribute strategy: all GPUs of this machine, or several machines (TF_CONFIG)")
+    p.add_argument("--deterministic", action="store_true", help="turn on TensorFlow op determinism")
     p.set_defaults(func=_train)
 
     p = subparsers.add_parser("evaluate", help="score a trained run on labelled data",
@@ -82,13 +85,15 @@ def register(subparsers: Any) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from kernest.text._distribute import make_strategy
     from kernest.text._metrics import format_metrics
     from kernest.text._train import train
 
+    strategy = make_strategy(args.distribute)  # before any other TensorFlow work
     result = train(data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size,
                    seed=args.seed, resume=args.resume, config=args.config, text_col=args.text_col,
                    label_col=args.label_col, max_words=args.max_words, max_chars=args.max_chars,
-                   limit=args.limit)
+                   limit=args.limit, strategy=strategy, deterministic=args.deterministic)
     print(format_metrics(result.metrics))
     print(f"run written to {result.run}")
     return 0

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
-import io
 import json
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,9 +14,21 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kernest._check import check
 from kernest._errors import DataError
+from kernest._summary import summary
 from kernest.text import _run
 from kernest.text._data import Dataset, Splits, load_data, split, take_sample
+from kernest.text._distribute import (
+    NaNGuard,
+    check_batch_size,
+    enable_determinism,
+    is_chief,
+    prepare_fit,
+    read_tf_config,
+    scope,
+    shard_by_data,
+)
 from kernest.text._encode import TextEncoder
 from kernest.text._files import atomic_path, write_text_atomic
 from kernest.text._metrics import classification_metrics, macro_f1, plot_confusion, plot_curves
@@ -170,7 +182,7 @@ def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int 
           seed: int = 0, resume: bool = False, config: ModelConfig | str | Path | dict[str, Any] | None = None,
           text_col: str = "text", label_col: str = "label", max_words: int | None = None,
           max_chars: int | None = None, limit: int | None = None, verbose: int | str = "auto",
-          tensorboard: bool | None = None) -> TrainResult:
+          tensorboard: bool | None = None, strategy: Any = None, deterministic: bool = False) -> TrainResult:
     """Train the hierarchical sentiment model and write a run directory.
 
     The data is de-duplicated and split 80/10/10 (stratified, by ``seed``). Training uses balanced class
@@ -197,6 +209,10 @@ def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int 
         verbose: Keras verbosity (``"auto"``, 0, 1, 2).
         tensorboard: write TensorBoard logs to ``out/logs``; ``None``: when the ``tensorboard`` package is
             installed (``tensorflow-cpu`` does not bring it: ``pip install tensorboard``).
+        strategy: a ``tf.distribute`` strategy (see ``kernest.text._distribute.make_strategy``); the model is
+            built and compiled in its scope, ``batch_size`` is the global batch split across replicas, and
+            under several workers only the chief writes ``out``.
+        deterministic: also turn on TensorFlow op determinism (same seed, same numbers on any device).
 
     Returns:
         A ``TrainResult`` with the test metrics.
@@ -204,10 +220,12 @@ def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int 
     Raises:
         DataError: unusable data or config.
         RunError: ``out`` holds another run, or there is nothing to resume.
+        TrainingDiverged: the loss became NaN or infinite; the last good checkpoint is kept.
     """
     if epochs < 1 or batch_size < 1:
         raise DataError(f"epochs ({epochs}) and batch_size ({batch_size}) must be at least 1.")
-    run = Path(out)
+    check_batch_size(batch_size, strategy)
+    run = Path(out) if is_chief(strategy) else _worker_dir(Path(out))
     state = _check_out(run, resume)
     if state is not None:
         saved = _run.read_json(run / _run.CONFIG)
@@ -222,6 +240,8 @@ def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int 
     else:
         cfg = _resolve_config(config, max_words, max_chars)
     keras.utils.set_random_seed(seed)
+    if deterministic:
+        enable_determinism(seed)
     started = time.perf_counter()
     splits = _get_splits(data, text_col, label_col, seed, limit)
     classes = splits.classes
@@ -231,12 +251,14 @@ def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int 
         if tuple(encoder.classes) != tuple(classes):
             raise RunError(f"Cannot resume {str(run)!r}: the data now has classes {list(classes)}, the run "
                            f"was started with {list(encoder.classes)}. Pass the data it was trained on.")
-        model = keras.saving.load_model(run / _run.CHECKPOINT / "last.keras", safe_mode=True)
+        with scope(strategy):
+            model = keras.saving.load_model(run / _run.CHECKPOINT / "last.keras", safe_mode=True)
     else:
         encoder = TextEncoder.fit(splits.train.texts, max_words=cfg.max_words, max_chars=cfg.max_chars,
                                   percentile=cfg.percentile, min_count=cfg.min_char_count, classes=classes)
-        model = compile_model(build_model(encoder.max_words, encoder.max_chars, encoder.vocab_size,
-                                          len(classes), cfg), cfg)
+        with scope(strategy):
+            model = compile_model(build_model(encoder.max_words, encoder.max_chars, encoder.vocab_size,
+                                              len(classes), cfg), cfg)
         run.mkdir(parents=True, exist_ok=True)
         encoder.save(run / _run.PREPROCESS)
         write_text_atomic(run / _run.CONFIG, json.dumps({
@@ -247,11 +269,16 @@ def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int 
         }, indent=1) + "\n")
 
     train_ds = encoder.dataset(splits.train.texts, splits.train.labels, batch_size, shuffle=True, seed=seed)
+    if strategy is not None:
+        train_ds = shard_by_data(train_ds, strategy)
+        prepare_fit(model, train_ds, strategy)
     val_ds = encoder.dataset(splits.val.texts, splits.val.labels, max(batch_size, 256))
     y_train = encoder.label_ids(splits.train.labels)
     y_val = encoder.label_ids(splits.val.labels)
     keeper = RunCheckpoint(run, cfg.patience, state)
-    callbacks: list[keras.callbacks.Callback] = [MacroF1(val_ds, y_val, len(classes)), keeper]
+    callbacks: list[keras.callbacks.Callback] = [
+        NaNGuard(run / _run.CHECKPOINT, cfg.learning_rate), MacroF1(val_ds, y_val, len(classes)), keeper,
+    ]
     if tensorboard is None:
         tensorboard = importlib.util.find_spec("tensorboard") is not None
     if tensorboard:
@@ -276,24 +303,19 @@ def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int 
     plot_confusion(metrics, run / _run.CONFUSION)
     plot_curves(history, run / _run.CURVES)
     write_text_atomic(run / _run.SUMMARY, model_summary(model))
-    return TrainResult(run, metrics, history, splits, encoder, model)
+    if not is_chief(strategy):
+        shutil.rmtree(run, ignore_errors=True)  # a worker's copy; the chief wrote the run directory
+    return TrainResult(Path(out), metrics, history, splits, encoder, model)
+
+
+def _worker_dir(out: Path) -> Path:
+    """Where a non-chief worker keeps its own checkpoints, beside the chief's run directory."""
+    return out.parent / f".{out.name}.worker{read_tf_config()[2]}"
 
 
 def model_summary(model: Any) -> str:
-    """``model.summary()`` text of the model and of its per-word char-CNN."""
-    parts: list[str] = []
-
-    def grab(text: str, line_break: bool = True) -> None:
-        parts.append(text if text.endswith("\n") else text + "\n")
-
-    buf = io.StringIO()
-    model.summary(print_fn=grab, line_length=100)
-    try:
-        model.get_layer("per_word").layer.summary(print_fn=grab, line_length=100)
-    except ValueError:
-        pass
-    buf.write("".join(parts))
-    return buf.getvalue()
+    """The nested summary tree (``kernest.summary``) and the interface check of the model."""
+    return f"{summary(model)}\n\n{check(model)}\n"
 
 
 def score(model: Any, encoder: TextEncoder, data: Dataset, batch_size: int = 256) -> dict[str, Any]:
@@ -341,5 +363,5 @@ def evaluate(run: str | Path, data: str | Path | Dataset | None = None, text_col
     else:
         ds = load_data(data, text_col=text_col, label_col=label_col, min_classes=1)
     encoder.label_ids(ds.labels)  # unknown labels fail before the model is loaded
-    model = _run.load_model(p)
+    model = _run.load_model(p, encoder)
     return score(model, encoder, ds, batch_size)
