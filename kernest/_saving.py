@@ -142,6 +142,7 @@ def load(path: str | os.PathLike[str], safe_mode: bool = True, custom_objects: d
             f"{source!r} is damaged or not a Keras model archive "
             f"({'corrupt member ' + repr(bad) if bad else 'no config.json inside'}). Save the model again."
         )
+    _register_app_layers()
     try:
         return keras.saving.load_model(source, custom_objects=custom_objects, safe_mode=safe_mode)
     except Exception as err:
@@ -153,3 +154,11 @@ def load(path: str | os.PathLike[str], safe_mode: bool = True, custom_objects: d
             ) from None
         lines = [line.strip() for line in text.splitlines() if line.strip()][:3]
         raise KernestError(f"Keras could not load {source!r}: {' '.join(lines) or type(err).__name__}") from err
+
+
+def _register_app_layers() -> None:
+    """Import the flagship app's layers (``WordHash``) so its run files load; skipped where TensorFlow is absent."""
+    try:
+        import kernest.text._model  # noqa: F401  (registers its serializable layers)
+    except ImportError:
+        pass

@@ -26,17 +26,6 @@ ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent / "bad_inputs"
 CASES: list[dict[str, Any]] = json.loads((HERE / "cases.json").read_text())
 
-# Cases that show a bug in code outside this test's ownership; strict, so a fix makes them fail loudly.
-KNOWN_BUGS = {
-    "load_data/one-mb-field": "kernest/text/_data.py _load_table: a CSV text over 128 KiB raises _csv.Error "
-                              "'field larger than field limit (131072)' instead of loading or a DataError",
-    "train-data/one-mb-field": "the same _csv.Error through `kernest train --data`: a traceback and exit 1",
-    "predict-run/wrong-model": "kernest/text/_run.py load_model does not check model.keras against "
-                               "preprocess.json: Predictor fails with a Keras ValueError (expected shape=(None, 6, 8), "
-                               "found (None, 8, 8)), a traceback and exit 1",
-    "evaluate-run/wrong-model": "same check missing: evaluate fails inside model.predict with UnboundLocalError "
-                                "'batch_outputs', a traceback and exit 1",
-}
 
 
 def _api(name: str) -> Any:
@@ -76,8 +65,7 @@ def _fill(value: Any, where: dict[str, str]) -> Any:
 
 
 def _params() -> list[Any]:
-    return [pytest.param(c, id=c["id"], marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[c["id"]])]
-                         if c["id"] in KNOWN_BUGS else []) for c in CASES]
+    return [pytest.param(c, id=c["id"]) for c in CASES]
 
 
 def test_the_corpus_is_big_enough():

@@ -128,13 +128,7 @@ def test_loaders_survive_arbitrary_bytes(tmp_path_factory, blob, fmt):
     _load_or_data_error(path)
 
 
-CSV_FIELD_LIMIT_BUG = pytest.mark.xfail(
-    strict=True, raises=Exception,
-    reason="kernest/text/_data.py _load_table: csv.reader raises _csv.Error 'field larger than field limit "
-           "(131072)' for a text over 128 KiB instead of loading it or raising DataError")
-
-
-@pytest.mark.parametrize("fmt", [pytest.param("csv", marks=CSV_FIELD_LIMIT_BUG), "jsonl"])
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
 def test_loader_with_a_1mb_line(tmp_path, fmt):
     path = tmp_path / f"big.{fmt}"
     huge = "word " * 200_000  # 1 MB in one line

@@ -96,9 +96,10 @@ def test_load_class_folders(tmp_path: Path) -> None:
 def test_missing_and_empty_and_binary_files(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"does not exist.*bundled"):
         load_data(tmp_path / "nope.csv")
-    (tmp_path / "empty.csv").write_text("  \n", encoding="utf-8")
-    with pytest.raises(DataError, match=r"is empty"):
-        load_data(tmp_path / "empty.csv")
+    for name, content in (("empty.csv", b"  \n"), ("bom.txt", b"\xef\xbb\xbf"), ("bom.csv", b"\xef\xbb\xbf \r\n")):
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(DataError, match=r"is empty"):
+            load_data(tmp_path / name)
     (tmp_path / "bin.csv").write_bytes(b"PK\x03\x04\x00\x00binary")
     with pytest.raises(DataError, match=r"looks binary"):
         load_data(tmp_path / "bin.csv")
@@ -144,3 +145,13 @@ def test_undecodable_bytes_are_skipped_and_counted(tmp_path: Path) -> None:
                                             r"undecodable bytes"):
         ds = load_data(tmp_path / "d.csv")
     assert len(ds) == 13 and ds.texts[-1] == "caf ok"
+
+
+def test_long_fields_load_up_to_one_mib(tmp_path: Path) -> None:
+    ok = tmp_path / "ok.csv"
+    ok.write_text("text,label\n" + "word " * 200_000 + ",pos\nbad,neg\n", encoding="utf-8")
+    assert len(load_data(ok)) == 2
+    too_long = tmp_path / "long.csv"
+    too_long.write_text("text,label\n" + "x" * (1 << 20) + ",pos\nbad,neg\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"near line 2: field larger than field limit.*shorter than 1 MiB \(1,048,576 characters\)"):
+        load_data(too_long)

@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 
 from kernest import DataError, KernestError
-from kernest.text import Predictor, RunError, evaluate, export, predict, train
+from kernest.text import Predictor, RunError, build_model, evaluate, export, predict, train
 from kernest.text._cli import register
 from kernest.text._run import RUN_FILES
 from tests.conftest_text import TINY, corpus_sample, trained_run, write_table
@@ -94,6 +94,18 @@ def test_missing_or_incomplete_run_directories(tmp_path: Path) -> None:
         evaluate(broken)
     with pytest.raises(RunError, match=r"missing model\.keras"):
         export(broken, tmp_path / "x")
+
+
+def test_a_model_from_another_run_is_refused(tmp_path: Path) -> None:
+    broken = tmp_path / "mixed"
+    shutil.copytree(trained_run(), broken)
+    other = build_model(5, 4, 20, 2, TINY)
+    other.save(broken / "model.keras")
+    with pytest.raises(RunError, match=r"model\.keras' does not belong with .*expects inputs of shape \(5, 4\) "
+                                       r"but preprocess\.json encodes .* \(12, 10\); it has 2 outputs"):
+        predict(broken, ["x"])
+    with pytest.raises(RunError, match=r"does not belong"):
+        evaluate(broken)
 
 
 def test_train_rejects_bad_input(tmp_path: Path) -> None:

@@ -29,9 +29,11 @@ def test_model_is_composed_with_over_and_named() -> None:
     assert {"word_bilstm", "head"} <= {layer.name for layer in m.layers}
 
 
-def test_padded_words_are_masked() -> None:
-    # Same weights, more padding: a masked BiLSTM gives the same answer.
-    short, long = build_model(4, 6, 30, 3, SMALL), build_model(9, 6, 30, 3, SMALL)
+@pytest.mark.parametrize("extra", [{}, {"word_mean": True, "word_buckets": 40, "word_dim": 3}])
+def test_padded_words_are_masked(extra: dict[str, object]) -> None:
+    # Same weights, more padding: a masked BiLSTM (and masked mean) gives the same answer.
+    cfg = ModelConfig.from_dict(extra, SMALL)
+    short, long = build_model(4, 6, 30, 3, cfg), build_model(9, 6, 30, 3, cfg)
     long.set_weights(short.get_weights())
     x = np.zeros((2, 4, 6), np.int32)
     x[0, :3, :2] = 7

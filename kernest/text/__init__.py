@@ -26,7 +26,7 @@ from kernest.text._data import (
 from kernest.text._encode import Encoded, TextEncoder
 from kernest.text._export import SentimentModule, export
 from kernest.text._metrics import classification_metrics, format_metrics, macro_f1
-from kernest.text._model import ModelConfig, build_char_cnn, build_model
+from kernest.text._model import ModelConfig, WordHash, build_char_cnn, build_model
 from kernest.text._predict import Predictor, predict
 from kernest.text._run import RunError
 from kernest.text._train import MacroF1, TrainResult, evaluate, train
@@ -42,6 +42,7 @@ __all__ = [
     "Splits",
     "TextEncoder",
     "TrainResult",
+    "WordHash",
     "baseline",
     "build_char_cnn",
     "build_model",

@@ -34,6 +34,9 @@ _MISSING_LABELS = frozenset({"", "nan", "none", "null", "na", "n/a"})
 _MOJIBAKE_RUN = re.compile(r"_?(?:[^\x00-\x7f]+_?)+")
 _CONTRACTION_TAIL = re.compile(r"(?:s|t|m|d|re|ve|ll)\b", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
+# One CSV field (a text) must be shorter than 1 MiB: longer is not a message but a broken file. (csv's limit
+# lets a field reach the limit itself, hence the - 1.)
+MAX_FIELD_CHARS = (1 << 20) - 1
 _TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 _JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 
@@ -156,7 +159,7 @@ def _read_bytes(path: Path) -> bytes:
     if path.is_dir():
         raise DataError(f"{str(path)!r} is a folder without class sub-folders holding .txt files.")
     data = path.read_bytes()
-    if not data.strip():
+    if not data.removeprefix(b"\xef\xbb\xbf").strip():  # nothing, or only a byte-order mark and blanks
         raise DataError(
             f"Data file {str(path)!r} is empty. Give a CSV, TSV or JSON Lines file with a header and at "
             "least two labelled rows per class."
@@ -257,25 +260,35 @@ def _load_table(path: Path, text_col: str, label_col: str, *, delimiter: str | N
                 warn_repaired: bool) -> Dataset:
     lines, repaired_flags = _decode_lines(_read_bytes(path))
     if delimiter is None:
-        delimiter = _sniff_delimiter(lines[0])
+        delimiter = _sniff_delimiter(lines[0] if lines else "")
     # csv reads the decoded lines, so quoted fields that span lines still parse; its line numbers tell which
     # lines (and so which repair flags) a record came from.
     reader = csv.reader(lines, delimiter=delimiter)
-    header = next(reader, None) or []
-    header = [h.strip() for h in header]
-    _require_columns(path, header, [text_col, label_col], delimiter)
-    ti, li = header.index(text_col), header.index(label_col)
     rows: list[tuple[str | None, str | None, bool]] = []
-    prev_line = reader.line_num
-    for record in reader:
-        first, last = prev_line, reader.line_num
-        prev_line = last
-        if not record or all(not f.strip() for f in record):
-            continue
-        bad = any(repaired_flags[i] for i in range(first, min(last, len(repaired_flags))))
-        text = record[ti] if ti < len(record) else None
-        label = record[li] if li < len(record) else None
-        rows.append((text, label, bad))
+    old_limit = csv.field_size_limit(MAX_FIELD_CHARS)  # the default, 128 KiB, is process-wide: restore it
+    try:
+        header = next(reader, None) or []
+        header = [h.strip() for h in header]
+        _require_columns(path, header, [text_col, label_col], delimiter)
+        ti, li = header.index(text_col), header.index(label_col)
+        prev_line = reader.line_num
+        for record in reader:
+            first, last = prev_line, reader.line_num
+            prev_line = last
+            if not record or all(not f.strip() for f in record):
+                continue
+            bad = any(repaired_flags[i] for i in range(first, min(last, len(repaired_flags))))
+            text = record[ti] if ti < len(record) else None
+            label = record[li] if li < len(record) else None
+            rows.append((text, label, bad))
+    except csv.Error as e:
+        raise DataError(
+            f"Data file {str(path)!r} cannot be read as {'TSV' if delimiter == chr(9) else 'CSV'} near line "
+            f"{reader.line_num}: {e}. A field (text) must be shorter than 1 MiB "
+            f"({MAX_FIELD_CHARS + 1:,} characters); check the quoting, or split the text."
+        ) from None
+    finally:
+        csv.field_size_limit(old_limit)
     return _build(rows, source, warn_repaired)
 
 

@@ -56,7 +56,7 @@ def export(run: str | Path, out_dir: str | Path) -> Path:
     """
     p = _run.require(run, _run.MODEL, _run.PREPROCESS)
     encoder = _run.load_encoder(p)
-    model = _run.load_model(p)
+    model = _run.load_model(p, encoder)
     module = SentimentModule(model, encoder)
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -36,6 +36,8 @@ class ModelConfig:
         filters: filters per kernel width.
         highway: add a highway layer on the concatenated char-CNN features.
         word_units: units of each direction of the word BiLSTM.
+        word_mean: also feed the head the masked mean of the word features (a bag-of-words path beside
+            the BiLSTM state).
         dropout: dropout rate on the char-CNN features and before the head.
         learning_rate: Adam learning rate.
         max_words: words kept per text (``None``: fitted from the training texts).
@@ -53,6 +55,7 @@ class ModelConfig:
     filters: int = 64
     highway: bool = True
     word_units: int = 64
+    word_mean: bool = False
     dropout: float = 0.3
     learning_rate: float = 2e-3
     max_words: int | None = None
@@ -234,7 +237,11 @@ def build_model(max_words: int, max_chars: int, vocab_size: int, n_classes: int,
     char_cnn = build_char_cnn(max_chars, vocab_size, config)
     x = kernest.over("words", char_cnn, name="per_word")(chars)      # (B, words, F), mask (B, words)
     x = keras.layers.Dropout(config.dropout, name="word_dropout")(x)
-    x = keras.layers.Bidirectional(keras.layers.LSTM(config.word_units), name="word_bilstm")(x)  # (B, 2U)
+    words = x
+    x = keras.layers.Bidirectional(keras.layers.LSTM(config.word_units), name="word_bilstm")(words)  # (B, 2U)
+    if config.word_mean:
+        mean = keras.layers.GlobalAveragePooling1D(name="word_mean")(words)  # (B, F), padded words left out
+        x = keras.layers.Concatenate(name="text_features")([x, mean])
     x = keras.layers.Dropout(config.dropout, name="dropout")(x)
     probs = keras.layers.Dense(n_classes, activation="softmax", name="head")(x)  # (B, classes)
     return keras.Model(chars, probs, name="sentiment")

@@ -36,7 +36,7 @@ class Predictor:
     def __init__(self, run: str | Path) -> None:
         self.run = _run.require(run, _run.MODEL, _run.PREPROCESS)
         self.encoder: TextEncoder = _run.load_encoder(self.run)
-        self.model = _run.load_model(self.run)
+        self.model = _run.load_model(self.run, self.encoder)
         self.classes: tuple[str, ...] = self.encoder.classes
         table = self.encoder.table
         model, encoder = self.model, self.encoder

@@ -97,11 +97,16 @@ def load_encoder(run: str | Path) -> TextEncoder:
         raise RunError(str(e)) from None
 
 
-def load_model(run: str | Path) -> Any:
+def load_model(run: str | Path, encoder: TextEncoder | None = None) -> Any:
     """The run's Keras model, loaded with ``safe_mode=True``.
 
+    Args:
+        run: the run directory.
+        encoder: when given, the model must fit it: input ``(batch, max_words, max_chars)`` and one output
+            per class.
+
     Raises:
-        RunError: the run or its model.keras is missing or cannot be loaded.
+        RunError: the run or its model.keras is missing, cannot be loaded, or does not fit the encoder.
     """
     import keras
 
@@ -109,9 +114,33 @@ def load_model(run: str | Path) -> Any:
 
     p = require(run, MODEL)
     try:
-        return keras.saving.load_model(p / MODEL, safe_mode=True)
+        model = keras.saving.load_model(p / MODEL, safe_mode=True)
     except Exception as e:  # keras raises many types for a damaged file
         raise RunError(
             f"Cannot load {str(p / MODEL)!r}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}. "
             "Train the run again with `kernest train --out DIR`."
         ) from None
+    if encoder is not None:
+        _check_fits(model, encoder, p)
+    return model
+
+
+def _check_fits(model: Any, encoder: TextEncoder, run: Path) -> None:
+    expected_in = (encoder.max_words, encoder.max_chars)
+    expected_out = len(encoder.classes)
+    try:
+        got_in = tuple(model.input_shape[1:]) if not isinstance(model.input_shape, list) else None
+        got_out = model.output_shape[-1] if not isinstance(model.output_shape, list) else None
+    except (AttributeError, ValueError):
+        got_in = got_out = None
+    problems = []
+    if got_in != expected_in:
+        problems.append(f"it expects inputs of shape {got_in} but preprocess.json encodes texts as "
+                        f"(words, chars) = {expected_in}")
+    if got_out != expected_out:
+        problems.append(f"it has {got_out} outputs but preprocess.json lists {expected_out} classes")
+    if problems:
+        raise RunError(
+            f"{str(run / MODEL)!r} does not belong with {str(run / PREPROCESS)!r}: {'; '.join(problems)}. The "
+            "two files come from different runs; train again with `kernest train --out DIR`."
+        )

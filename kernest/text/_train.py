@@ -363,5 +363,5 @@ def evaluate(run: str | Path, data: str | Path | Dataset | None = None, text_col
     else:
         ds = load_data(data, text_col=text_col, label_col=label_col, min_classes=1)
     encoder.label_ids(ds.labels)  # unknown labels fail before the model is loaded
-    model = _run.load_model(p)
+    model = _run.load_model(p, encoder)
     return score(model, encoder, ds, batch_size)
