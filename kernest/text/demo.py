@@ -1,6 +1,6 @@
 """``python -m kernest.text.demo``: train on the bundled corpus, then compare with TF-IDF + LR on the same split.
 
-The defaults finish in about ten minutes on two CPU cores (see ``kernest/text/RESULTS.md``).
+The defaults finish in about ten minutes on two CPU cores (see ``BENCHMARKS.md``, section 4).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from kernest.text._cli import non_negative_int, positive_int
 
-# Measured on the bundled corpus; see RESULTS.md.
+# Measured on the bundled corpus; see BENCHMARKS.md, section 4.
 DEMO_EPOCHS = 6
 DEMO_BATCH_SIZE = 128
 DEMO_CONFIG: dict[str, Any] = {"word_buckets": 32768, "word_dim": 48, "filters": 48, "widths": [2, 3, 4],
