@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from kernest.cli import int_at_least
+
 TARGET_HELP = "a .keras file, module:function, or a Python script that builds a model"
 
 
@@ -39,21 +41,11 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
-def _depth(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--depth takes a whole number >= 1, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"--depth takes a whole number >= 1, not {value}")
-    return value
-
-
 def register(subparsers: Any) -> None:
     """Add ``summary``, ``plot`` and ``diff`` to the ``kernest`` command's subparsers."""
     p = subparsers.add_parser("summary", help="every nested model and layer, with shapes and params")
     p.add_argument("target", help=TARGET_HELP)
-    p.add_argument("--depth", type=_depth, help="show rows down to this depth (1 = the model's own layers)")
+    p.add_argument("--depth", type=int_at_least(1), help="show rows down to this depth (1 = the model's own layers)")
     p.add_argument("--filter", help="only paths matching this path or glob, e.g. 'per_word/**'")
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
     p.add_argument("--unsafe", action="store_true", help="load a .keras file without Keras safe mode")

@@ -13,28 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from kernest._errors import DataError
+from kernest.cli import int_at_least
 
-
-def positive_int(value: str) -> int:
-    """argparse type: an integer of at least 1."""
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an integer") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
-    return n
-
-
-def non_negative_int(value: str) -> int:
-    """argparse type: an integer of at least 0."""
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an integer") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {n}")
-    return n
+positive_int = int_at_least(1)
+non_negative_int = int_at_least(0)
 
 
 def register(subparsers: Any) -> None:
