@@ -26,6 +26,7 @@ from kernest._axes import _infer as _infer_axes
 from kernest._errors import InterfaceError, KernestError, KernestWarning, Mismatch
 from kernest._graph import calls, children, functional_of, is_input_layer, producer
 from kernest._over import Over, child_shape
+from kernest._saving import shared_across_models
 
 
 @dataclass(frozen=True)
@@ -482,10 +483,6 @@ def _start(input: Any) -> Any:  # noqa: A002
 
 
 def _shared_layer_warnings(target: Any) -> list[str]:
-    try:
-        from kernest._saving import shared_across_models
-    except ImportError:
-        return []
     if not isinstance(target, keras.Model):
         return []
     out = []
