@@ -170,3 +170,24 @@ def test_cli_evaluate_export_and_errors(tmp_path: Path, capsys: pytest.CaptureFi
     assert _main(["train", "--data", str(tmp_path / "none.csv"), "--out", str(tmp_path / "r")]) == 2
     assert _main(["predict", str(trained_run())]) == 2
     assert "No text to label" in capsys.readouterr().out
+
+
+def test_bucketed_run_predicts_the_same_padded_or_cut_and_fixed_runs_still_load(tmp_path: Path) -> None:
+    from kernest.text._run import load_encoder, load_model
+
+    run = trained_run()  # TINY trains with bucket_by_length (the default)
+    enc = load_encoder(run)
+    model = load_model(run, enc)
+    assert model.input_shape[1:] == (None, 10)
+    texts = ["What a great flight!", "ok", "@united lost my bag again http://t.co/x"]
+    ids = enc.encode(texts).ids                                   # (3, max_words, max_chars)
+    for i in range(len(texts)):
+        n = max(1, int(np.any(ids[i] != 0, axis=-1).sum()))
+        np.testing.assert_allclose(model(ids[i:i + 1]).numpy(), model(ids[i:i + 1, :n]).numpy(), atol=1e-5)
+    old = tmp_path / "fixed"  # a run from before bucketing: a fixed words axis
+    shutil.copytree(run, old)
+    fixed = build_model(enc.max_words, enc.max_chars, enc.vocab_size, len(enc.classes), TINY)
+    fixed.set_weights(model.get_weights())
+    fixed.save(old / "model.keras")
+    np.testing.assert_allclose(Predictor(old).probabilities(texts)[0], Predictor(run).probabilities(texts)[0],
+                               atol=1e-5)

@@ -90,3 +90,23 @@ def test_bad_limits() -> None:
         TextEncoder(alphabet=(), max_words=0, max_chars=3)
     with pytest.raises(DataError, match=r"got no texts"):
         TextEncoder.fit([])
+
+
+def test_bucketed_training_batches_are_cut_to_their_longest_text() -> None:
+    enc = TextEncoder.fit(["a b c d e f g h"], max_words=8, max_chars=3, min_count=1, classes=("n", "p"))
+    texts = ["a", "b c", "a b c d e f g h", "a b c d e f g", "c", "a b"]
+    ds = enc.dataset(texts, None, batch_size=2, shuffle=True, seed=3, bucket=True)
+    batches = [b.numpy() for b in ds]
+    assert ds.cardinality().numpy() == len(batches) == 3  # word-count buckets [1], [2, 3], [4, 5], [6, 8]
+    widths = sorted(b.shape[1] for b in batches)  # the longest text, rounded up to a multiple of 4 words
+    assert widths == [4, 4, 8] and all(b.shape[2] == 3 for b in batches)
+    assert sorted(int(np.any(b != 0, axis=-1).sum()) for batch in batches for b in batch) == [1, 1, 2, 2, 7, 8]
+    again = [b.numpy() for b in enc.dataset(texts, None, batch_size=2, shuffle=True, seed=3, bucket=True)]
+    assert all(np.array_equal(x, y) for x, y in zip(batches, again))  # same seed, same batches
+    labelled = list(enc.dataset(texts, ["n", "p"] * 3, batch_size=4, shuffle=True, bucket=True))
+    assert sorted(x.shape[1] for x, _ in labelled) == [4, 4, 8]
+    assert sorted(np.concatenate([y.numpy() for _, y in labelled]).tolist()) == [0, 0, 0, 1, 1, 1]
+    fixed = enc.dataset(texts, None, batch_size=2, bucket=True)  # no shuffle: evaluation keeps max_words
+    assert {b.shape[1] for b in fixed} == {8}
+    empty = enc.dataset(["", ""], None, batch_size=2, shuffle=True, bucket=True)
+    assert [b.shape for b in empty] == [(2, 1, 3)]  # only padding: one word column, not none

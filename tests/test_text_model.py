@@ -83,3 +83,15 @@ def test_bad_config_files(tmp_path: Path, content: str, match: str) -> None:
 def test_missing_config_file(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"does not exist"):
         ModelConfig.from_file(tmp_path / "none.json")
+
+
+def test_a_none_words_axis_predicts_the_same_padded_or_cut() -> None:
+    # A bucketed model (words axis None) is trained on batches cut to their longest text and served on
+    # texts padded to max_words: both give the same probabilities.
+    m = build_model(None, 6, 30, 3, ModelConfig.from_dict({"word_buckets": 20, "word_dim": 3}, SMALL))
+    assert m.input_shape == (None, None, 6)
+    x = np.zeros((2, 3, 6), np.int32)
+    x[0, :3, :2] = 7
+    x[1, :1, :4] = 9
+    padded = np.concatenate([x, np.zeros((2, 9, 6), np.int32)], axis=1)
+    np.testing.assert_allclose(m(x).numpy(), m(padded).numpy(), atol=1e-6)

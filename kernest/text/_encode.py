@@ -35,6 +35,9 @@ _NUMBER_RE = r"\pN+(?:[.,:]\pN+)*"
 # of its own: "great!!" -> "great !!", "love😍" -> "love 😍".
 _PUNCT_RE = r"([^\pL\pN\pM\s'#@_\x{E000}-\x{E002}]+)"
 _MAX_ENCODE_BATCH = 2048
+# Bucketed batches are cut to a multiple of this many words: few distinct shapes, so the kernels' per-shape
+# set-up (oneDNN primitives, shape inference) is paid a handful of times, not once per width.
+_WIDTH_STEP = 4
 
 
 @dataclass(frozen=True)
@@ -294,7 +297,7 @@ class TextEncoder:
         return np.asarray([index[label] for label in labels], dtype=np.int32)
 
     def dataset(self, texts: Sequence[str], labels: Sequence[str] | None = None, batch_size: int = 32,
-                shuffle: bool = False, seed: int = 0) -> tf.data.Dataset:
+                shuffle: bool = False, seed: int = 0, bucket: bool = False) -> tf.data.Dataset:
         """A ``tf.data`` pipeline of ``ids`` (or ``(ids, label_id)``): encode once, cache, shuffle, batch.
 
         Args:
@@ -303,9 +306,13 @@ class TextEncoder:
             batch_size: batch size.
             shuffle: reshuffle every epoch (with ``seed``).
             seed: shuffle seed.
+            bucket: with ``shuffle``, batch texts of similar word counts together and cut each batch to its
+                longest text, so short texts carry less padding (the model needs a ``None`` words axis).
+                The order stays deterministic for a given ``seed``.
 
         Returns:
-            The dataset; elements are int32 ``(batch, max_words, max_chars)`` [and int32 ``(batch,)``].
+            The dataset; elements are int32 ``(batch, max_words, max_chars)`` [and int32 ``(batch,)``]; with
+            ``bucket`` and ``shuffle`` the words axis is ``n <= max_words``, the batch's longest text.
 
         Raises:
             DataError: unknown labels, or a batch size below 1.
@@ -328,12 +335,52 @@ class TextEncoder:
         ds = ds.cache()  # encoding runs once; later epochs read ids from memory
         if shuffle:
             ds = ds.shuffle(max(1, len(texts)), seed=seed, reshuffle_each_iteration=True)
+            if bucket:
+                return self._bucket_batch(ds, texts_t, batch_size).prefetch(tf.data.AUTOTUNE)
         return self._batch(ds, batch_size).prefetch(tf.data.AUTOTUNE)
 
     def _batch(self, ds: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
-        # The one place to batch: bucketing by length (tf.data.Dataset.bucket_by_sequence_length on the
-        # number of non-empty words) would go here.
+        # The one place to batch at the fixed (batch, max_words, max_chars) shape; _bucket_batch is the other.
         return ds.batch(batch_size)
+
+    def _bucket_bounds(self) -> list[int]:
+        """Word counts that start a new length bucket: quarters of ``max_words`` (none below 2 words)."""
+        step = max(1, self.max_words // 4)
+        return sorted({b for b in (step, 2 * step, 3 * step) if 1 < b < self.max_words})
+
+    def _bucket_batch(self, ds: tf.data.Dataset, texts_t: tf.Tensor, batch_size: int) -> tf.data.Dataset:
+        """Batch texts by word-count bucket, each cut to its longest text ``(batch, n, max_chars)``.
+
+        ``n`` is the longest text's word count rounded up to a multiple of ``_WIDTH_STEP`` (at most
+        ``max_words``, at least 1).
+
+        Padding words are all zeros and always come after the real words (every character has an id of
+        at least 1), so a text's word count is its number of non-zero words.
+        """
+        bounds = tf.constant(self._bucket_bounds(), tf.int32)
+
+        def words_per_text(ids: tf.Tensor) -> tf.Tensor:  # (..., W, C) -> (...,)
+            return tf.reduce_sum(tf.cast(tf.reduce_any(ids != PAD_ID, axis=-1), tf.int32), axis=-1)
+
+        def key(ids: tf.Tensor, *_: tf.Tensor) -> tf.Tensor:
+            return tf.reduce_sum(tf.cast(words_per_text(ids) >= bounds, tf.int64))
+
+        def trim(ids: tf.Tensor, *rest: tf.Tensor) -> Any:  # (B, W, C) -> (B, n, C), n <= W
+            n = tf.reduce_max(words_per_text(ids))
+            n = tf.maximum(tf.minimum((n + _WIDTH_STEP - 1) // _WIDTH_STEP * _WIDTH_STEP, self.max_words), 1)
+            return (ids[:, :n], *rest) if rest else ids[:, :n]
+
+        batched = ds.group_by_window(key, lambda _, window: window.batch(batch_size), window_size=batch_size)
+        batched = batched.map(trim)
+        # The batch count is fixed (each bucket holds the same texts every epoch): tell Keras, so the first
+        # epoch has a progress bar and no "ran out of data" guesswork.
+        counts = np.zeros(len(self._bucket_bounds()) + 1, np.int64)
+        for start in range(0, int(texts_t.shape[0]), _MAX_ENCODE_BATCH):
+            n = np.minimum(self.words(texts_t[start:start + _MAX_ENCODE_BATCH]).row_lengths().numpy(),
+                           self.max_words)
+            counts += np.bincount(np.searchsorted(self._bucket_bounds(), n, side="right"),
+                                  minlength=counts.size)
+        return batched.apply(tf.data.experimental.assert_cardinality(int(np.sum(-(-counts // batch_size)))))
 
     # ---------------------------------------------------------------------------------------- persistence
 

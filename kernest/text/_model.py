@@ -46,6 +46,8 @@ class ModelConfig:
         min_char_count: characters seen fewer times in training are out-of-vocabulary.
         class_weight: ``"balanced"`` weighs classes by inverse frequency; ``"none"`` does not.
         patience: epochs without a better validation macro-F1 before early stopping.
+        bucket_by_length: train on batches of texts of similar word counts, each cut to its longest text
+            (the model gets a ``None`` words axis); validation, test and prediction keep ``max_words``.
     """
 
     char_dim: int = 32
@@ -64,6 +66,7 @@ class ModelConfig:
     min_char_count: int = 2
     class_weight: str = "balanced"
     patience: int = 2
+    bucket_by_length: bool = True
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
@@ -213,12 +216,13 @@ def build_char_cnn(max_chars: int, vocab_size: int, config: ModelConfig) -> kera
     return keras.Model(char_in, x, name="char_cnn")
 
 
-def build_model(max_words: int, max_chars: int, vocab_size: int, n_classes: int,
+def build_model(max_words: int | None, max_chars: int, vocab_size: int, n_classes: int,
                 config: ModelConfig | None = None) -> keras.Model:
     """The sentiment model, composed with ``kernest.over`` so ``kernest.check`` / summaries see inside.
 
     Args:
-        max_words: words per text.
+        max_words: words per text; ``None`` takes any number of words (for batches cut to their longest
+            text, see ``ModelConfig.bucket_by_length``).
         max_chars: characters per word.
         vocab_size: number of character ids.
         n_classes: number of classes.

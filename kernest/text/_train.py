@@ -24,6 +24,7 @@ from kernest.text._distribute import (
     check_batch_size,
     enable_determinism,
     is_chief,
+    is_multiworker,
     prepare_fit,
     read_tf_config,
     scope,
@@ -257,8 +258,8 @@ def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int 
         encoder = TextEncoder.fit(splits.train.texts, max_words=cfg.max_words, max_chars=cfg.max_chars,
                                   percentile=cfg.percentile, min_count=cfg.min_char_count, classes=classes)
         with scope(strategy):
-            model = compile_model(build_model(encoder.max_words, encoder.max_chars, encoder.vocab_size,
-                                              len(classes), cfg), cfg)
+            model = compile_model(build_model(None if cfg.bucket_by_length else encoder.max_words,
+                                              encoder.max_chars, encoder.vocab_size, len(classes), cfg), cfg)
         run.mkdir(parents=True, exist_ok=True)
         encoder.save(run / _run.PREPROCESS)
         write_text_atomic(run / _run.CONFIG, json.dumps({
@@ -268,7 +269,11 @@ def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int 
             "sizes": {"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)},
         }, indent=1) + "\n")
 
-    train_ds = encoder.dataset(splits.train.texts, splits.train.labels, batch_size, shuffle=True, seed=seed)
+    # Bucketing needs a model with a None words axis (a resumed older run may have a fixed one), and stays
+    # off across workers, whose bucketed batch counts would not line up.
+    bucket = cfg.bucket_by_length and model.input_shape[1] is None and not is_multiworker(strategy)
+    train_ds = encoder.dataset(splits.train.texts, splits.train.labels, batch_size, shuffle=True, seed=seed,
+                               bucket=bucket)
     if strategy is not None:
         train_ds = shard_by_data(train_ds, strategy)
         prepare_fit(model, train_ds, strategy)
