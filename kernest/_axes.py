@@ -115,10 +115,6 @@ def format_shape(shape: Sequence[int | None], axes: Sequence[str | None] | None 
     return "(" + ", ".join(parts) + ")"
 
 
-def describe(tensor: Any) -> str:
-    return format_shape(shape_of(tensor), axes_of(tensor))
-
-
 # --- inference --------------------------------------------------------------------------------------
 
 def _unknown(tensor: Any) -> Axes:

@@ -207,8 +207,3 @@ def _unique(names: list[str]) -> list[str]:
         seen[n] = seen.get(n, 0) + 1
         out.append(n if seen[n] == 1 else f"{n}_{seen[n]}")
     return out
-
-
-def describe_wiring(wires: list[Wire]) -> str:
-    return "; ".join(str(w) for w in wires)
-

@@ -17,7 +17,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from kernest._axes import Axes, Shape, axes_of, shape_of
+from kernest._axes import Axes, Shape, axes_of
 from kernest._errors import KernestError
 
 
@@ -233,7 +233,3 @@ def over(axis: str | int, inner: Any, name: str | None = None, mask_padding: boo
             "(1 = first non-batch axis) or, better, an axis name."
         )
     return Over(inner, axis=axis, mask_padding=mask_padding, name=name or f"over_{axis}")
-
-
-def resolved_axis(layer: Over, tensor: Any) -> int:
-    return layer.resolve(axes_of(tensor), len(shape_of(tensor)))
