@@ -21,11 +21,12 @@ install: $(VENV)/.installed
 demo: install
 	$(PY) -m kernest.text.demo
 
-## make test: lint, then the whole suite on TensorFlow, then the core tests on JAX and PyTorch.
+## make test: lint, then the whole suite and the docstring examples on TensorFlow, then the core tests on JAX and PyTorch.
 test: install lint test-tf test-backends
 
 test-tf:
 	KERAS_BACKEND=tensorflow $(PYTEST)
+	KERAS_BACKEND=tensorflow $(PY) -m pytest -q -p no:cacheprovider -p no:xdist --doctest-modules kernest
 
 test-backends:
 	KERAS_BACKEND=jax $(PYTEST) -m core
