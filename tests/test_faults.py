@@ -5,6 +5,7 @@ Training-level faults (SIGKILL mid-run then ``--resume``, determinism) are at th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -13,7 +14,9 @@ import sys
 import textwrap
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -27,6 +30,23 @@ from kernest.text._distribute import NaNGuard, TrainingDiverged
 ROOT = Path(__file__).resolve().parent.parent
 FILES_PY = ROOT / "kernest" / "text" / "_files.py"
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow", "PYTHONPATH": str(ROOT)}
+
+
+@contextlib.contextmanager
+def _running(args: list[str], **kwargs: Any) -> Iterator[subprocess.Popen]:
+    """Start a process; whatever the test does, it is killed and reaped on the way out."""
+    proc = subprocess.Popen(args, **kwargs)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def _sigkill(proc: subprocess.Popen) -> None:
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
 
 
 def _wait_for_line(proc: subprocess.Popen, text: str, timeout: float) -> None:
@@ -63,17 +83,11 @@ def test_kill_during_json_writes_never_leaves_half_a_file(tmp_path):
     target = tmp_path / "state.json"
     seen = set()
     for delay in (0.0, 0.013, 0.037, 0.071, 0.12):
-        proc = subprocess.Popen([sys.executable, "-c", _JSON_WRITER, str(FILES_PY), str(target)],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        try:
+        with _running([sys.executable, "-c", _JSON_WRITER, str(FILES_PY), str(target)],
+                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as proc:
             _wait_for_line(proc, "ready", 30)
             time.sleep(delay)
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            _sigkill(proc)
         obj = json.loads(target.read_text())  # never half a file
         assert obj["pad"][0] == obj["i"] and len(obj["pad"]) == 200_000
         seen.add(obj["i"])
@@ -96,20 +110,14 @@ _MODEL_WRITER = textwrap.dedent("""
 
 def test_kill_during_model_save_leaves_a_loadable_model(tmp_path):
     target = tmp_path / "model.keras"
-    proc = subprocess.Popen([sys.executable, "-c", _MODEL_WRITER, str(target)], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, env=ENV)
-    try:
+    with _running([sys.executable, "-c", _MODEL_WRITER, str(target)], stdout=subprocess.PIPE,
+                  stderr=subprocess.DEVNULL, text=True, env=ENV) as proc:
         _wait_for_line(proc, "ready", 60)
         for delay in (0.05, 0.11, 0.17):
             time.sleep(delay)
             with zipfile.ZipFile(target) as z:  # while it is being rewritten, the file is always whole
                 assert z.testzip() is None
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _sigkill(proc)
     assert kernest.load(target).output.shape == (None, 512)
 
 
@@ -228,20 +236,14 @@ def tiny_csv(tmp_path_factory):
 def test_sigkill_mid_training_then_resume_continues(tmp_path, tiny_csv):
     run = tmp_path / "run"
     state = run / "checkpoint" / "state.json"
-    proc = subprocess.Popen([sys.executable, "-c", _TRAINER, str(tiny_csv), str(run), str(EPOCHS)], cwd=ROOT,
-                            env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    with _running([sys.executable, "-c", _TRAINER, str(tiny_csv), str(run), str(EPOCHS)], cwd=ROOT,
+                  env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
         deadline = time.monotonic() + 120
         while not state.exists():
             assert proc.poll() is None, "training ended before its first checkpoint"
             assert time.monotonic() < deadline, "no checkpoint within 120 s"
             time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _sigkill(proc)
     done = json.loads(state.read_text())["epoch"]  # the last saved epoch (0-based); never half a file
     assert 0 <= done < EPOCHS - 1, "killed too late to test resuming"
     assert not (run / "metrics.json").exists()
