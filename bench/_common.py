@@ -97,8 +97,18 @@ def write_json(path: str | Path, result: dict[str, Any]) -> None:
     result.setdefault("machine", machine())
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(json.dumps(result, indent=1, default=_jsonable) + "\n")
+    tmp = p.with_name(f".{p.name}.tmp")  # temp file then rename: a killed run never leaves half a JSON
+    tmp.write_text(json.dumps(result, indent=1, default=_jsonable) + "\n")
+    os.replace(tmp, p)
     print(f"wrote {p}")
+
+
+def report(result: dict[str, Any], out: str | Path, unit: str = "x") -> dict[str, Any]:
+    """Print every ratio of ``result``, write it as JSON to ``out``, and return it."""
+    for k, v in result["ratios"].items():
+        print(f"{k}: {v}{unit}")
+    write_json(out, result)
+    return result
 
 
 def _jsonable(x: Any) -> Any:

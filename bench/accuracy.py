@@ -88,10 +88,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rows = [(model, f"{m['macro_f1']['mean']:.4f} +- {m['macro_f1']['std']:.4f}",
              f"{m['accuracy']['mean']:.4f} +- {m['accuracy']['std']:.4f}") for model, m in res["summary"].items()]
     print(_common.table(rows, ["model", "macro-F1", "accuracy"]))
-    for k, v in res["ratios"].items():
-        print(f"{k}: {v}")
-    _common.write_json(args.out, res)
-    return res
+    return _common.report(res, args.out, unit="")
 
 
 if __name__ == "__main__":

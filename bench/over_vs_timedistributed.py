@@ -133,10 +133,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             for batch, per in res["results"].items() for name, v in per.items()]
     print(_common.table(rows, ["batch", "variant", "forward ms", "train step ms", "first forward s",
                                "first train s"]))
-    for k, v in res["ratios"].items():
-        print(f"{k}: {v}x")
-    _common.write_json(args.out, res)
-    return res
+    return _common.report(res, args.out)
 
 
 if __name__ == "__main__":

@@ -105,10 +105,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     res = run(args.small, args.run)
     rows = [(k, v["p50_ms"], v["p99_ms"], res["batch"][k]["texts_per_s"]) for k, v in res["single"].items()]
     print(_common.table(rows, ["path", "p50 ms", "p99 ms", f"batch texts/s ({res['sizes']['batch_texts']})"]))
-    for k, v in res["ratios"].items():
-        print(f"{k}: {v}x")
-    _common.write_json(args.out, res)
-    return res
+    return _common.report(res, args.out)
 
 
 if __name__ == "__main__":

@@ -368,10 +368,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             for k, v in res["results"].items()]
     print(_common.table(rows, ["variant", "texts/s", "epoch s (median)", "spread", "first epoch s"]))
     print("preprocessing:", {k: round(v, 1) for k, v in res["preprocess"].items()})
-    for k, v in res["ratios"].items():
-        print(f"{k}: {v}x")
-    _common.write_json(args.out, res)
-    return res
+    return _common.report(res, args.out)
 
 
 if __name__ == "__main__":
