@@ -23,11 +23,11 @@ import argparse
 import json
 import os
 import statistics
-import time
 from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import _common  # noqa: E402  (bench/ is on sys.path when a script in it runs)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -67,16 +67,10 @@ def build(kind: str, cfg: dict[str, Any]) -> keras.Model:
 
 
 def time_keras(model: keras.Model, data: np.ndarray, labels: np.ndarray, steps: int, warmup: int) -> float:
-    batch = data.shape[0]
-    for _ in range(warmup):
-        model.train_on_batch(data, labels)
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        loss = model.train_on_batch(data, labels)
-        float(np.asarray(loss))  # wait for the device
-        times.append(time.perf_counter() - start)
-    return batch / statistics.median(times)
+    def step() -> None:
+        float(np.asarray(model.train_on_batch(data, labels)))  # the conversion waits for the device
+
+    return data.shape[0] / statistics.median(_common.timed(step, steps, warmup))
 
 
 def time_torch(cfg: dict[str, Any], data: np.ndarray, labels: np.ndarray, steps: int, warmup: int) -> float | None:
@@ -122,14 +116,7 @@ def time_torch(cfg: dict[str, Any], data: np.ndarray, labels: np.ndarray, steps:
         opt.step()
         loss.item()
 
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return data.shape[0] / statistics.median(times)
+    return data.shape[0] / statistics.median(_common.timed(step, steps, warmup))
 
 
 def main() -> None:
