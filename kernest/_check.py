@@ -24,18 +24,23 @@ import keras
 from kernest._axes import Axes, Shape, format_shape, layer_axes, shape_of
 from kernest._axes import _infer as _infer_axes
 from kernest._errors import InterfaceError, KernestError, KernestWarning, Mismatch
+from kernest._explain import explain
 from kernest._graph import calls, children, functional_of, is_input_layer, producer
+from kernest._lint import lint
 from kernest._over import Over, child_shape
 from kernest._saving import shared_across_models
+from kernest._trace import trace
 
 
 @dataclass(frozen=True)
 class Interface:
-    """A tensor that crosses from ``producer`` to ``consumer`` (both nested paths)."""
+    """A tensor that crosses from ``producer`` to ``consumer`` (both nested paths). ``boundary`` is true
+    where one side is a submodel or a model input: the interfaces shown by default."""
 
     producer: str
     consumer: str
     shape: str
+    boundary: bool = True
 
 
 @dataclass
@@ -45,15 +50,41 @@ class CheckReport:
     target: str
     interfaces: list[Interface] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    depth: int | None = None
+
+    def shown(self) -> list[Interface]:
+        """The interfaces printed: submodel boundaries by default, every one down to ``depth`` if set."""
+        if self.depth is None:
+            return [i for i in self.interfaces if i.boundary]
+        return [i for i in self.interfaces if i.consumer.count("/") < self.depth]
 
     def __str__(self) -> str:
+        shown = self.shown()
         if not self.interfaces:
-            return f"check {self.target}: no interfaces"
-        width = max(len(i.producer) for i in self.interfaces)
-        lines = [f"check {self.target}: {len(self.interfaces)} interfaces, all fit"]
-        lines += [f"  {i.producer:<{width}} -> {i.consumer}  {i.shape}" for i in self.interfaces]
+            head = f"check {self.target}: no interfaces"
+        else:
+            hidden = len(self.interfaces) - len(shown)
+            more = f" ({len(shown)} shown; --depth N or depth=N lists the {hidden} others)" if hidden else ""
+            head = f"check {self.target}: {len(self.interfaces)} interfaces, all fit{more}"
+        lines = [head]
+        width = max((len(i.producer) for i in shown), default=0)
+        lines += [f"  {i.producer:<{width}} -> {i.consumer}  {i.shape}" for i in shown]
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = "".join(
+            f"<tr><td>{html.escape(i.producer)}</td><td>{html.escape(i.consumer)}</td><td>{html.escape(i.shape)}</td></tr>"
+            for i in self.shown()
+        )
+        warns = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
+        return (
+            f"<b>check {html.escape(self.target)}</b>: {len(self.interfaces)} interfaces, all fit"
+            f"<table><tr><th>producer</th><th>consumer</th><th>shape</th></tr>{rows}</table>"
+            + (f"<ul>{warns}</ul>" if warns else "")
+        )
 
 
 @dataclass(frozen=True)
@@ -353,8 +384,17 @@ def check_built(model: Any, walker: _Walker, prefix: str = "") -> None:
         for t in call.inputs:
             src = producer(t)
             src_name = f"input:{src.name}" if src is not None and is_input_layer(src) else join(prefix, getattr(src, "name", "?"))
-            walker.interfaces.append(Interface(src_name, path, format_shape(shape_of(t), _infer_axes(t, {}))))
+            boundary = _is_container(layer) or _is_container(src) or (src is not None and is_input_layer(src) and not prefix)
+            walker.interfaces.append(Interface(src_name, path, format_shape(shape_of(t), _infer_axes(t, {})), boundary))
         _check_call_site(layer, call, walker, path)
+
+
+def _is_container(layer: Any) -> bool:
+    """A model, or a wrapper holding one (``over``, ``TimeDistributed(model)``)."""
+    if isinstance(layer, keras.Model):
+        return True
+    inner = getattr(layer, "layer", None)
+    return isinstance(layer, keras.layers.Wrapper) and isinstance(inner, keras.Model)
 
 
 def _check_call_site(layer: Any, call: Any, walker: _Walker, path: str) -> None:
@@ -386,16 +426,19 @@ def _producer_path(t: Any, consumer: str) -> str:
 
 # --- public entry ----------------------------------------------------------------------------------
 
-def check(target: Any, input: Any = None) -> CheckReport:  # noqa: A002 - the issue's name
+def check(target: Any, input: Any = None, depth: int | None = None) -> CheckReport:  # noqa: A002
     """Check every interface of a nested model from shapes alone.
 
     Args:
         target: a Keras model or layer, or a list of stages (layers, models, ``over`` wrappers).
         input: what flows in: a tensor from ``kernest.Input``/``keras.Input`` (its axis names are used),
             or a shape without the batch axis. Needed for a list of stages and for an unbuilt model.
+        depth: list interfaces down to this nesting depth (1: the top level). By default the report
+            lists submodel boundaries only; every interface is checked either way.
 
     Returns:
-        A ``CheckReport`` listing every interface with producer path, consumer path and shape.
+        A ``CheckReport`` listing every interface with producer path, consumer path and shape, and
+        warnings for silent problems (trainable changed after compile, a dropped mask, ...).
 
     Raises:
         InterfaceError: one or more interfaces do not fit; each mismatch has path, interface,
@@ -412,6 +455,8 @@ def check(target: Any, input: Any = None) -> CheckReport:  # noqa: A002 - the is
         ...     print(e.path, "|", e.interface, "|", e.received)
         word_lstm/lstm | char_cnn -> word_lstm | (batch, 32)
     """
+    if _is_subclassed(target):
+        return _check_traced(target, input, depth)
     stages, start, name = _normalise(target, input)
     walker = _Walker()
     if stages is None:
@@ -425,10 +470,58 @@ def check(target: Any, input: Any = None) -> CheckReport:  # noqa: A002 - the is
     walker.warnings.extend(_shared_layer_warnings(target))
     if walker.mismatches:
         raise InterfaceError(walker.mismatches, context=f"check({name})")
-    report = CheckReport(name, walker.interfaces, walker.warnings)
+    walker.warnings.extend(str(f) for f in lint(target))
+    report = CheckReport(name, walker.interfaces, walker.warnings, depth)
     for w in walker.warnings:
         warnings.warn(w, KernestWarning, stacklevel=2)
     return report
+
+
+def _is_subclassed(target: Any) -> bool:
+    """A model whose graph Keras does not record: only calling it shows its structure."""
+    return isinstance(target, keras.Model) and functional_of(target) is None and not isinstance(target, keras.Sequential)
+
+
+def _check_traced(model: Any, input: Any, depth: int | None) -> CheckReport:  # noqa: A002
+    """Check a subclassed model by calling it on symbolic inputs under ``trace()``: every layer call
+    it makes is an interface; a failure is explained with its nested path."""
+    inputs = _symbolic_inputs(model, input)
+    with trace() as tracer:
+        try:
+            model(inputs[0] if len(inputs) == 1 else inputs)
+        except Exception as exc:  # whatever Keras raised while calling it
+            explained = explain(exc, model)
+            if explained is not None:
+                raise explained from None
+            raise KernestError(f"check({model.name}): calling it on {[format_shape(shape_of(t)) for t in inputs]} "
+                               f"failed: {_first_line(exc)}") from None
+    interfaces = []
+    for call in tracer.calls[1:]:  # the first is the model itself
+        path = call.path.split("/", 1)[1] if "/" in call.path else call.path
+        parent = path.rsplit("/", 1)[0] if "/" in path else ""
+        for t in call.inputs:
+            src = producer(t)
+            src_name = f"input:{src.name}" if src is not None and is_input_layer(src) else join(parent, getattr(src, "name", "?"))
+            interfaces.append(Interface(src_name, path, format_shape(shape_of(t), _infer_axes(t, {})),
+                                        _is_container(call.layer) or "/" not in path))
+    found = [str(f) for f in lint(model)]
+    for w in found:
+        warnings.warn(w, KernestWarning, stacklevel=3)
+    return CheckReport(model.name, interfaces, found, depth)
+
+
+def _symbolic_inputs(model: Any, input: Any) -> list[Any]:  # noqa: A002
+    if input is not None:
+        given = input if isinstance(input, (list, tuple)) and input and not isinstance(input[0], (int, type(None))) else [input]
+        return [t if isinstance(t, keras.KerasTensor) else keras.Input(tuple(t)) for t in given]
+    shapes = getattr(model, "_build_shapes_dict", None) or {}
+    first = next(iter(shapes.values()), None) if isinstance(shapes, dict) else None
+    if isinstance(first, (tuple, list)) and all(d is None or isinstance(d, int) for d in first):
+        return [keras.Input(tuple(first[1:]))]
+    raise KernestError(
+        f"check() cannot see the shapes of the subclassed model {model.name!r}: it has not been called yet. "
+        f"Pass input=, e.g. kernest.check({model.name}, input=keras.Input((16,))), or call the model on data once."
+    )
 
 
 def _normalise(target: Any, input: Any) -> tuple[list[Any] | None, Any, str]:  # noqa: A002

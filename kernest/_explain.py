@@ -1,225 +1,833 @@
-"""``explain``: turn a raw Keras exception into an ``InterfaceError`` with nested path and fix.
+"""``explain``: turn an exception raised inside Keras into an ``InterfaceError`` with path and fix.
 
-Each rule is a regular expression over the message families Keras 3.15 prints at nested-model
-interfaces (see shared/KERAS_PITFALLS.md), and a function that builds the ``Mismatch``. Paths come from
-the target model where one is given: the layer Keras names is looked up at every depth.
+A ``Case`` gathers what is known about one failure: the message, the nested frames a ``trace()``
+recorded (the failing layer, its full path, the tensor each level received), and the user's variables.
+Each *family* below recognises one way nested models break and computes the fix from this model's own
+layers, axes and sizes. Without a trace (a raw exception given to ``explain``) the family reads what it
+can from the message and the traceback, and looks names up in ``target``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
 
 import keras
 
-from kernest._axes import format_shape
+from kernest._axes import Shape, format_shape, shape_of
+from kernest._axes import _infer as _infer_axes
 from kernest._errors import InterfaceError, KernestError, Mismatch
-from kernest._graph import children, producer, root_inputs
+from kernest._graph import (
+    children,
+    find_layer,
+    is_input_layer,
+    is_symbolic,
+    producer,
+    producer_chain,
+    root_inputs,
+)
+from kernest._trace import Failure, Frame, created_at, failure_of, frame_name, user_frames
 
-Rule = Callable[[re.Match[str], Any, BaseException], Mismatch]
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_REDUCERS = (
+    keras.layers.Flatten,
+    keras.layers.GlobalMaxPooling1D,
+    keras.layers.GlobalAveragePooling1D,
+    keras.layers.GlobalMaxPooling2D,
+    keras.layers.GlobalAveragePooling2D,
+    keras.layers.GlobalMaxPooling3D,
+    keras.layers.GlobalAveragePooling3D,
+)
 
 
-def find_paths(model: Any, name: str, prefix: str = "") -> list[str]:
-    """Every path at which a layer called ``name`` sits inside ``model`` (wrappers included)."""
+def _message(exc: BaseException) -> str:
+    """The message Keras meant, without the colour codes and argument dump it may wrap it in."""
+    text = _ANSI.sub("", str(exc))
+    wrapped = re.search(r"Exception encountered when calling .*?\n\n(.*?)\n\nArguments received", text, re.S)
+    return (wrapped.group(1) if wrapped else text).strip()
+
+
+def first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+class Case:
+    """One failure, with everything the families need to name it and compute its fix."""
+
+    def __init__(self, exc: BaseException, target: Any = None) -> None:
+        self.exc = exc
+        self.target = target
+        self.message = _message(exc)
+        self.failure: Failure | None = failure_of(exc)
+        self.frames: list[Frame] = self.failure.frames if self.failure else []
+        self.scope = _scope(exc, self.failure)
+        self.layer = self.frames[-1].layer if self.frames else None
+        self.tensor = _first(self.frames[-1].inputs) if self.frames else None
+        self.meet, self.outer = _meeting_point(self.frames)
+
+    # --- names -----------------------------------------------------------------------------------
+    def var(self, obj: Any) -> str:
+        """The user's variable name for ``obj``, or its Keras name."""
+        for name, value in self.scope.items():
+            if value is obj and not name.startswith("_"):
+                return name
+        return str(getattr(obj, "name", "model"))
+
+    def path(self, fallback_name: str | None = None) -> str:
+        if self.failure is not None:
+            return self.failure.path
+        if fallback_name is None:
+            return "<model>"
+        target = self.target if isinstance(self.target, keras.layers.Layer) else None
+        for model in [target, *self.models()]:
+            if model is not None:
+                found = _paths_named(model, fallback_name)
+                if found:
+                    return found[0]
+        return fallback_name
+
+    @property
+    def consumer(self) -> Any:
+        return self.frames[self.meet].layer if self.frames else None
+
+    def consumer_name(self, fallback: str = "?") -> str:
+        return frame_name(self.frames[self.meet]) if self.frames else fallback
+
+    def producer_name(self) -> str:
+        t = self.outer
+        if t is None:
+            return "?"
+        if not is_symbolic(t):
+            return "data"
+        src = producer(t)
+        if src is None:
+            return "?"
+        if is_input_layer(src):
+            guess = self.producer_model()
+            return guess.name if guess is not None else f"input:{src.name}"
+        return str(src.name)
+
+    def producer_model(self) -> Any:
+        """For a model built on its own ``keras.Input`` (not called on the producer's tensor), the model in
+        the user's variables whose output has the shape that Input declares: the one meant to feed it."""
+        t = self.outer
+        if t is None or not self.frames or self.frames[self.meet].kind not in ("build", "construct"):
+            return None
+        return self.model_giving(shape_of(t), exclude=self.consumer)
+
+    def upstream(self) -> list[tuple[Any, str]]:
+        """Tensors to search upstream from, nearest first, with the path prefix of what is found there."""
+        out: list[tuple[Any, str]] = []
+        for t in (self.tensor, self.outer):
+            if t is not None and is_symbolic(t) and all(t is not u for u, _ in out):
+                out.append((t, ""))
+        guess = self.producer_model()
+        if guess is not None:
+            out.append((guess.outputs[0], guess.name))
+        return out
+
+    def interface(self, fallback: str = "?") -> str:
+        if not self.frames:
+            return f"? -> {fallback}"
+        return f"{self.producer_name()} -> {self.consumer_name()}"
+
+    def received(self, tensor: Any = None) -> str:
+        t = tensor if tensor is not None else self.tensor
+        if t is None or not hasattr(t, "shape"):
+            return "?"
+        return format_shape(shape_of(t), _infer_axes(t, {}) if is_symbolic(t) else None)
+
+    # --- the user's objects ------------------------------------------------------------------------
+    def models(self) -> list[Any]:
+        found: list[Any] = []
+        for value in self.scope.values():
+            if isinstance(value, keras.Model) and all(value is not m for m in found):
+                found.append(value)
+        return found
+
+    def model_giving(self, shape: Shape, exclude: Any = None) -> Any:
+        for model in self.models():
+            if model is exclude:
+                continue
+            try:
+                outputs = model.outputs
+            except (AttributeError, ValueError):
+                continue
+            if outputs and len(outputs) == 1 and shape_of(outputs[0])[1:] == shape[1:]:
+                return model
+        return None
+
+
+def _scope(exc: BaseException, failure: Failure | None) -> dict[str, Any]:
+    """The user's variables where the failure happened: the traced line's frame, else the traceback's."""
+    scope: dict[str, Any] = {}
+    frames = user_frames(exc)
+    for frame in frames:
+        scope.update(frame.f_globals)
+    for frame in frames:
+        scope.update(frame.f_locals)
+    if failure is not None and failure.scope:
+        scope.update(failure.scope)
+    return scope
+
+
+def _first(tensors: Any) -> Any:
+    return tensors[0] if tensors else None
+
+
+def _meeting_point(frames: list[Frame]) -> tuple[int, Any]:
+    """The level at which the failing layer's input crossed from its producer, and that tensor.
+
+    Going up from the failing layer: while its input came in from outside its parent (an ``Input`` of
+    the parent, or a tensor the parent was called on), the interface is one level higher."""
+    if not frames:
+        return 0, None
+    i = len(frames) - 1
+    t = _first(frames[i].inputs)
+    while i > 0 and t is not None:
+        parent = frames[i - 1].layer
+        src = producer(t) if is_symbolic(t) else None
+        if src is not None and not is_input_layer(src) and any(src is sub for _, sub in children(parent)):
+            break
+        i -= 1
+        t = _matching(frames[i].inputs, t)
+    return i, t
+
+
+def _matching(candidates: tuple[Any, ...], t: Any) -> Any:
+    for c in candidates:
+        if c is t:
+            return c
+    same = [c for c in candidates if tuple(c.shape)[1:] == tuple(t.shape)[1:]]
+    if same:
+        return same[0]
+    return candidates[0] if candidates else t
+
+
+def _paths_named(model: Any, name: str, prefix: str = "") -> list[str]:
     found = []
     for step, sub in children(model):
         path = f"{prefix}/{step}" if prefix else step
         if step == name:
             found.append(path)
-        found.extend(find_paths(sub, name, path))
+        found.extend(_paths_named(sub, name, path))
     return found
 
 
-def _path(target: Any, name: str) -> str:
-    if target is not None and isinstance(target, keras.layers.Layer):
-        paths = find_paths(target, name)
-        if paths:
-            return paths[0]
-    return name
-
-
 def _shape_text(raw: str) -> str:
+    return format_shape(_parse_shape(raw))
+
+
+def _parse_shape(raw: str) -> Shape:
     dims = [d.strip() for d in raw.strip("()[] ").split(",") if d.strip()]
-    shape = tuple(None if d in ("None", "?") else int(d) for d in dims)
-    return format_shape(shape)
+    return tuple(None if d in ("None", "?") else int(d) for d in dims)
 
 
-def _ndim(m: re.Match[str], target: Any, exc: BaseException) -> Mismatch:
-    layer, want, got, shape = m.group("layer"), int(m.group("want")), int(m.group("got")), m.group("shape")
-    path = _path(target, layer)
-    expected = {3: "(batch, steps, features)", 4: "(batch, height, width, channels)"}.get(want, f"{want} axes")
-    owner, models = _traceback_models(exc)
-    if owner is not None and target is None:
-        path = f"{owner.name}/{layer}"
-    source = _model_giving(models, shape, exclude=owner)
-    reducer = _last_reducer(source) if source is not None and got < want else None
-    if source is not None and reducer is not None and owner is not None:
-        name, before = reducer
-        return Mismatch(
-            path, f"{source.name} -> {owner.name}", expected, _shape_text(shape),
-            f"{source.name}/{name} removed the steps axis. Drop the {name} so {layer} reads {format_shape(before)}, "
-            f'or apply {source.name} per word with kernest.over("words", {source.name}) so {owner.name} reads '
-            "(batch, words, features).",
+def _tuple(shape: Shape) -> str:
+    """Python source for a shape tuple: ``(7, 7, 8)``, ``(392,)``, ``(None, 8)``."""
+    if len(shape) == 1:
+        return f"({shape[0]},)"
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+# --- shapes: an axis lost or too many ------------------------------------------------------------------
+
+def _reducer(case: Case) -> tuple[Any, Shape, str] | None:
+    """The layer upstream of the failing input that removed axes (Flatten, global pooling), the shape
+    that went into it and its path; looks inside nested models."""
+    for tensor, prefix in case.upstream():
+        found = _reducer_before(tensor)
+        if found is not None:
+            layer, before, path = found
+            return layer, before, f"{prefix}/{path}" if prefix else path
+    return None
+
+
+def _reducer_before(tensor: Any) -> tuple[Any, Shape, str] | None:
+    for layer, path, t_in in producer_chain(tensor):
+        if isinstance(layer, _REDUCERS):
+            return layer, shape_of(t_in), path
+        if isinstance(layer, keras.Model):
+            continue  # the chain steps inside it
+        if t_in is not None and len(t_in.shape) > len(tensor.shape):
+            return None  # some other layer changed the rank: not a reducer we can undo
+    return None
+
+
+def _square_split(n: int) -> tuple[int, int]:
+    """(side, channels) with side * side * channels == n and the largest side."""
+    for side in range(int(math.isqrt(n)), 0, -1):
+        if n % (side * side) == 0:
+            return side, n // (side * side)
+    return 1, n
+
+
+def _reshape_target(n: int, want: int, consumer: Any, before: Shape | None) -> Shape:
+    """A non-batch shape of ``want - 1`` axes holding ``n`` values, from the shape a Flatten flattened if any."""
+    axes = want - 1
+    if before is not None and math.prod(d or 0 for d in before) == n and len(before) >= axes:
+        head = before[: len(before) - axes + 1]
+        return (math.prod(d or 0 for d in head),) + tuple(before[len(before) - axes + 1 :]) if axes > 0 else ()
+    if axes == 1:
+        return (n,)
+    if axes == 2:
+        return (n, 1)
+    side, channels = _square_split(n)
+    return (1,) * (axes - 3) + (side, side, channels)
+
+
+def _rank_lost(case: Case, want: int, got: int, received: str) -> str:
+    layer = case.layer
+    t = case.tensor
+    name = getattr(layer, "name", "the layer")
+    if t is None or not is_symbolic(t) or got != 2 and want - got != 1:
+        return (
+            f"{name} needs {want} axes but gets {got}: a Flatten or global pooling before it removed an axis. "
+            f"Drop it so {name} gets the axes it needs, or add keras.layers.Reshape(...) before {name}."
         )
-    if got < want:
-        fix = (
-            f"the tensor reaching {layer} lost an axis: a Flatten or global pooling before it removed the steps "
-            f"axis. Drop it so {layer} gets a sequence, or apply the inner model per element with "
-            f'kernest.over("words", inner) so the outer model reads (batch, words, features).'
+    shape = shape_of(t)
+    found = _reducer(case)
+    if got == 3 and want == 4 and found is None and isinstance(layer, _CONV2D):
+        target = shape[1:] + (1,)
+        return (
+            f"{name} is a 2-D convolution and needs a channels axis: add keras.layers.Reshape({_tuple(target)}) "
+            f"before it, or give the data a last axis of size 1."
         )
-    else:
-        fix = (
-            f"{layer} gets {got - want} axis(es) too many. Apply it per element with kernest.over(axis, ...) or "
-            "reduce an axis first (pooling, Flatten)."
-        )
-    return Mismatch(path, f"? -> {path.split('/')[0]}", expected, _shape_text(shape), fix)
-
-
-def _axis_value(m: re.Match[str], target: Any, exc: BaseException) -> Mismatch:
-    layer, want, shape = m.group("layer"), m.group("want"), m.group("shape")
-    path = _path(target, layer)
-    got = _shape_text(shape)
-    return Mismatch(
-        path, f"? -> {path.split('/')[0]}", f"(batch, ..., {want})", got,
-        f"the previous stage gives {shape.split(',')[-1].strip(' )')} features but {layer} was built for {want}: "
-        f"add keras.layers.Dense({want}) before it, or rebuild it with keras.Input for the width it receives.",
-    )
-
-
-def _full_shape(m: re.Match[str], target: Any, exc: BaseException) -> Mismatch:
-    layer = m.group("layer")
-    path = _path(target, layer)
-    return Mismatch(
-        path, f"? -> {path.split('/')[0]}", _shape_text(m.group("want")), _shape_text(m.group("got")),
-        f"declare {layer}'s input with the shape it receives, or project to the declared width with a Dense layer.",
-    )
-
-
-def _disconnected(m: re.Match[str], target: Any, exc: BaseException) -> Mismatch:
-    inputs, outputs, name = _model_args_from_traceback(exc)
-    where = name or "<model>"
-    if inputs is not None and outputs is not None:
-        given = keras.tree.flatten(inputs)
-        given_names = [getattr(producer(t), "name", "?") for t in given]
-        orphans: list[str] = []
-        for i, out in enumerate(keras.tree.flatten(outputs)):
-            for root in root_inputs(out):
-                if all(root is not g for g in given):
-                    orphans.append(
-                        f"output {i} ({getattr(producer(out), 'name', '?')}) comes from Input "
-                        f"{getattr(producer(root), 'name', '?')!r}{_variable_name(exc, root)}"
-                    )
-        if orphans:
-            return Mismatch(
-                where, f"inputs -> {where} outputs", f"outputs computed from the inputs {given_names}",
-                "; ".join(orphans),
-                "build every output from the model's declared input(s), e.g. Dense(32)(x) with the x you pass as "
-                "inputs, instead of a new keras.Input(). To take an inner layer's output of a nested model use "
-                "kernest.extract(model, paths).",
+    n = shape[-1] or 0
+    if found is not None:
+        reducer, before, where = found
+        kind = type(reducer).__name__
+        if isinstance(reducer, keras.layers.Flatten) and math.prod(d or 0 for d in before[1:]) == n:
+            target = _reshape_target(n, want, layer, before[1:])
+            return (
+                f"{where} ({kind}) removed the axes of {format_shape(before)}, giving {received}; {name} needs {want} axes. "
+                f"Add keras.layers.Reshape({_tuple(target)}) before {name} ({_product(n, target)}), "
+                f"or drop {where} so {name} reads {format_shape(_regroup(before, want))}."
             )
-    return Mismatch(
-        where, f"inputs -> {where} outputs", "outputs computed from the given inputs",
-        "an output not connected to them",
-        "an output was built from a keras.Input that is not among the model's inputs, or is an inner layer's output "
-        "of a nested model (get_layer('inner').get_layer('x').output). Reuse the declared input, or use "
-        "kernest.extract(model, paths) for inner activations.",
+        if isinstance(reducer, keras.layers.Flatten):
+            target = tuple(before[1:])
+            width = math.prod(d or 0 for d in target)
+            return (
+                f"{name} needs {want} axes; {where} flattened {format_shape(before)} upstream, then a layer made "
+                f"{n} features. Add keras.layers.Dense({width}) and keras.layers.Reshape({_tuple(target)}) before "
+                f"{name} to undo it."
+            )
+        return (
+            f"{where} ({kind}) removed an axis of {format_shape(before)}, and {name} needs {want} axes: drop "
+            f"{where} so {name} reads {format_shape(_regroup(before, want))}."
+        )
+    target = _reshape_target(n, want, layer, None)
+    return (
+        f"{name} needs {want} axes but gets {received}. Add keras.layers.Reshape({_tuple(target)}) before "
+        f"{name} ({_product(n, target)}), or feed it data with {want - 1} axes after the batch."
     )
 
 
-def _arity(m: re.Match[str], target: Any, exc: BaseException) -> Mismatch:
-    layer = m.group("layer")
-    path = _path(target, layer)
-    return Mismatch(
-        path, f"? -> {layer}", f"{m.group('want')} input(s)", f"{m.group('got')} input tensor(s)",
-        f"give {layer} exactly {m.group('want')} input(s); to feed a multi-output model into a multi-input one, "
-        "use kernest.connect(inner, outer), which matches outputs to inputs by name.",
+_CONV2D = (keras.layers.Conv2D, keras.layers.Conv2DTranspose, keras.layers.SeparableConv2D,
+           keras.layers.DepthwiseConv2D, keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
+
+
+def _product(n: int, target: Shape) -> str:
+    return f"{n} = {' × '.join(str(d) for d in target)}"
+
+
+def _regroup(before: Shape, want: int) -> Shape:
+    """``before`` with its leading non-batch axes merged so it has ``want`` axes."""
+    dims = list(before[1:])
+    while len(dims) > want - 1 and len(dims) > 1:
+        dims[:2] = [(dims[0] or 0) * (dims[1] or 0)]
+    return (None, *dims)
+
+
+def _rank_extra(case: Case, want: int, got: int, received: str) -> str:
+    layer = case.layer
+    name = getattr(layer, "name", "the layer")
+    one_hot = _one_hot_embedding(case.tensor)
+    if one_hot is not None:
+        return one_hot
+    consumer = case.consumer if case.consumer is not None else layer
+    outer = case.outer if case.outer is not None else case.tensor
+    extra = got - want
+    axis: str | int = 1
+    if outer is not None and is_symbolic(outer):
+        names = _infer_axes(outer, {})
+        if names and names[0]:
+            axis = names[0]
+    var = case.var(consumer)
+    axis_text = repr(axis) if isinstance(axis, str) else str(axis)
+    mapped = f"keras.layers.TimeDistributed({var})" if extra == 1 else f"nested keras.layers.TimeDistributed({var})"
+    return (
+        f"{name} needs {want} axes but gets {got}: the input has {extra} axis(es) more than {case.consumer_name(name)} "
+        f"handles. Apply {var} to every element along axis {axis_text} with kernest.over({axis_text}, {var}) or "
+        f"{mapped}, or reduce that axis first (pooling or Flatten)."
     )
 
 
-def _structure(m: re.Match[str], target: Any, exc: BaseException) -> Mismatch:
+def _one_hot_embedding(tensor: Any) -> str | None:
+    """The fix when the extra axis comes from one-hot (float) rows fed to an Embedding."""
+    if tensor is None or not is_symbolic(tensor):
+        return None
+    for layer, path, t_in in producer_chain(tensor):
+        if isinstance(layer, keras.layers.Embedding) and t_in is not None:
+            if "float" in str(t_in.dtype) and len(t_in.shape) >= 2 and (t_in.shape[-1] or 0) > 1:
+                width = int(t_in.shape[-1])
+                return (
+                    f"{path} (Embedding) got one-hot rows {format_shape(shape_of(t_in))} instead of integer ids, so "
+                    f"it added an axis. Feed ids: keras.ops.argmax(x, axis=-1) before it, or replace the Embedding "
+                    f"by keras.layers.Dense({layer.output_dim}) on the one-hot rows (input_dim={width})."
+                )
+    return None
+
+
+def _ndim(case: Case, m: re.Match[str]) -> Mismatch:
+    want, got = int(m.group("want")), int(m.group("got"))
+    kind = m.group("kind") or ""
+    received = case.received() if case.tensor is not None else _shape_text(m.group("shape"))
+    name = m.group("layer")
+    if kind == "max_":
+        fix = _rank_extra(case, want, got, received)
+    elif got < want:
+        fix = _rank_lost(case, want, got, received)
+    else:
+        fix = _rank_extra(case, want, got, received)
+    expected = _expected_rank(case.layer, want, kind)
+    return Mismatch(case.path(name), case.interface(name), expected, received, fix)
+
+
+def _expected_rank(layer: Any, want: int, kind: str) -> str:
+    if isinstance(layer, (keras.layers.Conv1D, keras.layers.MaxPooling1D, keras.layers.AveragePooling1D)):
+        return "(batch, steps, channels)"
+    words = {3: "(batch, steps, features)", 4: "(batch, height, width, channels)",
+             5: "(batch, depth, height, width, channels)"}
+    text = words.get(want, f"{want} axes")
+    return {"min_": f"at least {text}", "max_": f"at most {want} axes"}.get(kind, text)
+
+
+def _kernel_rank(case: Case, m: re.Match[str]) -> Mismatch:
+    want, got = len(_parse_shape(m.group("kernel"))), len(_parse_shape(m.group("shape")))
+    if got > want:
+        received = case.received() if case.tensor is not None else _shape_text(m.group("shape"))
+        name = getattr(case.layer, "name", "conv")
+        return Mismatch(case.path(name), case.interface(name), _expected_rank(case.layer, want, ""), received,
+                        _rank_extra(case, want, got, received))
+    received = case.received() if case.tensor is not None else _shape_text(m.group("shape"))
+    outer = case.outer if case.outer is not None else case.tensor
+    if outer is not None and hasattr(outer, "shape"):
+        target = shape_of(outer)[1:] + (1,)
+        where = case.consumer_name("the convolution")
+        fix = (f"the convolution got images without a channels axis. Add it: keras.layers.Reshape({_tuple(target)}) "
+               f"before {where}, or give the data a last axis of size 1.")
+    else:
+        fix = ("the convolution got an input without a channels axis: add one with keras.layers.Reshape((..., 1)), "
+               "or give the data a last axis of size 1.")
+    return Mismatch(case.path("conv"), case.interface("conv"), "(batch, height, width, channels)", received, fix)
+
+
+# --- shapes: a size differs -------------------------------------------------------------------------------
+
+def _axis_value(case: Case, m: re.Match[str]) -> Mismatch:
+    want, name = int(m.group("want")), m.group("layer")
+    got_shape = shape_of(case.outer) if case.outer is not None else _parse_shape(m.group("shape"))
+    return _width_mismatch(case, name, (None, want), got_shape)
+
+
+def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) -> Mismatch:
+    """The last axis (features) differs: an adapter, or the consumer rebuilt for the width it gets."""
+    want, got = declared[-1], got_shape[-1]
+    received = case.received(case.outer) if case.outer is not None else format_shape(got_shape)
+    consumer = case.consumer
+    rebuild = ""
+    if isinstance(consumer, keras.Model) and getattr(consumer, "inputs", None):
+        declared = shape_of(consumer.inputs[0])[1:]
+        new = declared[:-1] + (got,)
+        rebuild = f", or rebuild {case.var(consumer)} with keras.Input(shape={_tuple(new)}) for the width it receives"
+    elif consumer is not None:
+        rebuild = f", or use a new {type(consumer).__name__} built for {got} features"
+    producer_text = case.producer_name() if case.frames else "the previous stage"
+    fix = (f"{producer_text} gives {got} features but {case.consumer_name(name)} was built for {want}. Add "
+           f"keras.layers.Dense({want}) between them to project {got} -> {want}{rebuild}.")
+    return Mismatch(case.path(name), case.interface(name), f"(batch, ..., {want})", received, fix)
+
+
+def _full_shape(case: Case, m: re.Match[str]) -> Mismatch:
+    name = m.group("layer")
+    declared, got = _parse_shape(m.group("want")), _parse_shape(m.group("got"))
+    return _declared_mismatch(case, name, declared, got)
+
+
+def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mismatch:
+    consumer = case.consumer
+    var = case.var(consumer) if consumer is not None else name
+    if len(declared) == len(got) and declared[:-1] == got[:-1] and declared[-1] != got[-1]:
+        return _width_mismatch(case, name, declared, got)
+    if len(declared) == len(got):
+        relaxed = tuple(None if d != g else d for d, g in zip(declared[1:], got[1:]))
+        fix = (f"{var} was declared with keras.Input(shape={_tuple(declared[1:])}) but is called on "
+               f"{format_shape(got)}. Declare the varying axes as None: keras.Input(shape={_tuple(relaxed)}), "
+               "so one model takes every length.")
+    else:
+        fix = (f"{var} was declared for {len(declared) - 1} axes after the batch but gets {len(got) - 1}: "
+               f"rebuild it with keras.Input(shape={_tuple(got[1:])}) or reshape what reaches it.")
+    return Mismatch(case.path(name), case.interface(name), format_shape(declared), format_shape(got), fix)
+
+
+# --- graphs ------------------------------------------------------------------------------------------------
+
+def _disconnected(case: Case, m: re.Match[str]) -> Mismatch:
+    frame = next((f for f in reversed(case.frames) if f.kind == "construct"), None)
+    inputs = frame.args.get("inputs") if frame else None
+    outputs = frame.args.get("outputs") if frame else None
+    if inputs is None or outputs is None:
+        inputs, outputs, name = _model_args_from_traceback(case.exc)
+    else:
+        name = frame_name(frame) if frame else None
+    where = name or "model"
+    if inputs is None or outputs is None:
+        return Mismatch(where, f"inputs -> {where}", "outputs computed from the given inputs",
+                        "an output not connected to them",
+                        "build every output from the model's declared inputs, or use kernest.extract(model, paths) "
+                        "for a nested model's inner activations.")
+    given = [t for t in keras.tree.flatten(inputs) if hasattr(t, "shape")]
+    strays: list[tuple[int, Any, Any]] = []
+    for i, out in enumerate(keras.tree.flatten(outputs)):
+        inner = _inner_output(case, out, given)
+        if inner is not None:
+            model_var, path = inner
+            return Mismatch(
+                where, f"{_input_names(given)} -> {where}", f"output {i} computed from the inputs",
+                f"the output of {path}, a layer inside a nested model",
+                f"an inner layer's .output belongs to the nested model's own graph, not to this one. Take it with "
+                f'kernest.extract({model_var}, "{path}"), a model with the same inputs whose output is that activation.',
+            )
+        strays += [(i, out, root) for root in root_inputs(out) if all(root is not g for g in given)]
+    if strays:
+        return _stray_inputs(case, where, given, strays)
+    return Mismatch(where, f"{_input_names(given)} -> {where}", "outputs computed from the given inputs",
+                    "an output not connected to them",
+                    "build every output from the tensors you pass as inputs.")
+
+
+def _input_names(given: list[Any]) -> str:
+    names = [f"input:{getattr(producer(t), 'name', '?')}" for t in given]
+    return names[0] if len(names) == 1 else "[" + ", ".join(names) + "]"
+
+
+def _stray_inputs(case: Case, where: str, given: list[Any], strays: list[tuple[int, Any, Any]]) -> Mismatch:
+    """Outputs computed from a ``keras.Input`` that is not among the model's inputs: name each one,
+    the line that created it, and the declared input to use instead."""
+    declared = [case.var(t) for t in given]
+    received, uses, lines = [], [], []
+    for i, out, root in strays:
+        stray = getattr(producer(root), "name", "?")
+        site = created_at(root)
+        received.append(f"output {i} ({getattr(producer(out), 'name', '?')}) comes from Input {stray!r}"
+                        + (f" created at {site.file.rsplit('/', 1)[-1]}:{site.line}" if site is not None else ""))
+        same = [g for g in given if shape_of(g)[1:] == shape_of(root)[1:]]
+        use = case.var(same[0]) if same else declared[0] if declared else "the declared input"
+        uses.append(f"`{use}` in place of Input {stray!r}")
+        if site is not None:
+            lines.append(f"line {site.line}: {site.text}")
+    first = getattr(producer(strays[0][2]), "name", "?")
     return Mismatch(
-        "<inputs>", "? -> model", "the structure of the model's inputs (list or dict)", "another structure",
-        "pass inputs in the same structure the model was built with (a dict with the same keys, or a list in "
-        "order), or use kernest.connect to wire outputs to inputs by name.",
+        where, f"input:{first} -> {where}", f"outputs computed from the declared input(s) {', '.join(declared)}",
+        "; ".join(received),
+        f"each keras.Input() is a new, separate input that {where} is not given. Reuse the declared input object: "
+        f"{'; '.join(uses)}{' (' + '; '.join(lines) + ')' if lines else ''}, or add the stray input to inputs=.",
     )
 
 
-def _optimizer(m: re.Match[str], target: Any, exc: BaseException) -> Mismatch:
+def _inner_output(case: Case, out: Any, given: list[Any]) -> tuple[str, str] | None:
+    """(model variable, path) when ``out`` is an inner layer's output of a model nested in one built on ``given``."""
+    layer = producer(out)
+    if layer is None or is_input_layer(layer):
+        return None
+    for model in case.models():
+        try:
+            model_inputs = list(model.inputs)
+        except (AttributeError, ValueError):
+            continue
+        if not any(any(t is g for g in given) for t in model_inputs):
+            continue
+        found = find_layer(model, layer)
+        if found is not None and "/" in found:
+            return case.var(model), found
+    return None
+
+
+def _model_args_from_traceback(exc: BaseException) -> tuple[Any, Any, str | None]:
+    """The ``inputs``, ``outputs`` and ``name`` of a failing ``keras.Model(...)``, read from its frames."""
+    tb = exc.__traceback__
+    found: tuple[Any, Any, str | None] = (None, None, None)
+    while tb is not None:
+        local = tb.tb_frame.f_locals
+        if "inputs" in local and "outputs" in local and isinstance(local.get("self"), keras.Model):
+            name = local.get("name") or (local.get("kwargs") or {}).get("name")
+            if found[0] is None:
+                found = (local["inputs"], local["outputs"], found[2])
+            if found[2] is None and isinstance(name, str):
+                found = (found[0], found[1], name)
+        tb = tb.tb_next
+    return found
+
+
+# --- how many inputs, and in which structure -----------------------------------------------------------
+
+def _arity(case: Case, m: re.Match[str]) -> Mismatch:
+    name, want, got = m.group("layer"), int(m.group("want")), int(m.group("got"))
+    consumer = case.consumer
+    producer_text = case.producer_name() if case.frames else "the previous stage"
+    src = producer(case.outer) if case.outer is not None and is_symbolic(case.outer) else None
+    cvar = case.var(consumer) if consumer is not None else name
+    if isinstance(src, keras.Model) and len(src.outputs) == want and want > 1:
+        fix = (f"wire {case.var(src)}'s {want} outputs into {cvar}'s {want} inputs with kernest.connect("
+               f"{case.var(src)}, {cvar}), or pass them as a list: {cvar}({case.var(src)}(x)).")
+    elif want == 1 and got > 1:
+        fix = (f"{cvar} takes one input but gets {got}: pass one tensor, e.g. the first output "
+               f"{producer_text}(...)[0], or rebuild {cvar} with {got} inputs (or a Concatenate first).")
+    else:
+        fix = (f"give {cvar} exactly {want} input(s) (it gets {got}); to feed a multi-output model into a "
+               f"multi-input one, use kernest.connect(producer, {cvar}), which matches outputs to inputs by name.")
+    return Mismatch(case.path(name), case.interface(name), f"{want} input(s)", f"{got} input tensor(s)", fix)
+
+
+def _structure(case: Case, m: re.Match[str]) -> Mismatch:
+    consumer = case.consumer
+    keys = _input_keys(consumer)
+    cvar = case.var(consumer) if consumer is not None else "the model"
+    if keys:
+        wanted = "{" + ", ".join(f'"{k}": ...' for k in keys) + "}"
+        fix = f"{cvar} was built with a dict of inputs: call it with the same keys, {cvar}({wanted})."
+        expected = "a dict with keys " + ", ".join(keys)
+    else:
+        fix = (f"call {cvar} with the structure it was built with (a list in the same order), or use "
+               "kernest.connect to wire outputs to inputs by name.")
+        expected = "the structure the model was built with"
+    name = case.consumer_name("model")
+    return Mismatch(case.path(name), case.interface(name), expected, _structure_text(case), fix)
+
+
+def _input_keys(model: Any) -> list[str]:
+    struct = getattr(model, "_inputs_struct", None)
+    return list(struct.keys()) if isinstance(struct, dict) else []
+
+
+def _structure_text(case: Case) -> str:
+    if not case.frames:
+        return "another structure"
+    return f"{len(case.frames[case.meet].inputs)} tensor(s) in another structure"
+
+
+def _positional_value(case: Case, m: re.Match[str]) -> Mismatch:
+    value = m.group("value")
+    name = case.consumer_name(case.layer.name if case.layer is not None else "layer")
+    for model in case.models():
+        struct = getattr(model, "_outputs_struct", None) or getattr(model, "output", None)
+        if isinstance(struct, dict) and value in struct:
+            keys = list(struct)
+            mvar = case.var(model)
+            return Mismatch(
+                case.path(name), f"{model.name} -> {name}", "a tensor", f"the string {value!r}",
+                f"{mvar} returns a dict with keys {keys}; unpacking it ({', '.join(keys)} = {mvar}(...)) gives the "
+                f'keys, not the tensors. Keep the dict and index it by key: out = {mvar}(...); out["{value}"].',
+            )
+    return Mismatch(case.path(name), f"? -> {name}", "a tensor", f"{value!r}",
+                    f"{name} was given a non-tensor value {value!r} where a tensor goes; pass the tensor itself.")
+
+
+def _timedistributed_list(case: Case, m: re.Match[str]) -> Mismatch:
+    name = case.consumer_name("time_distributed")
+    inner = getattr(case.consumer, "layer", None)
+    ivar = case.var(inner) if inner is not None else "inner"
+    return Mismatch(case.path(name), case.interface(name), "one tensor", f"{len(case.frames[case.meet].inputs) if case.frames else 'several'} tensors",
+                    f"TimeDistributed takes a single tensor. Map the multi-input model with kernest.over(1, {ivar}), "
+                    "which folds axis 1 of every input into the batch and runs the model once.")
+
+
+# --- data, dtypes, training state --------------------------------------------------------------------------
+
+def _optimizer(case: Case, m: re.Match[str]) -> Mismatch:
+    model = case.target if isinstance(case.target, keras.Model) else next(iter(case.models()), None)
+    var = case.var(model) if model is not None else "model"
     return Mismatch(
-        "<optimizer>", "model -> optimizer", f"{m.group('was')} trainable variables (as compiled)",
+        case.path(var) if case.frames else var, f"{var} -> optimizer", f"{m.group('was')} trainable variables (as compiled)",
         f"{m.group('now')} trainable variables",
-        "trainable was changed after compile(). Recompile the model, or use kernest.freeze/unfreeze(model, "
-        "pattern, recompile=True), which recompiles with the same optimizer settings, loss and metrics.",
+        f"trainable was changed after compile(). Call {var}.compile(...) again after changing it, or use "
+        f"kernest.freeze/unfreeze({var}, pattern, recompile=True).",
     )
 
 
-def _index_range(m: re.Match[str], target: Any, exc: BaseException) -> Mismatch:
+def _index_range(case: Case, m: re.Match[str]) -> Mismatch:
+    bad, hi = int(m.group("id")), int(m.group("hi"))
+    emb_path, emb = _embedding_with(case, hi)
+    largest = _largest_id(case, hi)
+    size = max(bad, largest if largest is not None else bad) + 1
+    name = emb_path or "embedding"
+    out_dim = getattr(emb, "output_dim", None)
+    call = f"keras.layers.Embedding({size}, {out_dim})" if out_dim else f"Embedding(input_dim={size}, ...)"
     return Mismatch(
-        "<embedding>", "data -> embedding", f"ids in [0, {m.group('hi')})", f"id {m.group('id')}",
-        f"the data holds id {m.group('id')} but the Embedding has input_dim={m.group('hi')}: raise input_dim to "
-        "the vocabulary size (the largest id + 1), or map unknown ids to an out-of-vocabulary id.",
+        name, f"data -> {name.rsplit('/', 1)[-1]}", f"ids in [0, {hi})", f"id {bad}",
+        f"{name} has input_dim={hi} but the data holds id {bad}"
+        f"{f' (largest id {largest})' if largest is not None else ''}: build it with input_dim={size} "
+        f"({call}), or map unknown ids to an out-of-vocabulary id with keras.layers.IntegerLookup.",
     )
 
 
-def _dtype(m: re.Match[str], target: Any, exc: BaseException) -> Mismatch:
+def _embedding_with(case: Case, input_dim: int) -> tuple[str | None, Any]:
+    for model in case.models():
+        for path, layer in _walk(model):
+            if isinstance(layer, keras.layers.Embedding) and layer.input_dim == input_dim:
+                return path, layer
+    return None, None
+
+
+def _walk(layer: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    out = []
+    for step, sub in children(layer):
+        path = f"{prefix}/{step}" if prefix else step
+        out.append((path, sub))
+        out.extend(_walk(sub, path))
+    return out
+
+
+def _largest_id(case: Case, above: int) -> int | None:
+    import numpy as np
+
+    best = None
+    for value in case.scope.values():
+        if isinstance(value, np.ndarray) and value.dtype.kind in "iu" and value.size:
+            top = int(value.max())
+            if top >= above and (best is None or top > best):
+                best = top
+    return best
+
+
+def _dtype(case: Case, m: re.Match[str]) -> Mismatch:
+    frm, to = m.group("frm"), m.group("to")
+    name = case.consumer_name("input")
+    if to == "string":
+        fix = (f"{name} takes strings but gets {frm} values (dtype {frm}): feed it text, or for numbers use "
+               "keras.layers.IntegerLookup (integer categories) or keras.layers.Discretization (floats).")
+    else:
+        fix = (f"feed {to} values where the model's input declares {to} (set dtype= in keras.Input, or cast the "
+               "data).")
+    return Mismatch(case.path(name), case.interface(name), f"{to} values", f"{frm} values", fix)
+
+
+def _to_shape(case: Case, m: re.Match[str]) -> Mismatch:
     return Mismatch(
-        "<input>", "data -> model", f"{m.group('to')} values", f"{m.group('frm')} values",
-        "feed the dtype the model's Input declares: integer ids for an Embedding, float features otherwise "
-        "(set dtype= in kernest.Input, or cast the data).",
-    )
-
-
-def _kernel_rank(m: re.Match[str], target: Any, exc: BaseException) -> Mismatch:
-    return Mismatch(
-        "<conv>", "? -> conv", f"an input of {len(m.group('kernel').split(','))} axes", _shape_text(m.group("shape")),
-        "the convolution got an input without a channel (or time) axis. Add one, e.g. keras.layers.Reshape((28, 28, 1)), "
-        "or for a per-step model use kernest.over on (batch, steps, height, width, channels).",
-    )
-
-
-def _to_shape(m: re.Match[str], target: Any, exc: BaseException) -> Mismatch:
-    return Mismatch(
-        "<sub-model output>", "sub-model -> next layer", "a tensor", f"a one-element list {m.group('value')}",
+        case.path("<sub-model output>"), case.interface("next layer"), "a tensor", f"a one-element list {m.group('value')}",
         "a reloaded sub-model returns a one-element list: take its first element (outputs[0]) or rebuild the "
         "sub-model with a single output tensor instead of a list.",
     )
 
 
-def _removed_attr(m: re.Match[str], target: Any, exc: BaseException) -> Mismatch:
+def _removed_attr(case: Case, m: re.Match[str]) -> Mismatch:
+    cls, attr = m.group("cls"), m.group("attr")
+    obj = next((v for v in case.scope.values() if type(v).__name__ == cls and isinstance(v, keras.layers.Layer)), None)
+    var = case.var(obj) if obj is not None else "layer"
+    hint = ""
+    if obj is not None and attr in ("output_shape", "get_output_at", "get_output_shape_at"):
+        try:
+            hint = f" (here {tuple(obj.output.shape)})"
+        except (AttributeError, ValueError):
+            hint = ""
     return Mismatch(
-        f"<{m.group('cls')}>", "user code -> layer", "Keras 3 API", f"the removed attribute {m.group('attr')!r}",
-        "Keras 3 removed it: read tensor.shape of the layer's output, call layer.compute_output_shape(shape), "
-        "or use kernest.summary(model) to see every shape.",
+        f"{getattr(obj, 'name', cls)}", f"user code -> {getattr(obj, 'name', cls)}", "Keras 3 API",
+        f"the removed attribute {attr!r}",
+        f"Keras 3 removed {attr}: read {var}.output.shape{hint} or call "
+        f"{var}.compute_output_shape(input_shape); kernest.summary(model) shows every shape.",
     )
 
 
+def _no_output(case: Case, m: re.Match[str]) -> Mismatch:
+    name = m.group("layer")
+    model = next((v for v in case.scope.values() if isinstance(v, keras.layers.Layer) and v.name == name), None)
+    var = case.var(model) if model is not None else name
+    shape = _guess_input_shape(model)
+    decl = f"keras.Input(shape={_tuple(shape)})" if shape else "keras.Input(shape=(...))"
+    return Mismatch(
+        name, f"? -> {name}", f"{name} called on a tensor or given an Input", f"{name} never called",
+        f"{var} has no .input/.output until it is called: start it with {decl} as its first entry "
+        f"(keras.Sequential([{decl}, ...])), or call it on a tensor first, y = {var}(x).",
+    )
+
+
+def _guess_input_shape(model: Any) -> Shape | None:
+    """The input shape a never-called model would take, from the data arrays in scope is not knowable;
+    a built layer's weights tell it."""
+    if model is None:
+        return None
+    shape = getattr(model, "_build_shapes_dict", None)
+    if isinstance(shape, dict) and shape:
+        first = next(iter(shape.values()))
+        if isinstance(first, (tuple, list)):
+            return tuple(first[1:])
+    return None
+
+
+Family = Callable[[Case, re.Match[str]], Mismatch]
 _LAYER = r"(?:of )?layer ['\"](?P<layer>[^'\"]+)['\"]"
-RULES: list[tuple[re.Pattern[str], Rule]] = [
-    (re.compile(_LAYER + r" is incompatible with the layer: expected (?:min_|max_)?ndim=(?P<want>\d+), found ndim=(?P<got>\d+)\. Full shape received: (?P<shape>\([^)]*\))"), _ndim),
+FAMILIES: list[tuple[re.Pattern[str], Family]] = [
+    (re.compile(_LAYER + r" is incompatible with the layer: expected (?P<kind>min_|max_)?ndim=(?P<want>\d+), found ndim=(?P<got>\d+)\. Full shape received: (?P<shape>\([^)]*\))"), _ndim),
     (re.compile(_LAYER + r" is incompatible with the layer: expected axis -?\d+ of input shape to have value (?P<want>\d+), but received input with shape (?P<shape>\([^)]*\))"), _axis_value),
     (re.compile(_LAYER + r" is incompatible with the layer: expected shape=(?P<want>\([^)]*\)), found shape=(?P<got>\([^)]*\))"), _full_shape),
     (re.compile(r"is not connected to [`'\"]?inputs|Graph disconnected"), _disconnected),
     (re.compile(r"Layer ['\"](?P<layer>[^'\"]+)['\"] expects (?P<want>\d+) (?:named )?input\(s\).*?received (?P<got>\d+) input"), _arity),
     (re.compile(r"structure of .?inputs.? doesn't match|doesn't match the expected structure"), _structure),
+    (re.compile(r"Only input tensors may be passed as positional arguments\. The following argument value should be passed as a keyword argument: (?P<value>.*?) \(of type <class 'str'>\)"), _positional_value),
     (re.compile(r"== (?P<now>\d+) whereas the optimizer was built with (?P<was>\d+)"), _optimizer),
     (re.compile(r"indices\[[^\]]*\] = (?P<id>-?\d+) is not in \[0, (?P<hi>\d+)\)"), _index_range),
     (re.compile(r"Cast (?P<frm>\w+) to (?P<to>\w+) is not supported"), _dtype),
     (re.compile(r"Kernel shape must have the same length as input, but received kernel of shape (?P<kernel>\([^)]*\)) and input of shape (?P<shape>\([^)]*\))"), _kernel_rank),
     (re.compile(r"Cannot convert '(?P<value>.*?)' to a shape"), _to_shape),
-    (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>get_output_at|output_shape|get_input_at|input_shape)'"), _removed_attr),
+    (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>get_output_at|output_shape|get_input_at|input_shape|get_output_shape_at|get_input_shape_at)'"), _removed_attr),
+    (re.compile(r"The layer (?P<layer>\S+) has never been called and thus has no defined (?:output|input)"), _no_output),
 ]
+
+
+def _generic(case: Case) -> Mismatch:
+    """Any other failure inside Keras: the path, the shapes and Keras' own reason, said once."""
+    name = case.consumer_name(getattr(case.layer, "name", "model"))
+    layer = case.layer
+    kind = type(layer).__name__ if layer is not None else "Keras"
+    received = " and ".join(case.received(t) for t in case.frames[-1].inputs) if case.frames and case.frames[-1].inputs else "?"
+    reason = first_line(case.message) or type(case.exc).__name__
+    expected = _expected_from_layer(layer)
+    return Mismatch(
+        case.path(name), case.interface(name), expected, received,
+        f"{kind} {getattr(layer, 'name', '')} refused it: {reason.rstrip('.')}. Check what reaches "
+        f"{case.consumer_name(name)} against what it was built for (kernest.summary shows every shape).",
+    )
+
+
+def _expected_from_layer(layer: Any) -> str:
+    if isinstance(layer, keras.Model) and getattr(layer, "inputs", None):
+        return " and ".join(format_shape(shape_of(t)) for t in layer.inputs)
+    spec = getattr(layer, "input_spec", None)
+    for s in keras.tree.flatten(spec) if spec is not None else []:
+        if getattr(s, "ndim", None):
+            return _expected_rank(layer, s.ndim, "")
+        if getattr(s, "min_ndim", None):
+            return _expected_rank(layer, s.min_ndim, "min_")
+    return f"an input {getattr(layer, 'name', 'it')} accepts"
 
 
 def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     """Turn a raw Keras exception into an ``InterfaceError`` with path, expected, received and fix.
+
+    Inside ``kernest.trace()`` the full nested path of the failing layer and both sides of the
+    interface are known; otherwise they are read from the message, the traceback and ``target``.
 
     Args:
         exc: the exception Keras raised.
         target: optional model in which to look up the layer Keras names, to give its nested path.
 
     Returns:
-        An ``InterfaceError`` (not raised), or ``None`` when the message is not one kernest knows.
+        An ``InterfaceError`` (not raised), or ``None`` when the exception is not one Keras raised at a
+        model's interfaces.
 
     Example:
         >>> import keras, kernest
@@ -231,77 +839,18 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     """
     if isinstance(exc, KernestError):
         return exc if isinstance(exc, InterfaceError) else None
-    text = str(exc)
-    for pattern, rule in RULES:
-        m = pattern.search(text)
+    case = Case(exc, target)
+    for pattern, family in FAMILIES:
+        m = pattern.search(case.message)
         if m:
-            return InterfaceError([rule(m, target, exc)], context=f"explain({type(exc).__name__})")
+            return InterfaceError([family(case, m)], context=_context(case))
+    if case.failure is not None and case.layer is not None:
+        return InterfaceError([_generic(case)], context=_context(case))
     return None
 
 
-def _traceback_models(exc: BaseException) -> tuple[Any, list[Any]]:
-    """The model being built when ``exc`` was raised (outermost first), and the models the user's code
-    held in its variables at that moment."""
-    owner: Any = None
-    models: list[Any] = []
-    tb = exc.__traceback__
-    while tb is not None:
-        local = tb.tb_frame.f_locals
-        this = local.get("self")
-        if owner is None and isinstance(this, keras.Model) and "site-packages" in tb.tb_frame.f_code.co_filename:
-            owner = this
-        if "site-packages" not in tb.tb_frame.f_code.co_filename:
-            models += [v for v in list(local.values()) if isinstance(v, keras.Model) and all(v is not m for m in models)]
-        tb = tb.tb_next
-    return owner, models
-
-
-def _model_giving(models: list[Any], shape: str, exclude: Any) -> Any:
-    want = _shape_text(shape)
-    for model in models:
-        try:
-            outputs = model.outputs
-        except (AttributeError, ValueError):
-            continue
-        if model is not exclude and len(outputs) == 1 and format_shape(tuple(outputs[0].shape)) == want:
-            return model
-    return None
-
-
-def _last_reducer(model: Any) -> tuple[str, tuple[int | None, ...]] | None:
-    """The last Flatten or global pooling in ``model`` and the shape that went into it."""
-    for layer in reversed(model.layers):
-        if isinstance(layer, (keras.layers.Flatten, keras.layers.GlobalMaxPooling1D, keras.layers.GlobalAveragePooling1D)):
-            return layer.name, tuple(layer.input.shape)
-    return None
-
-
-def _model_args_from_traceback(exc: BaseException) -> tuple[Any, Any, str | None]:
-    """The ``inputs``, ``outputs`` and ``name`` a failing ``keras.Model(...)`` call was given, read from
-    the frames of its constructor."""
-    tb = exc.__traceback__
-    found: tuple[Any, Any, str | None] = (None, None, None)
-    while tb is not None:
-        local = tb.tb_frame.f_locals
-        if "inputs" in local and "outputs" in local and isinstance(local.get("self"), keras.Model):
-            name = local.get("name") or (local.get("kwargs") or {}).get("name")
-            if found[0] is None:  # the outermost constructor holds the arguments as the user gave them
-                found = (local["inputs"], local["outputs"], found[2])
-            if found[2] is None and isinstance(name, str):
-                found = (found[0], found[1], name)
-        tb = tb.tb_next
-    return found
-
-
-def _variable_name(exc: BaseException, tensor: Any) -> str:
-    """`` (variable `x` in file.py)`` for the user's variable holding ``tensor``, if one is found."""
-    tb = exc.__traceback__
-    while tb is not None:
-        frame = tb.tb_frame
-        if "site-packages" not in frame.f_code.co_filename:
-            for name, value in frame.f_locals.items():
-                if value is tensor:
-                    return f" (variable `{name}` in {frame.f_code.co_filename.rsplit('/', 1)[-1]})"
-        tb = tb.tb_next
-    return ""
-
+def _context(case: Case) -> str:
+    site = case.failure.site if case.failure is not None else None
+    if site is None:
+        return type(case.exc).__name__
+    return f"{type(case.exc).__name__} at {site.file.rsplit('/', 1)[-1]}:{site.line}"

@@ -94,3 +94,52 @@ def children(layer: Any) -> list[tuple[str, Any]]:
         return [(sub.name, sub) for sub in layer.layers if not is_input_layer(sub)]
     subs = getattr(layer, "_layers", None) or []
     return [(sub.name, sub) for sub in subs if isinstance(sub, keras.layers.Layer)]
+
+
+def is_symbolic(tensor: Any) -> bool:
+    return isinstance(tensor, keras.KerasTensor)
+
+
+def find_layer(root: Any, layer: Any, prefix: str = "") -> str | None:
+    """The path of ``layer`` (the object) inside ``root`` at any depth, or None."""
+    for step, sub in children(root):
+        path = f"{prefix}/{step}" if prefix else step
+        if sub is layer:
+            return path
+        found = find_layer(sub, layer, path)
+        if found is not None:
+            return found
+    return None
+
+
+def producer_chain(tensor: Any, limit: int = 64) -> Iterator[tuple[Any, str, Any]]:
+    """The layers upstream of ``tensor``, nearest first, following each call's first data input and
+    stepping into nested models: ``(layer, path relative to tensor's level, the tensor it was given)``."""
+    resume: list[tuple[Any, str]] = []  # where to continue after leaving a nested model through its Input
+    t, prefix = tensor, ""
+    for _ in range(limit):
+        history = getattr(t, "_keras_history", None)
+        if history is None:
+            return
+        layer, node_index, index = history
+        if is_input_layer(layer):
+            if not resume:
+                return
+            t, prefix = resume.pop()
+            continue
+        try:
+            node = layer._inbound_nodes[node_index]
+        except (AttributeError, IndexError):
+            return
+        given = data_inputs(node)
+        t_in = given[0] if given else None
+        path = f"{prefix}/{layer.name}" if prefix else layer.name
+        yield layer, path, t_in
+        graph = functional_of(layer)
+        if graph is not None and index < len(graph.outputs):
+            resume.append((t_in, prefix))
+            t, prefix = graph.outputs[index], path
+            continue
+        if t_in is None:
+            return
+        t = t_in

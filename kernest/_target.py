@@ -5,18 +5,24 @@ from __future__ import annotations
 import importlib
 import os
 import runpy
+import signal
 import sys
+import threading
+import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import keras
 
 from kernest._errors import KernestError
-from kernest._explain import explain
+from kernest._explain import explain, first_line
+from kernest._trace import Tracer, is_user_file, trace
 
 _BUILDERS = ("build_model", "build", "make_model", "get_model")
 
 
-def load_target(spec: str, *, safe_mode: bool = True) -> Any:
+def load_target(spec: str, *, safe_mode: bool = True, timeout: float | None = None) -> Any:
     """Load or build the model that ``spec`` names.
 
     Args:
@@ -24,6 +30,7 @@ def load_target(spec: str, *, safe_mode: bool = True) -> Any:
             ``path/to/script.py``, which is run (without its ``__main__`` block) and must leave a model in a
             variable (``model`` first) or define ``build_model()``/``build()``.
         safe_mode: load ``.keras`` files in Keras safe mode (no arbitrary code).
+        timeout: seconds a script or function may run before it is stopped (None: no limit).
 
     Returns:
         The Keras model.
@@ -41,9 +48,9 @@ def load_target(spec: str, *, safe_mode: bool = True) -> Any:
             return keras.saving.load_model(spec, safe_mode=safe_mode)
         return load(spec, safe_mode=safe_mode)
     if spec.endswith(".py") or os.path.sep in spec and not _looks_like_module(spec):
-        return _from_script(spec)
+        return _from_script(spec, timeout)
     if ":" in spec:
-        return _from_function(spec)
+        return _from_function(spec, timeout)
     raise KernestError(
         f"cannot tell what {spec!r} is. A target is a .keras file, a Python script (.py), or "
         "module:function naming a function that returns a model."
@@ -54,25 +61,82 @@ def _looks_like_module(spec: str) -> bool:
     return ":" in spec and not spec.split(":", 1)[0].endswith(".py")
 
 
-def _run(what: str, fn: Any) -> Any:
+class _TimedOut(BaseException):
+    """Raised inside the user's code when ``--timeout`` runs out (a BaseException, so no ``except
+    Exception`` in that code swallows it)."""
+
+
+@contextmanager
+def _time_limit(seconds: float | None, what: str) -> Iterator[None]:
+    usable = seconds is not None and hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _TimedOut()
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, float(seconds))  # type: ignore[arg-type]
     try:
-        return fn()
-    except (KernestError, SystemExit, KeyboardInterrupt):
+        yield
+    except _TimedOut:
+        raise KernestError(
+            f"{what} ran for more than {seconds:g} s and was stopped. Build the model without training it "
+            "(move fit() under `if __name__ == \"__main__\":`), or raise the limit with --timeout SECONDS."
+        ) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _run(what: str, fn: Any, timeout: float | None = None, tracer: Tracer | None = None) -> Any:
+    try:
+        with _time_limit(timeout, what):
+            if tracer is not None:
+                return fn()
+            with trace():
+                return fn()
+    except (KernestError, KeyboardInterrupt):
         raise
+    except SystemExit as exc:
+        raise KernestError(
+            f"{what} called sys.exit({exc.code!r}) before kernest could read its model. Put the exit (and any "
+            "command-line handling) under `if __name__ == \"__main__\":`, which kernest does not run."
+        ) from None
     except Exception as exc:  # anything the user's code raised
         explained = explain(exc)
         if explained is not None:
             raise explained from None
-        raise KernestError(
-            f"{what} raised {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}. "
-            "Fix the error in that code, then run the command again."
-        ) from None
+        raise KernestError(_outside_keras(what, exc)) from None
 
 
-def _from_script(path: str) -> Any:
+def _outside_keras(what: str, exc: BaseException) -> str:
+    """The message for an error raised by the user's own code (a typo, a missing file), with its line."""
+    line = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        if is_user_file(tb.tb_frame.f_code.co_filename):
+            line = f" (at {os.path.basename(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno})"
+        tb = tb.tb_next
+    return (
+        f"{what} raised {type(exc).__name__}: {first_line(str(exc)).rstrip('.')}{line}. "
+        "Fix the error in that code, then run the command again."
+    )
+
+
+def _from_script(path: str, timeout: float | None = None) -> Any:
     if not os.path.isfile(path):
         raise KernestError(f"no such script: {path}. Give the path of a Python file that builds a model.")
-    namespace = _run(path, lambda: runpy.run_path(path, run_name="__kernest_target__"))
+    try:
+        compile(open(path, encoding="utf-8").read(), path, "exec")
+    except SyntaxError as exc:
+        raise KernestError(
+            f"{path} is not valid Python: {exc.msg} at line {exc.lineno}. Fix the syntax, then run the command again."
+        ) from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise KernestError(f"cannot read {path} as a UTF-8 Python script ({exc}).") from None
+    namespace = _run(path, lambda: runpy.run_path(path, run_name="__kernest_target__"), timeout)
     return _pick_model(namespace, path)
 
 
@@ -81,10 +145,11 @@ def _pick_model(namespace: dict[str, Any], where: str) -> Any:
         return namespace["model"]
     for name in _BUILDERS:
         fn = namespace.get(name)
-        if callable(fn):
+        if callable(fn) and not isinstance(fn, (type, keras.layers.Layer)):
             built = _run(f"{where}:{name}()", fn)
             if isinstance(built, keras.layers.Layer):
                 return built
+            _refuse_generator(f"{where}:{name}()", built)
     models = [v for k, v in namespace.items() if isinstance(v, keras.Model) and not k.startswith("_")]
     if models:
         return models[-1]
@@ -94,7 +159,15 @@ def _pick_model(namespace: dict[str, Any], where: str) -> Any:
     )
 
 
-def _from_function(spec: str) -> Any:
+def _refuse_generator(what: str, built: Any) -> None:
+    if isinstance(built, (types.GeneratorType, Iterator)):
+        raise KernestError(
+            f"{what} returned a generator, not a Keras model: it uses `yield`. Return the model instead "
+            "(build it fully, then `return model`)."
+        )
+
+
+def _from_function(spec: str, timeout: float | None = None) -> Any:
     module_name, _, func_name = spec.partition(":")
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
@@ -107,7 +180,8 @@ def _from_function(spec: str) -> Any:
     fn = getattr(module, func_name, None)
     if not callable(fn):
         raise KernestError(f"module {module_name!r} has no function {func_name!r}. Name a function that returns a model.")
-    built = _run(spec, fn)
+    built = _run(spec, fn, timeout)
+    _refuse_generator(f"{spec}()", built)
     if not isinstance(built, keras.layers.Layer):
         raise KernestError(f"{spec}() returned {type(built).__name__}, not a Keras model. Return the model itself.")
     return built

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -51,13 +52,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from kernest._target import load_target
 
     try:
-        model = load_target(args.target, safe_mode=not args.unsafe)
-        report = check(model)
+        model = load_target(args.target, safe_mode=not args.unsafe, timeout=args.timeout)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the report prints them
+            report = check(model, depth=args.depth)
     except InterfaceError as exc:
         print(exc, file=sys.stderr)
         return 1
     print(report)
-    return 0
+    return 1 if args.strict and report.warnings else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="check every interface of a model; explain a failing build")
     p.add_argument("target", help="a .keras file, module:function, or a Python script that builds a model")
     p.add_argument("--unsafe", action="store_true", help="load a .keras file without Keras safe mode")
+    p.add_argument("--strict", action="store_true", help="exit 1 on warnings too (a model that builds but misbehaves)")
+    p.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
+                   help="stop a script that runs longer than this (default 300)")
+    p.add_argument("--depth", type=int_at_least(1), default=None,
+                   help="list interfaces down to this nesting depth (default: submodel boundaries only)")
     p.set_defaults(func=_cmd_check)
 
     for module in ("kernest._cli_inspect", "kernest.text._cli"):

@@ -45,7 +45,7 @@ def test_broken_01_is_diagnosed(capsys):
     err = capsys.readouterr().err
     assert "word_lstm/lstm" in err and "char_cnn -> word_lstm" in err
     assert "expected (batch, steps, features), received (batch, 1568)" in err
-    assert "Fix: char_cnn/flatten removed the steps axis" in err
+    assert "Fix: char_cnn/flatten (Flatten) removed the axes" in err and "Reshape((49, 32))" in err
 
 
 def test_broken_01_fixed_as_suggested_builds():

@@ -28,7 +28,8 @@ def test_ndim_mismatch_gets_path_and_fix():
     assert err.path == "word_lstm/lstm"
     assert err.interface == "char_cnn -> word_lstm"
     assert err.received == "(batch, 1568)"
-    assert "char_cnn/flatten removed the steps axis" in err.fix
+    assert "char_cnn/flatten (Flatten) removed the axes of (batch, 49, 32)" in err.fix
+    assert "Reshape((49, 32))" in err.fix and "drop char_cnn/flatten" in err.fix
 
 
 def test_path_is_found_at_depth_in_a_target():
@@ -47,6 +48,7 @@ def test_not_connected_names_the_fresh_inputs():
     err = kernest.explain(raised(build))
     assert err.path == "inner"
     assert "output 0 (wide) comes from Input 'fresh'" in err.received
+    assert "`main` in place of Input 'fresh'" in err.fix
     assert "declared input" in err.fix
 
 

@@ -1,0 +1,377 @@
+"""``trace``: record the nested calls Keras makes while a model is built or called.
+
+While a ``trace()`` is active, every ``Layer.__call__``, every ``Sequential.build`` and every functional
+``Model(inputs, outputs)`` construction is a *frame* on a stack. When an exception leaves the outermost
+frame, the stack as it stood where the exception was raised is kept as a ``Failure``: the full nested
+path of the failing layer, the tensors each level received (and so who produced them), and the line of
+the user's code that made the outermost call, with the user's variable names for those tensors.
+
+The tracer also records where every ``keras.Input`` was created (file, line, source text), and which
+variables a model was compiled with, so that ``check`` can tell a stray ``Input`` or a ``trainable`` flag
+changed after ``compile``.
+
+Keras' traceback filtering is turned off while tracing: it re-creates exceptions, which would drop the
+failure attached to them.
+"""
+
+from __future__ import annotations
+
+import functools
+import linecache
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+import keras
+
+from kernest._graph import is_symbolic, producer
+
+
+@dataclass(frozen=True)
+class Site:
+    """A line of the user's code."""
+
+    file: str
+    line: int
+    text: str
+
+    def __str__(self) -> str:
+        return f"{os.path.basename(self.file)}:{self.line}: {self.text}"
+
+
+@dataclass
+class Frame:
+    """One level of the stack: ``layer`` called (or built, or constructed) on ``inputs``."""
+
+    layer: Any
+    inputs: tuple[Any, ...]
+    kind: str = "call"  # "call", "build" (Sequential.build), "construct" (Model(inputs, outputs))
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Failure:
+    """Where an exception was raised: the nested frames (outermost first) and the user's line."""
+
+    frames: list[Frame]
+    site: Site | None = None
+    names: dict[int, str] = field(default_factory=dict)  # id(tensor) -> the user's variable name
+    scope: dict[str, Any] = field(default_factory=dict)  # the user's variables at that line
+
+    def __post_init__(self) -> None:
+        # A Sequential built on its first call is a "call" frame and then a "build" frame: keep one.
+        kept: list[Frame] = []
+        for f in self.frames:
+            if kept and kept[-1].layer is f.layer:
+                continue
+            kept.append(f)
+        self.frames = kept
+
+    @property
+    def path(self) -> str:
+        return "/".join(frame_name(f) for f in self.frames)
+
+    def name_of(self, tensor: Any) -> str | None:
+        return self.names.get(id(tensor))
+
+
+def frame_name(frame: Frame) -> str:
+    """The name of a frame's layer, or the ``name=`` a model under construction was given."""
+    if frame.kind == "construct":
+        given = frame.args.get("name")
+        if isinstance(given, str):
+            return given
+    return str(getattr(frame.layer, "name", None) or type(frame.layer).__name__.lower())
+
+
+@dataclass(frozen=True)
+class Call:
+    """A symbolic call seen while tracing: nested path, the layer, and what came in."""
+
+    path: str
+    layer: Any
+    inputs: tuple[Any, ...]
+
+
+class Tracer:
+    """What one ``trace()`` recorded. ``failure`` is the last failure; ``calls`` every symbolic call."""
+
+    def __init__(self) -> None:
+        self.stack: list[Frame] = []
+        self.calls: list[Call] = []
+        self.failure: Failure | None = None
+        self._pending: Failure | None = None
+
+    def push(self, frame: Frame) -> None:
+        if not self.stack:
+            self._pending = None
+        self.stack.append(frame)
+        if frame.kind == "call" and any(is_symbolic(t) for t in frame.inputs):
+            self.calls.append(Call("/".join(f.layer.name for f in self.stack), frame.layer, frame.inputs))
+
+    def pop(self, exc: BaseException | None, caller: FrameType | None) -> None:
+        if exc is not None and self._pending is None:
+            self._pending = Failure(list(self.stack))
+        self.stack.pop()
+        if exc is not None and not self.stack and self._pending is not None:
+            failure = self._pending
+            failure.site, failure.names, failure.scope = _user_site(caller, failure.frames[0].inputs, scope=True)
+            self.failure = failure
+            try:
+                exc._kernest_failure = failure  # type: ignore[attr-defined]
+            except AttributeError:
+                pass
+
+
+_state = threading.local()
+_lock = threading.Lock()
+_active = 0
+_originals: dict[str, Any] = {}
+
+
+def current() -> Tracer | None:
+    """The innermost active tracer of this thread, or None."""
+    tracers = getattr(_state, "tracers", None)
+    return tracers[-1] if tracers else None
+
+
+@contextmanager
+def trace() -> Iterator[Tracer]:
+    """Record nested calls while models are built or called.
+
+    Inside the block, a failure anywhere inside Keras keeps the full nested path of the failing layer,
+    the tensors each level received and the user's line; ``explain`` and ``check`` use it.
+
+    Returns:
+        A ``Tracer``: ``.failure`` is the last failure (or None), ``.calls`` every symbolic call with
+        its nested path.
+
+    Example:
+        >>> import keras, kernest
+        >>> inner = keras.Sequential([keras.layers.Dense(4, name="proj")], name="inner")
+        >>> with kernest.trace() as t:
+        ...     y = inner(keras.Input((3,)))
+        >>> [c.path for c in t.calls]
+        ['inner', 'inner/proj']
+    """
+    global _active
+    tracer = Tracer()
+    with _lock:
+        if _active == 0:
+            _install()
+        _active += 1
+    tracers = getattr(_state, "tracers", None)
+    if tracers is None:
+        tracers = _state.tracers = []
+    tracers.append(tracer)
+    try:
+        yield tracer
+    finally:
+        tracers.remove(tracer)
+        with _lock:
+            _active -= 1
+            if _active == 0:
+                _uninstall()
+
+
+def failure_of(exc: BaseException) -> Failure | None:
+    """The failure a tracer attached to ``exc`` (or to the exception it was raised from); without a
+    tracer, the frames that Keras' traceback still shows."""
+    seen: set[int] = set()
+    current_exc: BaseException | None = exc
+    while current_exc is not None and id(current_exc) not in seen:
+        seen.add(id(current_exc))
+        found = getattr(current_exc, "_kernest_failure", None)
+        if found is not None:
+            return found
+        current_exc = current_exc.__cause__ or current_exc.__context__
+    return _failure_from_traceback(exc)
+
+
+def _failure_from_traceback(exc: BaseException) -> Failure | None:
+    """Rebuild the nested frames from a traceback: the layer each ``__call__`` (or Keras' error handler
+    around it), ``Sequential.build`` and ``Model(inputs, outputs)`` frame was running for."""
+    from keras.src.models.functional import Functional
+
+    frames: list[Frame] = []
+    site: Site | None = None
+    tb = exc.__traceback__
+    while tb is not None:
+        code, local = tb.tb_frame.f_code, tb.tb_frame.f_locals
+        this = local.get("self")
+        args = local.get("args")
+        if is_user_file(code.co_filename):
+            site = Site(code.co_filename, tb.tb_lineno, linecache.getline(code.co_filename, tb.tb_lineno).strip())
+        elif code.co_name == "error_handler" and isinstance(args, tuple) and args and isinstance(args[0], keras.layers.Layer):
+            frames.append(Frame(args[0], tuple(_call_inputs(args[1:], local.get("kwargs") or {}))))
+        elif code.co_name == "__call__" and isinstance(this, keras.layers.Layer) and isinstance(args, tuple):
+            frames.append(Frame(this, tuple(_call_inputs(args, local.get("kwargs") or {}))))
+        elif code.co_name == "build" and isinstance(this, keras.Sequential):
+            frames.append(Frame(this, (), "build"))
+        elif code.co_name == "__init__" and isinstance(this, Functional) and "outputs" in local:
+            named = {"inputs": local.get("inputs"), "outputs": local.get("outputs"), "name": local.get("name")}
+            frames.append(Frame(this, tuple(_construct_inputs((local.get("inputs"),), {})), "construct", named))
+        tb = tb.tb_next
+    if not frames:
+        return None
+    return Failure(frames, site)
+
+
+# --- the patches ---------------------------------------------------------------------------------------
+
+def _framed(kind: str, original: Any, inputs_of: Any) -> Any:
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        tracer = current()
+        if tracer is None:
+            return original(self, *args, **kwargs)
+        tracer.push(Frame(self, tuple(inputs_of(args, kwargs)), kind, _named_args(kind, args, kwargs)))
+        try:
+            result = original(self, *args, **kwargs)
+        except BaseException as exc:
+            tracer.pop(exc, sys._getframe(1))
+            raise
+        tracer.pop(None, None)
+        return result
+
+    if kind == "build":  # Keras reads build()'s signature to know what to pass it
+        wrapper = functools.wraps(original)(wrapper)
+    wrapper.__kernest_original__ = original  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _call_inputs(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+    data = args[0] if args else kwargs.get("inputs", kwargs.get("x"))
+    return [t for t in keras.tree.flatten(data) if hasattr(t, "shape")] if data is not None else []
+
+
+def _construct_inputs(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+    data = args[0] if args else kwargs.get("inputs")
+    try:
+        return [t for t in keras.tree.flatten(data) if hasattr(t, "shape")]
+    except Exception:  # an unusual structure: the construction will say what is wrong
+        return []
+
+
+def _named_args(kind: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    if kind != "construct":
+        return {}
+    named = dict(kwargs)
+    for key, value in zip(("inputs", "outputs", "name"), args):
+        named[key] = value
+    return named
+
+
+def _record_input(original: Any) -> Any:
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        original(self, *args, **kwargs)
+        if current() is not None:
+            site, _, _ = _user_site(sys._getframe(1), ())
+            self._kernest_created_at = site
+
+    wrapper.__kernest_original__ = original  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _record_compile(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, *args, **kwargs)
+        self._kernest_compiled_with = [id(v) for v in self.trainable_variables]
+        return result
+
+    wrapper.__kernest_original__ = original  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _targets() -> list[tuple[Any, str, Any]]:
+    from keras.src.models.functional import Functional  # the class keras.Model(inputs, outputs) makes
+
+    return [
+        (keras.layers.Layer, "__call__", lambda o: _framed("call", o, _call_inputs)),
+        (keras.Sequential, "build", lambda o: _framed("build", o, lambda a, k: [])),
+        (Functional, "__init__", lambda o: _framed("construct", o, _construct_inputs)),
+        (keras.layers.InputLayer, "__init__", _record_input),
+        (keras.Model, "compile", _record_compile),
+    ]
+
+
+def _install() -> None:
+    _originals["filtering"] = keras.config.is_traceback_filtering_enabled()
+    keras.config.disable_traceback_filtering()
+    for owner, name, make in _targets():
+        # Remember whether the class defined the method itself or inherited it, to undo exactly.
+        _originals[f"{owner.__qualname__}.{name}"] = owner.__dict__.get(name)
+        setattr(owner, name, make(getattr(owner, name)))
+
+
+def _uninstall() -> None:
+    for owner, name, _ in _targets():
+        original = _originals.pop(f"{owner.__qualname__}.{name}")
+        if original is None:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, original)
+    if _originals.pop("filtering", True):
+        keras.config.enable_traceback_filtering()
+
+
+# --- the user's code -----------------------------------------------------------------------------------
+
+def _library_roots() -> tuple[str, ...]:
+    roots = [os.path.dirname(os.path.abspath(__file__))]  # kernest itself
+    for name in ("keras", "tensorflow", "jax", "jaxlib", "torch", "numpy", "optree", "tf_keras"):
+        module = sys.modules.get(name)
+        file = getattr(module, "__file__", None)
+        if file:
+            roots.append(os.path.dirname(os.path.abspath(file)))
+    roots.append(os.path.dirname(os.path.abspath(os.__file__)))  # the standard library (runpy, contextlib)
+    return tuple(roots)
+
+
+def is_user_file(filename: str) -> bool:
+    """Whether a frame's file is the user's code, not Keras, a backend, kernest or the standard library."""
+    if filename.startswith("<") and not filename.startswith("<ipython") and filename != "<string>":
+        return False
+    path = os.path.abspath(filename)
+    return not any(path.startswith(root + os.sep) for root in _library_roots())
+
+
+def _user_site(
+    frame: FrameType | None, tensors: tuple[Any, ...], scope: bool = False
+) -> tuple[Site | None, dict[int, str], dict[str, Any]]:
+    while frame is not None and not is_user_file(frame.f_code.co_filename):
+        frame = frame.f_back
+    if frame is None:
+        return None, {}, {}
+    file, line = frame.f_code.co_filename, frame.f_lineno
+    text = linecache.getline(file, line).strip()
+    names: dict[int, str] = {}
+    scopes = (frame.f_locals, frame.f_globals) if frame.f_locals is not frame.f_globals else (frame.f_locals,)
+    for variables in scopes:
+        for key, value in list(variables.items()):
+            if any(value is t for t in tensors) and id(value) not in names and not key.startswith("_"):
+                names[id(value)] = key
+    seen = {**frame.f_globals, **frame.f_locals} if scope else {}
+    return Site(file, line, text), names, seen
+
+
+def user_frames(exc: BaseException) -> list[FrameType]:
+    """The frames of ``exc``'s traceback that run the user's code, outermost first."""
+    out = []
+    tb = exc.__traceback__
+    while tb is not None:
+        if is_user_file(tb.tb_frame.f_code.co_filename):
+            out.append(tb.tb_frame)
+        tb = tb.tb_next
+    return out
+
+
+def created_at(tensor: Any) -> Site | None:
+    """Where the ``keras.Input`` behind ``tensor`` was created, if a tracer saw it."""
+    layer = producer(tensor)
+    return getattr(layer, "_kernest_created_at", None)
