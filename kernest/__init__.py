@@ -4,6 +4,7 @@ Compose models as layers of other models (``Input``, ``over``, ``nest``, ``conne
 interface from shapes alone before any weight exists (``check``), turn raw Keras errors into ones that
 name the nested path and the fix (``explain``), inspect (``summary``, ``plot``, ``diff``) and change
 (``get``, ``extract``, ``freeze``, ``replace``, ``save``/``load``) nested models at any depth.
+``trace`` records the nested calls Keras makes, so a failure names its full path.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from kernest._plot import plot
 from kernest._replace import replace
 from kernest._saving import load, save, shared_across_models
 from kernest._summary import Row, Summary, summary
+from kernest._trace import Tracer, trace
 
 __version__ = "0.1.0"
 
@@ -47,6 +49,7 @@ __all__ = [
     "PathError",
     "Row",
     "Summary",
+    "Tracer",
     "UnsafeModelError",
     "Wire",
     "axes_of",
@@ -67,5 +70,6 @@ __all__ = [
     "save",
     "shared_across_models",
     "summary",
+    "trace",
     "unfreeze",
 ]

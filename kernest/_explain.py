@@ -28,7 +28,7 @@ from kernest._graph import (
     producer_chain,
     root_inputs,
 )
-from kernest._trace import Failure, Frame, created_at, failure_of, frame_name, user_frames
+from kernest._trace import Failure, Frame, Site, created_at, failure_of, frame_name, is_user_file, user_frames
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _REDUCERS = (
@@ -67,6 +67,35 @@ class Case:
         self.layer = self.frames[-1].layer if self.frames else None
         self.tensor = _first(self.frames[-1].inputs) if self.frames else None
         self.meet, self.outer = _meeting_point(self.frames)
+        self.site = self.failure.site if self.failure is not None else _last_user_site(exc)
+
+    def rebase_to_declared(self) -> None:
+        """Move the interface up to the outermost model that was called on a tensor with another number
+        of axes than its declared input: that is where the bad tensor crossed in."""
+        for j, frame in enumerate(self.frames[: self.meet]):
+            declared = getattr(frame.layer, "inputs", None) if isinstance(frame.layer, keras.Model) else None
+            if frame.kind != "call" or not declared or not frame.inputs:
+                continue
+            try:
+                ranks = [len(t.shape) for t in declared]
+            except (AttributeError, ValueError):
+                continue
+            got = frame.inputs[0]
+            if len(got.shape) not in ranks:
+                self.meet, self.outer = j, got
+                return
+
+    def rebase_to_outer_model(self) -> None:
+        """For an axis too many: unless a layer inside made it (a Reshape, RepeatVector), the extra axis
+        came in with the outermost model's input, so that model is what to map over it."""
+        made_inside = (keras.layers.Reshape, keras.layers.RepeatVector)
+        if self.tensor is not None and is_symbolic(self.tensor):
+            if any(isinstance(layer, made_inside) for layer, _, _ in producer_chain(self.tensor)):
+                return
+        for j, frame in enumerate(self.frames[: self.meet]):
+            if frame.kind == "call" and isinstance(frame.layer, keras.Model) and frame.inputs:
+                self.meet, self.outer = j, frame.inputs[0]
+                return
 
     # --- names -----------------------------------------------------------------------------------
     def var(self, obj: Any) -> str:
@@ -161,6 +190,43 @@ class Case:
         return None
 
 
+def call_text(case: Case, obj: Any) -> str:
+    """The user's own expression that called ``obj`` on the failing line, e.g. ``detector(photo)``;
+    ``VAR(...)`` when the line does not show it."""
+    var = case.var(obj)
+    site = case.site
+    text = site.text if site is not None else ""
+    start = text.find(f"{var}(")
+    if start < 0:
+        return f"{var}(...)"
+    depth = 0
+    for i in range(start + len(var), len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[start : i + 1]
+    return f"{var}(...)"
+
+
+def assigned_name(file: str, line: int) -> str | None:
+    """The variable assigned by the statement of ``file`` that holds ``line`` (``head`` in ``head = ...``)."""
+    import ast
+
+    try:
+        tree = ast.parse(open(file, encoding="utf-8").read())
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return None
+    best: ast.stmt | None = None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.lineno <= line <= (node.end_lineno or node.lineno):
+            if best is None or node.lineno >= best.lineno:
+                best = node
+    if isinstance(best, ast.Assign) and isinstance(best.targets[0], ast.Name):
+        return best.targets[0].id
+    if isinstance(best, ast.AnnAssign) and isinstance(best.target, ast.Name):
+        return best.target.id
+    return None
+
+
 def _scope(exc: BaseException, failure: Failure | None) -> dict[str, Any]:
     """The user's variables where the failure happened: the traced line's frame, else the traceback's."""
     scope: dict[str, Any] = {}
@@ -172,6 +238,19 @@ def _scope(exc: BaseException, failure: Failure | None) -> dict[str, Any]:
     if failure is not None and failure.scope:
         scope.update(failure.scope)
     return scope
+
+
+def _last_user_site(exc: BaseException) -> Site | None:
+    import linecache
+
+    site = None
+    tb = exc.__traceback__
+    while tb is not None:
+        file = tb.tb_frame.f_code.co_filename
+        if is_user_file(file):
+            site = Site(file, tb.tb_lineno, linecache.getline(file, tb.tb_lineno).strip())
+        tb = tb.tb_next
+    return site
 
 
 def _first(tensors: Any) -> Any:
@@ -291,10 +370,14 @@ def _rank_lost(case: Case, want: int, got: int, received: str) -> str:
     shape = shape_of(t)
     found = _reducer(case)
     if got == 3 and want == 4 and found is None and isinstance(layer, _CONV2D):
-        target = shape[1:] + (1,)
+        where, target = name, shape[1:] + (1,)
+        if isinstance(case.consumer, keras.layers.Wrapper) and case.outer is not None:
+            where, target = case.consumer_name(name), shape_of(case.outer)[1:] + (1,)
+        elif case.meet < len(case.frames) - 1 and case.outer is not None and len(case.outer.shape) == 3:
+            where = case.consumer_name(name)
         return (
             f"{name} is a 2-D convolution and needs a channels axis: add keras.layers.Reshape({_tuple(target)}) "
-            f"before it, or give the data a last axis of size 1."
+            f"before {where}, or give the data a last axis of size 1."
         )
     n = shape[-1] or 0
     if found is not None:
@@ -372,7 +455,7 @@ def _one_hot_embedding(tensor: Any) -> str | None:
         return None
     for layer, path, t_in in producer_chain(tensor):
         if isinstance(layer, keras.layers.Embedding) and t_in is not None:
-            if "float" in str(t_in.dtype) and len(t_in.shape) >= 2 and (t_in.shape[-1] or 0) > 1:
+            if "float" in str(t_in.dtype) and len(t_in.shape) >= 2 and t_in.shape[-1] == layer.input_dim:
                 width = int(t_in.shape[-1])
                 return (
                     f"{path} (Embedding) got one-hot rows {format_shape(shape_of(t_in))} instead of integer ids, so "
@@ -383,15 +466,16 @@ def _one_hot_embedding(tensor: Any) -> str | None:
 
 
 def _ndim(case: Case, m: re.Match[str]) -> Mismatch:
+    case.rebase_to_declared()
     want, got = int(m.group("want")), int(m.group("got"))
     kind = m.group("kind") or ""
     received = case.received() if case.tensor is not None else _shape_text(m.group("shape"))
     name = m.group("layer")
-    if kind == "max_":
-        fix = _rank_extra(case, want, got, received)
-    elif got < want:
+    if got < want and kind != "max_":
         fix = _rank_lost(case, want, got, received)
     else:
+        if _one_hot_embedding(case.tensor) is None:
+            case.rebase_to_outer_model()
         fix = _rank_extra(case, want, got, received)
     expected = _expected_rank(case.layer, want, kind)
     return Mismatch(case.path(name), case.interface(name), expected, received, fix)
@@ -434,8 +518,40 @@ def _axis_value(case: Case, m: re.Match[str]) -> Mismatch:
     return _width_mismatch(case, name, (None, want), got_shape)
 
 
+def _fits(declared: Shape, got: Shape) -> bool:
+    return len(declared) == len(got) and all(d is None or g is None or d == g for d, g in zip(declared, got))
+
+
+def _dict_given_list(case: Case) -> bool:
+    frame = case.frames[case.meet] if case.frames else None
+    return frame is not None and bool(_input_keys(frame.layer)) and isinstance(frame.data, (list, tuple))
+
+
+def _list_for_dict(case: Case) -> Mismatch:
+    """A model built on a dict of inputs, called with a list: Keras pairs them by sorted key, not by
+    meaning. Give the dict, each tensor under the key whose declared shape it has."""
+    frame = case.frames[case.meet]
+    model, given = frame.layer, list(frame.data)
+    struct = model._inputs_struct
+    left, entries = list(given), []
+    for key, declared in struct.items():
+        match = next((t for t in left if _fits(shape_of(declared)[1:], shape_of(t)[1:])), left[0] if left else None)
+        if match is not None:
+            left.remove(match)
+        entries.append(f'"{key}": {case.var(match) if match is not None else "..."}')
+    name = frame_name(frame)
+    call = f"{case.var(model)}({{{', '.join(entries)}}})"
+    return Mismatch(
+        case.path(name), case.interface(name), "a dict with keys " + ", ".join(struct), f"a list of {len(given)} tensors",
+        f"{name} was built on a dict of inputs, and a list is matched to its keys in sorted order, not by meaning. "
+        f"Pass the dict: {call}.",
+    )
+
+
 def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) -> Mismatch:
     """The last axis (features) differs: an adapter, or the consumer rebuilt for the width it gets."""
+    if _dict_given_list(case):
+        return _list_for_dict(case)
     want, got = declared[-1], got_shape[-1]
     received = case.received(case.outer) if case.outer is not None else format_shape(got_shape)
     consumer = case.consumer
@@ -461,6 +577,12 @@ def _full_shape(case: Case, m: re.Match[str]) -> Mismatch:
 def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mismatch:
     consumer = case.consumer
     var = case.var(consumer) if consumer is not None else name
+    if _dict_given_list(case):
+        return _list_for_dict(case)
+    if len(got) == len(declared) + 1 and _fits(declared[1:], got[2:]):
+        received = format_shape(got)
+        return Mismatch(case.path(name), case.interface(name), format_shape(declared), received,
+                        _rank_extra(case, len(declared), len(got), received))
     if len(declared) == len(got) and declared[:-1] == got[:-1] and declared[-1] != got[-1]:
         return _width_mismatch(case, name, declared, got)
     if len(declared) == len(got):
@@ -581,12 +703,24 @@ def _arity(case: Case, m: re.Match[str]) -> Mismatch:
     producer_text = case.producer_name() if case.frames else "the previous stage"
     src = producer(case.outer) if case.outer is not None and is_symbolic(case.outer) else None
     cvar = case.var(consumer) if consumer is not None else name
+    declared = [shape_of(t) for t in consumer.inputs] if isinstance(consumer, keras.Model) and getattr(consumer, "inputs", None) else []
     if isinstance(src, keras.Model) and len(src.outputs) == want and want > 1:
         fix = (f"wire {case.var(src)}'s {want} outputs into {cvar}'s {want} inputs with kernest.connect("
                f"{case.var(src)}, {cvar}), or pass them as a list: {cvar}({case.var(src)}(x)).")
+    elif want == 1 and got > 1 and isinstance(src, keras.Model) and len(src.outputs) == got:
+        index = next((k for k, t in enumerate(src.outputs) if declared and _fits(declared[0][1:], shape_of(t)[1:])), 0)
+        names = [getattr(producer(t), "name", str(k)) for k, t in enumerate(src.outputs)]
+        fix = (f"{case.var(src)} has {got} outputs ({', '.join(names)}) and {cvar} takes one: pick the one it "
+               f"was built for, {call_text(case, src)}[{index}] ({names[index]}, "
+               f"{format_shape(shape_of(src.outputs[index]))}), or rebuild {cvar} with {got} inputs.")
     elif want == 1 and got > 1:
-        fix = (f"{cvar} takes one input but gets {got}: pass one tensor, e.g. the first output "
-               f"{producer_text}(...)[0], or rebuild {cvar} with {got} inputs (or a Concatenate first).")
+        fix = (f"{cvar} takes one input but gets {got}: pass one tensor, or rebuild {cvar} with {got} inputs "
+               "(or join them with a Concatenate first).")
+    elif want > 1 and got == 1 and isinstance(src, keras.layers.Concatenate):
+        parts = list(src._inbound_nodes[0].input_tensors) if src._inbound_nodes else []
+        names = ", ".join(case.var(t) for t in parts)
+        fix = (f"{cvar} takes {want} separate inputs and joins them itself, but gets one tensor that "
+               f"{src.name} already concatenated. Pass the parts: {cvar}([{names}]).")
     else:
         fix = (f"give {cvar} exactly {want} input(s) (it gets {got}); to feed a multi-output model into a "
                f"multi-input one, use kernest.connect(producer, {cvar}), which matches outputs to inputs by name.")
@@ -607,6 +741,47 @@ def _structure(case: Case, m: re.Match[str]) -> Mismatch:
         expected = "the structure the model was built with"
     name = case.consumer_name("model")
     return Mismatch(case.path(name), case.interface(name), expected, _structure_text(case), fix)
+
+
+def _missing_key(case: Case, m: re.Match[str]) -> Mismatch:
+    """A dict-input model called with keys that are not its input names: map each given key to one."""
+    passed = re.findall(r"'([^']+)'", m.group("passed"))
+    expected = re.findall(r"'([^']+)'", m.group("expected"))
+    frame = case.frames[case.meet] if case.frames else None
+    data = frame.data if frame is not None and isinstance(frame.data, dict) else {}
+    wrong = [k for k in passed if k not in expected]
+    missing = [k for k in expected if k not in passed]
+    pairs = dict(zip(wrong, _closest(wrong, missing)))
+    entries = []
+    for key in expected:
+        source = next((w for w, e in pairs.items() if e == key), key)
+        value = data.get(source)
+        entries.append(f'"{key}": {case.var(value) if value is not None else source}')
+    name = case.consumer_name("model")
+    bad = data.get(wrong[0]) if wrong else None
+    side = f"input:{producer(bad).name}" if bad is not None and is_symbolic(bad) and is_input_layer(producer(bad)) else (
+        getattr(producer(bad), "name", "data") if bad is not None and is_symbolic(bad) else "data")
+    renames = ", ".join(f"{w!r} -> {e!r}" for w, e in pairs.items())
+    return Mismatch(
+        case.path(name), f"{side} -> {name}", "a dict with keys " + ", ".join(expected),
+        "keys " + ", ".join(passed),
+        f"{name}'s inputs are named {expected}; rename the keys you pass ({renames}): "
+        f"{case.var(case.consumer)}({{{', '.join(entries)}}}).",
+    )
+
+
+def _closest(wrong: list[str], missing: list[str]) -> list[str]:
+    """For each wrong key, the missing input name most like it (shared characters), each used once."""
+    import difflib
+
+    left, out = list(missing), []
+    for key in wrong:
+        if not left:
+            break
+        best = max(left, key=lambda name: difflib.SequenceMatcher(None, key, name).ratio())
+        out.append(best)
+        left.remove(best)
+    return out
 
 
 def _input_keys(model: Any) -> list[str]:
@@ -631,13 +806,15 @@ def _positional_value(case: Case, m: re.Match[str]) -> Mismatch:
             return Mismatch(
                 case.path(name), f"{model.name} -> {name}", "a tensor", f"the string {value!r}",
                 f"{mvar} returns a dict with keys {keys}; unpacking it ({', '.join(keys)} = {mvar}(...)) gives the "
-                f'keys, not the tensors. Keep the dict and index it by key: out = {mvar}(...); out["{value}"].',
+                f"keys, not the tensors. Keep the dict and index it by key: outputs = {mvar}(...); "
+                + ", ".join(f'{k} = outputs["{k}"]' for k in keys) + ".",
             )
     return Mismatch(case.path(name), f"? -> {name}", "a tensor", f"{value!r}",
                     f"{name} was given a non-tensor value {value!r} where a tensor goes; pass the tensor itself.")
 
 
 def _timedistributed_list(case: Case, m: re.Match[str]) -> Mismatch:
+    """TimeDistributed given several tensors for a multi-input inner model."""
     name = case.consumer_name("time_distributed")
     inner = getattr(case.consumer, "layer", None)
     ivar = case.var(inner) if inner is not None else "inner"
@@ -717,28 +894,49 @@ def _dtype(case: Case, m: re.Match[str]) -> Mismatch:
 
 
 def _to_shape(case: Case, m: re.Match[str]) -> Mismatch:
+    name = case.consumer_name("layer")
+    src = producer(case.outer) if case.outer is not None and is_symbolic(case.outer) else None
+    if src is None:  # the list itself reached the layer: find the model that returned it
+        src = next((v for v in case.models() if isinstance(getattr(v, "_outputs_struct", None), list)
+                    and len(v._outputs_struct) == 1 and f"{case.var(v)}(" in (case.site.text if case.site else "")), None)
+    side = src.name if src is not None else "?"
+    take = f"{call_text(case, src)}[0]" if src is not None else "outputs[0]"
     return Mismatch(
-        case.path("<sub-model output>"), case.interface("next layer"), "a tensor", f"a one-element list {m.group('value')}",
-        "a reloaded sub-model returns a one-element list: take its first element (outputs[0]) or rebuild the "
-        "sub-model with a single output tensor instead of a list.",
+        case.path(name), f"{side} -> {name}", "a tensor", f"a one-element list {m.group('value')}",
+        f"{side} was built with outputs=[...] (a list of one), so calling it returns a list, and a reloaded "
+        f"copy keeps that. Take the tensor: {take}, or build it with outputs=tensor instead of a list.",
     )
 
 
+_KERAS2 = [
+    (r"\.get_output_shape_at\(\s*0\s*\)", ".output.shape"), (r"\.get_input_shape_at\(\s*0\s*\)", ".input.shape"),
+    (r"\.get_output_at\(\s*0\s*\)", ".output"), (r"\.get_input_at\(\s*0\s*\)", ".input"),
+    (r"\.output_shape\b", ".output.shape"), (r"\.input_shape\b", ".input.shape"),
+]
+
+
 def _removed_attr(case: Case, m: re.Match[str]) -> Mismatch:
+    """A Keras 2 attribute (output_shape, get_output_at) used to wire models: rewrite the user's line."""
     cls, attr = m.group("cls"), m.group("attr")
-    obj = next((v for v in case.scope.values() if type(v).__name__ == cls and isinstance(v, keras.layers.Layer)), None)
-    var = case.var(obj) if obj is not None else "layer"
-    hint = ""
-    if obj is not None and attr in ("output_shape", "get_output_at", "get_output_shape_at"):
-        try:
-            hint = f" (here {tuple(obj.output.shape)})"
-        except (AttributeError, ValueError):
-            hint = ""
+    obj = getattr(case.exc, "obj", None)
+    if not isinstance(obj, keras.layers.Layer):
+        obj = next((v for v in case.scope.values() if type(v).__name__ == cls and isinstance(v, keras.layers.Layer)), None)
+    holder, path = None, getattr(obj, "name", cls)
+    for model in case.models():
+        found = find_layer(model, obj) if obj is not None else None
+        if found is not None and (holder is None or len(found) < len(path)):
+            holder, path = model, f"{model.name}/{found}"
+    site = case.site
+    user = assigned_name(site.file, site.line) if site is not None else None
+    interface = f"{holder.name if holder is not None else path} -> {user or 'user code'}"
+    line = site.text if site is not None else ""
+    for pattern, new in _KERAS2:
+        line = re.sub(pattern, new, line)
+    rewrite = f" Write: {line.rstrip(',')}" if site is not None and line != site.text else ""
     return Mismatch(
-        f"{getattr(obj, 'name', cls)}", f"user code -> {getattr(obj, 'name', cls)}", "Keras 3 API",
-        f"the removed attribute {attr!r}",
-        f"Keras 3 removed {attr}: read {var}.output.shape{hint} or call "
-        f"{var}.compute_output_shape(input_shape); kernest.summary(model) shows every shape.",
+        path, interface, "Keras 3 API", f"the Keras 2 attribute {attr!r} of {type(obj).__name__ if obj is not None else cls}",
+        f"Keras 3 removed {attr}; a layer's symbolic output is .output, and its shape .output.shape."
+        f"{rewrite}",
     )
 
 
@@ -776,11 +974,13 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(_LAYER + r" is incompatible with the layer: expected shape=(?P<want>\([^)]*\)), found shape=(?P<got>\([^)]*\))"), _full_shape),
     (re.compile(r"is not connected to [`'\"]?inputs|Graph disconnected"), _disconnected),
     (re.compile(r"Layer ['\"](?P<layer>[^'\"]+)['\"] expects (?P<want>\d+) (?:named )?input\(s\).*?received (?P<got>\d+) input"), _arity),
+    (re.compile(r"Missing data for input \"[^\"]+\"\. You passed a data dictionary with keys (?P<passed>\[[^\]]*\])\. Expected the following keys: (?P<expected>\[[^\]]*\])"), _missing_key),
     (re.compile(r"structure of .?inputs.? doesn't match|doesn't match the expected structure"), _structure),
     (re.compile(r"Only input tensors may be passed as positional arguments\. The following argument value should be passed as a keyword argument: (?P<value>.*?) \(of type <class 'str'>\)"), _positional_value),
     (re.compile(r"== (?P<now>\d+) whereas the optimizer was built with (?P<was>\d+)"), _optimizer),
     (re.compile(r"indices\[[^\]]*\] = (?P<id>-?\d+) is not in \[0, (?P<hi>\d+)\)"), _index_range),
     (re.compile(r"Cast (?P<frm>\w+) to (?P<to>\w+) is not supported"), _dtype),
+    (re.compile(r"`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions, received: \[\("), _timedistributed_list),
     (re.compile(r"Kernel shape must have the same length as input, but received kernel of shape (?P<kernel>\([^)]*\)) and input of shape (?P<shape>\([^)]*\))"), _kernel_rank),
     (re.compile(r"Cannot convert '(?P<value>.*?)' to a shape"), _to_shape),
     (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>get_output_at|output_shape|get_input_at|input_shape|get_output_shape_at|get_input_shape_at)'"), _removed_attr),
@@ -850,7 +1050,7 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
 
 
 def _context(case: Case) -> str:
-    site = case.failure.site if case.failure is not None else None
+    site = case.site
     if site is None:
         return type(case.exc).__name__
     return f"{type(case.exc).__name__} at {site.file.rsplit('/', 1)[-1]}:{site.line}"

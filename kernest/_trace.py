@@ -52,6 +52,7 @@ class Frame:
     inputs: tuple[Any, ...]
     kind: str = "call"  # "call", "build" (Sequential.build), "construct" (Model(inputs, outputs))
     args: dict[str, Any] = field(default_factory=dict)
+    data: Any = None  # the first argument as given (a tensor, list or dict)
 
 
 @dataclass
@@ -208,9 +209,10 @@ def _failure_from_traceback(exc: BaseException) -> Failure | None:
         if is_user_file(code.co_filename):
             site = Site(code.co_filename, tb.tb_lineno, linecache.getline(code.co_filename, tb.tb_lineno).strip())
         elif code.co_name == "error_handler" and isinstance(args, tuple) and args and isinstance(args[0], keras.layers.Layer):
-            frames.append(Frame(args[0], tuple(_call_inputs(args[1:], local.get("kwargs") or {}))))
+            given = args[1] if len(args) > 1 else None
+            frames.append(Frame(args[0], tuple(_call_inputs(args[1:], local.get("kwargs") or {})), data=given))
         elif code.co_name == "__call__" and isinstance(this, keras.layers.Layer) and isinstance(args, tuple):
-            frames.append(Frame(this, tuple(_call_inputs(args, local.get("kwargs") or {}))))
+            frames.append(Frame(this, tuple(_call_inputs(args, local.get("kwargs") or {})), data=args[0] if args else None))
         elif code.co_name == "build" and isinstance(this, keras.Sequential):
             frames.append(Frame(this, (), "build"))
         elif code.co_name == "__init__" and isinstance(this, Functional) and "outputs" in local:
@@ -229,7 +231,8 @@ def _framed(kind: str, original: Any, inputs_of: Any) -> Any:
         tracer = current()
         if tracer is None:
             return original(self, *args, **kwargs)
-        tracer.push(Frame(self, tuple(inputs_of(args, kwargs)), kind, _named_args(kind, args, kwargs)))
+        data = args[0] if args else kwargs.get("inputs")
+        tracer.push(Frame(self, tuple(inputs_of(args, kwargs)), kind, _named_args(kind, args, kwargs), data))
         try:
             result = original(self, *args, **kwargs)
         except BaseException as exc:

@@ -1,0 +1,56 @@
+"""Every case of the diagnosis corpus: kernest names the path and the interface, and its fix works.
+
+For each real broken nested model in tests/corpus/ (see its README), ``kernest check broken.py`` must
+print the case's nested path and interface with no traceback, and print each remedy fragment; the
+corrected script, which applies that remedy, must build, train one step, and pass ``kernest check``.
+"""
+
+from __future__ import annotations
+
+import keras
+import pytest
+
+from tests.corpus_cases import applies, cases, kernest_check, run_script, squash
+
+pytestmark = pytest.mark.core
+CASES = cases()
+
+
+def _usable(case):
+    backend = keras.backend.backend()
+    if backend not in case.meta.get("backends", ["tensorflow"]):
+        pytest.skip(f"{case.id} is specific to {case.meta.get('backends')}")
+    if case.meta.get("keras") and case.meta["keras"] != keras.__version__:
+        pytest.skip(f"{case.id} reproduces Keras {case.meta['keras']}, this is {keras.__version__}")
+
+
+def test_the_corpus_is_large_and_spread():
+    assert len(CASES) >= 40
+    families = {c.meta["family"] for c in CASES}
+    assert len(families) >= 15, families
+    assert all(c.meta.get("source", "").startswith("http") for c in CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_diagnosis_names_path_and_interface(case):
+    _usable(case)
+    code, printed = kernest_check(case.broken, strict=case.silent)
+    assert code == 1, printed
+    assert case.meta["path"] in printed
+    assert case.meta["interface"] in printed
+    assert "Traceback" not in printed and "Fix the error in that code" not in printed
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_printed_fix_makes_the_model_train(case):
+    _usable(case)
+    _, printed = kernest_check(case.broken, strict=case.silent)
+    for remedy in case.meta["remedy"]:
+        assert squash(remedy) in squash(printed), f"fix does not say {remedy!r}: {printed}"
+        assert applies(remedy, case.fixed.read_text()), f"fixed.py does not apply {remedy!r}"
+    keras.backend.clear_session()
+    namespace = run_script(case.fixed)  # builds, compiles and trains one step
+    assert any(isinstance(v, keras.Model) for v in namespace.values())
+    keras.backend.clear_session()
+    code, printed = kernest_check(case.fixed, strict=case.silent)
+    assert code == 0, printed
