@@ -700,7 +700,6 @@ def _model_args_from_traceback(exc: BaseException) -> tuple[Any, Any, str | None
 def _arity(case: Case, m: re.Match[str]) -> Mismatch:
     name, want, got = m.group("layer"), int(m.group("want")), int(m.group("got"))
     consumer = case.consumer
-    producer_text = case.producer_name() if case.frames else "the previous stage"
     src = producer(case.outer) if case.outer is not None and is_symbolic(case.outer) else None
     cvar = case.var(consumer) if consumer is not None else name
     declared = [shape_of(t) for t in consumer.inputs] if isinstance(consumer, keras.Model) and getattr(consumer, "inputs", None) else []
@@ -718,9 +717,9 @@ def _arity(case: Case, m: re.Match[str]) -> Mismatch:
                "(or join them with a Concatenate first).")
     elif want > 1 and got == 1 and isinstance(src, keras.layers.Concatenate):
         parts = list(src._inbound_nodes[0].input_tensors) if src._inbound_nodes else []
-        names = ", ".join(case.var(t) for t in parts)
+        listed = ", ".join(case.var(t) for t in parts)
         fix = (f"{cvar} takes {want} separate inputs and joins them itself, but gets one tensor that "
-               f"{src.name} already concatenated. Pass the parts: {cvar}([{names}]).")
+               f"{src.name} already concatenated. Pass the parts: {cvar}([{listed}]).")
     else:
         fix = (f"give {cvar} exactly {want} input(s) (it gets {got}); to feed a multi-output model into a "
                f"multi-input one, use kernest.connect(producer, {cvar}), which matches outputs to inputs by name.")
@@ -759,8 +758,9 @@ def _missing_key(case: Case, m: re.Match[str]) -> Mismatch:
         entries.append(f'"{key}": {case.var(value) if value is not None else source}')
     name = case.consumer_name("model")
     bad = data.get(wrong[0]) if wrong else None
-    side = f"input:{producer(bad).name}" if bad is not None and is_symbolic(bad) and is_input_layer(producer(bad)) else (
-        getattr(producer(bad), "name", "data") if bad is not None and is_symbolic(bad) else "data")
+    source_layer = producer(bad) if bad is not None and is_symbolic(bad) else None
+    side = "data" if source_layer is None else (
+        f"input:{source_layer.name}" if is_input_layer(source_layer) else str(source_layer.name))
     renames = ", ".join(f"{w!r} -> {e!r}" for w, e in pairs.items())
     return Mismatch(
         case.path(name), f"{side} -> {name}", "a dict with keys " + ", ".join(expected),
@@ -921,7 +921,8 @@ def _removed_attr(case: Case, m: re.Match[str]) -> Mismatch:
     obj = getattr(case.exc, "obj", None)
     if not isinstance(obj, keras.layers.Layer):
         obj = next((v for v in case.scope.values() if type(v).__name__ == cls and isinstance(v, keras.layers.Layer)), None)
-    holder, path = None, getattr(obj, "name", cls)
+    holder: Any = None
+    path = str(getattr(obj, "name", cls))
     for model in case.models():
         found = find_layer(model, obj) if obj is not None else None
         if found is not None and (holder is None or len(found) < len(path)):
