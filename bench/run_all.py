@@ -26,7 +26,7 @@ from typing import Any  # noqa: E402
 import _common  # noqa: E402
 
 # Cheapest first, so a smoke run fails fast.
-SCRIPTS = ("check_scale", "over_vs_timedistributed", "predict_latency", "train_throughput", "accuracy")
+SCRIPTS = ("diagnosis", "check_scale", "over_vs_timedistributed", "predict_latency", "train_throughput", "accuracy")
 
 
 def run_one(name: str, small: bool, out_dir: Path) -> dict[str, Any]:

@@ -18,6 +18,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 COMMON = {"benchmark", "small", "ratios", "goal", "machine"}
 
 CASES = [
+    ("diagnosis", {"cases", "kernest", "keras", "per_case"}, {"kernest_named_share", "kernest_fix_right_share"}),
     ("over_vs_timedistributed", {"results", "headline"},
      {"train_step_timedistributed_over_batch_4", "forward_timedistributed_over_batch_4"}),
     ("check_scale", {"results", "blocks"}, {"time_build_check", "peak_rss_delta_build_check"}),

@@ -1,0 +1,96 @@
+"""Diagnosis quality on the corpus of real broken nested models (tests/corpus/), kernest against Keras.
+
+    python bench/diagnosis.py [--small] [--out bench/results/diagnosis.json]
+    KERAS_BACKEND=jax python bench/diagnosis.py
+
+For every case, in this process and on the current backend:
+- kernest: ``kernest check broken.py`` (``--strict`` for a silent case). *named*: it prints the case's nested
+  path and interface; *fix right*: it prints every remedy fragment, and the corrected script (which applies
+  them) builds, trains one step and passes ``kernest check``; *traceback-free*: exit code 1 and one message,
+  no traceback and no "Fix the error in that code" fallback.
+- Keras (the baseline): the message of the exception that running broken.py raises ('' for a silent case),
+  scored the same way; Keras always ends in a traceback, so its traceback-free count is 0.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import warnings  # noqa: E402
+from typing import Any  # noqa: E402
+
+import _common  # noqa: E402
+import keras  # noqa: E402
+
+from tests.corpus_cases import Case, cases, keras_message, kernest_check, run_script, squash  # noqa: E402
+
+
+def score_kernest(case: Case) -> dict[str, bool]:
+    keras.backend.clear_session()
+    code, printed = kernest_check(case.broken, strict=case.silent)
+    named = case.meta["path"] in printed and case.meta["interface"] in printed
+    said = all(squash(r) in squash(printed) for r in case.meta["remedy"])
+    works = False
+    if said:
+        keras.backend.clear_session()
+        try:
+            run_script(case.fixed)
+            keras.backend.clear_session()
+            works = kernest_check(case.fixed, strict=case.silent)[0] == 0
+        except Exception:  # a fix that does not build counts as wrong
+            works = False
+    clean = code == 1 and "Traceback" not in printed and "Fix the error in that code" not in printed
+    return {"named": named, "fix_right": said and works, "traceback_free": clean}
+
+
+def score_keras(case: Case) -> dict[str, bool]:
+    keras.backend.clear_session()
+    message = keras_message(case.broken)
+    named = bool(message) and case.meta["path"] in message and case.meta["interface"] in message
+    said = bool(message) and all(squash(r) in squash(message) for r in case.meta["remedy"])
+    return {"named": named, "fix_right": said, "traceback_free": False}
+
+
+def main() -> None:
+    args = _common.parser(__doc__, "bench/results/diagnosis.json").parse_args()
+    backend = keras.backend.backend()
+    chosen = [c for c in cases() if backend in c.meta.get("backends", ["tensorflow"])]
+    if args.small:
+        chosen = chosen[:4]
+    rows: list[list[Any]] = []
+    per_case: dict[str, Any] = {}
+    totals = {"kernest": dict.fromkeys(("named", "fix_right", "traceback_free"), 0),
+              "keras": dict.fromkeys(("named", "fix_right", "traceback_free"), 0)}
+    warnings.simplefilter("ignore")
+    for case in chosen:
+        k, b = score_kernest(case), score_keras(case)
+        per_case[case.id] = {"family": case.meta["family"], "kernest": k, "keras": b}
+        for key in k:
+            totals["kernest"][key] += int(k[key])
+            totals["keras"][key] += int(b[key])
+        rows.append([case.id, case.meta["family"], *("yes" if k[x] else "-" for x in k), *("yes" if b[x] else "-" for x in b)])
+        print(rows[-1], flush=True)
+    n = len(chosen)
+    print(_common.table(rows, ["case", "family", "k named", "k fix", "k clean", "keras named", "keras fix", "keras clean"]))
+    met = n > 0 and totals["kernest"]["named"] >= 0.9 * n and totals["kernest"]["fix_right"] >= 0.8 * n
+    result = {
+        "benchmark": "diagnosis",
+        "small": args.small,
+        "backend": backend,
+        "cases": n,
+        "kernest": totals["kernest"],
+        "keras": totals["keras"],
+        "ratios": {f"kernest_{k}_share": round(v / n, 3) if n else 0.0 for k, v in totals["kernest"].items()},
+        "goal": {"text": "named >= 90% and fix right >= 80% of the cases", "met": met},
+        "per_case": per_case,
+    }
+    print(f"kernest on {n} cases ({backend}): {totals['kernest']}; Keras's own message: {totals['keras']}")
+    _common.report(result, args.out, unit="")
+
+
+if __name__ == "__main__":
+    main()
