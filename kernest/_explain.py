@@ -901,10 +901,11 @@ def _to_shape(case: Case, m: re.Match[str]) -> Mismatch:
                     and len(v._outputs_struct) == 1 and f"{case.var(v)}(" in (case.site.text if case.site else "")), None)
     side = src.name if src is not None else "?"
     take = f"{call_text(case, src)}[0]" if src is not None else "outputs[0]"
+    who = side if src is not None else "the sub-model"
     return Mismatch(
         case.path(name), f"{side} -> {name}", "a tensor", f"a one-element list {m.group('value')}",
-        f"{side} was built with outputs=[...] (a list of one), so calling it returns a list, and a reloaded "
-        f"copy keeps that. Take the tensor: {take}, or build it with outputs=tensor instead of a list.",
+        f"{who} was built with outputs=[...] (a list of one), so calling it returns a one-element list, and a "
+        f"reloaded copy keeps that. Take the tensor: {take}, or build it with outputs=tensor instead of a list.",
     )
 
 
@@ -936,8 +937,8 @@ def _removed_attr(case: Case, m: re.Match[str]) -> Mismatch:
     rewrite = f" Write: {line.rstrip(',')}" if site is not None and line != site.text else ""
     return Mismatch(
         path, interface, "Keras 3 API", f"the Keras 2 attribute {attr!r} of {type(obj).__name__ if obj is not None else cls}",
-        f"Keras 3 removed {attr}; a layer's symbolic output is .output, and its shape .output.shape."
-        f"{rewrite}",
+        f"Keras 3 removed {attr}; a layer's symbolic output is .output, and its shape .output.shape "
+        f"(or call compute_output_shape(input_shape)).{rewrite}",
     )
 
 
@@ -1051,7 +1052,8 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
 
 
 def _context(case: Case) -> str:
+    """Where the user's code failed (``model.py:12``); the Keras exception type only when no line is known."""
     site = case.site
     if site is None:
-        return type(case.exc).__name__
-    return f"{type(case.exc).__name__} at {site.file.rsplit('/', 1)[-1]}:{site.line}"
+        return f"Keras raised {type(case.exc).__name__}"
+    return f"{site.file.rsplit('/', 1)[-1]}:{site.line}"

@@ -55,7 +55,10 @@ def nest(*stages: Any, input: Any, name: str | None = None) -> keras.Model:  # n
                 f"nest() input= must be a kernest.Input/keras.Input tensor or a shape tuple, not {input!r}."
             )
         tensor = keras.Input(tuple(input))
-    check(list(stages), input=tensor)
+    try:
+        check(list(stages), input=tensor)
+    except InterfaceError as exc:  # name the user's call, not the check it made
+        raise InterfaceError(exc.mismatches, context=f"nest({', '.join(s.name for s in stages)})") from None
     x = tensor
     for stage in stages:
         with warnings.catch_warnings():

@@ -24,7 +24,7 @@ def test_nest_returns_a_plain_functional_model_that_trains():
 def test_nest_checks_before_building():
     inner = models.mlp((64, 32), "inner", input_dim=10)
     outer = models.mlp((16, 1), "outer", input_dim=30)
-    with pytest.raises(kernest.InterfaceError, match=r"outer.*inner -> outer.*expected \(batch, 30\)"):
+    with pytest.raises(kernest.InterfaceError, match=r"^nest\(inner, outer\): outer.*inner -> outer.*expected \(batch, 30\)"):
         kernest.nest(inner, outer, input=(10,))
 
 
