@@ -641,6 +641,10 @@ def _stray_inputs(case: Case, where: str, given: list[Any], strays: list[tuple[i
     """Outputs computed from a ``keras.Input`` that is not among the model's inputs: name each one,
     the line that created it, and the declared input to use instead."""
     declared = [case.var(t) for t in given]
+    used = {id(r) for _, out, _ in strays for r in root_inputs(out)}
+    for out in keras.tree.flatten(case_outputs(case)):
+        used.update(id(r) for r in root_inputs(out))
+    unused = {id(g) for g in given if id(g) not in used}
     received, uses, lines = [], [], []
     for i, out, root in strays:
         stray = getattr(producer(root), "name", "?")
@@ -648,6 +652,7 @@ def _stray_inputs(case: Case, where: str, given: list[Any], strays: list[tuple[i
         received.append(f"output {i} ({getattr(producer(out), 'name', '?')}) comes from Input {stray!r}"
                         + (f" created at {site.file.rsplit('/', 1)[-1]}:{site.line}" if site is not None else ""))
         same = [g for g in given if shape_of(g)[1:] == shape_of(root)[1:]]
+        same = sorted(same, key=lambda g: id(g) not in unused)  # an input no output uses is the one replaced
         use = case.var(same[0]) if same else declared[0] if declared else "the declared input"
         uses.append(f"`{use}` in place of Input {stray!r}")
         if site is not None:
@@ -659,6 +664,11 @@ def _stray_inputs(case: Case, where: str, given: list[Any], strays: list[tuple[i
         f"each keras.Input() is a new, separate input that {where} is not given. Reuse the declared input object: "
         f"{'; '.join(uses)}{' (' + '; '.join(lines) + ')' if lines else ''}, or add the stray input to inputs=.",
     )
+
+
+def case_outputs(case: Case) -> Any:
+    frame = next((f for f in reversed(case.frames) if f.kind == "construct"), None)
+    return frame.args.get("outputs") if frame is not None and frame.args.get("outputs") is not None else []
 
 
 def _inner_output(case: Case, out: Any, given: list[Any]) -> tuple[str, str] | None:
