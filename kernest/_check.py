@@ -492,22 +492,35 @@ def _check_traced(model: Any, input: Any, depth: int | None) -> CheckReport:  # 
         except Exception as exc:  # whatever Keras raised while calling it
             explained = explain(exc, model)
             if explained is not None:
-                raise explained from None
+                raise _relative_to(explained, model.name) from None
             raise KernestError(f"check({model.name}): calling it on {[format_shape(shape_of(t)) for t in inputs]} "
                                f"failed: {_first_line(exc)}") from None
     interfaces = []
+    made: dict[int, str] = {}  # id(tensor) -> path of the call that returned it
+    top = tracer.calls[0].path + "/" if tracer.calls else ""
     for call in tracer.calls[1:]:  # the first is the model itself
-        path = call.path.split("/", 1)[1] if "/" in call.path else call.path
-        parent = path.rsplit("/", 1)[0] if "/" in path else ""
+        path = call.path[len(top):] if call.path.startswith(top) else call.path
         for t in call.inputs:
-            src = producer(t)
-            src_name = f"input:{src.name}" if src is not None and is_input_layer(src) else join(parent, getattr(src, "name", "?"))
-            interfaces.append(Interface(src_name, path, format_shape(shape_of(t), _infer_axes(t, {})),
-                                        _is_container(call.layer) or "/" not in path))
+            source = producer(t) if isinstance(t, keras.KerasTensor) else None
+            src = made.get(id(t)) or (f"input:{source.name}" if source is not None else "input")
+            axes = _infer_axes(t, {}) if isinstance(t, keras.KerasTensor) else None
+            interface = Interface(src, path, format_shape(shape_of(t), axes), _is_container(call.layer) or "/" not in path)
+            if interface not in interfaces:  # Keras may call the model twice (build, then call)
+                interfaces.append(interface)
+        for t in call.outputs:
+            made.setdefault(id(t), path)  # a nested model's output is its last layer's too: keep the model
     found = [str(f) for f in lint(model)]
     for w in found:
         warnings.warn(w, KernestWarning, stacklevel=3)
     return CheckReport(model.name, interfaces, found, depth)
+
+
+def _relative_to(err: InterfaceError, top: str) -> InterfaceError:
+    """The error with paths relative to the model being checked, as for functional models."""
+    prefix = top + "/"
+    fixed = [Mismatch(m.path[len(prefix):] if m.path.startswith(prefix) else m.path, m.interface, m.expected,
+                      m.received, m.fix) for m in err.mismatches]
+    return InterfaceError(fixed, context=f"check({top})")
 
 
 def _symbolic_inputs(model: Any, input: Any) -> list[Any]:  # noqa: A002

@@ -66,7 +66,8 @@ class Case:
         self.scope = _scope(exc, self.failure)
         self.layer = self.frames[-1].layer if self.frames else None
         self.tensor = _first(self.frames[-1].inputs) if self.frames else None
-        self.meet, self.outer = _meeting_point(self.frames)
+        self.made_by = self.failure.made_by if self.failure is not None else {}
+        self.meet, self.outer = _meeting_point(self.frames, self.made_by)
         self.site = self.failure.site if self.failure is not None else _last_user_site(exc)
 
     def rebase_to_declared(self) -> None:
@@ -130,7 +131,8 @@ class Case:
         if t is None:
             return "?"
         if not is_symbolic(t):
-            return "data"
+            made = self.made_by.get(id(t))
+            return str(made.name) if made is not None else "data"
         src = producer(t)
         if src is None:
             return "?"
@@ -257,7 +259,7 @@ def _first(tensors: Any) -> Any:
     return tensors[0] if tensors else None
 
 
-def _meeting_point(frames: list[Frame]) -> tuple[int, Any]:
+def _meeting_point(frames: list[Frame], made_by: dict[int, Any]) -> tuple[int, Any]:
     """The level at which the failing layer's input crossed from its producer, and that tensor.
 
     Going up from the failing layer: while its input came in from outside its parent (an ``Input`` of
@@ -268,7 +270,7 @@ def _meeting_point(frames: list[Frame]) -> tuple[int, Any]:
     t = _first(frames[i].inputs)
     while i > 0 and t is not None:
         parent = frames[i - 1].layer
-        src = producer(t) if is_symbolic(t) else None
+        src = producer(t) if is_symbolic(t) else made_by.get(id(t))
         if src is not None and not is_input_layer(src) and any(src is sub for _, sub in children(parent)):
             break
         i -= 1

@@ -63,6 +63,7 @@ class Failure:
     site: Site | None = None
     names: dict[int, str] = field(default_factory=dict)  # id(tensor) -> the user's variable name
     scope: dict[str, Any] = field(default_factory=dict)  # the user's variables at that line
+    made_by: dict[int, Any] = field(default_factory=dict)  # placeholders' producers (subclassed models)
 
     def __post_init__(self) -> None:
         # A Sequential built on its first call is a "call" frame and then a "build" frame: keep one.
@@ -90,13 +91,15 @@ def frame_name(frame: Frame) -> str:
     return str(getattr(frame.layer, "name", None) or type(frame.layer).__name__.lower())
 
 
-@dataclass(frozen=True)
+@dataclass
 class Call:
-    """A symbolic call seen while tracing: nested path, the layer, and what came in."""
+    """A call seen while a model was built symbolically: nested path, the layer, what came in and what
+    went out (Keras tensors, or a backend's placeholders inside a subclassed model's call)."""
 
     path: str
     layer: Any
     inputs: tuple[Any, ...]
+    outputs: tuple[Any, ...] = ()
 
 
 class Tracer:
@@ -107,17 +110,37 @@ class Tracer:
         self.calls: list[Call] = []
         self.failure: Failure | None = None
         self._pending: Failure | None = None
+        self._open: list[Call | None] = []  # per stack level: the recorded call, or None
+        self.made_by: dict[int, Any] = {}  # id(tensor) -> the layer whose recorded call returned it
 
     def push(self, frame: Frame) -> None:
         if not self.stack:
             self._pending = None
+        # A call is recorded when it is symbolic, or runs inside a symbolic one (a subclassed model's call
+        # sees a backend's placeholders, not Keras tensors).
+        symbolic = any(is_symbolic(t) for t in frame.inputs) or (bool(self._open) and self._open[-1] is not None)
+        call = None
+        if frame.kind == "call" and symbolic:
+            call = Call("/".join(f.layer.name for f in [*self.stack, frame]), frame.layer, frame.inputs)
+            self.calls.append(call)
+        self._open.append(call if symbolic else None)
         self.stack.append(frame)
-        if frame.kind == "call" and any(is_symbolic(t) for t in frame.inputs):
-            self.calls.append(Call("/".join(f.layer.name for f in self.stack), frame.layer, frame.inputs))
+
+    def finish(self, result: Any) -> None:
+        """Record what the innermost call returned."""
+        call = self._open[-1] if self._open else None
+        if call is not None:
+            try:
+                call.outputs = tuple(t for t in keras.tree.flatten(result) if hasattr(t, "shape"))
+            except Exception:  # an output structure Keras cannot flatten: keep none
+                call.outputs = ()
+            for t in call.outputs:
+                self.made_by[id(t)] = call.layer
 
     def pop(self, exc: BaseException | None, caller: FrameType | None) -> None:
+        self._open.pop()
         if exc is not None and self._pending is None:
-            self._pending = Failure(list(self.stack))
+            self._pending = Failure(list(self.stack), made_by=self.made_by)
         self.stack.pop()
         if exc is not None and not self.stack and self._pending is not None:
             failure = self._pending
@@ -238,6 +261,7 @@ def _framed(kind: str, original: Any, inputs_of: Any) -> Any:
         except BaseException as exc:
             tracer.pop(exc, sys._getframe(1))
             raise
+        tracer.finish(result)
         tracer.pop(None, None)
         return result
 
