@@ -6,7 +6,14 @@ step of their own: ``per_word/char_cnn/conv`` is the layer ``conv`` of the model
 ``Bidirectional``. InputLayers are not addressable.
 
 Globs use ``fnmatch`` rules per segment (``*``, ``?``, ``[abc]``) and never cross a ``/``; a segment
-``**`` matches zero or more whole segments: ``per_word/char_cnn/*``, ``*/conv*``, ``**/dense``.
+``**`` matches zero or more whole segments: ``per_word/char_cnn/*``, ``*/conv*``, ``**/dense``. As in
+``.gitignore``, a pattern without ``/`` matches a layer name at any depth (``emb*`` reaches
+``encoder/emb``), and a pattern with a ``/`` is anchored at the top. A plain name that is no path, e.g. a
+Keras name like ``block_13_expand_relu``, resolves to the one layer of that name at any depth.
+
+A layer called more than once (a shared encoder) is one path; ``@N`` at the end of a path picks its N-th
+call, counting from 0 in execution order over every call of the layer and of the models around it:
+``encoder/emb@1`` is ``emb`` as run by the second call of ``encoder``.
 
 ``walk(model)`` is the one traversal every tool builds on. It yields an ``Entry`` per path with the
 layer, its call sites (input and output shapes with axis names) and its children. Reading a functional
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -211,6 +219,12 @@ def kind_of(layer: Any) -> str:
     return type(layer).__name__
 
 
+def is_subclassed(layer: Any) -> bool:
+    """A subclassed ``keras.Model``: its layers run from Python code in ``call``, there is no graph."""
+    return isinstance(layer, keras.Model) and not isinstance(layer, keras.Sequential) and (
+        type(layer).__module__.split(".")[0] != "keras")
+
+
 def _is_builtin(layer: Any) -> bool:
     return type(layer).__module__.split(".")[0] == "keras"
 
@@ -373,13 +387,36 @@ def _match_segments(pattern: list[str], path: list[str]) -> bool:
 def matches(pattern: str, path: str) -> bool:
     """Whether ``path`` matches ``pattern`` (fnmatch per segment; ``**`` spans any number of segments).
 
+    A pattern without ``/`` matches the last segment, so a name at any depth (as in ``.gitignore``).
+
     Example:
         >>> matches("per_word/*/conv*", "per_word/char_cnn/conv")
         True
         >>> matches("**/conv", "per_word/char_cnn/conv"), matches("*/conv", "per_word/char_cnn/conv")
         (True, False)
+        >>> matches("conv*", "per_word/char_cnn/conv"), matches("*char_cnn*", "per_word/char_cnn")
+        (True, True)
     """
-    return _match_segments(_split(pattern), path.split(SEP))
+    segments = _split(pattern)
+    if len(segments) == 1 and segments[0] != "**":
+        return fnmatch.fnmatchcase(path.split(SEP)[-1], segments[0])
+    return _match_segments(segments, path.split(SEP))
+
+
+CALL_SUFFIX = re.compile(r"^(?P<path>.*?)@(?P<index>\d+)$")
+
+
+def split_call(path: str) -> tuple[str, int | None]:
+    """``"encoder/emb@1"`` -> ``("encoder/emb", 1)``; a path without ``@N`` -> ``(path, None)``.
+
+    Example:
+        >>> split_call("encoder/emb@1"), split_call("head")
+        (('encoder/emb', 1), ('head', None))
+    """
+    found = CALL_SUFFIX.match(path.strip()) if isinstance(path, str) else None
+    if found is None:
+        return path, None
+    return found["path"], int(found["index"])
 
 
 def _split(pattern: str) -> list[str]:
@@ -414,16 +451,32 @@ def find(model: Any, pattern: str, entries: list[Entry] | None = None) -> list[E
     A plain path that names nothing raises ``PathError`` with the nearest valid paths; a glob that
     matches nothing returns ``[]`` (callers warn).
     """
+    if isinstance(pattern, str):
+        pattern, _ = split_call(pattern)  # every call of a layer is the same layer object
     if not isinstance(pattern, str) or not _split(pattern):
         raise PathError(f"A path is a non-empty string like 'per_word/char_cnn/conv', not {pattern!r}.")
     all_entries = list(walk(model)) if entries is None else entries
-    if not is_glob(pattern):
-        wanted = SEP.join(_split(pattern))
-        hits = [e for e in all_entries if e.path == wanted]
-        if not hits:
-            raise path_error(model, wanted, [e.path for e in all_entries])
-        return hits
-    return [e for e in all_entries if matches(pattern, e.path)]
+    if is_glob(pattern):
+        return [e for e in all_entries if matches(pattern, e.path)]
+    wanted = SEP.join(_split(pattern))
+    hits = [e for e in all_entries if e.path == wanted]
+    if not hits and SEP not in wanted:
+        hits = _by_name(model, wanted, all_entries)
+    if not hits:
+        raise path_error(model, wanted, [e.path for e in all_entries])
+    return hits
+
+
+def _by_name(model: Any, name: str, entries: list[Entry]) -> list[Entry]:
+    """The entries of the one layer called ``name`` at any depth; a name two layers share is an error."""
+    hits = [e for e in entries if e.name == name]
+    if len({id(e.layer) for e in hits}) > 1:
+        listed = ", ".join(e.path for e in hits[:8])
+        raise PathError(
+            f"{name!r} is the name of {len({id(e.layer) for e in hits})} different layers in model "
+            f"{getattr(model, 'name', '?')!r} ({listed}). Give the full path of the one you mean."
+        )
+    return hits
 
 
 def paths(model: keras.layers.Layer) -> list[str]:
