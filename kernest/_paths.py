@@ -89,6 +89,14 @@ def input_struct(model: Any) -> Any:
     return struct
 
 
+def output_keys(layer: Any) -> list[str] | None:
+    """The keys of a functional model's dict outputs, in the order of its flat outputs; ``None`` otherwise."""
+    struct = getattr(layer, "_outputs_struct", None)
+    if not isinstance(struct, dict):
+        return None
+    return ["/".join(str(k) for k in path) for path, _ in keras.tree.flatten_with_path(struct)]
+
+
 def _node_of(tensor: Any) -> Any:
     history = getattr(tensor, "_keras_history", None)
     if history is None:
@@ -202,6 +210,9 @@ class Entry:
         if not shapes:
             return "?"
         texts = [self.format(s, a) for s, a in zip(shapes, axes, strict=False)]
+        keys = output_keys(self.layer) if which == "out" else None
+        if keys is not None and len(keys) == len(texts):
+            return "{" + ", ".join(f"{k}: {t}" for k, t in zip(keys, texts, strict=True)) + "}"
         return texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
 
     def format(self, shape: Shape, axes: Axes) -> str:
