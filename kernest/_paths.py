@@ -18,6 +18,11 @@ call, counting from 0 in execution order over every call of the layer and of the
 ``walk(model)`` is the one traversal every tool builds on. It yields an ``Entry`` per path with the
 layer, its call sites (input and output shapes with axis names) and its children. Reading a functional
 graph needs Keras' private node attributes; they are touched only in ``graph_calls`` and ``call_again``.
+
+A subclassed model (or a custom layer holding sublayers) has no graph: its ``call`` is Python code.
+``trace`` runs that code the way Keras does to find output shapes, symbolically, and records each
+sublayer call: the children come in call order with real shapes. The shapes a built subclassed model
+was first called with are in Keras' private ``_build_shapes_dict``, read only in ``built_input_shapes``.
 """
 
 from __future__ import annotations
@@ -153,6 +158,86 @@ def call_again(call: Call, tensors: dict[int, Any], layer: Any = None) -> list[A
     for old, new in zip(call.outputs, outputs, strict=False):
         tensors[id(old)] = new
     return outputs
+
+
+# --- tracing the Python call of a subclassed model -------------------------------------------------------
+
+def built_input_shapes(layer: Any) -> list[Shape] | None:
+    """The input shapes a built layer was first called with, batch as ``None``; ``None`` if unknown."""
+    shapes = getattr(layer, "_build_shapes_dict", None)
+    if not isinstance(shapes, dict) or not shapes:
+        return None
+    found = [tuple(s) for s in shapes.values() if isinstance(s, (tuple, list)) and all(
+        d is None or isinstance(d, int) for d in s)]
+    if len(found) != len(shapes) or any(not s for s in found):
+        return None
+    return [(None, *s[1:]) for s in found]
+
+
+@dataclass(frozen=True)
+class Traced:
+    """One sublayer call seen while tracing a parent's ``call``."""
+
+    layer: Any
+    in_shapes: list[Shape]
+    out_shapes: list[Shape]
+
+
+def _shapes_in(value: Any) -> list[Shape]:
+    return [tuple(None if d is None else int(d) for d in t.shape)
+            for t in keras.tree.flatten(value) if hasattr(t, "shape") and t.shape is not None]
+
+
+def _trace_once(layer: Any, children: list[Any], shapes: list[Shape]) -> tuple[list[Traced], list[Shape]]:
+    """Run ``layer.call`` on symbolic inputs of ``shapes`` (all known), recording each child's calls."""
+    seen: list[Traced] = []
+
+    def recorder(child: Any, original: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            out = original(*args, **kwargs)
+            seen.append(Traced(child, _shapes_in(args) or _shapes_in(kwargs.get("inputs")), _shapes_in(out)))
+            return out
+        return call
+
+    specs = [keras.KerasTensor(s) for s in shapes]
+    for child in children:  # on the instance, so that only this trace sees it; removed below
+        object.__setattr__(child, "call", recorder(child, child.call))
+    try:
+        out = keras.Operation.compute_output_spec(layer, *specs)  # traces call(), as Keras does
+    finally:
+        for child in children:
+            object.__delattr__(child, "call")
+    return seen, _shapes_in(out)
+
+
+def _merge(a: Shape, b: Shape) -> Shape:
+    """Two traces with different sizes for the unknown axes: an axis that differs is unknown."""
+    return tuple(x if x == y else None for x, y in zip(a, b, strict=True)) if len(a) == len(b) else a
+
+
+def trace(layer: Any, in_shapes: list[Shape]) -> tuple[list[Traced], list[Shape]] | None:
+    """The calls of ``layer``'s direct sublayers in call order with their shapes, and ``layer``'s output
+    shapes, found by running its ``call`` symbolically; ``None`` when that fails (the layer needs real
+    data, or more than its inputs)."""
+    children = list({id(c): c for c in _attribute_children(layer)}.values())
+    if not children or not in_shapes:
+        return None
+    # unknown axes get two different sizes, so the axes that follow them are told apart from fixed ones
+    runs = []
+    for fill in ((2, 5), (3, 7)):
+        concrete: list[Shape] = [tuple(fill[0] if i == 0 and d is None else fill[1] if d is None else d
+                                       for i, d in enumerate(s)) for s in in_shapes]
+        try:
+            runs.append(_trace_once(layer, children, concrete))
+        except Exception:  # a call that cannot run on placeholders: fall back to attribute order
+            return None
+    (calls_a, out_a), (calls_b, out_b) = runs
+    if len(calls_a) != len(calls_b):
+        return None
+    calls = [Traced(a.layer, [_merge(x, y) for x, y in zip(a.in_shapes, b.in_shapes, strict=False)],
+                    [_merge(x, y) for x, y in zip(a.out_shapes, b.out_shapes, strict=False)])
+             for a, b in zip(calls_a, calls_b, strict=True)]
+    return calls, [_merge(x, y) for x, y in zip(out_a, out_b, strict=False)]
 
 
 # --- the tree ------------------------------------------------------------------------------------------
@@ -323,6 +408,8 @@ def _expand(parent: Entry, ancestors: frozenset[int]) -> None:
     elif isinstance(layer, keras.layers.Bidirectional):
         for child in (layer.forward_layer, layer.backward_layer):
             found.append((child, [_derived_site(child, s) for s in sites], per))
+    elif not _is_builtin(layer) and sites and sites[0].in_shapes:
+        found = [(c, s, per) for c, s in _traced_children(layer, sites[0])]
     elif isinstance(layer, keras.Model):
         found = [(c, [], per) for c in layer.layers if not isinstance(c, keras.layers.InputLayer)]
     elif isinstance(layer, keras.layers.Wrapper) or not _is_builtin(layer):
@@ -337,6 +424,20 @@ def _expand(parent: Entry, ancestors: frozenset[int]) -> None:
         parent.children.append(entry)
 
 
+def _traced_children(layer: Any, site: Site) -> list[tuple[Any, list[Site]]]:
+    """A custom layer's or subclassed model's sublayers in call order, each with its call sites; those its
+    call never ran follow in attribute order, without shapes."""
+    traced = trace(layer, site.in_shapes)
+    order: dict[int, tuple[Any, list[Site]]] = {}
+    for t in traced[0] if traced else []:
+        in_axes: list[Axes] = [(None,) * (len(s) - 1) for s in t.in_shapes]
+        out_axes = [layer_axes(t.layer, in_axes, t.in_shapes, s, i) for i, s in enumerate(t.out_shapes)]
+        order.setdefault(id(t.layer), (t.layer, []))[1].append(Site(t.in_shapes, in_axes, t.out_shapes, out_axes))
+    for child in _attribute_children(layer):
+        order.setdefault(id(child), (child, []))
+    return list(order.values())
+
+
 def _derived_site(child: Any, site: Site) -> Site:
     """A site for a layer that sees its parent's inputs (the two halves of a Bidirectional)."""
     try:
@@ -347,15 +448,25 @@ def _derived_site(child: Any, site: Site) -> Site:
 
 
 def root_site(model: Any) -> Site | None:
-    """The model's own inputs and outputs as a site, or ``None`` when it has no functional graph."""
+    """The model's own inputs and outputs as a site; for a built subclassed model, traced from the shapes it
+    was first called with; ``None`` when neither is known."""
     from kernest._axes import axes_of
 
     inputs = graph_inputs(model)
     if inputs is None:
-        return None
+        return _traced_root_site(model)
     outputs = keras.tree.flatten(model.outputs)
     return Site([shape_of(t) for t in inputs], [axes_of(t) for t in inputs],
                 [shape_of(t) for t in outputs], [axes_of(t) for t in outputs])
+
+
+def _traced_root_site(model: Any) -> Site | None:
+    shapes = built_input_shapes(model) if not _is_builtin(model) else None
+    traced = trace(model, shapes) if shapes else None
+    if shapes is None or traced is None:
+        return None
+    in_axes: list[Axes] = [(None,) * (len(s) - 1) for s in shapes]
+    return Site(shapes, in_axes, traced[1], [(None,) * (len(s) - 1) for s in traced[1]])
 
 
 def root(model: Any) -> Entry:

@@ -211,8 +211,8 @@ def collect(model: Any, depth: int | None = None, filter: str | list[str] | None
         total_params=total,
         trainable_params=trainable,
         non_trainable_params=total - trainable,
-        inputs=_io(model, "inputs"),
-        outputs=_io(model, "outputs"),
+        inputs=_io(model, "inputs") or _site_io(top, "in"),
+        outputs=_io(model, "outputs") or _site_io(top, "out"),
     )
 
 
@@ -268,6 +268,15 @@ def _io(model: Any, which: str) -> list[str]:
     keys = _keys(input_struct(model) if which == "inputs" else getattr(model, "_outputs_struct", None))
     names = keys if keys is not None and len(keys) == len(tensors) else [producer_name(t) or "" for t in tensors]
     return [f"{n} {format_shape(shape_of(t), axes_of(t))}".strip() for t, n in zip(tensors, names, strict=False)]
+
+
+def _site_io(top: Entry, which: str) -> list[str]:
+    """Inputs or outputs of a model without a graph (a traced subclassed model), from its root site."""
+    if not top.sites:
+        return []
+    site = top.sites[0]
+    shapes, axes = (site.in_shapes, site.in_axes) if which == "in" else (site.out_shapes, site.out_axes)
+    return [format_shape(s, a) for s, a in zip(shapes, axes, strict=False)]
 
 
 def _keys(struct: Any) -> list[str] | None:

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import keras
+import numpy as np
 import pytest
 
 import kernest
@@ -174,3 +175,31 @@ def test_summary_has_an_html_table_for_notebooks():
     assert "{log_var: (batch, features=2), mean: (batch, features=2)}" in html
     assert "Total params: 272" in html
     assert "<script" not in kernest.summary(models.mlp((2,), "a<script>", input_dim=2))._repr_html_()
+
+
+# --- issue 10: subclassed models -------------------------------------------------------------------------
+
+def test_subclassed_model_rows_come_in_call_order_with_real_shapes():
+    s = kernest.summary(models.subclassed_classifier())
+    rows = {r.path: r for r in s.rows}
+    assert [r.path for r in s.rows if r.depth == 1] == ["backbone", "drop", "head"]  # head was set first
+    assert (rows["backbone"].input_shape, rows["backbone"].output_shape) == ("(batch, 8)", "(batch, features=5)")
+    assert (rows["head"].input_shape, rows["head"].output_shape) == ("(batch, 5)", "(batch, features=3)")
+    assert rows["backbone/bn"].input_shape == "(batch, features=6)"
+    assert s.inputs == ["(batch, 8)"] and s.outputs == ["(batch, 3)"]
+    assert "?" not in str(s)
+
+
+def test_custom_layer_children_get_shapes_and_an_unbuilt_model_stays_honest():
+    rows = {r.path: r for r in kernest.summary(models.with_custom_block()).rows}
+    assert rows["block/inner_dense"].output_shape == "(batch, features=4)"
+    unbuilt = kernest.summary(models.Unbuilt(name="unbuilt"))
+    assert [(r.path, r.input_shape) for r in unbuilt.rows] == [("dense", "?")]
+
+
+def test_tracing_leaves_the_model_as_it_was():
+    model = models.subclassed_classifier()
+    kernest.summary(model)
+    assert "call" not in vars(model.head) and "call" not in vars(model.backbone)
+    x = np.ones((2, 8), "float32")
+    assert model(x).shape == (2, 3)
