@@ -94,6 +94,17 @@ def input_struct(model: Any) -> Any:
     return struct
 
 
+def output_struct(model: Any) -> Any:
+    """A functional model's outputs in the structure it returns (a tensor, a list or a dict)."""
+    struct = getattr(model, "_outputs_struct", None)
+    if struct is None or isinstance(model, keras.Sequential):
+        flat = list(keras.tree.flatten(model.outputs))
+        return flat[0] if len(flat) == 1 else flat
+    if isinstance(struct, (list, tuple)) and len(struct) == 1:
+        return struct[0]
+    return struct
+
+
 def output_keys(layer: Any) -> list[str] | None:
     """The keys of a functional model's dict outputs, in the order of its flat outputs; ``None`` otherwise."""
     struct = getattr(layer, "_outputs_struct", None)

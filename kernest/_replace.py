@@ -28,6 +28,8 @@ from kernest._paths import (
     graph_inputs,
     input_struct,
     is_subclassed,
+    output_struct,
+    split_call,
     walk,
 )
 
@@ -62,11 +64,12 @@ def _new_inputs(new: Any) -> list[tuple[Shape, Axes]] | None:
     return [(shape_of(t), axes_of(t)) for t in inputs]
 
 
-def _check(entry: Entry, new: Any) -> None:
-    """Raise ``InterfaceError`` if ``new`` cannot take ``entry``'s place, judged from shapes alone."""
+def _check(entry: Entry, new: Any, call_index: int | None = None) -> None:
+    """Raise ``InterfaceError`` if ``new`` cannot take ``entry``'s place (at every call, or at the one
+    ``call_index`` names), judged from shapes alone."""
     name = getattr(new, "name", type(new).__name__)
     mismatches: list[Mismatch] = []
-    for site in entry.sites:
+    for site in entry.sites if call_index is None else entry.sites[call_index:call_index + 1]:
         if not site.in_shapes:
             continue
         found = _input_mismatches(entry, site, new, name)
@@ -131,24 +134,33 @@ def _shapes(out: Any) -> list[Shape]:
     return [s for v in values for s in _shapes(v)]
 
 
-def _rebuild(entry_layer: Any, chain: list[Entry], new: Any) -> Any:
-    """A copy of ``entry_layer`` (same name, same sublayer objects) with ``chain[-1]`` replaced by ``new``;
-    ``chain`` starts at a child of ``entry_layer``."""
+def _keep_or_rerun(call: Any, tensors: dict[int, Any]) -> None:
+    if all(tensors.get(id(t)) is t for t in call.inputs):
+        tensors.update((id(t), t) for t in call.outputs)  # upstream of the change: keep as is
+    else:
+        call_again(call, tensors)
+
+
+def _rebuild(entry_layer: Any, chain: list[Entry], new: Any, call_index: int | None = None) -> Any:
+    """A copy of ``entry_layer`` (same name, same sublayer objects) with ``chain[-1]`` replaced by ``new``
+    (at its ``call_index``-th call only, if given); ``chain`` starts at a child of ``entry_layer``."""
     first = chain[0]
-    replacement = new if len(chain) == 1 else _rebuild(first.layer, chain[1:], new)
+    replacement = new if len(chain) == 1 else _rebuild(first.layer, chain[1:], new, call_index)
+    only = call_index if len(chain) == 1 else None
     calls = graph_calls(entry_layer)
     if calls is not None:
         tensors = {id(t): t for t in graph_inputs(entry_layer) or []}
+        seen = 0
         for call in calls:
-            if call.layer is first.layer:
+            if call.layer is first.layer and (only is None or seen == only):
+                seen += 1
                 call_again(call, tensors, layer=replacement)
-            elif all(tensors.get(id(t)) is t for t in call.inputs):
-                tensors.update((id(t), t) for t in call.outputs)  # upstream of the change: keep as is
+            elif call.layer is first.layer:
+                seen += 1
+                _keep_or_rerun(call, tensors)
             else:
-                call_again(call, tensors)
-        outputs = keras.tree.map_structure(lambda t: tensors[id(t)], entry_layer.outputs)
-        if isinstance(outputs, list) and len(outputs) == 1:
-            outputs = outputs[0]
+                _keep_or_rerun(call, tensors)
+        outputs = keras.tree.map_structure(lambda t: tensors[id(t)], output_struct(entry_layer))
         return keras.Model(input_struct(entry_layer), outputs, name=entry_layer.name,
                            trainable=entry_layer.trainable)
     if isinstance(entry_layer, Over):
@@ -219,9 +231,28 @@ def _chain(target: Entry) -> list[Entry]:
     return chain[::-1]
 
 
-def _rebuild_explained(model: Any, target: Entry, new: Any) -> keras.Model:
+def _check_call_index(target: Entry, spec: str, call_index: int | None) -> None:
+    """``@N`` picks one call of a part whose parents each run once; say so when that is not the case."""
+    if call_index is None:
+        return
+    shared_above = [e for e in _chain(target)[:-1] if len(e.sites) > 1]
+    if shared_above:
+        above = shared_above[-1]
+        raise KernestError(
+            f"replace({spec!r}): {above.path!r} runs {len(above.sites)} times, so '@N' on a part inside it is "
+            f"ambiguous. Replace '{above.path}@N' as a whole, or leave '@N' off to replace {target.path!r} in "
+            "every call."
+        )
+    if call_index >= len(target.sites):
+        raise KernestError(
+            f"replace({spec!r}): {target.path!r} runs {len(target.sites)} time(s), so its calls are "
+            f"{', '.join(f'@{i}' for i in range(len(target.sites)))}. Pick one, or leave '@N' off for all."
+        )
+
+
+def _rebuild_explained(model: Any, target: Entry, new: Any, call_index: int | None) -> keras.Model:
     try:
-        return _rebuild(model, _chain(target), new)
+        return _rebuild(model, _chain(target), new, call_index)
     except KernestError:
         raise
     except Exception as err:  # Keras found a problem the shape check could not see
@@ -239,7 +270,8 @@ def replace(model: keras.Model, path: str, new: keras.layers.Layer, *, share: bo
     original layer objects instead (no copy, so the two models share weights and trainable flags).
     ``new`` itself goes in as given. A part that feeds a model output may change that output, e.g. a head
     with a different number of classes; every other interface must fit. Parents along the path are
-    rebuilt as functional models with their old names. A shared part is replaced at every call.
+    rebuilt as functional models with their old names. A shared part is replaced at every call; end
+    the path with ``@N`` to replace its N-th call only (from 0), e.g. ``"encoder@1"``.
 
     Args:
         model: a built functional or Sequential model.
@@ -273,6 +305,9 @@ def replace(model: keras.Model, path: str, new: keras.layers.Layer, *, share: bo
     _require_graph(model)
     if not isinstance(new, keras.layers.Layer):
         raise KernestError(f"replace(..., new) needs a Keras layer or model, got {type(new).__name__}.")
-    _check(_target(model, path, list(walk(model))), new)
+    plain, call_index = split_call(path)
+    target = _target(model, plain, list(walk(model)))
+    _check_call_index(target, path, call_index)
+    _check(target, new, call_index)
     base = model if share else _copy(model)
-    return _rebuild_explained(base, _target(base, path, list(walk(base))), new)
+    return _rebuild_explained(base, _target(base, plain, list(walk(base))), new, call_index)

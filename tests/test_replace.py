@@ -150,3 +150,24 @@ def test_replace_in_a_subclassed_model_gives_steps_that_work():
 def test_replace_in_an_unbuilt_sequential_says_how_to_build_it():
     with pytest.raises(kernest.KernestError, match=r"not built.*keras\.Input as its first layer"):
         kernest.replace(models.mlp((4,), "seq"), "dense_0", L.Dense(4))
+
+
+def test_at_n_replaces_one_call_of_a_shared_submodel():
+    model = models.siamese()
+    ids = keras.Input((6,), dtype="int32", name="ids")
+    other = keras.Model(ids, L.Dense(4, name="proj2")(L.Flatten()(L.Embedding(20, 2)(ids))), name="other")
+    new = kernest.replace(model, "encoder@1", other)
+    assert [r.path for r in kernest.summary(new).rows if r.depth == 1] == ["encoder", "other", "diff", "score"]
+    left = np.arange(12).reshape(2, 6).astype("int32") % 20
+    right = (left + 3) % 20
+    expected = kernest.get(new, "score")(kernest.get(new, "diff")([kernest.get(new, "encoder")(left), other(right)]))
+    np.testing.assert_allclose(new.predict([left, right], verbose=0), np.asarray(expected), rtol=1e-5)
+    with pytest.raises(kernest.KernestError, match=r"'encoder' runs 2 times.*Replace 'encoder@N' as a whole"):
+        kernest.replace(model, "encoder/proj@1", L.Dense(4))
+    with pytest.raises(kernest.KernestError, match=r"runs 2 time\(s\), so its calls are @0, @1"):
+        kernest.replace(model, "encoder@2", other)
+
+
+def test_dict_outputs_keep_their_keys():
+    new = kernest.replace(models.vae(), "decoder/out", L.Dense(12, name="out2"))
+    assert isinstance(new.output, dict) and set(new.output) == {"reconstruction", "z_mean"}
