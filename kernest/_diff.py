@@ -12,6 +12,7 @@ from typing import Any
 
 import keras
 
+from kernest._html import html_table
 from kernest._summary import Row, collect, row_to_dict
 
 FIELDS = ("kind", "input_shape", "output_shape", "params", "trainable")
@@ -103,6 +104,19 @@ class Diff:
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
+
+    def _repr_html_(self) -> str:
+        rows = [[{"added": "+", "removed": "-", "changed": "~"}[c.status], c.path, _what(c)] for c in self.changes]
+        footer = [f"Params: {self.params[0]:,} -> {self.params[1]:,}; trainable: "
+                  f"{self.trainable_params[0]:,} -> {self.trainable_params[1]:,}"]
+        caption = f"{self.a_name} -> {self.b_name}: {len(self.added)} added, {len(self.removed)} removed, " \
+                  f"{len(self.changed)} changed"
+        return html_table(["", "Path", "What"], rows, caption=caption, footer=footer)
+
+
+def _what(change: Change) -> str:
+    """A change's description without its leading mark and path."""
+    return change.describe().split("  ", 1)[1]
 
 
 def _row_dict(row: Row | None) -> dict[str, Any] | None:

@@ -27,7 +27,9 @@ from kernest._paths import (
     graph_inputs,
     input_struct,
     is_glob,
+    is_subclassed,
     root,
+    split_call,
     walk,
 )
 
@@ -70,89 +72,151 @@ def _keep_or_rerun(call: Call, tensors: dict[int, Any]) -> list[Any]:
     return call_again(call, tensors)
 
 
+# An activation is one tensor list per call of the layer (a shared layer gives several), in call order.
+Groups = list[list[Any]]
+
+
 def _run(container: Any, children: list[Entry], requests: list[list[Entry]], names: _Names
-         ) -> tuple[list[Any], list[Any]]:
+         ) -> tuple[list[Any], list[Groups]]:
     """Re-run ``container``'s functional graph so that each requested activation is one of its tensors.
 
     ``requests`` are chains relative to ``container`` (first step: one of its ``children``). A child
-    with requests inside it is called once, as a tap that gives its own outputs and the activations, and
-    the layers after it read the tap's outputs: so each original layer sits in one place only (Keras
-    cannot load a file where one layer sits inside two models). Returns the container's outputs (flat)
-    and the activations, each a list of tensors.
+    with requests inside it is replaced, at every one of its calls, by one tap that gives its own outputs
+    and the activations; the layers after it read the tap's outputs, so each original layer sits in one
+    place only (Keras cannot load a file where one layer sits inside two models). Returns the container's
+    outputs (flat) and, per request, its activation at every call.
     """
     calls = graph_calls(container)
     if calls is None:
         raise _no_graph(container, requests[0][-1].path)
     tensors: dict[int, Any] = {id(t): t for t in graph_inputs(container) or []}
-    acts: list[list[Any]] = [[] for _ in requests]
-    by_child: dict[int, list[int]] = {}
-    for i, chain in enumerate(requests):
-        by_child.setdefault(id(chain[0].layer), []).append(i)
-    firsts = {id(e.sites[0].call.node): e for e in children if e.sites and e.sites[0].call is not None}
+    acts: list[Groups] = [[] for _ in requests]
+    children_ids = {id(e.layer): e for e in children}
+    taps: dict[int, tuple[Any, list[list[list[int]]]]] = {}
     for call in calls:
-        child = firsts.get(id(call.node))
-        wanted = by_child.get(id(call.layer), []) if child is not None else []
+        child = children_ids.get(id(call.layer))
+        wanted = [i for i, chain in enumerate(requests) if child is not None and chain[0].layer is call.layer]
         deep = [i for i in wanted if len(requests[i]) > 1]
         if deep and isinstance(call.layer, keras.layers.Bidirectional):
             outs = _keep_or_rerun(call, tensors)
-            for i in deep:  # one direction, called on the Bidirectional's inputs
-                if len(requests[i]) != 2:
-                    raise _no_graph(requests[i][1].layer, requests[i][-1].path)
-                acts[i] = call_again(call, dict(tensors), layer=requests[i][1].layer)
+            for i in deep:
+                acts[i].append(_one_direction(call, tensors, requests[i]))
         elif deep:
             assert child is not None
-            tap, positions = _tap(child, [requests[i][1:] for i in deep], names)
+            if id(call.layer) not in taps:
+                taps[id(call.layer)] = _tap(child, [requests[i][1:] for i in deep], names)
+            tap, positions = taps[id(call.layer)]
             outs = call_again(call, tensors, layer=tap)
-            for i, pos in zip(deep, positions, strict=True):
-                acts[i] = [outs[j] for j in pos]
+            for i, groups in zip(deep, positions, strict=True):
+                acts[i] += [[outs[j] for j in group] for group in groups]
         else:
             outs = _keep_or_rerun(call, tensors)
         for i in wanted:
             if len(requests[i]) == 1:
-                acts[i] = outs[: len(call.outputs)]
+                acts[i].append(outs[: len(call.outputs)])
     outputs = [tensors[id(t)] for t in keras.tree.flatten(container.outputs)]
     return outputs, acts
+
+
+def _one_direction(call: Call, tensors: dict[int, Any], chain: list[Entry]) -> list[Any]:
+    """One half of a Bidirectional, called on the Bidirectional's inputs."""
+    if len(chain) != 2:
+        raise _no_graph(chain[1].layer, chain[-1].path)
+    return call_again(call, dict(tensors), layer=chain[1].layer)
 
 
 def _k(layer: Any) -> int:
     return int(layer.axis_index or 1) if isinstance(layer, Over) else 1
 
 
-def _tap(entry: Entry, requests: list[list[Entry]], names: _Names) -> tuple[Any, list[list[int]]]:
+def _tap(entry: Entry, requests: list[list[Entry]], names: _Names) -> tuple[Any, list[list[list[int]]]]:
     """A layer to call instead of ``entry.layer``: it gives ``entry.layer``'s outputs (flat) followed by the
-    activations at ``requests`` (chains relative to ``entry``). Also returns, per request, the indices of
-    its tensors among the tap's flat outputs."""
+    activations at ``requests`` (chains relative to ``entry``). Also returns, per request and per call
+    inside ``entry``, the indices of its tensors among the tap's flat outputs."""
     layer = entry.layer
     if graph_calls(layer) is not None:
-        outs, acts = _run(layer, entry.children, requests, names)
-        flat, positions = list(outs), []
-        for a in acts:
-            positions.append(list(range(len(flat), len(flat) + len(a))))
-            flat += a
-        return keras.Model(input_struct(layer), flat, name=names(f"{layer.name}_tap")), positions
+        return _graph_tap(entry, requests, names)
     if isinstance(layer, (Over, keras.layers.TimeDistributed)) and entry.children:
-        inner = entry.children[0]
-        n_out = max(len(entry.sites[0].out_shapes), 1) if entry.sites else 1
-        deep = [i for i, r in enumerate(requests) if len(r) > 1]
-        positions = [list(range(n_out)) for _ in requests]  # the inner model's own output: the wrapper's
-        if not deep:
-            return layer, positions
-        inner_tap, inner_pos = _tap(inner, [requests[i][1:] for i in deep], names)
-        for i, pos in zip(deep, inner_pos, strict=True):
-            positions[i] = pos
-        # TimeDistributed takes one output only; an Over on the same axis folds alike and takes several
-        wrapper = Over(inner_tap, axis=layer.axis if isinstance(layer, Over) else 1, axis_index=_k(layer),
-                       mask_padding=layer.mask_padding if isinstance(layer, Over) else False,
-                       name=names(f"{layer.name}_tap"))
-        return wrapper, positions
+        return _wrapper_tap(entry, requests, names)
     raise _no_graph(layer, requests[0][-1].path)
 
 
-def _entry(model: Any, path: str, entries: list[Entry]) -> list[Entry]:
-    hits = find(model, path, entries)
-    if not hits:
-        raise KernestError(f"extract: the glob {path!r} matches no path; kernest.paths(model) lists them.")
-    return hits
+def _graph_tap(entry: Entry, requests: list[list[Entry]], names: _Names) -> tuple[Any, list[list[list[int]]]]:
+    layer = entry.layer
+    outs, acts = _run(layer, entry.children, requests, names)
+    flat, positions = list(outs), []
+    for groups in acts:
+        placed = []
+        for group in groups:
+            placed.append(list(range(len(flat), len(flat) + len(group))))
+            flat += group
+        positions.append(placed)
+    return keras.Model(input_struct(layer), flat, name=names(f"{layer.name}_tap")), positions
+
+
+def _wrapper_tap(entry: Entry, requests: list[list[Entry]], names: _Names) -> tuple[Any, list[list[list[int]]]]:
+    """A tap of the model inside ``over``/``TimeDistributed``, wrapped again on the same axis."""
+    layer, inner = entry.layer, entry.children[0]
+    n_out = max(len(entry.sites[0].out_shapes), 1) if entry.sites else 1
+    deep = [i for i, r in enumerate(requests) if len(r) > 1]
+    positions = [[list(range(n_out))] for _ in requests]  # the inner model's own output: the wrapper's
+    if not deep:
+        return layer, positions
+    inner_tap, inner_pos = _tap(inner, [requests[i][1:] for i in deep], names)
+    for i, pos in zip(deep, inner_pos, strict=True):
+        positions[i] = pos
+    # TimeDistributed takes one output only; an Over on the same axis folds alike and takes several
+    wrapper = Over(inner_tap, axis=layer.axis if isinstance(layer, Over) else 1, axis_index=_k(layer),
+                   mask_padding=layer.mask_padding if isinstance(layer, Over) else False,
+                   name=names(f"{layer.name}_tap"))
+    return wrapper, positions
+
+
+def _requests(model: Any, paths: Any, entries: list[Entry]) -> list[tuple[str, str, int | None, list[Entry]]]:
+    """Every requested path as ``(key, pattern, call index or None, matched entries)``, in order."""
+    items = [(paths, paths)] if isinstance(paths, str) else list(paths.items()) if isinstance(paths, Mapping) \
+        else [(p, p) for p in paths]
+    out = []
+    for key, spec in items:
+        pattern, index = split_call(spec) if isinstance(spec, str) else (spec, None)
+        found = find(model, pattern, entries)
+        if not found:
+            raise KernestError(f"extract: the glob {pattern!r} matches no path; kernest.paths(model) lists them.")
+        if isinstance(paths, Mapping) and len(found) != 1:
+            raise KernestError(f"extract: {key!r}: the glob {pattern!r} matches {len(found)} layers; a dict "
+                               "output needs one path per name.")
+        out.append((str(key), pattern, index, found))
+    return out
+
+
+def _value(groups: Groups, path: str, index: int | None) -> Any:
+    """One activation (``@N`` or a layer called once), else a list with one activation per call."""
+    values = [g[0] if len(g) == 1 else g for g in groups]
+    if index is None:
+        return values[0] if len(values) == 1 else values
+    if index >= len(values):
+        raise KernestError(
+            f"extract: {path}@{index}: {path!r} runs {len(values)} time(s) in this model, so its calls are "
+            f"{', '.join(f'@{i}' for i in range(len(values)))}. Pick one of them, or leave '@N' off for all."
+        )
+    return values[index]
+
+
+def _require_graph(model: Any) -> None:
+    if isinstance(model, keras.Model) and graph_inputs(model) is not None:
+        return
+    what = getattr(model, "name", type(model).__name__)
+    if is_subclassed(model):
+        raise KernestError(
+            f"Cannot extract from {what!r}: it is a subclassed model, so its layers are called from Python code "
+            "in call() and there is no graph to tap. Extract from a functional submodel it holds instead "
+            f"(kernest.extract({what}.backbone, ...) for an attribute 'backbone'), or return the activation "
+            "from call()."
+        )
+    raise KernestError(
+        f"Cannot extract from {what!r}: it is not built, so it has no inputs to start from. Build it first: "
+        "give the Sequential a keras.Input as its first layer, or call model.build(input_shape)."
+    )
 
 
 def extract(model: keras.Model, paths: str | Sequence[str] | Mapping[str, str], *, name: str | None = None
@@ -160,13 +224,14 @@ def extract(model: keras.Model, paths: str | Sequence[str] | Mapping[str, str], 
     """A plain ``keras.Model`` with ``model``'s inputs whose outputs are the activations at ``paths``.
 
     Works at any depth, also inside ``over``/``TimeDistributed`` (the mapped axis is kept) and for each
-    half of a ``Bidirectional``. The extractor shares every weight with ``model``. A layer called more
-    than once gives the activation of its first call.
+    half of a ``Bidirectional``. The extractor shares every weight with ``model``. A layer that runs more
+    than once (a shared encoder) gives a list with its activation at every call, in call order; end the
+    path with ``@N`` for the N-th call only (from 0): ``"encoder/emb@1"``.
 
     Args:
         model: a built functional or Sequential model.
         paths: one path or glob, a list of them (a glob may add several outputs), or a dict
-            ``{output name: path}`` for dict outputs.
+            ``{output name: path}`` for dict outputs. A plain layer name finds that layer at any depth.
         name: the extractor's name (default ``"<model>_extract"``).
 
     Returns:
@@ -184,37 +249,22 @@ def extract(model: keras.Model, paths: str | Sequence[str] | Mapping[str, str], 
         >>> tuple(kernest.extract(model, "per_word/cnn/dense").output.shape)
         (None, 6, 4)
     """
-    if not isinstance(model, keras.Model) or graph_inputs(model) is None:
-        what = getattr(model, "name", type(model).__name__)
-        raise KernestError(
-            f"Cannot extract from {what!r}: it is not built (or not functional), so it has no inputs to start "
-            "from. Build it first: give the Sequential a keras.Input, call it on a kernest.Input, or call "
-            "model.build(input_shape); subclassed models need rebuilding with the functional API."
-        )
+    _require_graph(model)
     top = root(model)
     entries = list(walk(model, top))
     names = _Names({e.name for e in entries} | {str(model.name)})
+    requests = _requests(model, paths, entries)
+    chains = [_chain(e) for *_, found in requests for e in found]
+    _, acts = _run(model, top.children, chains, names)  # one pass through the graph computes them all
 
-    # every requested path, in order; then one pass through the graph computes them all
-    keys: list[tuple[str, int]] = []  # (key, number of paths it matched)
-    chains: list[list[Entry]] = []
-    items = [(paths, paths)] if isinstance(paths, str) else list(paths.items()) if isinstance(paths, Mapping) \
-        else [(p, p) for p in paths]
-    for key, pattern in items:
-        found = _entry(model, pattern, entries)
-        if isinstance(paths, Mapping) and len(found) != 1:
-            raise KernestError(f"extract: {key!r}: the glob {pattern!r} matches {len(found)} layers; a dict "
-                               "output needs one path per name.")
-        keys.append((str(key), len(found)))
-        chains += [_chain(e) for e in found]
-    _, acts = _run(model, top.children, chains, names)
-    values = [a[0] if len(a) == 1 else a for a in acts]
-
+    values: list[Any] = []
+    for *_, index, found in requests:
+        values += [[_value(acts.pop(0), e.path, index) for e in found]]
     outputs: Any
     if isinstance(paths, str):
-        outputs = values if is_glob(paths) else values[0]
+        outputs = values[0] if is_glob(paths) else values[0][0]
     elif isinstance(paths, Mapping):
-        outputs = {key: v for (key, _), v in zip(keys, values, strict=True)}
+        outputs = {key: v[0] for (key, *_), v in zip(requests, values, strict=True)}
     else:
-        outputs = values
+        outputs = [v for group in values for v in group]
     return keras.Model(input_struct(model), outputs, name=name or f"{model.name}_extract")

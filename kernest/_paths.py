@@ -6,17 +6,30 @@ step of their own: ``per_word/char_cnn/conv`` is the layer ``conv`` of the model
 ``Bidirectional``. InputLayers are not addressable.
 
 Globs use ``fnmatch`` rules per segment (``*``, ``?``, ``[abc]``) and never cross a ``/``; a segment
-``**`` matches zero or more whole segments: ``per_word/char_cnn/*``, ``*/conv*``, ``**/dense``.
+``**`` matches zero or more whole segments: ``per_word/char_cnn/*``, ``*/conv*``, ``**/dense``. As in
+``.gitignore``, a pattern without ``/`` matches a layer name at any depth (``emb*`` reaches
+``encoder/emb``), and a pattern with a ``/`` is anchored at the top. A plain name that is no path, e.g. a
+Keras name like ``block_13_expand_relu``, resolves to the one layer of that name at any depth.
+
+A layer called more than once (a shared encoder) is one path; ``@N`` at the end of a path picks its N-th
+call, counting from 0 in execution order over every call of the layer and of the models around it:
+``encoder/emb@1`` is ``emb`` as run by the second call of ``encoder``.
 
 ``walk(model)`` is the one traversal every tool builds on. It yields an ``Entry`` per path with the
 layer, its call sites (input and output shapes with axis names) and its children. Reading a functional
 graph needs Keras' private node attributes; they are touched only in ``graph_calls`` and ``call_again``.
+
+A subclassed model (or a custom layer holding sublayers) has no graph: its ``call`` is Python code.
+``trace`` runs that code the way Keras does to find output shapes, symbolically, and records each
+sublayer call: the children come in call order with real shapes. The shapes a built subclassed model
+was first called with are in Keras' private ``_build_shapes_dict``, read only in ``built_input_shapes``.
 """
 
 from __future__ import annotations
 
 import difflib
 import fnmatch
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +94,25 @@ def input_struct(model: Any) -> Any:
     return struct
 
 
+def output_struct(model: Any) -> Any:
+    """A functional model's outputs in the structure it returns (a tensor, a list or a dict)."""
+    struct = getattr(model, "_outputs_struct", None)
+    if struct is None or isinstance(model, keras.Sequential):
+        flat = list(keras.tree.flatten(model.outputs))
+        return flat[0] if len(flat) == 1 else flat
+    if isinstance(struct, (list, tuple)) and len(struct) == 1:
+        return struct[0]
+    return struct
+
+
+def output_keys(layer: Any) -> list[str] | None:
+    """The keys of a functional model's dict outputs, in the order of its flat outputs; ``None`` otherwise."""
+    struct = getattr(layer, "_outputs_struct", None)
+    if not isinstance(struct, dict):
+        return None
+    return ["/".join(str(k) for k in path) for path, _ in keras.tree.flatten_with_path(struct)]
+
+
 def _node_of(tensor: Any) -> Any:
     history = getattr(tensor, "_keras_history", None)
     if history is None:
@@ -139,6 +171,86 @@ def call_again(call: Call, tensors: dict[int, Any], layer: Any = None) -> list[A
     return outputs
 
 
+# --- tracing the Python call of a subclassed model -------------------------------------------------------
+
+def built_input_shapes(layer: Any) -> list[Shape] | None:
+    """The input shapes a built layer was first called with, batch as ``None``; ``None`` if unknown."""
+    shapes = getattr(layer, "_build_shapes_dict", None)
+    if not isinstance(shapes, dict) or not shapes:
+        return None
+    found = [tuple(s) for s in shapes.values() if isinstance(s, (tuple, list)) and all(
+        d is None or isinstance(d, int) for d in s)]
+    if len(found) != len(shapes) or any(not s for s in found):
+        return None
+    return [(None, *s[1:]) for s in found]
+
+
+@dataclass(frozen=True)
+class Traced:
+    """One sublayer call seen while tracing a parent's ``call``."""
+
+    layer: Any
+    in_shapes: list[Shape]
+    out_shapes: list[Shape]
+
+
+def _shapes_in(value: Any) -> list[Shape]:
+    return [tuple(None if d is None else int(d) for d in t.shape)
+            for t in keras.tree.flatten(value) if hasattr(t, "shape") and t.shape is not None]
+
+
+def _trace_once(layer: Any, children: list[Any], shapes: list[Shape]) -> tuple[list[Traced], list[Shape]]:
+    """Run ``layer.call`` on symbolic inputs of ``shapes`` (all known), recording each child's calls."""
+    seen: list[Traced] = []
+
+    def recorder(child: Any, original: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            out = original(*args, **kwargs)
+            seen.append(Traced(child, _shapes_in(args) or _shapes_in(kwargs.get("inputs")), _shapes_in(out)))
+            return out
+        return call
+
+    specs = [keras.KerasTensor(s) for s in shapes]
+    for child in children:  # on the instance, so that only this trace sees it; removed below
+        object.__setattr__(child, "call", recorder(child, child.call))
+    try:
+        out = keras.Operation.compute_output_spec(layer, *specs)  # traces call(), as Keras does
+    finally:
+        for child in children:
+            object.__delattr__(child, "call")
+    return seen, _shapes_in(out)
+
+
+def _merge(a: Shape, b: Shape) -> Shape:
+    """Two traces with different sizes for the unknown axes: an axis that differs is unknown."""
+    return tuple(x if x == y else None for x, y in zip(a, b, strict=True)) if len(a) == len(b) else a
+
+
+def trace(layer: Any, in_shapes: list[Shape]) -> tuple[list[Traced], list[Shape]] | None:
+    """The calls of ``layer``'s direct sublayers in call order with their shapes, and ``layer``'s output
+    shapes, found by running its ``call`` symbolically; ``None`` when that fails (the layer needs real
+    data, or more than its inputs)."""
+    children = list({id(c): c for c in _attribute_children(layer)}.values())
+    if not children or not in_shapes:
+        return None
+    # unknown axes get two different sizes, so the axes that follow them are told apart from fixed ones
+    runs = []
+    for fill in ((2, 5), (3, 7)):
+        concrete: list[Shape] = [tuple(fill[0] if i == 0 and d is None else fill[1] if d is None else d
+                                       for i, d in enumerate(s)) for s in in_shapes]
+        try:
+            runs.append(_trace_once(layer, children, concrete))
+        except Exception:  # a call that cannot run on placeholders: fall back to attribute order
+            return None
+    (calls_a, out_a), (calls_b, out_b) = runs
+    if len(calls_a) != len(calls_b):
+        return None
+    calls = [Traced(a.layer, [_merge(x, y) for x, y in zip(a.in_shapes, b.in_shapes, strict=False)],
+                    [_merge(x, y) for x, y in zip(a.out_shapes, b.out_shapes, strict=False)])
+             for a, b in zip(calls_a, calls_b, strict=True)]
+    return calls, [_merge(x, y) for x, y in zip(out_a, out_b, strict=False)]
+
+
 # --- the tree ------------------------------------------------------------------------------------------
 
 @dataclass(eq=False)
@@ -194,6 +306,9 @@ class Entry:
         if not shapes:
             return "?"
         texts = [self.format(s, a) for s, a in zip(shapes, axes, strict=False)]
+        keys = output_keys(self.layer) if which == "out" else None
+        if keys is not None and len(keys) == len(texts):
+            return "{" + ", ".join(f"{k}: {t}" for k, t in zip(keys, texts, strict=True)) + "}"
         return texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
 
     def format(self, shape: Shape, axes: Axes) -> str:
@@ -209,6 +324,12 @@ def kind_of(layer: Any) -> str:
     if isinstance(layer, Over):
         return f"Over({layer.axis})"
     return type(layer).__name__
+
+
+def is_subclassed(layer: Any) -> bool:
+    """A subclassed ``keras.Model``: its layers run from Python code in ``call``, there is no graph."""
+    return isinstance(layer, keras.Model) and not isinstance(layer, keras.Sequential) and (
+        type(layer).__module__.split(".")[0] != "keras")
 
 
 def _is_builtin(layer: Any) -> bool:
@@ -298,6 +419,8 @@ def _expand(parent: Entry, ancestors: frozenset[int]) -> None:
     elif isinstance(layer, keras.layers.Bidirectional):
         for child in (layer.forward_layer, layer.backward_layer):
             found.append((child, [_derived_site(child, s) for s in sites], per))
+    elif not _is_builtin(layer) and sites and sites[0].in_shapes:
+        found = [(c, s, per) for c, s in _traced_children(layer, sites[0])]
     elif isinstance(layer, keras.Model):
         found = [(c, [], per) for c in layer.layers if not isinstance(c, keras.layers.InputLayer)]
     elif isinstance(layer, keras.layers.Wrapper) or not _is_builtin(layer):
@@ -312,6 +435,20 @@ def _expand(parent: Entry, ancestors: frozenset[int]) -> None:
         parent.children.append(entry)
 
 
+def _traced_children(layer: Any, site: Site) -> list[tuple[Any, list[Site]]]:
+    """A custom layer's or subclassed model's sublayers in call order, each with its call sites; those its
+    call never ran follow in attribute order, without shapes."""
+    traced = trace(layer, site.in_shapes)
+    order: dict[int, tuple[Any, list[Site]]] = {}
+    for t in traced[0] if traced else []:
+        in_axes: list[Axes] = [(None,) * (len(s) - 1) for s in t.in_shapes]
+        out_axes = [layer_axes(t.layer, in_axes, t.in_shapes, s, i) for i, s in enumerate(t.out_shapes)]
+        order.setdefault(id(t.layer), (t.layer, []))[1].append(Site(t.in_shapes, in_axes, t.out_shapes, out_axes))
+    for child in _attribute_children(layer):
+        order.setdefault(id(child), (child, []))
+    return list(order.values())
+
+
 def _derived_site(child: Any, site: Site) -> Site:
     """A site for a layer that sees its parent's inputs (the two halves of a Bidirectional)."""
     try:
@@ -322,15 +459,25 @@ def _derived_site(child: Any, site: Site) -> Site:
 
 
 def root_site(model: Any) -> Site | None:
-    """The model's own inputs and outputs as a site, or ``None`` when it has no functional graph."""
+    """The model's own inputs and outputs as a site; for a built subclassed model, traced from the shapes it
+    was first called with; ``None`` when neither is known."""
     from kernest._axes import axes_of
 
     inputs = graph_inputs(model)
     if inputs is None:
-        return None
+        return _traced_root_site(model)
     outputs = keras.tree.flatten(model.outputs)
     return Site([shape_of(t) for t in inputs], [axes_of(t) for t in inputs],
                 [shape_of(t) for t in outputs], [axes_of(t) for t in outputs])
+
+
+def _traced_root_site(model: Any) -> Site | None:
+    shapes = built_input_shapes(model) if not _is_builtin(model) else None
+    traced = trace(model, shapes) if shapes else None
+    if shapes is None or traced is None:
+        return None
+    in_axes: list[Axes] = [(None,) * (len(s) - 1) for s in shapes]
+    return Site(shapes, in_axes, traced[1], [(None,) * (len(s) - 1) for s in traced[1]])
 
 
 def root(model: Any) -> Entry:
@@ -373,13 +520,36 @@ def _match_segments(pattern: list[str], path: list[str]) -> bool:
 def matches(pattern: str, path: str) -> bool:
     """Whether ``path`` matches ``pattern`` (fnmatch per segment; ``**`` spans any number of segments).
 
+    A pattern without ``/`` matches the last segment, so a name at any depth (as in ``.gitignore``).
+
     Example:
         >>> matches("per_word/*/conv*", "per_word/char_cnn/conv")
         True
         >>> matches("**/conv", "per_word/char_cnn/conv"), matches("*/conv", "per_word/char_cnn/conv")
         (True, False)
+        >>> matches("conv*", "per_word/char_cnn/conv"), matches("*char_cnn*", "per_word/char_cnn")
+        (True, True)
     """
-    return _match_segments(_split(pattern), path.split(SEP))
+    segments = _split(pattern)
+    if len(segments) == 1 and segments[0] != "**":
+        return fnmatch.fnmatchcase(path.split(SEP)[-1], segments[0])
+    return _match_segments(segments, path.split(SEP))
+
+
+CALL_SUFFIX = re.compile(r"^(?P<path>.*?)@(?P<index>\d+)$")
+
+
+def split_call(path: str) -> tuple[str, int | None]:
+    """``"encoder/emb@1"`` -> ``("encoder/emb", 1)``; a path without ``@N`` -> ``(path, None)``.
+
+    Example:
+        >>> split_call("encoder/emb@1"), split_call("head")
+        (('encoder/emb', 1), ('head', None))
+    """
+    found = CALL_SUFFIX.match(path.strip()) if isinstance(path, str) else None
+    if found is None:
+        return path, None
+    return found["path"], int(found["index"])
 
 
 def _split(pattern: str) -> list[str]:
@@ -414,16 +584,32 @@ def find(model: Any, pattern: str, entries: list[Entry] | None = None) -> list[E
     A plain path that names nothing raises ``PathError`` with the nearest valid paths; a glob that
     matches nothing returns ``[]`` (callers warn).
     """
+    if isinstance(pattern, str):
+        pattern, _ = split_call(pattern)  # every call of a layer is the same layer object
     if not isinstance(pattern, str) or not _split(pattern):
         raise PathError(f"A path is a non-empty string like 'per_word/char_cnn/conv', not {pattern!r}.")
     all_entries = list(walk(model)) if entries is None else entries
-    if not is_glob(pattern):
-        wanted = SEP.join(_split(pattern))
-        hits = [e for e in all_entries if e.path == wanted]
-        if not hits:
-            raise path_error(model, wanted, [e.path for e in all_entries])
-        return hits
-    return [e for e in all_entries if matches(pattern, e.path)]
+    if is_glob(pattern):
+        return [e for e in all_entries if matches(pattern, e.path)]
+    wanted = SEP.join(_split(pattern))
+    hits = [e for e in all_entries if e.path == wanted]
+    if not hits and SEP not in wanted:
+        hits = _by_name(model, wanted, all_entries)
+    if not hits:
+        raise path_error(model, wanted, [e.path for e in all_entries])
+    return hits
+
+
+def _by_name(model: Any, name: str, entries: list[Entry]) -> list[Entry]:
+    """The entries of the one layer called ``name`` at any depth; a name two layers share is an error."""
+    hits = [e for e in entries if e.name == name]
+    if len({id(e.layer) for e in hits}) > 1:
+        listed = ", ".join(e.path for e in hits[:8])
+        raise PathError(
+            f"{name!r} is the name of {len({id(e.layer) for e in hits})} different layers in model "
+            f"{getattr(model, 'name', '?')!r} ({listed}). Give the full path of the one you mean."
+        )
+    return hits
 
 
 def paths(model: keras.layers.Layer) -> list[str]:

@@ -5,6 +5,10 @@ parent, layers inside, inputs as small boxes); a functional graph's boxes are st
 longest path from the inputs, and every arrow carries the shape that crosses it. The layout produces a
 ``Scene`` of plain rectangles, texts and arrows; two small renderers turn it into SVG text or a PNG
 (matplotlib, Agg backend).
+
+By default only the submodel boundaries are opened: a model (or wrapper) whose sublayers are all plain
+layers is one closed box that says how many layers it holds, so a MobileNet base is one box, not 154.
+``depth=N`` opens every box down to depth N. Arrow labels are placed where they overlap no other label.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from kernest._axes import format_shape
 from kernest._errors import KernestError
 from kernest._files import write_atomic, write_text_atomic
 from kernest._over import Over
-from kernest._paths import Entry, graph_inputs, producer_name, root
+from kernest._paths import Entry, graph_inputs, producer_name, root, walk
 
 FONT = 11.0  # px, monospace
 SMALL = 9.5  # px, arrow labels
@@ -51,6 +55,13 @@ class Text:
     size: float = FONT
     anchor: str = "start"  # or "middle"
     bold: bool = False
+    edge: bool = False  # an arrow's label
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(left, top, right, bottom) of the text, in scene pixels."""
+        w = _text_w(self.text, self.size)
+        left = self.x - w / 2 if self.anchor == "middle" else self.x
+        return left, self.y - self.size, left + w, self.y + self.size / 3
 
 
 @dataclass(frozen=True)
@@ -100,42 +111,68 @@ def _leaf(key: str, title: str, subtitle: str, depth: int, io: bool = False) -> 
     return box
 
 
-def _build(entry: Entry, title: str | None = None) -> _Box:
-    name = title or entry.name
+def _is_open(entry: Entry, depth: int | None) -> bool:
+    """Whether ``entry``'s sublayers are drawn: down to ``depth``, or by default where a submodel is inside."""
     if not entry.children:
-        return _leaf(entry.name, name, entry.kind, entry.depth)
+        return False
+    if depth is not None:
+        return entry.depth < depth
+    return entry.depth == 0 or any(c.children for c in entry.children)
+
+
+def _closed_subtitle(entry: Entry) -> str:
+    """A closed box's kind, with the number of layers it hides and how often it runs when shared."""
+    text = entry.kind
+    if entry.children:
+        inside = sum(1 for _ in walk(entry.layer, entry))
+        text += f" · {inside} layers"
+    if len(entry.sites) > 1:
+        text += f" · shared: {len(entry.sites)} calls"
+    return text
+
+
+def _build(entry: Entry, depth: int | None, title: str | None = None) -> _Box:
+    name = title or entry.name
+    if not _is_open(entry, depth):
+        return _leaf(entry.name, name, _closed_subtitle(entry), entry.depth)
     box = _Box(entry.name, name, entry.kind, entry.depth)
-    children = [_build(c) for c in entry.children]
+    children = [_build(c, depth) for c in entry.children]
     if entry.edges:  # a functional graph: rank boxes by the longest path from the inputs
-        keys = {c.key for c in children}
-        inputs: dict[str, _Box] = {}
-        edges: list[tuple[str, str, str]] = []
-        for e in entry.edges:
-            if e.consumer not in keys:
-                continue
-            if e.producer not in keys and e.producer not in inputs:
-                if not _is_input_name(entry, e.producer):
-                    continue  # produced by a keras.ops call, not by a layer or an input
-                inputs[e.producer] = _leaf(e.producer, e.producer, "input", entry.depth + 1, io=True)
-            edge = (e.producer, e.consumer, entry.format(e.shape, e.axes))
-            if all(edge[:2] != old[:2] for old in edges):
-                edges.append(edge)
-        rank: dict[str, int] = {k: 0 for k in inputs}
-        for c in children:  # children come in call order, so producers are ranked first
-            before = [rank[p] for p, q, _ in edges if q == c.key and p in rank]
-            rank[c.key] = 1 + max(before) if before else (1 if inputs else 0)
-        every = list(inputs.values()) + children
-        depth_rows = sorted({rank[b.key] for b in every})
-        box.rows = [[b for b in every if rank[b.key] == r] for r in depth_rows]
-        box.edges = edges
+        _rank(entry, box, children)
     elif isinstance(entry.layer, keras.layers.Bidirectional):
         box.rows = [children]
     else:
         box.rows = [[c] for c in children]
     if isinstance(entry.layer, (Over, keras.layers.TimeDistributed)) and entry.children:
         box.subtitle = f"{entry.kind}: inner model per element"
+    if len(entry.sites) > 1:
+        box.subtitle += f" · shared: {len(entry.sites)} calls"
     _measure(box)
     return box
+
+
+def _rank(entry: Entry, box: _Box, children: list[_Box]) -> None:
+    """Stack a functional graph's boxes in rows by the longest path from its inputs; keep its edges."""
+    keys = {c.key for c in children}
+    inputs: dict[str, _Box] = {}
+    edges: list[tuple[str, str, str]] = []
+    for e in entry.edges:
+        if e.consumer not in keys:
+            continue
+        if e.producer not in keys and e.producer not in inputs:
+            if not _is_input_name(entry, e.producer):
+                continue  # produced by a keras.ops call, not by a layer or an input
+            inputs[e.producer] = _leaf(e.producer, e.producer, "input", entry.depth + 1, io=True)
+        edge = (e.producer, e.consumer, entry.format(e.shape, e.axes))
+        if all(edge[:2] != old[:2] for old in edges):
+            edges.append(edge)
+    rank: dict[str, int] = {k: 0 for k in inputs}
+    for c in children:  # children come in call order, so producers are ranked first
+        before = [rank[p] for p, q, _ in edges if q == c.key and p in rank]
+        rank[c.key] = 1 + max(before) if before else (1 if inputs else 0)
+    every = list(inputs.values()) + children
+    box.rows = [[b for b in every if rank[b.key] == r] for r in sorted({rank[b.key] for b in every})]
+    box.edges = edges
 
 
 def _is_input_name(entry: Entry, name: str) -> bool:
@@ -163,18 +200,17 @@ def _place(box: _Box, x: float, y: float) -> None:
         cy += max(b.h for b in row) + VGAP
 
 
-def _emit(box: _Box, items: list[Rect | Text | Arrow]) -> None:
+def _emit(box: _Box, items: list[Rect | Text | Arrow], arrows: list[tuple[_Box, _Box, str]]) -> None:
+    """Boxes and titles into ``items``; the arrows go to ``arrows``, drawn once every box is placed."""
     if box.container:
         items.append(Rect(box.x, box.y, box.w, box.h, FILLS[box.depth % len(FILLS)]))
         items.append(Text(box.x + PAD, box.y + 4 + FONT, box.title, bold=True))
         items.append(Text(box.x + PAD, box.y + 8 + 2 * FONT, box.subtitle, size=SMALL))
         for row in box.rows:
             for b in row:
-                _emit(b, items)
+                _emit(b, items, arrows)
         by_key = {b.key: b for row in box.rows for b in row}
-        for producer, consumer, label in box.edges:
-            crowded = sum(1 for _, q, _ in box.edges if q == consumer) > 1
-            _arrow(by_key[producer], by_key[consumer], label, items, near_source=crowded)
+        arrows += [(by_key[producer], by_key[consumer], label) for producer, consumer, label in box.edges]
         return
     cx = box.x + box.w / 2
     items.append(Rect(box.x, box.y, box.w, box.h, "#ffffff", dashed=box.io))
@@ -182,23 +218,47 @@ def _emit(box: _Box, items: list[Rect | Text | Arrow]) -> None:
     items.append(Text(cx, box.y + 9 + 2 * FONT, box.subtitle, size=SMALL, anchor="middle"))
 
 
-def _arrow(src: _Box, dst: _Box, label: str, items: list[Rect | Text | Arrow], near_source: bool = False
-           ) -> None:
-    x1, y1 = src.x + src.w / 2, src.y + src.h
-    x2, y2 = dst.x + dst.w / 2, dst.y
-    items.append(Arrow(x1, y1, x2, y2))
-    # the label sits in a gap where the arrow crosses it: above the consumer, or below the producer
-    # when several arrows meet at one consumer (their labels would overlap there)
-    ly = y1 + min(VGAP / 3, (y2 - y1) / 2) if near_source else y2 - VGAP / 2
-    t = (ly - y1) / (y2 - y1) if y2 != y1 else 0.5
-    lx = x1 + (x2 - x1) * t
-    items.append(Text(lx + 5, ly + SMALL / 3, label, size=SMALL))
+def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def layout(model: keras.layers.Layer) -> Scene:
+def _label(x1: float, y1: float, x2: float, y2: float, text: str, taken: list[tuple[float, float, float, float]]
+           ) -> Text:
+    """A label beside the arrow, where it overlaps no label placed before; failing that, moved right
+    along the line nearest the arrow's middle until it is free."""
+    def at(t: float, left: bool) -> Text:
+        y = y1 + (y2 - y1) * t
+        x = x1 + (x2 - x1) * t
+        w = _text_w(text, SMALL)
+        return Text(x - 5 - w if left else x + 5, y + SMALL / 3, text, size=SMALL, edge=True)
+
+    candidates = [at(t, left) for t in (0.5, 0.3, 0.7, 0.15, 0.85) for left in (False, True)]
+    for c in candidates:
+        if c.bounds()[0] >= 0 and not any(_overlaps(c.bounds(), r) for r in taken):
+            return c
+    c = candidates[0]
+    while any(_overlaps(c.bounds(), r) for r in taken):
+        c = Text(c.x + SMALL, c.y, text, size=SMALL, edge=True)
+    return c
+
+
+def _draw_arrows(arrows: list[tuple[_Box, _Box, str]], items: list[Rect | Text | Arrow]) -> None:
+    taken = [t.bounds() for t in items if isinstance(t, Text)]
+    for src, dst, label in arrows:
+        x1, y1 = src.x + src.w / 2, src.y + src.h
+        x2, y2 = dst.x + dst.w / 2, dst.y
+        items.append(Arrow(x1, y1, x2, y2))
+        text = _label(x1, y1, x2, y2, label, taken)
+        taken.append(text.bounds())
+        items.append(text)
+
+
+def layout(model: keras.layers.Layer, depth: int | None = None) -> Scene:
     """The picture of ``model`` as a ``Scene`` of boxes, texts and arrows (pixel units)."""
+    if depth is not None and (not isinstance(depth, int) or isinstance(depth, bool) or depth < 1):
+        raise KernestError(f"plot(depth={depth!r}): depth is a whole number >= 1 (1 = the model's own layers).")
     top = root(model)
-    box = _build(top, title=str(model.name))
+    box = _build(top, depth, title=str(model.name))
     if top.sites and top.sites[0].out_shapes and box.edges:
         # the model's outputs as a last rank of small boxes
         outputs = keras.tree.flatten(model.outputs)
@@ -216,8 +276,11 @@ def layout(model: keras.layers.Layer) -> Scene:
             _measure(box)
     _place(box, PAD, PAD)
     items: list[Rect | Text | Arrow] = []
-    _emit(box, items)
-    return Scene(box.w + 2 * PAD + 80, box.h + 2 * PAD, items)  # room for the last arrow labels
+    arrows: list[tuple[_Box, _Box, str]] = []
+    _emit(box, items, arrows)
+    _draw_arrows(arrows, items)
+    right = max([box.x + box.w] + [t.bounds()[2] for t in items if isinstance(t, Text)])
+    return Scene(right + 2 * PAD, box.h + 2 * PAD, items)
 
 
 # --- renderers -------------------------------------------------------------------------------------------
@@ -276,18 +339,24 @@ def to_png(scene: Scene, path: str, dpi: int = 150) -> None:
     fig.savefig(path, dpi=dpi, format="png", facecolor="white")
 
 
-def plot(model: keras.layers.Layer, path: str | os.PathLike[str]) -> str:
+def plot(model: keras.layers.Layer, path: str | os.PathLike[str], *, depth: int | None = None) -> str:
     """Draw the nesting of ``model``: each submodel a box inside its parent, arrows labelled with shapes.
+
+    By default only the submodel boundaries are opened: the model's own layers, and inside each submodel
+    that holds submodels its layers; a submodel of plain layers is one closed box that says how many it
+    holds. A shared submodel says how often it runs. No two arrow labels overlap.
 
     Args:
         model: a Keras model.
         path: the file to write, ``.png`` or ``.svg`` (chosen by the suffix). Written atomically.
+        depth: open every box down to this depth instead (1 = only the model's own layers).
 
     Returns:
         The path written, as a string.
 
     Raises:
-        KernestError: the suffix is neither ``.png`` nor ``.svg``, or the file cannot be written.
+        KernestError: the suffix is neither ``.png`` nor ``.svg``, ``depth`` is not a whole number >= 1,
+            or the file cannot be written.
 
     Example:
         >>> import os, tempfile, keras, kernest
@@ -301,7 +370,7 @@ def plot(model: keras.layers.Layer, path: str | os.PathLike[str]) -> str:
     kind = os.path.splitext(target)[1].lower()
     if kind not in (".png", ".svg"):
         raise KernestError(f"plot({target!r}): the file must end in '.png' or '.svg', e.g. 'model.svg'.")
-    scene = layout(model)
+    scene = layout(model, depth)
     if kind == ".svg":
         write_text_atomic(target, to_svg(scene), parents=False)
     else:

@@ -2,9 +2,11 @@
 
 Shapes first: the new part's input and output are checked against the shapes at every call site of
 the old part before anything is built; a mismatch is an ``InterfaceError`` naming the interface.
-Then each functional graph on the way down is re-run with the new part in place: the parents are
-rebuilt as new functional models (wrappers as new wrappers with the same axis) that re-use every other
-layer object, so all other weights are kept (they are the same variables).
+A part that feeds a model output may change it (a head with another number of classes). Then each
+functional graph on the way down is re-run with the new part in place: the parents are rebuilt as new
+functional models (wrappers as new wrappers with the same axis). By default they are built from a copy
+of the model (``clone_model`` plus its weights), so the original keeps its own layers; ``share=True``
+re-uses the original layer objects (the same variables, the same trainable flags).
 """
 
 from __future__ import annotations
@@ -16,7 +18,22 @@ import keras
 from kernest._axes import Axes, Shape, axes_of, layer_axes, shape_of
 from kernest._errors import InterfaceError, KernestError, Mismatch
 from kernest._over import Over
-from kernest._paths import SEP, Entry, call_again, find, graph_calls, graph_inputs, input_struct, root, walk
+from kernest._paths import (
+    SEP,
+    Entry,
+    Site,
+    call_again,
+    find,
+    graph_calls,
+    graph_inputs,
+    input_struct,
+    is_subclassed,
+    output_struct,
+    split_call,
+    walk,
+)
+
+MODEL_OUTPUT = "the model's output"
 
 
 def _fits(expected: Shape, received: Shape) -> bool:
@@ -37,7 +54,7 @@ def _neighbour(entry: Entry, upstream: bool) -> str:
         if names:
             return f"{parent.path}{SEP}{names[0]}" if parent.path else names[0]
         e = parent
-    return "the model's input" if upstream else "the model's output"
+    return "the model's input" if upstream else MODEL_OUTPUT
 
 
 def _new_inputs(new: Any) -> list[tuple[Shape, Axes]] | None:
@@ -47,58 +64,62 @@ def _new_inputs(new: Any) -> list[tuple[Shape, Axes]] | None:
     return [(shape_of(t), axes_of(t)) for t in inputs]
 
 
-def _check(entry: Entry, new: Any) -> None:
-    """Raise ``InterfaceError`` if ``new`` cannot take ``entry``'s place, judged from shapes alone."""
-    mismatches: list[Mismatch] = []
+def _check(entry: Entry, new: Any, call_index: int | None = None) -> None:
+    """Raise ``InterfaceError`` if ``new`` cannot take ``entry``'s place (at every call, or at the one
+    ``call_index`` names), judged from shapes alone."""
     name = getattr(new, "name", type(new).__name__)
-    for site in entry.sites:
+    mismatches: list[Mismatch] = []
+    for site in entry.sites if call_index is None else entry.sites[call_index:call_index + 1]:
         if not site.in_shapes:
             continue
-        producer = _neighbour(entry, upstream=True)
-        wanted = _new_inputs(new)
-        if wanted is not None:
-            if len(wanted) != len(site.in_shapes):
-                mismatches.append(Mismatch(
-                    entry.path, f"{producer} -> {entry.path}",
-                    f"{len(wanted)} input(s)", f"{len(site.in_shapes)} input(s)",
-                    f"give {name!r} one keras.Input per input the old part took ({len(site.in_shapes)}).",
-                ))
-                continue
-            bad = False
-            for (w_shape, w_axes), received, axes in zip(wanted, site.in_shapes, site.in_axes, strict=True):
-                if not _fits(w_shape, received):
-                    bad = True
-                    mismatches.append(Mismatch(
-                        entry.path, f"{producer} -> {entry.path}",
-                        entry.format(w_shape, w_axes), entry.format(received, axes),
-                        f"build {name!r} on keras.Input({received[1:]}) so that it takes what {producer} "
-                        "gives.",
-                    ))
-            if bad:
-                continue
-        received_arg: Any = site.in_shapes[0] if len(site.in_shapes) == 1 else site.in_shapes
-        try:
-            out = new.compute_output_shape(received_arg)
-        except Exception as err:  # the layer itself says it cannot take this input
-            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            mismatches.append(Mismatch(
-                entry.path, f"{producer} -> {entry.path}", f"an input {name!r} accepts ({reason})",
-                entry.shape_text(site, "in"), f"make {name!r} accept {entry.shape_text(site, 'in')}.",
-            ))
-            continue
-        outs = _shapes(out)
-        consumer = _neighbour(entry, upstream=False)
-        if len(outs) != len(site.out_shapes) or not all(
-                _fits(o, n) for o, n in zip(site.out_shapes, outs, strict=False)):
-            new_axes = [layer_axes(new, site.in_axes, site.in_shapes, o) for o in outs]
-            mismatches.append(Mismatch(
-                entry.path, f"{entry.path} -> {consumer}", entry.shape_text(site, "out"),
-                ", ".join(entry.format(o, a) for o, a in zip(outs, new_axes, strict=False)),
-                f"make {name!r} output {entry.shape_text(site, 'out')} as the old part did, or replace "
-                f"{consumer} too.",
-            ))
+        found = _input_mismatches(entry, site, new, name)
+        mismatches += found or _output_mismatches(entry, site, new, name)
     if mismatches:
         raise InterfaceError(mismatches, context=f"replace({entry.path!r}, {name!r})")
+
+
+def _input_mismatches(entry: Entry, site: Site, new: Any, name: str) -> list[Mismatch]:
+    """Whether ``new``'s declared inputs (a functional model's) take what the old part got."""
+    wanted = _new_inputs(new)
+    if wanted is None:
+        return []
+    producer = _neighbour(entry, upstream=True)
+    if len(wanted) != len(site.in_shapes):
+        return [Mismatch(
+            entry.path, f"{producer} -> {entry.path}", f"{len(wanted)} input(s)", f"{len(site.in_shapes)} input(s)",
+            f"give {name!r} one keras.Input per input the old part took ({len(site.in_shapes)}).",
+        )]
+    return [
+        Mismatch(entry.path, f"{producer} -> {entry.path}", entry.format(w_shape, w_axes),
+                 entry.format(received, axes),
+                 f"build {name!r} on keras.Input({received[1:]}) so that it takes what {producer} gives.")
+        for (w_shape, w_axes), received, axes in zip(wanted, site.in_shapes, site.in_axes, strict=True)
+        if not _fits(w_shape, received)
+    ]
+
+
+def _output_mismatches(entry: Entry, site: Site, new: Any, name: str) -> list[Mismatch]:
+    """Whether ``new`` accepts the old input and gives what the layers after it read."""
+    received_arg: Any = site.in_shapes[0] if len(site.in_shapes) == 1 else site.in_shapes
+    try:
+        outs = _shapes(new.compute_output_shape(received_arg))
+    except Exception as err:  # the layer itself says it cannot take this input
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        return [Mismatch(
+            entry.path, f"{_neighbour(entry, upstream=True)} -> {entry.path}", f"an input {name!r} accepts ({reason})",
+            entry.shape_text(site, "in"), f"make {name!r} accept {entry.shape_text(site, 'in')}.",
+        )]
+    consumer = _neighbour(entry, upstream=False)
+    if consumer == MODEL_OUTPUT:
+        return []  # a part that feeds a model output may change that output (a new number of classes)
+    if len(outs) == len(site.out_shapes) and all(_fits(o, n) for o, n in zip(site.out_shapes, outs, strict=False)):
+        return []
+    new_axes = [layer_axes(new, site.in_axes, site.in_shapes, o) for o in outs]
+    return [Mismatch(
+        entry.path, f"{entry.path} -> {consumer}", entry.shape_text(site, "out"),
+        ", ".join(entry.format(o, a) for o, a in zip(outs, new_axes, strict=False)),
+        f"make {name!r} output {entry.shape_text(site, 'out')} as the old part did, or replace {consumer} too.",
+    )]
 
 
 def _is_shape(value: Any) -> bool:
@@ -113,24 +134,33 @@ def _shapes(out: Any) -> list[Shape]:
     return [s for v in values for s in _shapes(v)]
 
 
-def _rebuild(entry_layer: Any, chain: list[Entry], new: Any) -> Any:
-    """A copy of ``entry_layer`` (same name, same sublayer objects) with ``chain[-1]`` replaced by ``new``;
-    ``chain`` starts at a child of ``entry_layer``."""
+def _keep_or_rerun(call: Any, tensors: dict[int, Any]) -> None:
+    if all(tensors.get(id(t)) is t for t in call.inputs):
+        tensors.update((id(t), t) for t in call.outputs)  # upstream of the change: keep as is
+    else:
+        call_again(call, tensors)
+
+
+def _rebuild(entry_layer: Any, chain: list[Entry], new: Any, call_index: int | None = None) -> Any:
+    """A copy of ``entry_layer`` (same name, same sublayer objects) with ``chain[-1]`` replaced by ``new``
+    (at its ``call_index``-th call only, if given); ``chain`` starts at a child of ``entry_layer``."""
     first = chain[0]
-    replacement = new if len(chain) == 1 else _rebuild(first.layer, chain[1:], new)
+    replacement = new if len(chain) == 1 else _rebuild(first.layer, chain[1:], new, call_index)
+    only = call_index if len(chain) == 1 else None
     calls = graph_calls(entry_layer)
     if calls is not None:
         tensors = {id(t): t for t in graph_inputs(entry_layer) or []}
+        seen = 0
         for call in calls:
-            if call.layer is first.layer:
+            if call.layer is first.layer and (only is None or seen == only):
+                seen += 1
                 call_again(call, tensors, layer=replacement)
-            elif all(tensors.get(id(t)) is t for t in call.inputs):
-                tensors.update((id(t), t) for t in call.outputs)  # upstream of the change: keep as is
+            elif call.layer is first.layer:
+                seen += 1
+                _keep_or_rerun(call, tensors)
             else:
-                call_again(call, tensors)
-        outputs = keras.tree.map_structure(lambda t: tensors[id(t)], entry_layer.outputs)
-        if isinstance(outputs, list) and len(outputs) == 1:
-            outputs = outputs[0]
+                _keep_or_rerun(call, tensors)
+        outputs = keras.tree.map_structure(lambda t: tensors[id(t)], output_struct(entry_layer))
         return keras.Model(input_struct(entry_layer), outputs, name=entry_layer.name,
                            trainable=entry_layer.trainable)
     if isinstance(entry_layer, Over):
@@ -145,65 +175,85 @@ def _rebuild(entry_layer: Any, chain: list[Entry], new: Any) -> Any:
     )
 
 
-def replace(model: keras.Model, path: str, new: keras.layers.Layer) -> keras.Model:
-    """A NEW model in which the submodel or layer at ``path`` is ``new``; everything else is re-used.
-
-    The original model is left as it was. The new model re-uses the original layer objects everywhere
-    else, so it shares their weights (train one and the other changes; clone first if you need copies).
-    Parents along the path are rebuilt as functional models with their old names.
-
-    Args:
-        model: a built functional or Sequential model.
-        path: where to swap, e.g. ``per_word/char_cnn`` or ``per_word/char_cnn/conv`` (a glob must match
-            exactly one layer).
-        new: the new layer or model. Inside ``over`` it sees one element, e.g. ``(batch, chars)``.
-
-    Returns:
-        A new ``keras.Model`` with the same inputs and outputs.
-
-    Raises:
-        PathError: nothing at ``path``.
-        InterfaceError: ``new`` does not take the input the old part got, or does not give the output
-            the layers after it expect (checked from shapes, before anything is built).
-        KernestError: ``path`` is inside a layer that cannot be rebuilt (a ``Bidirectional``, a custom
-            layer), or the model is not built.
-
-    Example:
-        >>> import keras, kernest
-        >>> a = keras.Input((4,), name="a")
-        >>> inner = keras.Model(a, keras.layers.Dense(3, name="dense")(a), name="inner")
-        >>> b = keras.Input((4,), name="b")
-        >>> outer = keras.Model(b, keras.layers.Dense(1, name="head")(inner(b)), name="outer")
-        >>> bigger = kernest.replace(outer, "inner/dense", keras.layers.Dense(3, activation="relu", name="relu3"))
-        >>> kernest.paths(bigger)
-        ['inner', 'inner/relu3', 'head']
-    """
-    if not isinstance(model, keras.Model) or graph_inputs(model) is None:
+def _require_graph(model: Any) -> None:
+    """Refuse what has no functional graph to rebuild, saying what to do instead."""
+    if isinstance(model, keras.Model) and graph_inputs(model) is not None:
+        return
+    name = getattr(model, "name", type(model).__name__)
+    if is_subclassed(model):
         raise KernestError(
-            f"Cannot replace inside {getattr(model, 'name', model)!r}: it is not a built functional or "
-            "Sequential model. Build it first (give it a keras.Input)."
+            f"Cannot replace inside {name!r}: it is a subclassed model, so its layers are created in __init__ and "
+            "called from Python code in call(); kernest has no graph to rebuild, and Keras refuses new layers on "
+            f"a built model. Create a new {type(model).__name__} whose __init__ makes the new part (for a head, "
+            "e.g. with another number of classes), call it once on data to build it, and copy the weights you "
+            f"keep (new.backbone.set_weights({name}.backbone.get_weights())). To change a functional submodel "
+            f"it holds, call kernest.replace on that submodel (kernest.replace({name}.backbone, 'fc1', ...))."
         )
-    if not isinstance(new, keras.layers.Layer):
-        raise KernestError(f"replace(..., new) needs a Keras layer or model, got {type(new).__name__}.")
-    top = root(model)
-    entries = list(walk(model, top))
+    raise KernestError(
+        f"Cannot replace inside {name!r}: it is not built, so it has no inputs to rebuild from. Give the "
+        "Sequential a keras.Input as its first layer, or call model.build(input_shape) first."
+    )
+
+
+def _copy(model: keras.Model) -> keras.Model:
+    """A copy of ``model`` with new layer objects holding the same weights and trainable flags."""
+    try:
+        # the copy is built on the original's input tensors, so their axis names stay
+        inputs = None if isinstance(model, keras.Sequential) else model.input
+        copy = keras.models.clone_model(model, input_tensors=inputs)
+        copy.set_weights(model.get_weights())
+    except Exception as err:  # e.g. one layer object inside two models: the clone has two
+        raise KernestError(
+            f"replace: cannot copy {model.name!r} to keep the original apart ({str(err).strip().splitlines()[0]}). "
+            "Pass share=True to build the new model from the original layer objects (they then share weights "
+            "and trainable flags)."
+        ) from None
+    return copy
+
+
+def _target(model: Any, path: str, entries: list[Entry]) -> Entry:
     hits = find(model, path, entries)
     if len({id(e.layer) for e in hits}) != 1:
         raise KernestError(
             f"replace: {path!r} matches {len(hits)} paths ({', '.join(e.path for e in hits[:6])}); "
             "give one path."
         )
-    target = hits[0]
-    _check(target, new)
+    return hits[0]
+
+
+def _chain(target: Entry) -> list[Entry]:
+    """The entries from the model's own layer down to ``target``."""
     chain: list[Entry] = []
     e: Entry | None = target
     while e is not None and e.depth >= 1:
         chain.append(e)
         e = e.parent
-    chain.reverse()
+    return chain[::-1]
+
+
+def _check_call_index(target: Entry, spec: str, call_index: int | None) -> None:
+    """``@N`` picks one call of a part whose parents each run once; say so when that is not the case."""
+    if call_index is None:
+        return
+    shared_above = [e for e in _chain(target)[:-1] if len(e.sites) > 1]
+    if shared_above:
+        above = shared_above[-1]
+        raise KernestError(
+            f"replace({spec!r}): {above.path!r} runs {len(above.sites)} times, so '@N' on a part inside it is "
+            f"ambiguous. Replace '{above.path}@N' as a whole, or leave '@N' off to replace {target.path!r} in "
+            "every call."
+        )
+    if call_index >= len(target.sites):
+        raise KernestError(
+            f"replace({spec!r}): {target.path!r} runs {len(target.sites)} time(s), so its calls are "
+            f"{', '.join(f'@{i}' for i in range(len(target.sites)))}. Pick one, or leave '@N' off for all."
+        )
+
+
+def _rebuild_explained(model: Any, target: Entry, new: Any, call_index: int | None) -> keras.Model:
     try:
-        return _rebuild(model, chain, new)
-    except (KernestError, InterfaceError):
+        return _rebuild(model, _chain(target), new, call_index)
+    except KernestError:
         raise
     except Exception as err:  # Keras found a problem the shape check could not see
         raise KernestError(
@@ -211,3 +261,53 @@ def replace(model: keras.Model, path: str, new: keras.layers.Layer) -> keras.Mod
             f"in place of {target.name!r}: {str(err).strip().splitlines()[0]}"
         ) from err
 
+
+def replace(model: keras.Model, path: str, new: keras.layers.Layer, *, share: bool = False) -> keras.Model:
+    """A NEW model in which the submodel or layer at ``path`` is ``new``; the original is left as it was.
+
+    By default the new model holds copies of the original's other layers, with the same weights and
+    trainable flags: training or freezing one model leaves the other alone. ``share=True`` re-uses the
+    original layer objects instead (no copy, so the two models share weights and trainable flags).
+    ``new`` itself goes in as given. A part that feeds a model output may change that output, e.g. a head
+    with a different number of classes; every other interface must fit. Parents along the path are
+    rebuilt as functional models with their old names. A shared part is replaced at every call; end
+    the path with ``@N`` to replace its N-th call only (from 0), e.g. ``"encoder@1"``.
+
+    Args:
+        model: a built functional or Sequential model.
+        path: where to swap, e.g. ``per_word/char_cnn`` or ``per_word/char_cnn/conv`` (a glob must match
+            exactly one layer; a plain name finds a layer at any depth).
+        new: the new layer or model. Inside ``over`` it sees one element, e.g. ``(batch, chars)``.
+        share: build from the original layer objects instead of copies.
+
+    Returns:
+        A new ``keras.Model`` with the same inputs (and the same outputs unless ``new`` feeds one).
+
+    Raises:
+        PathError: nothing at ``path``.
+        InterfaceError: ``new`` does not take the input the old part got, or does not give the output
+            the layers after it expect (checked from shapes, before anything is built).
+        KernestError: ``path`` is inside a layer that cannot be rebuilt (a ``Bidirectional``, a custom
+            layer), or the model is subclassed or not built (the message says what to do instead).
+
+    Example:
+        >>> import keras, kernest
+        >>> a = keras.Input((4,), name="a")
+        >>> inner = keras.Model(a, keras.layers.Dense(3, name="dense")(a), name="inner")
+        >>> b = keras.Input((4,), name="b")
+        >>> outer = keras.Model(b, keras.layers.Dense(5, name="head")(inner(b)), name="outer")
+        >>> bigger = kernest.replace(outer, "inner/dense", keras.layers.Dense(3, activation="relu", name="relu3"))
+        >>> kernest.paths(bigger)
+        ['inner', 'inner/relu3', 'head']
+        >>> tuple(kernest.replace(outer, "head", keras.layers.Dense(2)).output.shape)  # fewer classes
+        (None, 2)
+    """
+    _require_graph(model)
+    if not isinstance(new, keras.layers.Layer):
+        raise KernestError(f"replace(..., new) needs a Keras layer or model, got {type(new).__name__}.")
+    plain, call_index = split_call(path)
+    target = _target(model, plain, list(walk(model)))
+    _check_call_index(target, path, call_index)
+    _check(target, new, call_index)
+    base = model if share else _copy(model)
+    return _rebuild_explained(base, _target(base, plain, list(walk(base))), new, call_index)

@@ -4,20 +4,33 @@ Keras 3.15 saves a model in which one layer object is reachable at two paths (a 
 submodel and the outer model, or a submodel used inside two other submodels) but cannot load it:
 "Layer 'shared_dense' expected 2 variables, but received 0 variables during loading".
 ``shared_across_models`` finds that pattern, and ``save`` refuses it before writing anything.
+
+Keras also drops ``trainable`` flags that a model's config does not hold (the layers of a subclassed model).
+``save`` adds the flag of every path to the archive (``kernest.json``) and ``load`` puts them back.
+
+Custom layers are registered by importing the module that defines them; ``load`` imports nothing itself,
+and names the class and the ``--import`` option when one is missing.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import warnings
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import keras
 
 import kernest._over  # noqa: F401  (registers Over, so files with over() layers load)
-from kernest._errors import KernestError, UnsafeModelError
+from kernest._errors import KernestError, KernestWarning, UnsafeModelError
 from kernest._files import write_atomic
 from kernest._paths import walk
+
+STATE = "kernest.json"  # the archive member holding kernest's own state: trainable flags by path
+MISSING_CLASS = re.compile(r"Could not locate (?:class|function) '([^']+)'|Unknown (?:layer|object)[^']*'([^']+)'")
 
 
 def shared_across_models(model: keras.layers.Layer) -> list[tuple[str, list[str]]]:
@@ -63,8 +76,38 @@ def _inside_reported(entry: Any, reported: set[int]) -> bool:
     return False
 
 
+def trainable_flags(model: Any) -> dict[str, bool]:
+    """The ``trainable`` flag of every path, parents first."""
+    return {e.path: bool(getattr(e.layer, "trainable", True)) for e in walk(model)}
+
+
+def _write(model: keras.Model, tmp: Path) -> None:
+    model.save(str(tmp))
+    with zipfile.ZipFile(tmp, "a") as archive:
+        archive.writestr(STATE, json.dumps({"trainable": trainable_flags(model)}))
+
+
+def _restore_trainable(model: Any, source: str, saved: dict[str, bool]) -> None:
+    """Set each path's flag as it was saved (parents first, so a frozen layer inside a trainable model
+    stays frozen); warn about the paths the loaded model lacks."""
+    now = {e.path: e.layer for e in walk(model)}
+    for path, flag in saved.items():
+        if path in now and bool(getattr(now[path], "trainable", True)) != flag:
+            now[path].trainable = flag
+    missing = [p for p in saved if p not in now]
+    if missing:
+        warnings.warn(
+            f"{source!r}: the saved trainable flags of {', '.join(missing[:8])} could not be restored: the loaded "
+            "model has no such path. Set them again with kernest.freeze / kernest.unfreeze.",
+            KernestWarning, stacklevel=3,
+        )
+
+
 def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
     """Write ``model`` to a ``.keras`` file atomically (a temporary file, then ``os.replace``).
+
+    The ``trainable`` flag of every path is saved too (Keras loses those of a subclassed model's layers);
+    ``kernest.load`` restores them.
 
     Args:
         model: any Keras model, nested ones included.
@@ -99,7 +142,7 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
             "own layer (share weights by copying them), or call the shared layer only in the outer model."
         )
     try:
-        write_atomic(target, lambda tmp: model.save(str(tmp)), suffix=".keras", parents=False)
+        write_atomic(target, lambda tmp: _write(model, tmp), suffix=".keras", parents=False)
     except OSError as err:
         raise KernestError(f"Cannot write {target!r}: {err.strerror or err}.") from None
     return target
@@ -114,22 +157,44 @@ def load(path: str | os.PathLike[str], safe_mode: bool = True, custom_objects: d
         safe_mode: refuse files that hold Python code (a ``Lambda`` layer with a lambda). Only turn it off
             (CLI: ``--unsafe``) for files you trust.
         custom_objects: your own layer classes, ``{"MyLayer": MyLayer}``, if they are not registered.
+            ``load`` imports nothing itself: import the module that registers your layers first (the
+            flagship's ``WordHash`` registers when ``kernest.text`` is imported).
 
     Returns:
-        The model.
+        The model, with the ``trainable`` flags ``kernest.save`` recorded.
 
     Raises:
         UnsafeModelError: the file holds code and ``safe_mode`` is on.
-        KernestError: the file is missing, not a ``.keras`` zip archive (or truncated), or Keras
-            cannot rebuild the model from it.
+        KernestError: the file is missing, truncated or not a ``.keras`` zip archive, uses a custom
+            class nobody registered (the message names it), or Keras cannot rebuild the model from it.
+
+    Warns:
+        KernestWarning: a saved trainable flag names a path the loaded model lacks.
     """
     source = os.fspath(path)
+    _check_archive(source)
+    model = _load_model(source, safe_mode, custom_objects)
+    saved = _saved_state(source).get("trainable")
+    if isinstance(saved, dict):
+        _restore_trainable(model, source, {str(k): bool(v) for k, v in saved.items()})
+    return model
+
+
+def _check_archive(source: str) -> None:
+    """A readable, complete zip archive holding a Keras config, or a ``KernestError`` that says which not."""
     if not os.path.isfile(source):
         raise KernestError(f"No model file at {source!r}. Check the path; kernest.save writes '.keras' files.")
     if not zipfile.is_zipfile(source):
+        with open(source, "rb") as f:
+            zip_start = f.read(4) == b"PK\x03\x04"
+        if zip_start:  # it starts like a zip archive, but its end (the central directory) is missing
+            raise KernestError(
+                f"{source!r} is damaged: it is a truncated .keras archive (its end is missing, e.g. a copy or "
+                "download that stopped early). Save or copy the model again."
+            )
         raise KernestError(
-            f"{source!r} is not a .keras model file: a .keras file is a zip archive, and this one is not "
-            "(or it is truncated). Save it again with kernest.save(model, 'model.keras')."
+            f"{source!r} is not a .keras model file: a .keras file is a zip archive, and this one is not. "
+            "Save the model with kernest.save(model, 'model.keras')."
         )
     try:
         with zipfile.ZipFile(source) as archive:
@@ -142,7 +207,9 @@ def load(path: str | os.PathLike[str], safe_mode: bool = True, custom_objects: d
             f"{source!r} is damaged or not a Keras model archive "
             f"({'corrupt member ' + repr(bad) if bad else 'no config.json inside'}). Save the model again."
         )
-    _register_app_layers()
+
+
+def _load_model(source: str, safe_mode: bool, custom_objects: dict[str, Any] | None) -> Any:
     try:
         return keras.saving.load_model(source, custom_objects=custom_objects, safe_mode=safe_mode)
     except Exception as err:
@@ -152,13 +219,29 @@ def load(path: str | os.PathLike[str], safe_mode: bool = True, custom_objects: d
                 f"{source!r} holds Python code (e.g. a Lambda layer) that would run when loaded, so safe mode "
                 "refused it. If you trust the file, load it with safe_mode=False (CLI: --unsafe)."
             ) from None
+        missing = MISSING_CLASS.search(text)
+        if missing:
+            raise _missing_class(source, missing.group(1) or missing.group(2)) from None
         lines = [line.strip() for line in text.splitlines() if line.strip()][:3]
         raise KernestError(f"Keras could not load {source!r}: {' '.join(lines) or type(err).__name__}") from err
 
 
-def _register_app_layers() -> None:
-    """Import the flagship app's layers (``WordHash``) so its run files load; skipped where TensorFlow is absent."""
+def _missing_class(source: str, name: str) -> KernestError:
+    short = name.split(">")[-1]
+    return KernestError(
+        f"{source!r} uses the custom class {short!r}, which is not registered in this process. Import the module "
+        "that defines it (with @keras.saving.register_keras_serializable) before loading: on the command line "
+        f"add --import MODULE; in Python import it first, or pass custom_objects={{{short!r}: {short}}}."
+    )
+
+
+def _saved_state(source: str) -> dict[str, Any]:
+    """kernest's own state in the archive (written by ``kernest.save``); ``{}`` if there is none."""
     try:
-        import kernest.text._model  # noqa: F401  (registers its serializable layers)
-    except ImportError:
-        pass
+        with zipfile.ZipFile(source) as archive:
+            if STATE not in archive.namelist():
+                return {}
+            data = json.loads(archive.read(STATE))
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

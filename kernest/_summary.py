@@ -15,11 +15,13 @@ import keras
 
 from kernest._axes import axes_of, format_shape, shape_of
 from kernest._errors import KernestError, KernestWarning
-from kernest._paths import Entry, expand_patterns, graph_inputs, root, walk
+from kernest._html import html_table
+from kernest._paths import Entry, expand_patterns, graph_inputs, input_struct, producer_name, root, walk
 
-COLUMNS = ("kind", "input", "output", "params", "trainable")
+COLUMNS = ("kind", "input", "output", "params", "trainable")  # shown by default
+ALL_COLUMNS = (*COLUMNS, "own")
 HEADERS = {"path": "Path", "kind": "Kind", "input": "Input shape", "output": "Output shape",
-           "params": "Params", "trainable": "Trainable"}
+           "params": "Params", "trainable": "Trainable", "own": "Own params"}
 
 
 @dataclass(frozen=True)
@@ -33,11 +35,12 @@ class Row:
             Inside ``over``/``TimeDistributed`` shapes are per element and the batch reads
             ``batch*words``: each word is one row of the inner model's batch. ``?`` where unknown.
         output_shape: likewise for the output.
-        params: parameters counted at this row: its own weights plus those of rows hidden by ``depth``.
-            A weight reachable at several paths is counted at the first one only, so the column sums to
-            ``model.count_params()``.
+        params: the parameters of the whole subtree (the layer's ``count_params()``), as
+            ``model.summary()`` counts a nested model: the same at every ``depth``.
         trainable: the layer's ``trainable`` flag.
         trainable_params: the trainable part of ``params``.
+        own_params: the weights of this row itself, not of its sublayers; a weight reachable at several
+            paths counts at the first one only, so this column sums to ``model.count_params()``.
         depth: 1 for the model's own layers, 2 for theirs, ...
         container: whether it holds sublayers (a model, a wrapper, a composite layer).
         partly_frozen: a trainable container with a frozen layer somewhere inside.
@@ -53,6 +56,7 @@ class Row:
     params: int
     trainable: bool
     trainable_params: int = 0
+    own_params: int = 0
     depth: int = 1
     container: bool = False
     partly_frozen: bool = False
@@ -138,6 +142,9 @@ class Summary:
     def to_markdown(self) -> str:
         return render_markdown(self)
 
+    def _repr_html_(self) -> str:
+        return render_html(self)
+
 
 # --- collect ------------------------------------------------------------------------------------------
 
@@ -151,6 +158,23 @@ def _size(variable: Any) -> int:
 def _own_weights(entry: Entry) -> list[Any]:
     inside = {id(w) for c in entry.children for w in getattr(c.layer, "weights", [])}
     return [w for w in getattr(entry.layer, "weights", []) if id(w) not in inside]
+
+
+def _own_counts(entries: list[Entry]) -> dict[int, int]:
+    """Own params per entry, each weight counted at the first path that holds it."""
+    seen: set[int] = set()
+    own: dict[int, int] = {}
+    for e in entries:
+        fresh = [w for w in _own_weights(e) if id(w) not in seen]
+        seen.update(id(w) for w in fresh)
+        own[id(e)] = sum(_size(w) for w in fresh)
+    return own
+
+
+def _subtree_counts(layer: Any) -> tuple[int, int]:
+    """(params, trainable params) of every distinct weight of ``layer`` and its sublayers."""
+    weights = list({id(w): w for w in getattr(layer, "weights", [])}.values())
+    return sum(_size(w) for w in weights), sum(_size(w) for w in weights if w.trainable)
 
 
 def _has_frozen_inside(entry: Entry) -> bool:
@@ -167,20 +191,7 @@ def collect(model: Any, depth: int | None = None, filter: str | list[str] | None
     for e in entries:
         paths_of.setdefault(id(e.layer), []).append(e.path)
 
-    # params, counted once per weight at the first path that owns it
-    seen: set[int] = set()
-    own: dict[int, list[int]] = {}  # id(entry) -> [params, trainable params]
-    for e in entries:
-        fresh = [w for w in _own_weights(e) if id(w) not in seen]
-        seen.update(id(w) for w in fresh)
-        own[id(e)] = [sum(_size(w) for w in fresh), sum(_size(w) for w in fresh if w.trainable)]
-    # depth: hidden rows give their params to the first shown ancestor
-    if depth is not None:
-        for e in reversed(entries):  # children before parents
-            if e.depth > depth and e.parent is not None and e.parent.depth >= 1:
-                for i in (0, 1):
-                    own[id(e.parent)][i] += own[id(e)][i]
-
+    own = _own_counts(entries)
     shown = [e for e in entries if depth is None or e.depth <= depth]
     if filter is not None:
         wanted = {id(e) for e in expand_patterns(model, filter, entries)}
@@ -200,8 +211,8 @@ def collect(model: Any, depth: int | None = None, filter: str | list[str] | None
         total_params=total,
         trainable_params=trainable,
         non_trainable_params=total - trainable,
-        inputs=_io(model, "inputs"),
-        outputs=_io(model, "outputs"),
+        inputs=_io(model, "inputs") or _site_io(top, "in"),
+        outputs=_io(model, "outputs") or _site_io(top, "out"),
     )
 
 
@@ -212,17 +223,19 @@ def _warn_nothing(pattern: str | list[str]) -> None:
                   KernestWarning, stacklevel=4)
 
 
-def _row(e: Entry, counts: list[int], paths_of: dict[int, list[str]]) -> Row:
+def _row(e: Entry, own: int, paths_of: dict[int, list[str]]) -> Row:
     calls = tuple((e.shape_text(s, "in"), e.shape_text(s, "out")) for s in e.sites)
     first = calls[0] if calls else ("?", "?")
+    params, trainable_params = _subtree_counts(e.layer)
     return Row(
         path=e.path,
         kind=e.kind,
         input_shape=first[0],
         output_shape=first[1],
-        params=counts[0],
+        params=params,
         trainable=bool(getattr(e.layer, "trainable", True)),
-        trainable_params=counts[1],
+        trainable_params=trainable_params,
+        own_params=own,
         depth=e.depth,
         container=e.is_container,
         partly_frozen=_has_frozen_inside(e),
@@ -247,20 +260,38 @@ def _links(top: Entry, entries: list[Entry], depth: int | None) -> list[Link]:
 
 
 def _io(model: Any, which: str) -> list[str]:
+    """The model's inputs or outputs, each ``name (shape)``: an input by its name (its InputLayer's, not
+    ``keras_tensor_67``), a dict entry by its key, an output by its producing layer."""
     if graph_inputs(model) is None:
         return []
     tensors = keras.tree.flatten(getattr(model, which))
-    names = [str(t.name) + " " if which == "inputs" else "" for t in tensors]
-    return [f"{n}{format_shape(shape_of(t), axes_of(t))}" for t, n in zip(tensors, names, strict=False)]
+    keys = _keys(input_struct(model) if which == "inputs" else getattr(model, "_outputs_struct", None))
+    names = keys if keys is not None and len(keys) == len(tensors) else [producer_name(t) or "" for t in tensors]
+    return [f"{n} {format_shape(shape_of(t), axes_of(t))}".strip() for t, n in zip(tensors, names, strict=False)]
+
+
+def _site_io(top: Entry, which: str) -> list[str]:
+    """Inputs or outputs of a model without a graph (a traced subclassed model), from its root site."""
+    if not top.sites:
+        return []
+    site = top.sites[0]
+    shapes, axes = (site.in_shapes, site.in_axes) if which == "in" else (site.out_shapes, site.out_axes)
+    return [format_shape(s, a) for s, a in zip(shapes, axes, strict=False)]
+
+
+def _keys(struct: Any) -> list[str] | None:
+    if not isinstance(struct, dict):
+        return None
+    return ["/".join(str(k) for k in path) for path, _ in keras.tree.flatten_with_path(struct)]
 
 
 # --- render -------------------------------------------------------------------------------------------
 
 def _check_show(show: tuple[str, ...] | list[str] | str) -> tuple[str, ...]:
     cols = (show,) if isinstance(show, str) else tuple(show)
-    unknown = [c for c in cols if c not in COLUMNS]
+    unknown = [c for c in cols if c not in ALL_COLUMNS]
     if unknown:
-        raise KernestError(f"summary(show=...) got unknown column(s) {unknown}; choose from {list(COLUMNS)}.")
+        raise KernestError(f"summary(show=...) got unknown column(s) {unknown}; choose from {list(ALL_COLUMNS)}.")
     return cols
 
 
@@ -271,7 +302,7 @@ def _cells(row: Row, cols: tuple[str, ...]) -> list[str]:
     elif row.also_at:
         kind += " (shared)"
     values = {"kind": kind, "input": row.input_shape, "output": row.output_shape,
-              "params": f"{row.params:,}", "trainable": row.trainable_text}
+              "params": f"{row.params:,}", "trainable": row.trainable_text, "own": f"{row.own_params:,}"}
     return ["  " * (row.depth - 1) + row.path] + [values[c] for c in cols]
 
 
@@ -294,9 +325,10 @@ def render_text(s: Summary) -> str:
     for row in s.rows:
         body.append(_cells(row, cols))
         for i, (inp, outp) in enumerate(row.calls[1:], start=2):  # a shared layer: its other call sites
-            extra = {"kind": f"  call {i}", "input": inp, "output": outp, "params": "", "trainable": ""}
+            extra = {"kind": f"  call @{i - 1}", "input": inp, "output": outp, "params": "", "trainable": "",
+                     "own": ""}
             body.append([""] + [extra[c] for c in cols])
-    right = {i + 1 for i, c in enumerate(cols) if c == "params"}
+    right = {i + 1 for i, c in enumerate(cols) if c in ("params", "own")}
     out = [f'Model: "{s.model_name}"']
     if s.inputs:
         out.append("Inputs:  " + "; ".join(s.inputs))
@@ -333,7 +365,7 @@ def render_markdown(s: Summary) -> str:
     def md(cells: list[str]) -> str:
         return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
-    lines = [f"**{s.model_name}**", "", md(header), "|" + "|".join("---:" if c == "params" else "---"
+    lines = [f"**{s.model_name}**", "", md(header), "|" + "|".join("---:" if c in ("params", "own") else "---"
                                                                    for c in ["path", *cols]) + "|"]
     for row in s.rows:
         cells = _cells(row, cols)
@@ -345,6 +377,20 @@ def render_markdown(s: Summary) -> str:
         lines += ["", md(["Interface", "Shape"]), "|---|---|"]
         lines += [md([f"`{link.interface}`", link.shape]) for link in s.links]
     return "\n".join(lines) + "\n"
+
+
+def render_html(s: Summary) -> str:
+    """The rows as an HTML table, for notebooks (``Summary._repr_html_``)."""
+    cols = _check_show(s.show)
+    header = [HEADERS["path"]] + [HEADERS[c] for c in cols]
+    body = [[r.path] + _cells(r, cols)[1:] for r in s.rows]
+    footer = [f"Total params: {s.total_params:,} (trainable {s.trainable_params:,}, "
+              f"non-trainable {s.non_trainable_params:,})"]
+    if s.inputs:
+        footer += ["Inputs: " + "; ".join(s.inputs), "Outputs: " + "; ".join(s.outputs)]
+    right = [i + 1 for i, c in enumerate(cols) if c in ("params", "own")]
+    return html_table(header, body, caption=s.model_name, right=right, indent=[r.depth - 1 for r in s.rows],
+                      footer=footer)
 
 
 # --- public entry point -------------------------------------------------------------------------------
@@ -363,9 +409,10 @@ def summary(
 
     Args:
         model: a Keras model.
-        depth: show rows down to this depth only (1 = the model's own layers); the params of hidden
-            rows are added to their first shown ancestor, so the column still sums to the total.
-        show: the columns to render, from ``("kind", "input", "output", "params", "trainable")``.
+        depth: show rows down to this depth only (1 = the model's own layers). Params are always the
+            subtree's total, so a row shows the same number at every depth.
+        show: the columns to render, from ``("kind", "input", "output", "params", "trainable", "own")``
+            (``own``: a row's own weights, without its sublayers'; not shown by default).
         filter: a path or glob (or a list of them), e.g. ``"per_word/**"``: only matching rows.
 
     Returns:

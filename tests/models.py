@@ -130,3 +130,171 @@ def over_over(sents: int = 3, words: int = 4, chars: int = 5) -> keras.Model:
     x = kernest.Input((sents, words, chars), axes=("sents", "words", "chars"), dtype="int32", name="doc")
     h = kernest.over("sents", sentence, name="per_sent")(x)
     return keras.Model(x, L.Dense(2, name="head")(L.GlobalAveragePooling1D(name="avg")(h)), name="doc_model")
+
+
+# --- ten real-world nested models (issue 10), small widths -----------------------------------------------
+
+def mobilenet_classifier(classes: int = 5) -> keras.Model:
+    """A keras.applications MobileNetV2 base (weights=None, 32x32 input, alpha 0.35) under a 5-class head."""
+    base = keras.applications.MobileNetV2(input_shape=(32, 32, 3), alpha=0.35, include_top=False, weights=None)
+    x = keras.Input((32, 32, 3), name="image")
+    h = L.GlobalAveragePooling2D(name="pool")(base(x))
+    return keras.Model(x, L.Dense(classes, activation="softmax", name="head")(h), name="classifier")
+
+
+def siamese() -> keras.Model:
+    """One text encoder applied to two inputs; the distance of the two codes gives a similarity."""
+    ids = keras.Input((6,), dtype="int32", name="ids")
+    h = L.Embedding(20, 4, name="emb")(ids)
+    encoder = keras.Model(ids, L.Dense(4, name="proj")(L.GlobalAveragePooling1D(name="avg")(h)), name="encoder")
+    left, right = keras.Input((6,), dtype="int32", name="left"), keras.Input((6,), dtype="int32", name="right")
+    diff = L.Subtract(name="diff")([encoder(left), encoder(right)])
+    return keras.Model([left, right], L.Dense(1, activation="sigmoid", name="score")(diff), name="siamese")
+
+
+@keras.saving.register_keras_serializable(package="kernest_tests")
+class Sampling(L.Layer):
+    """z = mean + exp(log_var / 2) * noise: the VAE's reparameterisation."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = keras.random.SeedGenerator(0)
+
+    def call(self, inputs):
+        mean, log_var = inputs
+        noise = keras.random.normal(keras.ops.shape(mean), seed=self.seed)
+        return mean + keras.ops.exp(0.5 * log_var) * noise
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+
+def vae(dim: int = 12, latent: int = 2) -> keras.Model:
+    """Encoder (dict outputs mean / log_var) -> Sampling -> decoder; the model outputs a dict."""
+    x = keras.Input((dim,), name="x")
+    h = L.Dense(8, activation="relu", name="hidden")(x)
+    encoder = keras.Model(x, {"mean": L.Dense(latent, name="mean")(h), "log_var": L.Dense(latent, name="log_var")(h)},
+                          name="encoder")
+    z_in = keras.Input((latent,), name="z")
+    decoder = keras.Model(z_in, L.Dense(dim, activation="sigmoid", name="out")(L.Dense(8, name="up")(z_in)),
+                          name="decoder")
+    inp = keras.Input((dim,), name="features")
+    codes = encoder(inp)
+    z = Sampling(name="sampling")([codes["mean"], codes["log_var"]])
+    return keras.Model(inp, {"reconstruction": decoder(z), "z_mean": codes["mean"]}, name="vae")
+
+
+def seq2seq(vocab: int = 15, units: int = 4) -> keras.Model:
+    """An encoder LSTM hands its states [h, c] to a decoder LSTM (initial_state); both are submodels."""
+    src = keras.Input((5,), dtype="int32", name="src")
+    _, h, c = L.LSTM(units, return_state=True, name="enc_lstm")(L.Embedding(vocab, 3, name="src_emb")(src))
+    encoder = keras.Model(src, [h, c], name="encoder")
+    tgt = keras.Input((4,), dtype="int32", name="tgt")
+    h_in, c_in = keras.Input((units,), name="h_in"), keras.Input((units,), name="c_in")
+    seq = L.LSTM(units, return_sequences=True, name="dec_lstm")(L.Embedding(vocab, 3, name="tgt_emb")(tgt),
+                                                                 initial_state=[h_in, c_in])
+    decoder = keras.Model([tgt, h_in, c_in], L.Dense(vocab, activation="softmax", name="vocab")(seq), name="decoder")
+    s, t = keras.Input((5,), dtype="int32", name="source"), keras.Input((4,), dtype="int32", name="target")
+    states = encoder(s)
+    return keras.Model([s, t], decoder([t, *states]), name="seq2seq")
+
+
+def backbone(dim: int = 8) -> keras.Model:
+    x = keras.Input((dim,), name="x")
+    h = L.BatchNormalization(name="bn")(L.Dense(6, name="fc1")(x))
+    return keras.Model(x, L.Dense(5, activation="relu", name="fc2")(L.ReLU(name="relu")(h)), name="backbone")
+
+
+@keras.saving.register_keras_serializable(package="kernest_tests")
+class Classifier(keras.Model):
+    """A subclassed model that holds a functional backbone; ``call`` runs head(dropout(backbone(x)))."""
+
+    def __init__(self, classes: int = 3, **kwargs):
+        super().__init__(**kwargs)
+        self.classes = classes
+        self.head = L.Dense(classes, name="head")  # set first: attribute order is not call order
+        self.drop = L.Dropout(0.1, name="drop")
+        self.backbone = backbone()
+
+    def call(self, x, training=False):
+        return self.head(self.drop(self.backbone(x), training=training))
+
+    def get_config(self):
+        return {**super().get_config(), "classes": self.classes}
+
+
+def subclassed_classifier() -> keras.Model:
+    """A built ``Classifier`` (called once on data of shape (2, 8))."""
+    model = Classifier(name="classifier")
+    model(np.zeros((2, 8), "float32"))
+    return model
+
+
+class Unbuilt(keras.Model):
+    """A subclassed model never called: it has no shapes until someone calls it."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = L.Dense(4, name="dense")
+
+    def call(self, x):
+        return self.dense(x)
+
+
+def video_cnn(frames: int = 4, size: int = 16) -> keras.Model:
+    """TimeDistributed over a small frame CNN, then an LSTM over the frames."""
+    img = keras.Input((size, size, 3), name="frame")
+    h = L.Conv2D(4, 3, activation="relu", name="conv")(img)
+    frame_cnn = keras.Model(img, L.GlobalAveragePooling2D(name="gap")(h), name="frame_cnn")
+    clip = keras.Input((frames, size, size, 3), name="clip")
+    h = L.TimeDistributed(frame_cnn, name="per_frame")(clip)
+    return keras.Model(clip, L.Dense(2, activation="softmax", name="head")(L.LSTM(3, name="lstm")(h)), name="video")
+
+
+def three_level() -> keras.Model:
+    """network > stage > block > conv: a conv block inside a stage inside the network."""
+    a = keras.Input((8, 3), name="block_in")
+    block = keras.Model(a, L.Conv1D(4, 3, padding="same", activation="relu", name="conv")(a), name="block")
+    b = keras.Input((8, 3), name="stage_in")
+    stage = keras.Model(b, L.MaxPooling1D(2, name="pool")(block(b)), name="stage")
+    c = keras.Input((8, 3), name="signal")
+    h = L.Flatten(name="flat")(stage(c))
+    return keras.Model(c, L.Dense(2, name="head")(h), name="network")
+
+
+def wide_and_deep() -> keras.Model:
+    """A linear wide tower on dense features and a deep tower on ids, joined under one head."""
+    wf = keras.Input((10,), name="wide_features")
+    wide = keras.Model(wf, L.Dense(1, name="linear")(wf), name="wide")
+    ids = keras.Input((3,), dtype="int32", name="ids")
+    h = L.Flatten(name="flat")(L.Embedding(50, 4, name="emb")(ids))
+    deep = keras.Model(ids, L.Dense(4, activation="relu", name="fc")(h), name="deep")
+    w_in, d_in = keras.Input((10,), name="wide_in"), keras.Input((3,), dtype="int32", name="deep_in")
+    joined = L.Concatenate(name="join")([wide(w_in), deep(d_in)])
+    return keras.Model([w_in, d_in], L.Dense(1, activation="sigmoid", name="head")(joined), name="wide_deep")
+
+
+def masked_inner() -> keras.Model:
+    """An inner model with Embedding(mask_zero=True); its mask reaches the outer LSTM."""
+    ids = keras.Input((6,), dtype="int32", name="tokens")
+    seq = L.Embedding(20, 4, mask_zero=True, name="emb")(ids)
+    inner = keras.Model(ids, L.LSTM(3, return_sequences=True, name="lstm")(seq), name="inner")
+    x = keras.Input((6,), dtype="int32", name="ids")
+    return keras.Model(x, L.Dense(1, name="head")(L.LSTM(2, name="outer_lstm")(inner(x))), name="masked")
+
+
+def gan(latent: int = 4, dim: int = 6) -> keras.Model:
+    """generator -> discriminator, the discriminator frozen in the combined model (as GAN tutorials do)."""
+    z = keras.Input((latent,), name="noise")
+    generator = keras.Model(z, L.Dense(dim, name="g_out")(L.Dense(8, activation="relu", name="g_fc")(z)),
+                            name="generator")
+    s = keras.Input((dim,), name="sample")
+    h = L.Dense(8, activation="relu", name="d_fc")(s)
+    discriminator = keras.Model(s, L.Dense(1, activation="sigmoid", name="d_out")(h), name="discriminator")
+    discriminator.trainable = False
+    zz = keras.Input((latent,), name="z")
+    return keras.Model(zz, discriminator(generator(zz)), name="gan")
+
+
+REAL_WORLD = (mobilenet_classifier, siamese, vae, seq2seq, subclassed_classifier, video_cnn, three_level,
+              wide_and_deep, masked_inner, gan)

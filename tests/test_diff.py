@@ -55,3 +55,11 @@ def test_cli_diff(tmp_path, capsys):
     assert main(["diff", str(a), str(b)]) == 0
     out = capsys.readouterr().out
     assert "~ conv  output_shape" in out and "2 changed" in out
+
+
+def test_diff_has_an_html_table_for_notebooks():
+    a = models.depth3()
+    b = kernest.replace(a, "head", L.Dense(2, name="head"))
+    html = kernest.diff(a, b)._repr_html_()
+    assert "<table>" in html and "0 added, 0 removed, 1 changed" in html
+    assert "<td style=\"text-align:left\">head</td>" in html and "params: 3 -&gt; 6" in html

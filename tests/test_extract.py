@@ -81,3 +81,41 @@ def test_extract_inside_a_custom_layer_explains_why_not():
 def test_extract_unknown_path():
     with pytest.raises(kernest.PathError, match="Nearest valid paths: per_word/char_cnn/conv"):
         kernest.extract(models.word_model(), "per_word/char_cnn/conf")
+
+
+# --- issue 10: shared submodels, bare names, subclassed models -------------------------------------------
+
+def _pair():
+    left = np.arange(12).reshape(2, 6).astype("int32") % 20
+    return left, (left + 3) % 20
+
+
+def test_shared_encoder_gives_the_activation_of_every_call():
+    model = models.siamese()
+    left, right = _pair()
+    emb = kernest.get(model, "encoder/emb")
+    got_left, got_right = kernest.extract(model, "encoder/emb").predict([left, right], verbose=0)
+    np.testing.assert_allclose(got_left, np.asarray(emb(left)), rtol=1e-6)
+    np.testing.assert_allclose(got_right, np.asarray(emb(right)), rtol=1e-6)
+
+
+def test_at_n_picks_one_call_and_a_bad_n_lists_the_calls():
+    model = models.siamese()
+    left, right = _pair()
+    second = kernest.extract(model, "encoder/emb@1").predict([left, right], verbose=0)
+    np.testing.assert_allclose(second, np.asarray(kernest.get(model, "encoder/emb")(right)), rtol=1e-6)
+    codes = kernest.extract(model, {"left": "encoder@0", "right": "encoder@1"}).predict([left, right], verbose=0)
+    np.testing.assert_allclose(codes["right"], kernest.get(model, "encoder").predict(right, verbose=0), rtol=1e-5)
+    with pytest.raises(kernest.KernestError, match=r"encoder/emb@2: 'encoder/emb' runs 2 time\(s\).*@0, @1"):
+        kernest.extract(model, "encoder/emb@2")
+
+
+def test_a_unique_keras_name_resolves_at_any_depth():
+    model = models.mobilenet_classifier()
+    ext = kernest.extract(model, "block_13_expand_relu")
+    assert tuple(ext.output.shape) == (None, 2, 2, 192)
+
+
+def test_extract_from_a_subclassed_model_names_the_alternative():
+    with pytest.raises(kernest.KernestError, match=r"subclassed model.*functional submodel it holds"):
+        kernest.extract(models.subclassed_classifier(), "backbone/fc1")

@@ -109,3 +109,41 @@ def test_glob_rules(pattern, path, hit):
 def test_unbuilt_sequential_has_its_layers_as_paths_without_shapes():
     seq = models.mlp((4, 2), "seq")
     assert kernest.paths(seq) == ["dense_0", "dense_1"]
+
+
+# --- issue 10: gitignore-style globs and bare names ----------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "hit"),
+    [
+        ("emb*", "encoder/emb", True),  # no '/': a name at any depth
+        ("*char_cnn*", "per_word/char_cnn", True),
+        ("conv", "per_word/char_cnn/conv", True),
+        ("conv", "per_word/char_cnn/conv/kernel_part", False),  # the last segment only
+        ("/conv", "per_word/char_cnn/conv", True),  # a leading '/' is trimmed: still a bare name
+        ("per_word/conv", "per_word/char_cnn/conv", False),  # a '/' anchors
+    ],
+)
+def test_patterns_without_slash_match_at_any_depth(pattern, path, hit):
+    assert matches(pattern, path) is hit
+
+
+def test_freeze_glob_without_slash_reaches_nested_layers():
+    model = models.siamese()
+    assert kernest.freeze(model, "emb*") == ["encoder/emb"]
+    assert kernest.freeze(models.word_model(), "*char_cnn*")[:2] == ["per_word/char_cnn", "per_word/char_cnn/embed"]
+
+
+def test_bare_name_resolves_when_unique_and_lists_paths_when_not():
+    model = models.mobilenet_classifier()
+    assert kernest.get(model, "block_13_expand_relu").name == "block_13_expand_relu"
+    with pytest.raises(kernest.PathError, match=r"'dense' is the name of 2 different layers.*middle/inner/dense"):
+        kernest.get(models.depth3(), "dense")
+
+
+def test_at_n_suffix_is_split_off():
+    from kernest._paths import split_call
+
+    assert split_call("encoder/emb@1") == ("encoder/emb", 1)
+    assert split_call("a@b") == ("a@b", None)
+    assert kernest.get(models.siamese(), "encoder@1").name == "encoder"

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import itertools
 import os
 
 import pytest
 from PIL import Image
 
 import kernest
+from kernest._plot import Text, layout
 from kernest.cli import main
 from tests import models
 
@@ -34,7 +36,7 @@ def test_svg_holds_every_submodel_and_interface_shape(tmp_path):
 
 
 def test_svg_of_flagship_shows_wrappers_and_per_element_shapes(tmp_path):
-    text = open(kernest.plot(models.word_model(), tmp_path / "m.svg"), encoding="utf-8").read()
+    text = open(kernest.plot(models.word_model(), tmp_path / "m.svg", depth=3), encoding="utf-8").read()
     for name in ("sentiment", "per_word", "char_cnn", "conv", "word_lstm", "forward_lstm", "backward_lstm"):
         assert f">{name}<" in text
     assert "(batch*words, chars=8, embed=6)" in text
@@ -58,3 +60,55 @@ def test_cli_plot_and_summary(tmp_path, capsys):
     assert main(["summary", src, "--json"]) == 0
     assert '"total_params": 26' in capsys.readouterr().out
     assert main(["plot", src, "-o", str(tmp_path / "missing" / "x.png")]) == 2
+
+
+# --- issue 10: big models, depth, shared submodels, labels -----------------------------------------------
+
+def _labels(scene):
+    return [t for t in scene.items if isinstance(t, Text) and t.edge]
+
+
+def _overlap(a, b):
+    (l1, t1, r1, b1), (l2, t2, r2, b2) = a.bounds(), b.bounds()
+    return l1 < r2 and l2 < r1 and t1 < b2 and t2 < b1
+
+
+def test_default_shows_submodel_boundaries_and_stays_small(tmp_path):
+    model = models.mobilenet_classifier()
+    scene = layout(model)
+    assert scene.height < 600 and scene.width < 800
+    text = open(kernest.plot(model, tmp_path / "m.svg"), encoding="utf-8").read()
+    assert ">mobilenetv2_0.35_32<" in text and "Functional · 153 layers" in text
+    assert "block_13_expand" not in text
+    assert ">block_13_expand_relu<" in open(kernest.plot(model, tmp_path / "all.svg", depth=2), encoding="utf-8").read()
+
+
+def test_depth_opens_boxes_down_to_that_depth():
+    texts = {t.text for t in layout(models.three_level()).items if isinstance(t, Text)}
+    assert {"stage", "block", "pool", "Functional · 1 layers"} <= texts and "conv" not in texts
+    one = {t.text for t in layout(models.three_level(), depth=1).items if isinstance(t, Text)}
+    assert "stage" in one and "block" not in one
+    assert "conv" in {t.text for t in layout(models.three_level(), depth=3).items if isinstance(t, Text)}
+    with pytest.raises(kernest.KernestError, match="depth is a whole number"):
+        layout(models.three_level(), depth=0)
+
+
+def test_a_shared_submodel_is_marked():
+    texts = {t.text for t in layout(models.siamese()).items if isinstance(t, Text)}
+    assert "Functional · 3 layers · shared: 2 calls" in texts
+
+
+@pytest.mark.parametrize("builder", [models.siamese, models.wide_and_deep, models.seq2seq, models.word_model])
+@pytest.mark.parametrize("depth", [None, 3])
+def test_arrow_labels_never_overlap(builder, depth):
+    labels = _labels(layout(builder(), depth))
+    assert len(labels) >= 4
+    assert [(a.text, b.text) for a, b in itertools.combinations(labels, 2) if _overlap(a, b)] == []
+
+
+def test_cli_plot_depth(tmp_path):
+    src = kernest.save(models.three_level(), tmp_path / "n.keras")
+    assert main(["plot", src, "-o", str(tmp_path / "n.svg"), "--depth", "3"]) == 0
+    assert ">conv<" in (tmp_path / "n.svg").read_text(encoding="utf-8")
+    assert main(["plot", src, "-o", str(tmp_path / "d.svg")]) == 0
+    assert ">conv<" not in (tmp_path / "d.svg").read_text(encoding="utf-8")

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import keras
+import numpy as np
 import pytest
 
 import kernest
@@ -44,15 +45,24 @@ def test_summary_depth1_golden():
     [models.word_model, models.depth3, models.shared_twice, models.over_over, models.with_custom_block,
      models.with_batchnorm, models.shared_across],
 )
-@pytest.mark.parametrize("depth", [None, 1, 2])
-def test_totals_match_count_params_at_every_depth(builder, depth):
+def test_totals_match_count_params_and_own_params_sum_to_them(builder):
     model = builder()
-    s = kernest.summary(model, depth=depth)
+    s = kernest.summary(model)
     assert s.total_params == model.count_params()
-    assert sum(r.params for r in s.rows) == model.count_params()
+    assert sum(r.own_params for r in s.rows) == model.count_params()
     trainable = sum(int(keras.ops.size(w)) for w in model.trainable_weights)
-    assert s.trainable_params == trainable == sum(r.trainable_params for r in s.rows)
+    assert s.trainable_params == trainable
     assert s.non_trainable_params == model.count_params() - trainable
+
+
+@pytest.mark.parametrize("builder", [models.word_model, models.depth3, models.over_over, models.vae, models.gan])
+@pytest.mark.parametrize("depth", [None, 1, 2])
+def test_params_are_the_subtree_total_at_every_depth(builder, depth):
+    model = builder()
+    rows = kernest.summary(model, depth=depth).rows
+    for r in rows:
+        assert r.params == kernest.get(model, r.path).count_params(), r.path
+    assert sum(r.params for r in rows if r.depth == 1) == model.count_params()
 
 
 def test_rows_open_over_with_per_element_shapes():
@@ -76,12 +86,14 @@ def test_depth3_rows_and_interfaces():
     assert interfaces["middle/inner -> middle/dense"] == "(batch, features=3)"
 
 
-def test_depth_moves_hidden_params_to_first_shown_ancestor():
+def test_a_container_shows_the_same_params_at_every_depth():
+    full = {r.path: r for r in kernest.summary(models.word_model()).rows}
     rows = {r.path: r for r in kernest.summary(models.word_model(), depth=1).rows}
     assert set(rows) == {"per_word", "word_lstm", "head"}
-    assert rows["per_word"].params == 180 + 152
-    rows2 = {r.path: r for r in kernest.summary(models.depth3(), depth=2).rows}
-    assert rows2["middle/inner"].params == 15
+    assert rows["per_word"].params == full["per_word"].params == 180 + 152
+    assert full["per_word"].own_params == 0 and full["per_word/char_cnn/conv"].own_params == 152
+    data = json.loads(kernest.summary(models.depth3()).to_json())
+    assert {r["path"]: r["params"] for r in data["rows"]}["middle/inner"] == 15
 
 
 def test_shared_submodel_shows_both_call_sites():
@@ -89,7 +101,7 @@ def test_shared_submodel_shows_both_call_sites():
     assert row.shared and len(row.calls) == 2
     assert row.calls[1] == ("(batch, 3)", "(batch, features=4)")
     text = str(kernest.summary(models.shared_twice()))
-    assert "shared: 2 calls" in text and "call 2" in text
+    assert "shared: 2 calls" in text and "call @1" in text
 
 
 def test_layer_shared_between_models_is_marked_and_counted_once():
@@ -97,7 +109,8 @@ def test_layer_shared_between_models_is_marked_and_counted_once():
     s = kernest.summary(model)
     rows = {r.path: r for r in s.rows}
     assert rows["shared_dense"].also_at == ("sub/shared_dense",)
-    assert rows["sub/shared_dense"].params == 20 and rows["shared_dense"].params == 0
+    assert rows["sub/shared_dense"].own_params == 20 and rows["shared_dense"].own_params == 0
+    assert rows["shared_dense"].params == 20
     assert "  shared_dense: sub/shared_dense, shared_dense\n" in str(s)
 
 
@@ -141,3 +154,52 @@ def test_rendering_is_pure_and_fixed_width():
     assert "\x1b" not in str(s)
     table = str(s).split("\n\n")[1].splitlines()
     assert len({len(table[1])}) == 1 and set(table[1]) <= {"-", " "}
+
+
+# --- issue 10: dict outputs, input names, notebooks ------------------------------------------------------
+
+def test_dict_outputs_show_their_keys_and_inputs_their_names():
+    s = kernest.summary(models.vae())
+    rows = {r.path: r for r in s.rows}
+    assert rows["encoder"].output_shape == "{log_var: (batch, features=2), mean: (batch, features=2)}"
+    assert s.outputs == ["reconstruction (batch, features=12)", "z_mean (batch, features=2)"]
+    x = keras.Input((3,))
+    unnamed = kernest.summary(keras.Model(x, keras.layers.Dense(2, name="d")(x)))
+    assert unnamed.inputs == [f"{x._keras_history[0].name} (batch, 3)"]
+    assert not any("keras_tensor" in line for line in unnamed.inputs + unnamed.outputs)
+
+
+def test_summary_has_an_html_table_for_notebooks():
+    html = kernest.summary(models.vae())._repr_html_()
+    assert html.startswith("<table><caption") and html.count("<tr>") == 1 + 8
+    assert "{log_var: (batch, features=2), mean: (batch, features=2)}" in html
+    assert "Total params: 272" in html
+    assert "<script" not in kernest.summary(models.mlp((2,), "a<script>", input_dim=2))._repr_html_()
+
+
+# --- issue 10: subclassed models -------------------------------------------------------------------------
+
+def test_subclassed_model_rows_come_in_call_order_with_real_shapes():
+    s = kernest.summary(models.subclassed_classifier())
+    rows = {r.path: r for r in s.rows}
+    assert [r.path for r in s.rows if r.depth == 1] == ["backbone", "drop", "head"]  # head was set first
+    assert (rows["backbone"].input_shape, rows["backbone"].output_shape) == ("(batch, 8)", "(batch, features=5)")
+    assert (rows["head"].input_shape, rows["head"].output_shape) == ("(batch, 5)", "(batch, features=3)")
+    assert rows["backbone/bn"].input_shape == "(batch, features=6)"
+    assert s.inputs == ["(batch, 8)"] and s.outputs == ["(batch, 3)"]
+    assert "?" not in str(s)
+
+
+def test_custom_layer_children_get_shapes_and_an_unbuilt_model_stays_honest():
+    rows = {r.path: r for r in kernest.summary(models.with_custom_block()).rows}
+    assert rows["block/inner_dense"].output_shape == "(batch, features=4)"
+    unbuilt = kernest.summary(models.Unbuilt(name="unbuilt"))
+    assert [(r.path, r.input_shape) for r in unbuilt.rows] == [("dense", "?")]
+
+
+def test_tracing_leaves_the_model_as_it_was():
+    model = models.subclassed_classifier()
+    kernest.summary(model)
+    assert "call" not in vars(model.head) and "call" not in vars(model.backbone)
+    x = np.ones((2, 8), "float32")
+    assert model(x).shape == (2, 3)
