@@ -46,7 +46,8 @@ class Over(keras.layers.Wrapper):
         mask_padding: whether all-zero elements are masked for the layers after this one.
         skip_padding: whether ``inner`` runs on the unmasked elements only: ``None`` (default) where the
             backend allows run-time shapes (TensorFlow outside XLA, PyTorch), ``True`` always (an error
-            under ``jax.jit`` or XLA), ``False`` never. Needs ``mask_padding``.
+            under ``jax.jit`` or XLA), ``False`` never. Needs ``mask_padding``. Layers of ``inner`` that
+            look across the batch (``BatchNormalization`` in training) then see the real elements only.
     """
 
     def __init__(
@@ -169,7 +170,7 @@ class Over(keras.layers.Wrapper):
         kwargs: dict[str, Any] = {}
         if self._inner_takes_training and training is not None:
             kwargs["training"] = training
-        keep = self._keep(inputs, mask) if self.mask_padding else None
+        keep = self._keep(inputs, mask) if self.mask_padding and self.skip_padding is not False else None
         if keep is not None and self._skips(keep):
             outputs = self._call_on_kept(folded, ops.reshape(keep, [-1]), kwargs)
         else:
@@ -178,17 +179,15 @@ class Over(keras.layers.Wrapper):
 
     def _call_on_kept(self, folded: Any, keep: Any, kwargs: dict[str, Any]) -> Any:
         """``inner`` on the kept elements of the folded batch only; zeros for the others."""
-        # With nothing kept, run the first element anyway and drop its output: layers such as a global
-        # max-pool refuse an empty batch.
-        none_kept = ops.logical_and(ops.equal(ops.arange(ops.shape(keep)[0]), 0), ops.logical_not(ops.any(keep)))
-        where = ops.nonzero(ops.logical_or(keep, none_kept))[0]                   # (n,) kept positions
-        kept = keras.tree.map_structure(lambda x: ops.take(x, where, axis=0), folded)  # (n, *rest)
-        outputs = self.layer(kept, **kwargs)                                       # (n, *out)
+        where = _kept_positions(keep)                                                # (m,), m >= kept
+        kept = keras.tree.map_structure(lambda x: ops.take(x, where, axis=0), folded)  # (m, *rest)
+        outputs = self.layer(kept, **kwargs)                                         # (m, *out)
         # Row of each element in [zeros; outputs]: 0 for a skipped element, 1..n for the kept ones in order.
-        # A gather, not a scatter: it is one fused op with a cheap gradient on every backend.
-        rows = ops.where(keep, ops.cumsum(ops.cast(keep, "int32")), 0)             # (N,)
+        # A gather, not a scatter: Keras's scatter is a Python loop on PyTorch; a gather is one op with a
+        # cheap gradient on every backend.
+        rows = ops.where(keep, ops.cumsum(ops.cast(keep, "int32")), 0)               # (N,)
 
-        def spread(y: Any) -> Any:  # (n, *out) -> (N, *out)
+        def spread(y: Any) -> Any:  # (m, *out) -> (N, *out)
             zero = ops.zeros([1, *_dims(y, range(1, len(y.shape)))], dtype=y.dtype)
             return ops.take(ops.concatenate([zero, y], axis=0), rows, axis=0)
 
@@ -287,6 +286,22 @@ def _needs_static_shapes(x: Any) -> str | None:
         if control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()):
             return "XLA (jit_compile=True)"
     return None
+
+
+# The inner model runs on a multiple of this many elements (the kept ones, then repeats of the first element,
+# whose outputs are dropped): a handful of batch sizes per epoch, so each shape's kernel set-up (oneDNN
+# primitives) is paid once, and never an empty batch, which a global max-pool refuses.
+_ROWS_STEP = 32
+
+
+def _kept_positions(keep: Any) -> Any:
+    """``(m,)`` positions of the True entries of ``(N,)`` ``keep`` in order, then zeros up to ``m``: the
+    count rounded up to a multiple of ``_ROWS_STEP``, at least 1, at most ``N``."""
+    where = ops.nonzero(keep)[0]                                                  # (n,)
+    n, total = ops.shape(where)[0], ops.shape(keep)[0]
+    size = ops.minimum((ops.maximum(n, 1) + _ROWS_STEP - 1) // _ROWS_STEP * _ROWS_STEP, total)
+    padded = ops.concatenate([where, ops.zeros([1], dtype=where.dtype)])          # (n + 1,): a 0 at the end
+    return ops.take(padded, ops.minimum(ops.arange(size), n))
 
 
 def _dims(x: Any, axes: range) -> list[Any]:
