@@ -1,12 +1,16 @@
 """Training throughput (texts/s) of the flagship sentiment model, four ways, same texts, same process.
 
-- ``kernest``: ``kernest.text``'s pipeline and model as ``kernest train`` runs them: ``TextEncoder.dataset``
-  (tf.strings encoding in tf.data, cached, shuffled, batched, prefetched) into ``build_model`` /
-  ``compile_model`` (``over("words", char_cnn)`` -> masked BiLSTM -> softmax), balanced class weights.
-  Validation, checkpoints and TensorBoard, which ``train`` adds per epoch, are left out.
-- ``keras`` (zero-overhead bar): the same architecture written by hand in plain Keras, words folded into the
-  batch with ``keras.ops.reshape`` and the padding mask passed to the BiLSTM by hand; same tf.data pipeline.
-  Goal: kernest / keras >= 1.0 within noise.
+- ``kernest``: ``kernest.text``'s pipeline and model as ``kernest train`` runs them by default:
+  ``TextEncoder.dataset`` (tf.strings encoding in tf.data, cached, shuffled, batched by length bucket, each
+  batch cut to its longest text, prefetched) into ``build_model`` / ``compile_model`` (a ``None`` words axis;
+  ``over("words", char_cnn)``, which runs the char-CNN on the real words only -> masked BiLSTM -> softmax),
+  balanced class weights. Validation, checkpoints and TensorBoard, which ``train`` adds per epoch, are left
+  out.
+- ``kernest_fixed_batches``: the same without bucketing: every batch padded to ``max_words`` (``over`` still
+  skips the padded words).
+- ``keras`` (the hand-written baseline, without these levers): the same architecture written by hand in plain
+  Keras, words folded into the batch with ``keras.ops.reshape`` and the padding mask passed to the BiLSTM by
+  hand; fixed-length batches from the same tf.data pipeline. Goal: kernest / keras >= 1.5.
 - ``naive`` (the seed article's way): Python preprocessing into one-hot character arrays
   ``(texts, words, chars, alphabet)`` float32, a char-CNN on one-hot input under ``TimeDistributed``,
   NumPy arrays into ``fit``; no tf.data. Goal: kernest / naive >= 3.
@@ -18,8 +22,9 @@ turns (``--repeats``) so load from other processes hits all alike. The first epo
 (tracing, the tf.data cache filling) and is left out; the figure is the median epoch time over the rest.
 Preprocessing is timed on its own (texts/s of the graph encoder vs the Python one-hot loop).
 
-``--levers`` adds variants of the kernest run that try a speed lever each (XLA, bucketing by length, no
-tf.data cache, an unrolled LSTM); ``--threads INTRA,INTER`` sets TensorFlow's thread pools for a whole run;
+``--levers`` adds variants of the kernest run that try a speed lever each (XLA, no tf.data cache, an
+unrolled LSTM, and ``lever_all_words``: fixed batches with ``skip_padding=False``, the kernest of before
+issue 12, whose ratio to ``keras`` is the zero-overhead check); ``--threads INTRA,INTER`` sets TensorFlow's thread pools for a whole run;
 ``--mixed-precision`` sets the ``mixed_float16`` policy (a GPU option). The device used is printed.
 
     python bench/train_throughput.py [--small] [--levers] [--out FILE]
@@ -275,7 +280,10 @@ def run(args: Any) -> dict[str, Any]:
         runners[name] = make(timers[name])
 
     train_ds = enc.dataset(texts, labels, bs, shuffle=True, seed=0)
-    add("kernest", lambda t: keras_runner(flagship.model(), train_ds, None, bs, cw, t))
+    bucketed_ds = enc.dataset(texts, labels, bs, shuffle=True, seed=0, bucket=True)
+    add("kernest", lambda t: keras_runner(
+        _flagship.compile_model(_flagship.build_model(None, C, V, K, cfg), cfg), bucketed_ds, None, bs, cw, t))
+    add("kernest_fixed_batches", lambda t: keras_runner(flagship.model(), train_ds, None, bs, cw, t))
     add("keras", lambda t: keras_runner(keras_model(W, C, V, K, cfg), train_ds, None, bs, cw, t))
     add("naive", lambda t: keras_runner(naive_model(W, C, K, cfg), one_hot, y, bs, cw, t))
     if not args.no_torch:
@@ -301,9 +309,12 @@ def run(args: Any) -> dict[str, Any]:
         add("lever_xla", lambda t: keras_runner(jit_model(), train_ds, None, bs, cw, t))
         add("lever_no_cache", lambda t: keras_runner(flagship.model(), uncached(enc, texts, y, bs, 0), None,
                                                      bs, cw, t))
-        add("lever_bucketing", lambda t: keras_runner(
-            _flagship.compile_model(_flagship.build_model(None, C, V, K, cfg), cfg),
-            enc.dataset(texts, labels, bs, shuffle=True, seed=0, bucket=True), None, bs, cw, t))
+        def all_words_model() -> Any:
+            m = flagship.model(compiled=False)
+            m.get_layer("per_word").skip_padding = False  # read when the step is traced
+            return _flagship.compile_model(m, cfg)
+
+        add("lever_all_words", lambda t: keras_runner(all_words_model(), train_ds, None, bs, cw, t))
         add("lever_lstm_unroll", lambda t: keras_runner(keras_model(W, C, V, K, cfg, unroll=True), train_ds,
                                                         None, bs, cw, t))
 
@@ -324,12 +335,12 @@ def run(args: Any) -> dict[str, Any]:
         ratios["kernest_over_torch_best"] = _common.ratio(tput["kernest"], max(tput["torch"], tput["torch_1_thread"]))
     elif "torch" in tput:
         ratios["kernest_over_torch_best"] = ratios["kernest_over_torch"]
-    goals = {"kernest_over_keras": 0.95, "kernest_over_naive": 3.0, "kernest_over_torch_best": 1.2}
+    goals = {"kernest_over_keras": 1.5, "kernest_over_naive": 3.0, "kernest_over_torch_best": 1.2}
     return {"benchmark": "train_throughput", "small": args.small, "sizes": size, "device": device,
             "mixed_precision": args.mixed_precision, "threads": args.threads,
             "shapes": {"max_words": W, "max_chars": C, "vocab": V, "classes": K, "naive_alphabet": NAIVE_ALPHABET},
             "config": cfg.to_json(), "preprocess": preprocess, "results": results, "ratios": ratios,
-            "goal": {"text": "kernest >= 1.0x hand-written Keras (0.95 allows noise), >= 3x naive, >= 1.2x torch",
+            "goal": {"text": "kernest >= 1.5x hand-written Keras, >= 3x naive, >= 1.2x the faster torch",
                      "per_goal": {k: ratios.get(k, 0) >= v for k, v in goals.items() if k in ratios},
                      "met": all(ratios.get(k, 0) >= v for k, v in goals.items() if k in ratios)}}
 

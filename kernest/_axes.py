@@ -10,7 +10,7 @@ without a known rule keep names only where the shape is unchanged, and fall back
 from __future__ import annotations
 
 import keyword
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
@@ -171,6 +171,28 @@ def _features(axes: Axes, name: str = "features") -> Axes:
     return axes[:-1] + (name,)
 
 
+# A rule gives the names of output ``index`` of a layer from its inputs' names and shapes and its output
+# shape (batch included), or None to fall back to positions.
+AxisRule = Callable[[Any, list[Axes], list[Shape], Shape, int], "Axes | None"]
+_RULES: dict[type, AxisRule] = {}
+
+
+def register_axis_rule(layer_type: type, rule: AxisRule) -> None:
+    """Name the output axes of ``layer_type`` layers with ``rule``. The module that defines a layer registers
+    its rule (``kernest._over`` registers ``Over``'s), so this module imports none of them."""
+    _RULES[layer_type] = rule
+
+
+def mapped_axes(inner: Any, k: int, in_axes: list[Axes], in_shapes: list[Shape], out_shape: Shape,
+                index: int) -> Axes:
+    """Names of a wrapper's output that applies ``inner`` to every element of axes ``1..k``: the ``k``
+    leading names, then what ``inner`` makes of one element (``TimeDistributed``, ``kernest.over``)."""
+    child_in = [(None,) + s[k + 1 :] for s in in_shapes]
+    child_axes = [t[k:] for t in in_axes]
+    inner_out = layer_axes(inner, child_axes, child_in, (None,) + out_shape[k + 1 :], index)
+    return in_axes[0][:k] + inner_out
+
+
 def _apply_rule(
     layer: Any, in_axes: list[Axes], in_shapes: list[Shape], out_shape: Shape, index: int, env: dict[int, Axes]
 ) -> Axes | None:
@@ -178,14 +200,11 @@ def _apply_rule(
     a = in_axes[0] if in_axes else ()
     if isinstance(layer, keras.Model) and hasattr(layer, "inputs") and layer.inputs:
         return _through_model(layer, in_axes, index, env)
-    from kernest._over import Over  # local import: _over imports this module
-
-    if isinstance(layer, (Over, L.TimeDistributed)):
-        k = (layer.axis_index or 1) if isinstance(layer, Over) else 1
-        child_in = [(None,) + s[k + 1 :] for s in in_shapes]
-        child_axes = [t[k:] for t in in_axes]
-        inner_out = layer_axes(layer.layer, child_axes, child_in, (None,) + out_shape[k + 1 :], index)
-        return a[:k] + inner_out
+    for layer_type, rule in _RULES.items():
+        if isinstance(layer, layer_type):
+            return rule(layer, in_axes, in_shapes, out_shape, index)
+    if isinstance(layer, L.TimeDistributed):
+        return mapped_axes(layer.layer, 1, in_axes, in_shapes, out_shape, index)
     if isinstance(layer, L.Bidirectional):
         return _rnn_axes(layer.forward_layer, a)
     if isinstance(layer, L.RNN):

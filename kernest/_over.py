@@ -6,7 +6,11 @@
 - folds the leading axes into the batch, ``(batch*words, chars)``, runs ``inner`` once and unfolds,
   instead of a Python loop per step when the axis has a fixed length;
 - gives the outer model a mask over the mapped axis: an element whose entries are all zero (a padded
-  word) is masked, and an incoming mask is carried across the boundary. So an outer LSTM skips padding.
+  word) is masked, and an incoming mask is carried across the boundary. So an outer LSTM skips padding;
+- computes only the real elements (``skip_padding``): it gathers the unmasked elements of the folded
+  batch, runs ``inner`` on those and scatters the results back, zeros where the mask is False. Half the
+  words padded is half the work. This needs run-time shapes, so it is on by default on TensorFlow (outside
+  XLA) and PyTorch, and off on JAX, whose ``jit`` needs static shapes.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from kernest._axes import Axes, Shape, axes_of
+from kernest._axes import Axes, Shape, axes_of, mapped_axes, register_axis_rule
 from kernest._errors import KernestError
 
 
@@ -40,6 +44,10 @@ class Over(keras.layers.Wrapper):
         axis: the axis as given, a name (``"words"``) or a position (1 = first non-batch axis).
         axis_index: the resolved position, set when first called on a named tensor.
         mask_padding: whether all-zero elements are masked for the layers after this one.
+        skip_padding: whether ``inner`` runs on the unmasked elements only: ``None`` (default) where the
+            backend allows run-time shapes (TensorFlow outside XLA, PyTorch), ``True`` always (an error
+            under ``jax.jit`` or XLA), ``False`` never. Needs ``mask_padding``. Layers of ``inner`` that
+            look across the batch (``BatchNormalization`` in training) then see the real elements only.
     """
 
     def __init__(
@@ -48,12 +56,20 @@ class Over(keras.layers.Wrapper):
         axis: str | int = 1,
         axis_index: int | None = None,
         mask_padding: bool = True,
+        skip_padding: bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(layer, **kwargs)
+        if skip_padding and not mask_padding:
+            raise KernestError(
+                f"over({axis!r}) got skip_padding=True with mask_padding=False: skipping padded elements "
+                "changes their outputs to zeros, which only the mask makes safe. Keep mask_padding=True, or "
+                "drop skip_padding."
+            )
         self.axis = axis
         self.axis_index = axis_index if axis_index is not None else (axis if isinstance(axis, int) else None)
         self.mask_padding = mask_padding
+        self.skip_padding = skip_padding
         params = inspect.signature(layer.call).parameters
         self._inner_takes_training = "training" in params or any(
             p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()
@@ -62,20 +78,10 @@ class Over(keras.layers.Wrapper):
     # --- axis resolution ---------------------------------------------------------------------------
 
     def resolve(self, axes: Axes, ndim: int) -> int:
-        """Fix ``axis_index`` from the names of the input's non-batch axes; resolves nested ``Over`` too."""
+        """Fix ``axis_index`` from the input's axis names, or from ranks where it has none; resolves nested
+        ``Over`` too."""
         if self.axis_index is None:
-            if self.axis not in axes:
-                known = ", ".join(repr(a) for a in axes if a)
-                where = (
-                    f"its named axes: {known}" if known else
-                    "it carries no axis names: name them with kernest.Input(shape, axes=(...)); an unbuilt "
-                    "keras.Sequential rebuilds on a fresh unnamed Input, so compose with kernest.nest instead"
-                )
-                raise KernestError(
-                    f"over({self.axis!r}) in layer {self.name!r}: the input has no axis named {self.axis!r} "
-                    f"({where}). Or pass a position, e.g. over(1, inner) for the first non-batch axis."
-                )
-            self.axis_index = axes.index(self.axis) + 1
+            self.axis_index = self._index_of(axes, ndim)
         k = self.axis_index
         if not 1 <= k < ndim:
             raise KernestError(
@@ -86,6 +92,34 @@ class Over(keras.layers.Wrapper):
         if isinstance(self.layer, Over):
             self.layer.resolve(tuple(axes[k:]), ndim - k)
         return k
+
+    def _index_of(self, axes: Axes, ndim: int) -> int:
+        """The position of the named axis. An input without names (a ``keras.Input``, or the fresh input an
+        unbuilt ``keras.Sequential`` builds on) maps every axis before the inner model's element."""
+        if self.axis in axes:
+            return axes.index(self.axis) + 1
+        known = ", ".join(repr(a) for a in axes if a)
+        if known:
+            raise KernestError(
+                f"over({self.axis!r}) in layer {self.name!r}: the input has no axis named {self.axis!r} (its "
+                f"named axes: {known}). Map over one of those, or pass a position, e.g. over(1, inner) for "
+                "the first non-batch axis."
+            )
+        rank = element_rank(self.layer)
+        if rank is None:
+            raise KernestError(
+                f"over({self.axis!r}) in layer {self.name!r}: the input carries no axis names, and "
+                f"{self.layer.name!r} declares no input rank, so which axis is {self.axis!r} is unknown. Name "
+                "the axes with kernest.Input(shape, axes=(...)), give the inner model a keras.Input, or pass a "
+                "position, e.g. over(1, inner) for the first non-batch axis."
+            )
+        if ndim - rank < 1:
+            raise KernestError(
+                f"over({self.axis!r}) in layer {self.name!r}: the input has {ndim} axes (batch included) and "
+                f"{self.layer.name!r} takes {rank}, which leaves no axis to map over. Give over an input with "
+                f"at least {rank + 1} axes."
+            )
+        return ndim - rank
 
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         first = keras.tree.flatten(inputs)[0]
@@ -136,12 +170,46 @@ class Over(keras.layers.Wrapper):
         kwargs: dict[str, Any] = {}
         if self._inner_takes_training and training is not None:
             kwargs["training"] = training
-        outputs = self.layer(folded, **kwargs)
+        keep = self._keep(inputs, mask) if self.mask_padding and self.skip_padding is not False else None
+        if keep is not None and self._skips(keep):
+            outputs = self._call_on_kept(folded, ops.reshape(keep, [-1]), kwargs)
+        else:
+            outputs = self.layer(folded, **kwargs)
         return keras.tree.map_structure(unfold, outputs)
 
-    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
-        if not self.mask_padding:
-            return None
+    def _call_on_kept(self, folded: Any, keep: Any, kwargs: dict[str, Any]) -> Any:
+        """``inner`` on the kept elements of the folded batch only; zeros for the others."""
+        where = _kept_positions(keep)                                                # (m,), m >= kept
+        kept = keras.tree.map_structure(lambda x: ops.take(x, where, axis=0), folded)  # (m, *rest)
+        outputs = self.layer(kept, **kwargs)                                         # (m, *out)
+        # Row of each element in [zeros; outputs]: 0 for a skipped element, 1..n for the kept ones in order.
+        # A gather, not a scatter: Keras's scatter is a Python loop on PyTorch; a gather is one op with a
+        # cheap gradient on every backend.
+        rows = ops.where(keep, ops.cumsum(ops.cast(keep, "int32")), 0)               # (N,)
+
+        def spread(y: Any) -> Any:  # (m, *out) -> (N, *out)
+            zero = ops.zeros([1, *_dims(y, range(1, len(y.shape)))], dtype=y.dtype)
+            return ops.take(ops.concatenate([zero, y], axis=0), rows, axis=0)
+
+        return keras.tree.map_structure(spread, outputs)
+
+    def _skips(self, keep: Any) -> bool:
+        """Whether this call runs ``inner`` on the kept elements only (see ``skip_padding``)."""
+        if self.skip_padding is False:
+            return False
+        static = _needs_static_shapes(keep)
+        if static and self.skip_padding:
+            raise KernestError(
+                f"over({self.axis!r}) in layer {self.name!r} has skip_padding=True, but runs under {static}, "
+                "which needs static shapes; the number of real elements is known only at run time. Use "
+                "skip_padding=None (the default: skips where it can) or False."
+            )
+        if static:
+            return False
+        return bool(self.skip_padding) or keras.backend.backend() in ("tensorflow", "torch")
+
+    def _keep(self, inputs: Any, mask: Any) -> Any:
+        """``(B, a1..ak)``: True for an element with a non-zero entry that the incoming mask keeps."""
         k = self._k()
         first = keras.tree.flatten(inputs)[0]
         reduce_axes = tuple(range(k + 1, len(first.shape)))
@@ -153,6 +221,12 @@ class Over(keras.layers.Wrapper):
                 incoming = ops.any(incoming, axis=tuple(range(k + 1, len(incoming.shape))))
             if len(incoming.shape) == k + 1:
                 keep = ops.logical_and(keep, incoming)
+        return keep
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        if not self.mask_padding:
+            return None
+        keep = self._keep(inputs, mask)
         try:
             n_out = len(self.layer.outputs) if isinstance(self.layer, keras.Model) else 1
         except (AttributeError, ValueError):
@@ -163,8 +237,71 @@ class Over(keras.layers.Wrapper):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(axis=self.axis, axis_index=self.axis_index, mask_padding=self.mask_padding)
+        config.update(axis=self.axis, axis_index=self.axis_index, mask_padding=self.mask_padding,
+                      skip_padding=self.skip_padding)
         return config
+
+
+def _over_axes(layer: Over, in_axes: list[Axes], in_shapes: list[Shape], out_shape: Shape, index: int) -> Axes:
+    """Names of an ``Over``'s output: the mapped axes, the last one named ``axis`` (also when it was found by
+    rank on an unnamed input: it is named from here on), then the inner model's output axes."""
+    k = layer.axis_index or 1
+    out = mapped_axes(layer.layer, k, in_axes, in_shapes, out_shape, index)
+    if isinstance(layer.axis, str):
+        out = out[: k - 1] + (layer.axis,) + out[k:]
+    return out
+
+
+register_axis_rule(Over, _over_axes)
+
+
+def element_rank(layer: Any) -> int | None:
+    """Axes (batch included) of one element that ``layer`` takes, where it declares them; else ``None``.
+
+    Example:
+        >>> element_rank(keras.Sequential([keras.Input((16,)), keras.layers.Dense(8)]))
+        2
+    """
+    if isinstance(layer, Over):
+        inner = element_rank(layer.layer)
+        mapped = layer.axis_index or 1
+        return None if inner is None else inner + mapped
+    inputs = getattr(layer, "inputs", None) if isinstance(layer, keras.Model) else None
+    if inputs:
+        return len(keras.tree.flatten(inputs)[0].shape)
+    return None
+
+
+def _needs_static_shapes(x: Any) -> str | None:
+    """What compiles the current call with static shapes (``jax.jit``, XLA), or ``None``."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return "jax.jit (or another JAX transformation of the inputs)" if isinstance(x, jax.core.Tracer) else None
+    if backend == "tensorflow":
+        import tensorflow as tf
+        from tensorflow.python.ops import control_flow_util  # the XLA test Keras 2 used; no public one exists
+
+        if control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()):
+            return "XLA (jit_compile=True)"
+    return None
+
+
+# The inner model runs on a multiple of this many elements (the kept ones, then repeats of the first element,
+# whose outputs are dropped): a handful of batch sizes per epoch, so each shape's kernel set-up (oneDNN
+# primitives) is paid once, and never an empty batch, which a global max-pool refuses.
+_ROWS_STEP = 32
+
+
+def _kept_positions(keep: Any) -> Any:
+    """``(m,)`` positions of the True entries of ``(N,)`` ``keep`` in order, then zeros up to ``m``: the
+    count rounded up to a multiple of ``_ROWS_STEP``, at least 1, at most ``N``."""
+    where = ops.nonzero(keep)[0]                                                  # (n,)
+    n, total = ops.shape(where)[0], ops.shape(keep)[0]
+    size = ops.minimum((ops.maximum(n, 1) + _ROWS_STEP - 1) // _ROWS_STEP * _ROWS_STEP, total)
+    padded = ops.concatenate([where, ops.zeros([1], dtype=where.dtype)])          # (n + 1,): a 0 at the end
+    return ops.take(padded, ops.minimum(ops.arange(size), n))
 
 
 def _dims(x: Any, axes: range) -> list[Any]:
@@ -195,7 +332,8 @@ def _is_dim(d: Any) -> bool:
     return d is None or isinstance(d, int)
 
 
-def over(axis: str | int, inner: Any, name: str | None = None, mask_padding: bool = True) -> Over:
+def over(axis: str | int, inner: Any, name: str | None = None, mask_padding: bool = True,
+         skip_padding: bool | None = None) -> Over:
     """Apply ``inner`` to every element along ``axis``.
 
     Args:
@@ -204,13 +342,18 @@ def over(axis: str | int, inner: Any, name: str | None = None, mask_padding: boo
         inner: any Keras model or layer, also with several inputs or outputs, or another ``over``.
         name: the layer's name, the step it adds to paths (default ``over_<axis>``).
         mask_padding: mask elements whose entries are all zero, so an outer RNN ignores padded words.
+        skip_padding: run ``inner`` on the unmasked elements only and give masked ones zeros (the masked
+            layers after it see the same). ``None``: where the backend allows run-time shapes (TensorFlow
+            outside XLA, PyTorch; not JAX). ``False``: never.
 
     Returns:
         An ``Over`` layer. Called on ``(batch, words, chars)`` it gives ``(batch, words, *inner_output)``
         and a ``(batch, words)`` mask.
 
     Raises:
-        KernestError: ``inner`` is not a Keras layer, or ``axis`` is not in the input.
+        KernestError: ``inner`` is not a Keras layer, or ``axis`` is not in the input. An input without axis
+            names maps every axis before the inner model's element (``inner``'s input rank) and names the
+            last one ``axis``.
 
     Example:
         >>> import kernest
@@ -232,4 +375,4 @@ def over(axis: str | int, inner: Any, name: str | None = None, mask_padding: boo
             f"over({axis}) cannot map over the batch axis or count from the end. Use a position >= 1 "
             "(1 = first non-batch axis) or, better, an axis name."
         )
-    return Over(inner, axis=axis, mask_padding=mask_padding, name=name or f"over_{axis}")
+    return Over(inner, axis=axis, mask_padding=mask_padding, skip_padding=skip_padding, name=name or f"over_{axis}")

@@ -10,16 +10,54 @@ import numpy as np
 import tensorflow as tf
 
 from kernest.text import _run
-from kernest.text._encode import TextEncoder, text_note
+from kernest.text._encode import _WIDTH_STEP, PAD_ID, TextEncoder, text_note
 
 _BATCH = 256
+
+
+def trim_padding(ids: tf.Tensor, words: bool = True, chars: bool = False) -> tf.Tensor:
+    """Cut the padded end of ``(batch, words, chars)`` ids to the batch's longest text and/or longest word.
+
+    Lengths are rounded up to a multiple of 4 (at most the axis, at least 1), so a model sees few distinct
+    shapes and pays each shape's kernel set-up a handful of times. Padding always follows the real words and
+    characters (every character id is at least 1), so nothing real is cut.
+
+    Args:
+        ids: int32 ``(batch, words, chars)``, zero padded.
+        words: cut the words axis.
+        chars: cut the chars axis.
+
+    Returns:
+        ``ids[:, :w, :c]``.
+
+    Example:
+        >>> ids = np.zeros((2, 32, 14), np.int32)
+        >>> ids[0, :5, :3] = 7                      # the longest text: 5 words of 3 characters
+        >>> tuple(trim_padding(tf.constant(ids), words=True, chars=True).shape)
+        (2, 8, 4)
+    """
+    real = tf.not_equal(ids, PAD_ID)                                          # (B, W, C)
+    if words:
+        longest_text = tf.reduce_max(tf.reduce_sum(tf.cast(tf.reduce_any(real, axis=-1), tf.int32), axis=-1))
+        ids = ids[:, : _round_up(longest_text, tf.shape(ids)[1])]
+    if chars:
+        longest_word = tf.reduce_max(tf.reduce_sum(tf.cast(real, tf.int32), axis=-1))
+        ids = ids[:, :, : _round_up(longest_word, tf.shape(ids)[2])]
+    return ids
+
+
+def _round_up(n: tf.Tensor, limit: tf.Tensor) -> tf.Tensor:
+    return tf.maximum(tf.minimum((n + _WIDTH_STEP - 1) // _WIDTH_STEP * _WIDTH_STEP, limit), 1)
 
 
 class Predictor:
     """A run's model and encoder, loaded once; calling it labels texts.
 
     Encoding and the model run in one ``tf.function`` on a string tensor (no ``model.predict`` set-up per
-    call), so a single message is answered in milliseconds.
+    call), so a single message is answered in milliseconds. Where the model takes any number of words (a
+    run trained with ``bucket_by_length``) or characters, each batch is cut to its longest text or word, and
+    more than one batch of texts is first sorted by length, so short texts carry little padding. The
+    probabilities are those of the padded texts: the model masks padded words.
 
     Args:
         run: the run directory (needs ``model.keras`` and ``preprocess.json``).
@@ -40,25 +78,40 @@ class Predictor:
         self.classes: tuple[str, ...] = self.encoder.classes
         table = self.encoder.table
         model, encoder = self.model, self.encoder
+        _, model_words, model_chars = model.input_shape  # None: the model takes any length there
+        self.trims = {"words": model_words is None, "chars": model_chars is None}
+        trims = self.trims
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
         def forward(texts: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
             ids, n_words, longest = encoder.encode_tensor(texts, table)  # (B, W, C), (B,), (B,)
-            return model(ids, training=False), n_words, longest
+            return model(trim_padding(ids, **trims), training=False), n_words, longest
+
+        @tf.function(input_signature=[tf.TensorSpec([None, encoder.max_words, encoder.max_chars], tf.int32)])
+        def forward_ids(ids: tf.Tensor) -> tf.Tensor:
+            return model(trim_padding(ids, **trims), training=False)
 
         self._forward = forward
+        self._forward_ids = forward_ids
 
     def probabilities(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Class probabilities ``(texts, classes)`` and the words / longest word of each text."""
-        probs, words, longest = [], [], []
-        for i in range(0, len(texts), _BATCH):
-            p, n, lw = self._forward(tf.constant(list(texts[i:i + _BATCH]), tf.string))
-            probs.append(p.numpy())
-            words.append(n.numpy())
-            longest.append(lw.numpy())
-        if not probs:
+        """Class probabilities ``(texts, classes)`` and the words / longest word of each text.
+
+        Up to one batch (256 texts) runs as one call from strings; more are encoded first, then run in
+        batches of texts of similar length.
+        """
+        if not texts:
             return np.zeros((0, len(self.classes)), np.float32), np.zeros(0, np.int32), np.zeros(0, np.int32)
-        return np.concatenate(probs), np.concatenate(words), np.concatenate(longest)
+        if len(texts) <= _BATCH:
+            p, n, lw = self._forward(tf.constant(list(texts), tf.string))
+            return p.numpy(), n.numpy(), lw.numpy()
+        enc = self.encoder.encode(texts)
+        order = np.argsort(np.minimum(enc.n_words, self.encoder.max_words), kind="stable")  # shortest first
+        probs = np.empty((len(texts), len(self.classes)), np.float32)
+        for start in range(0, len(texts), _BATCH):
+            batch = order[start:start + _BATCH]
+            probs[batch] = self._forward_ids(tf.constant(enc.ids[batch])).numpy()
+        return probs, enc.n_words, enc.longest_word
 
     def __call__(self, texts: Sequence[str]) -> list[dict[str, Any]]:
         """Label texts.
