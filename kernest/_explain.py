@@ -179,6 +179,13 @@ class Case:
                 found.append(value)
         return found
 
+    def fitted_model(self) -> Any:
+        """The model whose fit/predict/evaluate call on the user's line failed, if that is what failed."""
+        text = self.site.text if self.site is not None else ""
+        found = re.search(r"(\w+)\.(?:fit|predict|evaluate|train_on_batch|test_on_batch|predict_on_batch)\(", text)
+        value = self.scope.get(found.group(1)) if found else None
+        return value if isinstance(value, keras.Model) else None
+
     def model_giving(self, shape: Shape, exclude: Any = None) -> Any:
         for model in self.models():
             if model is exclude:
@@ -849,26 +856,40 @@ def _optimizer(case: Case, m: re.Match[str]) -> Mismatch:
 
 
 def _index_range(case: Case, m: re.Match[str]) -> Mismatch:
-    bad, hi = int(m.group("id")), int(m.group("hi"))
-    emb_path, emb = _embedding_with(case, hi)
+    """Ids outside an Embedding's range: the size the data needs, computed from the data in scope."""
+    groups = m.groupdict()
+    layer = case.layer if isinstance(case.layer, keras.layers.Embedding) else None
+    hi = int(groups["hi"]) if groups.get("hi") else getattr(layer, "input_dim", 0)
+    bad = int(groups["id"]) if groups.get("id") else None
+    path: str | None = case.path() if case.frames and layer is not None else None
+    emb: Any = layer
+    if path is None:
+        path, emb = _embedding_with(case, hi)
     largest = _largest_id(case, hi)
-    size = max(bad, largest if largest is not None else bad) + 1
-    name = emb_path or "embedding"
+    top = max(x for x in (bad, largest, hi - 1) if x is not None)
+    size = top + 1
+    name = path or "embedding"
     out_dim = getattr(emb, "output_dim", None)
     call = f"keras.layers.Embedding({size}, {out_dim})" if out_dim else f"Embedding(input_dim={size}, ...)"
+    seen = f"id {bad}" if bad is not None else f"ids up to {largest}" if largest is not None else "an id out of range"
     return Mismatch(
-        name, f"data -> {name.rsplit('/', 1)[-1]}", f"ids in [0, {hi})", f"id {bad}",
-        f"{name} has input_dim={hi} but the data holds id {bad}"
-        f"{f' (largest id {largest})' if largest is not None else ''}: build it with input_dim={size} "
-        f"({call}), or map unknown ids to an out-of-vocabulary id with keras.layers.IntegerLookup.",
+        name, f"data -> {name.rsplit('/', 1)[-1]}", f"ids in [0, {hi})", seen,
+        f"{name} has input_dim={hi} but the data holds {seen}"
+        f"{f' (largest id {largest})' if largest is not None and bad is not None else ''}: build it with "
+        f"input_dim={size} ({call}), or map unknown ids to an out-of-vocabulary id with keras.layers.IntegerLookup.",
     )
 
 
 def _embedding_with(case: Case, input_dim: int) -> tuple[str | None, Any]:
-    for model in case.models():
+    """The path of an Embedding with ``input_dim``, from the model being trained (else the largest model)."""
+    models = sorted(case.models(), key=lambda model: -len(_walk(model)))
+    fitted = case.fitted_model()
+    if fitted is not None:
+        models.insert(0, fitted)
+    for model in models:
         for path, layer in _walk(model):
             if isinstance(layer, keras.layers.Embedding) and layer.input_dim == input_dim:
-                return path, layer
+                return f"{model.name}/{path}", layer
     return None, None
 
 
@@ -915,7 +936,7 @@ def _to_shape(case: Case, m: re.Match[str]) -> Mismatch:
     take = f"{call_text(case, src)}[0]" if src is not None else "outputs[0]"
     who = side if src is not None else "the sub-model"
     return Mismatch(
-        case.path(name), f"{side} -> {name}", "a tensor", f"a one-element list {m.group('value')}",
+        case.path(name), f"{side} -> {name}", "a tensor", f"a one-element list {m.group('value') or ''}".rstrip(),
         f"{who} was built with outputs=[...] (a list of one), so calling it returns a one-element list, and a "
         f"reloaded copy keeps that. Take the tensor: {take}, or build it with outputs=tensor instead of a list.",
     )
@@ -980,6 +1001,44 @@ def _guess_input_shape(model: Any) -> Shape | None:
     return None
 
 
+def _labels(case: Case, m: re.Match[str]) -> Mismatch:
+    """Labels that do not match the model's output: integer ids with a one-hot loss, or a class count
+    that differs from the head's units."""
+    target = _dims(m.group("target"))
+    output = _dims(m.group("output"))
+    model = case.fitted_model() or (case.frames[0].layer if case.frames else None)
+    name = getattr(model, "name", "model")
+    head = producer(model.outputs[0]) if isinstance(model, keras.Model) and getattr(model, "outputs", None) else None
+    head_text = f"{name}/{head.name}" if head is not None else name
+    loss = _loss_name(model)
+    units = output[-1] if output else None
+    if len(target) == len(output) - 1 or (len(target) == len(output) and target[-1] == 1 and (units or 0) > 1):
+        fix = (f"the labels are integer class ids {_shape_tuple(target)} but the loss {loss} wants one-hot rows "
+               f"like the output {_shape_tuple(output)}. Compile with loss=\"sparse_categorical_crossentropy\", "
+               f"or one-hot the labels with keras.utils.to_categorical(y, {units}).")
+    elif len(target) == len(output) and target[-1] != units:
+        fix = (f"the labels have {target[-1]} columns but {head_text} gives {units}: build it with "
+               f"keras.layers.Dense({target[-1]}) to match the {target[-1]} classes, or fix the labels.")
+    else:
+        fix = f"make the labels' shape {_shape_tuple(target)} match the output {_shape_tuple(output)}."
+    return Mismatch(name, f"data -> {name}", f"labels like the output {_shape_tuple(output)}",
+                    f"labels {_shape_tuple(target)}", fix)
+
+
+def _dims(text: str) -> Shape:
+    inner = re.sub(r"^[^(\[]*[(\[]+|[)\]]+\)?$", "", text.strip())
+    return tuple(None if d.strip() in ("None", "?") else int(d) for d in inner.split(",") if d.strip())
+
+
+def _shape_tuple(shape: Shape) -> str:
+    return format_shape((None, *shape[1:])) if shape else "()"
+
+
+def _loss_name(model: Any) -> str:
+    loss = getattr(model, "loss", None)
+    return repr(loss) if isinstance(loss, str) else type(loss).__name__ if loss is not None else "given"
+
+
 Family = Callable[[Case, re.Match[str]], Mismatch]
 _LAYER = r"(?:of )?layer ['\"](?P<layer>[^'\"]+)['\"]"
 FAMILIES: list[tuple[re.Pattern[str], Family]] = [
@@ -991,12 +1050,15 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"Missing data for input \"[^\"]+\"\. You passed a data dictionary with keys (?P<passed>\[[^\]]*\])\. Expected the following keys: (?P<expected>\[[^\]]*\])"), _missing_key),
     (re.compile(r"structure of .?inputs.? doesn't match|doesn't match the expected structure"), _structure),
     (re.compile(r"Only input tensors may be passed as positional arguments\. The following argument value should be passed as a keyword argument: (?P<value>.*?) \(of type <class 'str'>\)"), _positional_value),
+    (re.compile(r"Arguments `target` and `output` must have the same (?:rank \(ndim\)|shape)\. Received: target\.shape=(?P<target>.*?), output\.shape=(?P<output>\S.*?)$", re.M), _labels),
     (re.compile(r"== (?P<now>\d+) whereas the optimizer was built with (?P<was>\d+)"), _optimizer),
     (re.compile(r"indices\[[^\]]*\] = (?P<id>-?\d+) is not in \[0, (?P<hi>\d+)\)"), _index_range),
+    (re.compile(r"index out of range in self"), _index_range),
     (re.compile(r"Cast (?P<frm>\w+) to (?P<to>\w+) is not supported"), _dtype),
     (re.compile(r"`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions, received: \[\("), _timedistributed_list),
     (re.compile(r"Kernel shape must have the same length as input, but received kernel of shape (?P<kernel>\([^)]*\)) and input of shape (?P<shape>\([^)]*\))"), _kernel_rank),
     (re.compile(r"Cannot convert '(?P<value>.*?)' to a shape"), _to_shape),
+    (re.compile(r"unsupported operand type\(s\) for %: '(?P<value>tuple)' and 'int'|'(?P<value2>list)' object has no attribute 'shape'"), _to_shape),
     (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>get_output_at|output_shape|get_input_at|input_shape|get_output_shape_at|get_input_shape_at)'"), _removed_attr),
     (re.compile(r"The layer (?P<layer>\S+) has never been called and thus has no defined (?:output|input)"), _no_output),
 ]
@@ -1060,7 +1122,47 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
             return InterfaceError([family(case, m)], context=_context(case))
     if case.failure is not None and case.layer is not None:
         return InterfaceError([_generic(case)], context=_context(case))
+    if _raised_inside_keras(exc):
+        return InterfaceError([_generic_run(case)], context=_context(case))
     return None
+
+
+def _raised_inside_keras(exc: BaseException) -> bool:
+    """Whether the exception came out of Keras or its backend (not out of the user's own code)."""
+    tb, last = exc.__traceback__, None
+    while tb is not None:
+        last = tb.tb_frame.f_code.co_filename
+        tb = tb.tb_next
+    return last is not None and not is_user_file(last) and "kernest" not in last.rsplit("/", 2)[-2:][0]
+
+
+def _generic_run(case: Case) -> Mismatch:
+    """A failure while a model trains or predicts, with no layer to blame: compare the data with the
+    model's declared inputs and outputs, and give Keras' reason."""
+    model = case.fitted_model() or next(iter(sorted(case.models(), key=lambda m: -len(_walk(m)))), None)
+    name = getattr(model, "name", "model")
+    reason = first_line(case.message).rstrip(".") or type(case.exc).__name__
+    expected = _expected_from_layer(model) if model is not None else "?"
+    data = _call_data(case)
+    received = " and ".join(format_shape((None, *shape_of(a)[1:])) + f" {a.dtype}" for a in data) or "?"
+    return Mismatch(
+        name, f"data -> {name}", expected, received,
+        f"Keras stopped while running {name}: {reason}. Compare the data passed on this line with what {name} "
+        f"takes ({expected}) and gives; kernest.summary({case.var(model) if model is not None else 'model'}) "
+        "shows every shape.",
+    )
+
+
+def _call_data(case: Case) -> list[Any]:
+    """The arrays named as arguments on the user's failing line (``model.fit(x, y)`` -> x, y)."""
+    text = case.site.text if case.site is not None else ""
+    inside = text[text.find("(") + 1 :] if "(" in text else ""
+    found: list[Any] = []
+    for name in re.findall(r"[A-Za-z_]\w*", inside):
+        value = case.scope.get(name)
+        if hasattr(value, "shape") and hasattr(value, "dtype") and all(value is not f for f in found):
+            found.append(value)
+    return found[:4]
 
 
 def _context(case: Case) -> str:

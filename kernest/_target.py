@@ -132,7 +132,8 @@ def _from_script(path: str, timeout: float | None = None) -> Any:
         compile(open(path, encoding="utf-8").read(), path, "exec")
     except SyntaxError as exc:
         raise KernestError(
-            f"{path} is not valid Python: {exc.msg} at line {exc.lineno}. Fix the syntax, then run the command again."
+            f"{path} raised SyntaxError: {exc.msg} at line {exc.lineno}; it is not valid Python. Fix the syntax, "
+            "then run the command again."
         ) from None
     except (UnicodeDecodeError, OSError) as exc:
         raise KernestError(f"cannot read {path} as a UTF-8 Python script ({exc}).") from None

@@ -77,7 +77,7 @@ SCRIPTS = {
     "exits.py": ("import sys\nsys.exit(3)\n", "called sys.exit(3)"),
     "slow.py": ("import time\ntime.sleep(30)\n", "ran for more than 1 s"),
     "gen.py": ("import keras\ndef build_model():\n    yield keras.Sequential([keras.layers.Dense(1)])\n", "returned a generator"),
-    "syntax.py": ("def broken(:\n", "is not valid Python"),
+    "syntax.py": ("def broken(:\n", "raised SyntaxError"),
     "typo.py": ("import keras\nmodle = keras.Sequential()\nmodel = modle.fitt\n", "raised AttributeError"),
 }
 
