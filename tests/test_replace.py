@@ -161,7 +161,7 @@ def test_at_n_replaces_one_call_of_a_shared_submodel():
     left = np.arange(12).reshape(2, 6).astype("int32") % 20
     right = (left + 3) % 20
     expected = kernest.get(new, "score")(kernest.get(new, "diff")([kernest.get(new, "encoder")(left), other(right)]))
-    np.testing.assert_allclose(new.predict([left, right], verbose=0), np.asarray(expected), rtol=1e-5)
+    np.testing.assert_allclose(new.predict([left, right], verbose=0), keras.ops.convert_to_numpy(expected), rtol=1e-5)
     with pytest.raises(kernest.KernestError, match=r"'encoder' runs 2 times.*Replace 'encoder@N' as a whole"):
         kernest.replace(model, "encoder/proj@1", L.Dense(4))
     with pytest.raises(kernest.KernestError, match=r"runs 2 time\(s\), so its calls are @0, @1"):

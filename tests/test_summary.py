@@ -203,3 +203,13 @@ def test_tracing_leaves_the_model_as_it_was():
     assert "call" not in vars(model.head) and "call" not in vars(model.backbone)
     x = np.ones((2, 8), "float32")
     assert model(x).shape == (2, 3)
+
+
+@pytest.mark.parametrize("builder", models.REAL_WORLD, ids=lambda b: b.__name__)
+def test_ten_real_world_models_summarise_with_every_shape_known(builder):
+    model = builder()
+    s = kernest.summary(model)
+    assert s.total_params == model.count_params() == sum(r.own_params for r in s.rows)
+    unknown = [r.path for r in s.rows if "?" in (r.input_shape + r.output_shape)]
+    assert unknown == []
+    assert all(kernest.get(model, r.path) is not None for r in s.rows[:20])
