@@ -73,18 +73,12 @@ class CheckReport:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        import html
+        from kernest._html import html_table
 
-        rows = "".join(
-            f"<tr><td>{html.escape(i.producer)}</td><td>{html.escape(i.consumer)}</td><td>{html.escape(i.shape)}</td></tr>"
-            for i in self.shown()
-        )
-        warns = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
-        return (
-            f"<b>check {html.escape(self.target)}</b>: {len(self.interfaces)} interfaces, all fit"
-            f"<table><tr><th>producer</th><th>consumer</th><th>shape</th></tr>{rows}</table>"
-            + (f"<ul>{warns}</ul>" if warns else "")
-        )
+        rows = [[i.producer, i.consumer, i.shape] for i in self.shown()]
+        caption = f"check {self.target}: {len(self.interfaces)} interfaces, all fit"
+        return html_table(["producer", "consumer", "shape"], rows, caption=caption,
+                          footer=[f"warning: {w}" for w in self.warnings])
 
 
 @dataclass(frozen=True)
@@ -426,7 +420,7 @@ def _producer_path(t: Any, consumer: str) -> str:
 
 # --- public entry ----------------------------------------------------------------------------------
 
-def check(target: Any, input: Any = None, depth: int | None = None) -> CheckReport:  # noqa: A002
+def check(target: Any, input: Any = None, depth: int | None = None, data: Any = None) -> CheckReport:  # noqa: A002
     """Check every interface of a nested model from shapes alone.
 
     Args:
@@ -435,6 +429,9 @@ def check(target: Any, input: Any = None, depth: int | None = None) -> CheckRepo
             or a shape without the batch axis. Needed for a list of stages and for an unbuilt model.
         depth: list interfaces down to this nesting depth (1: the top level). By default the report
             lists submodel boundaries only; every interface is checked either way.
+        data: optional sample input (an array, a list per input, or a dict by name) to compare with what
+            the layers take: fractions fed to an Embedding, ids past its range. ``kernest check SCRIPT``
+            uses the data the script trains on.
 
     Returns:
         A ``CheckReport`` listing every interface with producer path, consumer path and shape, and
@@ -470,7 +467,7 @@ def check(target: Any, input: Any = None, depth: int | None = None) -> CheckRepo
     walker.warnings.extend(_shared_layer_warnings(target))
     if walker.mismatches:
         raise InterfaceError(walker.mismatches, context=f"check({name})")
-    walker.warnings.extend(str(f) for f in lint(target))
+    walker.warnings.extend(str(f) for f in lint(target, data))
     report = CheckReport(name, walker.interfaces, walker.warnings, depth)
     for w in walker.warnings:
         warnings.warn(w, KernestWarning, stacklevel=2)

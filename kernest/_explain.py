@@ -468,8 +468,8 @@ def _one_hot_embedding(tensor: Any) -> str | None:
                 width = int(t_in.shape[-1])
                 return (
                     f"{path} (Embedding) got one-hot rows {format_shape(shape_of(t_in))} instead of integer ids, so "
-                    f"it added an axis. Feed ids: keras.ops.argmax(x, axis=-1) before it, or replace the Embedding "
-                    f"by keras.layers.Dense({layer.output_dim}) on the one-hot rows (input_dim={width})."
+                    f"it added an axis. Replace it by keras.layers.Dense({layer.output_dim}, use_bias=False) on the "
+                    f"one-hot rows (the same lookup, {width} rows), or feed ids: keras.ops.argmax(x, axis=-1)."
                 )
     return None
 
@@ -916,6 +916,16 @@ def _largest_id(case: Case, above: int) -> int | None:
 
 def _dtype(case: Case, m: re.Match[str]) -> Mismatch:
     frm, to = m.group("frm"), m.group("to")
+    if to == "string":
+        lookup = _string_lookup_fed(case, frm)
+        if lookup is not None:
+            path, layer, shape = lookup
+            return Mismatch(
+                path, f"data -> {layer.name}", "strings", f"{frm} values",
+                f"{path} (StringLookup) maps strings, but its input holds {frm} numbers, which cannot be cast to "
+                f'strings. Declare the input keras.Input(shape={_tuple(shape)}, dtype="string") and feed the values '
+                "as strings (x.astype(str)), or use keras.layers.IntegerLookup for integer codes.",
+            )
     name = case.consumer_name("input")
     if to == "string":
         fix = (f"{name} takes strings but gets {frm} values (dtype {frm}): feed it text, or for numbers use "
@@ -924,6 +934,19 @@ def _dtype(case: Case, m: re.Match[str]) -> Mismatch:
         fix = (f"feed {to} values where the model's input declares {to} (set dtype= in keras.Input, or cast the "
                "data).")
     return Mismatch(case.path(name), case.interface(name), f"{to} values", f"{frm} values", fix)
+
+
+def _string_lookup_fed(case: Case, dtype: str) -> tuple[str, Any, Shape] | None:
+    """A StringLookup whose symbolic input is not a string, with its path in the model being run."""
+    fitted = case.fitted_model()
+    models = ([fitted] if fitted is not None else []) + sorted(case.models(), key=lambda model: -len(_walk(model)))
+    for model in models:
+        for path, layer in _walk(model):
+            if isinstance(layer, keras.layers.StringLookup) and layer._inbound_nodes:
+                given = layer._inbound_nodes[0].input_tensors
+                if given and "string" not in str(given[0].dtype):
+                    return f"{model.name}/{path}", layer, shape_of(given[0])[1:]
+    return None
 
 
 def _to_shape(case: Case, m: re.Match[str]) -> Mismatch:

@@ -27,14 +27,33 @@ class Finding:
         return f"{self.path}: {self.interface}: {self.problem} Fix: {self.fix}"
 
 
-def lint(model: Any) -> list[Finding]:
-    """Every silent problem found in ``model``, in a stable order."""
+def lint(model: Any, data: Any = None) -> list[Finding]:
+    """Every silent problem found in ``model``, in a stable order. ``data``: sample arrays the model is
+    fed (a script's arrays), which the data rules compare with the inputs they would reach."""
     if not isinstance(model, keras.Model):
         return []
     found: list[Finding] = []
     for rule in (_trainable_after_compile, _frozen_but_compiled_alone, _batchnorm_in_frozen, _mask_dropped):
         found.extend(rule(model))
+    given = data if data is not None else getattr(model, "_kernest_data", None)
+    if given is not None:
+        found.extend(_data_into_embedding(model, _per_input(model, given)))
     return found
+
+
+def _per_input(model: Any, data: Any) -> list[Any]:
+    """``data`` (an array, a list in input order, or a dict by input name) as one array per model input."""
+    import numpy as np
+
+    inputs = list(model.inputs)
+    if isinstance(data, dict):
+        names = [getattr(t, "name", "") for t in inputs]
+        struct = getattr(model, "_inputs_struct", None)
+        keys = list(struct) if isinstance(struct, dict) else names
+        return [np.asarray(data[k]) if k in data else None for k in keys]
+    if isinstance(data, (list, tuple)):
+        return [np.asarray(d) if d is not None else None for d in data][: len(inputs)]
+    return [np.asarray(data)] if len(inputs) == 1 else []
 
 
 def _models(model: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -185,3 +204,67 @@ def _mask_finding(model: Any, path: str, user: Any, source: Any, source_path: st
         f"pass the mask on explicitly: mask = keras.ops.not_equal(ids, 0) on the ids, then call {user.name}(x, mask=mask); "
         f"or use a layer that keeps masks in place of {drop_layer.name}.",
     )
+
+
+# --- float features into an Embedding (it casts them to ids) ---------------------------------------------------
+
+def _data_into_embedding(model: Any, data: list[Any]) -> list[Finding]:
+    """Embeddings whose data holds fractions, which the Embedding truncates to ids, or ids past
+    ``input_dim`` (JAX clamps them silently). ``data`` holds one array per model input."""
+    import numpy as np
+
+    out = []
+    seen: set[int] = set()
+    for _, sub in _models(model):
+        for call in calls(sub):
+            layer = call.layer
+            if not isinstance(layer, keras.layers.Embedding) or not call.inputs or id(layer) in seen:
+                continue
+            fed = [data[i] for i in _feeding(model, layer) or [] if i < len(data) and data[i] is not None]
+            fed = [a for a in fed if a.dtype.kind in "iuf" and a.size]
+            if not fed:
+                continue
+            seen.add(id(layer))
+            full = find_layer(model, layer) or layer.name
+            n = layer.input_dim
+            fractional = [a for a in fed if a.dtype.kind == "f" and np.any(a != np.round(a))]
+            too_big = max((int(a.max()) for a in fed), default=0)
+            if fractional:
+                out.append(Finding(
+                    full, f"data -> {layer.name}",
+                    f"{full} (Embedding, input_dim={n}) is fed fractional values (e.g. {float(fractional[0].flat[0]):.3g}); "
+                    "it casts them to integer ids, so values in [0, 1) all become id 0 and the rest are truncated.",
+                    f"bucketize the values first: keras.layers.Discretization(num_bins={n}) (adapt() it on the "
+                    f"training values) before {layer.name}, or keras.layers.IntegerLookup for integer categories.",
+                ))
+            elif too_big >= n:
+                out.append(Finding(
+                    full, f"data -> {layer.name}",
+                    f"{full} (Embedding, input_dim={n}) is fed ids up to {too_big}; TensorFlow and PyTorch fail on "
+                    "them and JAX silently clamps them to the last row.",
+                    f"build it with input_dim={too_big + 1} (keras.layers.Embedding({too_big + 1}, {layer.output_dim})), "
+                    "or map unknown ids to an out-of-vocabulary id with keras.layers.IntegerLookup.",
+                ))
+    return out
+
+
+def _feeding(model: Any, target: Any) -> list[int] | None:
+    """Indices of ``model``'s inputs that ``target``'s first input is computed from, at any depth."""
+    from kernest._graph import root_inputs
+
+    def indices(tensors: Any) -> list[int]:
+        found = []
+        for t in tensors:
+            for root in root_inputs(t):
+                found += [i for i, x in enumerate(model.inputs) if x is root and i not in found]
+        return found
+
+    for call in calls(model):
+        if call.layer is target and call.inputs:
+            return indices(call.inputs[:1])
+        inner = call.layer.layer if isinstance(call.layer, keras.layers.Wrapper) else call.layer
+        if isinstance(inner, keras.Model) and getattr(inner, "inputs", None):
+            below = _feeding(inner, target)
+            if below is not None:
+                return indices([call.inputs[i] for i in below if i < len(call.inputs)])
+    return None

@@ -315,6 +315,23 @@ def _record_compile(original: Any) -> Any:
     return wrapper
 
 
+def _record_data(original: Any) -> Any:
+    """Keep the ``x`` a model is trained or run on, so ``check`` can compare it with what its layers take."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        x = args[0] if args else kwargs.get("x")
+        if x is not None and current() is not None:
+            try:
+                self._kernest_data = x
+            except AttributeError:  # a model that refuses new attributes
+                pass
+        return original(self, *args, **kwargs)
+
+    wrapper.__kernest_original__ = original  # type: ignore[attr-defined]
+    return wrapper
+
+
 def _targets() -> list[tuple[Any, str, Any]]:
     from keras.src.models.functional import Functional  # the class keras.Model(inputs, outputs) makes
 
@@ -324,6 +341,7 @@ def _targets() -> list[tuple[Any, str, Any]]:
         (Functional, "__init__", lambda o: _framed("construct", o, _construct_inputs)),
         (keras.layers.InputLayer, "__init__", _record_input),
         (keras.Model, "compile", _record_compile),
+        *[(keras.Model, name, _record_data) for name in ("fit", "train_on_batch", "evaluate", "predict")],
     ]
 
 

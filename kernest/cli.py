@@ -48,9 +48,11 @@ def _backend_first(argv: Sequence[str]) -> None:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from kernest._check import check
+    from kernest._cli_inspect import import_modules
     from kernest._errors import InterfaceError
     from kernest._target import load_target
 
+    import_modules(args.imports)
     try:
         model = load_target(args.target, safe_mode=not args.unsafe, timeout=args.timeout)
         with warnings.catch_warnings():
@@ -77,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop a script that runs longer than this (default 300)")
     p.add_argument("--depth", type=int_at_least(1), default=None,
                    help="list interfaces down to this nesting depth (default: submodel boundaries only)")
+    from kernest._cli_inspect import add_import_option
+
+    add_import_option(p)
     p.set_defaults(func=_cmd_check)
 
     for module in ("kernest._cli_inspect", "kernest.text._cli"):

@@ -108,3 +108,30 @@ def test_cli_depth_and_strict(tmp_path, capsys):
 def test_report_renders_html_for_notebooks():
     html = kernest.check(_deep_plain_model())._repr_html_()
     assert "<table>" in html and "base" in html
+
+
+def _tagger():
+    ids = keras.Input((5,), name="ids")
+    tower = keras.Sequential([L.Embedding(10, 4, name="emb"), L.GlobalAveragePooling1D(name="pool")], name="tower")
+    return keras.Model(ids, L.Dense(2, name="out")(tower(ids)), name="tagger")
+
+
+@pytest.mark.core
+@pytest.mark.parametrize(
+    "data, needle",
+    [
+        (np.random.rand(8, 5).astype("float32"), "Discretization(num_bins=10)"),
+        (np.full((8, 5), 12, "int32"), "Embedding(13, 4)"),
+    ],
+    ids=["fractions", "ids-past-range"],
+)
+def test_data_that_embeddings_silently_mangle_is_a_warning(data, needle):
+    with pytest.warns(kernest.KernestWarning, match="tower/emb"):
+        report = kernest.check(_tagger(), data=data)
+    assert any(needle in w and "tower/emb: data -> emb" in w for w in report.warnings)
+
+
+@pytest.mark.core
+def test_good_ids_give_no_warning():
+    report = kernest.check(_tagger(), data=np.random.randint(0, 10, (8, 5)))
+    assert report.warnings == []
