@@ -1062,6 +1062,33 @@ def _loss_name(model: Any) -> str:
     return repr(loss) if isinstance(loss, str) else type(loss).__name__ if loss is not None else "given"
 
 
+def _stateful(case: Case, m: re.Match[str]) -> Mismatch:
+    """A stateful RNN fed batches of another size than it was built for."""
+    rnn = next((f.layer for f in reversed(case.frames) if isinstance(f.layer, keras.layers.RNN)), case.layer)
+    declared = _declared_batch(case, rnn)
+    name = getattr(rnn, "name", "rnn")
+    path = case.path(name)
+    size = f"batch_size={declared}" if declared else "the batch size it was built with"
+    return Mismatch(
+        path, f"data -> {name}", f"batches of {declared if declared else 'a fixed size'}", "another batch size",
+        f"{path} is stateful: it keeps one state per sample of a fixed batch, so every fit/predict/evaluate call "
+        f"must pass {size} (and a sample count divisible by it; predict's default is 32). Or build it with "
+        "stateful=False.",
+    )
+
+
+def _declared_batch(case: Case, rnn: Any) -> int | None:
+    for frame in case.frames:
+        model = frame.layer
+        if isinstance(model, keras.Model) and getattr(model, "inputs", None):
+            size = model.inputs[0].shape[0]
+            if size is not None:
+                return int(size)
+    states = getattr(rnn, "states", None) or []
+    first = states[0] if states else None
+    return int(first.shape[0]) if first is not None and first.shape[0] is not None else None
+
+
 Family = Callable[[Case, re.Match[str]], Mismatch]
 _LAYER = r"(?:of )?layer ['\"](?P<layer>[^'\"]+)['\"]"
 FAMILIES: list[tuple[re.Pattern[str], Family]] = [
@@ -1074,6 +1101,7 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"structure of .?inputs.? doesn't match|doesn't match the expected structure"), _structure),
     (re.compile(r"Only input tensors may be passed as positional arguments\. The following argument value should be passed as a keyword argument: (?P<value>.*?) \(of type <class 'str'>\)"), _positional_value),
     (re.compile(r"Arguments `target` and `output` must have the same (?:rank \(ndim\)|shape)\. Received: target\.shape=(?P<target>.*?), output\.shape=(?P<output>\S.*?)$", re.M), _labels),
+    (re.compile(r"If an RNN is stateful, the batch size of the input sequences must be the same"), _stateful),
     (re.compile(r"== (?P<now>\d+) whereas the optimizer was built with (?P<was>\d+)"), _optimizer),
     (re.compile(r"indices\[[^\]]*\] = (?P<id>-?\d+) is not in \[0, (?P<hi>\d+)\)"), _index_range),
     (re.compile(r"index out of range in self"), _index_range),
@@ -1139,6 +1167,9 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     if isinstance(exc, KernestError):
         return exc if isinstance(exc, InterfaceError) else None
     case = Case(exc, target)
+    custom = _custom_mask_failure(case)
+    if custom is not None:
+        return InterfaceError([custom], context=_context(case))
     for pattern, family in FAMILIES:
         m = pattern.search(case.message)
         if m:
@@ -1148,6 +1179,62 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     if _raised_inside_keras(exc):
         return InterfaceError([_generic_run(case)], context=_context(case))
     return None
+
+
+def _custom_mask_failure(case: Case) -> Mismatch | None:
+    """A user's layer whose compute_mask (or call with masks) failed on a mask that is None: a nested
+    model's output carries no mask, so a merge of it with a masked branch gets [mask, None]."""
+    tb, layer, op = case.exc.__traceback__, None, None
+    while tb is not None:
+        frame = tb.tb_frame
+        this = frame.f_locals.get("self")
+        if is_user_file(frame.f_code.co_filename) and isinstance(this, keras.layers.Layer) and "mask" in frame.f_locals:
+            layer = this
+        elif isinstance(this, keras.Operation) and not isinstance(this, keras.layers.Layer):
+            op = this  # a keras.ops call recorded in a functional graph (a compute_mask's logical_and)
+        tb = tb.tb_next
+    if layer is None and op is not None:
+        layer = _mask_maker(case, op)
+    if layer is None or not layer._inbound_nodes:
+        return None
+    given = list(layer._inbound_nodes[0].input_tensors)
+    unmasked = [t for t in given if getattr(t, "_keras_mask", None) is None]
+    masked = [t for t in given if getattr(t, "_keras_mask", None) is not None]
+    if not unmasked or not masked:
+        return None
+    side = producer(unmasked[0])
+    side_name = getattr(side, "name", "?")
+    top = case.fitted_model() or next(iter(sorted(case.models(), key=lambda m: -len(_walk(m)))), None)
+    path = find_layer(top, layer) if top is not None else None
+    nested = " (a nested model's output carries no mask)" if isinstance(side, keras.Model) else ""
+    return Mismatch(
+        path or layer.name, f"{side_name} -> {layer.name}", "a mask for every input", f"mask None from {side_name}{nested}",
+        f"{layer.name}.{_failing_method(case.exc, layer)} gets mask=[..., None]: the input from {side_name} has no mask"
+        f"{nested}. Handle a missing mask (`if m is None`: treat it as all-true, or return the other mask), or "
+        f"compute the mask yourself from the ids, e.g. keras.ops.not_equal(ids, 0).",
+    )
+
+
+def _mask_maker(case: Case, op: Any) -> Any:
+    """The layer whose output mask is computed by the recorded op ``op`` (its compute_mask made it)."""
+    for model in case.models():
+        for _, layer in _walk(model):
+            for node in getattr(layer, "_inbound_nodes", []):
+                for out in node.output_tensors:
+                    mask = getattr(out, "_keras_mask", None)
+                    history = getattr(mask, "_keras_history", None)
+                    if history is not None and history.operation is op:
+                        return layer
+    return None
+
+
+def _failing_method(exc: BaseException, layer: Any) -> str:
+    tb, name = exc.__traceback__, "compute_mask"
+    while tb is not None:
+        if tb.tb_frame.f_locals.get("self") is layer:
+            name = tb.tb_frame.f_code.co_name
+        tb = tb.tb_next
+    return f"{name}()"
 
 
 def _raised_inside_keras(exc: BaseException) -> bool:
