@@ -1031,8 +1031,10 @@ def _labels(case: Case, m: re.Match[str]) -> Mismatch:
     output = _dims(m.group("output"))
     model = case.fitted_model() or (case.frames[0].layer if case.frames else None)
     name = getattr(model, "name", "model")
-    head = producer(model.outputs[0]) if isinstance(model, keras.Model) and getattr(model, "outputs", None) else None
-    head_text = f"{name}/{head.name}" if head is not None else name
+    head_text = name
+    if isinstance(model, keras.Model) and getattr(model, "outputs", None):
+        inner = next((p for layer, p, _ in producer_chain(model.outputs[0]) if not isinstance(layer, keras.Model)), None)
+        head_text = f"{name}/{inner}" if inner else name
     loss = _loss_name(model)
     units = output[-1] if output else None
     if len(target) == len(output) - 1 or (len(target) == len(output) and target[-1] == 1 and (units or 0) > 1):
@@ -1044,7 +1046,7 @@ def _labels(case: Case, m: re.Match[str]) -> Mismatch:
                f"keras.layers.Dense({target[-1]}) to match the {target[-1]} classes, or fix the labels.")
     else:
         fix = f"make the labels' shape {_shape_tuple(target)} match the output {_shape_tuple(output)}."
-    return Mismatch(name, f"data -> {name}", f"labels like the output {_shape_tuple(output)}",
+    return Mismatch(head_text, f"data -> {name}", f"labels like the output {_shape_tuple(output)}",
                     f"labels {_shape_tuple(target)}", fix)
 
 
@@ -1089,6 +1091,119 @@ def _declared_batch(case: Case, rnn: Any) -> int | None:
     return int(first.shape[0]) if first is not None and first.shape[0] is not None else None
 
 
+def _merge(case: Case, m: re.Match[str]) -> Mismatch:
+    """A merge (Concatenate, Add, Multiply, Dot) of branches whose shapes differ: adapt the odd branch."""
+    layer = case.layer
+    name = getattr(layer, "name", "merge")
+    given = [t for t in (case.frames[-1].inputs if case.frames else ()) if hasattr(t, "shape")]
+    if len(given) < 2:
+        return _generic(case)
+    shapes = [shape_of(t) for t in given]
+    sizes = [math.prod(d or 1 for d in sh[1:]) for sh in shapes]
+    small = min(range(len(given)), key=lambda i: sizes[i])
+    big = max(range(len(given)), key=lambda i: sizes[i])
+    odd = given[small]
+    src = producer(odd) if is_symbolic(odd) else case.made_by.get(id(odd))
+    side = getattr(src, "name", "?")
+    want, have = shapes[big], shapes[small]
+    kind = type(layer).__name__
+    if len(want) == len(have) == 4 and want[-1] == have[-1] and have[1] and want[1] and want[1] % have[1] == 0:
+        factor = want[1] // have[1]
+        fix = (f"{side} gives {format_shape(have)} and the other branch {format_shape(want)}; {kind} needs the same "
+               f"height and width. Upsample {side}'s output with keras.layers.UpSampling2D({factor}) (or pool the "
+               f"other branch with keras.layers.MaxPooling2D({factor})) before {name}.")
+    elif len(want) == len(have):
+        width = want[-1]
+        fix = (f"{side} gives {have[-1]} features and the other branch {width}; {kind} needs equal shapes. Project "
+               f"{side}'s output with keras.layers.Dense({width}) before {name}, or build {side} with {width} units.")
+    else:
+        fix = f"{side} gives {format_shape(have)} and the other branch {format_shape(want)}: make their shapes agree."
+    received = " and ".join(format_shape(sh) for sh in shapes)
+    return Mismatch(case.path(name), f"{side} -> {name}", f"inputs that agree ({format_shape(want)})", received, fix)
+
+
+def _reshape_size(case: Case, m: re.Match[str]) -> Mismatch:
+    """A Reshape whose target holds another number of values than its input."""
+    given, target = _parse_shape(m.group("given")), _parse_shape(m.group("target"))
+    n = math.prod(d or 1 for d in given)
+    name = getattr(case.layer, "name", "reshape")
+    head = math.prod(d or 1 for d in target[:-1])
+    if head and n % head == 0:
+        new = target[:-1] + (n // head,)
+        fix = (f"{name} turns {n} values into {_tuple(target)} = {math.prod(d or 1 for d in target)}. Keep the "
+               f"leading axes and let the last follow: keras.layers.Reshape({_tuple(new)}) ({_product(n, new)}), or "
+               f"make what reaches it hold {math.prod(d or 1 for d in target)} values (keras.layers.Dense"
+               f"({math.prod(d or 1 for d in target)}) before it).")
+    else:
+        fix = (f"{name} turns {n} values into {_tuple(target)}; add keras.layers.Dense"
+               f"({math.prod(d or 1 for d in target)}) before it, or change the target shape.")
+    return Mismatch(case.path(name), case.interface(name), f"{math.prod(d or 1 for d in target)} values {_tuple(target)}",
+                    f"{n} values {format_shape((None, *given))}", fix)
+
+
+def _loss_keys(case: Case, m: re.Match[str]) -> Mismatch:
+    """A loss (or metrics) dict keyed by names that are not the model's output names."""
+    expected = re.findall(r"'([^']+)'", m.group("expected"))
+    found = re.findall(r"'([^']+)'", m.group("found"))
+    model = case.fitted_model() or next(iter(case.models()), None)
+    wrong = [k for k in found if k not in expected]
+    missing = [k for k in expected if k not in found]
+    pairs = dict(zip(wrong, _closest(wrong, missing)))
+    given = getattr(model, "loss", None)
+    entries = []
+    for key in found:
+        value = given.get(key) if isinstance(given, dict) else None
+        shown = f'"{value}"' if isinstance(value, str) else "..." if value is None else type(value).__name__ + "()"
+        entries.append(f'"{pairs.get(key, key)}": {shown}')
+    first = missing[0] if missing else expected[0]
+    mname = getattr(model, "name", "model")
+    renames = ", ".join(f"{w!r} -> {e!r}" for w, e in pairs.items())
+    return Mismatch(
+        f"{mname}/{first}", f"{first} -> loss", "keys " + ", ".join(expected), "keys " + ", ".join(found),
+        f"a loss dict is keyed by the model's output names, which are the names of the layers or nested models that "
+        f"make the outputs ({', '.join(expected)}), not their inner layers. Rename {renames}: "
+        f"loss={{{', '.join(entries)}}}, and key the labels the same way.",
+    )
+
+
+def _shared_on_load(case: Case) -> Mismatch | None:
+    """Loading a model in which one layer belongs to a submodel and to the outer model (or two submodels)."""
+    from kernest._saving import shared_across_models
+
+    text = "".join(frame.f_code.co_filename for frame in _frames(case.exc))
+    if "saving" not in text:
+        return None
+    for model in sorted(case.models(), key=lambda m: -len(_walk(m))):
+        for name, paths in shared_across_models(model):
+            inner = next((p for p in paths if "/" in p), paths[0])
+            layer = next((layer for p, layer in _walk(model) if p == inner), None)
+            rebuild = _constructor(layer)
+            return Mismatch(
+                inner, f"{inner.split('/')[0]} -> {model.name}", "each layer inside one model",
+                f"layer {name!r} at {', '.join(paths)}",
+                f"{name} belongs to {inner.split('/')[0]} and to {model.name}; Keras 3 saves such a model but cannot "
+                f"load it. Give each model its own layer ({rebuild} for the second use, copying weights with "
+                "set_weights if they must match), or call the shared layer only through one submodel.",
+            )
+    return None
+
+
+def _frames(exc: BaseException) -> list[Any]:
+    out, tb = [], exc.__traceback__
+    while tb is not None:
+        out.append(tb.tb_frame)
+        tb = tb.tb_next
+    return out
+
+
+def _constructor(layer: Any) -> str:
+    if isinstance(layer, keras.layers.Embedding):
+        return f"keras.layers.Embedding({layer.input_dim}, {layer.output_dim})"
+    if isinstance(layer, keras.layers.Dense):
+        return f"keras.layers.Dense({layer.units})"
+    return f"a new {type(layer).__name__}" if layer is not None else "a new layer"
+
+
 Family = Callable[[Case, re.Match[str]], Mismatch]
 _LAYER = r"(?:of )?layer ['\"](?P<layer>[^'\"]+)['\"]"
 FAMILIES: list[tuple[re.Pattern[str], Family]] = [
@@ -1101,6 +1216,9 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"structure of .?inputs.? doesn't match|doesn't match the expected structure"), _structure),
     (re.compile(r"Only input tensors may be passed as positional arguments\. The following argument value should be passed as a keyword argument: (?P<value>.*?) \(of type <class 'str'>\)"), _positional_value),
     (re.compile(r"Arguments `target` and `output` must have the same (?:rank \(ndim\)|shape)\. Received: target\.shape=(?P<target>.*?), output\.shape=(?P<output>\S.*?)$", re.M), _labels),
+    (re.compile(r"requires inputs with matching shapes except for the concatenation axis|Inputs have incompatible shapes|Incompatible input shapes: axis values|Operands could not be broadcast together with shapes"), _merge),
+    (re.compile(r"total size of the tensor must be unchanged\. Received: input_shape=(?P<given>\([^)]*\)), target_shape=(?P<target>\([^)]*\))"), _reshape_size),
+    (re.compile(r"Expected keys (?P<expected>\[[^\]]*\]) in \w+ dict, but found \w+\.keys\(\)=(?P<found>\[[^\]]*\])"), _loss_keys),
     (re.compile(r"If an RNN is stateful, the batch size of the input sequences must be the same"), _stateful),
     (re.compile(r"== (?P<now>\d+) whereas the optimizer was built with (?P<was>\d+)"), _optimizer),
     (re.compile(r"indices\[[^\]]*\] = (?P<id>-?\d+) is not in \[0, (?P<hi>\d+)\)"), _index_range),
@@ -1167,7 +1285,7 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     if isinstance(exc, KernestError):
         return exc if isinstance(exc, InterfaceError) else None
     case = Case(exc, target)
-    custom = _custom_mask_failure(case)
+    custom = _custom_mask_failure(case) or _shared_on_load(case)
     if custom is not None:
         return InterfaceError([custom], context=_context(case))
     for pattern, family in FAMILIES:
