@@ -845,13 +845,23 @@ def _timedistributed_list(case: Case, m: re.Match[str]) -> Mismatch:
 # --- data, dtypes, training state --------------------------------------------------------------------------
 
 def _optimizer(case: Case, m: re.Match[str]) -> Mismatch:
-    model = case.target if isinstance(case.target, keras.Model) else next(iter(case.models()), None)
+    """``trainable`` changed after the model was compiled and trained: name the part and recompile."""
+    from kernest._lint import changed_part
+
+    model = case.fitted_model() or (case.target if isinstance(case.target, keras.Model) else next(iter(case.models()), None))
     var = case.var(model) if model is not None else "model"
+    before = getattr(model, "_kernest_compiled_with", None)
+    was = int(m.group("was")) if m.group("was") else len(before or [])
+    now = int(m.group("now")) if m.group("now") else len(getattr(model, "trainable_variables", []))
+    part = ""
+    if model is not None and before is not None:
+        part, _ = changed_part(model, set(before) ^ {id(v) for v in model.trainable_variables}, now < was)
+    verb = "freeze" if now < was else "unfreeze"
     return Mismatch(
-        case.path(var) if case.frames else var, f"{var} -> optimizer", f"{m.group('was')} trainable variables (as compiled)",
-        f"{m.group('now')} trainable variables",
-        f"trainable was changed after compile(). Call {var}.compile(...) again after changing it, or use "
-        f"kernest.freeze/unfreeze({var}, pattern, recompile=True).",
+        part or var, f"{var} -> optimizer", f"{was} trainable variables (as compiled)", f"{now} trainable variables",
+        f"{part or 'a part'} was {'frozen' if now < was else 'unfrozen'} after {var} was compiled and trained, and the optimizer was built for the "
+        f'old set. Use kernest.{verb}({var}, "{part or "PATTERN"}", recompile=True), which sets the flag and compiles '
+        f"again with the same settings, or call {var}.compile(...) after changing trainable.",
     )
 
 
@@ -1221,6 +1231,7 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"Expected keys (?P<expected>\[[^\]]*\]) in \w+ dict, but found \w+\.keys\(\)=(?P<found>\[[^\]]*\])"), _loss_keys),
     (re.compile(r"If an RNN is stateful, the batch size of the input sequences must be the same"), _stateful),
     (re.compile(r"== (?P<now>\d+) whereas the optimizer was built with (?P<was>\d+)"), _optimizer),
+    (re.compile(r"This optimizer can only be called for the variables it was originally built with(?P<now>)(?P<was>)"), _optimizer),
     (re.compile(r"indices\[[^\]]*\] = (?P<id>-?\d+) is not in \[0, (?P<hi>\d+)\)"), _index_range),
     (re.compile(r"index out of range in self"), _index_range),
     (re.compile(r"Cast (?P<frm>\w+) to (?P<to>\w+) is not supported"), _dtype),

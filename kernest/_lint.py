@@ -13,7 +13,7 @@ from typing import Any
 
 import keras
 
-from kernest._graph import calls, children, find_layer, producer_chain
+from kernest._graph import calls, children, find_layer, producer, producer_chain, root_inputs
 
 
 @dataclass(frozen=True)
@@ -91,15 +91,31 @@ def _trainable_after_compile(model: Any) -> list[Finding]:
             continue
         if compiled_with is not None and built_with is None and getattr(sub, "train_function", None) is None:
             continue  # not trained yet: Keras reads trainable when fit first runs, so the change still counts
-        name = path or sub.name
+        part, frozen = changed_part(sub, set(before) ^ set(now), len(now) < len(before))
+        var = user_name(sub)
+        verb = "freeze" if frozen else "unfreeze"
         out.append(Finding(
-            name, f"{sub.name} -> optimizer",
-            f"trainable was changed after {sub.name} was compiled and trained ({len(before)} trainable variables "
-            f"then, {len(now)} now); the compiled training step still updates the old set.",
-            f"call {sub.name}.compile(...) again after changing trainable, or use "
-            f"kernest.freeze/unfreeze({sub.name}, pattern, recompile=True).",
+            f"{path}/{part}" if path and part else part or path or sub.name, f"{var} -> optimizer",
+            f"{part or sub.name} was {'frozen' if frozen else 'unfrozen'} after {sub.name} was compiled and trained "
+            f"({len(before)} trainable variables then, {len(now)} now); TensorFlow keeps training the old set, "
+            "JAX and PyTorch fail.",
+            f'kernest.{verb}({var}, "{part or "**"}", recompile=True) sets the flag and compiles again with the '
+            f"same optimizer settings, loss and metrics (or call {var}.compile(...) after changing trainable).",
         ))
     return out
+
+
+def changed_part(model: Any, changed: set[int], frozen: bool) -> tuple[str, bool]:
+    """The path of the submodel (or layer) that holds the variables whose trainable flag changed."""
+    for step, sub in children(model):
+        if changed and changed <= {id(v) for v in sub.weights}:
+            return step, frozen
+    return "", frozen
+
+
+def user_name(model: Any) -> str:
+    """The variable the user's script holds the model in (``kernest check SCRIPT`` records it), else its name."""
+    return str(getattr(model, "_kernest_var", None) or model.name)
 
 
 # --- a model frozen for its parent but compiled to train on its own ------------------------------------
@@ -135,14 +151,39 @@ def _batchnorm_in_frozen(model: Any) -> list[Finding]:
         trainable_rest = [p for p, layer in layers if layer.trainable and not _is_bn(layer)]
         if frozen and live_bn and not trainable_rest:
             bn = f"{path}/{live_bn[0]}"
+            var = user_name(model)
+            calls_ = "; ".join(f'kernest.freeze({var}, "{path}/{p}")' for p in live_bn)
             out.append(Finding(
                 bn, f"{model.name} -> {sub.name}",
                 f"every layer of {sub.name} is frozen except its BatchNormalization layers ({', '.join(live_bn)}), "
-                "which stay in training mode: their moving mean and variance keep changing when the model trains.",
-                f"freeze the whole model with {sub.name}.trainable = False (Keras then runs its BatchNormalization in "
-                f"inference mode), or call it as {sub.name}(x, training=False).",
+                "which stay in training mode: their moving mean and variance keep changing when the model trains "
+                "(calling it with training=False does not stop that inside fit).",
+                f"freeze them too: {calls_}. A frozen BatchNormalization runs in inference mode.",
             ))
+    out.extend(_frozen_input_layer(model))
     return out
+
+
+def _frozen_input_layer(model: Any) -> list[Finding]:
+    """``model.layers[0].trainable = False`` meant for the backbone: in a functional model layers[0] is the
+    InputLayer, so nothing is frozen and the backbone's BatchNormalization keeps drifting."""
+    first = model.layers[0] if getattr(model, "layers", None) else None
+    if not isinstance(first, keras.layers.InputLayer) or first.trainable:
+        return []
+    subs = [(step, sub) for step, sub in children(model) if isinstance(sub, keras.Model) and sub.trainable]
+    if not subs:
+        return []
+    step, sub = subs[0]
+    bn = next((p for p, layer in _leaves(sub) if _is_bn(layer)), None)
+    var = user_name(model)
+    return [Finding(
+        f"{step}/{bn}" if bn else step, f"{model.name} -> {sub.name}",
+        f"{var}.layers[0] is the InputLayer {first.name!r}, which has no weights: setting its trainable to False "
+        f"froze nothing, and {sub.name} still trains"
+        + (f" (its BatchNormalization {bn} keeps updating its statistics)." if bn else "."),
+        f'freeze the part by its path: kernest.freeze({var}, "{step}"), or {sub.name}.trainable = False, '
+        "then compile again.",
+    )]
 
 
 def _is_bn(layer: Any) -> bool:
@@ -180,7 +221,9 @@ def _mask_dropped(model: Any) -> list[Finding]:
                 if _makes_mask(up):
                     if dropper is not None:
                         seen.add(id(layer))
-                        out.append(_mask_finding(model, path, layer, up, up_path, dropper))
+                        roots = root_inputs(call.inputs[0])
+                        ids = getattr(producer(roots[0]), "name", "ids") if roots else "ids"
+                        out.append(_mask_finding(model, path, layer, up, up_path, dropper, ids))
                     break
                 if not getattr(up, "supports_masking", False) and dropper is None:
                     dropper = (up, up_path)
@@ -191,7 +234,9 @@ def _makes_mask(layer: Any) -> bool:
     return (isinstance(layer, keras.layers.Embedding) and bool(layer.mask_zero)) or isinstance(layer, keras.layers.Masking)
 
 
-def _mask_finding(model: Any, path: str, user: Any, source: Any, source_path: str, dropper: tuple[Any, str]) -> Finding:
+def _mask_finding(
+    model: Any, path: str, user: Any, source: Any, source_path: str, dropper: tuple[Any, str], ids: str
+) -> Finding:
     drop_layer, drop_rel = dropper
     where = f"{path}/{drop_rel}" if path else drop_rel
     full = find_layer(model, drop_layer) or where
@@ -201,7 +246,7 @@ def _mask_finding(model: Any, path: str, user: Any, source: Any, source_path: st
         full, f"{src_path.rsplit('/', 1)[0] if '/' in src_path else src_path} -> {user_path.split('/')[0]}",
         f"{src_path} makes a padding mask (mask_zero=True), but {full} ({type(drop_layer).__name__}) does not support "
         f"masking and drops it, so {user_path} reads the padding as data.",
-        f"pass the mask on explicitly: mask = keras.ops.not_equal(ids, 0) on the ids, then call {user.name}(x, mask=mask); "
+        f"pass the mask on explicitly, computed from the ids: {user.name}(x, mask=keras.ops.not_equal({ids}, 0)); "
         f"or use a layer that keeps masks in place of {drop_layer.name}.",
     )
 

@@ -138,7 +138,14 @@ def _from_script(path: str, timeout: float | None = None) -> Any:
     except (UnicodeDecodeError, OSError) as exc:
         raise KernestError(f"cannot read {path} as a UTF-8 Python script ({exc}).") from None
     namespace = _run(path, lambda: runpy.run_path(path, run_name="__kernest_target__"), timeout)
-    return _pick_model(namespace, path)
+    model = _pick_model(namespace, path)
+    name = next((k for k, v in namespace.items() if v is model and not k.startswith("_")), None)
+    if name is not None:
+        try:
+            model._kernest_var = name  # messages then speak of the user's variable
+        except AttributeError:
+            pass
+    return model
 
 
 def _pick_model(namespace: dict[str, Any], where: str) -> Any:
