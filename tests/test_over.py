@@ -129,8 +129,10 @@ def test_nested_over_on_an_unnamed_input_names_both_axes():
 
 
 def test_check_accepts_over_in_a_sequential_on_an_unnamed_input():
-    model = keras.Sequential([keras.Input((5, 6)), kernest.over("words", per_step()), L.LSTM(3)])
-    assert kernest.check(model)
+    model = keras.Sequential([keras.Input((5, 6)), kernest.over("words", per_step(), name="per_word"), L.LSTM(3)])
+    report = kernest.check(model)
+    assert "all fit" in str(report)
+    assert any(i.producer.startswith("per_word") for i in report.interfaces)
 
 
 @pytest.mark.parametrize("inner, axis, message", [("not a model", "words", "needs a Keras model"), (None, 0, "batch axis")])
