@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from kernest.text._files import write_atomic
+from kernest._files import write_atomic
 
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
