@@ -152,7 +152,11 @@ def test_nan_guard_is_silent_on_finite_losses():
     model = keras.Model(x, keras.layers.Dense(1)(x))
     model.compile(optimizer="sgd", loss="mse")
     data = np.ones((8, 4), "float32")
-    model.fit(data, data[:, :1], epochs=2, verbose=0, callbacks=[NaNGuard()])
+    recorder = _Recorder()
+    history = model.fit(data, data[:, :1], epochs=2, verbose=0, callbacks=[NaNGuard(), recorder])
+    assert recorder.saved_epochs == [0, 1]  # both epochs ran to their end
+    assert not model.stop_training
+    assert np.isfinite(history.history["loss"]).all() and len(history.history["loss"]) == 2
 
 
 # ------------------------------------------------------------------------------------------- safe loading

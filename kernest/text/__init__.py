@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+from kernest._errors import RunError, TrainingDiverged
 from kernest.text import _layers  # noqa: F401  registers WordHash, NgramHash, EmbeddingBag, PadToZero
 from kernest.text._baseline import baseline
 from kernest.text._data import (
@@ -27,11 +28,10 @@ from kernest.text._data import (
 )
 from kernest.text._encode import Encoded, TextEncoder
 from kernest.text._export import SentimentModule, export
-from kernest.text._metrics import classification_metrics, format_metrics, macro_f1
 from kernest.text._layers import EmbeddingBag, NgramHash, PadToZero, WordHash
+from kernest.text._metrics import classification_metrics, format_metrics, macro_f1
 from kernest.text._model import ModelConfig, build_char_cnn, build_deep, build_model, build_wide
 from kernest.text._predict import Predictor, predict
-from kernest._errors import RunError, TrainingDiverged
 from kernest.text._train import MacroF1, TrainResult, evaluate, train
 
 __all__ = [

@@ -24,7 +24,6 @@ import contextlib
 import json
 import math
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import keras

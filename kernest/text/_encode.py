@@ -82,7 +82,7 @@ def text_note(n_words: int, longest_word: int, max_words: int, max_chars: int) -
         'truncated text: kept the first 32 of 50 words'
     """
     if n_words == 0:
-        return "empty text: predicted from padding only"
+        return "empty text: no word to classify, so no label and no probabilities"
     parts = []
     if n_words > max_words:
         parts.append(f"kept the first {max_words} of {n_words} words")
@@ -297,7 +297,7 @@ class TextEncoder:
 
     def dataset(self, texts: Sequence[str], labels: Sequence[str] | None = None, batch_size: int = 32,
                 shuffle: bool = False, seed: int = 0, bucket: bool = False,
-                weights: Sequence[float] | None = None) -> tf.data.Dataset:
+                weights: Sequence[float] | np.ndarray | None = None) -> tf.data.Dataset:
         """The ``tf.data`` pipeline of these texts: see ``kernest.text._pipeline.make_dataset``."""
         from kernest.text._pipeline import make_dataset
 

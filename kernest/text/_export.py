@@ -12,9 +12,9 @@ from typing import Any
 
 import tensorflow as tf
 
+from kernest._errors import RunError
 from kernest.text import _run
 from kernest.text._encode import TextEncoder
-from kernest._errors import RunError
 
 
 class SentimentModule(tf.Module):

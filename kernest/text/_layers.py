@@ -198,19 +198,25 @@ class NgramHash(keras.layers.Layer):
 class EmbeddingBag(keras.layers.Layer):
     """The mean embedding of a bag of bucket ids: ``(B, N)`` int -> ``(B, dim)``; id 0 is skipped.
 
-    A bag with no id gives zeros (never NaN). In training, each id is dropped with probability ``dropout``
+    ``norm="sqrt"`` divides the sum by the square root of the count instead (as an L2-normalised TF-IDF
+    vector of distinct terms would). A bag with no id gives zeros (never NaN). In training, each id is dropped with probability ``dropout``
     (the bag's mean is then taken over the ids kept).
 
     Args:
         buckets: number of ids.
         dim: embedding size.
         dropout: the rate at which ids are dropped in training.
+        seed: seed of that dropout.
+        norm: ``"mean"`` or ``"sqrt"``.
     """
 
     def __init__(self, buckets: int, dim: int, dropout: float = 0.0, seed: int | None = None,
-                 **kwargs: Any) -> None:
+                 norm: str = "mean", **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        if norm not in ("mean", "sqrt"):
+            raise ValueError(f"EmbeddingBag norm must be 'mean' or 'sqrt', got {norm!r}")
         self.buckets, self.dim, self.dropout, self.seed = int(buckets), int(dim), float(dropout), seed
+        self.norm = norm
         self._seed_gen = keras.random.SeedGenerator(seed) if dropout > 0 else None
 
     def build(self, input_shape: Any) -> None:
@@ -225,12 +231,13 @@ class EmbeddingBag(keras.layers.Layer):
                                    self.compute_dtype)
         vectors = ops.take(self.embeddings, ids, axis=0)               # (B, N, dim)
         total = ops.sum(vectors * keep[..., None], axis=1)             # (B, dim)
-        return total / ops.maximum(ops.sum(keep, axis=1, keepdims=True), 1.0)
+        count = ops.maximum(ops.sum(keep, axis=1, keepdims=True), 1.0)  # (B, 1)
+        return total / (count if self.norm == "mean" else ops.sqrt(count))
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return (input_shape[0], self.dim)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(buckets=self.buckets, dim=self.dim, dropout=self.dropout, seed=self.seed)
+        config.update(buckets=self.buckets, dim=self.dim, dropout=self.dropout, seed=self.seed, norm=self.norm)
         return config

@@ -3,7 +3,7 @@
 ::
 
     chars (B, words, chars) int32
-      -> deep = nest(over("words", char_cnn), word_encoder)   (B, Fd)   char-CNN per word, masked BiLSTM
+      -> deep: over("words", char_cnn) -> BiLSTM          (B, Fd)   char-CNN per word, masked BiLSTM
       -> wide = hashed word 1-2-grams and char n-grams          (B, Fw)   two embedding bags (mean)
       -> head: concatenate -> dropout -> dense softmax          (B, classes)
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -62,9 +61,12 @@ class ModelConfig:
         wide_dim: embedding size of the wide tower's bags.
         char_ngrams: character n-gram sizes of the wide tower.
         wide_dropout: rate at which the wide tower drops n-grams in training.
+        wide_norm: how a bag pools its n-gram embeddings: ``"mean"``, or ``"sqrt"`` (sum / sqrt(count)).
         label_smoothing: label smoothing of the cross-entropy.
         weight_decay: decoupled weight decay (AdamW); 0 for Adam.
         lr_schedule: ``"constant"``, or ``"cosine"`` (decay to zero over the epochs asked for).
+        sample_weight: ``"confidence"`` weighs each training text by the data's weight column (the bundled
+            corpus' ``confidence``), times its class weight; ``"none"`` does not.
     """
 
     char_dim: int = 32
@@ -90,9 +92,11 @@ class ModelConfig:
     wide_dim: int = 32
     char_ngrams: tuple[int, ...] = (2, 3, 4, 5)
     wide_dropout: float = 0.0
+    wide_norm: str = "mean"
     label_smoothing: float = 0.0
     weight_decay: float = 0.0
     lr_schedule: str = "constant"
+    sample_weight: str = "none"
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
@@ -126,10 +130,14 @@ class ModelConfig:
         for name in ("wide_dropout", "label_smoothing"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 problems.append(f"{name} must be in [0, 1) (got {getattr(self, name)})")
+        if self.wide_norm not in ("mean", "sqrt"):
+            problems.append(f"wide_norm must be 'mean' or 'sqrt' (got {self.wide_norm!r})")
         if self.weight_decay < 0:
             problems.append(f"weight_decay must be 0 or more (got {self.weight_decay})")
         if self.lr_schedule not in ("constant", "cosine"):
             problems.append(f"lr_schedule must be 'constant' or 'cosine' (got {self.lr_schedule!r})")
+        if self.sample_weight not in ("none", "confidence"):
+            problems.append(f"sample_weight must be 'none' or 'confidence' (got {self.sample_weight!r})")
         if self.patience < 0:
             problems.append(f"patience must be 0 or more (got {self.patience})")
         if problems:
@@ -192,7 +200,7 @@ class ModelConfig:
         return cls.from_dict(obj, base)
 
 
-def build_char_cnn(max_chars: int, vocab_size: int, config: ModelConfig) -> keras.Model:
+def build_char_cnn(max_chars: int | None, vocab_size: int, config: ModelConfig) -> keras.Model:
     """The per-word model: character ids ``(max_chars,)`` -> word features ``(F,)``.
 
     Args:
@@ -236,18 +244,18 @@ def build_deep(max_words: int | None, max_chars: int | None, vocab_size: int, co
     """The deep tower: the char-CNN per word (``kernest.over``), then a masked BiLSTM over the words.
 
     Returns:
-        The ``deep`` model ``(B, words, chars) -> (B, 2 * word_units [+ F])``, built with ``kernest.nest``.
+        The ``deep`` model ``(B, words, chars) -> (B, 2 * word_units [+ F])``. The words mask of ``over``
+        reaches the BiLSTM (and the mean) inside this one graph.
     """
     chars = kernest.Input((max_words, max_chars), axes=("words", "chars"), dtype="int32", name="chars")
     char_cnn = build_char_cnn(max_chars, vocab_size, config)
-    words = keras.Input((max_words, char_cnn.output_shape[-1]), name="word_features")    # (B, words, F)
+    words = kernest.over("words", char_cnn, name="per_word")(chars)   # (B, words, F), mask (B, words)
     x = keras.layers.Dropout(config.dropout, name="word_dropout")(words)
     y = keras.layers.Bidirectional(keras.layers.LSTM(config.word_units), name="word_bilstm")(x)  # (B, 2U)
     if config.word_mean:
         mean = keras.layers.GlobalAveragePooling1D(name="word_mean")(x)  # (B, F), padded words left out
         y = keras.layers.Concatenate(name="text_features")([y, mean])
-    encoder = keras.Model(words, y, name="word_encoder")
-    return kernest.nest(kernest.over("words", char_cnn, name="per_word"), encoder, input=chars, name="deep")
+    return keras.Model(chars, y, name="deep")
 
 
 def build_wide(max_words: int | None, max_chars: int | None, config: ModelConfig) -> keras.Model:
@@ -259,8 +267,10 @@ def build_wide(max_words: int | None, max_chars: int | None, config: ModelConfig
     chars = keras.Input((max_words, max_chars), dtype="int32", name="chars")
     words = NgramHash(config.wide_buckets, "words", name="word_ngrams")(chars)               # (B, 2W-1)
     grams = NgramHash(config.wide_buckets, "chars", config.char_ngrams, name="char_ngrams")(chars)  # (B, N)
-    a = EmbeddingBag(config.wide_buckets, config.wide_dim, config.wide_dropout, name="word_bag")(words)
-    b = EmbeddingBag(config.wide_buckets, config.wide_dim, config.wide_dropout, name="char_bag")(grams)
+    a = EmbeddingBag(config.wide_buckets, config.wide_dim, config.wide_dropout, norm=config.wide_norm,
+                     name="word_bag")(words)                                                   # (B, Dw)
+    b = EmbeddingBag(config.wide_buckets, config.wide_dim, config.wide_dropout, norm=config.wide_norm,
+                     name="char_bag")(grams)                                                   # (B, Dw)
     return keras.Model(chars, keras.layers.Concatenate(name="bags")([a, b]), name="wide")
 
 
@@ -296,10 +306,7 @@ def build_model(max_words: int | None, max_chars: int | None, vocab_size: int, n
     probs = keras.layers.Dense(n_classes, activation="softmax", name="classes")(x)          # (B, classes)
     head = keras.Model(features, probs, name="head")
     # The towers are called here, not wrapped in a model of their own, so their paths start at the root.
-    with warnings.catch_warnings():
-        # deep does use the words mask (kernest.nest's note); Keras warns only that deep's output has none.
-        warnings.filterwarnings("ignore", message=".*does not support masking.*")
-        return keras.Model(chars, head([t(chars) for t in towers]), name="sentiment")
+    return keras.Model(chars, head([t(chars) for t in towers]), name="sentiment")
 
 
 def compile_model(model: keras.Model, config: ModelConfig, steps: int | None = None) -> keras.Model:

@@ -28,7 +28,7 @@ _WIDTH_STEP = 4
 
 def make_dataset(encoder: TextEncoder, texts: Sequence[str], labels: Sequence[str] | None = None,
                  batch_size: int = 32, shuffle: bool = False, seed: int = 0, bucket: bool = False,
-                 weights: Sequence[float] | None = None) -> tf.data.Dataset:
+                 weights: Sequence[float] | np.ndarray | None = None) -> tf.data.Dataset:
     """A ``tf.data`` pipeline of ``ids`` (or ``(ids, label_id)``, or ``(ids, label_id, weight)``).
 
     Args:

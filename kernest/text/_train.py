@@ -19,6 +19,8 @@ from kernest._errors import DataError, RunError
 from kernest._files import atomic_path, write_text_atomic
 from kernest.text import _run
 from kernest.text._data import Dataset, Splits, load_data, split, take_sample
+from kernest.text._defaults import BATCH_SIZE as DEFAULT_BATCH_SIZE
+from kernest.text._defaults import EPOCHS as DEFAULT_EPOCHS
 from kernest.text._distribute import (
     NaNGuard,
     check_batch_size,
@@ -36,9 +38,6 @@ from kernest.text._model import ModelConfig, build_model, compile_model
 
 DataArg = str | Path | Dataset | Splits | None
 
-# The recipe chosen on validation splits (BENCHMARKS.md, section 4); `kernest train` uses it too.
-DEFAULT_EPOCHS = 5
-DEFAULT_BATCH_SIZE = 64
 
 
 @dataclass
@@ -307,10 +306,11 @@ def _prepare(data: DataArg, out: str | Path, epochs: int, batch_size: int, seed:
     # off across workers, whose bucketed batch counts would not line up. Bucketed batches are also cut to
     # their longest word; a model with a fixed chars axis gets them padded back.
     bucket = cfg.bucket_by_length and model.input_shape[1] is None and not is_multiworker(strategy)
+    weights = _sample_weights(cfg, splits.train, encoder)
     job.train_ds = encoder.dataset(splits.train.texts, splits.train.labels, batch_size, shuffle=True,
-                                   seed=seed, bucket=bucket)
-    if not bucket or model.input_shape[2] is not None:
-        job.train_ds = job.train_ds.map(lambda x, y: (_pad_chars(x, encoder.max_chars), y))
+                                   seed=seed, bucket=bucket, weights=weights)
+    if bucket and model.input_shape[2] is not None:
+        job.train_ds = job.train_ds.map(lambda x, *rest: (_pad_chars(x, encoder.max_chars), *rest))
     if state is None:
         with scope(strategy):
             compile_model(model, cfg, steps=epochs * int(job.train_ds.cardinality()))
@@ -318,6 +318,22 @@ def _prepare(data: DataArg, out: str | Path, epochs: int, batch_size: int, seed:
         job.train_ds = shard_by_data(job.train_ds, strategy)
         prepare_fit(model, job.train_ds, strategy)
     return job
+
+
+def _sample_weights(cfg: ModelConfig, train: Dataset, encoder: TextEncoder) -> np.ndarray | None:
+    """Per-text training weights for ``sample_weight="confidence"``: the data's weight times the class
+    weight (Keras takes class weights or sample weights, not both); ``None`` otherwise."""
+    if cfg.sample_weight != "confidence":
+        return None
+    if train.weights is None:
+        raise DataError("sample_weight='confidence' needs a weight per text, and this data has none (the "
+                        "bundled corpus has its confidence column). Set sample_weight to 'none'.")
+    y = encoder.label_ids(train.labels)
+    w = np.asarray(train.weights, np.float64)
+    if cfg.class_weight == "balanced":
+        cw = balanced_class_weight(y, len(encoder.classes))
+        w = w * np.asarray([cw[int(c)] for c in y])
+    return np.asarray(w / w.mean(), np.float32)
 
 
 def _pad_chars(ids: tf.Tensor, max_chars: int) -> tf.Tensor:
@@ -342,9 +358,10 @@ def _fit(job: _Job, verbose: int | str, tensorboard: bool | None) -> RunCheckpoi
         callbacks.append(keras.callbacks.TensorBoard(str(job.run / _run.LOGS), write_graph=False))
     initial_epoch = keeper.state["epoch"] + 1
     if initial_epoch < job.epochs and not keeper.state["stopped"]:
+        balanced = cfg.class_weight == "balanced" and cfg.sample_weight == "none"  # else in the sample weights
         model.fit(job.train_ds, validation_data=val_ds, epochs=job.epochs, initial_epoch=initial_epoch,
-                  class_weight=balanced_class_weight(y_train, n_classes) if cfg.class_weight == "balanced"
-                  else None, callbacks=callbacks, verbose=verbose, shuffle=False)  # the dataset shuffles
+                  class_weight=balanced_class_weight(y_train, n_classes) if balanced else None,
+                  callbacks=callbacks, verbose=verbose, shuffle=False)  # the dataset shuffles
     keeper.set_model(model)
     keeper.restore_best()
     return keeper

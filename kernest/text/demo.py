@@ -48,8 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from kernest._errors import KernestError
-    from kernest.text._baseline import baseline
     from kernest._files import write_text_atomic
+    from kernest.text._baseline import baseline
     from kernest.text._train import train
 
     out = args.out or time.strftime("runs/demo-%Y%m%d-%H%M%S")
