@@ -67,6 +67,8 @@ class ModelConfig:
         lr_schedule: ``"constant"``, or ``"cosine"`` (decay to zero over the epochs asked for).
         sample_weight: ``"confidence"`` weighs each training text by the data's weight column (the bundled
             corpus' ``confidence``), times its class weight; ``"none"`` does not.
+        ema: momentum of an exponential moving average of the weights (0: off, e.g. 0.99): validation,
+            checkpoints and the saved model use the averaged weights.
     """
 
     char_dim: int = 32
@@ -97,6 +99,7 @@ class ModelConfig:
     weight_decay: float = 0.0
     lr_schedule: str = "constant"
     sample_weight: str = "none"
+    ema: float = 0.0
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
@@ -132,6 +135,8 @@ class ModelConfig:
                 problems.append(f"{name} must be in [0, 1) (got {getattr(self, name)})")
         if self.wide_norm not in ("mean", "sqrt"):
             problems.append(f"wide_norm must be 'mean' or 'sqrt' (got {self.wide_norm!r})")
+        if not 0.0 <= self.ema < 1.0:
+            problems.append(f"ema must be in [0, 1) (got {self.ema})")
         if self.weight_decay < 0:
             problems.append(f"weight_decay must be 0 or more (got {self.weight_decay})")
         if self.lr_schedule not in ("constant", "cosine"):
@@ -314,7 +319,7 @@ def compile_model(model: keras.Model, config: ModelConfig, steps: int | None = N
 
     Args:
         model: the model.
-        config: the learning rate, schedule, weight decay and label smoothing.
+        config: the learning rate, schedule, weight decay, weight averaging and label smoothing.
         steps: training steps in all, for the ``"cosine"`` schedule (constant without it).
 
     Labels are class indices, also with label smoothing (the loss one-hot encodes them itself).
@@ -322,10 +327,11 @@ def compile_model(model: keras.Model, config: ModelConfig, steps: int | None = N
     lr: Any = config.learning_rate
     if config.lr_schedule == "cosine" and steps:
         lr = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps, alpha=0.05)
+    ema = {"use_ema": True, "ema_momentum": config.ema} if config.ema else {}
     if config.weight_decay:
-        opt: Any = keras.optimizers.AdamW(lr, weight_decay=config.weight_decay, clipnorm=1.0)
+        opt: Any = keras.optimizers.AdamW(lr, weight_decay=config.weight_decay, clipnorm=1.0, **ema)
     else:
-        opt = keras.optimizers.Adam(lr, clipnorm=1.0)
+        opt = keras.optimizers.Adam(lr, clipnorm=1.0, **ema)
     model.compile(optimizer=opt, loss=SmoothedSparseCrossEntropy(config.label_smoothing)
                   if config.label_smoothing else "sparse_categorical_crossentropy", metrics=["accuracy"])
     return model

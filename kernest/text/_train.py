@@ -352,6 +352,8 @@ def _fit(job: _Job, verbose: int | str, tensorboard: bool | None) -> RunCheckpoi
     callbacks: list[keras.callbacks.Callback] = [
         NaNGuard(job.run / _run.CHECKPOINT, cfg.learning_rate), MacroF1(val_ds, y_val, n_classes), keeper,
     ]
+    if cfg.ema:  # first: at each epoch's end the averaged weights are swapped in for scoring and saving
+        callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
     if tensorboard is None:
         tensorboard = importlib.util.find_spec("tensorboard") is not None
     if tensorboard:
