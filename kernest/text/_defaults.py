@@ -3,5 +3,5 @@
 A module without imports, so ``kernest --help`` shows them without loading TensorFlow.
 """
 
-EPOCHS = 5
-BATCH_SIZE = 64
+EPOCHS = 4
+BATCH_SIZE = 128

@@ -31,7 +31,8 @@ __all__ = ["ModelConfig", "WordHash", "build_char_cnn", "build_deep", "build_mod
 
 @dataclass
 class ModelConfig:
-    """Sizes and training knobs of the sentiment model.
+    """Sizes and training knobs of the sentiment model. The defaults are the recipe chosen on validation
+    splits of the bundled corpus (BENCHMARKS.md, section 4).
 
     Attributes:
         char_dim: size of the character embedding.
@@ -71,15 +72,15 @@ class ModelConfig:
             checkpoints and the saved model use the averaged weights.
     """
 
-    char_dim: int = 32
+    char_dim: int = 24
     word_buckets: int = 0
     word_dim: int = 32
-    widths: tuple[int, ...] = (2, 3, 4, 5)
-    filters: int = 64
+    widths: tuple[int, ...] = (2, 3, 4)
+    filters: int = 48
     highway: bool = True
-    word_units: int = 64
+    word_units: int = 48
     word_mean: bool = False
-    dropout: float = 0.3
+    dropout: float = 0.5
     learning_rate: float = 2e-3
     max_words: int | None = None
     max_chars: int | None = None
@@ -93,11 +94,11 @@ class ModelConfig:
     wide_buckets: int = 1 << 18
     wide_dim: int = 32
     char_ngrams: tuple[int, ...] = (2, 3, 4, 5)
-    wide_dropout: float = 0.0
-    wide_norm: str = "mean"
-    label_smoothing: float = 0.0
+    wide_dropout: float = 0.5
+    wide_norm: str = "sqrt"
+    label_smoothing: float = 0.1
     weight_decay: float = 0.0
-    lr_schedule: str = "constant"
+    lr_schedule: str = "cosine"
     sample_weight: str = "none"
     ema: float = 0.0
 
