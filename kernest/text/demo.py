@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = args.out or time.strftime("runs/demo-%Y%m%d-%H%M%S")
     try:
         result = train(out=out, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, limit=args.limit)
-        weighted = result.encoder is not None and _config_of(result.run).get("sample_weight") == "confidence"
+        weighted = _config_of(result.run).get("sample_weight") == "confidence"  # weigh the baseline alike
         base = None if args.no_baseline else baseline(result.splits, seed=args.seed, sample_weight=weighted)
     except KernestError as e:
         print(f"kernest: error: {e}", file=sys.stderr)
