@@ -64,7 +64,7 @@ class Predictor:
         """Label texts.
 
         Args:
-            texts: the texts (an empty text is predicted from padding alone, and says so).
+            texts: the texts (a text with no word gets no label, and a note that says so).
 
         Returns:
             One dict per text: ``text``, ``label``, ``probs`` (class -> probability) and, for an empty or a
