@@ -28,7 +28,7 @@ from kernest.cli import main
 from kernest.text._distribute import NaNGuard, TrainingDiverged
 
 ROOT = Path(__file__).resolve().parent.parent
-FILES_PY = ROOT / "kernest" / "text" / "_files.py"
+FILES_PY = ROOT / "kernest" / "_files.py"
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow", "PYTHONPATH": str(ROOT)}
 
 
