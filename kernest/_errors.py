@@ -100,3 +100,11 @@ class DataError(KernestError):
 
 class UnsafeModelError(KernestError):
     """A model file holds code (a Lambda layer, a custom function) and safe mode refused to load it."""
+
+
+class RunError(KernestError):
+    """A run directory is missing, incomplete, or in a state the command cannot use."""
+
+
+class TrainingDiverged(KernestError):
+    """The training loss became NaN or infinite; training stopped before a bad checkpoint was written."""

@@ -8,14 +8,28 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from kernest._errors import KernestError
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+
+def _temp_file(folder: Path, prefix: str, suffix: str) -> str:
+    """Create an empty file with a fresh name in ``folder``, with the permissions a plain ``open()`` gives.
+
+    ``mkstemp`` would make a 0600 file; ``os.open`` with mode 0666 lets the process umask decide, as
+    ``open()`` does, without reading (and so briefly changing) the umask.
+    """
+    for _ in range(100):
+        name = os.path.join(folder, f"{prefix}{secrets.token_hex(6)}{suffix}")
+        try:
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return name
+    raise FileExistsError(f"no free temporary name in {folder}")
 
 
 @contextlib.contextmanager
@@ -37,14 +51,12 @@ def atomic_path(path: str | os.PathLike[str], suffix: str = "", parents: bool = 
     try:
         if parents:
             final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=suffix or final.suffix, dir=final.parent)
+        tmp = _temp_file(final.parent, f".{final.name}.", suffix or final.suffix)
     except OSError as err:
         raise KernestError(
             f"Cannot write {str(final)!r}: {err.strerror or err} (folder {str(final.parent)!r}). Choose a folder "
             "that exists and that you can write to."
         ) from None
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give what a plain open() would
     tmp_path = Path(tmp)
     try:
         yield tmp_path

@@ -28,7 +28,7 @@ from kernest.cli import main
 from kernest.text._distribute import NaNGuard, TrainingDiverged
 
 ROOT = Path(__file__).resolve().parent.parent
-FILES_PY = ROOT / "kernest" / "text" / "_files.py"
+FILES_PY = ROOT / "kernest" / "_files.py"
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow", "PYTHONPATH": str(ROOT)}
 
 
@@ -133,6 +133,57 @@ class _Recorder(keras.callbacks.Callback):
         self.saved_epochs.append(epoch)
 
 
+def test_errors_live_in_errors_and_stay_importable_where_they_were():
+    from kernest import _errors
+    from kernest.text import RunError, _run
+    from kernest.text import TrainingDiverged as FromApp
+
+    assert RunError is _errors.RunError is _run.RunError and issubclass(RunError, KernestError)
+    assert TrainingDiverged is FromApp is _errors.TrainingDiverged
+
+
+def test_atomic_writes_keep_the_umask_and_never_change_it(tmp_path):
+    import kernest._files as files
+
+    old = os.umask(0o027)
+    try:
+        files.write_text_atomic(tmp_path / "a.txt", "x")
+        assert os.umask(0o027) == 0o027  # writing did not change it
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o640  # what open() gives under that umask
+    source = Path(files.__file__).read_text(encoding="utf-8")
+    assert "umask(" not in source  # importing kernest never touches the process umask
+
+
+def test_export_swaps_folders_in_one_step(tmp_path, monkeypatch):
+    from kernest.text import _export
+
+    out = tmp_path / "saved"
+    for version in ("v1", "v2"):
+        new = tmp_path / f".saved.{version}"
+        new.mkdir()
+        (new / "version").write_text(version)
+        _export._swap_in(new, out)
+        assert (out / "version").read_text() == version and not new.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["saved"]
+    # Without the exchange call (not Linux), the old folder is back in place when moving the new one in fails.
+    monkeypatch.setattr(_export, "_exchange", lambda a, b: False)
+    broken = tmp_path / ".saved.v3"
+    broken.mkdir()
+    real_rename = Path.rename
+
+    def failing_rename(self, target):
+        if self == broken:
+            raise OSError("disk full")
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", failing_rename)
+    with pytest.raises(OSError, match="disk full"):
+        _export._swap_in(broken, out)
+    assert (out / "version").read_text() == "v2"
+
+
 def test_nan_guard_stops_at_the_first_bad_batch_before_any_checkpoint():
     x = keras.Input((4,))
     model = keras.Model(x, keras.layers.Dense(1)(x))
@@ -152,7 +203,11 @@ def test_nan_guard_is_silent_on_finite_losses():
     model = keras.Model(x, keras.layers.Dense(1)(x))
     model.compile(optimizer="sgd", loss="mse")
     data = np.ones((8, 4), "float32")
-    model.fit(data, data[:, :1], epochs=2, verbose=0, callbacks=[NaNGuard()])
+    recorder = _Recorder()
+    history = model.fit(data, data[:, :1], epochs=2, verbose=0, callbacks=[NaNGuard(), recorder])
+    assert recorder.saved_epochs == [0, 1]  # both epochs ran to their end
+    assert not model.stop_training
+    assert np.isfinite(history.history["loss"]).all() and len(history.history["loss"]) == 2
 
 
 # ------------------------------------------------------------------------------------------- safe loading

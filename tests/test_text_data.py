@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kernest import DataError, KernestWarning
-from kernest.text import Dataset, clean_text, deduplicate, load_data, split
+from kernest.text import Dataset, clean_text, deduplicate, load_data, split, take_sample
 from tests.conftest_text import bundled, write_jsonl, write_table
 
 ROWS = [("good film", "pos"), ("bad film", "neg"), ("great plot", "pos"), ("awful plot", "neg")] * 3
@@ -35,6 +35,17 @@ def test_bundled_corpus_counts_and_cleaning() -> None:
     assert ds.repaired == 4934  # rows that are not UTF-8
     assert not any("\ufffd" in t or "&amp;" in t for t in ds.texts)
     assert not any("\u00d5\u00a2" in t for t in ds.texts)
+    assert ds.weights is not None and len(ds.weights) == len(ds) and 0.25 < min(ds.weights) <= max(ds.weights) <= 1
+
+
+def test_weights_follow_their_texts_through_dedup_split_and_sample() -> None:
+    texts = [f"text {i}" for i in range(30)] + ["text 0"]
+    ds = Dataset(texts, ["a", "b", "c"] * 10 + ["a"], weights=[i / 100 for i in range(1, 32)])
+    parts = split(ds, seed=1)
+    weight_of = {t: w for t, w in zip(reversed(texts), reversed(ds.weights or []))}  # first occurrence wins
+    for part in (parts.train, parts.val, parts.test, take_sample(parts.train, 5, seed=2)):
+        assert part.weights is not None and len(part.weights) == len(part)
+        assert all(weight_of[t] == w for t, w in zip(part.texts, part.weights))
 
 
 def test_split_is_deterministic_stratified_and_disjoint() -> None:

@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kernest import DataError, KernestError
+from kernest import DataError
 from kernest.text import Predictor, RunError, build_model, evaluate, export, predict, train
-from kernest.text._cli import register
 from kernest.text._run import RUN_FILES
 from tests.conftest_text import TINY, corpus_sample, trained_run, write_table
 
@@ -26,7 +25,8 @@ def test_run_directory_holds_every_file() -> None:
     metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics["per_class"]) == {"negative", "neutral", "positive"}
     assert 0.0 <= metrics["macro_f1"] <= 1.0 and metrics["n"] > 30
-    assert "per_word" in (run / "summary.txt").read_text()
+    summary = (run / "summary.txt").read_text()
+    assert "deep/per_word" in summary and "wide/char_bag" in summary
     assert (run / "confusion.png").read_bytes()[:4] == b"\x89PNG"
     assert not [p for p in run.iterdir() if p.name.startswith(".")]  # no temporary file left behind
 
@@ -50,10 +50,11 @@ def test_evaluate_names_labels_the_model_never_saw(tmp_path: Path) -> None:
 
 def test_predict_notes_empty_and_truncated_texts() -> None:
     rows = predict(trained_run(), ["What a great flight!", "", "delayed " * 500])
-    assert [r["label"] in {"negative", "neutral", "positive"} for r in rows] == [True] * 3
-    assert all(abs(sum(r["probs"].values()) - 1) < 1e-4 for r in rows)
+    assert [r["label"] in {"negative", "neutral", "positive"} for r in rows] == [True, False, True]
+    assert all(abs(sum(r["probs"].values()) - 1) < 1e-4 for r in (rows[0], rows[2]))
     assert "note" not in rows[0]
-    assert rows[1]["note"] == "empty text: predicted from padding only"
+    assert rows[1]["label"] is None and rows[1]["probs"] is None
+    assert rows[1]["note"] == "empty text: no word to classify, so no label and no probabilities"
     assert rows[2]["note"] == "truncated text: kept the first 12 of 500 words"
 
 
@@ -64,7 +65,9 @@ def test_export_agrees_with_predict(tmp_path: Path) -> None:
     probs, _, _ = Predictor(trained_run()).probabilities(texts)
     np.testing.assert_allclose(served["probabilities"].numpy(), probs, atol=1e-5)
     labels = [b.decode() for b in served["label"].numpy()]
-    assert labels == [r["label"] for r in predict(trained_run(), texts)]
+    rows = predict(trained_run(), texts)
+    assert [lab for lab, r in zip(labels, rows) if r["label"]] == [r["label"] for r in rows if r["label"]]
+    assert served["n_words"].numpy()[1] == 0 and rows[1]["label"] is None  # the caller sees the empty text
     export(trained_run(), tmp_path / "saved")  # replacing an export works
 
 
@@ -122,19 +125,16 @@ def test_train_rejects_bad_input(tmp_path: Path) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kernest")
-    register(parser.add_subparsers(dest="command", required=True))
-    return parser
+    from kernest.cli import build_parser
+
+    return build_parser()
 
 
 def _main(argv: list[str]) -> int:
-    """What kernest.cli.main does with a handler: KernestError -> message and exit code 2."""
-    args = _parser().parse_args(argv)
-    try:
-        return int(args.func(args))
-    except KernestError as e:
-        print(f"kernest: error: {e}")
-        return 2
+    """The real command line: ``kernest.cli.main`` (a KernestError -> one message on stderr, exit code 2)."""
+    from kernest.cli import main
+
+    return main(argv)
 
 
 @pytest.mark.parametrize(("argv", "message"), [
@@ -152,24 +152,31 @@ def test_cli_rejects_bad_arguments(argv: list[str], message: str, capsys: pytest
 
 def test_cli_predict_prints_json_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "t.txt").write_text("so happy today\n\n", encoding="utf-8")
-    assert _main(["predict", str(trained_run()), "great service", "--file", str(tmp_path / "t.txt")]) == 0
-    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [r["text"] for r in rows] == ["great service", "so happy today", ""]
+    assert _main(["predict", str(trained_run()), "great service", "   ", "--file", str(tmp_path / "t.txt")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = [json.loads(line, parse_constant=lambda c: pytest.fail(f"not JSON: {c}")) for line in lines]
+    assert [r["text"] for r in rows] == ["great service", "   ", "so happy today", ""]
     assert set(rows[0]["probs"]) == {"negative", "neutral", "positive"}
-    assert rows[2]["note"].startswith("empty text")
+    for empty in (rows[1], rows[3]):  # nothing to classify: null, and a note that says why
+        assert empty["label"] is None and empty["probs"] is None
+        assert empty["note"].startswith("empty text")
 
 
 def test_cli_evaluate_export_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _main(["evaluate", str(trained_run())]) == 0
+    table = capsys.readouterr().out
+    assert table.startswith("accuracy ") and "macro-F1" in table and "confusion" in table
+    assert _main(["evaluate", str(trained_run()), "--json"]) == 0
     assert "macro_f1" in json.loads(capsys.readouterr().out)
     assert _main(["export", str(trained_run()), "--out", str(tmp_path / "sm")]) == 0
     assert (tmp_path / "sm" / "saved_model.pb").is_file()
     capsys.readouterr()
     assert _main(["evaluate", str(tmp_path / "missing")]) == 2
-    assert "kernest: error: Run directory" in capsys.readouterr().out
+    assert "kernest: error: Run directory" in capsys.readouterr().err
     assert _main(["train", "--data", str(tmp_path / "none.csv"), "--out", str(tmp_path / "r")]) == 2
+    assert not (tmp_path / "r").exists()
     assert _main(["predict", str(trained_run())]) == 2
-    assert "No text to label" in capsys.readouterr().out
+    assert "No text to label" in capsys.readouterr().err
 
 
 def test_bucketed_run_predicts_the_same_padded_or_cut_and_fixed_runs_still_load(tmp_path: Path) -> None:
@@ -178,13 +185,14 @@ def test_bucketed_run_predicts_the_same_padded_or_cut_and_fixed_runs_still_load(
     run = trained_run()  # TINY trains with bucket_by_length (the default)
     enc = load_encoder(run)
     model = load_model(run, enc)
-    assert model.input_shape[1:] == (None, 10)
+    assert model.input_shape[1:] == (None, None)
     texts = ["What a great flight!", "ok", "@united lost my bag again http://t.co/x"]
     ids = enc.encode(texts).ids                                   # (3, max_words, max_chars)
     for i in range(len(texts)):
         n = max(1, int(np.any(ids[i] != 0, axis=-1).sum()))
-        np.testing.assert_allclose(model(ids[i:i + 1]).numpy(), model(ids[i:i + 1, :n]).numpy(), atol=1e-5)
-    old = tmp_path / "fixed"  # a run from before bucketing: a fixed words axis
+        c = max(1, int((ids[i] != 0).sum(axis=-1).max()))
+        np.testing.assert_allclose(model(ids[i:i + 1]).numpy(), model(ids[i:i + 1, :n, :c]).numpy(), atol=1e-5)
+    old = tmp_path / "fixed"  # a run from before bucketing: fixed words and chars axes
     shutil.copytree(run, old)
     fixed = build_model(enc.max_words, enc.max_chars, enc.vocab_size, len(enc.classes), TINY)
     fixed.set_weights(model.get_weights())

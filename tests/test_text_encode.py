@@ -109,4 +109,16 @@ def test_bucketed_training_batches_are_cut_to_their_longest_text() -> None:
     fixed = enc.dataset(texts, None, batch_size=2, bucket=True)  # no shuffle: evaluation keeps max_words
     assert {b.shape[1] for b in fixed} == {8}
     empty = enc.dataset(["", ""], None, batch_size=2, shuffle=True, bucket=True)
-    assert [b.shape for b in empty] == [(2, 1, 3)]  # only padding: one word column, not none
+    assert [b.shape for b in empty] == [(2, 1, 1)]  # only padding: one word and one char column, not none
+
+
+def test_bucketed_training_batches_are_cut_to_their_longest_word() -> None:
+    texts = ["a bb", "ccccc d", "eeeeeeeeeee", "f"]
+    enc = TextEncoder.fit(texts, max_words=4, max_chars=16, min_count=1, classes=("n", "p"))
+    batches = [b.numpy() for b in enc.dataset(texts, None, batch_size=4, shuffle=True, bucket=True)]
+    # One-word texts (longest word 11 characters) and two-word texts (5): rounded up to multiples of 4.
+    assert sorted(b.shape for b in batches) == [(2, 4, 8), (2, 4, 12)]
+    padded = enc.encode(texts).ids
+    assert not padded[:, :, 12:].any()
+    cut = [np.pad(x, [(0, 0), (0, 0), (0, 16 - x.shape[-1])]) for b in batches for x in b[:, None]]
+    assert sorted(x.tobytes() for x in cut) == sorted(x[None].tobytes() for x in padded)  # only padding was cut

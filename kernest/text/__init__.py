@@ -1,7 +1,8 @@
 """kernest.text: the flagship application, a hierarchical sentiment classifier built with ``kernest.over``.
 
-A char-CNN reads each word (``over("words", char_cnn)``), a masked BiLSTM reads the words, a softmax head
-labels the text. ``train`` writes a run folder; ``evaluate``, ``predict`` / ``Predictor`` and ``export`` use it.
+A wide-and-deep model: the deep tower runs a char-CNN on each word (``over("words", char_cnn)``) and a
+masked BiLSTM over the words; the wide tower averages embeddings of hashed word 1-2-grams and character
+n-grams; a softmax head labels the text. ``train`` writes a run folder; ``evaluate``, ``predict`` / ``Predictor`` and ``export`` use it.
 
 Example:
     >>> from kernest import text
@@ -12,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+from kernest._errors import RunError, TrainingDiverged
+from kernest.text import _layers  # noqa: F401  registers WordHash, NgramHash, EmbeddingBag, PadToZero
 from kernest.text._baseline import baseline
 from kernest.text._data import (
     Dataset,
@@ -25,27 +28,33 @@ from kernest.text._data import (
 )
 from kernest.text._encode import Encoded, TextEncoder
 from kernest.text._export import SentimentModule, export
+from kernest.text._layers import EmbeddingBag, NgramHash, PadToZero, WordHash
 from kernest.text._metrics import classification_metrics, format_metrics, macro_f1
-from kernest.text._model import ModelConfig, WordHash, build_char_cnn, build_model
+from kernest.text._model import ModelConfig, build_char_cnn, build_deep, build_model, build_wide
 from kernest.text._predict import Predictor, predict
-from kernest.text._run import RunError
 from kernest.text._train import MacroF1, TrainResult, evaluate, train
 
 __all__ = [
     "Dataset",
+    "EmbeddingBag",
     "Encoded",
     "MacroF1",
     "ModelConfig",
+    "NgramHash",
+    "PadToZero",
     "Predictor",
     "RunError",
     "SentimentModule",
     "Splits",
     "TextEncoder",
     "TrainResult",
+    "TrainingDiverged",
     "WordHash",
     "baseline",
     "build_char_cnn",
+    "build_deep",
     "build_model",
+    "build_wide",
     "bundled_corpus_path",
     "classification_metrics",
     "clean_text",

@@ -12,7 +12,7 @@ from kernest.text._data import Splits
 from kernest.text._metrics import classification_metrics
 
 
-def baseline(splits: Splits, c: float = 2.0, seed: int = 0) -> dict[str, Any]:
+def baseline(splits: Splits, c: float = 2.0, seed: int = 0, sample_weight: bool = False) -> dict[str, Any]:
     """Fit TF-IDF (word 1-2-grams + char 2-5-grams within words) + balanced logistic regression on the
     train split, pick nothing on the validation split, and score the test split.
 
@@ -22,6 +22,8 @@ def baseline(splits: Splits, c: float = 2.0, seed: int = 0) -> dict[str, Any]:
         splits: the split to use (the same one the neural model used, for a fair comparison).
         c: inverse regularisation strength of the logistic regression.
         seed: solver seed.
+        sample_weight: weigh the training texts by the data's weights (``Dataset.weights``), as the
+            neural model does with ``sample_weight="confidence"``.
 
     Returns:
         The same metrics dict as ``evaluate``, plus ``val_macro_f1`` and ``train_seconds``.
@@ -48,7 +50,10 @@ def baseline(splits: Splits, c: float = 2.0, seed: int = 0) -> dict[str, Any]:
                                                        random_state=seed))
     index = {k: i for i, k in enumerate(splits.classes)}
     y_train = np.asarray([index[y] for y in splits.train.labels])
-    model.fit(splits.train.texts, y_train)
+    fit_args: dict[str, Any] = {}
+    if sample_weight and splits.train.weights is not None:
+        fit_args["logisticregression__sample_weight"] = np.asarray(splits.train.weights)
+    model.fit(splits.train.texts, y_train, **fit_args)
     y_val = np.asarray([index[y] for y in splits.val.labels])
     val_f1 = macro_f1(y_val, model.predict(splits.val.texts), len(splits.classes))
     y_test = np.asarray([index[y] for y in splits.test.labels])

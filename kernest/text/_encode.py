@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from kernest._errors import DataError
+from kernest._files import write_text_atomic
 
 PAD_ID = 0
 OOV_ID = 1
@@ -35,9 +36,9 @@ _NUMBER_RE = r"\pN+(?:[.,:]\pN+)*"
 # of its own: "great!!" -> "great !!", "love😍" -> "love 😍".
 _PUNCT_RE = r"([^\pL\pN\pM\s'#@_\x{E000}-\x{E002}]+)"
 _MAX_ENCODE_BATCH = 2048
-# Bucketed batches are cut to a multiple of this many words: few distinct shapes, so the kernels' per-shape
-# set-up (oneDNN primitives, shape inference) is paid a handful of times, not once per width.
-_WIDTH_STEP = 4
+# Fitted limits are capped: a few very long texts or words should not set every batch's padding.
+MAX_WORDS_CAP = 96
+MAX_CHARS_CAP = 24
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def text_note(n_words: int, longest_word: int, max_words: int, max_chars: int) -
         'truncated text: kept the first 32 of 50 words'
     """
     if n_words == 0:
-        return "empty text: predicted from padding only"
+        return "empty text: no word to classify, so no label and no probabilities"
     parts = []
     if n_words > max_words:
         parts.append(f"kept the first {max_words} of {n_words} words")
@@ -144,8 +145,10 @@ class TextEncoder:
 
         Args:
             texts: the training texts.
-            max_words: words kept per text; default: the ``percentile`` of the words per text.
-            max_chars: characters kept per word; default: the ``percentile`` of the word lengths.
+            max_words: words kept per text; default: the ``percentile`` of the words per text, at most
+                ``MAX_WORDS_CAP``.
+            max_chars: characters kept per word; default: the ``percentile`` of the word lengths, at most
+                ``MAX_CHARS_CAP``.
             percentile: the length percentile that sets the limits left as ``None``.
             min_count: a character seen fewer times is out-of-vocabulary.
             classes: class labels to store alongside (``preprocess.json`` keeps them).
@@ -177,9 +180,9 @@ class TextEncoder:
         nw = np.concatenate(n_words)
         wl = np.concatenate(word_lens)
         if max_words is None:
-            max_words = max(1, int(math.ceil(np.percentile(nw, percentile))))
+            max_words = min(MAX_WORDS_CAP, max(1, int(math.ceil(np.percentile(nw, percentile)))))
         if max_chars is None:
-            max_chars = max(1, int(math.ceil(np.percentile(wl, percentile)))) if wl.size else 1
+            max_chars = min(MAX_CHARS_CAP, max(1, int(math.ceil(np.percentile(wl, percentile))))) if wl.size else 1
         return cls(alphabet=alphabet, max_words=int(max_words), max_chars=int(max_chars),
                    classes=tuple(classes), **flags)
 
@@ -246,10 +249,6 @@ class TextEncoder:
         dense = ids.to_tensor(default_value=PAD_ID, shape=[None, self.max_words, self.max_chars])
         return dense, n_words, tf.cast(longest, tf.int32)           # (B, W, C), (B,), (B,)
 
-    def encode_ids(self, texts: tf.Tensor) -> tf.Tensor:
-        """Only the ids of ``encode_tensor``: int32 ``(batch, max_words, max_chars)``."""
-        return self.encode_tensor(texts)[0]
-
     def encode(self, texts: Sequence[str]) -> Encoded:
         """Encode Python strings (empty strings give all zeros; long texts are truncated and flagged).
 
@@ -297,90 +296,13 @@ class TextEncoder:
         return np.asarray([index[label] for label in labels], dtype=np.int32)
 
     def dataset(self, texts: Sequence[str], labels: Sequence[str] | None = None, batch_size: int = 32,
-                shuffle: bool = False, seed: int = 0, bucket: bool = False) -> tf.data.Dataset:
-        """A ``tf.data`` pipeline of ``ids`` (or ``(ids, label_id)``): encode once, cache, shuffle, batch.
+                shuffle: bool = False, seed: int = 0, bucket: bool = False,
+                weights: Sequence[float] | np.ndarray | None = None) -> tf.data.Dataset:
+        """The ``tf.data`` pipeline of these texts: see ``kernest.text._pipeline.make_dataset``."""
+        from kernest.text._pipeline import make_dataset
 
-        Args:
-            texts: the texts.
-            labels: string labels (members of ``classes``), or ``None`` for an unlabelled pipeline.
-            batch_size: batch size.
-            shuffle: reshuffle every epoch (with ``seed``).
-            seed: shuffle seed.
-            bucket: with ``shuffle``, batch texts of similar word counts together and cut each batch to its
-                longest text, so short texts carry less padding (the model needs a ``None`` words axis).
-                The order stays deterministic for a given ``seed``.
-
-        Returns:
-            The dataset; elements are int32 ``(batch, max_words, max_chars)`` [and int32 ``(batch,)``]; with
-            ``bucket`` and ``shuffle`` the words axis is ``n <= max_words``, the batch's longest text.
-
-        Raises:
-            DataError: unknown labels, or a batch size below 1.
-        """
-        if batch_size < 1:
-            raise DataError(f"batch_size must be at least 1, got {batch_size}.")
-        table = self.table
-        texts_t = tf.constant(list(texts), tf.string)
-
-        def encode(t: tf.Tensor) -> tf.Tensor:
-            return self.encode_tensor(t, table)[0]
-
-        if labels is None:
-            ds = tf.data.Dataset.from_tensor_slices(texts_t).batch(_MAX_ENCODE_BATCH).map(encode).unbatch()
-        else:
-            y = self.label_ids(labels)
-            ds = (tf.data.Dataset.from_tensor_slices((texts_t, y)).batch(_MAX_ENCODE_BATCH)
-                  .map(lambda t, lab: (encode(t), lab)).unbatch())
-        ds = ds.apply(tf.data.experimental.assert_cardinality(len(texts)))  # unbatch forgets the size
-        ds = ds.cache()  # encoding runs once; later epochs read ids from memory
-        if shuffle:
-            ds = ds.shuffle(max(1, len(texts)), seed=seed, reshuffle_each_iteration=True)
-            if bucket:
-                return self._bucket_batch(ds, texts_t, batch_size).prefetch(tf.data.AUTOTUNE)
-        return self._batch(ds, batch_size).prefetch(tf.data.AUTOTUNE)
-
-    def _batch(self, ds: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
-        # The one place to batch at the fixed (batch, max_words, max_chars) shape; _bucket_batch is the other.
-        return ds.batch(batch_size)
-
-    def _bucket_bounds(self) -> list[int]:
-        """Word counts that start a new length bucket: quarters of ``max_words`` (none below 2 words)."""
-        step = max(1, self.max_words // 4)
-        return sorted({b for b in (step, 2 * step, 3 * step) if 1 < b < self.max_words})
-
-    def _bucket_batch(self, ds: tf.data.Dataset, texts_t: tf.Tensor, batch_size: int) -> tf.data.Dataset:
-        """Batch texts by word-count bucket, each cut to its longest text ``(batch, n, max_chars)``.
-
-        ``n`` is the longest text's word count rounded up to a multiple of ``_WIDTH_STEP`` (at most
-        ``max_words``, at least 1).
-
-        Padding words are all zeros and always come after the real words (every character has an id of
-        at least 1), so a text's word count is its number of non-zero words.
-        """
-        bounds = tf.constant(self._bucket_bounds(), tf.int32)
-
-        def words_per_text(ids: tf.Tensor) -> tf.Tensor:  # (..., W, C) -> (...,)
-            return tf.reduce_sum(tf.cast(tf.reduce_any(ids != PAD_ID, axis=-1), tf.int32), axis=-1)
-
-        def key(ids: tf.Tensor, *_: tf.Tensor) -> tf.Tensor:
-            return tf.reduce_sum(tf.cast(words_per_text(ids) >= bounds, tf.int64))
-
-        def trim(ids: tf.Tensor, *rest: tf.Tensor) -> Any:  # (B, W, C) -> (B, n, C), n <= W
-            n = tf.reduce_max(words_per_text(ids))
-            n = tf.maximum(tf.minimum((n + _WIDTH_STEP - 1) // _WIDTH_STEP * _WIDTH_STEP, self.max_words), 1)
-            return (ids[:, :n], *rest) if rest else ids[:, :n]
-
-        batched = ds.group_by_window(key, lambda _, window: window.batch(batch_size), window_size=batch_size)
-        batched = batched.map(trim)
-        # The batch count is fixed (each bucket holds the same texts every epoch): tell Keras, so the first
-        # epoch has a progress bar and no "ran out of data" guesswork.
-        counts = np.zeros(len(self._bucket_bounds()) + 1, np.int64)
-        for start in range(0, int(texts_t.shape[0]), _MAX_ENCODE_BATCH):
-            n = np.minimum(self.words(texts_t[start:start + _MAX_ENCODE_BATCH]).row_lengths().numpy(),
-                           self.max_words)
-            counts += np.bincount(np.searchsorted(self._bucket_bounds(), n, side="right"),
-                                  minlength=counts.size)
-        return batched.apply(tf.data.experimental.assert_cardinality(int(np.sum(-(-counts // batch_size)))))
+        return make_dataset(self, texts, labels, batch_size, shuffle=shuffle, seed=seed, bucket=bucket,
+                            weights=weights)
 
     # ---------------------------------------------------------------------------------------- persistence
 
@@ -424,8 +346,6 @@ class TextEncoder:
 
     def save(self, path: str | Path) -> None:
         """Write ``to_json()`` to ``path`` atomically."""
-        from kernest.text._files import write_text_atomic
-
         write_text_atomic(Path(path), json.dumps(self.to_json(), ensure_ascii=False, indent=1) + "\n")
 
     @classmethod

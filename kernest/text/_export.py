@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import ctypes
+import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import tensorflow as tf
 
+from kernest._errors import RunError
 from kernest.text import _run
 from kernest.text._encode import TextEncoder
-from kernest.text._run import RunError
 
 
 class SentimentModule(tf.Module):
@@ -63,14 +66,7 @@ def export(run: str | Path, out_dir: str | Path) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         tf.saved_model.save(module, str(tmp), signatures={"serving_default": module.serve})
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
+        _swap_in(tmp, out)
     except Exception as e:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(e, RunError):
@@ -78,3 +74,41 @@ def export(run: str | Path, out_dir: str | Path) -> Path:
         raise RunError(f"Exporting {str(p)!r} to {str(out)!r} failed: {type(e).__name__}: {e}. Check that "
                        "the output folder is writable.") from None
     return out
+
+
+def _swap_in(new: Path, out: Path) -> None:
+    """Put the folder ``new`` at ``out``; at every moment ``out`` is the old export or the new one.
+
+    A new ``out`` is one ``rename``. An existing one is exchanged with ``new`` in one step (Linux
+    ``renameat2(RENAME_EXCHANGE)``), then the old folder, now at ``new``, is deleted. Where the exchange is
+    not available, the old folder is moved aside just before the new one is moved in, and put back if that
+    fails.
+    """
+    if not out.exists():
+        new.rename(out)
+        return
+    if _exchange(new, out):
+        shutil.rmtree(new, ignore_errors=True)
+        return
+    aside = out.with_name(f".{out.name}.old-{new.name.rsplit('.', 1)[-1]}")
+    out.rename(aside)
+    try:
+        new.rename(out)
+    except OSError:
+        aside.rename(out)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically with Linux ``renameat2(RENAME_EXCHANGE)``; False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return bool(done == 0)

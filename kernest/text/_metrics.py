@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from kernest.text._files import write_atomic
+from kernest._files import write_atomic
 
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
@@ -74,6 +74,12 @@ def format_metrics(metrics: dict[str, Any]) -> str:
              f"{'class':<12} {'precision':>9} {'recall':>9} {'f1':>9} {'support':>8}"]
     for c, v in metrics["per_class"].items():
         lines.append(f"{c:<12} {v['precision']:>9.4f} {v['recall']:>9.4f} {v['f1']:>9.4f} {v['support']:>8}")
+    classes = list(metrics["per_class"])
+    if metrics.get("confusion"):
+        lines.append("confusion (rows: true class, columns: predicted)")
+        lines.append(f"{'':<12} " + " ".join(f"{c[:9]:>9}" for c in classes))
+        for c, row in zip(classes, metrics["confusion"]):
+            lines.append(f"{c:<12} " + " ".join(f"{n:>9}" for n in row))
     return "\n".join(lines)
 
 

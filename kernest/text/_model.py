@@ -1,11 +1,15 @@
-"""The hierarchical sentiment model: a char-CNN per word (``kernest.over``), a masked BiLSTM over words.
+"""The sentiment model: a wide-and-deep pair of towers, each a ``keras.Model``, and a softmax head.
 
 ::
 
     chars (B, words, chars) int32
-      -> per_word = over("words", char_cnn)       (B, words, F)   + mask (B, words): False for padded words
-      -> word_bilstm                              (B, 2 * units)  padded words skipped through the mask
-      -> dropout -> head (softmax)                (B, classes)
+      -> deep: over("words", char_cnn) -> BiLSTM          (B, Fd)   char-CNN per word, masked BiLSTM
+      -> wide = hashed word 1-2-grams and char n-grams          (B, Fw)   two embedding bags (mean)
+      -> head: concatenate -> dropout -> dense softmax          (B, classes)
+
+Both towers read the same character ids, so the wide tower's n-grams come from the same ``tf.strings``
+pipeline. ``deep``, ``wide`` and ``head`` are direct children of the model: ``kernest.freeze(model,
+"deep/**")`` freezes the deep tower, and ``kernest.summary`` shows each tower.
 """
 
 from __future__ import annotations
@@ -17,15 +21,18 @@ from pathlib import Path
 from typing import Any
 
 import keras
-from keras import ops
 
 import kernest
 from kernest._errors import DataError
+from kernest.text._layers import EmbeddingBag, NgramHash, PadToZero, WordHash
+
+__all__ = ["ModelConfig", "WordHash", "build_char_cnn", "build_deep", "build_model", "build_wide", "compile_model"]
 
 
 @dataclass
 class ModelConfig:
-    """Sizes and training knobs of the sentiment model.
+    """Sizes and training knobs of the sentiment model. The defaults are the recipe chosen on validation
+    splits of the bundled corpus (BENCHMARKS.md, section 4).
 
     Attributes:
         char_dim: size of the character embedding.
@@ -47,18 +54,33 @@ class ModelConfig:
         class_weight: ``"balanced"`` weighs classes by inverse frequency; ``"none"`` does not.
         patience: epochs without a better validation macro-F1 before early stopping.
         bucket_by_length: train on batches of texts of similar word counts, each cut to its longest text
-            (the model gets a ``None`` words axis); validation, test and prediction keep ``max_words``.
+            and its longest word (the model gets ``None`` words and chars axes); validation, test and
+            prediction keep ``max_words``.
+        deep: use the deep tower (char-CNN per word, BiLSTM over words).
+        wide: use the wide tower (hashed word 1-2-grams and character n-grams).
+        wide_buckets: hash buckets of each of the wide tower's two bags (words, characters).
+        wide_dim: embedding size of the wide tower's bags.
+        char_ngrams: character n-gram sizes of the wide tower.
+        wide_dropout: rate at which the wide tower drops n-grams in training.
+        wide_norm: how a bag pools its n-gram embeddings: ``"mean"``, or ``"sqrt"`` (sum / sqrt(count)).
+        label_smoothing: label smoothing of the cross-entropy.
+        weight_decay: decoupled weight decay (AdamW); 0 for Adam.
+        lr_schedule: ``"constant"``, or ``"cosine"`` (decay to zero over the epochs asked for).
+        sample_weight: ``"confidence"`` weighs each training text by the data's weight column (the bundled
+            corpus' ``confidence``), times its class weight; ``"none"`` does not.
+        ema: momentum of an exponential moving average of the weights (0: off, e.g. 0.99): validation,
+            checkpoints and the saved model use the averaged weights.
     """
 
-    char_dim: int = 32
+    char_dim: int = 24
     word_buckets: int = 0
     word_dim: int = 32
-    widths: tuple[int, ...] = (2, 3, 4, 5)
-    filters: int = 64
+    widths: tuple[int, ...] = (2, 3, 4)
+    filters: int = 48
     highway: bool = True
-    word_units: int = 64
+    word_units: int = 48
     word_mean: bool = False
-    dropout: float = 0.3
+    dropout: float = 0.5
     learning_rate: float = 2e-3
     max_words: int | None = None
     max_chars: int | None = None
@@ -67,9 +89,22 @@ class ModelConfig:
     class_weight: str = "balanced"
     patience: int = 2
     bucket_by_length: bool = True
+    deep: bool = True
+    wide: bool = True
+    wide_buckets: int = 1 << 18
+    wide_dim: int = 32
+    char_ngrams: tuple[int, ...] = (2, 3, 4, 5)
+    wide_dropout: float = 0.5
+    wide_norm: str = "sqrt"
+    label_smoothing: float = 0.1
+    weight_decay: float = 0.0
+    lr_schedule: str = "cosine"
+    sample_weight: str = "none"
+    ema: float = 0.0
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
+        self.char_ngrams = tuple(int(n) for n in self.char_ngrams)
         problems = []
         if self.word_buckets < 0:
             problems.append(f"word_buckets must be 0 (off) or more (got {self.word_buckets})")
@@ -88,6 +123,27 @@ class ModelConfig:
                 problems.append(f"{name} must be at least 1 (got {v})")
         if self.class_weight not in ("balanced", "none"):
             problems.append(f"class_weight must be 'balanced' or 'none' (got {self.class_weight!r})")
+        if not (self.deep or self.wide):
+            problems.append("deep and wide cannot both be off")
+        if self.wide_buckets < 2:
+            problems.append(f"wide_buckets must be at least 2 (got {self.wide_buckets})")
+        if self.wide_dim < 1:
+            problems.append(f"wide_dim must be at least 1 (got {self.wide_dim})")
+        if not self.char_ngrams or min(self.char_ngrams) < 1:
+            problems.append(f"char_ngrams must be one or more positive sizes (got {self.char_ngrams})")
+        for name in ("wide_dropout", "label_smoothing"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                problems.append(f"{name} must be in [0, 1) (got {getattr(self, name)})")
+        if self.wide_norm not in ("mean", "sqrt"):
+            problems.append(f"wide_norm must be 'mean' or 'sqrt' (got {self.wide_norm!r})")
+        if not 0.0 <= self.ema < 1.0:
+            problems.append(f"ema must be in [0, 1) (got {self.ema})")
+        if self.weight_decay < 0:
+            problems.append(f"weight_decay must be 0 or more (got {self.weight_decay})")
+        if self.lr_schedule not in ("constant", "cosine"):
+            problems.append(f"lr_schedule must be 'constant' or 'cosine' (got {self.lr_schedule!r})")
+        if self.sample_weight not in ("none", "confidence"):
+            problems.append(f"sample_weight must be 'none' or 'confidence' (got {self.sample_weight!r})")
         if self.patience < 0:
             problems.append(f"patience must be 0 or more (got {self.patience})")
         if problems:
@@ -97,6 +153,7 @@ class ModelConfig:
         """The config as a JSON-ready dict."""
         d = dataclasses.asdict(self)
         d["widths"] = list(self.widths)
+        d["char_ngrams"] = list(self.char_ngrams)
         return d
 
     @classmethod
@@ -149,40 +206,7 @@ class ModelConfig:
         return cls.from_dict(obj, base)
 
 
-@keras.saving.register_keras_serializable(package="kernest.text")
-class WordHash(keras.layers.Layer):
-    """Hashes a word's character ids ``(B, chars)`` into a bucket ``(B,)`` in ``[1, buckets)``; 0 for padding.
-
-    A polynomial hash over the ids (exact int64 arithmetic), so the same spelling always gets the same bucket.
-    """
-
-    _MODULUS = 2_147_483_647  # a prime; h * 257 + id stays far inside int64
-
-    def __init__(self, buckets: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        if buckets < 2:
-            raise ValueError(f"WordHash needs at least 2 buckets, got {buckets}")
-        self.buckets = buckets
-
-    def call(self, ids: Any) -> Any:
-        x = ops.cast(ids, "int64")                       # (B, chars)
-        h = ops.zeros_like(x[:, 0])                      # (B,)
-        for i in range(x.shape[-1]):
-            h = ops.mod(h * 257 + x[:, i], self._MODULUS)
-        h = ops.mod(h * 48271, self._MODULUS)  # scramble, so words differing by a permutation part ways
-        bucket = ops.mod(h, self.buckets - 1) + 1
-        return ops.where(ops.any(ops.not_equal(x, 0), axis=-1), bucket, ops.zeros_like(bucket))
-
-    def compute_output_shape(self, input_shape: Any) -> Any:
-        return (input_shape[0],)
-
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update(buckets=self.buckets)
-        return config
-
-
-def build_char_cnn(max_chars: int, vocab_size: int, config: ModelConfig) -> keras.Model:
+def build_char_cnn(max_chars: int | None, vocab_size: int, config: ModelConfig) -> keras.Model:
     """The per-word model: character ids ``(max_chars,)`` -> word features ``(F,)``.
 
     Args:
@@ -195,9 +219,14 @@ def build_char_cnn(max_chars: int, vocab_size: int, config: ModelConfig) -> kera
     """
     char_in = keras.Input((max_chars,), dtype="int32", name="word_chars")          # (B, chars)
     e = keras.layers.Embedding(vocab_size, config.char_dim, name="char_embed")(char_in)  # (B, chars, D)
+    # Padding positions are zeroed before and after each convolution: a window that runs past the word
+    # sees the same zeros as "same" padding, and the ReLU outputs (>= 0) of padding positions cannot win
+    # the max-pool. So a word's features do not depend on the padded width.
+    e = PadToZero(name="char_mask")([e, char_in])
     pooled = []
     for w in config.widths:
         c = keras.layers.Conv1D(config.filters, w, padding="same", activation="relu", name=f"conv_w{w}")(e)
+        c = PadToZero(name=f"mask_w{w}")([c, char_in])                            # (B, chars, filters)
         pooled.append(keras.layers.GlobalMaxPooling1D(name=f"pool_w{w}")(c))    # (B, filters)
     x = pooled[0] if len(pooled) == 1 else keras.layers.Concatenate(name="concat")(pooled)  # (B, F)
     if config.highway:
@@ -210,49 +239,117 @@ def build_char_cnn(max_chars: int, vocab_size: int, config: ModelConfig) -> kera
         diff = keras.layers.Subtract(name="highway_diff")([h, x])
         x = keras.layers.Add(name="highway")([x, keras.layers.Multiply(name="highway_carry")([t, diff])])
     if config.word_buckets:
-        bucket = WordHash(config.word_buckets, name="word_hash")(char_in)                  # (B,)
+        bucket = WordHash(config.word_buckets, version=2, name="word_hash")(char_in)                  # (B,)
         w = keras.layers.Embedding(config.word_buckets, config.word_dim, name="word_embed")(bucket)  # (B, Dw)
         x = keras.layers.Concatenate(name="word_features")([x, w])
     return keras.Model(char_in, x, name="char_cnn")
 
 
-def build_model(max_words: int | None, max_chars: int, vocab_size: int, n_classes: int,
+def build_deep(max_words: int | None, max_chars: int | None, vocab_size: int, config: ModelConfig
+               ) -> keras.Model:
+    """The deep tower: the char-CNN per word (``kernest.over``), then a masked BiLSTM over the words.
+
+    Returns:
+        The ``deep`` model ``(B, words, chars) -> (B, 2 * word_units [+ F])``. The words mask of ``over``
+        reaches the BiLSTM (and the mean) inside this one graph.
+    """
+    chars = kernest.Input((max_words, max_chars), axes=("words", "chars"), dtype="int32", name="chars")
+    char_cnn = build_char_cnn(max_chars, vocab_size, config)
+    words = kernest.over("words", char_cnn, name="per_word")(chars)   # (B, words, F), mask (B, words)
+    x = keras.layers.Dropout(config.dropout, name="word_dropout")(words)
+    y = keras.layers.Bidirectional(keras.layers.LSTM(config.word_units), name="word_bilstm")(x)  # (B, 2U)
+    if config.word_mean:
+        mean = keras.layers.GlobalAveragePooling1D(name="word_mean")(x)  # (B, F), padded words left out
+        y = keras.layers.Concatenate(name="text_features")([y, mean])
+    return keras.Model(chars, y, name="deep")
+
+
+def build_wide(max_words: int | None, max_chars: int | None, config: ModelConfig) -> keras.Model:
+    """The wide tower: embedding bags of hashed word 1-2-grams and of character n-grams (``char_wb``).
+
+    Returns:
+        The ``wide`` model ``(B, words, chars) -> (B, 2 * wide_dim)``.
+    """
+    chars = keras.Input((max_words, max_chars), dtype="int32", name="chars")
+    words = NgramHash(config.wide_buckets, "words", name="word_ngrams")(chars)               # (B, 2W-1)
+    grams = NgramHash(config.wide_buckets, "chars", config.char_ngrams, name="char_ngrams")(chars)  # (B, N)
+    a = EmbeddingBag(config.wide_buckets, config.wide_dim, config.wide_dropout, norm=config.wide_norm,
+                     name="word_bag")(words)                                                   # (B, Dw)
+    b = EmbeddingBag(config.wide_buckets, config.wide_dim, config.wide_dropout, norm=config.wide_norm,
+                     name="char_bag")(grams)                                                   # (B, Dw)
+    return keras.Model(chars, keras.layers.Concatenate(name="bags")([a, b]), name="wide")
+
+
+def build_model(max_words: int | None, max_chars: int | None, vocab_size: int, n_classes: int,
                 config: ModelConfig | None = None) -> keras.Model:
-    """The sentiment model, composed with ``kernest.over`` so ``kernest.check`` / summaries see inside.
+    """The sentiment model: the deep and the wide tower side by side, then a softmax head.
 
     Args:
         max_words: words per text; ``None`` takes any number of words (for batches cut to their longest
             text, see ``ModelConfig.bucket_by_length``).
-        max_chars: characters per word.
+        max_chars: characters per word; ``None`` takes any (batches cut to their longest word).
         vocab_size: number of character ids.
         n_classes: number of classes.
         config: sizes (default ``ModelConfig()``).
 
     Returns:
-        An uncompiled model ``(B, max_words, max_chars) int32 -> (B, n_classes)`` probabilities.
+        An uncompiled model ``(B, max_words, max_chars) int32 -> (B, n_classes)`` probabilities, with
+        the towers ``deep`` and ``wide`` and the ``head`` as its children.
 
     Example:
-        >>> m = build_model(8, 6, 20, 3, ModelConfig(char_dim=4, widths=(2,), filters=4, word_units=4))
-        >>> m.output_shape
-        (None, 3)
+        >>> cfg = ModelConfig(char_dim=4, widths=(2,), filters=4, word_units=4, wide_buckets=64, wide_dim=4)
+        >>> m = build_model(8, 6, 20, 3, cfg)
+        >>> m.output_shape, [layer.name for layer in m.layers[1:]]
+        ((None, 3), ['deep', 'wide', 'head'])
     """
     config = config or ModelConfig()
     chars = kernest.Input((max_words, max_chars), axes=("words", "chars"), dtype="int32", name="chars")
-    char_cnn = build_char_cnn(max_chars, vocab_size, config)
-    x = kernest.over("words", char_cnn, name="per_word")(chars)      # (B, words, F), mask (B, words)
-    x = keras.layers.Dropout(config.dropout, name="word_dropout")(x)
-    words = x
-    x = keras.layers.Bidirectional(keras.layers.LSTM(config.word_units), name="word_bilstm")(words)  # (B, 2U)
-    if config.word_mean:
-        mean = keras.layers.GlobalAveragePooling1D(name="word_mean")(words)  # (B, F), padded words left out
-        x = keras.layers.Concatenate(name="text_features")([x, mean])
+    towers = ([build_deep(max_words, max_chars, vocab_size, config)] if config.deep else []) + (
+        [build_wide(max_words, max_chars, config)] if config.wide else [])
+    features = [keras.Input(t.output_shape[1:], name=t.name) for t in towers]
+    x = features[0] if len(features) == 1 else keras.layers.Concatenate(name="features")(features)
     x = keras.layers.Dropout(config.dropout, name="dropout")(x)
-    probs = keras.layers.Dense(n_classes, activation="softmax", name="head")(x)  # (B, classes)
-    return keras.Model(chars, probs, name="sentiment")
+    probs = keras.layers.Dense(n_classes, activation="softmax", name="classes")(x)          # (B, classes)
+    head = keras.Model(features, probs, name="head")
+    # The towers are called here, not wrapped in a model of their own, so their paths start at the root.
+    return keras.Model(chars, head([t(chars) for t in towers]), name="sentiment")
 
 
-def compile_model(model: keras.Model, config: ModelConfig) -> keras.Model:
-    """Compile with Adam, sparse categorical cross-entropy and accuracy; returns the model."""
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=1.0),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+def compile_model(model: keras.Model, config: ModelConfig, steps: int | None = None) -> keras.Model:
+    """Compile with Adam (AdamW with ``weight_decay``), cross-entropy and accuracy; returns the model.
+
+    Args:
+        model: the model.
+        config: the learning rate, schedule, weight decay, weight averaging and label smoothing.
+        steps: training steps in all, for the ``"cosine"`` schedule (constant without it).
+
+    Labels are class indices, also with label smoothing (the loss one-hot encodes them itself).
+    """
+    lr: Any = config.learning_rate
+    if config.lr_schedule == "cosine" and steps:
+        lr = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps, alpha=0.05)
+    ema = {"use_ema": True, "ema_momentum": config.ema} if config.ema else {}
+    if config.weight_decay:
+        opt: Any = keras.optimizers.AdamW(lr, weight_decay=config.weight_decay, clipnorm=1.0, **ema)
+    else:
+        opt = keras.optimizers.Adam(lr, clipnorm=1.0, **ema)
+    model.compile(optimizer=opt, loss=SmoothedSparseCrossEntropy(config.label_smoothing)
+                  if config.label_smoothing else "sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
+
+
+@keras.saving.register_keras_serializable(package="kernest.text")
+class SmoothedSparseCrossEntropy(keras.losses.Loss):
+    """Cross-entropy of probabilities against class indices, with label smoothing."""
+
+    def __init__(self, label_smoothing: float = 0.1, name: str = "smoothed_cross_entropy", **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        self.label_smoothing = float(label_smoothing)
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        n = y_pred.shape[-1]
+        onehot = keras.ops.one_hot(keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32"), n)
+        return keras.losses.categorical_crossentropy(onehot, y_pred, label_smoothing=self.label_smoothing)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"label_smoothing": self.label_smoothing, "name": self.name}

@@ -117,22 +117,22 @@ class Predictor:
         """Label texts.
 
         Args:
-            texts: the texts (an empty text is predicted from padding alone, and says so).
+            texts: the texts (a text with no word gets no label, and a note that says so).
 
         Returns:
             One dict per text: ``text``, ``label``, ``probs`` (class -> probability) and, for an empty or a
-            truncated text, ``note``.
+            truncated text, ``note``. A text with no word (empty, or only whitespace) has nothing to
+            classify: its ``label`` and ``probs`` are ``None`` (JSON ``null``) and its note says so.
         """
         if isinstance(texts, str):
             texts = [texts]
         probs, n_words, longest = self.probabilities(texts)
         out: list[dict[str, Any]] = []
         for i, text in enumerate(texts):
-            row: dict[str, Any] = {
-                "text": text,
-                "label": self.classes[int(np.argmax(probs[i]))],
-                "probs": {c: float(probs[i, j]) for j, c in enumerate(self.classes)},
-            }
+            row: dict[str, Any] = {"text": text, "label": None, "probs": None}
+            if n_words[i] > 0 and np.all(np.isfinite(probs[i])):
+                row["label"] = self.classes[int(np.argmax(probs[i]))]
+                row["probs"] = {c: float(probs[i, j]) for j, c in enumerate(self.classes)}
             note = text_note(int(n_words[i]), int(longest[i]), self.encoder.max_words, self.encoder.max_chars)
             if note:
                 row["note"] = note

@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kernest._errors import DataError, KernestError
+from kernest._errors import DataError, KernestError, RunError
 from kernest.text._encode import TextEncoder
 
 MODEL = "model.keras"
@@ -35,10 +35,6 @@ SUMMARY = "summary.txt"
 LOGS = "logs"
 CHECKPOINT = "checkpoint"
 RUN_FILES = (MODEL, PREPROCESS, CONFIG, METRICS, HISTORY, CONFUSION, CURVES, SUMMARY)
-
-
-class RunError(KernestError):
-    """A run directory is missing, incomplete, or in a state the command cannot use."""
 
 
 def require(run: str | Path, *names: str) -> Path:
@@ -108,25 +104,22 @@ def load_model(run: str | Path, encoder: TextEncoder | None = None) -> Any:
     Raises:
         RunError: the run or its model.keras is missing, cannot be loaded, or does not fit the encoder.
     """
-    import keras
-
-    import kernest  # noqa: F401  registers kernest's layers for deserialisation
+    import kernest
+    import kernest.text  # noqa: F401  registers the app's layers (WordHash, NgramHash, ...)
 
     p = require(run, MODEL)
     try:
-        model = keras.saving.load_model(p / MODEL, safe_mode=True)
-    except Exception as e:  # keras raises many types for a damaged file
-        raise RunError(
-            f"Cannot load {str(p / MODEL)!r}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}. "
-            "Train the run again with `kernest train --out DIR`."
-        ) from None
+        model = kernest.load(p / MODEL, safe_mode=True)
+    except KernestError as e:
+        raise RunError(f"Cannot load {str(p / MODEL)!r}: {e} Train the run again with `kernest train --out DIR`."
+                       ) from None
     if encoder is not None:
         _check_fits(model, encoder, p)
     return model
 
 
 def _check_fits(model: Any, encoder: TextEncoder, run: Path) -> None:
-    expected_in = (encoder.max_words, encoder.max_chars)
+    expected_in = (encoder.max_words, encoder.max_chars)  # a None axis takes any size
     expected_out = len(encoder.classes)
     try:
         got_in = tuple(model.input_shape[1:]) if not isinstance(model.input_shape, list) else None
@@ -135,7 +128,7 @@ def _check_fits(model: Any, encoder: TextEncoder, run: Path) -> None:
         got_in = got_out = None
     problems = []
     fits_in = (got_in is not None and len(got_in) == 2 and got_in[0] in (None, encoder.max_words)
-               and got_in[1] == encoder.max_chars)  # a None words axis takes any max_words
+               and got_in[1] in (None, encoder.max_chars))
     if not fits_in:
         problems.append(f"it expects inputs of shape {got_in} but preprocess.json encodes texts as "
                         f"(words, chars) = {expected_in}")

@@ -14,11 +14,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kernest._check import check
-from kernest._errors import DataError
-from kernest._summary import summary
+from kernest import check, load, save, summary
+from kernest._errors import DataError, RunError
+from kernest._files import atomic_path, write_text_atomic
 from kernest.text import _run
 from kernest.text._data import Dataset, Splits, load_data, split, take_sample
+from kernest.text._defaults import BATCH_SIZE as DEFAULT_BATCH_SIZE
+from kernest.text._defaults import EPOCHS as DEFAULT_EPOCHS
 from kernest.text._distribute import (
     NaNGuard,
     check_batch_size,
@@ -31,12 +33,11 @@ from kernest.text._distribute import (
     shard_by_data,
 )
 from kernest.text._encode import TextEncoder
-from kernest.text._files import atomic_path, write_text_atomic
 from kernest.text._metrics import classification_metrics, macro_f1, plot_confusion, plot_curves
 from kernest.text._model import ModelConfig, build_model, compile_model
-from kernest.text._run import RunError
 
 DataArg = str | Path | Dataset | Splits | None
+
 
 
 @dataclass
@@ -109,8 +110,7 @@ class RunCheckpoint(keras.callbacks.Callback):
                 s["stopped"] = True
                 self.model.stop_training = True
         s["epoch"] = epoch
-        with atomic_path(self.dir / "last.keras", suffix=".keras") as tmp:
-            self.model.save(tmp)
+        save(self.model, self.dir / "last.keras")
         write_text_atomic(self.dir / "state.json", json.dumps(s, indent=1))
 
     def restore_best(self) -> None:
@@ -179,12 +179,13 @@ def _check_out(run: Path, resume: bool) -> dict[str, Any] | None:
     return None
 
 
-def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int = 8, batch_size: int = 64,
-          seed: int = 0, resume: bool = False, config: ModelConfig | str | Path | dict[str, Any] | None = None,
-          text_col: str = "text", label_col: str = "label", max_words: int | None = None,
-          max_chars: int | None = None, limit: int | None = None, verbose: int | str = "auto",
-          tensorboard: bool | None = None, strategy: Any = None, deterministic: bool = False) -> TrainResult:
-    """Train the hierarchical sentiment model and write a run directory.
+def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int = DEFAULT_EPOCHS,
+          batch_size: int = DEFAULT_BATCH_SIZE, seed: int = 0, resume: bool = False,
+          config: ModelConfig | str | Path | dict[str, Any] | None = None, text_col: str = "text",
+          label_col: str = "label", max_words: int | None = None, max_chars: int | None = None,
+          limit: int | None = None, verbose: int | str = "auto", tensorboard: bool | None = None,
+          strategy: Any = None, deterministic: bool = False) -> TrainResult:
+    """Train the wide-and-deep sentiment model and write a run directory.
 
     The data is de-duplicated and split 80/10/10 (stratified, by ``seed``). Training uses balanced class
     weights, stops early when the validation macro-F1 has not improved for ``config.patience`` epochs and
@@ -223,6 +224,37 @@ def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int 
         RunError: ``out`` holds another run, or there is nothing to resume.
         TrainingDiverged: the loss became NaN or infinite; the last good checkpoint is kept.
     """
+    job = _prepare(data, out, epochs, batch_size, seed, resume, config, text_col, label_col, max_words,
+                   max_chars, limit, strategy, deterministic)
+    keeper = _fit(job, verbose, tensorboard)
+    return _write(job, keeper)
+
+
+@dataclass
+class _Job:
+    """What ``_prepare`` sets up for ``_fit`` and ``_write``."""
+
+    run: Path
+    out: Path
+    cfg: ModelConfig
+    splits: Splits
+    encoder: TextEncoder
+    model: Any
+    state: dict[str, Any] | None
+    epochs: int
+    batch_size: int
+    seed: int
+    strategy: Any
+    started: float
+    train_ds: Any = None
+
+
+def _prepare(data: DataArg, out: str | Path, epochs: int, batch_size: int, seed: int, resume: bool,
+             config: ModelConfig | str | Path | dict[str, Any] | None, text_col: str, label_col: str,
+             max_words: int | None, max_chars: int | None, limit: int | None, strategy: Any,
+             deterministic: bool) -> _Job:
+    """Check the arguments, split the data, fit the encoder and build the model (or load them to resume);
+    a new run gets its ``preprocess.json`` and ``config.json``."""
     if epochs < 1 or batch_size < 1:
         raise DataError(f"epochs ({epochs}) and batch_size ({batch_size}) must be at least 1.")
     check_batch_size(batch_size, strategy)
@@ -253,13 +285,14 @@ def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int 
             raise RunError(f"Cannot resume {str(run)!r}: the data now has classes {list(classes)}, the run "
                            f"was started with {list(encoder.classes)}. Pass the data it was trained on.")
         with scope(strategy):
-            model = keras.saving.load_model(run / _run.CHECKPOINT / "last.keras", safe_mode=True)
+            model = load(run / _run.CHECKPOINT / "last.keras")
     else:
         encoder = TextEncoder.fit(splits.train.texts, max_words=cfg.max_words, max_chars=cfg.max_chars,
                                   percentile=cfg.percentile, min_count=cfg.min_char_count, classes=classes)
+        cut = cfg.bucket_by_length
         with scope(strategy):
-            model = compile_model(build_model(None if cfg.bucket_by_length else encoder.max_words,
-                                              encoder.max_chars, encoder.vocab_size, len(classes), cfg), cfg)
+            model = build_model(None if cut else encoder.max_words, None if cut else encoder.max_chars,
+                                encoder.vocab_size, len(classes), cfg)
         run.mkdir(parents=True, exist_ok=True)
         encoder.save(run / _run.PREPROCESS)
         write_text_atomic(run / _run.CONFIG, json.dumps({
@@ -268,39 +301,81 @@ def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int 
             "model": cfg.to_json(),
             "sizes": {"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)},
         }, indent=1) + "\n")
-
+    job = _Job(run, Path(out), cfg, splits, encoder, model, state, epochs, batch_size, seed, strategy, started)
     # Bucketing needs a model with a None words axis (a resumed older run may have a fixed one), and stays
-    # off across workers, whose bucketed batch counts would not line up.
+    # off across workers, whose bucketed batch counts would not line up. Bucketed batches are also cut to
+    # their longest word; a model with a fixed chars axis gets them padded back.
     bucket = cfg.bucket_by_length and model.input_shape[1] is None and not is_multiworker(strategy)
-    train_ds = encoder.dataset(splits.train.texts, splits.train.labels, batch_size, shuffle=True, seed=seed,
-                               bucket=bucket)
+    weights = _sample_weights(cfg, splits.train, encoder)
+    job.train_ds = encoder.dataset(splits.train.texts, splits.train.labels, batch_size, shuffle=True,
+                                   seed=seed, bucket=bucket, weights=weights)
+    if bucket and model.input_shape[2] is not None:
+        job.train_ds = job.train_ds.map(lambda x, *rest: (_pad_chars(x, encoder.max_chars), *rest))
+    if state is None:
+        with scope(strategy):
+            compile_model(model, cfg, steps=epochs * int(job.train_ds.cardinality()))
     if strategy is not None:
-        train_ds = shard_by_data(train_ds, strategy)
-        prepare_fit(model, train_ds, strategy)
-    val_ds = encoder.dataset(splits.val.texts, splits.val.labels, max(batch_size, 256))
+        job.train_ds = shard_by_data(job.train_ds, strategy)
+        prepare_fit(model, job.train_ds, strategy)
+    return job
+
+
+def _sample_weights(cfg: ModelConfig, train: Dataset, encoder: TextEncoder) -> np.ndarray | None:
+    """Per-text training weights for ``sample_weight="confidence"``: the data's weight times the class
+    weight (Keras takes class weights or sample weights, not both); ``None`` otherwise."""
+    if cfg.sample_weight != "confidence":
+        return None
+    if train.weights is None:
+        raise DataError("sample_weight='confidence' needs a weight per text, and this data has none (the "
+                        "bundled corpus has its confidence column). Set sample_weight to 'none'.")
+    y = encoder.label_ids(train.labels)
+    w = np.asarray(train.weights, np.float64)
+    if cfg.class_weight == "balanced":
+        cw = balanced_class_weight(y, len(encoder.classes))
+        w = w * np.asarray([cw[int(c)] for c in y])
+    return np.asarray(w / w.mean(), np.float32)
+
+
+def _pad_chars(ids: tf.Tensor, max_chars: int) -> tf.Tensor:
+    """Pad a batch cut on the chars axis back to ``max_chars`` (for a model with a fixed chars axis)."""
+    return tf.pad(ids, [[0, 0], [0, 0], [0, max_chars - tf.shape(ids)[2]]])
+
+
+def _fit(job: _Job, verbose: int | str, tensorboard: bool | None) -> RunCheckpoint:
+    """Train with early stopping on validation macro-F1; the model ends with the best weights."""
+    splits, encoder, cfg, model = job.splits, job.encoder, job.cfg, job.model
+    n_classes = len(splits.classes)
+    val_ds = encoder.dataset(splits.val.texts, splits.val.labels, max(job.batch_size, 256))
     y_train = encoder.label_ids(splits.train.labels)
     y_val = encoder.label_ids(splits.val.labels)
-    keeper = RunCheckpoint(run, cfg.patience, state)
+    keeper = RunCheckpoint(job.run, cfg.patience, job.state)
     callbacks: list[keras.callbacks.Callback] = [
-        NaNGuard(run / _run.CHECKPOINT, cfg.learning_rate), MacroF1(val_ds, y_val, len(classes)), keeper,
+        NaNGuard(job.run / _run.CHECKPOINT, cfg.learning_rate), MacroF1(val_ds, y_val, n_classes), keeper,
     ]
+    if cfg.ema:  # first: at each epoch's end the averaged weights are swapped in for scoring and saving
+        callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
     if tensorboard is None:
         tensorboard = importlib.util.find_spec("tensorboard") is not None
     if tensorboard:
-        callbacks.append(keras.callbacks.TensorBoard(str(run / _run.LOGS), write_graph=False))
+        callbacks.append(keras.callbacks.TensorBoard(str(job.run / _run.LOGS), write_graph=False))
     initial_epoch = keeper.state["epoch"] + 1
-    if initial_epoch < epochs and not keeper.state["stopped"]:
-        model.fit(train_ds, validation_data=val_ds, epochs=epochs, initial_epoch=initial_epoch,
-                  class_weight=balanced_class_weight(y_train, len(classes)) if cfg.class_weight == "balanced"
-                  else None, callbacks=callbacks, verbose=verbose, shuffle=False)  # the dataset shuffles
+    if initial_epoch < job.epochs and not keeper.state["stopped"]:
+        balanced = cfg.class_weight == "balanced" and cfg.sample_weight == "none"  # else in the sample weights
+        model.fit(job.train_ds, validation_data=val_ds, epochs=job.epochs, initial_epoch=initial_epoch,
+                  class_weight=balanced_class_weight(y_train, n_classes) if balanced else None,
+                  callbacks=callbacks, verbose=verbose, shuffle=False)  # the dataset shuffles
     keeper.set_model(model)
     keeper.restore_best()
-    history = keeper.state["history"]
+    return keeper
 
-    with atomic_path(run / _run.MODEL, suffix=".keras") as tmp:
-        model.save(tmp)
-    metrics = score(model, encoder, splits.test)
-    metrics.update(split="test", train_seconds=round(time.perf_counter() - started, 1),
+
+def _write(job: _Job, keeper: RunCheckpoint) -> TrainResult:
+    """Write the model, the test metrics, the history, the plots and the summary; return the result."""
+    run, model = job.run, job.model
+    history = keeper.state["history"]
+    save(model, run / _run.MODEL)
+    metrics = score(model, job.encoder, job.splits.test)
+    metrics.update(split="test", train_seconds=round(time.perf_counter() - job.started, 1),
                    epochs_run=keeper.state["epoch"] + 1, best_epoch=keeper.state["best_epoch"] + 1,
                    val_macro_f1=keeper.state["best"])
     write_text_atomic(run / _run.METRICS, json.dumps(metrics, indent=1) + "\n")
@@ -308,9 +383,9 @@ def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int 
     plot_confusion(metrics, run / _run.CONFUSION)
     plot_curves(history, run / _run.CURVES)
     write_text_atomic(run / _run.SUMMARY, model_summary(model))
-    if not is_chief(strategy):
+    if not is_chief(job.strategy):
         shutil.rmtree(run, ignore_errors=True)  # a worker's copy; the chief wrote the run directory
-    return TrainResult(Path(out), metrics, history, splits, encoder, model)
+    return TrainResult(job.out, metrics, history, job.splits, job.encoder, model)
 
 
 def _worker_dir(out: Path) -> Path:

@@ -1,0 +1,243 @@
+"""The flagship's own layers, registered with Keras under the package ``kernest.text``.
+
+``import kernest.text`` imports this module, so a run's ``model.keras`` loads with ``kernest.load`` in
+safe mode. The layers use ``keras.ops`` only (no TensorFlow), with exact int64 arithmetic.
+
+- ``WordHash``: a word's character ids ``(B, chars)`` -> one bucket ``(B,)`` (the deep tower's word identity).
+- ``PadToZero``: zeroes the padding positions of per-character features (the char-CNN ignores padding).
+- ``NgramHash``: character ids ``(B, words, chars)`` -> buckets of the word 1-2-grams or of the character
+  n-grams of every word ``(B, N)``, 0 where there is none (the wide tower's features).
+- ``EmbeddingBag``: buckets ``(B, N)`` -> the mean of their embeddings ``(B, dim)``, zeros skipped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+_MODULUS = 2_147_483_647  # a prime: h * 1_000_003 + id stays far inside int64
+_MIX = 48271              # scrambles a hash so near-equal inputs part ways
+_BASE = 1_000_003         # polynomial base; above any character id
+_MARK = 999_983           # the word-boundary "character" of character n-grams (not a real id)
+
+
+def _scramble(h: Any) -> Any:
+    return ops.mod(ops.mod(h * _MIX, _MODULUS) * _MIX + 12345, _MODULUS)
+
+
+def _to_bucket(h: Any, valid: Any, buckets: int) -> Any:
+    """Hash -> bucket in ``[1, buckets)``; 0 where not ``valid``."""
+    bucket = ops.mod(_scramble(h), buckets - 1) + 1
+    return ops.where(valid, bucket, ops.zeros_like(bucket))
+
+
+def _powers(n: int) -> np.ndarray:
+    out = np.ones(n, np.int64)
+    for i in range(1, n):
+        out[i] = out[i - 1] * _BASE % _MODULUS
+    return out
+
+
+_POWERS = _powers(4096)  # _BASE ** i mod _MODULUS: words of up to 4,096 characters
+
+
+def _word_hashes(x: Any) -> Any:
+    """Hash of each word's characters, ``sum(id_i * BASE**i) mod P``: int64 ``(..., chars)`` -> ``(...)``.
+
+    Trailing padding adds nothing, so a word hashes the same at any padded width (batches cut to their
+    longest word give the same buckets).
+    """
+    width = ops.shape(x)[-1]
+    pw = ops.take(ops.convert_to_tensor(_POWERS), ops.arange(width), axis=0)   # (chars,)
+    return ops.mod(ops.sum(ops.mod(x * pw, _MODULUS), axis=-1), _MODULUS) + 1
+
+
+@keras.saving.register_keras_serializable(package="kernest.text")
+class WordHash(keras.layers.Layer):
+    """Hashes a word's character ids ``(B, chars)`` into a bucket ``(B,)`` in ``[1, buckets)``; 0 for padding.
+
+    A polynomial hash over the ids (exact int64 arithmetic), so the same spelling always gets the same bucket.
+    ``version=2`` (new layers) ignores trailing padding, so any padded width gives the same bucket and the
+    chars axis may be ``None``; ``version=1`` is the hash of files saved before it (a fixed chars axis).
+    """
+
+    _MODULUS = _MODULUS
+
+    def __init__(self, buckets: int, version: int = 1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if buckets < 2:
+            raise ValueError(f"WordHash needs at least 2 buckets, got {buckets}")
+        if version not in (1, 2):
+            raise ValueError(f"WordHash version must be 1 or 2, got {version}")
+        self.buckets, self.version = buckets, version
+
+    def call(self, ids: Any) -> Any:
+        x = ops.cast(ids, "int64")                       # (B, chars)
+        if self.version == 2:
+            h = _word_hashes(x)                          # (B,)
+        else:
+            h = ops.zeros_like(x[:, 0])                  # (B,)
+            for i in range(x.shape[-1]):
+                h = ops.mod(h * 257 + x[:, i], self._MODULUS)
+        h = ops.mod(h * _MIX, self._MODULUS)  # scramble, so words differing by a permutation part ways
+        bucket = ops.mod(h, self.buckets - 1) + 1
+        return ops.where(ops.any(ops.not_equal(x, 0), axis=-1), bucket, ops.zeros_like(bucket))
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (input_shape[0],)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(buckets=self.buckets, version=self.version)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="kernest.text")
+class PadToZero(keras.layers.Layer):
+    """Zeroes the features of padding positions: ``([x (B, chars, D), ids (B, chars)]) -> (B, chars, D)``.
+
+    Applied to the character embeddings and to the ReLU convolution outputs, it makes the char-CNN's
+    max-pooled word features independent of how far the chars axis is padded.
+    """
+
+    def call(self, inputs: Any) -> Any:
+        x, ids = inputs
+        return x * ops.cast(ops.not_equal(ids, 0), x.dtype)[..., None]
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape[0]
+
+
+@keras.saving.register_keras_serializable(package="kernest.text")
+class NgramHash(keras.layers.Layer):
+    """Hashed n-gram features of encoded texts, computed inside the model.
+
+    Input: character ids ``(B, words, chars)`` int, 0 for padding (``TextEncoder`` output). Output: int64
+    buckets ``(B, N)`` in ``[1, buckets)``, 0 where a slot holds no n-gram.
+
+    - ``kind="words"``: every word (its whole spelling) and every pair of neighbouring words,
+      ``N = 2 * words - 1``.
+    - ``kind="chars"``: the character n-grams of every word, ``n`` in ``sizes``, with a boundary mark
+      before and after the word (scikit-learn's ``char_wb``): ``N = words * (chars + 2) * len(sizes)``
+      slots, one per start position and size (those that run past the word are 0).
+
+    Args:
+        buckets: number of buckets (bucket 0 is "nothing").
+        kind: ``"words"`` or ``"chars"``.
+        sizes: the character n-gram sizes (``kind="chars"`` only).
+    """
+
+    def __init__(self, buckets: int, kind: str = "words", sizes: tuple[int, ...] | list[int] = (2, 3, 4, 5),
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if buckets < 2:
+            raise ValueError(f"NgramHash needs at least 2 buckets, got {buckets}")
+        if kind not in ("words", "chars"):
+            raise ValueError(f"NgramHash kind must be 'words' or 'chars', got {kind!r}")
+        if kind == "chars" and (not sizes or min(sizes) < 1):
+            raise ValueError(f"NgramHash sizes must be positive n-gram sizes, got {sizes!r}")
+        self.buckets, self.kind, self.sizes = int(buckets), kind, tuple(int(n) for n in sizes)
+
+    def call(self, ids: Any) -> Any:
+        x = ops.cast(ids, "int64")                                   # (B, W, C)
+        return self._words(x) if self.kind == "words" else self._chars(x)
+
+    def _words(self, x: Any) -> Any:
+        h = _word_hashes(x)                                          # (B, W)
+        valid = ops.any(ops.not_equal(x, 0), axis=-1)                # (B, W)
+        pair = ops.mod(h[:, :-1] * _BASE + h[:, 1:], _MODULUS)       # (B, W-1): words i, i+1
+        pair_valid = ops.logical_and(valid[:, :-1], valid[:, 1:])
+        pair = ops.mod(pair * _MIX + 7, _MODULUS)  # bigram hashes live apart from unigram hashes
+        return ops.concatenate([_to_bucket(h, valid, self.buckets),
+                                _to_bucket(pair, pair_valid, self.buckets)], axis=1)  # (B, 2W-1)
+
+    def _chars(self, x: Any) -> Any:
+        # One window per character position and size n, over the word with a boundary mark on each side;
+        # windows that run into padding are 0. The bag's mean skips zeros, so the result does not depend on
+        # how far the chars axis is padded.
+        nonzero = ops.not_equal(x, 0)
+        length = ops.sum(ops.cast(nonzero, "int64"), axis=-1, keepdims=True)          # (B, W, 1)
+        word = ops.greater(length, 0)                                                 # (B, W, 1)
+        ext = ops.pad(x, [[0, 0], [0, 0], [1, 1]])                                    # (B, W, C+2)
+        pos = ops.arange(ops.shape(ext)[-1], dtype="int64")                           # (C+2,)
+        mark = ops.logical_and(word, ops.logical_or(ops.equal(pos, 0), ops.equal(pos, length + 1)))
+        ext = ops.where(mark, ops.full_like(ext, _MARK), ext)
+        shifted = [ext] + [ops.pad(ext[..., k:], [[0, 0], [0, 0], [0, k]]) for k in range(1, max(self.sizes))]
+        parts = []
+        for n in self.sizes:
+            h = ops.full_like(ext, n)
+            valid = ops.ones_like(ext, dtype="bool")
+            for seg in shifted[:n]:                                                   # (B, W, C+2) each
+                h = ops.mod(h * _BASE + seg, _MODULUS)
+                valid = ops.logical_and(valid, ops.not_equal(seg, 0))
+            b = _to_bucket(h, valid, self.buckets)                                    # (B, W, C+2)
+            parts.append(ops.reshape(b, (ops.shape(b)[0], -1)))
+        return ops.concatenate(parts, axis=1)                                         # (B, N)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        words, chars = input_shape[1], input_shape[2]
+        if self.kind == "words":
+            return (input_shape[0], None if words is None else 2 * words - 1)
+        if words is None or chars is None:
+            return (input_shape[0], None)
+        return (input_shape[0], words * (chars + 2) * len(self.sizes))
+
+    def compute_output_spec(self, ids: Any) -> Any:
+        return keras.KerasTensor(self.compute_output_shape(ids.shape), dtype="int64")
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(buckets=self.buckets, kind=self.kind, sizes=list(self.sizes))
+        return config
+
+
+@keras.saving.register_keras_serializable(package="kernest.text")
+class EmbeddingBag(keras.layers.Layer):
+    """The mean embedding of a bag of bucket ids: ``(B, N)`` int -> ``(B, dim)``; id 0 is skipped.
+
+    ``norm="sqrt"`` divides the sum by the square root of the count instead (as an L2-normalised TF-IDF
+    vector of distinct terms would). A bag with no id gives zeros (never NaN). In training, each id is dropped with probability ``dropout``
+    (the bag's mean is then taken over the ids kept).
+
+    Args:
+        buckets: number of ids.
+        dim: embedding size.
+        dropout: the rate at which ids are dropped in training.
+        seed: seed of that dropout.
+        norm: ``"mean"`` or ``"sqrt"``.
+    """
+
+    def __init__(self, buckets: int, dim: int, dropout: float = 0.0, seed: int | None = None,
+                 norm: str = "mean", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if norm not in ("mean", "sqrt"):
+            raise ValueError(f"EmbeddingBag norm must be 'mean' or 'sqrt', got {norm!r}")
+        self.buckets, self.dim, self.dropout, self.seed = int(buckets), int(dim), float(dropout), seed
+        self.norm = norm
+        self._seed_gen = keras.random.SeedGenerator(seed) if dropout > 0 else None
+
+    def build(self, input_shape: Any) -> None:
+        self.embeddings = self.add_weight(shape=(self.buckets, self.dim), name="embeddings",
+                                          initializer=keras.initializers.RandomUniform(-0.05, 0.05))
+
+    def call(self, ids: Any, training: bool | None = None) -> Any:
+        ids = ops.cast(ids, "int32")                                   # (B, N)
+        keep = ops.cast(ops.not_equal(ids, 0), self.compute_dtype)     # (B, N)
+        if training and self._seed_gen is not None:
+            keep = keep * ops.cast(keras.random.uniform(ops.shape(keep), seed=self._seed_gen) >= self.dropout,
+                                   self.compute_dtype)
+        vectors = ops.take(self.embeddings, ids, axis=0)               # (B, N, dim)
+        total = ops.sum(vectors * keep[..., None], axis=1)             # (B, dim)
+        count = ops.maximum(ops.sum(keep, axis=1, keepdims=True), 1.0)  # (B, 1)
+        return total / (count if self.norm == "mean" else ops.sqrt(count))
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (input_shape[0], self.dim)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(buckets=self.buckets, dim=self.dim, dropout=self.dropout, seed=self.seed, norm=self.norm)
+        return config
