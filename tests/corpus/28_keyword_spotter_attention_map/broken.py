@@ -1,0 +1,24 @@
+"""Keyword spotter on MFCC frames: the attention scores inside the nested encoder are added as a second output of
+a new model, taken straight from get_layer('encoder').get_layer('attn_scores').output."""
+import numpy as np
+import keras
+from keras import layers
+
+mfcc = keras.Input(shape=(49, 13), name="mfcc")
+h = layers.Conv1D(32, 5, padding="same", activation="relu", name="frontend")(mfcc)
+scores = layers.Dense(1, name="attn_scores")(h)
+weights = layers.Softmax(axis=1, name="attn_weights")(scores)
+pooled = layers.Dot(axes=1, name="attn_pool")([weights, h])
+encoder = keras.Model(mfcc, layers.Flatten(name="flat")(pooled), name="encoder")
+
+audio = keras.Input(shape=(49, 13), name="audio")
+model = keras.Model(audio, layers.Dense(12, activation="softmax", name="keyword")(encoder(audio)), name="kws")
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+x = np.random.rand(8, 49, 13).astype("float32")
+y = np.random.randint(0, 12, (8,))
+model.fit(x, y, epochs=1, batch_size=len(x), verbose=0)
+
+explainer = keras.Model(
+    audio, [model.output, model.get_layer("encoder").get_layer("attn_scores").output], name="kws_explainer"
+)
+probs, attention = explainer.predict(x, verbose=0)

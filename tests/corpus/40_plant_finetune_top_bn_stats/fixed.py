@@ -1,0 +1,38 @@
+"""Plant-disease classifier, fine-tuning phase: the backbone is unfrozen and all but its top 3 layers are frozen
+again, as in the transfer-learning recipe. The BatchNormalization among the top 3 is frozen again by path, so it keeps its
+moving statistics while conv2 fine-tunes (fixed). Calling backbone(leaf, training=False) does not do it:
+under fit, Keras 3.15.1 still updates bn2's statistics (measured)."""
+import numpy as np
+import keras
+from keras import layers
+
+import kernest
+
+backbone = keras.Sequential(
+    [
+        keras.Input(shape=(32, 32, 3), name="leaf_rgb"),
+        layers.Conv2D(8, 3, name="conv1"),
+        layers.BatchNormalization(name="bn1"),
+        layers.ReLU(name="relu1"),
+        layers.Conv2D(16, 3, name="conv2"),
+        layers.BatchNormalization(name="bn2"),
+        layers.ReLU(name="relu2"),
+        layers.GlobalAveragePooling2D(name="gap"),
+    ],
+    name="backbone",
+)
+backbone.trainable = True
+for layer in backbone.layers[:-3]:
+    layer.trainable = False
+
+leaf = keras.Input(shape=(32, 32, 3), name="leaf")
+features = backbone(leaf)
+model = keras.Model(leaf, layers.Dense(6, activation="softmax", name="disease")(features), name="plant_clf")
+kernest.freeze(model, "backbone/bn2")
+model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy")
+
+x = np.random.rand(8, 32, 32, 3).astype("float32") * 4.0
+y = np.random.randint(0, 6, (8,))
+stats_before = np.array(backbone.get_layer("bn2").moving_mean)
+model.fit(x, y, epochs=1, batch_size=len(x), verbose=0)
+assert float(np.abs(np.array(backbone.get_layer("bn2").moving_mean) - stats_before).max()) == 0.0
