@@ -64,6 +64,7 @@ class Case:
         self.failure: Failure | None = failure_of(exc)
         self.frames: list[Frame] = self.failure.frames if self.failure else []
         self.scope = _scope(exc, self.failure)
+        _symbolic_frames(self.frames)
         self.layer = self.frames[-1].layer if self.frames else None
         self.tensor = _first(self.frames[-1].inputs) if self.frames else None
         self.made_by = self.failure.made_by if self.failure is not None else {}
@@ -262,6 +263,23 @@ def _last_user_site(exc: BaseException) -> Site | None:
     return site
 
 
+def _symbolic_frames(frames: list[Frame]) -> None:
+    """At run time a frame holds concrete tensors; where the layer sits once in its parent's graph, use
+    the Keras tensors of that call instead, so producers and axis names are known as at build time."""
+    for i in range(1, len(frames)):
+        frame, parent = frames[i], frames[i - 1].layer
+        if any(is_symbolic(t) for t in frame.inputs) or frame.kind != "call":
+            continue
+        graph = getattr(parent, "_nodes_by_depth", None) or getattr(getattr(parent, "_functional", None), "_nodes_by_depth", None)
+        if not graph:
+            continue
+        nodes = [n for nodes in graph.values() for n in nodes if n.operation is frame.layer]
+        if len(nodes) == 1:
+            tensors = [t for t in keras.tree.flatten(nodes[0].arguments.args) if is_symbolic(t)]
+            if tensors:
+                frame.inputs = tuple(tensors)
+
+
 def _first(tensors: Any) -> Any:
     return tensors[0] if tensors else None
 
@@ -338,11 +356,25 @@ def _reducer_before(tensor: Any) -> tuple[Any, Shape, str] | None:
     for layer, path, t_in in producer_chain(tensor):
         if isinstance(layer, _REDUCERS):
             return layer, shape_of(t_in), path
+        if _last_step_only(layer) and t_in is not None:
+            return layer, shape_of(t_in), path
         if isinstance(layer, keras.Model):
             continue  # the chain steps inside it
         if t_in is not None and len(t_in.shape) > len(tensor.shape):
             return None  # some other layer changed the rank: not a reducer we can undo
     return None
+
+
+def _last_step_only(layer: Any) -> bool:
+    """An RNN (or Bidirectional one) that returns only its last step, removing the steps axis."""
+    rnn = layer.forward_layer if isinstance(layer, keras.layers.Bidirectional) else layer
+    return isinstance(rnn, keras.layers.RNN) and not getattr(rnn, "return_sequences", True)
+
+
+_POOL_KEEPING_STEPS = {
+    "GlobalMaxPooling1D": "MaxPooling1D(2)", "GlobalAveragePooling1D": "AveragePooling1D(2)",
+    "GlobalMaxPooling2D": "MaxPooling2D(2)", "GlobalAveragePooling2D": "AveragePooling2D(2)",
+}
 
 
 def _square_split(n: int) -> tuple[int, int]:
@@ -407,9 +439,17 @@ def _rank_lost(case: Case, want: int, got: int, received: str) -> str:
                 f"{n} features. Add keras.layers.Dense({width}) and keras.layers.Reshape({_tuple(target)}) before "
                 f"{name} to undo it."
             )
+        if _last_step_only(reducer):
+            return (
+                f"{where} ({kind}) returns only its last step, so {name} gets {received} instead of the sequence "
+                f"{format_shape(before[:2] + (shape[-1],))}. Build {reducer.name} with return_sequences=True so "
+                f"{name} reads every step."
+            )
+        keep = _POOL_KEEPING_STEPS.get(kind)
         return (
             f"{where} ({kind}) removed an axis of {format_shape(before)}, and {name} needs {want} axes: drop "
-            f"{where} so {name} reads {format_shape(_regroup(before, want))}."
+            f"{where} so {name} reads {format_shape(_regroup(before, want))}"
+            + (f", or pool without removing the axis with keras.layers.{keep} in its place." if keep else ".")
         )
     target = _reshape_target(n, want, layer, None)
     return (
@@ -1014,8 +1054,12 @@ def _no_output(case: Case, m: re.Match[str]) -> Mismatch:
     var = case.var(model) if model is not None else name
     shape = _guess_input_shape(model)
     decl = f"keras.Input(shape={_tuple(shape)})" if shape else "keras.Input(shape=(...))"
+    line = case.site.text if case.site is not None else ""
+    user = re.search(rf"(\w+)\(\s*{re.escape(var)}\.output\b", line)
+    consumer = case.scope.get(user.group(1)) if user else None
+    side = getattr(consumer, "name", user.group(1) if user else "?")
     return Mismatch(
-        name, f"? -> {name}", f"{name} called on a tensor or given an Input", f"{name} never called",
+        name, f"{name} -> {side}", f"{name} called on a tensor or given an Input", f"{name} never called",
         f"{var} has no .input/.output until it is called: start it with {decl} as its first entry "
         f"(keras.Sequential([{decl}, ...])), or call it on a tensor first, y = {var}(x).",
     )
@@ -1244,8 +1288,18 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
 ]
 
 
+_ATTENTION = (keras.layers.MultiHeadAttention, keras.layers.Attention, keras.layers.AdditiveAttention)
+
+
 def _generic(case: Case) -> Mismatch:
     """Any other failure inside Keras: the path, the shapes and Keras' own reason, said once."""
+    for i, frame in enumerate(case.frames):
+        if isinstance(frame.layer, _ATTENTION) and frame.inputs and len(frame.inputs[0].shape) == 2:
+            case.frames, case.layer, case.tensor = case.frames[: i + 1], frame.layer, frame.inputs[0]
+            case.meet, case.outer = _meeting_point(case.frames, case.made_by)
+            received = case.received()
+            return Mismatch(case.path(frame.layer.name), case.interface(frame.layer.name), "(batch, steps, features)",
+                            received, _rank_lost(case, 3, 2, received))
     name = case.consumer_name(getattr(case.layer, "name", "model"))
     layer = case.layer
     kind = type(layer).__name__ if layer is not None else "Keras"

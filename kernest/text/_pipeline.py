@@ -84,7 +84,7 @@ def bucket_bounds(max_words: int) -> list[int]:
     return sorted({b for b in (step, 2 * step, 3 * step) if 1 < b < max_words})
 
 
-def _round_up(n: tf.Tensor, limit: int) -> tf.Tensor:
+def _round_up(n: tf.Tensor, limit: int | tf.Tensor) -> tf.Tensor:
     return tf.maximum(tf.minimum((n + _WIDTH_STEP - 1) // _WIDTH_STEP * _WIDTH_STEP, limit), 1)
 
 

@@ -10,7 +10,8 @@ import numpy as np
 import tensorflow as tf
 
 from kernest.text import _run
-from kernest.text._encode import _WIDTH_STEP, PAD_ID, TextEncoder, text_note
+from kernest.text._encode import PAD_ID, TextEncoder, text_note
+from kernest.text._pipeline import _round_up
 
 _BATCH = 256
 
@@ -44,10 +45,6 @@ def trim_padding(ids: tf.Tensor, words: bool = True, chars: bool = False) -> tf.
         longest_word = tf.reduce_max(tf.reduce_sum(tf.cast(real, tf.int32), axis=-1))
         ids = ids[:, :, : _round_up(longest_word, tf.shape(ids)[2])]
     return ids
-
-
-def _round_up(n: tf.Tensor, limit: tf.Tensor) -> tf.Tensor:
-    return tf.maximum(tf.minimum((n + _WIDTH_STEP - 1) // _WIDTH_STEP * _WIDTH_STEP, limit), 1)
 
 
 class Predictor:
