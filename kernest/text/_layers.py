@@ -165,7 +165,8 @@ class NgramHash(keras.layers.Layer):
         pos = ops.arange(ops.shape(ext)[-1], dtype="int64")                           # (C+2,)
         mark = ops.logical_and(word, ops.logical_or(ops.equal(pos, 0), ops.equal(pos, length + 1)))
         ext = ops.where(mark, ops.full_like(ext, _MARK), ext)
-        shifted = [ext] + [ops.pad(ext[..., k:], [[0, 0], [0, 0], [0, k]]) for k in range(1, max(self.sizes))]
+        # Pad first, then cut: the width stays C+2 even when the chars axis is shorter than an n-gram.
+        shifted = [ext] + [ops.pad(ext, [[0, 0], [0, 0], [0, k]])[..., k:] for k in range(1, max(self.sizes))]
         parts = []
         for n in self.sizes:
             h = ops.full_like(ext, n)
