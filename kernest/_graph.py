@@ -20,6 +20,7 @@ class Call:
     layer: Any
     inputs: tuple[Any, ...]  # symbolic tensors, flattened
     outputs: tuple[Any, ...]
+    kwargs: dict[str, Any] | None = None  # the call's keyword arguments (mask=, training=, ...)
 
 
 def functional_of(model: Any) -> Any | None:
@@ -41,7 +42,7 @@ def calls(model: Any) -> Iterator[Call]:
         for node in by_depth[depth]:
             if not isinstance(node.operation, keras.layers.Layer) or node.is_input:
                 continue  # inputs, and keras.ops recorded in the graph (a mask's not_equal/any)
-            yield Call(node.operation, tuple(data_inputs(node)), tuple(node.outputs))
+            yield Call(node.operation, tuple(data_inputs(node)), tuple(node.outputs), dict(node.arguments.kwargs))
 
 
 def data_inputs(node: Any) -> list[Any]:

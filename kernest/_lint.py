@@ -76,8 +76,10 @@ def _is_compiled(model: Any) -> bool:
 # --- trainable changed after compile -----------------------------------------------------------------------
 
 def _trainable_after_compile(model: Any) -> list[Finding]:
+    # Only the model being checked: a nested model toggled between its own training and its parent's
+    # (a GAN's discriminator) is the next rule's business.
     out = []
-    for path, sub in _models(model):
+    for path, sub in [("", model)]:
         if not _is_compiled(sub):
             continue
         now = [id(v) for v in sub.trainable_variables]
@@ -125,7 +127,14 @@ def _frozen_but_compiled_alone(model: Any) -> list[Finding]:
         return []
     out = []
     for path, sub in _models(model):
-        if not path or sub.trainable or not _is_compiled(sub) or not sub.weights:
+        if not path or not _is_compiled(sub) or not sub.weights:
+            continue
+        trained = getattr(sub, "train_function", None) is not None
+        optimizer = sub.optimizer
+        built = getattr(optimizer, "_trainable_variables", None) if getattr(optimizer, "built", False) else None
+        if trained and built:
+            continue  # its own training step did update weights
+        if not trained and sub.trainable:
             continue
         out.append(Finding(
             path, f"{model.name} -> {sub.name}",
@@ -214,6 +223,8 @@ def _mask_dropped(model: Any) -> list[Finding]:
             layer = call.layer
             if not isinstance(layer, _MASK_USERS) or not call.inputs or id(layer) in seen:
                 continue
+            if (call.kwargs or {}).get("mask") is not None:
+                continue  # the mask is passed explicitly
             dropper = None
             for up, up_path, _ in producer_chain(call.inputs[0]):
                 if isinstance(up, keras.Model):
@@ -265,6 +276,8 @@ def _data_into_embedding(model: Any, data: list[Any]) -> list[Finding]:
             layer = call.layer
             if not isinstance(layer, keras.layers.Embedding) or not call.inputs or id(layer) in seen:
                 continue
+            if any(not isinstance(up, keras.Model) for up, _, _ in producer_chain(call.inputs[0])):
+                continue  # a layer (a Discretization, a lookup) transforms the values first
             fed = [data[i] for i in _feeding(model, layer) or [] if i < len(data) and data[i] is not None]
             fed = [a for a in fed if a.dtype.kind in "iuf" and a.size]
             if not fed:

@@ -332,7 +332,7 @@ def _record_data(original: Any) -> Any:
     return wrapper
 
 
-def _targets() -> list[tuple[Any, str, Any]]:
+def _wanted() -> list[tuple[Any, str, Any]]:
     from keras.src.models.functional import Functional  # the class keras.Model(inputs, outputs) makes
 
     return [
@@ -343,6 +343,16 @@ def _targets() -> list[tuple[Any, str, Any]]:
         (keras.Model, "compile", _record_compile),
         *[(keras.Model, name, _record_data) for name in ("fit", "train_on_batch", "evaluate", "predict")],
     ]
+
+
+def _defining(owner: Any, name: str) -> Any:
+    """The class of ``owner``'s MRO that defines ``name``: patching there keeps checks such as Keras'
+    ``self.__class__.compile != Trainer.compile`` true to what the user wrote."""
+    return next((c for c in owner.__mro__ if name in c.__dict__), owner)
+
+
+def _targets() -> list[tuple[Any, str, Any]]:
+    return [(_defining(owner, name), name, make) for owner, name, make in _wanted()]
 
 
 def _install() -> None:
