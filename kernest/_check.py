@@ -521,13 +521,16 @@ def _relative_to(err: InterfaceError, top: str) -> InterfaceError:
 
 
 def _symbolic_inputs(model: Any, input: Any) -> list[Any]:  # noqa: A002
+    # JAX traces a subclassed call with jax.eval_shape, which cannot compare a symbolic batch size.
+    batch = 2 if keras.backend.backend() == "jax" else None
     if input is not None:
         given = input if isinstance(input, (list, tuple)) and input and not isinstance(input[0], (int, type(None))) else [input]
-        return [t if isinstance(t, keras.KerasTensor) else keras.Input(tuple(t)) for t in given]
+        return [keras.Input(tuple(t.shape[1:]), batch_size=batch, dtype=t.dtype) if isinstance(t, keras.KerasTensor)
+                else keras.Input(tuple(t), batch_size=batch) for t in given]
     shapes = getattr(model, "_build_shapes_dict", None) or {}
     first = next(iter(shapes.values()), None) if isinstance(shapes, dict) else None
     if isinstance(first, (tuple, list)) and all(d is None or isinstance(d, int) for d in first):
-        return [keras.Input(tuple(first[1:]))]
+        return [keras.Input(tuple(first[1:]), batch_size=batch)]
     raise KernestError(
         f"check() cannot see the shapes of the subclassed model {model.name!r}: it has not been called yet. "
         f"Pass input=, e.g. kernest.check({model.name}, input=keras.Input((16,))), or call the model on data once."

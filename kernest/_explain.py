@@ -632,7 +632,7 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
         received = format_shape(got)
         return Mismatch(case.path(name), case.interface(name), format_shape(declared), received,
                         _rank_extra(case, len(declared), len(got), received))
-    if len(declared) == len(got) and declared[:-1] == got[:-1] and declared[-1] != got[-1]:
+    if len(declared) == len(got) and declared[1:-1] == got[1:-1] and declared[-1] != got[-1]:
         return _width_mismatch(case, name, declared, got)
     if len(declared) == len(got):
         relaxed = tuple(None if d != g else d for d, g in zip(declared[1:], got[1:]))
