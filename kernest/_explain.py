@@ -313,14 +313,9 @@ def _matching(candidates: tuple[Any, ...], t: Any) -> Any:
     return candidates[0] if candidates else t
 
 
-def _paths_named(model: Any, name: str, prefix: str = "") -> list[str]:
-    found = []
-    for step, sub in children(model):
-        path = f"{prefix}/{step}" if prefix else step
-        if step == name:
-            found.append(path)
-        found.extend(_paths_named(sub, name, path))
-    return found
+def _paths_named(model: Any, name: str) -> list[str]:
+    """Every path at which a layer called ``name`` sits inside ``model`` (wrappers included)."""
+    return [path for path, _ in _walk(model) if path.rsplit("/", 1)[-1] == name]
 
 
 def _shape_text(raw: str) -> str:
