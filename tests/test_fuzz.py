@@ -63,8 +63,8 @@ def test_encoder_huge_strings_are_truncated_not_crashing(n, unit, size):
 
 def test_encoder_empty_batch_and_empty_strings():
     assert encoder().encode([]).ids.shape == (0, MAX_WORDS, MAX_CHARS)
-    enc = encoder().encode(["", " ", "\n\t"])
-    assert enc.ids.shape == (3, MAX_WORDS, MAX_CHARS) and not enc.ids.any() and enc.empty.all()
+    enc = encoder().encode(["", " ", "\n\t", "\xa0", "\u3000\u2028"])  # Unicode spaces are spaces too
+    assert enc.ids.shape == (5, MAX_WORDS, MAX_CHARS) and not enc.ids.any() and enc.empty.all()
 
 
 @settings(max_examples=10, deadline=None)  # each fit traces a new encoder function (~0.4 s)

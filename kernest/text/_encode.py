@@ -32,6 +32,8 @@ FORMAT_VERSION = 1
 _URL_RE = r"(?:https?://|www\.)\S+"
 _USER_RE = r"@[\pL\pN_]+"
 _NUMBER_RE = r"\pN+(?:[.,:]\pN+)*"
+# White space as Python's str.isspace() sees it: Unicode separators and the ASCII/C1 control spaces.
+_SPACE_RE = r"[\p{Z}\t\n\v\f\r\x1c-\x1f\x85]"
 # A run of characters that are not letters, digits, marks, whitespace or word-internal signs becomes a word
 # of its own: "great!!" -> "great !!", "love😍" -> "love 😍".
 _PUNCT_RE = r"([^\pL\pN\pM\s'#@_\x{E000}-\x{E002}]+)"
@@ -209,8 +211,12 @@ class TextEncoder:
         return x
 
     def words(self, texts: tf.Tensor) -> tf.RaggedTensor:
-        """Normalised words of a ``(batch,)`` string tensor: a ragged ``(batch, words)`` string tensor."""
-        return tf.strings.split(self.normalize(texts))
+        """Normalised words of a ``(batch,)`` string tensor: a ragged ``(batch, words)`` string tensor.
+
+        Words are split at any Unicode white space (``str.split``'s rule; ``tf.strings.split`` alone knows
+        only ASCII's), so a text of no-break spaces has no word, as ``text.strip()`` says.
+        """
+        return tf.strings.split(tf.strings.regex_replace(self.normalize(texts), _SPACE_RE, " "))
 
     def build_table(self) -> tf.lookup.StaticHashTable:
         """A new char -> id lookup table (unknown characters map to ``OOV_ID``)."""
