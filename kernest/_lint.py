@@ -7,13 +7,21 @@ the nested path, the interface, what is wrong and the fix. ``check`` reports the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import keras
 
-from kernest._graph import calls, children, find_layer, producer, producer_chain, root_inputs
+from kernest._graph import (
+    calls,
+    children,
+    find_layer,
+    input_keys,
+    producer,
+    producer_chain,
+    root_inputs,
+    walk,
+)
 
 
 @dataclass(frozen=True)
@@ -47,26 +55,17 @@ def _per_input(model: Any, data: Any) -> list[Any]:
 
     inputs = list(model.inputs)
     if isinstance(data, dict):
-        names = [getattr(t, "name", "") for t in inputs]
-        struct = getattr(model, "_inputs_struct", None)
-        keys = list(struct) if isinstance(struct, dict) else names
+        keys = input_keys(model) or [getattr(t, "name", "") for t in inputs]
         return [np.asarray(data[k]) if k in data else None for k in keys]
     if isinstance(data, (list, tuple)):
         return [np.asarray(d) if d is not None else None for d in data][: len(inputs)]
     return [np.asarray(data)] if len(inputs) == 1 else []
 
 
-def _models(model: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """``model`` and every model nested in it (inside wrappers too), with paths; the root has path ''."""
-    yield prefix, model
-    for step, sub in children(model):
-        path = f"{prefix}/{step}" if prefix else step
-        if isinstance(sub, keras.Model):
-            yield from _models(sub, path)
-        else:
-            for inner_step, inner in children(sub):
-                if isinstance(inner, keras.Model):
-                    yield from _models(inner, f"{path}/{inner_step}")
+def _models(model: Any) -> list[tuple[str, Any]]:
+    """``model`` and every model nested in it at any depth (inside wrappers too), with paths; the root has
+    path ''."""
+    return [("", model)] + [(e.path, e.layer) for e in walk(model, shapes=False) if isinstance(e.layer, keras.Model)]
 
 
 def _is_compiled(model: Any) -> bool:
@@ -199,14 +198,13 @@ def _is_bn(layer: Any) -> bool:
     return isinstance(layer, (keras.layers.BatchNormalization,))
 
 
-def _leaves(layer: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    for step, sub in children(layer):
-        path = f"{prefix}/{step}" if prefix else step
-        subs = children(sub)
-        if subs and not isinstance(sub, keras.layers.Bidirectional):
-            yield from _leaves(sub, path)
-        else:
-            yield path, sub
+def _leaves(layer: Any) -> list[tuple[str, Any]]:
+    """The layers inside ``layer`` that hold no others, with paths; a Bidirectional counts as one."""
+    def whole(e: Any) -> bool:
+        return isinstance(e.layer, keras.layers.Bidirectional)
+
+    return [(e.path, e.layer) for e in walk(layer, shapes=False)
+            if (not e.children or whole(e)) and not any(whole(a) for a in e.chain()[:-1])]
 
 
 # --- a mask dropped between where it is made and where it is needed ------------------------------------------
@@ -221,18 +219,19 @@ def _mask_dropped(model: Any) -> list[Finding]:
     for path, sub in _models(model):
         for call in calls(sub):
             layer = call.layer
-            if not isinstance(layer, _MASK_USERS) or not call.inputs or id(layer) in seen:
+            given = call.data_inputs
+            if not isinstance(layer, _MASK_USERS) or not given or id(layer) in seen:
                 continue
-            if (call.kwargs or {}).get("mask") is not None:
+            if call.kwargs.get("mask") is not None:
                 continue  # the mask is passed explicitly
             dropper = None
-            for up, up_path, _ in producer_chain(call.inputs[0]):
+            for up, up_path, _ in producer_chain(given[0]):
                 if isinstance(up, keras.Model):
                     continue
                 if _makes_mask(up):
                     if dropper is not None:
                         seen.add(id(layer))
-                        roots = root_inputs(call.inputs[0])
+                        roots = root_inputs(given[0])
                         ids = getattr(producer(roots[0]), "name", "ids") if roots else "ids"
                         out.append(_mask_finding(model, path, layer, up, up_path, dropper, ids))
                     break
@@ -274,9 +273,10 @@ def _data_into_embedding(model: Any, data: list[Any]) -> list[Finding]:
     for _, sub in _models(model):
         for call in calls(sub):
             layer = call.layer
-            if not isinstance(layer, keras.layers.Embedding) or not call.inputs or id(layer) in seen:
+            given = call.data_inputs
+            if not isinstance(layer, keras.layers.Embedding) or not given or id(layer) in seen:
                 continue
-            if any(not isinstance(up, keras.Model) for up, _, _ in producer_chain(call.inputs[0])):
+            if any(not isinstance(up, keras.Model) for up, _, _ in producer_chain(given[0])):
                 continue  # a layer (a Discretization, a lookup) transforms the values first
             fed = [data[i] for i in _feeding(model, layer) or [] if i < len(data) and data[i] is not None]
             fed = [a for a in fed if a.dtype.kind in "iuf" and a.size]
@@ -308,8 +308,6 @@ def _data_into_embedding(model: Any, data: list[Any]) -> list[Finding]:
 
 def _feeding(model: Any, target: Any) -> list[int] | None:
     """Indices of ``model``'s inputs that ``target``'s first input is computed from, at any depth."""
-    from kernest._graph import root_inputs
-
     def indices(tensors: Any) -> list[int]:
         found = []
         for t in tensors:
@@ -318,11 +316,12 @@ def _feeding(model: Any, target: Any) -> list[int] | None:
         return found
 
     for call in calls(model):
-        if call.layer is target and call.inputs:
-            return indices(call.inputs[:1])
+        given = call.data_inputs
+        if call.layer is target and given:
+            return indices(given[:1])
         inner = call.layer.layer if isinstance(call.layer, keras.layers.Wrapper) else call.layer
         if isinstance(inner, keras.Model) and getattr(inner, "inputs", None):
             below = _feeding(inner, target)
             if below is not None:
-                return indices([call.inputs[i] for i in below if i < len(call.inputs)])
+                return indices([given[i] for i in below if i < len(given)])
     return None
