@@ -24,7 +24,7 @@ from kernest._graph import (
     graph_calls,
     graph_inputs,
     input_struct,
-    is_subclassed,
+    require_graph,
     root,
     walk,
 )
@@ -191,23 +191,6 @@ def _value(groups: Groups, path: str, index: int | None) -> Any:
     return values[index]
 
 
-def _require_graph(model: Any) -> None:
-    if isinstance(model, keras.Model) and graph_inputs(model) is not None:
-        return
-    what = getattr(model, "name", type(model).__name__)
-    if is_subclassed(model):
-        raise KernestError(
-            f"Cannot extract from {what!r}: it is a subclassed model, so its layers are called from Python code "
-            "in call() and there is no graph to tap. Extract from a functional submodel it holds instead "
-            f"(kernest.extract({what}.backbone, ...) for an attribute 'backbone'), or return the activation "
-            "from call()."
-        )
-    raise KernestError(
-        f"Cannot extract from {what!r}: it is not built, so it has no inputs to start from. Build it first: "
-        "give the Sequential a keras.Input as its first layer, or call model.build(input_shape)."
-    )
-
-
 def extract(model: keras.Model, paths: str | Sequence[str] | Mapping[str, str], *, name: str | None = None
             ) -> keras.Model:
     """A plain ``keras.Model`` with ``model``'s inputs whose outputs are the activations at ``paths``.
@@ -238,7 +221,10 @@ def extract(model: keras.Model, paths: str | Sequence[str] | Mapping[str, str], 
         >>> tuple(kernest.extract(model, "per_word/cnn/dense").output.shape)
         (None, 6, 4)
     """
-    _require_graph(model)
+    what = getattr(model, "name", "model")
+    require_graph(model, "extract from", (
+        f"Extract from a functional submodel it holds instead (kernest.extract({what}.backbone, ...) for an "
+        "attribute 'backbone'), or return the activation from call()."))
     top = root(model)
     entries = list(walk(model, top))
     names = _Names({e.name for e in entries} | {str(model.name)})

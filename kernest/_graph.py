@@ -72,6 +72,23 @@ def is_subclassed(layer: Any) -> bool:
     return isinstance(layer, keras.Model) and not isinstance(layer, keras.Sequential) and functional_of(layer) is None
 
 
+def require_graph(model: Any, doing: str, instead: str) -> None:
+    """Raise a ``KernestError`` unless ``model`` is a built functional or Sequential model. ``doing`` names
+    the action (``"extract from"``); ``instead`` says what to do with a subclassed model."""
+    if isinstance(model, keras.Model) and graph_inputs(model) is not None:
+        return
+    name = getattr(model, "name", type(model).__name__)
+    if is_subclassed(model):
+        raise KernestError(
+            f"Cannot {doing} {name!r}: it is a subclassed model, so its layers are called from Python code in "
+            f"call() and kernest has no graph to work on. {instead}"
+        )
+    raise KernestError(
+        f"Cannot {doing} {name!r}: it is not built, so it has no inputs to start from. Give the Sequential a "
+        "keras.Input as its first layer, or call model.build(input_shape) first."
+    )
+
+
 def graph_inputs(model: Any) -> list[Any] | None:
     """The flat symbolic inputs of a functional or built Sequential model; ``None`` for other layers."""
     if not isinstance(model, keras.Model):

@@ -7,6 +7,7 @@ the nested path, the interface, what is wrong and the fix. ``check`` reports the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -213,30 +214,36 @@ _MASK_USERS = (keras.layers.RNN, keras.layers.LSTM, keras.layers.GRU, keras.laye
                keras.layers.Bidirectional, keras.layers.MultiHeadAttention, keras.layers.Attention)
 
 
+def _calls_to(model: Any, types: tuple[type, ...]) -> Iterator[tuple[str, Any, Any]]:
+    """``(model path, call, its first data input)`` for every call of a layer of ``types`` in ``model``
+    and in the models nested in it."""
+    for path, sub in _models(model):
+        for call in calls(sub):
+            given = call.data_inputs
+            if isinstance(call.layer, types) and given:
+                yield path, call, given[0]
+
+
 def _mask_dropped(model: Any) -> list[Finding]:
     out = []
     seen: set[int] = set()
-    for path, sub in _models(model):
-        for call in calls(sub):
-            layer = call.layer
-            given = call.data_inputs
-            if not isinstance(layer, _MASK_USERS) or not given or id(layer) in seen:
+    for path, call, x in _calls_to(model, _MASK_USERS):
+        layer = call.layer
+        if id(layer) in seen or call.kwargs.get("mask") is not None:
+            continue  # reported already, or the mask is passed explicitly
+        dropper = None
+        for up, up_path, _ in producer_chain(x):
+            if isinstance(up, keras.Model):
                 continue
-            if call.kwargs.get("mask") is not None:
-                continue  # the mask is passed explicitly
-            dropper = None
-            for up, up_path, _ in producer_chain(given[0]):
-                if isinstance(up, keras.Model):
-                    continue
-                if _makes_mask(up):
-                    if dropper is not None:
-                        seen.add(id(layer))
-                        roots = root_inputs(given[0])
-                        ids = getattr(producer(roots[0]), "name", "ids") if roots else "ids"
-                        out.append(_mask_finding(model, path, layer, up, up_path, dropper, ids))
-                    break
-                if not getattr(up, "supports_masking", False) and dropper is None:
-                    dropper = (up, up_path)
+            if _makes_mask(up):
+                if dropper is not None:
+                    seen.add(id(layer))
+                    roots = root_inputs(x)
+                    ids = getattr(producer(roots[0]), "name", "ids") if roots else "ids"
+                    out.append(_mask_finding(model, path, layer, up, up_path, dropper, ids))
+                break
+            if not getattr(up, "supports_masking", False) and dropper is None:
+                dropper = (up, up_path)
     return out
 
 
@@ -270,39 +277,37 @@ def _data_into_embedding(model: Any, data: list[Any]) -> list[Finding]:
 
     out = []
     seen: set[int] = set()
-    for _, sub in _models(model):
-        for call in calls(sub):
-            layer = call.layer
-            given = call.data_inputs
-            if not isinstance(layer, keras.layers.Embedding) or not given or id(layer) in seen:
-                continue
-            if any(not isinstance(up, keras.Model) for up, _, _ in producer_chain(given[0])):
-                continue  # a layer (a Discretization, a lookup) transforms the values first
-            fed = [data[i] for i in _feeding(model, layer) or [] if i < len(data) and data[i] is not None]
-            fed = [a for a in fed if a.dtype.kind in "iuf" and a.size]
-            if not fed:
-                continue
-            seen.add(id(layer))
-            full = find_layer(model, layer) or layer.name
-            n = layer.input_dim
-            fractional = [a for a in fed if a.dtype.kind == "f" and np.any(a != np.round(a))]
-            too_big = max((int(a.max()) for a in fed), default=0)
-            if fractional:
-                out.append(Finding(
-                    full, f"data -> {layer.name}",
-                    f"{full} (Embedding, input_dim={n}) is fed fractional values (e.g. {float(fractional[0].flat[0]):.3g}); "
-                    "it casts them to integer ids, so values in [0, 1) all become id 0 and the rest are truncated.",
-                    f"bucketize the values first: keras.layers.Discretization(num_bins={n}) (adapt() it on the "
-                    f"training values) before {layer.name}, or keras.layers.IntegerLookup for integer categories.",
-                ))
-            elif too_big >= n:
-                out.append(Finding(
-                    full, f"data -> {layer.name}",
-                    f"{full} (Embedding, input_dim={n}) is fed ids up to {too_big}; TensorFlow and PyTorch fail on "
-                    "them and JAX silently clamps them to the last row.",
-                    f"build it with input_dim={too_big + 1} (keras.layers.Embedding({too_big + 1}, {layer.output_dim})), "
-                    "or map unknown ids to an out-of-vocabulary id with keras.layers.IntegerLookup.",
-                ))
+    for _, call, x in _calls_to(model, (keras.layers.Embedding,)):
+        layer = call.layer
+        if id(layer) in seen:
+            continue
+        if any(not isinstance(up, keras.Model) for up, _, _ in producer_chain(x)):
+            continue  # a layer (a Discretization, a lookup) transforms the values first
+        fed = [data[i] for i in _feeding(model, layer) or [] if i < len(data) and data[i] is not None]
+        fed = [a for a in fed if a.dtype.kind in "iuf" and a.size]
+        if not fed:
+            continue
+        seen.add(id(layer))
+        full = find_layer(model, layer) or layer.name
+        n = layer.input_dim
+        fractional = [a for a in fed if a.dtype.kind == "f" and np.any(a != np.round(a))]
+        too_big = max((int(a.max()) for a in fed), default=0)
+        if fractional:
+            out.append(Finding(
+                full, f"data -> {layer.name}",
+                f"{full} (Embedding, input_dim={n}) is fed fractional values (e.g. {float(fractional[0].flat[0]):.3g}); "
+                "it casts them to integer ids, so values in [0, 1) all become id 0 and the rest are truncated.",
+                f"bucketize the values first: keras.layers.Discretization(num_bins={n}) (adapt() it on the "
+                f"training values) before {layer.name}, or keras.layers.IntegerLookup for integer categories.",
+            ))
+        elif too_big >= n:
+            out.append(Finding(
+                full, f"data -> {layer.name}",
+                f"{full} (Embedding, input_dim={n}) is fed ids up to {too_big}; TensorFlow and PyTorch fail on "
+                "them and JAX silently clamps them to the last row.",
+                f"build it with input_dim={too_big + 1} (keras.layers.Embedding({too_big + 1}, {layer.output_dim})), "
+                "or map unknown ids to an out-of-vocabulary id with keras.layers.IntegerLookup.",
+            ))
     return out
 
 

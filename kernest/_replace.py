@@ -25,8 +25,8 @@ from kernest._graph import (
     graph_calls,
     graph_inputs,
     input_struct,
-    is_subclassed,
     output_struct,
+    require_graph,
     walk,
 )
 from kernest._over import Over
@@ -166,23 +166,13 @@ def _rebuild(entry_layer: Any, chain: list[Entry], new: Any, call_index: int | N
     )
 
 
-def _require_graph(model: Any) -> None:
-    """Refuse what has no functional graph to rebuild, saying what to do instead."""
-    if isinstance(model, keras.Model) and graph_inputs(model) is not None:
-        return
-    name = getattr(model, "name", type(model).__name__)
-    if is_subclassed(model):
-        raise KernestError(
-            f"Cannot replace inside {name!r}: it is a subclassed model, so its layers are created in __init__ and "
-            "called from Python code in call(); kernest has no graph to rebuild, and Keras refuses new layers on "
-            f"a built model. Create a new {type(model).__name__} whose __init__ makes the new part (for a head, "
-            "e.g. with another number of classes), call it once on data to build it, and copy the weights you "
-            f"keep (new.backbone.set_weights({name}.backbone.get_weights())). To change a functional submodel "
-            f"it holds, call kernest.replace on that submodel (kernest.replace({name}.backbone, 'fc1', ...))."
-        )
-    raise KernestError(
-        f"Cannot replace inside {name!r}: it is not built, so it has no inputs to rebuild from. Give the "
-        "Sequential a keras.Input as its first layer, or call model.build(input_shape) first."
+def _subclassed_advice(model: Any) -> str:
+    name, cls = getattr(model, "name", "model"), type(model).__name__
+    return (
+        f"Keras refuses new layers on a built model. Create a new {cls} whose __init__ makes the new part "
+        "(for a head, e.g. with another number of classes), call it once on data to build it, and copy the weights "
+        f"you keep (new.backbone.set_weights({name}.backbone.get_weights())). To change a functional submodel it "
+        f"holds, call kernest.replace on that submodel (kernest.replace({name}.backbone, 'fc1', ...))."
     )
 
 
@@ -283,7 +273,7 @@ def replace(model: keras.Model, path: str, new: keras.layers.Layer, *, share: bo
         >>> tuple(kernest.replace(outer, "head", keras.layers.Dense(2)).output.shape)  # fewer classes
         (None, 2)
     """
-    _require_graph(model)
+    require_graph(model, "replace inside", _subclassed_advice(model))
     if not isinstance(new, keras.layers.Layer):
         raise KernestError(f"replace(..., new) needs a Keras layer or model, got {type(new).__name__}.")
     plain, call_index = split_call(path)
