@@ -2,8 +2,8 @@
 every layer of a nested model that every kernest tool walks.
 
 Keras 3 keeps a functional graph in private attributes (``_keras_history``, ``_inbound_nodes``,
-``_inputs_struct``, ``_build_shapes_dict``, ...). They are read here and nowhere else, so a change in
-Keras touches one module.
+``_inputs_struct``, ``_build_shapes_dict``, ...). The tools that inspect, check and change models read
+them through this module only, so a change in Keras touches one place.
 
 ``root(model)`` builds the tree: an ``Entry`` per layer at any depth, with its path, its call sites
 (input and output shapes with axis names) and its children; ``walk(model)`` yields the entries, parents

@@ -73,6 +73,13 @@ def _is_compiled(model: Any) -> bool:
     return getattr(model, "optimizer", None) is not None and bool(getattr(model, "compiled", False))
 
 
+def _optimizer_variables(model: Any) -> list[Any] | None:
+    """The variables ``model``'s optimizer was built for (its first training step builds it); ``None``
+    before that. Keras keeps them in a private attribute, read only here."""
+    optimizer = model.optimizer
+    return getattr(optimizer, "_trainable_variables", None) if getattr(optimizer, "built", False) else None
+
+
 # --- trainable changed after compile -----------------------------------------------------------------------
 
 def _trainable_after_compile(model: Any) -> list[Finding]:
@@ -84,8 +91,7 @@ def _trainable_after_compile(model: Any) -> list[Finding]:
             continue
         now = [id(v) for v in sub.trainable_variables]
         compiled_with = getattr(sub, "_kernest_compiled_with", None)
-        optimizer = sub.optimizer
-        built_with = getattr(optimizer, "_trainable_variables", None) if getattr(optimizer, "built", False) else None
+        built_with = _optimizer_variables(sub)
         before = compiled_with if compiled_with is not None else (
             [id(v) for v in built_with] if built_with is not None else None
         )
@@ -130,8 +136,7 @@ def _frozen_but_compiled_alone(model: Any) -> list[Finding]:
         if not path or not _is_compiled(sub) or not sub.weights:
             continue
         trained = getattr(sub, "train_function", None) is not None
-        optimizer = sub.optimizer
-        built = getattr(optimizer, "_trainable_variables", None) if getattr(optimizer, "built", False) else None
+        built = _optimizer_variables(sub)
         if trained and built:
             continue  # its own training step did update weights
         if not trained and sub.trainable:
