@@ -82,6 +82,9 @@ class Wire:
 
 
 def _output_names(model: Any) -> list[str]:
+    """Names of ``model``'s outputs, in the order of ``model.outputs``: dict keys, else producing layers."""
+    if isinstance(model, _Side):
+        return model.output_names
     return output_keys(model) or [getattr(producer(t), "name", "?") for t in model.outputs]
 
 
@@ -113,15 +116,20 @@ def _count_mismatch(inner: Any, outer: Any, outs: list[str], ins: list[str]) -> 
 
 
 def connect(inner: Any, outer: Any, name: str | None = None) -> keras.Model:
-    """Feed a multi-output model into a multi-input model, matching outputs to inputs by name.
+    """Feed a multi-output model (or several models side by side) into a multi-input model, by name.
 
     Outputs and inputs with equal names are wired together; the rest are wired in order. The result's
     ``.wiring`` lists each pair and how it was matched. Its outputs are named by path
     (``<outer>_<output layer>``), unique even where the outer model reuses names; dict outputs keep
     their keys.
 
+    ``inner`` may be a list of models that run side by side on the same inputs (towers): inputs with
+    the same name are one input of the result, and a tower with one output offers it under the tower's
+    name, so ``connect([deep, wide], head)`` feeds the towers into the ``head`` inputs named ``deep`` and
+    ``wide``. The towers and the head stay direct children of the result (paths ``deep/...``).
+
     Args:
-        inner: a functional model with one or more outputs.
+        inner: a functional model with one or more outputs, or a list of them.
         outer: a functional model with as many inputs.
         name: the result's name (default ``<inner>_to_<outer>``).
 
@@ -143,6 +151,8 @@ def connect(inner: Any, outer: Any, name: str | None = None) -> keras.Model:
         >>> [str(w) for w in m.wiring]
         ['wide -> wide (by name)', 'narrow -> narrow (by name)']
     """
+    if isinstance(inner, (list, tuple)):
+        inner = _Side(inner)
     _require_functional(inner, outer)
     wires = match(inner, outer)
     _check_wires(inner, outer, wires)
@@ -153,7 +163,7 @@ def connect(inner: Any, outer: Any, name: str | None = None) -> keras.Model:
 
 def _require_functional(inner: Any, outer: Any) -> None:
     for role, model in (("inner", inner), ("outer", outer)):
-        if not isinstance(model, keras.Model) or not getattr(model, "inputs", None):
+        if not isinstance(model, (keras.Model, _Side)) or not getattr(model, "inputs", None):
             raise KernestError(
                 f"connect() {role} must be a built functional keras.Model (made with keras.Input), but got "
                 f"{type(model).__name__} {getattr(model, 'name', '')!r}. Build it with keras.Model(inputs, outputs)."
@@ -180,6 +190,57 @@ def _wire(inner: Any, outer: Any, wires: list[Wire], name: str) -> keras.Model:
     fed = [by_name[w.output] for w in wires]
     result = outer(dict(zip(_input_names(outer), fed)) if input_keys(outer) is not None else fed)
     return keras.Model(inputs[0] if len(inputs) == 1 else inputs, _name_outputs(outer, result), name=name)
+
+
+class _Side:
+    """Models side by side on shared inputs, with the attributes ``connect`` reads from one inner model."""
+
+    def __init__(self, models: Any) -> None:
+        models = list(models)
+        if not models or not all(isinstance(m, keras.Model) and getattr(m, "inputs", None) for m in models):
+            raise KernestError(
+                "connect() got a list of inner models, but "
+                + ("it is empty" if not models else "not every item is a built functional keras.Model")
+                + ". Pass functional models made with keras.Input, e.g. kernest.connect([deep, wide], head)."
+            )
+        self.models = models
+        self.name = "+".join(m.name for m in models)
+        self.inputs: list[Any] = []
+        by_name: dict[str, Any] = {}
+        for m in models:
+            for n, t in zip(_input_names(m), m.inputs):
+                if n not in by_name:
+                    by_name[n] = t
+                    self.inputs.append(t)
+                elif shape_of(by_name[n])[1:] != shape_of(t)[1:]:
+                    raise KernestError(
+                        f"connect() towers share the input {n!r} with different shapes: "
+                        f"{shape_of(by_name[n])} and {shape_of(t)} (in {m.name}). Give the towers one input "
+                        "shape, or name their inputs differently."
+                    )
+        self._input_names = list(by_name)
+        outs: dict[str, Any] = {}
+        for m in models:
+            names = [m.name] if len(m.outputs) == 1 else [f"{m.name}_{n}" for n in _output_names(m)]
+            outs.update(zip(names, m.outputs))
+        self.output_names = list(outs)  # in the order the towers were given, which wiring by order follows
+        self.outputs = list(outs.values())
+
+    def __call__(self, inputs: Any) -> dict[str, Any]:
+        given = dict(zip(self._input_names, inputs if isinstance(inputs, list) else [inputs]))
+        out: dict[str, Any] = {}
+        for m, names in zip(self.models, self._output_groups()):
+            x = [given[n] for n in _input_names(m)]
+            y = keras.tree.flatten(m(x[0] if len(x) == 1 else x))
+            out.update(zip(names, y))
+        return out
+
+    def _output_groups(self) -> list[list[str]]:
+        keys, groups = list(self.output_names), []
+        for m in self.models:
+            groups.append(keys[:len(m.outputs)])
+            keys = keys[len(m.outputs):]
+        return groups
 
 
 class _single_input_view:  # noqa: N801 - a tiny adapter with the attributes _Walker.declared reads

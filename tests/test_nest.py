@@ -82,3 +82,53 @@ def test_connect_counts_must_agree():
 def test_connect_rejects_non_models():
     with pytest.raises(kernest.KernestError, match="built functional keras.Model"):
         kernest.connect(L.Dense(3), two_output_inner())
+
+
+def _tower(name: str, width: int) -> keras.Model:
+    x = keras.Input((5, 3), name="chars")
+    return keras.Model(x, L.Dense(width, name="proj")(L.Flatten()(x)), name=name)
+
+
+def _two_input_head() -> keras.Model:
+    a, b = keras.Input((4,), name="wide"), keras.Input((2,), name="deep")
+    return keras.Model([a, b], L.Dense(3, name="classes")(L.Concatenate()([a, b])), name="head")
+
+
+def test_connect_runs_towers_side_by_side_on_their_shared_input() -> None:
+    deep, wide = _tower("deep", 2), _tower("wide", 4)
+    model = kernest.connect([deep, wide], _two_input_head(), name="both")
+    # One input for the towers' shared "chars"; each tower feeds the head input of its own name.
+    assert len(model.inputs) == 1 and model.output_shape == (None, 3)
+    assert [str(w) for w in model.wiring] == ["wide -> wide (by name)", "deep -> deep (by name)"]
+    assert {"deep/proj", "wide/proj", "head/classes"} <= set(kernest.paths(model))
+    x = np.random.default_rng(0).normal(size=(4, 5, 3)).astype("float32")
+    by_hand = _two_input_head()
+    by_hand.set_weights(model.get_layer("head").get_weights())
+    def run(m: keras.Model, x: object) -> np.ndarray:
+        return m.predict(x, verbose=0)
+
+    np.testing.assert_allclose(run(model, x), run(by_hand, [run(wide, x), run(deep, x)]), atol=1e-6)
+    model.compile("adam", "mse")
+    model.train_on_batch(x, np.zeros((4, 3)))
+    kernest.freeze(model, "deep/**", recompile=True)
+    assert not model.get_layer("deep").trainable and model.get_layer("wide").trainable
+
+
+def test_connect_towers_must_agree_on_a_shared_input() -> None:
+    x = keras.Input((7, 3), name="chars")
+    odd = keras.Model(x, L.Flatten()(x), name="odd")
+    with pytest.raises(kernest.KernestError, match="share the input 'chars' with different shapes"):
+        kernest.connect([_tower("deep", 2), odd], _two_input_head())
+    with pytest.raises(kernest.KernestError, match="list of inner models"):
+        kernest.connect([_tower("deep", 2), L.Dense(3)], _two_input_head())
+
+
+def test_connect_pairs_dict_outputs_by_key_whatever_their_order():
+    """Keras orders a dict's outputs by key; the names must follow that order, not the dict's."""
+    x = keras.Input((6,), name="x")
+    inner = keras.Model(x, {"zeta": keras.layers.Dense(4)(x), "alpha": keras.layers.Dense(2)(x)}, name="two")
+    a, z = keras.Input((2,), name="alpha"), keras.Input((4,), name="zeta")
+    outer = keras.Model([z, a], keras.layers.Dense(1)(keras.layers.Concatenate()([z, a])), name="head")
+    model = kernest.connect(inner, outer)
+    assert sorted(str(w) for w in model.wiring) == ["alpha -> alpha (by name)", "zeta -> zeta (by name)"]
+    assert tuple(model.output.shape) == (None, 1)

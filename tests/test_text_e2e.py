@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from kernest import DataError
 from kernest.text import Predictor, RunError, build_model, evaluate, export, predict, train
+from kernest.text._defaults import schedule
 from kernest.text._run import RUN_FILES
 from tests.conftest_text import TINY, corpus_sample, trained_run, write_table
 
@@ -84,6 +85,15 @@ def test_resume_continues_from_the_checkpoint(tmp_path: Path) -> None:
     assert resumed.splits.test.texts == first.splits.test.texts
     with pytest.raises(RunError, match=r"holds no checkpoint"):
         train(out=tmp_path / "other", resume=True, verbose=0)
+
+
+def test_a_small_training_set_gets_smaller_batches(tmp_path: Path) -> None:
+    # 96 training texts: batches of 16 (not 128, which would make one step an epoch), and enough epochs
+    # for about 300 steps unless early stopping ends the run sooner.
+    result = train(data=corpus_sample(120), out=tmp_path / "run", epochs=1, config=TINY, verbose=0)
+    saved = json.loads((result.run / "config.json").read_text())
+    assert (saved["batch_size"], saved["epochs"], len(result.splits.train)) == (16, 1, 96)
+    assert schedule(96) == (40, 16) and schedule(30_000) == (4, 128)
 
 
 def test_missing_or_incomplete_run_directories(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ SMALL = ModelConfig(char_dim=4, widths=(2, 3), filters=4, word_units=4, dropout=
 def test_model_is_wide_and_deep_with_over_inside_the_deep_tower() -> None:
     m = build_model(10, 6, 30, 3, SMALL)
     assert m.input_shape == (None, 10, 6) and m.output_shape == (None, 3)
-    assert [layer.name for layer in m.layers[1:]] == ["deep", "wide", "head"]
+    assert [layer.name for layer in m.layers[1:]] == ["deep", "wide", "head", "head_classes"]
     per_word = kernest.get(m, "deep/per_word")
     assert isinstance(per_word, kernest.Over)
     cnn = per_word.layer
@@ -31,6 +31,8 @@ def test_model_is_wide_and_deep_with_over_inside_the_deep_tower() -> None:
     assert {"wide/word_ngrams", "wide/char_ngrams", "wide/word_bag", "wide/char_bag"} <= set(kernest.paths(m))
     assert {"deep", "wide"} <= {r.path for r in kernest.summary(m).rows}
     assert m.get_layer("head").input_shape == [(None, 8), (None, 8)]
+    # Joined by kernest.connect: each tower feeds the head input named after it.
+    assert [str(w) for w in m.wiring] == ["deep -> deep (by name)", "wide -> wide (by name)"]
 
 
 def test_freezing_the_deep_tower_leaves_the_wide_one_trainable() -> None:
@@ -46,7 +48,7 @@ def test_freezing_the_deep_tower_leaves_the_wide_one_trainable() -> None:
 @pytest.mark.parametrize("towers", [{"wide": False}, {"deep": False}])
 def test_either_tower_alone(towers: dict[str, bool]) -> None:
     m = build_model(10, 6, 30, 3, ModelConfig.from_dict(towers, SMALL))
-    assert m.output_shape == (None, 3) and [layer.name for layer in m.layers[1:-1]] == [
+    assert m.output_shape == (None, 3) and [layer.name for layer in m.layers[1:-2]] == [
         "wide" if towers.get("deep") is False else "deep"]
 
 

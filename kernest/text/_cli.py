@@ -16,6 +16,7 @@ from kernest._errors import DataError
 from kernest.cli import int_at_least
 from kernest.text._defaults import BATCH_SIZE as DEFAULT_BATCH_SIZE
 from kernest.text._defaults import EPOCHS as DEFAULT_EPOCHS
+from kernest.text._defaults import MIN_STEPS
 
 positive_int = int_at_least(1)
 non_negative_int = int_at_least(0)
@@ -34,10 +35,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--text-col", default="text", help="text column (default: text)")
     p.add_argument("--label-col", default="label", help="label column (default: label)")
     p.add_argument("--out", default="runs/sentiment", help="run folder to write (default: runs/sentiment)")
-    p.add_argument("--epochs", type=positive_int, default=DEFAULT_EPOCHS,
-                   help=f"most epochs (default: {DEFAULT_EPOCHS})")
-    p.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE,
-                   help=f"batch size (default: {DEFAULT_BATCH_SIZE})")
+    p.add_argument("--epochs", type=positive_int,
+                   help=f"most epochs (default: {DEFAULT_EPOCHS}, more for a small training set, which gets "
+                        f"about {MIN_STEPS} steps)")
+    p.add_argument("--batch-size", type=positive_int,
+                   help=f"batch size (default: {DEFAULT_BATCH_SIZE}, smaller for a small training set)")
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed of split and weights (default: 0)")
     p.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
     p.add_argument("--config", help="JSON or YAML file of ModelConfig fields")

@@ -294,16 +294,16 @@ def build_model(max_words: int | None, max_chars: int | None, vocab_size: int, n
 
     Returns:
         An uncompiled model ``(B, max_words, max_chars) int32 -> (B, n_classes)`` probabilities, with
-        the towers ``deep`` and ``wide`` and the ``head`` as its children.
+        the towers ``deep`` and ``wide`` and the ``head`` as its children, joined by ``kernest.connect``
+        (its output is named ``head_classes``).
 
     Example:
         >>> cfg = ModelConfig(char_dim=4, widths=(2,), filters=4, word_units=4, wide_buckets=64, wide_dim=4)
         >>> m = build_model(8, 6, 20, 3, cfg)
         >>> m.output_shape, [layer.name for layer in m.layers[1:]]
-        ((None, 3), ['deep', 'wide', 'head'])
+        ((None, 3), ['deep', 'wide', 'head', 'head_classes'])
     """
     config = config or ModelConfig()
-    chars = kernest.Input((max_words, max_chars), axes=("words", "chars"), dtype="int32", name="chars")
     towers = ([build_deep(max_words, max_chars, vocab_size, config)] if config.deep else []) + (
         [build_wide(max_words, max_chars, config)] if config.wide else [])
     features = [keras.Input(t.output_shape[1:], name=t.name) for t in towers]
@@ -311,8 +311,9 @@ def build_model(max_words: int | None, max_chars: int | None, vocab_size: int, n
     x = keras.layers.Dropout(config.dropout, name="dropout")(x)
     probs = keras.layers.Dense(n_classes, activation="softmax", name="classes")(x)          # (B, classes)
     head = keras.Model(features, probs, name="head")
-    # The towers are called here, not wrapped in a model of their own, so their paths start at the root.
-    return keras.Model(chars, head([t(chars) for t in towers]), name="sentiment")
+    # connect() runs the towers side by side on their shared input and feeds each into the head input
+    # named after it; towers and head stay direct children, so their paths start at the root.
+    return kernest.connect(towers, head, name="sentiment")
 
 
 def compile_model(model: keras.Model, config: ModelConfig, steps: int | None = None) -> keras.Model:

@@ -19,8 +19,7 @@ from kernest._errors import DataError, RunError
 from kernest._files import atomic_path, write_text_atomic
 from kernest.text import _run
 from kernest.text._data import Dataset, Splits, load_data, split, take_sample
-from kernest.text._defaults import BATCH_SIZE as DEFAULT_BATCH_SIZE
-from kernest.text._defaults import EPOCHS as DEFAULT_EPOCHS
+from kernest.text._defaults import schedule
 from kernest.text._distribute import (
     NaNGuard,
     check_batch_size,
@@ -179,8 +178,8 @@ def _check_out(run: Path, resume: bool) -> dict[str, Any] | None:
     return None
 
 
-def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int = DEFAULT_EPOCHS,
-          batch_size: int = DEFAULT_BATCH_SIZE, seed: int = 0, resume: bool = False,
+def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int | None = None,
+          batch_size: int | None = None, seed: int = 0, resume: bool = False,
           config: ModelConfig | str | Path | dict[str, Any] | None = None, text_col: str = "text",
           label_col: str = "label", max_words: int | None = None, max_chars: int | None = None,
           limit: int | None = None, verbose: int | str = "auto", tensorboard: bool | None = None,
@@ -197,8 +196,10 @@ def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int 
         data: ``None`` for the bundled corpus, a file or folder path (see ``load_data``), a ``Dataset`` or
             ready ``Splits``.
         out: the run directory; it must be new or empty unless ``resume``.
-        epochs: the most epochs to train (in total, counting those before a resume).
-        batch_size: batch size.
+        epochs: the most epochs to train (in total, counting those before a resume). ``None``: 4, or
+            more for a small training set, so that it gets about 300 optimiser steps (``schedule``).
+        batch_size: batch size. ``None``: 128, or smaller for a small training set (at least 16 batches
+            an epoch).
         seed: seed of the split, the weights and the shuffling.
         resume: continue the interrupted run in ``out`` from its last finished epoch (its saved data source,
             split and config are used; pass ``data`` again if it was given in memory).
@@ -249,15 +250,14 @@ class _Job:
     train_ds: Any = None
 
 
-def _prepare(data: DataArg, out: str | Path, epochs: int, batch_size: int, seed: int, resume: bool,
+def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int | None, seed: int, resume: bool,
              config: ModelConfig | str | Path | dict[str, Any] | None, text_col: str, label_col: str,
              max_words: int | None, max_chars: int | None, limit: int | None, strategy: Any,
              deterministic: bool) -> _Job:
     """Check the arguments, split the data, fit the encoder and build the model (or load them to resume);
     a new run gets its ``preprocess.json`` and ``config.json``."""
-    if epochs < 1 or batch_size < 1:
+    if (epochs is not None and epochs < 1) or (batch_size is not None and batch_size < 1):
         raise DataError(f"epochs ({epochs}) and batch_size ({batch_size}) must be at least 1.")
-    check_batch_size(batch_size, strategy)
     run = Path(out) if is_chief(strategy) else _worker_dir(Path(out))
     state = _check_out(run, resume)
     if state is not None:
@@ -278,6 +278,8 @@ def _prepare(data: DataArg, out: str | Path, epochs: int, batch_size: int, seed:
     started = time.perf_counter()
     splits = _get_splits(data, text_col, label_col, seed, limit)
     classes = splits.classes
+    epochs, batch_size = schedule(len(splits.train), epochs, batch_size)
+    check_batch_size(batch_size, strategy)
 
     if state is not None:
         encoder = _run.load_encoder(run)

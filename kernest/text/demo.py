@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from kernest.text._cli import non_negative_int, positive_int
-from kernest.text._defaults import BATCH_SIZE, EPOCHS
 
 
 def comparison_table(model: dict[str, Any], base: dict[str, Any]) -> str:
@@ -36,8 +35,8 @@ def comparison_table(model: dict[str, Any], base: dict[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo; returns the exit code."""
     parser = argparse.ArgumentParser(prog="python -m kernest.text.demo", description=__doc__)
-    parser.add_argument("--epochs", type=positive_int, default=EPOCHS)
-    parser.add_argument("--batch-size", type=positive_int, default=BATCH_SIZE)
+    parser.add_argument("--epochs", type=positive_int, help="default: kernest train's")
+    parser.add_argument("--batch-size", type=positive_int, help="default: kernest train's")
     parser.add_argument("--seed", type=non_negative_int, default=0)
     parser.add_argument("--out", help="run folder (default: runs/demo-<time>)")
     parser.add_argument("--limit", type=positive_int, help="use a sample of this many texts (a quick look)")
