@@ -86,6 +86,19 @@ def shape_of(tensor: Any) -> Shape:
     return tuple(None if d is None else int(d) for d in tensor.shape)
 
 
+def fits(expected: Shape, received: Shape) -> bool:
+    """Whether a tensor of shape ``received`` fits where ``expected`` is declared: the same rank, and
+    every axis both sides know has the same size. The batch axis (first) is free.
+
+    Example:
+        >>> fits((None, 20, 16), (32, 20, None)), fits((None, 16), (None, 8)), fits((None, 16), (None, 2, 16))
+        (True, False, False)
+    """
+    if len(expected) != len(received):
+        return False
+    return all(e is None or r is None or e == r for e, r in zip(expected[1:], received[1:]))
+
+
 def axes_of(tensor: Any) -> Axes:
     """Names of ``tensor``'s non-batch axes, ``None`` where no name is known.
 
@@ -129,19 +142,15 @@ def _infer(tensor: Any, env: dict[int, Axes]) -> Axes:
     known = getattr(tensor, _ATTR, None)
     if known is not None:
         return known
-    history = getattr(tensor, "_keras_history", None)
-    if history is None:
-        return _unknown(tensor)
-    layer, node_index, tensor_index = history
-    try:
-        node = layer._inbound_nodes[node_index]
-    except (AttributeError, IndexError):
-        return _unknown(tensor)
-    from kernest._graph import data_inputs  # local import: _graph is a leaf that needs keras only
+    from kernest._graph import data_inputs, node_of, output_index  # local: _graph builds on this module
 
+    node = node_of(tensor)
+    if node is None:
+        return _unknown(tensor)
+    layer = node.operation
     inputs = data_inputs(node)
     in_axes = [_infer(t, env) for t in inputs]
-    out = layer_axes(layer, in_axes, [shape_of(t) for t in inputs], shape_of(tensor), tensor_index, env)
+    out = layer_axes(layer, in_axes, [shape_of(t) for t in inputs], shape_of(tensor), output_index(tensor), env)
     env[id(tensor)] = out
     return out
 
@@ -214,12 +223,10 @@ def _apply_rule(
     if isinstance(layer, L.Dense):
         return _features(a, a[-1] if a and a[-1] in ("features", "units") else "features")
     if isinstance(layer, (L.Conv1D, L.Conv2D, L.Conv3D)):
-        return _features(a, "filters")
-    if isinstance(layer, (L.GlobalMaxPooling1D, L.GlobalAveragePooling1D)):
-        return a[1:] if layer.data_format == "channels_first" else a[:-2] + a[-1:]
-    if isinstance(layer, (L.GlobalMaxPooling2D, L.GlobalAveragePooling2D)):
-        return a[:-3] + a[-1:]
-    if isinstance(layer, (L.MaxPooling1D, L.AveragePooling1D, L.MaxPooling2D, L.AveragePooling2D)):
+        return _rename_channels(layer, a, "filters")
+    if isinstance(layer, _GLOBAL_POOLING):
+        return _global_pooling_axes(layer, a)
+    if isinstance(layer, _POOLING):
         return a
     if isinstance(layer, L.Flatten):
         named = [n for n in a if n]
@@ -234,6 +241,30 @@ def _apply_rule(
     if isinstance(layer, L.Reshape):
         return _reshape_axes(in_shapes[0][1:], a, out_shape[1:])
     return None
+
+
+_GLOBAL_POOLING = tuple(getattr(keras.layers, f"Global{kind}Pooling{n}D") for kind in ("Max", "Average") for n in (1, 2, 3))
+_POOLING = tuple(getattr(keras.layers, f"{kind}Pooling{n}D") for kind in ("Max", "Average") for n in (1, 2, 3))
+
+
+def _channels_first(layer: Any) -> bool:
+    return getattr(layer, "data_format", "channels_last") == "channels_first"
+
+
+def _rename_channels(layer: Any, a: Axes, name: str) -> Axes:
+    """The input's names with the channels axis (first or last, by ``data_format``) called ``name``."""
+    if not a:
+        return a
+    return (name,) + a[1:] if _channels_first(layer) else a[:-1] + (name,)
+
+
+def _global_pooling_axes(layer: Any, a: Axes) -> Axes:
+    """A global pooling keeps the channels axis and removes the others (or keeps them as size 1, unnamed)."""
+    if not a:
+        return a
+    if getattr(layer, "keepdims", False):
+        return (a[0],) + (None,) * (len(a) - 1) if _channels_first(layer) else (None,) * (len(a) - 1) + (a[-1],)
+    return (a[0],) if _channels_first(layer) else (a[-1],)
 
 
 def _rnn_axes(rnn: Any, a: Axes) -> Axes:

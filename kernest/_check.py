@@ -21,13 +21,21 @@ from typing import Any
 
 import keras
 
-from kernest._axes import Axes, Shape, format_shape, layer_axes, shape_of
+from kernest._axes import Axes, Shape, fits, format_shape, layer_axes, shape_of
 from kernest._axes import _infer as _infer_axes
 from kernest._errors import InterfaceError, KernestError, KernestWarning, Mismatch
 from kernest._explain import explain
-from kernest._graph import calls, children, functional_of, is_input_layer, producer
+from kernest._graph import (
+    built_input_shapes,
+    calls,
+    children,
+    functional_of,
+    is_input_layer,
+    is_subclassed,
+    producer,
+)
 from kernest._lint import lint
-from kernest._over import Over, child_shape
+from kernest._over import Over, child_shape, is_mapper, mapped_axis
 from kernest._saving import shared_across_models
 from kernest._trace import trace
 
@@ -108,6 +116,7 @@ class _Walker:
         self.mismatches: list[Mismatch] = []
         self.warnings: list[str] = []
         self.checked_models: set[int] = set()
+        self.entered: dict[str, Sym] = {}  # stage path -> the first value it read, to name the axis over() maps
 
     def fail(self, path: str, interface: str, expected: str, received: str, fix: str) -> None:
         self.mismatches.append(Mismatch(path, interface, expected, received, fix))
@@ -118,11 +127,12 @@ class _Walker:
         path = join(prefix, layer.name)
         for sym in _flat(value):
             self.interfaces.append(Interface(sym.origin, path, sym.text()))
+            self.entered.setdefault(path, sym)
         if isinstance(layer, keras.Sequential):
             return self.sequential(layer, value, path, top)
         if isinstance(layer, keras.Model) and getattr(layer, "inputs", None):
             return self.functional(layer, value, path, top)
-        if isinstance(layer, (Over, keras.layers.TimeDistributed)):
+        if is_mapper(layer):
             return self.mapped(layer, value, path, top)
         return self.plain(layer, value, path, top)
 
@@ -163,7 +173,7 @@ class _Walker:
         ok = True
         for sym, t in zip(got, want):
             declared = shape_of(t)
-            if not _shapes_fit(declared, sym.shape):
+            if not fits(declared, sym.shape):
                 d_axes = _infer_axes(t, {})
                 self.fail(
                     path, f"{sym.origin} -> {top}", format_shape(declared, d_axes), sym.text(),
@@ -196,7 +206,8 @@ class _Walker:
         problem = _spec_problem(layer, syms)
         if problem is not None:
             expected, sym = problem
-            self.fail(path, f"{sym.origin} -> {top}", expected, sym.text(), _fix(layer, expected, sym, path, top))
+            fix = _fix(layer, expected, sym, top, self.entered.get(_stage_of(sym.reducer[0])) if sym.reducer else None)
+            self.fail(path, f"{sym.origin} -> {top}", expected, sym.text(), fix)
             return None
         shapes = [s.shape for s in syms]
         try:
@@ -264,25 +275,19 @@ def _declared_outputs(model: Any, path: str) -> Any:
     return outs[0] if len(outs) == 1 else outs
 
 
-def _shapes_fit(declared: Shape, received: Shape) -> bool:
-    if len(declared) != len(received):
-        return False
-    return all(d is None or r is None or d == r for d, r in zip(declared[1:], received[1:]))
-
-
 # --- what a layer expects --------------------------------------------------------------------------
 
-_RANK_WORDS = {
-    3: "(batch, steps, features)",
-    4: "(batch, height, width, channels)",
-    5: "(batch, depth, height, width, channels)",
-}
-
-
 def _expected_rank_text(layer: Any, ndim: int) -> str:
-    if isinstance(layer, (keras.layers.Conv1D, keras.layers.MaxPooling1D, keras.layers.AveragePooling1D)):
-        return "(batch, steps, channels)"
-    return _RANK_WORDS.get(ndim, "(" + ", ".join(["batch"] + ["?"] * (ndim - 1)) + ")")
+    """The input a layer expects, in words: ``(batch, steps, channels)`` for a channels-last Conv1D,
+    ``(batch, channels, height, width)`` for a channels-first Conv2D."""
+    spatial = {3: ["steps"], 4: ["height", "width"], 5: ["depth", "height", "width"]}.get(ndim)
+    if spatial is None:
+        return "(" + ", ".join(["batch"] + ["?"] * (ndim - 1)) + ")"
+    fmt = getattr(layer, "data_format", None)
+    if fmt == "channels_first":
+        return "(" + ", ".join(["batch", "channels", *spatial]) + ")"
+    last = "features" if ndim == 3 and fmt is None else "channels"  # an RNN reads features, a CNN channels
+    return "(" + ", ".join(["batch", *spatial, last]) + ")"
 
 
 def _spec_problem(layer: Any, syms: list[Sym]) -> tuple[str, Sym] | None:
@@ -313,35 +318,64 @@ def _spec_problem(layer: Any, syms: list[Sym]) -> tuple[str, Sym] | None:
     return None
 
 
-def _fix(layer: Any, expected: str, sym: Sym, path: str, top: str) -> str:
-    want_rank = expected.count(",") + 1 if expected.startswith("(batch") and "..." not in expected else None
+def _fix(layer: Any, expected: str, sym: Sym, top: str, entered: Sym | None) -> str:
+    """One sentence saying how to make ``sym`` fit what ``layer`` expects. ``entered`` is what the stage
+    holding the layer that removed an axis read, when one did."""
     rank = len(sym.shape)
-    if want_rank is not None and rank < want_rank and sym.reducer is not None:
-        where, before, before_axes = sym.reducer
-        inner = where.split("/", 1)[0]
+    want_rank = expected.count(",") + 1 if expected.startswith("(batch") and "..." not in expected else None
+    if expected.startswith("at most "):
         return (
-            f"{where} removed the steps axis. Drop the {_kind_of_path(where)} so {layer.name} reads "
-            f"{format_shape(before, before_axes)}, or apply {inner} per word with "
-            f'kernest.over("words", {inner}) so {top} reads (batch, words, features).'
+            f"{layer.name} takes {expected} (batch included) but gets {rank}. Apply it per element of the leading "
+            f"axes with kernest.over({_over_arg(sym)}, ...), or reduce or reshape axes first."
         )
+    if want_rank is not None and rank < want_rank and sym.reducer is not None:
+        return _reducer_fix(layer, sym, top, entered)
     if want_rank is not None and rank < want_rank:
         return (
             f"{layer.name} needs {want_rank} axes but gets {rank}. Give it a sequence, "
-            f"e.g. keras.layers.Reshape(({sym.shape[-1]}, 1)) before it, or feed it (batch, steps, features) data."
+            f"e.g. keras.layers.Reshape(({sym.shape[-1]}, 1)) before it, or feed it {expected} data."
         )
     if want_rank is not None and rank > want_rank:
-        named = next((a for a in sym.axes if a), None)
-        over_axis = f'"{named}"' if named else "1"
         return (
-            f"{layer.name} gets one axis too many. Apply it per element with kernest.over({over_axis}, ...), "
+            f"{layer.name} gets one axis too many. Apply it per element with kernest.over({_over_arg(sym)}, ...), "
             f"or reduce an axis first (e.g. GlobalMaxPooling1D)."
         )
     if isinstance(layer, keras.layers.Embedding):
         return "feed integer ids (dtype='int32' in kernest.Input) to the Embedding, or drop the Embedding for float features."
-    return (
-        f"make {sym.origin} give {expected}, e.g. add keras.layers.Dense({expected.rsplit(', ', 1)[-1].rstrip(')')}) "
-        f"before {layer.name}, or rebuild {layer.name} for the width it receives."
-    )
+    width = expected.rsplit(", ", 1)[-1].rstrip(")")
+    if expected.startswith("(batch") and width.isdigit():
+        return (
+            f"make {sym.origin} give {expected}, e.g. add keras.layers.Dense({width}) before {layer.name}, or "
+            f"rebuild {layer.name} for the width it receives."
+        )
+    return f"make {sym.origin} give {expected}, or rebuild {layer.name} for the input it receives."
+
+
+def _over_arg(sym: Sym) -> str:
+    """The axis to name in a ``kernest.over`` hint: the first named axis, else position 1."""
+    named = next((a for a in sym.axes if a), None)
+    return f'"{named}"' if named else "1"
+
+
+def _stage_of(path: str) -> str:
+    return path.split("/", 1)[0]
+
+
+def _reducer_fix(layer: Any, sym: Sym, top: str, entered: Sym | None) -> str:
+    """An axis the layer needs was removed upstream (a Flatten, a global pooling): keep it, or map the
+    stage that removed it over the axis it should have kept."""
+    assert sym.reducer is not None
+    where, before, before_axes = sym.reducer
+    inner = _stage_of(where)
+    keep = f"{where} removed the steps axis. Drop the {_kind_of_path(where)} so {layer.name} reads {format_shape(before, before_axes)}"
+    first = entered.axes[0] if entered is not None and entered.axes else None
+    if first:
+        return (f'{keep}, or apply {inner} to every {first} element with kernest.over("{first}", {inner}) so '
+                f"{top} reads (batch, {first}, features).")
+    size = entered.shape[1] if entered is not None and len(entered.shape) > 1 else None
+    return (f"{keep}, or, if axis 1 of what {inner} reads is a sequence of items to encode one by one, apply "
+            f"{inner} to each with kernest.over(1, {inner}) so {top} reads "
+            f"(batch, {'?' if size is None else size}, features).")
 
 
 def _kind_of_path(path: str) -> str:
@@ -375,7 +409,7 @@ def check_built(model: Any, walker: _Walker, prefix: str = "") -> None:
     for call in calls(model):
         layer = call.layer
         path = join(prefix, layer.name)
-        for t in call.inputs:
+        for t in call.data_inputs:
             src = producer(t)
             src_name = f"input:{src.name}" if src is not None and is_input_layer(src) else join(prefix, getattr(src, "name", "?"))
             boundary = _is_container(layer) or _is_container(src) or (src is not None and is_input_layer(src) and not prefix)
@@ -392,10 +426,9 @@ def _is_container(layer: Any) -> bool:
 
 
 def _check_call_site(layer: Any, call: Any, walker: _Walker, path: str) -> None:
-    target, received, k = layer, list(call.inputs), 0
-    if isinstance(layer, (Over, keras.layers.TimeDistributed)):
-        k = layer.axis_index if isinstance(layer, Over) and layer.axis_index else 1
-        target = layer.layer
+    target, received, k = layer, list(call.data_inputs), 0
+    if is_mapper(layer):
+        k, target = mapped_axis(layer), layer.layer
     if isinstance(target, keras.Model) and getattr(target, "inputs", None):
         syms = [
             Sym(child_shape(shape_of(t), k) if k else shape_of(t), _infer_axes(t, {})[k:], _producer_path(t, path))
@@ -452,7 +485,7 @@ def check(target: Any, input: Any = None, depth: int | None = None, data: Any = 
         ...     print(e.path, "|", e.interface, "|", e.received)
         word_lstm/lstm | char_cnn -> word_lstm | (batch, 32)
     """
-    if _is_subclassed(target):
+    if is_subclassed(target):
         return _check_traced(target, input, depth)
     stages, start, name = _normalise(target, input)
     walker = _Walker()
@@ -472,11 +505,6 @@ def check(target: Any, input: Any = None, depth: int | None = None, data: Any = 
     for w in walker.warnings:
         warnings.warn(w, KernestWarning, stacklevel=2)
     return report
-
-
-def _is_subclassed(target: Any) -> bool:
-    """A model whose graph Keras does not record: only calling it shows its structure."""
-    return isinstance(target, keras.Model) and functional_of(target) is None and not isinstance(target, keras.Sequential)
 
 
 def _check_traced(model: Any, input: Any, depth: int | None) -> CheckReport:  # noqa: A002
@@ -527,10 +555,9 @@ def _symbolic_inputs(model: Any, input: Any) -> list[Any]:  # noqa: A002
         given = input if isinstance(input, (list, tuple)) and input and not isinstance(input[0], (int, type(None))) else [input]
         return [keras.Input(tuple(t.shape[1:]), batch_size=batch, dtype=t.dtype) if isinstance(t, keras.KerasTensor)
                 else keras.Input(tuple(t), batch_size=batch) for t in given]
-    shapes = getattr(model, "_build_shapes_dict", None) or {}
-    first = next(iter(shapes.values()), None) if isinstance(shapes, dict) else None
-    if isinstance(first, (tuple, list)) and all(d is None or isinstance(d, int) for d in first):
-        return [keras.Input(tuple(first[1:]), batch_size=batch)]
+    shapes = built_input_shapes(model)
+    if shapes:
+        return [keras.Input(tuple(shapes[0][1:]), batch_size=batch)]
     raise KernestError(
         f"check() cannot see the shapes of the subclassed model {model.name!r}: it has not been called yet. "
         f"Pass input=, e.g. kernest.check({model.name}, input=keras.Input((16,))), or call the model on data once."

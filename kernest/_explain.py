@@ -28,6 +28,7 @@ from kernest._graph import (
     producer_chain,
     root_inputs,
 )
+from kernest._graph import layers as _walk  # (path, layer) at any depth: the one traversal
 from kernest._trace import Failure, Frame, Site, created_at, failure_of, frame_name, is_user_file, user_frames
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -646,11 +647,7 @@ def _disconnected(case: Case, m: re.Match[str]) -> Mismatch:
     frame = next((f for f in reversed(case.frames) if f.kind == "construct"), None)
     inputs = frame.args.get("inputs") if frame else None
     outputs = frame.args.get("outputs") if frame else None
-    if inputs is None or outputs is None:
-        inputs, outputs, name = _model_args_from_traceback(case.exc)
-    else:
-        name = frame_name(frame) if frame else None
-    where = name or "model"
+    where = (frame_name(frame) if frame else None) or "model"
     if inputs is None or outputs is None:
         return Mismatch(where, f"inputs -> {where}", "outputs computed from the given inputs",
                         "an output not connected to them",
@@ -731,22 +728,6 @@ def _inner_output(case: Case, out: Any, given: list[Any]) -> tuple[str, str] | N
         if found is not None and "/" in found:
             return case.var(model), found
     return None
-
-
-def _model_args_from_traceback(exc: BaseException) -> tuple[Any, Any, str | None]:
-    """The ``inputs``, ``outputs`` and ``name`` of a failing ``keras.Model(...)``, read from its frames."""
-    tb = exc.__traceback__
-    found: tuple[Any, Any, str | None] = (None, None, None)
-    while tb is not None:
-        local = tb.tb_frame.f_locals
-        if "inputs" in local and "outputs" in local and isinstance(local.get("self"), keras.Model):
-            name = local.get("name") or (local.get("kwargs") or {}).get("name")
-            if found[0] is None:
-                found = (local["inputs"], local["outputs"], found[2])
-            if found[2] is None and isinstance(name, str):
-                found = (found[0], found[1], name)
-        tb = tb.tb_next
-    return found
 
 
 # --- how many inputs, and in which structure -----------------------------------------------------------
@@ -936,15 +917,6 @@ def _embedding_with(case: Case, input_dim: int) -> tuple[str | None, Any]:
             if isinstance(layer, keras.layers.Embedding) and layer.input_dim == input_dim:
                 return f"{model.name}/{path}", layer
     return None, None
-
-
-def _walk(layer: Any, prefix: str = "") -> list[tuple[str, Any]]:
-    out = []
-    for step, sub in children(layer):
-        path = f"{prefix}/{step}" if prefix else step
-        out.append((path, sub))
-        out.extend(_walk(sub, path))
-    return out
 
 
 def _largest_id(case: Case, above: int) -> int | None:

@@ -17,21 +17,19 @@ from typing import Any
 import keras
 
 from kernest._errors import KernestError
-from kernest._over import Over
-from kernest._paths import (
+from kernest._graph import (
     Call,
     Entry,
     call_again,
-    find,
     graph_calls,
     graph_inputs,
     input_struct,
-    is_glob,
-    is_subclassed,
+    require_graph,
     root,
-    split_call,
     walk,
 )
+from kernest._over import Over, is_mapper, mapped_axis
+from kernest._paths import find, is_glob, split_call
 
 
 class _Names:
@@ -46,15 +44,6 @@ class _Names:
             name, i = f"{base}_{i}", i + 1
         self.taken.add(name)
         return name
-
-
-def _chain(entry: Entry) -> list[Entry]:
-    out = []
-    e: Entry | None = entry
-    while e is not None and e.depth >= 1:
-        out.append(e)
-        e = e.parent
-    return out[::-1]
 
 
 def _no_graph(layer: Any, path: str) -> KernestError:
@@ -125,10 +114,6 @@ def _one_direction(call: Call, tensors: dict[int, Any], chain: list[Entry]) -> l
     return call_again(call, dict(tensors), layer=chain[1].layer)
 
 
-def _k(layer: Any) -> int:
-    return int(layer.axis_index or 1) if isinstance(layer, Over) else 1
-
-
 def _tap(entry: Entry, requests: list[list[Entry]], names: _Names) -> tuple[Any, list[list[list[int]]]]:
     """A layer to call instead of ``entry.layer``: it gives ``entry.layer``'s outputs (flat) followed by the
     activations at ``requests`` (chains relative to ``entry``). Also returns, per request and per call
@@ -136,7 +121,7 @@ def _tap(entry: Entry, requests: list[list[Entry]], names: _Names) -> tuple[Any,
     layer = entry.layer
     if graph_calls(layer) is not None:
         return _graph_tap(entry, requests, names)
-    if isinstance(layer, (Over, keras.layers.TimeDistributed)) and entry.children:
+    if is_mapper(layer) and entry.children:
         return _wrapper_tap(entry, requests, names)
     raise _no_graph(layer, requests[0][-1].path)
 
@@ -166,13 +151,17 @@ def _wrapper_tap(entry: Entry, requests: list[list[Entry]], names: _Names) -> tu
     for i, pos in zip(deep, inner_pos, strict=True):
         positions[i] = pos
     # TimeDistributed takes one output only; an Over on the same axis folds alike and takes several
-    wrapper = Over(inner_tap, axis=layer.axis if isinstance(layer, Over) else 1, axis_index=_k(layer),
+    wrapper = Over(inner_tap, axis=layer.axis if isinstance(layer, Over) else 1, axis_index=mapped_axis(layer),
                    mask_padding=layer.mask_padding if isinstance(layer, Over) else False,
                    name=names(f"{layer.name}_tap"))
     return wrapper, positions
 
 
-def _requests(model: Any, paths: Any, entries: list[Entry]) -> list[tuple[str, str, int | None, list[Entry]]]:
+# A requested path: (output key, pattern, call index or None, the entries it matched).
+Request = tuple[str, str, int | None, list[Entry]]
+
+
+def _requests(model: Any, paths: Any, entries: list[Entry]) -> list[Request]:
     """Every requested path as ``(key, pattern, call index or None, matched entries)``, in order."""
     items = [(paths, paths)] if isinstance(paths, str) else list(paths.items()) if isinstance(paths, Mapping) \
         else [(p, p) for p in paths]
@@ -200,23 +189,6 @@ def _value(groups: Groups, path: str, index: int | None) -> Any:
             f"{', '.join(f'@{i}' for i in range(len(values)))}. Pick one of them, or leave '@N' off for all."
         )
     return values[index]
-
-
-def _require_graph(model: Any) -> None:
-    if isinstance(model, keras.Model) and graph_inputs(model) is not None:
-        return
-    what = getattr(model, "name", type(model).__name__)
-    if is_subclassed(model):
-        raise KernestError(
-            f"Cannot extract from {what!r}: it is a subclassed model, so its layers are called from Python code "
-            "in call() and there is no graph to tap. Extract from a functional submodel it holds instead "
-            f"(kernest.extract({what}.backbone, ...) for an attribute 'backbone'), or return the activation "
-            "from call()."
-        )
-    raise KernestError(
-        f"Cannot extract from {what!r}: it is not built, so it has no inputs to start from. Build it first: "
-        "give the Sequential a keras.Input as its first layer, or call model.build(input_shape)."
-    )
 
 
 def extract(model: keras.Model, paths: str | Sequence[str] | Mapping[str, str], *, name: str | None = None
@@ -249,22 +221,29 @@ def extract(model: keras.Model, paths: str | Sequence[str] | Mapping[str, str], 
         >>> tuple(kernest.extract(model, "per_word/cnn/dense").output.shape)
         (None, 6, 4)
     """
-    _require_graph(model)
+    what = getattr(model, "name", "model")
+    require_graph(model, "extract from", (
+        f"Extract from a functional submodel it holds instead (kernest.extract({what}.backbone, ...) for an "
+        "attribute 'backbone'), or return the activation from call()."))
     top = root(model)
     entries = list(walk(model, top))
     names = _Names({e.name for e in entries} | {str(model.name)})
     requests = _requests(model, paths, entries)
-    chains = [_chain(e) for *_, found in requests for e in found]
+    chains = [e.chain() for *_, found in requests for e in found]
     _, acts = _run(model, top.children, chains, names)  # one pass through the graph computes them all
 
-    values: list[Any] = []
+    outputs = _outputs(paths, requests, acts)
+    return keras.Model(input_struct(model), outputs, name=name or f"{model.name}_extract")
+
+
+def _outputs(paths: Any, requests: list[Request], acts: list[Groups]) -> Any:
+    """The extractor's outputs in the structure ``paths`` was given in: one path gives one output (a glob
+    a list), a list gives a flat list, a dict gives a dict."""
+    values: list[list[Any]] = []
     for *_, index, found in requests:
         values += [[_value(acts.pop(0), e.path, index) for e in found]]
-    outputs: Any
     if isinstance(paths, str):
-        outputs = values[0] if is_glob(paths) else values[0][0]
-    elif isinstance(paths, Mapping):
-        outputs = {key: v[0] for (key, *_), v in zip(requests, values, strict=True)}
-    else:
-        outputs = [v for group in values for v in group]
-    return keras.Model(input_struct(model), outputs, name=name or f"{model.name}_extract")
+        return values[0] if is_glob(paths) else values[0][0]
+    if isinstance(paths, Mapping):
+        return {key: v[0] for (key, *_), v in zip(requests, values, strict=True)}
+    return [v for group in values for v in group]

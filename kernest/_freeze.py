@@ -17,7 +17,8 @@ from typing import Any
 import keras
 
 from kernest._errors import KernestError, KernestWarning
-from kernest._paths import Entry, expand_patterns, root, walk
+from kernest._graph import Entry, root, walk
+from kernest._paths import expand_patterns
 
 
 def _set(model: Any, patterns: str | Iterable[str], value: bool, recompile: bool, verb: str) -> list[str]:
@@ -57,10 +58,7 @@ def _unfreeze_ancestors(entries: list[Entry], hits: list[Entry], before: dict[st
     freeze again whatever else was frozen before (the ancestors' other sublayers)."""
     lifted: set[str] = set()
     for e in hits:
-        a = e.parent
-        while a is not None and a.depth >= 1:
-            lifted.add(a.path)
-            a = a.parent
+        lifted.update(a.path for a in e.chain()[:-1])
     if not any(not before[p] for p in lifted):
         return
     for p in sorted(lifted, key=lambda q: q.count("/")):

@@ -1,26 +1,61 @@
-"""Read a built functional model's graph: its call nodes in order, and sub-layers of any layer.
+"""The one graph reader: the calls in a functional graph, the sub-layers of any layer, and the tree of
+every layer of a nested model that every kernest tool walks.
 
-Keras 3 keeps the graph in private attributes (``_nodes_by_depth``, ``_inbound_nodes``). They are read
-here and nowhere else, so a change in Keras touches one module.
+Keras 3 keeps a functional graph in private attributes (``_keras_history``, ``_inbound_nodes``,
+``_inputs_struct``, ``_build_shapes_dict``, ...). The tools that inspect, check and change models read
+them through this module only, so a change in Keras touches one place.
+
+``root(model)`` builds the tree: an ``Entry`` per layer at any depth, with its path, its call sites
+(input and output shapes with axis names) and its children; ``walk(model)`` yields the entries, parents
+before children. A functional graph gives its children in call order. A subclassed model (or a custom
+layer holding sublayers) has no graph: its ``call`` is Python code, so ``trace_children`` runs that code
+the way Keras does to find output shapes, symbolically, and records each sublayer call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import keras
 
+from kernest._axes import Axes, Shape, axes_of, format_shape, layer_axes, shape_of
+from kernest._errors import KernestError
+from kernest._over import Over, child_shape, is_mapper, mapped_axis
 
-@dataclass(frozen=True)
+SEP = "/"
+
+
+# --- a functional graph's calls ------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
 class Call:
-    """One call of ``layer`` inside a functional graph."""
+    """One call of a layer (or a ``keras.ops`` operation) inside a functional graph."""
 
     layer: Any
-    inputs: tuple[Any, ...]  # symbolic tensors, flattened
+    node: Any  # the Keras node, kept to re-call the layer with the same arguments
+    inputs: tuple[Any, ...]  # every symbolic tensor the call got, keyword arguments (a mask) included
     outputs: tuple[Any, ...]
-    kwargs: dict[str, Any] | None = None  # the call's keyword arguments (mask=, training=, ...)
+
+    @property
+    def data_inputs(self) -> tuple[Any, ...]:
+        """The tensors passed positionally (or as ``inputs=``): the data, without masks or states."""
+        return tuple(data_inputs(self.node))
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        """The call's keyword arguments (``mask=``, ``training=``, ...)."""
+        return dict(self.node.arguments.kwargs)
+
+
+def data_inputs(node: Any) -> list[Any]:
+    """The tensors passed to a call as positional arguments (or as ``inputs=``): its data, not a ``mask=``."""
+    args, kwargs = node.arguments.args, node.arguments.kwargs
+    found = [t for t in keras.tree.flatten(args) if isinstance(t, keras.KerasTensor)]
+    if not found and "inputs" in kwargs:
+        found = [t for t in keras.tree.flatten(kwargs["inputs"]) if isinstance(t, keras.KerasTensor)]
+    return found or list(node.input_tensors)
 
 
 def functional_of(model: Any) -> Any | None:
@@ -32,24 +67,145 @@ def functional_of(model: Any) -> Any | None:
     return None
 
 
-def calls(model: Any) -> Iterator[Call]:
-    """Every layer call in ``model``'s own graph, inputs first (not the calls inside nested models)."""
-    graph = functional_of(model)
-    if graph is None:
+def is_subclassed(layer: Any) -> bool:
+    """A ``keras.Model`` without a recorded graph: its layers run from Python code in ``call``."""
+    return isinstance(layer, keras.Model) and not isinstance(layer, keras.Sequential) and functional_of(layer) is None
+
+
+def require_graph(model: Any, doing: str, instead: str) -> None:
+    """Raise a ``KernestError`` unless ``model`` is a built functional or Sequential model. ``doing`` names
+    the action (``"extract from"``); ``instead`` says what to do with a subclassed model."""
+    if isinstance(model, keras.Model) and graph_inputs(model) is not None:
         return
-    by_depth = graph._nodes_by_depth
-    for depth in sorted(by_depth, reverse=True):
-        for node in by_depth[depth]:
-            if not isinstance(node.operation, keras.layers.Layer) or node.is_input:
-                continue  # inputs, and keras.ops recorded in the graph (a mask's not_equal/any)
-            yield Call(node.operation, tuple(data_inputs(node)), tuple(node.outputs), dict(node.arguments.kwargs))
+    name = getattr(model, "name", type(model).__name__)
+    if is_subclassed(model):
+        raise KernestError(
+            f"Cannot {doing} {name!r}: it is a subclassed model, so its layers are called from Python code in "
+            f"call() and kernest has no graph to work on. {instead}"
+        )
+    raise KernestError(
+        f"Cannot {doing} {name!r}: it is not built, so it has no inputs to start from. Give the Sequential a "
+        "keras.Input as its first layer, or call model.build(input_shape) first."
+    )
 
 
-def data_inputs(node: Any) -> list[Any]:
-    """The tensors passed to a call as positional arguments: its data, not a ``mask=`` or other keyword."""
-    args = keras.tree.flatten(node.arguments.args)
-    found = [a for a in args if isinstance(a, keras.KerasTensor)]
-    return found or list(node.input_tensors)
+def graph_inputs(model: Any) -> list[Any] | None:
+    """The flat symbolic inputs of a functional or built Sequential model; ``None`` for other layers."""
+    if not isinstance(model, keras.Model):
+        return None
+    try:
+        inputs, outputs = model.inputs, model.outputs
+    except (AttributeError, ValueError):  # a subclassed model, or a Sequential not built yet
+        return None
+    if not inputs or not outputs:
+        return None
+    return list(keras.tree.flatten(inputs))
+
+
+def _struct(model: Any, attribute: str, flat: list[Any]) -> Any:
+    struct = getattr(model, attribute, None)
+    if struct is None or isinstance(model, keras.Sequential):
+        return flat[0] if len(flat) == 1 else flat
+    if isinstance(struct, (list, tuple)) and len(struct) == 1:
+        return struct[0]
+    return struct
+
+
+def input_struct(model: Any) -> Any:
+    """A functional model's inputs in the structure it is called with (a tensor, a list or a dict).
+
+    ``model.input`` is no help for a nested model: it reads the first call site, which for a Sequential
+    is the outer model's tensor.
+    """
+    return _struct(model, "_inputs_struct", graph_inputs(model) or [])
+
+
+def output_struct(model: Any) -> Any:
+    """A functional model's outputs in the structure it returns (a tensor, a list or a dict)."""
+    return _struct(model, "_outputs_struct", list(keras.tree.flatten(model.outputs)))
+
+
+def _keys(model: Any, attribute: str) -> list[str] | None:
+    struct = getattr(model, attribute, None)
+    if not isinstance(struct, dict):
+        return None
+    return [SEP.join(str(k) for k in path) for path, _ in keras.tree.flatten_with_path(struct)]
+
+
+def input_keys(model: Any) -> list[str] | None:
+    """The keys of a functional model's dict inputs, in the order of its flat inputs; ``None`` otherwise."""
+    return _keys(model, "_inputs_struct")
+
+
+def output_keys(model: Any) -> list[str] | None:
+    """The keys of a functional model's dict outputs, in the order of its flat outputs; ``None`` otherwise."""
+    return _keys(model, "_outputs_struct")
+
+
+def node_of(tensor: Any) -> Any:
+    """The graph node whose call made ``tensor``, or None."""
+    history = getattr(tensor, "_keras_history", None)
+    if history is None:
+        return None
+    operation, node_index, _ = history
+    try:
+        return operation._inbound_nodes[node_index]
+    except (AttributeError, IndexError):
+        return None
+
+
+def output_index(tensor: Any) -> int:
+    """Which output of the call that made ``tensor`` it is (0 for a single output)."""
+    history = getattr(tensor, "_keras_history", None)
+    return int(history[2]) if history is not None else 0
+
+
+def graph_calls(model: Any) -> list[Call] | None:
+    """Every call of ``model``'s functional graph in execution order (InputLayers left out, ``keras.ops``
+    included), or ``None`` when ``model`` has no graph."""
+    inputs = graph_inputs(model)
+    if inputs is None:
+        return None
+    input_ids = {id(t) for t in inputs}
+    order: list[Any] = []
+    visited: set[int] = set()
+    emitted: set[int] = set()
+    # iterative post-order walk back from the outputs, so deep graphs don't hit the recursion limit
+    stack: list[tuple[Any, bool]] = [
+        (n, False) for t in reversed(keras.tree.flatten(model.outputs)) if (n := node_of(t)) is not None
+    ]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            if id(node) not in emitted:
+                emitted.add(id(node))
+                order.append(node)
+            continue
+        if id(node) in visited or node.is_input:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for t in reversed(node.input_tensors):
+            before = None if id(t) in input_ids else node_of(t)
+            if before is not None and id(before) not in visited:
+                stack.append((before, False))
+    return [Call(n.operation, n, tuple(n.input_tensors), tuple(n.output_tensors)) for n in order]
+
+
+def calls(model: Any) -> list[Call]:
+    """The layer calls of ``model``'s own graph in execution order (not those inside nested models, nor
+    the ``keras.ops`` recorded in it, such as a mask's ``not_equal``); ``[]`` without a graph."""
+    return [c for c in graph_calls(model) or [] if isinstance(c.layer, keras.layers.Layer)]
+
+
+def call_again(call: Call, tensors: dict[int, Any], layer: Any = None) -> list[Any]:
+    """Re-run ``call`` (or call ``layer`` instead) on the tensors that ``tensors`` maps the original
+    inputs to (by ``id``); returns the flat outputs and records them in ``tensors``."""
+    args, kwargs = call.node.arguments.fill_in(tensors)
+    outputs = keras.tree.flatten((layer or call.layer)(*args, **kwargs))
+    for old, new in zip(call.outputs, outputs, strict=False):
+        tensors[id(old)] = new
+    return outputs
 
 
 def producer(tensor: Any) -> Any | None:
@@ -58,23 +214,30 @@ def producer(tensor: Any) -> Any | None:
     return history.operation if history is not None else None
 
 
+def producer_name(tensor: Any) -> str | None:
+    """The name of the layer (or input) that produced a symbolic tensor, if known."""
+    node = node_of(tensor)
+    return None if node is None else str(node.operation.name)
+
+
 def is_input_layer(layer: Any) -> bool:
     return isinstance(layer, keras.layers.InputLayer)
+
+
+def is_symbolic(tensor: Any) -> bool:
+    return isinstance(tensor, keras.KerasTensor)
 
 
 def root_inputs(tensor: Any, _seen: set[int] | None = None) -> list[Any]:
     """The input tensors that ``tensor`` was computed from (following the graph back)."""
     seen = _seen if _seen is not None else set()
-    history = getattr(tensor, "_keras_history", None)
-    if history is None or id(tensor) in seen:
+    if getattr(tensor, "_keras_history", None) is None or id(tensor) in seen:
         return []
     seen.add(id(tensor))
-    layer, node_index, _ = history
-    if is_input_layer(layer):
+    if is_input_layer(producer(tensor)):
         return [tensor]
-    try:
-        node = layer._inbound_nodes[node_index]
-    except (AttributeError, IndexError):
+    node = node_of(tensor)
+    if node is None:
         return []
     found: list[Any] = []
     for t in data_inputs(node):
@@ -84,59 +247,29 @@ def root_inputs(tensor: Any, _seen: set[int] | None = None) -> list[Any]:
     return found
 
 
-def children(layer: Any) -> list[tuple[str, Any]]:
-    """Direct sub-layers of any layer, as ``(step name, layer)``: a model's layers, a wrapper's layer, a
-    Bidirectional's two directions, or the sub-layers a custom layer keeps as attributes."""
-    if isinstance(layer, keras.layers.Bidirectional):
-        return [(layer.forward_layer.name, layer.forward_layer), (layer.backward_layer.name, layer.backward_layer)]
-    if isinstance(layer, keras.layers.Wrapper):
-        return [(layer.layer.name, layer.layer)]
-    if isinstance(layer, keras.Model):
-        return [(sub.name, sub) for sub in layer.layers if not is_input_layer(sub)]
-    subs = getattr(layer, "_layers", None) or []
-    return [(sub.name, sub) for sub in subs if isinstance(sub, keras.layers.Layer)]
-
-
-def is_symbolic(tensor: Any) -> bool:
-    return isinstance(tensor, keras.KerasTensor)
-
-
-def find_layer(root: Any, layer: Any, prefix: str = "") -> str | None:
-    """The path of ``layer`` (the object) inside ``root`` at any depth, or None."""
-    for step, sub in children(root):
-        path = f"{prefix}/{step}" if prefix else step
-        if sub is layer:
-            return path
-        found = find_layer(sub, layer, path)
-        if found is not None:
-            return found
-    return None
-
-
 def producer_chain(tensor: Any, limit: int = 64) -> Iterator[tuple[Any, str, Any]]:
     """The layers upstream of ``tensor``, nearest first, following each call's first data input and
     stepping into nested models: ``(layer, path relative to tensor's level, the tensor it was given)``."""
     resume: list[tuple[Any, str]] = []  # where to continue after leaving a nested model through its Input
     t, prefix = tensor, ""
     for _ in range(limit):
-        history = getattr(t, "_keras_history", None)
-        if history is None:
+        layer = producer(t)
+        if layer is None:
             return
-        layer, node_index, index = history
         if is_input_layer(layer):
             if not resume:
                 return
             t, prefix = resume.pop()
             continue
-        try:
-            node = layer._inbound_nodes[node_index]
-        except (AttributeError, IndexError):
+        node = node_of(t)
+        if node is None:
             return
         given = data_inputs(node)
         t_in = given[0] if given else None
-        path = f"{prefix}/{layer.name}" if prefix else layer.name
+        path = f"{prefix}{SEP}{layer.name}" if prefix else layer.name
         yield layer, path, t_in
         graph = functional_of(layer)
+        index = output_index(t)
         if graph is not None and index < len(graph.outputs):
             resume.append((t_in, prefix))
             t, prefix = graph.outputs[index], path
@@ -144,3 +277,380 @@ def producer_chain(tensor: Any, limit: int = 64) -> Iterator[tuple[Any, str, Any
         if t_in is None:
             return
         t = t_in
+
+
+# --- a layer's sub-layers -------------------------------------------------------------------------------
+
+def _is_builtin(layer: Any) -> bool:
+    return type(layer).__module__.split(".")[0] == "keras"
+
+
+def attribute_children(layer: Any) -> list[Any]:
+    """The sublayers a custom layer holds (in attributes, lists or dicts), in the order they were set.
+
+    Keras tracks them in private state (on the torch backend they live in ``torch.nn.Module._modules``, out
+    of ``vars()``); ``_flatten_layers`` is the one call that sees them on every backend.
+    """
+    flatten = getattr(layer, "_flatten_layers", None)
+    if flatten is not None:
+        try:
+            return [c for c in flatten(include_self=False, recursive=False) if c is not layer]
+        except TypeError:
+            pass
+    found: list[Any] = []
+    for name, value in vars(layer).items():
+        if name.startswith("_"):
+            continue
+        items: Iterable[Any]
+        if isinstance(value, dict):
+            items = value.values()
+        elif isinstance(value, (list, tuple)):
+            items = value
+        else:
+            items = (value,)
+        for item in items:
+            if isinstance(item, keras.layers.Layer) and item is not layer and all(item is not f for f in found):
+                found.append(item)
+    return found
+
+
+def sublayers(layer: Any) -> list[Any]:
+    """The direct sub-layers of any layer: a model's layers, a wrapper's layer, a Bidirectional's two
+    directions, or the sub-layers a custom layer keeps as attributes. Keras' own layers (an LSTM's cell,
+    an attention layer's projections) are leaves."""
+    if isinstance(layer, keras.layers.Bidirectional):
+        return [layer.forward_layer, layer.backward_layer]
+    if isinstance(layer, keras.layers.Wrapper):
+        return [layer.layer]
+    if isinstance(layer, keras.Model):
+        return [sub for sub in layer.layers if not is_input_layer(sub)]
+    if _is_builtin(layer):
+        return []
+    return attribute_children(layer)
+
+
+def children(layer: Any) -> list[tuple[str, Any]]:
+    """``sublayers(layer)`` as ``(step name, layer)`` pairs."""
+    return [(str(sub.name), sub) for sub in sublayers(layer)]
+
+
+# --- tracing the Python call of a subclassed model -------------------------------------------------------
+
+def built_input_shapes(layer: Any) -> list[Shape] | None:
+    """The input shapes a built layer was first called with, batch as ``None``; ``None`` if unknown."""
+    shapes = getattr(layer, "_build_shapes_dict", None)
+    if not isinstance(shapes, dict) or not shapes:
+        return None
+    found = [tuple(s) for s in shapes.values() if isinstance(s, (tuple, list)) and all(
+        d is None or isinstance(d, int) for d in s)]
+    if len(found) != len(shapes) or any(not s for s in found):
+        return None
+    return [(None, *s[1:]) for s in found]
+
+
+@dataclass(frozen=True)
+class Traced:
+    """One sublayer call seen while tracing a parent's ``call``."""
+
+    layer: Any
+    in_shapes: list[Shape]
+    out_shapes: list[Shape]
+
+
+def _shapes_in(value: Any) -> list[Shape]:
+    return [tuple(None if d is None else int(d) for d in t.shape)
+            for t in keras.tree.flatten(value) if hasattr(t, "shape") and t.shape is not None]
+
+
+def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape]) -> tuple[list[Traced], list[Shape]]:
+    """Run ``layer.call`` on symbolic inputs of ``shapes`` (all known), recording each sublayer's calls."""
+    seen: list[Traced] = []
+
+    def recorder(child: Any, original: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            out = original(*args, **kwargs)
+            seen.append(Traced(child, _shapes_in(args) or _shapes_in(kwargs.get("inputs")), _shapes_in(out)))
+            return out
+        return call
+
+    specs = [keras.KerasTensor(s) for s in shapes]
+    for child in subs:  # on the instance, so that only this trace sees it; removed below
+        object.__setattr__(child, "call", recorder(child, child.call))
+    try:
+        out = keras.Operation.compute_output_spec(layer, *specs)  # traces call(), as Keras does
+    finally:
+        for child in subs:
+            object.__delattr__(child, "call")
+    return seen, _shapes_in(out)
+
+
+def _merge(a: Shape, b: Shape) -> Shape:
+    """Two traces with different sizes for the unknown axes: an axis that differs is unknown."""
+    return tuple(x if x == y else None for x, y in zip(a, b, strict=True)) if len(a) == len(b) else a
+
+
+def trace_children(layer: Any, in_shapes: list[Shape]) -> tuple[list[Traced], list[Shape]] | None:
+    """The calls of ``layer``'s direct sublayers in call order with their shapes, and ``layer``'s output
+    shapes, found by running its ``call`` symbolically; ``None`` when that fails (the layer needs real
+    data, or more than its inputs)."""
+    subs = list({id(c): c for c in attribute_children(layer)}.values())
+    if not subs or not in_shapes:
+        return None
+    # unknown axes get two different sizes, so the axes that follow them are told apart from fixed ones
+    runs = []
+    for fill in ((2, 5), (3, 7)):
+        concrete: list[Shape] = [tuple(fill[0] if i == 0 and d is None else fill[1] if d is None else d
+                                       for i, d in enumerate(s)) for s in in_shapes]
+        try:
+            runs.append(_trace_once(layer, subs, concrete))
+        except Exception:  # a call that cannot run on placeholders: fall back to attribute order
+            return None
+    (calls_a, out_a), (calls_b, out_b) = runs
+    if len(calls_a) != len(calls_b):
+        return None
+    traced = [Traced(a.layer, [_merge(x, y) for x, y in zip(a.in_shapes, b.in_shapes, strict=False)],
+                     [_merge(x, y) for x, y in zip(a.out_shapes, b.out_shapes, strict=False)])
+              for a, b in zip(calls_a, calls_b, strict=True)]
+    return traced, [_merge(x, y) for x, y in zip(out_a, out_b, strict=False)]
+
+
+# --- the tree ------------------------------------------------------------------------------------------
+
+@dataclass(eq=False)
+class Site:
+    """One call site of a layer: what goes in and out, with axis names (batch included in shapes)."""
+
+    in_shapes: list[Shape]
+    in_axes: list[Axes]
+    out_shapes: list[Shape]
+    out_axes: list[Axes]
+    call: Call | None = None  # the call in the parent's functional graph, if the parent has one
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A tensor passed from one layer (or input) to another inside one functional graph."""
+
+    producer: str
+    consumer: str
+    shape: Shape
+    axes: Axes
+
+
+@dataclass(eq=False)
+class Entry:
+    """One addressable layer: its path, the layer object, call sites and children."""
+
+    path: str
+    layer: Any
+    parent: Entry | None
+    depth: int  # 1 for the model's own layers
+    per: tuple[str, ...]  # axes folded into the batch above this entry (inside over / TimeDistributed)
+    sites: list[Site] = field(default_factory=list)
+    children: list[Entry] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)  # tensors passed between layers of this entry's graph
+
+    @property
+    def name(self) -> str:
+        return str(self.layer.name)
+
+    @property
+    def kind(self) -> str:
+        return kind_of(self.layer)
+
+    @property
+    def is_container(self) -> bool:
+        return bool(self.children)
+
+    def chain(self) -> list[Entry]:
+        """The entries from the model's own layer (depth 1) down to this one: its ancestors, then itself."""
+        out: list[Entry] = []
+        e: Entry | None = self
+        while e is not None and e.depth >= 1:
+            out.append(e)
+            e = e.parent
+        return out[::-1]
+
+    def shape_text(self, site: Site, which: str) -> str:
+        """Formatted input (``"in"``) or output (``"out"``) shapes of one call site."""
+        shapes = site.in_shapes if which == "in" else site.out_shapes
+        axes = site.in_axes if which == "in" else site.out_axes
+        if not shapes:
+            return "?"
+        texts = [self.format(s, a) for s, a in zip(shapes, axes, strict=False)]
+        keys = output_keys(self.layer) if which == "out" else None
+        if keys is not None and len(keys) == len(texts):
+            return "{" + ", ".join(f"{k}: {t}" for k, t in zip(keys, texts, strict=True)) + "}"
+        return texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
+
+    def format(self, shape: Shape, axes: Axes) -> str:
+        """``format_shape``, but inside ``over`` the batch reads ``batch*words``: every element is one
+        row of the inner model's batch."""
+        text = format_shape(shape, axes)
+        if self.per and text.startswith("(batch"):
+            text = "(batch*" + "*".join(self.per) + text[len("(batch"):]
+        return text
+
+
+def kind_of(layer: Any) -> str:
+    if isinstance(layer, Over):
+        return f"Over({layer.axis})"
+    return type(layer).__name__
+
+
+def _unnamed(shapes: list[Shape]) -> list[Axes]:
+    return [(None,) * (len(s) - 1) for s in shapes]
+
+
+def _site_from_call(call: Call, env: dict[int, Axes]) -> Site:
+    inputs = call.data_inputs
+    in_shapes = [shape_of(t) for t in inputs]
+    in_axes = [env.get(id(t), (None,) * (len(t.shape) - 1)) for t in inputs]
+    out_shapes = [shape_of(t) for t in call.outputs]
+    out_axes = [layer_axes(call.layer, in_axes, in_shapes, s, i) for i, s in enumerate(out_shapes)]
+    for t, a in zip(call.outputs, out_axes, strict=False):
+        env[id(t)] = a
+    return Site(in_shapes, in_axes, out_shapes, out_axes, call)
+
+
+def _axis_label(axes: Axes, k: int) -> tuple[str, ...]:
+    return tuple(a or f"axis{i + 1}" for i, a in enumerate(list(axes[:k]) + [None] * (k - len(axes[:k]))))
+
+
+# A child found while expanding an entry: the layer, its call sites, and the axes folded into its batch.
+Found = list[tuple[Any, list[Site], tuple[str, ...]]]
+
+
+def _graph_children(parent: Entry, graph: list[Call], shapes: bool) -> Found:
+    """A functional graph's layers in call order, each with a site per call; records the graph's edges."""
+    env: dict[int, Axes] = {}
+    sites = parent.sites
+    for t, s in zip(graph_inputs(parent.layer) or [], sites[0].in_axes if sites else [], strict=False):
+        if len(s) == len(t.shape) - 1:
+            env[id(t)] = s
+    by_layer: dict[int, tuple[Any, list[Site]]] = {}
+    for call in graph:
+        is_layer = isinstance(call.layer, keras.layers.Layer)  # not a keras.ops call (a mask computation)
+        if is_layer and id(call.layer) not in by_layer:
+            by_layer[id(call.layer)] = (call.layer, [])
+        if not shapes:
+            continue
+        site = _site_from_call(call, env)
+        if not is_layer:
+            continue
+        by_layer[id(call.layer)][1].append(site)
+        for t, shape, axes in zip(call.data_inputs, site.in_shapes, site.in_axes, strict=False):
+            parent.edges.append(Edge(producer_name(t) or "?", str(call.layer.name), shape, axes))
+    return [(child, child_sites, parent.per) for child, child_sites in by_layer.values()]
+
+
+def _mapped_children(parent: Entry) -> Found:
+    """The layer inside ``over``/``TimeDistributed``: it sees one element, the mapped axes in its batch."""
+    k, sites = mapped_axis(parent.layer), parent.sites
+    inner_sites = [
+        Site([child_shape(s, k) for s in site.in_shapes], [a[k:] for a in site.in_axes],
+             [child_shape(s, k) for s in site.out_shapes], [a[k:] for a in site.out_axes])
+        for site in sites
+    ]
+    label = _axis_label(sites[0].in_axes[0], k) if sites and sites[0].in_axes else ("axis1",)
+    return [(parent.layer.layer, inner_sites, parent.per + label)]
+
+
+def _derived_site(child: Any, site: Site) -> Site:
+    """A site for a layer that sees its parent's inputs (the two halves of a Bidirectional)."""
+    try:
+        out = tuple(child.compute_output_shape(site.in_shapes[0]))
+        return Site(site.in_shapes, site.in_axes, [out], [layer_axes(child, site.in_axes, site.in_shapes, out)])
+    except Exception:  # a layer that cannot say its shape: leave it unknown
+        return Site(site.in_shapes, site.in_axes, [], [])
+
+
+def _traced_children(layer: Any, site: Site) -> list[tuple[Any, list[Site]]]:
+    """A custom layer's or subclassed model's sublayers in call order, each with its call sites; those its
+    call never ran follow in attribute order, without shapes."""
+    traced = trace_children(layer, site.in_shapes)
+    order: dict[int, tuple[Any, list[Site]]] = {}
+    for t in traced[0] if traced else []:
+        in_axes = _unnamed(t.in_shapes)
+        out_axes = [layer_axes(t.layer, in_axes, t.in_shapes, s, i) for i, s in enumerate(t.out_shapes)]
+        order.setdefault(id(t.layer), (t.layer, []))[1].append(Site(t.in_shapes, in_axes, t.out_shapes, out_axes))
+    for child in attribute_children(layer):
+        order.setdefault(id(child), (child, []))
+    return list(order.values())
+
+
+def _children_of(parent: Entry, shapes: bool) -> Found:
+    layer, sites, per = parent.layer, parent.sites, parent.per
+    graph = graph_calls(layer)
+    if graph is not None:
+        return _graph_children(parent, graph, shapes)
+    if is_mapper(layer):
+        return _mapped_children(parent)
+    if isinstance(layer, keras.layers.Bidirectional):
+        return [(child, [_derived_site(child, s) for s in sites], per) for child in sublayers(layer)]
+    if shapes and not _is_builtin(layer) and sites and sites[0].in_shapes:
+        return [(c, s, per) for c, s in _traced_children(layer, sites[0])]
+    return [(c, [], per) for c in sublayers(layer)]
+
+
+def _expand(parent: Entry, ancestors: frozenset[int], shapes: bool) -> None:
+    """Fill ``parent.children`` (and ``parent.edges`` for a functional graph), recursively."""
+    for child, child_sites, child_per in _children_of(parent, shapes):
+        if is_input_layer(child) or id(child) in ancestors:
+            continue
+        path = f"{parent.path}{SEP}{child.name}" if parent.path else str(child.name)
+        entry = Entry(path, child, parent, parent.depth + 1, child_per, child_sites)
+        _expand(entry, ancestors | {id(child)}, shapes)
+        parent.children.append(entry)
+
+
+def root_site(model: Any) -> Site | None:
+    """The model's own inputs and outputs as a site; for a built subclassed model, traced from the shapes it
+    was first called with; ``None`` when neither is known."""
+    inputs = graph_inputs(model)
+    if inputs is None:
+        return _traced_root_site(model)
+    outputs = keras.tree.flatten(model.outputs)
+    return Site([shape_of(t) for t in inputs], [axes_of(t) for t in inputs],
+                [shape_of(t) for t in outputs], [axes_of(t) for t in outputs])
+
+
+def _traced_root_site(model: Any) -> Site | None:
+    shapes = built_input_shapes(model) if not _is_builtin(model) else None
+    traced = trace_children(model, shapes) if shapes else None
+    if shapes is None or traced is None:
+        return None
+    return Site(shapes, _unnamed(shapes), traced[1], _unnamed(traced[1]))
+
+
+def root(model: Any, shapes: bool = True) -> Entry:
+    """The model itself as an entry (path ``""``, depth 0) with its layers as children at every depth.
+    ``shapes=False`` finds the structure only: no call sites, no edges, no tracing (cheaper)."""
+    if not isinstance(model, keras.layers.Layer):
+        raise KernestError(
+            f"Expected a Keras model or layer, got {type(model).__name__}. "
+            "Pass the model object, e.g. kernest.summary(model)."
+        )
+    site = root_site(model) if shapes else None
+    top = Entry("", model, None, 0, (), [site] if site else [])
+    _expand(top, frozenset({id(model)}), shapes)
+    return top
+
+
+def walk(model: Any, top: Entry | None = None, shapes: bool = True) -> Iterator[Entry]:
+    """Every entry of ``model`` in depth-first order (parents before children), the model itself left out."""
+    stack = list(reversed((top or root(model, shapes)).children))
+    while stack:
+        entry = stack.pop()
+        yield entry
+        stack.extend(reversed(entry.children))
+
+
+def layers(model: Any) -> list[tuple[str, Any]]:
+    """``(path, layer)`` for every layer inside ``model`` at any depth, parents first (structure only)."""
+    return [(e.path, e.layer) for e in walk(model, shapes=False)]
+
+
+def find_layer(model: Any, layer: Any) -> str | None:
+    """The path of ``layer`` (the object) inside ``model`` at any depth, or None."""
+    return next((path for path, sub in layers(model) if sub is layer), None)

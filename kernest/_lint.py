@@ -13,7 +13,16 @@ from typing import Any
 
 import keras
 
-from kernest._graph import calls, children, find_layer, producer, producer_chain, root_inputs
+from kernest._graph import (
+    calls,
+    children,
+    find_layer,
+    input_keys,
+    producer,
+    producer_chain,
+    root_inputs,
+    walk,
+)
 
 
 @dataclass(frozen=True)
@@ -47,30 +56,28 @@ def _per_input(model: Any, data: Any) -> list[Any]:
 
     inputs = list(model.inputs)
     if isinstance(data, dict):
-        names = [getattr(t, "name", "") for t in inputs]
-        struct = getattr(model, "_inputs_struct", None)
-        keys = list(struct) if isinstance(struct, dict) else names
+        keys = input_keys(model) or [getattr(t, "name", "") for t in inputs]
         return [np.asarray(data[k]) if k in data else None for k in keys]
     if isinstance(data, (list, tuple)):
         return [np.asarray(d) if d is not None else None for d in data][: len(inputs)]
     return [np.asarray(data)] if len(inputs) == 1 else []
 
 
-def _models(model: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """``model`` and every model nested in it (inside wrappers too), with paths; the root has path ''."""
-    yield prefix, model
-    for step, sub in children(model):
-        path = f"{prefix}/{step}" if prefix else step
-        if isinstance(sub, keras.Model):
-            yield from _models(sub, path)
-        else:
-            for inner_step, inner in children(sub):
-                if isinstance(inner, keras.Model):
-                    yield from _models(inner, f"{path}/{inner_step}")
+def _models(model: Any) -> list[tuple[str, Any]]:
+    """``model`` and every model nested in it at any depth (inside wrappers too), with paths; the root has
+    path ''."""
+    return [("", model)] + [(e.path, e.layer) for e in walk(model, shapes=False) if isinstance(e.layer, keras.Model)]
 
 
 def _is_compiled(model: Any) -> bool:
     return getattr(model, "optimizer", None) is not None and bool(getattr(model, "compiled", False))
+
+
+def _optimizer_variables(model: Any) -> list[Any] | None:
+    """The variables ``model``'s optimizer was built for (its first training step builds it); ``None``
+    before that. Keras keeps them in a private attribute, read only here."""
+    optimizer = model.optimizer
+    return getattr(optimizer, "_trainable_variables", None) if getattr(optimizer, "built", False) else None
 
 
 # --- trainable changed after compile -----------------------------------------------------------------------
@@ -84,8 +91,7 @@ def _trainable_after_compile(model: Any) -> list[Finding]:
             continue
         now = [id(v) for v in sub.trainable_variables]
         compiled_with = getattr(sub, "_kernest_compiled_with", None)
-        optimizer = sub.optimizer
-        built_with = getattr(optimizer, "_trainable_variables", None) if getattr(optimizer, "built", False) else None
+        built_with = _optimizer_variables(sub)
         before = compiled_with if compiled_with is not None else (
             [id(v) for v in built_with] if built_with is not None else None
         )
@@ -130,8 +136,7 @@ def _frozen_but_compiled_alone(model: Any) -> list[Finding]:
         if not path or not _is_compiled(sub) or not sub.weights:
             continue
         trained = getattr(sub, "train_function", None) is not None
-        optimizer = sub.optimizer
-        built = getattr(optimizer, "_trainable_variables", None) if getattr(optimizer, "built", False) else None
+        built = _optimizer_variables(sub)
         if trained and built:
             continue  # its own training step did update weights
         if not trained and sub.trainable:
@@ -199,14 +204,13 @@ def _is_bn(layer: Any) -> bool:
     return isinstance(layer, (keras.layers.BatchNormalization,))
 
 
-def _leaves(layer: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    for step, sub in children(layer):
-        path = f"{prefix}/{step}" if prefix else step
-        subs = children(sub)
-        if subs and not isinstance(sub, keras.layers.Bidirectional):
-            yield from _leaves(sub, path)
-        else:
-            yield path, sub
+def _leaves(layer: Any) -> list[tuple[str, Any]]:
+    """The layers inside ``layer`` that hold no others, with paths; a Bidirectional counts as one."""
+    def whole(e: Any) -> bool:
+        return isinstance(e.layer, keras.layers.Bidirectional)
+
+    return [(e.path, e.layer) for e in walk(layer, shapes=False)
+            if (not e.children or whole(e)) and not any(whole(a) for a in e.chain()[:-1])]
 
 
 # --- a mask dropped between where it is made and where it is needed ------------------------------------------
@@ -215,29 +219,36 @@ _MASK_USERS = (keras.layers.RNN, keras.layers.LSTM, keras.layers.GRU, keras.laye
                keras.layers.Bidirectional, keras.layers.MultiHeadAttention, keras.layers.Attention)
 
 
+def _calls_to(model: Any, types: tuple[type, ...]) -> Iterator[tuple[str, Any, Any]]:
+    """``(model path, call, its first data input)`` for every call of a layer of ``types`` in ``model``
+    and in the models nested in it."""
+    for path, sub in _models(model):
+        for call in calls(sub):
+            given = call.data_inputs
+            if isinstance(call.layer, types) and given:
+                yield path, call, given[0]
+
+
 def _mask_dropped(model: Any) -> list[Finding]:
     out = []
     seen: set[int] = set()
-    for path, sub in _models(model):
-        for call in calls(sub):
-            layer = call.layer
-            if not isinstance(layer, _MASK_USERS) or not call.inputs or id(layer) in seen:
+    for path, call, x in _calls_to(model, _MASK_USERS):
+        layer = call.layer
+        if id(layer) in seen or call.kwargs.get("mask") is not None:
+            continue  # reported already, or the mask is passed explicitly
+        dropper = None
+        for up, up_path, _ in producer_chain(x):
+            if isinstance(up, keras.Model):
                 continue
-            if (call.kwargs or {}).get("mask") is not None:
-                continue  # the mask is passed explicitly
-            dropper = None
-            for up, up_path, _ in producer_chain(call.inputs[0]):
-                if isinstance(up, keras.Model):
-                    continue
-                if _makes_mask(up):
-                    if dropper is not None:
-                        seen.add(id(layer))
-                        roots = root_inputs(call.inputs[0])
-                        ids = getattr(producer(roots[0]), "name", "ids") if roots else "ids"
-                        out.append(_mask_finding(model, path, layer, up, up_path, dropper, ids))
-                    break
-                if not getattr(up, "supports_masking", False) and dropper is None:
-                    dropper = (up, up_path)
+            if _makes_mask(up):
+                if dropper is not None:
+                    seen.add(id(layer))
+                    roots = root_inputs(x)
+                    ids = getattr(producer(roots[0]), "name", "ids") if roots else "ids"
+                    out.append(_mask_finding(model, path, layer, up, up_path, dropper, ids))
+                break
+            if not getattr(up, "supports_masking", False) and dropper is None:
+                dropper = (up, up_path)
     return out
 
 
@@ -271,45 +282,42 @@ def _data_into_embedding(model: Any, data: list[Any]) -> list[Finding]:
 
     out = []
     seen: set[int] = set()
-    for _, sub in _models(model):
-        for call in calls(sub):
-            layer = call.layer
-            if not isinstance(layer, keras.layers.Embedding) or not call.inputs or id(layer) in seen:
-                continue
-            if any(not isinstance(up, keras.Model) for up, _, _ in producer_chain(call.inputs[0])):
-                continue  # a layer (a Discretization, a lookup) transforms the values first
-            fed = [data[i] for i in _feeding(model, layer) or [] if i < len(data) and data[i] is not None]
-            fed = [a for a in fed if a.dtype.kind in "iuf" and a.size]
-            if not fed:
-                continue
-            seen.add(id(layer))
-            full = find_layer(model, layer) or layer.name
-            n = layer.input_dim
-            fractional = [a for a in fed if a.dtype.kind == "f" and np.any(a != np.round(a))]
-            too_big = max((int(a.max()) for a in fed), default=0)
-            if fractional:
-                out.append(Finding(
-                    full, f"data -> {layer.name}",
-                    f"{full} (Embedding, input_dim={n}) is fed fractional values (e.g. {float(fractional[0].flat[0]):.3g}); "
-                    "it casts them to integer ids, so values in [0, 1) all become id 0 and the rest are truncated.",
-                    f"bucketize the values first: keras.layers.Discretization(num_bins={n}) (adapt() it on the "
-                    f"training values) before {layer.name}, or keras.layers.IntegerLookup for integer categories.",
-                ))
-            elif too_big >= n:
-                out.append(Finding(
-                    full, f"data -> {layer.name}",
-                    f"{full} (Embedding, input_dim={n}) is fed ids up to {too_big}; TensorFlow and PyTorch fail on "
-                    "them and JAX silently clamps them to the last row.",
-                    f"build it with input_dim={too_big + 1} (keras.layers.Embedding({too_big + 1}, {layer.output_dim})), "
-                    "or map unknown ids to an out-of-vocabulary id with keras.layers.IntegerLookup.",
-                ))
+    for _, call, x in _calls_to(model, (keras.layers.Embedding,)):
+        layer = call.layer
+        if id(layer) in seen:
+            continue
+        if any(not isinstance(up, keras.Model) for up, _, _ in producer_chain(x)):
+            continue  # a layer (a Discretization, a lookup) transforms the values first
+        fed = [data[i] for i in _feeding(model, layer) or [] if i < len(data) and data[i] is not None]
+        fed = [a for a in fed if a.dtype.kind in "iuf" and a.size]
+        if not fed:
+            continue
+        seen.add(id(layer))
+        full = find_layer(model, layer) or layer.name
+        n = layer.input_dim
+        fractional = [a for a in fed if a.dtype.kind == "f" and np.any(a != np.round(a))]
+        too_big = max((int(a.max()) for a in fed), default=0)
+        if fractional:
+            out.append(Finding(
+                full, f"data -> {layer.name}",
+                f"{full} (Embedding, input_dim={n}) is fed fractional values (e.g. {float(fractional[0].flat[0]):.3g}); "
+                "it casts them to integer ids, so values in [0, 1) all become id 0 and the rest are truncated.",
+                f"bucketize the values first: keras.layers.Discretization(num_bins={n}) (adapt() it on the "
+                f"training values) before {layer.name}, or keras.layers.IntegerLookup for integer categories.",
+            ))
+        elif too_big >= n:
+            out.append(Finding(
+                full, f"data -> {layer.name}",
+                f"{full} (Embedding, input_dim={n}) is fed ids up to {too_big}; TensorFlow and PyTorch fail on "
+                "them and JAX silently clamps them to the last row.",
+                f"build it with input_dim={too_big + 1} (keras.layers.Embedding({too_big + 1}, {layer.output_dim})), "
+                "or map unknown ids to an out-of-vocabulary id with keras.layers.IntegerLookup.",
+            ))
     return out
 
 
 def _feeding(model: Any, target: Any) -> list[int] | None:
     """Indices of ``model``'s inputs that ``target``'s first input is computed from, at any depth."""
-    from kernest._graph import root_inputs
-
     def indices(tensors: Any) -> list[int]:
         found = []
         for t in tensors:
@@ -318,11 +326,12 @@ def _feeding(model: Any, target: Any) -> list[int] | None:
         return found
 
     for call in calls(model):
-        if call.layer is target and call.inputs:
-            return indices(call.inputs[:1])
+        given = call.data_inputs
+        if call.layer is target and given:
+            return indices(given[:1])
         inner = call.layer.layer if isinstance(call.layer, keras.layers.Wrapper) else call.layer
         if isinstance(inner, keras.Model) and getattr(inner, "inputs", None):
             below = _feeding(inner, target)
             if below is not None:
-                return indices([call.inputs[i] for i in below if i < len(call.inputs)])
+                return indices([given[i] for i in below if i < len(given)])
     return None

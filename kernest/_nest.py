@@ -17,7 +17,7 @@ import keras
 from kernest._axes import _ATTR, axes_of, shape_of
 from kernest._check import Sym, _Walker, check
 from kernest._errors import InterfaceError, KernestError
-from kernest._graph import producer
+from kernest._graph import input_keys, output_keys, producer
 
 
 def nest(*stages: Any, input: Any, name: str | None = None) -> keras.Model:  # noqa: A002
@@ -82,17 +82,14 @@ class Wire:
 
 
 def _output_names(model: Any) -> list[str]:
-    struct = getattr(model, "_outputs_struct", None)
-    if isinstance(struct, dict):
-        return list(struct.keys())
-    return [getattr(producer(t), "name", "?") for t in model.outputs]
+    """Names of ``model``'s outputs, in the order of ``model.outputs``: dict keys, else producing layers."""
+    if isinstance(model, _Side):
+        return model.output_names
+    return output_keys(model) or [getattr(producer(t), "name", "?") for t in model.outputs]
 
 
 def _input_names(model: Any) -> list[str]:
-    struct = getattr(model, "_inputs_struct", None)
-    if isinstance(struct, dict):
-        return list(struct.keys())
-    return [getattr(producer(t), "name", "?") for t in model.inputs]
+    return input_keys(model) or [getattr(producer(t), "name", "?") for t in model.inputs]
 
 
 def match(inner: Any, outer: Any) -> list[Wire]:
@@ -156,13 +153,25 @@ def connect(inner: Any, outer: Any, name: str | None = None) -> keras.Model:
     """
     if isinstance(inner, (list, tuple)):
         inner = _Side(inner)
+    _require_functional(inner, outer)
+    wires = match(inner, outer)
+    _check_wires(inner, outer, wires)
+    model = _wire(inner, outer, wires, name or f"{inner.name}_to_{outer.name}")
+    model.wiring = wires
+    return model
+
+
+def _require_functional(inner: Any, outer: Any) -> None:
     for role, model in (("inner", inner), ("outer", outer)):
         if not isinstance(model, (keras.Model, _Side)) or not getattr(model, "inputs", None):
             raise KernestError(
                 f"connect() {role} must be a built functional keras.Model (made with keras.Input), but got "
                 f"{type(model).__name__} {getattr(model, 'name', '')!r}. Build it with keras.Model(inputs, outputs)."
             )
-    wires = match(inner, outer)
+
+
+def _check_wires(inner: Any, outer: Any, wires: list[Wire]) -> None:
+    """Each wired output against the declared shape of the input it feeds, before anything is built."""
     outs = dict(zip(_output_names(inner), inner.outputs))
     walker = _Walker()
     for wire, declared_in in zip(wires, outer.inputs):
@@ -172,17 +181,15 @@ def connect(inner: Any, outer: Any, name: str | None = None) -> keras.Model:
     if walker.mismatches:
         raise InterfaceError(walker.mismatches, context=f"connect({inner.name}, {outer.name})")
 
+
+def _wire(inner: Any, outer: Any, wires: list[Wire], name: str) -> keras.Model:
+    """Call ``inner`` on fresh inputs and ``outer`` on its outputs as ``wires`` pairs them."""
     inputs = [_fresh_input(t) for t in inner.inputs]
     produced = inner(inputs[0] if len(inputs) == 1 else inputs)
-    produced_list = list(produced.values()) if isinstance(produced, dict) else keras.tree.flatten(produced)
-    by_name = dict(zip(_output_names(inner), produced_list))
+    by_name = dict(produced) if isinstance(produced, dict) else dict(zip(_output_names(inner), keras.tree.flatten(produced)))
     fed = [by_name[w.output] for w in wires]
-    in_struct = getattr(outer, "_inputs_struct", None)
-    result = outer(dict(zip(_input_names(outer), fed)) if isinstance(in_struct, dict) else fed)
-    outputs = _name_outputs(outer, result)
-    model = keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs, name=name or f"{inner.name}_to_{outer.name}")
-    model.wiring = wires
-    return model
+    result = outer(dict(zip(_input_names(outer), fed)) if input_keys(outer) is not None else fed)
+    return keras.Model(inputs[0] if len(inputs) == 1 else inputs, _name_outputs(outer, result), name=name)
 
 
 class _Side:
@@ -216,7 +223,7 @@ class _Side:
         for m in models:
             names = [m.name] if len(m.outputs) == 1 else [f"{m.name}_{n}" for n in _output_names(m)]
             outs.update(zip(names, m.outputs))
-        self._outputs_struct = outs
+        self.output_names = list(outs)  # in the order the towers were given, which wiring by order follows
         self.outputs = list(outs.values())
 
     def __call__(self, inputs: Any) -> dict[str, Any]:
@@ -229,7 +236,7 @@ class _Side:
         return out
 
     def _output_groups(self) -> list[list[str]]:
-        keys, groups = list(self._outputs_struct), []
+        keys, groups = list(self.output_names), []
         for m in self.models:
             groups.append(keys[:len(m.outputs)])
             keys = keys[len(m.outputs):]
@@ -252,8 +259,7 @@ def _fresh_input(t: Any) -> Any:
 
 
 def _name_outputs(outer: Any, result: Any) -> Any:
-    struct = getattr(outer, "_outputs_struct", None)
-    if isinstance(struct, dict):
+    if output_keys(outer) is not None:
         return {k: keras.layers.Identity(name=k)(v) for k, v in result.items()}
     flat = keras.tree.flatten(result)
     names = _unique([f"{outer.name}_{n}" for n in _output_names(outer)])

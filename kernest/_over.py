@@ -35,6 +35,23 @@ def child_shape(shape: Shape, k: int) -> Shape:
     return (None,) + tuple(shape[k + 1 :])
 
 
+def is_mapper(layer: Any) -> bool:
+    """A wrapper that applies its layer to every element along leading axes (``over``, ``TimeDistributed``)."""
+    return isinstance(layer, (Over, keras.layers.TimeDistributed))
+
+
+def mapped_axis(layer: Any) -> int:
+    """The position (batch = 0) of the last axis a mapper folds into the batch: axes ``1..k`` are mapped
+    over and the inner layer sees ``child_shape(shape, k)``. ``TimeDistributed`` maps axis 1; an ``over``
+    whose axis is not resolved yet counts as 1.
+
+    Example:
+        >>> mapped_axis(keras.layers.TimeDistributed(keras.layers.Dense(2)))
+        1
+    """
+    return int(layer.axis_index or 1) if isinstance(layer, Over) else 1
+
+
 @keras.saving.register_keras_serializable(package="kernest")
 class Over(keras.layers.Wrapper):
     """Applies ``self.layer`` to every element along one axis (see ``kernest.over``).
@@ -245,7 +262,7 @@ class Over(keras.layers.Wrapper):
 def _over_axes(layer: Over, in_axes: list[Axes], in_shapes: list[Shape], out_shape: Shape, index: int) -> Axes:
     """Names of an ``Over``'s output: the mapped axes, the last one named ``axis`` (also when it was found by
     rank on an unnamed input: it is named from here on), then the inner model's output axes."""
-    k = layer.axis_index or 1
+    k = mapped_axis(layer)
     out = mapped_axes(layer.layer, k, in_axes, in_shapes, out_shape, index)
     if isinstance(layer.axis, str):
         out = out[: k - 1] + (layer.axis,) + out[k:]
@@ -264,8 +281,7 @@ def element_rank(layer: Any) -> int | None:
     """
     if isinstance(layer, Over):
         inner = element_rank(layer.layer)
-        mapped = layer.axis_index or 1
-        return None if inner is None else inner + mapped
+        return None if inner is None else inner + mapped_axis(layer)
     inputs = getattr(layer, "inputs", None) if isinstance(layer, keras.Model) else None
     if inputs:
         return len(keras.tree.flatten(inputs)[0].shape)

@@ -22,8 +22,8 @@ import keras
 from kernest._axes import format_shape
 from kernest._errors import KernestError
 from kernest._files import write_atomic, write_text_atomic
-from kernest._over import Over
-from kernest._paths import Entry, graph_inputs, producer_name, root, walk
+from kernest._graph import Entry, graph_inputs, producer_name, root, walk
+from kernest._over import is_mapper
 
 FONT = 11.0  # px, monospace
 SMALL = 9.5  # px, arrow labels
@@ -143,7 +143,7 @@ def _build(entry: Entry, depth: int | None, title: str | None = None) -> _Box:
         box.rows = [children]
     else:
         box.rows = [[c] for c in children]
-    if isinstance(entry.layer, (Over, keras.layers.TimeDistributed)) and entry.children:
+    if is_mapper(entry.layer) and entry.children:
         box.subtitle = f"{entry.kind}: inner model per element"
     if len(entry.sites) > 1:
         box.subtitle += f" · shared: {len(entry.sites)} calls"

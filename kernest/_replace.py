@@ -15,45 +15,36 @@ from typing import Any
 
 import keras
 
-from kernest._axes import Axes, Shape, axes_of, layer_axes, shape_of
+from kernest._axes import Axes, Shape, axes_of, fits, layer_axes, shape_of
 from kernest._errors import InterfaceError, KernestError, Mismatch
-from kernest._over import Over
-from kernest._paths import (
+from kernest._graph import (
     SEP,
     Entry,
     Site,
     call_again,
-    find,
     graph_calls,
     graph_inputs,
     input_struct,
-    is_subclassed,
     output_struct,
-    split_call,
+    require_graph,
     walk,
 )
+from kernest._over import Over
+from kernest._paths import find, split_call
 
 MODEL_OUTPUT = "the model's output"
-
-
-def _fits(expected: Shape, received: Shape) -> bool:
-    """Same rank, and every axis both sides know has the same size (the batch axis is free)."""
-    if len(expected) != len(received):
-        return False
-    return all(e is None or r is None or e == r for e, r in zip(expected[1:], received[1:], strict=True))
 
 
 def _neighbour(entry: Entry, upstream: bool) -> str:
     """The path of what feeds ``entry`` (``upstream``) or what reads its output, found in the nearest
     enclosing functional graph; the model's input or output at the top."""
-    e: Entry | None = entry
-    while e is not None and e.parent is not None:
+    for e in reversed(entry.chain()):
         parent = e.parent
+        assert parent is not None  # every entry of a chain is inside the model
         names = [edge.producer if upstream else edge.consumer for edge in parent.edges
                  if (edge.consumer if upstream else edge.producer) == e.name]
         if names:
             return f"{parent.path}{SEP}{names[0]}" if parent.path else names[0]
-        e = parent
     return "the model's input" if upstream else MODEL_OUTPUT
 
 
@@ -94,7 +85,7 @@ def _input_mismatches(entry: Entry, site: Site, new: Any, name: str) -> list[Mis
                  entry.format(received, axes),
                  f"build {name!r} on keras.Input({received[1:]}) so that it takes what {producer} gives.")
         for (w_shape, w_axes), received, axes in zip(wanted, site.in_shapes, site.in_axes, strict=True)
-        if not _fits(w_shape, received)
+        if not fits(w_shape, received)
     ]
 
 
@@ -112,7 +103,7 @@ def _output_mismatches(entry: Entry, site: Site, new: Any, name: str) -> list[Mi
     consumer = _neighbour(entry, upstream=False)
     if consumer == MODEL_OUTPUT:
         return []  # a part that feeds a model output may change that output (a new number of classes)
-    if len(outs) == len(site.out_shapes) and all(_fits(o, n) for o, n in zip(site.out_shapes, outs, strict=False)):
+    if len(outs) == len(site.out_shapes) and all(fits(o, n) for o, n in zip(site.out_shapes, outs, strict=False)):
         return []
     new_axes = [layer_axes(new, site.in_axes, site.in_shapes, o) for o in outs]
     return [Mismatch(
@@ -175,23 +166,13 @@ def _rebuild(entry_layer: Any, chain: list[Entry], new: Any, call_index: int | N
     )
 
 
-def _require_graph(model: Any) -> None:
-    """Refuse what has no functional graph to rebuild, saying what to do instead."""
-    if isinstance(model, keras.Model) and graph_inputs(model) is not None:
-        return
-    name = getattr(model, "name", type(model).__name__)
-    if is_subclassed(model):
-        raise KernestError(
-            f"Cannot replace inside {name!r}: it is a subclassed model, so its layers are created in __init__ and "
-            "called from Python code in call(); kernest has no graph to rebuild, and Keras refuses new layers on "
-            f"a built model. Create a new {type(model).__name__} whose __init__ makes the new part (for a head, "
-            "e.g. with another number of classes), call it once on data to build it, and copy the weights you "
-            f"keep (new.backbone.set_weights({name}.backbone.get_weights())). To change a functional submodel "
-            f"it holds, call kernest.replace on that submodel (kernest.replace({name}.backbone, 'fc1', ...))."
-        )
-    raise KernestError(
-        f"Cannot replace inside {name!r}: it is not built, so it has no inputs to rebuild from. Give the "
-        "Sequential a keras.Input as its first layer, or call model.build(input_shape) first."
+def _subclassed_advice(model: Any) -> str:
+    name, cls = getattr(model, "name", "model"), type(model).__name__
+    return (
+        f"Keras refuses new layers on a built model. Create a new {cls} whose __init__ makes the new part "
+        "(for a head, e.g. with another number of classes), call it once on data to build it, and copy the weights "
+        f"you keep (new.backbone.set_weights({name}.backbone.get_weights())). To change a functional submodel it "
+        f"holds, call kernest.replace on that submodel (kernest.replace({name}.backbone, 'fc1', ...))."
     )
 
 
@@ -221,21 +202,11 @@ def _target(model: Any, path: str, entries: list[Entry]) -> Entry:
     return hits[0]
 
 
-def _chain(target: Entry) -> list[Entry]:
-    """The entries from the model's own layer down to ``target``."""
-    chain: list[Entry] = []
-    e: Entry | None = target
-    while e is not None and e.depth >= 1:
-        chain.append(e)
-        e = e.parent
-    return chain[::-1]
-
-
 def _check_call_index(target: Entry, spec: str, call_index: int | None) -> None:
     """``@N`` picks one call of a part whose parents each run once; say so when that is not the case."""
     if call_index is None:
         return
-    shared_above = [e for e in _chain(target)[:-1] if len(e.sites) > 1]
+    shared_above = [e for e in target.chain()[:-1] if len(e.sites) > 1]
     if shared_above:
         above = shared_above[-1]
         raise KernestError(
@@ -252,7 +223,7 @@ def _check_call_index(target: Entry, spec: str, call_index: int | None) -> None:
 
 def _rebuild_explained(model: Any, target: Entry, new: Any, call_index: int | None) -> keras.Model:
     try:
-        return _rebuild(model, _chain(target), new, call_index)
+        return _rebuild(model, target.chain(), new, call_index)
     except KernestError:
         raise
     except Exception as err:  # Keras found a problem the shape check could not see
@@ -302,7 +273,7 @@ def replace(model: keras.Model, path: str, new: keras.layers.Layer, *, share: bo
         >>> tuple(kernest.replace(outer, "head", keras.layers.Dense(2)).output.shape)  # fewer classes
         (None, 2)
     """
-    _require_graph(model)
+    require_graph(model, "replace inside", _subclassed_advice(model))
     if not isinstance(new, keras.layers.Layer):
         raise KernestError(f"replace(..., new) needs a Keras layer or model, got {type(new).__name__}.")
     plain, call_index = split_call(path)

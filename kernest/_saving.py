@@ -27,7 +27,7 @@ import keras
 import kernest._over  # noqa: F401  (registers Over, so files with over() layers load)
 from kernest._errors import KernestError, KernestWarning, UnsafeModelError
 from kernest._files import write_atomic
-from kernest._paths import walk
+from kernest._graph import Entry, walk
 
 STATE = "kernest.json"  # the archive member holding kernest's own state: trainable flags by path
 MISSING_CLASS = re.compile(r"Could not locate (?:class|function) '([^']+)'|Unknown (?:layer|object)[^']*'([^']+)'")
@@ -67,13 +67,8 @@ def shared_across_models(model: keras.layers.Layer) -> list[tuple[str, list[str]
     return found
 
 
-def _inside_reported(entry: Any, reported: set[int]) -> bool:
-    parent = entry.parent
-    while parent is not None and parent.depth >= 1:
-        if id(parent.layer) in reported:
-            return True
-        parent = parent.parent
-    return False
+def _inside_reported(entry: Entry, reported: set[int]) -> bool:
+    return any(id(a.layer) in reported for a in entry.chain()[:-1])
 
 
 def trainable_flags(model: Any) -> dict[str, bool]:

@@ -15,8 +15,9 @@ import keras
 
 from kernest._axes import axes_of, format_shape, shape_of
 from kernest._errors import KernestError, KernestWarning
+from kernest._graph import Entry, graph_inputs, input_keys, output_keys, producer_name, root, walk
 from kernest._html import html_table
-from kernest._paths import Entry, expand_patterns, graph_inputs, input_struct, producer_name, root, walk
+from kernest._paths import expand_patterns
 
 COLUMNS = ("kind", "input", "output", "params", "trainable")  # shown by default
 ALL_COLUMNS = (*COLUMNS, "own")
@@ -265,7 +266,7 @@ def _io(model: Any, which: str) -> list[str]:
     if graph_inputs(model) is None:
         return []
     tensors = keras.tree.flatten(getattr(model, which))
-    keys = _keys(input_struct(model) if which == "inputs" else getattr(model, "_outputs_struct", None))
+    keys = input_keys(model) if which == "inputs" else output_keys(model)
     names = keys if keys is not None and len(keys) == len(tensors) else [producer_name(t) or "" for t in tensors]
     return [f"{n} {format_shape(shape_of(t), axes_of(t))}".strip() for t, n in zip(tensors, names, strict=False)]
 
@@ -277,12 +278,6 @@ def _site_io(top: Entry, which: str) -> list[str]:
     site = top.sites[0]
     shapes, axes = (site.in_shapes, site.in_axes) if which == "in" else (site.out_shapes, site.out_axes)
     return [format_shape(s, a) for s, a in zip(shapes, axes, strict=False)]
-
-
-def _keys(struct: Any) -> list[str] | None:
-    if not isinstance(struct, dict):
-        return None
-    return ["/".join(str(k) for k in path) for path, _ in keras.tree.flatten_with_path(struct)]
 
 
 # --- render -------------------------------------------------------------------------------------------

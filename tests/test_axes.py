@@ -60,3 +60,34 @@ def test_unknown_layers_fall_back_to_positions():
 def test_bad_axis_names_are_explained(shape, axes, message):
     with pytest.raises(kernest.KernestError, match=message):
         kernest.Input(shape, axes=axes)
+
+
+# Global pooling keeps the channels axis, wherever data_format puts it; a convolution renames it.
+DATA_FORMAT_CASES = [
+    ("GlobalMaxPooling1D", {}, ("time", "mel"), ("mel",)),
+    ("GlobalMaxPooling1D", {"data_format": "channels_first"}, ("mel", "time"), ("mel",)),
+    ("GlobalAveragePooling1D", {"data_format": "channels_first", "keepdims": True}, ("mel", "time"), ("mel", None)),
+    ("GlobalAveragePooling2D", {}, ("rows", "cols", "rgb"), ("rgb",)),
+    ("GlobalAveragePooling2D", {"data_format": "channels_first"}, ("rgb", "rows", "cols"), ("rgb",)),
+    ("GlobalMaxPooling2D", {"keepdims": True}, ("rows", "cols", "rgb"), (None, None, "rgb")),
+    ("GlobalMaxPooling3D", {"data_format": "channels_first"}, ("rgb", "t", "rows", "cols"), ("rgb",)),
+    ("MaxPooling2D", {"data_format": "channels_first"}, ("rgb", "rows", "cols"), ("rgb", "rows", "cols")),
+    ("Conv2D", {"filters": 4, "kernel_size": 3, "data_format": "channels_first"}, ("rgb", "rows", "cols"),
+     ("filters", "rows", "cols")),
+    ("Conv2D", {"filters": 4, "kernel_size": 3}, ("rows", "cols", "rgb"), ("rows", "cols", "filters")),
+]
+
+
+@pytest.mark.parametrize("layer, kwargs, axes, expected", DATA_FORMAT_CASES)
+def test_pooling_and_conv_rules_follow_data_format(layer, kwargs, axes, expected):
+    sizes = {"time": 12, "mel": 5, "rows": 8, "cols": 9, "rgb": 3, "t": 4}
+    x = kernest.Input(tuple(sizes[a] for a in axes), axes=axes)
+    assert kernest.axes_of(getattr(L, layer)(**kwargs)(x)) == expected
+
+
+def test_fits_ignores_the_batch_axis_and_unknown_sizes():
+    from kernest._axes import fits
+
+    assert fits((None, 20, None), (7, 20, 16))
+    assert not fits((None, 20, 16), (None, 20, 8))
+    assert not fits((None, 16), (None, 1, 16))

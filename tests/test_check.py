@@ -27,7 +27,7 @@ def test_flatten_into_lstm_names_path_interface_and_fix():
     assert err.expected == "(batch, steps, features)"
     assert err.received == "(batch, 1568)"
     assert "char_cnn/flatten removed the steps axis" in err.fix
-    assert "(batch, 49, " in err.fix and 'kernest.over("words", char_cnn)' in err.fix
+    assert "(batch, 49, " in err.fix and "kernest.over(1, char_cnn)" in err.fix  # the input names no axis
 
 
 def test_check_allocates_no_weights():
@@ -114,3 +114,52 @@ def test_over_axis_missing_in_a_description():
     x = kernest.Input((6, 8), axes=("words", "chars"), dtype="int32")
     with pytest.raises(kernest.KernestError, match="no axis named 'sentences'"):
         kernest.check([kernest.over("sentences", models.char_cnn())], input=x)
+
+
+def test_channels_first_cnn_checks_with_its_own_axis_order():
+    """An image model in channels_first order: names follow the channels axis, and a missing axis is
+    described in that order."""
+    cnn = keras.Sequential([L.Conv2D(8, 3, data_format="channels_first", name="conv"),
+                            L.GlobalAveragePooling2D(data_format="channels_first", name="gap")], name="cnn")
+    head = keras.Sequential([L.Dense(2, name="cls")], name="head")
+    x = kernest.Input((3, 32, 32), axes=("rgb", "rows", "cols"))
+    report = kernest.check([cnn, head], input=x)
+    crossing = next(i for i in report.interfaces if i.producer == "cnn" and i.consumer == "head")
+    assert crossing.shape == "(batch, filters=8)"
+    conv_out = next(i for i in report.interfaces if i.consumer == "cnn/gap")
+    assert conv_out.shape == "(batch, filters=8, rows=30, cols=30)"
+
+    flat = kernest.Input((32, 32), axes=("rows", "cols"))  # the channels axis is missing
+    with pytest.raises(kernest.InterfaceError, match=r"cnn/conv") as info:
+        kernest.check([cnn, head], input=flat)
+    assert info.value.expected == "(batch, channels, height, width)"
+    assert "words" not in info.value.fix
+
+
+def test_axis_removed_upstream_names_the_axis_the_input_has():
+    """No 'words' axis: the hint maps over the input's own first axis, by name or by position."""
+    cnn, rnn = article_stages()
+    named = kernest.Input((100, 50), axes=("frames", "bins"))
+    with pytest.raises(kernest.InterfaceError) as info:
+        kernest.check([cnn, rnn], input=named)
+    assert 'kernest.over("frames", char_cnn)' in info.value.fix
+    assert "(batch, frames, features)" in info.value.fix and "words" not in info.value.fix
+
+
+class _AtMost3(L.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.input_spec = keras.layers.InputSpec(max_ndim=3)
+
+    def call(self, x):
+        return x
+
+
+def test_a_rank_limit_never_reads_as_a_dense_width():
+    stage = _AtMost3(name="at_most_3")
+    with pytest.raises(kernest.InterfaceError) as info:
+        kernest.check([stage], input=kernest.Input((4, 5, 6), axes=("clips", "frames", "bins")))
+    err = info.value
+    assert err.expected == "at most 3 axes"
+    assert "Dense(at most" not in str(err) and "Dense(" not in err.fix
+    assert 'kernest.over("clips", ...)' in err.fix

@@ -121,3 +121,14 @@ def test_connect_towers_must_agree_on_a_shared_input() -> None:
         kernest.connect([_tower("deep", 2), odd], _two_input_head())
     with pytest.raises(kernest.KernestError, match="list of inner models"):
         kernest.connect([_tower("deep", 2), L.Dense(3)], _two_input_head())
+
+
+def test_connect_pairs_dict_outputs_by_key_whatever_their_order():
+    """Keras orders a dict's outputs by key; the names must follow that order, not the dict's."""
+    x = keras.Input((6,), name="x")
+    inner = keras.Model(x, {"zeta": keras.layers.Dense(4)(x), "alpha": keras.layers.Dense(2)(x)}, name="two")
+    a, z = keras.Input((2,), name="alpha"), keras.Input((4,), name="zeta")
+    outer = keras.Model([z, a], keras.layers.Dense(1)(keras.layers.Concatenate()([z, a])), name="head")
+    model = kernest.connect(inner, outer)
+    assert sorted(str(w) for w in model.wiring) == ["alpha -> alpha (by name)", "zeta -> zeta (by name)"]
+    assert tuple(model.output.shape) == (None, 1)
