@@ -73,6 +73,43 @@ class Case:
         self.made_by = self.failure.made_by if self.failure is not None else {}
         self.meet, self.outer = _meeting_point(self.frames, self.made_by)
         self.site = self.failure.site if self.failure is not None else _last_user_site(exc)
+        self.inner = self._inner_layer()
+
+    def _inner_layer(self) -> tuple[str, Any] | None:
+        """Without a trace, Keras' filtered traceback stops at the outermost model it called: the layer inside
+        it that the message names (or whose kernel shape it shows), with its path in that model."""
+        if self.failure is None or self.failure.traced or not self.frames:
+            return None
+        deepest = self.frames[-1].layer
+        if not isinstance(deepest, keras.Model):
+            return None
+        named = re.search(_LAYER, self.message)
+        kernel = re.search(r"kernel shape=(\([^)]*\))", self.message)
+        hits: list[tuple[str, Any]] = []
+        if named and named.group("layer") != deepest.name:
+            hits = [(p, layer) for p, layer in _walk(deepest) if p.rsplit("/", 1)[-1] == named.group("layer")]
+        elif kernel:
+            want = _parse_shape(kernel.group(1))
+            hits = [(p, layer) for p, layer in _walk(deepest)
+                    if tuple(getattr(layer, "kernel_size", ()) or ()) == want[:-2] and getattr(layer, "filters", None) == want[-1]]
+        return hits[0] if len(hits) == 1 else None
+
+    def inner_interface(self) -> str | None:
+        """For an inner layer found without a trace: ``sibling -> layer`` when the layer before it in the same
+        model fed it (its input did not cross into that model)."""
+        if self.inner is None or "/" in self.inner[0]:
+            return None
+        model, layer = self.frames[-1].layer, self.inner[1]
+        before = None
+        if isinstance(model, keras.Sequential):
+            layers = list(model.layers)
+            i = next((j for j, x in enumerate(layers) if x is layer), 0)
+            before = layers[i - 1] if i > 0 else None
+        elif getattr(layer, "_inbound_nodes", None):
+            given = layer._inbound_nodes[0].input_tensors
+            src = producer(given[0]) if given else None
+            before = None if src is None or is_input_layer(src) else src
+        return f"{before.name} -> {layer.name}" if before is not None else None
 
     def rebase_to_declared(self) -> None:
         """Move the interface up to the outermost model that was called on a tensor with another number
@@ -112,7 +149,7 @@ class Case:
 
     def path(self, fallback_name: str | None = None) -> str:
         if self.failure is not None:
-            return self.failure.path
+            return f"{self.failure.path}/{self.inner[0]}" if self.inner is not None else self.failure.path
         if fallback_name is None:
             return "<model>"
         target = self.target if isinstance(self.target, keras.layers.Layer) else None
@@ -167,6 +204,9 @@ class Case:
     def interface(self, fallback: str = "?") -> str:
         if not self.frames:
             return f"? -> {fallback}"
+        inner = self.inner_interface()
+        if inner is not None:
+            return inner
         return f"{self.producer_name()} -> {self.consumer_name()}"
 
     def received(self, tensor: Any = None) -> str:
@@ -452,8 +492,9 @@ def _axis_of_one(case: Case, shape: Shape, want: int) -> str:
     """No layer upstream removed an axis: the input never had it, as data without a channels axis. Add
     one of size 1 where the tensor crossed in: last for channels_last layers, first after the batch for
     channels_first ones, so the values keep their order."""
-    layer, name = case.layer, getattr(case.layer, "name", "the layer")
-    where = name
+    layer = case.inner[1] if case.inner is not None else case.layer
+    name = getattr(layer, "name", "the layer")
+    where = case.consumer_name(name) if case.inner is not None else name
     if case.meet < len(case.frames) - 1 and case.outer is not None and hasattr(case.outer, "shape"):
         outer = shape_of(case.outer)
         if isinstance(case.consumer, keras.layers.Wrapper) or len(outer) == len(shape):
@@ -1330,7 +1371,7 @@ def _too_small(case: Case, m: re.Match[str]) -> Mismatch:
     """A convolution or pooling window larger than a spatial axis of its input: the input is channels-first
     for a channels_last layer, or earlier pooling left the axis shorter than the kernel."""
     shape, kernel = _parse_shape(m.group("shape")), _parse_shape(m.group("kernel"))
-    layer = case.layer
+    layer = case.inner[1] if case.inner is not None else case.layer
     name = getattr(layer, "name", None) or "the convolution"
     rank = len(shape) - 2
     dilation = _ints(m.group("dil")) or (1,)
@@ -1339,7 +1380,7 @@ def _too_small(case: Case, m: re.Match[str]) -> Mismatch:
     spatial, channels = (shape[2:], shape[1]) if first else (shape[1:-1], shape[-1])
     window = tuple(d * ((k or 1) - 1) + 1 for d, k in zip(dilation, kernel[:rank]))
     short = [i for i, (n, k) in enumerate(zip(spatial, window)) if n is not None and n < k]
-    received = case.received() if case.tensor is not None else _shape_text(m.group("shape"))
+    received = case.received() if case.tensor is not None and case.inner is None else _shape_text(m.group("shape"))
     expected = f"spatial axes of at least {_tuple(window)} ({type(layer).__name__} {name}, padding='valid')"
     rest_fit = all(n is None or n >= k for n, k in zip(spatial[1:], window[1:]))
     if not first and short == [0] and spatial[0] in (1, 3, 4) and (channels or 0) >= window[0] and rest_fit:
