@@ -35,7 +35,10 @@ from tests.corpus_cases import Case, cases, keras_message, kernest_check, run_sc
 
 def score_kernest(case: Case) -> dict[str, bool]:
     keras.backend.clear_session()
-    code, printed = kernest_check(case.broken, strict=case.silent)
+    try:
+        code, printed = kernest_check(case.broken, strict=case.silent)
+    except Exception as exc:  # kernest itself crashed: the user would see a traceback
+        code, printed = 1, f"Traceback (kernest crashed): {type(exc).__name__}: {exc}"
     named = case.meta["path"] in printed and case.meta["interface"] in printed
     said = all(squash(r) in squash(printed) for r in case.meta["remedy"])
     works = False

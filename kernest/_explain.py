@@ -1648,9 +1648,17 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
             return InterfaceError([family(case, m)], context=_context(case))
     if case.failure is not None and case.layer is not None:
         return InterfaceError([_generic(case)], context=_context(case))
-    if _raised_inside_keras(exc):
+    if _raised_inside_keras(exc) and not _users_own_attribute(case):
         return InterfaceError([_generic_run(case)], context=_context(case))
     return None
+
+
+def _users_own_attribute(case: Case) -> bool:
+    """An attribute the user's line asked for that the object lacks (a typo like ``model.fitt``): on torch it
+    is raised inside torch's Module.__getattr__, but it is the user's mistake, not an interface's."""
+    found = re.search(r"object has no attribute '(\w+)'", case.message)
+    text = case.site.text if case.site is not None else ""
+    return isinstance(case.exc, AttributeError) and found is not None and f".{found.group(1)}" in text
 
 
 def _custom_mask_failure(case: Case) -> Mismatch | None:
