@@ -1144,8 +1144,10 @@ def _guess_input_shape(model: Any) -> Shape | None:
 def _labels(case: Case, m: re.Match[str]) -> Mismatch:
     """Labels that do not match the model's output: integer ids with a one-hot loss, or a class count
     that differs from the head's units."""
-    target = _dims(m.group("target"))
-    output = _dims(m.group("output"))
+    return _labels_for(case, _dims(m.group("target")), _dims(m.group("output")))
+
+
+def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
     model = case.fitted_model() or (case.frames[0].layer if case.frames else None)
     name = getattr(model, "name", "model")
     head_text = name
@@ -1162,6 +1164,11 @@ def _labels(case: Case, m: re.Match[str]) -> Mismatch:
         fix = (f"the labels are integer class ids {_shape_tuple(target)} but the loss {loss} wants one-hot rows "
                f"like the output {_shape_tuple(output)}. Compile with loss=\"sparse_categorical_crossentropy\", "
                f"or one-hot the labels with keras.utils.to_categorical(y, {units}).")
+    elif len(target) == len(output) and target[-1] == units and _crop_to(output, target) is not None:
+        crop = _crop_to(output, target)
+        fix = (f"{head_text} outputs {_shape_tuple(output)} but the labels are {_shape_tuple(target)}: the layers that "
+               f"upsample give a larger map than the data. Crop the output to the labels' size with {crop} as the "
+               f"model's last layer, or change the upsampling (strides, padding) so the sizes agree.")
     elif len(target) == len(output) and target[-1] != units:
         fix = (f"the labels have {target[-1]} columns but {head_text} gives {units}: build it with "
                f"keras.layers.Dense({target[-1]}) to match the {target[-1]} classes, or fix the labels.")
@@ -1169,6 +1176,19 @@ def _labels(case: Case, m: re.Match[str]) -> Mismatch:
         fix = f"make the labels' shape {_shape_tuple(target)} match the output {_shape_tuple(output)}."
     return Mismatch(head_text, f"data -> {name}", f"labels like the output {_shape_tuple(output)}",
                     f"labels {_shape_tuple(target)}", fix)
+
+
+def _crop_to(output: Shape, target: Shape) -> str | None:
+    """``CroppingND(...)`` that trims a channels-last ``output`` map to ``target``'s spatial size, split evenly
+    (the extra row at the end), or None when the output is not larger on every axis that differs."""
+    spatial_out, spatial_target = output[1:-1], target[1:-1]
+    if not 1 <= len(spatial_out) <= 3 or spatial_out == spatial_target:
+        return None
+    if any(o is None or t is None or o < t for o, t in zip(spatial_out, spatial_target)):
+        return None
+    pads = [((o - t) // 2, (o - t) - (o - t) // 2) for o, t in zip(spatial_out, spatial_target) if o is not None and t is not None]
+    arg = str(pads[0]) if len(pads) == 1 else "(" + ", ".join(str(pd) for pd in pads) + ")"
+    return f"keras.layers.Cropping{len(pads)}D({arg})"
 
 
 def _per_step(model: Any) -> str | None:
@@ -1182,6 +1202,28 @@ def _per_step(model: Any) -> str | None:
             return (f"build {path} with return_sequences=False so the head sees its last step, or put "
                     f"keras.layers.GlobalAveragePooling1D() before the head")
     return "put keras.layers.GlobalAveragePooling1D() (or Flatten) before the head to reduce the steps axis"
+
+
+def _loss_broadcast(case: Case, m: re.Match[str]) -> Mismatch:
+    """A backend's words for labels and outputs that do not broadcast (JAX, torch), when a loss computed them:
+    the loss function's own ``y_true`` and ``y_pred`` give both shapes."""
+    for frame in _frames(case.exc):
+        y_true, y_pred = frame.f_locals.get("y_true"), frame.f_locals.get("y_pred")
+        if "/losses/" in frame.f_code.co_filename and hasattr(y_true, "shape") and hasattr(y_pred, "shape"):
+            return _labels_for(case, shape_of(y_true), shape_of(y_pred))
+    # JAX hides the loss's frames: the two shapes are labels and output when one is an array on the user's
+    # fit line and the other is what the fitted model outputs
+    model = case.fitted_model()
+    if model is not None and m.groupdict().get("target") and m.groupdict().get("output"):
+        shapes = [_dims(m.group("target")), _dims(m.group("output"))]
+        given = [shape_of(a)[1:] for a in _call_data(case)]
+        outs = [shape_of(t)[1:] for t in getattr(model, "outputs", None) or []]
+        for target, output in (shapes, shapes[::-1]):
+            if target[1:] in given and output[1:] in outs:
+                return _labels_for(case, target, output)
+    if case.failure is not None and case.layer is not None:
+        return _generic(case)
+    return _generic_run(case)
 
 
 def _dims(text: str) -> Shape:
@@ -1552,6 +1594,9 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"structure of .?inputs.? doesn't match|doesn't match the expected structure"), _structure),
     (re.compile(r"Only input tensors may be passed as positional arguments\. The following argument value should be passed as a keyword argument: (?P<value>.*?) \(of type <class 'str'>\)"), _positional_value),
     (re.compile(r"Arguments `target` and `output` must have the same (?:rank \(ndim\)|shape)\. Received: target\.shape=(?P<target>.*?), output\.shape=(?P<output>\S.*?)$", re.M), _labels),
+    (re.compile(r"Dimensions must be equal, but are \d+ and \d+ for '\{\{node compile_loss/[^']*' with input shapes: (?P<target>\[[^\]]*\]), (?P<output>\[[^\]]*\])"), _labels),
+    (re.compile(r"[Ii]ncompatible shapes for broadcasting(?::? (?:shapes=\[)?(?P<target>\([^)]*\)), (?P<output>\([^)]*\)))?"), _loss_broadcast),
+    (re.compile(r"The size of tensor a \(\d+\) must match the size of tensor b \(\d+\) at non-singleton dimension"), _loss_broadcast),
     (re.compile(r"requires inputs with matching shapes except for the concatenation axis|Inputs have incompatible shapes|Incompatible input shapes: axis values|Operands could not be broadcast together with shapes"), _merge),
     (re.compile(r"total size of the tensor must be unchanged\. Received: input_shape=(?P<given>\([^)]*\)), target_shape=(?P<target>\([^)]*\))"), _reshape_size),
     (re.compile(r"Expected keys (?P<expected>\[[^\]]*\]) in \w+ dict, but found \w+\.keys\(\)=(?P<found>\[[^\]]*\])"), _loss_keys),
@@ -1750,7 +1795,9 @@ def _call_data(case: Case) -> list[Any]:
     found: list[Any] = []
     for name in re.findall(r"[A-Za-z_]\w*", inside):
         value = case.scope.get(name)
-        if hasattr(value, "shape") and hasattr(value, "dtype") and all(value is not f for f in found):
+        if isinstance(value, type) or not (hasattr(value, "shape") and hasattr(value, "dtype")):
+            continue  # np.float32 (a type) has shape and dtype attributes too
+        if all(value is not f for f in found):
             found.append(value)
     return found[:4]
 

@@ -197,3 +197,15 @@ def test_labels_one_per_sample_against_a_per_step_output_point_at_return_sequenc
     err = kernest.explain(raised(lambda: model.fit(np.zeros((2, 6, 2), "float32"), y, verbose=0)))
     assert "build encoder/gru with return_sequences=False" in err.fix
     assert "sparse_categorical_crossentropy" not in err.fix
+
+
+def test_a_decoder_map_larger_than_the_labels_is_cropped():
+    import numpy as np
+
+    code = keras.Input((4, 4, 8), name="code")
+    decoder = keras.Sequential([keras.Input((4, 4, 8)), L.Conv2DTranspose(1, 3, strides=4, padding="same", name="up")], name="decoder")
+    model = keras.Model(code, decoder(code), name="ae")
+    model.compile(loss="mse")
+    codes, masks = np.zeros((2, 4, 4, 8), "float32"), np.zeros((2, 14, 14, 1), "float32")
+    err = kernest.explain(raised(lambda: model.fit(codes, masks, verbose=0)))
+    assert "keras.layers.Cropping2D(((1, 1), (1, 1)))" in err.fix
