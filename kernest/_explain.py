@@ -1536,12 +1536,16 @@ def _contraction(case: Case, m: re.Match[str]) -> Mismatch:
     name = getattr(layer, "name", None) or "layer"
     frame = case.frames[-1] if case.frames else None
     given = [t for t in (frame.inputs if frame else ()) if hasattr(t, "shape")]
-    # where the layer is called inside a model, the tensors of that call name the producers
+    path = case.path(name)
+    inside = _layer_taking(layer, a, b) if not any(shape_of(t)[-1] == a for t in given) else None
+    if inside is not None:  # the model was called on data: the layer inside it whose graph inputs are a and b wide
+        where, layer, given = inside
+        name, path = layer.name, f"{path}/{where}"
     odd = next((t for t in given if shape_of(t)[-1] == a), None)
     other = next((t for t in given if shape_of(t)[-1] == b), None)
     received = " and ".join(case.received(t) for t in given) or f"features {a}"
     if odd is None:
-        return Mismatch(case.path(name), case.interface(name), f"inputs of width {b}", received,
+        return Mismatch(path, case.interface(name), f"inputs of width {b}", received,
                         f"{name} multiplies a {a}-wide input by something made for {b}: make the widths agree.")
     odd_side = _side_name(case, odd)
     made = _width_maker(odd)
@@ -1563,7 +1567,27 @@ def _contraction(case: Case, m: re.Match[str]) -> Mismatch:
     # name the interface on the side that crosses out of a nested model: that is where kernest looks
     nested = [t for t in (odd, other) if t is not None and is_symbolic(t) and isinstance(producer(t), keras.Model)]
     side = _side_name(case, nested[0]) if len(nested) == 1 else odd_side
-    return Mismatch(case.path(name), f"{side} -> {name}", f"inner sizes that agree ({b})", received, fix)
+    return Mismatch(path, f"{side} -> {name}", f"inner sizes that agree ({b})", received, fix)
+
+
+_ELEMENTWISE = (keras.layers.Concatenate, keras.layers.Add, keras.layers.Subtract, keras.layers.Multiply,
+                keras.layers.Average, keras.layers.Maximum, keras.layers.Minimum)
+
+
+def _layer_taking(model: Any, a: int, b: int) -> tuple[str, Any, list[Any]] | None:
+    """The one layer inside ``model`` whose (symbolic) inputs are ``a`` and ``b`` wide, with its path and them."""
+    if not isinstance(model, keras.Model):
+        return None
+    found = []
+    for where, layer in _walk(model):
+        if isinstance(layer, _ELEMENTWISE):
+            continue  # a merge that takes inputs of different widths, not a product over them
+        for node in getattr(layer, "_inbound_nodes", None) or []:
+            tensors = [t for t in node.input_tensors if hasattr(t, "shape")]
+            widths = [shape_of(t)[-1] for t in tensors]
+            if a in widths and b in widths and a != b:
+                found.append((where, layer, tensors))
+    return found[0] if len(found) == 1 else None
 
 
 def _frames(exc: BaseException) -> list[Any]:

@@ -209,3 +209,18 @@ def test_a_decoder_map_larger_than_the_labels_is_cropped():
     codes, masks = np.zeros((2, 4, 4, 8), "float32"), np.zeros((2, 14, 14, 1), "float32")
     err = kernest.explain(raised(lambda: model.fit(codes, masks, verbose=0)))
     assert "keras.layers.Cropping2D(((1, 1), (1, 1)))" in err.fix
+
+
+def test_attention_between_widths_found_inside_the_model_when_fit_fails_without_a_trace():
+    import numpy as np
+
+    q_in, v_in = keras.Input((3, 4), name="q_in"), keras.Input((5, 4), name="v_in")
+    values = keras.Model(v_in, L.Dense(6, name="proj")(v_in), name="values")
+    queries = L.Dense(10, name="ask")(q_in)
+    out = L.Attention(name="attend")([queries, values(v_in)])
+    model = keras.Model([q_in, v_in], L.Concatenate(name="join")([queries, out]), name="reader")
+    model.compile(loss="mse")
+    q, v, y = np.zeros((2, 3, 4), "float32"), np.zeros((2, 5, 4), "float32"), np.zeros((2, 3, 16), "float32")
+    err = kernest.explain(raised(lambda: model.fit([q, v], y, verbose=0)))
+    assert err.path.endswith("attend") and err.interface == "values -> attend"
+    assert "build ask as keras.layers.Dense(6)" in err.fix and "values/proj as keras.layers.Dense(10)" in err.fix
