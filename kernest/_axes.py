@@ -83,7 +83,15 @@ def _validate_axes(axes: Sequence[str], shape: Shape) -> Axes:
 
 
 def shape_of(tensor: Any) -> Shape:
-    return tuple(None if d is None else int(d) for d in tensor.shape)
+    return tuple(_dim(d) for d in tensor.shape)
+
+
+def _dim(d: Any) -> int | None:
+    """A static size, or None for an unknown one (JAX traces a subclassed model with symbolic sizes)."""
+    try:
+        return None if d is None else int(d)
+    except Exception:  # jax's InconclusiveDimensionOperation derives from Exception only
+        return None
 
 
 def fits(expected: Shape, received: Shape) -> bool:

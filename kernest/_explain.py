@@ -47,7 +47,10 @@ def _message(exc: BaseException) -> str:
     """The message Keras meant, without the colour codes and argument dump it may wrap it in."""
     text = _ANSI.sub("", str(exc))
     wrapped = re.search(r"Exception encountered when calling .*?\n\n(.*?)\n\nArguments received", text, re.S)
-    return (wrapped.group(1) if wrapped else text).strip()
+    text = (wrapped.group(1) if wrapped else text).strip()
+    # A subclassed model's call that failed while Keras inferred its output shape: the reason is the inner error.
+    inferred = re.search(r"Could not automatically infer the output shape / dtype of .*?Error encountered:\s*(\S.*)", text, re.S)
+    return (inferred.group(1) if inferred else text).strip()
 
 
 def first_line(text: str) -> str:
@@ -71,6 +74,43 @@ class Case:
         self.made_by = self.failure.made_by if self.failure is not None else {}
         self.meet, self.outer = _meeting_point(self.frames, self.made_by)
         self.site = self.failure.site if self.failure is not None else _last_user_site(exc)
+        self.inner = self._inner_layer()
+
+    def _inner_layer(self) -> tuple[str, Any] | None:
+        """Without a trace, Keras' filtered traceback stops at the outermost model it called: the layer inside
+        it that the message names (or whose kernel shape it shows), with its path in that model."""
+        if self.failure is None or self.failure.traced or not self.frames:
+            return None
+        deepest = self.frames[-1].layer
+        if not isinstance(deepest, keras.Model):
+            return None
+        named = re.search(_LAYER, self.message)
+        kernel = re.search(r"kernel shape=(\([^)]*\))", self.message)
+        hits: list[tuple[str, Any]] = []
+        if named and named.group("layer") != deepest.name:
+            hits = [(p, layer) for p, layer in _walk(deepest) if p.rsplit("/", 1)[-1] == named.group("layer")]
+        elif kernel:
+            want = _parse_shape(kernel.group(1))
+            hits = [(p, layer) for p, layer in _walk(deepest)
+                    if tuple(getattr(layer, "kernel_size", ()) or ()) == want[:-2] and getattr(layer, "filters", None) == want[-1]]
+        return hits[0] if len(hits) == 1 else None
+
+    def inner_interface(self) -> str | None:
+        """For an inner layer found without a trace: ``sibling -> layer`` when the layer before it in the same
+        model fed it (its input did not cross into that model)."""
+        if self.inner is None or "/" in self.inner[0]:
+            return None
+        model, layer = self.frames[-1].layer, self.inner[1]
+        before = None
+        if isinstance(model, keras.Sequential):
+            layers = list(model.layers)
+            i = next((j for j, x in enumerate(layers) if x is layer), 0)
+            before = layers[i - 1] if i > 0 else None
+        elif getattr(layer, "_inbound_nodes", None):
+            given = layer._inbound_nodes[0].input_tensors
+            src = producer(given[0]) if given else None
+            before = None if src is None or is_input_layer(src) else src
+        return f"{before.name} -> {layer.name}" if before is not None else None
 
     def rebase_to_declared(self) -> None:
         """Move the interface up to the outermost model that was called on a tensor with another number
@@ -110,7 +150,7 @@ class Case:
 
     def path(self, fallback_name: str | None = None) -> str:
         if self.failure is not None:
-            return self.failure.path
+            return f"{self.failure.path}/{self.inner[0]}" if self.inner is not None else self.failure.path
         if fallback_name is None:
             return "<model>"
         target = self.target if isinstance(self.target, keras.layers.Layer) else None
@@ -165,6 +205,9 @@ class Case:
     def interface(self, fallback: str = "?") -> str:
         if not self.frames:
             return f"? -> {fallback}"
+        inner = self.inner_interface()
+        if inner is not None:
+            return inner
         return f"{self.producer_name()} -> {self.consumer_name()}"
 
     def received(self, tensor: Any = None) -> str:
@@ -399,23 +442,15 @@ def _rank_lost(case: Case, want: int, got: int, received: str) -> str:
     layer = case.layer
     t = case.tensor
     name = getattr(layer, "name", "the layer")
-    if t is None or not is_symbolic(t) or got != 2 and want - got != 1:
+    if t is None or not hasattr(t, "shape") or got != 2 and want - got != 1:
         return (
             f"{name} needs {want} axes but gets {got}: a Flatten or global pooling before it removed an axis. "
             f"Drop it so {name} gets the axes it needs, or add keras.layers.Reshape(...) before {name}."
         )
     shape = shape_of(t)
     found = _reducer(case)
-    if got == 3 and want == 4 and found is None and isinstance(layer, _CONV2D):
-        where, target = name, shape[1:] + (1,)
-        if isinstance(case.consumer, keras.layers.Wrapper) and case.outer is not None:
-            where, target = case.consumer_name(name), shape_of(case.outer)[1:] + (1,)
-        elif case.meet < len(case.frames) - 1 and case.outer is not None and len(case.outer.shape) == 3:
-            where = case.consumer_name(name)
-        return (
-            f"{name} is a 2-D convolution and needs a channels axis: add keras.layers.Reshape({_tuple(target)}) "
-            f"before {where}, or give the data a last axis of size 1."
-        )
+    if found is None and want - got == 1:
+        return _axis_of_one(case, shape, want)
     n = shape[-1] or 0
     if found is not None:
         reducer, before, where = found
@@ -454,8 +489,39 @@ def _rank_lost(case: Case, want: int, got: int, received: str) -> str:
     )
 
 
+def _axis_of_one(case: Case, shape: Shape, want: int) -> str:
+    """No layer upstream removed an axis: the input never had it, as data without a channels axis. Add
+    one of size 1 where the tensor crossed in: last for channels_last layers, first after the batch for
+    channels_first ones, so the values keep their order."""
+    layer = case.inner[1] if case.inner is not None else case.layer
+    name = getattr(layer, "name", "the layer")
+    where = case.consumer_name(name) if case.inner is not None else name
+    if case.meet < len(case.frames) - 1 and case.outer is not None and hasattr(case.outer, "shape"):
+        outer = shape_of(case.outer)
+        if isinstance(case.consumer, keras.layers.Wrapper) or len(outer) == len(shape):
+            where, shape = case.consumer_name(name), outer
+    first = getattr(layer, "data_format", None) == "channels_first"
+    target = (1, *shape[1:]) if first else (*shape[1:], 1)
+    if isinstance(layer, _CONV):
+        rank = len(getattr(layer, "kernel_size", ())) or want - 2
+        return (
+            f"{name} is a {rank}-D convolution or pooling and needs a channels axis, which this input never had: "
+            f"add keras.layers.Reshape({_tuple(target)}) before {where} (one channel), or give the data "
+            f"{'an axis of size 1 after the batch' if first else 'a last axis of size 1'}."
+        )
+    return (
+        f"{name} needs {want} axes but gets {format_shape(shape)}, and no layer before it removed one. Add "
+        f"keras.layers.Reshape({_tuple(target)}) before {where} (a last axis of size 1), or feed it data with "
+        f"{want - 1} axes after the batch."
+    )
+
+
 _CONV2D = (keras.layers.Conv2D, keras.layers.Conv2DTranspose, keras.layers.SeparableConv2D,
            keras.layers.DepthwiseConv2D, keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
+_CONV = (*_CONV2D, keras.layers.Conv1D, keras.layers.Conv1DTranspose, keras.layers.SeparableConv1D,
+         keras.layers.DepthwiseConv1D, keras.layers.Conv3D, keras.layers.Conv3DTranspose,
+         keras.layers.MaxPooling1D, keras.layers.AveragePooling1D, keras.layers.MaxPooling3D,
+         keras.layers.AveragePooling3D)
 
 
 def _product(n: int, target: Shape) -> str:
@@ -624,6 +690,8 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
     var = case.var(consumer) if consumer is not None else name
     if _dict_given_list(case):
         return _list_for_dict(case)
+    if len(got) == len(declared) - 1 and _fits(declared[1:], got) and case.fitted_model() is not None:
+        return _missing_batch(case, name, declared, got)
     if len(got) == len(declared) + 1 and _fits(declared[1:], got[2:]):
         received = format_shape(got)
         return Mismatch(case.path(name), case.interface(name), format_shape(declared), received,
@@ -1048,8 +1116,10 @@ def _guess_input_shape(model: Any) -> Shape | None:
 def _labels(case: Case, m: re.Match[str]) -> Mismatch:
     """Labels that do not match the model's output: integer ids with a one-hot loss, or a class count
     that differs from the head's units."""
-    target = _dims(m.group("target"))
-    output = _dims(m.group("output"))
+    return _labels_for(case, _dims(m.group("target")), _dims(m.group("output")))
+
+
+def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
     model = case.fitted_model() or (case.frames[0].layer if case.frames else None)
     name = getattr(model, "name", "model")
     head_text = name
@@ -1058,10 +1128,19 @@ def _labels(case: Case, m: re.Match[str]) -> Mismatch:
         head_text = f"{name}/{inner}" if inner else name
     loss = _loss_name(model)
     units = output[-1] if output else None
-    if len(target) == len(output) - 1 or (len(target) == len(output) and target[-1] == 1 and (units or 0) > 1):
+    steps = _per_step(model) if len(target) == len(output) - 1 and target[-1] == units and (units or 0) > 1 else None
+    if steps is not None:
+        fix = (f"the labels {_shape_tuple(target)} are one per sample but {head_text} predicts one per step "
+               f"{_shape_tuple(output)}: {steps}.")
+    elif len(target) == len(output) - 1 or (len(target) == len(output) and target[-1] == 1 and (units or 0) > 1):
         fix = (f"the labels are integer class ids {_shape_tuple(target)} but the loss {loss} wants one-hot rows "
                f"like the output {_shape_tuple(output)}. Compile with loss=\"sparse_categorical_crossentropy\", "
                f"or one-hot the labels with keras.utils.to_categorical(y, {units}).")
+    elif len(target) == len(output) and target[-1] == units and _crop_to(output, target) is not None:
+        crop = _crop_to(output, target)
+        fix = (f"{head_text} outputs {_shape_tuple(output)} but the labels are {_shape_tuple(target)}: the layers that "
+               f"upsample give a larger map than the data. Crop the output to the labels' size with {crop} as the "
+               f"model's last layer, or change the upsampling (strides, padding) so the sizes agree.")
     elif len(target) == len(output) and target[-1] != units:
         fix = (f"the labels have {target[-1]} columns but {head_text} gives {units}: build it with "
                f"keras.layers.Dense({target[-1]}) to match the {target[-1]} classes, or fix the labels.")
@@ -1069,6 +1148,54 @@ def _labels(case: Case, m: re.Match[str]) -> Mismatch:
         fix = f"make the labels' shape {_shape_tuple(target)} match the output {_shape_tuple(output)}."
     return Mismatch(head_text, f"data -> {name}", f"labels like the output {_shape_tuple(output)}",
                     f"labels {_shape_tuple(target)}", fix)
+
+
+def _crop_to(output: Shape, target: Shape) -> str | None:
+    """``CroppingND(...)`` that trims a channels-last ``output`` map to ``target``'s spatial size, split evenly
+    (the extra row at the end), or None when the output is not larger on every axis that differs."""
+    spatial_out, spatial_target = output[1:-1], target[1:-1]
+    if not 1 <= len(spatial_out) <= 3 or spatial_out == spatial_target:
+        return None
+    if any(o is None or t is None or o < t for o, t in zip(spatial_out, spatial_target)):
+        return None
+    pads = [((o - t) // 2, (o - t) - (o - t) // 2) for o, t in zip(spatial_out, spatial_target) if o is not None and t is not None]
+    arg = str(pads[0]) if len(pads) == 1 else "(" + ", ".join(str(pd) for pd in pads) + ")"
+    return f"keras.layers.Cropping{len(pads)}D({arg})"
+
+
+def _per_step(model: Any) -> str | None:
+    """Why ``model`` outputs a steps axis: the RNN upstream of its output that returns sequences (the fix is
+    to return the last step), or the sequence layer a pooling would reduce."""
+    if not isinstance(model, keras.Model) or not getattr(model, "outputs", None):
+        return None
+    for layer, path, _ in producer_chain(model.outputs[0]):
+        rnn = layer.forward_layer if isinstance(layer, keras.layers.Bidirectional) else layer
+        if isinstance(rnn, keras.layers.RNN) and getattr(rnn, "return_sequences", False):
+            return (f"build {path} with return_sequences=False so the head sees its last step, or put "
+                    f"keras.layers.GlobalAveragePooling1D() before the head")
+    return "put keras.layers.GlobalAveragePooling1D() (or Flatten) before the head to reduce the steps axis"
+
+
+def _loss_broadcast(case: Case, m: re.Match[str]) -> Mismatch:
+    """A backend's words for labels and outputs that do not broadcast (JAX, torch), when a loss computed them:
+    the loss function's own ``y_true`` and ``y_pred`` give both shapes."""
+    for frame in _frames(case.exc):
+        y_true, y_pred = frame.f_locals.get("y_true"), frame.f_locals.get("y_pred")
+        if "/losses/" in frame.f_code.co_filename and hasattr(y_true, "shape") and hasattr(y_pred, "shape"):
+            return _labels_for(case, shape_of(y_true), shape_of(y_pred))
+    # JAX hides the loss's frames: the two shapes are labels and output when one is an array on the user's
+    # fit line and the other is what the fitted model outputs
+    model = case.fitted_model()
+    if model is not None and m.groupdict().get("target") and m.groupdict().get("output"):
+        shapes = [_dims(m.group("target")), _dims(m.group("output"))]
+        given = [shape_of(a)[1:] for a in _call_data(case)]
+        outs = [shape_of(t)[1:] for t in getattr(model, "outputs", None) or []]
+        for target, output in (shapes, shapes[::-1]):
+            if target[1:] in given and output[1:] in outs:
+                return _labels_for(case, target, output)
+    if case.failure is not None and case.layer is not None:
+        return _generic(case)
+    return _generic_run(case)
 
 
 def _dims(text: str) -> Shape:
@@ -1133,14 +1260,53 @@ def _merge(case: Case, m: re.Match[str]) -> Mismatch:
         fix = (f"{side} gives {format_shape(have)} and the other branch {format_shape(want)}; {kind} needs the same "
                f"height and width. Upsample {side}'s output with keras.layers.UpSampling2D({factor}) (or pool the "
                f"other branch with keras.layers.MaxPooling2D({factor})) before {name}.")
-    elif len(want) == len(have):
+    elif len(want) == len(have) and want[:-1] == have[:-1]:
         width = want[-1]
         fix = (f"{side} gives {have[-1]} features and the other branch {width}; {kind} needs equal shapes. Project "
                f"{side}'s output with keras.layers.Dense({width}) before {name}, or build {side} with {width} units.")
+    elif len(want) == len(have) and _pad_to_match(shapes) is not None:
+        return _spatial_merge(case, given, shapes, _pad_to_match(shapes) or (0, ()))
     else:
         fix = f"{side} gives {format_shape(have)} and the other branch {format_shape(want)}: make their shapes agree."
     received = " and ".join(format_shape(sh) for sh in shapes)
     return Mismatch(case.path(name), f"{side} -> {name}", f"inputs that agree ({format_shape(want)})", received, fix)
+
+
+def _pad_to_match(shapes: list[Shape]) -> tuple[int, tuple[tuple[int, int], ...]] | None:
+    """For two same-rank branches whose spatial axes differ (the channels axis, last or first, agrees or is
+    the one being concatenated): the branch that is smaller on every differing spatial axis, and the
+    (before, after) padding per spatial axis that makes it the size of the other."""
+    if len(shapes) != 2 or len(shapes[0]) not in (3, 4, 5):
+        return None
+    rank = len(shapes[0]) - 2
+    first = shapes[0][-1] != shapes[1][-1] and shapes[0][1] == shapes[1][1] and rank > 1
+    spatial = [sh[2:] if first else sh[1:-1] for sh in shapes]
+    if any(d is None for sp in spatial for d in sp) or spatial[0] == spatial[1]:
+        return None
+    for small in (0, 1):
+        a, b = spatial[small], spatial[1 - small]
+        if all((x or 0) <= (y or 0) for x, y in zip(a, b)):
+            return small, tuple((0, (y or 0) - (x or 0)) for x, y in zip(a, b))
+    return None
+
+
+def _spatial_merge(case: Case, given: list[Any], shapes: list[Shape], found: tuple[int, tuple[tuple[int, int], ...]]) -> Mismatch:
+    """Branches whose height/width (or steps, or depth) differ by a few: an odd size halved by pooling and
+    doubled by upsampling. Pad the smaller branch to the other's size (or crop the larger)."""
+    layer = case.layer
+    name = getattr(layer, "name", "merge")
+    small, pads = found
+    rank = len(pads)
+    side = _side_name(case, given[small])
+    other = _side_name(case, given[1 - small])
+    arg = str(pads[0]) if rank == 1 else "(" + ", ".join(str(pd) for pd in pads) + ")"
+    fix = (f"{side} gives {format_shape(shapes[small])} and {other} {format_shape(shapes[1 - small])}: their spatial "
+           f"sizes differ, as when an odd size is halved by pooling and doubled again. Pad {side}'s output with "
+           f"keras.layers.ZeroPadding{rank}D({arg}) before {name}, or crop {other}'s with "
+           f"keras.layers.Cropping{rank}D({arg}); or use inputs whose size divides by every pooling factor.")
+    received = " and ".join(format_shape(sh) for sh in shapes)
+    return Mismatch(case.path(name), f"{side} -> {name}", f"inputs that agree ({format_shape(shapes[1 - small])})",
+                    received, fix)
 
 
 def _reshape_size(case: Case, m: re.Match[str]) -> Mismatch:
@@ -1209,6 +1375,193 @@ def _shared_on_load(case: Case) -> Mismatch | None:
     return None
 
 
+# --- kernels, batch axes, names, contractions ---------------------------------------------------------------
+
+def _ints(text: str | None) -> tuple[int, ...]:
+    return tuple(int(d) for d in re.findall(r"\d+", text or ""))
+
+
+def _too_small(case: Case, m: re.Match[str]) -> Mismatch:
+    """A convolution or pooling window larger than a spatial axis of its input: the input is channels-first
+    for a channels_last layer, or earlier pooling left the axis shorter than the kernel."""
+    shape, kernel = _parse_shape(m.group("shape")), _parse_shape(m.group("kernel"))
+    layer = case.inner[1] if case.inner is not None else case.layer
+    name = getattr(layer, "name", None) or "the convolution"
+    rank = len(shape) - 2
+    dilation = _ints(m.group("dil")) or (1,)
+    dilation = dilation * rank if len(dilation) == 1 else dilation
+    first = getattr(layer, "data_format", None) == "channels_first"
+    spatial, channels = (shape[2:], shape[1]) if first else (shape[1:-1], shape[-1])
+    window = tuple(d * ((k or 1) - 1) + 1 for d, k in zip(dilation, kernel[:rank]))
+    short = [i for i, (n, k) in enumerate(zip(spatial, window)) if n is not None and n < k]
+    received = case.received() if case.tensor is not None and case.inner is None else _shape_text(m.group("shape"))
+    expected = f"spatial axes of at least {_tuple(window)} ({type(layer).__name__} {name}, padding='valid')"
+    rest_fit = all(n is None or n >= k for n, k in zip(spatial[1:], window[1:]))
+    if not first and short == [0] and spatial[0] in (1, 3, 4) and (channels or 0) >= window[0] and rest_fit:
+        where = case.consumer_name(name)
+        perm = tuple(range(2, rank + 2)) + (1,)
+        fix = (f"{name} reads channels last, but {received} looks channels-first: {spatial[0]} channel(s) before "
+               f"{'x'.join(str(d) for d in (*spatial[1:], channels))} pixels, so its {_tuple(window)} window does "
+               f"not fit the {spatial[0]}-long first axis. Move the channels last with keras.layers.Permute({_tuple(perm)}) "
+               f"before {where}, or build the layers with data_format=\"channels_first\".")
+    elif short:
+        axes = ", ".join(f"axis {i + (2 if first else 1)} has {spatial[i]} < {window[i]}" for i in short)
+        fix = (f"{name}'s window {_tuple(window)} is larger than its input {received} ({axes}): the layers before "
+               f"it shrank that axis. Build {name} with padding=\"same\", or pool less before it, or feed larger inputs.")
+    else:
+        fix = (f"{name} cannot slide its window {_tuple(window)} over {received}; build it with padding=\"same\" or "
+               "feed larger inputs.")
+    return Mismatch(case.path(name), case.interface(name), expected, received, fix)
+
+
+def _data_name(case: Case, shape: Shape) -> str | None:
+    """The user's variable on the failing line whose array has ``shape`` (``window`` in ``model.predict(window)``)."""
+    text = case.site.text if case.site is not None else ""
+    inside = text[text.find("(") + 1 :] if "(" in text else ""
+    for name in re.findall(r"[A-Za-z_]\w*", inside):
+        value = case.scope.get(name)
+        if value is not None and hasattr(value, "shape") and tuple(value.shape) == tuple(shape):
+            return name
+    return None
+
+
+def _missing_batch(case: Case, name: str, declared: Shape, got: Shape) -> Mismatch:
+    """One sample given where a batch is expected: the array's shape is the model's shape without the batch."""
+    var = _data_name(case, got) or "x"
+    model = case.fitted_model()
+    where = getattr(model, "name", None) or name
+    return Mismatch(
+        case.path(where) if case.failure is not None else where, f"data -> {where}", format_shape(declared),
+        f"{_tuple(got)} with no batch axis",
+        f"{where} takes batches {format_shape(declared)}, and {var} is one sample {_tuple(got)}. Add the batch "
+        f"axis: np.expand_dims({var}, 0) (or {var}[None]), which gives (1, {', '.join(str(d) for d in got)}).",
+    )
+
+
+def _invalid_input(case: Case, m: re.Match[str]) -> Mismatch:
+    """JAX's and the functional input check's words for data whose shape differs from the model's Input."""
+    model = case.fitted_model()
+    name = getattr(model, "name", None) or m.group("name") or "model"
+    return _declared_mismatch(case, name, _parse_shape(m.group("want")), _parse_shape(m.group("got")))
+
+
+def _duplicate_name(case: Case, m: re.Match[str]) -> Mismatch:
+    """Two layers or models with one name in one model: a builder function called twice with a fixed name=."""
+    dup, times = m.group("name"), int(m.group("n"))
+    frame = next((f for f in reversed(case.frames) if f.kind == "construct"), None)
+    where = frame_name(frame) if frame is not None else None
+    if where is None:
+        _, _, where = _model_args_from_traceback(case.exc)
+    where = where or "model"
+    kinds = sorted({type(v).__name__ for v in case.scope.values()
+                    if isinstance(v, keras.layers.Layer) and getattr(v, "name", None) == dup})
+    what = " or ".join(kinds) if kinds else "layer"
+    return Mismatch(
+        where, f"{dup} -> {where}", "one name per layer and nested model", f"{times} {what}s named {dup!r}",
+        f"{where} holds {times} different objects named {dup!r}; a helper that builds a part with a fixed "
+        f"name=\"{dup}\" and is called {times} times does this. Give each its own name: pass name=\"{dup}_2\" "
+        f"(a name argument to the helper) for the second.",
+    )
+
+
+_UNITS = (keras.layers.Dense, keras.layers.LSTM, keras.layers.GRU, keras.layers.SimpleRNN, keras.layers.Conv1D,
+          keras.layers.Conv2D, keras.layers.Conv3D, keras.layers.Embedding)
+
+
+def _with_width(layer: Any, width: int) -> str | None:
+    """Source for ``layer`` rebuilt to give ``width`` features, or None when it cannot say."""
+    if isinstance(layer, keras.layers.Bidirectional) and layer.merge_mode == "concat":
+        inner = _with_width(layer.forward_layer, width // 2) if width % 2 == 0 else None
+        return f"keras.layers.Bidirectional({inner})" if inner else None
+    if isinstance(layer, keras.layers.Embedding):
+        return f"keras.layers.Embedding({layer.input_dim}, {width})"
+    if isinstance(layer, _UNITS):
+        return f"keras.layers.{type(layer).__name__}({width})"
+    return None
+
+
+def _width_maker(tensor: Any) -> tuple[Any, str] | None:
+    """The nearest layer upstream of ``tensor`` that decides its last axis (Dense units, RNN units, filters)."""
+    if tensor is None or not is_symbolic(tensor):
+        return None
+    for layer, path, _ in producer_chain(tensor):
+        if isinstance(layer, (*_UNITS, keras.layers.Bidirectional)):
+            return layer, path
+        if isinstance(layer, keras.Model):
+            continue
+        if not isinstance(layer, (keras.layers.Dropout, keras.layers.Activation, keras.layers.LayerNormalization,
+                                  keras.layers.BatchNormalization, keras.layers.Reshape)):
+            return None
+    return None
+
+
+def _side_name(case: Case, tensor: Any) -> str:
+    src = producer(tensor) if is_symbolic(tensor) else case.made_by.get(id(tensor))
+    return str(getattr(src, "name", "?")) if src is not None else "?"
+
+
+def _contraction(case: Case, m: re.Match[str]) -> Mismatch:
+    """A matrix product whose inner sizes differ (the backend's own words): a query against keys of another
+    width, or a layer's own weight against inputs wider than it was made for."""
+    a, b = int(m.group("a")), int(m.group("b"))
+    layer = case.layer
+    name = getattr(layer, "name", None) or "layer"
+    frame = case.frames[-1] if case.frames else None
+    given = [t for t in (frame.inputs if frame else ()) if hasattr(t, "shape")]
+    path = case.path(name)
+    inside = _layer_taking(layer, a, b) if not any(shape_of(t)[-1] == a for t in given) else None
+    if inside is not None:  # the model was called on data: the layer inside it whose graph inputs are a and b wide
+        where, layer, given = inside
+        name, path = layer.name, f"{path}/{where}"
+    odd = next((t for t in given if shape_of(t)[-1] == a), None)
+    other = next((t for t in given if shape_of(t)[-1] == b), None)
+    received = " and ".join(case.received(t) for t in given) or f"features {a}"
+    if odd is None:
+        return Mismatch(path, case.interface(name), f"inputs of width {b}", received,
+                        f"{name} multiplies a {a}-wide input by something made for {b}: make the widths agree.")
+    odd_side = _side_name(case, odd)
+    made = _width_maker(odd)
+    rebuilt = _with_width(made[0], b) if made else None
+    fix = f"{odd_side} gives {a} features and {name} "
+    if other is not None:
+        fix += f"multiplies them with {_side_name(case, other)}'s {b}: "
+    else:
+        fix += f"multiplies them by a weight made for {b}: "
+    if made is not None and rebuilt is not None:
+        fix += f"build {made[1]} as {rebuilt}, or "
+    fix += f"project {odd_side}'s output with keras.layers.Dense({b}) before {name}"
+    if other is not None:
+        other_made = _width_maker(other)
+        other_rebuilt = _with_width(other_made[0], a) if other_made else None
+        if other_made is not None and other_rebuilt is not None:
+            fix += f"; or build {other_made[1]} as {other_rebuilt} instead"
+    fix += "."
+    # name the interface on the side that crosses out of a nested model: that is where kernest looks
+    nested = [t for t in (odd, other) if t is not None and is_symbolic(t) and isinstance(producer(t), keras.Model)]
+    side = _side_name(case, nested[0]) if len(nested) == 1 else odd_side
+    return Mismatch(path, f"{side} -> {name}", f"inner sizes that agree ({b})", received, fix)
+
+
+_ELEMENTWISE = (keras.layers.Concatenate, keras.layers.Add, keras.layers.Subtract, keras.layers.Multiply,
+                keras.layers.Average, keras.layers.Maximum, keras.layers.Minimum)
+
+
+def _layer_taking(model: Any, a: int, b: int) -> tuple[str, Any, list[Any]] | None:
+    """The one layer inside ``model`` whose (symbolic) inputs are ``a`` and ``b`` wide, with its path and them."""
+    if not isinstance(model, keras.Model):
+        return None
+    found = []
+    for where, layer in _walk(model):
+        if isinstance(layer, _ELEMENTWISE):
+            continue  # a merge that takes inputs of different widths, not a product over them
+        for node in getattr(layer, "_inbound_nodes", None) or []:
+            tensors = [t for t in node.input_tensors if hasattr(t, "shape")]
+            widths = [shape_of(t)[-1] for t in tensors]
+            if a in widths and b in widths and a != b:
+                found.append((where, layer, tensors))
+    return found[0] if len(found) == 1 else None
+
+
 def _frames(exc: BaseException) -> list[Any]:
     out, tb = [], exc.__traceback__
     while tb is not None:
@@ -1237,6 +1590,9 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"structure of .?inputs.? doesn't match|doesn't match the expected structure"), _structure),
     (re.compile(r"Only input tensors may be passed as positional arguments\. The following argument value should be passed as a keyword argument: (?P<value>.*?) \(of type <class 'str'>\)"), _positional_value),
     (re.compile(r"Arguments `target` and `output` must have the same (?:rank \(ndim\)|shape)\. Received: target\.shape=(?P<target>.*?), output\.shape=(?P<output>\S.*?)$", re.M), _labels),
+    (re.compile(r"Dimensions must be equal, but are \d+ and \d+ for '\{\{node compile_loss/[^']*' with input shapes: (?P<target>\[[^\]]*\]), (?P<output>\[[^\]]*\])"), _labels),
+    (re.compile(r"[Ii]ncompatible shapes for broadcasting(?::? (?:shapes=\[)?(?P<target>\([^)]*\)), (?P<output>\([^)]*\)))?"), _loss_broadcast),
+    (re.compile(r"The size of tensor a \(\d+\) must match the size of tensor b \(\d+\) at non-singleton dimension"), _loss_broadcast),
     (re.compile(r"requires inputs with matching shapes except for the concatenation axis|Inputs have incompatible shapes|Incompatible input shapes: axis values|Operands could not be broadcast together with shapes"), _merge),
     (re.compile(r"total size of the tensor must be unchanged\. Received: input_shape=(?P<given>\([^)]*\)), target_shape=(?P<target>\([^)]*\))"), _reshape_size),
     (re.compile(r"Expected keys (?P<expected>\[[^\]]*\]) in \w+ dict, but found \w+\.keys\(\)=(?P<found>\[[^\]]*\])"), _loss_keys),
@@ -1252,6 +1608,13 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"unsupported operand type\(s\) for %: '(?P<value>tuple)' and 'int'|'(?P<value2>list)' object has no attribute 'shape'"), _to_shape),
     (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>get_output_at|output_shape|get_input_at|input_shape|get_output_shape_at|get_input_shape_at)'"), _removed_attr),
     (re.compile(r"The layer (?P<layer>\S+) has never been called and thus has no defined (?:output|input)"), _no_output),
+    (re.compile(r"Computed output size would be zero or negative\. Received `inputs shape=(?P<shape>\([^)]*\))`, `kernel shape=(?P<kernel>\([^)]*\))`(?:, `dilation_rate=(?P<dil>[^`]*)`)?"), _too_small),
+    (re.compile(r"Invalid input shape for input .*? with name '(?P<name>[^']*)'.*?Expected shape (?P<want>\([^)]*\)), but input has incompatible shape (?P<got>\([^)]*\))"), _invalid_input),
+    (re.compile(r"The name \"(?P<name>[^\"]+)\" is used (?P<n>\d+) times in the model"), _duplicate_name),
+    (re.compile(r"Dimensions must be equal, but are (?P<a>\d+) and (?P<b>\d+) for '[^']*MatMul"), _contraction),
+    (re.compile(r"dot_general requires contracting dimensions to have the same shape, got \((?P<a>\d+),?\) and \((?P<b>\d+),?\)"), _contraction),
+    (re.compile(r"mat1 and mat2 shapes cannot be multiplied \(\d+x(?P<a>\d+) and (?P<b>\d+)x\d+\)"), _contraction),
+    (re.compile(r"Expected size for first two dimensions of batch2 tensor to be: \[\d+, (?P<a>\d+)\] but got: \[\d+, (?P<b>\d+)\]"), _contraction),
 ]
 
 
@@ -1326,9 +1689,17 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
             return InterfaceError([family(case, m)], context=_context(case))
     if case.failure is not None and case.layer is not None:
         return InterfaceError([_generic(case)], context=_context(case))
-    if _raised_inside_keras(exc):
+    if _raised_inside_keras(exc) and not _users_own_attribute(case):
         return InterfaceError([_generic_run(case)], context=_context(case))
     return None
+
+
+def _users_own_attribute(case: Case) -> bool:
+    """An attribute the user's line asked for that the object lacks (a typo like ``model.fitt``): on torch it
+    is raised inside torch's Module.__getattr__, but it is the user's mistake, not an interface's."""
+    found = re.search(r"object has no attribute '(\w+)'", case.message)
+    text = case.site.text if case.site is not None else ""
+    return isinstance(case.exc, AttributeError) and found is not None and f".{found.group(1)}" in text
 
 
 def _custom_mask_failure(case: Case) -> Mismatch | None:
@@ -1420,7 +1791,9 @@ def _call_data(case: Case) -> list[Any]:
     found: list[Any] = []
     for name in re.findall(r"[A-Za-z_]\w*", inside):
         value = case.scope.get(name)
-        if hasattr(value, "shape") and hasattr(value, "dtype") and all(value is not f for f in found):
+        if isinstance(value, type) or not (hasattr(value, "shape") and hasattr(value, "dtype")):
+            continue  # np.float32 (a type) has shape and dtype attributes too
+        if all(value is not f for f in found):
             found.append(value)
     return found[:4]
 

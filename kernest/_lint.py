@@ -42,7 +42,8 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
     if not isinstance(model, keras.Model):
         return []
     found: list[Finding] = []
-    for rule in (_trainable_after_compile, _frozen_but_compiled_alone, _batchnorm_in_frozen, _mask_dropped):
+    for rule in (_trainable_after_compile, _frozen_but_compiled_alone, _batchnorm_in_frozen, _mask_dropped,
+                 _loss_list_short):
         found.extend(rule(model))
     given = data if data is not None else getattr(model, "_kernest_data", None)
     if given is not None:
@@ -335,3 +336,23 @@ def _feeding(model: Any, target: Any) -> list[int] | None:
             if below is not None:
                 return indices([given[i] for i in below if i < len(given)])
     return None
+
+
+# --- a loss list shorter than the outputs ------------------------------------------------------------------
+
+def _loss_list_short(model: Any) -> list[Finding]:
+    """Keras 3 pairs a loss list with the outputs in order and trains the outputs left over with no loss
+    (Keras 2 refused such a list); their heads then get no gradient at all."""
+    loss, names = getattr(model, "loss", None), list(getattr(model, "output_names", None) or [])
+    if not _is_compiled(model) or not isinstance(loss, (list, tuple)) or not len(loss) < len(names):
+        return []
+    given = [f'"{n}": "{fn}"' if isinstance(fn, str) else f'"{n}": {type(fn).__name__}()' for n, fn in zip(names, loss)]
+    missing = names[len(loss):]
+    entries = ", ".join(given + [f'"{n}": <a loss>' for n in missing])
+    return [Finding(
+        f"{model.name}/{missing[0]}", f"{missing[0]} -> loss",
+        f"{model.name} has {len(names)} outputs ({', '.join(names)}) but compile got a list of {len(loss)} losses: "
+        f"Keras pairs them in order and trains {', '.join(missing)} with no loss, so its weights never change.",
+        f"give every output a loss, keyed by output name: loss={{{entries}}} (or drop the output).",
+    )]
+

@@ -64,6 +64,7 @@ class Failure:
     names: dict[int, str] = field(default_factory=dict)  # id(tensor) -> the user's variable name
     scope: dict[str, Any] = field(default_factory=dict)  # the user's variables at that line
     made_by: dict[int, Any] = field(default_factory=dict)  # placeholders' producers (subclassed models)
+    traced: bool = True  # False: rebuilt from a traceback that Keras filtered (inner layers' frames are gone)
 
     def __post_init__(self) -> None:
         # A Sequential built on its first call is a "call" frame and then a "build" frame: keep one.
@@ -244,7 +245,7 @@ def _failure_from_traceback(exc: BaseException) -> Failure | None:
         tb = tb.tb_next
     if not frames:
         return None
-    return Failure(frames, site)
+    return Failure(frames, site, traced=False)
 
 
 # --- the patches ---------------------------------------------------------------------------------------

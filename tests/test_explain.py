@@ -91,3 +91,136 @@ def test_known_message_families(message, needle):
 
 def test_unknown_errors_return_none():
     assert kernest.explain(ValueError("something unrelated")) is None
+
+
+# --- rules written for the held-out cases (tests/corpus, "set": "heldout"), on other small models ---------
+
+def _frames_model():
+    encoder = keras.Sequential([L.Conv3D(4, 3, padding="same", name="c3d"), L.GlobalAveragePooling3D(name="gap")], name="clip_encoder")
+    clip = keras.Input((6, 20, 20), name="clip")
+    return keras.Model(clip, encoder(clip))
+
+
+def test_missing_channels_axis_is_added_where_the_data_crossed_in_even_without_a_trace():
+    err = kernest.explain(raised(_frames_model))
+    assert err.path == "clip_encoder/c3d"  # the inner layer, though Keras' traceback stops at clip_encoder
+    assert err.interface == "input:clip -> clip_encoder"
+    assert "Reshape((6, 20, 20, 1)) before clip_encoder" in err.fix
+
+
+def test_missing_channels_axis_goes_first_for_a_channels_first_layer():
+    def build():
+        readings = keras.Input((50,), name="readings")
+        L.Conv1D(8, 3, data_format="channels_first", name="conv")(readings)
+
+    with kernest.trace():
+        err = kernest.explain(raised(build))
+    assert "Reshape((1, 50))" in err.fix
+
+
+def test_channels_first_images_into_a_channels_last_cnn_are_permuted():
+    backbone = keras.Sequential([L.Conv2D(4, 5, name="conv1"), L.GlobalMaxPooling2D()], name="backbone")
+    image = keras.Input((3, 40, 40), name="image")
+    err = kernest.explain(raised(lambda: backbone(image)))
+    assert err.path == "backbone/conv1" and err.interface == "input:image -> backbone"
+    assert "Permute((2, 3, 1)) before backbone" in err.fix
+
+
+def test_a_window_longer_than_a_pooled_axis_asks_for_same_padding():
+    block = keras.Sequential([L.MaxPooling2D(4, name="pool"), L.Conv2D(4, 5, name="conv")], name="block")
+    image = keras.Input((12, 12, 3), name="image")
+    with kernest.trace():
+        err = kernest.explain(raised(lambda: block(image)))
+    assert err.path == "block/conv" and err.interface == "pool -> conv"
+    assert 'conv with padding="same"' in err.fix and "Permute" not in err.fix
+
+
+def test_one_sample_without_its_batch_axis_names_the_variable():
+    import numpy as np
+
+    x = keras.Input((5, 3), name="x")
+    model = keras.Model(x, L.Dense(1)(L.Flatten()(x)), name="scorer")
+    sample = np.zeros((5, 3), "float32")
+    err = kernest.explain(raised(lambda: model.predict(sample, verbose=0)))
+    assert err.path == "scorer" and err.interface == "data -> scorer"
+    assert "np.expand_dims(sample, 0)" in err.fix
+
+
+def test_two_parts_from_one_builder_get_distinct_names():
+    def part():
+        return keras.Sequential([keras.Input((4,)), L.Dense(2)], name="branch")
+
+    def build():
+        a, b = keras.Input((4,)), keras.Input((4,))
+        keras.Model([a, b], L.Concatenate()([part()(a), part()(b)]), name="pair")
+
+    err = kernest.explain(raised(build))
+    assert err.path == "pair" and err.interface == "branch -> pair"
+    assert 'name="branch_2"' in err.fix
+
+
+def test_a_subclassed_models_own_weight_against_a_wider_input():
+    class Bilinear(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.w = self.add_weight(shape=(6, 6), name="w")
+
+        def call(self, x):
+            return keras.ops.matmul(x, self.w)
+
+    tokens = keras.Input((3,), name="tokens")
+    embed = keras.Model(tokens, L.Dense(10, name="proj")(tokens), name="embed")
+    with kernest.trace():
+        err = kernest.explain(raised(lambda: Bilinear(name="bilinear")(embed(tokens))))
+    assert err.path == "bilinear" and err.interface == "embed -> bilinear"
+    assert "build embed/proj as keras.layers.Dense(6)" in err.fix
+
+
+def test_skips_off_by_one_pixel_are_padded_not_projected():
+    small = keras.Input((9, 9, 4), name="small")
+    big = keras.Input((10, 10, 4), name="big")
+    up = L.Conv2D(4, 1, name="up")(small)
+    with kernest.trace():
+        err = kernest.explain(raised(lambda: L.Concatenate(name="merge")([up, big])))
+    assert err.interface == "up -> merge"
+    assert "ZeroPadding2D(((0, 1), (0, 1)))" in err.fix and "Dense" not in err.fix
+
+
+def test_labels_one_per_sample_against_a_per_step_output_point_at_return_sequences():
+    import numpy as np
+
+    steps = keras.Input((6, 2), name="steps")
+    encoder = keras.Model(steps, L.GRU(4, return_sequences=True, name="gru")(steps), name="encoder")
+    model = keras.Model(steps, L.Dense(3, activation="softmax", name="head")(encoder(steps)), name="tagger")
+    model.compile(loss="categorical_crossentropy")
+    y = np.eye(3, dtype="float32")[[0, 1]]
+    err = kernest.explain(raised(lambda: model.fit(np.zeros((2, 6, 2), "float32"), y, verbose=0)))
+    assert "build encoder/gru with return_sequences=False" in err.fix
+    assert "sparse_categorical_crossentropy" not in err.fix
+
+
+def test_a_decoder_map_larger_than_the_labels_is_cropped():
+    import numpy as np
+
+    code = keras.Input((4, 4, 8), name="code")
+    decoder = keras.Sequential([keras.Input((4, 4, 8)), L.Conv2DTranspose(1, 3, strides=4, padding="same", name="up")], name="decoder")
+    model = keras.Model(code, decoder(code), name="ae")
+    model.compile(loss="mse")
+    codes, masks = np.zeros((2, 4, 4, 8), "float32"), np.zeros((2, 14, 14, 1), "float32")
+    err = kernest.explain(raised(lambda: model.fit(codes, masks, verbose=0)))
+    assert "keras.layers.Cropping2D(((1, 1), (1, 1)))" in err.fix
+
+
+def test_attention_between_widths_found_inside_the_model_when_fit_fails_without_a_trace():
+    import numpy as np
+
+    q_in, v_in = keras.Input((3, 4), name="q_in"), keras.Input((5, 4), name="v_in")
+    values = keras.Model(v_in, L.Dense(6, name="proj")(v_in), name="values")
+    queries = L.Dense(10, name="ask")(q_in)
+    out = L.Attention(name="attend")([queries, values(v_in)])
+    model = keras.Model([q_in, v_in], L.Concatenate(name="join")([queries, out]), name="reader")
+    model.compile(loss="mse")
+    q, v, y = np.zeros((2, 3, 4), "float32"), np.zeros((2, 5, 4), "float32"), np.zeros((2, 3, 16), "float32")
+    err = kernest.explain(raised(lambda: model.fit([q, v], y, verbose=0)))
+    assert err.path.endswith("attend") and err.interface == "values -> attend"
+    assert "build ask as keras.layers.Dense(6)" in err.fix and "values/proj as keras.layers.Dense(10)" in err.fix
