@@ -1449,10 +1449,7 @@ def _duplicate_name(case: Case, m: re.Match[str]) -> Mismatch:
     """Two layers or models with one name in one model: a builder function called twice with a fixed name=."""
     dup, times = m.group("name"), int(m.group("n"))
     frame = next((f for f in reversed(case.frames) if f.kind == "construct"), None)
-    where = frame_name(frame) if frame is not None else None
-    if where is None:
-        _, _, where = _model_args_from_traceback(case.exc)
-    where = where or "model"
+    where = (frame_name(frame) if frame is not None else None) or "model"
     kinds = sorted({type(v).__name__ for v in case.scope.values()
                     if isinstance(v, keras.layers.Layer) and getattr(v, "name", None) == dup})
     what = " or ".join(kinds) if kinds else "layer"
