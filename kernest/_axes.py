@@ -213,12 +213,13 @@ def _apply_rule(
         return a + ("embed",)
     if isinstance(layer, L.Dense):
         return _features(a, a[-1] if a and a[-1] in ("features", "units") else "features")
+    channels_first = getattr(layer, "data_format", None) == "channels_first"
     if isinstance(layer, (L.Conv1D, L.Conv2D, L.Conv3D)):
-        return _features(a, "filters")
+        return ("filters", *a[1:]) if channels_first else _features(a, "filters")
     if isinstance(layer, (L.GlobalMaxPooling1D, L.GlobalAveragePooling1D)):
-        return a[1:] if layer.data_format == "channels_first" else a[:-2] + a[-1:]
+        return a[:1] if channels_first else a[:-2] + a[-1:]
     if isinstance(layer, (L.GlobalMaxPooling2D, L.GlobalAveragePooling2D)):
-        return a[:-3] + a[-1:]
+        return a[:1] if channels_first else a[:-3] + a[-1:]
     if isinstance(layer, (L.MaxPooling1D, L.AveragePooling1D, L.MaxPooling2D, L.AveragePooling2D)):
         return a
     if isinstance(layer, L.Flatten):

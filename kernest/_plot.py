@@ -127,8 +127,14 @@ def _closed_subtitle(entry: Entry) -> str:
         inside = sum(1 for _ in walk(entry.layer, entry))
         text += f" · {inside} layers"
     if len(entry.sites) > 1:
-        text += f" · shared: {len(entry.sites)} calls"
+        text += f" · {_shared_note(len(entry.sites))}"
     return text
+
+
+def _shared_note(n: int) -> str:
+    """How a box called ``n`` times says so; its arrows carry the same ``@i`` marks as ``path@i``."""
+    calls = ", ".join(f"@{i}" for i in range(n)) if n <= 4 else f"@0..@{n - 1}"
+    return f"shared: {n} calls ({calls})"
 
 
 def _build(entry: Entry, depth: int | None, title: str | None = None) -> _Box:
@@ -146,7 +152,7 @@ def _build(entry: Entry, depth: int | None, title: str | None = None) -> _Box:
     if isinstance(entry.layer, (Over, keras.layers.TimeDistributed)) and entry.children:
         box.subtitle = f"{entry.kind}: inner model per element"
     if len(entry.sites) > 1:
-        box.subtitle += f" · shared: {len(entry.sites)} calls"
+        box.subtitle += f" · {_shared_note(len(entry.sites))}"
     _measure(box)
     return box
 
@@ -156,15 +162,15 @@ def _rank(entry: Entry, box: _Box, children: list[_Box]) -> None:
     keys = {c.key for c in children}
     inputs: dict[str, _Box] = {}
     edges: list[tuple[str, str, str]] = []
-    for e in entry.edges:
-        if e.consumer not in keys:
+    for producer, consumer, label in _graph_edges(entry):
+        if consumer not in keys:
             continue
-        if e.producer not in keys and e.producer not in inputs:
-            if not _is_input_name(entry, e.producer):
+        if producer not in keys and producer not in inputs:
+            if not _is_input_name(entry, producer):
                 continue  # produced by a keras.ops call, not by a layer or an input
-            inputs[e.producer] = _leaf(e.producer, e.producer, "input", entry.depth + 1, io=True)
-        edge = (e.producer, e.consumer, entry.format(e.shape, e.axes))
-        if all(edge[:2] != old[:2] for old in edges):
+            inputs[producer] = _leaf(producer, producer, "input", entry.depth + 1, io=True)
+        edge = (producer, consumer, label)
+        if edge not in edges:
             edges.append(edge)
     rank: dict[str, int] = {k: 0 for k in inputs}
     for c in children:  # children come in call order, so producers are ranked first
@@ -173,6 +179,29 @@ def _rank(entry: Entry, box: _Box, children: list[_Box]) -> None:
     every = list(inputs.values()) + children
     box.rows = [[b for b in every if rank[b.key] == r] for r in sorted({rank[b.key] for b in every})]
     box.edges = edges
+
+
+def _graph_edges(entry: Entry) -> list[tuple[str, str, str]]:
+    """``(producer, consumer, label)`` for every tensor passed between the layers of ``entry``'s graph, in
+    call order. The label is the shape; where an end is a layer called several times, it starts with that
+    call's ``@i`` (the producer's, then ``->`` and the consumer's), so each call of a shared tower shows."""
+    made_by: dict[int, tuple[str, int, int]] = {}  # id(tensor) -> (layer name, call index, number of calls)
+    for child in entry.children:
+        for i, site in enumerate(child.sites):
+            for t in site.call.outputs if site.call is not None else ():
+                made_by[id(t)] = (child.name, i, len(child.sites))
+    edges: list[tuple[str, str, str]] = []
+    for child in entry.children:
+        n = len(child.sites)
+        for i, site in enumerate(child.sites):
+            if site.call is None:
+                continue
+            for t, shape, axes in zip(site.call.data_inputs, site.in_shapes, site.in_axes, strict=False):
+                producer, j, m = made_by.get(id(t), (producer_name(t) or "?", 0, 1))
+                marks = [f"@{j}" if m > 1 else "", f"@{i}" if n > 1 else ""]
+                mark = "->".join(marks) if all(marks) else "".join(marks)
+                edges.append((producer, child.name, f"{mark} {entry.format(shape, axes)}".strip()))
+    return edges
 
 
 def _is_input_name(entry: Entry, name: str) -> bool:
@@ -242,11 +271,29 @@ def _label(x1: float, y1: float, x2: float, y2: float, text: str, taken: list[tu
     return c
 
 
+def _spread(arrows: list[tuple[_Box, _Box, str]], end: int) -> list[float]:
+    """The x where each arrow leaves its source (``end=0``) or enters its target (``end=1``): the middle of
+    the box, or where several arrows meet one box, spread across it in the order of their other ends, so
+    two calls of a shared box between the same two boxes stay two arrows."""
+    xs = [0.0] * len(arrows)
+    groups: dict[int, list[int]] = {}
+    for k, arrow in enumerate(arrows):
+        groups.setdefault(id(arrow[end]), []).append(k)
+    for ks in groups.values():
+        box = arrows[ks[0]][end]
+        ks.sort(key=lambda k: arrows[k][1 - end].x + arrows[k][1 - end].w / 2)
+        for rank, k in enumerate(ks):
+            xs[k] = box.x + box.w * (rank + 1) / (len(ks) + 1)
+    return xs
+
+
 def _draw_arrows(arrows: list[tuple[_Box, _Box, str]], items: list[Rect | Text | Arrow]) -> None:
     taken = [t.bounds() for t in items if isinstance(t, Text)]
-    for src, dst, label in arrows:
-        x1, y1 = src.x + src.w / 2, src.y + src.h
-        x2, y2 = dst.x + dst.w / 2, dst.y
+    starts = _spread(arrows, 0)
+    ends = _spread(arrows, 1)
+    for k, (src, dst, label) in enumerate(arrows):
+        x1, y1 = starts[k], src.y + src.h
+        x2, y2 = ends[k], dst.y
         items.append(Arrow(x1, y1, x2, y2))
         text = _label(x1, y1, x2, y2, label, taken)
         taken.append(text.bounds())
