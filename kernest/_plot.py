@@ -275,13 +275,14 @@ def _spread(arrows: list[tuple[_Box, _Box, str]], end: int) -> list[float]:
     """The x where each arrow leaves its source (``end=0``) or enters its target (``end=1``): the middle of
     the box, or where several arrows meet one box, spread across it in the order of their other ends, so
     two calls of a shared box between the same two boxes stay two arrows."""
+    pairs = [(src, dst) if end == 0 else (dst, src) for src, dst, _ in arrows]  # (this end, the other end)
     xs = [0.0] * len(arrows)
     groups: dict[int, list[int]] = {}
-    for k, arrow in enumerate(arrows):
-        groups.setdefault(id(arrow[end]), []).append(k)
+    for k, (box, _) in enumerate(pairs):
+        groups.setdefault(id(box), []).append(k)
     for ks in groups.values():
-        box = arrows[ks[0]][end]
-        ks.sort(key=lambda k: arrows[k][1 - end].x + arrows[k][1 - end].w / 2)
+        box = pairs[ks[0]][0]
+        ks.sort(key=lambda k: pairs[k][1].x + pairs[k][1].w / 2)
         for rank, k in enumerate(ks):
             xs[k] = box.x + box.w * (rank + 1) / (len(ks) + 1)
     return xs

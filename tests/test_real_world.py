@@ -36,7 +36,7 @@ CASES = [
     Case(models.vae, "encoder/hidden", "decoder", "encoder/*"),
     Case(models.seq2seq, "decoder/dec_lstm", "decoder", "encoder/*"),
     Case(models.transformer, "block_2/ffn_in", "block_1", "block_*/ln*"),
-    Case(models.gan, "generator/g_fc", "generator", "generator/*"),
+    Case(models.gan, "generator/g_fc", "generator", "generator/g_fc"),
     Case(models.tickets, "text_enc/t_avg", "text_enc", "text_enc/*"),
     Case(models.subclassed_in_functional, "tower", "tower", "tower/*"),
     Case(models.sequential_in_sequential, "inner/fc1", "inner", "inner/*"),
