@@ -24,6 +24,7 @@ from kernest._errors import KernestError
 from kernest._files import write_atomic, write_text_atomic
 from kernest._over import Over
 from kernest._paths import Entry, graph_inputs, producer_name, root, walk
+from kernest._summary import hops
 
 FONT = 11.0  # px, monospace
 SMALL = 9.5  # px, arrow labels
@@ -125,7 +126,7 @@ def _closed_subtitle(entry: Entry) -> str:
     text = entry.kind
     if entry.children:
         inside = sum(1 for _ in walk(entry.layer, entry))
-        text += f" · {inside} layers"
+        text += f" · {inside} layer{'s' if inside != 1 else ''}"
     if len(entry.sites) > 1:
         text += f" · {_shared_note(len(entry.sites))}"
     return text
@@ -185,22 +186,12 @@ def _graph_edges(entry: Entry) -> list[tuple[str, str, str]]:
     """``(producer, consumer, label)`` for every tensor passed between the layers of ``entry``'s graph, in
     call order. The label is the shape; where an end is a layer called several times, it starts with that
     call's ``@i`` (the producer's, then ``->`` and the consumer's), so each call of a shared tower shows."""
-    made_by: dict[int, tuple[str, int, int]] = {}  # id(tensor) -> (layer name, call index, number of calls)
-    for child in entry.children:
-        for i, site in enumerate(child.sites):
-            for t in site.call.outputs if site.call is not None else ():
-                made_by[id(t)] = (child.name, i, len(child.sites))
     edges: list[tuple[str, str, str]] = []
-    for child in entry.children:
-        n = len(child.sites)
-        for i, site in enumerate(child.sites):
-            if site.call is None:
-                continue
-            for t, shape, axes in zip(site.call.data_inputs, site.in_shapes, site.in_axes, strict=False):
-                producer, j, m = made_by.get(id(t), (producer_name(t) or "?", 0, 1))
-                marks = [f"@{j}" if m > 1 else "", f"@{i}" if n > 1 else ""]
-                mark = "->".join(marks) if all(marks) else "".join(marks)
-                edges.append((producer, child.name, f"{mark} {entry.format(shape, axes)}".strip()))
+    for hop in hops(entry):
+        ends = [f"@{hop.producer_call}" if hop.producer_call is not None else "",
+                f"@{hop.consumer_call}" if hop.consumer_call is not None else ""]
+        mark = "->".join(ends) if all(ends) else "".join(ends)
+        edges.append((hop.producer, hop.consumer, f"{mark} {entry.format(hop.shape, hop.axes)}".strip()))
     return edges
 
 

@@ -280,15 +280,68 @@ def _row(e: Entry, own: int, paths_of: dict[int, list[str]], collapsed: int = 0)
     )
 
 
+@dataclass(frozen=True)
+class Hop:
+    """A tensor passed inside one functional graph from a layer (or an input) to a layer. ``keras.ops``
+    calls in between (``x * 2``, ``ops.relu``) are stepped through, so the two layers stay linked."""
+
+    producer: str
+    consumer: str
+    shape: tuple[int | None, ...]
+    axes: tuple[str | None, ...]
+    producer_call: int | None  # which call of a layer that runs several times; None if it runs once
+    consumer_call: int | None
+
+
+def hops(entry: Entry) -> list[Hop]:
+    """Every tensor passed between the children of ``entry`` (a functional graph), in call order."""
+    made_by: dict[int, tuple[str, int | None]] = {}
+    for child in entry.children:
+        for i, site in enumerate(child.sites):
+            for t in site.call.outputs if site.call is not None else ():
+                made_by[id(t)] = (child.name, i if len(child.sites) > 1 else None)
+    found: list[Hop] = []
+    for child in entry.children:
+        for i, site in enumerate(child.sites):
+            if site.call is None:
+                continue
+            for t, shape, axes in zip(site.call.data_inputs, site.in_shapes, site.in_axes, strict=False):
+                for name, j in _origins(t, made_by, set()):
+                    found.append(Hop(name, child.name, shape, axes, j, i if len(child.sites) > 1 else None))
+    return found
+
+
+def _origins(tensor: Any, made_by: dict[int, tuple[str, int | None]], seen: set[int]
+             ) -> list[tuple[str, int | None]]:
+    """The layer calls or inputs ``tensor`` comes from, stepping back through ``keras.ops`` calls."""
+    if id(tensor) in made_by:
+        return [made_by[id(tensor)]]
+    history = getattr(tensor, "_keras_history", None)
+    if history is None or id(tensor) in seen:
+        return []
+    seen.add(id(tensor))
+    op = history.operation
+    if isinstance(op, keras.layers.Layer):  # an input
+        return [(str(op.name), None)]
+    try:
+        node = op._inbound_nodes[history.node_index]
+    except (AttributeError, IndexError):
+        return []
+    found: list[tuple[str, int | None]] = []
+    for t in node.input_tensors:
+        found += [o for o in _origins(t, made_by, seen) if o not in found]
+    return found
+
+
 def _links(top: Entry, entries: list[Entry], depth: int | None) -> list[Link]:
     links: list[Link] = []
     for holder in [top, *entries]:
         if not holder.edges or (depth is not None and holder.depth >= depth):
             continue
         containers = {c.name for c in holder.children if c.is_container}
-        for edge in holder.edges:
-            if edge.producer in containers or edge.consumer in containers:
-                link = Link(holder.path, edge.producer, edge.consumer, holder.format(edge.shape, edge.axes))
+        for hop in hops(holder):
+            if hop.producer in containers or hop.consumer in containers:
+                link = Link(holder.path, hop.producer, hop.consumer, holder.format(hop.shape, hop.axes))
                 if link not in links:
                     links.append(link)
     return links

@@ -402,3 +402,12 @@ def sequential_over_steps() -> keras.Model:
     x = keras.Input((5, 8), name="clip")
     h = L.TimeDistributed(frame, name="per_step")(x)
     return keras.Model(x, L.Dense(1, name="head")(L.GRU(3, name="gru")(h)), name="td_sequential")
+
+
+def ops_between_submodels() -> keras.Model:
+    """keras.ops calls (not layers) between a submodel and the head, as keras.io examples write them."""
+    a = keras.Input((6,), name="a")
+    enc = keras.Model(a, L.Dense(4, name="fc")(a), name="enc")
+    x = keras.Input((6,), name="x")
+    h = keras.ops.relu(enc(x)) * 2.0
+    return keras.Model(x, L.Dense(1, name="head")(h), name="with_ops")

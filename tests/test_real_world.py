@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 import kernest
+from kernest._plot import Arrow, Text, layout
 from kernest.cli import main
 from tests import models
 
@@ -249,3 +250,16 @@ def test_cli_on_a_saved_file_and_on_a_script(tmp_path, capsys):
     assert os.path.getsize(tmp_path / "t.png") > 1000
     assert main(["summary", str(tmp_path / "missing.keras")]) == 2
     assert "kernest: error:" in capsys.readouterr().err
+
+
+def test_keras_ops_between_layers_keep_them_linked_in_summary_and_plot():
+    model = models.ops_between_submodels()
+    links = [(link.producer, link.consumer) for link in kernest.summary(model).links]
+    assert links == [("x", "enc"), ("enc", "head")]
+    scene = layout(model)
+    boxes = {t.text: t for t in scene.items if isinstance(t, Text) and t.bold}
+    arrows = [a for a in scene.items if isinstance(a, Arrow)]
+    enc, head = boxes["enc"], boxes["head"]
+    assert head.y > enc.y  # ranked below what feeds it
+    assert any(a.y1 > enc.y and a.y2 < head.y for a in arrows)  # an arrow from enc's row into head's
+    assert "Functional · 1 layer" in {t.text for t in scene.items if isinstance(t, Text)}
