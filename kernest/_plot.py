@@ -14,6 +14,7 @@ layers is one closed box that says how many layers it holds, so a MobileNet base
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
@@ -23,7 +24,7 @@ from kernest._axes import format_shape
 from kernest._errors import KernestError
 from kernest._files import write_atomic, write_text_atomic
 from kernest._over import Over
-from kernest._paths import Entry, graph_inputs, producer_name, root, walk
+from kernest._paths import Entry, graph_inputs, output_keys, producer_name, root, walk
 from kernest._summary import hops
 
 FONT = 11.0  # px, monospace
@@ -242,10 +243,10 @@ def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _label(x1: float, y1: float, x2: float, y2: float, text: str, taken: list[tuple[float, float, float, float]]
-           ) -> Text:
-    """A label beside the arrow, where it overlaps no label placed before; failing that, moved right
-    along the line nearest the arrow's middle until it is free."""
+def _label(x1: float, y1: float, x2: float, y2: float, text: str, taken: list[tuple[float, float, float, float]],
+           lines: Sequence[tuple[float, float, float, float]] = ()) -> Text:
+    """A label beside the arrow, where it overlaps no label placed before (and, if it can, crosses no other
+    arrow); failing that, moved right along the line nearest the arrow's middle until it is free."""
     def at(t: float, left: bool) -> Text:
         y = y1 + (y2 - y1) * t
         x = x1 + (x2 - x1) * t
@@ -253,13 +254,22 @@ def _label(x1: float, y1: float, x2: float, y2: float, text: str, taken: list[tu
         return Text(x - 5 - w if left else x + 5, y + SMALL / 3, text, size=SMALL, edge=True)
 
     candidates = [at(t, left) for t in (0.5, 0.3, 0.7, 0.15, 0.85) for left in (False, True)]
-    for c in candidates:
-        if c.bounds()[0] >= 0 and not any(_overlaps(c.bounds(), r) for r in taken):
-            return c
+    free = [c for c in candidates if c.bounds()[0] >= 0 and not any(_overlaps(c.bounds(), r) for r in taken)]
+    clear = [c for c in free if not any(_crosses(c.bounds(), line) for line in lines)]
+    if clear or free:
+        return (clear or free)[0]
     c = candidates[0]
     while any(_overlaps(c.bounds(), r) for r in taken):
         c = Text(c.x + SMALL, c.y, text, size=SMALL, edge=True)
     return c
+
+
+def _crosses(box: tuple[float, float, float, float], line: tuple[float, float, float, float]) -> bool:
+    """Whether the segment ``line`` passes through ``box`` (checked at points 2 px apart)."""
+    x1, y1, x2, y2 = line
+    steps = max(2, int(max(abs(x2 - x1), abs(y2 - y1)) / 2))
+    return any(box[0] <= x1 + (x2 - x1) * i / steps <= box[2] and box[1] <= y1 + (y2 - y1) * i / steps <= box[3]
+               for i in range(steps + 1))
 
 
 def _spread(arrows: list[tuple[_Box, _Box, str]], end: int) -> list[float]:
@@ -283,11 +293,11 @@ def _draw_arrows(arrows: list[tuple[_Box, _Box, str]], items: list[Rect | Text |
     taken = [t.bounds() for t in items if isinstance(t, Text)]
     starts = _spread(arrows, 0)
     ends = _spread(arrows, 1)
-    for k, (src, dst, label) in enumerate(arrows):
-        x1, y1 = starts[k], src.y + src.h
-        x2, y2 = ends[k], dst.y
+    lines = [(starts[k], src.y + src.h, ends[k], dst.y) for k, (src, dst, _) in enumerate(arrows)]
+    for k, (_, _, label) in enumerate(arrows):
+        x1, y1, x2, y2 = lines[k]
         items.append(Arrow(x1, y1, x2, y2))
-        text = _label(x1, y1, x2, y2, label, taken)
+        text = _label(x1, y1, x2, y2, label, taken, lines[:k] + lines[k + 1:])
         taken.append(text.bounds())
         items.append(text)
 
@@ -303,12 +313,12 @@ def layout(model: keras.layers.Layer, depth: int | None = None) -> Scene:
         outputs = keras.tree.flatten(model.outputs)
         out_row = []
         by_key = {b.key for row in box.rows for b in row}
-        for i, (t, shape, axes) in enumerate(zip(outputs, top.sites[0].out_shapes, top.sites[0].out_axes,
-                                                  strict=False)):
-            key = f"output {i + 1}" if len(outputs) > 1 else "output"
+        names = output_keys(model) or [f"output {i + 1}" if len(outputs) > 1 else "output" for i in range(len(outputs))]
+        for t, name, shape, axes in zip(outputs, names, top.sites[0].out_shapes, top.sites[0].out_axes, strict=False):
+            key = f"output:{name}"  # a dict key may also be a layer's name
             source = producer_name(t)
             if source in by_key:
-                out_row.append(_leaf(key, key, "output", 1, io=True))
+                out_row.append(_leaf(key, name, "output", 1, io=True))
                 box.edges.append((source, key, format_shape(shape, axes)))
         if out_row:
             box.rows.append(out_row)

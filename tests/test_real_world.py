@@ -263,3 +263,10 @@ def test_keras_ops_between_layers_keep_them_linked_in_summary_and_plot():
     assert head.y > enc.y  # ranked below what feeds it
     assert any(a.y1 > enc.y and a.y2 < head.y for a in arrows)  # an arrow from enc's row into head's
     assert "Functional · 1 layer" in {t.text for t in scene.items if isinstance(t, Text)}
+
+
+def test_dict_outputs_are_drawn_under_their_keys():
+    scene = layout(models.tickets())
+    outputs = [t.text for t in scene.items if isinstance(t, Text) and not t.bold and not t.edge
+               and t.text in ("priority", "department")]
+    assert sorted(outputs) == ["department", "priority"]  # the output boxes, besides the two Dense boxes' titles
