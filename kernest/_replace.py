@@ -265,10 +265,14 @@ def _rebuild_explained(model: Any, target: Entry, new: Any, call_index: int | No
     except KernestError:
         raise
     except Exception as err:  # Keras found a problem the shape check could not see
+        reason = str(err).strip().splitlines()[0]
+        if "names should be unique" in reason:  # e.g. a copy of a shared tower, replacing one of its calls
+            reason += (f" The old part stays at its other calls (or another layer has that name): give the new "
+                       f"one its own name first, e.g. new.name = '{getattr(new, 'name', 'new')}_2'.")
         raise KernestError(
             f"replace({target.path!r}): Keras could not rebuild the model with {getattr(new, 'name', new)!r} "
-            f"in place of {target.name!r}: {str(err).strip().splitlines()[0]}"
-        ) from err
+            f"in place of {target.name!r}: {reason}"
+        ) from None
 
 
 def replace(model: keras.Model, path: str, new: keras.layers.Layer, *, share: bool = False) -> keras.Model:

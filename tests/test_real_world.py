@@ -270,3 +270,16 @@ def test_dict_outputs_are_drawn_under_their_keys():
     outputs = [t.text for t in scene.items if isinstance(t, Text) and not t.bold and not t.edge
                and t.text in ("priority", "department")]
     assert sorted(outputs) == ["department", "priority"]  # the output boxes, besides the two Dense boxes' titles
+
+
+def test_replace_one_call_of_a_shared_tower():
+    model = models.siamese()
+    copy = keras.models.clone_model(kernest.get(model, "encoder"))  # keeps the name "encoder"
+    with pytest.raises(kernest.KernestError, match=r"give the new one its own name first, e.g. new.name = 'encoder_2'"):
+        kernest.replace(model, "encoder@1", copy)
+    copy.name = "encoder_2"
+    swapped = kernest.replace(model, "encoder@1", copy)
+    rows = {r.path: r for r in kernest.summary(swapped).rows}
+    assert len(rows["encoder"].calls) == 1 and len(rows["encoder_2"].calls) == 1
+    left, right = sample(model)
+    np.testing.assert_allclose(kernest.extract(swapped, "encoder_2")([left, right]), copy(right), rtol=1e-5, atol=1e-6)
