@@ -85,7 +85,7 @@ def test_default_shows_submodel_boundaries_and_stays_small(tmp_path):
 
 def test_depth_opens_boxes_down_to_that_depth():
     texts = {t.text for t in layout(models.three_level()).items if isinstance(t, Text)}
-    assert {"stage", "block", "pool", "Functional · 1 layers"} <= texts and "conv" not in texts
+    assert {"stage", "block", "pool", "Functional · 1 layer"} <= texts and "conv" not in texts
     one = {t.text for t in layout(models.three_level(), depth=1).items if isinstance(t, Text)}
     assert "stage" in one and "block" not in one
     assert "conv" in {t.text for t in layout(models.three_level(), depth=3).items if isinstance(t, Text)}
