@@ -198,10 +198,11 @@ def load(path: str | os.PathLike[str], safe_mode: bool = True, custom_objects: d
     source = os.fspath(path)
     _check_archive(source)
     model = _load_model(source, safe_mode, custom_objects)
-    saved = _saved_state(source).get("trainable")
+    state = _saved_state(source)
+    saved = state.get("trainable")
     if isinstance(saved, dict):
         _restore_trainable(model, source, {str(k): bool(v) for k, v in saved.items()})
-    axes = _saved_state(source).get("axes")
+    axes = state.get("axes")
     if isinstance(axes, dict):
         _restore_axes(model, axes)
     return model

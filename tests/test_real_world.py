@@ -283,3 +283,11 @@ def test_replace_one_call_of_a_shared_tower():
     assert len(rows["encoder"].calls) == 1 and len(rows["encoder_2"].calls) == 1
     left, right = sample(model)
     np.testing.assert_allclose(kernest.extract(swapped, "encoder_2")([left, right]), copy(right), rtol=1e-5, atol=1e-6)
+
+
+def test_axis_names_survive_save_and_load(tmp_path):
+    model = models.word_model()  # kernest.Input with axes=("words", "chars"), over("words", char_cnn)
+    loaded = kernest.load(kernest.save(model, tmp_path / "m.keras"))
+    assert kernest.axes_of(loaded.inputs[0]) == ("words", "chars")
+    assert [r.input_shape for r in kernest.summary(loaded).rows] == [r.input_shape for r in kernest.summary(model).rows]
+    assert not kernest.diff(model, loaded)
