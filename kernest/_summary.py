@@ -475,6 +475,9 @@ def render_markdown(s: Summary) -> str:
     if s.links:
         lines += ["", md(["Interface", "Shape"]), "|---|---|"]
         lines += [md([f"`{link.interface}`", link.shape]) for link in s.links]
+    collapsed = [r for r in s.rows if r.collapsed]
+    if collapsed:
+        lines += ["", _collapsed_note(s, collapsed)]
     return "\n".join(lines) + "\n"
 
 

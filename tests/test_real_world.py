@@ -200,7 +200,7 @@ def test_a_backbone_nested_at_depth_2_is_collapsed_by_default():
     backbone = s.rows[1]
     assert backbone.collapsed == len(kernest.get(model, backbone.path).layers) - 1  # all but its InputLayer
     assert f"depth={s.open_depth}" in str(s) and s.open_depth == 3
-    assert "depth=3" in s._repr_html_() and s.to_dict()["rows"][1]["collapsed"] == backbone.collapsed
+    assert "depth=3" in s._repr_html_() and "depth=3" in s.to_markdown() and s.to_dict()["rows"][1]["collapsed"] == backbone.collapsed
     assert len(kernest.summary(model, depth=3).rows) == 4 + backbone.collapsed
     assert len(kernest.summary(model, filter="features/mobilenetv2_0.35_32/**").rows) == backbone.collapsed + 1
 
