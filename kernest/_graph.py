@@ -355,6 +355,12 @@ class Traced:
     layer: Any
     in_shapes: list[Shape]
     out_shapes: list[Shape]
+    # where each input came from: ("in", i) the parent's i-th input, ("out", j, k) output k of call j
+    sources: tuple[tuple[Any, ...] | None, ...] = ()
+
+
+def _tensors_in(value: Any) -> list[Any]:
+    return [t for t in keras.tree.flatten(value) if hasattr(t, "shape") and t.shape is not None]
 
 
 def _shapes_in(value: Any) -> list[Shape]:
@@ -365,15 +371,20 @@ def _shapes_in(value: Any) -> list[Shape]:
 def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape]) -> tuple[list[Traced], list[Shape]]:
     """Run ``layer.call`` on symbolic inputs of ``shapes`` (all known), recording each sublayer's calls."""
     seen: list[Traced] = []
+    origin: dict[int, tuple[Any, ...]] = {}  # id of a tensor -> where it came from (see Traced.sources)
 
     def recorder(child: Any, original: Any) -> Any:
         def call(*args: Any, **kwargs: Any) -> Any:
             out = original(*args, **kwargs)
-            seen.append(Traced(child, _shapes_in(args) or _shapes_in(kwargs.get("inputs")), _shapes_in(out)))
+            given = _tensors_in(args) or _tensors_in(kwargs.get("inputs"))
+            sources = tuple(origin.get(id(t)) for t in given)
+            origin.update((id(t), ("out", len(seen), k)) for k, t in enumerate(_tensors_in(out)))
+            seen.append(Traced(child, _shapes_in(args) or _shapes_in(kwargs.get("inputs")), _shapes_in(out), sources))
             return out
         return call
 
     specs = [keras.KerasTensor(s) for s in shapes]
+    origin.update((id(t), ("in", i)) for i, t in enumerate(specs))
     for child in subs:  # on the instance, so that only this trace sees it; removed below
         object.__setattr__(child, "call", recorder(child, child.call))
     try:
@@ -409,7 +420,7 @@ def trace_children(layer: Any, in_shapes: list[Shape]) -> tuple[list[Traced], li
     if len(calls_a) != len(calls_b):
         return None
     traced = [Traced(a.layer, [_merge(x, y) for x, y in zip(a.in_shapes, b.in_shapes, strict=False)],
-                     [_merge(x, y) for x, y in zip(a.out_shapes, b.out_shapes, strict=False)])
+                     [_merge(x, y) for x, y in zip(a.out_shapes, b.out_shapes, strict=False)], a.sources)
               for a, b in zip(calls_a, calls_b, strict=True)]
     return traced, [_merge(x, y) for x, y in zip(out_a, out_b, strict=False)]
 
@@ -570,9 +581,13 @@ def _traced_children(layer: Any, site: Site) -> list[tuple[Any, list[Site]]]:
     call never ran follow in attribute order, without shapes."""
     traced = trace_children(layer, site.in_shapes)
     order: dict[int, tuple[Any, list[Site]]] = {}
-    for t in traced[0] if traced else []:
-        in_axes = _unnamed(t.in_shapes)
+    known: dict[tuple[Any, ...], Axes] = {("in", i): a for i, a in enumerate(site.in_axes)}  # axes by source
+    for j, t in enumerate(traced[0] if traced else []):
+        in_axes: list[Axes] = [known.get(src, ()) if src is not None else () for src in t.sources]
+        in_axes = [a if len(a) == len(s) - 1 else (None,) * (len(s) - 1)
+                   for a, s in zip(in_axes + [()] * len(t.in_shapes), t.in_shapes, strict=False)]
         out_axes = [layer_axes(t.layer, in_axes, t.in_shapes, s, i) for i, s in enumerate(t.out_shapes)]
+        known.update((("out", j, k), a) for k, a in enumerate(out_axes))
         order.setdefault(id(t.layer), (t.layer, []))[1].append(Site(t.in_shapes, in_axes, t.out_shapes, out_axes))
     for child in attribute_children(layer):
         order.setdefault(id(child), (child, []))

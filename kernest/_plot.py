@@ -14,6 +14,7 @@ layers is one closed box that says how many layers it holds, so a MobileNet base
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
@@ -22,8 +23,9 @@ import keras
 from kernest._axes import format_shape
 from kernest._errors import KernestError
 from kernest._files import write_atomic, write_text_atomic
-from kernest._graph import Entry, graph_inputs, producer_name, root, walk
+from kernest._graph import Entry, graph_inputs, output_keys, producer_name, root, walk
 from kernest._over import is_mapper
+from kernest._summary import hops
 
 FONT = 11.0  # px, monospace
 SMALL = 9.5  # px, arrow labels
@@ -125,10 +127,16 @@ def _closed_subtitle(entry: Entry) -> str:
     text = entry.kind
     if entry.children:
         inside = sum(1 for _ in walk(entry.layer, entry))
-        text += f" · {inside} layers"
+        text += f" · {inside} layer{'s' if inside != 1 else ''}"
     if len(entry.sites) > 1:
-        text += f" · shared: {len(entry.sites)} calls"
+        text += f" · {_shared_note(len(entry.sites))}"
     return text
+
+
+def _shared_note(n: int) -> str:
+    """How a box called ``n`` times says so; its arrows carry the same ``@i`` marks as ``path@i``."""
+    calls = ", ".join(f"@{i}" for i in range(n)) if n <= 4 else f"@0..@{n - 1}"
+    return f"shared: {n} calls ({calls})"
 
 
 def _build(entry: Entry, depth: int | None, title: str | None = None) -> _Box:
@@ -146,7 +154,7 @@ def _build(entry: Entry, depth: int | None, title: str | None = None) -> _Box:
     if is_mapper(entry.layer) and entry.children:
         box.subtitle = f"{entry.kind}: inner model per element"
     if len(entry.sites) > 1:
-        box.subtitle += f" · shared: {len(entry.sites)} calls"
+        box.subtitle += f" · {_shared_note(len(entry.sites))}"
     _measure(box)
     return box
 
@@ -156,15 +164,15 @@ def _rank(entry: Entry, box: _Box, children: list[_Box]) -> None:
     keys = {c.key for c in children}
     inputs: dict[str, _Box] = {}
     edges: list[tuple[str, str, str]] = []
-    for e in entry.edges:
-        if e.consumer not in keys:
+    for producer, consumer, label in _graph_edges(entry):
+        if consumer not in keys:
             continue
-        if e.producer not in keys and e.producer not in inputs:
-            if not _is_input_name(entry, e.producer):
+        if producer not in keys and producer not in inputs:
+            if not _is_input_name(entry, producer):
                 continue  # produced by a keras.ops call, not by a layer or an input
-            inputs[e.producer] = _leaf(e.producer, e.producer, "input", entry.depth + 1, io=True)
-        edge = (e.producer, e.consumer, entry.format(e.shape, e.axes))
-        if all(edge[:2] != old[:2] for old in edges):
+            inputs[producer] = _leaf(producer, producer, "input", entry.depth + 1, io=True)
+        edge = (producer, consumer, label)
+        if edge not in edges:
             edges.append(edge)
     rank: dict[str, int] = {k: 0 for k in inputs}
     for c in children:  # children come in call order, so producers are ranked first
@@ -173,6 +181,19 @@ def _rank(entry: Entry, box: _Box, children: list[_Box]) -> None:
     every = list(inputs.values()) + children
     box.rows = [[b for b in every if rank[b.key] == r] for r in sorted({rank[b.key] for b in every})]
     box.edges = edges
+
+
+def _graph_edges(entry: Entry) -> list[tuple[str, str, str]]:
+    """``(producer, consumer, label)`` for every tensor passed between the layers of ``entry``'s graph, in
+    call order. The label is the shape; where an end is a layer called several times, it starts with that
+    call's ``@i`` (the producer's, then ``->`` and the consumer's), so each call of a shared tower shows."""
+    edges: list[tuple[str, str, str]] = []
+    for hop in hops(entry):
+        ends = [f"@{hop.producer_call}" if hop.producer_call is not None else "",
+                f"@{hop.consumer_call}" if hop.consumer_call is not None else ""]
+        mark = "->".join(ends) if all(ends) else "".join(ends)
+        edges.append((hop.producer, hop.consumer, f"{mark} {entry.format(hop.shape, hop.axes)}".strip()))
+    return edges
 
 
 def _is_input_name(entry: Entry, name: str) -> bool:
@@ -222,10 +243,10 @@ def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _label(x1: float, y1: float, x2: float, y2: float, text: str, taken: list[tuple[float, float, float, float]]
-           ) -> Text:
-    """A label beside the arrow, where it overlaps no label placed before; failing that, moved right
-    along the line nearest the arrow's middle until it is free."""
+def _label(x1: float, y1: float, x2: float, y2: float, text: str, taken: list[tuple[float, float, float, float]],
+           lines: Sequence[tuple[float, float, float, float]] = ()) -> Text:
+    """A label beside the arrow, where it overlaps no label placed before (and, if it can, crosses no other
+    arrow); failing that, moved right along the line nearest the arrow's middle until it is free."""
     def at(t: float, left: bool) -> Text:
         y = y1 + (y2 - y1) * t
         x = x1 + (x2 - x1) * t
@@ -233,22 +254,50 @@ def _label(x1: float, y1: float, x2: float, y2: float, text: str, taken: list[tu
         return Text(x - 5 - w if left else x + 5, y + SMALL / 3, text, size=SMALL, edge=True)
 
     candidates = [at(t, left) for t in (0.5, 0.3, 0.7, 0.15, 0.85) for left in (False, True)]
-    for c in candidates:
-        if c.bounds()[0] >= 0 and not any(_overlaps(c.bounds(), r) for r in taken):
-            return c
+    free = [c for c in candidates if c.bounds()[0] >= 0 and not any(_overlaps(c.bounds(), r) for r in taken)]
+    clear = [c for c in free if not any(_crosses(c.bounds(), line) for line in lines)]
+    if clear or free:
+        return (clear or free)[0]
     c = candidates[0]
     while any(_overlaps(c.bounds(), r) for r in taken):
         c = Text(c.x + SMALL, c.y, text, size=SMALL, edge=True)
     return c
 
 
+def _crosses(box: tuple[float, float, float, float], line: tuple[float, float, float, float]) -> bool:
+    """Whether the segment ``line`` passes through ``box`` (checked at points 2 px apart)."""
+    x1, y1, x2, y2 = line
+    steps = max(2, int(max(abs(x2 - x1), abs(y2 - y1)) / 2))
+    return any(box[0] <= x1 + (x2 - x1) * i / steps <= box[2] and box[1] <= y1 + (y2 - y1) * i / steps <= box[3]
+               for i in range(steps + 1))
+
+
+def _spread(arrows: list[tuple[_Box, _Box, str]], end: int) -> list[float]:
+    """The x where each arrow leaves its source (``end=0``) or enters its target (``end=1``): the middle of
+    the box, or where several arrows meet one box, spread across it in the order of their other ends, so
+    two calls of a shared box between the same two boxes stay two arrows."""
+    pairs = [(src, dst) if end == 0 else (dst, src) for src, dst, _ in arrows]  # (this end, the other end)
+    xs = [0.0] * len(arrows)
+    groups: dict[int, list[int]] = {}
+    for k, (box, _) in enumerate(pairs):
+        groups.setdefault(id(box), []).append(k)
+    for ks in groups.values():
+        box = pairs[ks[0]][0]
+        ks.sort(key=lambda k: pairs[k][1].x + pairs[k][1].w / 2)
+        for rank, k in enumerate(ks):
+            xs[k] = box.x + box.w * (rank + 1) / (len(ks) + 1)
+    return xs
+
+
 def _draw_arrows(arrows: list[tuple[_Box, _Box, str]], items: list[Rect | Text | Arrow]) -> None:
     taken = [t.bounds() for t in items if isinstance(t, Text)]
-    for src, dst, label in arrows:
-        x1, y1 = src.x + src.w / 2, src.y + src.h
-        x2, y2 = dst.x + dst.w / 2, dst.y
+    starts = _spread(arrows, 0)
+    ends = _spread(arrows, 1)
+    lines = [(starts[k], src.y + src.h, ends[k], dst.y) for k, (src, dst, _) in enumerate(arrows)]
+    for k, (_, _, label) in enumerate(arrows):
+        x1, y1, x2, y2 = lines[k]
         items.append(Arrow(x1, y1, x2, y2))
-        text = _label(x1, y1, x2, y2, label, taken)
+        text = _label(x1, y1, x2, y2, label, taken, lines[:k] + lines[k + 1:])
         taken.append(text.bounds())
         items.append(text)
 
@@ -264,12 +313,12 @@ def layout(model: keras.layers.Layer, depth: int | None = None) -> Scene:
         outputs = keras.tree.flatten(model.outputs)
         out_row = []
         by_key = {b.key for row in box.rows for b in row}
-        for i, (t, shape, axes) in enumerate(zip(outputs, top.sites[0].out_shapes, top.sites[0].out_axes,
-                                                  strict=False)):
-            key = f"output {i + 1}" if len(outputs) > 1 else "output"
+        names = output_keys(model) or [f"output {i + 1}" if len(outputs) > 1 else "output" for i in range(len(outputs))]
+        for t, name, shape, axes in zip(outputs, names, top.sites[0].out_shapes, top.sites[0].out_axes, strict=False):
+            key = f"output:{name}"  # a dict key may also be a layer's name
             source = producer_name(t)
             if source in by_key:
-                out_row.append(_leaf(key, key, "output", 1, io=True))
+                out_row.append(_leaf(key, name, "output", 1, io=True))
                 box.edges.append((source, key, format_shape(shape, axes)))
         if out_row:
             box.rows.append(out_row)

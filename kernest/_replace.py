@@ -93,7 +93,7 @@ def _output_mismatches(entry: Entry, site: Site, new: Any, name: str) -> list[Mi
     """Whether ``new`` accepts the old input and gives what the layers after it read."""
     received_arg: Any = site.in_shapes[0] if len(site.in_shapes) == 1 else site.in_shapes
     try:
-        outs = _shapes(new.compute_output_shape(received_arg))
+        outs = _shapes(_output_shape(new, received_arg))
     except Exception as err:  # the layer itself says it cannot take this input
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         return [Mismatch(
@@ -111,6 +111,15 @@ def _output_mismatches(entry: Entry, site: Site, new: Any, name: str) -> list[Mi
         ", ".join(entry.format(o, a) for o, a in zip(outs, new_axes, strict=False)),
         f"make {name!r} output {entry.shape_text(site, 'out')} as the old part did, or replace {consumer} too.",
     )]
+
+
+def _output_shape(new: Any, received: Any) -> Any:
+    """``new.compute_output_shape``; a subclassed layer or model that lacks one is traced symbolically."""
+    try:
+        return new.compute_output_shape(received)
+    except NotImplementedError:
+        specs = [keras.KerasTensor(s) for s in received] if not _is_shape(received) else keras.KerasTensor(received)
+        return keras.tree.map_structure(lambda t: tuple(t.shape), new.compute_output_spec(specs))
 
 
 def _is_shape(value: Any) -> bool:
@@ -227,10 +236,14 @@ def _rebuild_explained(model: Any, target: Entry, new: Any, call_index: int | No
     except KernestError:
         raise
     except Exception as err:  # Keras found a problem the shape check could not see
+        reason = str(err).strip().splitlines()[0]
+        if "names should be unique" in reason:  # e.g. a copy of a shared tower, replacing one of its calls
+            reason += (f" The old part stays at its other calls (or another layer has that name): give the new "
+                       f"one its own name first, e.g. new.name = '{getattr(new, 'name', 'new')}_2'.")
         raise KernestError(
             f"replace({target.path!r}): Keras could not rebuild the model with {getattr(new, 'name', new)!r} "
-            f"in place of {target.name!r}: {str(err).strip().splitlines()[0]}"
-        ) from err
+            f"in place of {target.name!r}: {reason}"
+        ) from None
 
 
 def replace(model: keras.Model, path: str, new: keras.layers.Layer, *, share: bool = False) -> keras.Model:

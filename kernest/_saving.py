@@ -76,10 +76,34 @@ def trainable_flags(model: Any) -> dict[str, bool]:
     return {e.path: bool(getattr(e.layer, "trainable", True)) for e in walk(model)}
 
 
+def input_axes(model: Any) -> dict[str, list[list[str | None]]]:
+    """The axis names of the inputs of the model (path ``""``) and of every nested functional model; Keras
+    does not save them, and they name the axes in every summary, check and error."""
+    from kernest._axes import axes_of
+    from kernest._graph import graph_inputs
+
+    found = {"": graph_inputs(model) or []}
+    found.update({e.path: graph_inputs(e.layer) or [] for e in walk(model)})
+    return {path: [list(axes_of(t)) for t in inputs] for path, inputs in found.items()
+            if any(any(axes_of(t)) for t in inputs)}
+
+
+def _restore_axes(model: Any, saved: dict[str, Any]) -> None:
+    from kernest._axes import _ATTR
+    from kernest._graph import graph_inputs
+
+    layers = {"": model, **{e.path: e.layer for e in walk(model)}}
+    for path, names in saved.items():
+        inputs = graph_inputs(layers[path]) if path in layers else None
+        for t, a in zip(inputs or [], names if isinstance(names, list) else [], strict=False):
+            if isinstance(a, list) and len(a) == len(t.shape) - 1:
+                setattr(t, _ATTR, tuple(a))
+
+
 def _write(model: keras.Model, tmp: Path) -> None:
     model.save(str(tmp))
     with zipfile.ZipFile(tmp, "a") as archive:
-        archive.writestr(STATE, json.dumps({"trainable": trainable_flags(model)}))
+        archive.writestr(STATE, json.dumps({"trainable": trainable_flags(model), "axes": input_axes(model)}))
 
 
 def _restore_trainable(model: Any, source: str, saved: dict[str, bool]) -> None:
@@ -169,9 +193,13 @@ def load(path: str | os.PathLike[str], safe_mode: bool = True, custom_objects: d
     source = os.fspath(path)
     _check_archive(source)
     model = _load_model(source, safe_mode, custom_objects)
-    saved = _saved_state(source).get("trainable")
+    state = _saved_state(source)
+    saved = state.get("trainable")
     if isinstance(saved, dict):
         _restore_trainable(model, source, {str(k): bool(v) for k, v in saved.items()})
+    axes = state.get("axes")
+    if isinstance(axes, dict):
+        _restore_axes(model, axes)
     return model
 
 

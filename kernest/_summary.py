@@ -19,6 +19,7 @@ from kernest._graph import Entry, graph_inputs, input_keys, output_keys, produce
 from kernest._html import html_table
 from kernest._paths import expand_patterns
 
+COLLAPSE_OVER = 20  # by default a submodel of more layers than this, none of them a submodel, is one row
 COLUMNS = ("kind", "input", "output", "params", "trainable")  # shown by default
 ALL_COLUMNS = (*COLUMNS, "own")
 HEADERS = {"path": "Path", "kind": "Kind", "input": "Input shape", "output": "Output shape",
@@ -48,6 +49,8 @@ class Row:
         calls: ``(input_shape, output_shape)`` of every call site; more than one for a shared layer.
         also_at: other paths of the same layer object (a layer shared between models).
         per: the axes folded into the batch above this row (inside ``over``), e.g. ``("words",)``.
+        collapsed: how many rows below this one the default summary hides (a large submodel of plain
+            layers, e.g. a ``keras.applications`` backbone); 0 when its rows are shown.
     """
 
     path: str
@@ -64,6 +67,7 @@ class Row:
     calls: tuple[tuple[str, str], ...] = ()
     also_at: tuple[str, ...] = ()
     per: tuple[str, ...] = ()
+    collapsed: int = 0
 
     @property
     def shared(self) -> bool:
@@ -107,6 +111,7 @@ class Summary:
         total_params, trainable_params, non_trainable_params: as ``model.count_params()`` counts them.
         inputs, outputs: the model's own inputs and outputs, formatted with axis names.
         show: the columns ``__str__`` renders.
+        open_depth: where rows were collapsed (see ``Row.collapsed``), the ``depth`` that shows them all.
     """
 
     model_name: str
@@ -118,6 +123,7 @@ class Summary:
     inputs: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     show: tuple[str, ...] = COLUMNS
+    open_depth: int | None = None
 
     def __str__(self) -> str:
         return render_text(self)
@@ -135,6 +141,7 @@ class Summary:
             "total_params": self.total_params,
             "trainable_params": self.trainable_params,
             "non_trainable_params": self.non_trainable_params,
+            "open_depth": self.open_depth,
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -182,8 +189,31 @@ def _has_frozen_inside(entry: Entry) -> bool:
     return any(not getattr(c.layer, "trainable", True) or _has_frozen_inside(c) for c in entry.children)
 
 
-def collect(model: Any, depth: int | None = None, filter: str | list[str] | None = None) -> Summary:
-    """Walk ``model`` and return the ``Summary`` records (see ``kernest.summary``)."""
+def _large_blocks(entries: list[Entry]) -> dict[int, list[Entry]]:
+    """Entries to collapse, each with the entries under it: a layer holding more than ``COLLAPSE_OVER`` layers
+    and no submodel, like a ``keras.applications`` backbone. Reading 150 of its rows hides the nesting."""
+    blocks: dict[int, list[Entry]] = {}
+    for e in entries:
+        if not e.children or any(id(a) in blocks for a in _ancestors(e)):
+            continue
+        below = list(walk(e.layer, e))
+        if len(below) > COLLAPSE_OVER and not any(isinstance(b.layer, keras.Model) for b in below):
+            blocks[id(e)] = below
+    return blocks
+
+
+def _ancestors(e: Entry) -> list[Entry]:
+    out = []
+    while e.parent is not None:
+        e = e.parent
+        out.append(e)
+    return out
+
+
+def collect(model: Any, depth: int | None = None, filter: str | list[str] | None = None,
+            collapse: bool = False) -> Summary:
+    """Walk ``model`` and return the ``Summary`` records (see ``kernest.summary``); ``collapse``: show a
+    large submodel of plain layers as one row."""
     if depth is not None and (not isinstance(depth, int) or depth < 1):
         raise KernestError(f"summary(depth={depth!r}): depth is a whole number >= 1 (1 = the model's own layers).")
     top = root(model)
@@ -200,7 +230,10 @@ def collect(model: Any, depth: int | None = None, filter: str | list[str] | None
             _warn_nothing(filter)
         shown = [e for e in shown if id(e) in wanted]
 
-    rows = [_row(e, own[id(e)], paths_of) for e in shown]
+    blocks = _large_blocks(entries) if collapse else {}
+    hidden = {id(b) for below in blocks.values() for b in below}
+    shown = [e for e in shown if id(e) not in hidden]
+    rows = [_row(e, own[id(e)], paths_of, len(blocks.get(id(e), []))) for e in shown]
     links = _links(top, entries, depth)
     weights = list(getattr(model, "weights", []))
     trainable = sum(_size(w) for w in weights if w.trainable)
@@ -214,6 +247,7 @@ def collect(model: Any, depth: int | None = None, filter: str | list[str] | None
         non_trainable_params=total - trainable,
         inputs=_io(model, "inputs") or _site_io(top, "in"),
         outputs=_io(model, "outputs") or _site_io(top, "out"),
+        open_depth=max((b.depth for below in blocks.values() for b in below), default=None),
     )
 
 
@@ -224,7 +258,7 @@ def _warn_nothing(pattern: str | list[str]) -> None:
                   KernestWarning, stacklevel=4)
 
 
-def _row(e: Entry, own: int, paths_of: dict[int, list[str]]) -> Row:
+def _row(e: Entry, own: int, paths_of: dict[int, list[str]], collapsed: int = 0) -> Row:
     calls = tuple((e.shape_text(s, "in"), e.shape_text(s, "out")) for s in e.sites)
     first = calls[0] if calls else ("?", "?")
     params, trainable_params = _subtree_counts(e.layer)
@@ -243,7 +277,61 @@ def _row(e: Entry, own: int, paths_of: dict[int, list[str]]) -> Row:
         calls=calls,
         also_at=tuple(p for p in paths_of[id(e.layer)] if p != e.path),
         per=e.per,
+        collapsed=collapsed,
     )
+
+
+@dataclass(frozen=True)
+class Hop:
+    """A tensor passed inside one functional graph from a layer (or an input) to a layer. ``keras.ops``
+    calls in between (``x * 2``, ``ops.relu``) are stepped through, so the two layers stay linked."""
+
+    producer: str
+    consumer: str
+    shape: tuple[int | None, ...]
+    axes: tuple[str | None, ...]
+    producer_call: int | None  # which call of a layer that runs several times; None if it runs once
+    consumer_call: int | None
+
+
+def hops(entry: Entry) -> list[Hop]:
+    """Every tensor passed between the children of ``entry`` (a functional graph), in call order."""
+    made_by: dict[int, tuple[str, int | None]] = {}
+    for child in entry.children:
+        for i, site in enumerate(child.sites):
+            for t in site.call.outputs if site.call is not None else ():
+                made_by[id(t)] = (child.name, i if len(child.sites) > 1 else None)
+    found: list[Hop] = []
+    for child in entry.children:
+        for i, site in enumerate(child.sites):
+            if site.call is None:
+                continue
+            for t, shape, axes in zip(site.call.data_inputs, site.in_shapes, site.in_axes, strict=False):
+                for name, j in _origins(t, made_by, set()):
+                    found.append(Hop(name, child.name, shape, axes, j, i if len(child.sites) > 1 else None))
+    return found
+
+
+def _origins(tensor: Any, made_by: dict[int, tuple[str, int | None]], seen: set[int]
+             ) -> list[tuple[str, int | None]]:
+    """The layer calls or inputs ``tensor`` comes from, stepping back through ``keras.ops`` calls."""
+    if id(tensor) in made_by:
+        return [made_by[id(tensor)]]
+    history = getattr(tensor, "_keras_history", None)
+    if history is None or id(tensor) in seen:
+        return []
+    seen.add(id(tensor))
+    op = history.operation
+    if isinstance(op, keras.layers.Layer):  # an input
+        return [(str(op.name), None)]
+    try:
+        node = op._inbound_nodes[history.node_index]
+    except (AttributeError, IndexError):
+        return []
+    found: list[tuple[str, int | None]] = []
+    for t in node.input_tensors:
+        found += [o for o in _origins(t, made_by, seen) if o not in found]
+    return found
 
 
 def _links(top: Entry, entries: list[Entry], depth: int | None) -> list[Link]:
@@ -252,9 +340,9 @@ def _links(top: Entry, entries: list[Entry], depth: int | None) -> list[Link]:
         if not holder.edges or (depth is not None and holder.depth >= depth):
             continue
         containers = {c.name for c in holder.children if c.is_container}
-        for edge in holder.edges:
-            if edge.producer in containers or edge.consumer in containers:
-                link = Link(holder.path, edge.producer, edge.consumer, holder.format(edge.shape, edge.axes))
+        for hop in hops(holder):
+            if hop.producer in containers or hop.consumer in containers:
+                link = Link(holder.path, hop.producer, hop.consumer, holder.format(hop.shape, hop.axes))
                 if link not in links:
                     links.append(link)
     return links
@@ -296,6 +384,8 @@ def _cells(row: Row, cols: tuple[str, ...]) -> list[str]:
         kind += f" (shared: {len(row.calls)} calls)"
     elif row.also_at:
         kind += " (shared)"
+    if row.collapsed:
+        kind += f" ({row.collapsed} layers)"
     values = {"kind": kind, "input": row.input_shape, "output": row.output_shape,
               "params": f"{row.params:,}", "trainable": row.trainable_text, "own": f"{row.own_params:,}"}
     return ["  " * (row.depth - 1) + row.path] + [values[c] for c in cols]
@@ -341,6 +431,9 @@ def render_text(s: Summary) -> str:
     if s.links:
         out += ["", "Interfaces (the shape that crosses each boundary between submodels):"]
         out += _table(["Interface", "Shape"], [[link.interface, link.shape] for link in s.links], set())
+    collapsed = [r for r in s.rows if r.collapsed]
+    if collapsed:
+        out += ["", _collapsed_note(s, collapsed)]
     shared = [r for r in s.rows if r.also_at]
     if shared:
         out += ["", "Shared layers (one object at several paths; Keras 3.15 cannot load such a model):"]
@@ -350,6 +443,12 @@ def render_text(s: Summary) -> str:
                 out.append(f"  {r.path.split('/')[-1]}: {', '.join((r.path, *r.also_at))}")
                 done.update((r.path, *r.also_at))
     return "\n".join(out) + "\n"
+
+
+def _collapsed_note(s: Summary, collapsed: list[Row]) -> str:
+    return (f"Collapsed: {', '.join(r.path for r in collapsed)} (over {COLLAPSE_OVER} layers, no submodel inside). "
+            f"depth={s.open_depth} (CLI: --depth {s.open_depth}) shows every row; "
+            f"filter='{collapsed[0].path}/**' shows the rows inside {collapsed[0].path}.")
 
 
 def render_markdown(s: Summary) -> str:
@@ -371,6 +470,9 @@ def render_markdown(s: Summary) -> str:
     if s.links:
         lines += ["", md(["Interface", "Shape"]), "|---|---|"]
         lines += [md([f"`{link.interface}`", link.shape]) for link in s.links]
+    collapsed = [r for r in s.rows if r.collapsed]
+    if collapsed:
+        lines += ["", _collapsed_note(s, collapsed)]
     return "\n".join(lines) + "\n"
 
 
@@ -383,6 +485,9 @@ def render_html(s: Summary) -> str:
               f"non-trainable {s.non_trainable_params:,})"]
     if s.inputs:
         footer += ["Inputs: " + "; ".join(s.inputs), "Outputs: " + "; ".join(s.outputs)]
+    collapsed = [r for r in s.rows if r.collapsed]
+    if collapsed:
+        footer.append(_collapsed_note(s, collapsed))
     right = [i + 1 for i, c in enumerate(cols) if c in ("params", "own")]
     return html_table(header, body, caption=s.model_name, right=right, indent=[r.depth - 1 for r in s.rows],
                       footer=footer)
@@ -405,7 +510,10 @@ def summary(
     Args:
         model: a Keras model.
         depth: show rows down to this depth only (1 = the model's own layers). Params are always the
-            subtree's total, so a row shows the same number at every depth.
+            subtree's total, so a row shows the same number at every depth. By default every row is
+            shown except inside a submodel of more than 20 layers and no submodel (a ``keras.applications``
+            backbone): that is one row, its ``collapsed`` count says how many it hides, and the text names
+            the ``depth`` that opens it. Any ``depth`` (or ``filter``) shows every row it selects.
         show: the columns to render, from ``("kind", "input", "output", "params", "trainable", "own")``
             (``own``: a row's own weights, without its sublayers'; not shown by default).
         filter: a path or glob (or a list of them), e.g. ``"per_word/**"``: only matching rows.
@@ -426,6 +534,6 @@ def summary(
         >>> [(r.path, r.input_shape) for r in kernest.summary(model).rows]
         [('per_word', '(batch, words=6, chars=8)'), ('per_word/cnn', '(batch*words, chars=8)'), ('per_word/cnn/dense', '(batch*words, chars=8)')]
     """
-    result = collect(model, depth=depth, filter=filter)
+    result = collect(model, depth=depth, filter=filter, collapse=depth is None and filter is None)
     result.show = _check_show(show)
     return result

@@ -298,3 +298,116 @@ def gan(latent: int = 4, dim: int = 6) -> keras.Model:
 
 REAL_WORLD = (mobilenet_classifier, siamese, vae, seq2seq, subclassed_classifier, video_cnn, three_level,
               wide_and_deep, masked_inner, gan)
+
+
+# --- real-world nested models for the sweep (tests/test_real_world.py), small widths ---------------------
+
+def mobilenet_in_features(size: int = 32) -> keras.Model:
+    """A keras.applications MobileNetV2 base at depth 2: classifier > features > mobilenetv2 > 150 layers."""
+    base = keras.applications.MobileNetV2(input_shape=(size, size, 3), alpha=0.35, include_top=False, weights=None)
+    a = keras.Input((size, size, 3), name="img")
+    features = keras.Model(a, L.GlobalAveragePooling2D(name="gap")(base(a)), name="features")
+    x = keras.Input((size, size, 3), name="image")
+    return keras.Model(x, L.Dense(3, name="head")(features(x)), name="deep_classifier")
+
+
+def efficientnet_classifier(size: int = 32) -> keras.Model:
+    """EfficientNetB0 (its own Rescaling and Normalization inside) under a small head."""
+    base = keras.applications.EfficientNetB0(input_shape=(size, size, 3), include_top=False, weights=None)
+    x = keras.Input((size, size, 3), name="image")
+    return keras.Model(x, L.Dense(2, name="head")(L.GlobalAveragePooling2D(name="pool")(base(x))), name="effnet")
+
+
+def transformer_block(name: str, steps: int, dim: int, heads: int = 2, ffn: int | None = None) -> keras.Model:
+    x = keras.Input((steps, dim), name="x")
+    att = L.MultiHeadAttention(heads, dim // heads, name="mha")(x, x)
+    h = L.LayerNormalization(name="ln1")(L.Add(name="add1")([x, att]))
+    f = L.Dense(dim, name="ffn_out")(L.Dense(ffn or 2 * dim, activation="relu", name="ffn_in")(h))
+    return keras.Model(x, L.LayerNormalization(name="ln2")(L.Add(name="add2")([h, f])), name=name)
+
+
+def transformer(steps: int = 6, dim: int = 8) -> keras.Model:
+    """Two Transformer blocks (attention, residual adds, LayerNormalization), each a Model, stacked."""
+    ids = keras.Input((steps,), dtype="int32", name="tokens")
+    h = L.Embedding(30, dim, name="emb")(ids)
+    h = transformer_block("block_1", steps, dim)(h)
+    h = transformer_block("block_2", steps, dim)(h)
+    return keras.Model(ids, L.Dense(2, name="head")(L.GlobalAveragePooling1D(name="gap")(h)), name="transformer")
+
+
+def tickets() -> keras.Model:
+    """Dict inputs and dict outputs; a text encoder submodel that itself takes a dict."""
+    t, b = keras.Input((5,), dtype="int32", name="title"), keras.Input((8,), dtype="int32", name="body")
+    emb = L.Embedding(40, 4, name="emb")
+    joined = L.Concatenate(name="cat")([L.GlobalAveragePooling1D(name="t_avg")(emb(t)),
+                                        L.GlobalAveragePooling1D(name="b_avg")(emb(b))])
+    text = keras.Model({"title": t, "body": b}, joined, name="text_enc")
+    ti, bi = keras.Input((5,), dtype="int32", name="title"), keras.Input((8,), dtype="int32", name="body")
+    tags = keras.Input((4,), name="tags")
+    h = L.Concatenate(name="join")([text({"title": ti, "body": bi}), tags])
+    return keras.Model({"title": ti, "body": bi, "tags": tags},
+                       {"priority": L.Dense(1, name="priority")(h), "department": L.Dense(3, name="department")(h)},
+                       name="tickets")
+
+
+@keras.saving.register_keras_serializable(package="kernest_tests")
+class Tower(keras.Model):
+    """A subclassed model with no compute_output_shape: d2(d1(x))."""
+
+    def __init__(self, units: int = 4, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.d1 = L.Dense(units, activation="relu", name="d1")
+        self.d2 = L.Dense(units, name="d2")
+
+    def call(self, x):
+        return self.d2(self.d1(x))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def subclassed_in_functional() -> keras.Model:
+    x = keras.Input((6,), name="x")
+    return keras.Model(x, L.Dense(1, name="head")(Tower(4, name="tower")(x)), name="sub_in_func")
+
+
+def sequential_in_sequential() -> keras.Model:
+    inner = keras.Sequential([L.Dense(4, activation="relu", name="fc1"), L.Dense(3, name="fc2")], name="inner")
+    return keras.Sequential([keras.Input((5,)), L.Dense(5, name="pre"), inner, L.Dense(1, name="head")], name="outer")
+
+
+def bidirectional_masked() -> keras.Model:
+    """A masked Embedding and a Bidirectional LSTM inside an encoder submodel."""
+    ids = keras.Input((7,), dtype="int32", name="ids")
+    h = L.Embedding(20, 4, mask_zero=True, name="emb")(ids)
+    enc = keras.Model(ids, L.Bidirectional(L.LSTM(3, return_sequences=True), name="bilstm")(h), name="encoder")
+    x = keras.Input((7,), dtype="int32", name="tokens")
+    return keras.Model(x, L.Dense(2, name="head")(L.GlobalAveragePooling1D(name="gap")(enc(x))), name="bidir")
+
+
+def channels_first() -> keras.Model:
+    """A CNN submodel in channels_first layout: (batch, channels, height, width)."""
+    a = keras.Input((3, 12, 12), name="chw")
+    h = L.Conv2D(4, 3, data_format="channels_first", name="conv")(a)
+    h = L.MaxPooling2D(2, data_format="channels_first", name="pool")(h)
+    cnn = keras.Model(a, L.GlobalAveragePooling2D(data_format="channels_first", name="gap")(h), name="cnn")
+    x = keras.Input((3, 12, 12), name="image")
+    return keras.Model(x, L.Dense(2, name="head")(cnn(x)), name="channels_first")
+
+
+def sequential_over_steps() -> keras.Model:
+    """TimeDistributed over a Sequential, then a GRU."""
+    frame = keras.Sequential([keras.Input((8,)), L.Dense(4, name="fc")], name="frame")
+    x = keras.Input((5, 8), name="clip")
+    h = L.TimeDistributed(frame, name="per_step")(x)
+    return keras.Model(x, L.Dense(1, name="head")(L.GRU(3, name="gru")(h)), name="td_sequential")
+
+
+def ops_between_submodels() -> keras.Model:
+    """keras.ops calls (not layers) between a submodel and the head, as keras.io examples write them."""
+    a = keras.Input((6,), name="a")
+    enc = keras.Model(a, L.Dense(4, name="fc")(a), name="enc")
+    x = keras.Input((6,), name="x")
+    h = keras.ops.relu(enc(x)) * 2.0
+    return keras.Model(x, L.Dense(1, name="head")(h), name="with_ops")

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 import kernest
-from kernest._plot import Text, layout
+from kernest._plot import Arrow, Text, layout
 from kernest.cli import main
 from tests import models
 
@@ -85,7 +85,7 @@ def test_default_shows_submodel_boundaries_and_stays_small(tmp_path):
 
 def test_depth_opens_boxes_down_to_that_depth():
     texts = {t.text for t in layout(models.three_level()).items if isinstance(t, Text)}
-    assert {"stage", "block", "pool", "Functional · 1 layers"} <= texts and "conv" not in texts
+    assert {"stage", "block", "pool", "Functional · 1 layer"} <= texts and "conv" not in texts
     one = {t.text for t in layout(models.three_level(), depth=1).items if isinstance(t, Text)}
     assert "stage" in one and "block" not in one
     assert "conv" in {t.text for t in layout(models.three_level(), depth=3).items if isinstance(t, Text)}
@@ -93,9 +93,14 @@ def test_depth_opens_boxes_down_to_that_depth():
         layout(models.three_level(), depth=0)
 
 
-def test_a_shared_submodel_is_marked():
-    texts = {t.text for t in layout(models.siamese()).items if isinstance(t, Text)}
-    assert "Functional · 3 layers · shared: 2 calls" in texts
+def test_a_shared_submodel_is_marked_and_each_call_has_its_arrows():
+    texts = [t.text for t in layout(models.siamese()).items if isinstance(t, Text)]
+    assert "Functional · 3 layers · shared: 2 calls (@0, @1)" in texts
+    # the encoder runs on left (@0) and right (@1); both of its outputs reach diff, each on its own arrow
+    assert sorted(t for t in texts if t.startswith("@")) == [
+        "@0 (batch, 6)", "@0 (batch, features=4)", "@1 (batch, 6)", "@1 (batch, features=4)"]
+    arrows = [a for a in layout(models.siamese()).items if isinstance(a, Arrow)]
+    assert len({(a.x1, a.y1, a.x2, a.y2) for a in arrows}) == len(arrows)  # no two arrows drawn on one line
 
 
 @pytest.mark.parametrize("builder", [models.siamese, models.wide_and_deep, models.seq2seq, models.word_model])
