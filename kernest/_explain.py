@@ -20,12 +20,21 @@ from kernest._axes import Shape, format_shape, shape_of
 from kernest._axes import _infer as _infer_axes
 from kernest._errors import InterfaceError, KernestError, Mismatch
 from kernest._graph import (
+    built_input_shapes,
+    call_inputs,
+    call_nodes,
     children,
     find_layer,
+    graph_inputs,
+    graph_nodes,
+    input_struct,
     is_input_layer,
     is_symbolic,
+    mask_of,
+    output_struct,
     producer,
     producer_chain,
+    returns_list,
     root_inputs,
 )
 from kernest._graph import layers as _walk  # (path, layer) at any depth: the one traversal
@@ -106,8 +115,8 @@ class Case:
             layers = list(model.layers)
             i = next((j for j, x in enumerate(layers) if x is layer), 0)
             before = layers[i - 1] if i > 0 else None
-        elif getattr(layer, "_inbound_nodes", None):
-            given = layer._inbound_nodes[0].input_tensors
+        elif call_nodes(layer):
+            given = call_inputs(layer)
             src = producer(given[0]) if given else None
             before = None if src is None or is_input_layer(src) else src
         return f"{before.name} -> {layer.name}" if before is not None else None
@@ -314,10 +323,7 @@ def _symbolic_frames(frames: list[Frame]) -> None:
         frame, parent = frames[i], frames[i - 1].layer
         if any(is_symbolic(t) for t in frame.inputs) or frame.kind != "call":
             continue
-        graph = getattr(parent, "_nodes_by_depth", None) or getattr(getattr(parent, "_functional", None), "_nodes_by_depth", None)
-        if not graph:
-            continue
-        nodes = [n for nodes in graph.values() for n in nodes if n.operation is frame.layer]
+        nodes = [n for n in graph_nodes(parent) if n.operation is frame.layer]
         if len(nodes) == 1:
             tensors = [t for t in keras.tree.flatten(nodes[0].arguments.args) if is_symbolic(t)]
             if tensors:
@@ -643,7 +649,7 @@ def _list_for_dict(case: Case) -> Mismatch:
     meaning. Give the dict, each tensor under the key whose declared shape it has."""
     frame = case.frames[case.meet]
     model, given = frame.layer, list(frame.data)
-    struct = model._inputs_struct
+    struct = input_struct(model)
     left, entries = list(given), []
     for key, declared in struct.items():
         match = next((t for t in left if _fits(shape_of(declared)[1:], shape_of(t)[1:])), left[0] if left else None)
@@ -819,7 +825,7 @@ def _arity(case: Case, m: re.Match[str]) -> Mismatch:
         fix = (f"{cvar} takes one input but gets {got}: pass one tensor, or rebuild {cvar} with {got} inputs "
                "(or join them with a Concatenate first).")
     elif want > 1 and got == 1 and isinstance(src, keras.layers.Concatenate):
-        parts = list(src._inbound_nodes[0].input_tensors) if src._inbound_nodes else []
+        parts = call_inputs(src)
         listed = ", ".join(case.var(t) for t in parts)
         fix = (f"{cvar} takes {want} separate inputs and joins them itself, but gets one tensor that "
                f"{src.name} already concatenated. Pass the parts: {cvar}([{listed}]).")
@@ -888,8 +894,8 @@ def _closest(wrong: list[str], missing: list[str]) -> list[str]:
 
 
 def _input_keys(model: Any) -> list[str]:
-    struct = getattr(model, "_inputs_struct", None)
-    return list(struct.keys()) if isinstance(struct, dict) else []
+    struct = input_struct(model) if graph_inputs(model) is not None else None
+    return list(struct) if isinstance(struct, dict) else []
 
 
 def _structure_text(case: Case) -> str:
@@ -902,7 +908,7 @@ def _positional_value(case: Case, m: re.Match[str]) -> Mismatch:
     value = m.group("value")
     name = case.consumer_name(case.layer.name if case.layer is not None else "layer")
     for model in case.models():
-        struct = getattr(model, "_outputs_struct", None) or getattr(model, "output", None)
+        struct = output_struct(model) if graph_inputs(model) is not None else None
         if isinstance(struct, dict) and value in struct:
             keys = list(struct)
             mvar = case.var(model)
@@ -1027,8 +1033,8 @@ def _string_lookup_fed(case: Case, dtype: str) -> tuple[str, Any, Shape] | None:
     models = ([fitted] if fitted is not None else []) + sorted(case.models(), key=lambda model: -len(_walk(model)))
     for model in models:
         for path, layer in _walk(model):
-            if isinstance(layer, keras.layers.StringLookup) and layer._inbound_nodes:
-                given = layer._inbound_nodes[0].input_tensors
+            if isinstance(layer, keras.layers.StringLookup):
+                given = call_inputs(layer)
                 if given and "string" not in str(given[0].dtype):
                     return f"{model.name}/{path}", layer, shape_of(given[0])[1:]
     return None
@@ -1038,8 +1044,8 @@ def _to_shape(case: Case, m: re.Match[str]) -> Mismatch:
     name = case.consumer_name("layer")
     src = producer(case.outer) if case.outer is not None and is_symbolic(case.outer) else None
     if src is None:  # the list itself reached the layer: find the model that returned it
-        src = next((v for v in case.models() if isinstance(getattr(v, "_outputs_struct", None), list)
-                    and len(v._outputs_struct) == 1 and f"{case.var(v)}(" in (case.site.text if case.site else "")), None)
+        src = next((v for v in case.models() if returns_list(v, 1)
+                    and f"{case.var(v)}(" in (case.site.text if case.site else "")), None)
     side = src.name if src is not None else "?"
     take = f"{call_text(case, src)}[0]" if src is not None else "outputs[0]"
     who = side if src is not None else "the sub-model"
@@ -1105,12 +1111,8 @@ def _guess_input_shape(model: Any) -> Shape | None:
     a built layer's weights tell it."""
     if model is None:
         return None
-    shape = getattr(model, "_build_shapes_dict", None)
-    if isinstance(shape, dict) and shape:
-        first = next(iter(shape.values()))
-        if isinstance(first, (tuple, list)):
-            return tuple(first[1:])
-    return None
+    shapes = built_input_shapes(model)
+    return tuple(shapes[0][1:]) if shapes else None
 
 
 def _labels(case: Case, m: re.Match[str]) -> Mismatch:
@@ -1551,7 +1553,7 @@ def _layer_taking(model: Any, a: int, b: int) -> tuple[str, Any, list[Any]] | No
     for where, layer in _walk(model):
         if isinstance(layer, _ELEMENTWISE):
             continue  # a merge that takes inputs of different widths, not a product over them
-        for node in getattr(layer, "_inbound_nodes", None) or []:
+        for node in call_nodes(layer):
             tensors = [t for t in node.input_tensors if hasattr(t, "shape")]
             widths = [shape_of(t)[-1] for t in tensors]
             if a in widths and b in widths and a != b:
@@ -1713,11 +1715,13 @@ def _custom_mask_failure(case: Case) -> Mismatch | None:
         tb = tb.tb_next
     if layer is None and op is not None:
         layer = _mask_maker(case, op)
-    if layer is None or not layer._inbound_nodes:
+    if layer is None:
         return None
-    given = list(layer._inbound_nodes[0].input_tensors)
-    unmasked = [t for t in given if getattr(t, "_keras_mask", None) is None]
-    masked = [t for t in given if getattr(t, "_keras_mask", None) is not None]
+    given = call_inputs(layer)
+    if not given:
+        return None
+    unmasked = [t for t in given if mask_of(t) is None]
+    masked = [t for t in given if mask_of(t) is not None]
     if not unmasked or not masked:
         return None
     side = producer(unmasked[0])
@@ -1737,11 +1741,10 @@ def _mask_maker(case: Case, op: Any) -> Any:
     """The layer whose output mask is computed by the recorded op ``op`` (its compute_mask made it)."""
     for model in case.models():
         for _, layer in _walk(model):
-            for node in getattr(layer, "_inbound_nodes", []):
+            for node in call_nodes(layer):
                 for out in node.output_tensors:
-                    mask = getattr(out, "_keras_mask", None)
-                    history = getattr(mask, "_keras_history", None)
-                    if history is not None and history.operation is op:
+                    mask = mask_of(out)
+                    if mask is not None and producer(mask) is op:
                         return layer
     return None
 

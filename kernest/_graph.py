@@ -154,6 +154,34 @@ def node_of(tensor: Any) -> Any:
         return None
 
 
+def call_nodes(layer: Any) -> list[Any]:
+    """The graph nodes of every call of ``layer`` so far, first call first (``[]`` if never called)."""
+    return list(getattr(layer, "_inbound_nodes", None) or [])
+
+
+def call_inputs(layer: Any, index: int = 0) -> list[Any]:
+    """The input tensors of ``layer``'s ``index``-th call (``[]`` if it had none)."""
+    nodes = call_nodes(layer)
+    return list(nodes[index].input_tensors) if len(nodes) > index else []
+
+
+def graph_nodes(model: Any) -> list[Any]:
+    """Every node of a functional model's graph, any order (``[]`` for a model without a graph)."""
+    by_depth = getattr(functional_of(model), "_nodes_by_depth", None)
+    return [n for nodes in (by_depth or {}).values() for n in nodes]
+
+
+def mask_of(tensor: Any) -> Any | None:
+    """The Keras mask that travels with a symbolic tensor, or None."""
+    return getattr(tensor, "_keras_mask", None)
+
+
+def returns_list(model: Any, length: int | None = None) -> bool:
+    """Whether a functional model returns a list (of ``length`` outputs, when given), not a tensor."""
+    struct = getattr(model, "_outputs_struct", None)
+    return isinstance(struct, list) and (length is None or len(struct) == length)
+
+
 def output_index(tensor: Any) -> int:
     """Which output of the call that made ``tensor`` it is (0 for a single output)."""
     history = getattr(tensor, "_keras_history", None)

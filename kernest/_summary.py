@@ -15,7 +15,17 @@ import keras
 
 from kernest._axes import axes_of, format_shape, shape_of
 from kernest._errors import KernestError, KernestWarning
-from kernest._graph import Entry, graph_inputs, input_keys, output_keys, producer_name, root, walk
+from kernest._graph import (
+    Entry,
+    graph_inputs,
+    input_keys,
+    node_of,
+    output_keys,
+    producer,
+    producer_name,
+    root,
+    walk,
+)
 from kernest._html import html_table
 from kernest._paths import expand_patterns
 
@@ -317,16 +327,14 @@ def _origins(tensor: Any, made_by: dict[int, tuple[str, int | None]], seen: set[
     """The layer calls or inputs ``tensor`` comes from, stepping back through ``keras.ops`` calls."""
     if id(tensor) in made_by:
         return [made_by[id(tensor)]]
-    history = getattr(tensor, "_keras_history", None)
-    if history is None or id(tensor) in seen:
+    op = producer(tensor)
+    if op is None or id(tensor) in seen:
         return []
     seen.add(id(tensor))
-    op = history.operation
     if isinstance(op, keras.layers.Layer):  # an input
         return [(str(op.name), None)]
-    try:
-        node = op._inbound_nodes[history.node_index]
-    except (AttributeError, IndexError):
+    node = node_of(tensor)
+    if node is None:
         return []
     found: list[tuple[str, int | None]] = []
     for t in node.input_tensors:
