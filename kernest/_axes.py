@@ -303,3 +303,16 @@ def _reshape_axes(src: Shape, a: Axes, dst: Shape) -> Axes:
         out[-j] = a[-j]
         j += 1
     return tuple(out)
+
+
+def expected_rank_text(layer: Any, ndim: int) -> str:
+    """The input a layer expects, in words: ``(batch, steps, channels)`` for a channels-last Conv1D,
+    ``(batch, channels, height, width)`` for a channels-first Conv2D."""
+    spatial = {3: ["steps"], 4: ["height", "width"], 5: ["depth", "height", "width"]}.get(ndim)
+    if spatial is None:
+        return "(" + ", ".join(["batch"] + ["?"] * (ndim - 1)) + ")"
+    fmt = getattr(layer, "data_format", None)
+    if fmt == "channels_first":
+        return "(" + ", ".join(["batch", "channels", *spatial]) + ")"
+    last = "features" if ndim == 3 and fmt is None else "channels"  # an RNN reads features, a CNN channels
+    return "(" + ", ".join(["batch", *spatial, last]) + ")"

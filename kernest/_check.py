@@ -21,7 +21,7 @@ from typing import Any
 
 import keras
 
-from kernest._axes import Axes, Shape, fits, format_shape, layer_axes, shape_of
+from kernest._axes import Axes, Shape, expected_rank_text, fits, format_shape, layer_axes, shape_of
 from kernest._axes import _infer as _infer_axes
 from kernest._errors import InterfaceError, KernestError, KernestWarning, Mismatch
 from kernest._explain import explain
@@ -277,19 +277,6 @@ def _declared_outputs(model: Any, path: str) -> Any:
 
 # --- what a layer expects --------------------------------------------------------------------------
 
-def _expected_rank_text(layer: Any, ndim: int) -> str:
-    """The input a layer expects, in words: ``(batch, steps, channels)`` for a channels-last Conv1D,
-    ``(batch, channels, height, width)`` for a channels-first Conv2D."""
-    spatial = {3: ["steps"], 4: ["height", "width"], 5: ["depth", "height", "width"]}.get(ndim)
-    if spatial is None:
-        return "(" + ", ".join(["batch"] + ["?"] * (ndim - 1)) + ")"
-    fmt = getattr(layer, "data_format", None)
-    if fmt == "channels_first":
-        return "(" + ", ".join(["batch", "channels", *spatial]) + ")"
-    last = "features" if ndim == 3 and fmt is None else "channels"  # an RNN reads features, a CNN channels
-    return "(" + ", ".join(["batch", *spatial, last]) + ")"
-
-
 def _spec_problem(layer: Any, syms: list[Sym]) -> tuple[str, Sym] | None:
     """The first input that ``layer``'s InputSpec (or a rule Keras checks late) rejects."""
     spec_layer = layer.forward_layer if isinstance(layer, keras.layers.Bidirectional) else layer
@@ -299,9 +286,9 @@ def _spec_problem(layer: Any, syms: list[Sym]) -> tuple[str, Sym] | None:
             continue
         rank = len(sym.shape)
         if spec.ndim is not None and rank != spec.ndim:
-            return _expected_rank_text(spec_layer, spec.ndim), sym
+            return expected_rank_text(spec_layer, spec.ndim), sym
         if spec.min_ndim is not None and rank < spec.min_ndim:
-            return _expected_rank_text(spec_layer, spec.min_ndim), sym
+            return expected_rank_text(spec_layer, spec.min_ndim), sym
         if spec.max_ndim is not None and rank > spec.max_ndim:
             return f"at most {spec.max_ndim} axes", sym
         for axis, size in (spec.axes or {}).items():

@@ -16,7 +16,7 @@ from typing import Any
 
 import keras
 
-from kernest._axes import Shape, format_shape, shape_of
+from kernest._axes import Shape, expected_rank_text, fits, format_shape, shape_of
 from kernest._axes import _infer as _infer_axes
 from kernest._errors import InterfaceError, KernestError, Mismatch
 from kernest._graph import (
@@ -599,11 +599,8 @@ def _ndim(case: Case, m: re.Match[str]) -> Mismatch:
 
 
 def _expected_rank(layer: Any, want: int, kind: str) -> str:
-    if isinstance(layer, (keras.layers.Conv1D, keras.layers.MaxPooling1D, keras.layers.AveragePooling1D)):
-        return "(batch, steps, channels)"
-    words = {3: "(batch, steps, features)", 4: "(batch, height, width, channels)",
-             5: "(batch, depth, height, width, channels)"}
-    text = words.get(want, f"{want} axes")
+    """The input ``layer`` wants, in words (its ``data_format`` decides where the channels go)."""
+    text = expected_rank_text(layer, want) if 3 <= want <= 5 else f"{want} axes"
     return {"min_": f"at least {text}", "max_": f"at most {want} axes"}.get(kind, text)
 
 
@@ -624,7 +621,7 @@ def _kernel_rank(case: Case, m: re.Match[str]) -> Mismatch:
     else:
         fix = ("the convolution got an input without a channels axis: add one with keras.layers.Reshape((..., 1)), "
                "or give the data a last axis of size 1.")
-    return Mismatch(case.path("conv"), case.interface("conv"), "(batch, height, width, channels)", received, fix)
+    return Mismatch(case.path("conv"), case.interface("conv"), _expected_rank(case.layer, want, ""), received, fix)
 
 
 # --- shapes: a size differs -------------------------------------------------------------------------------
@@ -633,10 +630,6 @@ def _axis_value(case: Case, m: re.Match[str]) -> Mismatch:
     want, name = int(m.group("want")), m.group("layer")
     got_shape = shape_of(case.outer) if case.outer is not None else _parse_shape(m.group("shape"))
     return _width_mismatch(case, name, (None, want), got_shape)
-
-
-def _fits(declared: Shape, got: Shape) -> bool:
-    return len(declared) == len(got) and all(d is None or g is None or d == g for d, g in zip(declared, got))
 
 
 def _dict_given_list(case: Case) -> bool:
@@ -652,7 +645,7 @@ def _list_for_dict(case: Case) -> Mismatch:
     struct = input_struct(model)
     left, entries = list(given), []
     for key, declared in struct.items():
-        match = next((t for t in left if _fits(shape_of(declared)[1:], shape_of(t)[1:])), left[0] if left else None)
+        match = next((t for t in left if fits(shape_of(declared), shape_of(t))), left[0] if left else None)
         if match is not None:
             left.remove(match)
         entries.append(f'"{key}": {case.var(match) if match is not None else "..."}')
@@ -696,9 +689,9 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
     var = case.var(consumer) if consumer is not None else name
     if _dict_given_list(case):
         return _list_for_dict(case)
-    if len(got) == len(declared) - 1 and _fits(declared[1:], got) and case.fitted_model() is not None:
+    if len(got) == len(declared) - 1 and fits(declared, (None, *got)) and case.fitted_model() is not None:
         return _missing_batch(case, name, declared, got)
-    if len(got) == len(declared) + 1 and _fits(declared[1:], got[2:]):
+    if len(got) == len(declared) + 1 and fits(declared, (None, *got[2:])):
         received = format_shape(got)
         return Mismatch(case.path(name), case.interface(name), format_shape(declared), received,
                         _rank_extra(case, len(declared), len(got), received))
@@ -816,7 +809,7 @@ def _arity(case: Case, m: re.Match[str]) -> Mismatch:
         fix = (f"wire {case.var(src)}'s {want} outputs into {cvar}'s {want} inputs with kernest.connect("
                f"{case.var(src)}, {cvar}), or pass them as a list: {cvar}({case.var(src)}(x)).")
     elif want == 1 and got > 1 and isinstance(src, keras.Model) and len(src.outputs) == got:
-        index = next((k for k, t in enumerate(src.outputs) if declared and _fits(declared[0][1:], shape_of(t)[1:])), 0)
+        index = next((k for k, t in enumerate(src.outputs) if declared and fits(declared[0], shape_of(t))), 0)
         names = [getattr(producer(t), "name", str(k)) for k, t in enumerate(src.outputs)]
         fix = (f"{case.var(src)} has {got} outputs ({', '.join(names)}) and {cvar} takes one: pick the one it "
                f"was built for, {call_text(case, src)}[{index}] ({names[index]}, "

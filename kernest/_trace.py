@@ -93,9 +93,10 @@ def frame_name(frame: Frame) -> str:
 
 
 @dataclass
-class Call:
-    """A call seen while a model was built symbolically: nested path, the layer, what came in and what
-    went out (Keras tensors, or a backend's placeholders inside a subclassed model's call)."""
+class Recorded:
+    """A call the tracer saw while a model was built symbolically: nested path, the layer, what came in and
+    what went out (Keras tensors, or a backend's placeholders inside a subclassed model's call). A call read
+    from a built graph afterwards is a ``_graph.Call``."""
 
     path: str
     layer: Any
@@ -108,10 +109,10 @@ class Tracer:
 
     def __init__(self) -> None:
         self.stack: list[Frame] = []
-        self.calls: list[Call] = []
+        self.calls: list[Recorded] = []
         self.failure: Failure | None = None
         self._pending: Failure | None = None
-        self._open: list[Call | None] = []  # per stack level: the recorded call, or None
+        self._open: list[Recorded | None] = []  # per stack level: the recorded call, or None
         self.made_by: dict[int, Any] = {}  # id(tensor) -> the layer whose recorded call returned it
 
     def push(self, frame: Frame) -> None:
@@ -122,7 +123,7 @@ class Tracer:
         symbolic = any(is_symbolic(t) for t in frame.inputs) or (bool(self._open) and self._open[-1] is not None)
         call = None
         if frame.kind == "call" and symbolic:
-            call = Call("/".join(f.layer.name for f in [*self.stack, frame]), frame.layer, frame.inputs)
+            call = Recorded("/".join(f.layer.name for f in [*self.stack, frame]), frame.layer, frame.inputs)
             self.calls.append(call)
         self._open.append(call if symbolic else None)
         self.stack.append(frame)

@@ -116,6 +116,7 @@ def test_missing_channels_axis_goes_first_for_a_channels_first_layer():
     with kernest.trace():
         err = kernest.explain(raised(build))
     assert "Reshape((1, 50))" in err.fix
+    assert err.expected.endswith("(batch, channels, steps)")  # the layer's data_format says where channels go
 
 
 def test_channels_first_images_into_a_channels_last_cnn_are_permuted():
