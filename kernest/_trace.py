@@ -394,6 +394,8 @@ def is_user_file(filename: str) -> bool:
     """Whether a frame's file is the user's code, not Keras, a backend, kernest or the standard library."""
     if filename.startswith("<") and not filename.startswith("<ipython") and filename != "<string>":
         return False
+    if os.path.basename(filename).startswith("__autograph_generated_file"):  # TensorFlow's converted code
+        return False
     path = os.path.abspath(filename)
     return not any(path.startswith(root + os.sep) for root in _library_roots())
 

@@ -102,3 +102,11 @@ def test_keras_failures_never_fall_back_to_fix_your_code(tmp_path, capsys):
     assert main(["check", str(script)]) == 1
     err = capsys.readouterr().err
     assert "add" in err and "Fix:" in err and "Fix the error in that code" not in err
+
+
+def test_user_files_are_the_users_not_generated_or_library_code(tmp_path):
+    from kernest._trace import is_user_file
+
+    assert is_user_file(str(tmp_path / "train.py"))
+    assert not is_user_file(str(tmp_path / "__autograph_generated_filexyz.py"))  # TensorFlow's tf.function code
+    assert not is_user_file(keras.__file__) and not is_user_file("<frozen runpy>")
