@@ -219,28 +219,20 @@ class _Side:
                         "shape, or name their inputs differently."
                     )
         self._input_names = list(by_name)
-        outs: dict[str, Any] = {}
-        for m in models:
-            names = [m.name] if len(m.outputs) == 1 else [f"{m.name}_{n}" for n in _output_names(m)]
-            outs.update(zip(names, m.outputs))
-        self.output_names = list(outs)  # in the order the towers were given, which wiring by order follows
-        self.outputs = list(outs.values())
+        # each tower's output names, in the order the towers were given, which wiring by order follows
+        self._groups = [[m.name] if len(m.outputs) == 1 else [f"{m.name}_{n}" for n in _output_names(m)]
+                        for m in models]
+        self.output_names = [n for names in self._groups for n in names]
+        self.outputs = [t for m in models for t in m.outputs]
 
     def __call__(self, inputs: Any) -> dict[str, Any]:
         given = dict(zip(self._input_names, inputs if isinstance(inputs, list) else [inputs]))
         out: dict[str, Any] = {}
-        for m, names in zip(self.models, self._output_groups()):
+        for m, names in zip(self.models, self._groups):
             x = [given[n] for n in _input_names(m)]
             y = keras.tree.flatten(m(x[0] if len(x) == 1 else x))
             out.update(zip(names, y))
         return out
-
-    def _output_groups(self) -> list[list[str]]:
-        keys, groups = list(self.output_names), []
-        for m in self.models:
-            groups.append(keys[:len(m.outputs)])
-            keys = keys[len(m.outputs):]
-        return groups
 
 
 class _single_input_view:  # noqa: N801 - a tiny adapter with the attributes _Walker.declared reads
