@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	# torch 2.13.0 is a local CPU build on these machines; name it exactly so pip never takes a CUDA build.
 	$(PY) -m pip install -q "torch==2.13.0"
-	$(PY) -m pip install -q -e ".[tf,text,jax,dev]"
+	$(PY) -m pip install -q -e ".[tf,text,pretrained,jax,dev]"
 	touch $@
 
 install: $(VENV)/.installed

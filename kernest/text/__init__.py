@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 from kernest._errors import RunError, TrainingDiverged
-from kernest.text import _layers  # noqa: F401  registers WordHash, NgramHash, EmbeddingBag, PadToZero
+from kernest.text import _layers  # noqa: F401  registers WordHash, NgramHash, EmbeddingBag, PadToZero, WordVectors
 from kernest.text._baseline import baseline
 from kernest.text._data import (
     Dataset,
@@ -28,10 +28,18 @@ from kernest.text._data import (
 )
 from kernest.text._encode import Encoded, TextEncoder
 from kernest.text._export import SentimentModule, export
-from kernest.text._layers import EmbeddingBag, NgramHash, PadToZero, WordHash
+from kernest.text._layers import EmbeddingBag, NgramHash, PadToZero, WordHash, WordVectors
 from kernest.text._metrics import classification_metrics, format_metrics, macro_f1
-from kernest.text._model import ModelConfig, build_char_cnn, build_deep, build_model, build_wide
+from kernest.text._model import (
+    ModelConfig,
+    build_char_cnn,
+    build_deep,
+    build_model,
+    build_pretrained,
+    build_wide,
+)
 from kernest.text._predict import Predictor, predict
+from kernest.text._pretrained import WordVectorTable, word_vector_table
 from kernest.text._train import MacroF1, TrainResult, evaluate, train
 
 __all__ = [
@@ -50,10 +58,13 @@ __all__ = [
     "TrainResult",
     "TrainingDiverged",
     "WordHash",
+    "WordVectorTable",
+    "WordVectors",
     "baseline",
     "build_char_cnn",
     "build_deep",
     "build_model",
+    "build_pretrained",
     "build_wide",
     "bundled_corpus_path",
     "classification_metrics",
@@ -68,4 +79,5 @@ __all__ = [
     "split",
     "take_sample",
     "train",
+    "word_vector_table",
 ]

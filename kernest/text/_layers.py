@@ -242,3 +242,57 @@ class EmbeddingBag(keras.layers.Layer):
         config = super().get_config()
         config.update(buckets=self.buckets, dim=self.dim, dropout=self.dropout, seed=self.seed, norm=self.norm)
         return config
+
+
+@keras.saving.register_keras_serializable(package="kernest.text")
+class WordVectors(keras.layers.Layer):
+    """The mean pretrained vector of a text's words: character ids ``(B, words, chars)`` -> ``(B, dim)``.
+
+    Each word is looked up by the hash of its character ids (``_word_hashes``) in a fixed table of ``size``
+    sorted keys and their vectors (``kernest.text._pretrained.word_vector_table``); words not in the table
+    and padding are left out of the mean, and the mean is scaled to unit length (zeros for a text with no
+    known word). The table is not trained; it is saved with the model.
+
+    Args:
+        size: number of words in the table.
+        dim: vector size.
+    """
+
+    def __init__(self, size: int, dim: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if size < 1 or dim < 1:
+            raise ValueError(f"WordVectors needs a table of at least one word and one dimension, got {size} x {dim}")
+        self.size, self.dim = int(size), int(dim)
+
+    def build(self, input_shape: Any) -> None:
+        self.keys = self.add_weight(shape=(self.size,), name="keys", dtype="int64", initializer="zeros",
+                                    trainable=False)
+        self.vectors = self.add_weight(shape=(self.size, self.dim), name="vectors", initializer="zeros",
+                                       trainable=False)
+
+    def set_table(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        """Fill the table (``keys`` sorted, unique)."""
+        if not self.built:
+            self.build(None)
+        self.keys.assign(np.asarray(keys, np.int64))
+        self.vectors.assign(np.asarray(vectors, np.float32))
+
+    def call(self, ids: Any) -> Any:
+        x = ops.cast(ids, "int64")                                            # (B, W, C)
+        h = _word_hashes(x)                                                   # (B, W)
+        flat = ops.reshape(h, (-1,))
+        pos = ops.minimum(ops.cast(ops.searchsorted(self.keys, flat), "int32"), self.size - 1)
+        found = ops.logical_and(ops.equal(ops.take(self.keys, pos, axis=0), flat),
+                                ops.reshape(ops.any(ops.not_equal(x, 0), axis=-1), (-1,)))
+        vec = ops.take(self.vectors, pos, axis=0) * ops.cast(found, self.compute_dtype)[:, None]  # (B*W, dim)
+        total = ops.sum(ops.reshape(vec, (ops.shape(h)[0], ops.shape(h)[1], self.dim)), axis=1)   # (B, dim)
+        norm = ops.sqrt(ops.sum(ops.square(total), axis=-1, keepdims=True))
+        return total / ops.maximum(norm, 1e-6)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (input_shape[0], self.dim)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(size=self.size, dim=self.dim)
+        return config

@@ -24,7 +24,7 @@ import keras
 
 import kernest
 from kernest._errors import DataError
-from kernest.text._layers import EmbeddingBag, NgramHash, PadToZero, WordHash
+from kernest.text._layers import EmbeddingBag, NgramHash, PadToZero, WordHash, WordVectors
 
 __all__ = ["ModelConfig", "WordHash", "build_char_cnn", "build_deep", "build_model", "build_wide", "compile_model"]
 
@@ -70,6 +70,9 @@ class ModelConfig:
             corpus' ``confidence``), times its class weight; ``"none"`` does not.
         ema: momentum of an exponential moving average of the weights (0: off, e.g. 0.99): validation,
             checkpoints and the saved model use the averaged weights.
+        pretrained: pretrained word vectors for a third tower, the mean vector of a text's words:
+            ``"wordllama"`` (the vectors the ``wordllama`` package ships; ``train`` leaves the tower out,
+            with a warning, when it is not installed), or ``"none"``.
     """
 
     char_dim: int = 24
@@ -101,6 +104,7 @@ class ModelConfig:
     lr_schedule: str = "cosine"
     sample_weight: str = "none"
     ema: float = 0.0
+    pretrained: str = "none"
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
@@ -146,6 +150,8 @@ class ModelConfig:
             problems.append(f"sample_weight must be 'none' or 'confidence' (got {self.sample_weight!r})")
         if self.patience < 0:
             problems.append(f"patience must be 0 or more (got {self.patience})")
+        if self.pretrained not in ("none", "wordllama"):
+            problems.append(f"pretrained must be 'wordllama' or 'none' (got {self.pretrained!r})")
         if problems:
             raise DataError("Invalid model config: " + "; ".join(problems) + ". Fix these values.")
 
@@ -280,9 +286,25 @@ def build_wide(max_words: int | None, max_chars: int | None, config: ModelConfig
     return keras.Model(chars, keras.layers.Concatenate(name="bags")([a, b]), name="wide")
 
 
+def build_pretrained(max_words: int | None, max_chars: int | None, table: Any) -> keras.Model:
+    """The pretrained tower: the unit-length mean of a text's pretrained word vectors (not trained).
+
+    Args:
+        table: a ``kernest.text._pretrained.WordVectorTable``.
+
+    Returns:
+        The ``pretrained`` model ``(B, words, chars) -> (B, dim)``.
+    """
+    chars = keras.Input((max_words, max_chars), dtype="int32", name="chars")
+    lookup = WordVectors(len(table), table.vectors.shape[1], name="word_vectors")
+    out = lookup(chars)
+    lookup.set_table(table.keys, table.vectors)
+    return keras.Model(chars, out, name="pretrained")
+
+
 def build_model(max_words: int | None, max_chars: int | None, vocab_size: int, n_classes: int,
-                config: ModelConfig | None = None) -> keras.Model:
-    """The sentiment model: the deep and the wide tower side by side, then a softmax head.
+                config: ModelConfig | None = None, word_vectors: Any = None) -> keras.Model:
+    """The sentiment model: the deep and the wide tower (and the pretrained one) side by side, then a softmax head.
 
     Args:
         max_words: words per text; ``None`` takes any number of words (for batches cut to their longest
@@ -291,10 +313,13 @@ def build_model(max_words: int | None, max_chars: int | None, vocab_size: int, n
         vocab_size: number of character ids.
         n_classes: number of classes.
         config: sizes (default ``ModelConfig()``).
+        word_vectors: the table of the ``pretrained`` tower (``kernest.text._pretrained.word_vector_table``;
+            ``train`` makes it from the training texts when ``config.pretrained`` names a source); without
+            it there is no such tower.
 
     Returns:
         An uncompiled model ``(B, max_words, max_chars) int32 -> (B, n_classes)`` probabilities, with
-        the towers ``deep`` and ``wide`` and the ``head`` as its children, joined by ``kernest.connect``
+        the towers ``deep``, ``wide`` (and ``pretrained``) and the ``head`` as its children, joined by ``kernest.connect``
         (its output is named ``head_classes``).
 
     Example:
@@ -305,7 +330,8 @@ def build_model(max_words: int | None, max_chars: int | None, vocab_size: int, n
     """
     config = config or ModelConfig()
     towers = ([build_deep(max_words, max_chars, vocab_size, config)] if config.deep else []) + (
-        [build_wide(max_words, max_chars, config)] if config.wide else [])
+        [build_wide(max_words, max_chars, config)] if config.wide else []) + (
+        [build_pretrained(max_words, max_chars, word_vectors)] if word_vectors is not None else [])
     features = [keras.Input(t.output_shape[1:], name=t.name) for t in towers]
     x = features[0] if len(features) == 1 else keras.layers.Concatenate(name="features")(features)
     x = keras.layers.Dropout(config.dropout, name="dropout")(x)

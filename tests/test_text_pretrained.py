@@ -1,0 +1,106 @@
+"""The pretrained tower: word vectors read from the ``wordllama`` wheel, looked up inside the model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+import kernest
+from kernest.text import ModelConfig, TextEncoder, build_model, train
+from kernest.text import _pretrained as pretrained
+from kernest.text._layers import WordVectors
+
+pytestmark = pytest.mark.skipif(not pretrained.available(), reason="wordllama is not installed")
+
+TEXTS = ["good movie", "terrible film !", "i loved it", "worst ever", "great great acting"]
+SMALL = ModelConfig(char_dim=4, widths=(2,), filters=4, word_units=4, dropout=0.0, wide_buckets=97, wide_dim=4,
+                    pretrained="wordllama")
+
+
+@pytest.fixture(scope="module")
+def encoder() -> TextEncoder:
+    return TextEncoder.fit(TEXTS, max_words=6, max_chars=8, min_count=1, classes=("neg", "pos"))
+
+
+@pytest.fixture(scope="module")
+def table(encoder: TextEncoder) -> pretrained.WordVectorTable:
+    return pretrained.word_vector_table(encoder, TEXTS)
+
+
+def test_table_holds_the_training_words_and_the_sources_own_words(encoder: TextEncoder,
+                                                                   table: pretrained.WordVectorTable) -> None:
+    assert len(table) > 1000 and table.vectors.shape == (len(table), 256)
+    assert np.all(np.diff(table.keys) > 0)  # sorted and unique, as searchsorted needs
+    keys = pretrained._keys(encoder, ["good", "movie", "zzqxv", "two words"])
+    assert keys[3] == 0  # not one word: no key
+    assert np.isin(keys[:2], table.keys).all() and not np.isin(keys[2], table.keys)
+
+
+def test_layer_gives_the_unit_mean_of_the_known_words(encoder: TextEncoder,
+                                                      table: pretrained.WordVectorTable) -> None:
+    layer = WordVectors(len(table), 256)
+    layer.set_table(table.keys, table.vectors)
+    ids = encoder.encode(["good movie", "zzqxv", ""]).ids
+    out = keras.ops.convert_to_numpy(layer(ids))
+    row = {k: i for i, k in enumerate(table.keys)}
+    good, movie = (table.vectors[row[k]] for k in pretrained._keys(encoder, ["good", "movie"]))
+    want = (good + movie) / np.linalg.norm(good + movie)
+    np.testing.assert_allclose(out[0], want, rtol=1e-5, atol=1e-6)
+    assert not out[1].any() and not out[2].any()  # an unknown word and an empty text: zeros, never NaN
+    # Padding and cut axes change nothing: the key ignores trailing padding.
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(ids[:, :3, :5])), out, atol=1e-6)
+
+
+def test_model_has_a_pretrained_tower_that_saves_and_stays_frozen(tmp_path: Path, encoder: TextEncoder,
+                                                                  table: pretrained.WordVectorTable) -> None:
+    m = build_model(None, None, encoder.vocab_size, 2, SMALL, word_vectors=table)
+    assert [layer.name for layer in m.layers[1:-2]] == ["deep", "wide", "pretrained"]
+    tower = m.get_layer("pretrained")
+    assert not tower.trainable_weights and m.get_layer("head").input_shape[2] == (None, 256)
+    ids = encoder.encode(TEXTS).ids
+    m.compile("adam", "sparse_categorical_crossentropy")
+    before = keras.ops.convert_to_numpy(tower(ids))
+    m.fit(ids, np.array([1, 0, 1, 0, 1]), epochs=1, verbose=0)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(tower(ids)), before)  # not trained
+    kernest.save(m, tmp_path / "m.keras")
+    back = kernest.load(tmp_path / "m.keras")  # safe mode
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(back(ids)), keras.ops.convert_to_numpy(m(ids)), atol=1e-6)
+
+
+def test_without_a_table_there_is_no_pretrained_tower(encoder: TextEncoder) -> None:
+    m = build_model(6, 8, encoder.vocab_size, 2, SMALL)
+    assert "pretrained" not in [layer.name for layer in m.layers]
+
+
+def test_train_warns_and_goes_on_when_the_package_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pretrained, "available", lambda source="wordllama": False)
+    texts = TEXTS * 8
+    data = kernest.text.Dataset(texts, ["pos" if i % 2 else "neg" for i in range(len(texts))])
+    with pytest.warns(UserWarning, match="pip install kernest\\[pretrained\\]"):
+        result = train(data, out=tmp_path / "run", epochs=1, batch_size=8, config=SMALL.to_json(), verbose=0,
+                       tensorboard=False)
+    assert "pretrained" not in [layer.name for layer in result.model.layers]
+
+
+def test_unknown_source_is_a_config_error() -> None:
+    with pytest.raises(kernest.DataError, match="pretrained must be"):
+        ModelConfig(pretrained="glove")
+
+
+def test_a_run_with_the_pretrained_tower_predicts_and_exports_alike(tmp_path: Path) -> None:
+    import tensorflow as tf
+
+    from kernest.text import Dataset, Predictor, export
+
+    texts = TEXTS * 8
+    data = Dataset(texts, ["pos" if i % 2 else "neg" for i in range(len(texts))])
+    result = train(data, out=tmp_path / "run", epochs=1, batch_size=8, config=SMALL.to_json(), verbose=0,
+                   tensorboard=False)
+    assert "pretrained" in [layer.name for layer in result.model.layers]
+    probs = Predictor(tmp_path / "run").probabilities(["good acting", "zzqxv"])[0]
+    served = tf.saved_model.load(str(export(tmp_path / "run", tmp_path / "export")))
+    out = served.signatures["serving_default"](tf.constant(["good acting", "zzqxv"]))
+    np.testing.assert_allclose(out["probabilities"].numpy(), probs, atol=1e-5)
