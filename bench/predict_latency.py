@@ -12,8 +12,8 @@ Single message (p50, p99 over ``--calls`` calls, after warm-up), each path from 
 Batch throughput (texts/s) for 10,000 messages through the same three paths (batches of 256).
 
 The weights do not change the time, so by default the run is a fresh, untrained flagship model saved the
-way ``kernest train`` saves it (``model.keras`` + ``preprocess.json``, a ``None`` words axis as bucketing
-trains it); ``--run DIR`` uses a trained run. Goals: single-message p50 of the ``Predictor`` < 5 ms and p99
+way ``kernest train`` saves it (``model.keras`` + ``preprocess.json``, ``None`` words and chars axes as
+bucketing trains it); ``--run DIR`` uses a trained run. Goals: single-message p50 of the ``Predictor`` < 5 ms and p99
 < 20 ms on this CPU; 10,000 texts >= 3x ``model.predict``.
 
     python bench/predict_latency.py [--small] [--run DIR] [--out FILE]
@@ -49,8 +49,9 @@ def make_run(small: bool, where: Path) -> Path:
     run = where / "run"
     run.mkdir(parents=True)
     enc = flagship.encoder
-    words = None if flagship.config.bucket_by_length else enc.max_words  # as kernest train builds it
-    model = _flagship.build_model(words, enc.max_chars, enc.vocab_size, flagship.n_classes, flagship.config)
+    cut = flagship.config.bucket_by_length  # as kernest train builds it: None words and chars axes
+    model = _flagship.build_model(None if cut else enc.max_words, None if cut else enc.max_chars, enc.vocab_size,
+                                  flagship.n_classes, flagship.config)
     model.save(run / "model.keras")
     flagship.encoder.save(run / "preprocess.json")
     return run
