@@ -17,6 +17,7 @@ from kernest._axes import axes_of, format_shape, shape_of
 from kernest._errors import KernestError, KernestWarning
 from kernest._graph import (
     Entry,
+    functional_of,
     graph_inputs,
     input_keys,
     node_of,
@@ -305,7 +306,10 @@ class Hop:
 
 
 def hops(entry: Entry) -> list[Hop]:
-    """Every tensor passed between the children of ``entry`` (a functional graph), in call order."""
+    """Every tensor passed between the children of ``entry`` (a functional graph, or the traced Python call of
+    a subclassed model or custom layer), in call order."""
+    if functional_of(entry.layer) is None:  # traced: its edges are what it has
+        return [Hop(e.producer, e.consumer, e.shape, e.axes, None, None) for e in entry.edges]
     made_by: dict[int, tuple[str, int | None]] = {}
     for child in entry.children:
         for i, site in enumerate(child.sites):

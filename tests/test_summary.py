@@ -187,7 +187,7 @@ def test_subclassed_model_rows_come_in_call_order_with_real_shapes():
     # the head reads what the backbone gave (through dropout), so it sees the backbone's axis names
     assert (rows["head"].input_shape, rows["head"].output_shape) == ("(batch, features=5)", "(batch, features=3)")
     assert rows["backbone/bn"].input_shape == "(batch, features=6)"
-    assert s.inputs == ["(batch, 8)"] and s.outputs == ["(batch, 3)"]
+    assert s.inputs == ["(batch, 8)"] and s.outputs == ["(batch, features=3)"]  # named through the traced call
     assert "?" not in str(s)
 
 
