@@ -270,8 +270,10 @@ def extract(model: keras.Model, paths: str | Sequence[str] | Mapping[str, str], 
             ) -> keras.Model:
     """A plain ``keras.Model`` with ``model``'s inputs whose outputs are the activations at ``paths``.
 
-    Works at any depth, also inside ``over``/``TimeDistributed`` (the mapped axis is kept) and for each
-    half of a ``Bidirectional``. The extractor shares every weight with ``model``. A layer that runs more
+    Works at any depth, also inside ``over``/``TimeDistributed`` (the mapped axis is kept), for each
+    half of a ``Bidirectional``, and inside a subclassed submodel or custom layer (its Python ``call`` runs as
+    it is and the layer's output is recorded on the way; such an extractor is for inspection, not for
+    saving). The extractor shares every weight with ``model``. A layer that runs more
     than once (a shared encoder) gives a list with its activation at every call, in call order; end the
     path with ``@N`` for the N-th call only (from 0): ``"encoder/emb@1"``.
 
@@ -286,7 +288,8 @@ def extract(model: keras.Model, paths: str | Sequence[str] | Mapping[str, str], 
 
     Raises:
         PathError: a path names nothing (the message lists the nearest paths).
-        KernestError: the model is not built, or a path is inside a layer without a functional graph.
+        KernestError: the model is not built or is itself subclassed; a path is inside a subclassed layer
+            that sits inside ``over``/``TimeDistributed``, or that its ``call`` never runs.
 
     Example:
         >>> import keras, kernest

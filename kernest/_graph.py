@@ -14,6 +14,7 @@ the way Keras does to find output shapes, symbolically, and records each sublaye
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -406,7 +407,7 @@ class CallTrace:
     out_sources: tuple[tuple[Any, ...] | None, ...] = ()
 
 
-def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape]) -> CallTrace:
+def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape], **kwargs: Any) -> CallTrace:
     """Run ``layer.call`` on symbolic inputs of ``shapes`` (all known), recording each sublayer's calls."""
     seen: list[Traced] = []
     origin: dict[int, tuple[Any, ...]] = {}  # id of a tensor -> where it came from (see Traced.sources)
@@ -438,11 +439,33 @@ def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape]) -> CallTrace:
     for owner, call in patched:  # on the instance, so that only this trace sees it; removed below
         object.__setattr__(owner, "call", call)
     try:
-        out = keras.Operation.compute_output_spec(layer, *specs)  # traces call(), as Keras does
+        out = keras.Operation.compute_output_spec(layer, *specs, **kwargs)  # traces call(), as Keras does
     finally:
         for owner, _ in patched:
             object.__delattr__(owner, "call")
     return CallTrace(seen, _shapes_in(out), tuple(out_sources))
+
+
+def _trace_twice(layer: Any, subs: list[Any], in_shapes: list[Shape], **kwargs: Any
+                 ) -> tuple[CallTrace, CallTrace] | None:
+    """Two traces where the unknown axes get different sizes, so the axes that follow them are told apart
+    from fixed ones; ``None`` when the call cannot run on placeholders."""
+    runs = []
+    for fill in ((2, 5), (3, 7)):
+        concrete: list[Shape] = [tuple(fill[0] if i == 0 and d is None else fill[1] if d is None else d
+                                       for i, d in enumerate(s)) for s in in_shapes]
+        try:
+            runs.append(_trace_once(layer, subs, concrete, **kwargs))
+        except Exception:  # a call that cannot run on placeholders: fall back to attribute order
+            return None
+    return runs[0], runs[1]
+
+
+def _takes_training(layer: Any) -> bool:
+    try:
+        return "training" in inspect.signature(layer.call).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _merge(a: Shape, b: Shape) -> Shape:
@@ -457,15 +480,15 @@ def trace_children(layer: Any, in_shapes: list[Shape]) -> CallTrace | None:
     subs = list({id(c): c for c in attribute_children(layer)}.values())
     if not subs or not in_shapes:
         return None
-    # unknown axes get two different sizes, so the axes that follow them are told apart from fixed ones
-    runs = []
-    for fill in ((2, 5), (3, 7)):
-        concrete: list[Shape] = [tuple(fill[0] if i == 0 and d is None else fill[1] if d is None else d
-                                       for i, d in enumerate(s)) for s in in_shapes]
-        try:
-            runs.append(_trace_once(layer, subs, concrete))
-        except Exception:  # a call that cannot run on placeholders: fall back to attribute order
-            return None
+    runs = _trace_twice(layer, subs, in_shapes)
+    if runs is None:
+        return None
+    if len({id(t.layer) for t in runs[0].calls}) < len(subs) and _takes_training(layer):
+        # a sublayer that runs in training only (a Dropout behind ``if training:``): trace that path instead
+        training = _trace_twice(layer, subs, in_shapes, training=True)
+        if training is not None and len({id(t.layer) for t in training[0].calls}) > len(
+                {id(t.layer) for t in runs[0].calls}):
+            runs = training
     first, second = runs
     if len(first.calls) != len(second.calls):
         return None

@@ -221,6 +221,7 @@ def test_a_composite_layer_row_and_what_follows_it_carry_axis_names():
     assert rows["router/stem"].output_shape == rows["router/stem/ln"].output_shape == "(batch, features=4)"
     assert rows["router/body"].input_shape == "(batch, features=4)"  # what the composite gave
     assert rows["router"].output_shape == rows["head"].input_shape == "(batch, features=4)"  # h + body(h)
+    assert rows["router/drop"].input_shape == "(batch, features=4)"  # runs in training only: traced that way
 
 
 @keras.saving.register_keras_serializable(package="kernest_tests")
