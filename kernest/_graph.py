@@ -427,7 +427,7 @@ def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape], **kwargs: Any)
     def parent(original: Any) -> Any:
         # Keras hands call() its own placeholders, not the specs given below: name those as the inputs
         def call(*args: Any, **kwargs: Any) -> Any:
-            given = _tensors_in(args[:1]) or _tensors_in(kwargs.get("inputs"))
+            given = _tensors_in(args) or _tensors_in(kwargs.get("inputs"))
             origin.update((id(t), ("in", i)) for i, t in enumerate(given))
             out = original(*args, **kwargs)
             out_sources[:] = [origin.get(id(t)) for t in _tensors_in(out)]
@@ -621,11 +621,20 @@ class Entry:
 
     def format(self, shape: Shape, axes: Axes) -> str:
         """``format_shape``, but inside ``over`` the batch reads ``batch*words``: every element is one
-        row of the inner model's batch."""
-        text = format_shape(shape, axes)
+        row of the inner model's batch; a fixed batch size shows, ``batch=2``."""
+        text = format_batch(shape, axes)
         if self.per and text.startswith("(batch"):
             text = "(batch*" + "*".join(self.per) + text[len("(batch"):]
         return text
+
+
+def format_batch(shape: Shape, axes: Axes) -> str:
+    """``format_shape`` for a graph's tensor: a batch of fixed size (``keras.Input(batch_size=2)``) reads
+    ``batch=2``, so the summary says what the model really takes."""
+    text = format_shape(shape, axes)
+    if shape and shape[0] is not None and text.startswith("(batch"):
+        text = f"(batch={shape[0]}" + text[len("(batch"):]
+    return text
 
 
 def format_unbatched(shape: Shape) -> str:

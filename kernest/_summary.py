@@ -17,6 +17,7 @@ from kernest._axes import axes_of, format_shape, shape_of
 from kernest._errors import KernestError, KernestWarning
 from kernest._graph import (
     Entry,
+    format_batch,
     functional_of,
     graph_inputs,
     input_keys,
@@ -368,7 +369,7 @@ def _io(model: Any, which: str) -> list[str]:
     tensors = keras.tree.flatten(getattr(model, which))
     keys = input_keys(model) if which == "inputs" else output_keys(model)
     names = keys if keys is not None and len(keys) == len(tensors) else [producer_name(t) or "" for t in tensors]
-    return [f"{n} {format_shape(shape_of(t), axes_of(t))}".strip() for t, n in zip(tensors, names, strict=False)]
+    return [f"{n} {format_batch(shape_of(t), axes_of(t))}".strip() for t, n in zip(tensors, names, strict=False)]
 
 
 def _site_io(top: Entry, which: str) -> list[str]:

@@ -426,3 +426,14 @@ def test_only_the_command_quiets_tensorflow_and_only_its_log_lines():
     assert is_tensorflow_log_line("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR")
     assert not is_tensorflow_log_line("kernest: error: 'm.keras' does not exist.")
     assert not is_tensorflow_log_line("UserWarning: Layer 'x' was passed an input with a mask")
+
+
+def test_a_fixed_batch_size_shows_where_the_model_fixes_it():
+    model = models.fixed_batch()
+    s = kernest.summary(model)
+    rows = {r.path: r for r in s.rows}
+    assert s.inputs == ["x (batch=2, 4, 3)"]
+    assert rows["inner/gru"].output_shape == rows["head"].input_shape == "(batch=2, units=3)"
+    assert tuple(model(sample(model)).shape) == (2, 1)
+    rows = {r.path: r for r in kernest.summary(models.mixed_dtypes()).rows}  # a free batch stays "batch"
+    assert rows["tower"].input_shape == "[(batch, 4), (batch, 5)]"
