@@ -129,3 +129,12 @@ def test_plot_draws_arrows_between_the_layers_of_a_subclassed_model():
     assert any(a.y1 > stem.y and a.y2 < body.y and a.y2 > a.y1 for a in arrows)  # stem -> body
     links = {link.interface: link.shape for link in kernest.summary(model).links}
     assert links["router/stem -> router/body"] == "(batch, features=4)"
+
+
+def test_a_subclassed_model_drawn_on_its_own_has_arrows_in_call_order(tmp_path):
+    model = models.subclassed_classifier()  # call: head(drop(backbone(x))), head set first
+    scene = layout(model)
+    boxes = {t.text: t for t in scene.items if isinstance(t, Text) and t.bold}
+    assert boxes["backbone"].y < boxes["drop"].y < boxes["head"].y
+    assert len([a for a in scene.items if isinstance(a, Arrow)]) >= 2  # backbone -> drop -> head
+    assert os.path.getsize(kernest.plot(model, tmp_path / "c.svg")) > 500
