@@ -27,18 +27,21 @@ _TF_LINE = re.compile(r"^[IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\] |^WARNING: All log 
 
 
 def launched_as_cli(orig_argv: list[str] | None = None, argv0: str | None = None) -> bool:
-    """Whether this process is the ``kernest`` command (the console script, or ``python -m kernest``)."""
+    """Whether this process is the ``kernest`` command (the console script, ``python -m kernest``, or a
+    kernest module run with ``-m``)."""
     orig = list(getattr(sys, "orig_argv", []) if orig_argv is None else orig_argv)
     first = (sys.argv[0] if sys.argv else "") if argv0 is None else argv0
     if os.path.basename(first) in ("kernest", "kernest.exe", "kernest-script.py"):
         return True
-    for i, arg in enumerate(orig[1:], start=1):
-        if arg == "-m":
-            return orig[i + 1 : i + 2] == ["kernest"]
+    i = 1
+    while i < len(orig):
+        arg = orig[i]
         if arg.startswith("-m"):
-            return arg[2:] == "kernest"
+            module = arg[2:] or (orig[i + 1] if i + 1 < len(orig) else "")
+            return module == "kernest" or module.startswith("kernest.")  # python -m kernest.text.demo too
         if arg == "-c" or not arg.startswith("-"):
             return False
+        i += 2 if arg in ("-X", "-W") else 1  # options that take a value
     return False
 
 

@@ -420,6 +420,8 @@ def test_only_the_command_quiets_tensorflow_and_only_its_log_lines():
     assert launched_as_cli(["python", "-m", "kernest", "check", "x.py"], "/x/kernest/__main__.py")
     assert launched_as_cli(["python", "/venv/bin/kernest", "summary", "m.keras"], "/venv/bin/kernest")
     assert not launched_as_cli(["python", "-m", "pytest", "-q"], "/x/pytest/__main__.py")
+    assert launched_as_cli(["python", "-X", "dev", "-mkernest.text.demo"], "/x/kernest/text/demo.py")
+    assert not launched_as_cli(["python", "-m", "kernestish"], "/x/kernestish/__main__.py")
     assert not launched_as_cli(["python", "train.py", "-m", "kernest"], "train.py")
     assert not launched_as_cli(["python", "-c", "import kernest", "-m", "kernest"], "-c")
     assert is_tensorflow_log_line("I0000 00:00:1796288144.669271    8991 port.cc:153] oneDNN custom operations are on.")
