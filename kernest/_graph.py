@@ -538,7 +538,9 @@ def follow_axes(trace: CallTrace, in_shapes: list[Shape], in_axes: list[Axes]) -
 def composite_axes(layer: Any, in_axes: list[Axes], in_shapes: list[Shape], index: int) -> Axes | None:
     """The names of output ``index`` of a custom layer (or subclassed model) that holds sublayers, followed
     through its traced call; ``None`` for other layers or a call that cannot be traced."""
-    if _is_builtin(layer) or functional_of(layer) is not None or not attribute_children(layer):
+    if _is_builtin(layer) or functional_of(layer) is not None or not getattr(layer, "built", False):
+        return None  # (an unbuilt layer would build its sublayers while traced: no weights are made here)
+    if not attribute_children(layer):
         return None
     trace = trace_children(layer, in_shapes)
     if trace is None or index >= len(trace.out_shapes):
