@@ -9,6 +9,7 @@ name the nested path and the fix (``explain``), inspect (``summary``, ``plot``, 
 
 from __future__ import annotations
 
+import kernest._startup  # noqa: F401 - first: the kernest command quiets TensorFlow before Keras loads it
 from kernest._axes import Input, axes_of, format_shape
 from kernest._check import CheckReport, Interface, check
 from kernest._diff import Diff, diff

@@ -223,9 +223,9 @@ def _apply_rule(
     if isinstance(layer, L.TimeDistributed):
         return mapped_axes(layer.layer, 1, in_axes, in_shapes, out_shape, index)
     if isinstance(layer, L.Bidirectional):
-        return _rnn_axes(layer.forward_layer, a)
+        return _rnn_axes(layer.forward_layer, a, index)
     if isinstance(layer, L.RNN):
-        return _rnn_axes(layer, a)
+        return _rnn_axes(layer, a, index)
     if isinstance(layer, L.Embedding):
         return a + ("embed",)
     if isinstance(layer, L.Dense):
@@ -234,7 +234,7 @@ def _apply_rule(
         return _rename_channels(layer, a, "filters")
     if isinstance(layer, _GLOBAL_POOLING):
         return _global_pooling_axes(layer, a)
-    if isinstance(layer, _POOLING):
+    if isinstance(layer, _POOLING + _RESIZING):
         return a
     if isinstance(layer, L.Flatten):
         named = [n for n in a if n]
@@ -248,11 +248,16 @@ def _apply_rule(
         return tuple(merged)
     if isinstance(layer, L.Reshape):
         return _reshape_axes(in_shapes[0][1:], a, out_shape[1:])
-    return None
+    from kernest._graph import composite_axes  # local: _graph builds on this module
+
+    return composite_axes(layer, in_axes, in_shapes, index)
 
 
 _GLOBAL_POOLING = tuple(getattr(keras.layers, f"Global{kind}Pooling{n}D") for kind in ("Max", "Average") for n in (1, 2, 3))
 _POOLING = tuple(getattr(keras.layers, f"{kind}Pooling{n}D") for kind in ("Max", "Average") for n in (1, 2, 3))
+# resize every spatial axis and keep what each axis is
+_RESIZING = tuple(getattr(keras.layers, f"{kind}{n}D") for kind in ("UpSampling", "ZeroPadding", "Cropping")
+                  for n in (1, 2, 3))
 
 
 def _channels_first(layer: Any) -> bool:
@@ -275,9 +280,9 @@ def _global_pooling_axes(layer: Any, a: Axes) -> Axes:
     return (a[0],) if _channels_first(layer) else (a[-1],)
 
 
-def _rnn_axes(rnn: Any, a: Axes) -> Axes:
+def _rnn_axes(rnn: Any, a: Axes, index: int = 0) -> Axes:
     units = "units"
-    return (a[0], units) if rnn.return_sequences else (units,)
+    return (a[0], units) if rnn.return_sequences and index == 0 else (units,)  # output 1, 2, ...: a state
 
 
 def _through_model(model: Any, in_axes: list[Axes], index: int, env: dict[int, Axes]) -> Axes | None:

@@ -5,8 +5,9 @@
 outer graph's own tensors and, for every step down the path, calls a small "tap" of the submodel (its
 inputs -> the inner activation) where the submodel was called. A tap of a model inside ``over`` or
 ``TimeDistributed`` is wrapped in a new wrapper with the same axis, so the mapped axis is kept:
-``(batch, words, chars, filters)``. Every tap re-uses the original layer objects, so the extractor
-shares weights with the model.
+``(batch, words, chars, filters)``. A subclassed model (or custom layer) has no graph; its tap runs its
+Python ``call`` as it is and records what the requested sublayers return on the way (``_CallTap``). Every
+tap re-uses the original layer objects, so the extractor shares weights with the model.
 """
 
 from __future__ import annotations
@@ -49,9 +50,66 @@ class _Names:
 def _no_graph(layer: Any, path: str) -> KernestError:
     return KernestError(
         f"Cannot extract {path!r}: {layer.name!r} ({type(layer).__name__}) has no functional graph to tap, "
-        "its sublayers are called from Python code. Extract the activation of the layer itself instead, "
+        "its sublayers are called from Python code, and here (inside over/TimeDistributed or a "
+        "Bidirectional) kernest cannot run that code. Extract the activation of the layer itself instead, "
         "or rebuild it with the functional API (keras.Model(inputs, outputs))."
     )
+
+
+class _CallTap(keras.layers.Layer):
+    """Calls ``layer`` as it is and returns its outputs (flat) followed by what each of ``targets`` (layers
+    at any depth inside it, called from its Python ``call``) returned, every call in order. ``sizes[k]``:
+    the number of tensors of each call of target ``k`` in the latest run (the first run is symbolic, when
+    the extractor is built, so the layout is known before any data flows)."""
+
+    def __init__(self, layer: Any, targets: list[Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.inner = layer
+        unique = list({id(t): t for t in targets}.values())
+        object.__setattr__(self, "_targets", unique)  # not tracked again: they live inside ``inner``
+        self.which = [next(k for k, u in enumerate(unique) if u is t) for t in targets]
+        self.sizes: list[list[int]] = [[] for _ in unique]
+        self.n_out = 0
+
+    def call(self, *args: Any, **kwargs: Any) -> Any:
+        seen: list[list[list[Any]]] = [[] for _ in self._targets]
+
+        def recorder(k: int, original: Any) -> Any:
+            def call(*a: Any, **kw: Any) -> Any:
+                out = original(*a, **kw)
+                seen[k].append(list(keras.tree.flatten(out)))
+                return out
+            return call
+
+        for k, target in enumerate(self._targets):  # on the instance, for this run only
+            object.__setattr__(target, "call", recorder(k, target.call))
+        try:
+            out = list(keras.tree.flatten(self.inner(*args, **kwargs)))
+        finally:
+            for target in self._targets:
+                object.__delattr__(target, "call")
+        self.n_out = len(out)
+        self.sizes = [[len(group) for group in calls] for calls in seen]
+        return out + [t for calls in seen for group in calls for t in group]
+
+    def positions(self) -> list[list[list[int]]]:
+        """Per target as given, per call: the indices of its tensors among the outputs."""
+        found, start = [], self.n_out
+        for sizes in self.sizes:
+            groups = []
+            for size in sizes:
+                groups.append(list(range(start, start + size)))
+                start += size
+            found.append(groups)
+        return [found[k] for k in self.which]
+
+
+def _call_tap(entry: Entry, requests: list[list[Entry]], names: _Names) -> _CallTap:
+    """A tap of a layer without a graph: its Python call, run as it is, recording the requested layers."""
+    for chain in requests:
+        if any(is_mapper(e.layer) or isinstance(e.layer, keras.layers.Bidirectional) for e in chain[:-1]):
+            raise _no_graph(entry.layer, chain[-1].path)
+    return _CallTap(entry.layer, [chain[-1].layer for chain in requests], name=names(f"{entry.layer.name}_tap"))
 
 
 def _keep_or_rerun(call: Call, tensors: dict[int, Any]) -> list[Any]:
@@ -96,6 +154,10 @@ def _run(container: Any, children: list[Entry], requests: list[list[Entry]], nam
                 taps[id(call.layer)] = _tap(child, [requests[i][1:] for i in deep], names)
             tap, positions = taps[id(call.layer)]
             outs = call_again(call, tensors, layer=tap)
+            if isinstance(tap, _CallTap):
+                if any(not groups for groups in tap.positions()):
+                    raise _not_called(child, [requests[i][-1] for i in deep], tap)
+                positions = tap.positions()
             for i, groups in zip(deep, positions, strict=True):
                 acts[i] += [[outs[j] for j in group] for group in groups]
         else:
@@ -105,6 +167,15 @@ def _run(container: Any, children: list[Entry], requests: list[list[Entry]], nam
                 acts[i].append(outs[: len(call.outputs)])
     outputs = [tensors[id(t)] for t in keras.tree.flatten(container.outputs)]
     return outputs, acts
+
+
+def _not_called(entry: Entry, wanted: list[Entry], tap: _CallTap) -> KernestError:
+    missing = [e.path for e, groups in zip(wanted, tap.positions(), strict=True) if not groups]
+    return KernestError(
+        f"Cannot extract {', '.join(repr(p) for p in missing)}: {entry.path!r} ({type(entry.layer).__name__}) "
+        "does not call it when the model runs (its call() skips it, e.g. a layer used only in training). "
+        "Extract a layer that runs, or return the activation from call()."
+    )
 
 
 def _one_direction(call: Call, tensors: dict[int, Any], chain: list[Entry]) -> list[Any]:
@@ -123,7 +194,9 @@ def _tap(entry: Entry, requests: list[list[Entry]], names: _Names) -> tuple[Any,
         return _graph_tap(entry, requests, names)
     if is_mapper(layer) and entry.children:
         return _wrapper_tap(entry, requests, names)
-    raise _no_graph(layer, requests[0][-1].path)
+    if isinstance(layer, keras.layers.Bidirectional):
+        raise _no_graph(layer, requests[0][-1].path)
+    return _call_tap(entry, requests, names), []  # the positions are known once it has run
 
 
 def _graph_tap(entry: Entry, requests: list[list[Entry]], names: _Names) -> tuple[Any, list[list[list[int]]]]:
@@ -148,6 +221,8 @@ def _wrapper_tap(entry: Entry, requests: list[list[Entry]], names: _Names) -> tu
     if not deep:
         return layer, positions
     inner_tap, inner_pos = _tap(inner, [requests[i][1:] for i in deep], names)
+    if isinstance(inner_tap, _CallTap):  # folded into the batch, its activations' layout is not known here
+        raise _no_graph(inner.layer, requests[deep[0]][-1].path)
     for i, pos in zip(deep, inner_pos, strict=True):
         positions[i] = pos
     # TimeDistributed takes one output only; an Over on the same axis folds alike and takes several
@@ -195,8 +270,10 @@ def extract(model: keras.Model, paths: str | Sequence[str] | Mapping[str, str], 
             ) -> keras.Model:
     """A plain ``keras.Model`` with ``model``'s inputs whose outputs are the activations at ``paths``.
 
-    Works at any depth, also inside ``over``/``TimeDistributed`` (the mapped axis is kept) and for each
-    half of a ``Bidirectional``. The extractor shares every weight with ``model``. A layer that runs more
+    Works at any depth, also inside ``over``/``TimeDistributed`` (the mapped axis is kept), for each
+    half of a ``Bidirectional``, and inside a subclassed submodel or custom layer (its Python ``call`` runs as
+    it is and the layer's output is recorded on the way; such an extractor is for inspection, not for
+    saving). The extractor shares every weight with ``model``. A layer that runs more
     than once (a shared encoder) gives a list with its activation at every call, in call order; end the
     path with ``@N`` for the N-th call only (from 0): ``"encoder/emb@1"``.
 
@@ -211,7 +288,8 @@ def extract(model: keras.Model, paths: str | Sequence[str] | Mapping[str, str], 
 
     Raises:
         PathError: a path names nothing (the message lists the nearest paths).
-        KernestError: the model is not built, or a path is inside a layer without a functional graph.
+        KernestError: the model is not built or is itself subclassed; a path is inside a subclassed layer
+            that sits inside ``over``/``TimeDistributed``, or that its ``call`` never runs.
 
     Example:
         >>> import keras, kernest

@@ -14,6 +14,7 @@ the way Keras does to find output shapes, symbolically, and records each sublaye
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -396,7 +397,17 @@ def _shapes_in(value: Any) -> list[Shape]:
             for t in keras.tree.flatten(value) if hasattr(t, "shape") and t.shape is not None]
 
 
-def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape]) -> tuple[list[Traced], list[Shape]]:
+@dataclass(frozen=True)
+class CallTrace:
+    """What running a parent's ``call`` symbolically showed: its sublayer calls in order, its output shapes,
+    and where each output came from (``("out", j, k)``: output k of call j; ``("in", i)``; None: an op)."""
+
+    calls: list[Traced]
+    out_shapes: list[Shape]
+    out_sources: tuple[tuple[Any, ...] | None, ...] = ()
+
+
+def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape], **kwargs: Any) -> CallTrace:
     """Run ``layer.call`` on symbolic inputs of ``shapes`` (all known), recording each sublayer's calls."""
     seen: list[Traced] = []
     origin: dict[int, tuple[Any, ...]] = {}  # id of a tensor -> where it came from (see Traced.sources)
@@ -411,16 +422,50 @@ def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape]) -> tuple[list[
             return out
         return call
 
+    out_sources: list[tuple[Any, ...] | None] = []
+
+    def parent(original: Any) -> Any:
+        # Keras hands call() its own placeholders, not the specs given below: name those as the inputs
+        def call(*args: Any, **kwargs: Any) -> Any:
+            given = _tensors_in(args) or _tensors_in(kwargs.get("inputs"))
+            origin.update((id(t), ("in", i)) for i, t in enumerate(given))
+            out = original(*args, **kwargs)
+            out_sources[:] = [origin.get(id(t)) for t in _tensors_in(out)]
+            return out
+        return call
+
     specs = [keras.KerasTensor(s) for s in shapes]
-    origin.update((id(t), ("in", i)) for i, t in enumerate(specs))
-    for child in subs:  # on the instance, so that only this trace sees it; removed below
-        object.__setattr__(child, "call", recorder(child, child.call))
+    patched = [(layer, parent(layer.call)), *[(child, recorder(child, child.call)) for child in subs]]
+    for owner, call in patched:  # on the instance, so that only this trace sees it; removed below
+        object.__setattr__(owner, "call", call)
     try:
-        out = keras.Operation.compute_output_spec(layer, *specs)  # traces call(), as Keras does
+        out = keras.Operation.compute_output_spec(layer, *specs, **kwargs)  # traces call(), as Keras does
     finally:
-        for child in subs:
-            object.__delattr__(child, "call")
-    return seen, _shapes_in(out)
+        for owner, _ in patched:
+            object.__delattr__(owner, "call")
+    return CallTrace(seen, _shapes_in(out), tuple(out_sources))
+
+
+def _trace_twice(layer: Any, subs: list[Any], in_shapes: list[Shape], **kwargs: Any
+                 ) -> tuple[CallTrace, CallTrace] | None:
+    """Two traces where the unknown axes get different sizes, so the axes that follow them are told apart
+    from fixed ones; ``None`` when the call cannot run on placeholders."""
+    runs = []
+    for fill in ((2, 5), (3, 7)):
+        concrete: list[Shape] = [tuple(fill[0] if i == 0 and d is None else fill[1] if d is None else d
+                                       for i, d in enumerate(s)) for s in in_shapes]
+        try:
+            runs.append(_trace_once(layer, subs, concrete, **kwargs))
+        except Exception:  # a call that cannot run on placeholders: fall back to attribute order
+            return None
+    return runs[0], runs[1]
+
+
+def _takes_training(layer: Any) -> bool:
+    try:
+        return "training" in inspect.signature(layer.call).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _merge(a: Shape, b: Shape) -> Shape:
@@ -428,29 +473,79 @@ def _merge(a: Shape, b: Shape) -> Shape:
     return tuple(x if x == y else None for x, y in zip(a, b, strict=True)) if len(a) == len(b) else a
 
 
-def trace_children(layer: Any, in_shapes: list[Shape]) -> tuple[list[Traced], list[Shape]] | None:
+def trace_children(layer: Any, in_shapes: list[Shape]) -> CallTrace | None:
     """The calls of ``layer``'s direct sublayers in call order with their shapes, and ``layer``'s output
     shapes, found by running its ``call`` symbolically; ``None`` when that fails (the layer needs real
     data, or more than its inputs)."""
     subs = list({id(c): c for c in attribute_children(layer)}.values())
     if not subs or not in_shapes:
         return None
-    # unknown axes get two different sizes, so the axes that follow them are told apart from fixed ones
-    runs = []
-    for fill in ((2, 5), (3, 7)):
-        concrete: list[Shape] = [tuple(fill[0] if i == 0 and d is None else fill[1] if d is None else d
-                                       for i, d in enumerate(s)) for s in in_shapes]
-        try:
-            runs.append(_trace_once(layer, subs, concrete))
-        except Exception:  # a call that cannot run on placeholders: fall back to attribute order
-            return None
-    (calls_a, out_a), (calls_b, out_b) = runs
-    if len(calls_a) != len(calls_b):
+    runs = _trace_twice(layer, subs, in_shapes)
+    if runs is None:
+        return None
+    if len({id(t.layer) for t in runs[0].calls}) < len(subs) and _takes_training(layer):
+        # a sublayer that runs in training only (a Dropout behind ``if training:``): trace that path instead
+        training = _trace_twice(layer, subs, in_shapes, training=True)
+        if training is not None and len({id(t.layer) for t in training[0].calls}) > len(
+                {id(t.layer) for t in runs[0].calls}):
+            runs = training
+    first, second = runs
+    if len(first.calls) != len(second.calls):
         return None
     traced = [Traced(a.layer, [_merge(x, y) for x, y in zip(a.in_shapes, b.in_shapes, strict=False)],
                      [_merge(x, y) for x, y in zip(a.out_shapes, b.out_shapes, strict=False)], a.sources)
-              for a, b in zip(calls_a, calls_b, strict=True)]
-    return traced, [_merge(x, y) for x, y in zip(out_a, out_b, strict=False)]
+              for a, b in zip(first.calls, second.calls, strict=True)]
+    out = [_merge(x, y) for x, y in zip(first.out_shapes, second.out_shapes, strict=False)]
+    return CallTrace(traced, out, first.out_sources)
+
+
+def _fitted(axes: Axes | None, shape: Shape) -> Axes:
+    """``axes`` if they name the non-batch axes of ``shape``, else unnamed ones."""
+    return axes if axes is not None and len(axes) == len(shape) - 1 else (None,) * max(len(shape) - 1, 0)
+
+
+def follow_axes(trace: CallTrace, in_shapes: list[Shape], in_axes: list[Axes]) -> tuple[list[Site], list[Axes]]:
+    """A site per traced call, the axis names carried from the parent's inputs through the calls, and the
+    names of the parent's outputs. A tensor made by Python code between the calls (``h + f(h)``) has no
+    recorded source: it takes the names of the latest tensor of the same shape (a residual keeps them).
+    While the parent's batch is free, a traced tensor whose first axis has a fixed size has no batch axis
+    (a position table, a weight): its site says so, and it is shown without ``batch``."""
+    known: dict[tuple[Any, ...], Axes] = {("in", i): a for i, a in enumerate(in_axes)}
+    seen: list[tuple[Shape, Axes]] = list(zip(in_shapes, in_axes, strict=False))  # every named tensor so far
+    batch_free = bool(in_shapes) and all(s and s[0] is None for s in in_shapes)
+
+    def batched(shapes: list[Shape]) -> tuple[bool, ...]:
+        return tuple(not batch_free or not s or s[0] is None for s in shapes)
+
+    def names(source: tuple[Any, ...] | None, shape: Shape) -> Axes:
+        if source is not None and source in known:
+            return _fitted(known[source], shape)
+        return next((a for s, a in reversed(seen) if s == shape and len(a) == len(s) - 1), _fitted(None, shape))
+
+    sites: list[Site] = []
+    for j, t in enumerate(trace.calls):
+        sources = list(t.sources) + [None] * len(t.in_shapes)
+        axes = [names(src, s) for src, s in zip(sources, t.in_shapes)]
+        out_axes = [layer_axes(t.layer, axes, t.in_shapes, s, i) for i, s in enumerate(t.out_shapes)]
+        known.update((("out", j, k), a) for k, a in enumerate(out_axes))
+        seen += zip(t.out_shapes, out_axes, strict=False)
+        sites.append(Site(t.in_shapes, axes, t.out_shapes, out_axes,
+                          in_batched=batched(t.in_shapes), out_batched=batched(t.out_shapes)))
+    sources = list(trace.out_sources) + [None] * len(trace.out_shapes)
+    return sites, [names(src, s) for src, s in zip(sources, trace.out_shapes)]
+
+
+def composite_axes(layer: Any, in_axes: list[Axes], in_shapes: list[Shape], index: int) -> Axes | None:
+    """The names of output ``index`` of a custom layer (or subclassed model) that holds sublayers, followed
+    through its traced call; ``None`` for other layers or a call that cannot be traced."""
+    if _is_builtin(layer) or functional_of(layer) is not None or not getattr(layer, "built", False):
+        return None  # (an unbuilt layer would build its sublayers while traced: no weights are made here)
+    if not attribute_children(layer):
+        return None
+    trace = trace_children(layer, in_shapes)
+    if trace is None or index >= len(trace.out_shapes):
+        return None
+    return follow_axes(trace, in_shapes, in_axes)[1][index]
 
 
 # --- the tree ------------------------------------------------------------------------------------------
@@ -464,6 +559,8 @@ class Site:
     out_shapes: list[Shape]
     out_axes: list[Axes]
     call: Call | None = None  # the call in the parent's functional graph, if the parent has one
+    in_batched: tuple[bool, ...] = ()  # per input, whether its first axis is the batch; () when all are
+    out_batched: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -516,7 +613,9 @@ class Entry:
         axes = site.in_axes if which == "in" else site.out_axes
         if not shapes:
             return "?"
-        texts = [self.format(s, a) for s, a in zip(shapes, axes, strict=False)]
+        batched = (site.in_batched if which == "in" else site.out_batched) or (True,) * len(shapes)
+        texts = [self.format(s, a) if b else format_unbatched(s)
+                 for s, a, b in zip(shapes, axes, batched, strict=False)]
         keys = output_keys(self.layer) if which == "out" else None
         if keys is not None and len(keys) == len(texts):
             return "{" + ", ".join(f"{k}: {t}" for k, t in zip(keys, texts, strict=True)) + "}"
@@ -524,11 +623,25 @@ class Entry:
 
     def format(self, shape: Shape, axes: Axes) -> str:
         """``format_shape``, but inside ``over`` the batch reads ``batch*words``: every element is one
-        row of the inner model's batch."""
-        text = format_shape(shape, axes)
+        row of the inner model's batch; a fixed batch size shows, ``batch=2``."""
+        text = format_batch(shape, axes)
         if self.per and text.startswith("(batch"):
             text = "(batch*" + "*".join(self.per) + text[len("(batch"):]
         return text
+
+
+def format_batch(shape: Shape, axes: Axes) -> str:
+    """``format_shape`` for a graph's tensor: a batch of fixed size (``keras.Input(batch_size=2)``) reads
+    ``batch=2``, so the summary says what the model really takes."""
+    text = format_shape(shape, axes)
+    if shape and shape[0] is not None and text.startswith("(batch"):
+        text = f"(batch={shape[0]}" + text[len("(batch"):]
+    return text
+
+
+def format_unbatched(shape: Shape) -> str:
+    """A tensor without a batch axis: every size, ``?`` where unknown, e.g. ``(6, 8)``."""
+    return "(" + ", ".join("?" if d is None else str(d) for d in shape) + ")"
 
 
 def kind_of(layer: Any) -> str:
@@ -598,25 +711,36 @@ def _mapped_children(parent: Entry) -> Found:
 def _derived_site(child: Any, site: Site) -> Site:
     """A site for a layer that sees its parent's inputs (the two halves of a Bidirectional)."""
     try:
-        out = tuple(child.compute_output_shape(site.in_shapes[0]))
-        return Site(site.in_shapes, site.in_axes, [out], [layer_axes(child, site.in_axes, site.in_shapes, out)])
+        outs = _shape_list(child.compute_output_shape(site.in_shapes[0]))
     except Exception:  # a layer that cannot say its shape: leave it unknown
         return Site(site.in_shapes, site.in_axes, [], [])
+    return Site(site.in_shapes, site.in_axes, outs,
+                [layer_axes(child, site.in_axes, site.in_shapes, out, i) for i, out in enumerate(outs)])
 
 
-def _traced_children(layer: Any, site: Site) -> list[tuple[Any, list[Site]]]:
+def _shape_list(found: Any) -> list[Shape]:
+    """``compute_output_shape``'s answer as a list of shapes: one shape, or several (an RNN with
+    ``return_state`` gives its output and each state)."""
+    if isinstance(found, (tuple, list)) and found and all(isinstance(s, (tuple, list)) for s in found):
+        return [tuple(s) for s in found]
+    return [tuple(found)]
+
+
+def _traced_children(parent: Entry, site: Site) -> list[tuple[Any, list[Site]]]:
     """A custom layer's or subclassed model's sublayers in call order, each with its call sites; those its
-    call never ran follow in attribute order, without shapes."""
+    call never ran follow in attribute order, without shapes. A tensor one sublayer passes straight to
+    another is an edge of ``parent`` (one made by Python code in between is not)."""
+    layer = parent.layer
     traced = trace_children(layer, site.in_shapes)
     order: dict[int, tuple[Any, list[Site]]] = {}
-    known: dict[tuple[Any, ...], Axes] = {("in", i): a for i, a in enumerate(site.in_axes)}  # axes by source
-    for j, t in enumerate(traced[0] if traced else []):
-        in_axes: list[Axes] = [known.get(src, ()) if src is not None else () for src in t.sources]
-        in_axes = [a if len(a) == len(s) - 1 else (None,) * (len(s) - 1)
-                   for a, s in zip(in_axes + [()] * len(t.in_shapes), t.in_shapes, strict=False)]
-        out_axes = [layer_axes(t.layer, in_axes, t.in_shapes, s, i) for i, s in enumerate(t.out_shapes)]
-        known.update((("out", j, k), a) for k, a in enumerate(out_axes))
-        order.setdefault(id(t.layer), (t.layer, []))[1].append(Site(t.in_shapes, in_axes, t.out_shapes, out_axes))
+    sites = follow_axes(traced, site.in_shapes, site.in_axes)[0] if traced else []
+    for t, child_site in zip(traced.calls if traced else [], sites, strict=True):
+        order.setdefault(id(t.layer), (t.layer, []))[1].append(child_site)
+        for src, shape, axes in zip(t.sources, child_site.in_shapes, child_site.in_axes, strict=False):
+            if src is not None and src[0] == "out" and traced is not None:
+                edge = Edge(str(traced.calls[src[1]].layer.name), str(t.layer.name), shape, axes)
+                if edge not in parent.edges:
+                    parent.edges.append(edge)
     for child in attribute_children(layer):
         order.setdefault(id(child), (child, []))
     return list(order.values())
@@ -632,12 +756,12 @@ def _children_of(parent: Entry, shapes: bool) -> Found:
     if isinstance(layer, keras.layers.Bidirectional):
         return [(child, [_derived_site(child, s) for s in sites], per) for child in sublayers(layer)]
     if shapes and not _is_builtin(layer) and sites and sites[0].in_shapes:
-        return [(c, s, per) for c, s in _traced_children(layer, sites[0])]
+        return [(c, s, per) for c, s in _traced_children(parent, sites[0])]
     return [(c, [], per) for c in sublayers(layer)]
 
 
 def _expand(parent: Entry, ancestors: frozenset[int], shapes: bool) -> None:
-    """Fill ``parent.children`` (and ``parent.edges`` for a functional graph), recursively."""
+    """Fill ``parent.children`` (and ``parent.edges`` for a functional graph or a traced call), recursively."""
     for child, child_sites, child_per in _children_of(parent, shapes):
         if is_input_layer(child) or id(child) in ancestors:
             continue
@@ -663,7 +787,7 @@ def _traced_root_site(model: Any) -> Site | None:
     traced = trace_children(model, shapes) if shapes else None
     if shapes is None or traced is None:
         return None
-    return Site(shapes, _unnamed(shapes), traced[1], _unnamed(traced[1]))
+    return Site(shapes, _unnamed(shapes), traced.out_shapes, follow_axes(traced, shapes, _unnamed(shapes))[1])
 
 
 def root(model: Any, shapes: bool = True) -> Entry:

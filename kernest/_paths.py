@@ -188,7 +188,7 @@ def get(model: keras.layers.Layer, path: str) -> Any:
         >>> kernest.get(outer, "inner/dense").units
         3
     """
-    entries = list(walk(model))
+    entries = list(walk(model, shapes=False))  # the structure is enough: no shapes, no tracing
     hits = find(model, path, entries)
     layers = {id(e.layer): e for e in hits}
     if len(layers) != 1:

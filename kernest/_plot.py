@@ -254,8 +254,11 @@ def _label(x1: float, y1: float, x2: float, y2: float, text: str, taken: list[tu
         return Text(x - 5 - w if left else x + 5, y + SMALL / 3, text, size=SMALL, edge=True)
 
     candidates = [at(t, left) for t in (0.5, 0.3, 0.7, 0.15, 0.85) for left in (False, True)]
-    free = [c for c in candidates if c.bounds()[0] >= 0 and not any(_overlaps(c.bounds(), r) for r in taken)]
-    clear = [c for c in free if not any(_crosses(c.bounds(), line) for line in lines)]
+    top, bottom = min(c.bounds()[1] for c in candidates), max(c.bounds()[3] for c in candidates)
+    near = [r for r in taken if r[1] < bottom and top < r[3]]  # only these can overlap a candidate
+    free = [c for c in candidates if c.bounds()[0] >= 0 and not any(_overlaps(c.bounds(), r) for r in near)]
+    near_lines = [ln for ln in lines if min(ln[1], ln[3]) <= bottom and top <= max(ln[1], ln[3])]
+    clear = [c for c in free if not any(_crosses(c.bounds(), line) for line in near_lines)]
     if clear or free:
         return (clear or free)[0]
     c = candidates[0]
@@ -265,11 +268,24 @@ def _label(x1: float, y1: float, x2: float, y2: float, text: str, taken: list[tu
 
 
 def _crosses(box: tuple[float, float, float, float], line: tuple[float, float, float, float]) -> bool:
-    """Whether the segment ``line`` passes through ``box`` (checked at points 2 px apart)."""
+    """Whether the segment ``line`` passes through ``box``: the part of the segment inside each of the box's
+    four half-planes, intersected, is not empty (Liang-Barsky clipping)."""
     x1, y1, x2, y2 = line
-    steps = max(2, int(max(abs(x2 - x1), abs(y2 - y1)) / 2))
-    return any(box[0] <= x1 + (x2 - x1) * i / steps <= box[2] and box[1] <= y1 + (y2 - y1) * i / steps <= box[3]
-               for i in range(steps + 1))
+    dx, dy = x2 - x1, y2 - y1
+    lo, hi = 0.0, 1.0
+    for p, q in ((-dx, x1 - box[0]), (dx, box[2] - x1), (-dy, y1 - box[1]), (dy, box[3] - y1)):
+        if p == 0:
+            if q < 0:  # parallel to this edge and outside it
+                return False
+            continue
+        t = q / p
+        if p < 0:
+            lo = max(lo, t)
+        else:
+            hi = min(hi, t)
+        if lo > hi:
+            return False
+    return True
 
 
 def _spread(arrows: list[tuple[_Box, _Box, str]], end: int) -> list[float]:
@@ -308,7 +324,7 @@ def layout(model: keras.layers.Layer, depth: int | None = None) -> Scene:
         raise KernestError(f"plot(depth={depth!r}): depth is a whole number >= 1 (1 = the model's own layers).")
     top = root(model)
     box = _build(top, depth, title=str(model.name))
-    if top.sites and top.sites[0].out_shapes and box.edges:
+    if top.sites and top.sites[0].out_shapes and box.edges and graph_inputs(model) is not None:
         # the model's outputs as a last rank of small boxes
         outputs = keras.tree.flatten(model.outputs)
         out_row = []

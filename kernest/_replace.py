@@ -11,9 +11,11 @@ re-uses the original layer objects (the same variables, the same trainable flags
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
 
 import keras
+from keras.src.saving.serialization_lib import SafeModeScope  # no public equivalent in Keras 3.15
 
 from kernest._axes import Axes, Shape, axes_of, fits, layer_axes, shape_of
 from kernest._errors import InterfaceError, KernestError, Mismatch
@@ -185,13 +187,37 @@ def _subclassed_advice(model: Any) -> str:
     )
 
 
+def _every_layer(layer: Any) -> list[Any]:
+    """``layer`` and every layer inside it, in Keras' own (deterministic) order."""
+    return list(layer._flatten_layers(include_self=True, recursive=True))
+
+
+def _carry_state(old: keras.Model, new: keras.Model) -> None:
+    """What ``set_weights`` leaves behind: an adapted vocabulary (an asset, not a weight) and the mean and
+    variance a ``Normalization`` computes from its weights once they are loaded (``finalize_state``)."""
+    pairs = list(zip(_every_layer(old), _every_layer(new), strict=False))
+    for a, b in pairs:
+        if type(a) is not type(b) or a.name != b.name:
+            return  # not the same structure: leave it to Keras
+    for a, b in pairs:
+        if hasattr(a, "save_assets") and hasattr(b, "load_assets"):
+            with tempfile.TemporaryDirectory() as folder:
+                a.save_assets(folder)
+                b.load_assets(folder)
+        if b.built and callable(getattr(b, "finalize_state", None)):
+            b.finalize_state()
+
+
 def _copy(model: keras.Model) -> keras.Model:
-    """A copy of ``model`` with new layer objects holding the same weights and trainable flags."""
+    """A copy of ``model`` with new layer objects holding the same weights, state and trainable flags."""
     try:
-        # the copy is built on the original's input tensors, so their axis names stay
+        # the copy is built on the original's input tensors, so their axis names stay. Safe mode guards
+        # against code in a file; this config comes from the user's own live model (a Lambda included).
         inputs = None if isinstance(model, keras.Sequential) else model.input
-        copy = keras.models.clone_model(model, input_tensors=inputs)
+        with SafeModeScope(False):
+            copy = keras.models.clone_model(model, input_tensors=inputs)
         copy.set_weights(model.get_weights())
+        _carry_state(model, copy)
     except Exception as err:  # e.g. one layer object inside two models: the clone has two
         raise KernestError(
             f"replace: cannot copy {model.name!r} to keep the original apart ({str(err).strip().splitlines()[0]}). "

@@ -17,6 +17,8 @@ from kernest._axes import axes_of, format_shape, shape_of
 from kernest._errors import KernestError, KernestWarning
 from kernest._graph import (
     Entry,
+    format_batch,
+    functional_of,
     graph_inputs,
     input_keys,
     node_of,
@@ -305,7 +307,10 @@ class Hop:
 
 
 def hops(entry: Entry) -> list[Hop]:
-    """Every tensor passed between the children of ``entry`` (a functional graph), in call order."""
+    """Every tensor passed between the children of ``entry`` (a functional graph, or the traced Python call of
+    a subclassed model or custom layer), in call order."""
+    if functional_of(entry.layer) is None:  # traced: its edges are what it has
+        return [Hop(e.producer, e.consumer, e.shape, e.axes, None, None) for e in entry.edges]
     made_by: dict[int, tuple[str, int | None]] = {}
     for child in entry.children:
         for i, site in enumerate(child.sites):
@@ -364,7 +369,7 @@ def _io(model: Any, which: str) -> list[str]:
     tensors = keras.tree.flatten(getattr(model, which))
     keys = input_keys(model) if which == "inputs" else output_keys(model)
     names = keys if keys is not None and len(keys) == len(tensors) else [producer_name(t) or "" for t in tensors]
-    return [f"{n} {format_shape(shape_of(t), axes_of(t))}".strip() for t, n in zip(tensors, names, strict=False)]
+    return [f"{n} {format_batch(shape_of(t), axes_of(t))}".strip() for t, n in zip(tensors, names, strict=False)]
 
 
 def _site_io(top: Entry, which: str) -> list[str]:

@@ -84,9 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_import_option(p)
     p.set_defaults(func=_cmd_check)
 
+    from kernest._startup import quietly
+
     for module in ("kernest._cli_inspect", "kernest.text._cli"):
         try:
-            registrar = __import__(module, fromlist=["register"])
+            with quietly():  # the text app imports TensorFlow, also on another backend
+                registrar = __import__(module, fromlist=["register"])
         except ImportError:
             continue
         registrar.register(sub)
@@ -95,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ log lines are not for our users
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # see kernest._startup, which sets it before Keras loads
     _backend_first(argv)
     from kernest._errors import KernestError
 

@@ -411,3 +411,201 @@ def ops_between_submodels() -> keras.Model:
     x = keras.Input((6,), name="x")
     h = keras.ops.relu(enc(x)) * 2.0
     return keras.Model(x, L.Dense(1, name="head")(h), name="with_ops")
+
+
+# --- a second batch of real-world nested models (tests/test_real_world.py), small widths -----------------
+
+def resnet_in_features(size: int = 32) -> keras.Model:
+    """ResNet50V2 (include_top=False) at depth 2: classifier > features > resnet50v2 > 190 layers."""
+    base = keras.applications.ResNet50V2(input_shape=(size, size, 3), include_top=False, weights=None)
+    a = keras.Input((size, size, 3), name="img")
+    features = keras.Model(a, L.GlobalAveragePooling2D(name="gap")(base(a)), name="features")
+    x = keras.Input((size, size, 3), name="image")
+    return keras.Model(x, L.Dense(3, name="head")(features(x)), name="resnet_classifier")
+
+
+def densenet_with_top(size: int = 32, classes: int = 5) -> keras.Model:
+    """DenseNet121 with its own top (include_top=True, classes=5) used as a layer after a Rescaling."""
+    base = keras.applications.DenseNet121(input_shape=(size, size, 3), include_top=True, weights=None,
+                                          classes=classes)
+    x = keras.Input((size, size, 3), name="pixels")
+    return keras.Model(x, base(L.Rescaling(1 / 255, name="scale")(x)), name="densenet_top")
+
+
+def convnext_classifier(size: int = 32) -> keras.Model:
+    """ConvNeXtTiny (LayerScale layers inside) under a small head."""
+    base = keras.applications.ConvNeXtTiny(input_shape=(size, size, 3), include_top=False, weights=None)
+    x = keras.Input((size, size, 3), name="image")
+    return keras.Model(x, L.Dense(2, name="head")(L.GlobalAveragePooling2D(name="pool")(base(x))), name="convnext")
+
+
+def unet(size: int = 16) -> keras.Model:
+    """A U-Net whose encoder (three outputs: two skips and the bottleneck) and decoder (three inputs) are
+    separate models, joined by the skip connections."""
+    img = keras.Input((size, size, 1), name="img")
+    s1 = L.Conv2D(4, 3, padding="same", activation="relu", name="down1")(img)
+    s2 = L.Conv2D(8, 3, padding="same", activation="relu", name="down2")(L.MaxPooling2D(name="pool1")(s1))
+    b = L.Conv2D(8, 3, padding="same", activation="relu", name="bottom")(L.MaxPooling2D(name="pool2")(s2))
+    encoder = keras.Model(img, [s1, s2, b], name="encoder")
+    bi = keras.Input((size // 4, size // 4, 8), name="bottleneck")
+    k2 = keras.Input((size // 2, size // 2, 8), name="skip2")
+    k1 = keras.Input((size, size, 4), name="skip1")
+    u = L.Concatenate(name="cat2")([L.UpSampling2D(name="up2")(bi), k2])
+    u = L.Conv2D(4, 3, padding="same", activation="relu", name="up_conv2")(u)
+    u = L.Concatenate(name="cat1")([L.UpSampling2D(name="up1")(u), k1])
+    mask = L.Conv2D(1, 1, activation="sigmoid", name="mask")(L.Conv2D(4, 3, padding="same", name="up_conv1")(u))
+    decoder = keras.Model([bi, k2, k1], mask, name="decoder")
+    x = keras.Input((size, size, 1), name="image")
+    skip1, skip2, bottom = encoder(x)
+    return keras.Model(x, decoder([bottom, skip2, skip1]), name="unet")
+
+
+def preprocessing_classifier() -> keras.Model:
+    """Preprocessing layers inside submodels: Normalization adapted on data, StringLookup on a string input,
+    Rescaling and RandomFlip in an image branch; the three branches under one head."""
+    rng = np.random.default_rng(0)
+    num = keras.Input((3,), name="num")
+    norm = L.Normalization(name="norm")
+    norm.adapt(rng.normal(5.0, 2.0, (20, 3)).astype("float32"))
+    numeric = keras.Model(num, L.Dense(4, name="num_fc")(norm(num)), name="numeric")
+    word = keras.Input((2,), dtype="string", name="word")
+    ids = L.StringLookup(vocabulary=["red", "green", "blue"], name="lookup")(word)
+    h = L.GlobalAveragePooling1D(name="avg")(L.Embedding(4, 3, name="emb")(ids))
+    text = keras.Model(word, h, name="text")
+    pic = keras.Input((8, 8, 3), name="pic")
+    h = L.RandomFlip("horizontal", seed=1, name="flip")(L.Rescaling(1 / 255, name="rescale")(pic))
+    image = keras.Model(pic, L.GlobalAveragePooling2D(name="gap")(L.Conv2D(2, 3, name="conv")(h)), name="image")
+    n, w, p = keras.Input((3,), name="n"), keras.Input((2,), dtype="string", name="w"), keras.Input((8, 8, 3), name="p")
+    joined = L.Concatenate(name="join")([numeric(n), text(w), image(p)])
+    return keras.Model([n, w, p], L.Dense(2, name="head")(joined), name="prep")
+
+
+def lambda_and_slicing() -> keras.Model:
+    """A Lambda layer and keras.ops calls between submodels, and x[:, 0] of a sequence submodel's output."""
+    ids = keras.Input((5,), dtype="int32", name="ids")
+    seq = keras.Model(ids, L.Dense(4, name="proj")(L.Embedding(10, 4, name="emb")(ids)), name="seq_enc")
+    v = keras.Input((4,), name="v")
+    head = keras.Model(v, L.Dense(2, name="out")(v), name="head")
+    x = keras.Input((5,), dtype="int32", name="tokens")
+    h = seq(x)
+    first = h[:, 0]  # the first token's features
+    doubled = L.Lambda(lambda t: t * 2.0, name="double")(first)
+    return keras.Model(x, head(keras.ops.tanh(doubled) + keras.ops.mean(h, axis=1)), name="lambda_slice")
+
+
+@keras.saving.register_keras_serializable(package="kernest_tests")
+class DenseNorm(L.Layer):
+    """A custom composite layer: LayerNormalization(Dense(x))."""
+
+    def __init__(self, units: int = 4, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.fc = L.Dense(units, name="fc")
+        self.ln = L.LayerNormalization(name="ln")
+
+    def build(self, input_shape):
+        self.fc.build(input_shape)
+        self.ln.build((*input_shape[:-1], self.units))
+
+    def call(self, x):
+        return self.ln(self.fc(x))
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+@keras.saving.register_keras_serializable(package="kernest_tests")
+class Router(keras.Model):
+    """A subclassed model with call(x, training=None, mask=None): two functional towers, Python control flow
+    (a loop and a branch on ``training``) and a composite DenseNorm layer."""
+
+    def __init__(self, units: int = 4, repeats: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.repeats = units, repeats
+        a = keras.Input((units,), name="a")
+        self.body = keras.Model(a, L.Dense(units, activation="relu", name="b_fc")(a), name="body")
+        self.stem = DenseNorm(units, name="stem")
+        self.drop = L.Dropout(0.2, name="drop")
+
+    def call(self, x, training=None, mask=None):
+        h = self.stem(x)
+        for _ in range(self.repeats):
+            h = h + self.body(h)
+        if training:
+            h = self.drop(h, training=training)
+        return h
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "repeats": self.repeats}
+
+
+def subclassed_router() -> keras.Model:
+    """The ``Router`` subclassed model used as a layer of a functional classifier."""
+    x = keras.Input((6,), name="x")
+    return keras.Model(x, L.Dense(2, name="head")(Router(4, name="router")(x)), name="routed")
+
+
+@keras.saving.register_keras_serializable(package="kernest_tests")
+class MinimalCell(L.Layer):
+    """A custom RNN cell (as the keras.layers.RNN docs write one): h = tanh(x W + h U)."""
+
+    def __init__(self, units: int = 3, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.state_size = units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel")
+        self.recurrent = self.add_weight(shape=(self.units, self.units), name="recurrent")
+
+    def call(self, inputs, states):
+        h = keras.ops.tanh(keras.ops.matmul(inputs, self.kernel) + keras.ops.matmul(states[0], self.recurrent))
+        return h, [h]
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def recurrent_mix() -> keras.Model:
+    """An RNN with a custom cell and a Bidirectional(LSTM, return_state) in an encoder; the states feed a head."""
+    ids = keras.Input((6,), dtype="int32", name="ids")
+    h = L.Embedding(12, 4, name="emb")(ids)
+    h = L.RNN(MinimalCell(3), return_sequences=True, name="cell_rnn")(h)
+    seq, fh, fc, bh, bc = L.Bidirectional(L.LSTM(3, return_sequences=True, return_state=True), name="bilstm")(h)
+    encoder = keras.Model(ids, [seq, L.Concatenate(name="states")([fh, bh])], name="encoder")
+    x = keras.Input((6,), dtype="int32", name="tokens")
+    seq_out, state = encoder(x)
+    pooled = L.GlobalAveragePooling1D(name="gap")(seq_out)
+    return keras.Model(x, L.Dense(2, name="head")(L.Concatenate(name="join")([pooled, state])), name="recurrent")
+
+
+def masked_attention() -> keras.Model:
+    """Embedding(mask_zero=True) -> self-attention in a nested block; the mask crosses the model boundary."""
+    q = keras.Input((6, 8), name="q")
+    att = L.MultiHeadAttention(2, 4, name="mha")(q, q)
+    block = keras.Model(q, L.LayerNormalization(name="ln")(L.Add(name="res")([q, att])), name="attn_block")
+    ids = keras.Input((6,), dtype="int32", name="ids")
+    emb = L.Embedding(20, 8, mask_zero=True, name="emb")(ids)
+    encoder = keras.Model(ids, block(emb), name="encoder")
+    x = keras.Input((6,), dtype="int32", name="tokens")
+    return keras.Model(x, L.Dense(2, name="head")(L.GlobalAveragePooling1D(name="gap")(encoder(x))), name="masked_attn")
+
+
+def mixed_dtypes() -> keras.Model:
+    """Two inputs of different dtypes (int ids and float features) into one submodel."""
+    ids, feats = keras.Input((4,), dtype="int32", name="ids"), keras.Input((5,), name="feats")
+    h = L.Flatten(name="flat")(L.Embedding(10, 2, name="emb")(ids))
+    tower = keras.Model([ids, feats], L.Dense(3, name="fc")(L.Concatenate(name="cat")([h, feats])), name="tower")
+    i, f = keras.Input((4,), dtype="int32", name="item_ids"), keras.Input((5,), name="features")
+    return keras.Model([i, f], L.Dense(1, name="head")(tower([i, f])), name="mixed")
+
+
+def fixed_batch() -> keras.Model:
+    """A model with a fixed batch size (stateful-RNN style: keras.Input(batch_size=2)) around a submodel."""
+    a = keras.Input((4, 3), batch_size=2, name="a")
+    inner = keras.Model(a, L.GRU(3, name="gru")(a), name="inner")
+    x = keras.Input((4, 3), batch_size=2, name="x")
+    return keras.Model(x, L.Dense(1, name="head")(inner(x)), name="fixed_batch")

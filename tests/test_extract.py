@@ -9,6 +9,7 @@ from tests import models
 
 pytestmark = pytest.mark.core
 L = keras.layers
+numpy = keras.ops.convert_to_numpy  # torch's tensors that need grad do not convert with np.asarray
 
 
 def test_extract_depth1():
@@ -73,9 +74,14 @@ def test_extract_from_unbuilt_model_is_a_clear_error():
         kernest.extract(models.mlp((4,), "seq"), "dense_0")
 
 
-def test_extract_inside_a_custom_layer_explains_why_not():
-    with pytest.raises(kernest.KernestError, match="block.*no functional graph"):
-        kernest.extract(models.with_custom_block(), "block/proj")
+def test_extract_inside_a_custom_layer_runs_its_call():
+    model = models.with_custom_block()  # pre -> block (x + proj(inner_dense(x))) -> head
+    x = np.random.default_rng(1).random((3, 4), "float32")
+    got = kernest.extract(model, ["block/inner_dense", "block/proj", "head"])(x)
+    block, h = kernest.get(model, "block"), kernest.get(model, "pre")(x)
+    np.testing.assert_allclose(numpy(got[0]), numpy(block.inner(h)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(numpy(got[1]), numpy(block.proj(block.inner(h))), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(numpy(got[2]), numpy(model(x)), rtol=1e-5, atol=1e-6)  # the layers after it still run
 
 
 def test_extract_unknown_path():
@@ -118,4 +124,36 @@ def test_a_unique_keras_name_resolves_at_any_depth():
 
 def test_extract_from_a_subclassed_model_names_the_alternative():
     with pytest.raises(kernest.KernestError, match=r"subclassed model.*functional submodel it holds"):
+        kernest.extract(models.subclassed_classifier(), "backbone/fc1")
+
+
+def test_extract_inside_a_subclassed_model_runs_its_call_and_records_the_layer():
+    model = models.subclassed_router()
+    x = np.random.default_rng(0).random((2, 6), "float32")
+    router = kernest.get(model, "router")
+    fc, body = kernest.get(model, "router/stem/fc"), kernest.get(model, "router/body")
+    got = kernest.extract(model, {"fc": "router/stem/fc", "body": "router/body/b_fc", "second": "router/body@1"})(x)
+    np.testing.assert_allclose(numpy(got["fc"]), numpy(fc(x)), rtol=1e-5, atol=1e-6)
+    h = router.stem(x)
+    first = body(h)
+    assert len(got["body"]) == 2  # the loop runs the tower twice: one activation per call
+    np.testing.assert_allclose(numpy(got["body"][0]), numpy(first), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(numpy(got["second"]), numpy(body(h + first)), rtol=1e-5, atol=1e-6)
+    # the extractor shares the weights: a training step of the model moves what it returns
+    before = numpy(kernest.extract(model, "router/stem/fc")(x))
+    model.compile("sgd", "mse", run_eagerly=True)
+    model.fit(x, np.ones((2, 2), "float32"), epochs=1, batch_size=2, verbose=0)
+    extractor = kernest.extract(model, "router/stem/fc")
+    assert not np.allclose(numpy(extractor(x)), before)
+    np.testing.assert_allclose(numpy(extractor(x)), numpy(fc(x)), rtol=1e-5, atol=1e-6)
+
+
+def test_extract_a_layer_a_subclassed_call_skips_or_cannot_run_says_what_to_do():
+    with pytest.raises(kernest.KernestError, match=r"'router/drop'.*does not call it when the model runs"):
+        kernest.extract(models.subclassed_router(), "router/drop")
+    x = keras.Input((5, 4), name="steps")
+    per_step = keras.Model(x, L.TimeDistributed(models.DenseNorm(3, name="block"), name="per_step")(x), name="td")
+    with pytest.raises(kernest.KernestError, match=r"'per_step/block/fc'.*rebuild it with the functional API"):
+        kernest.extract(per_step, "per_step/block/fc")
+    with pytest.raises(kernest.KernestError, match=r"'classifier'.*subclassed model"):
         kernest.extract(models.subclassed_classifier(), "backbone/fc1")

@@ -117,3 +117,24 @@ def test_cli_plot_depth(tmp_path):
     assert ">conv<" in (tmp_path / "n.svg").read_text(encoding="utf-8")
     assert main(["plot", src, "-o", str(tmp_path / "d.svg")]) == 0
     assert ">conv<" not in (tmp_path / "d.svg").read_text(encoding="utf-8")
+
+
+def test_plot_draws_arrows_between_the_layers_of_a_subclassed_model():
+    model = models.subclassed_router()
+    scene = layout(model, depth=3)
+    boxes = {t.text: t for t in scene.items if isinstance(t, Text) and t.bold}
+    stem, body = boxes["stem"], boxes["body"]
+    assert body.y > stem.y  # ranked below what feeds it
+    arrows = [a for a in scene.items if isinstance(a, Arrow)]
+    assert any(a.y1 > stem.y and a.y2 < body.y and a.y2 > a.y1 for a in arrows)  # stem -> body
+    links = {link.interface: link.shape for link in kernest.summary(model).links}
+    assert links["router/stem -> router/body"] == "(batch, features=4)"
+
+
+def test_a_subclassed_model_drawn_on_its_own_has_arrows_in_call_order(tmp_path):
+    model = models.subclassed_classifier()  # call: head(drop(backbone(x))), head set first
+    scene = layout(model)
+    boxes = {t.text: t for t in scene.items if isinstance(t, Text) and t.bold}
+    assert boxes["backbone"].y < boxes["drop"].y < boxes["head"].y
+    assert len([a for a in scene.items if isinstance(a, Arrow)]) >= 2  # backbone -> drop -> head
+    assert os.path.getsize(kernest.plot(model, tmp_path / "c.svg")) > 500

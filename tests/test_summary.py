@@ -187,7 +187,7 @@ def test_subclassed_model_rows_come_in_call_order_with_real_shapes():
     # the head reads what the backbone gave (through dropout), so it sees the backbone's axis names
     assert (rows["head"].input_shape, rows["head"].output_shape) == ("(batch, features=5)", "(batch, features=3)")
     assert rows["backbone/bn"].input_shape == "(batch, features=6)"
-    assert s.inputs == ["(batch, 8)"] and s.outputs == ["(batch, 3)"]
+    assert s.inputs == ["(batch, 8)"] and s.outputs == ["(batch, features=3)"]  # named through the traced call
     assert "?" not in str(s)
 
 
@@ -214,3 +214,35 @@ def test_ten_real_world_models_summarise_with_every_shape_known(builder):
     unknown = [r.path for r in s.rows if "?" in (r.input_shape + r.output_shape)]
     assert unknown == []
     assert all(kernest.get(model, r.path) is not None for r in s.rows[:20])
+
+
+def test_a_composite_layer_row_and_what_follows_it_carry_axis_names():
+    rows = {r.path: r for r in kernest.summary(models.subclassed_router()).rows}
+    assert rows["router/stem"].output_shape == rows["router/stem/ln"].output_shape == "(batch, features=4)"
+    assert rows["router/body"].input_shape == "(batch, features=4)"  # what the composite gave
+    assert rows["router"].output_shape == rows["head"].input_shape == "(batch, features=4)"  # h + body(h)
+    assert rows["router/drop"].input_shape == "(batch, features=4)"  # runs in training only: traced that way
+
+
+@keras.saving.register_keras_serializable(package="kernest_tests")
+class PositionEmbedding(keras.layers.Layer):
+    """Token embedding plus a learned position table: the table's lookup has no batch axis."""
+
+    def __init__(self, vocab: int = 20, steps: int = 6, dim: int = 8, **kwargs):
+        super().__init__(**kwargs)
+        self.steps = steps
+        self.tokens = keras.layers.Embedding(vocab, dim, name="tokens")
+        self.positions = keras.layers.Embedding(steps, dim, name="positions")
+
+    def call(self, ids):
+        return self.tokens(ids) + self.positions(keras.ops.arange(self.steps))  # (B, steps, dim) + (steps, dim)
+
+
+def test_a_tensor_without_a_batch_axis_inside_a_traced_call_shows_no_batch():
+    ids = keras.Input((6,), dtype="int32", name="ids")
+    model = keras.Model(ids, keras.layers.Dense(2, name="head")(PositionEmbedding(name="embed")(ids)), name="pos")
+    rows = {r.path: r for r in kernest.summary(model).rows}
+    assert (rows["embed/positions"].input_shape, rows["embed/positions"].output_shape) == ("(6)", "(6, 8)")
+    assert rows["embed/tokens"].output_shape == rows["embed"].output_shape == "(batch, 6, embed=8)"
+    real = kernest.get(model, "embed/positions")(np.arange(6))
+    assert real.shape == (6, 8)
