@@ -18,6 +18,7 @@ from kernest._graph import (
     children,
     find_layer,
     input_keys,
+    is_input_layer,
     producer,
     producer_chain,
     root_inputs,
@@ -43,7 +44,7 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
         return []
     found: list[Finding] = []
     for rule in (_trainable_after_compile, _frozen_but_compiled_alone, _batchnorm_in_frozen, _mask_dropped,
-                 _loss_list_short):
+                 _loss_list_short, _softmax_over_one):
         found.extend(rule(model))
     given = data if data is not None else getattr(model, "_kernest_data", None)
     if given is not None:
@@ -356,3 +357,54 @@ def _loss_list_short(model: Any) -> list[Finding]:
         f"give every output a loss, keyed by output name: loss={{{entries}}} (or drop the output).",
     )]
 
+
+
+# --- softmax over an axis of size 1 ------------------------------------------------------------------------
+
+def _softmax_axis(layer: Any) -> int | None:
+    """The axis a layer applies softmax over: a ``Softmax`` layer's axis, or -1 for ``activation="softmax"``."""
+    if isinstance(layer, keras.layers.Softmax):
+        axis = layer.axis
+        return axis if isinstance(axis, int) else None
+    activation = getattr(layer, "activation", None)
+    return -1 if activation is keras.activations.softmax else None
+
+
+def _entry_name(model: Any, top: str, fallback: Any) -> str:
+    """What feeds the top-level part ``top`` of ``model``: the producer of its first input, at that level."""
+    for call in calls(model):
+        if call.layer.name == top and call.data_inputs:
+            src = producer(call.data_inputs[0])
+            name = getattr(src, "name", None)
+            if src is not None and is_input_layer(src):
+                return f"input:{name}"
+            return str(name) if name else str(fallback)
+    return str(fallback)
+
+
+def _softmax_over_one(model: Any) -> list[Finding]:
+    """Softmax normalises over its axis, so over an axis of size 1 it outputs 1.0 whatever the input: the
+    layer (often a binary head, Dense(1, activation="softmax")) never changes and never learns."""
+    out = []
+    for path, sub in _models(model):
+        for call in calls(sub):
+            axis = _softmax_axis(call.layer)
+            if axis is None or not call.outputs:
+                continue
+            shape = tuple(call.outputs[0].shape)
+            if not shape or len(shape) <= abs(axis) or shape[axis] != 1:
+                continue
+            full = f"{path}/{call.layer.name}" if path else call.layer.name
+            top = full.split("/")[0]
+            feeder = _entry_name(model, top, "input")
+            dense = isinstance(call.layer, keras.layers.Dense)
+            fix = ('build it with activation="sigmoid" (one probability per unit, for a yes/no output), or give it '
+                   "one unit per class and keep softmax" if dense else
+                   "apply softmax over an axis with more than one entry, or use keras.activations.sigmoid")
+            out.append(Finding(
+                full, f"{feeder} -> {top}",
+                f"{full} applies softmax over an axis of size 1 (output {tuple(shape)}): softmax over one entry is "
+                "always 1.0, so this output never depends on its input and its weights get no gradient.",
+                fix + ".",
+            ))
+    return out
