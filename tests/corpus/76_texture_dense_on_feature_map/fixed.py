@@ -9,7 +9,7 @@ f = layers.Conv2D(16, 3, strides=2, padding="same", activation="relu", name="con
 backbone = keras.Model(img, f, name="backbone")
 
 image = keras.Input(shape=(16, 16, 3), name="image")
-flat = layers.Flatten(name="flat")(backbone(image))
+flat = layers.Flatten()(backbone(image))
 out = layers.Dense(10, activation="softmax", name="classes")(flat)
 model = keras.Model(image, out, name="texture_clf")
 model.compile(optimizer="adam", loss="categorical_crossentropy")

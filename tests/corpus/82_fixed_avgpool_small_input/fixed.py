@@ -7,7 +7,7 @@ img = keras.Input(shape=(None, None, 3), name="img")
 f = img
 for i, width in enumerate((8, 16, 32)):
     f = layers.Conv2D(width, 3, strides=2, padding="same", activation="relu", name=f"conv{i + 1}")(f)
-f = layers.GlobalAveragePooling2D(name="avg7")(f)
+f = layers.GlobalAveragePooling2D()(f)
 backbone = keras.Model(img, layers.Flatten(name="flat")(f), name="backbone")
 
 image = keras.Input(shape=(32, 32, 3), name="image")
