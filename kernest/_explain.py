@@ -101,8 +101,8 @@ class Case:
         if named and named.group("layer") != deepest.name:
             hits = [(p, layer) for p, layer in _walk(deepest) if p.rsplit("/", 1)[-1] == named.group("layer")]
         elif pool:
-            want = _ints(pool.group(1))
-            hits = [(p, layer) for p, layer in _walk(deepest) if tuple(getattr(layer, "pool_size", ()) or ()) == want]
+            window = _ints(pool.group(1))
+            hits = [(p, layer) for p, layer in _walk(deepest) if tuple(getattr(layer, "pool_size", ()) or ()) == window]
         elif kernel:
             want = _parse_shape(kernel.group(1))
             hits = [(p, layer) for p, layer in _walk(deepest)
@@ -1596,7 +1596,7 @@ def _weights_shape(case: Case, m: re.Match[str]) -> Mismatch:
     # the last axis of a Dense/conv kernel (and of an Embedding's table) is the layer's width; an RNN's is 4x or 3x
     widths = (keras.layers.Dense, keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D, keras.layers.Embedding)
     last_only = differ == [len(have) - 1] and isinstance(layer, widths)
-    rebuilt = _with_width(layer, given[-1]) if last_only else None
+    rebuilt = _with_width(layer, given[-1]) if last_only and given[-1] is not None else None
     if rebuilt is not None:
         unit = "filters" if hasattr(layer, "filters") else "units"
         fix = (f"{path}'s {variable.name if variable is not None else 'weight'} is {_tuple(have)} but the weights given "
@@ -1916,7 +1916,9 @@ def _initial_state_count(case: Case) -> Mismatch | None:
     built with return_state=True returns [output, *states], and the whole list is passed as initial_state.
     Keras accepts it when the graph is built and fails later (at fit, in the backend's words)."""
     rnn = next((f.layer for f in reversed(case.frames) if isinstance(f.layer, keras.layers.RNN)), None)
-    want = _state_count(rnn) if rnn is not None else None
+    if rnn is None:
+        return None
+    want = _state_count(rnn)
     if want is None:
         return None
     for node in call_nodes(rnn):
