@@ -38,6 +38,7 @@ from kernest._graph import (
     root_inputs,
 )
 from kernest._graph import layers as _walk  # (path, layer) at any depth: the one traversal
+from kernest._lint import state_count, states_fix
 from kernest._trace import Failure, Frame, Site, created_at, failure_of, frame_name, is_user_file, user_frames
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -1904,13 +1905,6 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     return None
 
 
-def _state_count(rnn: Any) -> int | None:
-    """How many state tensors an RNN layer's cell keeps (LSTM 2, GRU and SimpleRNN 1)."""
-    cell = getattr(rnn, "cell", None)
-    size = getattr(cell, "state_size", None)
-    return len(keras.tree.flatten(size)) if size is not None else None
-
-
 def _initial_state_count(case: Case) -> Mismatch | None:
     """An RNN given another number of initial states than its cell keeps. The usual way: a model (or layer)
     built with return_state=True returns [output, *states], and the whole list is passed as initial_state.
@@ -1918,30 +1912,17 @@ def _initial_state_count(case: Case) -> Mismatch | None:
     rnn = next((f.layer for f in reversed(case.frames) if isinstance(f.layer, keras.layers.RNN)), None)
     if rnn is None:
         return None
-    want = _state_count(rnn)
-    if want is None:
-        return None
+    want = state_count(rnn)
     for node in call_nodes(rnn):
         given = [t for t in keras.tree.flatten(node.arguments.kwargs.get("initial_state")) if hasattr(t, "shape")]
-        if not given or len(given) == want:
+        if want is None or not given or len(given) == want:
             continue
         src = producer(given[0])
         src_name = getattr(src, "name", "?")
-        path = case.path(rnn.name)
-        var = case.var(src) if src is not None else src_name
-        outputs = keras.tree.flatten(getattr(src, "outputs", None) or []) if isinstance(src, keras.Model) else []
-        extra = len(given) - want
         shapes = ", ".join(format_shape(shape_of(t)) for t in given)
-        returns_states = isinstance(src, keras.layers.RNN) and getattr(src, "return_state", False)
-        if extra > 0 and (len(outputs) == len(given) or returns_states):
-            fix = (f"{src_name} returns {len(given)} tensors, [output, {', '.join(f'state{i + 1}' for i in range(len(given) - 1))}] "
-                   f"(an RNN built with return_state=True puts its output first), and all of them are passed as "
-                   f"{rnn.name}'s initial_state, but a {type(rnn).__name__} keeps {want} state(s). Pass the states only: "
-                   f"initial_state={var}(...)[{extra}:] (or unpack: output, *states = {var}(...)).")
-        else:
-            fix = (f"{rnn.name} is a {type(rnn).__name__}, which keeps {want} state(s), but initial_state got "
-                   f"{len(given)} tensors ({shapes}). Pass exactly its {want} state tensor(s), each (batch, units).")
-        return Mismatch(path, f"{src_name} -> {rnn.name}", f"{want} initial state(s)", f"{len(given)} tensors {shapes}", fix)
+        fix = states_fix(rnn, given, src, case.var(src) if src is not None else src_name)
+        return Mismatch(case.path(rnn.name), f"{src_name} -> {rnn.name}", f"{want} initial state(s)",
+                        f"{len(given)} tensors {shapes}", fix)
     return None
 
 

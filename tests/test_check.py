@@ -179,3 +179,14 @@ def test_softmax_layer_over_a_longer_axis_gives_no_warning():
     x = keras.Input((3, 5), name="x")
     report = kernest.check(keras.Model(x, L.Softmax(axis=1, name="sm")(L.Dense(5)(x)), name="attn"))
     assert report.warnings == []
+
+
+def test_an_rnn_given_more_initial_states_than_it_keeps_is_caught_before_it_runs():
+    """TensorFlow and JAX fail only at fit; PyTorch runs it, using the encoder's output as the cell state."""
+    notes = keras.Input((4, 3), name="notes")
+    enc = keras.Model(notes, L.LSTM(5, return_state=True, name="enc_lstm")(notes), name="melody_enc")
+    src, tgt = keras.Input((4, 3), name="src"), keras.Input((6, 3), name="tgt")
+    dec = L.LSTM(5, name="dec")(tgt, initial_state=enc(src))
+    with pytest.warns(kernest.KernestWarning, match="dec"):
+        report = kernest.check(keras.Model([src, tgt], dec, name="harmoniser"))
+    assert any("melody_enc -> dec" in w and "[1:]" in w for w in report.warnings)
