@@ -38,6 +38,7 @@ from kernest._graph import (
     root_inputs,
 )
 from kernest._graph import layers as _walk  # (path, layer) at any depth: the one traversal
+from kernest._lint import state_count, states_fix
 from kernest._trace import Failure, Frame, Site, created_at, failure_of, frame_name, is_user_file, user_frames
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -84,6 +85,7 @@ class Case:
         self.meet, self.outer = _meeting_point(self.frames, self.made_by)
         self.site = self.failure.site if self.failure is not None else _last_user_site(exc)
         self.inner = self._inner_layer()
+        self.fed_by: str | None = None  # what feeds the consumer, read from the graph when the tensors are data
 
     def _inner_layer(self) -> tuple[str, Any] | None:
         """Without a trace, Keras' filtered traceback stops at the outermost model it called: the layer inside
@@ -95,14 +97,28 @@ class Case:
             return None
         named = re.search(_LAYER, self.message)
         kernel = re.search(r"kernel shape=(\([^)]*\))", self.message)
+        pool = re.search(r"pool_size=\[([\d ]+)\]", self.message)
         hits: list[tuple[str, Any]] = []
         if named and named.group("layer") != deepest.name:
             hits = [(p, layer) for p, layer in _walk(deepest) if p.rsplit("/", 1)[-1] == named.group("layer")]
+        elif pool:
+            window = _ints(pool.group(1))
+            hits = [(p, layer) for p, layer in _walk(deepest) if tuple(getattr(layer, "pool_size", ()) or ()) == window]
         elif kernel:
             want = _parse_shape(kernel.group(1))
             hits = [(p, layer) for p, layer in _walk(deepest)
                     if tuple(getattr(layer, "kernel_size", ()) or ()) == want[:-2] and getattr(layer, "filters", None) == want[-1]]
         return hits[0] if len(hits) == 1 else None
+
+    def locate_inner(self, wanted: Callable[[Any], bool]) -> None:
+        """When the deepest frame is a whole model (Keras ran its graph without the inner layer's frame), the
+        one layer inside it that ``wanted`` picks becomes the failing layer's inner path."""
+        deepest = self.frames[-1].layer if self.frames else None
+        if self.inner is not None or not isinstance(deepest, keras.Model):
+            return
+        hits = [(p, layer) for p, layer in _walk(deepest) if wanted(layer)]
+        if len(hits) == 1:
+            self.inner = hits[0]
 
     def inner_interface(self) -> str | None:
         """For an inner layer found without a trace: ``sibling -> layer`` when the layer before it in the same
@@ -135,6 +151,21 @@ class Case:
             got = frame.inputs[0]
             if len(got.shape) not in ranks:
                 self.meet, self.outer = j, got
+                return
+
+    def rebase_to_mismatched_input(self) -> None:
+        """At run time Keras lets a nested model be called on a tensor whose shape differs from its declared
+        Input (it only warns when the graph is built), so the failure shows inside its first layer. Move the
+        interface to the outermost nested model whose received shape does not fit its declared Input."""
+        for j in range(1, len(self.frames)):
+            frame = self.frames[j]
+            declared = graph_inputs(frame.layer) if isinstance(frame.layer, keras.Model) else None
+            if frame.kind != "call" or not declared or not frame.inputs:
+                continue
+            want, got = shape_of(declared[0]), shape_of(frame.inputs[0])
+            if len(want) == len(got) and not fits(want, got):
+                self.meet, self.outer = j, frame.inputs[0]
+                self.fed_by = _graph_feeder(self.frames[j - 1].layer, frame.layer)
                 return
 
     def rebase_to_outer_model(self) -> None:
@@ -179,6 +210,8 @@ class Case:
 
     def producer_name(self) -> str:
         t = self.outer
+        if self.fed_by is not None:
+            return self.fed_by
         if t is None:
             return "?"
         if not is_symbolic(t):
@@ -251,6 +284,21 @@ class Case:
             if outputs and len(outputs) == 1 and shape_of(outputs[0])[1:] == shape[1:]:
                 return model
         return None
+
+
+def _graph_feeder(parent: Any, child: Any) -> str | None:
+    """The name of what feeds ``child``'s call inside ``parent``'s graph (``input:NAME`` for a model input)."""
+    if not isinstance(parent, keras.Model):
+        return None
+    mine = {id(n) for n in graph_nodes(parent)}
+    for node in call_nodes(child):
+        given = [t for t in keras.tree.flatten(node.arguments.args) if isinstance(t, keras.KerasTensor)]
+        if id(node) in mine and given:
+            src = producer(given[0])
+            if src is None:
+                return None
+            return f"input:{src.name}" if is_input_layer(src) else str(src.name)
+    return None
 
 
 def call_text(case: Case, obj: Any) -> str:
@@ -482,6 +530,14 @@ def _rank_lost(case: Case, want: int, got: int, received: str) -> str:
                 f"{format_shape(before[:2] + (shape[-1],))}. Build {reducer.name} with return_sequences=True so "
                 f"{name} reads every step."
             )
+        if isinstance(layer, _REDUCERS) and "/" in where:
+            owner = where.rsplit("/", 1)[0]
+            return (
+                f"{where} ({kind}) already reduced {format_shape(before)} to {received} inside {owner}, and {name} "
+                f"({type(layer).__name__}) would reduce it again. Drop {name} and use {owner}'s output as it is; or, "
+                f"to pool here, build {owner} without its own pooling (pooling=None for a keras.applications model, "
+                f"or end it before {where.rsplit('/', 1)[1]})."
+            )
         keep = _POOL_KEEPING_STEPS.get(kind)
         return (
             f"{where} ({kind}) removed an axis of {format_shape(before)}, and {name} needs {want} axes: drop "
@@ -628,6 +684,8 @@ def _kernel_rank(case: Case, m: re.Match[str]) -> Mismatch:
 
 def _axis_value(case: Case, m: re.Match[str]) -> Mismatch:
     want, name = int(m.group("want")), m.group("layer")
+    if case.failure is not None:
+        case.rebase_to_mismatched_input()
     got_shape = shape_of(case.outer) if case.outer is not None else _parse_shape(m.group("shape"))
     return _width_mismatch(case, name, (None, want), got_shape)
 
@@ -669,13 +727,32 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
     if isinstance(consumer, keras.Model) and getattr(consumer, "inputs", None):
         declared = shape_of(consumer.inputs[0])[1:]
         new = declared[:-1] + (got,)
-        rebuild = f", or rebuild {case.var(consumer)} with keras.Input(shape={_tuple(new)}) for the width it receives"
+        rebuild = (f", or rebuild {case.var(consumer)} with keras.Input(shape={_tuple(new)}) for the width it receives "
+                   f"(input_shape={_tuple(new)} where a builder function such as a keras.applications model makes it; "
+                   f"pretrained weights keep the width they were trained for)")
     elif consumer is not None:
         rebuild = f", or use a new {type(consumer).__name__} built for {got} features"
     producer_text = case.producer_name() if case.frames else "the previous stage"
+    spatial = len(got_shape) - 2
+    adapter = (f"keras.layers.Conv{spatial}D({want}, 1) (a 1x1 convolution)" if 1 <= spatial <= 3 and len(got_shape) >= 3
+               and isinstance(consumer, keras.Model) and _is_conv_input(consumer) else f"keras.layers.Dense({want})")
     fix = (f"{producer_text} gives {got} features but {case.consumer_name(name)} was built for {want}. Add "
-           f"keras.layers.Dense({want}) between them to project {got} -> {want}{rebuild}.")
+           f"{adapter} between them to project {got} -> {want}{rebuild}.")
     return Mismatch(case.path(name), case.interface(name), f"(batch, ..., {want})", received, fix)
+
+
+_CONVS = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D, keras.layers.SeparableConv1D,
+          keras.layers.SeparableConv2D, keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D)
+
+
+def _is_conv_input(model: Any) -> bool:
+    """Whether the first layer ``model``'s input reaches (past padding and rescaling) is a convolution."""
+    for _, layer in _walk(model):
+        if is_input_layer(layer) or isinstance(layer, (keras.layers.ZeroPadding2D, keras.layers.Rescaling,
+                                                       keras.layers.Normalization)):
+            continue
+        return isinstance(layer, _CONVS)
+    return False
 
 
 def _full_shape(case: Case, m: re.Match[str]) -> Mismatch:
@@ -1136,6 +1213,13 @@ def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
         fix = (f"{head_text} outputs {_shape_tuple(output)} but the labels are {_shape_tuple(target)}: the layers that "
                f"upsample give a larger map than the data. Crop the output to the labels' size with {crop} as the "
                f"model's last layer, or change the upsampling (strides, padding) so the sizes agree.")
+    elif len(output) >= 4 and len(target) == 2 and target[-1] == units:
+        head, dense = _head_on_map(model)
+        why = "a Dense layer acts on the last axis only, so it" if dense else "nothing between the map and the output"
+        fix = (f"{head_text} outputs {_shape_tuple(output)}, one prediction per position of the feature map, but the "
+               f"labels are one row per sample {_shape_tuple(target)}: {why} "
+               f"keeps the {len(output) - 2} spatial axes. Put keras.layers.Flatten() (or keras.layers."
+               f"GlobalAveragePooling{len(output) - 2}D()) before {head}.")
     elif len(target) == len(output) and target[-1] != units:
         fix = (f"the labels have {target[-1]} columns but {head_text} gives {units}: build it with "
                f"keras.layers.Dense({target[-1]}) to match the {target[-1]} classes, or fix the labels.")
@@ -1143,6 +1227,17 @@ def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
         fix = f"make the labels' shape {_shape_tuple(target)} match the output {_shape_tuple(output)}."
     return Mismatch(head_text, f"data -> {name}", f"labels like the output {_shape_tuple(output)}",
                     f"labels {_shape_tuple(target)}", fix)
+
+
+def _head_on_map(model: Any) -> tuple[str, bool]:
+    """The first layer (from the output back) that is not a per-position activation: the head to flatten
+    before, and whether it is a Dense layer."""
+    if not isinstance(model, keras.Model) or not getattr(model, "outputs", None):
+        return "the head", False
+    for layer, path, _ in producer_chain(model.outputs[0]):
+        if not isinstance(layer, (keras.layers.Activation, keras.layers.Dropout, keras.layers.Softmax)):
+            return path, isinstance(layer, keras.layers.Dense)
+    return "the head", False
 
 
 def _crop_to(output: Shape, target: Shape) -> str | None:
@@ -1250,6 +1345,9 @@ def _merge(case: Case, m: re.Match[str]) -> Mismatch:
     side = getattr(src, "name", "?")
     want, have = shapes[big], shapes[small]
     kind = type(layer).__name__
+    lower = _axis_short(shapes)
+    if lower is not None:
+        return _merge_ranks(case, given, shapes, lower)
     if len(want) == len(have) == 4 and want[-1] == have[-1] and have[1] and want[1] and want[1] % have[1] == 0:
         factor = want[1] // have[1]
         fix = (f"{side} gives {format_shape(have)} and the other branch {format_shape(want)}; {kind} needs the same "
@@ -1265,6 +1363,35 @@ def _merge(case: Case, m: re.Match[str]) -> Mismatch:
         fix = f"{side} gives {format_shape(have)} and the other branch {format_shape(want)}: make their shapes agree."
     received = " and ".join(format_shape(sh) for sh in shapes)
     return Mismatch(case.path(name), f"{side} -> {name}", f"inputs that agree ({format_shape(want)})", received, fix)
+
+
+def _axis_short(shapes: list[Shape]) -> int | None:
+    """For two branches whose ranks differ by one, where the lower-rank one is the other without its last
+    axis ((batch, 8) and (batch, 8, 2)): the index of the lower-rank branch."""
+    if len(shapes) != 2 or abs(len(shapes[0]) - len(shapes[1])) != 1:
+        return None
+    low = 0 if len(shapes[0]) < len(shapes[1]) else 1
+    short, full = shapes[low], shapes[1 - low]
+    return low if short[1:] == full[1 : len(short)] else None
+
+
+def _merge_ranks(case: Case, given: list[Any], shapes: list[Shape], low: int) -> Mismatch:
+    """A merge of branches with different numbers of axes: the lower-rank branch lacks the last axis, so
+    giving it a last axis of 1 lines the two up (a merge never adds an axis itself)."""
+    name = getattr(case.layer, "name", "merge")
+    kind = type(case.layer).__name__
+    side = _side_name(case, given[low])
+    short, full = shapes[low], shapes[1 - low]
+    target = tuple(short[1:]) + (1,)
+    axis = getattr(case.layer, "axis", -1)
+    joined = f"concatenated on axis {axis}" if kind == "Concatenate" else "combined with the other"
+    fix = (f"{side} gives {format_shape(short)} ({len(short)} axes) and the other branch {format_shape(full)} "
+           f"({len(full)} axes); {kind} needs the same number of axes. Give {side}'s output a last axis of 1 with "
+           f"keras.layers.Reshape({_tuple(target)}) before {name}, so it is {format_shape((None, *target))} and is "
+           f"{joined}; or reduce the other branch's last axis if one value per position is what you meant.")
+    received = " and ".join(format_shape(sh) for sh in shapes)
+    return Mismatch(case.path(name), f"{side} -> {name}", f"inputs with the same number of axes ({len(full)})",
+                    received, fix)
 
 
 def _pad_to_match(shapes: list[Shape]) -> tuple[int, tuple[tuple[int, int], ...]] | None:
@@ -1392,6 +1519,17 @@ def _too_small(case: Case, m: re.Match[str]) -> Mismatch:
     received = case.received() if case.tensor is not None and case.inner is None else _shape_text(m.group("shape"))
     expected = f"spatial axes of at least {_tuple(window)} ({type(layer).__name__} {name}, padding='valid')"
     rest_fit = all(n is None or n >= k for n, k in zip(spatial[1:], window[1:]))
+    entry = _channels_first_entry(case, len(shape)) if not first and short == [0] else None
+    if entry is not None:
+        case.meet, case.outer = entry, case.frames[entry].inputs[0]
+        where, given = case.consumer_name(name), shape_of(case.frames[entry].inputs[0])
+        perm = tuple(range(2, rank + 2)) + (1,)
+        fix = (f"{where} receives {format_shape(given)}, whose {given[1]} before {given[-1]} looks channels-first "
+               f"({given[1]} channels of {'x'.join(str(d) for d in given[2:])}), so {name} slides its {_tuple(window)} "
+               f"window along the {given[1]}-long axis{f' (down to {spatial[0]} when it gets there)' if spatial[0] != given[1] else ''}. Move the channels "
+               f"last with keras.layers.Permute({_tuple(perm)}) before {where}, or build its layers with "
+               f"data_format=\"channels_first\".")
+        return Mismatch(case.path(name), case.interface(name), expected, received, fix)
     if not first and short == [0] and spatial[0] in (1, 3, 4) and (channels or 0) >= window[0] and rest_fit:
         where = case.consumer_name(name)
         perm = tuple(range(2, rank + 2)) + (1,)
@@ -1407,6 +1545,85 @@ def _too_small(case: Case, m: re.Match[str]) -> Mismatch:
         fix = (f"{name} cannot slide its window {_tuple(window)} over {received}; build it with padding=\"same\" or "
                "feed larger inputs.")
     return Mismatch(case.path(name), case.interface(name), expected, received, fix)
+
+
+def _pool_too_small(case: Case, m: re.Match[str]) -> Mismatch:
+    """A pooling window larger than the map that reaches it, typically a fixed window written for the input
+    size a backbone was designed for (AveragePooling2D(7) after 224 px) and fed smaller images."""
+    shape = tuple(None if d == "None" else int(d) for d in m.group("shape").split())
+    window = _ints(m.group("pool"))
+    case.locate_inner(lambda layer: tuple(getattr(layer, "pool_size", ()) or ()) == window)
+    layer = case.inner[1] if case.inner is not None else case.layer
+    name = getattr(layer, "name", None) or "the pooling"
+    first = getattr(layer, "data_format", None) == "channels_first"
+    spatial = shape[2:] if first else shape[1:-1]
+    received = format_shape(shape)
+    rank = len(window)
+    glob = "GlobalMaxPooling" if isinstance(layer, (keras.layers.MaxPooling1D, keras.layers.MaxPooling2D,
+                                                     keras.layers.MaxPooling3D)) else "GlobalAveragePooling"
+    fits_now = tuple(min(w, n) if n is not None else w for w, n in zip(window, spatial))
+    kind = type(layer).__name__
+    fix = (f"{name}'s window {_tuple(window)} is larger than the {'x'.join(str(d) for d in spatial)} map it gets "
+           f"({received}): a fixed window sized for larger inputs. If it was meant to pool the whole map, use "
+           f"keras.layers.{glob}{rank}D() in its place (it pools any size, giving (batch, channels)); otherwise use "
+           f"keras.layers.{kind}({_tuple(fits_now)}) or padding=\"same\", or feed inputs as large as it was designed for.")
+    expected = f"spatial axes of at least {_tuple(window)} ({kind} {name}, padding='valid')"
+    return Mismatch(case.path(name), case.interface(name), expected, received, fix)
+
+
+def _owner_of(model: Any, variable: Any) -> tuple[str, Any] | None:
+    """The innermost layer of ``model`` (with its path) that holds ``variable``."""
+    found = None
+    for path, layer in _walk(model):
+        if any(w is variable for w in getattr(layer, "weights", [])):
+            found = (path, layer)  # the walk goes outer to inner: keep the deepest holder
+    return found
+
+
+def _weights_shape(case: Case, m: re.Match[str]) -> Mismatch:
+    """``set_weights`` (or loading) gave a model a list of arrays whose shapes differ from its variables:
+    the weights come from a model whose layers have other sizes. Keras names only the model."""
+    have, given = _parse_shape(m.group("have")), _parse_shape(m.group("given"))
+    name = m.group("model")
+    target = case.target if isinstance(case.target, keras.layers.Layer) and case.target.name == name else None
+    models = [target] if target is not None else [x for x in case.models() if x.name == name]
+    model = models[0] if models else None
+    variable = next((v for v in getattr(model, "weights", []) if tuple(v.shape) == have), None)
+    owner = _owner_of(model, variable) if variable is not None else None
+    path = f"{name}/{owner[0]}" if owner is not None else name
+    layer = owner[1] if owner is not None else None
+    lname = getattr(layer, "name", name)
+    differ = [i for i, (a, b) in enumerate(zip(have, given)) if a != b]
+    # the last axis of a Dense/conv kernel (and of an Embedding's table) is the layer's width; an RNN's is 4x or 3x
+    widths = (keras.layers.Dense, keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D, keras.layers.Embedding)
+    last_only = differ == [len(have) - 1] and isinstance(layer, widths)
+    rebuilt = _with_width(layer, given[-1]) if last_only and given[-1] is not None else None
+    if rebuilt is not None:
+        unit = "filters" if hasattr(layer, "filters") else "units"
+        fix = (f"{path}'s {variable.name if variable is not None else 'weight'} is {_tuple(have)} but the weights given "
+               f"for it are {_tuple(given)}: they were saved from a {type(layer).__name__} with {given[-1]} {unit}. Build "
+               f"{lname} as {rebuilt} to take these weights, or copy only the layers whose shapes agree "
+               f"(layer.set_weights per layer, or load_weights(..., skip_mismatch=True)).")
+    else:
+        fix = (f"{path} holds a weight of shape {_tuple(have)} where the given weights have {_tuple(given)}: the source "
+               f"model's layers have other sizes (or come in another order). Build {name} exactly like the model the "
+               f"weights came from, or copy only the layers whose shapes agree (layer.set_weights per layer).")
+    return Mismatch(path, f"weights -> {name}", f"weights shaped like {name}'s {_tuple(have)}",
+                    f"weights {_tuple(given)}", fix)
+
+
+def _channels_first_entry(case: Case, rank: int) -> int | None:
+    """The outer frame (a nested model) that received a same-rank tensor whose first axis after the batch
+    is short and shorter than its last, as channels-first data is: there the axes were swapped."""
+    for j, frame in enumerate(case.frames[:-1]):
+        t = frame.inputs[0] if frame.inputs else None
+        if t is None or not hasattr(t, "shape") or len(t.shape) != rank:
+            continue
+        given = shape_of(t)
+        head, last, rest = given[1], given[-1], given[2:-1]
+        if head is not None and last is not None and head < last and head <= 16 and all(d is None or d > head for d in rest):
+            return j
+    return None
 
 
 def _data_name(case: Case, shape: Shape) -> str | None:
@@ -1601,6 +1818,8 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>get_output_at|output_shape|get_input_at|input_shape|get_output_shape_at|get_input_shape_at)'"), _removed_attr),
     (re.compile(r"The layer (?P<layer>\S+) has never been called and thus has no defined (?:output|input)"), _no_output),
     (re.compile(r"Computed output size would be zero or negative\. Received `inputs shape=(?P<shape>\([^)]*\))`, `kernel shape=(?P<kernel>\([^)]*\))`(?:, `dilation_rate=(?P<dil>[^`]*)`)?"), _too_small),
+    (re.compile(r"Computed output size would be zero or negative\. Received: `inputs\.shape=\[(?P<shape>[^\]]*)\]`, `pool_size=\[(?P<pool>[^\]]*)\]`"), _pool_too_small),
+    (re.compile(r"Layer (?P<model>\S+) weight shape (?P<have>\([^)]*\)) is not compatible with provided weight shape (?P<given>\([^)]*\))"), _weights_shape),
     (re.compile(r"Invalid input shape for input .*? with name '(?P<name>[^']*)'.*?Expected shape (?P<want>\([^)]*\)), but input has incompatible shape (?P<got>\([^)]*\))"), _invalid_input),
     (re.compile(r"The name \"(?P<name>[^\"]+)\" is used (?P<n>\d+) times in the model"), _duplicate_name),
     (re.compile(r"Dimensions must be equal, but are (?P<a>\d+) and (?P<b>\d+) for '[^']*MatMul"), _contraction),
@@ -1672,7 +1891,7 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     if isinstance(exc, KernestError):
         return exc if isinstance(exc, InterfaceError) else None
     case = Case(exc, target)
-    custom = _custom_mask_failure(case) or _shared_on_load(case)
+    custom = _custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
     if custom is not None:
         return InterfaceError([custom], context=_context(case))
     for pattern, family in FAMILIES:
@@ -1683,6 +1902,27 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
         return InterfaceError([_generic(case)], context=_context(case))
     if _raised_inside_keras(exc) and not _users_own_attribute(case):
         return InterfaceError([_generic_run(case)], context=_context(case))
+    return None
+
+
+def _initial_state_count(case: Case) -> Mismatch | None:
+    """An RNN given another number of initial states than its cell keeps. The usual way: a model (or layer)
+    built with return_state=True returns [output, *states], and the whole list is passed as initial_state.
+    Keras accepts it when the graph is built and fails later (at fit, in the backend's words)."""
+    rnn = next((f.layer for f in reversed(case.frames) if isinstance(f.layer, keras.layers.RNN)), None)
+    if rnn is None:
+        return None
+    want = state_count(rnn)
+    for node in call_nodes(rnn):
+        given = [t for t in keras.tree.flatten(node.arguments.kwargs.get("initial_state")) if hasattr(t, "shape")]
+        if want is None or not given or len(given) == want:
+            continue
+        src = producer(given[0])
+        src_name = getattr(src, "name", "?")
+        shapes = ", ".join(format_shape(shape_of(t)) for t in given)
+        fix = states_fix(rnn, given, src, case.var(src) if src is not None else src_name)
+        return Mismatch(case.path(rnn.name), f"{src_name} -> {rnn.name}", f"{want} initial state(s)",
+                        f"{len(given)} tensors {shapes}", fix)
     return None
 
 

@@ -18,6 +18,7 @@ from kernest._graph import (
     children,
     find_layer,
     input_keys,
+    is_input_layer,
     producer,
     producer_chain,
     root_inputs,
@@ -43,7 +44,7 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
         return []
     found: list[Finding] = []
     for rule in (_trainable_after_compile, _frozen_but_compiled_alone, _batchnorm_in_frozen, _mask_dropped,
-                 _loss_list_short):
+                 _loss_list_short, _softmax_over_one, _initial_states_miscounted):
         found.extend(rule(model))
     given = data if data is not None else getattr(model, "_kernest_data", None)
     if given is not None:
@@ -356,3 +357,98 @@ def _loss_list_short(model: Any) -> list[Finding]:
         f"give every output a loss, keyed by output name: loss={{{entries}}} (or drop the output).",
     )]
 
+
+
+# --- softmax over an axis of size 1 ------------------------------------------------------------------------
+
+def _softmax_axis(layer: Any) -> int | None:
+    """The axis a layer applies softmax over: a ``Softmax`` layer's axis, or -1 for ``activation="softmax"``."""
+    if isinstance(layer, keras.layers.Softmax):
+        axis = layer.axis
+        return axis if isinstance(axis, int) else None
+    activation = getattr(layer, "activation", None)
+    return -1 if activation is keras.activations.softmax else None
+
+
+def _entry_name(model: Any, top: str, fallback: Any) -> str:
+    """What feeds the top-level part ``top`` of ``model``: the producer of its first input, at that level."""
+    for call in calls(model):
+        if call.layer.name == top and call.data_inputs:
+            src = producer(call.data_inputs[0])
+            name = getattr(src, "name", None)
+            if src is not None and is_input_layer(src):
+                return f"input:{name}"
+            return str(name) if name else str(fallback)
+    return str(fallback)
+
+
+def _softmax_over_one(model: Any) -> list[Finding]:
+    """Softmax normalises over its axis, so over an axis of size 1 it outputs 1.0 whatever the input: the
+    layer (often a binary head, Dense(1, activation="softmax")) never changes and never learns."""
+    out = []
+    for path, sub in _models(model):
+        for call in calls(sub):
+            axis = _softmax_axis(call.layer)
+            if axis is None or not call.outputs:
+                continue
+            shape = tuple(call.outputs[0].shape)
+            if not shape or len(shape) <= abs(axis) or shape[axis] != 1:
+                continue
+            full = f"{path}/{call.layer.name}" if path else call.layer.name
+            top = full.split("/")[0]
+            feeder = _entry_name(model, top, "input")
+            dense = isinstance(call.layer, keras.layers.Dense)
+            fix = ('build it with activation="sigmoid" (one probability per unit, for a yes/no output), or give it '
+                   "one unit per class and keep softmax" if dense else
+                   "apply softmax over an axis with more than one entry, or use keras.activations.sigmoid")
+            out.append(Finding(
+                full, f"{feeder} -> {top}",
+                f"{full} applies softmax over an axis of size 1 (output {tuple(shape)}): softmax over one entry is "
+                "always 1.0, so this output never depends on its input and its weights get no gradient.",
+                fix + ".",
+            ))
+    return out
+
+
+# --- an RNN given another number of initial states than its cell keeps ------------------------------------------
+
+def state_count(rnn: Any) -> int | None:
+    """How many state tensors an RNN layer's cell keeps (LSTM 2, GRU and SimpleRNN 1)."""
+    size = getattr(getattr(rnn, "cell", None), "state_size", None)
+    return len(keras.tree.flatten(size)) if size is not None else None
+
+
+def states_fix(rnn: Any, given: list[Any], src: Any, var: str) -> str:
+    """The fix for ``rnn`` given the tensors ``given`` as initial_state, the first made by ``src``."""
+    want = state_count(rnn) or 0
+    outputs = keras.tree.flatten(getattr(src, "outputs", None) or []) if isinstance(src, keras.Model) else []
+    returns_states = isinstance(src, keras.layers.RNN) and getattr(src, "return_state", False)
+    extra = len(given) - want
+    if extra > 0 and (len(outputs) == len(given) or returns_states):
+        return (f"{src.name} returns {len(given)} tensors, [output, "
+                f"{', '.join(f'state{i + 1}' for i in range(len(given) - 1))}] (an RNN built with return_state=True puts "
+                f"its output first), and all of them are passed as {rnn.name}'s initial_state, but a "
+                f"{type(rnn).__name__} keeps {want} state(s). Pass the states only: initial_state={var}(...)[{extra}:] "
+                f"(or unpack: output, *states = {var}(...)).")
+    return (f"{rnn.name} is a {type(rnn).__name__}, which keeps {want} state(s), but initial_state got {len(given)} "
+            f"tensors. Pass exactly its {want} state tensor(s), each (batch, units).")
+
+
+def _initial_states_miscounted(model: Any) -> list[Finding]:
+    """TensorFlow and JAX fail only when the model first runs; PyTorch runs it, silently using the first
+    tensors as the states (the RNN's output in place of a cell state)."""
+    out = []
+    for path, sub in _models(model):
+        for call in calls(sub):
+            want = state_count(call.layer) if isinstance(call.layer, keras.layers.RNN) else None
+            given = [t for t in keras.tree.flatten(call.kwargs.get("initial_state")) if hasattr(t, "shape")]
+            if want is None or not given or len(given) == want:
+                continue
+            src = producer(given[0])
+            full = f"{path}/{call.layer.name}" if path else call.layer.name
+            out.append(Finding(
+                full, f"{getattr(src, 'name', '?')} -> {call.layer.name}",
+                f"{full} gets {len(given)} initial states but keeps {want}.",
+                states_fix(call.layer, given, src, user_name(src) if isinstance(src, keras.Model) else getattr(src, "name", "?")),
+            ))
+    return out

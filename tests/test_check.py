@@ -163,3 +163,30 @@ def test_a_rank_limit_never_reads_as_a_dense_width():
     assert err.expected == "at most 3 axes"
     assert "Dense(at most" not in str(err) and "Dense(" not in err.fix
     assert 'kernest.over("clips", ...)' in err.fix
+
+
+def test_softmax_over_an_axis_of_one_is_a_warning_with_the_nested_path():
+    """Nothing raises: softmax over one entry is 1.0 for every input (keras#500)."""
+    f = keras.Input((6,), name="f")
+    scorer = keras.Model(f, L.Dense(1, activation="softmax", name="score")(f), name="scorer")
+    x = keras.Input((6,), name="x")
+    with pytest.warns(kernest.KernestWarning, match="scorer/score"):
+        report = kernest.check(keras.Model(x, scorer(x), name="ranker"))
+    assert any("scorer/score: input:x -> scorer" in w and 'activation="sigmoid"' in w for w in report.warnings)
+
+
+def test_softmax_layer_over_a_longer_axis_gives_no_warning():
+    x = keras.Input((3, 5), name="x")
+    report = kernest.check(keras.Model(x, L.Softmax(axis=1, name="sm")(L.Dense(5)(x)), name="attn"))
+    assert report.warnings == []
+
+
+def test_an_rnn_given_more_initial_states_than_it_keeps_is_caught_before_it_runs():
+    """TensorFlow and JAX fail only at fit; PyTorch runs it, using the encoder's output as the cell state."""
+    notes = keras.Input((4, 3), name="notes")
+    enc = keras.Model(notes, L.LSTM(5, return_state=True, name="enc_lstm")(notes), name="melody_enc")
+    src, tgt = keras.Input((4, 3), name="src"), keras.Input((6, 3), name="tgt")
+    dec = L.LSTM(5, name="dec")(tgt, initial_state=enc(src))
+    with pytest.warns(kernest.KernestWarning, match="dec"):
+        report = kernest.check(keras.Model([src, tgt], dec, name="harmoniser"))
+    assert any("melody_enc -> dec" in w and "[1:]" in w for w in report.warnings)

@@ -225,3 +225,111 @@ def test_attention_between_widths_found_inside_the_model_when_fit_fails_without_
     err = kernest.explain(raised(lambda: model.fit([q, v], y, verbose=0)))
     assert err.path.endswith("attend") and err.interface == "values -> attend"
     assert "build ask as keras.layers.Dense(6)" in err.fix and "values/proj as keras.layers.Dense(10)" in err.fix
+
+
+# --- rules written for the second held-out set (tests/corpus, "set": "heldout2"), on other small models ----
+
+def test_a_merge_of_branches_one_axis_apart_gives_the_lower_one_a_last_axis():
+    a_in, b_in = keras.Input((6, 3), name="a_in"), keras.Input((5,), name="b_in")
+    seq = keras.Model(a_in, L.Conv1D(4, 1, name="conv")(a_in), name="seq_branch")  # (batch, 6, 4)
+    flat = keras.Model(b_in, L.Dense(6, name="d")(b_in), name="flat_branch")  # (batch, 6)
+    a, b = keras.Input((6, 3), name="a"), keras.Input((5,), name="b")
+    err = kernest.explain(raised(lambda: L.Concatenate(name="cat")([seq(a), flat(b)])))
+    assert err.path == "cat" and err.interface == "flat_branch -> cat"
+    assert "Reshape((6, 1)) before cat" in err.fix
+
+
+def test_a_dense_head_on_a_feature_map_is_flattened_when_labels_are_one_row_per_sample():
+    import numpy as np
+
+    vol = keras.Input((4, 4, 4, 1), name="vol")
+    trunk = keras.Model(vol, L.Conv3D(2, 3, strides=2, padding="same", name="c")(vol), name="trunk")
+    x = keras.Input((4, 4, 4, 1), name="x")
+    model = keras.Model(x, L.Dense(3, activation="softmax", name="cls")(trunk(x)), name="vol_clf")
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    y = np.eye(3, dtype="float32")[[0, 1]]
+    err = kernest.explain(raised(lambda: model.fit(np.zeros((2, 4, 4, 4, 1), "float32"), y, verbose=0)))
+    assert err.interface == "data -> vol_clf"
+    assert "Flatten()" in err.fix and "GlobalAveragePooling3D()" in err.fix and "before cls" in err.fix
+
+
+def test_a_pooling_window_larger_than_the_map_offers_global_pooling():
+    img = keras.Input((None, None, 2), name="img")
+    h = L.Conv2D(4, 3, strides=4, padding="same", name="down")(img)
+    net = keras.Model(img, L.MaxPooling2D(5, name="mp")(h), name="net")
+    x = keras.Input((12, 12, 2), name="x")
+    with kernest.trace():
+        err = kernest.explain(raised(lambda: net(x)))
+    assert err.path == "net/mp"
+    assert "GlobalMaxPooling2D()" in err.fix and "MaxPooling2D((3, 3))" in err.fix
+
+
+def test_set_weights_from_a_wider_conv_names_the_nested_layer_and_its_width():
+    def cnn(filters, name):
+        return keras.Sequential([keras.Input((8, 8, 1)), L.Conv2D(filters, 3, name="conv"), L.Flatten()], name=name)
+
+    source, dest = cnn(8, "source"), cnn(4, "dest")
+    err = kernest.explain(raised(lambda: dest.set_weights(source.get_weights())), target=dest)
+    assert err.path == "dest/conv" and err.interface == "weights -> dest"
+    assert "Conv2D(8)" in err.fix and "8 filters" in err.fix
+
+
+def test_set_weights_into_an_rnn_of_another_size_gives_no_made_up_width():
+    def rnn(units, name):
+        return keras.Sequential([keras.Input((5, 3)), L.LSTM(units, name="lstm")], name=name)
+
+    source, dest = rnn(8, "source"), rnn(6, "dest")
+    err = kernest.explain(raised(lambda: dest.set_weights(source.get_weights())), target=dest)
+    assert err.path == "dest/lstm"
+    assert "LSTM(" not in err.fix and "Build dest exactly like the model the weights came from" in err.fix
+
+
+def test_an_rnn_given_the_output_and_the_states_of_a_return_state_layer():
+    import numpy as np
+
+    if keras.backend.backend() == "torch":
+        pytest.skip("PyTorch runs it without an error; the lint rule (tests/test_check.py) covers that backend")
+
+    src, tgt = keras.Input((4, 3), name="src"), keras.Input((5, 3), name="tgt")
+    enc = L.LSTM(6, return_state=True, name="enc")(src)  # [output, h, c]
+    dec = L.LSTM(6, name="dec")(tgt, initial_state=enc)
+    model = keras.Model([src, tgt], L.Dense(1)(dec), name="s2s")
+    model.compile(optimizer="sgd", loss="mse")
+    data = [np.zeros((2, 4, 3), "float32"), np.zeros((2, 5, 3), "float32")]
+    with kernest.trace():
+        err = kernest.explain(raised(lambda: model.fit(data, np.zeros((2, 1), "float32"), verbose=0)))
+    assert err.interface == "enc -> dec" and err.path.endswith("dec")
+    assert "[1:]" in err.fix and "keeps 2 state(s)" in err.fix
+
+
+def test_a_nested_cnn_called_on_fewer_channels_than_declared_is_named_where_the_data_enters():
+    import numpy as np
+
+    rgb = keras.Input((8, 8, 3), name="rgb")
+    cnn = keras.Model(rgb, L.GlobalAveragePooling2D()(L.Conv2D(4, 3, name="stem")(rgb)), name="cnn")
+    gray = keras.Input((8, 8, 1), name="gray")
+    model = keras.Model(gray, L.Dense(1)(cnn(gray)), name="clf")
+    model.compile(optimizer="sgd", loss="mse")
+    with kernest.trace():
+        err = kernest.explain(raised(lambda: model.fit(np.zeros((2, 8, 8, 1), "float32"), np.zeros((2, 1)), verbose=0)))
+    assert err.interface == "input:gray -> cnn"
+    assert "Conv2D(3, 1)" in err.fix and "keras.Input(shape=(8, 8, 1))" in err.fix
+
+
+def test_a_conv_stack_fed_channels_first_series_is_permuted_where_the_data_enters():
+    stack = keras.Sequential([L.Conv1D(8, 3, padding="same", name="c1"), L.MaxPooling1D(2, name="p1"),
+                              L.Conv1D(8, 3, name="c2")], name="stack")
+    series = keras.Input((4, 50), name="series")  # 4 sensors x 50 samples, channels first
+    with kernest.trace():
+        err = kernest.explain(raised(lambda: stack(series)))
+    assert err.path == "stack/c2" and err.interface == "input:series -> stack"
+    assert "Permute((2, 1)) before stack" in err.fix
+
+
+def test_pooling_again_after_a_nested_model_that_already_pools():
+    seq = keras.Input((10, 4), name="seq")
+    enc = keras.Model(seq, L.GlobalMaxPooling1D(name="gmp")(L.Conv1D(6, 3, name="c")(seq)), name="enc")
+    x = keras.Input((10, 4), name="x")
+    err = kernest.explain(raised(lambda: L.GlobalAveragePooling1D(name="again")(enc(x))))
+    assert err.path == "again" and err.interface == "enc -> again"
+    assert "Drop again" in err.fix and "already reduced" in err.fix
