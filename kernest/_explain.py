@@ -605,6 +605,9 @@ def _rank_extra(case: Case, want: int, got: int, received: str) -> str:
     one_hot = _one_hot_embedding(case.tensor)
     if one_hot is not None:
         return one_hot
+    rows = _map_rows_as_steps(case, want, got)
+    if rows is not None:
+        return rows
     consumer = case.consumer if case.consumer is not None else layer
     outer = case.outer if case.outer is not None else case.tensor
     extra = got - want
@@ -621,6 +624,30 @@ def _rank_extra(case: Case, want: int, got: int, received: str) -> str:
         f"handles. Apply {var} to every element along axis {axis_text} with kernest.over({axis_text}, {var}) or "
         f"{mapped}, or reduce that axis first (pooling or Flatten)."
     )
+
+
+_MAPS_2D = (keras.layers.Conv2D, keras.layers.Conv2DTranspose, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D,
+            keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
+
+
+def _map_rows_as_steps(case: Case, want: int, got: int) -> str | None:
+    """A sequence layer (RNN, Conv1D) fed a channels-last 2-D feature map: the usual fix (a CRNN) reads the
+    map's rows as steps, each row's columns and channels as features."""
+    t = case.tensor
+    if want != 3 or got != 4 or t is None or not is_symbolic(t):
+        return None
+    passing = (keras.Model, keras.layers.Activation, keras.layers.BatchNormalization, keras.layers.Dropout)
+    maker, where = next(((layer, path) for layer, path, _ in producer_chain(t) if not isinstance(layer, passing)), (None, ""))
+    if not isinstance(maker, _MAPS_2D) or getattr(maker, "data_format", "channels_last") != "channels_last":
+        return None
+    _, h, w, c = shape_of(t)
+    if None in (h, w, c):
+        return None
+    name = getattr(case.layer, "name", "the layer")
+    return (f"{name} reads (batch, steps, features) and gets a {h} x {w} feature map with {c} channels from "
+            f"{where}. Read its rows as steps: add keras.layers.Reshape(({h}, {w * c})) before {name} (each of the "
+            f"{h} steps gets the row's {w} x {c} = {w * c} values), or pool one spatial axis away first; to run {name} "
+            f"on every row on its own instead, wrap it in keras.layers.TimeDistributed.")
 
 
 def _one_hot_embedding(tensor: Any) -> str | None:
@@ -780,10 +807,49 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
         fix = (f"{var} was declared with keras.Input(shape={_tuple(declared[1:])}) but is called on "
                f"{format_shape(got)}. Declare the varying axes as None: keras.Input(shape={_tuple(relaxed)}), "
                "so one model takes every length.")
+    elif _time_axis_missing(case, declared):
+        fix = _time_axis_fix(case, declared)
+    elif None not in declared[1:] + got[1:] and math.prod(declared[1:]) == math.prod(got[1:]):  # type: ignore[arg-type]
+        fix = _same_size_fix(case, var, declared, got)
     else:
         fix = (f"{var} was declared for {len(declared) - 1} axes after the batch but gets {len(got) - 1}: "
                f"rebuild it with keras.Input(shape={_tuple(got[1:])}) or reshape what reaches it.")
     return Mismatch(case.path(name), case.interface(name), format_shape(declared), format_shape(got), fix)
+
+
+def _time_axis_missing(case: Case, declared: Shape) -> bool:
+    """A TimeDistributed layer given a tensor of the very shape its inner model takes: no time axis to map."""
+    consumer = case.consumer
+    given = case.frames[case.meet].inputs if case.frames else ()
+    return (isinstance(consumer, keras.layers.TimeDistributed) and bool(given)
+            and fits(declared, shape_of(given[0])))
+
+
+def _time_axis_fix(case: Case, declared: Shape) -> str:
+    td = case.consumer
+    inner = case.var(td.layer)
+    src = producer(case.outer) if case.outer is not None and is_symbolic(case.outer) else None
+    feed = (f"declare {case.var(case.outer) if case.var(case.outer) != getattr(case.outer, 'name', None) else src.name} "
+            f"with keras.Input(shape={_tuple((None, *declared[1:]))}) for sequences of any length"
+            if src is not None and is_input_layer(src) else f"give what reaches {td.name} a time axis")
+    return (f"{td.name} (TimeDistributed) maps {inner} over axis 1 of its input, so it needs one axis more than "
+            f"{inner} takes: (batch, time, {', '.join(str(d) for d in declared[1:])}). It gets {inner}'s own shape "
+            f"{format_shape(declared)}, so axis 1 is read as time. To map over time, {feed}; if each sample is one "
+            f"item, call {inner} directly instead of through TimeDistributed.")
+
+
+def _same_size_fix(case: Case, var: str, declared: Shape, got: Shape) -> str:
+    """The same number of values per sample in another layout (784 for 28 x 28): reshape what arrives."""
+    target = _tuple(declared[1:])
+    given = case.outer if case.outer is not None else case.tensor
+    data = _array_named(case, got) if given is not None and not is_symbolic(given) else None
+    if data is not None:
+        return (f"{var} takes {format_shape(declared)} and the data has the same {math.prod(got[1:])} values per "  # type: ignore[arg-type]
+                f"sample laid out as {format_shape(got)}: reshape it with {data}.reshape(-1, {', '.join(str(d) for d in declared[1:])}) "
+                f"(or rebuild {var} with keras.Input(shape={_tuple(got[1:])})).")
+    return (f"{var} takes {format_shape(declared)} and gets the same {math.prod(got[1:])} values per sample as "  # type: ignore[arg-type]
+            f"{format_shape(got)}: add keras.layers.Reshape({target}) before {var} (or rebuild it with "
+            f"keras.Input(shape={_tuple(got[1:])})).")
 
 
 # --- graphs ------------------------------------------------------------------------------------------------
@@ -1705,6 +1771,16 @@ def _data_name(case: Case, shape: Shape) -> str | None:
     return None
 
 
+def _array_named(case: Case, shape: Shape) -> str | None:
+    """The user's variable on the failing line holding an array of ``shape``, any batch size."""
+    text = case.site.text if case.site is not None else ""
+    for name in re.findall(r"[A-Za-z_]\w*", text[text.find("(") + 1 :] if "(" in text else ""):
+        value = case.scope.get(name)
+        if isinstance(getattr(value, "ndim", None), int) and len(value.shape) == len(shape) and tuple(value.shape[1:]) == tuple(shape[1:]):
+            return name
+    return None
+
+
 def _missing_batch(case: Case, name: str, declared: Shape, got: Shape) -> Mismatch:
     """One sample given where a batch is expected: the array's shape is the model's shape without the batch."""
     var = _data_name(case, got) or "x"
@@ -1722,7 +1798,7 @@ def _invalid_input(case: Case, m: re.Match[str]) -> Mismatch:
     """JAX's and the functional input check's words for data whose shape differs from the model's Input."""
     model = case.fitted_model()
     name = getattr(model, "name", None) or m.group("name") or "model"
-    return _declared_mismatch(case, name, _parse_shape(m.group("want")), _parse_shape(m.group("got")))
+    return _declared_mismatch(case, name, _parse_shape(m.group("want")), (None, *_dims(m.group("got"))[1:]))
 
 
 def _duplicate_name(case: Case, m: re.Match[str]) -> Mismatch:
@@ -1890,7 +1966,7 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"Computed output size would be zero or negative\. Received `inputs shape=(?P<shape>\([^)]*\))`, `kernel shape=(?P<kernel>\([^)]*\))`(?:, `dilation_rate=(?P<dil>[^`]*)`)?"), _too_small),
     (re.compile(r"Computed output size would be zero or negative\. Received: `inputs\.shape=\[(?P<shape>[^\]]*)\]`, `pool_size=\[(?P<pool>[^\]]*)\]`"), _pool_too_small),
     (re.compile(r"Layer (?P<model>\S+) weight shape (?P<have>\([^)]*\)) is not compatible with provided weight shape (?P<given>\([^)]*\))"), _weights_shape),
-    (re.compile(r"Invalid input shape for input .*? with name '(?P<name>[^']*)'.*?Expected shape (?P<want>\([^)]*\)), but input has incompatible shape (?P<got>\([^)]*\))"), _invalid_input),
+    (re.compile(r"Invalid input shape for input .*? with name '(?P<name>[^']*)'.*?Expected shape (?P<want>\([^)]*\)), but input has incompatible shape (?P<got>(?:torch\.Size\()?[(\[][^)\]]*[)\]]\)?)", re.S), _invalid_input),  # torch prints the data over lines
     (re.compile(r"The name \"(?P<name>[^\"]+)\" is used (?P<n>\d+) times in the model"), _duplicate_name),
     (re.compile(r"Dimensions must be equal, but are (?P<a>\d+) and (?P<b>\d+) for '[^']*MatMul"), _contraction),
     (re.compile(r"dot_general requires contracting dimensions to have the same shape, got \((?P<a>\d+),?\) and \((?P<b>\d+),?\)"), _contraction),
@@ -2005,6 +2081,8 @@ def _swapped_inputs(case: Case) -> Mismatch | None:
         given = [t for t in frame.inputs if hasattr(t, "shape")]
         if frame.kind != "call" or not declared or len(declared) < 2 or len(given) != len(declared):
             continue
+        if isinstance(input_struct(frame.layer), dict):
+            return None  # a model of named inputs given a list: the dict family says which name is which
         want, got = [shape_of(t) for t in declared], [shape_of(t) for t in given]
         if all(fits(w, g) for w, g in zip(want, got)):
             continue

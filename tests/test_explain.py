@@ -396,3 +396,37 @@ def test_a_feature_map_merged_with_a_vector_is_pooled_first():
 
     err = kernest.explain(raised(build))
     assert "GlobalAveragePooling2D()" in err.fix and "conv" in err.interface
+
+
+def test_timedistributed_given_one_item_per_sample_asks_for_a_time_axis():
+    def build():
+        cell = keras.Sequential([keras.Input((5, 4)), L.Conv1D(2, 2, name="c"), L.GlobalMaxPooling1D(name="g")], name="cell")
+        series = keras.Input((5, 4), name="series")
+        L.TimeDistributed(cell, name="each")(series)
+
+    err = kernest.explain(raised(build))
+    assert err.path == "each" and err.interface == "input:series -> each"
+    assert "keras.Input(shape=(None, 5, 4))" in err.fix and "call cell directly" in err.fix
+
+
+def test_flat_data_for_a_model_of_the_same_size_is_reshaped_by_name():
+    import numpy as np
+
+    model = keras.Sequential([keras.Input((6, 2)), L.Flatten(name="f"), L.Dense(1, name="y")], name="grid_model")
+    model.compile("sgd", "mse")
+    flat_rows = np.zeros((3, 12), "float32")
+    with kernest.trace():
+        exc = raised(lambda: model.fit(flat_rows, np.zeros((3, 1)), epochs=1, verbose=0))
+    err = kernest.explain(exc)
+    assert "flat_rows.reshape(-1, 6, 2)" in err.fix
+
+
+def test_a_recurrent_layer_after_a_feature_map_reads_its_rows_as_steps():
+    def build():
+        img = keras.Input((12, 5, 1), name="img")
+        cnn = keras.Model(img, L.Conv2D(3, 3, padding="same", name="conv")(img), name="cnn")
+        L.LSTM(4, name="rnn")(cnn(img))
+
+    err = kernest.explain(raised(build))
+    assert err.interface == "cnn -> rnn"
+    assert "Reshape((12, 15))" in err.fix and "cnn/conv" in err.fix
