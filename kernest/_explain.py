@@ -641,7 +641,7 @@ def _map_rows_as_steps(case: Case, want: int, got: int) -> str | None:
     if not isinstance(maker, _MAPS_2D) or getattr(maker, "data_format", "channels_last") != "channels_last":
         return None
     _, h, w, c = shape_of(t)
-    if None in (h, w, c):
+    if h is None or w is None or c is None:
         return None
     name = getattr(case.layer, "name", "the layer")
     return (f"{name} reads (batch, steps, features) and gets a {h} x {w} feature map with {c} channels from "
@@ -1775,7 +1775,7 @@ def _array_named(case: Case, shape: Shape) -> str | None:
     """The user's variable on the failing line holding an array of ``shape``, any batch size."""
     text = case.site.text if case.site is not None else ""
     for name in re.findall(r"[A-Za-z_]\w*", text[text.find("(") + 1 :] if "(" in text else ""):
-        value = case.scope.get(name)
+        value: Any = case.scope.get(name)
         if isinstance(getattr(value, "ndim", None), int) and len(value.shape) == len(shape) and tuple(value.shape[1:]) == tuple(shape[1:]):
             return name
     return None
