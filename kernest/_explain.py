@@ -9,6 +9,7 @@ can from the message and the traceback, and looks names up in ``target``.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable
@@ -604,6 +605,9 @@ def _rank_extra(case: Case, want: int, got: int, received: str) -> str:
     one_hot = _one_hot_embedding(case.tensor)
     if one_hot is not None:
         return one_hot
+    rows = _map_rows_as_steps(case, want, got)
+    if rows is not None:
+        return rows
     consumer = case.consumer if case.consumer is not None else layer
     outer = case.outer if case.outer is not None else case.tensor
     extra = got - want
@@ -620,6 +624,30 @@ def _rank_extra(case: Case, want: int, got: int, received: str) -> str:
         f"handles. Apply {var} to every element along axis {axis_text} with kernest.over({axis_text}, {var}) or "
         f"{mapped}, or reduce that axis first (pooling or Flatten)."
     )
+
+
+_MAPS_2D = (keras.layers.Conv2D, keras.layers.Conv2DTranspose, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D,
+            keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
+
+
+def _map_rows_as_steps(case: Case, want: int, got: int) -> str | None:
+    """A sequence layer (RNN, Conv1D) fed a channels-last 2-D feature map: the usual fix (a CRNN) reads the
+    map's rows as steps, each row's columns and channels as features."""
+    t = case.tensor
+    if want != 3 or got != 4 or t is None or not is_symbolic(t):
+        return None
+    passing = (keras.Model, keras.layers.Activation, keras.layers.BatchNormalization, keras.layers.Dropout)
+    maker, where = next(((layer, path) for layer, path, _ in producer_chain(t) if not isinstance(layer, passing)), (None, ""))
+    if not isinstance(maker, _MAPS_2D) or getattr(maker, "data_format", "channels_last") != "channels_last":
+        return None
+    _, h, w, c = shape_of(t)
+    if h is None or w is None or c is None:
+        return None
+    name = getattr(case.layer, "name", "the layer")
+    return (f"{name} reads (batch, steps, features) and gets a {h} x {w} feature map with {c} channels from "
+            f"{where}. Read its rows as steps: add keras.layers.Reshape(({h}, {w * c})) before {name} (each of the "
+            f"{h} steps gets the row's {w} x {c} = {w * c} values), or pool one spatial axis away first; to run {name} "
+            f"on every row on its own instead, wrap it in keras.layers.TimeDistributed.")
 
 
 def _one_hot_embedding(tensor: Any) -> str | None:
@@ -779,10 +807,49 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
         fix = (f"{var} was declared with keras.Input(shape={_tuple(declared[1:])}) but is called on "
                f"{format_shape(got)}. Declare the varying axes as None: keras.Input(shape={_tuple(relaxed)}), "
                "so one model takes every length.")
+    elif _time_axis_missing(case, declared):
+        fix = _time_axis_fix(case, declared)
+    elif None not in declared[1:] + got[1:] and math.prod(declared[1:]) == math.prod(got[1:]):  # type: ignore[arg-type]
+        fix = _same_size_fix(case, var, declared, got)
     else:
         fix = (f"{var} was declared for {len(declared) - 1} axes after the batch but gets {len(got) - 1}: "
                f"rebuild it with keras.Input(shape={_tuple(got[1:])}) or reshape what reaches it.")
     return Mismatch(case.path(name), case.interface(name), format_shape(declared), format_shape(got), fix)
+
+
+def _time_axis_missing(case: Case, declared: Shape) -> bool:
+    """A TimeDistributed layer given a tensor of the very shape its inner model takes: no time axis to map."""
+    consumer = case.consumer
+    given = case.frames[case.meet].inputs if case.frames else ()
+    return (isinstance(consumer, keras.layers.TimeDistributed) and bool(given)
+            and fits(declared, shape_of(given[0])))
+
+
+def _time_axis_fix(case: Case, declared: Shape) -> str:
+    td = case.consumer
+    inner = case.var(td.layer)
+    src = producer(case.outer) if case.outer is not None and is_symbolic(case.outer) else None
+    feed = (f"declare {case.var(case.outer) if case.var(case.outer) != getattr(case.outer, 'name', None) else src.name} "
+            f"with keras.Input(shape={_tuple((None, *declared[1:]))}) for sequences of any length"
+            if src is not None and is_input_layer(src) else f"give what reaches {td.name} a time axis")
+    return (f"{td.name} (TimeDistributed) maps {inner} over axis 1 of its input, so it needs one axis more than "
+            f"{inner} takes: (batch, time, {', '.join(str(d) for d in declared[1:])}). It gets {inner}'s own shape "
+            f"{format_shape(declared)}, so axis 1 is read as time. To map over time, {feed}; if each sample is one "
+            f"item, call {inner} directly instead of through TimeDistributed.")
+
+
+def _same_size_fix(case: Case, var: str, declared: Shape, got: Shape) -> str:
+    """The same number of values per sample in another layout (784 for 28 x 28): reshape what arrives."""
+    target = _tuple(declared[1:])
+    given = case.outer if case.outer is not None else case.tensor
+    data = _array_named(case, got) if given is not None and not is_symbolic(given) else None
+    if data is not None:
+        return (f"{var} takes {format_shape(declared)} and the data has the same {math.prod(got[1:])} values per "  # type: ignore[arg-type]
+                f"sample laid out as {format_shape(got)}: reshape it with {data}.reshape(-1, {', '.join(str(d) for d in declared[1:])}) "
+                f"(or rebuild {var} with keras.Input(shape={_tuple(got[1:])})).")
+    return (f"{var} takes {format_shape(declared)} and gets the same {math.prod(got[1:])} values per sample as "  # type: ignore[arg-type]
+            f"{format_shape(got)}: add keras.layers.Reshape({target}) before {var} (or rebuild it with "
+            f"keras.Input(shape={_tuple(got[1:])})).")
 
 
 # --- graphs ------------------------------------------------------------------------------------------------
@@ -1201,7 +1268,13 @@ def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
     loss = _loss_name(model)
     units = output[-1] if output else None
     steps = _per_step(model) if len(target) == len(output) - 1 and target[-1] == units and (units or 0) > 1 else None
-    if steps is not None:
+    if _sparse_loss(model) and len(target) == len(output) and target[-1] == units and (units or 0) > 1:
+        fix = (f"the labels are one-hot rows {_shape_tuple(target)} but the loss {loss} wants integer class ids "
+               f"{_shape_tuple(target[:-1])}. Compile with loss=\"categorical_crossentropy\", or pass the class ids "
+               f"np.argmax({_label_var(case, target)}, axis=-1) as labels.")
+        return Mismatch(head_text, f"data -> {name}", f"integer class ids {_shape_tuple(target[:-1])}",
+                        f"one-hot labels {_shape_tuple(target)}", fix)
+    elif steps is not None:
         fix = (f"the labels {_shape_tuple(target)} are one per sample but {head_text} predicts one per step "
                f"{_shape_tuple(output)}: {steps}.")
     elif len(target) == len(output) - 1 or (len(target) == len(output) and target[-1] == 1 and (units or 0) > 1):
@@ -1297,6 +1370,22 @@ def _shape_tuple(shape: Shape) -> str:
     return format_shape((None, *shape[1:])) if shape else "()"
 
 
+def _label_var(case: Case, target: Shape) -> str:
+    """The user's variable on the failing line that holds labels of shape ``target`` (``y`` when unsure)."""
+    text = case.site.text if case.site is not None else ""
+    names = [n for n in dict.fromkeys(re.findall(r"[A-Za-z_]\w*", text[text.find("(") + 1:]))
+             if isinstance(getattr(case.scope.get(n), "ndim", None), int)  # an array (not np, not a dtype)
+             and len(shape_of(case.scope[n])) == len(target) and shape_of(case.scope[n])[1:] == target[1:]]
+    return names[0] if len(names) == 1 else "y"
+
+
+def _sparse_loss(model: Any) -> bool:
+    """Whether the model's loss takes integer class ids (a sparse categorical cross-entropy, by name or class)."""
+    loss = getattr(model, "loss", None)
+    name = loss if isinstance(loss, str) else type(loss).__name__ + getattr(loss, "__name__", "")
+    return "sparse" in name.lower()
+
+
 def _loss_name(model: Any) -> str:
     loss = getattr(model, "loss", None)
     return repr(loss) if isinstance(loss, str) else type(loss).__name__ if loss is not None else "given"
@@ -1348,6 +1437,8 @@ def _merge(case: Case, m: re.Match[str]) -> Mismatch:
     lower = _axis_short(shapes)
     if lower is not None:
         return _merge_ranks(case, given, shapes, lower)
+    if len(given) == 2 and sorted(len(sh) for sh in shapes)[0] == 2 and max(len(sh) for sh in shapes) >= 3:
+        return _merge_steps(case, given, shapes)
     if len(want) == len(have) == 4 and want[-1] == have[-1] and have[1] and want[1] and want[1] % have[1] == 0:
         factor = want[1] // have[1]
         fix = (f"{side} gives {format_shape(have)} and the other branch {format_shape(want)}; {kind} needs the same "
@@ -1392,6 +1483,49 @@ def _merge_ranks(case: Case, given: list[Any], shapes: list[Shape], low: int) ->
     received = " and ".join(format_shape(sh) for sh in shapes)
     return Mismatch(case.path(name), f"{side} -> {name}", f"inputs with the same number of axes ({len(full)})",
                     received, fix)
+
+
+def _merge_steps(case: Case, given: list[Any], shapes: list[Shape]) -> Mismatch:
+    """A merge of a per-sample vector ``(batch, features)`` with a branch that still has steps or spatial axes
+    ``(batch, steps, ..., features)``: that branch keeps axes the other never had. Reduce them (or stop the
+    RNN that returns them from returning sequences), or repeat the vector along the steps."""
+    name = getattr(case.layer, "name", "merge")
+    kind = type(case.layer).__name__
+    high = 0 if len(shapes[0]) > len(shapes[1]) else 1
+    side, full, flat = _side_name(case, given[high]), shapes[high], shapes[1 - high]
+    extra = len(full) - 2
+    rnn = _returning_rnn(given[high])
+    if rnn is not None:
+        fix = (f"{side} gives {format_shape(full)}, one vector per step, and the other branch {format_shape(flat)}, one "
+               f"per sample; {kind} needs the same axes. Build {rnn} with return_sequences=False so {side} gives its "
+               f"last step, or put keras.layers.GlobalAveragePooling1D() on {side}'s output before {name}.")
+    else:
+        pool = f"keras.layers.GlobalAveragePooling{extra}D()" if 1 <= extra <= 3 else "keras.layers.Flatten()"
+        fix = (f"{side} gives {format_shape(full)} ({'an axis' if extra == 1 else f'{extra} axes'} between batch and features) and the other branch "
+               f"{format_shape(flat)}; {kind} needs the same axes. Reduce them with {pool} (or keras.layers.Flatten()) "
+               f"on {side}'s output before {name}.")
+    if extra == 1 and full[1] is not None:
+        fix += (f" If you want the other branch on every step instead, repeat it with "
+                f"keras.layers.RepeatVector({full[1]}).")
+    received = " and ".join(format_shape(sh) for sh in shapes)
+    return Mismatch(case.path(name), f"{side} -> {name}", f"inputs with the same axes ({len(flat)} or {len(full)})",
+                    received, fix)
+
+
+def _returning_rnn(tensor: Any) -> str | None:
+    """The path of the RNN (or Bidirectional RNN) that makes ``tensor`` a sequence by returning sequences,
+    when only per-step layers stand between them."""
+    if not is_symbolic(tensor):
+        return None
+    per_step = (keras.layers.Dropout, keras.layers.Activation, keras.layers.LayerNormalization,
+                keras.layers.BatchNormalization, keras.layers.Dense, keras.layers.TimeDistributed)
+    for layer, path, _ in producer_chain(tensor):
+        rnn = layer.forward_layer if isinstance(layer, keras.layers.Bidirectional) else layer
+        if isinstance(rnn, keras.layers.RNN):
+            return path if getattr(rnn, "return_sequences", False) else None
+        if not isinstance(layer, (keras.Model, *per_step)):  # the chain steps into a nested model itself
+            return None
+    return None
 
 
 def _pad_to_match(shapes: list[Shape]) -> tuple[int, tuple[tuple[int, int], ...]] | None:
@@ -1637,6 +1771,16 @@ def _data_name(case: Case, shape: Shape) -> str | None:
     return None
 
 
+def _array_named(case: Case, shape: Shape) -> str | None:
+    """The user's variable on the failing line holding an array of ``shape``, any batch size."""
+    text = case.site.text if case.site is not None else ""
+    for name in re.findall(r"[A-Za-z_]\w*", text[text.find("(") + 1 :] if "(" in text else ""):
+        value: Any = case.scope.get(name)
+        if isinstance(getattr(value, "ndim", None), int) and len(value.shape) == len(shape) and tuple(value.shape[1:]) == tuple(shape[1:]):
+            return name
+    return None
+
+
 def _missing_batch(case: Case, name: str, declared: Shape, got: Shape) -> Mismatch:
     """One sample given where a batch is expected: the array's shape is the model's shape without the batch."""
     var = _data_name(case, got) or "x"
@@ -1654,7 +1798,7 @@ def _invalid_input(case: Case, m: re.Match[str]) -> Mismatch:
     """JAX's and the functional input check's words for data whose shape differs from the model's Input."""
     model = case.fitted_model()
     name = getattr(model, "name", None) or m.group("name") or "model"
-    return _declared_mismatch(case, name, _parse_shape(m.group("want")), _parse_shape(m.group("got")))
+    return _declared_mismatch(case, name, _parse_shape(m.group("want")), (None, *_dims(m.group("got"))[1:]))
 
 
 def _duplicate_name(case: Case, m: re.Match[str]) -> Mismatch:
@@ -1799,6 +1943,8 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"structure of .?inputs.? doesn't match|doesn't match the expected structure"), _structure),
     (re.compile(r"Only input tensors may be passed as positional arguments\. The following argument value should be passed as a keyword argument: (?P<value>.*?) \(of type <class 'str'>\)"), _positional_value),
     (re.compile(r"Arguments `target` and `output` must have the same (?:rank \(ndim\)|shape)\. Received: target\.shape=(?P<target>.*?), output\.shape=(?P<output>\S.*?)$", re.M), _labels),
+    (re.compile(r"Argument `output` must have rank \(ndim\) `target\.ndim - 1`\. Received: target\.shape=(?P<target>.*?), output\.shape=(?P<output>\S.*?)$", re.M), _labels),
+    (re.compile(r"Arguments `target` and `output` must have the same shape up until the last dimension: target\.shape=(?P<target>.*?), output\.shape=(?P<output>\S.*?)$", re.M), _labels),
     (re.compile(r"Dimensions must be equal, but are \d+ and \d+ for '\{\{node compile_loss/[^']*' with input shapes: (?P<target>\[[^\]]*\]), (?P<output>\[[^\]]*\])"), _labels),
     (re.compile(r"[Ii]ncompatible shapes for broadcasting(?::? (?:shapes=\[)?(?P<target>\([^)]*\)), (?P<output>\([^)]*\)))?"), _loss_broadcast),
     (re.compile(r"The size of tensor a \(\d+\) must match the size of tensor b \(\d+\) at non-singleton dimension"), _loss_broadcast),
@@ -1820,7 +1966,7 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"Computed output size would be zero or negative\. Received `inputs shape=(?P<shape>\([^)]*\))`, `kernel shape=(?P<kernel>\([^)]*\))`(?:, `dilation_rate=(?P<dil>[^`]*)`)?"), _too_small),
     (re.compile(r"Computed output size would be zero or negative\. Received: `inputs\.shape=\[(?P<shape>[^\]]*)\]`, `pool_size=\[(?P<pool>[^\]]*)\]`"), _pool_too_small),
     (re.compile(r"Layer (?P<model>\S+) weight shape (?P<have>\([^)]*\)) is not compatible with provided weight shape (?P<given>\([^)]*\))"), _weights_shape),
-    (re.compile(r"Invalid input shape for input .*? with name '(?P<name>[^']*)'.*?Expected shape (?P<want>\([^)]*\)), but input has incompatible shape (?P<got>\([^)]*\))"), _invalid_input),
+    (re.compile(r"Invalid input shape for input .*? with name '(?P<name>[^']*)'.*?Expected shape (?P<want>\([^)]*\)), but input has incompatible shape (?P<got>(?:torch\.Size\()?[(\[][^)\]]*[)\]]\)?)", re.S), _invalid_input),  # torch prints the data over lines
     (re.compile(r"The name \"(?P<name>[^\"]+)\" is used (?P<n>\d+) times in the model"), _duplicate_name),
     (re.compile(r"Dimensions must be equal, but are (?P<a>\d+) and (?P<b>\d+) for '[^']*MatMul"), _contraction),
     (re.compile(r"dot_general requires contracting dimensions to have the same shape, got \((?P<a>\d+),?\) and \((?P<b>\d+),?\)"), _contraction),
@@ -1891,7 +2037,8 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     if isinstance(exc, KernestError):
         return exc if isinstance(exc, InterfaceError) else None
     case = Case(exc, target)
-    custom = _custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
+    custom = (_custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
+              or _swapped_inputs(case))
     if custom is not None:
         return InterfaceError([custom], context=_context(case))
     for pattern, family in FAMILIES:
@@ -1924,6 +2071,61 @@ def _initial_state_count(case: Case) -> Mismatch | None:
         return Mismatch(case.path(rnn.name), f"{src_name} -> {rnn.name}", f"{want} initial state(s)",
                         f"{len(given)} tensors {shapes}", fix)
     return None
+
+
+def _swapped_inputs(case: Case) -> Mismatch | None:
+    """A model of several inputs called with them in another order: the tensors do not fit the declared
+    inputs in the order given, but one other order fits every one of them."""
+    for frame in case.frames:
+        declared = graph_inputs(frame.layer) if isinstance(frame.layer, keras.Model) else None
+        given = [t for t in frame.inputs if hasattr(t, "shape")]
+        if frame.kind != "call" or not declared or len(declared) < 2 or len(given) != len(declared):
+            continue
+        if isinstance(input_struct(frame.layer), dict):
+            return None  # a model of named inputs given a list: the dict family says which name is which
+        want, got = [shape_of(t) for t in declared], [shape_of(t) for t in given]
+        if all(fits(w, g) for w, g in zip(want, got)):
+            continue
+        orders = [p for p in itertools.permutations(range(len(given)))
+                  if all(fits(want[i], got[j]) for i, j in enumerate(p))]
+        if len(orders) != 1:
+            return None  # no order fits, or several do: not a swap that can be told apart
+        model = frame.layer
+        listed = _listed_data(case) if not is_symbolic(given[0]) else None
+        if listed is not None and len(listed) == len(given):
+            method = re.search(r"\.(\w+)\(\s*\[", case.site.text if case.site else "")
+            call = f"{case.var(model)}.{method.group(1) if method else 'fit'}([{', '.join(listed[j] for j in orders[0])}], ...)"
+        else:
+            call = f"{case.var(model)}([{', '.join(_tensor_var(case, given[j]) for j in orders[0])}])"
+        declared_text = ", ".join(f"{getattr(t, 'name', i)} {format_shape(w)}" for i, (t, w) in enumerate(zip(declared, want)))
+        fix = (f"{case.var(model)} takes its inputs in the order {declared_text}, and the call passes them in "
+               f"another order. Pass them as {call} (or as a dict keyed by its input names, which no order can break).")
+        received = " and ".join(format_shape(g) for g in got)
+        first = next(j for j, (w, g) in enumerate(zip(want, got)) if not fits(w, g))
+        src = producer(given[first]) if is_symbolic(given[first]) else None
+        side = (f"input:{src.name}" if src is not None and is_input_layer(src)
+                else _side_name(case, given[first]) if src is not None else "data")
+        return Mismatch(case.path(model.name), f"{side} -> {model.name}",
+                        " and ".join(format_shape(w) for w in want), received, fix)
+    return None
+
+
+def _listed_data(case: Case) -> list[str] | None:
+    """The variable names in the list literal that the user's failing line passes first (``fit([a, b], y)``)."""
+    text = case.site.text if case.site is not None else ""
+    found = re.search(r"\(\s*\[([^\[\]]*)\]", text)
+    if found is None:
+        return None
+    names = [n.strip() for n in found.group(1).split(",") if n.strip()]
+    return names if all(re.fullmatch(r"[A-Za-z_]\w*", n) for n in names) else None
+
+
+def _tensor_var(case: Case, tensor: Any) -> str:
+    """The user's variable that holds ``tensor``, or what made it."""
+    for name, value in case.scope.items():
+        if value is tensor and not name.startswith("_"):
+            return name
+    return f"<the output of {_side_name(case, tensor)}>"
 
 
 def _users_own_attribute(case: Case) -> bool:

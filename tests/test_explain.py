@@ -333,3 +333,100 @@ def test_pooling_again_after_a_nested_model_that_already_pools():
     err = kernest.explain(raised(lambda: L.GlobalAveragePooling1D(name="again")(enc(x))))
     assert err.path == "again" and err.interface == "enc -> again"
     assert "Drop again" in err.fix and "already reduced" in err.fix
+
+
+def test_a_multi_input_model_called_with_its_inputs_swapped_gets_the_right_order():
+    def build():
+        a, b = keras.Input((6,), name="text"), keras.Input((2, 5), name="pixels")
+        both = L.Concatenate(name="both")([L.Dense(3, name="ta")(a), L.Flatten(name="pf")(b)])
+        inner = keras.Model([a, b], L.Dense(1, name="y")(both), name="fusion")
+        text, pixels = keras.Input((6,), name="t_in"), keras.Input((2, 5), name="p_in")
+        keras.Model([text, pixels], inner([pixels, text]))
+
+    err = kernest.explain(raised(build))
+    assert err.path == "fusion" and err.interface == "input:p_in -> fusion"
+    assert "fusion([text, pixels])" in err.fix.replace("inner(", "fusion(")
+
+
+def test_data_passed_to_fit_in_another_order_than_the_inputs_names_the_arrays():
+    import numpy as np
+
+    a, b = keras.Input((3,), name="small"), keras.Input((4, 4, 1), name="image")
+    out = L.Dense(1, name="y")(L.Concatenate(name="cat")([L.Dense(2, name="fa")(a), L.Flatten(name="fl")(b)]))
+    net = keras.Model([a, b], out, name="net")
+    net.compile("sgd", "mse")
+    x_small, x_image = np.zeros((4, 3), "float32"), np.zeros((4, 4, 4, 1), "float32")
+    with kernest.trace():
+        exc = raised(lambda: net.fit([x_image, x_small], np.zeros((4, 1)), epochs=1, verbose=0))
+    err = kernest.explain(exc)
+    assert err.interface == "data -> net"
+    assert "[x_small, x_image]" in err.fix.replace(" ", "").replace(",", ", ")
+
+
+def test_one_hot_labels_against_a_sparse_loss_say_which_loss_or_argmax():
+    import numpy as np
+
+    model = keras.Sequential([keras.Input((5,)), L.Dense(3, activation="softmax", name="probs")], name="clf")
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    onehot = np.eye(3, dtype="float32")[[0, 1, 2, 1]]
+    exc = raised(lambda: model.fit(np.zeros((4, 5), "float32"), onehot, epochs=1, verbose=0))
+    err = kernest.explain(exc)
+    assert err.interface == "data -> clf" and "one-hot" in err.received
+    assert 'loss="categorical_crossentropy"' in err.fix and "np.argmax(" in err.fix
+
+
+def test_a_sequence_merged_with_a_vector_points_at_the_rnn_that_returns_sequences():
+    def build():
+        ids = keras.Input((9,), dtype="int32", name="ids")
+        seq = L.LSTM(4, return_sequences=True, name="rnn")(L.Embedding(20, 3, name="emb")(ids))
+        reader = keras.Model(ids, L.Dropout(0.1, name="drop")(seq), name="reader")
+        feats = keras.Input((4,), name="feats")
+        keras.layers.Concatenate(name="cat")([reader(ids), feats])
+
+    err = kernest.explain(raised(build))
+    assert err.interface == "reader -> cat"
+    assert "reader/rnn with return_sequences=False" in err.fix and "RepeatVector(9)" in err.fix
+
+
+def test_a_feature_map_merged_with_a_vector_is_pooled_first():
+    def build():
+        img = keras.Input((6, 6, 2), name="img")
+        fmap = L.Conv2D(4, 3, name="conv")(img)
+        keras.layers.Concatenate(name="cat")([fmap, L.Dense(4, name="vec")(keras.Input((3,), name="side"))])
+
+    err = kernest.explain(raised(build))
+    assert "GlobalAveragePooling2D()" in err.fix and "conv" in err.interface
+
+
+def test_timedistributed_given_one_item_per_sample_asks_for_a_time_axis():
+    def build():
+        cell = keras.Sequential([keras.Input((5, 4)), L.Conv1D(2, 2, name="c"), L.GlobalMaxPooling1D(name="g")], name="cell")
+        series = keras.Input((5, 4), name="series")
+        L.TimeDistributed(cell, name="each")(series)
+
+    err = kernest.explain(raised(build))
+    assert err.path == "each" and err.interface == "input:series -> each"
+    assert "keras.Input(shape=(None, 5, 4))" in err.fix and "call cell directly" in err.fix
+
+
+def test_flat_data_for_a_model_of_the_same_size_is_reshaped_by_name():
+    import numpy as np
+
+    model = keras.Sequential([keras.Input((6, 2)), L.Flatten(name="f"), L.Dense(1, name="y")], name="grid_model")
+    model.compile("sgd", "mse")
+    flat_rows = np.zeros((3, 12), "float32")
+    with kernest.trace():
+        exc = raised(lambda: model.fit(flat_rows, np.zeros((3, 1)), epochs=1, verbose=0))
+    err = kernest.explain(exc)
+    assert "flat_rows.reshape(-1, 6, 2)" in err.fix
+
+
+def test_a_recurrent_layer_after_a_feature_map_reads_its_rows_as_steps():
+    def build():
+        img = keras.Input((12, 5, 1), name="img")
+        cnn = keras.Model(img, L.Conv2D(3, 3, padding="same", name="conv")(img), name="cnn")
+        L.LSTM(4, name="rnn")(cnn(img))
+
+    err = kernest.explain(raised(build))
+    assert err.interface == "cnn -> rnn"
+    assert "Reshape((12, 15))" in err.fix and "cnn/conv" in err.fix
