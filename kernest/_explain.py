@@ -829,7 +829,7 @@ def _time_axis_fix(case: Case, declared: Shape) -> str:
     td = case.consumer
     inner = case.var(td.layer)
     src = producer(case.outer) if case.outer is not None and is_symbolic(case.outer) else None
-    feed = (f"declare {case.var(case.outer) if case.var(case.outer) != getattr(case.outer, 'name', None) else src.name} "
+    feed = (f"declare {_tensor_var(case, case.outer, src.name if src is not None else '')} "
             f"with keras.Input(shape={_tuple((None, *declared[1:]))}) for sequences of any length"
             if src is not None and is_input_layer(src) else f"give what reaches {td.name} a time axis")
     return (f"{td.name} (TimeDistributed) maps {inner} over axis 1 of its input, so it needs one axis more than "
@@ -842,7 +842,7 @@ def _same_size_fix(case: Case, var: str, declared: Shape, got: Shape) -> str:
     """The same number of values per sample in another layout (784 for 28 x 28): reshape what arrives."""
     target = _tuple(declared[1:])
     given = case.outer if case.outer is not None else case.tensor
-    data = _array_named(case, got) if given is not None and not is_symbolic(given) else None
+    data = next(iter(_arrays_named(case, got)), None) if given is not None and not is_symbolic(given) else None
     if data is not None:
         return (f"{var} takes {format_shape(declared)} and the data has the same {math.prod(got[1:])} values per "  # type: ignore[arg-type]
                 f"sample laid out as {format_shape(got)}: reshape it with {data}.reshape(-1, {', '.join(str(d) for d in declared[1:])}) "
@@ -1372,10 +1372,7 @@ def _shape_tuple(shape: Shape) -> str:
 
 def _label_var(case: Case, target: Shape) -> str:
     """The user's variable on the failing line that holds labels of shape ``target`` (``y`` when unsure)."""
-    text = case.site.text if case.site is not None else ""
-    names = [n for n in dict.fromkeys(re.findall(r"[A-Za-z_]\w*", text[text.find("(") + 1:]))
-             if isinstance(getattr(case.scope.get(n), "ndim", None), int)  # an array (not np, not a dtype)
-             and len(shape_of(case.scope[n])) == len(target) and shape_of(case.scope[n])[1:] == target[1:]]
+    names = _arrays_named(case, target)
     return names[0] if len(names) == 1 else "y"
 
 
@@ -1771,14 +1768,16 @@ def _data_name(case: Case, shape: Shape) -> str | None:
     return None
 
 
-def _array_named(case: Case, shape: Shape) -> str | None:
-    """The user's variable on the failing line holding an array of ``shape``, any batch size."""
+def _arrays_named(case: Case, shape: Shape) -> list[str]:
+    """The user's variables in the failing line's call that hold an array of ``shape`` (any batch size)."""
     text = case.site.text if case.site is not None else ""
-    for name in re.findall(r"[A-Za-z_]\w*", text[text.find("(") + 1 :] if "(" in text else ""):
+    found = []
+    for name in dict.fromkeys(re.findall(r"[A-Za-z_]\w*", text[text.find("(") + 1 :] if "(" in text else "")):
         value: Any = case.scope.get(name)
-        if isinstance(getattr(value, "ndim", None), int) and len(value.shape) == len(shape) and tuple(value.shape[1:]) == tuple(shape[1:]):
-            return name
-    return None
+        if isinstance(getattr(value, "ndim", None), int) and shape_of(value)[1:] == tuple(shape[1:]) \
+                and len(value.shape) == len(shape):  # an array: not the np module, not a dtype
+            found.append(name)
+    return found
 
 
 def _missing_batch(case: Case, name: str, declared: Shape, got: Shape) -> Mismatch:
@@ -2120,12 +2119,12 @@ def _listed_data(case: Case) -> list[str] | None:
     return names if all(re.fullmatch(r"[A-Za-z_]\w*", n) for n in names) else None
 
 
-def _tensor_var(case: Case, tensor: Any) -> str:
-    """The user's variable that holds ``tensor``, or what made it."""
+def _tensor_var(case: Case, tensor: Any, fallback: str | None = None) -> str:
+    """The user's variable that holds ``tensor``, else ``fallback``, else what made it."""
     for name, value in case.scope.items():
         if value is tensor and not name.startswith("_"):
             return name
-    return f"<the output of {_side_name(case, tensor)}>"
+    return fallback or f"<the output of {_side_name(case, tensor)}>"
 
 
 def _users_own_attribute(case: Case) -> bool:
