@@ -1797,7 +1797,7 @@ def _invalid_input(case: Case, m: re.Match[str]) -> Mismatch:
     """JAX's and the functional input check's words for data whose shape differs from the model's Input."""
     model = case.fitted_model()
     name = getattr(model, "name", None) or m.group("name") or "model"
-    return _declared_mismatch(case, name, _parse_shape(m.group("want")), (None, *_dims(m.group("got"))[1:]))
+    return _declared_mismatch(case, name, _parse_shape(m.group("want")), _dims(m.group("got")))
 
 
 def _duplicate_name(case: Case, m: re.Match[str]) -> Mismatch:
