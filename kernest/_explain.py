@@ -2121,9 +2121,9 @@ def _listed_data(case: Case) -> list[str] | None:
 
 def _tensor_var(case: Case, tensor: Any, fallback: str | None = None) -> str:
     """The user's variable that holds ``tensor``, else ``fallback``, else what made it."""
-    for name, value in case.scope.items():
-        if value is tensor and not name.startswith("_"):
-            return name
+    name = case.var(tensor)
+    if case.scope.get(name) is tensor:
+        return name
     return fallback or f"<the output of {_side_name(case, tensor)}>"
 
 
