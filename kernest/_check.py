@@ -211,7 +211,7 @@ class _Walker:
             return None
         shapes = [s.shape for s in syms]
         try:
-            out_shape = layer.compute_output_shape(shapes[0] if len(shapes) == 1 else shapes)
+            out_shape = _output_shape(layer, syms)
         except Exception as exc:  # Keras' own shape rule refused the input
             sym = syms[0]
             self.fail(path, f"{sym.origin} -> {top}", f"an input {layer.name} accepts", " and ".join(s.text() for s in syms),
@@ -228,6 +228,21 @@ class _Walker:
             dtype = "float32" if isinstance(layer, keras.layers.Embedding) else syms[0].dtype
             result.append(Sym(shape, axes, path, dtype, reducer))
         return result[0] if len(result) == 1 else result
+
+
+def _output_shape(layer: Any, syms: list[Sym]) -> Any:
+    """The layer's output shape(s) for these inputs, by Keras' own shape rule. A layer without one (a
+    subclassed layer or model that defines only ``call``) is called on symbolic tensors instead, as Keras
+    does when it is called in a functional model: that builds it, so it is the one case that makes weights."""
+    shapes = [s.shape for s in syms]
+    try:
+        return layer.compute_output_shape(shapes[0] if len(shapes) == 1 else shapes)
+    except NotImplementedError:
+        pass
+    tensors = [keras.KerasTensor(s.shape, dtype=s.dtype) for s in syms]
+    out = layer(tensors[0] if len(tensors) == 1 else tensors)
+    flat = keras.tree.flatten(out)
+    return tuple(flat[0].shape) if len(flat) == 1 else [tuple(t.shape) for t in flat]
 
 
 def _flat(value: Any) -> list[Sym]:

@@ -22,7 +22,7 @@ import keras
 from keras import ops
 
 from kernest._axes import Axes, Shape, axes_of, mapped_axes, register_axis_rule
-from kernest._errors import KernestError
+from kernest._errors import InterfaceError, KernestError
 
 
 def child_shape(shape: Shape, k: int) -> Shape:
@@ -143,7 +143,25 @@ class Over(keras.layers.Wrapper):
         if self.axis_index is None or isinstance(self.layer, Over):
             self.resolve(axes_of(first) if _is_symbolic(first) else (None,) * (len(first.shape) - 1),
                          len(first.shape))
+        if _is_symbolic(first):
+            self._check_elements(inputs)
         return super().__call__(inputs, *args, **kwargs)
+
+    def _check_elements(self, inputs: Any) -> None:
+        """Raise ``InterfaceError`` when ``inner`` cannot take one element of ``inputs``: named, with axis names
+        and a fix, instead of a Keras error from inside ``call``."""
+        from kernest._check import _start, _Walker  # _check reads Over: imported here, not at the top
+
+        if isinstance(inputs, dict):  # matched to the inner inputs by name, which the walk does not do
+            return
+        flat = keras.tree.flatten(inputs)
+        walker = _Walker()
+        try:
+            walker.stage(self, _start(flat[0] if len(flat) == 1 else flat), "", self.name)
+        except Exception:  # a layer the walk cannot follow: Keras' own call decides
+            return
+        if walker.mismatches:
+            raise InterfaceError(walker.mismatches, context=f"over({self.axis!r}, {self.layer.name})")
 
     # --- shapes ------------------------------------------------------------------------------------
 

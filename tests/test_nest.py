@@ -132,3 +132,26 @@ def test_connect_pairs_dict_outputs_by_key_whatever_their_order():
     model = kernest.connect(inner, outer)
     assert sorted(str(w) for w in model.wiring) == ["alpha -> alpha (by name)", "zeta -> zeta (by name)"]
     assert tuple(model.output.shape) == (None, 1)
+
+
+class _OnlyCall(keras.Model):
+    """A subclassed stage that defines ``call`` only, as most user-written ones do (no compute_output_shape)."""
+
+    def __init__(self, units: int) -> None:
+        super().__init__(name="only_call")
+        self.dense = L.Dense(units)
+
+    def call(self, x):
+        return self.dense(x) * 2.0
+
+
+def test_nest_takes_a_subclassed_stage_that_defines_only_call():
+    model = kernest.nest(models.mlp((6,), "enc", input_dim=4), _OnlyCall(3), input=(4,))
+    assert tuple(model(np.ones((2, 4), "float32")).shape) == (2, 3)
+    assert "only_call" in str(kernest.check(model))
+
+
+def test_nest_still_names_a_subclassed_stage_that_refuses_its_input():
+    rnn_head = keras.Sequential([L.LSTM(2)], name="rnn_head")
+    with pytest.raises(kernest.InterfaceError, match=r"rnn_head"):
+        kernest.nest(models.mlp((6,), "enc", input_dim=4), _OnlyCall(5), rnn_head, input=(4,))

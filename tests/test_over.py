@@ -288,3 +288,14 @@ def test_skip_padding_round_trips_through_save(tmp_path):
     fast.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
     assert loaded.get_layer("per_word").skip_padding is True
+
+
+@pytest.mark.parametrize("element, message", [
+    ((models.CHARS, 3), rf"built for 1 non-batch axes but receives 2.*keras\.Input\(\({models.CHARS}, 3\)\)"),
+    ((models.CHARS + 2,), rf"expected \(batch, {models.CHARS}\), received \(batch, chars={models.CHARS + 2}\)"),
+])
+def test_over_names_an_inner_model_that_cannot_take_one_element(element, message):
+    axes = ("words", "chars", "feat")[: len(element) + 1]
+    x = kernest.Input((5, *element), axes=axes, dtype="int32")
+    with pytest.raises(kernest.InterfaceError, match=r"^over\('words', char_cnn\): over_words/char_cnn: .*" + message):
+        kernest.over("words", models.char_cnn())(x)
