@@ -39,7 +39,7 @@ from kernest._graph import (
     root_inputs,
 )
 from kernest._graph import layers as _walk  # (path, layer) at any depth: the one traversal
-from kernest._lint import state_count, states_fix
+from kernest._lint import head_path, label_range_fix, state_count, states_fix
 from kernest._trace import Failure, Frame, Site, created_at, failure_of, frame_name, is_user_file, user_frames
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -1260,6 +1260,9 @@ def _labels(case: Case, m: re.Match[str]) -> Mismatch:
 
 def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
     model = case.fitted_model() or (case.frames[0].layer if case.frames else None)
+    swapped = _labels_in_another_order(case, model)
+    if swapped is not None:
+        return swapped
     name = getattr(model, "name", "model")
     head_text = name
     if isinstance(model, keras.Model) and getattr(model, "outputs", None):
@@ -1293,6 +1296,12 @@ def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
                f"labels are one row per sample {_shape_tuple(target)}: {why} "
                f"keeps the {len(output) - 2} spatial axes. Put keras.layers.Flatten() (or keras.layers."
                f"GlobalAveragePooling{len(output) - 2}D()) before {head}.")
+    elif len(target) == len(output) == 2 and units == 1 and target[-1] == 2:
+        var = _label_var(case, target)
+        fix = (f"{head_text} gives one probability per sample {_shape_tuple(output)}, and the labels are one-hot "
+               f"pairs {_shape_tuple(target)}: pass the second column {var}[:, 1:] (or np.argmax({var}, axis=-1)) as "
+               f"the labels, or build {head_text} with keras.layers.Dense(2, activation=\"softmax\") and compile "
+               "with loss=\"categorical_crossentropy\".")
     elif len(target) == len(output) and target[-1] != units:
         fix = (f"the labels have {target[-1]} columns but {head_text} gives {units}: build it with "
                f"keras.layers.Dense({target[-1]}) to match the {target[-1]} classes, or fix the labels.")
@@ -1300,6 +1309,81 @@ def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
         fix = f"make the labels' shape {_shape_tuple(target)} match the output {_shape_tuple(output)}."
     return Mismatch(head_text, f"data -> {name}", f"labels like the output {_shape_tuple(output)}",
                     f"labels {_shape_tuple(target)}", fix)
+
+
+def _labels_in_another_order(case: Case, model: Any) -> Mismatch | None:
+    """A model of several outputs given its labels in another order (``fit(x, [y_box, y_cls])``): the arrays
+    in a list on the user's line fit the outputs in exactly one other order."""
+    outs = [shape_of(t)[1:] for t in getattr(model, "outputs", None) or []]
+    text = case.site.text if case.site is not None else ""
+    if len(outs) < 2:
+        return None
+    for group in re.findall(r"\[([^\[\]]*)\]", text):
+        names = [n.strip() for n in group.split(",") if n.strip()]
+        arrays = [case.scope.get(n) for n in names]
+        if len(names) != len(outs) or not all(isinstance(getattr(a, "ndim", None), int) for a in arrays):
+            continue
+        got = [shape_of(a)[1:] for a in arrays]
+        orders = [p for p in itertools.permutations(range(len(names))) if all(got[j] == outs[i] for i, j in enumerate(p))]
+        if len(orders) != 1 or list(orders[0]) == list(range(len(names))):
+            continue
+        order = [names[j] for j in orders[0]]
+        keys = list(getattr(model, "output_names", None) or [])
+        listed = ", ".join(f"{k} {format_shape((None, *o))}" if k else format_shape((None, *o)) for k, o in zip(keys or [""] * len(outs), outs))
+        by_name = "{" + ", ".join(f"\"{k}\": {n}" for k, n in zip(keys, order)) + "}" if len(keys) == len(order) else None
+        fix = (f"{case.var(model)} gives its outputs in the order {listed}, and the labels [{', '.join(names)}] come in "
+               f"another order. Pass [{', '.join(order)}]"
+               + (f", or a dict keyed by output name, {by_name}, which no order can break." if by_name else "."))
+        return Mismatch(model.name, f"data -> {model.name}", "labels " + " and ".join(format_shape((None, *o)) for o in outs),
+                        " and ".join(format_shape((None, *g)) for g in got), fix)
+    return None
+
+
+def _label_range(case: Case, m: re.Match[str]) -> Mismatch:
+    """Integer labels past the head's classes for a sparse loss (TensorFlow's and PyTorch's words, at fit)."""
+    import numpy as np
+
+    model = case.fitted_model()
+    outputs = getattr(model, "outputs", None) or []
+    units = int(m.group("n")) if m.groupdict().get("n") else (outputs[0].shape[-1] if len(outputs) == 1 else None)
+    if model is None or not isinstance(units, int):
+        return _generic_run(case)
+    bad = int(m.group("id"))
+    source = next((a for a in [getattr(model, "_kernest_labels", None), *_call_data(case)]
+                   if a is not None and np.asarray(a).dtype.kind in "iu" and bad in np.asarray(a)), None)
+    low, high = (int(np.min(source)), int(np.max(source))) if source is not None else (min(bad, 0), max(bad, 0))
+    var = next((n for n, v in case.scope.items() if v is source), "y") if source is not None else "y"
+    return Mismatch(head_path(model), f"data -> {model.name}", f"class ids in [0, {units})", f"labels {low}..{high}",
+                    label_range_fix(units, low, high, var) + ".")
+
+
+def _python_list_data(case: Case, m: re.Match[str]) -> Mismatch:
+    """A Python list of sequences passed as data: Keras takes one array per input, so the sequences must share
+    a length (text ids of each sentence, usually)."""
+    model = case.fitted_model()
+    text = case.site.text if case.site is not None else ""
+    inside = text[text.find("(") + 1 :] if "(" in text else ""
+    found = next(((n, v) for n in re.findall(r"[A-Za-z_]\w*", inside)
+                  if isinstance(v := case.scope.get(n), (list, tuple)) and v
+                  and all(isinstance(e, (list, tuple)) or hasattr(e, "__len__") and not isinstance(e, str) for e in v)), None)
+    if model is None or found is None or len(getattr(model, "inputs", None) or []) != 1:
+        return _generic_run(case)
+    var, value = found
+    lengths = [len(e) for e in value]
+    declared = shape_of(model.inputs[0])
+    fixed = declared[1] if len(declared) == 2 else None
+    name = model.name
+    embeds = any(isinstance(layer, keras.layers.Embedding) for _, layer in _walk(model))
+    if len(set(lengths)) == 1:
+        fix = f"{var} is a Python list of {len(value)} rows of {lengths[0]}: pass np.asarray({var}) instead."
+    else:
+        width = fixed or max(lengths)
+        fix = (f"{var} is a Python list of {len(value)} sequences of {min(lengths)} to {max(lengths)} items, and Keras "
+               f"takes one array per input, so they must share a length. Pad them: keras.utils.pad_sequences({var}, "
+               f"{f'maxlen={fixed}, ' if fixed else ''}padding=\"post\") gives ({len(value)}, {width}) with 0 as padding"
+               + (" (give the Embedding mask_zero=True so the padding is skipped)." if embeds else "."))
+    return Mismatch(name, f"data -> {name}", format_shape(declared),
+                    f"a Python list of {len(value)} sequences of lengths {min(lengths)}..{max(lengths)}", fix)
 
 
 def _head_on_map(model: Any) -> tuple[str, bool]:
@@ -1431,6 +1515,9 @@ def _merge(case: Case, m: re.Match[str]) -> Mismatch:
     side = getattr(src, "name", "?")
     want, have = shapes[big], shapes[small]
     kind = type(layer).__name__
+    other_axis = _concat_other_axis(case, shapes)
+    if other_axis is not None:
+        return other_axis
     lower = _axis_short(shapes)
     if lower is not None:
         return _merge_ranks(case, given, shapes, lower)
@@ -1451,6 +1538,35 @@ def _merge(case: Case, m: re.Match[str]) -> Mismatch:
         fix = f"{side} gives {format_shape(have)} and the other branch {format_shape(want)}: make their shapes agree."
     received = " and ".join(format_shape(sh) for sh in shapes)
     return Mismatch(case.path(name), f"{side} -> {name}", f"inputs that agree ({format_shape(want)})", received, fix)
+
+
+def _concat_other_axis(case: Case, shapes: list[Shape]) -> Mismatch | None:
+    """A Concatenate along one axis of inputs that differ on exactly one *other* axis: joining along that
+    axis is what fits (``Concatenate(axis=1)`` of (batch, 10, 8) and (batch, 10, 16), where -1 was meant)."""
+    layer = case.layer
+    if not isinstance(layer, keras.layers.Concatenate) or len({len(sh) for sh in shapes}) != 1:
+        return None
+    rank = len(shapes[0])
+    axis = layer.axis % rank
+    differ = [j for j in range(1, rank) if len({sh[j] for sh in shapes}) > 1 and j != axis]
+    if len(differ) != 1 or any(sh[differ[0]] is None for sh in shapes):
+        return None
+    j = differ[0]
+    joined = list(shapes[0])
+    joined[j] = sum(sh[j] for sh in shapes)
+    axis_arg = -1 if j == rank - 1 else j
+    name = layer.name
+    fix = (f"{name} is Concatenate(axis={layer.axis}), which needs every other axis to agree, and its inputs differ on "
+           f"axis {j} ({' vs '.join(str(sh[j]) for sh in shapes)}). To join along that axis, build it with "
+           f"keras.layers.Concatenate(axis={axis_arg}), giving {format_shape(tuple(joined))}; to join along axis "
+           f"{axis}, make axis {j} agree first ("
+           + (f"keras.layers.Dense({max(sh[j] for sh in shapes)}) on the narrower input)." if j == rank - 1
+              else "pad or crop the shorter input on that axis)."))
+    given = case.frames[-1].inputs if case.frames else ()
+    src = producer(given[0]) if given and is_symbolic(given[0]) else None
+    side = getattr(src, "name", "?")
+    return Mismatch(case.path(name), f"{side} -> {name}", f"inputs that agree except on axis {axis}",
+                    " and ".join(format_shape(sh) for sh in shapes), fix)
 
 
 def _axis_short(shapes: list[Shape]) -> int | None:
@@ -1954,6 +2070,9 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"== (?P<now>\d+) whereas the optimizer was built with (?P<was>\d+)"), _optimizer),
     (re.compile(r"This optimizer can only be called for the variables it was originally built with(?P<now>)(?P<was>)"), _optimizer),
     (re.compile(r"indices\[[^\]]*\] = (?P<id>-?\d+) is not in \[0, (?P<hi>\d+)\)"), _index_range),
+    (re.compile(r"Received a label value of (?P<id>-?\d+) which is outside the valid range of \[0, (?P<n>\d+)\)"), _label_range),
+    (re.compile(r"^Target (?P<id>-?\d+) is out of bounds", re.M), _label_range),
+    (re.compile(r"Unrecognized data type: x=.*\(of type <class '(?:list|tuple)'>\)", re.S), _python_list_data),
     (re.compile(r"index out of range in self"), _index_range),
     (re.compile(r"Cast (?P<frm>\w+) to (?P<to>\w+) is not supported"), _dtype),
     (re.compile(r"`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions, received: \[\("), _timedistributed_list),

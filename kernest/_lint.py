@@ -49,6 +49,7 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
     given = data if data is not None else getattr(model, "_kernest_data", None)
     if given is not None:
         found.extend(_data_into_embedding(model, _per_input(model, given)))
+    found.extend(_labels_outside_classes(model, getattr(model, "_kernest_labels", None)))
     return found
 
 
@@ -452,3 +453,55 @@ def _initial_states_miscounted(model: Any) -> list[Finding]:
                 states_fix(call.layer, given, src, user_name(src) if isinstance(src, keras.Model) else getattr(src, "name", "?")),
             ))
     return out
+
+
+# --- integer labels outside the head's classes ------------------------------------------------------------------
+
+def sparse_loss(model: Any) -> bool:
+    """Whether the model's loss takes integer class ids (a sparse categorical cross-entropy, by name or class)."""
+    loss = getattr(model, "loss", None)
+    name = loss if isinstance(loss, str) else type(loss).__name__ + getattr(loss, "__name__", "")
+    return "sparse" in name.lower()
+
+
+def label_range_fix(units: int, low: int, high: int, var: str) -> str:
+    """What to do with integer class ids ``low..high`` for a head of ``units`` classes (ids ``0..units-1``)."""
+    if low < 0:
+        return (f"the labels hold {low}, but class ids run from 0 to {units - 1}: drop those samples, or map every "
+                f"label to 0..{units - 1}")
+    if low >= 1 and high == units:
+        return (f"the labels run from {low} to {high}, but class ids count from 0 (0..{units - 1} for {units} "
+                f"classes): pass {var} - 1 as the labels (and add 1 to a predicted class), or build the head with "
+                f"{high + 1} units if {high + 1} classes are meant")
+    return (f"the labels reach {high}, but the head gives {units} classes (ids 0..{units - 1}): build it with "
+            f"{high + 1} units, or map the labels to 0..{units - 1} (np.unique({var}, return_inverse=True) gives "
+            "the ids)")
+
+
+def head_path(model: Any) -> str:
+    """``model/layer`` for the last plain layer that makes the model's (first) output."""
+    inner = next((p for layer, p, _ in producer_chain(model.outputs[0]) if not isinstance(layer, keras.Model)), None)
+    return f"{model.name}/{inner}" if inner else model.name
+
+
+def _labels_outside_classes(model: Any, labels: Any) -> list[Finding]:
+    """Integer labels past the head's classes, for a sparse loss. TensorFlow and PyTorch fail on them at fit;
+    JAX takes them silently (the loss reads past the probabilities), so the model trains on wrong targets."""
+    import numpy as np
+
+    if labels is None or isinstance(labels, (dict, list, tuple)) or not sparse_loss(model):
+        return []
+    outputs = getattr(model, "outputs", None) or []
+    y = np.asarray(labels)
+    if len(outputs) != 1 or not y.size or y.dtype.kind not in "iuf" or np.any(y != np.round(y)):
+        return []
+    units = outputs[0].shape[-1]
+    low, high = int(y.min()), int(y.max())
+    if not isinstance(units, int) or units < 2 or (low >= 0 and high < units):
+        return []
+    head = head_path(model)
+    return [Finding(
+        head, f"data -> {model.name}",
+        f"the labels a sparse loss reads as class ids run {low}..{high}, but {head} gives {units} classes "
+        f"(ids 0..{units - 1}).", label_range_fix(units, low, high, "y") + ".",
+    )]

@@ -318,14 +318,18 @@ def _record_compile(original: Any) -> Any:
 
 
 def _record_data(original: Any) -> Any:
-    """Keep the ``x`` a model is trained or run on, so ``check`` can compare it with what its layers take."""
+    """Keep the ``x`` (and labels ``y``) a model is trained or run on, so ``check`` can compare them with what its
+    layers take and what its head gives."""
 
     @functools.wraps(original)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         x = args[0] if args else kwargs.get("x")
+        y = args[1] if len(args) > 1 else kwargs.get("y")
         if x is not None and current() is not None:
             try:
                 self._kernest_data = x
+                if y is not None:
+                    self._kernest_labels = y
             except AttributeError:  # a model that refuses new attributes
                 pass
         return original(self, *args, **kwargs)

@@ -1,0 +1,80 @@
+"""explain and check on data and labels that do not fit a nested model: labels in another order, class ids that
+start at 1, one-hot pairs for a one-unit head, Python lists of sequences, and a Concatenate along the wrong axis."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+import kernest
+from tests.test_explain import raised
+
+pytestmark = pytest.mark.core
+L = keras.layers
+
+
+def _trunk(width: int = 7, units: int = 6) -> keras.Model:
+    return keras.Sequential([keras.Input((width,)), L.Dense(units, activation="relu", name="hidden")], name="trunk")
+
+
+def test_labels_passed_in_another_order_than_the_outputs_name_the_order_and_the_keys():
+    x_in = keras.Input((7,), name="readings")
+    h = _trunk()(x_in)
+    net = keras.Model(x_in, [L.Dense(3, name="fault")(h), L.Dense(2, name="wear")(h)], name="monitor")
+    net.compile("sgd", ["mse", "mse"])
+    readings, fault, wear = np.zeros((6, 7), "float32"), np.zeros((6, 3), "float32"), np.zeros((6, 2), "float32")
+    err = kernest.explain(raised(lambda: net.fit(readings, [wear, fault], epochs=1, verbose=0)))
+    assert err.interface == "data -> monitor"
+    assert "Pass [fault, wear]" in err.fix and '{"fault": fault, "wear": wear}' in err.fix
+
+
+def test_class_ids_that_start_at_one_say_subtract_one():
+    x_in = keras.Input((7,), name="features")
+    net = keras.Model(x_in, L.Dense(4, activation="softmax", name="grade")(_trunk()(x_in)), name="grader")
+    net.compile("sgd", "sparse_categorical_crossentropy")
+    features, stars = np.zeros((8, 7), "float32"), np.array([1, 2, 3, 4, 4, 3, 2, 1])
+    if keras.backend.backend() == "jax":  # JAX takes the ids silently: check warns from the labels fit was given
+        with kernest.trace():
+            net.fit(features, stars, epochs=1, verbose=0)
+        with pytest.warns(kernest.KernestWarning, match=r"grader/grade.*run 1\.\.4.*ids 0\.\.3.*y - 1"):
+            kernest.check(net)
+        return
+    err = kernest.explain(raised(lambda: net.fit(features, stars, epochs=1, verbose=0)))
+    assert err.path == "grader/grade" and err.received == "labels 1..4"
+    assert "stars - 1" in err.fix and "5 units" in err.fix
+
+
+def test_one_hot_pairs_for_a_one_unit_sigmoid_head_say_take_one_column():
+    x_in = keras.Input((7,), name="features")
+    net = keras.Model(x_in, L.Dense(1, activation="sigmoid", name="churn")(_trunk()(x_in)), name="scorer")
+    net.compile("sgd", "binary_crossentropy")
+    onehot = np.eye(2, dtype="float32")[[0, 1, 1, 0]]
+    err = kernest.explain(raised(lambda: net.fit(np.zeros((4, 7), "float32"), onehot, epochs=1, verbose=0)))
+    assert err.path == "scorer/churn"
+    assert "onehot[:, 1:]" in err.fix and 'Dense(2, activation="softmax")' in err.fix
+
+
+def test_a_python_list_of_sequences_says_pad_them_to_the_declared_length():
+    tok = keras.Input((5,), dtype="int32")
+    reader = keras.Model(tok, L.GlobalAveragePooling1D()(L.Embedding(30, 4)(tok)), name="reader")
+    ids = keras.Input((5,), dtype="int32", name="ids")
+    net = keras.Model(ids, L.Dense(2, name="out")(reader(ids)), name="tagger")
+    sentences = [[4, 5, 6], [7, 8], [9, 10, 11, 12]]
+    err = kernest.explain(raised(lambda: net.predict(sentences, verbose=0)))
+    assert err.interface == "data -> tagger" and "3 sequences of lengths 2..4" in err.received
+    assert 'keras.utils.pad_sequences(sentences, maxlen=5, padding="post")' in err.fix and "mask_zero=True" in err.fix
+
+
+@pytest.mark.parametrize("axis, shapes, fix", [
+    (1, [(6, 4), (6, 12)], "Concatenate(axis=-1), giving (batch, 6, 16)"),
+    (-1, [(3, 5), (9, 5)], "Concatenate(axis=1), giving (batch, 12, 5)"),
+])
+def test_a_concatenate_along_one_axis_of_inputs_that_differ_on_another_names_that_axis(axis, shapes, fix):
+    def build():
+        a, b = keras.Input(shapes[0], name="left"), keras.Input(shapes[1], name="right")
+        branch = keras.Model(a, L.Dense(shapes[0][-1], name="proj")(a), name="branch")
+        L.Concatenate(axis=axis, name="join")([branch(a), b])
+
+    err = kernest.explain(raised(build))
+    assert err.path == "join" and fix in err.fix
