@@ -1552,15 +1552,16 @@ def _concat_other_axis(case: Case, shapes: list[Shape]) -> Mismatch | None:
     if len(differ) != 1 or any(sh[differ[0]] is None for sh in shapes):
         return None
     j = differ[0]
+    sizes = [int(sh[j] or 0) for sh in shapes]
     joined = list(shapes[0])
-    joined[j] = sum(sh[j] for sh in shapes)
+    joined[j] = sum(sizes)
     axis_arg = -1 if j == rank - 1 else j
     name = layer.name
     fix = (f"{name} is Concatenate(axis={layer.axis}), which needs every other axis to agree, and its inputs differ on "
-           f"axis {j} ({' vs '.join(str(sh[j]) for sh in shapes)}). To join along that axis, build it with "
+           f"axis {j} ({' vs '.join(str(n) for n in sizes)}). To join along that axis, build it with "
            f"keras.layers.Concatenate(axis={axis_arg}), giving {format_shape(tuple(joined))}; to join along axis "
            f"{axis}, make axis {j} agree first ("
-           + (f"keras.layers.Dense({max(sh[j] for sh in shapes)}) on the narrower input)." if j == rank - 1
+           + (f"keras.layers.Dense({max(sizes)}) on the narrower input)." if j == rank - 1
               else "pad or crop the shorter input on that axis)."))
     given = case.frames[-1].inputs if case.frames else ()
     src = producer(given[0]) if given and is_symbolic(given[0]) else None
