@@ -802,7 +802,9 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
                         _rank_extra(case, len(declared), len(got), received))
     if len(declared) == len(got) and declared[1:-1] == got[1:-1] and declared[-1] != got[-1]:
         return _width_mismatch(case, name, declared, got)
-    if len(declared) == len(got):
+    if len(declared) == len(got) and _other_image_size(declared, got):
+        fix = _resize_fix(var, declared, got)
+    elif len(declared) == len(got):
         relaxed = tuple(None if d != g else d for d, g in zip(declared[1:], got[1:]))
         fix = (f"{var} was declared with keras.Input(shape={_tuple(declared[1:])}) but is called on "
                f"{format_shape(got)}. Declare the varying axes as None: keras.Input(shape={_tuple(relaxed)}), "
@@ -815,6 +817,21 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
         fix = (f"{var} was declared for {len(declared) - 1} axes after the batch but gets {len(got) - 1}: "
                f"rebuild it with keras.Input(shape={_tuple(got[1:])}) or reshape what reaches it.")
     return Mismatch(case.path(name), case.interface(name), format_shape(declared), format_shape(got), fix)
+
+
+def _other_image_size(declared: Shape, got: Shape) -> bool:
+    """Images of another height and width with the same channels (batch, H, W, C), both sizes known."""
+    return (len(declared) == len(got) == 4 and declared[-1] == got[-1] and declared[1:3] != got[1:3]
+            and None not in declared[1:3] + got[1:3])
+
+
+def _resize_fix(var: str, declared: Shape, got: Shape) -> str:
+    """Images of another size: resize them to what the model was built for, or build it for theirs."""
+    (h, w), (gh, gw) = declared[1:3], got[1:3]
+    return (f"{var} was built for {h}x{w} images ({format_shape(declared)}) and gets {gh}x{gw} ones. Resize them "
+            f"to {h}x{w}: keras.Sequential([keras.Input({_tuple(got[1:])}), keras.layers.Resizing({h}, {w}), {var}]) "
+            f"takes the {gh}x{gw} images as they are, or resize the arrays before they are passed in. Or build {var} "
+            f"for {gh}x{gw}: keras.Input(shape={_tuple(got[1:])}) (input_shape= for a keras.applications backbone).")
 
 
 def _time_axis_missing(case: Case, declared: Shape) -> bool:

@@ -78,3 +78,15 @@ def test_a_concatenate_along_one_axis_of_inputs_that_differ_on_another_names_tha
 
     err = kernest.explain(raised(build))
     assert err.path == "join" and fix in err.fix
+
+
+def test_images_of_another_size_say_resize_or_build_for_their_size():
+    if keras.backend.backend() == "jax":
+        pytest.skip("JAX's predict runs a functional model on any image size its layers accept: nothing raises")
+    backbone = keras.Sequential([keras.Input((20, 20, 2)), L.Conv2D(4, 3, name="conv"), L.GlobalMaxPooling2D()], name="backbone")
+    pics = keras.Input((20, 20, 2), name="pics")
+    net = keras.Model(pics, L.Dense(1, name="score")(backbone(pics)), name="net")
+    photos = np.zeros((3, 28, 24, 2), "float32")
+    err = kernest.explain(raised(lambda: net.predict(photos, verbose=0)))
+    assert "keras.layers.Resizing(20, 20)" in err.fix and "keras.Input((28, 24, 2))" in err.fix
+    assert "keras.Input(shape=(28, 24, 2))" in err.fix
