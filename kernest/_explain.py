@@ -750,6 +750,16 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
         return _list_for_dict(case)
     want, got = declared[-1], got_shape[-1]
     received = case.received(case.outer) if case.outer is not None else format_shape(got_shape)
+    trained = _trained_model_run(case)
+    if trained is not None:
+        var = _data_name(case, got_shape) or next(iter(_arrays_named(case, got_shape)), "the data")
+        return Mismatch(
+            trained.name, f"data -> {trained.name}", f"(batch, ..., {want})", format_shape(got_shape),
+            f"{case.var(trained)} was trained on {want} features per sample and {var} has {got}: these features "
+            f"were made another way. A vectorizer or encoder fitted again on this data gives another width and "
+            f"other columns; make them with the transform fitted on the training data (vectorizer.transform(...), "
+            f"not fit_transform), so that every column means what it meant in training.",
+        )
     consumer = case.consumer
     rebuild = ""
     if isinstance(consumer, keras.Model) and getattr(consumer, "inputs", None):
@@ -767,6 +777,17 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
     fix = (f"{producer_text} gives {got} features but {case.consumer_name(name)} was built for {want}. Add "
            f"{adapter} between them to project {got} -> {want}{rebuild}.")
     return Mismatch(case.path(name), case.interface(name), f"(batch, ..., {want})", received, fix)
+
+
+def _trained_model_run(case: Case) -> Any:
+    """The model on the user's line when that line evaluates or predicts with it after it was trained."""
+    text = case.site.text if case.site is not None else ""
+    model = case.fitted_model()
+    optimizer = getattr(model, "optimizer", None)
+    steps = getattr(optimizer, "iterations", None) if optimizer is not None else None
+    if model is None or steps is None or not re.search(r"\.(?:evaluate|predict|predict_on_batch|test_on_batch)\(", text):
+        return None
+    return model if int(keras.ops.convert_to_numpy(steps)) > 0 else None
 
 
 _CONVS = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D, keras.layers.SeparableConv1D,
@@ -802,7 +823,10 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
                         _rank_extra(case, len(declared), len(got), received))
     if len(declared) == len(got) and declared[1:-1] == got[1:-1] and declared[-1] != got[-1]:
         return _width_mismatch(case, name, declared, got)
-    if len(declared) == len(got) and _other_image_size(declared, got):
+    order = _axis_order(declared, got)
+    if order is not None:
+        fix = _transpose_fix(case, var, declared, got, order)
+    elif len(declared) == len(got) and _other_image_size(declared, got):
         fix = _resize_fix(var, declared, got)
     elif len(declared) == len(got):
         relaxed = tuple(None if d != g else d for d, g in zip(declared[1:], got[1:]))
@@ -817,6 +841,49 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
         fix = (f"{var} was declared for {len(declared) - 1} axes after the batch but gets {len(got) - 1}: "
                f"rebuild it with keras.Input(shape={_tuple(got[1:])}) or reshape what reaches it.")
     return Mismatch(case.path(name), case.interface(name), format_shape(declared), format_shape(got), fix)
+
+
+def _axis_order(declared: Shape, got: Shape) -> tuple[int, ...] | None:
+    """The transpose (batch axis first) that turns ``got`` into ``declared`` when both hold the same sizes in
+    another order; equal sizes keep their order."""
+    if len(declared) != len(got) or declared[1:] == got[1:] or None in declared[1:] + got[1:]:
+        return None
+    if sorted(declared[1:]) != sorted(got[1:]):  # type: ignore[type-var]
+        return None
+    free = list(range(1, len(got)))
+    order = [0]
+    for size in declared[1:]:
+        j = next(j for j in free if got[j] == size)
+        free.remove(j)
+        order.append(j)
+    return tuple(order)
+
+
+def _swapped_data_axes(case: Case) -> Mismatch | None:
+    """Data passed to fit/predict/evaluate with the model's sizes in another axis order. JAX does not compare
+    data with the Input, so the failure shows deeper (a matmul); the data is the cause either way."""
+    model = case.fitted_model()
+    inputs = getattr(model, "inputs", None) or []
+    if model is None or len(inputs) != 1:
+        return None
+    declared = shape_of(inputs[0])
+    for data in _call_data(case)[:1]:
+        got = shape_of(data)
+        order = _axis_order(declared, got)
+        if order is not None:
+            fix = _transpose_fix(case, case.var(model), declared, got, order)
+            return Mismatch(model.name, f"data -> {model.name}", format_shape(declared), format_shape(got), fix)
+    return None
+
+
+def _transpose_fix(case: Case, var: str, declared: Shape, got: Shape, order: tuple[int, ...]) -> str:
+    """Data (or a tensor) with the right sizes in another axis order: transpose it, by name where it is an array."""
+    given = case.outer if case.outer is not None else case.tensor
+    data = next(iter(_arrays_named(case, got)), None) if given is None or not is_symbolic(given) else None
+    how = (f"{data}.transpose({', '.join(str(i) for i in order)})" if data is not None
+           else f"keras.layers.Permute({_tuple(order[1:])}) before {var}")
+    return (f"{var} takes {format_shape(declared)} and gets the same sizes in another order, {format_shape(got)}: "
+            f"the axes are swapped, not the wrong size. Reorder them with {how}, which gives {format_shape(declared)}.")
 
 
 def _other_image_size(declared: Shape, got: Shape) -> bool:
@@ -1784,6 +1851,13 @@ def _too_small(case: Case, m: re.Match[str]) -> Mismatch:
     received = case.received() if case.tensor is not None and case.inner is None else _shape_text(m.group("shape"))
     expected = f"spatial axes of at least {_tuple(window)} ({type(layer).__name__} {name}, padding='valid')"
     rest_fit = all(n is None or n >= k for n, k in zip(spatial[1:], window[1:]))
+    shrunk = _shrunk_from(case, len(shape))
+    if shrunk is not None and short:
+        fix = (f"the model's input {format_shape(shrunk)} is channels last, and the layers before {name} shrink its "
+               f"axis 1 from {shrunk[1]} to {spatial[0]}, shorter than the {_tuple(window)} window. Build {name} "
+               f"with padding=\"same\" (and the convolutions before it), or pool less or use fewer blocks before "
+               f"it, or feed longer inputs.")
+        return Mismatch(case.path(name), case.interface(name), expected, received, fix)
     entry = _channels_first_entry(case, len(shape)) if not first and short == [0] else None
     if entry is not None:
         case.meet, case.outer = entry, case.frames[entry].inputs[0]
@@ -1877,6 +1951,25 @@ def _weights_shape(case: Case, m: re.Match[str]) -> Mismatch:
                     f"weights {_tuple(given)}", fix)
 
 
+def _shrunk_from(case: Case, rank: int) -> Shape | None:
+    """The model input a too-short tensor was computed from, when that input is longer on axis 1 and reads as
+    channels last (its last axis no longer than axis 1): the layers between shrank the axis, and nothing was
+    fed channels-first."""
+    for frame in case.frames:
+        t = frame.inputs[0] if frame.inputs else None
+        if t is None or not is_symbolic(t):
+            continue
+        now = shape_of(t)
+        for src in root_inputs(t):
+            was = shape_of(src)
+            if len(was) != rank or len(now) != rank:
+                continue
+            first, last, shrunk = was[1], was[-1], now[1]
+            if first is not None and last is not None and shrunk is not None and first > shrunk and last <= first:
+                return was
+    return None
+
+
 def _channels_first_entry(case: Case, rank: int) -> int | None:
     """The outer frame (a nested model) that received a same-rank tensor whose first axis after the batch
     is short and shorter than its last, as channels-first data is: there the axes were swapped."""
@@ -1897,8 +1990,8 @@ def _data_name(case: Case, shape: Shape) -> str | None:
     inside = text[text.find("(") + 1 :] if "(" in text else ""
     for name in re.findall(r"[A-Za-z_]\w*", inside):
         value = case.scope.get(name)
-        if value is not None and hasattr(value, "shape") and tuple(value.shape) == tuple(shape):
-            return name
+        if isinstance(getattr(value, "ndim", None), int) and tuple(getattr(value, "shape", ())) == tuple(shape):
+            return name  # an array (the np module has a shape attribute too)
     return None
 
 
@@ -2174,7 +2267,7 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
         return exc if isinstance(exc, InterfaceError) else None
     case = Case(exc, target)
     custom = (_custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
-              or _swapped_inputs(case))
+              or _swapped_inputs(case) or _swapped_data_axes(case))
     if custom is not None:
         return InterfaceError([custom], context=_context(case))
     for pattern, family in FAMILIES:
@@ -2362,8 +2455,8 @@ def _call_data(case: Case) -> list[Any]:
     found: list[Any] = []
     for name in re.findall(r"[A-Za-z_]\w*", inside):
         value = case.scope.get(name)
-        if isinstance(value, type) or not (hasattr(value, "shape") and hasattr(value, "dtype")):
-            continue  # np.float32 (a type) has shape and dtype attributes too
+        if isinstance(value, type) or not isinstance(getattr(value, "ndim", None), int):
+            continue  # np.float32 (a type) and the np module have shape and dtype attributes too
         if all(value is not f for f in found):
             found.append(value)
     return found[:4]

@@ -90,3 +90,44 @@ def test_images_of_another_size_say_resize_or_build_for_their_size():
     err = kernest.explain(raised(lambda: net.predict(photos, verbose=0)))
     assert "keras.layers.Resizing(20, 20)" in err.fix and "keras.Input((28, 24, 2))" in err.fix
     assert "keras.Input(shape=(28, 24, 2))" in err.fix
+
+
+def test_a_map_shrunk_below_a_kernel_by_the_blocks_before_it_is_not_called_channels_first():
+    def build():
+        pics = keras.Input((24, 24, 3), name="pics")
+        x = pics
+        for i in range(4):  # 24 -> 11 -> 4 -> 1 after three blocks: the fourth 3x3 kernel does not fit
+            x = keras.Sequential([L.Conv2D(8, 3, name=f"conv{i}"), L.MaxPooling2D(2)], name=f"block{i}")(x)
+
+    err = kernest.explain(raised(build))
+    assert err.path == "block3/conv3"
+    assert "from 24 to 1" in err.fix and 'padding="same"' in err.fix and "channels-first" not in err.fix
+
+
+def test_data_with_its_axes_swapped_says_transpose_it():
+    encoder = keras.Sequential([keras.Input((12, 4)), L.GRU(3, name="gru")], name="encoder")
+    series = keras.Input((12, 4), name="series")
+    net = keras.Model(series, L.Dense(1, name="next")(encoder(series)), name="forecaster")
+    exported = np.zeros((5, 4, 12), "float32")
+    err = kernest.explain(raised(lambda: net.predict(exported, verbose=0)))
+    assert "exported.transpose(0, 2, 1)" in err.fix and "None" not in err.fix
+
+
+def test_a_tensor_with_its_axes_swapped_says_permute_it():
+    def build():
+        reader = keras.Sequential([keras.Input((3, 9, 2)), L.Conv2D(4, 2, name="conv")], name="reader")
+        planes = keras.Input((2, 9, 3), name="planes")
+        reader(L.Activation("relu", name="act")(planes))
+
+    err = kernest.explain(raised(build))
+    assert "keras.layers.Permute((3, 2, 1)) before reader" in err.fix
+
+
+def test_a_trained_model_given_features_of_another_width_says_use_the_training_transform():
+    x_in = keras.Input((30,), name="counts")
+    net = keras.Model(x_in, L.Dense(1, name="score")(_trunk(30)(x_in)), name="net")
+    net.compile("sgd", "mse")
+    net.fit(np.zeros((4, 30), "float32"), np.zeros((4, 1)), epochs=1, verbose=0)
+    held_out = np.zeros((3, 27), "float32")
+    err = kernest.explain(raised(lambda: net.evaluate(held_out, np.zeros((3, 1)), verbose=0)))
+    assert "trained on 30 features" in err.fix and "held_out has 27" in err.fix and "transform" in err.fix
