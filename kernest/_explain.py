@@ -608,6 +608,9 @@ def _rank_extra(case: Case, want: int, got: int, received: str) -> str:
     rows = _map_rows_as_steps(case, want, got)
     if rows is not None:
         return rows
+    twice = _batched_twice(case, want)
+    if twice is not None:
+        return twice
     consumer = case.consumer if case.consumer is not None else layer
     outer = case.outer if case.outer is not None else case.tensor
     extra = got - want
@@ -624,6 +627,25 @@ def _rank_extra(case: Case, want: int, got: int, received: str) -> str:
         f"handles. Apply {var} to every element along axis {axis_text} with kernest.over({axis_text}, {var}) or "
         f"{mapped}, or reduce that axis first (pooling or Flatten)."
     )
+
+
+def _batched_twice(case: Case, want: int) -> str | None:
+    """A tf.data dataset on the user's fit/predict line whose elements already have a batch axis and were batched
+    again (``ds.batch(8).batch(8)``, or ``from_tensor_slices`` of a batched array then ``.batch``)."""
+    if case.fitted_model() is None:
+        return None
+    text = case.site.text if case.site is not None else ""
+    for name in dict.fromkeys(re.findall(r"[A-Za-z_]\w*", text[text.find("(") + 1 :] if "(" in text else "")):
+        spec = getattr(case.scope.get(name), "element_spec", None)
+        first = keras.tree.flatten(spec)[0] if spec is not None else None
+        shape, label = tuple(getattr(first, "shape", ()) or ()), name
+        if len(shape) == want and re.search(rf"\b{name}\s*\.\s*batch\(", text):  # batched again on this line
+            shape, label = (None, *shape), f"{name}.batch(...)"
+        if len(shape) == want + 1:
+            return (f"{label} yields {format_shape(shape)} per step: each element was a batch already, and .batch() "
+                    f"added a second batch axis. Batch once (drop one .batch() call, or .unbatch() first), so that "
+                    f"each step gives {format_shape((None, *shape[2:]))}.")
+    return None
 
 
 _MAPS_2D = (keras.layers.Conv2D, keras.layers.Conv2DTranspose, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D,
@@ -750,14 +772,17 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
         return _list_for_dict(case)
     want, got = declared[-1], got_shape[-1]
     received = case.received(case.outer) if case.outer is not None else format_shape(got_shape)
+    odd = next(iter(_arrays_named(case, got_shape)), None)
+    peer = next(iter(_arrays_named(case, (*got_shape[:-1], want))), None)
     trained = _trained_model_run(case)
-    if trained is not None:
-        var = _data_name(case, got_shape) or next(iter(_arrays_named(case, got_shape)), "the data")
+    model = trained or (case.fitted_model() if peer is not None else None)
+    if model is not None and odd is not None and odd != peer:
+        basis = f"as {peer} has" if peer is not None else "the width it was trained on"
         return Mismatch(
-            trained.name, f"data -> {trained.name}", f"(batch, ..., {want})", format_shape(got_shape),
-            f"{case.var(trained)} was trained on {want} features per sample and {var} has {got}: these features "
-            f"were made another way. A vectorizer or encoder fitted again on this data gives another width and "
-            f"other columns; make them with the transform fitted on the training data (vectorizer.transform(...), "
+            model.name, f"data -> {model.name}", f"(batch, ..., {want})", format_shape(got_shape),
+            f"{case.var(model)} takes {want} features per sample ({basis}) and {odd} has {got}: these features were "
+            f"made another way. A vectorizer or encoder fitted again on other data gives another width and other "
+            f"columns; make every split with the transform fitted on the training data (vectorizer.transform(...), "
             f"not fit_transform), so that every column means what it meant in training.",
         )
     consumer = case.consumer
@@ -857,6 +882,21 @@ def _axis_order(declared: Shape, got: Shape) -> tuple[int, ...] | None:
         free.remove(j)
         order.append(j)
     return tuple(order)
+
+
+def _one_array_for_inputs(case: Case) -> Mismatch | None:
+    """One array passed to fit/predict/evaluate for a model of several inputs. Keras says so on TensorFlow and
+    PyTorch; on JAX the failure reads as an output not connected to the inputs."""
+    model = case.fitted_model()
+    inputs = list(getattr(model, "inputs", None) or [])
+    arrays = _named_arrays(case)
+    text = case.site.text if case.site is not None else ""
+    first = re.search(r"\.(?:fit|predict|evaluate)\(\s*([A-Za-z_]\w*)\s*[,)]", text)
+    if model is None or len(inputs) < 2 or not arrays or first is None or first.group(1) != arrays[0][0]:
+        return None
+    declared = [shape_of(t) for t in inputs]
+    return Mismatch(model.name, f"data -> {model.name}", f"{len(inputs)} input(s)", "1 array",
+                    _inputs_to_pass(case, model, declared, [n for n, _ in arrays]))
 
 
 def _swapped_data_axes(case: Case) -> Mismatch | None:
@@ -1050,10 +1090,35 @@ def _arity(case: Case, m: re.Match[str]) -> Mismatch:
         listed = ", ".join(case.var(t) for t in parts)
         fix = (f"{cvar} takes {want} separate inputs and joins them itself, but gets one tensor that "
                f"{src.name} already concatenated. Pass the parts: {cvar}([{listed}]).")
+    elif case.fitted_model() is not None and declared:
+        model = case.fitted_model()
+        fix = _inputs_to_pass(case, model, declared, [n for n, _ in _named_arrays(case)])
     else:
         fix = (f"give {cvar} exactly {want} input(s) (it gets {got}); to feed a multi-output model into a "
                f"multi-input one, use kernest.connect(producer, {cvar}), which matches outputs to inputs by name.")
     return Mismatch(case.path(name), case.interface(name), f"{want} input(s)", f"{got} input tensor(s)", fix)
+
+
+def _named_arrays(case: Case) -> list[tuple[str, Any]]:
+    """(name, array) for each array named in the call on the user's line, in order."""
+    text = case.site.text if case.site is not None else ""
+    names = dict.fromkeys(re.findall(r"[A-Za-z_]\w*", text[text.find("(") + 1 :] if "(" in text else ""))
+    return [(n, v) for n in names if isinstance(getattr(v := case.scope.get(n), "ndim", None), int)]
+
+
+def _inputs_to_pass(case: Case, model: Any, declared: list[Shape], given: list[str]) -> str:
+    """``model.fit([a, <array for b>], ...)``: the arrays on the line placed at the inputs they fit, the others named."""
+    arrays = dict(_named_arrays(case))
+    slots = []
+    for t, want in zip(model.inputs, declared):
+        match = next((n for n in given if n in arrays and fits(want, shape_of(arrays[n]))), None)
+        if match is not None:
+            given = [n for n in given if n != match]
+        slots.append(match or f"<an array {format_shape(want)} for {getattr(t, 'name', 'this input')}>")
+    listing = ", ".join(f"{getattr(t, 'name', '?')} {format_shape(w)}" for t, w in zip(model.inputs, declared))
+    method = re.search(r"\.(fit|predict|evaluate)\(", case.site.text if case.site else "")
+    return (f"{case.var(model)} takes {len(declared)} inputs ({listing}), one array each, in a list or a dict by "
+            f"name: {case.var(model)}.{method.group(1) if method else 'fit'}([{', '.join(slots)}], ...).")
 
 
 def _structure(case: Case, m: re.Match[str]) -> Mismatch:
@@ -1262,6 +1327,13 @@ def _string_lookup_fed(case: Case, dtype: str) -> tuple[str, Any, Shape] | None:
 
 
 def _to_shape(case: Case, m: re.Match[str]) -> Mismatch:
+    value = m.groupdict().get("value") or ""
+    if re.fullmatch(r"\d+", value):
+        return Mismatch(
+            "keras.Input", "shape -> keras.Input", f"a shape tuple, ({value},)", value,
+            f"shape={value} is one number; Keras 3 takes a tuple with one size per axis after the batch: "
+            f"keras.Input(shape=({value},)) (and input_shape=({value},), batch_shape=(None, {value}) likewise).",
+        )
     name = case.consumer_name("layer")
     src = producer(case.outer) if case.outer is not None and is_symbolic(case.outer) else None
     if src is None:  # the list itself reached the layer: find the model that returned it
@@ -1468,6 +1540,46 @@ def _python_list_data(case: Case, m: re.Match[str]) -> Mismatch:
                + (" (give the Embedding mask_zero=True so the padding is skipped)." if embeds else "."))
     return Mismatch(name, f"data -> {name}", format_shape(declared),
                     f"a Python list of {len(value)} sequences of lengths {min(lengths)}..{max(lengths)}", fix)
+
+
+def _cardinality(case: Case, m: re.Match[str]) -> Mismatch:
+    """Arrays of different numbers of samples passed together (x with 100 rows, y with 80)."""
+    model = case.fitted_model()
+    name = getattr(model, "name", "model")
+    sizes = [(n, len(a)) for n, a in _named_arrays(case) if a.ndim]
+    if len({k for _, k in sizes}) < 2:
+        return _generic_run(case)
+    listed = ", ".join(f"{n} has {k}" for n, k in sizes)
+    return Mismatch(
+        name, f"data -> {name}", "the same number of samples in every array", listed,
+        f"{listed} samples: inputs, labels and sample weights must come from the same rows. Check the split or "
+        "slicing that made them (the same indices for x and y).",
+    )
+
+
+def _string_data(case: Case, m: re.Match[str]) -> Mismatch:
+    """Strings where the model or its loss needs numbers: text labels for a classification loss, or text
+    fed to a model without a lookup layer."""
+    import numpy as np
+
+    model = case.fitted_model()
+    name = getattr(model, "name", "model")
+    arrays = _named_arrays(case)
+    texts = [(n, a) for n, a in arrays if a.dtype.kind in "USO"]
+    if model is None or not texts:
+        return _generic_run(case)
+    var, values = texts[0]
+    classes = sorted({str(v) for v in np.asarray(values).ravel()})
+    shown = ", ".join(repr(c) for c in classes[:6]) + (", ..." if len(classes) > 6 else "")
+    if not any(fits(shape_of(t), shape_of(values)) for t in getattr(model, "inputs", None) or []):  # labels
+        fix = (f"{var} holds class names ({shown}) and the loss needs class ids 0..{len(classes) - 1}. Map them: "
+               f"classes, ids = np.unique({var}, return_inverse=True), then train on ids (classes[i] names id i), "
+               f"or keras.layers.StringLookup(vocabulary=classes, num_oov_indices=0)({var}).")
+        return Mismatch(head_path(model), f"data -> {name}", "class ids", f"strings in {var}", fix)
+    fix = (f"{var} holds strings ({shown}) but {case.var(model)} takes numbers: turn the text into ids inside the "
+           "model, with keras.layers.TextVectorization (adapted on the training text) or keras.layers.StringLookup, "
+           "and give its keras.Input dtype=\"string\".")
+    return Mismatch(name, f"data -> {name}", _expected_from_layer(model), f"strings in {var}", fix)
 
 
 def _head_on_map(model: Any) -> tuple[str, bool]:
@@ -2184,6 +2296,8 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"Received a label value of (?P<id>-?\d+) which is outside the valid range of \[0, (?P<n>\d+)\)"), _label_range),
     (re.compile(r"^Target (?P<id>-?\d+) is out of bounds", re.M), _label_range),
     (re.compile(r"Unrecognized data type: x=.*\(of type <class '(?:list|tuple)'>\)", re.S), _python_list_data),
+    (re.compile(r"Data cardinality is ambiguous"), _cardinality),
+    (re.compile(r"Invalid dtype: (?:str|bytes|object)\d*|could not convert string to float"), _string_data),
     (re.compile(r"index out of range in self"), _index_range),
     (re.compile(r"Cast (?P<frm>\w+) to (?P<to>\w+) is not supported"), _dtype),
     (re.compile(r"`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions, received: \[\("), _timedistributed_list),
@@ -2267,7 +2381,7 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
         return exc if isinstance(exc, InterfaceError) else None
     case = Case(exc, target)
     custom = (_custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
-              or _swapped_inputs(case) or _swapped_data_axes(case))
+              or _swapped_inputs(case) or _swapped_data_axes(case) or _one_array_for_inputs(case))
     if custom is not None:
         return InterfaceError([custom], context=_context(case))
     for pattern, family in FAMILIES:
