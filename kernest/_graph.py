@@ -15,6 +15,7 @@ the way Keras does to find output shapes, symbolically, and records each sublaye
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -473,13 +474,28 @@ def _merge(a: Shape, b: Shape) -> Shape:
     return tuple(x if x == y else None for x, y in zip(a, b, strict=True)) if len(a) == len(b) else a
 
 
+_TRACES: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], CallTrace | None]] = weakref.WeakKeyDictionary()
+
+
 def trace_children(layer: Any, in_shapes: list[Shape]) -> CallTrace | None:
     """The calls of ``layer``'s direct sublayers in call order with their shapes, and ``layer``'s output
     shapes, found by running its ``call`` symbolically; ``None`` when that fails (the layer needs real
-    data, or more than its inputs)."""
+    data, or more than its inputs). Remembered per layer, sublayers and shapes: tracing a call that runs
+    a keras.applications backbone takes seconds, and summary, check and paths each need it."""
     subs = list({id(c): c for c in attribute_children(layer)}.values())
     if not subs or not in_shapes:
         return None
+    key = (tuple(tuple(s) for s in in_shapes), tuple(id(c) for c in subs))
+    try:
+        known = _TRACES.setdefault(layer, {})
+    except TypeError:  # a layer that cannot be weakly referenced: trace it each time
+        known = {}
+    if key not in known:
+        known[key] = _trace_children(layer, subs, in_shapes)
+    return known[key]
+
+
+def _trace_children(layer: Any, subs: list[Any], in_shapes: list[Shape]) -> CallTrace | None:
     runs = _trace_twice(layer, subs, in_shapes)
     if runs is None:
         return None

@@ -38,7 +38,8 @@ class Case:
 
 
 TOL = 1e-4  # TensorFlow's oneDNN kernels give a conv net's first call and later ones ~2e-5 apart
-HEAVY = {models.resnet_in_features, models.densenet_with_top, models.convnext_classifier}
+HEAVY = {models.resnet_in_features, models.densenet_with_top, models.convnext_classifier, models.mobilenet_v3_small,
+         models.xception_classifier, models.efficientnet_v2, models.vgg16_new_top, models.fine_tuner}
 _built: dict[object, keras.Model] = {}
 
 
@@ -78,6 +79,23 @@ CASES = [
     Case(models.masked_attention, "encoder/attn_block/mha", "encoder/attn_block", "encoder/**"),
     Case(models.mixed_dtypes, "tower/cat", "tower", "tower/emb"),
     Case(models.fixed_batch, "inner/gru", "inner", "inner/*"),
+    Case(models.mobilenet_v3_small, "MobileNetV3Small/expanded_conv_squeeze_excite_conv", "MobileNetV3Small",
+         "MobileNetV3Small/expanded_conv_*"),
+    Case(models.xception_classifier, "xception/block2_sepconv2_bn", "xception", "xception/block1*"),
+    Case(models.efficientnet_v2, "efficientnetv2-b0/block2a_project_conv", "efficientnetv2-b0",
+         "efficientnetv2-b0/block6*"),
+    Case(models.vgg16_new_top, "vgg16/block3_conv2", "top", "top/fc"),
+    Case(models.vit, "block_1/mha", "block_2", "block_1/*"),
+    Case(models.mlp_mixer, "mixer_1/token_mlp", "mixer_2", "stem/*"),
+    Case(models.attention_layers, "query_enc/q_conv", "value_enc", "query_enc/*"),
+    Case(models.three_level_sequential, "middle/inner/fc2", "middle", "middle/inner/*"),
+    Case(models.sequential_of_a_model, "head/fc", "head", "head/*"),
+    Case(models.multi_task, "trunk/fc", "trunk", "trunk/*"),
+    Case(models.triplet, "embedding/emb@2", "embedding", "embedding/conv"),
+    Case(models.per_step, "per_step/step_enc/fc1", "per_step/step_enc", "per_step/**"),
+    Case(models.per_step_over, "per_step/step_enc/fc1", "per_step/step_enc", "per_step/**"),
+    Case(models.fine_tuner, "tuner/mobilenetv2_0.35_32/block_2_add", "tuner", "tuner/mobilenetv2_0.35_32/block_1*"),
+    Case(models.custom_build_layer, "block/linear", "block", "block/*"),
 ]
 IDS = [c.build.__name__ for c in CASES]
 
@@ -185,7 +203,7 @@ def test_extract_inside_a_keras_applications_block_matches_the_backbone_itself()
 def test_freeze_keeps_weights_through_a_training_step_and_unfreeze_restores(case):
     model = build(case)
     before = len(model.trainable_weights)
-    changed = kernest.freeze(model, case.glob)
+    changed = kernest.freeze(model, case.glob, recompile=True)  # a model compiled already is compiled again
     assert changed
     frozen = [w for p in changed for w in kernest.get(model, p).weights]
     assert frozen and not any(w.trainable for w in frozen)
