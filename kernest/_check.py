@@ -29,9 +29,11 @@ from kernest._graph import (
     built_input_shapes,
     calls,
     children,
+    format_batch,
     functional_of,
     is_input_layer,
     is_subclassed,
+    node_of,
     producer,
 )
 from kernest._lint import lint
@@ -49,6 +51,11 @@ class Interface:
     consumer: str
     shape: str
     boundary: bool = True
+    through: tuple[str, ...] = ()  # keras.ops calls between the two (``x * 2``, ``x[:, 0]``), in data order
+
+    def line(self, width: int = 0) -> str:
+        ops = f"  (through {', '.join(self.through)})" if self.through else ""
+        return f"  {self.producer:<{width}} -> {self.consumer}  {self.shape}{ops}"
 
 
 @dataclass
@@ -76,14 +83,15 @@ class CheckReport:
             head = f"check {self.target}: {len(self.interfaces)} interfaces, all fit{more}"
         lines = [head]
         width = max((len(i.producer) for i in shown), default=0)
-        lines += [f"  {i.producer:<{width}} -> {i.consumer}  {i.shape}" for i in shown]
+        lines += [i.line(width) for i in shown]
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         from kernest._html import html_table
 
-        rows = [[i.producer, i.consumer, i.shape] for i in self.shown()]
+        rows = [[i.producer, i.consumer, i.shape + (f" (through {', '.join(i.through)})" if i.through else "")]
+                for i in self.shown()]
         caption = f"check {self.target}: {len(self.interfaces)} interfaces, all fit"
         return html_table(["producer", "consumer", "shape"], rows, caption=caption,
                           footer=[f"warning: {w}" for w in self.warnings])
@@ -101,7 +109,7 @@ class Sym:
     reducer: tuple[str, Shape, Axes] | None = None
 
     def text(self) -> str:
-        return format_shape(self.shape, self.axes)
+        return format_batch(self.shape, self.axes)
 
 
 def join(*parts: str) -> str:
@@ -397,10 +405,11 @@ def check_built(model: Any, walker: _Walker, prefix: str = "") -> None:
         layer = call.layer
         path = join(prefix, layer.name)
         for t in call.data_inputs:
-            src = producer(t)
-            src_name = f"input:{src.name}" if src is not None and is_input_layer(src) else join(prefix, getattr(src, "name", "?"))
-            boundary = _is_container(layer) or _is_container(src) or (src is not None and is_input_layer(src) and not prefix)
-            walker.interfaces.append(Interface(src_name, path, format_shape(shape_of(t), _infer_axes(t, {})), boundary))
+            shape = format_batch(shape_of(t), _infer_axes(t, {}))
+            for src, ops in _made_by(t):
+                src_name = f"input:{src.name}" if is_input_layer(src) else join(prefix, src.name)
+                boundary = _is_container(layer) or _is_container(src) or (is_input_layer(src) and not prefix)
+                walker.interfaces.append(Interface(src_name, path, shape, boundary, ops))
         _check_call_site(layer, call, walker, path)
 
 
@@ -430,12 +439,33 @@ def _check_call_site(layer: Any, call: Any, walker: _Walker, path: str) -> None:
                 check_built(sub, walker, join(path, name))
 
 
-def _producer_path(t: Any, consumer: str) -> str:
+def _made_by(t: Any, memo: dict[int, list[tuple[Any, tuple[str, ...]]]] | None = None
+             ) -> list[tuple[Any, tuple[str, ...]]]:
+    """The layers (or inputs) whose outputs make ``t``, each with the ``keras.ops`` calls on the way
+    (``relu(enc(x)) * 2``: ``enc`` through relu, multiply). An interface is between the user's layers;
+    an op is part of the edge."""
+    memo = {} if memo is None else memo
+    if id(t) in memo:
+        return memo[id(t)]
     src = producer(t)
-    if src is None:
-        return "?"
+    node = node_of(t)
+    found: list[tuple[Any, tuple[str, ...]]] = []
+    if isinstance(src, keras.layers.Layer):
+        found.append((src, ()))
+    elif src is not None and node is not None:
+        memo[id(t)] = found  # a cycle cannot occur in a graph; this only stops repeated work
+        for x in node.input_tensors:
+            for layer, ops in _made_by(x, memo):
+                if all(layer is not f for f, _ in found):
+                    found.append((layer, (*ops, str(src.name))))
+    memo[id(t)] = found
+    return found
+
+
+def _producer_path(t: Any, consumer: str) -> str:
     parent = consumer.rsplit("/", 1)[0] if "/" in consumer else ""
-    return f"input:{src.name}" if is_input_layer(src) else join(parent, src.name)
+    names = [f"input:{src.name}" if is_input_layer(src) else join(parent, src.name) for src, _ in _made_by(t)]
+    return ", ".join(names) or "?"
 
 
 # --- public entry ----------------------------------------------------------------------------------

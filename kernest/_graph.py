@@ -520,10 +520,23 @@ def _fitted(axes: Axes | None, shape: Shape) -> Axes:
     return axes if axes is not None and len(axes) == len(shape) - 1 else (None,) * max(len(shape) - 1, 0)
 
 
+def _agreed(candidates: list[Axes], shape: Shape) -> Axes:
+    """The names of a tensor of ``shape`` made by Python code, from the named tensors of the same shape: an
+    axis keeps a name where they all agree on it and no other axis has its size; unnamed otherwise."""
+    dims = list(shape[1:])
+    if not candidates:
+        return _fitted(None, shape)
+    return tuple(
+        a[0] if a[0] is not None and len(set(a)) == 1 and dims.count(dims[i]) == 1 else None
+        for i, a in enumerate(zip(*candidates, strict=True))
+    )
+
+
 def follow_axes(trace: CallTrace, in_shapes: list[Shape], in_axes: list[Axes]) -> tuple[list[Site], list[Axes]]:
     """A site per traced call, the axis names carried from the parent's inputs through the calls, and the
     names of the parent's outputs. A tensor made by Python code between the calls (``h + f(h)``) has no
-    recorded source: it takes the names of the latest tensor of the same shape (a residual keeps them).
+    recorded source: it takes the names that every earlier tensor of the same shape agrees on (a residual
+    keeps them), on the axes whose size no other axis has (a transpose of equal sizes could swap those).
     While the parent's batch is free, a traced tensor whose first axis has a fixed size has no batch axis
     (a position table, a weight): its site says so, and it is shown without ``batch``."""
     known: dict[tuple[Any, ...], Axes] = {("in", i): a for i, a in enumerate(in_axes)}
@@ -536,7 +549,7 @@ def follow_axes(trace: CallTrace, in_shapes: list[Shape], in_axes: list[Axes]) -
     def names(source: tuple[Any, ...] | None, shape: Shape) -> Axes:
         if source is not None and source in known:
             return _fitted(known[source], shape)
-        return next((a for s, a in reversed(seen) if s == shape and len(a) == len(s) - 1), _fitted(None, shape))
+        return _agreed([a for s, a in seen if s == shape and len(a) == len(s) - 1], shape)
 
     sites: list[Site] = []
     for j, t in enumerate(trace.calls):

@@ -9,6 +9,7 @@ never a raw traceback."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -455,5 +456,19 @@ def test_a_fixed_batch_size_shows_where_the_model_fixes_it():
     assert s.inputs == ["x (batch=2, 4, 3)"]
     assert rows["inner/gru"].output_shape == rows["head"].input_shape == "(batch=2, units=3)"
     assert tuple(model(sample(model)).shape) == (2, 1)
+    shown = {(i.producer, i.consumer): i.shape for i in kernest.check(model).interfaces}
+    assert shown[("inner", "head")] == rows["head"].input_shape and shown[("input:x", "inner")] == "(batch=2, 4, 3)"
     rows = {r.path: r for r in kernest.summary(models.mixed_dtypes()).rows}  # a free batch stays "batch"
     assert rows["tower"].input_shape == "[(batch, 4), (batch, 5)]"
+
+
+def test_check_names_the_layers_on_both_sides_of_keras_ops_and_lists_the_ops():
+    report = kernest.check(models.lambda_and_slicing())
+    edges = {(i.producer, i.consumer): i.through for i in report.interfaces}
+    assert edges[("seq_enc", "double")] == ("get_item",)  # x[:, 0]
+    assert edges[("seq_enc", "head")] == ("mean", "add") and edges[("double", "head")] == ("tanh", "add")
+    assert not [i for i in report.interfaces if i.producer in ("get_item", "add")]
+    assert re.search(r"seq_enc +-> head  \(batch, 4\)  \(through mean, add\)", str(report))
+    report = kernest.check(models.ops_between_submodels())
+    assert [(i.producer, i.consumer) for i in report.shown()] == [("input:x", "enc"), ("enc", "head")]
+    assert "relu, multiply" in report._repr_html_()
