@@ -401,16 +401,17 @@ def check_built(model: Any, walker: _Walker, prefix: str = "") -> None:
     if id(model) in walker.checked_models:
         return
     walker.checked_models.add(id(model))
+    env: dict[int, Axes] = {}  # axis names of this graph's tensors, each found once (a DenseNet has 400 calls)
     for call in calls(model):
         layer = call.layer
         path = join(prefix, layer.name)
         for t in call.data_inputs:
-            shape = format_batch(shape_of(t), _infer_axes(t, {}))
+            shape = format_batch(shape_of(t), _infer_axes(t, env))
             for src, ops in _made_by(t):
                 src_name = f"input:{src.name}" if is_input_layer(src) else join(prefix, src.name)
                 boundary = _is_container(layer) or _is_container(src) or (is_input_layer(src) and not prefix)
                 walker.interfaces.append(Interface(src_name, path, shape, boundary, ops))
-        _check_call_site(layer, call, walker, path)
+        _check_call_site(layer, call, walker, path, env)
 
 
 def _is_container(layer: Any) -> bool:
@@ -421,13 +422,13 @@ def _is_container(layer: Any) -> bool:
     return isinstance(layer, keras.layers.Wrapper) and isinstance(inner, keras.Model)
 
 
-def _check_call_site(layer: Any, call: Any, walker: _Walker, path: str) -> None:
+def _check_call_site(layer: Any, call: Any, walker: _Walker, path: str, env: dict[int, Axes]) -> None:
     target, received, k = layer, list(call.data_inputs), 0
     if is_mapper(layer):
         k, target = mapped_axis(layer), layer.layer
     if isinstance(target, keras.Model) and getattr(target, "inputs", None):
         syms = [
-            Sym(child_shape(shape_of(t), k) if k else shape_of(t), _infer_axes(t, {})[k:], _producer_path(t, path))
+            Sym(child_shape(shape_of(t), k) if k else shape_of(t), _infer_axes(t, env)[k:], _producer_path(t, path))
             for t in received
         ]
         inner_path = join(path, target.name) if target is not layer else path

@@ -116,12 +116,28 @@ def _output_mismatches(entry: Entry, site: Site, new: Any, name: str) -> list[Mi
 
 
 def _output_shape(new: Any, received: Any) -> Any:
-    """``new.compute_output_shape``; a subclassed layer or model that lacks one is traced symbolically."""
+    """``new.compute_output_shape``; a subclassed layer or model that lacks one is traced symbolically. A
+    layer not built yet (whose ``build()`` makes its weights from the input shape) is asked through a copy,
+    built as Keras will build it, so ``new`` stays unbuilt when the check fails."""
+    probe = _unbuilt_copy(new)
+    if probe is not None:
+        specs = [keras.KerasTensor(s) for s in received] if not _is_shape(received) else keras.KerasTensor(received)
+        return keras.tree.map_structure(lambda t: tuple(t.shape), probe(specs))
     try:
         return new.compute_output_shape(received)
     except NotImplementedError:
         specs = [keras.KerasTensor(s) for s in received] if not _is_shape(received) else keras.KerasTensor(received)
         return keras.tree.map_structure(lambda t: tuple(t.shape), new.compute_output_spec(specs))
+
+
+def _unbuilt_copy(new: Any) -> Any:
+    """A fresh copy of an unbuilt layer from its config, or None (built, or not copyable)."""
+    if getattr(new, "built", True) or isinstance(new, keras.Model):
+        return None
+    try:
+        return type(new).from_config(new.get_config())
+    except Exception:  # a layer whose config does not rebuild it: ask the layer itself
+        return None
 
 
 def _is_shape(value: Any) -> bool:
