@@ -402,13 +402,15 @@ def check_built(model: Any, walker: _Walker, prefix: str = "") -> None:
         return
     walker.checked_models.add(id(model))
     env: dict[int, Axes] = {}  # axis names of this graph's tensors, each found once (a DenseNet has 400 calls)
+    call_of = _call_numbers(model)
     for call in calls(model):
         layer = call.layer
         path = join(prefix, layer.name)
         for t in call.data_inputs:
             shape = format_batch(shape_of(t), _infer_axes(t, env))
-            for src, ops in _made_by(t):
-                src_name = f"input:{src.name}" if is_input_layer(src) else join(prefix, src.name)
+            for made, ops in _made_by(t):
+                src = producer(made)
+                src_name = f"input:{src.name}" if is_input_layer(src) else join(prefix, src.name) + call_of.get(id(made), "")
                 boundary = _is_container(layer) or _is_container(src) or (is_input_layer(src) and not prefix)
                 walker.interfaces.append(Interface(src_name, path, shape, boundary, ops))
         _check_call_site(layer, call, walker, path, env)
@@ -440,11 +442,21 @@ def _check_call_site(layer: Any, call: Any, walker: _Walker, path: str, env: dic
                 check_built(sub, walker, join(path, name))
 
 
+def _call_numbers(model: Any) -> dict[int, str]:
+    """``@i`` for each output of a layer that ``model``'s graph calls more than once (a shared tower), as
+    ``path@i`` names that call elsewhere; nothing for a layer called once."""
+    runs: dict[int, list[Any]] = {}
+    for call in calls(model):
+        runs.setdefault(id(call.layer), []).append(call)
+    return {id(t): f"@{i}" for sites in runs.values() if len(sites) > 1
+            for i, call in enumerate(sites) for t in call.outputs}
+
+
 def _made_by(t: Any, memo: dict[int, list[tuple[Any, tuple[str, ...]]]] | None = None
              ) -> list[tuple[Any, tuple[str, ...]]]:
-    """The layers (or inputs) whose outputs make ``t``, each with the ``keras.ops`` calls on the way
-    (``relu(enc(x)) * 2``: ``enc`` through relu, multiply). An interface is between the user's layers;
-    an op is part of the edge."""
+    """The outputs of layers (or inputs) that make ``t``, each with the ``keras.ops`` calls on the way
+    (``relu(enc(x)) * 2``: ``enc``'s output through relu, multiply). An interface is between the user's
+    layers; an op is part of the edge."""
     memo = {} if memo is None else memo
     if id(t) in memo:
         return memo[id(t)]
@@ -452,20 +464,21 @@ def _made_by(t: Any, memo: dict[int, list[tuple[Any, tuple[str, ...]]]] | None =
     node = node_of(t)
     found: list[tuple[Any, tuple[str, ...]]] = []
     if isinstance(src, keras.layers.Layer):
-        found.append((src, ()))
+        found.append((t, ()))
     elif src is not None and node is not None:
         memo[id(t)] = found  # a cycle cannot occur in a graph; this only stops repeated work
         for x in node.input_tensors:
-            for layer, ops in _made_by(x, memo):
-                if all(layer is not f for f, _ in found):
-                    found.append((layer, (*ops, str(src.name))))
+            for made, ops in _made_by(x, memo):
+                if all(made is not f for f, _ in found):
+                    found.append((made, (*ops, str(src.name))))
     memo[id(t)] = found
     return found
 
 
 def _producer_path(t: Any, consumer: str) -> str:
     parent = consumer.rsplit("/", 1)[0] if "/" in consumer else ""
-    names = [f"input:{src.name}" if is_input_layer(src) else join(parent, src.name) for src, _ in _made_by(t)]
+    names = [f"input:{src.name}" if is_input_layer(src) else join(parent, src.name)
+             for src in dict.fromkeys(producer(made) for made, _ in _made_by(t))]
     return ", ".join(names) or "?"
 
 

@@ -565,3 +565,11 @@ def test_cli_on_saved_files_and_scripts_of_the_third_batch(tmp_path, capsys):
         assert main(args) == 0, args
     out = capsys.readouterr().out
     assert "Functional (shared: 3 calls)" in out and "negative -> embedding" in out
+
+
+def test_check_tells_the_calls_of_a_tower_shared_three_times_apart():
+    report = kernest.check(models.triplet())
+    into = {i.consumer: sorted(j.producer for j in report.interfaces if j.consumer == i.consumer)
+            for i in report.interfaces}
+    assert into["d_pos"] == ["embedding@0", "embedding@1"] and into["d_neg"] == ["embedding@0", "embedding@2"]
+    assert into["embedding"] == ["input:anchor", "input:negative", "input:positive"]
