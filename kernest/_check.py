@@ -409,7 +409,7 @@ def check_built(model: Any, walker: _Walker, prefix: str = "") -> None:
         for t in call.data_inputs:
             shape = format_batch(shape_of(t), _infer_axes(t, env))
             for made, ops in _made_by(t):
-                src = producer(made)
+                src: Any = producer(made)  # a layer: _made_by steps over the ops
                 src_name = f"input:{src.name}" if is_input_layer(src) else join(prefix, src.name) + call_of.get(id(made), "")
                 boundary = _is_container(layer) or _is_container(src) or (is_input_layer(src) and not prefix)
                 walker.interfaces.append(Interface(src_name, path, shape, boundary, ops))
@@ -477,8 +477,8 @@ def _made_by(t: Any, memo: dict[int, list[tuple[Any, tuple[str, ...]]]] | None =
 
 def _producer_path(t: Any, consumer: str) -> str:
     parent = consumer.rsplit("/", 1)[0] if "/" in consumer else ""
-    names = [f"input:{src.name}" if is_input_layer(src) else join(parent, src.name)
-             for src in dict.fromkeys(producer(made) for made, _ in _made_by(t))]
+    layers: dict[Any, None] = dict.fromkeys(producer(made) for made, _ in _made_by(t))
+    names = [f"input:{src.name}" if is_input_layer(src) else join(parent, src.name) for src in layers]
     return ", ".join(names) or "?"
 
 
