@@ -2,7 +2,11 @@
 keras.io-style VAE, siamese, seq2seq, Transformer, GAN, dict I/O, subclassed and Sequential nesting,
 wrappers, masking, channels_first; then ResNet50V2, DenseNet121 with its top, ConvNeXtTiny, a U-Net of two
 models, preprocessing layers, Lambda and slicing between submodels, a subclassed model with control flow,
-a custom RNN cell, Bidirectional with states, masked attention, mixed input dtypes, a fixed batch size).
+a custom RNN cell, Bidirectional with states, masked attention, mixed input dtypes, a fixed batch size; then
+MobileNetV3Small, Xception at 71x71, EfficientNetV2B0, VGG16 with a new top, a keras.io-style ViT and MLP-Mixer,
+Attention/AdditiveAttention, Sequential in Sequential in Functional, a Model inside a Sequential, a multi-task
+model with a loss dict, a triplet tower, TimeDistributed next to over, a subclassed fine-tuner around a
+backbone, a custom layer that builds its weights from the input shape).
 Each case either works and gives the right answer, or raises a ``KernestError`` that says what to do;
 never a raw traceback."""
 
