@@ -29,9 +29,11 @@ from kernest._graph import (
     built_input_shapes,
     calls,
     children,
+    format_batch,
     functional_of,
     is_input_layer,
     is_subclassed,
+    node_of,
     producer,
 )
 from kernest._lint import lint
@@ -49,6 +51,11 @@ class Interface:
     consumer: str
     shape: str
     boundary: bool = True
+    through: tuple[str, ...] = ()  # keras.ops calls between the two (``x * 2``, ``x[:, 0]``), in data order
+
+    def line(self, width: int = 0) -> str:
+        ops = f"  (through {', '.join(self.through)})" if self.through else ""
+        return f"  {self.producer:<{width}} -> {self.consumer}  {self.shape}{ops}"
 
 
 @dataclass
@@ -76,14 +83,15 @@ class CheckReport:
             head = f"check {self.target}: {len(self.interfaces)} interfaces, all fit{more}"
         lines = [head]
         width = max((len(i.producer) for i in shown), default=0)
-        lines += [f"  {i.producer:<{width}} -> {i.consumer}  {i.shape}" for i in shown]
+        lines += [i.line(width) for i in shown]
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         from kernest._html import html_table
 
-        rows = [[i.producer, i.consumer, i.shape] for i in self.shown()]
+        rows = [[i.producer, i.consumer, i.shape + (f" (through {', '.join(i.through)})" if i.through else "")]
+                for i in self.shown()]
         caption = f"check {self.target}: {len(self.interfaces)} interfaces, all fit"
         return html_table(["producer", "consumer", "shape"], rows, caption=caption,
                           footer=[f"warning: {w}" for w in self.warnings])
@@ -101,7 +109,7 @@ class Sym:
     reducer: tuple[str, Shape, Axes] | None = None
 
     def text(self) -> str:
-        return format_shape(self.shape, self.axes)
+        return format_batch(self.shape, self.axes)
 
 
 def join(*parts: str) -> str:
@@ -408,15 +416,19 @@ def check_built(model: Any, walker: _Walker, prefix: str = "") -> None:
     if id(model) in walker.checked_models:
         return
     walker.checked_models.add(id(model))
+    env: dict[int, Axes] = {}  # axis names of this graph's tensors, each found once (a DenseNet has 400 calls)
+    call_of = _call_numbers(model)
     for call in calls(model):
         layer = call.layer
         path = join(prefix, layer.name)
         for t in call.data_inputs:
-            src = producer(t)
-            src_name = f"input:{src.name}" if src is not None and is_input_layer(src) else join(prefix, getattr(src, "name", "?"))
-            boundary = _is_container(layer) or _is_container(src) or (src is not None and is_input_layer(src) and not prefix)
-            walker.interfaces.append(Interface(src_name, path, format_shape(shape_of(t), _infer_axes(t, {})), boundary))
-        _check_call_site(layer, call, walker, path)
+            shape = format_batch(shape_of(t), _infer_axes(t, env))
+            for made, ops in _made_by(t):
+                src: Any = producer(made)  # a layer: _made_by steps over the ops
+                src_name = f"input:{src.name}" if is_input_layer(src) else join(prefix, src.name) + call_of.get(id(made), "")
+                boundary = _is_container(layer) or _is_container(src) or (is_input_layer(src) and not prefix)
+                walker.interfaces.append(Interface(src_name, path, shape, boundary, ops))
+        _check_call_site(layer, call, walker, path, env)
 
 
 def _is_container(layer: Any) -> bool:
@@ -427,13 +439,13 @@ def _is_container(layer: Any) -> bool:
     return isinstance(layer, keras.layers.Wrapper) and isinstance(inner, keras.Model)
 
 
-def _check_call_site(layer: Any, call: Any, walker: _Walker, path: str) -> None:
+def _check_call_site(layer: Any, call: Any, walker: _Walker, path: str, env: dict[int, Axes]) -> None:
     target, received, k = layer, list(call.data_inputs), 0
     if is_mapper(layer):
         k, target = mapped_axis(layer), layer.layer
     if isinstance(target, keras.Model) and getattr(target, "inputs", None):
         syms = [
-            Sym(child_shape(shape_of(t), k) if k else shape_of(t), _infer_axes(t, {})[k:], _producer_path(t, path))
+            Sym(child_shape(shape_of(t), k) if k else shape_of(t), _infer_axes(t, env)[k:], _producer_path(t, path))
             for t in received
         ]
         inner_path = join(path, target.name) if target is not layer else path
@@ -445,12 +457,44 @@ def _check_call_site(layer: Any, call: Any, walker: _Walker, path: str) -> None:
                 check_built(sub, walker, join(path, name))
 
 
-def _producer_path(t: Any, consumer: str) -> str:
+def _call_numbers(model: Any) -> dict[int, str]:
+    """``@i`` for each output of a layer that ``model``'s graph calls more than once (a shared tower), as
+    ``path@i`` names that call elsewhere; nothing for a layer called once."""
+    runs: dict[int, list[Any]] = {}
+    for call in calls(model):
+        runs.setdefault(id(call.layer), []).append(call)
+    return {id(t): f"@{i}" for sites in runs.values() if len(sites) > 1
+            for i, call in enumerate(sites) for t in call.outputs}
+
+
+def _made_by(t: Any, memo: dict[int, list[tuple[Any, tuple[str, ...]]]] | None = None
+             ) -> list[tuple[Any, tuple[str, ...]]]:
+    """The outputs of layers (or inputs) that make ``t``, each with the ``keras.ops`` calls on the way
+    (``relu(enc(x)) * 2``: ``enc``'s output through relu, multiply). An interface is between the user's
+    layers; an op is part of the edge."""
+    memo = {} if memo is None else memo
+    if id(t) in memo:
+        return memo[id(t)]
     src = producer(t)
-    if src is None:
-        return "?"
+    node = node_of(t)
+    found: list[tuple[Any, tuple[str, ...]]] = []
+    if isinstance(src, keras.layers.Layer):
+        found.append((t, ()))
+    elif src is not None and node is not None:
+        memo[id(t)] = found  # a cycle cannot occur in a graph; this only stops repeated work
+        for x in node.input_tensors:
+            for made, ops in _made_by(x, memo):
+                if all(made is not f for f, _ in found):
+                    found.append((made, (*ops, str(src.name))))
+    memo[id(t)] = found
+    return found
+
+
+def _producer_path(t: Any, consumer: str) -> str:
     parent = consumer.rsplit("/", 1)[0] if "/" in consumer else ""
-    return f"input:{src.name}" if is_input_layer(src) else join(parent, src.name)
+    layers: dict[Any, None] = dict.fromkeys(producer(made) for made, _ in _made_by(t))
+    names = [f"input:{src.name}" if is_input_layer(src) else join(parent, src.name) for src in layers]
+    return ", ".join(names) or "?"
 
 
 # --- public entry ----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ the way Keras does to find output shapes, symbolically, and records each sublaye
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -473,13 +474,28 @@ def _merge(a: Shape, b: Shape) -> Shape:
     return tuple(x if x == y else None for x, y in zip(a, b, strict=True)) if len(a) == len(b) else a
 
 
+_TRACES: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], CallTrace | None]] = weakref.WeakKeyDictionary()
+
+
 def trace_children(layer: Any, in_shapes: list[Shape]) -> CallTrace | None:
     """The calls of ``layer``'s direct sublayers in call order with their shapes, and ``layer``'s output
     shapes, found by running its ``call`` symbolically; ``None`` when that fails (the layer needs real
-    data, or more than its inputs)."""
+    data, or more than its inputs). Remembered per layer, sublayers and shapes: tracing a call that runs
+    a keras.applications backbone takes seconds, and summary, check and paths each need it."""
     subs = list({id(c): c for c in attribute_children(layer)}.values())
     if not subs or not in_shapes:
         return None
+    key = (tuple(tuple(s) for s in in_shapes), tuple(id(c) for c in subs))
+    try:
+        known = _TRACES.setdefault(layer, {})
+    except TypeError:  # a layer that cannot be weakly referenced: trace it each time
+        known = {}
+    if key not in known:
+        known[key] = _trace_children(layer, subs, in_shapes)
+    return known[key]
+
+
+def _trace_children(layer: Any, subs: list[Any], in_shapes: list[Shape]) -> CallTrace | None:
     runs = _trace_twice(layer, subs, in_shapes)
     if runs is None:
         return None
@@ -504,10 +520,23 @@ def _fitted(axes: Axes | None, shape: Shape) -> Axes:
     return axes if axes is not None and len(axes) == len(shape) - 1 else (None,) * max(len(shape) - 1, 0)
 
 
+def _agreed(candidates: list[Axes], shape: Shape) -> Axes:
+    """The names of a tensor of ``shape`` made by Python code, from the named tensors of the same shape: an
+    axis keeps a name where they all agree on it and no other axis has its size; unnamed otherwise."""
+    dims = list(shape[1:])
+    if not candidates:
+        return _fitted(None, shape)
+    return tuple(
+        a[0] if a[0] is not None and len(set(a)) == 1 and dims.count(dims[i]) == 1 else None
+        for i, a in enumerate(zip(*candidates, strict=True))
+    )
+
+
 def follow_axes(trace: CallTrace, in_shapes: list[Shape], in_axes: list[Axes]) -> tuple[list[Site], list[Axes]]:
     """A site per traced call, the axis names carried from the parent's inputs through the calls, and the
     names of the parent's outputs. A tensor made by Python code between the calls (``h + f(h)``) has no
-    recorded source: it takes the names of the latest tensor of the same shape (a residual keeps them).
+    recorded source: it takes the names that every earlier tensor of the same shape agrees on (a residual
+    keeps them), on the axes whose size no other axis has (a transpose of equal sizes could swap those).
     While the parent's batch is free, a traced tensor whose first axis has a fixed size has no batch axis
     (a position table, a weight): its site says so, and it is shown without ``batch``."""
     known: dict[tuple[Any, ...], Axes] = {("in", i): a for i, a in enumerate(in_axes)}
@@ -520,7 +549,7 @@ def follow_axes(trace: CallTrace, in_shapes: list[Shape], in_axes: list[Axes]) -
     def names(source: tuple[Any, ...] | None, shape: Shape) -> Axes:
         if source is not None and source in known:
             return _fitted(known[source], shape)
-        return next((a for s, a in reversed(seen) if s == shape and len(a) == len(s) - 1), _fitted(None, shape))
+        return _agreed([a for s, a in seen if s == shape and len(a) == len(s) - 1], shape)
 
     sites: list[Site] = []
     for j, t in enumerate(trace.calls):

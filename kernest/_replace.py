@@ -116,12 +116,28 @@ def _output_mismatches(entry: Entry, site: Site, new: Any, name: str) -> list[Mi
 
 
 def _output_shape(new: Any, received: Any) -> Any:
-    """``new.compute_output_shape``; a subclassed layer or model that lacks one is traced symbolically."""
+    """``new.compute_output_shape``; a subclassed layer or model that lacks one is traced symbolically. A
+    layer not built yet (whose ``build()`` makes its weights from the input shape) is asked through a copy,
+    built as Keras will build it, so ``new`` stays unbuilt when the check fails."""
+    probe = _unbuilt_copy(new)
+    if probe is not None:
+        specs = [keras.KerasTensor(s) for s in received] if not _is_shape(received) else keras.KerasTensor(received)
+        return keras.tree.map_structure(lambda t: tuple(t.shape), probe(specs))
     try:
         return new.compute_output_shape(received)
     except NotImplementedError:
         specs = [keras.KerasTensor(s) for s in received] if not _is_shape(received) else keras.KerasTensor(received)
         return keras.tree.map_structure(lambda t: tuple(t.shape), new.compute_output_spec(specs))
+
+
+def _unbuilt_copy(new: Any) -> Any:
+    """A fresh copy of an unbuilt layer from its config, or None (built, or not copyable)."""
+    if getattr(new, "built", True) or isinstance(new, keras.Model):
+        return None
+    try:
+        return type(new).from_config(new.get_config())
+    except Exception:  # a layer whose config does not rebuild it: ask the layer itself
+        return None
 
 
 def _is_shape(value: Any) -> bool:
@@ -200,6 +216,8 @@ def _carry_state(old: keras.Model, new: keras.Model) -> None:
         if type(a) is not type(b) or a.name != b.name:
             return  # not the same structure: leave it to Keras
     for a, b in pairs:
+        if a is b:  # the part being replaced, left uncopied
+            continue
         if hasattr(a, "save_assets") and hasattr(b, "load_assets"):
             with tempfile.TemporaryDirectory() as folder:
                 a.save_assets(folder)
@@ -208,14 +226,19 @@ def _carry_state(old: keras.Model, new: keras.Model) -> None:
             b.finalize_state()
 
 
-def _copy(model: keras.Model) -> keras.Model:
-    """A copy of ``model`` with new layer objects holding the same weights, state and trainable flags."""
+def _copy(model: keras.Model, keep: Any = None) -> keras.Model:
+    """A copy of ``model`` with new layer objects holding the same weights, state and trainable flags;
+    ``keep``, one of its own layers about to be swapped out, is not copied (a backbone takes seconds)."""
+
+    def clone(layer: Any) -> Any:
+        return layer if layer is keep else layer.__class__.from_config(layer.get_config())
+
     try:
         # the copy is built on the original's input tensors, so their axis names stay. Safe mode guards
         # against code in a file; this config comes from the user's own live model (a Lambda included).
         inputs = None if isinstance(model, keras.Sequential) else model.input
         with SafeModeScope(False):
-            copy = keras.models.clone_model(model, input_tensors=inputs)
+            copy = keras.models.clone_model(model, input_tensors=inputs, clone_function=clone)
         copy.set_weights(model.get_weights())
         _carry_state(model, copy)
     except Exception as err:  # e.g. one layer object inside two models: the clone has two
@@ -319,5 +342,6 @@ def replace(model: keras.Model, path: str, new: keras.layers.Layer, *, share: bo
     target = _target(model, plain, list(walk(model)))
     _check_call_index(target, path, call_index)
     _check(target, new, call_index)
-    base = model if share else _copy(model)
+    whole = call_index is None and len(target.chain()) == 1  # one of the model's own layers, at every call
+    base = model if share else _copy(model, keep=target.layer if whole else None)
     return _rebuild_explained(base, _target(base, plain, list(walk(base))), new, call_index)

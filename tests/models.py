@@ -609,3 +609,263 @@ def fixed_batch() -> keras.Model:
     inner = keras.Model(a, L.GRU(3, name="gru")(a), name="inner")
     x = keras.Input((4, 3), batch_size=2, name="x")
     return keras.Model(x, L.Dense(1, name="head")(inner(x)), name="fixed_batch")
+
+
+# --- a third batch of real-world nested models (tests/test_real_world.py), small widths ------------------
+
+def mobilenet_v3_small(size: int = 32) -> keras.Model:
+    """MobileNetV3Small (its own Rescaling, hard-swish activations) under a small head, minimalistic=False."""
+    base = keras.applications.MobileNetV3Small(input_shape=(size, size, 3), alpha=0.75, include_top=False,
+                                               weights=None)
+    x = keras.Input((size, size, 3), name="image")
+    h = L.GlobalAveragePooling2D(name="pool")(base(x))
+    return keras.Model(x, L.Dense(3, name="head")(L.Dropout(0.2, name="drop")(h)), name="mnv3")
+
+
+def xception_classifier(size: int = 71) -> keras.Model:
+    """Xception at its minimum input size (71x71), as a layer under a small head."""
+    base = keras.applications.Xception(input_shape=(size, size, 3), include_top=False, weights=None, pooling="avg")
+    x = keras.Input((size, size, 3), name="image")
+    return keras.Model(x, L.Dense(2, name="head")(base(x)), name="xception_clf")
+
+
+def efficientnet_v2(size: int = 32) -> keras.Model:
+    """EfficientNetV2B0 (its own Rescaling and Normalization inside) with pooling='avg'."""
+    base = keras.applications.EfficientNetV2B0(input_shape=(size, size, 3), include_top=False, weights=None,
+                                               pooling="avg")
+    x = keras.Input((size, size, 3), name="image")
+    return keras.Model(x, L.Dense(4, name="head")(base(x)), name="effv2")
+
+
+def vgg16_new_top(size: int = 32) -> keras.Model:
+    """VGG16 without its top; a new Flatten/Dense top, as transfer-learning tutorials write it."""
+    base = keras.applications.VGG16(input_shape=(size, size, 3), include_top=False, weights=None)
+    base.trainable = False
+    top = keras.Sequential([L.Flatten(name="flatten"), L.Dense(8, activation="relu", name="fc"),
+                            L.Dense(3, activation="softmax", name="predictions")], name="top")
+    x = keras.Input((size, size, 3), name="image")
+    return keras.Model(x, top(base(x, training=False)), name="vgg_new_top")
+
+
+@keras.saving.register_keras_serializable(package="kernest_tests")
+class Patches(L.Layer):
+    """Cuts images into flattened patches (keras.io's ViT example): (h, w, c) -> (patches, size*size*c)."""
+
+    def __init__(self, patch_size: int, **kwargs):
+        super().__init__(**kwargs)
+        self.patch_size = patch_size
+
+    def call(self, images):
+        patches = keras.ops.image.extract_patches(images, size=self.patch_size)
+        shape = keras.ops.shape(patches)
+        return keras.ops.reshape(patches, (shape[0], shape[1] * shape[2], shape[3]))
+
+    def compute_output_shape(self, input_shape):
+        n = (input_shape[1] // self.patch_size) * (input_shape[2] // self.patch_size)
+        return (input_shape[0], n, self.patch_size * self.patch_size * input_shape[3])
+
+    def get_config(self):
+        return {**super().get_config(), "patch_size": self.patch_size}
+
+
+@keras.saving.register_keras_serializable(package="kernest_tests")
+class PatchEncoder(L.Layer):
+    """Projects each patch and adds a learned position embedding (keras.io's ViT example)."""
+
+    def __init__(self, num_patches: int, projection_dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.num_patches, self.projection_dim = num_patches, projection_dim
+        self.projection = L.Dense(projection_dim, name="projection")
+        self.position_embedding = L.Embedding(num_patches, projection_dim, name="position_embedding")
+
+    def build(self, input_shape):
+        self.projection.build(input_shape)
+        self.position_embedding.build((self.num_patches,))
+
+    def call(self, patch):
+        positions = keras.ops.expand_dims(keras.ops.arange(0, self.num_patches, 1), axis=0)
+        return self.projection(patch) + self.position_embedding(positions)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.projection_dim)
+
+    def get_config(self):
+        return {**super().get_config(), "num_patches": self.num_patches, "projection_dim": self.projection_dim}
+
+
+def vit_block(name: str, tokens: int, dim: int) -> keras.Model:
+    x = keras.Input((tokens, dim), name="tokens")
+    h = L.LayerNormalization(epsilon=1e-6, name="ln1")(x)
+    h = L.Add(name="skip1")([L.MultiHeadAttention(2, dim // 2, dropout=0.1, name="mha")(h, h), x])
+    f = L.LayerNormalization(epsilon=1e-6, name="ln2")(h)
+    f = L.Dropout(0.1, name="drop")(L.Dense(2 * dim, activation="gelu", name="mlp_in")(f))
+    return keras.Model(x, L.Add(name="skip2")([L.Dense(dim, name="mlp_out")(f), h]), name=name)
+
+
+def vit(size: int = 16, patch: int = 4, dim: int = 8) -> keras.Model:
+    """A Vision Transformer in keras.io style: Patches, PatchEncoder, two transformer blocks as models."""
+    n = (size // patch) ** 2
+    x = keras.Input((size, size, 3), name="image")
+    h = PatchEncoder(n, dim, name="patch_encoder")(Patches(patch, name="patches")(x))
+    for i in (1, 2):
+        h = vit_block(f"block_{i}", n, dim)(h)
+    h = L.Flatten(name="flat")(L.LayerNormalization(epsilon=1e-6, name="ln")(h))
+    return keras.Model(x, L.Dense(3, name="logits")(L.Dropout(0.5, name="drop")(h)), name="vit")
+
+
+def mixer_block(name: str, tokens: int, channels: int) -> keras.Model:
+    """One MLP-Mixer block: token mixing over the transposed patches, then channel mixing."""
+    x = keras.Input((tokens, channels), name="patches")
+    t = L.Permute((2, 1), name="to_tokens")(L.LayerNormalization(name="ln1")(x))
+    t = L.Dense(tokens, name="token_mlp")(L.Dense(2 * tokens, activation="gelu", name="token_mlp_in")(t))
+    h = L.Add(name="skip1")([x, L.Permute((2, 1), name="to_channels")(t)])
+    c = L.Dense(channels, name="channel_mlp")(L.Dense(2 * channels, activation="gelu", name="channel_mlp_in")(
+        L.LayerNormalization(name="ln2")(h)))
+    return keras.Model(x, L.Add(name="skip2")([h, c]), name=name)
+
+
+def mlp_mixer(size: int = 16, patch: int = 4, channels: int = 6) -> keras.Model:
+    """MLP-Mixer: a patch stem (strided Conv2D, Reshape) in a Sequential, two mixer blocks as models."""
+    n = (size // patch) ** 2
+    stem = keras.Sequential([L.Conv2D(channels, patch, strides=patch, name="patchify"),
+                             L.Reshape((n, channels), name="to_seq")], name="stem")
+    x = keras.Input((size, size, 3), name="image")
+    h = stem(x)
+    for i in (1, 2):
+        h = mixer_block(f"mixer_{i}", n, channels)(h)
+    return keras.Model(x, L.Dense(2, name="head")(L.GlobalAveragePooling1D(name="gap")(h)), name="mlp_mixer")
+
+
+def attention_layers() -> keras.Model:
+    """keras.layers.Attention and AdditiveAttention between a query encoder and a value encoder
+    (the Attention docs' question-answer pattern)."""
+    q_ids = keras.Input((5,), dtype="int32", name="q_ids")
+    query_enc = keras.Model(q_ids, L.Conv1D(4, 2, padding="same", name="q_conv")(
+        L.Embedding(20, 4, name="q_emb")(q_ids)), name="query_enc")
+    v_ids = keras.Input((7,), dtype="int32", name="v_ids")
+    value_enc = keras.Model(v_ids, L.Conv1D(4, 2, padding="same", name="v_conv")(
+        L.Embedding(20, 4, name="v_emb")(v_ids)), name="value_enc")
+    q, v = keras.Input((5,), dtype="int32", name="question"), keras.Input((7,), dtype="int32", name="document")
+    qs, vs = query_enc(q), value_enc(v)
+    dot = L.Attention(name="dot_att")([qs, vs])
+    add = L.AdditiveAttention(name="add_att")([qs, vs])
+    pooled = [L.GlobalAveragePooling1D(name=f"gap_{i}")(t) for i, t in enumerate((qs, dot, add))]
+    return keras.Model([q, v], L.Dense(1, name="score")(L.Concatenate(name="cat")(pooled)), name="qa_attention")
+
+
+def three_level_sequential() -> keras.Model:
+    """A Sequential in a Sequential in a Functional; the inner two have no Input and are built by being called."""
+    inner = keras.Sequential([L.Dense(4, activation="relu", name="fc1"), L.Dense(4, name="fc2")], name="inner")
+    middle = keras.Sequential([L.Dense(4, name="pre"), inner, L.LayerNormalization(name="ln")], name="middle")
+    x = keras.Input((6,), name="x")
+    return keras.Model(x, L.Dense(2, name="head")(middle(x)), name="outer_func")
+
+
+def sequential_of_a_model() -> keras.Model:
+    """``keras.Sequential([..., keras.Model(...)])``: a functional model as a Sequential's last stage."""
+    a = keras.Input((4,), name="a")
+    head = keras.Model(a, L.Dense(2, activation="softmax", name="probs")(L.Dense(4, name="fc")(a)), name="head")
+    model = keras.Sequential([L.Dense(4, activation="relu", name="pre"), head], name="seq_of_model")
+    model.build((None, 5))
+    return model
+
+
+def multi_task() -> keras.Model:
+    """A shared trunk and three named heads, compiled with ``loss={...}`` and trained for one step."""
+    a = keras.Input((6,), name="a")
+    trunk = keras.Model(a, L.Dense(8, activation="relu", name="fc")(a), name="trunk")
+    x = keras.Input((6,), name="features")
+    h = trunk(x)
+    outs = {"age": L.Dense(1, name="age")(h), "gender": L.Dense(1, activation="sigmoid", name="gender")(h),
+            "style": L.Dense(3, activation="softmax", name="style")(h)}
+    model = keras.Model(x, outs, name="multi_task")
+    model.compile("adam", loss={"age": "mse", "gender": "binary_crossentropy",
+                                "style": "sparse_categorical_crossentropy"},
+                  loss_weights={"age": 0.5, "gender": 1.0, "style": 1.0})
+    rng = np.random.default_rng(0)
+    y = {"age": rng.random((4, 1)), "gender": rng.integers(0, 2, (4, 1)), "style": rng.integers(0, 3, (4,))}
+    model.fit(rng.random((4, 6)).astype("float32"), y, epochs=1, batch_size=4, verbose=0)
+    return model
+
+
+def triplet() -> keras.Model:
+    """One embedding model shared by anchor, positive and negative (triplet loss style)."""
+    img = keras.Input((8, 8, 1), name="img")
+    h = L.GlobalAveragePooling2D(name="gap")(L.Conv2D(4, 3, activation="relu", name="conv")(img))
+    embed = keras.Model(img, L.UnitNormalization(name="norm")(L.Dense(3, name="emb")(h)), name="embedding")
+    a, p, n = (keras.Input((8, 8, 1), name=k) for k in ("anchor", "positive", "negative"))
+    ea, ep, en = embed(a), embed(p), embed(n)
+    d_pos = L.Dot(axes=1, name="d_pos")([ea, ep])
+    d_neg = L.Dot(axes=1, name="d_neg")([ea, en])
+    return keras.Model([a, p, n], L.Concatenate(name="dists")([d_pos, d_neg]), name="triplet")
+
+
+def step_encoder() -> keras.Model:
+    a = keras.Input((6,), name="step")
+    return keras.Model(a, L.Dense(3, activation="relu", name="fc2")(L.Dense(4, name="fc1")(a)), name="step_enc")
+
+
+def per_step(wrapper: str = "td", steps: int = 5) -> keras.Model:
+    """The same inner model applied per step, by ``TimeDistributed`` (``wrapper='td'``) or ``kernest.over``."""
+    x = kernest.Input((steps, 6), axes=("steps", "feats"), name="seq")
+    enc = step_encoder()
+    if wrapper == "td":
+        h = L.TimeDistributed(enc, name="per_step")(x)
+    else:
+        h = kernest.over("steps", enc, name="per_step")(x)
+    return keras.Model(x, L.Dense(1, name="head")(L.GRU(2, name="gru")(h)), name=f"per_step_{wrapper}")
+
+
+def per_step_over() -> keras.Model:
+    return per_step("over")
+
+
+@keras.saving.register_keras_serializable(package="kernest_tests")
+class FineTuner(keras.Model):
+    """A subclassed model that runs a keras.applications backbone with ``training=False`` (fine-tuning style)."""
+
+    def __init__(self, size: int = 32, classes: int = 3, **kwargs):
+        super().__init__(**kwargs)
+        self.size, self.classes = size, classes
+        self.backbone = keras.applications.MobileNetV2(input_shape=(size, size, 3), alpha=0.35, include_top=False,
+                                                       weights=None)
+        self.pool = L.GlobalAveragePooling2D(name="pool")
+        self.head = L.Dense(classes, name="head")
+
+    def call(self, x, training=None):
+        return self.head(self.pool(self.backbone(x, training=False)))
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "classes": self.classes}
+
+
+def fine_tuner() -> keras.Model:
+    x = keras.Input((32, 32, 3), name="image")
+    return keras.Model(x, FineTuner(name="tuner")(x), name="fine_tune")
+
+
+@keras.saving.register_keras_serializable(package="kernest_tests")
+class Linear(L.Layer):
+    """The Keras guide's custom layer: ``build()`` makes w and b from the input's last size."""
+
+    def __init__(self, units: int = 4, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal", name="w")
+        self.b = self.add_weight(shape=(self.units,), initializer="zeros", name="b")
+
+    def call(self, inputs):
+        return keras.ops.matmul(inputs, self.w) + self.b
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def custom_build_layer() -> keras.Model:
+    """A custom Layer whose ``build()`` creates its weights from the input shape, inside a submodel."""
+    a = keras.Input((5, 6), name="a")
+    block = keras.Model(a, Linear(3, name="linear")(L.Dense(4, name="fc")(a)), name="block")
+    x = keras.Input((5, 6), name="x")
+    return keras.Model(x, L.Dense(1, name="head")(L.Flatten(name="flat")(block(x))), name="custom_build")

@@ -2,13 +2,19 @@
 keras.io-style VAE, siamese, seq2seq, Transformer, GAN, dict I/O, subclassed and Sequential nesting,
 wrappers, masking, channels_first; then ResNet50V2, DenseNet121 with its top, ConvNeXtTiny, a U-Net of two
 models, preprocessing layers, Lambda and slicing between submodels, a subclassed model with control flow,
-a custom RNN cell, Bidirectional with states, masked attention, mixed input dtypes, a fixed batch size).
+a custom RNN cell, Bidirectional with states, masked attention, mixed input dtypes, a fixed batch size; then
+MobileNetV3Small, Xception at 71x71, EfficientNetV2B0, VGG16 with a new top, a keras.io-style ViT and MLP-Mixer,
+Attention/AdditiveAttention, Sequential in Sequential in Functional, a Model inside a Sequential, a multi-task
+model with a loss dict, a triplet tower, TimeDistributed next to over, a subclassed fine-tuner around a
+backbone, a custom layer that builds its weights from the input shape).
 Each case either works and gives the right answer, or raises a ``KernestError`` that says what to do;
 never a raw traceback."""
 
 from __future__ import annotations
 
+import gc
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -38,18 +44,39 @@ class Case:
 
 
 TOL = 1e-4  # TensorFlow's oneDNN kernels give a conv net's first call and later ones ~2e-5 apart
-HEAVY = {models.resnet_in_features, models.densenet_with_top, models.convnext_classifier}
-_built: dict[object, keras.Model] = {}
+HEAVY = {models.resnet_in_features, models.densenet_with_top, models.convnext_classifier, models.mobilenet_v3_small,
+         models.xception_classifier, models.efficientnet_v2, models.vgg16_new_top, models.fine_tuner}
+SHARED = HEAVY | {models.multi_task}  # built once per module: seconds to build (multi_task trains a step)
 
 
-def build(case: Case) -> keras.Model:
-    """A fresh model; a keras.applications one (seconds to build) once per module. Tests leave those as they
-    found them (freeze is undone, replace and load make new models), except for one training step."""
-    if case.build not in HEAVY:
-        return case.build()
-    if case.build not in _built:
-        _built[case.build] = case.build()
-    return _built[case.build]
+@pytest.fixture(autouse=True)
+def _fresh_keras_state():
+    """As tests/conftest.py's, without a full garbage collection per test (Python's own collections still
+    run): with the backbones below alive, each one took a second, a third of this module's time."""
+    keras.backend.clear_session(free_memory=False)
+    keras.utils.set_random_seed(0)
+
+
+@pytest.fixture(scope="module")
+def build():
+    """``build(case)``: a fresh model; a keras.applications one (seconds to build) once per module. Tests
+    leave those as they found them (freeze is undone, replace and load make new models), except for one
+    training step."""
+    built: dict[object, keras.Model] = {}
+
+    def get(case: Case) -> keras.Model:
+        if case.build not in SHARED:
+            return case.build()
+        if case.build not in built:
+            built[case.build] = case.build()
+            gc.collect()
+            gc.freeze()  # the backbones live to the end of the module: no collection needs to look at them
+        return built[case.build]
+
+    yield get
+    gc.unfreeze()
+    built.clear()
+    gc.collect()
 
 
 CASES = [
@@ -78,6 +105,23 @@ CASES = [
     Case(models.masked_attention, "encoder/attn_block/mha", "encoder/attn_block", "encoder/**"),
     Case(models.mixed_dtypes, "tower/cat", "tower", "tower/emb"),
     Case(models.fixed_batch, "inner/gru", "inner", "inner/*"),
+    Case(models.mobilenet_v3_small, "MobileNetV3Small/expanded_conv_squeeze_excite_conv", "MobileNetV3Small",
+         "MobileNetV3Small/expanded_conv_*"),
+    Case(models.xception_classifier, "xception/block2_sepconv2_bn", "xception", "xception/block1*"),
+    Case(models.efficientnet_v2, "efficientnetv2-b0/block2a_project_conv", "efficientnetv2-b0",
+         "efficientnetv2-b0/block6*"),
+    Case(models.vgg16_new_top, "vgg16/block3_conv2", "top", "top/fc"),
+    Case(models.vit, "block_1/mha", "block_2", "block_1/*"),
+    Case(models.mlp_mixer, "mixer_1/token_mlp", "mixer_2", "stem/*"),
+    Case(models.attention_layers, "query_enc/q_conv", "value_enc", "query_enc/*"),
+    Case(models.three_level_sequential, "middle/inner/fc2", "middle", "middle/inner/*"),
+    Case(models.sequential_of_a_model, "head/fc", "head", "head/*"),
+    Case(models.multi_task, "trunk/fc", "trunk", "trunk/*"),
+    Case(models.triplet, "embedding/emb@2", "embedding", "embedding/conv"),
+    Case(models.per_step, "per_step/step_enc/fc1", "per_step/step_enc", "per_step/**"),
+    Case(models.per_step_over, "per_step/step_enc/fc1", "per_step/step_enc", "per_step/**"),
+    Case(models.fine_tuner, "tuner/mobilenetv2_0.35_32/block_2_add", "tuner", "tuner/mobilenetv2_0.35_32/block_1*"),
+    Case(models.custom_build_layer, "block/linear", "block", "block/*"),
 ]
 IDS = [c.build.__name__ for c in CASES]
 
@@ -124,7 +168,7 @@ def sizes(shape_text: str) -> list[int]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_summary_plot_check_and_paths(case, tmp_path):
+def test_summary_plot_check_and_paths(case, build, tmp_path):
     model = build(case)
     s = kernest.summary(model)
     text, html = str(s), s._repr_html_()
@@ -143,16 +187,17 @@ def test_summary_plot_check_and_paths(case, tmp_path):
     svg = kernest.plot(model, tmp_path / "m.svg")
     texts = [t.text or "" for t in ElementTree.parse(svg).iter("{http://www.w3.org/2000/svg}text")]
     assert str(model.name) in texts and case.submodel.split("/")[0] in texts
-    png = kernest.plot(model, tmp_path / "m.png")
-    with Image.open(png) as image:
-        assert image.format == "PNG" and min(image.size) > 50
+    if case.build not in HEAVY:  # the same drawing as the SVG; matplotlib takes seconds for a backbone's
+        png = kernest.plot(model, tmp_path / "m.png")
+        with Image.open(png) as image:
+            assert image.format == "PNG" and min(image.size) > 50
 
     report = kernest.check(model)
     assert str(report)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_extract_an_inner_activation_with_the_size_summary_shows(case):
+def test_extract_an_inner_activation_with_the_size_summary_shows(case, build):
     model = build(case)
     extractor = kernest.extract(model, case.inner)
     value = extractor(sample(model))
@@ -182,14 +227,16 @@ def test_extract_inside_a_keras_applications_block_matches_the_backbone_itself()
 
 
 @pytest.mark.parametrize("case", cases(slow=(models.densenet_with_top, models.convnext_classifier)))
-def test_freeze_keeps_weights_through_a_training_step_and_unfreeze_restores(case):
+def test_freeze_keeps_weights_through_a_training_step_and_unfreeze_restores(case, build):
     model = build(case)
     before = len(model.trainable_weights)
-    changed = kernest.freeze(model, case.glob)
+    changed = kernest.freeze(model, case.glob, recompile=True)  # a model compiled already is compiled again
     assert changed
     frozen = [w for p in changed for w in kernest.get(model, p).weights]
     assert frozen and not any(w.trainable for w in frozen)
     x = sample(model)
+    if case.build in HEAVY:  # one image: an eager step of a backbone takes seconds per sample
+        x = keras.tree.map_structure(lambda a: a[:1], x)
     y = keras.tree.map_structure(np.zeros_like, model(x))
     model.compile("sgd", keras.tree.map_structure(lambda _: "mse", y), run_eagerly=True)  # no tracing: fast
     kept = [np.array(w) for w in frozen]
@@ -202,7 +249,7 @@ def test_freeze_keeps_weights_through_a_training_step_and_unfreeze_restores(case
 
 
 @pytest.mark.parametrize("case", cases(slow=(models.resnet_in_features, models.densenet_with_top)))
-def test_replace_a_submodel_with_a_copy_keeps_the_outputs(case):
+def test_replace_a_submodel_with_a_copy_keeps_the_outputs(case, build):
     model = build(case)
     old = kernest.get(model, case.submodel)
     new = keras.models.clone_model(old)
@@ -217,7 +264,7 @@ def test_replace_a_submodel_with_a_copy_keeps_the_outputs(case):
 
 
 @pytest.mark.parametrize("case", cases(slow=(models.densenet_with_top, models.convnext_classifier)))
-def test_save_load_gives_the_same_outputs_and_no_diff(case, tmp_path):
+def test_save_load_gives_the_same_outputs_and_no_diff(case, build, tmp_path):
     model = build(case)
     path = kernest.save(model, tmp_path / "m.keras")
     if case.unsafe:
@@ -437,5 +484,96 @@ def test_a_fixed_batch_size_shows_where_the_model_fixes_it():
     assert s.inputs == ["x (batch=2, 4, 3)"]
     assert rows["inner/gru"].output_shape == rows["head"].input_shape == "(batch=2, units=3)"
     assert tuple(model(sample(model)).shape) == (2, 1)
+    shown = {(i.producer, i.consumer): i.shape for i in kernest.check(model).interfaces}
+    assert shown[("inner", "head")] == rows["head"].input_shape and shown[("input:x", "inner")] == "(batch=2, 4, 3)"
     rows = {r.path: r for r in kernest.summary(models.mixed_dtypes()).rows}  # a free batch stays "batch"
     assert rows["tower"].input_shape == "[(batch, 4), (batch, 5)]"
+
+
+def test_check_names_the_layers_on_both_sides_of_keras_ops_and_lists_the_ops():
+    report = kernest.check(models.lambda_and_slicing())
+    edges = {(i.producer, i.consumer): i.through for i in report.interfaces}
+    assert edges[("seq_enc", "double")] == ("get_item",)  # x[:, 0]
+    assert edges[("seq_enc", "head")] == ("mean", "add") and edges[("double", "head")] == ("tanh", "add")
+    assert not [i for i in report.interfaces if i.producer in ("get_item", "add")]
+    assert re.search(r"seq_enc +-> head  \(batch, 4\)  \(through mean, add\)", str(report))
+    report = kernest.check(models.ops_between_submodels())
+    assert [(i.producer, i.consumer) for i in report.shown()] == [("input:x", "enc"), ("enc", "head")]
+    assert "relu, multiply" in report._repr_html_()
+
+
+def test_time_distributed_and_over_around_the_same_inner_model_agree():
+    td, ov = models.per_step("td"), models.per_step("over")
+    ov.set_weights(td.get_weights())
+    a, b = ({r.path: r for r in kernest.summary(m).rows} for m in (td, ov))
+    assert (a["per_step"].kind, b["per_step"].kind) == ("TimeDistributed", "Over(steps)")
+    for path in a:
+        assert (a[path].input_shape, a[path].output_shape, a[path].params) == \
+               (b[path].input_shape, b[path].output_shape, b[path].params), path
+    assert a["per_step/step_enc/fc1"].input_shape == "(batch*steps, feats=6)"
+    x = sample(td)
+    np.testing.assert_allclose(td(x), ov(x), rtol=1e-6)
+    got = [kernest.extract(m, "per_step/step_enc/fc1")(x) for m in (td, ov)]
+    assert got[0].shape == got[1].shape == (2, 5, 4)
+    np.testing.assert_allclose(got[0], got[1], rtol=1e-6)
+    d = kernest.diff(td, ov)  # the wrapper's kind differs; no layer's params or shapes do
+    assert [(c.path, c.fields) for c in d.changes] == [("per_step", ("kind",))]
+
+
+def test_multi_task_heads_train_with_a_loss_dict_after_freeze_and_replace():
+    model = models.multi_task()
+    wider = kernest.replace(model, "style", L.Dense(5, activation="softmax", name="style"))
+    assert [r.output_shape for r in kernest.summary(wider).rows if r.path == "style"] == ["(batch, features=5)"]
+    kernest.freeze(wider, "trunk")
+    wider.compile("adam", loss={"age": "mse", "gender": "binary_crossentropy",
+                                "style": "sparse_categorical_crossentropy"})
+    rng = np.random.default_rng(1)
+    y = {"age": rng.random((4, 1)), "gender": rng.integers(0, 2, (4, 1)), "style": rng.integers(0, 5, (4,))}
+    trunk = [np.array(w) for w in kernest.get(wider, "trunk").weights]
+    head = np.array(kernest.get(wider, "style").kernel)
+    wider.fit(rng.random((4, 6)).astype("float32"), y, epochs=1, verbose=0)
+    for w, old in zip(kernest.get(wider, "trunk").weights, trunk, strict=True):
+        np.testing.assert_array_equal(np.array(w), old)
+    assert not np.allclose(np.array(kernest.get(wider, "style").kernel), head)
+    assert kernest.get(model, "trunk").trainable  # the original is apart
+
+
+def test_a_custom_layer_builds_its_weights_when_it_replaces_another():
+    model = models.custom_build_layer()
+    swapped = kernest.replace(model, "block/linear", models.Linear(3, name="linear_2"))
+    rows = {r.path: r for r in kernest.summary(swapped).rows}
+    assert rows["block/linear_2"].input_shape == "(batch, 5, features=4)" and rows["block/linear_2"].params == 15
+    assert tuple(kernest.get(swapped, "block/linear_2").w.shape) == (4, 3)
+    with pytest.raises(kernest.InterfaceError, match=r"block/linear_2 -> flat|linear"):
+        kernest.replace(model, "block/linear", L.Reshape((15,), name="flat_early"))
+
+
+def test_three_levels_of_sequential_without_inputs_freeze_and_address_like_the_others():
+    model = models.three_level_sequential()
+    assert kernest.get(model, "middle/inner/fc2") is model.get_layer("middle").get_layer("inner").get_layer("fc2")
+    assert kernest.freeze(model, "middle/inner") == ["middle/inner", "middle/inner/fc1", "middle/inner/fc2"]
+    rows = {r.path: r for r in kernest.summary(model).rows}
+    assert rows["middle"].trainable_text == "partly" and rows["middle/inner"].trainable_text == "no"
+    assert rows["middle/inner/fc1"].input_shape == rows["middle/pre"].output_shape == "(batch, features=4)"
+
+
+def test_cli_on_saved_files_and_scripts_of_the_third_batch(tmp_path, capsys):
+    vit_file = kernest.save(models.vit(), tmp_path / "vit.keras")
+    for args in (["summary", vit_file], ["check", vit_file], ["plot", vit_file, "-o", str(tmp_path / "v.svg")]):
+        assert main([*args, "--import", "tests.models"]) == 0, args
+    out = capsys.readouterr().out
+    assert "patch_encoder/position_embedding" in out and "patch_encoder -> block_1" in out
+    script = tmp_path / "triplet.py"
+    script.write_text("from tests.models import triplet\nmodel = triplet()\n")
+    for args in (["summary", str(script)], ["check", str(script)], ["plot", str(script), "-o", str(tmp_path / "t.svg")]):
+        assert main(args) == 0, args
+    out = capsys.readouterr().out
+    assert "Functional (shared: 3 calls)" in out and "negative -> embedding" in out
+
+
+def test_check_tells_the_calls_of_a_tower_shared_three_times_apart():
+    report = kernest.check(models.triplet())
+    into = {i.consumer: sorted(j.producer for j in report.interfaces if j.consumer == i.consumer)
+            for i in report.interfaces}
+    assert into["d_pos"] == ["embedding@0", "embedding@1"] and into["d_neg"] == ["embedding@0", "embedding@2"]
+    assert into["embedding"] == ["input:anchor", "input:negative", "input:positive"]

@@ -246,3 +246,42 @@ def test_a_tensor_without_a_batch_axis_inside_a_traced_call_shows_no_batch():
     assert rows["embed/tokens"].output_shape == rows["embed"].output_shape == "(batch, 6, embed=8)"
     real = kernest.get(model, "embed/positions")(np.arange(6))
     assert real.shape == (6, 8)
+
+
+class _TransposeThenDense(keras.layers.Layer):
+    """Python code between the inputs and a sublayer: fc(x transposed)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.fc = keras.layers.Dense(3, name="fc")
+
+    def build(self, input_shape):
+        self.fc.build((input_shape[0], input_shape[2], input_shape[1]))
+
+    def call(self, x):
+        return self.fc(keras.ops.transpose(x, (0, 2, 1)))
+
+
+class _Residual(keras.layers.Layer):
+    """out(x + fc(x)): the sum is made by Python code."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.fc, self.out = keras.layers.Dense(4, name="fc"), keras.layers.Dense(2, name="out")
+
+    def build(self, input_shape):
+        self.fc.build(input_shape)
+        self.out.build(input_shape)
+
+    def call(self, x):
+        return self.out(x + self.fc(x))
+
+
+def test_python_code_in_a_call_leaves_axes_unnamed_where_a_guess_could_be_wrong():
+    x = kernest.Input((4, 4), axes=("rows", "cols"), name="x")
+    rows = {r.path: r for r in kernest.summary(keras.Model(x, _TransposeThenDense(name="swap")(x))).rows}
+    assert rows["swap/fc"].input_shape == "(batch, 4, 4)"  # not (rows, cols): the transpose swapped them
+    x = kernest.Input((3, 4), axes=("steps", "feats"), name="x")
+    rows = {r.path: r for r in kernest.summary(keras.Model(x, _Residual(name="res")(x))).rows}
+    assert rows["res/fc"].input_shape == "(batch, steps=3, feats=4)"
+    assert rows["res/out"].input_shape == "(batch, steps=3, 4)"  # x and fc(x) agree on steps only
