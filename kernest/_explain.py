@@ -572,11 +572,25 @@ def _axis_of_one(case: Case, shape: Shape, want: int) -> str:
             f"add keras.layers.Reshape({_tuple(target)}) before {where} (one channel), or give the data "
             f"{'an axis of size 1 after the batch' if first else 'a last axis of size 1'}."
         )
+    declared = _declared_input_fix(case, target, first)
     return (
-        f"{name} needs {want} axes but gets {format_shape(shape)}, and no layer before it removed one. Add "
-        f"keras.layers.Reshape({_tuple(target)}) before {where} (a last axis of size 1), or feed it data with "
-        f"{want - 1} axes after the batch."
+        f"{name} needs {want} axes but gets {format_shape(shape)}, and no layer before it removed one. "
+        + (declared + "or add" if declared else "Add") + f" keras.layers.Reshape({_tuple(target)}) before {where} "
+        f"(a last axis of size 1), or feed it data with {want - 1} axes after the batch."
     )
+
+
+def _declared_input_fix(case: Case, target: Shape, first: bool) -> str:
+    """When the tensor is a model Input itself, declare the Input with the missing last axis: a functional
+    model adds a trailing axis of size 1 to data that lacks it, so the same arrays still fit."""
+    t = case.tensor
+    src = producer(t) if t is not None and is_symbolic(t) else None
+    if first or src is None or not is_input_layer(src):
+        return ""
+    var = case.var(t)
+    named = f"{var} = " if var and var != "?" else ""
+    return (f"Declare the Input with that axis, {named}keras.Input(shape={_tuple(target)}) (a functional model "
+            f"adds the last axis of size 1 to data without it); ")
 
 
 _CONV2D = (keras.layers.Conv2D, keras.layers.Conv2DTranspose, keras.layers.SeparableConv2D,
@@ -1069,6 +1083,16 @@ def _timedistributed_list(case: Case, m: re.Match[str]) -> Mismatch:
                     "which folds axis 1 of every input into the batch and runs the model once.")
 
 
+def _timedistributed_rank(case: Case, m: re.Match[str]) -> Mismatch:
+    """TimeDistributed given a tensor without an axis to map over, as a per-sample vector from an RNN that
+    returns only its last step: the same rule as any layer that lost an axis."""
+    name = case.consumer_name(getattr(case.layer, "name", "time_distributed"))
+    got = len(_parse_shape(m.group("shape")))
+    received = case.received()
+    return Mismatch(case.path(name), case.interface(name), "(batch, steps, ...)", received,
+                    _rank_lost(case, 3, got, received))
+
+
 # --- data, dtypes, training state --------------------------------------------------------------------------
 
 def _optimizer(case: Case, m: re.Match[str]) -> Mismatch:
@@ -1198,6 +1222,48 @@ _KERAS2 = [
     (r"\.get_output_at\(\s*0\s*\)", ".output"), (r"\.get_input_at\(\s*0\s*\)", ".input"),
     (r"\.output_shape\b", ".output.shape"), (r"\.input_shape\b", ".input.shape"),
 ]
+
+
+# Keyword arguments of Keras 1 and 2 that Keras 3 rejects: the Keras 3 name, or None where it has no
+# counterpart (the value moves elsewhere, said in _DROPPED_KWARGS).
+_RENAMED_KWARGS: dict[str, str | None] = {
+    "input": "inputs", "output": "outputs", "nb_epoch": "epochs", "border_mode": "padding",
+    "init": "kernel_initializer", "W_regularizer": "kernel_regularizer", "b_regularizer": "bias_regularizer",
+    "W_constraint": "kernel_constraint", "b_constraint": "bias_constraint", "subsample": "strides",
+    "subsample_length": "strides", "dim_ordering": "data_format", "output_dim": "units", "nb_filter": "filters",
+    "filter_length": "kernel_size", "samples_per_epoch": "steps_per_epoch", "nb_val_samples": "validation_steps",
+    "lr": "learning_rate", "input_length": None, "mode": None, "decay": None,
+}
+_DROPPED_KWARGS = {
+    "input_length": "the length belongs in the model's Input: keras.Input(shape=(length, ...))",
+    "mode": "Keras 3 layers have one mode; drop it",
+    "decay": "use a schedule: learning_rate=keras.optimizers.schedules.ExponentialDecay(...)",
+}
+
+
+def _unknown_kwargs(case: Case, m: re.Match[str]) -> Mismatch:
+    """A constructor or fit() given keyword arguments Keras 3 no longer knows (Keras 1/2 code): rename them
+    in the user's own call, with the values they gave."""
+    owner = m.group("cls") or m.group("fn")
+    keys = re.findall(r"'(\w+)':", m.group("kw")) if m.group("kw") else [m.group("one")]
+    site = case.site
+    line = site.text if site is not None else ""
+    renamed, said = [], []
+    for key in keys:
+        new = _RENAMED_KWARGS.get(key)
+        value = re.search(rf"\b{key}\s*=\s*([^,()]+(?:\([^()]*\))?)", line)
+        if new is not None and value is not None:
+            renamed.append(f"{new}={value.group(1).strip()}")
+        said.append(f"{key} is {new} in Keras 3" if new else f"{key}: {_DROPPED_KWARGS.get(key, 'Keras 3 has no such argument; drop it')}")
+    name_arg = re.search(r"\bname\s*=\s*[\"']([^\"']+)[\"']", line)
+    name = name_arg.group(1) if name_arg else owner
+    callee = re.search(rf"([\w.]*\b{re.escape(owner)})\s*\(", line) if owner else None
+    given = [v for v in (case.scope.get(x) for x in re.findall(r"\binputs?\s*=\s*(\w+)", line)) if is_symbolic(v)]
+    interface = (f"input:{given[0].name} -> {name}" if given and hasattr(given[0], "name")
+                 else f"{keys[0]}= -> {name}")
+    call = f" Write {callee.group(1)}({', '.join(renamed)}), keeping your other arguments." if renamed and callee else ""
+    return Mismatch(name, interface, "Keras 3 arguments", ", ".join(f"{k}=" for k in keys),
+                    f"{owner} was given Keras 1/2 arguments that Keras 3 rejects: {'; '.join(said)}.{call}")
 
 
 def _removed_attr(case: Case, m: re.Match[str]) -> Mismatch:
@@ -1441,6 +1507,14 @@ def _merge(case: Case, m: re.Match[str]) -> Mismatch:
         fix = (f"{side} gives {format_shape(have)} and the other branch {format_shape(want)}; {kind} needs the same "
                f"height and width. Upsample {side}'s output with keras.layers.UpSampling2D({factor}) (or pool the "
                f"other branch with keras.layers.MaxPooling2D({factor})) before {name}.")
+    elif _concat_axis(layer, shapes) is not None:
+        axis = _concat_axis(layer, shapes)
+        at = len(want) - 1 if axis == -1 else axis or 0
+        sizes_on = " and ".join(str(sh[at]) for sh in shapes)
+        fix = (f"{name} joins along axis {layer.axis}, but the branches differ on axis {axis} ({sizes_on}), and a "
+               f"Concatenate needs every other axis equal. To join them along that axis, build {name} as "
+               f"keras.layers.Concatenate(axis={axis}); to join along axis {layer.axis}, make axis {axis} of {side}'s "
+               f"output agree with the other branch first.")
     elif len(want) == len(have) and want[:-1] == have[:-1]:
         width = want[-1]
         fix = (f"{side} gives {have[-1]} features and the other branch {width}; {kind} needs equal shapes. Project "
@@ -1449,8 +1523,28 @@ def _merge(case: Case, m: re.Match[str]) -> Mismatch:
         return _spatial_merge(case, given, shapes, _pad_to_match(shapes) or (0, ()))
     else:
         fix = f"{side} gives {format_shape(have)} and the other branch {format_shape(want)}: make their shapes agree."
+    return _merge_mismatch(case, side, f"inputs that agree ({format_shape(want)})", shapes, fix)
+
+
+def _merge_mismatch(case: Case, side: str, expected: str, shapes: list[Shape], fix: str) -> Mismatch:
+    """The one way every merge rule reports: the merge's path, ``side -> merge``, and every branch's shape."""
+    name = getattr(case.layer, "name", "merge")
     received = " and ".join(format_shape(sh) for sh in shapes)
-    return Mismatch(case.path(name), f"{side} -> {name}", f"inputs that agree ({format_shape(want)})", received, fix)
+    return Mismatch(case.path(name), f"{side} -> {name}", expected, received, fix)
+
+
+def _concat_axis(layer: Any, shapes: list[Shape]) -> int | None:
+    """For a Concatenate whose branches differ on exactly one axis other than its own: that axis (negative
+    when it is the last), along which the same branches would join. A Concatenate needs every axis but its
+    own to agree, so a user who meant the other axis (features rather than steps) gets this one."""
+    if not isinstance(layer, keras.layers.Concatenate) or len({len(sh) for sh in shapes}) != 1:
+        return None
+    rank = len(shapes[0])
+    own = layer.axis % rank
+    differ = [i for i in range(1, rank) if len({sh[i] for sh in shapes}) > 1]
+    if len(differ) != 1 or differ[0] == own or any(sh[differ[0]] is None for sh in shapes):
+        return None
+    return -1 if differ[0] == rank - 1 else differ[0]
 
 
 def _axis_short(shapes: list[Shape]) -> int | None:
@@ -1477,9 +1571,7 @@ def _merge_ranks(case: Case, given: list[Any], shapes: list[Shape], low: int) ->
            f"({len(full)} axes); {kind} needs the same number of axes. Give {side}'s output a last axis of 1 with "
            f"keras.layers.Reshape({_tuple(target)}) before {name}, so it is {format_shape((None, *target))} and is "
            f"{joined}; or reduce the other branch's last axis if one value per position is what you meant.")
-    received = " and ".join(format_shape(sh) for sh in shapes)
-    return Mismatch(case.path(name), f"{side} -> {name}", f"inputs with the same number of axes ({len(full)})",
-                    received, fix)
+    return _merge_mismatch(case, side, f"inputs with the same number of axes ({len(full)})", shapes, fix)
 
 
 def _merge_steps(case: Case, given: list[Any], shapes: list[Shape]) -> Mismatch:
@@ -1504,9 +1596,7 @@ def _merge_steps(case: Case, given: list[Any], shapes: list[Shape]) -> Mismatch:
     if extra == 1 and full[1] is not None:
         fix += (f" If you want the other branch on every step instead, repeat it with "
                 f"keras.layers.RepeatVector({full[1]}).")
-    received = " and ".join(format_shape(sh) for sh in shapes)
-    return Mismatch(case.path(name), f"{side} -> {name}", f"inputs with the same axes ({len(flat)} or {len(full)})",
-                    received, fix)
+    return _merge_mismatch(case, side, f"inputs with the same axes ({len(flat)} or {len(full)})", shapes, fix)
 
 
 def _returning_rnn(tensor: Any) -> str | None:
@@ -1557,9 +1647,7 @@ def _spatial_merge(case: Case, given: list[Any], shapes: list[Shape], found: tup
            f"sizes differ, as when an odd size is halved by pooling and doubled again. Pad {side}'s output with "
            f"keras.layers.ZeroPadding{rank}D({arg}) before {name}, or crop {other}'s with "
            f"keras.layers.Cropping{rank}D({arg}); or use inputs whose size divides by every pooling factor.")
-    received = " and ".join(format_shape(sh) for sh in shapes)
-    return Mismatch(case.path(name), f"{side} -> {name}", f"inputs that agree ({format_shape(shapes[1 - small])})",
-                    received, fix)
+    return _merge_mismatch(case, side, f"inputs that agree ({format_shape(shapes[1 - small])})", shapes, fix)
 
 
 def _reshape_size(case: Case, m: re.Match[str]) -> Mismatch:
@@ -1785,12 +1873,43 @@ def _missing_batch(case: Case, name: str, declared: Shape, got: Shape) -> Mismat
     var = _data_name(case, got) or "x"
     model = case.fitted_model()
     where = getattr(model, "name", None) or name
+    dataset = _unbatched_dataset(case)
+    if dataset is not None:
+        return Mismatch(case.path(where) if case.failure is not None else where, f"data -> {where}",
+                        format_shape(declared), f"{_tuple(got)} with no batch axis",
+                        f"{where} takes batches {format_shape(declared)}, and the tf.data.Dataset {dataset} yields "
+                        f"single samples {_tuple(got)}: a Dataset given to fit/evaluate/predict must be batched. "
+                        f"{_batch_call(case, dataset)}")
     return Mismatch(
         case.path(where) if case.failure is not None else where, f"data -> {where}", format_shape(declared),
         f"{_tuple(got)} with no batch axis",
         f"{where} takes batches {format_shape(declared)}, and {var} is one sample {_tuple(got)}. Add the batch "
         f"axis: np.expand_dims({var}, 0) (or {var}[None]), which gives (1, {', '.join(str(d) for d in got)}).",
     )
+
+
+def _unbatched_dataset(case: Case) -> str | None:
+    """The user's variable, named on the failing line, that holds a tf.data.Dataset."""
+    text = case.site.text if case.site is not None else ""
+    for var in re.findall(r"\b([A-Za-z_]\w*)\b", text):
+        if type(case.scope.get(var)).__module__.startswith("tensorflow.python.data"):
+            return var
+    return None
+
+
+def _batch_call(case: Case, var: str) -> str:
+    """How to batch ``var``: Dataset methods return a new dataset, so a bare ``var.batch(n)`` in the script
+    changed nothing; assign it (with the user's own batch size when the script has one)."""
+    try:
+        with open(case.site.file) as f:  # type: ignore[union-attr]
+            source = f.read()
+    except (OSError, AttributeError):
+        source = ""
+    bare = re.search(rf"^\s*{re.escape(var)}\.batch\((\w+)\)\s*$", source, re.M)
+    size = bare.group(1) if bare else "32"
+    said = (f"The script calls {var}.batch({size}) without keeping its result (Dataset methods return a new "
+            "dataset). " if bare else "")
+    return f"{said}Write {var} = {var}.batch({size}) before passing it."
 
 
 def _invalid_input(case: Case, m: re.Match[str]) -> Mismatch:
@@ -1957,10 +2076,13 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"index out of range in self"), _index_range),
     (re.compile(r"Cast (?P<frm>\w+) to (?P<to>\w+) is not supported"), _dtype),
     (re.compile(r"`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions, received: \[\("), _timedistributed_list),
+    (re.compile(r"`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions, received: \((?P<shape>[^)]*)\)"), _timedistributed_rank),
     (re.compile(r"Kernel shape must have the same length as input, but received kernel of shape (?P<kernel>\([^)]*\)) and input of shape (?P<shape>\([^)]*\))"), _kernel_rank),
     (re.compile(r"Cannot convert '(?P<value>.*?)' to a shape"), _to_shape),
     (re.compile(r"unsupported operand type\(s\) for %: '(?P<value>tuple)' and 'int'|'(?P<value2>list)' object has no attribute 'shape'"), _to_shape),
     (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>get_output_at|output_shape|get_input_at|input_shape|get_output_shape_at|get_input_shape_at)'"), _removed_attr),
+    (re.compile(r"Unrecognized keyword arguments passed to (?P<cls>\w+): \{(?P<kw>.*)\}(?P<fn>)(?P<one>)", re.S), _unknown_kwargs),
+    (re.compile(r"(?P<fn>\w+)\.\w+\(\) got an unexpected keyword argument '(?P<one>\w+)'(?P<cls>)(?P<kw>)"), _unknown_kwargs),
     (re.compile(r"The layer (?P<layer>\S+) has never been called and thus has no defined (?:output|input)"), _no_output),
     (re.compile(r"Computed output size would be zero or negative\. Received `inputs shape=(?P<shape>\([^)]*\))`, `kernel shape=(?P<kernel>\([^)]*\))`(?:, `dilation_rate=(?P<dil>[^`]*)`)?"), _too_small),
     (re.compile(r"Computed output size would be zero or negative\. Received: `inputs\.shape=\[(?P<shape>[^\]]*)\]`, `pool_size=\[(?P<pool>[^\]]*)\]`"), _pool_too_small),

@@ -430,3 +430,62 @@ def test_a_recurrent_layer_after_a_feature_map_reads_its_rows_as_steps():
     err = kernest.explain(raised(build))
     assert err.interface == "cnn -> rnn"
     assert "Reshape((12, 15))" in err.fix and "cnn/conv" in err.fix
+
+
+def test_a_concatenate_along_steps_of_branches_that_differ_in_features_offers_the_feature_axis():
+    """Channels-first maps (batch, channels, h, w) joined along h while their channels differ: the rule names
+    the axis that differs (1 here, not the last), not a projection."""
+    a_in, b_in = keras.Input((3, 8, 8), name="a_in"), keras.Input((5, 8, 8), name="b_in")
+    left = keras.Model(a_in, L.Activation("relu", name="act")(a_in), name="left")
+    right = keras.Model(b_in, L.Activation("relu", name="act2")(b_in), name="right")
+    a, b = keras.Input((3, 8, 8), name="a"), keras.Input((5, 8, 8), name="b")
+    err = kernest.explain(raised(lambda: L.Concatenate(axis=2, name="stack")([left(a), right(b)])))
+    assert err.path == "stack" and err.interface == "left -> stack"
+    assert "keras.layers.Concatenate(axis=1)" in err.fix and "Dense(" not in err.fix
+
+
+def test_a_concatenate_whose_branches_differ_on_two_axes_gets_no_axis_guess():
+    a, b = keras.Input((4, 6), name="a"), keras.Input((5, 7), name="b")
+    err = kernest.explain(raised(lambda: L.Concatenate(axis=1, name="cat")([a, b])))
+    assert err.path == "cat" and "Concatenate(axis=" not in err.fix
+
+
+def test_timedistributed_after_a_bidirectional_last_state_asks_for_its_sequence():
+    clip = keras.Input((9, 4), name="clip")
+    enc = keras.Model(clip, L.Bidirectional(L.LSTM(3), name="bi")(clip), name="clip_enc")
+    frames = keras.Input((9, 4), name="frames")
+    with kernest.trace():
+        err = kernest.explain(raised(lambda: L.TimeDistributed(L.Dense(2), name="each")(enc(frames))))
+    assert err.path == "each" and err.interface == "clip_enc -> each"
+    assert "return_sequences=True" in err.fix
+
+
+def test_keras2_keyword_arguments_are_renamed_with_the_users_values():
+    src = keras.Input((5,), name="src")
+    out = L.Dense(2)(src)
+    err = kernest.explain(raised(lambda: keras.Model(input=src, output=out, name="old_api")))
+    assert err.path == "old_api" and err.interface == "input:src -> old_api"
+    assert "keras.Model(inputs=src, outputs=out)" in err.fix
+    conv = kernest.explain(raised(lambda: L.Conv1D(4, 3, border_mode="same", name="c")))
+    assert "border_mode is padding" in conv.fix and "Conv1D(padding=\"same\")" in conv.fix
+
+
+def test_an_unbatched_dataset_is_batched_not_expanded():
+    import numpy as np
+    import tensorflow as tf
+
+    feats = keras.Input((3, 2), name="feats")
+    model = keras.Model(feats, L.Dense(1)(L.Flatten()(feats)), name="scorer")
+    model.compile(optimizer="sgd", loss="mse")
+    rows = tf.data.Dataset.from_tensor_slices((np.zeros((6, 3, 2), "float32"), np.zeros((6, 1), "float32")))
+    err = kernest.explain(raised(lambda: model.fit(rows, epochs=1, verbose=0)))
+    assert err.interface == "data -> scorer"
+    assert "rows = rows.batch(32)" in err.fix and "expand_dims" not in err.fix
+
+
+def test_an_rnn_on_a_model_input_without_features_declares_the_input_with_one():
+    readings = keras.Input((7,), name="readings")
+    with kernest.trace():
+        err = kernest.explain(raised(lambda: L.GRU(2, name="gru")(readings)))
+    assert err.path == "gru" and err.interface == "input:readings -> gru"
+    assert "readings = keras.Input(shape=(7, 1))" in err.fix
