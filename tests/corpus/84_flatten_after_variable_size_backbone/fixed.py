@@ -9,7 +9,7 @@ f = layers.MaxPooling2D(2, name="pool_a")(f)
 f = layers.Conv2D(24, 3, padding="same", activation="relu", name="conv_b")(f)
 backbone = keras.Model(pixels, f, name="backbone")
 
-head = keras.Sequential([layers.GlobalAveragePooling2D(name="flat"), layers.Dense(5, activation="softmax", name="fc")], name="head")
+head = keras.Sequential([layers.GlobalAveragePooling2D(), layers.Dense(5, activation="softmax", name="fc")], name="head")
 
 photo = keras.Input(shape=(None, None, 3), name="photo")
 model = keras.Model(photo, head(backbone(photo)), name="any_size_clf")
