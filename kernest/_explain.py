@@ -1258,7 +1258,8 @@ def _unknown_kwargs(case: Case, m: re.Match[str]) -> Mismatch:
     name_arg = re.search(r"\bname\s*=\s*[\"']([^\"']+)[\"']", line)
     name = name_arg.group(1) if name_arg else owner
     callee = re.search(rf"([\w.]*\b{re.escape(owner)})\s*\(", line) if owner else None
-    given = [v for v in (case.scope.get(x) for x in re.findall(r"\binputs?\s*=\s*(\w+)", line)) if is_symbolic(v)]
+    given: list[Any] = [v for v in (case.scope.get(x) for x in re.findall(r"\binputs?\s*=\s*(\w+)", line))
+                        if is_symbolic(v)]
     interface = (f"input:{given[0].name} -> {name}" if given and hasattr(given[0], "name")
                  else f"{keys[0]}= -> {name}")
     call = f" Write {callee.group(1)}({', '.join(renamed)}), keeping your other arguments." if renamed and callee else ""
@@ -1511,9 +1512,10 @@ def _merge(case: Case, m: re.Match[str]) -> Mismatch:
         axis = _concat_axis(layer, shapes)
         at = len(want) - 1 if axis == -1 else axis or 0
         sizes_on = " and ".join(str(sh[at]) for sh in shapes)
-        fix = (f"{name} joins along axis {layer.axis}, but the branches differ on axis {axis} ({sizes_on}), and a "
+        own = getattr(layer, "axis", "?")
+        fix = (f"{name} joins along axis {own}, but the branches differ on axis {axis} ({sizes_on}), and a "
                f"Concatenate needs every other axis equal. To join them along that axis, build {name} as "
-               f"keras.layers.Concatenate(axis={axis}); to join along axis {layer.axis}, make axis {axis} of {side}'s "
+               f"keras.layers.Concatenate(axis={axis}); to join along axis {own}, make axis {axis} of {side}'s "
                f"output agree with the other branch first.")
     elif len(want) == len(have) and want[:-1] == have[:-1]:
         width = want[-1]

@@ -449,7 +449,7 @@ def _probabilities_as_logits(model: Any) -> list[Finding]:
         layer, path = next(((lay, p) for lay, p, _ in producer_chain(tensor) if not isinstance(lay, keras.Model)),
                            (None, ""))
         kind = _squashing(layer) if layer is not None else None
-        if kind is None:
+        if layer is None or kind is None:
             continue
         top = path.split("/")[0]
         out.append(Finding(
