@@ -1083,6 +1083,49 @@ def _timedistributed_list(case: Case, m: re.Match[str]) -> Mismatch:
                     "which folds axis 1 of every input into the batch and runs the model once.")
 
 
+def _unknown_size(case: Case, m: re.Match[str]) -> Mismatch:
+    """A layer sizing its weights from an axis of unknown size. The usual way: a model declared for inputs
+    of any size (``Input((None, None, c))``) whose map is Flattened: the flat width is unknown, so the Dense
+    after it cannot be built. Global pooling gives a fixed width for any size."""
+    t = case.tensor
+    name = case.consumer_name(getattr(case.layer, "name", "layer"))
+    found = next(((lay, p, t_in) for lay, p, t_in in (producer_chain(t) if t is not None and is_symbolic(t) else ())
+                  if isinstance(lay, keras.layers.Flatten) and t_in is not None and None in shape_of(t_in)[1:]), None)
+    if found is None:
+        return _generic(case)
+    flat, where, t_in = found
+    before = shape_of(t_in)
+    interface = _entry_of(case, t_in) or case.interface(name)
+    known = [i for i, d in enumerate(before) if i > 0 and d is not None]
+    k = len(before) - 2
+    fmt = ', data_format="channels_first"' if known == [1] and len(before) > 2 else ""
+    pool = f"keras.layers.GlobalAveragePooling{k}D({fmt.lstrip(', ')})" if 1 <= k <= 3 else None
+    fix = (f"{where} flattens {format_shape(before)}, whose size is unknown (the model accepts any size), so its "
+           f"output width is unknown and {getattr(case.layer, 'name', name)} cannot size its weights. ")
+    fix += (f"Use {pool} in place of {flat.name} (or the GlobalMaxPooling{k}D twin): it gives one value per "
+            f"channel for any size; or declare a fixed size in the model's Input." if pool and known in ([len(before) - 1], [1])
+            else "Declare a fixed size in the model's Input, or reduce the unknown axes before it.")
+    return Mismatch(case.path(name), interface, "a known size on every axis after the batch", case.received(), fix)
+
+
+def _entry_of(case: Case, tensor: Any) -> str | None:
+    """``producer -> model`` for the traced model whose own Input is ``tensor``: where a tensor that a layer
+    inside it received crossed into it. A Sequential being built has no graph inputs yet, so an Input
+    feeding ``tensor``'s reader belongs to the deepest model frame above the failing layer."""
+    src_in = producer(tensor) if is_symbolic(tensor) else None
+    for frame in reversed(case.frames[:-1]):
+        model = frame.layer
+        if not isinstance(model, keras.Model) or not frame.inputs:
+            continue
+        if any(x is tensor for x in graph_inputs(model) or ()) or src_in is not None and is_input_layer(src_in):
+            given = frame.inputs[0]
+            src = producer(given) if is_symbolic(given) else case.made_by.get(id(given))
+            if src is None:
+                return None
+            return f"{'input:' if is_input_layer(src) else ''}{src.name} -> {frame_name(frame)}"
+    return None
+
+
 def _timedistributed_rank(case: Case, m: re.Match[str]) -> Mismatch:
     """TimeDistributed given a tensor without an axis to map over, as a per-sample vector from an RNN that
     returns only its last step: the same rule as any layer that lost an axis."""
@@ -1671,6 +1714,46 @@ def _reshape_size(case: Case, m: re.Match[str]) -> Mismatch:
                     f"{n} values {format_shape((None, *given))}", fix)
 
 
+def _reshape_unknowns(case: Case, m: re.Match[str]) -> Mismatch:
+    """A Reshape target with several -1s: Keras can infer only one, and refuses it when the layer is made,
+    before it sees its input. The input is read from the user's line (``Reshape(...)(x)`` or
+    ``Reshape(...)(model(x))``); when the known sizes are all 1 (axes added to the input's own), the -1s
+    take the input's sizes in order."""
+    target = _parse_shape(m.group("target").replace("-1", "None"))
+    line = case.site.text if case.site is not None else ""
+    named = re.search(r"\bname\s*=\s*[\"']([^\"']+)[\"']", line)
+    name = named.group(1) if named else "reshape"
+    source, given = _reshape_input(case, line)
+    unknown = sum(d is None for d in target)
+    known = math.prod(d for d in target if d is not None)
+    interface = f"{source} -> {name}" if source else f"? -> {name}"
+    if given is not None and len(given) - 1 == unknown and known == 1 and None not in given[1:]:
+        sizes = iter(given[1:])
+        new = tuple(d if d is not None else next(sizes) for d in target)
+        fix = (f"{name}'s target {_tuple(tuple(-1 if d is None else d for d in target))} has {unknown} unknown sizes, "
+               f"and Keras infers at most one. Its input is {format_shape(given)}: write "
+               f"keras.layers.Reshape({_tuple(new)}) ({_product(math.prod(d or 0 for d in given[1:]), new)}).")
+    else:
+        fix = (f"{name}'s target has {unknown} unknown sizes (-1), and Keras infers at most one: write every size but "
+               f"one" + (f", from its input {format_shape(given)}" if given is not None else "") + ".")
+    return Mismatch(name, interface, "at most one -1 in the target shape", format_shape(given) if given else "?", fix)
+
+
+def _reshape_input(case: Case, line: str) -> tuple[str | None, Shape | None]:
+    """What ``Reshape(...)`` is called on in the user's line: (producer name, shape), for a tensor variable
+    or a model variable called on one."""
+    call = re.search(r"Reshape\((?:[^()]|\([^()]*\))*\)\(\s*(\w+)(?:\(\s*(\w+)\s*\))?\s*\)", line)
+    if call is None:
+        return None, None
+    outer, inner = case.scope.get(call.group(1)), case.scope.get(call.group(2)) if call.group(2) else None
+    if inner is None and is_symbolic(outer):
+        src = producer(outer)
+        return (f"input:{src.name}" if src is not None and is_input_layer(src) else getattr(src, "name", None)), shape_of(outer)
+    if isinstance(outer, keras.Model) and is_symbolic(inner) and len(outer.outputs) == 1:
+        return outer.name, shape_of(outer.outputs[0])
+    return None, None
+
+
 def _loss_keys(case: Case, m: re.Match[str]) -> Mismatch:
     """A loss (or metrics) dict keyed by names that are not the model's output names."""
     expected = re.findall(r"'([^']+)'", m.group("expected"))
@@ -2085,6 +2168,8 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>get_output_at|output_shape|get_input_at|input_shape|get_output_shape_at|get_input_shape_at)'"), _removed_attr),
     (re.compile(r"Unrecognized keyword arguments passed to (?P<cls>\w+): \{(?P<kw>.*)\}(?P<fn>)(?P<one>)", re.S), _unknown_kwargs),
     (re.compile(r"(?P<fn>\w+)\.\w+\(\) got an unexpected keyword argument '(?P<one>\w+)'(?P<cls>)(?P<kw>)"), _unknown_kwargs),
+    (re.compile(r"Shapes used to initialize variables must be fully-defined"), _unknown_size),
+    (re.compile(r"There must be at most one unknown dimension \(-1\) in `target_shape`\. Received: target_shape=(?P<target>\([^)]*\))"), _reshape_unknowns),
     (re.compile(r"The layer (?P<layer>\S+) has never been called and thus has no defined (?:output|input)"), _no_output),
     (re.compile(r"Computed output size would be zero or negative\. Received `inputs shape=(?P<shape>\([^)]*\))`, `kernel shape=(?P<kernel>\([^)]*\))`(?:, `dilation_rate=(?P<dil>[^`]*)`)?"), _too_small),
     (re.compile(r"Computed output size would be zero or negative\. Received: `inputs\.shape=\[(?P<shape>[^\]]*)\]`, `pool_size=\[(?P<pool>[^\]]*)\]`"), _pool_too_small),
@@ -2161,7 +2246,7 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
         return exc if isinstance(exc, InterfaceError) else None
     case = Case(exc, target)
     custom = (_custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
-              or _swapped_inputs(case))
+              or _swapped_inputs(case) or _adapted_width(case) or _attention_mask(case) or _weight_broadcast(case))
     if custom is not None:
         return InterfaceError([custom], context=_context(case))
     for pattern, family in FAMILIES:
@@ -2172,6 +2257,130 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
         return InterfaceError([_generic(case)], context=_context(case))
     if _raised_inside_keras(exc) and not _users_own_attribute(case):
         return InterfaceError([_generic_run(case)], context=_context(case))
+    return None
+
+
+def _adapted_width(case: Case) -> Mismatch | None:
+    """A Normalization adapted on data of one width applied to a tensor of another: it subtracts a mean of
+    the adapted width, which fails (at fit, in the backend's words) or broadcasts. The remedy is to adapt it on
+    what reaches it, or to apply it before the part that changed the width (where the data still has it)."""
+    layer: Any = case.layer
+    mean = getattr(layer, "mean", None) if isinstance(layer, keras.layers.Normalization) else None
+    t = case.tensor
+    if mean is None or t is None or not hasattr(t, "shape") or not getattr(layer, "axis", None):
+        return None
+    adapted = tuple(int(d) for d in keras.ops.shape(mean))
+    got = shape_of(t)
+    axis = layer.axis[0] if len(layer.axis) == 1 else None
+    if axis is None or not adapted or got[axis] is None or adapted[axis] == got[axis]:
+        return None
+    name = case.consumer_name(layer.name)
+    width, have = adapted[axis], got[axis]
+    fix = (f"{layer.name} was adapted on data with {width} values on axis {axis}, and it gets {have} here. Adapt it "
+           f"on what reaches it ({case.var(layer)}.adapt(...) on {have}-wide data)")
+    swap = _apply_before(case, layer, width, axis)
+    fix += f", or apply it where the data still has {width}: {swap}." if swap else "."
+    return Mismatch(case.path(name), case.interface(name), f"{width} values on axis {axis} (as adapted)",
+                    case.received(), fix)
+
+
+def _apply_before(case: Case, layer: Any, width: int, axis: int) -> str | None:
+    """The user's ``norm(part(x))`` rewritten as ``part(norm(x))`` when ``x`` has the width ``norm`` was
+    adapted on."""
+    given = call_inputs(layer)
+    before = next((t_in for _, _, t_in in producer_chain(given[0])), None) if given and is_symbolic(given[0]) else None
+    if before is None or shape_of(before)[axis] != width:
+        return None  # the part before norm did not change the width: moving norm would not help
+    var = case.var(layer)
+    line = case.site.text if case.site is not None else ""
+    pattern = rf"\b{re.escape(var)}\(\s*(\w+)\(\s*(\w+)\s*\)\s*\)"
+    call = re.search(pattern, line) or re.search(pattern, _user_source(case))
+    return f"{call.group(1)}({var}({call.group(2)}))" if call else None
+
+
+def _user_source(case: Case) -> str:
+    try:
+        with open(case.site.file) as f:  # type: ignore[union-attr]
+            return f.read()
+    except (OSError, AttributeError):
+        return ""
+
+
+def _attention_mask(case: Case) -> Mismatch | None:
+    """MultiHeadAttention takes attention_mask as (batch, target steps, source steps). A padding mask of
+    the keys, (batch, source steps), needs the target axis: Keras broadcasts (batch, 1, source steps)."""
+    frame = next((f for f in reversed(case.frames) if isinstance(f.layer, keras.layers.MultiHeadAttention)), None)
+    if frame is None:
+        return None
+    layer = frame.layer
+    node = next((n for n in call_nodes(layer) if n.arguments.kwargs.get("attention_mask") is not None), None)
+    node_mask = node.arguments.kwargs["attention_mask"] if node is not None else None
+    mask = frame.args.get("attention_mask", node_mask)
+    given = [*node.arguments.args, node.arguments.kwargs.get("value")] if node is not None else list(frame.inputs)
+    tensors = [t for t in given if t is not None and hasattr(t, "shape")]
+    query = tensors[0] if tensors else None
+    key = tensors[1] if len(tensors) > 1 else query
+    if mask is None or query is None or key is None or len(mask.shape) != 2:
+        return None
+    t_steps, s_steps = shape_of(query)[1], shape_of(key)[1]
+    var = case.var(node_mask) if node_mask is not None else "mask"
+    name = case.consumer_name(layer.name)
+    expected = f"(batch, {t_steps}, {s_steps}) (batch, target steps, source steps)"
+    got = shape_of(mask)
+    if got[-1] != s_steps:
+        return None
+    fix = (f"{layer.name}'s attention_mask must be (batch, target steps, source steps); {var} is {format_shape(got)}, one "
+           f"flag per source step. Give it the target axis: attention_mask=keras.ops.expand_dims({var}, 1) (shape "
+           f"(batch, 1, {s_steps}), which Keras broadcasts over the {t_steps} target steps).")
+    src = producer(node_mask) if node_mask is not None and is_symbolic(node_mask) else None
+    feeder = f"input:{src.name}" if src is not None and is_input_layer(src) else getattr(src, "name", var)
+    return Mismatch(case.path(name), f"{feeder} -> {layer.name}", expected, format_shape(got), fix)
+
+
+def _weight_broadcast(case: Case) -> Mismatch | None:
+    """A user's own layer whose weight, combined elementwise with its input, has another size on an axis
+    (a positional table built for fewer steps than the data has). Read the constructor call in the user's
+    code: when one argument equals the weight's size, it is the one to change."""
+    layer = case.layer
+    t = case.tensor
+    if layer is None or t is None or type(layer).__module__.startswith("keras") or not hasattr(t, "shape"):
+        return None
+    got = shape_of(t)
+    for w in getattr(layer, "weights", []):
+        shape = tuple(int(d) for d in w.shape)
+        if not shape or len(shape) > len(got):
+            continue
+        tail = got[len(got) - len(shape):]
+        bad = [i for i, (a, b) in enumerate(zip(tail, shape)) if a is not None and a != b and b != 1 and a != 1]
+        if len(bad) != 1:
+            continue
+        i = bad[0]
+        have, want = shape[i], tail[i] or 0
+        axis = len(got) - len(shape) + i
+        name = case.consumer_name(layer.name)
+        cls = type(layer).__name__
+        fix = (f"{layer.name}'s weight {w.name} is {_tuple(shape)} and meets {case.received()}: axis {axis} is {want} "
+               f"in the input and {have} in the weight. Build it for {want}")
+        ctor = _constructor_with(case, cls, layer.name, have, want)
+        fix += f": {ctor}, keeping your other arguments." if ctor else f", or give it inputs with {have} on axis {axis}."
+        return Mismatch(case.path(name), case.interface(name), f"{have} on axis {axis} (weight {w.name} {_tuple(shape)})",
+                        case.received(), fix)
+    return None
+
+
+def _constructor_with(case: Case, cls: str, name: str, old: int, new: int) -> str | None:
+    """The user's ``cls(...)`` call that made the layer called ``name``, with its one argument equal to
+    ``old`` set to ``new`` (positional arguments only); None when that is not one argument."""
+    for call in re.finditer(rf"\b{re.escape(cls)}\(([^()]*)\)", _user_source(case)):
+        args = [a.strip() for a in call.group(1).split(",") if a.strip()]
+        if not any(re.fullmatch(rf"name\s*=\s*[\"']{re.escape(name)}[\"']", a) for a in args):
+            continue
+        positional = [a for a in args if "=" not in a]
+        hits = [j for j, a in enumerate(positional) if a == str(old)]
+        if len(hits) != 1:
+            return None
+        positional[hits[0]] = str(new)
+        return f"{cls}({', '.join(positional)})"
     return None
 
 

@@ -16,12 +16,7 @@ from tests.corpus_cases import applies, cases, kernest_check, squash
 pytestmark = pytest.mark.core
 CASES = cases()
 # Cases whose remedy depends on data the script creates after the failing line: named right, fix not computed.
-FIX_NOT_COMPUTED = {"43_cifar_sequential_backbone_no_input",
-                    # third held-out set: named, but no rule computes the fix yet (BENCHMARKS.md section 6)
-                    "91_normalization_adapted_other_width", "94_position_table_shorter_than_steps"}
-# Third held-out set cases the engine does not name yet (BENCHMARKS.md section 6 says why); strict, so a
-# rule that starts diagnosing one makes the test fail until it is taken off this list.
-NOT_NAMED_YET = {"84_flatten_after_variable_size_backbone", "87_reshape_two_unknown_dims", "92_mha_padding_mask_2d"}
+FIX_NOT_COMPUTED = {"43_cifar_sequential_backbone_no_input"}
 
 
 def _usable(case):
@@ -41,12 +36,7 @@ def test_the_corpus_is_large_and_spread():
         assert all(applies(r, case.fixed.read_text()) for r in case.meta["remedy"]), case.id
 
 
-def _param(case):
-    marks = [pytest.mark.xfail(strict=True, reason="held-out case not diagnosed yet")] if case.id in NOT_NAMED_YET else []
-    return pytest.param(case, id=case.id, marks=marks)
-
-
-@pytest.mark.parametrize("case", [_param(c) for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_diagnosis_names_the_interface_and_its_fix_makes_the_model_train(case):
     _usable(case)
     code, printed = kernest_check(case.broken, strict=case.silent)
