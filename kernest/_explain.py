@@ -2337,6 +2337,9 @@ def _attention_mask(case: Case) -> Mismatch | None:
     return Mismatch(case.path(name), f"{feeder} -> {layer.name}", expected, format_shape(got), fix)
 
 
+_CONTRACTION = re.compile(r"MatMul|dot_general|mat1 and mat2|batch2 tensor|BatchMatMul")
+
+
 def _weight_broadcast(case: Case) -> Mismatch | None:
     """A user's own layer whose weight, combined elementwise with its input, has another size on an axis
     (a positional table built for fewer steps than the data has). Read the constructor call in the user's
@@ -2345,6 +2348,8 @@ def _weight_broadcast(case: Case) -> Mismatch | None:
     t = case.tensor
     if layer is None or t is None or type(layer).__module__.startswith("keras") or not hasattr(t, "shape"):
         return None
+    if _CONTRACTION.search(case.message):
+        return None  # a matmul's weight contracts an axis: the contraction rule reads it
     got = shape_of(t)
     for w in getattr(layer, "weights", []):
         shape = tuple(int(d) for d in w.shape)
