@@ -572,11 +572,25 @@ def _axis_of_one(case: Case, shape: Shape, want: int) -> str:
             f"add keras.layers.Reshape({_tuple(target)}) before {where} (one channel), or give the data "
             f"{'an axis of size 1 after the batch' if first else 'a last axis of size 1'}."
         )
+    declared = _declared_input_fix(case, target, first)
     return (
-        f"{name} needs {want} axes but gets {format_shape(shape)}, and no layer before it removed one. Add "
-        f"keras.layers.Reshape({_tuple(target)}) before {where} (a last axis of size 1), or feed it data with "
-        f"{want - 1} axes after the batch."
+        f"{name} needs {want} axes but gets {format_shape(shape)}, and no layer before it removed one. "
+        + (declared + "or add" if declared else "Add") + f" keras.layers.Reshape({_tuple(target)}) before {where} "
+        f"(a last axis of size 1), or feed it data with {want - 1} axes after the batch."
     )
+
+
+def _declared_input_fix(case: Case, target: Shape, first: bool) -> str:
+    """When the tensor is a model Input itself, declare the Input with the missing last axis: a functional
+    model adds a trailing axis of size 1 to data that lacks it, so the same arrays still fit."""
+    t = case.tensor
+    src = producer(t) if t is not None and is_symbolic(t) else None
+    if first or src is None or not is_input_layer(src):
+        return ""
+    var = case.var(t)
+    named = f"{var} = " if var and var != "?" else ""
+    return (f"Declare the Input with that axis, {named}keras.Input(shape={_tuple(target)}) (a functional model "
+            f"adds the last axis of size 1 to data without it); ")
 
 
 _CONV2D = (keras.layers.Conv2D, keras.layers.Conv2DTranspose, keras.layers.SeparableConv2D,
@@ -1218,6 +1232,59 @@ def _timedistributed_list(case: Case, m: re.Match[str]) -> Mismatch:
                     "which folds axis 1 of every input into the batch and runs the model once.")
 
 
+def _unknown_size(case: Case, m: re.Match[str]) -> Mismatch:
+    """A layer sizing its weights from an axis of unknown size. The usual way: a model declared for inputs
+    of any size (``Input((None, None, c))``) whose map is Flattened: the flat width is unknown, so the Dense
+    after it cannot be built. Global pooling gives a fixed width for any size."""
+    t = case.tensor
+    name = case.consumer_name(getattr(case.layer, "name", "layer"))
+    found = next(((lay, p, t_in) for lay, p, t_in in (producer_chain(t) if t is not None and is_symbolic(t) else ())
+                  if isinstance(lay, keras.layers.Flatten) and t_in is not None and None in shape_of(t_in)[1:]), None)
+    if found is None:
+        return _generic(case)
+    flat, where, t_in = found
+    before = shape_of(t_in)
+    interface = _entry_of(case, t_in) or case.interface(name)
+    known = [i for i, d in enumerate(before) if i > 0 and d is not None]
+    k = len(before) - 2
+    fmt = ', data_format="channels_first"' if known == [1] and len(before) > 2 else ""
+    pool = f"keras.layers.GlobalAveragePooling{k}D({fmt.lstrip(', ')})" if 1 <= k <= 3 else None
+    fix = (f"{where} flattens {format_shape(before)}, whose size is unknown (the model accepts any size), so its "
+           f"output width is unknown and {getattr(case.layer, 'name', name)} cannot size its weights. ")
+    fix += (f"Use {pool} in place of {flat.name} (or the GlobalMaxPooling{k}D twin): it gives one value per "
+            f"channel for any size; or declare a fixed size in the model's Input." if pool and known in ([len(before) - 1], [1])
+            else "Declare a fixed size in the model's Input, or reduce the unknown axes before it.")
+    return Mismatch(case.path(name), interface, "a known size on every axis after the batch", case.received(), fix)
+
+
+def _entry_of(case: Case, tensor: Any) -> str | None:
+    """``producer -> model`` for the traced model whose own Input is ``tensor``: where a tensor that a layer
+    inside it received crossed into it. A Sequential being built has no graph inputs yet, so an Input
+    feeding ``tensor``'s reader belongs to the deepest model frame above the failing layer."""
+    src_in = producer(tensor) if is_symbolic(tensor) else None
+    for frame in reversed(case.frames[:-1]):
+        model = frame.layer
+        if not isinstance(model, keras.Model) or not frame.inputs:
+            continue
+        if any(x is tensor for x in graph_inputs(model) or ()) or src_in is not None and is_input_layer(src_in):
+            given = frame.inputs[0]
+            src = producer(given) if is_symbolic(given) else case.made_by.get(id(given))
+            if src is None:
+                return None
+            return f"{'input:' if is_input_layer(src) else ''}{src.name} -> {frame_name(frame)}"
+    return None
+
+
+def _timedistributed_rank(case: Case, m: re.Match[str]) -> Mismatch:
+    """TimeDistributed given a tensor without an axis to map over, as a per-sample vector from an RNN that
+    returns only its last step: the same rule as any layer that lost an axis."""
+    name = case.consumer_name(getattr(case.layer, "name", "time_distributed"))
+    got = len(_parse_shape(m.group("shape")))
+    received = case.received()
+    return Mismatch(case.path(name), case.interface(name), "(batch, steps, ...)", received,
+                    _rank_lost(case, 3, got, received))
+
+
 # --- data, dtypes, training state --------------------------------------------------------------------------
 
 def _optimizer(case: Case, m: re.Match[str]) -> Mismatch:
@@ -1354,6 +1421,49 @@ _KERAS2 = [
     (r"\.get_output_at\(\s*0\s*\)", ".output"), (r"\.get_input_at\(\s*0\s*\)", ".input"),
     (r"\.output_shape\b", ".output.shape"), (r"\.input_shape\b", ".input.shape"),
 ]
+
+
+# Keyword arguments of Keras 1 and 2 that Keras 3 rejects: the Keras 3 name, or None where it has no
+# counterpart (the value moves elsewhere, said in _DROPPED_KWARGS).
+_RENAMED_KWARGS: dict[str, str | None] = {
+    "input": "inputs", "output": "outputs", "nb_epoch": "epochs", "border_mode": "padding",
+    "init": "kernel_initializer", "W_regularizer": "kernel_regularizer", "b_regularizer": "bias_regularizer",
+    "W_constraint": "kernel_constraint", "b_constraint": "bias_constraint", "subsample": "strides",
+    "subsample_length": "strides", "dim_ordering": "data_format", "output_dim": "units", "nb_filter": "filters",
+    "filter_length": "kernel_size", "samples_per_epoch": "steps_per_epoch", "nb_val_samples": "validation_steps",
+    "lr": "learning_rate", "input_length": None, "mode": None, "decay": None,
+}
+_DROPPED_KWARGS = {
+    "input_length": "the length belongs in the model's Input: keras.Input(shape=(length, ...))",
+    "mode": "Keras 3 layers have one mode; drop it",
+    "decay": "use a schedule: learning_rate=keras.optimizers.schedules.ExponentialDecay(...)",
+}
+
+
+def _unknown_kwargs(case: Case, m: re.Match[str]) -> Mismatch:
+    """A constructor or fit() given keyword arguments Keras 3 no longer knows (Keras 1/2 code): rename them
+    in the user's own call, with the values they gave."""
+    owner = m.group("cls") or m.group("fn")
+    keys = re.findall(r"'(\w+)':", m.group("kw")) if m.group("kw") else [m.group("one")]
+    site = case.site
+    line = site.text if site is not None else ""
+    renamed, said = [], []
+    for key in keys:
+        new = _RENAMED_KWARGS.get(key)
+        value = re.search(rf"\b{key}\s*=\s*([^,()]+(?:\([^()]*\))?)", line)
+        if new is not None and value is not None:
+            renamed.append(f"{new}={value.group(1).strip()}")
+        said.append(f"{key} is {new} in Keras 3" if new else f"{key}: {_DROPPED_KWARGS.get(key, 'Keras 3 has no such argument; drop it')}")
+    name_arg = re.search(r"\bname\s*=\s*[\"']([^\"']+)[\"']", line)
+    name = name_arg.group(1) if name_arg else owner
+    callee = re.search(rf"([\w.]*\b{re.escape(owner)})\s*\(", line) if owner else None
+    given: list[Any] = [v for v in (case.scope.get(x) for x in re.findall(r"\binputs?\s*=\s*(\w+)", line))
+                        if is_symbolic(v)]
+    interface = (f"input:{given[0].name} -> {name}" if given and hasattr(given[0], "name")
+                 else f"{keys[0]}= -> {name}")
+    call = f" Write {callee.group(1)}({', '.join(renamed)}), keeping your other arguments." if renamed and callee else ""
+    return Mismatch(name, interface, "Keras 3 arguments", ", ".join(f"{k}=" for k in keys),
+                    f"{owner} was given Keras 1/2 arguments that Keras 3 rejects: {'; '.join(said)}.{call}")
 
 
 def _removed_attr(case: Case, m: re.Match[str]) -> Mismatch:
@@ -1711,9 +1821,6 @@ def _merge(case: Case, m: re.Match[str]) -> Mismatch:
     side = getattr(src, "name", "?")
     want, have = shapes[big], shapes[small]
     kind = type(layer).__name__
-    other_axis = _concat_other_axis(case, shapes)
-    if other_axis is not None:
-        return other_axis
     lower = _axis_short(shapes)
     if lower is not None:
         return _merge_ranks(case, given, shapes, lower)
@@ -1724,6 +1831,18 @@ def _merge(case: Case, m: re.Match[str]) -> Mismatch:
         fix = (f"{side} gives {format_shape(have)} and the other branch {format_shape(want)}; {kind} needs the same "
                f"height and width. Upsample {side}'s output with keras.layers.UpSampling2D({factor}) (or pool the "
                f"other branch with keras.layers.MaxPooling2D({factor})) before {name}.")
+    elif _concat_axis(layer, shapes) is not None:
+        axis = _concat_axis(layer, shapes)
+        at = len(want) - 1 if axis == -1 else axis or 0
+        sizes_on = " and ".join(str(sh[at]) for sh in shapes)
+        own = getattr(layer, "axis", "?")
+        joined = tuple(sum(int(sh[at] or 0) for sh in shapes) if i == at else d for i, d in enumerate(shapes[0]))
+        agree = (f"project {side}'s output with keras.layers.Dense({max(int(sh[at] or 0) for sh in shapes)})"
+                 if at == len(want) - 1 else f"pad or crop {side}'s output on axis {at}")
+        fix = (f"{name} joins along axis {own}, but the branches differ on axis {axis} ({sizes_on}), and a "
+               f"Concatenate needs every other axis equal. To join them along that axis, build {name} as "
+               f"keras.layers.Concatenate(axis={axis}), giving {format_shape(joined)}; to join along axis {own}, "
+               f"{agree} first.")
     elif len(want) == len(have) and want[:-1] == have[:-1]:
         width = want[-1]
         fix = (f"{side} gives {have[-1]} features and the other branch {width}; {kind} needs equal shapes. Project "
@@ -1732,38 +1851,28 @@ def _merge(case: Case, m: re.Match[str]) -> Mismatch:
         return _spatial_merge(case, given, shapes, _pad_to_match(shapes) or (0, ()))
     else:
         fix = f"{side} gives {format_shape(have)} and the other branch {format_shape(want)}: make their shapes agree."
+    return _merge_mismatch(case, side, f"inputs that agree ({format_shape(want)})", shapes, fix)
+
+
+def _merge_mismatch(case: Case, side: str, expected: str, shapes: list[Shape], fix: str) -> Mismatch:
+    """The one way every merge rule reports: the merge's path, ``side -> merge``, and every branch's shape."""
+    name = getattr(case.layer, "name", "merge")
     received = " and ".join(format_shape(sh) for sh in shapes)
-    return Mismatch(case.path(name), f"{side} -> {name}", f"inputs that agree ({format_shape(want)})", received, fix)
+    return Mismatch(case.path(name), f"{side} -> {name}", expected, received, fix)
 
 
-def _concat_other_axis(case: Case, shapes: list[Shape]) -> Mismatch | None:
-    """A Concatenate along one axis of inputs that differ on exactly one *other* axis: joining along that
-    axis is what fits (``Concatenate(axis=1)`` of (batch, 10, 8) and (batch, 10, 16), where -1 was meant)."""
-    layer = case.layer
+def _concat_axis(layer: Any, shapes: list[Shape]) -> int | None:
+    """For a Concatenate whose branches differ on exactly one axis other than its own: that axis (negative
+    when it is the last), along which the same branches would join. A Concatenate needs every axis but its
+    own to agree, so a user who meant the other axis (features rather than steps) gets this one."""
     if not isinstance(layer, keras.layers.Concatenate) or len({len(sh) for sh in shapes}) != 1:
         return None
     rank = len(shapes[0])
-    axis = layer.axis % rank
-    differ = [j for j in range(1, rank) if len({sh[j] for sh in shapes}) > 1 and j != axis]
-    if len(differ) != 1 or any(sh[differ[0]] is None for sh in shapes):
+    own = layer.axis % rank
+    differ = [i for i in range(1, rank) if len({sh[i] for sh in shapes}) > 1]
+    if len(differ) != 1 or differ[0] == own or any(sh[differ[0]] is None for sh in shapes):
         return None
-    j = differ[0]
-    sizes = [int(sh[j] or 0) for sh in shapes]
-    joined = list(shapes[0])
-    joined[j] = sum(sizes)
-    axis_arg = -1 if j == rank - 1 else j
-    name = layer.name
-    fix = (f"{name} is Concatenate(axis={layer.axis}), which needs every other axis to agree, and its inputs differ on "
-           f"axis {j} ({' vs '.join(str(n) for n in sizes)}). To join along that axis, build it with "
-           f"keras.layers.Concatenate(axis={axis_arg}), giving {format_shape(tuple(joined))}; to join along axis "
-           f"{axis}, make axis {j} agree first ("
-           + (f"keras.layers.Dense({max(sizes)}) on the narrower input)." if j == rank - 1
-              else "pad or crop the shorter input on that axis)."))
-    given = case.frames[-1].inputs if case.frames else ()
-    src = producer(given[0]) if given and is_symbolic(given[0]) else None
-    side = getattr(src, "name", "?")
-    return Mismatch(case.path(name), f"{side} -> {name}", f"inputs that agree except on axis {axis}",
-                    " and ".join(format_shape(sh) for sh in shapes), fix)
+    return -1 if differ[0] == rank - 1 else differ[0]
 
 
 def _axis_short(shapes: list[Shape]) -> int | None:
@@ -1790,9 +1899,7 @@ def _merge_ranks(case: Case, given: list[Any], shapes: list[Shape], low: int) ->
            f"({len(full)} axes); {kind} needs the same number of axes. Give {side}'s output a last axis of 1 with "
            f"keras.layers.Reshape({_tuple(target)}) before {name}, so it is {format_shape((None, *target))} and is "
            f"{joined}; or reduce the other branch's last axis if one value per position is what you meant.")
-    received = " and ".join(format_shape(sh) for sh in shapes)
-    return Mismatch(case.path(name), f"{side} -> {name}", f"inputs with the same number of axes ({len(full)})",
-                    received, fix)
+    return _merge_mismatch(case, side, f"inputs with the same number of axes ({len(full)})", shapes, fix)
 
 
 def _merge_steps(case: Case, given: list[Any], shapes: list[Shape]) -> Mismatch:
@@ -1817,9 +1924,7 @@ def _merge_steps(case: Case, given: list[Any], shapes: list[Shape]) -> Mismatch:
     if extra == 1 and full[1] is not None:
         fix += (f" If you want the other branch on every step instead, repeat it with "
                 f"keras.layers.RepeatVector({full[1]}).")
-    received = " and ".join(format_shape(sh) for sh in shapes)
-    return Mismatch(case.path(name), f"{side} -> {name}", f"inputs with the same axes ({len(flat)} or {len(full)})",
-                    received, fix)
+    return _merge_mismatch(case, side, f"inputs with the same axes ({len(flat)} or {len(full)})", shapes, fix)
 
 
 def _returning_rnn(tensor: Any) -> str | None:
@@ -1870,9 +1975,7 @@ def _spatial_merge(case: Case, given: list[Any], shapes: list[Shape], found: tup
            f"sizes differ, as when an odd size is halved by pooling and doubled again. Pad {side}'s output with "
            f"keras.layers.ZeroPadding{rank}D({arg}) before {name}, or crop {other}'s with "
            f"keras.layers.Cropping{rank}D({arg}); or use inputs whose size divides by every pooling factor.")
-    received = " and ".join(format_shape(sh) for sh in shapes)
-    return Mismatch(case.path(name), f"{side} -> {name}", f"inputs that agree ({format_shape(shapes[1 - small])})",
-                    received, fix)
+    return _merge_mismatch(case, side, f"inputs that agree ({format_shape(shapes[1 - small])})", shapes, fix)
 
 
 def _reshape_size(case: Case, m: re.Match[str]) -> Mismatch:
@@ -1892,6 +1995,46 @@ def _reshape_size(case: Case, m: re.Match[str]) -> Mismatch:
                f"({math.prod(d or 1 for d in target)}) before it, or change the target shape.")
     return Mismatch(case.path(name), case.interface(name), f"{math.prod(d or 1 for d in target)} values {_tuple(target)}",
                     f"{n} values {format_shape((None, *given))}", fix)
+
+
+def _reshape_unknowns(case: Case, m: re.Match[str]) -> Mismatch:
+    """A Reshape target with several -1s: Keras can infer only one, and refuses it when the layer is made,
+    before it sees its input. The input is read from the user's line (``Reshape(...)(x)`` or
+    ``Reshape(...)(model(x))``); when the known sizes are all 1 (axes added to the input's own), the -1s
+    take the input's sizes in order."""
+    target = _parse_shape(m.group("target").replace("-1", "None"))
+    line = case.site.text if case.site is not None else ""
+    named = re.search(r"\bname\s*=\s*[\"']([^\"']+)[\"']", line)
+    name = named.group(1) if named else "reshape"
+    source, given = _reshape_input(case, line)
+    unknown = sum(d is None for d in target)
+    known = math.prod(d for d in target if d is not None)
+    interface = f"{source} -> {name}" if source else f"? -> {name}"
+    if given is not None and len(given) - 1 == unknown and known == 1 and None not in given[1:]:
+        sizes = iter(given[1:])
+        new = tuple(d if d is not None else next(sizes) for d in target)
+        fix = (f"{name}'s target {_tuple(tuple(-1 if d is None else d for d in target))} has {unknown} unknown sizes, "
+               f"and Keras infers at most one. Its input is {format_shape(given)}: write "
+               f"keras.layers.Reshape({_tuple(new)}) ({_product(math.prod(d or 0 for d in given[1:]), new)}).")
+    else:
+        fix = (f"{name}'s target has {unknown} unknown sizes (-1), and Keras infers at most one: write every size but "
+               f"one" + (f", from its input {format_shape(given)}" if given is not None else "") + ".")
+    return Mismatch(name, interface, "at most one -1 in the target shape", format_shape(given) if given else "?", fix)
+
+
+def _reshape_input(case: Case, line: str) -> tuple[str | None, Shape | None]:
+    """What ``Reshape(...)`` is called on in the user's line: (producer name, shape), for a tensor variable
+    or a model variable called on one."""
+    call = re.search(r"Reshape\((?:[^()]|\([^()]*\))*\)\(\s*(\w+)(?:\(\s*(\w+)\s*\))?\s*\)", line)
+    if call is None:
+        return None, None
+    outer, inner = case.scope.get(call.group(1)), case.scope.get(call.group(2)) if call.group(2) else None
+    if inner is None and is_symbolic(outer):
+        src = producer(outer)
+        return (f"input:{src.name}" if src is not None and is_input_layer(src) else getattr(src, "name", None)), shape_of(outer)
+    if isinstance(outer, keras.Model) and is_symbolic(inner) and len(outer.outputs) == 1:
+        return outer.name, shape_of(outer.outputs[0])
+    return None, None
 
 
 def _loss_keys(case: Case, m: re.Match[str]) -> Mismatch:
@@ -2124,12 +2267,43 @@ def _missing_batch(case: Case, name: str, declared: Shape, got: Shape) -> Mismat
     var = _data_name(case, got) or "x"
     model = case.fitted_model()
     where = getattr(model, "name", None) or name
+    dataset = _unbatched_dataset(case)
+    if dataset is not None:
+        return Mismatch(case.path(where) if case.failure is not None else where, f"data -> {where}",
+                        format_shape(declared), f"{_tuple(got)} with no batch axis",
+                        f"{where} takes batches {format_shape(declared)}, and the tf.data.Dataset {dataset} yields "
+                        f"single samples {_tuple(got)}: a Dataset given to fit/evaluate/predict must be batched. "
+                        f"{_batch_call(case, dataset)}")
     return Mismatch(
         case.path(where) if case.failure is not None else where, f"data -> {where}", format_shape(declared),
         f"{_tuple(got)} with no batch axis",
         f"{where} takes batches {format_shape(declared)}, and {var} is one sample {_tuple(got)}. Add the batch "
         f"axis: np.expand_dims({var}, 0) (or {var}[None]), which gives (1, {', '.join(str(d) for d in got)}).",
     )
+
+
+def _unbatched_dataset(case: Case) -> str | None:
+    """The user's variable, named on the failing line, that holds a tf.data.Dataset."""
+    text = case.site.text if case.site is not None else ""
+    for var in re.findall(r"\b([A-Za-z_]\w*)\b", text):
+        if type(case.scope.get(var)).__module__.startswith("tensorflow.python.data"):
+            return var
+    return None
+
+
+def _batch_call(case: Case, var: str) -> str:
+    """How to batch ``var``: Dataset methods return a new dataset, so a bare ``var.batch(n)`` in the script
+    changed nothing; assign it (with the user's own batch size when the script has one)."""
+    try:
+        with open(case.site.file) as f:  # type: ignore[union-attr]
+            source = f.read()
+    except (OSError, AttributeError):
+        source = ""
+    bare = re.search(rf"^\s*{re.escape(var)}\.batch\((\w+)\)\s*$", source, re.M)
+    size = bare.group(1) if bare else "32"
+    said = (f"The script calls {var}.batch({size}) without keeping its result (Dataset methods return a new "
+            "dataset). " if bare else "")
+    return f"{said}Write {var} = {var}.batch({size}) before passing it."
 
 
 def _invalid_input(case: Case, m: re.Match[str]) -> Mismatch:
@@ -2301,10 +2475,15 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"index out of range in self"), _index_range),
     (re.compile(r"Cast (?P<frm>\w+) to (?P<to>\w+) is not supported"), _dtype),
     (re.compile(r"`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions, received: \[\("), _timedistributed_list),
+    (re.compile(r"`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions, received: \((?P<shape>[^)]*)\)"), _timedistributed_rank),
     (re.compile(r"Kernel shape must have the same length as input, but received kernel of shape (?P<kernel>\([^)]*\)) and input of shape (?P<shape>\([^)]*\))"), _kernel_rank),
     (re.compile(r"Cannot convert '(?P<value>.*?)' to a shape"), _to_shape),
     (re.compile(r"unsupported operand type\(s\) for %: '(?P<value>tuple)' and 'int'|'(?P<value2>list)' object has no attribute 'shape'"), _to_shape),
     (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>get_output_at|output_shape|get_input_at|input_shape|get_output_shape_at|get_input_shape_at)'"), _removed_attr),
+    (re.compile(r"Unrecognized keyword arguments passed to (?P<cls>\w+): \{(?P<kw>.*)\}(?P<fn>)(?P<one>)", re.S), _unknown_kwargs),
+    (re.compile(r"(?P<fn>\w+)\.\w+\(\) got an unexpected keyword argument '(?P<one>\w+)'(?P<cls>)(?P<kw>)"), _unknown_kwargs),
+    (re.compile(r"Shapes used to initialize variables must be fully-defined"), _unknown_size),
+    (re.compile(r"There must be at most one unknown dimension \(-1\) in `target_shape`\. Received: target_shape=(?P<target>\([^)]*\))"), _reshape_unknowns),
     (re.compile(r"The layer (?P<layer>\S+) has never been called and thus has no defined (?:output|input)"), _no_output),
     (re.compile(r"Computed output size would be zero or negative\. Received `inputs shape=(?P<shape>\([^)]*\))`, `kernel shape=(?P<kernel>\([^)]*\))`(?:, `dilation_rate=(?P<dil>[^`]*)`)?"), _too_small),
     (re.compile(r"Computed output size would be zero or negative\. Received: `inputs\.shape=\[(?P<shape>[^\]]*)\]`, `pool_size=\[(?P<pool>[^\]]*)\]`"), _pool_too_small),
@@ -2381,7 +2560,8 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
         return exc if isinstance(exc, InterfaceError) else None
     case = Case(exc, target)
     custom = (_custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
-              or _swapped_inputs(case) or _swapped_data_axes(case) or _one_array_for_inputs(case))
+              or _swapped_inputs(case) or _swapped_data_axes(case) or _one_array_for_inputs(case)
+              or _adapted_width(case) or _attention_mask(case) or _weight_broadcast(case))
     if custom is not None:
         return InterfaceError([custom], context=_context(case))
     for pattern, family in FAMILIES:
@@ -2392,6 +2572,135 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
         return InterfaceError([_generic(case)], context=_context(case))
     if _raised_inside_keras(exc) and not _users_own_attribute(case):
         return InterfaceError([_generic_run(case)], context=_context(case))
+    return None
+
+
+def _adapted_width(case: Case) -> Mismatch | None:
+    """A Normalization adapted on data of one width applied to a tensor of another: it subtracts a mean of
+    the adapted width, which fails (at fit, in the backend's words) or broadcasts. The remedy is to adapt it on
+    what reaches it, or to apply it before the part that changed the width (where the data still has it)."""
+    layer: Any = case.layer
+    mean = getattr(layer, "mean", None) if isinstance(layer, keras.layers.Normalization) else None
+    t = case.tensor
+    if mean is None or t is None or not hasattr(t, "shape") or not getattr(layer, "axis", None):
+        return None
+    adapted = tuple(int(d) for d in keras.ops.shape(mean))
+    got = shape_of(t)
+    axis = layer.axis[0] if len(layer.axis) == 1 else None
+    if axis is None or not adapted or got[axis] is None or adapted[axis] == got[axis]:
+        return None
+    name = case.consumer_name(layer.name)
+    width, have = adapted[axis], got[axis]
+    fix = (f"{layer.name} was adapted on data with {width} values on axis {axis}, and it gets {have} here. Adapt it "
+           f"on what reaches it ({case.var(layer)}.adapt(...) on {have}-wide data)")
+    swap = _apply_before(case, layer, width, axis)
+    fix += f", or apply it where the data still has {width}: {swap}." if swap else "."
+    return Mismatch(case.path(name), case.interface(name), f"{width} values on axis {axis} (as adapted)",
+                    case.received(), fix)
+
+
+def _apply_before(case: Case, layer: Any, width: int, axis: int) -> str | None:
+    """The user's ``norm(part(x))`` rewritten as ``part(norm(x))`` when ``x`` has the width ``norm`` was
+    adapted on."""
+    given = call_inputs(layer)
+    before = next((t_in for _, _, t_in in producer_chain(given[0])), None) if given and is_symbolic(given[0]) else None
+    if before is None or shape_of(before)[axis] != width:
+        return None  # the part before norm did not change the width: moving norm would not help
+    var = case.var(layer)
+    line = case.site.text if case.site is not None else ""
+    pattern = rf"\b{re.escape(var)}\(\s*(\w+)\(\s*(\w+)\s*\)\s*\)"
+    call = re.search(pattern, line) or re.search(pattern, _user_source(case))
+    return f"{call.group(1)}({var}({call.group(2)}))" if call else None
+
+
+def _user_source(case: Case) -> str:
+    try:
+        with open(case.site.file) as f:  # type: ignore[union-attr]
+            return f.read()
+    except (OSError, AttributeError):
+        return ""
+
+
+def _attention_mask(case: Case) -> Mismatch | None:
+    """MultiHeadAttention takes attention_mask as (batch, target steps, source steps). A padding mask of
+    the keys, (batch, source steps), needs the target axis: Keras broadcasts (batch, 1, source steps)."""
+    frame = next((f for f in reversed(case.frames) if isinstance(f.layer, keras.layers.MultiHeadAttention)), None)
+    if frame is None:
+        return None
+    layer = frame.layer
+    node = next((n for n in call_nodes(layer) if n.arguments.kwargs.get("attention_mask") is not None), None)
+    node_mask = node.arguments.kwargs["attention_mask"] if node is not None else None
+    mask = frame.args.get("attention_mask", node_mask)
+    given = [*node.arguments.args, node.arguments.kwargs.get("value")] if node is not None else list(frame.inputs)
+    tensors = [t for t in given if t is not None and hasattr(t, "shape")]
+    query = tensors[0] if tensors else None
+    key = tensors[1] if len(tensors) > 1 else query
+    if mask is None or query is None or key is None or len(mask.shape) != 2:
+        return None
+    t_steps, s_steps = shape_of(query)[1], shape_of(key)[1]
+    var = case.var(node_mask) if node_mask is not None else "mask"
+    name = case.consumer_name(layer.name)
+    expected = f"(batch, {t_steps}, {s_steps}) (batch, target steps, source steps)"
+    got = shape_of(mask)
+    if got[-1] != s_steps:
+        return None
+    fix = (f"{layer.name}'s attention_mask must be (batch, target steps, source steps); {var} is {format_shape(got)}, one "
+           f"flag per source step. Give it the target axis: attention_mask=keras.ops.expand_dims({var}, 1) (shape "
+           f"(batch, 1, {s_steps}), which Keras broadcasts over the {t_steps} target steps).")
+    src = producer(node_mask) if node_mask is not None and is_symbolic(node_mask) else None
+    feeder = f"input:{src.name}" if src is not None and is_input_layer(src) else getattr(src, "name", var)
+    return Mismatch(case.path(name), f"{feeder} -> {layer.name}", expected, format_shape(got), fix)
+
+
+_CONTRACTION = re.compile(r"MatMul|dot_general|mat1 and mat2|batch2 tensor|BatchMatMul")
+
+
+def _weight_broadcast(case: Case) -> Mismatch | None:
+    """A user's own layer whose weight, combined elementwise with its input, has another size on an axis
+    (a positional table built for fewer steps than the data has). Read the constructor call in the user's
+    code: when one argument equals the weight's size, it is the one to change."""
+    layer = case.layer
+    t = case.tensor
+    if layer is None or t is None or type(layer).__module__.startswith("keras") or not hasattr(t, "shape"):
+        return None
+    if _CONTRACTION.search(case.message):
+        return None  # a matmul's weight contracts an axis: the contraction rule reads it
+    got = shape_of(t)
+    for w in getattr(layer, "weights", []):
+        shape = tuple(int(d) for d in w.shape)
+        if not shape or len(shape) > len(got):
+            continue
+        tail = got[len(got) - len(shape):]
+        bad = [i for i, (a, b) in enumerate(zip(tail, shape)) if a is not None and a != b and b != 1 and a != 1]
+        if len(bad) != 1:
+            continue
+        i = bad[0]
+        have, want = shape[i], tail[i] or 0
+        axis = len(got) - len(shape) + i
+        name = case.consumer_name(layer.name)
+        cls = type(layer).__name__
+        fix = (f"{layer.name}'s weight {w.name} is {_tuple(shape)} and meets {case.received()}: axis {axis} is {want} "
+               f"in the input and {have} in the weight. Build it for {want}")
+        ctor = _constructor_with(case, cls, layer.name, have, want)
+        fix += f": {ctor}, keeping your other arguments." if ctor else f", or give it inputs with {have} on axis {axis}."
+        return Mismatch(case.path(name), case.interface(name), f"{have} on axis {axis} (weight {w.name} {_tuple(shape)})",
+                        case.received(), fix)
+    return None
+
+
+def _constructor_with(case: Case, cls: str, name: str, old: int, new: int) -> str | None:
+    """The user's ``cls(...)`` call that made the layer called ``name``, with its one argument equal to
+    ``old`` set to ``new`` (positional arguments only); None when that is not one argument."""
+    for call in re.finditer(rf"\b{re.escape(cls)}\(([^()]*)\)", _user_source(case)):
+        args = [a.strip() for a in call.group(1).split(",") if a.strip()]
+        if not any(re.fullmatch(rf"name\s*=\s*[\"']{re.escape(name)}[\"']", a) for a in args):
+            continue
+        positional = [a for a in args if "=" not in a]
+        hits = [j for j, a in enumerate(positional) if a == str(old)]
+        if len(hits) != 1:
+            return None
+        positional[hits[0]] = str(new)
+        return f"{cls}({', '.join(positional)})"
     return None
 
 

@@ -44,7 +44,7 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
         return []
     found: list[Finding] = []
     for rule in (_trainable_after_compile, _frozen_but_compiled_alone, _batchnorm_in_frozen, _mask_dropped,
-                 _loss_list_short, _softmax_over_one, _initial_states_miscounted):
+                 _loss_list_short, _softmax_over_one, _probabilities_as_logits, _initial_states_miscounted):
         found.extend(rule(model))
     given = data if data is not None else getattr(model, "_kernest_data", None)
     if given is not None:
@@ -408,6 +408,59 @@ def _softmax_over_one(model: Any) -> list[Finding]:
                 "always 1.0, so this output never depends on its input and its weights get no gradient.",
                 fix + ".",
             ))
+    return out
+
+
+# --- a loss told its input is logits, given probabilities ---------------------------------------------------
+
+_SQUASHING = {"softmax": keras.activations.softmax, "sigmoid": keras.activations.sigmoid}
+
+
+def _squashing(layer: Any) -> str | None:
+    """'softmax' or 'sigmoid' when the layer's output is already probabilities."""
+    if isinstance(layer, keras.layers.Softmax):
+        return "softmax"
+    activation = getattr(layer, "activation", None)
+    return next((name for name, fn in _SQUASHING.items() if activation is fn), None)
+
+
+def _losses_per_output(model: Any) -> list[Any]:
+    """The compiled loss of each output, in output order (None where an output has none)."""
+    loss = getattr(model, "loss", None)
+    outputs = list(getattr(model, "outputs", None) or [])
+    if isinstance(loss, dict):
+        names = list(getattr(model, "output_names", None) or [])
+        return [loss.get(n) for n in names] if len(names) == len(outputs) else []
+    if isinstance(loss, (list, tuple)):
+        return list(loss)
+    return [loss] * len(outputs)
+
+
+def _probabilities_as_logits(model: Any) -> list[Finding]:
+    """A loss built with from_logits=True applies softmax (or sigmoid) itself. Given an output that already
+    went through one, it squashes twice: the loss still falls, so nothing fails, but the gradients shrink and
+    the model learns slowly or stalls (TensorFlow only warns, JAX and torch say nothing)."""
+    if not _is_compiled(model):
+        return []
+    out = []
+    for tensor, loss in zip(model.outputs, _losses_per_output(model)):
+        config = loss.get_config() if isinstance(loss, keras.losses.Loss) else {}
+        if not config.get("from_logits"):
+            continue
+        layer, path = next(((lay, p) for lay, p, _ in producer_chain(tensor) if not isinstance(lay, keras.Model)),
+                           (None, ""))
+        kind = _squashing(layer) if layer is not None else None
+        if layer is None or kind is None:
+            continue
+        top = path.split("/")[0]
+        out.append(Finding(
+            path, f"{top} -> loss",
+            f"{path} ends in {kind}, so the model outputs probabilities, but its loss "
+            f"{type(loss).__name__} was built with from_logits=True and applies {kind} again: training runs, "
+            "with squashed gradients.",
+            f"build the loss with from_logits=False ({type(loss).__name__}(from_logits=False)), or drop the "
+            f"{kind} from {layer.name} so it outputs logits and apply {kind} when you predict.",
+        ))
     return out
 
 

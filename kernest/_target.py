@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import runpy
 import signal
@@ -90,9 +91,41 @@ def _time_limit(seconds: float | None, what: str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+class _HeldKerasLogs(logging.Filter):
+    """Holds the error records Keras' own code logs (JAX's attention logs a whole traceback before falling
+    back and failing again). When the run fails, kernest's one message replaces them; when it succeeds,
+    they are let through after all."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held: list[logging.LogRecord] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and f"{os.sep}keras{os.sep}" in record.pathname:
+            self.held.append(record)
+            return False
+        return True
+
+
+@contextmanager
+def _holding_keras_logs() -> Iterator[None]:
+    logger, held = logging.getLogger("absl"), _HeldKerasLogs()
+    logger.addFilter(held)
+    failed = False
+    try:
+        yield
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        logger.removeFilter(held)
+        for record in [] if failed else held.held:
+            logger.handle(record)
+
+
 def _run(what: str, fn: Any, timeout: float | None = None, tracer: Tracer | None = None) -> Any:
     try:
-        with _time_limit(timeout, what):
+        with _time_limit(timeout, what), _holding_keras_logs():
             if tracer is not None:
                 return fn()
             with trace():

@@ -190,3 +190,22 @@ def test_an_rnn_given_more_initial_states_than_it_keeps_is_caught_before_it_runs
     with pytest.warns(kernest.KernestWarning, match="dec"):
         report = kernest.check(keras.Model([src, tgt], dec, name="harmoniser"))
     assert any("melody_enc -> dec" in w and "[1:]" in w for w in report.warnings)
+
+
+def test_a_sigmoid_output_given_to_a_loss_built_from_logits_is_a_warning():
+    """Nothing raises: the loss squashes probabilities a second time (keras-io#494, tf#50190)."""
+    f = keras.Input((4,), name="f")
+    tagger = keras.Model(f, L.Dense(3, activation="sigmoid", name="tags")(f), name="tagger")
+    x = keras.Input((4,), name="x")
+    model = keras.Model(x, tagger(x), name="multi_label")
+    model.compile(optimizer="sgd", loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    with pytest.warns(kernest.KernestWarning, match="tagger/tags"):
+        report = kernest.check(model)
+    assert any("tagger/tags: tagger -> loss" in w and "from_logits=False" in w for w in report.warnings)
+
+
+def test_logits_given_to_a_loss_built_from_logits_give_no_warning():
+    x = keras.Input((4,), name="x")
+    model = keras.Model(x, L.Dense(3, name="logits")(x), name="clf")
+    model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    assert kernest.check(model).warnings == []

@@ -430,3 +430,131 @@ def test_a_recurrent_layer_after_a_feature_map_reads_its_rows_as_steps():
     err = kernest.explain(raised(build))
     assert err.interface == "cnn -> rnn"
     assert "Reshape((12, 15))" in err.fix and "cnn/conv" in err.fix
+
+
+def test_a_concatenate_along_steps_of_branches_that_differ_in_features_offers_the_feature_axis():
+    """Channels-first maps (batch, channels, h, w) joined along h while their channels differ: the rule names
+    the axis that differs (1 here, not the last), not a projection."""
+    a_in, b_in = keras.Input((3, 8, 8), name="a_in"), keras.Input((5, 8, 8), name="b_in")
+    left = keras.Model(a_in, L.Activation("relu", name="act")(a_in), name="left")
+    right = keras.Model(b_in, L.Activation("relu", name="act2")(b_in), name="right")
+    a, b = keras.Input((3, 8, 8), name="a"), keras.Input((5, 8, 8), name="b")
+    err = kernest.explain(raised(lambda: L.Concatenate(axis=2, name="stack")([left(a), right(b)])))
+    assert err.path == "stack" and err.interface == "left -> stack"
+    assert "keras.layers.Concatenate(axis=1)" in err.fix and "Dense(" not in err.fix
+
+
+def test_a_concatenate_whose_branches_differ_on_two_axes_gets_no_axis_guess():
+    a, b = keras.Input((4, 6), name="a"), keras.Input((5, 7), name="b")
+    err = kernest.explain(raised(lambda: L.Concatenate(axis=1, name="cat")([a, b])))
+    assert err.path == "cat" and "Concatenate(axis=" not in err.fix
+
+
+def test_timedistributed_after_a_bidirectional_last_state_asks_for_its_sequence():
+    clip = keras.Input((9, 4), name="clip")
+    enc = keras.Model(clip, L.Bidirectional(L.LSTM(3), name="bi")(clip), name="clip_enc")
+    frames = keras.Input((9, 4), name="frames")
+    with kernest.trace():
+        err = kernest.explain(raised(lambda: L.TimeDistributed(L.Dense(2), name="each")(enc(frames))))
+    assert err.path == "each" and err.interface == "clip_enc -> each"
+    assert "return_sequences=True" in err.fix
+
+
+def test_keras2_keyword_arguments_are_renamed_with_the_users_values():
+    src = keras.Input((5,), name="src")
+    out = L.Dense(2)(src)
+    err = kernest.explain(raised(lambda: keras.Model(input=src, output=out, name="old_api")))
+    assert err.path == "old_api" and err.interface == "input:src -> old_api"
+    assert "keras.Model(inputs=src, outputs=out)" in err.fix
+    conv = kernest.explain(raised(lambda: L.Conv1D(4, 3, border_mode="same", name="c")))
+    assert "border_mode is padding" in conv.fix and "Conv1D(padding=\"same\")" in conv.fix
+
+
+def test_an_unbatched_dataset_is_batched_not_expanded():
+    import numpy as np
+    import tensorflow as tf
+
+    feats = keras.Input((3, 2), name="feats")
+    model = keras.Model(feats, L.Dense(1)(L.Flatten()(feats)), name="scorer")
+    model.compile(optimizer="sgd", loss="mse")
+    rows = tf.data.Dataset.from_tensor_slices((np.zeros((6, 3, 2), "float32"), np.zeros((6, 1), "float32")))
+    err = kernest.explain(raised(lambda: model.fit(rows, epochs=1, verbose=0)))
+    assert err.interface == "data -> scorer"
+    assert "rows = rows.batch(32)" in err.fix and "expand_dims" not in err.fix
+
+
+def test_an_rnn_on_a_model_input_without_features_declares_the_input_with_one():
+    readings = keras.Input((7,), name="readings")
+    with kernest.trace():
+        err = kernest.explain(raised(lambda: L.GRU(2, name="gru")(readings)))
+    assert err.path == "gru" and err.interface == "input:readings -> gru"
+    assert "readings = keras.Input(shape=(7, 1))" in err.fix
+
+
+def test_flatten_of_a_sequence_of_any_length_asks_for_global_pooling():
+    frames = keras.Input((None, 6), name="frames")
+    feats = keras.Model(frames, L.Conv1D(3, 2, name="conv")(frames), name="feats")
+    reader = keras.Sequential([L.Flatten(name="fl"), L.Dense(2, name="out")], name="reader")
+    clip = keras.Input((None, 6), name="clip")
+    with kernest.trace():
+        err = kernest.explain(raised(lambda: reader(feats(clip))))
+    assert err.path == "reader/out" and err.interface == "feats -> reader"
+    assert "keras.layers.GlobalAveragePooling1D()" in err.fix
+
+
+def test_a_reshape_with_two_unknown_sizes_takes_its_inputs_sizes():
+    seq = keras.Input((4, 6), name="seq")
+    err = kernest.explain(raised(lambda: L.Reshape((1, -1, -1), name="lift")(seq)))
+    assert err.path == "lift" and err.interface == "input:seq -> lift"
+    assert "keras.layers.Reshape((1, 4, 6))" in err.fix
+
+
+def test_a_normalization_adapted_on_another_width_is_moved_before_the_projection():
+    import numpy as np
+
+    table = np.random.rand(6, 5).astype("float32")
+    scaler = L.Normalization(name="scaler")
+    scaler.adapt(table)
+    cols = keras.Input((5,), name="cols")
+    proj = keras.Model(cols, L.Dense(3, name="d")(cols), name="proj")
+    raw = keras.Input((5,), name="raw")
+    model = keras.Model(raw, L.Dense(1)(scaler(proj(raw))), name="scored")
+    model.compile(optimizer="sgd", loss="mse")
+    with kernest.trace():
+        err = kernest.explain(raised(lambda: model.fit(table, np.zeros((6, 1)), epochs=1, verbose=0)))
+    assert err.interface == "proj -> scaler" and "5 values on axis -1" in err.expected
+    assert "proj(scaler(raw))" in err.fix
+
+
+def test_a_key_padding_mask_given_as_attention_mask_gets_the_target_axis():
+    import numpy as np
+
+    q, v = keras.Input((3, 8), name="q"), keras.Input((5, 8), name="v")
+    pad = keras.Input((5,), dtype="bool", name="pad")
+    mixed = L.MultiHeadAttention(num_heads=4, key_dim=2, name="att")(q, v, attention_mask=pad)
+    model = keras.Model([q, v, pad], mixed, name="mixer")
+    data = [np.zeros((2, 3, 8), "float32"), np.zeros((2, 5, 8), "float32"), np.ones((2, 5), bool)]
+    with kernest.trace():
+        err = kernest.explain(raised(lambda: model.predict(data, verbose=0)))
+    assert err.path.endswith("att") and err.interface == "input:pad -> att"
+    assert "keras.ops.expand_dims(pad, 1)" in err.fix
+
+
+class _Gain(L.Layer):
+    def __init__(self, channels, **kwargs):
+        super().__init__(**kwargs)
+        self.channels = channels
+
+    def build(self, input_shape):
+        self.g = self.add_weight(shape=(self.channels,), name="g")
+
+    def call(self, x):
+        return x * self.g
+
+
+def test_a_custom_layer_weight_sized_by_a_constructor_argument_names_that_argument():
+    x = keras.Input((7, 5), name="x")
+    with kernest.trace():
+        err = kernest.explain(raised(lambda: _Gain(4, name="gain")(x)))
+    assert err.path == "gain" and "axis 2 is 5 in the input and 4 in the weight" in err.fix
+    assert "_Gain(5)" in err.fix
