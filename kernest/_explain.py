@@ -790,15 +790,8 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
     peer = next(iter(_arrays_named(case, (*got_shape[:-1], want))), None)
     trained = _trained_model_run(case)
     model = trained or (case.fitted_model() if peer is not None else None)
-    if model is not None and odd is not None and odd != peer:
-        basis = f"as {peer} has" if peer is not None else "the width it was trained on"
-        return Mismatch(
-            model.name, f"data -> {model.name}", f"(batch, ..., {want})", format_shape(got_shape),
-            f"{case.var(model)} takes {want} features per sample ({basis}) and {odd} has {got}: these features were "
-            f"made another way. A vectorizer or encoder fitted again on other data gives another width and other "
-            f"columns; make every split with the transform fitted on the training data (vectorizer.transform(...), "
-            f"not fit_transform), so that every column means what it meant in training.",
-        )
+    if model is not None and odd is not None and odd != peer and want is not None:
+        return _made_another_way(case, model, want, got_shape, odd, peer)
     consumer = case.consumer
     rebuild = ""
     if isinstance(consumer, keras.Model) and getattr(consumer, "inputs", None):
@@ -816,6 +809,38 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
     fix = (f"{producer_text} gives {got} features but {case.consumer_name(name)} was built for {want}. Add "
            f"{adapter} between them to project {got} -> {want}{rebuild}.")
     return Mismatch(case.path(name), case.interface(name), f"(batch, ..., {want})", received, fix)
+
+
+def _made_another_way(case: Case, model: Any, want: int, got_shape: Shape, odd: str,
+                      peer: str | None) -> Mismatch:
+    """Data of another width than the model (and the other data on the line) takes: the features were made by
+    another fit of a vectorizer or encoder."""
+    basis = f"as {peer} has" if peer is not None else "the width it was trained on"
+    return Mismatch(
+        model.name, f"data -> {model.name}", f"(batch, ..., {want})", format_shape(got_shape),
+        f"{case.var(model)} takes {want} features per sample ({basis}) and {odd} has {got_shape[-1]}: these features "
+        f"were made another way. A vectorizer or encoder fitted again on other data gives another width and other "
+        f"columns; make every split with the transform fitted on the training data (vectorizer.transform(...), "
+        f"not fit_transform), so that every column means what it meant in training.",
+    )
+
+
+def _odd_width_data(case: Case) -> Mismatch | None:
+    """Among the arrays on a fit/evaluate/predict line, one fits the model's single input and another (not a
+    label array) has another last axis. JAX does not compare data with the Input and fails inside a matmul."""
+    model = case.fitted_model()
+    inputs = list(getattr(model, "inputs", None) or [])
+    if model is None or len(inputs) != 1:
+        return None
+    declared = shape_of(inputs[0])
+    outputs = [shape_of(t) for t in getattr(model, "outputs", None) or []]
+    arrays = _named_arrays(case)
+    peer = next((n for n, a in arrays if fits(declared, shape_of(a))), None)
+    odd = next((n for n, a in arrays if a.ndim == len(declared) and not fits(declared, shape_of(a))
+                and shape_of(a)[1:-1] == declared[1:-1] and not any(fits(o, shape_of(a)) for o in outputs)), None)
+    if peer is None or odd is None or not isinstance(declared[-1], int):
+        return None
+    return _made_another_way(case, model, declared[-1], shape_of(dict(arrays)[odd]), odd, peer)
 
 
 def _trained_model_run(case: Case) -> Any:
@@ -2560,7 +2585,7 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
         return exc if isinstance(exc, InterfaceError) else None
     case = Case(exc, target)
     custom = (_custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
-              or _swapped_inputs(case) or _swapped_data_axes(case) or _one_array_for_inputs(case)
+              or _swapped_inputs(case) or _swapped_data_axes(case) or _one_array_for_inputs(case) or _odd_width_data(case)
               or _adapted_width(case) or _attention_mask(case) or _weight_broadcast(case))
     if custom is not None:
         return InterfaceError([custom], context=_context(case))

@@ -142,8 +142,6 @@ def _scorer(width: int = 9, units: int = 1) -> keras.Model:
 
 
 def test_validation_data_of_another_width_than_the_training_data_names_both():
-    if keras.backend.backend() == "jax":
-        pytest.skip("JAX does not compare data with the Input: the failure surfaces inside a matmul instead")
     net = _scorer()
     train_x, holdout_x = np.zeros((6, 9), "float32"), np.zeros((3, 8), "float32")
     err = kernest.explain(raised(lambda: net.fit(train_x, np.zeros((6, 1)), validation_data=(holdout_x, np.zeros((3, 1))),
