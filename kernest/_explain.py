@@ -649,7 +649,7 @@ def _batched_twice(case: Case, want: int) -> str | None:
     if case.fitted_model() is None:
         return None
     text = case.site.text if case.site is not None else ""
-    for name in dict.fromkeys(re.findall(r"[A-Za-z_]\w*", text[text.find("(") + 1 :] if "(" in text else "")):
+    for name in _call_names(case):
         spec = getattr(case.scope.get(name), "element_spec", None)
         first = keras.tree.flatten(spec)[0] if spec is not None else None
         shape, label = tuple(getattr(first, "shape", ()) or ()), name
@@ -787,7 +787,7 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
     want, got = declared[-1], got_shape[-1]
     received = case.received(case.outer) if case.outer is not None else format_shape(got_shape)
     odd = next(iter(_arrays_named(case, got_shape)), None)
-    peer = next(iter(_arrays_named(case, (*got_shape[:-1], want))), None)
+    peer = next((n for n in _arrays_named(case, (*got_shape[:-1], want)) if n in _data_input_names(case)), None)
     trained = _trained_model_run(case)
     model = trained or (case.fitted_model() if peer is not None else None)
     if model is not None and odd is not None and odd != peer and want is not None:
@@ -833,14 +833,25 @@ def _odd_width_data(case: Case) -> Mismatch | None:
     if model is None or len(inputs) != 1:
         return None
     declared = shape_of(inputs[0])
-    outputs = [shape_of(t) for t in getattr(model, "outputs", None) or []]
-    arrays = _named_arrays(case)
+    given = _data_input_names(case)
+    arrays = [(n, a) for n, a in _named_arrays(case) if n in given]  # inputs only: labels may differ in width
     peer = next((n for n, a in arrays if fits(declared, shape_of(a))), None)
     odd = next((n for n, a in arrays if a.ndim == len(declared) and not fits(declared, shape_of(a))
-                and shape_of(a)[1:-1] == declared[1:-1] and not any(fits(o, shape_of(a)) for o in outputs)), None)
+                and shape_of(a)[1:-1] == declared[1:-1]), None)
     if peer is None or odd is None or not isinstance(declared[-1], int):
         return None
     return _made_another_way(case, model, declared[-1], shape_of(dict(arrays)[odd]), odd, peer)
+
+
+# the inputs (not the labels) on a fit/evaluate/predict line: its first argument, validation_data's first item, x=
+_X_ARGS = re.compile(r"\.(?:fit|evaluate|predict)\(\s*([A-Za-z_]\w*)|validation_data\s*=\s*[(\[]\s*([A-Za-z_]\w*)"
+                     r"|\bx\s*=\s*([A-Za-z_]\w*)")
+
+
+def _data_input_names(case: Case) -> set[str]:
+    """The names of the arrays a fit/evaluate/predict line passes as model inputs (``_X_ARGS``)."""
+    text = case.site.text if case.site is not None else ""
+    return {g for groups in _X_ARGS.findall(text) for g in groups if g}
 
 
 def _trained_model_run(case: Case) -> Any:
@@ -1139,10 +1150,15 @@ def _arity(case: Case, m: re.Match[str]) -> Mismatch:
 
 
 def _named_arrays(case: Case) -> list[tuple[str, Any]]:
-    """(name, array) for each array named in the call on the user's line, in order."""
+    """(name, array) for each array named in the call on the user's line, in order: values with an integer
+    ``ndim`` (the np module and np.float32 have shape and dtype attributes, but no such ndim)."""
+    return [(n, v) for n in _call_names(case) if isinstance(getattr(v := case.scope.get(n), "ndim", None), int)]
+
+
+def _call_names(case: Case) -> list[str]:
+    """The names in the call on the user's failing line (``model.fit(x, y)`` -> fit's arguments' names), once each."""
     text = case.site.text if case.site is not None else ""
-    names = dict.fromkeys(re.findall(r"[A-Za-z_]\w*", text[text.find("(") + 1 :] if "(" in text else ""))
-    return [(n, v) for n in names if isinstance(getattr(v := case.scope.get(n), "ndim", None), int)]
+    return list(dict.fromkeys(re.findall(r"[A-Za-z_]\w*", text[text.find("(") + 1 :] if "(" in text else "")))
 
 
 def _inputs_to_pass(case: Case, model: Any, declared: list[Shape], given: list[str]) -> str:
@@ -1652,14 +1668,10 @@ def _python_list_data(case: Case, m: re.Match[str]) -> Mismatch:
     """A Python list of sequences passed as data: Keras takes one array per input, so the sequences must share
     a length (text ids of each sentence, usually)."""
     model = case.fitted_model()
-    text = case.site.text if case.site is not None else ""
-    inside = text[text.find("(") + 1 :] if "(" in text else ""
-    found = next(((n, v) for n in re.findall(r"[A-Za-z_]\w*", inside)
-                  if isinstance(v := case.scope.get(n), (list, tuple)) and v
-                  and all(isinstance(e, (list, tuple)) or hasattr(e, "__len__") and not isinstance(e, str) for e in v)), None)
-    if model is None or found is None or len(getattr(model, "inputs", None) or []) != 1:
+    var = next((n for n in _call_names(case) if _sequences(case.scope.get(n))), None)
+    if model is None or var is None or len(getattr(model, "inputs", None) or []) != 1:
         return _generic_run(case)
-    var, value = found
+    value: Any = case.scope[var]
     lengths = [len(e) for e in value]
     declared = shape_of(model.inputs[0])
     fixed = declared[1] if len(declared) == 2 else None
@@ -1675,6 +1687,12 @@ def _python_list_data(case: Case, m: re.Match[str]) -> Mismatch:
                + (" (give the Embedding mask_zero=True so the padding is skipped)." if embeds else "."))
     return Mismatch(name, f"data -> {name}", format_shape(declared),
                     f"a Python list of {len(value)} sequences of lengths {min(lengths)}..{max(lengths)}", fix)
+
+
+def _sequences(value: Any) -> bool:
+    """A non-empty Python list or tuple whose items are sequences (lists, tuples, arrays; not strings)."""
+    return (isinstance(value, (list, tuple)) and bool(value)
+            and all(hasattr(e, "__len__") and not isinstance(e, (str, bytes)) for e in value))
 
 
 def _cardinality(case: Case, m: re.Match[str]) -> Mismatch:
@@ -2266,25 +2284,13 @@ def _channels_first_entry(case: Case, rank: int) -> int | None:
 
 def _data_name(case: Case, shape: Shape) -> str | None:
     """The user's variable on the failing line whose array has ``shape`` (``window`` in ``model.predict(window)``)."""
-    text = case.site.text if case.site is not None else ""
-    inside = text[text.find("(") + 1 :] if "(" in text else ""
-    for name in re.findall(r"[A-Za-z_]\w*", inside):
-        value = case.scope.get(name)
-        if isinstance(getattr(value, "ndim", None), int) and tuple(getattr(value, "shape", ())) == tuple(shape):
-            return name  # an array (the np module has a shape attribute too)
-    return None
+    return next((name for name, value in _named_arrays(case) if tuple(value.shape) == tuple(shape)), None)
 
 
 def _arrays_named(case: Case, shape: Shape) -> list[str]:
     """The user's variables in the failing line's call that hold an array of ``shape`` (any batch size)."""
-    text = case.site.text if case.site is not None else ""
-    found = []
-    for name in dict.fromkeys(re.findall(r"[A-Za-z_]\w*", text[text.find("(") + 1 :] if "(" in text else "")):
-        value: Any = case.scope.get(name)
-        if isinstance(getattr(value, "ndim", None), int) and shape_of(value)[1:] == tuple(shape[1:]) \
-                and len(value.shape) == len(shape):  # an array: not the np module, not a dtype
-            found.append(name)
-    return found
+    return [name for name, value in _named_arrays(case)
+            if len(value.shape) == len(shape) and shape_of(value)[1:] == tuple(shape[1:])]
 
 
 def _missing_batch(case: Case, name: str, declared: Shape, got: Shape) -> Mismatch:
@@ -2898,13 +2904,8 @@ def _generic_run(case: Case) -> Mismatch:
 
 def _call_data(case: Case) -> list[Any]:
     """The arrays named as arguments on the user's failing line (``model.fit(x, y)`` -> x, y)."""
-    text = case.site.text if case.site is not None else ""
-    inside = text[text.find("(") + 1 :] if "(" in text else ""
     found: list[Any] = []
-    for name in re.findall(r"[A-Za-z_]\w*", inside):
-        value = case.scope.get(name)
-        if isinstance(value, type) or not isinstance(getattr(value, "ndim", None), int):
-            continue  # np.float32 (a type) and the np module have shape and dtype attributes too
+    for _, value in _named_arrays(case):
         if all(value is not f for f in found):
             found.append(value)
     return found[:4]
