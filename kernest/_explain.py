@@ -1863,14 +1863,15 @@ def _loss_broadcast(case: Case, m: re.Match[str]) -> Mismatch:
         if "/losses/" in frame.f_code.co_filename and hasattr(y_true, "shape") and hasattr(y_pred, "shape"):
             return _labels_for(case, shape_of(y_true), shape_of(y_pred))
     # JAX hides the loss's frames: the two shapes are labels and output when one is an array on the user's
-    # fit line and the other is what the fitted model outputs
+    # fit line (or the line's arrays cannot be read, as when written inline) and the other is what the
+    # fitted model outputs
     model = case.fitted_model()
     if model is not None and m.groupdict().get("target") and m.groupdict().get("output"):
         shapes = [_dims(m.group("target")), _dims(m.group("output"))]
         given = [shape_of(a)[1:] for a in _call_data(case)]
         outs = [shape_of(t)[1:] for t in getattr(model, "outputs", None) or []]
         for target, output in (shapes, shapes[::-1]):
-            if target[1:] in given and output[1:] in outs:
+            if (target[1:] in given or not given) and output[1:] in outs and len(target) == len(output):
                 return _labels_for(case, target, output)
     if case.failure is not None and case.layer is not None:
         return _generic(case)
