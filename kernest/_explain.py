@@ -870,13 +870,27 @@ def _odd_width_data(case: Case) -> Mismatch | None:
         return None
     declared = shape_of(inputs[0])
     outputs = [shape_of(t) for t in getattr(model, "outputs", None) or []]
-    arrays = _named_arrays(case)
+    labels = _label_and_weight_names(case)
+    arrays = [(n, a) for n, a in _named_arrays(case) if n not in labels]
     peer = next((n for n, a in arrays if fits(declared, shape_of(a))), None)
     odd = next((n for n, a in arrays if a.ndim == len(declared) and not fits(declared, shape_of(a))
                 and shape_of(a)[1:-1] == declared[1:-1] and not any(fits(o, shape_of(a)) for o in outputs)), None)
     if peer is None or odd is None or not isinstance(declared[-1], int):
         return None
     return _made_another_way(case, model, declared[-1], shape_of(dict(arrays)[odd]), odd, peer)
+
+
+def _label_and_weight_names(case: Case) -> set[str]:
+    """The variables a fit/evaluate call on the user's line passes as labels or weights (``y``, the second
+    argument, ``sample_weight=``): arrays that are not features, whatever their width."""
+    text = case.site.text.strip() if case.site is not None else ""
+    call = next((n for n in ast.walk(_parse_line(text)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                 and n.func.attr in ("fit", "evaluate", "train_on_batch", "test_on_batch")), None)
+    if call is None:
+        return set()
+    nodes = [k.value for k in call.keywords if k.arg in ("y", "sample_weight", "class_weight")]
+    nodes += call.args[1:3]
+    return {n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
 def _trained_model_run(case: Case) -> Any:
@@ -1948,8 +1962,9 @@ def _merge(case: Case, m: re.Match[str]) -> Mismatch:
     side = getattr(src, "name", "?")
     want, have = shapes[big], shapes[small]
     kind = type(layer).__name__
-    if isinstance(layer, keras.layers.Dot) and len(given) == 2:
-        return _dot_axes(case, given, shapes)
+    dot = _dot_axes(case, given, shapes) if isinstance(layer, keras.layers.Dot) and len(given) == 2 else None
+    if dot is not None:
+        return dot
     lower = _axis_short(shapes)
     if lower is not None:
         return _merge_ranks(case, given, shapes, lower)
@@ -1983,10 +1998,10 @@ def _merge(case: Case, m: re.Match[str]) -> Mismatch:
     return _merge_mismatch(case, side, f"inputs that agree ({format_shape(want)})", shapes, fix)
 
 
-def _dot_axes(case: Case, given: list[Any], shapes: list[Shape]) -> Mismatch:
-    """A Dot whose ``axes`` pick axes of different sizes in its two branches: the axis the branches share
-    (the last one first), with the shape the product over it gives; the second branch is named, as Keras
-    checks it against the first."""
+def _dot_axes(case: Case, given: list[Any], shapes: list[Shape]) -> Mismatch | None:
+    """A Dot whose ``axes`` pick axes of different sizes in its two branches, where another axis has one size
+    in both: that axis (the last one first), with the shape the product over it gives; the second branch is
+    named, as Keras checks it against the first. None when no axis is shared (the width rules apply)."""
     layer: Any = case.layer
     name = layer.name
     side = _side_name(case, given[1])
@@ -1995,18 +2010,15 @@ def _dot_axes(case: Case, given: list[Any], shapes: list[Shape]) -> Mismatch:
     picked = [ax % len(sh) for ax, sh in zip(axes, shapes)]
     sizes = f"{a[picked[0]]} and {b[picked[1]]}"
     shared = [i for i in range(len(a) - 1, 0, -1) if len(a) == len(b) and a[i] is not None and a[i] == b[i]]
-    if shared:
-        k = shared[0]
-        out = (None, *(d for i, d in enumerate(a) if i not in (0, k)), *(d for i, d in enumerate(b) if i not in (0, k)))
-        axis_text = "-1" if k == len(a) - 1 else str(k)
-        fix = (f"{name} takes the dot product over axis {axes[0]} of {format_shape(a)} and axis {axes[1]} of "
-               f"{format_shape(b)}, whose sizes differ ({sizes}); the branches share axis {axis_text} ({a[k]} each). "
-               f"Build it as keras.layers.Dot(axes={axis_text}), which gives {format_shape(out)}, or make the "
-               f"axes you dot over the same size in both branches.")
-    else:
-        fix = (f"{name} takes the dot product over axes {tuple(axes)}, whose sizes differ ({sizes}), and no other "
-               f"axis of {format_shape(a)} and {format_shape(b)} has one size in both. Project one branch so the "
-               f"axis you mean to contract has the same size in both (keras.layers.Dense on the last axis).")
+    if not shared:
+        return None
+    k = shared[0]
+    out = (None, *(d for i, d in enumerate(a) if i not in (0, k)), *(d for i, d in enumerate(b) if i not in (0, k)))
+    axis_text = "-1" if k == len(a) - 1 else str(k)
+    fix = (f"{name} takes the dot product over axis {axes[0]} of {format_shape(a)} and axis {axes[1]} of "
+           f"{format_shape(b)}, whose sizes differ ({sizes}); the branches share axis {axis_text} ({a[k]} each). "
+           f"Build it as keras.layers.Dot(axes={axis_text}), which gives {format_shape(out)}, or make the "
+           f"axes you dot over the same size in both branches.")
     return _merge_mismatch(case, side, f"axes of one size to dot over ({sizes} differ)", shapes, fix)
 
 
