@@ -2691,7 +2691,7 @@ def _label_sources(case: Case, names: list[str]) -> dict[str, str]:
     if isinstance(node, (ast.List, ast.Tuple)):
         return {n: ast.unparse(e) for n, e in zip(names, node.elts)}
     if isinstance(node, ast.Dict):
-        return {k.value: ast.unparse(v) for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant)}
+        return {str(k.value): ast.unparse(v) for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant)}
     if isinstance(node, ast.Name):
         value = case.scope.get(node.id)
         if isinstance(value, dict):
