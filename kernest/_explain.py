@@ -9,6 +9,7 @@ can from the message and the traceback, and looks names up in ``target``.
 
 from __future__ import annotations
 
+import ast
 import itertools
 import math
 import re
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import keras
+import numpy as np
 
 from kernest._axes import Shape, expected_rank_text, fits, format_shape, shape_of
 from kernest._axes import _infer as _infer_axes
@@ -751,7 +753,41 @@ def _axis_value(case: Case, m: re.Match[str]) -> Mismatch:
     if case.failure is not None:
         case.rebase_to_mismatched_input()
     got_shape = shape_of(case.outer) if case.outer is not None else _parse_shape(m.group("shape"))
+    declared_wrong = _declared_shape_lies(case, name, want, _parse_shape(m.group("shape")))
+    if declared_wrong is not None:
+        return declared_wrong
     return _width_mismatch(case, name, (None, want), got_shape)
+
+
+def _declared_shape_lies(case: Case, layer_name: str, want: int, real: Shape) -> Mismatch | None:
+    """The graph said the width fits (the consumer was built for it), yet at run time another width arrived:
+    the layer before it declares an output shape its call does not return. Keras builds everything after it
+    from the declared shape (a Lambda's ``output_shape``), so it fails only once data flows."""
+    given = case.outer if is_symbolic(case.outer) else None
+    if given is None:  # no trace: the layer Keras names, found in the user's models, and what it was called on
+        found = [lay for model in case.models() for _, lay in _walk(model) if lay.name == layer_name]
+        inputs = call_inputs(found[0]) if found else []
+        given = inputs[0] if inputs else None
+    if given is None or not real or real[-1] is None or real[-1] == want:
+        return None
+    symbolic = shape_of(given)
+    if symbolic[-1] != want:
+        return None
+    src: Any = producer(given)
+    if src is None or is_input_layer(src):
+        return None
+    name = layer_name  # the layer Keras names: the one built for the declared width
+    true = _tuple(tuple(real[1:]))
+    if isinstance(src, keras.layers.Lambda) and getattr(src, "_output_shape", None) is not None:
+        change = (f"Write output_shape={true} in {src.name}'s Lambda (or leave output_shape out: Keras 3 infers it "
+                  f"by running the function on a symbolic tensor)")
+    else:
+        change = f"Make {type(src).__name__}.compute_output_shape return {true}, what its call returns"
+    fix = (f"{src.name} declares its output as {format_shape(symbolic)}, so {name} was built for {want} features, "
+           f"but at run time it returns {format_shape((None, *real[1:]))}. {change}; "
+           f"{name} is then built for {real[-1]}.")
+    return Mismatch(case.path(name), f"{src.name} -> {name}", f"(batch, ..., {want}) as {src.name} declares",
+                    format_shape((None, *real[1:])), fix)
 
 
 def _dict_given_list(case: Case) -> bool:
@@ -787,7 +823,7 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
     want, got = declared[-1], got_shape[-1]
     received = case.received(case.outer) if case.outer is not None else format_shape(got_shape)
     odd = next(iter(_arrays_named(case, got_shape)), None)
-    peer = next((n for n in _arrays_named(case, (*got_shape[:-1], want)) if n in _data_input_names(case)), None)
+    peer = next((n for n in _arrays_named(case, (*got_shape[:-1], want)) if n not in _label_and_weight_names(case)), None)
     trained = _trained_model_run(case)
     model = trained or (case.fitted_model() if peer is not None else None)
     if model is not None and odd is not None and odd != peer and want is not None:
@@ -833,25 +869,28 @@ def _odd_width_data(case: Case) -> Mismatch | None:
     if model is None or len(inputs) != 1:
         return None
     declared = shape_of(inputs[0])
-    given = _data_input_names(case)
-    arrays = [(n, a) for n, a in _named_arrays(case) if n in given]  # inputs only: labels may differ in width
+    outputs = [shape_of(t) for t in getattr(model, "outputs", None) or []]
+    labels = _label_and_weight_names(case)
+    arrays = [(n, a) for n, a in _named_arrays(case) if n not in labels]
     peer = next((n for n, a in arrays if fits(declared, shape_of(a))), None)
     odd = next((n for n, a in arrays if a.ndim == len(declared) and not fits(declared, shape_of(a))
-                and shape_of(a)[1:-1] == declared[1:-1]), None)
+                and shape_of(a)[1:-1] == declared[1:-1] and not any(fits(o, shape_of(a)) for o in outputs)), None)
     if peer is None or odd is None or not isinstance(declared[-1], int):
         return None
     return _made_another_way(case, model, declared[-1], shape_of(dict(arrays)[odd]), odd, peer)
 
 
-# the inputs (not the labels) on a fit/evaluate/predict line: its first argument, validation_data's first item, x=
-_X_ARGS = re.compile(r"\.(?:fit|evaluate|predict)\(\s*([A-Za-z_]\w*)|validation_data\s*=\s*[(\[]\s*([A-Za-z_]\w*)"
-                     r"|\bx\s*=\s*([A-Za-z_]\w*)")
-
-
-def _data_input_names(case: Case) -> set[str]:
-    """The names of the arrays a fit/evaluate/predict line passes as model inputs (``_X_ARGS``)."""
-    text = case.site.text if case.site is not None else ""
-    return {g for groups in _X_ARGS.findall(text) for g in groups if g}
+def _label_and_weight_names(case: Case) -> set[str]:
+    """The variables a fit/evaluate call on the user's line passes as labels or weights (``y``, the second
+    argument, ``sample_weight=``): arrays that are not features, whatever their width."""
+    text = case.site.text.strip() if case.site is not None else ""
+    call = next((n for n in ast.walk(_parse_line(text)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                 and n.func.attr in ("fit", "evaluate", "train_on_batch", "test_on_batch")), None)
+    if call is None:
+        return set()
+    nodes = [k.value for k in call.keywords if k.arg in ("y", "sample_weight", "class_weight")]
+    nodes += call.args[1:3]
+    return {n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
 def _trained_model_run(case: Case) -> Any:
@@ -1126,6 +1165,11 @@ def _arity(case: Case, m: re.Match[str]) -> Mismatch:
     if isinstance(src, keras.Model) and len(src.outputs) == want and want > 1:
         fix = (f"wire {case.var(src)}'s {want} outputs into {cvar}'s {want} inputs with kernest.connect("
                f"{case.var(src)}, {cvar}), or pass them as a list: {cvar}({case.var(src)}(x)).")
+    elif want == 1 and got > 1 and _unmerged_bidirectional(case.outer) is not None:
+        bi = _unmerged_bidirectional(case.outer)
+        fix = (f"{bi.name} is a Bidirectional built with merge_mode=None, so it returns its forward and backward "
+               f"outputs as a list of {got}, and {cvar} takes one tensor. Build {bi.name} with merge_mode=\"concat\" "
+               f"(or \"sum\", \"ave\", \"mul\"), or join the two with keras.layers.Concatenate() before {cvar}.")
     elif want == 1 and got > 1 and isinstance(src, keras.Model) and len(src.outputs) == got:
         index = next((k for k, t in enumerate(src.outputs) if declared and fits(declared[0], shape_of(t))), 0)
         names = [getattr(producer(t), "name", str(k)) for k, t in enumerate(src.outputs)]
@@ -1147,6 +1191,25 @@ def _arity(case: Case, m: re.Match[str]) -> Mismatch:
         fix = (f"give {cvar} exactly {want} input(s) (it gets {got}); to feed a multi-output model into a "
                f"multi-input one, use kernest.connect(producer, {cvar}), which matches outputs to inputs by name.")
     return Mismatch(case.path(name), case.interface(name), f"{want} input(s)", f"{got} input tensor(s)", fix)
+
+
+def _unmerged_bidirectional(given: Any) -> Any:
+    """The Bidirectional with merge_mode=None whose two outputs make up ``given`` (a list of tensors, or a
+    model whose outputs they are), found through nested models; None otherwise."""
+    tensors = list(given) if isinstance(given, (list, tuple)) else []
+    if not tensors and is_symbolic(given):
+        tensors = [given]
+    layers = []
+    for t in tensors:
+        src = producer(t) if is_symbolic(t) else None
+        while isinstance(src, keras.Model) and len(getattr(src, "outputs", [])) >= 1:
+            inner = [producer(o) for o in src.outputs]
+            src = inner[0] if all(x is inner[0] for x in inner) else None
+        layers.append(src)
+    first = layers[0] if layers else None
+    if isinstance(first, keras.layers.Bidirectional) and first.merge_mode is None and all(x is first for x in layers):
+        return first
+    return None
 
 
 def _named_arrays(case: Case) -> list[tuple[str, Any]]:
@@ -1481,6 +1544,41 @@ _DROPPED_KWARGS = {
 }
 
 
+# Keras 2 arguments that declared the shape of the data a layer takes: the problem sits between the data and it.
+_DATA_SHAPE_KWARGS = {"batch_input_shape", "input_length"}
+
+
+def _batch_input_shape_fix(value: str | None) -> str:
+    """Keras 2's batch_input_shape=(batch, *shape) on a first layer, said the Keras 3 way: an Input first."""
+    try:
+        given = ast.literal_eval(value) if value else None
+    except (ValueError, SyntaxError):
+        given = None
+    if isinstance(given, (list, tuple)) and len(given) >= 2:
+        batch, shape = given[0], tuple(given[1:])
+        decl = f"keras.Input(shape={_tuple(shape)}" + (f", batch_size={batch})" if batch is not None else ")")
+    else:
+        decl = "keras.Input(shape=(...), batch_size=...)"
+    return (f"batch_input_shape: Keras 3 declares the input with {decl}, put first in the model "
+            f"(keras.Sequential([{decl}, ...]) or the functional model's input), and the layer takes no shape")
+
+
+def _keyword_source(text: str, key: str) -> str | None:
+    """The source text of ``key=...`` in a call on ``text``, up to the next comma outside brackets."""
+    found = re.search(rf"\b{key}\s*=\s*", text)
+    if found is None:
+        return None
+    depth, end = 0, len(text)
+    for i in range(found.end(), len(text)):
+        ch = text[i]
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth < 0 or (depth == 0 and ch == ","):
+            end = i
+            break
+    return text[found.end() : end].strip()
+
+
 def _unknown_kwargs(case: Case, m: re.Match[str]) -> Mismatch:
     """A constructor or fit() given keyword arguments Keras 3 no longer knows (Keras 1/2 code): rename them
     in the user's own call, with the values they gave."""
@@ -1490,6 +1588,9 @@ def _unknown_kwargs(case: Case, m: re.Match[str]) -> Mismatch:
     line = site.text if site is not None else ""
     renamed, said = [], []
     for key in keys:
+        if key == "batch_input_shape":
+            said.append(_batch_input_shape_fix(_keyword_source(line, key)))
+            continue
         new = _RENAMED_KWARGS.get(key)
         value = re.search(rf"\b{key}\s*=\s*([^,()]+(?:\([^()]*\))?)", line)
         if new is not None and value is not None:
@@ -1501,7 +1602,7 @@ def _unknown_kwargs(case: Case, m: re.Match[str]) -> Mismatch:
     given: list[Any] = [v for v in (case.scope.get(x) for x in re.findall(r"\binputs?\s*=\s*(\w+)", line))
                         if is_symbolic(v)]
     interface = (f"input:{given[0].name} -> {name}" if given and hasattr(given[0], "name")
-                 else f"{keys[0]}= -> {name}")
+                 else f"data -> {name}" if set(keys) & _DATA_SHAPE_KWARGS else f"{keys[0]}= -> {name}")
     call = f" Write {callee.group(1)}({', '.join(renamed)}), keeping your other arguments." if renamed and callee else ""
     return Mismatch(name, interface, "Keras 3 arguments", ", ".join(f"{k}=" for k in keys),
                     f"{owner} was given Keras 1/2 arguments that Keras 3 rejects: {'; '.join(said)}.{call}")
@@ -1755,7 +1856,10 @@ def _crop_to(output: Shape, target: Shape) -> str | None:
     if any(o is None or t is None or o < t for o, t in zip(spatial_out, spatial_target)):
         return None
     pads = [((o - t) // 2, (o - t) - (o - t) // 2) for o, t in zip(spatial_out, spatial_target) if o is not None and t is not None]
-    arg = str(pads[0]) if len(pads) == 1 else "(" + ", ".join(str(pd) for pd in pads) + ")"
+    if len(set(pads)) == 1 and pads[0][0] == pads[0][1]:
+        arg = str(pads[0][0])  # the same on every side of every axis: Keras takes the one number
+    else:
+        arg = str(pads[0]) if len(pads) == 1 else "(" + ", ".join(str(pd) for pd in pads) + ")"
     return f"keras.layers.Cropping{len(pads)}D({arg})"
 
 
@@ -1780,14 +1884,15 @@ def _loss_broadcast(case: Case, m: re.Match[str]) -> Mismatch:
         if "/losses/" in frame.f_code.co_filename and hasattr(y_true, "shape") and hasattr(y_pred, "shape"):
             return _labels_for(case, shape_of(y_true), shape_of(y_pred))
     # JAX hides the loss's frames: the two shapes are labels and output when one is an array on the user's
-    # fit line and the other is what the fitted model outputs
+    # fit line (or the line's arrays cannot be read, as when written inline) and the other is what the
+    # fitted model outputs
     model = case.fitted_model()
     if model is not None and m.groupdict().get("target") and m.groupdict().get("output"):
         shapes = [_dims(m.group("target")), _dims(m.group("output"))]
         given = [shape_of(a)[1:] for a in _call_data(case)]
         outs = [shape_of(t)[1:] for t in getattr(model, "outputs", None) or []]
         for target, output in (shapes, shapes[::-1]):
-            if target[1:] in given and output[1:] in outs:
+            if (target[1:] in given or not given) and output[1:] in outs and len(target) == len(output):
                 return _labels_for(case, target, output)
     if case.failure is not None and case.layer is not None:
         return _generic(case)
@@ -1864,6 +1969,9 @@ def _merge(case: Case, m: re.Match[str]) -> Mismatch:
     side = getattr(src, "name", "?")
     want, have = shapes[big], shapes[small]
     kind = type(layer).__name__
+    dot = _dot_axes(case, given, shapes) if isinstance(layer, keras.layers.Dot) and len(given) == 2 else None
+    if dot is not None:
+        return dot
     lower = _axis_short(shapes)
     if lower is not None:
         return _merge_ranks(case, given, shapes, lower)
@@ -1895,6 +2003,30 @@ def _merge(case: Case, m: re.Match[str]) -> Mismatch:
     else:
         fix = f"{side} gives {format_shape(have)} and the other branch {format_shape(want)}: make their shapes agree."
     return _merge_mismatch(case, side, f"inputs that agree ({format_shape(want)})", shapes, fix)
+
+
+def _dot_axes(case: Case, given: list[Any], shapes: list[Shape]) -> Mismatch | None:
+    """A Dot whose ``axes`` pick axes of different sizes in its two branches, where another axis has one size
+    in both: that axis (the last one first), with the shape the product over it gives; the second branch is
+    named, as Keras checks it against the first. None when no axis is shared (the width rules apply)."""
+    layer: Any = case.layer
+    name = layer.name
+    side = _side_name(case, given[1])
+    a, b = shapes
+    axes = layer.axes if isinstance(layer.axes, (list, tuple)) else (layer.axes, layer.axes)
+    picked = [ax % len(sh) for ax, sh in zip(axes, shapes)]
+    sizes = f"{a[picked[0]]} and {b[picked[1]]}"
+    shared = [i for i in range(len(a) - 1, 0, -1) if len(a) == len(b) and a[i] is not None and a[i] == b[i]]
+    if not shared:
+        return None
+    k = shared[0]
+    out = (None, *(d for i, d in enumerate(a) if i not in (0, k)), *(d for i, d in enumerate(b) if i not in (0, k)))
+    axis_text = "-1" if k == len(a) - 1 else str(k)
+    fix = (f"{name} takes the dot product over axis {axes[0]} of {format_shape(a)} and axis {axes[1]} of "
+           f"{format_shape(b)}, whose sizes differ ({sizes}); the branches share axis {axis_text} ({a[k]} each). "
+           f"Build it as keras.layers.Dot(axes={axis_text}), which gives {format_shape(out)}, or make the "
+           f"axes you dot over the same size in both branches.")
+    return _merge_mismatch(case, side, f"axes of one size to dot over ({sizes} differ)", shapes, fix)
 
 
 def _merge_mismatch(case: Case, side: str, expected: str, shapes: list[Shape], fix: str) -> Mismatch:
@@ -2476,7 +2608,158 @@ def _constructor(layer: Any) -> str:
 
 Family = Callable[[Case, re.Match[str]], Mismatch]
 _LAYER = r"(?:of )?layer ['\"](?P<layer>[^'\"]+)['\"]"
+def _groups(case: Case, m: re.Match[str]) -> Mismatch:
+    """A grouped convolution whose input channels are not a multiple of ``groups``: the largest group count
+    up to the one given that divides both the channels it gets and its filters, or a producer that gives a
+    multiple of the groups."""
+    layer: Any = case.layer
+    groups, channels = int(m.group("groups")), int(m.group("channels"))
+    name = case.consumer_name(getattr(layer, "name", "conv"))
+    filters = int(getattr(layer, "filters", 0) or 0)
+    fits_both = [g for g in range(groups, 0, -1) if channels % g == 0 and (not filters or filters % g == 0)]
+    side = case.producer_name() if case.frames else "the layer before it"
+    more = -(-channels // groups) * groups
+    fix = (f"{type(layer).__name__} {getattr(layer, 'name', '')} splits its input channels into groups={groups}, but "
+           f"{side} gives {channels} channels, which {groups} does not divide. Build it with groups={fits_both[0]} "
+           f"(it divides the {channels} channels" + (f" and the {filters} filters)" if filters else ")")
+           + f", or make {side} give a multiple of {groups} channels (such as {more}).")
+    received = case.received() if case.tensor is not None else f"{channels} channels"
+    return Mismatch(case.path(name), case.interface(name), f"channels divisible by groups={groups}", received, fix)
+
+
+def _output_names(model: Any) -> tuple[list[str], bool]:
+    """A model's output names, and whether it returns a dict of them."""
+    out = getattr(model, "output", None)
+    if isinstance(out, dict):
+        return list(out.keys()), True
+    return [str(n) for n in getattr(model, "output_names", [])], False
+
+
+def _fit_keyword(case: Case, key: str) -> str | None:
+    """The source text of ``key=...`` in the fit call on the user's line."""
+    return _keyword_source(case.site.text if case.site is not None else "", key)
+
+
+def _per_output(names: list[str], as_dict: bool, values: list[str]) -> str:
+    if as_dict:
+        return "{" + ", ".join(f'"{n}": {v}' for n, v in zip(names, values)) + "}"
+    return "[" + ", ".join(values) + "]"
+
+
+def _class_weight_outputs(case: Case, model: Any) -> Mismatch:
+    """class_weight given to fit() of a model with several outputs, which Keras refuses: per-sample weights
+    for the outputs whose labels are the weighted classes, and ones for the others, one entry per output."""
+    names, as_dict = _output_names(model)
+    weights_text = _fit_keyword(case, "class_weight") or "class_weight"
+    try:
+        weights = ast.literal_eval(weights_text)
+    except (ValueError, SyntaxError):
+        weights = case.scope.get(weights_text)
+    labels = _label_sources(case, names)
+    values, weighted = [], []
+    for out in names:
+        text = labels.get(out, "y")
+        y = _eval_in(case, text)
+        ids = set(np.unique(np.asarray(y)).tolist()) if y is not None and np.asarray(y).dtype.kind in "iub" else None
+        weighted.append(isinstance(weights, dict) and ids is not None and ids <= set(weights))
+        values.append(text)
+    if not any(weighted):  # the labels could not be read: weigh every output, the user keeps what applies
+        weighted = [True] * len(names)
+    per = [f"np.vectorize({weights_text}.get)({t}).reshape(-1)" if w else f"np.ones(len({t}))"
+           for t, w in zip(values, weighted)]
+    fix = (f"Keras applies class_weight only to a model with one output, and {model.name} has {len(names)} "
+           f"({', '.join(names)}). Turn the class weights into per-sample weights for the output whose classes they "
+           f"weigh, and pass one array per output instead: sample_weight={_per_output(names, as_dict, per)}.")
+    return Mismatch(model.name, f"data -> {model.name}", "one output for class_weight, or sample_weight per output",
+                    f"class_weight for {len(names)} outputs", fix)
+
+
+def _label_sources(case: Case, names: list[str]) -> dict[str, str]:
+    """For each output name, the source text of its labels in the fit call on the user's line: ``y["a"]`` for
+    a dict variable, the list entry for a list literal, ``y[i]`` for a list variable."""
+    text = case.site.text.strip() if case.site is not None else ""
+    call = next((n for n in ast.walk(_parse_line(text)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                 and n.func.attr in ("fit", "evaluate", "train_on_batch")), None)
+    if call is None:
+        return {}
+    node = next((k.value for k in call.keywords if k.arg == "y"), call.args[1] if len(call.args) > 1 else None)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return {n: ast.unparse(e) for n, e in zip(names, node.elts)}
+    if isinstance(node, ast.Dict):
+        return {str(k.value): ast.unparse(v) for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant)}
+    if isinstance(node, ast.Name):
+        value = case.scope.get(node.id)
+        if isinstance(value, dict):
+            return {n: f'{node.id}["{n}"]' for n in names}
+        if isinstance(value, (list, tuple)):
+            return {n: f"{node.id}[{i}]" for i, n in enumerate(names)}
+    return {}
+
+
+def _parse_line(text: str) -> ast.AST:
+    """The user's line as Python; a call continued on the next lines is closed where it stops parsing."""
+    for end in range(len(text), 0, -1):
+        head = text[:end].rstrip().rstrip(",")
+        try:
+            return ast.parse(head + ")" * max(0, head.count("(") - head.count(")")))
+        except SyntaxError:
+            continue
+    return ast.parse("")
+
+
+def _eval_in(case: Case, text: str) -> Any:
+    """The value of a simple expression (``y``, ``y["a"]``, ``y[0]``) in the user's scope, or None."""
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return None
+    if isinstance(node, ast.Name):
+        return case.scope.get(node.id)
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Constant):
+        holder = case.scope.get(node.value.id)
+        try:
+            return holder[node.slice.value] if holder is not None else None
+        except (KeyError, IndexError, TypeError):
+            return None
+    return None
+
+
+def _sample_weight_outputs(case: Case, model: Any) -> Mismatch:
+    """One sample_weight array with a column per output, for a model with several outputs: Keras takes a
+    single array only as one weight per sample; split its columns, one array per output."""
+    names, as_dict = _output_names(model)
+    var = _fit_keyword(case, "sample_weight") or "sample_weight"
+    w = case.scope.get(var)
+    shape = tuple(np.shape(w)) if w is not None else ()
+    n = len(names)
+    if len(shape) == 2 and shape[1] == n and var.isidentifier():
+        split = _per_output(names, as_dict, [f"{var}[:, {i}]" for i in range(n)])
+        fix = (f"{var} is {shape}: a weight per sample for each of the {n} outputs ({', '.join(names)}), and Keras "
+               f"takes a single array only as one weight per sample. Pass a column per output: sample_weight={split}.")
+    else:
+        fix = (f"{var} has shape {shape or '?'}; for a model with {n} outputs ({', '.join(names)}) Keras takes a single "
+               f"array only of shape (num_samples,). Pass one array per output instead (a list in output order, "
+               f"or a dict by output name), each (num_samples,), or one (num_samples,) array for all.")
+    return Mismatch(model.name, f"data -> {model.name}", "(num_samples,) or one array per output",
+                    f"one array {shape}" if shape else "one array", fix)
+
+
+def _fit_weights(case: Case, m: re.Match[str]) -> Mismatch:
+    model = case.fitted_model() or next(iter(case.models()), None)
+    if model is None:
+        return _generic_run(case)
+    if m.group("cw"):
+        return _class_weight_outputs(case, model)
+    return _sample_weight_outputs(case, model)
+
+
+# Keras' messages about fit()'s weight arguments: they name the cause exactly, so they are read before the
+# heuristics about data of another width (a (n, 2) sample_weight is not a feature array).
+_FIT_WEIGHTS = re.compile(r"(?P<cw>`class_weight` is only supported for Models with a single output)|"
+                          r"(?P<sw>For a model with multiple outputs, when providing a single `sample_weight` array)")
+
 FAMILIES: list[tuple[re.Pattern[str], Family]] = [
+    (_FIT_WEIGHTS, _fit_weights),
     (re.compile(_LAYER + r" is incompatible with the layer: expected (?P<kind>min_|max_)?ndim=(?P<want>\d+), found ndim=(?P<got>\d+)\. Full shape received: (?P<shape>\([^)]*\))"), _ndim),
     (re.compile(_LAYER + r" is incompatible with the layer: expected axis -?\d+ of input shape to have value (?P<want>\d+), but received input with shape (?P<shape>\([^)]*\))"), _axis_value),
     (re.compile(_LAYER + r" is incompatible with the layer: expected shape=(?P<want>\([^)]*\)), found shape=(?P<got>\([^)]*\))"), _full_shape),
@@ -2520,6 +2803,7 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"Computed output size would be zero or negative\. Received: `inputs\.shape=\[(?P<shape>[^\]]*)\]`, `pool_size=\[(?P<pool>[^\]]*)\]`"), _pool_too_small),
     (re.compile(r"Layer (?P<model>\S+) weight shape (?P<have>\([^)]*\)) is not compatible with provided weight shape (?P<given>\([^)]*\))"), _weights_shape),
     (re.compile(r"Invalid input shape for input .*? with name '(?P<name>[^']*)'.*?Expected shape (?P<want>\([^)]*\)), but input has incompatible shape (?P<got>(?:torch\.Size\()?[(\[][^)\]]*[)\]]\)?)", re.S), _invalid_input),  # torch prints the data over lines
+    (re.compile(r"The number of input channels must be evenly divisible by the number of groups\. Received groups=(?P<groups>\d+), but the input has (?P<channels>\d+) channels"), _groups),
     (re.compile(r"The name \"(?P<name>[^\"]+)\" is used (?P<n>\d+) times in the model"), _duplicate_name),
     (re.compile(r"Dimensions must be equal, but are (?P<a>\d+) and (?P<b>\d+) for '[^']*MatMul"), _contraction),
     (re.compile(r"dot_general requires contracting dimensions to have the same shape, got \((?P<a>\d+),?\) and \((?P<b>\d+),?\)"), _contraction),
@@ -2590,6 +2874,9 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     if isinstance(exc, KernestError):
         return exc if isinstance(exc, InterfaceError) else None
     case = Case(exc, target)
+    weights = _FIT_WEIGHTS.search(case.message)
+    if weights:
+        return InterfaceError([_fit_weights(case, weights)], context=_context(case))
     custom = (_custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
               or _swapped_inputs(case) or _swapped_data_axes(case) or _one_array_for_inputs(case) or _odd_width_data(case)
               or _adapted_width(case) or _attention_mask(case) or _weight_broadcast(case))

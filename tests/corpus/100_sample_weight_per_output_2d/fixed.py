@@ -1,0 +1,17 @@
+"""Fixed: one weight array per output, a column each."""
+import numpy as np
+import keras
+from keras import layers
+
+x_in = keras.Input(shape=(5,), name="x")
+trunk = keras.Model(x_in, layers.Dense(8, activation="relu", name="hidden")(x_in), name="trunk")
+
+rows = keras.Input(shape=(5,), name="rows")
+h = trunk(rows)
+price = layers.Dense(1, name="price")(h)
+demand = layers.Dense(1, name="demand")(h)
+model = keras.Model(rows, [price, demand], name="market")
+model.compile(optimizer="adam", loss=["mse", "mse"])
+x = np.random.rand(6, 5)
+w = np.random.rand(6, 2)
+model.fit(x, [np.random.rand(6, 1), np.random.rand(6, 1)], sample_weight=[w[:, 0], w[:, 1]], epochs=1, batch_size=6, verbose=0)
