@@ -42,6 +42,7 @@ from kernest._graph import (
 )
 from kernest._graph import layers as _walk  # (path, layer) at any depth: the one traversal
 from kernest._lint import head_path, label_range_fix, state_count, states_fix
+from kernest._lint import sparse_loss as _sparse_loss
 from kernest._trace import Failure, Frame, Site, created_at, failure_of, frame_name, is_user_file, user_frames
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -1672,10 +1673,7 @@ def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
     if swapped is not None:
         return swapped
     name = getattr(model, "name", "model")
-    head_text = name
-    if isinstance(model, keras.Model) and getattr(model, "outputs", None):
-        inner = next((p for layer, p, _ in producer_chain(model.outputs[0]) if not isinstance(layer, keras.Model)), None)
-        head_text = f"{name}/{inner}" if inner else name
+    head_text = head_path(model) if isinstance(model, keras.Model) and getattr(model, "outputs", None) else name
     loss = _loss_name(model)
     units = output[-1] if output else None
     steps = _per_step(model) if len(target) == len(output) - 1 and target[-1] == units and (units or 0) > 1 else None
@@ -1912,13 +1910,6 @@ def _label_var(case: Case, target: Shape) -> str:
     """The user's variable on the failing line that holds labels of shape ``target`` (``y`` when unsure)."""
     names = _arrays_named(case, target)
     return names[0] if len(names) == 1 else "y"
-
-
-def _sparse_loss(model: Any) -> bool:
-    """Whether the model's loss takes integer class ids (a sparse categorical cross-entropy, by name or class)."""
-    loss = getattr(model, "loss", None)
-    name = loss if isinstance(loss, str) else type(loss).__name__ + getattr(loss, "__name__", "")
-    return "sparse" in name.lower()
 
 
 def _loss_name(model: Any) -> str:
