@@ -4,6 +4,10 @@ For each real broken nested model in tests/corpus/ (see its README), ``kernest c
 print the case's nested path and interface with no traceback, and print each remedy fragment; the
 corrected script, which applies that remedy, must build, train one step (the script does it at module
 level) and pass ``kernest check`` (``--strict`` for a silent case).
+
+The corrected script's training step runs on TensorFlow and PyTorch, not on JAX: compiling each script's
+training step took most of the JAX run's CI time, and every case that runs on JAX also runs on TensorFlow or
+PyTorch, where its fix is trained.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ def test_the_corpus_is_large_and_spread():
     assert all(c.meta.get("source", "").startswith("http") for c in CASES)
     for case in CASES:  # the remedy is what the corrected script applies
         assert all(applies(r, case.fixed.read_text()) for r in case.meta["remedy"]), case.id
+        # a case's fix is trained on a backend other than JAX (module docstring)
+        assert set(case.meta.get("backends", ["tensorflow"])) & {"tensorflow", "torch"}, case.id
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -46,6 +52,7 @@ def test_diagnosis_names_the_interface_and_its_fix_makes_the_model_train(case):
     if case.id not in FIX_NOT_COMPUTED:
         for remedy in case.meta["remedy"]:
             assert squash(remedy) in squash(printed), f"the fix does not say {remedy!r}: {printed}"
-    keras.backend.clear_session()
-    code, printed = kernest_check(case.fixed, strict=case.silent)  # runs fixed.py: it builds and trains a step
-    assert code == 0, printed
+    if keras.backend.backend() != "jax":  # the fix is trained on TensorFlow and PyTorch (module docstring)
+        keras.backend.clear_session()
+        code, printed = kernest_check(case.fixed, strict=case.silent)  # runs fixed.py: it builds and trains a step
+        assert code == 0, printed
