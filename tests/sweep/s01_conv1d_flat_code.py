@@ -1,8 +1,6 @@
 """Conv1D motif scanner fed the flat (batch, 32) output of a Dense embedder."""
-import numpy as np
 import keras
 from keras import layers
-
 
 embedder = keras.Sequential([keras.Input(shape=(20,)), layers.Dense(32, name="proj")], name="embedder")
 motif_scan = keras.Sequential([layers.Conv1D(8, 3, name="motif_conv"), layers.GlobalMaxPooling1D()], name="motif_scan")

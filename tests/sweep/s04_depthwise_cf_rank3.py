@@ -1,8 +1,6 @@
 """Channels-first DepthwiseConv2D fed (batch, 6, 10) rows with no channel axis."""
-import numpy as np
 import keras
 from keras import layers
-
 
 rows = keras.Sequential([keras.Input(shape=(6, 10)), layers.Dense(10, name="mix")], name="rows")
 dw_block = keras.Sequential([layers.DepthwiseConv2D(3, padding="same", data_format="channels_first", name="dw")], name="dw_block")

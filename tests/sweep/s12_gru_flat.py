@@ -1,8 +1,6 @@
 """GRU fed a flat (batch, 24) vector."""
-import numpy as np
 import keras
 from keras import layers
-
 
 pooled = keras.Sequential([keras.Input(shape=(30,)), layers.Dense(24, name="proj")], name="pooled")
 gru_head = keras.Sequential([layers.GRU(6, name="gru")], name="gru_head")

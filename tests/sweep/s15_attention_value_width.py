@@ -1,8 +1,6 @@
 """Attention matcher built for 16-wide values gets an 8-wide value tower."""
-import numpy as np
 import keras
 from keras import layers
-
 
 q_in, v_in = keras.Input(shape=(5, 16)), keras.Input(shape=(7, 16))
 matcher = keras.Model([q_in, v_in], layers.Attention(name="attend")([q_in, v_in]), name="matcher")

@@ -1,8 +1,6 @@
 """AdditiveAttention aligner built for 12-wide keys gets a 10-wide value tower."""
-import numpy as np
 import keras
 from keras import layers
-
 
 q_in, v_in = keras.Input(shape=(6, 12)), keras.Input(shape=(9, 12))
 aligner = keras.Model([q_in, v_in], layers.AdditiveAttention(name="align")([q_in, v_in]), name="aligner")

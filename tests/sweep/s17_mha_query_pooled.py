@@ -1,8 +1,6 @@
 """MultiHeadAttention cross block gets a pooled (batch, 16) query."""
-import numpy as np
 import keras
 from keras import layers
-
 
 q_in, c_in = keras.Input(shape=(8, 16)), keras.Input(shape=(10, 16))
 cross = keras.Model([q_in, c_in], layers.MultiHeadAttention(2, 8, name="mha")(q_in, c_in), name="cross")

@@ -1,5 +1,4 @@
 """A subclassed block with GroupQueryAttention self-attention gets a flat (batch, 32) vector."""
-import numpy as np
 import keras
 from keras import layers
 

@@ -1,8 +1,6 @@
 """A pre-built LayerNormalization head for 16 features gets 24."""
-import numpy as np
 import keras
 from keras import layers
-
 
 h_in = keras.Input(shape=(16,))
 normed = keras.Model(h_in, layers.Dense(4, name="out")(layers.LayerNormalization(name="ln")(h_in)), name="normed")

@@ -1,8 +1,6 @@
 """Channels-first GroupNormalization(groups=4) over 6 channels."""
-import numpy as np
 import keras
 from keras import layers
-
 
 stem = keras.Sequential([keras.Input(shape=(3, 8, 8)), layers.Conv2D(6, 3, padding="same", data_format="channels_first", name="conv")], name="stem")
 gn_block = keras.Sequential([layers.GroupNormalization(groups=4, axis=1, name="gn")], name="gn_block")

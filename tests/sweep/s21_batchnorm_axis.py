@@ -1,8 +1,6 @@
 """BatchNormalization(axis=3) on a rank-3 (batch, 10, 6) sequence."""
-import numpy as np
 import keras
 from keras import layers
-
 
 seq = keras.Sequential([keras.Input(shape=(10, 6)), layers.Dense(6, name="mix")], name="seq")
 bn_block = keras.Sequential([layers.BatchNormalization(axis=3, name="bn")], name="bn_block")

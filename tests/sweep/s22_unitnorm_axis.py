@@ -1,8 +1,6 @@
 """UnitNormalization(axis=2) on a flat (batch, 12) embedding."""
-import numpy as np
 import keras
 from keras import layers
-
 
 emb = keras.Sequential([keras.Input(shape=(7,)), layers.Dense(12, name="proj")], name="emb")
 norm_block = keras.Sequential([layers.UnitNormalization(axis=2, name="unit")], name="norm_block")

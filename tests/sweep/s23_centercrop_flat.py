@@ -1,8 +1,6 @@
 """CenterCrop(4, 4) fed a flat (batch, 64) vector."""
-import numpy as np
 import keras
 from keras import layers
-
 
 flat = keras.Sequential([keras.Input(shape=(10,)), layers.Dense(64, name="proj")], name="flat")
 crop_block = keras.Sequential([layers.CenterCrop(4, 4, name="crop")], name="crop_block")

@@ -1,8 +1,6 @@
 """Multiply of a 10-step and a 12-step sequence."""
-import numpy as np
 import keras
 from keras import layers
-
 
 gate = keras.Sequential([keras.Input(shape=(12, 8)), layers.Conv1D(8, 3, name="g")], name="gate")
 feat = keras.Sequential([keras.Input(shape=(12, 8)), layers.Dense(8, name="f")], name="feat")

@@ -1,8 +1,6 @@
 """Dot(axes=1) of an 8-wide user tower and a 6-wide item tower."""
-import numpy as np
 import keras
 from keras import layers
-
 
 user = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(8, name="u")], name="user")
 item = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(6, name="it")], name="item")

@@ -1,8 +1,6 @@
 """Average of channels-first maps with 6 and 5 channels."""
-import numpy as np
 import keras
 from keras import layers
-
 
 six = keras.Sequential([keras.Input(shape=(2, 4, 4)), layers.Conv2D(6, 1, data_format="channels_first", name="c6")], name="six")
 five = keras.Sequential([keras.Input(shape=(2, 4, 4)), layers.Conv2D(5, 1, data_format="channels_first", name="c5")], name="five")

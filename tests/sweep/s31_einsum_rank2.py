@@ -1,8 +1,6 @@
 """EinsumDense("abc,cd->abd") token projection fed a pooled (batch, 16) vector."""
-import numpy as np
 import keras
 from keras import layers
-
 
 tokens = keras.Sequential([keras.Input(shape=(5, 4)), layers.Dense(16, name="emb"), layers.GlobalAveragePooling1D(name="pool")], name="tokens")
 head = keras.Sequential([layers.EinsumDense("abc,cd->abd", output_shape=(None, 8), name="proj")], name="head")

@@ -1,8 +1,6 @@
 """LayerNormalization(axis=2) on a flat (batch, 12) vector."""
-import numpy as np
 import keras
 from keras import layers
-
 
 emb = keras.Sequential([keras.Input(shape=(7,)), layers.Dense(12, name="proj")], name="emb")
 ln_block = keras.Sequential([layers.LayerNormalization(axis=2, name="ln")], name="ln_block")

@@ -1,8 +1,6 @@
 """A pre-built classifier for 16 features gets a 12-wide encoder output."""
-import numpy as np
 import keras
 from keras import layers
-
 
 h = keras.Input(shape=(16,))
 classifier = keras.Model(h, layers.Dense(3, name="logits")(h), name="classifier")

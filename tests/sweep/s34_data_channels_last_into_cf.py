@@ -1,8 +1,7 @@
 """A channels-first CNN trained on channels-last image arrays."""
-import numpy as np
 import keras
+import numpy as np
 from keras import layers
-
 
 img = keras.Input(shape=(3, 16, 16))
 cnn = keras.Model(img, layers.GlobalAveragePooling2D(data_format="channels_first")(layers.Conv2D(4, 3, data_format="channels_first", name="conv")(img)), name="cnn")

@@ -1,8 +1,6 @@
 """A pre-built LSTM tracker for (10 steps, 3 features) gets (3, 10)."""
-import numpy as np
 import keras
 from keras import layers
-
 
 s_in = keras.Input(shape=(10, 3))
 tracker = keras.Model(s_in, layers.LSTM(8, name="lstm")(s_in), name="tracker")

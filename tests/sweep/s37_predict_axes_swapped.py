@@ -1,8 +1,7 @@
 """A Conv1D tagger for (20 steps, 1 channel) predicts on (n, 1, 20) arrays."""
-import numpy as np
 import keras
+import numpy as np
 from keras import layers
-
 
 t_in = keras.Input(shape=(20, 1))
 tagger = keras.Model(t_in, layers.Conv1D(2, 3, padding="same", name="conv")(t_in), name="tagger")

@@ -1,8 +1,6 @@
 """GlobalAveragePooling2D head fed a (batch, 10, 6) sequence."""
-import numpy as np
 import keras
 from keras import layers
-
 
 seq = keras.Sequential([keras.Input(shape=(10, 3)), layers.Conv1D(6, 3, padding="same", name="conv")], name="seq")
 pool_head = keras.Sequential([layers.GlobalAveragePooling2D(name="gap")], name="pool_head")
