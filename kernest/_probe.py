@@ -27,7 +27,7 @@ import keras
 from kernest._axes import Shape, fits, format_shape
 from kernest._graph import built_input_shapes
 
-MAX_TRIES = 40
+MAX_TRIES = 30
 
 
 @dataclass(frozen=True)
