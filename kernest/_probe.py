@@ -77,8 +77,8 @@ def probe(layer: Any, received: Shape, dtype: str = "float32") -> Probe | None:
         built = None  # built on this very input before its call failed: no other shape to keep to
     tries = 0
     for cand in _candidates(layer, config, received, built):
-        if built and not fits(built[0], cand.shape):
-            continue  # the weights were made for another shape: a candidate must fit them
+        if not cand.adapter or (built and not fits(built[0], cand.shape)):
+            continue  # no code says this change, or the weights were made for another shape
         if tries >= MAX_TRIES:
             break
         tries += 1
@@ -170,10 +170,17 @@ def _config_changes(config: dict[str, Any], received: Shape) -> Iterator[Candida
         yield Candidate(received, 'padding="same"', 'padding="same" instead of "valid"', {"padding": "same"})
 
 
-def _reshape(received: Shape, target: Shape, how: str) -> Candidate:
+def _reshape(received: Shape, target: Shape, how: str, added: int | None = None) -> Candidate:
+    """A Reshape to ``target`` (one unknown size becomes -1). With two unknown sizes a Reshape cannot say it:
+    an added axis is ``keras.ops.expand_dims``; any other change is left for the layer's needs to tell."""
     dims = target[1:]
-    code = f"keras.layers.Reshape({_tuple(dims)})" if all(d is not None for d in dims) else \
-        f"keras.layers.Reshape({_tuple(tuple(-1 if d is None else d for d in dims))})"
+    unknown = sum(d is None for d in dims)
+    if unknown <= 1:
+        code = f"keras.layers.Reshape({_tuple(tuple(-1 if d is None else d for d in dims))})"
+    elif added is not None:
+        code = f"keras.ops.expand_dims(x, {added})"
+    else:
+        code = ""
     return Candidate(target, code, how)
 
 
@@ -200,7 +207,7 @@ def _added_axes(received: Shape, first: bool) -> Iterator[Candidate]:
     places = [1, *places[1:]] if first else [len(received), *places[:-1]]
     for p in places:
         target = (*received[:p], 1, *received[p:])
-        yield _reshape(received, target, f"add an axis of size 1 at position {p}")
+        yield _reshape(received, target, f"add an axis of size 1 at position {p}", added=p)
 
 
 def _removed_axes(received: Shape, first: bool) -> Iterator[Candidate]:

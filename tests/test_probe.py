@@ -109,3 +109,10 @@ def test_explain_uses_the_probe_for_a_failure_no_family_knows():
     assert err.path.endswith("ln_block/ln")
     assert err.expected == "(batch, 12) with axis=-1"
     assert "Build ln with axis=-1" in err.fix and "(batch, 12)" in err.fix
+
+
+def test_unknown_sizes_give_an_adapter_that_can_be_written():
+    found = probe(L.Conv2D(4, 3), (None, None, None))  # (batch, ?, ?): no channel axis, two unknown sizes
+    assert found.found.adapter == "keras.ops.expand_dims(x, 3)"
+    found = probe(L.Conv1D(4, 3), (None, None))
+    assert found.found.adapter == "keras.layers.Reshape((-1, 1))"
