@@ -24,7 +24,7 @@ from typing import Any
 
 import keras
 
-from kernest._axes import Shape, fits, format_shape
+from kernest._axes import Shape, fits, format_shape, shape_of
 from kernest._graph import built_input_shapes
 
 MAX_TRIES = 30
@@ -282,8 +282,10 @@ def probe_call(layer: Any, tensors: tuple[Any, ...] | list[Any]) -> Probe | None
         return None
     t = tensors[0]
     dtype = str(getattr(getattr(t, "dtype", None), "name", None) or getattr(t, "dtype", "float32"))
-    shape = tuple(None if d is None else int(d) for d in t.shape)
-    return probe(layer, shape, dtype if "float" in dtype or "int" in dtype else "float32")
+    try:
+        return probe(layer, shape_of(t), dtype if "float" in dtype or "int" in dtype else "float32")
+    except Exception:  # the probe only adds to a diagnosis: it must never replace it with its own failure
+        return None
 
 
 def fix_text(found: Probe, name: str, reason: str) -> str:
