@@ -43,6 +43,7 @@ from kernest._graph import (
 from kernest._graph import layers as _walk  # (path, layer) at any depth: the one traversal
 from kernest._lint import head_path, label_range_fix, state_count, states_fix
 from kernest._lint import sparse_loss as _sparse_loss
+from kernest._probe import Probe, fix_text, probe_call
 from kernest._trace import Failure, Frame, Site, created_at, failure_of, frame_name, is_user_file, user_frames
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -2820,7 +2821,11 @@ def _generic(case: Case) -> Mismatch:
     kind = type(layer).__name__ if layer is not None else "Keras"
     received = " and ".join(case.received(t) for t in case.frames[-1].inputs) if case.frames and case.frames[-1].inputs else "?"
     reason = first_line(case.message) or type(case.exc).__name__
-    expected = _expected_from_layer(layer)
+    probed = probe_call(layer, case.frames[-1].inputs) if case.frames and layer is not None else None
+    expected = _expected_from_layer(layer, probed)
+    if probed is not None:  # what a fresh copy of the layer accepts gives the fix
+        return Mismatch(case.path(name), case.interface(name), expected, received,
+                        fix_text(probed, getattr(layer, "name", name), reason.rstrip(".")))
     return Mismatch(
         case.path(name), case.interface(name), expected, received,
         f"{kind} {getattr(layer, 'name', '')} refused it: {reason.rstrip('.')}. Check what reaches "
@@ -2828,7 +2833,9 @@ def _generic(case: Case) -> Mismatch:
     )
 
 
-def _expected_from_layer(layer: Any) -> str:
+def _expected_from_layer(layer: Any, probed: Probe | None = None) -> str:
+    if probed is not None and probed.found is not None:
+        return probed.accepts_text()
     if isinstance(layer, keras.Model) and getattr(layer, "inputs", None):
         return " and ".join(format_shape(shape_of(t)) for t in layer.inputs)
     spec = getattr(layer, "input_spec", None)
