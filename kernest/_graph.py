@@ -22,7 +22,7 @@ from typing import Any
 
 import keras
 
-from kernest._axes import Axes, Shape, axes_of, format_shape, layer_axes, shape_of
+from kernest._axes import Axes, Shape, axes_of, format_shape, layer_axes, shape_of, with_declared
 from kernest._errors import KernestError
 from kernest._over import Over, child_shape, is_mapper, mapped_axis
 
@@ -708,7 +708,7 @@ def _graph_children(parent: Entry, graph: list[Call], shapes: bool) -> Found:
     sites = parent.sites
     for t, s in zip(graph_inputs(parent.layer) or [], sites[0].in_axes if sites else [], strict=False):
         if len(s) == len(t.shape) - 1:
-            env[id(t)] = s
+            env[id(t)] = with_declared(t, s)
     by_layer: dict[int, tuple[Any, list[Site]]] = {}
     for call in graph:
         is_layer = isinstance(call.layer, keras.layers.Layer)  # not a keras.ops call (a mask computation)
