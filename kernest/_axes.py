@@ -248,6 +248,8 @@ def _apply_rule(
         return tuple(merged)
     if isinstance(layer, L.Reshape):
         return _reshape_axes(in_shapes[0][1:], a, out_shape[1:])
+    if isinstance(layer, L.MultiHeadAttention) and index == 0:  # (batch, ..., query's features), as the query
+        return a if out_shape[1:] == in_shapes[0][1:] else a[:-1] + (None,)
     if isinstance(layer, _ELEMENTWISE_MERGE):
         return merged_axes(in_axes, in_shapes, out_shape)
     from kernest._graph import composite_axes  # local: _graph builds on this module

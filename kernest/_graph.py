@@ -398,6 +398,20 @@ def _shapes_in(value: Any) -> list[Shape]:
             for t in keras.tree.flatten(value) if hasattr(t, "shape") and t.shape is not None]
 
 
+def _call_inputs(call: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+    """The tensors a layer was called on: those passed by position, or, for a call by keyword only
+    (``attention(query=x, value=x, attention_mask=m)``), those of the parameters without a default."""
+    given = _tensors_in(args)
+    if given or not kwargs:
+        return given
+    try:
+        params = inspect.signature(call).parameters.values()
+    except (TypeError, ValueError):
+        return _tensors_in(kwargs.get("inputs"))
+    required = [kwargs[p.name] for p in params if p.default is inspect.Parameter.empty and p.name in kwargs]
+    return _tensors_in(required) or _tensors_in(kwargs.get("inputs"))
+
+
 @dataclass(frozen=True)
 class CallTrace:
     """What running a parent's ``call`` symbolically showed: its sublayer calls in order, its output shapes,
@@ -416,10 +430,10 @@ def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape], **kwargs: Any)
     def recorder(child: Any, original: Any) -> Any:
         def call(*args: Any, **kwargs: Any) -> Any:
             out = original(*args, **kwargs)
-            given = _tensors_in(args) or _tensors_in(kwargs.get("inputs"))
+            given = _call_inputs(original, args, kwargs)
             sources = tuple(origin.get(id(t)) for t in given)
             origin.update((id(t), ("out", len(seen), k)) for k, t in enumerate(_tensors_in(out)))
-            seen.append(Traced(child, _shapes_in(args) or _shapes_in(kwargs.get("inputs")), _shapes_in(out), sources))
+            seen.append(Traced(child, _shapes_in(given), _shapes_in(out), sources))
             return out
         return call
 
@@ -428,7 +442,7 @@ def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape], **kwargs: Any)
     def parent(original: Any) -> Any:
         # Keras hands call() its own placeholders, not the specs given below: name those as the inputs
         def call(*args: Any, **kwargs: Any) -> Any:
-            given = _tensors_in(args) or _tensors_in(kwargs.get("inputs"))
+            given = _call_inputs(original, args, kwargs)
             origin.update((id(t), ("in", i)) for i, t in enumerate(given))
             out = original(*args, **kwargs)
             out_sources[:] = [origin.get(id(t)) for t in _tensors_in(out)]

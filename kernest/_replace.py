@@ -145,10 +145,11 @@ def _is_shape(value: Any) -> bool:
 
 
 def _shapes(out: Any) -> list[Shape]:
-    """``compute_output_shape``'s answer (a shape, a list or a dict of shapes) as a flat list."""
+    """``compute_output_shape``'s answer (a shape, a list or a dict of shapes) as a flat list, a dict's in
+    the order of its sorted keys, as ``keras.tree.flatten`` lists a call's outputs."""
     if _is_shape(out):
         return [tuple(out)]
-    values = out.values() if isinstance(out, dict) else out
+    values = [out[k] for k in sorted(out)] if isinstance(out, dict) else out
     return [s for v in values for s in _shapes(v)]
 
 
