@@ -449,7 +449,7 @@ def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape], **kwargs: Any)
             return out
         return call
 
-    specs = [keras.KerasTensor(s) for s in shapes]
+    specs = _as_call_args(layer, [keras.KerasTensor(s) for s in shapes])
     patched = [(layer, parent(layer.call)), *[(child, recorder(child, child.call)) for child in subs]]
     for owner, call in patched:  # on the instance, so that only this trace sees it; removed below
         object.__setattr__(owner, "call", call)
@@ -459,6 +459,22 @@ def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape], **kwargs: Any)
         for owner, _ in patched:
             object.__delattr__(owner, "call")
     return CallTrace(seen, _shapes_in(out), tuple(out_sources))
+
+
+def _as_call_args(layer: Any, specs: list[Any]) -> list[Any]:
+    """The positional arguments of ``layer.call`` for inputs ``specs``: one each, or all in one list where
+    ``call`` takes them as one argument (``def call(self, inputs)`` with ``images, noise = inputs``)."""
+    if len(specs) < 2:
+        return specs
+    try:
+        params = inspect.signature(layer.call).parameters.values()
+    except (TypeError, ValueError):
+        return specs
+    positional = [p for p in params if p.name not in ("training", "mask") and p.kind in (
+        inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params) or len(positional) >= len(specs):
+        return specs
+    return [specs]
 
 
 def _trace_twice(layer: Any, subs: list[Any], in_shapes: list[Shape], **kwargs: Any

@@ -345,4 +345,14 @@ def replace(model: keras.Model, path: str, new: keras.layers.Layer, *, share: bo
     _check(target, new, call_index)
     whole = call_index is None and len(target.chain()) == 1  # one of the model's own layers, at every call
     base = model if share else _copy(model, keep=target.layer if whole else None)
+    _finalize_state(new)
     return _rebuild_explained(base, _target(base, plain, list(walk(base))), new, call_index)
+
+
+def _finalize_state(new: Any) -> None:
+    """The state a layer derives from its weights, brought up to date: weights given to a copy with
+    ``set_weights`` (``clone_model`` then ``set_weights``) reach an adapted ``Normalization``'s mean and
+    variance only through ``finalize_state``, as when Keras loads a file."""
+    for layer in _every_layer(new):
+        if layer.built and callable(getattr(layer, "finalize_state", None)):
+            layer.finalize_state()

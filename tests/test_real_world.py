@@ -122,6 +122,9 @@ CASES = [
     Case(models.per_step_over, "per_step/step_enc/fc1", "per_step/step_enc", "per_step/**"),
     Case(models.fine_tuner, "tuner/mobilenetv2_0.35_32/block_2_add", "tuner", "tuner/mobilenetv2_0.35_32/block_1*"),
     Case(models.custom_build_layer, "block/linear", "block", "block/*"),
+    Case(models.conditional_gan, "generator/g_fc", "generator", "generator/g_*"),
+    Case(models.actor_critic, "trunk/common", "trunk", "trunk/*"),
+    Case(models.feature_space, "features/color_lookup", "features", "features/*"),
 ]
 IDS = [c.build.__name__ for c in CASES]
 
@@ -147,11 +150,12 @@ def sample(model: keras.Model, seed: int = 0) -> object:
         return rng.random(shape, "float32")
 
     struct = getattr(model, "_inputs_struct", None)
-    if isinstance(struct, dict):
-        return {k: one(t) for k, t in struct.items()}
-    xs = [one(t) for t in model.inputs]
+    named = isinstance(struct, dict)
+    xs = [one(t) for t in (struct.values() if named else model.inputs)]
     if any(x.dtype.kind == "U" for x in xs):  # Keras' fit() takes no NumPy strings, nor tensors mixed with arrays
         xs = [keras.ops.convert_to_tensor(x) for x in xs]
+    if named:
+        return dict(zip(struct, xs, strict=True))
     return xs[0] if len(xs) == 1 else xs
 
 
