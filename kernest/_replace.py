@@ -239,7 +239,10 @@ def _copy(model: keras.Model, keep: Any = None) -> keras.Model:
         # against code in a file; this config comes from the user's own live model (a Lambda included).
         inputs = None if isinstance(model, keras.Sequential) else model.input
         with SafeModeScope(False):
-            copy = keras.models.clone_model(model, input_tensors=inputs, clone_function=clone)
+            try:
+                copy = keras.models.clone_model(model, input_tensors=inputs, clone_function=clone)
+            except Exception:  # a layer whose config does not rebuild it: its model's own config might
+                copy = _copy_from_own_config(model)
         copy.set_weights(model.get_weights())
         _carry_state(model, copy)
     except Exception as err:  # e.g. one layer object inside two models: the clone has two
@@ -248,6 +251,18 @@ def _copy(model: keras.Model, keep: Any = None) -> keras.Model:
             "Pass share=True to build the new model from the original layer objects (they then share weights "
             "and trainable flags)."
         ) from None
+    return copy
+
+
+def _copy_from_own_config(model: keras.Model) -> keras.Model:
+    """A copy made by the model's class from the model's config, with its trainable flags. A keras-hub backbone
+    rebuilds its layers from its own arguments; some of its layers' configs cannot rebuild them alone."""
+    copy = type(model).from_config(model.get_config())
+    old, new = _every_layer(model), _every_layer(copy)
+    if [type(a) for a in old] != [type(b) for b in new]:
+        raise ValueError(f"{type(model).__name__}.from_config builds another structure")
+    for a, b in zip(old, new, strict=True):
+        b.trainable = a.trainable
     return copy
 
 

@@ -430,15 +430,16 @@ def test_axis_names_survive_save_and_load(tmp_path):
     assert not kernest.diff(model, loaded)
 
 
-def cli_on_a_saved_file_and_a_script(model: keras.Model, builder: str, tmp_path, capsys) -> tuple[str, str]:
+def cli_on_a_saved_file_and_a_script(model: keras.Model, builder: str, tmp_path, capsys,
+                                     module: str = "tests.models", classes: str = "tests.models") -> tuple[str, str]:
     """Runs ``kernest summary``, ``check`` and ``plot`` on ``model`` saved to a ``.keras`` file (its custom
-    classes imported from tests.models) and on a script that builds it with ``tests.models.<builder>()``;
-    each must succeed. Returns what the file's and the script's commands printed."""
+    classes imported from ``classes``) and on a script that builds it with ``<module>.<builder>()``; each
+    must succeed. Returns what the file's and the script's commands printed."""
     printed = []
     saved = kernest.save(model, tmp_path / f"{builder}.keras")
     script = tmp_path / f"{builder}_script.py"
-    script.write_text(f"from tests.models import {builder}\nmodel = {builder}()\n")
-    for target, extra in ((saved, ["--import", "tests.models"]), (str(script), [])):
+    script.write_text(f"from {module} import {builder}\nmodel = {builder}()\n")
+    for target, extra in ((saved, ["--import", classes]), (str(script), [])):
         for args in (["summary", target], ["check", target], ["plot", target, "-o", str(tmp_path / "m.svg")]):
             assert main([*args, *extra]) == 0, args
         assert os.path.getsize(tmp_path / "m.svg") > 1000
