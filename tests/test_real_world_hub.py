@@ -120,7 +120,7 @@ def sample(model: keras.Model) -> object:
 
 
 def outputs(model: keras.Model, x: object) -> list[np.ndarray]:
-    return [np.asarray(o) for o in keras.tree.flatten(model(x))]
+    return [keras.ops.convert_to_numpy(o) for o in keras.tree.flatten(model(x))]
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
