@@ -248,6 +248,10 @@ def _apply_rule(
         return tuple(merged)
     if isinstance(layer, L.Reshape):
         return _reshape_axes(in_shapes[0][1:], a, out_shape[1:])
+    if isinstance(layer, L.MultiHeadAttention) and index == 0:  # (batch, ..., query's features), as the query
+        return a if out_shape[1:] == in_shapes[0][1:] else a[:-1] + (None,)
+    if isinstance(layer, _ELEMENTWISE_MERGE):
+        return merged_axes(in_axes, in_shapes, out_shape)
     from kernest._graph import composite_axes  # local: _graph builds on this module
 
     return composite_axes(layer, in_axes, in_shapes, index)
@@ -258,6 +262,33 @@ _POOLING = tuple(getattr(keras.layers, f"{kind}Pooling{n}D") for kind in ("Max",
 # resize every spatial axis and keep what each axis is
 _RESIZING = tuple(getattr(keras.layers, f"{kind}{n}D") for kind in ("UpSampling", "ZeroPadding", "Cropping")
                   for n in (1, 2, 3))
+
+
+_ELEMENTWISE_MERGE = (keras.layers.Add, keras.layers.Subtract, keras.layers.Multiply, keras.layers.Average,
+                      keras.layers.Maximum, keras.layers.Minimum)
+
+
+def merged_axes(in_axes: list[Axes], in_shapes: list[Shape], out_shape: Shape) -> Axes:
+    """Names of an element-wise merge (``Add``, ``Multiply``, ...): the inputs line up from the last axis,
+    as in broadcasting. An output axis is named where the inputs that really have it (not a broadcast size 1)
+    name it alike; an unnamed input does not contradict a named one. Two different names drop it.
+
+    Example:
+        >>> merged_axes([("steps", "features"), (None, "feats")], [(None, 5, 4)] * 2, (None, 5, 4))
+        ('steps', None)
+    """
+    rank = len(out_shape) - 1
+    out: list[str | None] = []
+    for k in range(rank):
+        names = set()
+        for names_of, shape in zip(in_axes, in_shapes):
+            j = k - (rank - (len(shape) - 1))  # the same axis in this input, counted from the last
+            if j < 0 or j >= len(names_of) or (shape[j + 1] == 1 and out_shape[k + 1] != 1):
+                continue  # this input has no such axis, or broadcasts along it
+            names.add(names_of[j])
+        names.discard(None)
+        out.append(names.pop() if len(names) == 1 else None)
+    return tuple(out)
 
 
 def _channels_first(layer: Any) -> bool:
@@ -289,11 +320,26 @@ def _through_model(model: Any, in_axes: list[Axes], index: int, env: dict[int, A
     inner_env = dict(env)
     for t, names in zip(model.inputs, in_axes):
         if len(names) == len(t.shape) - 1:
-            inner_env[id(t)] = names
+            inner_env[id(t)] = with_declared(t, names)
     outputs = model.outputs
     if index >= len(outputs):
         return None
     return _infer(outputs[index], inner_env)
+
+
+def with_declared(inner_input: Any, given: Axes) -> Axes:
+    """The names of a nested model's input at one call: those the caller's tensor carries, and where it
+    names an axis not, those the nested model's own ``kernest.Input`` declares.
+
+    Example:
+        >>> i = Input((5, 4), axes=("steps", "feats"))
+        >>> with_declared(i, (None, "channels"))
+        ('steps', 'channels')
+    """
+    declared = getattr(inner_input, _ATTR, None)
+    if declared is None or len(declared) != len(given):
+        return given
+    return tuple(g if g is not None else d for g, d in zip(given, declared))
 
 
 def _reshape_axes(src: Shape, a: Axes, dst: Shape) -> Axes:

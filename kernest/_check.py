@@ -53,9 +53,9 @@ class Interface:
     boundary: bool = True
     through: tuple[str, ...] = ()  # keras.ops calls between the two (``x * 2``, ``x[:, 0]``), in data order
 
-    def line(self, width: int = 0) -> str:
+    def line(self, width: int = 0, consumer_width: int = 0) -> str:
         ops = f"  (through {', '.join(self.through)})" if self.through else ""
-        return f"  {self.producer:<{width}} -> {self.consumer}  {self.shape}{ops}"
+        return f"  {self.producer:<{width}} -> {self.consumer:<{consumer_width}}  {self.shape}{ops}"
 
 
 @dataclass
@@ -83,7 +83,8 @@ class CheckReport:
             head = f"check {self.target}: {len(self.interfaces)} interfaces, all fit{more}"
         lines = [head]
         width = max((len(i.producer) for i in shown), default=0)
-        lines += [i.line(width) for i in shown]
+        consumer_width = max((len(i.consumer) for i in shown), default=0)
+        lines += [i.line(width, consumer_width) for i in shown]
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 

@@ -13,6 +13,7 @@ from typing import Any
 import keras
 
 from kernest._html import html_table
+from kernest._paths import pair_paths
 from kernest._summary import Row, collect, row_to_dict
 
 FIELDS = ("kind", "input_shape", "output_shape", "params", "trainable")
@@ -157,7 +158,9 @@ def diff(a: keras.Model, b: keras.Model) -> Diff:
     """
     sa, sb = collect(a), collect(b)
     rows_a = {r.path: r for r in sa.rows}
-    rows_b = {r.path: r for r in sb.rows}
+    pairs = pair_paths(list(rows_a), {r.path: r.kind for r in sb.rows})
+    as_in_a = {b_path: a_path for a_path, b_path in pairs.items()}  # a sublayer Keras numbered anew keeps a's path
+    rows_b = {as_in_a.get(r.path, r.path): r for r in sb.rows}
     changes: list[Change] = []
     for path in _order(list(rows_a), list(rows_b)):
         ra, rb = rows_a.get(path), rows_b.get(path)

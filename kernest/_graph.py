@@ -22,7 +22,7 @@ from typing import Any
 
 import keras
 
-from kernest._axes import Axes, Shape, axes_of, format_shape, layer_axes, shape_of
+from kernest._axes import Axes, Shape, axes_of, format_shape, layer_axes, shape_of, with_declared
 from kernest._errors import KernestError
 from kernest._over import Over, child_shape, is_mapper, mapped_axis
 
@@ -398,6 +398,20 @@ def _shapes_in(value: Any) -> list[Shape]:
             for t in keras.tree.flatten(value) if hasattr(t, "shape") and t.shape is not None]
 
 
+def _call_inputs(call: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+    """The tensors a layer was called on: those passed by position, or, for a call by keyword only
+    (``attention(query=x, value=x, attention_mask=m)``), those of the parameters without a default."""
+    given = _tensors_in(args)
+    if given or not kwargs:
+        return given
+    try:
+        params = inspect.signature(call).parameters.values()
+    except (TypeError, ValueError):
+        return _tensors_in(kwargs.get("inputs"))
+    required = [kwargs[p.name] for p in params if p.default is inspect.Parameter.empty and p.name in kwargs]
+    return _tensors_in(required) or _tensors_in(kwargs.get("inputs"))
+
+
 @dataclass(frozen=True)
 class CallTrace:
     """What running a parent's ``call`` symbolically showed: its sublayer calls in order, its output shapes,
@@ -416,10 +430,10 @@ def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape], **kwargs: Any)
     def recorder(child: Any, original: Any) -> Any:
         def call(*args: Any, **kwargs: Any) -> Any:
             out = original(*args, **kwargs)
-            given = _tensors_in(args) or _tensors_in(kwargs.get("inputs"))
+            given = _call_inputs(original, args, kwargs)
             sources = tuple(origin.get(id(t)) for t in given)
             origin.update((id(t), ("out", len(seen), k)) for k, t in enumerate(_tensors_in(out)))
-            seen.append(Traced(child, _shapes_in(args) or _shapes_in(kwargs.get("inputs")), _shapes_in(out), sources))
+            seen.append(Traced(child, _shapes_in(given), _shapes_in(out), sources))
             return out
         return call
 
@@ -428,14 +442,14 @@ def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape], **kwargs: Any)
     def parent(original: Any) -> Any:
         # Keras hands call() its own placeholders, not the specs given below: name those as the inputs
         def call(*args: Any, **kwargs: Any) -> Any:
-            given = _tensors_in(args) or _tensors_in(kwargs.get("inputs"))
+            given = _call_inputs(original, args, kwargs)
             origin.update((id(t), ("in", i)) for i, t in enumerate(given))
             out = original(*args, **kwargs)
             out_sources[:] = [origin.get(id(t)) for t in _tensors_in(out)]
             return out
         return call
 
-    specs = [keras.KerasTensor(s) for s in shapes]
+    specs = _as_call_args(layer, [keras.KerasTensor(s) for s in shapes])
     patched = [(layer, parent(layer.call)), *[(child, recorder(child, child.call)) for child in subs]]
     for owner, call in patched:  # on the instance, so that only this trace sees it; removed below
         object.__setattr__(owner, "call", call)
@@ -445,6 +459,22 @@ def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape], **kwargs: Any)
         for owner, _ in patched:
             object.__delattr__(owner, "call")
     return CallTrace(seen, _shapes_in(out), tuple(out_sources))
+
+
+def _as_call_args(layer: Any, specs: list[Any]) -> list[Any]:
+    """The positional arguments of ``layer.call`` for inputs ``specs``: one each, or all in one list where
+    ``call`` takes them as one argument (``def call(self, inputs)`` with ``images, noise = inputs``)."""
+    if len(specs) < 2:
+        return specs
+    try:
+        params = inspect.signature(layer.call).parameters.values()
+    except (TypeError, ValueError):
+        return specs
+    positional = [p for p in params if p.name not in ("training", "mask") and p.kind in (
+        inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params) or len(positional) >= len(specs):
+        return specs
+    return [specs]
 
 
 def _trace_twice(layer: Any, subs: list[Any], in_shapes: list[Shape], **kwargs: Any
@@ -708,7 +738,7 @@ def _graph_children(parent: Entry, graph: list[Call], shapes: bool) -> Found:
     sites = parent.sites
     for t, s in zip(graph_inputs(parent.layer) or [], sites[0].in_axes if sites else [], strict=False):
         if len(s) == len(t.shape) - 1:
-            env[id(t)] = s
+            env[id(t)] = with_declared(t, s)
     by_layer: dict[int, tuple[Any, list[Site]]] = {}
     for call in graph:
         is_layer = isinstance(call.layer, keras.layers.Layer)  # not a keras.ops call (a mask computation)

@@ -211,3 +211,48 @@ def expand_patterns(model: Any, patterns: str | Iterable[str], entries: list[Ent
             if all(e is not o for o in out):
                 out.append(e)
     return out
+
+
+# --- the same layers in two models ---------------------------------------------------------------------
+
+_KERAS_NUMBER = re.compile(r"_\d+$")  # Keras makes a default name unique as "softmax_31"
+
+
+def default_name(class_name: str) -> str:
+    """The name Keras gives a layer of ``class_name`` that got none, before its number: ``softmax`` for
+    ``Softmax``, ``einsum_dense`` for ``EinsumDense``."""
+    name = re.sub(r"\W+", "", class_name)
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def pair_paths(old: list[str], new: dict[str, str]) -> dict[str, str]:
+    """The paths of ``old`` that ``new`` (path -> class name) holds too, each mapped to its path in ``new``;
+    both parents first, as ``paths`` lists them. A path ``new`` lacks is paired, in order, with one under
+    the same parent whose layer Keras named by default on both sides: such a name gets a new number in each
+    session that builds or loads the model (``attention/softmax_31``, later ``attention/softmax_34``).
+
+    Example:
+        >>> pair_paths(["mha", "mha/softmax_31", "head"], {"mha": "MHA", "mha/softmax": "Softmax", "head_2": "Dense"})
+        {'mha': 'mha', 'mha/softmax_31': 'mha/softmax'}
+    """
+    taken = set(old) & set(new)
+    free = [p for p in new if p not in taken]
+    pairs: dict[str, str] = {}
+    for path in old:
+        parent, _, name = path.rpartition(SEP)
+        parent = pairs.get(parent, parent)
+        here = f"{parent}{SEP}{name}" if parent else name
+        if here in taken or here in free:
+            pairs[path] = here
+            if here in free:
+                free.remove(here)
+            continue
+        for candidate in free:
+            c_parent, _, c_name = candidate.rpartition(SEP)
+            base = default_name(new[candidate])
+            if c_parent == parent and _KERAS_NUMBER.sub("", c_name) == _KERAS_NUMBER.sub("", name) == base:
+                pairs[path] = candidate
+                free.remove(candidate)
+                break
+    return pairs

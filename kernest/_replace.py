@@ -145,10 +145,11 @@ def _is_shape(value: Any) -> bool:
 
 
 def _shapes(out: Any) -> list[Shape]:
-    """``compute_output_shape``'s answer (a shape, a list or a dict of shapes) as a flat list."""
+    """``compute_output_shape``'s answer (a shape, a list or a dict of shapes) as a flat list, a dict's in
+    the order of its sorted keys, as ``keras.tree.flatten`` lists a call's outputs."""
     if _is_shape(out):
         return [tuple(out)]
-    values = out.values() if isinstance(out, dict) else out
+    values = [out[k] for k in sorted(out)] if isinstance(out, dict) else out
     return [s for v in values for s in _shapes(v)]
 
 
@@ -238,7 +239,10 @@ def _copy(model: keras.Model, keep: Any = None) -> keras.Model:
         # against code in a file; this config comes from the user's own live model (a Lambda included).
         inputs = None if isinstance(model, keras.Sequential) else model.input
         with SafeModeScope(False):
-            copy = keras.models.clone_model(model, input_tensors=inputs, clone_function=clone)
+            try:
+                copy = keras.models.clone_model(model, input_tensors=inputs, clone_function=clone)
+            except Exception:  # a layer whose config does not rebuild it: its model's own config might
+                copy = _copy_from_own_config(model)
         copy.set_weights(model.get_weights())
         _carry_state(model, copy)
     except Exception as err:  # e.g. one layer object inside two models: the clone has two
@@ -247,6 +251,18 @@ def _copy(model: keras.Model, keep: Any = None) -> keras.Model:
             "Pass share=True to build the new model from the original layer objects (they then share weights "
             "and trainable flags)."
         ) from None
+    return copy
+
+
+def _copy_from_own_config(model: keras.Model) -> keras.Model:
+    """A copy made by the model's class from the model's config, with its trainable flags. A keras-hub backbone
+    rebuilds its layers from its own arguments; some of its layers' configs cannot rebuild them alone."""
+    copy = type(model).from_config(model.get_config())
+    old, new = _every_layer(model), _every_layer(copy)
+    if [type(a) for a in old] != [type(b) for b in new]:
+        raise ValueError(f"{type(model).__name__}.from_config builds another structure")
+    for a, b in zip(old, new, strict=True):
+        b.trainable = a.trainable
     return copy
 
 
@@ -344,4 +360,14 @@ def replace(model: keras.Model, path: str, new: keras.layers.Layer, *, share: bo
     _check(target, new, call_index)
     whole = call_index is None and len(target.chain()) == 1  # one of the model's own layers, at every call
     base = model if share else _copy(model, keep=target.layer if whole else None)
+    _finalize_state(new)
     return _rebuild_explained(base, _target(base, plain, list(walk(base))), new, call_index)
+
+
+def _finalize_state(new: Any) -> None:
+    """The state a layer derives from its weights, brought up to date: weights given to a copy with
+    ``set_weights`` (``clone_model`` then ``set_weights``) reach an adapted ``Normalization``'s mean and
+    variance only through ``finalize_state``, as when Keras loads a file."""
+    for layer in _every_layer(new):
+        if layer.built and callable(getattr(layer, "finalize_state", None)):
+            layer.finalize_state()

@@ -28,6 +28,7 @@ import kernest._over  # noqa: F401  (registers Over, so files with over() layers
 from kernest._errors import KernestError, KernestWarning, UnsafeModelError
 from kernest._files import write_atomic
 from kernest._graph import Entry, walk
+from kernest._paths import pair_paths
 
 STATE = "kernest.json"  # the archive member holding kernest's own state: trainable flags by path
 MISSING_CLASS = re.compile(r"Could not locate (?:class|function) '([^']+)'|Unknown (?:layer|object)[^']*'([^']+)'")
@@ -110,10 +111,12 @@ def _restore_trainable(model: Any, source: str, saved: dict[str, bool]) -> None:
     """Set each path's flag as it was saved (parents first, so a frozen layer inside a trainable model
     stays frozen); warn about the paths the loaded model lacks."""
     now = {e.path: e.layer for e in walk(model)}
+    pairs = pair_paths(list(saved), {path: type(layer).__name__ for path, layer in now.items()})
     for path, flag in saved.items():
-        if path in now and bool(getattr(now[path], "trainable", True)) != flag:
-            now[path].trainable = flag
-    missing = [p for p in saved if p not in now]
+        layer = now[pairs[path]] if path in pairs else None
+        if layer is not None and bool(getattr(layer, "trainable", True)) != flag:
+            layer.trainable = flag
+    missing = [p for p in saved if p not in pairs]
     if missing:
         warnings.warn(
             f"{source!r}: the saved trainable flags of {', '.join(missing[:8])} could not be restored: the loaded "

@@ -869,3 +869,221 @@ def custom_build_layer() -> keras.Model:
     block = keras.Model(a, Linear(3, name="linear")(L.Dense(4, name="fc")(a)), name="block")
     x = keras.Input((5, 6), name="x")
     return keras.Model(x, L.Dense(1, name="head")(L.Flatten(name="flat")(block(x))), name="custom_build")
+
+
+# --- keras.io example styles (fourth batch) --------------------------------------------------------------
+
+@keras.saving.register_keras_serializable(package="kernest_tests")
+class TransformerBlock(L.Layer):
+    """keras.io's text-classification block: a Layer (not a Model) that owns a MultiHeadAttention, a
+    Sequential feed-forward network, two LayerNormalizations and two Dropouts."""
+
+    def __init__(self, dim: int, heads: int, ffn: int, rate: float = 0.1, **kwargs):
+        super().__init__(**kwargs)
+        self.dim, self.heads, self.ffn_dim, self.rate = dim, heads, ffn, rate
+        self.att = L.MultiHeadAttention(num_heads=heads, key_dim=dim, name="att")
+        self.ffn = keras.Sequential([L.Dense(ffn, activation="relu", name="ffn_in"), L.Dense(dim, name="ffn_out")],
+                                    name="ffn")
+        self.norm1 = L.LayerNormalization(epsilon=1e-6, name="norm1")
+        self.norm2 = L.LayerNormalization(epsilon=1e-6, name="norm2")
+        self.drop1, self.drop2 = L.Dropout(rate, name="drop1"), L.Dropout(rate, name="drop2")
+
+    def call(self, inputs, training=False):
+        attended = self.att(inputs, inputs)
+        out1 = self.norm1(inputs + self.drop1(attended, training=training))
+        return self.norm2(out1 + self.drop2(self.ffn(out1), training=training))
+
+    def get_config(self):
+        return {**super().get_config(), "dim": self.dim, "heads": self.heads, "ffn": self.ffn_dim, "rate": self.rate}
+
+
+@keras.saving.register_keras_serializable(package="kernest_tests")
+class TokenAndPosition(L.Layer):
+    """keras.io's TokenAndPositionEmbedding: token and position Embeddings, added."""
+
+    def __init__(self, maxlen: int, vocab: int, dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.maxlen, self.vocab, self.dim = maxlen, vocab, dim
+        self.token_emb = L.Embedding(vocab, dim, name="token_emb")
+        self.pos_emb = L.Embedding(maxlen, dim, name="pos_emb")
+
+    def call(self, x):
+        positions = keras.ops.arange(0, keras.ops.shape(x)[-1])
+        return self.token_emb(x) + self.pos_emb(positions)
+
+    def get_config(self):
+        return {**super().get_config(), "maxlen": self.maxlen, "vocab": self.vocab, "dim": self.dim}
+
+
+def layer_with_sublayers(maxlen: int = 10, vocab: int = 20, dim: int = 8) -> keras.Model:
+    """keras.io's "text classification with Transformer": custom Layers that own sublayers, no submodel
+    but the Sequential feed-forward network inside the block."""
+    ids = keras.Input((maxlen,), dtype="int32", name="ids")
+    h = TransformerBlock(dim, 2, 16, name="block")(TokenAndPosition(maxlen, vocab, dim, name="embed")(ids))
+    h = L.Dropout(0.1, name="drop")(L.GlobalAveragePooling1D(name="gap")(h))
+    return keras.Model(ids, L.Dense(2, activation="softmax", name="head")(h), name="text_transformer")
+
+
+@keras.saving.register_keras_serializable(package="kernest_tests")
+class KLLoss(L.Layer):
+    """Adds the VAE's KL divergence with ``add_loss`` and passes the mean and log-variance through."""
+
+    def call(self, inputs):
+        mean, log_var = inputs
+        self.add_loss(-0.5 * keras.ops.mean(1 + log_var - keras.ops.square(mean) - keras.ops.exp(log_var)))
+        return mean, log_var
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+
+@keras.saving.register_keras_serializable(package="kernest_tests")
+class VAE(keras.Model):
+    """keras.io's VAE: a subclassed model around a functional encoder and decoder, with its own
+    ``train_step`` (reconstruction loss plus the KL term its KLLoss layer adds)."""
+
+    def __init__(self, dim: int = 10, latent: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.dim, self.latent = dim, latent
+        x = keras.Input((dim,), name="x")
+        h = L.Dense(6, activation="relu", name="hidden")(x)
+        mean, log_var = KLLoss(name="kl")([L.Dense(latent, name="z_mean")(h), L.Dense(latent, name="z_log_var")(h)])
+        self.encoder = keras.Model(x, [mean, log_var, Sampling(name="sampling")([mean, log_var])], name="encoder")
+        z = keras.Input((latent,), name="z")
+        self.decoder = keras.Model(z, L.Dense(dim, activation="sigmoid", name="out")(L.Dense(6, name="up")(z)),
+                                   name="decoder")
+
+    def call(self, x):
+        return self.decoder(self.encoder(x)[2])
+
+    def train_step(self, data):
+        import tensorflow as tf  # keras.io's VAE trains with a GradientTape (TensorFlow backend)
+
+        with tf.GradientTape() as tape:
+            reconstruction = self(data, training=True)
+            loss = keras.ops.mean(keras.ops.square(data - reconstruction)) + keras.ops.sum(self.losses)
+        grads = tape.gradient(loss, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights, strict=True))
+        return {"loss": loss}
+
+    def get_config(self):
+        return {**super().get_config(), "dim": self.dim, "latent": self.latent}
+
+
+def vae_train_step(dim: int = 10) -> keras.Model:
+    """A built ``VAE`` (subclassed, custom ``train_step``, ``add_loss``)."""
+    model = VAE(dim, name="vae")
+    model(np.zeros((2, dim), "float32"))
+    return model
+
+
+@keras.saving.register_keras_serializable(package="kernest_tests")
+class SinusoidalEmbedding(L.Layer):
+    """The noise variance as sines and cosines of ``dim`` frequencies (keras.io's DDIM embeds it with a
+    Lambda; a layer keeps the model loadable in safe mode)."""
+
+    def __init__(self, dim: int = 4, **kwargs):
+        super().__init__(**kwargs)
+        self.dim = dim
+
+    def call(self, x):  # (batch, 1, 1, 1) -> (batch, 1, 1, dim)
+        freqs = keras.ops.exp(keras.ops.linspace(0.0, 3.0, self.dim // 2))
+        angles = 2.0 * np.pi * freqs * x
+        return keras.ops.concatenate([keras.ops.sin(angles), keras.ops.cos(angles)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.dim)
+
+    def get_config(self):
+        return {**super().get_config(), "dim": self.dim}
+
+
+def denoiser(size: int = 8, name: str = "network") -> keras.Model:
+    """A small U-Net-like network of [noisy images, noise variances] -> predicted noise."""
+    images, variances = keras.Input((size, size, 3), name="noisy_images"), keras.Input((1, 1, 1), name="noise_variances")
+    e = L.UpSampling2D(size, interpolation="nearest", name="e_up")(SinusoidalEmbedding(4, name="embed")(variances))
+    h = L.Concatenate(name="join")([L.Conv2D(4, 1, name="stem")(images), e])
+    down = L.Conv2D(8, 3, padding="same", activation="swish", name="down")(h)
+    up = L.UpSampling2D(2, name="up")(L.AveragePooling2D(2, name="pool")(down))
+    h = L.Add(name="skip")([up, down])
+    return keras.Model([images, variances], L.Conv2D(3, 1, kernel_initializer="zeros", name="out")(h), name=name)
+
+
+@keras.saving.register_keras_serializable(package="kernest_tests")
+class Diffusion(keras.Model):
+    """keras.io's DDIM style: a Normalization, a network and its EMA copy inside a subclassed model."""
+
+    def __init__(self, size: int = 8, **kwargs):
+        super().__init__(**kwargs)
+        self.size = size
+        self.normalizer = L.Normalization(name="normalizer")
+        self.network = denoiser(size, "network")
+        self.ema_network = keras.models.clone_model(self.network)
+        self.ema_network.name = "ema_network"
+
+    def call(self, inputs, training=False):
+        images, variances = inputs
+        net = self.network if training else self.ema_network
+        return net([self.normalizer(images), variances])
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size}
+
+
+def diffusion(size: int = 8) -> keras.Model:
+    """A built ``Diffusion`` inside a functional model, its normalizer adapted on data and its EMA copy
+    holding the network's weights."""
+    model = Diffusion(size, name="diffusion")
+    model.normalizer.adapt(np.random.default_rng(0).random((4, size, size, 3), "float32"))
+    images, variances = keras.Input((size, size, 3), name="images"), keras.Input((1, 1, 1), name="variances")
+    outer = keras.Model([images, variances], model([images, variances]), name="ddim")
+    model.ema_network.set_weights(model.network.get_weights())
+    return outer
+
+
+def conditional_gan(latent: int = 4, classes: int = 5, size: int = 6) -> keras.Model:
+    """keras.io's conditional GAN: the label's Embedding concatenated with the noise in the generator, and
+    with the image in the discriminator; the combined model feeds one into the other."""
+    noise, label = keras.Input((latent,), name="noise"), keras.Input((1,), dtype="int32", name="label")
+    cond = L.Flatten(name="g_flat")(L.Embedding(classes, 2, name="g_label_emb")(label))
+    h = L.Dense(size * size, activation="tanh", name="g_fc")(L.Concatenate(name="g_join")([noise, cond]))
+    generator = keras.Model([noise, label], L.Reshape((size, size, 1), name="g_image")(h), name="generator")
+    image, d_label = keras.Input((size, size, 1), name="image"), keras.Input((1,), dtype="int32", name="d_label")
+    plane = L.Reshape((size, size, 1), name="d_plane")(L.Embedding(classes, size * size, name="d_label_emb")(d_label))
+    h = L.Conv2D(4, 3, strides=2, padding="same", name="d_conv")(L.Concatenate(name="d_join")([image, plane]))
+    h = L.GlobalMaxPooling2D(name="d_pool")(L.LeakyReLU(0.2, name="d_act")(h))
+    discriminator = keras.Model([image, d_label], L.Dense(1, name="d_score")(h), name="discriminator")
+    z, y = keras.Input((latent,), name="z"), keras.Input((1,), dtype="int32", name="y")
+    return keras.Model([z, y], discriminator([generator([z, y]), y]), name="cgan")
+
+
+def actor_critic(observations: int = 4, actions: int = 2) -> keras.Model:
+    """keras.io's actor-critic: one shared trunk, then a softmax actor head and a linear critic head."""
+    obs = keras.Input((observations,), name="obs")
+    trunk = keras.Model(obs, L.Dense(8, activation="relu", name="common")(obs), name="trunk")
+    state = keras.Input((observations,), name="state")
+    h = trunk(state)
+    actor = L.Dense(actions, activation="softmax", name="actor")(h)
+    critic = L.Dense(1, name="critic")(h)
+    return keras.Model(state, [actor, critic], name="actor_critic")
+
+
+def feature_space() -> keras.Model:
+    """A dict of string, integer and float features through StringLookup, IntegerLookup and Normalization
+    (keras.io's structured-data style, as FeatureSpace builds it) in a preprocessing submodel."""
+    rng = np.random.default_rng(0)
+    color = keras.Input((1,), dtype="string", name="color")
+    rooms = keras.Input((1,), dtype="int32", name="rooms")
+    age = keras.Input((1,), name="age")
+    norm = L.Normalization(name="age_norm")
+    norm.adapt(rng.normal(40.0, 10.0, (32, 1)).astype("float32"))
+    encoded = L.Concatenate(name="encoded")([
+        L.StringLookup(vocabulary=["red", "green", "blue"], output_mode="one_hot", name="color_lookup")(color),
+        L.IntegerLookup(vocabulary=[1, 2, 3, 4], output_mode="one_hot", name="rooms_lookup")(rooms),
+        norm(age),
+    ])
+    features = keras.Model({"color": color, "rooms": rooms, "age": age}, encoded, name="features")
+    inputs = {"color": keras.Input((1,), dtype="string", name="color"),
+              "rooms": keras.Input((1,), dtype="int32", name="rooms"), "age": keras.Input((1,), name="age")}
+    h = L.Dense(4, activation="relu", name="fc")(features(inputs))
+    return keras.Model(inputs, L.Dense(1, activation="sigmoid", name="head")(h), name="structured")

@@ -91,3 +91,33 @@ def test_fits_ignores_the_batch_axis_and_unknown_sizes():
     assert fits((None, 20, None), (7, 20, 16))
     assert not fits((None, 20, 16), (None, 20, 8))
     assert not fits((None, 16), (None, 1, 16))
+
+
+@pytest.mark.parametrize(
+    "other_shape, other_axes, expected",
+    [
+        ((5, 4), ("steps", "feats"), ("steps", "feats")),  # both name the axes alike
+        ((5, 4), None, ("steps", "feats")),  # an unnamed input does not contradict a named one
+        ((1, 4), None, ("steps", "feats")),  # broadcast along steps
+        ((5, 4), ("time", "feats"), (None, "feats")),  # two names for one axis: neither is certain
+        ((4,), ("chans",), ("steps", None)),  # a lower-rank input lines up from the last axis
+    ],
+)
+def test_an_elementwise_merge_keeps_the_names_its_inputs_agree_on(other_shape, other_axes, expected):
+    x = kernest.Input((5, 4), axes=("steps", "feats"))
+    other = kernest.Input(other_shape, axes=other_axes) if other_axes else keras.Input(other_shape)
+    for merge in (L.Add(), L.Multiply(), L.Maximum()):
+        assert kernest.axes_of(merge([x, other])) == expected
+        assert kernest.axes_of(merge([other, x])) == expected
+
+
+def test_a_nested_model_gives_the_names_its_own_input_declares_where_the_caller_has_none():
+    i = kernest.Input((5, 4), axes=("steps", "feats"))
+    inner = keras.Model(i, L.Add()([L.Dense(4)(i), i]), name="inner")  # (steps, None): features vs feats
+    assert kernest.axes_of(inner(keras.Input((5, 4)))) == ("steps", None)
+    assert kernest.axes_of(inner(kernest.Input((5, 4), axes=("time", "chans")))) == ("time", None)
+    x = keras.Input((5, 4), name="x")
+    model = keras.Model(x, L.Dense(2, name="head")(inner(x)))
+    rows = {r.path: r for r in kernest.summary(model, depth=2).rows}
+    assert rows["inner/dense"].input_shape == "(batch, steps=5, feats=4)"
+    assert rows["head"].input_shape == "(batch, steps=5, 4)" and rows["head"].output_shape == "(batch, steps=5, features=2)"

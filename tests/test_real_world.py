@@ -122,6 +122,9 @@ CASES = [
     Case(models.per_step_over, "per_step/step_enc/fc1", "per_step/step_enc", "per_step/**"),
     Case(models.fine_tuner, "tuner/mobilenetv2_0.35_32/block_2_add", "tuner", "tuner/mobilenetv2_0.35_32/block_1*"),
     Case(models.custom_build_layer, "block/linear", "block", "block/*"),
+    Case(models.conditional_gan, "generator/g_fc", "generator", "generator/g_*"),
+    Case(models.actor_critic, "trunk/common", "trunk", "trunk/*"),
+    Case(models.feature_space, "features/color_lookup", "features", "features/*"),
 ]
 IDS = [c.build.__name__ for c in CASES]
 
@@ -147,11 +150,12 @@ def sample(model: keras.Model, seed: int = 0) -> object:
         return rng.random(shape, "float32")
 
     struct = getattr(model, "_inputs_struct", None)
-    if isinstance(struct, dict):
-        return {k: one(t) for k, t in struct.items()}
-    xs = [one(t) for t in model.inputs]
+    named = isinstance(struct, dict)
+    xs = [one(t) for t in (struct.values() if named else model.inputs)]
     if any(x.dtype.kind == "U" for x in xs):  # Keras' fit() takes no NumPy strings, nor tensors mixed with arrays
         xs = [keras.ops.convert_to_tensor(x) for x in xs]
+    if named:
+        return dict(zip(struct, xs, strict=True))
     return xs[0] if len(xs) == 1 else xs
 
 
@@ -426,19 +430,28 @@ def test_axis_names_survive_save_and_load(tmp_path):
     assert not kernest.diff(model, loaded)
 
 
+def cli_on_a_saved_file_and_a_script(model: keras.Model, builder: str, tmp_path, capsys,
+                                     module: str = "tests.models", classes: str = "tests.models") -> tuple[str, str]:
+    """Runs ``kernest summary``, ``check`` and ``plot`` on ``model`` saved to a ``.keras`` file (its custom
+    classes imported from ``classes``) and on a script that builds it with ``<module>.<builder>()``; each
+    must succeed. Returns what the file's and the script's commands printed."""
+    printed = []
+    saved = kernest.save(model, tmp_path / f"{builder}.keras")
+    script = tmp_path / f"{builder}_script.py"
+    script.write_text(f"from {module} import {builder}\nmodel = {builder}()\n")
+    for target, extra in ((saved, ["--import", classes]), (str(script), [])):
+        for args in (["summary", target], ["check", target], ["plot", target, "-o", str(tmp_path / "m.svg")]):
+            assert main([*args, *extra]) == 0, args
+        assert os.path.getsize(tmp_path / "m.svg") > 1000
+        printed.append(capsys.readouterr().out)
+    return printed[0], printed[1]
+
+
 def test_cli_on_saved_files_and_scripts_of_the_second_batch(tmp_path, capsys):
-    router_file = kernest.save(models.subclassed_router(), tmp_path / "router.keras")
-    for args in (["summary", router_file], ["check", router_file], ["plot", router_file, "-o", str(tmp_path / "r.svg")]):
-        assert main([*args, "--import", "tests.models"]) == 0, args
-    out = capsys.readouterr().out
+    out, _ = cli_on_a_saved_file_and_a_script(models.subclassed_router(), "subclassed_router", tmp_path, capsys)
     assert "router/stem/fc" in out and "router/body" in out
-    script = tmp_path / "unet.py"
-    script.write_text("from tests.models import unet\nmodel = unet()\n")
-    for args in (["summary", str(script)], ["check", str(script)], ["plot", str(script), "-o", str(tmp_path / "u.png")]):
-        assert main(args) == 0, args
-    out = capsys.readouterr().out
+    _, out = cli_on_a_saved_file_and_a_script(models.unet(), "unet", tmp_path, capsys)
     assert "encoder -> decoder" in out and "decoder/cat1" in out
-    assert os.path.getsize(tmp_path / "u.png") > 1000
 
 
 TF_NOISE = ("absl::InitializeLog", "oneDNN custom operations", "cpu_feature_guard", "I0000 ")
@@ -496,7 +509,7 @@ def test_check_names_the_layers_on_both_sides_of_keras_ops_and_lists_the_ops():
     assert edges[("seq_enc", "double")] == ("get_item",)  # x[:, 0]
     assert edges[("seq_enc", "head")] == ("mean", "add") and edges[("double", "head")] == ("tanh", "add")
     assert not [i for i in report.interfaces if i.producer in ("get_item", "add")]
-    assert re.search(r"seq_enc +-> head  \(batch, 4\)  \(through mean, add\)", str(report))
+    assert re.search(r"seq_enc +-> head +\(batch, 4\)  \(through mean, add\)", str(report))
     report = kernest.check(models.ops_between_submodels())
     assert [(i.producer, i.consumer) for i in report.shown()] == [("input:x", "enc"), ("enc", "head")]
     assert "relu, multiply" in report._repr_html_()
@@ -558,17 +571,10 @@ def test_three_levels_of_sequential_without_inputs_freeze_and_address_like_the_o
 
 
 def test_cli_on_saved_files_and_scripts_of_the_third_batch(tmp_path, capsys):
-    vit_file = kernest.save(models.vit(), tmp_path / "vit.keras")
-    for args in (["summary", vit_file], ["check", vit_file], ["plot", vit_file, "-o", str(tmp_path / "v.svg")]):
-        assert main([*args, "--import", "tests.models"]) == 0, args
-    out = capsys.readouterr().out
+    out, _ = cli_on_a_saved_file_and_a_script(models.vit(), "vit", tmp_path, capsys)
     assert "patch_encoder/position_embedding" in out and "patch_encoder -> block_1" in out
-    script = tmp_path / "triplet.py"
-    script.write_text("from tests.models import triplet\nmodel = triplet()\n")
-    for args in (["summary", str(script)], ["check", str(script)], ["plot", str(script), "-o", str(tmp_path / "t.svg")]):
-        assert main(args) == 0, args
-    out = capsys.readouterr().out
-    assert "Functional (shared: 3 calls)" in out and "negative -> embedding" in out
+    _, out = cli_on_a_saved_file_and_a_script(models.triplet(), "triplet", tmp_path, capsys)
+    assert "Functional (shared: 3 calls)" in out and re.search(r"negative +-> embedding", out)
 
 
 def test_check_tells_the_calls_of_a_tower_shared_three_times_apart():
@@ -577,3 +583,122 @@ def test_check_tells_the_calls_of_a_tower_shared_three_times_apart():
             for i in report.interfaces}
     assert into["d_pos"] == ["embedding@0", "embedding@1"] and into["d_neg"] == ["embedding@0", "embedding@2"]
     assert into["embedding"] == ["input:anchor", "input:negative", "input:positive"]
+
+
+# --- keras.io example styles (fourth batch) ---------------------------------------------------------------
+
+def test_a_layer_that_owns_sublayers_is_addressed_summarised_frozen_and_saved(tmp_path):
+    model = models.layer_with_sublayers()  # keras.io's TransformerBlock: a Layer holding MHA and a Sequential
+    x = sample(model)
+    rows = {r.path: r for r in kernest.summary(model, depth=3).rows}
+    assert kernest.get(model, "block/ffn/ffn_in") is model.get_layer("block").ffn.get_layer("ffn_in")
+    for path in ("block", "block/att", "block/ffn", "block/ffn/ffn_in", "embed/pos_emb"):
+        assert rows[path].params == kernest.get(model, path).count_params(), path
+    assert rows["block/att"].input_shape == "[(batch, 10, embed=8), (batch, 10, embed=8)]"  # query and value
+    got = kernest.extract(model, ["block/ffn/ffn_in", "block/att"])(x)
+    assert [tuple(v.shape[1:]) for v in got] == [tuple(sizes(rows[p].output_shape)) for p in ("block/ffn/ffn_in", "block/att")]
+
+    assert kernest.freeze(model, "block/ffn/*") == ["block/ffn/ffn_in", "block/ffn/ffn_out"]
+    model.compile("adam", "sparse_categorical_crossentropy", run_eagerly=True)
+    frozen, att = [np.array(w) for w in kernest.get(model, "block/ffn").weights], np.array(kernest.get(model, "block/att").weights[0])
+    model.fit(x, np.array([0, 1]), epochs=1, verbose=0)
+    for w, old in zip(kernest.get(model, "block/ffn").weights, frozen, strict=True):
+        np.testing.assert_array_equal(np.array(w), old)
+    assert not np.allclose(np.array(kernest.get(model, "block/att").weights[0]), att)  # the rest trained
+
+    with pytest.raises(kernest.KernestError, match=r"'block/ffn'.*'block' \(TransformerBlock\).*Replace 'block' as a whole"):
+        kernest.replace(model, "block/ffn", keras.Sequential([L.Dense(8)], name="ffn"))
+    block = kernest.get(model, "block")
+    copy = models.TransformerBlock(8, 2, 16, name="block")
+    copy(keras.ops.zeros((1, 10, 8)))
+    copy.set_weights(block.get_weights())
+    np.testing.assert_allclose(kernest.replace(model, "block", copy)(x), model(x), rtol=1e-5, atol=1e-6)
+
+    loaded = kernest.load(kernest.save(model, tmp_path / "m.keras"))
+    np.testing.assert_allclose(loaded(x), model(x), rtol=1e-5, atol=1e-6)
+    assert not kernest.diff(model, loaded)
+    assert not kernest.get(loaded, "block/ffn/ffn_in").trainable  # the frozen flags inside a Layer come back
+
+
+def test_a_subclassed_vae_with_its_own_train_step_and_add_loss():
+    model = models.vae_train_step()
+    s = kernest.summary(model)
+    assert s.total_params == model.count_params()
+    assert {r.path: r.output_shape for r in s.rows}["encoder"] == "[(batch, 2), (batch, 2), (batch, 2)]"
+    with pytest.raises(kernest.KernestError, match=r"subclassed.*kernest.extract\(vae.backbone"):
+        kernest.extract(model, "encoder/hidden")
+    with pytest.raises(kernest.KernestError, match=r"subclassed.*Create a new VAE"):
+        kernest.replace(model, "decoder", models.mlp((2, 10), "decoder"))
+    assert kernest.freeze(model, "encoder/*")[:2] == ["encoder/hidden", "encoder/z_mean"]
+    if keras.backend.backend() == "tensorflow":  # keras.io's train_step uses a GradientTape
+        model.compile("adam")
+        encoder, decoder = (np.array(kernest.get(model, p).kernel) for p in ("encoder/hidden", "decoder/out"))
+        data = np.random.default_rng(0).random((4, 10), "float32")
+        model.fit(data, epochs=1, batch_size=4, verbose=0)
+        np.testing.assert_array_equal(np.array(kernest.get(model, "encoder/hidden").kernel), encoder)
+        assert not np.allclose(np.array(kernest.get(model, "decoder/out").kernel), decoder)
+        assert len(model.losses) == 1  # the KL term add_loss gave
+
+
+def test_a_diffusion_model_with_an_ema_copy_of_its_network(tmp_path):
+    model = models.diffusion()
+    x = sample(model)
+    rows = {r.path: r for r in kernest.summary(model, depth=3).rows}
+    assert rows["diffusion"].input_shape == "[(batch, 8, 8, 3), (batch, 1, 1, 1)]"  # call() takes one list
+    assert rows["diffusion/ema_network"].output_shape == rows["diffusion"].output_shape == "(batch, 8, 8, filters=3)"
+    assert rows["diffusion/normalizer"].input_shape == "(batch, 8, 8, 3)"
+    assert sum(r.own_params for r in kernest.summary(model, depth=9).rows) == model.count_params()
+    got = kernest.extract(model, "diffusion/ema_network/down")(x)
+    assert list(got.shape[1:]) == sizes(rows["diffusion/ema_network/down"].output_shape)
+    with pytest.raises(kernest.KernestError, match=r"'diffusion/network/down'.*does not call it"):
+        kernest.extract(model, "diffusion/network/down")  # the EMA copy runs at inference, the network in training
+    kernest.freeze(model, "diffusion/ema_network")  # as keras.io does: the EMA copy is not trained
+    assert kernest.get(model, "diffusion/network/down").trainable
+    assert model.count_params() - sum(int(np.prod(w.shape)) for w in model.trainable_weights) == \
+        kernest.get(model, "diffusion/ema_network").count_params() + 7  # and the normalizer's statistics
+    loaded = kernest.load(kernest.save(model, tmp_path / "m.keras"))
+    np.testing.assert_allclose(loaded(x), model(x), rtol=1e-5, atol=1e-6)
+    assert not kernest.get(loaded, "diffusion/ema_network").trainable and not kernest.diff(model, loaded)
+
+
+def test_replace_a_submodel_with_dict_outputs_in_another_key_order():
+    x = keras.Input((4,), name="x")
+    encoder = keras.Model(x, {"seq": L.Dense(3, name="seq")(x), "pooled": L.Dense(2, name="pooled")(x)}, name="encoder")
+    inp = keras.Input((4,), name="inp")
+    out = encoder(inp)
+    model = keras.Model(inp, L.Dense(1, name="head")(L.Concatenate(name="cat")([out["pooled"], out["seq"]])))
+    copy = keras.models.clone_model(encoder)
+    copy.set_weights(encoder.get_weights())
+    data = sample(model)
+    np.testing.assert_allclose(kernest.replace(model, "encoder", copy)(data), model(data), rtol=1e-6)
+    narrower = keras.Model(x, {"seq": L.Dense(3)(x), "pooled": L.Dense(5)(x)}, name="encoder")
+    with pytest.raises(kernest.InterfaceError, match=r"encoder -> cat"):
+        kernest.replace(model, "encoder", narrower)
+
+
+@keras.saving.register_keras_serializable(package="kernest_tests")
+class DefaultNamed(L.Layer):
+    """Sublayers without names (Keras numbers them: dense_12), one called by keyword as attention is."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.att = L.MultiHeadAttention(num_heads=1, key_dim=2)
+        self.proj = L.Dense(3)
+
+    def call(self, x):
+        return self.proj(self.att(query=x, value=x))
+
+
+def test_sublayers_keras_numbered_anew_on_load_keep_their_flags_and_no_diff(tmp_path):
+    x = kernest.Input((5, 4), axes=("steps", "feats"), name="x")
+    model = keras.Model(x, DefaultNamed(name="block")(x), name="numbered")
+    proj = next(p for p in kernest.paths(model) if p.startswith("block/dense"))
+    att = next(r for r in kernest.summary(model).rows if r.kind == "MultiHeadAttention")
+    assert att.input_shape == "[(batch, steps=5, feats=4), (batch, steps=5, feats=4)]"  # query=, value=
+    assert att.output_shape == "(batch, steps=5, feats=4)"  # as the query
+    kernest.freeze(model, proj)
+    keras.layers.Dense(1)  # moves Keras' counter: the loaded sublayers get other numbers
+    loaded = kernest.load(kernest.save(model, tmp_path / "m.keras"))  # a KernestWarning would fail here
+    assert proj not in kernest.paths(loaded)
+    assert not kernest.get(loaded, next(p for p in kernest.paths(loaded) if p.startswith("block/dense"))).trainable
+    assert not kernest.diff(model, loaded)
