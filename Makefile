@@ -13,6 +13,10 @@ $(VENV)/.installed: pyproject.toml
 	# torch 2.13.0 is a local CPU build on these machines; name it exactly so pip never takes a CUDA build.
 	$(PY) -m pip install -q "torch==2.13.0"
 	$(PY) -m pip install -q -e ".[tf,text,pretrained,jax,dev]"
+	# keras-hub (tests/test_real_world_hub.py) without its tensorflow-text, which would pull a second TensorFlow
+	# over tensorflow-cpu; its backbones build without it. keras-hub needs Python >= 3.11.
+	if $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then \
+		$(PY) -m pip install -q --no-deps "keras-hub==0.32.0" "kagglehub==1.0.3" "kagglesdk==0.1.28" sentencepiece regex; fi
 	touch $@
 
 install: $(VENV)/.installed
