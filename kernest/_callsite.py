@@ -295,10 +295,12 @@ def file_name_refused(calls: list[LineCall], scope: dict[str, Any], message: str
         if not names or not isinstance(call.node.func, ast.Attribute):
             continue
         owner = value_of(call.node.func.value, scope)
+        if owner is None or inspect.ismodule(owner):
+            continue  # os.path.join(...), kernest.explain(...): not the object that writes the file
         who = str(getattr(owner, "name", call.text(call.node.func.value)))
         old = names[0].value
         stem, own = os.path.splitext(old)
-        new = (stem if own and ending.endswith(own) else old) + ending
+        new = stem + ending  # the user's name, with the ending Keras asks for instead of theirs
         return Mismatch(
             who, f"{who} -> file", f"a file name ending in {ending}", old,
             f"Keras 3 writes this file only under a name ending in {ending}: give \"{new}\" instead of \"{old}\" "

@@ -615,8 +615,8 @@ def _never_adapted(model: Any) -> list[Finding]:
 # --- an output that keeps a steps axis the labels do not have ------------------------------------------------
 
 def _steps_kept_for_labels(model: Any, labels: Any) -> list[Finding]:
-    """The output has an axis more than the labels (a head applied per step of a sequence): Keras' losses
-    expand the labels to the output's rank and broadcast them over that axis, so fit raises nothing and
+    """The output has an axis more than the labels (a one-unit head applied per step of a sequence): Keras'
+    losses expand the (batch, 1) labels to the output's rank and broadcast them over that axis, so fit raises nothing and
     each step learns the sample's one target. Name the recurrent layer that kept the steps."""
     import numpy as np
 
@@ -624,8 +624,8 @@ def _steps_kept_for_labels(model: Any, labels: Any) -> list[Finding]:
     if labels is None or isinstance(labels, (dict, list, tuple)) or len(outputs) != 1 or sparse_loss(model):
         return []
     y, out_shape = np.asarray(labels), tuple(outputs[0].shape)
-    if y.ndim < 1 or len(out_shape) != y.ndim + 1 or y.ndim < 2 or out_shape[-1] != y.shape[-1]:
-        return []
+    if y.ndim < 2 or len(out_shape) != y.ndim + 1 or out_shape[-1] != 1 or y.shape[-1] != 1:
+        return []  # wider labels expand to (..., k, 1), which does not broadcast: Keras fails on those
     head = next(((layer, path) for layer, path, _ in producer_chain(outputs[0])
                  if not isinstance(layer, keras.Model)), None)
     keeper = next(((layer, path) for layer, path, _ in producer_chain(outputs[0])
