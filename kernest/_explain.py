@@ -2931,7 +2931,8 @@ def _message_sizes(message: str) -> tuple[int, int] | None:
     """The two sizes that disagree, as TensorFlow, JAX or torch words it for an elementwise op."""
     for pattern in (r"Dimensions must be equal, but are (\d+) and (\d+)", r"size of tensor a \((\d+)\) must match the size "
                     r"of tensor b \((\d+)\)", r"Incompatible shapes: \[[^\]]*?(\d+)\] vs\. \[[^\]]*?(\d+)\]",
-                    r"shapes=\[\([^)]*?(\d+)\), \([^)]*?(\d+)\)\]"):
+                    r"shapes=\[\([^)]*?(\d+)\), \([^)]*?(\d+)\)\]",
+                    r"incompatible shapes for broadcasting: \([^)]*?(\d+)\), \([^)]*?(\d+)\)"):
         m = re.search(pattern, message)
         if m and m.group(1) != m.group(2):
             return int(m.group(1)), int(m.group(2))
@@ -2946,20 +2947,27 @@ def _in_users_call(case: Case) -> Mismatch | None:
     with the tensors its names hold, and say what on it is wrong, in its own terms."""
     import linecache
 
-    found = _users_call_frame(case.exc)
-    if found is None:
-        return None
-    frame, lineno = found
-    layer, text = frame.f_locals["self"], linecache.getline(frame.f_code.co_filename, lineno).strip()
-    return _static_batch(case, layer, text, frame.f_locals) or _operand_widths(case, layer, text, frame.f_locals)
+    exc: BaseException | None = case.exc
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:  # JAX wraps the call's error in "Unable to build the model"
+        seen.add(id(exc))
+        found = _users_call_frame(exc)
+        if found is not None:
+            frame, lineno = found
+            layer, text = frame.f_locals["self"], linecache.getline(frame.f_code.co_filename, lineno).strip()
+            message = f"{case.message}\n{_message(exc)}"
+            return (_static_batch(case, layer, text, frame.f_locals, message)
+                    or _operand_widths(case, layer, text, frame.f_locals, message))
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
-def _static_batch(case: Case, layer: Any, text: str, names: dict[str, Any]) -> Mismatch | None:
+def _static_batch(case: Case, layer: Any, text: str, names: dict[str, Any], message: str) -> Mismatch | None:
     """``ops.reshape(x, (x.shape[0], -1))``: the batch size read from the static shape is None while Keras
     builds the model. -1 keeps the batch axis; the other sizes are known then."""
     used = re.search(r"\b(\w+)\.shape\[0\]", text)
     t = names.get(used.group(1)) if used else None
-    if t is None or not hasattr(t, "shape") or t.shape[0] is not None or "None" not in case.message:
+    if t is None or not hasattr(t, "shape") or t.shape[0] is not None or "None" not in message:
         return None
     var, rest = used.group(1), tuple(t.shape[1:])
     whole = rf"\(\s*{var}\.shape\[0\]\s*,\s*-1\s*\)"
@@ -2975,10 +2983,10 @@ def _static_batch(case: Case, layer: Any, text: str, names: dict[str, Any]) -> M
                     f"the model (the batch is unknown until data arrives); {fix}")
 
 
-def _operand_widths(case: Case, layer: Any, text: str, names: dict[str, Any]) -> Mismatch | None:
+def _operand_widths(case: Case, layer: Any, text: str, names: dict[str, Any], message: str) -> Mismatch | None:
     """``ops.add(self.encoder(x), x)`` whose operands differ in width: name the sub-part that makes one and
     the tensor that is the other, and project the tensor to the sub-part's width (a residual shortcut)."""
-    sizes = _message_sizes(case.message)
+    sizes = _message_sizes(message)
     if sizes is None:
         return None
     try:
