@@ -233,7 +233,7 @@ def backend_op_on_symbolic(calls: list[LineCall], scope: dict[str, Any], assigne
 
 def _accepted_keywords(callee: Any) -> list[str] | None:
     """The named parameters a class's constructors (or a function) accept; None when unknown."""
-    functions = ([c.__init__ for c in callee.__mro__ if "__init__" in vars(c)] if isinstance(callee, type)
+    functions = ([vars(c)["__init__"] for c in callee.__mro__ if "__init__" in vars(c)] if isinstance(callee, type)
                  else [callee] if callable(callee) else [])
     names: list[str] = []
     for fn in functions:
@@ -298,8 +298,8 @@ def file_name_refused(calls: list[LineCall], scope: dict[str, Any], message: str
         if owner is None or inspect.ismodule(owner):
             continue  # os.path.join(...), kernest.explain(...): not the object that writes the file
         who = str(getattr(owner, "name", call.text(call.node.func.value)))
-        old = names[0].value
-        stem, own = os.path.splitext(old)
+        old = str(names[0].value)
+        stem = os.path.splitext(old)[0]
         new = stem + ending  # the user's name, with the ending Keras asks for instead of theirs
         return Mismatch(
             who, f"{who} -> file", f"a file name ending in {ending}", old,

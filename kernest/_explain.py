@@ -2939,7 +2939,7 @@ def _message_sizes(message: str) -> tuple[int, int] | None:
     return None
 
 
-_ELEMENTWISE = {"add", "subtract", "multiply", "maximum", "minimum"}
+_ELEMENTWISE_OPS = {"add", "subtract", "multiply", "maximum", "minimum"}
 
 
 def _in_users_call(case: Case) -> Mismatch | None:
@@ -2969,7 +2969,7 @@ def _static_batch(case: Case, layer: Any, text: str, names: dict[str, Any], mess
     t = names.get(used.group(1)) if used else None
     if t is None or not hasattr(t, "shape") or t.shape[0] is not None or "None" not in message:
         return None
-    var, rest = used.group(1), tuple(t.shape[1:])
+    var, rest = used.group(1) if used else "x", tuple(t.shape[1:])
     whole = rf"\(\s*{var}\.shape\[0\]\s*,\s*-1\s*\)"
     if re.search(whole, text) and all(isinstance(d, int) for d in rest):
         size = math.prod(rest)
@@ -2995,7 +2995,7 @@ def _operand_widths(case: Case, layer: Any, text: str, names: dict[str, Any], me
         return None
     for node in ast.walk(tree):
         pair = (node.args[:2] if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr in _ELEMENTWISE and len(node.args) >= 2
+                and node.func.attr in _ELEMENTWISE_OPS and len(node.args) >= 2
                 else [node.left, node.right] if isinstance(node, ast.BinOp) else None)
         if not pair:
             continue
@@ -3009,7 +3009,7 @@ def _operand_widths(case: Case, layer: Any, text: str, names: dict[str, Any], me
         if width not in sizes:
             continue
         other = sizes[1] if width == sizes[0] else sizes[0]
-        sub = getattr(layer, part.func.attr)
+        sub = getattr(layer, part.func.attr)  # type: ignore[attr-defined]
         combined = ast.unparse(node)
         return Mismatch(
             layer.name, f"{sub.name} -> {layer.name}", f"operands of one width ({other})",
