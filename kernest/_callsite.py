@@ -81,7 +81,10 @@ def value_of(node: ast.AST, scope: dict[str, Any]) -> Any:
         return scope.get(node.id)
     if isinstance(node, ast.Attribute):
         base = value_of(node.value, scope)
-        return getattr(base, node.attr, None) if base is not None else None
+        try:
+            return getattr(base, node.attr, None) if base is not None else None
+        except Exception:  # a property that raises (``model.output`` of a model never called)
+            return None
     if isinstance(node, (ast.List, ast.Tuple)):
         return [value_of(e, scope) for e in node.elts]
     return None
