@@ -190,7 +190,8 @@ def _remember_names(namespace: dict[str, Any], model: Any) -> None:
         if key.startswith("_"):
             continue
         try:
-            if isinstance(value, keras.layers.Layer) and getattr(value, "_kernest_var", None) is None:
+            if (isinstance(value, keras.layers.Layer) and not isinstance(value, keras.Model)
+                    and getattr(value, "_kernest_var", None) is None):  # models keep their Keras names in messages
                 value._kernest_var = key
             if data is not None and value is data and getattr(model, "_kernest_data_var", None) is None:
                 model._kernest_data_var = key
