@@ -1,6 +1,6 @@
 """Diagnosis quality on the corpus of real broken nested models (tests/corpus/), kernest against Keras.
 
-    python bench/diagnosis.py [--small] [--set all|dev|heldout|heldout2|heldout3|heldout4] [--out bench/results/diagnosis.json]
+    python bench/diagnosis.py [--small] [--set all|dev|heldout|heldout2|heldout3|heldout4|heldout5] [--out bench/results/diagnosis.json]
     KERAS_BACKEND=jax python bench/diagnosis.py
 
 ``--set heldout`` scores only the first held-out cases (``"set": "heldout"`` in case.json: written from public
@@ -8,7 +8,9 @@ threads after the engine was developed, and scored before any engine change for 
 ``--set heldout2`` the second held-out set (``"set": "heldout2"``, cases 71 onward, scored the same way);
 ``--set heldout3`` the third held-out set (``"set": "heldout3"``, cases 83 onward, written after the first two
 had been used for tuning, and scored the same way); ``--set heldout4`` the fourth (``"set": "heldout4"``, cases 95
-onward, written after the first three had been used for tuning, and scored the same way);
+onward, written after the first three had been used for tuning, and scored the same way); ``--set heldout5`` the
+fifth (``"set": "heldout5"``, cases 103 onward, written after the first four had been used for tuning, and scored the
+same way);
 ``--set dev`` the development corpus the engine was tuned on; ``all`` (the default) every case.
 
 For every case, in this process and on the current backend:
@@ -68,7 +70,7 @@ def score_keras(case: Case) -> dict[str, bool]:
 
 def main() -> None:
     parser = _common.parser(__doc__, "bench/results/diagnosis.json")
-    parser.add_argument("--set", choices=("all", "dev", "heldout", "heldout2", "heldout3", "heldout4"), default="all", dest="subset",
+    parser.add_argument("--set", choices=("all", "dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5"), default="all", dest="subset",
                         help="which cases: the development corpus, a held-out set, or all (default)")
     args = parser.parse_args()
     backend = keras.backend.backend()

@@ -21,6 +21,7 @@ import numpy as np
 
 from kernest._axes import Shape, expected_rank_text, fits, format_shape, shape_of
 from kernest._axes import _infer as _infer_axes
+from kernest._callsite import calls_on, check_line
 from kernest._errors import InterfaceError, KernestError, Mismatch
 from kernest._graph import (
     built_input_shapes,
@@ -2688,6 +2689,32 @@ def _label_sources(case: Case, names: list[str]) -> dict[str, str]:
     return {}
 
 
+def _custom_class(case: Case, m: re.Match[str]) -> Mismatch:
+    """Loading a saved model that holds a class of the user's own (a custom layer) which Keras cannot find
+    by name: it was neither registered nor passed in ``custom_objects``. Name where the class sits in the model
+    still in scope, and add it to the user's own load call."""
+    cls = m.group("cls").rsplit(".", 1)[-1]
+    where = max((p for model in case.models() for p, layer in _walk(model) if type(layer).__name__ == cls),
+                key=len, default=None)  # from the outermost model that holds it
+    name = where.rsplit("/", 1)[-1] if where else cls
+    entry = f'custom_objects={{"{cls}": {cls}}}'
+    site = case.site
+    load = next((c for c in (calls_on(site.text) if site is not None else [])
+                 if "load" in ast.unparse(c.node.func)), None)
+    if load is not None and not any(k.arg == "custom_objects" for k in load.node.keywords):
+        text = load.text()
+        call = f"{text[:-1].rstrip()}, {entry})" if load.node.args or load.node.keywords else f"{text[:-1]}{entry})"
+    else:
+        call = f"keras.models.load_model(..., {entry})"
+    held = isinstance(case.scope.get(cls), type)
+    return Mismatch(
+        where or cls, f"file -> {name}", f"the class {cls} known to Keras", f"the name {cls!r} only",
+        f"the saved file names the class {cls}{f' (at {where})' if where else ''} but Keras does not know it when "
+        f"loading. Pass it: {call}" + ("" if held else f", after importing {cls}")
+        + f"; or decorate class {cls} with @keras.saving.register_keras_serializable() where it is defined.",
+    )
+
+
 def _parse_line(text: str) -> ast.AST:
     """The user's line as Python; a call continued on the next lines is closed where it stops parsing."""
     for end in range(len(text), 0, -1):
@@ -2752,6 +2779,7 @@ _FIT_WEIGHTS = re.compile(r"(?P<cw>`class_weight` is only supported for Models w
 
 FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (_FIT_WEIGHTS, _fit_weights),
+    (re.compile(r"Could not locate (?:class|function) '(?P<cls>[\w.]+)'"), _custom_class),
     (re.compile(_LAYER + r" is incompatible with the layer: expected (?P<kind>min_|max_)?ndim=(?P<want>\d+), found ndim=(?P<got>\d+)\. Full shape received: (?P<shape>\([^)]*\))"), _ndim),
     (re.compile(_LAYER + r" is incompatible with the layer: expected axis -?\d+ of input shape to have value (?P<want>\d+), but received input with shape (?P<shape>\([^)]*\))"), _axis_value),
     (re.compile(_LAYER + r" is incompatible with the layer: expected shape=(?P<want>\([^)]*\)), found shape=(?P<got>\([^)]*\))"), _full_shape),
@@ -2875,7 +2903,7 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     weights = _FIT_WEIGHTS.search(case.message)
     if weights:
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))
-    custom = (_custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
+    custom = (_in_users_call(case) or _custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
               or _swapped_inputs(case) or _swapped_data_axes(case) or _one_array_for_inputs(case) or _odd_width_data(case)
               or _adapted_width(case) or _attention_mask(case) or _weight_broadcast(case))
     if custom is not None:
@@ -2884,11 +2912,133 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
         m = pattern.search(case.message)
         if m:
             return InterfaceError([family(case, m)], context=_context(case))
+    called = _users_call(case)
+    if called is not None:
+        return InterfaceError([called], context=_context(case))
     if case.failure is not None and case.layer is not None:
         return InterfaceError([_generic(case)], context=_context(case))
     if _raised_inside_keras(exc) and not _users_own_attribute(case):
         return InterfaceError([_generic_run(case)], context=_context(case))
     return None
+
+
+def _users_call_frame(exc: BaseException) -> Any:
+    """The deepest frame of the traceback that runs a ``call`` method of a user's own layer or model."""
+    found, tb = None, exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if (frame.f_code.co_name == "call" and is_user_file(frame.f_code.co_filename)
+                and isinstance(frame.f_locals.get("self"), keras.layers.Layer)):
+            found = (frame, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _message_sizes(message: str) -> tuple[int, int] | None:
+    """The two sizes that disagree, as TensorFlow, JAX or torch words it for an elementwise op."""
+    for pattern in (r"Dimensions must be equal, but are (\d+) and (\d+)", r"size of tensor a \((\d+)\) must match the size "
+                    r"of tensor b \((\d+)\)", r"Incompatible shapes: \[[^\]]*?(\d+)\] vs\. \[[^\]]*?(\d+)\]",
+                    r"shapes=\[\([^)]*?(\d+)\), \([^)]*?(\d+)\)\]",
+                    r"incompatible shapes for broadcasting: \([^)]*?(\d+)\), \([^)]*?(\d+)\)"):
+        m = re.search(pattern, message)
+        if m and m.group(1) != m.group(2):
+            return int(m.group(1)), int(m.group(2))
+    return None
+
+
+_ELEMENTWISE_OPS = {"add", "subtract", "multiply", "maximum", "minimum"}
+
+
+def _in_users_call(case: Case) -> Mismatch | None:
+    """A failure on a line of the user's own ``call()`` (a custom layer or subclassed model): read that line
+    with the tensors its names hold, and say what on it is wrong, in its own terms."""
+    import linecache
+
+    exc: BaseException | None = case.exc
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:  # JAX wraps the call's error in "Unable to build the model"
+        seen.add(id(exc))
+        found = _users_call_frame(exc)
+        if found is not None:
+            frame, lineno = found
+            layer, text = frame.f_locals["self"], linecache.getline(frame.f_code.co_filename, lineno).strip()
+            message = f"{case.message}\n{_message(exc)}"
+            return (_static_batch(case, layer, text, frame.f_locals, message)
+                    or _operand_widths(case, layer, text, frame.f_locals, message))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _static_batch(case: Case, layer: Any, text: str, names: dict[str, Any], message: str) -> Mismatch | None:
+    """``ops.reshape(x, (x.shape[0], -1))``: the batch size read from the static shape is None while Keras
+    builds the model. -1 keeps the batch axis; the other sizes are known then."""
+    used = re.search(r"\b(\w+)\.shape\[0\]", text)
+    t = names.get(used.group(1)) if used else None
+    if t is None or not hasattr(t, "shape") or t.shape[0] is not None or "None" not in message:
+        return None
+    var, rest = used.group(1) if used else "x", tuple(t.shape[1:])
+    whole = rf"\(\s*{var}\.shape\[0\]\s*,\s*-1\s*\)"
+    if re.search(whole, text) and all(isinstance(d, int) for d in rest):
+        size = math.prod(rest)
+        fix = (f"write {re.sub(whole, f'(-1, {size})', text).removeprefix('return ').strip()}: -1 keeps the batch "
+               f"axis and each sample's {' x '.join(map(str, rest))} = {size} values are known when the model is built.")
+    else:
+        fix = f"use -1 for the batch axis where a size goes, or keras.ops.shape({var})[0] (known when it runs)."
+    name = case.consumer_name(layer.name)
+    return Mismatch(case.path(name), case.interface(name), f"{var}.shape[0] known", f"{var}.shape[0] = None",
+                    f"{layer.name}'s call() reads the batch size as {var}.shape[0], which is None while Keras builds "
+                    f"the model (the batch is unknown until data arrives); {fix}")
+
+
+def _operand_widths(case: Case, layer: Any, text: str, names: dict[str, Any], message: str) -> Mismatch | None:
+    """``ops.add(self.encoder(x), x)`` whose operands differ in width: name the sub-part that makes one and
+    the tensor that is the other, and project the tensor to the sub-part's width (a residual shortcut)."""
+    sizes = _message_sizes(message)
+    if sizes is None:
+        return None
+    try:
+        tree = ast.parse(text.removeprefix("return ").strip())
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        pair = (node.args[:2] if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in _ELEMENTWISE_OPS and len(node.args) >= 2
+                else [node.left, node.right] if isinstance(node, ast.BinOp) else None)
+        if not pair:
+            continue
+        tensor = next((a for a in pair if isinstance(a, ast.Name) and hasattr(names.get(a.id), "shape")), None)
+        part = next((a for a in pair if isinstance(a, ast.Call) and isinstance(a.func, ast.Attribute)
+                     and isinstance(a.func.value, ast.Name) and a.func.value.id == "self"
+                     and isinstance(getattr(layer, a.func.attr, None), keras.layers.Layer)), None)
+        if tensor is None or part is None:
+            continue
+        width = names[tensor.id].shape[-1]
+        if width not in sizes:
+            continue
+        other = sizes[1] if width == sizes[0] else sizes[0]
+        sub = getattr(layer, part.func.attr)  # type: ignore[attr-defined]
+        combined = ast.unparse(node)
+        return Mismatch(
+            layer.name, f"{sub.name} -> {layer.name}", f"operands of one width ({other})",
+            f"{ast.unparse(part)}: {other} wide, {tensor.id}: {width} wide",
+            f"{layer.name}'s call() combines {ast.unparse(part)} ({other} features) with {tensor.id} ({width}) in "
+            f"{combined}, and elementwise ops need equal widths. Project {tensor.id} to {other}: create "
+            f"self.proj = keras.layers.Dense({other}) in __init__ and use self.proj({tensor.id}) there (or build "
+            f"{sub.name} to give {width}).",
+        )
+    return None
+
+
+def _users_call(case: Case) -> Mismatch | None:
+    """A mistake the user's own call on the failing line shows by itself (see _callsite), whatever the model."""
+    site = case.site
+    if site is None:
+        return None
+    try:
+        later = "".join(open(site.file, encoding="utf-8").readlines()[site.line :])
+    except (OSError, UnicodeDecodeError):
+        later = ""
+    return check_line(site.text, case.scope, case.message, _RENAMED_KWARGS, assigned_name(site.file, site.line), later)
 
 
 def _adapted_width(case: Case) -> Mismatch | None:

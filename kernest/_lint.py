@@ -50,6 +50,8 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
     if given is not None:
         found.extend(_data_into_embedding(model, _per_input(model, given)))
     found.extend(_labels_outside_classes(model, getattr(model, "_kernest_labels", None)))
+    found.extend(_never_adapted(model))
+    found.extend(_steps_kept_for_labels(model, getattr(model, "_kernest_labels", None)))
     return found
 
 
@@ -57,7 +59,7 @@ def _per_input(model: Any, data: Any) -> list[Any]:
     """``data`` (an array, a list in input order, or a dict by input name) as one array per model input."""
     import numpy as np
 
-    inputs = list(model.inputs)
+    inputs = list(getattr(model, "inputs", None) or [])
     if isinstance(data, dict):
         keys = input_keys(model) or [getattr(t, "name", "") for t in inputs]
         return [np.asarray(data[k]) if k in data else None for k in keys]
@@ -443,7 +445,7 @@ def _probabilities_as_logits(model: Any) -> list[Finding]:
     if not _is_compiled(model):
         return []
     out = []
-    for tensor, loss in zip(model.outputs, _losses_per_output(model)):
+    for tensor, loss in zip(getattr(model, "outputs", None) or [], _losses_per_output(model)):
         config = loss.get_config() if isinstance(loss, keras.losses.Loss) else {}
         if not config.get("from_logits"):
             continue
@@ -557,4 +559,90 @@ def _labels_outside_classes(model: Any, labels: Any) -> list[Finding]:
         head, f"data -> {model.name}",
         f"the labels a sparse loss reads as class ids run {low}..{high}, but {head} gives {units} classes "
         f"(ids 0..{units - 1}).", label_range_fix(units, low, high, "y") + ".",
+    )]
+
+
+# --- a preprocessing layer used without adapt() ------------------------------------------------------------
+
+_LOOKUPS = (keras.layers.StringLookup, keras.layers.IntegerLookup, keras.layers.TextVectorization)
+
+
+def _unadapted(layer: Any) -> bool:
+    """A Normalization still at mean 0 and variance 1 with nothing counted (it passes values through), or a
+    lookup with an empty vocabulary (it maps everything to the out-of-vocabulary id)."""
+    import numpy as np
+
+    if isinstance(layer, keras.layers.Normalization):
+        if getattr(layer, "input_mean", None) is not None or not layer.built:
+            return False
+        weights = layer.get_weights()  # mean, variance, count
+        return len(weights) == 3 and not np.any(weights[0]) and bool(np.all(weights[1] == 1)) and not np.any(weights[2])
+    if isinstance(layer, _LOOKUPS):
+        try:
+            return not layer.get_vocabulary(include_special_tokens=False)
+        except (AttributeError, TypeError, ValueError):
+            return False
+    return False
+
+
+def _never_adapted(model: Any) -> list[Finding]:
+    """Preprocessing layers that learn their state from data with ``adapt()`` and were used without it: they
+    build and train without an error, but do nothing useful (see _unadapted)."""
+    out, seen = [], set()
+    for _, call, x in _calls_to(model, (keras.layers.Normalization, *_LOOKUPS)):
+        layer = call.layer
+        if id(layer) in seen or not _unadapted(layer):
+            continue
+        seen.add(id(layer))
+        full = find_layer(model, layer) or layer.name
+        direct = all(isinstance(up, keras.Model) for up, _, _ in producer_chain(x))
+        data = getattr(model, "_kernest_data_var", None) if direct and not isinstance(
+            getattr(model, "_kernest_data", None), (dict, list, tuple)) else None
+        on = data or "the values that reach it (the training inputs, or what the layers before it make of them)"
+        effect = ("keeps mean 0 and variance 1, so it passes the values through unscaled"
+                  if isinstance(layer, keras.layers.Normalization)
+                  else "has an empty vocabulary, so every value becomes the out-of-vocabulary id")
+        out.append(Finding(
+            full, f"data -> {layer.name}",
+            f"{full} ({type(layer).__name__}) was never adapted: it {effect}. Nothing fails; the model trains on "
+            "what it was meant to preprocess.",
+            f"call {user_name(layer)}.adapt({on}) before compiling and fitting"
+            + (" (or build it with mean= and variance=)." if isinstance(layer, keras.layers.Normalization) else "."),
+        ))
+    return out
+
+
+# --- an output that keeps a steps axis the labels do not have ------------------------------------------------
+
+def _steps_kept_for_labels(model: Any, labels: Any) -> list[Finding]:
+    """The output has an axis more than the labels (a one-unit head applied per step of a sequence): Keras'
+    losses expand the (batch, 1) labels to the output's rank and broadcast them over that axis, so fit raises nothing and
+    each step learns the sample's one target. Name the recurrent layer that kept the steps."""
+    import numpy as np
+
+    outputs = getattr(model, "outputs", None) or []
+    if labels is None or isinstance(labels, (dict, list, tuple)) or len(outputs) != 1 or sparse_loss(model):
+        return []
+    y, out_shape = np.asarray(labels), tuple(outputs[0].shape)
+    if y.ndim < 2 or len(out_shape) != y.ndim + 1 or out_shape[-1] != 1 or y.shape[-1] != 1:
+        return []  # wider labels expand to (..., k, 1), which does not broadcast: Keras fails on those
+    head = next(((layer, path) for layer, path, _ in producer_chain(outputs[0])
+                 if not isinstance(layer, keras.Model)), None)
+    keeper = next(((layer, path) for layer, path, _ in producer_chain(outputs[0])
+                   if isinstance(layer, keras.layers.RNN) and layer.return_sequences), None)
+    if head is None:
+        return []
+    head_input = next((t for layer, _, t in producer_chain(outputs[0]) if layer is head[0]), None)
+    feeder = next((p.split("/")[0] for layer, p, _ in producer_chain(head_input)), "input") if head_input is not None else "input"
+    if keeper is not None:
+        where, fix = f"{model.name}/{keeper[1]}", (
+            f"build {keeper[0].name} with return_sequences=False so it gives one vector per sample, or pool the "
+            "steps (keras.layers.GlobalAveragePooling1D()) before the head")
+    else:
+        where, fix = f"{model.name}/{head[1]}", "pool or flatten the steps axis before the head"
+    return [Finding(
+        where, f"{feeder} -> {head[0].name}",
+        f"{model.name} outputs {out_shape} (an axis of {out_shape[-2]} steps) but its labels are {y.shape}: the loss "
+        "broadcasts each sample's label over the steps, so nothing fails and the model learns to repeat it.",
+        fix + ".",
     )]

@@ -178,7 +178,25 @@ def _from_script(path: str, timeout: float | None = None) -> Any:
             model._kernest_var = name  # messages then speak of the user's variable
         except AttributeError:
             pass
+    _remember_names(namespace, model)
     return model
+
+
+def _remember_names(namespace: dict[str, Any], model: Any) -> None:
+    """Let messages speak of the user's variables: each layer held in one (``norm.adapt(...)``) and the array
+    the model was fit on."""
+    data = getattr(model, "_kernest_data", None)
+    for key, value in namespace.items():
+        if key.startswith("_"):
+            continue
+        try:
+            if (isinstance(value, keras.layers.Layer) and not isinstance(value, keras.Model)
+                    and getattr(value, "_kernest_var", None) is None):  # models keep their Keras names in messages
+                value._kernest_var = key
+            if data is not None and value is data and getattr(model, "_kernest_data_var", None) is None:
+                model._kernest_data_var = key
+        except AttributeError:
+            pass
 
 
 def _pick_model(namespace: dict[str, Any], where: str) -> Any:

@@ -128,3 +128,169 @@ def test_an_output_map_larger_than_the_targets_by_the_same_margin_says_crop_by_t
     err = kernest.explain(raised(lambda: net.fit(np.zeros((2, 12, 12, 2), "float32"), np.zeros((2, 20, 20, 2), "float32"),
                                                  epochs=1, verbose=0)))
     assert "Cropping2D(2)" in err.fix
+
+
+# --- the fifth held-out set (cases 103-112): general readers of the user's call and call() lines, each on
+# another small model than its corpus case -----------------------------------------------------------------
+
+def _script(tmp_path, body: str):
+    """A user's script on disk, checked the way ``kernest check --strict script.py`` does."""
+    from tests.corpus_cases import kernest_check
+
+    path = tmp_path / "user_script.py"
+    path.write_text("import numpy as np\nimport keras\nfrom keras import layers as L\n" + body)
+    return kernest_check(path, strict=True)
+
+
+def test_a_keyword_the_optimizer_does_not_take_is_renamed_in_the_users_own_call():
+    net = keras.Sequential([keras.Input((3,)), L.Dense(2, name="out")], name="reg")
+    err = kernest.explain(raised(lambda: net.compile(optimizer=keras.optimizers.SGD(lr=0.1, momentum=0.9), loss="mse")))
+    assert err.path == "reg" and err.interface == "reg -> optimizer"
+    assert "keras.optimizers.SGD(learning_rate=0.1, momentum=0.9)" in err.fix
+
+
+def test_a_flag_passed_by_position_to_a_nested_model_goes_by_keyword():
+    frames = keras.Input((6, 10, 2), name="frames")
+    tower = keras.Sequential([keras.Input((6, 10, 2)), L.Dropout(0.2, name="drop")], name="tower")
+    err = kernest.explain(raised(lambda: tower(frames, True)))
+    assert err.path == "tower" and err.interface == "input:frames -> tower"
+    assert "tower(frames, training=True)" in err.fix
+
+
+def test_tensors_given_to_a_merge_layers_constructor_move_to_its_call():
+    left, right = keras.Input((7,), name="left"), keras.Input((7,), name="right")
+    proj = keras.Sequential([keras.Input((7,)), L.Dense(7, name="lin")], name="proj")
+
+    def build():
+        L.Add([proj(left), right], name="sum")
+
+    err = kernest.explain(raised(build))
+    assert err.path == "sum" and err.interface == "proj -> sum"
+    assert 'L.Add(name="sum")([proj(left), right])' in err.fix
+
+
+@pytest.mark.parametrize(("op", "fix"), [
+    ("transpose", "keras.ops.transpose(enc(words), [0, 2, 1])"),  # keras.ops has the same op
+    ("reduce_logsumexp", "has no reduce_logsumexp; put the call in a layer"),
+])
+def test_a_backend_function_on_a_symbolic_tensor_says_the_keras_op_or_a_layer(op, fix):
+    tf = pytest.importorskip("tensorflow")
+    words = keras.Input((5, 3), name="words")
+    enc = keras.Sequential([keras.Input((5, 3)), L.Dense(4, name="mix")], name="enc")
+    dec = keras.Sequential([keras.Input((4, 5)), L.Flatten(name="flat")], name="dec")
+
+    def build_transpose():
+        h = tf.transpose(enc(words), [0, 2, 1])
+        dec(h)
+
+    def build_reduce_logsumexp():
+        h = tf.reduce_logsumexp(enc(words), [0, 2, 1])
+        dec(h)
+
+    err = kernest.explain(raised(locals()[f"build_{op}"]))
+    assert err.path == "enc" and err.interface == "enc -> dec"
+    assert fix in err.fix
+
+
+def test_a_file_name_keras_refuses_gets_the_ending_it_asks_for(tmp_path):
+    import os
+
+    stem = keras.Sequential([keras.Input((4,)), L.Dense(3, name="d")], name="stem")
+    err = kernest.explain(raised(lambda: stem.save_weights(os.path.join(str(tmp_path), "stem_v2.hdf5"))))
+    assert err.path == "stem" and err.interface == "stem -> file"
+    assert '"stem_v2.weights.h5"' in err.fix
+
+
+def test_a_static_batch_size_read_in_a_custom_layers_call_says_minus_one():
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("JAX and torch trace call() with a concrete batch size, so only TensorFlow fails here")
+
+    class Collapse(L.Layer):
+        def call(self, t):
+            return keras.ops.reshape(t, (t.shape[0], -1))
+
+    def build():
+        grid = keras.Input((3, 6, 2), name="grid")
+        keras.Model(grid, Collapse(name="collapse")(L.Conv2D(2, 1, name="mix")(grid)), name="flattener")
+
+    err = kernest.explain(raised(build))
+    assert err.path == "collapse" and "x.shape" not in err.fix
+    assert "keras.ops.reshape(t, (-1, 36))" in err.fix  # 3 x 6 x 2 values per sample
+
+
+def test_operands_of_different_widths_in_a_subclassed_call_name_the_part_and_project_the_tensor():
+    class Gated(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.block = keras.Sequential([L.Dense(10, name="wide")], name="block")
+            self.out = L.Dense(1, name="out")
+
+        def call(self, h):
+            return self.out(keras.ops.multiply(self.block(h), h))
+
+    net = Gated(name="gated")
+    net.compile("sgd", "mse")
+    err = kernest.explain(raised(lambda: net.fit(np.zeros((4, 7), "float32"), np.zeros((4, 1), "float32"),
+                                                 epochs=1, verbose=0)))
+    assert err.path == "gated" and err.interface == "block -> gated"
+    assert "keras.layers.Dense(10)" in err.fix and "self.proj(h)" in err.fix
+
+
+def test_a_custom_class_missing_at_load_is_named_where_it_sits_and_passed_in_custom_objects(tmp_path):
+    code, printed = _script(tmp_path, f'''
+class Shift(L.Layer):
+    def call(self, x):
+        return x + 1.0
+
+stem = keras.Sequential([keras.Input((3, 2)), Shift(name="shift"), L.Flatten(name="flat")], name="stem")
+seq = keras.Input((3, 2), name="seq")
+model = keras.Model(seq, L.Dense(1, name="y")(stem(seq)), name="shifted")
+model.save({str(tmp_path / "shifted.keras")!r})
+model = keras.saving.load_model({str(tmp_path / "shifted.keras")!r})
+''')
+    assert code == 1 and "stem/shift" in printed and "file -> shift" in printed
+    assert 'custom_objects={"Shift": Shift}' in printed
+
+
+def test_a_normalization_never_adapted_on_images_names_the_users_variable_and_array(tmp_path):
+    code, printed = _script(tmp_path, '''
+pixels = L.Normalization(axis=1, name="pixels")   # per channel of channels-first maps
+stem = keras.Sequential([keras.Input((3, 4, 4)), pixels, L.Flatten(name="flat")], name="stem")
+img = keras.Input((3, 4, 4), name="img")
+model = keras.Model(img, L.Dense(1, name="y")(stem(img)), name="net")
+model.compile("sgd", "mse")
+imgs = np.random.rand(4, 3, 4, 4) * 255.0
+model.fit(imgs, np.zeros((4, 1)), epochs=1, verbose=0)
+''')
+    assert code == 1 and "stem/pixels" in printed and "never adapted" in printed
+    assert "pixels.adapt(imgs)" in printed
+
+
+def test_a_normalization_after_another_layer_is_adapted_on_what_reaches_it(tmp_path):
+    code, printed = _script(tmp_path, '''
+scaler = L.Normalization(axis=1, name="scaler")   # per step, on a channels-first layout
+prep = keras.Sequential([keras.Input((2, 5)), L.Dense(5, name="lift"), scaler], name="prep")
+x_in = keras.Input((2, 5), name="x_in")
+model = keras.Model(x_in, L.Dense(1, name="y")(L.Flatten(name="flat")(prep(x_in))), name="m")
+model.compile("sgd", "mse")
+xs = np.random.rand(4, 2, 5)
+model.fit(xs, np.zeros((4, 1)), epochs=1, verbose=0)
+''')
+    assert code == 1 and "prep/scaler" in printed and "never adapted" in printed
+    assert "scaler.adapt(the values that reach it" in printed and "scaler.adapt(xs)" not in printed
+
+
+@pytest.mark.parametrize(("head", "fix"), [
+    ('L.SimpleRNN(6, return_sequences=True, name="rnn")', "build rnn with return_sequences=False"),
+    ('L.Conv1D(6, 3, padding="same", name="conv")', "pool or flatten the steps axis before the head"),
+])
+def test_an_output_keeping_a_steps_axis_the_labels_lack_is_reported(tmp_path, head, fix):
+    code, printed = _script(tmp_path, f'''
+body = keras.Sequential([keras.Input((9, 4)), {head}], name="body")
+seq = keras.Input((9, 4), name="seq")
+model = keras.Model(seq, L.Dense(1, name="scores")(body(seq)), name="scorer")
+model.compile("sgd", "mae")
+model.fit(np.random.rand(4, 9, 4), np.random.rand(4, 1), epochs=1, verbose=0)
+''')
+    assert code == 1 and "body -> scores" in printed and "broadcasts" in printed
+    assert fix in printed

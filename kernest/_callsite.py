@@ -1,0 +1,323 @@
+"""The user's own call on the line that failed, read as Python.
+
+Many failures are visible in the call itself, whatever the model: a keyword the callee does not take, a flag
+passed by position to a layer, tensors handed to a layer's constructor, a TensorFlow/JAX/torch function applied
+to a symbolic Keras tensor, a file name Keras refuses. Each check here reads the parsed line and the values its
+names hold in the user's scope, and computes the corrected call from the user's own text.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import inspect
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+
+from kernest._errors import Mismatch
+from kernest._graph import is_input_layer, is_symbolic, producer
+
+_BACKEND_MODULES = ("tensorflow", "jax", "torch")
+
+
+@dataclass
+class LineCall:
+    """One call on the user's line: its node, the source text it was parsed from, and where it sits."""
+
+    node: ast.Call
+    source: str
+    parent: LineCall | None = None
+    parent_key: str | None = None  # the keyword under which this call is passed to ``parent``
+
+    def text(self, node: ast.AST | None = None) -> str:
+        return ast.get_source_segment(self.source, node or self.node) or ast.unparse(node or self.node)
+
+
+def parse_line(text: str) -> tuple[ast.AST, str]:
+    """The user's line as Python, and the source it was parsed from: a call continued on the next lines is
+    closed where it stops parsing."""
+    for end in range(len(text), 0, -1):
+        head = text[:end].rstrip().rstrip(",")
+        source = head + ")" * max(0, head.count("(") - head.count(")"))
+        try:
+            return ast.parse(source), source
+        except SyntaxError:
+            continue
+    return ast.parse(""), ""
+
+
+def calls_on(text: str) -> list[LineCall]:
+    """Every call on the line, outermost first, each knowing the call it is an argument of."""
+    tree, source = parse_line(text)
+    found: list[LineCall] = []
+
+    def visit(node: ast.AST, parent: LineCall | None, key: str | None) -> None:
+        if isinstance(node, ast.Call):
+            call = LineCall(node, source, parent, key)
+            found.append(call)
+            visit(node.func, parent, None)
+            for arg in node.args:
+                visit(arg, call, None)
+            for kw in node.keywords:
+                visit(kw.value, call, kw.arg)
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child, parent, key)
+
+    visit(tree, None, None)
+    return found
+
+
+def value_of(node: ast.AST, scope: dict[str, Any]) -> Any:
+    """The value of a side-effect-free expression (names, attributes, constants, lists) in the user's scope;
+    None when it cannot be known without running code."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        return scope.get(node.id)
+    if isinstance(node, ast.Attribute):
+        base = value_of(node.value, scope)
+        try:
+            return getattr(base, node.attr, None) if base is not None else None
+        except Exception:  # a property that raises (``model.output`` of a model never called)
+            return None
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [value_of(e, scope) for e in node.elts]
+    return None
+
+
+def _tensors(value: Any) -> list[Any]:
+    items = value if isinstance(value, (list, tuple)) else [value]
+    return [v for v in items if is_symbolic(v)]
+
+
+def source_name(node: ast.AST, scope: dict[str, Any]) -> str | None:
+    """The part that made the tensor an argument holds: ``input:NAME`` for a model input, the layer's name
+    for a layer's output, or the called layer for an argument written as ``layer(...)``."""
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return next((n for n in (source_name(e, scope) for e in node.elts) if n), None)
+    if isinstance(node, ast.Call):
+        callee = value_of(node.func, scope)
+        return str(callee.name) if isinstance(callee, keras.layers.Layer) else None
+    for tensor in _tensors(value_of(node, scope)):
+        made = producer(tensor)
+        if made is not None:
+            return f"input:{made.name}" if is_input_layer(made) else str(made.name)
+    return None
+
+
+def _has_tensors(node: ast.AST, scope: dict[str, Any]) -> bool:
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return any(_has_tensors(e, scope) for e in node.elts)
+    if isinstance(node, ast.Call):
+        return isinstance(value_of(node.func, scope), keras.layers.Layer)
+    return bool(_tensors(value_of(node, scope)))
+
+
+def _name_kwarg(call: LineCall) -> str | None:
+    for kw in call.node.keywords:
+        if kw.arg == "name" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
+            return kw.value.value
+    return None
+
+
+def _short(callee_text: str) -> str:
+    return callee_text.rsplit(".", 1)[-1]
+
+
+def tensors_given_to_constructor(calls: list[LineCall], scope: dict[str, Any]) -> Mismatch | None:
+    """``Concatenate([a, b], axis=1)``: a layer class given the tensors it should be called on."""
+    for call in calls:
+        cls = value_of(call.node.func, scope)
+        if not (isinstance(cls, type) and issubclass(cls, keras.layers.Layer)):
+            continue
+        tensors = [a for a in call.node.args if _has_tensors(a, scope)]
+        if not tensors:
+            continue
+        settings = [call.text(a) for a in call.node.args if a not in tensors]
+        settings += [call.text(kw) for kw in call.node.keywords]
+        callee = call.text(call.node.func)
+        fixed = f"{callee}({', '.join(settings)})({', '.join(call.text(t) for t in tensors)})"
+        name = _name_kwarg(call) or _short(callee)
+        source = source_name(tensors[0], scope) or "?"
+        return Mismatch(
+            name, f"{source} -> {name}", f"{_short(callee)}(settings)(tensors)", f"tensors in {_short(callee)}(...)",
+            f"{_short(callee)} is a layer class: its constructor takes settings, and the built layer is then "
+            f"called on the tensors. The tensors went to the constructor. Write {fixed}.",
+        )
+    return None
+
+
+def _call_parameters(layer: Any) -> list[str]:
+    try:
+        params = inspect.signature(layer.call).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def flag_passed_by_position(calls: list[LineCall], scope: dict[str, Any]) -> Mismatch | None:
+    """``backbone(x, False)``: Keras 3 layers take only tensors by position; a flag goes by keyword."""
+    for call in calls:
+        layer = value_of(call.node.func, scope)
+        if not isinstance(layer, keras.layers.Layer) or len(call.node.args) < 2:
+            continue
+        extra = [(i, a) for i, a in enumerate(call.node.args) if i > 0 and isinstance(a, ast.Constant)
+                 and (a.value is None or isinstance(a.value, (bool, int, float)))]
+        if not extra:
+            continue
+        params = _call_parameters(layer)
+        args = [call.text(a) for a in call.node.args if all(a is not e for _, e in extra)]
+        named = [(params[i] if i < len(params) else None, call.text(a)) for i, a in extra]
+        if any(key is None for key, _ in named):
+            continue
+        args += [f"{key}={value}" for key, value in named] + [call.text(kw) for kw in call.node.keywords]
+        fixed = f"{call.text(call.node.func)}({', '.join(args)})"
+        source = source_name(call.node.args[0], scope) or "?"
+        return Mismatch(
+            str(layer.name), f"{source} -> {layer.name}", "tensors by position, flags by keyword",
+            ", ".join(f"{value} by position" for _, value in named),
+            f"Keras 3 layers and models take only tensors as positional arguments; {layer.name}'s call reads "
+            f"{', '.join(value for _, value in named)} as its {', '.join(repr(k) for k, _ in named)} argument. "
+            f"Pass it by keyword: {fixed}.",
+        )
+    return None
+
+
+def _backend_function(callee: Any, callee_text: str) -> str | None:
+    module = getattr(callee, "__module__", None) or ""
+    root = callee_text.split(".", 1)[0]
+    if module.split(".", 1)[0] in _BACKEND_MODULES or root in ("tf", "jnp", "jax", "torch"):
+        return _short(callee_text)
+    return None
+
+
+def _consumer(var: str | None, later: str, scope: dict[str, Any]) -> str | None:
+    """The layer the script calls next on ``var`` (``decoder(h)`` further down), by its Keras name."""
+    if not var:
+        return None
+    for found in re.finditer(rf"([A-Za-z_][\w.]*)\(\s*\[?\s*{re.escape(var)}\b", later):
+        node = ast.parse(found.group(1), mode="eval").body
+        layer = value_of(node, scope)
+        if isinstance(layer, keras.layers.Layer):
+            return str(layer.name)
+    return None
+
+
+def backend_op_on_symbolic(calls: list[LineCall], scope: dict[str, Any], assigned: str | None,
+                           later: str) -> Mismatch | None:
+    """``tf.expand_dims(encoder(x), -1)`` in a functional model: a backend function cannot take the
+    symbolic tensor; the same-named ``keras.ops`` function can, and works on every backend."""
+    for call in calls:
+        callee_text = call.text(call.node.func)
+        fn = _backend_function(value_of(call.node.func, scope), callee_text)
+        symbolic = [a for a in call.node.args if _has_tensors(a, scope)]
+        if fn is None or not symbolic:
+            continue
+        source = source_name(symbolic[0], scope) or "?"
+        consumer = _consumer(assigned, later, scope) or "?"
+        args = ", ".join([call.text(a) for a in call.node.args] + [call.text(k) for k in call.node.keywords])
+        if hasattr(keras.ops, fn):
+            fix = f"use the Keras op instead, which takes symbolic tensors on every backend: keras.ops.{fn}({args})."
+        else:
+            fix = (f"keras.ops has no {fn}; put the call in a layer (a keras.layers.Layer subclass whose call() "
+                   f"does {callee_text}(...)) and call that layer on the tensor.")
+        return Mismatch(
+            source, f"{source} -> {consumer}", "a Keras op or layer", f"{callee_text}(...) on a symbolic tensor",
+            f"{callee_text} is a backend function; while the model is being built, {source}'s output is a symbolic "
+            f"KerasTensor it cannot take. {fix[0].upper()}{fix[1:]}",
+        )
+    return None
+
+
+def _accepted_keywords(callee: Any) -> list[str] | None:
+    """The named parameters a class's constructors (or a function) accept; None when unknown."""
+    functions = ([vars(c)["__init__"] for c in callee.__mro__ if "__init__" in vars(c)] if isinstance(callee, type)
+                 else [callee] if callable(callee) else [])
+    names: list[str] = []
+    for fn in functions:
+        try:
+            params = inspect.signature(fn).parameters.values()
+        except (TypeError, ValueError):
+            continue
+        names += [p.name for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name != "self"]
+    return sorted(set(names)) or None
+
+
+def keyword_not_accepted(calls: list[LineCall], scope: dict[str, Any], message: str,
+                         renamed: dict[str, str | None]) -> Mismatch | None:
+    """``Adam(lr=0.001)``: a keyword the callee does not take (the message quotes it). The Keras 3 name
+    comes from ``renamed`` (Keras 1/2 names) or is the closest parameter the callee does take."""
+    for call in calls:
+        callee = value_of(call.node.func, scope)
+        accepted = _accepted_keywords(callee) if callee is not None else None
+        if accepted is None:
+            continue
+        bad = [kw.arg for kw in call.node.keywords if kw.arg and kw.arg not in accepted
+               and re.search(rf"['\"`]{re.escape(kw.arg)}['\"`]", message)]
+        if not bad:
+            continue
+        fixed, said = call.text(), []
+        for key in bad:
+            new = renamed.get(key)
+            new = new if new in accepted else next(iter(difflib.get_close_matches(key, accepted, 1, 0.6)), None)
+            if new:
+                fixed = re.sub(rf"\b{re.escape(key)}(\s*=)", rf"{new}\1", fixed)
+                said.append(f"{key} is {new}")
+            else:
+                fixed = re.sub(rf",?\s*\b{re.escape(key)}\s*=\s*[^,()]+(\([^()]*\))?", "", fixed)
+                said.append(f"{key} is not one of its arguments")
+        callee_text = call.text(call.node.func)
+        name = _name_kwarg(call) or _short(callee_text)
+        path, interface = name, f"{bad[0]}= -> {name}"
+        if call.parent is not None and call.parent_key and isinstance(call.parent.node.func, ast.Attribute):
+            owner = value_of(call.parent.node.func.value, scope)
+            if isinstance(owner, keras.layers.Layer):
+                path, interface = str(owner.name), f"{owner.name} -> {call.parent_key}"
+        return Mismatch(
+            path, interface, f"arguments {_short(callee_text)} takes", ", ".join(f"{k}=" for k in bad),
+            f"{_short(callee_text)} does not take {', '.join(bad)} ({'; '.join(said)}). Write {fixed}.",
+        )
+    return None
+
+
+def file_name_refused(calls: list[LineCall], scope: dict[str, Any], message: str) -> Mismatch | None:
+    """``encoder.save_weights("enc.h5")`` when Keras wants ``.weights.h5``: the user's file name with the
+    ending Keras asks for."""
+    wanted = re.search(r"must end in (?:[`'\"](\.[^`'\"]+)[`'\"]|(\.[\w.]*\w))", message)
+    if wanted is None:
+        return None
+    ending = wanted.group(1) or wanted.group(2)
+    for call in calls:
+        names = [n for n in ast.walk(call.node) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                 and "." in n.value and not n.value.endswith(ending)]
+        if not names or not isinstance(call.node.func, ast.Attribute):
+            continue
+        owner = value_of(call.node.func.value, scope)
+        if owner is None or inspect.ismodule(owner):
+            continue  # os.path.join(...), kernest.explain(...): not the object that writes the file
+        who = str(getattr(owner, "name", call.text(call.node.func.value)))
+        old = str(names[0].value)
+        stem = os.path.splitext(old)[0]
+        new = stem + ending  # the user's name, with the ending Keras asks for instead of theirs
+        return Mismatch(
+            who, f"{who} -> file", f"a file name ending in {ending}", old,
+            f"Keras 3 writes this file only under a name ending in {ending}: give \"{new}\" instead of \"{old}\" "
+            f"(and load it back from that name).",
+        )
+    return None
+
+
+def check_line(text: str, scope: dict[str, Any], message: str, renamed: dict[str, str | None],
+               assigned: str | None = None, later: str = "") -> Mismatch | None:
+    """The first mistake the user's call on ``text`` shows by itself, or None."""
+    calls = calls_on(text)
+    if not calls:
+        return None
+    return (tensors_given_to_constructor(calls, scope) or flag_passed_by_position(calls, scope)
+            or backend_op_on_symbolic(calls, scope, assigned, later)
+            or keyword_not_accepted(calls, scope, message, renamed) or file_name_refused(calls, scope, message))
