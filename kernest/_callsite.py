@@ -130,10 +130,11 @@ def _short(callee_text: str) -> str:
 
 
 def tensors_given_to_constructor(calls: list[LineCall], scope: dict[str, Any]) -> Mismatch | None:
-    """``Concatenate([a, b], axis=1)``: a layer class given the tensors it should be called on."""
+    """``Concatenate([a, b], axis=1)``: a layer class given the tensors it should be called on. A model
+    class is not one: ``keras.Model(inputs, outputs)`` takes tensors by design."""
     for call in calls:
         cls = value_of(call.node.func, scope)
-        if not (isinstance(cls, type) and issubclass(cls, keras.layers.Layer)):
+        if not (isinstance(cls, type) and issubclass(cls, keras.layers.Layer)) or issubclass(cls, keras.Model):
             continue
         tensors = [a for a in call.node.args if _has_tensors(a, scope)]
         if not tensors:

@@ -1992,7 +1992,7 @@ def _merge(case: Case, m: re.Match[str]) -> Mismatch:
         fix = (f"{side} gives {have[-1]} features and the other branch {width}; {kind} needs equal shapes. Project "
                f"{side}'s output with keras.layers.Dense({width}) before {name}, or build {side} with {width} units.")
     elif len(want) == len(have) and _pad_to_match(shapes) is not None:
-        return _spatial_merge(case, given, shapes, _pad_to_match(shapes) or (0, ()))
+        return _spatial_merge(case, given, shapes, _pad_to_match(shapes) or (0, (), False))
     else:
         fix = f"{side} gives {format_shape(have)} and the other branch {format_shape(want)}: make their shapes agree."
     return _merge_mismatch(case, side, f"inputs that agree ({format_shape(want)})", shapes, fix)
@@ -2111,10 +2111,11 @@ def _returning_rnn(tensor: Any) -> str | None:
     return None
 
 
-def _pad_to_match(shapes: list[Shape]) -> tuple[int, tuple[tuple[int, int], ...]] | None:
+def _pad_to_match(shapes: list[Shape]) -> tuple[int, tuple[tuple[int, int], ...], bool] | None:
     """For two same-rank branches whose spatial axes differ (the channels axis, last or first, agrees or is
-    the one being concatenated): the branch that is smaller on every differing spatial axis, and the
-    (before, after) padding per spatial axis that makes it the size of the other."""
+    the one being concatenated): the branch that is smaller on every differing spatial axis, the
+    (before, after) padding per spatial axis that makes it the size of the other, and whether the
+    channels come first."""
     if len(shapes) != 2 or len(shapes[0]) not in (3, 4, 5):
         return None
     rank = len(shapes[0]) - 2
@@ -2125,20 +2126,22 @@ def _pad_to_match(shapes: list[Shape]) -> tuple[int, tuple[tuple[int, int], ...]
     for small in (0, 1):
         a, b = spatial[small], spatial[1 - small]
         if all((x or 0) <= (y or 0) for x, y in zip(a, b)):
-            return small, tuple((0, (y or 0) - (x or 0)) for x, y in zip(a, b))
+            return small, tuple((0, (y or 0) - (x or 0)) for x, y in zip(a, b)), first
     return None
 
 
-def _spatial_merge(case: Case, given: list[Any], shapes: list[Shape], found: tuple[int, tuple[tuple[int, int], ...]]) -> Mismatch:
+def _spatial_merge(case: Case, given: list[Any], shapes: list[Shape],
+                   found: tuple[int, tuple[tuple[int, int], ...], bool]) -> Mismatch:
     """Branches whose height/width (or steps, or depth) differ by a few: an odd size halved by pooling and
     doubled by upsampling. Pad the smaller branch to the other's size (or crop the larger)."""
     layer = case.layer
     name = getattr(layer, "name", "merge")
-    small, pads = found
+    small, pads, first = found
     rank = len(pads)
     side = _side_name(case, given[small])
     other = _side_name(case, given[1 - small])
     arg = str(pads[0]) if rank == 1 else "(" + ", ".join(str(pd) for pd in pads) + ")"
+    arg += ', data_format="channels_first"' if first else ""
     fix = (f"{side} gives {format_shape(shapes[small])} and {other} {format_shape(shapes[1 - small])}: their spatial "
            f"sizes differ, as when an odd size is halved by pooling and doubled again. Pad {side}'s output with "
            f"keras.layers.ZeroPadding{rank}D({arg}) before {name}, or crop {other}'s with "

@@ -558,3 +558,16 @@ def test_a_custom_layer_weight_sized_by_a_constructor_argument_names_that_argume
         err = kernest.explain(raised(lambda: _Gain(4, name="gain")(x)))
     assert err.path == "gain" and "axis 2 is 5 in the input and 4 in the weight" in err.fix
     assert "_Gain(5)" in err.fix
+
+
+def test_channels_first_skips_are_padded_on_their_spatial_axes():
+    """A channels-first padding needs data_format: the default would pad the channels and the height."""
+    big = keras.Input((6, 12, 12), name="big")
+    small = keras.Input((6, 12, 12), name="small")
+    shrunk = L.Conv2D(6, 3, data_format="channels_first", name="shrink")(small)  # (6, 10, 10)
+    with kernest.trace():
+        err = kernest.explain(raised(lambda: L.Add(name="sum")([big, shrunk])))
+    assert err.interface == "shrink -> sum"
+    assert 'ZeroPadding2D(((0, 2), (0, 2)), data_format="channels_first")' in err.fix
+    padded = L.ZeroPadding2D(((0, 2), (0, 2)), data_format="channels_first")(shrunk)
+    assert tuple(padded.shape) == tuple(big.shape)  # the fix it gives makes the shapes agree
