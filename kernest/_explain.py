@@ -2295,7 +2295,8 @@ def _too_small(case: Case, m: re.Match[str]) -> Mismatch:
                f"last with keras.layers.Permute({_tuple(perm)}) before {where}, or build its layers with "
                f"data_format=\"channels_first\".")
         return Mismatch(case.path(name), case.interface(name), expected, received, fix)
-    if not first and short == [0] and spatial[0] in (1, 3, 4) and (channels or 0) >= window[0] and rest_fit:
+    if not first and short == [0] and spatial[0] in (1, 3, 4) and (channels or 0) >= window[0] and rest_fit \
+            and not _made_as_features(case, shape):
         where = case.consumer_name(name)
         perm = tuple(range(2, rank + 2)) + (1,)
         fix = (f"{name} reads channels last, but {received} looks channels-first: {spatial[0]} channel(s) before "
@@ -2304,8 +2305,9 @@ def _too_small(case: Case, m: re.Match[str]) -> Mismatch:
                f"before {where}, or build the layers with data_format=\"channels_first\".")
     elif short:
         axes = ", ".join(f"axis {i + (2 if first else 1)} has {spatial[i]} < {window[i]}" for i in short)
-        fix = (f"{name}'s window {_tuple(window)} is larger than its input {received} ({axes}): the layers before "
-               f"it shrank that axis. Build {name} with padding=\"same\", or pool less before it, or feed larger inputs.")
+        fix = (f"{name}'s window {_tuple(window)} is larger than its input {received} ({axes}): the input is "
+               f"shorter than the window, or the layers before it shrank that axis. Build {name} with "
+               f"padding=\"same\", or a smaller kernel, or pool less before it, or feed larger inputs.")
     else:
         fix = (f"{name} cannot slide its window {_tuple(window)} over {received}; build it with padding=\"same\" or "
                "feed larger inputs.")
@@ -2396,6 +2398,21 @@ def _shrunk_from(case: Case, rank: int) -> Shape | None:
     return None
 
 
+def _features_last(tensor: Any) -> bool:
+    """Whether the last axis of ``tensor`` was made as features by a layer upstream (Dense units, RNN units,
+    channels-last filters): then it is not channels-first data, however short its first axis."""
+    made = _width_maker(tensor)
+    return made is not None and getattr(made[0], "data_format", "channels_last") != "channels_first"
+
+
+def _made_as_features(case: Case, shape: Shape) -> bool:
+    """Whether the tensor of ``shape`` that reached the failing layer, at any nesting level on its way, had
+    its last axis made as features (``_features_last``)."""
+    tensors = [case.tensor] + [f.inputs[0] for f in case.frames if f.inputs]
+    return any(t is not None and hasattr(t, "shape") and shape_of(t)[1:] == tuple(shape[1:]) and _features_last(t)
+               for t in tensors)
+
+
 def _channels_first_entry(case: Case, rank: int) -> int | None:
     """The outer frame (a nested model) that received a same-rank tensor whose first axis after the batch
     is short and shorter than its last, as channels-first data is: there the axes were swapped."""
@@ -2405,7 +2422,8 @@ def _channels_first_entry(case: Case, rank: int) -> int | None:
             continue
         given = shape_of(t)
         head, last, rest = given[1], given[-1], given[2:-1]
-        if head is not None and last is not None and head < last and head <= 16 and all(d is None or d > head for d in rest):
+        if head is not None and last is not None and head < last and head <= 16 and all(d is None or d > head for d in rest) \
+                and not _features_last(t):
             return j
     return None
 

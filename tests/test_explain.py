@@ -571,3 +571,14 @@ def test_channels_first_skips_are_padded_on_their_spatial_axes():
     assert 'ZeroPadding2D(((0, 2), (0, 2)), data_format="channels_first")' in err.fix
     padded = L.ZeroPadding2D(((0, 2), (0, 2)), data_format="channels_first")(shrunk)
     assert tuple(padded.shape) == tuple(big.shape)  # the fix it gives makes the shapes agree
+
+
+def test_a_short_axis_of_features_made_by_a_dense_is_not_called_channels_first():
+    """A window longer than a short axis whose last axis a Dense made: the data is not channels-first."""
+    grid = keras.Input((3, 40, 8), name="grid")
+    mixer = keras.Model(grid, L.Dense(24, name="mix")(grid), name="mixer")
+    convs = keras.Sequential([L.Conv2D(8, (5, 3), name="tall")], name="convs")
+    with kernest.trace():
+        err = kernest.explain(raised(lambda: convs(mixer(grid))))
+    assert err.path == "convs/tall" and err.interface == "mixer -> convs"
+    assert 'padding="same"' in err.fix and "Permute" not in err.fix and "channels-first" not in err.fix

@@ -9,17 +9,10 @@ import pytest
 
 import kernest
 from kernest._probe import MAX_TRIES, fix_text, probe
+from tests.test_explain import raised
 
 pytestmark = pytest.mark.core
 L = keras.layers
-
-
-def raised(fn):
-    try:
-        fn()
-    except Exception as exc:  # the raw Keras error is the input under test
-        return exc
-    raise AssertionError("expected Keras to raise")
 
 
 @pytest.mark.parametrize(
