@@ -673,13 +673,19 @@ _MAPS_2D = (keras.layers.Conv2D, keras.layers.Conv2DTranspose, keras.layers.Sepa
 
 def _map_rows_as_steps(case: Case, want: int, got: int) -> str | None:
     """A sequence layer (RNN, Conv1D) fed a channels-last 2-D feature map: the usual fix (a CRNN) reads the
-    map's rows as steps, each row's columns and channels as features."""
-    t = case.tensor
-    if want != 3 or got != 4 or t is None or not is_symbolic(t):
+    map's rows as steps, each row's columns and channels as features. The map is looked for upstream of the
+    tensor the layer got and, for a layer inside a nested model, of the tensor that model got."""
+    if want != 3 or got != 4:
         return None
     passing = (keras.Model, keras.layers.Activation, keras.layers.BatchNormalization, keras.layers.Dropout)
-    maker, where = next(((layer, path) for layer, path, _ in producer_chain(t) if not isinstance(layer, passing)), (None, ""))
-    if not isinstance(maker, _MAPS_2D) or getattr(maker, "data_format", "channels_last") != "channels_last":
+    for t in (case.tensor, case.outer):
+        if t is None or not is_symbolic(t):
+            continue
+        maker, where = next(((layer, path) for layer, path, _ in producer_chain(t) if not isinstance(layer, passing)),
+                            (None, ""))
+        if isinstance(maker, _MAPS_2D) and getattr(maker, "data_format", "channels_last") == "channels_last":
+            break
+    else:
         return None
     _, h, w, c = shape_of(t)
     if h is None or w is None or c is None:

@@ -582,3 +582,13 @@ def test_a_short_axis_of_features_made_by_a_dense_is_not_called_channels_first()
         err = kernest.explain(raised(lambda: convs(mixer(grid))))
     assert err.path == "convs/tall" and err.interface == "mixer -> convs"
     assert 'padding="same"' in err.fix and "Permute" not in err.fix and "channels-first" not in err.fix
+
+
+def test_a_feature_map_reaching_an_rnn_inside_a_nested_model_reads_its_rows_as_steps():
+    page = keras.Input((6, 7, 2), name="page")
+    cnn = keras.Model(page, L.Conv2D(4, 3, padding="same", name="features")(page), name="cnn")
+    decoder = keras.Sequential([L.GRU(5, name="rows")], name="decoder")
+    with kernest.trace():
+        err = kernest.explain(raised(lambda: decoder(cnn(page))))
+    assert err.path == "decoder/rows" and err.interface == "cnn -> decoder"
+    assert "Reshape((6, 28))" in err.fix

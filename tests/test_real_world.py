@@ -18,6 +18,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import warnings
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
@@ -347,7 +348,16 @@ def test_efficientnet_with_rescaling_and_normalization_inside():
     assert [r.path for r in s.rows] == ["efficientnetb0", "pool", "head"] and s.rows[0].collapsed > 200
     rows = {r.path: r for r in kernest.summary(model, depth=2).rows}
     assert rows["efficientnetb0/rescaling"].output_shape == "(batch, 32, 32, 3)"
-    assert str(kernest.check(model))
+    # weights=None leaves EfficientNet's own Normalization at mean 0 and variance 1 (ImageNet weights set them):
+    # check says so, and is quiet once the layer holds statistics
+    with pytest.warns(kernest.KernestWarning, match=r"efficientnetb0/normalization .*never adapted"):
+        assert str(kernest.check(model))
+    norm = kernest.get(model, "efficientnetb0/normalization")
+    mean, variance, count = norm.get_weights()
+    norm.set_weights([mean + 0.45, variance * 0.05, count + 100])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kernest.KernestWarning)
+        assert str(kernest.check(model))
 
 
 def test_channels_first_names_the_channel_axis_where_it_is():
