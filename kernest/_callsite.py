@@ -19,7 +19,7 @@ from typing import Any
 import keras
 
 from kernest._errors import Mismatch
-from kernest._graph import is_input_layer, is_symbolic, producer
+from kernest._graph import call_parameters, is_input_layer, is_symbolic, producer
 
 _BACKEND_MODULES = ("tensorflow", "jax", "torch")
 
@@ -153,14 +153,6 @@ def tensors_given_to_constructor(calls: list[LineCall], scope: dict[str, Any]) -
     return None
 
 
-def _call_parameters(layer: Any) -> list[str]:
-    try:
-        params = inspect.signature(layer.call).parameters.values()
-    except (TypeError, ValueError):
-        return []
-    return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-
-
 def flag_passed_by_position(calls: list[LineCall], scope: dict[str, Any]) -> Mismatch | None:
     """``backbone(x, False)``: Keras 3 layers take only tensors by position; a flag goes by keyword."""
     for call in calls:
@@ -171,7 +163,7 @@ def flag_passed_by_position(calls: list[LineCall], scope: dict[str, Any]) -> Mis
                  and (a.value is None or isinstance(a.value, (bool, int, float)))]
         if not extra:
             continue
-        params = _call_parameters(layer)
+        params = [p.name for p in call_parameters(layer)]
         args = [call.text(a) for a in call.node.args if all(a is not e for _, e in extra)]
         named = [(params[i] if i < len(params) else None, call.text(a)) for i, a in extra]
         if any(key is None for key, _ in named):

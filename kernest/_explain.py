@@ -3061,10 +3061,7 @@ def _users_call(case: Case) -> Mismatch | None:
     site = case.site
     if site is None:
         return None
-    try:
-        later = "".join(open(site.file, encoding="utf-8").readlines()[site.line :])
-    except (OSError, UnicodeDecodeError):
-        later = ""
+    later = "".join(_user_source(case).splitlines(keepends=True)[site.line :])
     return check_line(site.text, case.scope, case.message, _RENAMED_KWARGS, assigned_name(site.file, site.line), later)
 
 
@@ -3107,10 +3104,11 @@ def _apply_before(case: Case, layer: Any, width: int, axis: int) -> str | None:
 
 
 def _user_source(case: Case) -> str:
+    """The text of the user's file that holds the failing line; '' when it cannot be read."""
     try:
-        with open(case.site.file) as f:  # type: ignore[union-attr]
+        with open(case.site.file, encoding="utf-8") as f:  # type: ignore[union-attr]
             return f.read()
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, UnicodeDecodeError):
         return ""
 
 

@@ -461,6 +461,15 @@ def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape], **kwargs: Any)
     return CallTrace(seen, _shapes_in(out), tuple(out_sources))
 
 
+def call_parameters(layer: Any) -> list[inspect.Parameter]:
+    """The parameters of ``layer.call`` that may be passed by position; [] when its signature cannot be read."""
+    try:
+        params = inspect.signature(layer.call).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
 def _as_call_args(layer: Any, specs: list[Any]) -> list[Any]:
     """The positional arguments of ``layer.call`` for inputs ``specs``: one each, or all in one list where
     ``call`` takes them as one argument (``def call(self, inputs)`` with ``images, noise = inputs``)."""

@@ -14,7 +14,6 @@ layer keeps its channels) and never assumes a layout or an axis name. At most ``
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import math
 import warnings
@@ -25,7 +24,7 @@ from typing import Any
 import keras
 
 from kernest._axes import Shape, fits, format_shape, shape_of
-from kernest._graph import built_input_shapes
+from kernest._graph import built_input_shapes, call_parameters
 
 MAX_TRIES = 30
 
@@ -109,12 +108,7 @@ def _works(layer: Any, config: dict[str, Any], shape: Shape, dtype: str) -> bool
 def _tensor_arguments(layer: Any) -> int:
     """How many tensors ``call`` requires positionally (attention takes query and value: self-attention
     passes the same tensor to both)."""
-    try:
-        params = list(inspect.signature(layer.call).parameters.values())
-    except (TypeError, ValueError):
-        return 1
-    required = [p for p in params if p.default is p.empty
-                and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in call_parameters(layer) if p.default is p.empty]
     return max(1, min(len(required), 3))
 
 
