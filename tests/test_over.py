@@ -290,6 +290,91 @@ def test_skip_padding_round_trips_through_save(tmp_path):
     assert loaded.get_layer("per_word").skip_padding is True
 
 
+# --- dedupe: the inner model runs once per distinct element (issue 12) ---------------------------------------
+
+def repeated_ids(batch: int = 4, words: int = 40, distinct: int = 5) -> np.ndarray:
+    """Texts made of ``distinct`` words (each its char ids), padded like ``padded_ids``: text repeats words."""
+    vocabulary = models.char_ids(batch=1, words=distinct, seed=3)[0]             # (distinct, chars)
+    vocabulary[1, 5:] = 0                                                        # one short word
+    picks = np.random.default_rng(4).integers(0, distinct, size=(batch, words))
+    data = vocabulary[picks]
+    for i, n in enumerate((words, 2, 30, 0)[:batch]):
+        data[i, n:] = 0
+    data[0, 1] = 0
+    return data
+
+
+def test_dedupe_gives_the_same_outputs_gradients_and_mask_as_every_element():
+    plain, fast = twin_models()                     # skip_padding=True dedupes integer ids by default
+    x, y = repeated_ids(words=models.WORDS * 2), np.array([0, 1, 2, 1])
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(fast(x)), keras.ops.convert_to_numpy(plain(x)),
+                               rtol=1e-5, atol=1e-5)
+    layers = plain.get_layer("per_word"), fast.get_layer("per_word")
+    real = np.any(x != 0, axis=-1)
+    out_plain, out_fast = (keras.ops.convert_to_numpy(layer(x)) for layer in layers)
+    np.testing.assert_allclose(out_fast[real], out_plain[real], rtol=1e-5, atol=1e-5)
+    assert np.all(out_fast[~real] == 0)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layers[1].compute_mask(x)), real)
+    loss_plain, grads_plain = loss_and_grads(plain, x, y)
+    loss_fast, grads_fast = loss_and_grads(fast, x, y)
+    assert abs(loss_fast - loss_plain) < 1e-5
+    assert max(np.abs(g).max() for g in grads_plain[:2]) > 0
+    for g_fast, g_plain, v in zip(grads_fast, grads_plain, plain.trainable_variables):
+        np.testing.assert_allclose(g_fast, g_plain, rtol=1e-5, atol=1e-5, err_msg=v.path)
+
+
+def counted(*after: L.Layer) -> tuple[RowCounter, keras.Model]:
+    """A per-element model that counts the rows it is called on, then ``after``."""
+    counter = RowCounter()
+    ids = keras.Input((models.CHARS,), dtype="int32")
+    x = counter(ids)
+    for layer in after:
+        x = layer(x)
+    return counter, keras.Model(ids, x)
+
+
+def test_dedupe_runs_the_inner_model_once_per_distinct_element():
+    """160 elements, 71 real, 5 distinct words: 5 rows and one zero row, rounded up to 32."""
+    x = repeated_ids()
+    counter, inner = counted()
+    kernest.over(1, inner)(x)
+    assert counter.rows == (160 if keras.backend.backend() == "jax" else 32)
+    kernest.over(1, inner, dedupe=False)(x)
+    assert counter.rows == (160 if keras.backend.backend() == "jax" else 96)
+
+
+@pytest.mark.parametrize("layer", [L.Dropout(0.5), L.GaussianNoise(0.1), L.BatchNormalization(),
+                                   L.Dense(2, activity_regularizer="l2")], ids=lambda layer: type(layer).__name__)
+def test_dedupe_waits_for_inference_when_an_inner_layer_sees_more_than_its_element(layer):
+    """Dropout draws a mask per element, BatchNormalization and activity regularizers sum over the batch:
+    in training they must see every real element; at inference each distinct element is computed once."""
+    x = repeated_ids()
+    counter, inner = counted(layer)
+    over = kernest.over(1, inner)
+    over(x, training=True)
+    assert counter.rows == (160 if keras.backend.backend() == "jax" else 96)
+    over(x, training=False)
+    assert counter.rows == (160 if keras.backend.backend() == "jax" else 32)
+
+
+def test_dedupe_leaves_float_elements_alone():
+    counter = RowCounter()
+    x = repeated_ids().astype("float32")
+    kernest.over(1, counter)(x)
+    assert counter.rows == (160 if keras.backend.backend() == "jax" else 96)
+
+
+def test_dedupe_round_trips_through_save(tmp_path):
+    x = kernest.Input((None, models.CHARS), axes=("words", "chars"), dtype="int32")
+    model = keras.Model(x, kernest.over("words", models.char_cnn(), name="per_word", dedupe=False)(x))
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    assert loaded.get_layer("per_word").dedupe is False
+    ids = repeated_ids()
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(ids)), keras.ops.convert_to_numpy(model(ids)),
+                               rtol=1e-6, atol=1e-6)
+
+
 @pytest.mark.parametrize("element, message", [
     ((models.CHARS, 3), rf"built for 1 non-batch axes but receives 2.*keras\.Input\(\({models.CHARS}, 3\)\)"),
     ((models.CHARS + 2,), rf"expected \(batch, {models.CHARS}\), received \(batch, chars={models.CHARS + 2}\)"),
