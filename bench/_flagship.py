@@ -17,7 +17,7 @@ from kernest.text._model import compile_model  # not public: train() compiles th
 from kernest.text._train import balanced_class_weight  # not public: train()'s class weights
 
 __all__ = ["Flagship", "ModelConfig", "TextEncoder", "balanced_class_weight", "build_model", "compile_model",
-           "kt", "load", "subset"]
+           "kt", "load", "no_dedupe", "subset"]
 
 # --small: a model and texts small enough for a smoke run of seconds.
 SMALL_CONFIG = {"char_dim": 8, "widths": [2, 3], "filters": 8, "word_units": 8, "max_words": 12, "max_chars": 8,
@@ -63,3 +63,15 @@ def subset(texts: list[str], labels: list[str], n: int) -> tuple[list[str], list
     """The first ``n`` texts (the split is already shuffled), repeated when there are fewer."""
     reps = -(-n // max(1, len(texts)))
     return (list(texts) * reps)[:n], (list(labels) * reps)[:n]
+
+
+def no_dedupe(model: Any) -> Any:
+    """``model`` with every ``over`` running its inner model on each real element, not once per distinct one
+    (``dedupe=False``, read when a step is traced: call this before the first)."""
+    import kernest
+
+    for path in kernest.paths(model):
+        layer = kernest.get(model, path)
+        if isinstance(layer, kernest.Over):
+            layer.dedupe = False
+    return model

@@ -4,6 +4,8 @@ Single message (p50, p99 over ``--calls`` calls, after warm-up), each path from 
 
 - ``predictor``: ``kernest.text.Predictor(run)([text])``, encoding and model in one ``tf.function``, each
   batch cut to its longest text, more than one batch sorted by length first; plus the result dicts;
+- ``predictor_no_dedupe``: the Predictor with ``over(..., dedupe=False)``: the char-CNN runs on every real
+  word of a batch, not once per distinct word (the Predictor before ``dedupe``);
 - ``predictor_padded``: the Predictor before issue 12: the same ``tf.function`` on ids padded to
   ``max_words``, batches in input order;
 - ``savedmodel``: ``tf.saved_model.load(export(run))`` and its ``serving_default`` signature on a string tensor;
@@ -68,6 +70,8 @@ def run(small: bool, run_dir: str | None) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="kernest_bench_"))
     run = Path(run_dir) if run_dir else make_run(small, tmp)
     predictor = kt.Predictor(run)
+    no_dedupe = kt.Predictor(run)
+    _flagship.no_dedupe(no_dedupe.model)
     model, encoder = predictor.model, predictor.encoder
     exported = kt.export(run, tmp / "savedmodel")
     serve = tf.saved_model.load(str(exported)).signatures["serving_default"]
@@ -84,6 +88,7 @@ def run(small: bool, run_dir: str | None) -> dict[str, Any]:
 
     paths: dict[str, tuple[Callable[[], Any], Callable[[], Any]]] = {
         "predictor": (lambda: predictor([MESSAGE]), lambda: predictor(texts)),
+        "predictor_no_dedupe": (lambda: no_dedupe([MESSAGE]), lambda: no_dedupe(texts)),
         "predictor_padded": (lambda: padded(tf.constant([MESSAGE])).numpy(),
                              lambda: [padded(tf.constant(texts[i:i + bs])).numpy() for i in range(0, len(texts), bs)]),
         "savedmodel": (lambda: serve(texts=tf.constant([MESSAGE]))["probabilities"].numpy(),
@@ -107,6 +112,8 @@ def run(small: bool, run_dir: str | None) -> dict[str, Any]:
                                                         single["predictor"]["p50_ms"]),
         "batch_predictor_predictor_padded": _common.ratio(batch["predictor"]["texts_per_s"],
                                                           batch["predictor_padded"]["texts_per_s"]),
+        "batch_predictor_predictor_no_dedupe": _common.ratio(batch["predictor"]["texts_per_s"],
+                                                             batch["predictor_no_dedupe"]["texts_per_s"]),
         "batch_predictor_model_predict": _common.ratio(batch["predictor"]["texts_per_s"],
                                                        batch["model_predict"]["texts_per_s"]),
         "batch_savedmodel_model_predict": _common.ratio(batch["savedmodel"]["texts_per_s"],

@@ -8,6 +8,8 @@
   out.
 - ``kernest_fixed_batches``: the same without bucketing: every batch padded to ``max_words`` (``over`` still
   skips the padded words).
+- ``kernest_no_dedupe``: ``kernest`` with ``over(..., dedupe=False)``: the char-CNN runs on every real word,
+  not once per distinct word of the batch (the kernest of before ``dedupe``).
 - ``keras`` (the hand-written baseline, without these levers): the same architecture written by hand in plain
   Keras, words folded into the batch with ``keras.ops.reshape`` and the padding mask passed to the BiLSTM by
   hand; fixed-length batches from the same tf.data pipeline. Goal: kernest / keras >= 1.5.
@@ -284,6 +286,9 @@ def run(args: Any) -> dict[str, Any]:
     add("kernest", lambda t: keras_runner(
         _flagship.compile_model(_flagship.build_model(None, C, V, K, cfg), cfg), bucketed_ds, None, bs, cw, t))
     add("kernest_fixed_batches", lambda t: keras_runner(flagship.model(), train_ds, None, bs, cw, t))
+
+    add("kernest_no_dedupe", lambda t: keras_runner(_flagship.compile_model(
+        _flagship.no_dedupe(_flagship.build_model(None, C, V, K, cfg)), cfg), bucketed_ds, None, bs, cw, t))
     add("keras", lambda t: keras_runner(keras_model(W, C, V, K, cfg), train_ds, None, bs, cw, t))
     add("naive", lambda t: keras_runner(naive_model(W, C, K, cfg), one_hot, y, bs, cw, t))
     if not args.no_torch:

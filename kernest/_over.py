@@ -14,9 +14,9 @@
 - computes each distinct element once (``dedupe``): where the elements are integer ids (the characters of
   a word, the pieces of a token), equal elements give equal outputs, so ``inner`` runs on the distinct
   ones and each result is copied to every place it occurs. Text repeats its words: a batch of 256 tweets
-  has about a quarter as many distinct words as real ones. Same conditions as ``skip_padding``, and in
-  training only when ``inner`` has no random or batch-wide layer (dropout, noise, BatchNormalization, an
-  activity regularizer), whose result would change.
+  has about a quarter as many distinct words as real ones. Same conditions as ``skip_padding``; in
+  training only when ``inner`` is made of Keras' (or kernest's) layers with nothing random or batch-wide
+  (dropout, noise, BatchNormalization, an activity regularizer), whose result would change.
 """
 
 from __future__ import annotations
@@ -72,8 +72,10 @@ class Over(keras.layers.Wrapper):
             under ``jax.jit`` or XLA), ``False`` never. Needs ``mask_padding``. Layers of ``inner`` that
             look across the batch (``BatchNormalization`` in training) then see the real elements only.
         dedupe: whether ``inner`` runs once per distinct element when it skips padding: ``None`` (default)
-            where the input is one integer tensor and, in training, ``inner`` has no random or batch-wide
-            layer; ``False`` never. Outputs and gradients are those of running every element.
+            where the input is one integer tensor, in training only when ``inner`` is made of Keras' own
+            layers with nothing random or batch-wide; ``True`` in training too; ``False`` never. Outputs and
+            gradients are those of running every element (in training with ``True``, duplicates share
+            their dropout noise).
     """
 
     def __init__(
@@ -266,9 +268,11 @@ class Over(keras.layers.Wrapper):
             return False
         if not keras.backend.standardize_dtype(folded.dtype).startswith(("int", "uint")):
             return False
-        if training and self._per_element is None:
+        if not training or self.dedupe:
+            return True
+        if self._per_element is None:
             self._per_element = _acts_per_element(self.layer)
-        return not training or bool(self._per_element)
+        return self._per_element
 
     def _skips(self, keep: Any) -> bool:
         """Whether this call runs ``inner`` on the kept elements only (see ``skip_padding``)."""
@@ -394,9 +398,11 @@ def _distinct_rows(rows: Any) -> tuple[Any, Any]:
 
 
 def _acts_per_element(layer: Any) -> bool:
-    """Whether every sublayer of ``layer`` computes each element on its own in training: no random layer
-    (dropout, noise, random augmentation: they hold a seed generator), no ``BatchNormalization`` (batch
-    statistics) and no activity regularizer (a loss summed over the batch)."""
+    """Whether ``layer`` computes each element on its own in training, so that one call per distinct
+    element is the same as one per element: every sublayer is Keras' own or kernest's (a user's layer may
+    add a loss or draw noise in ``call``), none draws random numbers (dropout, noise, augmentation: they
+    hold a seed generator), none is a ``BatchNormalization`` (batch statistics), and none has an activity
+    regularizer (a loss summed over the batch)."""
     from kernest._graph import sublayers
 
     pending, seen = [layer], set()
@@ -405,7 +411,10 @@ def _acts_per_element(layer: Any) -> bool:
         if id(sub) in seen:
             continue
         seen.add(id(sub))
-        if (getattr(sub, "seed_generator", None) is not None or isinstance(sub, keras.layers.BatchNormalization)
+        own = type(sub).__module__.split(".")[0] in ("keras", "kernest") or type(sub) in (keras.Model,
+                                                                                          keras.Sequential)
+        random = any(isinstance(v, keras.random.SeedGenerator) for v in vars(sub).values())
+        if (not own or random or isinstance(sub, keras.layers.BatchNormalization)
                 or getattr(sub, "activity_regularizer", None) is not None):
             return False
         pending.extend(sublayers(sub))
@@ -454,8 +463,9 @@ def over(axis: str | int, inner: Any, name: str | None = None, mask_padding: boo
             layers after it see the same). ``None``: where the backend allows run-time shapes (TensorFlow
             outside XLA, PyTorch; not JAX). ``False``: never.
         dedupe: when skipping padding, run ``inner`` once per distinct element and copy the result to each
-            place it occurs. ``None``: where the input is one integer tensor (ids) and, in training, ``inner``
-            has no dropout, noise, BatchNormalization or activity regularizer. ``False``: never.
+            place it occurs. ``None``: where the input is one integer tensor (ids); in training only when
+            ``inner`` is made of Keras' own layers without dropout, noise, BatchNormalization or activity
+            regularizer. ``True``: in training too. ``False``: never.
 
     Returns:
         An ``Over`` layer. Called on ``(batch, words, chars)`` it gives ``(batch, words, *inner_output)``

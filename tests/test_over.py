@@ -343,18 +343,41 @@ def test_dedupe_runs_the_inner_model_once_per_distinct_element():
     assert counter.rows == (160 if keras.backend.backend() == "jax" else 96)
 
 
+def deduped_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Records each time ``over`` finds the distinct elements of a batch."""
+    import kernest._over
+
+    calls: list[int] = []
+    find = kernest._over._distinct_rows
+
+    def spy(rows):
+        calls.append(1)
+        return find(rows)
+
+    monkeypatch.setattr(kernest._over, "_distinct_rows", spy)
+    return calls
+
+
+@pytest.mark.skipif(keras.backend.backend() == "jax", reason="JAX runs every element (static shapes)")
 @pytest.mark.parametrize("layer", [L.Dropout(0.5), L.GaussianNoise(0.1), L.BatchNormalization(),
-                                   L.Dense(2, activity_regularizer="l2")], ids=lambda layer: type(layer).__name__)
-def test_dedupe_waits_for_inference_when_an_inner_layer_sees_more_than_its_element(layer):
-    """Dropout draws a mask per element, BatchNormalization and activity regularizers sum over the batch:
-    in training they must see every real element; at inference each distinct element is computed once."""
+                                   L.Dense(2, activity_regularizer="l2"), RowCounter()],
+                         ids=lambda layer: type(layer).__name__)
+def test_dedupe_waits_for_inference_when_an_inner_layer_may_see_more_than_its_element(layer, monkeypatch):
+    """Dropout draws a mask per element, BatchNormalization and activity regularizers sum over the batch,
+    and a user's layer may do either: in training every real element runs (unless ``dedupe=True``); at
+    inference each distinct element runs once."""
+    calls = deduped_calls(monkeypatch)
+    ids = keras.Input((models.CHARS,), dtype="int32")
+    inner = keras.Model(ids, layer(L.Flatten()(L.Embedding(models.ALPHABET, 2)(ids))))
     x = repeated_ids()
-    counter, inner = counted(layer)
-    over = kernest.over(1, inner)
-    over(x, training=True)
-    assert counter.rows == (160 if keras.backend.backend() == "jax" else 96)
-    over(x, training=False)
-    assert counter.rows == (160 if keras.backend.backend() == "jax" else 32)
+    kernest.over(1, inner)(x, training=True)
+    assert calls == []
+    kernest.over(1, inner)(x, training=False)
+    assert calls == [1]
+    kernest.over(1, inner, dedupe=True)(x, training=True)
+    assert calls == [1, 1]
+    kernest.over(1, models.char_cnn())(x, training=True)  # Keras' own deterministic layers: dedupes in training
+    assert calls == [1, 1, 1]
 
 
 def test_dedupe_leaves_float_elements_alone():
