@@ -411,8 +411,7 @@ def _acts_per_element(layer: Any) -> bool:
         if id(sub) in seen:
             continue
         seen.add(id(sub))
-        own = type(sub).__module__.split(".")[0] in ("keras", "kernest") or type(sub) in (keras.Model,
-                                                                                          keras.Sequential)
+        own = type(sub).__module__.split(".")[0] in ("keras", "kernest")
         random = any(isinstance(v, keras.random.SeedGenerator) for v in vars(sub).values())
         if (not own or random or isinstance(sub, keras.layers.BatchNormalization)
                 or getattr(sub, "activity_regularizer", None) is not None):
