@@ -404,6 +404,13 @@ def _declared_fix(model: Any, tensor: Any, declared: Shape, sym: Sym) -> str:
             f"{model.name} was built for {len(declared) - 1} non-batch axes but receives {len(sym.shape) - 1}; "
             f"rebuild it with keras.Input({sym.shape[1:]}) or reshape what {sym.origin} gives."
         )
+    if "int" in sym.dtype:  # ids: a length to pad or cut, not features to project
+        n = declared[-1]
+        return (
+            f"rebuild {model.name} with keras.Input({sym.shape[1:]}, dtype=\"{sym.dtype}\") (None on the last "
+            f"axis takes any length), or cut / zero-pad the ids' last axis to {n} before they reach it "
+            f"(ids[..., :{n}] cuts; keras.utils.pad_sequences(rows, maxlen={n}, padding=\"post\") pads rows)."
+        )
     return (
         f"rebuild {model.name} with keras.Input({sym.shape[1:]}), or insert keras.layers.Dense({declared[-1]}) "
         f"after {sym.origin} to project {sym.shape[-1]} to {declared[-1]} features."

@@ -407,3 +407,15 @@ def test_over_names_an_inner_model_that_cannot_take_one_element(element, message
     x = kernest.Input((5, *element), axes=axes, dtype="int32")
     with pytest.raises(kernest.InterfaceError, match=r"^over\('words', char_cnn\): over_words/char_cnn: .*" + message):
         kernest.over("words", models.char_cnn())(x)
+
+
+def test_ids_of_another_length_are_cut_or_padded_not_projected_with_a_dense():
+    """Integer ids have a length, not features: the fix never puts a Dense on them."""
+    ids = keras.Input((10,), dtype="int32")
+    encoder = keras.Model(ids, L.GlobalAveragePooling1D()(L.Embedding(50, 4)(ids)), name="sentence_enc")
+    x = kernest.Input((7, 12), axes=("sentences", "tokens"), dtype="int32")
+    with pytest.raises(kernest.InterfaceError) as info:
+        kernest.over("sentences", encoder)(x)
+    text = str(info.value)
+    assert "received (batch, tokens=12)" in text and 'keras.Input((12,), dtype="int32")' in text
+    assert "ids[..., :10]" in text and "maxlen=10" in text and "Dense(" not in text
