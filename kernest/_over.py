@@ -14,9 +14,10 @@
 - computes each distinct element once (``dedupe``): where the elements are integer ids (the characters of
   a word, the pieces of a token), equal elements give equal outputs, so ``inner`` runs on the distinct
   ones and each result is copied to every place it occurs. Text repeats its words: a batch of 256 tweets
-  has about a quarter as many distinct words as real ones. Same conditions as ``skip_padding``; in
-  training only when ``inner`` is made of Keras' (or kernest's) layers with nothing random or batch-wide
-  (dropout, noise, BatchNormalization, an activity regularizer), whose result would change.
+  has about a quarter as many distinct words as real ones. Same conditions as ``skip_padding``, on a CPU
+  by default (GPUs were not measured); in training only when ``inner`` is made of Keras' (or kernest's)
+  layers with nothing random or batch-wide (dropout, noise, BatchNormalization, an activity regularizer),
+  whose result would change.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class Over(keras.layers.Wrapper):
             under ``jax.jit`` or XLA), ``False`` never. Needs ``mask_padding``. Layers of ``inner`` that
             look across the batch (``BatchNormalization`` in training) then see the real elements only.
         dedupe: whether ``inner`` runs once per distinct element when it skips padding: ``None`` (default)
-            where the input is one integer tensor, in training only when ``inner`` is made of Keras' own
+            on a CPU where the input is one integer tensor, in training only when ``inner`` is made of Keras' own
             layers with nothing random or batch-wide; ``True`` in training too; ``False`` never. Outputs and
             gradients are those of running every element (in training with ``True``, duplicates share
             their dropout noise).
@@ -268,6 +269,8 @@ class Over(keras.layers.Wrapper):
             return False
         if not keras.backend.standardize_dtype(folded.dtype).startswith(("int", "uint")):
             return False
+        if self.dedupe is None and not _on_cpu(folded):  # measured on CPUs only (BENCHMARKS.md)
+            return False
         if not training or self.dedupe:
             return True
         if self._per_element is None:
@@ -397,6 +400,15 @@ def _distinct_rows(rows: Any) -> tuple[Any, Any]:
     return distinct, which
 
 
+def _on_cpu(x: Any) -> bool:
+    """Whether ``x`` is computed on a CPU (TensorFlow: no GPU is visible; PyTorch: ``x`` is on the CPU)."""
+    if keras.backend.backend() == "torch":
+        return bool(x.device.type == "cpu")
+    import tensorflow as tf
+
+    return not tf.config.list_logical_devices("GPU")
+
+
 def _acts_per_element(layer: Any) -> bool:
     """Whether ``layer`` computes each element on its own in training, so that one call per distinct
     element is the same as one per element: every sublayer is Keras' own or kernest's (a user's layer may
@@ -462,7 +474,7 @@ def over(axis: str | int, inner: Any, name: str | None = None, mask_padding: boo
             layers after it see the same). ``None``: where the backend allows run-time shapes (TensorFlow
             outside XLA, PyTorch; not JAX). ``False``: never.
         dedupe: when skipping padding, run ``inner`` once per distinct element and copy the result to each
-            place it occurs. ``None``: where the input is one integer tensor (ids); in training only when
+            place it occurs. ``None``: on a CPU, where the input is one integer tensor (ids); in training only when
             ``inner`` is made of Keras' own layers without dropout, noise, BatchNormalization or activity
             regularizer. ``True``: in training too. ``False``: never.
 
