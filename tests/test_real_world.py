@@ -42,6 +42,7 @@ class Case:
     submodel: str  # a submodel to replace with a copy of itself
     glob: str  # what to freeze
     unsafe: bool = False  # holds Python code (a Lambda): safe mode refuses to load it
+    loads: bool = True  # False: Keras 3 cannot load it back (one model inside two wrappers); kernest refuses to save
 
 
 TOL = 1e-4  # TensorFlow's oneDNN kernels give a conv net's first call and later ones ~2e-5 apart
@@ -126,6 +127,12 @@ CASES = [
     Case(models.conditional_gan, "generator/g_fc", "generator", "generator/g_*"),
     Case(models.actor_critic, "trunk/common", "trunk", "trunk/*"),
     Case(models.feature_space, "features/color_lookup", "features", "features/*"),
+    Case(models.pointnet, "feature_tnet/transform", "input_tnet", "*_tnet/*"),
+    Case(models.perceiver, "cross_attention/cross_mha", "latent_transformer", "cross_attention/*"),
+    Case(models.conv_mixer, "mixer_2/depthwise", "mixer_1", "mixer_*/bn*"),
+    Case(models.tab_transformer, "column_transformer/ffn_in@1", "column_transformer", "column_transformer/*"),
+    Case(models.td_and_over, "over_steps/step_enc/fc1", "td_steps/step_enc", "td_steps/**", loads=False),
+    Case(models.preprocessing_backbone, "backbone/preprocess/resize", "backbone", "backbone/features/*"),
 ]
 IDS = [c.build.__name__ for c in CASES]
 
@@ -181,7 +188,8 @@ def test_summary_plot_check_and_paths(case, build, tmp_path):
     for row in s.rows:
         assert row.path in text and row.path in html
         assert kernest.get(model, row.path) is not None
-        assert "?" not in row.input_shape + row.output_shape, row.path  # a training-only Dropout included
+        if all(d is not None for t in model.inputs for d in t.shape[1:]):  # "?" is a size the input leaves open
+            assert "?" not in row.input_shape + row.output_shape, row.path  # a training-only Dropout included
     every = kernest.summary(model, depth=9)
     assert sum(r.own_params for r in every.rows) == model.count_params()
     assert [r.path for r in every.rows] == kernest.paths(model)
@@ -197,7 +205,11 @@ def test_summary_plot_check_and_paths(case, build, tmp_path):
         with Image.open(png) as image:
             assert image.format == "PNG" and min(image.size) > 50
 
-    report = kernest.check(model)
+    if case.loads:
+        report = kernest.check(model)
+    else:
+        with pytest.warns(kernest.KernestWarning, match=r"shared by more than one model .*cannot load it"):
+            report = kernest.check(model)
     assert str(report)
 
 
@@ -261,7 +273,10 @@ def test_replace_a_submodel_with_a_copy_keeps_the_outputs(case, build):
     if not new.built:  # a subclassed model is cloned from its config, unbuilt
         new.build(old._build_shapes_dict["input_shape"])
     new.set_weights(old.get_weights())
-    swapped = kernest.replace(model, case.submodel, new)
+    if not case.loads:  # one model inside two wrappers: a copy of the outer model would hold two
+        with pytest.raises(kernest.KernestError, match=r"one layer object, 'step_enc', at .* Pass share=True"):
+            kernest.replace(model, case.submodel, new)
+    swapped = kernest.replace(model, case.submodel, new, share=not case.loads)
     x = sample(model)
     for a, b in zip(deterministic(model(x)), deterministic(swapped(x)),
                     strict=True):
@@ -271,6 +286,11 @@ def test_replace_a_submodel_with_a_copy_keeps_the_outputs(case, build):
 @pytest.mark.parametrize("case", cases(slow=(models.densenet_with_top, models.convnext_classifier)))
 def test_save_load_gives_the_same_outputs_and_no_diff(case, build, tmp_path):
     model = build(case)
+    if not case.loads:
+        with pytest.raises(kernest.KernestError, match=r"Refusing to save .*cannot be loaded by Keras"):
+            kernest.save(model, tmp_path / "m.keras")
+        assert not (tmp_path / "m.keras").exists()
+        return
     path = kernest.save(model, tmp_path / "m.keras")
     if case.unsafe:
         with pytest.raises(kernest.UnsafeModelError, match=r"Lambda.*safe_mode=False \(CLI: --unsafe\)"):
