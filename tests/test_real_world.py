@@ -732,3 +732,91 @@ def test_sublayers_keras_numbered_anew_on_load_keep_their_flags_and_no_diff(tmp_
     assert proj not in kernest.paths(loaded)
     assert not kernest.get(loaded, next(p for p in kernest.paths(loaded) if p.startswith("block/dense"))).trainable
     assert not kernest.diff(model, loaded)
+
+
+# --- new model styles (fifth batch) ----------------------------------------------------------------------
+
+def test_pointnet_t_nets_predict_transforms_that_a_dot_applies():
+    model = models.pointnet()
+    x = sample(model)
+    rows = {r.path: r for r in kernest.summary(model).rows}
+    transforms, aligned = kernest.extract(model, ["input_tnet", "align_input"])(x)
+    assert tuple(transforms.shape[1:]) == tuple(sizes(rows["input_tnet"].output_shape)) == (3, 3)
+    np.testing.assert_allclose(transforms, np.broadcast_to(np.eye(3), (2, 3, 3)), atol=1e-6)  # identity at first
+    np.testing.assert_allclose(aligned, x, rtol=1e-6, atol=1e-6)  # so the Dot gives the points back
+    assert rows["feature_tnet"].output_shape == "(batch, 6, 6)" and rows["feature_tnet"].params == 452
+    assert kernest.freeze(model, "*_tnet")[::6] == ["input_tnet", "feature_tnet"]
+    assert not any(w.trainable for p in ("input_tnet", "feature_tnet") for w in kernest.get(model, p).weights)
+    assert len(model.trainable_weights) == 8  # point_mlp's kernel, bias, gamma, beta; conv2's and classes' two
+
+
+def test_perceiver_latent_array_is_a_weight_of_a_custom_layer():
+    model = models.perceiver()
+    x = sample(model)
+    rows = {r.path: r for r in kernest.summary(model).rows}
+    layer = kernest.get(model, "latent_array")
+    assert rows["latent_array"].params == layer.count_params() == 4 * 8
+    assert rows["cross_attention"].input_shape == "[(batch, 4, 8), (batch, 12, features=8)]"
+    got = kernest.extract(model, "latent_array")(x)
+    np.testing.assert_allclose(got, np.broadcast_to(np.array(layer.latent), (2, 4, 8)), rtol=1e-6)
+    kernest.freeze(model, "latent_array")
+    model.compile("sgd", "mse", run_eagerly=True)
+    latent, attention = np.array(layer.latent), np.array(kernest.get(model, "cross_attention/cross_mha").weights[0])
+    model.fit(x, np.ones((2, 2)), epochs=1, verbose=0)
+    np.testing.assert_array_equal(np.array(layer.latent), latent)
+    assert not np.allclose(np.array(kernest.get(model, "cross_attention/cross_mha").weights[0]), attention)
+
+
+def test_tab_transformer_block_shared_over_depth_is_told_apart_by_call():
+    model = models.tab_transformer()
+    x = sample(model)
+    first, second = kernest.extract(model, ["column_transformer@0", "column_transformer@1"])(x)
+    block = kernest.get(model, "column_transformer")
+    np.testing.assert_allclose(second, block(first), rtol=1e-5, atol=1e-6)  # the second call takes the first's output
+    rows = {r.path: r for r in kernest.summary(model).rows}
+    assert rows["columns"].output_shape == "(batch, 3, embed=8)" and len(rows["column_transformer"].calls) == 2
+    assert sum(rows[f"{c}_embedding"].params for c in ("color", "size", "shape")) == (6 + 5 + 7) * 8
+
+
+def test_one_model_inside_time_distributed_and_over_at_once():
+    model = models.td_and_over()
+    x = sample(model)
+    td, ov = kernest.extract(model, ["td_steps", "over_steps"])(x)
+    np.testing.assert_allclose(td, ov, rtol=1e-6)  # one inner model, its weights shared
+    rows = {r.path: r for r in kernest.summary(model).rows}
+    for path in ("step_enc", "step_enc/fc1", "step_enc/fc2"):
+        assert rows[f"td_steps/{path}"].input_shape == rows[f"over_steps/{path}"].input_shape, path
+        assert rows[f"td_steps/{path}"].output_shape == rows[f"over_steps/{path}"].output_shape, path
+    assert rows["td_steps/step_enc/fc1"].input_shape == "(batch*steps, feats=6)"
+    changed = kernest.freeze(model, "over_steps/step_enc")
+    assert "td_steps/step_enc/fc1" in changed  # the same object: frozen at both paths
+    assert not kernest.get(model, "td_steps/step_enc").trainable
+    assert kernest.summary(model).total_params == model.count_params() == 106  # counted once
+
+
+def test_resizing_and_rescaling_inside_a_backbone_wrapper_take_any_image_size():
+    model = models.preprocessing_backbone()
+    rows = {r.path: r for r in kernest.summary(model, depth=3).rows}
+    assert rows["backbone/preprocess/resize"].input_shape == "(batch, ?, ?, 3)"
+    assert rows["backbone/preprocess/resize"].output_shape == "(batch, 16, 16, 3)"
+    extractor = kernest.extract(model, ["backbone/preprocess", "backbone/features/conv"])
+    for h, w in ((40, 40), (23, 57)):
+        image = np.random.default_rng(h).uniform(0, 255, (1, h, w, 3)).astype("float32")
+        pre, conv = extractor(image)
+        assert tuple(pre.shape) == (1, 16, 16, 3) and tuple(conv.shape[1:]) == tuple(sizes(rows["backbone/features/conv"].output_shape))
+        assert -1.0 <= float(np.min(pre)) and float(np.max(pre)) <= 1.0  # 1/127.5 - 1 applied after resizing
+    assert str(kernest.check(model)).startswith("check any_size_classifier:")
+
+
+def test_cli_on_saved_files_and_scripts_of_the_fifth_batch(tmp_path, capsys):
+    out, _ = cli_on_a_saved_file_and_a_script(models.pointnet(), "pointnet", tmp_path, capsys)
+    assert "input_tnet -> align_input" in out and "feature_tnet/transform" in out
+    _, out = cli_on_a_saved_file_and_a_script(models.perceiver(), "perceiver", tmp_path, capsys)
+    assert "latent_array" in out and "cross_attention -> latent_transformer" in out
+    out, _ = cli_on_a_saved_file_and_a_script(models.tab_transformer(), "tab_transformer", tmp_path, capsys)
+    assert "column_transformer@0 -> column_transformer" in out or "column_transformer -> column_transformer" in out
+    script = tmp_path / "both_wrappers.py"
+    script.write_text("from tests.models import td_and_over\nmodel = td_and_over()\n")
+    assert main(["summary", str(script)]) == 0 and "over_steps/step_enc/fc1" in capsys.readouterr().out
+    assert main(["check", str(script)]) == 0
+    assert "shared by more than one model" in capsys.readouterr().out
