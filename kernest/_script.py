@@ -299,11 +299,11 @@ def _one_step_fit(run: ScriptRun) -> Iterator[None]:
         run.fit_sites.append(_user_line(run.path))
         return original(*bound.args, **bound.kwargs)
 
-    setattr(owner, "fit", fit)
+    owner.fit = fit  # type: ignore[attr-defined]
     try:
         yield
     finally:
-        setattr(owner, "fit", original)
+        owner.fit = original  # type: ignore[attr-defined]
 
 
 # --- which model ---------------------------------------------------------------------------------------------
@@ -342,9 +342,15 @@ def _call_keeping_locals(fn: Callable[[], Any], path: str, kept: dict[str, Any])
     (``main()`` builds a model in a local variable and returns nothing)."""
     target = os.path.abspath(path)
 
+    mine: dict[str, bool] = {}  # file name -> whether it is the script (abspath once per file)
+
     def profile(frame: Any, event: str, arg: Any) -> None:
-        if event == "return" and frame.f_code.co_filename == target or (
-                event == "return" and os.path.abspath(frame.f_code.co_filename) == target):
+        if event != "return":
+            return
+        name = frame.f_code.co_filename
+        if name not in mine:
+            mine[name] = os.path.abspath(name) == target
+        if mine[name]:
             kept.update(_models_in(dict(frame.f_locals)))
 
     previous = sys.getprofile()
@@ -398,7 +404,7 @@ def choose_model(namespace: dict[str, Any], run: ScriptRun, pick: str | None,
     for name in BUILDERS:
         fn = namespace.get(name)
         if callable(fn) and not isinstance(fn, (type, keras.layers.Layer)) and not _needs_arguments(fn):
-            built = run.call(lambda f, n=name: wrap(f"{path}:{n}()", f), fn)
+            built = run.call(functools.partial(wrap, f"{path}:{name}()"), fn)
             if isinstance(built, keras.layers.Layer):
                 return Choice(f"{name}()", built, list(models))
             _refuse_generator(f"{path}:{name}()", built)
@@ -410,7 +416,7 @@ def choose_model(namespace: dict[str, Any], run: ScriptRun, pick: str | None,
         roots = _outermost(found)
         if roots:
             name = "model" if "model" in roots else roots[-1]
-            run.notes.append(f"it builds its model only under `if __name__ == \"__main__\":`, so kernest ran that "
+            run.notes.append("it builds its model only under `if __name__ == \"__main__\":`, so kernest ran that "
                              "block too")
             return Choice(name, found[name], _others(found, name))
     functions = _script_functions(namespace, path)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import runpy
 import signal
 import sys
 import threading
@@ -19,6 +18,7 @@ import keras
 from kernest._errors import KernestError
 from kernest._explain import explain, first_line
 from kernest._trace import Tracer, is_user_file, trace
+
 
 def load_target(spec: str, *, safe_mode: bool = True, timeout: float | None = None) -> Any:
     """Load or build the model that ``spec`` names.
