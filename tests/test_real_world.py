@@ -134,14 +134,26 @@ CASES = [
     Case(models.td_and_over, "over_steps/step_enc/fc1", "td_steps/step_enc", "td_steps/**", loads=False),
     Case(models.preprocessing_backbone, "backbone/preprocess/resize", "backbone", "backbone/features/*"),
 ]
-IDS = [c.build.__name__ for c in CASES]
+# small models whose every test takes well under 3 s on each backend: CI runs them on JAX and PyTorch too
+CORE = {models.siamese, models.tickets, models.subclassed_in_functional, models.per_step_over, models.lambda_and_slicing}
 
 
-def cases(slow: tuple[object, ...] = ()) -> list[object]:
-    """CASES as pytest parameters; those built by ``slow`` are marked ``slow`` (seconds each: cloning or
-    training a 7M-28M parameter backbone), so ``-m "not slow"`` keeps the sweep quick."""
-    return [pytest.param(c, id=c.build.__name__, marks=[pytest.mark.slow] if c.build in slow else [])
-            for c in CASES]
+STRING_INPUTS = {models.preprocessing_classifier, models.feature_space}
+NO_STRING_TENSORS = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="a string input: JAX and PyTorch tensors cannot hold strings (JAX: 'Dtype <U6 is not a valid JAX array "
+           "type'; torch: 'Invalid dtype: str192'), so Keras runs StringLookup there only inside tf.data")
+
+
+def cases(slow: tuple[object, ...] = (), calls: bool = True) -> list[object]:
+    """CASES as pytest parameters for tests that call the model; those built by ``slow`` are marked ``slow``
+    (seconds each: cloning or training a 7M-28M parameter backbone), so ``-m "not slow"`` keeps the sweep
+    quick; those with string inputs run on TensorFlow only; those in ``CORE`` are marked ``core``."""
+    def marks(c: Case) -> list[object]:
+        return ([pytest.mark.slow] * (c.build in slow) + [NO_STRING_TENSORS] * (calls and c.build in STRING_INPUTS)
+                + [pytest.mark.core] * (c.build in CORE))
+
+    return [pytest.param(c, id=c.build.__name__, marks=marks(c)) for c in CASES]
 
 
 def sample(model: keras.Model, seed: int = 0) -> object:
@@ -170,8 +182,17 @@ def sample(model: keras.Model, seed: int = 0) -> object:
 def deterministic(outputs: object) -> list[np.ndarray]:
     """The outputs that do not depend on random noise (a VAE's reconstruction samples z)."""
     if isinstance(outputs, dict) and "z_mean" in outputs:
-        return [np.asarray(outputs["z_mean"])]
-    return [np.asarray(o) for o in keras.tree.flatten(outputs)]
+        return [keras.ops.convert_to_numpy(outputs["z_mean"])]
+    return [keras.ops.convert_to_numpy(o) for o in keras.tree.flatten(outputs)]
+
+
+def arrays(values: object) -> object:
+    """Backend tensors as NumPy arrays (a PyTorch tensor that requires grad refuses ``np.asarray``)."""
+    return keras.tree.map_structure(keras.ops.convert_to_numpy, values)
+
+
+def close(actual: object, desired: object, **tolerances: float) -> None:
+    np.testing.assert_allclose(arrays(actual), arrays(desired), **tolerances)
 
 
 def sizes(shape_text: str) -> list[int]:
@@ -179,7 +200,7 @@ def sizes(shape_text: str) -> list[int]:
     return [int(p.split("=")[-1]) for p in shape_text.strip("()").split(", ")[1:]]
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
+@pytest.mark.parametrize("case", cases(calls=False))
 def test_summary_plot_check_and_paths(case, build, tmp_path):
     model = build(case)
     s = kernest.summary(model)
@@ -213,7 +234,7 @@ def test_summary_plot_check_and_paths(case, build, tmp_path):
     assert str(report)
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
+@pytest.mark.parametrize("case", cases())
 def test_extract_an_inner_activation_with_the_size_summary_shows(case, build):
     model = build(case)
     extractor = kernest.extract(model, case.inner)
@@ -231,7 +252,7 @@ def test_extract_picks_the_right_call_of_a_shared_tower():
     left, right = sample(model)
     got = kernest.extract(model, "encoder/proj@1")([left, right])
     encoder = kernest.get(model, "encoder")
-    np.testing.assert_allclose(got, encoder(right), rtol=1e-5, atol=1e-6)
+    close(got, encoder(right), rtol=1e-5, atol=1e-6)
 
 
 def test_extract_inside_a_keras_applications_block_matches_the_backbone_itself():
@@ -240,7 +261,7 @@ def test_extract_inside_a_keras_applications_block_matches_the_backbone_itself()
     x = sample(model)
     got = kernest.extract(model, "block_3_project")(x)  # a unique name is a path too
     direct = keras.Model(base.input, base.get_layer("block_3_project").output)(x)
-    np.testing.assert_allclose(got, direct, rtol=1e-4, atol=1e-5)
+    close(got, direct, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("case", cases(slow=(models.densenet_with_top, models.convnext_classifier)))
@@ -254,7 +275,7 @@ def test_freeze_keeps_weights_through_a_training_step_and_unfreeze_restores(case
     x = sample(model)
     if case.build in HEAVY:  # one image: an eager step of a backbone takes seconds per sample
         x = keras.tree.map_structure(lambda a: a[:1], x)
-    y = keras.tree.map_structure(np.zeros_like, model(x))
+    y = keras.tree.map_structure(np.zeros_like, arrays(model(x)))
     model.compile("sgd", keras.tree.map_structure(lambda _: "mse", y), run_eagerly=True)  # no tracing: fast
     kept = [np.array(w) for w in frozen]
     model.fit(x, y, epochs=1, batch_size=2, verbose=0)
@@ -280,7 +301,7 @@ def test_replace_a_submodel_with_a_copy_keeps_the_outputs(case, build):
     x = sample(model)
     for a, b in zip(deterministic(model(x)), deterministic(swapped(x)),
                     strict=True):
-        np.testing.assert_allclose(a, b, rtol=TOL, atol=TOL / 10)
+        close(a, b, rtol=TOL, atol=TOL / 10)
 
 
 @pytest.mark.parametrize("case", cases(slow=(models.densenet_with_top, models.convnext_classifier)))
@@ -299,11 +320,12 @@ def test_save_load_gives_the_same_outputs_and_no_diff(case, build, tmp_path):
     x = sample(model)
     for a, b in zip(deterministic(model(x)), deterministic(loaded(x)),
                     strict=True):
-        np.testing.assert_allclose(a, b, rtol=TOL, atol=TOL / 10)
+        close(a, b, rtol=TOL, atol=TOL / 10)
     d = kernest.diff(model, loaded)
     assert not d.changes, str(d)
 
 
+@NO_STRING_TENSORS
 def test_replace_keeps_an_adapted_vocabulary_and_normalization_of_the_copied_model():
     words = keras.Input((2,), dtype="string", name="words")
     lookup = L.StringLookup(name="lookup")
@@ -317,7 +339,7 @@ def test_replace_keeps_an_adapted_vocabulary_and_normalization_of_the_copied_mod
     x = [keras.ops.convert_to_tensor(np.array([["a", "c"], ["b", "zz"]])), keras.ops.ones((2, 3))]
     swapped = kernest.replace(model, "head", L.Dense(1, name="head_2"))  # the rest is a copy of the original
     got, want = kernest.extract(swapped, "join")(x), kernest.extract(model, "join")(x)
-    np.testing.assert_allclose(got, want, rtol=1e-6)  # same ids looked up, same mean and variance
+    close(got, want, rtol=1e-6)  # same ids looked up, same mean and variance
 
 
 def test_a_changed_submodel_shows_in_the_diff():
@@ -449,7 +471,7 @@ def test_replace_one_call_of_a_shared_tower():
     rows = {r.path: r for r in kernest.summary(swapped).rows}
     assert len(rows["encoder"].calls) == 1 and len(rows["encoder_2"].calls) == 1
     left, right = sample(model)
-    np.testing.assert_allclose(kernest.extract(swapped, "encoder_2")([left, right]), copy(right), rtol=1e-5, atol=1e-6)
+    close(kernest.extract(swapped, "encoder_2")([left, right]), copy(right), rtol=1e-5, atol=1e-6)
 
 
 def test_axis_names_survive_save_and_load(tmp_path):
@@ -555,10 +577,10 @@ def test_time_distributed_and_over_around_the_same_inner_model_agree():
                (b[path].input_shape, b[path].output_shape, b[path].params), path
     assert a["per_step/step_enc/fc1"].input_shape == "(batch*steps, feats=6)"
     x = sample(td)
-    np.testing.assert_allclose(td(x), ov(x), rtol=1e-6)
+    close(td(x), ov(x), rtol=1e-6)
     got = [kernest.extract(m, "per_step/step_enc/fc1")(x) for m in (td, ov)]
     assert got[0].shape == got[1].shape == (2, 5, 4)
-    np.testing.assert_allclose(got[0], got[1], rtol=1e-6)
+    close(got[0], got[1], rtol=1e-6)
     d = kernest.diff(td, ov)  # the wrapper's kind differs; no layer's params or shapes do
     assert [(c.path, c.fields) for c in d.changes] == [("per_step", ("kind",))]
 
@@ -642,10 +664,10 @@ def test_a_layer_that_owns_sublayers_is_addressed_summarised_frozen_and_saved(tm
     copy = models.TransformerBlock(8, 2, 16, name="block")
     copy(keras.ops.zeros((1, 10, 8)))
     copy.set_weights(block.get_weights())
-    np.testing.assert_allclose(kernest.replace(model, "block", copy)(x), model(x), rtol=1e-5, atol=1e-6)
+    close(kernest.replace(model, "block", copy)(x), model(x), rtol=1e-5, atol=1e-6)
 
     loaded = kernest.load(kernest.save(model, tmp_path / "m.keras"))
-    np.testing.assert_allclose(loaded(x), model(x), rtol=1e-5, atol=1e-6)
+    close(loaded(x), model(x), rtol=1e-5, atol=1e-6)
     assert not kernest.diff(model, loaded)
     assert not kernest.get(loaded, "block/ffn/ffn_in").trainable  # the frozen flags inside a Layer come back
 
@@ -687,7 +709,7 @@ def test_a_diffusion_model_with_an_ema_copy_of_its_network(tmp_path):
     assert model.count_params() - sum(int(np.prod(w.shape)) for w in model.trainable_weights) == \
         kernest.get(model, "diffusion/ema_network").count_params() + 7  # and the normalizer's statistics
     loaded = kernest.load(kernest.save(model, tmp_path / "m.keras"))
-    np.testing.assert_allclose(loaded(x), model(x), rtol=1e-5, atol=1e-6)
+    close(loaded(x), model(x), rtol=1e-5, atol=1e-6)
     assert not kernest.get(loaded, "diffusion/ema_network").trainable and not kernest.diff(model, loaded)
 
 
@@ -700,7 +722,7 @@ def test_replace_a_submodel_with_dict_outputs_in_another_key_order():
     copy = keras.models.clone_model(encoder)
     copy.set_weights(encoder.get_weights())
     data = sample(model)
-    np.testing.assert_allclose(kernest.replace(model, "encoder", copy)(data), model(data), rtol=1e-6)
+    close(kernest.replace(model, "encoder", copy)(data), model(data), rtol=1e-6)
     narrower = keras.Model(x, {"seq": L.Dense(3)(x), "pooled": L.Dense(5)(x)}, name="encoder")
     with pytest.raises(kernest.InterfaceError, match=r"encoder -> cat"):
         kernest.replace(model, "encoder", narrower)
@@ -742,8 +764,8 @@ def test_pointnet_t_nets_predict_transforms_that_a_dot_applies():
     rows = {r.path: r for r in kernest.summary(model).rows}
     transforms, aligned = kernest.extract(model, ["input_tnet", "align_input"])(x)
     assert tuple(transforms.shape[1:]) == tuple(sizes(rows["input_tnet"].output_shape)) == (3, 3)
-    np.testing.assert_allclose(transforms, np.broadcast_to(np.eye(3), (2, 3, 3)), atol=1e-6)  # identity at first
-    np.testing.assert_allclose(aligned, x, rtol=1e-6, atol=1e-6)  # so the Dot gives the points back
+    close(transforms, np.broadcast_to(np.eye(3), (2, 3, 3)), atol=1e-6)  # identity at first
+    close(aligned, x, rtol=1e-6, atol=1e-6)  # so the Dot gives the points back
     assert rows["feature_tnet"].output_shape == "(batch, 6, 6)" and rows["feature_tnet"].params == 452
     assert kernest.freeze(model, "*_tnet")[::6] == ["input_tnet", "feature_tnet"]
     assert not any(w.trainable for p in ("input_tnet", "feature_tnet") for w in kernest.get(model, p).weights)
@@ -758,7 +780,7 @@ def test_perceiver_latent_array_is_a_weight_of_a_custom_layer():
     assert rows["latent_array"].params == layer.count_params() == 4 * 8
     assert rows["cross_attention"].input_shape == "[(batch, 4, 8), (batch, 12, features=8)]"
     got = kernest.extract(model, "latent_array")(x)
-    np.testing.assert_allclose(got, np.broadcast_to(np.array(layer.latent), (2, 4, 8)), rtol=1e-6)
+    close(got, np.broadcast_to(np.array(layer.latent), (2, 4, 8)), rtol=1e-6)
     kernest.freeze(model, "latent_array")
     model.compile("sgd", "mse", run_eagerly=True)
     latent, attention = np.array(layer.latent), np.array(kernest.get(model, "cross_attention/cross_mha").weights[0])
@@ -772,7 +794,7 @@ def test_tab_transformer_block_shared_over_depth_is_told_apart_by_call():
     x = sample(model)
     first, second = kernest.extract(model, ["column_transformer@0", "column_transformer@1"])(x)
     block = kernest.get(model, "column_transformer")
-    np.testing.assert_allclose(second, block(first), rtol=1e-5, atol=1e-6)  # the second call takes the first's output
+    close(second, block(first), rtol=1e-5, atol=1e-6)  # the second call takes the first's output
     rows = {r.path: r for r in kernest.summary(model).rows}
     assert rows["columns"].output_shape == "(batch, 3, embed=8)" and len(rows["column_transformer"].calls) == 2
     assert sum(rows[f"{c}_embedding"].params for c in ("color", "size", "shape")) == (6 + 5 + 7) * 8
@@ -782,7 +804,7 @@ def test_one_model_inside_time_distributed_and_over_at_once():
     model = models.td_and_over()
     x = sample(model)
     td, ov = kernest.extract(model, ["td_steps", "over_steps"])(x)
-    np.testing.assert_allclose(td, ov, rtol=1e-6)  # one inner model, its weights shared
+    close(td, ov, rtol=1e-6)  # one inner model, its weights shared
     rows = {r.path: r for r in kernest.summary(model).rows}
     for path in ("step_enc", "step_enc/fc1", "step_enc/fc2"):
         assert rows[f"td_steps/{path}"].input_shape == rows[f"over_steps/{path}"].input_shape, path
@@ -804,6 +826,7 @@ def test_resizing_and_rescaling_inside_a_backbone_wrapper_take_any_image_size():
         image = np.random.default_rng(h).uniform(0, 255, (1, h, w, 3)).astype("float32")
         pre, conv = extractor(image)
         assert tuple(pre.shape) == (1, 16, 16, 3) and tuple(conv.shape[1:]) == tuple(sizes(rows["backbone/features/conv"].output_shape))
+        pre = arrays(pre)
         assert -1.0 <= float(np.min(pre)) and float(np.max(pre)) <= 1.0  # 1/127.5 - 1 applied after resizing
     assert str(kernest.check(model)).startswith("check any_size_classifier:")
 
