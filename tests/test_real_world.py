@@ -135,7 +135,8 @@ CASES = [
     Case(models.preprocessing_backbone, "backbone/preprocess/resize", "backbone", "backbone/features/*"),
 ]
 # small models whose every test takes well under 3 s on each backend: CI runs them on JAX and PyTorch too
-CORE = {models.siamese, models.tickets, models.subclassed_in_functional, models.per_step_over, models.lambda_and_slicing}
+CORE = {models.siamese, models.tickets, models.subclassed_in_functional, models.actor_critic, models.lambda_and_slicing}
+CORE_FIT = {models.subclassed_in_functional, models.lambda_and_slicing}  # an eager training step: seconds on JAX
 
 
 STRING_INPUTS = {models.preprocessing_classifier, models.feature_space}
@@ -145,13 +146,16 @@ NO_STRING_TENSORS = pytest.mark.skipif(
            "type'; torch: 'Invalid dtype: str192'), so Keras runs StringLookup there only inside tf.data")
 
 
-def cases(slow: tuple[object, ...] = (), calls: bool = True) -> list[object]:
+def cases(slow: tuple[object, ...] = (), calls: bool = True, core: set[object] | None = None) -> list[object]:
     """CASES as pytest parameters for tests that call the model; those built by ``slow`` are marked ``slow``
     (seconds each: cloning or training a 7M-28M parameter backbone), so ``-m "not slow"`` keeps the sweep
-    quick; those with string inputs run on TensorFlow only; those in ``CORE`` are marked ``core``."""
+    quick; those with string inputs run on TensorFlow only; those in ``core`` (default ``CORE``) are marked
+    ``core``."""
+    core = CORE if core is None else core
+
     def marks(c: Case) -> list[object]:
         return ([pytest.mark.slow] * (c.build in slow) + [NO_STRING_TENSORS] * (calls and c.build in STRING_INPUTS)
-                + [pytest.mark.core] * (c.build in CORE))
+                + [pytest.mark.core] * (c.build in core))
 
     return [pytest.param(c, id=c.build.__name__, marks=marks(c)) for c in CASES]
 
@@ -264,7 +268,7 @@ def test_extract_inside_a_keras_applications_block_matches_the_backbone_itself()
     close(got, direct, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("case", cases(slow=(models.densenet_with_top, models.convnext_classifier)))
+@pytest.mark.parametrize("case", cases(slow=(models.densenet_with_top, models.convnext_classifier), core=CORE_FIT))
 def test_freeze_keeps_weights_through_a_training_step_and_unfreeze_restores(case, build):
     model = build(case)
     before = len(model.trainable_weights)

@@ -24,6 +24,8 @@ from kernest._target import load_target
 from kernest.cli import main
 
 SCRIPTS = Path(__file__).parent / "user_scripts"
+# Marked core (run on JAX and PyTorch too): the tests that train nothing. The others run each script's one
+# fit() step, seconds per script on JAX; run them there by hand with KERAS_BACKEND=jax.
 TF_ONLY = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the script imports TensorFlow's tf.data")
 
 
@@ -48,7 +50,6 @@ def kernest_lines(err: str) -> list[str]:
     return [line for line in err.splitlines() if line.startswith("kernest:")]
 
 
-@pytest.mark.core
 def test_argparse_at_import_takes_its_defaults_and_the_prints_stay_off_stdout(scripts, capsys):
     started = time.perf_counter()
     code, out, err = run_cli(capsys, "summary", str(scripts / "mnist_convnet_argparse.py"), "--json")
@@ -62,14 +63,12 @@ def test_argparse_at_import_takes_its_defaults_and_the_prints_stay_off_stdout(sc
     assert "fit ran one step only (mnist_convnet_argparse.py:47)" in note
 
 
-@pytest.mark.core
 def test_fit_runs_one_step_and_the_model_is_the_scripts_own(scripts):
     model = load_target(str(scripts / "mnist_convnet_argparse.py"))
     assert int(model.optimizer.iterations) == 1  # one step of one epoch, not 15 epochs of 15 steps
     assert model.count_params() == kernest.summary(model).total_params == 34_826
 
 
-@pytest.mark.core
 def test_a_model_built_only_in_main_is_found_by_running_the_main_block(scripts, capsys):
     code, out, err = run_cli(capsys, "summary", str(scripts / "siamese_main_guard.py"))
     assert code == 0, err
@@ -124,7 +123,6 @@ def test_a_hand_written_training_loop_is_stopped_and_the_model_built_before_it_i
     assert "using `gan`" in note and "still running after 4 s (at gan_training_loop.py:" in note
 
 
-@pytest.mark.core
 def test_input_never_waits(scripts, capsys, tmp_path):
     code, out, err = run_cli(capsys, "summary", str(scripts / "lstm_asks_input.py"))
     assert code == 0 and 'Model: "regressor"' in out
@@ -144,7 +142,6 @@ def test_input_never_waits_in_a_real_process_either(scripts, tmp_path):
     assert 'Model: "regressor"' in done.stdout and "Traceback" not in done.stderr
 
 
-@pytest.mark.core
 def test_relative_data_and_a_helper_module_beside_the_script(scripts, capsys):
     here = os.getcwd()
     code, out, err = run_cli(capsys, "summary", str(scripts / "text_classifier_relative.py"))
@@ -173,14 +170,12 @@ def test_a_model_built_in_a_function_with_matplotlib_and_seeds(scripts, capsys, 
     assert "per_frame/frame_cnn/conv" in out
 
 
-@pytest.mark.core
 def test_a_script_that_fails_at_an_interface_gets_one_paragraph(scripts, capsys):
     code, out, err = run_cli(capsys, "check", str(scripts / "broken_merge.py"))
     assert code in (1, 2) and "Traceback" not in err
     assert "merge" in err and "image_branch" in err and err.count("\n") == 1
 
 
-@pytest.mark.core
 def test_the_interpreter_is_left_as_it_was(scripts, capsys):
     main(["summary", str(scripts / "two_candidates.py")])  # the CLI puts the current folder on sys.path once
     argv, path, cwd, ask = list(sys.argv), list(sys.path), os.getcwd(), builtins.input
