@@ -808,7 +808,7 @@ def test_one_model_inside_time_distributed_and_over_at_once():
     model = models.td_and_over()
     x = sample(model)
     td, ov = kernest.extract(model, ["td_steps", "over_steps"])(x)
-    close(td, ov, rtol=1e-6)  # one inner model, its weights shared
+    close(td, ov, rtol=1e-5, atol=1e-6)  # one inner model, its weights shared (JAX: two programs, 7e-8 apart)
     rows = {r.path: r for r in kernest.summary(model).rows}
     for path in ("step_enc", "step_enc/fc1", "step_enc/fc2"):
         assert rows[f"td_steps/{path}"].input_shape == rows[f"over_steps/{path}"].input_shape, path
