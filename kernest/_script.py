@@ -371,6 +371,25 @@ def main_block(path: str) -> types.CodeType | None:
     return compile(ast.Module(body=[s for b in bodies for s in b], type_ignores=[]), path, "exec")
 
 
+def _models_in_frames(exc: BaseException, path: str) -> dict[str, keras.Model]:
+    """The models held by the script's own frames where ``exc`` stopped it (``main()``'s locals)."""
+    target, found = os.path.abspath(path), {}
+    tb = exc.__traceback__
+    while tb is not None:
+        if os.path.abspath(tb.tb_frame.f_code.co_filename) == target:
+            found.update(_models_in(dict(tb.tb_frame.f_locals)))
+        tb = tb.tb_next
+    return found
+
+
+def _exec_main(code: types.CodeType, namespace: dict[str, Any]) -> None:
+    try:
+        exec(code, namespace)
+    except SystemExit as done:  # sys.exit(main()) after main() returned 0
+        if done.code not in (0, None):
+            raise
+
+
 def _is_main_guard(test: ast.expr) -> bool:
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
         return False
@@ -411,13 +430,23 @@ def choose_model(namespace: dict[str, Any], run: ScriptRun, pick: str | None,
     code = main_block(path)
     if code is not None:
         kept: dict[str, Any] = {}
-        run.call(lambda f: wrap(path, f), lambda: _call_keeping_locals(lambda: exec(code, namespace), path, kept))
+        stopped = ""
+        try:
+            run.call(lambda f: wrap(path, f), lambda: _call_keeping_locals(lambda: _exec_main(code, namespace), path,
+                                                                            kept), partial=True)
+        except (StillRunning, AskedForInput) as exc:  # main() builds, then trains by hand or asks
+            stopped = exc.message if isinstance(exc, StillRunning) else f"input() at {exc.where}"
+            kept.update(_models_in_frames(exc, path))
+            if not _outermost({**kept, **_models_in(namespace)}):
+                raise KernestError(f"{path}'s `if __name__ == \"__main__\":` block was stopped ({stopped}) before "
+                                   "it built a model. Build the model before any long work, or raise the limit "
+                                   "with --timeout SECONDS.") from None
         found = {**kept, **_models_in(namespace)}
         roots = _outermost(found)
         if roots:
             name = "model" if "model" in roots else roots[-1]
             run.notes.append("it builds its model only under `if __name__ == \"__main__\":`, so kernest ran that "
-                             "block too")
+                             "block too" + (f" and stopped it ({stopped})" if stopped else ""))
             return Choice(name, found[name], _others(found, name))
     functions = _script_functions(namespace, path)
     hint = (f" It defines {', '.join(f + '()' for f in functions[:6])}: if one returns the model, give "

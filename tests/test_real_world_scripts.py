@@ -172,3 +172,13 @@ def test_the_interpreter_is_left_as_it_was(scripts, capsys):
     capsys.readouterr()
     assert (sys.argv, sys.path, os.getcwd(), builtins.input, keras.Model.fit) == (argv, path, cwd, ask, fit)
     assert "__kernest_target__" not in sys.modules
+
+
+@pytest.mark.core
+def test_main_that_exits_zero_and_main_that_never_ends(scripts, capsys):
+    code, out, err = run_cli(capsys, "summary", str(scripts / "main_sys_exit.py"))
+    assert code == 0 and 'Model: "tiny"' in out and "using `model` (Sequential 'tiny')" in err
+    code, out, err = run_cli(capsys, "summary", "--timeout", "2", str(scripts / "main_hand_loop.py"))
+    assert code == 0 and 'Model: "net"' in out, err
+    [note] = kernest_lines(err)
+    assert "also holds `enc`" in note and "stopped it (2 s (at main_hand_loop.py:" in note
