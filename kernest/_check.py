@@ -675,7 +675,7 @@ def _shared_layer_warnings(target: Any) -> list[str]:
     out = []
     for name, paths in shared_across_models(target):
         out.append(
-            f"layer {name!r} is shared between a submodel and its parent ({', '.join(paths)}); Keras 3 saves "
+            f"layer {name!r} is shared by more than one model ({', '.join(paths)}); Keras 3 saves "
             "such a model but cannot load it. Keep the shared layer inside one model, or wrap both uses in a submodel."
         )
     return out

@@ -12,13 +12,17 @@ from typing import Any
 
 from kernest.cli import int_at_least
 
-TARGET_HELP = "a .keras file, module:function, or a Python script that builds a model"
+TARGET_HELP = "a .keras file, module:function, a Python script that builds a model, or script.py:NAME"
+SCRIPT_TIMEOUT = 120.0  # seconds; a script's fit() runs one step, so only a hand-written training loop takes long
 IMPORT_HELP = "import MODULE first, e.g. the one that registers the custom layers of a .keras file (repeatable)"
 
 
 def add_import_option(parser: argparse.ArgumentParser) -> None:
-    """``--import MODULE`` (repeatable), read by ``import_modules(args.imports)``."""
+    """``--import MODULE`` (repeatable), read by ``import_modules(args.imports)``, and ``--timeout SECONDS``."""
     parser.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE", help=IMPORT_HELP)
+    parser.add_argument("--timeout", type=float, default=SCRIPT_TIMEOUT, metavar="SECONDS",
+                        help=f"stop a script that runs longer than this and use the model it built (default "
+                             f"{SCRIPT_TIMEOUT:g})")
 
 
 def import_modules(names: Iterable[str]) -> None:
@@ -41,7 +45,7 @@ def _load(spec: str, args: argparse.Namespace) -> Any:
     from kernest._target import load_target
 
     import_modules(args.imports)
-    return load_target(spec, safe_mode=not args.unsafe)
+    return load_target(spec, safe_mode=not args.unsafe, timeout=args.timeout)
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:

@@ -65,10 +65,14 @@ def _unfreeze_ancestors(entries: list[Entry], hits: list[Entry], before: dict[st
         match = next(x for x in entries if x.path == p)
         match.layer.trainable = True
     inside = [e.path for e in hits]
+    unfrozen = {id(e.layer) for e in entries if _under(e.path, inside)}  # a layer shared elsewhere stays unfrozen
     for e in entries:
-        in_hit = any(e.path == h or e.path.startswith(h + "/") for h in inside)
-        if not before[e.path] and not in_hit and e.path not in lifted:
+        if not before[e.path] and id(e.layer) not in unfrozen and e.path not in lifted:
             e.layer.trainable = False
+
+
+def _under(path: str, tops: list[str]) -> bool:
+    return any(path == t or path.startswith(t + "/") for t in tops)
 
 
 def _recompile(model: Any) -> None:

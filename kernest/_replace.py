@@ -246,6 +246,16 @@ def _copy(model: keras.Model, keep: Any = None) -> keras.Model:
         copy.set_weights(model.get_weights())
         _carry_state(model, copy)
     except Exception as err:  # e.g. one layer object inside two models: the clone has two
+        from kernest._saving import shared_across_models
+
+        shared = shared_across_models(model)
+        if shared:
+            name, paths = shared[0]
+            raise KernestError(
+                f"replace: cannot copy {model.name!r} to keep the original apart: it holds one layer object, "
+                f"{name!r}, at {' and '.join(paths)}, and a copy would split it in two. Pass share=True to build "
+                "the new model from the original layer objects (they then share weights and trainable flags)."
+            ) from None
         raise KernestError(
             f"replace: cannot copy {model.name!r} to keep the original apart ({str(err).strip().splitlines()[0]}). "
             "Pass share=True to build the new model from the original layer objects (they then share weights "

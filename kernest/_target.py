@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import runpy
 import signal
 import sys
 import threading
@@ -20,16 +19,15 @@ from kernest._errors import KernestError
 from kernest._explain import explain, first_line
 from kernest._trace import Tracer, is_user_file, trace
 
-_BUILDERS = ("build_model", "build", "make_model", "get_model")
-
 
 def load_target(spec: str, *, safe_mode: bool = True, timeout: float | None = None) -> Any:
     """Load or build the model that ``spec`` names.
 
     Args:
-        spec: ``path/to/model.keras``; ``package.module:function`` (a function returning a model); or
-            ``path/to/script.py``, which is run (without its ``__main__`` block) and must leave a model in a
-            variable (``model`` first) or define ``build_model()``/``build()``.
+        spec: ``path/to/model.keras``; ``package.module:function`` (a function returning a model);
+            ``path/to/script.py``, which is run (without its ``__main__`` block; ``fit`` runs one step) and
+            must leave a model in a variable (``model`` first) or define ``build_model()``/``build()``; or
+            ``path/to/script.py:NAME``, the script's variable or function ``NAME``.
         safe_mode: load ``.keras`` files in Keras safe mode (no arbitrary code).
         timeout: seconds a script or function may run before it is stopped (None: no limit).
 
@@ -48,6 +46,9 @@ def load_target(spec: str, *, safe_mode: bool = True, timeout: float | None = No
         except ImportError:  # the loader with kernest's own messages is optional here
             return keras.saving.load_model(spec, safe_mode=safe_mode)
         return load(spec, safe_mode=safe_mode)
+    script, dot_py, pick = spec.rpartition(".py:")
+    if dot_py and pick.isidentifier():  # script.py:encoder, script.py:build_unet
+        return _from_script(script + ".py", timeout, pick)
     if spec.endswith(".py") or os.path.sep in spec and not _looks_like_module(spec):
         return _from_script(spec, timeout)
     if ":" in spec:
@@ -158,7 +159,7 @@ def _outside_keras(what: str, exc: BaseException) -> str:
     )
 
 
-def _from_script(path: str, timeout: float | None = None) -> Any:
+def _from_script(path: str, timeout: float | None = None, pick: str | None = None) -> Any:
     if not os.path.isfile(path):
         raise KernestError(f"no such script: {path}. Give the path of a Python file that builds a model.")
     try:
@@ -170,12 +171,33 @@ def _from_script(path: str, timeout: float | None = None) -> Any:
         ) from None
     except (UnicodeDecodeError, OSError) as exc:
         raise KernestError(f"cannot read {path} as a UTF-8 Python script ({exc}).") from None
-    namespace = _run(path, lambda: runpy.run_path(path, run_name="__kernest_target__"), timeout)
-    model = _pick_model(namespace, path)
-    name = next((k for k, v in namespace.items() if v is model and not k.startswith("_")), None)
-    if name is not None:
+    from kernest._script import AskedForInput, StillRunning, as_a_script, choose_model, note, run_source
+
+    with as_a_script(path, timeout) as run:
         try:
-            model._kernest_var = name  # messages then speak of the user's variable
+            namespace = run.call(lambda fn: _run(path, fn), lambda: run_source(run), partial=True)
+        except StillRunning as stopped:
+            namespace = run.module.__dict__  # what it built before it was stopped
+            if not any(isinstance(v, keras.Model) for v in namespace.values()):
+                raise KernestError(
+                    f"{path} ran for more than {stopped.message} and was stopped before it built a model. "
+                    "Build the model before any long work (kernest runs fit() for one step only), or raise the "
+                    "limit with --timeout SECONDS."
+                ) from None
+            run.notes.append(f"it was still running after {stopped.message}; kernest stopped it there and used "
+                             "the model built before")
+        except AskedForInput as asked:
+            namespace = run.module.__dict__
+            if not any(isinstance(v, keras.Model) for v in namespace.values()):
+                raise KernestError(asked.message) from None
+            run.notes.append(f"it asked for keyboard input at {asked.where}; kernest stopped it there and used the "
+                             "model built before")
+        choice = choose_model(namespace, run, pick, _run)
+    print(note(run, choice), file=sys.stderr)
+    model = choice.model
+    if choice.name is not None and not choice.name.endswith(")"):
+        try:
+            model._kernest_var = choice.name  # messages then speak of the user's variable
         except AttributeError:
             pass
     _remember_names(namespace, model)
@@ -197,25 +219,6 @@ def _remember_names(namespace: dict[str, Any], model: Any) -> None:
                 model._kernest_data_var = key
         except AttributeError:
             pass
-
-
-def _pick_model(namespace: dict[str, Any], where: str) -> Any:
-    if isinstance(namespace.get("model"), keras.Model):
-        return namespace["model"]
-    for name in _BUILDERS:
-        fn = namespace.get(name)
-        if callable(fn) and not isinstance(fn, (type, keras.layers.Layer)):
-            built = _run(f"{where}:{name}()", fn)
-            if isinstance(built, keras.layers.Layer):
-                return built
-            _refuse_generator(f"{where}:{name}()", built)
-    models = [v for k, v in namespace.items() if isinstance(v, keras.Model) and not k.startswith("_")]
-    if models:
-        return models[-1]
-    raise KernestError(
-        f"{where} ran but left no Keras model. Assign the model to a variable named `model`, or define a "
-        f"function {' / '.join(_BUILDERS[:2])}() that returns it."
-    )
 
 
 def _refuse_generator(what: str, built: Any) -> None:

@@ -72,11 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     p = sub.add_parser("check", help="check every interface of a model; explain a failing build")
-    p.add_argument("target", help="a .keras file, module:function, or a Python script that builds a model")
+    p.add_argument("target", help="a .keras file, module:function, a Python script that builds a model, or script.py:NAME")
     p.add_argument("--unsafe", action="store_true", help="load a .keras file without Keras safe mode")
     p.add_argument("--strict", action="store_true", help="exit 1 on warnings too (a model that builds but misbehaves)")
-    p.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
-                   help="stop a script that runs longer than this (default 300)")
     p.add_argument("--depth", type=int_at_least(1), default=None,
                    help="list interfaces down to this nesting depth (default: submodel boundaries only)")
     from kernest._cli_inspect import add_import_option

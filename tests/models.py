@@ -1087,3 +1087,151 @@ def feature_space() -> keras.Model:
               "rooms": keras.Input((1,), dtype="int32", name="rooms"), "age": keras.Input((1,), name="age")}
     h = L.Dense(4, activation="relu", name="fc")(features(inputs))
     return keras.Model(inputs, L.Dense(1, activation="sigmoid", name="head")(h), name="structured")
+
+
+# --- new model styles (fifth batch) -----------------------------------------------------------------------
+
+@keras.saving.register_keras_serializable(package="kernest_tests")
+class OrthogonalRegularizer(keras.regularizers.Regularizer):
+    """keras.io's PointNet: pushes a T-Net's predicted transform towards an orthogonal matrix."""
+
+    def __init__(self, num_features: int, l2reg: float = 0.001):
+        self.num_features, self.l2reg = num_features, l2reg
+
+    def __call__(self, x):
+        x = keras.ops.reshape(x, (-1, self.num_features, self.num_features))
+        xxt = keras.ops.tensordot(x, x, axes=(2, 2))
+        xxt = keras.ops.reshape(xxt, (-1, self.num_features, self.num_features))
+        return keras.ops.sum(self.l2reg * keras.ops.square(xxt - keras.ops.eye(self.num_features)))
+
+    def get_config(self):
+        return {"num_features": self.num_features, "l2reg": self.l2reg}
+
+
+def tnet(points: int, k: int, name: str) -> keras.Model:
+    """PointNet's T-Net as a model: (points, k) -> a (k, k) transform, initialised at the identity."""
+    x = keras.Input((points, k), name="points")
+    h = L.Conv1D(8, 1, activation="relu", name="conv")(x)
+    h = L.Dense(8, activation="relu", name="fc")(L.GlobalMaxPooling1D(name="pool")(h))
+    identity = keras.initializers.Constant(np.eye(k).flatten().tolist())
+    h = L.Dense(k * k, kernel_initializer="zeros", bias_initializer=identity,
+                activity_regularizer=OrthogonalRegularizer(k), name="transform")(h)
+    return keras.Model(x, L.Reshape((k, k), name="matrix")(h), name=name)
+
+
+def pointnet(points: int = 16, classes: int = 3) -> keras.Model:
+    """keras.io's PointNet classifier, small: a T-Net model predicts a 3x3 transform that a ``Dot`` applies to
+    the points, a shared per-point MLP (a model) makes features, a second T-Net transforms those."""
+    cloud = keras.Input((points, 3), name="cloud")
+    aligned = L.Dot(axes=(2, 1), name="align_input")([cloud, tnet(points, 3, "input_tnet")(cloud)])
+    per_point = keras.Sequential([L.Conv1D(6, 1, activation="relu", name="conv1"),
+                                  L.BatchNormalization(name="bn1")], name="point_mlp")
+    feats = per_point(aligned)
+    feats = L.Dot(axes=(2, 1), name="align_features")([feats, tnet(points, 6, "feature_tnet")(feats)])
+    h = L.GlobalMaxPooling1D(name="global_pool")(L.Conv1D(12, 1, activation="relu", name="conv2")(feats))
+    return keras.Model(cloud, L.Dense(classes, activation="softmax", name="classes")(h), name="pointnet")
+
+
+@keras.saving.register_keras_serializable(package="kernest_tests")
+class LatentArray(L.Layer):
+    """Perceiver's latent array: a trainable (latents, dim) weight, repeated over the batch of its input."""
+
+    def __init__(self, latents: int, dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.latents, self.dim = latents, dim
+
+    def build(self, input_shape):
+        self.latent = self.add_weight(shape=(self.latents, self.dim), initializer="random_normal", name="latent")
+
+    def call(self, data):
+        batch = keras.ops.shape(data)[0]
+        return keras.ops.broadcast_to(self.latent[None], (batch, self.latents, self.dim))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.latents, self.dim)
+
+    def get_config(self):
+        return {**super().get_config(), "latents": self.latents, "dim": self.dim}
+
+
+def perceiver(tokens: int = 12, features: int = 5, latents: int = 4, dim: int = 8) -> keras.Model:
+    """keras.io's Perceiver, small: a latent array (a weight of a custom layer) cross-attends to the data in a
+    two-input model, then a latent self-attention model refines it."""
+    latent_in, data_in = keras.Input((latents, dim), name="latent_array"), keras.Input((tokens, dim), name="data_array")
+    q = L.LayerNormalization(name="ln_latent")(latent_in)
+    kv = L.LayerNormalization(name="ln_data")(data_in)
+    attended = L.MultiHeadAttention(1, dim, name="cross_mha")(q, kv)
+    cross = keras.Model([latent_in, data_in], L.Add(name="skip")([attended, latent_in]), name="cross_attention")
+    z = keras.Input((latents, dim), name="latents")
+    h = L.Add(name="skip")([L.MultiHeadAttention(2, dim // 2, name="self_mha")(z, z), z])
+    latent_block = keras.Model(z, L.Dense(dim, activation="gelu", name="ffn")(h), name="latent_transformer")
+    x = keras.Input((tokens, features), name="data")
+    data = L.Dense(dim, name="embed")(x)
+    h = latent_block(cross([LatentArray(latents, dim, name="latent_array")(data), data]))
+    h = L.GlobalAveragePooling1D(name="pool")(h)
+    return keras.Model(x, L.Dense(2, name="logits")(h), name="perceiver")
+
+
+def conv_mixer_block(name: str, size: int, dim: int) -> keras.Model:
+    """ConvMixer's block: a depthwise conv with a residual, then a pointwise conv."""
+    x = keras.Input((size, size, dim), name="patches")
+    h = L.BatchNormalization(name="bn1")(L.Activation("gelu", name="act1")(
+        L.DepthwiseConv2D(3, padding="same", name="depthwise")(x)))
+    h = L.Add(name="residual")([h, x])
+    h = L.BatchNormalization(name="bn2")(L.Activation("gelu", name="act2")(L.Conv2D(dim, 1, name="pointwise")(h)))
+    return keras.Model(x, h, name=name)
+
+
+def conv_mixer(size: int = 16, patch: int = 4, dim: int = 8) -> keras.Model:
+    """keras.io's ConvMixer, small: a patch embedding (a strided Conv2D) in a Sequential, two ConvMixer
+    blocks as models."""
+    stem = keras.Sequential([L.Conv2D(dim, patch, strides=patch, name="patchify"),
+                             L.Activation("gelu", name="act"), L.BatchNormalization(name="bn")], name="patch_embed")
+    x = keras.Input((size, size, 3), name="image")
+    h = L.Rescaling(1 / 255, name="rescale")(x)
+    h = stem(h)
+    for i in (1, 2):
+        h = conv_mixer_block(f"mixer_{i}", size // patch, dim)(h)
+    return keras.Model(x, L.Dense(4, name="logits")(L.GlobalAveragePooling2D(name="gap")(h)), name="conv_mixer")
+
+
+def tab_transformer(dim: int = 8) -> keras.Model:
+    """keras.io's TabTransformer, small: each categorical column has its own Embedding; the stacked column
+    embeddings go through one transformer block (a model, called twice: shared over depth); numeric columns
+    are layer-normalised and joined before the MLP head."""
+    columns = {"color": 6, "size": 5, "shape": 7}  # the tests feed ids in [1, 5)
+    inputs = {c: keras.Input((1,), dtype="int32", name=c) for c in columns}
+    inputs.update({n: keras.Input((1,), name=n) for n in ("price", "weight")})
+    embedded = [L.Embedding(v, dim, name=f"{c}_embedding")(inputs[c]) for c, v in columns.items()]
+    tokens = L.Concatenate(axis=1, name="columns")(embedded)  # (batch, 3 columns, dim)
+    block = transformer_block("column_transformer", len(columns), dim, ffn=16)
+    contextual = L.Flatten(name="flat")(block(block(tokens)))
+    numeric = L.LayerNormalization(name="numeric_norm")(L.Concatenate(name="numeric")([inputs["price"],
+                                                                                        inputs["weight"]]))
+    h = L.Dense(8, activation="selu", name="mlp")(L.Concatenate(name="joined")([contextual, numeric]))
+    return keras.Model(inputs, L.Dense(1, activation="sigmoid", name="score")(h), name="tab_transformer")
+
+
+def td_and_over(steps: int = 5) -> keras.Model:
+    """One inner model called inside ``keras.layers.TimeDistributed`` and inside ``kernest.over`` in the same
+    outer model (its weights shared by both), the two results joined."""
+    x = kernest.Input((steps, 6), axes=("steps", "feats"), name="seq")
+    enc = step_encoder()
+    a = L.TimeDistributed(enc, name="td_steps")(x)
+    b = kernest.over("steps", enc, name="over_steps")(x)
+    h = L.GRU(2, name="gru")(L.Concatenate(name="both")([a, b]))
+    return keras.Model(x, L.Dense(1, name="head")(h), name="td_and_over")
+
+
+def preprocessing_backbone(size: int = 16) -> keras.Model:
+    """Images of any size resized and rescaled by a preprocessing Sequential inside a backbone wrapper model,
+    before a small conv backbone; the wrapper inside a classifier."""
+    preprocess = keras.Sequential([L.Resizing(size, size, name="resize"), L.Rescaling(1 / 127.5, offset=-1,
+                                                                                       name="rescale")],
+                                  name="preprocess")
+    features = keras.Sequential([L.Conv2D(4, 3, strides=2, activation="relu", name="conv"),
+                                 L.GlobalAveragePooling2D(name="gap")], name="features")
+    raw = keras.Input((None, None, 3), name="raw")
+    wrapper = keras.Model(raw, features(preprocess(raw)), name="backbone")
+    image = keras.Input((None, None, 3), name="image")
+    return keras.Model(image, L.Dense(3, name="head")(wrapper(image)), name="any_size_classifier")
