@@ -11,7 +11,7 @@ class AutoScale(layers.Layer):
         return x
 
 
-stem = keras.Sequential([keras.Input(shape=(16, 16, 3)), AutoScale(name="autoscale"),
+stem = keras.Sequential([keras.Input(shape=(16, 16, 3), name="pixels"), AutoScale(name="autoscale"),
                          layers.Conv2D(4, 3, name="conv")], name="stem")
 img = keras.Input(shape=(16, 16, 3), name="img")
 out = layers.Dense(2, activation="softmax", name="cls")(layers.GlobalAveragePooling2D(name="gap")(stem(img)))
