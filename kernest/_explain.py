@@ -50,6 +50,7 @@ from kernest._runtime import (
     flat_data_element,
     in_users_code,
     lambda_refused_on_load,
+    real_error_lost,
     split_refused,
 )
 from kernest._trace import Failure, Frame, Site, created_at, failure_of, frame_name, is_user_file, user_frames
@@ -1325,7 +1326,7 @@ def _renamed_dict(case: Case, renames: dict[str, str]) -> str | None:
         return None
     for node in ast.walk(tree):
         if isinstance(node, ast.Dict) and any(isinstance(k, ast.Constant) and k.value in renames for k in node.keys):
-            pairs = [f"{_py_key(renames.get(k.value, k.value))}: {ast.unparse(v)}" if isinstance(k, ast.Constant)
+            pairs = [f"{_py_key(renames.get(str(k.value), k.value))}: {ast.unparse(v)}" if isinstance(k, ast.Constant)
                      else f"**{ast.unparse(v)}" for k, v in zip(node.keys, node.values)]
             return "{" + ", ".join(pairs) + "}"
         value = case.scope.get(node.id) if isinstance(node, ast.Name) else None
@@ -2980,7 +2981,8 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     if weights:
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))
     custom = (_in_users_call(case) or in_users_code(case) or compiled_for_other_outputs(case) or flat_data_element(case)
-              or split_refused(case) or lambda_refused_on_load(case) or _custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
+              or split_refused(case) or lambda_refused_on_load(case) or real_error_lost(case)
+              or _custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
               or _swapped_inputs(case) or _swapped_data_axes(case) or _one_array_for_inputs(case) or _odd_width_data(case)
               or _adapted_width(case) or _attention_mask(case) or _weight_broadcast(case))
     if custom is not None:

@@ -10,8 +10,10 @@ not show the mistake, so the families and the fallback still get their turn.
 from __future__ import annotations
 
 import ast
+import inspect
 import linecache
 import re
+import textwrap
 import types
 from typing import Any
 
@@ -187,7 +189,7 @@ def backend_function_in_call(case: Any) -> Mismatch | None:
     frame, line, layer = found
     func = _function_node(frame)
     where = _statement_at(func, line) if func is not None else None
-    if where is None:
+    if func is None or where is None:
         return None
     stmt = where[0]
     active = keras.backend.backend()
@@ -209,7 +211,7 @@ def backend_function_in_call(case: Any) -> Mismatch | None:
                   if backend == "numpy" else f"{active} tensors on this backend, which {backend} cannot take"))
         fix = (f"Write {op} instead: the keras.ops function runs on every backend." if op is not None else
                f"keras.ops has no {dotted.rsplit('.', 1)[-1]}; compose it from keras.ops functions (they run on "
-               "every backend), or keep this layer on the TensorFlow backend.")
+               "every backend)" + ("." if backend == "numpy" else f", or keep this layer on the {backend} backend."))
         sides = _sides(func, stmt, tensors[0], layer, frame)
         path = case.path(layer.name) if case.frames else layer.name
         interface = (f"{sides[0]} -> {sides[1]}" if sides is not None
@@ -355,9 +357,6 @@ def _fit_argument(case: Any) -> tuple[ast.AST, Any] | None:
 
 def _flat_yields(source_of: Any, width: int) -> list[ast.Tuple]:
     """The ``yield a, b, c`` (or ``return a, b, c`` of a Sequence's __getitem__) tuples of ``width`` items."""
-    import inspect
-    import textwrap
-
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(source_of)))
     except (OSError, TypeError, SyntaxError):
@@ -383,7 +382,7 @@ def flat_data_element(case: Any) -> Mismatch | None:
     arg, value = found
     width = len(inputs) + 1
     source: Any = None
-    if inspect_generator(value):
+    if _is_generator(value):
         source = value if not hasattr(value, "gi_code") else value.gi_code
     elif isinstance(value, keras.utils.PyDataset):
         source = type(value).__getitem__
@@ -394,7 +393,7 @@ def flat_data_element(case: Any) -> Mismatch | None:
         flat = _flat_yields(source, width)
         if flat:
             items = [ast.unparse(e) for e in flat[0].elts]
-            keyword = "yield" if inspect_generator(value) else "return"
+            keyword = "yield" if _is_generator(value) else "return"
             where = f"{keyword} {', '.join(items)}"
             fix = f"{keyword} ({', '.join(items[:-1])}), {items[-1]}"
     elif isinstance(spec, tuple) and len(spec) == width:
@@ -411,9 +410,7 @@ def flat_data_element(case: Any) -> Mismatch | None:
     )
 
 
-def inspect_generator(value: Any) -> bool:
-    import inspect
-
+def _is_generator(value: Any) -> bool:
     return inspect.isgenerator(value) or inspect.isgeneratorfunction(value)
 
 
@@ -440,7 +437,7 @@ def split_refused(case: Any) -> Mismatch | None:
         fix = (f"hold out batches of the dataset instead: val = {var}.take({held}); {var} = {var}.skip({held}); "
                f"then {case.var(model)}.fit({var}, validation_data=val, ...) ({held} of its {count} batches; "
                f"validation_split asked for {split:g} of the data).")
-    elif hasattr(value, "element_spec") or inspect_generator(value) or isinstance(value, keras.utils.PyDataset):
+    elif hasattr(value, "element_spec") or _is_generator(value) or isinstance(value, keras.utils.PyDataset):
         fix = ("give held-out data yourself: a second dataset or generator over other samples, passed as "
                "validation_data=... (validation_split works only on arrays).")
     else:
@@ -488,4 +485,42 @@ def lambda_refused_on_load(case: Any) -> Mismatch | None:
         f"from the file, so safe mode refuses. If the file is your own, load it with {loaded}. To load safely, "
         f"replace the Lambda with a small keras.layers.Layer subclass registered with "
         f"@keras.saving.register_keras_serializable() (or a built-in layer that does the same), and save again.",
+    )
+
+
+_RETRIED = re.compile(r"(?P<cls>\w+)\.call\(\) got an unexpected keyword argument 'training'")
+_INFERRING = re.compile(r"Could not automatically infer the output shape / dtype of '(?P<layer>[^']+)'")
+
+
+def _chain_text(exc: BaseException) -> str:
+    """Every message of the exception and of the ones it wraps."""
+    seen, texts, link = set(), [], exc
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        texts.append(str(link))
+        link = link.__cause__ or link.__context__
+    return "\n".join(texts)
+
+
+def real_error_lost(case: Any) -> Mismatch | None:
+    """On TensorFlow, when a custom layer's call() fails while Keras infers its output, Keras calls it again
+    with ``training=``; a call() without that parameter then hides the first error behind "unexpected keyword
+    argument 'training'". Nothing was passed by the user: say how to see the real error."""
+    m = _RETRIED.search(case.message)
+    inferring = _INFERRING.search(_chain_text(case.exc)) if m is not None else None
+    if m is None or inferring is None:
+        return None
+    name, cls = inferring.group("layer"), m.group("cls")
+    try:
+        params = ", ".join(str(p) for p in inspect.signature(case.layer.call).parameters.values())
+    except (AttributeError, TypeError, ValueError):
+        params = "x"
+    return Mismatch(
+        case.path(name), _fed_from(case, case.layer, None) if case.layer is not None else f"input -> {name}",
+        f"{cls}.call() that returns a tensor", "an error hidden by Keras' retry with training=",
+        f"{cls}.call() failed while Keras worked out what {name} returns, and Keras then retried it with "
+        f"training=..., which call() does not take, so the first error was lost (nobody passed training). Add "
+        f"training=None to its parameters (def call(self, {params}, training=None)) and run again to see the real "
+        "error; "
+        "the usual one is a NumPy or backend function on the tensor, where a keras.ops function is needed.",
     )

@@ -474,3 +474,19 @@ model = keras.Model(v, L.Dense(1, name="o")(block(v{flag})), name="m")
     assert "block(v)" in printed
     code, printed = _script(tmp_path, block.format(flag=""))
     assert code == 0, printed
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow retries the call with training=")
+def test_an_error_keras_hid_behind_its_training_retry_is_not_blamed_on_the_user(tmp_path):
+    code, printed = _script(tmp_path, '''
+class Spread(L.Layer):
+    def call(self, feats):
+        return np.std(feats, axis=-1, keepdims=True)
+
+inner = keras.Sequential([L.Dense(3, name="lin"), Spread(name="spread")], name="inner")
+net = keras.Sequential([inner, L.Dense(1, name="y")], name="net")
+net.compile("sgd", "mse")
+net.fit(np.random.rand(4, 5), np.random.rand(4, 1), epochs=1, verbose=0)
+''')
+    assert code == 1 and "inner/spread" in printed and "lin -> spread" in printed
+    assert "def call(self, feats, training=None)" in printed and "drop it" not in printed
