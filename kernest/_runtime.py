@@ -35,7 +35,9 @@ _OPS_NAME = {
 }
 _OPS_KEYWORD = {"dim": "axis", "keepdim": "keepdims", "a_min": "x_min", "a_max": "x_max",
                 "clip_value_min": "x_min", "clip_value_max": "x_max", "input_tensor": "x"}
-_CONVERSION = re.compile(r"symbolic|KerasTensor|numpy|[Cc]onvert|[Tt]racer|__array__|requires grad")
+# What a tensor handed to a function that cannot take it makes the backends say (JAX's tracer error can fail to
+# format itself and leave only "'str' object has no attribute '_error_repr'").
+_CONVERSION = re.compile(r"symbolic|KerasTensor|numpy|NumPy|[Cc]onvert|[Tt]racer|__array__|requires grad|_error_repr")
 
 
 # --- the user's own call() ------------------------------------------------------------------------
@@ -200,9 +202,8 @@ def backend_function_in_call(case: Any) -> Mismatch | None:
         tensors = [n for a in [*call.args, *(k.value for k in call.keywords)] for n in _tensor_names(a, frame.f_locals)]
         if backend is None or not tensors or dotted is None:
             continue
-        same = backend == {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(active)
-        if same and not _CONVERSION.search(case.message):
-            continue  # the backend's own function on its own tensors: the failure is something else
+        if backend in ("numpy", active) and not _CONVERSION.search(_chain_text(case.exc)):
+            continue  # NumPy on concrete values, or the backend's own function: the failure is something else
         written = ast.unparse(call)
         op = _keras_op(call, dotted.rsplit(".", 1)[-1], _ops_prefix(frame))
         where_text = f"{layer.name}'s {frame.f_code.co_name}() (line {line})"
@@ -494,7 +495,9 @@ _INFERRING = re.compile(r"Could not automatically infer the output shape / dtype
 
 def _chain_text(exc: BaseException) -> str:
     """Every message of the exception and of the ones it wraps."""
-    seen, texts, link = set(), [], exc
+    seen: set[int] = set()
+    texts: list[str] = []
+    link: BaseException | None = exc
     while link is not None and id(link) not in seen:
         seen.add(id(link))
         texts.append(str(link))
