@@ -21,7 +21,7 @@ import numpy as np
 
 from kernest._axes import Shape, expected_rank_text, fits, format_shape, shape_of
 from kernest._axes import _infer as _infer_axes
-from kernest._callsite import calls_on, check_line
+from kernest._callsite import calls_on, check_line, parse_line
 from kernest._errors import InterfaceError, KernestError, Mismatch
 from kernest._graph import (
     built_input_shapes,
@@ -1319,11 +1319,7 @@ def _missing_key(case: Case, m: re.Match[str]) -> Mismatch:
 def _renamed_dict(case: Case, renames: dict[str, str]) -> str | None:
     """The dict the user's failing line writes (``fit({"title_vec": titles, ...}, y)``), or the dict variable
     it passes, with its keys renamed to the model's input names: ``{"title": titles, ...}``."""
-    text = case.site.text if case.site is not None else ""
-    try:
-        tree = _parse_line(text)
-    except SyntaxError:
-        return None
+    tree, _ = parse_line(case.site.text if case.site is not None else "")
     for node in ast.walk(tree):
         if isinstance(node, ast.Dict) and any(isinstance(k, ast.Constant) and k.value in renames for k in node.keys):
             pairs = [f"{_py_key(renames.get(str(k.value), k.value))}: {ast.unparse(v)}" if isinstance(k, ast.Constant)

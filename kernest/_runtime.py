@@ -19,6 +19,7 @@ from typing import Any
 
 import keras
 
+from kernest._callsite import calls_on, value_of
 from kernest._errors import Mismatch
 from kernest._graph import is_input_layer, is_symbolic, producer
 from kernest._trace import is_user_file
@@ -334,26 +335,23 @@ _ARITY = re.compile(r"expects (?P<want>\d+) (?:named )?input\(s\).*?received (?P
                     r"|Data is expected to be in format `x`, `\(x,\)`, `\(x, y\)`")
 
 
-def _fit_argument(case: Any) -> tuple[ast.AST, Any] | None:
-    """The first argument of the user's failing ``fit``/``evaluate``/``predict`` call, with what it names."""
-    text = case.site.text if case.site is not None else ""
-    try:
-        tree = ast.parse(text.strip())
-    except SyntaxError:
-        return None
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args
-                and node.func.attr in ("fit", "evaluate", "predict")):
-            arg = node.args[0]
-            head = arg.func if isinstance(arg, ast.Call) else arg
-            dotted = _dotted(head)
-            value: Any = None
-            if dotted is not None:
-                value = case.scope.get(dotted.split(".")[0])
-                for part in dotted.split(".")[1:]:
-                    value = getattr(value, part, None)
-            return arg, value
+def _fit_call(case: Any) -> Any:
+    """The user's failing ``fit``/``evaluate``/``predict`` call, read by the call-site reader's one parser."""
+    for call in calls_on(case.site.text if case.site is not None else ""):
+        func = call.node.func
+        if isinstance(func, ast.Attribute) and func.attr in ("fit", "evaluate", "predict") and call.node.args:
+            return call
     return None
+
+
+def _fit_argument(case: Any) -> tuple[ast.AST, Any] | None:
+    """The first argument of the user's failing ``fit``/``evaluate``/``predict`` call, with what it names
+    (for a call such as ``batches()``, the function it calls)."""
+    call = _fit_call(case)
+    if call is None:
+        return None
+    arg = call.node.args[0]
+    return arg, value_of(arg.func if isinstance(arg, ast.Call) else arg, case.scope)
 
 
 def _flat_yields(source_of: Any, width: int) -> list[ast.Tuple]:
@@ -428,9 +426,10 @@ def split_refused(case: Any) -> Mismatch | None:
     if model is None or found is None:
         return None
     arg, value = found
-    text = case.site.text if case.site is not None else ""
-    share = re.search(r"validation_split\s*=\s*([0-9.]+)", text)
-    split = float(share.group(1)) if share else 0.2
+    call = _fit_call(case)
+    given = next((k.value for k in call.node.keywords if k.arg == "validation_split"), None) if call else None
+    share = value_of(given, case.scope) if given is not None else None
+    split = float(share) if isinstance(share, (int, float)) else 0.2
     var = ast.unparse(arg)
     count = _batches(value)
     if count is not None:
