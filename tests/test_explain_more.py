@@ -2,7 +2,9 @@
 checked on another small model than the corpus case: a grouped convolution, a Dot over axes of different
 sizes, a Bidirectional that does not merge, a Lambda whose declared output shape is wrong, class_weight and
 sample_weight for a model of several outputs, Keras 2's batch_input_shape, and an output map larger than
-its targets."""
+its targets; and, for the sixth held-out set, the readers of kernest/_runtime.py (a backend function or a
+Python branch in a user's call(), compile lists against the outputs, a flat batch tuple, validation_split on a
+dataset, a Lambda refused at load) and the lint rule for a nested call with training=True."""
 
 from __future__ import annotations
 
