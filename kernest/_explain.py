@@ -21,7 +21,7 @@ import numpy as np
 
 from kernest._axes import Shape, expected_rank_text, fits, format_shape, shape_of
 from kernest._axes import _infer as _infer_axes
-from kernest._callsite import calls_on, check_line
+from kernest._callsite import calls_on, check_line, parse_line
 from kernest._errors import InterfaceError, KernestError, Mismatch
 from kernest._graph import (
     built_input_shapes,
@@ -45,6 +45,14 @@ from kernest._graph import layers as _walk  # (path, layer) at any depth: the on
 from kernest._lint import head_path, label_range_fix, state_count, states_fix
 from kernest._lint import sparse_loss as _sparse_loss
 from kernest._probe import Probe, fix_text, probe_call
+from kernest._runtime import (
+    compiled_for_other_outputs,
+    flat_data_element,
+    in_users_code,
+    lambda_refused_on_load,
+    real_error_lost,
+    split_refused,
+)
 from kernest._trace import Failure, Frame, Site, created_at, failure_of, frame_name, is_user_file, user_frames
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -1182,9 +1190,14 @@ def _arity(case: Case, m: re.Match[str]) -> Mismatch:
     elif want == 1 and got > 1 and isinstance(src, keras.Model) and len(src.outputs) == got:
         index = next((k for k, t in enumerate(src.outputs) if declared and fits(declared[0], shape_of(t))), 0)
         names = [getattr(producer(t), "name", str(k)) for k, t in enumerate(src.outputs)]
+        holder = _sequential_holding(case, src)
+        pick = (f"{call_text(case, src)}[{index}]" if holder is None
+                else f"keras.Model({case.var(src)}.input, {case.var(src)}.outputs[{index}])")
+        where = "" if holder is None else (f" (a Sequential passes each layer's whole output on, so put this one-output "
+                                           f"view in {holder.name} in place of {case.var(src)})")
         fix = (f"{case.var(src)} has {got} outputs ({', '.join(names)}) and {cvar} takes one: pick the one it "
-               f"was built for, {call_text(case, src)}[{index}] ({names[index]}, "
-               f"{format_shape(shape_of(src.outputs[index]))}), or rebuild {cvar} with {got} inputs.")
+               f"was built for, {pick} ({names[index]}, "
+               f"{format_shape(shape_of(src.outputs[index]))}){where}, or rebuild {cvar} with {got} inputs.")
     elif want == 1 and got > 1:
         fix = (f"{cvar} takes one input but gets {got}: pass one tensor, or rebuild {cvar} with {got} inputs "
                "(or join them with a Concatenate first).")
@@ -1200,6 +1213,16 @@ def _arity(case: Case, m: re.Match[str]) -> Mismatch:
         fix = (f"give {cvar} exactly {want} input(s) (it gets {got}); to feed a multi-output model into a "
                f"multi-input one, use kernest.connect(producer, {cvar}), which matches outputs to inputs by name.")
     return Mismatch(case.path(name), case.interface(name), f"{want} input(s)", f"{got} input tensor(s)", fix)
+
+
+def _sequential_holding(case: Case, layer: Any) -> Any:
+    """The Sequential model, among the user's and the ones nested in them, that holds ``layer`` as a step."""
+    building = [f.layer for f in case.frames] + [fr.f_locals.get("self") for fr in _frames(case.exc)]
+    for model in [*case.models(), *(b for b in building if isinstance(b, keras.Sequential))]:
+        for _, sub in [("", model), *_walk(model)]:
+            if isinstance(sub, keras.Sequential) and any(x is layer for x in sub.layers):
+                return sub
+    return None
 
 
 def _unmerged_bidirectional(given: Any) -> Any:
@@ -1284,12 +1307,35 @@ def _missing_key(case: Case, m: re.Match[str]) -> Mismatch:
     side = "data" if source_layer is None else (
         f"input:{source_layer.name}" if is_input_layer(source_layer) else str(source_layer.name))
     renames = ", ".join(f"{w!r} -> {e!r}" for w, e in pairs.items())
+    written = _renamed_dict(case, {w: e for w, e in pairs.items()})
+    call = written or f"{case.var(case.consumer)}({{{', '.join(entries)}}})"
     return Mismatch(
         case.path(name), f"{side} -> {name}", "a dict with keys " + ", ".join(expected),
         "keys " + ", ".join(passed),
-        f"{name}'s inputs are named {expected}; rename the keys you pass ({renames}): "
-        f"{case.var(case.consumer)}({{{', '.join(entries)}}}).",
+        f"{name}'s inputs are named {expected}; rename the keys you pass ({renames}): {call}.",
     )
+
+
+def _renamed_dict(case: Case, renames: dict[str, str]) -> str | None:
+    """The dict the user's failing line writes (``fit({"title_vec": titles, ...}, y)``), or the dict variable
+    it passes, with its keys renamed to the model's input names: ``{"title": titles, ...}``."""
+    tree, _ = parse_line(case.site.text if case.site is not None else "")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict) and any(isinstance(k, ast.Constant) and k.value in renames for k in node.keys):
+            pairs = [f"{_py_key(renames.get(str(k.value), k.value))}: {ast.unparse(v)}" if isinstance(k, ast.Constant)
+                     else f"**{ast.unparse(v)}" for k, v in zip(node.keys, node.values)]
+            return "{" + ", ".join(pairs) + "}"
+        value = case.scope.get(node.id) if isinstance(node, ast.Name) else None
+        if isinstance(node, ast.Name) and isinstance(value, dict) and any(k in renames for k in value):
+            pairs = [f"{_py_key(renames.get(k, k))}: {node.id}[{_py_key(k)}]" for k in value]
+            return "{" + ", ".join(pairs) + "}"
+    return None
+
+
+def _py_key(text: Any) -> str:
+    """A key as the user would write it in Python: double quotes."""
+    return '"' + str(text).replace('"', '\\"') + '"'
+
 
 
 def _closest(wrong: list[str], missing: list[str]) -> list[str]:
@@ -2930,7 +2976,9 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     weights = _FIT_WEIGHTS.search(case.message)
     if weights:
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))
-    custom = (_in_users_call(case) or _custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
+    custom = (_in_users_call(case) or in_users_code(case) or compiled_for_other_outputs(case) or flat_data_element(case)
+              or split_refused(case) or lambda_refused_on_load(case) or real_error_lost(case)
+              or _custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
               or _swapped_inputs(case) or _swapped_data_axes(case) or _one_array_for_inputs(case) or _odd_width_data(case)
               or _adapted_width(case) or _attention_mask(case) or _weight_broadcast(case))
     if custom is not None:
@@ -3219,6 +3267,8 @@ def _initial_state_count(case: Case) -> Mismatch | None:
 def _swapped_inputs(case: Case) -> Mismatch | None:
     """A model of several inputs called with them in another order: the tensors do not fit the declared
     inputs in the order given, but one other order fits every one of them."""
+    if _MISSING_KEY.search(case.message):
+        return None  # data keyed by other names than the inputs': Keras filled the list in its own order
     for frame in case.frames:
         declared = graph_inputs(frame.layer) if isinstance(frame.layer, keras.Model) else None
         given = [t for t in frame.inputs if hasattr(t, "shape")]
@@ -3251,6 +3301,9 @@ def _swapped_inputs(case: Case) -> Mismatch | None:
         return Mismatch(case.path(model.name), f"{side} -> {model.name}",
                         " and ".join(format_shape(w) for w in want), received, fix)
     return None
+
+
+_MISSING_KEY = re.compile(r"Missing data for input \"[^\"]+\"\. You passed a data dictionary")
 
 
 def _listed_data(case: Case) -> list[str] | None:

@@ -44,7 +44,8 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
         return []
     found: list[Finding] = []
     for rule in (_trainable_after_compile, _frozen_but_compiled_alone, _batchnorm_in_frozen, _mask_dropped,
-                 _loss_list_short, _softmax_over_one, _probabilities_as_logits, _initial_states_miscounted):
+                 _loss_list_short, _softmax_over_one, _probabilities_as_logits, _initial_states_miscounted,
+                 _training_fixed):
         found.extend(rule(model))
     given = data if data is not None else getattr(model, "_kernest_data", None)
     if given is not None:
@@ -360,6 +361,43 @@ def _loss_list_short(model: Any) -> list[Finding]:
         f"give every output a loss, keyed by output name: loss={{{entries}}} (or drop the output).",
     )]
 
+
+
+# --- a training flag fixed in the graph ------------------------------------------------------------------
+
+_TRAINING_ONLY = (keras.layers.Dropout, keras.layers.SpatialDropout1D, keras.layers.SpatialDropout2D,
+                  keras.layers.SpatialDropout3D, keras.layers.GaussianNoise, keras.layers.GaussianDropout,
+                  keras.layers.AlphaDropout, keras.layers.BatchNormalization)
+
+
+def _training_fixed(model: Any) -> list[Finding]:
+    """``backbone(x, training=True)`` while building a functional model: the flag is stored in the graph,
+    so predict and evaluate run the part in training mode too (Dropout keeps dropping, BatchNormalization
+    normalises by the batch and moves its statistics). Keras sets the flag itself when it is left out."""
+    out = []
+    for path, sub in _models(model):
+        for call in calls(sub):
+            flag = call.kwargs.get("training")
+            if flag is not True:
+                continue
+            layer = call.layer
+            inner = [leaf for _, leaf in _leaves(layer)] if isinstance(layer, keras.Model) else [layer]
+            affected = [x.name for x in inner if isinstance(x, _TRAINING_ONLY)]
+            if not affected:
+                continue
+            src = producer(call.data_inputs[0]) if call.data_inputs else None
+            given = getattr(src, "name", "x")
+            side = f"input:{given}" if is_input_layer(src) else given
+            where = f"{path}/{layer.name}" if path else layer.name
+            out.append(Finding(
+                where, f"{side} -> {layer.name}",
+                f"{layer.name} is called with training=True when the model is built, so the flag is part of the "
+                f"graph: predict and evaluate also run {', '.join(affected)} in training mode, and the same input "
+                "gives different predictions.",
+                f"call it without the flag, {layer.name}({given}): Keras passes training=True in fit and False in "
+                "predict by itself (keep training=True only if you want Monte Carlo dropout at predict).",
+            ))
+    return out
 
 
 # --- softmax over an axis of size 1 ------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 checked on another small model than the corpus case: a grouped convolution, a Dot over axes of different
 sizes, a Bidirectional that does not merge, a Lambda whose declared output shape is wrong, class_weight and
 sample_weight for a model of several outputs, Keras 2's batch_input_shape, and an output map larger than
-its targets."""
+its targets; and, for the sixth held-out set, the readers of kernest/_runtime.py (a backend function or a
+Python branch in a user's call(), compile lists against the outputs, a flat batch tuple, validation_split on a
+dataset, a Lambda refused at load) and the lint rule for a nested call with training=True."""
 
 from __future__ import annotations
 
@@ -294,3 +296,201 @@ model.fit(np.random.rand(4, 9, 4), np.random.rand(4, 1), epochs=1, verbose=0)
 ''')
     assert code == 1 and "body -> scores" in printed and "broadcasts" in printed
     assert fix in printed
+
+
+# --- sixth held-out set: mechanisms that read the user's call(), compile arguments and fit data -----------------
+
+@pytest.mark.parametrize(("expr", "fix"), [
+    ("np.tanh(x)", "keras.ops.tanh(x)"),
+    ("np.clip(x, a_min=0.0, a_max=1.0)", "keras.ops.clip(x, x_min=0.0, x_max=1.0)"),
+])
+def test_a_numpy_function_in_a_custom_layers_call_says_the_keras_op_with_the_users_arguments(tmp_path, expr, fix):
+    code, printed = _script(tmp_path, f'''
+class Squash(L.Layer):
+    def call(self, x, training=None):
+        return {expr}
+
+block = keras.Sequential([L.Conv1D(5, 2, name="taps"), Squash(name="squash")], name="block")
+net = keras.Sequential([block, L.GlobalMaxPooling1D(name="gmp")], name="net")
+net.compile("sgd", "mse")
+net.fit(np.random.rand(4, 7, 3), np.random.rand(4, 5), epochs=1, verbose=0)
+''')
+    assert code == 1 and "block/squash" in printed and "taps -> squash" in printed
+    assert fix in printed and "numpy function" in printed
+
+
+def test_a_numpy_function_between_sub_layers_of_a_subclassed_model_names_both_parts(tmp_path):
+    code, printed = _script(tmp_path, '''
+class Ranker(keras.Model):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.embed = L.Dense(6, name="embed")
+        self.score = L.Dense(2, name="score")
+
+    def call(self, feats):
+        z = self.embed(feats)
+        z = np.maximum(z, 0.0)
+        return self.score(z)
+
+model = Ranker(name="ranker")
+model.compile("sgd", "mse")
+model.fit(np.random.rand(4, 3), np.random.rand(4, 2), epochs=1, verbose=0)
+''')
+    assert code == 1 and "embed -> score" in printed and "keras.ops.maximum(z, 0.0)" in printed
+
+
+@pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="a TensorFlow function runs on TensorFlow")
+def test_a_tensorflow_function_in_a_call_on_another_backend_says_the_keras_op(tmp_path):
+    code, printed = _script(tmp_path, '''
+import tensorflow as tf
+
+class Peak(L.Layer):
+    def call(self, x):
+        return tf.reduce_max(x, axis=-1, keepdims=True)
+
+inner = keras.Sequential([keras.Input((4, 6)), L.Dense(3, name="mix"), Peak(name="peak")], name="inner")
+z = keras.Input((4, 6), name="z")
+model = keras.Model(z, L.Flatten(name="flat")(inner(z)), name="outer")
+model.compile("sgd", "mse")
+model.fit(np.random.rand(4, 4, 6), np.random.rand(4, 4), epochs=1, verbose=0)
+''')
+    assert code == 1 and "inner/peak" in printed and "mix -> peak" in printed
+    assert "keras.ops.max(x, axis=-1, keepdims=True)" in printed
+
+
+@pytest.mark.skipif(keras.backend.backend() == "torch", reason="torch runs Python branches eagerly")
+@pytest.mark.parametrize(("body", "fix"), [
+    ("        if keras.ops.mean(x) < 0:\n            x = -x\n        return x",
+     "x = keras.ops.where(keras.ops.mean(x) < 0, -x, x)"),
+    ("        if keras.ops.min(x) >= 0:\n            return x\n        else:\n            return x * 0.5",
+     "return keras.ops.where(keras.ops.min(x) >= 0, x, x * 0.5)"),
+])
+def test_a_python_branch_on_a_tensor_in_a_call_says_ops_where_with_its_own_operands(tmp_path, body, fix):
+    code, printed = _script(tmp_path, f'''
+class Flip(L.Layer):
+    def call(self, x):
+{body}
+
+feats = keras.Sequential([keras.Input((5,), name="raw"), Flip(name="flip"), L.Dense(2, name="d")], name="feats")
+''')
+    assert code == 1 and "feats/flip" in printed and "input:raw -> flip" in printed and fix in printed
+
+
+def test_a_one_entry_metrics_list_for_three_outputs_is_repeated_per_output_or_keyed_by_name(tmp_path):
+    code, printed = _script(tmp_path, '''
+base = keras.Sequential([keras.Input((4,)), L.Dense(6, name="h")], name="base")
+inp = keras.Input((4,), name="inp")
+h = base(inp)
+model = keras.Model(inp, [L.Dense(1, name=n)(h) for n in ("low", "mid", "high")], name="bands")
+model.compile("sgd", ["mse", "mse", "mse"], metrics=[keras.metrics.MeanAbsoluteError()])
+model.fit(np.random.rand(4, 4), [np.random.rand(4, 1)] * 3, epochs=1, verbose=0)
+''')
+    assert code == 1 and "bands -> metrics" in printed
+    entry = "keras.metrics.MeanAbsoluteError()"
+    assert f"metrics=[{entry}, {entry}, {entry}]" in printed
+    assert f'"low": {entry}, "mid": {entry}, "high": {entry}' in printed
+
+
+@pytest.mark.parametrize(("source", "fix"), [
+    ('''def feed():
+    while True:
+        a, b, c = np.random.rand(2, 3), np.random.rand(2, 2), np.random.rand(2, 4)
+        yield a, b, c, np.random.rand(2, 1)
+data = feed()''', "yield (a, b, c), np.random.rand(2, 1)"),
+    ('''import tensorflow as tf
+data = tf.data.Dataset.from_tensor_slices((np.random.rand(4, 3), np.random.rand(4, 2), np.random.rand(4, 4),
+                                           np.random.rand(4, 1))).batch(2)''',
+     "data.map(lambda t0, t1, t2, t3: ((t0, t1, t2), t3))"),
+])
+def test_batches_given_as_a_flat_tuple_for_a_three_input_model_group_the_inputs(tmp_path, source, fix):
+    code, printed = _script(tmp_path, f'''
+p, q, r = keras.Input((3,), name="p"), keras.Input((2,), name="q"), keras.Input((4,), name="r")
+mix = keras.Sequential([keras.Input((9,)), L.Dense(1, name="o")], name="mix")
+model = keras.Model([p, q, r], mix(L.Concatenate(name="cat")([p, q, r])), name="tri")
+model.compile("sgd", "mse")
+{source}
+model.fit(data, steps_per_epoch=1, epochs=1, verbose=0)
+''')
+    assert code == 1 and "data -> tri" in printed and fix in printed
+
+
+def test_a_dict_variable_keyed_otherwise_than_the_inputs_is_rewritten_with_their_names(tmp_path):
+    code, printed = _script(tmp_path, '''
+age, income = keras.Input((1,), name="age"), keras.Input((3,), name="income")
+tower = keras.Sequential([keras.Input((4,)), L.Dense(1, name="p")], name="tower")
+model = keras.Model([age, income], tower(L.Concatenate(name="cat")([age, income])), name="credit")
+model.compile("sgd", "mse")
+feats = {"user_age": np.random.rand(4, 1), "user_income": np.random.rand(4, 3)}
+model.fit(feats, np.random.rand(4, 1), epochs=1, verbose=0)
+''')
+    assert code == 1 and "credit" in printed
+    assert '{"age": feats["user_age"], "income": feats["user_income"]}' in printed
+
+
+@pytest.mark.parametrize(("data", "fix"), [
+    ("tf.data.Dataset.from_tensor_slices((np.random.rand(10, 3), np.random.rand(10, 1))).batch(2)",
+     "val = ds.take(2); ds = ds.skip(2)"),
+    ("keras.utils.PyDataset()", "validation_data="),
+])
+def test_validation_split_on_data_keras_cannot_slice_says_what_to_hold_out(tmp_path, data, fix):
+    code, printed = _script(tmp_path, f'''
+import tensorflow as tf
+net = keras.Sequential([keras.Input((3,)), L.Dense(1, name="y")], name="net")
+net.compile("sgd", "mse")
+ds = {data}
+net.fit(ds, validation_split=0.4, epochs=1, verbose=0)
+''')
+    assert code == 1 and "data -> net" in printed and fix in printed
+
+
+def test_a_lambda_refused_at_load_is_named_at_its_nested_path(tmp_path):
+    code, printed = _script(tmp_path, f'''
+inner = keras.Sequential([keras.Input((3,)), L.Lambda(lambda v: v * 0.5, name="halve")], name="inner")
+block = keras.Sequential([keras.Input((3,)), inner, L.Dense(2, name="proj")], name="block")
+z = keras.Input((3,), name="z")
+model = keras.Model(z, block(z), name="whole")
+model.save({str(tmp_path / "whole.keras")!r})
+again = keras.saving.load_model({str(tmp_path / "whole.keras")!r})
+''')
+    assert code == 1 and "block/inner/halve" in printed and "file -> halve" in printed
+    assert "safe_mode=False)" in printed and "register_keras_serializable" in printed
+
+
+def test_a_two_output_model_inside_a_sequential_gets_a_one_output_view(tmp_path):
+    code, printed = _script(tmp_path, '''
+src = keras.Input((6,), name="src")
+enc = L.Dense(5, name="enc")(src)
+pair = keras.Model(src, [enc, L.Dense(3, name="side")(enc)], name="pair")
+model = keras.Sequential([keras.Input((6,)), pair, L.Dense(2, name="head")], name="seq")
+''')
+    assert code == 1 and "pair -> head" in printed
+    assert "keras.Model(pair.input, pair.outputs[0])" in printed and "in place of pair" in printed
+
+
+def test_a_nested_block_called_with_training_true_is_a_warning_and_without_it_is_not(tmp_path):
+    block = '''
+block = keras.Sequential([keras.Input((5,)), L.Dense(4, name="d"), L.BatchNormalization(name="bn")], name="block")
+v = keras.Input((5,), name="v")
+model = keras.Model(v, L.Dense(1, name="o")(block(v{flag})), name="m")
+'''
+    code, printed = _script(tmp_path, block.format(flag=", training=True"))
+    assert code == 1 and "block: input:v -> block" in printed and "bn in training mode" in printed
+    assert "block(v)" in printed
+    code, printed = _script(tmp_path, block.format(flag=""))
+    assert code == 0, printed
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow retries the call with training=")
+def test_an_error_keras_hid_behind_its_training_retry_is_not_blamed_on_the_user(tmp_path):
+    code, printed = _script(tmp_path, '''
+class Spread(L.Layer):
+    def call(self, feats):
+        return np.std(feats, axis=-1, keepdims=True)
+
+inner = keras.Sequential([L.Dense(3, name="lin"), Spread(name="spread")], name="inner")
+net = keras.Sequential([inner, L.Dense(1, name="y")], name="net")
+net.compile("sgd", "mse")
+net.fit(np.random.rand(4, 5), np.random.rand(4, 1), epochs=1, verbose=0)
+''')
+    assert code == 1 and "inner/spread" in printed and "lin -> spread" in printed
+    assert "def call(self, feats, training=None)" in printed and "drop it" not in printed
