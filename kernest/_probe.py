@@ -282,6 +282,31 @@ def probe_call(layer: Any, tensors: tuple[Any, ...] | list[Any]) -> Probe | None
         return None
 
 
+# Layers that read their input's axes as steps, or repeat a vector along new steps: an axis too many is most
+# often one to reduce (merge, pool), not one to map over.
+_STEP_READERS = (keras.layers.RNN, keras.layers.Bidirectional, keras.layers.RepeatVector)
+
+
+def reduction(layer: Any, tensor: Any) -> Candidate | None:
+    """For a layer that reads steps (an RNN) or repeats a vector (RepeatVector) given one axis too many: the
+    first change removing an axis that a fresh copy accepts. A sequence given where a vector is read is pooled
+    over its steps first; a grid given where a sequence is read has its last two axes merged first (each row
+    a step); then a size-1 axis squeezed, any two neighbours merged, Flatten."""
+    if not isinstance(layer, _STEP_READERS) or not hasattr(tensor, "shape"):
+        return None
+    try:
+        config = layer.get_config()
+        _fresh(layer, config)
+    except Exception:  # not rebuildable from its config
+        return None
+    received = (None, *shape_of(tensor)[1:])
+    pooled, removed = list(_pooled_axes(received))[:1], list(_removed_axes(received, False))
+    for cand in (pooled + removed if len(received) == 3 else removed + pooled)[:MAX_TRIES]:
+        if cand.adapter and _works(layer, config, cand.shape, "float32"):
+            return cand
+    return None
+
+
 def fix_text(found: Probe, name: str, reason: str) -> str:
     """The fix a probe computed, in one paragraph: the change, both shapes, and how it was learned."""
     kind, got = type(found.layer).__name__, format_shape(found.received)

@@ -3,6 +3,7 @@ import keras
 import numpy as np
 from keras import layers
 
+
 def head(name, units, act):
     i = keras.Input(shape=(8,))
     return keras.Model(i, layers.Dense(units, activation=act, name="d")(i), name=name)

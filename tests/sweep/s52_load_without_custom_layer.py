@@ -3,7 +3,6 @@ import os
 import tempfile
 
 import keras
-import numpy as np
 from keras import layers
 
 

@@ -3,6 +3,7 @@ import keras
 import numpy as np
 from keras import layers
 
+
 def head(name):
     i = keras.Input(shape=(4,))
     return keras.Model(i, layers.Dense(1, name="d")(i), name=name)

@@ -3,6 +3,7 @@ import keras
 import numpy as np
 from keras import layers
 
+
 def head(name, units):
     i = keras.Input(shape=(6,))
     return keras.Model(i, layers.Dense(units, name="d")(i), name=name)
