@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import difflib
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -26,22 +27,42 @@ from kernest._graph import compile_settings, graph_inputs, input_keys, output_ke
 from kernest._graph import layers as _walk
 
 _LABELLED = ("fit", "evaluate", "train_on_batch", "test_on_batch")
+# A model or layer refusing its input: the forward pass failed, before labels or compile settings were read.
+_FORWARD_REFUSED = re.compile(r"is incompatible with the layer|Invalid input shape|expected (?:min_|max_)?ndim=")
 _LAMBDA_REFUSED = re.compile(r"deserialization of a `?Lambda`? layer")
 
 
-def api_failure(text: str, scope: dict[str, Any], message: str, models: list[Any]) -> Mismatch | None:
-    """The first way the model calls on the user's line ``text`` differ from what their model declares."""
+def api_failure(text: str, scope: dict[str, Any], message: str, models: list[Any],
+                exc: BaseException | None = None) -> Mismatch | None:
+    """The first way the model calls on the user's line ``text`` differ from what their model declares.
+
+    Keras checks the inputs' structure before the forward pass, and the labels, weights, compile settings
+    and validation data only after it; so those are read only when the failure did not happen in a layer."""
+    after_forward = not _FORWARD_REFUSED.search(message) and (exc is None or not _raised_in_a_layer(exc))
     for call in model_calls(text, scope):
         if call.model is None:
             continue
-        found = (_settings_mismatch(call) or _inputs_mismatch(call, "inputs" if call.method == "__call__" else "x")
-                 or _dataset_mismatch(call) or _labels_mismatch(call) or _weights_mismatch(call)
-                 or _validation_mismatch(call))
+        found = _inputs_mismatch(call, "inputs" if call.method == "__call__" else "x") or _dataset_mismatch(call)
+        if found is None and after_forward:
+            found = (_settings_mismatch(call) or _labels_mismatch(call) or _weights_mismatch(call)
+                     or _labels_missing(call) or _validation_mismatch(call))
         if found is not None:
             return found
     if _LAMBDA_REFUSED.search(message):
         return _lambda_refused(text, models)
     return None
+
+
+def _raised_in_a_layer(exc: BaseException) -> bool:
+    """Whether the traceback runs through the call of a layer that is not a model (a forward-pass failure)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        owner = frame.f_locals.get("self") if frame.f_code.co_name in ("call", "__call__", "compute_output_spec") else None
+        if isinstance(owner, keras.layers.Layer) and not isinstance(owner, keras.Model):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 # --- what the model declares -------------------------------------------------------------------------
@@ -248,11 +269,11 @@ def _input_keys_differ(call: ModelCall, key: str, given: dict[Any, Any],
     )
 
 
-def _assign(shapes: list[Shape | None], declared: list[tuple[str, Shape]]) -> list[int | None]:
+def _assign(shapes: Sequence[Shape | None], declared: list[tuple[str, Shape]]) -> list[int | None]:
     """For each declared input, the index of the given array whose shape fits it (each used once)."""
     left, out = list(range(len(shapes))), []
     for _, want in declared:
-        hit = next((i for i in left if shapes[i] is not None and fits(want, shapes[i])), None)
+        hit = next((i for i in left if _fits(want, shapes[i])), None)
         if hit is not None:
             left.remove(hit)
         out.append(hit)
@@ -298,6 +319,10 @@ def _join_fix(call: ModelCall, key: str, texts: list[str], shapes: list[Shape | 
             f"rebuild it with {len(texts)} Inputs.")
 
 
+def _fits(want: Shape, got: Shape | None) -> bool:
+    return got is not None and fits(want, got)
+
+
 def _validation_mismatch(call: ModelCall) -> Mismatch | None:
     """``validation_data=(vx, vy)`` whose inputs have another structure than the model's (x itself fits)."""
     if call.method != "fit":
@@ -340,12 +365,6 @@ def _dataset_mismatch(call: ModelCall) -> Mismatch | None:
         return None
     model, text = call.model, call.text("x") or "dataset"
     declared = _inputs(model)
-    if call.method in _LABELLED and not isinstance(spec, tuple) and getattr(model, "loss", None) is not None:
-        return Mismatch(
-            model.name, f"data -> {model.name}", "(inputs, labels) pairs", "inputs only",
-            f"{call.method} needs labels for the loss, and {text} yields only inputs. Zip a dataset of the labels, "
-            f"batched the same way: {call.owner}.{call.method}(tf.data.Dataset.zip(({text}, labels)), ...).",
-        )
     x_spec = spec[0] if isinstance(spec, tuple) and call.method in _LABELLED else spec
     if input_keys(model) and isinstance(x_spec, (tuple, list)) and len(x_spec) == len(declared):
         shapes = [tuple(s.shape) for s in x_spec]
@@ -361,6 +380,19 @@ def _dataset_mismatch(call: ModelCall) -> Mismatch | None:
             f"position, not by meaning. Yield the dict: {text} = {text}.map(lambda x, y: ({{{entries}}}, y)).",
         )
     return None
+
+
+def _labels_missing(call: ModelCall) -> Mismatch | None:
+    """A dataset of inputs only, given to fit/evaluate of a model compiled with a loss."""
+    spec = getattr(call.value("x"), "element_spec", None)
+    model, text = call.model, call.text("x") or "dataset"
+    if call.method not in _LABELLED or spec is None or isinstance(spec, tuple) or getattr(model, "loss", None) is None:
+        return None
+    return Mismatch(
+        model.name, f"data -> {model.name}", "(inputs, labels) pairs", "inputs only",
+        f"{call.method} needs labels for the loss, and {text} yields only inputs. Zip a dataset of the labels, "
+        f"batched the same way: {call.owner}.{call.method}(tf.data.Dataset.zip(({text}, labels)), ...).",
+    )
 
 
 # --- labels and weights against the outputs -----------------------------------------------------------

@@ -165,3 +165,11 @@ outer = keras.Model(x, inner(x), name="outer")
 outer.save(r"{tmp_path / 'final_model'}")
 ''')
     assert code == 1 and "outer -> file" in printed and '"final_model.keras"' in printed
+
+
+def test_a_forward_pass_failure_is_not_blamed_on_the_compile_settings(tmp_path):
+    code, printed = _script(tmp_path, HEADS + '''
+triple.compile(optimizer="sgd", loss={"mean": "mse", "var": "mse", "kind": "mse"})
+triple.fit(np.random.rand(5, 4), [np.zeros((5, 1)), np.zeros((5, 1)), np.zeros((5, 3))], epochs=1, verbose=0)
+''')
+    assert code == 1 and "data -> triple" in printed and "received (batch, 4)" in printed and "-> loss" not in printed
