@@ -21,7 +21,7 @@ from typing import Any
 import keras
 
 from kernest._axes import Shape, fits, format_shape, shape_of
-from kernest._callsite import DATA_METHODS, ModelCall, model_calls, value_of
+from kernest._callsite import DATA_METHODS, ModelCall, model_calls, source_name, value_of
 from kernest._errors import Mismatch
 from kernest._graph import compile_settings, graph_inputs, input_keys, output_keys
 from kernest._graph import layers as _walk
@@ -147,6 +147,15 @@ def _entries(call: ModelCall, key: str, value: dict[Any, Any]) -> dict[str, str]
     return {str(k): f'{base}["{k}"]' for k in value}
 
 
+def _side(call: ModelCall, key: str, entry: str | None = None) -> str:
+    """What gives the argument for ``key`` (the entry ``entry`` of a dict written on the line): the layer or
+    ``input:NAME`` that made a symbolic tensor, else ``data``."""
+    node = call.node(key)
+    if isinstance(node, ast.Dict) and entry is not None:
+        node = next((v for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant) and k.value == entry), node)
+    return (source_name(node, call.scope) if node is not None else None) or "data"
+
+
 def _call_with(call: ModelCall, key: str, new: str) -> str:
     """The user's call with the argument for ``key`` replaced by ``new`` (other arguments as ``...``)."""
     head = f"{call.owner}.{call.method}" if call.method != "__call__" else call.owner
@@ -234,8 +243,9 @@ def _inputs_by_position(call: ModelCall, declared: list[tuple[str, Shape]]) -> M
         return None
     texts = [call.call.text(a) for a in args]
     model = call.model
+    side = (source_name(args[0], call.scope) if args else None) or "data"
     return Mismatch(
-        model.name, f"data -> {model.name}", f"one list of {len(declared)} inputs ({_shape_list(declared)})",
+        model.name, f"{side} -> {model.name}", f"one list of {len(declared)} inputs ({_shape_list(declared)})",
         f"{len(args)} separate arguments",
         f"a model takes all its inputs as its first argument; the second argument is read as another parameter "
         f"(training). Pass them as one list: {call.owner}([{', '.join(texts)}]).",
@@ -262,8 +272,9 @@ def _input_keys_differ(call: ModelCall, key: str, given: dict[Any, Any],
         said.append("rename " + ", ".join(f"{w!r} -> {e!r}" for w, e in pairs.items()))
     if missing:
         said.append("add " + ", ".join(missing))
+    side = _side(call, key, next(iter(pairs), None))
     return Mismatch(
-        model.name, f"data -> {model.name}", "a dict with keys " + _shape_list(declared), "keys " + ", ".join(keys),
+        model.name, f"{side} -> {model.name}", "a dict with keys " + _shape_list(declared), "keys " + ", ".join(keys),
         f"{model.name}'s inputs are named {', '.join(names)}, and a dict of data is matched to them by key; "
         f"{'; '.join(said) or 'drop the other keys'}: {_call_with(call, key, '{' + ', '.join(entries) + '}')}.",
     )
@@ -289,8 +300,9 @@ def _input_count_differs(call: ModelCall, key: str, given: list[Any], declared: 
     model = call.model
     expected = f"{len(declared)} input(s): {_shape_list(declared)}"
     received = f"{len(given)} arrays " + " and ".join(format_shape((None, *s[1:])) for s in shapes if s is not None)
+    side = _side(call, key)
     if len(declared) == 1:
-        return Mismatch(model.name, f"data -> {model.name}", expected, received,
+        return Mismatch(model.name, f"{side} -> {model.name}", expected, received,
                         _join_fix(call, key, texts, shapes, declared[0]))
     n = _batch(given)
     picks = _assign(shapes, declared)
@@ -298,7 +310,7 @@ def _input_count_differs(call: ModelCall, key: str, given: list[Any], declared: 
     missing = [f"{name} {format_shape(shape)}" for i, (name, shape) in zip(picks, declared) if i is None]
     by_name = "{" + ", ".join(f'"{name}": {e}' for (name, _), e in zip(declared, entries)) + "}"
     return Mismatch(
-        model.name, f"data -> {model.name}", expected, received,
+        model.name, f"{side} -> {model.name}", expected, received,
         f"{model.name} takes {len(declared)} inputs, one array each, and got {len(given)}"
         + (f"; the missing one is {', '.join(missing)}" if missing else "")
         + f": {_call_with(call, key, '[' + ', '.join(entries) + ']')}, or by name, {by_name}.",
