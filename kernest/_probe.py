@@ -228,9 +228,9 @@ def _pooled_axes(received: Shape) -> Iterator[Candidate]:
     pool = _GLOBAL_POOL.get(n)
     if pool is None:
         return
-    yield Candidate((None, received[-1]), f"keras.layers.{pool}()", "average the spatial axes away")
+    yield Candidate((None, received[-1]), f"keras.layers.{pool}()", "average every axis between the batch and the last away")
     yield Candidate((None, received[1]), f'keras.layers.{pool}(data_format="channels_first")',
-                    "average the spatial axes away (channels first)")
+                    "average every axis after the first away (channels first)")
 
 
 def _moved_axes(received: Shape, first: bool) -> Iterator[Candidate]:
