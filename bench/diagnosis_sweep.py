@@ -9,6 +9,8 @@ channels-first, of unusual rank or of odd size. Its expected diagnosis (path, in
 tests/sweep/cases.json before kernest ran on it. Scored as bench/diagnosis.py scores the corpus: *named* (the path
 and the interface are printed), *fix right* (one alternative of every remedy entry is printed; there is no fixed
 script to run), *traceback-free* (exit code 1, one message, no traceback). Keras' own message is the baseline.
+Sweep 1 (s01-s40) fails inside a layer; sweep 2 (s41-) fails at the model API around nested models (compile, fit,
+evaluate, predict, calling the model, save, load_model); the totals are also reported per sweep.
 """
 
 from __future__ import annotations
@@ -36,11 +38,15 @@ def main() -> None:
         chosen = chosen[:4]
     warnings.simplefilter("ignore")
     totals = {who: dict.fromkeys(KEYS, 0) for who in ("kernest", "keras")}
+    per_sweep = {s: dict.fromkeys(KEYS, 0) | {"cases": 0} for s in sorted({c.sweep for c in chosen})}
     rows: list[list[Any]] = []
     per_case: dict[str, Any] = {}
     for case in chosen:
         k, b = run_kernest(case)[0], run_keras(case)[0]
-        per_case[case.id] = {"family": case.meta["family"], "kernest": k, "keras": b}
+        per_case[case.id] = {"sweep": case.sweep, "family": case.meta["family"], "kernest": k, "keras": b}
+        per_sweep[case.sweep]["cases"] += 1
+        for key in KEYS:
+            per_sweep[case.sweep][key] += int(k[key])
         for key in KEYS:
             totals["kernest"][key] += int(k[key])
             totals["keras"][key] += int(b[key])
@@ -55,10 +61,13 @@ def main() -> None:
         "cases": n,
         "kernest": totals["kernest"],
         "keras": totals["keras"],
+        "kernest_per_sweep": {str(s): v for s, v in per_sweep.items()},
         "ratios": {f"kernest_{k}_share": round(v / n, 3) if n else 0.0 for k, v in totals["kernest"].items()},
         "per_case": per_case,
     }
     print(f"kernest on {n} sweep cases ({backend}): {totals['kernest']}; Keras's own message: {totals['keras']}")
+    for s, v in per_sweep.items():
+        print(f"  sweep {s}: {v}")
     _common.report(result, args.out, unit="")
 
 

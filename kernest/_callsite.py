@@ -72,6 +72,100 @@ def calls_on(text: str) -> list[LineCall]:
     return found
 
 
+# A model's methods that take data, compile settings or a file, as the user calls them on a model.
+DATA_METHODS = ("fit", "evaluate", "predict", "train_on_batch", "test_on_batch", "predict_on_batch")
+MODEL_METHODS = (*DATA_METHODS, "compile", "save", "save_weights", "load_weights", "__call__")
+
+
+@dataclass
+class ModelCall:
+    """One parsed view of a call on a model on the user's line (``net.fit(x, [y1, y2], sample_weight=w)``,
+    ``net(x)``): which model, which method, and each argument by its parameter name, whether it was written by
+    position or by keyword, with the values its names hold in the user's scope."""
+
+    call: LineCall
+    method: str  # "fit", "predict", ..., "__call__" for the model called directly
+    model: Any  # the keras.Model it is called on; None when the line's name holds no model
+    scope: dict[str, Any]
+
+    @property
+    def owner(self) -> str:
+        """The source text of the model the method is called on (``net``, ``self.model``)."""
+        func = self.call.node.func
+        return self.call.text(func.value if isinstance(func, ast.Attribute) else func)
+
+    def parameters(self) -> list[str]:
+        """The method's parameter names in positional order (a model's ``__call__`` takes ``inputs`` first)."""
+        if self.method == "__call__":
+            names = [p.name for p in call_parameters(self.model)] if self.model is not None else []
+            return ["inputs", *names[1:]]
+        try:
+            params = inspect.signature(getattr(keras.Model, self.method)).parameters
+        except (AttributeError, TypeError, ValueError):
+            return []
+        return [n for n, p in params.items() if n != "self" and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+    def node(self, key: str) -> ast.AST | None:
+        """The argument given for parameter ``key``, by keyword or by position."""
+        for kw in self.call.node.keywords:
+            if kw.arg == key:
+                return kw.value
+        params = self.parameters()
+        i = params.index(key) if key in params else -1
+        return self.call.node.args[i] if 0 <= i < len(self.call.node.args) else None
+
+    def text(self, key: str) -> str | None:
+        node = self.node(key)
+        return self.call.text(node) if node is not None else None
+
+    def value(self, key: str) -> Any:
+        node = self.node(key)
+        return value_of(node, self.scope) if node is not None else None
+
+    def names(self, *keys: str) -> set[str]:
+        """The variable names read inside the arguments for ``keys``."""
+        nodes = [self.node(k) for k in keys]
+        return {n.id for node in nodes if node is not None for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+    def listed(self, key: str) -> list[str] | None:
+        """The variable names of a list or tuple literal given for ``key`` (``fit([a, b], y)``); None otherwise."""
+        node = self.node(key)
+        if not isinstance(node, (ast.List, ast.Tuple)) or not all(isinstance(e, ast.Name) for e in node.elts):
+            return None
+        return [e.id for e in node.elts if isinstance(e, ast.Name)]
+
+
+def model_calls(text: str, scope: dict[str, Any], methods: tuple[str, ...] = MODEL_METHODS) -> list[ModelCall]:
+    """Every call on the line of one of ``methods`` (outermost first): ``x.fit(...)`` whatever ``x`` holds,
+    and ``m(...)`` where ``m`` holds a keras.Model (``__call__``)."""
+    found = []
+    for call in calls_on(text):
+        func = call.node.func
+        if isinstance(func, ast.Attribute) and func.attr in methods and func.attr != "__call__":
+            owner = value_of(func.value, scope)
+            found.append(ModelCall(call, func.attr, owner if isinstance(owner, keras.Model) else None, scope))
+        elif "__call__" in methods:
+            callee = value_of(func, scope)
+            if isinstance(callee, keras.Model):
+                found.append(ModelCall(call, "__call__", callee, scope))
+    return found
+
+
+def model_call(text: str, scope: dict[str, Any], methods: tuple[str, ...] = MODEL_METHODS) -> ModelCall | None:
+    """The outermost call on the line of one of ``methods``, or None."""
+    return next(iter(model_calls(text, scope, methods)), None)
+
+
+def first_listed(text: str) -> list[str] | None:
+    """The variable names of the list literal that the first call on the line taking one first holds
+    (``model.fit([a, b], y)``, ``scorer([user, item])``); None when no call takes such a list first."""
+    for call in calls_on(text):
+        if call.node.args and isinstance(call.node.args[0], ast.List):
+            elts = call.node.args[0].elts
+            return [e.id for e in elts if isinstance(e, ast.Name)] if all(isinstance(e, ast.Name) for e in elts) else None
+    return None
+
+
 def value_of(node: ast.AST, scope: dict[str, Any]) -> Any:
     """The value of a side-effect-free expression (names, attributes, constants, lists) in the user's scope;
     None when it cannot be known without running code."""
@@ -87,6 +181,8 @@ def value_of(node: ast.AST, scope: dict[str, Any]) -> Any:
             return None
     if isinstance(node, (ast.List, ast.Tuple)):
         return [value_of(e, scope) for e in node.elts]
+    if isinstance(node, ast.Dict) and all(isinstance(k, ast.Constant) for k in node.keys):
+        return {k.value: value_of(v, scope) for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant)}
     return None
 
 
@@ -278,29 +374,54 @@ def keyword_not_accepted(calls: list[LineCall], scope: dict[str, Any], message: 
     return None
 
 
-def file_name_refused(calls: list[LineCall], scope: dict[str, Any], message: str) -> Mismatch | None:
-    """``encoder.save_weights("enc.h5")`` when Keras wants ``.weights.h5``: the user's file name with the
-    ending Keras asks for."""
+def _wanted_ending(message: str) -> str | None:
+    """The file ending Keras asks for: ``must end in .weights.h5``, or ``add either a `.keras` extension``."""
     wanted = re.search(r"must end in (?:[`'\"](\.[^`'\"]+)[`'\"]|(\.[\w.]*\w))", message)
-    if wanted is None:
+    if wanted is not None:
+        return wanted.group(1) or wanted.group(2)
+    either = re.search(r"add either a [`'\"]?(\.\w+)[`'\"]? extension", message)
+    return either.group(1) if either is not None else None
+
+
+def _file_names(call: LineCall, scope: dict[str, Any], ending: str) -> list[tuple[str | None, str]]:
+    """The file names a call is given that lack ``ending``: (the variable that holds it, or None for a string
+    written on the line; the name)."""
+    found = []
+    for node in [*call.node.args, *(k.value for k in call.node.keywords if k.arg == "filepath")]:
+        if isinstance(node, (ast.Name, ast.Constant)):  # the name itself, written here or held by a variable
+            held = value_of(node, scope)
+            if isinstance(held, str) and held and not held.endswith(ending):
+                found.append((call.text(node) if isinstance(node, ast.Name) else None, held))
+            continue
+        found += [(None, str(c.value)) for c in ast.walk(node) if isinstance(c, ast.Constant)
+                  and isinstance(c.value, str) and "." in c.value and not c.value.endswith(ending)]
+    return found
+
+
+def file_name_refused(calls: list[LineCall], scope: dict[str, Any], message: str) -> Mismatch | None:
+    """``encoder.save_weights("enc.h5")`` when Keras wants ``.weights.h5`` (or ``model.save(path)`` without
+    ``.keras``): the user's file name with the ending Keras asks for."""
+    ending = _wanted_ending(message)
+    if ending is None:
         return None
-    ending = wanted.group(1) or wanted.group(2)
     for call in calls:
-        names = [n for n in ast.walk(call.node) if isinstance(n, ast.Constant) and isinstance(n.value, str)
-                 and "." in n.value and not n.value.endswith(ending)]
+        names = _file_names(call, scope, ending)
         if not names or not isinstance(call.node.func, ast.Attribute):
             continue
         owner = value_of(call.node.func.value, scope)
         if owner is None or inspect.ismodule(owner):
             continue  # os.path.join(...), kernest.explain(...): not the object that writes the file
         who = str(getattr(owner, "name", call.text(call.node.func.value)))
-        old = str(names[0].value)
-        stem = os.path.splitext(old)[0]
+        source, old = names[0]
+        base = os.path.basename(old)
+        stem = os.path.splitext(base)[0] if base.endswith((".h5", ".hdf5", ".keras", ".weights")) else base
         new = stem + ending  # the user's name, with the ending Keras asks for instead of theirs
+        give = (f'give "{new}" instead of "{base}"' if source is None
+                else f'give {source} + "{ending}" ("{new}")' if stem == base
+                else f'give a name ending in {ending} ("{new}") instead of {source} ("{base}")')
         return Mismatch(
-            who, f"{who} -> file", f"a file name ending in {ending}", old,
-            f"Keras 3 writes this file only under a name ending in {ending}: give \"{new}\" instead of \"{old}\" "
-            f"(and load it back from that name).",
+            who, f"{who} -> file", f"a file name ending in {ending}", base,
+            f"Keras 3 writes this file only under a name ending in {ending}: {give} (and load it back from that name).",
         )
     return None
 

@@ -21,8 +21,17 @@ import numpy as np
 
 from kernest._axes import Shape, expected_rank_text, fits, format_shape, shape_of
 from kernest._axes import _infer as _infer_axes
-from kernest._callsite import calls_on, check_line, parse_line
+from kernest._callsite import (
+    DATA_METHODS,
+    ModelCall,
+    calls_on,
+    check_line,
+    first_listed,
+    model_call,
+    parse_line,
+)
 from kernest._errors import InterfaceError, KernestError, Mismatch
+from kernest._explain_api import api_failure
 from kernest._graph import (
     built_input_shapes,
     call_inputs,
@@ -44,7 +53,7 @@ from kernest._graph import (
 from kernest._graph import layers as _walk  # (path, layer) at any depth: the one traversal
 from kernest._lint import head_path, label_range_fix, state_count, states_fix
 from kernest._lint import sparse_loss as _sparse_loss
-from kernest._probe import Probe, fix_text, probe_call
+from kernest._probe import Probe, fix_text, probe_call, reduction
 from kernest._runtime import (
     compiled_for_other_outputs,
     flat_data_element,
@@ -396,15 +405,16 @@ def _first(tensors: Any) -> Any:
     return tensors[0] if tensors else None
 
 
-def _meeting_point(frames: list[Frame], made_by: dict[int, Any]) -> tuple[int, Any]:
-    """The level at which the failing layer's input crossed from its producer, and that tensor.
+def _meeting_point(frames: list[Frame], made_by: dict[int, Any], index: int = 0) -> tuple[int, Any]:
+    """The level at which the failing layer's input (its ``index``-th) crossed from its producer, and that tensor.
 
     Going up from the failing layer: while its input came in from outside its parent (an ``Input`` of
     the parent, or a tensor the parent was called on), the interface is one level higher."""
     if not frames:
         return 0, None
     i = len(frames) - 1
-    t = _first(frames[i].inputs)
+    given = frames[i].inputs
+    t = given[index] if 0 < index < len(given) else _first(given)
     while i > 0 and t is not None:
         parent = frames[i - 1].layer
         src = producer(t) if is_symbolic(t) else made_by.get(id(t))
@@ -639,6 +649,9 @@ def _rank_extra(case: Case, want: int, got: int, received: str) -> str:
     if twice is not None:
         return twice
     consumer = case.consumer if case.consumer is not None else layer
+    reduced = _reduced_first(case, layer, got - want)
+    if reduced is not None:
+        return reduced
     outer = case.outer if case.outer is not None else case.tensor
     extra = got - want
     axis: str | int = 1
@@ -654,6 +667,25 @@ def _rank_extra(case: Case, want: int, got: int, received: str) -> str:
         f"handles. Apply {var} to every element along axis {axis_text} with kernest.over({axis_text}, {var}) or "
         f"{mapped}, or reduce that axis first (pooling or Flatten)."
     )
+
+
+def _reduced_first(case: Case, layer: Any, extra: int) -> str | None:
+    """An axis too many before a layer that reads steps or repeats a vector (``_probe.reduction``): reduce it
+    (the producing RNN's ``return_sequences=False``, pooling, or a Reshape that a fresh copy accepts), and map
+    over it only if each element along it is an item of its own."""
+    if case.inner is not None:  # without a trace the failing frame is the nested model: read the layer in it
+        layer = case.inner[1]
+    found = reduction(layer, case.tensor) if extra == 1 and case.tensor is not None else None
+    if found is None:
+        return None
+    name, consumer = getattr(layer, "name", "the layer"), case.consumer if case.consumer is not None else layer
+    rnn = _returning_rnn(case.tensor) or (_returning_rnn(case.outer) if case.outer is not None else None)
+    first = f"set return_sequences=False on {rnn} (it returns every step), or " if rnn else ""
+    var = case.var(consumer)
+    return (f"{name} accepts {format_shape(found.shape)} but gets {case.received()}: one axis too many. Reduce it: "
+            f"{first}put {found.adapter} just before {case.consumer_name(name)} to {found.how} (a fresh copy of {name} "
+            f"accepts the result). If instead each element along axis 1 is an item of its own, apply {var} to each "
+            f"with keras.layers.TimeDistributed({var}).")
 
 
 def _batched_twice(case: Case, want: int) -> str | None:
@@ -848,7 +880,8 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
     consumer = case.consumer
     rebuild = ""
     if isinstance(consumer, keras.Model) and getattr(consumer, "inputs", None):
-        declared = shape_of(consumer.inputs[0])[1:]
+        declared = next((shape_of(t)[1:] for t in consumer.inputs if shape_of(t)[1:-1] == tuple(got_shape[1:-1])),
+                        shape_of(consumer.inputs[0])[1:])  # the input it refuses, of a model of several
         new = declared[:-1] + (got,)
         rebuild = (f", or rebuild {case.var(consumer)} with keras.Input(shape={_tuple(new)}) for the width it receives "
                    f"(input_shape={_tuple(new)} where a builder function such as a keras.applications model makes it; "
@@ -898,16 +931,15 @@ def _odd_width_data(case: Case) -> Mismatch | None:
 
 
 def _label_and_weight_names(case: Case) -> set[str]:
-    """The variables a fit/evaluate call on the user's line passes as labels or weights (``y``, the second
-    argument, ``sample_weight=``): arrays that are not features, whatever their width."""
-    text = case.site.text.strip() if case.site is not None else ""
-    call = next((n for n in ast.walk(_parse_line(text)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-                 and n.func.attr in ("fit", "evaluate", "train_on_batch", "test_on_batch")), None)
-    if call is None:
-        return set()
-    nodes = [k.value for k in call.keywords if k.arg in ("y", "sample_weight", "class_weight")]
-    nodes += call.args[1:3]
-    return {n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name)}
+    """The variables a fit/evaluate call on the user's line passes as labels or weights (``y``,
+    ``sample_weight=``, ``class_weight=``): arrays that are not features, whatever their width."""
+    call = _fit_call(case, ("fit", "evaluate", "train_on_batch", "test_on_batch"))
+    return call.names("y", "sample_weight", "class_weight") if call is not None else set()
+
+
+def _fit_call(case: Case, methods: tuple[str, ...] = DATA_METHODS) -> ModelCall | None:
+    """The user's failing line read as a call of one of a model's ``methods`` (see ``_callsite.ModelCall``)."""
+    return model_call(case.site.text.strip(), case.scope, methods) if case.site is not None else None
 
 
 def _trained_model_run(case: Case) -> Any:
@@ -936,9 +968,21 @@ def _is_conv_input(model: Any) -> bool:
 
 
 def _full_shape(case: Case, m: re.Match[str]) -> Mismatch:
+    _follow_named_input(case)
     name = m.group("layer")
     declared, got = _parse_shape(m.group("want")), _parse_shape(m.group("got"))
     return _declared_mismatch(case, name, declared, got)
+
+
+def _follow_named_input(case: Case) -> None:
+    """Keras says which input of a model of several it refuses ("Input 1 with name ..."): follow that one to
+    its producer, not the first."""
+    said = re.match(r"\s*Input (\d+) with name", case.message)
+    k = int(said.group(1)) if said else 0
+    if k == 0 or not case.frames or len(case.frames[-1].inputs) <= k:
+        return
+    case.tensor = case.frames[-1].inputs[k]
+    case.meet, case.outer = _meeting_point(case.frames, case.made_by, k)
 
 
 def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mismatch:
@@ -969,9 +1013,30 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
     elif None not in declared[1:] + got[1:] and math.prod(declared[1:]) == math.prod(got[1:]):  # type: ignore[arg-type]
         fix = _same_size_fix(case, var, declared, got)
     else:
-        fix = (f"{var} was declared for {len(declared) - 1} axes after the batch but gets {len(got) - 1}: "
-               f"rebuild it with keras.Input(shape={_tuple(got[1:])}) or reshape what reaches it.")
+        fix = _pooled_before_model(case, var, declared, got) or (
+            f"{var} was declared for {len(declared) - 1} axes after the batch but gets {len(got) - 1}: "
+            f"rebuild it with keras.Input(shape={_tuple(got[1:])}) or reshape what reaches it.")
     return Mismatch(case.path(name), case.interface(name), format_shape(declared), format_shape(got), fix)
+
+
+def _pooled_before_model(case: Case, var: str, declared: Shape, got: Shape) -> str | None:
+    """A pre-built model declared for (batch, steps, ..., features) given (batch, features) whose steps a
+    pooling or Flatten upstream removed: its layers need the axis, so rebuilding it for rank 2 cannot work.
+    Keep the axis (drop the reducer), or give one step (Reshape((1, ..., features))) to a model whose Input
+    takes any number of steps."""
+    if len(got) != len(declared) - 1 or got[-1] != declared[-1] or len(declared) < 3:
+        return None
+    found = _reducer(case)
+    if found is None:
+        return None
+    reducer, before, where = found
+    one = (1,) * (len(declared) - len(got)) + tuple(got[1:])
+    free = tuple(None for _ in declared[1:-1]) + (declared[-1],)
+    return (f"{where} ({type(reducer).__name__}) removed the steps of {format_shape(before)}, and {var} was built for "
+            f"{format_shape(declared)}: its layers need that axis, so rebuilding it for {format_shape(got)} cannot work. "
+            f"Drop {where} so {var} reads the sequence; or, to give it the pooled vector as one step, add "
+            f"keras.layers.Reshape({_tuple(one)}) before {var} and declare its Input with keras.Input(shape={_tuple(free)}) "
+            f"so it takes any number of steps.")
 
 
 def _axis_order(declared: Shape, got: Shape) -> tuple[int, ...] | None:
@@ -1773,30 +1838,28 @@ def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
 
 def _labels_in_another_order(case: Case, model: Any) -> Mismatch | None:
     """A model of several outputs given its labels in another order (``fit(x, [y_box, y_cls])``): the arrays
-    in a list on the user's line fit the outputs in exactly one other order."""
+    in the list given as labels on the user's line fit the outputs in exactly one other order."""
     outs = [shape_of(t)[1:] for t in getattr(model, "outputs", None) or []]
-    text = case.site.text if case.site is not None else ""
-    if len(outs) < 2:
+    call = _fit_call(case, ("fit", "evaluate", "train_on_batch", "test_on_batch"))
+    if len(outs) < 2 or call is None:
         return None
-    for group in re.findall(r"\[([^\[\]]*)\]", text):
-        names = [n.strip() for n in group.split(",") if n.strip()]
-        arrays = [case.scope.get(n) for n in names]
-        if len(names) != len(outs) or not all(isinstance(getattr(a, "ndim", None), int) for a in arrays):
-            continue
-        got = [shape_of(a)[1:] for a in arrays]
-        orders = [p for p in itertools.permutations(range(len(names))) if all(got[j] == outs[i] for i, j in enumerate(p))]
-        if len(orders) != 1 or list(orders[0]) == list(range(len(names))):
-            continue
-        order = [names[j] for j in orders[0]]
-        keys = list(getattr(model, "output_names", None) or [])
-        listed = ", ".join(f"{k} {format_shape((None, *o))}" if k else format_shape((None, *o)) for k, o in zip(keys or [""] * len(outs), outs))
-        by_name = "{" + ", ".join(f"\"{k}\": {n}" for k, n in zip(keys, order)) + "}" if len(keys) == len(order) else None
-        fix = (f"{case.var(model)} gives its outputs in the order {listed}, and the labels [{', '.join(names)}] come in "
-               f"another order. Pass [{', '.join(order)}]"
-               + (f", or a dict keyed by output name, {by_name}, which no order can break." if by_name else "."))
-        return Mismatch(model.name, f"data -> {model.name}", "labels " + " and ".join(format_shape((None, *o)) for o in outs),
-                        " and ".join(format_shape((None, *g)) for g in got), fix)
-    return None
+    names = call.listed("y") or []
+    arrays = [case.scope.get(n) for n in names]
+    if len(names) != len(outs) or not all(isinstance(getattr(a, "ndim", None), int) for a in arrays):
+        return None
+    got = [shape_of(a)[1:] for a in arrays]
+    orders = [p for p in itertools.permutations(range(len(names))) if all(got[j] == outs[i] for i, j in enumerate(p))]
+    if len(orders) != 1 or list(orders[0]) == list(range(len(names))):
+        return None
+    order = [names[j] for j in orders[0]]
+    keys = list(getattr(model, "output_names", None) or [])
+    listed = ", ".join(f"{k} {format_shape((None, *o))}" if k else format_shape((None, *o)) for k, o in zip(keys or [""] * len(outs), outs))
+    by_name = "{" + ", ".join(f"\"{k}\": {n}" for k, n in zip(keys, order)) + "}" if len(keys) == len(order) else None
+    fix = (f"{case.var(model)} gives its outputs in the order {listed}, and the labels [{', '.join(names)}] come in "
+           f"another order. Pass [{', '.join(order)}]"
+           + (f", or a dict keyed by output name, {by_name}, which no order can break." if by_name else "."))
+    return Mismatch(model.name, f"data -> {model.name}", "labels " + " and ".join(format_shape((None, *o)) for o in outs),
+                    " and ".join(format_shape((None, *g)) for g in got), fix)
 
 
 def _label_range(case: Case, m: re.Match[str]) -> Mismatch:
@@ -2043,11 +2106,27 @@ def _merge(case: Case, m: re.Match[str]) -> Mismatch:
         width = want[-1]
         fix = (f"{side} gives {have[-1]} features and the other branch {width}; {kind} needs equal shapes. Project "
                f"{side}'s output with keras.layers.Dense({width}) before {name}, or build {side} with {width} units.")
+    elif _channels_first_width(odd, want, have):
+        fix = _channels_first_width(odd, want, have) or ""
     elif len(want) == len(have) and _pad_to_match(shapes) is not None:
         return _spatial_merge(case, given, shapes, _pad_to_match(shapes) or (0, (), False))
     else:
         fix = f"{side} gives {format_shape(have)} and the other branch {format_shape(want)}: make their shapes agree."
     return _merge_mismatch(case, side, f"inputs that agree ({format_shape(want)})", shapes, fix)
+
+
+def _channels_first_width(odd: Any, want: Shape, have: Shape) -> str | None:
+    """Merged branches that differ only on axis 1, where the layer that made the odd one keeps its channels
+    (channels-first filters): a channel count to project with a 1x1 convolution, not a spatial size to pad."""
+    made = _width_maker(odd)
+    spatial = len(want) - 2
+    if (made is None or getattr(made[0], "data_format", None) != "channels_first" or len(want) != len(have)
+            or not 1 <= spatial <= 3 or want[2:] != have[2:] or want[1] == have[1]):
+        return None
+    layer, path = made
+    return (f"{path} makes {have[1]} channels (channels first, axis 1) and the other branch {want[1]}; the merge needs "
+            f"equal shapes. Project its output with keras.layers.Conv{spatial}D({want[1]}, 1, "
+            f"data_format=\"channels_first\") (a 1x1 convolution), or build {path} with {want[1]} filters.")
 
 
 def _dot_axes(case: Case, given: list[Any], shapes: list[Shape]) -> Mismatch | None:
@@ -2977,7 +3056,7 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     if weights:
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))
     custom = (_in_users_call(case) or in_users_code(case) or compiled_for_other_outputs(case) or flat_data_element(case)
-              or split_refused(case) or lambda_refused_on_load(case) or real_error_lost(case)
+              or split_refused(case) or lambda_refused_on_load(case) or real_error_lost(case) or _api_call(case)
               or _custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
               or _swapped_inputs(case) or _swapped_data_axes(case) or _one_array_for_inputs(case) or _odd_width_data(case)
               or _adapted_width(case) or _attention_mask(case) or _weight_broadcast(case))
@@ -2995,6 +3074,14 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     if _raised_inside_keras(exc) and not _users_own_attribute(case):
         return InterfaceError([_generic_run(case)], context=_context(case))
     return None
+
+
+def _api_call(case: Case) -> Mismatch | None:
+    """The user's line calls a model's API (fit, predict, compile settings, calling it) with data or settings
+    of another structure than the model declares (``_explain_api``)."""
+    if case.site is None:
+        return None
+    return api_failure(case.site.text.strip(), case.scope, case.message, case.models(), case.exc)
 
 
 def _users_call_frame(exc: BaseException) -> Any:
@@ -3308,12 +3395,7 @@ _MISSING_KEY = re.compile(r"Missing data for input \"[^\"]+\"\. You passed a dat
 
 def _listed_data(case: Case) -> list[str] | None:
     """The variable names in the list literal that the user's failing line passes first (``fit([a, b], y)``)."""
-    text = case.site.text if case.site is not None else ""
-    found = re.search(r"\(\s*\[([^\[\]]*)\]", text)
-    if found is None:
-        return None
-    names = [n.strip() for n in found.group(1).split(",") if n.strip()]
-    return names if all(re.fullmatch(r"[A-Za-z_]\w*", n) for n in names) else None
+    return first_listed(case.site.text) if case.site is not None else None
 
 
 def _tensor_var(case: Case, tensor: Any, fallback: str | None = None) -> str:

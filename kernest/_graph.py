@@ -144,6 +144,13 @@ def output_keys(model: Any) -> list[str] | None:
     return _keys(model, "_outputs_struct")
 
 
+def compile_settings(model: Any) -> dict[str, Any]:
+    """What ``compile`` was given (loss, loss_weights, metrics, ...) as the user gave it; {} when not compiled."""
+    config = getattr(model, "_compile_config", None) if getattr(model, "compiled", False) else None
+    settings = getattr(config, "config", None)
+    return dict(settings) if isinstance(settings, dict) else {}
+
+
 def node_of(tensor: Any) -> Any:
     """The graph node whose call made ``tensor``, or None."""
     history = getattr(tensor, "_keras_history", None)

@@ -228,9 +228,9 @@ def _pooled_axes(received: Shape) -> Iterator[Candidate]:
     pool = _GLOBAL_POOL.get(n)
     if pool is None:
         return
-    yield Candidate((None, received[-1]), f"keras.layers.{pool}()", "average the spatial axes away")
+    yield Candidate((None, received[-1]), f"keras.layers.{pool}()", "average every axis between the batch and the last away")
     yield Candidate((None, received[1]), f'keras.layers.{pool}(data_format="channels_first")',
-                    "average the spatial axes away (channels first)")
+                    "average every axis after the first away (channels first)")
 
 
 def _moved_axes(received: Shape, first: bool) -> Iterator[Candidate]:
@@ -280,6 +280,31 @@ def probe_call(layer: Any, tensors: tuple[Any, ...] | list[Any]) -> Probe | None
         return probe(layer, shape_of(t), dtype if "float" in dtype or "int" in dtype else "float32")
     except Exception:  # the probe only adds to a diagnosis: it must never replace it with its own failure
         return None
+
+
+# Layers that read their input's axes as steps, or repeat a vector along new steps: an axis too many is most
+# often one to reduce (merge, pool), not one to map over.
+_STEP_READERS = (keras.layers.RNN, keras.layers.Bidirectional, keras.layers.RepeatVector)
+
+
+def reduction(layer: Any, tensor: Any) -> Candidate | None:
+    """For a layer that reads steps (an RNN) or repeats a vector (RepeatVector) given one axis too many: the
+    first change removing an axis that a fresh copy accepts. A sequence given where a vector is read is pooled
+    over its steps first; a grid given where a sequence is read has its last two axes merged first (each row
+    a step); then a size-1 axis squeezed, any two neighbours merged, Flatten."""
+    if not isinstance(layer, _STEP_READERS) or not hasattr(tensor, "shape"):
+        return None
+    try:
+        config = layer.get_config()
+        _fresh(layer, config)
+    except Exception:  # not rebuildable from its config
+        return None
+    received = (None, *shape_of(tensor)[1:])
+    pooled, removed = list(_pooled_axes(received))[:1], list(_removed_axes(received, False))
+    for cand in (pooled + removed if len(received) == 3 else removed + pooled)[:MAX_TRIES]:
+        if cand.adapter and _works(layer, config, cand.shape, "float32"):
+            return cand
+    return None
 
 
 def fix_text(found: Probe, name: str, reason: str) -> str:

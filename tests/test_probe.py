@@ -109,3 +109,87 @@ def test_unknown_sizes_give_an_adapter_that_can_be_written():
     assert found.found.adapter == "keras.ops.expand_dims(x, 3)"
     found = probe(L.Conv1D(4, 3), (None, None))
     assert found.found.adapter == "keras.layers.Reshape((-1, 1))"
+
+
+# --- the first sweep's misses, each on another small model than the sweep's ----------------------------------
+
+@pytest.mark.parametrize(
+    ("make", "received", "adapter"),
+    [
+        (lambda: L.LSTM(3), (None, 5, 2, 6), "keras.layers.Reshape((5, 12))"),  # a grid: its rows as steps
+        (lambda: L.RepeatVector(3), (None, 7, 4), "keras.layers.GlobalAveragePooling1D()"),  # a sequence: pooled
+        (lambda: L.Bidirectional(L.GRU(2)), (None, 4, 1, 3), "keras.layers.Reshape((4, 3))"),  # a size-1 axis
+    ],
+)
+def test_an_axis_too_many_before_a_step_reader_is_reduced_by_what_a_fresh_copy_accepts(make, received, adapter):
+    from kernest._probe import reduction
+
+    found = reduction(make(), keras.KerasTensor(received))
+    assert found is not None and found.adapter == adapter
+    assert reduction(L.Dense(3), keras.KerasTensor(received)) is None  # a per-step layer is mapped, not reduced
+
+
+def test_a_grid_reaching_an_rnn_in_a_nested_model_is_reshaped_rows_as_steps():
+    def build():
+        tiles = keras.Sequential([keras.Input((5, 2, 6)), L.Dense(6, name="mix")], name="tiles")
+        reader = keras.Sequential([L.GRU(3, name="gru")], name="reader")
+        t = keras.Input((5, 2, 6), name="t")
+        keras.Model(t, reader(tiles(t)), name="m")
+
+    err = kernest.explain(raised(build), None)
+    assert "reader/gru" in err.path and "keras.layers.Reshape((5, 12))" in str(err)
+    assert "TimeDistributed(reader)" in str(err)  # still offered, second, for items along the axis
+
+
+def test_a_sequence_reaching_repeatvector_says_the_rnn_should_not_return_sequences():
+    def build():
+        enc = keras.Sequential([keras.Input((9, 2)), L.GRU(5, return_sequences=True, name="gru")], name="enc")
+        dec = keras.Sequential([L.RepeatVector(9, name="rep"), L.GRU(2, return_sequences=True)], name="dec")
+        i = keras.Input((9, 2), name="i")
+        keras.Model(i, dec(enc(i)), name="m")
+
+    err = kernest.explain(raised(build), None)
+    assert "return_sequences=False on enc/gru" in str(err) and "GlobalAveragePooling1D()" in str(err)
+
+
+def test_a_pooled_vector_given_to_a_prebuilt_sequence_model_is_one_step_not_a_rank_2_rebuild():
+    def build():
+        seq_in = keras.Input((6, 8))
+        block = keras.Model(seq_in, L.LayerNormalization()(L.MultiHeadAttention(1, 4, name="mha")(seq_in, seq_in)),
+                            name="block")
+        pool = keras.Sequential([keras.Input((6, 8)), L.GlobalMaxPooling1D(name="gmp")], name="pool")
+        i = keras.Input((6, 8), name="i")
+        keras.Model(i, block(pool(i)), name="m")
+
+    err = kernest.explain(raised(build), None)
+    text = str(err)
+    assert "keras.layers.Reshape((1, 8))" in text and "keras.Input(shape=(None, 8))" in text
+    assert "keras.Input(shape=(8,))" not in text  # a rank-2 rebuild cannot work for attention
+
+
+def test_a_channels_first_merge_of_other_channel_counts_is_projected_not_padded():
+    def build():
+        three = keras.Sequential([keras.Input((2, 10)), L.Conv1D(3, 1, data_format="channels_first", name="c3")], name="three")
+        four = keras.Sequential([keras.Input((2, 10)), L.Conv1D(4, 1, data_format="channels_first", name="c4")], name="four")
+        i = keras.Input((2, 10), name="i")
+        keras.Model(i, L.Add(name="sum")([four(i), three(i)]), name="m")
+
+    err = kernest.explain(raised(build), None)
+    text = str(err)
+    assert 'keras.layers.Conv1D(4, 1, data_format="channels_first")' in text and "three/c3" in text
+    assert "ZeroPadding" not in text
+
+
+def test_the_second_input_of_a_prebuilt_two_input_model_is_followed_to_its_own_producer():
+    def build():
+        a_in, b_in = keras.Input((3, 10)), keras.Input((4, 10))
+        pair = keras.Model([a_in, b_in], L.Concatenate(axis=1)([a_in, b_in]), name="pair")
+        left = keras.Sequential([keras.Input((3, 2)), L.Dense(10, name="lp")], name="left")
+        right = keras.Sequential([keras.Input((4, 2)), L.Dense(6, name="rp")], name="right")
+        a, b = keras.Input((3, 2), name="a"), keras.Input((4, 2), name="b")
+        keras.Model([a, b], pair([left(a), right(b)]), name="m")
+
+    err = kernest.explain(raised(build), None)
+    text = str(err)
+    assert "right -> pair" in text and "keras.layers.Dense(10)" in text and "left -> pair" not in text
+    assert "keras.Input(shape=(4, 6))" in text  # the refused input's own declared shape, not the first's

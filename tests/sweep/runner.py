@@ -34,6 +34,11 @@ class SweepCase:
     def broken(self) -> Path:
         return SWEEP / f"{self.id}.py"
 
+    @property
+    def sweep(self) -> int:
+        """1: a layer refuses a shape (s01-s40); 2: the model API around nested models (s41-)."""
+        return int(self.meta.get("sweep", 1))
+
     def runs_on(self, backend: str) -> bool:
         return backend in self.meta.get("backends", ["tensorflow"])
 
