@@ -24,9 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT), "KERAS_BACKEND": "tensorflow",
        "PYTHONWARNINGS": "ignore"}
 
-# Measured on 2 CPU cores: the unshuffled mirrored and single-device losses agree to ~2e-7 (the same
-# arithmetic, split in two); the tolerance leaves room for other reduction orders.
-LOSS_TOLERANCE = 1e-4
+# Measured on 2 CPU cores: the unshuffled mirrored and single-device losses agreed to ~2e-7 (the same
+# arithmetic, split in two). Since over() computes each distinct word once, each replica sums its words'
+# gradients in its own order (a segment sum over its half's distinct words): after 3 epochs the losses
+# differ by up to 3e-4 (0.04 %). The tolerance leaves room for that; a replica whose gradients were
+# dropped or not averaged moves the loss by far more.
+LOSS_TOLERANCE = 1e-3
 
 
 def _last_json(stdout: str) -> dict:
