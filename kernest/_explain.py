@@ -3081,7 +3081,7 @@ def _api_call(case: Case) -> Mismatch | None:
     of another structure than the model declares (``_explain_api``)."""
     if case.site is None:
         return None
-    return api_failure(case.site.text.strip(), case.scope, case.message, case.models(), case.exc)
+    return api_failure(case.site.text.strip(), case.scope, case.message, case.exc)
 
 
 def _users_call_frame(exc: BaseException) -> Any:

@@ -24,16 +24,13 @@ from kernest._axes import Shape, fits, format_shape, shape_of
 from kernest._callsite import DATA_METHODS, ModelCall, model_calls, source_name, value_of
 from kernest._errors import Mismatch
 from kernest._graph import compile_settings, graph_inputs, input_keys, output_keys
-from kernest._graph import layers as _walk
 
 _LABELLED = ("fit", "evaluate", "train_on_batch", "test_on_batch")
 # A model or layer refusing its input: the forward pass failed, before labels or compile settings were read.
 _FORWARD_REFUSED = re.compile(r"is incompatible with the layer|Invalid input shape|expected (?:min_|max_)?ndim=")
-_LAMBDA_REFUSED = re.compile(r"deserialization of a `?Lambda`? layer")
 
 
-def api_failure(text: str, scope: dict[str, Any], message: str, models: list[Any],
-                exc: BaseException | None = None) -> Mismatch | None:
+def api_failure(text: str, scope: dict[str, Any], message: str, exc: BaseException | None = None) -> Mismatch | None:
     """The first way the model calls on the user's line ``text`` differ from what their model declares.
 
     Keras checks the inputs' structure before the forward pass, and the labels, weights, compile settings
@@ -48,8 +45,6 @@ def api_failure(text: str, scope: dict[str, Any], message: str, models: list[Any
                      or _labels_missing(call) or _validation_mismatch(call))
         if found is not None:
             return found
-    if _LAMBDA_REFUSED.search(message):
-        return _lambda_refused(text, models)
     return None
 
 
@@ -503,29 +498,3 @@ def _weights_mismatch(call: ModelCall) -> Mismatch | None:
         f"the loss gives one value per sample, shape ({want}) (the labels {y} lose their last axis), and the weights multiply "
         f"it, so give one weight per sample: sample_weight={text}{take} (or {text}.mean(axis=-1)), shape ({want}).",
     )
-
-
-# --- loading -------------------------------------------------------------------------------------------
-def _lambda_refused(text: str, models: list[Any]) -> Mismatch | None:
-    """A saved model that holds a Lambda of a Python function, loaded in safe mode: where the Lambda sits in the
-    model still in scope, and the user's load call with ``safe_mode=False`` (for a file they trust)."""
-    hits = [(p, layer) for model in models for p, layer in _walk(model) if isinstance(layer, keras.layers.Lambda)]
-    where = max((p for p, _ in hits), key=len, default=None)
-    name = where.rsplit("/", 1)[-1] if where else "lambda"
-    call = _load_call(text)
-    return Mismatch(
-        where or name, f"file -> {name}", "layers Keras can rebuild safely", "a Lambda of Python code",
-        f"the file holds a Lambda layer{f' (at {where})' if where else ''} whose function is saved as Python bytecode, "
-        f"which Keras runs only when told the file is trusted: {call}. Better, replace the Lambda with a small "
-        f"keras.layers.Layer subclass registered with @keras.saving.register_keras_serializable(), which loads safely.",
-    )
-
-
-def _load_call(text: str) -> str:
-    """The user's load call with ``safe_mode=False`` added."""
-    found = re.search(r"([\w.]*load_model)\((.*)\)", text)
-    if found is None:
-        return "keras.models.load_model(path, safe_mode=False)"
-    args = found.group(2).strip()
-    return f"{found.group(1)}({args + ', ' if args else ''}safe_mode=False)"
-
