@@ -236,15 +236,7 @@ class Over(keras.layers.Wrapper):
         kept = keras.tree.map_structure(lambda x: ops.take(x, where, axis=0), folded)  # (m, *rest)
         outputs = self.layer(kept, **kwargs)                                         # (m, *out)
         # Row of each element in [zeros; outputs]: 0 for a skipped element, 1..n for the kept ones in order.
-        # A gather, not a scatter: Keras's scatter is a Python loop on PyTorch; a gather is one op with a
-        # cheap gradient on every backend.
-        rows = ops.where(keep, ops.cumsum(ops.cast(keep, "int32")), 0)               # (N,)
-
-        def spread(y: Any) -> Any:  # (m, *out) -> (N, *out)
-            zero = ops.zeros([1, *_dims(y, range(1, len(y.shape)))], dtype=y.dtype)
-            return ops.take(ops.concatenate([zero, y], axis=0), rows, axis=0)
-
-        return keras.tree.map_structure(spread, outputs)
+        return _spread(outputs, ops.where(keep, ops.cumsum(ops.cast(keep, "int32")), 0))
 
     def _call_on_distinct(self, folded: Any, keep: Any, kwargs: dict[str, Any]) -> Any:
         """``inner`` once per distinct kept element of the folded integer batch; zeros for the others."""
@@ -252,16 +244,10 @@ class Over(keras.layers.Wrapper):
         rows = ops.where(ops.expand_dims(keep, -1), rows, ops.zeros((), dtype=rows.dtype))  # skipped: one 0 row
         distinct, which = _distinct_rows(rows)                                      # (u, entries), (N,)
         u = ops.shape(distinct)[0]
-        size = ops.minimum((u + _ROWS_STEP - 1) // _ROWS_STEP * _ROWS_STEP, ops.shape(rows)[0])
+        size = _rounded_rows(u, ops.shape(rows)[0])
         distinct = ops.take(distinct, ops.minimum(ops.arange(size), u - 1), axis=0)  # (m, entries), m >= u
         outputs = self.layer(ops.reshape(distinct, [-1, *_dims(folded, range(1, len(folded.shape)))]), **kwargs)
-        rows_of = ops.where(keep, ops.cast(which, "int32") + 1, 0)                  # (N,): 0 = a zero row
-
-        def spread(y: Any) -> Any:  # (m, *out) -> (N, *out)
-            zero = ops.zeros([1, *_dims(y, range(1, len(y.shape)))], dtype=y.dtype)
-            return ops.take(ops.concatenate([zero, y], axis=0), rows_of, axis=0)
-
-        return keras.tree.map_structure(spread, outputs)
+        return _spread(outputs, ops.where(keep, ops.cast(which, "int32") + 1, 0))
 
     def _dedupes(self, folded: Any, training: bool | None) -> bool:
         """Whether this call runs ``inner`` once per distinct element (see ``dedupe``)."""
@@ -269,7 +255,7 @@ class Over(keras.layers.Wrapper):
             return False
         if not keras.backend.standardize_dtype(folded.dtype).startswith(("int", "uint")):
             return False
-        if self.dedupe is None and not _on_cpu(folded):  # measured on CPUs only (BENCHMARKS.md)
+        if self.dedupe is None and not _on_cpu(folded):  # its speed was measured on CPUs only
             return False
         if not training or self.dedupe:
             return True
@@ -381,10 +367,26 @@ def _kept_positions(keep: Any) -> Any:
     """``(m,)`` positions of the True entries of ``(N,)`` ``keep`` in order, then zeros up to ``m``: the
     count rounded up to a multiple of ``_ROWS_STEP``, at least 1, at most ``N``."""
     where = ops.nonzero(keep)[0]                                                  # (n,)
-    n, total = ops.shape(where)[0], ops.shape(keep)[0]
-    size = ops.minimum((ops.maximum(n, 1) + _ROWS_STEP - 1) // _ROWS_STEP * _ROWS_STEP, total)
+    n = ops.shape(where)[0]
+    size = _rounded_rows(ops.maximum(n, 1), ops.shape(keep)[0])
     padded = ops.concatenate([where, ops.zeros([1], dtype=where.dtype)])          # (n + 1,): a 0 at the end
     return ops.take(padded, ops.minimum(ops.arange(size), n))
+
+
+def _rounded_rows(n: Any, total: Any) -> Any:
+    """``n`` rounded up to a multiple of ``_ROWS_STEP``, at most ``total``."""
+    return ops.minimum((n + _ROWS_STEP - 1) // _ROWS_STEP * _ROWS_STEP, total)
+
+
+def _spread(outputs: Any, rows: Any) -> Any:
+    """``(m, *out)`` outputs to ``(N, *out)``: element i gets row ``rows[i] - 1`` of the outputs, or zeros
+    where ``rows[i]`` is 0. A gather, not a scatter: Keras's scatter is a Python loop on PyTorch; a gather
+    is one op with a cheap gradient on every backend."""
+    def spread(y: Any) -> Any:
+        zero = ops.zeros([1, *_dims(y, range(1, len(y.shape)))], dtype=y.dtype)
+        return ops.take(ops.concatenate([zero, y], axis=0), rows, axis=0)
+
+    return keras.tree.map_structure(spread, outputs)
 
 
 def _distinct_rows(rows: Any) -> tuple[Any, Any]:
