@@ -208,7 +208,8 @@ def _shape(t: Any) -> Shape:
 
 
 def _ints(text: str) -> list[int]:
-    return [int(n) for n in re.findall(r"(?<![\w.])\d+(?![\w.])", text)]
+    """The whole numbers in a message, not those inside names (``model_1``); torch's ``415x9`` gives 415, 9."""
+    return [int(n) for n in re.findall(r"(?<![\w.])\d+(?![\w.])", re.sub(r"(\d)x(\d)", r"\1 x \2", text))]
 
 
 # --- the readers ---------------------------------------------------------------------------------------
@@ -219,7 +220,8 @@ def custom_code_failure(case: Any) -> Mismatch | None:
         return None
     for reader in (_reserved_layers, _unbuilt, _config_not_serializable, _config_at_load, _required_call_arg,
                    _state_in_call, _unknown_axis_weight, _mask_missing, _shared_sublayer, _wrong_axis_weight,
-                   _instance_built_elsewhere, _static_batch_reshape, _output_shape_lies, _backend_call_in_built_model):
+                   _instance_built_elsewhere, _static_batch_reshape, _output_shape_lies, _unseeded_random,
+                   _backend_call_in_built_model):
         try:
             found = reader(case)
         except Exception:  # a reader that cannot read this failure must not hide the other readers' answers
@@ -467,16 +469,16 @@ def _wrong_axis_weight(case: Any) -> Mismatch | None:
     arg, ks = read
     shape = _shape(given[0])
     rank = len(shape)
-    numbers = _ints(case.message)
+    pair = _clashing_sizes(case.message)
     for k in dict.fromkeys(ks):
-        if not -rank <= k < rank or shape[k] is None:
+        if pair is None or not -rank <= k < rank or shape[k] is None:
             continue
         v = shape[k]
-        if v not in numbers:
+        if v not in pair or pair[0] == pair[1]:
             continue
-        for n in numbers:
+        for n in [p for p in pair if p != v]:
             axes = [j for j in range(1, rank) if shape[j] == n and j != k % rank]
-            if n == v or len(axes) != 1:
+            if len(axes) != 1:
                 continue
             j = axes[0]
             right = "-1" if j == rank - 1 else str(j)
@@ -488,6 +490,29 @@ def _wrong_axis_weight(case: Any) -> Mismatch | None:
                 f"{type(layer).__name__}.build makes {weights} from {arg}[{k}] = {v}, but call() meets it with axis {j} "
                 f"of its input ({n}). Build it from {arg}[{right}] ({n}) instead of {arg}[{k}].",
             )
+    return None
+
+
+_PAIRS = (re.compile(r"but are (\d+) and (\d+)"),
+          re.compile(r"size of tensor a \((\d+)\) must match the size of tensor b \((\d+)\)"),
+          re.compile(r"\d+x(\d+) and (\d+)x\d+"),
+          re.compile(r"got \((\d+),?\) and \((\d+),?\)"))
+
+
+def _clashing_sizes(message: str) -> tuple[int, int] | None:
+    """The two sizes an elementwise op or a matmul found different, as TensorFlow, JAX or torch word it;
+    where only the two shapes are given (broadcasting), the first axis where they differ, aligned at the end."""
+    for pattern in _PAIRS:
+        m = pattern.search(message)
+        if m:
+            return int(m.group(1)), int(m.group(2))
+    shapes = re.search(r"\(([^()]*)\),\s*\(([^()]*)\)", message)
+    if shapes is None:
+        return None
+    a, b = ([int(d) if d.strip().isdigit() else None for d in part.split(",") if d.strip()] for part in shapes.groups())
+    for x, y in zip(reversed(a), reversed(b)):
+        if x is not None and y is not None and x != y and 1 not in (x, y):
+            return x, y
     return None
 
 
@@ -556,15 +581,16 @@ def _shared_sublayer(case: Any) -> Mismatch | None:
     if m is None or where is None or where.method != "call":
         return None
     parent = where.layer
-    attrs = [a for a, v in vars(parent).items() if isinstance(v, keras.layers.Layer) and v.name == m.group("layer")]
     call = _source_of(type(parent).call)
-    if not attrs or call is None:
+    if call is None:
+        return None
+    used = [n.attr for n in ast.walk(call) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+            and n.value.id == "self"]  # read from the source: torch keeps sublayers outside __dict__
+    attrs = [a for a in dict.fromkeys(used) if getattr(getattr(parent, a, None), "name", None) == m.group("layer")
+             and isinstance(getattr(parent, a), keras.layers.Layer)]
+    if not attrs or used.count(attrs[0]) < 2:
         return None
     attr = attrs[0]
-    uses = sum(1 for n in ast.walk(call) if isinstance(n, ast.Attribute) and n.attr == attr
-               and isinstance(n.value, ast.Name) and n.value.id == "self")
-    if uses < 2:
-        return None
     sub = getattr(parent, attr)
     got = _ints(m.group("shape"))
     width = got[-1] if got else None
@@ -694,6 +720,28 @@ def _consumer_of(model: Any, top: str) -> str | None:
             if getattr(src, "name", None) == top:
                 return str(call.layer.name)
     return None
+
+
+def _unseeded_random(case: Any) -> Mismatch | None:
+    """JAX refuses a ``keras.random`` call without a seed inside a traced (jitted) call of a user's layer."""
+    if "you should only use seeded random ops" not in case.message:
+        return None
+    where = user_method(case.exc)
+    if where is None or where.method != "call":
+        return None
+    layer = where.layer
+    given = _call_args(case.exc, layer)
+    path, _ = locate(case, layer)
+    reads_training = "training" in inspect.signature(layer.call).parameters
+    seeded = re.sub(r"\)\s*$", ", seed=self.seed_gen)", where.text.replace("return ", "", 1)) if where.text else ""
+    return Mismatch(
+        path, _interface(case, layer, given, crossing=True), "a random op given a seed generator",
+        f"`{where.text}` without seed",
+        f"{type(layer).__name__}.call draws random numbers without a seed, which JAX cannot trace. Make a "
+        f"generator once, self.seed_gen = keras.random.SeedGenerator(1337) in __init__, and pass it: `{seeded}`"
+        + ("." if reads_training else "; draw only in training: def call(self, x, training=None): "
+                                      "if training: ...; return x (predict is random otherwise)."),
+    )
 
 
 def _backend_call_in_built_model(case: Any) -> Mismatch | None:
