@@ -26,7 +26,15 @@ import keras
 
 from kernest._axes import Shape, format_shape, shape_of
 from kernest._errors import Mismatch
-from kernest._graph import call_nodes, calls, find_layer, is_input_layer, is_symbolic, producer, producer_chain
+from kernest._graph import (
+    call_nodes,
+    calls,
+    find_layer,
+    is_input_layer,
+    is_symbolic,
+    producer,
+    producer_chain,
+)
 from kernest._graph import layers as _walk
 from kernest._trace import is_user_file
 
@@ -318,7 +326,7 @@ def _plain(value: Any) -> bool:
 
 def _init_params(cls: type) -> list[str]:
     try:
-        params = inspect.signature(cls.__init__).parameters.values()
+        params = inspect.signature(cls).parameters.values()
     except (TypeError, ValueError):
         return []
     return [p.name for p in params if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
@@ -373,10 +381,10 @@ def _config_at_load(case: Any) -> Mismatch | None:
 
 def _signature_text(cls: type) -> str:
     try:
-        params = list(inspect.signature(cls.__init__).parameters.values())
+        params = list(inspect.signature(cls).parameters.values())
     except (TypeError, ValueError):
         return "self"
-    return ", ".join(str(p) for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL))
+    return ", ".join(["self", *(str(p) for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL))])
 
 
 _REQUIRED = re.compile(r"missing a required argument: '(?P<arg>training|mask)'")
@@ -448,8 +456,9 @@ def _build_subscripts(layer: Any) -> tuple[str, list[int]] | None:
     for sub in ast.walk(node):
         if (isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) and sub.value.id == arg):
             idx = sub.slice
-            if isinstance(idx, ast.UnaryOp) and isinstance(idx.op, ast.USub) and isinstance(idx.operand, ast.Constant):
-                ks.append(-int(idx.operand.value))
+            if (isinstance(idx, ast.UnaryOp) and isinstance(idx.op, ast.USub) and isinstance(idx.operand, ast.Constant)
+                    and isinstance(idx.operand.value, int)):
+                ks.append(-idx.operand.value)
             elif isinstance(idx, ast.Constant) and isinstance(idx.value, int):
                 ks.append(idx.value)
     return arg, ks

@@ -815,7 +815,7 @@ def _dropout_twice(model: Any) -> list[Finding]:
     for path, call, x in _calls_to(model, (keras.layers.Dropout,)):
         second = call.layer
         first, first_path = next(((u, p) for u, p, _ in producer_chain(x) if not isinstance(u, keras.Model)), (None, ""))
-        if type(first) is not keras.layers.Dropout or type(second) is not keras.layers.Dropout:
+        if first is None or type(first) is not keras.layers.Dropout or type(second) is not keras.layers.Dropout:
             continue
         full = f"{path}/{second.name}" if path else second.name
         first_full = find_layer(model, first) or first_path
