@@ -868,9 +868,11 @@ def _reduced_over_batch(model: Any) -> list[Finding]:
         node = _call_source(call.layer)
         if node is None:
             continue
+        x = node.args.args[1].arg if len(node.args.args) > 1 else None
         hit = next((n for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-                    and n.func.attr in _REDUCERS and any(k.arg == "axis" and _has_zero(k.value) for k in n.keywords)),
-                   None)
+                    and n.func.attr in _REDUCERS and any(k.arg == "axis" and _has_zero(k.value) for k in n.keywords)
+                    and n.args and x in {a.id for a in ast.walk(n.args[0]) if isinstance(a, ast.Name)}),
+                   None)  # over the input (not over a weight, whose axis 0 is no batch)
         if hit is None:
             continue
         feeder = _entry_name(model, top, "input")

@@ -149,6 +149,14 @@ class RowCenter(L.Layer):
         return x - ops.mean(x, axis=-1, keepdims=True)
 
 
+class WeightRows(L.Layer):
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(3, input_shape[-1]))
+
+    def call(self, x):
+        return x + ops.sum(self.w, axis=0)  # axis 0 of a weight, not of the batch
+
+
 def test_reduction_over_the_batch_axis_and_within_a_sample():
     keras.backend.clear_session()
     i = keras.Input((4, 5))
@@ -158,5 +166,6 @@ def test_reduction_over_the_batch_axis_and_within_a_sample():
     _trained(m, np.random.rand(8, 4, 5), np.random.rand(8, 1), "mse")
     f = _only(lint(m), "axis=0 is the batch")
     assert f.path == "pre/std" and f.interface.endswith("-> pre") and "Normalization()" in f.fix
-    clean = keras.Model(x, L.Dense(1)(L.Flatten()(RowCenter(name="rc")(x))))
-    assert not [g for g in lint(clean) if "axis=0" in g.problem]
+    for ok in (RowCenter(name="rc"), WeightRows(name="wr")):
+        clean = keras.Model(x, L.Dense(1)(L.Flatten()(ok(x))))
+        assert not [g for g in lint(clean) if "axis=0" in g.problem]
