@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kernest import check, load, save, summary
+from kernest import check, freeze, load, save, summary
 from kernest._errors import DataError, RunError
 from kernest._files import atomic_path, write_text_atomic
 from kernest.text import _pretrained as pretrained
@@ -37,6 +37,7 @@ from kernest.text._encode import TextEncoder
 from kernest.text._metrics import classification_metrics, macro_f1, plot_confusion, plot_curves
 from kernest.text._model import ModelConfig, build_model, compile_model
 from kernest.text._pretrained import WordVectorTable
+from kernest.text._wide import fit_wide
 
 DataArg = str | Path | Dataset | Splits | None
 
@@ -251,6 +252,7 @@ class _Job:
     strategy: Any
     started: float
     train_ds: Any = None
+    wide_fit: dict[str, Any] | None = None
 
 
 def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int | None, seed: int, resume: bool,
@@ -318,12 +320,27 @@ def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int
     if bucket and model.input_shape[2] is not None:
         job.train_ds = job.train_ds.map(lambda x, *rest: (_pad_chars(x, encoder.max_chars), *rest))
     if state is None:
+        if cfg.wide and cfg.wide_kind == "linear":
+            job.wide_fit = fit_wide_tower(model, cfg, encoder, splits.train, seed)
         with scope(strategy):
             compile_model(model, cfg, steps=epochs * int(job.train_ds.cardinality()))
     if strategy is not None:
         job.train_ds = shard_by_data(job.train_ds, strategy)
         prepare_fit(model, job.train_ds, strategy)
     return job
+
+
+def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, train: Dataset,
+                   seed: int = 0) -> dict[str, Any]:
+    """Stage 1: fit the linear wide tower alone on the training texts (``kernest.text._wide.fit_wide``),
+    then freeze it with ``kernest.freeze(model, "wide/**")``, so that stage 2 trains the deep tower and the
+    head on top of its logits. Returns the fit's facts and its seconds."""
+    started = time.perf_counter()
+    facts = fit_wide(model.get_layer("wide"), encoder.encode(train.texts).ids, encoder.label_ids(train.labels),
+                     len(encoder.classes), c=cfg.wide_c, weighting=cfg.wide_weighting, min_df=cfg.wide_min_df,
+                     alpha=cfg.nb_alpha, balanced=cfg.class_weight == "balanced", seed=seed)
+    freeze(model, "wide/**")
+    return {**facts, "seconds": round(time.perf_counter() - started, 1)}
 
 
 def _word_vectors(cfg: ModelConfig, encoder: TextEncoder, texts: list[str]) -> WordVectorTable | None:
@@ -396,6 +413,8 @@ def _write(job: _Job, keeper: RunCheckpoint) -> TrainResult:
     metrics.update(split="test", train_seconds=round(time.perf_counter() - job.started, 1),
                    epochs_run=keeper.state["epoch"] + 1, best_epoch=keeper.state["best_epoch"] + 1,
                    val_macro_f1=keeper.state["best"])
+    if job.wide_fit is not None:
+        metrics["wide_fit"] = job.wide_fit
     write_text_atomic(run / _run.METRICS, json.dumps(metrics, indent=1) + "\n")
     write_text_atomic(run / _run.HISTORY, json.dumps(history, indent=1) + "\n")
     plot_confusion(metrics, run / _run.CONFUSION)
