@@ -8,6 +8,7 @@ safe mode. The layers use ``keras.ops`` only (no TensorFlow), with exact int64 a
 - ``NgramHash``: character ids ``(B, words, chars)`` -> buckets of the word 1-2-grams or of the character
   n-grams of every word ``(B, N)``, 0 where there is none (the wide tower's features).
 - ``EmbeddingBag``: buckets ``(B, N)`` -> the mean of their embeddings ``(B, dim)``, zeros skipped.
+- ``HashedLinear``: bags of buckets -> class logits, a linear map of their TF-IDF vectors (the wide tower).
 """
 
 from __future__ import annotations

@@ -116,6 +116,14 @@ class RunCheckpoint(keras.callbacks.Callback):
         save(self.model, self.dir / "last.keras")
         write_text_atomic(self.dir / "state.json", json.dumps(s, indent=1))
 
+    def start_from(self, score: float) -> None:
+        """Make the model as it is now (before the first epoch) the best so far, with this validation score:
+        the epochs must beat it to replace it (stage 2 must beat the wide tower fitted in stage 1)."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.state.update(best=score, best_epoch=-1)
+        with atomic_path(self.dir / "best.weights.h5", suffix=".weights.h5") as tmp:
+            self.model.save_weights(tmp)
+
     def restore_best(self) -> None:
         """Load the best weights seen (no-op when no epoch ran)."""
         best = self.dir / "best.weights.h5"
@@ -190,9 +198,11 @@ def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int 
           strategy: Any = None, deterministic: bool = False) -> TrainResult:
     """Train the wide-and-deep sentiment model and write a run directory.
 
-    The data is de-duplicated and split 80/10/10 (stratified, by ``seed``). Training uses balanced class
-    weights, stops early when the validation macro-F1 has not improved for ``config.patience`` epochs and
-    keeps the best weights. The run directory gets ``model.keras``, ``preprocess.json``, ``config.json``,
+    The data is de-duplicated and split 80/10/10 (stratified, by ``seed``). With the linear wide tower (the
+    default), stage 1 fits it alone on the training split and freezes it (``fit_wide_tower``); stage 2
+    trains the deep tower and the head. Training uses balanced class weights, stops early when the
+    validation macro-F1 has not improved for ``config.patience`` epochs and keeps the best weights (those of
+    stage 1 alone when no epoch beats them). The run directory gets ``model.keras``, ``preprocess.json``, ``config.json``,
     ``metrics.json`` (test split), ``history.json``, ``confusion.png``, ``curves.png``, ``summary.txt``,
     TensorBoard ``logs/`` and a ``checkpoint/`` for ``resume``. Every file is written atomically.
 
@@ -394,6 +404,12 @@ def _fit(job: _Job, verbose: int | str, tensorboard: bool | None) -> RunCheckpoi
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(job.run / _run.LOGS), write_graph=False))
     initial_epoch = keeper.state["epoch"] + 1
+    if job.wide_fit is not None and initial_epoch == 0:
+        # The head starts as the fitted wide tower (its deep logits are zero): that is the score to beat.
+        keeper.set_model(model)
+        pred = np.argmax(model.predict(val_ds, verbose=0), axis=-1)
+        job.wide_fit["val_macro_f1"] = macro_f1(y_val, pred, n_classes)
+        keeper.start_from(job.wide_fit["val_macro_f1"])
     if initial_epoch < job.epochs and not keeper.state["stopped"]:
         balanced = cfg.class_weight == "balanced" and cfg.sample_weight == "none"  # else in the sample weights
         model.fit(job.train_ds, validation_data=val_ds, epochs=job.epochs, initial_epoch=initial_epoch,

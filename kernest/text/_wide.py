@@ -59,12 +59,11 @@ def features(counts: list[Any], idf: np.ndarray) -> Any:
     ``sqrt(sum of count * idf ** 2)``, and the bags added. ``(texts, buckets)`` sparse."""
     import scipy.sparse as sp
 
-    total = None
+    total: Any = sp.csr_matrix(counts[0].shape)
     for c in counts:
         tfidf = c.multiply(idf[None, :]).tocsr()
         norm = np.sqrt(np.asarray(c @ (idf ** 2)).ravel())                  # (texts,)
-        scaled = sp.diags(1.0 / np.maximum(norm, 1e-12)) @ tfidf
-        total = scaled if total is None else total + scaled
+        total = total + sp.diags(1.0 / np.maximum(norm, 1e-12)) @ tfidf
     return total.tocsr()
 
 
