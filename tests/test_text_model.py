@@ -18,12 +18,13 @@ SMALL = ModelConfig(char_dim=4, widths=(2, 3), filters=4, word_units=4, dropout=
 
 
 def fill_wide(model: keras.Model, seed: int = 0) -> None:
-    """Random tables in the linear wide tower (built with zeros), so that it changes the outputs."""
-    layer = kernest.get(model, "wide/ngram_logits")
+    """Random tables in the linear wide tower's views (built with zeros), so that they change the outputs."""
     rng = np.random.default_rng(seed)
-    shape = (layer.buckets, layer.units)
-    layer.set_tables(rng.uniform(0.5, 3, layer.buckets), rng.uniform(-1, 1, shape), rng.normal(size=shape),
-                     rng.normal(size=layer.units))
+    for view in ("nb", "tfidf"):
+        layer = kernest.get(model, f"wide/{view}_logits")
+        shape = (layer.buckets, layer.units)
+        layer.set_tables(rng.uniform(0.5, 3, layer.buckets), rng.uniform(-1, 1, shape), rng.normal(size=shape),
+                         rng.normal(size=layer.units))
 
 
 def test_model_is_wide_and_deep_with_over_inside_the_deep_tower() -> None:
@@ -37,7 +38,7 @@ def test_model_is_wide_and_deep_with_over_inside_the_deep_tower() -> None:
     names = {layer.name for layer in cnn.layers}
     assert {"char_embed", "conv_w2", "conv_w3", "pool_w2", "pool_w3", "highway"} <= names
     assert "deep/word_bilstm" in kernest.paths(m)
-    assert {"wide/word_ngrams", "wide/char_ngrams", "wide/ngram_logits"} <= set(kernest.paths(m))
+    assert {"wide/word_ngrams", "wide/char_ngrams", "wide/nb_logits", "wide/tfidf_logits"} <= set(kernest.paths(m))
     assert {"deep", "wide"} <= {r.path for r in kernest.summary(m).rows}
     assert m.get_layer("head").input_shape == [(None, 8), (None, 3)]  # deep features, wide logits
     bags = build_model(10, 6, 30, 3, ModelConfig.from_dict({"wide_kind": "bags"}, SMALL))
@@ -54,7 +55,7 @@ def test_freezing_the_deep_tower_leaves_the_wide_one_trainable() -> None:
     assert not m.get_layer("deep").trainable and m.get_layer("wide").trainable
     deep = {id(v) for v in m.get_layer("deep").weights}
     assert deep and not any(id(v) in deep for v in m.trainable_variables)
-    assert len(m.trainable_variables) == 6  # the wide tower's kernel and bias, the head's two dense layers
+    assert len(m.trainable_variables) == 8  # the wide tower's two kernels and biases, the head's two dense layers
 
 
 @pytest.mark.parametrize("towers", [{"wide": False}, {"deep": False}])

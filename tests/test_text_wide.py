@@ -46,27 +46,29 @@ def test_idf_leaves_out_rare_buckets() -> None:
     assert inverse_document_frequency(counts, min_df=1)[0] == pytest.approx(np.log(4 / 2) + 1)
 
 
-@pytest.mark.parametrize("weighting", ["nb", "tfidf"])
-def test_the_layer_computes_the_features_the_fit_saw(weighting: str) -> None:
+@pytest.mark.parametrize("views", [("nb",), ("tfidf",), ("nb", "tfidf")])
+def test_the_layer_computes_the_features_the_fit_saw(views: tuple[str, ...]) -> None:
     enc, ids, y = encoded_sample()
-    wide = build_wide(None, None, CFG, 3)
+    wide = build_wide(None, None, ModelConfig.from_dict({"wide_views": list(views)}, CFG), 3)
     before = keras.ops.convert_to_numpy(wide(ids[:8]))
-    assert np.all(before == 0)  # unfitted: zero kernel and bias
-    facts = fit_wide(wide, ids, y, 3, c=1.0, weighting=weighting, min_df=2)
-    layer = wide.get_layer("ngram_logits")
-    assert isinstance(layer, HashedLinear)
-    idf, scale = (keras.ops.convert_to_numpy(v) for v in (layer.idf, layer.scale))
-    kernel, bias = (keras.ops.convert_to_numpy(v) for v in (layer.kernel, layer.bias))
-    x = features(hashed_counts(wide, ids), idf.astype(np.float64))
-    expected = np.stack([x @ (scale[:, k] * kernel[:, k]) for k in range(3)], axis=1) + bias
+    assert np.all(before == 0)  # unfitted: zero kernels and biases
+    facts = fit_wide(wide, ids, y, 3, c=1.0, tfidf_c=2.0, min_df=2)
+    layers = [wide.get_layer(f"{v}_logits") for v in views]
+    assert all(isinstance(layer, HashedLinear) for layer in layers) and facts["views"] == list(views)
+    expected = []
+    for layer in layers:
+        idf, scale, kernel, bias = (keras.ops.convert_to_numpy(v).astype(np.float64)
+                                    for v in (layer.idf, layer.scale, layer.kernel, layer.bias))
+        x = features(hashed_counts(wide, ids), idf)
+        expected.append(np.stack([x @ (scale[:, k] * kernel[:, k]) for k in range(3)], axis=1) + bias)
+        assert 0 < facts["buckets_kept"] < CFG.wide_buckets and np.count_nonzero(idf) == facts["buckets_kept"]
+        if layer.weighting == "nb":
+            assert not np.allclose(scale[idf > 0], 1.0)
+        else:
+            np.testing.assert_array_equal(scale, 1.0)
     got = wide.predict(ids, batch_size=64, verbose=0)
-    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got, np.mean(expected, axis=0), rtol=1e-4, atol=1e-4)
     assert facts["train_accuracy"] > 0.8  # 300 texts, thousands of n-grams: the fit separates them
-    assert 0 < facts["buckets_kept"] < CFG.wide_buckets and np.count_nonzero(idf) == facts["buckets_kept"]
-    if weighting == "nb":
-        assert not np.allclose(scale[idf > 0], 1.0)
-    else:
-        np.testing.assert_array_equal(scale, 1.0)
 
 
 def test_the_head_starts_as_the_wide_tower() -> None:
@@ -90,16 +92,23 @@ def test_staged_training_freezes_the_fitted_wide_tower(tmp_path: Path) -> None:
     # Stage 2 left the wide tower as stage 1 fitted it: fitting again on the same split gives the same tables.
     again = build_wide(None, None, CFG, 3)
     fit_wide(again, result.encoder.encode(result.splits.train.texts).ids,
-             result.encoder.label_ids(result.splits.train.labels), 3, c=CFG.wide_c, seed=3)
+             result.encoder.label_ids(result.splits.train.labels), 3, c=CFG.wide_c, tfidf_c=CFG.tfidf_c, seed=3)
     for a, b in zip(m.get_layer("wide").weights, again.weights):
         np.testing.assert_allclose(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b), atol=1e-6)
-    # ...while the deep tower and the head trained.
+    # ...while the deep tower and the head trained (the last epoch's checkpoint). The model keeps the best
+    # epoch on validation, or stage 1 alone (the weights it was built with) when no epoch beat it.
     keras.utils.set_random_seed(3)
     fresh = build_model(None, None, result.encoder.vocab_size, 3, CFG)
-    for name in ("deep", "head"):
-        moved = [not np.allclose(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
-                 for a, b in zip(m.get_layer(name).weights, fresh.get_layer(name).weights)]
-        assert any(moved), name
+    last = kernest.load(tmp_path / "run" / "checkpoint" / "last.keras", safe_mode=True)
+
+    def moved(a: keras.Model, b: keras.Model, name: str) -> bool:
+        return any(not np.allclose(keras.ops.convert_to_numpy(u), keras.ops.convert_to_numpy(v))
+                   for u, v in zip(a.get_layer(name).weights, b.get_layer(name).weights))
+
+    assert moved(last, fresh, "deep") and moved(last, fresh, "head") and not moved(last, m, "wide")
+    stage_1_kept = result.metrics["best_epoch"] == 0
+    assert moved(m, fresh, "deep") != stage_1_kept and moved(m, fresh, "head") != stage_1_kept
+    assert result.metrics["wide_fit"]["val_macro_f1"] <= result.metrics["val_macro_f1"]
     assert result.metrics["wide_fit"]["buckets_kept"] > 0
     # The fitted tables are saved with the model, and load in safe mode.
     back = kernest.load(tmp_path / "run" / "model.keras", safe_mode=True)

@@ -316,13 +316,17 @@ class HashedLinear(keras.layers.Layer):
     Args:
         buckets: number of bucket ids (``NgramHash``'s ``buckets``).
         units: number of logits (classes).
+        weighting: how ``fit_wide`` fits it: ``"nb"`` (naive-Bayes-scaled features, one classifier per class
+            against the rest) or ``"tfidf"`` (plain TF-IDF, one multinomial classifier).
     """
 
-    def __init__(self, buckets: int, units: int, **kwargs: Any) -> None:
+    def __init__(self, buckets: int, units: int, weighting: str = "tfidf", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if buckets < 2 or units < 1:
             raise ValueError(f"HashedLinear needs at least 2 buckets and 1 unit, got {buckets} and {units}")
-        self.buckets, self.units = int(buckets), int(units)
+        if weighting not in ("nb", "tfidf"):
+            raise ValueError(f"HashedLinear weighting must be 'nb' or 'tfidf', got {weighting!r}")
+        self.buckets, self.units, self.weighting = int(buckets), int(units), weighting
 
     def build(self, input_shape: Any) -> None:
         shape = (self.buckets, self.units)
@@ -356,5 +360,5 @@ class HashedLinear(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(buckets=self.buckets, units=self.units)
+        config.update(buckets=self.buckets, units=self.units, weighting=self.weighting)
         return config

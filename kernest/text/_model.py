@@ -4,7 +4,7 @@
 
     chars (B, words, chars) int32
       -> deep: over("words", char_cnn) -> BiLSTM        (B, Fd)   char-CNN per word, masked BiLSTM
-      -> wide: hashed word 1-2-grams and char n-grams    (B, K)    TF-IDF (x naive-Bayes ratios) -> logits
+      -> wide: hashed word 1-2-grams and char n-grams    (B, K)    mean logits of TF-IDF and NB views
       -> head: dropout -> dense (deep) + dense (wide) -> softmax   (B, K)
 
 Both towers read the same character ids, so the wide tower's n-grams come from the same ``tf.strings``
@@ -67,9 +67,11 @@ class ModelConfig:
         wide_buckets: hash buckets of the wide tower (one table for both bags with ``"linear"``; each
             bag's with ``"bags"``).
         wide_dim: embedding size of the wide tower's bags (``"bags"`` only).
-        wide_c: inverse L2 strength of the linear wide tower's fit (scikit-learn's ``C``).
-        wide_weighting: ``"nb"`` scales each n-gram by its naive-Bayes log-count ratio, one view per
-            class (NBSVM), fitted one-vs-rest; ``"tfidf"`` fits one multinomial model on plain TF-IDF.
+        wide_views: the linear wide tower's views of the n-grams, whose logits it averages: ``"nb"`` scales
+            each n-gram by its naive-Bayes log-count ratio, one view per class (NBSVM), fitted one-vs-rest;
+            ``"tfidf"`` fits one multinomial model on plain TF-IDF.
+        wide_c: inverse L2 strength of the ``"nb"`` view's fit (scikit-learn's ``C``).
+        tfidf_c: inverse L2 strength of the ``"tfidf"`` view's fit.
         wide_min_df: n-grams in fewer training texts are left out of the linear wide tower.
         nb_alpha: smoothing count of the naive-Bayes ratios.
         char_ngrams: character n-gram sizes of the wide tower.
@@ -109,8 +111,9 @@ class ModelConfig:
     wide_kind: str = "linear"
     wide_buckets: int = 1 << 20
     wide_dim: int = 32
+    wide_views: tuple[str, ...] = ("nb", "tfidf")
     wide_c: float = 1.0
-    wide_weighting: str = "nb"
+    tfidf_c: float = 2.0
     wide_min_df: int = 2
     nb_alpha: float = 1.0
     char_ngrams: tuple[int, ...] = (2, 3, 4, 5)
@@ -126,6 +129,8 @@ class ModelConfig:
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
         self.char_ngrams = tuple(int(n) for n in self.char_ngrams)
+        self.wide_views = tuple(str(v) for v in ([self.wide_views] if isinstance(self.wide_views, str)
+                                                 else self.wide_views))
         problems = []
         if self.word_buckets < 0:
             problems.append(f"word_buckets must be 0 (off) or more (got {self.word_buckets})")
@@ -157,10 +162,12 @@ class ModelConfig:
                 problems.append(f"{name} must be in [0, 1) (got {getattr(self, name)})")
         if self.wide_kind not in ("linear", "bags"):
             problems.append(f"wide_kind must be 'linear' or 'bags' (got {self.wide_kind!r})")
-        if self.wide_c <= 0:
-            problems.append(f"wide_c must be positive (got {self.wide_c})")
-        if self.wide_weighting not in ("nb", "tfidf"):
-            problems.append(f"wide_weighting must be 'nb' or 'tfidf' (got {self.wide_weighting!r})")
+        for name in ("wide_c", "tfidf_c"):
+            if getattr(self, name) <= 0:
+                problems.append(f"{name} must be positive (got {getattr(self, name)})")
+        if not self.wide_views or not set(self.wide_views) <= {"nb", "tfidf"} or \
+                len(set(self.wide_views)) < len(self.wide_views):
+            problems.append(f"wide_views must name 'nb', 'tfidf' or both, once each (got {self.wide_views})")
         if self.wide_min_df < 1:
             problems.append(f"wide_min_df must be at least 1 (got {self.wide_min_df})")
         if self.nb_alpha <= 0:
@@ -187,6 +194,7 @@ class ModelConfig:
         d = dataclasses.asdict(self)
         d["widths"] = list(self.widths)
         d["char_ngrams"] = list(self.char_ngrams)
+        d["wide_views"] = list(self.wide_views)
         return d
 
     @classmethod
@@ -301,9 +309,9 @@ def build_wide(max_words: int | None, max_chars: int | None, config: ModelConfig
                ) -> keras.Model:
     """The wide tower: hashed word 1-2-grams and character n-grams (``char_wb``) of the text.
 
-    With ``wide_kind="linear"`` a ``HashedLinear`` layer maps their TF-IDF vectors to class logits
-    (``(B, n_classes)``; ``kernest.text._wide.fit_wide`` fits it); with ``"bags"``, two embedding bags
-    (``(B, 2 * wide_dim)``).
+    With ``wide_kind="linear"`` one ``HashedLinear`` layer per view (``wide_views``) maps their TF-IDF
+    vectors to class logits, and the tower averages them (``(B, n_classes)``; ``kernest.text._wide.fit_wide``
+    fits them); with ``"bags"``, two embedding bags (``(B, 2 * wide_dim)``).
 
     Returns:
         The ``wide`` model ``(B, words, chars) -> (B, n_classes)`` or ``(B, 2 * wide_dim)``.
@@ -312,7 +320,9 @@ def build_wide(max_words: int | None, max_chars: int | None, config: ModelConfig
     words = NgramHash(config.wide_buckets, "words", name="word_ngrams")(chars)               # (B, 2W-1)
     grams = NgramHash(config.wide_buckets, "chars", config.char_ngrams, name="char_ngrams")(chars)  # (B, N)
     if config.wide_kind == "linear":
-        logits = HashedLinear(config.wide_buckets, n_classes, name="ngram_logits")([words, grams])  # (B, K)
+        views = [HashedLinear(config.wide_buckets, n_classes, weighting=v, name=f"{v}_logits")([words, grams])
+                 for v in config.wide_views]                                                   # (B, K) each
+        logits = views[0] if len(views) == 1 else keras.layers.Average(name="logits")(views)   # (B, K)
         return keras.Model(chars, logits, name="wide")
     a = EmbeddingBag(config.wide_buckets, config.wide_dim, config.wide_dropout, norm=config.wide_norm,
                      name="word_bag")(words)                                                   # (B, Dw)

@@ -347,7 +347,7 @@ def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, t
     head on top of its logits. Returns the fit's facts and its seconds."""
     started = time.perf_counter()
     facts = fit_wide(model.get_layer("wide"), encoder.encode(train.texts).ids, encoder.label_ids(train.labels),
-                     len(encoder.classes), c=cfg.wide_c, weighting=cfg.wide_weighting, min_df=cfg.wide_min_df,
+                     len(encoder.classes), c=cfg.wide_c, tfidf_c=cfg.tfidf_c, min_df=cfg.wide_min_df,
                      alpha=cfg.nb_alpha, balanced=cfg.class_weight == "balanced", seed=seed)
     freeze(model, "wide/**")
     return {**facts, "seconds": round(time.perf_counter() - started, 1)}

@@ -8,9 +8,10 @@ turned into a sparse matrix with the very values the layer computes, and fitted 
 regression (scikit-learn). The fitted tables are written into the layer; ``train`` then freezes the tower
 (``kernest.freeze(model, "wide/**")``) and the deep tower learns what the n-grams miss.
 
-With ``wide_weighting="nb"`` every class gets its own view of the features, scaled by naive-Bayes log-count
-ratios (NBSVM, Wang and Manning 2012), and one binary classifier per class (one-vs-rest); with ``"tfidf"``
-one multinomial classifier reads the plain TF-IDF vectors.
+The tower has one ``HashedLinear`` layer per view and averages their logits. In the ``"nb"`` view every
+class sees the features scaled by its naive-Bayes log-count ratios (NBSVM, Wang and Manning 2012), with one
+binary classifier per class (one-vs-rest); in the ``"tfidf"`` view one multinomial classifier reads the
+plain TF-IDF vectors.
 """
 
 from __future__ import annotations
@@ -92,17 +93,18 @@ def nb_ratios(x: Any, y: np.ndarray, n_classes: int, kept: np.ndarray, alpha: fl
 
 
 def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, c: float = 1.0,
-             weighting: str = "nb", min_df: int = 2, alpha: float = 1.0, balanced: bool = True,
+             tfidf_c: float = 2.0, min_df: int = 2, alpha: float = 1.0, balanced: bool = True,
              seed: int = 0) -> dict[str, Any]:
-    """Fit the wide tower's ``HashedLinear`` layer on encoded training texts (stage 1 of ``train``).
+    """Fit the wide tower's ``HashedLinear`` layers (its views) on encoded training texts (stage 1 of
+    ``train``); each is fitted as its ``weighting`` says, on the same TF-IDF features.
 
     Args:
         wide: the wide tower (``build_wide`` with ``wide_kind="linear"``).
         ids: encoded training texts ``(texts, words, chars)``.
         y: their class indices.
-        n_classes: number of classes (the layer's units).
-        c: inverse L2 strength of the logistic regression (scikit-learn's ``C``).
-        weighting: ``"nb"`` (naive-Bayes-scaled features, one-vs-rest) or ``"tfidf"`` (multinomial).
+        n_classes: number of classes (the layers' units).
+        c: inverse L2 strength of the ``"nb"`` views' logistic regressions (scikit-learn's ``C``).
+        tfidf_c: the same for the ``"tfidf"`` views.
         min_df: buckets in fewer training texts are left out.
         alpha: the naive-Bayes smoothing count.
         balanced: weigh classes by inverse frequency.
@@ -115,40 +117,65 @@ def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, 
         DataError: scikit-learn is missing, or the training texts hold fewer than two classes.
     """
     try:
-        from sklearn.linear_model import LogisticRegression
+        import sklearn.linear_model  # noqa: F401
     except ImportError:
         raise DataError("Fitting the wide tower needs scikit-learn: `pip install scikit-learn` (or "
                         "`pip install kernest[text]`), or set wide_kind='bags' in the model config.") from None
     if len(np.unique(y)) < 2:
         raise DataError("The wide tower needs training texts of at least two classes. Add texts of the "
                         "other classes.")
-    layer = next(layer for layer in wide.layers if isinstance(layer, HashedLinear))
     counts = hashed_counts(wide, ids)
     idf = inverse_document_frequency(counts, min_df)
     kept = idf > 0
     x = features(counts, idf)
+    logits = np.zeros((len(y), n_classes))
+    views = [layer for layer in wide.layers if isinstance(layer, HashedLinear)]
+    for layer in views:
+        if layer.weighting == "nb":
+            scale = nb_ratios(x, y, n_classes, kept, alpha)
+            kernel, bias = _fit_one_vs_rest(x, y, scale, kept, c, balanced, seed)
+        else:
+            scale = np.ones((x.shape[1], n_classes))
+            kernel, bias = _fit_multinomial(x, y, n_classes, kept, tfidf_c, balanced, seed)
+        layer.set_tables(idf, scale, kernel, bias)
+        logits += np.stack([_scale_columns(x, scale[:, k]) @ kernel[:, k] for k in range(n_classes)], 1) + bias
+    return {"buckets_kept": int(kept.sum()), "views": [layer.weighting for layer in views],
+            "train_accuracy": float(np.mean(np.argmax(logits, 1) == y))}
+
+
+def _fit_one_vs_rest(x: Any, y: np.ndarray, scale: np.ndarray, kept: np.ndarray, c: float, balanced: bool,
+                     seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """One binary logistic regression per class on the features scaled by that class' column of ``scale``;
+    the kernel ``(buckets, classes)`` and bias. A class absent from training gets a bias of -10."""
+    from sklearn.linear_model import LogisticRegression
+
     columns = np.flatnonzero(kept)  # the solver sees the kept buckets only: its cost grows with the columns
     xk = x[:, columns]
-    weight = "balanced" if balanced else None
+    n_classes = scale.shape[1]
+    kernel, bias = np.zeros((x.shape[1], n_classes)), np.zeros(n_classes)
+    for k in range(n_classes):
+        target = (y == k).astype(np.int64)
+        if target.min() == target.max():
+            bias[k] = -10.0
+            continue
+        lr = LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=2000,
+                                random_state=seed)
+        lr.fit(_scale_columns(xk, scale[columns, k]), target)
+        kernel[columns, k], bias[k] = lr.coef_[0], lr.intercept_[0]
+    return kernel, bias
+
+
+def _fit_multinomial(x: Any, y: np.ndarray, n_classes: int, kept: np.ndarray, c: float, balanced: bool,
+                     seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """One multinomial logistic regression on the features; the kernel ``(buckets, classes)`` and bias."""
+    from sklearn.linear_model import LogisticRegression
+
+    columns = np.flatnonzero(kept)
+    lr = LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=2000,
+                            random_state=seed).fit(x[:, columns], y)
     kernel = np.zeros((x.shape[1], n_classes))
-    if weighting == "nb":
-        scale = nb_ratios(x, y, n_classes, kept, alpha)
-        bias = np.zeros(n_classes)
-        for k in range(n_classes):
-            target = (y == k).astype(np.int64)
-            if target.min() == target.max():  # a class absent from training: never predicted
-                bias[k] = -10.0
-                continue
-            lr = LogisticRegression(C=c, class_weight=weight, max_iter=2000, random_state=seed)
-            lr.fit(_scale_columns(xk, scale[columns, k]), target)
-            kernel[columns, k], bias[k] = lr.coef_[0], lr.intercept_[0]
-    else:
-        scale = np.ones((x.shape[1], n_classes))
-        lr = LogisticRegression(C=c, class_weight=weight, max_iter=2000, random_state=seed).fit(xk, y)
-        kernel[columns], bias = _multinomial(lr, n_classes)
-    layer.set_tables(idf, scale, kernel, bias)
-    logits = np.stack([_scale_columns(x, scale[:, k]) @ kernel[:, k] for k in range(n_classes)], axis=1) + bias
-    return {"buckets_kept": int(kept.sum()), "train_accuracy": float(np.mean(np.argmax(logits, 1) == y))}
+    kernel[columns], bias = _multinomial(lr, n_classes)
+    return kernel, bias
 
 
 def _scale_columns(x: Any, s: np.ndarray) -> Any:
