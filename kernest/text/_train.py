@@ -128,7 +128,11 @@ class RunCheckpoint(keras.callbacks.Callback):
         """Load the best weights seen (no-op when no epoch ran)."""
         best = self.dir / "best.weights.h5"
         if best.exists():
-            self.model.load_weights(best)
+            with warnings.catch_warnings():
+                # Weights saved by start_from, before the optimizer was built, hold no optimizer state: Keras
+                # warns that it skips it. Only the model's weights are wanted here.
+                warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+                self.model.load_weights(best)
 
 
 def balanced_class_weight(y: np.ndarray, n_classes: int) -> dict[int, float]:
