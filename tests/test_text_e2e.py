@@ -27,7 +27,7 @@ def test_run_directory_holds_every_file() -> None:
     assert set(metrics["per_class"]) == {"negative", "neutral", "positive"}
     assert 0.0 <= metrics["macro_f1"] <= 1.0 and metrics["n"] > 30
     summary = (run / "summary.txt").read_text()
-    assert "deep/per_word" in summary and "wide/char_bag" in summary
+    assert "deep/per_word" in summary and "wide/nb_logits" in summary
     assert (run / "confusion.png").read_bytes()[:4] == b"\x89PNG"
     assert not [p for p in run.iterdir() if p.name.startswith(".")]  # no temporary file left behind
 

@@ -17,6 +17,16 @@ from kernest.text import EmbeddingBag, ModelConfig, NgramHash, WordHash, build_m
 SMALL = ModelConfig(char_dim=4, widths=(2, 3), filters=4, word_units=4, dropout=0.0, wide_buckets=97, wide_dim=4)
 
 
+def fill_wide(model: keras.Model, seed: int = 0) -> None:
+    """Random tables in the linear wide tower's views (built with zeros), so that they change the outputs."""
+    rng = np.random.default_rng(seed)
+    for view in ("nb", "tfidf"):
+        layer = kernest.get(model, f"wide/{view}_logits")
+        shape = (layer.buckets, layer.units)
+        layer.set_tables(rng.uniform(0.5, 3, layer.buckets), rng.uniform(-1, 1, shape), rng.normal(size=shape),
+                         rng.normal(size=layer.units))
+
+
 def test_model_is_wide_and_deep_with_over_inside_the_deep_tower() -> None:
     m = build_model(10, 6, 30, 3, SMALL)
     assert m.input_shape == (None, 10, 6) and m.output_shape == (None, 3)
@@ -28,9 +38,12 @@ def test_model_is_wide_and_deep_with_over_inside_the_deep_tower() -> None:
     names = {layer.name for layer in cnn.layers}
     assert {"char_embed", "conv_w2", "conv_w3", "pool_w2", "pool_w3", "highway"} <= names
     assert "deep/word_bilstm" in kernest.paths(m)
-    assert {"wide/word_ngrams", "wide/char_ngrams", "wide/word_bag", "wide/char_bag"} <= set(kernest.paths(m))
+    assert {"wide/word_ngrams", "wide/char_ngrams", "wide/nb_logits", "wide/tfidf_logits"} <= set(kernest.paths(m))
     assert {"deep", "wide"} <= {r.path for r in kernest.summary(m).rows}
-    assert m.get_layer("head").input_shape == [(None, 8), (None, 8)]
+    assert m.get_layer("head").input_shape == [(None, 8), (None, 3)]  # deep features, wide logits
+    bags = build_model(10, 6, 30, 3, ModelConfig.from_dict({"wide_kind": "bags"}, SMALL))
+    assert {"wide/word_bag", "wide/char_bag"} <= set(kernest.paths(bags))
+    assert bags.get_layer("head").input_shape == [(None, 8), (None, 8)]
     # Joined by kernest.connect: each tower feeds the head input named after it.
     assert [str(w) for w in m.wiring] == ["deep -> deep (by name)", "wide -> wide (by name)"]
 
@@ -42,7 +55,7 @@ def test_freezing_the_deep_tower_leaves_the_wide_one_trainable() -> None:
     assert not m.get_layer("deep").trainable and m.get_layer("wide").trainable
     deep = {id(v) for v in m.get_layer("deep").weights}
     assert deep and not any(id(v) in deep for v in m.trainable_variables)
-    assert len(m.trainable_variables) == 4  # two bags, the head's kernel and bias
+    assert len(m.trainable_variables) == 8  # the wide tower's two kernels and biases, the head's two dense layers
 
 
 @pytest.mark.parametrize("towers", [{"wide": False}, {"deep": False}])
@@ -57,6 +70,7 @@ def test_padded_words_and_chars_change_nothing(extra: dict[str, object]) -> None
     # Same weights, more padding: a masked BiLSTM (and masked mean) gives the same answer.
     cfg = ModelConfig.from_dict(extra, SMALL)
     short, long = build_model(4, 6, 30, 3, cfg), build_model(9, 6, 30, 3, cfg)
+    fill_wide(short)
     long.set_weights(short.get_weights())
     x = np.zeros((2, 4, 6), np.int32)
     x[0, :3, :2] = 7
@@ -77,6 +91,7 @@ def test_cut_batches_give_the_same_outputs_and_gradients_as_padded_ones() -> Non
 
     cfg = ModelConfig.from_dict({"word_mean": True, "word_buckets": 40, "word_dim": 3}, SMALL)
     m = build_model(None, None, 30, 3, cfg)
+    fill_wide(m)
     rng = np.random.default_rng(0)
     x = np.zeros((4, 9, 12), np.int32)
     for i, (words, chars) in enumerate([(3, 5), (1, 2), (6, 3), (2, 7)]):
@@ -97,6 +112,7 @@ def test_cut_batches_give_the_same_outputs_and_gradients_as_padded_ones() -> Non
 @pytest.mark.parametrize("word_buckets", [0, 50])
 def test_saves_and_loads_in_safe_mode(tmp_path: Path, word_buckets: int) -> None:
     m = build_model(5, 4, 12, 2, ModelConfig.from_dict({"word_buckets": word_buckets, "word_dim": 3}, SMALL))
+    fill_wide(m)
     x = np.random.default_rng(0).integers(0, 12, size=(3, 5, 4)).astype(np.int32)
     m.save(tmp_path / "m.keras")
     kernest.save(m, tmp_path / "m.keras")

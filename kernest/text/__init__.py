@@ -1,8 +1,9 @@
 """kernest.text: the flagship application, a hierarchical sentiment classifier built with ``kernest.over``.
 
 A wide-and-deep model: the deep tower runs a char-CNN on each word (``over("words", char_cnn)``) and a
-masked BiLSTM over the words; the wide tower averages embeddings of hashed word 1-2-grams and character
-n-grams; a softmax head labels the text. ``train`` writes a run folder; ``evaluate``, ``predict`` / ``Predictor`` and ``export`` use it.
+masked BiLSTM over the words; the wide tower maps TF-IDF vectors of hashed word 1-2-grams and character
+n-grams, scaled by naive-Bayes ratios, to class logits (fitted first, then frozen); a softmax head adds the
+deep tower's logits to them. ``train`` writes a run folder; ``evaluate``, ``predict`` / ``Predictor`` and ``export`` use it.
 
 Example:
     >>> from kernest import text
@@ -14,7 +15,7 @@ Example:
 from __future__ import annotations
 
 from kernest._errors import RunError, TrainingDiverged
-from kernest.text import _layers  # noqa: F401  registers WordHash, NgramHash, EmbeddingBag, PadToZero, WordVectors
+from kernest.text import _layers  # noqa: F401  registers WordHash, NgramHash, EmbeddingBag, HashedLinear, PadToZero, WordVectors
 from kernest.text._baseline import baseline
 from kernest.text._data import (
     Dataset,
@@ -28,12 +29,13 @@ from kernest.text._data import (
 )
 from kernest.text._encode import Encoded, TextEncoder
 from kernest.text._export import SentimentModule, export
-from kernest.text._layers import EmbeddingBag, NgramHash, PadToZero, WordHash, WordVectors
+from kernest.text._layers import EmbeddingBag, HashedLinear, NgramHash, PadToZero, WordHash, WordVectors
 from kernest.text._metrics import classification_metrics, format_metrics, macro_f1
 from kernest.text._model import (
     ModelConfig,
     build_char_cnn,
     build_deep,
+    build_head,
     build_model,
     build_pretrained,
     build_wide,
@@ -41,11 +43,13 @@ from kernest.text._model import (
 from kernest.text._predict import Predictor, predict
 from kernest.text._pretrained import WordVectorTable, word_vector_table
 from kernest.text._train import MacroF1, TrainResult, evaluate, train
+from kernest.text._wide import fit_wide
 
 __all__ = [
     "Dataset",
     "EmbeddingBag",
     "Encoded",
+    "HashedLinear",
     "MacroF1",
     "ModelConfig",
     "NgramHash",
@@ -63,6 +67,7 @@ __all__ = [
     "baseline",
     "build_char_cnn",
     "build_deep",
+    "build_head",
     "build_model",
     "build_pretrained",
     "build_wide",
@@ -72,6 +77,7 @@ __all__ = [
     "deduplicate",
     "evaluate",
     "export",
+    "fit_wide",
     "format_metrics",
     "load_data",
     "macro_f1",

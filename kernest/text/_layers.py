@@ -8,6 +8,7 @@ safe mode. The layers use ``keras.ops`` only (no TensorFlow), with exact int64 a
 - ``NgramHash``: character ids ``(B, words, chars)`` -> buckets of the word 1-2-grams or of the character
   n-grams of every word ``(B, N)``, 0 where there is none (the wide tower's features).
 - ``EmbeddingBag``: buckets ``(B, N)`` -> the mean of their embeddings ``(B, dim)``, zeros skipped.
+- ``HashedLinear``: bags of buckets -> class logits, a linear map of their TF-IDF vectors (the wide tower).
 """
 
 from __future__ import annotations
@@ -295,4 +296,69 @@ class WordVectors(keras.layers.Layer):
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(size=self.size, dim=self.dim)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="kernest.text")
+class HashedLinear(keras.layers.Layer):
+    """Class logits that are a linear map of TF-IDF vectors of hashed n-grams: a list of bags of bucket ids
+    ``[(B, N_1), (B, N_2), ...]`` -> ``(B, units)``.
+
+    In each bag, an occurrence of bucket ``j`` adds ``idf[j]``, and the bag is divided by
+    ``sqrt(sum of idf[j] ** 2 over its occurrences)`` (a TF-IDF vector with raw counts, L2-normalised when no
+    bucket repeats). Bucket 0 and buckets whose ``idf`` is 0 (too rare in training) are left out, also of
+    that norm. The logit ``u`` is ``bias[u] + sum over the bags of value_j * scale[j, u] * kernel[j, u]``.
+
+    ``idf`` and ``scale`` are fixed tables (not trained) that ``kernest.text._wide.fit_wide`` sets from the
+    training split: ``scale`` holds naive-Bayes log-count ratios (one column per class), or ones. They are
+    saved with the model. Before that the tables are ones, the kernel zeros: every text gets logits 0.
+
+    Args:
+        buckets: number of bucket ids (``NgramHash``'s ``buckets``).
+        units: number of logits (classes).
+        weighting: how ``fit_wide`` fits it: ``"nb"`` (naive-Bayes-scaled features, one classifier per class
+            against the rest) or ``"tfidf"`` (plain TF-IDF, one multinomial classifier).
+    """
+
+    def __init__(self, buckets: int, units: int, weighting: str = "tfidf", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if buckets < 2 or units < 1:
+            raise ValueError(f"HashedLinear needs at least 2 buckets and 1 unit, got {buckets} and {units}")
+        if weighting not in ("nb", "tfidf"):
+            raise ValueError(f"HashedLinear weighting must be 'nb' or 'tfidf', got {weighting!r}")
+        self.buckets, self.units, self.weighting = int(buckets), int(units), weighting
+
+    def build(self, input_shape: Any) -> None:
+        shape = (self.buckets, self.units)
+        self.kernel = self.add_weight(shape=shape, name="kernel", initializer="zeros")
+        self.bias = self.add_weight(shape=(self.units,), name="bias", initializer="zeros")
+        self.idf = self.add_weight(shape=(self.buckets,), name="idf", initializer="ones", trainable=False)
+        self.scale = self.add_weight(shape=shape, name="scale", initializer="ones", trainable=False)
+
+    def set_tables(self, idf: np.ndarray, scale: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> None:
+        """Set the fitted tables: ``idf`` ``(buckets,)``, ``scale`` and ``kernel`` ``(buckets, units)``,
+        ``bias`` ``(units,)``."""
+        if not self.built:
+            self.build(None)
+        for var, value in ((self.idf, idf), (self.scale, scale), (self.kernel, kernel), (self.bias, bias)):
+            var.assign(np.asarray(value, np.float32).reshape(var.shape))
+
+    def call(self, bags: Any) -> Any:
+        logits = ops.zeros_like(self.bias)[None, :]                          # (1, units)
+        for ids in bags:
+            ids = ops.cast(ids, "int32")                                     # (B, N)
+            weight = ops.take(self.idf, ids, axis=0)                         # (B, N), 0 for ignored buckets
+            weight = weight * ops.cast(ops.not_equal(ids, 0), weight.dtype)
+            norm = ops.sqrt(ops.sum(ops.square(weight), axis=1, keepdims=True))      # (B, 1)
+            weight = weight / ops.maximum(norm, 1e-12)
+            w = ops.take(self.kernel, ids, axis=0) * ops.take(self.scale, ids, axis=0)  # (B, N, units)
+            logits = logits + ops.sum(w * weight[..., None], axis=1)         # (B, units)
+        return logits + self.bias
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (input_shape[0][0], self.units)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(buckets=self.buckets, units=self.units, weighting=self.weighting)
         return config

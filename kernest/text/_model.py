@@ -3,14 +3,15 @@
 ::
 
     chars (B, words, chars) int32
-      -> deep: over("words", char_cnn) -> BiLSTM          (B, Fd)   char-CNN per word, masked BiLSTM
-      -> wide = hashed word 1-2-grams and char n-grams          (B, Fw)   two embedding bags (mean)
-      -> head: concatenate -> dropout -> dense softmax          (B, classes)
+      -> deep: over("words", char_cnn) -> BiLSTM        (B, Fd)   char-CNN per word, masked BiLSTM
+      -> wide: hashed word 1-2-grams and char n-grams    (B, K)    mean logits of TF-IDF and NB views
+      -> head: dropout -> dense (deep) + dense (wide) -> softmax   (B, K)
 
 Both towers read the same character ids, so the wide tower's n-grams come from the same ``tf.strings``
-pipeline. ``deep``, ``wide`` and ``head`` are direct children of the model: ``kernest.freeze(model,
-"deep/**")`` freezes the deep tower, and ``kernest.summary`` shows each tower.
-"""
+pipeline. Training has two stages (``kernest.text._wide``): the wide tower, a linear model, is fitted first
+to its regularised optimum and frozen; then the deep tower and the head learn on top of its logits.
+``deep``, ``wide`` and ``head`` are direct children of the model: ``kernest.freeze(model, "deep/**")``
+freezes the deep tower, and ``kernest.summary`` shows each tower."""
 
 from __future__ import annotations
 
@@ -24,9 +25,10 @@ import keras
 
 import kernest
 from kernest._errors import DataError
-from kernest.text._layers import EmbeddingBag, NgramHash, PadToZero, WordHash, WordVectors
+from kernest.text._layers import EmbeddingBag, HashedLinear, NgramHash, PadToZero, WordHash, WordVectors
 
-__all__ = ["ModelConfig", "WordHash", "build_char_cnn", "build_deep", "build_model", "build_wide", "compile_model"]
+__all__ = ["ModelConfig", "WordHash", "build_char_cnn", "build_deep", "build_head", "build_model", "build_wide",
+           "compile_model"]
 
 
 @dataclass
@@ -58,8 +60,20 @@ class ModelConfig:
             prediction keep ``max_words``.
         deep: use the deep tower (char-CNN per word, BiLSTM over words).
         wide: use the wide tower (hashed word 1-2-grams and character n-grams).
-        wide_buckets: hash buckets of each of the wide tower's two bags (words, characters).
-        wide_dim: embedding size of the wide tower's bags.
+        wide_kind: ``"linear"``: the wide tower maps TF-IDF vectors of the n-grams straight to class
+            logits (``HashedLinear``); ``train`` fits it first, alone, by L2-regularised logistic regression,
+            then freezes it while the deep tower and the head train on top of its logits. ``"bags"``: two
+            embedding bags of ``wide_dim``, trained jointly with the deep tower (the earlier recipe).
+        wide_buckets: hash buckets of the wide tower (one table for both bags with ``"linear"``; each
+            bag's with ``"bags"``).
+        wide_dim: embedding size of the wide tower's bags (``"bags"`` only).
+        wide_views: the linear wide tower's views of the n-grams, whose logits it averages: ``"nb"`` scales
+            each n-gram by its naive-Bayes log-count ratio, one view per class (NBSVM), fitted one-vs-rest;
+            ``"tfidf"`` fits one multinomial model on plain TF-IDF.
+        wide_c: inverse L2 strength of the ``"nb"`` view's fit (scikit-learn's ``C``).
+        tfidf_c: inverse L2 strength of the ``"tfidf"`` view's fit.
+        wide_min_df: n-grams in fewer training texts are left out of the linear wide tower.
+        nb_alpha: smoothing count of the naive-Bayes ratios.
         char_ngrams: character n-gram sizes of the wide tower.
         wide_dropout: rate at which the wide tower drops n-grams in training.
         wide_norm: how a bag pools its n-gram embeddings: ``"mean"``, or ``"sqrt"`` (sum / sqrt(count)).
@@ -94,8 +108,14 @@ class ModelConfig:
     bucket_by_length: bool = True
     deep: bool = True
     wide: bool = True
-    wide_buckets: int = 1 << 18
+    wide_kind: str = "linear"
+    wide_buckets: int = 1 << 20
     wide_dim: int = 32
+    wide_views: tuple[str, ...] = ("nb", "tfidf")
+    wide_c: float = 1.0
+    tfidf_c: float = 2.0
+    wide_min_df: int = 2
+    nb_alpha: float = 1.0
     char_ngrams: tuple[int, ...] = (2, 3, 4, 5)
     wide_dropout: float = 0.5
     wide_norm: str = "sqrt"
@@ -109,6 +129,8 @@ class ModelConfig:
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
         self.char_ngrams = tuple(int(n) for n in self.char_ngrams)
+        self.wide_views = tuple(str(v) for v in ([self.wide_views] if isinstance(self.wide_views, str)
+                                                 else self.wide_views))
         problems = []
         if self.word_buckets < 0:
             problems.append(f"word_buckets must be 0 (off) or more (got {self.word_buckets})")
@@ -138,6 +160,18 @@ class ModelConfig:
         for name in ("wide_dropout", "label_smoothing"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 problems.append(f"{name} must be in [0, 1) (got {getattr(self, name)})")
+        if self.wide_kind not in ("linear", "bags"):
+            problems.append(f"wide_kind must be 'linear' or 'bags' (got {self.wide_kind!r})")
+        for name in ("wide_c", "tfidf_c"):
+            if getattr(self, name) <= 0:
+                problems.append(f"{name} must be positive (got {getattr(self, name)})")
+        if not self.wide_views or not set(self.wide_views) <= {"nb", "tfidf"} or \
+                len(set(self.wide_views)) < len(self.wide_views):
+            problems.append(f"wide_views must name 'nb', 'tfidf' or both, once each (got {self.wide_views})")
+        if self.wide_min_df < 1:
+            problems.append(f"wide_min_df must be at least 1 (got {self.wide_min_df})")
+        if self.nb_alpha <= 0:
+            problems.append(f"nb_alpha must be positive (got {self.nb_alpha})")
         if self.wide_norm not in ("mean", "sqrt"):
             problems.append(f"wide_norm must be 'mean' or 'sqrt' (got {self.wide_norm!r})")
         if not 0.0 <= self.ema < 1.0:
@@ -160,6 +194,7 @@ class ModelConfig:
         d = dataclasses.asdict(self)
         d["widths"] = list(self.widths)
         d["char_ngrams"] = list(self.char_ngrams)
+        d["wide_views"] = list(self.wide_views)
         return d
 
     @classmethod
@@ -270,15 +305,25 @@ def build_deep(max_words: int | None, max_chars: int | None, vocab_size: int, co
     return keras.Model(chars, y, name="deep")
 
 
-def build_wide(max_words: int | None, max_chars: int | None, config: ModelConfig) -> keras.Model:
-    """The wide tower: embedding bags of hashed word 1-2-grams and of character n-grams (``char_wb``).
+def build_wide(max_words: int | None, max_chars: int | None, config: ModelConfig, n_classes: int = 3
+               ) -> keras.Model:
+    """The wide tower: hashed word 1-2-grams and character n-grams (``char_wb``) of the text.
+
+    With ``wide_kind="linear"`` one ``HashedLinear`` layer per view (``wide_views``) maps their TF-IDF
+    vectors to class logits, and the tower averages them (``(B, n_classes)``; ``kernest.text._wide.fit_wide``
+    fits them); with ``"bags"``, two embedding bags (``(B, 2 * wide_dim)``).
 
     Returns:
-        The ``wide`` model ``(B, words, chars) -> (B, 2 * wide_dim)``.
+        The ``wide`` model ``(B, words, chars) -> (B, n_classes)`` or ``(B, 2 * wide_dim)``.
     """
     chars = keras.Input((max_words, max_chars), dtype="int32", name="chars")
     words = NgramHash(config.wide_buckets, "words", name="word_ngrams")(chars)               # (B, 2W-1)
     grams = NgramHash(config.wide_buckets, "chars", config.char_ngrams, name="char_ngrams")(chars)  # (B, N)
+    if config.wide_kind == "linear":
+        views = [HashedLinear(config.wide_buckets, n_classes, weighting=v, name=f"{v}_logits")([words, grams])
+                 for v in config.wide_views]                                                   # (B, K) each
+        logits = views[0] if len(views) == 1 else keras.layers.Average(name="logits")(views)   # (B, K)
+        return keras.Model(chars, logits, name="wide")
     a = EmbeddingBag(config.wide_buckets, config.wide_dim, config.wide_dropout, norm=config.wide_norm,
                      name="word_bag")(words)                                                   # (B, Dw)
     b = EmbeddingBag(config.wide_buckets, config.wide_dim, config.wide_dropout, norm=config.wide_norm,
@@ -330,16 +375,38 @@ def build_model(max_words: int | None, max_chars: int | None, vocab_size: int, n
     """
     config = config or ModelConfig()
     towers = ([build_deep(max_words, max_chars, vocab_size, config)] if config.deep else []) + (
-        [build_wide(max_words, max_chars, config)] if config.wide else []) + (
+        [build_wide(max_words, max_chars, config, n_classes)] if config.wide else []) + (
         [build_pretrained(max_words, max_chars, word_vectors)] if word_vectors is not None else [])
-    features = [keras.Input(t.output_shape[1:], name=t.name) for t in towers]
-    x = features[0] if len(features) == 1 else keras.layers.Concatenate(name="features")(features)
-    x = keras.layers.Dropout(config.dropout, name="dropout")(x)
-    probs = keras.layers.Dense(n_classes, activation="softmax", name="classes")(x)          # (B, classes)
-    head = keras.Model(features, probs, name="head")
+    head = build_head(towers, n_classes, config)
     # connect() runs the towers side by side on their shared input and feeds each into the head input
     # named after it; towers and head stay direct children, so their paths start at the root.
     return kernest.connect(towers, head, name="sentiment")
+
+
+def build_head(towers: list[keras.Model], n_classes: int, config: ModelConfig) -> keras.Model:
+    """The head: one input per tower, named after it, -> class probabilities ``(B, n_classes)``.
+
+    The features of the towers other than a linear wide tower go through dropout into a dense layer of
+    class logits. A linear wide tower's logits (fitted in stage 1, then frozen) are added to those through
+    a ``wide_logits`` dense layer that starts as the identity (so the head can rescale them); its
+    ``deep_logits`` layer starts at zero, so before stage 2 the model predicts what the wide tower does.
+    """
+    inputs = [keras.Input(t.output_shape[1:], name=t.name) for t in towers]
+    linear = config.wide and config.wide_kind == "linear"
+    others = [x for x in inputs if not (linear and x.name == "wide")]
+    logits = []
+    if others:
+        x = others[0] if len(others) == 1 else keras.layers.Concatenate(name="features")(others)
+        x = keras.layers.Dropout(config.dropout, name="dropout")(x)
+        logits.append(keras.layers.Dense(n_classes, kernel_initializer="zeros" if linear else "glorot_uniform",
+                                         name="deep_logits")(x))                            # (B, classes)
+    if linear:
+        wide = next(x for x in inputs if x.name == "wide")
+        logits.append(keras.layers.Dense(n_classes, kernel_initializer="identity",
+                                         name="wide_logits")(wide))                         # (B, classes)
+    x = logits[0] if len(logits) == 1 else keras.layers.Add(name="logits")(logits)
+    probs = keras.layers.Activation("softmax", name="classes")(x)                           # (B, classes)
+    return keras.Model(inputs, probs, name="head")
 
 
 def compile_model(model: keras.Model, config: ModelConfig, steps: int | None = None) -> keras.Model:

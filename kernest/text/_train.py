@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kernest import check, load, save, summary
+from kernest import check, freeze, load, save, summary
 from kernest._errors import DataError, RunError
 from kernest._files import atomic_path, write_text_atomic
 from kernest.text import _pretrained as pretrained
@@ -37,6 +37,7 @@ from kernest.text._encode import TextEncoder
 from kernest.text._metrics import classification_metrics, macro_f1, plot_confusion, plot_curves
 from kernest.text._model import ModelConfig, build_model, compile_model
 from kernest.text._pretrained import WordVectorTable
+from kernest.text._wide import fit_wide
 
 DataArg = str | Path | Dataset | Splits | None
 
@@ -115,11 +116,23 @@ class RunCheckpoint(keras.callbacks.Callback):
         save(self.model, self.dir / "last.keras")
         write_text_atomic(self.dir / "state.json", json.dumps(s, indent=1))
 
+    def start_from(self, score: float) -> None:
+        """Make the model as it is now (before the first epoch) the best so far, with this validation score:
+        the epochs must beat it to replace it (stage 2 must beat the wide tower fitted in stage 1)."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.state.update(best=score, best_epoch=-1)
+        with atomic_path(self.dir / "best.weights.h5", suffix=".weights.h5") as tmp:
+            self.model.save_weights(tmp)
+
     def restore_best(self) -> None:
         """Load the best weights seen (no-op when no epoch ran)."""
         best = self.dir / "best.weights.h5"
         if best.exists():
-            self.model.load_weights(best)
+            with warnings.catch_warnings():
+                # Weights saved by start_from, before the optimizer was built, hold no optimizer state: Keras
+                # warns that it skips it. Only the model's weights are wanted here.
+                warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+                self.model.load_weights(best)
 
 
 def balanced_class_weight(y: np.ndarray, n_classes: int) -> dict[int, float]:
@@ -189,9 +202,11 @@ def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int 
           strategy: Any = None, deterministic: bool = False) -> TrainResult:
     """Train the wide-and-deep sentiment model and write a run directory.
 
-    The data is de-duplicated and split 80/10/10 (stratified, by ``seed``). Training uses balanced class
-    weights, stops early when the validation macro-F1 has not improved for ``config.patience`` epochs and
-    keeps the best weights. The run directory gets ``model.keras``, ``preprocess.json``, ``config.json``,
+    The data is de-duplicated and split 80/10/10 (stratified, by ``seed``). With the linear wide tower (the
+    default), stage 1 fits it alone on the training split and freezes it (``fit_wide_tower``); stage 2
+    trains the deep tower and the head. Training uses balanced class weights, stops early when the
+    validation macro-F1 has not improved for ``config.patience`` epochs and keeps the best weights (those of
+    stage 1 alone when no epoch beats them). The run directory gets ``model.keras``, ``preprocess.json``, ``config.json``,
     ``metrics.json`` (test split), ``history.json``, ``confusion.png``, ``curves.png``, ``summary.txt``,
     TensorBoard ``logs/`` and a ``checkpoint/`` for ``resume``. Every file is written atomically.
 
@@ -251,6 +266,7 @@ class _Job:
     strategy: Any
     started: float
     train_ds: Any = None
+    wide_fit: dict[str, Any] | None = None
 
 
 def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int | None, seed: int, resume: bool,
@@ -318,12 +334,27 @@ def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int
     if bucket and model.input_shape[2] is not None:
         job.train_ds = job.train_ds.map(lambda x, *rest: (_pad_chars(x, encoder.max_chars), *rest))
     if state is None:
+        if cfg.wide and cfg.wide_kind == "linear":
+            job.wide_fit = fit_wide_tower(model, cfg, encoder, splits.train, seed)
         with scope(strategy):
             compile_model(model, cfg, steps=epochs * int(job.train_ds.cardinality()))
     if strategy is not None:
         job.train_ds = shard_by_data(job.train_ds, strategy)
         prepare_fit(model, job.train_ds, strategy)
     return job
+
+
+def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, train: Dataset,
+                   seed: int = 0) -> dict[str, Any]:
+    """Stage 1: fit the linear wide tower alone on the training texts (``kernest.text._wide.fit_wide``),
+    then freeze it with ``kernest.freeze(model, "wide/**")``, so that stage 2 trains the deep tower and the
+    head on top of its logits. Returns the fit's facts and its seconds."""
+    started = time.perf_counter()
+    facts = fit_wide(model.get_layer("wide"), encoder.encode(train.texts).ids, encoder.label_ids(train.labels),
+                     len(encoder.classes), c=cfg.wide_c, tfidf_c=cfg.tfidf_c, min_df=cfg.wide_min_df,
+                     alpha=cfg.nb_alpha, balanced=cfg.class_weight == "balanced", seed=seed)
+    freeze(model, "wide/**")
+    return {**facts, "seconds": round(time.perf_counter() - started, 1)}
 
 
 def _word_vectors(cfg: ModelConfig, encoder: TextEncoder, texts: list[str]) -> WordVectorTable | None:
@@ -377,6 +408,12 @@ def _fit(job: _Job, verbose: int | str, tensorboard: bool | None) -> RunCheckpoi
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(job.run / _run.LOGS), write_graph=False))
     initial_epoch = keeper.state["epoch"] + 1
+    if job.wide_fit is not None and initial_epoch == 0:
+        # The head starts as the fitted wide tower (its deep logits are zero): that is the score to beat.
+        keeper.set_model(model)
+        pred = np.argmax(model.predict(val_ds, verbose=0), axis=-1)
+        job.wide_fit["val_macro_f1"] = macro_f1(y_val, pred, n_classes)
+        keeper.start_from(job.wide_fit["val_macro_f1"])
     if initial_epoch < job.epochs and not keeper.state["stopped"]:
         balanced = cfg.class_weight == "balanced" and cfg.sample_weight == "none"  # else in the sample weights
         model.fit(job.train_ds, validation_data=val_ds, epochs=job.epochs, initial_epoch=initial_epoch,
@@ -396,6 +433,8 @@ def _write(job: _Job, keeper: RunCheckpoint) -> TrainResult:
     metrics.update(split="test", train_seconds=round(time.perf_counter() - job.started, 1),
                    epochs_run=keeper.state["epoch"] + 1, best_epoch=keeper.state["best_epoch"] + 1,
                    val_macro_f1=keeper.state["best"])
+    if job.wide_fit is not None:
+        metrics["wide_fit"] = job.wide_fit
     write_text_atomic(run / _run.METRICS, json.dumps(metrics, indent=1) + "\n")
     write_text_atomic(run / _run.HISTORY, json.dumps(history, indent=1) + "\n")
     plot_confusion(metrics, run / _run.CONFUSION)

@@ -1,0 +1,197 @@
+"""Stage 1 of training: fit the wide tower alone, to the optimum of a regularised linear model, before the
+deep tower trains on top of it.
+
+The wide tower (``HashedLinear`` over ``NgramHash`` bags) is a linear map of TF-IDF vectors of hashed word
+1-2-grams and character n-grams to class logits. Its best weights are the solution of a convex problem, so
+they are not left to a few epochs of Adam: the training texts are hashed once by the tower's own layers,
+turned into a sparse matrix with the very values the layer computes, and fitted by L2-regularised logistic
+regression (scikit-learn). The fitted tables are written into the layer; ``train`` then freezes the tower
+(``kernest.freeze(model, "wide/**")``) and the deep tower learns what the n-grams miss.
+
+The tower has one ``HashedLinear`` layer per view and averages their logits. In the ``"nb"`` view every
+class sees the features scaled by its naive-Bayes log-count ratios (NBSVM, Wang and Manning 2012), with one
+binary classifier per class (one-vs-rest); in the ``"tfidf"`` view one multinomial classifier reads the
+plain TF-IDF vectors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+from kernest._errors import DataError
+from kernest.text._layers import HashedLinear, NgramHash
+
+_BATCH = 512
+
+
+def hashed_counts(wide: keras.Model, ids: np.ndarray) -> list[Any]:
+    """How often each bucket occurs in each text, per bag of the wide tower.
+
+    Args:
+        wide: the wide tower (its ``NgramHash`` layers, in the order the ``HashedLinear`` layer reads them).
+        ids: encoded texts ``(texts, words, chars)``.
+
+    Returns:
+        One ``scipy.sparse.csr_matrix`` ``(texts, buckets)`` of counts per bag.
+    """
+    import scipy.sparse as sp
+
+    hashers = [layer for layer in wide.layers if isinstance(layer, NgramHash)]
+    buckets = hashers[0].buckets
+    out = []
+    for hasher in hashers:
+        parts = []
+        for start in range(0, len(ids), _BATCH):
+            b = keras.ops.convert_to_numpy(hasher(ids[start:start + _BATCH])).astype(np.int64)  # (b, N)
+            rows = np.repeat(np.arange(len(b)), b.shape[1]).reshape(b.shape)
+            keep = b != 0
+            m = sp.csr_matrix((np.ones(int(keep.sum())), (rows[keep], b[keep])), shape=(len(b), buckets))
+            m.sum_duplicates()
+            parts.append(m)
+        out.append(sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, buckets)))
+    return out
+
+
+def features(counts: list[Any], idf: np.ndarray) -> Any:
+    """The values ``HashedLinear`` computes before its kernel: per bag, counts times ``idf``, divided by
+    ``sqrt(sum of count * idf ** 2)``, and the bags added. ``(texts, buckets)`` sparse."""
+    import scipy.sparse as sp
+
+    total: Any = sp.csr_matrix(counts[0].shape)
+    for c in counts:
+        tfidf = c.multiply(idf[None, :]).tocsr()
+        norm = np.sqrt(np.asarray(c @ (idf ** 2)).ravel())                  # (texts,)
+        total = total + sp.diags(1.0 / np.maximum(norm, 1e-12)) @ tfidf
+    return total.tocsr()
+
+
+def inverse_document_frequency(counts: list[Any], min_df: int) -> np.ndarray:
+    """scikit-learn's smooth idf, ``ln((1 + n) / (1 + df)) + 1``; 0 for buckets in fewer than ``min_df``
+    texts (so they are left out, as ``TfidfVectorizer(min_df=...)`` leaves them out)."""
+    n = counts[0].shape[0]
+    present = sum((c > 0).astype(np.int64) for c in counts)
+    df = np.asarray((present > 0).sum(axis=0)).ravel()
+    idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+    idf[df < max(min_df, 1)] = 0.0
+    return idf
+
+
+def nb_ratios(x: Any, y: np.ndarray, n_classes: int, kept: np.ndarray, alpha: float) -> np.ndarray:
+    """Naive-Bayes log-count ratios, one column per class (that class against the rest), over the kept
+    buckets (1 elsewhere): ``log((p / |p|) / (q / |q|))`` with ``p = alpha + texts of the class that hold the
+    bucket``, ``q`` the same for the other classes."""
+    present = (x > 0).astype(np.float64)
+    ratios = np.ones((x.shape[1], n_classes))
+    for c in range(n_classes):
+        p = alpha + np.asarray(present[y == c].sum(axis=0)).ravel()[kept]
+        q = alpha + np.asarray(present[y != c].sum(axis=0)).ravel()[kept]
+        ratios[kept, c] = np.log((p / p.sum()) / (q / q.sum()))
+    return ratios
+
+
+def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, c: float = 1.0,
+             tfidf_c: float = 2.0, min_df: int = 2, alpha: float = 1.0, balanced: bool = True,
+             seed: int = 0) -> dict[str, Any]:
+    """Fit the wide tower's ``HashedLinear`` layers (its views) on encoded training texts (stage 1 of
+    ``train``); each is fitted as its ``weighting`` says, on the same TF-IDF features.
+
+    Args:
+        wide: the wide tower (``build_wide`` with ``wide_kind="linear"``).
+        ids: encoded training texts ``(texts, words, chars)``.
+        y: their class indices.
+        n_classes: number of classes (the layers' units).
+        c: inverse L2 strength of the ``"nb"`` views' logistic regressions (scikit-learn's ``C``).
+        tfidf_c: the same for the ``"tfidf"`` views.
+        min_df: buckets in fewer training texts are left out.
+        alpha: the naive-Bayes smoothing count.
+        balanced: weigh classes by inverse frequency.
+        seed: the solver's seed.
+
+    Returns:
+        Facts about the fit: buckets kept, training accuracy of the tower.
+
+    Raises:
+        DataError: scikit-learn is missing, or the training texts hold fewer than two classes.
+    """
+    try:
+        import sklearn.linear_model  # noqa: F401
+    except ImportError:
+        raise DataError("Fitting the wide tower needs scikit-learn: `pip install scikit-learn` (or "
+                        "`pip install kernest[text]`), or set wide_kind='bags' in the model config.") from None
+    if len(np.unique(y)) < 2:
+        raise DataError("The wide tower needs training texts of at least two classes. Add texts of the "
+                        "other classes.")
+    counts = hashed_counts(wide, ids)
+    idf = inverse_document_frequency(counts, min_df)
+    kept = idf > 0
+    x = features(counts, idf)
+    logits = np.zeros((len(y), n_classes))
+    views = [layer for layer in wide.layers if isinstance(layer, HashedLinear)]
+    for layer in views:
+        if layer.weighting == "nb":
+            scale = nb_ratios(x, y, n_classes, kept, alpha)
+            kernel, bias = _fit_one_vs_rest(x, y, scale, kept, c, balanced, seed)
+        else:
+            scale = np.ones((x.shape[1], n_classes))
+            kernel, bias = _fit_multinomial(x, y, n_classes, kept, tfidf_c, balanced, seed)
+        layer.set_tables(idf, scale, kernel, bias)
+        logits += np.stack([_scale_columns(x, scale[:, k]) @ kernel[:, k] for k in range(n_classes)], 1) + bias
+    return {"buckets_kept": int(kept.sum()), "views": [layer.weighting for layer in views],
+            "train_accuracy": float(np.mean(np.argmax(logits, 1) == y))}
+
+
+def _fit_one_vs_rest(x: Any, y: np.ndarray, scale: np.ndarray, kept: np.ndarray, c: float, balanced: bool,
+                     seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """One binary logistic regression per class on the features scaled by that class' column of ``scale``;
+    the kernel ``(buckets, classes)`` and bias. A class absent from training gets a bias of -10."""
+    from sklearn.linear_model import LogisticRegression
+
+    columns = np.flatnonzero(kept)  # the solver sees the kept buckets only: its cost grows with the columns
+    xk = x[:, columns]
+    n_classes = scale.shape[1]
+    kernel, bias = np.zeros((x.shape[1], n_classes)), np.zeros(n_classes)
+    for k in range(n_classes):
+        target = (y == k).astype(np.int64)
+        if target.min() == target.max():
+            bias[k] = -10.0
+            continue
+        lr = LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=2000,
+                                random_state=seed)
+        lr.fit(_scale_columns(xk, scale[columns, k]), target)
+        kernel[columns, k], bias[k] = lr.coef_[0], lr.intercept_[0]
+    return kernel, bias
+
+
+def _fit_multinomial(x: Any, y: np.ndarray, n_classes: int, kept: np.ndarray, c: float, balanced: bool,
+                     seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """One multinomial logistic regression on the features; the kernel ``(buckets, classes)`` and bias."""
+    from sklearn.linear_model import LogisticRegression
+
+    columns = np.flatnonzero(kept)
+    lr = LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=2000,
+                            random_state=seed).fit(x[:, columns], y)
+    kernel = np.zeros((x.shape[1], n_classes))
+    kernel[columns], bias = _multinomial(lr, n_classes)
+    return kernel, bias
+
+
+def _scale_columns(x: Any, s: np.ndarray) -> Any:
+    import scipy.sparse as sp
+
+    return (x @ sp.diags(s)).tocsr()
+
+
+def _multinomial(lr: Any, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The kernel ``(buckets, classes)`` and bias of a fitted multinomial logistic regression; classes that
+    were absent from training get a bias of -10 (never predicted)."""
+    kernel, bias = np.zeros((lr.coef_.shape[1], n_classes)), np.full(n_classes, -10.0)
+    if len(lr.classes_) == 2:  # scikit-learn keeps one row for two classes: logits 0 and the row
+        kernel[:, lr.classes_[1]], bias[lr.classes_[1]] = lr.coef_[0], lr.intercept_[0]
+        bias[lr.classes_[0]] = 0.0
+        return kernel, bias
+    for row, k in enumerate(lr.classes_):
+        kernel[:, k], bias[k] = lr.coef_[row], lr.intercept_[row]
+    return kernel, bias

@@ -1,0 +1,123 @@
+"""The linear wide tower: its features, its naive-Bayes table, its fit (stage 1) and the staged training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import kernest
+from kernest.text import ModelConfig, TextEncoder, build_model, build_wide, train
+from kernest.text._layers import HashedLinear
+from kernest.text._wide import features, fit_wide, hashed_counts, inverse_document_frequency, nb_ratios
+from tests.conftest_text import TINY, corpus_sample
+
+CFG = ModelConfig.from_dict({"wide_buckets": 2048}, TINY)
+
+
+def encoded_sample(n: int = 300) -> tuple[TextEncoder, np.ndarray, np.ndarray]:
+    ds = corpus_sample(n)
+    enc = TextEncoder.fit(ds.texts, max_words=12, max_chars=10, min_count=1, classes=("negative", "neutral",
+                                                                                      "positive"))
+    return enc, enc.encode(ds.texts).ids, enc.label_ids(ds.labels)
+
+
+def test_nb_ratios_follow_the_counts() -> None:
+    # 4 texts, 3 buckets; class 0 holds bucket 0 twice, class 1 holds bucket 1 twice; bucket 2 is everywhere.
+    x = sp.csr_matrix(np.array([[1, 0, 1], [2, 0, 1], [0, 1, 1], [0, 3, 1]], float))
+    y = np.array([0, 0, 1, 1])
+    r = nb_ratios(x, y, 2, np.array([True, True, True]), alpha=1.0)
+    p, q = np.array([3, 1, 3]), np.array([1, 3, 3])  # 1 + texts of the class holding each bucket
+    np.testing.assert_allclose(r[:, 0], np.log((p / p.sum()) / (q / q.sum())))
+    np.testing.assert_allclose(r[:, 1], -r[:, 0])
+    assert r[0, 0] > 0 > r[1, 0] and r[2, 0] == pytest.approx(0.0)
+    left_out = nb_ratios(x, y, 2, np.array([True, False, True]), alpha=1.0)
+    np.testing.assert_array_equal(left_out[1], [1.0, 1.0])  # buckets left out keep a neutral scale
+
+
+def test_idf_leaves_out_rare_buckets() -> None:
+    counts = [sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 1, 0, 0], [0, 2, 1, 0]], float))]
+    idf = inverse_document_frequency(counts, min_df=2)
+    assert idf[0] == 0 and idf[2] == 0 and idf[3] == 0  # in one text or none
+    assert idf[1] == pytest.approx(np.log(4 / 4) + 1)
+    assert inverse_document_frequency(counts, min_df=1)[0] == pytest.approx(np.log(4 / 2) + 1)
+
+
+@pytest.mark.parametrize("views", [("nb",), ("tfidf",), ("nb", "tfidf")])
+def test_the_layer_computes_the_features_the_fit_saw(views: tuple[str, ...]) -> None:
+    enc, ids, y = encoded_sample()
+    wide = build_wide(None, None, ModelConfig.from_dict({"wide_views": list(views)}, CFG), 3)
+    before = keras.ops.convert_to_numpy(wide(ids[:8]))
+    assert np.all(before == 0)  # unfitted: zero kernels and biases
+    facts = fit_wide(wide, ids, y, 3, c=1.0, tfidf_c=2.0, min_df=2)
+    layers = [wide.get_layer(f"{v}_logits") for v in views]
+    assert all(isinstance(layer, HashedLinear) for layer in layers) and facts["views"] == list(views)
+    expected = []
+    for layer in layers:
+        idf, scale, kernel, bias = (keras.ops.convert_to_numpy(v).astype(np.float64)
+                                    for v in (layer.idf, layer.scale, layer.kernel, layer.bias))
+        x = features(hashed_counts(wide, ids), idf)
+        expected.append(np.stack([x @ (scale[:, k] * kernel[:, k]) for k in range(3)], axis=1) + bias)
+        assert 0 < facts["buckets_kept"] < CFG.wide_buckets and np.count_nonzero(idf) == facts["buckets_kept"]
+        if layer.weighting == "nb":
+            assert not np.allclose(scale[idf > 0], 1.0)
+        else:
+            np.testing.assert_array_equal(scale, 1.0)
+    got = wide.predict(ids, batch_size=64, verbose=0)
+    np.testing.assert_allclose(got, np.mean(expected, axis=0), rtol=1e-4, atol=1e-4)
+    assert facts["train_accuracy"] > 0.8  # 300 texts, thousands of n-grams: the fit separates them
+
+
+def test_the_head_starts_as_the_wide_tower() -> None:
+    enc, ids, y = encoded_sample()
+    m = build_model(None, None, enc.vocab_size, 3, CFG)
+    fit_wide(m.get_layer("wide"), ids, y, 3)
+    wide_logits = m.get_layer("wide").predict(ids[:32], verbose=0)
+    np.testing.assert_allclose(m.predict(ids[:32], verbose=0), keras.ops.convert_to_numpy(
+        keras.ops.softmax(wide_logits)), atol=1e-5)
+
+
+def test_staged_training_freezes_the_fitted_wide_tower(tmp_path: Path) -> None:
+    ds = corpus_sample()
+    keras.utils.set_random_seed(3)
+    result = train(ds, out=tmp_path / "run", epochs=2, batch_size=32, seed=3, config=CFG, verbose=0,
+                   tensorboard=False)
+    m = result.model
+    assert not m.get_layer("wide").trainable and m.get_layer("deep").trainable
+    wide_ids = {id(v) for v in m.get_layer("wide").weights}
+    assert not any(id(v) in wide_ids for v in m.trainable_variables)
+    # Stage 2 left the wide tower as stage 1 fitted it: fitting again on the same split gives the same tables.
+    again = build_wide(None, None, CFG, 3)
+    fit_wide(again, result.encoder.encode(result.splits.train.texts).ids,
+             result.encoder.label_ids(result.splits.train.labels), 3, c=CFG.wide_c, tfidf_c=CFG.tfidf_c, seed=3)
+    for a, b in zip(m.get_layer("wide").weights, again.weights):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b), atol=1e-6)
+    # ...while the deep tower and the head trained (the last epoch's checkpoint). The model keeps the best
+    # epoch on validation, or stage 1 alone (the weights it was built with) when no epoch beat it.
+    keras.utils.set_random_seed(3)
+    fresh = build_model(None, None, result.encoder.vocab_size, 3, CFG)
+    last = kernest.load(tmp_path / "run" / "checkpoint" / "last.keras", safe_mode=True)
+
+    def moved(a: keras.Model, b: keras.Model, name: str) -> bool:
+        return any(not np.allclose(keras.ops.convert_to_numpy(u), keras.ops.convert_to_numpy(v))
+                   for u, v in zip(a.get_layer(name).weights, b.get_layer(name).weights))
+
+    assert moved(last, fresh, "deep") and moved(last, fresh, "head") and not moved(last, m, "wide")
+    stage_1_kept = result.metrics["best_epoch"] == 0
+    assert moved(m, fresh, "deep") != stage_1_kept and moved(m, fresh, "head") != stage_1_kept
+    assert result.metrics["wide_fit"]["val_macro_f1"] <= result.metrics["val_macro_f1"]
+    assert result.metrics["wide_fit"]["buckets_kept"] > 0
+    # The fitted tables are saved with the model, and load in safe mode.
+    back = kernest.load(tmp_path / "run" / "model.keras", safe_mode=True)
+    for a, b in zip(m.get_layer("wide").weights, back.get_layer("wide").weights):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+    assert not back.get_layer("wide").trainable
+
+
+def test_wide_fit_needs_two_classes() -> None:
+    enc, ids, y = encoded_sample()
+    with pytest.raises(kernest.DataError, match="at least two classes"):
+        fit_wide(build_wide(None, None, CFG, 3), ids, np.zeros_like(y), 3)
