@@ -426,12 +426,110 @@ def file_name_refused(calls: list[LineCall], scope: dict[str, Any], message: str
     return None
 
 
+# Python's own words when a call's arguments do not bind to the callee's signature.
+_UNBOUND = re.compile(r"missing (?:a|\d+) required (?:positional )?argument|too many positional arguments"
+                      r"|takes \d+ positional arguments? but \d+ (?:were|was) given")
+
+
+def _fresh_accepts(layer: Any, *args: Any) -> bool:
+    """Whether a fresh copy of ``layer`` (from its config) can be called on ``args`` (symbolic tensors or
+    lists of them): the check that a rewritten call works, without touching the user's layer."""
+    def spec(value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return [spec(v) for v in value]
+        return keras.KerasTensor(tuple(value.shape), dtype=getattr(value, "dtype", "float32"))
+    try:
+        copy = type(layer).from_config(layer.get_config())
+        copy(*[spec(a) for a in args])
+        return True
+    except Exception:  # any refusal (or a layer that cannot be copied) means: not shown to work
+        return False
+
+
+def _called_layer(node: ast.AST, scope: dict[str, Any], failing: Any) -> Any:
+    """The layer a call's callee holds: a name's value, or for a layer built on the line itself
+    (``Concatenate(name="joined")(a, b)``) the failing layer when it is of that class."""
+    layer = value_of(node, scope)
+    if layer is None and isinstance(node, ast.Call):
+        cls = value_of(node.func, scope)
+        layer = failing if isinstance(cls, type) and isinstance(failing, cls) else None
+    return layer
+
+
+def arguments_refused(calls: list[LineCall], scope: dict[str, Any], message: str, failing: Any = None) -> Mismatch | None:
+    """A layer called with arguments its ``call`` signature does not take: tensors given one by one to a
+    layer that takes them as one list (``Concatenate()(a, b)``), or a required tensor left out
+    (``MultiHeadAttention(...)(x)`` without its value). The corrected call is read from ``call``'s own
+    parameters and checked on a fresh copy of the layer before it is offered."""
+    if not _UNBOUND.search(message):
+        return None
+    for call in calls:
+        layer = _called_layer(call.node.func, scope, failing)
+        if not isinstance(layer, keras.layers.Layer) or not call.node.args:
+            continue
+        params = call_parameters(layer)
+        given = [value_of(a, scope) for a in call.node.args]
+        if any(not hasattr(g, "shape") for g in given):
+            continue
+        texts = [call.text(a) for a in call.node.args]
+        keywords = [call.text(kw) for kw in call.node.keywords]
+        callee = call.text(call.node.func)
+        if len(given) > len(params):
+            found = _one_list(layer, callee, given, texts, keywords, call, scope)
+        else:
+            found = _missing_tensors(layer, callee, params, given, texts, keywords, call, scope)
+        if found is not None:
+            return found
+    return None
+
+
+def _one_list(layer: Any, callee: str, given: list[Any], texts: list[str], keywords: list[str],
+              call: LineCall, scope: dict[str, Any]) -> Mismatch | None:
+    names = [p.name for p in call_parameters(layer)]
+    listed = "[" + ", ".join(texts) + "]"
+    fixed = f"{callee}({', '.join([listed, *keywords])})"
+    source = source_name(call.node.args[len(names)], scope) or "?"
+    works = _fresh_accepts(layer, list(given))
+    fix = (f"{type(layer).__name__} takes its tensors as one list. Write {fixed}." if works else
+           f"no list of these tensors works on a fresh copy either: check which of them {layer.name} should get.")
+    return Mismatch(
+        str(layer.name), f"{source} -> {layer.name}", f"{len(names)} positional argument(s): {', '.join(names)}",
+        f"{len(given)} tensors by position",
+        f"{layer.name}'s call takes {', '.join(names) or 'no tensors'} by position, and the line passes "
+        f"{len(given)} tensors ({', '.join(texts)}); {fix}",
+    )
+
+
+def _missing_tensors(layer: Any, callee: str, params: list[Any], given: list[Any], texts: list[str],
+                     keywords: list[str], call: LineCall, scope: dict[str, Any]) -> Mismatch | None:
+    passed = {kw.arg for kw in call.node.keywords}
+    missing = [p.name for p in params[len(given):] if p.default is p.empty and p.name not in passed]
+    if not missing:
+        return None
+    wanted = [p.name for p in params[: len(given) + len(missing)]]
+    repeated = [*given, *[given[0]] * len(missing)]
+    source = source_name(call.node.args[0], scope) or "?"
+    if _fresh_accepts(layer, *repeated):  # e.g. self-attention: the sequence is query and value
+        fixed = f"{callee}({', '.join([*texts, *[texts[0]] * len(missing)] + keywords)})"
+        fix = (f"to attend {texts[0]} to itself, pass it again: {fixed} (a fresh copy accepts that); otherwise pass "
+               f"the tensor meant as {' and '.join(missing)}.")
+    else:
+        fix = f"pass the tensor meant as {' and '.join(missing)}."
+    return Mismatch(
+        str(layer.name), f"{source} -> {layer.name}", ", ".join(wanted), ", ".join(wanted[: len(given)]),
+        f"{layer.name}'s call requires {', '.join(wanted)}, and {callee}({', '.join(texts)}) leaves out "
+        f"{' and '.join(missing)}; {fix}",
+    )
+
+
 def check_line(text: str, scope: dict[str, Any], message: str, renamed: dict[str, str | None],
-               assigned: str | None = None, later: str = "") -> Mismatch | None:
-    """The first mistake the user's call on ``text`` shows by itself, or None."""
+               assigned: str | None = None, later: str = "", failing: Any = None) -> Mismatch | None:
+    """The first mistake the user's call on ``text`` shows by itself, or None (``failing``: the layer that
+    raised, when known)."""
     calls = calls_on(text)
     if not calls:
         return None
     return (tensors_given_to_constructor(calls, scope) or flag_passed_by_position(calls, scope)
             or backend_op_on_symbolic(calls, scope, assigned, later)
-            or keyword_not_accepted(calls, scope, message, renamed) or file_name_refused(calls, scope, message))
+            or keyword_not_accepted(calls, scope, message, renamed) or file_name_refused(calls, scope, message)
+            or arguments_refused(calls, scope, message, failing))

@@ -24,11 +24,13 @@ from kernest._axes import _infer as _infer_axes
 from kernest._callsite import (
     DATA_METHODS,
     ModelCall,
+    arguments_refused,
     calls_on,
     check_line,
     first_listed,
     model_call,
     parse_line,
+    value_of,
 )
 from kernest._errors import InterfaceError, KernestError, Mismatch
 from kernest._explain_api import api_failure
@@ -1754,6 +1756,127 @@ def _removed_attr(case: Case, m: re.Match[str]) -> Mismatch:
     )
 
 
+# Model methods Keras 3 removed, and what replaces each: ``predict`` then a rule read from the output layer
+# for the *_classes/*_proba pair, the plain method for the *_generator ones.
+_REMOVED_METHODS = {"fit_generator": "fit", "evaluate_generator": "evaluate", "predict_generator": "predict",
+                    "predict_proba": "predict", "predict_classes": "predict"}
+
+
+def _output_activation(model: Any) -> tuple[str, int] | None:
+    """The activation and width of ``model``'s first output, read from the layer that makes it (stepping
+    into a nested model that makes it)."""
+    outputs = getattr(model, "outputs", None) or []
+    layer = producer(outputs[0]) if outputs else None
+    while isinstance(layer, keras.Model) and getattr(layer, "outputs", None):
+        layer = producer(layer.outputs[0])
+    if layer is None:
+        return None
+    activation = getattr(layer, "activation", None)
+    name = getattr(activation, "__name__", None) or type(layer).__name__.lower()
+    return name, int(outputs[0].shape[-1] or 0)
+
+
+def _removed_method(case: Case, m: re.Match[str]) -> Mismatch:
+    """``model.predict_classes(x)``, ``model.fit_generator(gen)``: a Keras 2 model method Keras 3 removed.
+    The replacement is computed from the user's line and, for class labels, from the model's output layer."""
+    attr = m.group("attr")
+    site = case.site
+    line = site.text.strip() if site is not None else ""
+    call = next((c for c in calls_on(line) if isinstance(c.node.func, ast.Attribute) and c.node.func.attr == attr), None)
+    owner = call.text(call.node.func.value) if call is not None else "model"  # type: ignore[attr-defined]
+    model = case.scope.get(owner) if isinstance(case.scope.get(owner), keras.Model) else None
+    args = ", ".join(call.text(a) for a in [*call.node.args, *call.node.keywords]) if call is not None else "x"
+    new = f"{owner}.{_REMOVED_METHODS[attr]}({args})"
+    read = _output_activation(model) if model is not None else None
+    if attr == "predict_classes" and read is not None:
+        activation, width = read
+        new = (f'({new} > 0.5).astype("int32")' if width == 1 else f"np.argmax({new}, axis=-1)")
+        why = (f"its output is {width} wide with {activation}: " +
+               ("one probability per sample, so a class is the probability above 0.5" if width == 1
+                else "one score per class, so the class is the largest one"))
+    elif attr == "predict_classes":
+        why = "take the class from the predicted scores (argmax, or a 0.5 threshold for one sigmoid unit)"
+    else:
+        why = f"{_REMOVED_METHODS[attr]} takes what {attr} took (generators, datasets and arrays alike)"
+    name = str(getattr(model, "name", owner))
+    return Mismatch(name, f"{name} -> {attr}", f"the Keras 3 method {_REMOVED_METHODS[attr]}",
+                    f"the Keras 2 method {attr}",
+                    f"Keras 3 removed {attr}; {why}. Write {new}.")
+
+
+def _public_home(name: str, near: Any) -> str | None:
+    """Where the Keras 3 public API keeps ``name``: the module the user reached from (``near``) or one of
+    keras' own namespaces; the dotted suffix to write after ``keras.``, or None."""
+    spaces = ["layers", "models", "utils", "ops", "callbacks", "optimizers", "losses", "metrics", "activations",
+              "initializers", "regularizers", "applications", "saving", "random", "preprocessing"]
+    if near is not None and hasattr(near, name):
+        return ""
+    for space in spaces:
+        if hasattr(getattr(keras, space, None), name):
+            return space
+    return None
+
+
+def _moved_name(case: Case, m: re.Match[str]) -> Mismatch:
+    """``layers.experimental.preprocessing.RandomFlip``, ``keras.layers.merge.Concatenate``: a Keras 2 module
+    path that Keras 3 no longer has. Every use of it in the user's file is rewritten to where Keras 3 keeps
+    the name it ends in."""
+    module, attr = m.group("module"), m.group("attr")
+    source = _user_source(case)
+    chain = re.compile(rf"\b([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)\.{re.escape(attr)}((?:\.[A-Za-z_]\w*)+)")
+    rewrites: dict[str, str] = {}
+    for found in chain.finditer(source):
+        base, rest = found.group(1), found.group(2)
+        final = rest.rsplit(".", 1)[-1]
+        home = _public_home(final, value_of(ast.parse(base, mode="eval").body, case.scope))
+        if home is None:
+            continue
+        new = f"{base}.{final}" if home == "" else f"keras.{home}.{final}"
+        rewrites.setdefault(found.group(0), new)
+    site = case.site
+    var = assigned_name(site.file, site.line) if site is not None else None
+    where = _built_name(source, site.line) if site is not None else None
+    name = where or var or module
+    later = "".join(source.splitlines(keepends=True)[site.line:]) if site is not None else ""
+    consumer = _called_next(var, later, case.scope) if var else None
+    interface = f"{name} -> {consumer}" if consumer else f"{module} -> {name}"
+    if rewrites:
+        fix = "; ".join(f"{old} -> {new}" for old, new in rewrites.items())
+        fix = f"Keras 3 keeps these layers at the top of their module. Write {fix}."
+    else:
+        fix = "look the name up in the Keras 3 API (keras.io/api) and import it from there."
+    return Mismatch(name, interface, f"a name in {module}", f"{module}.{attr}",
+                    f"{module} has no {attr} in Keras 3 (the Keras 2 / tf.keras path was removed). {fix}")
+
+
+def _built_name(source: str, line: int) -> str | None:
+    """The ``name=`` given to the outermost call of the statement that holds ``line``."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    best: ast.stmt | None = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and node.lineno <= line <= (node.end_lineno or node.lineno):
+            best = node if best is None or node.lineno >= best.lineno else best
+    value = getattr(best, "value", None)
+    if isinstance(value, ast.Call):
+        for kw in value.keywords:
+            if kw.arg == "name" and isinstance(kw.value, ast.Constant):
+                return str(kw.value.value)
+    return None
+
+
+def _called_next(var: str, later: str, scope: dict[str, Any]) -> str | None:
+    """What the script calls next on ``var``'s output (``backbone(augment(image))``): the layer's Keras name
+    where it exists already, else the name the script calls it by."""
+    found = re.search(rf"([A-Za-z_][\w.]*)\(\s*{re.escape(var)}\(", later)
+    if found is None:
+        return None
+    layer = scope.get(found.group(1))
+    return str(layer.name) if isinstance(layer, keras.layers.Layer) else found.group(1)
+
+
 def _no_output(case: Case, m: re.Match[str]) -> Mismatch:
     name = m.group("layer")
     model = next((v for v in case.scope.values() if isinstance(v, keras.layers.Layer) and v.name == name), None)
@@ -2966,6 +3089,8 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"Cannot convert '(?P<value>.*?)' to a shape"), _to_shape),
     (re.compile(r"unsupported operand type\(s\) for %: '(?P<value>tuple)' and 'int'|'(?P<value2>list)' object has no attribute 'shape'"), _to_shape),
     (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>get_output_at|output_shape|get_input_at|input_shape|get_output_shape_at|get_input_shape_at)'"), _removed_attr),
+    (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>predict_classes|predict_proba|fit_generator|evaluate_generator|predict_generator)'"), _removed_method),
+    (re.compile(r"module '(?P<module>(?:keras|tensorflow|tf_keras)\b[\w.]*)' has no attribute '(?P<attr>\w+)'"), _moved_name),
     (re.compile(r"Unrecognized keyword arguments passed to (?P<cls>\w+): \{(?P<kw>.*)\}(?P<fn>)(?P<one>)", re.S), _unknown_kwargs),
     (re.compile(r"(?P<fn>\w+)\.\w+\(\) got an unexpected keyword argument '(?P<one>\w+)'(?P<cls>)(?P<kw>)"), _unknown_kwargs),
     (re.compile(r"Shapes used to initialize variables must be fully-defined"), _unknown_size),
@@ -3126,9 +3251,20 @@ def _in_users_call(case: Case) -> Mismatch | None:
             layer, text = frame.f_locals["self"], linecache.getline(frame.f_code.co_filename, lineno).strip()
             message = f"{case.message}\n{_message(exc)}"
             return (_static_batch(case, layer, text, frame.f_locals, message)
-                    or _operand_widths(case, layer, text, frame.f_locals, message))
+                    or _operand_widths(case, layer, text, frame.f_locals, message)
+                    or _arguments_in_call(case, text, frame.f_locals, message))
         exc = exc.__cause__ or exc.__context__
     return None
+
+
+def _arguments_in_call(case: Case, text: str, names: dict[str, Any], message: str) -> Mismatch | None:
+    """A sub-layer called inside the user's call() with arguments its signature does not take (_callsite),
+    placed at its nested path."""
+    found = arguments_refused(calls_on(text), names, message)
+    if found is None:
+        return None
+    name = found.path
+    return Mismatch(case.path(name), case.interface(name), found.expected, found.received, found.fix)
 
 
 def _static_batch(case: Case, layer: Any, text: str, names: dict[str, Any], message: str) -> Mismatch | None:
@@ -3197,7 +3333,8 @@ def _users_call(case: Case) -> Mismatch | None:
     if site is None:
         return None
     later = "".join(_user_source(case).splitlines(keepends=True)[site.line :])
-    return check_line(site.text, case.scope, case.message, _RENAMED_KWARGS, assigned_name(site.file, site.line), later)
+    return check_line(site.text, case.scope, case.message, _RENAMED_KWARGS, assigned_name(site.file, site.line), later,
+                      case.layer)
 
 
 def _adapted_width(case: Case) -> Mismatch | None:
