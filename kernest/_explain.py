@@ -2172,6 +2172,94 @@ def _stateful(case: Case, m: re.Match[str]) -> Mismatch:
     )
 
 
+_BATCH_SIZE_USED = re.compile(r"\.(?:fit|predict|evaluate|train_on_batch|predict_on_batch)\((?:[^()]|\([^()]*\))*?"
+                              r"\bbatch_size\s*=\s*(\d+)", re.S)
+
+
+def _input_upstream(tensor: Any) -> Any:
+    """The model input (a ``keras.Input`` tensor) that ``tensor`` was computed from, following first inputs."""
+    if not is_symbolic(tensor):
+        return None
+    if is_input_layer(producer(tensor)):
+        return tensor
+    for layer, _, given in producer_chain(tensor):
+        if is_input_layer(layer):
+            return layer.output
+        if is_symbolic(given) and is_input_layer(producer(given)):
+            return given
+    return None
+
+
+def _statement_call(source: str, var: str) -> str | None:
+    """The call assigned to ``var`` in the user's file (``keras.Input(shape=(5, 3), name="seq_in")``)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and node.targets[0].id == var
+                and isinstance(node.value, ast.Call)):
+            return ast.get_source_segment(source, node.value)
+    return None
+
+
+def _stateful_unbatched(case: Case, m: re.Match[str]) -> Mismatch:
+    """A stateful RNN under an Input that declares no batch size: the state needs one. The size is the one the
+    script's own fit/predict passes, written into the Input that feeds the RNN."""
+    rnn = next((f.layer for f in reversed(case.frames) if isinstance(f.layer, keras.layers.RNN)), case.layer)
+    name = getattr(rnn, "name", "rnn")
+    given = case.frames[-1].inputs[0] if case.frames and case.frames[-1].inputs else None
+    entry = _input_upstream(given)
+    var = next((k for k, v in case.scope.items() if v is entry and not k.startswith("_")), None) if entry is not None else None
+    source = _user_source(case)
+    used = _BATCH_SIZE_USED.search(source)
+    size = used.group(1) if used else None
+    declared = _statement_call(source, var) if var else None
+    if declared and size:
+        fixed = declared[:-1].rstrip().rstrip(",") + f", batch_size={size})"
+        fix = f"declare the batch size your fit uses on the input that feeds it: {var} = {fixed}."
+    elif declared:
+        fix = (f"declare a fixed batch size on the input that feeds it ({var} = {declared[:-1]}, batch_size=B)) and "
+               "pass that same batch_size=B to fit/predict/evaluate.")
+    else:
+        fix = "declare a fixed batch size on the model's keras.Input (batch_size=B) and pass batch_size=B to fit."
+    shape = m.group("shape") if "shape" in m.groupdict() else "?"
+    return Mismatch(case.path(name), case.interface(name), "a fixed batch size", f"{shape} (batch size unknown)",
+                    f"{name} is stateful: it keeps one state per sample of a fixed batch, so the batch size must be "
+                    f"known when the model is built; {fix} Or build it with stateful=False.")
+
+
+def _unseeded_random(case: Case, m: re.Match[str]) -> Mismatch:
+    """A random op without a seed in a layer's call(), which JAX cannot trace (each draw would become a
+    constant): the layer must own a SeedGenerator and pass it. The op's own line is rewritten."""
+    import linecache
+
+    found, exc, seen = None, case.exc, set()
+    while exc is not None and found is None and id(exc) not in seen:
+        seen.add(id(exc))
+        found = _users_call_frame(exc)
+        exc = exc.__cause__ or exc.__context__
+    layer = found[0].f_locals["self"] if found is not None else case.layer
+    name = str(getattr(layer, "name", "layer"))
+    owned = next((k for k, v in vars(layer).items() if isinstance(v, keras.random.SeedGenerator)), None) if layer is not None else None
+    attr = owned or "seed_generator"
+    rewrite = ""
+    if found is not None:
+        frame, lineno = found
+        text = linecache.getline(frame.f_code.co_filename, lineno).strip()
+        for call in calls_on(text):
+            fn = value_of(call.node.func, {**frame.f_globals, **frame.f_locals})
+            if getattr(fn, "__module__", "").startswith("keras") and ".random" in getattr(fn, "__module__", ""):
+                args = [call.text(a) for a in [*call.node.args, *call.node.keywords] if getattr(a, "arg", None) != "seed"]
+                rewrite = f" In call(): {call.text(call.node.func)}({', '.join([*args, f'seed=self.{attr}'])})."
+                break
+    create = "" if owned else f" In __init__: self.{attr} = keras.random.SeedGenerator(1337)."
+    return Mismatch(case.path(name), case.interface(name), "a random op seeded by a SeedGenerator the layer owns",
+                    "an unseeded random op", f"{name}'s call() draws random numbers without a seed, which JAX "
+                    f"cannot trace (the draw would be frozen into the compiled step). Give the layer a "
+                    f"SeedGenerator and pass it as seed.{create}{rewrite}")
+
+
 def _declared_batch(case: Case, rnn: Any) -> int | None:
     for frame in case.frames:
         model = frame.layer
@@ -3073,6 +3161,8 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"total size of the tensor must be unchanged\. Received: input_shape=(?P<given>\([^)]*\)), target_shape=(?P<target>\([^)]*\))"), _reshape_size),
     (re.compile(r"Expected keys (?P<expected>\[[^\]]*\]) in \w+ dict, but found \w+\.keys\(\)=(?P<found>\[[^\]]*\])"), _loss_keys),
     (re.compile(r"If an RNN is stateful, the batch size of the input sequences must be the same"), _stateful),
+    (re.compile(r"you should only use seeded random ops"), _unseeded_random),
+    (re.compile(r"When using `stateful=True` in a RNN, the batch size must be static\. Found dynamic batch size: sequence\.shape=(?P<shape>\([^)]*\))"), _stateful_unbatched),
     (re.compile(r"== (?P<now>\d+) whereas the optimizer was built with (?P<was>\d+)"), _optimizer),
     (re.compile(r"This optimizer can only be called for the variables it was originally built with(?P<now>)(?P<was>)"), _optimizer),
     (re.compile(r"indices\[[^\]]*\] = (?P<id>-?\d+) is not in \[0, (?P<hi>\d+)\)"), _index_range),

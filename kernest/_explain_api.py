@@ -24,6 +24,7 @@ from kernest._axes import Shape, fits, format_shape, shape_of
 from kernest._callsite import DATA_METHODS, ModelCall, model_calls, source_name, value_of
 from kernest._errors import Mismatch
 from kernest._graph import compile_settings, graph_inputs, input_keys, output_keys
+from kernest._trace import is_user_file
 
 _LABELLED = ("fit", "evaluate", "train_on_batch", "test_on_batch")
 # A model or layer refusing its input: the forward pass failed, before labels or compile settings were read.
@@ -42,10 +43,23 @@ def api_failure(text: str, scope: dict[str, Any], message: str, exc: BaseExcepti
         found = _inputs_mismatch(call, "inputs" if call.method == "__call__" else "x") or _dataset_mismatch(call)
         if found is None and after_forward:
             found = (_settings_mismatch(call) or _labels_mismatch(call) or _weights_mismatch(call)
-                     or _labels_missing(call) or _validation_mismatch(call))
+                     or _labels_missing(call, _user_source(exc)) or _validation_mismatch(call))
         if found is not None:
             return found
     return None
+
+
+def _user_source(exc: BaseException | None) -> str:
+    """The text of the user's file whose line raised ``exc``; '' when there is none."""
+    tb, file = (exc.__traceback__ if exc is not None else None), None
+    while tb is not None:
+        if is_user_file(tb.tb_frame.f_code.co_filename):
+            file = tb.tb_frame.f_code.co_filename
+        tb = tb.tb_next
+    try:
+        return open(file, encoding="utf-8").read() if file else ""
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def _raised_in_a_layer(exc: BaseException) -> bool:
@@ -389,17 +403,52 @@ def _dataset_mismatch(call: ModelCall) -> Mismatch | None:
     return None
 
 
-def _labels_missing(call: ModelCall) -> Mismatch | None:
-    """A dataset of inputs only, given to fit/evaluate of a model compiled with a loss."""
+def _labels_missing(call: ModelCall, source: str = "") -> Mismatch | None:
+    """A dataset of inputs only, given to fit/evaluate of a model compiled with a loss (with the labels
+    passed beside it as ``y``, which Keras does not read for a dataset)."""
     spec = getattr(call.value("x"), "element_spec", None)
     model, text = call.model, call.text("x") or "dataset"
     if call.method not in _LABELLED or spec is None or isinstance(spec, tuple) or getattr(model, "loss", None) is None:
         return None
+    y = call.text("y")
+    if y is None:
+        return Mismatch(
+            model.name, f"data -> {model.name}", "(inputs, labels) pairs", "inputs only",
+            f"{call.method} needs labels for the loss, and {text} yields only inputs. Zip a dataset of the labels, "
+            f"batched the same way: {call.owner}.{call.method}(tf.data.Dataset.zip(({text}, labels)), ...).",
+        )
+    rest = [call.call.text(a) for a in call.call.node.args[2:]]
+    rest += [call.call.text(k) for k in call.call.node.keywords if k.arg not in ("x", "y")]
+    again = f"{call.owner}.{call.method}({', '.join([text, *rest])})"
+    made = _paired_source(source, text, y)
+    build = (f"make {text} yield (inputs, labels) pairs: {text} = {made}, then {again}" if made else
+             f"zip the labels into it, batched the same way: {text} = tf.data.Dataset.zip(({text}, "
+             f"tf.data.Dataset.from_tensor_slices({y}).batch(B))) with {text}'s batch size B, then {again}")
     return Mismatch(
-        model.name, f"data -> {model.name}", "(inputs, labels) pairs", "inputs only",
-        f"{call.method} needs labels for the loss, and {text} yields only inputs. Zip a dataset of the labels, "
-        f"batched the same way: {call.owner}.{call.method}(tf.data.Dataset.zip(({text}, labels)), ...).",
+        model.name, f"data -> {model.name}", "(inputs, labels) pairs from the dataset", f"inputs only, and y={y} beside it",
+        f"When x is a dataset, {call.method} reads the labels from the dataset and refuses a separate y; {text} "
+        f"yields only inputs and {y} was passed beside it. {build[0].upper()}{build[1:]}.",
     )
+
+
+def _paired_source(source: str, var: str, y: str) -> str | None:
+    """The user's own statement making dataset ``var`` from inputs alone (``from_tensor_slices(x_train)...``),
+    rewritten to make it from (inputs, labels) pairs; None when no such statement is found."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and node.targets[0].id == var):
+            continue
+        for sub in ast.walk(node.value):
+            if (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "from_tensor_slices"
+                    and len(sub.args) == 1 and not isinstance(sub.args[0], (ast.Tuple, ast.Dict))):
+                whole = ast.get_source_segment(source, node.value) or ""
+                inner = ast.get_source_segment(source, sub.args[0]) or ""
+                head = ast.get_source_segment(source, sub) or ""
+                return whole.replace(head, head.replace(f"({inner})", f"(({inner}, {y}))", 1), 1)
+    return None
 
 
 # --- labels and weights against the outputs -----------------------------------------------------------
