@@ -30,6 +30,7 @@ from kernest._callsite import (
     first_listed,
     model_call,
     parse_line,
+    source_name,
     value_of,
 )
 from kernest._errors import InterfaceError, KernestError, Mismatch
@@ -3274,7 +3275,7 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
               or split_refused(case) or lambda_refused_on_load(case) or real_error_lost(case) or _api_call(case)
               or _custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
               or _swapped_inputs(case) or _swapped_data_axes(case) or _one_array_for_inputs(case) or _odd_width_data(case)
-              or _adapted_width(case) or _attention_mask(case) or _weight_broadcast(case))
+              or _adapted_width(case) or _attention_mask(case) or _weight_broadcast(case) or _unpacked_outputs(case))
     if custom is not None:
         return InterfaceError([custom], context=_context(case))
     for pattern, family in FAMILIES:
@@ -3417,6 +3418,73 @@ def _operand_widths(case: Case, layer: Any, text: str, names: dict[str, Any], me
     return None
 
 
+_UNPACK = re.compile(r"too many values to unpack \(expected (?P<want>\d+)\)|not enough values to unpack \(expected (?P<want2>\d+), got")
+
+
+def _state_names(layer: Any, user_names: list[str]) -> list[str]:
+    """Names for an RNN's returned states, per direction: the user's own suffixes (``state_h`` -> ``h``) when
+    they name as many states as one direction returns, else LSTM's h and c, or one h."""
+    inner = getattr(layer, "forward_layer", layer)
+    size = getattr(getattr(inner, "cell", None), "state_size", None)
+    count = len(size) if isinstance(size, (list, tuple)) else 1
+    suffixes = [n.rsplit("_", 1)[-1] for n in user_names]
+    if len(suffixes) == count and len(set(suffixes)) == count:
+        return suffixes
+    return ["h", "c"][:count] if count <= 2 else [f"s{i}" for i in range(count)]
+
+
+def _unpacked_outputs(case: Case) -> Mismatch | None:
+    """``out, h, c = Bidirectional(LSTM(..., return_state=True))(x)``: the line unpacks a layer's outputs into
+    another number of names than the layer returns. The count comes from the layer itself (its output spec on
+    the line's own tensors), and the names are the user's, extended."""
+    m = _UNPACK.search(case.message)
+    site = case.site
+    if m is None or site is None or not isinstance(case.exc, ValueError):
+        return None
+    try:
+        stmt = ast.parse(site.text.strip()).body[0]
+    except (SyntaxError, IndexError):
+        return None
+    if not (isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Tuple) and isinstance(stmt.value, ast.Call)):
+        return None
+    names = [ast.unparse(e) for e in stmt.targets[0].elts]
+    call, source = stmt.value, site.text.strip()
+    layer = value_of(call.func, case.scope)
+    if layer is None and isinstance(call.func, ast.Call) and isinstance(value_of(call.func.func, case.scope), type):
+        try:  # the layer is built on this line: build the same one again to read what it returns
+            layer = eval(compile(ast.Expression(call.func), "<line>", "eval"), {}, dict(case.scope))  # noqa: S307
+        except Exception:  # an argument that cannot be evaluated again: no count to give
+            return None
+    args = [value_of(a, case.scope) for a in call.args]
+    if not isinstance(layer, keras.layers.Layer) or not args or any(not hasattr(a, "shape") for a in args):
+        return None
+    try:
+        outputs = keras.tree.flatten(layer.compute_output_spec(*args))
+    except Exception:  # the layer cannot say what it returns for these inputs
+        return None
+    if len(outputs) == len(names):
+        return None
+    name = str(layer.name)
+    if isinstance(layer, keras.layers.Bidirectional) and len(outputs) > 1:
+        per = _state_names(layer, names[1:])
+        wanted = [names[0], *[f"forward_{p}" for p in per], *[f"backward_{p}" for p in per]]
+        why = (f"a Bidirectional RNN with return_state=True returns its output, then the forward states, then the "
+               f"backward states ({len(per)} each)")
+        after = (f" A decoder of twice the width starts from the joined states: "
+                 f"{', '.join(f'keras.layers.Concatenate()([forward_{p}, backward_{p}])' for p in per)}.")
+    else:
+        wanted = [*names, *[f"{names[-1]}_{i}" for i in range(len(names), len(outputs))]][: len(outputs)]
+        why, after = f"it returns {len(outputs)} tensors", ""
+    if len(wanted) != len(outputs):
+        return None
+    shapes = ", ".join(format_shape(shape_of(o)) for o in outputs)
+    src = source_name(call.args[0], case.scope) or "?"
+    rhs = ast.get_source_segment(source, call) or ast.unparse(call)
+    return Mismatch(name, f"{src} -> {name}", f"{len(outputs)} names", f"{len(names)} names ({', '.join(names)})",
+                    f"{name} returns {len(outputs)} tensors ({shapes}): {why}. Unpack all of them: "
+                    f"{', '.join(wanted)} = {rhs}.{after}")
+
+
 def _users_call(case: Case) -> Mismatch | None:
     """A mistake the user's own call on the failing line shows by itself (see _callsite), whatever the model."""
     site = case.site
@@ -3541,9 +3609,10 @@ def _weight_broadcast(case: Case) -> Mismatch | None:
     return None
 
 
-def _constructor_with(case: Case, cls: str, name: str, old: int, new: int) -> str | None:
+def _constructor_with(case: Case, cls: str, name: str, old: int, new: int, keywords: bool = False) -> str | None:
     """The user's ``cls(...)`` call that made the layer called ``name``, with its one argument equal to
-    ``old`` set to ``new`` (positional arguments only); None when that is not one argument."""
+    ``old`` set to ``new`` (positional arguments only, and its keyword arguments where ``keywords``); None
+    when that is not one argument."""
     for call in re.finditer(rf"\b{re.escape(cls)}\(([^()]*)\)", _user_source(case)):
         args = [a.strip() for a in call.group(1).split(",") if a.strip()]
         if not any(re.fullmatch(rf"name\s*=\s*[\"']{re.escape(name)}[\"']", a) for a in args):
@@ -3553,7 +3622,7 @@ def _constructor_with(case: Case, cls: str, name: str, old: int, new: int) -> st
         if len(hits) != 1:
             return None
         positional[hits[0]] = str(new)
-        return f"{cls}({', '.join(positional)})"
+        return f"{cls}({', '.join(positional + ([a for a in args if '=' in a] if keywords else []))})"
     return None
 
 
@@ -3575,6 +3644,34 @@ def _initial_state_count(case: Case) -> Mismatch | None:
         fix = states_fix(rnn, given, src, case.var(src) if src is not None else src_name)
         return Mismatch(case.path(rnn.name), f"{src_name} -> {rnn.name}", f"{want} initial state(s)",
                         f"{len(given)} tensors {shapes}", fix)
+    return _initial_state_width(case, rnn)
+
+
+def _initial_state_width(case: Case, rnn: Any) -> Mismatch | None:
+    """An RNN given as many initial states as it keeps, but of another width than its units (a decoder wider
+    than the encoder whose states start it): Keras accepts the graph and fails at fit, in the backend's words."""
+    widths = [int(w) for w in keras.tree.flatten(getattr(rnn.cell, "state_size", None) or [])]
+    for node in call_nodes(rnn):
+        given = [t for t in keras.tree.flatten(node.arguments.kwargs.get("initial_state")) if hasattr(t, "shape")]
+        if len(given) != len(widths) or all(t.shape[-1] == w for t, w in zip(given, widths)):
+            continue
+        have = {int(t.shape[-1]) for t in given if t.shape[-1] is not None}
+        if len(have) != 1:
+            return None
+        width, units = have.pop(), getattr(rnn, "units", None) or widths[0]
+        src = producer(given[0])
+        src_name = getattr(src, "name", "?")
+        rebuilt = _constructor_with(case, type(rnn).__name__, rnn.name, units, width, keywords=True)
+        change = f"build {rnn.name} with {width} units: {rebuilt}" if rebuilt else f"build {rnn.name} with {width} units"
+        shapes = ", ".join(format_shape(shape_of(t)) for t in given)
+        path = case.path(rnn.name)
+        path = path[: path.index(f"/{rnn.name}/") + len(rnn.name) + 1] if f"/{rnn.name}/" in path else path  # not its cell
+        return Mismatch(
+            path, f"{src_name} -> {rnn.name}", f"states of width {units}", f"{len(given)} states {shapes}",
+            f"{rnn.name} is a {type(rnn).__name__} of {units} units, so its initial states must be {units} wide, and "
+            f"{src_name} gives {width}-wide states. Make the widths agree: {change} (or give {src_name}'s RNN "
+            f"{units} units, or project each state with keras.layers.Dense({units})).",
+        )
     return None
 
 
