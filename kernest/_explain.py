@@ -1842,8 +1842,12 @@ def _moved_name(case: Case, m: re.Match[str]) -> Mismatch:
     consumer = _called_next(var, later, case.scope) if var else None
     interface = f"{name} -> {consumer}" if consumer else f"{module} -> {name}"
     if rewrites:
-        fix = "; ".join(f"{old} -> {new}" for old, new in rewrites.items())
-        fix = f"Keras 3 keeps these layers at the top of their module. Write {fix}."
+        lines = [line for line in source.splitlines() if any(old in line for old in rewrites)]
+        for old, new in rewrites.items():
+            lines = [line.replace(old, new) for line in lines]
+        moved = "; ".join(f"{old} -> {new}" for old, new in rewrites.items())
+        fix = (f"Keras 3 keeps these names at the top of their module ({moved}). Write: "
+               + "; ".join(line.strip().rstrip(",") for line in lines) + ".")
     else:
         fix = "look the name up in the Keras 3 API (keras.io/api) and import it from there."
     return Mismatch(name, interface, f"a name in {module}", f"{module}.{attr}",
@@ -2173,8 +2177,18 @@ def _stateful(case: Case, m: re.Match[str]) -> Mismatch:
     )
 
 
-_BATCH_SIZE_USED = re.compile(r"\.(?:fit|predict|evaluate|train_on_batch|predict_on_batch)\((?:[^()]|\([^()]*\))*?"
-                              r"\bbatch_size\s*=\s*(\d+)", re.S)
+def _batch_size_used(source: str) -> int | None:
+    """The ``batch_size=`` the script's first fit/evaluate/predict call passes, or None."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in DATA_METHODS:
+            for kw in node.keywords:
+                if kw.arg == "batch_size" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, int):
+                    return kw.value.value
+    return None
 
 
 def _input_upstream(tensor: Any) -> Any:
@@ -2213,15 +2227,13 @@ def _stateful_unbatched(case: Case, m: re.Match[str]) -> Mismatch:
     entry = _input_upstream(given)
     var = next((k for k, v in case.scope.items() if v is entry and not k.startswith("_")), None) if entry is not None else None
     source = _user_source(case)
-    used = _BATCH_SIZE_USED.search(source)
-    size = used.group(1) if used else None
+    size = _batch_size_used(source)
     declared = _statement_call(source, var) if var else None
-    if declared and size:
-        fixed = declared[:-1].rstrip().rstrip(",") + f", batch_size={size})"
-        fix = f"declare the batch size your fit uses on the input that feeds it: {var} = {fixed}."
-    elif declared:
-        fix = (f"declare a fixed batch size on the input that feeds it ({var} = {declared[:-1]}, batch_size=B)) and "
-               "pass that same batch_size=B to fit/predict/evaluate.")
+    if declared:
+        fixed = declared[:-1].rstrip().rstrip(",") + f", batch_size={size if size else 'B'})"
+        fix = (f"declare the batch size your fit uses on the input that feeds it: {var} = {fixed}." if size else
+               f"declare a fixed batch size B on the input that feeds it ({var} = {fixed}) and pass that same "
+               "batch_size=B to fit/predict/evaluate.")
     else:
         fix = "declare a fixed batch size on the model's keras.Input (batch_size=B) and pass batch_size=B to fit."
     shape = m.group("shape") if "shape" in m.groupdict() else "?"
@@ -3343,19 +3355,20 @@ def _in_users_call(case: Case) -> Mismatch | None:
             message = f"{case.message}\n{_message(exc)}"
             return (_static_batch(case, layer, text, frame.f_locals, message)
                     or _operand_widths(case, layer, text, frame.f_locals, message)
-                    or _arguments_in_call(case, text, frame.f_locals, message))
+                    or _arguments_in_call(case, layer, text, frame.f_locals, message))
         exc = exc.__cause__ or exc.__context__
     return None
 
 
-def _arguments_in_call(case: Case, text: str, names: dict[str, Any], message: str) -> Mismatch | None:
+def _arguments_in_call(case: Case, owner: Any, text: str, names: dict[str, Any], message: str) -> Mismatch | None:
     """A sub-layer called inside the user's call() with arguments its signature does not take (_callsite),
-    placed at its nested path."""
+    placed at its nested path: under the user's layer that calls it."""
     found = arguments_refused(calls_on(text), names, message)
     if found is None:
         return None
-    name = found.path
-    return Mismatch(case.path(name), case.interface(name), found.expected, found.received, found.fix)
+    sub, path = found.path, case.path(owner.name)
+    path = path if path == sub or path.endswith(f"/{sub}") else f"{path}/{sub}"
+    return Mismatch(path, case.interface(owner.name), found.expected, found.received, found.fix)
 
 
 def _static_batch(case: Case, layer: Any, text: str, names: dict[str, Any], message: str) -> Mismatch | None:
@@ -3631,8 +3644,10 @@ def _initial_state_count(case: Case) -> Mismatch | None:
     built with return_state=True returns [output, *states], and the whole list is passed as initial_state.
     Keras accepts it when the graph is built and fails later (at fit, in the backend's words)."""
     rnn = next((f.layer for f in reversed(case.frames) if isinstance(f.layer, keras.layers.RNN)), None)
-    if rnn is None:
-        return None
+    if rnn is None:  # the traceback names no RNN (the backend's matmul failed in a compiled step): read the models
+        rnns = {id(r): (r, f"{model.name}/{p}") for model in case.models() for p, r in _walk(model)
+                if isinstance(r, keras.layers.RNN)}
+        return next((m for m in (_initial_state_width(case, r, p) for r, p in rnns.values()) if m is not None), None)
     want = state_count(rnn)
     for node in call_nodes(rnn):
         given = [t for t in keras.tree.flatten(node.arguments.kwargs.get("initial_state")) if hasattr(t, "shape")]
@@ -3647,7 +3662,7 @@ def _initial_state_count(case: Case) -> Mismatch | None:
     return _initial_state_width(case, rnn)
 
 
-def _initial_state_width(case: Case, rnn: Any) -> Mismatch | None:
+def _initial_state_width(case: Case, rnn: Any, where: str | None = None) -> Mismatch | None:
     """An RNN given as many initial states as it keeps, but of another width than its units (a decoder wider
     than the encoder whose states start it): Keras accepts the graph and fails at fit, in the backend's words."""
     widths = [int(w) for w in keras.tree.flatten(getattr(rnn.cell, "state_size", None) or [])]
@@ -3664,7 +3679,7 @@ def _initial_state_width(case: Case, rnn: Any) -> Mismatch | None:
         rebuilt = _constructor_with(case, type(rnn).__name__, rnn.name, units, width, keywords=True)
         change = f"build {rnn.name} with {width} units: {rebuilt}" if rebuilt else f"build {rnn.name} with {width} units"
         shapes = ", ".join(format_shape(shape_of(t)) for t in given)
-        path = case.path(rnn.name)
+        path = where or case.path(rnn.name)
         path = path[: path.index(f"/{rnn.name}/") + len(rnn.name) + 1] if f"/{rnn.name}/" in path else path  # not its cell
         return Mismatch(
             path, f"{src_name} -> {rnn.name}", f"states of width {units}", f"{len(given)} states {shapes}",
