@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import keras
@@ -184,17 +184,31 @@ def _settings_mismatch(call: ModelCall) -> Mismatch | None:
     if call.method not in _LABELLED:
         return None
     outs = [name for name, _ in _outputs(call.model)]
-    settings = compile_settings(call.model)
-    if not outs or not settings:
-        return None
-    for key in ("loss", "loss_weights", "metrics", "weighted_metrics"):
-        given = settings.get(key)
-        if isinstance(given, dict) and any(k not in outs for k in given):
+    for key, given, kind in settings_against_outputs(call.model, outs):
+        if kind == "keys":
             return _settings_keys(call, key, given, outs)
-        if (key in ("loss", "loss_weights") and isinstance(given, (list, tuple)) and len(outs) > 1
-                and len(given) != len(outs)):
-            return _settings_count(call, key, list(given), outs)
+        if key in ("loss", "loss_weights"):
+            return _settings_count(call, key, given, outs)
     return None
+
+
+_SETTINGS = ("loss", "loss_weights", "metrics", "weighted_metrics")
+
+
+def settings_against_outputs(model: Any, outputs: list[str]) -> Iterator[tuple[str, Any, str]]:
+    """The one reader of what ``compile`` was given against the model's outputs (named ``outputs``): each
+    setting that does not fit them, in the order loss, loss_weights, metrics, weighted_metrics, as
+    ``(key, given, "keys")`` for a dict keyed by other names, or ``(key, given_list, "count")`` for a list of
+    another length than the outputs of a model of several."""
+    settings = compile_settings(model)
+    if not outputs:
+        return
+    for key in _SETTINGS:
+        given = settings.get(key)
+        if isinstance(given, dict) and any(k not in outputs for k in given):
+            yield key, given, "keys"
+        elif isinstance(given, (list, tuple)) and len(outputs) > 1 and len(given) != len(outputs):
+            yield key, list(given), "count"
 
 
 def _settings_keys(call: ModelCall, key: str, given: dict[str, Any], outs: list[str]) -> Mismatch:

@@ -21,6 +21,7 @@ import keras
 
 from kernest._callsite import calls_on, value_of
 from kernest._errors import Mismatch
+from kernest._explain_api import settings_against_outputs
 from kernest._graph import is_input_layer, is_symbolic, producer
 from kernest._trace import is_user_file
 
@@ -304,15 +305,14 @@ def compiled_for_other_outputs(case: Any) -> Mismatch | None:
     if not _STRUCTURE.search(case.message):
         return None
     model = case.fitted_model()
-    config = getattr(getattr(model, "_compile_config", None), "config", None)
     outputs = list(getattr(model, "outputs", None) or [])
-    if not isinstance(config, dict) or len(outputs) < 2:
+    if model is None or len(outputs) < 2:
         return None
     names = list(getattr(model, "output_names", None) or [getattr(t, "name", str(i)) for i, t in enumerate(outputs)])
-    for key in ("metrics", "weighted_metrics", "loss", "loss_weights"):
-        given = config.get(key)
-        if not isinstance(given, (list, tuple)) or len(given) == len(outputs) or not given:
-            continue
+    order = ("metrics", "weighted_metrics", "loss", "loss_weights")  # the lists Keras 3 stops reading first
+    counts = sorted((f for f in settings_against_outputs(model, names) if f[2] == "count" and f[1]),
+                    key=lambda found: order.index(found[0]))
+    for key, given, _ in counts:
         if len(given) == 1:
             entry = _entry_code(given[0])
             as_list = f"{key}=[{', '.join([entry] * len(outputs))}]"
