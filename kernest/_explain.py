@@ -23,12 +23,10 @@ from kernest._axes import Shape, expected_rank_text, fits, format_shape, shape_o
 from kernest._axes import _infer as _infer_axes
 from kernest._callsite import (
     DATA_METHODS,
-    ModelCall,
     arguments_refused,
     calls_on,
     check_line,
     first_listed,
-    model_call,
     parse_line,
     source_name,
     value_of,
@@ -64,6 +62,7 @@ from kernest._runtime import (
     lambda_refused_on_load,
     real_error_lost,
     split_refused,
+    users_model_call,
 )
 from kernest._trace import Failure, Frame, Site, created_at, failure_of, frame_name, is_user_file, user_frames
 
@@ -936,13 +935,8 @@ def _odd_width_data(case: Case) -> Mismatch | None:
 def _label_and_weight_names(case: Case) -> set[str]:
     """The variables a fit/evaluate call on the user's line passes as labels or weights (``y``,
     ``sample_weight=``, ``class_weight=``): arrays that are not features, whatever their width."""
-    call = _fit_call(case, ("fit", "evaluate", "train_on_batch", "test_on_batch"))
+    call = users_model_call(case, ("fit", "evaluate", "train_on_batch", "test_on_batch"))
     return call.names("y", "sample_weight", "class_weight") if call is not None else set()
-
-
-def _fit_call(case: Case, methods: tuple[str, ...] = DATA_METHODS) -> ModelCall | None:
-    """The user's failing line read as a call of one of a model's ``methods`` (see ``_callsite.ModelCall``)."""
-    return model_call(case.site.text.strip(), case.scope, methods) if case.site is not None else None
 
 
 def _trained_model_run(case: Case) -> Any:
@@ -1968,7 +1962,7 @@ def _labels_in_another_order(case: Case, model: Any) -> Mismatch | None:
     """A model of several outputs given its labels in another order (``fit(x, [y_box, y_cls])``): the arrays
     in the list given as labels on the user's line fit the outputs in exactly one other order."""
     outs = [shape_of(t)[1:] for t in getattr(model, "outputs", None) or []]
-    call = _fit_call(case, ("fit", "evaluate", "train_on_batch", "test_on_batch"))
+    call = users_model_call(case, ("fit", "evaluate", "train_on_batch", "test_on_batch"))
     if len(outs) < 2 or call is None:
         return None
     names = call.listed("y") or []

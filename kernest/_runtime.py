@@ -19,7 +19,7 @@ from typing import Any
 
 import keras
 
-from kernest._callsite import calls_on, value_of
+from kernest._callsite import DATA_METHODS, ModelCall, model_call, value_of
 from kernest._errors import Mismatch
 from kernest._explain_api import settings_against_outputs
 from kernest._graph import is_input_layer, is_symbolic, producer
@@ -335,22 +335,19 @@ _ARITY = re.compile(r"expects (?P<want>\d+) (?:named )?input\(s\).*?received (?P
                     r"|Data is expected to be in format `x`, `\(x,\)`, `\(x, y\)`")
 
 
-def _fit_call(case: Any) -> Any:
-    """The user's failing ``fit``/``evaluate``/``predict`` call, read by the call-site reader's one parser."""
-    for call in calls_on(case.site.text if case.site is not None else ""):
-        func = call.node.func
-        if isinstance(func, ast.Attribute) and func.attr in ("fit", "evaluate", "predict") and call.node.args:
-            return call
-    return None
+def users_model_call(case: Any, methods: tuple[str, ...] = DATA_METHODS) -> ModelCall | None:
+    """The user's failing line read as a call of one of a model's ``methods``, in the call-site reader's one
+    parsed view (``_callsite.ModelCall``)."""
+    return model_call(case.site.text.strip(), case.scope, methods) if case.site is not None else None
 
 
 def _fit_argument(case: Any) -> tuple[ast.AST, Any] | None:
-    """The first argument of the user's failing ``fit``/``evaluate``/``predict`` call, with what it names
-    (for a call such as ``batches()``, the function it calls)."""
-    call = _fit_call(case)
-    if call is None:
+    """The data of the user's failing ``fit``/``evaluate``/``predict`` call, with what it names (for a call
+    such as ``batches()``, the function it calls)."""
+    call = users_model_call(case, ("fit", "evaluate", "predict"))
+    arg = call.node("x") if call is not None else None
+    if arg is None:
         return None
-    arg = call.node.args[0]
     return arg, value_of(arg.func if isinstance(arg, ast.Call) else arg, case.scope)
 
 
@@ -426,9 +423,8 @@ def split_refused(case: Any) -> Mismatch | None:
     if model is None or found is None:
         return None
     arg, value = found
-    call = _fit_call(case)
-    given = next((k.value for k in call.node.keywords if k.arg == "validation_split"), None) if call else None
-    share = value_of(given, case.scope) if given is not None else None
+    call = users_model_call(case, ("fit",))
+    share = call.value("validation_split") if call is not None else None
     split = float(share) if isinstance(share, (int, float)) else 0.2
     var = ast.unparse(arg)
     count = _batches(value)
