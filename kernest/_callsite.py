@@ -13,6 +13,7 @@ import difflib
 import inspect
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,30 @@ from kernest._errors import Mismatch
 from kernest._graph import call_parameters, is_input_layer, is_symbolic, producer
 
 _BACKEND_MODULES = ("tensorflow", "jax", "torch")
+# Backend spellings that keras.ops spells otherwise (the others keep their name: clip, matmul, expand_dims ...).
+OPS_NAME = {
+    "reduce_mean": "mean", "reduce_sum": "sum", "reduce_max": "max", "reduce_min": "min", "reduce_prod": "prod",
+    "reduce_any": "any", "reduce_all": "all", "reduce_std": "std", "reduce_variance": "var",
+    "reduce_logsumexp": "logsumexp", "concat": "concatenate", "cat": "concatenate", "clip_by_value": "clip",
+    "clamp": "clip", "pow": "power", "gather": "take", "range": "arange", "rank": "ndim", "unsqueeze": "expand_dims",
+    "permute": "transpose", "mm": "matmul", "bmm": "matmul", "asarray": "convert_to_tensor",
+    "array": "convert_to_tensor",
+}
+OPS_KEYWORD = {"dim": "axis", "keepdim": "keepdims", "a_min": "x_min", "a_max": "x_max",
+                "clip_value_min": "x_min", "clip_value_max": "x_max", "input_tensor": "x"}
+
+
+def keras_op(call: ast.Call, name: str, prefix: str = "keras.ops.",
+             text: Callable[[ast.AST], str] = ast.unparse) -> str | None:
+    """A TensorFlow/torch/NumPy call as the keras.ops call that does the same (``tf.reduce_mean(x, axis=1)``
+    as ``keras.ops.mean(x, axis=1)``, ``torch.cat(xs, dim=1)`` as ``keras.ops.concatenate(xs, axis=1)``), its
+    arguments written by ``text``; None when keras.ops has no such op."""
+    op = OPS_NAME.get(name, name)
+    if not hasattr(keras.ops, op):
+        return None
+    args = [text(a) for a in call.args]
+    args += [f"{OPS_KEYWORD.get(k.arg, k.arg)}={text(k.value)}" if k.arg else f"**{text(k.value)}" for k in call.keywords]
+    return f"{prefix}{op}({', '.join(args)})"
 
 
 @dataclass
@@ -300,7 +325,8 @@ def _consumer(var: str | None, later: str, scope: dict[str, Any]) -> str | None:
 def backend_op_on_symbolic(calls: list[LineCall], scope: dict[str, Any], assigned: str | None,
                            later: str) -> Mismatch | None:
     """``tf.expand_dims(encoder(x), -1)`` in a functional model: a backend function cannot take the
-    symbolic tensor; the same-named ``keras.ops`` function can, and works on every backend."""
+    symbolic tensor; the ``keras.ops`` function that does the same can (named as _callsite.OPS_NAME maps it),
+    and works on every backend."""
     for call in calls:
         callee_text = call.text(call.node.func)
         fn = _backend_function(value_of(call.node.func, scope), callee_text)
@@ -309,9 +335,9 @@ def backend_op_on_symbolic(calls: list[LineCall], scope: dict[str, Any], assigne
             continue
         source = source_name(symbolic[0], scope) or "?"
         consumer = _consumer(assigned, later, scope) or "?"
-        args = ", ".join([call.text(a) for a in call.node.args] + [call.text(k) for k in call.node.keywords])
-        if hasattr(keras.ops, fn):
-            fix = f"use the Keras op instead, which takes symbolic tensors on every backend: keras.ops.{fn}({args})."
+        op = keras_op(call.node, fn, "keras.ops.", call.text)
+        if op is not None:
+            fix = f"use the Keras op instead, which takes symbolic tensors on every backend: {op}."
         else:
             fix = (f"keras.ops has no {fn}; put the call in a layer (a keras.layers.Layer subclass whose call() "
                    f"does {callee_text}(...)) and call that layer on the tensor.")

@@ -19,24 +19,13 @@ from typing import Any
 
 import keras
 
-from kernest._callsite import DATA_METHODS, ModelCall, model_call, value_of
+from kernest._callsite import DATA_METHODS, ModelCall, keras_op, model_call, value_of
 from kernest._errors import Mismatch
 from kernest._explain_api import settings_against_outputs
 from kernest._graph import is_input_layer, is_symbolic, producer
 from kernest._trace import is_user_file
 
 _BACKEND_MODULES = ("numpy", "tensorflow", "jax", "jaxlib", "torch")
-# Backend spellings that keras.ops spells otherwise (the others keep their name: clip, matmul, expand_dims ...).
-_OPS_NAME = {
-    "reduce_mean": "mean", "reduce_sum": "sum", "reduce_max": "max", "reduce_min": "min", "reduce_prod": "prod",
-    "reduce_any": "any", "reduce_all": "all", "reduce_std": "std", "reduce_variance": "var",
-    "reduce_logsumexp": "logsumexp", "concat": "concatenate", "cat": "concatenate", "clip_by_value": "clip",
-    "clamp": "clip", "pow": "power", "gather": "take", "range": "arange", "rank": "ndim", "unsqueeze": "expand_dims",
-    "permute": "transpose", "mm": "matmul", "bmm": "matmul", "asarray": "convert_to_tensor",
-    "array": "convert_to_tensor",
-}
-_OPS_KEYWORD = {"dim": "axis", "keepdim": "keepdims", "a_min": "x_min", "a_max": "x_max",
-                "clip_value_min": "x_min", "clip_value_max": "x_max", "input_tensor": "x"}
 # What a tensor handed to a function that cannot take it makes the backends say (JAX's tracer error can fail to
 # format itself and leave only "'str' object has no attribute '_error_repr'").
 _CONVERSION = re.compile(r"symbolic|KerasTensor|numpy|NumPy|[Cc]onvert|[Tt]racer|__array__|requires grad|_error_repr")
@@ -136,17 +125,6 @@ def _backend_of(fn: Any) -> str | None:
     return root if root in _BACKEND_MODULES else None
 
 
-def _keras_op(call: ast.Call, name: str, prefix: str) -> str | None:
-    """``tf.reduce_mean(x, axis=1)`` as ``keras.ops.mean(x, axis=1)``, or None when keras.ops has no such op."""
-    op = _OPS_NAME.get(name, name)
-    if not hasattr(keras.ops, op):
-        return None
-    args = [ast.unparse(a) for a in call.args]
-    args += [f"{_OPS_KEYWORD.get(k.arg, k.arg)}={ast.unparse(k.value)}" if k.arg else f"**{ast.unparse(k.value)}"
-             for k in call.keywords]
-    return f"{prefix}{op}({', '.join(args)})"
-
-
 def _sides(func: ast.AST, stmt: ast.stmt, arg: str, layer: Any, frame: types.FrameType) -> tuple[str, str] | None:
     """Inside a call() that chains its own sub-layers: the sub-layer whose output ``arg`` holds and the one
     the statement's result goes to next (``encoder -> head``)."""
@@ -207,7 +185,7 @@ def backend_function_in_call(case: Any) -> Mismatch | None:
         if backend in ("numpy", active) and not _CONVERSION.search(_chain_text(case.exc)):
             continue  # NumPy on concrete values, or the backend's own function: the failure is something else
         written = ast.unparse(call)
-        op = _keras_op(call, dotted.rsplit(".", 1)[-1], _ops_prefix(frame))
+        op = keras_op(call, dotted.rsplit(".", 1)[-1], _ops_prefix(frame))
         where_text = f"{layer.name}'s {frame.f_code.co_name}() (line {line})"
         why = (f"{written} in {where_text} is a {backend} function; Keras passes "
                + ("symbolic and traced tensors while it builds and trains the model, which NumPy cannot take"

@@ -169,3 +169,15 @@ def test_a_keras2_module_path_is_rewritten_to_where_keras3_keeps_the_name(tmp_pa
         'img = keras.Input((8, 8, 1))\nout = head(stem(img))\n'))
     assert code == 1 and "stem -> head" in printed
     assert "L.core.Dense -> L.Dense" in printed and 'L.Dense(2, name="d")' in printed
+
+
+# --- a backend function on a symbolic tensor: the keras.ops op of another name --------------------------------
+
+def test_a_backend_reduction_on_a_nested_models_output_becomes_the_keras_op_of_its_own_name():
+    import tensorflow as tf
+
+    words = keras.Input((6, 4), name="words")
+    enc = keras.Sequential([keras.Input((6, 4)), L.Dense(3, name="proj")], name="enc")
+    err = kernest.explain(raised(lambda: tf.reduce_mean(enc(words), axis=1)))
+    assert err.path == "enc" and err.interface.startswith("enc -> ")
+    assert "keras.ops.mean(enc(words), axis=1)" in err.fix
