@@ -211,6 +211,16 @@ def value_of(node: ast.AST, scope: dict[str, Any]) -> Any:
     return None
 
 
+
+def assignment_of(source: str, var: str) -> ast.Assign | None:
+    """The statement of the user's file ``source`` that assigns the name ``var`` (``features = ...``), or None."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    return next((node for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                 and isinstance(node.targets[0], ast.Name) and node.targets[0].id == var), None)
+
 def _tensors(value: Any) -> list[Any]:
     items = value if isinstance(value, (list, tuple)) else [value]
     return [v for v in items if is_symbolic(v)]

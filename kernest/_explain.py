@@ -24,6 +24,7 @@ from kernest._axes import _infer as _infer_axes
 from kernest._callsite import (
     DATA_METHODS,
     arguments_refused,
+    assignment_of,
     calls_on,
     check_line,
     first_listed,
@@ -2201,15 +2202,8 @@ def _input_upstream(tensor: Any) -> Any:
 
 def _statement_call(source: str, var: str) -> str | None:
     """The call assigned to ``var`` in the user's file (``keras.Input(shape=(5, 3), name="seq_in")``)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and node.targets[0].id == var
-                and isinstance(node.value, ast.Call)):
-            return ast.get_source_segment(source, node.value)
-    return None
+    node = assignment_of(source, var)
+    return ast.get_source_segment(source, node.value) if node is not None and isinstance(node.value, ast.Call) else None
 
 
 def _stateful_unbatched(case: Case, m: re.Match[str]) -> Mismatch:
@@ -2241,18 +2235,14 @@ def _unseeded_random(case: Case, m: re.Match[str]) -> Mismatch:
     constant): the layer must own a SeedGenerator and pass it. The op's own line is rewritten."""
     import linecache
 
-    found, exc, seen = None, case.exc, set()
-    while exc is not None and found is None and id(exc) not in seen:
-        seen.add(id(exc))
-        found = _users_call_frame(exc)
-        exc = exc.__cause__ or exc.__context__
+    found = _users_call_in_chain(case.exc)
     layer = found[0].f_locals["self"] if found is not None else case.layer
     name = str(getattr(layer, "name", "layer"))
     owned = next((k for k, v in vars(layer).items() if isinstance(v, keras.random.SeedGenerator)), None) if layer is not None else None
     attr = owned or "seed_generator"
     rewrite = ""
     if found is not None:
-        frame, lineno = found
+        frame, lineno, _ = found
         text = linecache.getline(frame.f_code.co_filename, lineno).strip()
         for call in calls_on(text):
             fn = value_of(call.node.func, {**frame.f_globals, **frame.f_locals})
@@ -3303,7 +3293,7 @@ def _api_call(case: Case) -> Mismatch | None:
     of another structure than the model declares (``_explain_api``)."""
     if case.site is None:
         return None
-    return api_failure(case.site.text.strip(), case.scope, case.message, case.exc)
+    return api_failure(case.site.text.strip(), case.scope, case.message, case.exc, _user_source(case))
 
 
 def _users_call_frame(exc: BaseException) -> Any:
@@ -3338,19 +3328,28 @@ def _in_users_call(case: Case) -> Mismatch | None:
     with the tensors its names hold, and say what on it is wrong, in its own terms."""
     import linecache
 
-    exc: BaseException | None = case.exc
+    found = _users_call_in_chain(case.exc)
+    if found is None:
+        return None
+    frame, lineno, exc = found
+    layer, text = frame.f_locals["self"], linecache.getline(frame.f_code.co_filename, lineno).strip()
+    message = f"{case.message}\n{_message(exc)}"
+    return (_static_batch(case, layer, text, frame.f_locals, message)
+            or _operand_widths(case, layer, text, frame.f_locals, message)
+            or _arguments_in_call(case, layer, text, frame.f_locals, message))
+
+
+def _users_call_in_chain(exc: BaseException) -> tuple[Any, int, BaseException] | None:
+    """``_users_call_frame`` over the exception and the ones it wraps (JAX wraps the call's error in "Unable
+    to build the model"): (frame, line, the exception whose traceback holds it)."""
+    link: BaseException | None = exc
     seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:  # JAX wraps the call's error in "Unable to build the model"
-        seen.add(id(exc))
-        found = _users_call_frame(exc)
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        found = _users_call_frame(link)
         if found is not None:
-            frame, lineno = found
-            layer, text = frame.f_locals["self"], linecache.getline(frame.f_code.co_filename, lineno).strip()
-            message = f"{case.message}\n{_message(exc)}"
-            return (_static_batch(case, layer, text, frame.f_locals, message)
-                    or _operand_widths(case, layer, text, frame.f_locals, message)
-                    or _arguments_in_call(case, layer, text, frame.f_locals, message))
-        exc = exc.__cause__ or exc.__context__
+            return found[0], found[1], link
+        link = link.__cause__ or link.__context__
     return None
 
 

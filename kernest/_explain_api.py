@@ -21,18 +21,19 @@ from typing import Any
 import keras
 
 from kernest._axes import Shape, fits, format_shape, shape_of
-from kernest._callsite import DATA_METHODS, ModelCall, model_calls, source_name, value_of
+from kernest._callsite import DATA_METHODS, ModelCall, assignment_of, model_calls, source_name, value_of
 from kernest._errors import Mismatch
 from kernest._graph import compile_settings, graph_inputs, input_keys, output_keys
-from kernest._trace import is_user_file
 
 _LABELLED = ("fit", "evaluate", "train_on_batch", "test_on_batch")
 # A model or layer refusing its input: the forward pass failed, before labels or compile settings were read.
 _FORWARD_REFUSED = re.compile(r"is incompatible with the layer|Invalid input shape|expected (?:min_|max_)?ndim=")
 
 
-def api_failure(text: str, scope: dict[str, Any], message: str, exc: BaseException | None = None) -> Mismatch | None:
-    """The first way the model calls on the user's line ``text`` differ from what their model declares.
+def api_failure(text: str, scope: dict[str, Any], message: str, exc: BaseException | None = None,
+                source: str = "") -> Mismatch | None:
+    """The first way the model calls on the user's line ``text`` differ from what their model declares
+    (``source``: the text of the user's file, where a fix rewrites one of its statements).
 
     Keras checks the inputs' structure before the forward pass, and the labels, weights, compile settings
     and validation data only after it; so those are read only when the failure did not happen in a layer."""
@@ -43,23 +44,10 @@ def api_failure(text: str, scope: dict[str, Any], message: str, exc: BaseExcepti
         found = _inputs_mismatch(call, "inputs" if call.method == "__call__" else "x") or _dataset_mismatch(call)
         if found is None and after_forward:
             found = (_settings_mismatch(call) or _labels_mismatch(call) or _weights_mismatch(call)
-                     or _labels_missing(call, _user_source(exc)) or _validation_mismatch(call))
+                     or _labels_missing(call, source) or _validation_mismatch(call))
         if found is not None:
             return found
     return None
-
-
-def _user_source(exc: BaseException | None) -> str:
-    """The text of the user's file whose line raised ``exc``; '' when there is none."""
-    tb, file = (exc.__traceback__ if exc is not None else None), None
-    while tb is not None:
-        if is_user_file(tb.tb_frame.f_code.co_filename):
-            file = tb.tb_frame.f_code.co_filename
-        tb = tb.tb_next
-    try:
-        return open(file, encoding="utf-8").read() if file else ""
-    except (OSError, UnicodeDecodeError):
-        return ""
 
 
 def _raised_in_a_layer(exc: BaseException) -> bool:
@@ -448,20 +436,14 @@ def _labels_missing(call: ModelCall, source: str = "") -> Mismatch | None:
 def _paired_source(source: str, var: str, y: str) -> str | None:
     """The user's own statement making dataset ``var`` from inputs alone (``from_tensor_slices(x_train)...``),
     rewritten to make it from (inputs, labels) pairs; None when no such statement is found."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and node.targets[0].id == var):
-            continue
-        for sub in ast.walk(node.value):
-            if (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "from_tensor_slices"
-                    and len(sub.args) == 1 and not isinstance(sub.args[0], (ast.Tuple, ast.Dict))):
-                whole = ast.get_source_segment(source, node.value) or ""
-                inner = ast.get_source_segment(source, sub.args[0]) or ""
-                head = ast.get_source_segment(source, sub) or ""
-                return whole.replace(head, head.replace(f"({inner})", f"(({inner}, {y}))", 1), 1)
+    node = assignment_of(source, var)
+    for sub in ast.walk(node.value) if node is not None else []:
+        if (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "from_tensor_slices"
+                and len(sub.args) == 1 and not isinstance(sub.args[0], (ast.Tuple, ast.Dict))):
+            whole = ast.get_source_segment(source, node.value) or ""  # type: ignore[union-attr]
+            inner = ast.get_source_segment(source, sub.args[0]) or ""
+            head = ast.get_source_segment(source, sub) or ""
+            return whole.replace(head, head.replace(f"({inner})", f"(({inner}, {y}))", 1), 1)
     return None
 
 
