@@ -1,6 +1,6 @@
 """Diagnosis quality on the layer-error sweep (tests/sweep/), kernest against Keras.
 
-    python bench/diagnosis_sweep.py [--small] [--out bench/results/diagnosis_sweep.json]
+    python bench/diagnosis_sweep.py [--small] [--sweep 3] [--out bench/results/diagnosis_sweep.json]
     KERAS_BACKEND=jax python bench/diagnosis_sweep.py
 
 Each case is one small nested model that fails inside one Keras layer (convolutions, pooling, padding, RNNs,
@@ -9,8 +9,10 @@ channels-first, of unusual rank or of odd size. Its expected diagnosis (path, in
 tests/sweep/cases.json before kernest ran on it. Scored as bench/diagnosis.py scores the corpus: *named* (the path
 and the interface are printed), *fix right* (one alternative of every remedy entry is printed; there is no fixed
 script to run), *traceback-free* (exit code 1, one message, no traceback). Keras' own message is the baseline.
-Sweep 1 (s01-s40) fails inside a layer; sweep 2 (s41-) fails at the model API around nested models (compile, fit,
-evaluate, predict, calling the model, save, load_model); the totals are also reported per sweep.
+Sweep 1 (s01-s40) fails inside a layer; sweep 2 (s41-s64) fails at the model API around nested models (compile, fit,
+evaluate, predict, calling the model, save, load_model); sweep 3 (s65-) fails in the user's own custom layers and
+subclassed models inside nested models, or (``kind: silent``) trains wrongly without an error and is scored on
+``kernest check --strict`` flagging it with the path and a fix; the totals are also reported per sweep.
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ from tests.sweep.runner import KEYS, cases, run_keras, run_kernest  # noqa: E402
 
 
 def main() -> None:
-    args = _common.parser(__doc__, "bench/results/diagnosis_sweep.json").parse_args()
+    p = _common.parser(__doc__, "bench/results/diagnosis_sweep.json")
+    p.add_argument("--sweep", type=int, default=None, help="score only this sweep's cases (1, 2 or 3)")
+    args = p.parse_args()
     backend = keras.backend.backend()
-    chosen = [c for c in cases() if c.runs_on(backend)]
+    chosen = [c for c in cases() if c.runs_on(backend) and args.sweep in (None, c.sweep)]
     if args.small:
         chosen = chosen[:4]
     warnings.simplefilter("ignore")

@@ -7,6 +7,10 @@ the nested path, the interface, what is wrong and the fix. ``check`` reports the
 
 from __future__ import annotations
 
+import ast
+import inspect
+import re
+import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +49,8 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
     found: list[Finding] = []
     for rule in (_trainable_after_compile, _frozen_but_compiled_alone, _batchnorm_in_frozen, _mask_dropped,
                  _loss_list_short, _softmax_over_one, _probabilities_as_logits, _initial_states_miscounted,
-                 _training_fixed):
+                 _training_fixed, _sigmoids_with_categorical_loss, _mask_ignored_by_users_layer, _dropout_twice,
+                 _randomness_ignores_training, _reduced_over_batch):
         found.extend(rule(model))
     given = data if data is not None else getattr(model, "_kernest_data", None)
     if given is not None:
@@ -476,6 +481,23 @@ def _losses_per_output(model: Any) -> list[Any]:
     return [loss] * len(outputs)
 
 
+def output_layer(tensor: Any) -> tuple[Any, str]:
+    """The layer that last computed ``tensor`` and its path, looking into nested models; inside a subclassed
+    model (no graph to follow) its last layer holding weights, in the order its attributes made them."""
+    for lay, path, _ in producer_chain(tensor):
+        if not isinstance(lay, keras.Model):
+            return lay, path
+        if not _is_graph_model(lay):
+            inner = [(p, sub) for p, sub in _leaves(lay) if sub.weights]
+            return (inner[-1][1], f"{path}/{inner[-1][0]}") if inner else (None, "")
+    return None, ""
+
+
+def _is_graph_model(model: Any) -> bool:
+    return isinstance(model, keras.Sequential) or type(model).__name__ == "Functional" or bool(
+        getattr(model, "_is_graph_network", False)) or hasattr(model, "_nodes_by_depth")
+
+
 def _probabilities_as_logits(model: Any) -> list[Finding]:
     """A loss built with from_logits=True applies softmax (or sigmoid) itself. Given an output that already
     went through one, it squashes twice: the loss still falls, so nothing fails, but the gradients shrink and
@@ -487,8 +509,7 @@ def _probabilities_as_logits(model: Any) -> list[Finding]:
         config = loss.get_config() if isinstance(loss, keras.losses.Loss) else {}
         if not config.get("from_logits"):
             continue
-        layer, path = next(((lay, p) for lay, p, _ in producer_chain(tensor) if not isinstance(lay, keras.Model)),
-                           (None, ""))
+        layer, path = output_layer(tensor)
         kind = _squashing(layer) if layer is not None else None
         if layer is None or kind is None:
             continue
@@ -684,3 +705,191 @@ def _steps_kept_for_labels(model: Any, labels: Any) -> list[Finding]:
         "broadcasts each sample's label over the steps, so nothing fails and the model learns to repeat it.",
         fix + ".",
     )]
+
+
+# --- independent sigmoids trained with a categorical cross-entropy --------------------------------------------
+
+def _loss_name(loss: Any) -> str:
+    if isinstance(loss, str):
+        return loss
+    name = getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", str(name)).lower() if not str(name).islower() else str(name)
+
+
+def _sigmoids_with_categorical_loss(model: Any) -> list[Finding]:
+    """A head of several sigmoid units gives independent yes/no probabilities; a categorical cross-entropy
+    reads them as one distribution over classes (it renormalises them), so the units compete without the
+    softmax that would make them: training runs and the probabilities do not sum to 1."""
+    if not _is_compiled(model):
+        return []
+    out = []
+    for tensor, loss in zip(getattr(model, "outputs", None) or [], _losses_per_output(model)):
+        name = _loss_name(loss)
+        if "categorical_crossentropy" not in name:
+            continue
+        layer, path = output_layer(tensor)
+        units = tuple(tensor.shape)[-1] if tensor.shape else None
+        if layer is None or _squashing(layer) != "sigmoid" or not units or units < 2:
+            continue
+        top = path.split("/")[0]
+        build = (f'keras.layers.Dense({units}, activation="softmax")' if isinstance(layer, keras.layers.Dense)
+                 else 'activation="softmax"')
+        out.append(Finding(
+            path, f"{top} -> loss",
+            f"{path} ends in sigmoid over {units} units (independent yes/no probabilities), but the loss {name} "
+            "reads them as one distribution over classes: training runs, the outputs do not sum to 1.",
+            f'build {layer.name} with activation="softmax" ({build}) for one class per sample, or keep the '
+            "sigmoid and use binary_crossentropy if several classes can be true at once.",
+        ))
+    return out
+
+
+# --- the user's own layers: a mask, training and the batch axis ------------------------------------------------
+
+def _users_calls(model: Any) -> Iterator[tuple[str, Any, Any, Any]]:
+    """``(full path, call, top-level path, input)`` for each call of a layer whose class the user wrote."""
+    seen: set[int] = set()
+    for path, call, x in _calls_to(model, (keras.layers.Layer,)):
+        layer = call.layer
+        if id(layer) in seen or isinstance(layer, keras.Model) or type(layer).__module__.startswith(("keras", "kernest")):
+            continue
+        seen.add(id(layer))
+        full = f"{path}/{layer.name}" if path else layer.name
+        yield full, call, full.split("/")[0], x
+
+
+def _call_source(layer: Any) -> ast.FunctionDef | None:
+    fn = type(layer).__dict__.get("call")
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn))) if fn is not None else None
+    except (OSError, TypeError, SyntaxError):
+        return None
+    node = tree.body[0] if tree is not None and tree.body else None
+    return node if isinstance(node, ast.FunctionDef) else None
+
+
+def _mask_ignored_by_users_layer(model: Any) -> list[Finding]:
+    """A masked sequence reaching a user's layer whose call takes no mask and that reduces the steps away:
+    the padding steps are averaged (or pooled) in as data."""
+    out = []
+    for full, call, top, x in _users_calls(model):
+        layer = call.layer
+        params = inspect.signature(layer.call).parameters
+        outs = call.outputs
+        if "mask" in params or getattr(layer, "supports_masking", False) or not outs:
+            continue
+        if len(tuple(outs[0].shape)) >= len(tuple(x.shape)):
+            continue  # it keeps the steps: a later layer may still read the mask
+        source = _mask_source(x)
+        if source is None:
+            continue
+        maker, maker_path = source
+        src_top = maker_path.split("/")[0]
+        feeder = getattr(producer(x), "name", src_top)
+        out.append(Finding(
+            full, f"{feeder} -> {top}",
+            f"{maker_path} makes a padding mask (mask_zero=True), but {full} ({type(layer).__name__}) takes no mask "
+            f"and reduces {tuple(x.shape)} to {tuple(outs[0].shape)}: the padding steps count as data.",
+            "use keras.layers.GlobalAveragePooling1D() (it averages only the unmasked steps), or take the mask: "
+            f"def call(self, x, mask=None) in {type(layer).__name__}, weighting the steps by "
+            "keras.ops.cast(mask, x.dtype).",
+        ))
+    return out
+
+
+def _mask_source(x: Any) -> tuple[Any, str] | None:
+    """The layer upstream of ``x`` that makes a mask, if every layer between keeps it."""
+    for up, up_path, _ in producer_chain(x):
+        if isinstance(up, keras.Model):
+            continue
+        if _makes_mask(up):
+            return up, up_path
+        if not getattr(up, "supports_masking", False):
+            return None
+    return None
+
+
+def _dropout_twice(model: Any) -> list[Finding]:
+    """Dropout right after Dropout (often across a nested model's output): the rates compound."""
+    out = []
+    for path, call, x in _calls_to(model, (keras.layers.Dropout,)):
+        second = call.layer
+        first, first_path = next(((u, p) for u, p, _ in producer_chain(x) if not isinstance(u, keras.Model)), (None, ""))
+        if first is None or type(first) is not keras.layers.Dropout or type(second) is not keras.layers.Dropout:
+            continue
+        full = f"{path}/{second.name}" if path else second.name
+        first_full = find_layer(model, first) or first_path
+        both = 1 - (1 - first.rate) * (1 - second.rate)
+        out.append(Finding(
+            full, f"{first_full.split('/')[0]} -> {full.split('/')[0]}",
+            f"{first_full} (Dropout({first.rate:g})) feeds {full} (Dropout({second.rate:g})) directly: in training "
+            f"{both:.2g} of the features are zeroed, not {second.rate:g}.",
+            f"keep one of them (remove {second.name}, or {first.name} in {first_full.split('/')[0]}), or use one "
+            f"Dropout({both:.2g}) if {both:.2g} was meant.",
+        ))
+    return out
+
+
+_RANDOM = {"dropout", "normal", "uniform", "truncated_normal", "shuffle", "categorical", "randint", "gamma", "binomial"}
+
+
+def _randomness_ignores_training(model: Any) -> list[Finding]:
+    """A user's layer that draws random numbers in call() without reading ``training`` does it in predict too."""
+    out = []
+    for full, call, top, _ in _users_calls(model):
+        node = _call_source(call.layer)
+        if node is None:
+            continue
+        names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        random = [n for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                  and n.func.attr in _RANDOM and "random" in ast.unparse(n.func.value)]
+        if not random or "training" in names:
+            continue
+        feeder = _entry_name(model, top, "input")
+        out.append(Finding(
+            full, f"{feeder} -> {top}",
+            f"{type(call.layer).__name__}.call draws random numbers ({ast.unparse(random[0].func)}) and never reads "
+            "training, so predict and evaluate are random too.",
+            "take the flag and use it: def call(self, x, training=None): if training: return "
+            f"{ast.unparse(random[0])}; return x. Keras passes training=True in fit and False in predict.",
+        ))
+    return out
+
+
+_REDUCERS = {"mean", "sum", "max", "min", "std", "var", "softmax", "logsumexp", "prod", "argmax", "argmin",
+             "normalize", "moments"}
+
+
+def _reduced_over_batch(model: Any) -> list[Finding]:
+    """A user's call that reduces over axis 0, the batch: each sample's output depends on the others in its
+    batch, and a batch of one gives another result than in training."""
+    out = []
+    for full, call, top, _ in _users_calls(model):
+        node = _call_source(call.layer)
+        if node is None:
+            continue
+        x = node.args.args[1].arg if len(node.args.args) > 1 else None
+        hit = next((n for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                    and n.func.attr in _REDUCERS and any(k.arg == "axis" and _has_zero(k.value) for k in n.keywords)
+                    and n.args and x in {a.id for a in ast.walk(n.args[0]) if isinstance(a, ast.Name)}),
+                   None)  # over the input (not over a weight, whose axis 0 is no batch)
+        if hit is None:
+            continue
+        feeder = _entry_name(model, top, "input")
+        out.append(Finding(
+            full, f"{feeder} -> {top}",
+            f"{type(call.layer).__name__}.call computes {ast.unparse(hit)}: axis=0 is the batch, so each sample's "
+            "output depends on the other samples of its batch (predict on one sample gives another result).",
+            "for statistics of the data, use keras.layers.Normalization() adapted on the training data "
+            "(or BatchNormalization(), which keeps moving averages for predict); to reduce within each sample, "
+            "use axis=-1.",
+        ))
+    return out
+
+
+def _has_zero(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return node.value == 0
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return any(isinstance(e, ast.Constant) and e.value == 0 for e in node.elts)
+    return False

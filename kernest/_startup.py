@@ -3,10 +3,11 @@
 Running ``kernest ...`` or ``python -m kernest ...`` imports this package, and so Keras and TensorFlow,
 before ``kernest.cli.main`` runs. TensorFlow writes start-up lines from C++ straight to stderr while it is
 imported (``oneDNN custom operations are on``, ``All log messages before absl::InitializeLog()``), and
-``TF_CPP_MIN_LOG_LEVEL`` silences only some of them. So, for the command only: unless the user set
-``TF_CPP_MIN_LOG_LEVEL``, it is set to 3, and whatever TensorFlow's logger writes to stderr while Keras is
-imported is dropped (anything else written then is passed on). ``--backend`` is read here too, so Keras
-starts on the backend asked for. Importing kernest as a library changes nothing.
+``TF_CPP_MIN_LOG_LEVEL`` silences only some of them. So, for the command only, ``TF_CPP_MIN_LOG_LEVEL`` is set
+to 3 unless the user set it, and while Keras is imported the lines of TensorFlow's logger below that level are
+dropped from stderr (an info line below 1, a warning below 2, an error below 3; anything else written then is
+passed on). A user who sets the level to 0 sees every line. ``--backend`` is read here too, so Keras starts on
+the backend asked for. Importing kernest as a library changes nothing.
 """
 
 from __future__ import annotations
@@ -45,8 +46,23 @@ def launched_as_cli(orig_argv: list[str] | None = None, argv0: str | None = None
     return False
 
 
+_SEVERITY = {"I": 0, "W": 1, "E": 2, "F": 3}
+
+
 def is_tensorflow_log_line(line: str) -> bool:
     return bool(_TF_LINE.match(line))
+
+
+def _severity(line: str) -> int:
+    """A TensorFlow log line's level (``I0000 ...`` 0, ``W...`` 1, ...); its free-standing lines are info."""
+    return _SEVERITY.get(line[:1], 0) if line[1:2].isdigit() else 0
+
+
+def _log_level() -> int:
+    try:
+        return int(os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"))
+    except ValueError:
+        return 3
 
 
 @contextmanager
@@ -74,7 +90,9 @@ def tensorflow_lines_dropped() -> Iterator[None]:
         held.seek(0)
         text = held.read().decode("utf-8", errors="replace")
         held.close()
-        kept = text if failed else "".join(ln for ln in text.splitlines(keepends=True) if not is_tensorflow_log_line(ln))
+        level = _log_level()
+        kept = text if failed else "".join(ln for ln in text.splitlines(keepends=True)
+                                           if not (is_tensorflow_log_line(ln) and _severity(ln) < level))
         if kept:
             sys.stderr.write(kept)
             sys.stderr.flush()
@@ -89,7 +107,7 @@ def _backend_from(argv: list[str]) -> str | None:
     return None
 
 
-_quiet = False  # set by prepare(): this is the command and the user left TF_CPP_MIN_LOG_LEVEL to us
+_quiet = False  # set by prepare(): this is the command, and the user did not ask for every log line
 
 
 def quietly() -> Any:
@@ -100,17 +118,17 @@ def quietly() -> Any:
 
 def prepare() -> None:
     """For the ``kernest`` command only: pick the backend and import Keras with TensorFlow's start-up lines
-    silenced (unless the user set ``TF_CPP_MIN_LOG_LEVEL``)."""
+    below ``TF_CPP_MIN_LOG_LEVEL`` (3 unless the user set it) silenced."""
     if not launched_as_cli() or "keras" in sys.modules:
         return
     backend = _backend_from(sys.argv[1:])
     if backend in BACKENDS:
         os.environ["KERAS_BACKEND"] = backend  # an unknown one is reported by the CLI's parser
-    if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if _log_level() <= 0:
         return
     global _quiet
     _quiet = True
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     with tensorflow_lines_dropped():
         import keras  # noqa: F401 - imports the backend now, while its start-up lines are held back
 

@@ -546,6 +546,20 @@ def test_only_the_command_quiets_tensorflow_and_only_its_log_lines():
     assert not is_tensorflow_log_line("UserWarning: Layer 'x' was passed an input with a mask")
 
 
+@pytest.mark.parametrize("level, shown", [("3", False), ("1", False), ("0", True)])
+def test_the_command_honours_a_log_level_the_user_set(tmp_path, level, shown):
+    # TensorFlow prints its start-up info lines even at TF_CPP_MIN_LOG_LEVEL=3; the command drops the lines
+    # below the user's level, and shows them all at level 0.
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env.update(TF_CPP_MIN_LOG_LEVEL=level, PYTHONPATH=os.pathsep.join([root, env.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, "-m", "kernest", "predict", "--run", "x"], capture_output=True,
+                          text=True, env=env, cwd=tmp_path, timeout=120)
+    assert done.returncode == 2 and "kernest: error: unrecognized arguments: --run" in done.stderr
+    noise = [line for line in done.stderr.splitlines() if any(n in line for n in TF_NOISE)]
+    assert bool(noise) == shown, done.stderr
+
+
 def test_a_fixed_batch_size_shows_where_the_model_fixes_it():
     model = models.fixed_batch()
     s = kernest.summary(model)
