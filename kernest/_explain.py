@@ -2231,33 +2231,6 @@ def _stateful_unbatched(case: Case, m: re.Match[str]) -> Mismatch:
                     f"known when the model is built; {fix} Or build it with stateful=False.")
 
 
-def _unseeded_random(case: Case, m: re.Match[str]) -> Mismatch:
-    """A random op without a seed in a layer's call(), which JAX cannot trace (each draw would become a
-    constant): the layer must own a SeedGenerator and pass it. The op's own line is rewritten."""
-    import linecache
-
-    found = _users_call_in_chain(case.exc)
-    layer = found[0].f_locals["self"] if found is not None else case.layer
-    name = str(getattr(layer, "name", "layer"))
-    owned = next((k for k, v in vars(layer).items() if isinstance(v, keras.random.SeedGenerator)), None) if layer is not None else None
-    attr = owned or "seed_generator"
-    rewrite = ""
-    if found is not None:
-        frame, lineno, _ = found
-        text = linecache.getline(frame.f_code.co_filename, lineno).strip()
-        for call in calls_on(text):
-            fn = value_of(call.node.func, {**frame.f_globals, **frame.f_locals})
-            if getattr(fn, "__module__", "").startswith("keras") and ".random" in getattr(fn, "__module__", ""):
-                args = [call.text(a) for a in [*call.node.args, *call.node.keywords] if getattr(a, "arg", None) != "seed"]
-                rewrite = f" In call(): {call.text(call.node.func)}({', '.join([*args, f'seed=self.{attr}'])})."
-                break
-    create = "" if owned else f" In __init__: self.{attr} = keras.random.SeedGenerator(1337)."
-    return Mismatch(case.path(name), case.interface(name), "a random op seeded by a SeedGenerator the layer owns",
-                    "an unseeded random op", f"{name}'s call() draws random numbers without a seed, which JAX "
-                    f"cannot trace (the draw would be frozen into the compiled step). Give the layer a "
-                    f"SeedGenerator and pass it as seed.{create}{rewrite}")
-
-
 def _declared_batch(case: Case, rnn: Any) -> int | None:
     for frame in case.frames:
         model = frame.layer
@@ -3159,7 +3132,6 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"total size of the tensor must be unchanged\. Received: input_shape=(?P<given>\([^)]*\)), target_shape=(?P<target>\([^)]*\))"), _reshape_size),
     (re.compile(r"Expected keys (?P<expected>\[[^\]]*\]) in \w+ dict, but found \w+\.keys\(\)=(?P<found>\[[^\]]*\])"), _loss_keys),
     (re.compile(r"If an RNN is stateful, the batch size of the input sequences must be the same"), _stateful),
-    (re.compile(r"you should only use seeded random ops"), _unseeded_random),
     (re.compile(r"When using `stateful=True` in a RNN, the batch size must be static\. Found dynamic batch size: sequence\.shape=(?P<shape>\([^)]*\))"), _stateful_unbatched),
     (re.compile(r"== (?P<now>\d+) whereas the optimizer was built with (?P<was>\d+)"), _optimizer),
     (re.compile(r"This optimizer can only be called for the variables it was originally built with(?P<now>)(?P<was>)"), _optimizer),
