@@ -13,6 +13,7 @@ import difflib
 import inspect
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,30 @@ from kernest._errors import Mismatch
 from kernest._graph import call_parameters, is_input_layer, is_symbolic, producer
 
 _BACKEND_MODULES = ("tensorflow", "jax", "torch")
+# Backend spellings that keras.ops spells otherwise (the others keep their name: clip, matmul, expand_dims ...).
+OPS_NAME = {
+    "reduce_mean": "mean", "reduce_sum": "sum", "reduce_max": "max", "reduce_min": "min", "reduce_prod": "prod",
+    "reduce_any": "any", "reduce_all": "all", "reduce_std": "std", "reduce_variance": "var",
+    "reduce_logsumexp": "logsumexp", "concat": "concatenate", "cat": "concatenate", "clip_by_value": "clip",
+    "clamp": "clip", "pow": "power", "gather": "take", "range": "arange", "rank": "ndim", "unsqueeze": "expand_dims",
+    "permute": "transpose", "mm": "matmul", "bmm": "matmul", "asarray": "convert_to_tensor",
+    "array": "convert_to_tensor",
+}
+OPS_KEYWORD = {"dim": "axis", "keepdim": "keepdims", "a_min": "x_min", "a_max": "x_max",
+                "clip_value_min": "x_min", "clip_value_max": "x_max", "input_tensor": "x"}
+
+
+def keras_op(call: ast.Call, name: str, prefix: str = "keras.ops.",
+             text: Callable[[ast.AST], str] = ast.unparse) -> str | None:
+    """A TensorFlow/torch/NumPy call as the keras.ops call that does the same (``tf.reduce_mean(x, axis=1)``
+    as ``keras.ops.mean(x, axis=1)``, ``torch.cat(xs, dim=1)`` as ``keras.ops.concatenate(xs, axis=1)``), its
+    arguments written by ``text``; None when keras.ops has no such op."""
+    op = OPS_NAME.get(name, name)
+    if not hasattr(keras.ops, op):
+        return None
+    args = [text(a) for a in call.args]
+    args += [f"{OPS_KEYWORD.get(k.arg, k.arg)}={text(k.value)}" if k.arg else f"**{text(k.value)}" for k in call.keywords]
+    return f"{prefix}{op}({', '.join(args)})"
 
 
 @dataclass
@@ -186,6 +211,16 @@ def value_of(node: ast.AST, scope: dict[str, Any]) -> Any:
     return None
 
 
+
+def assignment_of(source: str, var: str) -> ast.Assign | None:
+    """The statement of the user's file ``source`` that assigns the name ``var`` (``features = ...``), or None."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    return next((node for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                 and isinstance(node.targets[0], ast.Name) and node.targets[0].id == var), None)
+
 def _tensors(value: Any) -> list[Any]:
     items = value if isinstance(value, (list, tuple)) else [value]
     return [v for v in items if is_symbolic(v)]
@@ -300,7 +335,8 @@ def _consumer(var: str | None, later: str, scope: dict[str, Any]) -> str | None:
 def backend_op_on_symbolic(calls: list[LineCall], scope: dict[str, Any], assigned: str | None,
                            later: str) -> Mismatch | None:
     """``tf.expand_dims(encoder(x), -1)`` in a functional model: a backend function cannot take the
-    symbolic tensor; the same-named ``keras.ops`` function can, and works on every backend."""
+    symbolic tensor; the ``keras.ops`` function that does the same can (named as _callsite.OPS_NAME maps it),
+    and works on every backend."""
     for call in calls:
         callee_text = call.text(call.node.func)
         fn = _backend_function(value_of(call.node.func, scope), callee_text)
@@ -309,9 +345,9 @@ def backend_op_on_symbolic(calls: list[LineCall], scope: dict[str, Any], assigne
             continue
         source = source_name(symbolic[0], scope) or "?"
         consumer = _consumer(assigned, later, scope) or "?"
-        args = ", ".join([call.text(a) for a in call.node.args] + [call.text(k) for k in call.node.keywords])
-        if hasattr(keras.ops, fn):
-            fix = f"use the Keras op instead, which takes symbolic tensors on every backend: keras.ops.{fn}({args})."
+        op = keras_op(call.node, fn, "keras.ops.", call.text)
+        if op is not None:
+            fix = f"use the Keras op instead, which takes symbolic tensors on every backend: {op}."
         else:
             fix = (f"keras.ops has no {fn}; put the call in a layer (a keras.layers.Layer subclass whose call() "
                    f"does {callee_text}(...)) and call that layer on the tensor.")
@@ -426,12 +462,110 @@ def file_name_refused(calls: list[LineCall], scope: dict[str, Any], message: str
     return None
 
 
+# Python's own words when a call's arguments do not bind to the callee's signature.
+_UNBOUND = re.compile(r"missing (?:a|\d+) required (?:positional )?argument|too many positional arguments"
+                      r"|takes \d+ positional arguments? but \d+ (?:were|was) given")
+
+
+def _fresh_accepts(layer: Any, *args: Any) -> bool:
+    """Whether a fresh copy of ``layer`` (from its config) can be called on ``args`` (symbolic tensors or
+    lists of them): the check that a rewritten call works, without touching the user's layer."""
+    def spec(value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return [spec(v) for v in value]
+        return keras.KerasTensor(tuple(value.shape), dtype=getattr(value, "dtype", "float32"))
+    try:
+        copy = type(layer).from_config(layer.get_config())
+        copy(*[spec(a) for a in args])
+        return True
+    except Exception:  # any refusal (or a layer that cannot be copied) means: not shown to work
+        return False
+
+
+def _called_layer(node: ast.AST, scope: dict[str, Any], failing: Any) -> Any:
+    """The layer a call's callee holds: a name's value, or for a layer built on the line itself
+    (``Concatenate(name="joined")(a, b)``) the failing layer when it is of that class."""
+    layer = value_of(node, scope)
+    if layer is None and isinstance(node, ast.Call):
+        cls = value_of(node.func, scope)
+        layer = failing if isinstance(cls, type) and isinstance(failing, cls) else None
+    return layer
+
+
+def arguments_refused(calls: list[LineCall], scope: dict[str, Any], message: str, failing: Any = None) -> Mismatch | None:
+    """A layer called with arguments its ``call`` signature does not take: tensors given one by one to a
+    layer that takes them as one list (``Concatenate()(a, b)``), or a required tensor left out
+    (``MultiHeadAttention(...)(x)`` without its value). The corrected call is read from ``call``'s own
+    parameters and checked on a fresh copy of the layer before it is offered."""
+    if not _UNBOUND.search(message):
+        return None
+    for call in calls:
+        layer = _called_layer(call.node.func, scope, failing)
+        if not isinstance(layer, keras.layers.Layer) or not call.node.args:
+            continue
+        params = call_parameters(layer)
+        given = [value_of(a, scope) for a in call.node.args]
+        if any(not hasattr(g, "shape") for g in given):
+            continue
+        texts = [call.text(a) for a in call.node.args]
+        keywords = [call.text(kw) for kw in call.node.keywords]
+        callee = call.text(call.node.func)
+        if len(given) > len(params):
+            found = _one_list(layer, callee, given, texts, keywords, call, scope)
+        else:
+            found = _missing_tensors(layer, callee, params, given, texts, keywords, call, scope)
+        if found is not None:
+            return found
+    return None
+
+
+def _one_list(layer: Any, callee: str, given: list[Any], texts: list[str], keywords: list[str],
+              call: LineCall, scope: dict[str, Any]) -> Mismatch | None:
+    names = [p.name for p in call_parameters(layer)]
+    listed = "[" + ", ".join(texts) + "]"
+    fixed = f"{callee}({', '.join([listed, *keywords])})"
+    source = source_name(call.node.args[len(names)], scope) or "?"
+    works = _fresh_accepts(layer, list(given))
+    fix = (f"{type(layer).__name__} takes its tensors as one list. Write {fixed}." if works else
+           f"no list of these tensors works on a fresh copy either: check which of them {layer.name} should get.")
+    return Mismatch(
+        str(layer.name), f"{source} -> {layer.name}", f"{len(names)} positional argument(s): {', '.join(names)}",
+        f"{len(given)} tensors by position",
+        f"{layer.name}'s call takes {', '.join(names) or 'no tensors'} by position, and the line passes "
+        f"{len(given)} tensors ({', '.join(texts)}); {fix}",
+    )
+
+
+def _missing_tensors(layer: Any, callee: str, params: list[Any], given: list[Any], texts: list[str],
+                     keywords: list[str], call: LineCall, scope: dict[str, Any]) -> Mismatch | None:
+    passed = {kw.arg for kw in call.node.keywords}
+    missing = [p.name for p in params[len(given):] if p.default is p.empty and p.name not in passed]
+    if not missing:
+        return None
+    wanted = [p.name for p in params[: len(given) + len(missing)]]
+    repeated = [*given, *[given[0]] * len(missing)]
+    source = source_name(call.node.args[0], scope) or "?"
+    if _fresh_accepts(layer, *repeated):  # e.g. self-attention: the sequence is query and value
+        fixed = f"{callee}({', '.join([*texts, *[texts[0]] * len(missing)] + keywords)})"
+        fix = (f"to attend {texts[0]} to itself, pass it again: {fixed} (a fresh copy accepts that); otherwise pass "
+               f"the tensor meant as {' and '.join(missing)}.")
+    else:
+        fix = f"pass the tensor meant as {' and '.join(missing)}."
+    return Mismatch(
+        str(layer.name), f"{source} -> {layer.name}", ", ".join(wanted), ", ".join(wanted[: len(given)]),
+        f"{layer.name}'s call requires {', '.join(wanted)}, and {callee}({', '.join(texts)}) leaves out "
+        f"{' and '.join(missing)}; {fix}",
+    )
+
+
 def check_line(text: str, scope: dict[str, Any], message: str, renamed: dict[str, str | None],
-               assigned: str | None = None, later: str = "") -> Mismatch | None:
-    """The first mistake the user's call on ``text`` shows by itself, or None."""
+               assigned: str | None = None, later: str = "", failing: Any = None) -> Mismatch | None:
+    """The first mistake the user's call on ``text`` shows by itself, or None (``failing``: the layer that
+    raised, when known)."""
     calls = calls_on(text)
     if not calls:
         return None
     return (tensors_given_to_constructor(calls, scope) or flag_passed_by_position(calls, scope)
             or backend_op_on_symbolic(calls, scope, assigned, later)
-            or keyword_not_accepted(calls, scope, message, renamed) or file_name_refused(calls, scope, message))
+            or keyword_not_accepted(calls, scope, message, renamed) or file_name_refused(calls, scope, message)
+            or arguments_refused(calls, scope, message, failing))

@@ -23,12 +23,14 @@ from kernest._axes import Shape, expected_rank_text, fits, format_shape, shape_o
 from kernest._axes import _infer as _infer_axes
 from kernest._callsite import (
     DATA_METHODS,
-    ModelCall,
+    arguments_refused,
+    assignment_of,
     calls_on,
     check_line,
     first_listed,
-    model_call,
     parse_line,
+    source_name,
+    value_of,
 )
 from kernest._errors import InterfaceError, KernestError, Mismatch
 from kernest._explain_api import api_failure
@@ -62,6 +64,7 @@ from kernest._runtime import (
     lambda_refused_on_load,
     real_error_lost,
     split_refused,
+    users_model_call,
 )
 from kernest._trace import Failure, Frame, Site, created_at, failure_of, frame_name, is_user_file, user_frames
 
@@ -934,13 +937,8 @@ def _odd_width_data(case: Case) -> Mismatch | None:
 def _label_and_weight_names(case: Case) -> set[str]:
     """The variables a fit/evaluate call on the user's line passes as labels or weights (``y``,
     ``sample_weight=``, ``class_weight=``): arrays that are not features, whatever their width."""
-    call = _fit_call(case, ("fit", "evaluate", "train_on_batch", "test_on_batch"))
+    call = users_model_call(case, ("fit", "evaluate", "train_on_batch", "test_on_batch"))
     return call.names("y", "sample_weight", "class_weight") if call is not None else set()
-
-
-def _fit_call(case: Case, methods: tuple[str, ...] = DATA_METHODS) -> ModelCall | None:
-    """The user's failing line read as a call of one of a model's ``methods`` (see ``_callsite.ModelCall``)."""
-    return model_call(case.site.text.strip(), case.scope, methods) if case.site is not None else None
 
 
 def _trained_model_run(case: Case) -> Any:
@@ -1755,6 +1753,131 @@ def _removed_attr(case: Case, m: re.Match[str]) -> Mismatch:
     )
 
 
+# Model methods Keras 3 removed, and what replaces each: ``predict`` then a rule read from the output layer
+# for the *_classes/*_proba pair, the plain method for the *_generator ones.
+_REMOVED_METHODS = {"fit_generator": "fit", "evaluate_generator": "evaluate", "predict_generator": "predict",
+                    "predict_proba": "predict", "predict_classes": "predict"}
+
+
+def _output_activation(model: Any) -> tuple[str, int] | None:
+    """The activation and width of ``model``'s first output, read from the layer that makes it (stepping
+    into a nested model that makes it)."""
+    outputs = getattr(model, "outputs", None) or []
+    layer = producer(outputs[0]) if outputs else None
+    while isinstance(layer, keras.Model) and getattr(layer, "outputs", None):
+        layer = producer(layer.outputs[0])
+    if layer is None:
+        return None
+    activation = getattr(layer, "activation", None)
+    name = getattr(activation, "__name__", None) or type(layer).__name__.lower()
+    return name, int(outputs[0].shape[-1] or 0)
+
+
+def _removed_method(case: Case, m: re.Match[str]) -> Mismatch:
+    """``model.predict_classes(x)``, ``model.fit_generator(gen)``: a Keras 2 model method Keras 3 removed.
+    The replacement is computed from the user's line and, for class labels, from the model's output layer."""
+    attr = m.group("attr")
+    site = case.site
+    line = site.text.strip() if site is not None else ""
+    call = next((c for c in calls_on(line) if isinstance(c.node.func, ast.Attribute) and c.node.func.attr == attr), None)
+    owner = call.text(call.node.func.value) if call is not None else "model"  # type: ignore[attr-defined]
+    model = case.scope.get(owner) if isinstance(case.scope.get(owner), keras.Model) else None
+    args = ", ".join(call.text(a) for a in [*call.node.args, *call.node.keywords]) if call is not None else "x"
+    new = f"{owner}.{_REMOVED_METHODS[attr]}({args})"
+    read = _output_activation(model) if model is not None else None
+    if attr == "predict_classes" and read is not None:
+        activation, width = read
+        new = (f'({new} > 0.5).astype("int32")' if width == 1 else f"np.argmax({new}, axis=-1)")
+        why = (f"its output is {width} wide with {activation}: " +
+               ("one probability per sample, so a class is the probability above 0.5" if width == 1
+                else "one score per class, so the class is the largest one"))
+    elif attr == "predict_classes":
+        why = "take the class from the predicted scores (argmax, or a 0.5 threshold for one sigmoid unit)"
+    else:
+        why = f"{_REMOVED_METHODS[attr]} takes what {attr} took (generators, datasets and arrays alike)"
+    name = str(getattr(model, "name", owner))
+    return Mismatch(name, f"{name} -> {attr}", f"the Keras 3 method {_REMOVED_METHODS[attr]}",
+                    f"the Keras 2 method {attr}",
+                    f"Keras 3 removed {attr}; {why}. Write {new}.")
+
+
+def _public_home(name: str, near: Any) -> str | None:
+    """Where the Keras 3 public API keeps ``name``: the module the user reached from (``near``) or one of
+    keras' own namespaces; the dotted suffix to write after ``keras.``, or None."""
+    spaces = ["layers", "models", "utils", "ops", "callbacks", "optimizers", "losses", "metrics", "activations",
+              "initializers", "regularizers", "applications", "saving", "random", "preprocessing"]
+    if near is not None and hasattr(near, name):
+        return ""
+    for space in spaces:
+        if hasattr(getattr(keras, space, None), name):
+            return space
+    return None
+
+
+def _moved_name(case: Case, m: re.Match[str]) -> Mismatch:
+    """``layers.experimental.preprocessing.RandomFlip``, ``keras.layers.merge.Concatenate``: a Keras 2 module
+    path that Keras 3 no longer has. Every use of it in the user's file is rewritten to where Keras 3 keeps
+    the name it ends in."""
+    module, attr = m.group("module"), m.group("attr")
+    source = _user_source(case)
+    chain = re.compile(rf"\b([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)\.{re.escape(attr)}((?:\.[A-Za-z_]\w*)+)")
+    rewrites: dict[str, str] = {}
+    for found in chain.finditer(source):
+        base, rest = found.group(1), found.group(2)
+        final = rest.rsplit(".", 1)[-1]
+        home = _public_home(final, value_of(ast.parse(base, mode="eval").body, case.scope))
+        if home is None:
+            continue
+        new = f"{base}.{final}" if home == "" else f"keras.{home}.{final}"
+        rewrites.setdefault(found.group(0), new)
+    site = case.site
+    var = assigned_name(site.file, site.line) if site is not None else None
+    where = _built_name(source, site.line) if site is not None else None
+    name = where or var or module
+    later = "".join(source.splitlines(keepends=True)[site.line:]) if site is not None else ""
+    consumer = _called_next(var, later, case.scope) if var else None
+    interface = f"{name} -> {consumer}" if consumer else f"{module} -> {name}"
+    if rewrites:
+        lines = [line for line in source.splitlines() if any(old in line for old in rewrites)]
+        for old, new in rewrites.items():
+            lines = [line.replace(old, new) for line in lines]
+        moved = "; ".join(f"{old} -> {new}" for old, new in rewrites.items())
+        fix = (f"Keras 3 keeps these names at the top of their module ({moved}). Write: "
+               + "; ".join(line.strip().rstrip(",") for line in lines) + ".")
+    else:
+        fix = "look the name up in the Keras 3 API (keras.io/api) and import it from there."
+    return Mismatch(name, interface, f"a name in {module}", f"{module}.{attr}",
+                    f"{module} has no {attr} in Keras 3 (the Keras 2 / tf.keras path was removed). {fix}")
+
+
+def _built_name(source: str, line: int) -> str | None:
+    """The ``name=`` given to the outermost call of the statement that holds ``line``."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    best: ast.stmt | None = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and node.lineno <= line <= (node.end_lineno or node.lineno):
+            best = node if best is None or node.lineno >= best.lineno else best
+    value = getattr(best, "value", None)
+    if isinstance(value, ast.Call):
+        for kw in value.keywords:
+            if kw.arg == "name" and isinstance(kw.value, ast.Constant):
+                return str(kw.value.value)
+    return None
+
+
+def _called_next(var: str, later: str, scope: dict[str, Any]) -> str | None:
+    """What the script calls next on ``var``'s output (``backbone(augment(image))``): the layer's Keras name
+    where it exists already, else the name the script calls it by."""
+    found = re.search(rf"([A-Za-z_][\w.]*)\(\s*{re.escape(var)}\(", later)
+    if found is None:
+        return None
+    layer = scope.get(found.group(1))
+    return str(layer.name) if isinstance(layer, keras.layers.Layer) else found.group(1)
+
+
 def _no_output(case: Case, m: re.Match[str]) -> Mismatch:
     name = m.group("layer")
     model = next((v for v in case.scope.values() if isinstance(v, keras.layers.Layer) and v.name == name), None)
@@ -1841,7 +1964,7 @@ def _labels_in_another_order(case: Case, model: Any) -> Mismatch | None:
     """A model of several outputs given its labels in another order (``fit(x, [y_box, y_cls])``): the arrays
     in the list given as labels on the user's line fit the outputs in exactly one other order."""
     outs = [shape_of(t)[1:] for t in getattr(model, "outputs", None) or []]
-    call = _fit_call(case, ("fit", "evaluate", "train_on_batch", "test_on_batch"))
+    call = users_model_call(case, ("fit", "evaluate", "train_on_batch", "test_on_batch"))
     if len(outs) < 2 or call is None:
         return None
     names = call.listed("y") or []
@@ -2048,6 +2171,64 @@ def _stateful(case: Case, m: re.Match[str]) -> Mismatch:
         f"must pass {size} (and a sample count divisible by it; predict's default is 32). Or build it with "
         "stateful=False.",
     )
+
+
+def _batch_size_used(source: str) -> int | None:
+    """The ``batch_size=`` the script's first fit/evaluate/predict call passes, or None."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in DATA_METHODS:
+            for kw in node.keywords:
+                if kw.arg == "batch_size" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, int):
+                    return kw.value.value
+    return None
+
+
+def _input_upstream(tensor: Any) -> Any:
+    """The model input (a ``keras.Input`` tensor) that ``tensor`` was computed from, following first inputs."""
+    if not is_symbolic(tensor):
+        return None
+    if is_input_layer(producer(tensor)):
+        return tensor
+    for layer, _, given in producer_chain(tensor):
+        if is_input_layer(layer):
+            return layer.output
+        if is_symbolic(given) and is_input_layer(producer(given)):
+            return given
+    return None
+
+
+def _statement_call(source: str, var: str) -> str | None:
+    """The call assigned to ``var`` in the user's file (``keras.Input(shape=(5, 3), name="seq_in")``)."""
+    node = assignment_of(source, var)
+    return ast.get_source_segment(source, node.value) if node is not None and isinstance(node.value, ast.Call) else None
+
+
+def _stateful_unbatched(case: Case, m: re.Match[str]) -> Mismatch:
+    """A stateful RNN under an Input that declares no batch size: the state needs one. The size is the one the
+    script's own fit/predict passes, written into the Input that feeds the RNN."""
+    rnn = next((f.layer for f in reversed(case.frames) if isinstance(f.layer, keras.layers.RNN)), case.layer)
+    name = getattr(rnn, "name", "rnn")
+    given = case.frames[-1].inputs[0] if case.frames and case.frames[-1].inputs else None
+    entry = _input_upstream(given)
+    var = next((k for k, v in case.scope.items() if v is entry and not k.startswith("_")), None) if entry is not None else None
+    source = _user_source(case)
+    size = _batch_size_used(source)
+    declared = _statement_call(source, var) if var else None
+    if declared:
+        fixed = declared[:-1].rstrip().rstrip(",") + f", batch_size={size if size else 'B'})"
+        fix = (f"declare the batch size your fit uses on the input that feeds it: {var} = {fixed}." if size else
+               f"declare a fixed batch size B on the input that feeds it ({var} = {fixed}) and pass that same "
+               "batch_size=B to fit/predict/evaluate.")
+    else:
+        fix = "declare a fixed batch size on the model's keras.Input (batch_size=B) and pass batch_size=B to fit."
+    shape = m.group("shape") if "shape" in m.groupdict() else "?"
+    return Mismatch(case.path(name), case.interface(name), "a fixed batch size", f"{shape} (batch size unknown)",
+                    f"{name} is stateful: it keeps one state per sample of a fixed batch, so the batch size must be "
+                    f"known when the model is built; {fix} Or build it with stateful=False.")
 
 
 def _declared_batch(case: Case, rnn: Any) -> int | None:
@@ -2951,6 +3132,7 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"total size of the tensor must be unchanged\. Received: input_shape=(?P<given>\([^)]*\)), target_shape=(?P<target>\([^)]*\))"), _reshape_size),
     (re.compile(r"Expected keys (?P<expected>\[[^\]]*\]) in \w+ dict, but found \w+\.keys\(\)=(?P<found>\[[^\]]*\])"), _loss_keys),
     (re.compile(r"If an RNN is stateful, the batch size of the input sequences must be the same"), _stateful),
+    (re.compile(r"When using `stateful=True` in a RNN, the batch size must be static\. Found dynamic batch size: sequence\.shape=(?P<shape>\([^)]*\))"), _stateful_unbatched),
     (re.compile(r"== (?P<now>\d+) whereas the optimizer was built with (?P<was>\d+)"), _optimizer),
     (re.compile(r"This optimizer can only be called for the variables it was originally built with(?P<now>)(?P<was>)"), _optimizer),
     (re.compile(r"indices\[[^\]]*\] = (?P<id>-?\d+) is not in \[0, (?P<hi>\d+)\)"), _index_range),
@@ -2967,6 +3149,8 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"Cannot convert '(?P<value>.*?)' to a shape"), _to_shape),
     (re.compile(r"unsupported operand type\(s\) for %: '(?P<value>tuple)' and 'int'|'(?P<value2>list)' object has no attribute 'shape'"), _to_shape),
     (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>get_output_at|output_shape|get_input_at|input_shape|get_output_shape_at|get_input_shape_at)'"), _removed_attr),
+    (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>predict_classes|predict_proba|fit_generator|evaluate_generator|predict_generator)'"), _removed_method),
+    (re.compile(r"module '(?P<module>(?:keras|tensorflow|tf_keras)\b[\w.]*)' has no attribute '(?P<attr>\w+)'"), _moved_name),
     (re.compile(r"Unrecognized keyword arguments passed to (?P<cls>\w+): \{(?P<kw>.*)\}(?P<fn>)(?P<one>)", re.S), _unknown_kwargs),
     (re.compile(r"(?P<fn>\w+)\.\w+\(\) got an unexpected keyword argument '(?P<one>\w+)'(?P<cls>)(?P<kw>)"), _unknown_kwargs),
     (re.compile(r"Shapes used to initialize variables must be fully-defined"), _unknown_size),
@@ -3060,7 +3244,7 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
               or split_refused(case) or lambda_refused_on_load(case) or real_error_lost(case) or _api_call(case)
               or _custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
               or _swapped_inputs(case) or _swapped_data_axes(case) or _one_array_for_inputs(case) or _odd_width_data(case)
-              or _adapted_width(case) or _attention_mask(case) or _weight_broadcast(case))
+              or _adapted_width(case) or _attention_mask(case) or _weight_broadcast(case) or _unpacked_outputs(case))
     if custom is not None:
         return InterfaceError([custom], context=_context(case))
     for pattern, family in FAMILIES:
@@ -3082,7 +3266,7 @@ def _api_call(case: Case) -> Mismatch | None:
     of another structure than the model declares (``_explain_api``)."""
     if case.site is None:
         return None
-    return api_failure(case.site.text.strip(), case.scope, case.message, case.exc)
+    return api_failure(case.site.text.strip(), case.scope, case.message, case.exc, _user_source(case))
 
 
 def _users_call_frame(exc: BaseException) -> Any:
@@ -3117,19 +3301,40 @@ def _in_users_call(case: Case) -> Mismatch | None:
     with the tensors its names hold, and say what on it is wrong, in its own terms."""
     import linecache
 
-    exc: BaseException | None = case.exc
+    found = _users_call_in_chain(case.exc)
+    if found is None:
+        return None
+    frame, lineno, exc = found
+    layer, text = frame.f_locals["self"], linecache.getline(frame.f_code.co_filename, lineno).strip()
+    message = f"{case.message}\n{_message(exc)}"
+    return (_static_batch(case, layer, text, frame.f_locals, message)
+            or _operand_widths(case, layer, text, frame.f_locals, message)
+            or _arguments_in_call(case, layer, text, frame.f_locals, message))
+
+
+def _users_call_in_chain(exc: BaseException) -> tuple[Any, int, BaseException] | None:
+    """``_users_call_frame`` over the exception and the ones it wraps (JAX wraps the call's error in "Unable
+    to build the model"): (frame, line, the exception whose traceback holds it)."""
+    link: BaseException | None = exc
     seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:  # JAX wraps the call's error in "Unable to build the model"
-        seen.add(id(exc))
-        found = _users_call_frame(exc)
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        found = _users_call_frame(link)
         if found is not None:
-            frame, lineno = found
-            layer, text = frame.f_locals["self"], linecache.getline(frame.f_code.co_filename, lineno).strip()
-            message = f"{case.message}\n{_message(exc)}"
-            return (_static_batch(case, layer, text, frame.f_locals, message)
-                    or _operand_widths(case, layer, text, frame.f_locals, message))
-        exc = exc.__cause__ or exc.__context__
+            return found[0], found[1], link
+        link = link.__cause__ or link.__context__
     return None
+
+
+def _arguments_in_call(case: Case, owner: Any, text: str, names: dict[str, Any], message: str) -> Mismatch | None:
+    """A sub-layer called inside the user's call() with arguments its signature does not take (_callsite),
+    placed at its nested path: under the user's layer that calls it."""
+    found = arguments_refused(calls_on(text), names, message)
+    if found is None:
+        return None
+    sub, path = found.path, case.path(owner.name)
+    path = path if path == sub or path.endswith(f"/{sub}") else f"{path}/{sub}"
+    return Mismatch(path, case.interface(owner.name), found.expected, found.received, found.fix)
 
 
 def _static_batch(case: Case, layer: Any, text: str, names: dict[str, Any], message: str) -> Mismatch | None:
@@ -3192,13 +3397,81 @@ def _operand_widths(case: Case, layer: Any, text: str, names: dict[str, Any], me
     return None
 
 
+_UNPACK = re.compile(r"too many values to unpack \(expected (?P<want>\d+)\)|not enough values to unpack \(expected (?P<want2>\d+), got")
+
+
+def _state_names(layer: Any, user_names: list[str]) -> list[str]:
+    """Names for an RNN's returned states, per direction: the user's own suffixes (``state_h`` -> ``h``) when
+    they name as many states as one direction returns, else LSTM's h and c, or one h."""
+    inner = getattr(layer, "forward_layer", layer)
+    size = getattr(getattr(inner, "cell", None), "state_size", None)
+    count = len(size) if isinstance(size, (list, tuple)) else 1
+    suffixes = [n.rsplit("_", 1)[-1] for n in user_names]
+    if len(suffixes) == count and len(set(suffixes)) == count:
+        return suffixes
+    return ["h", "c"][:count] if count <= 2 else [f"s{i}" for i in range(count)]
+
+
+def _unpacked_outputs(case: Case) -> Mismatch | None:
+    """``out, h, c = Bidirectional(LSTM(..., return_state=True))(x)``: the line unpacks a layer's outputs into
+    another number of names than the layer returns. The count comes from the layer itself (its output spec on
+    the line's own tensors), and the names are the user's, extended."""
+    m = _UNPACK.search(case.message)
+    site = case.site
+    if m is None or site is None or not isinstance(case.exc, ValueError):
+        return None
+    try:
+        stmt = ast.parse(site.text.strip()).body[0]
+    except (SyntaxError, IndexError):
+        return None
+    if not (isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Tuple) and isinstance(stmt.value, ast.Call)):
+        return None
+    names = [ast.unparse(e) for e in stmt.targets[0].elts]
+    call, source = stmt.value, site.text.strip()
+    layer = value_of(call.func, case.scope)
+    if layer is None and isinstance(call.func, ast.Call) and isinstance(value_of(call.func.func, case.scope), type):
+        try:  # the layer is built on this line: build the same one again to read what it returns
+            layer = eval(compile(ast.Expression(call.func), "<line>", "eval"), {}, dict(case.scope))  # noqa: S307
+        except Exception:  # an argument that cannot be evaluated again: no count to give
+            return None
+    args = [value_of(a, case.scope) for a in call.args]
+    if not isinstance(layer, keras.layers.Layer) or not args or any(not hasattr(a, "shape") for a in args):
+        return None
+    try:
+        outputs = keras.tree.flatten(layer.compute_output_spec(*args))
+    except Exception:  # the layer cannot say what it returns for these inputs
+        return None
+    if len(outputs) == len(names):
+        return None
+    name = str(layer.name)
+    if isinstance(layer, keras.layers.Bidirectional) and len(outputs) > 1:
+        per = _state_names(layer, names[1:])
+        wanted = [names[0], *[f"forward_{p}" for p in per], *[f"backward_{p}" for p in per]]
+        why = (f"a Bidirectional RNN with return_state=True returns its output, then the forward states, then the "
+               f"backward states ({len(per)} each)")
+        after = (f" A decoder of twice the width starts from the joined states: "
+                 f"{', '.join(f'keras.layers.Concatenate()([forward_{p}, backward_{p}])' for p in per)}.")
+    else:
+        wanted = [*names, *[f"{names[-1]}_{i}" for i in range(len(names), len(outputs))]][: len(outputs)]
+        why, after = f"it returns {len(outputs)} tensors", ""
+    if len(wanted) != len(outputs):
+        return None
+    shapes = ", ".join(format_shape(shape_of(o)) for o in outputs)
+    src = source_name(call.args[0], case.scope) or "?"
+    rhs = ast.get_source_segment(source, call) or ast.unparse(call)
+    return Mismatch(name, f"{src} -> {name}", f"{len(outputs)} names", f"{len(names)} names ({', '.join(names)})",
+                    f"{name} returns {len(outputs)} tensors ({shapes}): {why}. Unpack all of them: "
+                    f"{', '.join(wanted)} = {rhs}.{after}")
+
+
 def _users_call(case: Case) -> Mismatch | None:
     """A mistake the user's own call on the failing line shows by itself (see _callsite), whatever the model."""
     site = case.site
     if site is None:
         return None
     later = "".join(_user_source(case).splitlines(keepends=True)[site.line :])
-    return check_line(site.text, case.scope, case.message, _RENAMED_KWARGS, assigned_name(site.file, site.line), later)
+    return check_line(site.text, case.scope, case.message, _RENAMED_KWARGS, assigned_name(site.file, site.line), later,
+                      case.layer)
 
 
 def _adapted_width(case: Case) -> Mismatch | None:
@@ -3315,9 +3588,10 @@ def _weight_broadcast(case: Case) -> Mismatch | None:
     return None
 
 
-def _constructor_with(case: Case, cls: str, name: str, old: int, new: int) -> str | None:
+def _constructor_with(case: Case, cls: str, name: str, old: int, new: int, keywords: bool = False) -> str | None:
     """The user's ``cls(...)`` call that made the layer called ``name``, with its one argument equal to
-    ``old`` set to ``new`` (positional arguments only); None when that is not one argument."""
+    ``old`` set to ``new`` (positional arguments only, and its keyword arguments where ``keywords``); None
+    when that is not one argument."""
     for call in re.finditer(rf"\b{re.escape(cls)}\(([^()]*)\)", _user_source(case)):
         args = [a.strip() for a in call.group(1).split(",") if a.strip()]
         if not any(re.fullmatch(rf"name\s*=\s*[\"']{re.escape(name)}[\"']", a) for a in args):
@@ -3327,7 +3601,7 @@ def _constructor_with(case: Case, cls: str, name: str, old: int, new: int) -> st
         if len(hits) != 1:
             return None
         positional[hits[0]] = str(new)
-        return f"{cls}({', '.join(positional)})"
+        return f"{cls}({', '.join(positional + ([a for a in args if '=' in a] if keywords else []))})"
     return None
 
 
@@ -3336,8 +3610,10 @@ def _initial_state_count(case: Case) -> Mismatch | None:
     built with return_state=True returns [output, *states], and the whole list is passed as initial_state.
     Keras accepts it when the graph is built and fails later (at fit, in the backend's words)."""
     rnn = next((f.layer for f in reversed(case.frames) if isinstance(f.layer, keras.layers.RNN)), None)
-    if rnn is None:
-        return None
+    if rnn is None:  # the traceback names no RNN (the backend's matmul failed in a compiled step): read the models
+        rnns = {id(r): (r, f"{model.name}/{p}") for model in case.models() for p, r in _walk(model)
+                if isinstance(r, keras.layers.RNN)}
+        return next((m for m in (_initial_state_width(case, r, p) for r, p in rnns.values()) if m is not None), None)
     want = state_count(rnn)
     for node in call_nodes(rnn):
         given = [t for t in keras.tree.flatten(node.arguments.kwargs.get("initial_state")) if hasattr(t, "shape")]
@@ -3349,6 +3625,34 @@ def _initial_state_count(case: Case) -> Mismatch | None:
         fix = states_fix(rnn, given, src, case.var(src) if src is not None else src_name)
         return Mismatch(case.path(rnn.name), f"{src_name} -> {rnn.name}", f"{want} initial state(s)",
                         f"{len(given)} tensors {shapes}", fix)
+    return _initial_state_width(case, rnn)
+
+
+def _initial_state_width(case: Case, rnn: Any, where: str | None = None) -> Mismatch | None:
+    """An RNN given as many initial states as it keeps, but of another width than its units (a decoder wider
+    than the encoder whose states start it): Keras accepts the graph and fails at fit, in the backend's words."""
+    widths = [int(w) for w in keras.tree.flatten(getattr(rnn.cell, "state_size", None) or [])]
+    for node in call_nodes(rnn):
+        given = [t for t in keras.tree.flatten(node.arguments.kwargs.get("initial_state")) if hasattr(t, "shape")]
+        if len(given) != len(widths) or all(t.shape[-1] == w for t, w in zip(given, widths)):
+            continue
+        have = {int(t.shape[-1]) for t in given if t.shape[-1] is not None}
+        if len(have) != 1:
+            return None
+        width, units = have.pop(), getattr(rnn, "units", None) or widths[0]
+        src = producer(given[0])
+        src_name = getattr(src, "name", "?")
+        rebuilt = _constructor_with(case, type(rnn).__name__, rnn.name, units, width, keywords=True)
+        change = f"build {rnn.name} with {width} units: {rebuilt}" if rebuilt else f"build {rnn.name} with {width} units"
+        shapes = ", ".join(format_shape(shape_of(t)) for t in given)
+        path = where or case.path(rnn.name)
+        path = path[: path.index(f"/{rnn.name}/") + len(rnn.name) + 1] if f"/{rnn.name}/" in path else path  # not its cell
+        return Mismatch(
+            path, f"{src_name} -> {rnn.name}", f"states of width {units}", f"{len(given)} states {shapes}",
+            f"{rnn.name} is a {type(rnn).__name__} of {units} units, so its initial states must be {units} wide, and "
+            f"{src_name} gives {width}-wide states. Make the widths agree: {change} (or give {src_name}'s RNN "
+            f"{units} units, or project each state with keras.layers.Dense({units})).",
+        )
     return None
 
 

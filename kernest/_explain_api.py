@@ -15,13 +15,13 @@ from __future__ import annotations
 import ast
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import keras
 
 from kernest._axes import Shape, fits, format_shape, shape_of
-from kernest._callsite import DATA_METHODS, ModelCall, model_calls, source_name, value_of
+from kernest._callsite import DATA_METHODS, ModelCall, assignment_of, model_calls, source_name, value_of
 from kernest._errors import Mismatch
 from kernest._graph import compile_settings, graph_inputs, input_keys, output_keys
 
@@ -30,8 +30,10 @@ _LABELLED = ("fit", "evaluate", "train_on_batch", "test_on_batch")
 _FORWARD_REFUSED = re.compile(r"is incompatible with the layer|Invalid input shape|expected (?:min_|max_)?ndim=")
 
 
-def api_failure(text: str, scope: dict[str, Any], message: str, exc: BaseException | None = None) -> Mismatch | None:
-    """The first way the model calls on the user's line ``text`` differ from what their model declares.
+def api_failure(text: str, scope: dict[str, Any], message: str, exc: BaseException | None = None,
+                source: str = "") -> Mismatch | None:
+    """The first way the model calls on the user's line ``text`` differ from what their model declares
+    (``source``: the text of the user's file, where a fix rewrites one of its statements).
 
     Keras checks the inputs' structure before the forward pass, and the labels, weights, compile settings
     and validation data only after it; so those are read only when the failure did not happen in a layer."""
@@ -42,7 +44,7 @@ def api_failure(text: str, scope: dict[str, Any], message: str, exc: BaseExcepti
         found = _inputs_mismatch(call, "inputs" if call.method == "__call__" else "x") or _dataset_mismatch(call)
         if found is None and after_forward:
             found = (_settings_mismatch(call) or _labels_mismatch(call) or _weights_mismatch(call)
-                     or _labels_missing(call) or _validation_mismatch(call))
+                     or _labels_missing(call, source) or _validation_mismatch(call))
         if found is not None:
             return found
     return None
@@ -170,17 +172,31 @@ def _settings_mismatch(call: ModelCall) -> Mismatch | None:
     if call.method not in _LABELLED:
         return None
     outs = [name for name, _ in _outputs(call.model)]
-    settings = compile_settings(call.model)
-    if not outs or not settings:
-        return None
-    for key in ("loss", "loss_weights", "metrics", "weighted_metrics"):
-        given = settings.get(key)
-        if isinstance(given, dict) and any(k not in outs for k in given):
+    for key, given, kind in settings_against_outputs(call.model, outs):
+        if kind == "keys":
             return _settings_keys(call, key, given, outs)
-        if (key in ("loss", "loss_weights") and isinstance(given, (list, tuple)) and len(outs) > 1
-                and len(given) != len(outs)):
-            return _settings_count(call, key, list(given), outs)
+        if key in ("loss", "loss_weights"):
+            return _settings_count(call, key, given, outs)
     return None
+
+
+_SETTINGS = ("loss", "loss_weights", "metrics", "weighted_metrics")
+
+
+def settings_against_outputs(model: Any, outputs: list[str]) -> Iterator[tuple[str, Any, str]]:
+    """The one reader of what ``compile`` was given against the model's outputs (named ``outputs``): each
+    setting that does not fit them, in the order loss, loss_weights, metrics, weighted_metrics, as
+    ``(key, given, "keys")`` for a dict keyed by other names, or ``(key, given_list, "count")`` for a list of
+    another length than the outputs of a model of several."""
+    settings = compile_settings(model)
+    if not outputs:
+        return
+    for key in _SETTINGS:
+        given = settings.get(key)
+        if isinstance(given, dict) and any(k not in outputs for k in given):
+            yield key, given, "keys"
+        elif isinstance(given, (list, tuple)) and len(outputs) > 1 and len(given) != len(outputs):
+            yield key, list(given), "count"
 
 
 def _settings_keys(call: ModelCall, key: str, given: dict[str, Any], outs: list[str]) -> Mismatch:
@@ -389,17 +405,46 @@ def _dataset_mismatch(call: ModelCall) -> Mismatch | None:
     return None
 
 
-def _labels_missing(call: ModelCall) -> Mismatch | None:
-    """A dataset of inputs only, given to fit/evaluate of a model compiled with a loss."""
+def _labels_missing(call: ModelCall, source: str = "") -> Mismatch | None:
+    """A dataset of inputs only, given to fit/evaluate of a model compiled with a loss (with the labels
+    passed beside it as ``y``, which Keras does not read for a dataset)."""
     spec = getattr(call.value("x"), "element_spec", None)
     model, text = call.model, call.text("x") or "dataset"
     if call.method not in _LABELLED or spec is None or isinstance(spec, tuple) or getattr(model, "loss", None) is None:
         return None
+    y = call.text("y")
+    if y is None:
+        return Mismatch(
+            model.name, f"data -> {model.name}", "(inputs, labels) pairs", "inputs only",
+            f"{call.method} needs labels for the loss, and {text} yields only inputs. Zip a dataset of the labels, "
+            f"batched the same way: {call.owner}.{call.method}(tf.data.Dataset.zip(({text}, labels)), ...).",
+        )
+    rest = [call.call.text(a) for a in call.call.node.args[2:]]
+    rest += [call.call.text(k) for k in call.call.node.keywords if k.arg not in ("x", "y")]
+    again = f"{call.owner}.{call.method}({', '.join([text, *rest])})"
+    made = _paired_source(source, text, y)
+    build = (f"make {text} yield (inputs, labels) pairs: {text} = {made}, then {again}" if made else
+             f"zip the labels into it, batched the same way: {text} = tf.data.Dataset.zip(({text}, "
+             f"tf.data.Dataset.from_tensor_slices({y}).batch(B))) with {text}'s batch size B, then {again}")
     return Mismatch(
-        model.name, f"data -> {model.name}", "(inputs, labels) pairs", "inputs only",
-        f"{call.method} needs labels for the loss, and {text} yields only inputs. Zip a dataset of the labels, "
-        f"batched the same way: {call.owner}.{call.method}(tf.data.Dataset.zip(({text}, labels)), ...).",
+        model.name, f"data -> {model.name}", "(inputs, labels) pairs from the dataset", f"inputs only, and y={y} beside it",
+        f"When x is a dataset, {call.method} reads the labels from the dataset and refuses a separate y; {text} "
+        f"yields only inputs and {y} was passed beside it. {build[0].upper()}{build[1:]}.",
     )
+
+
+def _paired_source(source: str, var: str, y: str) -> str | None:
+    """The user's own statement making dataset ``var`` from inputs alone (``from_tensor_slices(x_train)...``),
+    rewritten to make it from (inputs, labels) pairs; None when no such statement is found."""
+    node = assignment_of(source, var)
+    for sub in ast.walk(node.value) if node is not None else []:
+        if (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "from_tensor_slices"
+                and len(sub.args) == 1 and not isinstance(sub.args[0], (ast.Tuple, ast.Dict))):
+            whole = ast.get_source_segment(source, node.value) or ""  # type: ignore[union-attr]
+            inner = ast.get_source_segment(source, sub.args[0]) or ""
+            head = ast.get_source_segment(source, sub) or ""
+            return whole.replace(head, head.replace(f"({inner})", f"(({inner}, {y}))", 1), 1)
+    return None
 
 
 # --- labels and weights against the outputs -----------------------------------------------------------

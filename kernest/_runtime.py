@@ -19,23 +19,13 @@ from typing import Any
 
 import keras
 
-from kernest._callsite import calls_on, value_of
+from kernest._callsite import DATA_METHODS, ModelCall, keras_op, model_call, value_of
 from kernest._errors import Mismatch
+from kernest._explain_api import settings_against_outputs
 from kernest._graph import is_input_layer, is_symbolic, producer
 from kernest._trace import is_user_file
 
 _BACKEND_MODULES = ("numpy", "tensorflow", "jax", "jaxlib", "torch")
-# Backend spellings that keras.ops spells otherwise (the others keep their name: clip, matmul, expand_dims ...).
-_OPS_NAME = {
-    "reduce_mean": "mean", "reduce_sum": "sum", "reduce_max": "max", "reduce_min": "min", "reduce_prod": "prod",
-    "reduce_any": "any", "reduce_all": "all", "reduce_std": "std", "reduce_variance": "var",
-    "reduce_logsumexp": "logsumexp", "concat": "concatenate", "cat": "concatenate", "clip_by_value": "clip",
-    "clamp": "clip", "pow": "power", "gather": "take", "range": "arange", "rank": "ndim", "unsqueeze": "expand_dims",
-    "permute": "transpose", "mm": "matmul", "bmm": "matmul", "asarray": "convert_to_tensor",
-    "array": "convert_to_tensor",
-}
-_OPS_KEYWORD = {"dim": "axis", "keepdim": "keepdims", "a_min": "x_min", "a_max": "x_max",
-                "clip_value_min": "x_min", "clip_value_max": "x_max", "input_tensor": "x"}
 # What a tensor handed to a function that cannot take it makes the backends say (JAX's tracer error can fail to
 # format itself and leave only "'str' object has no attribute '_error_repr'").
 _CONVERSION = re.compile(r"symbolic|KerasTensor|numpy|NumPy|[Cc]onvert|[Tt]racer|__array__|requires grad|_error_repr")
@@ -135,17 +125,6 @@ def _backend_of(fn: Any) -> str | None:
     return root if root in _BACKEND_MODULES else None
 
 
-def _keras_op(call: ast.Call, name: str, prefix: str) -> str | None:
-    """``tf.reduce_mean(x, axis=1)`` as ``keras.ops.mean(x, axis=1)``, or None when keras.ops has no such op."""
-    op = _OPS_NAME.get(name, name)
-    if not hasattr(keras.ops, op):
-        return None
-    args = [ast.unparse(a) for a in call.args]
-    args += [f"{_OPS_KEYWORD.get(k.arg, k.arg)}={ast.unparse(k.value)}" if k.arg else f"**{ast.unparse(k.value)}"
-             for k in call.keywords]
-    return f"{prefix}{op}({', '.join(args)})"
-
-
 def _sides(func: ast.AST, stmt: ast.stmt, arg: str, layer: Any, frame: types.FrameType) -> tuple[str, str] | None:
     """Inside a call() that chains its own sub-layers: the sub-layer whose output ``arg`` holds and the one
     the statement's result goes to next (``encoder -> head``)."""
@@ -206,7 +185,7 @@ def backend_function_in_call(case: Any) -> Mismatch | None:
         if backend in ("numpy", active) and not _CONVERSION.search(_chain_text(case.exc)):
             continue  # NumPy on concrete values, or the backend's own function: the failure is something else
         written = ast.unparse(call)
-        op = _keras_op(call, dotted.rsplit(".", 1)[-1], _ops_prefix(frame))
+        op = keras_op(call, dotted.rsplit(".", 1)[-1], _ops_prefix(frame))
         where_text = f"{layer.name}'s {frame.f_code.co_name}() (line {line})"
         why = (f"{written} in {where_text} is a {backend} function; Keras passes "
                + ("symbolic and traced tensors while it builds and trains the model, which NumPy cannot take"
@@ -304,15 +283,14 @@ def compiled_for_other_outputs(case: Any) -> Mismatch | None:
     if not _STRUCTURE.search(case.message):
         return None
     model = case.fitted_model()
-    config = getattr(getattr(model, "_compile_config", None), "config", None)
     outputs = list(getattr(model, "outputs", None) or [])
-    if not isinstance(config, dict) or len(outputs) < 2:
+    if model is None or len(outputs) < 2:
         return None
     names = list(getattr(model, "output_names", None) or [getattr(t, "name", str(i)) for i, t in enumerate(outputs)])
-    for key in ("metrics", "weighted_metrics", "loss", "loss_weights"):
-        given = config.get(key)
-        if not isinstance(given, (list, tuple)) or len(given) == len(outputs) or not given:
-            continue
+    order = ("metrics", "weighted_metrics", "loss", "loss_weights")  # the lists Keras 3 stops reading first
+    counts = sorted((f for f in settings_against_outputs(model, names) if f[2] == "count" and f[1]),
+                    key=lambda found: order.index(found[0]))
+    for key, given, _ in counts:
         if len(given) == 1:
             entry = _entry_code(given[0])
             as_list = f"{key}=[{', '.join([entry] * len(outputs))}]"
@@ -335,22 +313,19 @@ _ARITY = re.compile(r"expects (?P<want>\d+) (?:named )?input\(s\).*?received (?P
                     r"|Data is expected to be in format `x`, `\(x,\)`, `\(x, y\)`")
 
 
-def _fit_call(case: Any) -> Any:
-    """The user's failing ``fit``/``evaluate``/``predict`` call, read by the call-site reader's one parser."""
-    for call in calls_on(case.site.text if case.site is not None else ""):
-        func = call.node.func
-        if isinstance(func, ast.Attribute) and func.attr in ("fit", "evaluate", "predict") and call.node.args:
-            return call
-    return None
+def users_model_call(case: Any, methods: tuple[str, ...] = DATA_METHODS) -> ModelCall | None:
+    """The user's failing line read as a call of one of a model's ``methods``, in the call-site reader's one
+    parsed view (``_callsite.ModelCall``)."""
+    return model_call(case.site.text.strip(), case.scope, methods) if case.site is not None else None
 
 
 def _fit_argument(case: Any) -> tuple[ast.AST, Any] | None:
-    """The first argument of the user's failing ``fit``/``evaluate``/``predict`` call, with what it names
-    (for a call such as ``batches()``, the function it calls)."""
-    call = _fit_call(case)
-    if call is None:
+    """The data of the user's failing ``fit``/``evaluate``/``predict`` call, with what it names (for a call
+    such as ``batches()``, the function it calls)."""
+    call = users_model_call(case, ("fit", "evaluate", "predict"))
+    arg = call.node("x") if call is not None else None
+    if arg is None:
         return None
-    arg = call.node.args[0]
     return arg, value_of(arg.func if isinstance(arg, ast.Call) else arg, case.scope)
 
 
@@ -426,9 +401,8 @@ def split_refused(case: Any) -> Mismatch | None:
     if model is None or found is None:
         return None
     arg, value = found
-    call = _fit_call(case)
-    given = next((k.value for k in call.node.keywords if k.arg == "validation_split"), None) if call else None
-    share = value_of(given, case.scope) if given is not None else None
+    call = users_model_call(case, ("fit",))
+    share = call.value("validation_split") if call is not None else None
     split = float(share) if isinstance(share, (int, float)) else 0.2
     var = ast.unparse(arg)
     count = _batches(value)
