@@ -830,11 +830,15 @@ def _dropout_twice(model: Any) -> list[Finding]:
     return out
 
 
-_RANDOM = {"dropout", "normal", "uniform", "truncated_normal", "shuffle", "categorical", "randint", "gamma", "binomial"}
+# Only a dropout draw is flagged: it is meant for training alone. Other draws are often meant at predict time
+# as well (a VAE's sampling layer adds noise to the mean by design), and noise added to the input has the same
+# form as that sampling, so no rule can tell a forgotten flag from a wanted sample there.
+_RANDOM = {"dropout"}
 
 
 def _randomness_ignores_training(model: Any) -> list[Finding]:
-    """A user's layer that draws random numbers in call() without reading ``training`` does it in predict too."""
+    """A user's layer that applies ``keras.random.dropout`` in call() without reading ``training`` drops
+    features in predict too."""
     out = []
     for full, call, top, _ in _users_calls(model):
         node = _call_source(call.layer)
