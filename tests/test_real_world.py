@@ -513,6 +513,15 @@ def test_cli_on_saved_files_and_scripts_of_the_second_batch(tmp_path, capsys):
 TF_NOISE = ("absl::InitializeLog", "oneDNN custom operations", "cpu_feature_guard", "I0000 ")
 
 
+def run_command(args: list[str], cwd, **env: str) -> subprocess.CompletedProcess:
+    """``python -m kernest ARGS`` in a new process with this checkout's kernest, the default backend, and ENV."""
+    base = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KERAS_BACKEND")}
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    base.update(env, PYTHONPATH=os.pathsep.join([root, base.get("PYTHONPATH", "")]))
+    return subprocess.run([sys.executable, "-m", "kernest", *args], capture_output=True, text=True, env=base,
+                          cwd=cwd, timeout=120)
+
+
 def test_the_command_prints_none_of_tensorflows_start_up_lines(tmp_path):
     script = tmp_path / "tiny.py"
     script.write_text(textwrap.dedent("""
@@ -520,11 +529,7 @@ def test_the_command_prints_none_of_tensorflows_start_up_lines(tmp_path):
         x = keras.Input((3,), name="x")
         model = keras.Model(x, keras.layers.Dense(2, name="fc")(x), name="tiny")
     """))
-    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KERAS_BACKEND")}
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")])
-    done = subprocess.run([sys.executable, "-m", "kernest", "check", str(script)], capture_output=True, text=True,
-                          env=env, cwd=tmp_path, timeout=120)
+    done = run_command(["check", str(script)], tmp_path)
     assert done.returncode == 0, done.stderr
     assert "tiny: 1 interfaces, all fit" in done.stdout
     assert not [line for line in done.stderr.splitlines() if any(n in line for n in TF_NOISE)], done.stderr
@@ -550,11 +555,7 @@ def test_only_the_command_quiets_tensorflow_and_only_its_log_lines():
 def test_the_command_honours_a_log_level_the_user_set(tmp_path, level, shown):
     # TensorFlow prints its start-up info lines even at TF_CPP_MIN_LOG_LEVEL=3; the command drops the lines
     # below the user's level, and shows them all at level 0.
-    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env.update(TF_CPP_MIN_LOG_LEVEL=level, PYTHONPATH=os.pathsep.join([root, env.get("PYTHONPATH", "")]))
-    done = subprocess.run([sys.executable, "-m", "kernest", "predict", "--run", "x"], capture_output=True,
-                          text=True, env=env, cwd=tmp_path, timeout=120)
+    done = run_command(["predict", "--run", "x"], tmp_path, TF_CPP_MIN_LOG_LEVEL=level)
     assert done.returncode == 2 and "kernest: error: unrecognized arguments: --run" in done.stderr
     noise = [line for line in done.stderr.splitlines() if any(n in line for n in TF_NOISE)]
     assert bool(noise) == shown, done.stderr
