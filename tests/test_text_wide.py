@@ -12,7 +12,18 @@ import scipy.sparse as sp
 import kernest
 from kernest.text import ModelConfig, TextEncoder, build_model, build_wide, train
 from kernest.text._layers import HashedLinear
-from kernest.text._wide import features, fit_wide, hashed_counts, inverse_document_frequency, nb_ratios
+from kernest.text._train import wide_logits_as_input
+from kernest.text._wide import (
+    features,
+    fit_views,
+    fit_wide,
+    fold_indices,
+    hashed_counts,
+    inverse_document_frequency,
+    nb_ratios,
+    out_of_fold_logits,
+    view_logits,
+)
 from tests.conftest_text import TINY, corpus_sample
 
 CFG = ModelConfig.from_dict({"wide_buckets": 2048}, TINY)
@@ -46,10 +57,22 @@ def test_idf_leaves_out_rare_buckets() -> None:
     assert inverse_document_frequency(counts, min_df=1)[0] == pytest.approx(np.log(4 / 2) + 1)
 
 
-@pytest.mark.parametrize("views", [("nb",), ("tfidf",), ("nb", "tfidf")])
-def test_the_layer_computes_the_features_the_fit_saw(views: tuple[str, ...]) -> None:
+def test_sublinear_features_are_log_counts_l2_normalised() -> None:
+    counts = [sp.csr_matrix(np.array([[3, 1, 0], [0, 0, 0]], float))]
+    idf = np.array([1.0, 2.0, 0.5])
+    got = features(counts, idf, sublinear=True).toarray()
+    v = np.array([1 + np.log(3), 2.0, 0.0])
+    np.testing.assert_allclose(got[0], v / np.linalg.norm(v))
+    np.testing.assert_array_equal(got[1], 0.0)  # an empty bag stays zero
+
+
+@pytest.mark.parametrize("views,sublinear", [(("nb",), False), (("tfidf",), False), (("nb", "tfidf"), False),
+                                             (("nb", "tfidf"), True)])
+def test_the_layer_computes_the_features_the_fit_saw(views: tuple[str, ...], sublinear: bool) -> None:
     enc, ids, y = encoded_sample()
-    wide = build_wide(None, None, ModelConfig.from_dict({"wide_views": list(views)}, CFG), 3)
+    ids = np.concatenate([ids, ids[:, :1]], axis=1)  # every text's first word twice: buckets that repeat
+    wide = build_wide(None, None, ModelConfig.from_dict({"wide_views": list(views),
+                                                         "wide_sublinear": sublinear}, CFG), 3)
     before = keras.ops.convert_to_numpy(wide(ids[:8]))
     assert np.all(before == 0)  # unfitted: zero kernels and biases
     facts = fit_wide(wide, ids, y, 3, c=1.0, tfidf_c=2.0, min_df=2)
@@ -59,7 +82,7 @@ def test_the_layer_computes_the_features_the_fit_saw(views: tuple[str, ...]) -> 
     for layer in layers:
         idf, scale, kernel, bias = (keras.ops.convert_to_numpy(v).astype(np.float64)
                                     for v in (layer.idf, layer.scale, layer.kernel, layer.bias))
-        x = features(hashed_counts(wide, ids), idf)
+        x = features(hashed_counts(wide, ids), idf, sublinear)
         expected.append(np.stack([x @ (scale[:, k] * kernel[:, k]) for k in range(3)], axis=1) + bias)
         assert 0 < facts["buckets_kept"] < CFG.wide_buckets and np.count_nonzero(idf) == facts["buckets_kept"]
         if layer.weighting == "nb":
@@ -121,3 +144,69 @@ def test_wide_fit_needs_two_classes() -> None:
     enc, ids, y = encoded_sample()
     with pytest.raises(kernest.DataError, match="at least two classes"):
         fit_wide(build_wide(None, None, CFG, 3), ids, np.zeros_like(y), 3)
+
+
+def test_folds_split_every_class_evenly() -> None:
+    y = np.array([0] * 10 + [1] * 7 + [2] * 3)
+    parts = fold_indices(y, 3, seed=1)
+    np.testing.assert_array_equal(np.sort(np.concatenate(parts)), np.arange(len(y)))
+    for k, n in ((0, 10), (1, 7), (2, 3)):
+        assert sorted(int(np.sum(y[p] == k)) for p in parts) == sorted(len(c) for c in np.array_split(range(n), 3))
+
+
+def test_out_of_fold_logits_come_from_fits_that_did_not_see_the_text() -> None:
+    enc, ids, y = encoded_sample()
+    wide = build_wide(None, None, CFG, 3)
+    counts = hashed_counts(wide, ids)
+    fit = dict(n_classes=3, c=1.0, tfidf_c=2.0, min_df=2, alpha=1.0, balanced=True, sublinear=CFG.wide_sublinear)
+    oof = out_of_fold_logits(["nb", "tfidf"], counts, y, 3, seed=4, **fit)
+    # Each fold's logits are those of a fit on the other two folds, refitted here by hand.
+    held = fold_indices(y, 3, seed=4)[1]
+    rest = np.setdiff1d(np.arange(len(y)), held)
+    tables = fit_views(["nb", "tfidf"], [m[rest] for m in counts], y[rest], seed=4, **fit)
+    np.testing.assert_allclose(oof[held], view_logits([m[held] for m in counts], tables, CFG.wide_sublinear), rtol=1e-6, atol=1e-8)
+    # The full fit has seen every text and knows them far better than the fits that had not.
+    facts = fit_wide(wide, ids, y, 3, folds=3, seed=4)
+    np.testing.assert_array_equal(facts["out_of_fold"], oof)
+    assert facts["train_accuracy"] > 0.8 and facts["out_of_fold_accuracy"] < facts["train_accuracy"] - 0.15
+
+
+def test_stage_2_on_out_of_fold_logits(tmp_path: Path) -> None:
+    ds = corpus_sample()
+    cfg = ModelConfig.from_dict({"wide_folds": 2}, CFG)
+    result = train(ds, out=tmp_path / "run", epochs=2, batch_size=32, seed=3, config=cfg, verbose=0,
+                   tensorboard=False)
+    m = result.model
+    assert "out_of_fold" not in result.metrics["wide_fit"]
+    assert 0 < result.metrics["wide_fit"]["out_of_fold_accuracy"] < result.metrics["wide_fit"]["train_accuracy"]
+    # The trainer shares the model's layers: what it computes from the wide logits is what the model computes.
+    ids = result.encoder.encode(ds.texts[:16]).ids
+    wide_logits = m.get_layer("wide").predict(ids, verbose=0)
+    np.testing.assert_allclose(wide_logits_as_input(m).predict([ids, wide_logits], verbose=0),
+                               m.predict(ids, verbose=0), atol=1e-5)
+    # Stage 2 trained the deep tower (the last checkpoint moved it) and left the fitted wide tower as it was.
+    keras.utils.set_random_seed(3)
+    fresh = build_model(None, None, result.encoder.vocab_size, 3, cfg)
+    last = kernest.load(tmp_path / "run" / "checkpoint" / "last.keras", safe_mode=True)
+    assert any(not np.allclose(keras.ops.convert_to_numpy(u), keras.ops.convert_to_numpy(v))
+               for u, v in zip(last.get_layer("deep").weights, fresh.get_layer("deep").weights))
+    for a, b in zip(last.get_layer("wide").weights, m.get_layer("wide").weights):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+    assert len(result.history["val_macro_f1"]) == 2
+
+
+def test_sublinear_layer_counts_each_bucket_once() -> None:
+    ids = np.array([[5, 3, 5, 0, 5, 2], [1, 1, 4, 0, 0, 0], [0, 0, 0, 0, 0, 0]], np.int32)
+    layer = HashedLinear(8, 2, sublinear=True)
+    rng = np.random.default_rng(0)
+    idf, kernel = rng.uniform(0.5, 2, 8), rng.normal(size=(8, 2))
+    idf[0] = 0.0
+    layer.set_tables(idf, np.ones((8, 2)), kernel, np.array([0.5, -0.5]))
+    expected = []
+    for row in ids:
+        v = np.zeros(8)
+        for j, n in zip(*np.unique(row[row != 0], return_counts=True)):
+            v[j] = (1 + np.log(n)) * idf[j]
+        expected.append(v / max(np.linalg.norm(v), 1e-12) @ kernel + [0.5, -0.5])
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer([ids])), expected, rtol=1e-5, atol=1e-6)
+    assert HashedLinear.from_config(layer.get_config()).sublinear

@@ -306,7 +306,8 @@ class HashedLinear(keras.layers.Layer):
 
     In each bag, an occurrence of bucket ``j`` adds ``idf[j]``, and the bag is divided by
     ``sqrt(sum of idf[j] ** 2 over its occurrences)`` (a TF-IDF vector with raw counts, L2-normalised when no
-    bucket repeats). Bucket 0 and buckets whose ``idf`` is 0 (too rare in training) are left out, also of
+    bucket repeats). With ``sublinear``, a bucket that occurs ``n`` times in a bag adds ``(1 + ln n) * idf[j]``
+    once, and the bag is divided by its L2 norm (scikit-learn's ``sublinear_tf``). Bucket 0 and buckets whose ``idf`` is 0 (too rare in training) are left out, also of
     that norm. The logit ``u`` is ``bias[u] + sum over the bags of value_j * scale[j, u] * kernel[j, u]``.
 
     ``idf`` and ``scale`` are fixed tables (not trained) that ``kernest.text._wide.fit_wide`` sets from the
@@ -318,15 +319,18 @@ class HashedLinear(keras.layers.Layer):
         units: number of logits (classes).
         weighting: how ``fit_wide`` fits it: ``"nb"`` (naive-Bayes-scaled features, one classifier per class
             against the rest) or ``"tfidf"`` (plain TF-IDF, one multinomial classifier).
+        sublinear: term frequency ``1 + ln(count)`` instead of the count.
     """
 
-    def __init__(self, buckets: int, units: int, weighting: str = "tfidf", **kwargs: Any) -> None:
+    def __init__(self, buckets: int, units: int, weighting: str = "tfidf", sublinear: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if buckets < 2 or units < 1:
             raise ValueError(f"HashedLinear needs at least 2 buckets and 1 unit, got {buckets} and {units}")
         if weighting not in ("nb", "tfidf"):
             raise ValueError(f"HashedLinear weighting must be 'nb' or 'tfidf', got {weighting!r}")
         self.buckets, self.units, self.weighting = int(buckets), int(units), weighting
+        self.sublinear = bool(sublinear)
 
     def build(self, input_shape: Any) -> None:
         shape = (self.buckets, self.units)
@@ -344,21 +348,38 @@ class HashedLinear(keras.layers.Layer):
             var.assign(np.asarray(value, np.float32).reshape(var.shape))
 
     def call(self, bags: Any) -> Any:
-        logits = ops.zeros_like(self.bias)[None, :]                          # (1, units)
+        logits = ops.convert_to_tensor(self.bias)[None, :]                    # (1, units)
         for ids in bags:
             ids = ops.cast(ids, "int32")                                     # (B, N)
-            weight = ops.take(self.idf, ids, axis=0)                         # (B, N), 0 for ignored buckets
+            if self.sublinear:
+                ids, weight = _sublinear_weights(ids, self.idf)
+            else:
+                weight = ops.take(self.idf, ids, axis=0)                     # (B, N), 0 for ignored buckets
             weight = weight * ops.cast(ops.not_equal(ids, 0), weight.dtype)
             norm = ops.sqrt(ops.sum(ops.square(weight), axis=1, keepdims=True))      # (B, 1)
             weight = weight / ops.maximum(norm, 1e-12)
             w = ops.take(self.kernel, ids, axis=0) * ops.take(self.scale, ids, axis=0)  # (B, N, units)
             logits = logits + ops.sum(w * weight[..., None], axis=1)         # (B, units)
-        return logits + self.bias
+        return logits
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return (input_shape[0][0], self.units)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(buckets=self.buckets, units=self.units, weighting=self.weighting)
+        config.update(buckets=self.buckets, units=self.units, weighting=self.weighting, sublinear=self.sublinear)
         return config
+
+
+def _sublinear_weights(ids: Any, idf: Any) -> tuple[Any, Any]:
+    """A bag ``(B, N)`` sorted, and each bucket's weight ``(1 + ln count) * idf`` at its first occurrence (0 at
+    its repeats). The logits sum over the bag, so its order does not matter."""
+    ids = ops.sort(ids, axis=1)                                              # equal buckets side by side
+    shape = ops.shape(ids)
+    first = ops.concatenate([ops.ones_like(ids[:, :1], dtype="bool"), ops.not_equal(ids[:, 1:], ids[:, :-1])], 1)
+    run = ops.cumsum(ops.cast(first, "int32"), axis=1) - 1                  # (B, N) run index in the row
+    segment = ops.reshape(run + ops.arange(shape[0], dtype="int32")[:, None] * shape[1], (-1,))
+    count = ops.segment_sum(ops.ones_like(segment, dtype=idf.dtype), segment, num_segments=shape[0] * shape[1])
+    tf = ops.reshape(ops.take(count, segment, axis=0), shape)                # (B, N) run length
+    weight = (1.0 + ops.log(tf)) * ops.take(idf, ids, axis=0) * ops.cast(first, idf.dtype)
+    return ids, weight

@@ -74,6 +74,10 @@ class ModelConfig:
         tfidf_c: inverse L2 strength of the ``"tfidf"`` view's fit.
         wide_min_df: n-grams in fewer training texts are left out of the linear wide tower.
         nb_alpha: smoothing count of the naive-Bayes ratios.
+        wide_sublinear: the linear wide tower's term frequency is ``1 + ln(count)`` (else the count).
+        wide_folds: with 2 or more, stage 2 trains the deep tower and the head on out-of-fold wide logits:
+            each training text gets the logits of a wide fit on the other folds, which did not see it (the
+            saved model keeps the fit on all training texts). 0: the logits of that full fit.
         char_ngrams: character n-gram sizes of the wide tower.
         wide_dropout: rate at which the wide tower drops n-grams in training.
         wide_norm: how a bag pools its n-gram embeddings: ``"mean"``, or ``"sqrt"`` (sum / sqrt(count)).
@@ -116,6 +120,8 @@ class ModelConfig:
     tfidf_c: float = 2.0
     wide_min_df: int = 2
     nb_alpha: float = 1.0
+    wide_sublinear: bool = True
+    wide_folds: int = 0
     char_ngrams: tuple[int, ...] = (2, 3, 4, 5)
     wide_dropout: float = 0.5
     wide_norm: str = "sqrt"
@@ -168,6 +174,8 @@ class ModelConfig:
         if not self.wide_views or not set(self.wide_views) <= {"nb", "tfidf"} or \
                 len(set(self.wide_views)) < len(self.wide_views):
             problems.append(f"wide_views must name 'nb', 'tfidf' or both, once each (got {self.wide_views})")
+        if self.wide_folds < 0 or self.wide_folds == 1:
+            problems.append(f"wide_folds must be 0 (off) or at least 2 (got {self.wide_folds})")
         if self.wide_min_df < 1:
             problems.append(f"wide_min_df must be at least 1 (got {self.wide_min_df})")
         if self.nb_alpha <= 0:
@@ -320,7 +328,8 @@ def build_wide(max_words: int | None, max_chars: int | None, config: ModelConfig
     words = NgramHash(config.wide_buckets, "words", name="word_ngrams")(chars)               # (B, 2W-1)
     grams = NgramHash(config.wide_buckets, "chars", config.char_ngrams, name="char_ngrams")(chars)  # (B, N)
     if config.wide_kind == "linear":
-        views = [HashedLinear(config.wide_buckets, n_classes, weighting=v, name=f"{v}_logits")([words, grams])
+        views = [HashedLinear(config.wide_buckets, n_classes, weighting=v, sublinear=config.wide_sublinear,
+                              name=f"{v}_logits")([words, grams])
                  for v in config.wide_views]                                                   # (B, K) each
         logits = views[0] if len(views) == 1 else keras.layers.Average(name="logits")(views)   # (B, K)
         return keras.Model(chars, logits, name="wide")

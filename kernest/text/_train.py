@@ -68,15 +68,17 @@ class MacroF1(keras.callbacks.Callback):
     """Adds ``val_macro_f1`` (macro-F1 on a validation set) to the epoch logs.
 
     Put it before callbacks that read the score (checkpointing, early stopping); the progress bar and the
-    history, which Keras appends last, then show it too.
+    history, which Keras appends last, then show it too. ``target`` is the model to score when it is not
+    the one being fitted (stage 2 with out-of-fold wide logits fits another model over the same layers).
     """
 
-    def __init__(self, x: tf.data.Dataset, y: np.ndarray, n_classes: int) -> None:
+    def __init__(self, x: tf.data.Dataset, y: np.ndarray, n_classes: int, target: keras.Model | None = None
+                 ) -> None:
         super().__init__()
-        self.x, self.y, self.n_classes = x, y, n_classes
+        self.x, self.y, self.n_classes, self.target = x, y, n_classes, target
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        pred = np.argmax(self.model.predict(self.x, verbose=0), axis=-1)
+        pred = np.argmax((self.target or self.model).predict(self.x, verbose=0), axis=-1)
         if logs is not None:
             logs["val_macro_f1"] = macro_f1(self.y, pred, self.n_classes)
 
@@ -86,13 +88,15 @@ class RunCheckpoint(keras.callbacks.Callback):
 
     Each epoch it writes (atomically) ``checkpoint/last.keras`` (weights and optimizer state),
     ``checkpoint/best.weights.h5`` when the score improved, then ``checkpoint/state.json`` (epoch, best
-    score, patience counter, history). ``train(resume=True)`` continues from there.
+    score, patience counter, history). ``train(resume=True)`` continues from there. ``target`` is the model
+    to save when it is not the one being fitted (as ``MacroF1``'s).
     """
 
-    def __init__(self, run: Path, patience: int, state: dict[str, Any] | None = None) -> None:
+    def __init__(self, run: Path, patience: int, state: dict[str, Any] | None = None,
+                 target: keras.Model | None = None) -> None:
         super().__init__()
         self.dir = run / _run.CHECKPOINT
-        self.patience = patience
+        self.patience, self.target = patience, target
         self.state: dict[str, Any] = state or {"epoch": -1, "best": -1.0, "best_epoch": -1, "wait": 0,
                                                "stopped": False, "history": {}}
 
@@ -106,15 +110,19 @@ class RunCheckpoint(keras.callbacks.Callback):
         if score > s["best"]:
             s.update(best=score, best_epoch=epoch, wait=0)
             with atomic_path(self.dir / "best.weights.h5", suffix=".weights.h5") as tmp:
-                self.model.save_weights(tmp)
+                self.saved.save_weights(tmp)
         else:
             s["wait"] += 1
             if s["wait"] > self.patience:
                 s["stopped"] = True
                 self.model.stop_training = True
         s["epoch"] = epoch
-        save(self.model, self.dir / "last.keras")
+        save(self.saved, self.dir / "last.keras")
         write_text_atomic(self.dir / "state.json", json.dumps(s, indent=1))
+
+    @property
+    def saved(self) -> keras.Model:
+        return self.target or self.model
 
     def start_from(self, score: float) -> None:
         """Make the model as it is now (before the first epoch) the best so far, with this validation score:
@@ -122,7 +130,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.dir.mkdir(parents=True, exist_ok=True)
         self.state.update(best=score, best_epoch=-1)
         with atomic_path(self.dir / "best.weights.h5", suffix=".weights.h5") as tmp:
-            self.model.save_weights(tmp)
+            self.saved.save_weights(tmp)
 
     def restore_best(self) -> None:
         """Load the best weights seen (no-op when no epoch ran)."""
@@ -132,7 +140,7 @@ class RunCheckpoint(keras.callbacks.Callback):
                 # Weights saved by start_from, before the optimizer was built, hold no optimizer state: Keras
                 # warns that it skips it. Only the model's weights are wanted here.
                 warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-                self.model.load_weights(best)
+                self.saved.load_weights(best)
 
 
 def balanced_class_weight(y: np.ndarray, n_classes: int) -> dict[int, float]:
@@ -204,7 +212,8 @@ def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int 
 
     The data is de-duplicated and split 80/10/10 (stratified, by ``seed``). With the linear wide tower (the
     default), stage 1 fits it alone on the training split and freezes it (``fit_wide_tower``); stage 2
-    trains the deep tower and the head. Training uses balanced class weights, stops early when the
+    trains the deep tower and the head (with ``config.wide_folds``, on out-of-fold wide logits of the
+    training texts; a resumed run's remaining epochs use the full fit's logits). Training uses balanced class weights, stops early when the
     validation macro-F1 has not improved for ``config.patience`` epochs and keeps the best weights (those of
     stage 1 alone when no epoch beats them). The run directory gets ``model.keras``, ``preprocess.json``, ``config.json``,
     ``metrics.json`` (test split), ``history.json``, ``confusion.png``, ``curves.png``, ``summary.txt``,
@@ -267,6 +276,7 @@ class _Job:
     started: float
     train_ds: Any = None
     wide_fit: dict[str, Any] | None = None
+    trainer: Any = None  # the model that stage 2 fits, when it is not ``model`` (out-of-fold wide logits)
 
 
 def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int | None, seed: int, resume: bool,
@@ -329,19 +339,34 @@ def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int
     # their longest word; a model with a fixed chars axis gets them padded back.
     bucket = cfg.bucket_by_length and model.input_shape[1] is None and not is_multiworker(strategy)
     weights = _sample_weights(cfg, splits.train, encoder)
+    out_of_fold = None
+    if state is None and cfg.wide and cfg.wide_kind == "linear":
+        job.wide_fit = fit_wide_tower(model, cfg, encoder, splits.train, seed)
+        out_of_fold = job.wide_fit.pop("out_of_fold", None)
     job.train_ds = encoder.dataset(splits.train.texts, splits.train.labels, batch_size, shuffle=True,
-                                   seed=seed, bucket=bucket, weights=weights)
+                                   seed=seed, bucket=bucket, weights=weights, extra=out_of_fold)
     if bucket and model.input_shape[2] is not None:
         job.train_ds = job.train_ds.map(lambda x, *rest: (_pad_chars(x, encoder.max_chars), *rest))
     if state is None:
-        if cfg.wide and cfg.wide_kind == "linear":
-            job.wide_fit = fit_wide_tower(model, cfg, encoder, splits.train, seed)
         with scope(strategy):
-            compile_model(model, cfg, steps=epochs * int(job.train_ds.cardinality()))
+            if out_of_fold is not None:
+                job.trainer = wide_logits_as_input(model)
+            compile_model(job.trainer or model, cfg, steps=epochs * int(job.train_ds.cardinality()))
     if strategy is not None:
         job.train_ds = shard_by_data(job.train_ds, strategy)
-        prepare_fit(model, job.train_ds, strategy)
+        prepare_fit(job.trainer or model, job.train_ds, strategy)
     return job
+
+
+def wide_logits_as_input(model: keras.Model) -> keras.Model:
+    """The model that stage 2 fits with out-of-fold wide logits: ``model``'s towers other than ``wide`` and
+    its head (the same layers, so training it trains ``model``), with the wide logits as a second input:
+    ``(chars, wide_logits) -> probabilities``."""
+    head = model.get_layer("head")
+    chars = keras.Input(model.input_shape[1:], dtype="int32", name="chars")
+    wide = keras.Input(model.get_layer("wide").output_shape[1:], name="wide_logits")
+    feeds = [wide if x.name == "wide" else model.get_layer(x.name)(chars) for x in head.inputs]
+    return keras.Model([chars, wide], head(feeds), name=f"{model.name}_stage2")
 
 
 def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, train: Dataset,
@@ -352,7 +377,8 @@ def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, t
     started = time.perf_counter()
     facts = fit_wide(model.get_layer("wide"), encoder.encode(train.texts).ids, encoder.label_ids(train.labels),
                      len(encoder.classes), c=cfg.wide_c, tfidf_c=cfg.tfidf_c, min_df=cfg.wide_min_df,
-                     alpha=cfg.nb_alpha, balanced=cfg.class_weight == "balanced", seed=seed)
+                     alpha=cfg.nb_alpha, balanced=cfg.class_weight == "balanced", seed=seed,
+                     folds=cfg.wide_folds)
     freeze(model, "wide/**")
     return {**facts, "seconds": round(time.perf_counter() - started, 1)}
 
@@ -397,9 +423,10 @@ def _fit(job: _Job, verbose: int | str, tensorboard: bool | None) -> RunCheckpoi
     val_ds = encoder.dataset(splits.val.texts, splits.val.labels, max(job.batch_size, 256))
     y_train = encoder.label_ids(splits.train.labels)
     y_val = encoder.label_ids(splits.val.labels)
-    keeper = RunCheckpoint(job.run, cfg.patience, job.state)
+    target = model if job.trainer is not None else None  # scored and saved, while the trainer is fitted
+    keeper = RunCheckpoint(job.run, cfg.patience, job.state, target)
     callbacks: list[keras.callbacks.Callback] = [
-        NaNGuard(job.run / _run.CHECKPOINT, cfg.learning_rate), MacroF1(val_ds, y_val, n_classes), keeper,
+        NaNGuard(job.run / _run.CHECKPOINT, cfg.learning_rate), MacroF1(val_ds, y_val, n_classes, target), keeper,
     ]
     if cfg.ema:  # first: at each epoch's end the averaged weights are swapped in for scoring and saving
         callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
@@ -416,9 +443,12 @@ def _fit(job: _Job, verbose: int | str, tensorboard: bool | None) -> RunCheckpoi
         keeper.start_from(job.wide_fit["val_macro_f1"])
     if initial_epoch < job.epochs and not keeper.state["stopped"]:
         balanced = cfg.class_weight == "balanced" and cfg.sample_weight == "none"  # else in the sample weights
-        model.fit(job.train_ds, validation_data=val_ds, epochs=job.epochs, initial_epoch=initial_epoch,
-                  class_weight=balanced_class_weight(y_train, n_classes) if balanced else None,
-                  callbacks=callbacks, verbose=verbose, shuffle=False)  # the dataset shuffles
+        # The trainer takes wide logits as an input, which the validation texts lack: the callbacks score
+        # the model itself.
+        (job.trainer or model).fit(
+            job.train_ds, validation_data=None if target else val_ds, epochs=job.epochs, initial_epoch=initial_epoch,
+            class_weight=balanced_class_weight(y_train, n_classes) if balanced else None,
+            callbacks=callbacks, verbose=verbose, shuffle=False)  # the dataset shuffles
     keeper.set_model(model)
     keeper.restore_best()
     return keeper

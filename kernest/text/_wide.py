@@ -25,6 +25,7 @@ from kernest._errors import DataError
 from kernest.text._layers import HashedLinear, NgramHash
 
 _BATCH = 512
+Tables = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # a view's idf, scale, kernel, bias
 
 
 def hashed_counts(wide: keras.Model, ids: np.ndarray) -> list[Any]:
@@ -55,15 +56,26 @@ def hashed_counts(wide: keras.Model, ids: np.ndarray) -> list[Any]:
     return out
 
 
-def features(counts: list[Any], idf: np.ndarray) -> Any:
-    """The values ``HashedLinear`` computes before its kernel: per bag, counts times ``idf``, divided by
-    ``sqrt(sum of count * idf ** 2)``, and the bags added. ``(texts, buckets)`` sparse."""
+def features(counts: list[Any], idf: np.ndarray, sublinear: bool = False) -> Any:
+    """The values ``HashedLinear`` computes before its kernel, ``(texts, buckets)`` sparse: per bag, the
+    term frequency times ``idf``, L2-normalised, and the bags added.
+
+    With ``sublinear`` the term frequency is ``1 + ln(count)`` and the bag is divided by its L2 norm; without
+    it the term frequency is the raw count and the bag is divided by ``sqrt(sum of count * idf ** 2)`` (the
+    L2 norm when no bucket repeats).
+    """
     import scipy.sparse as sp
 
     total: Any = sp.csr_matrix(counts[0].shape)
     for c in counts:
-        tfidf = c.multiply(idf[None, :]).tocsr()
-        norm = np.sqrt(np.asarray(c @ (idf ** 2)).ravel())                  # (texts,)
+        if sublinear:
+            tf = c.copy().tocsr()
+            tf.data = 1.0 + np.log(tf.data)
+            tfidf = tf.multiply(idf[None, :]).tocsr()
+            norm = np.sqrt(np.asarray(tfidf.multiply(tfidf).sum(axis=1)).ravel())
+        else:
+            tfidf = c.multiply(idf[None, :]).tocsr()
+            norm = np.sqrt(np.asarray(c @ (idf ** 2)).ravel())              # (texts,)
         total = total + sp.diags(1.0 / np.maximum(norm, 1e-12)) @ tfidf
     return total.tocsr()
 
@@ -94,9 +106,10 @@ def nb_ratios(x: Any, y: np.ndarray, n_classes: int, kept: np.ndarray, alpha: fl
 
 def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, c: float = 1.0,
              tfidf_c: float = 2.0, min_df: int = 2, alpha: float = 1.0, balanced: bool = True,
-             seed: int = 0) -> dict[str, Any]:
+             seed: int = 0, folds: int = 0) -> dict[str, Any]:
     """Fit the wide tower's ``HashedLinear`` layers (its views) on encoded training texts (stage 1 of
-    ``train``); each is fitted as its ``weighting`` says, on the same TF-IDF features.
+    ``train``); each is fitted as its ``weighting`` says, on the same TF-IDF features (with sublinear term
+    frequency where the layers have it).
 
     Args:
         wide: the wide tower (``build_wide`` with ``wide_kind="linear"``).
@@ -108,10 +121,14 @@ def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, 
         min_df: buckets in fewer training texts are left out.
         alpha: the naive-Bayes smoothing count.
         balanced: weigh classes by inverse frequency.
-        seed: the solver's seed.
+        seed: the solver's seed (and the folds').
+        folds: with 2 or more, also fit the views on that many folds of the texts and return, under
+            ``"out_of_fold"``, the logits ``(texts, n_classes)`` each text gets from the fit that did not see
+            it (the layers keep the fit on all texts).
 
     Returns:
-        Facts about the fit: buckets kept, training accuracy of the tower.
+        Facts about the fit: buckets kept, training accuracy of the tower (and the out-of-fold logits and
+        their accuracy, with ``folds``).
 
     Raises:
         DataError: scikit-learn is missing, or the training texts hold fewer than two classes.
@@ -125,22 +142,75 @@ def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, 
         raise DataError("The wide tower needs training texts of at least two classes. Add texts of the "
                         "other classes.")
     counts = hashed_counts(wide, ids)
+    layers = [layer for layer in wide.layers if isinstance(layer, HashedLinear)]
+    sublinear = layers[0].sublinear  # build_wide gives every view the same
+    fit: dict[str, Any] = dict(n_classes=n_classes, c=c, tfidf_c=tfidf_c, min_df=min_df, alpha=alpha,
+                               balanced=balanced, seed=seed, sublinear=sublinear)
+    tables = fit_views([layer.weighting for layer in layers], counts, y, **fit)
+    for layer, t in zip(layers, tables):
+        layer.set_tables(*t)
+    logits = view_logits(counts, tables, sublinear)
+    facts: dict[str, Any] = {"buckets_kept": int(np.sum(tables[0][0] > 0)),
+                             "views": [layer.weighting for layer in layers],
+                             "train_accuracy": float(np.mean(np.argmax(logits, 1) == y))}
+    if folds >= 2:
+        oof = out_of_fold_logits([layer.weighting for layer in layers], counts, y, folds, **fit)
+        facts.update(out_of_fold=oof, out_of_fold_accuracy=float(np.mean(np.argmax(oof, 1) == y)))
+    return facts
+
+
+def fit_views(views: list[str], counts: list[Any], y: np.ndarray, n_classes: int, c: float = 1.0,
+              tfidf_c: float = 2.0, min_df: int = 2, alpha: float = 1.0, balanced: bool = True, seed: int = 0,
+              sublinear: bool = False) -> list[Tables]:
+    """The tables ``(idf, scale, kernel, bias)`` of each view (``"nb"`` or ``"tfidf"``), fitted on the
+    bucket counts of the texts (``hashed_counts``) and their classes ``y``; arguments as ``fit_wide``'s."""
     idf = inverse_document_frequency(counts, min_df)
     kept = idf > 0
-    x = features(counts, idf)
-    logits = np.zeros((len(y), n_classes))
-    views = [layer for layer in wide.layers if isinstance(layer, HashedLinear)]
-    for layer in views:
-        if layer.weighting == "nb":
+    x = features(counts, idf, sublinear)
+    tables = []
+    for view in views:
+        if view == "nb":
             scale = nb_ratios(x, y, n_classes, kept, alpha)
             kernel, bias = _fit_one_vs_rest(x, y, scale, kept, c, balanced, seed)
         else:
             scale = np.ones((x.shape[1], n_classes))
             kernel, bias = _fit_multinomial(x, y, n_classes, kept, tfidf_c, balanced, seed)
-        layer.set_tables(idf, scale, kernel, bias)
-        logits += np.stack([_scale_columns(x, scale[:, k]) @ kernel[:, k] for k in range(n_classes)], 1) + bias
-    return {"buckets_kept": int(kept.sum()), "views": [layer.weighting for layer in views],
-            "train_accuracy": float(np.mean(np.argmax(logits, 1) == y))}
+        tables.append((idf, scale, kernel, bias))
+    return tables
+
+
+def view_logits(counts: list[Any], tables: list[Tables], sublinear: bool = False) -> np.ndarray:
+    """The wide tower's logits ``(texts, classes)`` for bucket counts: the mean over the views' tables, as
+    the tower computes them."""
+    total = np.zeros((counts[0].shape[0], tables[0][2].shape[1]))
+    for idf, scale, kernel, bias in tables:
+        x = features(counts, idf, sublinear)
+        total = total + np.stack([_scale_columns(x, scale[:, k]) @ kernel[:, k]
+                                  for k in range(kernel.shape[1])], 1) + bias
+    return total / len(tables)
+
+
+def out_of_fold_logits(views: list[str], counts: list[Any], y: np.ndarray, folds: int, seed: int = 0,
+                       **fit: Any) -> np.ndarray:
+    """Each text's wide logits from views fitted on the other ``folds - 1`` folds (stratified by class,
+    shuffled by ``seed``); ``fit`` as ``fit_views``' arguments. ``(texts, classes)``."""
+    out = np.zeros((len(y), fit["n_classes"]))
+    for held in fold_indices(y, folds, seed):
+        rest = np.setdiff1d(np.arange(len(y)), held)
+        tables = fit_views(views, [m[rest] for m in counts], y[rest], seed=seed, **fit)
+        out[held] = view_logits([m[held] for m in counts], tables, fit.get("sublinear", False))
+    return out
+
+
+def fold_indices(y: np.ndarray, folds: int, seed: int = 0) -> list[np.ndarray]:
+    """``folds`` disjoint index arrays that cover ``range(len(y))``, each class spread evenly over them."""
+    rng = np.random.default_rng(seed)
+    parts: list[list[np.ndarray]] = [[] for _ in range(folds)]
+    for k in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == k))
+        for f, chunk in enumerate(np.array_split(members, folds)):
+            parts[f].append(chunk)
+    return [np.sort(np.concatenate(p)) for p in parts]
 
 
 def _fit_one_vs_rest(x: Any, y: np.ndarray, scale: np.ndarray, kept: np.ndarray, c: float, balanced: bool,

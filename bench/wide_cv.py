@@ -1,0 +1,76 @@
+"""The wide tower's settings by k-fold cross-validation on a training split (issue 11), never on a test split.
+
+The training texts of one split of the bundled corpus (by seed) are hashed once by the wide tower's own layers;
+for each setting the views are fitted on k - 1 folds and scored (macro-F1) on the held fold, as
+``kernest.text._wide.out_of_fold_logits`` does. Settings compared: raw against sublinear term frequency.
+With ``--save-oof`` the out-of-fold logits of each setting are written beside the result (``.npz``).
+
+    python bench/wide_cv.py [--small] [--seed 0] [--folds 3] [--settings raw sublinear] [--save-oof FILE]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import time  # noqa: E402
+from typing import Any  # noqa: E402
+
+import _common  # noqa: E402
+import numpy as np  # noqa: E402
+
+import kernest.text as kt  # noqa: E402
+from kernest.text._metrics import macro_f1  # noqa: E402
+from kernest.text._wide import fold_indices, hashed_counts, out_of_fold_logits  # noqa: E402
+
+SETTINGS = {"raw": {"sublinear": False}, "sublinear": {"sublinear": True}}
+
+
+def run(seed: int, folds: int, settings: list[str], small: bool, save_oof: str | None) -> dict[str, Any]:
+    corpus = kt.load_data(None)
+    if small:
+        corpus = kt.take_sample(corpus, 1500, seed=0)
+    splits = kt.split(corpus, seed=seed)
+    train, cfg = splits.train, kt.ModelConfig()
+    enc = kt.TextEncoder.fit(train.texts, max_words=cfg.max_words, max_chars=cfg.max_chars,
+                             percentile=cfg.percentile, min_count=cfg.min_char_count, classes=splits.classes)
+    y = enc.label_ids(train.labels)
+    wide = kt.build_wide(None, None, cfg, len(enc.classes))
+    counts = hashed_counts(wide, enc.encode(train.texts).ids)
+    fit = dict(n_classes=len(enc.classes), c=cfg.wide_c, tfidf_c=cfg.tfidf_c, min_df=cfg.wide_min_df,
+               alpha=cfg.nb_alpha, balanced=True)
+    held = fold_indices(y, folds, seed)
+    res: dict[str, Any] = {}
+    saved: dict[str, Any] = {}
+    for name in settings:
+        t0 = time.perf_counter()
+        oof = out_of_fold_logits(list(cfg.wide_views), counts, y, folds, seed=seed, **fit, **SETTINGS[name])
+        pred = np.argmax(oof, 1)
+        res[name] = {"cv_macro_f1": macro_f1(y, pred, len(enc.classes)),
+                     "fold_macro_f1": [macro_f1(y[h], pred[h], len(enc.classes)) for h in held],
+                     "seconds": round(time.perf_counter() - t0, 1)}
+        saved[name] = oof
+        print(name, res[name], flush=True)
+    if save_oof:
+        np.savez(save_oof, y=y, **saved)
+    base = settings[0]
+    return {"benchmark": "wide_cv", "small": small, "baseline": base,
+            "sizes": {"train": len(y), "folds": folds, "seed": seed}, "settings": res,
+            "ratios": {f"cv_macro_f1_{n}_{base}": _common.ratio(res[n]["cv_macro_f1"], res[base]["cv_macro_f1"])
+                       for n in settings[1:]}}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    p = _common.parser(__doc__, "bench/results/wide_cv.json")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--folds", type=int, default=3)
+    p.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS))
+    p.add_argument("--save-oof", help="write the out-of-fold logits to this .npz")
+    args = p.parse_args(argv)
+    return _common.report(run(args.seed, args.folds, args.settings, args.small, args.save_oof), args.out)
+
+
+if __name__ == "__main__":
+    main()
