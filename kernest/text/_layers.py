@@ -307,8 +307,8 @@ class HashedLinear(keras.layers.Layer):
     In each bag, an occurrence of bucket ``j`` adds ``idf[j]``, and the bag is divided by
     ``sqrt(sum of idf[j] ** 2 over its occurrences)`` (a TF-IDF vector with raw counts, L2-normalised when no
     bucket repeats). With ``sublinear``, a bucket that occurs ``n`` times in a bag adds ``(1 + ln n) * idf[j]``
-    once, and the bag is divided by its L2 norm (scikit-learn's ``sublinear_tf``). Bucket 0 and buckets whose ``idf`` is 0 (too rare in training) are left out, also of
-    that norm. The logit ``u`` is ``bias[u] + sum over the bags of value_j * scale[j, u] * kernel[j, u]``.
+    once, and the bag is divided by its L2 norm (scikit-learn's ``sublinear_tf``). Bucket 0 and buckets whose
+    ``idf`` is 0 (too rare in training) are left out, also of that norm. The logit ``u`` is ``bias[u] + sum over the bags of value_j * scale[j, u] * kernel[j, u]``.
 
     ``idf`` and ``scale`` are fixed tables (not trained) that ``kernest.text._wide.fit_wide`` sets from the
     training split: ``scale`` holds naive-Bayes log-count ratios (one column per class), or ones. They are

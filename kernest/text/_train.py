@@ -211,13 +211,13 @@ def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int 
     """Train the wide-and-deep sentiment model and write a run directory.
 
     The data is de-duplicated and split 80/10/10 (stratified, by ``seed``). With the linear wide tower (the
-    default), stage 1 fits it alone on the training split and freezes it (``fit_wide_tower``); stage 2
-    trains the deep tower and the head (with ``config.wide_folds``, on out-of-fold wide logits of the
-    training texts; a resumed run's remaining epochs use the full fit's logits). Training uses balanced class weights, stops early when the
-    validation macro-F1 has not improved for ``config.patience`` epochs and keeps the best weights (those of
-    stage 1 alone when no epoch beats them). The run directory gets ``model.keras``, ``preprocess.json``, ``config.json``,
-    ``metrics.json`` (test split), ``history.json``, ``confusion.png``, ``curves.png``, ``summary.txt``,
-    TensorBoard ``logs/`` and a ``checkpoint/`` for ``resume``. Every file is written atomically.
+    default), stage 1 fits it alone on the training split and freezes it (``fit_wide_tower``); stage 2 trains the
+    deep tower and the head (with ``config.wide_folds``, on out-of-fold wide logits of the training texts; a resumed
+    run's remaining epochs use the full fit's logits). Training uses balanced class weights, stops early when the
+    validation macro-F1 has not improved for ``config.patience`` epochs and keeps the best weights (those of stage 1
+    alone when no epoch beats them). The run directory gets ``model.keras``, ``preprocess.json``, ``config.json``,
+    ``metrics.json`` (test split), ``history.json``, ``confusion.png``, ``curves.png``, ``summary.txt``, TensorBoard
+    ``logs/`` and a ``checkpoint/`` for ``resume``. Every file is written atomically.
 
     Args:
         data: ``None`` for the bundled corpus, a file or folder path (see ``load_data``), a ``Dataset`` or
