@@ -612,6 +612,12 @@ def _symbolic_inputs(model: Any, input: Any) -> list[Any]:  # noqa: A002
     shapes = built_input_shapes(model)
     if shapes:
         return [keras.Input(tuple(shapes[0][1:]), batch_size=batch)]
+    data = getattr(model, "_kernest_data", None)  # the arrays fit or predict gave it (JAX keeps no build shapes)
+    arrays = list(data) if isinstance(data, (list, tuple)) else [data] if data is not None else []
+    if arrays and all(len(getattr(a, "shape", ())) >= 1 for a in arrays):
+        return [keras.Input(tuple(a.shape[1:]), batch_size=batch,
+                            dtype="int32" if getattr(a, "dtype", None) is not None and a.dtype.kind in "iu" else None)
+                for a in arrays]
     raise KernestError(
         f"check() cannot see the shapes of the subclassed model {model.name!r}: it has not been called yet. "
         f"Pass input=, e.g. kernest.check({model.name}, input=keras.Input((16,))), or call the model on data once."

@@ -35,6 +35,7 @@ from kernest._callsite import (
 from kernest._errors import InterfaceError, KernestError, Mismatch
 from kernest._explain_api import api_failure
 from kernest._explain_custom import custom_code_failure
+from kernest._explain_script import script_failure
 from kernest._graph import (
     built_input_shapes,
     call_inputs,
@@ -3240,7 +3241,7 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     weights = _FIT_WEIGHTS.search(case.message)
     if weights:
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))
-    custom = (custom_code_failure(case) or _in_users_call(case) or in_users_code(case) or compiled_for_other_outputs(case) or flat_data_element(case)
+    custom = (custom_code_failure(case) or script_failure(case) or _in_users_call(case) or in_users_code(case) or compiled_for_other_outputs(case) or flat_data_element(case)
               or split_refused(case) or lambda_refused_on_load(case) or real_error_lost(case) or _api_call(case)
               or _custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
               or _swapped_inputs(case) or _swapped_data_axes(case) or _one_array_for_inputs(case) or _odd_width_data(case)
@@ -3609,6 +3610,9 @@ def _initial_state_count(case: Case) -> Mismatch | None:
     """An RNN given another number of initial states than its cell keeps. The usual way: a model (or layer)
     built with return_state=True returns [output, *states], and the whole list is passed as initial_state.
     Keras accepts it when the graph is built and fails later (at fit, in the backend's words)."""
+    both = _bidirectional_state_count(case)
+    if both is not None:
+        return both
     rnn = next((f.layer for f in reversed(case.frames) if isinstance(f.layer, keras.layers.RNN)), None)
     if rnn is None:  # the traceback names no RNN (the backend's matmul failed in a compiled step): read the models
         rnns = {id(r): (r, f"{model.name}/{p}") for model in case.models() for p, r in _walk(model)
@@ -3628,6 +3632,63 @@ def _initial_state_count(case: Case) -> Mismatch | None:
     return _initial_state_width(case, rnn)
 
 
+def _bidirectional_state_count(case: Case) -> Mismatch | None:
+    """A Bidirectional RNN splits its initial_state in two halves, one per direction, so it needs twice the
+    states its layer keeps. Given one direction's worth (an encoder's [h, c]), the same states can start both
+    directions: the user's own list, repeated, when the widths fit."""
+    bis = [f.layer for f in reversed(case.frames) if isinstance(f.layer, keras.layers.Bidirectional)]
+    bis = bis or [layer for model in case.models() for _, layer in _walk(model) if isinstance(layer, keras.layers.Bidirectional)]
+    for bi in dict.fromkeys(bis):
+        per_side = state_count(bi.forward_layer)
+        for node in call_nodes(bi):
+            given = [t for t in keras.tree.flatten(node.arguments.kwargs.get("initial_state")) if hasattr(t, "shape")]
+            if per_side is None or not given or len(given) == 2 * per_side:
+                continue
+            src = producer(given[0])
+            src_name = getattr(src, "name", "?")
+            listed = _keyword_list(_user_source(case), bi.name, "initial_state")
+            units = [int(w) for w in keras.tree.flatten(bi.forward_layer.cell.state_size)]
+            same = len(given) == per_side and all(t.shape[-1] == w for t, w in zip(given, units))
+            if same and listed is not None:
+                fix = (f"to start both directions from the same states, repeat them: "
+                       f"initial_state=[{', '.join(listed + listed)}].")
+            else:
+                fix = (f"pass {per_side} state(s) for the forward {type(bi.forward_layer).__name__} then {per_side} "
+                       f"for the backward one, each (batch, {units[0]}).")
+            shapes = ", ".join(format_shape(shape_of(t)) for t in given)
+            return Mismatch(
+                _not_inside(case.path(bi.name), bi.name), f"{src_name} -> {bi.name}", f"{2 * per_side} initial states ({per_side} per direction)",
+                f"{len(given)} tensors {shapes}",
+                f"{bi.name} is a Bidirectional {type(bi.forward_layer).__name__}: it gives the first half of "
+                f"initial_state to the forward layer and the second half to the backward one, each of which keeps "
+                f"{per_side} state(s), so it needs {2 * per_side} and got {len(given)}; " + fix,
+            )
+    return None
+
+
+def _not_inside(path: str, name: str) -> str:
+    """``path`` cut after the layer ``name`` (an RNN, not its cell or its forward layer)."""
+    return path[: path.index(f"/{name}/") + len(name) + 1] if f"/{name}/" in path else path
+
+
+def _keyword_list(source: str, layer_name: str, key: str) -> list[str] | None:
+    """The texts of the list passed as ``key=[...]`` where the user calls the layer named ``layer_name`` (built
+    on the same statement with ``name="..."``), read with ``ast``."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Call):
+            continue
+        named = any(k.arg == "name" and isinstance(k.value, ast.Constant) and k.value.value == layer_name
+                    for k in node.func.keywords)
+        given = next((k.value for k in node.keywords if k.arg == key), None)
+        if named and isinstance(given, (ast.List, ast.Tuple)):
+            return [ast.get_source_segment(source, e) or ast.unparse(e) for e in given.elts]
+    return None
+
+
 def _initial_state_width(case: Case, rnn: Any, where: str | None = None) -> Mismatch | None:
     """An RNN given as many initial states as it keeps, but of another width than its units (a decoder wider
     than the encoder whose states start it): Keras accepts the graph and fails at fit, in the backend's words."""
@@ -3645,10 +3706,8 @@ def _initial_state_width(case: Case, rnn: Any, where: str | None = None) -> Mism
         rebuilt = _constructor_with(case, type(rnn).__name__, rnn.name, units, width, keywords=True)
         change = f"build {rnn.name} with {width} units: {rebuilt}" if rebuilt else f"build {rnn.name} with {width} units"
         shapes = ", ".join(format_shape(shape_of(t)) for t in given)
-        path = where or case.path(rnn.name)
-        path = path[: path.index(f"/{rnn.name}/") + len(rnn.name) + 1] if f"/{rnn.name}/" in path else path  # not its cell
         return Mismatch(
-            path, f"{src_name} -> {rnn.name}", f"states of width {units}", f"{len(given)} states {shapes}",
+            _not_inside(where or case.path(rnn.name), rnn.name), f"{src_name} -> {rnn.name}", f"states of width {units}", f"{len(given)} states {shapes}",
             f"{rnn.name} is a {type(rnn).__name__} of {units} units, so its initial states must be {units} wide, and "
             f"{src_name} gives {width}-wide states. Make the widths agree: {change} (or give {src_name}'s RNN "
             f"{units} units, or project each state with keras.layers.Dense({units})).",

@@ -226,10 +226,15 @@ def custom_code_failure(case: Any) -> Mismatch | None:
     """A failure that the user's own layer or model code caused, with the line to change."""
     if isinstance(case.exc, RecursionError):
         return None
-    for reader in (_reserved_layers, _unbuilt, _config_not_serializable, _config_at_load, _required_call_arg,
-                   _state_in_call, _unknown_axis_weight, _mask_missing, _shared_sublayer, _wrong_axis_weight,
-                   _instance_built_elsewhere, _static_batch_reshape, _output_shape_lies, _unseeded_random,
-                   _backend_call_in_built_model):
+    return first_answer(case, (_reserved_layers, _unbuilt, _config_not_serializable, _config_at_load, _required_call_arg,
+                               _state_in_call, _unknown_axis_weight, _mask_missing, _shared_sublayer, _wrong_axis_weight,
+                               _instance_built_elsewhere, _static_batch_reshape, _output_shape_lies, _unseeded_random,
+                               _backend_call_in_built_model))
+
+
+def first_answer(case: Any, readers: Any) -> Mismatch | None:
+    """The answer of the first reader that recognises the failure, or None."""
+    for reader in readers:
         try:
             found = reader(case)
         except Exception:  # a reader that cannot read this failure must not hide the other readers' answers

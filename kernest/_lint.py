@@ -50,11 +50,13 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
     for rule in (_trainable_after_compile, _frozen_but_compiled_alone, _batchnorm_in_frozen, _mask_dropped,
                  _loss_list_short, _softmax_over_one, _probabilities_as_logits, _initial_states_miscounted,
                  _training_fixed, _sigmoids_with_categorical_loss, _mask_ignored_by_users_layer, _dropout_twice,
-                 _randomness_ignores_training, _reduced_over_batch):
+                 _randomness_ignores_training, _reduced_over_batch, _logits_as_probabilities, _monitor_not_logged):
         found.extend(rule(model))
     given = data if data is not None else getattr(model, "_kernest_data", None)
     if given is not None:
-        found.extend(_data_into_embedding(model, _per_input(model, given)))
+        per_input = _per_input(model, given)
+        found.extend(_data_into_embedding(model, per_input))
+        found.extend(_scaled_twice(model, per_input))
     found.extend(_labels_outside_classes(model, getattr(model, "_kernest_labels", None)))
     found.extend(_never_adapted(model))
     found.extend(_steps_kept_for_labels(model, getattr(model, "_kernest_labels", None)))
@@ -103,7 +105,7 @@ def _trainable_after_compile(model: Any) -> list[Finding]:
         now = [id(v) for v in sub.trainable_variables]
         compiled_with = getattr(sub, "_kernest_compiled_with", None)
         built_with = _optimizer_variables(sub)
-        before = compiled_with if compiled_with is not None else (
+        before = compiled_with if compiled_with else (  # [] when compiled before it was built: fit built it
             [id(v) for v in built_with] if built_with is not None else None
         )
         if before is None or sorted(before) == sorted(now):
@@ -327,6 +329,85 @@ def _data_into_embedding(model: Any, data: list[Any]) -> list[Finding]:
     return out
 
 
+# --- data scaled by the script and again by the model's own Rescaling ---------------------------------------
+
+def _scaled_twice(model: Any, data: list[Any]) -> list[Finding]:
+    """A ``Rescaling`` with a scale below 1 that is the first thing an input meets (no layer with weights
+    before it, at any depth), fed data that already lies in [0, 1]: the values are scaled twice (pixels divided
+    by 255 in the script and again by the model) and the network sees a sliver of its intended range."""
+    import numpy as np
+
+    out = []
+    for path, call, x in _calls_to(model, (keras.layers.Rescaling,)):
+        layer = call.layer
+        scale = np.asarray(layer.scale, dtype="float64")
+        if not scale.size or float(np.max(np.abs(scale))) >= 1 or _weights_before(model, path, x):
+            continue
+        fed = [data[i] for i in _feeding(model, layer) or [] if i < len(data) and data[i] is not None]
+        fed = [a for a in fed if a.dtype.kind == "f" and a.size and float(a.min()) >= 0 and 0 < float(a.max()) <= 1]
+        if not fed:
+            continue
+        full = find_layer(model, layer) or layer.name
+        var = getattr(model, "_kernest_data_var", None)
+        made = _assignment(getattr(model, "_kernest_script", None), var) if var else None
+        scaled = "the data" if var is None else f"`{var}`"
+        if made is not None and isinstance(made, ast.BinOp) and isinstance(made.op, (ast.Div, ast.Mult)):
+            where = f"{scaled} is already scaled in your script (`{var} = {ast.unparse(made)}`)"
+            fix = (f"give the model the unscaled values, fit({ast.unparse(made.left)}, ...), and let {full} scale "
+                   f"them once (or drop {layer.name} and keep the script's division).")
+        else:
+            where = f"{scaled} already lies in [0, 1]"
+            fix = (f"give the model the unscaled values (e.g. 0-255 pixels) and let {full} scale them once, "
+                   f"or drop {layer.name} if the data is meant to arrive scaled.")
+        low, top = float(np.min(layer.offset)), float(scale.flat[0]) + float(np.max(layer.offset))
+        out.append(Finding(
+            full, f"data -> {layer.name}",
+            f"{where}, and {full} (Rescaling(scale={float(scale.flat[0]):.4g}, offset={layer.offset})) scales it "
+            f"again before any layer learns from it: the network sees values in [{low:.3g}, {top:.3g}] instead of "
+            "the range it was built for. Nothing fails; it learns on nearly constant inputs.",
+            fix,
+        ))
+    return out
+
+
+def _weights_before(model: Any, path: str, x: Any) -> bool:
+    """Whether a layer with weights comes before the tensor ``x`` of the model at ``path`` (in ``model``), at
+    that model's level and at every level above it, back to the model's inputs."""
+    def weighted(t: Any) -> bool:
+        return any(up.weights for up, _, _ in producer_chain(t) if not isinstance(up, keras.Model))
+
+    if weighted(x):
+        return True
+    subs = dict(_models(model))
+    while path:
+        parent_path = path.rsplit("/", 1)[0] if "/" in path else ""
+        sub, parent = subs.get(path), subs.get(parent_path)
+        if sub is None or parent is None:
+            return True  # a level not reached: do not guess
+        given = [c.data_inputs for c in calls(parent)
+                 if (c.layer.layer if isinstance(c.layer, keras.layers.Wrapper) else c.layer) is sub]
+        if not given or not given[0] or weighted(given[0][0]):
+            return bool(given and given[0])
+        path = parent_path
+    return False
+
+
+def _assignment(script: str | None, var: str) -> ast.expr | None:
+    """The value last assigned to ``var`` at the top level of the user's script, read with ``ast``."""
+    if not script:
+        return None
+    try:
+        with open(script, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    found = None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == var for t in node.targets):
+            found = node.value
+    return found
+
+
 def _feeding(model: Any, target: Any) -> list[int] | None:
     """Indices of ``model``'s inputs that ``target``'s first input is computed from, at any depth."""
     def indices(tensors: Any) -> list[int]:
@@ -521,6 +602,74 @@ def _probabilities_as_logits(model: Any) -> list[Finding]:
             "with squashed gradients.",
             f"build the loss with from_logits=False ({type(loss).__name__}(from_logits=False)), or drop the "
             f"{kind} from {layer.name} so it outputs logits and apply {kind} when you predict.",
+        ))
+    return out
+
+
+_PROBABILITY_LOSSES = {"binary_crossentropy": "BinaryCrossentropy", "categorical_crossentropy": "CategoricalCrossentropy",
+                       "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy"}
+
+
+def _logits_as_probabilities(model: Any) -> list[Finding]:
+    """The reverse of ``_probabilities_as_logits``: a cross-entropy built for probabilities (from_logits=False, the
+    default of the loss names) on an output whose last layer has no squashing activation. Keras clips the raw
+    values to [eps, 1 - eps] and takes their log: training runs, but the clipped outputs get no gradient."""
+    if not _is_compiled(model):
+        return []
+    out = []
+    for tensor, loss in zip(getattr(model, "outputs", None) or [], _losses_per_output(model)):
+        if isinstance(loss, str):
+            cls = _PROBABILITY_LOSSES.get(loss)
+        elif isinstance(loss, keras.losses.Loss) and not loss.get_config().get("from_logits", True):
+            cls = type(loss).__name__ if type(loss).__name__ in _PROBABILITY_LOSSES.values() else None
+        else:
+            cls = None
+        chain = next(((lay, path) for lay, path, _ in producer_chain(tensor) if not isinstance(lay, keras.Model)
+                      or not _is_graph_model(lay)), None)
+        if cls is None or chain is None or isinstance(chain[0], keras.Model):
+            continue  # no graph to read the last layer from (a subclassed model): say nothing
+        layer, path = chain
+        if getattr(layer, "activation", None) is not keras.activations.linear:
+            continue
+        top = path.split("/")[0]
+        out.append(Finding(
+            path, f"{top} -> loss",
+            f"{path} ({type(layer).__name__}) has no activation, so the model outputs raw scores (logits), but the loss "
+            f"{cls} expects probabilities (from_logits=False): it clips the scores to [eps, 1 - eps], and every score "
+            "outside that range gets no gradient. Training runs and learns little.",
+            f"tell the loss it gets logits: loss=keras.losses.{cls}(from_logits=True) (and apply "
+            f"{'sigmoid' if cls == 'BinaryCrossentropy' else 'softmax'} when you predict), or give {layer.name} "
+            f"activation=\"{'sigmoid' if cls == 'BinaryCrossentropy' else 'softmax'}\".",
+        ))
+    return out
+
+
+# --- a callback watching a name the model does not log ------------------------------------------------------
+
+def _monitor_not_logged(model: Any) -> list[Finding]:
+    """EarlyStopping, ModelCheckpoint or ReduceLROnPlateau watching a name that fit never logs (``val_accuracy``
+    on a model of several outputs, which logs ``val_<output>_accuracy``): Keras only warns, and the callback
+    never acts. Read after fit ran, from its History."""
+    logged = list(getattr(getattr(model, "history", None), "history", None) or {})
+    if not logged:
+        return []
+    out = []
+    for cb in getattr(model, "_kernest_callbacks", None) or []:
+        monitor = getattr(cb, "monitor", None)
+        if not isinstance(monitor, str) or monitor in logged:
+            continue
+        val = monitor.startswith("val_")
+        base = monitor[4:] if val else monitor
+        near = [k for k in logged if k.endswith("_" + base) and k.startswith("val_") == val]
+        head = near[0][4 if val else 0: -len(base) - 1] if len(near) == 1 else model.name
+        kind = type(cb).__name__
+        names = " or ".join(f'monitor="{k}"' for k in near)
+        out.append(Finding(
+            head, f"{head} -> {kind}",
+            f"{kind}(monitor=\"{monitor}\") watches a name fit never logs ({model.name} logs {', '.join(sorted(logged))}): "
+            "Keras only warns, and the callback never acts (never stops, saves or lowers the rate).",
+            f"watch a logged name: {kind}({names}, ...)" if near else
+            f"watch one of the logged names: {', '.join(sorted(logged))}.",
         ))
     return out
 

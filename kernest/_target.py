@@ -208,6 +208,10 @@ def _remember_names(namespace: dict[str, Any], model: Any) -> None:
     """Let messages speak of the user's variables: each layer held in one (``norm.adapt(...)``) and the array
     the model was fit on."""
     data = getattr(model, "_kernest_data", None)
+    try:
+        model._kernest_script = namespace.get("__file__")  # the data rules read how the script made its arrays
+    except AttributeError:
+        pass
     for key, value in namespace.items():
         if key.startswith("_"):
             continue

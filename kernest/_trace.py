@@ -17,6 +17,7 @@ failure attached to them.
 from __future__ import annotations
 
 import functools
+import inspect
 import linecache
 import os
 import sys
@@ -317,6 +318,14 @@ def _record_compile(original: Any) -> Any:
     return wrapper
 
 
+def _argument(fn: Any, self: Any, args: tuple[Any, ...], kwargs: dict[str, Any], name: str) -> Any:
+    """The value ``fn(self, *args, **kwargs)`` binds to its parameter ``name`` (by position or keyword), or None."""
+    try:
+        return inspect.signature(fn).bind_partial(self, *args, **kwargs).arguments.get(name)
+    except (TypeError, ValueError):
+        return kwargs.get(name)
+
+
 def _record_data(original: Any) -> Any:
     """Keep the ``x`` (and labels ``y``) a model is trained or run on, so ``check`` can compare them with what its
     layers take and what its head gives."""
@@ -330,6 +339,9 @@ def _record_data(original: Any) -> Any:
                 self._kernest_data = x
                 if y is not None:
                     self._kernest_labels = y
+                given = _argument(original, self, args, kwargs, "callbacks")
+                if isinstance(given, (list, tuple)):  # the user's list (Keras' own evaluate gets a CallbackList)
+                    self._kernest_callbacks = list(given)
             except AttributeError:  # a model that refuses new attributes
                 pass
         return original(self, *args, **kwargs)

@@ -1,0 +1,378 @@
+"""Failures on a line of the user's script that uses Keras' model-building API in a way Keras 3 refuses.
+
+Each reader matches one certain cause (Keras' words and the user's line, read with ``ast``), computes the fix
+from the user's own objects and texts, and checks it where it can (a fresh copy of the layer, the backbone
+rebuilt without weights, the weights file loaded into a copy of the part); every reader returns ``None``
+unless its pattern is certain. ``explain`` asks ``script_failure`` after the readers of the user's own classes.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+import keras
+
+from kernest._axes import format_shape, shape_of
+from kernest._callsite import _fresh_accepts, assignment_of, calls_on, parse_line, value_of
+from kernest._errors import Mismatch
+from kernest._explain_custom import first_answer
+from kernest._graph import call_inputs, call_nodes, is_input_layer, producer
+from kernest._graph import layers as _walk
+
+
+def script_failure(case: Any) -> Mismatch | None:
+    """The first reader that recognises the failure, or None."""
+    return first_answer(case, (_model_given_as_tensor, _backbone_below_minimum, _backend_function,
+                               _loss_added_to_graph_model, _timedistributed_several_outputs, _weights_of_a_part,
+                               _call_takes_the_inputs_apart))
+
+
+def _source(case: Any) -> str:
+    try:
+        with open(case.site.file, encoding="utf-8") as f:
+            return f.read()
+    except (OSError, AttributeError, UnicodeDecodeError):
+        return ""
+
+
+def _value(node: ast.AST, scope: dict[str, Any]) -> Any:
+    """``value_of``, also through ``.get_layer("name")`` calls (side-effect free) and attributes after them."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call):
+        base = _value(node.value, scope)
+        return getattr(base, node.attr, None) if base is not None else None
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get_layer"
+            and len(node.args) == 1 and isinstance(node.args[0], ast.Constant)):
+        owner = _value(node.func.value, scope)
+        return owner.get_layer(node.args[0].value) if isinstance(owner, keras.Model) else None
+    return value_of(node, scope)
+
+
+def _part_path(outer: Any, part: Any) -> str | None:
+    """The path of ``part`` inside ``outer`` (``encoder``, ``trunk/encoder``), or None."""
+    return next((p for p, layer in _walk(outer) if layer is part), None)
+
+
+def _fed_by(outer: Any, part: Any) -> str:
+    """What feeds ``part`` where ``outer`` calls it: ``input:NAME`` or the producing layer's name."""
+    for i in range(len(call_nodes(part))):
+        for t in call_inputs(part, i)[:1]:
+            src = producer(t)
+            if src is not None:
+                return f"input:{src.name}" if is_input_layer(src) else str(src.name)
+    return "data"
+
+
+# --- a model (or layer) object where a tensor goes ----------------------------------------------------------
+
+_NOT_TENSOR = re.compile(r"Only input tensors may be passed as positional arguments\. The following argument value "
+                         r"should be passed as a keyword argument: <(?:Functional|Sequential|\w+) name=(?P<name>[^,>]+)")
+
+
+def _model_given_as_tensor(case: Any) -> Mismatch | None:
+    """``Concatenate()([text_model, image_model])``: the models themselves, not their output tensors. Each
+    model in the call's arguments becomes ``model.output`` (its graph's output), checked on a fresh copy of
+    the layer."""
+    if not _NOT_TENSOR.search(case.message) or case.site is None or case.layer is None:
+        return None
+    for call in calls_on(case.site.text):
+        if not call.node.args:
+            continue
+        models: list[Any] = []
+        args = [ast.List(elts=[_as_output(e, case.scope, models) for e in a.elts], ctx=ast.Load())
+                if isinstance(a, ast.List) else _as_output(a, case.scope, models) for a in call.node.args]
+        if not models:
+            continue
+        values = [value_of(a, case.scope) for a in args]
+        if not _fresh_accepts(case.layer, *values):
+            continue
+        fixed = ", ".join(ast.unparse(a) for a in args)
+        name = case.layer.name
+        given = ", ".join(f"{m.name} (a {type(m).__name__})" for m in models)
+        shapes = " and ".join(format_shape(shape_of(m.outputs[0])) for m in models)
+        return Mismatch(
+            case.path(name), f"{models[0].name} -> {name}", "tensors", given,
+            f"{call.text(call.node.func)} was given the model object(s) {given}, not tensors. Give it their "
+            f"outputs, {shapes}: {call.text(call.node.func)}({fixed}) (a fresh copy accepts that), and build the "
+            "outer model on those models' inputs (keras.Model([m.input for m in ...], ...)); or call each model "
+            "on an input of the outer model.",
+        )
+    return None
+
+
+def _as_output(node: ast.expr, scope: dict[str, Any], models: list[Any]) -> ast.expr:
+    """``node`` as ``node.output`` when it holds a model of one output (appended to ``models``), else itself."""
+    value = value_of(node, scope)
+    if isinstance(value, keras.Model) and len(getattr(value, "outputs", None) or []) == 1:
+        models.append(value)
+        return ast.Attribute(value=node, attr="output", ctx=ast.Load())
+    return node
+
+
+# --- a keras.applications backbone built below its minimum input size ----------------------------------------
+
+_MIN_SIZE = re.compile(r"Input size must be at least (?P<h>\d+)x(?P<w>\d+); Received: input_shape=(?P<got>\([^)]*\))")
+
+
+def _backbone_below_minimum(case: Any) -> Mismatch | None:
+    """``keras.applications.VGG16(input_shape=(28, 28, 3))``: the application refuses sizes below its minimum.
+    The constructor is rebuilt at the minimum (without weights, to read its name without a download), and
+    the images are resized to it inside the model."""
+    m = _MIN_SIZE.search(case.message)
+    if m is None or case.site is None:
+        return None
+    h, w = int(m.group("h")), int(m.group("w"))
+    for call in calls_on(case.site.text):
+        shape_kw = next((k for k in call.node.keywords if k.arg == "input_shape"), None)
+        ctor = value_of(call.node.func, case.scope)
+        if shape_kw is None or not callable(ctor) or "applications" not in call.text(call.node.func):
+            continue
+        got = value_of(shape_kw.value, case.scope)
+        if not isinstance(got, (tuple, list)) or len(got) != 3:
+            continue
+        channels_first = got[0] in (1, 3) and got[-1] not in (1, 3)
+        new = (got[0], h, w) if channels_first else (h, w, got[-1])
+        kwargs = {k.arg: value_of(k.value, case.scope) for k in call.node.keywords if k.arg}
+        kwargs.update(input_shape=new, weights=None)
+        built = ctor(*[value_of(a, case.scope) for a in call.node.args], **kwargs)  # a fresh copy: it builds
+        name = str(built.name)
+        keywords = [f"input_shape={new}" if k.arg == "input_shape" else call.text(k) for k in call.node.keywords]
+        fixed = f"{call.text(call.node.func)}({', '.join([*(call.text(a) for a in call.node.args), *keywords])})"
+        return Mismatch(
+            name, f"data -> {name}", f"images of at least {h}x{w}", f"input_shape={tuple(got)}",
+            f"{call.text(call.node.func)} needs images of at least {h}x{w}, and it was built for {tuple(got)}. Build "
+            f"it at {h}x{w}: {fixed}, and resize your images to it inside the model, "
+            f"keras.layers.Resizing({h}, {w}) on the input before {name} (or resize the arrays before fit).",
+        )
+    return None
+
+
+# --- keras.backend.function (Keras 2) ----------------------------------------------------------------------------
+
+def _backend_function(case: Any) -> Mismatch | None:
+    """``keras.backend.function([model.input], [part.output])``, which Keras 3 removed: the part's outputs are
+    computed by the part itself when the model applies it to its own inputs (``part.predict(x)``), else by a
+    model from the given inputs to those outputs."""
+    if not re.search(r"module '[\w.]*backend' has no attribute 'function'", case.message) or case.site is None:
+        return None
+    call = next((c for c in calls_on(case.site.text) if c.text(c.node.func).endswith("function")
+                 and len(c.node.args) == 2), None)
+    if call is None:
+        return None
+    ins, outs = call.node.args
+    out_nodes = outs.elts if isinstance(outs, (ast.List, ast.Tuple)) else [outs]
+    in_text, source = call.text(ins), _source(case)
+    if isinstance(ins, (ast.List, ast.Tuple)) and len(ins.elts) == 1:
+        in_text = call.text(ins.elts[0])
+    data = _data_given_later(source, _assigned(case.site.text), case.site.line)
+    outer = _model_of(ins, case.scope)
+    if len(out_nodes) == 1 and isinstance(out_nodes[0], ast.Attribute) and out_nodes[0].attr == "output":
+        part = _value(out_nodes[0].value, case.scope)
+        path = _part_path(outer, part) if outer is not None and isinstance(part, keras.Model) else None
+        if path is not None and _applied_to_inputs(outer, part):
+            part_text = call.text(out_nodes[0].value)
+            return Mismatch(
+                path, f"{_fed_by(outer, part)} -> {part.name}", "a Keras 3 way to run part of a model",
+                "keras.backend.function",
+                f"keras.backend.function was removed in Keras 3. {part.name} is the part whose output you read, and "
+                f"{outer.name} applies it to its own inputs, so it computes that output itself: "
+                f"{part_text}.predict({data}) (or {part_text}({data}) for a tensor).",
+            )
+    outs_text = call.text(outs.elts[0]) if isinstance(outs, (ast.List, ast.Tuple)) and len(outs.elts) == 1 else call.text(outs)
+    name = outer.name if outer is not None else "model"
+    return Mismatch(
+        name, f"{name} -> keras.backend.function", "a Keras 3 way to run part of a model", "keras.backend.function",
+        f"keras.backend.function was removed in Keras 3. Build a model from those inputs to those outputs and "
+        f"predict with it: keras.Model({in_text}, {outs_text}).predict({data}).",
+    )
+
+
+def _data_given_later(source: str, fn: str | None, after: int) -> str:
+    """The source of the data the script passes to the function ``fn`` after line ``after``
+    (``get_codes([x])[0]`` -> ``x``), or ``x``."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return "x"
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == fn
+                and node.lineno > after and node.args):
+            arg = node.args[0]
+            if isinstance(arg, (ast.List, ast.Tuple)) and len(arg.elts) == 1:
+                arg = arg.elts[0]
+            return ast.get_source_segment(source, arg) or ast.unparse(arg)
+    return "x"
+
+
+def _assigned(text: str) -> str | None:
+    tree, _ = parse_line(text)
+    body = getattr(tree, "body", None) or [None]
+    node = body[0]
+    if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id
+    return None
+
+
+def _model_of(node: ast.AST, scope: dict[str, Any]) -> Any:
+    """The model whose ``.input``/``.inputs`` the expression reads (``[model.input]``), or None."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and sub.attr in ("input", "inputs"):
+            value = value_of(sub.value, scope)
+            if isinstance(value, keras.Model):
+                return value
+    return None
+
+
+def _applied_to_inputs(outer: Any, part: Any) -> bool:
+    """Whether ``outer`` calls ``part`` once, directly on its own inputs."""
+    roots = {id(t) for t in keras.tree.flatten(outer.inputs)}
+    given = [call_inputs(part, i) for i in range(len(call_nodes(part)))]
+    return any(g and all(id(t) in roots for t in g) for g in given)
+
+
+# --- model.add_loss(tensor) on a functional model -----------------------------------------------------------------
+
+def _loss_added_to_graph_model(case: Any) -> Mismatch | None:
+    """``vae.add_loss(kl)`` with a symbolic tensor, the Keras 2 VAE recipe: a Keras 3 functional model raises a
+    bare NotImplementedError. The loss goes in a layer's ``call`` (``self.add_loss``) that the model's output
+    passes through, built from the user's own expression and statement."""
+    if not isinstance(case.exc, NotImplementedError) or case.site is None:
+        return None
+    m = re.search(r"(\w+)\.add_loss\((.+)\)\s*$", case.site.text.strip())
+    model = case.scope.get(m.group(1)) if m else None
+    if m is None or not isinstance(model, keras.Model):
+        return None
+    source = _source(case)
+    expr_text = m.group(2)
+    if re.fullmatch(r"\w+", expr_text):  # a variable: read the expression that made it
+        made = assignment_of(source, expr_text)
+        expr_text = ast.unparse(made.value) if made is not None else expr_text
+    names = [n.id for n in ast.walk(ast.parse(expr_text, mode="eval")) if isinstance(n, ast.Name)]
+    tensors = list(dict.fromkeys(n for n in names if isinstance(case.scope.get(n), keras.KerasTensor)))
+    if not tensors:
+        return None
+    built = assignment_of(source, m.group(1))
+    outputs_node = None
+    if built is not None and isinstance(built.value, ast.Call):
+        outputs_node = next((k.value for k in built.value.keywords if k.arg == "outputs"), None)
+        if outputs_node is None and len(built.value.args) > 1:
+            outputs_node = built.value.args[1]
+    if outputs_node is None or built is None:
+        return None
+    src = producer(case.scope[tensors[0]])
+    loss_var = m.group(2) if re.fullmatch(r"\w+", m.group(2)) else "added"
+    cls = "".join(p.capitalize() for p in loss_var.split("_")) + "Loss"
+    out_text = ast.get_source_segment(source, outputs_node) or ast.unparse(outputs_node)
+    routed = f"{cls}()([{out_text}, {', '.join(tensors)}])"
+    statement = ast.get_source_segment(source, built.value) or ast.unparse(built.value)
+    statement = statement.replace(out_text, routed, 1)
+    code = (f"class {cls}(keras.layers.Layer):\n    def call(self, inputs):\n        out, {', '.join(tensors)} = inputs\n"
+            f"        self.add_loss({expr_text})\n        return out\n\n{m.group(1)} = {statement}")
+    return Mismatch(
+        str(model.name), f"{getattr(src, 'name', 'model')} -> {model.name}", "a loss added inside a layer's call",
+        f"{m.group(1)}.add_loss(<symbolic tensor>)",
+        f"a Keras 3 functional model cannot take a loss tensor built outside it ({m.group(1)}.add_loss raises "
+        f"NotImplementedError). Add it from a layer's call, which the model's output passes through:\n{code}\n"
+        f"and drop the {m.group(1)}.add_loss line.",
+    )
+
+
+# --- TimeDistributed around a model with several outputs -------------------------------------------------------
+
+def _timedistributed_several_outputs(case: Any) -> Mismatch | None:
+    """TimeDistributed maps one output; a wrapped model with several fails in Keras' shape code. kernest.over
+    maps any model over an axis, several outputs included; it is checked on the same input."""
+    import kernest
+
+    for frame in reversed(case.frames):
+        wrapper = frame.layer
+        inner = getattr(wrapper, "layer", None)
+        if not isinstance(wrapper, keras.layers.TimeDistributed) or not isinstance(inner, keras.Model):
+            continue
+        outputs = keras.tree.flatten(getattr(inner, "outputs", None) or [])
+        if len(outputs) < 2 or not frame.inputs:
+            return None
+        kernest.over(1, inner)(keras.KerasTensor(tuple(frame.inputs[0].shape)))  # raises if it does not work
+        var = case.var(inner)
+        shapes = ", ".join(format_shape(shape_of(t)) for t in outputs)
+        return Mismatch(
+            case.path(wrapper.name), f"{inner.name} -> {wrapper.name}", "a layer or model with one output",
+            f"{inner.name} with {len(outputs)} outputs ({shapes})",
+            f"TimeDistributed maps a layer with one output over the steps, and {inner.name} has {len(outputs)}. Map "
+            f"it with kernest.over, which takes several outputs: kernest.over(1, {var}, name=\"{wrapper.name}\")"
+            f"({case.var(frame.inputs[0]) if case.var(frame.inputs[0]) != 'model' else 'x'}) gives one tensor per "
+            f"output with the steps axis kept (or wrap one single-output model per output: "
+            f"keras.layers.TimeDistributed(keras.Model({var}.input, {var}.outputs[i]))).",
+        )
+    return None
+
+
+# --- a part's weights file loaded into the whole model ---------------------------------------------------------
+
+def _weights_of_a_part(case: Any) -> Mismatch | None:
+    """``model.load_weights(path)`` with a file that holds the weights of one nested part (saved from that
+    part alone): the part whose weights match the file's, shape for shape, is loaded instead, checked by
+    loading the file into a copy of it."""
+    if "could not be loaded" not in case.message or case.site is None:
+        return None
+    m = re.search(r"(\w+)\.load_weights\((.+)\)\s*$", case.site.text.strip())
+    model = case.scope.get(m.group(1)) if m else None
+    path = value_of(ast.parse(m.group(2).split(",")[0], mode="eval").body, case.scope) if m else None
+    if m is None or not isinstance(model, keras.Model) or not isinstance(path, str):
+        return None
+    saved = sorted(_saved_shapes(path))
+    for part_path, part in _walk(model):
+        if not isinstance(part, keras.Model) or sorted(tuple(w.shape) for w in part.weights) != saved:
+            continue
+        copy = keras.models.clone_model(part)
+        copy.load_weights(path)  # raises unless the file fits this part
+        getters = "".join(f'.get_layer("{step}")' for step in part_path.split("/"))
+        fixed = f"{m.group(1)}{getters}.load_weights({m.group(2)})"
+        return Mismatch(
+            part_path, f"{part.name} -> {model.name}", f"the weights of all of {model.name}",
+            f"a file with the weights of {part.name} only ({len(saved)} arrays)",
+            f"the file holds the weights of {part.name} alone (saved from it), and {m.group(1)}.load_weights expects "
+            f"every layer of {model.name}. Load it into that part: {fixed} (a copy of {part.name} loads it).",
+        )
+    return None
+
+
+def _saved_shapes(path: str) -> list[tuple[int, ...]]:
+    import h5py
+
+    shapes: list[tuple[int, ...]] = []
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda _, obj: shapes.append(tuple(obj.shape)) if isinstance(obj, h5py.Dataset) else None)
+    return shapes
+
+
+# --- a subclassed model whose call takes its inputs as separate arguments ------------------------------------
+
+def _call_takes_the_inputs_apart(case: Any) -> Mismatch | None:
+    """``def call(self, user, item)`` on a model that fit/predict/evaluate give one structure of inputs
+    (``fit([users, items], y)``): Keras calls ``call(inputs)``. The user's own parameters become an unpacking
+    of that one argument."""
+    import inspect
+
+    if not re.search(r"missing (?:a|\d+) required (?:positional )?argument", case.message) or case.layer is None:
+        return None
+    layer = case.layer
+    if type(layer).__module__.startswith(("keras", "kernest")) or not case.frames or not case.frames[-1].inputs:
+        return None
+    params = [p for p in inspect.signature(type(layer).call).parameters.values()
+              if p.name not in ("self", "training", "mask") and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+              and p.default is p.empty]
+    given = case.frames[-1].inputs
+    if len(params) < 2 or len(given) != len(params):
+        return None
+    names = [p.name for p in params]
+    rest = [p for p in inspect.signature(type(layer).call).parameters.values() if p.name not in ("self", *names)]
+    new_def = f"def call(self, {', '.join(['inputs', *(str(p) for p in rest)])}):"
+    cls = type(layer).__name__
+    return Mismatch(
+        case.path(layer.name), case.interface(layer.name), "one inputs argument", f"{len(given)} inputs in one list",
+        f"fit, predict and evaluate give {cls}.call its inputs as one structure, and call takes {len(names)} "
+        f"arguments ({', '.join(names)}). Take them as one and unpack it: {new_def} then {', '.join(names)} = inputs "
+        f"as its first line.",
+    )
