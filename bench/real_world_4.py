@@ -85,19 +85,45 @@ def run_feature(spec: Spec, feature: str, tmp: str) -> str:
     raise ValueError(feature)
 
 
+def short(status: str) -> str:
+    """One word: a KernestError counts as a refusal (it says what to do, rightly or not)."""
+    return "refused" if status.startswith("crash: KernestError") else status.split(":")[0].split(" ")[0]
+
+
+def table(before: list[str], after: list[str]) -> str:
+    """A markdown table from per-backend JSON files (tensorflow, jax, torch order): ``before -> after`` per
+    model and feature; one word where every backend agrees, else ``tf/jax/torch``."""
+    runs = [[json.load(open(p))["table"] for p in paths] for paths in (before, after)]
+
+    def cell(model: str, feature: str) -> str:
+        words = ["/".join(dict.fromkeys(short(t[model][feature]) for t in r)) if len(
+            {short(t[model][feature]) for t in r}) == 1 else "/".join(short(t[model][feature]) for t in r) for r in runs]
+        return words[1] if words[0] == words[1] else f"{words[0]} → **{words[1]}**"
+
+    models = list(runs[1][0])
+    lines = ["| model | " + " | ".join(FEATURES) + " |", "| --- |" + " --- |" * len(FEATURES)]
+    lines += [f"| {m} | " + " | ".join(cell(m, f) for f in FEATURES) + " |" for m in models]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--table", nargs=2, metavar=("BEFORE", "AFTER"),
+                        help="comma-separated JSON files (tensorflow,jax,torch) of two runs: print the markdown table")
     parser.add_argument("--json")
     parser.add_argument("--only", nargs="*")
     parser.add_argument("--features", nargs="*", default=FEATURES)
     parser.add_argument("-v", action="store_true")
     args = parser.parse_args()
-    table: dict[str, dict[str, str]] = {}
+    if args.table:
+        print(table(*(paths.split(",") for paths in args.table)))
+        return
+    found: dict[str, dict[str, str]] = {}
     for spec in SPECS:
         name = spec.build.__name__
         if args.only and name not in args.only:
             continue
-        table[name] = {}
+        found[name] = {}
         for feature in args.features:
             keras.backend.clear_session()
             keras.utils.set_random_seed(0)
@@ -117,11 +143,11 @@ def main() -> None:
                         traceback.print_exc()
                 if status.startswith("wrong") and args.v:
                     print(out.getvalue()[-2000:], file=sys.stderr)
-            table[name][feature] = status
+            found[name][feature] = status
             print(f"{name:24s} {feature:10s} {status}", flush=True)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"backend": keras.backend.backend(), "table": table}, f, indent=1)
+            json.dump({"backend": keras.backend.backend(), "table": found}, f, indent=1)
 
 
 if __name__ == "__main__":

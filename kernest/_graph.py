@@ -77,8 +77,12 @@ def is_subclassed(layer: Any) -> bool:
 
 def layer_attributes(layer: Any) -> list[tuple[str, Any]]:
     """``(attribute name, layer)`` for the layers a model or custom layer holds as attributes, in the
-    order they were set (``self.student = ...``)."""
-    return [(k, v) for k, v in vars(layer).items() if not k.startswith("_") and isinstance(v, keras.layers.Layer)]
+    order Keras tracked them (``self.student = ...``). On PyTorch a layer is a ``torch.nn.Module`` too, which keeps
+    them in ``_modules`` rather than in the instance's ``__dict__``."""
+    names = [*vars(layer), *(getattr(layer, "_modules", None) or {})]
+    named = {id(v): k for k in names if not k.startswith("_") and isinstance(v := getattr(layer, k, None),
+                                                                              keras.layers.Layer)}
+    return [(named[id(c)], c) for c in attribute_children(layer) if id(c) in named]
 
 
 def var_name(layer: Any) -> str:
