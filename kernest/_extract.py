@@ -282,7 +282,8 @@ def extract(model: keras.Model, paths: str | Sequence[str] | Mapping[str, str], 
     path with ``@N`` for the N-th call only (from 0): ``"encoder/emb@1"``.
 
     Args:
-        model: a built functional or Sequential model.
+        model: a built functional or Sequential model, or a subclassed model called once on data (its
+            ``call`` is tapped on inputs of the shapes of that first call).
         paths: one path or glob, a list of them (a glob may add several outputs), or a dict
             ``{output name: path}`` for dict outputs. A plain layer name finds that layer at any depth.
         name: the extractor's name (default ``"<model>_extract"``).
@@ -292,7 +293,7 @@ def extract(model: keras.Model, paths: str | Sequence[str] | Mapping[str, str], 
 
     Raises:
         PathError: a path names nothing (the message lists the nearest paths).
-        KernestError: the model is not built or is itself subclassed; a path is inside a subclassed layer
+        KernestError: the model is not built (a subclassed one never called); a path is inside a subclassed layer
             that sits inside ``over``/``TimeDistributed``, or that its ``call`` never runs.
 
     Example:
