@@ -164,35 +164,34 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
             "but cannot be loaded by Keras 3.15 ('expected 2 variables, but received 0'). Give each model its "
             "own layer (share weights by copying them), or call the shared layer only in the outer model."
         )
-    _require_configs(model)
     try:
         write_atomic(target, lambda tmp: _write(model, tmp), suffix=".keras", parents=False)
     except OSError as err:
         raise KernestError(f"Cannot write {target!r}: {err.strerror or err}.") from None
+    except NotImplementedError as err:
+        raise _no_config(model, str(err)) from None
     return target
 
 
-def _require_configs(model: Any) -> None:
-    """A ``KernestError`` naming a layer whose ``get_config`` Keras cannot write: a subclassed model or layer
-    whose ``__init__`` takes models or other objects (keras.io's GAN). Inner layers first: a functional
-    model's config fails where one of its layers' does."""
-    for path, layer in [*((e.path, e.layer) for e in reversed(list(walk(model, shapes=False)))), ("", model)]:
-        try:
-            layer.get_config()
-        except NotImplementedError:
-            cls = type(layer).__name__
-            params = [p for p in inspect.signature(type(layer).__init__).parameters.values()
-                      if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-            held = [k for k, v in layer_attributes(layer) if k in {p.name for p in params}]
-            where = f" at {path!r}" if path else ""
-            args = ", ".join(p.name for p in params)
-            raise KernestError(
-                f"Cannot save {model.name!r}: {cls}{where} has no get_config(), and Keras cannot write its "
-                f"__init__ arguments ({args}) by itself. Add get_config() returning them (models and layers "
-                "through keras.saving.serialize_keras_object) and a from_config() classmethod that deserializes "
-                "them" + (f"; or save the models it holds on their own, e.g. kernest.save({var_name(layer)}."
-                          f"{held[0]}, '{held[0]}.keras')" if held else "") + "."
-            ) from None
+def _no_config(model: Any, text: str) -> KernestError:
+    """Keras' "Object GAN was created by passing non-serializable argument values in __init__()" as a
+    ``KernestError`` naming the class, its path, its ``__init__`` arguments and the fix. Only layers whose
+    config Keras writes need ``get_config`` (a custom layer's own sublayers do not), so Keras names it."""
+    named = re.search(r"Object (\w+) was created", text)
+    cls = named.group(1) if named else ""
+    found = [("", model), *((e.path, e.layer) for e in walk(model, shapes=False))]
+    path, layer = next(((p, x) for p, x in found if type(x).__name__ == cls), ("", model))
+    params = [p for p in inspect.signature(type(layer).__init__).parameters.values()
+              if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    held = [k for k, _ in layer_attributes(layer) if k in {p.name for p in params}]
+    where = f" at {path!r}" if path else ""
+    return KernestError(
+        f"Cannot save {model.name!r}: {type(layer).__name__}{where} has no get_config(), and Keras cannot write "
+        f"its __init__ arguments ({', '.join(p.name for p in params)}) by itself. Add get_config() returning them "
+        "(models and layers through keras.saving.serialize_keras_object) and a from_config() classmethod that "
+        "deserializes them" + (f"; or save the models it holds on their own, e.g. kernest.save({var_name(layer)}."
+                               f"{held[0]}, '{held[0]}.keras')" if held else "") + "."
+    )
 
 
 def load(path: str | os.PathLike[str], safe_mode: bool = True, custom_objects: dict[str, Any] | None = None
