@@ -16,7 +16,7 @@ The inner checks record short facts (``Mismatch``); ``check`` raises them togeth
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import keras
@@ -33,6 +33,7 @@ from kernest._graph import (
     functional_of,
     is_input_layer,
     is_subclassed,
+    layer_attributes,
     node_of,
     producer,
 )
@@ -539,6 +540,8 @@ def check(target: Any, input: Any = None, depth: int | None = None, data: Any = 
         ...     print(e.path, "|", e.interface, "|", e.received)
         word_lstm/lstm | char_cnn -> word_lstm | (batch, 32)
     """
+    if is_subclassed(target) and input is None and not _has_call(target):
+        return _check_held(target, depth)
     if is_subclassed(target):
         return _check_traced(target, input, depth)
     stages, start, name = _normalise(target, input)
@@ -559,6 +562,30 @@ def check(target: Any, input: Any = None, depth: int | None = None, data: Any = 
     for w in walker.warnings:
         warnings.warn(w, KernestWarning, stacklevel=2)
     return report
+
+
+def _has_call(model: Any) -> bool:
+    return type(model).call is not keras.Model.call
+
+
+def _check_held(model: Any, depth: int | None) -> CheckReport:
+    """A subclassed model without ``call()`` (keras.io's GAN, trained by its own ``train_step``) is the sum of
+    the models it holds: check each of them, its paths under its attribute's layer name."""
+    held = [v for _, v in layer_attributes(model) if isinstance(v, keras.Model)]
+    if not held:
+        raise KernestError(
+            f"check() cannot see the shapes of {model.name!r}: {type(model).__name__} has no call() and holds no "
+            "model to check. Check the models its train_step uses instead, e.g. kernest.check(generator)."
+        )
+    interfaces: list[Interface] = []
+    found: list[str] = []
+    for sub in held:  # each check warns about its own model
+        report = check(sub, depth=depth)
+        interfaces += [replace(i, producer=i.producer if i.producer.startswith("input") else f"{sub.name}/{i.producer}",
+                               consumer=f"{sub.name}/{i.consumer}")
+                       for i in report.interfaces]
+        found += [w for w in report.warnings if w not in found]
+    return CheckReport(model.name, interfaces, found, depth)
 
 
 def _check_traced(model: Any, input: Any, depth: int | None) -> CheckReport:  # noqa: A002
@@ -611,7 +638,7 @@ def _symbolic_inputs(model: Any, input: Any) -> list[Any]:  # noqa: A002
                 else keras.Input(tuple(t), batch_size=batch) for t in given]
     shapes = built_input_shapes(model)
     if shapes:
-        return [keras.Input(tuple(shapes[0][1:]), batch_size=batch)]
+        return [keras.Input(tuple(shape[1:]), batch_size=batch) for shape in shapes]
     data = getattr(model, "_kernest_data", None)  # the arrays fit or predict gave it (JAX keeps no build shapes)
     arrays = list(data) if isinstance(data, (list, tuple)) else [data] if data is not None else []
     if arrays and all(len(getattr(a, "shape", ())) >= 1 for a in arrays):

@@ -19,12 +19,16 @@ import keras
 
 from kernest._errors import KernestError
 from kernest._graph import (
+    SEP,
     Call,
     Entry,
+    attribute_example,
     call_again,
+    functional_around,
     graph_calls,
     graph_inputs,
     input_struct,
+    is_subclassed,
     require_graph,
     root,
     walk,
@@ -278,7 +282,8 @@ def extract(model: keras.Model, paths: str | Sequence[str] | Mapping[str, str], 
     path with ``@N`` for the N-th call only (from 0): ``"encoder/emb@1"``.
 
     Args:
-        model: a built functional or Sequential model.
+        model: a built functional or Sequential model, or a subclassed model called once on data (its
+            ``call`` is tapped on inputs of the shapes of that first call).
         paths: one path or glob, a list of them (a glob may add several outputs), or a dict
             ``{output name: path}`` for dict outputs. A plain layer name finds that layer at any depth.
         name: the extractor's name (default ``"<model>_extract"``).
@@ -288,7 +293,7 @@ def extract(model: keras.Model, paths: str | Sequence[str] | Mapping[str, str], 
 
     Raises:
         PathError: a path names nothing (the message lists the nearest paths).
-        KernestError: the model is not built or is itself subclassed; a path is inside a subclassed layer
+        KernestError: the model is not built (a subclassed one never called); a path is inside a subclassed layer
             that sits inside ``over``/``TimeDistributed``, or that its ``call`` never runs.
 
     Example:
@@ -299,10 +304,12 @@ def extract(model: keras.Model, paths: str | Sequence[str] | Mapping[str, str], 
         >>> tuple(kernest.extract(model, "per_word/cnn/dense").output.shape)
         (None, 6, 4)
     """
-    what = getattr(model, "name", "model")
+    wrapper = functional_around(model) if is_subclassed(model) else None
+    if wrapper is not None:  # a built subclassed model: tap its Python call() as inside a functional model
+        return extract(wrapper, _under(str(model.name), paths), name=name or f"{model.name}_extract")
     require_graph(model, "extract from", (
-        f"Extract from a functional submodel it holds instead (kernest.extract({what}.backbone, ...) for an "
-        "attribute 'backbone'), or return the activation from call()."))
+        f"Call it on data once (model(x)) so its input shapes are known, or extract from a functional "
+        f"submodel it holds{attribute_example(model, 'kernest.extract({}, {})')}."))
     top = root(model)
     entries = list(walk(model, top))
     names = _Names({e.name for e in entries} | {str(model.name)})
@@ -312,6 +319,19 @@ def extract(model: keras.Model, paths: str | Sequence[str] | Mapping[str, str], 
 
     outputs = _outputs(paths, requests, acts)
     return keras.Model(input_struct(model), outputs, name=name or f"{model.name}_extract")
+
+
+def _under(top: str, paths: Any) -> Any:
+    """``paths`` of a model as paths of a functional model that holds it as its one layer ``top``; a plain
+    name (no ``/``) finds a layer at any depth already."""
+    def one(p: str) -> str:
+        return p if SEP not in p else f"{top}{SEP}{p}"
+
+    if isinstance(paths, str):
+        return one(paths)
+    if isinstance(paths, Mapping):
+        return {key: one(p) for key, p in paths.items()}
+    return [one(p) for p in paths]
 
 
 def _outputs(paths: Any, requests: list[Request], acts: list[Groups]) -> Any:

@@ -14,6 +14,7 @@ the way Keras does to find output shapes, symbolically, and records each sublaye
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import weakref
 from collections.abc import Iterable, Iterator
@@ -72,6 +73,50 @@ def functional_of(model: Any) -> Any | None:
 def is_subclassed(layer: Any) -> bool:
     """A ``keras.Model`` without a recorded graph: its layers run from Python code in ``call``."""
     return isinstance(layer, keras.Model) and not isinstance(layer, keras.Sequential) and functional_of(layer) is None
+
+
+def layer_attributes(layer: Any) -> list[tuple[str, Any]]:
+    """``(attribute name, layer)`` for the layers a model or custom layer holds as attributes, in the
+    order Keras tracked them (``self.student = ...``). On PyTorch a layer is a ``torch.nn.Module`` too, which keeps
+    them in ``_modules`` rather than in the instance's ``__dict__``."""
+    names = [*vars(layer), *(getattr(layer, "_modules", None) or {})]
+    named = {id(v): k for k in names if not k.startswith("_") and isinstance(v := getattr(layer, k, None),
+                                                                              keras.layers.Layer)}
+    return [(named[id(c)], c) for c in attribute_children(layer) if id(c) in named]
+
+
+def var_name(layer: Any) -> str:
+    """The layer's name where it reads as a Python variable (``vae``), else ``model``."""
+    name = str(getattr(layer, "name", ""))
+    return name if name.isidentifier() else "model"
+
+
+def attribute_example(model: Any, template: str) -> str:
+    """`` (kernest.extract(distiller.student, 'conv1') for its attribute 'student')``: ``template`` filled with
+    a functional or Sequential submodel the model really holds and its first layer's name; ``""`` if it holds
+    none."""
+    var = var_name(model)
+    held = [(k, v) for k, v in layer_attributes(model) if isinstance(v, keras.Model) and graph_inputs(v) is not None]
+    if not held:
+        return ""
+    attr, sub = held[0]
+    inner = next((str(x.name) for x in sub.layers if not is_input_layer(x)), "...")
+    return f" ({template.format(f'{var}.{attr}', repr(inner))} for its attribute {attr!r})"
+
+
+def functional_around(model: Any) -> keras.Model | None:
+    """A functional model whose one layer is the built subclassed ``model``, called on inputs of the shapes
+    it was first called with; ``None`` when those are unknown or the call fails on placeholders."""
+    shapes = built_input_shapes(model)
+    if not shapes:
+        return None
+    inputs = [keras.Input(shape[1:]) for shape in shapes]
+    args = _as_call_args(model, inputs)
+    try:
+        outputs = model(*args)
+    except Exception:  # a call that cannot run on placeholders: the caller says what to do instead
+        return None
+    return keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs, name=f"{model.name}_graph")
 
 
 def require_graph(model: Any, doing: str, instead: str) -> None:
@@ -378,10 +423,13 @@ def built_input_shapes(layer: Any) -> list[Shape] | None:
     shapes = getattr(layer, "_build_shapes_dict", None)
     if not isinstance(shapes, dict) or not shapes:
         return None
-    found = [tuple(s) for s in shapes.values() if isinstance(s, (tuple, list)) and all(
-        d is None or isinstance(d, int) for d in s)]
-    if len(found) != len(shapes) or any(not s for s in found):
-        return None
+    found: list[Shape] = []
+    for value in shapes.values():  # a shape, or a list of shapes where call() took one list of tensors
+        nested = isinstance(value, (tuple, list)) and value and all(isinstance(s, (tuple, list)) for s in value)
+        for s in (value if nested else [value]):
+            if not isinstance(s, (tuple, list)) or not s or not all(d is None or isinstance(d, int) for d in s):
+                return None
+            found.append(tuple(s))
     return [(None, *s[1:]) for s in found]
 
 
@@ -521,6 +569,13 @@ def _merge(a: Shape, b: Shape) -> Shape:
 
 
 _TRACES: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], CallTrace | None]] = weakref.WeakKeyDictionary()
+
+
+def forget_traces(model: Any) -> None:
+    """Drop the remembered traces of ``model`` and every layer inside it (after their sublayers changed)."""
+    for layer in [model, *(sub for _, sub in layers(model))]:
+        with contextlib.suppress(TypeError):
+            _TRACES.pop(layer, None)
 
 
 def trace_children(layer: Any, in_shapes: list[Shape]) -> CallTrace | None:
@@ -832,7 +887,12 @@ def _children_of(parent: Entry, shapes: bool) -> Found:
         return [(child, [_derived_site(child, s) for s in sites], per) for child in sublayers(layer)]
     if shapes and not _is_builtin(layer) and sites and sites[0].in_shapes:
         return [(c, s, per) for c, s in _traced_children(parent, sites[0])]
-    return [(c, [], per) for c in sublayers(layer)]
+    # a parent never called (a GAN trained by its own train_step): a functional child still has its own shapes
+    return [(c, [site] if shapes and (site := _graph_site(c)) else [], per) for c in sublayers(layer)]
+
+
+def _graph_site(layer: Any) -> Site | None:
+    return root_site(layer) if graph_inputs(layer) is not None else None
 
 
 def _expand(parent: Entry, ancestors: frozenset[int], shapes: bool) -> None:

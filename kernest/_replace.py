@@ -23,16 +23,20 @@ from kernest._graph import (
     SEP,
     Entry,
     Site,
+    attribute_example,
     call_again,
     graph_calls,
     graph_inputs,
     input_struct,
+    layer_attributes,
     output_struct,
     require_graph,
+    var_name,
     walk,
 )
 from kernest._over import Over
 from kernest._paths import find, split_call
+from kernest._saving import build_sublayers
 
 MODEL_OUTPUT = "the model's output"
 
@@ -195,12 +199,15 @@ def _rebuild(entry_layer: Any, chain: list[Entry], new: Any, call_index: int | N
 
 
 def _subclassed_advice(model: Any) -> str:
-    name, cls = getattr(model, "name", "model"), type(model).__name__
+    cls, var = type(model).__name__, var_name(model)
+    kept = sorted((k for k, _ in layer_attributes(model)), key=lambda k: not isinstance(getattr(model, k), keras.Model))
+    copy = (f" (new.{kept[0]}.set_weights({var}.{kept[0]}.get_weights()))" if kept else "")
+    inside = attribute_example(model, "kernest.replace({}, {}, ...)")
     return (
         f"Keras refuses new layers on a built model. Create a new {cls} whose __init__ makes the new part "
-        "(for a head, e.g. with another number of classes), call it once on data to build it, and copy the weights "
-        f"you keep (new.backbone.set_weights({name}.backbone.get_weights())). To change a functional submodel it "
-        f"holds, call kernest.replace on that submodel (kernest.replace({name}.backbone, 'fc1', ...))."
+        f"(for a head, e.g. with another number of classes), call it once on data to build it, and copy the weights "
+        f"you keep{copy}." + (f" To change a functional submodel it holds, call kernest.replace on that "
+                              f"submodel{inside}." if inside else "")
     )
 
 
@@ -243,6 +250,8 @@ def _copy(model: keras.Model, keep: Any = None) -> keras.Model:
                 copy = keras.models.clone_model(model, input_tensors=inputs, clone_function=clone)
             except Exception:  # a layer whose config does not rebuild it: its model's own config might
                 copy = _copy_from_own_config(model)
+        if len(copy.weights) != len(model.weights):
+            build_sublayers(copy)
         copy.set_weights(model.get_weights())
         _carry_state(model, copy)
     except Exception as err:  # e.g. one layer object inside two models: the clone has two

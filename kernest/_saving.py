@@ -14,6 +14,7 @@ and names the class and the ``--import`` option when one is missing.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
@@ -27,7 +28,7 @@ import keras
 import kernest._over  # noqa: F401  (registers Over, so files with over() layers load)
 from kernest._errors import KernestError, KernestWarning, UnsafeModelError
 from kernest._files import write_atomic
-from kernest._graph import Entry, walk
+from kernest._graph import Entry, forget_traces, layer_attributes, root, var_name, walk
 from kernest._paths import pair_paths
 
 STATE = "kernest.json"  # the archive member holding kernest's own state: trainable flags by path
@@ -167,7 +168,30 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
         write_atomic(target, lambda tmp: _write(model, tmp), suffix=".keras", parents=False)
     except OSError as err:
         raise KernestError(f"Cannot write {target!r}: {err.strerror or err}.") from None
+    except NotImplementedError as err:
+        raise _no_config(model, str(err)) from None
     return target
+
+
+def _no_config(model: Any, text: str) -> KernestError:
+    """Keras' "Object GAN was created by passing non-serializable argument values in __init__()" as a
+    ``KernestError`` naming the class, its path, its ``__init__`` arguments and the fix. Only layers whose
+    config Keras writes need ``get_config`` (a custom layer's own sublayers do not), so Keras names it."""
+    named = re.search(r"Object (\w+) was created", text)
+    cls = named.group(1) if named else ""
+    found = [("", model), *((e.path, e.layer) for e in walk(model, shapes=False))]
+    path, layer = next(((p, x) for p, x in found if type(x).__name__ == cls), ("", model))
+    params = [p for p in inspect.signature(type(layer).__init__).parameters.values()
+              if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    held = [k for k, _ in layer_attributes(layer) if k in {p.name for p in params}]
+    where = f" at {path!r}" if path else ""
+    return KernestError(
+        f"Cannot save {model.name!r}: {type(layer).__name__}{where} has no get_config(), and Keras cannot write "
+        f"its __init__ arguments ({', '.join(p.name for p in params)}) by itself. Add get_config() returning them "
+        "(models and layers through keras.saving.serialize_keras_object) and a from_config() classmethod that "
+        "deserializes them" + (f"; or save the models it holds on their own, e.g. kernest.save({var_name(layer)}."
+                               f"{held[0]}, '{held[0]}.keras')" if held else "") + "."
+    )
 
 
 def load(path: str | os.PathLike[str], safe_mode: bool = True, custom_objects: dict[str, Any] | None = None
@@ -235,11 +259,37 @@ def _check_archive(source: str) -> None:
         )
 
 
+def build_sublayers(model: Any) -> None:
+    """Build the sublayers Keras left unbuilt: a custom layer with sublayers, no ``build()`` and its own
+    ``compute_output_shape`` is rebuilt (in ``clone_model``, on load) without ``call()`` ever running, so its
+    sublayers get no weights. Tracing every call on placeholders, as ``summary`` does, builds them; what
+    those traces found, half built, is forgotten."""
+    root(model)
+    forget_traces(model)
+
+
+def _load_building_sublayers(source: str, safe_mode: bool, custom_objects: dict[str, Any] | None) -> Any:
+    """``load_model`` in three steps, the sublayers built before the weights are read."""
+    with zipfile.ZipFile(source) as archive:
+        config = json.loads(archive.read("config.json"))
+    model = keras.saving.deserialize_keras_object(config, custom_objects=custom_objects, safe_mode=safe_mode)
+    build_sublayers(model)
+    model.load_weights(source)
+    if config.get("compile_config"):
+        model.compile_from_config(config["compile_config"])
+    return model
+
+
 def _load_model(source: str, safe_mode: bool, custom_objects: dict[str, Any] | None) -> Any:
     try:
         return keras.saving.load_model(source, custom_objects=custom_objects, safe_mode=safe_mode)
     except Exception as err:
         text = str(err)
+        if "was never built" in text:
+            try:
+                return _load_building_sublayers(source, safe_mode, custom_objects)
+            except Exception:  # noqa: S110 - Keras' own error below says more
+                pass
         if safe_mode and ("safe_mode" in text or "unsafe" in text.lower()):
             raise UnsafeModelError(
                 f"{source!r} holds Python code (e.g. a Lambda layer) that would run when loaded, so safe mode "

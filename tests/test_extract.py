@@ -122,9 +122,15 @@ def test_a_unique_keras_name_resolves_at_any_depth():
     assert tuple(ext.output.shape) == (None, 2, 2, 192)
 
 
-def test_extract_from_a_subclassed_model_names_the_alternative():
-    with pytest.raises(kernest.KernestError, match=r"subclassed model.*functional submodel it holds"):
-        kernest.extract(models.subclassed_classifier(), "backbone/fc1")
+def test_extract_from_a_subclassed_model_runs_its_call_once_built_and_names_the_alternative_before():
+    with pytest.raises(kernest.KernestError, match=r"subclassed model.*Call it on data once.*"
+                       r"kernest\.extract\(classifier\.backbone, 'fc1'\) for its attribute 'backbone'"):
+        kernest.extract(models.Classifier(name="classifier"), "backbone/fc1")  # never called: no input shapes
+    model = models.subclassed_classifier()
+    x = np.random.default_rng(0).random((2, 8), "float32")
+    fc1, out = kernest.extract(model, ["backbone/fc1", "head"])(x)
+    np.testing.assert_allclose(numpy(fc1), numpy(model.backbone.get_layer("fc1")(x)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(numpy(out), numpy(model(x)), rtol=1e-5, atol=1e-6)  # dropout is off at inference
 
 
 def test_extract_inside_a_subclassed_model_runs_its_call_and_records_the_layer():
@@ -155,5 +161,3 @@ def test_extract_a_layer_a_subclassed_call_skips_or_cannot_run_says_what_to_do()
     per_step = keras.Model(x, L.TimeDistributed(models.DenseNorm(3, name="block"), name="per_step")(x), name="td")
     with pytest.raises(kernest.KernestError, match=r"'per_step/block/fc'.*rebuild it with the functional API"):
         kernest.extract(per_step, "per_step/block/fc")
-    with pytest.raises(kernest.KernestError, match=r"'classifier'.*subclassed model"):
-        kernest.extract(models.subclassed_classifier(), "backbone/fc1")
