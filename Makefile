@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PYTEST := $(PY) -m pytest -q -p no:cacheprovider -n 2 --durations=50
+PYTEST := $(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup --durations=50
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
 .PHONY: install demo test test-tf test-backends lint bench clean

@@ -287,8 +287,16 @@ def tiny_csv(tmp_path_factory):
     return write_csv(tmp_path_factory.mktemp("data") / "tiny.csv", n=240)
 
 
+@pytest.fixture(scope="module")
+def fresh_run(tiny_csv, tmp_path_factory):
+    """One uninterrupted training, seed 0: the reference of the resume and the same-seed tests."""
+    return _train_in_process(tiny_csv, tmp_path_factory.mktemp("fresh") / "run")
+
+
+# The two tests that compare with fresh_run share one worker, so it is trained once.
 @pytest.mark.slow
-def test_sigkill_mid_training_then_resume_continues(tmp_path, tiny_csv):
+@pytest.mark.xdist_group("fresh_run")
+def test_sigkill_mid_training_then_resume_continues(tmp_path, tiny_csv, fresh_run):
     run = tmp_path / "run"
     state = run / "checkpoint" / "state.json"
     with _running([sys.executable, "-c", _TRAINER, str(tiny_csv), str(run), str(EPOCHS)], cwd=ROOT,
@@ -307,7 +315,7 @@ def test_sigkill_mid_training_then_resume_continues(tmp_path, tiny_csv):
     assert len(losses) == EPOCHS  # epochs 0..done from before the kill, the rest after: none run twice
     assert resumed.metrics["epochs_run"] == EPOCHS
 
-    fresh = _train_in_process(tiny_csv, tmp_path / "fresh")
+    fresh = fresh_run
     print(f"killed after epoch {done + 1}; accuracy fresh {fresh.metrics['accuracy']:.4f} resumed "
           f"{resumed.metrics['accuracy']:.4f}; final loss fresh {fresh.history['loss'][-1]:.4f} resumed {losses[-1]:.4f}")
     np.testing.assert_allclose(fresh.history["loss"][: done + 1], losses[: done + 1], rtol=1e-5)
@@ -315,9 +323,9 @@ def test_sigkill_mid_training_then_resume_continues(tmp_path, tiny_csv):
     assert abs(fresh.history["loss"][-1] - losses[-1]) <= RESUME_TOLERANCE
 
 
-def test_same_seed_same_metrics(tmp_path, tiny_csv):
-    a = _train_in_process(tiny_csv, tmp_path / "a")
-    b = _train_in_process(tiny_csv, tmp_path / "b")
+@pytest.mark.xdist_group("fresh_run")
+def test_same_seed_same_metrics(tmp_path, tiny_csv, fresh_run):
+    a, b = fresh_run, _train_in_process(tiny_csv, tmp_path / "b")
     assert a.history["loss"] == b.history["loss"]
     assert a.metrics["accuracy"] == b.metrics["accuracy"] and a.metrics["confusion"] == b.metrics["confusion"]
 
