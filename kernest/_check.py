@@ -219,6 +219,10 @@ class _Walker:
             fix = _fix(layer, expected, sym, top, self.entered.get(_stage_of(sym.reducer[0])) if sym.reducer else None)
             self.fail(path, f"{sym.origin} -> {top}", expected, sym.text(), fix)
             return None
+        attention = _attention_problem(layer, syms, path)
+        if attention is not None:
+            self.mismatches.append(attention)
+            return None
         shapes = [s.shape for s in syms]
         try:
             out_shape = _output_shape(layer, syms)
@@ -328,6 +332,26 @@ def _spec_problem(layer: Any, syms: list[Sym]) -> tuple[str, Sym] | None:
     if isinstance(layer, keras.layers.Embedding) and syms and "float" in syms[0].dtype:
         return f"integer ids {format_shape(syms[0].shape, syms[0].axes)} (int32)", syms[0]
     return None
+
+
+def _attention_problem(layer: Any, syms: list[Sym], path: str) -> Mismatch | None:
+    """A dot-product or additive attention given a query and a key of different widths. Its scores combine
+    them feature by feature, but Keras' shape rule does not compare them: the model builds and fails at its
+    first call."""
+    if not isinstance(layer, (keras.layers.Attention, keras.layers.AdditiveAttention)) or len(syms) < 2:
+        return None
+    query, key = syms[0], syms[2] if len(syms) > 2 else syms[1]
+    have, width = query.shape[-1], key.shape[-1]
+    if have is None or width is None or have == width:
+        return None
+    role = "key" if len(syms) > 2 else "value"
+    return Mismatch(
+        path, f"{query.origin} -> {path}", f"a query of {width} features like the {role}", query.text(),
+        f"{layer.name} scores the query ({query.origin}, {have} features) against the {role} ({key.origin}, "
+        f"{width} features) feature by feature, so both need the same width. Project the query with "
+        f"keras.layers.Dense({width}) before {layer.name}, or use keras.layers.MultiHeadAttention(num_heads=..., "
+        f"key_dim={min(have, width)}), which projects both.",
+    )
 
 
 def _fix(layer: Any, expected: str, sym: Sym, top: str, entered: Sym | None) -> str:
@@ -461,6 +485,10 @@ def _check_call_site(layer: Any, call: Any, walker: _Walker, path: str, env: dic
         walker.declared(target, syms[0] if len(syms) == 1 else syms, inner_path, inner_path)
         check_built(target, walker, inner_path)
     else:
+        syms = [Sym(shape_of(t), _infer_axes(t, env), _producer_path(t, path)) for t in received]
+        attention = _attention_problem(target, syms, path)
+        if attention is not None:
+            walker.mismatches.append(attention)
         for name, sub in children(target):
             if isinstance(sub, keras.Model) and getattr(sub, "inputs", None):
                 check_built(sub, walker, join(path, name))

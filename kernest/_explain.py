@@ -55,7 +55,7 @@ from kernest._graph import (
     root_inputs,
 )
 from kernest._graph import layers as _walk  # (path, layer) at any depth: the one traversal
-from kernest._lint import head_path, label_range_fix, state_count, states_fix
+from kernest._lint import _losses_per_output, head_path, label_range_fix, state_count, states_fix
 from kernest._lint import sparse_loss as _sparse_loss
 from kernest._probe import Probe, fix_text, probe_call, reduction
 from kernest._runtime import (
@@ -1917,22 +1917,32 @@ def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
     if swapped is not None:
         return swapped
     name = getattr(model, "name", "model")
-    head_text = head_path(model) if isinstance(model, keras.Model) and getattr(model, "outputs", None) else name
-    loss = _loss_name(model)
+    index = _output_index(model, output)
+    head_text = head_path(model, index) if isinstance(model, keras.Model) and getattr(model, "outputs", None) else name
+    loss, sparse = _loss_name(model, index), _sparse_loss(model, index)
+    names = list(getattr(model, "output_names", None) or [])
+    compile_ = f"Compile {names[index]} with" if len(names) > 1 and index < len(names) else "Compile with"
     units = output[-1] if output else None
-    steps = _per_step(model) if len(target) == len(output) - 1 and target[-1] == units and (units or 0) > 1 else None
-    if _sparse_loss(model) and len(target) == len(output) and target[-1] == units and (units or 0) > 1:
+    per_sample = len(target) == len(output) - 1 and target[-1] == units and (units or 0) > 1
+    # sparse ids, one per sample ((batch,) or (batch, 1)), for a head that predicts classes per step
+    sparse_per_sample = (sparse and len(output) == 3 and (units or 0) > 1
+                         and (len(target) == 1 or (len(target) == 2 and target[-1] == 1)))
+    steps = _per_step(model, index) if per_sample or sparse_per_sample else None
+    if sparse and len(target) == len(output) and target[-1] == units and (units or 0) > 1:
         fix = (f"the labels are one-hot rows {_shape_tuple(target)} but the loss {loss} wants integer class ids "
-               f"{_shape_tuple(target[:-1])}. Compile with loss=\"categorical_crossentropy\", or pass the class ids "
+               f"{_shape_tuple(target[:-1])}. {compile_} loss=\"categorical_crossentropy\", or pass the class ids "
                f"np.argmax({_label_var(case, target)}, axis=-1) as labels.")
         return Mismatch(head_text, f"data -> {name}", f"integer class ids {_shape_tuple(target[:-1])}",
                         f"one-hot labels {_shape_tuple(target)}", fix)
     elif steps is not None:
         fix = (f"the labels {_shape_tuple(target)} are one per sample but {head_text} predicts one per step "
                f"{_shape_tuple(output)}: {steps}.")
+        if sparse_per_sample:
+            fix += (f" If every step has its own class (tagging), pass labels of shape "
+                    f"{_shape_tuple(output[:-1])}, one class id per step.")
     elif len(target) == len(output) - 1 or (len(target) == len(output) and target[-1] == 1 and (units or 0) > 1):
         fix = (f"the labels are integer class ids {_shape_tuple(target)} but the loss {loss} wants one-hot rows "
-               f"like the output {_shape_tuple(output)}. Compile with loss=\"sparse_categorical_crossentropy\", "
+               f"like the output {_shape_tuple(output)}. {compile_} loss=\"sparse_categorical_crossentropy\", "
                f"or one-hot the labels with keras.utils.to_categorical(y, {units}).")
     elif len(target) == len(output) and target[-1] == units and _crop_to(output, target) is not None:
         crop = _crop_to(output, target)
@@ -2103,12 +2113,12 @@ def _crop_to(output: Shape, target: Shape) -> str | None:
     return f"keras.layers.Cropping{len(pads)}D({arg})"
 
 
-def _per_step(model: Any) -> str | None:
+def _per_step(model: Any, index: int = 0) -> str | None:
     """Why ``model`` outputs a steps axis: the RNN upstream of its output that returns sequences (the fix is
     to return the last step), or the sequence layer a pooling would reduce."""
     if not isinstance(model, keras.Model) or not getattr(model, "outputs", None):
         return None
-    for layer, path, _ in producer_chain(model.outputs[0]):
+    for layer, path, _ in producer_chain(model.outputs[index]):
         rnn = layer.forward_layer if isinstance(layer, keras.layers.Bidirectional) else layer
         if isinstance(rnn, keras.layers.RNN) and getattr(rnn, "return_sequences", False):
             return (f"build {path} with return_sequences=False so the head sees its last step, or put "
@@ -2154,9 +2164,20 @@ def _label_var(case: Case, target: Shape) -> str:
     return names[0] if len(names) == 1 else "y"
 
 
-def _loss_name(model: Any) -> str:
-    loss = getattr(model, "loss", None)
-    return repr(loss) if isinstance(loss, str) else type(loss).__name__ if loss is not None else "given"
+def _output_index(model: Any, output: Shape) -> int:
+    """Which of ``model``'s outputs has the shape ``output`` (the first where none or several do)."""
+    outputs = list(getattr(model, "outputs", None) or [])
+    same = [i for i, t in enumerate(outputs) if len(t.shape) == len(output) and tuple(t.shape[1:]) == tuple(output[1:])]
+    return same[0] if len(same) == 1 else 0
+
+
+def _loss_name(model: Any, index: int = 0) -> str:
+    """The compiled loss of output ``index``, as the user wrote it (a string in quotes) or by its class."""
+    losses = _losses_per_output(model)
+    loss = losses[index] if index < len(losses) else getattr(model, "loss", None)
+    if isinstance(loss, str):
+        return repr(loss)
+    return getattr(loss, "__name__", None) or type(loss).__name__ if loss is not None else "given"
 
 
 def _stateful(case: Case, m: re.Match[str]) -> Mismatch:
@@ -2286,9 +2307,13 @@ def _merge(case: Case, m: re.Match[str]) -> Mismatch:
                f"keras.layers.Concatenate(axis={axis}), giving {format_shape(joined)}; to join along axis {own}, "
                f"{agree} first.")
     elif len(want) == len(have) and want[:-1] == have[:-1]:
-        width = want[-1]
+        width, other = want[-1], given[big]
+        big_src = producer(other) if is_symbolic(other) else case.made_by.get(id(other))
+        rebuild = [f"build {getattr(layer_, 'name', '?')} with {units} units" for layer_, units
+                   in ((src, width), (big_src, have[-1])) if isinstance(getattr(layer_, "units", None), int)]
         fix = (f"{side} gives {have[-1]} features and the other branch {width}; {kind} needs equal shapes. Project "
-               f"{side}'s output with keras.layers.Dense({width}) before {name}, or build {side} with {width} units.")
+               f"{side}'s output with keras.layers.Dense({width}) before {name}"
+               + "".join(f", or {r}" for r in rebuild) + ".")
     elif _channels_first_width(odd, want, have):
         fix = _channels_first_width(odd, want, have) or ""
     elif len(want) == len(have) and _pad_to_match(shapes) is not None:

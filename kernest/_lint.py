@@ -720,9 +720,13 @@ def _initial_states_miscounted(model: Any) -> list[Finding]:
 
 # --- integer labels outside the head's classes ------------------------------------------------------------------
 
-def sparse_loss(model: Any) -> bool:
-    """Whether the model's loss takes integer class ids (a sparse categorical cross-entropy, by name or class)."""
+def sparse_loss(model: Any, index: int | None = None) -> bool:
+    """Whether the model's loss (of output ``index`` where given) takes integer class ids (a sparse categorical
+    cross-entropy, by name or class)."""
     loss = getattr(model, "loss", None)
+    if index is not None:
+        losses = _losses_per_output(model)
+        loss = losses[index] if index < len(losses) else loss
     name = loss if isinstance(loss, str) else type(loss).__name__ + getattr(loss, "__name__", "")
     return "sparse" in name.lower()
 
@@ -741,9 +745,10 @@ def label_range_fix(units: int, low: int, high: int, var: str) -> str:
             "the ids)")
 
 
-def head_path(model: Any) -> str:
-    """``model/layer`` for the last plain layer that makes the model's (first) output."""
-    inner = next((p for layer, p, _ in producer_chain(model.outputs[0]) if not isinstance(layer, keras.Model)), None)
+def head_path(model: Any, index: int = 0) -> str:
+    """``model/layer`` for the last plain layer that makes the model's output ``index`` (the first by default)."""
+    inner = next((p for layer, p, _ in producer_chain(model.outputs[index]) if not isinstance(layer, keras.Model)),
+                 None)
     return f"{model.name}/{inner}" if inner else model.name
 
 

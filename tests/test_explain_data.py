@@ -185,3 +185,57 @@ def test_a_dataset_batched_twice_says_batch_once():
     rows = tf.data.Dataset.from_tensor_slices((np.zeros((8, 9), "float32"), np.zeros((8, 1), "float32"))).batch(4)
     err = kernest.explain(raised(lambda: net.fit(rows.batch(2), epochs=1, verbose=0)))
     assert "rows.batch(...) yields" in err.fix and "Batch once" in err.fix
+
+
+# --- the lead's probes, round 3: per-output losses, tagging labels, residual widths, attention widths ---
+
+def test_labels_for_the_second_output_name_that_output_and_its_own_loss():
+    x_in = keras.Input((9,), name="ticket")
+    h = _trunk(9)(x_in)
+    net = keras.Model(x_in, [L.Dense(1, activation="sigmoid", name="urgent")(h),
+                             L.Dense(6, activation="softmax", name="queue")(h)], name="router")
+    net.compile("sgd", loss=["binary_crossentropy", "categorical_crossentropy"])
+    x, urgent, queue = np.zeros((10, 9), "float32"), np.zeros((10, 1), "float32"), np.arange(10) % 6
+    err = kernest.explain(raised(lambda: net.fit(x, [urgent, queue], epochs=1, verbose=0)))
+    assert err.path == "router/queue", err
+    assert "'categorical_crossentropy'" in err.fix and "ListWrapper" not in err.fix
+    assert 'Compile queue with loss="sparse_categorical_crossentropy"' in err.fix
+    assert "to_categorical(y, 6)" in err.fix
+
+
+def test_one_class_per_sequence_for_a_per_step_head_names_the_rnn_or_per_step_labels():
+    tok = keras.Input((15,), dtype="int32")
+    enc = keras.Model(tok, L.GRU(6, return_sequences=True, name="reader")(L.Embedding(50, 4)(tok)), name="encoder")
+    x_in = keras.Input((15,), dtype="int32")
+    net = keras.Model(x_in, L.Dense(3, activation="softmax", name="mood")(enc(x_in)), name="tagger")
+    net.compile("sgd", "sparse_categorical_crossentropy")
+    x, y = np.zeros((8, 15), "int32"), np.arange(8) % 3
+    err = kernest.explain(raised(lambda: net.fit(x, y, epochs=1, verbose=0)))
+    assert err.path == "tagger/mood", err
+    assert "encoder/reader with return_sequences=False" in err.fix
+    assert "labels of shape (batch, 15), one class id per step" in err.fix
+
+
+def test_a_residual_add_of_an_input_and_a_wider_layer_rebuilds_the_layer_not_the_input():
+    i = keras.Input((None, 24))
+    with pytest.raises(Exception) as info:
+        keras.Model(i, L.Add(name="skip")([i, L.Dense(40, name="expand")(i)]))
+    err = kernest.explain(info.value)
+    assert "build expand with 24 units" in err.fix and "keras.layers.Dense(40) before skip" in err.fix
+    assert "build input" not in err.fix
+
+
+def test_attention_of_a_query_narrower_than_its_value_is_found_before_any_call():
+    q_in, v_in = keras.Input((5, 12), name="question"), keras.Input((9, 20), name="passage")
+    q_enc = keras.Model(q_in, L.Dense(12, name="q_proj")(q_in), name="q_enc")
+    v_enc = keras.Model(v_in, L.Dense(20, name="v_proj")(v_in), name="v_enc")
+    q, v = keras.Input((5, 12), name="q"), keras.Input((9, 20), name="v")
+    net = keras.Model([q, v], L.Attention(name="read")([q_enc(q), v_enc(v)]), name="reader")  # Keras builds it
+    with pytest.raises(kernest.InterfaceError) as info:
+        kernest.check(net)
+    err = info.value
+    assert err.path == "read" and "20 features" in err.expected
+    assert "keras.layers.Dense(20) before read" in err.fix and "MultiHeadAttention" in err.fix
+    fixed = keras.Model([q, v], L.Attention(name="read")([L.Dense(20)(q_enc(q)), v_enc(v)]))
+    kernest.check(fixed)
+    fixed.predict([np.zeros((2, 5, 12)), np.zeros((2, 9, 20))], verbose=0)  # and Keras agrees it runs
