@@ -894,12 +894,22 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
     elif consumer is not None:
         rebuild = f", or use a new {type(consumer).__name__} built for {got} features"
     producer_text = case.producer_name() if case.frames else "the previous stage"
+    if producer_text == "data" and len(got_shape) == 2 and consumer is not None and consumer is case.fitted_model():
+        return Mismatch(case.path(name), case.interface(name), f"(batch, ..., {want})", received,
+                        _data_width_fix(case.consumer_name(name), want, got, rebuild))
     spatial = len(got_shape) - 2
     adapter = (f"keras.layers.Conv{spatial}D({want}, 1) (a 1x1 convolution)" if 1 <= spatial <= 3 and len(got_shape) >= 3
                and isinstance(consumer, keras.Model) and _is_conv_input(consumer) else f"keras.layers.Dense({want})")
     fix = (f"{producer_text} gives {got} features but {case.consumer_name(name)} was built for {want}. Add "
            f"{adapter} between them to project {got} -> {want}{rebuild}.")
     return Mismatch(case.path(name), case.interface(name), f"(batch, ..., {want})", received, fix)
+
+
+def _data_width_fix(name: str, want: Any, got: Any, rebuild: str = "") -> str:
+    """Arrays of ``got`` features for a model built for ``want``; ``rebuild`` says how to build it for ``got``."""
+    return (f"{name} was built for {want} features per sample (by its Input, or by the first data it was called or "
+            f"fitted on) and the data given here has {got}: pass arrays of {want} features, made the same way as the "
+            f"data it was built on{rebuild or f', or build a new model for {got} features'}.")
 
 
 def _made_another_way(case: Case, model: Any, want: int, got_shape: Shape, odd: str,
@@ -1253,16 +1263,19 @@ def _arity(case: Case, m: re.Match[str]) -> Mismatch:
                f"outputs as a list of {got}, and {cvar} takes one tensor. Build {bi.name} with merge_mode=\"concat\" "
                f"(or \"sum\", \"ave\", \"mul\"), or join the two with keras.layers.Concatenate() before {cvar}.")
     elif want == 1 and got > 1 and isinstance(src, keras.Model) and len(src.outputs) == got:
-        index = next((k for k, t in enumerate(src.outputs) if declared and fits(declared[0], shape_of(t))), 0)
-        names = [getattr(producer(t), "name", str(k)) for k, t in enumerate(src.outputs)]
+        named = src.output if isinstance(src.output, dict) else None  # a dict of outputs is picked by key
+        outs = list(named.values()) if named else list(src.outputs)
+        index = next((k for k, t in enumerate(outs) if declared and fits(declared[0], shape_of(t))), 0)
+        names = list(named) if named else [getattr(producer(t), "name", str(k)) for k, t in enumerate(outs)]
+        key = f'"{names[index]}"' if named else str(index)
         holder = _sequential_holding(case, src)
-        pick = (f"{call_text(case, src)}[{index}]" if holder is None
-                else f"keras.Model({case.var(src)}.input, {case.var(src)}.outputs[{index}])")
+        pick = (f"{call_text(case, src)}[{key}]" if holder is None
+                else f"keras.Model({case.var(src)}.input, {case.var(src)}.{'output' if named else 'outputs'}[{key}])")
         where = "" if holder is None else (f" (a Sequential passes each layer's whole output on, so put this one-output "
                                            f"view in {holder.name} in place of {case.var(src)})")
         fix = (f"{case.var(src)} has {got} outputs ({', '.join(names)}) and {cvar} takes one: pick the one it "
                f"was built for, {pick} ({names[index]}, "
-               f"{format_shape(shape_of(src.outputs[index]))}){where}, or rebuild {cvar} with {got} inputs.")
+               f"{format_shape(shape_of(outs[index]))}){where}, or rebuild {cvar} with {got} inputs.")
     elif want == 1 and got > 1:
         fix = (f"{cvar} takes one input but gets {got}: pass one tensor, or rebuild {cvar} with {got} inputs "
                "(or join them with a Concatenate first).")
@@ -1271,6 +1284,8 @@ def _arity(case: Case, m: re.Match[str]) -> Mismatch:
         listed = ", ".join(case.var(t) for t in parts)
         fix = (f"{cvar} takes {want} separate inputs and joins them itself, but gets one tensor that "
                f"{src.name} already concatenated. Pass the parts: {cvar}([{listed}]).")
+    elif want > 1 and got == 1 and _multi_input_step(case, name) is not None:
+        fix = _multi_input_step(case, name) or ""
     elif case.fitted_model() is not None and declared:
         model = case.fitted_model()
         fix = _inputs_to_pass(case, model, declared, [n for n, _ in _named_arrays(case)])
@@ -1278,6 +1293,20 @@ def _arity(case: Case, m: re.Match[str]) -> Mismatch:
         fix = (f"give {cvar} exactly {want} input(s) (it gets {got}); to feed a multi-output model into a "
                f"multi-input one, use kernest.connect(producer, {cvar}), which matches outputs to inputs by name.")
     return Mismatch(case.path(name), case.interface(name), f"{want} input(s)", f"{got} input tensor(s)", fix)
+
+
+def _multi_input_step(case: Case, name: str) -> str | None:
+    """A model of several inputs placed as a step of a Sequential, which hands each step one tensor: the
+    functional form that gives it its inputs."""
+    inner = next((m for m in case.models() if m.name == name), None)
+    holder = _sequential_holding(case, inner) if isinstance(inner, keras.Model) else None
+    if holder is None or len(getattr(inner, "inputs", None) or []) < 2:
+        return None
+    var = case.var(inner)
+    decls = ", ".join(f"keras.Input({_tuple(shape_of(t)[1:])})" for t in inner.inputs)
+    return (f"{var} takes {len(inner.inputs)} inputs, but a Sequential hands each step one tensor. Build "
+            f"{holder.name} as a functional model that gives {var} its inputs: inputs = [{decls}]; "
+            f"y = {var}(inputs), then each later step on y (y = step(y)), and keras.Model(inputs, y).")
 
 
 def _sequential_holding(case: Case, layer: Any) -> Any:
@@ -2901,6 +2930,8 @@ def _contraction(case: Case, m: re.Match[str]) -> Mismatch:
         return Mismatch(path, case.interface(name), f"inputs of width {b}", received,
                         f"{name} multiplies a {a}-wide input by something made for {b}: make the widths agree.")
     odd_side = _side_name(case, odd)
+    if not is_symbolic(odd) and isinstance(layer, keras.Model) and odd_side == "?":  # arrays written on the line
+        return Mismatch(path, f"data -> {name}", f"(batch, ..., {b})", received, _data_width_fix(name, b, a))
     made = _width_maker(odd)
     rebuilt = _with_width(made[0], b) if made else None
     fix = f"{odd_side} gives {a} features and {name} "
@@ -3190,6 +3221,7 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"The name \"(?P<name>[^\"]+)\" is used (?P<n>\d+) times in the model"), _duplicate_name),
     (re.compile(r"Dimensions must be equal, but are (?P<a>\d+) and (?P<b>\d+) for '[^']*MatMul"), _contraction),
     (re.compile(r"dot_general requires contracting dimensions to have the same shape, got \((?P<a>\d+),?\) and \((?P<b>\d+),?\)"), _contraction),
+    (re.compile(r"Matrix size-incompatible: In\[0\]: \[\d+,\s*(?P<a>\d+)\], In\[1\]: \[(?P<b>\d+),\s*\d+\]"), _contraction),
     (re.compile(r"mat1 and mat2 shapes cannot be multiplied \(\d+x(?P<a>\d+) and (?P<b>\d+)x\d+\)"), _contraction),
     (re.compile(r"Expected size for first two dimensions of batch2 tensor to be: \[\d+, (?P<a>\d+)\] but got: \[\d+, (?P<b>\d+)\]"), _contraction),
 ]

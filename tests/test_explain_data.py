@@ -239,3 +239,29 @@ def test_attention_of_a_query_narrower_than_its_value_is_found_before_any_call()
     fixed = keras.Model([q, v], L.Attention(name="read")([L.Dense(20)(q_enc(q)), v_enc(v)]))
     kernest.check(fixed)
     fixed.predict([np.zeros((2, 5, 12)), np.zeros((2, 9, 20))], verbose=0)  # and Keras agrees it runs
+
+
+def test_a_dict_output_model_feeding_a_one_input_layer_picks_an_output_by_its_key():
+    i = keras.Input((11,))
+    stem = keras.Model(i, {"pooled": L.Dense(5, name="p")(i), "tokens": L.Dense(3, name="t")(i)}, name="stem")
+    x = keras.Input((11,))
+    err = kernest.explain(raised(lambda: L.Dense(2, name="cls")(stem(x))))
+    assert 'stem(x)["pooled"]' in err.fix and "(pooled, tokens)" in err.fix and "[0]" not in err.fix
+
+
+def test_a_two_input_model_as_a_sequential_step_says_build_the_functional_form():
+    a, b = keras.Input((6,)), keras.Input((2,))
+    joiner = keras.Model([a, b], L.Dense(3)(L.Concatenate()([a, b])), name="joiner")
+    err = kernest.explain(raised(lambda: keras.Sequential([keras.Input((6,)), joiner, L.Dense(1)], name="stack")))
+    assert err.path.endswith("joiner")
+    assert "a Sequential hands each step one tensor" in err.fix
+    assert "inputs = [keras.Input((6,)), keras.Input((2,))]; y = joiner(inputs)" in err.fix
+
+
+def test_a_model_built_by_its_first_fit_then_given_wider_inline_data_names_both_widths():
+    net = keras.Sequential([keras.Sequential([L.Dense(4, activation="relu")], name="body"), L.Dense(1)], name="net")
+    net.compile("sgd", "mse")
+    net.fit(np.zeros((6, 3), "float32"), np.zeros((6, 1), "float32"), epochs=1, verbose=0)
+    err = kernest.explain(raised(lambda: net.predict(np.zeros((2, 9), "float32"), verbose=0)))
+    assert err.expected == "(batch, ..., 3)" and "9" in err.received
+    assert "3 features" in err.fix and "9" in err.fix and "?" not in err.fix
