@@ -50,7 +50,8 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
     for rule in (_trainable_after_compile, _frozen_but_compiled_alone, _batchnorm_in_frozen, _mask_dropped,
                  _loss_list_short, _softmax_over_one, _probabilities_as_logits, _initial_states_miscounted,
                  _training_fixed, _sigmoids_with_categorical_loss, _mask_ignored_by_users_layer, _dropout_twice,
-                 _randomness_ignores_training, _reduced_over_batch, _logits_as_probabilities, _monitor_not_logged):
+                 _randomness_ignores_training, _reduced_over_batch, _logits_as_probabilities, _monitor_not_logged,
+                 _batchnorm_across_channels_first):
         found.extend(rule(model))
     given = data if data is not None else getattr(model, "_kernest_data", None)
     if given is not None:
@@ -980,6 +981,30 @@ def _dropout_twice(model: Any) -> list[Finding]:
             f"{both:.2g} of the features are zeroed, not {second.rate:g}.",
             f"keep one of them (remove {second.name}, or {first.name} in {first_full.split('/')[0]}), or use one "
             f"Dropout({both:.2g}) if {both:.2g} was meant.",
+        ))
+    return out
+
+
+def _batchnorm_across_channels_first(model: Any) -> list[Finding]:
+    """BatchNormalization keeps one mean and scale per entry of its ``axis`` (the last by default). After a
+    layer that makes channels-first maps (batch, channels, ...), the last axis is a spatial one: it normalises
+    each column of pixels, not each channel, and nothing fails."""
+    out = []
+    for path, call, x in _calls_to(model, (keras.layers.BatchNormalization,)):
+        bn = call.layer
+        maker = next((u for u, _, _ in producer_chain(x) if not isinstance(u, keras.Model)), None)
+        rank = len(x.shape)
+        axes = [a % rank for a in (bn.axis if isinstance(bn.axis, (list, tuple)) else [bn.axis])]
+        if getattr(maker, "data_format", None) != "channels_first" or rank < 3 or 1 in axes:
+            continue
+        full = f"{path}/{bn.name}" if path else bn.name
+        maker_path = find_layer(model, maker) or maker.name
+        out.append(Finding(
+            full, f"{maker.name} -> {bn.name}",
+            f"{maker_path} makes channels-first maps {tuple(x.shape[1:])} ({x.shape[1]} channels on axis 1), but "
+            f"{full} normalises axis {bn.axis}, of size {x.shape[axes[0]]}: it keeps one mean and scale per "
+            f"position on that axis, not per channel.",
+            f"build {bn.name} with keras.layers.BatchNormalization(axis=1).",
         ))
     return out
 

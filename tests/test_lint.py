@@ -174,3 +174,21 @@ def test_reduction_over_the_batch_axis_and_within_a_sample():
     for ok in (RowCenter(name="rc"), WeightRows(name="wr")):
         clean = keras.Model(x, L.Dense(1)(L.Flatten()(ok(x))))
         assert not [g for g in lint(clean) if "axis=0" in g.problem]
+
+
+def test_batchnorm_on_the_last_axis_of_channels_first_maps_says_axis_1_and_axis_1_is_clean():
+    def stem(axis: int) -> keras.Model:
+        i = keras.Input((4, 10, 12))
+        h = L.Conv2D(6, 3, padding="same", data_format="channels_first", name="conv")(i)
+        return keras.Model(i, L.BatchNormalization(axis=axis, name="bn")(h), name="stem")
+
+    x = keras.Input((4, 10, 12))
+    wrong = keras.Model(x, L.GlobalAveragePooling2D(data_format="channels_first")(stem(-1)(x)))
+    f = _only(lint(wrong), "channels-first")
+    assert f.path == "stem/bn" and "6 channels on axis 1" in f.problem and "of size 12" in f.problem
+    assert "BatchNormalization(axis=1)" in f.fix
+    right = keras.Model(x, L.GlobalAveragePooling2D(data_format="channels_first")(stem(1)(x)))
+    assert not [g for g in lint(right) if "channels-first" in g.problem]
+    i = keras.Input((10, 12, 4))  # channels-last maps keep the default axis
+    last = keras.Model(i, L.BatchNormalization()(L.Conv2D(6, 3)(i)))
+    assert not [g for g in lint(last) if "channels-first" in g.problem]
