@@ -224,6 +224,21 @@ def test_deep_members_each_learn_on_their_own_loss(tmp_path: Path) -> None:
     np.testing.assert_allclose(back.predict(ids, verbose=0), m.predict(ids, verbose=0), atol=1e-5)
 
 
+def test_deep_members_resume(tmp_path: Path) -> None:
+    ds = corpus_sample(160)
+    cfg = ModelConfig.from_dict({"deep_members": 2}, CFG)
+    first = train(ds, out=tmp_path / "run", epochs=1, batch_size=32, seed=1, config=cfg, verbose=0,
+                  tensorboard=False)
+    before = keras.ops.convert_to_numpy(kernest.load(tmp_path / "run" / "checkpoint" / "last.keras", safe_mode=True)
+                                        .get_layer("deep_2").weights[0])
+    # The trainer is rebuilt over the loaded checkpoint: the second epoch trains both members again.
+    resumed = train(ds, out=tmp_path / "run", epochs=2, resume=True, verbose=0, tensorboard=False)
+    assert first.metrics["epochs_run"] == 1 and resumed.metrics["epochs_run"] == 2
+    assert len(resumed.history["loss"]) == 2
+    after = kernest.load(tmp_path / "run" / "checkpoint" / "last.keras", safe_mode=True)
+    assert not np.allclose(keras.ops.convert_to_numpy(after.get_layer("deep_2").weights[0]), before)
+
+
 @pytest.mark.parametrize("bad, match", [({"deep_members": 0}, "deep_members must be 1"),
                                         ({"deep_members": 2, "deep": False}, "deep off"),
                                         ({"deep_members": 2, "wide_folds": 2}, "cannot be combined")])
