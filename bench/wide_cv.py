@@ -2,7 +2,9 @@
 
 The training texts of one split of the bundled corpus (by seed) are hashed once by the wide tower's own layers;
 for each setting the views are fitted on k - 1 folds and scored (macro-F1) on the held fold, as
-``kernest.text._wide.out_of_fold_logits`` does. Settings compared: raw against sublinear term frequency.
+``kernest.text._wide.out_of_fold_logits`` does. Settings compared: raw against sublinear term frequency, and,
+with sublinear term frequency, the inverse L2 strengths of the two views (``c`` of the naive-Bayes view,
+``tfidf_c`` of the TF-IDF view; the defaults are 1 and 2).
 With ``--save-oof`` the out-of-fold logits of each setting are written beside the result (``.npz``).
 
     python bench/wide_cv.py [--small] [--seed 0] [--folds 3] [--settings raw sublinear] [--save-oof FILE]
@@ -25,7 +27,9 @@ import kernest.text as kt  # noqa: E402
 from kernest.text._metrics import macro_f1  # noqa: E402
 from kernest.text._wide import fold_indices, hashed_counts, out_of_fold_logits  # noqa: E402
 
-SETTINGS = {"raw": {"sublinear": False}, "sublinear": {"sublinear": True}}
+SETTINGS = {"raw": {"sublinear": False}, "sublinear": {"sublinear": True},
+            "nb_c2": {"sublinear": True, "c": 2.0}, "tfidf_c4": {"sublinear": True, "tfidf_c": 4.0},
+            "nb_c2_tfidf_c4": {"sublinear": True, "c": 2.0, "tfidf_c": 4.0}}
 
 
 def run(seed: int, folds: int, settings: list[str], small: bool, save_oof: str | None) -> dict[str, Any]:
@@ -46,7 +50,7 @@ def run(seed: int, folds: int, settings: list[str], small: bool, save_oof: str |
     saved: dict[str, Any] = {}
     for name in settings:
         t0 = time.perf_counter()
-        oof = out_of_fold_logits(list(cfg.wide_views), counts, y, folds, seed=seed, **fit, **SETTINGS[name])
+        oof = out_of_fold_logits(list(cfg.wide_views), counts, y, folds, seed=seed, **{**fit, **SETTINGS[name]})
         pred = np.argmax(oof, 1)
         res[name] = {"cv_macro_f1": macro_f1(y, pred, len(enc.classes)),
                      "fold_macro_f1": [macro_f1(y[h], pred[h], len(enc.classes)) for h in held],
@@ -66,7 +70,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = _common.parser(__doc__, "bench/results/wide_cv.json")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--folds", type=int, default=3)
-    p.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS))
+    p.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=["raw", "sublinear"])
     p.add_argument("--save-oof", help="write the out-of-fold logits to this .npz")
     args = p.parse_args(argv)
     return _common.report(run(args.seed, args.folds, args.settings, args.small, args.save_oof), args.out)

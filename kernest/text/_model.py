@@ -28,7 +28,7 @@ from kernest._errors import DataError
 from kernest.text._layers import EmbeddingBag, HashedLinear, NgramHash, PadToZero, WordHash, WordVectors
 
 __all__ = ["ModelConfig", "WordHash", "build_char_cnn", "build_deep", "build_head", "build_model", "build_wide",
-           "compile_model"]
+           "compile_model", "deep_names"]
 
 
 @dataclass
@@ -59,6 +59,10 @@ class ModelConfig:
             and its longest word (the model gets ``None`` words and chars axes); validation, test and
             prediction keep ``max_words``.
         deep: use the deep tower (char-CNN per word, BiLSTM over words).
+        deep_members: number of deep towers (``deep``, ``deep_2``, ...), each with its own class logits in
+            the head, which averages them. ``train`` fits them side by side in one pass, each on its own loss
+            (its logits plus the wide tower's), so they learn as independent members of an ensemble from
+            different initial weights and dropout masks. Needs ``deep``; not with ``wide_folds``.
         wide: use the wide tower (hashed word 1-2-grams and character n-grams).
         wide_kind: ``"linear"``: the wide tower maps TF-IDF vectors of the n-grams straight to class
             logits (``HashedLinear``); ``train`` fits it first, alone, by L2-regularised logistic regression,
@@ -111,6 +115,7 @@ class ModelConfig:
     patience: int = 2
     bucket_by_length: bool = True
     deep: bool = True
+    deep_members: int = 1
     wide: bool = True
     wide_kind: str = "linear"
     wide_buckets: int = 1 << 20
@@ -155,6 +160,11 @@ class ModelConfig:
                 problems.append(f"{name} must be at least 1 (got {v})")
         if self.class_weight not in ("balanced", "none"):
             problems.append(f"class_weight must be 'balanced' or 'none' (got {self.class_weight!r})")
+        if self.deep_members < 1 or (self.deep_members > 1 and not self.deep):
+            problems.append(f"deep_members must be 1, or more with the deep tower on (got {self.deep_members}"
+                            f"{'' if self.deep else ', deep off'})")
+        if self.deep_members > 1 and self.wide_folds:
+            problems.append("deep_members above 1 cannot be combined with wide_folds; set one of them off")
         if not (self.deep or self.wide):
             problems.append("deep and wide cannot both be off")
         if self.wide_buckets < 2:
@@ -294,12 +304,12 @@ def build_char_cnn(max_chars: int | None, vocab_size: int, config: ModelConfig) 
     return keras.Model(char_in, x, name="char_cnn")
 
 
-def build_deep(max_words: int | None, max_chars: int | None, vocab_size: int, config: ModelConfig
-               ) -> keras.Model:
+def build_deep(max_words: int | None, max_chars: int | None, vocab_size: int, config: ModelConfig,
+               name: str = "deep") -> keras.Model:
     """The deep tower: the char-CNN per word (``kernest.over``), then a masked BiLSTM over the words.
 
     Returns:
-        The ``deep`` model ``(B, words, chars) -> (B, 2 * word_units [+ F])``. The words mask of ``over``
+        The ``deep`` model (or ``name``) ``(B, words, chars) -> (B, 2 * word_units [+ F])``. The words mask of ``over``
         reaches the BiLSTM (and the mean) inside this one graph.
     """
     chars = kernest.Input((max_words, max_chars), axes=("words", "chars"), dtype="int32", name="chars")
@@ -310,7 +320,7 @@ def build_deep(max_words: int | None, max_chars: int | None, vocab_size: int, co
     if config.word_mean:
         mean = keras.layers.GlobalAveragePooling1D(name="word_mean")(x)  # (B, F), padded words left out
         y = keras.layers.Concatenate(name="text_features")([y, mean])
-    return keras.Model(chars, y, name="deep")
+    return keras.Model(chars, y, name=name)
 
 
 def build_wide(max_words: int | None, max_chars: int | None, config: ModelConfig, n_classes: int = 3
@@ -383,13 +393,28 @@ def build_model(max_words: int | None, max_chars: int | None, vocab_size: int, n
         ((None, 3), ['deep', 'wide', 'head', 'head_classes'])
     """
     config = config or ModelConfig()
-    towers = ([build_deep(max_words, max_chars, vocab_size, config)] if config.deep else []) + (
+    towers = ([build_deep(max_words, max_chars, vocab_size, config, name)
+               for name in deep_names(config.deep_members)] if config.deep else []) + (
         [build_wide(max_words, max_chars, config, n_classes)] if config.wide else []) + (
         [build_pretrained(max_words, max_chars, word_vectors)] if word_vectors is not None else [])
     head = build_head(towers, n_classes, config)
     # connect() runs the towers side by side on their shared input and feeds each into the head input
     # named after it; towers and head stay direct children, so their paths start at the root.
     return kernest.connect(towers, head, name="sentiment")
+
+
+def deep_names(members: int) -> list[str]:
+    """The names of the deep towers (``ModelConfig.deep_members``): ``deep``, ``deep_2``, ...
+
+    >>> deep_names(1), deep_names(3)
+    (['deep'], ['deep', 'deep_2', 'deep_3'])
+    """
+    return ["deep"] + [f"deep_{i}" for i in range(2, members + 1)]
+
+
+def member_suffix(name: str) -> str:
+    """The suffix of a deep tower's layers in the head: ``""`` for ``deep``, ``"_2"`` for ``deep_2``."""
+    return name[len("deep"):]
 
 
 def build_head(towers: list[keras.Model], n_classes: int, config: ModelConfig) -> keras.Model:
@@ -399,16 +424,24 @@ def build_head(towers: list[keras.Model], n_classes: int, config: ModelConfig) -
     class logits. A linear wide tower's logits (fitted in stage 1, then frozen) are added to those through
     a ``wide_logits`` dense layer that starts as the identity (so the head can rescale them); its
     ``deep_logits`` layer starts at zero, so before stage 2 the model predicts what the wide tower does.
+    With several deep towers (``deep_members``), each one's features (with those of the other towers but
+    the wide) get their own ``dropout{_i}`` and ``deep_logits{_i}`` layers, and ``deep_mean`` averages
+    their logits.
     """
     inputs = [keras.Input(t.output_shape[1:], name=t.name) for t in towers]
     linear = config.wide and config.wide_kind == "linear"
     others = [x for x in inputs if not (linear and x.name == "wide")]
+    members = [x for x in others if x.name in deep_names(config.deep_members)] if config.deep_members > 1 else []
+    rest = [x for x in others if x not in members]
     logits = []
-    if others:
-        x = others[0] if len(others) == 1 else keras.layers.Concatenate(name="features")(others)
-        x = keras.layers.Dropout(config.dropout, name="dropout")(x)
+    for group in [[m] + rest for m in members] or ([others] if others else []):
+        sfx = member_suffix(group[0].name) if members else ""
+        x = group[0] if len(group) == 1 else keras.layers.Concatenate(name=f"features{sfx}")(group)
+        x = keras.layers.Dropout(config.dropout, name=f"dropout{sfx}")(x)
         logits.append(keras.layers.Dense(n_classes, kernel_initializer="zeros" if linear else "glorot_uniform",
-                                         name="deep_logits")(x))                            # (B, classes)
+                                         name=f"deep_logits{sfx}")(x))                      # (B, classes)
+    if members:
+        logits = [keras.layers.Average(name="deep_mean")(logits)]                          # (B, classes)
     if linear:
         wide = next(x for x in inputs if x.name == "wide")
         logits.append(keras.layers.Dense(n_classes, kernel_initializer="identity",
@@ -436,14 +469,21 @@ def compile_model(model: keras.Model, config: ModelConfig, steps: int | None = N
         opt: Any = keras.optimizers.AdamW(lr, weight_decay=config.weight_decay, clipnorm=1.0, **ema)
     else:
         opt = keras.optimizers.Adam(lr, clipnorm=1.0, **ema)
-    model.compile(optimizer=opt, loss=SmoothedSparseCrossEntropy(config.label_smoothing)
-                  if config.label_smoothing else "sparse_categorical_crossentropy", metrics=["accuracy"])
+    if len(model.output_shape) == 3:  # (B, members, classes): the members' loss, averaged; no accuracy
+        model.compile(optimizer=opt, loss=SmoothedSparseCrossEntropy(config.label_smoothing))
+    else:
+        model.compile(optimizer=opt, loss=SmoothedSparseCrossEntropy(config.label_smoothing)
+                      if config.label_smoothing else "sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
 @keras.saving.register_keras_serializable(package="kernest.text")
 class SmoothedSparseCrossEntropy(keras.losses.Loss):
-    """Cross-entropy of probabilities against class indices, with label smoothing."""
+    """Cross-entropy of probabilities against class indices, with label smoothing.
+
+    Probabilities ``(B, members, classes)`` (the members of a deep ensemble, ``deep_members``) are scored
+    each against the text's class, and a text's loss is their mean, ``(B,)`` (so class weights apply).
+    """
 
     def __init__(self, label_smoothing: float = 0.1, name: str = "smoothed_cross_entropy", **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
@@ -451,8 +491,11 @@ class SmoothedSparseCrossEntropy(keras.losses.Loss):
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
         n = y_pred.shape[-1]
-        onehot = keras.ops.one_hot(keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32"), n)
-        return keras.losses.categorical_crossentropy(onehot, y_pred, label_smoothing=self.label_smoothing)
+        onehot = keras.ops.one_hot(keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32"), n)  # (B, n)
+        if len(y_pred.shape) == 3:
+            onehot = keras.ops.broadcast_to(onehot[:, None, :], keras.ops.shape(y_pred))      # (B, M, n)
+        loss = keras.losses.categorical_crossentropy(onehot, y_pred, label_smoothing=self.label_smoothing)
+        return keras.ops.mean(loss, axis=1) if len(y_pred.shape) == 3 else loss          # (B,)
 
     def get_config(self) -> dict[str, Any]:
         return {"label_smoothing": self.label_smoothing, "name": self.name}

@@ -35,7 +35,7 @@ from kernest.text._distribute import (
 )
 from kernest.text._encode import TextEncoder
 from kernest.text._metrics import classification_metrics, macro_f1, plot_confusion, plot_curves
-from kernest.text._model import ModelConfig, build_model, compile_model
+from kernest.text._model import ModelConfig, build_model, compile_model, deep_names, member_suffix
 from kernest.text._pretrained import WordVectorTable
 from kernest.text._wide import fit_wide
 
@@ -347,10 +347,12 @@ def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int
                                    seed=seed, bucket=bucket, weights=weights, extra=out_of_fold)
     if bucket and model.input_shape[2] is not None:
         job.train_ds = job.train_ds.map(lambda x, *rest: (_pad_chars(x, encoder.max_chars), *rest))
-    if state is None:
-        with scope(strategy):
-            if out_of_fold is not None:
-                job.trainer = wide_logits_as_input(model)
+    with scope(strategy):
+        if out_of_fold is not None:
+            job.trainer = wide_logits_as_input(model)
+        elif cfg.deep_members > 1:
+            job.trainer = members_trainer(model, cfg.deep_members)  # also on resume: it is never saved
+        if state is None or job.trainer is not None:
             compile_model(job.trainer or model, cfg, steps=epochs * int(job.train_ds.cardinality()))
     if strategy is not None:
         job.train_ds = shard_by_data(job.train_ds, strategy)
@@ -367,6 +369,32 @@ def wide_logits_as_input(model: keras.Model) -> keras.Model:
     wide = keras.Input(model.get_layer("wide").output_shape[1:], name="wide_logits")
     feeds = [wide if x.name == "wide" else model.get_layer(x.name)(chars) for x in head.inputs]
     return keras.Model([chars, wide], head(feeds), name=f"{model.name}_stage2")
+
+
+def members_trainer(model: keras.Model, members: int) -> keras.Model:
+    """The model that stage 2 fits with several deep towers: ``model``'s towers and head layers (the same
+    layers, so training it trains ``model``), with each member's probabilities, from its own logits plus the
+    wide tower's, as one output ``(B, members, classes)``: each member learns on its own loss, as if trained
+    alone, and ``model`` averages their logits. ``chars -> (B, members, classes)``."""
+    head = model.get_layer("head")
+    chars = keras.Input(model.input_shape[1:], dtype="int32", name="chars")
+    towers = {x.name: model.get_layer(x.name)(chars) for x in head.inputs}     # each tower's output
+    names = deep_names(members)
+    linear = "wide_logits" in [layer.name for layer in head.layers]
+    rest = [towers[n] for n in towers if n not in names and not (linear and n == "wide")]
+    wide = head.get_layer("wide_logits")(towers["wide"]) if linear else None   # (B, classes)
+    n_classes = head.output_shape[-1]
+    outs = []
+    for name in names:
+        sfx = member_suffix(name)
+        x = towers[name] if not rest else head.get_layer(f"features{sfx}")([towers[name], *rest])
+        z = head.get_layer(f"deep_logits{sfx}")(head.get_layer(f"dropout{sfx}")(x))  # (B, classes)
+        if wide is not None:
+            z = keras.layers.Add(name=f"logits{sfx or '_1'}")([z, wide])
+        outs.append(keras.layers.Reshape((1, n_classes), name=f"member{sfx or '_1'}")(z))
+    probs = keras.layers.Activation("softmax", name="classes")(
+        keras.layers.Concatenate(axis=1, name="members")(outs))                 # (B, members, classes)
+    return keras.Model(chars, probs, name=f"{model.name}_members")
 
 
 def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, train: Dataset,
