@@ -165,14 +165,30 @@ def test_diff_pairs_the_layers_bidirectional_numbers_anew_on_load(tmp_path):
     loaded = kernest.load(kernest.save(translator, tmp_path / "t.keras"))
     assert not kernest.diff(translator, loaded).changes
     ids = keras.Input((5,), dtype="int32")
-    h = L.Bidirectional(L.LSTM(3, return_sequences=True))(L.Embedding(9, 4)(ids))
-    model = keras.Model(ids, L.Dense(2, name="head")(L.Bidirectional(L.GRU(2))(h)), name="stacked")
+    model = keras.Model(ids, L.Dense(2, name="head")(BiEncoder(name="bi")(ids)), name="tagger")
     loaded = kernest.load(kernest.save(model, tmp_path / "s.keras"))
-    assert [p for p in kernest.paths(model) if "forward" in p] != [p for p in kernest.paths(loaded) if "forward" in p]
+    renamed = [p for p in kernest.paths(loaded) if p not in kernest.paths(model)]
+    assert renamed and all(re.search(r"/(forward|backward)_lstm_\d+$", p) for p in renamed), renamed
     assert not kernest.diff(model, loaded).changes
-    other = keras.Model(ids, L.Dense(2, name="head")(L.Bidirectional(L.GRU(3))(h)), name="stacked")
-    assert {c.path.rsplit("/", 1)[-1].rstrip("_0123456789") for c in kernest.diff(model, other).changes} >= {
-        "forward_gru", "backward_gru"}  # a real change still shows
+    other = keras.Model(ids, L.Dense(2, name="head")(BiEncoder(units=4, name="bi")(ids)), name="tagger")
+    assert {c.status for c in kernest.diff(model, other).changes} == {"changed"}  # a real change still shows
+
+
+@keras.saving.register_keras_serializable(package="kernest_rw5_tests")
+class BiEncoder(L.Layer):
+    """An unnamed Bidirectional(LSTM) made in __init__: Keras numbers its LSTM anew when it loads it."""
+
+    def __init__(self, units: int = 3, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.embed = L.Embedding(9, 4, name="embed")
+        self.rnn = L.Bidirectional(L.LSTM(units), name="rnn")
+
+    def call(self, ids):
+        return self.rnn(self.embed(ids))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
 
 
 @keras.saving.register_keras_serializable(package="kernest_rw5_tests")
@@ -197,7 +213,7 @@ def test_a_subclassed_model_called_on_integer_ids_is_checked_summarised_and_extr
     rows = {r.path: r for r in kernest.summary(gnn).rows}
     assert rows["preprocess"].input_shape == "(7, 5)"  # the seven nodes are its batch
     nodes = np.array([0, 6], "int32")
-    close(kernest.extract(gnn, "postprocess")(nodes), gnn.postprocess(gnn.node_features, training=False), 1e-5)
+    close(kernest.extract(gnn, "preprocess")(nodes), gnn.preprocess(gnn.node_features, training=False), 1e-5)
     model = TokenMean(name="token_mean")
     ids = np.array([[1, 2, 3], [4, 5, 0]], "int32")
     model(ids)
@@ -225,16 +241,16 @@ def test_token_sequences_of_another_length_are_padded_not_projected():
     assert "position" not in str(err)
 
 
-class Masked(L.Layer):
-    """A custom layer multiplying by a constant made in __init__ for 4 features, then a Dense of its own."""
+class Gated(keras.Model):
+    """A subclassed model multiplying by a constant made in __init__ for 4 features, then a Dense of its own."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.mask = np.array([1, 0, 1, 0], "float32")
+        self.gate = ops.convert_to_tensor(np.array([1, 0, 1, 0], "float32"))
         self.fc = L.Dense(6, name="fc")
 
     def call(self, x):
-        return self.fc(x * self.mask)
+        return self.fc(x * self.gate)
 
 
 @pytest.mark.core
@@ -245,12 +261,12 @@ def test_a_built_model_given_another_shape_names_the_shape_it_was_built_on():
     err = str(kernest.explain(info.value, flow))
     assert "RealNVP real_nvp was built on (batch, 2)" in err and "gets (batch, 3)" in err
     assert "kernel" not in err  # the couplings' weights are not what refused it
-    x = keras.Input((4,), name="x")
-    model = keras.Model(x, Masked(name="masked")(x), name="masking")
+    gated = Gated(name="gated")
+    gated(np.zeros((1, 4), "float32"))
     with pytest.raises(Exception) as info, kernest.trace():
-        model.get_layer("masked")(np.zeros((2, 5), "float32"))
-    err = str(kernest.explain(info.value, model))
-    assert "masked was built on (batch, 4)" in err and "(batch, 5)" in err and "kernel" not in err
+        gated(np.zeros((2, 5), "float32"))
+    err = str(kernest.explain(info.value, gated))
+    assert "Gated gated was built on (batch, 4)" in err and "gets (batch, 5)" in err and "kernel" not in err
 
 
 def test_cli_on_saved_files_and_scripts_of_this_batch(tmp_path, capsys):
@@ -259,4 +275,4 @@ def test_cli_on_saved_files_and_scripts_of_this_batch(tmp_path, capsys):
     assert "forest/tree_1/decision" in out
     _, out = cli_on_a_saved_file_and_a_script(m5.tcn(), "tcn", tmp_path, capsys, module="tests.models_5",
                                               classes="tests.models_5")
-    assert "tcn/residual_block_1/conv1D_0" in out
+    assert "input:series -> tcn" in out
