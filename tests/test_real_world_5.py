@@ -146,8 +146,8 @@ def test_save_and_load_give_the_same_outputs_and_no_diff(spec, built, tmp_path):
 
 
 @pytest.mark.parametrize("spec", specs(core=True))
-def test_a_deliberate_break_is_explained_with_the_models_own_names(spec, built):
-    model = spec.build() if spec.build is m5.gnn_node_classifier else built(spec)  # the GNN's break edits it
+def test_a_deliberate_break_is_explained_with_the_models_own_names(spec):
+    model = spec.build()  # as the user has it: the GNN's break edits it, extract adds a call to a subclassed one
     x, _ = spec.data()
     with pytest.raises(Exception) as info, kernest.trace():
         spec.breaks(model, x)
@@ -161,9 +161,7 @@ def test_a_deliberate_break_is_explained_with_the_models_own_names(spec, built):
 
 @pytest.mark.core
 def test_diff_pairs_the_layers_bidirectional_numbers_anew_on_load(tmp_path):
-    translator = m5.nmt_attention()  # the encoder's unnamed GRU: rnn/forward_gru, loaded as rnn/forward_gru_1
-    loaded = kernest.load(kernest.save(translator, tmp_path / "t.keras"))
-    assert not kernest.diff(translator, loaded).changes
+    # the translator's encoder too (rnn/forward_gru, loaded as rnn/forward_gru_1): test_save_and_load_...
     ids = keras.Input((5,), dtype="int32")
     model = keras.Model(ids, L.Dense(2, name="head")(BiEncoder(name="bi")(ids)), name="tagger")
     loaded = kernest.load(kernest.save(model, tmp_path / "s.keras"))
@@ -272,7 +270,4 @@ def test_a_built_model_given_another_shape_names_the_shape_it_was_built_on():
 def test_cli_on_saved_files_and_scripts_of_this_batch(tmp_path, capsys):
     out, _ = cli_on_a_saved_file_and_a_script(m5.decision_forest(), "decision_forest", tmp_path, capsys,
                                               module="tests.models_5", classes="tests.models_5")
-    assert "forest/tree_1/decision" in out
-    _, out = cli_on_a_saved_file_and_a_script(m5.tcn(), "tcn", tmp_path, capsys, module="tests.models_5",
-                                              classes="tests.models_5")
-    assert "input:series -> tcn" in out
+    assert "forest/tree_1/decision" in out and "bn -> forest" in out
