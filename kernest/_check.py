@@ -26,6 +26,7 @@ from kernest._axes import _infer as _infer_axes
 from kernest._errors import InterfaceError, KernestError, KernestWarning, Mismatch
 from kernest._explain import explain
 from kernest._graph import (
+    PLACEHOLDER_DTYPES,
     built_input_shapes,
     calls,
     children,
@@ -624,6 +625,9 @@ def _check_traced(model: Any, input: Any, depth: int | None) -> CheckReport:  # 
         try:
             model(inputs[0] if len(inputs) == 1 else inputs)
         except Exception as exc:  # whatever Keras raised while calling it
+            ids = _as_ids(inputs) if input is None else None
+            if ids is not None and _runs_on(model, ids):  # built on integer ids (tokens, node indices)
+                return _check_traced(model, ids[0] if len(ids) == 1 else ids, depth)
             explained = explain(exc, model)
             if explained is not None:
                 raise _relative_to(explained, model.name) from None
@@ -647,6 +651,21 @@ def _check_traced(model: Any, input: Any, depth: int | None) -> CheckReport:  # 
     for w in found:
         warnings.warn(w, KernestWarning, stacklevel=3)
     return CheckReport(model.name, interfaces, found, depth)
+
+
+def _as_ids(inputs: list[Any]) -> list[Any] | None:
+    """The float placeholders ``inputs`` again as integer ones; None where they are not float."""
+    if not all("float" in str(t.dtype) for t in inputs):
+        return None
+    return [keras.Input(tuple(t.shape[1:]), batch_size=t.shape[0], dtype=PLACEHOLDER_DTYPES[1]) for t in inputs]
+
+
+def _runs_on(model: Any, inputs: list[Any]) -> bool:
+    try:
+        model(inputs[0] if len(inputs) == 1 else inputs)
+    except Exception:  # noqa: BLE001 - it refuses integers too: the float call's failure is the one to explain
+        return False
+    return True
 
 
 def _relative_to(err: InterfaceError, top: str) -> InterfaceError:

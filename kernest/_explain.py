@@ -883,6 +883,9 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
     if model is not None and odd is not None and odd != peer and want is not None:
         return _made_another_way(case, model, want, got_shape, odd, peer)
     consumer = case.consumer
+    ids = _ids_length_fix(case, consumer, want, got)
+    if ids is not None:
+        return Mismatch(case.path(name), case.interface(name), f"(batch, {want})", received, ids)
     rebuild = ""
     if isinstance(consumer, keras.Model) and getattr(consumer, "inputs", None):
         declared = next((shape_of(t)[1:] for t in consumer.inputs if shape_of(t)[1:-1] == tuple(got_shape[1:-1])),
@@ -910,6 +913,24 @@ def _data_width_fix(name: str, want: Any, got: Any, rebuild: str = "") -> str:
     return (f"{name} was built for {want} features per sample (by its Input, or by the first data it was called or "
             f"fitted on) and the data given here has {got}: pass arrays of {want} features, made the same way as the "
             f"data it was built on{rebuild or f', or build a new model for {got} features'}.")
+
+
+def _ids_length_fix(case: Case, consumer: Any, want: Any, got: Any) -> str | None:
+    """A model taking integer ids (a token sequence) given sequences of another length: the last axis is steps,
+    not features, so no projection can help; the sequences are padded or cut, or the model rebuilt (with every
+    table made for that length, such as a position embedding)."""
+    inputs = list(getattr(consumer, "inputs", None) or []) if isinstance(consumer, keras.Model) else []
+    refused = [t for t in inputs if len(shape_of(t)) == 2 and shape_of(t)[-1] == want]
+    if len(refused) != 1 or "int" not in str(refused[0].dtype) or not isinstance(got, int):
+        return None
+    data = case.producer_name() if case.frames else "the data"
+    fix = (f"{data} gives sequences of {got} ids but {case.var(consumer)} takes {want} per sample. Pad or cut them "
+           f"to {want}: keras.utils.pad_sequences(x, maxlen={want}, padding='post', truncating='post')")
+    tables = [p for p, layer in _walk(consumer) if isinstance(layer, keras.layers.Embedding) and layer.input_dim == want]
+    rebuild = f"keras.Input(shape=({got},), dtype='{refused[0].dtype}')"
+    if tables:
+        rebuild += f" and {', '.join(tables)} (an Embedding of {want} positions) made for {got}"
+    return f"{fix}; or rebuild {case.var(consumer)} with {rebuild}."
 
 
 def _made_another_way(case: Case, model: Any, want: int, got_shape: Shape, odd: str,
@@ -3249,11 +3270,32 @@ def _generic(case: Case) -> Mismatch:
     if probed is not None:  # what a fresh copy of the layer accepts gives the fix
         return Mismatch(case.path(name), case.interface(name), expected, received,
                         fix_text(probed, getattr(layer, "name", name), reason.rstrip(".")))
+    built = _built_on_other_shapes(case)
+    if built is not None:
+        return Mismatch(
+            case.path(name), case.interface(name), built, received,
+            f"{kind} {getattr(layer, 'name', '')} was built on {built} in its first call and now gets {received}, "
+            f"and its call refused it: {reason.rstrip('.')}. Give it {built} as before, or make a new {kind} for "
+            f"the new shape: its weights and the constants its __init__/build made have the first shape's sizes.",
+        )
     return Mismatch(
         case.path(name), case.interface(name), expected, received,
         f"{kind} {getattr(layer, 'name', '')} refused it: {reason.rstrip('.')}. Check what reaches "
         f"{case.consumer_name(name)} against what it was built for (kernest.summary shows every shape).",
     )
+
+
+def _built_on_other_shapes(case: Case) -> str | None:
+    """The shapes a built subclassed model or custom layer was first called with, where the failing call gives
+    it others (the batch axis aside); None where unknown or the same."""
+    layer = case.layer
+    if layer is None or not case.frames or type(layer).__module__.startswith("keras"):
+        return None
+    built = built_input_shapes(layer)
+    given = [shape_of(t) for t in case.frames[-1].inputs if hasattr(t, "shape")]
+    if not built or len(built) != len(given) or all(fits(b, g) for b, g in zip(built, given)):
+        return None
+    return " and ".join(format_shape(b) for b in built)
 
 
 def _expected_from_layer(layer: Any, probed: Probe | None = None) -> str:
@@ -3624,7 +3666,10 @@ def _weight_broadcast(case: Case) -> Mismatch | None:
     if _CONTRACTION.search(case.message):
         return None  # a matmul's weight contracts an axis: the contraction rule reads it
     got = shape_of(t)
+    inside = {id(w) for _, sub in _walk(layer) for w in getattr(sub, "weights", [])}
     for w in getattr(layer, "weights", []):
+        if id(w) in inside:
+            continue  # a sublayer's weight meets what that sublayer is given, not this layer's input
         shape = tuple(int(d) for d in w.shape)
         if not shape or len(shape) > len(got):
             continue

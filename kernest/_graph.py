@@ -104,19 +104,25 @@ def attribute_example(model: Any, template: str) -> str:
     return f" ({template.format(f'{var}.{attr}', repr(inner))} for its attribute {attr!r})"
 
 
+# Keras keeps the shapes a layer was first called with, not their dtypes: placeholders are float, and integer
+# where the call refuses floats (a model called on token or node indices that it gathers with).
+PLACEHOLDER_DTYPES = ("float32", "int32")
+
+
 def functional_around(model: Any) -> keras.Model | None:
     """A functional model whose one layer is the built subclassed ``model``, called on inputs of the shapes
     it was first called with; ``None`` when those are unknown or the call fails on placeholders."""
     shapes = built_input_shapes(model)
     if not shapes:
         return None
-    inputs = [keras.Input(shape[1:]) for shape in shapes]
-    args = _as_call_args(model, inputs)
-    try:
-        outputs = model(*args)
-    except Exception:  # a call that cannot run on placeholders: the caller says what to do instead
-        return None
-    return keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs, name=f"{model.name}_graph")
+    for dtype in PLACEHOLDER_DTYPES:
+        inputs = [keras.Input(shape[1:], dtype=dtype) for shape in shapes]
+        try:
+            outputs = model(*_as_call_args(model, inputs))
+        except Exception:  # a call that cannot run on placeholders: the caller says what to do instead
+            continue
+        return keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs, name=f"{model.name}_graph")
+    return None
 
 
 def require_graph(model: Any, doing: str, instead: str) -> None:
@@ -477,7 +483,7 @@ class CallTrace:
     out_sources: tuple[tuple[Any, ...] | None, ...] = ()
 
 
-def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape], **kwargs: Any) -> CallTrace:
+def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape], dtype: str = "float32", **kwargs: Any) -> CallTrace:
     """Run ``layer.call`` on symbolic inputs of ``shapes`` (all known), recording each sublayer's calls."""
     seen: list[Traced] = []
     origin: dict[int, tuple[Any, ...]] = {}  # id of a tensor -> where it came from (see Traced.sources)
@@ -504,7 +510,7 @@ def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape], **kwargs: Any)
             return out
         return call
 
-    specs = _as_call_args(layer, [keras.KerasTensor(s) for s in shapes])
+    specs = _as_call_args(layer, [keras.KerasTensor(s, dtype=dtype) for s in shapes])
     patched = [(layer, parent(layer.call)), *[(child, recorder(child, child.call)) for child in subs]]
     for owner, call in patched:  # on the instance, so that only this trace sees it; removed below
         object.__setattr__(owner, "call", call)
@@ -545,15 +551,18 @@ def _trace_twice(layer: Any, subs: list[Any], in_shapes: list[Shape], **kwargs: 
                  ) -> tuple[CallTrace, CallTrace] | None:
     """Two traces where the unknown axes get different sizes, so the axes that follow them are told apart
     from fixed ones; ``None`` when the call cannot run on placeholders."""
-    runs = []
-    for fill in ((2, 5), (3, 7)):
-        concrete: list[Shape] = [tuple(fill[0] if i == 0 and d is None else fill[1] if d is None else d
-                                       for i, d in enumerate(s)) for s in in_shapes]
-        try:
-            runs.append(_trace_once(layer, subs, concrete, **kwargs))
-        except Exception:  # a call that cannot run on placeholders: fall back to attribute order
-            return None
-    return runs[0], runs[1]
+    for dtype in PLACEHOLDER_DTYPES:
+        runs = []
+        for fill in ((2, 5), (3, 7)):
+            concrete: list[Shape] = [tuple(fill[0] if i == 0 and d is None else fill[1] if d is None else d
+                                           for i, d in enumerate(s)) for s in in_shapes]
+            try:
+                runs.append(_trace_once(layer, subs, concrete, dtype, **kwargs))
+            except Exception:  # a call that cannot run on placeholders: fall back to attribute order
+                break
+        if len(runs) == 2:
+            return runs[0], runs[1]
+    return None
 
 
 def _takes_training(layer: Any) -> bool:

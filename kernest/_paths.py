@@ -216,6 +216,7 @@ def expand_patterns(model: Any, patterns: str | Iterable[str], entries: list[Ent
 # --- the same layers in two models ---------------------------------------------------------------------
 
 _KERAS_NUMBER = re.compile(r"_\d+$")  # Keras makes a default name unique as "softmax_31"
+_DIRECTION = re.compile(r"^(?:forward|backward)_")  # Bidirectional names its copies of a layer "forward_gru_1"
 
 
 def default_name(class_name: str) -> str:
@@ -226,11 +227,16 @@ def default_name(class_name: str) -> str:
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
+def _unnumbered(name: str) -> str:
+    return _KERAS_NUMBER.sub("", name)
+
+
 def pair_paths(old: list[str], new: dict[str, str]) -> dict[str, str]:
     """The paths of ``old`` that ``new`` (path -> class name) holds too, each mapped to its path in ``new``;
     both parents first, as ``paths`` lists them. A path ``new`` lacks is paired, in order, with one under
     the same parent whose layer Keras named by default on both sides: such a name gets a new number in each
-    session that builds or loads the model (``attention/softmax_31``, later ``attention/softmax_34``).
+    session that builds or loads the model (``attention/softmax_31``, later ``attention/softmax_34``; inside a
+    ``Bidirectional``, ``rnn/forward_gru``, later ``rnn/forward_gru_1``).
 
     Example:
         >>> pair_paths(["mha", "mha/softmax_31", "head"], {"mha": "MHA", "mha/softmax": "Softmax", "head_2": "Dense"})
@@ -251,7 +257,8 @@ def pair_paths(old: list[str], new: dict[str, str]) -> dict[str, str]:
         for candidate in free:
             c_parent, _, c_name = candidate.rpartition(SEP)
             base = default_name(new[candidate])
-            if c_parent == parent and _KERAS_NUMBER.sub("", c_name) == _KERAS_NUMBER.sub("", name) == base:
+            if c_parent == parent and _unnumbered(c_name) == _unnumbered(name) and _DIRECTION.sub("", _unnumbered(
+                    c_name)) == base:
                 pairs[path] = candidate
                 free.remove(candidate)
                 break
