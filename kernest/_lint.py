@@ -1104,11 +1104,13 @@ def _softmax_with_binary_loss(model: Any) -> list[Finding]:
     return out
 
 
-def _metric_names(model: Any) -> list[str]:
+def _metric_names(model: Any, output: str | None) -> list[str]:
+    """The metric names compiled for the output named ``output``: a list applies to every output, a dict to its
+    keys only."""
     config = getattr(getattr(model, "_compile_config", None), "config", None) or {}
     metrics = config.get("metrics")
     if isinstance(metrics, dict):
-        metrics = [m for v in metrics.values() for m in (v if isinstance(v, (list, tuple)) else [v])]
+        metrics = metrics.get(output) if output is not None else None
     if isinstance(metrics, str):
         metrics = [metrics]
     return [m for m in metrics or [] if isinstance(m, str)]
@@ -1119,12 +1121,14 @@ def _accuracy_on_regression(model: Any) -> list[Finding]:
     targets): Keras counts exact matches of real values, which stays near 0 however well the model fits."""
     import numpy as np
 
-    if not _is_compiled(model) or not any(m in ("accuracy", "acc") for m in _metric_names(model)):
+    if not _is_compiled(model):
         return []
     out = []
+    names = list(getattr(model, "output_names", None) or [])
     for i, (tensor, loss) in enumerate(zip(getattr(model, "outputs", None) or [], _losses_per_output(model))):
         name = _loss_name(loss) if loss is not None else ""
-        if name not in _REGRESSION_LOSSES:
+        metrics = _metric_names(model, names[i] if i < len(names) else None)
+        if name not in _REGRESSION_LOSSES or not any(m in ("accuracy", "acc") for m in metrics):
             continue
         layer, path = output_layer(tensor)
         if layer is None or _squashing(layer) is not None:

@@ -153,3 +153,13 @@ def test_validation_split_over_shuffled_labels_is_left_alone(tmp_path):
         "m.compile('adam', 'sparse_categorical_crossentropy')\n"
         "m.fit(np.random.rand(10, 4), np.array([0, 1] * 5), validation_split=0.2, verbose=0)\n"), strict=True)
     assert code == 0, printed
+
+
+def test_accuracy_asked_for_the_classification_output_only_does_not_flag_the_regression_output():
+    keras.backend.clear_session()
+    x = keras.Input((4,))
+    h = L.Dense(3, name="h")(x)
+    model = keras.Model(x, {"kind": L.Dense(3, activation="softmax", name="kind")(h), "size": L.Dense(1, name="size")(h)})
+    model.compile("adam", {"kind": "sparse_categorical_crossentropy", "size": "mse"}, metrics={"kind": "accuracy"})
+    model._kernest_labels = {"kind": np.random.randint(0, 3, (8,)), "size": np.random.rand(8, 1)}
+    assert [f for f in lint(model) if "exact matches" in f.problem] == []
