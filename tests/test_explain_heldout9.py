@@ -90,10 +90,10 @@ def test_a_conv_layer_made_inside_call_is_moved_to_init(tmp_path):
 
 
 @pytest.mark.skipif(keras.backend.backend() == "jax", reason="JAX gives zero gradients through a step, no error")
-def test_a_rounded_sigmoid_output_is_found_by_running_it_and_the_model_is_trained_on_its_input(tmp_path):
+def test_a_thresholded_sigmoid_output_is_found_by_running_it_and_the_model_is_trained_on_its_input(tmp_path):
     code, printed = _script(tmp_path, (
         "scorer = keras.Sequential([keras.Input((5,)), L.Dense(1, activation='sigmoid')], name='scorer')\n"
-        "inp = keras.Input((5,))\np = scorer(inp)\nflag = L.Lambda(lambda t: ops.round(t), name='flag')(p)\n"
+        "inp = keras.Input((5,))\np = scorer(inp)\nflag = L.Lambda(lambda t: ops.cast(ops.greater(t, 0.5), 'float32'), name='flag')(p)\n"
         "m = keras.Model(inp, flag)\nm.compile('adam', 'mse')\n"
         "m.fit(np.random.rand(4, 5), np.ones((4, 1)), verbose=0)\n"))
     assert code == 1 and "flag: scorer -> flag" in printed
