@@ -2104,10 +2104,57 @@ def _cardinality(case: Case, m: re.Match[str]) -> Mismatch:
     if len({k for _, k in sizes}) < 2:
         return _generic_run(case)
     listed = ", ".join(f"{n} has {k}" for n, k in sizes)
+    odd = _odd_array(case, model, sizes)
+    if odd is not None:
+        return odd
     return Mismatch(
         name, f"data -> {name}", "the same number of samples in every array", listed,
         f"{listed} samples: inputs, labels and sample weights must come from the same rows. Check the split or "
         "slicing that made them (the same indices for x and y).",
+    )
+
+
+def _odd_array(case: Case, model: Any, sizes: list[tuple[str, int]]) -> Mismatch | None:
+    """One input array whose sample count differs from every other array on the line, where the others were cut
+    alike (``texts[:6]``, ``labels[:6]``): it is cut the same way, and named by the input and part it feeds."""
+    from collections import Counter
+
+    counts = Counter(k for _, k in sizes)
+    if len(counts) != 2 or model is None:
+        return None
+    common, _ = counts.most_common(1)[0]
+    odd = [(n, k) for n, k in sizes if k != common]
+    if len(odd) != 1:
+        return None
+    var, count = odd[0]
+    source = _user_source(case)
+    cuts = set()
+    for other, _ in sizes:
+        node = assignment_of(source, other) if source else None
+        value = node.value if node is not None else None
+        if isinstance(value, ast.Tuple) and isinstance(node.targets[0], ast.Tuple):
+            names = [getattr(t, "id", None) for t in node.targets[0].elts]
+            value = value.elts[names.index(other)] if other in names and len(value.elts) == len(names) else None
+        if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Slice):
+            cuts.add(ast.unparse(value.slice))
+    seen = len(cuts) == 1
+    cut = cuts.pop() if seen else f":{common}"
+    position = _call_names(case).index(var)
+    inputs = list(getattr(model, "inputs", None) or [])
+    tensor = inputs[position] if position < len(inputs) else None
+    src = producer(tensor) if tensor is not None else None
+    consumers = [layer for layer in getattr(model, "layers", []) if not is_input_layer(layer)
+                 and any(producer(t) is src for i in range(len(call_nodes(layer))) for t in call_inputs(layer, i))]
+    if src is None or not consumers:
+        return None
+    part = consumers[0].name
+    others = ", ".join(n for n, k in sizes if k == common)
+    return Mismatch(
+        part, f"input:{src.name} -> {part}", f"{common} samples, like {others}",
+        f"{var} with {count} samples",
+        f"{var} (for input {src.name}, read by {part}) has {count} samples where {others} have {common}: "
+        f"{'they were cut with [' + cut + ']' if seen else 'it was not cut like them'}. "
+        f"Cut it the same way: {var}[{cut}], so every array holds the same rows.",
     )
 
 

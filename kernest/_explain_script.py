@@ -26,7 +26,8 @@ def script_failure(case: Any) -> Mismatch | None:
     """The first reader that recognises the failure, or None."""
     return first_answer(case, (_model_given_as_tensor, _backbone_below_minimum, _backend_function,
                                _loss_added_to_graph_model, _timedistributed_several_outputs, _weights_of_a_part,
-                               _call_takes_the_inputs_apart))
+                               _call_takes_the_inputs_apart, _layer_inside_a_part, _compile_without_super,
+                               _predict_inside_the_graph, _layer_made_in_call, _output_without_gradient))
 
 
 def _source(case: Any) -> str:
@@ -376,3 +377,281 @@ def _call_takes_the_inputs_apart(case: Any) -> Mismatch | None:
         f"arguments ({', '.join(names)}). Take them as one and unpack it: {new_def} then {', '.join(names)} = inputs "
         f"as its first line.",
     )
+
+
+# --- a layer looked up on the outer model that lives in a nested part -------------------------------------------
+
+_NO_SUCH_LAYER = re.compile(r"No such layer: (?P<name>.+?)\. Existing layers are")
+
+
+def _layer_inside_a_part(case: Any) -> Mismatch | None:
+    """``model.get_layer("conv_last")`` where ``conv_last`` lives in a nested model: ``get_layer`` looks at one
+    level only. The layer is found at any depth, and the fix is the chain of ``get_layer`` calls to it."""
+    m = _NO_SUCH_LAYER.search(case.message)
+    if m is None or case.site is None:
+        return None
+    wanted = m.group("name")
+    for call in calls_on(case.site.text):
+        func = call.node.func
+        if not (isinstance(func, ast.Attribute) and func.attr == "get_layer" and call.node.args
+                and isinstance(call.node.args[0], ast.Constant) and call.node.args[0].value == wanted):
+            continue
+        owner = _value(func.value, case.scope)
+        if not isinstance(owner, keras.Model):
+            continue
+        found = [p for p, _ in _walk(owner) if p.split("/")[-1] == wanted and "/" in p]
+        if not found:
+            return None
+        path = found[0]
+        receiver = call.text(func.value)
+        getters = "".join(f'.get_layer("{step}")' for step in path.split("/"))
+        also = f" ({len(found)} layers have that name: {', '.join(found)})" if len(found) > 1 else ""
+        return Mismatch(
+            path, f"{owner.name} -> {path.split('/')[0]}", f"a layer of {owner.name} itself",
+            f"{wanted}, a layer of the nested {path.rsplit('/', 1)[0]}{also}",
+            f"get_layer looks at one level only, and {wanted} is inside {path.rsplit('/', 1)[0]}: "
+            f"{receiver}{getters}. Its .output belongs to that part's own graph: build a model that reads it from "
+            f"the part's inputs (keras.Model({receiver}.get_layer(\"{path.split('/')[0]}\").inputs, ...)), "
+            f"or kernest.extract({receiver}, \"{path}\").",
+        )
+    return None
+
+
+# --- compile() overridden without Model.compile --------------------------------------------------------------
+
+def _compile_without_super(case: Any) -> Mismatch | None:
+    """A subclassed model whose own ``compile`` (taking, say, two optimizers) never calls ``Model.compile``:
+    fit then refuses a model that was never compiled."""
+    import inspect
+    import textwrap
+
+    if "You must call `compile()` before using the model" not in case.message:
+        return None
+    model = case.fitted_model() if hasattr(case, "fitted_model") else None
+    if model is None:
+        return None
+    owner = next((c for c in type(model).__mro__ if "compile" in c.__dict__), None)
+    if owner is None or owner.__module__.startswith(("keras", "kernest")):
+        return None
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(owner.__dict__["compile"])))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    calls_super = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "compile"
+                      and isinstance(n.func.value, ast.Call) and getattr(n.func.value.func, "id", "") == "super"
+                      for n in ast.walk(tree))
+    if calls_super:
+        return None
+    fn = tree.body[0]
+    params = ", ".join(a.arg for a in fn.args.args) if isinstance(fn, ast.FunctionDef) else "self, ..."
+    return Mismatch(
+        model.name, f"{model.name} -> compile", "a model compiled by Model.compile",
+        f"{owner.__name__}.compile({params}), which never calls Model.compile",
+        f"{owner.__name__}.compile replaces Keras' compile and never calls it, so the model is never compiled "
+        f"(no optimizer, metrics or step functions set up). Call it first: super().compile() as the first line of "
+        f"{owner.__name__}.compile (pass loss= or metrics= there if train_step uses them), then keep your "
+        "optimizers as attributes.",
+    )
+
+
+# --- a model's predict() inside the graph of another -------------------------------------------------------------
+
+def _predict_inside_the_graph(case: Any) -> Mismatch | None:
+    """``Lambda(lambda t: encoder.predict(t))(x)``: predict runs a model on arrays, outside any graph, so the
+    symbolic tensor cannot go through it (Keras then asks for the Lambda's output_shape, which is not the fault).
+    A model is a layer: call it on the tensor."""
+    if case.site is None or "Lambda" not in case.message:
+        return None
+    try:
+        tree, _ = parse_line(case.site.text.strip())
+    except Exception:  # noqa: BLE001 - an unparsable line is not this case
+        return None
+    target = tree.body[0].targets[0] if isinstance(tree, ast.Module) and tree.body and isinstance(
+        tree.body[0], ast.Assign) and len(tree.body[0].targets) == 1 else None
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Call) and node.func.args
+                and isinstance(node.func.args[0], ast.Lambda) and node.args):
+            continue
+        fn = node.func.args[0]
+        for inner in ast.walk(fn.body):
+            if not (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and inner.func.attr == "predict"):
+                continue
+            part = value_of(inner.func.value, case.scope)
+            if not isinstance(part, keras.Model):
+                continue
+            name = next((k.value.value for k in node.func.keywords if k.arg == "name" and isinstance(k.value, ast.Constant)),
+                        "lambda")
+            arg = ast.unparse(node.args[0])
+            tensor = value_of(node.args[0], case.scope)
+            src = producer(tensor) if tensor is not None else None
+            fed = (f"input:{src.name}" if src is not None and is_input_layer(src) else getattr(src, "name", "data"))
+            call = f"{ast.unparse(inner.func.value)}({arg})"
+            fixed = f"{ast.unparse(target)} = {call}" if target is not None else call
+            return Mismatch(
+                name, f"{fed} -> {name}", f"a layer call on the symbolic tensor {arg}",
+                f"{ast.unparse(inner.func.value)}.predict inside Lambda {name}",
+                f"predict runs {part.name} on arrays, outside any model's graph, so the symbolic tensor {arg} cannot "
+                f"go through it (Keras then asks for {name}'s output_shape, which is not the fault). A model is a layer: "
+                f"call it on the tensor, {fixed}, and drop the Lambda ({part.name}'s weights then train with the model "
+                f"unless you set {ast.unparse(inner.func.value)}.trainable = False).",
+            )
+    return None
+
+
+# --- a layer created inside call() ----------------------------------------------------------------------------
+
+_VARIABLES_IN_CALL = re.compile(r"only supports singleton tf\.Variables created on the first call|"
+                                r"tried to create variables on non-first call")
+
+
+def _layer_made_in_call(case: Any) -> Mismatch | None:
+    """A user's layer whose ``call`` builds a Keras layer (``layers.Dense(8)(inputs)``): every call makes a new
+    layer with new weights, which the model never tracks or trains (TensorFlow's compiled step refuses the new
+    variables). The layer is made once in ``__init__`` and only called in ``call``."""
+    import inspect
+    import textwrap
+
+    if not _VARIABLES_IN_CALL.search(case.message):
+        return None
+    for i in range(len(case.frames) - 1, -1, -1):
+        layer = case.frames[i].layer
+        cls = type(layer)
+        if cls.__module__.startswith(("keras", "kernest")) or "call" not in cls.__dict__:
+            continue
+        try:
+            text = textwrap.dedent(inspect.getsource(cls.__dict__["call"]))
+            fn = ast.parse(text).body[0]
+        except (OSError, TypeError, SyntaxError):
+            continue
+        made = next((n for n in ast.walk(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Call)
+                     and isinstance(_value_of_dotted(n.func.func), type)
+                     and issubclass(_value_of_dotted(n.func.func), keras.layers.Layer)), None)
+        if made is None:
+            continue
+        ctor = ast.get_source_segment(text, made.func) or ast.unparse(made.func)  # the user's own spelling
+        kind = _value_of_dotted(made.func.func).__name__
+        attr = re.sub(r"(?<!^)(?=[A-Z])", "_", kind).lower()
+        args = ", ".join(ast.get_source_segment(text, a) or ast.unparse(a) for a in made.args)
+        before = case.frames[i - 1].layer if i > 0 else None
+        fed = _fed_within(before, layer)
+        return Mismatch(
+            case.path(layer.name) if case.failure is None else _frames_path(case.frames[: i + 1]),
+            f"{fed} -> {layer.name}", f"{kind} made once and called in {cls.__name__}.call",
+            f"{ctor} made anew at every call of {cls.__name__}.call",
+            f"{cls.__name__}.call makes a new {kind} (new weights) each time it runs, which the model never tracks, "
+            f"saves or trains (TensorFlow's compiled step refuses the new variables). Make it once in __init__: "
+            f"self.{attr} = {ctor} after super().__init__(...), and call it in call: self.{attr}({args}).",
+        )
+    return None
+
+
+def _value_of_dotted(node: ast.AST) -> Any:
+    """``layers.Dense`` / ``keras.layers.Dense`` / ``Dense`` as the Keras object it names, or None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.insert(0, node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.insert(0, node.id)
+    name = parts[-1]
+    return getattr(keras.layers, name, None) if len(parts) == 1 or parts[-2] in ("layers", "keras") else None
+
+
+def _frames_path(frames: list[Any]) -> str:
+    return "/".join(str(f.layer.name) for f in frames if f.kind == "call")
+
+
+def _fed_within(outer: Any, layer: Any) -> str:
+    """The layer that feeds ``layer`` inside the graph model ``outer`` (its sibling), or ``input``."""
+    if not isinstance(outer, keras.Model) or not hasattr(outer, "_nodes_by_depth") and not isinstance(
+            outer, keras.Sequential):
+        return "input"
+    layers_ = [lay for lay in getattr(outer, "layers", [])]
+    for j, lay in enumerate(layers_):
+        if lay is layer:
+            for node in getattr(layer, "_inbound_nodes", [])[:1]:
+                for t in getattr(node, "input_tensors", [])[:1]:
+                    src = producer(t)
+                    if src is not None:
+                        return f"input:{src.name}" if is_input_layer(src) else str(src.name)
+            return str(layers_[j - 1].name) if j else "input"
+    return "input"
+
+
+# --- an output no gradient reaches ---------------------------------------------------------------------------------
+
+_NO_GRADIENT = re.compile(r"No gradients provided for any variable|does not require grad and does not have a grad_fn")
+
+
+def _output_without_gradient(case: Any) -> Mismatch | None:
+    """A model trained on an output made by a step function (argmax, round, a cast to integers, a comparison):
+    its derivative is zero or undefined, so no gradient reaches any weight. The layer is found by running each
+    weightless layer between the weights and the outputs on a sample and on a slightly moved sample: a step
+    function gives the same output. The fix trains the model on that layer's input."""
+    import numpy as np
+
+    if not _NO_GRADIENT.search(case.message):
+        return None
+    model = case.fitted_model()
+    if model is None or not hasattr(model, "_nodes_by_depth"):
+        return None
+    for out in model.outputs:
+        src = producer(out)
+        if src is None or src.weights or isinstance(src, keras.Model) or len(call_nodes(src)) != 1:
+            continue
+        given = call_inputs(src, 0)
+        if len(given) != 1 or any(d is None for d in tuple(given[0].shape)[1:]):
+            continue
+        sample = np.random.default_rng(0).random((4, *tuple(given[0].shape)[1:])).astype("float32")
+        try:
+            a = keras.ops.convert_to_numpy(src(sample))
+            b = keras.ops.convert_to_numpy(src(sample + 1e-3))
+        except Exception:  # noqa: BLE001 - a layer that cannot run alone is not this case
+            continue
+        if a.shape != b.shape or not np.array_equal(a, b):
+            continue
+        inner = producer(given[0])
+        var_in = case.var(given[0]) if case.var(given[0]) != getattr(given[0], "name", None) else None
+        var_out = case.var(out) if case.var(out) != getattr(out, "name", None) else None
+        fix = _rebuilt_model_call(case, model, var_out, var_in)
+        squash = _squashing_of(given[0])
+        labels = getattr(model, "_kernest_labels", None)
+        ids = labels is not None and np.asarray(labels).ndim <= 1 or (
+            labels is not None and np.asarray(labels).shape[-1] == 1)
+        loss = {"softmax": "sparse_categorical_crossentropy" if ids else "categorical_crossentropy",
+                "sigmoid": "binary_crossentropy"}.get(squash or "")
+        producer_name = inner.name if inner is not None else "input"
+        return Mismatch(
+            src.name, f"{producer_name} -> {src.name}", "an output a gradient can flow through",
+            f"{src.name} ({type(src).__name__}), a step function: its output does not move when its input moves",
+            f"{model.name}'s output is {src.name}, a step function of {producer_name}'s output (argmax, round, a cast "
+            f"or a comparison), so no gradient reaches any weight. Train on {producer_name}'s output and take "
+            f"{src.name} after predict: {fix}"
+            + (f" compiled with loss=\"{loss}\" for these labels" if loss else "") + ".",
+        )
+    return None
+
+
+def _squashing_of(tensor: Any) -> str | None:
+    """'softmax' or 'sigmoid' when the layer that made ``tensor`` (looking into nested graph models) ends in it."""
+    layer = producer(tensor)
+    while isinstance(layer, keras.Model) and getattr(layer, "outputs", None):
+        layer = producer(layer.outputs[0])
+    act = getattr(layer, "activation", None)
+    if isinstance(layer, keras.layers.Softmax) or act is keras.activations.softmax:
+        return "softmax"
+    return "sigmoid" if act is keras.activations.sigmoid else None
+
+
+def _rebuilt_model_call(case: Any, model: Any, var_out: str | None, var_in: str | None) -> str:
+    """The user's ``keras.Model(inputs, outputs, ...)`` statement with ``var_out`` replaced by ``var_in``."""
+    source = _source(case)
+    if var_in and var_out and source:
+        for node in ast.walk(ast.parse(source)):
+            if (isinstance(node, ast.Call) and ast.unparse(node.func).endswith("Model") and len(node.args) >= 2
+                    and ast.unparse(node.args[1]) == var_out):
+                text = ast.get_source_segment(source, node) or ast.unparse(node)
+                out = ast.get_source_segment(source, node.args[1]) or var_out
+                return text.replace(out, var_in, 1) if text.count(out) == 1 else text.replace(f", {out}", f", {var_in}", 1)
+    return f"keras.Model({model.name}.inputs, {var_in or 'the layer input'})"

@@ -51,7 +51,7 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
                  _loss_list_short, _softmax_over_one, _probabilities_as_logits, _initial_states_miscounted,
                  _training_fixed, _sigmoids_with_categorical_loss, _mask_ignored_by_users_layer, _dropout_twice,
                  _randomness_ignores_training, _reduced_over_batch, _logits_as_probabilities, _monitor_not_logged,
-                 _batchnorm_across_channels_first):
+                 _softmax_with_binary_loss, _accuracy_on_regression, _batchnorm_across_channels_first):
         found.extend(rule(model))
     given = data if data is not None else getattr(model, "_kernest_data", None)
     if given is not None:
@@ -61,6 +61,7 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
     found.extend(_labels_outside_classes(model, getattr(model, "_kernest_labels", None)))
     found.extend(_never_adapted(model))
     found.extend(_steps_kept_for_labels(model, getattr(model, "_kernest_labels", None)))
+    found.extend(_validation_split_of_sorted_labels(model))
     return found
 
 
@@ -1076,3 +1077,134 @@ def _has_zero(node: ast.AST) -> bool:
     if isinstance(node, (ast.Tuple, ast.List)):
         return any(isinstance(e, ast.Constant) and e.value == 0 for e in node.elts)
     return False
+
+
+# --- a loss or metric that does not fit the task of its output ------------------------------------------------
+
+_REGRESSION_LOSSES = ("mse", "mae", "mape", "msle", "mean_squared_error", "mean_absolute_error",
+                      "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "huber", "log_cosh")
+
+
+def _labels_of(model: Any, index: int) -> Any:
+    """The labels fit was given for output ``index`` (one array, or the matching entry of a list or dict), or None."""
+    import numpy as np
+
+    labels = getattr(model, "_kernest_labels", None)
+    if isinstance(labels, dict):
+        names = list(getattr(model, "output_names", None) or [])
+        labels = labels.get(names[index]) if index < len(names) else None
+    elif isinstance(labels, (list, tuple)):
+        labels = labels[index] if index < len(labels) else None
+    try:
+        return np.asarray(labels) if labels is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _softmax_with_binary_loss(model: Any) -> list[Finding]:
+    """A softmax over three or more classes (one class per sample) trained with binary_crossentropy: the loss
+    scores every unit as its own yes/no question, and Keras' "accuracy" becomes the binary accuracy per unit
+    (a 4-class head that predicts nothing scores 75%). Training runs; the numbers mislead."""
+    if not _is_compiled(model):
+        return []
+    out = []
+    for i, (tensor, loss) in enumerate(zip(getattr(model, "outputs", None) or [], _losses_per_output(model))):
+        name = _loss_name(loss) if loss is not None else ""
+        if name not in ("binary_crossentropy", "bce"):
+            continue
+        layer, path = output_layer(tensor)
+        units = tuple(tensor.shape)[-1] if tensor.shape else None
+        if layer is None or _squashing(layer) != "softmax" or not units or units < 3:
+            continue
+        labels = _labels_of(model, i)
+        sparse = labels is not None and labels.dtype.kind in "iuf" and (labels.ndim == 1 or labels.shape[-1] == 1)
+        right = "sparse_categorical_crossentropy" if sparse else "categorical_crossentropy"
+        given = f"integer class ids {labels.shape}" if sparse else (
+            f"one-hot labels {labels.shape}" if labels is not None else "one class per sample")
+        top = path.split("/")[0]
+        out.append(Finding(
+            path, f"{top} -> loss",
+            f"{path} is a softmax over {units} classes (one class per sample), but the loss is {name}, which scores "
+            f"each of the {units} units as its own yes/no question; 'accuracy' then means binary accuracy per unit "
+            f"(a head that predicts no class at all scores {100 * (units - 1) // units}%). Training runs; the figures mislead.",
+            f'for {given} use loss="{right}" in compile (keep binary_crossentropy only with sigmoid units, for '
+            "several classes true at once).",
+        ))
+    return out
+
+
+def _metric_names(model: Any, output: str | None) -> list[str]:
+    """The metric names compiled for the output named ``output``: a list applies to every output, a dict to its
+    keys only."""
+    config = getattr(getattr(model, "_compile_config", None), "config", None) or {}
+    metrics = config.get("metrics")
+    if isinstance(metrics, dict):
+        metrics = metrics.get(output) if output is not None else None
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    return [m for m in metrics or [] if isinstance(m, str)]
+
+
+def _accuracy_on_regression(model: Any) -> list[Finding]:
+    """metrics=["accuracy"] on a regression output (a regression loss, a head without squashing, real-valued
+    targets): Keras counts exact matches of real values, which stays near 0 however well the model fits."""
+    import numpy as np
+
+    if not _is_compiled(model):
+        return []
+    out = []
+    names = list(getattr(model, "output_names", None) or [])
+    for i, (tensor, loss) in enumerate(zip(getattr(model, "outputs", None) or [], _losses_per_output(model))):
+        name = _loss_name(loss) if loss is not None else ""
+        metrics = _metric_names(model, names[i] if i < len(names) else None)
+        if name not in _REGRESSION_LOSSES or not any(m in ("accuracy", "acc") for m in metrics):
+            continue
+        layer, path = output_layer(tensor)
+        if layer is None or _squashing(layer) is not None:
+            continue
+        labels = _labels_of(model, i)
+        if labels is None or labels.dtype.kind != "f" or np.all(np.equal(np.mod(labels, 1), 0)):
+            continue  # whole-number targets: accuracy may be meant
+        top = path.split("/")[0]
+        out.append(Finding(
+            path, f"{top} -> metrics",
+            f"{path} is a regression output (loss {name}, no squashing, real-valued targets in "
+            f"[{float(np.min(labels)):.3g}, {float(np.max(labels)):.3g}]), and metrics=[\"accuracy\"] counts exact "
+            "matches of real values: it stays near 0 however well the model fits.",
+            'use a regression metric: metrics=["mae"] (or "mse", keras.metrics.RootMeanSquaredError()).',
+        ))
+    return out
+
+
+def _validation_split_of_sorted_labels(model: Any) -> list[Finding]:
+    """fit(validation_split=f) takes the last fraction f of the arrays, before any shuffling. When the labels
+    are sorted by class, that slice holds classes the training part never sees (or one class only): the
+    validation figures say nothing about the model."""
+    import numpy as np
+
+    split = getattr(model, "_kernest_validation_split", None)
+    labels = _labels_of(model, 0)
+    if not split or labels is None or labels.ndim == 0 or len(labels) < 4:
+        return []
+    ids = labels.argmax(-1) if labels.ndim == 2 and labels.shape[-1] > 1 else labels.reshape(len(labels), -1)[:, 0]
+    if ids.dtype.kind not in "iub" and not np.all(np.equal(np.mod(ids, 1), 0)):
+        return []  # not class ids
+    steps = np.diff(ids.astype("float64"))
+    if len(set(ids.tolist())) < 2 or not (np.all(steps >= 0) or np.all(steps <= 0)):
+        return []  # labels not sorted: a one-class validation part is then chance, not this fault
+    cut = int(len(ids) * (1 - split))
+    train, val = set(ids[:cut].tolist()), set(ids[cut:].tolist())
+    if not val or (len(val) > 1 and val <= train):
+        return []
+    x_var = getattr(model, "_kernest_data_var", None) or "x"
+    y_var = getattr(model, "_kernest_labels_var", None) or "y"
+    seen = ", ".join(str(v) for v in sorted(val))
+    return [Finding(
+        model.name, f"data -> {model.name}",
+        f"fit(validation_split={split:g}) validates on the last {len(ids) - cut} of {len(ids)} samples, taken before "
+        f"any shuffling, and the labels are sorted: the validation part holds class {seen} only"
+        + (", which training never sees" if not val & train else "") + ". The validation figures mislead.",
+        f"shuffle the arrays once before fit: order = np.random.permutation(len({x_var})) then "
+        f"{x_var}, {y_var} = {x_var}[order], {y_var}[order] (or pass validation_data from a stratified split).",
+    )]
+

@@ -221,6 +221,9 @@ def _remember_names(namespace: dict[str, Any], model: Any) -> None:
                 value._kernest_var = key
             if data is not None and value is data and getattr(model, "_kernest_data_var", None) is None:
                 model._kernest_data_var = key
+            labels = getattr(model, "_kernest_labels", None)
+            if labels is not None and value is labels and getattr(model, "_kernest_labels_var", None) is None:
+                model._kernest_labels_var = key
         except AttributeError:
             pass
 

@@ -332,6 +332,8 @@ def _record_data(original: Any) -> Any:
 
     @functools.wraps(original)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(self, "_kernest_inside", False):  # fit's own evaluate of the validation part: keep fit's data
+            return original(self, *args, **kwargs)
         x = args[0] if args else kwargs.get("x")
         y = args[1] if len(args) > 1 else kwargs.get("y")
         if x is not None and current() is not None:
@@ -342,9 +344,19 @@ def _record_data(original: Any) -> Any:
                 given = _argument(original, self, args, kwargs, "callbacks")
                 if isinstance(given, (list, tuple)):  # the user's list (Keras' own evaluate gets a CallbackList)
                     self._kernest_callbacks = list(given)
+                split = _argument(original, self, args, kwargs, "validation_split")
+                if split:
+                    self._kernest_validation_split = float(split)
             except AttributeError:  # a model that refuses new attributes
                 pass
-        return original(self, *args, **kwargs)
+        try:
+            self._kernest_inside = True
+        except AttributeError:
+            return original(self, *args, **kwargs)
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            self._kernest_inside = False
 
     wrapper.__kernest_original__ = original  # type: ignore[attr-defined]
     return wrapper
