@@ -11,12 +11,16 @@ import tensorflow as tf
 
 from kernest.text import _run
 from kernest.text._encode import PAD_ID, TextEncoder, text_note
+from kernest.text._fast import fast_forward
 from kernest.text._pipeline import _round_up
 
 _BATCH = 256  # up to this many texts run as one call from strings
 # More texts run in batches of this many, sorted by length: the BiLSTM's per-step cost is mostly fixed, so
 # larger batches pay it for more texts (10,000 texts: 1.43x faster than batches of 256; BENCHMARKS 7b).
 _MANY_BATCH = 2048
+# With the fast forward pass (kernest.text._fast) many texts run as calls of this many from strings: each
+# call runs its distinct words once and steps all its texts together, so larger calls do less work per text.
+_FAST_CHUNK = 8192
 
 
 def trim_padding(ids: tf.Tensor, words: bool = True, chars: bool = False) -> tf.Tensor:
@@ -82,10 +86,16 @@ class Predictor:
         self.trims = {"words": model_words is None, "chars": model_chars is None}
         trims = self.trims
 
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
-        def forward(texts: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        # Where the model has an over on its words (every kernest run), each call runs each of its distinct
+        # words through the char-CNN once and steps its word LSTMs packed by length (kernest.text._fast).
+        self._fast = fast_forward(model, encoder) is not None
+
+        def padded_forward(texts: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
             ids, n_words, longest = encoder.encode_tensor(texts, table)  # (B, W, C), (B,), (B,)
             return model(trim_padding(ids, **trims), training=False), n_words, longest
+
+        forward = tf.function(fast_forward(model, encoder) or padded_forward,
+                              input_signature=[tf.TensorSpec([None], tf.string)])
 
         @tf.function(input_signature=[tf.TensorSpec([None, encoder.max_words, encoder.max_chars], tf.int32)])
         def forward_ids(ids: tf.Tensor) -> tf.Tensor:
@@ -102,9 +112,11 @@ class Predictor:
         """
         if not texts:
             return np.zeros((0, len(self.classes)), np.float32), np.zeros(0, np.int32), np.zeros(0, np.int32)
-        if len(texts) <= _BATCH:
-            p, n, lw = self._forward(tf.constant(list(texts), tf.string))
-            return p.numpy(), n.numpy(), lw.numpy()
+        if len(texts) <= _BATCH or self._fast:
+            step = _FAST_CHUNK if self._fast else _BATCH
+            parts = [self._forward(tf.constant(list(texts[i:i + step]), tf.string))
+                     for i in range(0, len(texts), step)]
+            return tuple(np.concatenate([part[j].numpy() for part in parts]) for j in range(3))  # type: ignore
         enc = self.encoder.encode(texts)
         order = np.argsort(np.minimum(enc.n_words, self.encoder.max_words), kind="stable")  # shortest first
         probs = np.empty((len(texts), len(self.classes)), np.float32)
