@@ -61,8 +61,10 @@ class _Words:
         return x if self.mask is None else set_mask(x, self.mask)
 
 
-def fast_forward(model: keras.Model, encoder: TextEncoder) -> Callable[[tf.Tensor], tf.Tensor] | None:
-    """A function ``texts (B,) string -> model output`` that runs each distinct word once, or ``None``
+def fast_forward(model: keras.Model, encoder: TextEncoder
+                 ) -> Callable[[tf.Tensor], tuple[tf.Tensor, tf.Tensor, tf.Tensor]] | None:
+    """A function ``texts (B,) string -> (model output, n_words, longest_word)`` (``encode_tensor``'s
+    counts) that runs each distinct word once, or ``None``
     when ``model`` is not a functional model of one ``(batch, words, chars)`` input with an ``over`` on its
     words (then the caller runs ``model`` itself).
 
@@ -187,11 +189,15 @@ def _packed(layer: Any, directions: list[Any], words: _Words, lengths: tf.Tensor
     rows = tf.gather(words.index, order)                                         # (B, W)
     steps = tf.shape(rows)[1]
     active = tf.reduce_sum(tf.cast(lengths[None, :] > tf.range(steps)[:, None], tf.int32), axis=1)  # (W,)
-    cells, projected, time_rows = [], [], []
+    cells, kernels, projected, time_rows = [], [], [], []
     for lstm in directions:
         cell = lstm.cell
-        p = tf.matmul(words.table, tf.convert_to_tensor(cell.kernel))            # (1 + U, 4 units)
-        projected.append(p + tf.convert_to_tensor(cell.bias) if cell.use_bias else p)
+        # Gate columns reordered from Keras' (i, f, c, o) to (i, f, o, c): one sigmoid, then one tanh per step.
+        units = cell.units
+        gates = tf.concat([tf.range(2 * units), tf.range(3 * units, 4 * units), tf.range(2 * units, 3 * units)], 0)
+        p = tf.matmul(words.table, tf.gather(tf.convert_to_tensor(cell.kernel), gates, axis=1))  # (1 + U, 4 units)
+        projected.append(p + tf.gather(tf.convert_to_tensor(cell.bias), gates) if cell.use_bias else p)
+        kernels.append(tf.gather(tf.convert_to_tensor(cell.recurrent_kernel), gates, axis=1))   # (units, 4 units)
         r = tf.reverse_sequence(rows, lengths, seq_axis=1, batch_axis=0) if lstm.go_backwards else rows
         time_rows.append(tf.transpose(r))                                        # (W, B)
         cells.append(cell)
@@ -199,11 +205,12 @@ def _packed(layer: Any, directions: list[Any], words: _Words, lengths: tf.Tensor
     def step(t: tf.Tensor, *states: tf.Tensor) -> tuple[tf.Tensor, ...]:
         k = active[t]
         new = []
-        for cell, p, r, h, c in zip(cells, projected, time_rows, states[0::2], states[1::2]):
-            z = tf.gather(p, r[t, :k]) + tf.matmul(h[:k], tf.convert_to_tensor(cell.recurrent_kernel))
-            i, f, g, o = tf.split(z, 4, axis=-1)                                 # (k, units) each
-            c_new = cell.recurrent_activation(f) * c[:k] + cell.recurrent_activation(i) * cell.activation(g)
-            h_new = cell.recurrent_activation(o) * cell.activation(c_new)
+        for cell, kernel, p, r, h, c in zip(cells, kernels, projected, time_rows, states[0::2], states[1::2]):
+            z = tf.gather(p, r[t, :k]) + tf.matmul(h[:k], kernel)               # (k, 4 units)
+            units = cell.units
+            ifo = cell.recurrent_activation(z[:, : 3 * units])
+            c_new = ifo[:, units: 2 * units] * c[:k] + ifo[:, :units] * cell.activation(z[:, 3 * units:])
+            h_new = ifo[:, 2 * units:] * cell.activation(c_new)
             new += [tf.ensure_shape(tf.concat([h_new, h[k:]], axis=0), h.shape),
                     tf.ensure_shape(tf.concat([c_new, c[k:]], axis=0), c.shape)]
         return (t + 1, *new)

@@ -58,13 +58,18 @@ class Predictor:
     """A run's model and encoder, loaded once; calling it labels texts.
 
     Encoding and the model run in one ``tf.function`` on a string tensor (no ``model.predict`` set-up per
-    call), so a single message is answered in milliseconds. Where the model takes any number of words (a
-    run trained with ``bucket_by_length``) or characters, each batch is cut to its longest text or word, and
-    more than one batch of texts is first sorted by length, so short texts carry little padding. The
-    probabilities are those of the padded texts: the model masks padded words.
+    call), so a single message is answered in milliseconds. Where the model maps its words with ``over``
+    (every kernest run), that function runs each distinct word of the call through the per-word model once
+    and steps the word LSTMs of all its texts together, longest first, so padded words cost nothing
+    (``kernest.text._fast``); many texts run as calls of 8,192. Otherwise each batch is cut to its longest
+    text or word where the model takes any length, and more than one batch of texts is first sorted by
+    length. Either way the probabilities are those of the texts padded to ``max_words``, as
+    ``model.predict`` gives them (to float rounding): the model masks padded words.
 
     Args:
         run: the run directory (needs ``model.keras`` and ``preprocess.json``).
+        fast: use the fast forward pass where the model allows it; ``False`` runs the Keras model itself
+            (the same probabilities, slower; for comparison).
 
     Raises:
         RunError: the run is missing or incomplete.
@@ -75,7 +80,7 @@ class Predictor:
         'positive'
     """
 
-    def __init__(self, run: str | Path) -> None:
+    def __init__(self, run: str | Path, fast: bool = True) -> None:
         self.run = _run.require(run, _run.MODEL, _run.PREPROCESS)
         self.encoder: TextEncoder = _run.load_encoder(self.run)
         self.model = _run.load_model(self.run, self.encoder)
@@ -86,37 +91,35 @@ class Predictor:
         self.trims = {"words": model_words is None, "chars": model_chars is None}
         trims = self.trims
 
-        # Where the model has an over on its words (every kernest run), each call runs each of its distinct
-        # words through the char-CNN once and steps its word LSTMs packed by length (kernest.text._fast).
-        self._fast = fast_forward(model, encoder) is not None
-
         def padded_forward(texts: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
             ids, n_words, longest = encoder.encode_tensor(texts, table)  # (B, W, C), (B,), (B,)
             return model(trim_padding(ids, **trims), training=False), n_words, longest
 
-        forward = tf.function(fast_forward(model, encoder) or padded_forward,
-                              input_signature=[tf.TensorSpec([None], tf.string)])
+        fast_fn = fast_forward(model, encoder) if fast else None
+        self.fast = fast_fn is not None
+        self._forward = tf.function(fast_fn or padded_forward, input_signature=[tf.TensorSpec([None], tf.string)])
 
         @tf.function(input_signature=[tf.TensorSpec([None, encoder.max_words, encoder.max_chars], tf.int32)])
         def forward_ids(ids: tf.Tensor) -> tf.Tensor:
             return model(trim_padding(ids, **trims), training=False)
 
-        self._forward = forward
         self._forward_ids = forward_ids
 
     def probabilities(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Class probabilities ``(texts, classes)`` and the words / longest word of each text.
 
-        Up to 256 texts run as one call from strings; more are encoded first, then run in batches of
-        2,048 texts of similar length.
+        With the fast forward pass, texts run as calls of up to 8,192 from strings. Otherwise up to 256
+        texts run as one call from strings; more are encoded first, then run in batches of 2,048 texts of
+        similar length.
         """
         if not texts:
             return np.zeros((0, len(self.classes)), np.float32), np.zeros(0, np.int32), np.zeros(0, np.int32)
-        if len(texts) <= _BATCH or self._fast:
-            step = _FAST_CHUNK if self._fast else _BATCH
+        if len(texts) <= _BATCH or self.fast:
+            step = _FAST_CHUNK if self.fast else _BATCH
             parts = [self._forward(tf.constant(list(texts[i:i + step]), tf.string))
                      for i in range(0, len(texts), step)]
-            return tuple(np.concatenate([part[j].numpy() for part in parts]) for j in range(3))  # type: ignore
+            probs, n_words, longest = (np.concatenate([part[j].numpy() for part in parts]) for j in range(3))
+            return probs, n_words, longest
         enc = self.encoder.encode(texts)
         order = np.argsort(np.minimum(enc.n_words, self.encoder.max_words), kind="stable")  # shortest first
         probs = np.empty((len(texts), len(self.classes)), np.float32)
@@ -139,13 +142,18 @@ class Predictor:
         if isinstance(texts, str):
             texts = [texts]
         probs, n_words, longest = self.probabilities(texts)
+        # Python values once for all texts: per-element NumPy scalars cost more than the model for many texts.
+        labelled = (n_words > 0) & np.all(np.isfinite(probs), axis=1)
+        labels = [self.classes[i] for i in np.argmax(probs, axis=1).tolist()]
+        rows, counts, lengths = probs.tolist(), n_words.tolist(), longest.tolist()
+        max_words, max_chars = self.encoder.max_words, self.encoder.max_chars
         out: list[dict[str, Any]] = []
         for i, text in enumerate(texts):
             row: dict[str, Any] = {"text": text, "label": None, "probs": None}
-            if n_words[i] > 0 and np.all(np.isfinite(probs[i])):
-                row["label"] = self.classes[int(np.argmax(probs[i]))]
-                row["probs"] = {c: float(probs[i, j]) for j, c in enumerate(self.classes)}
-            note = text_note(int(n_words[i]), int(longest[i]), self.encoder.max_words, self.encoder.max_chars)
+            if labelled[i]:
+                row["label"] = labels[i]
+                row["probs"] = dict(zip(self.classes, rows[i]))
+            note = text_note(counts[i], lengths[i], max_words, max_chars)
             if note:
                 row["note"] = note
             out.append(row)
