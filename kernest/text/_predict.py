@@ -18,9 +18,11 @@ _BATCH = 256  # up to this many texts run as one call from strings
 # More texts run in batches of this many, sorted by length: the BiLSTM's per-step cost is mostly fixed, so
 # larger batches pay it for more texts (10,000 texts: 1.43x faster than batches of 256; BENCHMARKS 7b).
 _MANY_BATCH = 2048
-# With the fast forward pass (kernest.text._fast) many texts run as calls of this many from strings: each
-# call runs its distinct words once and steps all its texts together, so larger calls do less work per text.
-_FAST_CHUNK = 8192
+# With the fast forward pass (kernest.text._fast) many texts run as calls of this many from strings, sorted
+# by word count. Each call runs its distinct words once and steps all its texts together; larger calls were
+# no faster for the deep tower (10,000 texts: 2,048, 4,096, 8,192 alike) and slower for a wide tower, which
+# reads the ids padded to a call's longest text (BENCHMARKS 7e).
+_FAST_CHUNK = 2048
 
 
 def trim_padding(ids: tf.Tensor, words: bool = True, chars: bool = False) -> tf.Tensor:
@@ -61,9 +63,9 @@ class Predictor:
     call), so a single message is answered in milliseconds. Where the model maps its words with ``over``
     (every kernest run), that function runs each distinct word of the call through the per-word model once
     and steps the word LSTMs of all its texts together, longest first, so padded words cost nothing
-    (``kernest.text._fast``); many texts run as calls of 8,192. Otherwise each batch is cut to its longest
-    text or word where the model takes any length, and more than one batch of texts is first sorted by
-    length. Either way the probabilities are those of the texts padded to ``max_words``, as
+    (``kernest.text._fast``); many texts run as calls of 2,048 of similar word counts. Otherwise each batch
+    is cut to its longest text or word where the model takes any length, and more than one batch of texts
+    is first sorted by length. Either way the probabilities are those of the texts padded to ``max_words``, as
     ``model.predict`` gives them (to float rounding): the model masks padded words.
 
     Args:
@@ -108,7 +110,8 @@ class Predictor:
     def probabilities(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Class probabilities ``(texts, classes)`` and the words / longest word of each text.
 
-        With the fast forward pass, texts run as calls of up to 8,192 from strings. Otherwise up to 256
+        With the fast forward pass, texts run as calls of up to 2,048 from strings (sorted by word count
+        when there are more). Otherwise up to 256
         texts run as one call from strings; more are encoded first, then run in batches of 2,048 texts of
         similar length.
         """
@@ -116,9 +119,15 @@ class Predictor:
             return np.zeros((0, len(self.classes)), np.float32), np.zeros(0, np.int32), np.zeros(0, np.int32)
         if len(texts) <= _BATCH or self.fast:
             step = _FAST_CHUNK if self.fast else _BATCH
-            parts = [self._forward(tf.constant(list(texts[i:i + step]), tf.string))
+            # Calls of texts of similar length: layers that read the padded ids (a wide tower) see less
+            # padding. Any order gives the same probabilities, so a cheap count of the words will do.
+            order = (np.argsort([len(t.split()) for t in texts], kind="stable") if len(texts) > step
+                     else np.arange(len(texts)))
+            parts = [self._forward(tf.constant([texts[j] for j in order[i:i + step]], tf.string))
                      for i in range(0, len(texts), step)]
-            probs, n_words, longest = (np.concatenate([part[j].numpy() for part in parts]) for j in range(3))
+            got = [np.concatenate([part[j].numpy() for part in parts]) for j in range(3)]
+            probs, n_words, longest = (np.empty_like(g) for g in got)
+            probs[order], n_words[order], longest[order] = got
             return probs, n_words, longest
         enc = self.encoder.encode(texts)
         order = np.argsort(np.minimum(enc.n_words, self.encoder.max_words), kind="stable")  # shortest first
