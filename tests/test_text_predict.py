@@ -184,3 +184,34 @@ def test_models_without_a_word_over_run_as_they_are():
     assert fast_forward(plain, p.encoder) is None
     assert _fast._lstm_directions(keras.layers.LSTM(3, return_sequences=True)) is None
     assert _fast._lstm_directions(keras.layers.GRU(3)) is None
+
+
+def handmade_model(vocab: int) -> keras.Model:
+    """over("words", cnn) -> a per-word Dense (it keeps the mask) -> a backward LSTM -> Dense."""
+    import kernest
+
+    word = keras.Input((None,), dtype="int32")
+    e = keras.layers.Embedding(vocab, 6)(word)
+    cnn = keras.Model(word, keras.layers.GlobalMaxPooling1D()(keras.layers.Conv1D(5, 2, padding="same")(e)))
+    chars = kernest.Input((None, None), axes=("words", "chars"), dtype="int32")
+    x = kernest.over("words", cnn)(chars)
+    x = keras.layers.Dense(7, activation="tanh")(x)
+    return keras.Model(chars, keras.layers.Dense(3)(keras.layers.LSTM(4, go_backwards=True)(x)))
+
+
+@pytest.mark.parametrize("kind", ["word_mean_and_word_hash", "handmade"])
+def test_fast_forward_runs_other_layers_on_the_word_features_with_their_mask(kind):
+    """Layers other than an LSTM get the word features with the words mask (a masked mean, a Dense)."""
+    encoder = predictor("deep").encoder
+    keras.utils.set_random_seed(3)
+    if kind == "handmade":
+        model = handmade_model(encoder.vocab_size)
+    else:
+        from kernest.text import build_model
+
+        config = dataclasses.replace(TINY, word_mean=True, word_buckets=64, wide=False)
+        model = build_model(None, None, encoder.vocab_size, 3, config)
+    texts = texts_with_edges()
+    got = fast_forward(model, encoder)(tf.constant(texts))[0].numpy()
+    want = model(encoder.encode(texts).ids, training=False).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)

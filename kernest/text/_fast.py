@@ -114,7 +114,7 @@ def _run(model: Any, inputs: list[Any]) -> list[Any]:
 def _call(layer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """One call of the graph: the per-word shortcuts where they apply, else ``layer`` on plain tensors."""
     lazy = [x for x in keras.tree.flatten((args, kwargs)) if isinstance(x, (_Ids, _Words))]
-    if lazy:
+    if lazy and kwargs.get("training") is not True:  # a call recorded with training=True runs as recorded
         # The graph passes a mask as mask= (the ops that compute it are calls of the graph too).
         first = args[0] if len(args) == 1 else None
         extra = {k: v for k, v in kwargs.items()
@@ -129,6 +129,7 @@ def _call(layer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if functional_of(layer) is not None and not extra:
             outputs = _run(functional_of(layer), keras.tree.flatten(args))
             return outputs[0] if len(outputs) == 1 else outputs
+    if lazy:
         args, kwargs = keras.tree.map_structure(
             lambda x: x.dense() if isinstance(x, (_Ids, _Words)) else x, (args, kwargs))
     if _takes_training(layer) and "training" not in kwargs:
