@@ -260,6 +260,12 @@ class TextEncoder:
             ``ids`` int32 ``(1 + distinct words, max_chars)``, row 0 all padding; ``index`` int32
             ``(batch, longest text or 1)``, each word's row of ``ids``, 0 after the text's last word; ``n_words``
             and ``longest_word`` as ``encode_tensor``.
+
+        Example:
+            >>> enc = TextEncoder.fit(["good movie", "bad movie!"], max_words=4, max_chars=6, min_count=1)
+            >>> ids, index, n_words, _ = enc.encode_distinct(tf.constant(["good good movie", ""]))
+            >>> tuple(ids.shape), index.numpy().tolist(), n_words.numpy().tolist()
+            ((3, 6), [[1, 1, 2], [0, 0, 0]], [3, 0])
         """
         words, n_words, longest = self._kept_words(texts)
         distinct, which = tf.unique(words.flat_values, out_idx=tf.int32)  # (U,), (words in the batch,)

@@ -102,7 +102,7 @@ def _has_word_over(model: Any) -> bool:
 
 def _run(model: Any, inputs: list[Any]) -> list[Any]:
     """``model``'s graph on ``inputs`` (tensors, ``_Ids`` or ``_Words``), call by call; its flat outputs."""
-    values = {id(x): v for x, v in zip(graph_inputs(model), inputs)}
+    values = {id(x): v for x, v in zip(graph_inputs(model) or [], inputs)}
     for call in graph_calls(model) or []:
         args, kwargs = call.node.arguments.fill_in(values)
         outputs = keras.tree.flatten(_call(call.layer, args, kwargs))
