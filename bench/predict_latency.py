@@ -2,25 +2,30 @@
 
 Single message (p50, p99 over ``--calls`` calls, after warm-up), each path from raw text to probabilities:
 
-- ``predictor``: ``kernest.text.Predictor(run)([text])``, encoding and model in one ``tf.function``, each
-  batch cut to its longest text, more than one batch sorted by length first; plus the result dicts;
-- ``predictor_no_dedupe``: the Predictor with ``over(..., dedupe=False)``: the char-CNN runs on every real
-  word of a batch, not once per distinct word (the Predictor before ``dedupe``);
+- ``predictor``: ``kernest.text.Predictor(run)([text])``, encoding and model in one ``tf.function``: the
+  fast forward pass (``kernest.text._fast``: each distinct word of a call once through the char-CNN, the
+  word BiLSTM stepped over all texts of a call together, longest first, no padded steps); many texts run
+  as calls of 2,048 texts of similar word counts; plus the result dicts;
+- ``predictor_keras``: ``Predictor(run, fast=False)``, the Predictor before session 22: the Keras model on
+  each batch cut to its longest text, more than one batch sorted by length first (batches of 2,048);
+- ``predictor_no_dedupe``: that Keras Predictor with ``over(..., dedupe=False)``: the char-CNN runs on every
+  real word of a batch, not once per distinct word (the Predictor before ``dedupe``);
 - ``predictor_padded``: the Predictor before issue 12: the same ``tf.function`` on ids padded to
   ``max_words``, batches in input order;
 - ``savedmodel``: ``tf.saved_model.load(export(run))`` and its ``serving_default`` signature on a string tensor;
 - ``model_predict`` (the baseline): ``model.predict(encoder.encode([text]).ids)``, the plain Keras way.
 
-Batch throughput (texts/s) for 10,000 messages through the same paths (batches of 256; the Predictor picks
-its own batch of 2,048 for many texts). ``model_predict_big_batch`` is the baseline given that batch size too,
-batch throughput only.
+Batch throughput (texts/s) for 10,000 messages through the same paths (batches of 256; the Predictors pick
+their own batches for many texts). ``model_predict_big_batch`` is the baseline given the Keras Predictor's
+batch of 2,048 too, batch throughput only. The batch paths take turns, ``--repeats`` rounds (best of each);
+the load average is recorded before and after.
 
 The weights do not change the time, so by default the run is a fresh, untrained flagship model saved the
 way ``kernest train`` saves it (``model.keras`` + ``preprocess.json``, ``None`` words and chars axes as
 bucketing trains it); ``--run DIR`` uses a trained run. Goals: single-message p50 of the ``Predictor`` < 5 ms and p99
 < 20 ms on this CPU; 10,000 texts >= 3x ``model.predict``.
 
-    python bench/predict_latency.py [--small] [--run DIR] [--out FILE]
+    python bench/predict_latency.py [--small] [--run DIR] [--repeats N] [--out FILE]
 """
 
 from __future__ import annotations
@@ -68,12 +73,14 @@ def latencies(fn: Callable[[], Any], calls: int) -> dict[str, float]:
             "mean_ms": float(np.mean(times)) * 1e3, "n": calls}
 
 
-def run(small: bool, run_dir: str | None) -> dict[str, Any]:
+def run(small: bool, run_dir: str | None, repeats: int = 5) -> dict[str, Any]:
     size = SMALL if small else FULL
+    load_before = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="kernest_bench_"))
     run = Path(run_dir) if run_dir else make_run(small, tmp)
     predictor = kt.Predictor(run)
-    no_dedupe = kt.Predictor(run)
+    keras_predictor = kt.Predictor(run, fast=False)
+    no_dedupe = kt.Predictor(run, fast=False)
     _flagship.no_dedupe(no_dedupe.model)
     model, encoder = predictor.model, predictor.encoder
     exported = kt.export(run, tmp / "savedmodel")
@@ -91,6 +98,7 @@ def run(small: bool, run_dir: str | None) -> dict[str, Any]:
 
     paths: dict[str, tuple[Callable[[], Any], Callable[[], Any]]] = {
         "predictor": (lambda: predictor([MESSAGE]), lambda: predictor(texts)),
+        "predictor_keras": (lambda: keras_predictor([MESSAGE]), lambda: keras_predictor(texts)),
         "predictor_no_dedupe": (lambda: no_dedupe([MESSAGE]), lambda: no_dedupe(texts)),
         "predictor_padded": (lambda: padded(tf.constant([MESSAGE])).numpy(),
                              lambda: [padded(tf.constant(texts[i:i + bs])).numpy() for i in range(0, len(texts), bs)]),
@@ -101,16 +109,19 @@ def run(small: bool, run_dir: str | None) -> dict[str, Any]:
                           lambda: model.predict(encoder.encode(texts).ids, batch_size=bs, verbose=0)),
     }
     single = {name: latencies(one, size["calls"]) for name, (one, _) in paths.items()}
-    batch: dict[str, Any] = {}
-    for name, (_, many) in paths.items():
+    big = _predict._MANY_BATCH  # the Keras Predictor's own batch for many texts, given to model.predict too
+    many_paths = {name: many for name, (_, many) in paths.items()}
+    many_paths["model_predict_big_batch"] = lambda: model.predict(encoder.encode(texts).ids, batch_size=big,
+                                                                  verbose=0)
+    times: dict[str, list[float]] = {name: [] for name in many_paths}
+    for many in many_paths.values():
         many()  # warm-up: traces for the batch shapes
-        seconds = min(_common.timed(many, 2 if small else 3, warmup=0))
-        batch[name] = {"seconds": seconds, "texts_per_s": len(texts) / seconds}
-    big = _predict._MANY_BATCH  # the Predictor's own batch for many texts, given to model.predict too
-    big_predict = lambda: model.predict(encoder.encode(texts).ids, batch_size=big, verbose=0)  # noqa: E731
-    big_predict()
-    seconds = min(_common.timed(big_predict, 2 if small else 3, warmup=0))
-    batch["model_predict_big_batch"] = {"seconds": seconds, "texts_per_s": len(texts) / seconds, "batch_size": big}
+    for _ in range(repeats):  # the paths take turns, so a change of load hits them alike
+        for name, many in many_paths.items():
+            times[name] += _common.timed(many, 1, warmup=0)
+    batch: dict[str, Any] = {name: {"seconds": min(ts), "texts_per_s": len(texts) / min(ts),
+                                    "median_s": float(np.median(ts))} for name, ts in times.items()}
+    batch["model_predict_big_batch"]["batch_size"] = big
     ratios = {
         "p50_model_predict_predictor": _common.ratio(single["model_predict"]["p50_ms"], single["predictor"]["p50_ms"]),
         "p50_model_predict_savedmodel": _common.ratio(single["model_predict"]["p50_ms"],
@@ -120,8 +131,12 @@ def run(small: bool, run_dir: str | None) -> dict[str, Any]:
                                                         single["predictor"]["p50_ms"]),
         "batch_predictor_predictor_padded": _common.ratio(batch["predictor"]["texts_per_s"],
                                                           batch["predictor_padded"]["texts_per_s"]),
-        "batch_predictor_predictor_no_dedupe": _common.ratio(batch["predictor"]["texts_per_s"],
-                                                             batch["predictor_no_dedupe"]["texts_per_s"]),
+        "batch_predictor_predictor_keras": _common.ratio(batch["predictor"]["texts_per_s"],
+                                                         batch["predictor_keras"]["texts_per_s"]),
+        "batch_predictor_keras_predictor_no_dedupe": _common.ratio(batch["predictor_keras"]["texts_per_s"],
+                                                                   batch["predictor_no_dedupe"]["texts_per_s"]),
+        "batch_predictor_keras_model_predict": _common.ratio(batch["predictor_keras"]["texts_per_s"],
+                                                             batch["model_predict"]["texts_per_s"]),
         "batch_predictor_model_predict": _common.ratio(batch["predictor"]["texts_per_s"],
                                                        batch["model_predict"]["texts_per_s"]),
         "batch_predictor_model_predict_big_batch": _common.ratio(batch["predictor"]["texts_per_s"],
@@ -133,6 +148,7 @@ def run(small: bool, run_dir: str | None) -> dict[str, Any]:
              "p99_under_20_ms": single["predictor"]["p99_ms"] < 20.0,
              "batch_3x_model_predict": ratios["batch_predictor_model_predict"] >= 3.0}
     return {"benchmark": "predict_latency", "small": small, "sizes": size, "run": str(run_dir or "untrained"),
+            "repeats": repeats, "load_average": {"before": load_before, "after": os.getloadavg()},
             "message": MESSAGE, "baseline": "model_predict", "single": single, "batch": batch, "ratios": ratios,
             "goal": {"text": "Predictor single-message p50 < 5 ms and p99 < 20 ms; 10,000 texts >= 3x model.predict",
                      "per_goal": goals, "met": all(goals.values())}}
@@ -141,8 +157,9 @@ def run(small: bool, run_dir: str | None) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = _common.parser(__doc__, "bench/results/predict_latency.json")
     p.add_argument("--run", help="a trained run directory (default: an untrained flagship model)")
+    p.add_argument("--repeats", type=int, default=5, help="rounds of the batch paths (default 5)")
     args = p.parse_args(argv)
-    res = run(args.small, args.run)
+    res = run(args.small, args.run, args.repeats)
     rows = [(k, v["p50_ms"], v["p99_ms"], res["batch"][k]["texts_per_s"]) for k, v in res["single"].items()]
     print(_common.table(rows, ["path", "p50 ms", "p99 ms", f"batch texts/s ({res['sizes']['batch_texts']})"]))
     return _common.report(res, args.out)

@@ -236,6 +236,14 @@ def mask_of(tensor: Any) -> Any | None:
     return getattr(tensor, "_keras_mask", None)
 
 
+def set_mask(tensor: Any, mask: Any) -> Any:
+    """Attach a Keras mask to a backend tensor, as a masking layer's call does; returns the tensor."""
+    from keras.src.backend.common.masking import set_keras_mask  # no public API sets it
+
+    set_keras_mask(tensor, mask)
+    return tensor
+
+
 def returns_list(model: Any, length: int | None = None) -> bool:
     """Whether a functional model returns a list (of ``length`` outputs, when given), not a tensor."""
     struct = getattr(model, "_outputs_struct", None)

@@ -244,16 +244,51 @@ class TextEncoder:
             ``ids`` int32 ``(batch, max_words, max_chars)``; ``n_words`` int32 ``(batch,)`` before truncation;
             ``longest_word`` int32 ``(batch,)`` in characters, before truncation.
         """
-        table = self.table if table is None else table
+        words, n_words, longest = self._kept_words(texts)             # (B, (words)) strings, (B,), (B,)
+        ids = self._char_ids(words, table)                            # (B, (words), (chars))
+        dense = ids.to_tensor(default_value=PAD_ID, shape=[None, self.max_words, self.max_chars])
+        return dense, n_words, longest                                # (B, W, C), (B,), (B,)
+
+    def encode_distinct(self, texts: tf.Tensor, table: Any = None
+                        ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
+        """Encode a ``(batch,)`` string tensor as its distinct words and where each occurs (graph ops).
+
+        ``ids[1:][index]`` (``index`` > 0) is what ``encode_tensor`` gives, cut to the longest text: each
+        distinct word is split into characters and looked up once, however often the batch repeats it.
+
+        Returns:
+            ``ids`` int32 ``(1 + distinct words, max_chars)``, row 0 all padding; ``index`` int32
+            ``(batch, longest text or 1)``, each word's row of ``ids``, 0 after the text's last word; ``n_words``
+            and ``longest_word`` as ``encode_tensor``.
+
+        Example:
+            >>> enc = TextEncoder.fit(["good movie", "bad movie!"], max_words=4, max_chars=6, min_count=1)
+            >>> ids, index, n_words, _ = enc.encode_distinct(tf.constant(["good good movie", ""]))
+            >>> tuple(ids.shape), index.numpy().tolist(), n_words.numpy().tolist()
+            ((3, 6), [[1, 1, 2], [0, 0, 0]], [3, 0])
+        """
+        words, n_words, longest = self._kept_words(texts)
+        distinct, which = tf.unique(words.flat_values, out_idx=tf.int32)  # (U,), (words in the batch,)
+        ids = self._char_ids(tf.concat([[""], distinct], 0), table)   # (1 + U, (chars)): "" is padding
+        ids = ids.to_tensor(default_value=PAD_ID, shape=[None, self.max_chars])
+        index = words.with_flat_values(which + 1).to_tensor(default_value=0)          # (B, W <= max_words)
+        index = tf.pad(index, [[0, 0], [0, tf.maximum(1 - tf.shape(index)[1], 0)]])  # no word at all: W = 1
+        return ids, index, n_words, longest
+
+    def _kept_words(self, texts: tf.Tensor) -> tuple[tf.RaggedTensor, tf.Tensor, tf.Tensor]:
+        """The first ``max_words`` words of each text, and each text's word count and longest word before
+        truncation."""
         words = self.words(texts)                                   # (B, (words)) strings
         n_words = tf.cast(words.row_lengths(), tf.int32)
         lengths = tf.strings.length(words, unit="UTF8_CHAR")        # (B, (words))
-        longest = tf.maximum(tf.reduce_max(lengths, axis=1), 0)
-        words = words[:, : self.max_words]
-        chars = tf.strings.unicode_split(words, "UTF-8", errors="replace")  # (B, (words), (chars))
-        ids = chars.with_flat_values(tf.cast(table.lookup(chars.flat_values), tf.int32))
-        dense = ids.to_tensor(default_value=PAD_ID, shape=[None, self.max_words, self.max_chars])
-        return dense, n_words, tf.cast(longest, tf.int32)           # (B, W, C), (B,), (B,)
+        longest = tf.cast(tf.maximum(tf.reduce_max(lengths, axis=1), 0), tf.int32)
+        return words[:, : self.max_words], n_words, longest
+
+    def _char_ids(self, words: Any, table: Any = None) -> tf.RaggedTensor:
+        """Character ids of a (ragged) string tensor of words, one more ragged axis for the characters."""
+        table = self.table if table is None else table
+        chars = tf.strings.unicode_split(words, "UTF-8", errors="replace")
+        return chars.with_flat_values(tf.cast(table.lookup(chars.flat_values), tf.int32))
 
     def encode(self, texts: Sequence[str]) -> Encoded:
         """Encode Python strings (empty strings give all zeros; long texts are truncated and flagged).

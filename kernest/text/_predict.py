@@ -11,12 +11,18 @@ import tensorflow as tf
 
 from kernest.text import _run
 from kernest.text._encode import PAD_ID, TextEncoder, text_note
+from kernest.text._fast import fast_forward
 from kernest.text._pipeline import _round_up
 
 _BATCH = 256  # up to this many texts run as one call from strings
 # More texts run in batches of this many, sorted by length: the BiLSTM's per-step cost is mostly fixed, so
 # larger batches pay it for more texts (10,000 texts: 1.43x faster than batches of 256; BENCHMARKS 7b).
 _MANY_BATCH = 2048
+# With the fast forward pass (kernest.text._fast) many texts run as calls of this many from strings, sorted
+# by word count. Each call runs its distinct words once and steps all its texts together; larger calls were
+# no faster for the deep tower (10,000 texts: 2,048, 4,096, 8,192 alike) and slower for a wide tower, which
+# reads the ids padded to a call's longest text (BENCHMARKS 7e).
+_FAST_CHUNK = 2048
 
 
 def trim_padding(ids: tf.Tensor, words: bool = True, chars: bool = False) -> tf.Tensor:
@@ -54,13 +60,18 @@ class Predictor:
     """A run's model and encoder, loaded once; calling it labels texts.
 
     Encoding and the model run in one ``tf.function`` on a string tensor (no ``model.predict`` set-up per
-    call), so a single message is answered in milliseconds. Where the model takes any number of words (a
-    run trained with ``bucket_by_length``) or characters, each batch is cut to its longest text or word, and
-    more than one batch of texts is first sorted by length, so short texts carry little padding. The
-    probabilities are those of the padded texts: the model masks padded words.
+    call), so a single message is answered in milliseconds. Where the model maps its words with ``over``
+    (every kernest run), that function runs each distinct word of the call through the per-word model once
+    and steps the word LSTMs of all its texts together, longest first, so padded words cost nothing
+    (``kernest.text._fast``); many texts run as calls of 2,048 of similar word counts. Otherwise each batch
+    is cut to its longest text or word where the model takes any length, and more than one batch of texts
+    is first sorted by length. Either way the probabilities are those of the texts padded to ``max_words``, as
+    ``model.predict`` gives them (to float rounding): the model masks padded words.
 
     Args:
         run: the run directory (needs ``model.keras`` and ``preprocess.json``).
+        fast: use the fast forward pass where the model allows it; ``False`` runs the Keras model itself
+            (the same probabilities, slower; for comparison).
 
     Raises:
         RunError: the run is missing or incomplete.
@@ -71,7 +82,7 @@ class Predictor:
         'positive'
     """
 
-    def __init__(self, run: str | Path) -> None:
+    def __init__(self, run: str | Path, fast: bool = True) -> None:
         self.run = _run.require(run, _run.MODEL, _run.PREPROCESS)
         self.encoder: TextEncoder = _run.load_encoder(self.run)
         self.model = _run.load_model(self.run, self.encoder)
@@ -82,29 +93,42 @@ class Predictor:
         self.trims = {"words": model_words is None, "chars": model_chars is None}
         trims = self.trims
 
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
-        def forward(texts: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        def padded_forward(texts: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
             ids, n_words, longest = encoder.encode_tensor(texts, table)  # (B, W, C), (B,), (B,)
             return model(trim_padding(ids, **trims), training=False), n_words, longest
+
+        fast_fn = fast_forward(model, encoder) if fast else None
+        self.fast = fast_fn is not None
+        self._forward = tf.function(fast_fn or padded_forward, input_signature=[tf.TensorSpec([None], tf.string)])
 
         @tf.function(input_signature=[tf.TensorSpec([None, encoder.max_words, encoder.max_chars], tf.int32)])
         def forward_ids(ids: tf.Tensor) -> tf.Tensor:
             return model(trim_padding(ids, **trims), training=False)
 
-        self._forward = forward
         self._forward_ids = forward_ids
 
     def probabilities(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Class probabilities ``(texts, classes)`` and the words / longest word of each text.
 
-        Up to 256 texts run as one call from strings; more are encoded first, then run in batches of
-        2,048 texts of similar length.
+        With the fast forward pass, texts run as calls of up to 2,048 from strings (sorted by word count
+        when there are more). Otherwise up to 256
+        texts run as one call from strings; more are encoded first, then run in batches of 2,048 texts of
+        similar length.
         """
         if not texts:
             return np.zeros((0, len(self.classes)), np.float32), np.zeros(0, np.int32), np.zeros(0, np.int32)
-        if len(texts) <= _BATCH:
-            p, n, lw = self._forward(tf.constant(list(texts), tf.string))
-            return p.numpy(), n.numpy(), lw.numpy()
+        if len(texts) <= _BATCH or self.fast:
+            step = _FAST_CHUNK if self.fast else _BATCH
+            # Calls of texts of similar length: layers that read the padded ids (a wide tower) see less
+            # padding. Any order gives the same probabilities, so a cheap count of the words will do.
+            order = (np.argsort([len(t.split()) for t in texts], kind="stable") if len(texts) > step
+                     else np.arange(len(texts)))
+            parts = [self._forward(tf.constant([texts[j] for j in order[i:i + step]], tf.string))
+                     for i in range(0, len(texts), step)]
+            got = [np.concatenate([part[j].numpy() for part in parts]) for j in range(3)]
+            probs, n_words, longest = (np.empty_like(g) for g in got)
+            probs[order], n_words[order], longest[order] = got
+            return probs, n_words, longest
         enc = self.encoder.encode(texts)
         order = np.argsort(np.minimum(enc.n_words, self.encoder.max_words), kind="stable")  # shortest first
         probs = np.empty((len(texts), len(self.classes)), np.float32)
@@ -127,13 +151,18 @@ class Predictor:
         if isinstance(texts, str):
             texts = [texts]
         probs, n_words, longest = self.probabilities(texts)
+        # Python values once for all texts: per-element NumPy scalars cost more than the model for many texts.
+        labelled = (n_words > 0) & np.all(np.isfinite(probs), axis=1)
+        labels = [self.classes[i] for i in np.argmax(probs, axis=1).tolist()]
+        rows, counts, lengths = probs.tolist(), n_words.tolist(), longest.tolist()
+        max_words, max_chars = self.encoder.max_words, self.encoder.max_chars
         out: list[dict[str, Any]] = []
         for i, text in enumerate(texts):
             row: dict[str, Any] = {"text": text, "label": None, "probs": None}
-            if n_words[i] > 0 and np.all(np.isfinite(probs[i])):
-                row["label"] = self.classes[int(np.argmax(probs[i]))]
-                row["probs"] = {c: float(probs[i, j]) for j, c in enumerate(self.classes)}
-            note = text_note(int(n_words[i]), int(longest[i]), self.encoder.max_words, self.encoder.max_chars)
+            if labelled[i]:
+                row["label"] = labels[i]
+                row["probs"] = dict(zip(self.classes, rows[i]))
+            note = text_note(counts[i], lengths[i], max_words, max_chars)
             if note:
                 row["note"] = note
             out.append(row)
