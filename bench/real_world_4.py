@@ -16,6 +16,8 @@ import sys
 import tempfile
 import traceback
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import keras
 import numpy as np
@@ -90,36 +92,38 @@ def short(status: str) -> str:
     return "refused" if status.startswith("crash: KernestError") else status.split(":")[0].split(" ")[0]
 
 
-def table(before: list[str], after: list[str]) -> str:
+def table(before: list[str], after: list[str], features: list[str] = FEATURES) -> str:
     """A markdown table from per-backend JSON files (tensorflow, jax, torch order): ``before -> after`` per
     model and feature; one word where every backend agrees, else ``tf/jax/torch``."""
     runs = [[json.load(open(p))["table"] for p in paths] for paths in (before, after)]
 
     def cell(model: str, feature: str) -> str:
-        words = ["/".join(dict.fromkeys(short(t[model][feature]) for t in r)) if len(
-            {short(t[model][feature]) for t in r}) == 1 else "/".join(short(t[model][feature]) for t in r) for r in runs]
-        return words[1] if words[0] == words[1] else f"{words[0]} → **{words[1]}**"
+        words = [{short(t[model][feature]) for t in r} for r in runs]
+        text = [w.pop() if len(w) == 1 else "/".join(short(t[model][feature]) for t in r) for w, r in zip(words, runs)]
+        return text[1] if text[0] == text[1] else f"{text[0]} → **{text[1]}**"
 
     models = list(runs[1][0])
-    lines = ["| model | " + " | ".join(FEATURES) + " |", "| --- |" + " --- |" * len(FEATURES)]
-    lines += [f"| {m} | " + " | ".join(cell(m, f) for f in FEATURES) + " |" for m in models]
+    lines = ["| model | " + " | ".join(features) + " |", "| --- |" + " --- |" * len(features)]
+    lines += [f"| {m} | " + " | ".join(cell(m, f) for f in features) + " |" for m in models]
     return "\n".join(lines)
 
 
-def main() -> None:
+def main(specs: Any = SPECS, run: Callable[[Any, str, str], str] = run_feature, features: list[str] = FEATURES) -> None:
+    """The sweep's command line: every feature of every spec (``run(spec, feature, tmp)`` scores one), or
+    ``--table`` of two runs. The fifth batch's script calls it with its own specs and features."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--table", nargs=2, metavar=("BEFORE", "AFTER"),
                         help="comma-separated JSON files (tensorflow,jax,torch) of two runs: print the markdown table")
     parser.add_argument("--json")
     parser.add_argument("--only", nargs="*")
-    parser.add_argument("--features", nargs="*", default=FEATURES)
+    parser.add_argument("--features", nargs="*", default=features)
     parser.add_argument("-v", action="store_true")
     args = parser.parse_args()
     if args.table:
-        print(table(*(paths.split(",") for paths in args.table)))
+        print(table(*(paths.split(",") for paths in args.table), features=features))
         return
     found: dict[str, dict[str, str]] = {}
-    for spec in SPECS:
+    for spec in specs:
         name = spec.build.__name__
         if args.only and name not in args.only:
             continue
@@ -132,11 +136,10 @@ def main() -> None:
                 out = io.StringIO()
                 try:
                     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-                        status = run_feature(spec, feature, tmp)
+                        status = run(spec, feature, tmp)
                 except kernest.KernestError as exc:
                     status = "refused" if feature in spec.refuses else "crash"
-                    detail = f"{type(exc).__name__}: {exc}"
-                    status = f"{status}: {detail[:300]}"
+                    status = f"{status}: {type(exc).__name__}: {str(exc)[:300]}"
                 except Exception as exc:  # noqa: BLE001 - the sweep records every failure
                     status = f"crash: {type(exc).__name__}: {str(exc)[:300]}"
                     if args.v:

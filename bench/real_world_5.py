@@ -9,22 +9,16 @@ break (``Spec5.breaks``) run inside ``kernest.trace()``; ok where ``kernest.expl
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import io
-import json
 import os
 import re
 import sys
-import tempfile
-import traceback
-import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-from real_world_4 import close, short  # noqa: E402
+import real_world_4  # noqa: E402
+from real_world_4 import close  # noqa: E402
 
 import kernest  # noqa: E402
 from kernest.cli import main as cli  # noqa: E402
@@ -92,64 +86,5 @@ def run_feature(spec: Spec5, feature: str, tmp: str) -> str:
     raise ValueError(feature)
 
 
-def table(before: list[str], after: list[str]) -> str:
-    """A markdown table from per-backend JSON files (tensorflow, jax, torch order): ``before -> after`` per
-    model and feature; one word where every backend agrees, else ``tf/jax/torch``."""
-    runs = [[json.load(open(p))["table"] for p in paths] for paths in (before, after)]
-
-    def cell(model: str, feature: str) -> str:
-        words = [{short(t[model][feature]) for t in r} for r in runs]
-        text = [w.pop() if len(w) == 1 else "/".join(short(t[model][feature]) for t in r) for w, r in zip(words, runs)]
-        return text[1] if text[0] == text[1] else f"{text[0]} → **{text[1]}**"
-
-    models = list(runs[1][0])
-    lines = ["| model | " + " | ".join(FEATURES) + " |", "| --- |" + " --- |" * len(FEATURES)]
-    lines += [f"| {m} | " + " | ".join(cell(m, f) for f in FEATURES) + " |" for m in models]
-    return "\n".join(lines)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--table", nargs=2, metavar=("BEFORE", "AFTER"),
-                        help="comma-separated JSON files (tensorflow,jax,torch) of two runs: print the markdown table")
-    parser.add_argument("--json")
-    parser.add_argument("--only", nargs="*")
-    parser.add_argument("--features", nargs="*", default=FEATURES)
-    parser.add_argument("-v", action="store_true")
-    args = parser.parse_args()
-    if args.table:
-        print(table(*(paths.split(",") for paths in args.table)))
-        return
-    found: dict[str, dict[str, str]] = {}
-    for spec in SPECS:
-        name = spec.build.__name__
-        if args.only and name not in args.only:
-            continue
-        found[name] = {}
-        for feature in args.features:
-            keras.backend.clear_session()
-            keras.utils.set_random_seed(0)
-            with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                out = io.StringIO()
-                try:
-                    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-                        status = run_feature(spec, feature, tmp)
-                except kernest.KernestError as exc:
-                    status = "refused" if feature in spec.refuses else "crash"
-                    status = f"{status}: {type(exc).__name__}: {str(exc)[:300]}"
-                except Exception as exc:  # noqa: BLE001 - the sweep records every failure
-                    status = f"crash: {type(exc).__name__}: {str(exc)[:300]}"
-                    if args.v:
-                        traceback.print_exc()
-                if status.startswith("wrong") and args.v:
-                    print(out.getvalue()[-2000:], file=sys.stderr)
-            found[name][feature] = status
-            print(f"{name:22s} {feature:10s} {status}", flush=True)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"backend": keras.backend.backend(), "table": found}, f, indent=1)
-
-
 if __name__ == "__main__":
-    main()
+    real_world_4.main(SPECS, run_feature, FEATURES)
