@@ -1321,7 +1321,7 @@ def _multi_input_step(case: Case, name: str) -> str | None:
     functional form that gives it its inputs."""
     inner = next((m for m in case.models() if m.name == name), None)
     holder = _sequential_holding(case, inner) if isinstance(inner, keras.Model) else None
-    if holder is None or len(getattr(inner, "inputs", None) or []) < 2:
+    if inner is None or holder is None or len(getattr(inner, "inputs", None) or []) < 2:
         return None
     var = case.var(inner)
     decls = ", ".join(f"keras.Input({_tuple(shape_of(t)[1:])})" for t in inner.inputs)
@@ -2132,7 +2132,7 @@ def _odd_array(case: Case, model: Any, sizes: list[tuple[str, int]]) -> Mismatch
     for other, _ in sizes:
         node = assignment_of(source, other) if source else None
         value = node.value if node is not None else None
-        if isinstance(value, ast.Tuple) and isinstance(node.targets[0], ast.Tuple):
+        if node is not None and isinstance(value, ast.Tuple) and isinstance(node.targets[0], ast.Tuple):
             names = [getattr(t, "id", None) for t in node.targets[0].elts]
             value = value.elts[names.index(other)] if other in names and len(value.elts) == len(names) else None
         if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Slice):

@@ -479,8 +479,8 @@ def _predict_inside_the_graph(case: Any) -> Mismatch | None:
             part = value_of(inner.func.value, case.scope)
             if not isinstance(part, keras.Model):
                 continue
-            name = next((k.value.value for k in node.func.keywords if k.arg == "name" and isinstance(k.value, ast.Constant)),
-                        "lambda")
+            name = next((str(k.value.value) for k in node.func.keywords
+                         if k.arg == "name" and isinstance(k.value, ast.Constant)), "lambda")
             arg = ast.unparse(node.args[0])
             tensor = value_of(node.args[0], case.scope)
             src = producer(tensor) if tensor is not None else None
@@ -526,7 +526,7 @@ def _layer_made_in_call(case: Any) -> Mismatch | None:
         made = next((n for n in ast.walk(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Call)
                      and isinstance(_value_of_dotted(n.func.func), type)
                      and issubclass(_value_of_dotted(n.func.func), keras.layers.Layer)), None)
-        if made is None:
+        if made is None or not isinstance(made.func, ast.Call):
             continue
         ctor = ast.get_source_segment(text, made.func) or ast.unparse(made.func)  # the user's own spelling
         kind = _value_of_dotted(made.func.func).__name__

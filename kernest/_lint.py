@@ -996,7 +996,7 @@ def _batchnorm_across_channels_first(model: Any) -> list[Finding]:
         maker = next((u for u, _, _ in producer_chain(x) if not isinstance(u, keras.Model)), None)
         rank = len(x.shape)
         axes = [a % rank for a in (bn.axis if isinstance(bn.axis, (list, tuple)) else [bn.axis])]
-        if getattr(maker, "data_format", None) != "channels_first" or rank < 3 or 1 in axes:
+        if maker is None or getattr(maker, "data_format", None) != "channels_first" or rank < 3 or 1 in axes:
             continue
         full = f"{path}/{bn.name}" if path else bn.name
         maker_path = find_layer(model, maker) or maker.name
