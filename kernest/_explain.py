@@ -55,7 +55,7 @@ from kernest._graph import (
     root_inputs,
 )
 from kernest._graph import layers as _walk  # (path, layer) at any depth: the one traversal
-from kernest._lint import _losses_per_output, head_path, label_range_fix, state_count, states_fix
+from kernest._lint import head_path, label_range_fix, loss_of, state_count, states_fix
 from kernest._lint import sparse_loss as _sparse_loss
 from kernest._probe import Probe, fix_text, probe_call, reduction
 from kernest._runtime import (
@@ -1305,8 +1305,8 @@ def _arity(case: Case, m: re.Match[str]) -> Mismatch:
         listed = ", ".join(case.var(t) for t in parts)
         fix = (f"{cvar} takes {want} separate inputs and joins them itself, but gets one tensor that "
                f"{src.name} already concatenated. Pass the parts: {cvar}([{listed}]).")
-    elif want > 1 and got == 1 and _multi_input_step(case, name) is not None:
-        fix = _multi_input_step(case, name) or ""
+    elif want > 1 and got == 1 and (step := _multi_input_step(case, name)) is not None:
+        fix = step
     elif case.fitted_model() is not None and declared:
         model = case.fitted_model()
         fix = _inputs_to_pass(case, model, declared, [n for n, _ in _named_arrays(case)])
@@ -2270,8 +2270,7 @@ def _output_index(model: Any, output: Shape) -> int:
 
 def _loss_name(model: Any, index: int = 0) -> str:
     """The compiled loss of output ``index``, as the user wrote it (a string in quotes) or by its class."""
-    losses = _losses_per_output(model)
-    loss = losses[index] if index < len(losses) else getattr(model, "loss", None)
+    loss = loss_of(model, index)
     if isinstance(loss, str):
         return repr(loss)
     return getattr(loss, "__name__", None) or type(loss).__name__ if loss is not None else "given"

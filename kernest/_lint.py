@@ -722,13 +722,16 @@ def _initial_states_miscounted(model: Any) -> list[Finding]:
 
 # --- integer labels outside the head's classes ------------------------------------------------------------------
 
+def loss_of(model: Any, index: int | None = None) -> Any:
+    """The loss compiled for output ``index`` (the model's whole ``loss`` where not given or not known)."""
+    losses = _losses_per_output(model) if index is not None else []
+    return losses[index] if index is not None and index < len(losses) else getattr(model, "loss", None)
+
+
 def sparse_loss(model: Any, index: int | None = None) -> bool:
     """Whether the model's loss (of output ``index`` where given) takes integer class ids (a sparse categorical
     cross-entropy, by name or class)."""
-    loss = getattr(model, "loss", None)
-    if index is not None:
-        losses = _losses_per_output(model)
-        loss = losses[index] if index < len(losses) else loss
+    loss = loss_of(model, index)
     name = loss if isinstance(loss, str) else type(loss).__name__ + getattr(loss, "__name__", "")
     return "sparse" in name.lower()
 
@@ -993,7 +996,7 @@ def _batchnorm_across_channels_first(model: Any) -> list[Finding]:
     out = []
     for path, call, x in _calls_to(model, (keras.layers.BatchNormalization,)):
         bn = call.layer
-        maker = next((u for u, _, _ in producer_chain(x) if not isinstance(u, keras.Model)), None)
+        maker, _ = output_layer(x)
         rank = len(x.shape)
         axes = [a % rank for a in (bn.axis if isinstance(bn.axis, (list, tuple)) else [bn.axis])]
         if maker is None or getattr(maker, "data_format", None) != "channels_first" or rank < 3 or 1 in axes:
