@@ -81,8 +81,7 @@ _JSON_WRITER = textwrap.dedent("""
 
 def test_kill_during_json_writes_never_leaves_half_a_file(tmp_path):
     target = tmp_path / "state.json"
-    seen = set()
-    for delay in (0.0, 0.013, 0.037, 0.071, 0.12):
+    for delay in (0.0, 0.037, 0.12):
         with _running([sys.executable, "-c", _JSON_WRITER, str(FILES_PY), str(target)],
                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as proc:
             _wait_for_line(proc, "ready", 30)
@@ -90,7 +89,6 @@ def test_kill_during_json_writes_never_leaves_half_a_file(tmp_path):
             _sigkill(proc)
         obj = json.loads(target.read_text())  # never half a file
         assert obj["pad"][0] == obj["i"] and len(obj["pad"]) == 200_000
-        seen.add(obj["i"])
     # The temporary file of an interrupted write may be left beside it, hidden; never the target itself.
     assert all(p.name.startswith(".state.json.") for p in tmp_path.iterdir() if p != target)
 
