@@ -2163,24 +2163,78 @@ def _string_data(case: Case, m: re.Match[str]) -> Mismatch:
     fed to a model without a lookup layer."""
     import numpy as np
 
-    model = case.fitted_model()
+    model = case.fitted_model() or _model_fitted_later(case)
     name = getattr(model, "name", "model")
     arrays = _named_arrays(case)
     texts = [(n, a) for n, a in arrays if a.dtype.kind in "USO"]
     if model is None or not texts:
         return _generic_run(case)
+    numeric = next(((n, a) for n, a in texts if _numbers_as_objects(a)), None)
+    if numeric is not None:  # numbers held in an object array (DataFrame.values of a mixed frame, lists of rows)
+        var = numeric[0]
+        cast = var + '.astype("float32")'
+        return Mismatch(
+            name, f"data -> {name}", "a numeric array (float32)", f"{var}, a NumPy array of dtype=object",
+            f"{var} holds numbers, but as Python objects (dtype=object, as DataFrame.values gives for a frame with a "
+            f"mixed-type column), and Keras converts only numeric arrays. Convert it: {var}.astype(\"float32\") "
+            f"(on the failing line: {_with_arg_replaced(case, var, cast)}).")
     var, values = texts[0]
     classes = sorted({str(v) for v in np.asarray(values).ravel()})
     shown = ", ".join(repr(c) for c in classes[:6]) + (", ..." if len(classes) > 6 else "")
     if not any(fits(shape_of(t), shape_of(values)) for t in getattr(model, "inputs", None) or []):  # labels
+        ids = f"np.unique({var}, return_inverse=True)[1]"
         fix = (f"{var} holds class names ({shown}) and the loss needs class ids 0..{len(classes) - 1}. Map them: "
-               f"classes, ids = np.unique({var}, return_inverse=True), then train on ids (classes[i] names id i), "
-               f"or keras.layers.StringLookup(vocabulary=classes, num_oov_indices=0)({var}).")
+               f"{ids} gives each name its id (np.unique({var}) lists the names in id order); on the failing "
+               f"line: {_with_arg_replaced(case, var, ids)}. Or map them inside the model with "
+               f"keras.layers.StringLookup(vocabulary=np.unique({var}), num_oov_indices=0).")
         return Mismatch(head_path(model), f"data -> {name}", "class ids", f"strings in {var}", fix)
     fix = (f"{var} holds strings ({shown}) but {case.var(model)} takes numbers: turn the text into ids inside the "
            "model, with keras.layers.TextVectorization (adapted on the training text) or keras.layers.StringLookup, "
            "and give its keras.Input dtype=\"string\".")
     return Mismatch(name, f"data -> {name}", _expected_from_layer(model), f"strings in {var}", fix)
+
+
+def _numbers_as_objects(values: Any) -> bool:
+    """An object array whose every element is a number (not a string)."""
+    import numpy as np
+
+    flat = np.asarray(values).ravel()
+    return values.dtype.kind == "O" and len(flat) > 0 and all(
+        isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in flat)
+
+
+def _with_arg_replaced(case: Case, var: str, new: str) -> str:
+    """The user's failing line with the argument ``var`` (a whole name) written as ``new``."""
+    text = case.site.text.strip() if case.site is not None else ""
+    start = text.find("(")
+    if start < 0:
+        return new
+    return text[: start + 1] + re.sub(rf"(?<![\w.]){re.escape(var)}(?![\w(])", lambda _: new, text[start + 1 :])
+
+
+def _model_fitted_later(case: Case) -> Any:
+    """The model that the script fits after the failing line (labels made before ``model.fit``), or the only
+    model in scope."""
+    source = _source_of(case)
+    later = re.findall(r"(\w+)\.fit\(", source.split("\n", case.site.line)[-1] if case.site and source else "")
+    for var in later:
+        if isinstance(case.scope.get(var), keras.Model):
+            return case.scope[var]
+    models = case.models()
+    outer = [m for m in models if not any(m is not o and m in _submodels(o) for o in models)]
+    return outer[0] if len(outer) == 1 else None
+
+
+def _source_of(case: Case) -> str:
+    try:
+        with open(case.site.file, encoding="utf-8") as f:  # type: ignore[union-attr]
+            return f.read()
+    except (OSError, AttributeError):
+        return ""
+
+
+def _submodels(model: Any) -> list[Any]:
+    return [layer for _, layer in _walk(model) if isinstance(layer, keras.Model)]
 
 
 def _head_on_map(model: Any) -> tuple[str, bool]:
@@ -3264,7 +3318,7 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"^Target (?P<id>-?\d+) is out of bounds", re.M), _label_range),
     (re.compile(r"Unrecognized data type: x=.*\(of type <class '(?:list|tuple)'>\)", re.S), _python_list_data),
     (re.compile(r"Data cardinality is ambiguous"), _cardinality),
-    (re.compile(r"Invalid dtype: (?:str|bytes|object)\d*|could not convert string to float"), _string_data),
+    (re.compile(r"Invalid dtype: (?:str|bytes|object)\d*|could not convert string to float|invalid literal for int\(\) with base 10: (?:np\.str_\()?'"), _string_data),
     (re.compile(r"index out of range in self"), _index_range),
     (re.compile(r"Cast (?P<frm>\w+) to (?P<to>\w+) is not supported"), _dtype),
     (re.compile(r"`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions, received: \[\("), _timedistributed_list),
