@@ -10,6 +10,7 @@ can from the message and the traceback, and looks names up in ``target``.
 from __future__ import annotations
 
 import ast
+import inspect
 import itertools
 import math
 import re
@@ -1667,9 +1668,107 @@ def _string_lookup_fed(case: Case, dtype: str) -> tuple[str, Any, Shape] | None:
     return None
 
 
+def _statement_calls(case: Case) -> tuple[str, list[ast.Call], ast.AST | None]:
+    """The user's source, the calls of the whole statement on the failing line (a Sequential([...]) written
+    over several lines included), and that statement."""
+    source = _source_of(case)
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source, [], None
+    line = case.site.line if case.site is not None else -1
+    stmt = next((n for n in ast.walk(tree) if isinstance(n, ast.stmt) and not isinstance(n, (ast.FunctionDef, ast.ClassDef))
+                 and n.lineno <= line <= (n.end_lineno or n.lineno)
+                 and not any(isinstance(c, ast.stmt) and c.lineno <= line <= (c.end_lineno or c.lineno)
+                             for c in ast.iter_child_nodes(n))), None)
+    return source, [n for n in ast.walk(stmt) if isinstance(n, ast.Call)] if stmt is not None else [], stmt
+
+
+def _name_kw(call: ast.Call) -> str | None:
+    return next((str(k.value.value) for k in call.keywords if k.arg == "name" and isinstance(k.value, ast.Constant)), None)
+
+
+def _layer_label(call: ast.Call, scope: dict[str, Any]) -> str | None:
+    """How a layer made by ``call`` is named in a path: its name=, ``input:NAME`` for a keras.Input."""
+    name = _name_kw(call)
+    made = value_of(call.func, scope)
+    if name is not None and made is keras.Input:
+        return f"input:{name}"
+    return name
+
+
+def _neighbours(stmt: ast.AST | None, call: ast.Call, scope: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The layers before and after ``call`` in the list it is written in (a Sequential's layers), by name."""
+    for node in ast.walk(stmt) if stmt is not None else []:
+        if isinstance(node, ast.List) and call in node.elts:
+            i = node.elts.index(call)
+            before = node.elts[i - 1] if i > 0 else None
+            after = node.elts[i + 1] if i + 1 < len(node.elts) else None
+            return (_layer_label(before, scope) if isinstance(before, ast.Call) else None,
+                    _layer_label(after, scope) if isinstance(after, ast.Call) else None)
+    return None, None
+
+
+def _argument_node(call: ast.Call, made: Any, arg: str) -> ast.expr | None:
+    """The expression given for constructor parameter ``arg`` of class ``made`` in ``call``."""
+    found = next((k.value for k in call.keywords if k.arg == arg), None)
+    if found is not None:
+        return found
+    try:
+        params = [p for p in inspect.signature(made.__init__).parameters if p != "self"]
+    except (TypeError, ValueError):
+        return None
+    i = params.index(arg) if arg in params else -1
+    return call.args[i] if 0 <= i < len(call.args) else None
+
+
+def _not_an_int(case: Case, m: re.Match[str]) -> Mismatch:
+    """``Dense(np.prod(shape))`` or ``Dense(n / 2)``: a size given as a NumPy integer or a float."""
+    arg, value = m.group("arg"), m.group("value")
+    source, calls, stmt = _statement_calls(case)
+    for call in calls:
+        made = value_of(call.func, case.scope)
+        if not (inspect.isclass(made) and issubclass(made, keras.layers.Layer)):
+            continue
+        node = _argument_node(call, made, arg)
+        if node is None or (isinstance(node, ast.Constant) and type(node.value) is int):
+            continue
+        text = ast.get_source_segment(source, node) or arg
+        name = _name_kw(call) or made.__name__
+        before, _ = _neighbours(stmt, call, case.scope)
+        applied = next((n for n in ast.walk(stmt) if isinstance(n, ast.Call) and n.func is call and n.args), None)
+        if before is None and applied is not None:  # layers.Dense(...)(h): what made h
+            before = source_name(applied.args[0], case.scope)
+        halved = " (or // for a whole-number division)" if re.search(r"[^/]/[^/]", text) else ""
+        return Mismatch(
+            name, f"{before or arg} -> {name}", f"{arg} as a Python int", f"{arg}={value} from {text}",
+            f"{made.__name__} {name!r} is given {arg}={text}, which is {value} but not a Python int (a NumPy integer "
+            f"or a float), and Keras 3 takes {arg} only as a Python int. Write {arg}=int({text}){halved}: "
+            f"{made.__name__}(int({text}), ...).",
+        )
+    return _generic_run(case)
+
+
 def _to_shape(case: Case, m: re.Match[str]) -> Mismatch:
     value = m.groupdict().get("value") or ""
     if re.fullmatch(r"\d+", value):
+        source, calls, stmt = _statement_calls(case)
+        for call in calls:
+            node = next((k.value for k in call.keywords if k.arg in ("shape", "input_shape")), None)
+            if node is None or isinstance(node, (ast.Tuple, ast.List)) or value_of(node, case.scope) is not None \
+                    and not isinstance(value_of(node, case.scope), int):
+                continue
+            text = ast.get_source_segment(source, node) or value
+            tupled = f"{text[:-1]},)" if text.startswith("(") and text.endswith(")") else f"({text},)"
+            kw = next(k.arg for k in call.keywords if k.value is node)
+            label = _layer_label(call, case.scope) or "keras.Input"
+            _, after = _neighbours(stmt, call, case.scope)
+            return Mismatch(
+                label.removeprefix("input:"), f"{label} -> {after}" if after else f"shape -> {label}",
+                f"a shape tuple, ({value},)", f"{kw}={text}, the number {value}",
+                f"{kw}={text} is one number ({value}): parentheses alone do not make a tuple, and Keras 3 takes a "
+                f"tuple with one size per axis after the batch. Add the comma: {kw}={tupled}.",
+            )
         return Mismatch(
             "keras.Input", "shape -> keras.Input", f"a shape tuple, ({value},)", value,
             f"shape={value} is one number; Keras 3 takes a tuple with one size per axis after the batch: "
@@ -3325,6 +3424,7 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions, received: \((?P<shape>[^)]*)\)"), _timedistributed_rank),
     (re.compile(r"Kernel shape must have the same length as input, but received kernel of shape (?P<kernel>\([^)]*\)) and input of shape (?P<shape>\([^)]*\))"), _kernel_rank),
     (re.compile(r"Cannot convert '(?P<value>.*?)' to a shape"), _to_shape),
+    (re.compile(r"Received an invalid value for `(?P<arg>\w+)`, expected a positive integer\. Received: (?P=arg)=(?P<value>[\d.]+)"), _not_an_int),
     (re.compile(r"unsupported operand type\(s\) for %: '(?P<value>tuple)' and 'int'|'(?P<value2>list)' object has no attribute 'shape'"), _to_shape),
     (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>get_output_at|output_shape|get_input_at|input_shape|get_output_shape_at|get_input_shape_at)'"), _removed_attr),
     (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>predict_classes|predict_proba|fit_generator|evaluate_generator|predict_generator)'"), _removed_method),
