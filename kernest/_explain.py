@@ -1736,7 +1736,7 @@ def _not_an_int(case: Case, m: re.Match[str]) -> Mismatch:
         text = ast.get_source_segment(source, node) or arg
         name = _name_kw(call) or made.__name__
         before, _ = _neighbours(stmt, call, case.scope)
-        applied = next((n for n in ast.walk(stmt) if isinstance(n, ast.Call) and n.func is call and n.args), None)
+        applied = next((n for n in calls if n.func is call and n.args), None)
         if before is None and applied is not None:  # layers.Dense(...)(h): what made h
             before = source_name(applied.args[0], case.scope)
         halved = " (or // for a whole-number division)" if re.search(r"[^/]/[^/]", text) else ""
