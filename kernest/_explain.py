@@ -1671,7 +1671,7 @@ def _string_lookup_fed(case: Case, dtype: str) -> tuple[str, Any, Shape] | None:
 def _statement_calls(case: Case) -> tuple[str, list[ast.Call], ast.AST | None]:
     """The user's source, the calls of the whole statement on the failing line (a Sequential([...]) written
     over several lines included), and that statement."""
-    source = _source_of(case)
+    source = _user_source(case)
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -2295,8 +2295,6 @@ def _string_data(case: Case, m: re.Match[str]) -> Mismatch:
 
 def _numbers_as_objects(values: Any) -> bool:
     """An object array whose every element is a number (not a string)."""
-    import numpy as np
-
     flat = np.asarray(values).ravel()
     return values.dtype.kind == "O" and len(flat) > 0 and all(
         isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in flat)
@@ -2314,26 +2312,15 @@ def _with_arg_replaced(case: Case, var: str, new: str) -> str:
 def _model_fitted_later(case: Case) -> Any:
     """The model that the script fits after the failing line (labels made before ``model.fit``), or the only
     model in scope."""
-    source = _source_of(case)
+    source = _user_source(case)
     later = re.findall(r"(\w+)\.fit\(", source.split("\n", case.site.line)[-1] if case.site and source else "")
     for var in later:
         if isinstance(case.scope.get(var), keras.Model):
             return case.scope[var]
     models = case.models()
-    outer = [m for m in models if not any(m is not o and m in _submodels(o) for o in models)]
+    inner = {id(layer) for m in models for _, layer in _walk(m) if isinstance(layer, keras.Model)}
+    outer = [m for m in models if id(m) not in inner]
     return outer[0] if len(outer) == 1 else None
-
-
-def _source_of(case: Case) -> str:
-    try:
-        with open(case.site.file, encoding="utf-8") as f:  # type: ignore[union-attr]
-            return f.read()
-    except (OSError, AttributeError):
-        return ""
-
-
-def _submodels(model: Any) -> list[Any]:
-    return [layer for _, layer in _walk(model) if isinstance(layer, keras.Model)]
 
 
 def _head_on_map(model: Any) -> tuple[str, bool]:
