@@ -21,6 +21,7 @@ import keras
 
 from kernest._errors import Mismatch
 from kernest._graph import call_parameters, is_input_layer, is_symbolic, producer
+from kernest._graph import layers as graph_layers
 
 _BACKEND_MODULES = ("tensorflow", "jax", "torch")
 # Backend spellings that keras.ops spells otherwise (the others keep their name: clip, matmul, expand_dims ...).
@@ -419,9 +420,10 @@ def _wanted_ending(message: str) -> str | None:
     return either.group(1) if either is not None else None
 
 
-def _file_names(call: LineCall, scope: dict[str, Any], ending: str) -> list[tuple[str | None, str]]:
+def _file_names(call: LineCall, scope: dict[str, Any], ending: str, received: str = "") -> list[tuple[str | None, str]]:
     """The file names a call is given that lack ``ending``: (the variable that holds it, or None for a string
-    written on the line; the name)."""
+    written on the line; the name). ``received``: the name Keras says it was given, so that a last part without
+    a dot (``os.path.join(folder, "tfmodel")``) is found too."""
     found = []
     for node in [*call.node.args, *(k.value for k in call.node.keywords if k.arg == "filepath")]:
         if isinstance(node, (ast.Name, ast.Constant)):  # the name itself, written here or held by a variable
@@ -430,8 +432,29 @@ def _file_names(call: LineCall, scope: dict[str, Any], ending: str) -> list[tupl
                 found.append((call.text(node) if isinstance(node, ast.Name) else None, held))
             continue
         found += [(None, str(c.value)) for c in ast.walk(node) if isinstance(c, ast.Constant)
-                  and isinstance(c.value, str) and "." in c.value and not c.value.endswith(ending)]
+                  and isinstance(c.value, str) and not c.value.endswith(ending)
+                  and ("." in c.value or (received and c.value == os.path.basename(received)))]
     return found
+
+
+# Endings a user gives a file that Keras 3 names otherwise: dropped before the ending Keras asks for.
+_OLD_ENDINGS = (".h5", ".hdf5", ".keras", ".weights", ".ckpt", ".tf", ".pb")
+
+
+def _writer(call: LineCall, scope: dict[str, Any]) -> Any:
+    """What writes the file: the object a method is called on (``model.save``), or, for a callback made on the
+    line (``keras.callbacks.ModelCheckpoint(...)``), the outermost model in scope, which fit will give it."""
+    func = call.node.func
+    owner = value_of(func.value, scope) if isinstance(func, ast.Attribute) else None
+    if owner is not None and not inspect.ismodule(owner):
+        return owner
+    made = value_of(func, scope)
+    if inspect.isclass(made) and issubclass(made, keras.callbacks.Callback):
+        models = [v for v in scope.values() if isinstance(v, keras.Model)]
+        inner = {id(m) for o in models for _, m in graph_layers(o) if isinstance(m, keras.Model)}
+        outer = [m for m in models if id(m) not in inner]
+        return outer[0] if len({id(m) for m in outer}) == 1 else None
+    return None
 
 
 def file_name_refused(calls: list[LineCall], scope: dict[str, Any], message: str) -> Mismatch | None:
@@ -440,17 +463,18 @@ def file_name_refused(calls: list[LineCall], scope: dict[str, Any], message: str
     ending = _wanted_ending(message)
     if ending is None:
         return None
+    said = re.search(r"Received: filepath=(\S+?)\.?$", message.strip())
+    received = said.group(1) if said else ""
     for call in calls:
-        names = _file_names(call, scope, ending)
-        if not names or not isinstance(call.node.func, ast.Attribute):
-            continue
-        owner = value_of(call.node.func.value, scope)
-        if owner is None or inspect.ismodule(owner):
+        names = _file_names(call, scope, ending, received)
+        owner = _writer(call, scope)
+        if not names or owner is None:
             continue  # os.path.join(...), kernest.explain(...): not the object that writes the file
-        who = str(getattr(owner, "name", call.text(call.node.func.value)))
+        func = call.node.func
+        who = str(getattr(owner, "name", call.text(func.value if isinstance(func, ast.Attribute) else func)))
         source, old = names[0]
         base = os.path.basename(old)
-        stem = os.path.splitext(base)[0] if base.endswith((".h5", ".hdf5", ".keras", ".weights")) else base
+        stem = os.path.splitext(base)[0] if base.endswith(_OLD_ENDINGS) else base
         new = stem + ending  # the user's name, with the ending Keras asks for instead of theirs
         give = (f'give "{new}" instead of "{base}"' if source is None
                 else f'give {source} + "{ending}" ("{new}")' if stem == base

@@ -10,6 +10,7 @@ can from the message and the traceback, and looks names up in ``target``.
 from __future__ import annotations
 
 import ast
+import inspect
 import itertools
 import math
 import re
@@ -1667,9 +1668,107 @@ def _string_lookup_fed(case: Case, dtype: str) -> tuple[str, Any, Shape] | None:
     return None
 
 
+def _statement_calls(case: Case) -> tuple[str, list[ast.Call], ast.AST | None]:
+    """The user's source, the calls of the whole statement on the failing line (a Sequential([...]) written
+    over several lines included), and that statement."""
+    source = _user_source(case)
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source, [], None
+    line = case.site.line if case.site is not None else -1
+    stmt = next((n for n in ast.walk(tree) if isinstance(n, ast.stmt) and not isinstance(n, (ast.FunctionDef, ast.ClassDef))
+                 and n.lineno <= line <= (n.end_lineno or n.lineno)
+                 and not any(isinstance(c, ast.stmt) and c.lineno <= line <= (c.end_lineno or c.lineno)
+                             for c in ast.iter_child_nodes(n))), None)
+    return source, [n for n in ast.walk(stmt) if isinstance(n, ast.Call)] if stmt is not None else [], stmt
+
+
+def _name_kw(call: ast.Call) -> str | None:
+    return next((str(k.value.value) for k in call.keywords if k.arg == "name" and isinstance(k.value, ast.Constant)), None)
+
+
+def _layer_label(call: ast.Call, scope: dict[str, Any]) -> str | None:
+    """How a layer made by ``call`` is named in a path: its name=, ``input:NAME`` for a keras.Input."""
+    name = _name_kw(call)
+    made = value_of(call.func, scope)
+    if name is not None and made is keras.Input:
+        return f"input:{name}"
+    return name
+
+
+def _neighbours(stmt: ast.AST | None, call: ast.Call, scope: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The layers before and after ``call`` in the list it is written in (a Sequential's layers), by name."""
+    for node in ast.walk(stmt) if stmt is not None else []:
+        if isinstance(node, ast.List) and call in node.elts:
+            i = node.elts.index(call)
+            before = node.elts[i - 1] if i > 0 else None
+            after = node.elts[i + 1] if i + 1 < len(node.elts) else None
+            return (_layer_label(before, scope) if isinstance(before, ast.Call) else None,
+                    _layer_label(after, scope) if isinstance(after, ast.Call) else None)
+    return None, None
+
+
+def _argument_node(call: ast.Call, made: Any, arg: str) -> ast.expr | None:
+    """The expression given for constructor parameter ``arg`` of class ``made`` in ``call``."""
+    found = next((k.value for k in call.keywords if k.arg == arg), None)
+    if found is not None:
+        return found
+    try:
+        params = [p for p in inspect.signature(made.__init__).parameters if p != "self"]
+    except (TypeError, ValueError):
+        return None
+    i = params.index(arg) if arg in params else -1
+    return call.args[i] if 0 <= i < len(call.args) else None
+
+
+def _not_an_int(case: Case, m: re.Match[str]) -> Mismatch:
+    """``Dense(np.prod(shape))`` or ``Dense(n / 2)``: a size given as a NumPy integer or a float."""
+    arg, value = m.group("arg"), m.group("value")
+    source, calls, stmt = _statement_calls(case)
+    for call in calls:
+        made = value_of(call.func, case.scope)
+        if not (inspect.isclass(made) and issubclass(made, keras.layers.Layer)):
+            continue
+        node = _argument_node(call, made, arg)
+        if node is None or (isinstance(node, ast.Constant) and type(node.value) is int):
+            continue
+        text = ast.get_source_segment(source, node) or arg
+        name = _name_kw(call) or made.__name__
+        before, _ = _neighbours(stmt, call, case.scope)
+        applied = next((n for n in calls if n.func is call and n.args), None)
+        if before is None and applied is not None:  # layers.Dense(...)(h): what made h
+            before = source_name(applied.args[0], case.scope)
+        halved = " (or // for a whole-number division)" if re.search(r"[^/]/[^/]", text) else ""
+        return Mismatch(
+            name, f"{before or arg} -> {name}", f"{arg} as a Python int", f"{arg}={value} from {text}",
+            f"{made.__name__} {name!r} is given {arg}={text}, which is {value} but not a Python int (a NumPy integer "
+            f"or a float), and Keras 3 takes {arg} only as a Python int. Write {arg}=int({text}){halved}: "
+            f"{made.__name__}(int({text}), ...).",
+        )
+    return _generic_run(case)
+
+
 def _to_shape(case: Case, m: re.Match[str]) -> Mismatch:
     value = m.groupdict().get("value") or ""
     if re.fullmatch(r"\d+", value):
+        source, calls, stmt = _statement_calls(case)
+        for call in calls:
+            node = next((k.value for k in call.keywords if k.arg in ("shape", "input_shape")), None)
+            if node is None or isinstance(node, (ast.Tuple, ast.List)) or value_of(node, case.scope) is not None \
+                    and not isinstance(value_of(node, case.scope), int):
+                continue
+            text = ast.get_source_segment(source, node) or value
+            tupled = f"{text[:-1]},)" if text.startswith("(") and text.endswith(")") else f"({text},)"
+            kw = next(k.arg for k in call.keywords if k.value is node)
+            label = _layer_label(call, case.scope) or "keras.Input"
+            _, after = _neighbours(stmt, call, case.scope)
+            return Mismatch(
+                label.removeprefix("input:"), f"{label} -> {after}" if after else f"shape -> {label}",
+                f"a shape tuple, ({value},)", f"{kw}={text}, the number {value}",
+                f"{kw}={text} is one number ({value}): parentheses alone do not make a tuple, and Keras 3 takes a "
+                f"tuple with one size per axis after the batch. Add the comma: {kw}={tupled}.",
+            )
         return Mismatch(
             "keras.Input", "shape -> keras.Input", f"a shape tuple, ({value},)", value,
             f"shape={value} is one number; Keras 3 takes a tuple with one size per axis after the batch: "
@@ -2163,24 +2262,65 @@ def _string_data(case: Case, m: re.Match[str]) -> Mismatch:
     fed to a model without a lookup layer."""
     import numpy as np
 
-    model = case.fitted_model()
+    model = case.fitted_model() or _model_fitted_later(case)
     name = getattr(model, "name", "model")
     arrays = _named_arrays(case)
     texts = [(n, a) for n, a in arrays if a.dtype.kind in "USO"]
     if model is None or not texts:
         return _generic_run(case)
+    numeric = next(((n, a) for n, a in texts if _numbers_as_objects(a)), None)
+    if numeric is not None:  # numbers held in an object array (DataFrame.values of a mixed frame, lists of rows)
+        var = numeric[0]
+        cast = var + '.astype("float32")'
+        return Mismatch(
+            name, f"data -> {name}", "a numeric array (float32)", f"{var}, a NumPy array of dtype=object",
+            f"{var} holds numbers, but as Python objects (dtype=object, as DataFrame.values gives for a frame with a "
+            f"mixed-type column), and Keras converts only numeric arrays. Convert it: {var}.astype(\"float32\") "
+            f"(on the failing line: {_with_arg_replaced(case, var, cast)}).")
     var, values = texts[0]
     classes = sorted({str(v) for v in np.asarray(values).ravel()})
     shown = ", ".join(repr(c) for c in classes[:6]) + (", ..." if len(classes) > 6 else "")
     if not any(fits(shape_of(t), shape_of(values)) for t in getattr(model, "inputs", None) or []):  # labels
+        ids = f"np.unique({var}, return_inverse=True)[1]"
         fix = (f"{var} holds class names ({shown}) and the loss needs class ids 0..{len(classes) - 1}. Map them: "
-               f"classes, ids = np.unique({var}, return_inverse=True), then train on ids (classes[i] names id i), "
-               f"or keras.layers.StringLookup(vocabulary=classes, num_oov_indices=0)({var}).")
+               f"{ids} gives each name its id (np.unique({var}) lists the names in id order); on the failing "
+               f"line: {_with_arg_replaced(case, var, ids)}. Or map them inside the model with "
+               f"keras.layers.StringLookup(vocabulary=np.unique({var}), num_oov_indices=0).")
         return Mismatch(head_path(model), f"data -> {name}", "class ids", f"strings in {var}", fix)
     fix = (f"{var} holds strings ({shown}) but {case.var(model)} takes numbers: turn the text into ids inside the "
            "model, with keras.layers.TextVectorization (adapted on the training text) or keras.layers.StringLookup, "
            "and give its keras.Input dtype=\"string\".")
     return Mismatch(name, f"data -> {name}", _expected_from_layer(model), f"strings in {var}", fix)
+
+
+def _numbers_as_objects(values: Any) -> bool:
+    """An object array whose every element is a number (not a string)."""
+    flat = np.asarray(values).ravel()
+    return values.dtype.kind == "O" and len(flat) > 0 and all(
+        isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in flat)
+
+
+def _with_arg_replaced(case: Case, var: str, new: str) -> str:
+    """The user's failing line with the argument ``var`` (a whole name) written as ``new``."""
+    text = case.site.text.strip() if case.site is not None else ""
+    start = text.find("(")
+    if start < 0:
+        return new
+    return text[: start + 1] + re.sub(rf"(?<![\w.]){re.escape(var)}(?![\w(])", lambda _: new, text[start + 1 :])
+
+
+def _model_fitted_later(case: Case) -> Any:
+    """The model that the script fits after the failing line (labels made before ``model.fit``), or the only
+    model in scope."""
+    source = _user_source(case)
+    later = re.findall(r"(\w+)\.fit\(", source.split("\n", case.site.line)[-1] if case.site and source else "")
+    for var in later:
+        if isinstance(case.scope.get(var), keras.Model):
+            return case.scope[var]
+    models = case.models()
+    inner = {id(layer) for m in models for _, layer in _walk(m) if isinstance(layer, keras.Model)}
+    outer = [m for m in models if id(m) not in inner]
+    return outer[0] if len(outer) == 1 else None
 
 
 def _head_on_map(model: Any) -> tuple[str, bool]:
@@ -3264,13 +3404,14 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"^Target (?P<id>-?\d+) is out of bounds", re.M), _label_range),
     (re.compile(r"Unrecognized data type: x=.*\(of type <class '(?:list|tuple)'>\)", re.S), _python_list_data),
     (re.compile(r"Data cardinality is ambiguous"), _cardinality),
-    (re.compile(r"Invalid dtype: (?:str|bytes|object)\d*|could not convert string to float"), _string_data),
+    (re.compile(r"Invalid dtype: (?:str|bytes|object)\d*|could not convert string to float|invalid literal for int\(\) with base 10: (?:np\.str_\()?'"), _string_data),
     (re.compile(r"index out of range in self"), _index_range),
     (re.compile(r"Cast (?P<frm>\w+) to (?P<to>\w+) is not supported"), _dtype),
     (re.compile(r"`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions, received: \[\("), _timedistributed_list),
     (re.compile(r"`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions, received: \((?P<shape>[^)]*)\)"), _timedistributed_rank),
     (re.compile(r"Kernel shape must have the same length as input, but received kernel of shape (?P<kernel>\([^)]*\)) and input of shape (?P<shape>\([^)]*\))"), _kernel_rank),
     (re.compile(r"Cannot convert '(?P<value>.*?)' to a shape"), _to_shape),
+    (re.compile(r"Received an invalid value for `(?P<arg>\w+)`, expected a positive integer\. Received: (?P=arg)=(?P<value>[\d.]+)"), _not_an_int),
     (re.compile(r"unsupported operand type\(s\) for %: '(?P<value>tuple)' and 'int'|'(?P<value2>list)' object has no attribute 'shape'"), _to_shape),
     (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>get_output_at|output_shape|get_input_at|input_shape|get_output_shape_at|get_input_shape_at)'"), _removed_attr),
     (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>predict_classes|predict_proba|fit_generator|evaluate_generator|predict_generator)'"), _removed_method),

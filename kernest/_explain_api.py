@@ -414,10 +414,15 @@ def _labels_missing(call: ModelCall, source: str = "") -> Mismatch | None:
         return None
     y = call.text("y")
     if y is None:
+        labels = _labels_in_scope(call, source, text)
+        made = _paired_source(source, text, labels) if labels else None
+        build = (f"make {text} yield (inputs, targets) pairs from {labels}, the array in scope shaped like the "
+                 f"model's output: {text} = {made}" if made else
+                 f"zip a dataset of the labels, batched the same way: {call.owner}.{call.method}("
+                 f"tf.data.Dataset.zip(({text}, labels)), ...)")
         return Mismatch(
             model.name, f"data -> {model.name}", "(inputs, labels) pairs", "inputs only",
-            f"{call.method} needs labels for the loss, and {text} yields only inputs. Zip a dataset of the labels, "
-            f"batched the same way: {call.owner}.{call.method}(tf.data.Dataset.zip(({text}, labels)), ...).",
+            f"{call.method} needs labels for the loss, and {text} yields only inputs. {build[0].upper()}{build[1:]}.",
         )
     rest = [call.call.text(a) for a in call.call.node.args[2:]]
     rest += [call.call.text(k) for k in call.call.node.keywords if k.arg not in ("x", "y")]
@@ -433,13 +438,27 @@ def _labels_missing(call: ModelCall, source: str = "") -> Mismatch | None:
     )
 
 
+def _labels_in_scope(call: ModelCall, source: str, var: str) -> str | None:
+    """The one array in the user's scope shaped like the model's single output (samples first) that the
+    statement making dataset ``var`` does not already read: the labels the dataset left out."""
+    outs = _outputs(call.model)
+    made = assignment_of(source, var)
+    if len(outs) != 1 or made is None:
+        return None
+    used = {n.id for n in ast.walk(made.value) if isinstance(n, ast.Name)}
+    want = tuple(outs[0][1][1:])
+    found = [name for name, value in call.scope.items() if name not in used and not name.startswith("_")
+             and not isinstance(value, keras.KerasTensor) and isinstance(getattr(value, "ndim", None), int) and value.ndim >= 1 and tuple(value.shape[1:]) == want]
+    return found[0] if len(found) == 1 else None
+
+
 def _paired_source(source: str, var: str, y: str) -> str | None:
     """The user's own statement making dataset ``var`` from inputs alone (``from_tensor_slices(x_train)...``),
     rewritten to make it from (inputs, labels) pairs; None when no such statement is found."""
     node = assignment_of(source, var)
     for sub in ast.walk(node.value) if node is not None else []:
         if (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "from_tensor_slices"
-                and len(sub.args) == 1 and not isinstance(sub.args[0], (ast.Tuple, ast.Dict))):
+                and len(sub.args) == 1 and not isinstance(sub.args[0], ast.Tuple)):
             whole = ast.get_source_segment(source, node.value) or ""  # type: ignore[union-attr]
             inner = ast.get_source_segment(source, sub.args[0]) or ""
             head = ast.get_source_segment(source, sub) or ""

@@ -62,6 +62,8 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
     found.extend(_never_adapted(model))
     found.extend(_steps_kept_for_labels(model, getattr(model, "_kernest_labels", None)))
     found.extend(_validation_split_of_sorted_labels(model))
+    found.extend(_steps_past_the_data(model))
+    found.extend(_float16_output(model))
     return found
 
 
@@ -1211,3 +1213,99 @@ def _validation_split_of_sorted_labels(model: Any) -> list[Finding]:
         f"{x_var}, {y_var} = {x_var}[order], {y_var}[order] (or pass validation_data from a stratified split).",
     )]
 
+
+
+def _batches_in(data: Any) -> int | None:
+    """How many batches one pass over ``data`` gives: a finite tf.data.Dataset's cardinality, a PyDataset's
+    length; None when unknown or endless (a Python generator, a repeated dataset)."""
+    if hasattr(data, "cardinality") and hasattr(data, "element_spec"):
+        try:
+            n = int(data.cardinality())
+        except (TypeError, ValueError):
+            return None
+        return n if n >= 0 else None
+    if isinstance(data, keras.utils.PyDataset):
+        try:
+            return len(data)
+        except (TypeError, NotImplementedError):
+            return None
+    return None
+
+
+def _steps_past_the_data(model: Any) -> list[Finding]:
+    """fit(data, steps_per_epoch=s, epochs=e) where ``data`` gives fewer batches than the steps ask for: Keras
+    walks the batches as Keras 3's epoch iterator does (one pass, reset only when used up at an epoch's end), and
+    when they run out mid-epoch it warns and stops the epoch early: training silently does less than asked."""
+    steps, epochs = getattr(model, "_kernest_steps", None) or (None, None)
+    n = _batches_in(getattr(model, "_kernest_data", None))
+    if not steps or not n or not epochs:
+        return []
+    seen, done, short = 0, 0, 0
+    for _ in range(epochs):
+        for _ in range(steps):
+            if seen >= n:
+                short += 1
+                break
+            seen += 1
+            done += 1
+        if seen >= n:
+            seen = 0
+    if not short:
+        return []
+    var = getattr(model, "_kernest_data_var", None) or "dataset"
+    made = _assignment(getattr(model, "_kernest_script", None), var)
+    repeat = f"{var} = {ast.unparse(made)}.repeat()" if made is not None else f"{var} = {var}.repeat()"
+    return [Finding(
+        model.name, f"data -> {model.name}",
+        f"fit asks for steps_per_epoch={steps} x epochs={epochs} = {steps * epochs} batches, and {var} gives {n} per "
+        f"pass: the input runs out in {short} of {epochs} epochs, Keras only warns and cuts those epochs short "
+        f"({done} batches trained in all).",
+        f"make the data endless with .repeat(): {repeat}; or set steps_per_epoch={n} (one pass per epoch), or "
+        f"leave steps_per_epoch out.",
+    )]
+
+
+def _float16_output(model: Any) -> list[Finding]:
+    """Under a mixed precision policy ("mixed_float16"/"mixed_bfloat16") a layer that makes a model output also
+    computes in 16 bits: its probabilities (softmax, sigmoid) lose precision and the loss reads them as they
+    are, which Keras' mixed-precision guide warns about. The output layer should compute in float32."""
+    out: list[Finding] = []
+    if getattr(model, "loss", None) is None:
+        return out  # not trained here: a float16 output read by the user's own code is their choice
+    for i, tensor in enumerate(getattr(model, "outputs", None) or []):
+        layer, path = output_layer(tensor)
+        if layer is None or isinstance(layer, keras.Model):
+            continue
+        compute = str(getattr(getattr(layer, "dtype_policy", None), "compute_dtype", "float32"))
+        if compute not in ("float16", "bfloat16"):
+            continue
+        policy = getattr(layer.dtype_policy, "name", compute)
+        made = _constructor_text(model, layer)
+        fixed = (made[:-1].rstrip().rstrip(",") + ', dtype="float32")') if made else \
+            f'{type(layer).__name__}(..., name="{layer.name}", dtype="float32")'
+        out.append(Finding(
+            path or layer.name, f"{layer.name} -> loss",
+            f"under the {policy} policy, {layer.name} (the layer that makes output {i}) computes in {compute}, so "
+            f"its {_squashing(layer) or 'output'} reaches the loss with {compute}'s precision (3 significant "
+            "digits for float16); nothing fails, the loss and its gradients are coarse and can overflow.",
+            f"let the output layer compute in float32 (the rest stays mixed): {fixed}.",
+        ))
+    return out
+
+
+def _constructor_text(model: Any, layer: Any) -> str | None:
+    """The user's own ``layers.Dense(...)`` call that made ``layer`` (found by its name= in the script)."""
+    script = getattr(model, "_kernest_script", None)
+    if not script:
+        return None
+    try:
+        with open(script, encoding="utf-8") as f:
+            source = f.read()
+        tree = ast.parse(source)
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and any(k.arg == "name" and isinstance(k.value, ast.Constant)
+                                              and k.value.value == layer.name for k in node.keywords):
+            return ast.get_source_segment(source, node)
+    return None

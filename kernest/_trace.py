@@ -347,6 +347,10 @@ def _record_data(original: Any) -> Any:
                 split = _argument(original, self, args, kwargs, "validation_split")
                 if split:
                     self._kernest_validation_split = float(split)
+                steps = _argument(original, self, args, kwargs, "steps_per_epoch")
+                if isinstance(steps, int) and steps > 0:  # read against the data's batches by a lint rule
+                    epochs = _argument(original, self, args, kwargs, "epochs")
+                    self._kernest_steps = (steps, epochs if isinstance(epochs, int) else 1)
             except AttributeError:  # a model that refuses new attributes
                 pass
         try:

@@ -1,0 +1,15 @@
+"""Fixed: the names are mapped to class ids 0..2 first."""
+import numpy as np
+import keras
+from keras import layers
+
+images = np.random.rand(8, 16, 16, 3).astype("float32")
+names = np.array(["Participant1", "Participant2", "Participant3", "Participant1",
+                  "Participant2", "Participant3", "Participant1", "Participant2"])
+backbone = keras.Sequential([keras.Input(shape=(16, 16, 3)), layers.Conv2D(8, 3, activation="relu", name="conv"),
+                             layers.GlobalAveragePooling2D(name="pool")], name="backbone")
+x_in = keras.Input(shape=(16, 16, 3), name="face")
+model = keras.Model(x_in, layers.Dense(3, activation="softmax", name="person")(backbone(x_in)), name="faces")
+model.compile(optimizer="adam", loss="categorical_crossentropy")
+labels = keras.utils.to_categorical(np.unique(names, return_inverse=True)[1], 3)
+model.fit(images, labels, epochs=1, batch_size=8, verbose=0)
