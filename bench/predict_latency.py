@@ -22,10 +22,13 @@ the load average is recorded before and after.
 
 The weights do not change the time, so by default the run is a fresh, untrained flagship model saved the
 way ``kernest train`` saves it (``model.keras`` + ``preprocess.json``, ``None`` words and chars axes as
-bucketing trains it); ``--run DIR`` uses a trained run. Goals: single-message p50 of the ``Predictor`` < 5 ms and p99
-< 20 ms on this CPU; 10,000 texts >= 3x ``model.predict``.
+bucketing trains it); ``--run DIR`` uses a trained run. The model is the deep tower alone, as in every speed
+benchmark, or with ``--wide-and-deep`` the default model of ``kernest train``: the deep tower beside the linear
+wide tower (hashed word 1-2-grams and character n-grams, TF-IDF and naive-Bayes views); every path, the
+baseline included, runs that same model. Goals: single-message p50 of the ``Predictor`` < 5 ms and p99 < 20 ms
+on this CPU; 10,000 texts >= 3x ``model.predict``.
 
-    python bench/predict_latency.py [--small] [--run DIR] [--repeats N] [--out FILE]
+    python bench/predict_latency.py [--small] [--wide-and-deep] [--run DIR] [--repeats N] [--out FILE]
 """
 
 from __future__ import annotations
@@ -51,11 +54,13 @@ from kernest.text import _predict  # noqa: E402
 MESSAGE = "@united thanks for the quick rebooking, but my bag still hasn't arrived 3 days later!! #fail"
 FULL = {"calls": 500, "batch_texts": 10_000, "batch_size": 256}
 SMALL = {"calls": 20, "batch_texts": 300, "batch_size": 64}
+DEEP_OUT, WIDE_OUT = "bench/results/predict_latency.json", "bench/results/predict_latency_wide_and_deep.json"
 
 
-def make_run(small: bool, where: Path) -> Path:
-    """An untrained flagship run: the model and encoder saved as ``kernest train`` saves them."""
-    flagship = _flagship.load(small)
+def make_run(small: bool, where: Path, wide_and_deep: bool = False) -> Path:
+    """An untrained flagship run: the model and encoder saved as ``kernest train`` saves them (the deep tower,
+    or with ``wide_and_deep`` the default model with its wide tower)."""
+    flagship = _flagship.load(small, config={"wide": True} if wide_and_deep else None)
     run = where / "run"
     run.mkdir(parents=True)
     enc = flagship.encoder
@@ -73,11 +78,11 @@ def latencies(fn: Callable[[], Any], calls: int) -> dict[str, float]:
             "mean_ms": float(np.mean(times)) * 1e3, "n": calls}
 
 
-def run(small: bool, run_dir: str | None, repeats: int = 5) -> dict[str, Any]:
+def run(small: bool, run_dir: str | None, repeats: int = 5, wide_and_deep: bool = False) -> dict[str, Any]:
     size = SMALL if small else FULL
     load_before = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="kernest_bench_"))
-    run = Path(run_dir) if run_dir else make_run(small, tmp)
+    run = Path(run_dir) if run_dir else make_run(small, tmp, wide_and_deep)
     predictor = kt.Predictor(run)
     keras_predictor = kt.Predictor(run, fast=False)
     no_dedupe = kt.Predictor(run, fast=False)
@@ -147,7 +152,9 @@ def run(small: bool, run_dir: str | None, repeats: int = 5) -> dict[str, Any]:
     goals = {"p50_under_5_ms": single["predictor"]["p50_ms"] < 5.0,
              "p99_under_20_ms": single["predictor"]["p99_ms"] < 20.0,
              "batch_3x_model_predict": ratios["batch_predictor_model_predict"] >= 3.0}
+    towers = [t for t in ("deep", "wide") if any(layer.name == t for layer in model.layers)]
     return {"benchmark": "predict_latency", "small": small, "sizes": size, "run": str(run_dir or "untrained"),
+            "model": "+".join(towers),
             "repeats": repeats, "load_average": {"before": load_before, "after": os.getloadavg()},
             "message": MESSAGE, "baseline": "model_predict", "single": single, "batch": batch, "ratios": ratios,
             "goal": {"text": "Predictor single-message p50 < 5 ms and p99 < 20 ms; 10,000 texts >= 3x model.predict",
@@ -155,11 +162,16 @@ def run(small: bool, run_dir: str | None, repeats: int = 5) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    p = _common.parser(__doc__, "bench/results/predict_latency.json")
+    p = _common.parser(__doc__, DEEP_OUT)
     p.add_argument("--run", help="a trained run directory (default: an untrained flagship model)")
     p.add_argument("--repeats", type=int, default=5, help="rounds of the batch paths (default 5)")
+    p.add_argument("--wide-and-deep", action="store_true",
+                   help="time kernest train's default model (deep and wide towers), not the deep tower alone; "
+                        f"results go to {WIDE_OUT} unless --out says otherwise")
     args = p.parse_args(argv)
-    res = run(args.small, args.run, args.repeats)
+    if args.wide_and_deep and args.out == DEEP_OUT:
+        args.out = WIDE_OUT
+    res = run(args.small, args.run, args.repeats, args.wide_and_deep)
     rows = [(k, v["p50_ms"], v["p99_ms"], res["batch"][k]["texts_per_s"]) for k, v in res["single"].items()]
     print(_common.table(rows, ["path", "p50 ms", "p99 ms", f"batch texts/s ({res['sizes']['batch_texts']})"]))
     return _common.report(res, args.out)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kernest.text import Predictor, _fast, train
+from kernest.text import Predictor, _fast, _run, train
 from kernest.text._fast import fast_forward
 from kernest.text._predict import trim_padding
 from tests.conftest_text import TINY, corpus_sample, trained_run, write_table
@@ -121,6 +121,14 @@ def test_fast_forward_gives_the_probabilities_of_the_padded_model(kind):
     np.testing.assert_array_equal(n_words, enc.n_words)
     np.testing.assert_array_equal(longest, enc.longest_word)
     assert np.ptp(want[:, 0]) > 1e-3  # the texts get different probabilities: the towers' features count
+    if kind == "wide_and_deep":
+        # The fitted wide tower (sublinear TF-IDF; naive-Bayes and TF-IDF views) before the head: repeated
+        # words give counts above 1, texts beyond max_words lose their last words, emoji are unknown chars.
+        wide = p.model.get_layer("wide")
+        got = fast_forward(wide, p.encoder)(tf.constant(texts))[0].numpy()
+        want = wide(ids, training=False).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+        assert np.ptp(want[:, 0]) > 0.1 and np.all(want[texts.index("")] == want[texts.index("   ")])
 
 
 def test_fast_forward_gives_the_deep_towers_features():
@@ -215,3 +223,42 @@ def test_fast_forward_runs_other_layers_on_the_word_features_with_their_mask(kin
     got = fast_forward(model, encoder)(tf.constant(texts))[0].numpy()
     want = model(encoder.encode(texts).ids, training=False).numpy()
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+# --- the wide tower in the fast pass: n-gram hashes per distinct word, bags of the real n-grams --------------
+
+def wide_model(vocab: int, kind: str) -> keras.Model:
+    """A wide-only model (no ``over``) with random tables: ``linear`` TF-IDF views without sublinear term
+    frequency, ``bags`` of embeddings, or ``handmade``: a ``HashedLinear`` beside a layer that reads the
+    character n-grams' slots (the number of real ones), which gets the layer's own output."""
+    from kernest.text import build_model
+    from kernest.text._layers import HashedLinear, NgramHash
+
+    keras.utils.set_random_seed(4)
+    rng = np.random.default_rng(4)
+    if kind == "handmade":
+        chars = keras.Input((None, None), dtype="int32")
+        words, grams = NgramHash(512, "words")(chars), NgramHash(512, "chars", (1, 3))(chars)
+        count = keras.layers.Lambda(lambda b: keras.ops.sum(keras.ops.cast(b > 0, "float32"), 1, keepdims=True) / 50,
+                                    output_shape=(1,))(grams)
+        model = keras.Model(chars, keras.layers.Concatenate()([HashedLinear(512, 2)([words, grams]), count]))
+    else:
+        config = dataclasses.replace(TINY, deep=False, wide_sublinear=False, wide_kind=kind)
+        model = build_model(None, None, vocab, 3, config)
+    for w in model.weights:
+        w.assign(rng.uniform(0.0, 2.0, w.shape).astype(w.dtype) if "idf" in w.path
+                 else rng.normal(0.0, 1.0, w.shape).astype(w.dtype))
+    return model
+
+
+@pytest.mark.parametrize("kind", ["linear", "bags", "handmade"])
+def test_fast_forward_runs_wide_models_without_an_over(kind):
+    encoder = _run.load_encoder(deep_run())
+    model = wide_model(encoder.vocab_size, kind)
+    texts = texts_with_edges()
+    forward = fast_forward(model, encoder)
+    assert forward is not None
+    got = forward(tf.constant(texts))[0].numpy()
+    want = model(encoder.encode(texts).ids, training=False).numpy()   # padded to max_words and max_chars
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    assert np.ptp(want[:, 0]) > 1e-3

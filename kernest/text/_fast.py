@@ -1,4 +1,5 @@
-"""The ``Predictor``'s forward pass: every distinct word once, and the word LSTMs packed by length.
+"""The ``Predictor``'s forward pass: every distinct word once, the word LSTMs packed by length, the n-gram bags
+sparse.
 
 ``fast_forward(model, encoder)`` returns a function from a ``(batch,)`` string tensor to the model's output
 that gives ``model(encoder.encode_tensor(texts)[0])`` (to float rounding) with less work:
@@ -9,6 +10,11 @@ that gives ``model(encoder.encode_tensor(texts)[0])`` (to float rounding) with l
   features once (one matmul for every step of every text), and steps all texts of the call together,
   longest first: at step ``t`` only the texts with more than ``t`` words run, so padded steps cost nothing
   and no step needs a mask (Keras' masked LSTM leaves a finished text's state as it was, which is the same);
+- an ``NgramHash`` (the wide tower's hashed word 1-2-grams and character n-grams) hashes each distinct word
+  once; its character n-grams reach a ``HashedLinear`` or ``EmbeddingBag`` as each text's real n-grams only
+  (about 14 per word), not one slot per character position, n-gram size and word of the call's longest text
+  (``(max_chars + 2) * 4`` per word, most of them empty). Those layers sum over a bag and skip its zeros, so
+  the same buckets in another order and padding give them the same output;
 - every other layer gets the ordinary tensors (the ids or word features of each position, with the mask)
   and runs as in ``model``.
 
@@ -28,10 +34,14 @@ import tensorflow as tf
 from kernest._graph import _takes_training, functional_of, graph_calls, graph_inputs, set_mask
 from kernest._over import Over
 from kernest.text._encode import PAD_ID, TextEncoder
+from kernest.text._layers import EmbeddingBag, HashedLinear, NgramHash, _word_hashes
 
 # Identity at inference: they pass word features (and their mask) through unchanged.
 _INFERENCE_IDENTITY = (keras.layers.Dropout, keras.layers.SpatialDropout1D, keras.layers.GaussianDropout,
                        keras.layers.GaussianNoise, keras.layers.AlphaDropout)
+# They sum over each bag of n-gram buckets and skip its zeros: any order and zero padding of a text's buckets
+# gives them the same output (at inference; training=True calls run as recorded).
+_BAG_READERS = (HashedLinear, EmbeddingBag)
 _MERGES: dict[str, Callable[[tf.Tensor, tf.Tensor], tf.Tensor]] = {
     "concat": lambda a, b: tf.concat([a, b], axis=-1), "sum": lambda a, b: a + b,
     "ave": lambda a, b: (a + b) / 2, "mul": lambda a, b: a * b}
@@ -61,19 +71,32 @@ class _Words:
         return x if self.mask is None else set_mask(x, self.mask)
 
 
+@dataclass(frozen=True)
+class _Bag:
+    """A character-n-gram ``NgramHash``'s output ``(B, N)``, held as each text's real n-gram buckets ``(B, P)``
+    (the same buckets, without the empty slots; 0 pads the rows to the call's most)."""
+
+    layer: NgramHash
+    ids: _Ids
+    rows: tf.Tensor  # (B, P) int64
+
+    def dense(self) -> tf.Tensor:
+        return self.layer(self.ids.dense())                             # (B, N)
+
+
 def fast_forward(model: keras.Model, encoder: TextEncoder
                  ) -> Callable[[tf.Tensor], tuple[tf.Tensor, tf.Tensor, tf.Tensor]] | None:
     """A function ``texts (B,) string -> (model output, n_words, longest_word)`` (``encode_tensor``'s
-    counts) that runs each distinct word once, or ``None``
-    when ``model`` is not a functional model of one ``(batch, words, chars)`` input with an ``over`` on its
-    words (then the caller runs ``model`` itself).
+    counts) that runs each distinct word once, or ``None`` when ``model`` is not a functional model of one
+    ``(batch, words, chars)`` input with an ``over`` on its words or an ``NgramHash`` (then the caller runs
+    ``model`` itself).
 
     Args:
         model: a built functional model on ``encoder``'s ids.
         encoder: the encoder the model was trained with.
     """
     inputs = graph_inputs(model)
-    if inputs is None or len(inputs) != 1 or len(inputs[0].shape) != 3 or not _has_word_over(model):
+    if inputs is None or len(inputs) != 1 or len(inputs[0].shape) != 3 or not _has_shortcut(model):
         return None
     _, _, model_chars = inputs[0].shape
     table = encoder.table  # built eagerly: a table made inside a trace would belong to that graph
@@ -90,12 +113,13 @@ def fast_forward(model: keras.Model, encoder: TextEncoder
     return forward
 
 
-def _has_word_over(model: Any) -> bool:
-    """Whether an ``over`` on axis 1 is called in ``model``'s graph or a nested functional model's."""
+def _has_shortcut(model: Any) -> bool:
+    """Whether an ``over`` on axis 1 or an ``NgramHash`` is called in ``model``'s graph or a nested
+    functional model's."""
     for call in graph_calls(model) or []:
-        if isinstance(call.layer, Over) and call.layer.axis_index == 1:
+        if (isinstance(call.layer, Over) and call.layer.axis_index == 1) or type(call.layer) is NgramHash:
             return True
-        if functional_of(call.layer) is not None and _has_word_over(call.layer):
+        if functional_of(call.layer) is not None and _has_shortcut(call.layer):
             return True
     return False
 
@@ -113,7 +137,7 @@ def _run(model: Any, inputs: list[Any]) -> list[Any]:
 
 def _call(layer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """One call of the graph: the per-word shortcuts where they apply, else ``layer`` on plain tensors."""
-    lazy = [x for x in keras.tree.flatten((args, kwargs)) if isinstance(x, (_Ids, _Words))]
+    lazy = [x for x in keras.tree.flatten((args, kwargs)) if isinstance(x, (_Ids, _Words, _Bag))]
     if lazy and kwargs.get("training") is not True:  # a call recorded with training=True runs as recorded
         # The graph passes a mask as mask= (the ops that compute it are calls of the graph too).
         first = args[0] if len(args) == 1 else None
@@ -123,6 +147,10 @@ def _call(layer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             return _over_words(layer, first)
         if isinstance(layer, _INFERENCE_IDENTITY) and isinstance(first, _Words) and not extra:
             return first
+        if type(layer) is NgramHash and isinstance(first, _Ids) and not extra:
+            return _ngram_buckets(layer, first)
+        if type(layer) in _BAG_READERS and not extra:
+            args = keras.tree.map_structure(lambda x: x.rows if isinstance(x, _Bag) else x, args)
         if (isinstance(first, _Words) and set(extra) <= {"mask"} and not isinstance(extra.get("mask"), _Words)
                 and (directions := _lstm_directions(layer)) is not None):
             return _packed_lstm(layer, directions, first, extra.get("mask", first.mask))
@@ -131,7 +159,7 @@ def _call(layer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             return outputs[0] if len(outputs) == 1 else outputs
     if lazy:
         args, kwargs = keras.tree.map_structure(
-            lambda x: x.dense() if isinstance(x, (_Ids, _Words)) else x, (args, kwargs))
+            lambda x: x.dense() if isinstance(x, (_Ids, _Words, _Bag)) else x, (args, kwargs))
     if _takes_training(layer) and "training" not in kwargs:
         kwargs = {**kwargs, "training": False}
     return layer(*args, **kwargs)
@@ -151,6 +179,22 @@ def _over_words(layer: Over, ids: _Ids) -> _Words:
         table = table * tf.cast(real, table.dtype)[:, None]
     mask = tf.gather(real, ids.index) if layer.mask_padding else None           # over's mask: a real word
     return _Words(table, ids.index, mask)
+
+
+def _ngram_buckets(layer: NgramHash, ids: _Ids) -> tf.Tensor | _Bag:
+    """``NgramHash`` with each distinct word hashed once: word 1-2-grams as the layer gives them ``(B, 2W-1)``;
+    character n-grams as a ``_Bag`` of each text's real n-grams."""
+    if layer.kind == "words":
+        x = tf.cast(ids.words, tf.int64)                                         # (1 + U, C)
+        word = tf.reduce_any(tf.not_equal(x, 0), axis=1)                        # (1 + U,): row 0 False
+        return layer.word_buckets(tf.gather(_word_hashes(x), ids.index), tf.gather(word, ids.index))
+    grams = layer(ids.words[:, None, :])                                         # (1 + U, S), 0: no n-gram
+    per_word = tf.ragged.boolean_mask(grams, tf.not_equal(grams, 0))            # (1 + U, (n-grams))
+    real = tf.not_equal(ids.index, 0)                                            # (B, W)
+    found = tf.gather(per_word, tf.boolean_mask(ids.index, real))               # (occurrences, (n-grams))
+    per_text = tf.reduce_sum(tf.gather(per_word.row_lengths(), ids.index) * tf.cast(real, tf.int64), axis=1)
+    rows = tf.RaggedTensor.from_row_lengths(found.flat_values, per_text).to_tensor(default_value=0)
+    return _Bag(layer, ids, rows)                                                # (B, P)
 
 
 def _lstm_directions(layer: Any) -> list[Any] | None:

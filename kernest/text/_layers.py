@@ -147,8 +147,11 @@ class NgramHash(keras.layers.Layer):
         return self._words(x) if self.kind == "words" else self._chars(x)
 
     def _words(self, x: Any) -> Any:
-        h = _word_hashes(x)                                          # (B, W)
-        valid = ops.any(ops.not_equal(x, 0), axis=-1)                # (B, W)
+        return self.word_buckets(_word_hashes(x), ops.any(ops.not_equal(x, 0), axis=-1))
+
+    def word_buckets(self, h: Any, valid: Any) -> Any:
+        """``kind="words"``'s buckets ``(B, 2W-1)`` from each word's hash (``_word_hashes``) and whether it is
+        a word, ``(B, W)`` each: the words, then the pairs of neighbouring words."""
         pair = ops.mod(h[:, :-1] * _BASE + h[:, 1:], _MODULUS)       # (B, W-1): words i, i+1
         pair_valid = ops.logical_and(valid[:, :-1], valid[:, 1:])
         pair = ops.mod(pair * _MIX + 7, _MODULUS)  # bigram hashes live apart from unigram hashes

@@ -20,8 +20,8 @@ _BATCH = 256  # up to this many texts run as one call from strings
 _MANY_BATCH = 2048
 # With the fast forward pass (kernest.text._fast) many texts run as calls of this many from strings, sorted
 # by word count. Each call runs its distinct words once and steps all its texts together; larger calls were
-# no faster for the deep tower (10,000 texts: 2,048, 4,096, 8,192 alike) and slower for a wide tower, which
-# reads the ids padded to a call's longest text (BENCHMARKS 7e).
+# no faster (10,000 texts: 2,048, 4,096, 8,192 alike for the deep tower, BENCHMARKS 7e; 2,048, 4,096, 10,000
+# alike in CPU time for the default wide-and-deep model, whose wide tower reads each text's real n-grams, 7f).
 _FAST_CHUNK = 2048
 
 
@@ -62,7 +62,8 @@ class Predictor:
     Encoding and the model run in one ``tf.function`` on a string tensor (no ``model.predict`` set-up per
     call), so a single message is answered in milliseconds. Where the model maps its words with ``over``
     (every kernest run), that function runs each distinct word of the call through the per-word model once
-    and steps the word LSTMs of all its texts together, longest first, so padded words cost nothing
+    and steps the word LSTMs of all its texts together, longest first, so padded words cost nothing; a wide
+    tower hashes each distinct word's n-grams once and reads each text's real n-grams only
     (``kernest.text._fast``); many texts run as calls of 2,048 of similar word counts. Otherwise each batch
     is cut to its longest text or word where the model takes any length, and more than one batch of texts
     is first sorted by length. Either way the probabilities are those of the texts padded to ``max_words``, as
