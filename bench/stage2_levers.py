@@ -5,10 +5,10 @@ One ``kernest.text.train`` run per invocation (the defaults of ``kernest train``
 validation, each stage-2 epoch's validation macro-F1, the epoch ``train`` keeps, and the weight averages of the
 stage-2 epochs (SWA: the mean of the weights saved at the end of epochs i..n, for every i), each scored on
 validation. The test split is scored too, for the record only: nothing is chosen on it.
-``--freeze-wide-scale`` keeps the head's ``wide_logits`` layer (which starts as the identity) frozen in stage 2,
-so the deep tower cannot learn to trust the wide tower's logits more on the training texts it has fitted.
+E.g. ``--config '{"train_wide_scale": false}'`` keeps the head's ``wide_logits`` layer (the identity) frozen in
+stage 2, ``--config '{"sample_weight": "confidence"}'`` weighs the training texts by the corpus' confidence.
 
-    python bench/stage2_levers.py [--small] [--seed 0] [--corpus bundled] [--config JSON] [--freeze-wide-scale]
+    python bench/stage2_levers.py [--small] [--seed 0] [--corpus bundled] [--config JSON]
 """
 
 from __future__ import annotations
@@ -29,29 +29,20 @@ import _flagship  # noqa: E402
 import accuracy  # noqa: E402
 import numpy as np  # noqa: E402
 
-import kernest  # noqa: E402
 import kernest.text as kt  # noqa: E402
 from kernest.text import _train  # noqa: E402
 from kernest.text._metrics import macro_f1  # noqa: E402
 
 
-def run(seed: int, corpus: str, config: dict[str, Any], freeze_wide_scale: bool, small: bool) -> dict[str, Any]:
+def run(seed: int, corpus: str, config: dict[str, Any], small: bool) -> dict[str, Any]:
     snapshots: list[list[np.ndarray]] = []
     keep_epoch = _train.RunCheckpoint.on_epoch_end
-    fit_wide_tower = _train.fit_wide_tower
 
     def on_epoch_end(self: Any, epoch: int, logs: dict[str, Any] | None = None) -> None:
         keep_epoch(self, epoch, logs)
         snapshots.append([w.copy() for w in self.saved.get_weights()])
 
-    def fit_and_freeze(model: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        facts = fit_wide_tower(model, *args, **kwargs)
-        kernest.freeze(model, "head/wide_logits")
-        return facts
-
     _train.RunCheckpoint.on_epoch_end = on_epoch_end  # type: ignore[method-assign]
-    if freeze_wide_scale:
-        _train.fit_wide_tower = fit_and_freeze
     try:
         splits = accuracy.splits_for(corpus, seed, 600 if small else None)
         cfg = {**(_flagship.SMALL_CONFIG if small else {}), **config}
@@ -61,7 +52,6 @@ def run(seed: int, corpus: str, config: dict[str, Any], freeze_wide_scale: bool,
         seconds = time.perf_counter() - t0
     finally:
         _train.RunCheckpoint.on_epoch_end = keep_epoch  # type: ignore[method-assign]
-        _train.fit_wide_tower = fit_wide_tower
     model, enc, k = result.model, result.encoder, len(result.encoder.classes)
 
     def scores() -> dict[str, float]:
@@ -76,7 +66,7 @@ def run(seed: int, corpus: str, config: dict[str, Any], freeze_wide_scale: bool,
         swa[f"epochs_{first + 1}-{len(snapshots)}"] = scores()
     wide_val = result.metrics.get("wide_fit", {}).get("val_macro_f1")
     res = {"benchmark": "stage2_levers", "small": small, "seed": seed, "corpus": corpus, "config": config,
-           "freeze_wide_scale": freeze_wide_scale, "baseline": "wide tower alone (stage 1), validation",
+"baseline": "wide tower alone (stage 1), validation",
            "seconds": round(seconds, 1), "wide_val_macro_f1": wide_val,
            "epochs_val_macro_f1": result.history.get("val_macro_f1", []),
            "kept": {"val": result.metrics["val_macro_f1"], "epoch": result.metrics["best_epoch"],
@@ -92,9 +82,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--corpus", choices=accuracy.CORPORA, default="bundled")
     p.add_argument("--config", type=json.loads, default={}, help="ModelConfig overrides as JSON")
-    p.add_argument("--freeze-wide-scale", action="store_true", help="keep head/wide_logits frozen in stage 2")
     args = p.parse_args(argv)
-    return _common.report(run(args.seed, args.corpus, args.config, args.freeze_wide_scale, args.small), args.out)
+    return _common.report(run(args.seed, args.corpus, args.config, args.small), args.out)
 
 
 if __name__ == "__main__":

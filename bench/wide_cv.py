@@ -33,7 +33,8 @@ from kernest.text._wide import fold_indices, hashed_counts, out_of_fold_logits  
 
 SETTINGS = {"raw": {"sublinear": False}, "sublinear": {"sublinear": True},
             "nb_c2": {"sublinear": True, "c": 2.0}, "tfidf_c4": {"sublinear": True, "tfidf_c": 4.0},
-            "nb_c2_tfidf_c4": {"sublinear": True, "c": 2.0, "tfidf_c": 4.0}}
+            "nb_c2_tfidf_c4": {"sublinear": True, "c": 2.0, "tfidf_c": 4.0},
+            "confidence": {"sublinear": True, "weights": "confidence"}}  # the data's confidence as weights
 
 
 OFFSETS = np.round(np.arange(-0.8, 0.81, 0.05), 2)  # the grid of each class' offset (the first class' is 0)
@@ -78,7 +79,10 @@ def run(seed: int, folds: int, settings: list[str], small: bool, save_oof: str |
     saved: dict[str, Any] = {}
     for name in settings:
         t0 = time.perf_counter()
-        oof = out_of_fold_logits(list(cfg.wide_views), counts, y, folds, seed=seed, **{**fit, **SETTINGS[name]})
+        setting = dict(SETTINGS[name])
+        if setting.pop("weights", None):
+            setting["weights"] = np.asarray(train.weights, np.float64) / np.mean(train.weights)
+        oof = out_of_fold_logits(list(cfg.wide_views), counts, y, folds, seed=seed, **{**fit, **setting})
         pred = np.argmax(oof, 1)
         res[name] = {"cv_macro_f1": macro_f1(y, pred, len(enc.classes)),
                      "fold_macro_f1": [macro_f1(y[h], pred[h], len(enc.classes)) for h in held],

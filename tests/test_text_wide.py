@@ -140,6 +140,24 @@ def test_staged_training_freezes_the_fitted_wide_tower(tmp_path: Path) -> None:
     assert not back.get_layer("wide").trainable
 
 
+def test_text_weights_steer_the_wide_fit() -> None:
+    # Relabel 20 texts. Weighed like the rest, the fit learns their new labels; weighed 0, it never sees
+    # them and mostly predicts what the other texts' n-grams say (their labels before the change).
+    enc, ids, y = encoded_sample()
+    moved = np.arange(20)
+    y2 = y.copy()
+    y2[moved] = (y[moved] + 1) % 3
+    counts = hashed_counts(build_wide(None, None, CFG, 3), ids)
+
+    def predicted(weights: np.ndarray | None) -> np.ndarray:
+        tables = fit_views(["nb", "tfidf"], counts, y2, n_classes=3, sublinear=True, weights=weights)
+        return np.argmax(view_logits([m[moved] for m in counts], tables, True), 1)
+
+    unweighted, ignored = predicted(None), predicted(np.where(np.arange(len(y)) < len(moved), 0.0, 1.0))
+    assert np.sum(unweighted == y2[moved]) >= 18
+    assert np.sum(ignored == y2[moved]) <= 8 and np.sum(ignored == y[moved]) >= 10
+
+
 def test_wide_fit_needs_two_classes() -> None:
     enc, ids, y = encoded_sample()
     with pytest.raises(kernest.DataError, match="at least two classes"):

@@ -82,6 +82,9 @@ class ModelConfig:
         wide_folds: with 2 or more, stage 2 trains the deep tower and the head on out-of-fold wide logits:
             each training text gets the logits of a wide fit on the other folds, which did not see it (the
             saved model keeps the fit on all training texts). 0: the logits of that full fit.
+        train_wide_scale: stage 2 also trains the head's ``wide_logits`` layer (it starts as the identity), so
+            the head can rescale the linear wide tower's logits. Off: the layer stays the identity, as the
+            logits of the training texts, which stage 1 has fitted, would teach it to trust them too much.
         char_ngrams: character n-gram sizes of the wide tower.
         wide_dropout: rate at which the wide tower drops n-grams in training.
         wide_norm: how a bag pools its n-gram embeddings: ``"mean"``, or ``"sqrt"`` (sum / sqrt(count)).
@@ -127,6 +130,7 @@ class ModelConfig:
     nb_alpha: float = 1.0
     wide_sublinear: bool = True
     wide_folds: int = 0
+    train_wide_scale: bool = True
     char_ngrams: tuple[int, ...] = (2, 3, 4, 5)
     wide_dropout: float = 0.5
     wide_norm: str = "sqrt"
