@@ -12,7 +12,7 @@ import scipy.sparse as sp
 import kernest
 from kernest.text import ModelConfig, TextEncoder, build_model, build_wide, train
 from kernest.text._layers import HashedLinear
-from kernest.text._train import members_trainer, wide_logits_as_input
+from kernest.text._train import fit_wide_tower, members_trainer, wide_logits_as_input
 from kernest.text._wide import (
     features,
     fit_views,
@@ -138,6 +138,19 @@ def test_staged_training_freezes_the_fitted_wide_tower(tmp_path: Path) -> None:
     for a, b in zip(m.get_layer("wide").weights, back.get_layer("wide").weights):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
     assert not back.get_layer("wide").trainable
+
+
+def test_stage_1_can_fix_the_head_scale_of_the_wide_logits() -> None:
+    ds = corpus_sample()
+    enc = TextEncoder.fit(ds.texts, max_words=12, max_chars=10, min_count=1, classes=("negative", "neutral",
+                                                                                      "positive"))
+    cfg = ModelConfig.from_dict({"train_wide_scale": False}, CFG)
+    m = build_model(None, None, enc.vocab_size, 3, cfg)
+    fit_wide_tower(m, cfg, enc, ds, seed=1)
+    head = m.get_layer("head")
+    assert not m.get_layer("wide").trainable and not head.get_layer("wide_logits").trainable
+    assert head.get_layer("deep_logits").trainable and m.get_layer("deep").trainable
+    assert {id(v) for v in head.get_layer("wide_logits").weights}.isdisjoint(id(v) for v in m.trainable_variables)
 
 
 def test_text_weights_steer_the_wide_fit() -> None:

@@ -92,7 +92,8 @@ class ModelConfig:
         weight_decay: decoupled weight decay (AdamW); 0 for Adam.
         lr_schedule: ``"constant"``, or ``"cosine"`` (decay to zero over the epochs asked for).
         sample_weight: ``"confidence"`` weighs each training text by the data's weight column (the bundled
-            corpus' ``confidence``), times its class weight; ``"none"`` does not.
+            corpus' ``confidence``), times its class weight, in both stages (the linear wide tower's fit and
+            stage 2); ``"none"`` does not.
         ema: momentum of an exponential moving average of the weights (0: off, e.g. 0.99): validation,
             checkpoints and the saved model use the averaged weights.
         pretrained: pretrained word vectors for a third tower, the mean vector of a text's words:
