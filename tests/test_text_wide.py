@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 
 import kernest
-from kernest.text import ModelConfig, TextEncoder, build_model, build_wide, train
+from kernest.text import Dataset, ModelConfig, TextEncoder, build_model, build_wide, train
 from kernest.text._layers import HashedLinear
 from kernest.text._train import fit_wide_tower, members_trainer, wide_logits_as_input
 from kernest.text._wide import (
@@ -140,12 +140,15 @@ def test_staged_training_freezes_the_fitted_wide_tower(tmp_path: Path) -> None:
     assert not back.get_layer("wide").trainable
 
 
-def test_stage_1_can_fix_the_head_scale_of_the_wide_logits() -> None:
-    ds = corpus_sample()
+def test_stage_1_can_fix_the_head_scale_of_the_wide_logits_and_weigh_texts() -> None:
+    ds = corpus_sample(120)
     enc = TextEncoder.fit(ds.texts, max_words=12, max_chars=10, min_count=1, classes=("negative", "neutral",
                                                                                       "positive"))
-    cfg = ModelConfig.from_dict({"train_wide_scale": False}, CFG)
+    cfg = ModelConfig.from_dict({"train_wide_scale": False, "sample_weight": "confidence"}, CFG)
     m = build_model(None, None, enc.vocab_size, 3, cfg)
+    with pytest.raises(kernest.DataError, match="needs a weight per text.*Set sample_weight to 'none'"):
+        fit_wide_tower(m, cfg, enc, Dataset(ds.texts, ds.labels), seed=1)
+    assert ds.weights is not None and len(set(ds.weights)) > 1  # the bundled corpus' confidence column
     fit_wide_tower(m, cfg, enc, ds, seed=1)
     head = m.get_layer("head")
     assert not m.get_layer("wide").trainable and not head.get_layer("wide_logits").trainable
