@@ -10,9 +10,9 @@ import pytest
 import scipy.sparse as sp
 
 import kernest
-from kernest.text import ModelConfig, TextEncoder, build_model, build_wide, train
+from kernest.text import Dataset, ModelConfig, TextEncoder, build_model, build_wide, train
 from kernest.text._layers import HashedLinear
-from kernest.text._train import members_trainer, wide_logits_as_input
+from kernest.text._train import fit_wide_tower, members_trainer, wide_logits_as_input
 from kernest.text._wide import (
     features,
     fit_views,
@@ -138,6 +138,40 @@ def test_staged_training_freezes_the_fitted_wide_tower(tmp_path: Path) -> None:
     for a, b in zip(m.get_layer("wide").weights, back.get_layer("wide").weights):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
     assert not back.get_layer("wide").trainable
+
+
+def test_stage_1_can_fix_the_head_scale_of_the_wide_logits_and_weigh_texts() -> None:
+    ds = corpus_sample(120)
+    enc = TextEncoder.fit(ds.texts, max_words=12, max_chars=10, min_count=1, classes=("negative", "neutral",
+                                                                                      "positive"))
+    cfg = ModelConfig.from_dict({"train_wide_scale": False, "sample_weight": "confidence"}, CFG)
+    m = build_model(None, None, enc.vocab_size, 3, cfg)
+    with pytest.raises(kernest.DataError, match="needs a weight per text.*Set sample_weight to 'none'"):
+        fit_wide_tower(m, cfg, enc, Dataset(ds.texts, ds.labels), seed=1)
+    assert ds.weights is not None and len(set(ds.weights)) > 1  # the bundled corpus' confidence column
+    fit_wide_tower(m, cfg, enc, ds, seed=1)
+    head = m.get_layer("head")
+    assert not m.get_layer("wide").trainable and not head.get_layer("wide_logits").trainable
+    assert head.get_layer("deep_logits").trainable and m.get_layer("deep").trainable
+    assert {id(v) for v in head.get_layer("wide_logits").weights}.isdisjoint(id(v) for v in m.trainable_variables)
+
+
+def test_text_weights_steer_the_wide_fit() -> None:
+    # Relabel 20 texts. Weighed like the rest, the fit learns their new labels; weighed 0, it never sees
+    # them and mostly predicts what the other texts' n-grams say (their labels before the change).
+    enc, ids, y = encoded_sample()
+    moved = np.arange(20)
+    y2 = y.copy()
+    y2[moved] = (y[moved] + 1) % 3
+    counts = hashed_counts(build_wide(None, None, CFG, 3), ids)
+
+    def predicted(weights: np.ndarray | None) -> np.ndarray:
+        tables = fit_views(["nb", "tfidf"], counts, y2, n_classes=3, sublinear=True, weights=weights)
+        return np.argmax(view_logits([m[moved] for m in counts], tables, True), 1)
+
+    unweighted, ignored = predicted(None), predicted(np.where(np.arange(len(y)) < len(moved), 0.0, 1.0))
+    assert np.sum(unweighted == y2[moved]) >= 18
+    assert np.sum(ignored == y2[moved]) <= 8 and np.sum(ignored == y[moved]) >= 10
 
 
 def test_wide_fit_needs_two_classes() -> None:

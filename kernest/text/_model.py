@@ -82,6 +82,9 @@ class ModelConfig:
         wide_folds: with 2 or more, stage 2 trains the deep tower and the head on out-of-fold wide logits:
             each training text gets the logits of a wide fit on the other folds, which did not see it (the
             saved model keeps the fit on all training texts). 0: the logits of that full fit.
+        train_wide_scale: stage 2 also trains the head's ``wide_logits`` layer (it starts as the identity), so
+            the head can rescale the linear wide tower's logits. Off: the layer stays the identity, as the
+            logits of the training texts, which stage 1 has fitted, would teach it to trust them too much.
         char_ngrams: character n-gram sizes of the wide tower.
         wide_dropout: rate at which the wide tower drops n-grams in training.
         wide_norm: how a bag pools its n-gram embeddings: ``"mean"``, or ``"sqrt"`` (sum / sqrt(count)).
@@ -89,7 +92,8 @@ class ModelConfig:
         weight_decay: decoupled weight decay (AdamW); 0 for Adam.
         lr_schedule: ``"constant"``, or ``"cosine"`` (decay to zero over the epochs asked for).
         sample_weight: ``"confidence"`` weighs each training text by the data's weight column (the bundled
-            corpus' ``confidence``), times its class weight; ``"none"`` does not.
+            corpus' ``confidence``), times its class weight, in both stages (the linear wide tower's fit and
+            stage 2); ``"none"`` does not.
         ema: momentum of an exponential moving average of the weights (0: off, e.g. 0.99): validation,
             checkpoints and the saved model use the averaged weights.
         pretrained: pretrained word vectors for a third tower, the mean vector of a text's words:
@@ -127,6 +131,7 @@ class ModelConfig:
     nb_alpha: float = 1.0
     wide_sublinear: bool = True
     wide_folds: int = 0
+    train_wide_scale: bool = True
     char_ngrams: tuple[int, ...] = (2, 3, 4, 5)
     wide_dropout: float = 0.5
     wide_norm: str = "sqrt"

@@ -400,14 +400,17 @@ def members_trainer(model: keras.Model, members: int) -> keras.Model:
 def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, train: Dataset,
                    seed: int = 0) -> dict[str, Any]:
     """Stage 1: fit the linear wide tower alone on the training texts (``kernest.text._wide.fit_wide``),
-    then freeze it with ``kernest.freeze(model, "wide/**")``, so that stage 2 trains the deep tower and the
-    head on top of its logits. Returns the fit's facts and its seconds."""
+    then freeze it with ``kernest.freeze(model, "wide/**")`` (and the head's ``wide_logits`` layer unless
+    ``config.train_wide_scale``), so that stage 2 trains the deep tower and the head on top of its logits.
+    Returns the fit's facts and its seconds."""
     started = time.perf_counter()
     facts = fit_wide(model.get_layer("wide"), encoder.encode(train.texts).ids, encoder.label_ids(train.labels),
                      len(encoder.classes), c=cfg.wide_c, tfidf_c=cfg.tfidf_c, min_df=cfg.wide_min_df,
                      alpha=cfg.nb_alpha, balanced=cfg.class_weight == "balanced", seed=seed,
-                     folds=cfg.wide_folds)
+                     folds=cfg.wide_folds, weights=_text_weights(cfg, train))
     freeze(model, "wide/**")
+    if not cfg.train_wide_scale:
+        freeze(model, "head/wide_logits")
     return {**facts, "seconds": round(time.perf_counter() - started, 1)}
 
 
@@ -423,16 +426,24 @@ def _word_vectors(cfg: ModelConfig, encoder: TextEncoder, texts: list[str]) -> W
     return pretrained.word_vector_table(encoder, texts, cfg.pretrained)
 
 
-def _sample_weights(cfg: ModelConfig, train: Dataset, encoder: TextEncoder) -> np.ndarray | None:
-    """Per-text training weights for ``sample_weight="confidence"``: the data's weight times the class
-    weight (Keras takes class weights or sample weights, not both); ``None`` otherwise."""
+def _text_weights(cfg: ModelConfig, train: Dataset) -> np.ndarray | None:
+    """The data's weight per text, scaled to mean 1, for ``sample_weight="confidence"``; ``None`` otherwise."""
     if cfg.sample_weight != "confidence":
         return None
     if train.weights is None:
         raise DataError("sample_weight='confidence' needs a weight per text, and this data has none (the "
                         "bundled corpus has its confidence column). Set sample_weight to 'none'.")
-    y = encoder.label_ids(train.labels)
     w = np.asarray(train.weights, np.float64)
+    return w / w.mean()
+
+
+def _sample_weights(cfg: ModelConfig, train: Dataset, encoder: TextEncoder) -> np.ndarray | None:
+    """Per-text training weights for ``sample_weight="confidence"``: the data's weight times the class
+    weight (Keras takes class weights or sample weights, not both); ``None`` otherwise."""
+    w = _text_weights(cfg, train)
+    if w is None:
+        return None
+    y = encoder.label_ids(train.labels)
     if cfg.class_weight == "balanced":
         cw = balanced_class_weight(y, len(encoder.classes))
         w = w * np.asarray([cw[int(c)] for c in y])

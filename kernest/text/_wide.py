@@ -106,7 +106,7 @@ def nb_ratios(x: Any, y: np.ndarray, n_classes: int, kept: np.ndarray, alpha: fl
 
 def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, c: float = 1.0,
              tfidf_c: float = 2.0, min_df: int = 2, alpha: float = 1.0, balanced: bool = True,
-             seed: int = 0, folds: int = 0) -> dict[str, Any]:
+             seed: int = 0, folds: int = 0, weights: np.ndarray | None = None) -> dict[str, Any]:
     """Fit the wide tower's ``HashedLinear`` layers (its views) on encoded training texts (stage 1 of
     ``train``); each is fitted as its ``weighting`` says, on the same TF-IDF features (with sublinear term
     frequency where the layers have it).
@@ -125,6 +125,8 @@ def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, 
         folds: with 2 or more, also fit the views on that many folds of the texts and return, under
             ``"out_of_fold"``, the logits ``(texts, n_classes)`` each text gets from the fit that did not see
             it (the layers keep the fit on all texts).
+        weights: a weight per training text (the data's confidence column, ``sample_weight="confidence"``),
+            multiplied into the class weights of the logistic regressions; ``None``: every text weighs 1.
 
     Returns:
         Facts about the fit: buckets kept, training accuracy of the tower (and the out-of-fold logits and
@@ -146,7 +148,7 @@ def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, 
     sublinear = layers[0].sublinear  # build_wide gives every view the same
     fit: dict[str, Any] = dict(n_classes=n_classes, c=c, tfidf_c=tfidf_c, min_df=min_df, alpha=alpha,
                                balanced=balanced, seed=seed, sublinear=sublinear)
-    tables = fit_views([layer.weighting for layer in layers], counts, y, **fit)
+    tables = fit_views([layer.weighting for layer in layers], counts, y, weights=weights, **fit)
     for layer, t in zip(layers, tables):
         layer.set_tables(*t)
     logits = view_logits(counts, tables, sublinear)
@@ -154,14 +156,14 @@ def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, 
                              "views": [layer.weighting for layer in layers],
                              "train_accuracy": float(np.mean(np.argmax(logits, 1) == y))}
     if folds >= 2:
-        oof = out_of_fold_logits([layer.weighting for layer in layers], counts, y, folds, **fit)
+        oof = out_of_fold_logits([layer.weighting for layer in layers], counts, y, folds, weights=weights, **fit)
         facts.update(out_of_fold=oof, out_of_fold_accuracy=float(np.mean(np.argmax(oof, 1) == y)))
     return facts
 
 
 def fit_views(views: list[str], counts: list[Any], y: np.ndarray, n_classes: int, c: float = 1.0,
               tfidf_c: float = 2.0, min_df: int = 2, alpha: float = 1.0, balanced: bool = True, seed: int = 0,
-              sublinear: bool = False) -> list[Tables]:
+              sublinear: bool = False, weights: np.ndarray | None = None) -> list[Tables]:
     """The tables ``(idf, scale, kernel, bias)`` of each view (``"nb"`` or ``"tfidf"``), fitted on the
     bucket counts of the texts (``hashed_counts``) and their classes ``y``; arguments as ``fit_wide``'s."""
     idf = inverse_document_frequency(counts, min_df)
@@ -171,10 +173,10 @@ def fit_views(views: list[str], counts: list[Any], y: np.ndarray, n_classes: int
     for view in views:
         if view == "nb":
             scale = nb_ratios(x, y, n_classes, kept, alpha)
-            kernel, bias = _fit_one_vs_rest(x, y, scale, kept, c, balanced, seed)
+            kernel, bias = _fit_one_vs_rest(x, y, scale, kept, c, balanced, seed, weights)
         else:
             scale = np.ones((x.shape[1], n_classes))
-            kernel, bias = _fit_multinomial(x, y, n_classes, kept, tfidf_c, balanced, seed)
+            kernel, bias = _fit_multinomial(x, y, n_classes, kept, tfidf_c, balanced, seed, weights)
         tables.append((idf, scale, kernel, bias))
     return tables
 
@@ -191,13 +193,14 @@ def view_logits(counts: list[Any], tables: list[Tables], sublinear: bool = False
 
 
 def out_of_fold_logits(views: list[str], counts: list[Any], y: np.ndarray, folds: int, seed: int = 0,
-                       **fit: Any) -> np.ndarray:
+                       weights: np.ndarray | None = None, **fit: Any) -> np.ndarray:
     """Each text's wide logits from views fitted on the other ``folds - 1`` folds (stratified by class,
     shuffled by ``seed``); ``fit`` as ``fit_views``' arguments. ``(texts, classes)``."""
     out = np.zeros((len(y), fit["n_classes"]))
     for held in fold_indices(y, folds, seed):
         rest = np.setdiff1d(np.arange(len(y)), held)
-        tables = fit_views(views, [m[rest] for m in counts], y[rest], seed=seed, **fit)
+        tables = fit_views(views, [m[rest] for m in counts], y[rest], seed=seed,
+                           weights=None if weights is None else weights[rest], **fit)
         out[held] = view_logits([m[held] for m in counts], tables, fit.get("sublinear", False))
     return out
 
@@ -214,7 +217,7 @@ def fold_indices(y: np.ndarray, folds: int, seed: int = 0) -> list[np.ndarray]:
 
 
 def _fit_one_vs_rest(x: Any, y: np.ndarray, scale: np.ndarray, kept: np.ndarray, c: float, balanced: bool,
-                     seed: int) -> tuple[np.ndarray, np.ndarray]:
+                     seed: int, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One binary logistic regression per class on the features scaled by that class' column of ``scale``;
     the kernel ``(buckets, classes)`` and bias. A class absent from training gets a bias of -10."""
     from sklearn.linear_model import LogisticRegression
@@ -230,19 +233,19 @@ def _fit_one_vs_rest(x: Any, y: np.ndarray, scale: np.ndarray, kept: np.ndarray,
             continue
         lr = LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=2000,
                                 random_state=seed)
-        lr.fit(_scale_columns(xk, scale[columns, k]), target)
+        lr.fit(_scale_columns(xk, scale[columns, k]), target, sample_weight=weights)
         kernel[columns, k], bias[k] = lr.coef_[0], lr.intercept_[0]
     return kernel, bias
 
 
 def _fit_multinomial(x: Any, y: np.ndarray, n_classes: int, kept: np.ndarray, c: float, balanced: bool,
-                     seed: int) -> tuple[np.ndarray, np.ndarray]:
+                     seed: int, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One multinomial logistic regression on the features; the kernel ``(buckets, classes)`` and bias."""
     from sklearn.linear_model import LogisticRegression
 
     columns = np.flatnonzero(kept)
     lr = LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=2000,
-                            random_state=seed).fit(x[:, columns], y)
+                            random_state=seed).fit(x[:, columns], y, sample_weight=weights)
     kernel = np.zeros((x.shape[1], n_classes))
     kernel[columns], bias = _multinomial(lr, n_classes)
     return kernel, bias
