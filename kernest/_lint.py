@@ -72,6 +72,8 @@ def _per_input(model: Any, data: Any) -> list[Any]:
     import numpy as np
 
     inputs = list(getattr(model, "inputs", None) or [])
+    if isinstance(data, keras.utils.PyDataset) or inspect.isgenerator(data) or hasattr(data, "element_spec"):
+        return []  # batches made while training, not arrays to compare here
     if isinstance(data, dict):
         keys = input_keys(model) or [getattr(t, "name", "") for t in inputs]
         return [np.asarray(data[k]) if k in data else None for k in keys]
@@ -1215,30 +1217,63 @@ def _validation_split_of_sorted_labels(model: Any) -> list[Finding]:
 
 
 
-def _batches_in(data: Any) -> int | None:
-    """How many batches one pass over ``data`` gives: a finite tf.data.Dataset's cardinality, a PyDataset's
-    length; None when unknown or endless (a Python generator, a repeated dataset)."""
+def _batches_in(model: Any, limit: int) -> tuple[int | None, bool, str]:
+    """How many batches one pass over the data ``model`` was fitted on gives, whether Keras starts that pass
+    again at an epoch's end, and, when the count is unknown, why: a finite tf.data.Dataset's cardinality, a
+    PyDataset's length, or the batches a fresh copy of a Python generator yields (counted up to ``limit``: more
+    means it does not run out). A generator is read once: Keras does not restart it."""
+    data = getattr(model, "_kernest_data", None)
     if hasattr(data, "cardinality") and hasattr(data, "element_spec"):
         try:
             n = int(data.cardinality())
         except (TypeError, ValueError):
-            return None
-        return n if n >= 0 else None
+            return None, True, ""
+        return (n if n >= 0 else None), True, ""  # -1: endless (.repeat()), -2: unknown to tf.data itself
     if isinstance(data, keras.utils.PyDataset):
         try:
-            return len(data)
+            return len(data), True, ""
         except (TypeError, NotImplementedError):
-            return None
-    return None
+            return None, True, f"a {type(data).__name__} without __len__"
+    if not inspect.isgenerator(data) and not isinstance(data, Iterator):
+        return None, True, ""
+    again = getattr(model, "_kernest_data_again", None)
+    if again is None:
+        return None, False, (f"a {type(data).__name__} that kernest cannot copy to count (a generator "
+                             "expression, a generator that reads its enclosing function's variables, or an iterator)")
+    n = 0
+    try:
+        for _ in again():
+            n += 1
+            if n > limit:
+                return None, False, ""
+    except Exception as e:  # noqa: BLE001 - the user's generator failed on its own: no count
+        return None, False, f"a generator that failed when kernest counted it ({type(e).__name__}: {e})"
+    return n, False, ""
 
 
 def _steps_past_the_data(model: Any) -> list[Finding]:
     """fit(data, steps_per_epoch=s, epochs=e) where ``data`` gives fewer batches than the steps ask for: Keras
-    walks the batches as Keras 3's epoch iterator does (one pass, reset only when used up at an epoch's end), and
-    when they run out mid-epoch it warns and stops the epoch early: training silently does less than asked."""
+    walks the batches as Keras 3's epoch iterator does (one pass, reset only when used up at an epoch's end;
+    a Python generator never), and when they run out mid-epoch it warns and stops the epoch early: training
+    silently does less than asked. When the number of batches cannot be known, the finding says so."""
     steps, epochs = getattr(model, "_kernest_steps", None) or (None, None)
-    n = _batches_in(getattr(model, "_kernest_data", None))
-    if not steps or not n or not epochs:
+    if not steps or not epochs:
+        return []
+    n, restarts, unknown = _batches_in(model, steps * epochs)
+    data = getattr(model, "_kernest_data", None)
+    var = getattr(model, "_kernest_data_var", None) or (
+        f"{data.__name__}(...)" if inspect.isgenerator(data) else
+        f"{type(data).__name__}(...)" if isinstance(data, keras.utils.PyDataset) else "dataset")
+    if n is None and unknown:
+        return [Finding(
+            model.name, f"data -> {model.name}",
+            f"fit asks for steps_per_epoch={steps} x epochs={epochs} = {steps * epochs} batches from {var}, "
+            f"{unknown}: kernest cannot tell how many batches it gives, and if fewer, Keras only warns and cuts the "
+            "epochs short.",
+            f"make sure {var} yields at least {steps * epochs} batches (an endless `while True:` loop around the "
+            f"yield), or leave steps_per_epoch out so each epoch reads the data once.",
+        )]
+    if not n:
         return []
     seen, done, short = 0, 0, 0
     for _ in range(epochs):
@@ -1248,20 +1283,30 @@ def _steps_past_the_data(model: Any) -> list[Finding]:
                 break
             seen += 1
             done += 1
-        if seen >= n:
+        if seen >= n and restarts:
             seen = 0
     if not short:
         return []
-    var = getattr(model, "_kernest_data_var", None) or "dataset"
+    if not restarts:
+        return [Finding(
+            model.name, f"data -> {model.name}",
+            f"fit asks for steps_per_epoch={steps} x epochs={epochs} = {steps * epochs} batches, and "
+            f"{var} yields {n} in all (Keras does not restart a generator at an epoch's end): it runs out in "
+            f"{short} of {epochs} epochs, Keras only warns and cuts those epochs short ({done} batches trained "
+            "in all).",
+            f"loop the generator forever (put its loop inside `while True:`), or set steps_per_epoch={n // epochs} "
+            f"so {epochs} epochs fit in its {n} batches, or pass a keras.utils.PyDataset / tf.data.Dataset that "
+            "Keras restarts each epoch.",
+        )]
     made = _assignment(getattr(model, "_kernest_script", None), var)
     repeat = f"{var} = {ast.unparse(made)}.repeat()" if made is not None else f"{var} = {var}.repeat()"
+    endless = f"make the data endless with .repeat(): {repeat}; or " if hasattr(data, "element_spec") else ""
     return [Finding(
         model.name, f"data -> {model.name}",
         f"fit asks for steps_per_epoch={steps} x epochs={epochs} = {steps * epochs} batches, and {var} gives {n} per "
         f"pass: the input runs out in {short} of {epochs} epochs, Keras only warns and cuts those epochs short "
         f"({done} batches trained in all).",
-        f"make the data endless with .repeat(): {repeat}; or set steps_per_epoch={n} (one pass per epoch), or "
-        f"leave steps_per_epoch out.",
+        f"{endless}set steps_per_epoch={n} (one pass per epoch), or leave steps_per_epoch out.",
     )]
 
 
