@@ -637,6 +637,8 @@ def _logits_as_probabilities(model: Any) -> list[Finding]:
         layer, path = chain
         if getattr(layer, "activation", None) is not keras.activations.linear:
             continue
+        if not layer.weights and _probabilities_behind(tensor)[0] is not None:
+            continue  # a linear cast after the probabilities (mixed precision's float32 output): still probabilities
         top = path.split("/")[0]
         out.append(Finding(
             path, f"{top} -> loss",
@@ -1313,12 +1315,19 @@ def _steps_past_the_data(model: Any) -> list[Finding]:
 def _float16_output(model: Any) -> list[Finding]:
     """Under a mixed precision policy ("mixed_float16"/"mixed_bfloat16") a layer that makes a model output also
     computes in 16 bits: its probabilities (softmax, sigmoid) lose precision and the loss reads them as they
-    are, which Keras' mixed-precision guide warns about. The output layer should compute in float32."""
+    are, which Keras' mixed-precision guide warns about. The output layer should compute in float32. The
+    probabilities are looked for behind the output too: inside nested models (graph or subclassed, the outer
+    model subclassed too) and behind weightless layers after them (a Flatten, a float32 cast) that pass their
+    16-bit digits on to the loss unchanged."""
     out: list[Finding] = []
     if getattr(model, "loss", None) is None:
         return out  # not trained here: a float16 output read by the user's own code is their choice
-    for i, tensor in enumerate(getattr(model, "outputs", None) or []):
-        layer, path = output_layer(tensor)
+    tensors = list(getattr(model, "outputs", None) or [])
+    ends = [(_probabilities_behind(t), output_layer(t)) for t in tensors] or [
+        (_last_weighted(model, ""),) * 2]  # a subclassed model: no outputs to follow, its last layer with weights
+    for i, ((layer, path), (last, _)) in enumerate(ends):
+        if layer is None or not _squashing(layer):
+            layer, path = last, _
         if layer is None or isinstance(layer, keras.Model):
             continue
         compute = str(getattr(getattr(layer, "dtype_policy", None), "compute_dtype", "float32"))
@@ -1328,14 +1337,38 @@ def _float16_output(model: Any) -> list[Finding]:
         made = _constructor_text(model, layer)
         fixed = (made[:-1].rstrip().rstrip(",") + ', dtype="float32")') if made else \
             f'{type(layer).__name__}(..., name="{layer.name}", dtype="float32")'
+        through = "" if last is layer or last is None else (
+            f", through {last.name} (which cannot give back the digits already lost)")
+        role = "the layer that makes output" if last is layer else "whose probabilities make output"
         out.append(Finding(
             path or layer.name, f"{layer.name} -> loss",
-            f"under the {policy} policy, {layer.name} (the layer that makes output {i}) computes in {compute}, so "
-            f"its {_squashing(layer) or 'output'} reaches the loss with {compute}'s precision (3 significant "
-            "digits for float16); nothing fails, the loss and its gradients are coarse and can overflow.",
-            f"let the output layer compute in float32 (the rest stays mixed): {fixed}.",
+            f"under the {policy} policy, {layer.name} ({role} {i}) computes in {compute}, so its "
+            f"{_squashing(layer) or 'output'} reaches the loss with {compute}'s precision (3 significant digits for "
+            f"float16){through}; nothing fails, the loss and its gradients are coarse and can overflow.",
+            f"let {layer.name} compute in float32 (the rest stays mixed): {fixed}.",
         ))
     return out
+
+
+def _probabilities_behind(tensor: Any) -> tuple[Any, str]:
+    """The softmax/sigmoid layer that makes ``tensor``'s values, looking through weightless layers (reshapes,
+    casts) and into nested models; (None, "") when a layer with weights or nothing squashing comes first."""
+    for lay, path, _ in producer_chain(tensor):
+        if isinstance(lay, keras.Model):
+            if _is_graph_model(lay):
+                continue  # producer_chain steps inside it next
+            return _last_weighted(lay, path)
+        if _squashing(lay) or lay.weights:
+            return (lay, path) if _squashing(lay) else (None, "")
+    return None, ""
+
+
+def _last_weighted(model: Any, path: str) -> tuple[Any, str]:
+    """Inside a subclassed ``model``: its last layer holding weights, in the order its attributes made them."""
+    inner = [(p, sub) for p, sub in _leaves(model) if sub.weights]
+    if not inner:
+        return None, ""
+    return inner[-1][1], f"{path}/{inner[-1][0]}" if path else inner[-1][0]
 
 
 def _constructor_text(model: Any, layer: Any) -> str | None:
