@@ -51,7 +51,8 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
                  _loss_list_short, _softmax_over_one, _probabilities_as_logits, _initial_states_miscounted,
                  _training_fixed, _sigmoids_with_categorical_loss, _mask_ignored_by_users_layer, _dropout_twice,
                  _randomness_ignores_training, _reduced_over_batch, _logits_as_probabilities, _monitor_not_logged,
-                 _softmax_with_binary_loss, _accuracy_on_regression, _batchnorm_across_channels_first):
+                 _softmax_with_binary_loss, _accuracy_on_regression, _batchnorm_across_channels_first,
+                 _layers_made_in_call):
         found.extend(rule(model))
     given = data if data is not None else getattr(model, "_kernest_data", None)
     if given is not None:
@@ -1387,3 +1388,93 @@ def _constructor_text(model: Any, layer: Any) -> str | None:
                                               and k.value.value == layer.name for k in node.keywords):
             return ast.get_source_segment(source, node)
     return None
+
+
+# --- a layer created inside call() ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MadeInCall:
+    """A Keras layer a user's ``call`` constructs each time it runs: its class, the user's constructor text, the
+    arguments it is called on, and the attribute name to keep it under instead."""
+    owner: str
+    kind: str
+    ctor: str
+    args: str
+    attr: str
+
+
+def layer_made_in_call(cls: type) -> MadeInCall | None:
+    """The first Keras layer built inside ``cls.call`` (or a user's base class's call) and called there, either
+    at once (``layers.Dense(8)(x)``) or through a local name (``norm = layers.LayerNormalization(); norm(x)``):
+    each call makes new weights that the model never tracks, saves or trains. Read from the source."""
+    for klass in cls.__mro__:
+        if klass.__module__.startswith(("keras", "kernest", "builtins")):
+            return None
+        if "call" not in klass.__dict__:
+            continue
+        try:
+            text = textwrap.dedent(inspect.getsource(klass.__dict__["call"]))
+            fn = ast.parse(text).body[0]
+        except (OSError, TypeError, SyntaxError):
+            return None
+        locals_: dict[str, ast.Call] = {}
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                    and isinstance(node.value, ast.Call) and _keras_layer_class(node.value.func) is not None:
+                locals_[node.targets[0].id] = node.value
+        for node in ast.walk(fn):
+            if not isinstance(node, ast.Call):
+                continue
+            made = node.func if isinstance(node.func, ast.Call) else (
+                locals_.get(node.func.id) if isinstance(node.func, ast.Name) else None)
+            kind = _keras_layer_class(made.func) if isinstance(made, ast.Call) else None
+            if kind is None:
+                continue
+            return MadeInCall(
+                klass.__name__, kind.__name__, ast.get_source_segment(text, made) or ast.unparse(made),
+                ", ".join(ast.get_source_segment(text, a) or ast.unparse(a) for a in node.args),
+                re.sub(r"(?<!^)(?=[A-Z])", "_", kind.__name__).lower())
+    return None
+
+
+def _keras_layer_class(node: ast.AST) -> type | None:
+    """``layers.Dense`` / ``keras.layers.Dense`` / ``Dense`` as the Keras layer class it names, or None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.insert(0, node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.insert(0, node.id)
+    if len(parts) > 1 and parts[-2] not in ("layers", "keras"):
+        return None
+    found = getattr(keras.layers, parts[-1], None)
+    return found if isinstance(found, type) and issubclass(found, keras.layers.Layer) else None
+
+
+def made_in_call_fix(made: MadeInCall) -> str:
+    return (f"{made.owner}.call makes a new {made.kind} (new weights) each time it runs, which the model never "
+            f"tracks, saves or trains (TensorFlow's compiled step refuses the new variables; JAX and PyTorch train "
+            f"without them). Make it once in __init__: self.{made.attr} = {made.ctor} after super().__init__(...), "
+            f"and call it in call: self.{made.attr}({made.args}).")
+
+
+def _layers_made_in_call(model: Any) -> list[Finding]:
+    """A user's layer (or nested subclassed model) whose ``call`` constructs a Keras layer: on TensorFlow the
+    compiled step fails (``explain`` reads that error), on JAX and PyTorch it runs and the layer's weights are
+    made anew, untrained, at every call. One finding per user class, at its first path."""
+    out, seen = [], set()
+    for path, layer in [("", model)] + [(e.path, e.layer) for e in walk(model, shapes=False)]:
+        cls = type(layer)
+        if cls in seen:
+            continue
+        seen.add(cls)
+        made = layer_made_in_call(cls)
+        if made is None:
+            continue
+        out.append(Finding(
+            path or layer.name, f"{layer.name}.call -> {made.kind}",
+            f"{made.ctor} is made anew at every call of {made.owner}.call ({layer.name}): its weights are never "
+            "part of the model.", made_in_call_fix(made),
+        ))
+    return out
