@@ -1412,6 +1412,7 @@ def layer_made_in_call(cls: type) -> MadeInCall | None:
             return None
         if "call" not in klass.__dict__:
             continue
+        names = getattr(klass.__dict__["call"], "__globals__", {})
         try:
             text = textwrap.dedent(inspect.getsource(klass.__dict__["call"]))
             fn = ast.parse(text).body[0]
@@ -1420,14 +1421,14 @@ def layer_made_in_call(cls: type) -> MadeInCall | None:
         locals_: dict[str, ast.Call] = {}
         for node in ast.walk(fn):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
-                    and isinstance(node.value, ast.Call) and _keras_layer_class(node.value.func) is not None:
+                    and isinstance(node.value, ast.Call) and _keras_layer_class(node.value.func, names) is not None:
                 locals_[node.targets[0].id] = node.value
         for node in ast.walk(fn):
             if not isinstance(node, ast.Call):
                 continue
             made = node.func if isinstance(node.func, ast.Call) else (
                 locals_.get(node.func.id) if isinstance(node.func, ast.Name) else None)
-            kind = _keras_layer_class(made.func) if isinstance(made, ast.Call) else None
+            kind = _keras_layer_class(made.func, names) if isinstance(made, ast.Call) else None
             if kind is None:
                 continue
             return MadeInCall(
@@ -1437,18 +1438,18 @@ def layer_made_in_call(cls: type) -> MadeInCall | None:
     return None
 
 
-def _keras_layer_class(node: ast.AST) -> type | None:
-    """``layers.Dense`` / ``keras.layers.Dense`` / ``Dense`` as the Keras layer class it names, or None."""
+def _keras_layer_class(node: ast.AST, names: dict[str, Any]) -> type | None:
+    """``layers.Dense`` / ``L.Dense`` / ``Dense`` as the Keras layer class it names in the user's module (its
+    ``names``, the call's globals), or None."""
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.insert(0, node.attr)
         node = node.value
     if not isinstance(node, ast.Name):
         return None
-    parts.insert(0, node.id)
-    if len(parts) > 1 and parts[-2] not in ("layers", "keras"):
-        return None
-    found = getattr(keras.layers, parts[-1], None)
+    found = names.get(node.id)
+    for part in parts:
+        found = getattr(found, part, None)
     return found if isinstance(found, type) and issubclass(found, keras.layers.Layer) else None
 
 
