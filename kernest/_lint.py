@@ -1429,13 +1429,24 @@ def layer_made_in_call(cls: type) -> MadeInCall | None:
             made = node.func if isinstance(node.func, ast.Call) else (
                 locals_.get(node.func.id) if isinstance(node.func, ast.Name) else None)
             kind = _keras_layer_class(made.func, names) if isinstance(made, ast.Call) else None
-            if kind is None:
-                continue
+            if kind is None or _weightless(kind):
+                continue  # a Dropout or Flatten made per call holds nothing to lose
             return MadeInCall(
                 klass.__name__, kind.__name__, ast.get_source_segment(text, made) or ast.unparse(made),
                 ", ".join(ast.get_source_segment(text, a) or ast.unparse(a) for a in node.args),
                 re.sub(r"(?<!^)(?=[A-Z])", "_", kind.__name__).lower())
     return None
+
+
+_WEIGHTLESS = tuple(f"keras.src.layers.{m}." for m in (
+    "pooling", "merging", "reshaping", "regularization", "core.identity", "core.lambda_layer", "core.masking"))
+
+
+def _weightless(kind: type) -> bool:
+    """A Keras layer class that makes no weights (pooling, merging, reshaping, dropout, activations but PReLU)."""
+    module = kind.__module__ + "."
+    return module.startswith(_WEIGHTLESS) or (
+        module.startswith("keras.src.layers.activations.") and kind is not keras.layers.PReLU)
 
 
 def _keras_layer_class(node: ast.AST, names: dict[str, Any]) -> type | None:

@@ -44,7 +44,7 @@ class _Fine(L.Layer):
         self.proj = L.Dense(4)
 
     def call(self, x):
-        return self.proj(x)
+        return L.Dropout(0.1)(self.proj(x))  # no weights made per call: not a finding
 
 
 def test_a_layer_made_in_call_is_found_at_its_nested_path_with_the_users_constructor():
