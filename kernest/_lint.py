@@ -1220,11 +1220,15 @@ def _validation_split_of_sorted_labels(model: Any) -> list[Finding]:
 
 
 
+_COUNTING_SECONDS = 2.0  # the most time spent counting a copy of a user's generator
+
+
 def _batches_in(model: Any, limit: int) -> tuple[int | None, bool, str]:
     """How many batches one pass over the data ``model`` was fitted on gives, whether Keras starts that pass
     again at an epoch's end, and, when the count is unknown, why: a finite tf.data.Dataset's cardinality, a
     PyDataset's length, or the batches a fresh copy of a Python generator yields (counted up to ``limit``: more
-    means it does not run out). A generator is read once: Keras does not restart it."""
+    means it does not run out; a generator too slow to count in two seconds is left alone). A generator is read
+    once: Keras does not restart it."""
     data = getattr(model, "_kernest_data", None)
     if hasattr(data, "cardinality") and hasattr(data, "element_spec"):
         try:
@@ -1243,11 +1247,13 @@ def _batches_in(model: Any, limit: int) -> tuple[int | None, bool, str]:
     if again is None:
         return None, False, (f"a {type(data).__name__} that kernest cannot copy to count (a generator "
                              "expression, a generator that reads its enclosing function's variables, or an iterator)")
-    n = 0
+    import time
+
+    n, until = 0, time.monotonic() + _COUNTING_SECONDS
     try:
         for _ in again():
             n += 1
-            if n > limit:
+            if n > limit or time.monotonic() > until:  # enough batches, or too slow to count: say nothing
                 return None, False, ""
     except Exception as e:  # noqa: BLE001 - the user's generator failed on its own: no count
         return None, False, f"a generator that failed when kernest counted it ({type(e).__name__}: {e})"
