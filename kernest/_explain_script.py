@@ -505,57 +505,26 @@ _VARIABLES_IN_CALL = re.compile(r"only supports singleton tf\.Variables created 
 
 
 def _layer_made_in_call(case: Any) -> Mismatch | None:
-    """A user's layer whose ``call`` builds a Keras layer (``layers.Dense(8)(inputs)``): every call makes a new
-    layer with new weights, which the model never tracks or trains (TensorFlow's compiled step refuses the new
-    variables). The layer is made once in ``__init__`` and only called in ``call``."""
-    import inspect
-    import textwrap
+    """A user's layer whose ``call`` builds a Keras layer (``layers.Dense(8)(inputs)``, or a local name it then
+    calls): every call makes a new layer with new weights, which the model never tracks or trains (TensorFlow's
+    compiled step refuses the new variables). The layer is made once in ``__init__`` and only called in ``call``."""
+    from kernest._lint import layer_made_in_call, made_in_call_fix
 
     if not _VARIABLES_IN_CALL.search(case.message):
         return None
     for i in range(len(case.frames) - 1, -1, -1):
         layer = case.frames[i].layer
-        cls = type(layer)
-        if cls.__module__.startswith(("keras", "kernest")) or "call" not in cls.__dict__:
+        made = layer_made_in_call(type(layer))
+        if made is None:
             continue
-        try:
-            text = textwrap.dedent(inspect.getsource(cls.__dict__["call"]))
-            fn = ast.parse(text).body[0]
-        except (OSError, TypeError, SyntaxError):
-            continue
-        made = next((n for n in ast.walk(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Call)
-                     and isinstance(_value_of_dotted(n.func.func), type)
-                     and issubclass(_value_of_dotted(n.func.func), keras.layers.Layer)), None)
-        if made is None or not isinstance(made.func, ast.Call):
-            continue
-        ctor = ast.get_source_segment(text, made.func) or ast.unparse(made.func)  # the user's own spelling
-        kind = _value_of_dotted(made.func.func).__name__
-        attr = re.sub(r"(?<!^)(?=[A-Z])", "_", kind).lower()
-        args = ", ".join(ast.get_source_segment(text, a) or ast.unparse(a) for a in made.args)
         before = case.frames[i - 1].layer if i > 0 else None
         fed = _fed_within(before, layer)
         return Mismatch(
             case.path(layer.name) if case.failure is None else _frames_path(case.frames[: i + 1]),
-            f"{fed} -> {layer.name}", f"{kind} made once and called in {cls.__name__}.call",
-            f"{ctor} made anew at every call of {cls.__name__}.call",
-            f"{cls.__name__}.call makes a new {kind} (new weights) each time it runs, which the model never tracks, "
-            f"saves or trains (TensorFlow's compiled step refuses the new variables). Make it once in __init__: "
-            f"self.{attr} = {ctor} after super().__init__(...), and call it in call: self.{attr}({args}).",
+            f"{fed} -> {layer.name}", f"{made.kind} made once and called in {made.owner}.call",
+            f"{made.ctor} made anew at every call of {made.owner}.call", made_in_call_fix(made),
         )
     return None
-
-
-def _value_of_dotted(node: ast.AST) -> Any:
-    """``layers.Dense`` / ``keras.layers.Dense`` / ``Dense`` as the Keras object it names, or None."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.insert(0, node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.insert(0, node.id)
-    name = parts[-1]
-    return getattr(keras.layers, name, None) if len(parts) == 1 or parts[-2] in ("layers", "keras") else None
 
 
 def _frames_path(frames: list[Any]) -> str:

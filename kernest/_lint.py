@@ -51,7 +51,8 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
                  _loss_list_short, _softmax_over_one, _probabilities_as_logits, _initial_states_miscounted,
                  _training_fixed, _sigmoids_with_categorical_loss, _mask_ignored_by_users_layer, _dropout_twice,
                  _randomness_ignores_training, _reduced_over_batch, _logits_as_probabilities, _monitor_not_logged,
-                 _softmax_with_binary_loss, _accuracy_on_regression, _batchnorm_across_channels_first):
+                 _softmax_with_binary_loss, _accuracy_on_regression, _batchnorm_across_channels_first,
+                 _layers_made_in_call):
         found.extend(rule(model))
     given = data if data is not None else getattr(model, "_kernest_data", None)
     if given is not None:
@@ -72,6 +73,8 @@ def _per_input(model: Any, data: Any) -> list[Any]:
     import numpy as np
 
     inputs = list(getattr(model, "inputs", None) or [])
+    if isinstance(data, keras.utils.PyDataset) or inspect.isgenerator(data) or hasattr(data, "element_spec"):
+        return []  # batches made while training, not arrays to compare here
     if isinstance(data, dict):
         keys = input_keys(model) or [getattr(t, "name", "") for t in inputs]
         return [np.asarray(data[k]) if k in data else None for k in keys]
@@ -635,6 +638,8 @@ def _logits_as_probabilities(model: Any) -> list[Finding]:
         layer, path = chain
         if getattr(layer, "activation", None) is not keras.activations.linear:
             continue
+        if not layer.weights and _probabilities_behind(tensor)[0] is not None:
+            continue  # a linear cast after the probabilities (mixed precision's float32 output): still probabilities
         top = path.split("/")[0]
         out.append(Finding(
             path, f"{top} -> loss",
@@ -1215,30 +1220,69 @@ def _validation_split_of_sorted_labels(model: Any) -> list[Finding]:
 
 
 
-def _batches_in(data: Any) -> int | None:
-    """How many batches one pass over ``data`` gives: a finite tf.data.Dataset's cardinality, a PyDataset's
-    length; None when unknown or endless (a Python generator, a repeated dataset)."""
+_COUNTING_SECONDS = 2.0  # the most time spent counting a copy of a user's generator
+
+
+def _batches_in(model: Any, limit: int) -> tuple[int | None, bool, str]:
+    """How many batches one pass over the data ``model`` was fitted on gives, whether Keras starts that pass
+    again at an epoch's end, and, when the count is unknown, why: a finite tf.data.Dataset's cardinality, a
+    PyDataset's length, or the batches a fresh copy of a Python generator yields (counted up to ``limit``: more
+    means it does not run out; a generator too slow to count in two seconds is left alone). A generator is read
+    once: Keras does not restart it."""
+    data = getattr(model, "_kernest_data", None)
     if hasattr(data, "cardinality") and hasattr(data, "element_spec"):
         try:
             n = int(data.cardinality())
         except (TypeError, ValueError):
-            return None
-        return n if n >= 0 else None
+            return None, True, ""
+        return (n if n >= 0 else None), True, ""  # -1: endless (.repeat()), -2: unknown to tf.data itself
     if isinstance(data, keras.utils.PyDataset):
         try:
-            return len(data)
+            return len(data), True, ""
         except (TypeError, NotImplementedError):
-            return None
-    return None
+            return None, True, f"a {type(data).__name__} without __len__"
+    if not inspect.isgenerator(data) and not isinstance(data, Iterator):
+        return None, True, ""
+    again = getattr(model, "_kernest_data_again", None)
+    if again is None:
+        return None, False, (f"a {type(data).__name__} that kernest cannot copy to count (a generator "
+                             "expression, a generator that reads its enclosing function's variables, or an iterator)")
+    import time
+
+    n, until = 0, time.monotonic() + _COUNTING_SECONDS
+    try:
+        for _ in again():
+            n += 1
+            if n > limit or time.monotonic() > until:  # enough batches, or too slow to count: say nothing
+                return None, False, ""
+    except Exception as e:  # noqa: BLE001 - the user's generator failed on its own: no count
+        return None, False, f"a generator that failed when kernest counted it ({type(e).__name__}: {e})"
+    return n, False, ""
 
 
 def _steps_past_the_data(model: Any) -> list[Finding]:
     """fit(data, steps_per_epoch=s, epochs=e) where ``data`` gives fewer batches than the steps ask for: Keras
-    walks the batches as Keras 3's epoch iterator does (one pass, reset only when used up at an epoch's end), and
-    when they run out mid-epoch it warns and stops the epoch early: training silently does less than asked."""
+    walks the batches as Keras 3's epoch iterator does (one pass, reset only when used up at an epoch's end;
+    a Python generator never), and when they run out mid-epoch it warns and stops the epoch early: training
+    silently does less than asked. When the number of batches cannot be known, the finding says so."""
     steps, epochs = getattr(model, "_kernest_steps", None) or (None, None)
-    n = _batches_in(getattr(model, "_kernest_data", None))
-    if not steps or not n or not epochs:
+    if not steps or not epochs:
+        return []
+    n, restarts, unknown = _batches_in(model, steps * epochs)
+    data = getattr(model, "_kernest_data", None)
+    var = getattr(model, "_kernest_data_var", None) or (
+        f"{data.__name__}(...)" if inspect.isgenerator(data) else
+        f"{type(data).__name__}(...)" if isinstance(data, keras.utils.PyDataset) else "dataset")
+    if n is None and unknown:
+        return [Finding(
+            model.name, f"data -> {model.name}",
+            f"fit asks for steps_per_epoch={steps} x epochs={epochs} = {steps * epochs} batches from {var}, "
+            f"{unknown}: kernest cannot tell how many batches it gives, and if fewer, Keras only warns and cuts the "
+            "epochs short.",
+            f"make sure {var} yields at least {steps * epochs} batches (an endless `while True:` loop around the "
+            f"yield), or leave steps_per_epoch out so each epoch reads the data once.",
+        )]
+    if not n:
         return []
     seen, done, short = 0, 0, 0
     for _ in range(epochs):
@@ -1248,32 +1292,49 @@ def _steps_past_the_data(model: Any) -> list[Finding]:
                 break
             seen += 1
             done += 1
-        if seen >= n:
+        if seen >= n and restarts:
             seen = 0
     if not short:
         return []
-    var = getattr(model, "_kernest_data_var", None) or "dataset"
+    if not restarts:
+        return [Finding(
+            model.name, f"data -> {model.name}",
+            f"fit asks for steps_per_epoch={steps} x epochs={epochs} = {steps * epochs} batches, and "
+            f"{var} yields {n} in all (Keras does not restart a generator at an epoch's end): it runs out in "
+            f"{short} of {epochs} epochs, Keras only warns and cuts those epochs short ({done} batches trained "
+            "in all).",
+            f"loop the generator forever (put its loop inside `while True:`), or set steps_per_epoch={n // epochs} "
+            f"so {epochs} epochs fit in its {n} batches, or pass a keras.utils.PyDataset / tf.data.Dataset that "
+            "Keras restarts each epoch.",
+        )]
     made = _assignment(getattr(model, "_kernest_script", None), var)
     repeat = f"{var} = {ast.unparse(made)}.repeat()" if made is not None else f"{var} = {var}.repeat()"
+    endless = f"make the data endless with .repeat(): {repeat}; or " if hasattr(data, "element_spec") else ""
     return [Finding(
         model.name, f"data -> {model.name}",
         f"fit asks for steps_per_epoch={steps} x epochs={epochs} = {steps * epochs} batches, and {var} gives {n} per "
         f"pass: the input runs out in {short} of {epochs} epochs, Keras only warns and cuts those epochs short "
         f"({done} batches trained in all).",
-        f"make the data endless with .repeat(): {repeat}; or set steps_per_epoch={n} (one pass per epoch), or "
-        f"leave steps_per_epoch out.",
+        f"{endless}set steps_per_epoch={n} (one pass per epoch), or leave steps_per_epoch out.",
     )]
 
 
 def _float16_output(model: Any) -> list[Finding]:
     """Under a mixed precision policy ("mixed_float16"/"mixed_bfloat16") a layer that makes a model output also
     computes in 16 bits: its probabilities (softmax, sigmoid) lose precision and the loss reads them as they
-    are, which Keras' mixed-precision guide warns about. The output layer should compute in float32."""
+    are, which Keras' mixed-precision guide warns about. The output layer should compute in float32. The
+    probabilities are looked for behind the output too: inside nested models (graph or subclassed, the outer
+    model subclassed too) and behind weightless layers after them (a Flatten, a float32 cast) that pass their
+    16-bit digits on to the loss unchanged."""
     out: list[Finding] = []
     if getattr(model, "loss", None) is None:
         return out  # not trained here: a float16 output read by the user's own code is their choice
-    for i, tensor in enumerate(getattr(model, "outputs", None) or []):
-        layer, path = output_layer(tensor)
+    tensors = list(getattr(model, "outputs", None) or [])
+    ends = [(_probabilities_behind(t), output_layer(t)) for t in tensors] or [
+        (_last_weighted(model, ""),) * 2]  # a subclassed model: no outputs to follow, its last layer with weights
+    for i, ((layer, path), (last, _)) in enumerate(ends):
+        if layer is None or not _squashing(layer):
+            layer, path = last, _
         if layer is None or isinstance(layer, keras.Model):
             continue
         compute = str(getattr(getattr(layer, "dtype_policy", None), "compute_dtype", "float32"))
@@ -1283,14 +1344,38 @@ def _float16_output(model: Any) -> list[Finding]:
         made = _constructor_text(model, layer)
         fixed = (made[:-1].rstrip().rstrip(",") + ', dtype="float32")') if made else \
             f'{type(layer).__name__}(..., name="{layer.name}", dtype="float32")'
+        through = "" if last is layer or last is None else (
+            f", through {last.name} (which cannot give back the digits already lost)")
+        role = "the layer that makes output" if last is layer else "whose probabilities make output"
         out.append(Finding(
             path or layer.name, f"{layer.name} -> loss",
-            f"under the {policy} policy, {layer.name} (the layer that makes output {i}) computes in {compute}, so "
-            f"its {_squashing(layer) or 'output'} reaches the loss with {compute}'s precision (3 significant "
-            "digits for float16); nothing fails, the loss and its gradients are coarse and can overflow.",
-            f"let the output layer compute in float32 (the rest stays mixed): {fixed}.",
+            f"under the {policy} policy, {layer.name} ({role} {i}) computes in {compute}, so its "
+            f"{_squashing(layer) or 'output'} reaches the loss with {compute}'s precision (3 significant digits for "
+            f"float16){through}; nothing fails, the loss and its gradients are coarse and can overflow.",
+            f"let {layer.name} compute in float32 (the rest stays mixed): {fixed}.",
         ))
     return out
+
+
+def _probabilities_behind(tensor: Any) -> tuple[Any, str]:
+    """The softmax/sigmoid layer that makes ``tensor``'s values, looking through weightless layers (reshapes,
+    casts) and into nested models; (None, "") when a layer with weights or nothing squashing comes first."""
+    for lay, path, _ in producer_chain(tensor):
+        if isinstance(lay, keras.Model):
+            if _is_graph_model(lay):
+                continue  # producer_chain steps inside it next
+            return _last_weighted(lay, path)
+        if _squashing(lay) or lay.weights:
+            return (lay, path) if _squashing(lay) else (None, "")
+    return None, ""
+
+
+def _last_weighted(model: Any, path: str) -> tuple[Any, str]:
+    """Inside a subclassed ``model``: its last layer holding weights, in the order its attributes made them."""
+    inner = [(p, sub) for p, sub in _leaves(model) if sub.weights]
+    if not inner:
+        return None, ""
+    return inner[-1][1], f"{path}/{inner[-1][0]}" if path else inner[-1][0]
 
 
 def _constructor_text(model: Any, layer: Any) -> str | None:
@@ -1309,3 +1394,105 @@ def _constructor_text(model: Any, layer: Any) -> str | None:
                                               and k.value.value == layer.name for k in node.keywords):
             return ast.get_source_segment(source, node)
     return None
+
+
+# --- a layer created inside call() ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MadeInCall:
+    """A Keras layer a user's ``call`` constructs each time it runs: its class, the user's constructor text, the
+    arguments it is called on, and the attribute name to keep it under instead."""
+    owner: str
+    kind: str
+    ctor: str
+    args: str
+    attr: str
+
+
+def layer_made_in_call(cls: type) -> MadeInCall | None:
+    """The first Keras layer built inside ``cls.call`` (or a user's base class's call) and called there, either
+    at once (``layers.Dense(8)(x)``) or through a local name (``norm = layers.LayerNormalization(); norm(x)``):
+    each call makes new weights that the model never tracks, saves or trains. Read from the source."""
+    for klass in cls.__mro__:
+        if klass.__module__.startswith(("keras", "kernest", "builtins")):
+            return None
+        if "call" not in klass.__dict__:
+            continue
+        names = getattr(klass.__dict__["call"], "__globals__", {})
+        try:
+            text = textwrap.dedent(inspect.getsource(klass.__dict__["call"]))
+            fn = ast.parse(text).body[0]
+        except (OSError, TypeError, SyntaxError):
+            return None
+        locals_: dict[str, ast.Call] = {}
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                    and isinstance(node.value, ast.Call) and _keras_layer_class(node.value.func, names) is not None:
+                locals_[node.targets[0].id] = node.value
+        for node in ast.walk(fn):
+            if not isinstance(node, ast.Call):
+                continue
+            made = node.func if isinstance(node.func, ast.Call) else (
+                locals_.get(node.func.id) if isinstance(node.func, ast.Name) else None)
+            kind = _keras_layer_class(made.func, names) if isinstance(made, ast.Call) else None
+            if kind is None or _weightless(kind):
+                continue  # a Dropout or Flatten made per call holds nothing to lose
+            return MadeInCall(
+                klass.__name__, kind.__name__, ast.get_source_segment(text, made) or ast.unparse(made),
+                ", ".join(ast.get_source_segment(text, a) or ast.unparse(a) for a in node.args),
+                re.sub(r"(?<!^)(?=[A-Z])", "_", kind.__name__).lower())
+    return None
+
+
+_WEIGHTLESS = tuple(f"keras.src.layers.{m}." for m in (
+    "pooling", "merging", "reshaping", "regularization", "core.identity", "core.lambda_layer", "core.masking"))
+
+
+def _weightless(kind: type) -> bool:
+    """A Keras layer class that makes no weights (pooling, merging, reshaping, dropout, activations but PReLU)."""
+    module = kind.__module__ + "."
+    return module.startswith(_WEIGHTLESS) or (
+        module.startswith("keras.src.layers.activations.") and kind is not keras.layers.PReLU)
+
+
+def _keras_layer_class(node: ast.AST, names: dict[str, Any]) -> type | None:
+    """``layers.Dense`` / ``L.Dense`` / ``Dense`` as the Keras layer class it names in the user's module (its
+    ``names``, the call's globals), or None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.insert(0, node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    found = names.get(node.id)
+    for part in parts:
+        found = getattr(found, part, None)
+    return found if isinstance(found, type) and issubclass(found, keras.layers.Layer) else None
+
+
+def made_in_call_fix(made: MadeInCall) -> str:
+    return (f"{made.owner}.call makes a new {made.kind} (new weights) each time it runs, which the model never "
+            f"tracks, saves or trains (TensorFlow's compiled step refuses the new variables; JAX and PyTorch train "
+            f"without them). Make it once in __init__: self.{made.attr} = {made.ctor} after super().__init__(...), "
+            f"and call it in call: self.{made.attr}({made.args}).")
+
+
+def _layers_made_in_call(model: Any) -> list[Finding]:
+    """A user's layer (or nested subclassed model) whose ``call`` constructs a Keras layer: on TensorFlow the
+    compiled step fails (``explain`` reads that error), on JAX and PyTorch it runs and the layer's weights are
+    made anew, untrained, at every call. One finding per user class, at its first path."""
+    out, seen = [], set()
+    for path, layer in [("", model)] + [(e.path, e.layer) for e in walk(model, shapes=False)]:
+        cls = type(layer)
+        if cls in seen:
+            continue
+        seen.add(cls)
+        made = layer_made_in_call(cls)
+        if made is None:
+            continue
+        out.append(Finding(
+            path or layer.name, f"{layer.name}.call -> {made.kind}",
+            f"{made.ctor} is made anew at every call of {made.owner}.call ({layer.name}): its weights are never "
+            "part of the model.", made_in_call_fix(made),
+        ))
+    return out

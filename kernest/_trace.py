@@ -351,6 +351,7 @@ def _record_data(original: Any) -> Any:
                 if isinstance(steps, int) and steps > 0:  # read against the data's batches by a lint rule
                     epochs = _argument(original, self, args, kwargs, "epochs")
                     self._kernest_steps = (steps, epochs if isinstance(epochs, int) else 1)
+                    self._kernest_data_again = generator_again(x)  # fit is about to use it up
             except AttributeError:  # a model that refuses new attributes
                 pass
         try:
@@ -364,6 +365,29 @@ def _record_data(original: Any) -> Any:
 
     wrapper.__kernest_original__ = original  # type: ignore[attr-defined]
     return wrapper
+
+
+def generator_again(gen: Any) -> Any:
+    """A function that makes a fresh copy of the not yet started generator ``gen`` (the same generator function
+    called on the same arguments), so its batches can be counted without using up the one fit reads; None when
+    that cannot be done: not a generator, already started, a generator expression or one that reads its
+    enclosing function's variables."""
+    import types
+
+    if not inspect.isgenerator(gen) or inspect.getgeneratorstate(gen) != inspect.GEN_CREATED:
+        return None
+    code, frame = gen.gi_code, gen.gi_frame
+    if code.co_freevars or code.co_name.startswith("<"):  # a closure or a (x for x in ...) expression
+        return None
+    given = dict(frame.f_locals)
+    n = code.co_argcount + code.co_kwonlyargcount
+    names = list(code.co_varnames[:n])
+    star = code.co_varnames[n] if code.co_flags & inspect.CO_VARARGS else None
+    stars = code.co_varnames[n + bool(star)] if code.co_flags & inspect.CO_VARKEYWORDS else None
+    positional = [given[k] for k in names[: code.co_argcount]] + list(given.get(star, ()) if star else ())
+    keywords = {k: given[k] for k in names[code.co_argcount:]} | (dict(given.get(stars, {})) if stars else {})
+    fn = types.FunctionType(code, frame.f_globals, code.co_name)
+    return lambda: fn(*positional, **keywords)
 
 
 def _wanted() -> list[tuple[Any, str, Any]]:

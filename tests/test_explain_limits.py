@@ -1,0 +1,181 @@
+"""The diagnosis engine's known limits, round 1 (session 23): a layer made inside call() on every backend, the
+run-out lint on Python generators and PyDatasets, and float16 probabilities behind a nested model's output.
+Small models of their own (not the corpus cases, not tests/user_scripts/limits/)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from keras import layers as L
+
+from kernest._lint import lint
+
+pytestmark = pytest.mark.core
+
+
+def _script(tmp_path, body: str):
+    """A user's script on disk, checked the way ``kernest check --strict script.py`` does."""
+    from tests.corpus_cases import kernest_check
+
+    keras.backend.clear_session()
+    path = tmp_path / "user_script.py"
+    path.write_text("import numpy as np\nimport keras\nfrom keras import layers as L\n" + body)
+    return kernest_check(path, strict=True)
+
+
+_REGRESSOR = ("inner = keras.Sequential([keras.Input((3,)), L.Dense(2, name='h')], name='inner')\n"
+              "i = keras.Input((3,), name='x')\n"
+              "reg = keras.Model(i, L.Dense(1, name='y')(inner(i)), name='reg')\nreg.compile('sgd', 'mse')\n"
+              "xs, ys = np.random.rand(10, 3), np.random.rand(10, 1)\n")
+
+
+# --- a layer made inside call() -------------------------------------------------------------------------------
+
+class _Scaled(L.Layer):
+    def call(self, x):
+        w = L.Dense(x.shape[-1], use_bias=False)
+        return w(x) * 2.0
+
+
+class _Fine(L.Layer):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.proj = L.Dense(4)
+
+    def call(self, x):
+        return L.Dropout(0.1)(self.proj(x))  # no weights made per call: not a finding
+
+
+def test_a_layer_made_in_call_is_found_at_its_nested_path_with_the_users_constructor():
+    i = keras.Input((4,))
+    part = keras.Model(i, _Scaled(name="scaled")(_Fine(name="fine")(i)), name="part")
+    j = keras.Input((4,))
+    model = keras.Model(j, L.Dense(1, name="out")(part(j)), name="outer")
+    model.compile("adam", "mse")  # builds and trains on JAX and PyTorch, without the Dense's weights
+    found = [f for f in lint(model) if ".call ->" in f.interface]
+    assert [(f.path, f.interface) for f in found] == [("part/scaled", "scaled.call -> Dense")]
+    assert "L.Dense(x.shape[-1], use_bias=False)" in found[0].problem
+    assert "self.dense = L.Dense(x.shape[-1], use_bias=False)" in found[0].fix and "self.dense(x)" in found[0].fix
+
+
+# --- the run-out lint: generators and PyDatasets --------------------------------------------------------------
+
+def test_a_finite_generator_function_is_counted_from_a_fresh_copy_and_flagged(tmp_path):
+    code, printed = _script(tmp_path, _REGRESSOR + (
+        "def chunks(a, b, size=5):\n    for k in range(0, len(a), size):\n        yield a[k:k + size], b[k:k + size]\n"
+        "reg.fit(chunks(xs, ys), steps_per_epoch=2, epochs=2, verbose=0)\n"))
+    assert code == 1 and "reg: data -> reg" in printed and "chunks(...) yields 2 in all" in printed
+    assert "runs out in 1 of 2 epochs" in printed and "set steps_per_epoch=1" in printed
+
+
+def test_a_generator_expression_cannot_be_counted_and_the_finding_says_so():
+    i = keras.Input((3,), name="x")
+    model = keras.Model(i, L.Dense(1, name="y")(i), name="reg")
+    model.compile("sgd", "mse")
+    xs = np.zeros((10, 3))
+    # what fit((xs[k:k + 5] for k in (0, 5)), steps_per_epoch=3, epochs=2) records: no copy can be made of it
+    model._kernest_data, model._kernest_steps = (xs[k:k + 5] for k in (0, 5)), (3, 2)
+    found = [f for f in lint(model) if f.interface == "data -> reg"]
+    assert len(found) == 1 and "kernest cannot tell how many batches it gives" in found[0].problem
+    assert "a generator expression" in found[0].problem and "at least 6 batches" in found[0].fix
+
+
+def test_endless_and_closure_generators(tmp_path):
+    from kernest._trace import generator_again
+
+    def endless(n):
+        while True:
+            yield n
+
+    def finite(*parts, twice=False):
+        yield from parts * (2 if twice else 1)
+
+    step = 3
+
+    def closure():
+        yield step
+
+    again = generator_again(finite(1, 2, twice=True))
+    assert again is not None and list(again()) == [1, 2, 1, 2]
+    assert generator_again(closure()) is None and next(generator_again(endless(7))()) == 7
+    started = endless(1)
+    next(started)
+    assert generator_again(started) is None
+
+
+class _Rows(keras.utils.PyDataset):
+    def __init__(self, n, **kw):
+        super().__init__(**kw)
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return np.full((2, 3), i, "float32"), np.zeros((2, 1), "float32")
+
+
+def test_a_pydataset_shorter_than_the_steps_is_flagged_without_repeat_and_does_not_crash_the_data_rules():
+    i = keras.Input((3,), name="x")
+    model = keras.Model(i, L.Dense(1, name="y")(i), name="reg")
+    model.compile("sgd", "mse")
+    model._kernest_data, model._kernest_steps = _Rows(4), (3, 2)  # what fit(_Rows(4), 3, 2) records
+    found = [f for f in lint(model) if f.interface == "data -> reg"]
+    assert len(found) == 1 and "_Rows(...) gives 4 per pass" in found[0].problem
+    assert "runs out in 1 of 2 epochs" in found[0].problem and ".repeat()" not in found[0].fix
+    model._kernest_steps = (2, 4)  # 2 steps a pass, reset at each pass's end: never short
+    assert not [f for f in lint(model) if f.interface == "data -> reg"]
+
+
+# --- float16 probabilities behind a nested model's output -------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def mixed_models():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        t_in = keras.Input((6,))
+        tower = keras.Model(t_in, L.Dense(3, activation="softmax", name="probs")(t_in), name="tower")
+        i = keras.Input((6,), name="x")
+        cast = keras.Model(i, L.Activation("linear", dtype="float32", name="cast32")(tower(i)), name="cast")
+        flat = keras.Model(i, L.Reshape((3, 1), name="column")(tower(i)), name="flat")
+        t2 = keras.Model(t_in, L.Dense(3, activation="softmax", name="probs32", dtype="float32")(t_in), name="t2")
+        kept = keras.Model(i, L.Activation("linear", dtype="float32", name="cast32b")(t2(i)), name="kept")
+        for model in (cast, flat, kept):
+            model.compile("adam", "categorical_crossentropy")
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    return cast, flat, kept
+
+
+def test_float16_softmax_behind_a_float32_cast_or_a_reshape_is_blamed_on_the_softmax(mixed_models):
+    cast, flat, kept = mixed_models
+    for model, after in ((cast, "cast32"), (flat, "column")):
+        found = [f for f in lint(model) if "policy" in f.problem]
+        assert [(f.path, f.interface) for f in found] == [("tower/probs", "probs -> loss")], model.name
+        assert f"through {after}" in found[0].problem and 'name="probs", dtype="float32")' in found[0].fix
+    assert not [f for f in lint(kept) if "policy" in f.problem or "logits" in f.problem]
+    assert not [f for f in lint(cast) if "logits" in f.problem]  # a linear cast after softmax is not logits
+
+
+def test_a_subclassed_model_around_a_float16_sigmoid_tower_is_flagged():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        s_in = keras.Input((4,))
+        tower = keras.Model(s_in, L.Dense(1, activation="sigmoid", name="p_click")(s_in), name="ctr")
+
+        class Ranker(keras.Model):
+            def __init__(self, **kw):
+                super().__init__(**kw)
+                self.emb, self.tower = L.Dense(4, name="emb"), tower
+
+            def call(self, x):
+                return self.tower(self.emb(x))
+
+        model = Ranker(name="ranker")
+        model.compile("adam", "binary_crossentropy")
+        model(np.zeros((2, 5), "float32"))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    found = [f for f in lint(model) if "policy" in f.problem]
+    assert [(f.path, f.interface) for f in found] == [("ctr/p_click", "p_click -> loss")]
