@@ -1230,7 +1230,7 @@ def _batches_in(model: Any, limit: int) -> tuple[int | None, bool, str]:
     means it does not run out; a generator too slow to count in two seconds is left alone). A generator is read
     once: Keras does not restart it."""
     data = getattr(model, "_kernest_data", None)
-    if hasattr(data, "cardinality") and hasattr(data, "element_spec"):
+    if data is not None and hasattr(data, "cardinality") and hasattr(data, "element_spec"):
         try:
             n = int(data.cardinality())
         except (TypeError, ValueError):
@@ -1435,7 +1435,7 @@ def layer_made_in_call(cls: type) -> MadeInCall | None:
             made = node.func if isinstance(node.func, ast.Call) else (
                 locals_.get(node.func.id) if isinstance(node.func, ast.Name) else None)
             kind = _keras_layer_class(made.func, names) if isinstance(made, ast.Call) else None
-            if kind is None or _weightless(kind):
+            if made is None or kind is None or _weightless(kind):
                 continue  # a Dropout or Flatten made per call holds nothing to lose
             return MadeInCall(
                 klass.__name__, kind.__name__, ast.get_source_segment(text, made) or ast.unparse(made),

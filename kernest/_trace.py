@@ -377,7 +377,7 @@ def generator_again(gen: Any) -> Any:
     if not inspect.isgenerator(gen) or inspect.getgeneratorstate(gen) != inspect.GEN_CREATED:
         return None
     code, frame = gen.gi_code, gen.gi_frame
-    if code.co_freevars or code.co_name.startswith("<"):  # a closure or a (x for x in ...) expression
+    if frame is None or code.co_freevars or code.co_name.startswith("<"):  # a closure or a (x for x in ...)
         return None
     given = dict(frame.f_locals)
     n = code.co_argcount + code.co_kwonlyargcount
