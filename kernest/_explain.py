@@ -1061,46 +1061,67 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
 
 def _rebuild_blocker(model: Any, shape: Shape) -> str | None:
     """Where a functional or Sequential ``model`` of one input, rebuilt by Keras on inputs of ``shape``, fails
-    or makes weights of other shapes than its own: the name of that top-level layer (a nested model, a custom
-    layer, a position table made in ``build()``). None where it rebuilds with the same weights, or where it
-    cannot be rebuilt even on its own input shape (a layer without a config): nothing is known then."""
-    if not isinstance(model, (keras.Sequential, keras.Model)) or graph_inputs(model) is None:
+    or makes weights of other shapes than its own: the path of that layer (a custom layer, a position table
+    made in ``build()``, a Dense after a Flatten). Nested models of one input are rebuilt for what reaches
+    them too, as a user rebuilding the whole model would. None where it rebuilds with the same weights, or
+    where it cannot be rebuilt even on its own input shape (a layer without a config): nothing is known."""
+    if _one_input(model) is None:
         return None
-    inputs = keras.tree.flatten(model.inputs)
-    if len(inputs) != 1:
-        return None
-
-    originals = {str(layer.name): layer for layer in model.layers}
 
     def rebuild(dims: Shape) -> str | None:
         """The first layer that fails, or is made with other weights, when rebuilt on ``dims``."""
         calling: list[str] = []
 
-        def call_function(layer: Any, *args: Any, **kwargs: Any) -> Any:
-            calling.append(str(layer.name))
-            out = layer(*args, **kwargs)
-            old = originals.get(str(layer.name))
-            if old is not None and [tuple(w.shape) for w in old.weights] != [tuple(w.shape) for w in layer.weights]:
-                raise _Resized(str(layer.name))
+        def run(original: Any, x: Any) -> Any:  # a copy of ``original`` rebuilt on ``x``
+            calling.append(str(original.name))
+            if _one_input(original) is None:
+                copy = original.__class__.from_config(original.get_config())
+                out = copy(x)
+                if [tuple(w.shape) for w in original.weights] != [tuple(w.shape) for w in copy.weights]:
+                    raise _Resized(str(original.name))
+            elif isinstance(original, keras.Sequential):  # clone_model takes no call_function for a Sequential
+                out = x
+                for layer in original.layers:
+                    out = run(layer, out)
+            else:
+                inner = {str(layer.name): layer for layer in original.layers}
+
+                def call_function(layer: Any, *args: Any, **kwargs: Any) -> Any:
+                    found = inner.get(str(layer.name))
+                    if found is not None and _one_input(found) is not None and len(args) == 1 and not any(kwargs.values()):
+                        return run(found, args[0])  # a nested model: rebuilt for what reaches it
+                    calling.append(str(layer.name))
+                    result = layer(*args, **kwargs)
+                    if found is not None and [tuple(w.shape) for w in found.weights] != [
+                            tuple(w.shape) for w in layer.weights]:
+                        raise _Resized(str(layer.name))
+                    calling.pop()
+                    return result
+
+                start = keras.Input(tuple(x.shape[1:]), dtype=x.dtype)
+                out = keras.models.clone_model(original, input_tensors=start, call_function=call_function)(x)
             calling.pop()
             return out
 
-        x = keras.Input(tuple(dims[1:]), dtype=inputs[0].dtype)
         try:
-            if isinstance(model, keras.Sequential):  # clone_model takes no call_function for a Sequential
-                for layer in model.layers:
-                    x = call_function(layer.__class__.from_config(layer.get_config()), x)
-            else:
-                keras.models.clone_model(model, input_tensors=x, call_function=call_function)
-        except Exception:  # noqa: BLE001 - whatever Keras raised, the layer being called is the answer
-            return calling[-1] if calling else str(model.name)
+            run(model, keras.Input(tuple(dims[1:]), dtype=keras.tree.flatten(model.inputs)[0].dtype))
+        except Exception:  # noqa: BLE001 - whatever Keras raised, the layer being rebuilt is the answer
+            return "/".join(calling[1:]) or str(model.name)
         return None
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if rebuild(shape_of(inputs[0])) is not None:  # not rebuildable at all: no conclusion
+        if rebuild(shape_of(keras.tree.flatten(model.inputs)[0])) is not None:  # not rebuildable: no conclusion
             return None
         return rebuild(shape)
+
+
+def _one_input(model: Any) -> Any | None:
+    """The one input of a functional or Sequential model; None for other layers and models of several."""
+    if not isinstance(model, keras.Model) or graph_inputs(model) is None:
+        return None
+    inputs = keras.tree.flatten(model.inputs)
+    return inputs[0] if len(inputs) == 1 else None
 
 
 class _Resized(Exception):
