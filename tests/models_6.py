@@ -523,8 +523,8 @@ def bert_classifier(max_len: int = 8) -> keras.Model:
     pretrained_bert_model.trainable = False
     inputs = L.Input((max_len,), dtype="int64")
     pooled_output = L.GlobalMaxPooling1D()(pretrained_bert_model(inputs))
-    hidden_layer = L.Dense(8, activation="relu")(pooled_output)
-    return keras.Model(inputs, L.Dense(1, activation="sigmoid")(hidden_layer), name="classification")
+    hidden_layer = L.Dense(8, activation="relu", name="hidden")(pooled_output)
+    return keras.Model(inputs, L.Dense(1, activation="sigmoid", name="output")(hidden_layer), name="classification")
 
 
 # --- 7. Hierarchical Attention Network (Yang et al. 2016) --------------------------------------------------
@@ -807,7 +807,7 @@ SPECS = [
           expect_paths=("movie_id_embedding", "deep_network", "cross_1/dense"), breaks=_break_dcn,
           explains=r"user_gender"),
     Spec5(bert_classifier, lambda: (_ids((2, 8), 20).astype("int64"), np.array([[0.0], [1.0]], "float32")),
-          "pretrained_bert_model/encoder_0_ffn", "pretrained_bert_model", "dense*",
+          "pretrained_bert_model/encoder_0_ffn", "pretrained_bert_model", "hidden",
           compile=lambda model: _compile_plain(model, "binary_crossentropy"),
           expect_paths=("pretrained_bert_model/encoder_0_ffn_layernormalization", "pretrained_bert_model/encoder_0_multiheadattention"),
           breaks=_break_bert, explains=r"pad_sequences.*maxlen=8"),

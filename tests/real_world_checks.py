@@ -5,6 +5,7 @@ refused it with a ``KernestError`` saying why."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from xml.etree import ElementTree
@@ -32,9 +33,10 @@ def params(model: keras.Model) -> int:
     return sum(int(np.prod(w.shape)) for w in model.weights)  # count_params() needs a model built by a call
 
 
-def summary_paths_plot_and_check(spec, model: keras.Model, tmp_path) -> None:
+def summary_paths_plot_and_check(spec, model: keras.Model, tmp_path, warns: str | None = None) -> None:
     """The summary's totals are the model's weights; every path it lists resolves with ``get`` (to the same
-    parameter count) and includes the spec's; the diagram names the model; ``check`` reports on it."""
+    parameter count) and includes the spec's; the diagram names the model; ``check`` reports on it (and warns,
+    matching ``warns``, where the model has a flaw kernest must point out)."""
     s = kernest.summary(model)
     assert s.total_params == params(model) and str(s)
     every = kernest.summary(model, depth=9)
@@ -46,17 +48,21 @@ def summary_paths_plot_and_check(spec, model: keras.Model, tmp_path) -> None:
     svg = kernest.plot(model, tmp_path / "m.svg")
     texts = [t.text for t in ElementTree.parse(svg).iter("{http://www.w3.org/2000/svg}text")]
     assert str(model.name) in texts
-    assert str(kernest.check(model)).startswith(f"check {model.name}")
+    with pytest.warns(kernest.KernestWarning, match=warns) if warns else contextlib.nullcontext():
+        report = kernest.check(model)
+    assert str(report).startswith(f"check {model.name}")
 
 
 def extract_matches_the_summary(spec, model: keras.Model) -> None:
-    """``extract`` of the spec's inner path gives an activation of the shape the summary shows there."""
+    """``extract`` of the spec's inner path gives an activation of the shape the summary shows there (after the
+    axes a ``TimeDistributed`` above it maps over: the summary shows one step's call)."""
     x, _ = spec.data()
     path = spec.inner_path(model)
     value = keras.tree.flatten(kernest.extract(model, path)(x))[0]
     row = {r.path: r for r in kernest.summary(model, depth=9).rows}[path]
     shown = dims(row.calls[0][1].strip("[]").split("), (")[0] + ")")  # the output summary shows for that call
-    assert [d if s is not None else None for d, s in zip(value.shape[1:], shown, strict=True)] == shown
+    tail = value.shape[len(value.shape) - len(shown):] if len(value.shape) > len(shown) else value.shape[1:]
+    assert [d if s is not None else None for d, s in zip(tail, shown, strict=True)] == shown
 
 
 def freeze_keeps_frozen_weights(spec, model: keras.Model, outputs_of: Outputs) -> None:
