@@ -1134,8 +1134,8 @@ def _built_for_fix(case: Case, var: str, declared: Shape, got: Shape, blocker: s
     name that part (a sentence encoder given one sentence where the model takes reviews)."""
     model = case.consumer
     changed = [f"axis {i} is {g}, not {d}" for i, (d, g) in enumerate(zip(declared, got)) if i and d is not None
-               and d != g] if len(declared) == len(got) else [f"{len(got) - 1} axes after the batch, not "
-                                                               f"{len(declared) - 1}"]
+               and d != g] if len(declared) == len(got) else [f"{len(got) - 1} ax{'i' if len(got) == 2 else 'e'}s after the "
+                                                               f"batch, not {len(declared) - 1}"]
     target = tuple(None if d is None else g for d, g in zip(declared, got)) if len(declared) == len(got) else got
     text = (f"{var} takes {format_shape(declared)} and gets {format_shape(got)} ({'; '.join(changed)}). Rebuilding "
             f"it with keras.Input(shape={_tuple(target[1:])}) does not work: {blocker} is made for the shape it was "
@@ -1434,7 +1434,8 @@ def _nested_inputs_fix(model: Any, var: str, got: int) -> str | None:
             return "{" + ", ".join(f"{k!r}: {format_shape(shape_of(t))}" for k, t in v.items()) + "}"
         if isinstance(v, (list, tuple)):
             return "[" + ", ".join(describe(x) for x in v) + "]"
-        return f"{producer(v).name} {format_shape(shape_of(v))}" if producer(v) is not None else format_shape(shape_of(v))
+        source = producer(v)
+        return f"{source.name} {format_shape(shape_of(v))}" if source is not None else format_shape(shape_of(v))
 
     text = f"{var} takes one list of {len(struct)} items, {describe(struct)}, and gets {got}."
     missing = list(struct[got:]) if got < len(struct) else []
