@@ -471,9 +471,18 @@ def _shape_structure(value: Any) -> Any | None:
     if _is_shape(value):
         return None
     try:
-        return keras.tree.map_shape_structure(_Leaf, value)
+        return keras.tree.map_shape_structure(_Leaf, _plain(value))
     except (TypeError, ValueError):
         return None
+
+
+def _plain(value: Any) -> Any:
+    """Keras' tracked dicts and lists as plain ones (JAX's tracing takes no ``TrackedDict``); shapes as they are."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and not _is_shape(value):
+        return [_plain(v) for v in value]
+    return value
 
 
 def built_input_structure(layer: Any) -> Any | None:
