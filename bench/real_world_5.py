@@ -26,10 +26,11 @@ from tests.models_5 import SPECS, Spec5, outputs_of  # noqa: E402
 
 FEATURES = ["summary", "plot", "check", "paths", "extract", "freeze", "replace", "save", "explain", "cli_file",
             "cli_script"]
-MODULE = "tests.models_5"
 
 
 def run_feature(spec: Spec5, feature: str, tmp: str) -> str:
+    """One feature on one spec's model (the sixth batch's script runs it on its own specs too)."""
+    module = spec.build.__module__  # the CLI imports the builder's module, for its registered classes
     model = spec.build()
     x, y = spec.data()
     unsafe = ["--unsafe"] if spec.unsafe else []
@@ -75,12 +76,12 @@ def run_feature(spec: Spec5, feature: str, tmp: str) -> str:
         return "wrong: the break raised nothing"
     if feature == "cli_file":
         path = kernest.save(model, os.path.join(tmp, "c.keras"))
-        codes = [cli(["summary", path, "--import", MODULE, *unsafe]), cli(["check", path, "--import", MODULE, *unsafe])]
+        codes = [cli(["summary", path, "--import", module, *unsafe]), cli(["check", path, "--import", module, *unsafe])]
         return "ok" if codes == [0, 0] else f"wrong (exit {codes})"
     if feature == "cli_script":
         script = os.path.join(tmp, "s.py")
         with open(script, "w") as f:
-            f.write(f"from {MODULE} import {spec.build.__name__}\nmodel = {spec.build.__name__}()\n")
+            f.write(f"from {module} import {spec.build.__name__}\nmodel = {spec.build.__name__}()\n")
         codes = [cli(["summary", script]), cli(["check", script])]
         return "ok" if codes == [0, 0] else f"wrong (exit {codes})"
     raise ValueError(feature)

@@ -27,6 +27,7 @@ from kernest._errors import InterfaceError, KernestError, KernestWarning, Mismat
 from kernest._explain import explain
 from kernest._graph import (
     PLACEHOLDER_DTYPES,
+    as_one_input,
     built_input_shapes,
     calls,
     children,
@@ -623,7 +624,7 @@ def _check_traced(model: Any, input: Any, depth: int | None) -> CheckReport:  # 
     inputs = _symbolic_inputs(model, input)
     with trace() as tracer:
         try:
-            model(inputs[0] if len(inputs) == 1 else inputs)
+            model(as_one_input(model, inputs))
         except Exception as exc:  # whatever Keras raised while calling it
             ids = _as_ids(inputs) if input is None else None
             if ids is not None and _runs_on(model, ids):  # built on integer ids (tokens, node indices)
@@ -662,7 +663,7 @@ def _as_ids(inputs: list[Any]) -> list[Any] | None:
 
 def _runs_on(model: Any, inputs: list[Any]) -> bool:
     try:
-        model(inputs[0] if len(inputs) == 1 else inputs)
+        model(as_one_input(model, inputs))
     except Exception:  # noqa: BLE001 - it refuses integers too: the float call's failure is the one to explain
         return False
     return True

@@ -14,6 +14,7 @@ import inspect
 import itertools
 import math
 import re
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +39,7 @@ from kernest._explain_api import api_failure
 from kernest._explain_custom import custom_code_failure
 from kernest._explain_script import script_failure
 from kernest._graph import (
+    built_input_keys,
     built_input_shapes,
     call_inputs,
     call_nodes,
@@ -1003,6 +1005,9 @@ def _full_shape(case: Case, m: re.Match[str]) -> Mismatch:
     _follow_named_input(case)
     name = m.group("layer")
     declared, got = _parse_shape(m.group("want")), _parse_shape(m.group("got"))
+    real = shape_of(case.tensor) if case.tensor is not None and getattr(case.tensor, "shape", None) is not None else None
+    if real is not None and len(real) == len(got) + 1 and real[-1] == 1 and fits((None, *got[1:]), real[:-1]):
+        got = (None, *real[1:])  # Keras names the shape after squeezing a last axis of 1: say what was given
     return _declared_mismatch(case, name, declared, got)
 
 
@@ -1034,21 +1039,116 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
     if order is not None:
         fix = _transpose_fix(case, var, declared, got, order)
     elif len(declared) == len(got) and _other_image_size(declared, got):
-        fix = _resize_fix(var, declared, got)
+        fix = _resize_fix(var, declared, got, _rebuild_blocker(consumer, got))
     elif len(declared) == len(got):
         relaxed = tuple(None if d != g else d for d, g in zip(declared[1:], got[1:]))
-        fix = (f"{var} was declared with keras.Input(shape={_tuple(declared[1:])}) but is called on "
-               f"{format_shape(got)}. Declare the varying axes as None: keras.Input(shape={_tuple(relaxed)}), "
-               "so one model takes every length.")
+        blocker = _rebuild_blocker(consumer, got) or _rebuild_blocker(consumer, (None, *relaxed))
+        fix = _built_for_fix(case, var, declared, got, blocker) if blocker else (
+            f"{var} was declared with keras.Input(shape={_tuple(declared[1:])}) but is called on "
+            f"{format_shape(got)}. Declare the varying axes as None: keras.Input(shape={_tuple(relaxed)}), "
+            "so one model takes every length.")
     elif _time_axis_missing(case, declared):
         fix = _time_axis_fix(case, declared)
     elif None not in declared[1:] + got[1:] and math.prod(declared[1:]) == math.prod(got[1:]):  # type: ignore[arg-type]
         fix = _same_size_fix(case, var, declared, got)
     else:
+        blocker = _rebuild_blocker(consumer, got)
         fix = _pooled_before_model(case, var, declared, got) or (
+            _built_for_fix(case, var, declared, got, blocker) if blocker else
             f"{var} was declared for {len(declared) - 1} axes after the batch but gets {len(got) - 1}: "
             f"rebuild it with keras.Input(shape={_tuple(got[1:])}) or reshape what reaches it.")
     return Mismatch(case.path(name), case.interface(name), format_shape(declared), format_shape(got), fix)
+
+
+def _rebuild_blocker(model: Any, shape: Shape) -> str | None:
+    """Where a functional or Sequential ``model`` of one input, rebuilt by Keras on inputs of ``shape``, fails
+    or makes weights of other shapes than its own: the path of that layer (a custom layer, a position table
+    made in ``build()``, a Dense after a Flatten). Nested models of one input are rebuilt for what reaches
+    them too, as a user rebuilding the whole model would. None where it rebuilds with the same weights, or
+    where it cannot be rebuilt even on its own input shape (a layer without a config): nothing is known."""
+    if _one_input(model) is None:
+        return None
+
+    def rebuild(dims: Shape) -> str | None:
+        """The first layer that fails, or is made with other weights, when rebuilt on ``dims``."""
+        calling: list[str] = []
+
+        def run(original: Any, x: Any) -> Any:  # a copy of ``original`` rebuilt on ``x``
+            calling.append(str(original.name))
+            if _one_input(original) is None:
+                copy = original.__class__.from_config(original.get_config())
+                out = copy(x)
+                if [tuple(w.shape) for w in original.weights] != [tuple(w.shape) for w in copy.weights]:
+                    raise _Resized(str(original.name))
+            elif isinstance(original, keras.Sequential):  # clone_model takes no call_function for a Sequential
+                out = x
+                for layer in original.layers:
+                    out = run(layer, out)
+            else:
+                inner = {str(layer.name): layer for layer in original.layers}
+
+                def call_function(layer: Any, *args: Any, **kwargs: Any) -> Any:
+                    found = inner.get(str(layer.name))
+                    if found is not None and _one_input(found) is not None and len(args) == 1 and not any(kwargs.values()):
+                        return run(found, args[0])  # a nested model: rebuilt for what reaches it
+                    calling.append(str(layer.name))
+                    result = layer(*args, **kwargs)
+                    if found is not None and [tuple(w.shape) for w in found.weights] != [
+                            tuple(w.shape) for w in layer.weights]:
+                        raise _Resized(str(layer.name))
+                    calling.pop()
+                    return result
+
+                start = keras.Input(tuple(x.shape[1:]), dtype=x.dtype)
+                out = keras.models.clone_model(original, input_tensors=start, call_function=call_function)(x)
+            calling.pop()
+            return out
+
+        try:
+            run(model, keras.Input(tuple(dims[1:]), dtype=keras.tree.flatten(model.inputs)[0].dtype))
+        except Exception:  # noqa: BLE001 - whatever Keras raised, the layer being rebuilt is the answer
+            return "/".join(calling[1:]) or str(model.name)
+        return None
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if rebuild(shape_of(keras.tree.flatten(model.inputs)[0])) is not None:  # not rebuildable: no conclusion
+            return None
+        return rebuild(shape)
+
+
+def _one_input(model: Any) -> Any | None:
+    """The one input of a functional or Sequential model; None for other layers and models of several."""
+    if not isinstance(model, keras.Model) or graph_inputs(model) is None:
+        return None
+    inputs = keras.tree.flatten(model.inputs)
+    return inputs[0] if len(inputs) == 1 else None
+
+
+class _Resized(Exception):
+    """Raised by ``_rebuild_blocker``'s rebuild where a layer is made with weights of other shapes."""
+
+
+def _built_for_fix(case: Case, var: str, declared: Shape, got: Shape, blocker: str) -> str:
+    """A model whose layers are made for its declared input: rebuilding it for what it gets fails (or needs
+    new weights) at ``blocker``. Give it what it was built for; where a submodel inside takes what it gets,
+    name that part (a sentence encoder given one sentence where the model takes reviews)."""
+    model = case.consumer
+    changed = [f"axis {i} is {g}, not {d}" for i, (d, g) in enumerate(zip(declared, got)) if i and d is not None
+               and d != g] if len(declared) == len(got) else [f"{len(got) - 1} ax{'i' if len(got) == 2 else 'e'}s after the "
+                                                               f"batch, not {len(declared) - 1}"]
+    target = tuple(None if d is None else g for d, g in zip(declared, got)) if len(declared) == len(got) else got
+    text = (f"{var} takes {format_shape(declared)} and gets {format_shape(got)} ({'; '.join(changed)}). Rebuilding "
+            f"it with keras.Input(shape={_tuple(target[1:])}) does not work: {blocker} is made for the shape it was "
+            f"built on (it fails or needs new weights). Give {var} {format_shape(declared)}: crop, pad or reshape "
+            f"the data to it.")
+    inner = next((p for p, sub in _walk(model) if isinstance(sub, keras.Model) and graph_inputs(sub) is not None
+                  and len(keras.tree.flatten(sub.inputs)) == 1 and fits(shape_of(keras.tree.flatten(sub.inputs)[0]), got)),
+                 None) if isinstance(model, keras.Model) else None
+    if inner is not None:
+        text += (f" {inner} inside it takes {format_shape(got)}: to run that part alone, call "
+                 f"kernest.get({var}, {inner!r}) on it.")
+    return text
 
 
 def _pooled_before_model(case: Case, var: str, declared: Shape, got: Shape) -> str | None:
@@ -1135,13 +1235,17 @@ def _other_image_size(declared: Shape, got: Shape) -> bool:
             and None not in declared[1:3] + got[1:3])
 
 
-def _resize_fix(var: str, declared: Shape, got: Shape) -> str:
-    """Images of another size: resize them to what the model was built for, or build it for theirs."""
+def _resize_fix(var: str, declared: Shape, got: Shape, blocker: str | None = None) -> str:
+    """Images of another size: resize them to what the model was built for, or build it for theirs (unless
+    a layer inside, ``blocker``, is made for the first size)."""
     (h, w), (gh, gw) = declared[1:3], got[1:3]
+    rebuild = (f"Building {var} for {gh}x{gw} does not work as it is: {blocker} is made for {h}x{w} (rebuilt for "
+               f"{gh}x{gw} it fails or needs new weights)." if blocker else
+               f"Or build {var} for {gh}x{gw}: keras.Input(shape={_tuple(got[1:])}) (input_shape= for a "
+               "keras.applications backbone).")
     return (f"{var} was built for {h}x{w} images ({format_shape(declared)}) and gets {gh}x{gw} ones. Resize them "
             f"to {h}x{w}: keras.Sequential([keras.Input({_tuple(got[1:])}), keras.layers.Resizing({h}, {w}), {var}]) "
-            f"takes the {gh}x{gw} images as they are, or resize the arrays before they are passed in. Or build {var} "
-            f"for {gh}x{gw}: keras.Input(shape={_tuple(got[1:])}) (input_shape= for a keras.applications backbone).")
+            f"takes the {gh}x{gw} images as they are, or resize the arrays before they are passed in. {rebuild}")
 
 
 def _time_axis_missing(case: Case, declared: Shape) -> bool:
@@ -1311,10 +1415,46 @@ def _arity(case: Case, m: re.Match[str]) -> Mismatch:
     elif case.fitted_model() is not None and declared:
         model = case.fitted_model()
         fix = _inputs_to_pass(case, model, declared, [n for n, _ in _named_arrays(case)])
+    elif (nested := _nested_inputs_fix(consumer, cvar, got)) is not None:
+        fix = nested
     else:
         fix = (f"give {cvar} exactly {want} input(s) (it gets {got}); to feed a multi-output model into a "
                f"multi-input one, use kernest.connect(producer, {cvar}), which matches outputs to inputs by name.")
     return Mismatch(case.path(name), case.interface(name), f"{want} input(s)", f"{got} input tensor(s)", fix)
+
+
+def _nested_inputs_fix(model: Any, var: str, got: int) -> str | None:
+    """A model whose inputs are a list holding a dict or a list (``[image_1, image_2, text_inputs]``) given
+    fewer items: its structure, the part missing and the submodel that takes it."""
+    struct = input_struct(model) if isinstance(model, keras.Model) else None
+    if not isinstance(struct, (list, tuple)) or not any(isinstance(v, (dict, list, tuple)) for v in struct):
+        return None
+
+    def describe(v: Any) -> str:
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{k!r}: {format_shape(shape_of(t))}" for k, t in v.items()) + "}"
+        if isinstance(v, (list, tuple)):
+            return "[" + ", ".join(describe(x) for x in v) + "]"
+        source = producer(v)
+        return f"{source.name} {format_shape(shape_of(v))}" if source is not None else format_shape(shape_of(v))
+
+    text = f"{var} takes one list of {len(struct)} items, {describe(struct)}, and gets {got}."
+    missing = list(struct[got:]) if got < len(struct) else []
+    if missing:
+        wanted = {id(t) for t in keras.tree.flatten(missing)}
+        takers = [str(layer.name) for layer in model.layers
+                  if not is_input_layer(layer) and any(id(t) in wanted for t in call_inputs(layer))]
+        text += (f" Missing: {', '.join(describe(v) for v in missing)}"
+                 + (f", which {' and '.join(takers)} take{'s' if len(takers) == 1 else ''}" if takers else "") + ".")
+    return text + f" Pass every item, in that structure: {var}({_structure_call(struct)})."
+
+
+def _structure_call(struct: Any) -> str:
+    if isinstance(struct, dict):
+        return "{" + ", ".join(f"{k!r}: ..." for k in struct) + "}"
+    if isinstance(struct, (list, tuple)):
+        return "[" + ", ".join(_structure_call(v) for v in struct) + "]"
+    return getattr(producer(struct), "name", "...")
 
 
 def _multi_input_step(case: Case, name: str) -> str | None:
@@ -3457,8 +3597,9 @@ def _generic(case: Case) -> Mismatch:
     if probed is not None:  # what a fresh copy of the layer accepts gives the fix
         return Mismatch(case.path(name), case.interface(name), expected, received,
                         fix_text(probed, getattr(layer, "name", name), reason.rstrip(".")))
-    built = _built_on_other_shapes(case)
-    if built is not None:
+    other = _built_on_other_shapes(case)
+    if other is not None:
+        built, received = other
         return Mismatch(
             case.path(name), case.interface(name), built, received,
             f"{kind} {getattr(layer, 'name', '')} was built on {built} in its first call and now gets {received}, "
@@ -3472,17 +3613,24 @@ def _generic(case: Case) -> Mismatch:
     )
 
 
-def _built_on_other_shapes(case: Case) -> str | None:
+def _built_on_other_shapes(case: Case) -> tuple[str, str] | None:
     """The shapes a built subclassed model or custom layer was first called with, where the failing call gives
-    it others (the batch axis aside); None where unknown or the same."""
+    it others (the batch axis aside), and those it gets; only the inputs that changed, by key, where it was
+    called on a dict. None where unknown or the same."""
     layer = case.layer
     if layer is None or not case.frames or type(layer).__module__.startswith("keras"):
         return None
     built = built_input_shapes(layer)
-    given = [shape_of(t) for t in case.frames[-1].inputs if hasattr(t, "shape")]
+    tensors = [t for t in case.frames[-1].inputs if hasattr(t, "shape")]
+    given = [shape_of(t) for t in tensors]
     if not built or len(built) != len(given) or all(fits(b, g) for b, g in zip(built, given)):
         return None
-    return " and ".join(format_shape(b) for b in built)
+    keys = built_input_keys(layer)
+    if keys is None:
+        return " and ".join(format_shape(b) for b in built), " and ".join(case.received(t) for t in tensors)
+    changed = [i for i, (b, g) in enumerate(zip(built, given)) if not fits(b, g)]
+    return (", ".join(f"{keys[i]} {format_shape(built[i])}" for i in changed),
+            ", ".join(f"{keys[i]} {case.received(tensors[i])}" for i in changed))
 
 
 def _expected_from_layer(layer: Any, probed: Probe | None = None) -> str:

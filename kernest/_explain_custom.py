@@ -645,6 +645,8 @@ def _instance_built_elsewhere(case: Any) -> Mismatch | None:
         return None
     other = next((f"{m.name}/{p}" if m is not layer else p for m in case.models()
                   for p, x in _walk(m) if x is layer), None)
+    if getattr(case, "target", None) is layer:
+        return None  # the model itself, called again on another shape: not one instance in two models
     path, _ = locate(case, layer)
     return Mismatch(
         path, _interface(case, layer, given), format_shape(before), format_shape(now),

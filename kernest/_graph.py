@@ -117,11 +117,15 @@ def functional_around(model: Any) -> keras.Model | None:
         return None
     for dtype in PLACEHOLDER_DTYPES:
         inputs = [keras.Input(shape[1:], dtype=dtype) for shape in shapes]
+        keys = built_input_keys(model)
+        if keys is not None:  # named as the dict's keys, as a functional model's inputs are
+            inputs = [keras.Input(t.shape[1:], dtype=t.dtype, name=k.split("'")[-2] if "'" in k else None)
+                      for t, k in zip(inputs, keys, strict=True)]
         try:
             outputs = model(*_as_call_args(model, inputs))
         except Exception:  # a call that cannot run on placeholders: the caller says what to do instead
             continue
-        return keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs, name=f"{model.name}_graph")
+        return keras.Model(as_one_input(model, inputs), outputs, name=f"{model.name}_graph")
     return None
 
 
@@ -433,18 +437,92 @@ def children(layer: Any) -> list[tuple[str, Any]]:
 # --- tracing the Python call of a subclassed model -------------------------------------------------------
 
 def built_input_shapes(layer: Any) -> list[Shape] | None:
-    """The input shapes a built layer was first called with, batch as ``None``; ``None`` if unknown."""
+    """The input shapes a built layer was first called with, batch as ``None``; ``None`` if unknown. A call
+    on one dict (or lists holding dicts) gives its shapes in ``keras.tree`` order (dict keys sorted)."""
     shapes = getattr(layer, "_build_shapes_dict", None)
     if not isinstance(shapes, dict) or not shapes:
         return None
     found: list[Shape] = []
-    for value in shapes.values():  # a shape, or a list of shapes where call() took one list of tensors
-        nested = isinstance(value, (tuple, list)) and value and all(isinstance(s, (tuple, list)) for s in value)
-        for s in (value if nested else [value]):
-            if not isinstance(s, (tuple, list)) or not s or not all(d is None or isinstance(d, int) for d in s):
+    for value in shapes.values():  # a shape, a list of shapes where call() took one list, or a dict of them
+        structure = _shape_structure(value)
+        leaves = keras.tree.flatten(structure) if structure is not None else [value]
+        for s in leaves:
+            s = s.shape if isinstance(s, _Leaf) else s
+            if not _is_shape(s) or not s:
                 return None
             found.append(tuple(s))
     return [(None, *s[1:]) for s in found]
+
+
+class _Leaf:
+    """One shape inside the structure a layer was called with (``keras.tree`` would flatten a bare tuple)."""
+
+    def __init__(self, shape: Any) -> None:
+        self.shape = tuple(shape)
+
+
+def _is_shape(value: Any) -> bool:
+    return isinstance(value, (tuple, list)) and all(d is None or isinstance(d, int) for d in value)
+
+
+def _shape_structure(value: Any) -> Any | None:
+    """``value`` (one argument's shapes, as Keras keeps them) with each shape as a ``_Leaf``, where it is a
+    structure of shapes (a list, a dict, lists holding dicts); None for a single shape."""
+    if _is_shape(value):
+        return None
+    try:
+        return keras.tree.map_shape_structure(_Leaf, _plain(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _plain(value: Any) -> Any:
+    """Keras' tracked dicts and lists as plain ones (JAX's tracing takes no ``TrackedDict``); shapes as they are."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and not _is_shape(value):
+        return [_plain(v) for v in value]
+    return value
+
+
+def built_input_structure(layer: Any) -> Any | None:
+    """The structure of the one argument a built layer was first called with, where that holds a dict
+    (``model({"user_id": ..., "age": ...})``), with a ``_Leaf`` per shape; ``None`` otherwise (one tensor,
+    or tensors by position or in one flat list, which ``_as_call_args`` arranges)."""
+    shapes = getattr(layer, "_build_shapes_dict", None)
+    if not isinstance(shapes, dict) or len(shapes) != 1:
+        return None
+    structure = _shape_structure(next(iter(shapes.values())))
+    if structure is None or not any(isinstance(v, dict) for v in _containers(structure)):
+        return None
+    return structure
+
+
+def built_input_keys(layer: Any) -> list[str] | None:
+    """Where a built layer was first called on a dict (or lists holding dicts), how each of its inputs is
+    reached in ``built_input_shapes`` order (``['user_id']``, ``[2]['input_mask']``); None otherwise."""
+    structure = built_input_structure(layer)
+    if structure is None:
+        return None
+    return ["".join(f"[{k!r}]" for k in path) for path, _ in keras.tree.flatten_with_path(structure)]
+
+
+def as_one_input(layer: Any, inputs: list[Any]) -> Any:
+    """``inputs`` as the one argument a model takes: arranged as the dict (or lists holding dicts) it was
+    first called with, else the tensor or the list."""
+    structure = built_input_structure(layer)
+    if structure is not None and len(keras.tree.flatten(structure)) == len(inputs):
+        return keras.tree.pack_sequence_as(structure, inputs)
+    return inputs[0] if len(inputs) == 1 else inputs
+
+
+def _containers(structure: Any) -> Iterator[Any]:
+    yield structure
+    if isinstance(structure, dict):
+        structure = list(structure.values())
+    if isinstance(structure, (list, tuple)):
+        for v in structure:
+            yield from _containers(v)
 
 
 @dataclass(frozen=True)
@@ -541,7 +619,10 @@ def call_parameters(layer: Any) -> list[inspect.Parameter]:
 
 def _as_call_args(layer: Any, specs: list[Any]) -> list[Any]:
     """The positional arguments of ``layer.call`` for inputs ``specs``: one each, or all in one list where
-    ``call`` takes them as one argument (``def call(self, inputs)`` with ``images, noise = inputs``)."""
+    ``call`` takes them as one argument (``def call(self, inputs)`` with ``images, noise = inputs``), or
+    arranged as the dict (or lists holding dicts) it was first called with."""
+    if built_input_structure(layer) is not None:
+        return [as_one_input(layer, specs)]
     if len(specs) < 2:
         return specs
     try:

@@ -78,7 +78,14 @@ class Failure:
 
     @property
     def path(self) -> str:
-        return "/".join(frame_name(f) for f in self.frames)
+        names: list[str] = []
+        for f, after in zip(self.frames, [*self.frames[1:], None], strict=True):
+            names.append(frame_name(f))
+            wrapped = getattr(f.layer, "layer", None)  # TimeDistributed runs its model's call(), not __call__:
+            if (isinstance(f.layer, keras.layers.TimeDistributed) and after is not None  # no frame of its own
+                    and after.layer is not wrapped and isinstance(wrapped, keras.layers.Layer)):
+                names.append(str(wrapped.name))
+        return "/".join(names)
 
     def name_of(self, tensor: Any) -> str | None:
         return self.names.get(id(tensor))

@@ -13,7 +13,6 @@ each is explained with its real names."""
 from __future__ import annotations
 
 import re
-from xml.etree import ElementTree
 
 import keras
 import numpy as np
@@ -21,8 +20,9 @@ import pytest
 
 import kernest
 from tests import models_5 as m5
+from tests import real_world_checks as checks
+from tests.real_world_checks import close
 from tests.test_real_world import cli_on_a_saved_file_and_a_script
-from tests.test_real_world_4 import dims
 
 L = keras.layers
 ops = keras.ops
@@ -57,104 +57,41 @@ def specs(core: bool = False) -> list[object]:
             for s in m5.SPECS]
 
 
-def arrays(values: object) -> list[np.ndarray]:
-    return [keras.ops.convert_to_numpy(v) for v in keras.tree.flatten(values)]
-
-
-def close(a: object, b: object, tol: float = 1e-4) -> None:
-    for x, y in zip(arrays(a), arrays(b), strict=True):
-        np.testing.assert_allclose(x, y, rtol=tol, atol=tol / 10)
-
-
-def params(model: keras.Model) -> int:
-    return sum(int(np.prod(w.shape)) for w in model.weights)  # count_params() needs a model built by a call
-
-
 @pytest.mark.parametrize("spec", specs(core=True))
 def test_summary_paths_plot_and_check(spec, built, tmp_path):
-    model = built(spec)
-    s = kernest.summary(model)
-    assert s.total_params == params(model) and str(s)
-    every = kernest.summary(model, depth=9)
-    assert sum(r.own_params for r in every.rows) == params(model)
-    paths = kernest.paths(model)
-    assert [r.path for r in every.rows] == paths and set(spec.expect_paths) <= set(paths)
-    for row in every.rows[::3]:
-        assert kernest.get(model, row.path).count_params() == row.params, row.path
-    svg = kernest.plot(model, tmp_path / "m.svg")
-    texts = [t.text for t in ElementTree.parse(svg).iter("{http://www.w3.org/2000/svg}text")]
-    assert str(model.name) in texts
-    assert str(kernest.check(model)).startswith(f"check {model.name}")
+    checks.summary_paths_plot_and_check(spec, built(spec), tmp_path)
 
 
 @pytest.mark.parametrize("spec", specs())
 def test_extract_an_inner_activation(spec, built):
-    model = built(spec)
-    x, _ = spec.data()
-    path = spec.inner_path(model)
-    value = keras.tree.flatten(kernest.extract(model, path)(x))[0]
-    row = {r.path: r for r in kernest.summary(model, depth=9).rows}[path]
-    shown = dims(row.calls[0][1].strip("[]").split("), (")[0] + ")")  # the output summary shows for that call
-    assert [d if s is not None else None for d, s in zip(value.shape[1:], shown, strict=True)] == shown
+    checks.extract_matches_the_summary(spec, built(spec))
 
 
 @pytest.mark.parametrize("spec", specs())
 def test_freeze_keeps_frozen_weights_through_a_training_step(spec):
-    model = spec.build()
-    x, y = spec.data()
-    changed = kernest.freeze(model, spec.glob)
-    frozen = [w for p in changed for w in kernest.get(model, p).weights if "moving" not in w.path]
-    assert changed and frozen and not any(w.trainable for w in frozen)
-    m5.outputs_of(model, x)  # PixelCNN's call masks its own kernel: not training
-    others = [w for w in model.trainable_weights if "moving" not in w.path]
-    kept, before = [np.array(w) for w in frozen], [np.array(w) for w in others]
-    spec.compile(model)
-    spec.fit(model, x, y)
-    for w, old in zip(frozen, kept, strict=True):
-        np.testing.assert_array_equal(np.array(w), old, err_msg=w.path)
-    assert any(not np.array_equal(np.array(w), old) for w, old in zip(others, before, strict=True))  # it trained
+    checks.freeze_keeps_frozen_weights(spec, spec.build(), m5.outputs_of)
 
 
 @pytest.mark.parametrize("spec", specs())
 def test_replace_a_submodel_with_a_copy(spec, built):
-    model = built(spec)
-    x, _ = spec.data()
-    new = spec.copy(kernest.get(model, spec.submodel))
-    if "replace" in spec.refuses:  # a subclassed model: the advice names what this model really holds
+    model = built(spec)  # a subclassed model refuses: the advice names what this model really holds
+    checks.replace_with_a_copy(spec, model, m5.outputs_of, refusal=rf"subclassed.*{type(model).__name__}")
+    if "replace" in spec.refuses:
         held = {"translator": "encoder", "gnn_model": "preprocess", "real_nvp": "coupling_0"}[model.name]
-        with pytest.raises(kernest.KernestError, match=rf"subclassed.*{type(model).__name__}"):
-            kernest.replace(model, spec.submodel, new)
         assert held in kernest.paths(model)
-        return
-    close(m5.outputs_of(kernest.replace(model, spec.submodel, new), x), m5.outputs_of(model, x))
 
 
 @pytest.mark.parametrize("spec", specs())
 def test_save_and_load_give_the_same_outputs_and_no_diff(spec, built, tmp_path):
-    model = built(spec)
-    x, _ = spec.data()
-    if "save" in spec.refuses:  # the GNN keeps its graph as tensors and has no get_config
-        with pytest.raises(kernest.KernestError, match=r"GNNNodeClassifier has no get_config\(\).*\(graph_info, "
-                           r"num_classes, hidden_units"):
-            kernest.save(model, tmp_path / "m.keras")
-        assert not (tmp_path / "m.keras").exists()
-        return
-    loaded = kernest.load(kernest.save(model, tmp_path / "m.keras"), safe_mode=not spec.unsafe)
-    close(m5.outputs_of(loaded, x), m5.outputs_of(model, x))
-    d = kernest.diff(model, loaded)
-    assert not d.changes, str(d)
+    # the GNN keeps its graph as tensors and has no get_config
+    checks.save_and_load(spec, built(spec), m5.outputs_of, tmp_path, refusal=r"GNNNodeClassifier has no "
+                         r"get_config\(\).*\(graph_info, num_classes, hidden_units")
 
 
 @pytest.mark.parametrize("spec", specs(core=True))
 def test_a_deliberate_break_is_explained_with_the_models_own_names(spec):
-    model = spec.build()  # as the user has it: the GNN's break edits it, extract adds a call to a subclassed one
-    x, _ = spec.data()
-    with pytest.raises(Exception) as info, kernest.trace():
-        spec.breaks(model, x)
-    err = kernest.explain(info.value, model)
-    assert isinstance(err, kernest.InterfaceError), repr(info.value)
-    assert re.search(spec.explains, str(err)), str(err)
-    assert "Traceback" not in str(err)
+    # a fresh model, as the user has it: the GNN's break edits it, extract adds a call to a subclassed one
+    checks.break_is_explained(spec, spec.build())
 
 
 # --- the mechanisms fixed for this batch, each on a second model too -----------------------------------------
