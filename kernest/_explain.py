@@ -1903,11 +1903,14 @@ def _to_shape(case: Case, m: re.Match[str]) -> Mismatch:
             kw = next(k.arg for k in call.keywords if k.value is node)
             label = _layer_label(call, case.scope) or "keras.Input"
             _, after = _neighbours(stmt, call, case.scope)
+            callee = ast.get_source_segment(source, call.func) or "keras.Input"
+            more = ", ..." if len(call.args) + len(call.keywords) > 1 else ""
+            why = "parentheses alone do not make a tuple" if text.startswith("(") else "a number is not a tuple"
             return Mismatch(
                 label.removeprefix("input:"), f"{label} -> {after}" if after else f"shape -> {label}",
                 f"a shape tuple, ({value},)", f"{kw}={text}, the number {value}",
-                f"{kw}={text} is one number ({value}): parentheses alone do not make a tuple, and Keras 3 takes a "
-                f"tuple with one size per axis after the batch. Add the comma: {kw}={tupled}.",
+                f"{kw}={text} is one number ({value}): {why}, and Keras 3 takes a tuple with one size per axis "
+                f"after the batch. Add the comma: {callee}({kw}={tupled}{more}).",
             )
         return Mismatch(
             "keras.Input", "shape -> keras.Input", f"a shape tuple, ({value},)", value,

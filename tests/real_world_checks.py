@@ -15,9 +15,35 @@ import numpy as np
 import pytest
 
 import kernest
-from tests.test_real_world_4 import dims
 
 Outputs = Callable[[keras.Model, object], object]
+
+
+# Fixtures: a batch's test module imports them by name.
+@pytest.fixture(autouse=True)
+def _fresh_keras_state():
+    """Each test starts from a cleared Keras session, its memory kept (the module's models stay usable), seed 0."""
+    keras.backend.clear_session(free_memory=False)
+    keras.utils.set_random_seed(0)
+
+
+@pytest.fixture(scope="module")
+def built():
+    """``built(spec)``: one model per spec for the whole module."""
+    cache: dict[object, keras.Model] = {}
+
+    def get(spec) -> keras.Model:
+        if spec.build not in cache:
+            cache[spec.build] = spec.build()
+        return cache[spec.build]
+
+    yield get
+    cache.clear()
+
+
+def dims(shape_text: str) -> list[int | None]:
+    """``(batch, ?, embed=8)`` -> ``[None, 8]``."""
+    return [None if p == "?" else int(p.split("=")[-1]) for p in shape_text.strip("()").split(", ")[1:]]
 
 
 def arrays(values: object) -> list[np.ndarray]:

@@ -10,7 +10,6 @@ or raises a ``KernestError`` that says what to do with this model's own names.""
 from __future__ import annotations
 
 import os
-from xml.etree import ElementTree
 
 import keras
 import numpy as np
@@ -19,32 +18,15 @@ import pytest
 import kernest
 from kernest.cli import main
 from tests import models_4 as m4
+from tests import real_world_checks as checks
+from tests.real_world_checks import dims
 from tests.test_real_world import cli_on_a_saved_file_and_a_script
 
+_fresh_keras_state, built = checks._fresh_keras_state, checks.built  # the batch's fixtures
 L = keras.layers
 # Keras' own note on AttentionGate, GatedResidualNetwork and VariableSelection (build() marks them built
 # without their sublayers); that is the case tested below
 pytestmark = pytest.mark.filterwarnings("ignore:`build\\(\\)` was called on layer:UserWarning")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_keras_state():
-    keras.backend.clear_session(free_memory=False)
-    keras.utils.set_random_seed(0)
-
-
-@pytest.fixture(scope="module")
-def built():
-    """``built(spec)``: one model per spec for the tests that leave it as they found it."""
-    cache: dict[object, keras.Model] = {}
-
-    def get(spec: m4.Spec) -> keras.Model:
-        if spec.build not in cache:
-            cache[spec.build] = spec.build()
-        return cache[spec.build]
-
-    yield get
-    cache.clear()
 
 
 CHEAP = {m4.lstm_seq2seq, m4.regularized_classifier, m4.grn_vsn}  # a second or two on JAX and PyTorch too
@@ -65,30 +47,9 @@ def close(a: object, b: object, tol: float = 1e-4) -> None:
         np.testing.assert_allclose(x, y, rtol=tol, atol=tol / 10)
 
 
-def dims(shape_text: str) -> list[int | None]:
-    """``(batch, ?, embed=8)`` -> ``[None, 8]``."""
-    return [None if p == "?" else int(p.split("=")[-1]) for p in shape_text.strip("()").split(", ")[1:]]
-
-
-def params(model: keras.Model) -> int:
-    return sum(int(np.prod(w.shape)) for w in model.weights)  # count_params() needs a model built by a call
-
-
 @pytest.mark.parametrize("spec", specs(core=True))
 def test_summary_paths_plot_and_check(spec, built, tmp_path):
-    model = built(spec)
-    s = kernest.summary(model)
-    assert s.total_params == params(model) and str(s)
-    every = kernest.summary(model, depth=9)
-    assert sum(r.own_params for r in every.rows) == params(model)
-    paths = kernest.paths(model)
-    assert [r.path for r in every.rows] == paths and set(spec.expect_paths) <= set(paths)
-    for row in every.rows[::3]:
-        assert kernest.get(model, row.path).count_params() == row.params, row.path
-    svg = kernest.plot(model, tmp_path / "m.svg")
-    texts = [t.text for t in ElementTree.parse(svg).iter("{http://www.w3.org/2000/svg}text")]
-    assert str(model.name) in texts
-    assert str(kernest.check(model)).startswith(f"check {model.name}")
+    checks.summary_paths_plot_and_check(spec, built(spec), tmp_path)
 
 
 @pytest.mark.parametrize("spec", specs())

@@ -24,28 +24,9 @@ from tests import real_world_checks as checks
 from tests.real_world_checks import close
 from tests.test_real_world import cli_on_a_saved_file_and_a_script
 
+_fresh_keras_state, built = checks._fresh_keras_state, checks.built  # the batch's fixtures
 L = keras.layers
 ops = keras.ops
-
-
-@pytest.fixture(autouse=True)
-def _fresh_keras_state():
-    keras.backend.clear_session(free_memory=False)
-    keras.utils.set_random_seed(0)
-
-
-@pytest.fixture(scope="module")
-def built():
-    """``built(spec)``: one model per spec for the tests that leave it as they found it."""
-    cache: dict[object, keras.Model] = {}
-
-    def get(spec: m5.Spec5) -> keras.Model:
-        if spec.build not in cache:
-            cache[spec.build] = spec.build()
-        return cache[spec.build]
-
-    yield get
-    cache.clear()
 
 
 CHEAP = {m5.vq_vae, m5.decision_forest, m5.attention_mil, m5.two_tower, m5.tcn, m5.gnn_node_classifier}

@@ -24,28 +24,9 @@ from tests import models_6 as m6
 from tests import real_world_checks as checks
 from tests.real_world_checks import close
 
+_fresh_keras_state, built = checks._fresh_keras_state, checks.built  # the batch's fixtures
 L = keras.layers
 ops = keras.ops
-
-
-@pytest.fixture(autouse=True)
-def _fresh_keras_state():
-    keras.backend.clear_session(free_memory=False)
-    keras.utils.set_random_seed(0)
-
-
-@pytest.fixture(scope="module")
-def built():
-    """``built(spec)``: one model per spec for the whole module (the freeze test, last, trains it)."""
-    cache: dict[object, keras.Model] = {}
-
-    def get(spec: m6.Spec5) -> keras.Model:
-        if spec.build not in cache:
-            cache[spec.build] = spec.build()
-        return cache[spec.build]
-
-    yield get
-    cache.clear()
 
 
 CHEAP = {m6.dcn, m6.tied_autoencoder, m6.han, m6.ctc_asr}
