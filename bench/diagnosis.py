@@ -46,7 +46,7 @@ from tests.corpus_cases import Case, cases, keras_message, kernest_check, run_sc
 
 
 def score_kernest(case: Case) -> dict[str, bool]:
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     try:
         code, printed = kernest_check(case.broken, strict=case.silent)
     except Exception as exc:  # kernest itself crashed: the user would see a traceback
@@ -55,10 +55,10 @@ def score_kernest(case: Case) -> dict[str, bool]:
     said = all(squash(r) in squash(printed) for r in case.meta["remedy"])
     works = False
     if said:
-        keras.backend.clear_session()
+        keras.backend.clear_session(free_memory=False)
         try:
             run_script(case.fixed)
-            keras.backend.clear_session()
+            keras.backend.clear_session(free_memory=False)
             works = kernest_check(case.fixed, strict=case.silent)[0] == 0
         except Exception:  # a fix that does not build counts as wrong
             works = False
@@ -67,7 +67,7 @@ def score_kernest(case: Case) -> dict[str, bool]:
 
 
 def score_keras(case: Case) -> dict[str, bool]:
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     message = keras_message(case.broken)
     named = bool(message) and case.meta["path"] in message and case.meta["interface"] in message
     said = bool(message) and all(squash(r) in squash(message) for r in case.meta["remedy"])

@@ -19,14 +19,7 @@ import kernest
 Outputs = Callable[[keras.Model, object], object]
 
 
-# Fixtures: a batch's test module imports them by name.
-@pytest.fixture(autouse=True)
-def _fresh_keras_state():
-    """Each test starts from a cleared Keras session, its memory kept (the module's models stay usable), seed 0."""
-    keras.backend.clear_session(free_memory=False)
-    keras.utils.set_random_seed(0)
-
-
+# A batch's test module binds this fixture by name (``built = checks.built``).
 @pytest.fixture(scope="module")
 def built():
     """``built(spec)``: one model per spec for the whole module."""

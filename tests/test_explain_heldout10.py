@@ -13,7 +13,7 @@ def _script(tmp_path, body: str, strict: bool = False):
     """A user's script on disk, checked the way ``kernest check script.py`` does."""
     from tests.corpus_cases import kernest_check
 
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     path = tmp_path / "user_script.py"
     path.write_text("import os\nimport tempfile\nimport numpy as np\nimport tensorflow as tf\nimport keras\n"
                     "from keras import layers as L\n" + body)

@@ -21,7 +21,7 @@ def _scaled(findings):
 
 def _stem_model(rescaling, depth: int = 2, conv_first: bool = False):
     """A classifier whose first Rescaling sits ``depth`` models deep (depth 2: model > trunk > stem)."""
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     first = [L.Conv2D(2, 1, name="pre_conv")] if conv_first else []
     stem = keras.Sequential([keras.Input((6, 6, 1)), *first, rescaling, L.Conv2D(3, 3, name="c")], name="stem")
     inner = stem
@@ -71,7 +71,7 @@ def test_the_division_in_the_users_script_is_named_and_the_raw_array_given_to_fi
         "counts = np.random.randint(0, 4096, (4, 6, 6, 1)).astype('float32')\n"
         "scans = counts * (1 / 4095)\n"
         "net.fit(scans, np.random.randint(0, 2, (4, 1)), epochs=1, verbose=0)\n")
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     code, printed = kernest_check(script, strict=True)
     assert code == 1 and "stem/to_unit" in printed and "`scans = counts * (1 / 4095)`" in printed
     assert "fit(counts, ...)" in printed
@@ -83,7 +83,7 @@ def _script(tmp_path, body: str, strict: bool = False):
     """A user's script on disk, checked the way ``kernest check script.py`` does."""
     from tests.corpus_cases import kernest_check
 
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     path = tmp_path / "user_script.py"
     path.write_text("import numpy as np\nimport keras\nfrom keras import layers as L, ops\n" + body)
     return kernest_check(path, strict=strict)
@@ -196,7 +196,7 @@ def _fit(model, x, y, loss, **kw):
                                                 (None, keras.losses.CategoricalCrossentropy(from_logits=True), False),
                                                 (None, "mse", False)])
 def test_a_nested_linear_head_with_a_loss_for_probabilities(act, loss, flagged):
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     z = keras.Input((6,))
     head = keras.Model(z, L.Dense(4, activation=act, name="scores")(z), name="head")
     x = keras.Input((6,))
@@ -242,7 +242,7 @@ class _Pair(keras.Model):
 def test_a_subclassed_model_built_by_fit_on_two_arrays_is_checked_on_their_shapes_without_a_false_alarm():
     import kernest
 
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     model = _Pair(name="pair")
     model.compile("adam", "mse")  # compiled before it is built: fit builds it
     with kernest.trace():

@@ -17,7 +17,7 @@ def _script(tmp_path, body: str, strict: bool = False):
     """A user's script on disk, checked the way ``kernest check script.py`` does."""
     from tests.corpus_cases import kernest_check
 
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     path = tmp_path / "user_script.py"
     path.write_text("import numpy as np\nimport keras\nfrom keras import layers as L, ops\n" + body)
     return kernest_check(path, strict=strict)
@@ -103,7 +103,7 @@ def test_a_thresholded_sigmoid_output_is_found_by_running_it_and_the_model_is_tr
 # --- lint: silent -----------------------------------------------------------------------------------------------
 
 def _head(activation: str, units: int, loss: str, metrics=None):
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     trunk = keras.Sequential([keras.Input((6,)), L.Dense(5, name="h")], name="trunk")
     x = keras.Input((6,))
     model = keras.Model(x, L.Dense(units, activation=activation, name="head")(trunk(x)), name="m")
@@ -156,7 +156,7 @@ def test_validation_split_over_shuffled_labels_is_left_alone(tmp_path):
 
 
 def test_accuracy_asked_for_the_classification_output_only_does_not_flag_the_regression_output():
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     x = keras.Input((4,))
     h = L.Dense(3, name="h")(x)
     model = keras.Model(x, {"kind": L.Dense(3, activation="softmax", name="kind")(h), "size": L.Dense(1, name="size")(h)})

@@ -18,7 +18,7 @@ def _script(tmp_path, body: str):
     """A user's script on disk, checked the way ``kernest check --strict script.py`` does."""
     from tests.corpus_cases import kernest_check
 
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     path = tmp_path / "user_script.py"
     path.write_text("import numpy as np\nimport keras\nfrom keras import layers as L\n" + body)
     return kernest_check(path, strict=True)

@@ -39,7 +39,7 @@ class Head(keras.Model):
 
 @pytest.mark.parametrize("act", ["softmax", None])
 def test_softmax_inside_a_subclassed_head_with_from_logits(act):
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     i = keras.Input((5,))
     m = keras.Model(i, Head(3, act, name="head3")(L.Dense(5, name="pre")(i)))
     _trained(m, np.random.rand(8, 5), np.random.randint(0, 3, 8),
@@ -55,7 +55,7 @@ def test_softmax_inside_a_subclassed_head_with_from_logits(act):
                                                 ("softmax", "categorical_crossentropy", False),
                                                 ("sigmoid", "binary_crossentropy", False)])
 def test_sigmoid_units_with_a_categorical_loss(act, loss, flagged):
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     i = keras.Input((4,))
     inner = keras.Model(i, L.Dense(3, activation=act, name="three")(i), name="inner")
     x = keras.Input((4,))
@@ -79,7 +79,7 @@ class Doubled(L.Layer):
 
 @pytest.mark.parametrize("pool, flagged", [(MaxSteps, True), (L.GlobalAveragePooling1D, False), (Doubled, False)])
 def test_mask_ignored_by_a_users_pooling_layer(pool, flagged):
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     ids = keras.Input((12,), dtype="int32")
     enc = keras.Model(ids, L.LayerNormalization(name="ln")(L.Embedding(30, 4, mask_zero=True, name="emb")(ids)),
                       name="enc")
@@ -93,7 +93,7 @@ def test_mask_ignored_by_a_users_pooling_layer(pool, flagged):
 
 
 def test_dropout_twice_across_a_nested_model_and_once_is_clean():
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     i = keras.Input((6,))
     body = keras.Model(i, L.Dropout(0.2, name="d_in")(L.Dense(6, name="h")(i)), name="body")
     x = keras.Input((6,))
@@ -126,7 +126,7 @@ class Sample(Jitter):  # a VAE-style sampling layer: random at predict time by d
 
 @pytest.mark.parametrize("cls, flagged", [(Jitter, True), (JitterInTraining, False), (Sample, False)])
 def test_randomness_that_ignores_training(cls, flagged):
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     i = keras.Input((3, 2))
     aug = keras.Model(i, cls(name="jit")(i), name="aug")
     x = keras.Input((3, 2))
@@ -163,7 +163,7 @@ class WeightRows(L.Layer):
 
 
 def test_reduction_over_the_batch_axis_and_within_a_sample():
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     i = keras.Input((4, 5))
     pre = keras.Model(i, Standardize(0, name="std")(i), name="pre")
     x = keras.Input((4, 5))

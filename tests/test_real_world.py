@@ -51,14 +51,6 @@ HEAVY = {models.resnet_in_features, models.densenet_with_top, models.convnext_cl
 SHARED = HEAVY | {models.multi_task}  # built once per module: seconds to build (multi_task trains a step)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_keras_state():
-    """As tests/conftest.py's, without a full garbage collection per test (Python's own collections still
-    run): with the backbones below alive, each one took a second, a third of this module's time."""
-    keras.backend.clear_session(free_memory=False)
-    keras.utils.set_random_seed(0)
-
-
 @pytest.fixture(scope="module")
 def build():
     """``build(case)``: a fresh model; a keras.applications one (seconds to build) once per module. Tests

@@ -24,7 +24,7 @@ from tests import real_world_checks as checks
 from tests.real_world_checks import close
 from tests.test_real_world import cli_on_a_saved_file_and_a_script
 
-_fresh_keras_state, built = checks._fresh_keras_state, checks.built  # the batch's fixtures
+built = checks.built  # the fixture: one model per spec for the module
 L = keras.layers
 ops = keras.ops
 

@@ -67,7 +67,7 @@ def score_text(case: SweepCase, printed: str) -> dict[str, bool]:
 
 def run_kernest(case: SweepCase) -> tuple[dict[str, bool], str]:
     """``kernest check`` on the case's script: its score and what it printed."""
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     try:
         code, printed = kernest_check(case.broken, strict=case.silent)
     except Exception as exc:  # kernest itself crashed: the user would see a traceback
@@ -78,6 +78,6 @@ def run_kernest(case: SweepCase) -> tuple[dict[str, bool], str]:
 
 def run_keras(case: SweepCase) -> tuple[dict[str, bool], str]:
     """Keras' own message for the same script, scored the same way (a traceback, so never traceback-free)."""
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     message = keras_message(case.broken)
     return {**score_text(case, message), "traceback_free": False}, message
