@@ -20,8 +20,7 @@ from typing import Any
 import keras
 
 from kernest._errors import Mismatch
-from kernest._graph import call_parameters, is_input_layer, is_symbolic, producer
-from kernest._graph import layers as graph_layers
+from kernest._graph import call_parameters, is_input_layer, is_symbolic, outermost, producer
 
 _BACKEND_MODULES = ("tensorflow", "jax", "torch")
 # Backend spellings that keras.ops spells otherwise (the others keep their name: clip, matmul, expand_dims ...).
@@ -450,10 +449,8 @@ def _writer(call: LineCall, scope: dict[str, Any]) -> Any:
         return owner
     made = value_of(func, scope)
     if inspect.isclass(made) and issubclass(made, keras.callbacks.Callback):
-        models = [v for v in scope.values() if isinstance(v, keras.Model)]
-        inner = {id(m) for o in models for _, m in graph_layers(o) if isinstance(m, keras.Model)}
-        outer = [m for m in models if id(m) not in inner]
-        return outer[0] if len({id(m) for m in outer}) == 1 else None
+        outer = outermost(v for v in scope.values() if isinstance(v, keras.Model))
+        return outer[0] if len(outer) == 1 else None
     return None
 
 

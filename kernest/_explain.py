@@ -51,6 +51,7 @@ from kernest._graph import (
     is_input_layer,
     is_symbolic,
     mask_of,
+    outermost,
     output_struct,
     producer,
     producer_chain,
@@ -1066,7 +1067,8 @@ def _rebuild_blocker(model: Any, shape: Shape) -> str | None:
     made in ``build()``, a Dense after a Flatten). Nested models of one input are rebuilt for what reaches
     them too, as a user rebuilding the whole model would. None where it rebuilds with the same weights, or
     where it cannot be rebuilt even on its own input shape (a layer without a config): nothing is known."""
-    if _one_input(model) is None:
+    first = _one_input(model)
+    if first is None:
         return None
 
     def rebuild(dims: Shape) -> str | None:
@@ -1105,14 +1107,14 @@ def _rebuild_blocker(model: Any, shape: Shape) -> str | None:
             return out
 
         try:
-            run(model, keras.Input(tuple(dims[1:]), dtype=keras.tree.flatten(model.inputs)[0].dtype))
+            run(model, keras.Input(tuple(dims[1:]), dtype=first.dtype))
         except Exception:  # noqa: BLE001 - whatever Keras raised, the layer being rebuilt is the answer
             return "/".join(calling[1:]) or str(model.name)
         return None
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if rebuild(shape_of(keras.tree.flatten(model.inputs)[0])) is not None:  # not rebuildable: no conclusion
+        if rebuild(shape_of(first)) is not None:  # not rebuildable: no conclusion
             return None
         return rebuild(shape)
 
@@ -1142,8 +1144,7 @@ def _built_for_fix(case: Case, var: str, declared: Shape, got: Shape, blocker: s
             f"it with keras.Input(shape={_tuple(target[1:])}) does not work: {blocker} is made for the shape it was "
             f"built on (it fails or needs new weights). Give {var} {format_shape(declared)}: crop, pad or reshape "
             f"the data to it.")
-    inner = next((p for p, sub in _walk(model) if isinstance(sub, keras.Model) and graph_inputs(sub) is not None
-                  and len(keras.tree.flatten(sub.inputs)) == 1 and fits(shape_of(keras.tree.flatten(sub.inputs)[0]), got)),
+    inner = next((p for p, sub in _walk(model) if (one := _one_input(sub)) is not None and fits(shape_of(one), got)),
                  None) if isinstance(model, keras.Model) else None
     if inner is not None:
         text += (f" {inner} inside it takes {format_shape(got)}: to run that part alone, call "
@@ -2460,9 +2461,7 @@ def _model_fitted_later(case: Case) -> Any:
     for var in later:
         if isinstance(case.scope.get(var), keras.Model):
             return case.scope[var]
-    models = case.models()
-    inner = {id(layer) for m in models for _, layer in _walk(m) if isinstance(layer, keras.Model)}
-    outer = [m for m in models if id(m) not in inner]
+    outer = outermost(case.models())
     return outer[0] if len(outer) == 1 else None
 
 

@@ -115,12 +115,12 @@ def functional_around(model: Any) -> keras.Model | None:
     shapes = built_input_shapes(model)
     if not shapes:
         return None
+    structure = built_input_structure(model)  # named as the dict's keys, as a functional model's inputs are
+    names = ([next((str(k) for k in reversed(path) if isinstance(k, str)), None)
+              for path, _ in keras.tree.flatten_with_path(structure)] if structure is not None
+             else [None] * len(shapes))
     for dtype in PLACEHOLDER_DTYPES:
-        inputs = [keras.Input(shape[1:], dtype=dtype) for shape in shapes]
-        keys = built_input_keys(model)
-        if keys is not None:  # named as the dict's keys, as a functional model's inputs are
-            inputs = [keras.Input(t.shape[1:], dtype=t.dtype, name=k.split("'")[-2] if "'" in k else None)
-                      for t, k in zip(inputs, keys, strict=True)]
+        inputs = [keras.Input(shape[1:], dtype=dtype, name=name) for shape, name in zip(shapes, names, strict=True)]
         try:
             outputs = model(*_as_call_args(model, inputs))
         except Exception:  # a call that cannot run on placeholders: the caller says what to do instead
@@ -1049,6 +1049,14 @@ def walk(model: Any, top: Entry | None = None, shapes: bool = True) -> Iterator[
 def layers(model: Any) -> list[tuple[str, Any]]:
     """``(path, layer)`` for every layer inside ``model`` at any depth, parents first (structure only)."""
     return [(e.path, e.layer) for e in walk(model, shapes=False)]
+
+
+def outermost(models: Iterable[Any]) -> list[Any]:
+    """The models that no other one of ``models`` holds at any depth (a VAE, not its encoder), each once, in
+    the order given."""
+    unique = list({id(m): m for m in models}.values())
+    inside = {id(sub) for m in unique for _, sub in layers(m) if isinstance(sub, keras.Model)}
+    return [m for m in unique if id(m) not in inside]
 
 
 def find_layer(model: Any, layer: Any) -> str | None:

@@ -399,17 +399,25 @@ def _weights_before(model: Any, path: str, x: Any) -> bool:
     return False
 
 
-def _assignment(script: str | None, var: str) -> ast.expr | None:
-    """The value last assigned to ``var`` at the top level of the user's script, read with ``ast``."""
+def _parsed_script(script: str | None) -> tuple[str, ast.Module] | None:
+    """The user's script (its path as ``kernest check`` recorded it): its source and syntax tree."""
     if not script:
         return None
     try:
         with open(script, encoding="utf-8") as f:
-            tree = ast.parse(f.read())
+            source = f.read()
+        return source, ast.parse(source)
     except (OSError, SyntaxError, ValueError):
         return None
+
+
+def _assignment(script: str | None, var: str) -> ast.expr | None:
+    """The value last assigned to ``var`` at the top level of the user's script, read with ``ast``."""
+    parsed = _parsed_script(script)
+    if parsed is None:
+        return None
     found = None
-    for node in tree.body:
+    for node in parsed[1].body:
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == var for t in node.targets):
             found = node.value
     return found
@@ -1380,15 +1388,10 @@ def _last_weighted(model: Any, path: str) -> tuple[Any, str]:
 
 def _constructor_text(model: Any, layer: Any) -> str | None:
     """The user's own ``layers.Dense(...)`` call that made ``layer`` (found by its name= in the script)."""
-    script = getattr(model, "_kernest_script", None)
-    if not script:
+    parsed = _parsed_script(getattr(model, "_kernest_script", None))
+    if parsed is None:
         return None
-    try:
-        with open(script, encoding="utf-8") as f:
-            source = f.read()
-        tree = ast.parse(source)
-    except (OSError, SyntaxError, ValueError):
-        return None
+    source, tree = parsed
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and any(k.arg == "name" and isinstance(k.value, ast.Constant)
                                               and k.value.value == layer.name for k in node.keywords):
