@@ -39,7 +39,7 @@ from kernest._graph import (
     node_of,
     producer,
 )
-from kernest._lint import lint
+from kernest._lint import Finding, lint
 from kernest._over import Over, child_shape, is_mapper, mapped_axis
 from kernest._saving import shared_across_models
 from kernest._trace import trace
@@ -587,11 +587,19 @@ def check(target: Any, input: Any = None, depth: int | None = None, data: Any = 
     walker.warnings.extend(_shared_layer_warnings(target))
     if walker.mismatches:
         raise InterfaceError(walker.mismatches, context=f"check({name})")
-    walker.warnings.extend(str(f) for f in lint(target, data))
+    walker.warnings.extend(str(f) for f in _failing_raised(lint(target, data), name))
     report = CheckReport(name, walker.interfaces, walker.warnings, depth)
     for w in walker.warnings:
         warnings.warn(w, KernestWarning, stacklevel=2)
     return report
+
+
+def _failing_raised(findings: list[Finding], name: str) -> list[Finding]:
+    """The findings that are risks, after raising those that are certain failures at a later epoch of fit."""
+    failing = [f.as_mismatch() for f in findings if f.fails]
+    if failing:
+        raise InterfaceError(failing, context=f"check({name})")
+    return findings
 
 
 def _has_call(model: Any) -> bool:
@@ -648,7 +656,7 @@ def _check_traced(model: Any, input: Any, depth: int | None) -> CheckReport:  # 
                 interfaces.append(interface)
         for t in call.outputs:
             made.setdefault(id(t), path)  # a nested model's output is its last layer's too: keep the model
-    found = [str(f) for f in lint(model)]
+    found = [str(f) for f in _failing_raised(lint(model), model.name)]
     for w in found:
         warnings.warn(w, KernestWarning, stacklevel=3)
     return CheckReport(model.name, interfaces, found, depth)

@@ -17,6 +17,8 @@ from typing import Any
 
 import keras
 
+from kernest._axes import format_shape
+from kernest._errors import Mismatch
 from kernest._graph import (
     calls,
     children,
@@ -36,9 +38,18 @@ class Finding:
     interface: str
     problem: str
     fix: str
+    # A finding that is no mere risk: fit will stop on it at a later epoch than ``check``'s one-step run reaches.
+    # ``check`` raises it as an error, with what Keras will be given (``received``) against what it takes.
+    fails: bool = False
+    expected: str = ""
+    received: str = ""
 
     def __str__(self) -> str:
         return f"{self.path}: {self.interface}: {self.problem} Fix: {self.fix}"
+
+    def as_mismatch(self) -> Mismatch:
+        return Mismatch(self.path, self.interface, self.expected, self.received,
+                        f"{self.problem} {self.fix[:1].upper()}{self.fix[1:]}")
 
 
 def lint(model: Any, data: Any = None) -> list[Finding]:
@@ -51,7 +62,7 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
                  _loss_list_short, _softmax_over_one, _probabilities_as_logits, _initial_states_miscounted,
                  _training_fixed, _sigmoids_with_categorical_loss, _mask_ignored_by_users_layer, _dropout_twice,
                  _randomness_ignores_training, _reduced_over_batch, _logits_as_probabilities, _monitor_not_logged,
-                 _softmax_with_binary_loss, _accuracy_on_regression, _batchnorm_across_channels_first,
+                 _softmax_with_binary_loss, _categorical_loss_over_one_unit, _accuracy_on_regression, _batchnorm_across_channels_first,
                  _layers_made_in_call):
         found.extend(rule(model))
     given = data if data is not None else getattr(model, "_kernest_data", None)
@@ -64,6 +75,9 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
     found.extend(_steps_kept_for_labels(model, getattr(model, "_kernest_labels", None)))
     found.extend(_validation_split_of_sorted_labels(model))
     found.extend(_steps_past_the_data(model))
+    found.extend(_no_epoch_runs(model))
+    found.extend(_rate_set_on_a_schedule(model))
+    found.extend(_schedule_not_a_float(model))
     found.extend(_float16_output(model))
     return found
 
@@ -918,6 +932,38 @@ def _sigmoids_with_categorical_loss(model: Any) -> list[Finding]:
     return out
 
 
+def _categorical_loss_over_one_unit(model: Any) -> list[Finding]:
+    """A categorical cross-entropy renormalises its output over the classes axis; over one unit that gives
+    1.0 whatever the model says, so the loss is 0 on every sample and no weight gets a gradient (Keras only
+    warns). A one-unit head is a yes/no output: binary cross-entropy. Softmax over one unit is the rule above."""
+    if not _is_compiled(model):
+        return []
+    out = []
+    for tensor, loss in zip(getattr(model, "outputs", None) or [], _losses_per_output(model)):
+        name = _loss_name(loss)
+        shape = tuple(tensor.shape) if tensor.shape else ()
+        if "categorical_crossentropy" not in name or "sparse" in name or not shape or shape[-1] != 1:
+            continue
+        layer, path = output_layer(tensor)
+        squash = _squashing(layer) if layer is not None else None
+        if layer is None or squash == "softmax":
+            continue
+        logits = squash is None
+        if isinstance(loss, str):
+            fix = "loss=keras.losses.BinaryCrossentropy(from_logits=True)" if logits else 'loss="binary_crossentropy"'
+        else:
+            fix = f"loss=keras.losses.BinaryCrossentropy({'from_logits=True' if logits else ''})"
+        out.append(Finding(
+            path, f"{path.split('/')[0]} -> loss",
+            f"{path} gives one unit ({format_shape(shape)}{', a sigmoid probability' if squash else ', logits'}) and "
+            f"the loss is {name}, which renormalises over the classes axis: over one unit that is always 1.0, so "
+            "the loss is 0 on every sample and nothing is learned.",
+            f"compile with {fix} for a yes/no output (labels 0/1), or give {layer.name} one unit per class with "
+            "softmax and keep the categorical loss.",
+        ))
+    return out
+
+
 # --- the user's own layers: a mask, training and the batch axis ------------------------------------------------
 
 def _users_calls(model: Any) -> Iterator[tuple[str, Any, Any, Any]]:
@@ -1325,6 +1371,136 @@ def _steps_past_the_data(model: Any) -> list[Finding]:
         f"({done} batches trained in all).",
         f"{endless}set steps_per_epoch={n} (one pass per epoch), or leave steps_per_epoch out.",
     )]
+
+
+def _no_epoch_runs(model: Any) -> list[Finding]:
+    """fit(epochs=e, initial_epoch=i) trains epochs i .. e-1: ``epochs`` is the index to stop at, not a count.
+    With i >= e (a resumed run given the number of epochs still to do) no epoch runs: fit returns at once with an
+    empty history and the weights unchanged, and Keras says nothing."""
+    epochs, first = getattr(model, "_kernest_epochs", None) or (None, None)
+    if not isinstance(epochs, int) or not isinstance(first, int) or first < epochs:
+        return []
+    return [Finding(
+        model.name, f"{model.name} -> fit",
+        f"fit(epochs={epochs}, initial_epoch={first}) trains the epochs from {first} up to {epochs}, and there are "
+        f"none: Keras reads epochs as the epoch to stop at, not as a number of epochs, so nothing trains and the "
+        "history is empty.",
+        f"to train {epochs} more epochs after epoch {first}, pass epochs={first + epochs} "
+        f"(fit(..., epochs={first + epochs}, initial_epoch={first})).",
+    )]
+
+
+def _sets_learning_rate(callback: Any) -> bool:
+    """Whether a callback assigns the optimizer's learning rate: Keras' ReduceLROnPlateau and
+    LearningRateScheduler, or a user's callback whose source assigns ``....learning_rate =`` (or ``.lr =``)."""
+    if isinstance(callback, (keras.callbacks.ReduceLROnPlateau, keras.callbacks.LearningRateScheduler)):
+        return True
+    if type(callback).__module__.startswith("keras"):
+        return False
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(type(callback))))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    return any(isinstance(t, ast.Attribute) and t.attr in ("learning_rate", "lr")
+               for node in ast.walk(tree) if isinstance(node, ast.Assign) for t in node.targets)
+
+
+def first_rate(schedule: Any) -> float:
+    """The learning rate a LearningRateSchedule starts at."""
+    rate = getattr(schedule, "initial_learning_rate", None)
+    if rate is None:
+        rate = keras.ops.convert_to_numpy(schedule(0))
+    return float(rate)
+
+
+def schedule_fix(optimizer: Any, callback: str) -> str:
+    """The optimizer rebuilt on a float rate (the schedule's first one), which ``callback`` can change."""
+    rate = first_rate(optimizer._learning_rate)
+    return (f"build the optimizer on a float rate, keras.optimizers.{type(optimizer).__name__}(learning_rate={rate!r}) "
+            f"(the schedule's first rate), which {callback} can change; or keep the schedule and drop {callback}.")
+
+
+def _rate_set_on_a_schedule(model: Any) -> list[Finding]:
+    """An optimizer built on a LearningRateSchedule computes its rate from the step: Keras refuses to set it. A
+    callback that sets it (ReduceLROnPlateau, LearningRateScheduler) fails at the first epoch it acts on, often
+    not the first one: ``check``'s one-step run does not reach it."""
+    optimizer = getattr(model, "optimizer", None)
+    schedule = getattr(optimizer, "_learning_rate", None)
+    if not isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        return []
+    out = []
+    for callback in getattr(model, "_kernest_callbacks", None) or []:
+        if not _sets_learning_rate(callback):
+            continue
+        kind = type(callback).__name__
+        out.append(Finding(
+            model.name, f"optimizer -> {kind}",
+            f"{model.name}'s {type(optimizer).__name__} optimizer takes its learning rate from a "
+            f"{type(schedule).__name__} schedule, and the {kind} callback sets the learning rate: Keras refuses "
+            "(\"its learning rate is not settable\") at the first epoch the callback acts on.",
+            schedule_fix(optimizer, kind), fails=True, expected="a float learning rate it can set",
+            received=f"a {type(schedule).__name__} schedule",
+        ))
+    return out
+
+
+def _schedule_not_a_float(model: Any) -> list[Finding]:
+    """A LearningRateScheduler's function must return a Python or NumPy float for every epoch fit runs; a tensor
+    (``lr * tf.math.exp(-0.1)``, as older docs wrote it) or None (a path without ``return``) stops fit at that
+    epoch. The function is called here for each epoch of the user's fit, as the callback would."""
+    import numpy as np
+
+    epochs, first = getattr(model, "_kernest_epochs", None) or (None, None)
+    optimizer = getattr(model, "optimizer", None)
+    if not isinstance(epochs, int) or optimizer is None:
+        return []
+    out = []
+    for callback in getattr(model, "_kernest_callbacks", None) or []:
+        if not isinstance(callback, keras.callbacks.LearningRateScheduler):
+            continue
+        try:
+            rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+        except (TypeError, ValueError):
+            continue
+        for epoch in range(first or 0, min(epochs, 1000)):
+            try:
+                try:
+                    got = callback.schedule(epoch, rate)
+                except TypeError:  # the old one-argument form, as Keras calls it
+                    got = callback.schedule(epoch)
+            except Exception:  # noqa: BLE001 - the user's function failed on its own: not this rule
+                break
+            if isinstance(got, (float, np.float32, np.float64)):
+                rate = float(got)
+                continue
+            out.append(_schedule_finding(model, callback.schedule, epoch, got))
+            break
+    return out
+
+
+def _schedule_finding(model: Any, fn: Any, epoch: int, got: Any) -> Finding:
+    name = getattr(fn, "__name__", "schedule")
+    returns: list[ast.Return] = []
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+        returns = [r for r in ast.walk(tree) if isinstance(r, ast.Return) and r.value is not None]
+    except (OSError, TypeError, SyntaxError):
+        pass
+    what = "None (no return on that path)" if got is None else f"a {type(got).__name__} ({got})"
+    if got is None:
+        fix = f"end {name} with a return of a float on every path, e.g. `return lr` as its last line."
+    else:
+        wrapped = [f"return float({ast.unparse(r.value)})" for r in returns
+                   if not (isinstance(r.value, (ast.Name, ast.Constant))
+                           or (isinstance(r.value, ast.Call) and getattr(r.value.func, "id", "") == "float"))]
+        fix = (f"make {name} return a Python float: " + "; ".join(wrapped) + "." if wrapped
+               else f"make {name} return a Python float (wrap its value in float(...)).")
+    return Finding(
+        model.name, f"{name} -> LearningRateScheduler",
+        f"the LearningRateScheduler function {name} returns {what} for epoch {epoch}; Keras 3 takes only a float "
+        f"and stops fit there (\"The output of the `schedule` function should be a float\").",
+        fix, fails=True, expected="a float for every epoch", received=f"{what} for epoch {epoch}",
+    )
 
 
 def _float16_output(model: Any) -> list[Finding]:

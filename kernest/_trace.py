@@ -354,6 +354,10 @@ def _record_data(original: Any) -> Any:
                 split = _argument(original, self, args, kwargs, "validation_split")
                 if split:
                     self._kernest_validation_split = float(split)
+                if getattr(original, "__name__", "") == "fit":  # read by the initial_epoch lint rule
+                    epochs = _argument(original, self, args, kwargs, "epochs")
+                    first = _argument(original, self, args, kwargs, "initial_epoch")
+                    self._kernest_epochs = (epochs if isinstance(epochs, int) else 1, first if isinstance(first, int) else 0)
                 steps = _argument(original, self, args, kwargs, "steps_per_epoch")
                 if isinstance(steps, int) and steps > 0:  # read against the data's batches by a lint rule
                     epochs = _argument(original, self, args, kwargs, "epochs")
