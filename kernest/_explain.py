@@ -710,10 +710,30 @@ def _batched_twice(case: Case, want: int) -> str | None:
         if len(shape) == want and re.search(rf"\b{name}\s*\.\s*batch\(", text):  # batched again on this line
             shape, label = (None, *shape), f"{name}.batch(...)"
         if len(shape) == want + 1:
+            once = _without_last_batch(_user_source(case), name, want)
+            drop = f"drop the second .batch(): {once}" if once else "drop one .batch() call, or .unbatch() first"
             return (f"{label} yields {format_shape(shape)} per step: each element was a batch already, and .batch() "
-                    f"added a second batch axis. Batch once (drop one .batch() call, or .unbatch() first), so that "
+                    f"added a second batch axis. Batch once ({drop}), so that "
                     f"each step gives {format_shape((None, *shape[2:]))}.")
     return None
+
+
+def _without_last_batch(source: str, var: str, want: int) -> str | None:
+    """The user's statement that made the dataset ``var`` by batching another one (``ds = loaded.shuffle(4).batch(4)``)
+    without that last ``.batch(...)``, where what it batched was batched already (a ``.batch`` in its own making,
+    or a dataset whose elements have the rank the model takes); None otherwise."""
+    stmt = assignment_of(source, var) if source else None
+    value = stmt.value if stmt is not None else None
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "batch"):
+        return None
+    base = value.func.value
+    text = ast.unparse(base)
+    root = base
+    while isinstance(root, ast.Call) and isinstance(root.func, ast.Attribute):
+        root = root.func.value
+    made = assignment_of(source, root.id) if isinstance(root, ast.Name) else None
+    batched = ".batch(" in text or (made is not None and ".batch(" in ast.unparse(made.value))
+    return f"{var} = {text}" if batched else None
 
 
 _MAPS_2D = (keras.layers.Conv2D, keras.layers.Conv2DTranspose, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D,

@@ -215,7 +215,8 @@ def _settings_keys(call: ModelCall, key: str, given: dict[str, Any], outs: list[
 
 
 def _settings_count(call: ModelCall, key: str, given: list[Any], outs: list[str]) -> Mismatch:
-    per = [given[i] if i < len(given) else given[-1] for i in range(len(outs))]
+    # An output without a loss weight is weighted 1.0 by Keras; a missing loss is taken as the last one given.
+    per = [given[i] if i < len(given) else (1.0 if key == "loss_weights" else given[-1]) for i in range(len(outs))]
     by_name = ", ".join(f'"{o}": {_shown(v)}' for o, v in zip(outs, per))
     listed = ", ".join(_shown(v) for v in per)
     model = call.model

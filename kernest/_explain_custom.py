@@ -148,7 +148,12 @@ def _later_argument(case: Any, var: str) -> str | None:
     if tree is None:
         return None
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == var and node.args:
+        func = node.func if isinstance(node, ast.Call) else None
+        called = isinstance(func, ast.Name) and func.id == var
+        fitted = (isinstance(func, ast.Attribute) and func.attr in ("fit", "predict", "evaluate", "train_on_batch",
+                                                                   "predict_on_batch") and isinstance(func.value, ast.Name)
+                  and func.value.id == var)
+        if (called or fitted) and node.args:  # var(x), or var.fit(x, ...): x is what it is meant for
             arg = node.args[0]
             if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name):
                 value = case.scope.get(arg.func.id)

@@ -27,7 +27,8 @@ def script_failure(case: Any) -> Mismatch | None:
     return first_answer(case, (_model_given_as_tensor, _backbone_below_minimum, _backend_function,
                                _loss_added_to_graph_model, _timedistributed_several_outputs, _weights_of_a_part,
                                _call_takes_the_inputs_apart, _layer_inside_a_part, _compile_without_super,
-                               _predict_inside_the_graph, _layer_made_in_call, _output_without_gradient))
+                               _predict_inside_the_graph, _layer_made_in_call, _forward_outside_the_tape,
+                               _output_without_gradient))
 
 
 def _source(case: Any) -> str:
@@ -551,6 +552,74 @@ def _fed_within(outer: Any, layer: Any) -> str:
 # --- an output no gradient reaches ---------------------------------------------------------------------------------
 
 _NO_GRADIENT = re.compile(r"No gradients provided for any variable|does not require grad and does not have a grad_fn")
+
+
+def _tape_of(stmt: ast.AST) -> str | None:
+    """The name a ``with tf.GradientTape() as tape:`` statement binds, or None for any other statement."""
+    if not isinstance(stmt, ast.With):
+        return None
+    for item in stmt.items:
+        func = item.context_expr.func if isinstance(item.context_expr, ast.Call) else None
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if name == "GradientTape" and isinstance(item.optional_vars, ast.Name):
+            return item.optional_vars.id
+    return None
+
+
+def _differentiated(tree: ast.AST, tape: str) -> set[str]:
+    """The names whose variables ``tape.gradient(loss, <name>.trainable_variables)`` asks for."""
+    found = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "gradient"
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == tape and len(node.args) > 1):
+            for sub in ast.walk(node.args[1]):
+                if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name):
+                    found.add(sub.value.id)
+    return found
+
+
+def _forward_outside_the_tape(case: Any) -> Mismatch | None:
+    """A custom training loop that runs the model before ``with tf.GradientTape() as tape:`` and computes only the
+    loss inside it: the tape records nothing that leads to the weights, every gradient is None and the optimizer
+    refuses them. The statement that runs the model is moved into the tape's block."""
+    if not _NO_GRADIENT.search(case.message):
+        return None
+    try:
+        tree = ast.parse(_source(case))
+    except SyntaxError:
+        return None
+    for block in ast.walk(tree):
+        body = getattr(block, "body", None)
+        if not isinstance(body, list):
+            continue
+        for i, stmt in enumerate(body):
+            tape = _tape_of(stmt)
+            if tape is None:
+                continue
+            used_inside = {n.id for s in stmt.body for n in ast.walk(s) if isinstance(n, ast.Name)}
+            models = _differentiated(tree, tape)
+            for before in reversed(body[:i]):
+                if not (isinstance(before, ast.Assign) and isinstance(before.value, ast.Call)
+                        and isinstance(before.value.func, ast.Name)):
+                    continue
+                callee = before.value.func.id
+                model = case.scope.get(callee)
+                targets = {n.id for t in before.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+                if callee not in models and not isinstance(model, keras.layers.Layer) or not targets & used_inside:
+                    continue
+                name = getattr(model, "name", callee)
+                header = "with " + ", ".join(ast.unparse(it.context_expr) + (f" as {ast.unparse(it.optional_vars)}"
+                                             if it.optional_vars is not None else "") for it in stmt.items) + ":"
+                inside = "\n".join("    " + line for s in [before, *stmt.body] for line in ast.unparse(s).splitlines())
+                return Mismatch(
+                    name, f"{name} -> GradientTape",
+                    f"{name} run inside the tape, so the tape records how its weights make the loss",
+                    f"{name} run before the tape opened (line {before.lineno}), the tape records the loss only",
+                    f"{tape}.gradient() follows only what ran inside `{header}`; {ast.unparse(before)} ran before it, "
+                    f"so no gradient reaches {name}'s weights and the optimizer gets none. Move that line into the "
+                    f"block:\n{header}\n{inside}",
+                )
+    return None
 
 
 def _output_without_gradient(case: Any) -> Mismatch | None:
