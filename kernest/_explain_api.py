@@ -41,7 +41,8 @@ def api_failure(text: str, scope: dict[str, Any], message: str, exc: BaseExcepti
     for call in model_calls(text, scope):
         if call.model is None:
             continue
-        found = _inputs_mismatch(call, "inputs" if call.method == "__call__" else "x") or _dataset_mismatch(call)
+        found = (_inputs_mismatch(call, "inputs" if call.method == "__call__" else "x") or _dataset_mismatch(call)
+                 or _shapeless_dataset(call, source))
         if found is None and after_forward:
             found = (_settings_mismatch(call) or _labels_mismatch(call) or _weights_mismatch(call)
                      or _labels_missing(call, source) or _validation_mismatch(call))
@@ -404,6 +405,52 @@ def _dataset_mismatch(call: ModelCall) -> Mismatch | None:
             f"position, not by meaning. Yield the dict: {text} = {text}.map(lambda x, y: ({{{entries}}}, y)).",
         )
     return None
+
+
+def _shapeless_dataset(call: ModelCall, source: str) -> Mismatch | None:
+    """A dataset made by ``Dataset.from_generator(gen, output_types=...)`` without shapes: its elements have no
+    known rank, and the model's layers cannot be built or checked on them. The shapes are read from the first
+    element the user's generator yields, and written into the user's own ``from_generator`` call."""
+    import numpy as np
+
+    if call.method not in DATA_METHODS:
+        return None
+    ds, var = call.value("x"), call.text("x") or ""
+    spec = getattr(ds, "element_spec", None)
+    if spec is None or all(getattr(s, "shape", None) is None or s.shape.rank is not None for s in keras.tree.flatten(spec)):
+        return None
+    made = assignment_of(source, var) if source and var.isidentifier() else None
+    gen_call = next((n for n in ast.walk(made.value) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                     and n.func.attr == "from_generator"), None) if made is not None else None
+    if gen_call is None or not gen_call.args or any(k.arg in ("output_shapes", "output_signature") for k in gen_call.keywords):
+        return None
+    gen = value_of(gen_call.args[0], call.scope)
+    try:
+        first = next(iter(gen())) if callable(gen) else None
+    except Exception:  # noqa: BLE001 - a generator that needs arguments or fails: shapes not known here
+        first = None
+    if first is None:
+        return None
+
+    def shapes(item: Any) -> str:
+        if isinstance(item, (tuple, list)):
+            inner = ", ".join(shapes(i) for i in item)
+            return f"({inner},)" if len(item) == 1 else f"({inner})"
+        if isinstance(item, dict):
+            return "{" + ", ".join(f"{k!r}: {shapes(v)}" for k, v in item.items()) + "}"
+        dims = tuple(np.shape(item))
+        return f"({dims[0]},)" if len(dims) == 1 else str(dims)
+
+    given = shapes(first)
+    fixed = ast.unparse(gen_call)[:-1] + f", output_shapes={given})"
+    model = call.model
+    return Mismatch(
+        model.name, f"data -> {model.name}", f"elements of known rank, e.g. {given} per element",
+        "elements of unknown shape (from_generator was given output_types only)",
+        f"{var} comes from Dataset.from_generator with output_types and no shapes, so its elements have no known rank "
+        f"and {model.name}'s layers cannot be built on them. Give the shapes the generator yields "
+        f"(its first element: {given}): {fixed} (or output_signature=).",
+    )
 
 
 def _labels_missing(call: ModelCall, source: str = "") -> Mismatch | None:

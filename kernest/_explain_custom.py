@@ -315,12 +315,16 @@ def _config_not_serializable(case: Any) -> Mismatch | None:
     if not found:
         return None
     path, layer = found[0]
-    args = [p for p in _init_params(type(layer)) if not _plain(getattr(layer, p, None))]
+    params = [p for p in _init_params(type(layer)) if hasattr(layer, p)]
+    args = [p for p in params if not _plain(getattr(layer, p, None))]
     if not args:
         return None
     saved = _saving_model(case)
-    entries = ", ".join(f'"{a}": keras.saving.serialize_keras_object(self.{a})' for a in args)
-    back = "; ".join(f'config["{a}"] = keras.saving.deserialize_keras_object(config["{a}"])' for a in args)
+    # Once get_config is written by hand, Keras no longer records the constructor's arguments: every one the
+    # class keeps on self is written, the objects (a nested model, a layer) through Keras' own serializer.
+    entries = ", ".join(f'"{a}": keras.saving.serialize_keras_object(self.{a})' if a in args else f'"{a}": self.{a}'
+                        for a in params)
+    back = "; ".join(f'config["{a}"] = keras.saving.deserialize_keras_object(config.pop("{a}"))' for a in args)
     return Mismatch(
         path, f"{saved} -> file", f"{m.group('cls')}.get_config() that saves {', '.join(args)}",
         f"{m.group('cls')}({', '.join(args)}=<{type(getattr(layer, args[0], None)).__name__}>) without get_config",
@@ -345,7 +349,7 @@ def _init_params(cls: type) -> list[str]:
 def _instances(case: Any, cls_name: str) -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
     for model in _top_models(case):
-        for path, layer in _walk(model):
+        for path, layer in [(model.name, model), *_walk(model)]:  # the model itself may be the user's class
             if type(layer).__name__ == cls_name and all(layer is not x for _, x in out):
                 out.append((path, layer))
     return out
