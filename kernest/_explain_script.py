@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import keras
@@ -20,6 +21,7 @@ from kernest._errors import Mismatch
 from kernest._explain_custom import first_answer
 from kernest._graph import call_inputs, call_nodes, is_input_layer, producer
 from kernest._graph import layers as _walk
+from kernest._lint import schedule_finding, schedule_fix
 
 
 def script_failure(case: Any) -> Mismatch | None:
@@ -28,6 +30,7 @@ def script_failure(case: Any) -> Mismatch | None:
                                _loss_added_to_graph_model, _timedistributed_several_outputs, _weights_of_a_part,
                                _call_takes_the_inputs_apart, _layer_inside_a_part, _compile_without_super,
                                _predict_inside_the_graph, _layer_made_in_call, _forward_outside_the_tape,
+                               _rate_of_a_schedule_set, _schedule_gave_no_float,
                                _output_without_gradient))
 
 
@@ -552,6 +555,58 @@ def _fed_within(outer: Any, layer: Any) -> str:
 # --- an output no gradient reaches ---------------------------------------------------------------------------------
 
 _NO_GRADIENT = re.compile(r"No gradients provided for any variable|does not require grad and does not have a grad_fn")
+
+
+def _failing_callback(case: Any, kind: type) -> Any:
+    """The callback of class ``kind`` whose method is on the failing traceback (it was acting when fit stopped)."""
+    tb = case.exc.__traceback__
+    found = None
+    while tb is not None:
+        owner = tb.tb_frame.f_locals.get("self")
+        if isinstance(owner, kind):
+            found = owner
+        tb = tb.tb_next
+    return found
+
+
+def _rate_of_a_schedule_set(case: Any) -> Mismatch | None:
+    """Keras' "learning rate is not settable": a callback set the rate of an optimizer built on a
+    LearningRateSchedule. Which callback, and the optimizer rebuilt on the schedule's first rate."""
+    if "object as its `learning_rate` constructor argument, hence its learning rate is not settable" not in case.message:
+        return None
+    callback = _failing_callback(case, keras.callbacks.Callback)
+    model = getattr(callback, "model", None) or case.fitted_model()
+    optimizer = getattr(model, "optimizer", None)
+    schedule = getattr(optimizer, "_learning_rate", None)
+    if model is None or not isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        return None
+    kind = type(callback).__name__ if callback is not None else "a callback"
+    fix = schedule_fix(optimizer, kind)
+    return Mismatch(model.name, f"optimizer -> {kind}", "a float learning rate it can set",
+                    f"a {type(schedule).__name__} schedule",
+                    f"{model.name}'s {type(optimizer).__name__} takes its rate from a {type(schedule).__name__} "
+                    f"schedule, which Keras does not let {kind} set. {fix[:1].upper()}{fix[1:]}")
+
+
+def _schedule_gave_no_float(case: Any) -> Mismatch | None:
+    """Keras' "The output of the `schedule` function should be a float": the LearningRateScheduler's function
+    returned a tensor or None; the return statements to change are read from its source."""
+    m = re.search(r"The output of the `schedule` function should be a float\. Got: (?P<got>.*)", case.message, re.S)
+    callback = _failing_callback(case, keras.callbacks.LearningRateScheduler) if m else None
+    model = getattr(callback, "model", None) or case.fitted_model()
+    if callback is None or model is None:
+        return None
+    epoch = next((tb.tb_frame.f_locals.get("epoch") for tb in _tracebacks(case.exc)
+                  if isinstance(tb.tb_frame.f_locals.get("epoch"), int)), 0)
+    got = None if m.group("got").strip() == "None" else m.group("got").strip()
+    return schedule_finding(model, callback.schedule, epoch, got, f"a value that is not a float ({got})").as_mismatch()
+
+
+def _tracebacks(exc: BaseException) -> Iterator[Any]:
+    tb = exc.__traceback__
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
 
 
 def _tape_of(stmt: ast.AST) -> str | None:

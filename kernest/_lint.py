@@ -1410,7 +1410,7 @@ def first_rate(schedule: Any) -> float:
     rate = getattr(schedule, "initial_learning_rate", None)
     if rate is None:
         rate = keras.ops.convert_to_numpy(schedule(0))
-    return float(rate)
+    return float(f"{float(rate):.6g}")  # a float32 step value printed as the user wrote it: 0.05, not 0.0500000007
 
 
 def schedule_fix(optimizer: Any, callback: str) -> str:
@@ -1473,12 +1473,14 @@ def _schedule_not_a_float(model: Any) -> list[Finding]:
             if isinstance(got, (float, np.float32, np.float64)):
                 rate = float(got)
                 continue
-            out.append(_schedule_finding(model, callback.schedule, epoch, got))
+            out.append(schedule_finding(model, callback.schedule, epoch, got))
             break
     return out
 
 
-def _schedule_finding(model: Any, fn: Any, epoch: int, got: Any) -> Finding:
+def schedule_finding(model: Any, fn: Any, epoch: int, got: Any, shown: str | None = None) -> Finding:
+    """The finding for a LearningRateScheduler function ``fn`` that returned ``got`` (not a float) for ``epoch``
+    (``shown``: how to print it, where only Keras' message has it)."""
     name = getattr(fn, "__name__", "schedule")
     returns: list[ast.Return] = []
     try:
@@ -1486,7 +1488,7 @@ def _schedule_finding(model: Any, fn: Any, epoch: int, got: Any) -> Finding:
         returns = [r for r in ast.walk(tree) if isinstance(r, ast.Return) and r.value is not None]
     except (OSError, TypeError, SyntaxError):
         pass
-    what = "None (no return on that path)" if got is None else f"a {type(got).__name__} ({got})"
+    what = "None (no return on that path)" if got is None else shown or f"a {type(got).__name__} ({got})"
     if got is None:
         fix = f"end {name} with a return of a float on every path, e.g. `return lr` as its last line."
     else:
