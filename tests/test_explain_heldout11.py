@@ -130,8 +130,8 @@ def test_a_nested_custom_layer_holding_a_layer_gets_get_config_with_all_its_argu
 
 
 def test_from_generator_without_shapes_gets_the_shapes_of_the_first_element(tmp_path):
-    if keras.backend.backend() == "jax":
-        pytest.skip("JAX runs a dataset of unknown element shapes without an error")
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("JAX and PyTorch run a dataset of unknown element shapes without an error")
     code, printed = _script(tmp_path, (
         "frames = np.random.rand(4, 4, 4, 1).astype('float32')\n"
         "def pairs():\n    for f in frames:\n        yield f, 1\n"
