@@ -148,7 +148,9 @@ def _later_argument(case: Any, var: str) -> str | None:
     if tree is None:
         return None
     for node in ast.walk(tree):
-        func = node.func if isinstance(node, ast.Call) else None
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
         called = isinstance(func, ast.Name) and func.id == var
         fitted = (isinstance(func, ast.Attribute) and func.attr in ("fit", "predict", "evaluate", "train_on_batch",
                                                                    "predict_on_batch") and isinstance(func.value, ast.Name)

@@ -592,7 +592,9 @@ def _schedule_gave_no_float(case: Any) -> Mismatch | None:
     """Keras' "The output of the `schedule` function should be a float": the LearningRateScheduler's function
     returned a tensor or None; the return statements to change are read from its source."""
     m = re.search(r"The output of the `schedule` function should be a float\. Got: (?P<got>.*)", case.message, re.S)
-    callback = _failing_callback(case, keras.callbacks.LearningRateScheduler) if m else None
+    if m is None:
+        return None
+    callback = _failing_callback(case, keras.callbacks.LearningRateScheduler)
     model = getattr(callback, "model", None) or case.fitted_model()
     if callback is None or model is None:
         return None

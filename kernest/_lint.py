@@ -1482,19 +1482,19 @@ def schedule_finding(model: Any, fn: Any, epoch: int, got: Any, shown: str | Non
     """The finding for a LearningRateScheduler function ``fn`` that returned ``got`` (not a float) for ``epoch``
     (``shown``: how to print it, where only Keras' message has it)."""
     name = getattr(fn, "__name__", "schedule")
-    returns: list[ast.Return] = []
+    returns: list[ast.expr] = []
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-        returns = [r for r in ast.walk(tree) if isinstance(r, ast.Return) and r.value is not None]
+        returns = [r.value for r in ast.walk(tree) if isinstance(r, ast.Return) and r.value is not None]
     except (OSError, TypeError, SyntaxError):
         pass
     what = "None (no return on that path)" if got is None else shown or f"a {type(got).__name__} ({got})"
     if got is None:
         fix = f"end {name} with a return of a float on every path, e.g. `return lr` as its last line."
     else:
-        wrapped = [f"return float({ast.unparse(r.value)})" for r in returns
-                   if not (isinstance(r.value, (ast.Name, ast.Constant))
-                           or (isinstance(r.value, ast.Call) and getattr(r.value.func, "id", "") == "float"))]
+        wrapped = [f"return float({ast.unparse(r)})" for r in returns
+                   if not (isinstance(r, (ast.Name, ast.Constant))
+                           or (isinstance(r, ast.Call) and getattr(r.func, "id", "") == "float"))]
         fix = (f"make {name} return a Python float: " + "; ".join(wrapped) + "." if wrapped
                else f"make {name} return a Python float (wrap its value in float(...)).")
     return Finding(
