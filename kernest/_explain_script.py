@@ -16,12 +16,12 @@ from typing import Any
 import keras
 
 from kernest._axes import format_shape, shape_of
-from kernest._callsite import _fresh_accepts, assignment_of, calls_on, parse_line, value_of
+from kernest._callsite import _fresh_accepts, assignment_of, calls_on, model_calls, parse_line, value_of
 from kernest._errors import Mismatch
 from kernest._explain_custom import first_answer
 from kernest._graph import call_inputs, call_nodes, is_input_layer, producer
 from kernest._graph import layers as _walk
-from kernest._lint import schedule_finding, schedule_fix
+from kernest._lint import schedule_finding, schedule_fix, sets_learning_rate
 
 
 def script_failure(case: Any) -> Mismatch | None:
@@ -575,6 +575,10 @@ def _rate_of_a_schedule_set(case: Any) -> Mismatch | None:
     if "object as its `learning_rate` constructor argument, hence its learning rate is not settable" not in case.message:
         return None
     callback = _failing_callback(case, keras.callbacks.Callback)
+    if callback is None and case.site is not None:  # Keras filtered the callback's frame out: read the fit line
+        given = [c for call in model_calls(case.site.text, case.scope, ("fit",))
+                 for c in (call.value("callbacks") or []) if sets_learning_rate(c)]
+        callback = given[0] if given else None
     model = getattr(callback, "model", None) or case.fitted_model()
     optimizer = getattr(model, "optimizer", None)
     schedule = getattr(optimizer, "_learning_rate", None)

@@ -1390,7 +1390,7 @@ def _no_epoch_runs(model: Any) -> list[Finding]:
     )]
 
 
-def _sets_learning_rate(callback: Any) -> bool:
+def sets_learning_rate(callback: Any) -> bool:
     """Whether a callback assigns the optimizer's learning rate: Keras' ReduceLROnPlateau and
     LearningRateScheduler, or a user's callback whose source assigns ``....learning_rate =`` (or ``.lr =``)."""
     if isinstance(callback, (keras.callbacks.ReduceLROnPlateau, keras.callbacks.LearningRateScheduler)):
@@ -1430,7 +1430,7 @@ def _rate_set_on_a_schedule(model: Any) -> list[Finding]:
         return []
     out = []
     for callback in getattr(model, "_kernest_callbacks", None) or []:
-        if not _sets_learning_rate(callback):
+        if not sets_learning_rate(callback):
             continue
         kind = type(callback).__name__
         out.append(Finding(

@@ -158,3 +158,22 @@ def test_a_forward_pass_before_the_tape_in_a_train_step_function_is_moved_into_i
         "train_step(xs, ys)\n"))
     assert code == 1 and "meter: meter -> GradientTape" in printed
     assert "with tf.GradientTape() as g:\n    logits = net(xb)\n    loss = " in printed
+
+
+def test_explain_on_the_raw_error_finds_the_rate_setting_callback_on_the_fit_line():
+    import numpy as np
+
+    import kernest
+
+    keras.backend.clear_session(free_memory=False)
+    inner = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="h")], name="inner")
+    v_in = keras.Input((3,), name="v")
+    model = keras.Model(v_in, keras.layers.Dense(1, name="y")(inner(v_in)), name="probe")
+    decay = keras.optimizers.schedules.InverseTimeDecay(0.1, decay_steps=10, decay_rate=0.5)
+    model.compile(keras.optimizers.SGD(learning_rate=decay), "mse")
+    plateau = keras.callbacks.ReduceLROnPlateau(monitor="loss", patience=0, min_delta=1e9)
+    with pytest.raises(TypeError) as raised:
+        model.fit(np.zeros((4, 3)), np.zeros((4, 1)), epochs=2, callbacks=[plateau], verbose=0)
+    err = kernest.explain(raised.value)
+    assert err is not None and err.path == "probe" and err.interface == "optimizer -> ReduceLROnPlateau"
+    assert "keras.optimizers.SGD(learning_rate=0.1)" in err.fix
