@@ -30,6 +30,7 @@ from kernest._callsite import (
     calls_on,
     check_line,
     first_listed,
+    name_kw,
     parse_line,
     source_name,
     value_of,
@@ -1080,7 +1081,7 @@ def _rebuild_blocker(model: Any, shape: Shape) -> str | None:
             if _one_input(original) is None:
                 copy = original.__class__.from_config(original.get_config())
                 out = copy(x)
-                if [tuple(w.shape) for w in original.weights] != [tuple(w.shape) for w in copy.weights]:
+                if not _same_weight_shapes(original, copy):
                     raise _Resized(str(original.name))
             elif isinstance(original, keras.Sequential):  # clone_model takes no call_function for a Sequential
                 out = x
@@ -1095,8 +1096,7 @@ def _rebuild_blocker(model: Any, shape: Shape) -> str | None:
                         return run(found, args[0])  # a nested model: rebuilt for what reaches it
                     calling.append(str(layer.name))
                     result = layer(*args, **kwargs)
-                    if found is not None and [tuple(w.shape) for w in found.weights] != [
-                            tuple(w.shape) for w in layer.weights]:
+                    if found is not None and not _same_weight_shapes(found, layer):
                         raise _Resized(str(layer.name))
                     calling.pop()
                     return result
@@ -1117,6 +1117,10 @@ def _rebuild_blocker(model: Any, shape: Shape) -> str | None:
         if rebuild(shape_of(first)) is not None:  # not rebuildable: no conclusion
             return None
         return rebuild(shape)
+
+
+def _same_weight_shapes(layer: Any, other: Any) -> bool:
+    return [tuple(w.shape) for w in layer.weights] == [tuple(w.shape) for w in other.weights]
 
 
 def _one_input(model: Any) -> Any | None:
@@ -1825,13 +1829,9 @@ def _statement_calls(case: Case) -> tuple[str, list[ast.Call], ast.AST | None]:
     return source, [n for n in ast.walk(stmt) if isinstance(n, ast.Call)] if stmt is not None else [], stmt
 
 
-def _name_kw(call: ast.Call) -> str | None:
-    return next((str(k.value.value) for k in call.keywords if k.arg == "name" and isinstance(k.value, ast.Constant)), None)
-
-
 def _layer_label(call: ast.Call, scope: dict[str, Any]) -> str | None:
     """How a layer made by ``call`` is named in a path: its name=, ``input:NAME`` for a keras.Input."""
-    name = _name_kw(call)
+    name = name_kw(call)
     made = value_of(call.func, scope)
     if name is not None and made is keras.Input:
         return f"input:{name}"
@@ -1875,7 +1875,7 @@ def _not_an_int(case: Case, m: re.Match[str]) -> Mismatch:
         if node is None or (isinstance(node, ast.Constant) and type(node.value) is int):
             continue
         text = ast.get_source_segment(source, node) or arg
-        name = _name_kw(call) or made.__name__
+        name = name_kw(call) or made.__name__
         before, _ = _neighbours(stmt, call, case.scope)
         applied = next((n for n in calls if n.func is call and n.args), None)
         if before is None and applied is not None:  # layers.Dense(...)(h): what made h

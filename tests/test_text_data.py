@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from kernest import DataError, KernestWarning
-from kernest.text import Dataset, clean_text, deduplicate, load_data, split, take_sample
+from kernest.text import (
+    Dataset,
+    classification_metrics,
+    clean_text,
+    deduplicate,
+    load_data,
+    split,
+    take_sample,
+)
 from tests.conftest_text import bundled, write_jsonl, write_table
 
 ROWS = [("good film", "pos"), ("bad film", "neg"), ("great plot", "pos"), ("awful plot", "neg")] * 3
@@ -125,10 +133,23 @@ def test_missing_column_lists_the_columns(tmp_path: Path) -> None:
         load_data(path)
 
 
-def test_wrong_delimiter_is_a_missing_column_with_a_hint(tmp_path: Path) -> None:
-    path = write_table(tmp_path / "d.csv", ROWS, delimiter=";")
-    with pytest.raises(DataError, match=r"no column 'text' or 'label'.*'text;label'.*another delimiter"):
+def test_a_semicolon_csv_loads_and_a_wrong_delimiter_gets_a_hint(tmp_path: Path) -> None:
+    ds = load_data(write_table(tmp_path / "d.csv", ROWS, delimiter=";"))  # as spreadsheets in many locales write
+    assert ds.classes == ("neg", "pos") and len(ds) == 12
+    path = write_table(tmp_path / "d.tsv", ROWS, delimiter=",")
+    with pytest.raises(DataError, match=r"no column 'text' or 'label'.*'text,label'.*another delimiter"):
         load_data(path)
+
+
+def test_a_class_too_rare_to_split_is_named_and_left_out_of_macro_f1() -> None:
+    ds = Dataset([f"text {i}" for i in range(13)], ["neg", "pos"] * 6 + ["neutral"], "mine.csv")
+    with pytest.warns(KernestWarning, match=r"mine.csv: class 'neutral' \(1\) has fewer than 3 texts.*merge it"):
+        parts = split(ds, seed=0)
+    assert "neutral" in parts.train.labels and "neutral" not in parts.test.labels
+    # scored as scikit-learn's macro F1: a class neither true nor predicted is left out, not counted as 0
+    metrics = classification_metrics([0, 1, 1], [0, 1, 1], ["neg", "neutral", "pos"])
+    assert metrics["macro_f1"] == 1.0 and metrics["per_class"]["pos"]["support"] == 0
+    assert classification_metrics([0, 1], [0, 2], ["neg", "neutral", "pos"])["macro_f1"] == pytest.approx(1 / 3)
 
 
 def test_only_one_class(tmp_path: Path) -> None:

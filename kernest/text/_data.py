@@ -272,7 +272,8 @@ def load_data(path: str | Path | None = None, text_col: str = "text", label_col:
 def _load_table(path: Path, text_col: str, label_col: str, *, delimiter: str | None, source: str,
                 warn_repaired: bool, weight_col: str | None = None) -> Dataset:
     lines, repaired_flags = _decode_lines(_read_bytes(path))
-    if delimiter is None:
+    if delimiter is None or (delimiter == "," and lines and "," not in lines[0]):
+        # a .csv written with semicolons (spreadsheets in many locales do) is read with them
         delimiter = _sniff_delimiter(lines[0] if lines else "")
     # csv reads the decoded lines, so quoted fields that span lines still parse; its line numbers tell which
     # lines (and so which repair flags) a record came from.
@@ -455,6 +456,18 @@ def _check_classes(ds: Dataset) -> None:
         )
 
 
+def _warn_rare_classes(ds: Dataset) -> None:
+    counts = Counter(ds.labels)
+    rare = [f"{c!r} ({counts[c]})" for c in ds.classes if counts[c] < 3]
+    if rare:
+        warnings.warn(
+            f"{ds.source}: class{'es' if len(rare) > 1 else ''} {', '.join(rare)} "
+            f"{'have' if len(rare) > 1 else 'has'} fewer than 3 texts, so the split puts none in the validation "
+            "and test parts: the model trains on them, but no score says how well it knows them. Add texts of "
+            "that class, or merge it into another label.",
+            KernestWarning, stacklevel=3)
+
+
 # ------------------------------------------------------------------------------------- dedup and splitting
 
 
@@ -525,6 +538,7 @@ def split(ds: Dataset, seed: int = 0, fractions: tuple[float, float, float] = (0
     if dedup:
         ds = deduplicate(ds)
     _check_classes(ds)
+    _warn_rare_classes(ds)
     total = float(sum(fractions))
     f_val, f_test = fractions[1] / total, fractions[2] / total
     rng = np.random.default_rng(seed)
