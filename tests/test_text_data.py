@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,15 @@ def test_load_custom_columns_and_jsonl(tmp_path: Path) -> None:
     assert ds.classes == ("3", "neg", "pos")
 
 
+def test_load_a_json_array_of_records(tmp_path: Path) -> None:
+    records = [{"review": t, "stars": lab} for t, lab in ROWS] + [["not", "an", "object"]]
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(records, indent=1), encoding="utf-8")  # as pandas' to_json(orient="records")
+    with pytest.warns(KernestWarning, match=r"skipped 1 records that are not JSON objects"):
+        ds = load_data(path, text_col="review", label_col="stars")
+    assert ds.classes == ("neg", "pos") and len(ds) == 12
+
+
 def test_load_class_folders(tmp_path: Path) -> None:
     for cls, words in (("neg", "bad"), ("pos", "good")):
         (tmp_path / "data" / cls).mkdir(parents=True)
@@ -120,8 +130,11 @@ def test_missing_and_empty_and_binary_files(tmp_path: Path) -> None:
         with pytest.raises(DataError, match=r"is empty"):
             load_data(tmp_path / name)
     (tmp_path / "bin.csv").write_bytes(b"PK\x03\x04\x00\x00binary")
-    with pytest.raises(DataError, match=r"looks binary"):
+    with pytest.raises(DataError, match=r"looks binary \(it holds NUL bytes\)\. Give"):
         load_data(tmp_path / "bin.csv")
+    (tmp_path / "book.xlsx").write_bytes(b"PK\x03\x04\x00\x00binary")
+    with pytest.raises(DataError, match=r"it is a spreadsheet workbook\. Give .*to_csv"):
+        load_data(tmp_path / "book.xlsx")
     (tmp_path / "nofiles").mkdir()
     with pytest.raises(DataError, match=r"no \.txt files"):
         load_data(tmp_path / "nofiles")
