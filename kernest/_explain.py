@@ -476,6 +476,12 @@ def _reducer(case: Case) -> tuple[Any, Shape, str] | None:
         if found is not None:
             layer, before, path = found
             return layer, before, f"{prefix}/{path}" if prefix else path
+    # inside a subclassed model's call the tensors are placeholders: the tracer recorded their producers
+    for t in (case.tensor, case.outer):
+        made = case.made_by.get(id(t)) if t is not None and not is_symbolic(t) else None
+        given = case.failure.made_from.get(id(t)) if case.failure is not None and made is not None else None
+        if given and hasattr(given[0], "shape") and (isinstance(made, _REDUCERS) or _last_step_only(made)):
+            return made, shape_of(given[0]), find_layer(case.frames[0].layer, made) or str(getattr(made, "name", "?"))
     return None
 
 
@@ -614,16 +620,19 @@ def _axis_of_one(case: Case, shape: Shape, want: int) -> str:
 
 
 def _declared_input_fix(case: Case, target: Shape, first: bool) -> str:
-    """When the tensor is a model Input itself, declare the Input with the missing last axis: a functional
-    model adds a trailing axis of size 1 to data that lacks it, so the same arrays still fit."""
-    t = case.tensor
-    src = producer(t) if t is not None and is_symbolic(t) else None
-    if first or src is None or not is_input_layer(src):
+    """When the tensor is an Input the user holds (what crosses into the nested model, or reaches the layer),
+    declare it with the missing last axis: a functional model adds a trailing axis of size 1 to data that
+    lacks it, so the same arrays still fit. A nested Sequential made without an Input has one of its own,
+    fed by the layers before it, which no declaration in the script changes: nothing is said for it."""
+    if first:
         return ""
-    var = case.var(t)
-    named = f"{var} = " if var and var != "?" else ""
-    return (f"Declare the Input with that axis, {named}keras.Input(shape={_tuple(target)}) (a functional model "
-            f"adds the last axis of size 1 to data without it); ")
+    for t in (case.outer, case.tensor):
+        src = producer(t) if t is not None and is_symbolic(t) else None
+        var = next((name for name, value in case.scope.items() if value is t and not name.startswith("_")), None)
+        if src is not None and is_input_layer(src) and var is not None:
+            return (f"Declare the Input with that axis, {var} = keras.Input(shape={_tuple(target)}) (a functional "
+                    f"model adds the last axis of size 1 to data without it); ")
+    return ""
 
 
 _CONV2D = (keras.layers.Conv2D, keras.layers.Conv2DTranspose, keras.layers.SeparableConv2D,
