@@ -249,11 +249,16 @@ def _has_tensors(node: ast.AST, scope: dict[str, Any]) -> bool:
     return bool(_tensors(value_of(node, scope)))
 
 
-def _name_kwarg(call: LineCall) -> str | None:
-    for kw in call.node.keywords:
+def name_kw(call: ast.Call) -> str | None:
+    """The string given as ``name=`` in a call, if any."""
+    for kw in call.keywords:
         if kw.arg == "name" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
             return kw.value.value
     return None
+
+
+def _name_kwarg(call: LineCall) -> str | None:
+    return name_kw(call.node)
 
 
 def _short(callee_text: str) -> str:

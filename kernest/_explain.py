@@ -30,6 +30,7 @@ from kernest._callsite import (
     calls_on,
     check_line,
     first_listed,
+    name_kw,
     parse_line,
     source_name,
     value_of,
@@ -475,6 +476,12 @@ def _reducer(case: Case) -> tuple[Any, Shape, str] | None:
         if found is not None:
             layer, before, path = found
             return layer, before, f"{prefix}/{path}" if prefix else path
+    # inside a subclassed model's call the tensors are placeholders: the tracer recorded their producers
+    for t in (case.tensor, case.outer):
+        made = case.made_by.get(id(t)) if t is not None and not is_symbolic(t) else None
+        given = case.failure.made_from.get(id(t)) if case.failure is not None and made is not None else None
+        if given and hasattr(given[0], "shape") and (isinstance(made, _REDUCERS) or _last_step_only(made)):
+            return made, shape_of(given[0]), find_layer(case.frames[0].layer, made) or str(getattr(made, "name", "?"))
     return None
 
 
@@ -613,16 +620,19 @@ def _axis_of_one(case: Case, shape: Shape, want: int) -> str:
 
 
 def _declared_input_fix(case: Case, target: Shape, first: bool) -> str:
-    """When the tensor is a model Input itself, declare the Input with the missing last axis: a functional
-    model adds a trailing axis of size 1 to data that lacks it, so the same arrays still fit."""
-    t = case.tensor
-    src = producer(t) if t is not None and is_symbolic(t) else None
-    if first or src is None or not is_input_layer(src):
+    """When the tensor is an Input the user holds (what crosses into the nested model, or reaches the layer),
+    declare it with the missing last axis: a functional model adds a trailing axis of size 1 to data that
+    lacks it, so the same arrays still fit. A nested Sequential made without an Input has one of its own,
+    fed by the layers before it, which no declaration in the script changes: nothing is said for it."""
+    if first:
         return ""
-    var = case.var(t)
-    named = f"{var} = " if var and var != "?" else ""
-    return (f"Declare the Input with that axis, {named}keras.Input(shape={_tuple(target)}) (a functional model "
-            f"adds the last axis of size 1 to data without it); ")
+    for t in (case.outer, case.tensor):
+        src = producer(t) if t is not None and is_symbolic(t) else None
+        var = next((name for name, value in case.scope.items() if value is t and not name.startswith("_")), None)
+        if src is not None and is_input_layer(src) and var is not None:
+            return (f"Declare the Input with that axis, {var} = keras.Input(shape={_tuple(target)}) (a functional "
+                    f"model adds the last axis of size 1 to data without it); ")
+    return ""
 
 
 _CONV2D = (keras.layers.Conv2D, keras.layers.Conv2DTranspose, keras.layers.SeparableConv2D,
@@ -1100,7 +1110,7 @@ def _rebuild_blocker(model: Any, shape: Shape) -> str | None:
             if _one_input(original) is None:
                 copy = original.__class__.from_config(original.get_config())
                 out = copy(x)
-                if [tuple(w.shape) for w in original.weights] != [tuple(w.shape) for w in copy.weights]:
+                if not _same_weight_shapes(original, copy):
                     raise _Resized(str(original.name))
             elif isinstance(original, keras.Sequential):  # clone_model takes no call_function for a Sequential
                 out = x
@@ -1115,8 +1125,7 @@ def _rebuild_blocker(model: Any, shape: Shape) -> str | None:
                         return run(found, args[0])  # a nested model: rebuilt for what reaches it
                     calling.append(str(layer.name))
                     result = layer(*args, **kwargs)
-                    if found is not None and [tuple(w.shape) for w in found.weights] != [
-                            tuple(w.shape) for w in layer.weights]:
+                    if found is not None and not _same_weight_shapes(found, layer):
                         raise _Resized(str(layer.name))
                     calling.pop()
                     return result
@@ -1137,6 +1146,10 @@ def _rebuild_blocker(model: Any, shape: Shape) -> str | None:
         if rebuild(shape_of(first)) is not None:  # not rebuildable: no conclusion
             return None
         return rebuild(shape)
+
+
+def _same_weight_shapes(layer: Any, other: Any) -> bool:
+    return [tuple(w.shape) for w in layer.weights] == [tuple(w.shape) for w in other.weights]
 
 
 def _one_input(model: Any) -> Any | None:
@@ -1845,13 +1858,9 @@ def _statement_calls(case: Case) -> tuple[str, list[ast.Call], ast.AST | None]:
     return source, [n for n in ast.walk(stmt) if isinstance(n, ast.Call)] if stmt is not None else [], stmt
 
 
-def _name_kw(call: ast.Call) -> str | None:
-    return next((str(k.value.value) for k in call.keywords if k.arg == "name" and isinstance(k.value, ast.Constant)), None)
-
-
 def _layer_label(call: ast.Call, scope: dict[str, Any]) -> str | None:
     """How a layer made by ``call`` is named in a path: its name=, ``input:NAME`` for a keras.Input."""
-    name = _name_kw(call)
+    name = name_kw(call)
     made = value_of(call.func, scope)
     if name is not None and made is keras.Input:
         return f"input:{name}"
@@ -1895,7 +1904,7 @@ def _not_an_int(case: Case, m: re.Match[str]) -> Mismatch:
         if node is None or (isinstance(node, ast.Constant) and type(node.value) is int):
             continue
         text = ast.get_source_segment(source, node) or arg
-        name = _name_kw(call) or made.__name__
+        name = name_kw(call) or made.__name__
         before, _ = _neighbours(stmt, call, case.scope)
         applied = next((n for n in calls if n.func is call and n.args), None)
         if before is None and applied is not None:  # layers.Dense(...)(h): what made h

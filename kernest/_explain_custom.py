@@ -25,6 +25,7 @@ from typing import Any
 import keras
 
 from kernest._axes import Shape, format_shape, shape_of
+from kernest._callsite import name_kw
 from kernest._errors import Mismatch
 from kernest._graph import (
     call_nodes,
@@ -126,7 +127,7 @@ def _model_being_built(case: Any) -> tuple[str | None, str] | None:
         func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
         if func not in ("Model", "Sequential", "Functional"):
             continue
-        name = next((k.value.value for k in node.keywords if k.arg == "name" and isinstance(k.value, ast.Constant)), None)
+        name = name_kw(node)
         var = stmt.targets[0].id if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name) else None
         if name or var:
             return var, str(name or var)

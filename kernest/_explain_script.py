@@ -16,7 +16,15 @@ from typing import Any
 import keras
 
 from kernest._axes import format_shape, shape_of
-from kernest._callsite import _fresh_accepts, assignment_of, calls_on, model_calls, parse_line, value_of
+from kernest._callsite import (
+    _fresh_accepts,
+    assignment_of,
+    calls_on,
+    model_calls,
+    name_kw,
+    parse_line,
+    value_of,
+)
 from kernest._errors import Mismatch
 from kernest._explain_custom import first_answer
 from kernest._graph import call_inputs, call_nodes, is_input_layer, producer
@@ -483,8 +491,7 @@ def _predict_inside_the_graph(case: Any) -> Mismatch | None:
             part = value_of(inner.func.value, case.scope)
             if not isinstance(part, keras.Model):
                 continue
-            name = next((str(k.value.value) for k in node.func.keywords
-                         if k.arg == "name" and isinstance(k.value, ast.Constant)), "lambda")
+            name = name_kw(node.func) or "lambda"
             arg = ast.unparse(node.args[0])
             tensor = value_of(node.args[0], case.scope)
             src = producer(tensor) if tensor is not None else None

@@ -62,8 +62,8 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
                  _loss_list_short, _softmax_over_one, _probabilities_as_logits, _initial_states_miscounted,
                  _training_fixed, _sigmoids_with_categorical_loss, _mask_ignored_by_users_layer, _dropout_twice,
                  _randomness_ignores_training, _reduced_over_batch, _logits_as_probabilities, _monitor_not_logged,
-                 _softmax_with_binary_loss, _categorical_loss_over_one_unit, _accuracy_on_regression, _batchnorm_across_channels_first,
-                 _layers_made_in_call):
+                 _softmax_with_binary_loss, _categorical_loss_over_one_unit, _accuracy_on_regression,
+                 _batchnorm_across_channels_first, _layers_made_in_call, _computed_floats_into_embedding):
         found.extend(rule(model))
     given = data if data is not None else getattr(model, "_kernest_data", None)
     if given is not None:
@@ -348,6 +348,79 @@ def _data_into_embedding(model: Any, data: list[Any]) -> list[Finding]:
                 "or map unknown ids to an out-of-vocabulary id with keras.layers.IntegerLookup.",
             ))
     return out
+
+
+# --- an Embedding fed the float output of a layer with weights ---------------------------------------------------
+
+def _computed_floats_into_embedding(model: Any) -> list[Finding]:
+    """An Embedding whose input is computed by a layer with weights (a Dense, a convolution), at any depth:
+    Keras casts the floats to ids, so the lookup is arbitrary and no gradient reaches that layer. Nothing
+    fails. Values that reach it through an integer tensor (an argmax, a lookup layer) are ids and fine."""
+    out = []
+    subs = dict(_models(model))
+    for path, call, x in _calls_to(model, (keras.layers.Embedding,)):
+        made = _float_maker(subs, path, x, str(call.layer.name))
+        if made is None:
+            continue
+        layer, src_path, fed, consumer = made
+        ids = tuple(x.shape[1:])
+        full = find_layer(model, call.layer) or call.layer.name
+        shape = tuple(fed.shape[1:])
+        out.append(Finding(
+            full, f"{layer.name} -> {consumer}",
+            f"{full} (Embedding, input_dim={call.layer.input_dim}) is fed the float output of {src_path} "
+            f"({type(layer).__name__}), not integer ids: it casts the values to ids, so the rows it looks up are "
+            f"arbitrary and no gradient reaches {layer.name}. Nothing fails; {layer.name} never learns.",
+            f"feed the Embedding the integer ids themselves (keras.Input(shape={ids}, dtype=\"int32\"), "
+            f"not {layer.name}'s output); or, to map {layer.name}'s {shape[-1] if shape else ''} features on, use "
+            f"keras.layers.Dense({call.layer.output_dim}) in place of {call.layer.name}.",
+        ))
+    return out
+
+
+# weightless layers that move or scale values but never make ids of them
+_KEEPS_VALUES = (keras.layers.Reshape, keras.layers.Flatten, keras.layers.Permute, keras.layers.RepeatVector,
+                 keras.layers.Activation, keras.layers.Dropout, keras.layers.GaussianNoise, keras.layers.ReLU,
+                 keras.layers.LeakyReLU, keras.layers.ELU, keras.layers.Identity)
+
+
+def _float_maker(subs: dict[str, Any], path: str, x: Any, consumer: str) -> tuple[Any, str, Any, str] | None:
+    """The nearest layer with weights that computed the float tensor ``x`` (of the model at ``path``, read by
+    ``consumer``), going back through weightless layers and out through nested models' inputs: that layer,
+    its path, the tensor it gave and what reads it at its level (the nested model it feeds); None where an
+    integer tensor, the data or a nested model's output comes first."""
+    t = x
+    for _ in range(64):  # a long chain of weightless layers is given up on
+        if "float" not in str(getattr(t, "dtype", "")):
+            return None
+        src = producer(t)
+        if src is None or isinstance(src, keras.Model):
+            return None
+        if not is_input_layer(src):
+            if src.weights:
+                return src, "/".join(p for p in (path, src.name) if p), t, consumer
+            if not isinstance(src, _KEEPS_VALUES):
+                return None  # a Lambda, a lookup or the user's own layer may well give ids
+            given = [c.data_inputs for c in calls(subs[path]) if c.layer is src and any(o is t for o in c.outputs)]
+            if not given or len(given[0]) != 1:
+                return None
+            t = given[0][0]
+            continue
+        if not path:
+            return None  # the outermost model's input: data, which the data rules read
+        parent_path = path
+        while parent_path and (parent_path == path or parent_path not in subs):  # past wrappers' own levels
+            parent_path = parent_path.rsplit("/", 1)[0] if "/" in parent_path else ""
+        sub, parent = subs.get(path), subs.get(parent_path)
+        index = next((i for i, inp in enumerate(getattr(sub, "inputs", None) or []) if inp is t), None)
+        if sub is None or parent is None or index is None:
+            return None
+        feeding = [c for c in calls(parent)
+                   if (c.layer.layer if isinstance(c.layer, keras.layers.Wrapper) else c.layer) is sub]
+        if not feeding or index >= len(feeding[0].data_inputs):
+            return None
+        t, path, consumer = feeding[0].data_inputs[index], parent_path, str(feeding[0].layer.name)
+    return None
 
 
 # --- data scaled by the script and again by the model's own Rescaling ---------------------------------------

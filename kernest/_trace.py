@@ -65,6 +65,7 @@ class Failure:
     names: dict[int, str] = field(default_factory=dict)  # id(tensor) -> the user's variable name
     scope: dict[str, Any] = field(default_factory=dict)  # the user's variables at that line
     made_by: dict[int, Any] = field(default_factory=dict)  # placeholders' producers (subclassed models)
+    made_from: dict[int, tuple[Any, ...]] = field(default_factory=dict)  # and what those calls were given
     traced: bool = True  # False: rebuilt from a traceback that Keras filtered (inner layers' frames are gone)
 
     def __post_init__(self) -> None:
@@ -121,7 +122,11 @@ class Tracer:
         self.failure: Failure | None = None
         self._pending: Failure | None = None
         self._open: list[Recorded | None] = []  # per stack level: the recorded call, or None
+        self._shadow: list[Recorded | None] = []  # per stack level: a call inside one on data, not recorded
+        self._call_made_by: dict[int, Any] = {}  # as made_by, for those calls, during the outermost call only
+        self._call_made_from: dict[int, tuple[Any, ...]] = {}
         self.made_by: dict[int, Any] = {}  # id(tensor) -> the layer whose recorded call returned it
+        self.made_from: dict[int, tuple[Any, ...]] = {}  # id(tensor) -> the inputs of that call
 
     def push(self, frame: Frame) -> None:
         if not self.stack:
@@ -134,24 +139,39 @@ class Tracer:
             call = Recorded("/".join(f.layer.name for f in [*self.stack, frame]), frame.layer, frame.inputs)
             self.calls.append(call)
         self._open.append(call if symbolic else None)
+        # A call inside a model called on data (or on a backend's placeholders, as Keras builds a subclassed
+        # model) is not recorded, but what it returns is remembered until the outermost call returns: where
+        # the model fails, the layer that made the failing tensor (a Flatten before a convolution) is known.
+        inside = frame.kind == "call" and not symbolic and bool(self.stack)
+        self._shadow.append(Recorded("", frame.layer, frame.inputs) if inside else None)
         self.stack.append(frame)
 
     def finish(self, result: Any) -> None:
         """Record what the innermost call returned."""
-        call = self._open[-1] if self._open else None
-        if call is not None:
+        if not self._open:
+            return
+        call, shadow = self._open[-1], self._shadow[-1]
+        for recorded, made_by, made_from in ((call, self.made_by, self.made_from),
+                                             (shadow, self._call_made_by, self._call_made_from)):
+            if recorded is None:
+                continue
             try:
-                call.outputs = tuple(t for t in keras.tree.flatten(result) if hasattr(t, "shape"))
+                recorded.outputs = tuple(t for t in keras.tree.flatten(result) if hasattr(t, "shape"))
             except Exception:  # an output structure Keras cannot flatten: keep none
-                call.outputs = ()
-            for t in call.outputs:
-                self.made_by[id(t)] = call.layer
+                recorded.outputs = ()
+            for t in recorded.outputs:
+                made_by[id(t)] = recorded.layer
+                made_from[id(t)] = recorded.inputs
 
     def pop(self, exc: BaseException | None, caller: FrameType | None) -> None:
         self._open.pop()
+        self._shadow.pop()
         if exc is not None and self._pending is None:
-            self._pending = Failure(list(self.stack), made_by=self.made_by)
+            self._pending = Failure(list(self.stack), made_by={**self.made_by, **self._call_made_by},
+                                    made_from={**self.made_from, **self._call_made_from})
         self.stack.pop()
+        if not self.stack:  # the outermost call is over: what its layers made on data is forgotten
+            self._call_made_by, self._call_made_from = {}, {}
         if exc is not None and not self.stack and self._pending is not None:
             failure = self._pending
             failure.site, failure.names, failure.scope = _user_site(caller, failure.frames[0].inputs, scope=True)

@@ -10,6 +10,7 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from typing import Any
 
 BACKENDS = ("tensorflow", "jax", "torch")
 
@@ -94,6 +95,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """kernest's own warnings as one line for the user, not as a source location; others as Python shows them."""
+    from kernest._errors import KernestWarning
+
+    if issubclass(category, KernestWarning):
+        print(f"kernest: warning: {message}", file=sys.stderr)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # see kernest._startup, which sets it before Keras loads
@@ -102,7 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return int(args.func(args) or 0)
     except KernestError as exc:
         print(f"kernest: error: {exc}", file=sys.stderr)
         return 2

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from kernest import DataError, KernestWarning
-from kernest.text import Dataset, clean_text, deduplicate, load_data, split, take_sample
+from kernest.text import (
+    Dataset,
+    classification_metrics,
+    clean_text,
+    deduplicate,
+    load_data,
+    split,
+    take_sample,
+)
 from tests.conftest_text import bundled, write_jsonl, write_table
 
 ROWS = [("good film", "pos"), ("bad film", "neg"), ("great plot", "pos"), ("awful plot", "neg")] * 3
@@ -94,6 +103,15 @@ def test_load_custom_columns_and_jsonl(tmp_path: Path) -> None:
     assert ds.classes == ("3", "neg", "pos")
 
 
+def test_load_a_json_array_of_records(tmp_path: Path) -> None:
+    records = [{"review": t, "stars": lab} for t, lab in ROWS] + [["not", "an", "object"]]
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(records, indent=1), encoding="utf-8")  # as pandas' to_json(orient="records")
+    with pytest.warns(KernestWarning, match=r"skipped 1 records that are not JSON objects"):
+        ds = load_data(path, text_col="review", label_col="stars")
+    assert ds.classes == ("neg", "pos") and len(ds) == 12
+
+
 def test_load_class_folders(tmp_path: Path) -> None:
     for cls, words in (("neg", "bad"), ("pos", "good")):
         (tmp_path / "data" / cls).mkdir(parents=True)
@@ -112,8 +130,11 @@ def test_missing_and_empty_and_binary_files(tmp_path: Path) -> None:
         with pytest.raises(DataError, match=r"is empty"):
             load_data(tmp_path / name)
     (tmp_path / "bin.csv").write_bytes(b"PK\x03\x04\x00\x00binary")
-    with pytest.raises(DataError, match=r"looks binary"):
+    with pytest.raises(DataError, match=r"looks binary \(it holds NUL bytes\)\. Give"):
         load_data(tmp_path / "bin.csv")
+    (tmp_path / "book.xlsx").write_bytes(b"PK\x03\x04\x00\x00binary")
+    with pytest.raises(DataError, match=r"it is a spreadsheet workbook\. Give .*to_csv"):
+        load_data(tmp_path / "book.xlsx")
     (tmp_path / "nofiles").mkdir()
     with pytest.raises(DataError, match=r"no \.txt files"):
         load_data(tmp_path / "nofiles")
@@ -125,10 +146,23 @@ def test_missing_column_lists_the_columns(tmp_path: Path) -> None:
         load_data(path)
 
 
-def test_wrong_delimiter_is_a_missing_column_with_a_hint(tmp_path: Path) -> None:
-    path = write_table(tmp_path / "d.csv", ROWS, delimiter=";")
-    with pytest.raises(DataError, match=r"no column 'text' or 'label'.*'text;label'.*another delimiter"):
+def test_a_semicolon_csv_loads_and_a_wrong_delimiter_gets_a_hint(tmp_path: Path) -> None:
+    ds = load_data(write_table(tmp_path / "d.csv", ROWS, delimiter=";"))  # as spreadsheets in many locales write
+    assert ds.classes == ("neg", "pos") and len(ds) == 12
+    path = write_table(tmp_path / "d.tsv", ROWS, delimiter=",")
+    with pytest.raises(DataError, match=r"no column 'text' or 'label'.*'text,label'.*another delimiter"):
         load_data(path)
+
+
+def test_a_class_too_rare_to_split_is_named_and_left_out_of_macro_f1() -> None:
+    ds = Dataset([f"text {i}" for i in range(13)], ["neg", "pos"] * 6 + ["neutral"], "mine.csv")
+    with pytest.warns(KernestWarning, match=r"mine.csv: class 'neutral' \(1\) has fewer than 3 texts.*merge it"):
+        parts = split(ds, seed=0)
+    assert "neutral" in parts.train.labels and "neutral" not in parts.test.labels
+    # scored as scikit-learn's macro F1: a class neither true nor predicted is left out, not counted as 0
+    metrics = classification_metrics([0, 1, 1], [0, 1, 1], ["neg", "neutral", "pos"])
+    assert metrics["macro_f1"] == 1.0 and metrics["per_class"]["pos"]["support"] == 0
+    assert classification_metrics([0, 1], [0, 2], ["neg", "neutral", "pos"])["macro_f1"] == pytest.approx(1 / 3)
 
 
 def test_only_one_class(tmp_path: Path) -> None:

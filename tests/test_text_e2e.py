@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from kernest import DataError
+from kernest import DataError, KernestWarning
 from kernest.text import Predictor, RunError, build_model, evaluate, export, predict, train
 from kernest.text._defaults import schedule
 from kernest.text._run import RUN_FILES
@@ -178,6 +179,14 @@ def test_cli_evaluate_export_and_errors(tmp_path: Path, capsys: pytest.CaptureFi
     assert table.startswith("accuracy ") and "macro-F1" in table and "confusion" in table
     assert _main(["evaluate", str(trained_run()), "--json"]) == 0
     assert "macro_f1" in json.loads(capsys.readouterr().out)
+    gaps = write_table(tmp_path / "gaps.csv", [("I love it", "positive"), ("no label", ""), ("so bad", "negative")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", KernestWarning)  # the suite turns them into errors
+        assert _main(["evaluate", str(trained_run()), "--data", str(gaps), "--json"]) == 0
+    shown = capsys.readouterr()
+    assert json.loads(shown.out)["n"] == 2  # kernest's warning is one line for the user, not a source location
+    assert "kernest: warning: " in shown.err and "1 rows with missing label" in shown.err
+    assert "KernestWarning" not in shown.err and ".py:" not in shown.err
     assert _main(["export", str(trained_run()), "--out", str(tmp_path / "sm")]) == 0
     assert (tmp_path / "sm" / "saved_model.pb").is_file()
     capsys.readouterr()

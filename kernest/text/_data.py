@@ -16,9 +16,10 @@ import math
 import re
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,6 +41,9 @@ _WHITESPACE = re.compile(r"\s+")
 MAX_FIELD_CHARS = (1 << 20) - 1
 _TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 _JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+_BINARY_FORMATS = {".xlsx": "a spreadsheet workbook", ".xls": "a spreadsheet workbook",
+                   ".ods": "a spreadsheet workbook", ".parquet": "a Parquet table", ".feather": "an Arrow table",
+                   ".pkl": "a Python pickle", ".pickle": "a Python pickle", ".npz": "a NumPy archive"}
 
 
 @dataclass(frozen=True)
@@ -178,9 +182,11 @@ def _read_bytes(path: Path) -> bytes:
             "least two labelled rows per class."
         )
     if b"\x00" in data[:8192]:
+        made_by = _BINARY_FORMATS.get(path.suffix.lower())
         raise DataError(
-            f"Data file {str(path)!r} looks binary (it holds NUL bytes). Give a UTF-8 text file: CSV, TSV or "
-            "JSON Lines, or a folder with one sub-folder of .txt files per class."
+            f"Data file {str(path)!r} looks binary (it holds NUL bytes){f': it is {made_by}' if made_by else ''}. "
+            "Give a UTF-8 text file: CSV, TSV or JSON Lines (in pandas: df.to_csv(path, index=False)), or a folder "
+            "with one sub-folder of .txt files per class."
         )
     return data
 
@@ -272,7 +278,8 @@ def load_data(path: str | Path | None = None, text_col: str = "text", label_col:
 def _load_table(path: Path, text_col: str, label_col: str, *, delimiter: str | None, source: str,
                 warn_repaired: bool, weight_col: str | None = None) -> Dataset:
     lines, repaired_flags = _decode_lines(_read_bytes(path))
-    if delimiter is None:
+    if delimiter is None or (delimiter == "," and lines and "," not in lines[0]):
+        # a .csv written with semicolons (spreadsheets in many locales do) is read with them
         delimiter = _sniff_delimiter(lines[0] if lines else "")
     # csv reads the decoded lines, so quoted fields that span lines still parse; its line numbers tell which
     # lines (and so which repair flags) a record came from.
@@ -323,14 +330,7 @@ def _load_jsonl(path: Path, text_col: str, label_col: str) -> Dataset:
     rows: list[tuple[str | None, str | None, bool]] = []
     keys: set[str] = set()
     bad_json = 0
-    for line, bad in zip(lines, repaired_flags):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError:
-            bad_json += 1
-            continue
+    for obj, bad in _json_records(lines, repaired_flags):
         if not isinstance(obj, dict):
             bad_json += 1
             continue
@@ -339,18 +339,39 @@ def _load_jsonl(path: Path, text_col: str, label_col: str) -> Dataset:
         rows.append((None if text is None else str(text), _label_str(label), bad))
     if not rows:
         raise DataError(
-            f"Data file {str(path)!r} holds no JSON object per line ({bad_json} lines are not JSON objects). "
-            f"Write one object per line, such as {{\"{text_col}\": \"...\", \"{label_col}\": \"...\"}}."
+            f"Data file {str(path)!r} holds no JSON objects ({bad_json} records are not objects). Write one "
+            f"object per line, such as {{\"{text_col}\": \"...\", \"{label_col}\": \"...\"}}, or one array of "
+            "such objects."
         )
     _require_columns(path, sorted(keys), [text_col, label_col], None)
     ds = _build(rows, str(path), True)
     if bad_json:
         skipped = dict(ds.skipped)
         skipped["not a JSON object"] = bad_json
-        warnings.warn(f"{path}: skipped {bad_json} lines that are not JSON objects.", KernestWarning,
+        warnings.warn(f"{path}: skipped {bad_json} records that are not JSON objects.", KernestWarning,
                       stacklevel=3)
         ds = Dataset(ds.texts, ds.labels, ds.source, ds.repaired, skipped)
     return ds
+
+
+def _json_records(lines: list[str], repaired_flags: list[bool]) -> Iterator[tuple[Any, bool]]:
+    """The objects of a JSON Lines file, one per line (``None`` for a line that is not JSON), or of a file
+    that holds one JSON array of objects (as ``pandas.DataFrame.to_json(orient="records")`` writes)."""
+    whole = "\n".join(lines)
+    if whole.lstrip().startswith("["):
+        try:
+            array = json.loads(whole)
+        except json.JSONDecodeError:
+            array = None
+        if isinstance(array, list):
+            yield from ((obj, any(repaired_flags)) for obj in array)
+            return
+    for line, bad in zip(lines, repaired_flags):
+        if line.strip():
+            try:
+                yield json.loads(line), bad
+            except json.JSONDecodeError:
+                yield None, bad
 
 
 def _label_str(label: object) -> str | None:
@@ -455,6 +476,18 @@ def _check_classes(ds: Dataset) -> None:
         )
 
 
+def _warn_rare_classes(ds: Dataset) -> None:
+    counts = Counter(ds.labels)
+    rare = [f"{c!r} ({counts[c]})" for c in ds.classes if counts[c] < 3]
+    if rare:
+        warnings.warn(
+            f"{ds.source}: class{'es' if len(rare) > 1 else ''} {', '.join(rare)} "
+            f"{'have' if len(rare) > 1 else 'has'} fewer than 3 texts, so the split puts none in the validation "
+            "and test parts: the model trains on them, but no score says how well it knows them. Add texts of "
+            "that class, or merge it into another label.",
+            KernestWarning, stacklevel=3)
+
+
 # ------------------------------------------------------------------------------------- dedup and splitting
 
 
@@ -525,6 +558,7 @@ def split(ds: Dataset, seed: int = 0, fractions: tuple[float, float, float] = (0
     if dedup:
         ds = deduplicate(ds)
     _check_classes(ds)
+    _warn_rare_classes(ds)
     total = float(sum(fractions))
     f_val, f_test = fractions[1] / total, fractions[2] / total
     rng = np.random.default_rng(seed)

@@ -19,13 +19,21 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndar
 
 
 def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float:
-    """Unweighted mean of the per-class F1 scores (a class never true nor predicted scores 0).
+    """Unweighted mean of the per-class F1 scores over the classes that are true or predicted at least once
+    (as scikit-learn's ``f1_score(average="macro")``: a class absent from both says nothing).
 
     Example:
         >>> round(macro_f1(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]), 2), 4)
         0.7333
+        >>> macro_f1(np.array([0, 1]), np.array([0, 1]), 3)  # class 2 is neither true nor predicted
+        1.0
     """
-    return float(np.mean(_prf(confusion(y_true, y_pred, n_classes))[2]))
+    return _mean_f1(confusion(y_true, y_pred, n_classes))
+
+
+def _mean_f1(m: np.ndarray) -> float:
+    seen = (m.sum(axis=0) + m.sum(axis=1)) > 0
+    return float(np.mean(_prf(m)[2][seen])) if seen.any() else 0.0
 
 
 def _prf(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -57,7 +65,7 @@ def classification_metrics(y_true: Sequence[int] | np.ndarray, y_pred: Sequence[
     return {
         "n": int(len(yt)),
         "accuracy": float(np.mean(yt == yp)) if len(yt) else 0.0,
-        "macro_f1": float(np.mean(f1)),
+        "macro_f1": _mean_f1(m),
         "per_class": {
             c: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
                 "support": int(m[i].sum())}

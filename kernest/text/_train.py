@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -236,7 +237,8 @@ def train(data: DataArg = None, out: str | Path = "runs/sentiment", epochs: int 
         max_words: override the fitted words per text.
         max_chars: override the fitted characters per word.
         limit: use a stratified sample of this many texts (quick runs, tests).
-        verbose: Keras verbosity (``"auto"``, 0, 1, 2).
+        verbose: Keras verbosity (0, 1, 2, or ``"auto"``: a progress bar on a terminal, one line per epoch
+            where the output goes to a file or a pipe).
         tensorboard: write TensorBoard logs to ``out/logs``; ``None``: when the ``tensorboard`` package is
             installed (``tensorflow-cpu`` does not bring it: ``pip install tensorboard``).
         strategy: a ``tf.distribute`` strategy (see ``kernest.text._distribute.make_strategy``); the model is
@@ -458,6 +460,8 @@ def _pad_chars(ids: tf.Tensor, max_chars: int) -> tf.Tensor:
 def _fit(job: _Job, verbose: int | str, tensorboard: bool | None) -> RunCheckpoint:
     """Train with early stopping on validation macro-F1; the model ends with the best weights."""
     splits, encoder, cfg, model = job.splits, job.encoder, job.cfg, job.model
+    if verbose == "auto" and not sys.stdout.isatty():
+        verbose = 2  # a progress bar in a log file is one line of escape codes per epoch
     n_classes = len(splits.classes)
     val_ds = encoder.dataset(splits.val.texts, splits.val.labels, max(job.batch_size, 256))
     y_train = encoder.label_ids(splits.train.labels)

@@ -1,0 +1,102 @@
+"""The lead's fourth round of probe models (not corpus cases): failures met while building nested models,
+each checked the way ``kernest check script.py`` does, with other names and sizes than the probes."""
+
+from __future__ import annotations
+
+import keras
+import pytest
+
+pytestmark = pytest.mark.core
+
+
+def _script(tmp_path, body: str) -> tuple[int, str]:
+    from tests.corpus_cases import kernest_check
+
+    keras.backend.clear_session(free_memory=False)
+    path = tmp_path / "user_script.py"
+    path.write_text("import numpy as np\nimport keras\nfrom keras import layers as L\n" + body)
+    return kernest_check(path)
+
+
+_FLATTEN_BEFORE = """
+class Tower(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.seq = {inner}
+    def call(self, x):
+        return self.seq(x)
+
+class Net(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.squash = L.Flatten(name="squash")
+        self.tower = Tower()
+        self.head = L.Dense(2)
+    def call(self, x):
+        return self.head(self.tower(self.squash(x)))
+
+net = Net()
+net(np.zeros((2, {steps}, {width}), "float32"))
+"""
+
+
+@pytest.mark.parametrize(("inner", "steps", "width"), [("L.Conv1D(4, 3)", 12, 5), ("L.LSTM(3)", 7, 2)])
+def test_a_flatten_before_a_nested_subclassed_model_called_on_data_is_blamed(tmp_path, inner, steps, width):
+    # the model is called on arrays, so Keras builds it on placeholders: the tensor that fails was made by
+    # squash, inside net, and the fix undoes it (or drops it) instead of adding an axis of 1 to the data
+    code, printed = _script(tmp_path, _FLATTEN_BEFORE.format(inner=inner, steps=steps, width=width))
+    assert code == 1 and "net/tower/" in printed and "squash -> tower" in printed
+    assert f"squash (Flatten) removed the axes of (batch, {steps}, {width}), giving (batch, {steps * width})" in printed
+    assert f"keras.layers.Reshape(({steps}, {width}))" in printed and "drop squash" in printed
+
+
+_NO_INPUT = """
+reader = keras.Sequential([L.GRU(6), L.Dense(1)], name="reader")
+wave = keras.Input(shape=(25,), name="wave")
+x = {before}
+model = keras.Model(wave, reader(x))
+"""
+
+
+def test_an_input_is_redeclared_only_where_the_user_holds_it(tmp_path):
+    # reader has no Input of its own: Keras makes one when it is called, which no line of the script declares
+    code, printed = _script(tmp_path, _NO_INPUT.format(before='L.Dense(25, name="smooth")(wave)'))
+    assert code == 1 and "reader/gru" in printed and "keras.layers.Reshape((25, 1)) before reader" in printed
+    assert "Declare the Input" not in printed and "keras_tensor" not in printed
+    code, printed = _script(tmp_path, _NO_INPUT.format(before="wave"))
+    assert code == 1 and "Declare the Input with that axis, wave = keras.Input(shape=(25, 1))" in printed
+
+
+def _embedding_findings(model) -> list[str]:
+    import warnings
+
+    import kernest
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [w for w in kernest.check(model).warnings if "Embedding" in w]
+
+
+def test_an_embedding_fed_the_floats_a_dense_computes_is_found_through_a_wrapper():
+    keras.backend.clear_session(free_memory=False)
+    L = keras.layers
+    words = keras.Sequential([keras.Input((6,)), L.Embedding(50, 4, name="char_table"), L.GlobalMaxPooling1D()],
+                             name="word_model")
+    text = keras.Input((3, 5), name="text")
+    scores = L.Dense(6, name="scorer")(text)
+    model = keras.Model(text, L.TimeDistributed(words, name="per_word")(L.Activation("relu")(scores)))
+    found = _embedding_findings(model)
+    assert len(found) == 1 and found[0].startswith("per_word/word_model/char_table: scorer -> per_word:")
+    assert "float output of scorer (Dense)" in found[0] and 'keras.Input(shape=(6,), dtype="int32")' in found[0]
+    assert "keras.layers.Dense(4) in place of char_table" in found[0]
+
+
+def test_ids_from_data_or_an_argmax_are_not_floats_computed_for_an_embedding():
+    keras.backend.clear_session(free_memory=False)
+    L = keras.layers
+    lookup = keras.Sequential([keras.Input((4,)), L.Embedding(10, 3), L.Flatten()], name="lookup")
+    ids = keras.Input((4,), name="ids")  # float32 by default, as users write it, and fed integer data
+    assert _embedding_findings(keras.Model(ids, lookup(ids))) == []
+    logits = keras.Input((4, 10), name="logits")
+    picked = L.Lambda(lambda t: keras.ops.argmax(t, axis=-1), name="pick")(L.Dense(10, name="proj")(logits))
+    assert _embedding_findings(keras.Model(logits, lookup(picked))) == []
