@@ -1446,6 +1446,8 @@ def _arity(case: Case, m: re.Match[str]) -> Mismatch:
                f"{src.name} already concatenated. Pass the parts: {cvar}([{listed}]).")
     elif want > 1 and got == 1 and (step := _multi_input_step(case, name)) is not None:
         fix = step
+    elif want > 1 and got == 1 and (split := _split_fix(case, consumer, cvar)) is not None:
+        fix = split
     elif case.fitted_model() is not None and declared:
         model = case.fitted_model()
         fix = _inputs_to_pass(case, model, declared, [n for n, _ in _named_arrays(case)])
@@ -1455,6 +1457,28 @@ def _arity(case: Case, m: re.Match[str]) -> Mismatch:
         fix = (f"give {cvar} exactly {want} input(s) (it gets {got}); to feed a multi-output model into a "
                f"multi-input one, use kernest.connect(producer, {cvar}), which matches outputs to inputs by name.")
     return Mismatch(case.path(name), case.interface(name), f"{want} input(s)", f"{got} input tensor(s)", fix)
+
+
+def _split_fix(case: Case, consumer: Any, cvar: str) -> str | None:
+    """A model of several inputs called on one tensor whose last axis is their widths side by side (a pair
+    of 16-feature vectors given as one of 32): split it in the call."""
+    t = case.outer
+    inputs = list(getattr(consumer, "inputs", None) or [])
+    if t is None or not hasattr(t, "shape") or len(inputs) < 2:
+        return None
+    shape, declared = shape_of(t), [shape_of(i) for i in inputs]
+    widths = [int(d[-1] or 0) for d in declared]
+    if (not all(widths) or shape[-1] is None or sum(widths) != shape[-1]
+            or any(len(d) != len(shape) or d[1:-1] != shape[1:-1] for d in declared)):
+        return None
+    cuts = [sum(widths[:k]) for k in range(1, len(widths))]
+    names = [str(getattr(i, "name", k)).removeprefix("input:") for k, i in enumerate(inputs)]
+    parts = ", ".join(f"{n} (batch, ..., {w})" if len(shape) > 2 else f"{n} {format_shape(d)}"
+                      for n, w, d in zip(names, widths, declared, strict=True))
+    var = _tensor_var(case, t, fallback="x")
+    return (f"{cvar} takes {len(inputs)} inputs, {parts}, and gets one tensor {format_shape(shape)} whose "
+            f"{shape[-1]} features are their {' + '.join(str(w) for w in widths)} side by side. If they are, in that "
+            f"order, split it in the call: {cvar}(keras.ops.split({var}, {cuts}, axis=-1)); else give the model {len(inputs)} inputs and pass each one.")
 
 
 def _nested_inputs_fix(model: Any, var: str, got: int) -> str | None:
@@ -4235,6 +4259,13 @@ def _tensor_var(case: Case, tensor: Any, fallback: str | None = None) -> str:
     name = case.var(tensor)
     if case.scope.get(name) is tensor:
         return name
+    for var, value in case.scope.items():  # an item of a list or dict the user holds (a model's outputs)
+        if not isinstance(value, (list, tuple, dict)) or len(value) > 64:
+            continue
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if item is tensor and not var.startswith("_"):
+                return f"{var}[{key!r}]" if isinstance(key, str) else f"{var}[{key}]"
     return fallback or f"<the output of {_side_name(case, tensor)}>"
 
 

@@ -100,3 +100,28 @@ def test_ids_from_data_or_an_argmax_are_not_floats_computed_for_an_embedding():
     logits = keras.Input((4, 10), name="logits")
     picked = L.Lambda(lambda t: keras.ops.argmax(t, axis=-1), name="pick")(L.Dense(10, name="proj")(logits))
     assert _embedding_findings(keras.Model(logits, lookup(picked))) == []
+
+
+def test_one_tensor_holding_the_inputs_side_by_side_is_split_in_the_call(tmp_path):
+    code, printed = _script(tmp_path, (
+        "a, b, c = keras.Input((3,), name='left'), keras.Input((5,), name='mid'), keras.Input((2,), name='right')\n"
+        "joiner = keras.Model([a, b, c], L.Concatenate()([L.Dense(4)(a), L.Dense(4)(b), c]), name='joiner')\n"
+        "packed = keras.Input((10,), name='packed')\n"
+        "model = keras.Model(packed, joiner(packed))\n"))
+    assert code == 1 and "joiner takes 3 inputs, left (batch, 3), mid (batch, 5), right (batch, 2)" in printed
+    assert "joiner(keras.ops.split(packed, [3, 8], axis=-1))" in printed
+    code, printed = _script(tmp_path, (  # widths that do not add up: no split is offered
+        "a, b = keras.Input((3,)), keras.Input((5,))\n"
+        "joiner = keras.Model([a, b], L.Concatenate()([a, b]), name='joiner')\n"
+        "packed = keras.Input((9,))\nmodel = keras.Model(packed, joiner(packed))\n"))
+    assert code == 1 and "joiner" in printed and "keras.ops.split" not in printed
+
+
+def test_swapped_outputs_of_a_model_held_in_a_list_are_named_by_index(tmp_path):
+    code, printed = _script(tmp_path, (
+        "src = keras.Input((6,))\n"
+        "splitter = keras.Model(src, [L.Dense(5, name='big')(src), L.Dense(2, name='small')(src)], name='splitter')\n"
+        "s_in, b_in = keras.Input((2,), name='s_in'), keras.Input((5,), name='b_in')\n"
+        "merger = keras.Model([s_in, b_in], L.Concatenate()([s_in, b_in]), name='merger')\n"
+        "x = keras.Input((6,))\nouts = splitter(x)\nmodel = keras.Model(x, merger(outs))\n"))
+    assert code == 1 and "merger([outs[1], outs[0]])" in printed and "<the output of" not in printed
