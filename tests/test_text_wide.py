@@ -321,3 +321,15 @@ def test_soft_rows_weigh_each_class_by_its_share() -> None:
     np.testing.assert_allclose(w, [1.0, 0.5, 0.5, 1.0])
     _, _, wb = soft_rows(soft, balanced=True)                                 # both classes hold 1.5 texts
     np.testing.assert_allclose(wb, w * 3 / (2 * 1.5))
+
+
+def test_the_baseline_fits_soft_labels_only_where_the_data_has_weights() -> None:
+    from kernest.text import baseline, split
+
+    splits = split(corpus_sample(240), seed=1)
+    bare = split(Dataset(list(splits.train.texts + splits.val.texts + splits.test.texts),
+                         list(splits.train.labels + splits.val.labels + splits.test.labels)), seed=1)
+    hard, soft = baseline(bare), baseline(bare, soft_labels=True)   # no weights: the labels, unchanged
+    assert soft["confusion"] == hard["confusion"] and "soft labels" not in soft["model"]
+    weighted = baseline(splits, soft_labels=True)
+    assert weighted["model"].endswith("soft labels") and 0 < weighted["accuracy"] <= 1
