@@ -45,7 +45,10 @@ SETTINGS = {"raw": {"sublinear": False}, "sublinear": {"sublinear": True},
             "buckets22": {"sublinear": True, "tower": {"wide_buckets": 1 << 22}},
             "text_chars": {"sublinear": True, "tower": {"char_mode": "text"}},
             # soft labels: each text's label distribution from the confidence (soft_targets)
-            "soft": {"sublinear": True, "soft": "confidence"}}
+            "soft": {"sublinear": True, "soft": "confidence"},
+            # the same, with the disagreeing share sent to the neighbouring class: negative / positive -> neutral,
+            # neutral -> both halves (the bundled corpus' classes only)
+            "soft_neighbour": {"sublinear": True, "soft": "neighbour"}}
 
 
 OFFSETS = np.round(np.arange(-0.8, 0.81, 0.05), 2)  # the grid of each class' offset (the first class' is 0)
@@ -69,6 +72,20 @@ def nested_offsets(z: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any]:
         res["offsets"].append(off.tolist())
     res["gain_points"] = round(float(100 * (np.mean(res["with"]) - np.mean(res["without"]))), 2)
     return res
+
+
+def neighbour_targets(y: np.ndarray, confidence: np.ndarray, classes: list[str]) -> np.ndarray:
+    """Label distributions whose disagreeing share goes to the neighbouring sentiment: ``negative`` and
+    ``positive`` give it to ``neutral``, ``neutral`` splits it between the two."""
+    neg, neu, pos = (classes.index(c) for c in ("negative", "neutral", "positive"))
+    out = np.zeros((len(y), len(classes)))
+    rest = 1.0 - np.clip(confidence, 0.0, 1.0)
+    out[np.arange(len(y)), y] = 1.0 - rest
+    polar = y != neu
+    out[polar, neu] += rest[polar]
+    out[~polar, neg] += rest[~polar] / 2
+    out[~polar, pos] += rest[~polar] / 2
+    return out
 
 
 AGREEMENT = {"unanimous": (0.999, 2.0), "0.7-0.99": (0.7, 0.999), "below 0.7": (0.0, 0.7)}
@@ -116,8 +133,11 @@ def run(seed: int, folds: int, settings: list[str], small: bool, save_oof: str |
         t0 = time.perf_counter()
         setting = dict(SETTINGS[name])
         counts = counts_for(setting.pop("tower", {}))
-        if setting.pop("soft", None):
+        soft = setting.pop("soft", None)
+        if soft:
             setting["soft"] = soft_targets(y, np.asarray(train.weights, np.float64), len(enc.classes))
+        if soft == "neighbour":
+            setting["soft"] = neighbour_targets(y, np.asarray(train.weights, np.float64), list(enc.classes))
         if setting.pop("weights", None):
             setting["weights"] = np.asarray(train.weights, np.float64) / np.mean(train.weights)
         oof = out_of_fold_logits(list(cfg.wide_views), counts, y, folds, seed=seed, **{**fit, **setting})

@@ -326,7 +326,7 @@ def test_soft_rows_weigh_each_class_by_its_share() -> None:
 def test_the_baseline_fits_soft_labels_only_where_the_data_has_weights() -> None:
     from kernest.text import baseline, split
 
-    splits = split(corpus_sample(240), seed=1)
+    splits = split(corpus_sample(150), seed=1)
     bare = split(Dataset(list(splits.train.texts + splits.val.texts + splits.test.texts),
                          list(splits.train.labels + splits.val.labels + splits.test.labels)), seed=1)
     hard, soft = baseline(bare), baseline(bare, soft_labels=True)   # no weights: the labels, unchanged
