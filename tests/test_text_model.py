@@ -162,6 +162,8 @@ def test_ngram_hash_word_trigrams_extend_the_pairs() -> None:
     assert threes[0, 7] > 0 and (threes[0, 8] == 0) and (threes[1, 7:] == 0).all()  # "a b c" only
     assert threes[0, 7] not in set(threes[0, :7])
     assert NgramHash.from_config(layer.get_config()).word_n == 3
+    saved_before = {k: v for k, v in NgramHash(1000, "words").get_config().items() if k != "word_n"}
+    np.testing.assert_array_equal(np.asarray(NgramHash.from_config(saved_before)(ids)), pairs)  # files from before
 
 
 def test_ngram_hash_text_chars_run_across_words() -> None:

@@ -57,7 +57,7 @@ def baseline(splits: Splits, c: float = 2.0, seed: int = 0, sample_weight: bool 
     soft = soft_labels and weights is not None
     model = make_pipeline(features, LogisticRegression(C=c, class_weight=None if soft else "balanced",
                                                        max_iter=3000, random_state=seed))
-    if soft and weights is not None:
+    if soft_labels and weights is not None:
         x = features.fit_transform(splits.train.texts)
         rows, target, w = soft_rows(soft_targets(y_train, weights, len(splits.classes)), balanced=True,
                                     weights=weights if sample_weight else None)
