@@ -82,14 +82,21 @@ def one_seed(corpus: str, seed: int, epochs: int | None, limit: int | None, smal
     result = kt.train(splits, out=where / f"{corpus}-seed{seed}", seed=seed, verbose=0, tensorboard=False,
                       config=cfg or None, **({"epochs": epochs} if epochs else {}))
     flagship_s = time.perf_counter() - t0
-    weighted = kt.ModelConfig.from_dict(cfg).sample_weight == "confidence"
+    model_cfg = kt.ModelConfig.from_dict(cfg)
+    weighted = model_cfg.sample_weight == "confidence"
     base = kt.baseline(splits, seed=seed, sample_weight=weighted)
     keep = ("macro_f1", "accuracy", "val_macro_f1")
+    fair: dict[str, Any] = {}
+    if model_cfg.soft_labels == "confidence" and splits.train.weights is not None:
+        # The second, fair comparison: the baseline fitted on the same soft labels as the model.
+        soft = kt.baseline(splits, seed=seed, sample_weight=weighted, soft_labels=True)
+        fair["baseline_soft"] = {**{k: soft[k] for k in keep}, "seconds": soft.get("train_seconds")}
     return {"corpus": corpus, "seed": seed,
             "flagship": {**{k: result.metrics[k] for k in keep}, "seconds": flagship_s,
-                         "epochs_run": result.metrics.get("epochs_run")},
+                         "epochs_run": result.metrics.get("epochs_run"), "wide_fit": {
+                             k: v for k, v in result.metrics.get("wide_fit", {}).items() if k != "views"}},
             "baseline": {**{k: base[k] for k in keep}, "seconds": base.get("train_seconds"),
-                         "sample_weight": weighted},
+                         "sample_weight": weighted}, **fair,
             "sizes": {"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)}}
 
 
@@ -110,14 +117,20 @@ def run(small: bool, seeds: list[int] | None, epochs: int | None, corpora: list[
             per_seed.append(s)
             print(f"{corpus} seed {seed}: flagship macro-F1 {s['flagship']['macro_f1']:.4f} "
                   f"acc {s['flagship']['accuracy']:.4f} | baseline macro-F1 {s['baseline']['macro_f1']:.4f} "
-                  f"acc {s['baseline']['accuracy']:.4f}", flush=True)
+                  f"acc {s['baseline']['accuracy']:.4f}"
+                  + (f" | baseline, soft labels, macro-F1 {s['baseline_soft']['macro_f1']:.4f} acc "
+                     f"{s['baseline_soft']['accuracy']:.4f}" if "baseline_soft" in s else ""), flush=True)
     summary: dict[str, Any] = {}
     for corpus in corpora:
         runs = [s for s in per_seed if s["corpus"] == corpus]
+        models = ("flagship", "baseline") + (("baseline_soft",) if all("baseline_soft" in s for s in runs) else ())
         summary[corpus] = {model: {metric: mean_std([s[model][metric] for s in runs])
-                                   for metric in ("macro_f1", "accuracy")} for model in ("flagship", "baseline")}
+                                   for metric in ("macro_f1", "accuracy")} for model in models}
         summary[corpus]["lead_points"] = round(statistics.fmean(
             100 * (s["flagship"]["macro_f1"] - s["baseline"]["macro_f1"]) for s in runs), 2)
+        if "baseline_soft" in models:
+            summary[corpus]["lead_points_soft_baseline"] = round(statistics.fmean(
+                100 * (s["flagship"]["macro_f1"] - s["baseline_soft"]["macro_f1"]) for s in runs), 2)
     first = summary[corpora[0]]
     ratios = {
         "macro_f1_flagship_baseline": _common.ratio(first["flagship"]["macro_f1"]["mean"],
@@ -142,7 +155,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     res = run(args.small, args.seeds, args.epochs, args.corpus, args.config)
     rows = [(corpus, model, f"{m['macro_f1']['mean']:.4f} +- {m['macro_f1']['std']:.4f}",
              f"{m['accuracy']['mean']:.4f} +- {m['accuracy']['std']:.4f}")
-            for corpus, by_model in res["summary"].items() for model, m in by_model.items() if model != "lead_points"]
+            for corpus, by_model in res["summary"].items() for model, m in by_model.items()
+            if not model.startswith("lead_points")]
     print(_common.table(rows, ["corpus", "model", "macro-F1", "accuracy"]))
     return _common.report(res, args.out, unit="")
 

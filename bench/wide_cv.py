@@ -31,12 +31,24 @@ import numpy as np  # noqa: E402
 
 import kernest.text as kt  # noqa: E402
 from kernest.text._metrics import macro_f1  # noqa: E402
-from kernest.text._wide import fold_indices, hashed_counts, out_of_fold_logits  # noqa: E402
+from kernest.text._wide import fold_indices, hashed_counts, out_of_fold_logits, soft_targets  # noqa: E402
 
 SETTINGS = {"raw": {"sublinear": False}, "sublinear": {"sublinear": True},
             "nb_c2": {"sublinear": True, "c": 2.0}, "tfidf_c4": {"sublinear": True, "tfidf_c": 4.0},
             "nb_c2_tfidf_c4": {"sublinear": True, "c": 2.0, "tfidf_c": 4.0},
-            "confidence": {"sublinear": True, "weights": "confidence"}}  # the data's confidence as weights
+            "confidence": {"sublinear": True, "weights": "confidence"},  # the data's confidence as weights
+            # Fifth pass: richer n-grams, hashed by a wide tower built with these ModelConfig fields ("tower").
+            "words3": {"sublinear": True, "tower": {"word_ngrams": 3}},
+            "chars1_6": {"sublinear": True, "tower": {"char_ngrams": [1, 2, 3, 4, 5, 6]}},
+            "chars2_6": {"sublinear": True, "tower": {"char_ngrams": [2, 3, 4, 5, 6]}},
+            "buckets21": {"sublinear": True, "tower": {"wide_buckets": 1 << 21}},
+            "buckets22": {"sublinear": True, "tower": {"wide_buckets": 1 << 22}},
+            "text_chars": {"sublinear": True, "tower": {"char_mode": "text"}},
+            # soft labels: each text's label distribution from the confidence (soft_targets)
+            "soft": {"sublinear": True, "soft": "confidence"},
+            # the same, with the disagreeing share sent to the neighbouring class: negative / positive -> neutral,
+            # neutral -> both halves (the bundled corpus' classes only)
+            "soft_neighbour": {"sublinear": True, "soft": "neighbour"}}
 
 
 OFFSETS = np.round(np.arange(-0.8, 0.81, 0.05), 2)  # the grid of each class' offset (the first class' is 0)
@@ -60,6 +72,20 @@ def nested_offsets(z: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any]:
         res["offsets"].append(off.tolist())
     res["gain_points"] = round(float(100 * (np.mean(res["with"]) - np.mean(res["without"]))), 2)
     return res
+
+
+def neighbour_targets(y: np.ndarray, confidence: np.ndarray, classes: list[str]) -> np.ndarray:
+    """Label distributions whose disagreeing share goes to the neighbouring sentiment: ``negative`` and
+    ``positive`` give it to ``neutral``, ``neutral`` splits it between the two."""
+    neg, neu, pos = (classes.index(c) for c in ("negative", "neutral", "positive"))
+    out = np.zeros((len(y), len(classes)))
+    rest = 1.0 - np.clip(confidence, 0.0, 1.0)
+    out[np.arange(len(y)), y] = 1.0 - rest
+    polar = y != neu
+    out[polar, neu] += rest[polar]
+    out[~polar, neg] += rest[~polar] / 2
+    out[~polar, pos] += rest[~polar] / 2
+    return out
 
 
 AGREEMENT = {"unanimous": (0.999, 2.0), "0.7-0.99": (0.7, 0.999), "below 0.7": (0.0, 0.7)}
@@ -88,8 +114,16 @@ def run(seed: int, folds: int, settings: list[str], small: bool, save_oof: str |
     enc = kt.TextEncoder.fit(train.texts, max_words=cfg.max_words, max_chars=cfg.max_chars,
                              percentile=cfg.percentile, min_count=cfg.min_char_count, classes=splits.classes)
     y = enc.label_ids(train.labels)
-    wide = kt.build_wide(None, None, cfg, len(enc.classes))
-    counts = hashed_counts(wide, enc.encode(train.texts).ids)
+    ids = enc.encode(train.texts).ids
+    hashed: dict[str, Any] = {}  # the tower's bucket counts, by its config: hashed once per tower
+
+    def counts_for(tower: dict[str, Any]) -> list[Any]:
+        key = repr(sorted(tower.items()))
+        if key not in hashed:
+            wide = kt.build_wide(None, None, kt.ModelConfig.from_dict(tower, cfg), len(enc.classes))
+            hashed[key] = hashed_counts(wide, ids)
+        return hashed[key]
+
     fit = dict(n_classes=len(enc.classes), c=cfg.wide_c, tfidf_c=cfg.tfidf_c, min_df=cfg.wide_min_df,
                alpha=cfg.nb_alpha, balanced=True)
     held = fold_indices(y, folds, seed)
@@ -98,6 +132,12 @@ def run(seed: int, folds: int, settings: list[str], small: bool, save_oof: str |
     for name in settings:
         t0 = time.perf_counter()
         setting = dict(SETTINGS[name])
+        counts = counts_for(setting.pop("tower", {}))
+        soft = setting.pop("soft", None)
+        if soft:
+            setting["soft"] = soft_targets(y, np.asarray(train.weights, np.float64), len(enc.classes))
+        if soft == "neighbour":
+            setting["soft"] = neighbour_targets(y, np.asarray(train.weights, np.float64), list(enc.classes))
         if setting.pop("weights", None):
             setting["weights"] = np.asarray(train.weights, np.float64) / np.mean(train.weights)
         oof = out_of_fold_logits(list(cfg.wide_views), counts, y, folds, seed=seed, **{**fit, **setting})

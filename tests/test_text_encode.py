@@ -23,6 +23,9 @@ def test_fit_alphabet_by_frequency_and_limits_by_percentile() -> None:
     assert enc.vocab_size == FIRST_CHAR_ID + 2
     assert (enc.max_words, enc.max_chars) == (2, 1)  # medians of (2, 2, 30) words and word lengths
     assert TextEncoder.fit(["a b c"], max_words=7, max_chars=3).max_words == 7
+    # Reviews of about 200 words keep their words (the baseline reads them all); longer texts are capped.
+    assert TextEncoder.fit(["a " * 200] * 3).max_words == 200
+    assert TextEncoder.fit(["a " * 300] * 3).max_words == 256
 
 
 def test_words_normalise_urls_mentions_punctuation() -> None:

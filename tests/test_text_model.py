@@ -150,6 +150,40 @@ def test_ngram_hash_words_and_char_ngrams() -> None:
     assert sorted(cut[cut > 0]) == sorted(grams[0][grams[0] > 0])  # cut padding: the same n-grams
 
 
+def test_ngram_hash_word_trigrams_extend_the_pairs() -> None:
+    ids = np.zeros((2, 4, 3), np.int32)
+    ids[0, :3, 0] = [5, 6, 7]   # "a b c"
+    ids[1, :2, 0] = [5, 6]      # "a b"
+    pairs = np.asarray(NgramHash(1000, "words")(ids))
+    layer = NgramHash(1000, "words", word_n=3)
+    threes = np.asarray(layer(ids))
+    assert threes.shape == (2, 4 + 3 + 2) == layer.compute_output_shape(ids.shape)
+    np.testing.assert_array_equal(threes[:, :7], pairs)          # words and pairs hash as before
+    assert threes[0, 7] > 0 and (threes[0, 8] == 0) and (threes[1, 7:] == 0).all()  # "a b c" only
+    assert threes[0, 7] not in set(threes[0, :7])
+    assert NgramHash.from_config(layer.get_config()).word_n == 3
+    saved_before = {k: v for k, v in NgramHash(1000, "words").get_config().items() if k != "word_n"}
+    np.testing.assert_array_equal(np.asarray(NgramHash.from_config(saved_before)(ids)), pairs)  # files from before
+
+
+def test_ngram_hash_text_chars_run_across_words() -> None:
+    ids = np.zeros((3, 4, 5), np.int32)
+    ids[0, 0, :3] = [5, 6, 7]   # "abc de": "<abc<de<"
+    ids[0, 1, :2] = [8, 9]
+    ids[1, 0, :2] = [8, 9]      # "de": "<de<"
+    ids[2, 0, :3] = [5, 6, 7]   # "abc": "<abc<"
+    layer = NgramHash(1000, "text_chars", (2, 3))
+    grams = np.asarray(layer(ids))
+    assert grams.shape == (3, (4 * 6 + 1) * 2) == layer.compute_output_shape(ids.shape)
+    assert int((grams[0] > 0).sum()) == 7 + 6 and int((grams[1] > 0).sum()) == 3 + 2
+    each = [set(g[g > 0]) for g in grams]
+    assert len(each[0] - each[1] - each[2]) == 1  # "c<d" runs across the two words
+    cut = np.asarray(layer(ids[:, :2, :3]))
+    for row in range(3):  # cut padding on both axes: the same n-grams
+        assert sorted(cut[row][cut[row] > 0]) == sorted(grams[row][grams[row] > 0])
+    assert np.asarray(layer(np.zeros((1, 2, 3), np.int32))).max() == 0  # no word, no n-gram
+
+
 def test_embedding_bag_averages_and_never_divides_by_zero() -> None:
     bag = EmbeddingBag(10, 3)
     ids = np.array([[1, 2, 0], [0, 0, 0]], np.int32)

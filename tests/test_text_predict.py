@@ -229,7 +229,8 @@ def test_fast_forward_runs_other_layers_on_the_word_features_with_their_mask(kin
 
 def wide_model(vocab: int, kind: str) -> keras.Model:
     """A wide-only model (no ``over``) with random tables: ``linear`` TF-IDF views without sublinear term
-    frequency, ``bags`` of embeddings, or ``handmade``: a ``HashedLinear`` beside a layer that reads the
+    frequency, ``richer``: the same with word 1-3-grams and character n-grams across words, ``bags`` of
+    embeddings, or ``handmade``: a ``HashedLinear`` beside a layer that reads the
     character n-grams' slots (the number of real ones), which gets the layer's own output."""
     from kernest.text import build_model
     from kernest.text._layers import HashedLinear, NgramHash
@@ -243,7 +244,9 @@ def wide_model(vocab: int, kind: str) -> keras.Model:
                                     output_shape=(1,))(grams)
         model = keras.Model(chars, keras.layers.Concatenate()([HashedLinear(512, 2)([words, grams]), count]))
     else:
-        config = dataclasses.replace(TINY, deep=False, wide_sublinear=False, wide_kind=kind)
+        richer = {"word_ngrams": 3, "char_mode": "text"} if kind == "richer" else {}
+        config = dataclasses.replace(TINY, deep=False, wide_sublinear=False,
+                                     wide_kind="linear" if kind == "richer" else kind, **richer)
         model = build_model(None, None, vocab, 3, config)
     for w in model.weights:
         w.assign(rng.uniform(0.0, 2.0, w.shape).astype(w.dtype) if "idf" in w.path
@@ -251,7 +254,7 @@ def wide_model(vocab: int, kind: str) -> keras.Model:
     return model
 
 
-@pytest.mark.parametrize("kind", ["linear", "bags", "handmade"])
+@pytest.mark.parametrize("kind", ["linear", "richer", "bags", "handmade"])
 def test_fast_forward_runs_wide_models_without_an_over(kind):
     encoder = _run.load_encoder(deep_run())
     model = wide_model(encoder.vocab_size, kind)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -22,6 +23,8 @@ from kernest.text._wide import (
     inverse_document_frequency,
     nb_ratios,
     out_of_fold_logits,
+    soft_rows,
+    soft_targets,
     view_logits,
 )
 from tests.conftest_text import TINY, corpus_sample
@@ -287,3 +290,46 @@ def test_sublinear_layer_counts_each_bucket_once() -> None:
         expected.append(v / max(np.linalg.norm(v), 1e-12) @ kernel + [0.5, -0.5])
     np.testing.assert_allclose(keras.ops.convert_to_numpy(layer([ids])), expected, rtol=1e-5, atol=1e-6)
     assert HashedLinear.from_config(layer.get_config()).sublinear
+
+
+def test_one_hot_soft_labels_fit_as_hard_labels_and_shares_steer_the_fit() -> None:
+    enc, ids, y = encoded_sample()
+    counts = hashed_counts(build_wide(None, None, CFG, 3), ids)
+    fit = dict(n_classes=3, sublinear=True, seed=2)
+    hard = fit_views(["nb", "tfidf"], counts, y, **fit)
+    one_hot = fit_views(["nb", "tfidf"], counts, y, soft=soft_targets(y, np.ones(len(y)), 3), **fit)
+    for a, b in zip(hard, one_hot):
+        for u, v in zip(a, b):
+            np.testing.assert_allclose(u, v, rtol=1e-3, atol=1e-4)
+    # Texts whose annotators mostly disagreed (share 0.4) teach the fit less about their label than unanimous
+    # ones: the fitted probability of the recorded label falls on them.
+    doubt = np.where(np.arange(len(y)) < 100, 0.4, 1.0)
+    soft = fit_views(["nb", "tfidf"], counts, y, soft=soft_targets(y, doubt, 3), **fit)
+
+    def p_label(tables: list[Any]) -> np.ndarray:
+        z = view_logits([m[:100] for m in counts], tables, True)
+        p = np.exp(z - z.max(1, keepdims=True))
+        return (p / p.sum(1, keepdims=True))[np.arange(100), y[:100]]
+
+    assert np.mean(p_label(soft)) < np.mean(p_label(hard)) - 0.1
+
+
+def test_soft_rows_weigh_each_class_by_its_share() -> None:
+    soft = soft_targets(np.array([0, 1, 1]), np.array([1.0, 0.5, 1.0]), 2)   # [[1, 0], [.5, .5], [0, 1]]
+    texts, k, w = soft_rows(soft, balanced=False)
+    assert list(zip(texts, k)) == [(0, 0), (1, 0), (1, 1), (2, 1)]
+    np.testing.assert_allclose(w, [1.0, 0.5, 0.5, 1.0])
+    _, _, wb = soft_rows(soft, balanced=True)                                 # both classes hold 1.5 texts
+    np.testing.assert_allclose(wb, w * 3 / (2 * 1.5))
+
+
+def test_the_baseline_fits_soft_labels_only_where_the_data_has_weights() -> None:
+    from kernest.text import baseline, split
+
+    splits = split(corpus_sample(150), seed=1)
+    bare = split(Dataset(list(splits.train.texts + splits.val.texts + splits.test.texts),
+                         list(splits.train.labels + splits.val.labels + splits.test.labels)), seed=1)
+    hard, soft = baseline(bare), baseline(bare, soft_labels=True)   # no weights: the labels, unchanged
+    assert soft["confusion"] == hard["confusion"] and "soft labels" not in soft["model"]
+    weighted = baseline(splits, soft_labels=True)
+    assert weighted["model"].endswith("soft labels") and 0 < weighted["accuracy"] <= 1

@@ -39,7 +39,7 @@ _SPACE_RE = r"[\p{Z}\t\n\v\f\r\x1c-\x1f\x85]"
 _PUNCT_RE = r"([^\pL\pN\pM\s'#@_\x{E000}-\x{E002}]+)"
 _MAX_ENCODE_BATCH = 2048
 # Fitted limits are capped: a few very long texts or words should not set every batch's padding.
-MAX_WORDS_CAP = 96
+MAX_WORDS_CAP = 256
 MAX_CHARS_CAP = 24
 
 

@@ -182,12 +182,15 @@ def _over_words(layer: Over, ids: _Ids) -> _Words:
 
 
 def _ngram_buckets(layer: NgramHash, ids: _Ids) -> tf.Tensor | _Bag:
-    """``NgramHash`` with each distinct word hashed once: word 1-2-grams as the layer gives them ``(B, 2W-1)``;
-    character n-grams as a ``_Bag`` of each text's real n-grams."""
+    """``NgramHash`` with each distinct word hashed once: word n-grams as the layer gives them ``(B, N)``;
+    character n-grams as a ``_Bag`` of each text's real n-grams (those across words, ``"text_chars"``, as the
+    layer gives them)."""
     if layer.kind == "words":
         x = tf.cast(ids.words, tf.int64)                                         # (1 + U, C)
         word = tf.reduce_any(tf.not_equal(x, 0), axis=1)                        # (1 + U,): row 0 False
         return layer.word_buckets(tf.gather(_word_hashes(x), ids.index), tf.gather(word, ids.index))
+    if layer.kind == "text_chars":  # its n-grams run across words: hashed on the texts themselves
+        return layer(ids.dense())                                                # (B, N)
     grams = layer(ids.words[:, None, :])                                         # (1 + U, S), 0: no n-gram
     per_word = tf.ragged.boolean_mask(grams, tf.not_equal(grams, 0))            # (1 + U, (n-grams))
     real = tf.not_equal(ids.index, 0)                                            # (B, W)

@@ -119,44 +119,58 @@ class NgramHash(keras.layers.Layer):
     Input: character ids ``(B, words, chars)`` int, 0 for padding (``TextEncoder`` output). Output: int64
     buckets ``(B, N)`` in ``[1, buckets)``, 0 where a slot holds no n-gram.
 
-    - ``kind="words"``: every word (its whole spelling) and every pair of neighbouring words,
-      ``N = 2 * words - 1``.
+    - ``kind="words"``: every word (its whole spelling) and every run of up to ``word_n`` neighbouring words
+      (pairs with ``word_n=2``, the default), ``N = words + (words - 1) + ... + (words - word_n + 1)``.
     - ``kind="chars"``: the character n-grams of every word, ``n`` in ``sizes``, with a boundary mark
       before and after the word (scikit-learn's ``char_wb``): ``N = words * (chars + 2) * len(sizes)``
       slots, one per start position and size (those that run past the word are 0).
+    - ``kind="text_chars"``: the character n-grams of the whole text, its words joined by one boundary mark
+      (and one at each end), so that n-grams also run across words (scikit-learn's ``char`` on the text
+      with a space at each end): ``N = (words * (chars + 1) + 1) * len(sizes)`` slots.
 
     Args:
         buckets: number of buckets (bucket 0 is "nothing").
         kind: ``"words"`` or ``"chars"``.
         sizes: the character n-gram sizes (``kind="chars"`` only).
+        word_n: the longest word n-gram (``kind="words"`` only): 2 for word 1-2-grams, 3 for 1-3-grams.
     """
 
     def __init__(self, buckets: int, kind: str = "words", sizes: tuple[int, ...] | list[int] = (2, 3, 4, 5),
-                 **kwargs: Any) -> None:
+                 word_n: int = 2, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if buckets < 2:
             raise ValueError(f"NgramHash needs at least 2 buckets, got {buckets}")
-        if kind not in ("words", "chars"):
-            raise ValueError(f"NgramHash kind must be 'words' or 'chars', got {kind!r}")
-        if kind == "chars" and (not sizes or min(sizes) < 1):
+        if kind not in ("words", "chars", "text_chars"):
+            raise ValueError(f"NgramHash kind must be 'words', 'chars' or 'text_chars', got {kind!r}")
+        if kind != "words" and (not sizes or min(sizes) < 1):
             raise ValueError(f"NgramHash sizes must be positive n-gram sizes, got {sizes!r}")
+        if int(word_n) < 1:
+            raise ValueError(f"NgramHash word_n must be at least 1, got {word_n!r}")
         self.buckets, self.kind, self.sizes = int(buckets), kind, tuple(int(n) for n in sizes)
+        self.word_n = int(word_n)
 
     def call(self, ids: Any) -> Any:
         x = ops.cast(ids, "int64")                                   # (B, W, C)
-        return self._words(x) if self.kind == "words" else self._chars(x)
+        if self.kind == "words":
+            return self._words(x)
+        return self._chars(x) if self.kind == "chars" else self._text_chars(x)
 
     def _words(self, x: Any) -> Any:
         return self.word_buckets(_word_hashes(x), ops.any(ops.not_equal(x, 0), axis=-1))
 
     def word_buckets(self, h: Any, valid: Any) -> Any:
-        """``kind="words"``'s buckets ``(B, 2W-1)`` from each word's hash (``_word_hashes``) and whether it is
-        a word, ``(B, W)`` each: the words, then the pairs of neighbouring words."""
-        pair = ops.mod(h[:, :-1] * _BASE + h[:, 1:], _MODULUS)       # (B, W-1): words i, i+1
-        pair_valid = ops.logical_and(valid[:, :-1], valid[:, 1:])
-        pair = ops.mod(pair * _MIX + 7, _MODULUS)  # bigram hashes live apart from unigram hashes
-        return ops.concatenate([_to_bucket(h, valid, self.buckets),
-                                _to_bucket(pair, pair_valid, self.buckets)], axis=1)  # (B, 2W-1)
+        """``kind="words"``'s buckets ``(B, N)`` from each word's hash (``_word_hashes``) and whether it is a
+        word, ``(B, W)`` each: the words, then the pairs of neighbouring words, then the triples, ... up to
+        ``word_n``."""
+        parts = [_to_bucket(h, valid, self.buckets)]                      # (B, W)
+        run, run_valid = h, valid
+        for n in range(2, self.word_n + 1):
+            run = ops.mod(run[:, :-1] * _BASE + h[:, n - 1:], _MODULUS)   # (B, W-n+1): words i .. i+n-1
+            run_valid = ops.logical_and(run_valid[:, :-1], valid[:, n - 1:])
+            # Each size's hashes live apart from the others' (the pair's constant is that of the first files).
+            mixed = ops.mod(run * _MIX + (7 if n == 2 else 7919 * n), _MODULUS)
+            parts.append(_to_bucket(mixed, run_valid, self.buckets))
+        return ops.concatenate(parts, axis=1)                             # (B, N)
 
     def _chars(self, x: Any) -> Any:
         # One window per character position and size n, over the word with a boundary mark on each side;
@@ -182,10 +196,44 @@ class NgramHash(keras.layers.Layer):
             parts.append(ops.reshape(b, (ops.shape(b)[0], -1)))
         return ops.concatenate(parts, axis=1)                                         # (B, N)
 
+    def _text_chars(self, x: Any) -> Any:
+        # Each word gets a mark before it; the words' characters are moved to the front of one row per text
+        # (padding after), and a mark closes the text: "<w1<w2<w3<". Padding never enters an n-gram, so the
+        # result does not depend on how far either axis is padded.
+        word = ops.any(ops.not_equal(x, 0), axis=-1, keepdims=True)                 # (B, W, 1)
+        lead = ops.where(word, ops.full_like(x[..., :1], _MARK), ops.zeros_like(x[..., :1]))
+        flat = ops.concatenate([lead, x], axis=-1)                                    # (B, W, C+1)
+        flat = ops.reshape(flat, (ops.shape(x)[0], -1))                               # (B, L)
+        flat = ops.pad(flat, [[0, 0], [0, 1]])                                        # (B, L+1): room for the end
+        valid = ops.not_equal(flat, 0)
+        length = ops.shape(flat)[1]
+        pos = ops.cumsum(ops.cast(valid, "int64"), axis=1) - 1                        # (B, L+1)
+        # Every key differs, so any sort puts the text's characters first, in their order.
+        key = ops.where(valid, pos, length + ops.arange(length, dtype="int64")[None, :])
+        seq = ops.take_along_axis(flat, ops.argsort(key, axis=1), axis=1)             # (B, L+1)
+        count = ops.sum(ops.cast(valid, "int64"), axis=1, keepdims=True)              # (B, 1)
+        end = ops.logical_and(ops.equal(ops.arange(length, dtype="int64")[None, :], count), count > 0)
+        seq = ops.where(end, ops.full_like(seq, _MARK), seq)
+        shifted = [seq] + [ops.pad(seq, [[0, 0], [0, k]])[:, k:] for k in range(1, max(self.sizes))]
+        parts = []
+        for n in self.sizes:
+            h = ops.full_like(seq, n + 100)  # apart from the per-word n-grams of a "chars" layer
+            ok = ops.ones_like(seq, dtype="bool")
+            for seg in shifted[:n]:                                                   # (B, L+1) each
+                h = ops.mod(h * _BASE + seg, _MODULUS)
+                ok = ops.logical_and(ok, ops.not_equal(seg, 0))
+            parts.append(_to_bucket(h, ok, self.buckets))
+        return ops.concatenate(parts, axis=1)                                         # (B, N)
+
     def compute_output_shape(self, input_shape: Any) -> Any:
         words, chars = input_shape[1], input_shape[2]
+        if self.kind == "text_chars":
+            if words is None or chars is None:
+                return (input_shape[0], None)
+            return (input_shape[0], (words * (chars + 1) + 1) * len(self.sizes))
         if self.kind == "words":
-            return (input_shape[0], None if words is None else 2 * words - 1)
+            return (input_shape[0], None if words is None else
+                    sum(max(words - n + 1, 0) for n in range(1, self.word_n + 1)))
         if words is None or chars is None:
             return (input_shape[0], None)
         return (input_shape[0], words * (chars + 2) * len(self.sizes))
@@ -195,7 +243,7 @@ class NgramHash(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(buckets=self.buckets, kind=self.kind, sizes=list(self.sizes))
+        config.update(buckets=self.buckets, kind=self.kind, sizes=list(self.sizes), word_n=self.word_n)
         return config
 
 

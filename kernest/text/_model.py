@@ -86,6 +86,9 @@ class ModelConfig:
             the head can rescale the linear wide tower's logits. Off: the layer stays the identity, as the
             logits of the training texts, which stage 1 has fitted, would teach it to trust them too much.
         char_ngrams: character n-gram sizes of the wide tower.
+        char_mode: ``"word"``: the wide tower's character n-grams stay inside words (``char_wb``); ``"text"``:
+            they run over the whole text, across words (``char``).
+        word_ngrams: the wide tower's longest word n-gram: 2 for word 1-2-grams, 3 for 1-3-grams.
         wide_dropout: rate at which the wide tower drops n-grams in training.
         wide_norm: how a bag pools its n-gram embeddings: ``"mean"``, or ``"sqrt"`` (sum / sqrt(count)).
         label_smoothing: label smoothing of the cross-entropy.
@@ -94,6 +97,11 @@ class ModelConfig:
         sample_weight: ``"confidence"`` weighs each training text by the data's weight column (the bundled
             corpus' ``confidence``), times its class weight, in both stages (the linear wide tower's fit and
             stage 2); ``"none"`` does not.
+        soft_labels: ``"confidence"``: stage 1 fits the linear wide tower on each training text's label
+            distribution instead of its one label, where the data has a weight column (the bundled corpus'
+            ``confidence``, the share of annotators who chose the label): the label gets that share, the
+            other classes split the rest (``kernest.text._wide.soft_targets``). Data without the column is
+            fitted on its labels. ``"none"``: always the labels.
         ema: momentum of an exponential moving average of the weights (0: off, e.g. 0.99): validation,
             checkpoints and the saved model use the averaged weights.
         pretrained: pretrained word vectors for a third tower, the mean vector of a text's words:
@@ -133,12 +141,15 @@ class ModelConfig:
     wide_folds: int = 0
     train_wide_scale: bool = True
     char_ngrams: tuple[int, ...] = (2, 3, 4, 5)
+    char_mode: str = "word"
+    word_ngrams: int = 2
     wide_dropout: float = 0.5
     wide_norm: str = "sqrt"
     label_smoothing: float = 0.1
     weight_decay: float = 0.0
     lr_schedule: str = "cosine"
     sample_weight: str = "none"
+    soft_labels: str = "none"
     ema: float = 0.0
     pretrained: str = "none"
 
@@ -176,6 +187,10 @@ class ModelConfig:
             problems.append(f"wide_buckets must be at least 2 (got {self.wide_buckets})")
         if self.wide_dim < 1:
             problems.append(f"wide_dim must be at least 1 (got {self.wide_dim})")
+        if self.char_mode not in ("word", "text"):
+            problems.append(f"char_mode must be 'word' or 'text' (got {self.char_mode!r})")
+        if self.word_ngrams < 1:
+            problems.append(f"word_ngrams must be at least 1 (got {self.word_ngrams})")
         if not self.char_ngrams or min(self.char_ngrams) < 1:
             problems.append(f"char_ngrams must be one or more positive sizes (got {self.char_ngrams})")
         for name in ("wide_dropout", "label_smoothing"):
@@ -205,6 +220,8 @@ class ModelConfig:
             problems.append(f"lr_schedule must be 'constant' or 'cosine' (got {self.lr_schedule!r})")
         if self.sample_weight not in ("none", "confidence"):
             problems.append(f"sample_weight must be 'none' or 'confidence' (got {self.sample_weight!r})")
+        if self.soft_labels not in ("none", "confidence"):
+            problems.append(f"soft_labels must be 'none' or 'confidence' (got {self.soft_labels!r})")
         if self.patience < 0:
             problems.append(f"patience must be 0 or more (got {self.patience})")
         if self.pretrained not in ("none", "wordllama"):
@@ -330,7 +347,8 @@ def build_deep(max_words: int | None, max_chars: int | None, vocab_size: int, co
 
 def build_wide(max_words: int | None, max_chars: int | None, config: ModelConfig, n_classes: int = 3
                ) -> keras.Model:
-    """The wide tower: hashed word 1-2-grams and character n-grams (``char_wb``) of the text.
+    """The wide tower: hashed word n-grams and character n-grams (``char_wb``, or ``char`` across words with
+    ``char_mode="text"``) of the text.
 
     With ``wide_kind="linear"`` one ``HashedLinear`` layer per view (``wide_views``) maps their TF-IDF
     vectors to class logits, and the tower averages them (``(B, n_classes)``; ``kernest.text._wide.fit_wide``
@@ -340,8 +358,9 @@ def build_wide(max_words: int | None, max_chars: int | None, config: ModelConfig
         The ``wide`` model ``(B, words, chars) -> (B, n_classes)`` or ``(B, 2 * wide_dim)``.
     """
     chars = keras.Input((max_words, max_chars), dtype="int32", name="chars")
-    words = NgramHash(config.wide_buckets, "words", name="word_ngrams")(chars)               # (B, 2W-1)
-    grams = NgramHash(config.wide_buckets, "chars", config.char_ngrams, name="char_ngrams")(chars)  # (B, N)
+    words = NgramHash(config.wide_buckets, "words", word_n=config.word_ngrams, name="word_ngrams")(chars)  # (B, N)
+    kind = "chars" if config.char_mode == "word" else "text_chars"
+    grams = NgramHash(config.wide_buckets, kind, config.char_ngrams, name="char_ngrams")(chars)      # (B, N)
     if config.wide_kind == "linear":
         views = [HashedLinear(config.wide_buckets, n_classes, weighting=v, sublinear=config.wide_sublinear,
                               name=f"{v}_logits")([words, grams])

@@ -38,7 +38,7 @@ from kernest.text._encode import TextEncoder
 from kernest.text._metrics import classification_metrics, macro_f1, plot_confusion, plot_curves
 from kernest.text._model import ModelConfig, build_model, compile_model, deep_names, member_suffix
 from kernest.text._pretrained import WordVectorTable
-from kernest.text._wide import fit_wide
+from kernest.text._wide import fit_wide, soft_targets
 
 DataArg = str | Path | Dataset | Splits | None
 
@@ -406,10 +406,15 @@ def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, t
     ``config.train_wide_scale``), so that stage 2 trains the deep tower and the head on top of its logits.
     Returns the fit's facts and its seconds."""
     started = time.perf_counter()
-    facts = fit_wide(model.get_layer("wide"), encoder.encode(train.texts).ids, encoder.label_ids(train.labels),
+    y = encoder.label_ids(train.labels)
+    soft = None
+    if cfg.soft_labels == "confidence" and train.weights is not None:
+        soft = soft_targets(y, np.asarray(train.weights, np.float64), len(encoder.classes))
+    facts = fit_wide(model.get_layer("wide"), encoder.encode(train.texts).ids, y,
                      len(encoder.classes), c=cfg.wide_c, tfidf_c=cfg.tfidf_c, min_df=cfg.wide_min_df,
                      alpha=cfg.nb_alpha, balanced=cfg.class_weight == "balanced", seed=seed,
-                     folds=cfg.wide_folds, weights=_text_weights(cfg, train))
+                     folds=cfg.wide_folds, weights=_text_weights(cfg, train), soft=soft)
+    facts["soft_labels"] = soft is not None
     freeze(model, "wide/**")
     if not cfg.train_wide_scale:
         freeze(model, "head/wide_logits")

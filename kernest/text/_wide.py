@@ -91,22 +91,57 @@ def inverse_document_frequency(counts: list[Any], min_df: int) -> np.ndarray:
     return idf
 
 
-def nb_ratios(x: Any, y: np.ndarray, n_classes: int, kept: np.ndarray, alpha: float) -> np.ndarray:
+def nb_ratios(x: Any, y: np.ndarray, n_classes: int, kept: np.ndarray, alpha: float,
+              soft: np.ndarray | None = None) -> np.ndarray:
     """Naive-Bayes log-count ratios, one column per class (that class against the rest), over the kept
     buckets (1 elsewhere): ``log((p / |p|) / (q / |q|))`` with ``p = alpha + texts of the class that hold the
-    bucket``, ``q`` the same for the other classes."""
-    present = (x > 0).astype(np.float64)
+    bucket``, ``q`` the same for the other classes. With ``soft`` label distributions ``(texts, classes)``
+    each text counts for a class by its share of that class."""
+    present = (x > 0).astype(np.float64).tocsr()
+    share = np.eye(n_classes)[y] if soft is None else soft                      # (texts, classes)
     ratios = np.ones((x.shape[1], n_classes))
     for c in range(n_classes):
-        p = alpha + np.asarray(present[y == c].sum(axis=0)).ravel()[kept]
-        q = alpha + np.asarray(present[y != c].sum(axis=0)).ravel()[kept]
+        p = alpha + np.asarray(present.T @ share[:, c]).ravel()[kept]
+        q = alpha + np.asarray(present.T @ (1.0 - share[:, c])).ravel()[kept]
         ratios[kept, c] = np.log((p / p.sum()) / (q / q.sum()))
     return ratios
 
 
+def soft_targets(y: np.ndarray, confidence: np.ndarray, n_classes: int) -> np.ndarray:
+    """Each text's label distribution ``(texts, classes)`` from its label and the share of annotators who
+    chose it (the bundled corpus' ``confidence``): the label gets that share, the other classes split the
+    rest evenly (the data does not say which class the others chose).
+
+    >>> soft_targets(np.array([0, 2]), np.array([1.0, 0.6]), 3).round(2).tolist()
+    [[1.0, 0.0, 0.0], [0.2, 0.2, 0.6]]
+    """
+    c = np.clip(np.asarray(confidence, np.float64), 0.0, 1.0)
+    out = np.repeat(((1.0 - c) / max(n_classes - 1, 1))[:, None], n_classes, axis=1)
+    out[np.arange(len(y)), y] = c
+    return out
+
+
+def soft_rows(soft: np.ndarray, balanced: bool, weights: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hard rows that a weighted logistic regression fits as it would the label distributions ``soft``:
+    one row per text and class of nonzero share, weighted by that share (times the text's weight, and with
+    ``balanced`` each class' weight ``texts / (classes * its share of all texts)``).
+
+    Returns:
+        ``(text index, class, weight)`` of each row.
+    """
+    texts, k = np.nonzero(soft > 0)
+    w = soft[texts, k] * (1.0 if weights is None else weights[texts])
+    if balanced:
+        mass = soft.sum(axis=0)
+        w = w * (len(soft) / (soft.shape[1] * np.maximum(mass, 1e-12)))[k]
+    return texts, k, w
+
+
 def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, c: float = 1.0,
              tfidf_c: float = 2.0, min_df: int = 2, alpha: float = 1.0, balanced: bool = True,
-             seed: int = 0, folds: int = 0, weights: np.ndarray | None = None) -> dict[str, Any]:
+             seed: int = 0, folds: int = 0, weights: np.ndarray | None = None, soft: np.ndarray | None = None
+             ) -> dict[str, Any]:
     """Fit the wide tower's ``HashedLinear`` layers (its views) on encoded training texts (stage 1 of
     ``train``); each is fitted as its ``weighting`` says, on the same TF-IDF features (with sublinear term
     frequency where the layers have it).
@@ -127,6 +162,8 @@ def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, 
             it (the layers keep the fit on all texts).
         weights: a weight per training text (the data's confidence column, ``sample_weight="confidence"``),
             multiplied into the class weights of the logistic regressions; ``None``: every text weighs 1.
+        soft: each text's label distribution ``(texts, n_classes)`` (``soft_targets``) to fit instead of
+            ``y`` (``soft_labels="confidence"``); ``None``: the labels ``y``.
 
     Returns:
         Facts about the fit: buckets kept, training accuracy of the tower (and the out-of-fold logits and
@@ -148,7 +185,7 @@ def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, 
     sublinear = layers[0].sublinear  # build_wide gives every view the same
     fit: dict[str, Any] = dict(n_classes=n_classes, c=c, tfidf_c=tfidf_c, min_df=min_df, alpha=alpha,
                                balanced=balanced, seed=seed, sublinear=sublinear)
-    tables = fit_views([layer.weighting for layer in layers], counts, y, weights=weights, **fit)
+    tables = fit_views([layer.weighting for layer in layers], counts, y, weights=weights, soft=soft, **fit)
     for layer, t in zip(layers, tables):
         layer.set_tables(*t)
     logits = view_logits(counts, tables, sublinear)
@@ -156,27 +193,30 @@ def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, 
                              "views": [layer.weighting for layer in layers],
                              "train_accuracy": float(np.mean(np.argmax(logits, 1) == y))}
     if folds >= 2:
-        oof = out_of_fold_logits([layer.weighting for layer in layers], counts, y, folds, weights=weights, **fit)
+        oof = out_of_fold_logits([layer.weighting for layer in layers], counts, y, folds, weights=weights,
+                                 soft=soft, **fit)
         facts.update(out_of_fold=oof, out_of_fold_accuracy=float(np.mean(np.argmax(oof, 1) == y)))
     return facts
 
 
 def fit_views(views: list[str], counts: list[Any], y: np.ndarray, n_classes: int, c: float = 1.0,
               tfidf_c: float = 2.0, min_df: int = 2, alpha: float = 1.0, balanced: bool = True, seed: int = 0,
-              sublinear: bool = False, weights: np.ndarray | None = None) -> list[Tables]:
+              sublinear: bool = False, weights: np.ndarray | None = None, soft: np.ndarray | None = None
+              ) -> list[Tables]:
     """The tables ``(idf, scale, kernel, bias)`` of each view (``"nb"`` or ``"tfidf"``), fitted on the
-    bucket counts of the texts (``hashed_counts``) and their classes ``y``; arguments as ``fit_wide``'s."""
+    bucket counts of the texts (``hashed_counts``) and their classes ``y`` (or their label distributions
+    ``soft``, ``(texts, classes)``); arguments as ``fit_wide``'s."""
     idf = inverse_document_frequency(counts, min_df)
     kept = idf > 0
     x = features(counts, idf, sublinear)
     tables = []
     for view in views:
         if view == "nb":
-            scale = nb_ratios(x, y, n_classes, kept, alpha)
-            kernel, bias = _fit_one_vs_rest(x, y, scale, kept, c, balanced, seed, weights)
+            scale = nb_ratios(x, y, n_classes, kept, alpha, soft)
+            kernel, bias = _fit_one_vs_rest(x, y, scale, kept, c, balanced, seed, weights, soft)
         else:
             scale = np.ones((x.shape[1], n_classes))
-            kernel, bias = _fit_multinomial(x, y, n_classes, kept, tfidf_c, balanced, seed, weights)
+            kernel, bias = _fit_multinomial(x, y, n_classes, kept, tfidf_c, balanced, seed, weights, soft)
         tables.append((idf, scale, kernel, bias))
     return tables
 
@@ -193,14 +233,16 @@ def view_logits(counts: list[Any], tables: list[Tables], sublinear: bool = False
 
 
 def out_of_fold_logits(views: list[str], counts: list[Any], y: np.ndarray, folds: int, seed: int = 0,
-                       weights: np.ndarray | None = None, **fit: Any) -> np.ndarray:
+                       weights: np.ndarray | None = None, soft: np.ndarray | None = None, **fit: Any
+                       ) -> np.ndarray:
     """Each text's wide logits from views fitted on the other ``folds - 1`` folds (stratified by class,
     shuffled by ``seed``); ``fit`` as ``fit_views``' arguments. ``(texts, classes)``."""
     out = np.zeros((len(y), fit["n_classes"]))
     for held in fold_indices(y, folds, seed):
         rest = np.setdiff1d(np.arange(len(y)), held)
         tables = fit_views(views, [m[rest] for m in counts], y[rest], seed=seed,
-                           weights=None if weights is None else weights[rest], **fit)
+                           weights=None if weights is None else weights[rest],
+                           soft=None if soft is None else soft[rest], **fit)
         out[held] = view_logits([m[held] for m in counts], tables, fit.get("sublinear", False))
     return out
 
@@ -217,9 +259,11 @@ def fold_indices(y: np.ndarray, folds: int, seed: int = 0) -> list[np.ndarray]:
 
 
 def _fit_one_vs_rest(x: Any, y: np.ndarray, scale: np.ndarray, kept: np.ndarray, c: float, balanced: bool,
-                     seed: int, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """One binary logistic regression per class on the features scaled by that class' column of ``scale``;
-    the kernel ``(buckets, classes)`` and bias. A class absent from training gets a bias of -10."""
+                     seed: int, weights: np.ndarray | None = None, soft: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """One binary logistic regression per class on the features scaled by that class' column of ``scale``
+    (on the texts' share of the class, with ``soft``); the kernel ``(buckets, classes)`` and bias. A class
+    absent from training gets a bias of -10."""
     from sklearn.linear_model import LogisticRegression
 
     columns = np.flatnonzero(kept)  # the solver sees the kept buckets only: its cost grows with the columns
@@ -227,25 +271,37 @@ def _fit_one_vs_rest(x: Any, y: np.ndarray, scale: np.ndarray, kept: np.ndarray,
     n_classes = scale.shape[1]
     kernel, bias = np.zeros((x.shape[1], n_classes)), np.zeros(n_classes)
     for k in range(n_classes):
-        target = (y == k).astype(np.int64)
-        if target.min() == target.max():
+        share = (y == k).astype(np.float64) if soft is None else soft[:, k]
+        if share.min() == share.max():
             bias[k] = -10.0
             continue
-        lr = LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=2000,
-                                random_state=seed)
-        lr.fit(_scale_columns(xk, scale[columns, k]), target, sample_weight=weights)
+        lr = LogisticRegression(C=c, max_iter=2000, random_state=seed,
+                                class_weight="balanced" if balanced and soft is None else None)
+        xs = _scale_columns(xk, scale[columns, k])
+        if soft is None:
+            lr.fit(xs, share.astype(np.int64), sample_weight=weights)
+        else:
+            rows, target, w = soft_rows(np.stack([1.0 - share, share], 1), balanced, weights)
+            lr.fit(xs[rows], target, sample_weight=w)
         kernel[columns, k], bias[k] = lr.coef_[0], lr.intercept_[0]
     return kernel, bias
 
 
 def _fit_multinomial(x: Any, y: np.ndarray, n_classes: int, kept: np.ndarray, c: float, balanced: bool,
-                     seed: int, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """One multinomial logistic regression on the features; the kernel ``(buckets, classes)`` and bias."""
+                     seed: int, weights: np.ndarray | None = None, soft: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """One multinomial logistic regression on the features (on the label distributions, with ``soft``);
+    the kernel ``(buckets, classes)`` and bias."""
     from sklearn.linear_model import LogisticRegression
 
     columns = np.flatnonzero(kept)
-    lr = LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=2000,
-                            random_state=seed).fit(x[:, columns], y, sample_weight=weights)
+    lr = LogisticRegression(C=c, max_iter=2000, random_state=seed,
+                            class_weight="balanced" if balanced and soft is None else None)
+    if soft is None:
+        lr.fit(x[:, columns], y, sample_weight=weights)
+    else:
+        rows, target, w = soft_rows(soft, balanced, weights)
+        lr.fit(x[rows][:, columns], target, sample_weight=w)
     kernel = np.zeros((x.shape[1], n_classes))
     kernel[columns], bias = _multinomial(lr, n_classes)
     return kernel, bias
