@@ -65,6 +65,7 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
     found.extend(_validation_split_of_sorted_labels(model))
     found.extend(_steps_past_the_data(model))
     found.extend(_float16_output(model))
+    found.extend(_step_between_layers(model))
     return found
 
 
@@ -1397,6 +1398,14 @@ def _constructor_text(model: Any, layer: Any) -> str | None:
                                               and k.value.value == layer.name for k in node.keywords):
             return ast.get_source_segment(source, node)
     return None
+
+
+# --- a step function between trainable layers (kernest/_lint_gradient.py) -------------------------------------
+
+def _step_between_layers(model: Any) -> list[Finding]:
+    from kernest._lint_gradient import step_finding, steps_without_gradient
+
+    return [Finding(*step_finding(step, killed)) for step, killed in steps_without_gradient(model)]
 
 
 # --- a layer created inside call() ----------------------------------------------------------------------------

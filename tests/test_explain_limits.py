@@ -179,3 +179,58 @@ def test_a_subclassed_model_around_a_float16_sigmoid_tower_is_flagged():
         keras.mixed_precision.set_global_policy("float32")
     found = [f for f in lint(model) if "policy" in f.problem]
     assert [(f.path, f.interface) for f in found] == [("ctr/p_click", "p_click -> loss")]
+
+
+# --- round 2 (session 24): a step function between trainable layers inside a nested model --------------------
+
+def _fit_once(model, x, y):
+    model.compile("sgd", "mse")
+    before = [keras.ops.convert_to_numpy(w).copy() for w in model.trainable_weights]
+    model.fit(x, y, epochs=1, batch_size=len(x), verbose=0)
+    return {w.path: not np.allclose(b, keras.ops.convert_to_numpy(w)) for w, b in zip(model.trainable_weights, before)}
+
+
+def test_a_step_inside_a_nested_model_names_the_weights_before_it_and_its_straight_through_fix_trains_them():
+    from keras import ops
+
+    keras.backend.clear_session(free_memory=False)
+    t_in = keras.Input((5,))
+    tagger = keras.Model(t_in, L.Lambda(lambda z: ops.cast(ops.argmax(z, -1), "float32")[:, None], name="choose")(
+        L.Dense(3, name="logits3")(t_in)), name="router")
+    i = keras.Input((5,), name="f")
+    model = keras.Model(i, L.Dense(1, name="head")(L.Concatenate()([tagger(i), i])), name="outer")
+    found = [f for f in lint(model) if "step function" in f.problem]
+    assert [(f.path, f.interface) for f in found] == [("router/choose", "logits3 -> choose")]
+    assert "(router/logits3)" in found[0].problem and "argmax" in found[0].problem
+    assert 'arange(3, dtype="float32")' in found[0].fix and "keepdims=True" in found[0].fix
+    # the fix, applied as written, keeps the forward values and trains the layer before it
+    fixed_layer = eval(found[0].fix.split("straight-through form, ")[1].split(": the same values")[0],
+                       {"L": L, "ops": ops})
+    x = np.random.default_rng(1).random((6, 5)).astype("float32")
+    logits = tagger.get_layer("logits3")
+    scores = logits(x)
+    assert np.allclose(keras.ops.convert_to_numpy(fixed_layer(scores)),
+                       keras.ops.convert_to_numpy(tagger.get_layer("choose")(scores)))
+    fixed = keras.Model(i, L.Dense(1, name="head2")(L.Concatenate()([fixed_layer(logits(i)), i])), name="fixed")
+    assert not [f for f in lint(fixed) if "step function" in f.problem]
+    moved = _fit_once(fixed, x, np.ones((6, 1), "float32"))
+    assert moved["logits3/kernel"] and moved["head2/kernel"]
+
+
+def test_a_rounding_step_in_a_nested_sequential_and_the_cases_that_still_get_a_gradient():
+    from keras import ops
+
+    keras.backend.clear_session(free_memory=False)
+    seq = keras.Sequential([keras.Input((4, 6)), L.Dense(2, name="proj"),
+                            L.Lambda(lambda h: ops.round(h * 3.0), name="snap")], name="quant")
+    i = keras.Input((4, 6))
+    model = keras.Model(i, L.Dense(1, name="read")(L.Flatten()(seq(i))), name="m")
+    found = [f for f in lint(model) if "step function" in f.problem]
+    assert [(f.path, f.interface) for f in found] == [("quant/snap", "proj -> snap")]
+    assert "L.Lambda(lambda h: h + ops.stop_gradient(ops.round(h * 3.0) - h), name=\"snap\")" in found[0].fix
+    # a skip path around the step still trains proj; a step on the raw input has nothing before it to starve
+    j = keras.Input((4, 6))
+    h = L.Dense(2, name="proj_b")(j)
+    skip = keras.Model(j, L.Dense(1)(L.Flatten()(L.Add()([L.Lambda(lambda t: ops.round(t))(h), h]))))
+    first = keras.Model(j, L.Dense(1)(L.Flatten()(L.Lambda(lambda t: ops.round(t))(j))))
+    assert not [f for m in (skip, first) for f in lint(m) if "step function" in f.problem]

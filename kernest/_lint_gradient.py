@@ -1,0 +1,256 @@
+"""Silent gradient problems inside nested models: a step function between trainable layers.
+
+A layer whose output does not move when its input moves (argmax, round, a cast to integers, a comparison) passes
+no gradient. At a model's output Keras fails ("No gradients provided", read by ``explain``); between layers, with
+trainable layers after it, the model trains and the layers before it never learn (TensorFlow only warns,
+"Gradients do not exist for variables"; JAX and PyTorch say nothing). This rule finds such a layer anywhere in
+the nested graph, names the trainable layers that get no gradient through any path, and writes the user's own
+function as a straight-through form that keeps its forward values.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+
+from kernest._graph import SEP, calls, functional_of, output_index, producer
+
+_STEP_NAMES = {"argmax", "argmin", "round", "floor", "ceil", "sign", "cast", "greater", "less", "equal",
+               "greater_equal", "less_equal", "not_equal", "astype"}
+
+
+@dataclass(frozen=True)
+class _Step:
+    path: str
+    call: Any  # the graph Call of the step layer
+
+
+def _is_candidate(layer: Any) -> bool:
+    """A Lambda, or a user's own weightless layer: the only places a step function hides (Keras' own
+    weightless layers are differentiable, and its lookup layers take integers)."""
+    if isinstance(layer, keras.Model) or layer.trainable_weights:
+        return False
+    if isinstance(layer, keras.layers.Lambda):
+        return True
+    return not type(layer).__module__.startswith(("keras", "kernest", "tensorflow", "tf_keras"))
+
+
+def _is_step(call: Any) -> bool:
+    """Whether the call's layer gives (nearly) the same output for a sample and the sample moved by 1e-3: a
+    step function. A smooth layer moves every value; a piecewise-constant one moves few or none."""
+    import numpy as np
+
+    given = call.data_inputs
+    if len(given) != 1 or len(call.outputs) != 1:
+        return False
+    shape = tuple(given[0].shape)[1:]
+    if any(d is None for d in shape) or "float" not in str(given[0].dtype):
+        return False
+    sample = np.random.default_rng(0).random((4, *shape)).astype("float32")
+    try:
+        a = np.asarray(keras.ops.convert_to_numpy(call.layer(sample)), "float64")
+        b = np.asarray(keras.ops.convert_to_numpy(call.layer(sample + 1e-3)), "float64")
+    except Exception:  # noqa: BLE001 - a layer that cannot run on its own is not judged
+        return False
+    if a.shape != b.shape or a.size == 0 or float(np.mean(a != b)) >= 0.25:
+        return False
+    return not _passes_gradient(call.layer, sample)
+
+
+def _passes_gradient(layer: Any, sample: Any) -> bool:
+    """Whether the sum of ``layer``'s output has a nonzero gradient with respect to its input at ``sample``, on
+    the running backend (a straight-through form's does, a bare argmax's does not). True when it cannot tell."""
+    import numpy as np
+
+    backend = keras.backend.backend()
+    try:
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            x = tf.constant(sample)
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = tf.reduce_sum(tf.cast(layer(x), "float32"))
+            grad = tape.gradient(y, x)
+            return grad is not None and bool(np.any(grad.numpy() != 0))
+        if backend == "jax":
+            import jax
+            import jax.numpy as jnp
+
+            grad = jax.grad(lambda x: jnp.sum(jnp.asarray(layer(x), "float32")))(jnp.asarray(sample))
+            return bool(np.any(np.asarray(grad) != 0))
+        if backend == "torch":
+            import torch
+
+            x = torch.tensor(sample, requires_grad=True)
+            y = layer(x)
+            if not getattr(y, "requires_grad", False):
+                return False
+            y.float().sum().backward()
+            return x.grad is not None and bool(torch.any(x.grad != 0))
+    except Exception:  # noqa: BLE001 - no gradient could be taken here: do not flag
+        return True
+    return True
+
+
+def _trainable_live(model: Any, live_out: set[int], prefix: str, blocked: set[int],
+                    steps: list[_Step] | None, seen: dict[str, bool]) -> set[int]:
+    """Walk ``model``'s graph back from its outputs ``live_out`` (indices) that the loss reaches; record in
+    ``seen`` every trainable layer (by path) and whether a gradient reaches it, not passing the step calls in
+    ``blocked`` (ids). Nested graph models are walked with their own live outputs; other layers are leaves.
+    Returns the indices of ``model``'s inputs a gradient reaches. Collects step calls in ``steps`` if given."""
+    graph = calls(model)
+    live = {id(t) for k, t in enumerate(keras.tree.flatten(model.outputs)) if k in live_out}
+    for call in reversed(graph):
+        layer = call.layer
+        path = f"{prefix}{SEP}{layer.name}" if prefix else layer.name
+        reached = any(id(t) in live for t in call.outputs)
+        inner = functional_of(layer) if isinstance(layer, keras.Model) else None
+        if inner is not None:
+            outs = {output_index(t) for t in call.outputs if id(t) in live} if reached else set()
+            ins = _trainable_live(inner, outs, path, blocked, steps, seen)
+            given = call.data_inputs
+            live |= {id(given[k]) for k in ins if k < len(given)}
+            continue
+        if steps is not None and _is_candidate(layer) and _is_step(call):
+            steps.append(_Step(path, call))
+        if layer.trainable_weights:
+            seen[path] = seen.get(path, False) or reached
+        if reached and id(call.node) not in blocked:
+            live |= {id(t) for t in call.inputs}
+    return {k for k, t in enumerate(keras.tree.flatten(model.inputs)) if id(t) in live}
+
+
+def steps_without_gradient(model: Any) -> list[tuple[_Step, list[str]]]:
+    """Each step call in ``model``'s nested graph with the trainable layers (paths) that get no gradient
+    because of it: those a gradient reaches when only this step is let through, and not otherwise."""
+    if functional_of(model) is None or not model.trainable_weights:
+        return []
+    every = set(range(len(keras.tree.flatten(model.outputs))))
+    steps: list[_Step] = []
+    _trainable_live(model, every, "", set(), steps, {})
+    if not steps:
+        return []
+    found = []
+    blocked = {id(s.call.node) for s in steps}
+    dead_all: dict[str, bool] = {}
+    _trainable_live(model, every, "", blocked, None, dead_all)
+    for step in steps:
+        one: dict[str, bool] = {}
+        _trainable_live(model, every, "", blocked - {id(step.call.node)}, None, one)
+        killed = [p for p, ok in dead_all.items() if not ok and one.get(p)]
+        if killed:
+            found.append((step, killed))
+    return found
+
+
+# --- the fix: the user's own function as a straight-through form ---------------------------------------------
+
+def _lambda_node(fn: Any) -> tuple[ast.Lambda, str] | None:
+    """The ``lambda`` expression of a Lambda layer's function in the user's file, and that file's text."""
+    code = getattr(fn, "__code__", None)
+    if code is None or getattr(fn, "__name__", "") != "<lambda>":
+        return None
+    try:
+        source = open(inspect.getsourcefile(fn) or "", encoding="utf-8").read()
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError):
+        return None
+    args = list(code.co_varnames[: code.co_argcount])
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Lambda) and node.lineno == code.co_firstlineno and [
+                a.arg for a in node.args.args] == args:
+            return node, source
+    return None
+
+
+def _spelled(fn: Any, module: Any, default: str) -> str:
+    """How the user's module spells ``module`` (``ops``, ``K``, ``L``...), or ``default``."""
+    names = dict(getattr(fn, "__globals__", {}))
+    code, cells = getattr(fn, "__code__", None), getattr(fn, "__closure__", None) or ()
+    for name, cell in zip(code.co_freevars if code else (), cells):
+        try:
+            names[name] = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+    for name, value in names.items():
+        if value is module:
+            return name
+    return default
+
+
+def _step_ops(node: ast.AST) -> list[str]:
+    found = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            name = sub.func.attr if isinstance(sub.func, ast.Attribute) else getattr(sub.func, "id", "")
+            if name in _STEP_NAMES and name not in found:
+                found.append(name)
+        elif isinstance(sub, ast.Compare) and "comparison" not in found:
+            found.append("comparison")
+    return found
+
+
+def step_fix(step: _Step) -> tuple[str, str]:
+    """(what the step does, the fix), computed from the layer's function and its input and output shapes."""
+    layer, call = step.call.layer, step.call
+    shape_in = tuple(call.data_inputs[0].shape)
+    shape_out = tuple(call.outputs[0].shape)
+    fn = getattr(layer, "function", None) if isinstance(layer, keras.layers.Lambda) else None
+    found = _lambda_node(fn) if fn is not None else None
+    if found is None:
+        what = f"{type(layer).__name__}.call"
+        if shape_in == shape_out:
+            return what, (f"in {type(layer).__name__}.call, return x + ops.stop_gradient(out - x) (x its input, out "
+                          "what it returns now, ops = keras.ops): the same values forward, and its input's gradient "
+                          "passes it (a straight-through estimator); or leave the step to after predict.")
+        return what, (f"let {layer.name} pass its input's values on (the {shape_in[-1]} scores before the step) and "
+                      "take the step after predict, or return a straight-through form from "
+                      f"{type(layer).__name__}.call: soft + ops.stop_gradient(out - soft), soft a differentiable "
+                      "value of out's shape.")
+    node, source = found
+    arg, body = node.args.args[0].arg, ast.get_source_segment(source, node.body) or ast.unparse(node.body)
+    ops, layers_ = _spelled(fn, keras.ops, "keras.ops"), _spelled(fn, keras.layers, "keras.layers")
+    kinds = _step_ops(node.body)
+    what = f"lambda {arg}: {body}" + (f", uses {' and '.join(kinds)}" if kinds else "")
+    width = shape_in[-1]
+    picks = "argmax" in kinds or "argmin" in kinds
+    if shape_in == shape_out:
+        soft, first = arg, arg
+    elif picks and (shape_out == shape_in[:-1] or shape_out == (*shape_in[:-1], 1)):
+        keep = "True" if len(shape_out) == len(shape_in) else "False"
+        sign = "-" if "argmin" in kinds else ""
+        soft = "soft"
+        first = (f"(soft := {ops}.sum({ops}.softmax({sign}{arg}, axis=-1) * {ops}.arange({width}, dtype=\"float32\"), "
+                 f"axis=-1, keepdims={keep}))")
+    else:
+        return what, (f"keep what {layer.name} is given (the {width} values of {format_shape(shape_in)}) for the "
+                      "layers after it, and take the step after predict.")
+    ctor = f"{layers_}.Lambda(lambda {arg}: {first} + {ops}.stop_gradient({body} - {soft}), name=\"{layer.name}\")"
+    also = (f" Or keep the {width} probabilities for the layers after it: {layers_}.Softmax(name=\"{layer.name}\")."
+            if picks else "")
+    passes = "its input's gradient" if soft == arg else f"the gradient of the expected {'class index'}"
+    return what, (f"write it in a straight-through form, {ctor}: the same values forward, and {passes} passes back."
+                  + also)
+
+
+def format_shape(shape: tuple[Any, ...]) -> str:
+    return "(" + ", ".join("batch" if d is None else str(d) for d in shape) + ")"
+
+
+def step_finding(step: _Step, killed: list[str]) -> tuple[str, str, str, str]:
+    """(path, interface, problem, fix) for a step layer that leaves ``killed`` without a gradient."""
+    layer = step.call.layer
+    before = producer(step.call.data_inputs[0])
+    fed = before.name if before is not None and not isinstance(before, keras.layers.InputLayer) else "input"
+    what, fix = step_fix(step)
+    names = ", ".join(killed[:6]) + (f" and {len(killed) - 6} more" if len(killed) > 6 else "")
+    return (step.path, f"{fed} -> {layer.name}",
+            f"{layer.name} ({what}) is a step function: its output does not move when its input moves, so no "
+            f"gradient passes it, and the trainable layers before it ({names}) never learn; only the layers after "
+            "it train. Nothing fails (TensorFlow only warns that gradients do not exist).",
+            fix)
