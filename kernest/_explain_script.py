@@ -27,7 +27,8 @@ def script_failure(case: Any) -> Mismatch | None:
     return first_answer(case, (_model_given_as_tensor, _backbone_below_minimum, _backend_function,
                                _loss_added_to_graph_model, _timedistributed_several_outputs, _weights_of_a_part,
                                _call_takes_the_inputs_apart, _layer_inside_a_part, _compile_without_super,
-                               _predict_inside_the_graph, _layer_made_in_call, _output_without_gradient))
+                               _numpy_inside_a_lambda, _predict_inside_the_graph, _layer_made_in_call,
+                               _output_without_gradient))
 
 
 def _source(case: Any) -> str:
@@ -496,6 +497,101 @@ def _predict_inside_the_graph(case: Any) -> Mismatch | None:
                 f"unless you set {ast.unparse(inner.func.value)}.trainable = False).",
             )
     return None
+
+
+# --- NumPy inside a Lambda ------------------------------------------------------------------------------------
+
+def _lambda_in_trace(exc: BaseException) -> tuple[Any, Any] | None:
+    """The Lambda layer the failure ran in (a frame whose ``self`` is one, over the chained exceptions) and the
+    symbolic tensor it was called on (None if not seen)."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    layer, given = None, None
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        tb = link.__traceback__
+        while tb is not None:
+            here = tb.tb_frame.f_locals
+            if isinstance(here.get("self"), keras.layers.Lambda):
+                layer = here["self"] if layer is None else layer
+                args = here.get("args") if here["self"] is layer else None
+                tensors = [t for t in keras.tree.flatten(args or ()) if isinstance(t, keras.KerasTensor)]
+                if given is None and tensors:
+                    given = tensors[0]
+            tb = tb.tb_next
+        link = link.__cause__ or link.__context__
+    return (layer, given) if layer is not None else None
+
+
+def _numpy_inside_a_lambda(case: Any) -> Mismatch | None:
+    """``Lambda(lambda t: np.log1p(t))``: NumPy cannot take the symbolic tensor Keras passes while it builds the
+    model (nor a traced one while it trains), so Keras says it cannot infer the Lambda's output shape, which is
+    not the fault. The same lambda with the keras.ops functions runs on every backend."""
+    from kernest._callsite import keras_op
+    from kernest._explain_custom import _model_being_built
+    from kernest._lint_gradient import lambda_node, spelled
+
+    if case.exc is None:
+        return None
+    found = _lambda_in_trace(case.exc)
+    fn = getattr(found[0], "function", None) if found else None
+    parsed = lambda_node(fn) if fn is not None else None
+    if found is None or parsed is None:
+        return None
+    layer, given = found
+    node, source = parsed
+    prefix = spelled(fn, keras.ops, "keras.ops") + "."
+    names = dict(getattr(fn, "__globals__", {}))
+    written: list[str] = []
+    missing: list[str] = []
+
+    class _ToOps(ast.NodeTransformer):
+        def visit_Call(self, call: ast.Call) -> ast.AST:
+            self.generic_visit(call)
+            dotted = ast.unparse(call.func)
+            head, *rest = dotted.split(".")
+            value = names.get(head)
+            for part in rest:
+                value = getattr(value, part, None)
+            module = (getattr(value, "__module__", None) or getattr(type(value), "__module__", "") or "").split(".")[0]
+            if value is None or module != "numpy":
+                return call
+            name = dotted.rsplit(".", 1)[-1]
+            written.append(ast.get_source_segment(source, call) or ast.unparse(call))
+            if name in ("array", "asarray") and len(call.args) == 1 and not call.keywords:
+                return call.args[0]  # the tensor is already an array for keras.ops
+            op = keras_op(call, name, prefix)
+            if op is None:
+                missing.append(written[-1])
+                return call
+            return ast.parse(op, mode="eval").body
+
+    text = ast.get_source_segment(source, node.body) or ast.unparse(node.body)
+    source = text  # the transformer reads its segments from the body's own text
+    body = _ToOps().visit(ast.parse(text, mode="eval"))
+    if not written:
+        return None
+    new_body = ast.unparse(body)
+    if missing:
+        fix = (f"keras.ops has no {', '.join(missing)}: compose it from keras.ops functions (they take Keras tensors "
+               "on every backend).")
+    else:
+        fix = (f"Write it with keras.ops, which takes Keras tensors on every backend: "
+               f"{spelled(fn, keras.layers, 'keras.layers')}.Lambda(lambda {', '.join(a.arg for a in node.args.args)}: "
+               f"{new_body}, name=\"{layer.name}\").")
+    built = _model_being_built(case)
+    path = f"{built[1]}/{layer.name}" if built is not None else (
+        case.path(layer.name) if case.frames else layer.name)
+    if given is None and call_inputs(layer, 0):
+        given = call_inputs(layer, 0)[0]  # failing in training: the tensor the graph gave it when built
+    src = producer(given) if given is not None else None
+    fed = "input" if src is None else (f"input:{src.name}" if is_input_layer(src) else str(src.name))
+    return Mismatch(
+        path, f"{fed} -> {layer.name}", "keras.ops on a Keras tensor", f"{', '.join(written)} (NumPy) in a Lambda",
+        f"{layer.name}'s function calls NumPy ({', '.join(written)}), which cannot take the symbolic tensor Keras "
+        f"passes while it builds the model (nor the traced one while it trains); Keras then says it cannot infer "
+        f"{layer.name}'s output shape, which is not the fault. {fix}",
+    )
 
 
 # --- a layer created inside call() ----------------------------------------------------------------------------

@@ -150,7 +150,7 @@ def steps_without_gradient(model: Any) -> list[tuple[_Step, list[str]]]:
 
 # --- the fix: the user's own function as a straight-through form ---------------------------------------------
 
-def _lambda_node(fn: Any) -> tuple[ast.Lambda, str] | None:
+def lambda_node(fn: Any) -> tuple[ast.Lambda, str] | None:
     """The ``lambda`` expression of a Lambda layer's function in the user's file, and that file's text."""
     code = getattr(fn, "__code__", None)
     if code is None or getattr(fn, "__name__", "") != "<lambda>":
@@ -168,7 +168,7 @@ def _lambda_node(fn: Any) -> tuple[ast.Lambda, str] | None:
     return None
 
 
-def _spelled(fn: Any, module: Any, default: str) -> str:
+def spelled(fn: Any, module: Any, default: str) -> str:
     """How the user's module spells ``module`` (``ops``, ``K``, ``L``...), or ``default``."""
     names = dict(getattr(fn, "__globals__", {}))
     code, cells = getattr(fn, "__code__", None), getattr(fn, "__closure__", None) or ()
@@ -201,7 +201,7 @@ def step_fix(step: _Step) -> tuple[str, str]:
     shape_in = tuple(call.data_inputs[0].shape)
     shape_out = tuple(call.outputs[0].shape)
     fn = getattr(layer, "function", None) if isinstance(layer, keras.layers.Lambda) else None
-    found = _lambda_node(fn) if fn is not None else None
+    found = lambda_node(fn) if fn is not None else None
     if found is None:
         what = f"{type(layer).__name__}.call"
         if shape_in == shape_out:
@@ -214,7 +214,7 @@ def step_fix(step: _Step) -> tuple[str, str]:
                       "value of out's shape.")
     node, source = found
     arg, body = node.args.args[0].arg, ast.get_source_segment(source, node.body) or ast.unparse(node.body)
-    ops, layers_ = _spelled(fn, keras.ops, "keras.ops"), _spelled(fn, keras.layers, "keras.layers")
+    ops, layers_ = spelled(fn, keras.ops, "keras.ops"), spelled(fn, keras.layers, "keras.layers")
     kinds = _step_ops(node.body)
     what = f"lambda {arg}: {body}" + (f", uses {' and '.join(kinds)}" if kinds else "")
     width = shape_in[-1]

@@ -234,3 +234,29 @@ def test_a_rounding_step_in_a_nested_sequential_and_the_cases_that_still_get_a_g
     skip = keras.Model(j, L.Dense(1)(L.Flatten()(L.Add()([L.Lambda(lambda t: ops.round(t))(h), h]))))
     first = keras.Model(j, L.Dense(1)(L.Flatten()(L.Lambda(lambda t: ops.round(t))(j))))
     assert not [f for m in (skip, first) for f in lint(m) if "step function" in f.problem]
+
+
+# --- round 2: NumPy inside a nested Lambda ---------------------------------------------------------------------
+
+def test_numpy_in_a_nested_lambda_gets_the_full_path_and_the_same_lambda_in_keras_ops():
+    import kernest
+
+    keras.backend.clear_session(free_memory=False)
+    i = keras.Input((3, 4), name="frames")
+    h = L.Dense(4, name="enc")(i)
+    x = np.random.default_rng(0).random((2, 3, 4)).astype("float32")
+    with pytest.raises(Exception) as caught:
+        front = keras.Model(i, L.Lambda(lambda v: np.clip(np.exp(v), 0.0, 1.0), name="root_clip")(h), name="front")
+        front.compile("sgd", "mse")  # PyTorch builds it (NumPy reads the tensor's values) and fails in training
+        front.fit(x, x, epochs=1, verbose=0)
+    err = kernest.explain(caught.value, front if "front" in locals() else None)
+    assert err is not None and err.mismatches[0].path == "front/root_clip"
+    assert err.mismatches[0].interface == "enc -> root_clip"
+    fix = err.mismatches[0].fix
+    assert "np.clip(np.exp(v), 0.0, 1.0)" in fix and "traced" in fix
+    written = fix.split("every backend: ")[1].rstrip(".")
+    assert written == 'L.Lambda(lambda v: keras.ops.clip(keras.ops.exp(v), 0.0, 1.0), name="root_clip")'
+    fixed = eval(written, {"L": L, "keras": keras})
+    front = keras.Model(i, fixed(h), name="front")  # the fix builds, and gives NumPy's values
+    got = keras.ops.convert_to_numpy(fixed(x))
+    assert front.output.shape == (None, 3, 4) and np.allclose(got, np.clip(np.exp(x), 0.0, 1.0))
