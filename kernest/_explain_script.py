@@ -28,7 +28,7 @@ def script_failure(case: Any) -> Mismatch | None:
                                _loss_added_to_graph_model, _timedistributed_several_outputs, _weights_of_a_part,
                                _call_takes_the_inputs_apart, _layer_inside_a_part, _compile_without_super,
                                _numpy_inside_a_lambda, _predict_inside_the_graph, _layer_made_in_call,
-                               _output_without_gradient))
+                               _output_without_gradient, _inplace_on_torch))
 
 
 def _source(case: Any) -> str:
@@ -720,3 +720,54 @@ def _rebuilt_model_call(case: Any, model: Any, var_out: str | None, var_in: str 
                 out = ast.get_source_segment(source, node.args[1]) or var_out
                 return text.replace(out, var_in, 1) if text.count(out) == 1 else text.replace(f", {out}", f", {var_in}", 1)
     return f"keras.Model({model.name}.inputs, {var_in or 'the layer input'})"
+
+
+# --- an in-place operation on PyTorch ---------------------------------------------------------------------------
+
+_INPLACE = re.compile(r"modified by an inplace operation")
+_SAVED_BY = re.compile(r"which is output \d+ of (?P<op>[A-Za-z]+?)(?:Backward\d*)?,")
+
+
+def _inplace_on_torch(case: Any) -> Mismatch | None:
+    """``ait *= mask`` in a user's call(): on PyTorch ``*=`` changes the tensor in place, and the op that made it
+    (``exp``, ``sigmoid``) needs its output unchanged for the backward pass, so autograd fails in training (TensorFlow
+    and JAX make a new tensor). The layer is found by reading the user's classes in the model; the op PyTorch
+    names picks the statement. Written out of place (``ait = ait * mask``), it trains on every backend."""
+    from kernest._lint_gradient import inplace_statements
+
+    if not _INPLACE.search(case.message):
+        return None
+    model = case.fitted_model()
+    if model is None:
+        return None
+    saved = _SAVED_BY.search(case.message)
+    op = saved.group("op").lower() if saved else None
+    found: list[tuple[list[str], Any, Any]] = []
+    for path, layer in [("", model)] + list(_walk(model)):
+        cls = type(layer)
+        known = next((f for f in found if type(f[1]) is cls), None)
+        if known is not None:
+            known[0].append(path or layer.name)
+            continue
+        stmts = inplace_statements(cls)
+        if stmts:
+            found.append(([path or layer.name], layer, stmts))
+    ranked = [(paths, layer, s) for paths, layer, stmts in found for s in stmts]
+    if not ranked:
+        return None
+    paths, layer, stmt = next((r for r in ranked if op and (r[2].made_by or "").lower() == op), ranked[0])
+    given = call_inputs(layer, 0)
+    src = producer(given[0]) if given else None
+    fed = "input" if src is None else (f"input:{src.name}" if is_input_layer(src) else str(src.name))
+    also = f" (the same class also runs at {', '.join(paths[1:])})" if len(paths) > 1 else ""
+    others = [s for p, _, s in ranked if s is not stmt and p is paths]
+    rest = (f" Write {'its other in-place statements' if len(others) > 1 else 'its other in-place statement'} the "
+            f"same way: {'; '.join(f'{s.fixed} (line {s.line})' for s in others)}.") if others else ""
+    made = f", the output of {stmt.made_by}," if stmt.made_by else ""
+    return Mismatch(
+        paths[0], f"{fed} -> {layer.name}", "a new tensor (an out-of-place op)",
+        f"`{stmt.text}` in {stmt.owner}.call (line {stmt.line}), in place on PyTorch",
+        f"{stmt.owner}.call{also} changes a tensor in place: on PyTorch `{stmt.text}` (line {stmt.line}) writes into "
+        f"the tensor{made} that autograd kept for the backward pass, so the gradient cannot be computed (TensorFlow "
+        f"and JAX make a new tensor and train). Write it out of place: {stmt.fixed}.{rest}",
+    )

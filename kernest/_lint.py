@@ -66,6 +66,7 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
     found.extend(_steps_past_the_data(model))
     found.extend(_float16_output(model))
     found.extend(_step_between_layers(model))
+    found.extend(_inplace_in_call(model))
     return found
 
 
@@ -1406,6 +1407,15 @@ def _step_between_layers(model: Any) -> list[Finding]:
     from kernest._lint_gradient import step_finding, steps_without_gradient
 
     return [Finding(*step_finding(step, killed)) for step, killed in steps_without_gradient(model)]
+
+
+def _inplace_in_call(model: Any) -> list[Finding]:
+    """``ait *= mask`` on the output of an op whose backward pass reads that output (exp, sigmoid, tanh...), in a
+    user's call(): on PyTorch the in-place change breaks the gradient (training fails); TensorFlow and JAX make a
+    new tensor. One finding per user class, at its first path."""
+    from kernest._lint_gradient import inplace_finding
+
+    return inplace_finding(model)
 
 
 # --- a layer created inside call() ----------------------------------------------------------------------------

@@ -254,3 +254,102 @@ def step_finding(step: _Step, killed: list[str]) -> tuple[str, str, str, str]:
             f"gradient passes it, and the trainable layers before it ({names}) never learn; only the layers after "
             "it train. Nothing fails (TensorFlow only warns that gradients do not exist).",
             fix)
+
+
+# --- an in-place operation on a tensor in a user's call() ----------------------------------------------------
+
+# ops whose backward pass on PyTorch reads their own output: changing that output in place breaks the gradient
+_SAVES_OUTPUT = {"exp", "sigmoid", "tanh", "softmax", "log_softmax", "sqrt", "rsqrt", "relu", "elu", "selu",
+                 "gelu", "silu", "swish", "softplus", "expm1", "pow", "power", "square", "reciprocal"}
+_OPS_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
+             ast.Pow: "**", ast.MatMult: "@"}
+
+
+def method_source(klass: type, name: str) -> tuple[ast.FunctionDef, str, int] | None:
+    """``klass``'s own method ``name`` parsed from the user's file: (its def, its dedented text, its first line)."""
+    import textwrap
+
+    fn = klass.__dict__.get(name)
+    try:
+        lines, first = inspect.getsourcelines(fn) if fn is not None else ([], 0)
+        text = textwrap.dedent("".join(lines))
+        node = ast.parse(text).body[0] if lines else None
+    except (OSError, TypeError, SyntaxError):
+        return None
+    return (node, text, first) if isinstance(node, ast.FunctionDef) else None
+
+
+@dataclass(frozen=True)
+class InPlace:
+    """An augmented assignment to a tensor in a user's ``call``: ``ait *= mask`` (line in the user's file), the
+    op that made the tensor (``exp``), and the statement written out of place."""
+    owner: str
+    line: int
+    text: str
+    made_by: str | None
+    fixed: str
+
+
+def inplace_statements(cls: type) -> list[InPlace]:
+    """The augmented assignments (``x *= m``, ``x[..., 0] += 1``) in ``cls.call`` (or a user's base class's) to a
+    name that holds a tensor there: one of call's inputs, or a name assigned from a call (``ops.exp(...)``,
+    ``self.dense(x)``). On PyTorch they change the tensor in place; TensorFlow and JAX make a new one."""
+    for klass in cls.__mro__:
+        if klass.__module__.startswith(("keras", "kernest", "builtins", "torch")):
+            return []
+        found = method_source(klass, "call")
+        if found is None:
+            continue
+        fn, text, first = found
+        tensors = {a.arg for a in fn.args.args[1:]}
+        made: dict[str, str | None] = {}
+        out = []
+        for node in sorted((n for n in ast.walk(fn) if isinstance(n, (ast.Assign, ast.AugAssign))),
+                           key=lambda n: (n.lineno, n.col_offset)):
+            if isinstance(node, ast.Assign):
+                for t in node.targets:
+                    if isinstance(t, ast.Name) and isinstance(node.value, ast.Call):
+                        func = node.value.func
+                        made[t.id] = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+                        tensors.add(t.id)
+                    elif isinstance(t, ast.Name):
+                        tensors.discard(t.id)
+                continue
+            base = node.target.value if isinstance(node.target, ast.Subscript) else node.target
+            if not isinstance(base, ast.Name) or base.id not in tensors or type(node.op) not in _OPS_TEXT:
+                continue
+            target = ast.get_source_segment(text, node.target) or ast.unparse(node.target)
+            value = ast.get_source_segment(text, node.value) or ast.unparse(node.value)
+            if isinstance(node.value, (ast.BinOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Lambda)):
+                value = f"({value})"
+            op = _OPS_TEXT[type(node.op)]
+            fixed = (f"{target} = {target} {op} {value}" if isinstance(node.target, ast.Name) else
+                     f"build the new values with ops.where or ops.slice_update instead of {target} {op}= {value}")
+            out.append(InPlace(klass.__name__, first + node.lineno - 1,
+                               ast.get_source_segment(text, node) or ast.unparse(node), made.get(base.id), fixed))
+        return out  # the call that runs is the first one found: a base class's is overridden
+    return []
+
+
+def inplace_finding(model: Any) -> list[Any]:
+    """The lint findings for in-place statements that break PyTorch's backward pass (see ``inplace_statements``)."""
+    from kernest._graph import walk
+    from kernest._lint import Finding
+
+    out, seen = [], set()
+    for path, layer in [("", model)] + [(e.path, e.layer) for e in walk(model, shapes=False)]:
+        if type(layer) in seen:
+            continue
+        seen.add(type(layer))
+        stmts = [s for s in inplace_statements(type(layer)) if (s.made_by or "") in _SAVES_OUTPUT]
+        if not stmts:
+            continue
+        first = stmts[0]
+        out.append(Finding(
+            path or layer.name, f"{layer.name}.call -> {first.made_by}",
+            f"{first.owner}.call changes the output of {first.made_by} in place, `{first.text}` (line {first.line}): "
+            f"on PyTorch that is the tensor autograd kept for {first.made_by}'s backward pass, so training fails "
+            "(\"modified by an inplace operation\"); TensorFlow and JAX make a new tensor.",
+            "write it out of place: " + "; ".join(f"{s.fixed} (line {s.line})" for s in stmts) + ".",
+        ))
+    return out

@@ -260,3 +260,58 @@ def test_numpy_in_a_nested_lambda_gets_the_full_path_and_the_same_lambda_in_kera
     front = keras.Model(i, fixed(h), name="front")  # the fix builds, and gives NumPy's values
     got = keras.ops.convert_to_numpy(fixed(x))
     assert front.output.shape == (None, 3, 4) and np.allclose(got, np.clip(np.exp(x), 0.0, 1.0))
+
+
+# --- round 2: an in-place op on a tensor in a custom layer's call (PyTorch autograd) ---------------------------
+
+class _Squash(L.Layer):
+    def build(self, shape):
+        self.w = self.add_weight(shape=(shape[-1], 3), name="w")
+
+    def call(self, feats):
+        h = keras.ops.tanh(keras.ops.matmul(feats, self.w))
+        h *= 0.5
+        return h
+
+
+class _SquashFixed(_Squash):
+    def call(self, feats):
+        h = keras.ops.tanh(keras.ops.matmul(feats, self.w))
+        h = h * 0.5
+        return h
+
+
+def test_an_inplace_change_to_a_saved_output_is_flagged_and_explained_on_pytorch_with_its_out_of_place_fix():
+    import tests.models_6 as m6
+
+    keras.backend.clear_session(free_memory=False)
+    han = m6.han()
+    found = [f for f in lint(han) if "in place" in f.problem]
+    assert [(f.path, f.interface) for f in found] == [("review_encoder/sent_encoder/word_attention",
+                                                       "word_attention.call -> exp")]
+    assert 'ait = ait * ops.cast(mask, "float32")' in found[0].fix
+    assert "ait = ait / (ops.sum(ait, axis=1, keepdims=True) + keras.backend.epsilon())" in found[0].fix
+
+    def model(cls):
+        i = keras.Input((4,))
+        inner = keras.Model(i, cls(name="squash")(L.Dense(4, name="pre")(i)), name="core")
+        j = keras.Input((4,))
+        outer = keras.Model(j, L.Dense(1, name="y")(inner(j)), name="net")
+        outer.compile("sgd", "mse")
+        return outer
+
+    broken = model(_Squash)
+    assert [(f.path, f.fix) for f in lint(broken) if "in place" in f.problem] == [
+        ("core/squash", f"write it out of place: h = h * 0.5 (line {_Squash.call.__code__.co_firstlineno + 2}).")]
+    x, y = np.ones((4, 4), "float32"), np.ones((4, 1), "float32")
+    if keras.backend.backend() == "torch":
+        import kernest
+
+        with pytest.raises(RuntimeError, match="inplace") as caught:
+            broken.fit(x, y, epochs=1, verbose=0)
+        err = kernest.explain(caught.value, broken)
+        assert err is not None and err.path == "core/squash" and err.interface == "pre -> squash"
+        assert "h = h * 0.5" in err.mismatches[0].fix
+    fixed = model(_SquashFixed)
+    assert not [f for f in lint(fixed) if "in place" in f.problem]
+    assert np.isfinite(fixed.fit(x, y, epochs=1, verbose=0).history["loss"][0])
