@@ -56,7 +56,8 @@ def test_a_layer_made_in_call_is_found_at_its_nested_path_with_the_users_constru
     found = [f for f in lint(model) if ".call ->" in f.interface]
     assert [(f.path, f.interface) for f in found] == [("part/scaled", "scaled.call -> Dense")]
     assert "L.Dense(x.shape[-1], use_bias=False)" in found[0].problem
-    assert "self.dense = L.Dense(x.shape[-1], use_bias=False)" in found[0].fix and "self.dense(x)" in found[0].fix
+    assert "_Scaled.build(self, input_shape): self.dense = L.Dense(input_shape[-1], use_bias=False)" in found[0].fix
+    assert "self.dense(x)" in found[0].fix
 
 
 # --- the run-out lint: generators and PyDatasets --------------------------------------------------------------
@@ -315,3 +316,45 @@ def test_an_inplace_change_to_a_saved_output_is_flagged_and_explained_on_pytorch
     fixed = model(_SquashFixed)
     assert not [f for f in lint(fixed) if "in place" in f.problem]
     assert np.isfinite(fixed.fit(x, y, epochs=1, verbose=0).history["loss"][0])
+
+
+# --- round 2: a layer made in a helper that call() calls ----------------------------------------------------
+
+def _project(t, width):
+    return L.Dense(width, name="made_late")(t)
+
+
+class _Mixer(L.Layer):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.norm = L.LayerNormalization()
+
+    def _mix(self, x):
+        return _project(self.norm(x), 3)  # two levels down: a method, then a function of this module
+
+    def call(self, x):
+        return self._mix(x)
+
+
+class _Tidy(L.Layer):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.proj = L.Dense(3)
+
+    def _mix(self, x):
+        return self.proj(x)
+
+    def call(self, x):
+        return L.Dropout(0.1)(self._mix(x))
+
+
+def test_a_layer_made_in_the_users_helpers_two_levels_below_call_is_found():
+    keras.backend.clear_session(free_memory=False)
+    i = keras.Input((5,))
+    block = keras.Model(i, _Tidy(name="tidy")(_Mixer(name="mixer")(i)), name="block")
+    j = keras.Input((5,))
+    model = keras.Model(j, L.Dense(1, name="out")(block(j)), name="top")
+    found = [f for f in lint(model) if ".call ->" in f.interface]
+    assert [(f.path, f.interface) for f in found] == [("block/mixer", "mixer.call -> Dense")]
+    assert "in _Mixer._mix -> _project" in found[0].problem
+    assert 'self.dense = L.Dense(width, name="made_late")' in found[0].fix and "_Mixer.__init__" in found[0].fix
