@@ -114,9 +114,10 @@ def _trainable_after_compile(model: Any) -> list[Finding]:
         now = [id(v) for v in sub.trainable_variables]
         compiled_with = getattr(sub, "_kernest_compiled_with", None)
         built_with = _optimizer_variables(sub)
-        before = compiled_with if compiled_with else (  # [] when compiled before it was built: fit built it
-            [id(v) for v in built_with] if built_with is not None else None
-        )
+        # the optimizer's own variables once a step built it: what training really updates. A subclassed model
+        # compiled half-built (one part built, the other built by fit) had fewer variables at compile than its
+        # optimizer was built with, and nothing changed.
+        before = [id(v) for v in built_with] if built_with is not None else compiled_with
         if before is None or sorted(before) == sorted(now):
             continue
         if compiled_with is not None and built_with is None and getattr(sub, "train_function", None) is None:

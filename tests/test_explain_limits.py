@@ -358,3 +358,29 @@ def test_a_layer_made_in_the_users_helpers_two_levels_below_call_is_found():
     assert [(f.path, f.interface) for f in found] == [("block/mixer", "mixer.call -> Dense")]
     assert "in _Mixer._mix -> _project" in found[0].problem
     assert 'self.dense = L.Dense(width, name="made_late")' in found[0].fix and "_Mixer.__init__" in found[0].fix
+
+
+# --- round 2: the trainable rule on a subclassed model built partly by compile, partly by fit -------------------
+
+def test_a_model_built_partly_by_fit_is_not_unfrozen_but_a_real_change_after_fit_is_flagged():
+
+    keras.backend.clear_session(free_memory=False)
+    s_in = keras.Input((4,))
+    head = keras.Model(s_in, L.Dense(1, name="p")(s_in), name="head")
+
+    class Wrapped(keras.Model):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.body, self.head = L.Dense(4, name="body"), head
+
+        def call(self, x):
+            return self.head(self.body(x))
+
+    model = Wrapped(name="wrapped")
+    model.compile("sgd", "mse")  # head is built (2 variables), body is not: fit builds it
+    model._kernest_compiled_with = [id(v) for v in model.trainable_variables]  # as kernest check records it
+    model.fit(np.ones((4, 7), "float32"), np.ones((4, 1), "float32"), epochs=1, verbose=0)
+    assert not [f for f in lint(model) if "optimizer" in f.interface]
+    model.body.trainable = False  # a real change after training: the optimizer still holds body's variables
+    found = [f for f in lint(model) if "optimizer" in f.interface]
+    assert [f.path for f in found] == ["body"] and "was frozen after wrapped was compiled" in found[0].problem
