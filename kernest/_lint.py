@@ -1282,6 +1282,7 @@ def _steps_past_the_data(model: Any) -> list[Finding]:
     n, restarts, unknown = _batches_in(model, steps * epochs)
     data = getattr(model, "_kernest_data", None)
     var = getattr(model, "_kernest_data_var", None) or (
+        "the generator expression" if inspect.isgenerator(data) and data.__name__ == "<genexpr>" else
         f"{data.__name__}(...)" if inspect.isgenerator(data) else
         f"{type(data).__name__}(...)" if isinstance(data, keras.utils.PyDataset) else "dataset")
     if n is None and unknown:
@@ -1314,9 +1315,12 @@ def _steps_past_the_data(model: Any) -> list[Finding]:
             f"{var} yields {n} in all (Keras does not restart a generator at an epoch's end): it runs out in "
             f"{short} of {epochs} epochs, Keras only warns and cuts those epochs short ({done} batches trained "
             "in all).",
-            f"loop the generator forever (put its loop inside `while True:`), or set steps_per_epoch={n // epochs} "
-            f"so {epochs} epochs fit in its {n} batches, or pass a keras.utils.PyDataset / tf.data.Dataset that "
-            "Keras restarts each epoch.",
+            ("read its list endlessly (itertools.cycle(...) in place of the list it loops over)"
+             if var == "the generator expression" else "loop the generator forever (put its loop inside `while True:`)")
+            + ", or "
+            + (f"set steps_per_epoch={n // epochs} so {epochs} epochs fit in its {n} batches" if n >= epochs else
+               f"set steps_per_epoch=1, epochs={n} so the epochs fit in its {n} batches")
+            + ", or pass a keras.utils.PyDataset / tf.data.Dataset that Keras restarts each epoch.",
         )]
     made = _assignment(getattr(model, "_kernest_script", None), var)
     repeat = f"{var} = {ast.unparse(made)}.repeat()" if made is not None else f"{var} = {var}.repeat()"
