@@ -297,15 +297,8 @@ class _SquashFixed(_Squash):
 
 
 def test_an_inplace_change_to_a_saved_output_is_flagged_and_explained_on_pytorch_with_its_out_of_place_fix():
-    import tests.models_6 as m6
-
+    # (the HAN of tests/models_6.py: test_real_world_6's check test expects this warning on its AttLayer)
     keras.backend.clear_session(free_memory=False)
-    han = m6.han()
-    found = [f for f in lint(han) if "in place" in f.problem]
-    assert [(f.path, f.interface) for f in found] == [("review_encoder/sent_encoder/word_attention",
-                                                       "word_attention.call -> exp")]
-    assert 'ait = ait * ops.cast(mask, "float32")' in found[0].fix
-    assert "ait = ait / (ops.sum(ait, axis=1, keepdims=True) + keras.backend.epsilon())" in found[0].fix
 
     def model(cls):
         i = keras.Input((4,))
