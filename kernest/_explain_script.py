@@ -527,58 +527,18 @@ def _numpy_inside_a_lambda(case: Any) -> Mismatch | None:
     """``Lambda(lambda t: np.log1p(t))``: NumPy cannot take the symbolic tensor Keras passes while it builds the
     model (nor a traced one while it trains), so Keras says it cannot infer the Lambda's output shape, which is
     not the fault. The same lambda with the keras.ops functions runs on every backend."""
-    from kernest._callsite import keras_op
     from kernest._explain_custom import _model_being_built
-    from kernest._lint_gradient import lambda_node, spelled
+    from kernest._lint_gradient import lambda_in_keras_ops
 
-    if case.exc is None:
-        return None
-    found = _lambda_in_trace(case.exc)
+    found = _lambda_in_trace(case.exc) if case.exc is not None else None
     fn = getattr(found[0], "function", None) if found else None
-    parsed = lambda_node(fn) if fn is not None else None
-    if found is None or parsed is None:
+    if found is None or fn is None:
         return None
     layer, given = found
-    node, source = parsed
-    prefix = spelled(fn, keras.ops, "keras.ops") + "."
-    names = dict(getattr(fn, "__globals__", {}))
-    written: list[str] = []
-    missing: list[str] = []
-
-    class _ToOps(ast.NodeTransformer):
-        def visit_Call(self, call: ast.Call) -> ast.AST:
-            self.generic_visit(call)
-            dotted = ast.unparse(call.func)
-            head, *rest = dotted.split(".")
-            value = names.get(head)
-            for part in rest:
-                value = getattr(value, part, None)
-            module = (getattr(value, "__module__", None) or getattr(type(value), "__module__", "") or "").split(".")[0]
-            if value is None or module != "numpy":
-                return call
-            name = dotted.rsplit(".", 1)[-1]
-            written.append(ast.get_source_segment(source, call) or ast.unparse(call))
-            if name in ("array", "asarray") and len(call.args) == 1 and not call.keywords:
-                return call.args[0]  # the tensor is already an array for keras.ops
-            op = keras_op(call, name, prefix)
-            if op is None:
-                missing.append(written[-1])
-                return call
-            return ast.parse(op, mode="eval").body
-
-    text = ast.get_source_segment(source, node.body) or ast.unparse(node.body)
-    source = text  # the transformer reads its segments from the body's own text
-    body = _ToOps().visit(ast.parse(text, mode="eval"))
-    if not written:
+    rewritten = lambda_in_keras_ops(fn, layer.name)
+    if rewritten is None:
         return None
-    new_body = ast.unparse(body)
-    if missing:
-        fix = (f"keras.ops has no {', '.join(missing)}: compose it from keras.ops functions (they take Keras tensors "
-               "on every backend).")
-    else:
-        fix = (f"Write it with keras.ops, which takes Keras tensors on every backend: "
-               f"{spelled(fn, keras.layers, 'keras.layers')}.Lambda(lambda {', '.join(a.arg for a in node.args.args)}: "
-               f"{new_body}, name=\"{layer.name}\").")
+    written, fix = rewritten
     built = _model_being_built(case)
     path = f"{built[1]}/{layer.name}" if built is not None else (
         case.path(layer.name) if case.frames else layer.name)

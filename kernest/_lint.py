@@ -67,6 +67,7 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
     found.extend(_float16_output(model))
     found.extend(_step_between_layers(model))
     found.extend(_inplace_in_call(model))
+    found.extend(_numpy_in_lambda(model))
     return found
 
 
@@ -1421,6 +1422,12 @@ def _inplace_in_call(model: Any) -> list[Finding]:
     from kernest._lint_gradient import inplace_finding
 
     return inplace_finding(model)
+
+
+def _numpy_in_lambda(model: Any) -> list[Finding]:
+    from kernest._lint_gradient import numpy_lambda_findings
+
+    return numpy_lambda_findings(model)
 
 
 # --- a layer created inside call() ----------------------------------------------------------------------------

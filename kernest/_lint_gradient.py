@@ -168,6 +168,77 @@ def lambda_node(fn: Any) -> tuple[ast.Lambda, str] | None:
     return None
 
 
+def lambda_in_keras_ops(fn: Any, name: str) -> tuple[list[str], str] | None:
+    """A Lambda's ``lambda`` that calls NumPy on its arguments (``np.log1p(c)``): the NumPy calls as written, and
+    the fix, the same lambda with the keras.ops functions (``np.array(t)`` dropped), or what keras.ops lacks."""
+    from kernest._callsite import keras_op
+
+    parsed = lambda_node(fn)
+    if parsed is None:
+        return None
+    node, source = parsed
+    params = {a.arg for a in node.args.args}
+    prefix = spelled(fn, keras.ops, "keras.ops") + "."
+    names = dict(getattr(fn, "__globals__", {}))
+    text = ast.get_source_segment(source, node.body) or ast.unparse(node.body)
+    written: list[str] = []
+    missing: list[str] = []
+
+    class _ToOps(ast.NodeTransformer):
+        def visit_Call(self, call: ast.Call) -> ast.AST:
+            self.generic_visit(call)
+            head, *rest = ast.unparse(call.func).split(".")
+            value = names.get(head)
+            for part in rest:
+                value = getattr(value, part, None)
+            module = (getattr(value, "__module__", None) or getattr(type(value), "__module__", "") or "").split(".")[0]
+            reads = any(isinstance(n, ast.Name) and n.id in params for n in ast.walk(call))
+            if value is None or module != "numpy" or not reads:
+                return call  # not NumPy, or NumPy on constants only (np.float32(2.0)): fine in a Lambda
+            op_name = rest[-1] if rest else head
+            written.append(ast.get_source_segment(text, call) or ast.unparse(call))
+            if op_name in ("array", "asarray") and len(call.args) == 1 and not call.keywords:
+                return call.args[0]  # the tensor is already an array for keras.ops
+            op = keras_op(call, op_name, prefix)
+            if op is None:
+                missing.append(written[-1])
+                return call
+            return ast.parse(op, mode="eval").body
+
+    body = ast.unparse(_ToOps().visit(ast.parse(text, mode="eval")))
+    if not written:
+        return None
+    if missing:
+        return written, (f"keras.ops has no {', '.join(missing)}: compose it from keras.ops functions (they take "
+                         "Keras tensors on every backend).")
+    ctor = (f"{spelled(fn, keras.layers, 'keras.layers')}.Lambda(lambda {', '.join(a.arg for a in node.args.args)}: "
+            f"{body}, name=\"{name}\")")
+    return written, f"Write it with keras.ops, which takes Keras tensors on every backend: {ctor}."
+
+
+def numpy_lambda_findings(model: Any) -> list[Any]:
+    """A Lambda calling NumPy on its tensor that built anyway (PyTorch: NumPy read a CPU tensor that needs no
+    gradient); TensorFlow and JAX refuse it when the model is built, and PyTorch on a GPU or behind a weight."""
+    from kernest._graph import walk
+    from kernest._lint import Finding
+
+    out = []
+    for entry in walk(model, shapes=False):
+        layer = entry.layer
+        fn = getattr(layer, "function", None) if isinstance(layer, keras.layers.Lambda) else None
+        found = lambda_in_keras_ops(fn, layer.name) if fn is not None else None
+        if found is None:
+            continue
+        written, fix = found
+        out.append(Finding(
+            entry.path, f"{layer.name} -> NumPy",
+            f"{layer.name}'s function calls NumPy ({', '.join(written)}) on its tensor: it runs here only because "
+            "the tensor needs no gradient and sits on the CPU; TensorFlow and JAX refuse it when the model is "
+            "built, and PyTorch on a GPU or behind a trainable layer.", fix[0].lower() + fix[1:],
+        ))
+    return out
+
+
 def spelled(fn: Any, module: Any, default: str) -> str:
     """How the user's module spells ``module`` (``ops``, ``K``, ``L``...), or ``default``."""
     names = dict(getattr(fn, "__globals__", {}))

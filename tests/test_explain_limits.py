@@ -391,3 +391,15 @@ def test_a_model_built_partly_by_fit_is_not_unfrozen_but_a_real_change_after_fit
     model.body.trainable = False  # a real change after training: the optimizer still holds body's variables
     found = [f for f in lint(model) if "optimizer" in f.interface]
     assert [f.path for f in found] == ["body"] and "was frozen after wrapped was compiled" in found[0].problem
+
+
+def test_a_lambda_calling_numpy_that_builds_anyway_is_flagged_and_numpy_on_constants_is_not():
+    keras.backend.clear_session(free_memory=False)
+    i = keras.Input((3,), name="counts")
+    outs = [L.Lambda(lambda c: c * np.float32(2.0), name="twice")(i)]  # NumPy on a constant: fine everywhere
+    if keras.backend.backend() == "torch":  # NumPy reads the CPU input, which needs no gradient: it builds
+        outs.append(L.Lambda(lambda c: np.log1p(c), name="squash")(i))
+    found = [(f.path, f.interface, f.fix) for f in lint(keras.Model(i, outs, name="feats")) if "NumPy" in f.interface]
+    assert found == ([("squash", "squash -> NumPy", 'write it with keras.ops, which takes Keras tensors on every '
+                       'backend: L.Lambda(lambda c: keras.ops.log1p(c), name="squash").')]
+                     if keras.backend.backend() == "torch" else [])
