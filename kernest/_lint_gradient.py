@@ -1,4 +1,5 @@
-"""Silent gradient problems inside nested models: a step function between trainable layers.
+"""Silent gradient problems inside nested models, read from the user's own code: a step function between
+trainable layers, an in-place change that breaks PyTorch's backward pass, NumPy in a Lambda.
 
 A layer whose output does not move when its input moves (argmax, round, a cast to integers, a comparison) passes
 no gradient. At a model's output Keras fails ("No gradients provided", read by ``explain``); between layers, with
@@ -6,6 +7,11 @@ trainable layers after it, the model trains and the layers before it never learn
 "Gradients do not exist for variables"; JAX and PyTorch say nothing). This rule finds such a layer anywhere in
 the nested graph, names the trainable layers that get no gradient through any path, and writes the user's own
 function as a straight-through form that keeps its forward values.
+
+``x *= m`` in a user's call() changes the tensor in place on PyTorch; when ``x`` is the output of an op whose
+backward pass reads it (exp, sigmoid, tanh...), autograd fails in training. ``inplace_statements`` reads those
+statements (for ``explain`` and a lint rule on every backend). ``lambda_in_keras_ops`` rewrites a Lambda's NumPy
+calls as keras.ops calls (for ``explain``, and a lint rule where the model built anyway).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any
 
 import keras
 
+from kernest._axes import format_shape
 from kernest._graph import SEP, calls, functional_of, output_index, producer
 
 _STEP_NAMES = {"argmax", "argmin", "round", "floor", "ceil", "sign", "cast", "greater", "less", "equal",
@@ -307,10 +314,6 @@ def step_fix(step: _Step) -> tuple[str, str]:
     passes = "its input's gradient" if soft == arg else f"the gradient of the expected {'class index'}"
     return what, (f"write it in a straight-through form, {ctor}: the same values forward, and {passes} passes back."
                   + also)
-
-
-def format_shape(shape: tuple[Any, ...]) -> str:
-    return "(" + ", ".join("batch" if d is None else str(d) for d in shape) + ")"
 
 
 def step_finding(step: _Step, killed: list[str]) -> tuple[str, str, str, str]:
