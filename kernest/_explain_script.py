@@ -37,9 +37,9 @@ def script_failure(case: Any) -> Mismatch | None:
     return first_answer(case, (_model_given_as_tensor, _backbone_below_minimum, _backend_function,
                                _loss_added_to_graph_model, _timedistributed_several_outputs, _weights_of_a_part,
                                _call_takes_the_inputs_apart, _layer_inside_a_part, _compile_without_super,
-                               _predict_inside_the_graph, _layer_made_in_call, _forward_outside_the_tape,
-                               _rate_of_a_schedule_set, _schedule_gave_no_float,
-                               _output_without_gradient))
+                               _numpy_inside_a_lambda, _predict_inside_the_graph, _layer_made_in_call,
+                               _forward_outside_the_tape, _rate_of_a_schedule_set, _schedule_gave_no_float,
+                               _output_without_gradient, _inplace_on_torch))
 
 
 def _source(case: Any) -> str:
@@ -509,6 +509,61 @@ def _predict_inside_the_graph(case: Any) -> Mismatch | None:
     return None
 
 
+# --- NumPy inside a Lambda ------------------------------------------------------------------------------------
+
+def _lambda_in_trace(exc: BaseException) -> tuple[Any, Any] | None:
+    """The Lambda layer the failure ran in (a frame whose ``self`` is one, over the chained exceptions) and the
+    symbolic tensor it was called on (None if not seen)."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    layer, given = None, None
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        tb = link.__traceback__
+        while tb is not None:
+            here = tb.tb_frame.f_locals
+            if isinstance(here.get("self"), keras.layers.Lambda):
+                layer = here["self"] if layer is None else layer
+                args = here.get("args") if here["self"] is layer else None
+                tensors = [t for t in keras.tree.flatten(args or ()) if isinstance(t, keras.KerasTensor)]
+                if given is None and tensors:
+                    given = tensors[0]
+            tb = tb.tb_next
+        link = link.__cause__ or link.__context__
+    return (layer, given) if layer is not None else None
+
+
+def _numpy_inside_a_lambda(case: Any) -> Mismatch | None:
+    """``Lambda(lambda t: np.log1p(t))``: NumPy cannot take the symbolic tensor Keras passes while it builds the
+    model (nor a traced one while it trains), so Keras says it cannot infer the Lambda's output shape, which is
+    not the fault. The same lambda with the keras.ops functions runs on every backend."""
+    from kernest._explain_custom import _model_being_built
+    from kernest._lint_gradient import lambda_in_keras_ops
+
+    found = _lambda_in_trace(case.exc) if case.exc is not None else None
+    fn = getattr(found[0], "function", None) if found else None
+    if found is None or fn is None:
+        return None
+    layer, given = found
+    rewritten = lambda_in_keras_ops(fn, layer.name)
+    if rewritten is None:
+        return None
+    written, fix = rewritten
+    built = _model_being_built(case)
+    path = f"{built[1]}/{layer.name}" if built is not None else (
+        case.path(layer.name) if case.frames else layer.name)
+    if given is None and call_inputs(layer, 0):
+        given = call_inputs(layer, 0)[0]  # failing in training: the tensor the graph gave it when built
+    src = producer(given) if given is not None else None
+    fed = "input" if src is None else (f"input:{src.name}" if is_input_layer(src) else str(src.name))
+    return Mismatch(
+        path, f"{fed} -> {layer.name}", "keras.ops on a Keras tensor", f"{', '.join(written)} (NumPy) in a Lambda",
+        f"{layer.name}'s function calls NumPy ({', '.join(written)}), which cannot take the symbolic tensor Keras "
+        f"passes while it builds the model (nor the traced one while it trains); Keras then says it cannot infer "
+        f"{layer.name}'s output shape, which is not the fault. {fix}",
+    )
+
+
 # --- a layer created inside call() ----------------------------------------------------------------------------
 
 _VARIABLES_IN_CALL = re.compile(r"only supports singleton tf\.Variables created on the first call|"
@@ -761,3 +816,54 @@ def _rebuilt_model_call(case: Any, model: Any, var_out: str | None, var_in: str 
                 out = ast.get_source_segment(source, node.args[1]) or var_out
                 return text.replace(out, var_in, 1) if text.count(out) == 1 else text.replace(f", {out}", f", {var_in}", 1)
     return f"keras.Model({model.name}.inputs, {var_in or 'the layer input'})"
+
+
+# --- an in-place operation on PyTorch ---------------------------------------------------------------------------
+
+_INPLACE = re.compile(r"modified by an inplace operation")
+_SAVED_BY = re.compile(r"which is output \d+ of (?P<op>[A-Za-z]+?)(?:Backward\d*)?,")
+
+
+def _inplace_on_torch(case: Any) -> Mismatch | None:
+    """``ait *= mask`` in a user's call(): on PyTorch ``*=`` changes the tensor in place, and the op that made it
+    (``exp``, ``sigmoid``) needs its output unchanged for the backward pass, so autograd fails in training (TensorFlow
+    and JAX make a new tensor). The layer is found by reading the user's classes in the model; the op PyTorch
+    names picks the statement. Written out of place (``ait = ait * mask``), it trains on every backend."""
+    from kernest._lint_gradient import inplace_statements
+
+    if not _INPLACE.search(case.message):
+        return None
+    model = case.fitted_model()
+    if model is None:
+        return None
+    saved = _SAVED_BY.search(case.message)
+    op = saved.group("op").lower() if saved else None
+    found: list[tuple[list[str], Any, Any]] = []
+    for path, layer in [("", model)] + list(_walk(model)):
+        cls = type(layer)
+        known = next((f for f in found if type(f[1]) is cls), None)
+        if known is not None:
+            known[0].append(path or layer.name)
+            continue
+        stmts = inplace_statements(cls)
+        if stmts:
+            found.append(([path or layer.name], layer, stmts))
+    ranked = [(paths, layer, s) for paths, layer, stmts in found for s in stmts]
+    if not ranked:
+        return None
+    paths, layer, stmt = next((r for r in ranked if op and (r[2].made_by or "").lower() == op), ranked[0])
+    given = call_inputs(layer, 0)
+    src = producer(given[0]) if given else None
+    fed = "input" if src is None else (f"input:{src.name}" if is_input_layer(src) else str(src.name))
+    also = f" (the same class also runs at {', '.join(paths[1:])})" if len(paths) > 1 else ""
+    others = [s for p, _, s in ranked if s is not stmt and p is paths]
+    rest = (f" Write {'its other in-place statements' if len(others) > 1 else 'its other in-place statement'} the "
+            f"same way: {'; '.join(f'{s.fixed} (line {s.line})' for s in others)}.") if others else ""
+    made = f", the output of {stmt.made_by}," if stmt.made_by else ""
+    return Mismatch(
+        paths[0], f"{fed} -> {layer.name}", "a new tensor (an out-of-place op)",
+        f"`{stmt.text}` in {stmt.owner}.call (line {stmt.line}), in place on PyTorch",
+        f"{stmt.owner}.call{also} changes a tensor in place: on PyTorch `{stmt.text}` (line {stmt.line}) writes into "
+        f"the tensor{made} that autograd kept for the backward pass, so the gradient cannot be computed (TensorFlow "
+        f"and JAX make a new tensor and train). Write it out of place: {stmt.fixed}.{rest}",
+    )

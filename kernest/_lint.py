@@ -79,6 +79,9 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
     found.extend(_rate_set_on_a_schedule(model))
     found.extend(_schedule_not_a_float(model))
     found.extend(_float16_output(model))
+    found.extend(_step_between_layers(model))
+    found.extend(_inplace_in_call(model))
+    found.extend(_numpy_in_lambda(model))
     return found
 
 
@@ -126,9 +129,10 @@ def _trainable_after_compile(model: Any) -> list[Finding]:
         now = [id(v) for v in sub.trainable_variables]
         compiled_with = getattr(sub, "_kernest_compiled_with", None)
         built_with = _optimizer_variables(sub)
-        before = compiled_with if compiled_with else (  # [] when compiled before it was built: fit built it
-            [id(v) for v in built_with] if built_with is not None else None
-        )
+        # the optimizer's own variables once a step built it: what training really updates. A subclassed model
+        # compiled half-built (one part built, the other built by fit) had fewer variables at compile than its
+        # optimizer was built with, and nothing changed.
+        before = [id(v) for v in built_with] if built_with is not None else compiled_with
         if before is None or sorted(before) == sorted(now):
             continue
         if compiled_with is not None and built_with is None and getattr(sub, "train_function", None) is None:
@@ -1398,6 +1402,7 @@ def _steps_past_the_data(model: Any) -> list[Finding]:
     n, restarts, unknown = _batches_in(model, steps * epochs)
     data = getattr(model, "_kernest_data", None)
     var = getattr(model, "_kernest_data_var", None) or (
+        "the generator expression" if inspect.isgenerator(data) and data.__name__ == "<genexpr>" else
         f"{data.__name__}(...)" if inspect.isgenerator(data) else
         f"{type(data).__name__}(...)" if isinstance(data, keras.utils.PyDataset) else "dataset")
     if n is None and unknown:
@@ -1430,9 +1435,12 @@ def _steps_past_the_data(model: Any) -> list[Finding]:
             f"{var} yields {n} in all (Keras does not restart a generator at an epoch's end): it runs out in "
             f"{short} of {epochs} epochs, Keras only warns and cuts those epochs short ({done} batches trained "
             "in all).",
-            f"loop the generator forever (put its loop inside `while True:`), or set steps_per_epoch={n // epochs} "
-            f"so {epochs} epochs fit in its {n} batches, or pass a keras.utils.PyDataset / tf.data.Dataset that "
-            "Keras restarts each epoch.",
+            ("read its list endlessly (itertools.cycle(...) in place of the list it loops over)"
+             if var == "the generator expression" else "loop the generator forever (put its loop inside `while True:`)")
+            + ", or "
+            + (f"set steps_per_epoch={n // epochs} so {epochs} epochs fit in its {n} batches" if n >= epochs else
+               f"set steps_per_epoch=1, epochs={n} so the epochs fit in its {n} batches")
+            + ", or pass a keras.utils.PyDataset / tf.data.Dataset that Keras restarts each epoch.",
         )]
     made = _assignment(getattr(model, "_kernest_script", None), var)
     repeat = f"{var} = {ast.unparse(made)}.repeat()" if made is not None else f"{var} = {var}.repeat()"
@@ -1650,51 +1658,124 @@ def _constructor_text(model: Any, layer: Any) -> str | None:
     return None
 
 
+# --- a step function between trainable layers (kernest/_lint_gradient.py) -------------------------------------
+
+def _step_between_layers(model: Any) -> list[Finding]:
+    from kernest._lint_gradient import step_finding, steps_without_gradient
+
+    return [Finding(*step_finding(step, killed)) for step, killed in steps_without_gradient(model)]
+
+
+def _inplace_in_call(model: Any) -> list[Finding]:
+    """``ait *= mask`` on the output of an op whose backward pass reads that output (exp, sigmoid, tanh...), in a
+    user's call(): on PyTorch the in-place change breaks the gradient (training fails); TensorFlow and JAX make a
+    new tensor. One finding per user class, at its first path."""
+    from kernest._lint_gradient import inplace_finding
+
+    return inplace_finding(model)
+
+
+def _numpy_in_lambda(model: Any) -> list[Finding]:
+    from kernest._lint_gradient import numpy_lambda_findings
+
+    return numpy_lambda_findings(model)
+
+
 # --- a layer created inside call() ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class MadeInCall:
     """A Keras layer a user's ``call`` constructs each time it runs: its class, the user's constructor text, the
-    arguments it is called on, and the attribute name to keep it under instead."""
+    arguments it is called on, and the attribute name to keep it under instead. ``via``: the user's helper that
+    makes it (``Highway._transform``, ``pre_norm -> _normalize``), called from call; empty when call does."""
     owner: str
     kind: str
     ctor: str
     args: str
     attr: str
+    via: str = ""
+
+
+def _parsed_function(fn: Any) -> tuple[ast.FunctionDef, str] | None:
+    try:
+        text = textwrap.dedent(inspect.getsource(fn))
+        node = ast.parse(text).body[0]
+    except (OSError, TypeError, SyntaxError, IndexError):
+        return None
+    return (node, text) if isinstance(node, ast.FunctionDef) else None
+
+
+def _users_helpers(fn: ast.FunctionDef, klass: type, names: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The user's own functions ``fn`` calls: methods of ``klass`` (``self._transform(x)``) and functions of the
+    user's module (``pre_norm(x)``), with the names they are called by. Keras' and other libraries' are left out."""
+    found: list[tuple[str, Any]] = []
+    for node in ast.walk(fn):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+            target, label = inspect.getattr_static(klass, func.attr, None), f"{klass.__name__}.{func.attr}"
+        elif isinstance(func, ast.Name):
+            target, label = names.get(func.id), func.id
+        else:
+            continue
+        target = getattr(target, "__func__", target)  # a staticmethod or classmethod
+        module = getattr(target, "__module__", None) or ""
+        if inspect.isfunction(target) and not module.startswith(("keras", "kernest", "tensorflow", "jax", "torch",
+                                                                  "numpy")) and all(t is not target for _, t in found):
+            found.append((label, target))
+    return found
 
 
 def layer_made_in_call(cls: type) -> MadeInCall | None:
     """The first Keras layer built inside ``cls.call`` (or a user's base class's call) and called there, either
     at once (``layers.Dense(8)(x)``) or through a local name (``norm = layers.LayerNormalization(); norm(x)``):
-    each call makes new weights that the model never tracks, saves or trains. Read from the source."""
+    each call makes new weights that the model never tracks, saves or trains. Read from the source, following
+    the user's own helpers call() calls (methods of the class, functions of its module) two levels down."""
     for klass in cls.__mro__:
         if klass.__module__.startswith(("keras", "kernest", "builtins")):
             return None
         if "call" not in klass.__dict__:
             continue
-        names = getattr(klass.__dict__["call"], "__globals__", {})
-        try:
-            text = textwrap.dedent(inspect.getsource(klass.__dict__["call"]))
-            fn = ast.parse(text).body[0]
-        except (OSError, TypeError, SyntaxError):
+        parsed = _parsed_function(klass.__dict__["call"])
+        if parsed is None:
             return None
-        locals_: dict[str, ast.Call] = {}
-        for node in ast.walk(fn):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
-                    and isinstance(node.value, ast.Call) and _keras_layer_class(node.value.func, names) is not None:
-                locals_[node.targets[0].id] = node.value
-        for node in ast.walk(fn):
-            if not isinstance(node, ast.Call):
-                continue
-            made = node.func if isinstance(node.func, ast.Call) else (
-                locals_.get(node.func.id) if isinstance(node.func, ast.Name) else None)
-            kind = _keras_layer_class(made.func, names) if isinstance(made, ast.Call) else None
-            if made is None or kind is None or _weightless(kind):
-                continue  # a Dropout or Flatten made per call holds nothing to lose
-            return MadeInCall(
-                klass.__name__, kind.__name__, ast.get_source_segment(text, made) or ast.unparse(made),
-                ", ".join(ast.get_source_segment(text, a) or ast.unparse(a) for a in node.args),
-                re.sub(r"(?<!^)(?=[A-Z])", "_", kind.__name__).lower())
+        todo = [(parsed, getattr(klass.__dict__["call"], "__globals__", {}), "")]
+        for depth in range(3):
+            later = []
+            for (fn, text), names, via in todo:
+                made = _made_in(fn, text, names, klass.__name__, via)
+                if made is not None:
+                    return made
+                if depth < 2:
+                    for label, helper in _users_helpers(fn, klass, names):
+                        inner = _parsed_function(helper)
+                        if inner is not None:
+                            later.append((inner, getattr(helper, "__globals__", names),
+                                          f"{via} -> {label}" if via else label))
+            todo = later
+    return None
+
+
+def _made_in(fn: ast.FunctionDef, text: str, names: dict[str, Any], owner: str, via: str) -> MadeInCall | None:
+    """The first Keras layer with weights that ``fn`` constructs and calls (see ``layer_made_in_call``)."""
+    locals_: dict[str, ast.Call] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and isinstance(node.value, ast.Call) and _keras_layer_class(node.value.func, names) is not None:
+            locals_[node.targets[0].id] = node.value
+    for node in ast.walk(fn):
+        if not isinstance(node, ast.Call):
+            continue
+        made = node.func if isinstance(node.func, ast.Call) else (
+            locals_.get(node.func.id) if isinstance(node.func, ast.Name) else None)
+        kind = _keras_layer_class(made.func, names) if isinstance(made, ast.Call) else None
+        if made is None or kind is None or _weightless(kind):
+            continue  # a Dropout or Flatten made per call holds nothing to lose
+        return MadeInCall(
+            owner, kind.__name__, ast.get_source_segment(text, made) or ast.unparse(made),
+            ", ".join(ast.get_source_segment(text, a) or ast.unparse(a) for a in node.args),
+            re.sub(r"(?<!^)(?=[A-Z])", "_", kind.__name__).lower(), via)
     return None
 
 
@@ -1725,10 +1806,22 @@ def _keras_layer_class(node: ast.AST, names: dict[str, Any]) -> type | None:
 
 
 def made_in_call_fix(made: MadeInCall) -> str:
-    return (f"{made.owner}.call makes a new {made.kind} (new weights) each time it runs, which the model never "
+    maker = f"{made.owner}.call" + (f" (through {made.via})" if made.via else "")
+    if not made.via:
+        use = f"call it in call: self.{made.attr}({made.args})"
+    elif made.via.startswith(f"{made.owner}.") and " -> " not in made.via:
+        use = f"call it in {made.via.split('.', 1)[1]}: self.{made.attr}({made.args})"
+    else:
+        use = (f"use it where {made.via.rsplit(' -> ', 1)[-1]} makes one: self.{made.attr}({made.args}) in "
+               f"{made.owner}.call, or pass the layer to the helper")
+    shaped = re.sub(rf"\b{re.escape(made.args)}\.shape\b", "input_shape", made.ctor) if made.args.isidentifier() \
+        else made.ctor
+    where = (f"{made.owner}.build(self, input_shape): self.{made.attr} = {shaped} (it reads the input's shape)"
+             if shaped != made.ctor else
+             f"{made.owner}.__init__: self.{made.attr} = {made.ctor} after super().__init__(...)")
+    return (f"{maker} makes a new {made.kind} (new weights) each time it runs, which the model never "
             f"tracks, saves or trains (TensorFlow's compiled step refuses the new variables; JAX and PyTorch train "
-            f"without them). Make it once in __init__: self.{made.attr} = {made.ctor} after super().__init__(...), "
-            f"and call it in call: self.{made.attr}({made.args}).")
+            f"without them). Make it once in {where}, and {use}.")
 
 
 def _layers_made_in_call(model: Any) -> list[Finding]:
@@ -1746,7 +1839,8 @@ def _layers_made_in_call(model: Any) -> list[Finding]:
             continue
         out.append(Finding(
             path or layer.name, f"{layer.name}.call -> {made.kind}",
-            f"{made.ctor} is made anew at every call of {made.owner}.call ({layer.name}): its weights are never "
+            f"{made.ctor} is made anew at every call of {made.owner}.call ({layer.name})"
+            + (f", in {made.via}" if made.via else "") + ": its weights are never "
             "part of the model.", made_in_call_fix(made),
         ))
     return out

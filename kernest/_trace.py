@@ -400,25 +400,66 @@ def _record_data(original: Any) -> Any:
 
 def generator_again(gen: Any) -> Any:
     """A function that makes a fresh copy of the not yet started generator ``gen`` (the same generator function
-    called on the same arguments), so its batches can be counted without using up the one fit reads; None when
-    that cannot be done: not a generator, already started, a generator expression or one that reads its
-    enclosing function's variables."""
+    called on the same arguments, a closure's variables in new cells, a generator expression over a copy of the
+    iterator it reads), so its batches can be counted without using up the one fit reads; None when that cannot
+    be done safely: not a generator, already started, or reading an iterator that cannot be copied."""
     import types
 
     if not inspect.isgenerator(gen) or inspect.getgeneratorstate(gen) != inspect.GEN_CREATED:
         return None
     code, frame = gen.gi_code, gen.gi_frame
-    if frame is None or code.co_freevars or code.co_name.startswith("<"):  # a closure or a (x for x in ...)
+    if frame is None or (code.co_name.startswith("<") and code.co_name != "<genexpr>"):
         return None
     given = dict(frame.f_locals)
+    if any(name not in given for name in code.co_freevars):
+        return None
     n = code.co_argcount + code.co_kwonlyargcount
     names = list(code.co_varnames[:n])
     star = code.co_varnames[n] if code.co_flags & inspect.CO_VARARGS else None
     stars = code.co_varnames[n + bool(star)] if code.co_flags & inspect.CO_VARKEYWORDS else None
     positional = [given[k] for k in names[: code.co_argcount]] + list(given.get(star, ()) if star else ())
     keywords = {k: given[k] for k in names[code.co_argcount:]} | (dict(given.get(stars, {})) if stars else {})
-    fn = types.FunctionType(code, frame.f_globals, code.co_name)
+    cells = tuple(types.CellType(given[name]) for name in code.co_freevars)  # the closure's values, new cells
+    fn = types.FunctionType(code, frame.f_globals, code.co_name, None, cells or None)
+    if code.co_name == "<genexpr>":  # its one argument is the iterator over the outermost iterable
+        source = iterator_again(positional[0])  # copied now, before fit moves it
+        return None if source is None else (lambda: fn(source()))
     return lambda: fn(*positional, **keywords)
+
+
+_COPYABLE = (list, tuple, range, str, bytes, dict)
+
+
+def iterator_again(it: Any) -> Any:
+    """A function that makes a fresh copy of the iterator ``it`` at its current position, or None: an iterator
+    over a list, tuple, range or array (``iter(batches)``), an ``itertools.islice`` of one, or of a generator
+    ``generator_again`` can copy. Anything else (a file, a map over the user's function) is not copied."""
+    import numpy as np
+
+    if inspect.isgenerator(it):
+        return generator_again(it)
+    try:
+        made, args, *state = it.__reduce__()
+    except (TypeError, AttributeError):
+        return None
+    if made is not iter and not (isinstance(made, type) and made.__module__ == "itertools" and made.__name__ == "islice"):
+        return None
+    again = []
+    for arg in args:
+        if isinstance(arg, (*_COPYABLE, int, np.ndarray)) or arg is None:
+            again.append(lambda a=arg: a)
+        else:
+            copy = iterator_again(arg)
+            if copy is None:
+                return None
+            again.append(copy)
+
+    def fresh() -> Any:
+        new = made(*(a() for a in again))
+        if state and state[0] is not None and hasattr(new, "__setstate__"):
+            new.__setstate__(state[0])
+        return new
+    return fresh
 
 
 def _wanted() -> list[tuple[Any, str, Any]]:

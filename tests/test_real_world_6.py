@@ -44,7 +44,9 @@ def specs(core: bool = False, light: bool = False) -> list[object]:
 @pytest.mark.parametrize("spec", specs(core=True))
 def test_summary_paths_plot_and_check(spec, built, tmp_path):
     shared = r"'dense_(\d)' is shared by more than one model \(tied_encoder/dense_\1, tied_decoder/tied_\1/dense_\1\)"
-    checks.summary_paths_plot_and_check(spec, built(spec), tmp_path, warns=shared if "tied" in spec.glob else None)
+    inplace = r"word_attention.call -> exp: AttLayer.call changes the output of exp in place"  # fails on PyTorch
+    warns = shared if "tied" in spec.glob else inplace if spec.build is m6.han else None
+    checks.summary_paths_plot_and_check(spec, built(spec), tmp_path, warns=warns)
 
 
 @pytest.mark.parametrize("spec", specs())
