@@ -895,7 +895,11 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
         declared = next((shape_of(t)[1:] for t in consumer.inputs if shape_of(t)[1:-1] == tuple(got_shape[1:-1])),
                         shape_of(consumer.inputs[0])[1:])  # the input it refuses, of a model of several
         new = declared[:-1] + (got,)
-        rebuild = (f", or rebuild {case.var(consumer)} with keras.Input(shape={_tuple(new)}) for the width it receives "
+        blocker = _rebuild_blocker(consumer, (None, *new)) if _one_input(consumer) is not None else None
+        rebuild = (f". Rebuilding {case.var(consumer)} with keras.Input(shape={_tuple(new)}) does not work as it is: "
+                   f"{blocker} is made for {want} features (rebuilt for {got} it fails or needs new weights)"
+                   if blocker else
+                   f", or rebuild {case.var(consumer)} with keras.Input(shape={_tuple(new)}) for the width it receives "
                    f"(input_shape={_tuple(new)} where a builder function such as a keras.applications model makes it; "
                    f"pretrained weights keep the width they were trained for)")
     elif consumer is not None:
