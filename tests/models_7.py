@@ -509,7 +509,7 @@ SPECS = [
           explains=r"backbone"),
     Spec5(masked_seq2seq, _data_seq2seq, "encoder/encoder_lstm", "encoder", "encoder/*",
           compile=lambda model: _compile_plain(model, "mse"), expect_paths=("encoder/masking", "decoder/decoder_lstm"),
-          breaks=_break_seq2seq, explains=r"decoder"),
+          breaks=_break_seq2seq, explains=r"its input .decoder_inputs. as keras.Input\(shape=\(None, 2\)\)"),
     Spec5(tabular_pipeline, _data_tabular, "preprocessor/hours_pipeline", "classifier", "classifier/*",
           compile=lambda model: _compile_plain(model, "binary_crossentropy"),
           expect_paths=("preprocessor/age_norm", "classifier/hidden"), breaks=_break_tabular, explains=r"hours"),
