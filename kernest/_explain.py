@@ -898,7 +898,8 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
             (t for t in inputs if fits(shape_of(t)[:-1], tuple(got_shape[:-1])) and shape_of(t)[-1] == want), inputs[0])
         declared = shape_of(refused)[1:]
         new = declared[:-1] + (got,)
-        blocker = _rebuild_blocker(consumer, (None, *new)) if _one_input(consumer) is not None else None
+        blocker = (_rebuild_blocker(consumer, (None, *got_shape[1:])) or _rebuild_blocker(consumer, (None, *new))
+                   if _one_input(consumer) is not None else None)
         which = f"its input {refused.name!r} as " if len(inputs) > 1 else ""
         rebuild = (f". Rebuilding {case.var(consumer)} with keras.Input(shape={_tuple(new)}) does not work as it is: "
                    f"{blocker} is made for {want} features (rebuilt for {got} it fails or needs new weights)"

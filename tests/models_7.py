@@ -510,7 +510,7 @@ SPECS = [
     Spec5(masked_seq2seq, _data_seq2seq, "encoder/encoder_lstm", "encoder", "encoder/*",
           compile=lambda model: _compile_plain(model, "mse"), expect_paths=("encoder/masking", "decoder/decoder_lstm"),
           breaks=_break_seq2seq, explains=r"its input .decoder_inputs. as keras.Input\(shape=\(None, 2\)\)"),
-    Spec5(tabular_pipeline, _data_tabular, "preprocessor/hours_pipeline", "classifier", "classifier/*",
+    Spec5(tabular_pipeline, _data_tabular, "preprocessor/hours_pipeline", "classifier", "classifier/hidden",
           compile=lambda model: _compile_plain(model, "binary_crossentropy"),
           expect_paths=("preprocessor/age_norm", "classifier/hidden"), breaks=_break_tabular, explains=r"hours"),
     Spec5(fnet, lambda: (_ids((2, 6), 20), np.array([0, 1])), "fnet/fnet_encoder_1", "fnet", "fnet/fnet_encoder_0*",
