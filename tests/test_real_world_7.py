@@ -73,8 +73,8 @@ def _gelu_model() -> keras.Model:
     return keras.Model(tokens, L.Dense(3, name="head")(mlp(x)), name="gelu_net")
 
 
-@pytest.mark.core
 def test_a_function_that_keras_saves_by_another_name_survives_save_and_replace(tmp_path):
+    # not ``core``: the swap is Keras' on every backend (the same 2.3e-4 on each), and JAX compiles for 6 s
     model = _gelu_model()
     x = np.random.default_rng(0).normal(size=(2, 4, 8)).astype("float32") * 3
     want = checks.arrays(model(x))[0]
