@@ -220,8 +220,9 @@ def _carry_state(old: keras.Model, new: keras.Model) -> None:
     """What ``set_weights`` leaves behind: the functions a config names as others (``keras.ops.gelu`` read
     back as ``keras.activations.gelu``), an adapted vocabulary (an asset, not a weight) and the mean and
     variance a ``Normalization`` computes from its weights once they are loaded (``finalize_state``)."""
-    pairs = list(zip(_every_layer(old), _every_layer(new), strict=False))
-    if any(type(a) is not type(b) for a, b in pairs):
+    before, after = _every_layer(old), _every_layer(new)
+    pairs = list(zip(before, after, strict=False))
+    if len(before) != len(after) or any(type(a) is not type(b) for a, b in pairs):
         return  # not the same structure: leave it to Keras (names may differ: a MultiHeadAttention names its
         # own dropout and softmax anew in each copy)
     for a, b in pairs:
