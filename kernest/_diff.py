@@ -2,11 +2,16 @@
 
 Both models are collected into summary rows; rows are matched by path and compared on kind, input and
 output shape, params and trainable. The result is data (``Diff.changes``) with a text rendering.
+
+A batch size is not compared: Keras fixes one in a Sequential without an ``Input`` that it builds on its
+first call (2 for a batch of 2; 83, its placeholder size, when PyTorch builds it symbolically), so a model and
+its reloaded copy would differ by the batch they were first called on, though both take any batch.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +52,11 @@ def _value(row: Row | None, name: str) -> str:
     if name == "params":
         return f"{row.params:,}"
     return str(getattr(row, name))
+
+
+def _compared(row: Row, name: str) -> str:
+    """A field as ``diff`` compares it: shapes without a fixed batch size (``(batch=2, 4)`` as ``(batch, 4)``)."""
+    return re.sub(r"batch=\d+", "batch", _value(row, name)) if name.endswith("shape") else _value(row, name)
 
 
 def _row_text(row: Row) -> str:
@@ -169,7 +179,7 @@ def diff(a: keras.Model, b: keras.Model) -> Diff:
         elif rb is None:
             changes.append(Change(path, "removed", ra, None))
         else:
-            fields = tuple(f for f in FIELDS if _value(ra, f) != _value(rb, f))
+            fields = tuple(f for f in FIELDS if _compared(ra, f) != _compared(rb, f))
             if fields:
                 changes.append(Change(path, "changed", ra, rb, fields))
     return Diff(str(a.name), str(b.name), changes, (sa.total_params, sb.total_params),

@@ -922,10 +922,19 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
         return Mismatch(case.path(name), case.interface(name), f"(batch, {want})", received, ids)
     rebuild = ""
     if isinstance(consumer, keras.Model) and getattr(consumer, "inputs", None):
-        declared = next((shape_of(t)[1:] for t in consumer.inputs if shape_of(t)[1:-1] == tuple(got_shape[1:-1])),
-                        shape_of(consumer.inputs[0])[1:])  # the input it refuses, of a model of several
+        inputs = keras.tree.flatten(consumer.inputs)
+        said = re.match(r"\s*Input (\d+) with name", case.message)  # Keras numbers the input it refuses
+        refused = inputs[int(said.group(1))] if said and int(said.group(1)) < len(inputs) else next(
+            (t for t in inputs if fits(shape_of(t)[:-1], tuple(got_shape[:-1])) and shape_of(t)[-1] == want), inputs[0])
+        declared = shape_of(refused)[1:]
         new = declared[:-1] + (got,)
-        rebuild = (f", or rebuild {case.var(consumer)} with keras.Input(shape={_tuple(new)}) for the width it receives "
+        blocker = (_rebuild_blocker(consumer, (None, *got_shape[1:])) or _rebuild_blocker(consumer, (None, *new))
+                   if _one_input(consumer) is not None else None)
+        which = f"its input {refused.name!r} as " if len(inputs) > 1 else ""
+        rebuild = (f". Rebuilding {case.var(consumer)} with keras.Input(shape={_tuple(new)}) does not work as it is: "
+                   f"{blocker} is made for {want} features (rebuilt for {got} it fails or needs new weights)"
+                   if blocker else
+                   f", or rebuild {case.var(consumer)} with {which}keras.Input(shape={_tuple(new)}) for the width it receives "
                    f"(input_shape={_tuple(new)} where a builder function such as a keras.applications model makes it; "
                    f"pretrained weights keep the width they were trained for)")
     elif consumer is not None:
@@ -1064,7 +1073,8 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
         received = format_shape(got)
         return Mismatch(case.path(name), case.interface(name), format_shape(declared), received,
                         _rank_extra(case, len(declared), len(got), received))
-    if len(declared) == len(got) and declared[1:-1] == got[1:-1] and declared[-1] != got[-1]:
+    if len(declared) == len(got) and fits(declared[:-1], got[:-1]) and declared[-1] != got[-1] and None not in (
+            declared[-1], got[-1]):  # only the features differ (a steps axis declared None takes any length)
         return _width_mismatch(case, name, declared, got)
     order = _axis_order(declared, got)
     if order is not None:

@@ -36,7 +36,7 @@ from kernest._graph import (
 )
 from kernest._over import Over
 from kernest._paths import find, split_call
-from kernest._saving import build_sublayers
+from kernest._saving import build_sublayers, carry_functions
 
 MODEL_OUTPUT = "the model's output"
 
@@ -217,15 +217,18 @@ def _every_layer(layer: Any) -> list[Any]:
 
 
 def _carry_state(old: keras.Model, new: keras.Model) -> None:
-    """What ``set_weights`` leaves behind: an adapted vocabulary (an asset, not a weight) and the mean and
+    """What ``set_weights`` leaves behind: the functions a config names as others (``keras.ops.gelu`` read
+    back as ``keras.activations.gelu``), an adapted vocabulary (an asset, not a weight) and the mean and
     variance a ``Normalization`` computes from its weights once they are loaded (``finalize_state``)."""
-    pairs = list(zip(_every_layer(old), _every_layer(new), strict=False))
-    for a, b in pairs:
-        if type(a) is not type(b) or a.name != b.name:
-            return  # not the same structure: leave it to Keras
+    before, after = _every_layer(old), _every_layer(new)
+    pairs = list(zip(before, after, strict=False))
+    if len(before) != len(after) or any(type(a) is not type(b) for a, b in pairs):
+        return  # not the same structure: leave it to Keras (names may differ: a MultiHeadAttention names its
+        # own dropout and softmax anew in each copy)
     for a, b in pairs:
         if a is b:  # the part being replaced, left uncopied
             continue
+        carry_functions(a, b)
         if hasattr(a, "save_assets") and hasattr(b, "load_assets"):
             with tempfile.TemporaryDirectory() as folder:
                 a.save_assets(folder)

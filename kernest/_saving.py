@@ -8,12 +8,18 @@ submodel and the outer model, or a submodel used inside two other submodels) but
 Keras also drops ``trainable`` flags that a model's config does not hold (the layers of a subclassed model).
 ``save`` adds the flag of every path to the archive (``kernest.json``) and ``load`` puts them back.
 
+Keras also saves a function attribute (an activation) by a name that may load as another function:
+``keras.ops.gelu`` (the tanh approximation) is written as ``"gelu"`` and comes back as
+``keras.activations.gelu`` (the exact one), so outputs change. ``save`` records where Keras' own functions
+were swapped like that and ``load`` puts them back (only functions of Keras' own modules, so safe mode holds).
+
 Custom layers are registered by importing the module that defines them; ``load`` imports nothing itself,
 and names the class and the ``--import`` option when one is missing.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 import os
@@ -90,6 +96,57 @@ def input_axes(model: Any) -> dict[str, list[list[str | None]]]:
             if any(any(axes_of(t)) for t in inputs)}
 
 
+def _config_functions(layer: Any) -> list[tuple[str, Any]]:
+    """``(attribute, function)`` for each config entry of ``layer`` that it holds as a plain function."""
+    try:
+        config = layer.get_config()
+    except Exception:  # noqa: BLE001 - a layer without a usable config has nothing to compare
+        return []
+    held = [(key, getattr(layer, key, None)) for key in config if isinstance(key, str)]
+    return [(key, f) for key, f in held if inspect.isfunction(f) or inspect.isbuiltin(f)]
+
+
+def carry_functions(old: Any, new: Any) -> None:
+    """Give ``new``, made from ``old``'s config, the function objects ``old`` holds where the config named
+    another one (``keras.ops.gelu`` comes back from ``"gelu"`` as ``keras.activations.gelu``)."""
+    for key, function in _config_functions(old):
+        if callable(getattr(new, key, None)) and getattr(new, key) is not function:
+            setattr(new, key, function)
+
+
+def swapped_functions(model: Any) -> dict[str, dict[str, str]]:
+    """``{path: {attribute: "module:name"}}`` for the Keras functions a load would swap for others: those
+    whose serialized name Keras deserializes as another object."""
+    found: dict[str, dict[str, str]] = {}
+    for entry in walk(model, shapes=False):
+        for key, function in _config_functions(entry.layer):
+            module = getattr(function, "__module__", "") or ""
+            if not module.startswith("keras."):
+                continue
+            try:
+                back = keras.activations.get(keras.saving.serialize_keras_object(function))
+            except Exception:  # noqa: BLE001, S112 - a name activations.get cannot read: not an activation
+                continue
+            if back is not function:
+                found.setdefault(entry.path, {})[key] = f"{module}:{function.__qualname__}"
+    return found
+
+
+def _restore_functions(model: Any, saved: dict[str, Any]) -> None:
+    layers = {e.path: e.layer for e in walk(model, shapes=False)}
+    for path, held in saved.items():
+        for key, name in (held.items() if isinstance(held, dict) and path in layers else []):
+            module, _, attr = str(name).partition(":")
+            if not module.startswith("keras.") or not hasattr(layers[path], key):
+                continue  # only Keras' own functions, by import: nothing from the file runs
+            try:
+                function = getattr(importlib.import_module(module), attr)
+            except (ImportError, AttributeError):
+                continue
+            if callable(function):
+                setattr(layers[path], key, function)
+
+
 def _restore_axes(model: Any, saved: dict[str, Any]) -> None:
     from kernest._axes import _ATTR
     from kernest._graph import graph_inputs
@@ -105,7 +162,8 @@ def _restore_axes(model: Any, saved: dict[str, Any]) -> None:
 def _write(model: keras.Model, tmp: Path) -> None:
     model.save(str(tmp))
     with zipfile.ZipFile(tmp, "a") as archive:
-        archive.writestr(STATE, json.dumps({"trainable": trainable_flags(model), "axes": input_axes(model)}))
+        archive.writestr(STATE, json.dumps({"trainable": trainable_flags(model), "axes": input_axes(model),
+                                             "functions": swapped_functions(model)}))
 
 
 def _restore_trainable(model: Any, source: str, saved: dict[str, bool]) -> None:
@@ -130,7 +188,8 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
     """Write ``model`` to a ``.keras`` file atomically (a temporary file, then ``os.replace``).
 
     The ``trainable`` flag of every path is saved too (Keras loses those of a subclassed model's layers);
-    ``kernest.load`` restores them.
+    ``kernest.load`` restores them, and the Keras functions Keras' own load would swap for others
+    (``activation=keras.ops.gelu`` loads as ``keras.activations.gelu``, another approximation).
 
     Args:
         model: any Keras model, nested ones included.
@@ -207,7 +266,8 @@ def load(path: str | os.PathLike[str], safe_mode: bool = True, custom_objects: d
             flagship's ``WordHash`` registers when ``kernest.text`` is imported).
 
     Returns:
-        The model, with the ``trainable`` flags ``kernest.save`` recorded.
+        The model, with the ``trainable`` flags ``kernest.save`` recorded, and the Keras functions it
+        recorded (an ``activation=keras.ops.gelu`` that Keras reads back as ``keras.activations.gelu``).
 
     Raises:
         UnsafeModelError: the file holds code and ``safe_mode`` is on.
@@ -227,6 +287,9 @@ def load(path: str | os.PathLike[str], safe_mode: bool = True, custom_objects: d
     axes = state.get("axes")
     if isinstance(axes, dict):
         _restore_axes(model, axes)
+    functions = state.get("functions")
+    if isinstance(functions, dict):
+        _restore_functions(model, functions)
     return model
 
 
