@@ -68,6 +68,24 @@ def kernest_check(script: Path, strict: bool = False) -> tuple[int, str]:
     return code, out.getvalue() + err.getvalue()
 
 
+SCRIPT_HEADER = ("import os\nimport tempfile\nimport numpy as np\nimport tensorflow as tf\nimport keras\n"
+                 "from keras import layers as L\n")
+
+
+def check_script(tmp_path: Path, body: str, strict: bool = False) -> tuple[int, str]:
+    """A user's script on disk (the usual imports, then ``body``), checked the way ``kernest check [--strict]
+    script.py`` does, with Keras' layer names reset first and the float32 policy restored after."""
+    import keras
+
+    keras.backend.clear_session(free_memory=False)
+    path = tmp_path / "user_script.py"
+    path.write_text(SCRIPT_HEADER + body)
+    try:
+        return kernest_check(path, strict=strict)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
 def run_script(script: Path) -> dict[str, Any]:
     """Run a case's script as the user would (``python script.py``), in this process."""
     return runpy.run_path(str(script), run_name="__main__")

@@ -8,15 +8,12 @@ import numpy as np
 import pytest
 
 from kernest._callsite import model_call
-from tests.corpus_cases import kernest_check
+from tests.corpus_cases import check_script
 
 pytestmark = pytest.mark.core
 
 
-def _script(tmp_path, body: str):
-    path = tmp_path / "user_script.py"
-    path.write_text("import numpy as np\nimport keras\nfrom keras import layers as L\n" + body)
-    return kernest_check(path)
+_script = check_script
 
 
 def test_one_parsed_view_of_a_model_call_by_position_and_keyword():

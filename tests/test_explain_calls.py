@@ -11,19 +11,14 @@ import numpy as np
 import pytest
 
 import kernest
+from tests.corpus_cases import check_script
 from tests.test_explain import raised
 
 pytestmark = pytest.mark.core
 L = keras.layers
 
 
-def _script(tmp_path, body: str):
-    """A user's script on disk, checked the way ``kernest check script.py`` does."""
-    from tests.corpus_cases import kernest_check
-
-    path = tmp_path / "user_script.py"
-    path.write_text("import numpy as np\nimport keras\nfrom keras import layers as L\n" + body)
-    return kernest_check(path)
+_script = check_script
 
 
 # --- call() arguments: read from the layer's own signature, the rewrite checked on a fresh copy -------------

@@ -6,21 +6,12 @@ from __future__ import annotations
 import keras
 import pytest
 
+from tests.corpus_cases import check_script
+
 pytestmark = pytest.mark.core
 
 
-def _script(tmp_path, body: str, strict: bool = False):
-    """A user's script on disk, checked the way ``kernest check script.py`` does."""
-    from tests.corpus_cases import kernest_check
-
-    keras.backend.clear_session(free_memory=False)
-    path = tmp_path / "user_script.py"
-    path.write_text("import os\nimport tempfile\nimport numpy as np\nimport tensorflow as tf\nimport keras\n"
-                    "from keras import layers as L\n" + body)
-    try:
-        return kernest_check(path, strict=strict)
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
+_script = check_script
 
 
 _TAGGER = ("body = keras.Sequential([keras.Input((5,)), L.Dense(3, name='mix')], name='body')\n"

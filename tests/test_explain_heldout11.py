@@ -6,18 +6,12 @@ from __future__ import annotations
 import keras
 import pytest
 
+from tests.corpus_cases import check_script
+
 pytestmark = pytest.mark.core
 
 
-def _script(tmp_path, body: str, strict: bool = False):
-    """A user's script on disk, checked the way ``kernest check script.py`` does."""
-    from tests.corpus_cases import kernest_check
-
-    keras.backend.clear_session(free_memory=False)
-    path = tmp_path / "user_script.py"
-    path.write_text("import os\nimport tempfile\nimport numpy as np\nimport tensorflow as tf\nimport keras\n"
-                    "from keras import layers as L\n" + body)
-    return kernest_check(path, strict=strict)
+_script = check_script
 
 
 # A tagger with a nested body, compiled for a regression target: 5 features in, 1 value out.

@@ -9,6 +9,7 @@ import pytest
 from keras import layers as L
 
 from kernest._lint import lint
+from tests.corpus_cases import check_script
 
 pytestmark = pytest.mark.core
 
@@ -79,14 +80,9 @@ def test_the_division_in_the_users_script_is_named_and_the_raw_array_given_to_fi
 
 # --- explain: the script-level readers (kernest/_explain_script.py) and Bidirectional states -----------------
 
-def _script(tmp_path, body: str, strict: bool = False):
-    """A user's script on disk, checked the way ``kernest check script.py`` does."""
-    from tests.corpus_cases import kernest_check
 
-    keras.backend.clear_session(free_memory=False)
-    path = tmp_path / "user_script.py"
-    path.write_text("import numpy as np\nimport keras\nfrom keras import layers as L, ops\n" + body)
-    return kernest_check(path, strict=strict)
+def _script(tmp_path, body: str, strict: bool = False):
+    return check_script(tmp_path, "from keras import ops\n" + body, strict)
 
 
 def test_models_given_to_a_merge_layer_in_place_of_tensors_become_their_outputs(tmp_path):

@@ -9,18 +9,14 @@ import pytest
 from keras import layers as L
 
 from kernest._lint import lint
+from tests.corpus_cases import check_script
 
 pytestmark = pytest.mark.core
 
 
-def _script(tmp_path, body: str, strict: bool = False):
-    """A user's script on disk, checked the way ``kernest check script.py`` does."""
-    from tests.corpus_cases import kernest_check
 
-    keras.backend.clear_session(free_memory=False)
-    path = tmp_path / "user_script.py"
-    path.write_text("import numpy as np\nimport keras\nfrom keras import layers as L, ops\n" + body)
-    return kernest_check(path, strict=strict)
+def _script(tmp_path, body: str, strict: bool = False):
+    return check_script(tmp_path, "from keras import ops\n" + body, strict)
 
 
 # --- explain: errors -------------------------------------------------------------------------------------------

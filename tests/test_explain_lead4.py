@@ -6,16 +6,12 @@ from __future__ import annotations
 import keras
 import pytest
 
+from tests.corpus_cases import check_script
+
 pytestmark = pytest.mark.core
 
 
-def _script(tmp_path, body: str) -> tuple[int, str]:
-    from tests.corpus_cases import kernest_check
-
-    keras.backend.clear_session(free_memory=False)
-    path = tmp_path / "user_script.py"
-    path.write_text("import numpy as np\nimport keras\nfrom keras import layers as L\n" + body)
-    return kernest_check(path)
+_script = check_script
 
 
 _FLATTEN_BEFORE = """

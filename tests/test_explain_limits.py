@@ -10,18 +10,13 @@ import pytest
 from keras import layers as L
 
 from kernest._lint import lint
+from tests.corpus_cases import check_script
 
 pytestmark = pytest.mark.core
 
 
 def _script(tmp_path, body: str):
-    """A user's script on disk, checked the way ``kernest check --strict script.py`` does."""
-    from tests.corpus_cases import kernest_check
-
-    keras.backend.clear_session(free_memory=False)
-    path = tmp_path / "user_script.py"
-    path.write_text("import numpy as np\nimport keras\nfrom keras import layers as L\n" + body)
-    return kernest_check(path, strict=True)
+    return check_script(tmp_path, body, strict=True)
 
 
 _REGRESSOR = ("inner = keras.Sequential([keras.Input((3,)), L.Dense(2, name='h')], name='inner')\n"

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import kernest
+from tests.corpus_cases import check_script
 from tests.test_explain import raised
 
 pytestmark = pytest.mark.core
@@ -136,12 +137,7 @@ def test_an_output_map_larger_than_the_targets_by_the_same_margin_says_crop_by_t
 # another small model than its corpus case -----------------------------------------------------------------
 
 def _script(tmp_path, body: str):
-    """A user's script on disk, checked the way ``kernest check --strict script.py`` does."""
-    from tests.corpus_cases import kernest_check
-
-    path = tmp_path / "user_script.py"
-    path.write_text("import numpy as np\nimport keras\nfrom keras import layers as L\n" + body)
-    return kernest_check(path, strict=True)
+    return check_script(tmp_path, body, strict=True)
 
 
 def test_a_keyword_the_optimizer_does_not_take_is_renamed_in_the_users_own_call():
