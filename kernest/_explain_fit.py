@@ -19,7 +19,7 @@ from kernest._trace import is_user_file
 
 def fit_argument_failure(case: Any) -> Mismatch | None:
     """The first of the readers below that recognises the failure, or None."""
-    for reader in (_class_weight_not_a_dict, _class_weight_per_step, _sample_weight_with_dataset,
+    for reader in (_optimizer_of_another_model, _class_weight_not_a_dict, _class_weight_per_step, _sample_weight_with_dataset,
                    _add_weight_name_positional, _super_init_positional):
         found = reader(case)
         if found is not None:
@@ -86,8 +86,6 @@ def _class_weight_per_step(case: Any) -> Mismatch | None:
     """class_weight for labels with a class per time step (or pixel): Keras makes one weight per sample from one
     label per sample, and the loss then meets (batch,) weights against (batch, steps) losses. A weight per step,
     read from the same dict, is sample_weight of the labels' shape."""
-    if not re.search(r"shape|size", case.message, re.I):
-        return None
     call, model = _fit_call(case), _model(case)
     if call is None or model is None or len(getattr(model, "outputs", None) or []) != 1:
         return None
@@ -162,6 +160,16 @@ def _with_weights(case: Any, var: str, weights: str) -> str | None:
 
 # --- one optimizer in two models -----------------------------------------------------------------------------------
 
+def _optimizer_of_another_model(case: Any) -> Mismatch | None:
+    """fit of a model whose optimizer was built on another model's variables: Keras' own words on TensorFlow and
+    PyTorch, a variable-shape mismatch in JAX's stateless step."""
+    if not re.search(r"can only be called for the variables it was originally built with|Invalid variable value in "
+                     r"StatelessScope", case.message):
+        return None
+    model = _model(case)
+    return shared_optimizer(case, model) if model is not None else None
+
+
 def shared_optimizer(case: Any, model: Any) -> Mismatch | None:
     """Two models compiled with one optimizer instance: the optimizer is built on the variables of the first
     model it trains and refuses the second's. Name both and rewrite the second's compile with its own."""
@@ -170,13 +178,11 @@ def shared_optimizer(case: Any, model: Any) -> Mismatch | None:
     if opt is None or not others:
         return None
     var, other = case.var(model), case.var(others[0])
-    rate = getattr(opt, "learning_rate", None)
-    try:
-        ctor = f"keras.optimizers.{type(opt).__name__}(learning_rate={float(rate):g})"
-    except (TypeError, ValueError):
-        ctor = f"keras.optimizers.{type(opt).__name__}()"
+    ctor = _users_constructor(case, var) or _optimizer_text(opt)
     built = {id(v) for v in getattr(opt, "_trainable_variables", None) or []}
     new = [v for v in model.trainable_variables if id(v) not in built]
+    if not built or not new:
+        return None
     example = f" (such as {new[0].path})" if new and getattr(new[0], "path", None) else ""
     opt_text = _compile_optimizer_text(case, var) or "the same optimizer"
     compile_fix = _compile_with(case, var, ctor) or f"{var}.compile(optimizer={ctor}, ...)"
@@ -186,6 +192,39 @@ def shared_optimizer(case: Any, model: Any) -> Mismatch | None:
         f"when {other} trained; {len(new)} of {var}'s trainable variables are not among them{example}. Give {var} "
         f"its own optimizer: {compile_fix}.",
     )
+
+
+def _users_constructor(case: Any, var: str) -> str | None:
+    """The user's own constructor of the shared optimizer (``opt = keras.optimizers.Adam(learning_rate=0.001)``),
+    read where the variable the compile call passes was assigned."""
+    from kernest._callsite import assignment_of
+
+    found = _compile_statement(case, var)
+    if found is None or not isinstance(found[2], ast.Name):
+        return None
+    stmt = assignment_of(found[0], found[2].id)
+    return ast.get_source_segment(found[0], stmt.value) if stmt is not None and isinstance(stmt.value, ast.Call) else None
+
+
+def _optimizer_text(opt: Any) -> str:
+    """A constructor for a fresh optimizer of ``opt``'s class with its settings: the learning rate, and every other
+    plain setting that differs from the class's default (``momentum=0.9``)."""
+    try:
+        config = opt.get_config()
+    except Exception:  # JAX: a variable emptied by the failed step
+        return f"keras.optimizers.{type(opt).__name__}()"
+    try:
+        default = type(opt)().get_config()
+    except Exception:  # an optimizer class that needs arguments
+        default = {}
+    args = []
+    for key, value in config.items():
+        if key == "name" or isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            continue
+        if key != "learning_rate" and default.get(key) == value:
+            continue
+        args.append(f"{key}={value:g}" if isinstance(value, float) else f"{key}={value!r}")
+    return f"keras.optimizers.{type(opt).__name__}({', '.join(args)})"
 
 
 def _compile_statement(case: Any, var: str) -> tuple[str, ast.Call, ast.expr] | None:
