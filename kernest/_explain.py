@@ -2392,12 +2392,27 @@ def _python_list_data(case: Case, m: re.Match[str]) -> Mismatch:
         fix = f"{var} is a Python list of {len(value)} rows of {lengths[0]}: pass np.asarray({var}) instead."
     else:
         width = fixed or max(lengths)
-        fix = (f"{var} is a Python list of {len(value)} sequences of {min(lengths)} to {max(lengths)} items, and Keras "
-               f"takes one array per input, so they must share a length. Pad them: keras.utils.pad_sequences({var}, "
-               f"{f'maxlen={fixed}, ' if fixed else ''}padding=\"post\") gives ({len(value)}, {width}) with 0 as padding"
-               + (" (give the Embedding mask_zero=True so the padding is skipped)." if embeds else "."))
+        head = (f"{var} is a Python list of {len(value)} sequences of {min(lengths)} to {max(lengths)} items, and Keras "
+                f"takes one array per input, so they must share a length. Pad them: ")
+        maxlen = f", maxlen={fixed}" if fixed else ""
+        if _reads_last_step_unmasked(model):  # zeros after the words would be the last steps the RNN reads
+            fix = (head + f"keras.utils.pad_sequences({var}{maxlen}) gives ({len(value)}, {width}) with 0 as padding "
+                   "in front (Keras' default), so the recurrent layer reads the real items last; padding=\"post\" "
+                   "needs the Embedding built with mask_zero=True.")
+        else:
+            fix = (head + f"keras.utils.pad_sequences({var}{maxlen}, padding=\"post\") gives ({len(value)}, {width}) "
+                   "with 0 as padding" + (" (give the Embedding mask_zero=True so the padding is skipped)." if embeds else "."))
     return Mismatch(name, f"data -> {name}", format_shape(declared),
                     f"a Python list of {len(value)} sequences of lengths {min(lengths)}..{max(lengths)}", fix)
+
+
+def _reads_last_step_unmasked(model: Any) -> bool:
+    """The model holds a recurrent layer that returns only its last step, and no Embedding masks padding."""
+    layers = [layer for _, layer in _walk(model)]
+    rnn = [layer for layer in layers if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))
+           and not getattr(layer, "return_sequences", False)]
+    masked = any(getattr(layer, "mask_zero", False) for layer in layers)
+    return bool(rnn) and not masked
 
 
 def _sequences(value: Any) -> bool:

@@ -102,3 +102,17 @@ def test_a_layer_passing_its_own_arguments_positionally_to_super_init_is_named_b
         "g = Gate(4)\n"))
     assert code == 1 and "gate: gate -> keras.layers.Layer" in printed
     assert "super().__init__(**kwargs)" in printed and "units" in printed
+
+
+def test_unpadded_sequences_for_a_gru_reading_its_last_step_are_padded_in_front(tmp_path):
+    body = ("reader = keras.Sequential([keras.Input((None,)), L.Embedding(12, 3{mask}), L.GRU(2, name='gru')], "
+            "name='reader')\n"
+            "t_in = keras.Input((None,), name='ids')\n"
+            "clf = keras.Model(t_in, L.Dense(1, name='score')(reader(t_in)), name='scorer')\n"
+            "notes = [[3, 4], [5, 6, 7], [8]]\n"
+            "clf.predict(notes, verbose=0)\n")
+    code, printed = check_script(tmp_path, body.format(mask=""))
+    assert code == 1 and "scorer: data -> scorer" in printed
+    assert "keras.utils.pad_sequences(notes) gives (3, 3)" in printed and "in front" in printed
+    code, printed = check_script(tmp_path, body.format(mask=", mask_zero=True"))  # masked: padding after is fine
+    assert code == 1 and 'keras.utils.pad_sequences(notes, padding="post")' in printed
