@@ -329,7 +329,7 @@ def _super_init_positional(case: Any) -> Mismatch | None:
             continue
         found = _call_on_line(frame, line, "__init__")
         if found is None or not found[1].args:
-            continue
+            return None  # only the __init__ nearest to Keras' own is read: a user's base class may take positionals
         text, call = found
         given = ", ".join(ast.unparse(a) for a in call.args)
         call.args = []
@@ -339,7 +339,7 @@ def _super_init_positional(case: Any) -> Mismatch | None:
         name = _constructed_name(frames[:i], cls) or _snake(cls)
         return Mismatch(
             name, f"{name} -> {base}", f"{base}.__init__ with keyword arguments only", f"positional {given}",
-            f"{cls}.__init__ (line {line}) passes {given} positionally to {base}.__init__, which takes keyword arguments "
+            f"{getattr(frame.f_code, 'co_qualname', cls + '.__init__')} (line {line}) passes {given} positionally to {base}.__init__, which takes keyword arguments "
             f"only (name=, trainable=, dtype=, through **kwargs)" + (": self is passed by super() already" if given.split(",")[0] == "self" else "")
             + f". Write {fixed}.",
         )

@@ -116,3 +116,17 @@ def test_unpadded_sequences_for_a_gru_reading_its_last_step_are_padded_in_front(
     assert "keras.utils.pad_sequences(notes) gives (3, 3)" in printed and "in front" in printed
     code, printed = check_script(tmp_path, body.format(mask=", mask_zero=True"))  # masked: padding after is fine
     assert code == 1 and 'keras.utils.pad_sequences(notes, padding="post")' in printed
+
+
+def test_super_init_is_read_where_keras_is_called_not_in_a_users_subclass_passing_to_its_own_base(tmp_path):
+    code, printed = check_script(tmp_path, (
+        "class Base(L.Layer):\n"
+        "    def __init__(self, units, **kwargs):\n"
+        "        super().__init__(self, **kwargs)\n"
+        "        self.units = units\n"
+        "class Wide(Base):\n"
+        "    def __init__(self, units, **kwargs):\n"
+        "        super().__init__(units, **kwargs)\n"
+        "w = Wide(8, name='wide')\n"))
+    assert code == 1 and "wide: wide -> keras.layers.Layer" in printed
+    assert "Base.__init__ (line 9) passes self" in printed and "super().__init__(**kwargs)" in printed
