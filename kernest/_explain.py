@@ -38,6 +38,7 @@ from kernest._callsite import (
 from kernest._errors import InterfaceError, KernestError, Mismatch
 from kernest._explain_api import api_failure
 from kernest._explain_custom import custom_code_failure
+from kernest._explain_fit import fit_argument_failure, shared_optimizer
 from kernest._explain_script import script_failure
 from kernest._graph import (
     built_input_keys,
@@ -1783,6 +1784,9 @@ def _optimizer(case: Case, m: re.Match[str]) -> Mismatch:
     from kernest._lint import changed_part
 
     model = case.fitted_model() or (case.target if isinstance(case.target, keras.Model) else next(iter(case.models()), None))
+    shared = shared_optimizer(case, model) if model is not None and not m.group("now") else None
+    if shared is not None:
+        return shared
     var = case.var(model) if model is not None else "model"
     before = getattr(model, "_kernest_compiled_with", None)
     was = int(m.group("was")) if m.group("was") else len(before or [])
@@ -2396,12 +2400,27 @@ def _python_list_data(case: Case, m: re.Match[str]) -> Mismatch:
         fix = f"{var} is a Python list of {len(value)} rows of {lengths[0]}: pass np.asarray({var}) instead."
     else:
         width = fixed or max(lengths)
-        fix = (f"{var} is a Python list of {len(value)} sequences of {min(lengths)} to {max(lengths)} items, and Keras "
-               f"takes one array per input, so they must share a length. Pad them: keras.utils.pad_sequences({var}, "
-               f"{f'maxlen={fixed}, ' if fixed else ''}padding=\"post\") gives ({len(value)}, {width}) with 0 as padding"
-               + (" (give the Embedding mask_zero=True so the padding is skipped)." if embeds else "."))
+        head = (f"{var} is a Python list of {len(value)} sequences of {min(lengths)} to {max(lengths)} items, and Keras "
+                f"takes one array per input, so they must share a length. Pad them: ")
+        maxlen = f", maxlen={fixed}" if fixed else ""
+        if _reads_last_step_unmasked(model):  # zeros after the words would be the last steps the RNN reads
+            fix = (head + f"keras.utils.pad_sequences({var}{maxlen}) gives ({len(value)}, {width}) with 0 as padding "
+                   "in front (Keras' default), so the recurrent layer reads the real items last; padding=\"post\" "
+                   "needs the Embedding built with mask_zero=True.")
+        else:
+            fix = (head + f"keras.utils.pad_sequences({var}{maxlen}, padding=\"post\") gives ({len(value)}, {width}) "
+                   "with 0 as padding" + (" (give the Embedding mask_zero=True so the padding is skipped)." if embeds else "."))
     return Mismatch(name, f"data -> {name}", format_shape(declared),
                     f"a Python list of {len(value)} sequences of lengths {min(lengths)}..{max(lengths)}", fix)
+
+
+def _reads_last_step_unmasked(model: Any) -> bool:
+    """The model holds a recurrent layer that returns only its last step, and no Embedding masks padding."""
+    layers = [layer for _, layer in _walk(model)]
+    rnn = [layer for layer in layers if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))
+           and not getattr(layer, "return_sequences", False)]
+    masked = any(getattr(layer, "mask_zero", False) for layer in layers)
+    return bool(rnn) and not masked
 
 
 def _sequences(value: Any) -> bool:
@@ -3748,7 +3767,7 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     weights = _FIT_WEIGHTS.search(case.message)
     if weights:
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))
-    custom = (custom_code_failure(case) or script_failure(case) or _in_users_call(case) or in_users_code(case) or compiled_for_other_outputs(case) or flat_data_element(case)
+    custom = (fit_argument_failure(case) or custom_code_failure(case) or script_failure(case) or _in_users_call(case) or in_users_code(case) or compiled_for_other_outputs(case) or flat_data_element(case)
               or split_refused(case) or lambda_refused_on_load(case) or real_error_lost(case) or _api_call(case)
               or _custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
               or _swapped_inputs(case) or _swapped_data_axes(case) or _one_array_for_inputs(case) or _odd_width_data(case)

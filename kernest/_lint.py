@@ -63,6 +63,7 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
                  _training_fixed, _sigmoids_with_categorical_loss, _mask_ignored_by_users_layer, _dropout_twice,
                  _randomness_ignores_training, _reduced_over_batch, _logits_as_probabilities, _monitor_not_logged,
                  _softmax_with_binary_loss, _categorical_loss_over_one_unit, _accuracy_on_regression,
+                 _exact_accuracy_on_probabilities,
                  _batchnorm_across_channels_first, _layers_made_in_call, _computed_floats_into_embedding):
         found.extend(rule(model))
     given = data if data is not None else getattr(model, "_kernest_data", None)
@@ -1313,6 +1314,42 @@ def _accuracy_on_regression(model: Any) -> list[Finding]:
             f"[{float(np.min(labels)):.3g}, {float(np.max(labels)):.3g}]), and metrics=[\"accuracy\"] counts exact "
             "matches of real values: it stays near 0 however well the model fits.",
             'use a regression metric: metrics=["mae"] (or "mse", keras.metrics.RootMeanSquaredError()).',
+        ))
+    return out
+
+
+def _exact_accuracy_on_probabilities(model: Any) -> list[Finding]:
+    """keras.metrics.Accuracy() (the class) on a sigmoid or softmax output: it counts exact equality of labels
+    and predictions, and a probability is never exactly 0 or 1, so it reads (nearly) 0 every epoch. The string
+    "accuracy" is the one Keras turns into the binary or categorical accuracy for the output."""
+    if not _is_compiled(model):
+        return []
+    config = getattr(getattr(model, "_compile_config", None), "config", None) or {}
+    metrics = config.get("metrics")
+    names = list(getattr(model, "output_names", None) or [])
+    out = []
+    for i, tensor in enumerate(getattr(model, "outputs", None) or []):
+        given = metrics.get(names[i]) if isinstance(metrics, dict) and i < len(names) else metrics
+        given = given if isinstance(given, (list, tuple)) else [given]
+        if not any(type(m) is keras.metrics.Accuracy for m in given):
+            continue
+        layer, path = output_layer(tensor)
+        squash = _squashing(layer) if layer is not None else None
+        if squash not in ("sigmoid", "softmax"):
+            continue
+        units = tuple(tensor.shape)[-1] if tensor.shape else None
+        if squash == "sigmoid":
+            right = "keras.metrics.BinaryAccuracy()"
+        else:
+            right = ("keras.metrics.SparseCategoricalAccuracy()" if sparse_loss(model, i)
+                     else "keras.metrics.CategoricalAccuracy()")
+        top = path.split("/")[0]
+        out.append(Finding(
+            path, f"{top} -> metrics",
+            f"{path} gives {squash} probabilities ({units} unit{'s' if units != 1 else ''}), and keras.metrics.Accuracy() "
+            "counts predictions exactly equal to the labels: a probability is never exactly 0 or 1, so it reads "
+            "(nearly) 0 every epoch however well the model learns.",
+            f'use {right} in metrics (the string "accuracy" picks it for this output).',
         ))
     return out
 
