@@ -90,6 +90,8 @@ def _class_weight_per_step(case: Any) -> Mismatch | None:
     if call is None or model is None or len(getattr(model, "outputs", None) or []) != 1:
         return None
     cw_node, y_node = _argument(call, "class_weight", 99), _argument(call, "y", 1)
+    if cw_node is None or y_node is None:
+        return None
     weights, labels = _value(case, cw_node), _value(case, y_node)
     if not isinstance(weights, dict) or labels is None:
         return None
