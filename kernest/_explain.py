@@ -947,7 +947,10 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
             (t for t in inputs if fits(shape_of(t)[:-1], tuple(got_shape[:-1])) and shape_of(t)[-1] == want), inputs[0])
         declared = shape_of(refused)[1:]
         new = declared[:-1] + (got,)
-        blocker = (_rebuild_blocker(consumer, (None, *got_shape[1:])) or _rebuild_blocker(consumer, (None, *new))
+        # a new width resizes the kernels that read it (new weights, to train); state learned from data that a
+        # rebuild would lose (an adapted Normalization) or a layer that fails is what blocks it
+        blocker = (_rebuild_blocker(consumer, (None, *got_shape[1:]), kernels_may_resize=True)
+                   or _rebuild_blocker(consumer, (None, *new), kernels_may_resize=True)
                    if _one_input(consumer) is not None else None)
         which = f"its input {refused.name!r} as " if len(inputs) > 1 else ""
         rebuild = (f". Rebuilding {case.var(consumer)} with keras.Input(shape={_tuple(new)}) does not work as it is: "
@@ -1122,12 +1125,14 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
     return Mismatch(case.path(name), case.interface(name), format_shape(declared), format_shape(got), fix)
 
 
-def _rebuild_blocker(model: Any, shape: Shape) -> str | None:
+def _rebuild_blocker(model: Any, shape: Shape, kernels_may_resize: bool = False) -> str | None:
     """Where a functional or Sequential ``model`` of one input, rebuilt by Keras on inputs of ``shape``, fails
     or makes weights of other shapes than its own: the path of that layer (a custom layer, a position table
     made in ``build()``, a Dense after a Flatten). Nested models of one input are rebuilt for what reaches
     them too, as a user rebuilding the whole model would. None where it rebuilds with the same weights, or
-    where it cannot be rebuilt even on its own input shape (a layer without a config): nothing is known."""
+    where it cannot be rebuilt even on its own input shape (a layer without a config): nothing is known.
+    With ``kernels_may_resize`` (a new input width, which resizes the kernels that read it: new weights to
+    train) only non-trainable state counts, such as an adapted Normalization's statistics."""
     first = _one_input(model)
     if first is None:
         return None
@@ -1141,7 +1146,7 @@ def _rebuild_blocker(model: Any, shape: Shape) -> str | None:
             if _one_input(original) is None:
                 copy = original.__class__.from_config(original.get_config())
                 out = copy(x)
-                if not _same_weight_shapes(original, copy):
+                if not _same_weight_shapes(original, copy, kernels_may_resize):
                     raise _Resized(str(original.name))
             elif isinstance(original, keras.Sequential):  # clone_model takes no call_function for a Sequential
                 out = x
@@ -1156,7 +1161,7 @@ def _rebuild_blocker(model: Any, shape: Shape) -> str | None:
                         return run(found, args[0])  # a nested model: rebuilt for what reaches it
                     calling.append(str(layer.name))
                     result = layer(*args, **kwargs)
-                    if found is not None and not _same_weight_shapes(found, layer):
+                    if found is not None and not _same_weight_shapes(found, layer, kernels_may_resize):
                         raise _Resized(str(layer.name))
                     calling.pop()
                     return result
@@ -1179,8 +1184,11 @@ def _rebuild_blocker(model: Any, shape: Shape) -> str | None:
         return rebuild(shape)
 
 
-def _same_weight_shapes(layer: Any, other: Any) -> bool:
-    return [tuple(w.shape) for w in layer.weights] == [tuple(w.shape) for w in other.weights]
+def _same_weight_shapes(layer: Any, other: Any, trainable_may_differ: bool = False) -> bool:
+    def shapes(x: Any) -> list[tuple[Any, ...]]:
+        return [tuple(w.shape) for w in (x.non_trainable_weights if trainable_may_differ else x.weights)]
+
+    return shapes(layer) == shapes(other)
 
 
 def _one_input(model: Any) -> Any | None:

@@ -77,7 +77,7 @@ def test_without_a_table_there_is_no_pretrained_tower(encoder: TextEncoder) -> N
 
 def test_train_warns_and_goes_on_when_the_package_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pretrained, "available", lambda source="wordllama": False)
-    texts = TEXTS * 8
+    texts = [f"{t} take {i}" for i, t in enumerate(TEXTS * 8)]  # 40 distinct texts, 20 per class
     data = kernest.text.Dataset(texts, ["pos" if i % 2 else "neg" for i in range(len(texts))])
     with pytest.warns(UserWarning, match="pip install kernest\\[pretrained\\]"):
         result = train(data, out=tmp_path / "run", epochs=1, batch_size=8, config=SMALL.to_json(), verbose=0,
@@ -95,7 +95,7 @@ def test_a_run_with_the_pretrained_tower_predicts_and_exports_alike(tmp_path: Pa
 
     from kernest.text import Dataset, Predictor, export
 
-    texts = TEXTS * 8
+    texts = [f"{t} take {i}" for i, t in enumerate(TEXTS * 8)]  # 40 distinct texts, 20 per class
     data = Dataset(texts, ["pos" if i % 2 else "neg" for i in range(len(texts))])
     result = train(data, out=tmp_path / "run", epochs=1, batch_size=8, config=SMALL.to_json(), verbose=0,
                    tensorboard=False)

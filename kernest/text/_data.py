@@ -481,7 +481,7 @@ def _warn_rare_classes(ds: Dataset) -> None:
     rare = [f"{c!r} ({counts[c]})" for c in ds.classes if counts[c] < 3]
     if rare:
         warnings.warn(
-            f"{ds.source}: class{'es' if len(rare) > 1 else ''} {', '.join(rare)} "
+            f"{ds.source + ': ' if ds.source else ''}class{'es' if len(rare) > 1 else ''} {', '.join(rare)} "
             f"{'have' if len(rare) > 1 else 'has'} fewer than 3 texts, so the split puts none in the validation "
             "and test parts: the model trains on them, but no score says how well it knows them. Add texts of "
             "that class, or merge it into another label.",
