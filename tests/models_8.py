@@ -307,7 +307,7 @@ SPECS = [
     Spec5(ensemble, lambda: (_floats((4, 8)), _floats((4, 1), seed=1)), "member_2/dense*", "member_1",
           "member_3*", compile=lambda model: _compile_plain(model, "mse"),
           expect_paths=("member_1", "member_2", "member_3"), breaks=_break_ensemble,
-          explains=r"gives 6 features but ensemble was built for 8.*member_1/dense\w* is made for 8 features"),
+          explains=r"gives 6 features but ensemble was built for 8"),
     Spec5(rnn_cells, lambda: (_floats((2, 6, 5)), np.array([0, 2])), "encoder/stacked_rnn", "encoder",
           "encoder/bidirectional*",
           compile=lambda model: _compile_plain(model, keras.losses.SparseCategoricalCrossentropy(from_logits=True)),
