@@ -6,6 +6,11 @@ output shape, params and trainable. The result is data (``Diff.changes``) with a
 A batch size is not compared: Keras fixes one in a Sequential without an ``Input`` that it builds on its
 first call (2 for a batch of 2; 83, its placeholder size, when PyTorch builds it symbolically), so a model and
 its reloaded copy would differ by the batch they were first called on, though both take any batch.
+
+Shapes are compared by their sizes, not by the axis names kernest inferred for them (``features=8`` and ``8`` are
+the same shape): the names follow from which calls Keras recorded, and a layer that another layer calls eagerly
+inside its ``call`` records none until the model is rebuilt (a reloaded Perceiver names what its original did
+not). For the same reason a shape unknown on one side (``?``: no call recorded) is not a change.
 """
 
 from __future__ import annotations
@@ -55,8 +60,17 @@ def _value(row: Row | None, name: str) -> str:
 
 
 def _compared(row: Row, name: str) -> str:
-    """A field as ``diff`` compares it: shapes without a fixed batch size (``(batch=2, 4)`` as ``(batch, 4)``)."""
-    return re.sub(r"batch=\d+", "batch", _value(row, name)) if name.endswith("shape") else _value(row, name)
+    """A field as ``diff`` compares it: shapes by their sizes, without a fixed batch size or axis names
+    (``(batch=2, features=4)`` as ``(batch, 4)``)."""
+    if not name.endswith("shape"):
+        return _value(row, name)
+    return re.sub(r"\b(?!batch\b)\w+=", "", re.sub(r"batch=\d+", "batch", _value(row, name)))
+
+
+def _differs(a: Row, b: Row, name: str) -> bool:
+    """Whether ``diff`` reports field ``name`` as changed (a shape no call recorded, ``?``, is not compared)."""
+    x, y = _compared(a, name), _compared(b, name)
+    return x != y and not (name.endswith("shape") and "?" in (x, y))
 
 
 def _row_text(row: Row) -> str:
@@ -179,7 +193,7 @@ def diff(a: keras.Model, b: keras.Model) -> Diff:
         elif rb is None:
             changes.append(Change(path, "removed", ra, None))
         else:
-            fields = tuple(f for f in FIELDS if _compared(ra, f) != _compared(rb, f))
+            fields = tuple(f for f in FIELDS if _differs(ra, rb, f))
             if fields:
                 changes.append(Change(path, "changed", ra, rb, fields))
     return Diff(str(a.name), str(b.name), changes, (sa.total_params, sb.total_params),

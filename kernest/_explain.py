@@ -187,10 +187,11 @@ class Case:
                 self.meet, self.outer = j, got
                 return
 
-    def rebase_to_mismatched_input(self) -> None:
+    def rebase_to_mismatched_input(self) -> bool:
         """At run time Keras lets a nested model be called on a tensor whose shape differs from its declared
         Input (it only warns when the graph is built), so the failure shows inside its first layer. Move the
-        interface to the outermost nested model whose received shape does not fit its declared Input."""
+        interface to the outermost nested model whose received shape does not fit its declared Input; say
+        whether there was one."""
         for j in range(1, len(self.frames)):
             frame = self.frames[j]
             declared = graph_inputs(frame.layer) if isinstance(frame.layer, keras.Model) else None
@@ -200,7 +201,8 @@ class Case:
             if len(want) == len(got) and not fits(want, got):
                 self.meet, self.outer = j, frame.inputs[0]
                 self.fed_by = _graph_feeder(self.frames[j - 1].layer, frame.layer)
-                return
+                return True
+        return False
 
     def rebase_to_outer_model(self) -> None:
         """For an axis too many: unless a layer inside made it (a Reshape, RepeatVector), the extra axis
@@ -839,13 +841,30 @@ def _kernel_rank(case: Case, m: re.Match[str]) -> Mismatch:
 
 def _axis_value(case: Case, m: re.Match[str]) -> Mismatch:
     want, name = int(m.group("want")), m.group("layer")
-    if case.failure is not None:
-        case.rebase_to_mismatched_input()
+    # a nested model given data of another width (Keras let a trailing axis of 1 pass its Input): the width came
+    # with the data, so no layer inside declares a wrong output shape
+    arrived = _parse_shape(m.group("shape"))[-1:] or (None,)
+    rebased = case.failure is not None and (case.rebase_to_mismatched_input() or _rebase_to_data(case, arrived[0]))
     got_shape = shape_of(case.outer) if case.outer is not None else _parse_shape(m.group("shape"))
-    declared_wrong = _declared_shape_lies(case, name, want, _parse_shape(m.group("shape")))
+    declared_wrong = None if rebased else _declared_shape_lies(case, name, want, _parse_shape(m.group("shape")))
     if declared_wrong is not None:
         return declared_wrong
     return _width_mismatch(case, name, (None, want), got_shape)
+
+
+def _rebase_to_data(case: Case, width: int | None) -> bool:
+    """Where the outermost model was called on data of last axis ``width`` (the width that arrived where Keras
+    failed) though its declared Input's differs (Keras lets a trailing axis of 1 pass; a recurrent layer checks
+    each step only inside its loop), move the interface to that data and say so."""
+    frame = case.frames[0] if case.frames else None
+    declared = graph_inputs(frame.layer) if frame is not None and isinstance(frame.layer, keras.Model) else None
+    if not declared or not frame.inputs or frame.kind != "call":
+        return False
+    want, got = shape_of(declared[0]), shape_of(frame.inputs[0])
+    if len(want) != len(got) or want[-1] is None or got[-1] == want[-1] or got[-1] != width:
+        return False
+    case.meet, case.outer = 0, frame.inputs[0]
+    return True
 
 
 def _declared_shape_lies(case: Case, layer_name: str, want: int, real: Shape) -> Mismatch | None:
@@ -1052,6 +1071,8 @@ def _full_shape(case: Case, m: re.Match[str]) -> Mismatch:
     real = shape_of(case.tensor) if case.tensor is not None and getattr(case.tensor, "shape", None) is not None else None
     if real is not None and len(real) == len(got) + 1 and real[-1] == 1 and fits((None, *got[1:]), real[:-1]):
         got = (None, *real[1:])  # Keras names the shape after squeezing a last axis of 1: say what was given
+    if case.failure is not None and len(declared) == len(got) and declared[-1] not in (None, got[-1]):
+        _rebase_to_data(case, got[-1])  # the width came with the data: the interface is the outermost model's
     return _declared_mismatch(case, name, declared, got)
 
 
