@@ -856,8 +856,10 @@ def _rebase_to_data(case: Case, width: int | None) -> bool:
     """Where the outermost model was called on data of last axis ``width`` (the width that arrived where Keras
     failed) though its declared Input's differs (Keras lets a trailing axis of 1 pass; a recurrent layer checks
     each step only inside its loop), move the interface to that data and say so."""
-    frame = case.frames[0] if case.frames else None
-    declared = graph_inputs(frame.layer) if frame is not None and isinstance(frame.layer, keras.Model) else None
+    if not case.frames:
+        return False
+    frame = case.frames[0]
+    declared = graph_inputs(frame.layer) if isinstance(frame.layer, keras.Model) else None
     if not declared or not frame.inputs or frame.kind != "call":
         return False
     want, got = shape_of(declared[0]), shape_of(frame.inputs[0])
