@@ -14,17 +14,14 @@ import keras
 import numpy as np
 
 from kernest._errors import Mismatch
+from kernest._explain_custom import first_answer
 from kernest._trace import is_user_file
 
 
 def fit_argument_failure(case: Any) -> Mismatch | None:
     """The first of the readers below that recognises the failure, or None."""
-    for reader in (_optimizer_of_another_model, _class_weight_not_a_dict, _class_weight_per_step, _sample_weight_with_dataset,
-                   _add_weight_name_positional, _super_init_positional):
-        found = reader(case)
-        if found is not None:
-            return found
-    return None
+    return first_answer(case, (_optimizer_of_another_model, _class_weight_not_a_dict, _class_weight_per_step,
+                               _sample_weight_with_dataset, _add_weight_name_positional, _super_init_positional))
 
 
 # --- fit's arguments ---------------------------------------------------------------------------------------------
