@@ -13,6 +13,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from kernest._callsite import ModelCall, model_call
 from kernest._errors import Mismatch
 from kernest._explain_custom import first_answer
 from kernest._trace import is_user_file
@@ -26,35 +27,17 @@ def fit_argument_failure(case: Any) -> Mismatch | None:
 
 # --- fit's arguments ---------------------------------------------------------------------------------------------
 
-def _fit_call(case: Any) -> ast.Call | None:
-    from kernest._explain import _parse_line
-
-    text = case.site.text.strip() if case.site is not None else ""
-    return next((n for n in ast.walk(_parse_line(text)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-                 and n.func.attr in ("fit", "evaluate", "train_on_batch")), None)
+def _fit_call(case: Any) -> ModelCall | None:
+    """The user's fit (evaluate, train_on_batch) call on the failing line, its arguments by parameter name."""
+    return model_call(case.site.text if case.site is not None else "", case.scope, ("fit", "evaluate", "train_on_batch"))
 
 
 def _argument(call: ast.Call, key: str, index: int) -> ast.expr | None:
-    """The node of fit's argument ``key`` (or its ``index``-th positional argument)."""
+    """The node of a call's argument ``key`` (or its ``index``-th positional argument)."""
     node = next((k.value for k in call.keywords if k.arg == key), None)
     if node is None and len(call.args) > index:
         node = call.args[index]
     return node
-
-
-def _value(case: Any, node: ast.expr | None) -> Any:
-    if node is None:
-        return None
-    if isinstance(node, ast.Name):
-        return case.scope.get(node.id)
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, SyntaxError, TypeError):
-        return None
-
-
-def _model(case: Any) -> Any:
-    return case.fitted_model()
 
 
 def _class_weight_not_a_dict(case: Any) -> Mismatch | None:
@@ -62,9 +45,9 @@ def _class_weight_not_a_dict(case: Any) -> Mismatch | None:
     reads it as a dict from class index to weight."""
     if not re.search(r"object has no attribute '(?:get|keys|items)'", case.message):
         return None
-    call, model = _fit_call(case), _model(case)
-    node = _argument(call, "class_weight", 99) if call is not None else None
-    weights = _value(case, node)
+    call, model = _fit_call(case), case.fitted_model()
+    node = call.node("class_weight") if call is not None else None
+    weights = call.value("class_weight") if call is not None else None
     if model is None or node is None or isinstance(weights, dict) or weights is None:
         return None
     values = np.asarray(weights).reshape(-1)
@@ -83,13 +66,13 @@ def _class_weight_per_step(case: Any) -> Mismatch | None:
     """class_weight for labels with a class per time step (or pixel): Keras makes one weight per sample from one
     label per sample, and the loss then meets (batch,) weights against (batch, steps) losses. A weight per step,
     read from the same dict, is sample_weight of the labels' shape."""
-    call, model = _fit_call(case), _model(case)
+    call, model = _fit_call(case), case.fitted_model()
     if call is None or model is None or len(getattr(model, "outputs", None) or []) != 1:
         return None
-    cw_node, y_node = _argument(call, "class_weight", 99), _argument(call, "y", 1)
+    cw_node, y_node = call.node("class_weight"), call.node("y")
     if cw_node is None or y_node is None:
         return None
-    weights, labels = _value(case, cw_node), _value(case, y_node)
+    weights, labels = call.value("class_weight"), call.value("y")
     if not isinstance(weights, dict) or labels is None:
         return None
     labels = np.asarray(labels)
@@ -119,10 +102,10 @@ def _sample_weight_with_dataset(case: Any) -> Mismatch | None:
     element of what the dataset yields. The statement that made the dataset is rewritten with them."""
     if "sample_weights` should not be passed" not in case.message and "sample_weight` argument is not supported" not in case.message:
         return None
-    call, model = _fit_call(case), _model(case)
+    call, model = _fit_call(case), case.fitted_model()
     if call is None or model is None:
         return None
-    x_node, w_node = _argument(call, "x", 0), _argument(call, "sample_weight", 99)
+    x_node, w_node = call.node("x"), call.node("sample_weight")
     if x_node is None or w_node is None:
         return None
     data, w_text = ast.unparse(x_node), ast.unparse(w_node)
@@ -165,7 +148,7 @@ def _optimizer_of_another_model(case: Any) -> Mismatch | None:
     if not re.search(r"can only be called for the variables it was originally built with|Invalid variable value in "
                      r"StatelessScope", case.message):
         return None
-    model = _model(case)
+    model = case.fitted_model()
     return shared_optimizer(case, model) if model is not None else None
 
 
