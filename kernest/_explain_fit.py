@@ -13,7 +13,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from kernest._callsite import ModelCall, model_call
+from kernest._callsite import ModelCall, calls_on, model_call, name_kw
 from kernest._errors import Mismatch
 from kernest._explain_custom import first_answer
 from kernest._trace import is_user_file
@@ -258,15 +258,8 @@ def _user_frames(exc: BaseException) -> list[tuple[Any, int]]:
 
 def _call_on_line(frame: Any, line: int, attr: str) -> tuple[str, ast.Call] | None:
     text = linecache.getline(frame.f_code.co_filename, line).strip()
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        try:
-            tree = ast.parse(text.rstrip(",") + ")")
-        except SyntaxError:
-            return None
-    call = next((n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-                 and n.func.attr == attr), None)
+    call = next((c.node for c in calls_on(text) if isinstance(c.node.func, ast.Attribute) and c.node.func.attr == attr),
+                None)
     return (text, call) if call is not None else None
 
 
@@ -331,16 +324,10 @@ def _super_init_positional(case: Any) -> Mismatch | None:
 def _constructed_name(frames: list[tuple[Any, int]], cls: str) -> str | None:
     """The ``name=`` given where the user's code constructs ``cls`` (``CD(rbm, name="cd")``)."""
     for frame, line in reversed(frames):
-        text = linecache.getline(frame.f_code.co_filename, line).strip()
-        try:
-            tree = ast.parse(text)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == cls:
-                named = next((k.value for k in node.keywords if k.arg == "name"), None)
-                if isinstance(named, ast.Constant) and isinstance(named.value, str):
-                    return named.value
+        for call in calls_on(linecache.getline(frame.f_code.co_filename, line).strip()):
+            named = name_kw(call.node) if ast.unparse(call.node.func).split(".")[-1] == cls else None
+            if named is not None:
+                return named
     return None
 
 
