@@ -1057,13 +1057,9 @@ def _users_calls(model: Any) -> Iterator[tuple[str, Any, Any, Any]]:
 
 
 def _call_source(layer: Any) -> ast.FunctionDef | None:
-    fn = type(layer).__dict__.get("call")
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn))) if fn is not None else None
-    except (OSError, TypeError, SyntaxError):
-        return None
-    node = tree.body[0] if tree is not None and tree.body else None
-    return node if isinstance(node, ast.FunctionDef) else None
+    """The user's layer class's own ``call``, parsed (None where it inherits it or its source cannot be read)."""
+    parsed = _parsed_function(type(layer).__dict__.get("call"))
+    return parsed[0] if parsed is not None else None
 
 
 def _mask_ignored_by_users_layer(model: Any) -> list[Finding]:
@@ -1734,6 +1730,7 @@ class MadeInCall:
 
 
 def _parsed_function(fn: Any) -> tuple[ast.FunctionDef, str] | None:
+    """A function's def parsed from its source, and its dedented text; None where the source cannot be read."""
     try:
         text = textwrap.dedent(inspect.getsource(fn))
         node = ast.parse(text).body[0]

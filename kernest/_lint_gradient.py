@@ -341,16 +341,11 @@ _OPS_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorD
 
 def method_source(klass: type, name: str) -> tuple[ast.FunctionDef, str, int] | None:
     """``klass``'s own method ``name`` parsed from the user's file: (its def, its dedented text, its first line)."""
-    import textwrap
+    from kernest._lint import _parsed_function
 
     fn = klass.__dict__.get(name)
-    try:
-        lines, first = inspect.getsourcelines(fn) if fn is not None else ([], 0)
-        text = textwrap.dedent("".join(lines))
-        node = ast.parse(text).body[0] if lines else None
-    except (OSError, TypeError, SyntaxError):
-        return None
-    return (node, text, first) if isinstance(node, ast.FunctionDef) else None
+    parsed = _parsed_function(fn) if fn is not None else None
+    return (*parsed, inspect.getsourcelines(fn)[1]) if fn is not None and parsed is not None else None
 
 
 @dataclass(frozen=True)
