@@ -547,7 +547,8 @@ def _rank_lost(case: Case, want: int, got: int, received: str) -> str:
     shape = shape_of(t)
     found = _reducer(case)
     if found is None and want - got == 1:
-        return _axis_of_one(case, shape, want)
+        ids = _ids_without_embedding(case, layer, shape)
+        return ids if ids is not None else _axis_of_one(case, shape, want)
     n = shape[-1] or 0
     if found is not None:
         reducer, before, where = found
@@ -591,6 +592,37 @@ def _rank_lost(case: Case, want: int, got: int, received: str) -> str:
     return (
         f"{name} needs {want} axes but gets {received}. Add keras.layers.Reshape({_tuple(target)}) before "
         f"{name} ({_product(n, target)}), or feed it data with {want - 1} axes after the batch."
+    )
+
+
+_READS_VECTORS = (keras.layers.RNN, keras.layers.Bidirectional, keras.layers.Conv1D, keras.layers.MultiHeadAttention,
+                  keras.layers.LayerNormalization)
+
+
+def _ids_without_embedding(case: Case, layer: Any, shape: Shape) -> str | None:
+    """Integer token ids (an int Input, or integer data) straight into a layer that reads a vector per step:
+    the Embedding that turns each id into a vector is missing, not an axis of size 1."""
+    import numpy as np
+
+    if not isinstance(layer, _READS_VECTORS) or len(shape) != 2:
+        return None
+    outer = case.outer if case.outer is not None else case.tensor
+    src = producer(outer) if outer is not None and is_symbolic(outer) else None
+    if src is None or not is_input_layer(src) or "int" not in str(getattr(outer, "dtype", "")):
+        return None
+    model = case.fitted_model()
+    data = getattr(model, "_kernest_data", None) if model is not None else None
+    arrays = [a for a in (data if isinstance(data, (list, tuple)) else [data]) if isinstance(a, np.ndarray)]
+    fed = [a for a in arrays if a.dtype.kind in "iu" and a.ndim == 2 and a.shape[1:] == tuple(shape[1:])]
+    vocab = f"{int(max(a.max() for a in fed)) + 1}" if fed else "vocab_size"
+    where = case.consumer_name(getattr(layer, "name", "the layer"))
+    known = f" (the data's largest id is {int(vocab) - 1})" if fed else " (vocab_size: the largest id + 1)"
+    held = next((n for n, v in case.scope.items() if v is outer and not n.startswith("_")), None)
+    return (
+        f"{held or src.name} holds integer ids {format_shape(shape)} ({getattr(outer, 'dtype', 'int')}), and "
+        f"{getattr(layer, 'name', 'the layer')} ({type(layer).__name__}) reads a vector for each step: the Embedding "
+        f"that turns each id into a vector is missing. Add keras.layers.Embedding({vocab}, 64) before {where}"
+        f"{known}; an axis of size 1 would feed the ids to it as numbers."
     )
 
 
@@ -670,6 +702,9 @@ def _rank_extra(case: Case, want: int, got: int, received: str) -> str:
     twice = _batched_twice(case, want)
     if twice is not None:
         return twice
+    kept = _reshape_kept_batch(case, want, got)
+    if kept is not None:
+        return kept
     consumer = case.consumer if case.consumer is not None else layer
     reduced = _reduced_first(case, layer, got - want)
     if reduced is not None:
@@ -689,6 +724,26 @@ def _rank_extra(case: Case, want: int, got: int, received: str) -> str:
         f"handles. Apply {var} to every element along axis {axis_text} with kernest.over({axis_text}, {var}) or "
         f"{mapped}, or reduce that axis first (pooling or Flatten)."
     )
+
+
+def _reshape_kept_batch(case: Case, want: int, got: int) -> str | None:
+    """``Reshape((-1, 20, 6))`` where ``Reshape((20, 6))`` was meant: Keras' target shape leaves the batch
+    out, so a leading -1 (or None) becomes an axis of size 1 after the batch."""
+    for t in (case.outer, case.tensor):
+        src = producer(t) if t is not None and is_symbolic(t) else None
+        if not isinstance(src, keras.layers.Reshape):
+            continue
+        target = tuple(src.target_shape)
+        if got - want != 1 or len(target) != got - 1 or target[0] not in (-1, None):
+            continue
+        meant = target[1:]
+        return (
+            f"{src.name} (Reshape) was given the target {_tuple(target)}, which counts the batch: Keras' Reshape "
+            f"takes the shape of one sample and keeps the batch axis itself, so the leading {target[0]} became an "
+            f"axis of size 1 and {case.consumer_name(getattr(case.layer, 'name', 'the layer'))} got {got} axes. "
+            f"Leave the batch out: keras.layers.Reshape({_tuple(meant)})."
+        )
+    return None
 
 
 def _reduced_first(case: Case, layer: Any, extra: int) -> str | None:
@@ -2340,11 +2395,13 @@ def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
         fix = (f"{head_text} outputs {_shape_tuple(output)} but the labels are {_shape_tuple(target)}: the layers that "
                f"upsample give a larger map than the data. Crop the output to the labels' size with {crop} as the "
                f"model's last layer, or change the upsampling (strides, padding) so the sizes agree.")
-    elif len(output) >= 4 and len(target) == 2 and target[-1] == units:
+    elif len(output) >= 4 and (len(target) == 2 and target[-1] == units
+                               or sparse and (len(target) == 1 or len(target) == 2 and target[-1] == 1)):
         head, dense = _head_on_map(model)
         why = "a Dense layer acts on the last axis only, so it" if dense else "nothing between the map and the output"
+        per = "one class id per sample" if len(target) < 2 or target[-1] != units else "one row per sample"
         fix = (f"{head_text} outputs {_shape_tuple(output)}, one prediction per position of the feature map, but the "
-               f"labels are one row per sample {_shape_tuple(target)}: {why} "
+               f"labels are {per} {_shape_tuple(target)}: {why} "
                f"keeps the {len(output) - 2} spatial axes. Put keras.layers.Flatten() (or keras.layers."
                f"GlobalAveragePooling{len(output) - 2}D()) before {head}.")
     elif len(target) == len(output) == 2 and units == 1 and target[-1] == 2:
@@ -2353,6 +2410,11 @@ def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
                f"pairs {_shape_tuple(target)}: pass the second column {var}[:, 1:] (or np.argmax({var}, axis=-1)) as "
                f"the labels, or build {head_text} with keras.layers.Dense(2, activation=\"softmax\") and compile "
                "with loss=\"categorical_crossentropy\".")
+    elif len(target) == len(output) and target[-1] != units and _first_column_unused(model, target, units):
+        fix = (f"the one-hot labels have {target[-1]} columns and the first is never set: they were made from "
+               f"class ids 1..{units}, and keras.utils.to_categorical counts from 0. One-hot the ids from 0: "
+               f"keras.utils.to_categorical(ids - 1, {units}) (ids: the class ids you encoded), which gives {_shape_tuple(output)} for "
+               f"{head_text}'s {units} classes.")
     elif len(target) == len(output) and target[-1] != units:
         fix = (f"the labels have {target[-1]} columns but {head_text} gives {units}: build it with "
                f"keras.layers.Dense({target[-1]}) to match the {target[-1]} classes, or fix the labels.")
@@ -2360,6 +2422,17 @@ def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
         fix = f"make the labels' shape {_shape_tuple(target)} match the output {_shape_tuple(output)}."
     return Mismatch(head_text, f"data -> {name}", f"labels like the output {_shape_tuple(output)}",
                     f"labels {_shape_tuple(target)}", fix)
+
+
+def _first_column_unused(model: Any, target: Shape, units: int | None) -> bool:
+    """One-hot labels with one column more than the head's classes whose first column is all 0: ids 1..N one-hot
+    encoded from 0 (the labels fit gave, as kernest recorded them)."""
+    import numpy as np
+
+    labels = getattr(model, "_kernest_labels", None)
+    if units is None or target[-1] != units + 1 or not isinstance(labels, np.ndarray) or labels.ndim != 2:
+        return False
+    return labels.shape[-1] == units + 1 and not np.any(labels[:, 0]) and bool(np.all(labels.sum(axis=-1) == 1))
 
 
 def _labels_in_another_order(case: Case, model: Any) -> Mismatch | None:
@@ -2985,7 +3058,11 @@ def _reshape_size(case: Case, m: re.Match[str]) -> Mismatch:
     n = math.prod(d or 1 for d in given)
     name = getattr(case.layer, "name", "reshape")
     head = math.prod(d or 1 for d in target[:-1])
-    if head and n % head == 0:
+    if len(target) > 1 and math.prod(d or 1 for d in target[1:]) == n:  # the target counts the batch
+        fix = (f"{name} turns {n} values into {_tuple(target)}, which counts the batch ({target[0]}): Keras' "
+               f"Reshape takes the shape of one sample and keeps the batch axis itself. Leave the batch out: "
+               f"keras.layers.Reshape({_tuple(target[1:])}) ({_product(n, target[1:])}).")
+    elif head and n % head == 0:
         new = target[:-1] + (n // head,)
         fix = (f"{name} turns {n} values into {_tuple(target)} = {math.prod(d or 1 for d in target)}. Keep the "
                f"leading axes and let the last follow: keras.layers.Reshape({_tuple(new)}) ({_product(n, new)}), or "
@@ -3007,7 +3084,7 @@ def _reshape_unknowns(case: Case, m: re.Match[str]) -> Mismatch:
     line = case.site.text if case.site is not None else ""
     named = re.search(r"\bname\s*=\s*[\"']([^\"']+)[\"']", line)
     name = named.group(1) if named else "reshape"
-    source, given = _reshape_input(case, line)
+    source, given = _layer_input(case, line, "Reshape")
     unknown = sum(d is None for d in target)
     known = math.prod(d for d in target if d is not None)
     interface = f"{source} -> {name}" if source else f"? -> {name}"
@@ -3023,10 +3100,34 @@ def _reshape_unknowns(case: Case, m: re.Match[str]) -> Mismatch:
     return Mismatch(name, interface, "at most one -1 in the target shape", format_shape(given) if given else "?", fix)
 
 
-def _reshape_input(case: Case, line: str) -> tuple[str | None, Shape | None]:
-    """What ``Reshape(...)`` is called on in the user's line: (producer name, shape), for a tensor variable
-    or a model variable called on one."""
-    call = re.search(r"Reshape\((?:[^()]|\([^()]*\))*\)\(\s*(\w+)(?:\(\s*(\w+)\s*\))?\s*\)", line)
+def _permute_dims(case: Case, m: re.Match[str]) -> Mismatch:
+    """``Permute((0, 2, 1))``: Keras numbers the axes after the batch from 1 and refuses the batch's 0 when the
+    layer is made. Dims that start with 0 meant "keep the batch first"; a permutation of 0..n-1 that does not
+    start with 0 numbered the sample's axes from 0."""
+    dims = list(_ints(m.group("dims")))
+    line = case.site.text if case.site is not None else ""
+    named = re.search(r"\bname\s*=\s*[\"']([^\"']+)[\"']", line)
+    name = named.group(1) if named else "permute"
+    source, given = _layer_input(case, line, "Permute")
+    n = len(dims)
+    if sorted(dims) == list(range(n)) and n > 1:
+        meant = tuple(dims[1:]) if dims[0] == 0 else tuple(d + 1 for d in dims)
+        why = ("its 0 is the batch axis, which Permute always keeps first" if dims[0] == 0
+               else "it numbered the sample's axes from 0")
+        out = f", giving {format_shape((None, *(given[d] for d in meant)))}" if given and len(given) == len(meant) + 1 else ""
+        fix = (f"Permute's dims number the axes after the batch from 1, and {_tuple(tuple(dims))} is not such a "
+               f"permutation: {why}. Write keras.layers.Permute({_tuple(meant)}){out}.")
+    else:
+        fix = (f"Permute's dims number the axes after the batch from 1 (1, 2, ... once each): "
+               f"{_tuple(tuple(dims))} is not such a permutation.")
+    return Mismatch(name, f"{source} -> {name}" if source else f"? -> {name}",
+                    "dims that number the axes after the batch from 1", f"dims={_tuple(tuple(dims))}", fix)
+
+
+def _layer_input(case: Case, line: str, cls: str) -> tuple[str | None, Shape | None]:
+    """What ``cls(...)`` (a layer class named in the user's line) is called on: (producer name, shape), for a
+    tensor variable or a model variable called on one."""
+    call = re.search(cls + r"\((?:[^()]|\([^()]*\))*\)\(\s*(\w+)(?:\(\s*(\w+)\s*\))?\s*\)", line)
     if call is None:
         return None, None
     outer, inner = case.scope.get(call.group(1)), case.scope.get(call.group(2)) if call.group(2) else None
@@ -3666,6 +3767,7 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions, received: \((?P<shape>[^)]*)\)"), _timedistributed_rank),
     (re.compile(r"Kernel shape must have the same length as input, but received kernel of shape (?P<kernel>\([^)]*\)) and input of shape (?P<shape>\([^)]*\))"), _kernel_rank),
     (re.compile(r"Cannot convert '(?P<value>.*?)' to a shape"), _to_shape),
+    (re.compile(r"Invalid permutation argument `dims` for Permute Layer.*?Received dims=(?P<dims>\([^)]*\))", re.S), _permute_dims),
     (re.compile(r"Received an invalid value for `(?P<arg>\w+)`, expected a positive integer\. Received: (?P=arg)=(?P<value>[\d.]+)"), _not_an_int),
     (re.compile(r"unsupported operand type\(s\) for %: '(?P<value>tuple)' and 'int'|'(?P<value2>list)' object has no attribute 'shape'"), _to_shape),
     (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>get_output_at|output_shape|get_input_at|input_shape|get_output_shape_at|get_input_shape_at)'"), _removed_attr),

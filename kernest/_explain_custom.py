@@ -237,7 +237,7 @@ def custom_code_failure(case: Any) -> Mismatch | None:
     return first_answer(case, (_reserved_layers, _unbuilt, _config_not_serializable, _config_at_load, _required_call_arg,
                                _state_in_call, _unknown_axis_weight, _mask_missing, _shared_sublayer, _wrong_axis_weight,
                                _instance_built_elsewhere, _static_batch_reshape, _output_shape_lies, _unseeded_random,
-                               _backend_call_in_built_model))
+                               _backend_call_in_built_model, _build_reads_a_list))
 
 
 def first_answer(case: Any, readers: Any) -> Mismatch | None:
@@ -519,6 +519,37 @@ def _wrong_axis_weight(case: Any) -> Mismatch | None:
     return None
 
 
+def _build_reads_a_list(case: Any) -> Mismatch | None:
+    """A layer called on a list of tensors gets one shape per input in build(); ``input_shape[-1]`` is then
+    the last input's whole shape, not a size."""
+    where = user_method(case.exc)
+    if where is None or where.method != "build":
+        return None
+    layer = where.layer
+    given = _call_args(case.exc, layer)
+    read = _build_subscripts(layer)
+    if len(given) < 2 or read is None or not read[1]:
+        return None
+    arg, ks = read
+    if f"{arg}[" not in where.text:
+        return None
+    shapes = [_shape(t) for t in given]
+    k = ks[0]
+    sizes = [sh[k] if -len(sh) <= k < len(sh) else None for sh in shapes]
+    index = next((i for i, n in enumerate(sizes) if n is not None), 0)
+    fixed = re.sub(rf"\b{arg}\[(-?\d+)\]", rf"{arg}[{index}][\1]", where.text)
+    each = ", ".join(f"{arg}[{i}][{k}] is {n}" for i, n in enumerate(sizes))
+    path, _ = locate(case, layer)
+    listed = "[" + ", ".join(_tuple_text(sh) for sh in shapes) + "]"
+    return Mismatch(
+        path, _interface(case, layer, given), f"{arg} as one shape", f"a list of {len(shapes)} shapes {listed}",
+        f"{layer.name} is called on a list of {len(shapes)} tensors, so {type(layer).__name__}.build gets one shape "
+        f"per input, {arg} = {listed}: {arg}[{k}] is a whole shape, not a size. Read the size from one input's "
+        f"shape ({each}): `{fixed}`, or unpack them first "
+        f"(`{', '.join(f'shape_{i + 1}' for i in range(len(shapes)))} = {arg}`).",
+    )
+
+
 _PAIRS = (re.compile(r"but are (\d+) and (\d+)"),
           re.compile(r"size of tensor a \((\d+)\) must match the size of tensor b \((\d+)\)"),
           re.compile(r"\d+x(\d+) and (\d+)x\d+"),
@@ -701,7 +732,7 @@ def _output_shape_lies(case: Any) -> Mismatch | None:
         for path, layer in _walk(model):
             if not _is_users(layer) or "compute_output_shape" not in type(layer).__dict__:
                 continue
-            lie = _declared_vs_real(layer)
+            lie = declared_vs_real(layer)
             if lie is None:
                 continue
             declared, real, in_shape = lie
@@ -709,17 +740,17 @@ def _output_shape_lies(case: Any) -> Mismatch | None:
             if not re.search(rf"\b{tail}\s*[)\]]", case.message):
                 continue
             top = path.split("/")[0]
-            consumer = _consumer_of(model, top)
+            consumer = consumer_of(model, top)
             return Mismatch(
                 path, f"{top} -> {consumer or '?'}", format_shape(real), format_shape(declared),
                 f"{type(layer).__name__}.compute_output_shape says {format_shape(declared)}, but call() returns "
                 f"{format_shape(real)}, so the model after it was built for the wrong shape. Make "
-                f"compute_output_shape return what call gives: return {_shape_expr(in_shape, real)}.",
+                f"compute_output_shape return what call gives: return {shape_expr(in_shape, real)}.",
             )
     return None
 
 
-def _declared_vs_real(layer: Any) -> tuple[Shape, Shape, Shape] | None:
+def declared_vs_real(layer: Any) -> tuple[Shape, Shape, Shape] | None:
     nodes = call_nodes(layer)
     if not nodes or not nodes[0].input_tensors:
         return None
@@ -732,7 +763,7 @@ def _declared_vs_real(layer: Any) -> tuple[Shape, Shape, Shape] | None:
     return (declared, real, in_shape) if tuple(declared[1:]) != tuple(real[1:]) else None
 
 
-def _shape_expr(in_shape: Shape, out: Shape) -> str:
+def shape_expr(in_shape: Shape, out: Shape) -> str:
     """``input_shape[:1] + input_shape[2:]`` when the output is the input without one axis, else a tuple."""
     for j in range(1, len(in_shape)):
         if tuple(in_shape[:j]) + tuple(in_shape[j + 1:]) == tuple(out) or (
@@ -741,7 +772,7 @@ def _shape_expr(in_shape: Shape, out: Shape) -> str:
     return "(input_shape[0], " + ", ".join(str(d) for d in out[1:]) + ")"
 
 
-def _consumer_of(model: Any, top: str) -> str | None:
+def consumer_of(model: Any, top: str) -> str | None:
     for call in calls(model):
         for t in call.data_inputs:
             src = producer(t)

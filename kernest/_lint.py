@@ -83,6 +83,7 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
     found.extend(_step_between_layers(model))
     found.extend(_inplace_in_call(model))
     found.extend(_numpy_in_lambda(model))
+    found.extend(_output_shape_declared_wrong(model))
     return found
 
 
@@ -218,25 +219,43 @@ def _batchnorm_in_frozen(model: Any) -> list[Finding]:
 
 
 def _frozen_input_layer(model: Any) -> list[Finding]:
-    """``model.layers[0].trainable = False`` meant for the backbone: in a functional model layers[0] is the
-    InputLayer, so nothing is frozen and the backbone's BatchNormalization keeps drifting."""
-    first = model.layers[0] if getattr(model, "layers", None) else None
-    if not isinstance(first, keras.layers.InputLayer) or first.trainable:
-        return []
-    subs = [(step, sub) for step, sub in children(model) if isinstance(sub, keras.Model) and sub.trainable]
-    if not subs:
-        return []
-    step, sub = subs[0]
-    bn = next((p for p, layer in _leaves(sub) if _is_bn(layer)), None)
-    var = user_name(model)
-    return [Finding(
-        f"{step}/{bn}" if bn else step, f"{model.name} -> {sub.name}",
-        f"{var}.layers[0] is the InputLayer {first.name!r}, which has no weights: setting its trainable to False "
-        f"froze nothing, and {sub.name} still trains"
-        + (f" (its BatchNormalization {bn} keeps updating its statistics)." if bn else "."),
-        f'freeze the part by its path: kernest.freeze({var}, "{step}"), or {sub.name}.trainable = False, '
-        "then compile again.",
-    )]
+    """``m.layers[0].trainable = False`` meant for the backbone or the first layer, in ``model`` or a model nested
+    in it: in a functional model layers[0] is the InputLayer, so nothing is frozen and the part keeps training."""
+    out = []
+    top = user_name(model)
+    for path, m in _models(model):
+        first = m.layers[0] if getattr(m, "layers", None) else None
+        if not isinstance(first, keras.layers.InputLayer) or first.trainable:
+            continue
+        var = user_name(m)
+        subs = [(step, sub) for step, sub in children(m) if isinstance(sub, keras.Model) and sub.trainable]
+        if subs:
+            step, sub = subs[0]
+            bn = next((p for p, layer in _leaves(sub) if _is_bn(layer)), None)
+            where = "/".join(p for p in (path, step) if p)
+            out.append(Finding(
+                f"{where}/{bn}" if bn else where, f"{m.name} -> {sub.name}",
+                f"{var}.layers[0] is the InputLayer {first.name!r}, which has no weights: setting its trainable to "
+                f"False froze nothing, and {sub.name} still trains"
+                + (f" (its BatchNormalization {bn} keeps updating its statistics)." if bn else "."),
+                f'freeze the part by its path: kernest.freeze({top}, "{where}"), or {sub.name}.trainable = False, '
+                "then compile again.",
+            ))
+            continue
+        weighted = [layer for layer in m.layers[1:] if layer.trainable_weights]
+        if not weighted:
+            continue
+        after = weighted[0]
+        where = "/".join(p for p in (path, str(after.name)) if p)
+        out.append(Finding(
+            where, f"{first.name} -> {after.name}",
+            f"{var}.layers[0] is the InputLayer {first.name!r}, which has no weights: setting its trainable to False "
+            f"froze nothing, and {after.name}, the first layer with weights, still trains "
+            f"({len(m.trainable_weights)} trainable weights in {m.name}).",
+            f'freeze the layer by name: {var}.get_layer("{after.name}").trainable = False (or '
+            f'kernest.freeze({top}, "{where}")), or all of {m.name}: {var}.trainable = False; then compile again.',
+        ))
+    return out
 
 
 def _is_bn(layer: Any) -> bool:
@@ -1876,5 +1895,34 @@ def _layers_made_in_call(model: Any) -> list[Finding]:
             f"{made.ctor} is made anew at every call of {made.owner}.call ({layer.name})"
             + (f", in {made.via}" if made.via else "") + ": its weights are never "
             "part of the model.", made_in_call_fix(made),
+        ))
+    return out
+
+
+# --- a custom layer whose compute_output_shape says another shape than its call gives ---------------------------
+
+def _output_shape_declared_wrong(model: Any) -> list[Finding]:
+    """Keras builds the model after a custom layer from the shape its compute_output_shape declares; where call()
+    gives another, the summary, kernest's interfaces and every layer built from them see the wrong shape, even
+    where nothing fails yet (a Dense reads only the last axis)."""
+    from kernest._explain_custom import consumer_of, declared_vs_real, shape_expr
+
+    out = []
+    for path, layer in [(e.path, e.layer) for e in walk(model, shapes=False)]:
+        if type(layer).__module__.startswith(("keras", "kernest")) or "compute_output_shape" not in type(layer).__dict__:
+            continue
+        try:
+            lie = declared_vs_real(layer)
+        except Exception:  # a layer that cannot run on zeros is not this rule's to judge
+            continue
+        if lie is None:
+            continue
+        declared, real, in_shape = lie
+        out.append(Finding(
+            path, f"{path.split('/')[0]} -> {consumer_of(model, path.split('/')[0]) or 'output'}",
+            f"{type(layer).__name__}.compute_output_shape says {format_shape(declared)}, but call() returns "
+            f"{format_shape(real)}: Keras built the layers after {layer.name} (and the summary shows them) for the "
+            "declared shape, so a layer that reads another axis fails or reads the wrong one.",
+            f"make compute_output_shape return what call gives: return {shape_expr(in_shape, real)}.",
         ))
     return out

@@ -1,0 +1,163 @@
+"""The lead's fifth round of probe models (not corpus cases): failures met while building nested models,
+each checked the way ``kernest check script.py`` does, with other names and sizes than the probes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.corpus_cases import check_script
+
+pytestmark = pytest.mark.core
+
+
+_RESHAPED_INTO_CNN = """
+cnn = keras.Sequential([keras.Input((16, 16, 2)), L.Conv2D(4, 3), L.GlobalMaxPooling2D()], name="patch_cnn")
+flat = keras.Input((512,), name="flat")
+grid = L.Reshape({target}, name="to_grid")(flat)
+model = keras.Model(flat, L.Dense(3)(cnn(grid)))
+"""
+
+
+@pytest.mark.parametrize("target", ["(-1, 16, 16, 2)", "(4, 16, 16, 2)"])
+def test_a_reshape_target_that_counts_the_batch_is_told_to_leave_it_out(tmp_path, target):
+    # a leading -1 becomes an axis of size 1 (one axis too many for the nested CNN); a batch size written
+    # in holds 4 times the values: either way the target meant is the one without its first entry
+    code, printed = check_script(tmp_path, _RESHAPED_INTO_CNN.format(target=target))
+    assert code == 1 and "to_grid" in printed
+    assert "counts the batch" in printed and "keras.layers.Reshape((16, 16, 2))" in printed
+    assert "TimeDistributed" not in printed
+
+
+_PERMUTED = """
+reader = keras.Sequential([keras.Input({inner}), L.GRU(5)], name="reader")
+raw = keras.Input({outer})
+swapped = L.Permute({dims}, name="swap")(raw)
+model = keras.Model(raw, reader(swapped))
+"""
+
+
+@pytest.mark.parametrize(("inner", "outer", "dims", "meant", "gives"), [
+    ("(3, 7)", "(7, 3)", "(1, 0)", "(2, 1)", "(batch, 3, 7)"),          # the sample's axes numbered from 0
+    ("(9, 4)", "(4, 9)", "(0, 2, 1)", "(2, 1)", "(batch, 9, 4)"),       # the batch's 0 written first
+])
+def test_permute_dims_numbered_from_zero_are_renumbered(tmp_path, inner, outer, dims, meant, gives):
+    code, printed = check_script(tmp_path, _PERMUTED.format(inner=inner, outer=outer, dims=dims))
+    assert code == 1 and "swap" in printed and f"dims={dims}" in printed
+    assert f"keras.layers.Permute({meant}), giving {gives}" in printed
+
+
+_BUILD_ON_LIST = """
+class Bilinear(keras.layers.Layer):
+    def build(self, shapes):
+        self.kernel = self.add_weight(shape=(shapes[1], shapes[1]), name="kernel")
+    def call(self, inputs):
+        left, right = inputs
+        return keras.ops.sum(keras.ops.matmul(left, self.kernel) * right, axis=-1, keepdims=True)
+
+u = keras.Input((6,)); v = keras.Input((6,))
+scorer = keras.Model([u, v], Bilinear(name="bilinear")([u, v]), name="scorer")
+"""
+
+
+def test_a_build_that_reads_a_list_of_shapes_as_one_shape_is_shown_the_size_to_read(tmp_path):
+    code, printed = check_script(tmp_path, _BUILD_ON_LIST)
+    assert code == 1 and "scorer/bilinear" in printed
+    assert "a list of 2 shapes [(None, 6), (None, 6)]" in printed and "Bilinear.build gets one shape per input" in printed
+    assert "shapes[0][1] is 6, shapes[1][1] is 6" in printed
+    assert "shape=(shapes[0][1], shapes[0][1])" in printed
+    assert "one-element list" not in printed
+
+
+_FROZEN_INPUT_LAYER = """
+q = keras.Input((10,))
+encoder = keras.Model(q, L.Dense(4, name="proj")(L.Dense(10, name="mix")(q)), name="encoder")
+x = keras.Input((10,))
+model = keras.Model(x, L.Dense(1)(encoder(x)))
+{freeze}
+model.compile("adam", "mse")
+model.fit(np.zeros((4, 10)), np.zeros((4, 1)), verbose=0)
+"""
+
+
+def test_freezing_a_nested_models_input_layer_is_a_finding_with_the_layer_meant(tmp_path):
+    code, printed = check_script(tmp_path, _FROZEN_INPUT_LAYER.format(freeze="encoder.layers[0].trainable = False"))
+    assert code == 0 and "warning: encoder/mix" in printed and "froze nothing" in printed
+    assert 'encoder.get_layer("mix").trainable = False' in printed and 'kernest.freeze(model, "encoder/mix")' in printed
+    code, printed = check_script(tmp_path, _FROZEN_INPUT_LAYER.format(freeze="encoder.layers[1].trainable = False"))
+    assert "froze nothing" not in printed
+
+
+_DECLARED_SHAPE = """
+class LastStep(keras.layers.Layer):
+    def call(self, x):
+        return x[:, -1, :]
+    def compute_output_shape(self, input_shape):
+        return {declared}
+
+reader = keras.Sequential([keras.Input((9, 5)), L.Conv1D(6, 3, padding="same"), LastStep(name="last")], name="reader")
+s = keras.Input((9, 5))
+model = keras.Model(s, L.Dense(2)(reader(s)))
+"""
+
+
+def test_a_compute_output_shape_that_disagrees_with_call_is_a_warning(tmp_path):
+    code, printed = check_script(tmp_path, _DECLARED_SHAPE.format(declared="input_shape"))
+    assert code == 0 and "warning: reader/last: reader -> dense" in printed
+    assert "LastStep.compute_output_shape says (batch, 9, 6), but call() returns (batch, 6)" in printed
+    assert "return input_shape[:1] + input_shape[2:]" in printed
+    # a layer that declares what it returns is not flagged
+    code, printed = check_script(tmp_path, _DECLARED_SHAPE.format(declared="(input_shape[0], input_shape[2])"))
+    assert "compute_output_shape says" not in printed
+
+
+_IDS_INTO = """
+seq = keras.Sequential([{reader}, L.GlobalMaxPooling1D()], name="seq")
+tokens = keras.Input((25,), dtype="{dtype}")
+model = keras.Model(tokens, L.Dense(2)(seq(tokens)))
+"""
+
+
+@pytest.mark.parametrize("reader", ["L.Conv1D(8, 3)", "L.Bidirectional(L.GRU(4, return_sequences=True))"])
+def test_integer_ids_into_a_nested_sequence_reader_are_told_to_embed(tmp_path, reader):
+    code, printed = check_script(tmp_path, _IDS_INTO.format(reader=reader, dtype="int32"))
+    assert code == 1 and "seq/" in printed and "tokens holds integer ids (batch, 25) (int32)" in printed
+    assert "keras.layers.Embedding(vocab_size, 64) before seq" in printed and "Reshape" not in printed
+
+
+def test_float_steps_without_a_feature_axis_still_get_the_axis_of_one(tmp_path):
+    code, printed = check_script(tmp_path, _IDS_INTO.format(reader="L.Conv1D(8, 3)", dtype="float32"))
+    assert code == 1 and "Embedding" not in printed and "(25, 1)" in printed
+
+
+_HEAD_ON_MAP = """
+backbone = keras.Sequential([keras.Input((16, 16, 1)), L.Conv2D(6, 3, strides=4)], name="backbone")
+px = keras.Input((16, 16, 1))
+model = keras.Model(px, L.Dense(3, activation="softmax", name="cls")(backbone(px)))
+model.compile("adam", "sparse_categorical_crossentropy")
+model.fit(np.random.rand(8, 16, 16, 1), np.arange(8) % 3, verbose=0)
+"""
+
+
+def test_class_ids_for_a_dense_head_on_a_feature_map_are_told_to_pool(tmp_path):
+    code, printed = check_script(tmp_path, _HEAD_ON_MAP)
+    assert code == 1 and "/cls: data -> " in printed and "one class id per sample (batch)" in printed
+    assert "keras.layers.GlobalAveragePooling2D()) before cls" in printed
+
+
+_ONE_HOT_FROM_ONE = """
+body = keras.Sequential([keras.Input((7,)), L.Dense(5, activation="relu")], name="body")
+f = keras.Input((7,))
+model = keras.Model(f, L.Dense(3, activation="softmax", name="probs")(body(f)))
+model.compile("adam", "categorical_crossentropy")
+ids = np.arange(12) % 3 + {first}
+model.fit(np.random.rand(12, 7), keras.utils.to_categorical(ids), verbose=0)
+"""
+
+
+def test_one_hot_labels_made_from_ids_counted_from_one_are_renumbered(tmp_path):
+    code, printed = check_script(tmp_path, _ONE_HOT_FROM_ONE.format(first=1))
+    assert code == 1 and "/probs: data -> " in printed and "the first is never set" in printed
+    assert "keras.utils.to_categorical(ids - 1, 3)" in printed
+    # ids 0..3 (four classes used) for a head of 3: the head is what differs
+    code, printed = check_script(tmp_path, _ONE_HOT_FROM_ONE.format(first="np.arange(12) % 2"))
+    assert code == 1 and "never set" not in printed and "keras.layers.Dense(4)" in printed
