@@ -20,6 +20,7 @@ from kernest._callsite import (
     _fresh_accepts,
     assignment_of,
     calls_on,
+    model_call,
     model_calls,
     name_kw,
     parse_line,
@@ -27,7 +28,7 @@ from kernest._callsite import (
 )
 from kernest._errors import Mismatch
 from kernest._explain_custom import first_answer
-from kernest._graph import call_inputs, call_nodes, is_input_layer, producer
+from kernest._graph import call_inputs, call_nodes, is_input_layer, is_symbolic, producer
 from kernest._graph import layers as _walk
 from kernest._lint import schedule_finding, schedule_fix, sets_learning_rate
 
@@ -35,9 +36,9 @@ from kernest._lint import schedule_finding, schedule_fix, sets_learning_rate
 def script_failure(case: Any) -> Mismatch | None:
     """The first reader that recognises the failure, or None."""
     return first_answer(case, (_model_given_as_tensor, _backbone_below_minimum, _backend_function,
-                               _loss_added_to_graph_model, _timedistributed_several_outputs, _weights_of_a_part,
+                               _loss_added_to_graph_model, _timedistributed_several_outputs, _weights_of_a_part, _weights_of_the_whole,
                                _call_takes_the_inputs_apart, _layer_inside_a_part, _compile_without_super,
-                               _numpy_inside_a_lambda, _predict_inside_the_graph, _layer_made_in_call,
+                               _numpy_inside_a_lambda, _predict_on_a_symbolic_tensor, _predict_inside_the_graph, _layer_made_in_call,
                                _forward_outside_the_tape, _rate_of_a_schedule_set, _schedule_gave_no_float,
                                _output_without_gradient, _inplace_on_torch))
 
@@ -351,6 +352,51 @@ def _weights_of_a_part(case: Any) -> Mismatch | None:
     return None
 
 
+def _weights_of_the_whole(case: Any) -> Mismatch | None:
+    """``part.load_weights(path)`` with a file saved from a whole model that holds ``part`` nested: a model of
+    the user's whose weights match the file, shape for shape, and that holds a part shaped like ``part`` loads
+    it, and the part's weights are copied across (checked on copies of both)."""
+    if "could not be loaded" not in case.message and "mismatch" not in case.message or case.site is None:
+        return None
+    m = re.search(r"(\w+)\.load_weights\((.+)\)\s*$", case.site.text.strip())
+    target = case.scope.get(m.group(1)) if m else None
+    path = value_of(ast.parse(m.group(2).split(",")[0], mode="eval").body, case.scope) if m else None
+    if m is None or not isinstance(target, keras.Model) or not isinstance(path, str):
+        return None
+    saved = sorted(_saved_shapes(path))
+    mine = sorted(tuple(w.shape) for w in target.weights)
+    if len(saved) <= len(mine):
+        return None
+    for var, whole in case.scope.items():
+        if var.startswith("_") or not isinstance(whole, keras.Model) or whole is target:
+            continue
+        if sorted(tuple(w.shape) for w in whole.weights) != saved:
+            continue
+        for part_path, part in _walk(whole):
+            if not isinstance(part, keras.Model) or sorted(tuple(w.shape) for w in part.weights) != mine:
+                continue
+            copy = keras.models.clone_model(whole)
+            copy.load_weights(path)  # raises unless the file fits the whole model
+            keras.models.clone_model(target).set_weights(_part_of(copy, part_path).get_weights())
+            getters = "".join(f'.get_layer("{step}")' for step in part_path.split("/"))
+            return Mismatch(
+                m.group(1), f"{whole.name} -> {target.name}", f"a file with the weights of {target.name} ({len(mine)} arrays)",
+                f"the weights of all of {whole.name} ({len(saved)} arrays)",
+                f"the file was saved from {var} ({whole.name}), which holds {target.name}'s layers as its part "
+                f"{part_path}, and {m.group(1)}.load_weights expects {target.name}'s own {len(mine)} arrays. Load the "
+                f"file into the whole model and copy the part: {var}.load_weights({m.group(2)}); "
+                f"{m.group(1)}.set_weights({var}{getters}.get_weights()) (or save the part alone with "
+                f"{var}{getters}.save_weights(...)).",
+            )
+    return None
+
+
+def _part_of(model: Any, path: str) -> Any:
+    for step in path.split("/"):
+        model = model.get_layer(step)
+    return model
+
+
 def _saved_shapes(path: str) -> list[tuple[int, ...]]:
     import h5py
 
@@ -467,6 +513,36 @@ def _compile_without_super(case: Any) -> Mismatch | None:
 
 
 # --- a model's predict() inside the graph of another -------------------------------------------------------------
+
+def _predict_on_a_symbolic_tensor(case: Any) -> Mismatch | None:
+    """``f = features.predict(inp)`` while building a model: predict runs on data arrays now, and ``inp`` is a
+    symbolic tensor of the model being built; calling the part on it nests it."""
+    text = case.site.text if case.site is not None else ""
+    call = model_call(text, case.scope, ("predict", "predict_on_batch", "fit", "evaluate", "train_on_batch"))
+    x = call.value("x") if call is not None and call.model is not None else None
+    if call is None or not is_symbolic(x):
+        return None
+    given = call.text("x") or "x"
+    src = producer(x)
+    fed = f"input:{src.name}" if src is not None and is_input_layer(src) else getattr(src, "name", "?")
+    try:
+        tree, _ = parse_line(text.strip())
+        stmt = tree.body[0] if isinstance(tree, ast.Module) and tree.body else None
+    except Exception:  # noqa: BLE001 - an unparsable line keeps the call alone
+        stmt = None
+    target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
+    nested = f"{ast.unparse(target)} = {call.owner}({given})" if target is not None else f"{call.owner}({given})"
+    if call.method in ("predict", "predict_on_batch"):
+        fix = (f"{call.owner}.{call.method} runs {call.model.name} on data arrays now, and {given} is a symbolic "
+               f"tensor of the model being built, with no values yet. Call the model on it instead, which nests it "
+               f"in the new model: {nested} (add training=False, or set {call.owner}.trainable = "
+               "False first, to keep it as a fixed feature extractor).")
+    else:
+        fix = (f"{call.owner}.{call.method} trains or scores {call.model.name} on data arrays, and {given} is a "
+               f"symbolic tensor of a model being built, with no values: pass the arrays it stands for.")
+    return Mismatch(str(call.model.name), f"{fed} -> {call.model.name}", "data arrays (NumPy, tensors, a Dataset)",
+                    f"the symbolic tensor {given} {format_shape(shape_of(x))}", fix)
+
 
 def _predict_inside_the_graph(case: Any) -> Mismatch | None:
     """``Lambda(lambda t: encoder.predict(t))(x)``: predict runs a model on arrays, outside any graph, so the

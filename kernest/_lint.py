@@ -84,6 +84,7 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
     found.extend(_inplace_in_call(model))
     found.extend(_numpy_in_lambda(model))
     found.extend(_output_shape_declared_wrong(model))
+    found.extend(_inputs_read_by_nothing(model))
     return found
 
 
@@ -1925,4 +1926,34 @@ def _output_shape_declared_wrong(model: Any) -> list[Finding]:
             "declared shape, so a layer that reads another axis fails or reads the wrong one.",
             f"make compute_output_shape return what call gives: return {shape_expr(in_shape, real)}.",
         ))
+    return out
+
+
+# --- a declared input that no layer reads --------------------------------------------------------------------
+
+def _inputs_read_by_nothing(model: Any) -> list[Finding]:
+    """An Input of ``model`` (or of a model nested in it) that no call of its graph reads and that is not an
+    output: the data given for it is taken and ignored, so the model learns without it."""
+    from kernest._graph import graph_calls, graph_inputs
+
+    out = []
+    for path, m in _models(model):
+        inputs = graph_inputs(m) if _is_graph_model(m) else None
+        if not inputs or len(inputs) < 2:
+            continue
+        read = {id(t) for c in graph_calls(m) or [] for t in c.inputs}
+        read |= {id(t) for t in keras.tree.flatten(m.outputs)}
+        used = [t for t in inputs if id(t) in read]
+        for t in inputs:
+            if id(t) in read or not used:
+                continue
+            name = getattr(producer(t), "name", "?")
+            others = ", ".join(str(getattr(producer(u), "name", "?")) for u in used)
+            out.append(Finding(
+                "/".join(p for p in (path, name) if p), f"input:{name} -> {m.name}",
+                f"{m.name}'s input {name} {format_shape(tuple(t.shape))} is read by no layer of {m.name}: the data "
+                f"given for it is taken and ignored, and {m.name} learns from {others} only.",
+                f"join it with what the model reads (e.g. keras.layers.Concatenate()([{others}, {name}]) where they "
+                f"meet), or drop it from {m.name}'s inputs and from the data.",
+            ))
     return out

@@ -161,3 +161,51 @@ def test_one_hot_labels_made_from_ids_counted_from_one_are_renumbered(tmp_path):
     # ids 0..3 (four classes used) for a head of 3: the head is what differs
     code, printed = check_script(tmp_path, _ONE_HOT_FROM_ONE.format(first="np.arange(12) % 2"))
     assert code == 1 and "never set" not in printed and "keras.layers.Dense(4)" in printed
+
+
+_PREDICT_WHILE_BUILDING = """
+embedder = keras.Sequential([keras.Input((12,)), L.Dense(4)], name="embedder")
+query = keras.Input((12,), name="query")
+vec = embedder.predict(query)
+model = keras.Model(query, L.Dense(1)(vec))
+"""
+
+
+def test_predict_on_a_symbolic_tensor_while_building_is_told_to_call_the_model(tmp_path):
+    code, printed = check_script(tmp_path, _PREDICT_WHILE_BUILDING)
+    assert code == 1 and "embedder: input:query -> embedder" in printed
+    assert "the symbolic tensor query (batch, 12)" in printed and "Call the model on it instead" in printed
+    assert "vec = embedder(query)" in printed
+
+
+_UNREAD_INPUT = """
+img = keras.Input((6,), name="img_feats"); meta = keras.Input((2,), name="meta"); tag = keras.Input((3,), name="tag")
+fusion = keras.Model([img, meta, tag], L.Dense(1)(L.Concatenate()([img, {joined}])), name="fusion")
+i1, i2, i3 = keras.Input((6,)), keras.Input((2,)), keras.Input((3,))
+model = keras.Model([i1, i2, i3], fusion([i1, i2, i3]))
+"""
+
+
+def test_an_input_that_no_layer_reads_is_a_finding(tmp_path):
+    code, printed = check_script(tmp_path, _UNREAD_INPUT.format(joined="meta"))
+    assert code == 0 and "warning: fusion/tag: input:tag -> fusion" in printed
+    assert "fusion's input tag (batch, 3) is read by no layer of fusion" in printed and "img_feats, meta only" in printed
+    code, printed = check_script(tmp_path, _UNREAD_INPUT.format(joined="meta, tag"))
+    assert "read by no layer" not in printed
+
+
+_WHOLE_INTO_PART = """
+encoder = keras.Sequential([keras.Input((9,)), L.Dense(5, name="e1"), L.Dense(3, name="e2")], name="encoder")
+x = keras.Input((9,))
+autoencoder = keras.Model(x, L.Dense(9, name="recon")(encoder(x)))
+path = os.path.join(tempfile.mkdtemp(), "ae.weights.h5")
+autoencoder.save_weights(path)
+reused = keras.Sequential([keras.Input((9,)), L.Dense(5), L.Dense(3)], name="reused")
+reused.load_weights(path)
+"""
+
+
+def test_a_whole_models_weights_loaded_into_its_part_are_copied_across(tmp_path):
+    code, printed = check_script(tmp_path, _WHOLE_INTO_PART)
+    assert code == 1 and "the file was saved from autoencoder" in printed
+    assert 'autoencoder.load_weights(path); reused.set_weights(autoencoder.get_layer("encoder").get_weights())' in printed
