@@ -10,6 +10,7 @@ statistics stay as they are during ``fit``.
 
 from __future__ import annotations
 
+import difflib
 import warnings
 from collections.abc import Iterable
 from typing import Any
@@ -18,7 +19,21 @@ import keras
 
 from kernest._errors import KernestError, KernestWarning
 from kernest._graph import Entry, root, walk
-from kernest._paths import expand_patterns
+from kernest._paths import expand_patterns, is_glob
+
+
+def _nearest_glob(patterns: str | Iterable[str], paths: list[str]) -> str | None:
+    """``"encoder/**"`` for ``"enc/**"``: the pattern with its literal leading steps replaced by the nearest
+    path of as many steps, when one is near enough."""
+    if not isinstance(patterns, str) or not is_glob(patterns):
+        return None
+    steps = patterns.split("/")
+    lead = next((i for i, step in enumerate(steps) if is_glob(step)), len(steps))
+    if lead == 0:
+        return None
+    same_depth = sorted({"/".join(p.split("/")[:lead]) for p in paths if p.count("/") >= lead - 1})
+    near = difflib.get_close_matches("/".join(steps[:lead]), same_depth, n=1, cutoff=0.5)
+    return "/".join([near[0], *steps[lead:]]) if near and near[0] != "/".join(steps[:lead]) else None
 
 
 def _set(model: Any, patterns: str | Iterable[str], value: bool, recompile: bool, verb: str) -> list[str]:
@@ -28,9 +43,11 @@ def _set(model: Any, patterns: str | Iterable[str], value: bool, recompile: bool
     entries = list(walk(model, top))
     hits = expand_patterns(model, patterns, entries)
     if not hits:
+        near = _nearest_glob(patterns, [e.path for e in entries])
         warnings.warn(
             f"{verb}({patterns!r}) matches no path in {model.name!r}; nothing changed. "
-            "kernest.paths(model) lists the paths; globs match one segment per '*', '**' any number.",
+            + (f"Did you mean {verb}(model, {near!r})? " if near else "")
+            + "kernest.paths(model) lists the paths; globs match one segment per '*', '**' any number.",
             KernestWarning, stacklevel=3,
         )
         return []

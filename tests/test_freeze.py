@@ -49,6 +49,9 @@ def test_glob_matching_nothing_warns_and_returns_empty():
         assert kernest.freeze(models.word_model(), "per_word/*/lstm*") == []
     with pytest.raises(kernest.PathError, match="Nearest"):
         kernest.freeze(models.word_model(), "per_word/char_cnn/cnv")
+    # a misspelt literal step before the glob: the pattern with the nearest path of as many steps
+    with pytest.warns(kernest.KernestWarning, match=r"Did you mean freeze\(model, 'per_word/char_cnn/\*\*'\)"):
+        kernest.freeze(models.word_model(), "per_word/char/**")
 
 
 def test_freeze_after_compile_warns_and_recompile_keeps_the_config():
