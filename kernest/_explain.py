@@ -13,6 +13,7 @@ import ast
 import inspect
 import itertools
 import math
+import os
 import re
 import warnings
 from collections.abc import Callable
@@ -4496,13 +4497,21 @@ def _failing_method(exc: BaseException, layer: Any) -> str:
     return f"{name}()"
 
 
+_BACKEND_PACKAGES = ("keras", "tensorflow", "tf_keras", "jax", "jaxlib", "torch", "optree", "ml_dtypes")
+
+
 def _raised_inside_keras(exc: BaseException) -> bool:
-    """Whether the exception came out of Keras or its backend (not out of the user's own code)."""
-    tb, last = exc.__traceback__, None
+    """Whether the exception came out of Keras or its backend (not out of the user's own code, nor out of
+    another library the user called, as ``np.load`` of a missing file)."""
+    tb, files = exc.__traceback__, []
     while tb is not None:
-        last = tb.tb_frame.f_code.co_filename
+        files.append(tb.tb_frame.f_code.co_filename)
         tb = tb.tb_next
-    return last is not None and not is_user_file(last) and "kernest" not in last.rsplit("/", 2)[-2:][0]
+    if not files or is_user_file(files[-1]) or "kernest" in files[-1].rsplit("/", 2)[-2:][0]:
+        return False
+    last_user = max((i for i, f in enumerate(files) if is_user_file(f)), default=-1)
+    below = [f.replace(os.sep, "/") for f in files[last_user + 1:]]
+    return any(f"/{pkg}/" in f for f in below for pkg in _BACKEND_PACKAGES)
 
 
 def _generic_run(case: Case) -> Mismatch:

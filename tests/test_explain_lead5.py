@@ -209,3 +209,12 @@ def test_a_whole_models_weights_loaded_into_its_part_are_copied_across(tmp_path)
     code, printed = check_script(tmp_path, _WHOLE_INTO_PART)
     assert code == 1 and "the file was saved from autoencoder" in printed
     assert 'autoencoder.load_weights(path); reused.set_weights(autoencoder.get_layer("encoder").get_weights())' in printed
+
+
+def test_a_library_error_in_the_users_script_is_not_blamed_on_the_model(tmp_path):
+    # np.load of a missing file raises inside NumPy, not inside Keras: the user's line is the fault
+    body = ('net = keras.Sequential([keras.Input((3,)), L.Dense(1)], name="net")\n'
+            'x = np.load(os.path.join(tempfile.gettempdir(), "no_such_kernest_file.npy"))\n')
+    code, printed = check_script(tmp_path, body)
+    assert code == 2 and "raised FileNotFoundError" in printed and "user_script.py:8" in printed
+    assert "Keras stopped while running" not in printed
