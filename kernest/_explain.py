@@ -62,7 +62,16 @@ from kernest._graph import (
     root_inputs,
 )
 from kernest._graph import layers as _walk  # (path, layer) at any depth: the one traversal
-from kernest._lint import head_path, label_range_fix, loss_of, state_count, states_fix
+from kernest._lint import (
+    batch_axis_merges,
+    call_inputs_of,
+    head_path,
+    label_range_fix,
+    loss_of,
+    merge_fix,
+    state_count,
+    states_fix,
+)
 from kernest._lint import sparse_loss as _sparse_loss
 from kernest._probe import Probe, fix_text, probe_call, reduction
 from kernest._runtime import (
@@ -1714,6 +1723,9 @@ def _missing_key(case: Case, m: re.Match[str]) -> Mismatch:
         value = data.get(source)
         entries.append(f'"{key}": {case.var(value) if value is not None else source}')
     name = case.consumer_name("model")
+    auto = _keys_for_auto_named_inputs(case, expected, data)
+    if auto is not None:
+        return auto
     bad = data.get(wrong[0]) if wrong else None
     source_layer = producer(bad) if bad is not None and is_symbolic(bad) else None
     side = "data" if source_layer is None else (
@@ -1725,6 +1737,45 @@ def _missing_key(case: Case, m: re.Match[str]) -> Mismatch:
         case.path(name), f"{side} -> {name}", "a dict with keys " + ", ".join(expected),
         "keys " + ", ".join(passed),
         f"{name}'s inputs are named {expected}; rename the keys you pass ({renames}): {call}.",
+    )
+
+
+_AUTO_INPUT_NAME = re.compile(r"(input_layer|input|keras_tensor)(_\d+)?")
+
+
+def _keys_for_auto_named_inputs(case: Case, expected: list[str], data: dict[str, Any]) -> Mismatch | None:
+    """A dict of tensors (a model's dict outputs) given to a model whose Inputs carry Keras' own names, which no
+    key can match: pair the entries with the inputs by shape (one way only), as a list in the inputs' order."""
+    consumer = case.consumer
+    inputs = list(getattr(consumer, "inputs", None) or [])
+    if not expected or not all(_AUTO_INPUT_NAME.fullmatch(k) for k in expected) or len(inputs) != len(data):
+        return None
+    shapes = {k: tuple(shape_of(v)[1:]) for k, v in data.items() if hasattr(v, "shape")}
+    order = []
+    for t in inputs:
+        fits_here = [k for k, sh in shapes.items() if sh == tuple(shape_of(t)[1:])]
+        if len(fits_here) != 1:
+            return None
+        order.append(fits_here[0])
+    if len(set(order)) != len(order):
+        return None
+    cvar = case.var(consumer)
+    src = producer(next(iter(data.values())))
+    held = next((n for n, v in case.scope.items() if v is data and not n.startswith("_")), None)
+    line = case.site.text if case.site is not None else ""
+    svar = case.var(src) if src is not None else ""
+    made = re.search(rf"\b{re.escape(svar)}\((?:[^()]|\([^()]*\))*\)", line) if svar else None
+    feats = held or "feats"
+    first = "" if held or made is None else f"{feats} = {made.group(0)}; "
+    listed = ", ".join(f'{feats}["{k}"]' for k in order)
+    named = ", ".join(f'keras.Input({_tuple(shapes[k])}, name="{k}")' for k in order)
+    name = case.consumer_name("model")
+    return Mismatch(
+        case.path(name), f"{getattr(src, 'name', 'data')} -> {name}", "a list in the order of " + ", ".join(expected),
+        "a dict keyed " + ", ".join(data),
+        f"{name}'s inputs carry Keras' own names ({', '.join(expected)}), which no key of the dict matches. Pass the "
+        f"entries as a list in {name}'s input order (they pair by shape): {first}{cvar}([{listed}]); or name "
+        f"{name}'s Inputs after the keys when you build it: {named}.",
     )
 
 
@@ -2364,6 +2415,17 @@ def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
     if swapped is not None:
         return swapped
     name = getattr(model, "name", "model")
+    merged = batch_axis_merges(model) if isinstance(model, keras.Model) else []
+    if merged and tuple(target[1:]) == tuple(output[1:]):  # the same shapes, other row counts
+        path, layer, names = merged[0]
+        shapes = [tuple(t.shape) for t in call_inputs_of(layer)]
+        return Mismatch(
+            path, f"{', '.join(names)} -> {layer.name}", "a merge along the features (axis=-1)",
+            f"{layer.name} over axis 0, the batch",
+            f"{layer.name} (Concatenate, axis=0) joins {' and '.join(names)} along the batch axis, so {name} gives "
+            f"{len(names)} rows per sample and they no longer line up with the labels. "
+            + merge_fix(layer, names, shapes)[:1].upper() + merge_fix(layer, names, shapes)[1:],
+        )
     index = _output_index(model, output)
     head_text = head_path(model, index) if isinstance(model, keras.Model) and getattr(model, "outputs", None) else name
     loss, sparse = _loss_name(model, index), _sparse_loss(model, index)
@@ -3622,6 +3684,57 @@ def _class_weight_outputs(case: Case, model: Any) -> Mismatch:
                     f"class_weight for {len(names)} outputs", fix)
 
 
+def _labels_structure(case: Case, m: re.Match[str]) -> Mismatch:
+    """Labels whose structure is not the outputs': one array for a model of several outputs, a list of
+    another length, or a dict that lacks (or adds) an output's key."""
+    model = case.fitted_model()
+    names, as_dict = _output_names(model)
+    if model is None or not names:
+        return _generic_run(case)
+    outputs = keras.tree.flatten(model.output) if not as_dict else [model.output[n] for n in names]
+    given_keys = re.findall(r"'([^']+)': '\*'", m.group("true"))
+    call = users_model_call(case, ("fit", "evaluate", "train_on_batch", "test_on_batch"))
+    y_text = (call.text("y") if call is not None else None) or "y"
+
+    losses = model.loss if isinstance(getattr(model, "loss", None), dict) else None
+
+    def wanted(i: int) -> str:
+        shape = shape_of(outputs[i])
+        loss = losses.get(names[i]) if losses is not None else None
+        sparse = "sparse" in str(loss).lower() if losses is not None else _sparse_loss(model, i)
+        return f"class ids {_shape_tuple(shape[:-1])}" if sparse and (shape[-1] or 0) > 1 else _shape_tuple(shape)
+
+    sources = _label_sources(case, names)
+    listing = ", ".join(f"{n} {wanted(i)}" for i, n in enumerate(names))
+    if given_keys:
+        missing = [n for n in names if n not in given_keys]
+        extra = [k for k in given_keys if k not in names]
+        what = (f"lacks {', '.join(repr(k) for k in missing)}" if missing else "") + (
+            " and " if missing and extra else "") + (f"has {', '.join(repr(k) for k in extra)}, which no output is "
+                                                      "named" if extra else "")
+        entries = ", ".join(f'"{n}": {sources.get(n) or f"<labels of {n}>"}' for n in names)
+        fix = (f"{model.name} has {len(names)} outputs, {listing}, and the labels dict {what}: Keras needs one entry "
+               f"per output, keyed by its name. Pass {{{entries}}}.")
+        received = "labels keyed " + ", ".join(given_keys)
+    else:
+        count = m.group("true").count("*")
+        got = "one label array" if count == 1 and "[" not in m.group("true") else f"{count} label arrays"
+        values = [y_text if count == 1 and _fits_output(case, y_text, outputs[i]) else f"<labels of {n}>"
+                  for i, n in enumerate(names)]
+        fix = (f"{model.name} has {len(names)} outputs, {listing}, and fit got {got}: Keras needs one label array per "
+               f"output, in the outputs' order or keyed by their names. Pass {_per_output(names, as_dict, values)}"
+               + ("" if as_dict else f" (or {_per_output(names, True, values)})") + ".")
+        received = got
+    return Mismatch(model.name, f"data -> {model.name}", f"one label array per output ({', '.join(names)})",
+                    received, fix)
+
+
+def _fits_output(case: Case, y_text: str, output: Any) -> bool:
+    """Whether the label array the user passed has the shape of ``output`` (so it is that output's labels)."""
+    y = _eval_in(case, y_text)
+    return y is not None and hasattr(y, "shape") and tuple(np.shape(y)[1:]) == tuple(shape_of(output)[1:])
+
+
 def _label_sources(case: Case, names: list[str]) -> dict[str, str]:
     """For each output name, the source text of its labels in the fit call on the user's line: ``y["a"]`` for
     a dict variable, the list entry for a list literal, ``y[i]`` for a list variable."""
@@ -3767,6 +3880,7 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions, received: \[\("), _timedistributed_list),
     (re.compile(r"`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions, received: \((?P<shape>[^)]*)\)"), _timedistributed_rank),
     (re.compile(r"Kernel shape must have the same length as input, but received kernel of shape (?P<kernel>\([^)]*\)) and input of shape (?P<shape>\([^)]*\))"), _kernel_rank),
+    (re.compile(r"y_true and y_pred have different structures\.\s*y_true: (?P<true>.*)\n\s*y_pred: (?P<pred>.*)"), _labels_structure),
     (re.compile(r"Cannot convert '(?P<value>.*?)' to a shape"), _to_shape),
     (re.compile(r"Invalid permutation argument `dims` for Permute Layer.*?Received dims=(?P<dims>\([^)]*\))", re.S), _permute_dims),
     (re.compile(r"Received an invalid value for `(?P<arg>\w+)`, expected a positive integer\. Received: (?P=arg)=(?P<value>[\d.]+)"), _not_an_int),

@@ -24,6 +24,7 @@ from kernest._axes import Shape, fits, format_shape, shape_of
 from kernest._callsite import DATA_METHODS, ModelCall, assignment_of, model_calls, source_name, value_of
 from kernest._errors import Mismatch
 from kernest._graph import compile_settings, graph_inputs, input_keys, output_keys
+from kernest._lint import sparse_loss
 
 _LABELLED = ("fit", "evaluate", "train_on_batch", "test_on_batch")
 # A model or layer refusing its input: the forward pass failed, before labels or compile settings were read.
@@ -553,7 +554,9 @@ def _labels_for_one_output(call: ModelCall, shape: Shape, outs: list[tuple[str, 
     with an output whose loss is sparse, else the same shape), and the others need their own."""
     hit = _output_for(call, shape, outs)
     text = call.text("y") or "y"
-    entries = [text if i == hit else _placeholder(f"{name} labels", o, shape[0]) for i, (name, o) in enumerate(outs)]
+    ids = [sparse_loss(call.model, i) and (o[-1] or 0) > 1 for i, (_, o) in enumerate(outs)]  # class ids, not rows
+    entries = [text if i == hit else _placeholder(f"{name} {'class ids' if ids[i] else 'labels'}", o[:-1] if ids[i] else o,
+                                                  shape[0]) for i, (name, o) in enumerate(outs)]
     by_name = "{" + ", ".join(f'"{name}": {e}' for (name, _), e in zip(outs, entries)) + "}"
     model = call.model
     others = [f"{name} {format_shape(o)}" for i, (name, o) in enumerate(outs) if i != hit]

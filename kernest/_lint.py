@@ -85,6 +85,8 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
     found.extend(_numpy_in_lambda(model))
     found.extend(_output_shape_declared_wrong(model))
     found.extend(_inputs_read_by_nothing(model))
+    found.extend(_merged_along_the_batch(model))
+    found.extend(_softmax_across_another_axis(model))
     return found
 
 
@@ -1956,4 +1958,87 @@ def _inputs_read_by_nothing(model: Any) -> list[Finding]:
                 f"join it with what the model reads (e.g. keras.layers.Concatenate()([{others}, {name}]) where they "
                 f"meet), or drop it from {m.name}'s inputs and from the data.",
             ))
+    return out
+
+
+# --- branches merged along the batch axis --------------------------------------------------------------------
+
+def batch_axis_merges(model: Any) -> list[tuple[str, Any, list[str]]]:
+    """``(path, layer, names of what it merges)`` for each Concatenate (or stack-like merge) in ``model`` at any
+    depth whose axis is the batch axis (0): it joins the samples of its inputs, not their features."""
+    found = []
+    for path, sub in _models(model):
+        for call in calls(sub):
+            layer = call.layer
+            axis = getattr(layer, "axis", None)
+            shape = tuple(call.data_inputs[0].shape) if call.data_inputs else ()
+            if not isinstance(layer, keras.layers.Concatenate) or not isinstance(axis, int) or not shape:
+                continue
+            if axis % len(shape) != 0:
+                continue
+            names = [str(getattr(producer(t), "name", "?")) for t in call.data_inputs]
+            found.append(("/".join(p for p in (path, str(layer.name)) if p), layer, names))
+    return found
+
+
+def merge_fix(layer: Any, names: list[str], shapes: list[tuple[Any, ...]]) -> str:
+    widths = [sh[-1] for sh in shapes]
+    joined = sum(widths) if shapes and all(isinstance(w, int) for w in widths) else None
+    given = (f", giving {format_shape((None, *shapes[0][1:-1], joined))}" if joined else "")
+    return f"join them along their features: keras.layers.Concatenate(axis=-1)([{', '.join(names)}]){given}."
+
+
+def _merged_along_the_batch(model: Any) -> list[Finding]:
+    out = []
+    for path, layer, names in batch_axis_merges(model):
+        shapes = [tuple(t.shape) for t in call_inputs_of(layer)]
+        out.append(Finding(
+            path, f"{', '.join(names)} -> {layer.name}",
+            f"{layer.name} (Concatenate, axis=0) joins {' and '.join(names)} along the batch axis: it stacks their "
+            f"samples one after the other, so the model gives {len(names)} rows per sample and its outputs no longer "
+            "line up with the labels.",
+            merge_fix(layer, names, shapes),
+        ))
+    return out
+
+
+def call_inputs_of(layer: Any) -> list[Any]:
+    from kernest._graph import call_nodes
+
+    nodes = call_nodes(layer)
+    return list(nodes[0].input_tensors) if nodes else []
+
+
+# --- softmax over one axis, a categorical loss reading another --------------------------------------------------
+
+_CATEGORICAL = ("categorical_crossentropy", "sparse_categorical_crossentropy", "categoricalcrossentropy",
+                "sparsecategoricalcrossentropy", "categorical_focal_crossentropy", "categoricalfocalcrossentropy")
+
+
+def _softmax_across_another_axis(model: Any) -> list[Finding]:
+    """A Softmax over an axis other than the last at an output whose loss (a categorical cross-entropy) reads
+    the last axis as the class probabilities: they do not sum to 1 there, and nothing fails."""
+    out = []
+    outputs = list(getattr(model, "outputs", None) or [])
+    for i, t in enumerate(outputs):
+        layer = producer(t)
+        if layer is None:
+            continue
+        axis = _softmax_axis(layer)
+        shape = tuple(t.shape)
+        if axis is None or len(shape) < 3 or axis % len(shape) == len(shape) - 1:
+            continue
+        loss = loss_of(model, i)
+        name = _loss_name(loss) if loss is not None else ""
+        if name.replace("_", "") not in {c.replace("_", "") for c in _CATEGORICAL}:
+            continue
+        size = shape[axis]
+        out.append(Finding(
+            find_layer(model, layer) or layer.name, f"{layer.name} -> loss",
+            f"{layer.name} (Softmax, axis={axis}) normalises over axis {axis % len(shape)} ({size} entries) of "
+            f"{tuple(shape)}, but {name} reads the last axis ({shape[-1]} classes) as the probabilities: they do "
+            "not sum to 1 there, so the loss and the accuracy are wrong while nothing fails.",
+            "normalise over the classes: keras.layers.Softmax() (axis=-1), or give the Dense before it "
+            'activation="softmax".',
+        ))
     return out

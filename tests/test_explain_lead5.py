@@ -218,3 +218,89 @@ def test_a_library_error_in_the_users_script_is_not_blamed_on_the_model(tmp_path
     code, printed = check_script(tmp_path, body)
     assert code == 2 and "raised FileNotFoundError" in printed and "user_script.py:8" in printed
     assert "Keras stopped while running" not in printed
+
+
+_DICT_INTO_UNNAMED = """
+s = keras.Input((8,))
+splitter = keras.Model(s, {"left": L.Dense(2)(s), "right": L.Dense(5)(s)}, name="splitter")
+p, q = keras.Input((5,)), keras.Input((2,))
+joiner = keras.Model([p, q], L.Dense(1)(L.Concatenate()([p, q])), name="joiner")
+z = keras.Input((8,))
+model = keras.Model(z, joiner(splitter(z)))
+"""
+
+
+def test_a_dict_into_inputs_with_keras_names_is_paired_by_shape(tmp_path):
+    code, printed = check_script(tmp_path, _DICT_INTO_UNNAMED)
+    assert code == 1 and "splitter -> joiner" in printed and "carry Keras' own names" in printed
+    assert 'feats = splitter(z); joiner([feats["right"], feats["left"]])' in printed
+    assert 'keras.Input((5,), name="right"), keras.Input((2,), name="left")' in printed
+
+
+_LABELS_FOR_TWO = """
+t = keras.Input((6,))
+shared = keras.Model(t, L.Dense(4)(t), name="shared")
+u = keras.Input((6,))
+h = shared(u)
+model = keras.Model(u, {outputs})
+model.compile("adam", {losses})
+y_age = np.random.rand(10, 1)
+model.fit(np.random.rand(10, 6), {labels}, verbose=0)
+"""
+
+
+@pytest.mark.parametrize("labels", ["y_age", "np.random.rand(10, 1)"])
+def test_one_label_array_for_two_outputs_is_given_one_per_output(tmp_path, labels):
+    code, printed = check_script(tmp_path, _LABELS_FOR_TWO.format(
+        outputs='[L.Dense(1, name="age")(h), L.Dense(4, activation="softmax", name="group")(h)]',
+        losses='["mse", "sparse_categorical_crossentropy"]', labels=labels))
+    assert code == 1
+    if labels == "y_age":  # a named array is read: it goes with the output it fits, class ids for the other
+        assert "y_age fits age" in printed and "[y_age, <group class ids (10,)>]" in printed
+    else:  # an expression is not run again: both named
+        assert "2 outputs, age (batch, 1), group class ids (batch)" in printed and "fit got one label array" in printed
+        assert "[<labels of age>, <labels of group>]" in printed
+
+
+def test_a_labels_dict_without_an_outputs_key_names_the_key(tmp_path):
+    code, printed = check_script(tmp_path, _LABELS_FOR_TWO.format(
+        outputs='{"age": L.Dense(1, name="age")(h), "group": L.Dense(4, activation="softmax", name="group")(h)}',
+        losses='{"age": "mse", "group": "sparse_categorical_crossentropy"}', labels='{"age": y_age}'))
+    assert code == 1 and "the labels dict lacks 'group'" in printed
+    assert '{"age": y_age, "group": <labels of group>}' in printed
+
+
+_BATCH_MERGE = """
+left = keras.Sequential([keras.Input((5,)), L.Dense(3)], name="left")
+right = keras.Sequential([keras.Input((5,)), L.Dense(3)], name="right")
+v = keras.Input((5,))
+model = keras.Model(v, L.Dense(1)(L.Concatenate(axis=0, name="join")([left(v), right(v)])))
+"""
+
+
+def test_a_merge_along_the_batch_axis_is_named(tmp_path):
+    # predict only: nothing fails, a finding
+    code, printed = check_script(tmp_path, _BATCH_MERGE + "model.predict(np.zeros((4, 5)), verbose=0)\n")
+    assert "warning: join: left, right -> join" in printed and "along the batch axis" in printed
+    assert "keras.layers.Concatenate(axis=-1)([left, right]), giving (batch, 6)" in printed
+    # trained: the labels no longer line up, and the error says why
+    code, printed = check_script(tmp_path, _BATCH_MERGE + 'model.compile("adam", "mse")\n'
+                                 "model.fit(np.zeros((4, 5)), np.zeros((4, 1)), verbose=0)\n")
+    assert code == 1 and "join (Concatenate, axis=0) joins left and right along the batch axis" in printed
+
+
+_SOFTMAX_AXIS = """
+tagger = keras.Sequential([keras.Input((9, 3)), L.GRU(6, return_sequences=True), L.Dense(5)], name="tagger")
+w = keras.Input((9, 3))
+model = keras.Model(w, L.Softmax(axis={axis}, name="probs")(tagger(w)))
+model.compile("adam", "sparse_categorical_crossentropy")
+model.fit(np.random.rand(4, 9, 3), np.random.randint(0, 5, (4, 9)), verbose=0)
+"""
+
+
+def test_a_softmax_over_the_steps_under_a_categorical_loss_is_a_finding(tmp_path):
+    code, printed = check_script(tmp_path, _SOFTMAX_AXIS.format(axis=1))
+    assert code == 0 and "warning: probs: probs -> loss" in printed
+    assert "normalises over axis 1 (9 entries)" in printed and "last axis (5 classes)" in printed
+    code, printed = check_script(tmp_path, _SOFTMAX_AXIS.format(axis=-1))
+    assert "normalises over axis" not in printed
