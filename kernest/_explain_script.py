@@ -328,13 +328,12 @@ def _weights_of_a_part(case: Any) -> Mismatch | None:
     """``model.load_weights(path)`` with a file that holds the weights of one nested part (saved from that
     part alone): the part whose weights match the file's, shape for shape, is loaded instead, checked by
     loading the file into a copy of it."""
-    if "could not be loaded" not in case.message or case.site is None:
+    if "could not be loaded" not in case.message:
         return None
-    m = re.search(r"(\w+)\.load_weights\((.+)\)\s*$", case.site.text.strip())
-    model = case.scope.get(m.group(1)) if m else None
-    path = value_of(ast.parse(m.group(2).split(",")[0], mode="eval").body, case.scope) if m else None
-    if m is None or not isinstance(model, keras.Model) or not isinstance(path, str):
+    found = _load_weights_line(case)
+    if found is None:
         return None
+    m, model, path = found
     saved = sorted(_saved_shapes(path))
     for part_path, part in _walk(model):
         if not isinstance(part, keras.Model) or sorted(tuple(w.shape) for w in part.weights) != saved:
@@ -356,13 +355,12 @@ def _weights_of_the_whole(case: Any) -> Mismatch | None:
     """``part.load_weights(path)`` with a file saved from a whole model that holds ``part`` nested: a model of
     the user's whose weights match the file, shape for shape, and that holds a part shaped like ``part`` loads
     it, and the part's weights are copied across (checked on copies of both)."""
-    if "could not be loaded" not in case.message and "mismatch" not in case.message or case.site is None:
+    if "could not be loaded" not in case.message and "mismatch" not in case.message:
         return None
-    m = re.search(r"(\w+)\.load_weights\((.+)\)\s*$", case.site.text.strip())
-    target = case.scope.get(m.group(1)) if m else None
-    path = value_of(ast.parse(m.group(2).split(",")[0], mode="eval").body, case.scope) if m else None
-    if m is None or not isinstance(target, keras.Model) or not isinstance(path, str):
+    found = _load_weights_line(case)
+    if found is None:
         return None
+    m, target, path = found
     saved = sorted(_saved_shapes(path))
     mine = sorted(tuple(w.shape) for w in target.weights)
     if len(saved) <= len(mine):
@@ -389,6 +387,17 @@ def _weights_of_the_whole(case: Any) -> Mismatch | None:
                 f"{var}{getters}.save_weights(...)).",
             )
     return None
+
+
+def _load_weights_line(case: Any) -> tuple[re.Match[str], Any, str] | None:
+    """``(match, model, path)`` for the user's ``model.load_weights(path)`` line, the file path read from the
+    user's scope; None for any other line."""
+    m = re.search(r"(\w+)\.load_weights\((.+)\)\s*$", case.site.text.strip()) if case.site is not None else None
+    model = case.scope.get(m.group(1)) if m else None
+    path = value_of(ast.parse(m.group(2).split(",")[0], mode="eval").body, case.scope) if m else None
+    if m is None or not isinstance(model, keras.Model) or not isinstance(path, str):
+        return None
+    return m, model, path
 
 
 def _part_of(model: Any, path: str) -> Any:
