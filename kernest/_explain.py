@@ -65,6 +65,8 @@ from kernest._graph import layers as _walk  # (path, layer) at any depth: the on
 from kernest._lint import (
     batch_axis_merges,
     call_inputs_of,
+    dropped_outputs,
+    dropped_text,
     head_path,
     label_range_fix,
     loss_of,
@@ -2426,6 +2428,13 @@ def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
             f"{len(names)} rows per sample and they no longer line up with the labels. "
             + merge_fix(layer, names, shapes)[:1].upper() + merge_fix(layer, names, shapes)[1:],
         )
+    dropped = [d for _, layer in [("", model), *_walk(model)] for d in dropped_outputs(layer)] \
+        if isinstance(model, keras.Model) else []
+    if dropped:  # a sublayer's output that call() never reads: the output has the shape of what it read instead
+        problem, how = dropped_text(dropped[0])
+        return Mismatch(name, f"data -> {name}", f"labels like the output {_shape_tuple(output)}",
+                        f"labels {_shape_tuple(target)}",
+                        f"{problem} That is why {name} outputs {_shape_tuple(output)}: {how}")
     index = _output_index(model, output)
     head_text = head_path(model, index) if isinstance(model, keras.Model) and getattr(model, "outputs", None) else name
     loss, sparse = _loss_name(model, index), _sparse_loss(model, index)

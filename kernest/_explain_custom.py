@@ -237,7 +237,7 @@ def custom_code_failure(case: Any) -> Mismatch | None:
     return first_answer(case, (_reserved_layers, _unbuilt, _config_not_serializable, _config_at_load, _required_call_arg,
                                _state_in_call, _unknown_axis_weight, _mask_missing, _shared_sublayer, _wrong_axis_weight,
                                _instance_built_elsewhere, _static_batch_reshape, _output_shape_lies, _unseeded_random,
-                               _backend_call_in_built_model, _build_reads_a_list))
+                               _backend_call_in_built_model, _build_reads_a_list, _call_returns_nothing))
 
 
 def first_answer(case: Any, readers: Any) -> Mismatch | None:
@@ -548,6 +548,30 @@ def _build_reads_a_list(case: Any) -> Mismatch | None:
         f"shape ({each}): `{fixed}`, or unpack them first "
         f"(`{', '.join(f'shape_{i + 1}' for i in range(len(shapes)))} = {arg}`).",
     )
+
+
+def _call_returns_nothing(case: Any) -> Mismatch | None:
+    """A user's call() that never returns a value: the layer or model gives None, which Keras then refuses."""
+    if not re.search(r"\bNone\b|NoneType|Invalid dtype: object", case.message):
+        return None
+    for model in _top_models(case):
+        for path, layer in [(str(model.name), model), *((f"{model.name}/{p}", la) for p, la in _walk(model))]:
+            if not _is_users(layer):
+                continue
+            fn = _source_of(type(layer).__dict__.get("call"))
+            if fn is None or any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(fn)):
+                continue
+            last = next((st.targets[0].id for st in reversed(fn.body) if isinstance(st, ast.Assign)
+                         and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name)), None)
+            cls = type(layer).__name__
+            return Mismatch(
+                path if layer is not model else str(model.name), f"{layer.name} -> output", "a tensor from call()",
+                "None",
+                f"{cls}.call ends without a return, so {layer.name} gives None and Keras has nothing to compute the "
+                f"loss (or the next layer) from. Return what it computes: "
+                + (f"`return {last}` as its last line." if last else "end it with `return <the output tensor>`."),
+            )
+    return None
 
 
 _PAIRS = (re.compile(r"but are (\d+) and (\d+)"),

@@ -87,6 +87,8 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
     found.extend(_inputs_read_by_nothing(model))
     found.extend(_merged_along_the_batch(model))
     found.extend(_softmax_across_another_axis(model))
+    found.extend(_dropped_in_call(model))
+    found.extend(_training_fixed_in_call(model))
     return found
 
 
@@ -2041,4 +2043,109 @@ def _softmax_across_another_axis(model: Any) -> list[Finding]:
             "normalise over the classes: keras.layers.Softmax() (axis=-1), or give the Dense before it "
             'activation="softmax".',
         ))
+    return out
+
+
+# --- what a user's call() computes and then drops -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Dropped:
+    """``feats = self.backbone(x)`` in a user's call() and ``feats`` never read again."""
+
+    cls: str
+    var: str
+    attr: str
+    statement: str
+    rewrite: str | None  # a later statement that reads the same input, rewritten to read ``var`` instead
+
+
+def dropped_outputs(layer: Any) -> list[Dropped]:
+    """The sublayer outputs a user's layer or model computes in call() and never uses."""
+    parsed = _parsed_function(type(layer).__dict__.get("call"))
+    if parsed is None:
+        return []
+    fn, text = parsed
+    statements = [n for n in ast.walk(fn) if isinstance(n, ast.stmt) and n is not fn]
+    loads = [(n.id, n.lineno) for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    out = []
+    for st in statements:
+        if not (isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name)
+                and isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute)
+                and isinstance(st.value.func.value, ast.Name) and st.value.func.value.id == "self"):
+            continue
+        var, attr = st.targets[0].id, st.value.func.attr
+        if not isinstance(getattr(layer, attr, None), keras.layers.Layer) or any(n == var for n, _ in loads):
+            continue
+        given = ast.unparse(st.value.args[0]) if st.value.args else None
+        rewrite = None
+        for later in statements:
+            if later.lineno <= st.lineno or given is None:
+                continue
+            for call in ast.walk(later):
+                if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.args
+                        and isinstance(call.func.value, ast.Name) and call.func.value.id == "self"
+                        and ast.unparse(call.args[0]) == given and call.func.attr != attr):
+                    seg = ast.get_source_segment(text, call) or ast.unparse(call)
+                    rewrite = seg.replace(f"({given}", f"({var}", 1)
+                    break
+            if rewrite:
+                break
+        out.append(Dropped(type(layer).__name__, var, attr, ast.get_source_segment(text, st) or ast.unparse(st),
+                           rewrite))
+    return out
+
+
+def dropped_text(d: Dropped) -> tuple[str, str]:
+    """(problem, fix) for a dropped sublayer output."""
+    problem = (f"{d.cls}.call computes `{d.statement}` and never reads {d.var}: {d.attr}'s output does not reach "
+               f"what call returns, so {d.attr} gets no gradient and is trained by nothing.")
+    fix = (f"read {d.var} where it was meant: `{d.rewrite}`" if d.rewrite else f"use {d.var} in what call returns")
+    return problem, fix + (f" (or drop self.{d.attr} if it is not needed)." if d.rewrite else ".")
+
+
+def _dropped_in_call(model: Any) -> list[Finding]:
+    out = []
+    for path, layer in [("", model), *((e.path, e.layer) for e in walk(model, shapes=False))]:
+        if type(layer).__module__.startswith(("keras", "kernest")):
+            continue
+        for d in dropped_outputs(layer):
+            problem, fix = dropped_text(d)
+            out.append(Finding("/".join(p for p in (path or "", d.attr) if p) if path else d.attr,
+                               f"{d.attr} -> {d.var}", problem, fix))
+    return out
+
+
+def _training_fixed_in_call(model: Any) -> list[Finding]:
+    """``self.drop(h, training=True)`` in a user's call(): the sublayer stays in training mode at predict and
+    evaluate too (the functional form is ``_training_fixed``)."""
+    out = []
+    for path, layer in [("", model), *((e.path, e.layer) for e in walk(model, shapes=False))]:
+        if type(layer).__module__.startswith(("keras", "kernest")):
+            continue
+        parsed = _parsed_function(type(layer).__dict__.get("call"))
+        if parsed is None:
+            continue
+        fn, text = parsed
+        takes = any(a.arg == "training" for a in fn.args.args + fn.args.kwonlyargs)
+        for node in ast.walk(fn):
+            flag = next((k for k in getattr(node, "keywords", []) if k.arg == "training"), None)
+            if not (isinstance(node, ast.Call) and flag is not None and isinstance(flag.value, ast.Constant)
+                    and flag.value.value is True and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "self"):
+                continue
+            sub = getattr(layer, node.func.attr, None)
+            inner = [leaf for _, leaf in _leaves(sub)] if isinstance(sub, keras.Model) else [sub]
+            affected = [str(x.name) for x in inner if isinstance(x, _TRAINING_ONLY)]
+            if not affected:
+                continue
+            seg = ast.get_source_segment(text, node) or ast.unparse(node)
+            fixed = seg.replace(ast.get_source_segment(text, flag) or "training=True", "training=training")
+            where = "/".join(p for p in (path, str(getattr(sub, "name", node.func.attr))) if p)
+            out.append(Finding(
+                where, f"{layer.name} -> {getattr(sub, 'name', node.func.attr)}",
+                f"{type(layer).__name__}.call runs `{seg}`: training=True is fixed, so predict and evaluate also run "
+                f"{', '.join(affected)} in training mode, and the same input gives different predictions.",
+                f"pass the flag through: `{fixed}`" + ("" if takes else ", with call(self, ..., training=None)")
+                + " (Keras sets it to True in fit and False in predict; keep True only for Monte Carlo dropout).",
+            ))
     return out

@@ -304,3 +304,70 @@ def test_a_softmax_over_the_steps_under_a_categorical_loss_is_a_finding(tmp_path
     assert "normalises over axis 1 (9 entries)" in printed and "last axis (5 classes)" in printed
     code, printed = check_script(tmp_path, _SOFTMAX_AXIS.format(axis=-1))
     assert "normalises over axis" not in printed
+
+
+_DROPPED = """
+class Scorer(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.encoder = keras.Sequential([L.Dense(6, activation="relu")], name="encoder")
+        self.score = L.Dense({units})
+    def call(self, inputs):
+        code = self.encoder(inputs)
+        return self.score(inputs)
+
+scorer = Scorer()
+scorer.compile("adam", "mse")
+scorer.fit(np.random.rand(6, 3, 4), np.random.rand(6, {units}), verbose=0)
+"""
+
+
+def test_a_sublayer_output_computed_and_never_read_is_named(tmp_path):
+    # the head reads the input instead of the encoder's output: the labels do not fit, and the reason is given
+    code, printed = check_script(tmp_path, _DROPPED.format(units=2))
+    assert code == 1 and "Scorer.call computes `code = self.encoder(inputs)` and never reads code" in printed
+    assert "`self.score(code)`" in printed
+
+
+_NO_RETURN = """
+class Regressor(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.trunk = keras.Sequential([L.Dense(5)], name="trunk")
+        self.top = L.Dense(1)
+    def call(self, x):
+        z = self.trunk(x)
+        pred = self.top(z)
+
+reg = Regressor()
+reg.compile("adam", "mse")
+reg.fit(np.random.rand(6, 3), np.random.rand(6, 1), verbose=0)
+"""
+
+
+def test_a_call_without_return_is_told_to_return_its_last_value(tmp_path):
+    code, printed = check_script(tmp_path, _NO_RETURN)
+    assert code == 1 and "Regressor.call ends without a return" in printed and "`return pred`" in printed
+
+
+_FIXED_TRAINING = """
+class Noisy(keras.layers.Layer):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.proj = L.Dense(4)
+        self.noise = L.GaussianNoise(0.3)
+    def call(self, x, training=None):
+        return self.noise(self.proj(x), training={flag})
+
+i = keras.Input((3,))
+model = keras.Model(i, L.Dense(1)(Noisy(name="noisy")(i)))
+model.predict(np.zeros((2, 3)), verbose=0)
+"""
+
+
+def test_a_training_flag_fixed_inside_a_users_call_is_a_finding(tmp_path):
+    code, printed = check_script(tmp_path, _FIXED_TRAINING.format(flag="True"))
+    assert code == 0 and "warning: noisy/gaussian_noise" in printed
+    assert "`self.noise(self.proj(x), training=training)`" in printed and "with call(self" not in printed
+    code, printed = check_script(tmp_path, _FIXED_TRAINING.format(flag="training"))
+    assert "training=True is fixed" not in printed
