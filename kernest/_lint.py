@@ -83,6 +83,7 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
     found.extend(_step_between_layers(model))
     found.extend(_inplace_in_call(model))
     found.extend(_numpy_in_lambda(model))
+    found.extend(_setup_findings(model))
     return found
 
 
@@ -1689,6 +1690,14 @@ def _constructor_text(model: Any, layer: Any) -> str | None:
                                               and k.value.value == layer.name for k in node.keywords):
             return ast.get_source_segment(source, node)
     return None
+
+
+# --- losses, Lambdas and normalisation axes as the user set them up (kernest/_lint_setup.py) -------------------
+
+def _setup_findings(model: Any) -> list[Finding]:
+    from kernest._lint_setup import setup_findings
+
+    return setup_findings(model)
 
 
 # --- a step function between trainable layers (kernest/_lint_gradient.py) -------------------------------------
