@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import linecache
 import re
 import textwrap
 from typing import Any
@@ -31,6 +32,24 @@ def argument_failure(case: Any) -> Mismatch | None:
 
 def _site_text(case: Any) -> str:
     return case.site.text if case.site is not None else ""
+
+
+def _statement(case: Any) -> str:
+    """The whole statement of the user's failing line (a ``Sequential([...])`` may run over several lines)."""
+    site = case.site
+    if site is None:
+        return ""
+    source = "".join(linecache.getlines(site.file))
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return site.text.strip()
+    spans = [n for n in ast.walk(tree) if isinstance(n, ast.stmt) and not isinstance(n, (ast.FunctionDef, ast.ClassDef,
+             ast.If, ast.For, ast.While, ast.With, ast.Try, ast.AsyncFunctionDef))
+             and n.lineno <= site.line <= (n.end_lineno or n.lineno)]
+    found = min(spans, key=lambda n: (n.end_lineno or n.lineno) - n.lineno, default=None)
+    text = ast.get_source_segment(source, found) if found is not None else None
+    return text or site.text.strip()
 
 
 def _callee(call: ast.Call) -> str:
@@ -65,9 +84,10 @@ def _numpy_alias(scope: dict[str, Any]) -> str:
 # --- a constructor's arguments -------------------------------------------------------------------------------------
 
 def _fixed_dims(dims: tuple[int, ...]) -> tuple[int, ...] | None:
-    """``Permute``'s dims without the batch axis: (0, 2, 1) -> (2, 1); a 0-based order (1, 0) -> (2, 1)."""
+    """``Permute``'s dims without the batch axis: (0, 2, 1), NumPy's transpose with the batch axis first, -> (2, 1);
+    a 0-based order of the other axes, (1, 0), -> (2, 1)."""
     rest = tuple(d for d in dims if d != 0)
-    if 0 in dims and sorted(rest) == list(range(1, len(rest) + 1)) and len(rest) >= 1:
+    if dims[:1] == (0,) and len(rest) >= 2 and sorted(rest) == list(range(1, len(rest) + 1)):
         return rest
     if sorted(dims) == list(range(len(dims))):
         return tuple(d + 1 for d in dims)
@@ -104,9 +124,8 @@ def _permute_counts_batch(case: Any) -> Mismatch | None:
                       case.message, re.S)
     if found is None:
         return None
-    text = _site_text(case)
-    tree = _parsed(text.strip())
-    line = text.strip()
+    line = _statement(case)
+    tree = _parsed(line)
     call = next((n for n in ast.walk(tree) if isinstance(n, ast.Call) and _callee(n) == "Permute"), None) if tree else None
     dims = tuple(ast.literal_eval(found.group(1)))
     fixed = _fixed_dims(dims)
@@ -176,7 +195,7 @@ def _bidirectional_not_recurrent(case: Any) -> Mismatch | None:
     wrapped = frame.f_locals.get("layer") if frame is not None else None
     if not isinstance(wrapped, keras.layers.Layer) or isinstance(wrapped, keras.layers.RNN):
         return None
-    text = _site_text(case).strip()
+    text = _statement(case)
     tree = _parsed(text)
     bi = next((n for n in ast.walk(tree) if isinstance(n, ast.Call) and _callee(n) == "Bidirectional"), None) if tree else None
     bi_name = (name_kw(bi) if bi is not None else None) or "bidirectional"
@@ -243,8 +262,7 @@ def _super_init_never_called(case: Any) -> Mismatch | None:
     kw = init.args.kwarg.arg if init.args.kwarg is not None else None
     call = f"super().__init__(**{kw})" if kw else "super().__init__()"
     base = ast.unparse(klass.bases[0]) if klass.bases else "keras.layers.Layer"
-    site = _site_text(case).strip()
-    tree = _parsed(site)
+    tree = _parsed(_statement(case))
     made = next((n for n in ast.walk(tree) if isinstance(n, ast.Call) and _callee(n) == cls.__name__), None) if tree else None
     name = (name_kw(made) if made is not None else None) or _snake(cls.__name__)
     outer = _enclosing_model_name(tree, made) if made is not None else None
@@ -300,7 +318,9 @@ def _validation_flat_tuple(case: Any) -> Mismatch | None:
         return None
     n_in, n_out = len(model.inputs or []), len(model.outputs or [])
     parts = [value_of(e, case.scope) for e in node.elts]
-    arrays = all(p is not None and not isinstance(p, (list, tuple, dict)) for p in parts)
+    # arrays (or expressions such as slices whose value is not read here), not lists that already group them
+    arrays = all(not isinstance(p, (list, tuple, dict)) and not isinstance(e, (ast.List, ast.Tuple, ast.Dict))
+                 for p, e in zip(parts, node.elts))
     if len(node.elts) != n_in + n_out or (n_in == 1 and n_out == 1) or not arrays:
         return None
     texts = [ast.unparse(e) for e in node.elts]
