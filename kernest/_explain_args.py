@@ -126,7 +126,9 @@ def _permute_counts_batch(case: Any) -> Mismatch | None:
         return None
     line = _statement(case)
     tree = _parsed(line)
-    call = next((n for n in ast.walk(tree) if isinstance(n, ast.Call) and _callee(n) == "Permute"), None) if tree else None
+    if tree is None:
+        return None
+    call = next((n for n in ast.walk(tree) if isinstance(n, ast.Call) and _callee(n) == "Permute"), None)
     dims = tuple(ast.literal_eval(found.group(1)))
     fixed = _fixed_dims(dims)
     if call is None or fixed is None:
@@ -265,7 +267,7 @@ def _super_init_never_called(case: Any) -> Mismatch | None:
     tree = _parsed(_statement(case))
     made = next((n for n in ast.walk(tree) if isinstance(n, ast.Call) and _callee(n) == cls.__name__), None) if tree else None
     name = (name_kw(made) if made is not None else None) or _snake(cls.__name__)
-    outer = _enclosing_model_name(tree, made) if made is not None else None
+    outer = _enclosing_model_name(tree, made) if made is not None and tree is not None else None
     path = f"{outer}/{name}" if outer else name
     line = inspect.getsourcelines(cls)[1] + init.lineno - 1
     passes = f"; pass {kw} on so name= reaches Keras" if kw else ""

@@ -80,7 +80,7 @@ def _loss_arguments_swapped(model: Any) -> list[Finding]:
         seen.add(id(fn))
         node = _function_def(fn)
         params = [a.arg for a in node.args.args] if node is not None else []
-        if len(params) < 2:
+        if node is None or len(params) < 2:
             continue
         true, pred = params[:2]
         names = {**fn.__globals__, **inspect.getclosurevars(fn).nonlocals}
@@ -128,6 +128,7 @@ def _direct_rewrite(model: Any, lam: Any, var: str) -> str | None:
             continue
         for outer in (n for n in ast.walk(stmt.value) if isinstance(n, ast.Call) and isinstance(n.func, ast.Call)):
             ctor = outer.func
+            assert isinstance(ctor, ast.Call)
             named = any(k.arg == "name" and isinstance(k.value, ast.Constant) and k.value.value == lam.name
                         for k in ctor.keywords)
             body = ctor.args[0] if ctor.args else None
