@@ -180,6 +180,25 @@ def _attribute_ctor(cls: type, attr: str) -> str | None:
     return None
 
 
+def _attributes(layer: Any) -> list[tuple[str, Any]]:
+    """``(name, value)`` of the attributes the user's class assigns as ``self.<name> = ...`` (read from its source:
+    on PyTorch a sub-layer lives in the module's ``_modules``, not in ``vars(layer)``)."""
+    names: list[str] = []
+    for klass in type(layer).__mro__:
+        parsed = _class_source(klass) if is_user_file(getattr(inspect.getmodule(klass), "__file__", "") or "") else None
+        for n in ast.walk(parsed[0]) if parsed else []:
+            if (isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name)
+                    and n.value.id == "self" and n.attr not in names):
+                names.append(n.attr)
+    out = []
+    for name in names:
+        try:
+            out.append((name, getattr(layer, name)))
+        except Exception:  # a property that cannot be read before the layer is built
+            continue
+    return out
+
+
 def _wrapper_frame(exc: BaseException) -> Any:
     tb, found = exc.__traceback__, None
     while tb is not None:
@@ -203,7 +222,7 @@ def _bidirectional_not_recurrent(case: Any) -> Mismatch | None:
     bi_name = (name_kw(bi) if bi is not None else None) or "bidirectional"
     prefix = ast.unparse(bi.func)[: -len("Bidirectional")] if bi is not None else "keras.layers."
     cls = type(wrapped).__name__
-    rnns = [(k, v) for k, v in vars(wrapped).items() if isinstance(v, keras.layers.RNN) and not k.startswith("_")]
+    rnns = [(k, v) for k, v in _attributes(wrapped) if isinstance(v, keras.layers.RNN)]
     if rnns:
         attr, rnn = rnns[0]
         ctor = _attribute_ctor(type(wrapped), attr) or f"{prefix}{type(rnn).__name__}({rnn.units})"
