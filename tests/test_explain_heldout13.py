@@ -18,8 +18,7 @@ def test_a_loss_object_called_with_predictions_first_in_a_users_loss_is_flagged_
         "trunk = keras.Sequential([keras.Input((5,)), L.Dense(3, name='mix')], name='trunk')\n"
         "r_in = keras.Input((5,), name='reading')\n"
         "alarm = keras.Model(r_in, L.Dense(1, activation='sigmoid', name='fault')(trunk(r_in)), name='alarm')\n"
-        "alarm.compile('adam', loss=weighted)\n"
-        "alarm.fit(np.random.rand(6, 5), np.random.randint(0, 2, (6, 1)).astype('float32'), verbose=0)\n"), strict=True)
+        "alarm.compile('adam', loss=weighted)\n"), strict=True)
     assert code == 1 and "fault: fault -> loss" in printed
     assert "bce(output, target)" in printed and "pass the labels first: bce(target, output)" in printed
 
@@ -39,8 +38,8 @@ def test_a_dense_layer_used_inside_a_lambda_is_flagged_with_the_general_fix(tmp_
         "t_in = keras.Input((6,), name='tokens')\n"
         "mixed = L.Lambda(lambda t: proj(t) * 0.5, name='half_proj')(t_in)\n"
         "plain = L.Lambda(lambda t: t * 2.0, name='double')(t_in)\n"
-        "net = keras.Model(t_in, L.Dense(1, name='y')(L.Concatenate(name='cat')([mixed, plain])), name='net')\n"
-        "net.compile('adam', 'mse')\nnet.fit(np.random.rand(4, 6), np.random.rand(4, 1), verbose=0)\n"), strict=True)
+        "net = keras.Model(t_in, L.Dense(1, name='y')(L.Concatenate(name='cat')([mixed, plain])), name='net')\n"),
+        strict=True)
     assert code == 1 and "half_proj: proj -> half_proj" in printed
     assert "2 of proj's weights" in printed and "call proj as a layer on the Lambda's input (proj(x))" in printed
     assert "double" not in printed.split("warning:")[-1].split(":")[0]
@@ -52,9 +51,8 @@ def test_batchnorm_axis_one_after_a_channels_last_conv1d_asks_for_the_channel_ax
         "                         L.BatchNormalization(1, momentum=0.9, name='norm'), L.GlobalMaxPooling1D(name='gmp')],\n"
         "                        name='feat')\n"
         "s_in = keras.Input((30, 2), name='ecg')\n"
-        "beat = keras.Model(s_in, L.Dense(2, activation='softmax', name='rhythm')(feat(s_in)), name='beat')\n"
-        "beat.compile('adam', 'sparse_categorical_crossentropy')\n"
-        "beat.fit(np.random.rand(4, 30, 2), np.array([0, 1, 1, 0]), verbose=0)\n"), strict=True)
+        "beat = keras.Model(s_in, L.Dense(2, activation='softmax', name='rhythm')(feat(s_in)), name='beat')\n"),
+        strict=True)
     assert code == 1 and "feat/norm: c1 -> norm" in printed and "(26, 6)" in printed and "of size 26" in printed
     assert "L.BatchNormalization(axis=-1, momentum=0.9, name='norm')" in printed
 
