@@ -25,7 +25,8 @@ from kernest._trace import is_user_file
 def argument_failure(case: Any) -> Mismatch | None:
     """The first of the readers below that recognises the failure, or None."""
     return first_answer(case, (_permute_counts_batch, _bidirectional_not_recurrent, _super_init_never_called,
-                               _optimizer_class, _validation_flat_tuple, _list_of_samples))
+                               _optimizer_class, _validation_flat_tuple, _list_of_samples,
+                               _weight_undefined_axis))
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
@@ -37,19 +38,22 @@ def _site_text(case: Any) -> str:
 def _statement(case: Any) -> str:
     """The whole statement of the user's failing line (a ``Sequential([...])`` may run over several lines)."""
     site = case.site
-    if site is None:
-        return ""
-    source = "".join(linecache.getlines(site.file))
+    return _statement_at(site.file, site.line, site.text.strip()) if site is not None else ""
+
+
+def _statement_at(file: str, line: int, fallback: str = "") -> str:
+    """The whole (innermost simple) statement of ``file`` that holds ``line``."""
+    source = "".join(linecache.getlines(file))
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
-        return site.text.strip()
+        return fallback
     spans = [n for n in ast.walk(tree) if isinstance(n, ast.stmt) and not isinstance(n, (ast.FunctionDef, ast.ClassDef,
              ast.If, ast.For, ast.While, ast.With, ast.Try, ast.AsyncFunctionDef))
-             and n.lineno <= site.line <= (n.end_lineno or n.lineno)]
+             and n.lineno <= line <= (n.end_lineno or n.lineno)]
     found = min(spans, key=lambda n: (n.end_lineno or n.lineno) - n.lineno, default=None)
     text = ast.get_source_segment(source, found) if found is not None else None
-    return text or site.text.strip()
+    return text or fallback
 
 
 def _callee(call: ast.Call) -> str:
@@ -398,3 +402,107 @@ def _list_of_samples(case: Any) -> Mismatch | None:
         f"inputs of {shape[0]} samples each. Stack the samples into one array of {len(given)} samples: "
         f"{np_name}.stack({var})" + (f", i.e. {rewritten}" if rewritten else "") + ".",
     )
+
+
+# --- a weight sized by an axis the layer's input leaves unknown ---------------------------------------------------
+
+_UNDEFINED = re.compile(r"Shapes used to initialize variables must be fully-defined \(no `None` dimensions\)\. "
+                        r"Received: shape=(\([^)]*\)) for variable path='([^']+)'")
+
+
+def _build_frame(exc: BaseException) -> tuple[Any, int] | None:
+    """The user's ``build`` (or ``__init__``) frame of a Layer that called ``add_weight``, with its line."""
+    tb, found = exc.__traceback__, None
+    while tb is not None:
+        frame = tb.tb_frame
+        if (is_user_file(frame.f_code.co_filename) and frame.f_code.co_name in ("build", "__init__")
+                and isinstance(frame.f_locals.get("self"), keras.layers.Layer)):
+            found = (frame, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _input_calls(source: str) -> list[tuple[ast.Call, str]]:
+    """Every ``keras.Input(...)`` call in the user's file with its own text."""
+    tree = _parsed(source)
+    return [(n, ast.get_source_segment(source, n) or "") for n in ast.walk(tree) if isinstance(n, ast.Call)
+            and _callee(n) in ("Input", "InputLayer")] if tree is not None else []
+
+
+def _declared(call: ast.Call) -> tuple[ast.AST, tuple[Any, ...]] | None:
+    node = next((k.value for k in call.keywords if k.arg == "shape"), call.args[0] if call.args else None)
+    try:
+        return (node, tuple(ast.literal_eval(node))) if node is not None else None
+    except (ValueError, SyntaxError):
+        return None
+
+
+def _length_in_data(scope: dict[str, Any], declared: tuple[Any, ...], axis: int) -> tuple[str, int] | None:
+    """An array in the user's scope shaped like the declared input (known sizes equal) with a size on ``axis``."""
+    for name, value in scope.items():
+        shape = getattr(value, "shape", None)
+        if not isinstance(value, np.ndarray) or shape is None or len(shape) != len(declared) + 1:
+            continue
+        if all(d is None or d == s for d, s in zip(declared, shape[1:])):
+            return name, int(shape[axis])
+    return None
+
+
+def _weight_undefined_axis(case: Any) -> Mismatch | None:
+    """``add_weight(shape=(1, input_shape[1], ...))`` where the input's axis 1 is None (an Input declared for any
+    number of steps): a weight needs every size when it is made. The Input is declared with the length the data
+    have; a weight that must follow the length is sized by a maximum and sliced in call."""
+    found = _UNDEFINED.search(case.message)
+    built = _build_frame(case.exc)
+    if found is None or built is None:
+        return None
+    shape_text, var_path = found.groups()
+    path, weight = var_path.rsplit("/", 1) if "/" in var_path else (var_path, var_path)
+    frame, line = built
+    layer = frame.f_locals["self"]
+    given = frame.f_locals.get("input_shape")
+    source = "".join(linecache.getlines(frame.f_code.co_filename))
+    text = _statement_at(frame.f_code.co_filename, line, linecache.getline(frame.f_code.co_filename, line))
+    # which input axes the None sizes came from: ``input_shape[i]`` in the add_weight statement
+    axes = [int(a) for a in re.findall(r"input_shape\[(-?\d+)\]", text)]
+    rank = len(given) if isinstance(given, (tuple, list)) else None
+    unknown = [a % rank for a in axes if rank and given[a] is None]
+    if not unknown:
+        return None
+    axis = unknown[0]
+    # the Input that declared that axis None: in the failing statement (a Sequential), else by the layer's input
+    statement = _statement(case)
+    inputs = [(c, t) for c, t in _input_calls(statement) if (d := _declared(c)) and len(d[1]) >= axis and d[1][axis - 1] is None]
+    if not inputs:
+        inputs = [(c, t) for c, t in _input_calls(source) if (d := _declared(c)) and rank and len(d[1]) == rank - 1
+                  and d[1][axis - 1] is None]
+    fix = ("Size the weight by a maximum length instead (a max_len argument, add_weight(shape=(1, max_len, ...))) and "
+           "slice it to the input's steps in call")
+    interface = f"? -> {layer.name}"
+    if inputs:
+        call, ctor = inputs[0]
+        node, declared = _declared(call)  # type: ignore[misc]
+        named = name_kw(call)
+        interface = f"input:{named} -> {layer.name}" if named else f"input -> {layer.name}"
+        data = _length_in_data(case.scope, declared, axis)
+        if data is not None:
+            sized = tuple(data[1] if i == axis - 1 else d for i, d in enumerate(declared))
+            new = ctor.replace(ast.get_source_segment(ctor, _relocated(ctor, node)) or ast.unparse(node), repr(sized), 1)
+            fix = (f"Declare the length the data have ({data[0]} has {data[1]} on axis {axis}): {new}; or, if the "
+                   f"length must vary, " + fix[:1].lower() + fix[1:])
+        else:
+            fix = f"Give axis {axis} of {ctor} a size, or " + fix[:1].lower() + fix[1:]
+    return Mismatch(
+        path, interface, f"every size of {weight}'s shape known when {layer.name} is built",
+        f"shape={shape_text}, from input_shape[{axis}] = None",
+        f"{type(layer).__name__}.{frame.f_code.co_name} (line {line}) makes {weight} with shape {shape_text}, sized by "
+        f"input_shape[{axis}], which is None: {path}'s input was declared for any size on axis {axis}, and a weight "
+        f"needs every size when it is made. " + fix + ".",
+    )
+
+
+def _relocated(text: str, node: ast.AST) -> ast.AST:
+    """``node`` (parsed from a larger source) found again in ``text``, its own segment."""
+    tree = _parsed(text)
+    want = ast.dump(node)
+    return next((n for n in ast.walk(tree) if ast.dump(n) == want), node) if tree is not None else node

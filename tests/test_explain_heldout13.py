@@ -129,3 +129,17 @@ def test_permute_with_zero_based_dims_in_a_sequential_counts_from_one(tmp_path):
         "                        L.Dense(2, name='mix')], name='enc')\n"))
     assert code == 1 and "enc/flip: input:seq -> flip" in printed
     assert "L.Permute((2, 1), name='flip')" in printed
+
+
+def test_a_weight_sized_by_a_functional_inputs_unknown_steps_asks_for_the_datas_length(tmp_path):
+    code, printed = check_script(tmp_path, (
+        "class Table(keras.layers.Layer):\n"
+        "    def build(self, input_shape):\n"
+        "        self.table = self.add_weight(name='table',\n"
+        "                                     shape=(input_shape[-2], 4), initializer='ones')\n"
+        "    def call(self, x):\n        return x[..., :4] * self.table\n"
+        "clips = np.random.rand(5, 9, 6).astype('float32')\n"
+        "f_in = keras.Input((None, 6), name='frames')\n"
+        "scored = Table(name='tab')(f_in)\n"))
+    assert code == 1 and "tab: input:frames -> tab" in printed and "shape=(None, 4)" in printed
+    assert "keras.Input((9, 6), name='frames')" in printed and "clips has 9 on axis 1" in printed
