@@ -460,11 +460,12 @@ def _weight_undefined_axis(case: Any) -> Mismatch | None:
     path, weight = var_path.rsplit("/", 1) if "/" in var_path else (var_path, var_path)
     frame, line = built
     layer = frame.f_locals["self"]
-    given = frame.f_locals.get("input_shape")
+    arg = frame.f_code.co_varnames[1] if frame.f_code.co_argcount > 1 else "input_shape"  # build(self, <arg>)
+    given = frame.f_locals.get(arg)
     source = "".join(linecache.getlines(frame.f_code.co_filename))
     text = _statement_at(frame.f_code.co_filename, line, linecache.getline(frame.f_code.co_filename, line))
     # which input axes the None sizes came from: ``input_shape[i]`` in the add_weight statement
-    axes = [int(a) for a in re.findall(r"input_shape\[(-?\d+)\]", text)]
+    axes = [int(a) for a in re.findall(rf"\b{re.escape(arg)}\[(-?\d+)\]", text)]
     rank = len(given) if isinstance(given, (tuple, list)) else None
     unknown = [a % rank for a in axes if rank and given[a] is None]
     if not unknown:
@@ -494,9 +495,9 @@ def _weight_undefined_axis(case: Any) -> Mismatch | None:
             fix = f"Give axis {axis} of {ctor} a size, or " + fix[:1].lower() + fix[1:]
     return Mismatch(
         path, interface, f"every size of {weight}'s shape known when {layer.name} is built",
-        f"shape={shape_text}, from input_shape[{axis}] = None",
+        f"shape={shape_text}, from {arg}[{axis}] = None",
         f"{type(layer).__name__}.{frame.f_code.co_name} (line {line}) makes {weight} with shape {shape_text}, sized by "
-        f"input_shape[{axis}], which is None: {path}'s input was declared for any size on axis {axis}, and a weight "
+        f"{arg}[{axis}], which is None: {path}'s input was declared for any size on axis {axis}, and a weight "
         f"needs every size when it is made. " + fix + ".",
     )
 

@@ -134,9 +134,9 @@ def test_permute_with_zero_based_dims_in_a_sequential_counts_from_one(tmp_path):
 def test_a_weight_sized_by_a_functional_inputs_unknown_steps_asks_for_the_datas_length(tmp_path):
     code, printed = check_script(tmp_path, (
         "class Table(keras.layers.Layer):\n"
-        "    def build(self, input_shape):\n"
+        "    def build(self, shape):\n"
         "        self.table = self.add_weight(name='table',\n"
-        "                                     shape=(input_shape[-2], 4), initializer='ones')\n"
+        "                                     shape=(shape[-2], 4), initializer='ones')\n"
         "    def call(self, x):\n        return x[..., :4] * self.table\n"
         "clips = np.random.rand(5, 9, 6).astype('float32')\n"
         "f_in = keras.Input((None, 6), name='frames')\n"
