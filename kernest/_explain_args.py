@@ -477,22 +477,20 @@ def _weight_undefined_axis(case: Any) -> Mismatch | None:
     if not inputs:
         inputs = [(c, t) for c, t in _input_calls(source) if (d := _declared(c)) and rank and len(d[1]) == rank - 1
                   and d[1][axis - 1] is None]
-    fix = ("Size the weight by a maximum length instead (a max_len argument, add_weight(shape=(1, max_len, ...))) and "
-           "slice it to the input's steps in call")
-    interface = f"? -> {layer.name}"
-    if inputs:
-        call, ctor = inputs[0]
-        node, declared = _declared(call)  # type: ignore[misc]
-        named = name_kw(call)
-        interface = f"input:{named} -> {layer.name}" if named else f"input -> {layer.name}"
-        data = _length_in_data(case.scope, declared, axis)
-        if data is not None:
-            sized = tuple(data[1] if i == axis - 1 else d for i, d in enumerate(declared))
-            new = ctor.replace(ast.get_source_segment(ctor, _relocated(ctor, node)) or ast.unparse(node), repr(sized), 1)
-            fix = (f"Declare the length the data have ({data[0]} has {data[1]} on axis {axis}): {new}; or, if the "
-                   f"length must vary, " + fix[:1].lower() + fix[1:])
-        else:
-            fix = f"Give axis {axis} of {ctor} a size, or " + fix[:1].lower() + fix[1:]
+    if not inputs:
+        return None  # no Input of the user's to rewrite: _explain_custom's general advice answers
+    call, ctor = inputs[0]
+    node, declared = _declared(call)  # type: ignore[misc]
+    data = _length_in_data(case.scope, declared, axis)
+    if data is None:
+        return None  # no length to give it: _explain_custom's general advice answers
+    named = name_kw(call)
+    interface = f"input:{named} -> {layer.name}" if named else f"input -> {layer.name}"
+    sized = tuple(data[1] if i == axis - 1 else d for i, d in enumerate(declared))
+    new = ctor.replace(ast.get_source_segment(ctor, _relocated(ctor, node)) or ast.unparse(node), repr(sized), 1)
+    fix = (f"Declare the length the data have ({data[0]} has {data[1]} on axis {axis}): {new}; or, if the length must "
+           "vary, size the weight by a maximum length instead (a max_len argument, add_weight(shape=(1, max_len, "
+           "...))) and slice it to the input's steps in call")
     return Mismatch(
         path, interface, f"every size of {weight}'s shape known when {layer.name} is built",
         f"shape={shape_text}, from {arg}[{axis}] = None",
