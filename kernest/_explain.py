@@ -38,6 +38,7 @@ from kernest._callsite import (
 )
 from kernest._errors import InterfaceError, KernestError, Mismatch
 from kernest._explain_api import api_failure
+from kernest._explain_args import argument_failure
 from kernest._explain_custom import custom_code_failure
 from kernest._explain_fit import fit_argument_failure, shared_optimizer
 from kernest._explain_script import script_failure
@@ -3172,30 +3173,6 @@ def _reshape_unknowns(case: Case, m: re.Match[str]) -> Mismatch:
     return Mismatch(name, interface, "at most one -1 in the target shape", format_shape(given) if given else "?", fix)
 
 
-def _permute_dims(case: Case, m: re.Match[str]) -> Mismatch:
-    """``Permute((0, 2, 1))``: Keras numbers the axes after the batch from 1 and refuses the batch's 0 when the
-    layer is made. Dims that start with 0 meant "keep the batch first"; a permutation of 0..n-1 that does not
-    start with 0 numbered the sample's axes from 0."""
-    dims = list(_ints(m.group("dims")))
-    line = case.site.text if case.site is not None else ""
-    named = re.search(r"\bname\s*=\s*[\"']([^\"']+)[\"']", line)
-    name = named.group(1) if named else "permute"
-    source, given = _layer_input(case, line, "Permute")
-    n = len(dims)
-    if sorted(dims) == list(range(n)) and n > 1:
-        meant = tuple(dims[1:]) if dims[0] == 0 else tuple(d + 1 for d in dims)
-        why = ("its 0 is the batch axis, which Permute always keeps first" if dims[0] == 0
-               else "it numbered the sample's axes from 0")
-        out = f", giving {format_shape((None, *(given[d] for d in meant)))}" if given and len(given) == len(meant) + 1 else ""
-        fix = (f"Permute's dims number the axes after the batch from 1, and {_tuple(tuple(dims))} is not such a "
-               f"permutation: {why}. Write keras.layers.Permute({_tuple(meant)}){out}.")
-    else:
-        fix = (f"Permute's dims number the axes after the batch from 1 (1, 2, ... once each): "
-               f"{_tuple(tuple(dims))} is not such a permutation.")
-    return Mismatch(name, f"{source} -> {name}" if source else f"? -> {name}",
-                    "dims that number the axes after the batch from 1", f"dims={_tuple(tuple(dims))}", fix)
-
-
 def _layer_input(case: Case, line: str, cls: str) -> tuple[str | None, Shape | None]:
     """What ``cls(...)`` (a layer class named in the user's line) is called on: (producer name, shape), for a
     tensor variable or a model variable called on one."""
@@ -3891,7 +3868,6 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"Kernel shape must have the same length as input, but received kernel of shape (?P<kernel>\([^)]*\)) and input of shape (?P<shape>\([^)]*\))"), _kernel_rank),
     (re.compile(r"y_true and y_pred have different structures\.\s*y_true: (?P<true>.*)\n\s*y_pred: (?P<pred>.*)"), _labels_structure),
     (re.compile(r"Cannot convert '(?P<value>.*?)' to a shape"), _to_shape),
-    (re.compile(r"Invalid permutation argument `dims` for Permute Layer.*?Received dims=(?P<dims>\([^)]*\))", re.S), _permute_dims),
     (re.compile(r"Received an invalid value for `(?P<arg>\w+)`, expected a positive integer\. Received: (?P=arg)=(?P<value>[\d.]+)"), _not_an_int),
     (re.compile(r"unsupported operand type\(s\) for %: '(?P<value>tuple)' and 'int'|'(?P<value2>list)' object has no attribute 'shape'"), _to_shape),
     (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>get_output_at|output_shape|get_input_at|input_shape|get_output_shape_at|get_input_shape_at)'"), _removed_attr),
@@ -4016,7 +3992,7 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     weights = _FIT_WEIGHTS.search(case.message)
     if weights:
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))
-    custom = (fit_argument_failure(case) or custom_code_failure(case) or script_failure(case) or _in_users_call(case) or in_users_code(case) or compiled_for_other_outputs(case) or flat_data_element(case)
+    custom = (fit_argument_failure(case) or argument_failure(case) or custom_code_failure(case) or script_failure(case) or _in_users_call(case) or in_users_code(case) or compiled_for_other_outputs(case) or flat_data_element(case)
               or split_refused(case) or lambda_refused_on_load(case) or real_error_lost(case) or _api_call(case)
               or _custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
               or _swapped_inputs(case) or _swapped_data_axes(case) or _one_array_for_inputs(case) or _odd_width_data(case)

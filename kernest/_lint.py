@@ -89,6 +89,7 @@ def lint(model: Any, data: Any = None) -> list[Finding]:
     found.extend(_softmax_across_another_axis(model))
     found.extend(_dropped_in_call(model))
     found.extend(_training_fixed_in_call(model))
+    found.extend(_setup_findings(model))
     return found
 
 
@@ -1713,6 +1714,14 @@ def _constructor_text(model: Any, layer: Any) -> str | None:
                                               and k.value.value == layer.name for k in node.keywords):
             return ast.get_source_segment(source, node)
     return None
+
+
+# --- losses, Lambdas and normalisation axes as the user set them up (kernest/_lint_setup.py) -------------------
+
+def _setup_findings(model: Any) -> list[Finding]:
+    from kernest._lint_setup import setup_findings
+
+    return setup_findings(model)
 
 
 # --- a step function between trainable layers (kernest/_lint_gradient.py) -------------------------------------

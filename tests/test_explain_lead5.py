@@ -36,14 +36,14 @@ model = keras.Model(raw, reader(swapped))
 """
 
 
-@pytest.mark.parametrize(("inner", "outer", "dims", "meant", "gives"), [
-    ("(3, 7)", "(7, 3)", "(1, 0)", "(2, 1)", "(batch, 3, 7)"),          # the sample's axes numbered from 0
-    ("(9, 4)", "(4, 9)", "(0, 2, 1)", "(2, 1)", "(batch, 9, 4)"),       # the batch's 0 written first
+@pytest.mark.parametrize(("inner", "outer", "dims", "meant"), [
+    ("(3, 7)", "(7, 3)", "(1, 0)", "(2, 1)"),          # the sample's axes numbered from 0
+    ("(9, 4)", "(4, 9)", "(0, 2, 1)", "(2, 1)"),       # the batch's 0 written first
 ])
-def test_permute_dims_numbered_from_zero_are_renumbered(tmp_path, inner, outer, dims, meant, gives):
+def test_permute_dims_numbered_from_zero_are_renumbered(tmp_path, inner, outer, dims, meant):
     code, printed = check_script(tmp_path, _PERMUTED.format(inner=inner, outer=outer, dims=dims))
     assert code == 1 and "swap" in printed and f"dims={dims}" in printed
-    assert f"keras.layers.Permute({meant}), giving {gives}" in printed
+    assert f"Permute({meant}" in printed and "the batch axis always stays first" in printed
 
 
 _BUILD_ON_LIST = """

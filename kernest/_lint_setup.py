@@ -1,0 +1,211 @@
+"""Silent problems in how the user set parts up, read from the built model and the user's own code: a loss function
+of theirs that calls a built-in loss with the predictions first, a model (or layer) called inside a ``Lambda`` whose
+weights the outer model therefore never tracks nor trains, and a ``BatchNormalization`` over a spatial axis of
+channels-last maps. Nothing fails in any of them; ``kernest check --strict`` reports them."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+import textwrap
+from typing import Any
+
+import keras
+
+from kernest._graph import find_layer, layers
+from kernest._lint import (
+    Finding,
+    _calls_to,
+    _constructor_text,
+    _is_compiled,
+    _losses_per_output,
+    _parsed_script,
+    output_layer,
+)
+from kernest._trace import is_user_file
+
+
+def setup_findings(model: Any) -> list[Finding]:
+    """Every finding of the rules below, in a stable order."""
+    return [*_loss_arguments_swapped(model), *_model_inside_lambda(model), *_batchnorm_over_space(model)]
+
+
+# --- a user's loss calling a built-in loss with its arguments swapped -----------------------------------------------
+
+# Losses where swapping labels and predictions changes the value (mean squared or absolute error do not care).
+_ASYMMETRIC = re.compile(r"crossentropy|kl_divergence|kld|kullback|poisson|hinge|focal|dice|tversky", re.I)
+
+
+def _function_def(fn: Any) -> ast.FunctionDef | None:
+    try:
+        node = ast.parse(textwrap.dedent(inspect.getsource(fn))).body[0]
+    except (OSError, TypeError, SyntaxError, IndexError):
+        return None
+    return node if isinstance(node, ast.FunctionDef) else None
+
+
+def _resolve(node: ast.AST, names: dict[str, Any]) -> Any:
+    """The object a ``Name`` or dotted ``Attribute`` chain names in the function's globals, or None."""
+    if isinstance(node, ast.Name):
+        return names.get(node.id)
+    if isinstance(node, ast.Attribute):
+        owner = _resolve(node.value, names)
+        return getattr(owner, node.attr, None) if owner is not None else None
+    return None
+
+
+def _builtin_loss(callee: Any) -> str | None:
+    """The name of a Keras loss (function, ``Loss`` object or ``keras.ops`` cross-entropy) whose value changes when
+    its two arguments are swapped; None for anything else."""
+    if isinstance(callee, keras.losses.Loss):
+        name = type(callee).__name__
+    elif callable(callee) and getattr(callee, "__module__", "").startswith("keras."):
+        name = getattr(callee, "__name__", "")
+    else:
+        return None
+    return name if _ASYMMETRIC.search(name) else None
+
+
+def _loss_arguments_swapped(model: Any) -> list[Finding]:
+    """A user's loss function ``f(y_true, y_pred)`` that calls a built-in loss as ``loss(y_pred, y_true)``: Keras'
+    losses take the labels first, so the model is fitted toward its own predictions' target, with no error."""
+    if not _is_compiled(model):
+        return []
+    out, seen = [], set()
+    for i, loss in enumerate(_losses_per_output(model)):
+        fn = getattr(loss, "fn", loss)  # a function wrapped by Keras keeps it in .fn
+        if not inspect.isfunction(fn) or not is_user_file(fn.__code__.co_filename) or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        node = _function_def(fn)
+        params = [a.arg for a in node.args.args] if node is not None else []
+        if node is None or len(params) < 2:
+            continue
+        true, pred = params[:2]
+        names = {**fn.__globals__, **inspect.getclosurevars(fn).nonlocals}
+        for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+            args = [a.id if isinstance(a, ast.Name) else None for a in call.args[:2]]
+            name = _builtin_loss(_resolve(call.func, names)) if args == [pred, true] else None
+            if name is None:
+                continue
+            swapped = ast.unparse(call)
+            call.args[0], call.args[1] = call.args[1], call.args[0]
+            fixed = ast.unparse(call)
+            layer, path = output_layer(model.outputs[i])
+            head = path or getattr(layer, "name", model.name)
+            line = fn.__code__.co_firstlineno + call.lineno - 1
+            out.append(Finding(
+                head, f"{head.split('/')[0]} -> loss",
+                f"the loss {fn.__name__}({true}, {pred}) of {head} calls {swapped} (line {line}): Keras' {name} takes "
+                f"the labels first and the predictions second, so it scores the labels as if they were predictions "
+                f"of the model's output, and training minimises the wrong quantity without an error.",
+                f"pass the labels first: {fixed}.",
+            ))
+    return out
+
+
+# --- a model called inside a Lambda -------------------------------------------------------------------------------
+
+def _referenced(fn: Any) -> dict[str, Any]:
+    """The names a function reads from its closure and globals, with their objects."""
+    try:
+        found = inspect.getclosurevars(fn)
+    except (TypeError, ValueError):
+        return {}
+    return {**found.globals, **found.nonlocals}
+
+
+def _direct_rewrite(model: Any, lam: Any, var: str) -> str | None:
+    """The user's ``h = layers.Lambda(lambda t: encoder(t), ...)(inp)`` as ``h = encoder(inp)``, where the lambda
+    does nothing but call ``var`` on its argument."""
+    parsed = _parsed_script(getattr(model, "_kernest_script", None))
+    if parsed is None:
+        return None
+    source, tree = parsed
+    for stmt in ast.walk(tree):
+        if not isinstance(stmt, ast.Assign):
+            continue
+        for outer in (n for n in ast.walk(stmt.value) if isinstance(n, ast.Call) and isinstance(n.func, ast.Call)):
+            ctor = outer.func
+            assert isinstance(ctor, ast.Call)
+            named = any(k.arg == "name" and isinstance(k.value, ast.Constant) and k.value.value == lam.name
+                        for k in ctor.keywords)
+            body = ctor.args[0] if ctor.args else None
+            if not named or not isinstance(body, ast.Lambda) or len(outer.args) != 1:
+                continue
+            inner = body.body
+            param = body.args.args[0].arg if body.args.args else None
+            if (isinstance(inner, ast.Call) and ast.unparse(inner.func) == var and len(inner.args) == 1
+                    and isinstance(inner.args[0], ast.Name) and inner.args[0].id == param and not inner.keywords):
+                statement = ast.get_source_segment(source, stmt) or ""
+                old = ast.get_source_segment(source, outer) or ""
+                arg = ast.get_source_segment(source, outer.args[0]) or ast.unparse(outer.args[0])
+                return statement.replace(old, f"{var}({arg})", 1) if old in statement else None
+    return None
+
+
+def _model_inside_lambda(model: Any) -> list[Finding]:
+    """``Lambda(lambda t: encoder(t))``: a Lambda holds no weights and does not track the layers its function
+    uses, so the encoder's variables are not among the outer model's weights: fit never updates them, save does
+    not write them."""
+    if not isinstance(model, keras.Model):
+        return []
+    tracked = {id(v) for v in model.weights}
+    out = []
+    for path, lam in layers(model):
+        if not isinstance(lam, keras.layers.Lambda):
+            continue
+        for var, obj in _referenced(lam.function).items():
+            if not isinstance(obj, keras.layers.Layer) or not obj.weights:
+                continue
+            missing = [v for v in obj.weights if id(v) not in tracked]
+            if not missing:
+                continue
+            direct = _direct_rewrite(model, lam, var)
+            how = (f"call {var} as a layer instead of inside the Lambda: {direct}" if direct else
+                   f"call {var} as a layer on the Lambda's input ({var}(x)) and keep only the weightless part in the "
+                   "Lambda, or make a Layer subclass that holds it as an attribute")
+            kind = "model" if isinstance(obj, keras.Model) else "layer"
+            out.append(Finding(
+                path, f"{obj.name} -> {lam.name}",
+                f"the Lambda {path} calls the {kind} {var} ({obj.name}) in its function; a Lambda tracks no layers, so "
+                f"{len(missing)} of {obj.name}'s weights ({', '.join(v.path for v in missing[:3])}"
+                f"{', ...' if len(missing) > 3 else ''}) are not among {model.name}'s weights: fit never trains them "
+                f"and save does not write them, with no error.",
+                how + ".",
+            ))
+    return out
+
+
+# --- BatchNormalization over a spatial axis of channels-last maps -------------------------------------------------
+
+def _batchnorm_over_space(model: Any) -> list[Finding]:
+    """BatchNormalization keeps one mean and scale per entry of its ``axis``. After a layer that makes
+    channels-last maps (batch, ..., channels), ``axis=1`` (the channels-first setting of Keras 1/Theano recipes)
+    is a spatial axis: it normalises each row of the map, not each channel, and nothing fails."""
+    out = []
+    for path, call, x in _calls_to(model, (keras.layers.BatchNormalization,)):
+        bn = call.layer
+        maker, _ = output_layer(x)
+        rank = len(x.shape)
+        axes = [a % rank for a in (bn.axis if isinstance(bn.axis, (list, tuple)) else [bn.axis])]
+        if maker is None or getattr(maker, "data_format", None) != "channels_last" or rank < 3 or rank - 1 in axes:
+            continue
+        full = f"{path}/{bn.name}" if path else bn.name
+        maker_path = find_layer(model, maker) or maker.name
+        written = _constructor_text(model, bn)
+        if written and re.search(r"\baxis\s*=", written):
+            fixed = re.sub(r"\baxis\s*=\s*[^,)]+", "axis=-1", written, count=1)
+        elif written and re.match(r"[\w.]*BatchNormalization\(\s*-?\d", written):
+            fixed = re.sub(r"BatchNormalization\(\s*-?\d+", "BatchNormalization(axis=-1", written, count=1)
+        else:
+            fixed = "keras.layers.BatchNormalization(axis=-1)"
+        out.append(Finding(
+            full, f"{maker.name} -> {bn.name}",
+            f"{maker_path} makes channels-last maps {tuple(x.shape[1:])} ({x.shape[-1]} channels on the last axis), "
+            f"but {full} normalises axis {bn.axis}, of size {x.shape[axes[0]]}: it keeps one mean and scale per "
+            f"position on that axis (the channels-first setting), not per channel.",
+            f"normalise the channels: {fixed}.",
+        ))
+    return out
