@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pytest
 from keras import layers as L
+from keras import ops
 
 from kernest._lint import lint
 from tests.corpus_cases import check_script
@@ -398,3 +399,72 @@ def test_a_lambda_calling_numpy_that_builds_anyway_is_flagged_and_numpy_on_const
     assert found == ([("squash", "squash -> NumPy", 'write it with keras.ops, which takes Keras tensors on every '
                        'backend: L.Lambda(lambda c: keras.ops.log1p(c), name="squash").')]
                      if keras.backend.backend() == "torch" else [])
+
+
+# --- round 3 (session 25): a step function inside a user's call() ---------------------------------------------
+
+class _Gate(L.Layer):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.proj = L.Dense(6, name="proj6")
+
+    def call(self, feats):
+        h = self.proj(feats)
+        return ops.cast(h > 0.0, "float32")
+
+
+class _GateFixed(_Gate):
+    def call(self, feats):
+        h = self.proj(feats)
+        return h + ops.stop_gradient(ops.cast(h > 0.0, "float32") - h)
+
+
+class _Bucketer(keras.Model):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.score = L.Dense(5, name="bucket_scores")
+        self.read = L.Dense(1, name="read")
+
+    def call(self, x):
+        idx = ops.argmax(self.score(x), axis=-1)
+        return self.read(ops.cast(idx, "float32")[:, None] + x)
+
+
+class _BucketerFixed(_Bucketer):
+    def call(self, x):
+        index = ops.sum(ops.softmax(self.score(x), axis=-1) * ops.arange(5, dtype="float32"), axis=-1); idx = index + ops.stop_gradient(ops.cast(ops.argmax(self.score(x), axis=-1), "float32") - index)  # noqa: E501, E702
+        return self.read(ops.cast(idx, "float32")[:, None] + x)
+
+
+def test_a_step_in_a_users_call_names_the_starved_sublayer_and_its_straight_through_statement_trains_it():
+    keras.backend.clear_session(free_memory=False)
+    x, y = np.random.default_rng(2).random((6, 3)).astype("float32"), np.ones((6, 1), "float32")
+
+    def nested(cls):
+        i = keras.Input((3,))
+        inner = keras.Model(i, cls(name="gate")(i), name="gating")
+        j = keras.Input((3,))
+        return keras.Model(j, L.Dense(1, name="y")(inner(j)), name="net")
+
+    found = [f for f in lint(nested(_Gate)) if "step function" in f.problem]
+    assert [(f.path, f.interface) for f in found] == [("gating/gate", "gate.call -> comparison")]
+    assert "(gating/gate/proj6)" in found[0].problem and "proj6's output" in found[0].problem
+    assert "`return h + ops.stop_gradient(ops.cast(h > 0.0, \"float32\") - h)`" in found[0].fix
+    bucketer = _Bucketer(name="bucketer")
+    bucketer(x)
+    found = [f for f in lint(bucketer) if "step function" in f.problem]
+    assert [(f.path, f.interface) for f in found] == [("bucketer", "bucketer.call -> argmax")]
+    assert "(bucket_scores)" in found[0].problem and "read" not in found[0].problem.split("(bucket_scores)")[1]
+    assert ("`index = ops.sum(ops.softmax(self.score(x), axis=-1) * ops.arange(5, dtype=\"float32\"), axis=-1); "
+            "idx = index + ops.stop_gradient(ops.cast(ops.argmax(self.score(x), axis=-1), \"float32\") - index)`"
+            ) in found[0].fix  # arange(5): the width of bucket_scores, the same statements as _BucketerFixed's
+    # the statements as printed: the same values forward, and the starved weights now train
+    fixed_gate, fixed_bucketer = nested(_GateFixed), _BucketerFixed(name="fixed")
+    fixed_bucketer(x)
+    assert not [f for m in (fixed_gate, fixed_bucketer) for f in lint(m) if "step function" in f.problem]
+    gate = fixed_gate.get_layer("gating").get_layer("gate")
+    assert np.array_equal(keras.ops.convert_to_numpy(gate(x)),
+                          keras.ops.convert_to_numpy(ops.cast(gate.proj(x) > 0.0, "float32")))
+    moved = {**_fit_once(fixed_gate, x, y), **_fit_once(fixed_bucketer, x, y)}
+    assert [k for k, v in moved.items() if v and k.endswith(("proj6/kernel", "bucket_scores/kernel"))] == [
+        k for k in moved if k.endswith(("proj6/kernel", "bucket_scores/kernel"))] and len(moved) >= 4
