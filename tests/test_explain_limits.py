@@ -468,3 +468,58 @@ def test_a_step_in_a_users_call_names_the_starved_sublayer_and_its_straight_thro
     moved = {**_fit_once(fixed_gate, x, y), **_fit_once(fixed_bucketer, x, y)}
     assert [k for k, v in moved.items() if v and k.endswith(("proj6/kernel", "bucket_scores/kernel"))] == [
         k for k in moved if k.endswith(("proj6/kernel", "bucket_scores/kernel"))] and len(moved) >= 4
+
+
+# --- round 3: in-place changes in the helpers call() calls, torch's in-place methods, item assignment -----------
+
+def _floor_small(w):
+    w[w < 0.1] = 0.0
+    return w
+
+
+class _Sharpen(L.Layer):
+    def _renorm(self, p, m):
+        p.masked_fill_(m < 0.5, 0.0)
+        return _floor_small(p)
+
+    def call(self, x):
+        p = ops.softmax(x * 3.0)
+        return self._renorm(p, x)
+
+
+class _SharpenFixed(_Sharpen):
+    def call(self, x):
+        p = ops.softmax(x * 3.0)
+        p = ops.where(x < 0.5, 0.0, p)
+        return ops.where(p < 0.1, 0.0, p)
+
+
+def test_inplace_statements_in_helpers_two_levels_below_call_are_named_and_written_out_of_place():
+    import kernest
+
+    keras.backend.clear_session(free_memory=False)
+    first = _Sharpen._renorm.__code__.co_firstlineno
+    found = [(s.where, s.line, s.text, s.made_by, s.fixed) for s in
+             __import__("kernest._lint_gradient", fromlist=["x"]).inplace_statements(_Sharpen)]
+    assert found == [
+        ("_Sharpen._renorm (called from _Sharpen.call)", first + 1, "p.masked_fill_(m < 0.5, 0.0)", "softmax",
+         "p = ops.where(m < 0.5, 0.0, p)"),
+        ("_Sharpen._renorm -> _floor_small (called from _Sharpen.call)", _floor_small.__code__.co_firstlineno + 1,
+         "w[w < 0.1] = 0.0", "softmax", "w = ops.where(w < 0.1, 0.0, w)")]
+    x = np.random.default_rng(3).random((4, 5)).astype("float32")
+    i = keras.Input((5,))
+    try:  # TensorFlow and JAX refuse torch's in-place method where the model is built; PyTorch fails in training
+        inner = keras.Model(i, _Sharpen(name="sharpen")(L.Dense(5, name="pre")(i)), name="att")
+        model = keras.Model(i, L.Dense(1, name="y")(inner(i)), name="outer")
+        model.compile("sgd", "mse")
+        model.fit(x, x[:, :1], epochs=1, verbose=0)
+        raise AssertionError("the in-place statements did not fail")
+    except (AttributeError, TypeError, RuntimeError) as exc:
+        err = kernest.explain(exc, model if "model" in locals() else None)
+    assert err is not None and err.path.endswith("sharpen") and err.interface.endswith("-> sharpen")
+    assert "p = ops.where(m < 0.5, 0.0, p)" in err.mismatches[0].fix
+    fixed = _SharpenFixed()  # the statements as printed give the values the in-place ones meant
+    want = np.exp(x * 3.0) / np.exp(x * 3.0).sum(-1, keepdims=True)
+    want[x < 0.5] = 0.0
+    want[want < 0.1] = 0.0
+    assert np.allclose(keras.ops.convert_to_numpy(fixed(x)), want, atol=1e-6)
