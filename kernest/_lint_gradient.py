@@ -175,52 +175,97 @@ def lambda_node(fn: Any) -> tuple[ast.Lambda, str] | None:
     return None
 
 
-def lambda_in_keras_ops(fn: Any, name: str) -> tuple[list[str], str] | None:
-    """A Lambda's ``lambda`` that calls NumPy on its arguments (``np.log1p(c)``): the NumPy calls as written, and
-    the fix, the same lambda with the keras.ops functions (``np.array(t)`` dropped), or what keras.ops lacks."""
-    from kernest._callsite import keras_op
+class _NumpyToOps(ast.NodeTransformer):
+    """NumPy calls that read a function's tensors (``params``) rewritten as keras.ops calls (``np.array(t)``
+    dropped); NumPy on constants only (``np.float32(2.0)``, ``np.sqrt(self.width)``) is kept. ``written``: the
+    NumPy calls as the user wrote them; ``missing``: those keras.ops has no function for."""
 
+    def __init__(self, text: str, params: set[str], names: dict[str, Any], prefix: str) -> None:
+        self.text, self.params, self.names, self.prefix = text, params, names, prefix
+        self.written: list[str] = []
+        self.missing: list[str] = []
+
+    def visit_Call(self, call: ast.Call) -> ast.AST:
+        from kernest._callsite import keras_op
+
+        self.generic_visit(call)
+        head, *rest = ast.unparse(call.func).split(".")
+        value = self.names.get(head)
+        for part in rest:
+            value = getattr(value, part, None)
+        module = (getattr(value, "__module__", None) or getattr(type(value), "__module__", "") or "").split(".")[0]
+        reads = any(isinstance(n, ast.Name) and n.id in self.params for n in ast.walk(call))
+        if value is None or module != "numpy" or not reads:
+            return call  # not NumPy, or NumPy on constants only: fine in a Lambda
+        op_name = rest[-1] if rest else head
+        here = ast.get_source_segment(self.text, call) or ast.unparse(call)
+        self.written = [w for w in self.written if w not in here] + [here]  # np.log10(np.maximum(...)): the outer
+        if op_name in ("array", "asarray") and len(call.args) == 1 and not call.keywords:
+            return call.args[0]  # the tensor is already an array for keras.ops
+        op = keras_op(call, op_name, self.prefix)
+        if op is None:
+            self.missing.append(self.written[-1])
+            return call
+        return ast.parse(op, mode="eval").body
+
+
+def _missing_ops(missing: list[str]) -> str:
+    return (f"keras.ops has no {', '.join(missing)}: compose it from keras.ops functions (they take Keras tensors "
+            "on every backend).")
+
+
+def lambda_in_keras_ops(fn: Any, name: str) -> tuple[list[str], str] | None:
+    """A Lambda's function that calls NumPy on its arguments (``lambda c: np.log1p(c)``, or a named def or method
+    given to the Lambda): the NumPy calls as written, and the fix, the same lambda (or the def's statements, by
+    line) with the keras.ops functions, or what keras.ops lacks."""
     parsed = lambda_node(fn)
     if parsed is None:
-        return None
+        return _def_in_keras_ops(fn)
     node, source = parsed
-    params = {a.arg for a in node.args.args}
     prefix = spelled(fn, keras.ops, "keras.ops") + "."
-    names = dict(getattr(fn, "__globals__", {}))
     text = ast.get_source_segment(source, node.body) or ast.unparse(node.body)
-    written: list[str] = []
-    missing: list[str] = []
-
-    class _ToOps(ast.NodeTransformer):
-        def visit_Call(self, call: ast.Call) -> ast.AST:
-            self.generic_visit(call)
-            head, *rest = ast.unparse(call.func).split(".")
-            value = names.get(head)
-            for part in rest:
-                value = getattr(value, part, None)
-            module = (getattr(value, "__module__", None) or getattr(type(value), "__module__", "") or "").split(".")[0]
-            reads = any(isinstance(n, ast.Name) and n.id in params for n in ast.walk(call))
-            if value is None or module != "numpy" or not reads:
-                return call  # not NumPy, or NumPy on constants only (np.float32(2.0)): fine in a Lambda
-            op_name = rest[-1] if rest else head
-            written.append(ast.get_source_segment(text, call) or ast.unparse(call))
-            if op_name in ("array", "asarray") and len(call.args) == 1 and not call.keywords:
-                return call.args[0]  # the tensor is already an array for keras.ops
-            op = keras_op(call, op_name, prefix)
-            if op is None:
-                missing.append(written[-1])
-                return call
-            return ast.parse(op, mode="eval").body
-
-    body = ast.unparse(_ToOps().visit(ast.parse(text, mode="eval")))
-    if not written:
+    rewrite = _NumpyToOps(text, {a.arg for a in node.args.args}, dict(getattr(fn, "__globals__", {})), prefix)
+    body = ast.unparse(rewrite.visit(ast.parse(text, mode="eval")))
+    if not rewrite.written:
         return None
-    if missing:
-        return written, (f"keras.ops has no {', '.join(missing)}: compose it from keras.ops functions (they take "
-                         "Keras tensors on every backend).")
+    if rewrite.missing:
+        return rewrite.written, _missing_ops(rewrite.missing)
     ctor = (f"{spelled(fn, keras.layers, 'keras.layers')}.Lambda(lambda {', '.join(a.arg for a in node.args.args)}: "
             f"{body}, name=\"{name}\")")
-    return written, f"Write it with keras.ops, which takes Keras tensors on every backend: {ctor}."
+    return rewrite.written, f"Write it with keras.ops, which takes Keras tensors on every backend: {ctor}."
+
+
+def _def_in_keras_ops(fn: Any) -> tuple[list[str], str] | None:
+    """A named def (or a method) given to a Lambda that calls NumPy on its tensor: its statements that do, each
+    rewritten with keras.ops (by line in the user's file). The tensor is the def's parameters (not ``self``) and
+    the names assigned from them."""
+    from kernest._lint import _parsed_function
+
+    func = getattr(fn, "__func__", fn)
+    parsed = _parsed_function(func) if inspect.isfunction(func) and func.__name__ != "<lambda>" else None
+    if parsed is None:
+        return None
+    fdef, text = parsed
+    first = inspect.getsourcelines(func)[1]
+    params = {a.arg for a in fdef.args.args} - ({fdef.args.args[0].arg} if fn is not func else set())
+    rewrite = _NumpyToOps(text, params, dict(func.__globals__), spelled(func, keras.ops, "keras.ops") + ".")
+    changed: list[str] = []
+    for stmt in sorted((n for n in ast.walk(fdef) if isinstance(n, (ast.Assign, ast.AugAssign, ast.Return, ast.Expr))),
+                       key=lambda n: n.lineno):
+        seg = ast.get_source_segment(text, stmt) or ast.unparse(stmt)
+        before, rewrite.text = len(rewrite.written), seg
+        new = rewrite.visit(ast.parse(seg))
+        if len(rewrite.written) > before:
+            changed.append(f"`{ast.unparse(new)}` (line {first + stmt.lineno - 1})")
+        if isinstance(stmt, ast.Assign) and any(isinstance(n, ast.Name) and n.id in params
+                                                for n in ast.walk(stmt.value)):
+            params |= {n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    if not rewrite.written:
+        return None
+    if rewrite.missing:
+        return rewrite.written, _missing_ops(rewrite.missing)
+    return rewrite.written, (f"Write {func.__qualname__} with keras.ops, which takes Keras tensors on every backend: "
+                             f"{'; '.join(changed)}.")
 
 
 def numpy_lambda_findings(model: Any) -> list[Any]:

@@ -523,3 +523,46 @@ def test_inplace_statements_in_helpers_two_levels_below_call_are_named_and_writt
     want[x < 0.5] = 0.0
     want[want < 0.1] = 0.0
     assert np.allclose(keras.ops.convert_to_numpy(fixed(x)), want, atol=1e-6)
+
+
+# --- round 3: NumPy in a named def (or a method) given to a Lambda --------------------------------------------
+
+def _log_energy(frames):
+    squared = frames * frames
+    total = np.sum(squared, axis=-1, keepdims=True)
+    return np.log(total + np.float32(1e-3))
+
+
+class _Scaler:
+    gain = 4.0
+
+    def cube_root(self, v):
+        return np.cbrt(v) * np.sqrt(self.gain)
+
+
+def test_numpy_in_a_named_def_or_method_given_to_a_lambda_is_rewritten_statement_by_statement():
+    import kernest
+    from kernest._lint_gradient import lambda_in_keras_ops
+
+    keras.backend.clear_session(free_memory=False)
+    first = _log_energy.__code__.co_firstlineno
+    written, fix = lambda_in_keras_ops(_log_energy, "energy")
+    assert written == ["np.sum(squared, axis=-1, keepdims=True)", "np.log(total + np.float32(1e-3))"]
+    assert fix == ("Write _log_energy with keras.ops, which takes Keras tensors on every backend: "
+                   f"`total = ops.sum(squared, axis=-1, keepdims=True)` (line {first + 2}); "
+                   f"`return ops.log(total + np.float32(0.001))` (line {first + 3}).")
+    written, fix = lambda_in_keras_ops(_Scaler().cube_root, "cube")  # self.gain is a constant: np.sqrt kept
+    assert written == ["np.cbrt(v)"] and "`return ops.cbrt(v) * np.sqrt(self.gain)`" in fix
+    x = np.random.default_rng(4).random((2, 3, 4)).astype("float32")
+    i = keras.Input((3, 4), name="frames")
+    with pytest.raises(Exception) as caught:
+        front = keras.Model(i, L.Lambda(_log_energy, name="energy")(L.Dense(4, name="filters")(i)), name="front")
+        front.compile("sgd", "mse")  # PyTorch builds it and fails in training
+        front.fit(x, x[..., :1], epochs=1, verbose=0)
+    err = kernest.explain(caught.value, front if "front" in locals() else None)
+    assert err is not None and err.mismatches[0].path.endswith("front/energy") and "line" in err.mismatches[0].fix
+    # the statements as printed give NumPy's values
+    squared = x * x
+    total = ops.sum(squared, axis=-1, keepdims=True)
+    got = keras.ops.convert_to_numpy(ops.log(total + np.float32(0.001)))
+    assert np.allclose(got, np.log((x * x).sum(-1, keepdims=True) + 1e-3), atol=1e-5)
