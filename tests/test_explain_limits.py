@@ -80,12 +80,46 @@ def test_a_generator_expression_over_a_sized_object_is_counted_and_one_over_a_ma
     assert len(found) == 1 and "the generator expression yields 2 in all" in found[0].problem
     assert "runs out in 2 of 2 epochs" in found[0].problem and "steps_per_epoch=1" in found[0].fix
     assert len(list(data)) == 2  # the user's own generator is not used up
-    # over a map of the user's function: no safe copy, and the finding says the count is unknown
-    data = (r for r in map(np.asarray, [xs[:5], xs[5:]]))
+    # over a map of the user's function on a list, or a zip of lists (round 3): copied and counted
+    for data in ((r for r in map(np.asarray, [xs[:5], xs[5:]])), (a for a, _ in zip([xs[:5], xs[5:]], "ab"))):
+        model._kernest_data, model._kernest_data_again = data, generator_again(data)
+        found = [f for f in lint(model) if f.interface == "data -> reg"]
+        assert len(found) == 1 and "the generator expression yields 2 in all" in found[0].problem
+        assert len(list(data)) == 2  # the user's own iterator is not used up
+    # over the user's own iterator class: no safe copy, and the finding says the count is unknown
+    data = (r for r in map(np.asarray, _Chunks([xs[:5], xs[5:]])))
     model._kernest_data, model._kernest_data_again = data, generator_again(data)
     found = [f for f in lint(model) if f.interface == "data -> reg"]
     assert len(found) == 1 and "kernest cannot tell how many batches it gives" in found[0].problem
     assert "at least 6 batches" in found[0].fix
+
+
+class _Chunks:
+    def __init__(self, parts):
+        self.parts = list(parts)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if not self.parts:
+            raise StopIteration
+        return self.parts.pop(0)
+
+
+def test_a_generator_function_given_an_iterator_counts_a_copy_and_leaves_the_users_iterator_whole():
+    from kernest._trace import generator_again
+
+    def pairs(it, scale=1):
+        for a, b in it:
+            yield a * scale, b
+
+    xs, ys = [1, 2, 3], "abc"
+    given = pairs(zip(xs, ys), scale=2)
+    again = generator_again(given)  # round 2's copy called pairs on the same zip: counting used it up
+    assert again is not None and len(list(again())) == 3 and len(list(again())) == 3
+    assert list(given) == [(2, "a"), (4, "b"), (6, "c")]
+    assert generator_again(pairs(_Chunks([(1, "a")]))) is None  # an iterator kernest cannot copy: not counted
 
 
 def test_endless_and_closure_generators(tmp_path):
