@@ -18,6 +18,7 @@ from typing import Any
 import keras
 
 from kernest._axes import format_shape
+from kernest._callsite import snake_case
 from kernest._errors import Mismatch
 from kernest._graph import (
     calls,
@@ -979,7 +980,7 @@ def _loss_name(loss: Any) -> str:
     if isinstance(loss, str):
         return loss
     name = getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", str(name)).lower() if not str(name).islower() else str(name)
+    return snake_case(str(name))
 
 
 def _sigmoids_with_categorical_loss(model: Any) -> list[Finding]:
@@ -1810,7 +1811,7 @@ def _made_in(fn: ast.FunctionDef, text: str, names: dict[str, Any], owner: str, 
         return MadeInCall(
             owner, kind.__name__, ast.get_source_segment(text, made) or ast.unparse(made),
             ", ".join(ast.get_source_segment(text, a) or ast.unparse(a) for a in node.args),
-            re.sub(r"(?<!^)(?=[A-Z])", "_", kind.__name__).lower(), via)
+            snake_case(kind.__name__), via)
     return None
 
 

@@ -202,9 +202,9 @@ def test_batchnorm_on_the_last_axis_of_channels_first_maps_says_axis_1_and_axis_
     ("LayerNormalization", "LayerNormalization", "layer_normalization"),
 ])
 def test_a_loss_and_a_layer_class_are_named_in_snake_case(given, loss_name, layer_name):
-    from kernest._explain_fit import _snake
+    from kernest._callsite import snake_case
     from kernest._lint import _loss_name
 
     assert _loss_name(given) == loss_name
     if layer_name is not None:
-        assert _snake(given) == layer_name
+        assert snake_case(given) == layer_name
