@@ -882,8 +882,8 @@ def _inplace_not_on_this_backend(case: Any) -> Mismatch | None:
     from kernest._lint_gradient import inplace_statements
 
     wrong = _NOT_A_TORCH_TENSOR.search(case.message)
-    where = user_method(case.exc) if wrong and case.exc is not None else None
-    if where is None:
+    where = user_method(case.exc) if wrong is not None and case.exc is not None else None
+    if wrong is None or where is None:
         return None
     lines, tb = set(), case.exc.__traceback__
     while tb is not None:

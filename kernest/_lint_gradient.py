@@ -435,7 +435,8 @@ def inplace_statements(cls: type) -> list[InPlace]:
         call = klass.__dict__["call"]
         ops = spelled(call, keras.ops, "keras.ops")
         fn, text, first = found
-        todo = [(fn, text, first, getattr(call, "__globals__", {}), {a.arg: None for a in fn.args.args[1:]}, "")]
+        inputs: dict[str, str | None] = {a.arg: None for a in fn.args.args[1:]}
+        todo = [(fn, text, first, getattr(call, "__globals__", {}), inputs, "")]
         out: list[InPlace] = []
         for depth in range(3):
             later = []
@@ -533,7 +534,7 @@ def _paren(node: ast.AST, text: str) -> str:
 
 def _method_fixed(x: str, call: ast.Call, ops: str, seg: Any) -> str:
     """``x.mul_(m)`` written out of place with Python operators or keras.ops (which run on every backend)."""
-    name, args = call.func.attr, call.args  # type: ignore[union-attr]
+    name, args = call.func.attr if isinstance(call.func, ast.Attribute) else "", call.args
     kw = {k.arg: seg(k.value) for k in call.keywords}
     if name in _METHOD_OPS and len(args) == 1 and not kw:
         return f"{x} = {x} {_METHOD_OPS[name]} {_paren(args[0], seg(args[0]))}"
@@ -645,7 +646,7 @@ def _reads(node: ast.AST, taint: dict[str, set[str]]) -> set[str]:
 def _step_statements(fn: ast.FunctionDef) -> list[tuple[ast.stmt, ast.Call, str, set[str]]]:
     """Each statement of ``fn`` holding a step op, with the op's node, its kind and the sublayers it reads."""
     taint: dict[str, set[str]] = {}
-    out = []
+    out: list[tuple[ast.stmt, ast.Call, str, set[str]]] = []
     stmts = sorted((n for n in ast.walk(fn) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign,
                                                                 ast.Return, ast.Expr))),
                    key=lambda n: (n.lineno, n.col_offset))
@@ -673,24 +674,10 @@ def _sample(shape: tuple[Any, ...]) -> Any:
     return np.random.default_rng(0).random((4, *shape[1:])).astype("float32")
 
 
-def _unreached(layer: Any, sample: Any, code: Any) -> tuple[set[int], dict[str, tuple[int, ...]]] | None:
+def _unreached(layer: Any, sample: Any) -> set[int] | None:
     """The ids of ``layer``'s trainable variables that a randomly weighted sum of its output has no (or an
-    all-zero) gradient for at ``sample``, on the running backend; and the shapes of the local tensors of the call
-    whose code is ``code``, as it ran. None where no gradient could be taken."""
-    import sys
-
+    all-zero) gradient for at ``sample``, on the running backend. None where no gradient could be taken."""
     import numpy as np
-
-    shapes: dict[str, tuple[int, ...]] = {}
-
-    def profile(frame: Any, event: str, arg: Any) -> None:
-        if event == "return" and frame.f_code is code:
-            for k, v in frame.f_locals.items():
-                if hasattr(v, "shape") and hasattr(v, "dtype") and k != "self":
-                    try:
-                        shapes[k] = tuple(int(d) for d in v.shape)
-                    except (TypeError, ValueError):
-                        continue
 
     def weighted(out: Any, xp: Any) -> Any:
         total = 0.0
@@ -702,8 +689,6 @@ def _unreached(layer: Any, sample: Any, code: Any) -> tuple[set[int], dict[str, 
         return total
 
     backend, variables = keras.backend.backend(), list(layer.trainable_variables)
-    before = sys.getprofile()
-    sys.setprofile(profile)
     try:
         if backend == "tensorflow":
             import tensorflow as tf
@@ -730,7 +715,7 @@ def _unreached(layer: Any, sample: Any, code: Any) -> tuple[set[int], dict[str, 
             kept = [p.grad for p in params]
             for p in params:
                 p.grad = None
-            total = weighted(layer(torch.tensor(sample)),
+            total = weighted(layer(sample),  # Keras puts the array on the layer's device
                              lambda t, r: (t.float() * torch.tensor(r, device=t.device)).sum()
                              if t.requires_grad else 0.0)
             if getattr(total, "requires_grad", False):
@@ -742,9 +727,7 @@ def _unreached(layer: Any, sample: Any, code: Any) -> tuple[set[int], dict[str, 
             return None
     except Exception:  # noqa: BLE001 - a layer that cannot run on its own here is not judged
         return None
-    finally:
-        sys.setprofile(before)
-    return {id(v) for v, g in zip(variables, grads) if g is None or not np.any(g)}, shapes
+    return {id(v) for v, g in zip(variables, grads) if g is None or not np.any(g)}
 
 
 def _user_call(cls: type) -> tuple[type, ast.FunctionDef, str, int] | None:
@@ -778,10 +761,9 @@ def call_steps(model: Any) -> list[tuple[str, Any, CallStep]]:
         if found is None or not steps or not shapes or len(shapes) != 1 or None in shapes[0][1:]:
             continue
         klass, fn, text, first = found
-        reached = _unreached(layer, _sample(shapes[0]), klass.__dict__["call"].__code__)
-        if reached is None or not reached[0]:
+        dead = _unreached(layer, _sample(shapes[0]))
+        if not dead:
             continue
-        dead, local_shapes = reached
         starved = {attr: sub for attr, sub in layer_attributes(layer)
                    if sub.trainable_weights and all(id(v) in dead for v in sub.trainable_weights)}
         hit = next(((s, node, kind, read) for s, node, kind, read in steps if read & set(starved)), None)
@@ -791,7 +773,7 @@ def call_steps(model: Any) -> list[tuple[str, Any, CallStep]]:
         prefix = f"{path or layer.name}{SEP}" if path else ""
         names = [f"{prefix}{starved[a].name}" for a in starved]
         ops = spelled(klass.__dict__["call"], keras.ops, "keras.ops")
-        fixed, kept = _straight_through(stmt, node, kind, text, ops, local_shapes, layer)
+        fixed, kept = _straight_through(stmt, node, kind, text, ops, fn, layer)
         out.append((path or layer.name, layer, CallStep(
             klass.__name__, first + stmt.lineno - 1, ast.get_source_segment(text, stmt) or ast.unparse(stmt),
             kind, sorted(starved[a].name for a in read & set(starved)), names, fixed, kept)))
@@ -811,7 +793,9 @@ def _output_width(node: ast.AST, layer: Any) -> tuple[int, ...]:
             and isinstance(node.func.value, ast.Name) and node.func.value.id == "self"):
         return ()
     sub = getattr(layer, node.func.attr, None)
-    shapes = built_input_shapes(sub) if isinstance(sub, keras.layers.Layer) else None
+    if not isinstance(sub, keras.layers.Layer):
+        return ()
+    shapes = built_input_shapes(sub)
     try:
         last = sub.compute_output_shape(shapes[0])[-1] if shapes and len(shapes) == 1 else None
     except Exception:  # noqa: BLE001 - a layer that cannot say its output shape
@@ -820,7 +804,7 @@ def _output_width(node: ast.AST, layer: Any) -> tuple[int, ...]:
 
 
 def _straight_through(stmt: ast.stmt, node: ast.Call, kind: str, text: str, ops: str,
-                      shapes: dict[str, tuple[int, ...]], layer: Any) -> tuple[str, str | None]:
+                      fn: ast.FunctionDef, layer: Any) -> tuple[str, str | None]:
     """The statement with its step op in a straight-through form (the same values forward, a gradient back),
     and for a pick (argmax) the statement with the probabilities kept instead; computed from the user's text."""
     stmt_text = ast.get_source_segment(text, stmt) or ast.unparse(stmt)
@@ -837,11 +821,13 @@ def _straight_through(stmt: ast.stmt, node: ast.Call, kind: str, text: str, ops:
         parent = parents.get(id(node))
         pname = (parent.func.attr if isinstance(parent.func, ast.Attribute) else getattr(parent.func, "id", "")) \
             if isinstance(parent, ast.Call) else ""
-        if pname == "one_hot":  # a one-hot pick: the probabilities forward-replaced by the one-hot
+        if pname == "one_hot" and isinstance(parent, ast.Call):  # a one-hot pick: the probabilities forward-replaced by the one-hot
             hot = ast.get_source_segment(text, parent) or ast.unparse(parent)
             return (f"probs = {soft}; " + _replaced(stmt_text, hot, f"probs + {ops}.stop_gradient({hot} - probs)"),
                     _replaced(stmt_text, hot, soft))
-        width = shapes.get(arg_text, ())[-1:] or _output_width(arg, layer)
+        made = [n.value for n in ast.walk(fn) if isinstance(n, ast.Assign) and n.lineno <= stmt.lineno and any(
+            isinstance(t, ast.Name) and t.id == arg_text for t in n.targets)]  # logits = self.gate(x)
+        width = _output_width(made[-1] if made and isinstance(arg, ast.Name) else arg, layer)
         count = str(width[0]) if width else f"{ops}.shape({arg_text})[-1]"
         index = (f"index = {ops}.sum({soft} * {ops}.arange({count}, dtype=\"float32\"), axis={axis}); ")
         return (index + _replaced(stmt_text, step_text,
