@@ -707,7 +707,7 @@ def _unreached(layer: Any, sample: Any) -> set[int] | None:
                 out, _ = layer.stateless_call(values, fixed, jnp.asarray(sample))
                 return weighted(out, lambda t, r: jnp.sum(jnp.asarray(t, "float32") * r))
 
-            grads = [np.asarray(g) for g in jax.grad(loss)([v.value for v in variables])]
+            grads = [np.asarray(g) for g in jax.jit(jax.grad(loss))([v.value for v in variables])]  # one compile
         elif backend == "torch":
             import torch
 
