@@ -1,5 +1,6 @@
-"""The diagnosis engine's known limits, round 1 (session 23): a layer made inside call() on every backend, the
-run-out lint on Python generators and PyDatasets, and float16 probabilities behind a nested model's output.
+"""The diagnosis engine's known limits, rounds 1-3 (sessions 23-25): a layer made inside call() on every backend,
+the run-out lint on Python generators and PyDatasets, float16 probabilities behind a nested model's output, steps
+without a gradient (in a nested graph and in a user's call), NumPy in Lambdas, in-place changes on PyTorch.
 Small models of their own (not the corpus cases, not tests/user_scripts/limits/)."""
 
 from __future__ import annotations
