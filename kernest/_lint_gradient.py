@@ -679,6 +679,8 @@ def _unreached(layer: Any, sample: Any) -> set[int] | None:
     all-zero) gradient for at ``sample``, on the running backend. None where no gradient could be taken."""
     import numpy as np
 
+    from kernest._graph import _takes_training
+
     def weighted(out: Any, xp: Any) -> Any:
         total = 0.0
         for k, t in enumerate(keras.tree.flatten(out)):
@@ -689,12 +691,15 @@ def _unreached(layer: Any, sample: Any) -> set[int] | None:
         return total
 
     backend, variables = keras.backend.backend(), list(layer.trainable_variables)
+    # as fit calls it (a layer whose call returns a decoded pick only at inference trains on its scores), unless
+    # the layer keeps state a training call would change (BatchNormalization's moving statistics)
+    mode = {"training": True} if not layer.non_trainable_variables and _takes_training(layer) else {}
     try:
         if backend == "tensorflow":
             import tensorflow as tf
 
             with tf.GradientTape() as tape:
-                total = weighted(layer(tf.constant(sample)),
+                total = weighted(layer(tf.constant(sample), **mode),
                                  lambda t, r: tf.reduce_sum(tf.cast(t, "float32") * r))
             grads = [None if g is None else g.numpy() for g in tape.gradient(total, [v.value for v in variables])]
         elif backend == "jax":
@@ -704,7 +709,7 @@ def _unreached(layer: Any, sample: Any) -> set[int] | None:
             fixed = [v.value for v in layer.non_trainable_variables]
 
             def loss(values: list[Any]) -> Any:
-                out, _ = layer.stateless_call(values, fixed, jnp.asarray(sample))
+                out, _ = layer.stateless_call(values, fixed, jnp.asarray(sample), **mode)
                 return weighted(out, lambda t, r: jnp.sum(jnp.asarray(t, "float32") * r))
 
             grads = [np.asarray(g) for g in jax.jit(jax.grad(loss))([v.value for v in variables])]  # one compile
@@ -715,7 +720,7 @@ def _unreached(layer: Any, sample: Any) -> set[int] | None:
             kept = [p.grad for p in params]
             for p in params:
                 p.grad = None
-            total = weighted(layer(sample),  # Keras puts the array on the layer's device
+            total = weighted(layer(sample, **mode),  # Keras puts the array on the layer's device
                              lambda t, r: (t.float() * torch.tensor(r, device=t.device)).sum()
                              if t.requires_grad else 0.0)
             if getattr(total, "requires_grad", False):

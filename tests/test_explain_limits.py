@@ -448,6 +448,12 @@ class _Gate(L.Layer):
         return ops.cast(h > 0.0, "float32")
 
 
+class _Decoder(_Gate):
+    def call(self, feats, training=None):
+        h = self.proj(feats)
+        return h if training else ops.one_hot(ops.argmax(h, axis=-1), 6)  # the pick only at inference
+
+
 class _GateFixed(_Gate):
     def call(self, feats):
         h = self.proj(feats)
@@ -485,6 +491,7 @@ def test_a_step_in_a_users_call_names_the_starved_sublayer_and_its_straight_thro
     assert [(f.path, f.interface) for f in found] == [("gating/gate", "gate.call -> comparison")]
     assert "(gating/gate/proj6)" in found[0].problem and "proj6's output" in found[0].problem
     assert "`return h + ops.stop_gradient(ops.cast(h > 0.0, \"float32\") - h)`" in found[0].fix
+    assert not [f for f in lint(nested(_Decoder)) if "step function" in f.problem]  # it trains on its scores
     bucketer = _Bucketer(name="bucketer")
     bucketer(x)
     found = [f for f in lint(bucketer) if "step function" in f.problem]
