@@ -1695,7 +1695,8 @@ def _constructor_text(model: Any, layer: Any) -> str | None:
 # --- a step function between trainable layers (kernest/_lint_gradient.py) -------------------------------------
 
 def _step_between_layers(model: Any) -> list[Finding]:
-    from kernest._lint_gradient import call_step_finding, call_steps, step_finding, steps_without_gradient
+    from kernest._lint_call_steps import call_step_finding, call_steps
+    from kernest._lint_gradient import step_finding, steps_without_gradient
 
     return ([Finding(*step_finding(step, killed)) for step, killed in steps_without_gradient(model)]
             + [Finding(*call_step_finding(*found)) for found in call_steps(model)])
