@@ -36,6 +36,12 @@ OPS_KEYWORD = {"dim": "axis", "keepdim": "keepdims", "a_min": "x_min", "a_max": 
                 "clip_value_min": "x_min", "clip_value_max": "x_max", "input_tensor": "x"}
 
 
+def snake_case(name: str) -> str:
+    """A class name as Keras names its instances and losses: ``MaxPooling1D`` -> ``max_pooling1_d``,
+    ``BinaryCrossentropy`` -> ``binary_crossentropy``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
 def keras_op(call: ast.Call, name: str, prefix: str = "keras.ops.",
              text: Callable[[ast.AST], str] = ast.unparse) -> str | None:
     """A TensorFlow/torch/NumPy call as the keras.ops call that does the same (``tf.reduce_mean(x, axis=1)``

@@ -548,6 +548,16 @@ def _reshape_target(n: int, want: int, consumer: Any, before: Shape | None) -> S
     return (1,) * (axes - 3) + (side, side, channels)
 
 
+def _seen_consumer(case: Case, reducer: Any) -> Any | None:
+    """The model the user sees take the reduced tensor, where the failing layer sits inside it (a nested
+    subclassed tower whose conv1d fails): advice reads "before tower", not "before conv1d". None where the failing
+    layer is what the user sees, or the reducer is inside that model too."""
+    seen, layer = case.consumer, case.layer
+    if seen is None or seen is layer or not isinstance(seen, keras.Model):
+        return None
+    return seen if find_layer(seen, layer) is not None and find_layer(seen, reducer) is None else None
+
+
 def _rank_lost(case: Case, want: int, got: int, received: str) -> str:
     layer = case.layer
     t = case.tensor
@@ -568,10 +578,12 @@ def _rank_lost(case: Case, want: int, got: int, received: str) -> str:
         kind = type(reducer).__name__
         if isinstance(reducer, keras.layers.Flatten) and math.prod(d or 0 for d in before[1:]) == n:
             target = _reshape_target(n, want, layer, before[1:])
+            seen = _seen_consumer(case, reducer)
+            needs = f"{seen.name}'s {name}" if seen is not None else name
             return (
-                f"{where} ({kind}) removed the axes of {format_shape(before)}, giving {received}; {name} needs {want} axes. "
-                f"Add keras.layers.Reshape({_tuple(target)}) before {name} ({_product(n, target)}), "
-                f"or drop {where} so {name} reads {format_shape(_regroup(before, want))}."
+                f"{where} ({kind}) removed the axes of {format_shape(before)}, giving {received}; {needs} needs {want} axes. "
+                f"Add keras.layers.Reshape({_tuple(target)}) before {seen.name if seen is not None else name} "
+                f"({_product(n, target)}), or drop {where} so {needs} reads {format_shape(_regroup(before, want))}."
             )
         if isinstance(reducer, keras.layers.Flatten):
             target = tuple(before[1:])

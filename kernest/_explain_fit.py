@@ -13,7 +13,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from kernest._callsite import ModelCall, calls_on, model_call, name_kw
+from kernest._callsite import ModelCall, calls_on, model_call, name_kw, snake_case
 from kernest._errors import Mismatch
 from kernest._explain_custom import first_answer
 from kernest._trace import is_user_file
@@ -311,7 +311,7 @@ def _super_init_positional(case: Any) -> Mismatch | None:
         fixed = ast.unparse(call)
         cls = type(obj).__name__
         base = "keras.Model" if isinstance(obj, keras.Model) else "keras.layers.Layer"
-        name = _constructed_name(frames[:i], cls) or _snake(cls)
+        name = _constructed_name(frames[:i], cls) or snake_case(cls)
         return Mismatch(
             name, f"{name} -> {base}", f"{base}.__init__ with keyword arguments only", f"positional {given}",
             f"{getattr(frame.f_code, 'co_qualname', cls + '.__init__')} (line {line}) passes {given} positionally to {base}.__init__, which takes keyword arguments "
@@ -329,7 +329,3 @@ def _constructed_name(frames: list[tuple[Any, int]], cls: str) -> str | None:
             if named is not None:
                 return named
     return None
-
-
-def _snake(cls: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", cls).lower()

@@ -40,7 +40,7 @@ def script_failure(case: Any) -> Mismatch | None:
                                _call_takes_the_inputs_apart, _layer_inside_a_part, _compile_without_super,
                                _numpy_inside_a_lambda, _predict_on_a_symbolic_tensor, _predict_inside_the_graph, _layer_made_in_call,
                                _forward_outside_the_tape, _rate_of_a_schedule_set, _schedule_gave_no_float,
-                               _output_without_gradient, _inplace_on_torch))
+                               _output_without_gradient, _inplace_on_torch, _inplace_not_on_this_backend))
 
 
 def _source(case: Any) -> str:
@@ -947,8 +947,52 @@ def _inplace_on_torch(case: Any) -> Mismatch | None:
     made = f", the output of {stmt.made_by}," if stmt.made_by else ""
     return Mismatch(
         paths[0], f"{fed} -> {layer.name}", "a new tensor (an out-of-place op)",
-        f"`{stmt.text}` in {stmt.owner}.call (line {stmt.line}), in place on PyTorch",
-        f"{stmt.owner}.call{also} changes a tensor in place: on PyTorch `{stmt.text}` (line {stmt.line}) writes into "
+        f"`{stmt.text}` in {stmt.where} (line {stmt.line}), in place on PyTorch",
+        f"{stmt.where}{also} changes a tensor in place: on PyTorch `{stmt.text}` (line {stmt.line}) writes into "
         f"the tensor{made} that autograd kept for the backward pass, so the gradient cannot be computed (TensorFlow "
         f"and JAX make a new tensor and train). Write it out of place: {stmt.fixed}.{rest}",
+    )
+
+
+_NOT_A_TORCH_TENSOR = re.compile(r"has no attribute '?(?P<method>[a-z][a-z0-9_]*_)'?|does not support item "
+                                 r"assignment|do not support in-place item assignment")
+
+
+def _inplace_not_on_this_backend(case: Any) -> Mismatch | None:
+    """``g.mul_(0.5)`` or ``g[..., 0] = 0.0`` in a user's call (or a helper it calls): PyTorch's in-place forms,
+    which TensorFlow's and JAX's immutable tensors do not have, so the model fails where it is built. The statement
+    is found on the failing line of the user's code and written out of place with keras.ops (which also keeps
+    PyTorch's backward pass whole)."""
+    from kernest._explain_custom import _call_args, _model_being_built, user_method
+    from kernest._lint_gradient import inplace_statements
+
+    wrong = _NOT_A_TORCH_TENSOR.search(case.message)
+    where = user_method(case.exc) if wrong is not None and case.exc is not None else None
+    if wrong is None or where is None:
+        return None
+    lines, tb = set(), case.exc.__traceback__
+    while tb is not None:
+        lines.add((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
+        tb = tb.tb_next
+    layer = where.layer
+    stmts = inplace_statements(type(layer))
+    stmt = next((s for s in stmts if any(line == s.line for _, line in lines)
+                 and (wrong.group("method") is None or f".{wrong.group('method')}(" in s.text)), None)
+    if stmt is None:
+        return None
+    built = _model_being_built(case)
+    path = f"{built[1]}/{layer.name}" if built is not None else case.path(layer.name)
+    given = _call_args(case.exc, layer)
+    src = producer(given[0]) if given and hasattr(given[0], "_keras_history") else None
+    fed = "input" if src is None else (f"input:{src.name}" if is_input_layer(src) else str(src.name))
+    others = [s for s in stmts if s is not stmt]
+    rest = (" Write the others the same way: " + "; ".join(f"{s.fixed} (line {s.line})" for s in others) + "."
+            ) if others else ""
+    kind = f"the PyTorch in-place method {wrong.group('method')}" if wrong.group("method") else "an item assignment"
+    return Mismatch(
+        path, f"{fed} -> {layer.name}", "a new tensor (keras.ops)", f"`{stmt.text}` in {stmt.where} (line {stmt.line})",
+        f"{stmt.where} changes a tensor in place with {kind}, `{stmt.text}` (line {stmt.line}): TensorFlow's and "
+        f"JAX's tensors cannot be changed in place, so {layer.name} fails while the model is built (on PyTorch it "
+        "runs, and breaks the backward pass where the tensor is one autograd keeps, as "
+        f"{stmt.made_by or 'an op'}'s output is). Write it out of place: {stmt.fixed}.{rest}",
     )

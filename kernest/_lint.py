@@ -18,6 +18,7 @@ from typing import Any
 import keras
 
 from kernest._axes import format_shape
+from kernest._callsite import snake_case
 from kernest._errors import Mismatch
 from kernest._graph import (
     calls,
@@ -1004,7 +1005,7 @@ def _loss_name(loss: Any) -> str:
     if isinstance(loss, str):
         return loss
     name = getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", str(name)).lower() if not str(name).islower() else str(name)
+    return snake_case(str(name))
 
 
 def _sigmoids_with_categorical_loss(model: Any) -> list[Finding]:
@@ -1727,9 +1728,11 @@ def _setup_findings(model: Any) -> list[Finding]:
 # --- a step function between trainable layers (kernest/_lint_gradient.py) -------------------------------------
 
 def _step_between_layers(model: Any) -> list[Finding]:
+    from kernest._lint_call_steps import call_step_finding, call_steps
     from kernest._lint_gradient import step_finding, steps_without_gradient
 
-    return [Finding(*step_finding(step, killed)) for step, killed in steps_without_gradient(model)]
+    return ([Finding(*step_finding(step, killed)) for step, killed in steps_without_gradient(model)]
+            + [Finding(*call_step_finding(*found)) for found in call_steps(model)])
 
 
 def _inplace_in_call(model: Any) -> list[Finding]:
@@ -1842,7 +1845,7 @@ def _made_in(fn: ast.FunctionDef, text: str, names: dict[str, Any], owner: str, 
         return MadeInCall(
             owner, kind.__name__, ast.get_source_segment(text, made) or ast.unparse(made),
             ", ".join(ast.get_source_segment(text, a) or ast.unparse(a) for a in node.args),
-            re.sub(r"(?<!^)(?=[A-Z])", "_", kind.__name__).lower(), via)
+            snake_case(kind.__name__), via)
     return None
 
 

@@ -175,52 +175,97 @@ def lambda_node(fn: Any) -> tuple[ast.Lambda, str] | None:
     return None
 
 
-def lambda_in_keras_ops(fn: Any, name: str) -> tuple[list[str], str] | None:
-    """A Lambda's ``lambda`` that calls NumPy on its arguments (``np.log1p(c)``): the NumPy calls as written, and
-    the fix, the same lambda with the keras.ops functions (``np.array(t)`` dropped), or what keras.ops lacks."""
-    from kernest._callsite import keras_op
+class _NumpyToOps(ast.NodeTransformer):
+    """NumPy calls that read a function's tensors (``params``) rewritten as keras.ops calls (``np.array(t)``
+    dropped); NumPy on constants only (``np.float32(2.0)``, ``np.sqrt(self.width)``) is kept. ``written``: the
+    NumPy calls as the user wrote them; ``missing``: those keras.ops has no function for."""
 
+    def __init__(self, text: str, params: set[str], names: dict[str, Any], prefix: str) -> None:
+        self.text, self.params, self.names, self.prefix = text, params, names, prefix
+        self.written: list[str] = []
+        self.missing: list[str] = []
+
+    def visit_Call(self, call: ast.Call) -> ast.AST:
+        from kernest._callsite import keras_op
+
+        self.generic_visit(call)
+        head, *rest = ast.unparse(call.func).split(".")
+        value = self.names.get(head)
+        for part in rest:
+            value = getattr(value, part, None)
+        module = (getattr(value, "__module__", None) or getattr(type(value), "__module__", "") or "").split(".")[0]
+        reads = any(isinstance(n, ast.Name) and n.id in self.params for n in ast.walk(call))
+        if value is None or module != "numpy" or not reads:
+            return call  # not NumPy, or NumPy on constants only: fine in a Lambda
+        op_name = rest[-1] if rest else head
+        here = ast.get_source_segment(self.text, call) or ast.unparse(call)
+        self.written = [w for w in self.written if w not in here] + [here]  # np.log10(np.maximum(...)): the outer
+        if op_name in ("array", "asarray") and len(call.args) == 1 and not call.keywords:
+            return call.args[0]  # the tensor is already an array for keras.ops
+        op = keras_op(call, op_name, self.prefix)
+        if op is None:
+            self.missing.append(self.written[-1])
+            return call
+        return ast.parse(op, mode="eval").body
+
+
+def _missing_ops(missing: list[str]) -> str:
+    return (f"keras.ops has no {', '.join(missing)}: compose it from keras.ops functions (they take Keras tensors "
+            "on every backend).")
+
+
+def lambda_in_keras_ops(fn: Any, name: str) -> tuple[list[str], str] | None:
+    """A Lambda's function that calls NumPy on its arguments (``lambda c: np.log1p(c)``, or a named def or method
+    given to the Lambda): the NumPy calls as written, and the fix, the same lambda (or the def's statements, by
+    line) with the keras.ops functions, or what keras.ops lacks."""
     parsed = lambda_node(fn)
     if parsed is None:
-        return None
+        return _def_in_keras_ops(fn)
     node, source = parsed
-    params = {a.arg for a in node.args.args}
     prefix = spelled(fn, keras.ops, "keras.ops") + "."
-    names = dict(getattr(fn, "__globals__", {}))
     text = ast.get_source_segment(source, node.body) or ast.unparse(node.body)
-    written: list[str] = []
-    missing: list[str] = []
-
-    class _ToOps(ast.NodeTransformer):
-        def visit_Call(self, call: ast.Call) -> ast.AST:
-            self.generic_visit(call)
-            head, *rest = ast.unparse(call.func).split(".")
-            value = names.get(head)
-            for part in rest:
-                value = getattr(value, part, None)
-            module = (getattr(value, "__module__", None) or getattr(type(value), "__module__", "") or "").split(".")[0]
-            reads = any(isinstance(n, ast.Name) and n.id in params for n in ast.walk(call))
-            if value is None or module != "numpy" or not reads:
-                return call  # not NumPy, or NumPy on constants only (np.float32(2.0)): fine in a Lambda
-            op_name = rest[-1] if rest else head
-            written.append(ast.get_source_segment(text, call) or ast.unparse(call))
-            if op_name in ("array", "asarray") and len(call.args) == 1 and not call.keywords:
-                return call.args[0]  # the tensor is already an array for keras.ops
-            op = keras_op(call, op_name, prefix)
-            if op is None:
-                missing.append(written[-1])
-                return call
-            return ast.parse(op, mode="eval").body
-
-    body = ast.unparse(_ToOps().visit(ast.parse(text, mode="eval")))
-    if not written:
+    rewrite = _NumpyToOps(text, {a.arg for a in node.args.args}, dict(getattr(fn, "__globals__", {})), prefix)
+    body = ast.unparse(rewrite.visit(ast.parse(text, mode="eval")))
+    if not rewrite.written:
         return None
-    if missing:
-        return written, (f"keras.ops has no {', '.join(missing)}: compose it from keras.ops functions (they take "
-                         "Keras tensors on every backend).")
+    if rewrite.missing:
+        return rewrite.written, _missing_ops(rewrite.missing)
     ctor = (f"{spelled(fn, keras.layers, 'keras.layers')}.Lambda(lambda {', '.join(a.arg for a in node.args.args)}: "
             f"{body}, name=\"{name}\")")
-    return written, f"Write it with keras.ops, which takes Keras tensors on every backend: {ctor}."
+    return rewrite.written, f"Write it with keras.ops, which takes Keras tensors on every backend: {ctor}."
+
+
+def _def_in_keras_ops(fn: Any) -> tuple[list[str], str] | None:
+    """A named def (or a method) given to a Lambda that calls NumPy on its tensor: its statements that do, each
+    rewritten with keras.ops (by line in the user's file). The tensor is the def's parameters (not ``self``) and
+    the names assigned from them."""
+    from kernest._lint import _parsed_function
+
+    func = getattr(fn, "__func__", fn)
+    parsed = _parsed_function(func) if inspect.isfunction(func) and func.__name__ != "<lambda>" else None
+    if parsed is None:
+        return None
+    fdef, text = parsed
+    first = inspect.getsourcelines(func)[1]
+    params = {a.arg for a in fdef.args.args} - ({fdef.args.args[0].arg} if fn is not func else set())
+    rewrite = _NumpyToOps(text, params, dict(func.__globals__), spelled(func, keras.ops, "keras.ops") + ".")
+    changed: list[str] = []
+    for stmt in sorted((n for n in ast.walk(fdef) if isinstance(n, (ast.Assign, ast.AugAssign, ast.Return, ast.Expr))),
+                       key=lambda n: n.lineno):
+        seg = ast.get_source_segment(text, stmt) or ast.unparse(stmt)
+        before, rewrite.text = len(rewrite.written), seg
+        new = rewrite.visit(ast.parse(seg))
+        if len(rewrite.written) > before:
+            changed.append(f"`{ast.unparse(new)}` (line {first + stmt.lineno - 1})")
+        if isinstance(stmt, ast.Assign) and any(isinstance(n, ast.Name) and n.id in params
+                                                for n in ast.walk(stmt.value)):
+            params |= {n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    if not rewrite.written:
+        return None
+    if rewrite.missing:
+        return rewrite.written, _missing_ops(rewrite.missing)
+    return rewrite.written, (f"Write {func.__qualname__} with keras.ops, which takes Keras tensors on every backend: "
+                             f"{'; '.join(changed)}.")
 
 
 def numpy_lambda_findings(model: Any) -> list[Any]:
@@ -350,54 +395,177 @@ def method_source(klass: type, name: str) -> tuple[ast.FunctionDef, str, int] | 
 
 @dataclass(frozen=True)
 class InPlace:
-    """An augmented assignment to a tensor in a user's ``call``: ``ait *= mask`` (line in the user's file), the
-    op that made the tensor (``exp``), and the statement written out of place."""
+    """A statement that changes a tensor in place on PyTorch in a user's ``call`` or a helper call() calls:
+    ``ait *= mask``, ``g.mul_(0.5)``, ``g[..., 0] = 0.0`` (line in the user's file), the op that made the tensor
+    (``exp``), and the statement written out of place. ``via``: the helper it is in (``Pool._mask``,
+    ``masked_softmax``), empty in call itself."""
     owner: str
     line: int
     text: str
     made_by: str | None
     fixed: str
+    via: str = ""
+
+    @property
+    def where(self) -> str:
+        return f"{self.via} (called from {self.owner}.call)" if self.via else f"{self.owner}.call"
+
+
+# torch's in-place methods that are a Python operator written out of place, and those that are a keras.ops function
+_METHOD_OPS = {"add_": "+", "sub_": "-", "mul_": "*", "div_": "/", "pow_": "**"}
+_METHOD_UNARY = {"exp_": "exp", "sigmoid_": "sigmoid", "tanh_": "tanh", "relu_": "relu", "sqrt_": "sqrt",
+                 "abs_": "abs", "neg_": "negative", "log_": "log", "square_": "square"}
 
 
 def inplace_statements(cls: type) -> list[InPlace]:
-    """The augmented assignments (``x *= m``, ``x[..., 0] += 1``) in ``cls.call`` (or a user's base class's) to a
-    name that holds a tensor there: one of call's inputs, or a name assigned from a call (``ops.exp(...)``,
-    ``self.dense(x)``). On PyTorch they change the tensor in place; TensorFlow and JAX make a new one."""
+    """The statements in ``cls.call`` (or a user's base class's), and in the user's helpers it calls (methods of
+    the class, functions of its module, two levels down), that change a tensor in place on PyTorch: an augmented
+    assignment (``x *= m``, ``x[..., 0] += 1``), a torch in-place method (``x.mul_(m)``, ``x.masked_fill_(m, 0)``)
+    or an item assignment (``x[..., 0] = 0``), to a name that holds a tensor there: one of call's inputs, a name
+    assigned from a call (``ops.exp(...)``, ``self.dense(x)``), or a helper's parameter given one. TensorFlow and
+    JAX make a new tensor for an augmented assignment and refuse the other two."""
+    from kernest._lint import _parsed_function, _users_helpers
+
     for klass in cls.__mro__:
         if klass.__module__.startswith(("keras", "kernest", "builtins", "torch")):
             return []
         found = method_source(klass, "call")
         if found is None:
             continue
+        call = klass.__dict__["call"]
+        ops = spelled(call, keras.ops, "keras.ops")
         fn, text, first = found
-        tensors = {a.arg for a in fn.args.args[1:]}
-        made: dict[str, str | None] = {}
-        out = []
-        for node in sorted((n for n in ast.walk(fn) if isinstance(n, (ast.Assign, ast.AugAssign))),
-                           key=lambda n: (n.lineno, n.col_offset)):
-            if isinstance(node, ast.Assign):
-                for t in node.targets:
-                    if isinstance(t, ast.Name) and isinstance(node.value, ast.Call):
-                        func = node.value.func
-                        made[t.id] = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-                        tensors.add(t.id)
-                    elif isinstance(t, ast.Name):
-                        tensors.discard(t.id)
-                continue
-            base = node.target.value if isinstance(node.target, ast.Subscript) else node.target
-            if not isinstance(base, ast.Name) or base.id not in tensors or type(node.op) not in _OPS_TEXT:
-                continue
-            target = ast.get_source_segment(text, node.target) or ast.unparse(node.target)
-            value = ast.get_source_segment(text, node.value) or ast.unparse(node.value)
-            if isinstance(node.value, (ast.BinOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Lambda)):
-                value = f"({value})"
-            op = _OPS_TEXT[type(node.op)]
-            fixed = (f"{target} = {target} {op} {value}" if isinstance(node.target, ast.Name) else
-                     f"build the new values with ops.where or ops.slice_update instead of {target} {op}= {value}")
-            out.append(InPlace(klass.__name__, first + node.lineno - 1,
-                               ast.get_source_segment(text, node) or ast.unparse(node), made.get(base.id), fixed))
+        inputs: dict[str, str | None] = {a.arg: None for a in fn.args.args[1:]}
+        todo = [(fn, text, first, getattr(call, "__globals__", {}), inputs, "")]
+        out: list[InPlace] = []
+        for depth in range(3):
+            later = []
+            for fn, text, first, names, given, via in todo:
+                stmts, calls = _inplace_in(fn, text, first, given, ops)
+                out.extend(InPlace(klass.__name__, *s, via=via) for s in stmts)
+                if depth == 2:
+                    continue
+                for label, helper in _users_helpers(fn, klass, names):
+                    parsed = _parsed_function(helper)
+                    if parsed is None:
+                        continue
+                    params = [a.arg for a in parsed[0].args.args]
+                    params = params[1:] if label.startswith(f"{klass.__name__}.") else params
+                    args = calls.get(label.rsplit(".", 1)[-1], [])
+                    passed = {p: args[k] for k, p in enumerate(params) if k < len(args) and args[k] is not False}
+                    later.append((*parsed, inspect.getsourcelines(helper)[1], getattr(helper, "__globals__", names),
+                                  passed, f"{via} -> {label}" if via else label))
+            todo = later
         return out  # the call that runs is the first one found: a base class's is overridden
     return []
+
+
+def _made_by(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Call):
+        func = node.func
+        return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    return None
+
+
+def _inplace_in(fn: ast.FunctionDef, text: str, first: int, given: dict[str, str | None], ops: str
+                ) -> tuple[list[tuple[int, str, str | None, str]], dict[str, list[Any]]]:
+    """The in-place statements of one function (line, text, made by, fixed), and for each function it calls by
+    name (``masked_softmax``, ``self._gate``) what it passes: per argument, the op that made it (None for a
+    tensor of unknown making) or False for what is not a tensor here."""
+    tensors = set(given)
+    made: dict[str, str | None] = dict(given)
+    out: list[tuple[int, str, str | None, str]] = []
+    calls: dict[str, list[Any]] = {}
+
+    def seg(node: ast.AST) -> str:
+        return ast.get_source_segment(text, node) or ast.unparse(node)
+
+    def tensor_arg(node: ast.AST) -> Any:
+        if isinstance(node, ast.Name):
+            return made.get(node.id) if node.id in tensors else False
+        return _made_by(node) if isinstance(node, ast.Call) else False
+
+    nodes = sorted((n for n in ast.walk(fn) if isinstance(n, (ast.Assign, ast.AugAssign, ast.Expr, ast.Call))),
+                   key=lambda n: (n.lineno, n.col_offset, not isinstance(n, ast.Call)))
+    for node in nodes:
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            if name and name not in calls:
+                calls[name] = [tensor_arg(a) for a in node.args]
+            continue
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Name) and isinstance(node.value, ast.Call):
+                    made[t.id] = _made_by(node.value)
+                    tensors.add(t.id)
+                elif isinstance(t, ast.Name):
+                    tensors.discard(t.id)
+                elif isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id in tensors:
+                    base = t.value.id
+                    out.append((first + node.lineno - 1, seg(node), made.get(base),
+                                _item_assignment_fixed(base, t.slice, seg(node.value), ops, seg)))
+            continue
+        if isinstance(node, ast.Expr):
+            call = node.value
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                    and isinstance(call.func.value, ast.Name) and call.func.value.id in tensors
+                    and call.func.attr.endswith("_") and not call.func.attr.startswith("_")):
+                continue
+            base = call.func.value.id
+            out.append((first + node.lineno - 1, seg(node), made.get(base),
+                        _method_fixed(base, call, ops, seg)))
+            continue
+        base_node = node.target.value if isinstance(node.target, ast.Subscript) else node.target
+        if not isinstance(base_node, ast.Name) or base_node.id not in tensors or type(node.op) not in _OPS_TEXT:
+            continue
+        target, value = seg(node.target), seg(node.value)
+        if isinstance(node.value, (ast.BinOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Lambda)):
+            value = f"({value})"
+        op = _OPS_TEXT[type(node.op)]
+        fixed = (f"{target} = {target} {op} {value}" if isinstance(node.target, ast.Name) else
+                 f"build the new values with ops.where or ops.slice_update instead of {target} {op}= {value}")
+        out.append((first + node.lineno - 1, seg(node), made.get(base_node.id), fixed))
+    return out, calls
+
+
+def _paren(node: ast.AST, text: str) -> str:
+    return text if isinstance(node, (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant)) else f"({text})"
+
+
+def _method_fixed(x: str, call: ast.Call, ops: str, seg: Any) -> str:
+    """``x.mul_(m)`` written out of place with Python operators or keras.ops (which run on every backend)."""
+    name, args = call.func.attr if isinstance(call.func, ast.Attribute) else "", call.args
+    kw = {k.arg: seg(k.value) for k in call.keywords}
+    if name in _METHOD_OPS and len(args) == 1 and not kw:
+        return f"{x} = {x} {_METHOD_OPS[name]} {_paren(args[0], seg(args[0]))}"
+    if name in _METHOD_UNARY and not args and not kw:
+        return f"{x} = {ops}.{_METHOD_UNARY[name]}({x})"
+    if name == "masked_fill_" and len(args) + len(kw) == 2:
+        mask = seg(args[0]) if args else kw.get("mask", "")
+        value = seg(args[1]) if len(args) > 1 else kw.get("value", "")
+        return f"{x} = {ops}.where({mask}, {value}, {x})"
+    if name in ("clamp_", "clip_"):
+        low = seg(args[0]) if args else kw.get("min", "None")
+        high = seg(args[1]) if len(args) > 1 else kw.get("max", "None")
+        return f"{x} = {ops}.clip({x}, {low}, {high})" if "None" not in (low, high) else (
+            f"{x} = {ops}.{'maximum' if high == 'None' else 'minimum'}({x}, {low if high == 'None' else high})")
+    if name == "zero_" and not args:
+        return f"{x} = {ops}.zeros_like({x})"
+    if name == "fill_" and len(args) == 1:
+        return f"{x} = {ops}.full_like({x}, {seg(args[0])})"
+    return f"{x} = the keras.ops function for {name[:-1]} applied to {x}, assigned to a new tensor"
+
+
+def _item_assignment_fixed(x: str, index: ast.AST, value: str, ops: str, seg: Any) -> str:
+    """``x[..., k] = v`` / ``x[x < 0] = v`` as a new tensor from keras.ops.where."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    last = parts[-1]
+    if (len(parts) >= 1 and all(isinstance(p, ast.Constant) and p.value is Ellipsis for p in parts[:-1])
+            and isinstance(last, ast.Constant) and isinstance(last.value, int) and len(parts) == 2):
+        return f"{x} = {ops}.where({ops}.arange({ops}.shape({x})[-1]) == {last.value}, {value}, {x})"
+    if len(parts) == 1 and isinstance(index, (ast.Compare, ast.UnaryOp)):
+        return f"{x} = {ops}.where({seg(index)}, {value}, {x})"
+    return f"build the new values with {ops}.where or {ops}.slice_update instead of {x}[{seg(index)}] = {value}"
 
 
 def inplace_finding(model: Any) -> list[Any]:
@@ -416,9 +584,10 @@ def inplace_finding(model: Any) -> list[Any]:
         first = stmts[0]
         out.append(Finding(
             path or layer.name, f"{layer.name}.call -> {first.made_by}",
-            f"{first.owner}.call changes the output of {first.made_by} in place, `{first.text}` (line {first.line}): "
+            f"{first.where} changes the output of {first.made_by} in place, `{first.text}` (line {first.line}): "
             f"on PyTorch that is the tensor autograd kept for {first.made_by}'s backward pass, so training fails "
             "(\"modified by an inplace operation\"); TensorFlow and JAX make a new tensor.",
             "write it out of place: " + "; ".join(f"{s.fixed} (line {s.line})" for s in stmts) + ".",
         ))
     return out
+

@@ -35,6 +35,7 @@ from typing import Any
 import keras
 
 from kernest._errors import KernestError
+from kernest._graph import outermost
 
 BUILDERS = ("build_model", "build", "make_model", "get_model", "create_model")
 RUN_NAME = "__kernest_target__"
@@ -315,11 +316,8 @@ def _models_in(namespace: dict[str, Any]) -> dict[str, keras.Model]:
 
 def _outermost(models: dict[str, keras.Model]) -> list[str]:
     """The names of the models no other one holds (a VAE, not its encoder), in the order they were defined."""
-    inside: set[int] = set()
-    for m in models.values():
-        with contextlib.suppress(Exception):
-            inside.update(id(layer) for layer in m._flatten_layers(include_self=False, recursive=True))
-    return [k for k, m in models.items() if id(m) not in inside]
+    kept = {id(m) for m in outermost(models.values())}
+    return [k for k, m in models.items() if id(m) in kept]
 
 
 def _script_functions(namespace: dict[str, Any], path: str) -> list[str]:

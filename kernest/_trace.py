@@ -418,13 +418,40 @@ def generator_again(gen: Any) -> Any:
     star = code.co_varnames[n] if code.co_flags & inspect.CO_VARARGS else None
     stars = code.co_varnames[n + bool(star)] if code.co_flags & inspect.CO_VARKEYWORDS else None
     positional = [given[k] for k in names[: code.co_argcount]] + list(given.get(star, ()) if star else ())
-    keywords = {k: given[k] for k in names[code.co_argcount:]} | (dict(given.get(stars, {})) if stars else {})
-    cells = tuple(types.CellType(given[name]) for name in code.co_freevars)  # the closure's values, new cells
-    fn = types.FunctionType(code, frame.f_globals, code.co_name, None, cells or None)
     if code.co_name == "<genexpr>":  # its one argument is the iterator over the outermost iterable
         source = iterator_again(positional[0])  # copied now, before fit moves it
+        fn = types.FunctionType(code, frame.f_globals, code.co_name, None,
+                                tuple(types.CellType(given[name]) for name in code.co_freevars) or None)
         return None if source is None else (lambda: fn(source()))
-    return lambda: fn(*positional, **keywords)
+    # an iterator given to the generator (gen(zip(xs, ys)), or in its closure) is shared with the user's: each is
+    # copied now, before fit moves it, and a copy made for each count; one that cannot be copied stops it here
+    values = {k: given[k] for k in (*names, *([star] if star else []), *([stars] if stars else []),
+                                     *code.co_freevars)}
+    copies: dict[str, Any] = {}
+    for name, value in values.items():
+        items = list(value) if name in (star, stars) and isinstance(value, tuple) else [value]
+        if name == stars and isinstance(value, dict):
+            items = list(value.values())
+        if any(_is_iterator(v) for v in items):
+            if name in (star, stars):
+                return None  # an iterator among *args / **kwargs: not copied
+            copies[name] = iterator_again(value)
+            if copies[name] is None:
+                return None
+
+    def fresh() -> Any:
+        now = {k: (copies[k]() if k in copies else v) for k, v in values.items()}
+        cells = tuple(types.CellType(now[name]) for name in code.co_freevars)  # the closure's values, new cells
+        fn = types.FunctionType(code, frame.f_globals, code.co_name, None, cells or None)
+        args = [now[k] for k in names[: code.co_argcount]] + list(now.get(star, ()) if star else ())
+        kwargs = {k: now[k] for k in names[code.co_argcount:]} | (dict(now.get(stars, {})) if stars else {})
+        return fn(*args, **kwargs)
+    return fresh
+
+
+def _is_iterator(value: Any) -> bool:
+    """An object that moves as it is read (a generator, ``iter(xs)``, a ``map`` or ``zip``), not a container."""
+    return hasattr(value, "__next__") and not isinstance(value, (str, bytes))
 
 
 _COPYABLE = (list, tuple, range, str, bytes, dict)
@@ -432,8 +459,9 @@ _COPYABLE = (list, tuple, range, str, bytes, dict)
 
 def iterator_again(it: Any) -> Any:
     """A function that makes a fresh copy of the iterator ``it`` at its current position, or None: an iterator
-    over a list, tuple, range or array (``iter(batches)``), an ``itertools.islice`` of one, or of a generator
-    ``generator_again`` can copy. Anything else (a file, a map over the user's function) is not copied."""
+    over a list, tuple, range or array (``iter(batches)``), an ``itertools.islice``, ``map`` (the user's function
+    over them), ``zip`` or ``enumerate`` of those, or of a generator ``generator_again`` can copy. Anything else
+    (a file, a user's iterator class, a started generator) is not copied."""
     import numpy as np
 
     if inspect.isgenerator(it):
@@ -442,12 +470,14 @@ def iterator_again(it: Any) -> Any:
         made, args, *state = it.__reduce__()
     except (TypeError, AttributeError):
         return None
-    if made is not iter and not (isinstance(made, type) and made.__module__ == "itertools" and made.__name__ == "islice"):
+    if made not in (iter, map, zip, enumerate) and not (
+            isinstance(made, type) and made.__module__ == "itertools" and made.__name__ == "islice"):
         return None
     again = []
-    for arg in args:
-        if isinstance(arg, (*_COPYABLE, int, np.ndarray)) or arg is None:
-            again.append(lambda a=arg: a)
+    for k, arg in enumerate(args):
+        if isinstance(arg, (*_COPYABLE, int, np.ndarray)) or arg is None or (
+                made is map and k == 0 and callable(arg) and not _is_iterator(arg)):
+            again.append(lambda a=arg: a)  # map's function runs again while counting, as a generator's code does
         else:
             copy = iterator_again(arg)
             if copy is None:

@@ -43,7 +43,9 @@ def test_a_flatten_before_a_nested_subclassed_model_called_on_data_is_blamed(tmp
     code, printed = _script(tmp_path, _FLATTEN_BEFORE.format(inner=inner, steps=steps, width=width))
     assert code == 1 and "net/tower/" in printed and "squash -> tower" in printed
     assert f"squash (Flatten) removed the axes of (batch, {steps}, {width}), giving (batch, {steps * width})" in printed
-    assert f"keras.layers.Reshape(({steps}, {width}))" in printed and "drop squash" in printed
+    assert f"keras.layers.Reshape(({steps}, {width})) before tower" in printed and "drop squash" in printed
+    inner_name = "conv1d" if "Conv1D" in inner else "lstm"  # the layer inside tower that fails, as detail
+    assert f"tower's {inner_name} needs 3 axes" in printed and f"tower's {inner_name} reads (batch, {steps}," in printed
 
 
 _NO_INPUT = """

@@ -1,5 +1,6 @@
-"""The diagnosis engine's known limits, round 1 (session 23): a layer made inside call() on every backend, the
-run-out lint on Python generators and PyDatasets, and float16 probabilities behind a nested model's output.
+"""The diagnosis engine's known limits, rounds 1-3 (sessions 23-25): a layer made inside call() on every backend,
+the run-out lint on Python generators and PyDatasets, float16 probabilities behind a nested model's output, steps
+without a gradient (in a nested graph and in a user's call), NumPy in Lambdas, in-place changes on PyTorch.
 Small models of their own (not the corpus cases, not tests/user_scripts/limits/)."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 from keras import layers as L
+from keras import ops
 
 from kernest._lint import lint
 from tests.corpus_cases import check_script
@@ -79,12 +81,46 @@ def test_a_generator_expression_over_a_sized_object_is_counted_and_one_over_a_ma
     assert len(found) == 1 and "the generator expression yields 2 in all" in found[0].problem
     assert "runs out in 2 of 2 epochs" in found[0].problem and "steps_per_epoch=1" in found[0].fix
     assert len(list(data)) == 2  # the user's own generator is not used up
-    # over a map of the user's function: no safe copy, and the finding says the count is unknown
-    data = (r for r in map(np.asarray, [xs[:5], xs[5:]]))
+    # over a map of the user's function on a list, or a zip of lists (round 3): copied and counted
+    for data in ((r for r in map(np.asarray, [xs[:5], xs[5:]])), (a for a, _ in zip([xs[:5], xs[5:]], "ab"))):
+        model._kernest_data, model._kernest_data_again = data, generator_again(data)
+        found = [f for f in lint(model) if f.interface == "data -> reg"]
+        assert len(found) == 1 and "the generator expression yields 2 in all" in found[0].problem
+        assert len(list(data)) == 2  # the user's own iterator is not used up
+    # over the user's own iterator class: no safe copy, and the finding says the count is unknown
+    data = (r for r in map(np.asarray, _Chunks([xs[:5], xs[5:]])))
     model._kernest_data, model._kernest_data_again = data, generator_again(data)
     found = [f for f in lint(model) if f.interface == "data -> reg"]
     assert len(found) == 1 and "kernest cannot tell how many batches it gives" in found[0].problem
     assert "at least 6 batches" in found[0].fix
+
+
+class _Chunks:
+    def __init__(self, parts):
+        self.parts = list(parts)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if not self.parts:
+            raise StopIteration
+        return self.parts.pop(0)
+
+
+def test_a_generator_function_given_an_iterator_counts_a_copy_and_leaves_the_users_iterator_whole():
+    from kernest._trace import generator_again
+
+    def pairs(it, scale=1):
+        for a, b in it:
+            yield a * scale, b
+
+    xs, ys = [1, 2, 3], "abc"
+    given = pairs(zip(xs, ys), scale=2)
+    again = generator_again(given)  # round 2's copy called pairs on the same zip: counting used it up
+    assert again is not None and len(list(again())) == 3 and len(list(again())) == 3
+    assert list(given) == [(2, "a"), (4, "b"), (6, "c")]
+    assert generator_again(pairs(_Chunks([(1, "a")]))) is None  # an iterator kernest cannot copy: not counted
 
 
 def test_endless_and_closure_generators(tmp_path):
@@ -265,8 +301,8 @@ def test_numpy_in_a_nested_lambda_gets_the_full_path_and_the_same_lambda_in_kera
     fix = err.mismatches[0].fix
     assert "np.clip(np.exp(v), 0.0, 1.0)" in fix and "traced" in fix
     written = fix.split("every backend: ")[1].rstrip(".")
-    assert written == 'L.Lambda(lambda v: keras.ops.clip(keras.ops.exp(v), 0.0, 1.0), name="root_clip")'
-    fixed = eval(written, {"L": L, "keras": keras})
+    assert written == 'L.Lambda(lambda v: ops.clip(ops.exp(v), 0.0, 1.0), name="root_clip")'  # ops as imported here
+    fixed = eval(written, {"L": L, "ops": ops})
     front = keras.Model(i, fixed(h), name="front")  # the fix builds, and gives NumPy's values
     got = keras.ops.convert_to_numpy(fixed(x))
     assert front.output.shape == (None, 3, 4) and np.allclose(got, np.clip(np.exp(x), 0.0, 1.0))
@@ -396,5 +432,179 @@ def test_a_lambda_calling_numpy_that_builds_anyway_is_flagged_and_numpy_on_const
         outs.append(L.Lambda(lambda c: np.log1p(c), name="squash")(i))
     found = [(f.path, f.interface, f.fix) for f in lint(keras.Model(i, outs, name="feats")) if "NumPy" in f.interface]
     assert found == ([("squash", "squash -> NumPy", 'write it with keras.ops, which takes Keras tensors on every '
-                       'backend: L.Lambda(lambda c: keras.ops.log1p(c), name="squash").')]
+                       'backend: L.Lambda(lambda c: ops.log1p(c), name="squash").')]
                      if keras.backend.backend() == "torch" else [])
+
+
+# --- round 3 (session 25): a step function inside a user's call() ---------------------------------------------
+
+class _Gate(L.Layer):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.proj = L.Dense(6, name="proj6")
+
+    def call(self, feats):
+        h = self.proj(feats)
+        return ops.cast(h > 0.0, "float32")
+
+
+class _Decoder(_Gate):
+    def call(self, feats, training=None):
+        h = self.proj(feats)
+        return h if training else ops.one_hot(ops.argmax(h, axis=-1), 6)  # the pick only at inference
+
+
+class _GateFixed(_Gate):
+    def call(self, feats):
+        h = self.proj(feats)
+        return h + ops.stop_gradient(ops.cast(h > 0.0, "float32") - h)
+
+
+class _Bucketer(keras.Model):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.score = L.Dense(5, name="bucket_scores")
+        self.read = L.Dense(1, name="read")
+
+    def call(self, x):
+        idx = ops.argmax(self.score(x), axis=-1)
+        return self.read(ops.cast(idx, "float32")[:, None] + x)
+
+
+class _BucketerFixed(_Bucketer):
+    def call(self, x):
+        index = ops.sum(ops.softmax(self.score(x), axis=-1) * ops.arange(5, dtype="float32"), axis=-1); idx = index + ops.stop_gradient(ops.cast(ops.argmax(self.score(x), axis=-1), "float32") - index)  # noqa: E501, E702
+        return self.read(ops.cast(idx, "float32")[:, None] + x)
+
+
+def test_a_step_in_a_users_call_names_the_starved_sublayer_and_its_straight_through_statement_trains_it():
+    keras.backend.clear_session(free_memory=False)
+    x, y = np.random.default_rng(2).random((6, 3)).astype("float32"), np.ones((6, 1), "float32")
+
+    def nested(cls):
+        i = keras.Input((3,))
+        inner = keras.Model(i, cls(name="gate")(i), name="gating")
+        j = keras.Input((3,))
+        return keras.Model(j, L.Dense(1, name="y")(inner(j)), name="net")
+
+    found = [f for f in lint(nested(_Gate)) if "step function" in f.problem]
+    assert [(f.path, f.interface) for f in found] == [("gating/gate", "gate.call -> comparison")]
+    assert "(gating/gate/proj6)" in found[0].problem and "proj6's output" in found[0].problem
+    assert "`return h + ops.stop_gradient(ops.cast(h > 0.0, \"float32\") - h)`" in found[0].fix
+    assert not [f for f in lint(nested(_Decoder)) if "step function" in f.problem]  # it trains on its scores
+    bucketer = _Bucketer(name="bucketer")
+    bucketer(x)
+    found = [f for f in lint(bucketer) if "step function" in f.problem]
+    assert [(f.path, f.interface) for f in found] == [("bucketer", "bucketer.call -> argmax")]
+    assert "(bucket_scores)" in found[0].problem and "read" not in found[0].problem.split("(bucket_scores)")[1]
+    assert ("`index = ops.sum(ops.softmax(self.score(x), axis=-1) * ops.arange(5, dtype=\"float32\"), axis=-1); "
+            "idx = index + ops.stop_gradient(ops.cast(ops.argmax(self.score(x), axis=-1), \"float32\") - index)`"
+            ) in found[0].fix  # arange(5): the width of bucket_scores, the same statements as _BucketerFixed's
+    # the statements as printed: the same values forward, and the starved weights now train
+    fixed_gate, fixed_bucketer = nested(_GateFixed), _BucketerFixed(name="fixed")
+    fixed_bucketer(x)
+    assert not [f for m in (fixed_gate, fixed_bucketer) for f in lint(m) if "step function" in f.problem]
+    gate = fixed_gate.get_layer("gating").get_layer("gate")
+    assert np.array_equal(keras.ops.convert_to_numpy(gate(x)),
+                          keras.ops.convert_to_numpy(ops.cast(gate.proj(x) > 0.0, "float32")))
+    moved = _fit_once(fixed_gate, x, y)  # (the lint above took the backend's gradient of both fixed models)
+    assert [k for k, v in moved.items() if v and k.endswith("proj6/kernel")] == [
+        k for k in moved if k.endswith("proj6/kernel")] and len(moved) == 4
+
+
+# --- round 3: in-place changes in the helpers call() calls, torch's in-place methods, item assignment -----------
+
+def _floor_small(w):
+    w[w < 0.1] = 0.0
+    return w
+
+
+class _Sharpen(L.Layer):
+    def _renorm(self, p, m):
+        p.masked_fill_(m < 0.5, 0.0)
+        return _floor_small(p)
+
+    def call(self, x):
+        p = ops.softmax(x * 3.0)
+        return self._renorm(p, x)
+
+
+class _SharpenFixed(_Sharpen):
+    def call(self, x):
+        p = ops.softmax(x * 3.0)
+        p = ops.where(x < 0.5, 0.0, p)
+        return ops.where(p < 0.1, 0.0, p)
+
+
+def test_inplace_statements_in_helpers_two_levels_below_call_are_named_and_written_out_of_place():
+    import kernest
+
+    keras.backend.clear_session(free_memory=False)
+    first = _Sharpen._renorm.__code__.co_firstlineno
+    found = [(s.where, s.line, s.text, s.made_by, s.fixed) for s in
+             __import__("kernest._lint_gradient", fromlist=["x"]).inplace_statements(_Sharpen)]
+    assert found == [
+        ("_Sharpen._renorm (called from _Sharpen.call)", first + 1, "p.masked_fill_(m < 0.5, 0.0)", "softmax",
+         "p = ops.where(m < 0.5, 0.0, p)"),
+        ("_Sharpen._renorm -> _floor_small (called from _Sharpen.call)", _floor_small.__code__.co_firstlineno + 1,
+         "w[w < 0.1] = 0.0", "softmax", "w = ops.where(w < 0.1, 0.0, w)")]
+    x = np.random.default_rng(3).random((4, 5)).astype("float32")
+    i = keras.Input((5,))
+    try:  # TensorFlow and JAX refuse torch's in-place method where the model is built; PyTorch fails in training
+        inner = keras.Model(i, _Sharpen(name="sharpen")(L.Dense(5, name="pre")(i)), name="att")
+        model = keras.Model(i, L.Dense(1, name="y")(inner(i)), name="outer")
+        model.compile("sgd", "mse")
+        model.fit(x, x[:, :1], epochs=1, verbose=0)
+        raise AssertionError("the in-place statements did not fail")
+    except (AttributeError, TypeError, RuntimeError) as exc:
+        err = kernest.explain(exc, model if "model" in locals() else None)
+    assert err is not None and err.path.endswith("sharpen") and err.interface.endswith("-> sharpen")
+    assert "p = ops.where(m < 0.5, 0.0, p)" in err.mismatches[0].fix
+    fixed = _SharpenFixed()  # the statements as printed give the values the in-place ones meant
+    want = np.exp(x * 3.0) / np.exp(x * 3.0).sum(-1, keepdims=True)
+    want[x < 0.5] = 0.0
+    want[want < 0.1] = 0.0
+    assert np.allclose(keras.ops.convert_to_numpy(fixed(x)), want, atol=1e-6)
+
+
+# --- round 3: NumPy in a named def (or a method) given to a Lambda --------------------------------------------
+
+def _log_energy(frames):
+    squared = frames * frames
+    total = np.sum(squared, axis=-1, keepdims=True)
+    return np.log(total + np.float32(1e-3))
+
+
+class _Scaler:
+    gain = 4.0
+
+    def cube_root(self, v):
+        return np.cbrt(v) * np.sqrt(self.gain)
+
+
+def test_numpy_in_a_named_def_or_method_given_to_a_lambda_is_rewritten_statement_by_statement():
+    import kernest
+    from kernest._lint_gradient import lambda_in_keras_ops
+
+    keras.backend.clear_session(free_memory=False)
+    first = _log_energy.__code__.co_firstlineno
+    written, fix = lambda_in_keras_ops(_log_energy, "energy")
+    assert written == ["np.sum(squared, axis=-1, keepdims=True)", "np.log(total + np.float32(1e-3))"]
+    assert fix == ("Write _log_energy with keras.ops, which takes Keras tensors on every backend: "
+                   f"`total = ops.sum(squared, axis=-1, keepdims=True)` (line {first + 2}); "
+                   f"`return ops.log(total + np.float32(0.001))` (line {first + 3}).")
+    written, fix = lambda_in_keras_ops(_Scaler().cube_root, "cube")  # self.gain is a constant: np.sqrt kept
+    assert written == ["np.cbrt(v)"] and "`return ops.cbrt(v) * np.sqrt(self.gain)`" in fix
+    x = np.random.default_rng(4).random((2, 3, 4)).astype("float32")
+    i = keras.Input((3, 4), name="frames")
+    with pytest.raises(Exception) as caught:
+        front = keras.Model(i, L.Lambda(_log_energy, name="energy")(L.Dense(4, name="filters")(i)), name="front")
+        front.compile("sgd", "mse")  # PyTorch builds it and fails in training
+        front.fit(x, x[..., :1], epochs=1, verbose=0)
+    err = kernest.explain(caught.value, front if "front" in locals() else None)
+    assert err is not None and err.mismatches[0].path.endswith("front/energy") and "line" in err.mismatches[0].fix
+    # the statements as printed give NumPy's values
+    squared = x * x
+    total = ops.sum(squared, axis=-1, keepdims=True)
+    got = keras.ops.convert_to_numpy(ops.log(total + np.float32(0.001)))
+    assert np.allclose(got, np.log((x * x).sum(-1, keepdims=True) + 1e-3), atol=1e-5)

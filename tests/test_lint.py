@@ -192,3 +192,19 @@ def test_batchnorm_on_the_last_axis_of_channels_first_maps_says_axis_1_and_axis_
     i = keras.Input((10, 12, 4))  # channels-last maps keep the default axis
     last = keras.Model(i, L.BatchNormalization()(L.Conv2D(6, 3)(i)))
     assert not [g for g in lint(last) if "channels-first" in g.problem]
+
+
+@pytest.mark.parametrize(("given", "loss_name", "layer_name"), [
+    ("binary_crossentropy", "binary_crossentropy", "binary_crossentropy"),
+    (keras.losses.BinaryCrossentropy(), "binary_crossentropy", None),
+    (keras.losses.categorical_crossentropy, "categorical_crossentropy", None),
+    ("MaxPooling1D", "MaxPooling1D", "max_pooling1_d"),  # a loss given as a string is kept as written
+    ("LayerNormalization", "LayerNormalization", "layer_normalization"),
+])
+def test_a_loss_and_a_layer_class_are_named_in_snake_case(given, loss_name, layer_name):
+    from kernest._callsite import snake_case
+    from kernest._lint import _loss_name
+
+    assert _loss_name(given) == loss_name
+    if layer_name is not None:
+        assert snake_case(given) == layer_name

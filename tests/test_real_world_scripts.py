@@ -182,3 +182,28 @@ def test_main_that_exits_zero_and_main_that_never_ends(scripts, capsys):
     assert code == 0 and 'Model: "net"' in out, err
     [note] = kernest_lines(err)
     assert "also holds `enc`" in note and "stopped it (2 s (at main_hand_loop.py:" in note
+
+
+def test_the_outermost_models_are_those_no_other_holds_at_any_depth_even_through_wrappers_and_attributes():
+    from kernest._script import _outermost
+
+    keras.backend.clear_session(free_memory=False)
+    i = keras.Input((4, 3))
+    enc = keras.Model(i, keras.layers.Dense(2)(i), name="enc")  # inside `framed` through TimeDistributed
+    cell = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)], name="cell")
+    j = keras.Input((5, 4, 3))
+    framed = keras.Model(j, keras.layers.TimeDistributed(enc)(j), name="framed")
+
+    class Holder(keras.Model):  # holds `cell` as an attribute, and is held by nothing
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.cell = cell
+
+        def call(self, x):
+            return self.cell(x)
+
+    holder = Holder(name="holder")
+    holder(keras.ops.zeros((1, 3)))
+    lone = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)], name="lone")
+    models = {"enc": enc, "framed": framed, "cell": cell, "holder": holder, "lone": lone, "again": framed}
+    assert _outermost(models) == ["framed", "holder", "lone", "again"]
