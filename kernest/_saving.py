@@ -32,6 +32,7 @@ from typing import Any
 import keras
 
 import kernest._over  # noqa: F401  (registers Over, so files with over() layers load)
+from kernest._asfound import building
 from kernest._errors import KernestError, KernestWarning, UnsafeModelError
 from kernest._files import write_atomic
 from kernest._graph import Entry, forget_traces, layer_attributes, root, var_name, walk
@@ -204,6 +205,10 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
             layer shared between models, which Keras 3.15 saves but cannot load (the message names the
             layer's paths).
 
+    Warns:
+        KernestWarning: a layer inside is not built yet (a custom layer's sublayers that Keras builds on the
+            first call): the file cannot hold weights it does not have yet.
+
     Example:
         >>> import os, tempfile, keras, kernest
         >>> x = keras.Input((4,))
@@ -223,6 +228,13 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
             "but cannot be loaded by Keras 3.15 ('expected 2 variables, but received 0'). Give each model its "
             "own layer (share weights by copying them), or call the shared layer only in the outer model."
         )
+    unbuilt = [e.path for e in walk(model, shapes=False) if not getattr(e.layer, "built", True)]
+    if unbuilt:
+        warnings.warn(
+            f"save({target!r}): {', '.join(unbuilt[:4])}{' ...' if len(unbuilt) > 4 else ''} ({len(unbuilt)} "
+            f"layer{'s' if len(unbuilt) > 1 else ''}) of {model.name!r} not built yet: Keras makes their weights on "
+            "the first call, so the file holds none for them and a load gives them new random ones. Call the "
+            "model on data once before saving.", KernestWarning, stacklevel=2)
     try:
         write_atomic(target, lambda tmp: _write(model, tmp), suffix=".keras", parents=False)
     except OSError as err:
@@ -327,7 +339,9 @@ def build_sublayers(model: Any) -> None:
     ``compute_output_shape`` is rebuilt (in ``clone_model``, on load) without ``call()`` ever running, so its
     sublayers get no weights. Tracing every call on placeholders, as ``summary`` does, builds them; what
     those traces found, half built, is forgotten."""
-    root(model)
+    forget_traces(model)  # a trace remembered from before would not run the calls again
+    with building():
+        root(model)
     forget_traces(model)
 
 
