@@ -19,13 +19,16 @@ and names the class and the ``--import`` option when one is missing.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import json
 import os
 import re
+import sys
 import warnings
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -160,11 +163,50 @@ def _restore_axes(model: Any, saved: dict[str, Any]) -> None:
                 setattr(t, _ATTR, tuple(a))
 
 
+def _lambdas(model: Any) -> list[Any]:
+    """The Python lambdas the model's ``Lambda`` layers hold (Keras saves them as bytecode)."""
+    return [layer.function for layer in [model, *(e.layer for e in walk(model, shapes=False))]
+            if isinstance(layer, keras.layers.Lambda) and getattr(layer.function, "__name__", "") == "<lambda>"]
+
+
+def lambda_namespaces(model: Any) -> list[dict[str, Any]]:
+    """The module globals of the model's Python lambdas, for ``lambda_globals`` when Keras copies them."""
+    return [f.__globals__ for f in _lambdas(model)]
+
+
+@contextlib.contextmanager
+def lambda_globals(namespaces: list[dict[str, Any]]) -> Iterator[None]:
+    """Keras rebuilds a ``Lambda``'s Python lambda from its bytecode with Keras' own module globals, so a
+    lambda that uses a name of the module it was written in (``ops``, ``tf``, ``np``) cannot run once loaded or
+    copied, and Keras reports "could not automatically infer the shape of the Lambda's output". Inside this
+    context it gets the globals of the modules ``namespaces`` holds (only where safe mode is off already:
+    loading a lambda runs code)."""
+    if not namespaces:
+        yield
+        return
+    from keras.src.utils import python_utils
+
+    original = python_utils.func_load
+    merged: dict[str, Any] = {}
+    for namespace in namespaces:
+        merged.update(namespace)
+
+    def func_load(code: Any, defaults: Any = None, closure: Any = None, globs: Any = None) -> Any:
+        return original(code, defaults, closure, globs if globs is not None else {**vars(python_utils), **merged})
+
+    python_utils.func_load = func_load
+    try:
+        yield
+    finally:
+        python_utils.func_load = original
+
+
 def _write(model: keras.Model, tmp: Path) -> None:
     model.save(str(tmp))
     with zipfile.ZipFile(tmp, "a") as archive:
         archive.writestr(STATE, json.dumps({"trainable": trainable_flags(model), "axes": input_axes(model),
-                                             "functions": swapped_functions(model)}))
+                                             "functions": swapped_functions(model),
+                                             "lambda_modules": sorted({f.__module__ for f in _lambdas(model)})}))
 
 
 def _restore_trainable(model: Any, source: str, saved: dict[str, bool]) -> None:
@@ -291,8 +333,11 @@ def load(path: str | os.PathLike[str], safe_mode: bool = True, custom_objects: d
     """
     source = os.fspath(path)
     _check_archive(source)
-    model = _load_model(source, safe_mode, custom_objects)
     state = _saved_state(source)
+    modules = state.get("lambda_modules") if not safe_mode else None
+    namespaces = [vars(sys.modules[m]) for m in modules or [] if isinstance(m, str) and m in sys.modules]
+    with lambda_globals(namespaces):  # the modules the lambdas were written in, if this process has them
+        model = _load_model(source, safe_mode, custom_objects)
     saved = state.get("trainable")
     if isinstance(saved, dict):
         _restore_trainable(model, source, {str(k): bool(v) for k, v in saved.items()})
