@@ -201,6 +201,17 @@ def lambda_globals(namespaces: list[dict[str, Any]]) -> Iterator[None]:
         python_utils.func_load = original
 
 
+@contextlib.contextmanager
+def copying(model: Any) -> Iterator[None]:
+    """Where kernest copies the user's own live model from its config (``replace``, ``explain``'s trial
+    rebuilds): safe mode guards against code in a file, not in the user's model, so its Lambdas copy, with
+    the globals of the modules their lambdas were written in."""
+    from keras.src.saving.serialization_lib import SafeModeScope  # no public equivalent in Keras 3.15
+
+    with SafeModeScope(False), lambda_globals(lambda_namespaces(model)):
+        yield
+
+
 def _write(model: keras.Model, tmp: Path) -> None:
     model.save(str(tmp))
     with zipfile.ZipFile(tmp, "a") as archive:
