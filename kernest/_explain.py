@@ -1173,8 +1173,8 @@ def _rebuild_blocker(model: Any, shape: Shape, kernels_may_resize: bool = False,
                     raise _Resized(str(original.name))
             elif isinstance(original, keras.Sequential):  # clone_model takes no call_function for a Sequential
                 out = x
-                for layer in original.layers:
-                    out = run(layer, out)
+                for layer in original.layers:  # a Sequential called again reuses its layers' copies
+                    out = made[id(layer)](out) if id(layer) in made else run(layer, out)
             else:
                 inner = {str(layer.name): layer for layer in original.layers}
 
