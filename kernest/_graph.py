@@ -998,7 +998,9 @@ def _children_of(parent: Entry, shapes: bool) -> Found:
         return _mapped_children(parent)
     if isinstance(layer, keras.layers.Bidirectional):
         return [(child, [_derived_site(child, s) for s in sites], per) for child in sublayers(layer)]
-    if shapes and not _is_builtin(layer) and sites and sites[0].in_shapes:
+    # a Sequential not built yet (inside a custom layer Keras built from compute_output_shape) has no graph
+    # either: its call runs its layers in turn
+    if shapes and (not _is_builtin(layer) or isinstance(layer, keras.Sequential)) and sites and sites[0].in_shapes:
         return [(c, s, per) for c, s in _traced_children(parent, sites[0])]
     # a parent never called (a GAN trained by its own train_step): a functional child still has its own shapes
     return [(c, [site] if shapes and (site := _graph_site(c)) else [], per) for c in sublayers(layer)]

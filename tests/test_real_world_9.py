@@ -102,6 +102,7 @@ def test_reading_a_model_does_not_build_the_sublayers_keras_left_unbuilt(tmp_pat
     every = kernest.summary(model, depth=9)
     rows = {r.path: r for r in every.rows}
     assert every.total_params == 48 and rows["head/hidden"].output_shape == "(batch, features=8)"  # traced
+    assert rows["head/mlp/d2"].input_shape == "(batch, features=4)"  # through the Sequential that is not built
     assert not rows["head/hidden"].built and "0 (unbuilt)" in str(every)
     for read in (lambda: kernest.paths(model), lambda: [kernest.get(model, p) for p in kernest.paths(model)],
                  lambda: kernest.plot(model, tmp_path / "m.svg"), lambda: kernest.check(model),
