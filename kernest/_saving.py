@@ -259,8 +259,8 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
             layer's paths).
 
     Warns:
-        KernestWarning: a layer inside is not built yet (a custom layer's sublayers that Keras builds on the
-            first call): the file cannot hold weights it does not have yet.
+        KernestWarning: a layer the model calls is not built yet (a custom layer's sublayers that Keras
+            builds on the first call): the file cannot hold weights it does not have yet.
 
     Example:
         >>> import os, tempfile, keras, kernest
@@ -281,7 +281,8 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
             "but cannot be loaded by Keras 3.15 ('expected 2 variables, but received 0'). Give each model its "
             "own layer (share weights by copying them), or call the shared layer only in the outer model."
         )
-    unbuilt = [e.path for e in walk(model, shapes=False) if not getattr(e.layer, "built", True)]
+    # layers the model's call runs that have no weights yet (one it never calls, an unused projection, stays so)
+    unbuilt = [e.path for e in walk(model) if not getattr(e.layer, "built", True) and e.sites]
     if unbuilt:
         warnings.warn(
             f"save({target!r}): {', '.join(unbuilt[:4])}{' ...' if len(unbuilt) > 4 else ''} ({len(unbuilt)} "
