@@ -25,18 +25,21 @@ ops = keras.ops
 # core: the mixture of experts and the ArcFace trainer (JAX compiles CaiT's attention and the clustering
 # model's augmentation for seconds each; bench/real_world_9.py runs every model on all three backends)
 CHEAP = {m9.mmoe, m9.arcface}
-# CaiT's blocks and the clustering learner take seconds to copy, save and train on CPU: bench/real_world_9.py runs
-# extract, replace, save and freeze on them (outputs compared, frozen weights kept), the suite does not
-HEAVY = {m9.cait, m9.semantic_clustering}
+# CaiT's blocks, the clustering learner and the traffic forecaster's LSTM over the nodes take seconds to copy,
+# save and train on CPU: bench/real_world_9.py runs extract, replace, save and freeze on them (outputs compared,
+# frozen weights kept), the suite does not; nor CaiT's summary (its traces take 1.5-4 s) or the forecaster's
+# explain (its trial rebuilds run the LSTM; tested on a smaller model below)
+HEAVY = {m9.cait, m9.semantic_clustering, m9.traffic_gnn}
 
 
-def specs(core: set | None = None, light: bool = False) -> list[object]:
-    """SPECS as parameters; those built by a builder in ``core`` are marked ``core``; ``light`` leaves out HEAVY."""
+def specs(core: set | None = None, light: bool = False, skip: tuple = ()) -> list[object]:
+    """SPECS as parameters; those built by a builder in ``core`` are marked ``core``; ``light`` leaves out HEAVY,
+    ``skip`` the builders named."""
     return [pytest.param(s, id=s.build.__name__, marks=[pytest.mark.core] * (s.build in (core or set())))
-            for s in m9.SPECS if not (light and s.build in HEAVY)]
+            for s in m9.SPECS if not (light and s.build in HEAVY) and s.build not in skip]
 
 
-@pytest.mark.parametrize("spec", specs(core=CHEAP))
+@pytest.mark.parametrize("spec", specs(core=CHEAP, skip=(m9.cait,)))
 def test_summary_paths_plot_and_check(spec, built, tmp_path):
     checks.summary_paths_plot_and_check(spec, built(spec), tmp_path)
 
@@ -56,7 +59,7 @@ def test_save_and_load_give_the_same_outputs_and_no_diff(spec, built, tmp_path):
     checks.save_and_load(spec, built(spec), m9.outputs_of, tmp_path)
 
 
-@pytest.mark.parametrize("spec", specs(core=CHEAP))
+@pytest.mark.parametrize("spec", specs(core=CHEAP, skip=(m9.traffic_gnn,)))
 def test_a_deliberate_break_is_explained_with_the_models_own_names(spec, built):
     checks.break_is_explained(spec, built(spec))
 
