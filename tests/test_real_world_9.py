@@ -176,3 +176,24 @@ def test_a_grid_that_is_not_an_image_is_not_resized_and_a_fixed_count_is_not_dec
         ranker([np.zeros((2, 4), "float32"), np.zeros((2, 2, 4), "float32")])
     err = str(kernest.explain(info.value, ranker))
     assert "input 'others'" in err and "as None" not in err, err
+
+
+class Gain(L.Layer):
+    """A custom layer without ``build()`` (Keras marks it built at once; its Dense builds on the first call)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.fc = L.Dense(4, name="fc")
+
+    def call(self, x):
+        return self.fc(x) * 2.0
+
+
+@pytest.mark.core
+def test_a_custom_layer_of_the_model_called_on_other_data_is_not_one_instance_in_two_models():
+    x = keras.Input((6, 3), name="x")
+    model = keras.Model(x, Gain(name="gain")(x), name="gainer")
+    with pytest.raises(Exception) as info, kernest.trace():
+        model(np.zeros((2, 6, 1), "float32"))  # one channel: Keras lets a trailing 1 pass the Input of 3
+    err = str(kernest.explain(info.value, model))
+    assert "one instance" not in err and "gives 1 features but" in err and "built for 3" in err, err
