@@ -31,8 +31,14 @@ def layers_under(layer: Any) -> list[Any]:
 
 
 def _unwrapped(value: Any) -> Any:
-    """The container itself where TensorFlow's tracking wraps it in a proxy (``_DictWrapper``)."""
-    return getattr(value, "__wrapped__", value) if isinstance(value, (dict, list)) else value
+    """The container that holds the items where TensorFlow's tracking wraps one: a ``_DictWrapper`` is a proxy
+    (``__wrapped__``); a ``ListWrapper`` keeps them in ``_storage`` (the list it subclasses stays empty)."""
+    if isinstance(value, dict):
+        return getattr(value, "__wrapped__", value)
+    if isinstance(value, list):
+        storage = getattr(value, "_storage", None)
+        return storage if isinstance(storage, list) else value
+    return value
 
 
 def _contents(value: Any, depth: int) -> Any:
