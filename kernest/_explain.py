@@ -86,6 +86,7 @@ from kernest._runtime import (
     split_refused,
     users_model_call,
 )
+from kernest._saving import copying
 from kernest._trace import Failure, Frame, Site, created_at, failure_of, frame_name, is_user_file, user_frames
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -1174,6 +1175,12 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
     var = case.var(consumer) if consumer is not None else name
     if _dict_given_list(case):
         return _list_for_dict(case)
+    refused = _refused_input(case, consumer)  # which input of a model of several Keras named
+    if refused is not None:
+        var = f"{var}'s input {refused[1]!r}"
+        one_hot = _class_ids_for_one_hot(case, consumer, refused[0], declared, got)
+        if one_hot is not None:
+            return Mismatch(case.path(name), case.interface(name), format_shape(declared), format_shape(got), one_hot)
     if len(got) == len(declared) - 1 and fits(declared, (None, *got)) and case.fitted_model() is not None:
         return _missing_batch(case, name, declared, got)
     if len(got) == len(declared) + 1 and fits(declared, (None, *got[2:])):
@@ -1184,13 +1191,15 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
             declared[-1], got[-1]):  # only the features differ (a steps axis declared None takes any length)
         return _width_mismatch(case, name, declared, got)
     order = _axis_order(declared, got)
+    index = refused[0] if refused is not None else None
     if order is not None:
         fix = _transpose_fix(case, var, declared, got, order)
-    elif len(declared) == len(got) and _other_image_size(declared, got):
-        fix = _resize_fix(var, declared, got, _rebuild_blocker(consumer, got))
+    elif len(declared) == len(got) and _other_image_size(declared, got) and _reads_images(consumer):
+        fix = _resize_fix(var, declared, got, _rebuild_blocker(consumer, got, index=index))
     elif len(declared) == len(got):
         relaxed = tuple(None if d != g else d for d, g in zip(declared[1:], got[1:]))
-        blocker = _rebuild_blocker(consumer, got) or _rebuild_blocker(consumer, (None, *relaxed))
+        blocker = (_rebuild_blocker(consumer, got, index=index)
+                   or _rebuild_blocker(consumer, (None, *relaxed), index=index))
         fix = _built_for_fix(case, var, declared, got, blocker) if blocker else (
             f"{var} was declared with keras.Input(shape={_tuple(declared[1:])}) but is called on "
             f"{format_shape(got)}. Declare the varying axes as None: keras.Input(shape={_tuple(relaxed)}), "
@@ -1200,7 +1209,7 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
     elif None not in declared[1:] + got[1:] and math.prod(declared[1:]) == math.prod(got[1:]):  # type: ignore[arg-type]
         fix = _same_size_fix(case, var, declared, got)
     else:
-        blocker = _rebuild_blocker(consumer, got)
+        blocker = _rebuild_blocker(consumer, got, index=index)
         fix = _pooled_before_model(case, var, declared, got) or (
             _built_for_fix(case, var, declared, got, blocker) if blocker else
             f"{var} was declared for {len(declared) - 1} axes after the batch but gets {len(got) - 1}: "
@@ -1208,40 +1217,52 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
     return Mismatch(case.path(name), case.interface(name), format_shape(declared), format_shape(got), fix)
 
 
-def _rebuild_blocker(model: Any, shape: Shape, kernels_may_resize: bool = False) -> str | None:
+def _rebuild_blocker(model: Any, shape: Shape, kernels_may_resize: bool = False, index: int | None = None
+                     ) -> str | None:
     """Where a functional or Sequential ``model`` of one input, rebuilt by Keras on inputs of ``shape``, fails
     or makes weights of other shapes than its own: the path of that layer (a custom layer, a position table
     made in ``build()``, a Dense after a Flatten). Nested models of one input are rebuilt for what reaches
     them too, as a user rebuilding the whole model would. None where it rebuilds with the same weights, or
     where it cannot be rebuilt even on its own input shape (a layer without a config): nothing is known.
     With ``kernels_may_resize`` (a new input width, which resizes the kernels that read it: new weights to
-    train) only non-trainable state counts, such as an adapted Normalization's statistics."""
-    first = _one_input(model)
+    train) only non-trainable state counts, such as an adapted Normalization's statistics. ``index``: for a
+    functional model of several inputs, the one of ``shape`` (the others keep theirs)."""
+    flat = keras.tree.flatten(graph_inputs(model) or []) if isinstance(model, keras.Model) else []
+    first = _one_input(model) if index is None else flat[index] if index < len(flat) else None
     if first is None:
         return None
+
+    def start(dims: Shape) -> Any:
+        """New Inputs for the rebuild: ``dims`` for ``first``, the others as they were, in the model's structure."""
+        if index is None:
+            return keras.Input(tuple(dims[1:]), dtype=first.dtype)
+        made = [keras.Input(tuple(dims[1:]) if t is first else tuple(t.shape[1:]), dtype=t.dtype) for t in flat]
+        return keras.tree.pack_sequence_as(input_struct(model), made)
 
     def rebuild(dims: Shape) -> str | None:
         """The first layer that fails, or is made with other weights, when rebuilt on ``dims``."""
         calling: list[str] = []
+        made: dict[int, Any] = {}  # a nested model called twice (anchors, then neighbours) is copied once
 
         def run(original: Any, x: Any) -> Any:  # a copy of ``original`` rebuilt on ``x``
             calling.append(str(original.name))
-            if _one_input(original) is None:
-                copy = original.__class__.from_config(original.get_config())
+            if _one_input(original) is None and not (original is model and index is not None):
+                copy = made[id(original)] = original.__class__.from_config(original.get_config())
                 out = copy(x)
                 if not _same_weight_shapes(original, copy, kernels_may_resize):
                     raise _Resized(str(original.name))
             elif isinstance(original, keras.Sequential):  # clone_model takes no call_function for a Sequential
                 out = x
-                for layer in original.layers:
-                    out = run(layer, out)
+                for layer in original.layers:  # a Sequential called again reuses its layers' copies
+                    out = made[id(layer)](out) if id(layer) in made else run(layer, out)
             else:
                 inner = {str(layer.name): layer for layer in original.layers}
 
                 def call_function(layer: Any, *args: Any, **kwargs: Any) -> Any:
                     found = inner.get(str(layer.name))
                     if found is not None and _one_input(found) is not None and len(args) == 1 and not any(kwargs.values()):
-                        return run(found, args[0])  # a nested model: rebuilt for what reaches it
+                        # a nested model: rebuilt for what reaches it
+                        return made[id(found)](args[0]) if id(found) in made else run(found, args[0])
                     calling.append(str(layer.name))
                     result = layer(*args, **kwargs)
                     if found is not None and not _same_weight_shapes(found, layer, kernels_may_resize):
@@ -1249,22 +1270,80 @@ def _rebuild_blocker(model: Any, shape: Shape, kernels_may_resize: bool = False)
                     calling.pop()
                     return result
 
-                start = keras.Input(tuple(x.shape[1:]), dtype=x.dtype)
-                out = keras.models.clone_model(original, input_tensors=start, call_function=call_function)(x)
+                fresh = keras.tree.map_structure(lambda t: keras.Input(tuple(t.shape[1:]), dtype=t.dtype), x)
+                clone = made[id(original)] = keras.models.clone_model(original, input_tensors=fresh,
+                                                                      call_function=call_function)
+                out = clone(x)
             calling.pop()
             return out
 
         try:
-            run(model, keras.Input(tuple(dims[1:]), dtype=first.dtype))
+            inputs = start(dims)
+            run(model, inputs)
+            if id(model) in made:  # and on a known batch: ops.reshape(x, (-1, 3, 4)) checks its sizes only then
+                calling[:] = [str(model.name)]
+                made[id(model)](keras.tree.map_structure(
+                    lambda t: keras.KerasTensor((t.shape[0] or 2, *t.shape[1:]), dtype=t.dtype), inputs))
         except Exception:  # noqa: BLE001 - whatever Keras raised, the layer being rebuilt is the answer
             return "/".join(calling[1:]) or str(model.name)
         return None
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), copying(model):  # the user's own Lambdas copy too
         warnings.simplefilter("ignore")
         if rebuild(shape_of(first)) is not None:  # not rebuildable: no conclusion
             return None
         return rebuild(shape)
+
+
+_IMAGE_LAYERS = (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D,
+                 keras.layers.Conv2DTranspose, keras.layers.MaxPooling2D, keras.layers.AveragePooling2D,
+                 keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D, keras.layers.Resizing,
+                 keras.layers.CenterCrop, keras.layers.RandomCrop, keras.layers.RandomFlip, keras.layers.RandomZoom,
+                 keras.layers.RandomRotation, keras.layers.RandomTranslation, keras.layers.ZeroPadding2D,
+                 keras.layers.Cropping2D, keras.layers.UpSampling2D)
+
+
+def _reads_images(model: Any) -> bool:
+    """Whether a 4-D input of ``model`` is images: a layer inside works on height and width (a 2-D
+    convolution or pooling, a resize, crop or flip). A series of sensors (batch, steps, nodes, 1) is not, and
+    resizing it would invent sensors. Unknown (no model): assumed images, as before."""
+    if not isinstance(model, keras.layers.Layer):
+        return True
+    return any(isinstance(layer, _IMAGE_LAYERS) for _, layer in [("", model), *_walk(model)])
+
+
+def _refused_input(case: Case, consumer: Any) -> tuple[int, str] | None:
+    """``(index, name)`` of the input Keras refused ("Input 1 with name 'neighbours'", "input ... with name
+    'labels' and path '1'") where ``consumer`` is a functional model of several inputs; None otherwise."""
+    flat = keras.tree.flatten(graph_inputs(consumer) or []) if isinstance(consumer, keras.Model) else []
+    said = re.search(r"with name '([^']+)'", case.message)
+    if len(flat) < 2 or said is None:
+        return None
+    names = [str(getattr(t, "name", "")) for t in flat]
+    return (names.index(said.group(1)), said.group(1)) if said.group(1) in names else None
+
+
+def _class_ids_for_one_hot(case: Case, consumer: Any, index: int, declared: Shape, got: Shape) -> str | None:
+    """Class ids (batch,) given to an input that takes one-hot rows (batch, classes): the fix names
+    ``to_categorical`` with the model's number of classes. Only where the data given are whole numbers in
+    ``[0, classes)``."""
+    classes = declared[-1] if len(declared) == 2 else None
+    if classes is None or classes < 2 or len(got) != 1:
+        return None
+    given = next((f.inputs[index] for f in case.frames if f.layer is consumer and len(f.inputs) > index), None)
+    if given is None or is_symbolic(given):
+        return None
+    try:
+        values = np.asarray(keras.ops.convert_to_numpy(given), dtype="float64")
+    except Exception:  # noqa: BLE001 - what cannot be read as numbers is not class ids
+        return None
+    if values.ndim != 1 or not np.all(values == np.round(values)) or values.min() < 0 or values.max() >= classes:
+        return None
+    name = case.var(consumer) if consumer is not None else "model"
+    label = str(getattr(keras.tree.flatten(graph_inputs(consumer) or [])[index], "name", "labels"))
+    return (f"{name}'s input {label!r} takes one-hot rows of {classes} classes {format_shape(declared)} and gets one "
+            f"class id per row {format_shape(got)}. One-hot them first: keras.utils.to_categorical({label}, "
+            f"{classes}) (or keras.ops.one_hot({label}, {classes})).")
 
 
 def _same_weight_shapes(layer: Any, other: Any, trainable_may_differ: bool = False) -> bool:
@@ -1731,16 +1810,25 @@ def _missing_key(case: Case, m: re.Match[str]) -> Mismatch:
     data = frame.data if frame is not None and isinstance(frame.data, dict) else {}
     wrong = [k for k in passed if k not in expected]
     missing = [k for k in expected if k not in passed]
+    name = case.consumer_name("model")
+    auto = _keys_for_auto_named_inputs(case, expected, data)
+    if auto is not None:
+        return auto
+    if missing and not wrong:  # nothing to rename: a key left out of the dict
+        shapes = {str(getattr(t, "name", "")): format_shape(shape_of(t))
+                  for t in keras.tree.flatten(graph_inputs(case.consumer) or [])} if case.consumer is not None else {}
+        wanted = ", ".join(f'"{k}": <an array {shapes.get(k, "")}>'.replace(" >", ">") for k in missing)
+        return Mismatch(
+            case.path(name), f"data -> {name}", "a dict with keys " + ", ".join(expected), "keys " + ", ".join(passed),
+            f"{name} takes the inputs {expected} and the dict passed has no {', '.join(map(repr, missing))}. Add "
+            f"{'it' if len(missing) == 1 else 'them'} to the dict: {{..., {wanted}}}.",
+        )
     pairs = dict(zip(wrong, _closest(wrong, missing)))
     entries = []
     for key in expected:
         source = next((w for w, e in pairs.items() if e == key), key)
         value = data.get(source)
         entries.append(f'"{key}": {case.var(value) if value is not None else source}')
-    name = case.consumer_name("model")
-    auto = _keys_for_auto_named_inputs(case, expected, data)
-    if auto is not None:
-        return auto
     bad = data.get(wrong[0]) if wrong else None
     source_layer = producer(bad) if bad is not None and is_symbolic(bad) else None
     side = "data" if source_layer is None else (

@@ -714,6 +714,9 @@ def _instance_built_elsewhere(case: Any) -> Mismatch | None:
                   for p, x in _walk(m) if x is layer), None)
     if getattr(case, "target", None) is layer:
         return None  # the model itself, called again on another shape: not one instance in two models
+    if any(f.layer is not layer and any(x is layer for _, x in _walk(f.layer)) for f in getattr(case, "frames", [])
+           if f.kind == "call"):
+        return None  # the model holding it, called on other data: not one instance in two models
     path, _ = locate(case, layer)
     return Mismatch(
         path, _interface(case, layer, given), format_shape(before), format_shape(now),

@@ -23,6 +23,7 @@ from typing import Any
 
 import keras
 
+from kernest._asfound import as_found
 from kernest._axes import Axes, Shape, axes_of, format_shape, layer_axes, shape_of, with_declared
 from kernest._errors import KernestError
 from kernest._over import Over, child_shape, is_mapper, mapped_axis
@@ -573,10 +574,22 @@ def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape], dtype: str = "
     """Run ``layer.call`` on symbolic inputs of ``shapes`` (all known), recording each sublayer's calls."""
     seen: list[Traced] = []
     origin: dict[int, tuple[Any, ...]] = {}  # id of a tensor -> where it came from (see Traced.sources)
+    building: set[int] = set()  # children that Keras is building by tracing their call: not a call to record
+
+    def builder(child: Any, original: Any) -> Any:
+        def maybe_build(*args: Any, **kwargs: Any) -> Any:
+            building.add(id(child))
+            try:
+                return original(*args, **kwargs)
+            finally:
+                building.discard(id(child))
+        return maybe_build
 
     def recorder(child: Any, original: Any) -> Any:
         def call(*args: Any, **kwargs: Any) -> Any:
             out = original(*args, **kwargs)
+            if id(child) in building:
+                return out
             given = _call_inputs(original, args, kwargs)
             sources = tuple(origin.get(id(t)) for t in given)
             origin.update((id(t), ("out", len(seen), k)) for k, t in enumerate(_tensors_in(out)))
@@ -597,14 +610,15 @@ def _trace_once(layer: Any, subs: list[Any], shapes: list[Shape], dtype: str = "
         return call
 
     specs = _as_call_args(layer, [keras.KerasTensor(s, dtype=dtype) for s in shapes])
-    patched = [(layer, parent(layer.call)), *[(child, recorder(child, child.call)) for child in subs]]
-    for owner, call in patched:  # on the instance, so that only this trace sees it; removed below
-        object.__setattr__(owner, "call", call)
+    patched = [(layer, "call", parent(layer.call)), *[(child, "call", recorder(child, child.call)) for child in subs],
+               *[(child, "_maybe_build", builder(child, child._maybe_build)) for child in subs if not child.built]]
+    for owner, name, method in patched:  # on the instance, so that only this trace sees it; removed below
+        object.__setattr__(owner, name, method)
     try:
         out = keras.Operation.compute_output_spec(layer, *specs, **kwargs)  # traces call(), as Keras does
     finally:
-        for owner, _ in patched:
-            object.__delattr__(owner, "call")
+        for owner, name, _ in patched:
+            object.__delattr__(owner, name)
     return CallTrace(seen, _shapes_in(out), tuple(out_sources))
 
 
@@ -690,7 +704,8 @@ def trace_children(layer: Any, in_shapes: list[Shape]) -> CallTrace | None:
     except TypeError:  # a layer that cannot be weakly referenced: trace it each time
         known = {}
     if key not in known:
-        known[key] = _trace_children(layer, subs, in_shapes)
+        with as_found(layer):  # a traced call builds sublayers left unbuilt: reading must not change the model
+            known[key] = _trace_children(layer, subs, in_shapes)
     return known[key]
 
 
@@ -983,7 +998,9 @@ def _children_of(parent: Entry, shapes: bool) -> Found:
         return _mapped_children(parent)
     if isinstance(layer, keras.layers.Bidirectional):
         return [(child, [_derived_site(child, s) for s in sites], per) for child in sublayers(layer)]
-    if shapes and not _is_builtin(layer) and sites and sites[0].in_shapes:
+    # a Sequential not built yet (inside a custom layer Keras built from compute_output_shape) has no graph
+    # either: its call runs its layers in turn
+    if shapes and (not _is_builtin(layer) or isinstance(layer, keras.Sequential)) and sites and sites[0].in_shapes:
         return [(c, s, per) for c, s in _traced_children(parent, sites[0])]
     # a parent never called (a GAN trained by its own train_step): a functional child still has its own shapes
     return [(c, [site] if shapes and (site := _graph_site(c)) else [], per) for c in sublayers(layer)]

@@ -15,7 +15,6 @@ import tempfile
 from typing import Any
 
 import keras
-from keras.src.saving.serialization_lib import SafeModeScope  # no public equivalent in Keras 3.15
 
 from kernest._axes import Axes, Shape, axes_of, fits, layer_axes, shape_of
 from kernest._errors import InterfaceError, KernestError, Mismatch
@@ -36,7 +35,7 @@ from kernest._graph import (
 )
 from kernest._over import Over
 from kernest._paths import find, split_call
-from kernest._saving import build_sublayers, carry_functions
+from kernest._saving import build_sublayers, carry_functions, copying
 
 MODEL_OUTPUT = "the model's output"
 
@@ -248,7 +247,7 @@ def _copy(model: keras.Model, keep: Any = None) -> keras.Model:
         # the copy is built on the original's input tensors, so their axis names stay. Safe mode guards
         # against code in a file; this config comes from the user's own live model (a Lambda included).
         inputs = None if isinstance(model, keras.Sequential) else model.input
-        with SafeModeScope(False):
+        with copying(model):
             try:
                 copy = keras.models.clone_model(model, input_tensors=inputs, clone_function=clone)
             except Exception:  # a layer whose config does not rebuild it: its model's own config might

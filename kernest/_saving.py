@@ -19,19 +19,23 @@ and names the class and the ``--import`` option when one is missing.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import json
 import os
 import re
+import sys
 import warnings
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import keras
 
 import kernest._over  # noqa: F401  (registers Over, so files with over() layers load)
+from kernest._asfound import building
 from kernest._errors import KernestError, KernestWarning, UnsafeModelError
 from kernest._files import write_atomic
 from kernest._graph import Entry, forget_traces, layer_attributes, root, var_name, walk
@@ -159,11 +163,61 @@ def _restore_axes(model: Any, saved: dict[str, Any]) -> None:
                 setattr(t, _ATTR, tuple(a))
 
 
+def _lambdas(model: Any) -> list[Any]:
+    """The Python lambdas the model's ``Lambda`` layers hold (Keras saves them as bytecode)."""
+    return [layer.function for layer in [model, *(e.layer for e in walk(model, shapes=False))]
+            if isinstance(layer, keras.layers.Lambda) and getattr(layer.function, "__name__", "") == "<lambda>"]
+
+
+def lambda_namespaces(model: Any) -> list[dict[str, Any]]:
+    """The module globals of the model's Python lambdas, for ``lambda_globals`` when Keras copies them."""
+    return [f.__globals__ for f in _lambdas(model)]
+
+
+@contextlib.contextmanager
+def lambda_globals(namespaces: list[dict[str, Any]]) -> Iterator[None]:
+    """Keras rebuilds a ``Lambda``'s Python lambda from its bytecode with Keras' own module globals, so a
+    lambda that uses a name of the module it was written in (``ops``, ``tf``, ``np``) cannot run once loaded or
+    copied, and Keras reports "could not automatically infer the shape of the Lambda's output". Inside this
+    context it gets the globals of the modules ``namespaces`` holds (only where safe mode is off already:
+    loading a lambda runs code)."""
+    if not namespaces:
+        yield
+        return
+    from keras.src.utils import python_utils
+
+    original = python_utils.func_load
+    merged: dict[str, Any] = {}
+    for namespace in namespaces:
+        merged.update(namespace)
+
+    def func_load(code: Any, defaults: Any = None, closure: Any = None, globs: Any = None) -> Any:
+        return original(code, defaults, closure, globs if globs is not None else {**vars(python_utils), **merged})
+
+    python_utils.func_load = func_load
+    try:
+        yield
+    finally:
+        python_utils.func_load = original
+
+
+@contextlib.contextmanager
+def copying(model: Any) -> Iterator[None]:
+    """Where kernest copies the user's own live model from its config (``replace``, ``explain``'s trial
+    rebuilds): safe mode guards against code in a file, not in the user's model, so its Lambdas copy, with
+    the globals of the modules their lambdas were written in."""
+    from keras.src.saving.serialization_lib import SafeModeScope  # no public equivalent in Keras 3.15
+
+    with SafeModeScope(False), lambda_globals(lambda_namespaces(model)):
+        yield
+
+
 def _write(model: keras.Model, tmp: Path) -> None:
     model.save(str(tmp))
     with zipfile.ZipFile(tmp, "a") as archive:
         archive.writestr(STATE, json.dumps({"trainable": trainable_flags(model), "axes": input_axes(model),
-                                             "functions": swapped_functions(model)}))
+                                             "functions": swapped_functions(model),
+                                             "lambda_modules": sorted({f.__module__ for f in _lambdas(model)})}))
 
 
 def _restore_trainable(model: Any, source: str, saved: dict[str, bool]) -> None:
@@ -204,6 +258,10 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
             layer shared between models, which Keras 3.15 saves but cannot load (the message names the
             layer's paths).
 
+    Warns:
+        KernestWarning: a layer the model calls is not built yet (a custom layer's sublayers that Keras
+            builds on the first call): the file cannot hold weights it does not have yet.
+
     Example:
         >>> import os, tempfile, keras, kernest
         >>> x = keras.Input((4,))
@@ -223,6 +281,14 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
             "but cannot be loaded by Keras 3.15 ('expected 2 variables, but received 0'). Give each model its "
             "own layer (share weights by copying them), or call the shared layer only in the outer model."
         )
+    # layers the model's call runs that have no weights yet (one it never calls, an unused projection, stays so)
+    unbuilt = [e.path for e in walk(model) if not getattr(e.layer, "built", True) and e.sites]
+    if unbuilt:
+        warnings.warn(
+            f"save({target!r}): {', '.join(unbuilt[:4])}{' ...' if len(unbuilt) > 4 else ''} ({len(unbuilt)} "
+            f"layer{'s' if len(unbuilt) > 1 else ''}) of {model.name!r} not built yet: Keras makes their weights on "
+            "the first call, so the file holds none for them and a load gives them new random ones. Call the "
+            "model on data once before saving.", KernestWarning, stacklevel=2)
     try:
         write_atomic(target, lambda tmp: _write(model, tmp), suffix=".keras", parents=False)
     except OSError as err:
@@ -279,8 +345,11 @@ def load(path: str | os.PathLike[str], safe_mode: bool = True, custom_objects: d
     """
     source = os.fspath(path)
     _check_archive(source)
-    model = _load_model(source, safe_mode, custom_objects)
     state = _saved_state(source)
+    modules = state.get("lambda_modules") if not safe_mode else None
+    namespaces = [vars(sys.modules[m]) for m in modules or [] if isinstance(m, str) and m in sys.modules]
+    with lambda_globals(namespaces):  # the modules the lambdas were written in, if this process has them
+        model = _load_model(source, safe_mode, custom_objects)
     saved = state.get("trainable")
     if isinstance(saved, dict):
         _restore_trainable(model, source, {str(k): bool(v) for k, v in saved.items()})
@@ -327,7 +396,9 @@ def build_sublayers(model: Any) -> None:
     ``compute_output_shape`` is rebuilt (in ``clone_model``, on load) without ``call()`` ever running, so its
     sublayers get no weights. Tracing every call on placeholders, as ``summary`` does, builds them; what
     those traces found, half built, is forgotten."""
-    root(model)
+    forget_traces(model)  # a trace remembered from before would not run the calls again
+    with building():
+        root(model)
     forget_traces(model)
 
 

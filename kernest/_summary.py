@@ -63,6 +63,8 @@ class Row:
         per: the axes folded into the batch above this row (inside ``over``), e.g. ``("words",)``.
         collapsed: how many rows below this one the default summary hides (a large submodel of plain
             layers, e.g. a ``keras.applications`` backbone); 0 when its rows are shown.
+        built: whether Keras has built the layer; an unbuilt one (a custom layer's sublayer that Keras builds
+            on the first call) has no weights yet, and shows ``0 (unbuilt)``, as ``model.summary()`` does.
     """
 
     path: str
@@ -80,6 +82,7 @@ class Row:
     also_at: tuple[str, ...] = ()
     per: tuple[str, ...] = ()
     collapsed: int = 0
+    built: bool = True
 
     @property
     def shared(self) -> bool:
@@ -290,6 +293,7 @@ def _row(e: Entry, own: int, paths_of: dict[int, list[str]], collapsed: int = 0)
         also_at=tuple(p for p in paths_of[id(e.layer)] if p != e.path),
         per=e.per,
         collapsed=collapsed,
+        built=bool(getattr(e.layer, "built", True)),
     )
 
 
@@ -400,7 +404,7 @@ def _cells(row: Row, cols: tuple[str, ...]) -> list[str]:
     if row.collapsed:
         kind += f" ({row.collapsed} layers)"
     values = {"kind": kind, "input": row.input_shape, "output": row.output_shape,
-              "params": f"{row.params:,}", "trainable": row.trainable_text, "own": f"{row.own_params:,}"}
+              "params": f"{row.params:,}" if row.built else "0 (unbuilt)", "trainable": row.trainable_text, "own": f"{row.own_params:,}"}
     return ["  " * (row.depth - 1) + row.path] + [values[c] for c in cols]
 
 

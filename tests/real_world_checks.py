@@ -52,10 +52,18 @@ def params(model: keras.Model) -> int:
     return sum(int(np.prod(w.shape)) for w in model.weights)  # count_params() needs a model built by a call
 
 
+def state(model: keras.Model) -> tuple[int, list[str], list[tuple[str, bool]]]:
+    """What reading a model must leave as it was: its parameter count, its weights, every layer's ``built``."""
+    layers = [model, *model._flatten_layers(include_self=False, recursive=True)]
+    return params(model), [w.path for w in model.weights], [(layer.name, layer.built) for layer in layers]
+
+
 def summary_paths_plot_and_check(spec, model: keras.Model, tmp_path, warns: str | None = None) -> None:
     """The summary's totals are the model's weights; every path it lists resolves with ``get`` (to the same
     parameter count) and includes the spec's; the diagram names the model; ``check`` reports on it (and warns,
-    matching ``warns``, where the model has a flaw kernest must point out)."""
+    matching ``warns``, where the model has a flaw kernest must point out); ``diff`` finds no change between
+    the model and itself. None of these changes the model (``state``)."""
+    found = state(model)
     s = kernest.summary(model)
     assert s.total_params == params(model) and str(s)
     every = kernest.summary(model, depth=9)
@@ -63,13 +71,15 @@ def summary_paths_plot_and_check(spec, model: keras.Model, tmp_path, warns: str 
     paths = kernest.paths(model)
     assert [r.path for r in every.rows] == paths and set(spec.expect_paths) <= set(paths)
     for row in every.rows[::3]:
-        assert kernest.get(model, row.path).count_params() == row.params, row.path
+        assert params(kernest.get(model, row.path)) == row.params, row.path
     svg = kernest.plot(model, tmp_path / "m.svg")
     texts = [t.text for t in ElementTree.parse(svg).iter("{http://www.w3.org/2000/svg}text")]
     assert str(model.name) in texts
     with pytest.warns(kernest.KernestWarning, match=warns) if warns else contextlib.nullcontext():
         report = kernest.check(model)
     assert str(report).startswith(f"check {model.name}")
+    assert not kernest.diff(model, model).changes
+    assert state(model) == found, "reading the model changed it"
 
 
 def extract_matches_the_summary(spec, model: keras.Model) -> None:
