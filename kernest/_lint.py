@@ -55,9 +55,17 @@ class Finding:
 
 def lint(model: Any, data: Any = None) -> list[Finding]:
     """Every silent problem found in ``model``, in a stable order. ``data``: sample arrays the model is
-    fed (a script's arrays), which the data rules compare with the inputs they would reach."""
+    fed (a script's arrays), which the data rules compare with the inputs they would reach. Rules that run a
+    user's layer on a sample leave the model as they found it (sublayers Keras left unbuilt stay unbuilt)."""
     if not isinstance(model, keras.Model):
         return []
+    from kernest._asfound import as_found
+
+    with as_found(model):
+        return _lint(model, data)
+
+
+def _lint(model: Any, data: Any) -> list[Finding]:
     found: list[Finding] = []
     for rule in (_trainable_after_compile, _frozen_but_compiled_alone, _batchnorm_in_frozen, _mask_dropped,
                  _loss_list_short, _softmax_over_one, _probabilities_as_logits, _initial_states_miscounted,
