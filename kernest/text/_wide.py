@@ -25,7 +25,9 @@ from kernest._errors import DataError
 from kernest.text._layers import HashedLinear, NgramHash
 
 _BATCH = 512
-Tables = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # a view's idf, scale, kernel, bias
+# A view's idf (buckets,), scale and kernel (buckets, classes), bias (classes,), and the kernel of the text
+# vectors (dim, classes; (0, classes) without them).
+Tables = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def hashed_counts(wide: keras.Model, ids: np.ndarray) -> list[Any]:
@@ -54,6 +56,17 @@ def hashed_counts(wide: keras.Model, ids: np.ndarray) -> list[Any]:
             parts.append(m)
         out.append(sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, buckets)))
     return out
+
+
+def text_vectors(wide: keras.Model, ids: np.ndarray) -> np.ndarray | None:
+    """The texts' vectors ``(texts, dim)`` as the wide tower's ``word_vectors`` layer computes them, or
+    ``None`` when the tower has no ``vector_logits`` layer (``ModelConfig.wide_vectors``)."""
+    names = [layer.name for layer in wide.layers]
+    if "vector_logits" not in names:
+        return None
+    layer = wide.get_layer("word_vectors")
+    parts = [keras.ops.convert_to_numpy(layer(ids[i:i + _BATCH])) for i in range(0, len(ids), _BATCH)]
+    return np.concatenate(parts).astype(np.float64) if parts else np.zeros((0, layer.dim))
 
 
 def features(counts: list[Any], idf: np.ndarray, sublinear: bool = False) -> Any:
@@ -140,8 +153,8 @@ def soft_rows(soft: np.ndarray, balanced: bool, weights: np.ndarray | None = Non
 
 def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, c: float = 1.0,
              tfidf_c: float = 2.0, min_df: int = 2, alpha: float = 1.0, balanced: bool = True,
-             seed: int = 0, folds: int = 0, weights: np.ndarray | None = None, soft: np.ndarray | None = None
-             ) -> dict[str, Any]:
+             seed: int = 0, folds: int = 0, weights: np.ndarray | None = None, soft: np.ndarray | None = None,
+             vector_scale: float = 1.0) -> dict[str, Any]:
     """Fit the wide tower's ``HashedLinear`` layers (its views) on encoded training texts (stage 1 of
     ``train``); each is fitted as its ``weighting`` says, on the same TF-IDF features (with sublinear term
     frequency where the layers have it).
@@ -164,6 +177,9 @@ def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, 
             multiplied into the class weights of the logistic regressions; ``None``: every text weighs 1.
         soft: each text's label distribution ``(texts, n_classes)`` (``soft_targets``) to fit instead of
             ``y`` (``soft_labels="confidence"``); ``None``: the labels ``y``.
+        vector_scale: where the tower has a ``vector_logits`` layer (``ModelConfig.wide_vectors``), the scale
+            of the texts' vectors (its ``word_vectors`` layer's output) beside the n-grams in every view's fit;
+            the layer gets the mean of the views' vector kernels.
 
     Returns:
         Facts about the fit: buckets kept, training accuracy of the tower (and the out-of-fold logits and
@@ -183,15 +199,21 @@ def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, 
     counts = hashed_counts(wide, ids)
     layers = [layer for layer in wide.layers if isinstance(layer, HashedLinear)]
     sublinear = layers[0].sublinear  # build_wide gives every view the same
+    vectors = text_vectors(wide, ids)
     fit: dict[str, Any] = dict(n_classes=n_classes, c=c, tfidf_c=tfidf_c, min_df=min_df, alpha=alpha,
-                               balanced=balanced, seed=seed, sublinear=sublinear)
+                               balanced=balanced, seed=seed, sublinear=sublinear, vectors=vectors,
+                               vector_scale=vector_scale)
     tables = fit_views([layer.weighting for layer in layers], counts, y, weights=weights, soft=soft, **fit)
     for layer, t in zip(layers, tables):
-        layer.set_tables(*t)
-    logits = view_logits(counts, tables, sublinear)
+        layer.set_tables(*t[:4])
+    if vectors is not None:
+        wide.get_layer("vector_logits").set_weights([np.mean([t[4] for t in tables], axis=0)])
+    logits = view_logits(counts, tables, sublinear, vectors)
     facts: dict[str, Any] = {"buckets_kept": int(np.sum(tables[0][0] > 0)),
                              "views": [layer.weighting for layer in layers],
                              "train_accuracy": float(np.mean(np.argmax(logits, 1) == y))}
+    if vectors is not None:
+        facts["vector_scale"] = vector_scale
     if folds >= 2:
         oof = out_of_fold_logits([layer.weighting for layer in layers], counts, y, folds, weights=weights,
                                  soft=soft, **fit)
@@ -201,40 +223,49 @@ def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, 
 
 def fit_views(views: list[str], counts: list[Any], y: np.ndarray, n_classes: int, c: float = 1.0,
               tfidf_c: float = 2.0, min_df: int = 2, alpha: float = 1.0, balanced: bool = True, seed: int = 0,
-              sublinear: bool = False, weights: np.ndarray | None = None, soft: np.ndarray | None = None
-              ) -> list[Tables]:
-    """The tables ``(idf, scale, kernel, bias)`` of each view (``"nb"`` or ``"tfidf"``), fitted on the
-    bucket counts of the texts (``hashed_counts``) and their classes ``y`` (or their label distributions
-    ``soft``, ``(texts, classes)``); arguments as ``fit_wide``'s."""
+              sublinear: bool = False, weights: np.ndarray | None = None, soft: np.ndarray | None = None,
+              vectors: np.ndarray | None = None, vector_scale: float = 1.0) -> list[Tables]:
+    """The tables ``(idf, scale, kernel, bias, vector kernel)`` of each view (``"nb"`` or ``"tfidf"``),
+    fitted on the bucket counts of the texts (``hashed_counts``) and their classes ``y`` (or their label
+    distributions ``soft``, ``(texts, classes)``); arguments as ``fit_wide``'s.
+
+    With ``vectors`` ``(texts, dim)`` (the texts' unit-length mean word vectors), each view's logistic
+    regression also reads them, times ``vector_scale``, beside the n-grams (not scaled by naive-Bayes
+    ratios); the vector kernel ``(dim, classes)`` applies to the unscaled vectors."""
     idf = inverse_document_frequency(counts, min_df)
     kept = idf > 0
     x = features(counts, idf, sublinear)
+    dense = None if vectors is None else np.asarray(vectors, np.float64) * vector_scale
     tables = []
     for view in views:
         if view == "nb":
             scale = nb_ratios(x, y, n_classes, kept, alpha, soft)
-            kernel, bias = _fit_one_vs_rest(x, y, scale, kept, c, balanced, seed, weights, soft)
+            kernel, bias, vk = _fit_one_vs_rest(x, y, scale, kept, c, balanced, seed, weights, soft, dense)
         else:
             scale = np.ones((x.shape[1], n_classes))
-            kernel, bias = _fit_multinomial(x, y, n_classes, kept, tfidf_c, balanced, seed, weights, soft)
-        tables.append((idf, scale, kernel, bias))
+            kernel, bias, vk = _fit_multinomial(x, y, n_classes, kept, tfidf_c, balanced, seed, weights, soft,
+                                                dense)
+        tables.append((idf, scale, kernel, bias, vk * vector_scale))
     return tables
 
 
-def view_logits(counts: list[Any], tables: list[Tables], sublinear: bool = False) -> np.ndarray:
-    """The wide tower's logits ``(texts, classes)`` for bucket counts: the mean over the views' tables, as
-    the tower computes them."""
+def view_logits(counts: list[Any], tables: list[Tables], sublinear: bool = False,
+                vectors: np.ndarray | None = None) -> np.ndarray:
+    """The wide tower's logits ``(texts, classes)`` for bucket counts (and the texts' vectors, where the
+    views read them): the mean over the views' tables, as the tower computes them."""
     total = np.zeros((counts[0].shape[0], tables[0][2].shape[1]))
-    for idf, scale, kernel, bias in tables:
+    for idf, scale, kernel, bias, vector_kernel in tables:
         x = features(counts, idf, sublinear)
         total = total + np.stack([_scale_columns(x, scale[:, k]) @ kernel[:, k]
                                   for k in range(kernel.shape[1])], 1) + bias
+        if len(vector_kernel):
+            total = total + np.asarray(vectors) @ vector_kernel
     return total / len(tables)
 
 
 def out_of_fold_logits(views: list[str], counts: list[Any], y: np.ndarray, folds: int, seed: int = 0,
-                       weights: np.ndarray | None = None, soft: np.ndarray | None = None, **fit: Any
-                       ) -> np.ndarray:
+                       weights: np.ndarray | None = None, soft: np.ndarray | None = None,
+                       vectors: np.ndarray | None = None, **fit: Any) -> np.ndarray:
     """Each text's wide logits from views fitted on the other ``folds - 1`` folds (stratified by class,
     shuffled by ``seed``); ``fit`` as ``fit_views``' arguments. ``(texts, classes)``."""
     out = np.zeros((len(y), fit["n_classes"]))
@@ -242,8 +273,10 @@ def out_of_fold_logits(views: list[str], counts: list[Any], y: np.ndarray, folds
         rest = np.setdiff1d(np.arange(len(y)), held)
         tables = fit_views(views, [m[rest] for m in counts], y[rest], seed=seed,
                            weights=None if weights is None else weights[rest],
-                           soft=None if soft is None else soft[rest], **fit)
-        out[held] = view_logits([m[held] for m in counts], tables, fit.get("sublinear", False))
+                           soft=None if soft is None else soft[rest],
+                           vectors=None if vectors is None else vectors[rest], **fit)
+        out[held] = view_logits([m[held] for m in counts], tables, fit.get("sublinear", False),
+                                None if vectors is None else vectors[held])
     return out
 
 
@@ -259,10 +292,11 @@ def fold_indices(y: np.ndarray, folds: int, seed: int = 0) -> list[np.ndarray]:
 
 
 def _fit_one_vs_rest(x: Any, y: np.ndarray, scale: np.ndarray, kept: np.ndarray, c: float, balanced: bool,
-                     seed: int, weights: np.ndarray | None = None, soft: np.ndarray | None = None
-                     ) -> tuple[np.ndarray, np.ndarray]:
+                     seed: int, weights: np.ndarray | None = None, soft: np.ndarray | None = None,
+                     dense: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One binary logistic regression per class on the features scaled by that class' column of ``scale``
-    (on the texts' share of the class, with ``soft``); the kernel ``(buckets, classes)`` and bias. A class
+    (on the texts' share of the class, with ``soft``), and the ``dense`` columns ``(texts, dim)`` beside
+    them; the kernel ``(buckets, classes)``, bias and the dense columns' kernel ``(dim, classes)``. A class
     absent from training gets a bias of -10."""
     from sklearn.linear_model import LogisticRegression
 
@@ -270,6 +304,7 @@ def _fit_one_vs_rest(x: Any, y: np.ndarray, scale: np.ndarray, kept: np.ndarray,
     xk = x[:, columns]
     n_classes = scale.shape[1]
     kernel, bias = np.zeros((x.shape[1], n_classes)), np.zeros(n_classes)
+    dense_kernel = np.zeros((0 if dense is None else dense.shape[1], n_classes))
     for k in range(n_classes):
         share = (y == k).astype(np.float64) if soft is None else soft[:, k]
         if share.min() == share.max():
@@ -277,34 +312,45 @@ def _fit_one_vs_rest(x: Any, y: np.ndarray, scale: np.ndarray, kept: np.ndarray,
             continue
         lr = LogisticRegression(C=c, max_iter=2000, random_state=seed,
                                 class_weight="balanced" if balanced and soft is None else None)
-        xs = _scale_columns(xk, scale[columns, k])
+        xs = _with_dense(_scale_columns(xk, scale[columns, k]), dense)
         if soft is None:
             lr.fit(xs, share.astype(np.int64), sample_weight=weights)
         else:
             rows, target, w = soft_rows(np.stack([1.0 - share, share], 1), balanced, weights)
             lr.fit(xs[rows], target, sample_weight=w)
-        kernel[columns, k], bias[k] = lr.coef_[0], lr.intercept_[0]
-    return kernel, bias
+        kernel[columns, k], bias[k] = lr.coef_[0][:len(columns)], lr.intercept_[0]
+        dense_kernel[:, k] = lr.coef_[0][len(columns):]
+    return kernel, bias, dense_kernel
 
 
 def _fit_multinomial(x: Any, y: np.ndarray, n_classes: int, kept: np.ndarray, c: float, balanced: bool,
-                     seed: int, weights: np.ndarray | None = None, soft: np.ndarray | None = None
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """One multinomial logistic regression on the features (on the label distributions, with ``soft``);
-    the kernel ``(buckets, classes)`` and bias."""
+                     seed: int, weights: np.ndarray | None = None, soft: np.ndarray | None = None,
+                     dense: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One multinomial logistic regression on the features (on the label distributions, with ``soft``),
+    and the ``dense`` columns beside them; the kernel ``(buckets, classes)``, bias and the dense columns'
+    kernel ``(dim, classes)``."""
     from sklearn.linear_model import LogisticRegression
 
     columns = np.flatnonzero(kept)
     lr = LogisticRegression(C=c, max_iter=2000, random_state=seed,
                             class_weight="balanced" if balanced and soft is None else None)
+    xk = _with_dense(x[:, columns], dense)
     if soft is None:
-        lr.fit(x[:, columns], y, sample_weight=weights)
+        lr.fit(xk, y, sample_weight=weights)
     else:
         rows, target, w = soft_rows(soft, balanced, weights)
-        lr.fit(x[rows][:, columns], target, sample_weight=w)
+        lr.fit(xk[rows], target, sample_weight=w)
+    full, bias = _multinomial(lr, n_classes)
     kernel = np.zeros((x.shape[1], n_classes))
-    kernel[columns], bias = _multinomial(lr, n_classes)
-    return kernel, bias
+    kernel[columns] = full[:len(columns)]
+    return kernel, bias, full[len(columns):]
+
+
+def _with_dense(x: Any, dense: np.ndarray | None) -> Any:
+    """Sparse features with the ``dense`` columns appended (``x`` itself without them)."""
+    import scipy.sparse as sp
+
+    return x if dense is None else sp.hstack([x, sp.csr_matrix(dense)], format="csr")
 
 
 def _scale_columns(x: Any, s: np.ndarray) -> Any:
