@@ -65,7 +65,6 @@ from kernest._graph import (
 from kernest._graph import layers as _walk  # (path, layer) at any depth: the one traversal
 from kernest._lint import (
     batch_axis_merges,
-    call_inputs_of,
     dropped_outputs,
     dropped_text,
     head_path,
@@ -2521,13 +2520,13 @@ def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
     merged = batch_axis_merges(model) if isinstance(model, keras.Model) else []
     if merged and tuple(target[1:]) == tuple(output[1:]):  # the same shapes, other row counts
         path, layer, names = merged[0]
-        shapes = [tuple(t.shape) for t in call_inputs_of(layer)]
+        shapes = [tuple(t.shape) for t in call_inputs(layer)]
         return Mismatch(
             path, f"{', '.join(names)} -> {layer.name}", "a merge along the features (axis=-1)",
             f"{layer.name} over axis 0, the batch",
             f"{layer.name} (Concatenate, axis=0) joins {' and '.join(names)} along the batch axis, so {name} gives "
             f"{len(names)} rows per sample and they no longer line up with the labels. "
-            + merge_fix(layer, names, shapes)[:1].upper() + merge_fix(layer, names, shapes)[1:],
+            + merge_fix(names, shapes)[:1].upper() + merge_fix(names, shapes)[1:],
         )
     dropped = [d for _, layer in [("", model), *_walk(model)] for d in dropped_outputs(layer)] \
         if isinstance(model, keras.Model) else []

@@ -21,6 +21,7 @@ from kernest._axes import format_shape
 from kernest._callsite import snake_case
 from kernest._errors import Mismatch
 from kernest._graph import (
+    call_inputs,
     calls,
     children,
     find_layer,
@@ -1933,8 +1934,8 @@ def _output_shape_declared_wrong(model: Any) -> list[Finding]:
     from kernest._explain_custom import consumer_of, declared_vs_real, shape_expr
 
     out = []
-    for path, layer in [(e.path, e.layer) for e in walk(model, shapes=False)]:
-        if type(layer).__module__.startswith(("keras", "kernest")) or "compute_output_shape" not in type(layer).__dict__:
+    for path, layer in _users_classes(model):
+        if not path or "compute_output_shape" not in type(layer).__dict__:
             continue
         try:
             lie = declared_vs_real(layer)
@@ -1986,8 +1987,8 @@ def _inputs_read_by_nothing(model: Any) -> list[Finding]:
 # --- branches merged along the batch axis --------------------------------------------------------------------
 
 def batch_axis_merges(model: Any) -> list[tuple[str, Any, list[str]]]:
-    """``(path, layer, names of what it merges)`` for each Concatenate (or stack-like merge) in ``model`` at any
-    depth whose axis is the batch axis (0): it joins the samples of its inputs, not their features."""
+    """``(path, layer, names of what it merges)`` for each Concatenate in ``model`` at any depth whose axis is the
+    batch axis (0): it joins the samples of its inputs, not their features."""
     found = []
     for path, sub in _models(model):
         for call in calls(sub):
@@ -2003,7 +2004,7 @@ def batch_axis_merges(model: Any) -> list[tuple[str, Any, list[str]]]:
     return found
 
 
-def merge_fix(layer: Any, names: list[str], shapes: list[tuple[Any, ...]]) -> str:
+def merge_fix(names: list[str], shapes: list[tuple[Any, ...]]) -> str:
     widths = [sh[-1] for sh in shapes]
     joined = sum(widths) if shapes and all(isinstance(w, int) for w in widths) else None
     given = (f", giving {format_shape((None, *shapes[0][1:-1], joined))}" if joined else "")
@@ -2013,28 +2014,20 @@ def merge_fix(layer: Any, names: list[str], shapes: list[tuple[Any, ...]]) -> st
 def _merged_along_the_batch(model: Any) -> list[Finding]:
     out = []
     for path, layer, names in batch_axis_merges(model):
-        shapes = [tuple(t.shape) for t in call_inputs_of(layer)]
+        shapes = [tuple(t.shape) for t in call_inputs(layer)]
         out.append(Finding(
             path, f"{', '.join(names)} -> {layer.name}",
             f"{layer.name} (Concatenate, axis=0) joins {' and '.join(names)} along the batch axis: it stacks their "
             f"samples one after the other, so the model gives {len(names)} rows per sample and its outputs no longer "
             "line up with the labels.",
-            merge_fix(layer, names, shapes),
+            merge_fix(names, shapes),
         ))
     return out
 
 
-def call_inputs_of(layer: Any) -> list[Any]:
-    from kernest._graph import call_nodes
-
-    nodes = call_nodes(layer)
-    return list(nodes[0].input_tensors) if nodes else []
-
-
 # --- softmax over one axis, a categorical loss reading another --------------------------------------------------
 
-_CATEGORICAL = ("categorical_crossentropy", "sparse_categorical_crossentropy", "categoricalcrossentropy",
-                "sparsecategoricalcrossentropy", "categorical_focal_crossentropy", "categoricalfocalcrossentropy")
+_CATEGORICAL = {"categoricalcrossentropy", "sparsecategoricalcrossentropy", "categoricalfocalcrossentropy"}  # no "_"
 
 
 def _softmax_across_another_axis(model: Any) -> list[Finding]:
@@ -2052,7 +2045,7 @@ def _softmax_across_another_axis(model: Any) -> list[Finding]:
             continue
         loss = loss_of(model, i)
         name = _loss_name(loss) if loss is not None else ""
-        if name.replace("_", "") not in {c.replace("_", "") for c in _CATEGORICAL}:
+        if name.replace("_", "") not in _CATEGORICAL:
             continue
         size = shape[axis]
         out.append(Finding(
@@ -2086,7 +2079,7 @@ def dropped_outputs(layer: Any) -> list[Dropped]:
         return []
     fn, text = parsed
     statements = [n for n in ast.walk(fn) if isinstance(n, ast.stmt) and n is not fn]
-    loads = [(n.id, n.lineno) for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    loads = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     out = []
     for st in statements:
         if not (isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name)
@@ -2094,7 +2087,7 @@ def dropped_outputs(layer: Any) -> list[Dropped]:
                 and isinstance(st.value.func.value, ast.Name) and st.value.func.value.id == "self"):
             continue
         var, attr = st.targets[0].id, st.value.func.attr
-        if not isinstance(getattr(layer, attr, None), keras.layers.Layer) or any(n == var for n, _ in loads):
+        if not isinstance(getattr(layer, attr, None), keras.layers.Layer) or var in loads:
             continue
         given = ast.unparse(st.value.args[0]) if st.value.args else None
         rewrite = None
@@ -2123,15 +2116,19 @@ def dropped_text(d: Dropped) -> tuple[str, str]:
     return problem, fix + (f" (or drop self.{d.attr} if it is not needed)." if d.rewrite else ".")
 
 
+def _users_classes(model: Any) -> list[tuple[str, Any]]:
+    """``model`` (path '') and every layer in it whose class the user wrote, with paths."""
+    every = [("", model), *((e.path, e.layer) for e in walk(model, shapes=False))]
+    return [(path, layer) for path, layer in every if not type(layer).__module__.startswith(("keras", "kernest"))]
+
+
 def _dropped_in_call(model: Any) -> list[Finding]:
     out = []
-    for path, layer in [("", model), *((e.path, e.layer) for e in walk(model, shapes=False))]:
-        if type(layer).__module__.startswith(("keras", "kernest")):
-            continue
+    for path, layer in _users_classes(model):
         for d in dropped_outputs(layer):
             problem, fix = dropped_text(d)
-            out.append(Finding("/".join(p for p in (path or "", d.attr) if p) if path else d.attr,
-                               f"{d.attr} -> {d.var}", problem, fix))
+            sub = getattr(layer, d.attr)
+            out.append(Finding("/".join(p for p in (path, str(sub.name)) if p), f"{sub.name} -> {d.var}", problem, fix))
     return out
 
 
@@ -2139,9 +2136,7 @@ def _training_fixed_in_call(model: Any) -> list[Finding]:
     """``self.drop(h, training=True)`` in a user's call(): the sublayer stays in training mode at predict and
     evaluate too (the functional form is ``_training_fixed``)."""
     out = []
-    for path, layer in [("", model), *((e.path, e.layer) for e in walk(model, shapes=False))]:
-        if type(layer).__module__.startswith(("keras", "kernest")):
-            continue
+    for path, layer in _users_classes(model):
         parsed = _parsed_function(type(layer).__dict__.get("call"))
         if parsed is None:
             continue
