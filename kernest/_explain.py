@@ -627,8 +627,6 @@ _READS_VECTORS = (keras.layers.RNN, keras.layers.Bidirectional, keras.layers.Con
 def _ids_without_embedding(case: Case, layer: Any, shape: Shape) -> str | None:
     """Integer token ids (an int Input, or integer data) straight into a layer that reads a vector per step:
     the Embedding that turns each id into a vector is missing, not an axis of size 1."""
-    import numpy as np
-
     if not isinstance(layer, _READS_VECTORS) or len(shape) != 2:
         return None
     outer = case.outer if case.outer is not None else case.tensor
@@ -2599,8 +2597,6 @@ def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
 def _first_column_unused(model: Any, target: Shape, units: int | None) -> bool:
     """One-hot labels with one column more than the head's classes whose first column is all 0: ids 1..N one-hot
     encoded from 0 (the labels fit gave, as kernest recorded them)."""
-    import numpy as np
-
     labels = getattr(model, "_kernest_labels", None)
     if units is None or target[-1] != units + 1 or not isinstance(labels, np.ndarray) or labels.ndim != 2:
         return False
@@ -3256,7 +3252,7 @@ def _reshape_unknowns(case: Case, m: re.Match[str]) -> Mismatch:
     line = case.site.text if case.site is not None else ""
     named = re.search(r"\bname\s*=\s*[\"']([^\"']+)[\"']", line)
     name = named.group(1) if named else "reshape"
-    source, given = _layer_input(case, line, "Reshape")
+    source, given = _reshape_input(case, line)
     unknown = sum(d is None for d in target)
     known = math.prod(d for d in target if d is not None)
     interface = f"{source} -> {name}" if source else f"? -> {name}"
@@ -3272,10 +3268,10 @@ def _reshape_unknowns(case: Case, m: re.Match[str]) -> Mismatch:
     return Mismatch(name, interface, "at most one -1 in the target shape", format_shape(given) if given else "?", fix)
 
 
-def _layer_input(case: Case, line: str, cls: str) -> tuple[str | None, Shape | None]:
-    """What ``cls(...)`` (a layer class named in the user's line) is called on: (producer name, shape), for a
-    tensor variable or a model variable called on one."""
-    call = re.search(cls + r"\((?:[^()]|\([^()]*\))*\)\(\s*(\w+)(?:\(\s*(\w+)\s*\))?\s*\)", line)
+def _reshape_input(case: Case, line: str) -> tuple[str | None, Shape | None]:
+    """What ``Reshape(...)`` is called on in the user's line: (producer name, shape), for a tensor variable
+    or a model variable called on one."""
+    call = re.search(r"Reshape\((?:[^()]|\([^()]*\))*\)\(\s*(\w+)(?:\(\s*(\w+)\s*\))?\s*\)", line)
     if call is None:
         return None, None
     outer, inner = case.scope.get(call.group(1)), case.scope.get(call.group(2)) if call.group(2) else None
