@@ -38,6 +38,7 @@ def script_failure(case: Any) -> Mismatch | None:
     return first_answer(case, (_model_given_as_tensor, _backbone_below_minimum, _backend_function,
                                _loss_added_to_graph_model, _timedistributed_several_outputs, _weights_of_a_part, _weights_of_the_whole,
                                _call_takes_the_inputs_apart, _layer_inside_a_part, _compile_without_super,
+                               _never_compiled, _unknown_identifier,
                                _numpy_inside_a_lambda, _predict_on_a_symbolic_tensor, _predict_inside_the_graph, _layer_made_in_call,
                                _forward_outside_the_tape, _rate_of_a_schedule_set, _schedule_gave_no_float,
                                _output_without_gradient, _inplace_on_torch, _inplace_not_on_this_backend))
@@ -519,6 +520,86 @@ def _compile_without_super(case: Any) -> Mismatch | None:
         f"{owner.__name__}.compile (pass loss= or metrics= there if train_step uses them), then keep your "
         "optimizers as attributes.",
     )
+
+
+def _never_compiled(case: Any) -> Mismatch | None:
+    """fit or evaluate on a model that was never compiled; where a model nested in it was, that does not compile
+    the one that holds it: the same settings are offered for it. (PyTorch's evaluate fails on the missing
+    optimizer attribute instead of Keras' words.)"""
+    if not re.search(r"You must call `compile\(\)` before using the model|has no attribute 'optimizer'", case.message):
+        return None
+    model = case.fitted_model() if hasattr(case, "fitted_model") else None
+    if model is None or getattr(model, "compiled", False):
+        return None
+    var = case.var(model)
+    compiled = [(path, part) for path, part in _walk(model)
+                if isinstance(part, keras.Model) and getattr(part, "optimizer", None) is not None
+                and getattr(part, "loss", None) is not None]
+    if compiled:
+        path, part = compiled[0]
+        opt = type(part.optimizer).__name__.lower()
+        loss = part.loss if isinstance(part.loss, str) else type(part.loss).__name__ + "()"
+        settings = f'optimizer="{opt}", loss="{loss}"' if isinstance(part.loss, str) else f'optimizer="{opt}", loss={loss}'
+        return Mismatch(
+            model.name, f"{model.name} -> compile", f"{model.name} compiled", f"only its part {path} compiled",
+            f"{part.name}{f' (at {path})' if path != part.name else ''} was compiled, but compiling a nested model does not compile the model that holds "
+            f"it, and {var} was never compiled. Compile {var} itself before training it: {var}.compile({settings}) "
+            f"(the settings {part.name} was given; its own compile is not used when {var} trains).",
+        )
+    return Mismatch(
+        model.name, f"{model.name} -> compile", f"{model.name} compiled", "never compiled",
+        f"{var} was never compiled, so it has no loss or optimizer to train or evaluate with. Call "
+        f'{var}.compile(optimizer="adam", loss=...) first, with the loss that fits its output.',
+    )
+
+
+# --- a name Keras does not know ------------------------------------------------------------------------------------
+
+_KNOWN = {
+    "loss": lambda: [n for n in dir(keras.losses) if n[0].islower() and n not in ("get", "serialize", "deserialize")]
+    + ["mse", "mae", "mape", "msle", "kld"],
+    "metric": lambda: [n for n in dir(keras.metrics) if n[0].islower() and n not in ("get", "serialize", "deserialize")]
+    + ["accuracy", "acc", "mse", "mae", "auc", "precision", "recall"],
+    "activation function": lambda: [n for n in dir(keras.activations) if n[0].islower()
+                                    and n not in ("get", "serialize", "deserialize")],
+    "optimizer": lambda: [n.lower() for n in dir(keras.optimizers) if n[0].isupper()],
+}
+
+
+def _unknown_identifier(case: Any) -> Mismatch | None:
+    """``metrics=["acurracy"]``, ``loss="sparse_categorical_crossentropie"``, ``activation="softmaxx"``: a
+    name Keras cannot look up, with the nearest one it knows, written into the user's line that holds it (the
+    compile line, where fit is what failed)."""
+    import difflib
+    import linecache
+
+    m = re.search(r"Could not interpret (?P<kind>loss|metric|activation function|optimizer) identifier: (?P<name>\S+)",
+                  case.message)
+    if m is None or case.site is None:
+        return None
+    kind, name = m.group("kind"), m.group("name").strip("'\".,")
+    near = difflib.get_close_matches(name.lower(), _KNOWN[kind](), n=1, cutoff=0.6)
+    quoted = re.compile(rf"(['\"]){re.escape(name)}\1")
+    lines = [(case.site.line, case.site.text)] + [
+        (i, text) for i, text in enumerate(linecache.getlines(case.site.file), start=1) if i != case.site.line]
+    at, line = next(((i, t.strip()) for i, t in lines if quoted.search(t)), (case.site.line, case.site.text.strip()))
+    fixed = quoted.sub(lambda q: f"{q.group(1)}{near[0]}{q.group(1)}", line) if near else line
+    what = "activation" if kind == "activation function" else kind
+    model = case.fitted_model() if hasattr(case, "fitted_model") else None
+    where = str(model.name) if model is not None and what in ("loss", "metric") else name_kw_in(line) or what
+    listed = {"loss": "keras.losses", "metric": "keras.metrics", "activation": "keras.activations",
+              "optimizer": "keras.optimizers"}[what]
+    return Mismatch(
+        where, f"{where} -> {what}", f"{'an' if what[0] in 'aeiou' else 'a'} {what} name Keras knows", repr(name),
+        f"{name!r} is not {'an' if what[0] in 'aeiou' else 'a'} {what} name Keras knows ({listed} lists them)"
+        + (f"; the nearest is {near[0]!r}: `{fixed}` (line {at})" if near and fixed != line else "") + ".",
+    )
+
+
+def name_kw_in(line: str) -> str | None:
+    """The ``name="..."`` given on a line, if one is."""
+    found = re.search(r"\bname\s*=\s*[\"']([^\"']+)[\"']", line)
+    return found.group(1) if found else None
 
 
 # --- a model's predict() inside the graph of another -------------------------------------------------------------

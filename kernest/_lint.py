@@ -99,6 +99,7 @@ def _lint(model: Any, data: Any) -> list[Finding]:
     found.extend(_softmax_across_another_axis(model))
     found.extend(_dropped_in_call(model))
     found.extend(_training_fixed_in_call(model))
+    found.extend(_nothing_to_train(model))
     found.extend(_setup_findings(model))
     return found
 
@@ -2164,3 +2165,22 @@ def _training_fixed_in_call(model: Any) -> list[Finding]:
                 + " (Keras sets it to True in fit and False in predict; keep True only for Monte Carlo dropout).",
             ))
     return out
+
+
+def _nothing_to_train(model: Any) -> list[Finding]:
+    """A model every weight of which is frozen, trained by fit: it runs, and updates nothing (a model compiled only
+    to be evaluated is left alone)."""
+    if getattr(model, "train_function", None) is None or not model.weights or model.trainable_weights:
+        return []
+    weighted = [p for p, layer in _leaves(model) if layer.weights]
+    last = weighted[-1] if weighted else ""
+    var = user_name(model)
+    frozen = [step for step, sub in children(model) if sub.weights and not sub.trainable]
+    return [Finding(
+        frozen[0] if frozen else model.name, f"{var} -> optimizer",
+        f"every weight of {model.name} is frozen ({len(model.weights)} weights"
+        + (f"; {', '.join(frozen)} set trainable=False" if frozen else "") + "): fit runs its epochs and updates "
+        "nothing, so the loss never moves.",
+        f'unfreeze what should learn, e.g. its last layer: kernest.unfreeze({var}, "{last}", recompile=True), or put '
+        f"a trainable head after the frozen part.",
+    )]

@@ -371,3 +371,57 @@ def test_a_training_flag_fixed_inside_a_users_call_is_a_finding(tmp_path):
     assert "`self.noise(self.proj(x), training=training)`" in printed and "with call(self" not in printed
     code, printed = check_script(tmp_path, _FIXED_TRAINING.format(flag="training"))
     assert "training=True is fixed" not in printed
+
+
+_PART_COMPILED = """
+tower = keras.Sequential([keras.Input((7,)), L.Dense(3)], name="tower")
+tower.compile(optimizer="rmsprop", loss="mae")
+a = keras.Input((7,))
+whole = keras.Model(a, L.Dense(1)(tower(a)))
+whole.{method}(np.zeros((4, 7)), np.zeros((4, 1)), verbose=0)
+"""
+
+
+@pytest.mark.parametrize("method", ["fit", "evaluate"])
+def test_a_model_whose_part_alone_was_compiled_is_given_the_parts_settings(tmp_path, method):
+    code, printed = check_script(tmp_path, _PART_COMPILED.format(method=method))
+    assert code == 1 and "compiling a nested model does not compile the model that holds it" in printed
+    assert 'whole.compile(optimizer="rmsprop", loss="mae")' in printed
+
+
+_UNKNOWN_NAME = """
+clf = keras.Sequential([keras.Input((5,)), L.Dense(4, activation={activation})], name="clf")
+clf.compile("adam", {loss}, metrics=[{metric}])
+clf.fit(np.zeros((4, 5)), np.zeros((4,)), verbose=0)
+"""
+
+
+@pytest.mark.parametrize(("activation", "loss", "metric", "wrong", "meant"), [
+    ('"softmx"', '"sparse_categorical_crossentropy"', '"accuracy"', "softmx", "softmax"),
+    ('"softmax"', '"sparse_categorical_crosentropy"', '"accuracy"', "sparse_categorical_crosentropy",
+     "sparse_categorical_crossentropy"),
+    ('"softmax"', '"sparse_categorical_crossentropy"', '"acuracy"', "acuracy", "accuracy"),
+])
+def test_a_misspelt_keras_name_is_given_the_nearest_with_the_users_line(tmp_path, activation, loss, metric, wrong,
+                                                                        meant):
+    code, printed = check_script(tmp_path, _UNKNOWN_NAME.format(activation=activation, loss=loss, metric=metric))
+    assert code == 1 and f"'{wrong}' is not a" in printed and f"the nearest is '{meant}'" in printed
+    assert f'"{meant}"' in printed.split("the nearest is", 1)[1]  # the user's own line, rewritten
+
+
+_ALL_FROZEN = """
+enc = keras.Sequential([keras.Input((6,)), L.Dense(4, name="h1"), L.Dense(2, name="h2")], name="enc")
+enc.trainable = False
+b = keras.Input((6,))
+net = keras.Model(b, {head})
+net.compile("adam", "mse")
+net.fit(np.zeros((4, 6)), np.zeros((4, {width})), verbose=0)
+"""
+
+
+def test_a_trained_model_with_every_weight_frozen_is_a_finding(tmp_path):
+    code, printed = check_script(tmp_path, _ALL_FROZEN.format(head="enc(b)", width=2))
+    assert code == 0 and "warning: enc: net -> optimizer: every weight of" in printed
+    assert 'kernest.unfreeze(net, "enc/h2", recompile=True)' in printed
+    code, printed = check_script(tmp_path, _ALL_FROZEN.format(head="L.Dense(1)(enc(b))", width=1))
+    assert "every weight of" not in printed
