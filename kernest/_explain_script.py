@@ -38,7 +38,7 @@ def script_failure(case: Any) -> Mismatch | None:
     return first_answer(case, (_model_given_as_tensor, _backbone_below_minimum, _backend_function,
                                _loss_added_to_graph_model, _timedistributed_several_outputs, _weights_of_a_part, _weights_of_the_whole,
                                _call_takes_the_inputs_apart, _layer_inside_a_part, _compile_without_super,
-                               _never_compiled, _unknown_identifier,
+                               _never_compiled, _unknown_identifier, _generator_yields_a_list,
                                _numpy_inside_a_lambda, _predict_on_a_symbolic_tensor, _predict_inside_the_graph, _layer_made_in_call,
                                _forward_outside_the_tape, _rate_of_a_schedule_set, _schedule_gave_no_float,
                                _output_without_gradient, _inplace_on_torch, _inplace_not_on_this_backend))
@@ -550,6 +550,37 @@ def _never_compiled(case: Any) -> Mismatch | None:
         model.name, f"{model.name} -> compile", f"{model.name} compiled", "never compiled",
         f"{var} was never compiled, so it has no loss or optimizer to train or evaluate with. Call "
         f'{var}.compile(optimizer="adam", loss=...) first, with the loss that fits its output.',
+    )
+
+
+def _generator_yields_a_list(case: Any) -> Mismatch | None:
+    """A Python generator given to fit that yields a list ``[x, y]``: Keras reads each item as a tuple
+    ``(inputs, targets[, sample_weights])``; the user's own ``yield`` is rewritten with a tuple."""
+    import inspect
+    import textwrap
+
+    if "the generator must return a tuple" not in case.message:
+        return None
+    model = case.fitted_model() if hasattr(case, "fitted_model") else None
+    code = getattr(getattr(model, "_kernest_data", None), "gi_code", None)
+    if model is None or code is None:
+        return None
+    try:
+        text = textwrap.dedent(inspect.getsource(code))
+        tree = ast.parse(text)
+    except (OSError, TypeError, SyntaxError):
+        return None
+    listed = next((n for n in ast.walk(tree) if isinstance(n, ast.Yield) and isinstance(n.value, ast.List)), None)
+    if listed is None or not isinstance(listed.value, ast.List):
+        return None
+    items = [ast.get_source_segment(text, e) or ast.unparse(e) for e in listed.value.elts]
+    fixed = f"yield ({', '.join(items)})"
+    line = code.co_firstlineno + listed.lineno - 1
+    return Mismatch(
+        model.name, f"{code.co_name}() -> {model.name}", "a tuple (inputs, targets) per item",
+        f"a list of {len(items)} per item", f"{code.co_name}() yields a list, and Keras reads each item a generator "
+        f"gives fit as a tuple, (inputs, targets) or (inputs, targets, sample_weights). Yield a tuple: `{fixed}` "
+        f"(line {line}).",
     )
 
 

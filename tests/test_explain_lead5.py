@@ -425,3 +425,15 @@ def test_a_trained_model_with_every_weight_frozen_is_a_finding(tmp_path):
     assert 'kernest.unfreeze(net, "enc/h2", recompile=True)' in printed
     code, printed = check_script(tmp_path, _ALL_FROZEN.format(head="L.Dense(1)(enc(b))", width=1))
     assert "every weight of" not in printed
+
+
+def test_a_generator_that_yields_a_list_is_told_to_yield_a_tuple(tmp_path):
+    body = ('net = keras.Sequential([keras.Input((2,)), L.Dense(1)], name="net")\n'
+            'net.compile("adam", "mse")\n'
+            "def batches():\n"
+            "    while True:\n"
+            "        feats, target = np.ones((3, 2)), np.ones((3, 1))\n"
+            "        yield [feats, target]\n"
+            "net.fit(batches(), steps_per_epoch=1, verbose=0)\n")
+    code, printed = check_script(tmp_path, body)
+    assert code == 1 and "batches() yields a list" in printed and "`yield (feats, target)` (line 12)" in printed
