@@ -178,7 +178,9 @@ def _stop_after(seconds: float | None) -> Iterator[None]:
         raise StillRunning(f"{seconds:g} s{_where(frame)}")
 
     previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, float(seconds))  # type: ignore[arg-type]
+    # fired again every half second until the run stops: code the alarm lands in (TensorFlow's tracing) may
+    # swallow the first exception, and the user's loop would then run on without a limit
+    signal.setitimer(signal.ITIMER_REAL, float(seconds), 0.5)  # type: ignore[arg-type]
     try:
         yield
     finally:

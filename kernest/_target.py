@@ -79,7 +79,9 @@ def _time_limit(seconds: float | None, what: str) -> Iterator[None]:
         raise _TimedOut()
 
     previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, float(seconds))  # type: ignore[arg-type]
+    # fired again every half second until the run stops: code the alarm lands in (TensorFlow's tracing) may
+    # swallow the first exception, and the user's loop would then run on without a limit
+    signal.setitimer(signal.ITIMER_REAL, float(seconds), 0.5)  # type: ignore[arg-type]
     try:
         yield
     except _TimedOut:
