@@ -244,6 +244,8 @@ def _frozen_input_layer(model: Any) -> list[Finding]:
         first = m.layers[0] if getattr(m, "layers", None) else None
         if not isinstance(first, keras.layers.InputLayer) or first.trainable:
             continue
+        if any(layer.weights and not layer.trainable for layer in m.layers[1:]):
+            continue  # a loop that froze the first layers, the InputLayer among them: something is frozen
         var = user_name(m)
         subs = [(step, sub) for step, sub in children(m) if isinstance(sub, keras.Model) and sub.trainable]
         if subs:
@@ -259,7 +261,7 @@ def _frozen_input_layer(model: Any) -> list[Finding]:
                 "then compile again.",
             ))
             continue
-        weighted = [layer for layer in m.layers[1:] if layer.trainable_weights]
+        weighted = [layer for layer in m.layers[1:] if layer.weights]
         if not weighted:
             continue
         after = weighted[0]

@@ -437,3 +437,12 @@ def test_a_generator_that_yields_a_list_is_told_to_yield_a_tuple(tmp_path):
             "net.fit(batches(), steps_per_epoch=1, verbose=0)\n")
     code, printed = check_script(tmp_path, body)
     assert code == 1 and "batches() yields a list" in printed and "`yield (feats, target)` (line 12)" in printed
+
+
+def test_a_loop_that_freezes_the_first_layers_with_the_input_layer_is_not_a_finding(tmp_path):
+    # keras.io's way of freezing a backbone up to a layer sets the InputLayer's flag too: the layers are frozen
+    loop = ("for layer in encoder.layers:\n"
+            "    layer.trainable = layer.name not in ('input_layer', 'mix')")
+    code, printed = check_script(tmp_path, _FROZEN_INPUT_LAYER.format(freeze=loop).replace(
+        "q = keras.Input((10,))", 'q = keras.Input((10,), name="input_layer")'))
+    assert code == 0 and "froze nothing" not in printed
