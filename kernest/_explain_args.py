@@ -10,7 +10,6 @@ import ast
 import inspect
 import linecache
 import re
-import textwrap
 from typing import Any
 
 import keras
@@ -19,6 +18,7 @@ import numpy as np
 from kernest._callsite import model_call, name_kw, value_of
 from kernest._errors import Mismatch
 from kernest._explain_custom import first_answer
+from kernest._lint import _parsed_function
 from kernest._trace import is_user_file
 
 
@@ -160,12 +160,7 @@ def _permute_counts_batch(case: Any) -> Mismatch | None:
 
 
 def _class_source(cls: type) -> tuple[ast.ClassDef, str] | None:
-    try:
-        text = textwrap.dedent(inspect.getsource(cls))
-        node = ast.parse(text).body[0]
-    except (OSError, TypeError, SyntaxError, IndexError):
-        return None
-    return (node, text) if isinstance(node, ast.ClassDef) else None
+    return _parsed_function(cls, ast.ClassDef)
 
 
 def _attribute_ctor(cls: type, attr: str) -> str | None:

@@ -30,7 +30,7 @@ from kernest._errors import Mismatch
 from kernest._explain_custom import first_answer
 from kernest._graph import call_inputs, call_nodes, is_input_layer, is_symbolic, producer
 from kernest._graph import layers as _walk
-from kernest._lint import schedule_finding, schedule_fix, sets_learning_rate
+from kernest._lint import _parsed_function, schedule_finding, schedule_fix, sets_learning_rate
 
 
 def script_failure(case: Any) -> Mismatch | None:
@@ -556,20 +556,16 @@ def _never_compiled(case: Any) -> Mismatch | None:
 def _generator_yields_a_list(case: Any) -> Mismatch | None:
     """A Python generator given to fit that yields a list ``[x, y]``: Keras reads each item as a tuple
     ``(inputs, targets[, sample_weights])``; the user's own ``yield`` is rewritten with a tuple."""
-    import inspect
-    import textwrap
-
     if "the generator must return a tuple" not in case.message:
         return None
     model = case.fitted_model() if hasattr(case, "fitted_model") else None
     code = getattr(getattr(model, "_kernest_data", None), "gi_code", None)
     if model is None or code is None:
         return None
-    try:
-        text = textwrap.dedent(inspect.getsource(code))
-        tree = ast.parse(text)
-    except (OSError, TypeError, SyntaxError):
+    parsed = _parsed_function(code)
+    if parsed is None:
         return None
+    tree, text = parsed
     listed = next((n for n in ast.walk(tree) if isinstance(n, ast.Yield) and isinstance(n.value, ast.List)), None)
     if listed is None or not isinstance(listed.value, ast.List):
         return None

@@ -13,7 +13,7 @@ import re
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import keras
 
@@ -1777,14 +1777,18 @@ class MadeInCall:
     via: str = ""
 
 
-def _parsed_function(fn: Any) -> tuple[ast.FunctionDef, str] | None:
-    """A function's def parsed from its source, and its dedented text; None where the source cannot be read."""
+_Def = TypeVar("_Def", ast.FunctionDef, ast.ClassDef)
+
+
+def _parsed_function(fn: Any, kind: type[_Def] = ast.FunctionDef) -> tuple[_Def, str] | None:  # type: ignore[assignment]
+    """A function's def (or a class's, ``kind=ast.ClassDef``) parsed from its source, and its dedented text; None
+    where the source cannot be read."""
     try:
         text = textwrap.dedent(inspect.getsource(fn))
         node = ast.parse(text).body[0]
     except (OSError, TypeError, SyntaxError, IndexError):
         return None
-    return (node, text) if isinstance(node, ast.FunctionDef) else None
+    return (node, text) if isinstance(node, kind) else None
 
 
 def _users_helpers(fn: ast.FunctionDef, klass: type, names: dict[str, Any]) -> list[tuple[str, Any]]:

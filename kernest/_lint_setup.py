@@ -8,7 +8,6 @@ from __future__ import annotations
 import ast
 import inspect
 import re
-import textwrap
 from typing import Any
 
 import keras
@@ -20,6 +19,7 @@ from kernest._lint import (
     _constructor_text,
     _is_compiled,
     _losses_per_output,
+    _parsed_function,
     _parsed_script,
     output_layer,
 )
@@ -38,11 +38,8 @@ _ASYMMETRIC = re.compile(r"crossentropy|kl_divergence|kld|kullback|poisson|hinge
 
 
 def _function_def(fn: Any) -> ast.FunctionDef | None:
-    try:
-        node = ast.parse(textwrap.dedent(inspect.getsource(fn))).body[0]
-    except (OSError, TypeError, SyntaxError, IndexError):
-        return None
-    return node if isinstance(node, ast.FunctionDef) else None
+    parsed = _parsed_function(fn)
+    return parsed[0] if parsed is not None else None
 
 
 def _resolve(node: ast.AST, names: dict[str, Any]) -> Any:
