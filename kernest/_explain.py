@@ -73,6 +73,7 @@ from kernest._lint import (
     merge_fix,
     state_count,
     states_fix,
+    users_classes,
 )
 from kernest._lint import sparse_loss as _sparse_loss
 from kernest._probe import Probe, fix_text, probe_call, reduction
@@ -2526,7 +2527,7 @@ def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
             f"{len(names)} rows per sample and they no longer line up with the labels. "
             + merge_fix(names, shapes)[:1].upper() + merge_fix(names, shapes)[1:],
         )
-    dropped = [d for _, layer in [("", model), *_walk(model)] for d in dropped_outputs(layer)] \
+    dropped = [d for _, layer in users_classes(model) for d in dropped_outputs(layer)] \
         if isinstance(model, keras.Model) else []
     if dropped:  # a sublayer's output that call() never reads: the output has the shape of what it read instead
         problem, how = dropped_text(dropped[0])

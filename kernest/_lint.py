@@ -1941,7 +1941,7 @@ def _output_shape_declared_wrong(model: Any) -> list[Finding]:
     from kernest._explain_custom import consumer_of, declared_vs_real, shape_expr
 
     out = []
-    for path, layer in _users_classes(model):
+    for path, layer in users_classes(model):
         if not path or "compute_output_shape" not in type(layer).__dict__:
             continue
         try:
@@ -2123,7 +2123,7 @@ def dropped_text(d: Dropped) -> tuple[str, str]:
     return problem, fix + (f" (or drop self.{d.attr} if it is not needed)." if d.rewrite else ".")
 
 
-def _users_classes(model: Any) -> list[tuple[str, Any]]:
+def users_classes(model: Any) -> list[tuple[str, Any]]:
     """``model`` (path '') and every layer in it whose class the user wrote, with paths."""
     every = [("", model), *((e.path, e.layer) for e in walk(model, shapes=False))]
     return [(path, layer) for path, layer in every if not type(layer).__module__.startswith(("keras", "kernest"))]
@@ -2131,7 +2131,7 @@ def _users_classes(model: Any) -> list[tuple[str, Any]]:
 
 def _dropped_in_call(model: Any) -> list[Finding]:
     out = []
-    for path, layer in _users_classes(model):
+    for path, layer in users_classes(model):
         for d in dropped_outputs(layer):
             problem, fix = dropped_text(d)
             sub = getattr(layer, d.attr)
@@ -2143,7 +2143,7 @@ def _training_fixed_in_call(model: Any) -> list[Finding]:
     """``self.drop(h, training=True)`` in a user's call(): the sublayer stays in training mode at predict and
     evaluate too (the functional form is ``_training_fixed``)."""
     out = []
-    for path, layer in _users_classes(model):
+    for path, layer in users_classes(model):
         parsed = _parsed_function(type(layer).__dict__.get("call"))
         if parsed is None:
             continue
