@@ -281,8 +281,10 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
             "but cannot be loaded by Keras 3.15 ('expected 2 variables, but received 0'). Give each model its "
             "own layer (share weights by copying them), or call the shared layer only in the outer model."
         )
-    # layers the model's call runs that have no weights yet (one it never calls, an unused projection, stays so)
-    unbuilt = [e.path for e in walk(model) if not getattr(e.layer, "built", True) and e.sites]
+    # layers the model's call runs that have no weights yet (one it never calls, an unused projection, stays so);
+    # a layer that keeps Keras' own build() (a Lambda, a custom layer of sublayers only) makes none of its own
+    unbuilt = [e.path for e in walk(model) if not getattr(e.layer, "built", True) and e.sites
+               and type(e.layer).build is not keras.layers.Layer.build]
     if unbuilt:
         warnings.warn(
             f"save({target!r}): {', '.join(unbuilt[:4])}{' ...' if len(unbuilt) > 4 else ''} ({len(unbuilt)} "
