@@ -188,12 +188,11 @@ def model_call(text: str, scope: dict[str, Any], methods: tuple[str, ...] = MODE
 
 
 def first_listed(text: str) -> list[str] | None:
-    """The variable names of the list literal that the first call on the line taking one first holds
-    (``model.fit([a, b], y)``, ``scorer([user, item])``); None when no call takes such a list first."""
+    """The entries, as written, of the list literal that the first call on the line taking one first holds
+    (``model.fit([a, b], y)``, ``scorer([user, np.zeros((2, 3))])``); None when no call takes such a list first."""
     for call in calls_on(text):
         if call.node.args and isinstance(call.node.args[0], ast.List):
-            elts = call.node.args[0].elts
-            return [e.id for e in elts if isinstance(e, ast.Name)] if all(isinstance(e, ast.Name) for e in elts) else None
+            return [call.text(e) for e in call.node.args[0].elts]
     return None
 
 

@@ -1889,11 +1889,25 @@ def _renamed_dict(case: Case, renames: dict[str, str]) -> str | None:
             pairs = [f"{_py_key(renames.get(str(k.value), k.value))}: {ast.unparse(v)}" if isinstance(k, ast.Constant)
                      else f"**{ast.unparse(v)}" for k, v in zip(node.keys, node.values)]
             return "{" + ", ".join(pairs) + "}"
-        value = case.scope.get(node.id) if isinstance(node, ast.Name) else None
+        value: Any = case.scope.get(node.id) if isinstance(node, ast.Name) else None
         if isinstance(node, ast.Name) and isinstance(value, dict) and any(k in renames for k in value):
             pairs = [f"{_py_key(renames.get(k, k))}: {node.id}[{_py_key(k)}]" for k in value]
             return "{" + ", ".join(pairs) + "}"
+        if isinstance(node, ast.Name) and hasattr(value, "element_spec") and hasattr(value, "map"):
+            return _renamed_dataset(node.id, value.element_spec, renames)
     return None
+
+
+def _renamed_dataset(var: str, spec: Any, renames: dict[str, str]) -> str | None:
+    """A tf.data pipeline whose features are a dict keyed otherwise than the inputs: a ``map`` that renames the
+    keys, ``ds = ds.map(lambda x, y: ({"title": x["title_ids"], ...}, y))``."""
+    features = spec[0] if isinstance(spec, tuple) else spec
+    if not isinstance(features, dict) or not any(k in renames for k in features):
+        return None
+    rest = ["y", "w"][:len(spec) - 1] if isinstance(spec, tuple) else []
+    entries = ", ".join(f"{_py_key(renames.get(k, k))}: x[{_py_key(k)}]" for k in features)
+    mapped = f"({{{entries}}}, {', '.join(rest)})" if rest else f"{{{entries}}}"
+    return f"{var} = {var}.map(lambda {', '.join(['x', *rest])}: {mapped})"
 
 
 def _py_key(text: Any) -> str:
@@ -2516,6 +2530,7 @@ def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
     if swapped is not None:
         return swapped
     name = getattr(model, "name", "model")
+    output = _before_squeeze(model, target, output)
     merged = batch_axis_merges(model) if isinstance(model, keras.Model) else []
     if merged and tuple(target[1:]) == tuple(output[1:]):  # the same shapes, other row counts
         path, layer, names = merged[0]
@@ -2540,7 +2555,9 @@ def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
     names = list(getattr(model, "output_names", None) or [])
     compile_ = f"Compile {names[index]} with" if len(names) > 1 and index < len(names) else "Compile with"
     units = output[-1] if output else None
-    per_sample = len(target) == len(output) - 1 and target[-1] == units and (units or 0) > 1
+    per_sample = (len(target) == len(output) - 1 and target[-1] == units and (units or 0) > 1
+                  # one yes/no label per sample, (batch,) or (batch, 1), for a one-unit head on a sequence
+                  or len(output) == 3 and units == 1 and (len(target) == 1 or len(target) == 2 and target[-1] == 1))
     # sparse ids, one per sample ((batch,) or (batch, 1)), for a head that predicts classes per step
     sparse_per_sample = (sparse and len(output) == 3 and (units or 0) > 1
                          and (len(target) == 1 or (len(target) == 2 and target[-1] == 1)))
@@ -2557,6 +2574,8 @@ def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
         if sparse_per_sample:
             fix += (f" If every step has its own class (tagging), pass labels of shape "
                     f"{_shape_tuple(output[:-1])}, one class id per step.")
+        elif units == 1 and len(output) == 3:
+            fix += f" If every step has its own label (tagging), pass labels of shape {_shape_tuple(output)}."
     elif len(target) == len(output) - 1 or (len(target) == len(output) and target[-1] == 1 and (units or 0) > 1):
         fix = (f"the labels are integer class ids {_shape_tuple(target)} but the loss {loss} wants one-hot rows "
                f"like the output {_shape_tuple(output)}. {compile_} loss=\"sparse_categorical_crossentropy\", "
@@ -2593,6 +2612,19 @@ def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
         fix = f"make the labels' shape {_shape_tuple(target)} match the output {_shape_tuple(output)}."
     return Mismatch(head_text, f"data -> {name}", f"labels like the output {_shape_tuple(output)}",
                     f"labels {_shape_tuple(target)}", fix)
+
+
+def _before_squeeze(model: Any, target: Shape, output: Shape) -> Shape:
+    """The output as the model gives it where a loss squeezed its last axis of size 1 to meet labels of lower
+    rank (binary cross-entropy reports (batch, 10) for a head giving (batch, 10, 1))."""
+    if len(target) != len(output) or not isinstance(model, keras.Model):
+        return output
+    for tensor in getattr(model, "outputs", None) or []:
+        shape = shape_of(tensor)
+        if len(shape) == len(output) + 1 and shape[-1] == 1 and all(
+                a is None or b is None or a == b for a, b in zip(shape[:-1], output, strict=True)):
+            return tuple(shape)
+    return output
 
 
 def _first_column_unused(model: Any, target: Shape, units: int | None) -> bool:
@@ -2857,7 +2889,18 @@ def _per_step(model: Any, index: int = 0) -> str | None:
         if isinstance(rnn, keras.layers.RNN) and getattr(rnn, "return_sequences", False):
             return (f"build {path} with return_sequences=False so the head sees its last step, or put "
                     f"keras.layers.GlobalAveragePooling1D() before the head")
-    return "put keras.layers.GlobalAveragePooling1D() (or Flatten) before the head to reduce the steps axis"
+    first = None  # the earliest of the layers that act on each step alike (Dense and the like) before the output
+    for layer, path, _ in producer_chain(model.outputs[index]):
+        if not isinstance(layer, _PER_STEP_LAYERS):
+            break
+        first = path
+    where = f"before {first}" if first else "before the head"
+    return f"put keras.layers.GlobalAveragePooling1D() (or Flatten) {where} to reduce the steps axis"
+
+
+# layers that map each step of a sequence on its own, so a steps axis passes through them to the output
+_PER_STEP_LAYERS = (keras.layers.Dense, keras.layers.Dropout, keras.layers.Activation, keras.layers.LayerNormalization,
+                    keras.layers.BatchNormalization, keras.layers.ReLU, keras.layers.LeakyReLU, keras.layers.Softmax)
 
 
 def _loss_broadcast(case: Case, m: re.Match[str]) -> Mismatch:
@@ -4585,7 +4628,9 @@ def _swapped_inputs(case: Case) -> Mismatch | None:
         if len(orders) != 1:
             return None  # no order fits, or several do: not a swap that can be told apart
         model = frame.layer
-        listed = _listed_data(case) if not is_symbolic(given[0]) else None
+        # data the user's fit/predict line lists (a symbolic tensor on a line that builds the graph)
+        listed = _listed_data(case) if not is_symbolic(given[0]) or _DATA_METHOD.search(
+            case.site.text if case.site else "") else None
         if listed is not None and len(listed) == len(given):
             method = re.search(r"\.(\w+)\(\s*\[", case.site.text if case.site else "")
             call = f"{case.var(model)}.{method.group(1) if method else 'fit'}([{', '.join(listed[j] for j in orders[0])}], ...)"
@@ -4605,6 +4650,7 @@ def _swapped_inputs(case: Case) -> Mismatch | None:
 
 
 _MISSING_KEY = re.compile(r"Missing data for input \"[^\"]+\"\. You passed a data dictionary")
+_DATA_METHOD = re.compile(r"\.(?:fit|predict|evaluate|train_on_batch|test_on_batch|predict_on_batch)\(\s*\[")
 
 
 def _listed_data(case: Case) -> list[str] | None:

@@ -23,7 +23,7 @@ import keras
 from kernest._axes import Shape, fits, format_shape, shape_of
 from kernest._callsite import DATA_METHODS, ModelCall, assignment_of, model_calls, source_name, value_of
 from kernest._errors import Mismatch
-from kernest._graph import compile_settings, graph_inputs, input_keys, output_keys
+from kernest._graph import compile_settings, graph_inputs, input_keys, is_symbolic, output_keys
 from kernest._lint import sparse_loss
 
 _LABELLED = ("fit", "evaluate", "train_on_batch", "test_on_batch")
@@ -313,7 +313,8 @@ def _input_count_differs(call: ModelCall, key: str, given: list[Any], declared: 
     texts = texts or [f"{call.text(key) or key}[{i}]" for i in range(len(given))]
     model = call.model
     expected = f"{len(declared)} input(s): {_shape_list(declared)}"
-    received = f"{len(given)} arrays " + " and ".join(format_shape((None, *s[1:])) for s in shapes if s is not None)
+    noun = "tensors" if any(is_symbolic(v) for v in given) else "arrays"
+    received = f"{len(given)} {noun} " + " and ".join(format_shape((None, *s[1:])) for s in shapes if s is not None)
     side = _side(call, key)
     if len(declared) == 1:
         return Mismatch(model.name, f"{side} -> {model.name}", expected, received,
@@ -341,6 +342,11 @@ def _join_fix(call: ModelCall, key: str, texts: list[str], shapes: list[Shape | 
         joined = f"np.concatenate([{', '.join(texts)}], axis=-1)"
         return (f"{call.model.name} has one input, {name} {format_shape(shape)}, and the {len(texts)} arrays together "
                 f"are {width} wide: join them on the last axis, {_call_with(call, key, joined)}.")
+    fitting = [t for t, s in zip(texts, shapes) if _fits(shape, s)]
+    if fitting:
+        picks = " or ".join(_call_with(call, key, t) for t in fitting)
+        return (f"{call.model.name} has one input, {name} {format_shape(shape)}, and gets {len(texts)}: pick the one "
+                f"it was built for, {picks}, or rebuild it with {len(texts)} Inputs.")
     return (f"{call.model.name} has one input, {name} {format_shape(shape)}: pass one array of that shape, or "
             f"rebuild it with {len(texts)} Inputs.")
 
