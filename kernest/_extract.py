@@ -306,6 +306,10 @@ def extract(model: keras.Model, paths: str | Sequence[str] | Mapping[str, str], 
     """
     wrapper = functional_around(model) if is_subclassed(model) else None
     if wrapper is not None:  # a built subclassed model: tap its Python call() as inside a functional model
+        entries = list(walk(model, root(model)))
+        for path in _listed(paths):
+            if not is_glob(path):
+                find(model, path, entries)  # a path the model lacks is told in the model's own names
         return extract(wrapper, _under(str(model.name), paths), name=name or f"{model.name}_extract")
     require_graph(model, "extract from", (
         f"Call it on data once (model(x)) so its input shapes are known, or extract from a functional "
@@ -319,6 +323,13 @@ def extract(model: keras.Model, paths: str | Sequence[str] | Mapping[str, str], 
 
     outputs = _outputs(paths, requests, acts)
     return keras.Model(input_struct(model), outputs, name=name or f"{model.name}_extract")
+
+
+def _listed(paths: Any) -> list[str]:
+    """The paths of ``extract``'s argument: one, a list of them or a dict of them."""
+    if isinstance(paths, str):
+        return [paths]
+    return [str(p) for p in (paths.values() if isinstance(paths, Mapping) else paths)]
 
 
 def _under(top: str, paths: Any) -> Any:

@@ -31,6 +31,11 @@ def _nearest_glob(patterns: str | Iterable[str], paths: list[str]) -> str | None
     lead = next((i for i, step in enumerate(steps) if is_glob(step)), len(steps))
     if lead == 0:
         return None
+    # the leading steps name a part that sits deeper ("encoder/*" for backbone/encoder): the path to it
+    deeper = sorted({"/".join(p.split("/")[:k + lead]) for p in paths for k in range(1, p.count("/") + 1)
+                     if p.split("/")[k:k + lead] == steps[:lead]})
+    if deeper:
+        return "/".join([deeper[0], *steps[lead:]]) if len(deeper) == 1 else "/".join(["**", *steps])
     same_depth = sorted({"/".join(p.split("/")[:lead]) for p in paths if p.count("/") >= lead - 1})
     near = difflib.get_close_matches("/".join(steps[:lead]), same_depth, n=1, cutoff=0.5)
     return "/".join([near[0], *steps[lead:]]) if near and near[0] != "/".join(steps[:lead]) else None

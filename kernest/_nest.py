@@ -20,12 +20,13 @@ from kernest._errors import InterfaceError, KernestError
 from kernest._graph import input_keys, output_keys, producer
 
 
-def nest(*stages: Any, input: Any, name: str | None = None) -> keras.Model:  # noqa: A002
+def nest(*stages: Any, input: Any = None, name: str | None = None) -> keras.Model:  # noqa: A002
     """Chain models and layers into one functional model, checking every interface first.
 
     Args:
         *stages: models or layers, in the order data flows through them (``kernest.over(...)`` too).
-        input: a ``kernest.Input``/``keras.Input`` tensor, or a shape without the batch axis.
+        input: a ``kernest.Input``/``keras.Input`` tensor, or a shape without the batch axis. By default, the
+            input the first stage was built with (a model of one input).
         name: the model's name.
 
     Returns:
@@ -48,6 +49,8 @@ def nest(*stages: Any, input: Any, name: str | None = None) -> keras.Model:  # n
             "nest() got no stages. Pass the models or layers in order, e.g. "
             "kernest.nest(kernest.over('words', char_cnn), word_lstm, input=x)."
         )
+    if input is None:
+        input = _first_input(stages[0])  # noqa: A001
     tensor = input if isinstance(input, keras.KerasTensor) else None
     if tensor is None:
         if not isinstance(input, (tuple, list)) or not all(d is None or isinstance(d, int) for d in input):
@@ -113,6 +116,18 @@ def _count_mismatch(inner: Any, outer: Any, outs: list[str], ins: list[str]) -> 
         outer.name, f"{inner.name} -> {outer.name}", f"{len(ins)} input(s) {ins}", f"{len(outs)} output(s) {outs}",
         f"make {inner.name} return one output per input of {outer.name}, or wire them by hand.",
     )
+
+
+def _first_input(stage: Any) -> Any:
+    """A fresh Input like the one the first stage was built with, for ``nest`` called without ``input=``."""
+    declared = getattr(stage, "inputs", None) if isinstance(stage, keras.Model) else None
+    if not declared or len(declared) != 1:
+        raise KernestError(
+            f"nest() needs input=: its first stage {getattr(stage, 'name', stage)!r} declares "
+            f"{'no input' if not declared else f'{len(declared)} inputs'}, so the input cannot be taken from it. "
+            "Pass one, e.g. kernest.nest(..., input=kernest.Input((10,), axes=('features',)))."
+        )
+    return keras.Input(batch_shape=tuple(declared[0].shape), dtype=declared[0].dtype)
 
 
 def connect(inner: Any, outer: Any, name: str | None = None) -> keras.Model:

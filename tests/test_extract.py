@@ -131,6 +131,11 @@ def test_extract_from_a_subclassed_model_runs_its_call_once_built_and_names_the_
     fc1, out = kernest.extract(model, ["backbone/fc1", "head"])(x)
     np.testing.assert_allclose(numpy(fc1), numpy(model.backbone.get_layer("fc1")(x)), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(numpy(out), numpy(model(x)), rtol=1e-5, atol=1e-6)  # dropout is off at inference
+    # a path the model lacks is told in its own names, not those of the graph kernest wraps it in
+    with pytest.raises(kernest.PathError) as info:
+        kernest.extract(model, ["head", "backbone/fc_1"])
+    assert f"'backbone/fc_1' in model {model.name!r}" in str(info.value) and "backbone/fc1" in str(info.value)
+    assert f"{model.name}/" not in str(info.value) and "_graph" not in str(info.value)
 
 
 def test_extract_inside_a_subclassed_model_runs_its_call_and_records_the_layer():

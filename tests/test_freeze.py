@@ -52,6 +52,22 @@ def test_glob_matching_nothing_warns_and_returns_empty():
     # a misspelt literal step before the glob: the pattern with the nearest path of as many steps
     with pytest.warns(kernest.KernestWarning, match=r"Did you mean freeze\(model, 'per_word/char_cnn/\*\*'\)"):
         kernest.freeze(models.word_model(), "per_word/char/**")
+    # a part named from the top that sits deeper: the pattern with the path to it
+    with pytest.warns(kernest.KernestWarning, match=r"Did you mean freeze\(model, 'per_word/char_cnn/\*'\)"):
+        kernest.freeze(models.word_model(), "char_cnn/*")
+    # ... and where it sits at several places, the pattern under '**'
+    with pytest.warns(kernest.KernestWarning, match=r"Did you mean unfreeze\(model, '\*\*/inner/\*'\)"):
+        kernest.unfreeze(_two_inners(), "inner/*")
+
+
+def _two_inners() -> keras.Model:
+    """Two branches, each holding its own model named ``inner``: paths left/inner/d and right/inner/d."""
+    branches = []
+    for name in ("left", "right"):
+        y = keras.Input((3,))
+        branches.append(keras.Model(y, keras.Model(y, keras.layers.Dense(3, name="d")(y), name="inner")(y), name=name))
+    z = keras.Input((3,), name="z")
+    return keras.Model(z, keras.layers.Add()([b(z) for b in branches]), name="two")
 
 
 def test_freeze_after_compile_warns_and_recompile_keeps_the_config():

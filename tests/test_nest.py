@@ -36,7 +36,20 @@ def test_nest_carries_the_mask_into_a_nested_model():
     np.testing.assert_allclose(keras.ops.convert_to_numpy(model(data)), keras.ops.convert_to_numpy(model(padded)), atol=1e-6)
 
 
-@pytest.mark.parametrize("stages, kwargs, message", [((), {"input": (3,)}, "no stages"), ((L.Dense(2),), {"input": "x"}, "input=")])
+def test_nest_without_input_takes_the_first_stages_input():
+    inner = models.mlp((8, 4), "inner", input_dim=6)
+    model = kernest.nest(inner, models.mlp((2,), "outer", input_dim=4))
+    assert tuple(model.input.shape) == (None, 6)
+    model.compile("adam", "mse")
+    model.fit(np.ones((4, 6)), np.ones((4, 2)), epochs=1, verbose=0)
+    with pytest.raises(kernest.InterfaceError, match=r"outer.*expected \(batch, 5\)"):
+        kernest.nest(inner, models.mlp((2,), "outer", input_dim=5))  # still checked before it is built
+
+
+@pytest.mark.parametrize("stages, kwargs, message", [
+    ((), {"input": (3,)}, "no stages"), ((L.Dense(2),), {"input": "x"}, "input="),
+    ((L.Dense(2),), {}, r"needs input=: its first stage 'dense\w*' declares no input"),
+])
 def test_nest_bad_input(stages, kwargs, message):
     with pytest.raises(kernest.KernestError, match=message):
         kernest.nest(*stages, **kwargs)
