@@ -2809,6 +2809,10 @@ def _string_data(case: Case, m: re.Match[str]) -> Mismatch:
             f"mixed-type column), and Keras converts only numeric arrays. Convert it: {var}.astype(\"float32\") "
             f"(on the failing line: {_with_arg_replaced(case, var, cast)}).")
     var, values = texts[0]
+    takes_text = [t for t in getattr(model, "inputs", None) or []
+                  if "string" in str(getattr(t, "dtype", "")) and fits(shape_of(t), shape_of(values))]
+    if takes_text:  # the model reads strings, but Keras converts only numeric NumPy arrays
+        return _strings_into_model(case, model, takes_text[0], var, values)
     classes = sorted({str(v) for v in np.asarray(values).ravel()})
     shown = ", ".join(repr(c) for c in classes[:6]) + (", ..." if len(classes) > 6 else "")
     if not any(fits(shape_of(t), shape_of(values)) for t in getattr(model, "inputs", None) or []):  # labels
@@ -2822,6 +2826,27 @@ def _string_data(case: Case, m: re.Match[str]) -> Mismatch:
            "model, with keras.layers.TextVectorization (adapted on the training text) or keras.layers.StringLookup, "
            "and give its keras.Input dtype=\"string\".")
     return Mismatch(name, f"data -> {name}", _expected_from_layer(model), f"strings in {var}", fix)
+
+
+def _strings_into_model(case: Case, model: Any, text_input: Any, var: str, values: Any) -> Mismatch:
+    """Text for a model whose Input takes strings: Keras converts only numeric NumPy arrays. TensorFlow runs
+    string tensors inside the model; JAX and PyTorch run none, so there the text becomes ids before the model."""
+    name, said = model.name, f"{var}, a NumPy array of strings"
+    head = (f"{name} takes text ({text_input.name}, dtype string), but Keras converts only numeric NumPy arrays, so "
+            f"{var} (dtype {values.dtype}) is refused before it reaches the model.")
+    if keras.backend.backend() == "tensorflow":
+        return Mismatch(
+            name, f"data -> {name}", f"{text_input.name}: strings as a tensor", said,
+            f"{head} Pass the strings as a TensorFlow tensor, {_with_arg_replaced(case, var, f'tf.constant({var})')}, "
+            f"or as a tf.data pipeline: tf.data.Dataset.from_tensor_slices(({var}, <labels>)).batch(32).")
+    lookups = [p for p, layer in _walk(model)
+               if isinstance(layer, (keras.layers.StringLookup, keras.layers.TextVectorization))]
+    where = f"its {lookups[0]} layer" if lookups else "a keras.layers.StringLookup or TextVectorization layer"
+    return Mismatch(
+        name, f"data -> {name}", f"{text_input.name}: ids made from the text before the model", said,
+        f"{head} The {keras.backend.backend()} backend runs no string tensors inside a model at all: map the text to "
+        f"ids before it, with {where} called on {var} outside the model (or in a tf.data map), and build the model "
+        "from the ids on (keras.Input of dtype \"int64\" after that layer).")
 
 
 def _numbers_as_objects(values: Any) -> bool:
@@ -3812,12 +3837,33 @@ def _class_weight_outputs(case: Case, model: Any) -> Mismatch:
 def _labels_structure(case: Case, m: re.Match[str]) -> Mismatch:
     """Labels whose structure is not the outputs': one array for a model of several outputs, a list of
     another length, or a dict that lacks (or adds) an output's key."""
+    count = m.group("true").count("*")
+    return _labels_structure_for(case, re.findall(r"'([^']+)': '\*'", m.group("true")), count,
+                                 count == 1 and "[" not in m.group("true"))
+
+
+def _loss_path_missing(case: Case, m: re.Match[str]) -> Mismatch:
+    """Keras' words for labels of fewer entries than the outputs (one array for a model of two outputs):
+    the labels' structure read from the user's fit line."""
+    call = users_model_call(case, ("fit", "evaluate", "train_on_batch", "test_on_batch"))
+    node = call.node("y") if call is not None else None
+    y = call.value("y") if call is not None else None
+    if isinstance(node, ast.Dict) or isinstance(y, dict):
+        keys = [k.value for k in node.keys if isinstance(k, ast.Constant)] if isinstance(node, ast.Dict) else list(y)
+        return _labels_structure_for(case, [str(k) for k in keys], len(keys), False)
+    if isinstance(node, (ast.List, ast.Tuple)) or isinstance(y, (list, tuple)):
+        return _labels_structure_for(case, [], len(node.elts) if isinstance(node, (ast.List, ast.Tuple)) else len(y), False)
+    if hasattr(y, "shape") or isinstance(node, ast.Call):  # an array, or a call that makes one (np.zeros(...))
+        return _labels_structure_for(case, [], 1, True)
+    return _generic_run(case)
+
+
+def _labels_structure_for(case: Case, given_keys: list[str], count: int, single: bool) -> Mismatch:
     model = case.fitted_model()
     names, as_dict = _output_names(model)
     if model is None or not names:
         return _generic_run(case)
     outputs = keras.tree.flatten(model.output) if not as_dict else [model.output[n] for n in names]
-    given_keys = re.findall(r"'([^']+)': '\*'", m.group("true"))
     call = users_model_call(case, ("fit", "evaluate", "train_on_batch", "test_on_batch"))
     y_text = (call.text("y") if call is not None else None) or "y"
 
@@ -3830,7 +3876,10 @@ def _labels_structure(case: Case, m: re.Match[str]) -> Mismatch:
         return f"class ids {_shape_tuple(shape[:-1])}" if sparse and (shape[-1] or 0) > 1 else _shape_tuple(shape)
 
     sources = _label_sources(case, names)
-    listing = ", ".join(f"{n} {wanted(i)}" for i, n in enumerate(names))
+    # outputs a nested model makes all carry its name in Keras: told apart by the path of the layer making each
+    twins = len(set(names)) < len(names) and not as_dict
+    shown = [head_path(model, i).split("/", 1)[-1] if twins else n for i, n in enumerate(names)]
+    listing = ", ".join(f"{n} {wanted(i)}" for i, n in enumerate(shown))
     if given_keys:
         missing = [n for n in names if n not in given_keys]
         extra = [k for k in given_keys if k not in names]
@@ -3842,15 +3891,15 @@ def _labels_structure(case: Case, m: re.Match[str]) -> Mismatch:
                f"per output, keyed by its name. Pass {{{entries}}}.")
         received = "labels keyed " + ", ".join(given_keys)
     else:
-        count = m.group("true").count("*")
-        got = "one label array" if count == 1 and "[" not in m.group("true") else f"{count} label arrays"
+        got = "one label array" if single else f"{count} label arrays"
         values = [y_text if count == 1 and _fits_output(case, y_text, outputs[i]) else f"<labels of {n}>"
-                  for i, n in enumerate(names)]
+                  for i, n in enumerate(shown)]
+        by_name = "" if as_dict or twins else f" (or {_per_output(names, True, values)})"
         fix = (f"{model.name} has {len(names)} outputs, {listing}, and fit got {got}: Keras needs one label array per "
-               f"output, in the outputs' order or keyed by their names. Pass {_per_output(names, as_dict, values)}"
-               + ("" if as_dict else f" (or {_per_output(names, True, values)})") + ".")
+               f"output, in the outputs' order{'' if twins else ' or keyed by their names'}. Pass "
+               f"{_per_output(names, as_dict, values)}{by_name}.")
         received = got
-    return Mismatch(model.name, f"data -> {model.name}", f"one label array per output ({', '.join(names)})",
+    return Mismatch(model.name, f"data -> {model.name}", f"one label array per output ({', '.join(shown)})",
                     received, fix)
 
 
@@ -4007,6 +4056,7 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"Kernel shape must have the same length as input, but received kernel of shape (?P<kernel>\([^)]*\)) and input of shape (?P<shape>\([^)]*\))"), _kernel_rank),
     (re.compile(r"y_true and y_pred have different structures\.\s*y_true: (?P<true>.*)\n\s*y_pred: (?P<pred>.*)"), _labels_structure),
     (re.compile(r"Cannot convert '(?P<value>.*?)' to a shape"), _to_shape),
+    (re.compile(r"The path: \(\d+,?\) in the `loss` argument, can't be found in either the model's output"), _loss_path_missing),
     (re.compile(r"Received an invalid value for `(?P<arg>\w+)`, expected a positive integer\. Received: (?P=arg)=(?P<value>[\d.]+)"), _not_an_int),
     (re.compile(r"unsupported operand type\(s\) for %: '(?P<value>tuple)' and 'int'|'(?P<value2>list)' object has no attribute 'shape'"), _to_shape),
     (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>get_output_at|output_shape|get_input_at|input_shape|get_output_shape_at|get_input_shape_at)'"), _removed_attr),

@@ -24,7 +24,7 @@ from kernest._axes import Shape, fits, format_shape, shape_of
 from kernest._callsite import DATA_METHODS, ModelCall, assignment_of, model_calls, source_name, value_of
 from kernest._errors import Mismatch
 from kernest._graph import compile_settings, graph_inputs, input_keys, is_symbolic, output_keys
-from kernest._lint import sparse_loss
+from kernest._lint import head_path, sparse_loss
 
 _LABELLED = ("fit", "evaluate", "train_on_batch", "test_on_batch")
 # A model or layer refusing its input: the forward pass failed, before labels or compile settings were read.
@@ -558,6 +558,9 @@ def _label_keys_differ(call: ModelCall, y: dict[Any, Any], outs: list[tuple[str,
 def _labels_for_one_output(call: ModelCall, shape: Shape, outs: list[tuple[str, Shape]]) -> Mismatch:
     """One array of labels for a model of several outputs: it goes with the output it fits (integer class ids
     with an output whose loss is sparse, else the same shape), and the others need their own."""
+    twins = len({n for n, _ in outs}) < len(outs)
+    if twins:  # outputs a nested model makes all carry its name in Keras: told apart by the layer making each
+        outs = [(head_path(call.model, i).split("/", 1)[-1], o) for i, (_, o) in enumerate(outs)]
     hit = _output_for(call, shape, outs)
     text = call.text("y") or "y"
     ids = [sparse_loss(call.model, i) and (o[-1] or 0) > 1 for i, (_, o) in enumerate(outs)]  # class ids, not rows
@@ -570,8 +573,8 @@ def _labels_for_one_output(call: ModelCall, shape: Shape, outs: list[tuple[str, 
         model.name, f"data -> {model.name}", f"labels for {len(outs)} outputs: {_shape_list(outs)}",
         f"one array {format_shape((None, *shape[1:]))}",
         f"{model.name} has {len(outs)} outputs and each needs its labels; {text} fits {outs[hit][0]}, and "
-        f"{', '.join(others)} get none. Give one per output: {_call_with(call, 'y', '[' + ', '.join(entries) + ']')}, "
-        f"or by name, {by_name}.",
+        f"{', '.join(others)} get none. Give one per output: {_call_with(call, 'y', '[' + ', '.join(entries) + ']')}"
+        + ("" if twins else f", or by name, {by_name}") + ".",
     )
 
 

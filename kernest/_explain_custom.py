@@ -37,7 +37,7 @@ from kernest._graph import (
     producer_chain,
 )
 from kernest._graph import layers as _walk
-from kernest._trace import is_user_file
+from kernest._trace import is_user_file, user_frames
 
 
 @dataclass(frozen=True)
@@ -237,7 +237,8 @@ def custom_code_failure(case: Any) -> Mismatch | None:
     return first_answer(case, (_reserved_layers, _unbuilt, _config_not_serializable, _config_at_load, _required_call_arg,
                                _state_in_call, _unknown_axis_weight, _mask_missing, _shared_sublayer, _wrong_axis_weight,
                                _instance_built_elsewhere, _static_batch_reshape, _output_shape_lies, _unseeded_random,
-                               _backend_call_in_built_model, _build_reads_a_list, _call_returns_nothing))
+                               _backend_call_in_built_model, _build_reads_a_list, _call_returns_nothing,
+                               _step_returns_nothing))
 
 
 def first_answer(case: Any, readers: Any) -> Mismatch | None:
@@ -570,6 +571,35 @@ def _call_returns_nothing(case: Any) -> Mismatch | None:
                 f"{cls}.call ends without a return, so {layer.name} gives None and Keras has nothing to compute the "
                 f"loss (or the next layer) from. Return what it computes: "
                 + (f"`return {last}` as its last line." if last else "end it with `return <the output tensor>`."),
+            )
+    return None
+
+
+def _step_returns_nothing(case: Any) -> Mismatch | None:
+    """A model's own ``train_step`` (or ``test_step``) that ends without returning its logs: fit gets None where
+    it reads a dict of metric results (TensorFlow: "OptionalFromValue ... length 0"; torch: "'NoneType' object is
+    not iterable"). Only where that step ran to its end, so an error inside it is left to the other readers."""
+    if not re.search(r"OptionalFromValue|NoneType", case.message) or not re.search(
+            r"\.(fit|evaluate|train_on_batch|test_on_batch)\(", case.site.text if case.site is not None else ""):
+        return None
+    ran = {frame.f_code for frame in user_frames(case.exc)}
+    for model in _top_models(case):
+        for method in ("train_step", "test_step"):
+            own = type(model).__dict__.get(method)
+            fn = _source_of(own)
+            if fn is None or getattr(own, "__code__", None) in ran or any(
+                    isinstance(n, ast.Return) and n.value is not None for n in ast.walk(fn)):
+                continue
+            losses = [t.id for n in ast.walk(fn) if isinstance(n, ast.Assign) for t in n.targets
+                      if isinstance(t, ast.Name) and "loss" in t.id.lower()]
+            logs = f'{{"loss": {losses[-1]}}}' if losses else '{"loss": <the loss tensor>}'
+            cls = type(model).__name__
+            return Mismatch(
+                str(model.name), f"{method} -> {'fit' if method == 'train_step' else 'evaluate'}",
+                f"a dict of metric results from {method}", "None",
+                f"{cls}.{method} ends without a return, so Keras gets None where it reads the step's logs (a dict "
+                f"of metric names to values) and stops. Return them as its last line: `return {logs}` (or, after "
+                "updating the model's metrics, `return {m.name: m.result() for m in self.metrics}`).",
             )
     return None
 

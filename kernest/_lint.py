@@ -82,6 +82,7 @@ def _lint(model: Any, data: Any) -> list[Finding]:
         found.extend(_data_into_embedding(model, per_input))
         found.extend(_scaled_twice(model, per_input))
     found.extend(_labels_outside_classes(model, getattr(model, "_kernest_labels", None)))
+    found.extend(_several_classes_per_row(model, getattr(model, "_kernest_labels", None)))
     found.extend(_never_adapted(model))
     found.extend(_steps_kept_for_labels(model, getattr(model, "_kernest_labels", None)))
     found.extend(_validation_split_of_sorted_labels(model))
@@ -922,6 +923,39 @@ def _labels_outside_classes(model: Any, labels: Any) -> list[Finding]:
         head, f"data -> {model.name}",
         f"the labels a sparse loss reads as class ids run {low}..{high}, but {head} gives {units} classes "
         f"(ids 0..{units - 1}).", label_range_fix(units, low, high, "y") + ".",
+    )]
+
+
+def _several_classes_per_row(model: Any, labels: Any) -> list[Finding]:
+    """Multi-label targets (rows of 0/1 with several 1s) for a head trained as one class per sample (softmax, or
+    a categorical cross-entropy): the classes compete for one unit of probability, so two tags that are both
+    true can never both be predicted. Nothing fails; the model learns to split its probability between them."""
+    import numpy as np
+
+    outputs = getattr(model, "outputs", None) or []
+    if labels is None or isinstance(labels, (dict, list, tuple)) or len(outputs) != 1 or not _is_compiled(model):
+        return []
+    y = np.asarray(labels)
+    units = outputs[0].shape[-1]
+    if y.ndim != 2 or not y.size or y.shape[-1] != units or units < 2 or y.dtype.kind not in "iufb" \
+            or not np.all((y == 0) | (y == 1)):
+        return []
+    several = int(np.sum(y.sum(axis=-1) >= 2))
+    loss = _loss_name(loss_of(model))
+    layer, path = output_layer(outputs[0])
+    softmax = layer is not None and _squashing(layer) == "softmax"
+    if not several or not (softmax or ("categorical_crossentropy" in loss and "sparse" not in loss)):
+        return []
+    what = (f"{path} applies softmax" if softmax else f"the loss {loss} reads one distribution over classes") + \
+        (f" and the loss is {loss}" if softmax and "crossentropy" in loss else "")
+    return [Finding(
+        head_path(model), f"data -> {model.name}",
+        f"{several} of {len(y)} label rows mark two or more of the {units} classes (multi-label targets), but "
+        f"{what}: the classes share one unit of probability, so two true classes can never both be predicted. "
+        "Training runs and the model learns to split its probability between them.",
+        f'build {layer.name if layer is not None else path} with activation="sigmoid" (one yes/no per class) and '
+        'compile with loss="binary_crossentropy" (with metrics such as keras.metrics.BinaryAccuracy() or '
+        "keras.metrics.AUC(multi_label=True)); if each sample has one class, fix the labels to one 1 per row.",
     )]
 
 

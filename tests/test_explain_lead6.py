@@ -3,6 +3,7 @@ each checked the way ``kernest check script.py`` does, with other names and size
 
 from __future__ import annotations
 
+import keras
 import pytest
 
 from tests.corpus_cases import check_script
@@ -129,4 +130,137 @@ def test_a_layers_tuple_into_a_model_of_one_input_is_told_which_item_fits(tmp_pa
     assert code == 1 and "reader(parts[0])" in printed and "reader(parts[1])" not in printed, printed
     assert "2 tensors" in printed
     code, printed = check_script(tmp_path, _TUPLE_INTO_ONE_INPUT.replace("reader(parts)", "reader(parts[0])"))
+    assert code == 0, printed
+
+
+_ONE_LABEL_TWO_OUTPUTS = """
+image = keras.Input((12,), name="pixels")
+detector = keras.Model(image, [L.Dense(3, activation="softmax", name="cls")(image), L.Dense(4, name="box")(image)],
+                       name="detector")
+inp = keras.Input((12,), name="inp")
+model = keras.Model(inp, detector(inp), name="outer")
+model.compile("adam", ["categorical_crossentropy", "mse"])
+classes = keras.utils.to_categorical(np.arange(4) % 3, 3)
+model.fit(np.random.rand(4, 12), {labels}, verbose=0)
+"""
+
+
+@pytest.mark.parametrize("labels", ["classes", "np.eye(3)[[0, 1, 2, 0]]"])
+def test_one_label_array_for_a_nested_models_two_outputs_names_each_by_path(tmp_path, labels):
+    # Keras names both outputs after the nested model ('detector', 'detector'): a dict of labels cannot tell them
+    # apart, so the fix lists them by the path of the layer that makes each, in order
+    code, printed = check_script(tmp_path, _ONE_LABEL_TWO_OUTPUTS.format(labels=labels))
+    assert code == 1 and "detector/cls" in printed and "detector/box" in printed and "one " in printed, printed
+    assert '{"detector"' not in printed
+    if labels == "classes":  # the array the user passed fits the first output: it is put in its place
+        assert "[classes, <detector/box labels (4, 4)>]" in printed
+    fixed = _ONE_LABEL_TWO_OUTPUTS.format(labels=f"[{labels}, np.zeros((4, 4))]")
+    code, printed = check_script(tmp_path, fixed)
+    assert code == 0, printed
+
+
+_STEP_WITHOUT_RETURN = {
+    "tensorflow": """
+    def train_step(self, data):
+        inputs, targets = data
+        with tf.GradientTape() as tape:
+            step_loss = keras.ops.mean(keras.ops.abs(self(inputs, training=True) - targets))
+        grads = tape.gradient(step_loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+""",
+    "torch": """
+    def train_step(self, data):
+        import torch
+        inputs, targets = data
+        self.zero_grad()
+        step_loss = keras.ops.mean(keras.ops.abs(self(inputs, training=True) - targets))
+        step_loss.backward()
+        with torch.no_grad():
+            self.optimizer.apply([v.value.grad for v in self.trainable_weights], self.trainable_weights)
+""",
+}
+
+_REGRESSOR = """
+class Regressor(keras.Model):
+    def __init__(self):
+        super().__init__(name="regressor")
+        self.body = keras.Sequential([L.Dense(4, activation="relu"), L.Dense(2)], name="body")
+    def call(self, x):
+        return self.body(x)
+{step}
+model = Regressor()
+model.compile("sgd")
+model.fit(np.random.rand(4, 3).astype("float32"), np.random.rand(4, 2).astype("float32"), verbose=0)
+"""
+
+
+def test_a_train_step_without_return_is_told_to_return_its_logs(tmp_path):
+    step = _STEP_WITHOUT_RETURN.get(keras.backend.backend())
+    if step is None:
+        pytest.skip("a stateful train_step is written for TensorFlow or PyTorch; JAX's is stateless")
+    code, printed = check_script(tmp_path, _REGRESSOR.format(step=step))
+    assert code == 1 and "Regressor.train_step ends without a return" in printed, printed
+    assert '`return {"loss": step_loss}`' in printed
+    fixed = step.rstrip() + '\n        return {"loss": step_loss}\n'
+    code, printed = check_script(tmp_path, _REGRESSOR.format(step=fixed))
+    assert code == 0, printed
+
+
+_MULTI_LABEL = """
+encoder = keras.Sequential([keras.Input((7,)), L.Dense(6, activation="relu")], name="encoder")
+x = keras.Input((7,), name="doc")
+model = keras.Model(x, L.Dense(4, {activation}name="topics")(encoder(x)), name="topic_model")
+model.compile("adam", {loss})
+tags = np.array([[1, 0, 1, 0], [0, 1, 1, 1], [1, 0, 0, 0], [0, 0, 1, 1]], "float32")
+model.fit(np.random.rand(4, 7), tags, verbose=0)
+"""
+
+
+@pytest.mark.parametrize(("activation", "loss"), [
+    ("", 'keras.losses.CategoricalCrossentropy(from_logits=True)'),  # logits: the loss's softmax competes
+    ('activation="softmax", ', '"kl_divergence"'),                    # the head's own softmax
+])
+def test_multi_label_targets_for_a_head_of_one_class_per_sample_are_found(tmp_path, activation, loss):
+    code, printed = check_script(tmp_path, _MULTI_LABEL.format(activation=activation, loss=loss), strict=True)
+    assert code == 1 and "topic_model/topics" in printed and "3 of 4 label rows" in printed, printed
+    assert 'activation="sigmoid"' in printed and 'loss="binary_crossentropy"' in printed
+    fixed = _MULTI_LABEL.format(activation='activation="sigmoid", ', loss='"binary_crossentropy"')
+    code, printed = check_script(tmp_path, fixed, strict=True)
+    assert code == 0, printed
+    one_class = fixed.replace('"sigmoid"', '"softmax"').replace('"binary_crossentropy"', '"categorical_crossentropy"')
+    code, printed = check_script(tmp_path, one_class.replace("[0, 1, 1, 1]", "[0, 1, 0, 0]").replace(
+        "[1, 0, 1, 0]", "[0, 0, 1, 0]").replace("[0, 0, 1, 1]", "[0, 0, 0, 1]"), strict=True)
+    assert "multi-label" not in printed, printed  # one class per row: nothing to say
+
+
+_TEXT_MODEL = """
+raw = keras.Input((1,), dtype="string", name="raw")
+vocab = L.StringLookup(vocabulary=["red", "green", "blue"], name="vocab")
+reader = keras.Model(raw, L.Flatten()(L.Embedding(5, 3)(vocab(raw))), name="reader")
+colour = keras.Input((1,), dtype="string", name="colour")
+model = keras.Model(colour, L.Dense(2, activation="softmax", name="verdict")(reader(colour)), name="judge")
+model.compile("adam", "sparse_categorical_crossentropy")
+names = np.array([["red"], ["blue"], ["green"], ["pink"]])
+model.fit(names, np.array([0, 1, 1, 0]), verbose=0)
+"""
+
+_IDS_MODEL = """
+vocab = L.StringLookup(vocabulary=["red", "green", "blue"], name="vocab")
+ids_in = keras.Input((1,), dtype="int64", name="ids")
+model = keras.Model(ids_in, L.Dense(2, activation="softmax")(L.Flatten()(L.Embedding(5, 3)(ids_in))), name="judge")
+model.compile("adam", "sparse_categorical_crossentropy")
+names = np.array([["red"], ["blue"], ["green"], ["pink"]])
+model.fit(keras.ops.convert_to_numpy(vocab(names)), np.array([0, 1, 1, 0]), verbose=0)
+"""
+
+
+def test_numpy_strings_for_a_model_that_reads_text_are_passed_as_the_backend_can_take_them(tmp_path):
+    code, printed = check_script(tmp_path, _TEXT_MODEL)
+    assert code == 1 and "judge takes text (colour, dtype string)" in printed, printed
+    if keras.backend.backend() == "tensorflow":
+        assert "model.fit(tf.constant(names), np.array([0, 1, 1, 0]), verbose=0)" in printed
+        code, printed = check_script(tmp_path, _TEXT_MODEL.replace("fit(names", "fit(tf.constant(names)"))
+    else:  # JAX and PyTorch run no strings inside a model: the lookup runs on the text first
+        assert "its reader/vocab layer called on names outside the model" in printed
+        code, printed = check_script(tmp_path, _IDS_MODEL)
     assert code == 0, printed
