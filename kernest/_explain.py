@@ -3847,7 +3847,7 @@ def _loss_path_missing(case: Case, m: re.Match[str]) -> Mismatch:
     the labels' structure read from the user's fit line."""
     call = users_model_call(case, ("fit", "evaluate", "train_on_batch", "test_on_batch"))
     node = call.node("y") if call is not None else None
-    y = call.value("y") if call is not None else None
+    y: Any = call.value("y") if call is not None else None
     if isinstance(node, ast.Dict) or isinstance(y, dict):
         keys = [k.value for k in node.keys if isinstance(k, ast.Constant)] if isinstance(node, ast.Dict) else list(y)
         return _labels_structure_for(case, [str(k) for k in keys], len(keys), False)
