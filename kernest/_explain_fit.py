@@ -338,13 +338,24 @@ def _flag_given_positionally(case: Any) -> Mismatch | None:
         for call in calls_on(linecache.getline(frame.f_code.co_filename, line).strip()):
             layer = value_of(call.node.func, frame.f_locals)
             if isinstance(layer, keras.layers.Layer) and len(call.node.args) > 1:
-                caller = frame.f_locals.get("self")
-                return _flag_named(case, call, layer, frame.f_locals, line,
-                                   caller.name if isinstance(caller, keras.layers.Layer) else "?")
+                return _flag_named(case, call, layer, frame.f_locals, line, _feeding(call, frame))
     return None
 
 
-def _flag_named(case: Any, call: Any, layer: Any, scope: dict[str, Any], line: int, caller: str) -> Mismatch | None:
+def _feeding(call: Any, frame: Any) -> str:
+    """What gives the call its tensor: ``input:NAME`` or the layer that made it, else the layer whose call()
+    runs the line, else ``?``."""
+    from kernest._graph import is_input_layer, producer
+
+    tensor = value_of(call.node.args[0], frame.f_locals)
+    src = producer(tensor) if isinstance(tensor, keras.KerasTensor) else None
+    if src is not None:
+        return f"input:{src.name}" if is_input_layer(src) else str(src.name)
+    caller = frame.f_locals.get("self")
+    return str(caller.name) if isinstance(caller, keras.layers.Layer) else "?"
+
+
+def _flag_named(case: Any, call: Any, layer: Any, scope: dict[str, Any], line: int, fed: str) -> Mismatch | None:
     try:
         names = [p.name for p in inspect.signature(layer.call).parameters.values()
                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
@@ -370,7 +381,7 @@ def _flag_named(case: Any, call: Any, layer: Any, scope: dict[str, Any], line: i
     fixed = ", ".join(kept + [f"{k}={text}" for k, text in named] + [call.text(k) for k in call.node.keywords])
     where = f" (its second parameter is {names[1]!r})" if len(names) > 1 and names[1] != named[0][0] else ""
     return Mismatch(
-        case.path(name) if case.failure is not None else name, f"{caller} -> {name}",
+        case.path(name) if case.failure is not None else name, f"{fed} -> {name}",
         "tensors by position, other arguments by keyword", f"{given} by position",
         f"line {line} gives {given} to {func} by position, and a Keras layer's call takes only tensors that way"
         f"{where}. Pass it by keyword: {func}({fixed}).",

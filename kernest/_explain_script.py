@@ -39,7 +39,7 @@ def script_failure(case: Any) -> Mismatch | None:
                                _loss_added_to_graph_model, _timedistributed_several_outputs, _weights_of_a_part, _weights_of_the_whole,
                                _call_takes_the_inputs_apart, _layer_inside_a_part, _compile_without_super,
                                _never_compiled, _unknown_identifier, _generator_yields_a_list,
-                               _numpy_inside_a_lambda, _predict_on_a_symbolic_tensor, _predict_inside_the_graph, _layer_made_in_call,
+                               _numpy_inside_a_lambda, _keras2_backend_in_a_lambda, _predict_on_a_symbolic_tensor, _predict_inside_the_graph, _layer_made_in_call,
                                _forward_outside_the_tape, _rate_of_a_schedule_set, _schedule_gave_no_float,
                                _output_without_gradient, _inplace_on_torch, _inplace_not_on_this_backend))
 
@@ -730,7 +730,6 @@ def _numpy_inside_a_lambda(case: Any) -> Mismatch | None:
     """``Lambda(lambda t: np.log1p(t))``: NumPy cannot take the symbolic tensor Keras passes while it builds the
     model (nor a traced one while it trains), so Keras says it cannot infer the Lambda's output shape, which is
     not the fault. The same lambda with the keras.ops functions runs on every backend."""
-    from kernest._explain_custom import _model_being_built
     from kernest._lint_gradient import lambda_in_keras_ops
 
     found = _lambda_in_trace(case.exc) if case.exc is not None else None
@@ -742,19 +741,76 @@ def _numpy_inside_a_lambda(case: Any) -> Mismatch | None:
     if rewritten is None:
         return None
     written, fix = rewritten
-    built = _model_being_built(case)
-    path = f"{built[1]}/{layer.name}" if built is not None else (
-        case.path(layer.name) if case.frames else layer.name)
-    if given is None and call_inputs(layer, 0):
-        given = call_inputs(layer, 0)[0]  # failing in training: the tensor the graph gave it when built
-    src = producer(given) if given is not None else None
-    fed = "input" if src is None else (f"input:{src.name}" if is_input_layer(src) else str(src.name))
+    path, fed = _lambda_place(case, layer, given)
     return Mismatch(
         path, f"{fed} -> {layer.name}", "keras.ops on a Keras tensor", f"{', '.join(written)} (NumPy) in a Lambda",
         f"{layer.name}'s function calls NumPy ({', '.join(written)}), which cannot take the symbolic tensor Keras "
         f"passes while it builds the model (nor the traced one while it trains); Keras then says it cannot infer "
         f"{layer.name}'s output shape, which is not the fault. {fix}",
     )
+
+
+# Keras 2's backend functions that Keras 3's keras.backend dropped, where keras.ops (or another module) has the
+# function under another name; a name keras.ops has as it is maps to keras.ops.<name>
+_BACKEND_MOVED = {"int_shape": "keras.ops.shape", "pow": "keras.ops.power", "switch": "keras.ops.where",
+                  "permute_dimensions": "keras.ops.transpose", "repeat_elements": "keras.ops.repeat",
+                  "l2_normalize": "keras.ops.normalize", "gather": "keras.ops.take",
+                  "random_normal": "keras.random.normal", "random_uniform": "keras.random.uniform",
+                  "binary_crossentropy": "keras.losses.binary_crossentropy",
+                  "categorical_crossentropy": "keras.losses.categorical_crossentropy"}
+
+
+def _keras2_backend_in_a_lambda(case: Any) -> Mismatch | None:
+    """``Lambda(euclidean)`` where ``euclidean`` calls ``K.sqrt`` / ``K.sum`` from ``keras.backend`` as in Keras 2:
+    Keras 3's keras.backend has none of them, so the function fails on its first tensor and Keras says only that
+    it cannot infer the Lambda's output shape. Each call is renamed to its keras.ops function."""
+    import inspect
+
+    found = _lambda_in_trace(case.exc) if case.exc is not None else None
+    fn = getattr(found[0], "function", None) if found else None
+    func = getattr(fn, "__func__", fn)
+    try:
+        text = inspect.getsource(func) if func is not None else ""
+    except (OSError, TypeError):
+        return None
+    aliases = [n for n, v in getattr(func, "__globals__", {}).items()
+               if inspect.ismodule(v) and v.__name__.startswith("keras") and v.__name__.endswith(".backend")]
+    if found is None or not aliases:
+        return None
+    moved: dict[str, str] = {}
+    for alias in aliases:
+        for attr in re.findall(rf"\b{re.escape(alias)}\.(\w+)", text):
+            if not hasattr(keras.backend, attr):
+                home = _BACKEND_MOVED.get(attr) or (f"keras.ops.{attr}" if hasattr(keras.ops, attr) else None)
+                moved[f"{alias}.{attr}"] = home or "?"
+    if not moved:
+        return None
+    layer = found[0]
+    lacking = [old for old, new in moved.items() if new == "?"]
+    renames = "; ".join(f"{old} -> {new}" for old, new in moved.items() if new != "?")
+    lines = [line.strip() for line in text.splitlines() if any(old + "(" in line for old in moved)]
+    for old, new in moved.items():
+        lines = [re.sub(rf"\b{re.escape(old)}\(", f"{new}(", line) if new != "?" else line for line in lines]
+    fix = (f"{getattr(func, '__name__', 'its function')} calls Keras 2 backend functions ({', '.join(moved)}) that "
+           f"Keras 3's keras.backend no longer has, so it fails on the first tensor and Keras reports only that it "
+           f"cannot infer {layer.name}'s output shape. Use keras.ops, which runs on every backend ({renames}): "
+           + "; ".join(f"`{line}`" for line in lines) + "."
+           + (f" keras.ops has no {', '.join(lacking)}: compose it from keras.ops functions." if lacking else ""))
+    path, fed = _lambda_place(case, layer, found[1])
+    return Mismatch(path, f"{fed} -> {layer.name}", "keras.ops functions",
+                    f"Keras 2 backend calls {', '.join(moved)}", fix)
+
+
+def _lambda_place(case: Any, layer: Any, given: Any) -> tuple[str, str]:
+    """The nested path of a failing Lambda and what feeds it (``input:NAME`` or the producing layer's name)."""
+    from kernest._explain_custom import _model_being_built
+
+    built = _model_being_built(case)
+    path = f"{built[1]}/{layer.name}" if built is not None else (case.path(layer.name) if case.frames else layer.name)
+    if given is None and call_inputs(layer, 0):
+        given = call_inputs(layer, 0)[0]  # failing in training: the tensor the graph gave it when built
+    src = producer(given) if given is not None else None
+    return path, "input" if src is None else (f"input:{src.name}" if is_input_layer(src) else str(src.name))
 
 
 # --- a layer created inside call() ----------------------------------------------------------------------------

@@ -264,3 +264,22 @@ def test_numpy_strings_for_a_model_that_reads_text_are_passed_as_the_backend_can
         assert "its reader/vocab layer called on names outside the model" in printed
         code, printed = check_script(tmp_path, _IDS_MODEL)
     assert code == 0, printed
+
+
+_KERAS2_BACKEND = """
+from keras import backend as KB
+encoder = keras.Sequential([keras.Input((6,)), L.Dense(5)], name="encoder")
+x = keras.Input((6,), name="x")
+unit = L.Lambda(lambda t: KB.l2_normalize(t, axis=1) * KB.exp(KB.mean(t)), name="unit")(encoder(x))
+model = keras.Model(x, unit, name="embedder")
+"""
+
+
+def test_keras2_backend_calls_in_a_lambda_are_renamed_to_keras_ops(tmp_path):
+    code, printed = check_script(tmp_path, _KERAS2_BACKEND)
+    assert code == 1 and "unit: encoder -> unit" in printed, printed
+    assert "KB.l2_normalize -> keras.ops.normalize" in printed and "KB.exp -> keras.ops.exp" in printed
+    fixed = _KERAS2_BACKEND.replace("KB.l2_normalize", "keras.ops.normalize").replace(
+        "KB.exp", "keras.ops.exp").replace("KB.mean", "keras.ops.mean")
+    code, printed = check_script(tmp_path, fixed)
+    assert code == 0, printed
