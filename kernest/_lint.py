@@ -101,6 +101,7 @@ def _lint(model: Any, data: Any) -> list[Finding]:
     found.extend(_training_fixed_in_call(model))
     found.extend(_nothing_to_train(model))
     found.extend(_setup_findings(model))
+    found.extend(_order_findings(model))
     return found
 
 
@@ -1735,6 +1736,14 @@ def _setup_findings(model: Any) -> list[Finding]:
     from kernest._lint_setup import setup_findings
 
     return setup_findings(model)
+
+
+# --- steps or axes in the wrong order: a go_backwards sequence, a Reshape as a transpose (kernest/_lint_order.py) ---
+
+def _order_findings(model: Any) -> list[Finding]:
+    from kernest._lint_order import order_findings
+
+    return order_findings(model)
 
 
 # --- a step function between trainable layers (kernest/_lint_gradient.py) -------------------------------------
