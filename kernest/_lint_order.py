@@ -73,6 +73,14 @@ def _without_name(text: str) -> str:
     return f"{ast.get_source_segment(text.strip(), call.func) or ast.unparse(call.func)}({', '.join(keep)})"
 
 
+def _name_keyword(text: str | None) -> str:
+    """``, name="flat"`` as the user's constructor wrote it, or ''."""
+    call = _call_node(text) if text else None
+    keyword = next((k for k in call.keywords if k.arg == "name"), None) if call is not None else None
+    segment = ast.get_source_segment(text.strip(), keyword) if keyword is not None and text else None
+    return f", {segment}" if segment else ""
+
+
 def _module_prefix(text: str | None, fallback: str = "keras.layers.") -> str:
     """``layers.`` for the user's ``layers.Concatenate(...)``: the spelling of the module their layers come from."""
     call = _call_node(text) if text else None
@@ -209,6 +217,10 @@ def _reshape_as_transpose(model: Any, prefix: str, call: Call, taken_by: dict[in
         reshape = _with_first_argument(text, _shape_text(in_order), f"keras.layers.Reshape({_shape_text(in_order)})")
         fix = (f"{permute.layer.name} puts the axes back as a reshape in order gives them, so reshape in order and "
                f"drop {permute.layer.name}: {reshape}.")
+    elif all(len(g) == 1 for g in groups):
+        dims = tuple(groups[i][0] + 1 for i in order)
+        fix = (f"to move the axes, use a Permute in its place: {_module_prefix(text)}Permute({_shape_text(dims)}"
+               f"{_name_keyword(text)}).")
     else:
         dims = tuple(a + 1 for i in order for a in groups[i])
         fix = (f"move the axes with a Permute first, then reshape: keras.layers.Permute({_shape_text(dims)}) before "
