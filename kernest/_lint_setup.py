@@ -231,23 +231,29 @@ def _thresholds_at_half(metric: Any) -> bool:
     return type(metric) is keras.metrics.BinaryAccuracy and float(getattr(metric, "threshold", 0.5)) == 0.5
 
 
+def accuracy_at_half(model: Any, index: int) -> list[Any]:
+    """The metrics compiled for output ``index`` that are a binary accuracy thresholded at 0.5 ("accuracy" on a
+    binary cross-entropy, or ``BinaryAccuracy()``)."""
+    config = getattr(getattr(model, "_compile_config", None), "config", None) or {}
+    metrics = config.get("metrics")
+    names = list(getattr(model, "output_names", None) or [])
+    given = metrics.get(names[index]) if isinstance(metrics, dict) and index < len(names) else metrics
+    given = given if isinstance(given, (list, tuple)) else [given]
+    return [m for m in given if _thresholds_at_half(m)]
+
+
 def _accuracy_threshold_on_logits(model: Any) -> list[Finding]:
     """A head without an activation trained with a binary cross-entropy ``from_logits=True`` (right), whose accuracy
     is Keras' binary accuracy: it counts a prediction as class 1 above 0.5, but a logit's class boundary is 0, so
     every logit in (0, 0.5) is scored as class 0 and the figure is wrong, with no error."""
     if not _is_compiled(model):
         return []
-    config = getattr(getattr(model, "_compile_config", None), "config", None) or {}
-    metrics = config.get("metrics")
-    names = list(getattr(model, "output_names", None) or [])
     losses = _losses_per_output(model)
     out = []
     for i, tensor in enumerate(getattr(model, "outputs", None) or []):
         if i >= len(losses) or not _binary_logits_loss(losses[i]):
             continue
-        given = metrics.get(names[i]) if isinstance(metrics, dict) and i < len(names) else metrics
-        given = given if isinstance(given, (list, tuple)) else [given]
-        wrong = [m for m in given if _thresholds_at_half(m)]
+        wrong = accuracy_at_half(model, i)
         layer, path = output_layer(tensor)
         if not wrong or layer is None or _squashing(layer) is not None:
             continue
