@@ -271,7 +271,7 @@ def _reserved_layers(case: Any) -> Mismatch | None:
     model = where.layer
     cls = type(model)
     own = _OWN_NAME.get(attr, f"my_{attr}")
-    base, lines = _class_lines_using(cls, attr)
+    base, lines = _class_lines_using(cls, attr, where.frame.f_code.co_filename, where.line)
     renamed = [re.sub(rf"\bself\.{attr}\b", f"self.{own}", line) for line in lines]
     where_text = "; ".join(f"`{line}`" for line in renamed) if renamed else f"self.{own} = [...]"
     kind = "sublayers" if attr == "layers" else attr
@@ -284,20 +284,22 @@ def _reserved_layers(case: Any) -> Mismatch | None:
     )
 
 
-def _class_lines_using(cls: type, attr: str) -> tuple[str | None, list[str]]:
+def _class_lines_using(cls: type, attr: str, file: str, line: int) -> tuple[str | None, list[str]]:
     """The base class as the user wrote it (``keras.Model``) and the stripped source lines of ``cls`` that use
-    ``self.<attr>``, in order."""
+    ``self.<attr>``, in order. The class is read from ``file``, where the failing ``line`` of its method is (a class
+    in a script run as ``__main__`` by another program has no source ``inspect`` can find)."""
     try:
-        source = textwrap.dedent(inspect.getsource(cls))
-    except (OSError, TypeError):
-        return None, []
-    try:
+        source = open(file, encoding="utf-8").read()
         tree = ast.parse(source)
-    except SyntaxError:
+    except (OSError, SyntaxError, UnicodeDecodeError):
         return None, []
-    node = tree.body[0] if tree.body else None
-    base = ast.get_source_segment(source, node.bases[0]) if isinstance(node, ast.ClassDef) and node.bases else None
-    used = [line.strip() for line in source.splitlines() if re.search(rf"\bself\.{attr}\b", line)]
+    node = next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls.__name__
+                 and n.lineno <= line <= (n.end_lineno or n.lineno)), None)
+    if node is None:
+        return None, []
+    base = ast.get_source_segment(source, node.bases[0]) if node.bases else None
+    text = ast.get_source_segment(source, node) or ""
+    used = [x.strip() for x in text.splitlines() if re.search(rf"\bself\.{attr}\b", x)]
     return base, used
 
 
