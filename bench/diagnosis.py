@@ -1,6 +1,6 @@
 """Diagnosis quality on the corpus of real broken nested models (tests/corpus/), kernest against Keras.
 
-    python bench/diagnosis.py [--small] [--set all|dev|heldout|heldout2|heldout3|heldout4|heldout5|heldout6|heldout7|heldout8|heldout9|heldout10|heldout11|heldout12|heldout13] [--out bench/results/diagnosis.json]
+    python bench/diagnosis.py [--small] [--set all|dev|heldout|heldout2|...|heldout14] [--out bench/results/diagnosis.json]
     KERAS_BACKEND=jax python bench/diagnosis.py
 
 ``--set heldout`` scores only the first held-out cases (``"set": "heldout"`` in case.json: written from public
@@ -20,7 +20,9 @@ onward, written after the first nine had been used for tuning, and scored the sa
 eleventh (``"set": "heldout11"``, cases 163 onward, written after the first ten had been used for tuning, and scored
 the same way); ``--set heldout12`` the twelfth (``"set": "heldout12"``, cases 173 onward, written after the first
 eleven had been used for tuning, and scored the same way); ``--set heldout13`` the thirteenth (``"set": "heldout13"``,
-cases 181 onward, written after the first twelve had been used for tuning, and scored the same way);
+cases 181 onward, written after the first twelve had been used for tuning, and scored the same way); ``--set heldout14``
+the fourteenth (``"set": "heldout14"``, cases 191 onward, written after the first thirteen had been used for tuning, and
+scored the same way); the set names are read from the cases' case.json, so a new set needs no change here;
 ``--set dev`` the development corpus the engine was tuned on; ``all`` (the default) every case.
 
 For every case, in this process and on the current backend:
@@ -47,6 +49,12 @@ import _common  # noqa: E402
 import keras  # noqa: E402
 
 from tests.corpus_cases import Case, cases, keras_message, kernest_check, run_script, squash  # noqa: E402
+
+
+def set_names() -> list[str]:
+    """The held-out set names the cases' case.json files carry ("heldout", "heldout2", ...), in numeric order."""
+    names = {c.meta["set"] for c in cases() if c.meta.get("set")}
+    return sorted(names, key=lambda name: (len(name), name))
 
 
 def score_kernest(case: Case) -> dict[str, bool]:
@@ -80,7 +88,7 @@ def score_keras(case: Case) -> dict[str, bool]:
 
 def main() -> None:
     parser = _common.parser(__doc__, "bench/results/diagnosis.json")
-    parser.add_argument("--set", choices=("all", "dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13"), default="all", dest="subset",
+    parser.add_argument("--set", choices=("all", "dev", *set_names()), default="all", dest="subset",
                         help="which cases: the development corpus, a held-out set, or all (default)")
     args = parser.parse_args()
     backend = keras.backend.backend()

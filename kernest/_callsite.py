@@ -570,7 +570,10 @@ def _one_list(layer: Any, callee: str, given: list[Any], texts: list[str], keywo
 def _missing_tensors(layer: Any, callee: str, params: list[Any], given: list[Any], texts: list[str],
                      keywords: list[str], call: LineCall, scope: dict[str, Any]) -> Mismatch | None:
     passed = {kw.arg for kw in call.node.keywords}
-    missing = [p.name for p in params[len(given):] if p.default is p.empty and p.name not in passed]
+    # training and mask are Keras' own call arguments, never tensors the line should pass (a required one is
+    # the layer's fault: _explain_custom._required_call_arg)
+    missing = [p.name for p in params[len(given):] if p.default is p.empty and p.name not in passed
+               and p.name not in ("training", "mask")]
     if not missing:
         return None
     wanted = [p.name for p in params[: len(given) + len(missing)]]

@@ -10,6 +10,7 @@ can from the message and the traceback, and looks names up in ``target``.
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import itertools
 import math
@@ -883,11 +884,80 @@ def _ndim(case: Case, m: re.Match[str]) -> Mismatch:
     if got < want and kind != "max_":
         fix = _rank_lost(case, want, got, received)
     else:
+        counted = _input_counts_batch(case, want, got) if got == want + 1 and kind != "min_" else None
+        if counted is not None:
+            return counted
         if _one_hot_embedding(case.tensor) is None:
             case.rebase_to_outer_model()
         fix = _rank_extra(case, want, got, received)
     expected = _expected_rank(case.layer, want, kind)
     return Mismatch(case.path(name), case.interface(name), expected, received, fix)
+
+
+def _input_counts_batch(case: Case, want: int, got: int) -> Mismatch | None:
+    """A ``keras.Input(shape=(None, 28, 28, 1))`` written with the batch axis, as the data's shape reads: Keras adds
+    a batch axis of its own, so the first layer gets one axis too many. Said only where an array in the user's scope
+    has the shape of one such sample per row, ``(n, 28, 28, 1)``."""
+    import numpy as np
+
+    tensor = case.tensor
+    layer = case.layer
+    if tensor is None or layer is None or not is_symbolic(tensor):
+        return None
+    roots = root_inputs(tensor)
+    declared = shape_of(roots[0])[1:] if len(roots) == 1 else ()
+    rest = declared[1:]
+    if len(declared) != got - 1 or declared[0] is not None or not rest or any(d is None for d in rest):
+        return None
+    arrays = [k for k, v in case.scope.items() if isinstance(v, np.ndarray) and v.shape[1:] == tuple(rest)]
+    if not arrays:
+        return None
+    source = _user_source(case)
+    text = _input_text(source, str(getattr(producer(roots[0]), "name", "")), declared)
+    shape_text = _tuple(tuple(rest))
+    fixed = _with_shape(text, shape_text) if text else f"keras.Input(shape={shape_text})"
+    src = producer(tensor)
+    name = str(layer.name)
+    side = f"input:{src.name}" if src is not None and is_input_layer(src) else str(getattr(src, "name", "data"))
+    return Mismatch(
+        case.path(name), f"{side} -> {name}", _expected_rank(layer, want, ""), case.received(),
+        f"the Input declares {_tuple(tuple(declared))} for one sample, the batch axis included, as {arrays[0]}'s shape "
+        f"{_tuple(tuple(case.scope[arrays[0]].shape))} reads; Keras adds the batch axis itself, so {name} gets {got} "
+        f"axes where it takes {want}. Give the shape of one sample: {fixed}.",
+    )
+
+
+def _input_text(source: str, name: str, declared: Shape) -> str | None:
+    """The user's ``keras.Input(...)`` call that made the input ``name`` (or, unnamed, declared ``declared``)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] in ("Input", "InputLayer"):
+            named = any(k.arg == "name" and isinstance(k.value, ast.Constant) and k.value.value == name
+                        for k in node.keywords)
+            found.append((not named, ast.get_source_segment(source, node)))
+    found.sort(key=lambda f: f[0])
+    if found and not found[0][0]:
+        return found[0][1]
+    shape = "(" + ", ".join("None" if d is None else str(d) for d in declared) + ")"
+    same = [t for _, t in found if t and shape.replace(" ", "") in t.replace(" ", "")]
+    return same[0] if len(same) == 1 else None
+
+
+def _with_shape(text: str, shape: str) -> str:
+    """The Input call ``text`` with its shape (by keyword or first positional argument) set to ``shape``."""
+    try:
+        call = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return text
+    if not isinstance(call, ast.Call):
+        return text
+    node = next((k.value for k in call.keywords if k.arg == "shape"), call.args[0] if call.args else None)
+    segment = ast.get_source_segment(text, node) if node is not None else None
+    return text.replace(segment, shape, 1) if segment else text
 
 
 def _expected_rank(layer: Any, want: int, kind: str) -> str:
@@ -898,6 +968,9 @@ def _expected_rank(layer: Any, want: int, kind: str) -> str:
 
 def _kernel_rank(case: Case, m: re.Match[str]) -> Mismatch:
     want, got = len(_parse_shape(m.group("kernel"))), len(_parse_shape(m.group("shape")))
+    counted = _input_counts_batch(case, want, got) if got == want + 1 else None
+    if counted is not None:
+        return counted
     if got > want:
         received = case.received() if case.tensor is not None else _shape_text(m.group("shape"))
         name = getattr(case.layer, "name", "conv")
@@ -2065,12 +2138,63 @@ def _index_range(case: Case, m: re.Match[str]) -> Mismatch:
     out_dim = getattr(emb, "output_dim", None)
     call = f"keras.layers.Embedding({size}, {out_dim})" if out_dim else f"Embedding(input_dim={size}, ...)"
     seen = f"id {bad}" if bad is not None else f"ids up to {largest}" if largest is not None else "an id out of range"
+    swapped = _sizes_swapped(case, emb, hi, top)
+    if swapped is not None:
+        return Mismatch(
+            name, f"data -> {name.rsplit('/', 1)[-1]}", f"ids in [0, {hi})", seen,
+            f"{name} was built with input_dim={hi} and output_dim={out_dim}, but the data holds {seen}"
+            f"{f' (largest id {largest})' if largest is not None and bad is not None else ''}, which fits the "
+            f"{out_dim} instead: the two sizes look swapped. Embedding takes the vocabulary size first and the vector "
+            f"size second: {swapped}.",
+        )
     return Mismatch(
         name, f"data -> {name.rsplit('/', 1)[-1]}", f"ids in [0, {hi})", seen,
         f"{name} has input_dim={hi} but the data holds {seen}"
         f"{f' (largest id {largest})' if largest is not None and bad is not None else ''}: build it with "
         f"input_dim={size} ({call}), or map unknown ids to an out-of-vocabulary id with keras.layers.IntegerLookup.",
     )
+
+
+def _offset(lines: list[str], line: int | None, col: int | None) -> int:
+    """The position in the text of ``lines`` of (1-based) ``line`` and column ``col``, as ast gives them."""
+    return sum(len(x) for x in lines[: (line or 1) - 1]) + (col or 0)
+
+
+def _sizes_swapped(case: Case, emb: Any, input_dim: int, top: int) -> str | None:
+    """The user's ``Embedding(64, vocab_size, ...)`` with its first two arguments swapped, where the ids reach past
+    input_dim but stay below output_dim (``layers.Embedding(vocab_size, 64, name="emb")``); None otherwise."""
+    out_dim = getattr(emb, "output_dim", None)
+    if not isinstance(emb, keras.layers.Embedding) or out_dim is None or not input_dim < top < out_dim:
+        return None
+    source = _user_source(case)
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == "Embedding"
+                and any(k.arg == "name" and isinstance(k.value, ast.Constant) and k.value.value == emb.name
+                        for k in node.keywords)):
+            continue
+        text = ast.get_source_segment(source, node) or ""
+        given = {k.arg: k.value for k in node.keywords if k.arg in ("input_dim", "output_dim")}
+        first = node.args[0] if node.args else given.get("input_dim")
+        second = node.args[1] if len(node.args) > 1 else given.get("output_dim")
+        if first is None or second is None or not text:
+            return None
+        a, b = ast.get_source_segment(source, first), ast.get_source_segment(source, second)
+        if not a or not b:
+            return None
+        lines = source.splitlines(keepends=True)
+        at = functools.partial(_offset, lines)
+        lo, hi = sorted((first, second), key=lambda n: (n.lineno, n.col_offset))
+        new_lo, new_hi = (b, a) if lo is first else (a, b)
+        begin, finish = at(node.lineno, node.col_offset), at(node.end_lineno, node.end_col_offset)
+        text = (source[begin:at(lo.lineno, lo.col_offset)] + new_lo
+                + source[at(lo.end_lineno, lo.end_col_offset):at(hi.lineno, hi.col_offset)] + new_hi
+                + source[at(hi.end_lineno, hi.end_col_offset):finish])
+        return text
+    return None
 
 
 def _embedding_with(case: Case, input_dim: int) -> tuple[str | None, Any]:

@@ -24,8 +24,8 @@ from kernest._trace import is_user_file
 
 def argument_failure(case: Any) -> Mismatch | None:
     """The first of the readers below that recognises the failure, or None."""
-    return first_answer(case, (_permute_counts_batch, _bidirectional_not_recurrent, _super_init_never_called,
-                               _optimizer_class, _validation_flat_tuple, _list_of_samples,
+    return first_answer(case, (_layer_never_called, _permute_counts_batch, _bidirectional_not_recurrent, _super_init_never_called,
+                               _optimizer_class, _loss_called_at_compile, _validation_flat_tuple, _list_of_samples,
                                _weight_undefined_axis))
 
 
@@ -321,6 +321,136 @@ def _optimizer_class(case: Any) -> Mismatch | None:
         f"{value.__name__.lower()!r}), so Keras cannot interpret the class. Make one: {fix}"
         + (f" (with its settings, e.g. {given}(learning_rate=0.001)): {rewritten}." if rewritten else "."),
     )
+
+
+_MISSING_ARGS = re.compile(r"(?P<fn>\w+)\(\) missing (?P<n>\d+) required positional arguments?: '(?P<a>\w+)'(?: and "
+                           r"'(?P<b>\w+)')?")
+_CLASS_OF: dict[int, str] = {}
+
+
+def _class_for(fn: Any, module: Any, base: type) -> str | None:
+    """The name of the class in ``module`` (``keras.losses``) whose objects wrap the function ``fn``
+    (``BinaryFocalCrossentropy`` for ``binary_focal_crossentropy``); None where there is none."""
+    if id(fn) in _CLASS_OF:
+        return _CLASS_OF[id(fn)] or None
+    found = ""
+    for name, cls in vars(module).items():
+        if not (inspect.isclass(cls) and issubclass(cls, base)) or cls is base:
+            continue
+        try:
+            made = cls()
+        except Exception:  # a class that needs arguments wraps no one function by default
+            continue
+        if (getattr(made, "fn", None) or getattr(made, "_fn", None)) is fn:
+            found = name
+            break
+    _CLASS_OF[id(fn)] = found
+    return found or None
+
+
+def _loss_called_at_compile(case: Any) -> Mismatch | None:
+    """``compile(loss=keras.losses.binary_focal_crossentropy(gamma=2.0))``: the loss function is called on the
+    compile line with its settings only; compile takes a loss to call later with ``(y_true, y_pred)``."""
+    m = _MISSING_ARGS.search(case.message)
+    call = model_call(_site_text(case), case.scope, ("compile",)) if m is not None else None
+    if m is None or call is None:
+        return None
+    for key in ("loss", "metrics"):
+        given = call.node(key)
+        inner = next((n for n in ast.walk(given) if isinstance(n, ast.Call) and _callee(n) == m.group("fn")), None) \
+            if given is not None else None
+        if inner is None:
+            continue
+        fn = value_of(inner.func, case.scope)
+        if not callable(fn):
+            return None
+        text = _site_text(case).strip()
+        callee = _segment(text, inner.func)
+        settings = [_segment(text, a) for a in inner.args] + [_segment(text, k) for k in inner.keywords]
+        module, base = (keras.losses, keras.losses.Loss) if key == "loss" else (keras.metrics, keras.metrics.Metric)
+        cls = _class_for(fn, module, base) if getattr(fn, "__module__", "").startswith("keras") else None
+        if cls is not None:
+            prefix = callee.rsplit(".", 1)[0] + "." if "." in callee else f"keras.{key if key == 'metrics' else 'losses'}."
+            right = f"{prefix}{cls}({', '.join(settings)})"
+            how = f"{cls} takes the settings and is called by Keras with the labels and predictions"
+        else:
+            right = f"functools.partial({callee}, {', '.join(settings)})"
+            how = f"functools.partial keeps the settings and leaves {m.group('a')}, {m.group('b') or '...'} to Keras"
+        old = _segment(text, inner)
+        rewritten = text.replace(old, right, 1) if old in text else None
+        name = call.model.name if isinstance(call.model, keras.Model) else call.owner
+        return Mismatch(
+            name, f"{key} -> {name}", f"a {key[:-1] if key == 'metrics' else key} Keras calls later with "
+            f"({m.group('a')}, {m.group('b') or '...'})", f"the call {old}",
+            f"{old} calls the {key[:-1] if key == 'metrics' else key} function on the compile line with its settings "
+            f"only, so Python asks for {m.group('a')} and {m.group('b') or 'the rest'} there. Pass something Keras can "
+            f"call on each batch instead ({how}): {rewritten or right}.",
+        )
+    return None
+
+
+_NOT_A_TENSOR = re.compile(r"Only input tensors may be passed as positional arguments\. The following argument value "
+                           r"should be passed as a keyword argument: <(?P<cls>\w+) name=(?P<name>[^,>]+)")
+
+
+def _receiving_layer(exc: BaseException, given: str) -> Any:
+    """The layer whose Keras ``__call__`` got the layer object named ``given`` as a positional argument."""
+    found, tb = None, exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        this = frame.f_locals.get("self")
+        args = frame.f_locals.get("args") or ()
+        if (frame.f_code.co_name == "__call__" and isinstance(this, keras.layers.Layer)
+                and any(isinstance(a, keras.layers.Layer) and a.name == given for a in keras.tree.flatten(list(args)))):
+            found = this
+        tb = tb.tb_next
+    return found
+
+
+def _layer_never_called(case: Any) -> Mismatch | None:
+    """``h = layers.GRU(32, name="gru")`` without ``(h)``: the layer object, not a tensor, reaches the next layer.
+    The fix calls it on what the user's own variable held before that line."""
+    m = _NOT_A_TENSOR.search(case.message)
+    consumer = _receiving_layer(case.exc, m.group("name")) if m is not None else None
+    if m is None or consumer is None or case.site is None:
+        return None
+    given = m.group("name")
+    made = _uncalled_assignment(case.site.file, given, m.group("cls"))
+    if made is None:
+        return None
+    text, var, before = made
+    fixed = f"{text}({before})" if before else f"{text}(<the tensor it takes>)"
+    return Mismatch(
+        str(consumer.name), f"{given} -> {consumer.name}", "a tensor (a layer's output)",
+        f"the layer object {given} ({m.group('cls')}), never called",
+        f"`{text}` makes the layer {given} but never calls it on a tensor, so {var} holds the layer itself and "
+        f"{consumer.name} is handed a layer, not {given}'s output. Call it: {fixed}.",
+    )
+
+
+def _uncalled_assignment(file: str, name: str, cls: str) -> tuple[str, str, str | None] | None:
+    """``(statement, variable, what it should be called on)`` for the user's ``var = layers.Cls(..., name=name)``
+    that assigns a layer without calling it; what it should take is ``var``'s value before that line (or the
+    variable assigned on the statement before)."""
+    source = "".join(linecache.getlines(file))
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    assigns = [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and len(n.targets) == 1
+               and isinstance(n.targets[0], ast.Name)]
+    assigns.sort(key=lambda n: n.lineno)
+    for i, stmt in enumerate(assigns):
+        value = stmt.value
+        if not (isinstance(value, ast.Call) and _callee(value) == cls
+                and any(k.arg == "name" and isinstance(k.value, ast.Constant) and k.value.value == name
+                        for k in value.keywords)):
+            continue
+        var = stmt.targets[0].id  # type: ignore[attr-defined]
+        earlier = [a.targets[0].id for a in assigns[:i]]  # type: ignore[attr-defined]
+        before = var if var in earlier else (earlier[-1] if earlier else None)
+        return ast.get_source_segment(source, stmt) or ast.unparse(stmt), var, before
+    return None
 
 
 def _fit_call(case: Any) -> Any:

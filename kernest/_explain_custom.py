@@ -234,7 +234,7 @@ def custom_code_failure(case: Any) -> Mismatch | None:
     """A failure that the user's own layer or model code caused, with the line to change."""
     if isinstance(case.exc, RecursionError):
         return None
-    return first_answer(case, (_reserved_layers, _unbuilt, _config_not_serializable, _config_at_load, _required_call_arg,
+    return first_answer(case, (_reserved_layers, _unbuilt, _weights_before_built, _config_not_serializable, _config_at_load, _required_call_arg,
                                _state_in_call, _unknown_axis_weight, _mask_missing, _shared_sublayer, _wrong_axis_weight,
                                _instance_built_elsewhere, _static_batch_reshape, _output_shape_lies, _unseeded_random,
                                _backend_call_in_built_model, _build_reads_a_list, _call_returns_nothing,
@@ -253,23 +253,55 @@ def first_answer(case: Any, readers: Any) -> Mismatch | None:
     return None
 
 
+_RESERVED = re.compile(r"`Model\.(?P<a>layers)` attribute is reserved|property '(?P<b>\w+)' of '\w+' object has no setter")
+# A name of the user's own for each Keras property a subclass may not assign; others get a "my_" prefix.
+_OWN_NAME = {"layers": "blocks", "weights": "kernels", "variables": "tensors", "metrics": "trackers",
+             "losses": "penalties", "input": "source", "output": "result"}
+
+
 def _reserved_layers(case: Any) -> Mismatch | None:
-    """``self.layers = [...]`` in a subclassed model: ``layers`` is Keras' own property."""
-    if "`Model.layers` attribute is reserved" not in case.message:
+    """``self.layers = [...]`` (or ``self.weights``, ``self.input``...) in a user's layer or model: each is a Keras
+    property with no setter. The fix renames the attribute on every line of the class that uses it."""
+    m = _RESERVED.search(case.message)
+    if m is None:
         return None
     where = user_method(case.exc)
     if where is None:
         return None
+    attr = m.group("a") or m.group("b")
     model = where.layer
-    var = _assigned_var(case) or model.name
-    fed = _later_argument(case, var) if var else None
+    cls = type(model)
+    own = _OWN_NAME.get(attr, f"my_{attr}")
+    base, lines = _class_lines_using(cls, attr, where.frame.f_code.co_filename, where.line)
+    renamed = [re.sub(rf"\bself\.{attr}\b", f"self.{own}", line) for line in lines]
+    where_text = "; ".join(f"`{line}`" for line in renamed) if renamed else f"self.{own} = [...]"
+    kind = "sublayers" if attr == "layers" else attr
     return Mismatch(
-        str(model.name), f"{fed or 'data'} -> {model.name}", "an attribute name of your own",
-        f"`{where.text}` in {type(model).__name__}.{where.method}",
-        f"{type(model).__name__}.{where.method} assigns self.layers, but `layers` is Keras' read-only list of "
-        f"{model.name}'s sublayers. Rename the attribute, e.g. self.blocks = [...], and loop over self.blocks in "
-        "call(); Keras still tracks the layers in the list.",
+        str(model.name), f"{model.name} -> {base or ('keras.Model' if isinstance(model, keras.Model) else 'keras.layers.Layer')}",
+        "an attribute name of your own", f"`{where.text}` in {cls.__name__}.{where.method}",
+        f"{cls.__name__}.{where.method} assigns self.{attr}, but `{attr}` is Keras' read-only property (the "
+        f"{kind} Keras tracks for {model.name}), which a subclass cannot set. Rename the attribute on every line of "
+        f"{cls.__name__} that uses it: {where_text}. Keras still tracks what the renamed attribute holds.",
     )
+
+
+def _class_lines_using(cls: type, attr: str, file: str, line: int) -> tuple[str | None, list[str]]:
+    """The base class as the user wrote it (``keras.Model``) and the stripped source lines of ``cls`` that use
+    ``self.<attr>``, in order. The class is read from ``file``, where the failing ``line`` of its method is (a class
+    in a script run as ``__main__`` by another program has no source ``inspect`` can find)."""
+    try:
+        source = open(file, encoding="utf-8").read()
+        tree = ast.parse(source)
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return None, []
+    node = next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls.__name__
+                 and n.lineno <= line <= (n.end_lineno or n.lineno)), None)
+    if node is None:
+        return None, []
+    base = ast.get_source_segment(source, node.bases[0]) if node.bases else None
+    text = ast.get_source_segment(source, node) or ""
+    used = [x.strip() for x in text.splitlines() if re.search(rf"\bself\.{attr}\b", x)]
+    return base, used
 
 
 def _assigned_var(case: Any) -> str | None:
@@ -300,6 +332,32 @@ def _unbuilt(case: Any) -> Mismatch | None:
         "not built",
         f"{m.group('name')} is a subclassed model: its weights are made when it first sees an input, and "
         f"{m.group('what')}() came before that. {call[0].upper()}{call[1:]}, or build it for that input: {build}.",
+    )
+
+
+_NOT_BUILT = re.compile(r"(?:loading|saving) weights (?:into|of|from) a model that has not yet been built|"
+                        r"model that has not yet been built")
+
+
+def _weights_before_built(case: Any) -> Mismatch | None:
+    """``model.load_weights(path)`` (or ``save_weights``) on a fresh subclassed model: it has no variables until it
+    first sees an input, so there is nothing to load the file into. The script's own data for it gives the call."""
+    if _NOT_BUILT.search(case.message) is None:
+        return None
+    m = re.search(r"(\w+)\.(load_weights|save_weights|save)\(", case.site.text if case.site is not None else "")
+    if m is None:
+        return None
+    var, method = m.group(1), m.group(2)
+    model = case.scope.get(var)
+    name = str(getattr(model, "name", var))
+    fed = _later_argument(case, var)
+    first = f"{var}({fed}[:1])" if fed else f"{var}(<one batch of its input>)"
+    return Mismatch(
+        name, f"{fed or 'data'} -> {name}", "a built model (its weights made on a first call)", "not built",
+        f"{name} is a subclassed model: its weights are made when it first sees an input, and {var}.{method}() came "
+        f"before that, so there is nothing to {'load the file into' if method == 'load_weights' else 'save'}. Call it "
+        f"on one batch first, {first}, on the line before {var}.{method}(...); that makes every weight the saved "
+        f"model had, and the file's values then replace them.",
     )
 
 
@@ -425,9 +483,24 @@ def _required_call_arg(case: Any) -> Mismatch | None:
     return Mismatch(
         path, _interface(case, layer, given), f"call(self, ..., {arg}=None)", f"call(self, ..., {arg}) (required)",
         f"{type(layer).__name__}.call declares {arg} without a default, and Keras passes {arg} only when it has one "
-        f"(none while a model is built, and none from predict for a mask). Write def call(self, x, {arg}=None) and "
-        f"handle None" + (" as inference (`if training:` is then False)." if arg == "training" else " (no mask)."),
+        f"(none while a model is built, and none from predict for a mask). Write {_defaulted_def(type(layer), arg)} "
+        f"and handle None" + (" as inference (`if training:` is then False)." if arg == "training" else " (no mask)."),
     )
+
+
+def _defaulted_def(cls: type, arg: str) -> str:
+    """The user's ``def call(self, inputs, training):`` with ``arg`` (and any required parameter after it) given the
+    default None, in the user's own parameter names."""
+    try:
+        sig = inspect.signature(cls.call)  # type: ignore[attr-defined]
+    except (TypeError, ValueError, AttributeError):
+        return f"def call(self, x, {arg}=None):"
+    params, after = [], False
+    for p in sig.parameters.values():
+        after = after or p.name == arg
+        plain = p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        params.append(p.replace(default=None) if after and plain and p.default is p.empty else p)
+    return f"def call{sig.replace(parameters=params, return_annotation=inspect.Signature.empty)}:"
 
 
 def _called_layer(exc: BaseException) -> Any:

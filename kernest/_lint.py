@@ -102,6 +102,7 @@ def _lint(model: Any, data: Any) -> list[Finding]:
     found.extend(_training_fixed_in_call(model))
     found.extend(_nothing_to_train(model))
     found.extend(_setup_findings(model))
+    found.extend(_order_findings(model))
     return found
 
 
@@ -762,8 +763,10 @@ def _logits_as_probabilities(model: Any) -> list[Finding]:
     values to [eps, 1 - eps] and takes their log: training runs, but the clipped outputs get no gradient."""
     if not _is_compiled(model):
         return []
+    from kernest._lint_setup import accuracy_at_half
+
     out = []
-    for tensor, loss in zip(getattr(model, "outputs", None) or [], _losses_per_output(model)):
+    for i, (tensor, loss) in enumerate(zip(getattr(model, "outputs", None) or [], _losses_per_output(model))):
         if isinstance(loss, str):
             cls = _PROBABILITY_LOSSES.get(loss)
         elif isinstance(loss, keras.losses.Loss) and not loss.get_config().get("from_logits", True):
@@ -780,12 +783,15 @@ def _logits_as_probabilities(model: Any) -> list[Finding]:
         if not layer.weights and _probabilities_behind(tensor)[0] is not None:
             continue  # a linear cast after the probabilities (mixed precision's float32 output): still probabilities
         top = path.split("/")[0]
+        # once the loss reads logits, a binary accuracy must threshold them at 0, not 0.5 (tensorflow#41413)
+        metric = (" and threshold its accuracy at 0 with metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)]"
+                  if cls == "BinaryCrossentropy" and accuracy_at_half(model, i) else "")
         out.append(Finding(
             path, f"{top} -> loss",
             f"{path} ({type(layer).__name__}) has no activation, so the model outputs raw scores (logits), but the loss "
             f"{cls} expects probabilities (from_logits=False): it clips the scores to [eps, 1 - eps], and every score "
             "outside that range gets no gradient. Training runs and learns little.",
-            f"tell the loss it gets logits: loss=keras.losses.{cls}(from_logits=True) (and apply "
+            f"tell the loss it gets logits: loss=keras.losses.{cls}(from_logits=True){metric} (and apply "
             f"{'sigmoid' if cls == 'BinaryCrossentropy' else 'softmax'} when you predict), or give {layer.name} "
             f"activation=\"{'sigmoid' if cls == 'BinaryCrossentropy' else 'softmax'}\".",
         ))
@@ -1769,6 +1775,14 @@ def _setup_findings(model: Any) -> list[Finding]:
     from kernest._lint_setup import setup_findings
 
     return setup_findings(model)
+
+
+# --- steps or axes in the wrong order: a go_backwards sequence, a Reshape as a transpose (kernest/_lint_order.py) ---
+
+def _order_findings(model: Any) -> list[Finding]:
+    from kernest._lint_order import order_findings
+
+    return order_findings(model)
 
 
 # --- a step function between trainable layers (kernest/_lint_gradient.py) -------------------------------------

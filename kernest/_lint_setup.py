@@ -1,7 +1,7 @@
 """Silent problems in how the user set parts up, read from the built model and the user's own code: a loss function
 of theirs that calls a built-in loss with the predictions first, a model (or layer) called inside a ``Lambda`` whose
 weights the outer model therefore never tracks nor trains, and a ``BatchNormalization`` over a spatial axis of
-channels-last maps. Nothing fails in any of them; ``kernest check --strict`` reports them."""
+channels-last maps, and a binary accuracy thresholded at 0.5 on a head that outputs logits. Nothing fails in any of them; ``kernest check --strict`` reports them."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from kernest._lint import (
     _losses_per_output,
     _parsed_function,
     _parsed_script,
+    _squashing,
     output_layer,
 )
 from kernest._trace import is_user_file
@@ -28,7 +29,8 @@ from kernest._trace import is_user_file
 
 def setup_findings(model: Any) -> list[Finding]:
     """Every finding of the rules below, in a stable order."""
-    return [*_loss_arguments_swapped(model), *_model_inside_lambda(model), *_batchnorm_over_space(model)]
+    return [*_loss_arguments_swapped(model), *_model_inside_lambda(model), *_batchnorm_over_space(model),
+            *_accuracy_threshold_on_logits(model)]
 
 
 # --- a user's loss calling a built-in loss with its arguments swapped -----------------------------------------------
@@ -204,5 +206,65 @@ def _batchnorm_over_space(model: Any) -> list[Finding]:
             f"but {full} normalises axis {bn.axis}, of size {x.shape[axes[0]]}: it keeps one mean and scale per "
             f"position on that axis (the channels-first setting), not per channel.",
             f"normalise the channels: {fixed}.",
+        ))
+    return out
+
+
+# --- a binary accuracy thresholded at 0.5 on logits ---------------------------------------------------------------
+
+_ACCURACY_NAMES = ("accuracy", "acc", "binary_accuracy")
+
+
+def _binary_logits_loss(loss: Any) -> bool:
+    """Whether ``loss`` is a binary cross-entropy (plain or focal) told its predictions are logits."""
+    if not isinstance(loss, keras.losses.Loss):
+        return False
+    kwargs = getattr(loss, "_fn_kwargs", None) or {}
+    logits = bool(getattr(loss, "from_logits", kwargs.get("from_logits", False)))
+    name = type(loss).__name__ + getattr(getattr(loss, "fn", None), "__name__", "")
+    return logits and "binary" in name.lower()
+
+
+def _thresholds_at_half(metric: Any) -> bool:
+    if isinstance(metric, str):
+        return metric in _ACCURACY_NAMES
+    return type(metric) is keras.metrics.BinaryAccuracy and float(getattr(metric, "threshold", 0.5)) == 0.5
+
+
+def accuracy_at_half(model: Any, index: int) -> list[Any]:
+    """The metrics compiled for output ``index`` that are a binary accuracy thresholded at 0.5 ("accuracy" on a
+    binary cross-entropy, or ``BinaryAccuracy()``)."""
+    config = getattr(getattr(model, "_compile_config", None), "config", None) or {}
+    metrics = config.get("metrics")
+    names = list(getattr(model, "output_names", None) or [])
+    given = metrics.get(names[index]) if isinstance(metrics, dict) and index < len(names) else metrics
+    given = given if isinstance(given, (list, tuple)) else [given]
+    return [m for m in given if _thresholds_at_half(m)]
+
+
+def _accuracy_threshold_on_logits(model: Any) -> list[Finding]:
+    """A head without an activation trained with a binary cross-entropy ``from_logits=True`` (right), whose accuracy
+    is Keras' binary accuracy: it counts a prediction as class 1 above 0.5, but a logit's class boundary is 0, so
+    every logit in (0, 0.5) is scored as class 0 and the figure is wrong, with no error."""
+    if not _is_compiled(model):
+        return []
+    losses = _losses_per_output(model)
+    out = []
+    for i, tensor in enumerate(getattr(model, "outputs", None) or []):
+        if i >= len(losses) or not _binary_logits_loss(losses[i]):
+            continue
+        wrong = accuracy_at_half(model, i)
+        layer, path = output_layer(tensor)
+        if not wrong or layer is None or _squashing(layer) is not None:
+            continue
+        shown = ", ".join(repr(m) if isinstance(m, str) else f"{type(m).__name__}()" for m in wrong)
+        top = path.split("/")[0]
+        out.append(Finding(
+            path, f"{top} -> metrics",
+            f"{path} outputs logits (no activation; the loss {type(losses[i]).__name__} is told from_logits=True), but "
+            f"the metric {shown} is Keras' binary accuracy with threshold 0.5: a logit's class boundary is 0 "
+            f"(sigmoid(0) = 0.5), so every logit between 0 and 0.5 is counted as class 0 and the accuracy is wrong.",
+            "threshold the logits at 0: use keras.metrics.BinaryAccuracy(threshold=0.0) in metrics (or put a sigmoid "
+            "on the head and drop from_logits=True).",
         ))
     return out

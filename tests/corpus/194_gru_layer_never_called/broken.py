@@ -1,0 +1,16 @@
+"""A tweet encoder creates its GRU but never calls it on the embedded tokens, h = layers.GRU(32, name="gru");
+the next Dense is then called on the layer object, not a tensor."""
+import numpy as np
+import keras
+from keras import layers
+
+x = np.random.randint(1, 100, (8, 20)).astype("int32")
+y = np.random.randint(0, 2, (8, 1)).astype("float32")
+tokens = keras.Input(shape=(20,), dtype="int32", name="tokens")
+h = layers.Embedding(100, 16, name="emb")(tokens)
+h = layers.GRU(32, name="gru")
+encoder = keras.Model(tokens, layers.Dense(8, activation="relu", name="proj")(h), name="encoder")
+inp = keras.Input(shape=(20,), dtype="int32", name="tweet")
+model = keras.Model(inp, layers.Dense(1, activation="sigmoid", name="sentiment")(encoder(inp)), name="classifier")
+model.compile(optimizer="adam", loss="binary_crossentropy")
+model.fit(x, y, epochs=1, batch_size=len(x), verbose=0)
