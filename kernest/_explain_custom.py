@@ -327,11 +327,19 @@ def _unbuilt(case: Any) -> Mismatch | None:
     shape = _shape(value) if value is not None else ()
     build = f"{var}.build({_tuple_text((None, *shape[1:]))})" if shape else f"{var}.build((None, ...))"
     call = f"call it on its input first, {var}({fed})" if fed else "call it on an input first"
+    layer = case.scope.get(var)
+    # Keras' own Model.build marks a subclassed model built without making its sublayers' weights (count_params
+    # then says 0): build() is a fix only where the class writes its own
+    own_build = isinstance(layer, keras.layers.Layer) and type(layer).build not in (
+        keras.Model.build, keras.layers.Layer.build)
     return Mismatch(
         m.group("name"), f"{fed or 'data'} -> {m.group('name')}", "a built model (weights made on a first call)",
         "not built",
         f"{m.group('name')} is a subclassed model: its weights are made when it first sees an input, and "
-        f"{m.group('what')}() came before that. {call[0].upper()}{call[1:]}, or build it for that input: {build}.",
+        f"{m.group('what')}() came before that. {call[0].upper()}{call[1:]}"
+        + (f", or build it for that input: {build}." if own_build else
+           f" (a slice of it is enough to make the weights, {var}({fed}[:1]))." if hasattr(value, "shape")
+           and not isinstance(value, keras.KerasTensor) else "."),
     )
 
 

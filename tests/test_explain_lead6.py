@@ -283,3 +283,34 @@ def test_keras2_backend_calls_in_a_lambda_are_renamed_to_keras_ops(tmp_path):
         "KB.exp", "keras.ops.exp").replace("KB.mean", "keras.ops.mean")
     code, printed = check_script(tmp_path, fixed)
     assert code == 0, printed
+
+
+_COUNT_BEFORE_CALL = """
+class Ranker(keras.Model):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.mlp = keras.Sequential([L.Dense(3, name="h")], name="mlp")
+{build}
+    def call(self, x):
+        return self.mlp(x)
+clicks = np.random.rand(5, 9).astype("float32")
+ranker = Ranker(name="ranker")
+print(ranker.count_params())
+ranker.predict(clicks, verbose=0)
+"""
+_OWN_BUILD = """    def build(self, shape):
+        self.mlp.build(shape)
+"""
+
+
+@pytest.mark.parametrize("own_build", [False, True])
+def test_count_params_before_a_first_call_offers_build_only_where_the_class_writes_its_own(tmp_path, own_build):
+    # Keras' own Model.build marks a subclassed model built without making its sublayers' weights (0 parameters)
+    body = _COUNT_BEFORE_CALL.format(build=_OWN_BUILD if own_build else "")
+    code, printed = check_script(tmp_path, body)
+    assert code == 1 and "ranker(clicks)" in printed, printed
+    assert ("ranker.build((None, 9))" in printed) == own_build
+    fixed = body.replace("print(ranker", "ranker.build((None, 9))\nprint(ranker") if own_build else body.replace(
+        "print(ranker", "ranker(clicks[:1])\nprint(ranker")
+    code, printed = check_script(tmp_path, fixed)
+    assert code == 0, printed

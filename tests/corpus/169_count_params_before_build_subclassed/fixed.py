@@ -1,4 +1,5 @@
-"""Fixed: the model is built for its input width before its parameters are counted."""
+"""Fixed: the model is called on a slice of its input, which makes its weights, before they are counted
+(model.build((None, 20)) would mark it built with no weights: count_params() said 0)."""
 import numpy as np
 import keras
 from keras import layers
@@ -17,7 +18,7 @@ class Recommender(keras.Model):
 user_items = np.random.rand(8, 20).astype("float32")
 ratings = np.random.rand(8, 1).astype("float32")
 model = Recommender(name="recommender")
-model.build((None, 20))
+model(user_items[:1])
 print("parameters:", model.count_params())
 model.compile(optimizer="adam", loss="mse")
 model.fit(user_items, ratings, epochs=1, batch_size=4, verbose=0)
