@@ -2808,6 +2808,10 @@ def _python_list_data(case: Case, m: re.Match[str]) -> Mismatch:
     """A Python list of sequences passed as data: Keras takes one array per input, so the sequences must share
     a length (text ids of each sentence, usually)."""
     model = case.fitted_model()
+    flat = next((n for n in _call_names(case) if isinstance(case.scope.get(n), (list, tuple)) and case.scope[n]
+                 and all(isinstance(v, (int, float, np.number)) for v in case.scope[n])), None)
+    if model is not None and flat is not None and len(getattr(model, "inputs", None) or []) == 1:
+        return _numbers_as_data(model, flat, case.scope[flat])
     var = next((n for n in _call_names(case) if _sequences(case.scope.get(n))), None)
     if model is None or var is None or len(getattr(model, "inputs", None) or []) != 1:
         return _generic_run(case)
@@ -2833,6 +2837,23 @@ def _python_list_data(case: Case, m: re.Match[str]) -> Mismatch:
                    "with 0 as padding" + (" (give the Embedding mask_zero=True so the padding is skipped)." if embeds else "."))
     return Mismatch(name, f"data -> {name}", format_shape(declared),
                     f"a Python list of {len(value)} sequences of lengths {min(lengths)}..{max(lengths)}", fix)
+
+
+def _numbers_as_data(model: Any, var: str, value: Any) -> Mismatch:
+    """A flat Python list of numbers: one sample's features (its length is the input's width), or one number per
+    sample for an input of one feature."""
+    declared = shape_of(model.inputs[0])
+    name, given = model.name, f"a Python list of {len(value)} numbers"
+    if len(declared) == 2 and declared[1] == len(value):
+        fix = (f"{var} is one sample's {len(value)} features as a Python list, and Keras takes an array whose first "
+               f"axis counts the samples: pass np.array([{var}]) (shape (1, {len(value)})).")
+    elif len(declared) == 2 and declared[1] == 1:
+        fix = (f"{var} holds one number per sample as a Python list: pass np.array({var}).reshape(-1, 1) "
+               f"(shape ({len(value)}, 1)).")
+    else:
+        fix = (f"{var} is a Python list of {len(value)} numbers, and {name} takes arrays of {format_shape(declared)}: "
+               f"make an array of that shape from it (np.array({var}).reshape(-1, {', '.join(str(d) for d in declared[1:])})).")
+    return Mismatch(name, f"data -> {name}", format_shape(declared), given, fix)
 
 
 def _reads_last_step_unmasked(model: Any) -> bool:

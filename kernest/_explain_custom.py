@@ -25,7 +25,7 @@ from typing import Any
 import keras
 
 from kernest._axes import Shape, format_shape, shape_of
-from kernest._callsite import name_kw
+from kernest._callsite import first_listed, name_kw
 from kernest._errors import Mismatch
 from kernest._graph import (
     call_nodes,
@@ -238,7 +238,7 @@ def custom_code_failure(case: Any) -> Mismatch | None:
                                _state_in_call, _unknown_axis_weight, _mask_missing, _shared_sublayer, _wrong_axis_weight,
                                _instance_built_elsewhere, _static_batch_reshape, _output_shape_lies, _unseeded_random,
                                _backend_call_in_built_model, _build_reads_a_list, _call_returns_nothing,
-                               _step_returns_nothing))
+                               _step_returns_nothing, _keys_read_from_a_list))
 
 
 def first_answer(case: Any, readers: Any) -> Mismatch | None:
@@ -654,6 +654,40 @@ def _call_returns_nothing(case: Any) -> Mismatch | None:
                 + (f"`return {last}` as its last line." if last else "end it with `return <the output tensor>`."),
             )
     return None
+
+
+_INDEX_BY_KEY = re.compile(r"(?:tuple|list) indices must be integers or slices, not str")
+
+
+def _keys_read_from_a_list(case: Any) -> Mismatch | None:
+    """A user's ``call`` that reads its inputs by key (``inputs["user"]``) given a list of arrays: the list becomes
+    a dict with the keys ``call`` reads, in the order it first reads them (the list's order)."""
+    link, where, seen = case.exc, None, set()
+    while link is not None and where is None and id(link) not in seen:  # JAX, PyTorch: under "Unable to build"
+        seen.add(id(link))
+        where = user_method(link) if _INDEX_BY_KEY.search(str(link)) else None
+        link = link.__cause__ or link.__context__
+    fn = _source_of(type(where.layer).__dict__.get("call")) if where is not None and where.method == "call" else None
+    if where is None or fn is None or len(fn.args.args) < 2:
+        return None
+    param = fn.args.args[1].arg
+    keys: list[str] = []
+    for node in sorted((n for n in ast.walk(fn) if isinstance(n, ast.Subscript)), key=lambda n: (n.lineno, n.col_offset)):
+        if (isinstance(node.value, ast.Name) and node.value.id == param and isinstance(node.slice, ast.Constant)
+                and isinstance(node.slice.value, str) and node.slice.value not in keys):
+            keys.append(node.slice.value)
+    listed = first_listed(case.site.text) if case.site is not None else None
+    if not keys or listed is None or len(listed) != len(keys):
+        return None
+    layer, cls = where.layer, type(where.layer).__name__
+    as_dict = "{" + ", ".join(f'"{k}": {v}' for k, v in zip(keys, listed)) + "}"
+    line = case.site.text.strip().replace("[" + ", ".join(listed) + "]", as_dict, 1) if case.site is not None else as_dict
+    return Mismatch(
+        str(layer.name), f"data -> {layer.name}", "a dict keyed " + ", ".join(keys), f"a list of {len(listed)} arrays",
+        f"{cls}.call reads its inputs by key ({', '.join(f'{param}[{k!r}]' for k in keys)}), but the line passes a "
+        f"list, which has no keys. Pass a dict with those keys (here in the order call() first reads them; check "
+        f"that each array goes with its key): {line}",
+    )
 
 
 def _step_returns_nothing(case: Any) -> Mismatch | None:

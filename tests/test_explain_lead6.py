@@ -314,3 +314,47 @@ def test_count_params_before_a_first_call_offers_build_only_where_the_class_writ
         "print(ranker", "ranker(clicks[:1])\nprint(ranker")
     code, printed = check_script(tmp_path, fixed)
     assert code == 0, printed
+
+
+_KEYED_CALL = """
+class Fusion(keras.Model):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.audio = keras.Sequential([L.Dense(3)], name="audio_net")
+        self.video = keras.Sequential([L.Dense(3)], name="video_net")
+    def call(self, batch):
+        return self.audio(batch["audio"]) + self.video(batch["video"])
+fusion = Fusion(name="fusion")
+fusion.compile("adam", "mse")
+audio, video = np.random.rand(4, 8), np.random.rand(4, 2)
+fusion.fit([audio, video], np.random.rand(4, 3), verbose=0)
+"""
+
+
+def test_a_list_for_a_call_that_reads_its_inputs_by_key_becomes_a_dict(tmp_path):
+    code, printed = check_script(tmp_path, _KEYED_CALL)
+    fixed = 'fusion.fit({"audio": audio, "video": video}, np.random.rand(4, 3), verbose=0)'
+    assert code == 1 and "Fusion.call reads its inputs by key" in printed and fixed in printed, printed
+    code, printed = check_script(tmp_path, _KEYED_CALL.replace("fusion.fit([audio, video]", 'fusion.fit({"audio": audio, "video": video}'))
+    assert code == 0, printed
+
+
+_ONE_SAMPLE_AS_A_LIST = """
+scorer = keras.Sequential([keras.Input((4,)), L.Dense(2, name="h")], name="scorer")
+q = keras.Input((4,), name="q")
+model = keras.Model(q, L.Dense(1, name="s")(scorer(q)), name="ranker")
+{data}
+model.predict(row, verbose=0)
+"""
+
+
+@pytest.mark.parametrize(("data", "fix"), [
+    ("row = [0.5, 1.0, 2.0, 0.1]", "np.array([row]) (shape (1, 4))"),
+    ("row = (1, 2, 3, 4, 5, 6, 7, 8)", "np.array(row).reshape(-1, 4)"),
+])
+def test_a_flat_python_list_of_numbers_is_made_an_array_of_the_inputs_shape(tmp_path, data, fix):
+    code, printed = check_script(tmp_path, _ONE_SAMPLE_AS_A_LIST.format(data=data))
+    assert code == 1 and "ranker" in printed and fix in printed, printed
+    array = fix.split(" (shape")[0]
+    code, printed = check_script(tmp_path, _ONE_SAMPLE_AS_A_LIST.format(data=data).replace("predict(row", f"predict({array}"))
+    assert code == 0, printed
