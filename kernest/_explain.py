@@ -76,6 +76,7 @@ from kernest._lint import (
     states_fix,
     users_classes,
 )
+from kernest._lint import metric_reads_other_labels
 from kernest._lint import sparse_loss as _sparse_loss
 from kernest._probe import Probe, fix_text, probe_call, reduction
 from kernest._runtime import (
@@ -4326,7 +4327,7 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     weights = _FIT_WEIGHTS.search(case.message)
     if weights:
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))
-    custom = (fit_argument_failure(case) or argument_failure(case) or custom_code_failure(case) or script_failure(case) or _in_users_call(case) or in_users_code(case) or compiled_for_other_outputs(case) or flat_data_element(case)
+    custom = (_metric_for_other_labels(case) or fit_argument_failure(case) or argument_failure(case) or custom_code_failure(case) or script_failure(case) or _in_users_call(case) or in_users_code(case) or compiled_for_other_outputs(case) or flat_data_element(case)
               or split_refused(case) or lambda_refused_on_load(case) or real_error_lost(case) or _api_call(case)
               or _custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
               or _swapped_inputs(case) or _swapped_data_axes(case) or _one_array_for_inputs(case) or _odd_width_data(case)
@@ -4345,6 +4346,23 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     if _raised_inside_keras(exc) and not _users_own_attribute(case):
         return InterfaceError([_generic_run(case)], context=_context(case))
     return None
+
+
+_SHAPES_CLASH = re.compile(r"Dimensions must be equal|Incompatible shapes|size of tensor a \(\d+\) must match")
+
+
+def _metric_for_other_labels(case: Case) -> Mismatch | None:
+    """A shape clash in fit where a class metric reads the other form of labels than the loss (lint's
+    ``metric_reads_other_labels``): the labels suit the loss, so the metric is what fails."""
+    model = case.fitted_model() if _SHAPES_CLASH.search(case.message) else None
+    found = metric_reads_other_labels(model) if isinstance(model, keras.Model) else []
+    if not found:
+        return None
+    first = found[0]
+    metric = re.search(r"the metric '(\w+)'", first.problem)
+    return Mismatch(first.path, first.interface, "a metric that reads the labels the loss takes",
+                    f"metrics=['{metric.group(1) if metric else '?'}']",
+                    f"{first.problem} {first.fix[:1].upper()}{first.fix[1:]}")
 
 
 def _api_call(case: Case) -> Mismatch | None:

@@ -72,7 +72,7 @@ def _lint(model: Any, data: Any) -> list[Finding]:
                  _loss_list_short, _softmax_over_one, _probabilities_as_logits, _initial_states_miscounted,
                  _training_fixed, _sigmoids_with_categorical_loss, _mask_ignored_by_users_layer, _dropout_twice,
                  _randomness_ignores_training, _reduced_over_batch, _logits_as_probabilities, _monitor_not_logged,
-                 _softmax_with_binary_loss, _categorical_loss_over_one_unit, _accuracy_on_regression,
+                 _softmax_with_binary_loss, _categorical_loss_over_one_unit, _accuracy_on_regression, metric_reads_other_labels,
                  _exact_accuracy_on_probabilities,
                  _batchnorm_across_channels_first, _layers_made_in_call, _computed_floats_into_embedding):
         found.extend(rule(model))
@@ -1359,6 +1359,40 @@ def _metric_names(model: Any, output: str | None) -> list[str]:
     if isinstance(metrics, str):
         metrics = [metrics]
     return [m for m in metrics or [] if isinstance(m, str)]
+
+
+_SPARSE_METRICS = {"sparse_categorical_accuracy": "categorical_accuracy",
+                   "sparse_top_k_categorical_accuracy": "top_k_categorical_accuracy"}
+
+
+def metric_reads_other_labels(model: Any) -> list[Finding]:
+    """A class metric written for the other form of labels than the loss's: ``sparse_categorical_accuracy``
+    (class ids) with ``categorical_crossentropy`` (one-hot rows), or the reverse. The labels suit the loss, so
+    the metric fails on their shape, or, class ids read as one-hot rows, silently reports a wrong accuracy."""
+    if not _is_compiled(model):
+        return []
+    out = []
+    names = list(getattr(model, "output_names", None) or [])
+    for i, loss in enumerate(_losses_per_output(model)):
+        name = _loss_name(loss) if loss is not None else ""
+        if not name.endswith("categorical_crossentropy"):
+            continue
+        sparse = name.startswith("sparse")
+        for metric in _metric_names(model, names[i] if i < len(names) else None):
+            dense = {v: k for k, v in _SPARSE_METRICS.items()}
+            meant = dense.get(metric) if sparse else _SPARSE_METRICS.get(metric)
+            if meant is None:
+                continue
+            labels = "class ids" if sparse else "one-hot rows"
+            out.append(Finding(
+                head_path(model, i), f"data -> {model.name}",
+                f"the loss {name} takes {labels} as labels, but the metric {metric!r} reads "
+                f"{'one-hot rows' if sparse else 'class ids'}: on these labels it fails on their shape, or "
+                "reports a wrong accuracy.",
+                f'use the metric for {labels}: metrics=["{meant}"] (or metrics=["accuracy"], which Keras matches to '
+                "the loss).",
+            ))
+    return out
 
 
 def _accuracy_on_regression(model: Any) -> list[Finding]:

@@ -358,3 +358,28 @@ def test_a_flat_python_list_of_numbers_is_made_an_array_of_the_inputs_shape(tmp_
     array = fix.split(" (shape")[0]
     code, printed = check_script(tmp_path, _ONE_SAMPLE_AS_A_LIST.format(data=data).replace("predict(row", f"predict({array}"))
     assert code == 0, printed
+
+
+_METRIC_FOR_OTHER_LABELS = """
+trunk = keras.Sequential([keras.Input((5,)), L.Dense(6, activation="relu")], name="trunk")
+x = keras.Input((5,), name="x")
+model = keras.Model(x, L.Dense(4, activation="softmax", name="species")(trunk(x)), name="zoo")
+model.compile("adam", "{loss}", metrics=["{metric}"])
+model.fit(np.random.rand(8, 5), {labels}, verbose=0)
+"""
+
+
+@pytest.mark.parametrize(("loss", "metric", "labels", "meant", "strict"), [
+    # one-hot labels for the loss, a metric of class ids: it fails on their shape
+    ("categorical_crossentropy", "sparse_categorical_accuracy", "np.eye(4)[np.arange(8) % 4]", "categorical_accuracy",
+     False),
+    # class ids for the loss, a metric of one-hot rows: nothing fails, the accuracy is wrong
+    ("sparse_categorical_crossentropy", "categorical_accuracy", "np.arange(8) % 4", "sparse_categorical_accuracy", True),
+])
+def test_a_class_metric_for_the_other_form_of_labels_than_the_loss_is_named(tmp_path, loss, metric, labels, meant,
+                                                                              strict):
+    body = _METRIC_FOR_OTHER_LABELS.format(loss=loss, metric=metric, labels=labels)
+    code, printed = check_script(tmp_path, body, strict=strict)
+    assert code == 1 and "zoo/species" in printed and f'metrics=["{meant}"]' in printed, printed
+    code, printed = check_script(tmp_path, body.replace(f'"{metric}"', f'"{meant}"'), strict=True)
+    assert code == 0, printed
