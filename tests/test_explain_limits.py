@@ -608,3 +608,62 @@ def test_numpy_in_a_named_def_or_method_given_to_a_lambda_is_rewritten_statement
     total = ops.sum(squared, axis=-1, keepdims=True)
     got = keras.ops.convert_to_numpy(ops.log(total + np.float32(0.001)))
     assert np.allclose(got, np.log((x * x).sum(-1, keepdims=True) + 1e-3), atol=1e-5)
+
+
+# --- round 4: a step op in a helper that call() calls ---------------------------------------------------------
+
+def _quantize(h, levels):
+    return ops.round(h * levels) / levels
+
+
+class _Coder(keras.Model):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.enc = L.Dense(4, activation="sigmoid", name="enc4")
+        self.dec = L.Dense(3, name="dec3")
+
+    def _bottleneck(self, x):
+        return _quantize(self.enc(x), 7.0)
+
+    def call(self, x):
+        return self.dec(self._bottleneck(x))
+
+
+def _quantize_st(h, levels):
+    return ((h * levels) + ops.stop_gradient(ops.round(h * levels) - (h * levels))) / levels
+
+
+class _CoderFixed(_Coder):
+    def _bottleneck(self, x):
+        return _quantize_st(self.enc(x), 7.0)
+
+
+class _RawRounder(_Coder):
+    def _bottleneck(self, x):
+        return self.enc(_quantize(x, 7.0))  # the step reads the raw input: every weight still gets a gradient
+
+
+def test_a_step_in_a_helper_two_levels_below_call_is_named_in_the_helper_and_its_fix_trains_the_encoder():
+    keras.backend.clear_session(free_memory=False)
+    x = np.random.default_rng(5).random((6, 3)).astype("float32")
+    coder = _Coder(name="coder")
+    coder(x)
+    found = [f for f in lint(coder) if "step function" in f.problem]
+    assert [(f.path, f.interface) for f in found] == [("coder", "coder.call -> round")]
+    line = _quantize.__code__.co_firstlineno + 1
+    assert found[0].problem.startswith("_Coder._bottleneck -> _quantize (coder, called from _Coder.call) takes round "
+                                       f"of enc4's output, `return ops.round(h * levels) / levels` (line {line})")
+    assert "(enc4)" in found[0].problem
+    assert (f"in _Coder._bottleneck -> _quantize write line {line} in a straight-through form, "
+            "`return ((h * levels) + ops.stop_gradient(ops.round(h * levels) - (h * levels))) / levels`") in found[0].fix
+    raw = _RawRounder(name="raw")
+    raw(x)
+    assert not [f for f in lint(raw) if "step function" in f.problem]
+    # the statement as printed (written in _quantize_st): the same values forward, and enc4 now trains
+    fixed = _CoderFixed(name="fixed")
+    fixed(x)
+    fixed.set_weights(coder.get_weights())
+    assert np.allclose(keras.ops.convert_to_numpy(fixed(x)), keras.ops.convert_to_numpy(coder(x)), atol=1e-6)
+    assert not [f for f in lint(fixed) if "step function" in f.problem]
+    moved = _fit_once(fixed, x, x)
+    assert all(moved[k] for k in moved if "enc4" in k) and len(moved) == 4
