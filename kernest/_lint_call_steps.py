@@ -90,10 +90,10 @@ def _step_statements(fn: ast.FunctionDef, given: dict[str, set[str]] | None = No
             if kind is not None and isinstance(sub, ast.Call):
                 out.append((stmt, sub, kind, _reads(sub, taint)))
             if isinstance(sub, ast.Call) and isinstance(sub.func, (ast.Name, ast.Attribute)):
-                name = sub.func.attr if isinstance(sub.func, ast.Attribute) else sub.func.id
+                callee = sub.func.attr if isinstance(sub.func, ast.Attribute) else sub.func.id
                 args = [_reads(a, taint) for a in sub.args]
-                known = calls.setdefault(name, [])
-                calls[name] = [(known[k] if k < len(known) else set()) | (args[k] if k < len(args) else set())
+                known = calls.setdefault(callee, [])
+                calls[callee] = [(known[k] if k < len(known) else set()) | (args[k] if k < len(args) else set())
                                for k in range(max(len(known), len(args)))]
         read = _reads(value, taint)
         targets = stmt.targets if isinstance(stmt, ast.Assign) else (
