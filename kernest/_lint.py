@@ -1229,7 +1229,12 @@ def _reduced_over_batch(model: Any) -> list[Finding]:
         if node is None:
             continue
         x = node.args.args[1].arg if len(node.args.args) > 1 else None
-        hit = next((n for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+        # a statistic kept in a weight (``self.mean.assign_add(0.1 * ops.mean(x, axis=0))``), as BatchNormalization
+        # keeps its moving averages, is no reduction of the output
+        kept = {id(n) for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)
+                and c.func.attr in ("assign", "assign_add", "assign_sub") for a in c.args for n in ast.walk(a)}
+        hit = next((n for n in ast.walk(node) if id(n) not in kept and isinstance(n, ast.Call)
+                    and isinstance(n.func, ast.Attribute)
                     and n.func.attr in _REDUCERS and any(k.arg == "axis" and _has_zero(k.value) for k in n.keywords)
                     and n.args and x in {a.id for a in ast.walk(n.args[0]) if isinstance(a, ast.Name)}),
                    None)  # over the input (not over a weight, whose axis 0 is no batch)

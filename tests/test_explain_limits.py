@@ -667,3 +667,96 @@ def test_a_step_in_a_helper_two_levels_below_call_is_named_in_the_helper_and_its
     assert not [f for f in lint(fixed) if "step function" in f.problem]
     moved = _fit_once(fixed, x, x)
     assert all(moved[k] for k in moved if "enc4" in k) and len(moved) == 4
+
+
+# --- round 4: in-place changes to a layer's own weights and tensors --------------------------------------------
+
+class _Tally(keras.Model):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.body = L.Dense(2, name="body")
+        self.seen = self.add_weight(shape=(), initializer="zeros", trainable=False, name="seen")
+
+    def call(self, x, training=None):
+        if training:
+            self.seen += ops.cast(ops.shape(x)[0], "float32")
+        return self.body(x)
+
+
+class _TallyFixed(_Tally):
+    def call(self, x, training=None):
+        if training:
+            self.seen.assign_add(ops.cast(ops.shape(x)[0], "float32"))
+        return self.body(x)
+
+
+class _FirstSlot(L.Layer):
+    def build(self, input_shape):
+        self.slots = self.add_weight(shape=(input_shape[-1],), initializer="zeros", trainable=False, name="slots")
+
+    def call(self, x):
+        self.slots[..., 0] = ops.mean(x)
+        return x + self.slots
+
+
+class _HitCount(L.Layer):
+    def build(self, input_shape):
+        self.hits = ops.zeros((input_shape[-1],))
+
+    def call(self, x):
+        self.hits.add_(ops.sum(ops.cast(x > 0.5, "float32"), axis=0))
+        return x
+
+
+def test_augmented_assignment_to_a_weight_is_flagged_and_its_assign_form_updates_the_weight():
+    keras.backend.clear_session(free_memory=False)
+    x = np.random.default_rng(6).random((8, 3)).astype("float32")
+    tally = _Tally(name="tally")
+    tally(x)
+    tally(x, training=True)  # eager: the attribute is rebound to a tensor, the weight stays at 0
+    line = _Tally.call.__code__.co_firstlineno + 2
+    found = [f for f in lint(tally) if "self.seen" in f.interface]
+    assert [(f.path, f.interface) for f in found] == [("tally", "tally.call -> self.seen")]
+    assert f"`self.seen += ops.cast(ops.shape(x)[0], \"float32\")` (line {line}): Python rebinds" in found[0].problem
+    assert f"self.seen.assign_add(ops.cast(ops.shape(x)[0], \"float32\")) (line {line})" in found[0].fix
+    assert [float(keras.ops.convert_to_numpy(w)) for w in tally.weights if w.name == "seen"] == [0.0]
+    fixed = _TallyFixed(name="fixed")  # the statement as printed: the weight counts the samples seen in training
+    fixed(x)
+    assert not [f for f in lint(fixed) if "self.seen" in f.interface]
+    fixed.compile("sgd", "mse")
+    fixed.fit(x, x[:, :2], batch_size=4, epochs=1, verbose=0)
+    assert float(keras.ops.convert_to_numpy(fixed.seen)) == 8.0
+
+
+def test_item_assignment_to_a_weight_and_a_torch_method_on_a_held_tensor_get_the_weights_assign_form():
+    import kernest
+    from kernest._lint_gradient import inplace_statements
+
+    keras.backend.clear_session(free_memory=False)
+    layer = _FirstSlot(name="first_slot")
+    layer.build((None, 4))
+    line = _FirstSlot.call.__code__.co_firstlineno + 1
+    found = [(s.line, s.fixed, s.state) for s in inplace_statements(_FirstSlot, layer)]
+    assert found == [(line, "self.slots.assign(ops.where(ops.arange(ops.shape(self.slots)[-1]) == 0, ops.mean(x), "
+                            "self.slots))", "variable")]
+    assert not inplace_statements(_FirstSlot)  # without the layer its attributes are not known to hold weights
+    i = keras.Input((4,))
+    with pytest.raises(Exception) as caught:  # a weight has no item assignment on any backend
+        keras.Model(i, _FirstSlot(name="first_slot")(L.Dense(4, name="pre")(i)), name="slotted")
+    err = kernest.explain(caught.value)
+    assert err is not None and err.path.endswith("first_slot"), err
+    assert "self.slots.assign(ops.where(" in err.mismatches[0].fix and "on any backend" in err.mismatches[0].fix
+    fixed = ops.where(ops.arange(4) == 0, 0.5, ops.zeros((4,)))  # what the printed form writes
+    assert np.allclose(keras.ops.convert_to_numpy(fixed), [0.5, 0, 0, 0])
+    # a tensor held on the layer, changed with torch's in-place method: a weight made in build, then assign_add
+    hits = _HitCount(name="hits")
+    hits.build((None, 4))
+    stmts = inplace_statements(_HitCount, hits)
+    assert [(s.fixed, s.state) for s in stmts] == [
+        ("self.hits.assign_add(ops.sum(ops.cast(x > 0.5, \"float32\"), axis=0))", "tensor")]
+    from kernest._lint_gradient import state_change_text
+
+    problem, fix = state_change_text(hits, stmts)
+    assert "is not a weight" in problem
+    assert ("in _HitCount.build, self.hits = self.add_weight(shape=(4,), initializer=\"zeros\", trainable=False, "
+            "name=\"hits\")") in fix
