@@ -1451,7 +1451,14 @@ def _batches_in(model: Any, limit: int) -> tuple[int | None, bool, str]:
     if not inspect.isgenerator(data) and not isinstance(data, Iterator):
         return None, True, ""
     again = getattr(model, "_kernest_data_again", None)
+    if again is None and _endless_by_its_source(data):
+        return None, False, ""  # a yield inside `while True:` with no way out: it never runs out
     if again is None:
+        blocker = getattr(model, "_kernest_data_blocker", None)
+        if blocker:  # said plainly: the open file (or the iterator) it reads cannot be read again to count
+            held = f" (its `{blocker[1]}`)" if blocker[1] and blocker[1].isidentifier() else ""
+            return None, False, (f"which reads {blocker[0]}{held}, and counting its batches would use up what "
+                                 "fit reads")
         return None, False, (f"a {type(data).__name__} that kernest cannot copy to count (a generator "
                              "expression, a generator that reads its enclosing function's variables, or an iterator)")
     import time
@@ -1465,6 +1472,22 @@ def _batches_in(model: Any, limit: int) -> tuple[int | None, bool, str]:
     except Exception as e:  # noqa: BLE001 - the user's generator failed on its own: no count
         return None, False, f"a generator that failed when kernest counted it ({type(e).__name__}: {e})"
     return n, False, ""
+
+
+def _endless_by_its_source(gen: Any) -> bool:
+    """A generator function whose source yields inside a ``while True:`` loop that holds no ``break`` or
+    ``return``: it gives batches for ever (one kernest cannot copy to count is then no risk)."""
+    code = getattr(gen, "gi_code", None)
+    parsed = _parsed_function(code) if code is not None and not code.co_name.startswith("<") else None
+    if parsed is None:
+        return False
+    for loop in ast.walk(parsed[0]):
+        if isinstance(loop, ast.While) and isinstance(loop.test, ast.Constant) and loop.test.value is True:
+            inside = list(ast.walk(loop))
+            if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in inside) and not any(
+                    isinstance(n, (ast.Break, ast.Return)) for n in inside):
+                return True
+    return False
 
 
 def _steps_past_the_data(model: Any) -> list[Finding]:
@@ -1482,6 +1505,22 @@ def _steps_past_the_data(model: Any) -> list[Finding]:
         f"{data.__name__}(...)" if inspect.isgenerator(data) else
         f"{type(data).__name__}(...)" if isinstance(data, keras.utils.PyDataset) else "dataset")
     if n is None and unknown:
+        if inspect.isgenerator(data):  # Keras never restarts a generator: leaving steps_per_epoch out is no fix
+            blocker = getattr(model, "_kernest_data_blocker", None) or ("", "")
+            rewind = (f", rewinding the file at the top of each pass (`{blocker[1]}.seek(0)`)"
+                      if "open file" in blocker[0] and blocker[1].isidentifier() else "")
+            loop = ("put its loop inside `while True:`" if data.__name__ != "<genexpr>" else
+                    "write it as a generator function with its loop inside `while True:`")
+            fix = (f"make {var} yield at least {steps * epochs} batches by making it endless: {loop}{rewind}, and "
+                   "set steps_per_epoch to the batches one pass gives; or pass data Keras starts again each epoch, "
+                   "a keras.utils.PyDataset or a tf.data.Dataset with .repeat() (then steps_per_epoch as many as "
+                   "one pass gives).")
+            return [Finding(
+                model.name, f"data -> {model.name}",
+                f"fit asks for steps_per_epoch={steps} x epochs={epochs} = {steps * epochs} batches from {var}, "
+                f"{unknown}: kernest cannot tell how many batches it gives. A generator is read once (Keras does not "
+                "start it again at an epoch's end), so if it gives fewer, Keras only warns and cuts the epochs short.",
+                fix)]
         return [Finding(
             model.name, f"data -> {model.name}",
             f"fit asks for steps_per_epoch={steps} x epochs={epochs} = {steps * epochs} batches from {var}, "

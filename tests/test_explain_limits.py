@@ -760,3 +760,38 @@ def test_item_assignment_to_a_weight_and_a_torch_method_on_a_held_tensor_get_the
     assert "is not a weight" in problem
     assert ("in _HitCount.build, self.hits = self.add_weight(shape=(4,), initializer=\"zeros\", trainable=False, "
             "name=\"hits\")") in fix
+
+
+# --- round 4: the run-out lint on a generator over an open file or an iterator it cannot copy ------------------
+
+def test_a_generator_over_an_open_file_is_said_plainly_not_counted_and_an_endless_one_is_left_alone(tmp_path):
+    from kernest._trace import not_copied
+
+    rows = tmp_path / "rows.txt"
+    rows.write_text("".join(f"{k / 10} {k / 20} {k / 30} {k / 40}\n" for k in range(20)))
+    body = _REGRESSOR + (
+        f"f = open({str(rows)!r})\n"
+        "parsed = map(lambda line: np.array(line.split(), 'float32'), f)\n"
+        "batches = ((b[None, :3], b[None, 3:]) for b in parsed)\n"
+        "reg.fit(batches, steps_per_epoch=10, epochs=3, verbose=0)\n")
+    code, printed = _script(tmp_path, body)
+    assert "reg: data -> reg" in printed and f"which reads the open file {str(rows)!r}" in printed, printed
+    assert "kernest cannot tell how many batches it gives" in printed and "yields 20" not in printed
+    assert "yield at least 30 batches" in printed and "write it as a generator function" in printed
+    assert ".seek(0)" not in printed  # the generator expression holds the file by no name of its own
+    # a generator function given the file: its parameter is named in the rewind
+    with open(rows) as f:
+        def pairs(lines):
+            for line in lines:
+                yield line
+
+        assert not_copied(pairs(f)) == (f"the open file {str(rows)!r}", "lines")
+        assert not_copied((r for r in map(np.asarray, _Chunks([1])))) == (
+            "a _Chunks iterator, which moves as it is read and cannot be copied", "the iterable it reads")
+    # the fix as printed (the loop inside `while True:`, the file rewound): endless by its source, no finding
+    code, printed = _script(tmp_path, _REGRESSOR + (
+        f"f = open({str(rows)!r})\n"
+        "def batches(lines):\n    while True:\n        lines.seek(0)\n        for line in lines:\n"
+        "            b = np.array(line.split(), 'float32')\n            yield b[None, :3], b[None, 3:]\n"
+        "reg.fit(batches(f), steps_per_epoch=20, epochs=3, verbose=0)\n"))
+    assert code == 0 and "data -> reg" not in printed, printed
