@@ -783,7 +783,7 @@ def test_a_generator_over_an_open_file_is_said_plainly_not_counted_and_an_endles
     with open(rows) as f:
         def pairs(lines):
             for line in lines:
-                yield line
+                yield line.split()
 
         assert not_copied(pairs(f)) == (f"the open file {str(rows)!r}", "lines")
         assert not_copied((r for r in map(np.asarray, _Chunks([1])))) == (
