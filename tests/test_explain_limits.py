@@ -786,7 +786,7 @@ def test_a_generator_over_an_open_file_is_said_plainly_not_counted_and_an_endles
                 yield line.split()
 
         assert not_copied(pairs(f)) == (f"the open file {str(rows)!r}", "lines")
-        assert not_copied((r for r in map(np.asarray, _Chunks([1])))) == (
+        assert not_copied(r for r in map(np.asarray, _Chunks([1]))) == (
             "a _Chunks iterator, which moves as it is read and cannot be copied", "the iterable it reads")
     # the fix as printed (the loop inside `while True:`, the file rewound): endless by its source, no finding
     code, printed = _script(tmp_path, _REGRESSOR + (
