@@ -203,7 +203,7 @@ class _NumpyToOps(ast.NodeTransformer):
         self.written = [w for w in self.written if w not in here] + [here]  # np.log10(np.maximum(...)): the outer
         if op_name in ("array", "asarray") and len(call.args) == 1 and not call.keywords:
             return call.args[0]  # the tensor is already an array for keras.ops
-        op = keras_op(call, op_name, self.prefix)
+        op = keras_op(call, op_name, self.prefix, numpy=True)
         if op is None:
             self.missing.append(self.written[-1])
             return call
@@ -211,8 +211,9 @@ class _NumpyToOps(ast.NodeTransformer):
 
 
 def _missing_ops(missing: list[str]) -> str:
-    return (f"keras.ops has no {', '.join(missing)}: compose it from keras.ops functions (they take Keras tensors "
-            "on every backend).")
+    from kernest._callsite import missing_op_advice
+
+    return missing_op_advice(missing)
 
 
 def lambda_in_keras_ops(fn: Any, name: str) -> tuple[list[str], str] | None:

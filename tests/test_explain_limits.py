@@ -795,3 +795,68 @@ def test_a_generator_over_an_open_file_is_said_plainly_not_counted_and_an_endles
         "            b = np.array(line.split(), 'float32')\n            yield b[None, :3], b[None, 3:]\n"
         "reg.fit(batches(f), steps_per_epoch=20, epochs=3, verbose=0)\n"))
     assert code == 0 and "data -> reg" not in printed, printed
+
+
+# --- round 4: NumPy functions keras.ops has none of by that name ----------------------------------------------
+
+_COMPOSED = [  # (the NumPy call on t and u, as a user writes it)
+    "np.degrees(t)", "np.radians(t)", "np.rint(t * 3.0)", "np.fix(t * 3.0 - 1.5)", "np.around(t, 2)",
+    "np.around(t, decimals=1)", "np.float_power(t, 2.0)", "np.remainder(t * 5.0, u)", "np.copysign(t, u - 0.5)",
+    "np.ediff1d(t)", "np.array_equal(t, t)", "np.trapezoid(t)", "np.trapezoid(t, dx=0.5)",
+]
+
+
+@pytest.mark.parametrize("written", _COMPOSED)
+def test_a_numpy_function_keras_ops_lacks_is_written_as_a_keras_ops_composition_with_numpys_values(written):
+    import ast
+
+    from kernest._callsite import keras_op
+
+    rng = np.random.default_rng(7)
+    t, u = rng.random((3, 4)).astype("float32"), rng.random((3, 4)).astype("float32") + 0.5
+    node = ast.parse(written, mode="eval").body
+    composed = keras_op(node, written.split("(")[0].split(".")[-1], "ops.", numpy=True)
+    assert composed is not None and "np." not in composed
+    got = keras.ops.convert_to_numpy(eval(composed, {"ops": ops, "t": t, "u": u}))  # noqa: S307 - our own table
+    want = eval(written, {"np": np, "t": t, "u": u})  # noqa: S307
+    assert np.allclose(got, want, atol=1e-5), (written, composed)
+
+
+def _calibrate(s):
+    return np.interp(s, [0.0, 1.0], [0.0, 2.0])
+
+
+def test_numpy_calls_with_no_keras_ops_counterpart_are_said_so_and_never_given_a_wrong_name():
+    import ast
+
+    import kernest
+    from kernest._callsite import keras_op
+    from kernest._lint_gradient import lambda_in_keras_ops
+
+    keras.backend.clear_session(free_memory=False)
+    for written in ("np.std(t, ddof=1)", "np.fft.fft(t)", "np.sum(t, dtype='float64')", "np.interp(t, a, b)"):
+        node = ast.parse(written, mode="eval").body
+        assert keras_op(node, node.func.attr, "ops.", numpy=True) is None, written  # ops.std takes no ddof...
+    assert keras_op(ast.parse("np.std(t, axis=0)", mode="eval").body, "std", "ops.", numpy=True) == \
+        "ops.std(t, axis=0)"
+    written, fix = lambda_in_keras_ops(_calibrate, "calibrate")
+    assert written == ["np.interp(s, [0.0, 1.0], [0.0, 2.0])"]
+    assert fix.startswith("keras.ops has no function that takes np.interp(s, [0.0, 1.0], [0.0, 2.0]) as written")
+    assert "custom keras.layers.Layer" in fix and "keras.ops.interp" not in fix
+    # in a second nested model: the composition is printed in the user's def, and it builds and trains as printed
+    i = keras.Input((4,), name="angles")
+    with pytest.raises(Exception) as caught:
+        inner = keras.Model(i, L.Lambda(_to_turns, name="turns")(L.Dense(4, name="rad")(i)), name="wrap")
+        inner.compile("sgd", "mse")
+        inner.fit(np.ones((4, 4)), np.ones((4, 4)), epochs=1, verbose=0)  # PyTorch builds it and fails here
+    err = kernest.explain(caught.value, inner if "inner" in locals() else None)
+    # (PyTorch, failing in fit, names the fitted model "wrap" only; TensorFlow and JAX "wrap/turns")
+    assert err is not None and err.mismatches[0].path.startswith("wrap") and err.interface == "rad -> turns"
+    assert "`return ops.mod(ops.rad2deg(a), 360.0)`" in err.mismatches[0].fix
+    fixed = keras.Model(i, L.Lambda(lambda a: ops.mod(ops.rad2deg(a), 360.0))(L.Dense(4)(i)))
+    fixed.compile("sgd", "mse")
+    fixed.fit(np.ones((4, 4)), np.ones((4, 4)), epochs=1, verbose=0)
+
+
+def _to_turns(a):
+    return np.remainder(np.degrees(a), 360.0)
