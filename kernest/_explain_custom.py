@@ -17,7 +17,6 @@ import ast
 import dataclasses
 import inspect
 import re
-import textwrap
 import types
 from dataclasses import dataclass
 from typing import Any
@@ -91,12 +90,10 @@ def _call_args(exc: BaseException, layer: Any) -> list[Any]:
 
 
 def _source_of(fn: Any) -> ast.FunctionDef | None:
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-    except (OSError, TypeError, SyntaxError):
-        return None
-    node = tree.body[0] if tree.body else None
-    return node if isinstance(node, ast.FunctionDef) else None
+    from kernest._lint import _parsed_function
+
+    parsed = _parsed_function(fn) if fn is not None else None
+    return parsed[0] if parsed is not None else None
 
 
 # --- where the layer is: its nested path and what feeds it ---------------------------------------------

@@ -491,9 +491,6 @@ def _layer_inside_a_part(case: Any) -> Mismatch | None:
 def _compile_without_super(case: Any) -> Mismatch | None:
     """A subclassed model whose own ``compile`` (taking, say, two optimizers) never calls ``Model.compile``:
     fit then refuses a model that was never compiled."""
-    import inspect
-    import textwrap
-
     if "You must call `compile()` before using the model" not in case.message:
         return None
     model = case.fitted_model() if hasattr(case, "fitted_model") else None
@@ -502,17 +499,16 @@ def _compile_without_super(case: Any) -> Mismatch | None:
     owner = next((c for c in type(model).__mro__ if "compile" in c.__dict__), None)
     if owner is None or owner.__module__.startswith(("keras", "kernest")):
         return None
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(owner.__dict__["compile"])))
-    except (OSError, TypeError, SyntaxError):
+    parsed = _parsed_function(owner.__dict__["compile"])
+    if parsed is None:
         return None
+    fn = parsed[0]
     calls_super = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "compile"
                       and isinstance(n.func.value, ast.Call) and getattr(n.func.value.func, "id", "") == "super"
-                      for n in ast.walk(tree))
+                      for n in ast.walk(fn))
     if calls_super:
         return None
-    fn = tree.body[0]
-    params = ", ".join(a.arg for a in fn.args.args) if isinstance(fn, ast.FunctionDef) else "self, ..."
+    params = ", ".join(a.arg for a in fn.args.args)
     return Mismatch(
         model.name, f"{model.name} -> compile", "a model compiled by Model.compile",
         f"{owner.__name__}.compile({params}), which never calls Model.compile",

@@ -1593,12 +1593,10 @@ def sets_learning_rate(callback: Any) -> bool:
         return True
     if type(callback).__module__.startswith("keras"):
         return False
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(type(callback))))
-    except (OSError, TypeError, SyntaxError):
-        return False
-    return any(isinstance(t, ast.Attribute) and t.attr in ("learning_rate", "lr")
-               for node in ast.walk(tree) if isinstance(node, ast.Assign) for t in node.targets)
+    parsed = _parsed_function(type(callback), kind=ast.ClassDef)
+    return parsed is not None and any(isinstance(t, ast.Attribute) and t.attr in ("learning_rate", "lr")
+                                      for node in ast.walk(parsed[0]) if isinstance(node, ast.Assign)
+                                      for t in node.targets)
 
 
 def first_rate(schedule: Any) -> float:
@@ -1678,12 +1676,9 @@ def schedule_finding(model: Any, fn: Any, epoch: int, got: Any, shown: str | Non
     """The finding for a LearningRateScheduler function ``fn`` that returned ``got`` (not a float) for ``epoch``
     (``shown``: how to print it, where only Keras' message has it)."""
     name = getattr(fn, "__name__", "schedule")
-    returns: list[ast.expr] = []
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-        returns = [r.value for r in ast.walk(tree) if isinstance(r, ast.Return) and r.value is not None]
-    except (OSError, TypeError, SyntaxError):
-        pass
+    parsed = _parsed_function(fn)  # a lambda has no return statement to rewrite
+    returns = [r.value for r in ast.walk(parsed[0]) if isinstance(r, ast.Return) and r.value is not None] \
+        if parsed is not None else []
     what = "None (no return on that path)" if got is None else shown or f"a {type(got).__name__} ({got})"
     if got is None:
         fix = f"end {name} with a return of a float on every path, e.g. `return lr` as its last line."

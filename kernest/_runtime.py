@@ -13,7 +13,6 @@ import ast
 import inspect
 import linecache
 import re
-import textwrap
 import types
 from typing import Any
 
@@ -332,12 +331,13 @@ def _fit_argument(case: Any) -> tuple[ast.AST, Any] | None:
 
 def _flat_yields(source_of: Any, width: int) -> list[ast.Tuple]:
     """The ``yield a, b, c`` (or ``return a, b, c`` of a Sequence's __getitem__) tuples of ``width`` items."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(source_of)))
-    except (OSError, TypeError, SyntaxError):
+    from kernest._lint import _parsed_function
+
+    parsed = _parsed_function(source_of)
+    if parsed is None:
         return []
     found = []
-    for node in ast.walk(tree):
+    for node in ast.walk(parsed[0]):
         value = node.value if isinstance(node, (ast.Yield, ast.Return)) else None
         if isinstance(value, ast.Tuple) and len(value.elts) == width:
             found.append(value)
