@@ -451,19 +451,29 @@ def _float_maker(subs: dict[str, Any], path: str, x: Any, consumer: str) -> tupl
             continue
         if not path:
             return None  # the outermost model's input: data, which the data rules read
-        parent_path = path
-        while parent_path and (parent_path == path or parent_path not in subs):  # past wrappers' own levels
-            parent_path = parent_path.rsplit("/", 1)[0] if "/" in parent_path else ""
-        sub, parent = subs.get(path), subs.get(parent_path)
-        index = next((i for i, inp in enumerate(getattr(sub, "inputs", None) or []) if inp is t), None)
-        if sub is None or parent is None or index is None:
+        index = next((i for i, inp in enumerate(getattr(subs.get(path), "inputs", None) or []) if inp is t), None)
+        up = _fed_from_parent(subs, path, index) if index is not None else None
+        if up is None or up[0] is None:
             return None
-        feeding = [c for c in calls(parent)
-                   if (c.layer.layer if isinstance(c.layer, keras.layers.Wrapper) else c.layer) is sub]
-        if not feeding or index >= len(feeding[0].data_inputs):
-            return None
-        t, path, consumer = feeding[0].data_inputs[index], parent_path, str(feeding[0].layer.name)
+        t, path, consumer = up
     return None
+
+
+def _fed_from_parent(subs: dict[str, Any], path: str, index: int) -> tuple[Any, str, str] | None:
+    """Out of the nested model at ``path`` to the model holding it (past wrappers' own levels): the tensor that
+    model gives its ``index``-th input (None where no call of it gives one), the holder's path and the layer that
+    takes the tensor there (the nested model or its wrapper). None where the holder is not among ``subs``."""
+    parent_path = path
+    while parent_path and (parent_path == path or parent_path not in subs):
+        parent_path = parent_path.rsplit("/", 1)[0] if "/" in parent_path else ""
+    sub, parent = subs.get(path), subs.get(parent_path)
+    if sub is None or parent is None:
+        return None
+    feeding = [c for c in calls(parent) if (c.layer.layer if isinstance(c.layer, keras.layers.Wrapper) else c.layer)
+               is sub]
+    if not feeding or index >= len(feeding[0].data_inputs):
+        return None, parent_path, ""
+    return feeding[0].data_inputs[index], parent_path, str(feeding[0].layer.name)
 
 
 # --- data scaled by the script and again by the model's own Rescaling ---------------------------------------
@@ -517,15 +527,12 @@ def _weights_before(model: Any, path: str, x: Any) -> bool:
         return True
     subs = dict(_models(model))
     while path:
-        parent_path = path.rsplit("/", 1)[0] if "/" in path else ""
-        sub, parent = subs.get(path), subs.get(parent_path)
-        if sub is None or parent is None:
+        up = _fed_from_parent(subs, path, 0)
+        if up is None:
             return True  # a level not reached: do not guess
-        given = [c.data_inputs for c in calls(parent)
-                 if (c.layer.layer if isinstance(c.layer, keras.layers.Wrapper) else c.layer) is sub]
-        if not given or not given[0] or weighted(given[0][0]):
-            return bool(given and given[0])
-        path = parent_path
+        if up[0] is None or weighted(up[0]):
+            return up[0] is not None
+        path = up[1]
     return False
 
 
