@@ -1115,6 +1115,8 @@ def _inplace_not_on_this_backend(case: Any) -> Mismatch | None:
     built = _model_being_built(case)
     path = f"{built[1]}/{layer.name}" if built is not None else case.path(layer.name)
     given = _call_args(case.exc, layer)
+    if not (given and hasattr(given[0], "_keras_history")):  # failing in training: what the graph gave it
+        given = call_inputs(layer, 0)
     src = producer(given[0]) if given and hasattr(given[0], "_keras_history") else None
     fed = "input" if src is None else (f"input:{src.name}" if is_input_layer(src) else str(src.name))
     if stmt.state:  # the layer's own weight (or a tensor held on it): changed through assign on every backend
