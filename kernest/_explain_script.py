@@ -1068,14 +1068,14 @@ def _state_rebound_in_call(case: Any) -> Mismatch | None:
     traced step computed, which then leaks out of it (TensorFlow: "out of scope and cannot be used here", JAX: an
     UnexpectedTracerError, PyTorch: a tensor of Keras' shape pass on the "meta" device). Found by reading the
     user's classes in the model; written with the weight's own assign methods."""
-    from kernest._lint_gradient import inplace_statements, state_attr, state_change_text
+    from kernest._lint_gradient import inplace_statements, rebinds_weight, state_attr, state_change_text
 
     if not _LEAKED.search(case.message):
         return None
     model = case.fitted_model()
     for path, layer in [("", model)] + list(_walk(model)) if model is not None else []:
         stmts = [s for s in inplace_statements(type(layer), layer) if s.state]
-        rebinding = [s for s in stmts if re.match(r"self\.\w+\s*(\*\*|//|[-+*/%@&|^])=", s.text)]
+        rebinding = [s for s in stmts if rebinds_weight(s)]
         if not rebinding:
             continue
         problem, fix = state_change_text(layer, rebinding + [s for s in stmts if s not in rebinding])

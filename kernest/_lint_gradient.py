@@ -575,6 +575,10 @@ def _inplace_in(fn: ast.FunctionDef, text: str, first: int, given: dict[str, str
                         fixed = _as_assign(base, fixed) if fixed.startswith(f"{base} = ") else \
                             f"{fixed}, and write them with {base}.assign(...)"
                     out.append((first + node.lineno - 1, seg(node), by, fixed, kind))
+                elif (attr := _self_attr(t)) is not None and state.get(attr) == "variable" and any(
+                        _self_attr(n) == attr for n in ast.walk(node.value)):  # self.steps = self.steps + 1
+                    out.append((first + node.lineno - 1, seg(node), None, f"self.{attr}.assign({seg(node.value)})",
+                                "variable"))
             continue
         if isinstance(node, ast.Expr):
             call = node.value
@@ -687,11 +691,16 @@ def state_attr(stmt: InPlace) -> str:
     return found.group(1) if found else "?"
 
 
+def rebinds_weight(stmt: InPlace) -> bool:
+    """``self.steps += 1`` or ``self.steps = self.steps + 1``: the attribute is bound to a new tensor."""
+    return re.match(r"self\.\w+\s*((\*\*|//|[-+*/%@&|^])?=)(?!=)", stmt.text) is not None
+
+
 def state_change_text(layer: Any, stmts: list[InPlace]) -> tuple[str, str]:
     """(problem, fix) for statements that change a layer's own weight or a tensor held on it in place."""
     first, attr = stmts[0], state_attr(stmts[0])
     value = getattr(layer, attr, None)
-    rebinds = re.match(r"self\.\w+\s*(\*\*|//|[-+*/%@&|^])=", first.text) is not None  # self.steps += 1
+    rebinds = rebinds_weight(first)
     if first.state == "variable":
         fix = ("update the weight through its own assign methods: "
                + "; ".join(f"{s.fixed} (line {s.line})" for s in stmts) + ".")

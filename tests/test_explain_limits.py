@@ -690,6 +690,13 @@ class _TallyFixed(_Tally):
         return self.body(x)
 
 
+class _TallyRebound(_Tally):
+    def call(self, x, training=None):
+        if training:
+            self.seen = self.seen + 1.0  # a plain assignment rebinds the weight too
+        return self.body(x)
+
+
 class _FirstSlot(L.Layer):
     def build(self, input_shape):
         self.slots = self.add_weight(shape=(input_shape[-1],), initializer="zeros", trainable=False, name="slots")
@@ -720,6 +727,11 @@ def test_augmented_assignment_to_a_weight_is_flagged_and_its_assign_form_updates
     assert f"`self.seen += ops.cast(ops.shape(x)[0], \"float32\")` (line {line}): Python rebinds" in found[0].problem
     assert f"self.seen.assign_add(ops.cast(ops.shape(x)[0], \"float32\")) (line {line})" in found[0].fix
     assert [float(keras.ops.convert_to_numpy(w)) for w in tally.weights if w.name == "seen"] == [0.0]
+    rebound = _TallyRebound(name="rebound")
+    rebound(x)
+    found = [f for f in lint(rebound) if "self.seen" in f.interface]
+    assert len(found) == 1 and "`self.seen = self.seen + 1.0`" in found[0].problem and "Python rebinds" in \
+        found[0].problem and "self.seen.assign(self.seen + 1.0)" in found[0].fix
     fixed = _TallyFixed(name="fixed")  # the statement as printed: the weight counts the samples seen in training
     fixed(x)
     assert not [f for f in lint(fixed) if "self.seen" in f.interface]
