@@ -43,16 +43,105 @@ def snake_case(name: str) -> str:
 
 
 def keras_op(call: ast.Call, name: str, prefix: str = "keras.ops.",
-             text: Callable[[ast.AST], str] = ast.unparse) -> str | None:
+             text: Callable[[ast.AST], str] = ast.unparse, numpy: bool = False) -> str | None:
     """A TensorFlow/torch/NumPy call as the keras.ops call that does the same (``tf.reduce_mean(x, axis=1)``
     as ``keras.ops.mean(x, axis=1)``, ``torch.cat(xs, dim=1)`` as ``keras.ops.concatenate(xs, axis=1)``), its
-    arguments written by ``text``; None when keras.ops has no such op."""
-    op = OPS_NAME.get(name, name)
-    if not hasattr(keras.ops, op):
-        return None
+    arguments written by ``text``; for NumPy (``numpy=True``) also a function keras.ops lacks as its keras.ops
+    composition (``np.degrees(x)`` as ``keras.ops.rad2deg(x)``, ``np.fix`` as ``trunc``...). None when keras.ops has no such
+    op, or its op takes none of a keyword given (``np.std(x, ddof=1)``): never a name that does something else."""
     args = [text(a) for a in call.args]
+    kwargs = {k.arg: text(k.value) for k in call.keywords if k.arg}
+    if numpy:
+        if name in _NUMPY_DIFFERS or len(kwargs) < len(call.keywords):
+            return None
+        if name in _NUMPY_COMPOSED:
+            return _NUMPY_COMPOSED[name](args, kwargs, prefix)
+    op = OPS_NAME.get(name, name)
+    if not hasattr(keras.ops, op) or not _takes(getattr(keras.ops, op), len(call.args),
+                                                [OPS_KEYWORD.get(k.arg, k.arg) for k in call.keywords if k.arg]):
+        return None
     args += [f"{OPS_KEYWORD.get(k.arg, k.arg)}={text(k.value)}" if k.arg else f"**{text(k.value)}" for k in call.keywords]
     return f"{prefix}{op}({', '.join(args)})"
+
+
+def _takes(fn: Any, positional: int, keywords: list[str]) -> bool:
+    """Whether ``fn`` takes that many positional arguments and those keywords (True where it cannot be told)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return True
+    named = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return (positional <= len(named) or any(p.kind is p.VAR_POSITIONAL for p in params)) and all(
+        any(p.name == k for p in params if p.kind is not p.POSITIONAL_ONLY) for k in keywords)
+
+
+def missing_op_advice(written: list[str]) -> str:
+    """What to do about NumPy calls keras.ops has no function or composition for: said so, and where the work
+    can go instead."""
+    return (f"keras.ops has no function that takes {', '.join(written)} as written, and kernest knows no keras.ops "
+            "composition that gives the same values: compute it on the data before the model (NumPy runs there), "
+            "or write a custom keras.layers.Layer whose call() builds it from keras.ops functions.")
+
+
+def _arg(args: list[str], kwargs: dict[str, str], k: int, name: str) -> str | None:
+    return args[k] if k < len(args) else kwargs.get(name)
+
+
+def _only(args: list[str], kwargs: dict[str, str], names: tuple[str, ...]) -> bool:
+    return len(args) + len(kwargs) <= len(names) and all(k in names[len(args):] for k in kwargs)
+
+
+def _unary(op: str) -> Callable[[list[str], dict[str, str], str], str | None]:
+    return lambda a, k, p: f"{p}{op}({a[0]})" if len(a) == 1 and not k else None
+
+
+def _around(a: list[str], k: dict[str, str], p: str) -> str | None:
+    d = _arg(a, k, 1, "decimals")
+    return f"{p}round({a[0]}" + (f", decimals={d})" if d else ")") if a and _only(a, k, ("a", "decimals")) else None
+
+
+def _power(a: list[str], k: dict[str, str], p: str) -> str | None:
+    return f"{p}power({a[0]}, {a[1]})" if len(a) == 2 and not k else None
+
+
+def _remainder(a: list[str], k: dict[str, str], p: str) -> str | None:
+    return f"{p}mod({a[0]}, {a[1]})" if len(a) == 2 and not k else None
+
+
+def _copysign(a: list[str], k: dict[str, str], p: str) -> str | None:
+    return (f"{p}abs({a[0]}) * {p}where({p}signbit({a[1]}), -1.0, 1.0)"  # the sign of a negative zero too
+            if len(a) == 2 and not k else None)
+
+
+def _ediff1d(a: list[str], k: dict[str, str], p: str) -> str | None:
+    return f"{p}diff({p}ravel({a[0]}))" if len(a) == 1 and not k else None
+
+
+def _array_equal(a: list[str], k: dict[str, str], p: str) -> str | None:
+    return f"{p}all({p}equal({a[0]}, {a[1]}))" if len(a) == 2 and not k else None  # (tensors of one shape)
+
+
+def _trapezoid(a: list[str], k: dict[str, str], p: str) -> str | None:
+    if not a or not _only(a, k, ("y", "x", "dx", "axis")) or _arg(a, k, 1, "x") is not None:
+        return None  # sample points given: no short composition
+    y, dx, axis = a[0], _arg(a, k, 2, "dx"), _arg(a, k, 3, "axis") or "-1"
+    n = f"{p}shape({y})[{axis}]"
+    area = (f"{p}sum({p}take({y}, {p}arange(1, {n}), axis={axis}) + {p}take({y}, {p}arange(0, {n} - 1), "
+            f"axis={axis}), axis={axis}) / 2.0")
+    return f"{area} * {dx}" if dx else area
+
+
+# NumPy functions keras.ops has none of by that name, and the keras.ops composition that gives the same values
+_NUMPY_COMPOSED: dict[str, Callable[[list[str], dict[str, str], str], str | None]] = {
+    "degrees": _unary("rad2deg"), "radians": _unary("deg2rad"), "rint": _unary("round"), "fix": _unary("trunc"),
+    "around": _around, "float_power": _power, "remainder": _remainder, "copysign": _copysign,
+    "ediff1d": _ediff1d, "array_equal": _array_equal, "trapz": _trapezoid, "trapezoid": _trapezoid,
+}
+# NumPy names keras.ops has a function of, that takes other arguments or does another thing
+_NUMPY_DIFFERS = {"fft", "ifft", "fft2", "ifft2", "rfft", "irfft", "stft", "istft", "normal", "uniform", "random",
+                  "shuffle", "choice", "permutation"}
 
 
 @dataclass

@@ -17,7 +17,7 @@ import numpy as np
 
 from kernest._callsite import model_call, name_kw, value_of
 from kernest._errors import Mismatch
-from kernest._explain_custom import first_answer
+from kernest._explain_custom import first_answer, unknown_build_axis
 from kernest._lint import _parsed_function
 from kernest._trace import is_user_file
 
@@ -535,18 +535,6 @@ _UNDEFINED = re.compile(r"Shapes used to initialize variables must be fully-defi
                         r"Received: shape=(\([^)]*\)) for variable path='([^']+)'")
 
 
-def _build_frame(exc: BaseException) -> tuple[Any, int] | None:
-    """The user's ``build`` (or ``__init__``) frame of a Layer that called ``add_weight``, with its line."""
-    tb, found = exc.__traceback__, None
-    while tb is not None:
-        frame = tb.tb_frame
-        if (is_user_file(frame.f_code.co_filename) and frame.f_code.co_name in ("build", "__init__")
-                and isinstance(frame.f_locals.get("self"), keras.layers.Layer)):
-            found = (frame, tb.tb_lineno)
-        tb = tb.tb_next
-    return found
-
-
 def _input_calls(source: str) -> list[tuple[ast.Call, str]]:
     """Every ``keras.Input(...)`` call in the user's file with its own text."""
     tree = _parsed(source)
@@ -578,24 +566,14 @@ def _weight_undefined_axis(case: Any) -> Mismatch | None:
     number of steps): a weight needs every size when it is made. The Input is declared with the length the data
     have; a weight that must follow the length is sized by a maximum and sliced in call."""
     found = _UNDEFINED.search(case.message)
-    built = _build_frame(case.exc)
+    built = unknown_build_axis(case.exc) if found is not None else None
     if found is None or built is None:
         return None
     shape_text, var_path = found.groups()
     path, weight = var_path.rsplit("/", 1) if "/" in var_path else (var_path, var_path)
-    frame, line = built
-    layer = frame.f_locals["self"]
-    arg = frame.f_code.co_varnames[1] if frame.f_code.co_argcount > 1 else "input_shape"  # build(self, <arg>)
-    given = frame.f_locals.get(arg)
+    layer, frame, line, arg, given, axis = built
+    rank = len(given)
     source = "".join(linecache.getlines(frame.f_code.co_filename))
-    text = _statement_at(frame.f_code.co_filename, line, linecache.getline(frame.f_code.co_filename, line))
-    # which input axes the None sizes came from: ``input_shape[i]`` in the add_weight statement
-    axes = [int(a) for a in re.findall(rf"\b{re.escape(arg)}\[(-?\d+)\]", text)]
-    rank = len(given) if isinstance(given, (tuple, list)) else None
-    unknown = [a % rank for a in axes if rank and given[a] is None]
-    if not unknown:
-        return None
-    axis = unknown[0]
     # the Input that declared that axis None: in the failing statement (a Sequential), else by the layer's input
     statement = _statement(case)
     inputs = [(c, t) for c, t in _input_calls(statement) if (d := _declared(c)) and len(d[1]) >= axis and d[1][axis - 1] is None]

@@ -17,7 +17,6 @@ import ast
 import dataclasses
 import inspect
 import re
-import textwrap
 import types
 from dataclasses import dataclass
 from typing import Any
@@ -91,12 +90,10 @@ def _call_args(exc: BaseException, layer: Any) -> list[Any]:
 
 
 def _source_of(fn: Any) -> ast.FunctionDef | None:
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-    except (OSError, TypeError, SyntaxError):
-        return None
-    node = tree.body[0] if tree.body else None
-    return node if isinstance(node, ast.FunctionDef) else None
+    from kernest._lint import _parsed_function
+
+    parsed = _parsed_function(fn) if fn is not None else None
+    return parsed[0] if parsed is not None else None
 
 
 # --- where the layer is: its nested path and what feeds it ---------------------------------------------
@@ -551,6 +548,11 @@ def _build_subscripts(layer: Any) -> tuple[str, list[int]] | None:
     if node is None or len(node.args.args) < 2:
         return None
     arg = node.args.args[1].arg
+    return arg, _indexes(node, arg)
+
+
+def _indexes(node: ast.AST, arg: str) -> list[int]:
+    """The constant k of each ``arg[k]`` (or ``arg[-k]``) in ``node``, in order."""
     ks = []
     for sub in ast.walk(node):
         if (isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) and sub.value.id == arg):
@@ -560,7 +562,7 @@ def _build_subscripts(layer: Any) -> tuple[str, list[int]] | None:
                 ks.append(-idx.operand.value)
             elif isinstance(idx, ast.Constant) and isinstance(idx.value, int):
                 ks.append(idx.value)
-    return arg, ks
+    return ks
 
 
 def _wrong_axis_weight(case: Any) -> Mismatch | None:
@@ -742,23 +744,48 @@ def _clashing_sizes(message: str) -> tuple[int, int] | None:
     return None
 
 
+def unknown_build_axis(exc: BaseException) -> tuple[Any, Any, int, str, tuple[Any, ...], int] | None:
+    """The user's ``build`` whose weight failed on a size its shape argument leaves None: (the layer, the build
+    frame, its failing line, the argument's name, its value, the None axis, not the batch). The axis is the one
+    the failing statement reads (``add_weight(shape=(1, input_shape[1]))``), else any ``input_shape[k]`` build
+    reads. One reader for ``_unknown_axis_weight`` and ``_explain_args``' Input rewrite."""
+    from kernest._lint import _parsed_function
+
+    tb, found = exc.__traceback__, None
+    while tb is not None:
+        frame = tb.tb_frame
+        if (is_user_file(frame.f_code.co_filename) and frame.f_code.co_name in ("build", "__init__")
+                and isinstance(frame.f_locals.get("self"), keras.layers.Layer)):
+            found = (frame, tb.tb_lineno)
+        tb = tb.tb_next
+    if found is None:
+        return None
+    frame, line = found
+    arg = frame.f_code.co_varnames[1] if frame.f_code.co_argcount > 1 else "input_shape"  # build(self, <arg>)
+    shape = frame.f_locals.get(arg)
+    parsed = _parsed_function(frame.f_code) if isinstance(shape, (tuple, list)) and shape else None
+    if parsed is None or not isinstance(shape, (tuple, list)):
+        return None
+    here = line - frame.f_code.co_firstlineno + 1  # the failing line, counted in the parsed def
+
+    simple = [n for n in ast.walk(parsed[0]) if isinstance(n, (ast.Assign, ast.AnnAssign, ast.Expr, ast.Return))
+              and n.lineno <= here <= (n.end_lineno or n.lineno)]
+    rank = len(shape)
+    inner = min(simple, key=lambda n: (n.end_lineno or n.lineno) - n.lineno, default=None)
+    for k in [*(_indexes(inner, arg) if inner is not None else []), *_indexes(parsed[0], arg)]:
+        if -rank <= k < rank and shape[k] is None and k % rank:
+            return frame.f_locals["self"], frame, line, arg, tuple(shape), k % rank
+    return None
+
+
 def _unknown_axis_weight(case: Any) -> Mismatch | None:
     """``add_weight`` with a size from an axis the model leaves ``None`` (a variable number of steps)."""
     if "Shapes used to initialize variables must be fully-defined" not in case.message:
         return None
-    where = user_method(case.exc)
-    if where is None or where.method != "build":
+    found = unknown_build_axis(case.exc)
+    if found is None:
         return None
-    layer = where.layer
-    read = _build_subscripts(layer)
-    arg = read[0] if read else "input_shape"
-    shape = where.frame.f_locals.get(arg)
-    if not isinstance(shape, (tuple, list)) or read is None:
-        return None
-    unknown = [k for k in dict.fromkeys(read[1]) if -len(shape) <= k < len(shape) and shape[k] is None and k % len(shape)]
-    if not unknown:
-        return None
-    k = unknown[0] % len(shape)
+    layer, _, _, arg, shape, k = found
     named = ["STEPS" if j == k and len(shape) == 3 and k == 1 else (f"SIZE_{j}" if j == k else str(d))
              for j, d in enumerate(shape) if j]
     declared = f"keras.Input(shape=({', '.join(named)}{',' if len(named) == 1 else ''}))"

@@ -41,7 +41,8 @@ def script_failure(case: Any) -> Mismatch | None:
                                _never_compiled, _unknown_identifier, _generator_yields_a_list,
                                _numpy_inside_a_lambda, _keras2_backend_in_a_lambda, _predict_on_a_symbolic_tensor, _predict_inside_the_graph, _layer_made_in_call,
                                _forward_outside_the_tape, _rate_of_a_schedule_set, _schedule_gave_no_float,
-                               _output_without_gradient, _inplace_on_torch, _inplace_not_on_this_backend))
+                               _output_without_gradient, _state_rebound_in_call, _inplace_on_torch,
+                               _inplace_not_on_this_backend))
 
 
 def _source(case: Any) -> str:
@@ -490,9 +491,6 @@ def _layer_inside_a_part(case: Any) -> Mismatch | None:
 def _compile_without_super(case: Any) -> Mismatch | None:
     """A subclassed model whose own ``compile`` (taking, say, two optimizers) never calls ``Model.compile``:
     fit then refuses a model that was never compiled."""
-    import inspect
-    import textwrap
-
     if "You must call `compile()` before using the model" not in case.message:
         return None
     model = case.fitted_model() if hasattr(case, "fitted_model") else None
@@ -501,17 +499,16 @@ def _compile_without_super(case: Any) -> Mismatch | None:
     owner = next((c for c in type(model).__mro__ if "compile" in c.__dict__), None)
     if owner is None or owner.__module__.startswith(("keras", "kernest")):
         return None
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(owner.__dict__["compile"])))
-    except (OSError, TypeError, SyntaxError):
+    parsed = _parsed_function(owner.__dict__["compile"])
+    if parsed is None:
         return None
+    fn = parsed[0]
     calls_super = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "compile"
                       and isinstance(n.func.value, ast.Call) and getattr(n.func.value.func, "id", "") == "super"
-                      for n in ast.walk(tree))
+                      for n in ast.walk(fn))
     if calls_super:
         return None
-    fn = tree.body[0]
-    params = ", ".join(a.arg for a in fn.args.args) if isinstance(fn, ast.FunctionDef) else "self, ..."
+    params = ", ".join(a.arg for a in fn.args.args)
     return Mismatch(
         model.name, f"{model.name} -> compile", "a model compiled by Model.compile",
         f"{owner.__name__}.compile({params}), which never calls Model.compile",
@@ -1094,7 +1091,7 @@ def _inplace_on_torch(case: Any) -> Mismatch | None:
         if known is not None:
             known[0].append(path or layer.name)
             continue
-        stmts = inplace_statements(cls)
+        stmts = inplace_statements(cls, layer)
         if stmts:
             found.append(([path or layer.name], layer, stmts))
     ranked = [(paths, layer, s) for paths, layer, stmts in found for s in stmts]
@@ -1118,6 +1115,33 @@ def _inplace_on_torch(case: Any) -> Mismatch | None:
     )
 
 
+_LEAKED = re.compile(r"is out of scope and cannot be used here|cannot be accessed here: it is defined in another "
+                     r"function|UnexpectedTracerError|[Ee]ncountered an unexpected tracer|Tensor on device meta is not")
+
+
+def _state_rebound_in_call(case: Any) -> Mismatch | None:
+    """``self.steps += 1`` on a layer's weight in a user's call(): Python rebinds the attribute to the tensor the
+    traced step computed, which then leaks out of it (TensorFlow: "out of scope and cannot be used here", JAX: an
+    UnexpectedTracerError, PyTorch: a tensor of Keras' shape pass on the "meta" device). Found by reading the
+    user's classes in the model; written with the weight's own assign methods."""
+    from kernest._lint_gradient import inplace_statements, rebinds_weight, state_attr, state_change_text
+
+    if not _LEAKED.search(case.message):
+        return None
+    model = case.fitted_model()
+    for path, layer in [("", model)] + list(_walk(model)) if model is not None else []:
+        stmts = [s for s in inplace_statements(type(layer), layer) if s.state]
+        rebinding = [s for s in stmts if rebinds_weight(s)]
+        if not rebinding:
+            continue
+        problem, fix = state_change_text(layer, rebinding + [s for s in stmts if s not in rebinding])
+        stmt = rebinding[0]
+        return Mismatch(path or layer.name, f"{layer.name}.call -> self.{state_attr(stmt)}",
+                        f"self.{state_attr(stmt)}.assign(...) (a Keras weight)",
+                        f"`{stmt.text}` in {stmt.where} (line {stmt.line})", f"{problem} {fix[0].upper()}{fix[1:]}")
+    return None
+
+
 _NOT_A_TORCH_TENSOR = re.compile(r"has no attribute '?(?P<method>[a-z][a-z0-9_]*_)'?|does not support item "
                                  r"assignment|do not support in-place item assignment")
 
@@ -1128,7 +1152,7 @@ def _inplace_not_on_this_backend(case: Any) -> Mismatch | None:
     is found on the failing line of the user's code and written out of place with keras.ops (which also keeps
     PyTorch's backward pass whole)."""
     from kernest._explain_custom import _call_args, _model_being_built, user_method
-    from kernest._lint_gradient import inplace_statements
+    from kernest._lint_gradient import inplace_statements, state_attr, state_change_text
 
     wrong = _NOT_A_TORCH_TENSOR.search(case.message)
     where = user_method(case.exc) if wrong is not None and case.exc is not None else None
@@ -1139,7 +1163,7 @@ def _inplace_not_on_this_backend(case: Any) -> Mismatch | None:
         lines.add((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
         tb = tb.tb_next
     layer = where.layer
-    stmts = inplace_statements(type(layer))
+    stmts = inplace_statements(type(layer), layer)
     stmt = next((s for s in stmts if any(line == s.line for _, line in lines)
                  and (wrong.group("method") is None or f".{wrong.group('method')}(" in s.text)), None)
     if stmt is None:
@@ -1147,8 +1171,14 @@ def _inplace_not_on_this_backend(case: Any) -> Mismatch | None:
     built = _model_being_built(case)
     path = f"{built[1]}/{layer.name}" if built is not None else case.path(layer.name)
     given = _call_args(case.exc, layer)
+    if not (given and hasattr(given[0], "_keras_history")):  # failing in training: what the graph gave it
+        given = call_inputs(layer, 0)
     src = producer(given[0]) if given and hasattr(given[0], "_keras_history") else None
     fed = "input" if src is None else (f"input:{src.name}" if is_input_layer(src) else str(src.name))
+    if stmt.state:  # the layer's own weight (or a tensor held on it): changed through assign on every backend
+        problem, fix = state_change_text(layer, [stmt] + [s for s in stmts if s.state and s is not stmt])
+        return Mismatch(path, f"{fed} -> {layer.name}", f"self.{state_attr(stmt)}.assign(...) (a Keras weight)",
+                        f"`{stmt.text}` in {stmt.where} (line {stmt.line})", f"{problem} {fix[0].upper()}{fix[1:]}")
     others = [s for s in stmts if s is not stmt]
     rest = (" Write the others the same way: " + "; ".join(f"{s.fixed} (line {s.line})" for s in others) + "."
             ) if others else ""

@@ -453,19 +453,29 @@ def _float_maker(subs: dict[str, Any], path: str, x: Any, consumer: str) -> tupl
             continue
         if not path:
             return None  # the outermost model's input: data, which the data rules read
-        parent_path = path
-        while parent_path and (parent_path == path or parent_path not in subs):  # past wrappers' own levels
-            parent_path = parent_path.rsplit("/", 1)[0] if "/" in parent_path else ""
-        sub, parent = subs.get(path), subs.get(parent_path)
-        index = next((i for i, inp in enumerate(getattr(sub, "inputs", None) or []) if inp is t), None)
-        if sub is None or parent is None or index is None:
+        index = next((i for i, inp in enumerate(getattr(subs.get(path), "inputs", None) or []) if inp is t), None)
+        up = _fed_from_parent(subs, path, index) if index is not None else None
+        if up is None or up[0] is None:
             return None
-        feeding = [c for c in calls(parent)
-                   if (c.layer.layer if isinstance(c.layer, keras.layers.Wrapper) else c.layer) is sub]
-        if not feeding or index >= len(feeding[0].data_inputs):
-            return None
-        t, path, consumer = feeding[0].data_inputs[index], parent_path, str(feeding[0].layer.name)
+        t, path, consumer = up
     return None
+
+
+def _fed_from_parent(subs: dict[str, Any], path: str, index: int) -> tuple[Any, str, str] | None:
+    """Out of the nested model at ``path`` to the model holding it (past wrappers' own levels): the tensor that
+    model gives its ``index``-th input (None where no call of it gives one), the holder's path and the layer that
+    takes the tensor there (the nested model or its wrapper). None where the holder is not among ``subs``."""
+    parent_path = path
+    while parent_path and (parent_path == path or parent_path not in subs):
+        parent_path = parent_path.rsplit("/", 1)[0] if "/" in parent_path else ""
+    sub, parent = subs.get(path), subs.get(parent_path)
+    if sub is None or parent is None:
+        return None
+    feeding = [c for c in calls(parent) if (c.layer.layer if isinstance(c.layer, keras.layers.Wrapper) else c.layer)
+               is sub]
+    if not feeding or index >= len(feeding[0].data_inputs):
+        return None, parent_path, ""
+    return feeding[0].data_inputs[index], parent_path, str(feeding[0].layer.name)
 
 
 # --- data scaled by the script and again by the model's own Rescaling ---------------------------------------
@@ -519,15 +529,12 @@ def _weights_before(model: Any, path: str, x: Any) -> bool:
         return True
     subs = dict(_models(model))
     while path:
-        parent_path = path.rsplit("/", 1)[0] if "/" in path else ""
-        sub, parent = subs.get(path), subs.get(parent_path)
-        if sub is None or parent is None:
+        up = _fed_from_parent(subs, path, 0)
+        if up is None:
             return True  # a level not reached: do not guess
-        given = [c.data_inputs for c in calls(parent)
-                 if (c.layer.layer if isinstance(c.layer, keras.layers.Wrapper) else c.layer) is sub]
-        if not given or not given[0] or weighted(given[0][0]):
-            return bool(given and given[0])
-        path = parent_path
+        if up[0] is None or weighted(up[0]):
+            return up[0] is not None
+        path = up[1]
     return False
 
 
@@ -1269,7 +1276,12 @@ def _reduced_over_batch(model: Any) -> list[Finding]:
         if node is None:
             continue
         x = node.args.args[1].arg if len(node.args.args) > 1 else None
-        hit = next((n for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+        # a statistic kept in a weight (``self.mean.assign_add(0.1 * ops.mean(x, axis=0))``), as BatchNormalization
+        # keeps its moving averages, is no reduction of the output
+        kept = {id(n) for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)
+                and c.func.attr in ("assign", "assign_add", "assign_sub") for a in c.args for n in ast.walk(a)}
+        hit = next((n for n in ast.walk(node) if id(n) not in kept and isinstance(n, ast.Call)
+                    and isinstance(n.func, ast.Attribute)
                     and n.func.attr in _REDUCERS and any(k.arg == "axis" and _has_zero(k.value) for k in n.keywords)
                     and n.args and x in {a.id for a in ast.walk(n.args[0]) if isinstance(a, ast.Name)}),
                    None)  # over the input (not over a weight, whose axis 0 is no batch)
@@ -1520,7 +1532,14 @@ def _batches_in(model: Any, limit: int) -> tuple[int | None, bool, str]:
     if not inspect.isgenerator(data) and not isinstance(data, Iterator):
         return None, True, ""
     again = getattr(model, "_kernest_data_again", None)
+    if again is None and _endless_by_its_source(data):
+        return None, False, ""  # a yield inside `while True:` with no way out: it never runs out
     if again is None:
+        blocker = getattr(model, "_kernest_data_blocker", None)
+        if blocker:  # said plainly: the open file (or the iterator) it reads cannot be read again to count
+            held = f" (its `{blocker[1]}`)" if blocker[1] and blocker[1].isidentifier() else ""
+            return None, False, (f"which reads {blocker[0]}{held}, and counting its batches would use up what "
+                                 "fit reads")
         return None, False, (f"a {type(data).__name__} that kernest cannot copy to count (a generator "
                              "expression, a generator that reads its enclosing function's variables, or an iterator)")
     import time
@@ -1534,6 +1553,22 @@ def _batches_in(model: Any, limit: int) -> tuple[int | None, bool, str]:
     except Exception as e:  # noqa: BLE001 - the user's generator failed on its own: no count
         return None, False, f"a generator that failed when kernest counted it ({type(e).__name__}: {e})"
     return n, False, ""
+
+
+def _endless_by_its_source(gen: Any) -> bool:
+    """A generator function whose source yields inside a ``while True:`` loop that holds no ``break`` or
+    ``return``: it gives batches for ever (one kernest cannot copy to count is then no risk)."""
+    code = getattr(gen, "gi_code", None)
+    parsed = _parsed_function(code) if code is not None and not code.co_name.startswith("<") else None
+    if parsed is None:
+        return False
+    for loop in ast.walk(parsed[0]):
+        if isinstance(loop, ast.While) and isinstance(loop.test, ast.Constant) and loop.test.value is True:
+            inside = list(ast.walk(loop))
+            if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in inside) and not any(
+                    isinstance(n, (ast.Break, ast.Return)) for n in inside):
+                return True
+    return False
 
 
 def _steps_past_the_data(model: Any) -> list[Finding]:
@@ -1551,6 +1586,22 @@ def _steps_past_the_data(model: Any) -> list[Finding]:
         f"{data.__name__}(...)" if inspect.isgenerator(data) else
         f"{type(data).__name__}(...)" if isinstance(data, keras.utils.PyDataset) else "dataset")
     if n is None and unknown:
+        if inspect.isgenerator(data):  # Keras never restarts a generator: leaving steps_per_epoch out is no fix
+            blocker = getattr(model, "_kernest_data_blocker", None) or ("", "")
+            rewind = (f", rewinding the file at the top of each pass (`{blocker[1]}.seek(0)`)"
+                      if "open file" in blocker[0] and blocker[1].isidentifier() else "")
+            loop = ("put its loop inside `while True:`" if data.__name__ != "<genexpr>" else
+                    "write it as a generator function with its loop inside `while True:`")
+            fix = (f"make {var} yield at least {steps * epochs} batches by making it endless: {loop}{rewind}, and "
+                   "set steps_per_epoch to the batches one pass gives; or pass data Keras starts again each epoch, "
+                   "a keras.utils.PyDataset or a tf.data.Dataset with .repeat() (then steps_per_epoch as many as "
+                   "one pass gives).")
+            return [Finding(
+                model.name, f"data -> {model.name}",
+                f"fit asks for steps_per_epoch={steps} x epochs={epochs} = {steps * epochs} batches from {var}, "
+                f"{unknown}: kernest cannot tell how many batches it gives. A generator is read once (Keras does not "
+                "start it again at an epoch's end), so if it gives fewer, Keras only warns and cuts the epochs short.",
+                fix)]
         return [Finding(
             model.name, f"data -> {model.name}",
             f"fit asks for steps_per_epoch={steps} x epochs={epochs} = {steps * epochs} batches from {var}, "
@@ -1623,12 +1674,10 @@ def sets_learning_rate(callback: Any) -> bool:
         return True
     if type(callback).__module__.startswith("keras"):
         return False
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(type(callback))))
-    except (OSError, TypeError, SyntaxError):
-        return False
-    return any(isinstance(t, ast.Attribute) and t.attr in ("learning_rate", "lr")
-               for node in ast.walk(tree) if isinstance(node, ast.Assign) for t in node.targets)
+    parsed = _parsed_function(type(callback), kind=ast.ClassDef)
+    return parsed is not None and any(isinstance(t, ast.Attribute) and t.attr in ("learning_rate", "lr")
+                                      for node in ast.walk(parsed[0]) if isinstance(node, ast.Assign)
+                                      for t in node.targets)
 
 
 def first_rate(schedule: Any) -> float:
@@ -1708,12 +1757,9 @@ def schedule_finding(model: Any, fn: Any, epoch: int, got: Any, shown: str | Non
     """The finding for a LearningRateScheduler function ``fn`` that returned ``got`` (not a float) for ``epoch``
     (``shown``: how to print it, where only Keras' message has it)."""
     name = getattr(fn, "__name__", "schedule")
-    returns: list[ast.expr] = []
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-        returns = [r.value for r in ast.walk(tree) if isinstance(r, ast.Return) and r.value is not None]
-    except (OSError, TypeError, SyntaxError):
-        pass
+    parsed = _parsed_function(fn)  # a lambda has no return statement to rewrite
+    returns = [r.value for r in ast.walk(parsed[0]) if isinstance(r, ast.Return) and r.value is not None] \
+        if parsed is not None else []
     what = "None (no return on that path)" if got is None else shown or f"a {type(got).__name__} ({got})"
     if got is None:
         fix = f"end {name} with a return of a float on every path, e.g. `return lr` as its last line."

@@ -32,6 +32,11 @@ class CallStep:
     starved: list[str]
     fixed: str
     kept: str | None
+    via: str = ""  # the user's helper the statement is in (``Pool._select``, ``quantize``), empty in call itself
+
+    @property
+    def where(self) -> str:
+        return f"{self.via} (called from {self.owner}.call)" if self.via else f"{self.owner}.call"
 
 
 def _step_kind(node: ast.AST) -> str | None:
@@ -65,10 +70,14 @@ def _reads(node: ast.AST, taint: dict[str, set[str]]) -> set[str]:
     return found
 
 
-def _step_statements(fn: ast.FunctionDef) -> list[tuple[ast.stmt, ast.Call, str, set[str]]]:
-    """Each statement of ``fn`` holding a step op, with the op's node, its kind and the sublayers it reads."""
-    taint: dict[str, set[str]] = {}
+def _step_statements(fn: ast.FunctionDef, given: dict[str, set[str]] | None = None
+                     ) -> tuple[list[tuple[ast.stmt, ast.Call, str, set[str]]], dict[str, list[set[str]]]]:
+    """Each statement of ``fn`` holding a step op, with the op's node, its kind and the sublayers it reads; and for
+    each function ``fn`` calls by name (``self._select``, ``quantize``), the sublayers each argument reads (merged
+    over its calls). ``given``: what ``fn``'s parameters read, for a helper."""
+    taint: dict[str, set[str]] = dict(given or {})
     out: list[tuple[ast.stmt, ast.Call, str, set[str]]] = []
+    calls: dict[str, list[set[str]]] = {}
     stmts = sorted((n for n in ast.walk(fn) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign,
                                                                 ast.Return, ast.Expr))),
                    key=lambda n: (n.lineno, n.col_offset))
@@ -80,6 +89,12 @@ def _step_statements(fn: ast.FunctionDef) -> list[tuple[ast.stmt, ast.Call, str,
             kind = _step_kind(sub)
             if kind is not None and isinstance(sub, ast.Call):
                 out.append((stmt, sub, kind, _reads(sub, taint)))
+            if isinstance(sub, ast.Call) and isinstance(sub.func, (ast.Name, ast.Attribute)):
+                callee = sub.func.attr if isinstance(sub.func, ast.Attribute) else sub.func.id
+                args = [_reads(a, taint) for a in sub.args]
+                known = calls.setdefault(callee, [])
+                calls[callee] = [(known[k] if k < len(known) else set()) | (args[k] if k < len(args) else set())
+                               for k in range(max(len(known), len(args)))]
         read = _reads(value, taint)
         targets = stmt.targets if isinstance(stmt, ast.Assign) else (
             [stmt.target] if isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) else [])
@@ -87,6 +102,41 @@ def _step_statements(fn: ast.FunctionDef) -> list[tuple[ast.stmt, ast.Call, str,
             for name in ast.walk(t):
                 if isinstance(name, ast.Name):
                     taint[name.id] = read | (taint.get(name.id, set()) if isinstance(stmt, ast.AugAssign) else set())
+    return out, calls
+
+
+_Found = tuple[ast.stmt, ast.Call, str, set[str], ast.FunctionDef, str, int, Any, str]
+
+
+def _steps_with_helpers(klass: type, fn: ast.FunctionDef, text: str, first: int) -> list[_Found]:
+    """The step statements of ``klass.call`` and of the user's helpers it calls (methods of the class, functions
+    of its module, two levels down, as ``_lint._users_helpers`` finds them), each with the def, text, first line
+    and function it is in and the helper's label (empty for call). A helper's parameters read what call passes."""
+    import inspect
+
+    from kernest._lint import _parsed_function, _users_helpers
+
+    call = klass.__dict__["call"]
+    todo: list[tuple[ast.FunctionDef, str, int, Any, dict[str, set[str]], str]] = [(fn, text, first, call, {}, "")]
+    out: list[_Found] = []
+    for depth in range(3):
+        later = []
+        for f, t, line, func, given, via in todo:
+            steps, calls = _step_statements(f, given)
+            out.extend((*step, f, t, line, func, via) for step in steps)
+            if depth == 2:
+                continue
+            for label, helper in _users_helpers(f, klass, getattr(func, "__globals__", {})):
+                parsed = _parsed_function(helper)
+                if parsed is None:
+                    continue
+                params = [a.arg for a in parsed[0].args.args]
+                params = params[1:] if label.startswith(f"{klass.__name__}.") else params
+                args = calls.get(label.rsplit(".", 1)[-1], [])
+                passed = {p: args[k] for k, p in enumerate(params) if k < len(args)}
+                later.append((*parsed, inspect.getsourcelines(helper)[1], helper, passed,
+                              f"{via} -> {label}" if via else label))
+        todo = later
     return out
 
 
@@ -183,27 +233,27 @@ def call_steps(model: Any) -> list[tuple[str, Any, CallStep]]:
             continue
         seen.add(cls)
         found = _user_call(cls)
-        steps = _step_statements(found[1]) if found is not None else []
+        steps = _steps_with_helpers(*found) if found is not None else []
         shapes = built_input_shapes(layer) if steps else None
         if found is None or not steps or not shapes or len(shapes) != 1 or None in shapes[0][1:]:
             continue
-        klass, fn, text, first = found
+        klass = found[0]
         dead = _unreached(layer, _sample(shapes[0]))
         if not dead:
             continue
         starved = {attr: sub for attr, sub in layer_attributes(layer)
                    if sub.trainable_weights and all(id(v) in dead for v in sub.trainable_weights)}
-        hit = next(((s, node, kind, read) for s, node, kind, read in steps if read & set(starved)), None)
+        hit = next((step for step in steps if step[3] & set(starved)), None)
         if hit is None:
             continue
-        stmt, node, kind, read = hit
+        stmt, node, kind, read, fn, text, first, func, via = hit
         prefix = f"{path or layer.name}{SEP}" if path else ""
         names = [f"{prefix}{starved[a].name}" for a in starved]
-        ops = spelled(klass.__dict__["call"], keras.ops, "keras.ops")
+        ops = spelled(func, keras.ops, "keras.ops")
         fixed, kept = _straight_through(stmt, node, kind, text, ops, fn, layer)
         out.append((path or layer.name, layer, CallStep(
             klass.__name__, first + stmt.lineno - 1, ast.get_source_segment(text, stmt) or ast.unparse(stmt),
-            kind, sorted(starved[a].name for a in read & set(starved)), names, fixed, kept)))
+            kind, sorted(starved[a].name for a in read & set(starved)), names, fixed, kept, via)))
     return out
 
 
@@ -237,6 +287,9 @@ def _straight_through(stmt: ast.stmt, node: ast.Call, kind: str, text: str, ops:
     stmt_text = ast.get_source_segment(text, stmt) or ast.unparse(stmt)
     step_text = ast.get_source_segment(text, node) or ast.unparse(node)
     parents = {id(c): p for p in ast.walk(stmt) for c in ast.iter_child_nodes(p)}
+    # a sum in place of the step inside a larger expression (``ops.round(h * k) / k``) keeps its parentheses
+    wrap = "({})" if isinstance(parents.get(id(node)), (ast.BinOp, ast.UnaryOp, ast.Attribute, ast.Subscript)) \
+        else "{}"
     if kind in ("argmax", "argmin") and node.args:
         arg = node.args[0]
         arg_text = ast.get_source_segment(text, arg) or ast.unparse(arg)
@@ -257,8 +310,8 @@ def _straight_through(stmt: ast.stmt, node: ast.Call, kind: str, text: str, ops:
         width = _output_width(made[-1] if made and isinstance(arg, ast.Name) else arg, layer)
         count = str(width[0]) if width else f"{ops}.shape({arg_text})[-1]"
         index = (f"index = {ops}.sum({soft} * {ops}.arange({count}, dtype=\"float32\"), axis={axis}); ")
-        return (index + _replaced(stmt_text, step_text,
-                                  f"index + {ops}.stop_gradient({ops}.cast({step_text}, \"float32\") - index)"),
+        return (index + _replaced(stmt_text, step_text, wrap.format(
+                    f"index + {ops}.stop_gradient({ops}.cast({step_text}, \"float32\") - index)")),
                 None)
     if kind == "cast to integers":
         return "", None
@@ -270,21 +323,23 @@ def _straight_through(stmt: ast.stmt, node: ast.Call, kind: str, text: str, ops:
     x = ast.get_source_segment(text, inner) or ast.unparse(inner)
     if not isinstance(inner, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)):
         x = f"({x})"
-    return _replaced(stmt_text, step_text, f"{x} + {ops}.stop_gradient({step_text} - {x})"), None
+    return _replaced(stmt_text, step_text, wrap.format(f"{x} + {ops}.stop_gradient({step_text} - {x})")), None
 
 
 def call_step_finding(path: str, layer: Any, step: CallStep) -> tuple[str, str, str, str]:
     """(path, interface, problem, fix) for a step op in a user's call (see ``call_steps``)."""
     names = ", ".join(step.starved[:6]) + (f" and {len(step.starved) - 6} more" if len(step.starved) > 6 else "")
-    problem = (f"{step.owner}.call ({layer.name}) takes {step.op} of {' and '.join(step.reads)}'s output, `{step.text}` (line "
+    who = (f"{step.via} ({layer.name}, called from {step.owner}.call)" if step.via else
+           f"{step.owner}.call ({layer.name})")
+    problem = (f"{who} takes {step.op} of {' and '.join(step.reads)}'s output, `{step.text}` (line "
                f"{step.line}): a step function, its output does not move when its input moves, so no gradient "
                f"passes it and the trainable layers before it ({names}) never learn; only the layers after it "
                "train. Nothing fails (TensorFlow only warns that gradients do not exist).")
     if not step.fixed:
-        fix = (f"keep the float values {step.owner}.call computes before the {step.op} for the layers after it "
+        fix = (f"keep the float values {step.via or step.owner + '.call'} computes before the {step.op} for the layers after it "
                f"(line {step.line}), and take the step after predict.")
     else:
-        fix = (f"in {step.owner}.call write line {step.line} in a straight-through form, `{step.fixed}`: the "
+        fix = (f"in {step.via or step.owner + '.call'} write line {step.line} in a straight-through form, `{step.fixed}`: the "
                "same values forward, and a gradient passes back to the layers before it.")
         if step.kept:
             fix += f" Or keep the probabilities for the layers after it: `{step.kept}`."

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -202,7 +203,7 @@ class _NumpyToOps(ast.NodeTransformer):
         self.written = [w for w in self.written if w not in here] + [here]  # np.log10(np.maximum(...)): the outer
         if op_name in ("array", "asarray") and len(call.args) == 1 and not call.keywords:
             return call.args[0]  # the tensor is already an array for keras.ops
-        op = keras_op(call, op_name, self.prefix)
+        op = keras_op(call, op_name, self.prefix, numpy=True)
         if op is None:
             self.missing.append(self.written[-1])
             return call
@@ -210,8 +211,9 @@ class _NumpyToOps(ast.NodeTransformer):
 
 
 def _missing_ops(missing: list[str]) -> str:
-    return (f"keras.ops has no {', '.join(missing)}: compose it from keras.ops functions (they take Keras tensors "
-            "on every backend).")
+    from kernest._callsite import missing_op_advice
+
+    return missing_op_advice(missing)
 
 
 def lambda_in_keras_ops(fn: Any, name: str) -> tuple[list[str], str] | None:
@@ -405,6 +407,7 @@ class InPlace:
     made_by: str | None
     fixed: str
     via: str = ""
+    state: str = ""  # "variable" / "tensor": the statement changes the layer's own attribute (``self.mean``)
 
     @property
     def where(self) -> str:
@@ -417,14 +420,21 @@ _METHOD_UNARY = {"exp_": "exp", "sigmoid_": "sigmoid", "tanh_": "tanh", "relu_":
                  "abs_": "abs", "neg_": "negative", "log_": "log", "square_": "square"}
 
 
-def inplace_statements(cls: type) -> list[InPlace]:
+def inplace_statements(cls: type, layer: Any = None) -> list[InPlace]:
     """The statements in ``cls.call`` (or a user's base class's), and in the user's helpers it calls (methods of
     the class, functions of its module, two levels down), that change a tensor in place on PyTorch: an augmented
     assignment (``x *= m``, ``x[..., 0] += 1``), a torch in-place method (``x.mul_(m)``, ``x.masked_fill_(m, 0)``)
     or an item assignment (``x[..., 0] = 0``), to a name that holds a tensor there: one of call's inputs, a name
     assigned from a call (``ops.exp(...)``, ``self.dense(x)``), or a helper's parameter given one. TensorFlow and
-    JAX make a new tensor for an augmented assignment and refuse the other two."""
+    JAX make a new tensor for an augmented assignment and refuse the other two.
+
+    Given the ``layer``, also the statements that change its own weights or tensors held on it in place
+    (``self.mean.add_(m)``, ``self.state[0] = v``, ``self.steps += 1``; ``state`` says which): a Keras weight has
+    none of these on any backend (it changes through ``assign``), and ``self.steps += 1`` rebinds the attribute
+    to a new tensor, so the weight is never updated and the tensor leaks out of the traced step."""
     from kernest._lint import _parsed_function, _users_helpers
+
+    state = _layer_state(layer) if layer is not None else {}
 
     for klass in cls.__mro__:
         if klass.__module__.startswith(("keras", "kernest", "builtins", "torch")):
@@ -441,8 +451,8 @@ def inplace_statements(cls: type) -> list[InPlace]:
         for depth in range(3):
             later = []
             for fn, text, first, names, given, via in todo:
-                stmts, calls = _inplace_in(fn, text, first, given, ops)
-                out.extend(InPlace(klass.__name__, *s, via=via) for s in stmts)
+                stmts, calls = _inplace_in(fn, text, first, given, ops, state)
+                out.extend(InPlace(klass.__name__, *s[:4], via=via, state=s[4]) for s in stmts)
                 if depth == 2:
                     continue
                 for label, helper in _users_helpers(fn, klass, names):
@@ -467,14 +477,64 @@ def _made_by(node: ast.AST) -> str | None:
     return None
 
 
-def _inplace_in(fn: ast.FunctionDef, text: str, first: int, given: dict[str, str | None], ops: str
-                ) -> tuple[list[tuple[int, str, str | None, str]], dict[str, list[Any]]]:
-    """The in-place statements of one function (line, text, made by, fixed), and for each function it calls by
-    name (``masked_softmax``, ``self._gate``) what it passes: per argument, the op that made it (None for a
-    tensor of unknown making) or False for what is not a tensor here."""
+def _weights_in_source(cls: type) -> set[str]:
+    """The attributes the user's classes of ``cls`` make weights of in their source (``self.steps =
+    self.add_weight(...)``, ``keras.Variable(...)``), even where a statement in call has since rebound one."""
+    from kernest._lint import _parsed_function
+
+    found: set[str] = set()
+    for klass in cls.__mro__:
+        if klass.__module__.startswith(("keras", "kernest", "builtins", "torch", "tensorflow", "jax")):
+            break
+        # method by method: a class's own source cannot be read when its script ran as __main__ through runpy
+        defs = [_parsed_function(f) for f in vars(klass).values() if inspect.isfunction(f)]
+        for node in (n for d in defs if d is not None for n in ast.walk(d[0])):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
+                    (_made_by(node.value) or "") in ("add_weight", "add_variable", "Variable"):
+                found |= {a for a in map(_self_attr, node.targets) if a}
+    return found
+
+
+def _layer_state(layer: Any) -> dict[str, str]:
+    """The layer's attributes that hold a Keras weight ("variable", also one its source makes that a statement
+    has rebound since) or a backend tensor ("tensor")."""
+    found: dict[str, str] = dict.fromkeys(_weights_in_source(type(layer)), "variable")
+    for attr, value in list(vars(layer).items()):
+        if attr in found:
+            continue
+        if isinstance(value, keras.Variable):
+            found[attr] = "variable"
+        elif hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, keras.layers.Layer) \
+                and type(value).__module__.split(".")[0] in ("torch", "tensorflow", "jax", "jaxlib"):
+            found[attr] = "tensor"
+    return found
+
+
+def _self_attr(node: ast.AST) -> str | None:
+    """``attr`` for ``self.attr``."""
+    return node.attr if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
+        node.value.id == "self" else None
+
+
+_ASSIGN_METHOD = {"+": "assign_add", "-": "assign_sub"}
+
+
+def _as_assign(x: str, fixed: str) -> str:
+    """``self.mean = EXPR`` (an out-of-place form) as the weight's own update, ``self.mean.assign(EXPR)``."""
+    return f"{x}.assign({fixed[len(x) + 3:]})" if fixed.startswith(f"{x} = ") else fixed
+
+
+def _inplace_in(fn: ast.FunctionDef, text: str, first: int, given: dict[str, str | None], ops: str,
+                state: dict[str, str] | None = None
+                ) -> tuple[list[tuple[int, str, str | None, str, str]], dict[str, list[Any]]]:
+    """The in-place statements of one function (line, text, made by, fixed, and the kind of ``self.<attr>`` it
+    changes, ``state``'s, or ""), and for each function it calls by name (``masked_softmax``, ``self._gate``)
+    what it passes: per argument, the op that made it (None for a tensor of unknown making) or False for what is
+    not a tensor here."""
     tensors = set(given)
     made: dict[str, str | None] = dict(given)
-    out: list[tuple[int, str, str | None, str]] = []
+    state = state or {}
+    out: list[tuple[int, str, str | None, str, str]] = []
     calls: dict[str, list[Any]] = {}
 
     def seg(node: ast.AST) -> str:
@@ -484,6 +544,14 @@ def _inplace_in(fn: ast.FunctionDef, text: str, first: int, given: dict[str, str
         if isinstance(node, ast.Name):
             return made.get(node.id) if node.id in tensors else False
         return _made_by(node) if isinstance(node, ast.Call) else False
+
+    def held(node: ast.AST) -> tuple[str, str | None, str] | None:
+        """(its text, the op that made it, the attribute's kind) for a name holding a tensor or ``self.<attr>``
+        holding a weight or tensor; None for anything else."""
+        if isinstance(node, ast.Name) and node.id in tensors:
+            return node.id, made.get(node.id), ""
+        attr = _self_attr(node)
+        return (f"self.{attr}", None, state[attr]) if attr in state else None
 
     nodes = sorted((n for n in ast.walk(fn) if isinstance(n, (ast.Assign, ast.AugAssign, ast.Expr, ast.Call))),
                    key=lambda n: (n.lineno, n.col_offset, not isinstance(n, ast.Call)))
@@ -500,31 +568,48 @@ def _inplace_in(fn: ast.FunctionDef, text: str, first: int, given: dict[str, str
                     tensors.add(t.id)
                 elif isinstance(t, ast.Name):
                     tensors.discard(t.id)
-                elif isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id in tensors:
-                    base = t.value.id
-                    out.append((first + node.lineno - 1, seg(node), made.get(base),
-                                _item_assignment_fixed(base, t.slice, seg(node.value), ops, seg)))
+                elif isinstance(t, ast.Subscript) and held(t.value) is not None:
+                    base, by, kind = held(t.value) or ("", None, "")
+                    fixed = _item_assignment_fixed(base, t.slice, seg(node.value), ops, seg)
+                    if kind:
+                        fixed = _as_assign(base, fixed) if fixed.startswith(f"{base} = ") else \
+                            f"{fixed}, and write them with {base}.assign(...)"
+                    out.append((first + node.lineno - 1, seg(node), by, fixed, kind))
+                elif (attr := _self_attr(t)) is not None and state.get(attr) == "variable" and any(
+                        _self_attr(n) == attr for n in ast.walk(node.value)):  # self.steps = self.steps + 1
+                    out.append((first + node.lineno - 1, seg(node), None, f"self.{attr}.assign({seg(node.value)})",
+                                "variable"))
             continue
         if isinstance(node, ast.Expr):
             call = node.value
             if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-                    and isinstance(call.func.value, ast.Name) and call.func.value.id in tensors
+                    and held(call.func.value) is not None
                     and call.func.attr.endswith("_") and not call.func.attr.startswith("_")):
                 continue
-            base = call.func.value.id
-            out.append((first + node.lineno - 1, seg(node), made.get(base),
-                        _method_fixed(base, call, ops, seg)))
+            base, by, kind = held(call.func.value) or ("", None, "")
+            fixed = _method_fixed(base, call, ops, seg)
+            if kind and call.func.attr[:-1] in ("add", "sub") and len(call.args) == 1 and not call.keywords:
+                fixed = f"{base}.assign_{call.func.attr[:-1]}({seg(call.args[0])})"
+            out.append((first + node.lineno - 1, seg(node), by, _as_assign(base, fixed) if kind else fixed, kind))
             continue
         base_node = node.target.value if isinstance(node.target, ast.Subscript) else node.target
-        if not isinstance(base_node, ast.Name) or base_node.id not in tensors or type(node.op) not in _OPS_TEXT:
+        found = held(base_node)
+        if found is None or type(node.op) not in _OPS_TEXT:
             continue
+        base, by, kind = found
         target, value = seg(node.target), seg(node.value)
         if isinstance(node.value, (ast.BinOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Lambda)):
             value = f"({value})"
         op = _OPS_TEXT[type(node.op)]
-        fixed = (f"{target} = {target} {op} {value}" if isinstance(node.target, ast.Name) else
-                 f"build the new values with ops.where or ops.slice_update instead of {target} {op}= {value}")
-        out.append((first + node.lineno - 1, seg(node), made.get(base_node.id), fixed))
+        if kind and isinstance(node.target, ast.Attribute):
+            fixed = (f"{target}.{_ASSIGN_METHOD[op]}({seg(node.value)})" if op in _ASSIGN_METHOD else
+                     f"{target}.assign({target} {op} {value})")
+        elif isinstance(node.target, ast.Name):
+            fixed = f"{target} = {target} {op} {value}"
+        else:
+            fixed = (f"build the new values with ops.where or ops.slice_update instead of {target} {op}= {value}"
+                     + (f", and write them with {base}.assign(...)" if kind else ""))
+        out.append((first + node.lineno - 1, seg(node), by, fixed, kind))
     return out, calls
 
 
@@ -551,6 +636,8 @@ def _method_fixed(x: str, call: ast.Call, ops: str, seg: Any) -> str:
             f"{x} = {ops}.{'maximum' if high == 'None' else 'minimum'}({x}, {low if high == 'None' else high})")
     if name == "zero_" and not args:
         return f"{x} = {ops}.zeros_like({x})"
+    if name == "copy_" and len(args) == 1 and not kw:
+        return f"{x} = {seg(args[0])}"
     if name == "fill_" and len(args) == 1:
         return f"{x} = {ops}.full_like({x}, {seg(args[0])})"
     return f"{x} = the keras.ops function for {name[:-1]} applied to {x}, assigned to a new tensor"
@@ -569,7 +656,8 @@ def _item_assignment_fixed(x: str, index: ast.AST, value: str, ops: str, seg: An
 
 
 def inplace_finding(model: Any) -> list[Any]:
-    """The lint findings for in-place statements that break PyTorch's backward pass (see ``inplace_statements``)."""
+    """The lint findings for in-place statements that break PyTorch's backward pass, and for those that change a
+    layer's own weight or a tensor held on it (see ``inplace_statements``)."""
     from kernest._graph import walk
     from kernest._lint import Finding
 
@@ -578,7 +666,12 @@ def inplace_finding(model: Any) -> list[Any]:
         if type(layer) in seen:
             continue
         seen.add(type(layer))
-        stmts = [s for s in inplace_statements(type(layer)) if (s.made_by or "") in _SAVES_OUTPUT]
+        found = inplace_statements(type(layer), layer)
+        held = [s for s in found if s.state]
+        if held:
+            out.append(Finding(path or layer.name, f"{layer.name}.call -> self.{state_attr(held[0])}",
+                               *state_change_text(layer, held)))
+        stmts = [s for s in found if not s.state and (s.made_by or "") in _SAVES_OUTPUT]
         if not stmts:
             continue
         first = stmts[0]
@@ -591,3 +684,57 @@ def inplace_finding(model: Any) -> list[Any]:
         ))
     return out
 
+
+def state_attr(stmt: InPlace) -> str:
+    """The attribute an in-place statement on the layer's state changes (``running_mean``)."""
+    found = re.search(r"\bself\.(\w+)", stmt.text)
+    return found.group(1) if found else "?"
+
+
+def rebinds_weight(stmt: InPlace) -> bool:
+    """``self.steps += 1`` or ``self.steps = self.steps + 1``: the attribute is bound to a new tensor."""
+    return re.match(r"self\.\w+\s*((\*\*|//|[-+*/%@&|^])?=)(?!=)", stmt.text) is not None
+
+
+def state_change_text(layer: Any, stmts: list[InPlace]) -> tuple[str, str]:
+    """(problem, fix) for statements that change a layer's own weight or a tensor held on it in place."""
+    first, attr = stmts[0], state_attr(stmts[0])
+    value = getattr(layer, attr, None)
+    rebinds = rebinds_weight(first)
+    if first.state == "variable":
+        fix = ("update the weight through its own assign methods: "
+               + "; ".join(f"{s.fixed} (line {s.line})" for s in stmts) + ".")
+        if rebinds:
+            return (f"{first.where} updates the weight self.{attr} with `{first.text}` (line {first.line}): Python "
+                    "rebinds the attribute to a new tensor, so the weight is never updated (it keeps its first value, "
+                    "and is saved so), and the tensor leaks out of the traced step (TensorFlow: \"out of scope\", "
+                    "JAX: an UnexpectedTracerError, PyTorch goes on with a detached tensor)."), fix
+        return (f"{first.where} changes the weight self.{attr} in place, `{first.text}` (line {first.line}): a "
+                "keras.Variable has no in-place methods or item assignment on any backend, so the model fails "
+                "where it is built."), fix
+    shape = tuple(getattr(value, "shape", ()))
+    values = _initial_values(value)
+    problem = (f"{first.where} changes the tensor self.{attr} held on {layer.name} in place, `{first.text}` (line "
+               f"{first.line}): it is not a weight, so the change is never saved and not undone between runs, and "
+               "TensorFlow's and JAX's tensors cannot change in place (the model fails where it is built there).")
+    fix = (f"keep it as a weight: in {first.owner}.build, self.{attr} = self.add_weight(shape={shape}, "
+           f"initializer={values}, trainable=False, name=\"{attr}\"), and update it with its assign methods: "
+           + "; ".join(f"{s.fixed} (line {s.line})" for s in stmts) + ".")
+    return problem, fix
+
+
+def _initial_values(value: Any) -> str:
+    """The initializer that gives ``value``'s current values ("zeros", "ones", or a constant)."""
+    import numpy as np
+
+    try:
+        arr = np.asarray(keras.ops.convert_to_numpy(value))
+    except Exception:  # noqa: BLE001 - a tensor that cannot be read here
+        return "<its first values>"
+    if not arr.any():
+        return '"zeros"'
+    if np.all(arr == 1):
+        return '"ones"'
+    if np.all(arr == arr.flat[0]):
+        return f"keras.initializers.Constant({arr.flat[0].item()!r})"
+    return "<its first values>"

@@ -13,13 +13,12 @@ import ast
 import inspect
 import linecache
 import re
-import textwrap
 import types
 from typing import Any
 
 import keras
 
-from kernest._callsite import DATA_METHODS, ModelCall, keras_op, model_call, value_of
+from kernest._callsite import DATA_METHODS, ModelCall, keras_op, missing_op_advice, model_call, value_of
 from kernest._errors import Mismatch
 from kernest._explain_api import settings_against_outputs
 from kernest._graph import is_input_layer, is_symbolic, producer
@@ -185,14 +184,15 @@ def backend_function_in_call(case: Any) -> Mismatch | None:
         if backend in ("numpy", active) and not _CONVERSION.search(_chain_text(case.exc)):
             continue  # NumPy on concrete values, or the backend's own function: the failure is something else
         written = ast.unparse(call)
-        op = keras_op(call, dotted.rsplit(".", 1)[-1], _ops_prefix(frame))
+        op = keras_op(call, dotted.rsplit(".", 1)[-1], _ops_prefix(frame), numpy=backend == "numpy")
         where_text = f"{layer.name}'s {frame.f_code.co_name}() (line {line})"
         why = (f"{written} in {where_text} is a {backend} function; Keras passes "
                + ("symbolic and traced tensors while it builds and trains the model, which NumPy cannot take"
                   if backend == "numpy" else f"{active} tensors on this backend, which {backend} cannot take"))
         fix = (f"Write {op} instead: the keras.ops function runs on every backend." if op is not None else
+               missing_op_advice([written]) if backend == "numpy" else
                f"keras.ops has no {dotted.rsplit('.', 1)[-1]}; compose it from keras.ops functions (they run on "
-               "every backend)" + ("." if backend == "numpy" else f", or keep this layer on the {backend} backend."))
+               f"every backend), or keep this layer on the {backend} backend.")
         sides = _sides(func, stmt, tensors[0], layer, frame)
         path = case.path(layer.name) if case.frames else layer.name
         interface = (f"{sides[0]} -> {sides[1]}" if sides is not None
@@ -331,12 +331,13 @@ def _fit_argument(case: Any) -> tuple[ast.AST, Any] | None:
 
 def _flat_yields(source_of: Any, width: int) -> list[ast.Tuple]:
     """The ``yield a, b, c`` (or ``return a, b, c`` of a Sequence's __getitem__) tuples of ``width`` items."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(source_of)))
-    except (OSError, TypeError, SyntaxError):
+    from kernest._lint import _parsed_function
+
+    parsed = _parsed_function(source_of)
+    if parsed is None:
         return []
     found = []
-    for node in ast.walk(tree):
+    for node in ast.walk(parsed[0]):
         value = node.value if isinstance(node, (ast.Yield, ast.Return)) else None
         if isinstance(value, ast.Tuple) and len(value.elts) == width:
             found.append(value)

@@ -383,6 +383,7 @@ def _record_data(original: Any) -> Any:
                     epochs = _argument(original, self, args, kwargs, "epochs")
                     self._kernest_steps = (steps, epochs if isinstance(epochs, int) else 1)
                     self._kernest_data_again = generator_again(x)  # fit is about to use it up
+                    self._kernest_data_blocker = not_copied(x) if self._kernest_data_again is None else None
             except AttributeError:  # a model that refuses new attributes
                 pass
         try:
@@ -447,6 +448,49 @@ def generator_again(gen: Any) -> Any:
         kwargs = {k: now[k] for k in names[code.co_argcount:]} | (dict(now.get(stars, {})) if stars else {})
         return fn(*args, **kwargs)
     return fresh
+
+
+def not_copied(data: Any) -> tuple[str, str] | None:
+    """Why ``generator_again`` could not copy a generator, said plainly: (what blocks it, the name the generator
+    holds it by): the open file it reads (``"the open file 'rows.csv'"``, ``"lines"``), an iterator of a kind
+    kernest does not copy, a generator already started, an iterator among ``*args``. None for no generator."""
+    import io
+
+    if not inspect.isgenerator(data):
+        return None
+    if inspect.getgeneratorstate(data) != inspect.GEN_CREATED:
+        return "a generator fit had already started", ""
+    frame = data.gi_frame
+    given = dict(frame.f_locals) if frame is not None else {}
+    for name, value in given.items():
+        items = list(value) if isinstance(value, tuple) else list(value.values()) if isinstance(value, dict) else [value]
+        for item in items:
+            found = _blocker(item, io)
+            if found is not None:
+                return found, ("" if item is not value else "the iterable it reads" if name == ".0" else name)
+    return "a generator kernest cannot copy (one whose code or variables it cannot read again)", ""
+
+
+def _blocker(value: Any, io: Any, depth: int = 0) -> str | None:
+    """What in ``value`` (an iterator, or one inside a map/zip/enumerate/islice) cannot be read again; None
+    where ``iterator_again`` copies it or it is no iterator."""
+    if isinstance(value, io.IOBase):
+        name = getattr(value, "name", None)
+        return f"the open file {name!r}" if isinstance(name, str) else "an open file or stream"
+    if not _is_iterator(value) or iterator_again(value) is not None:
+        return None
+    try:
+        made, args, *_ = value.__reduce__()
+    except (TypeError, AttributeError):
+        made, args = None, ()
+    if depth < 4 and made in (map, zip, enumerate, iter):
+        for arg in args:
+            inner = _blocker(arg, io, depth + 1)
+            if inner is not None:
+                return inner
+    if inspect.isgenerator(value):
+        return f"the generator {value.__name__}(...), which kernest cannot copy"
+    return f"a {type(value).__name__} iterator, which moves as it is read and cannot be copied"
 
 
 def _is_iterator(value: Any) -> bool:
