@@ -72,11 +72,11 @@ from kernest._lint import (
     label_range_fix,
     loss_of,
     merge_fix,
+    metric_reads_other_labels,
     state_count,
     states_fix,
     users_classes,
 )
-from kernest._lint import metric_reads_other_labels
 from kernest._lint import sparse_loss as _sparse_loss
 from kernest._probe import Probe, fix_text, probe_call, reduction
 from kernest._runtime import (
