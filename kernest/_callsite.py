@@ -383,30 +383,41 @@ def tensors_given_to_constructor(calls: list[LineCall], scope: dict[str, Any]) -
     return None
 
 
-def flag_passed_by_position(calls: list[LineCall], scope: dict[str, Any]) -> Mismatch | None:
-    """``backbone(x, False)``: Keras 3 layers take only tensors by position; a flag goes by keyword."""
+def flag_passed_by_position(calls: list[LineCall], scope: dict[str, Any], caller: str = "?") -> Mismatch | None:
+    """``backbone(x, False)``, ``self.block(h, training)``: Keras 3 layers take only tensors by position; a flag or
+    number goes by keyword. Each is named with the ``call`` parameter its variable is named after, ``training``
+    for a bool where ``call`` has one, else the parameter at its place. ``caller``: the interface's side when the
+    tensor has no graph (a line inside a user's ``call``)."""
     for call in calls:
         layer = value_of(call.node.func, scope)
         if not isinstance(layer, keras.layers.Layer) or len(call.node.args) < 2:
             continue
-        extra = [(i, a) for i, a in enumerate(call.node.args) if i > 0 and isinstance(a, ast.Constant)
-                 and (a.value is None or isinstance(a.value, (bool, int, float)))]
-        if not extra:
-            continue
         params = [p.name for p in call_parameters(layer)]
-        args = [call.text(a) for a in call.node.args if all(a is not e for _, e in extra)]
-        named = [(params[i] if i < len(params) else None, call.text(a)) for i, a in extra]
-        if any(key is None for key, _ in named):
+        kept, named = [call.text(call.node.args[0])], []
+        for i, arg in enumerate(call.node.args[1:], start=1):
+            value = value_of(arg, scope)
+            if not isinstance(value, (bool, int, float, type(None))) or (value is None and not isinstance(arg, ast.Constant)):
+                kept.append(call.text(arg))  # a tensor, or what cannot be read: left where it is
+            elif isinstance(arg, ast.Name) and arg.id in params:
+                named.append((arg.id, call.text(arg)))
+            elif isinstance(value, bool) and "training" in params:
+                named.append(("training", call.text(arg)))
+            elif i < len(params):
+                named.append((params[i], call.text(arg)))
+            else:
+                named = []
+                break
+        if not named:
             continue
-        args += [f"{key}={value}" for key, value in named] + [call.text(kw) for kw in call.node.keywords]
-        fixed = f"{call.text(call.node.func)}({', '.join(args)})"
-        source = source_name(call.node.args[0], scope) or "?"
+        fixed = ", ".join(kept + [f"{key}={text}" for key, text in named] + [call.text(kw) for kw in call.node.keywords])
+        source = source_name(call.node.args[0], scope) or caller
+        given = ", ".join(text for _, text in named)
+        second = f" (its second parameter is {params[1]!r})" if len(params) > 1 and params[1] != named[0][0] else ""
         return Mismatch(
-            str(layer.name), f"{source} -> {layer.name}", "tensors by position, flags by keyword",
-            ", ".join(f"{value} by position" for _, value in named),
-            f"Keras 3 layers and models take only tensors as positional arguments; {layer.name}'s call reads "
-            f"{', '.join(value for _, value in named)} as its {', '.join(repr(k) for k, _ in named)} argument. "
-            f"Pass it by keyword: {fixed}.",
+            str(layer.name), f"{source} -> {layer.name}", "tensors by position, flags by keyword", f"{given} by position",
+            f"Keras 3 layers and models take only tensors as positional arguments{second}; {layer.name}'s call reads "
+            f"{given} as its {', '.join(repr(k) for k, _ in named)} argument. Pass it by keyword: "
+            f"{call.text(call.node.func)}({fixed}).",
         )
     return None
 

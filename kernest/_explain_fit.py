@@ -1,12 +1,13 @@
 """Failures that come from the arguments the user gave, read from the user's own statement and scope: fit's
 ``class_weight``/``sample_weight`` given in a form Keras cannot use, one optimizer compiled into two models, and a
 user's layer or model class calling Keras' own methods with arguments in the wrong place (``add_weight``'s name,
-``super().__init__(self, ...)``, a flag given to a layer's call by position). Each fix is the user's statement rewritten with the model's own numbers."""
+``super().__init__(self, ...)``, a flag given to a layer's call by position). Each fix is the user's statement
+rewritten with the model's own numbers."""
 
 from __future__ import annotations
 
 import ast
-import inspect
+import dataclasses
 import linecache
 import re
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from kernest._callsite import ModelCall, calls_on, model_call, name_kw, snake_case, value_of
+from kernest._callsite import ModelCall, calls_on, flag_passed_by_position, model_call, name_kw, snake_case
 from kernest._errors import Mismatch
 from kernest._explain_custom import first_answer
 from kernest._trace import is_user_file
@@ -329,63 +330,17 @@ _FLAG_BY_POSITION = re.compile(r"Only input tensors may be passed as positional 
 
 
 def _flag_given_positionally(case: Any) -> Mismatch | None:
-    """``self.block(x, training)``: a flag or number given to a layer's call by position, where Keras takes only
-    tensors. Each such argument is named with the parameter it is meant for: the ``call`` parameter its variable
-    is named after, ``training`` for a bool where ``call`` has one, else the parameter at its place."""
+    """``self.block(x, training)`` on a line of the user's code below the script's own (a subclassed model's
+    ``call``): ``_callsite.flag_passed_by_position`` on that line, in that frame's scope."""
     if not _FLAG_BY_POSITION.search(case.message):
         return None
     for frame, line in reversed(_user_frames(case.exc)):
-        for call in calls_on(linecache.getline(frame.f_code.co_filename, line).strip()):
-            layer = value_of(call.node.func, frame.f_locals)
-            if isinstance(layer, keras.layers.Layer) and len(call.node.args) > 1:
-                return _flag_named(case, call, layer, frame.f_locals, line, _feeding(call, frame))
+        caller = frame.f_locals.get("self")
+        found = flag_passed_by_position(calls_on(linecache.getline(frame.f_code.co_filename, line).strip()),
+                                        frame.f_locals, str(caller.name) if isinstance(caller, keras.layers.Layer) else "?")
+        if found is not None:
+            return dataclasses.replace(found, path=case.path(found.path) if case.failure is not None else found.path)
     return None
-
-
-def _feeding(call: Any, frame: Any) -> str:
-    """What gives the call its tensor: ``input:NAME`` or the layer that made it, else the layer whose call()
-    runs the line, else ``?``."""
-    from kernest._graph import is_input_layer, producer
-
-    tensor = value_of(call.node.args[0], frame.f_locals)
-    src = producer(tensor) if isinstance(tensor, keras.KerasTensor) else None
-    if src is not None:
-        return f"input:{src.name}" if is_input_layer(src) else str(src.name)
-    caller = frame.f_locals.get("self")
-    return str(caller.name) if isinstance(caller, keras.layers.Layer) else "?"
-
-
-def _flag_named(case: Any, call: Any, layer: Any, scope: dict[str, Any], line: int, fed: str) -> Mismatch | None:
-    try:
-        names = [p.name for p in inspect.signature(layer.call).parameters.values()
-                 if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-    except (TypeError, ValueError):
-        return None
-    kept, named = [call.text(call.node.args[0])], []
-    for i, arg in enumerate(call.node.args[1:], start=1):
-        value = value_of(arg, scope)
-        if not isinstance(value, (bool, int, float, type(None))):
-            kept.append(call.text(arg))  # a tensor (or what cannot be read): left where it is
-        elif isinstance(arg, ast.Name) and arg.id in names:
-            named.append((arg.id, call.text(arg)))
-        elif isinstance(value, bool) and "training" in names:
-            named.append(("training", call.text(arg)))
-        elif i < len(names):
-            named.append((names[i], call.text(arg)))
-        else:
-            return None
-    if not named:
-        return None
-    func, name = call.text(call.node.func), layer.name
-    given = ", ".join(text for _, text in named)
-    fixed = ", ".join(kept + [f"{k}={text}" for k, text in named] + [call.text(k) for k in call.node.keywords])
-    where = f" (its second parameter is {names[1]!r})" if len(names) > 1 and names[1] != named[0][0] else ""
-    return Mismatch(
-        case.path(name) if case.failure is not None else name, f"{fed} -> {name}",
-        "tensors by position, other arguments by keyword", f"{given} by position",
-        f"line {line} gives {given} to {func} by position, and a Keras layer's call takes only tensors that way"
-        f"{where}. Pass it by keyword: {func}({fixed}).",
-    )
 
 
 def _constructed_name(frames: list[tuple[Any, int]], cls: str) -> str | None:
