@@ -8,10 +8,12 @@ k - 1 folds; the held fold's and the validation split's deep and wide logits (th
 predicted by the model that did not see it, and per fold):
 
 - ``reference``: the model as ``train`` leaves it (``softmax(deep + wide)``); ``wide_alone``: the wide term only;
-- ``<kind>_oof``: the blend (``temperature``, ``scales``, ``full``; ``kernest.text._blend.fit_blend``) fitted on
-  the other folds' held-out logits (each from another fold model), applied to the held fold;
+- ``<kind>_oof``: the blend (``temperature``, ``scales``, ``full``; ``kernest.text._blend.fit_blend``, no bias)
+  fitted on the other folds' held-out logits (each from another fold model), applied to the held fold;
 - ``<kind>_val``: the blend fitted on the same fold model's validation logits (what ``train`` can do at no cost
-  of training), applied to the held fold.
+  of training), applied to the held fold;
+- ``<kind>_bias_oof`` / ``<kind>_bias_val``: the same with a bias per class;
+- ``deep_x<s>``: the deep term times a fixed ``s`` (for the record: not fitted).
 
 The logits are written beside the result (``.npz``) as each fold ends; ``--reuse FILE`` scores a saved file again.
 
@@ -25,6 +27,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+import itertools  # noqa: E402
 import json  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -37,9 +40,12 @@ import accuracy  # noqa: E402
 import numpy as np  # noqa: E402
 
 import kernest.text as kt  # noqa: E402
+from kernest._files import atomic_path  # noqa: E402
 from kernest.text._blend import BLENDS, blended, fit_blend, predict_terms  # noqa: E402
 from kernest.text._metrics import macro_f1  # noqa: E402
 from kernest.text._wide import fold_indices  # noqa: E402
+
+DEEP_SCALES = (0.25, 0.5, 0.75)
 
 
 def fold_logits(seed: int, folds: int, corpus: str, small: bool, npz: Path) -> dict[str, Any]:
@@ -65,7 +71,8 @@ def fold_logits(seed: int, folds: int, corpus: str, small: bool, npz: Path) -> d
                       "val_macro_f1": result.metrics["val_macro_f1"], "best_epoch": result.metrics["best_epoch"],
                       "wide_val_macro_f1": result.metrics.get("wide_fit", {}).get("val_macro_f1")})
         print(json.dumps(facts[-1]), flush=True)
-        np.savez(npz, **saved)
+        with atomic_path(npz, suffix=".npz") as tmp:
+            np.savez(tmp, **saved)
     return {"facts": facts, **saved}
 
 
@@ -83,16 +90,19 @@ def score(saved: dict[str, Any]) -> dict[str, Any]:
         preds["reference"][f] = np.argmax(deep + wide, 1)
         preds["wide_alone"][f] = np.argmax(wide, 1)
         others = [g for g in folds if g != f]
-        for kind in BLENDS:
+        for kind, bias in itertools.product(BLENDS, (False, True)):
+            name = f"{kind}_bias" if bias else kind
             if others:
                 blend = fit_blend(np.concatenate([terms[g][0] for g in others]),
                                   np.concatenate([terms[g][1] for g in others]),
-                                  np.concatenate([y[held[g]] for g in others]), kind)
-                preds.setdefault(f"{kind}_oof", {})[f] = np.argmax(blended(deep, wide, blend), 1)
-                blends.setdefault(f"{kind}_oof", []).append([x.round(3).tolist() for x in blend])
-            blend = fit_blend(saved[f"val_deep_{f}"], saved[f"val_wide_{f}"], y_val, kind)
-            preds.setdefault(f"{kind}_val", {})[f] = np.argmax(blended(deep, wide, blend), 1)
-            blends.setdefault(f"{kind}_val", []).append([x.round(3).tolist() for x in blend])
+                                  np.concatenate([y[held[g]] for g in others]), kind, bias=bias)
+                preds.setdefault(f"{name}_oof", {})[f] = np.argmax(blended(deep, wide, blend), 1)
+                blends.setdefault(f"{name}_oof", []).append([x.round(3).tolist() for x in blend])
+            blend = fit_blend(saved[f"val_deep_{f}"], saved[f"val_wide_{f}"], y_val, kind, bias=bias)
+            preds.setdefault(f"{name}_val", {})[f] = np.argmax(blended(deep, wide, blend), 1)
+            blends.setdefault(f"{name}_val", []).append([x.round(3).tolist() for x in blend])
+        for scale in DEEP_SCALES:  # the deep term alone rescaled, for the record (chosen on nothing)
+            preds.setdefault(f"deep_x{scale}", {})[f] = np.argmax(scale * deep + wide, 1)
     idx = np.concatenate([held[f] for f in folds])
     res = {}
     for name, by_fold in preds.items():

@@ -37,14 +37,16 @@ def tower_logits(model: keras.Model) -> keras.Model:
 
 
 def fit_blend(deep: np.ndarray, wide: np.ndarray, y: np.ndarray, kind: str = "scales", balanced: bool = True,
-              l2: float = 1e-3) -> Blend:
+              bias: bool = False, l2: float = 1e-3) -> Blend:
     """The blend of the towers' logits ``(texts, classes)`` that minimises the (class-balanced) cross-entropy of
     ``softmax(deep @ A + wide @ B + c)`` on the labels ``y``, with an L2 penalty ``l2`` pulling ``A`` and ``B``
-    toward the identity (the head as it is).
+    toward the identity (the head as it is). Without ``bias``, ``c`` stays 0: the classes keep the balance
+    that the towers' class-weighted fits gave them (a bias fitted for the cross-entropy moved predictions to
+    the smallest class and cost macro-F1 on cross-validation, BENCHMARKS.md section 4, seventh pass).
 
     >>> rng = np.random.default_rng(0)
     >>> wide = rng.normal(size=(400, 3)) * 4; y = np.argmax(wide / 4 + rng.normal(size=(400, 3)), 1)
-    >>> a, b, c = fit_blend(np.zeros((400, 3)), wide, y, "temperature")
+    >>> a, b, c = fit_blend(np.zeros((400, 3)), wide, y, "temperature", bias=True)
     >>> bool(b[0, 0] < 0.6)   # the wide logits were four times too sure
     True
     """
@@ -60,11 +62,12 @@ def fit_blend(deep: np.ndarray, wide: np.ndarray, y: np.ndarray, kind: str = "sc
     eye = np.eye(k)
 
     def unpack(p: np.ndarray) -> Blend:
+        c = p[-k:] if bias else np.zeros(k)
         if kind == "temperature":
-            return p[0] * eye, p[1] * eye, p[2:]
+            return p[0] * eye, p[1] * eye, c
         if kind == "scales":
-            return np.diag(p[:k]), np.diag(p[k:2 * k]), p[2 * k:]
-        return p[:k * k].reshape(k, k), p[k * k:2 * k * k].reshape(k, k), p[2 * k * k:]
+            return np.diag(p[:k]), np.diag(p[k:2 * k]), c
+        return p[:k * k].reshape(k, k), p[k * k:2 * k * k].reshape(k, k), c
 
     def loss(p: np.ndarray) -> tuple[float, np.ndarray]:
         a, b, c = unpack(p)
@@ -75,14 +78,15 @@ def fit_blend(deep: np.ndarray, wide: np.ndarray, y: np.ndarray, kind: str = "sc
         da, db, dc = deep.T @ g + 2 * l2 * (a - eye), wide.T @ g + 2 * l2 * (b - eye), g.sum(axis=0)
         value = -float(np.sum(w * np.sum(onehot * logp, axis=1))) + l2 * float(np.sum((a - eye) ** 2)
                                                                                + np.sum((b - eye) ** 2))
+        tail = [dc] if bias else []
         if kind == "temperature":
-            return value, np.concatenate([[np.trace(da), np.trace(db)], dc])
+            return value, np.concatenate([[np.trace(da), np.trace(db)], *tail])
         if kind == "scales":
-            return value, np.concatenate([np.diag(da), np.diag(db), dc])
-        return value, np.concatenate([da.ravel(), db.ravel(), dc])
+            return value, np.concatenate([np.diag(da), np.diag(db), *tail])
+        return value, np.concatenate([da.ravel(), db.ravel(), *tail])
 
-    start = {"temperature": np.r_[1.0, 1.0, np.zeros(k)], "scales": np.r_[np.ones(2 * k), np.zeros(k)],
-             "full": np.r_[eye.ravel(), eye.ravel(), np.zeros(k)]}[kind]
+    start = {"temperature": np.r_[1.0, 1.0], "scales": np.ones(2 * k), "full": np.r_[eye.ravel(), eye.ravel()]}[kind]
+    start = np.r_[start, np.zeros(k)] if bias else start
     result = minimize(loss, start, jac=True, method="L-BFGS-B")
     return unpack(np.asarray(result.x, np.float64))
 
