@@ -34,7 +34,9 @@ def _synthetic(n: int = 6000, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np
 @pytest.mark.parametrize("kind", BLENDS)
 def test_the_blend_finds_how_sure_each_towers_logits_are(kind: str) -> None:
     deep, wide, y = _synthetic()
-    a, b, c = fit_blend(deep, wide, y, kind, balanced=False)
+    _, _, no_bias = fit_blend(deep, wide, y, kind)
+    assert not no_bias.any()  # no bias unless asked for
+    a, b, c = fit_blend(deep, wide, y, kind, balanced=False, bias=True)
     # A softmax ignores what each row of a matrix adds to every class: compare the rows less their means.
     centred = np.eye(3) - 1 / 3
     np.testing.assert_allclose(a - a.mean(1, keepdims=True), 2 * centred, atol=0.3)
