@@ -140,7 +140,12 @@ def run(small: bool, seeds: list[int] | None, epochs: int | None, corpora: list[
                   f"acc {s['flagship']['accuracy']:.4f} | baseline macro-F1 {s['baseline']['macro_f1']:.4f} "
                   f"acc {s['baseline']['accuracy']:.4f}"
                   + (f" | baseline, soft labels, macro-F1 {s['baseline_soft']['macro_f1']:.4f} acc "
-                     f"{s['baseline_soft']['accuracy']:.4f}" if "baseline_soft" in s else ""), flush=True)
+                     f"{s['baseline_soft']['accuracy']:.4f}" if "baseline_soft" in s else "")
+                  + (f" | before its blend: macro-F1 {s['flagship']['blend']['test_macro_f1_before']:.4f} acc "
+                     f"{s['flagship']['blend']['test_accuracy_before']:.4f}, validation "
+                     f"{s['flagship']['blend']['val_macro_f1_before']:.4f} -> "
+                     f"{s['flagship']['blend']['val_macro_f1_after']:.4f}" if "blend" in s["flagship"] else ""),
+                  flush=True)
     summary: dict[str, Any] = {}
     for corpus in corpora:
         runs = [s for s in per_seed if s["corpus"] == corpus]
