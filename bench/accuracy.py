@@ -43,6 +43,7 @@ import _common  # noqa: E402
 import _flagship  # noqa: E402
 
 import kernest.text as kt  # noqa: E402
+from kernest.text import _train  # noqa: E402
 
 SMALL = {"limit": 600, "epochs": 1, "seeds": [0]}
 FULL = {"limit": None, "epochs": None, "seeds": [0, 1, 2]}  # epochs None: kernest train's default
@@ -79,9 +80,29 @@ def one_seed(corpus: str, seed: int, epochs: int | None, limit: int | None, smal
     splits = splits_for(corpus, seed, limit)
     cfg = {**(_flagship.SMALL_CONFIG if small else {}), **(config or {})}
     t0 = time.perf_counter()
-    result = kt.train(splits, out=where / f"{corpus}-seed{seed}", seed=seed, verbose=0, tensorboard=False,
-                      config=cfg or None, **({"epochs": epochs} if epochs else {}))
+    unblended: dict[str, Any] = {}
+    blend_towers = _train.blend_towers
+
+    def keep_unblended(model: Any, *args: Any) -> dict[str, Any]:
+        unblended["weights"] = [w.copy() for w in model.get_weights()]
+        return blend_towers(model, *args)
+
+    _train.blend_towers = keep_unblended  # type: ignore[assignment]
+    try:
+        result = kt.train(splits, out=where / f"{corpus}-seed{seed}", seed=seed, verbose=0, tensorboard=False,
+                          config=cfg or None, **({"epochs": epochs} if epochs else {}))
+    finally:
+        _train.blend_towers = blend_towers  # type: ignore[assignment]
     flagship_s = time.perf_counter() - t0
+    blend: dict[str, Any] = {}
+    if "blend" in result.metrics:
+        # For the record: the same run's model before its blend (config.blend), on the test split.
+        blended = result.model.get_weights()
+        result.model.set_weights(unblended["weights"])
+        before = _train.score(result.model, result.encoder, splits.test)
+        result.model.set_weights(blended)
+        blend = {"blend": {**result.metrics["blend"], "test_macro_f1_before": before["macro_f1"],
+                           "test_accuracy_before": before["accuracy"]}}
     model_cfg = kt.ModelConfig.from_dict(cfg)
     weighted = model_cfg.sample_weight == "confidence"
     base = kt.baseline(splits, seed=seed, sample_weight=weighted)
@@ -94,7 +115,7 @@ def one_seed(corpus: str, seed: int, epochs: int | None, limit: int | None, smal
     return {"corpus": corpus, "seed": seed,
             "flagship": {**{k: result.metrics[k] for k in keep}, "seconds": flagship_s,
                          "epochs_run": result.metrics.get("epochs_run"), "wide_fit": {
-                             k: v for k, v in result.metrics.get("wide_fit", {}).items() if k != "views"}},
+                             k: v for k, v in result.metrics.get("wide_fit", {}).items() if k != "views"}, **blend},
             "baseline": {**{k: base[k] for k in keep}, "seconds": base.get("train_seconds"),
                          "sample_weight": weighted}, **fair,
             "sizes": {"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)}}
@@ -119,7 +140,12 @@ def run(small: bool, seeds: list[int] | None, epochs: int | None, corpora: list[
                   f"acc {s['flagship']['accuracy']:.4f} | baseline macro-F1 {s['baseline']['macro_f1']:.4f} "
                   f"acc {s['baseline']['accuracy']:.4f}"
                   + (f" | baseline, soft labels, macro-F1 {s['baseline_soft']['macro_f1']:.4f} acc "
-                     f"{s['baseline_soft']['accuracy']:.4f}" if "baseline_soft" in s else ""), flush=True)
+                     f"{s['baseline_soft']['accuracy']:.4f}" if "baseline_soft" in s else "")
+                  + (f" | before its blend: macro-F1 {s['flagship']['blend']['test_macro_f1_before']:.4f} acc "
+                     f"{s['flagship']['blend']['test_accuracy_before']:.4f}, validation "
+                     f"{s['flagship']['blend']['val_macro_f1_before']:.4f} -> "
+                     f"{s['flagship']['blend']['val_macro_f1_after']:.4f}" if "blend" in s["flagship"] else ""),
+                  flush=True)
     summary: dict[str, Any] = {}
     for corpus in corpora:
         runs = [s for s in per_seed if s["corpus"] == corpus]

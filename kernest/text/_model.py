@@ -115,6 +115,11 @@ class ModelConfig:
             the tower. ``train`` leaves it out, with a warning, when the package is not installed.
         wide_vector_scale: the vectors' scale in those fits (against the n-grams' L2-normalised bags): the
             larger, the weaker their L2 penalty.
+        blend: after stage 2, refit how the head adds the towers' logits on the validation texts, which neither
+            tower trained on (``kernest.text._blend``): ``"temperature"`` (a scale per tower, a bias per class),
+            ``"scales"`` (a scale per tower and class, a bias per class), ``"full"`` (a class-by-class matrix per
+            tower, a bias per class), written into the head's ``deep_logits`` and ``wide_logits`` layers;
+            ``"none"``: the head as stage 2 left it. Needs the deep tower and the linear wide tower.
     """
 
     char_dim: int = 24
@@ -162,6 +167,7 @@ class ModelConfig:
     pretrained: str = "none"
     wide_vectors: str = "none"
     wide_vector_scale: float = 1.0
+    blend: str = "none"
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
@@ -241,6 +247,11 @@ class ModelConfig:
             problems.append("wide_vectors needs the linear wide tower (wide on, wide_kind='linear')")
         if self.wide_vector_scale <= 0:
             problems.append(f"wide_vector_scale must be positive (got {self.wide_vector_scale})")
+        if self.blend not in ("none", "temperature", "scales", "full"):
+            problems.append(f"blend must be 'none', 'temperature', 'scales' or 'full' (got {self.blend!r})")
+        elif self.blend != "none" and (self.wide_kind != "linear" or not self.wide or not self.deep):
+            problems.append("blend needs the deep tower and the linear wide tower (deep and wide on, "
+                            "wide_kind='linear')")
         if problems:
             raise DataError("Invalid model config: " + "; ".join(problems) + ". Fix these values.")
 

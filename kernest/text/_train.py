@@ -21,6 +21,7 @@ from kernest._errors import DataError, RunError
 from kernest._files import atomic_path, write_text_atomic
 from kernest.text import _pretrained as pretrained
 from kernest.text import _run
+from kernest.text._blend import blended, fit_blend, predict_terms, set_blend
 from kernest.text._data import Dataset, Splits, load_data, split, take_sample
 from kernest.text._defaults import schedule
 from kernest.text._distribute import (
@@ -279,6 +280,7 @@ class _Job:
     train_ds: Any = None
     wide_fit: dict[str, Any] | None = None
     trainer: Any = None  # the model that stage 2 fits, when it is not ``model`` (out-of-fold wide logits)
+    blend_fit: dict[str, Any] | None = None  # the head's blend of the towers (``config.blend``)
 
 
 def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int | None, seed: int, resume: bool,
@@ -503,7 +505,22 @@ def _fit(job: _Job, verbose: int | str, tensorboard: bool | None) -> RunCheckpoi
             callbacks=callbacks, verbose=verbose, shuffle=False)  # the dataset shuffles
     keeper.set_model(model)
     keeper.restore_best()
+    if cfg.blend != "none":
+        job.blend_fit = blend_towers(model, cfg.blend, val_ds, y_val)
     return keeper
+
+
+def blend_towers(model: keras.Model, kind: str, val_ds: tf.data.Dataset, y_val: np.ndarray) -> dict[str, Any]:
+    """Refit how the head adds the deep and the wide tower's logits (``kernest.text._blend``) on the validation
+    texts and write it into the head's weights. Returns the blend and the validation macro-F1 before and after
+    (after: on the texts the blend was fitted on, so it promises more than new texts give)."""
+    deep, wide = predict_terms(model, val_ds)
+    blend = fit_blend(deep, wide, y_val, kind)
+    set_blend(model, blend)
+    k = deep.shape[1]
+    return {"kind": kind, "deep": blend[0].round(4).tolist(), "wide": blend[1].round(4).tolist(),
+            "bias": blend[2].round(4).tolist(), "val_macro_f1_before": macro_f1(y_val, np.argmax(deep + wide, 1), k),
+            "val_macro_f1_after": macro_f1(y_val, np.argmax(blended(deep, wide, blend), 1), k)}
 
 
 def _write(job: _Job, keeper: RunCheckpoint) -> TrainResult:
@@ -517,6 +534,8 @@ def _write(job: _Job, keeper: RunCheckpoint) -> TrainResult:
                    val_macro_f1=keeper.state["best"])
     if job.wide_fit is not None:
         metrics["wide_fit"] = job.wide_fit
+    if job.blend_fit is not None:
+        metrics["blend"] = job.blend_fit
     write_text_atomic(run / _run.METRICS, json.dumps(metrics, indent=1) + "\n")
     write_text_atomic(run / _run.HISTORY, json.dumps(history, indent=1) + "\n")
     plot_confusion(metrics, run / _run.CONFUSION)
