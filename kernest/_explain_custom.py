@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import inspect
+import linecache
 import re
 import types
 from dataclasses import dataclass
@@ -678,12 +679,20 @@ def _keys_read_from_a_list(case: Any) -> Mismatch | None:
         if (isinstance(node.value, ast.Name) and node.value.id == param and isinstance(node.slice, ast.Constant)
                 and isinstance(node.slice.value, str) and node.slice.value not in keys):
             keys.append(node.slice.value)
-    listed = first_listed(case.site.text) if case.site is not None else None
-    if not keys or listed is None or len(listed) != len(keys):
+    # the line that passes the list: the script's own (kernest check), else a frame of the user's above call()
+    lines = [case.site.text.strip()] if case.site is not None else []
+    tb = case.exc.__traceback__
+    while tb is not None:  # the line each frame ran when it failed (a frame's own f_lineno has moved on since)
+        if is_user_file(tb.tb_frame.f_code.co_filename):
+            lines.append(linecache.getline(tb.tb_frame.f_code.co_filename, tb.tb_lineno).strip())
+        tb = tb.tb_next
+    line, listed = next(((text, found) for text in lines if (found := first_listed(text)) and len(found) == len(keys)),
+                        ("", None))
+    if not keys or listed is None:
         return None
     layer, cls = where.layer, type(where.layer).__name__
     as_dict = "{" + ", ".join(f'"{k}": {v}' for k, v in zip(keys, listed)) + "}"
-    line = case.site.text.strip().replace("[" + ", ".join(listed) + "]", as_dict, 1) if case.site is not None else as_dict
+    line = line.replace("[" + ", ".join(listed) + "]", as_dict, 1)
     return Mismatch(
         str(layer.name), f"data -> {layer.name}", "a dict keyed " + ", ".join(keys), f"a list of {len(listed)} arrays",
         f"{cls}.call reads its inputs by key ({', '.join(f'{param}[{k!r}]' for k in keys)}), but the line passes a "

@@ -383,3 +383,27 @@ def test_a_class_metric_for_the_other_form_of_labels_than_the_loss_is_named(tmp_
     assert code == 1 and "zoo/species" in printed and f'metrics=["{meant}"]' in printed, printed
     code, printed = check_script(tmp_path, body.replace(f'"{metric}"', f'"{meant}"'), strict=True)
     assert code == 0, printed
+
+
+def test_explain_outside_check_finds_the_line_that_passed_the_list(tmp_path):
+    # kernest.explain(e) in the user's own try/except: the fit line is read from the traceback, where the
+    # failing frame stopped (the module's frame has moved on to the except block by then)
+    import numpy as np
+
+    import kernest
+
+    class Pair(keras.Model):
+        def __init__(self):
+            super().__init__(name="pair")
+            self.left, self.right = keras.layers.Dense(2), keras.layers.Dense(2)
+
+        def call(self, inputs):
+            return self.left(inputs["a"]) + self.right(inputs["b"])
+
+    pair = Pair()
+    pair.compile("sgd", "mse")
+    xa, xb = np.ones((4, 3), "float32"), np.ones((4, 5), "float32")
+    with pytest.raises(Exception) as info:  # TensorFlow: TypeError; JAX, PyTorch: "Unable to build" over it
+        pair.fit([xa, xb], np.ones((4, 2), "float32"), verbose=0)
+    err = kernest.explain(info.value, pair)
+    assert err is not None and 'pair.fit({"a": xa, "b": xb}' in err.fix, err
