@@ -212,8 +212,51 @@ def copying(model: Any) -> Iterator[None]:
         yield
 
 
+_PLAIN = (bool, int, float, str)
+
+
+def _drifted(layer: Any) -> dict[str, Any]:
+    """The constructor arguments Keras recorded for a layer without a ``get_config`` of its own (it writes them as
+    the layer's config) whose attribute of the same name was set to another value after the layer was made:
+    keras.io's MAE probe sets ``patch_encoder.downstream = True`` on a layer made with ``downstream=False``, and a
+    copy from that config returns the pretraining outputs. Only attributes that a layer made from the recorded
+    arguments holds unchanged (``self.downstream = downstream``), of the same plain type."""
+    auto = getattr(layer, "_auto_config", None)
+    recorded = getattr(auto, "config", None)
+    if not isinstance(recorded, dict) or not getattr(layer.get_config, "_is_default", False):
+        return {}
+    changed = {k: vars(layer)[k] for k, v in recorded.items() if isinstance(v, _PLAIN) and k in vars(layer)
+               and type(vars(layer)[k]) is type(v) and vars(layer)[k] != v}
+    if not changed:
+        return {}
+    try:
+        fresh = type(layer).from_config(layer.get_config())
+    except Exception:  # noqa: BLE001 - a layer that its own config does not make: nothing to carry
+        return {}
+    return {k: v for k, v in changed.items() if vars(fresh).get(k) == recorded[k]}
+
+
+@contextlib.contextmanager
+def carried_arguments(model: Any) -> Iterator[None]:
+    """While Keras writes or copies ``model``, the config of each layer whose constructor argument was changed
+    on the layer afterwards (``_drifted``) holds the value the layer has now, so that the file or copy is made
+    as the layer works, not as it was first made. Put back after."""
+    kept: list[tuple[dict[str, Any], str, Any]] = []
+    for layer in [model, *(e.layer for e in walk(model, shapes=False))]:
+        for key, value in _drifted(layer).items():
+            recorded = layer._auto_config.config
+            kept.append((recorded, key, recorded[key]))
+            recorded[key] = value
+    try:
+        yield
+    finally:
+        for recorded, key, value in kept:
+            recorded[key] = value
+
+
 def _write(model: keras.Model, tmp: Path) -> None:
-    model.save(str(tmp))
+    with carried_arguments(model):
+        model.save(str(tmp))
     with zipfile.ZipFile(tmp, "a") as archive:
         archive.writestr(STATE, json.dumps({"trainable": trainable_flags(model), "axes": input_axes(model),
                                              "functions": swapped_functions(model),

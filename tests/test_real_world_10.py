@@ -16,6 +16,7 @@ import keras
 import numpy as np
 import pytest
 
+import kernest
 from tests import models_10 as m10
 from tests import real_world_checks as checks
 
@@ -70,3 +71,96 @@ def test_freeze_keeps_frozen_weights_through_a_training_step(spec, built):
 
 
 # --- the mechanisms fixed for this batch ------------------------------------------------------------------
+
+def _explained(model: keras.Model, run) -> str:
+    with pytest.raises(Exception) as info, kernest.trace():
+        run()
+    return str(kernest.explain(info.value, model))
+
+
+@pytest.mark.core
+def test_one_sample_given_to_a_model_called_directly_is_told_to_add_the_batch_axis():
+    # Zero-DCE's break, on a model of our own: one image where a batch goes, in a plain call (not fit/predict)
+    image = keras.Input((None, None, 3), name="photo")
+    sharpen = keras.Model(image, L.Conv2D(3, 3, padding="same", name="detail")(L.Conv2D(4, 3, padding="same", name="feat")(image)),
+                          name="sharpen")
+    photos = np.zeros((3, 6, 6, 3), "float32")
+    err = _explained(sharpen, lambda: sharpen(photos[1]))
+    assert "no batch axis" in err and "np.expand_dims(photos[1], 0)" in err and "rebuild" not in err, err
+
+
+@pytest.mark.core
+def test_data_of_another_length_called_directly_is_not_projected_with_a_dense():
+    # the vocal separation network's break (a chunk of 512 samples into a net of 496), on a model of our own: a
+    # signal of fixed length read as steps by a convolution; a Dense "between" the data and the model means nothing
+    signal = keras.Input((64,), name="signal")
+    steps = L.Conv1D(4, 5, strides=2, name="conv")(L.Reshape((64, 1), name="as_steps")(signal))
+    detector = keras.Model(signal, L.Dense(1, name="score")(L.Flatten(name="flat")(steps)), name="detector")
+    beats = np.zeros((2, 80), "float32")
+    err = _explained(detector, lambda: detector(beats))
+    assert "Dense(64)" not in err and "detector was built for 64" in err and "has 80" in err, err
+
+
+@pytest.mark.core
+def test_data_the_input_does_not_fit_is_named_where_keras_fails_deeper():
+    # the STFT classifier's break (stereo into a model declared for one channel; Keras checks only the rank and
+    # the STFT layers pass both channels on), on a model of our own that fails at its convolution instead
+    recording = keras.Input((None, 1), name="recording")
+    h = L.Conv1D(4, 3, name="conv")(L.Lambda(lambda t: ops.abs(t), name="envelope")(recording))
+    tagger = keras.Model(recording, L.Dense(2, name="tags")(L.GlobalMaxPooling1D(name="pool")(h)), name="tagger")
+    stereo = np.zeros((2, 50, 2), "float32")
+    err = _explained(tagger, lambda: tagger(stereo))
+    assert "input 'recording' was declared (batch, ?, 1) and gets (batch, 50, 2)" in err, err
+    assert "stereo.mean(axis=-1, keepdims=True)" in err and "tagger/conv" in err, err
+
+
+@pytest.mark.core
+def test_images_of_another_size_for_one_input_of_several_are_resized_on_their_own():
+    # the DDPM U-Net's break (10x10 images with their time steps), on a model of our own: a Sequential cannot hold
+    # a model of two inputs, so the images are resized before they are passed in
+    photo, meta = keras.Input((8, 8, 3), name="photo"), keras.Input((2,), name="meta")
+    h = L.Flatten(name="flat")(L.Conv2D(2, 3, padding="same", name="conv")(photo))
+    pricer = keras.Model([photo, meta], L.Dense(1, name="value")(L.Concatenate(name="join")([h, meta])), name="pricer")
+    photos, metas = np.zeros((2, 12, 12, 3), "float32"), np.zeros((2, 2), "float32")
+    err = _explained(pricer, lambda: pricer([photos, metas]))
+    assert "input 'photo' was built for 8x8" in err and "keras.layers.Resizing(8, 8)(photos)" in err, err
+    assert "keras.Sequential" not in err and "value is made for 8x8" in err, err
+
+
+@m10.register
+class Gate(L.Layer):
+    """A layer without ``get_config`` (Keras records its constructor's arguments) with a mode flag that users set
+    after making it, as keras.io's MAE sets ``patch_encoder.downstream = True``."""
+
+    def __init__(self, units=4, flip=False, scale=2, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.flip = units, flip
+        self.scale = scale * 10  # derived from its argument: not the argument, so never carried
+        self.fc = L.Dense(units, name="fc")
+
+    def call(self, x):
+        y = self.fc(x)
+        return -y if self.flip else y
+
+
+@pytest.mark.core
+def test_an_argument_changed_on_a_layer_after_it_was_made_is_saved_and_copied_as_it_is_now(tmp_path):
+    x = keras.Input((4,), name="x")
+    gate = Gate(4, name="gate")
+    inner = keras.Model(x, gate(x), name="inner")
+    gate.flip = True  # after it was made, and after the model was built with it
+    gate.scale = 7
+    model = keras.Model(x, L.Dense(2, name="head")(inner(x)), name="gated")
+    data = np.random.default_rng(0).random((2, 4)).astype("float32")
+    loaded = kernest.load(kernest.save(model, tmp_path / "m.keras"))
+    checks.close(loaded(data), model(data))
+    assert kernest.get(loaded, "inner/gate").flip is True and kernest.get(loaded, "inner/gate").scale == 20
+    assert gate._auto_config.config["flip"] is False  # put back: the layer itself is left as it was
+    copy = keras.models.clone_model(inner)
+    assert copy.layers[-1].flip is False  # Keras' own copy makes it from the first arguments
+    head = L.Dense(2, name="head2")
+    head.build((None, 4))
+    head.set_weights(kernest.get(model, "head").get_weights())
+    checks.close(kernest.replace(model, "head", head)(data), model(data))  # the copy of inner keeps the flip
+    swapped = kernest.replace(model, "inner", kernest.get(loaded, "inner"))
+    checks.close(swapped(data), model(data))
