@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+from keras.src.models.functional import Functional
 
 import kernest._over  # noqa: F401  (registers Over, so files with over() layers load)
 from kernest._asfound import building
@@ -72,11 +73,25 @@ def shared_across_models(model: keras.layers.Layer) -> list[tuple[str, list[str]
         if id(e.layer) in reported or len(paths_of[id(e.layer)]) < 2:
             continue
         same = [x for x in entries if x.layer is e.layer]
-        if all(_inside_reported(x, reported) for x in same):
+        if all(_inside_reported(x, reported) for x in same) or len(_rebuilt_apart(model, same)) < 2:
             continue
         reported.add(id(e.layer))
         found.append((e.name, paths_of[id(e.layer)]))
     return found
+
+
+def _rebuilt_apart(model: Any, same: list[Entry]) -> list[Entry]:
+    """The paths of one layer object that a load makes as separate objects. A subclassed model (or layer) that
+    holds the layer as an attribute and also holds the submodel it sits in (keras.io's speech Transformer keeps
+    ``self.enc_input`` and ``keras.Sequential([self.enc_input, ...])``) makes both again in its ``__init__`` on
+    load, one object as before: that attribute path is an alias, not a second copy."""
+    def alias(x: Entry) -> bool:
+        holder = x.parent.layer if x.parent is not None and x.depth > 1 else model
+        if isinstance(holder, (keras.Sequential, Functional)):
+            return False
+        return any(o is not x and any(a is holder for a in [model, *(c.layer for c in o.chain()[:-1])]) for o in same)
+
+    return [x for x in same if not alias(x)]
 
 
 def _inside_reported(entry: Entry, reported: set[int]) -> bool:
@@ -236,6 +251,22 @@ def _drifted(layer: Any) -> dict[str, Any]:
     return {k: v for k, v in changed.items() if vars(fresh).get(k) == recorded[k]}
 
 
+def _defaults_recorded(model: Any) -> list[tuple[str, Any, dict[str, Any]]]:
+    """Subclassed models without a ``get_config`` of their own whose recorded arguments are not those they were
+    made with: ``keras.Model.__new__`` passes no arguments on to Keras' auto-config, which then records every
+    default (keras#21615 records defaults), so ``Transformer(num_layers_enc=2)`` is written as
+    ``num_layers_enc=4``. Seen where an attribute of an argument's name holds another value than recorded
+    (``[(path, model, {argument: value now})]``); a model whose attributes all match is left alone."""
+    found = []
+    for path, layer in [("", model), *((e.path, e.layer) for e in walk(model, shapes=False))]:
+        if not isinstance(layer, keras.Model) or isinstance(layer, (keras.Sequential, Functional)):
+            continue
+        differ = _drifted(layer)
+        if differ and not any(f[1] is layer for f in found):
+            found.append((path, layer, differ))
+    return found
+
+
 @contextlib.contextmanager
 def carried_arguments(model: Any) -> Iterator[None]:
     """While Keras writes or copies ``model``, the config of each layer whose constructor argument was changed
@@ -323,6 +354,22 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
             f"Refusing to save {model.name!r}: {listed}. One layer object inside two different models saves "
             "but cannot be loaded by Keras 3.15 ('expected 2 variables, but received 0'). Give each model its "
             "own layer (share weights by copying them), or call the shared layer only in the outer model."
+        )
+    recorded = _defaults_recorded(model)
+    if recorded:
+        path, layer, differ = recorded[0]
+        cls = type(layer).__name__
+        where = f" at {path!r}" if path else ""
+        made = ", ".join(f"{k}={v!r}" for k, v in differ.items())
+        written = ", ".join(f"{k}={layer._auto_config.config[k]!r}" for k in differ)
+        params = [p for p in inspect.signature(type(layer).__init__).parameters
+                  if p not in ("self", "args", "kwargs", "name")]
+        raise KernestError(
+            f"Cannot save {model.name!r}: {cls}{where} has no get_config(), and Keras 3.15 records a subclassed "
+            f"model's default __init__ arguments, not the ones it was made with, so the file would make "
+            f"{cls}({written}) where this one has {made} (its weights would then not fit). Add get_config() "
+            f"returning its __init__ arguments ({', '.join(params)}), e.g. saved in __init__ as self.settings = "
+            "dict(...)."
         )
     # layers the model's call runs that have no weights yet (one it never calls, an unused projection, stays so);
     # a layer that keeps Keras' own build() (a Lambda, a custom layer of sublayers only) makes none of its own

@@ -946,7 +946,7 @@ SPECS = [
           expect_paths=("time_embedding", "time_mlp_2", "mid_attention", "up2_attention1", "end_conv"),
           breaks=_break_ddpm, explains=r"(?s)^(?!.*keras\.Sequential\(\[).*'image_input'.*Resizing\(8, 8\)"),
     Spec5(speech_transformer, _data_asr, "encoder/enc_input/conv2", "encoder", "encoder/enc_input*",
-          compile=_compile_asr, fit=_fit_asr, refuses=("replace",),
+          compile=_compile_asr, fit=_fit_asr, refuses=("replace", "save", "cli_file"),
           expect_paths=("encoder/encoder_layer_1/att", "dec_layer_0/enc_att", "dec_input/pos_emb", "classifier"),
           breaks=_break_asr, explains=r"(?s)enc_input/conv1.*10 features but encoder was built for 8"),
     Spec5(stft_classifier, lambda: (_floats((2, 384, 1)), np.array([0, 3])), "mobilenet_0.25_None/conv1",

@@ -57,7 +57,7 @@ def test_replace_a_submodel_with_a_copy(spec, built):
 
 @pytest.mark.parametrize("spec", specs(core=CHEAP, light=True))
 def test_save_and_load_give_the_same_outputs_and_no_diff(spec, built, tmp_path):
-    checks.save_and_load(spec, built(spec), m10.outputs_of, tmp_path)
+    checks.save_and_load(spec, built(spec), m10.outputs_of, tmp_path, refusal="records a subclassed model's default")
 
 
 @pytest.mark.parametrize("spec", specs(core=CHEAP))
@@ -164,3 +164,49 @@ def test_an_argument_changed_on_a_layer_after_it_was_made_is_saved_and_copied_as
     checks.close(kernest.replace(model, "head", head)(data), model(data))  # the copy of inner keeps the flip
     swapped = kernest.replace(model, "inner", kernest.get(loaded, "inner"))
     checks.close(swapped(data), model(data))
+
+
+@m10.register
+class Tagger(keras.Model):
+    """keras.io's speech Transformer in small: the front end is an attribute and the first layer of the encoder
+    Sequential; ``get_config`` given or not (``configured``)."""
+
+    def __init__(self, units=4, depth=1, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.depth = units, depth
+        self.front = L.Conv1D(units, 3, strides=2, padding="same", name="front")
+        self.encoder = keras.Sequential([self.front] + [L.Dense(units, name=f"block_{i}") for i in range(depth)],
+                                        name="encoder")
+        self.head = L.Dense(2, name="head")
+
+    def call(self, x):
+        return self.head(self.encoder(x))
+
+
+@m10.register
+class ConfiguredTagger(Tagger):
+    def get_config(self):
+        return {"name": self.name, "units": self.units, "depth": self.depth}
+
+
+@pytest.mark.core
+def test_a_layer_a_subclassed_model_holds_and_its_submodel_calls_saves_and_loads(tmp_path):
+    model = ConfiguredTagger(units=3, depth=2, name="tagger")
+    data = np.random.default_rng(0).random((2, 8, 5)).astype("float32")
+    model(data)
+    loaded = kernest.load(kernest.save(model, tmp_path / "m.keras"))
+    checks.close(loaded(data), model(data))
+    assert loaded.front is loaded.encoder.layers[0]
+
+
+@pytest.mark.core
+def test_a_subclassed_model_without_get_config_is_not_saved_with_its_defaults(tmp_path):
+    model = Tagger(units=3, depth=2, name="tagger")
+    model(np.zeros((2, 8, 5), "float32"))
+    with pytest.raises(kernest.KernestError, match=r"Tagger\(units=4, depth=1\) where this one has units=3, depth=2"):
+        kernest.save(model, tmp_path / "m.keras")
+    assert not (tmp_path / "m.keras").exists()
+    same = Tagger(name="plain")  # made with its defaults: what Keras records is right, so it saves
+    same(np.zeros((2, 8, 5), "float32"))
+    checks.close(kernest.load(kernest.save(same, tmp_path / "p.keras"))(np.ones((1, 8, 5), "float32")),
+                 same(np.ones((1, 8, 5), "float32")))
