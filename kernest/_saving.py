@@ -257,7 +257,7 @@ def _defaults_recorded(model: Any) -> list[tuple[str, Any, dict[str, Any]]]:
     default (keras#21615 records defaults), so ``Transformer(num_layers_enc=2)`` is written as
     ``num_layers_enc=4``. Seen where an attribute of an argument's name holds another value than recorded
     (``[(path, model, {argument: value now})]``); a model whose attributes all match is left alone."""
-    found = []
+    found: list[tuple[str, Any, dict[str, Any]]] = []
     for path, layer in [("", model), *((e.path, e.layer) for e in walk(model, shapes=False))]:
         if not isinstance(layer, keras.Model) or isinstance(layer, (keras.Sequential, Functional)):
             continue
