@@ -29,8 +29,11 @@ ops = keras.ops
 CHEAP = {m10.zero_dce, m10.mae_linear_probe}
 # The U-Net's training step, the speech Transformer's, MobileNet's copy and save, and the separation network's
 # traces take many seconds on CPU: bench/real_world_10.py runs extract, replace, save and freeze on them (outputs
-# compared, frozen weights kept), the suite does not.
+# compared, frozen weights kept), the suite does not; nor the Transformer's and the separation network's summary
+# (their traces take 15-20 s), nor explain of the U-Net's, the Transformer's and the separation network's breaks
+# (the trial rebuilds run them whole; the fixes they needed are tested on small models below).
 HEAVY = {m10.ddpm_unet, m10.speech_transformer, m10.stft_classifier, m10.vocal_separation}
+SLOW_TRACE = (m10.speech_transformer, m10.vocal_separation)
 
 
 def specs(core: set | None = None, light: bool = False, skip: tuple = ()) -> list[object]:
@@ -40,7 +43,7 @@ def specs(core: set | None = None, light: bool = False, skip: tuple = ()) -> lis
             for s in m10.SPECS if not (light and s.build in HEAVY) and s.build not in skip]
 
 
-@pytest.mark.parametrize("spec", specs(core=CHEAP))
+@pytest.mark.parametrize("spec", specs(core=CHEAP, skip=SLOW_TRACE))
 def test_summary_paths_plot_and_check(spec, built, tmp_path):
     checks.summary_paths_plot_and_check(spec, built(spec), tmp_path)
 
@@ -60,7 +63,7 @@ def test_save_and_load_give_the_same_outputs_and_no_diff(spec, built, tmp_path):
     checks.save_and_load(spec, built(spec), m10.outputs_of, tmp_path, refusal="records a subclassed model's default")
 
 
-@pytest.mark.parametrize("spec", specs(core=CHEAP))
+@pytest.mark.parametrize("spec", specs(core=CHEAP, skip=(*SLOW_TRACE, m10.ddpm_unet)))
 def test_a_deliberate_break_is_explained_with_the_models_own_names(spec, built):
     checks.break_is_explained(spec, built(spec))
 
@@ -137,6 +140,9 @@ class Gate(L.Layer):
         self.units, self.flip = units, flip
         self.scale = scale * 10  # derived from its argument: not the argument, so never carried
         self.fc = L.Dense(units, name="fc")
+
+    def build(self, input_shape):
+        self.fc.build(input_shape)
 
     def call(self, x):
         y = self.fc(x)
