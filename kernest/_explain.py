@@ -1009,7 +1009,8 @@ def _data_off_declared_input(case: Case) -> Mismatch | None:
                               data if several else None)
         elif differ == [len(declared) - 1]:
             want, have = declared[-1], got[-1]
-            mix = (f" (to mix {have} channels down to one: {data}.mean(axis=-1, keepdims=True))" if want == 1 else "")
+            mix = (f" (to mix {have} channels down to one: {data}.mean(axis=-1, keepdims=True))" if want == 1 else
+                   f" (one channel repeated: np.repeat({data}, {want}, axis=-1))" if have == 1 else "")
             fix = (f"{name} was declared {format_shape(declared)} and gets {format_shape(got)}: {have} on its last "
                    f"axis where it takes {want}. Keras checks only the rank of what a model is called on, so it failed deeper, at "
                    f"{case.failure.path}. Pass arrays of {want} on the last axis, as {where} was built for{mix}, or "
