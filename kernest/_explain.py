@@ -1362,7 +1362,10 @@ def _rebuild_blocker(model: Any, shape: Shape, kernels_may_resize: bool = False,
             return "/".join(calling[1:]) or str(model.name)
         return None
 
-    with warnings.catch_warnings(), copying(model):  # the user's own Lambdas copy too
+    from kernest._saving import carried_arguments
+
+    # the user's own Lambdas copy too; a layer's argument changed after it was made is copied as it is now
+    with warnings.catch_warnings(), copying(model), carried_arguments(model):
         warnings.simplefilter("ignore")
         if rebuild(shape_of(first)) is not None:  # not rebuildable: no conclusion
             return None
