@@ -327,10 +327,14 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
     Returns:
         The path written, as a string.
 
+    A layer without ``get_config`` whose constructor argument was changed on it afterwards (keras.io's MAE probe
+    sets ``patch_encoder.downstream = True``) is written with the value it has now, not the one Keras recorded.
+
     Raises:
         KernestError: the path does not end in ``.keras`` or cannot be written, or the model holds a
             layer shared between models, which Keras 3.15 saves but cannot load (the message names the
-            layer's paths).
+            layer's paths), or a subclassed model without ``get_config`` was made with other arguments than
+            the defaults Keras 3.15 records for it (the message names them).
 
     Warns:
         KernestWarning: a layer the model calls is not built yet (a custom layer's sublayers that Keras
