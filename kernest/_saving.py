@@ -317,7 +317,9 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
 
     The ``trainable`` flag of every path is saved too (Keras loses those of a subclassed model's layers);
     ``kernest.load`` restores them, and the Keras functions Keras' own load would swap for others
-    (``activation=keras.ops.gelu`` loads as ``keras.activations.gelu``, another approximation).
+    (``activation=keras.ops.gelu`` loads as ``keras.activations.gelu``, another approximation). A layer without
+    ``get_config`` whose constructor argument was changed on it afterwards (keras.io's MAE probe sets
+    ``patch_encoder.downstream = True``) is written with the value it has now, not the one Keras recorded.
 
     Args:
         model: any Keras model, nested ones included.
@@ -326,9 +328,6 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
 
     Returns:
         The path written, as a string.
-
-    A layer without ``get_config`` whose constructor argument was changed on it afterwards (keras.io's MAE probe
-    sets ``patch_encoder.downstream = True``) is written with the value it has now, not the one Keras recorded.
 
     Raises:
         KernestError: the path does not end in ``.keras`` or cannot be written, or the model holds a
