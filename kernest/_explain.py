@@ -350,8 +350,8 @@ class Case:
             elif text[i] in ")]}" and depth:
                 depth -= 1
             elif text[i] in ",)" and not depth:
-                arg = text[start:i].strip()
-                return arg if arg and "=" not in arg else None
+                arg = text[start:i].strip()  # a name, an item or an attribute of one; not a literal or a call
+                return arg if re.fullmatch(r"[A-Za-z_][\w.]*(\[[^\[\]()]*\])*", arg) else None
         return None
 
     def model_giving(self, shape: Shape, exclude: Any = None) -> Any:
@@ -1010,7 +1010,8 @@ def _data_off_declared_input(case: Case) -> Mismatch | None:
         elif differ == [len(declared) - 1]:
             want, have = declared[-1], got[-1]
             mix = (f" (to mix {have} channels down to one: {data}.mean(axis=-1, keepdims=True))" if want == 1 else
-                   f" (one channel repeated: np.repeat({data}, {want}, axis=-1))" if have == 1 else "")
+                   f" (grey images as RGB: np.repeat({data}, 3, axis=-1))" if have == 1 and want == 3 and len(got) == 4
+                   else "")
             fix = (f"{name} was declared {format_shape(declared)} and gets {format_shape(got)}: {have} on its last "
                    f"axis where it takes {want}. Keras checks only the rank of what a model is called on, so it failed deeper, at "
                    f"{case.failure.path}. Pass arrays of {want} on the last axis, as {where} was built for{mix}, or "
