@@ -1020,7 +1020,8 @@ def _data_off_declared_input(case: Case) -> Mismatch | None:
             fix = (f"{name} was declared {format_shape(declared)} and gets {format_shape(got)}; Keras checks only the "
                    f"rank of what a model is called on, so it failed deeper, at {case.failure.path}. Pass arrays "
                    f"shaped {format_shape(declared)}, as {where} was built for, or build {where} for the new shape.")
-        return Mismatch(where, f"data -> {where}", format_shape(declared), format_shape(got), fix)
+        # the path is where Keras failed (as where a width came with the data); the interface is the data's
+        return Mismatch(case.path(where), f"data -> {where}", format_shape(declared), format_shape(got), fix)
     return None
 
 
@@ -1255,8 +1256,9 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
         one_hot = _class_ids_for_one_hot(case, consumer, refused[0], declared, got)
         if one_hot is not None:
             return Mismatch(case.path(name), case.interface(name), format_shape(declared), format_shape(got), one_hot)
-    if len(got) == len(declared) - 1 and fits(declared, (None, *got)) and case.called_model() is not None:
-        return _missing_batch(case, name, declared, got)
+    if len(got) == len(declared) - 1 and fits(declared, (None, *got)) and (
+            case.fitted_model() is not None or (None not in got and case.called_model() is not None)):
+        return _missing_batch(case, name, declared, got)  # a model called on an array, not on symbolic tensors
     if len(got) == len(declared) + 1 and fits(declared, (None, *got[2:])):
         received = format_shape(got)
         return Mismatch(case.path(name), case.interface(name), format_shape(declared), received,
