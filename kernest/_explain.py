@@ -325,6 +325,37 @@ class Case:
         value = self.scope.get(found.group(1)) if found else None
         return value if isinstance(value, keras.Model) else None
 
+    def called_model(self) -> Any:
+        """The model on the user's failing line: fitted, evaluated or predicted with, or called (``model(x)``)."""
+        fitted = self.fitted_model()
+        if fitted is not None:
+            return fitted
+        text = self.site.text if self.site is not None else ""
+        for found in re.finditer(r"(?<![.\w])([A-Za-z_]\w*)\(", text):
+            value = self.scope.get(found.group(1))
+            if isinstance(value, keras.Model):
+                return value
+        return None
+
+    def call_argument(self, model: Any) -> str | None:
+        """The source text of the first argument the user's line passes to ``model`` (``x[0]`` in ``model(x[0])``)."""
+        text = self.site.text if self.site is not None else ""
+        names = [n for n, v in self.scope.items() if v is model and not n.startswith("_")]
+        found = next((m for n in names for m in [re.search(rf"(?<![.\w]){re.escape(n)}(?:\.(?:predict|predict_on_batch))?\(",
+                                                          text)] if m), None)
+        if found is None:
+            return None
+        depth, start = 0, found.end()
+        for i in range(start, len(text)):
+            if text[i] in "([{":
+                depth += 1
+            elif text[i] in ")]}" and depth:
+                depth -= 1
+            elif text[i] in ",)" and not depth:
+                arg = text[start:i].strip()  # a name, an item or an attribute of one; not a literal or a call
+                return arg if re.fullmatch(r"[A-Za-z_][\w.]*(\[[^\[\]()]*\])*", arg) else None
+        return None
+
     def model_giving(self, shape: Shape, exclude: Any = None) -> Any:
         for model in self.models():
             if model is exclude:
@@ -1022,6 +1053,52 @@ def _rebase_to_data(case: Case, width: int | None) -> bool:
     return True
 
 
+def _data_off_declared_input(case: Case) -> Mismatch | None:
+    """The model on the user's line was called on data that does not fit the shape its Input declares (another
+    image size, another number of channels), and Keras, which checks only the rank there, let it in: the failure
+    came deeper, where the odd size first met a layer or op made for the declared one. The interface is the data's:
+    name the input, both shapes, and what makes the data fit."""
+    model = case.called_model()
+    if model is None or case.failure is None or len(case.frames) < 2:
+        return None
+    frame = case.frames[0]
+    declared_inputs = graph_inputs(frame.layer) if frame.layer is model and frame.kind == "call" else None
+    if not declared_inputs or len(declared_inputs) != len(frame.inputs):
+        return None
+    for k, (t, given) in enumerate(zip(declared_inputs, frame.inputs, strict=True)):
+        if given is None or is_symbolic(given) or not hasattr(given, "shape"):
+            continue
+        declared, got = shape_of(t), shape_of(given)
+        if len(declared) != len(got) or fits(declared, got):
+            continue
+        where = str(getattr(model, "name", "model"))
+        var = case.var(model)
+        several = len(declared_inputs) > 1
+        label = str(getattr(t, "name", "") or "")
+        name = f"{var}'s input {label!r}" if several or not re.match(r"(keras_tensor|input_layer)(_\d+)?$", label) else var
+        data = _data_name(case, got) or case.call_argument(model) or "x"
+        differ = [i for i in range(1, len(declared)) if declared[i] is not None and declared[i] != got[i]]
+        if _other_image_size(declared, got) and (_reads_images(model) or declared[-1] == 3):  # 3: RGB
+            fix = _resize_fix(name, declared, got, _rebuild_blocker(model, got, index=k if several else None),
+                              data if several else None)
+        elif differ == [len(declared) - 1]:
+            want, have = declared[-1], got[-1]
+            mix = (f" (to mix {have} channels down to one: {data}.mean(axis=-1, keepdims=True))" if want == 1 else
+                   f" (grey images as RGB: np.repeat({data}, 3, axis=-1))" if have == 1 and want == 3 and len(got) == 4
+                   else "")
+            fix = (f"{name} was declared {format_shape(declared)} and gets {format_shape(got)}: {have} on its last "
+                   f"axis where it takes {want}. Keras checks only the rank of what a model is called on, so it failed deeper, at "
+                   f"{case.failure.path}. Pass arrays of {want} on the last axis, as {where} was built for{mix}, or "
+                   f"build {where} for {have}.")
+        else:
+            fix = (f"{name} was declared {format_shape(declared)} and gets {format_shape(got)}; Keras checks only the "
+                   f"rank of what a model is called on, so it failed deeper, at {case.failure.path}. Pass arrays "
+                   f"shaped {format_shape(declared)}, as {where} was built for, or build {where} for the new shape.")
+        # the path is where Keras failed (as where a width came with the data); the interface is the data's
+        return Mismatch(case.path(where), f"data -> {where}", format_shape(declared), format_shape(got), fix)
+    return None
+
+
 def _declared_shape_lies(case: Case, layer_name: str, want: int, real: Shape) -> Mismatch | None:
     """The graph said the width fits (the consumer was built for it), yet at run time another width arrived:
     the layer before it declares an output shape its call does not return. Keras builds everything after it
@@ -1118,7 +1195,7 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
     elif consumer is not None:
         rebuild = f", or use a new {type(consumer).__name__} built for {got} features"
     producer_text = case.producer_name() if case.frames else "the previous stage"
-    if producer_text == "data" and len(got_shape) == 2 and consumer is not None and consumer is case.fitted_model():
+    if producer_text == "data" and len(got_shape) == 2 and consumer is not None and consumer is case.called_model():
         return Mismatch(case.path(name), case.interface(name), f"(batch, ..., {want})", received,
                         _data_width_fix(case.consumer_name(name), want, got, rebuild))
     spatial = len(got_shape) - 2
@@ -1253,8 +1330,9 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
         one_hot = _class_ids_for_one_hot(case, consumer, refused[0], declared, got)
         if one_hot is not None:
             return Mismatch(case.path(name), case.interface(name), format_shape(declared), format_shape(got), one_hot)
-    if len(got) == len(declared) - 1 and fits(declared, (None, *got)) and case.fitted_model() is not None:
-        return _missing_batch(case, name, declared, got)
+    if len(got) == len(declared) - 1 and fits(declared, (None, *got)) and (
+            case.fitted_model() is not None or (None not in got and case.called_model() is not None)):
+        return _missing_batch(case, name, declared, got)  # a model called on an array, not on symbolic tensors
     if len(got) == len(declared) + 1 and fits(declared, (None, *got[2:])):
         received = format_shape(got)
         return Mismatch(case.path(name), case.interface(name), format_shape(declared), received,
@@ -1267,7 +1345,8 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
     if order is not None:
         fix = _transpose_fix(case, var, declared, got, order)
     elif len(declared) == len(got) and _other_image_size(declared, got) and _reads_images(consumer):
-        fix = _resize_fix(var, declared, got, _rebuild_blocker(consumer, got, index=index))
+        data = (_data_name(case, got) or "images") if refused is not None else None
+        fix = _resize_fix(var, declared, got, _rebuild_blocker(consumer, got, index=index), data)
     elif len(declared) == len(got):
         relaxed = tuple(None if d != g else d for d, g in zip(declared[1:], got[1:]))
         blocker = (_rebuild_blocker(consumer, got, index=index)
@@ -1360,7 +1439,10 @@ def _rebuild_blocker(model: Any, shape: Shape, kernels_may_resize: bool = False,
             return "/".join(calling[1:]) or str(model.name)
         return None
 
-    with warnings.catch_warnings(), copying(model):  # the user's own Lambdas copy too
+    from kernest._saving import carried_arguments
+
+    # the user's own Lambdas copy too; a layer's argument changed after it was made is copied as it is now
+    with warnings.catch_warnings(), copying(model), carried_arguments(model):
         warnings.simplefilter("ignore")
         if rebuild(shape_of(first)) is not None:  # not rebuildable: no conclusion
             return None
@@ -1542,10 +1624,17 @@ def _other_image_size(declared: Shape, got: Shape) -> bool:
             and None not in declared[1:3] + got[1:3])
 
 
-def _resize_fix(var: str, declared: Shape, got: Shape, blocker: str | None = None) -> str:
+def _resize_fix(var: str, declared: Shape, got: Shape, blocker: str | None = None, data: str | None = None) -> str:
     """Images of another size: resize them to what the model was built for, or build it for theirs (unless
-    a layer inside, ``blocker``, is made for the first size)."""
+    a layer inside, ``blocker``, is made for the first size). ``data``: the user's array, given where ``var`` is
+    one input of a model of several (a Sequential cannot hold that model: the images are resized on their own)."""
     (h, w), (gh, gw) = declared[1:3], got[1:3]
+    if data is not None:
+        return (f"{var} was built for {h}x{w} images ({format_shape(declared)}) and gets {gh}x{gw} ones. Resize "
+                f"them to {h}x{w} before they are passed in: keras.layers.Resizing({h}, {w})({data}). "
+                + (f"Building it for {gh}x{gw} does not work as it is: {blocker} is made for {h}x{w} (rebuilt for "
+                   f"{gh}x{gw} it fails or needs new weights)." if blocker else
+                   f"Or build it for {gh}x{gw}: keras.Input(shape={_tuple(got[1:])})."))
     rebuild = (f"Building {var} for {gh}x{gw} does not work as it is: {blocker} is made for {h}x{w} (rebuilt for "
                f"{gh}x{gw} it fails or needs new weights)." if blocker else
                f"Or build {var} for {gh}x{gw}: keras.Input(shape={_tuple(got[1:])}) (input_shape= for a "
@@ -3731,8 +3820,8 @@ def _arrays_named(case: Case, shape: Shape) -> list[str]:
 
 def _missing_batch(case: Case, name: str, declared: Shape, got: Shape) -> Mismatch:
     """One sample given where a batch is expected: the array's shape is the model's shape without the batch."""
-    var = _data_name(case, got) or "x"
-    model = case.fitted_model()
+    model = case.called_model()
+    var = _data_name(case, got) or case.call_argument(model) or "x"
     where = getattr(model, "name", None) or name
     dataset = _unbatched_dataset(case)
     if dataset is not None:
@@ -3775,7 +3864,7 @@ def _batch_call(case: Case, var: str) -> str:
 
 def _invalid_input(case: Case, m: re.Match[str]) -> Mismatch:
     """JAX's and the functional input check's words for data whose shape differs from the model's Input."""
-    model = case.fitted_model()
+    model = case.called_model()
     name = getattr(model, "name", None) or m.group("name") or "model"
     return _declared_mismatch(case, name, _parse_shape(m.group("want")), _dims(m.group("got")))
 
@@ -4330,7 +4419,7 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     custom = (_metric_for_other_labels(case) or fit_argument_failure(case) or argument_failure(case) or custom_code_failure(case) or script_failure(case) or _in_users_call(case) or in_users_code(case) or compiled_for_other_outputs(case) or flat_data_element(case)
               or split_refused(case) or lambda_refused_on_load(case) or real_error_lost(case) or _api_call(case)
               or _custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
-              or _swapped_inputs(case) or _swapped_data_axes(case) or _one_array_for_inputs(case) or _odd_width_data(case)
+              or _swapped_inputs(case) or _swapped_data_axes(case) or _one_array_for_inputs(case) or _odd_width_data(case) or _data_off_declared_input(case)
               or _adapted_width(case) or _attention_mask(case) or _weight_broadcast(case) or _unpacked_outputs(case))
     if custom is not None:
         return InterfaceError([custom], context=_context(case))

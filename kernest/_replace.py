@@ -247,7 +247,9 @@ def _copy(model: keras.Model, keep: Any = None) -> keras.Model:
         # the copy is built on the original's input tensors, so their axis names stay. Safe mode guards
         # against code in a file; this config comes from the user's own live model (a Lambda included).
         inputs = None if isinstance(model, keras.Sequential) else model.input
-        with copying(model):
+        from kernest._saving import carried_arguments
+
+        with copying(model), carried_arguments(model):
             try:
                 copy = keras.models.clone_model(model, input_tensors=inputs, clone_function=clone)
             except Exception:  # a layer whose config does not rebuild it: its model's own config might

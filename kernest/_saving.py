@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+from keras.src.models.functional import Functional
 
 import kernest._over  # noqa: F401  (registers Over, so files with over() layers load)
 from kernest._asfound import building
@@ -72,11 +73,25 @@ def shared_across_models(model: keras.layers.Layer) -> list[tuple[str, list[str]
         if id(e.layer) in reported or len(paths_of[id(e.layer)]) < 2:
             continue
         same = [x for x in entries if x.layer is e.layer]
-        if all(_inside_reported(x, reported) for x in same):
+        if all(_inside_reported(x, reported) for x in same) or len(_rebuilt_apart(model, same)) < 2:
             continue
         reported.add(id(e.layer))
         found.append((e.name, paths_of[id(e.layer)]))
     return found
+
+
+def _rebuilt_apart(model: Any, same: list[Entry]) -> list[Entry]:
+    """The paths of one layer object that a load makes as separate objects. A subclassed model (or layer) that
+    holds the layer as an attribute and also holds the submodel it sits in (keras.io's speech Transformer keeps
+    ``self.enc_input`` and ``keras.Sequential([self.enc_input, ...])``) makes both again in its ``__init__`` on
+    load, one object as before: that attribute path is an alias, not a second copy."""
+    def alias(x: Entry) -> bool:
+        holder = x.parent.layer if x.parent is not None and x.depth > 1 else model
+        if isinstance(holder, (keras.Sequential, Functional)):
+            return False
+        return any(o is not x and any(a is holder for a in [model, *(c.layer for c in o.chain()[:-1])]) for o in same)
+
+    return [x for x in same if not alias(x)]
 
 
 def _inside_reported(entry: Entry, reported: set[int]) -> bool:
@@ -212,8 +227,67 @@ def copying(model: Any) -> Iterator[None]:
         yield
 
 
+_PLAIN = (bool, int, float, str)
+
+
+def _drifted(layer: Any) -> dict[str, Any]:
+    """The constructor arguments Keras recorded for a layer without a ``get_config`` of its own (it writes them as
+    the layer's config) whose attribute of the same name was set to another value after the layer was made:
+    keras.io's MAE probe sets ``patch_encoder.downstream = True`` on a layer made with ``downstream=False``, and a
+    copy from that config returns the pretraining outputs. Only attributes that a layer made from the recorded
+    arguments holds unchanged (``self.downstream = downstream``), of the same plain type."""
+    auto = getattr(layer, "_auto_config", None)
+    recorded = getattr(auto, "config", None)
+    if not isinstance(recorded, dict) or not getattr(layer.get_config, "_is_default", False):
+        return {}
+    changed = {k: vars(layer)[k] for k, v in recorded.items() if isinstance(v, _PLAIN) and k in vars(layer)
+               and type(vars(layer)[k]) is type(v) and vars(layer)[k] != v}
+    if not changed:
+        return {}
+    try:
+        fresh = type(layer).from_config(layer.get_config())
+    except Exception:  # noqa: BLE001 - a layer that its own config does not make: nothing to carry
+        return {}
+    return {k: v for k, v in changed.items() if vars(fresh).get(k) == recorded[k]}
+
+
+def _defaults_recorded(model: Any) -> list[tuple[str, Any, dict[str, Any]]]:
+    """Subclassed models without a ``get_config`` of their own whose recorded arguments are not those they were
+    made with: ``keras.Model.__new__`` passes no arguments on to Keras' auto-config, which then records every
+    default (keras#21615 records defaults), so ``Transformer(num_layers_enc=2)`` is written as
+    ``num_layers_enc=4``. Seen where an attribute of an argument's name holds another value than recorded
+    (``[(path, model, {argument: value now})]``); a model whose attributes all match is left alone."""
+    found: list[tuple[str, Any, dict[str, Any]]] = []
+    for path, layer in [("", model), *((e.path, e.layer) for e in walk(model, shapes=False))]:
+        if not isinstance(layer, keras.Model) or isinstance(layer, (keras.Sequential, Functional)):
+            continue
+        differ = _drifted(layer)
+        if differ and not any(f[1] is layer for f in found):
+            found.append((path, layer, differ))
+    return found
+
+
+@contextlib.contextmanager
+def carried_arguments(model: Any) -> Iterator[None]:
+    """While Keras writes or copies ``model``, the config of each layer whose constructor argument was changed
+    on the layer afterwards (``_drifted``) holds the value the layer has now, so that the file or copy is made
+    as the layer works, not as it was first made. Put back after."""
+    kept: list[tuple[dict[str, Any], str, Any]] = []
+    for layer in [model, *(e.layer for e in walk(model, shapes=False))]:
+        for key, value in _drifted(layer).items():
+            recorded = layer._auto_config.config
+            kept.append((recorded, key, recorded[key]))
+            recorded[key] = value
+    try:
+        yield
+    finally:
+        for recorded, key, value in kept:
+            recorded[key] = value
+
+
 def _write(model: keras.Model, tmp: Path) -> None:
-    model.save(str(tmp))
+    with carried_arguments(model):
+        model.save(str(tmp))
     with zipfile.ZipFile(tmp, "a") as archive:
         archive.writestr(STATE, json.dumps({"trainable": trainable_flags(model), "axes": input_axes(model),
                                              "functions": swapped_functions(model),
@@ -243,7 +317,9 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
 
     The ``trainable`` flag of every path is saved too (Keras loses those of a subclassed model's layers);
     ``kernest.load`` restores them, and the Keras functions Keras' own load would swap for others
-    (``activation=keras.ops.gelu`` loads as ``keras.activations.gelu``, another approximation).
+    (``activation=keras.ops.gelu`` loads as ``keras.activations.gelu``, another approximation). A layer without
+    ``get_config`` whose constructor argument was changed on it afterwards (keras.io's MAE probe sets
+    ``patch_encoder.downstream = True``) is written with the value it has now, not the one Keras recorded.
 
     Args:
         model: any Keras model, nested ones included.
@@ -256,7 +332,8 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
     Raises:
         KernestError: the path does not end in ``.keras`` or cannot be written, or the model holds a
             layer shared between models, which Keras 3.15 saves but cannot load (the message names the
-            layer's paths).
+            layer's paths), or a subclassed model without ``get_config`` was made with other arguments than
+            the defaults Keras 3.15 records for it (the message names them).
 
     Warns:
         KernestWarning: a layer the model calls is not built yet (a custom layer's sublayers that Keras
@@ -280,6 +357,22 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
             f"Refusing to save {model.name!r}: {listed}. One layer object inside two different models saves "
             "but cannot be loaded by Keras 3.15 ('expected 2 variables, but received 0'). Give each model its "
             "own layer (share weights by copying them), or call the shared layer only in the outer model."
+        )
+    recorded = _defaults_recorded(model)
+    if recorded:
+        path, layer, differ = recorded[0]
+        cls = type(layer).__name__
+        where = f" at {path!r}" if path else ""
+        made = ", ".join(f"{k}={v!r}" for k, v in differ.items())
+        written = ", ".join(f"{k}={layer._auto_config.config[k]!r}" for k in differ)
+        params = [p for p in inspect.signature(type(layer).__init__).parameters
+                  if p not in ("self", "args", "kwargs", "name")]
+        raise KernestError(
+            f"Cannot save {model.name!r}: {cls}{where} has no get_config(), and Keras 3.15 records a subclassed "
+            f"model's default __init__ arguments, not the ones it was made with, so the file would make "
+            f"{cls}({written}) where this one has {made} (its weights would then not fit). Add get_config() "
+            f"returning its __init__ arguments ({', '.join(params)}), e.g. saved in __init__ as self.settings = "
+            "dict(...)."
         )
     # layers the model's call runs that have no weights yet (one it never calls, an unused projection, stays so);
     # a layer that keeps Keras' own build() (a Lambda, a custom layer of sublayers only) makes none of its own
