@@ -8,9 +8,9 @@ held-out texts (the validation split, or out-of-fold predictions) sets the scale
 layers: ``A`` and ``c`` go into its ``deep_logits`` layer(s), ``B`` into its ``wide_logits`` layer, so the model
 stays one nested ``keras.Model`` that ``kernest predict`` and the export run unchanged.
 
-Kinds of blend (``ModelConfig.blend``): ``"temperature"`` (one scale per tower and a bias per class),
-``"scales"`` (a scale per tower and class and a bias per class), ``"full"`` (a ``(classes, classes)`` matrix per
-tower and a bias per class: a small multinomial logistic regression on both towers' logits).
+Kinds of blend (``ModelConfig.blend``): ``"temperature"`` (one scale per tower), ``"scales"`` (a scale per tower
+and class), ``"full"`` (a ``(classes, classes)`` matrix per tower: a small multinomial logistic regression on both
+towers' logits); each with a bias per class only where ``fit_blend`` is asked for one (``train`` does not).
 """
 
 from __future__ import annotations
