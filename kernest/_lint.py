@@ -70,6 +70,7 @@ def _lint(model: Any, data: Any) -> list[Finding]:
     found: list[Finding] = []
     for rule in (_trainable_after_compile, _frozen_but_compiled_alone, _batchnorm_in_frozen, _mask_dropped,
                  _loss_list_short, _softmax_over_one, _probabilities_as_logits, _initial_states_miscounted,
+                 _initial_states_of_another_width,
                  _training_fixed, _sigmoids_with_categorical_loss, _mask_ignored_by_users_layer, _dropout_twice,
                  _randomness_ignores_training, _reduced_over_batch, _logits_as_probabilities, _monitor_not_logged,
                  _softmax_with_binary_loss, _categorical_loss_over_one_unit, _accuracy_on_regression, metric_reads_other_labels,
@@ -875,6 +876,36 @@ def _initial_states_miscounted(model: Any) -> list[Finding]:
                 full, f"{getattr(src, 'name', '?')} -> {call.layer.name}",
                 f"{full} gets {len(given)} initial states but keeps {want}.",
                 states_fix(call.layer, given, src, user_name(src) if isinstance(src, keras.Model) else getattr(src, "name", "?")),
+            ))
+    return out
+
+
+def _initial_states_of_another_width(model: Any) -> list[Finding]:
+    """As many initial states as the RNN keeps, but of another width than its units (a decoder wider than the
+    encoder whose states start it): Keras builds the graph and every backend fails when the model first runs."""
+    out = []
+    for path, sub in _models(model):
+        for call in calls(sub):
+            rnn = call.layer
+            cell = getattr(rnn, "cell", None) if isinstance(rnn, keras.layers.RNN) else None
+            widths = [w for w in keras.tree.flatten(getattr(cell, "state_size", None) or []) if isinstance(w, int)]
+            given = [t for t in keras.tree.flatten(call.kwargs.get("initial_state")) if hasattr(t, "shape")]
+            have = [t.shape[-1] for t in given]
+            if not widths or len(given) != len(widths) or None in have or have == widths:
+                continue
+            src = producer(given[0])
+            name = getattr(src, "name", "?")
+            full = f"{path}/{rnn.name}" if path else rnn.name
+            units = getattr(rnn, "units", None) or widths[0]
+            out.append(Finding(
+                full, f"{name} -> {rnn.name}",
+                f"{full} is a {type(rnn).__name__} of {units} units, so its initial states must be "
+                f"{', '.join(map(str, widths))} wide, and {name} gives {', '.join(map(str, have))}: every backend "
+                "fails when the model first runs.",
+                f"make the widths agree: build {rnn.name} with {have[0]} units, give {name}'s RNN {units} units, or "
+                f"project each state with keras.layers.Dense({units})",
+                fails=True, expected=f"states of width {units}",
+                received=", ".join(format_shape(tuple(t.shape)) for t in given),
             ))
     return out
 

@@ -407,3 +407,23 @@ def test_explain_outside_check_finds_the_line_that_passed_the_list(tmp_path):
         pair.fit([xa, xb], np.ones((4, 2), "float32"), verbose=0)
     err = kernest.explain(info.value, pair)
     assert err is not None and 'pair.fit({"a": xa, "b": xb}' in err.fix, err
+
+
+_STATES_OF_ANOTHER_WIDTH = """
+frames = keras.Input((9, 3), name="frames")
+_, h, c = L.LSTM(12, return_state=True, name="enc_lstm")(frames)
+summarizer = keras.Model(frames, [h, c], name="summarizer")
+steps = keras.Input((5, 2), name="steps")
+h0, c0 = summarizer(frames)
+y = L.LSTM({units}, return_sequences=True, name="writer")(steps, initial_state=[h0, c0])
+model = keras.Model([frames, steps], L.Dense(2, name="proj")(y), name="captioner")
+"""
+
+
+def test_initial_states_of_another_width_than_the_rnn_are_an_error_of_check_before_any_data(tmp_path):
+    # the graph builds and no data is given: check finds what every backend fails on when the model first runs
+    code, printed = check_script(tmp_path, _STATES_OF_ANOTHER_WIDTH.format(units=20))
+    assert code == 1 and "summarizer -> writer" in printed and "expected states of width 20" in printed, printed
+    assert "build writer with 12 units" in printed
+    code, printed = check_script(tmp_path, _STATES_OF_ANOTHER_WIDTH.format(units=12), strict=True)
+    assert code == 0, printed
