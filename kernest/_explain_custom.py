@@ -665,6 +665,8 @@ _INDEX_BY_KEY = re.compile(r"(?:tuple|list) indices must be integers or slices, 
 def _keys_read_from_a_list(case: Any) -> Mismatch | None:
     """A user's ``call`` that reads its inputs by key (``inputs["user"]``) given a list of arrays: the list becomes
     a dict with the keys ``call`` reads, in the order it first reads them (the list's order)."""
+    from kernest._explain_fit import _user_frames  # _explain_fit imports this module
+
     link, where, seen = case.exc, None, set()
     while link is not None and where is None and id(link) not in seen:  # JAX, PyTorch: under "Unable to build"
         seen.add(id(link))
@@ -681,11 +683,8 @@ def _keys_read_from_a_list(case: Any) -> Mismatch | None:
             keys.append(node.slice.value)
     # the line that passes the list: the script's own (kernest check), else a frame of the user's above call()
     lines = [case.site.text.strip()] if case.site is not None else []
-    tb = case.exc.__traceback__
-    while tb is not None:  # the line each frame ran when it failed (a frame's own f_lineno has moved on since)
-        if is_user_file(tb.tb_frame.f_code.co_filename):
-            lines.append(linecache.getline(tb.tb_frame.f_code.co_filename, tb.tb_lineno).strip())
-        tb = tb.tb_next
+    # each frame with the line it failed on (a frame's own f_lineno has moved on since)
+    lines += [linecache.getline(frame.f_code.co_filename, line).strip() for frame, line in _user_frames(case.exc)]
     line, listed = next(((text, found) for text in lines if (found := first_listed(text)) and len(found) == len(keys)),
                         ("", None))
     if not keys or listed is None:
