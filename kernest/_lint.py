@@ -1972,6 +1972,23 @@ def _users_helpers(fn: ast.FunctionDef, klass: type, names: dict[str, Any]) -> l
     return found
 
 
+def helpers_with_arguments(fn: ast.FunctionDef, klass: type, names: dict[str, Any], calls: dict[str, list[Any]],
+                           keep: Any = lambda arg: True) -> list[tuple[str, Any, tuple[Any, str], dict[str, Any]]]:
+    """``_users_helpers`` of ``fn``, each with its parsed def and what ``fn`` passes it: ``calls`` maps a helper's
+    name to the arguments of its call (a reader's own values), paired with the helper's parameters (``self`` left
+    out of a method's) where ``keep`` takes them."""
+    out = []
+    for label, helper in _users_helpers(fn, klass, names):
+        parsed = _parsed_function(helper)
+        if parsed is None:
+            continue
+        params = [a.arg for a in parsed[0].args.args]
+        params = params[1:] if label.startswith(f"{klass.__name__}.") else params
+        args = calls.get(label.rsplit(".", 1)[-1], [])
+        out.append((label, helper, parsed, {p: args[k] for k, p in enumerate(params) if k < len(args) and keep(args[k])}))
+    return out
+
+
 def layer_made_in_call(cls: type) -> MadeInCall | None:
     """The first Keras layer built inside ``cls.call`` (or a user's base class's call) and called there, either
     at once (``layers.Dense(8)(x)``) or through a local name (``norm = layers.LayerNormalization(); norm(x)``):

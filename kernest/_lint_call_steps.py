@@ -114,7 +114,7 @@ def _steps_with_helpers(klass: type, fn: ast.FunctionDef, text: str, first: int)
     and function it is in and the helper's label (empty for call). A helper's parameters read what call passes."""
     import inspect
 
-    from kernest._lint import _parsed_function, _users_helpers
+    from kernest._lint import helpers_with_arguments
 
     call = klass.__dict__["call"]
     todo: list[tuple[ast.FunctionDef, str, int, Any, dict[str, set[str]], str]] = [(fn, text, first, call, {}, "")]
@@ -126,14 +126,8 @@ def _steps_with_helpers(klass: type, fn: ast.FunctionDef, text: str, first: int)
             out.extend((*step, f, t, line, func, via) for step in steps)
             if depth == 2:
                 continue
-            for label, helper in _users_helpers(f, klass, getattr(func, "__globals__", {})):
-                parsed = _parsed_function(helper)
-                if parsed is None:
-                    continue
-                params = [a.arg for a in parsed[0].args.args]
-                params = params[1:] if label.startswith(f"{klass.__name__}.") else params
-                args = calls.get(label.rsplit(".", 1)[-1], [])
-                passed = {p: args[k] for k, p in enumerate(params) if k < len(args)}
+            for label, helper, parsed, passed in helpers_with_arguments(f, klass, getattr(func, "__globals__", {}),
+                                                                        calls):
                 later.append((*parsed, inspect.getsourcelines(helper)[1], helper, passed,
                               f"{via} -> {label}" if via else label))
         todo = later

@@ -432,7 +432,7 @@ def inplace_statements(cls: type, layer: Any = None) -> list[InPlace]:
     (``self.mean.add_(m)``, ``self.state[0] = v``, ``self.steps += 1``; ``state`` says which): a Keras weight has
     none of these on any backend (it changes through ``assign``), and ``self.steps += 1`` rebinds the attribute
     to a new tensor, so the weight is never updated and the tensor leaks out of the traced step."""
-    from kernest._lint import _parsed_function, _users_helpers
+    from kernest._lint import helpers_with_arguments
 
     state = _layer_state(layer) if layer is not None else {}
 
@@ -455,14 +455,8 @@ def inplace_statements(cls: type, layer: Any = None) -> list[InPlace]:
                 out.extend(InPlace(klass.__name__, *s[:4], via=via, state=s[4]) for s in stmts)
                 if depth == 2:
                     continue
-                for label, helper in _users_helpers(fn, klass, names):
-                    parsed = _parsed_function(helper)
-                    if parsed is None:
-                        continue
-                    params = [a.arg for a in parsed[0].args.args]
-                    params = params[1:] if label.startswith(f"{klass.__name__}.") else params
-                    args = calls.get(label.rsplit(".", 1)[-1], [])
-                    passed = {p: args[k] for k, p in enumerate(params) if k < len(args) and args[k] is not False}
+                for label, helper, parsed, passed in helpers_with_arguments(fn, klass, names, calls,
+                                                                            keep=lambda arg: arg is not False):
                     later.append((*parsed, inspect.getsourcelines(helper)[1], getattr(helper, "__globals__", names),
                                   passed, f"{via} -> {label}" if via else label))
             todo = later
