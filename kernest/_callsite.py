@@ -425,7 +425,7 @@ def flag_passed_by_position(calls: list[LineCall], scope: dict[str, Any], caller
 def _backend_function(callee: Any, callee_text: str) -> str | None:
     module = getattr(callee, "__module__", None) or ""
     root = callee_text.split(".", 1)[0]
-    if module.split(".", 1)[0] in _BACKEND_MODULES or root in ("tf", "jnp", "jax", "torch"):
+    if module.split(".", 1)[0] in (*_BACKEND_MODULES, "numpy") or root in ("tf", "jnp", "jax", "torch", "np"):
         return _short(callee_text)
     return None
 
@@ -463,7 +463,8 @@ def backend_op_on_symbolic(calls: list[LineCall], scope: dict[str, Any], assigne
                    f"does {callee_text}(...)) and call that layer on the tensor.")
         return Mismatch(
             source, f"{source} -> {consumer}", "a Keras op or layer", f"{callee_text}(...) on a symbolic tensor",
-            f"{callee_text} is a backend function; while the model is being built, {source}'s output is a symbolic "
+            f"{callee_text} is a {'NumPy' if callee_text.startswith(('np.', 'numpy.')) else 'backend'} function; "
+            f"while the model is being built, {source}'s output is a symbolic "
             f"KerasTensor it cannot take. {fix[0].upper()}{fix[1:]}",
         )
     return None

@@ -415,6 +415,15 @@ def _layer_never_called(case: Any) -> Mismatch | None:
     if m is None or consumer is None or case.site is None:
         return None
     given = m.group("name")
+    bare = _bare_beside_calls(case, given)
+    if bare is not None:
+        var, fixed = bare
+        return Mismatch(
+            str(consumer.name), f"{given} -> {consumer.name}", "a tensor (a layer's output)",
+            f"the model {given} ({m.group('cls')}) itself, not called",
+            f"{var} is passed to {consumer.name} as it is, the {m.group('cls')} object, beside outputs of parts called "
+            f"on a tensor; {consumer.name} takes tensors. Call it as the others are: {fixed}",
+        )
     made = _uncalled_assignment(case.site.file, given, m.group("cls"))
     if made is None:
         return None
@@ -426,6 +435,23 @@ def _layer_never_called(case: Any) -> Mismatch | None:
         f"`{text}` makes the layer {given} but never calls it on a tensor, so {var} holds the layer itself and "
         f"{consumer.name} is handed a layer, not {given}'s output. Call it: {fixed}.",
     )
+
+
+def _bare_beside_calls(case: Any, given: str) -> tuple[str, str] | None:
+    """``Add()([a(inp), b])``: the layer ``given`` written bare in a list whose other items are calls on one
+    tensor; the user's line with it called on that tensor too (``b(inp)``)."""
+    text = case.site.text.strip()
+    tree = _parsed(text)
+    for node in ast.walk(tree) if tree is not None else []:
+        if not isinstance(node, (ast.List, ast.Tuple)):
+            continue
+        bare = [e for e in node.elts if isinstance(e, ast.Name)
+                and getattr(case.scope.get(e.id), "name", None) == given]
+        args = {ast.unparse(e.args[0]) for e in node.elts if isinstance(e, ast.Call) and len(e.args) == 1}
+        if len(bare) == 1 and len(args) == 1:
+            var, arg, at = bare[0].id, args.pop(), bare[0].end_col_offset
+            return var, f"{text[:at]}({arg}){text[at:]}" if bare[0].lineno == 1 and at is not None else f"{var}({arg})"
+    return None
 
 
 def _uncalled_assignment(file: str, name: str, cls: str) -> tuple[str, str, str | None] | None:

@@ -84,6 +84,8 @@ def _lint(model: Any, data: Any) -> list[Finding]:
         found.extend(_scaled_twice(model, per_input))
     found.extend(_labels_outside_classes(model, getattr(model, "_kernest_labels", None)))
     found.extend(_several_classes_per_row(model, getattr(model, "_kernest_labels", None)))
+    found.extend(_labels_outside_probabilities(model, getattr(model, "_kernest_labels", None)))
+    found.extend(_fractional_class_ids(model, getattr(model, "_kernest_labels", None)))
     found.extend(_never_adapted(model))
     found.extend(_steps_kept_for_labels(model, getattr(model, "_kernest_labels", None)))
     found.extend(_validation_split_of_sorted_labels(model))
@@ -788,6 +790,8 @@ def _logits_as_probabilities(model: Any) -> list[Finding]:
         layer, path = chain
         if getattr(layer, "activation", None) is not keras.activations.linear:
             continue
+        if cls == "CategoricalCrossentropy" and tensor.shape and tensor.shape[-1] == 1:
+            continue  # one unit: no activation makes a categorical loss right (_categorical_loss_over_one_unit)
         if not layer.weights and _probabilities_behind(tensor)[0] is not None:
             continue  # a linear cast after the probabilities (mixed precision's float32 output): still probabilities
         top = path.split("/")[0]
@@ -1000,6 +1004,59 @@ def _several_classes_per_row(model: Any, labels: Any) -> list[Finding]:
         f'build {layer.name if layer is not None else path} with activation="sigmoid" (one yes/no per class) and '
         'compile with loss="binary_crossentropy" (with metrics such as keras.metrics.BinaryAccuracy() or '
         "keras.metrics.AUC(multi_label=True)); if each sample has one class, fix the labels to one 1 per row.",
+    )]
+
+
+def _labels_outside_probabilities(model: Any, labels: Any) -> list[Finding]:
+    """Labels outside [0, 1] (-1/1, or 1/2) for a binary cross-entropy, which reads each label as the probability
+    of the positive class: y * log(p) + (1 - y) * log(1 - p) with y = -1 rewards a wrong answer without bound.
+    Nothing fails; the loss goes negative and the model learns the opposite or nothing."""
+    import numpy as np
+
+    outputs = getattr(model, "outputs", None) or []
+    if labels is None or isinstance(labels, (dict, list, tuple)) or len(outputs) != 1 or not _is_compiled(model):
+        return []
+    loss = _loss_name(loss_of(model))
+    y = np.asarray(labels)
+    if "binary" not in loss or "crossentropy" not in loss or not y.size or y.dtype.kind not in "iuf":
+        return []
+    low, high = float(y.min()), float(y.max())
+    if low >= 0 and high <= 1:
+        return []
+    values = np.unique(y)
+    if len(values) == 2:
+        a, b = (f"{v:g}" for v in values)
+        fix = f"map them to 0/1 before fit: y = (y == {b}).astype(\"float32\") ({a} -> 0, {b} -> 1)"
+    else:
+        fix = f"scale them into [0, 1] (y = (y - {low:g}) / {high - low:g}), or use a regression loss such as \"mse\""
+    head = head_path(model)
+    return [Finding(
+        head, f"data -> {model.name}",
+        f"the labels run {low:g}..{high:g}, but the loss {loss} reads each label as a probability in [0, 1]: "
+        "outside it the loss has no minimum at the right answer (it goes negative), so training runs and learns "
+        "the wrong thing.", fix + ".",
+    )]
+
+
+def _fractional_class_ids(model: Any, labels: Any) -> list[Finding]:
+    """Labels with fractions (0.4, 1.7) for a sparse categorical loss, which casts them to integer class ids:
+    each label is cut to the class below it. Nothing fails."""
+    import numpy as np
+
+    outputs = getattr(model, "outputs", None) or []
+    if labels is None or isinstance(labels, (dict, list, tuple)) or len(outputs) != 1 or not sparse_loss(model):
+        return []
+    y = np.asarray(labels)
+    if not y.size or y.dtype.kind != "f" or np.all(y == np.round(y)):
+        return []
+    cut = int(np.sum(y != np.round(y)))
+    return [Finding(
+        head_path(model), f"data -> {model.name}",
+        f"{cut} of {y.size} labels have fractions ({float(y.flat[np.argmax(y != np.round(y))]):g} ...), but the loss "
+        f"{_loss_name(loss_of(model))} reads class ids and casts each label to an integer, cutting it to the class "
+        "below: training runs on wrong classes.",
+        "pass whole class ids (np.round(y).astype(\"int32\") if they are ids stored with noise); if the labels are "
+        "amounts, not classes, give the model a one-unit linear head and loss=\"mse\".",
     )]
 
 

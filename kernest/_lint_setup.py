@@ -6,6 +6,7 @@ channels-last maps, and a binary accuracy thresholded at 0.5 on a head that outp
 from __future__ import annotations
 
 import ast
+import difflib
 import inspect
 import re
 from typing import Any
@@ -30,7 +31,8 @@ from kernest._trace import is_user_file
 def setup_findings(model: Any) -> list[Finding]:
     """Every finding of the rules below, in a stable order."""
     return [*_loss_arguments_swapped(model), *_model_inside_lambda(model), *_batchnorm_over_space(model),
-            *_accuracy_threshold_on_logits(model)]
+            *_accuracy_threshold_on_logits(model), *_settings_for_no_output(model), *_compiled_without_loss(model),
+            *_predict_inside_call(model)]
 
 
 # --- a user's loss calling a built-in loss with its arguments swapped -----------------------------------------------
@@ -268,3 +270,78 @@ def _accuracy_threshold_on_logits(model: Any) -> list[Finding]:
             "on the head and drop from_logits=True).",
         ))
     return out
+
+
+# --- compile settings keyed by a name that is no output ------------------------------------------------------------
+
+def _settings_for_no_output(model: Any) -> list[Finding]:
+    """``loss_weights={"type": 0.5}`` (or ``metrics=`` keyed so) where no output is named ``type``: Keras 3 trains
+    without a word, the entry unused (the output weighted 1.0, the metric never computed). A ``loss=`` keyed so
+    fails in fit and is explained there."""
+    from kernest._explain_api import _outputs, settings_against_outputs
+
+    outs = [name for name, _ in _outputs(model)]
+    found = []
+    for key, given, kind in settings_against_outputs(model, outs):
+        if kind != "keys" or key == "loss":
+            continue
+        wrong = [k for k in given if k not in outs]
+        free = [o for o in outs if o not in given]
+        near = {w: m[0] for w in wrong if (m := difflib.get_close_matches(w, free, n=1, cutoff=0.3))}
+        if not near and len(wrong) == 1 and len(free) == 1:
+            near = {wrong[0]: free[0]}
+        renamed = ", ".join(f'"{near.get(k, k)}": {given[k]!r}' for k in given)
+        found.append(Finding(
+            model.name, f"{model.name} -> compile",
+            f"{key}= names {', '.join(repr(w) for w in wrong)}, which is no output of {model.name} (its outputs: "
+            f"{', '.join(outs)}); Keras leaves the entry unused without a word"
+            + (" (the output it was meant for keeps weight 1.0)." if key == "loss_weights"
+               else " (the metric is never computed)."),
+            f"key it by the output's name: compile(..., {key}={{{renamed}}})" if near else
+            f"key it by one of the outputs' names ({', '.join(outs)}).",
+        ))
+    return found
+
+
+# --- compiled without a loss -------------------------------------------------------------------------------------
+
+def _compiled_without_loss(model: Any) -> list[Finding]:
+    """``compile(optimizer)`` with no loss, and no layer adding one: TensorFlow and PyTorch refuse to fit ("No loss
+    to compute"), JAX fits with a loss of 0 and changes nothing. Read once fit ran (add_loss shows then)."""
+    from kernest._explain_setup import _loss_for
+    from kernest._graph import compile_settings
+
+    settings = compile_settings(model)
+    if not settings or settings.get("loss") is not None or model.losses or not getattr(model, "history", None):
+        return []
+    return [Finding(
+        model.name, f"{model.name} -> compile",
+        f"{model.name} was compiled without a loss and no layer adds one (add_loss): fit has nothing to minimise "
+        "(JAX trains on a loss of 0 and changes no weight).",
+        f"give compile a loss: compile(..., loss={_loss_for(model)}).",
+    )]
+
+
+# --- predict() inside a user's call() ----------------------------------------------------------------------------
+
+def _predict_inside_call(model: Any) -> list[Finding]:
+    """``self.encoder.predict(x)`` in call(): PyTorch runs it (eagerly) and no gradient reaches the encoder;
+    TensorFlow and JAX fail, and are explained there (``_explain_setup._predict_in_call``)."""
+    from kernest._explain_setup import _predict_line
+
+    found = []
+    for path, layer in [("", model), *layers(model)]:
+        hit = _predict_line(layer)
+        if hit is None:
+            continue
+        text, call = hit
+        owner = call.text(call.node.func.value)
+        part = owner.removeprefix("self.")
+        where = "/".join(p for p in (model.name, path, part) if p)
+        found.append(Finding(
+            where, f"{part} -> {layer.name}",
+            f"{type(layer).__name__}.call runs {call.text()}: predict returns NumPy, so no gradient reaches {part} "
+            "and it never trains (TensorFlow and JAX refuse it while tracing).",
+            f"call the part as a layer: {text.replace(call.text(), f'{owner}({call.text(call.node.args[0])})')}.",
+        ))
+    return found

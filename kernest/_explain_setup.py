@@ -1,0 +1,379 @@
+"""Failures in what surrounds a model: callbacks, compile, fit's arguments, layer names and cells. Keras names the
+cause in its own words; these rules give the fix in the user's names (the lead's probe models, round 7)."""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import inspect
+import re
+from collections.abc import Callable
+from typing import Any
+
+import keras
+import numpy as np
+
+from kernest._callsite import calls_on, model_call
+from kernest._errors import Mismatch
+
+
+def setup_failure(case: Any) -> Mismatch | None:
+    """The first rule below whose Keras message (or, for fit's arguments, whose call) matches the failure."""
+    for pattern, rule in _RULES:
+        m = pattern.search(case.message) if pattern is not None else None
+        if pattern is None or m:
+            found = rule(case, m)
+            if found is not None:
+                return found
+    return None
+
+
+def _site_text(case: Any) -> str:
+    return case.site.text.strip() if case.site is not None else ""
+
+
+def _fit_call(case: Any) -> Any:
+    """The fit/evaluate call on the user's failing line, parsed (``_callsite.ModelCall``), or None."""
+    found = model_call(_site_text(case), case.scope, ("fit", "evaluate"))
+    return found if found is not None and found.model is not None else None
+
+
+def _first_rows(value: Any, n: int = 2) -> Any:
+    return keras.tree.map_structure(lambda a: a[:n] if isinstance(a, np.ndarray) else a, value)
+
+
+# --- a callback watching a name fit never logs --------------------------------------------------------------------
+
+def _logged_names(model: Any, call: Any) -> list[str]:
+    """The names fit logs for ``model`` (``loss``, ``accuracy``, ``val_loss`` ...), read by running the model's test
+    step on two samples of the data the call gives; [] when the data cannot be sliced."""
+    x, y = call.value("x"), call.value("y")
+    if x is None or y is None:
+        return []
+    try:
+        names = list(model.test_on_batch(_first_rows(x), _first_rows(y), return_dict=True))
+    except Exception:  # the data itself is wrong too: other rules say so
+        return []
+    validated = call.node("validation_data") is not None or call.node("validation_split") is not None
+    return names + [f"val_{n}" for n in names] if validated else names
+
+
+def _monitor_unknown(case: Any, m: re.Match[str]) -> Mismatch | None:
+    """ModelCheckpoint/EarlyStopping in mode "auto" watching a name that holds neither "acc" nor "loss": Keras
+    cannot tell whether higher is better and stops before the first epoch; mostly the name is one fit never logs
+    (``val_acc`` where Keras 3 logs ``val_accuracy``)."""
+    call = _fit_call(case)
+    if call is None:
+        return None
+    kind, monitor = m.group("cb"), m.group("monitor")
+    logged = _logged_names(call.model, call)
+    name = call.model.name
+    if logged and monitor not in logged:
+        near = difflib.get_close_matches(monitor, logged, n=1, cutoff=0.5)
+        fix = (f"{kind}(monitor=\"{monitor}\") names a value fit never logs; {name} logs {', '.join(sorted(logged))}. "
+               + (f"Watch the logged one: {kind}(..., monitor=\"{near[0]}\")." if near else "Watch one of those.")
+               + " (Keras 3 logs a metric under the name it was given in compile: metrics=[\"accuracy\"] logs "
+                 "\"accuracy\" and \"val_accuracy\".)")
+    else:
+        fix = (f"Keras cannot tell from the name \"{monitor}\" whether higher or lower is better. Say it: "
+               f"{kind}(..., monitor=\"{monitor}\", mode=\"max\") for a score, mode=\"min\" for an error.")
+    return Mismatch(name, f"{name} -> {kind}", "a monitor fit logs", f'monitor="{monitor}"', fix)
+
+
+# --- fit's validation_data given one array ----------------------------------------------------------------------
+
+def _validation_without_labels(case: Any, m: Any) -> Mismatch | None:
+    """``validation_data=(x_val)``: the parentheses make no tuple, so Keras gets inputs without labels and fails
+    when it computes the validation loss (each backend in its own words)."""
+    call = _fit_call(case)
+    node = call.node("validation_data") if call is not None else None
+    value = call.value("validation_data") if call is not None else None
+    if node is None or not isinstance(value, np.ndarray):
+        return None
+    text = call.call.text(node)
+    labels = _labels_named_like(case.scope, text, len(value), call.text("y"))
+    name = call.model.name
+    return Mismatch(
+        name, f"validation_data -> {name}", "validation_data=(inputs, labels)", f"validation_data={text}, inputs only",
+        f"validation_data={text} passes the validation inputs without their labels ((x) in parentheses is not a "
+        f"tuple), so Keras has nothing to compare {name}'s predictions with. Pass both: "
+        f"validation_data=({text}, {labels}).")
+
+
+def _labels_named_like(scope: dict[str, Any], x_text: str, rows: int, train_labels: str | None) -> str:
+    """The variable in scope that most likely holds the labels of ``x_text``: an array of as many rows whose name
+    is the inputs' with x -> y (``x_val`` -> ``y_val``, ``xv`` -> ``yv``); else a placeholder."""
+    guess = re.sub(r"(?<![A-Za-z])x|X(?![a-z])", lambda f: "y" if f.group(0) == "x" else "Y", x_text, count=1)
+    value = scope.get(guess)
+    if guess != x_text and isinstance(value, np.ndarray) and len(value) == rows:
+        return guess
+    like = f" (like {train_labels})" if train_labels and train_labels.isidentifier() else ""
+    return f"<the labels of {x_text}{like}>"
+
+
+# --- a generator that yields inputs only ---------------------------------------------------------------------------
+
+def _generator_without_labels(case: Any, m: re.Match[str]) -> Mismatch | None:
+    """A Python generator given to fit that yields arrays, not ``(inputs, labels)`` tuples."""
+    call = _fit_call(case)
+    node = call.node("x") if call is not None else None
+    if not isinstance(node, ast.Call):
+        return None
+    fn = case.scope.get(ast.unparse(node.func))
+    try:
+        tree = ast.parse(inspect.getsource(fn)) if inspect.isfunction(fn) else None
+    except (OSError, TypeError, SyntaxError):
+        tree = None
+    yields = [n for n in ast.walk(tree) if isinstance(n, ast.Yield) and n.value is not None] if tree else []
+    if not yields or any(isinstance(y.value, (ast.Tuple, ast.List)) for y in yields) or yields[0].value is None:
+        return None  # a list is read as one input structure: _explain_fit says to make it a tuple
+        return None
+    written = ast.unparse(yields[0].value)
+    name = call.model.name
+    return Mismatch(
+        name, f"{fn.__name__} -> {name}", "batches (inputs, labels)", f"yield {written}, inputs only",
+        f"{fn.__name__}() yields the inputs alone (yield {written}), and fit needs the labels of each batch too, a "
+        f"tuple. Yield both: yield {written}, <the labels of that batch> (a third item, sample weights, is "
+        "optional).")
+
+
+# --- compile without a loss ----------------------------------------------------------------------------------------
+
+def _loss_for(model: Any) -> str:
+    """The usual loss for the model's (first) output: its width and activation."""
+    from kernest._lint import _squashing, output_layer
+
+    tensor = model.outputs[0] if getattr(model, "outputs", None) else None
+    if tensor is None:
+        return '"mse"'
+    layer, _ = output_layer(tensor)
+    squash = _squashing(layer) if layer is not None else None
+    if squash == "sigmoid":
+        return '"binary_crossentropy"'
+    if squash == "softmax":
+        return '"sparse_categorical_crossentropy"'
+    return '"mse"'
+
+
+def _compile_without_loss(case: Any, m: re.Match[str]) -> Mismatch | None:
+    call = _fit_call(case)
+    if call is None:
+        return None
+    from kernest._explain_fit import _compile_statement
+
+    var = call.owner
+    found = _compile_statement(case, var) if var.isidentifier() else None
+    loss = _loss_for(call.model)
+    if found is not None:
+        source, node, _ = found
+        written = ast.get_source_segment(source, node) or ast.unparse(node)
+        fixed = written[:-1].rstrip().rstrip(",") + f", loss={loss})"
+    else:
+        fixed = f"{var}.compile(optimizer=..., loss={loss})"
+    what = {'"binary_crossentropy"': "a sigmoid output, labels 0/1", '"sparse_categorical_crossentropy"':
+            "a softmax output, integer class ids (categorical_crossentropy for one-hot rows)"}.get(loss, "a linear "
+            "output, numeric targets")
+    name = call.model.name
+    return Mismatch(
+        name, f"{name} -> compile", "a loss", "compile() without loss=",
+        f"{name} was compiled without a loss and no layer adds one (add_loss), so fit has nothing to minimise. "
+        f"Give it one: {fixed} ({what}).")
+
+
+# --- labels outside [0, 1] for a binary cross-entropy -----------------------------------------------------------------
+
+def _labels_not_probabilities(case: Any, m: re.Match[str]) -> Mismatch | None:
+    """PyTorch refuses labels outside [0, 1] for its binary cross-entropy; TensorFlow and JAX train on them (a
+    warning of ``check --strict``, ``_lint._labels_outside_probabilities``, which words both)."""
+    from kernest._lint import _labels_outside_probabilities
+
+    call = _fit_call(case)
+    found = _labels_outside_probabilities(call.model, call.value("y")) if call is not None else []
+    if not found:
+        return None
+    first = found[0]
+    return Mismatch(first.path, first.interface, "labels in [0, 1]", f"labels {call.text('y')} outside it",
+                    f"{first.problem} {first.fix[:1].upper()}{first.fix[1:]}")
+
+
+# --- Keras 2 names Keras 3 dropped ----------------------------------------------------------------------------------
+
+def _legacy_optimizer(case: Any, m: re.Match[str]) -> Mismatch | None:
+    text = _site_text(case)
+    legacy = re.search(r"((?:tf\.)?keras\.optimizers\.legacy\.)(\w+)", text)
+    if legacy is None:
+        return None
+    fixed = text.replace(legacy.group(1), "keras.optimizers.")
+    owner = re.search(r"(\w+)\.compile\(", text)
+    model = case.scope.get(owner.group(1)) if owner else None
+    name = model.name if isinstance(model, keras.Model) else "model"
+    return Mismatch(
+        name, f"{name} -> optimizer", "a Keras 3 optimizer", legacy.group(0),
+        f"{legacy.group(0)} is a Keras 2 optimizer, and Keras 3 has no legacy optimizers. Its own "
+        f"keras.optimizers.{legacy.group(2)} takes the same settings: {fixed}")
+
+
+def _slash_in_name(case: Any, m: re.Match[str]) -> Mismatch | None:
+    """``name="block/dense"``: Keras keeps "/" for the nesting of paths (``encoder/dense``)."""
+    name = m.group("name")
+    fixed = name.replace("/", "_")
+    outer, _, inner = name.rpartition("/")
+    return Mismatch(
+        fixed, f"name -> {fixed}", 'a name without "/"', f'name="{name}"',
+        f'"/" separates the levels of a nested path (model/sub-model/layer), so Keras refuses it inside a name. '
+        f'Write name="{fixed}"; or, to have the path {name}, put the layer in a sub-model named "{outer}" and name '
+        f'the layer "{inner}".')
+
+
+# --- labels one-hot encoded with too few classes -------------------------------------------------------------------
+
+def _too_few_classes(case: Any, m: re.Match[str]) -> Mismatch | None:
+    """``to_categorical(y, num_classes=4)`` with labels up to 4: NumPy's index error from inside Keras."""
+    text = _site_text(case)
+    if "to_categorical" not in text:
+        return None
+    high, given = int(m.group("index")), int(m.group("size"))
+    call = next((c for c in calls_on(text) if c.text(c.node.func).endswith("to_categorical")), None)
+    written = call.text() if call is not None else "keras.utils.to_categorical(y)"
+    counted = re.sub(r"num_classes\s*=\s*\d+", f"num_classes={high + 1}", written)
+    fixed = counted if counted != written else written[:-1] + f", num_classes={high + 1})"
+    heads = [mdl for mdl in case.models() if len(getattr(mdl, "outputs", None) or []) == 1]
+    units = heads[-1].outputs[0].shape[-1] if heads else None
+    head = f" The head then needs {high + 1} units (it has {units})." if units is not None and units != high + 1 else ""
+    return Mismatch(
+        "labels", "labels -> to_categorical", f"class ids 0..{given - 1}", f"a class id {high}",
+        f"the labels reach {high}, so they hold {high + 1} classes (ids 0..{high}), but num_classes={given} makes "
+        f"{given} columns. Count them all: {fixed}, or map the labels to 0..{given - 1} first.{head}")
+
+
+# --- an Input in the middle of a Sequential's layers ---------------------------------------------------------------
+
+def _input_inside_sequential(case: Any, m: re.Match[str]) -> Mismatch | None:
+    text = _site_text(case)
+    for call in calls_on(text):
+        items = call.node.args[0].elts if call.node.args and isinstance(call.node.args[0], ast.List) else []
+        inputs = [e for e in items if isinstance(e, ast.Call) and call.text(e.func).endswith("Input")]
+        if len(inputs) < 2 or not call.text(call.node.func).endswith("Sequential"):
+            continue
+        later = [call.text(e) for e in inputs[1:]]
+        kept = [call.text(e) for e in items if all(e is not i for i in inputs[1:])]
+        name = m.group("model")
+        return Mismatch(
+            name, f"{later[0]} -> {name}", "one Input, first", ", ".join(later) + " after other layers",
+            f"a Sequential takes one Input, as its first item; each layer after it gets the output of the one "
+            f"before, so {', '.join(later)} in the middle is not needed (and Keras refuses it). Leave it out: "
+            f"keras.Sequential([{', '.join(kept)}], ...).")
+    return None
+
+
+# --- an RNN cell without state_size --------------------------------------------------------------------------------
+
+def _cell_without_state_size(case: Any, m: re.Match[str]) -> Mismatch | None:
+    cls = m.group("cls")
+    width = _width_attribute(case.scope.get(cls))
+    size = width or "<the width of the state it returns>"
+    return Mismatch(
+        cls, f"{cls} -> RNN", "a cell with state_size", f"{cls} without state_size",
+        f"keras.layers.RNN asks its cell how wide each state is, to make the initial states, and {cls} does not say. "
+        f"Set it in {cls}.__init__, after super().__init__(...): self.state_size = {size} (a list, one width per "
+        f"state, where call returns several), and self.output_size = {size}.")
+
+
+def _width_attribute(cls: Any) -> str | None:
+    """``self.units`` (or the like) where the cell's ``__init__`` keeps its width."""
+    try:
+        source = inspect.getsource(cls.__init__) if inspect.isclass(cls) else ""
+    except (OSError, TypeError):
+        source = ""
+    found = re.search(r"self\.(units|hidden_size|hidden|size|dim|state_dim)\s*=", source)
+    return f"self.{found.group(1)}" if found else None
+
+
+# --- predict() inside call() ---------------------------------------------------------------------------------------
+
+def _predict_in_call(case: Any, m: Any) -> Mismatch | None:
+    """``self.encoder.predict(x)`` in a subclassed model's call(): predict runs a whole loop over NumPy batches and
+    returns NumPy, so it cannot take the symbolic or traced tensor of a training step, and no gradient would
+    flow back through it. Calling the part as a layer does both. Read from the source of call(), since some
+    backends report only that the model could not be built."""
+    from kernest._graph import layers
+
+    model = case.fitted_model()
+    if not isinstance(model, keras.Model):
+        return None
+    for path, layer in [("", model), *layers(model)]:
+        found = _predict_line(layer)
+        if found is None:
+            continue
+        text, call = found
+        owner, args = call.text(call.node.func.value), call.text(call.node.args[0])
+        part = owner.removeprefix("self.")
+        where = f"{model.name}/{path}" if path else model.name
+        return Mismatch(
+            f"{where}/{part}", f"{part} -> {layer.name}", f"{owner}({args})", f"{call.text()} inside call",
+            f"{type(layer).__name__}.call runs {call.text()}: predict is a loop over NumPy data that returns NumPy, "
+            f"so it cannot take the tensor of a training step, and no gradient could reach {part}. Call the part as "
+            f"a layer: {text.replace(call.text(), f'{owner}({args})')}")
+    return None
+
+
+def _predict_line(layer: Any) -> tuple[str, Any] | None:
+    """The line of ``type(layer).call`` (a class the user wrote) that calls ``self.<part>.predict(...)``."""
+    cls = type(layer)
+    if cls.__module__.startswith(("keras", "kernest")):
+        return None
+    try:
+        lines = inspect.getsource(cls.call).splitlines()
+    except (OSError, TypeError):
+        return None
+    for line in lines:
+        for call in calls_on(line.strip()):
+            func = call.node.func
+            if (isinstance(func, ast.Attribute) and func.attr == "predict" and call.node.args
+                    and isinstance(func.value, ast.Attribute) and isinstance(func.value.value, ast.Name)
+                    and func.value.value.id == "self"
+                    and isinstance(getattr(layer, func.value.attr, None), keras.layers.Layer)):
+                return line.strip(), call
+    return None
+
+
+# --- dropout or noise on integer ids -------------------------------------------------------------------------------
+
+_NOISE = (keras.layers.Dropout, keras.layers.GaussianNoise, keras.layers.GaussianDropout, keras.layers.AlphaDropout)
+
+
+def _noise_on_ids(case: Any, m: Any) -> Mismatch | None:
+    """Dropout (or noise) on integer token ids: it scales numbers, and ids are names of words, not amounts (each
+    backend refuses the integer tensor in its own words). Dropping belongs after the Embedding, on the vectors."""
+    layer = case.layer
+    given = case.tensor
+    if not isinstance(layer, _NOISE) or given is None or "int" not in str(getattr(given, "dtype", "")):
+        return None
+    path = case.path(layer.name)
+    kind = type(layer).__name__
+    return Mismatch(
+        path, case.interface(layer.name), "float features", f"integer ids {getattr(given, 'dtype', '')}",
+        f"{kind} {layer.name} gets integer ids; it zeroes and rescales numbers, and an id names a token, it is not "
+        f"an amount (Keras refuses it). Apply it after the Embedding, to the vectors: keras.layers.{kind}(...) on "
+        "the Embedding's output, or keras.layers.SpatialDropout1D(...) there to drop whole token vectors.")
+
+
+_RULES: list[tuple[re.Pattern[str] | None, Callable[[Any, Any], Mismatch | None]]] = [
+    (re.compile(r"(?P<cb>\w+) callback received monitor=(?P<monitor>\S+), but Keras isn't able to automatically "
+                r"determine"), _monitor_unknown),
+    (re.compile(r"When passing a Python generator to a Keras model, the generator must return a tuple"),
+     _generator_without_labels),
+    (re.compile(r"No loss to compute\. Provide a `loss` argument in `compile\(\)`"), _compile_without_loss),
+    (re.compile(r"all elements of target should be between 0 and 1"), _labels_not_probabilities),
+    (re.compile(r"`keras\.optimizers\.legacy` is not supported in Keras 3"), _legacy_optimizer),
+    (re.compile(r"Argument `name` must be a string and cannot contain character `/`\. Received: name=(?P<name>\S+)"),
+     _slash_in_name),
+    (re.compile(r"index (?P<index>\d+) is out of bounds for axis 1 with size (?P<size>\d+)"), _too_few_classes),
+    (re.compile(r"Sequential model '(?P<model>[^']+)' has already been configured to use input shape .*? You cannot "
+                r"add a different Input layer to it"), _input_inside_sequential),
+    (re.compile(r"The RNN cell should have a `state_size` attribute.*?Received: cell=<(?P<cls>\w+)", re.S),
+     _cell_without_state_size),
+    (None, _validation_without_labels),
+    (None, _predict_in_call),
+    (None, _noise_on_ids),
+]
