@@ -509,6 +509,34 @@ def _load_building_sublayers(source: str, safe_mode: bool, custom_objects: dict[
     return model
 
 
+def _lambda_paths(source: str) -> list[str]:
+    """The nested paths (``encoder/double``) of the Lambda layers in a ``.keras`` file's config, read without
+    building anything; [] when the config cannot be read."""
+    try:
+        with zipfile.ZipFile(source) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return []
+
+    def walk(node: Any, prefix: str, top: bool) -> list[str]:
+        if not isinstance(node, dict):
+            return []
+        inner = node.get("config") if isinstance(node.get("config"), dict) else {}
+        name = str(inner.get("name", ""))
+        path = prefix if top else "/".join(p for p in (prefix, name) if p)
+        if node.get("class_name") == "Lambda":  # refused when its function is a lambda's bytecode
+            function = inner.get("function")
+            return [path] if isinstance(function, dict) and function.get("class_name") == "__lambda__" else []
+        found = []
+        for child in inner.get("layers") or []:
+            found.extend(walk(child, path, False))
+        for key in ("layer", "forward_layer", "backward_layer"):  # wrappers: TimeDistributed, Bidirectional
+            found.extend(walk(inner.get(key), path, False))
+        return found
+
+    return walk(config, "", True)
+
+
 def _load_model(source: str, safe_mode: bool, custom_objects: dict[str, Any] | None) -> Any:
     try:
         return keras.saving.load_model(source, custom_objects=custom_objects, safe_mode=safe_mode)
@@ -520,9 +548,12 @@ def _load_model(source: str, safe_mode: bool, custom_objects: dict[str, Any] | N
             except Exception:  # noqa: S110 - Keras' own error below says more
                 pass
         if safe_mode and ("safe_mode" in text or "unsafe" in text.lower()):
+            found = _lambda_paths(source)
+            what = f"the Lambda layers {', '.join(found)}" if found else "e.g. a Lambda layer"
             raise UnsafeModelError(
-                f"{source!r} holds Python code (e.g. a Lambda layer) that would run when loaded, so safe mode "
-                "refused it. If you trust the file, load it with safe_mode=False (CLI: --unsafe)."
+                f"{source!r} holds Python code ({what}) that would run when loaded, so safe mode refused it. If you trust the "
+                "file, load it with safe_mode=False (CLI: --unsafe); to load it safely, replace each Lambda with a "
+                "registered keras.layers.Layer subclass and save again."
             ) from None
         missing = MISSING_CLASS.search(text)
         if missing:

@@ -227,6 +227,15 @@ def test_lambda_model_is_refused_by_the_python_api(lambda_file):
     np.testing.assert_allclose(model.get_layer("double")(np.ones((1, 3), "float32")), 2.0)
 
 
+def test_a_refused_file_names_each_lambda_at_its_nested_path(tmp_path):
+    x = keras.Input((3,))
+    inner = keras.Sequential([keras.Input((3,)), keras.layers.Lambda(lambda t: t + 1.0, name="shift")], name="prep")
+    path = tmp_path / "nested.keras"
+    keras.Model(x, keras.layers.Dense(2, name="head")(inner(x))).save(path)
+    with pytest.raises(UnsafeModelError, match=r"holds Python code \(the Lambda layers prep/shift\)"):
+        kernest.load(path)
+
+
 def test_lambda_model_is_refused_by_kernest_check(lambda_file, capsys):
     assert main(["check", str(lambda_file)]) == 2
     err = capsys.readouterr().err
