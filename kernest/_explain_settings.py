@@ -203,14 +203,16 @@ def _causal_padding_unsupported(case: Any) -> Mismatch | None:
             pad = f"ZeroPadding2D((({spans[0]}, 0), ({spans[1] // 2}, {spans[1] - spans[1] // 2})))"
         prefix = ast.unparse(call.func)[: -len(cls)]
         path = _layer_path(tree, call, cls)
-        rewritten = _replaced(statement, kw.value, '"valid"')
+        quote = _segment(statement, kw.value)[:1] if _segment(statement, kw.value)[:1] in "'\"" else '"'
+        valid = f"{quote}valid{quote}"
+        rewritten = _replaced(statement, kw.value, valid)
         return Mismatch(
             path, f"padding -> {cls}", "padding \"valid\" or \"same\" (causal padding exists on Conv1D only)",
             'padding="causal"',
             f"{cls} has no causal padding in Keras 3 (only Conv1D has). Causal padding is {spans[0]} steps of zeros "
             f"on the left (dilation_rate x (kernel_size - 1)) and nothing on the right: put {prefix}{pad} in front of "
             f"{path.rsplit('/', 1)[-1]} (in the Sequential list, or as its own layer on the tensor it takes) and give "
-            f"it padding=\"valid\": `{rewritten.strip()}`. The length stays the same and no step sees a later one.",
+            f"it padding={valid}: `{rewritten.strip()}`. The length stays the same and no step sees a later one.",
         )
     return None
 
@@ -243,8 +245,11 @@ def _callbacks_not_a_list(case: Any) -> Mismatch | None:
         return None
     value = call.value("callbacks")
     name = call.model.name if isinstance(call.model, keras.Model) else call.owner
-    if isinstance(value, set):
-        literal, source = node, _statement(case)
+    if isinstance(value, set) or isinstance(node, ast.Set):
+        count = len(value) if isinstance(value, set) else len(node.elts)  # type: ignore[attr-defined]
+        source = _statement(case)
+        literal = next((n for n in ast.walk(_calls_in(source)[0]) if isinstance(n, ast.Set)
+                        and ast.unparse(n) == ast.unparse(node)), node)  # positions in the statement, not the line
         if isinstance(node, ast.Name) and case.site is not None:
             made = _assignment_of(case.site.file, node.id, case.site.line)
             if made is not None and isinstance(made[1].value, ast.Set):
@@ -256,7 +261,7 @@ def _callbacks_not_a_list(case: Any) -> Mismatch | None:
             listed = "[" + ", ".join(_segment(source, e) for e in literal.elts) + "]"
             fix = _replaced(source, literal, listed).strip()
         return Mismatch(
-            name, "callbacks -> fit", "a list of callback objects", f"a set of {len(value)} callback(s)",
+            name, "callbacks -> fit", "a list of callback objects", f"a set of {count} callback(s)",
             f"the callbacks reach fit as a set (braces {{...}} make a set, not a list), and fit hands the set itself "
             f"the model ('set' object has no attribute 'set_model'). Write them in a list: `{fix}`.",
         )
