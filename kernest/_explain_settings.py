@@ -296,7 +296,7 @@ def _subclass_config_not_written(case: Any) -> Mismatch | None:
         return None
     path, layer = found[0]
     params = [p for p in _init_params(type(layer)) if hasattr(layer, p)]
-    if not params or not all(_plain(getattr(layer, p)) for p in params):
+    if not isinstance(layer, keras.Model) or not params or not all(_plain(getattr(layer, p)) for p in params):
         return None
     text = case.site.text if case.site is not None else ""
     cloning = re.search(r"\bclone_model\(", text) is not None
