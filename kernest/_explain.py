@@ -43,7 +43,8 @@ from kernest._explain_args import argument_failure
 from kernest._explain_custom import custom_code_failure
 from kernest._explain_fit import fit_argument_failure, shared_optimizer
 from kernest._explain_script import script_failure
-from kernest._explain_setup import setup_failure
+from kernest._explain_settings import settings_failure
+from kernest._explain_usage import usage_failure
 from kernest._graph import (
     built_input_keys,
     built_input_shapes,
@@ -4417,10 +4418,10 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     weights = _FIT_WEIGHTS.search(case.message)
     if weights:
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))
-    setup = setup_failure(case)
-    if setup is not None:
-        return InterfaceError([setup], context=_context(case))
-    custom = (_metric_for_other_labels(case) or fit_argument_failure(case) or argument_failure(case) or custom_code_failure(case) or script_failure(case) or _in_users_call(case) or in_users_code(case) or compiled_for_other_outputs(case) or flat_data_element(case)
+    usage = usage_failure(case)
+    if usage is not None:
+        return InterfaceError([usage], context=_context(case))
+    custom = (_metric_for_other_labels(case) or fit_argument_failure(case) or argument_failure(case) or settings_failure(case) or custom_code_failure(case) or script_failure(case) or _in_users_call(case) or in_users_code(case) or compiled_for_other_outputs(case) or flat_data_element(case)
               or split_refused(case) or lambda_refused_on_load(case) or real_error_lost(case) or _api_call(case)
               or _custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
               or _swapped_inputs(case) or _swapped_data_axes(case) or _one_array_for_inputs(case) or _odd_width_data(case) or _data_off_declared_input(case)

@@ -597,15 +597,17 @@ def _unknown_identifier(case: Any) -> Mismatch | None:
     import difflib
     import linecache
 
-    m = re.search(r"Could not interpret (?P<kind>loss|metric|activation function|optimizer) identifier: (?P<name>\S+)",
+    m = re.search(r"Could not interpret (?P<kind>loss|metric|activation function|optimizer) identifier: (?P<name>[^\n]+)",
                   case.message)
     if m is None or case.site is None:
         return None
     kind, name = m.group("kind"), m.group("name").strip("'\".,")
     near = difflib.get_close_matches(name.lower(), _KNOWN[kind](), n=1, cutoff=0.6)
     quoted = re.compile(rf"(['\"]){re.escape(name)}\1")
+    source = linecache.getlines(case.site.file)
+    written = _code_strings(source, name)
     lines = [(case.site.line, case.site.text)] + [
-        (i, text) for i, text in enumerate(linecache.getlines(case.site.file), start=1) if i != case.site.line]
+        (i, text) for i, text in enumerate(source, start=1) if i != case.site.line and (not written or i in written)]
     at, line = next(((i, t.strip()) for i, t in lines if quoted.search(t)), (case.site.line, case.site.text.strip()))
     fixed = quoted.sub(lambda q: f"{q.group(1)}{near[0]}{q.group(1)}", line) if near else line
     what = "activation" if kind == "activation function" else kind
@@ -614,10 +616,22 @@ def _unknown_identifier(case: Any) -> Mismatch | None:
     listed = {"loss": "keras.losses", "metric": "keras.metrics", "activation": "keras.activations",
               "optimizer": "keras.optimizers"}[what]
     return Mismatch(
-        where, f"{where} -> {what}", f"{'an' if what[0] in 'aeiou' else 'a'} {what} name Keras knows", repr(name),
+        where, f"{what} -> {where}" if what in ("loss", "metric") and where != what else f"{where} -> {what}",
+        f"{'an' if what[0] in 'aeiou' else 'a'} {what} name Keras knows", repr(name),
         f"{name!r} is not {'an' if what[0] in 'aeiou' else 'a'} {what} name Keras knows ({listed} lists them)"
         + (f"; the nearest is {near[0]!r}: `{fixed}` (line {at})" if near and fixed != line else "") + ".",
     )
+
+
+def _code_strings(source: list[str], text: str) -> set[int]:
+    """The lines of ``source`` where the string ``text`` is written as a value in the code (not in a docstring
+    or a comment)."""
+    try:
+        tree = ast.parse("".join(source))
+    except (SyntaxError, ValueError):
+        return set()
+    docs = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+    return {n.lineno for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value == text and id(n) not in docs}
 
 
 def name_kw_in(line: str) -> str | None:

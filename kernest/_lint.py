@@ -106,6 +106,7 @@ def _lint(model: Any, data: Any) -> list[Finding]:
     found.extend(_nothing_to_train(model))
     found.extend(_setup_findings(model))
     found.extend(_order_findings(model))
+    found.extend(_values_findings(model))
     return found
 
 
@@ -1951,6 +1952,14 @@ def _order_findings(model: Any) -> list[Finding]:
     from kernest._lint_order import order_findings
 
     return order_findings(model)
+
+
+# --- NaN in the data fit is given, a clone_model copy used before it has weights (kernest/_lint_values.py) ------
+
+def _values_findings(model: Any) -> list[Finding]:
+    from kernest._lint_values import values_findings
+
+    return values_findings(model)
 
 
 # --- a step function between trainable layers (kernest/_lint_gradient.py) -------------------------------------

@@ -308,7 +308,7 @@ def _settings_for_no_output(model: Any) -> list[Finding]:
 def _compiled_without_loss(model: Any) -> list[Finding]:
     """``compile(optimizer)`` with no loss, and no layer adding one: TensorFlow and PyTorch refuse to fit ("No loss
     to compute"), JAX fits with a loss of 0 and changes nothing. Read once fit ran (add_loss shows then)."""
-    from kernest._explain_setup import _loss_for
+    from kernest._explain_usage import _loss_for
     from kernest._graph import compile_settings
 
     settings = compile_settings(model)
@@ -326,8 +326,8 @@ def _compiled_without_loss(model: Any) -> list[Finding]:
 
 def _predict_inside_call(model: Any) -> list[Finding]:
     """``self.encoder.predict(x)`` in call(): PyTorch runs it (eagerly) and no gradient reaches the encoder;
-    TensorFlow and JAX fail, and are explained there (``_explain_setup._predict_in_call``)."""
-    from kernest._explain_setup import _predict_line
+    TensorFlow and JAX fail, and are explained there (``_explain_usage._predict_in_call``)."""
+    from kernest._explain_usage import _predict_line
 
     found = []
     for path, layer in [("", model), *layers(model)]:

@@ -521,7 +521,7 @@ def _lambda_paths(source: str) -> list[str]:
     def walk(node: Any, prefix: str, top: bool) -> list[str]:
         if not isinstance(node, dict):
             return []
-        inner = node.get("config") if isinstance(node.get("config"), dict) else {}
+        inner: dict[str, Any] = node["config"] if isinstance(node.get("config"), dict) else {}
         name = str(inner.get("name", ""))
         path = prefix if top else "/".join(p for p in (prefix, name) if p)
         if node.get("class_name") == "Lambda":  # refused when its function is a lambda's bytecode

@@ -17,7 +17,7 @@ from kernest._callsite import calls_on, model_call
 from kernest._errors import Mismatch
 
 
-def setup_failure(case: Any) -> Mismatch | None:
+def usage_failure(case: Any) -> Mismatch | None:
     """The first rule below whose Keras message (or, for fit's arguments, whose call) matches the failure."""
     for pattern, rule in _RULES:
         m = pattern.search(case.message) if pattern is not None else None
@@ -213,18 +213,6 @@ def _legacy_optimizer(case: Any, m: re.Match[str]) -> Mismatch | None:
         f"keras.optimizers.{legacy.group(2)} takes the same settings: {fixed}")
 
 
-def _slash_in_name(case: Any, m: re.Match[str]) -> Mismatch | None:
-    """``name="block/dense"``: Keras keeps "/" for the nesting of paths (``encoder/dense``)."""
-    name = m.group("name")
-    fixed = name.replace("/", "_")
-    outer, _, inner = name.rpartition("/")
-    return Mismatch(
-        fixed, f"name -> {fixed}", 'a name without "/"', f'name="{name}"',
-        f'"/" separates the levels of a nested path (model/sub-model/layer), so Keras refuses it inside a name. '
-        f'Write name="{fixed}"; or, to have the path {name}, put the layer in a sub-model named "{outer}" and name '
-        f'the layer "{inner}".')
-
-
 # --- labels one-hot encoded with too few classes -------------------------------------------------------------------
 
 def _too_few_classes(case: Any, m: re.Match[str]) -> Mismatch | None:
@@ -366,8 +354,6 @@ _RULES: list[tuple[re.Pattern[str] | None, Callable[[Any, Any], Mismatch | None]
     (re.compile(r"No loss to compute\. Provide a `loss` argument in `compile\(\)`"), _compile_without_loss),
     (re.compile(r"all elements of target should be between 0 and 1"), _labels_not_probabilities),
     (re.compile(r"`keras\.optimizers\.legacy` is not supported in Keras 3"), _legacy_optimizer),
-    (re.compile(r"Argument `name` must be a string and cannot contain character `/`\. Received: name=(?P<name>\S+)"),
-     _slash_in_name),
     (re.compile(r"index (?P<index>\d+) is out of bounds for axis 1 with size (?P<size>\d+)"), _too_few_classes),
     (re.compile(r"Sequential model '(?P<model>[^']+)' has already been configured to use input shape .*? You cannot "
                 r"add a different Input layer to it"), _input_inside_sequential),

@@ -1,0 +1,24 @@
+"""Fixed: the cloned target network is given the online network's weights before it computes the targets."""
+import numpy as np
+import keras
+from keras import layers
+
+n_actions, gamma = 3, 0.9
+states = np.random.rand(8, 4).astype("float32")
+next_states = np.random.rand(8, 4).astype("float32")
+rewards = np.random.rand(8).astype("float32")
+actions = np.random.randint(0, n_actions, (8,))
+
+trunk = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(16, activation="relu", name="hidden")], name="trunk")
+obs = keras.Input(shape=(4,), name="obs")
+q_net = keras.Model(obs, layers.Dense(n_actions, name="q")(trunk(obs)), name="q_net")
+q_net.compile(optimizer="adam", loss="mse")
+q_net.fit(states, np.random.rand(8, n_actions).astype("float32"), epochs=1, batch_size=8, verbose=0)
+
+target = keras.models.clone_model(q_net)
+target.set_weights(q_net.get_weights())
+next_q = target.predict(next_states, verbose=0)
+q_values = q_net.predict(states, verbose=0)
+q_values[np.arange(8), actions] = rewards + gamma * next_q.max(axis=1)
+model = q_net
+model.fit(states, q_values, epochs=1, batch_size=8, verbose=0)

@@ -1,0 +1,21 @@
+"""Fixed: the two-output frame network is mapped over the frames with kernest.over(1, frame_net), which keeps both
+outputs."""
+import numpy as np
+import keras
+import kernest
+from keras import layers
+
+x = np.random.rand(8, 4, 16, 16, 3).astype("float32")
+y = np.random.randint(0, 2, (8, 1)).astype("float32")
+frame = keras.Input(shape=(16, 16, 3), name="frame")
+h = layers.Conv2D(8, 3, activation="relu", name="conv")(frame)
+h = layers.GlobalAveragePooling2D(name="pool")(h)
+frame_net = keras.Model(frame, [layers.Dense(16, name="feat")(h), layers.Dense(4, name="box")(h)], name="frame_net")
+
+clip = keras.Input(shape=(4, 16, 16, 3), name="clip")
+feats, boxes = kernest.over(1, frame_net, name="per_frame")(clip)
+h = layers.Concatenate(name="both")([feats, boxes])
+h = layers.GlobalAveragePooling1D(name="over_time")(h)
+model = keras.Model(clip, layers.Dense(1, activation="sigmoid", name="event")(h), name="video")
+model.compile(optimizer="adam", loss="binary_crossentropy")
+model.fit(x, y, epochs=1, batch_size=len(x), verbose=0)
