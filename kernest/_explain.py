@@ -89,7 +89,17 @@ from kernest._runtime import (
     users_model_call,
 )
 from kernest._saving import copying
-from kernest._trace import Failure, Frame, Site, created_at, failure_of, frame_name, is_user_file, user_frames
+from kernest._trace import (
+    Failure,
+    Frame,
+    Site,
+    created_at,
+    failure_of,
+    frame_name,
+    is_user_file,
+    unfiltered_traceback,
+    user_frames,
+)
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _REDUCERS = (
@@ -1926,6 +1936,34 @@ def _named_arrays(case: Case) -> list[tuple[str, Any]]:
     return [(n, v) for n in _call_names(case) if isinstance(getattr(v := case.scope.get(n), "ndim", None), int)]
 
 
+def _inline_arrays(case: Case) -> list[tuple[str, Any]]:
+    """(its text, array) for each NumPy array written out inline in the statement on the user's failing line
+    (``model.fit(np.array([["good"], ["bad"]]), y)``), made again from its literal values: the named arrays'
+    readers then answer it the same way."""
+    from kernest._explain_custom import _statement
+
+    site, source = case.site, _user_source(case)
+    stmt = _statement(site.file, site.line) if site is not None and source else None
+    out: list[tuple[str, Any]] = []
+    calls = [n for n in ast.walk(stmt) if isinstance(n, ast.Call)] if stmt is not None else []
+    for node in calls:
+        func = node.func
+        if not (isinstance(func, ast.Attribute) and func.attr in ("array", "asarray") and len(node.args) == 1
+                and value_of(func.value, case.scope) is np):
+            continue
+        try:
+            values = np.array(ast.literal_eval(node.args[0]),
+                              **{k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg})
+        except (ValueError, TypeError, SyntaxError):  # not literal values (names, calls): not made again here
+            continue
+        text = ast.get_source_segment(source, node) or ast.unparse(node)
+        items = node.args[0].elts if isinstance(node.args[0], (ast.List, ast.Tuple)) else []
+        if len(text) > 40 and len(items) > 1:  # shown by its first item: np.array([["good"], ...])
+            text = f"{ast.unparse(func)}([{ast.get_source_segment(source, items[0]) or ast.unparse(items[0])}, ...])"
+        out.append((text, values))
+    return out
+
+
 def _call_names(case: Case) -> list[str]:
     """The names in the call on the user's failing line (``model.fit(x, y)`` -> fit's arguments' names), once each."""
     text = case.site.text if case.site is not None else ""
@@ -3030,7 +3068,7 @@ def _string_data(case: Case, m: re.Match[str]) -> Mismatch:
 
     model = case.fitted_model() or _model_fitted_later(case)
     name = getattr(model, "name", "model")
-    arrays = _named_arrays(case)
+    arrays = _named_arrays(case) + _inline_arrays(case)
     texts = [(n, a) for n, a in arrays if a.dtype.kind in "USO"]
     if model is None or not texts:
         return _generic_run(case)
@@ -3092,10 +3130,11 @@ def _numbers_as_objects(values: Any) -> bool:
 
 
 def _with_arg_replaced(case: Case, var: str, new: str) -> str:
-    """The user's failing line with the argument ``var`` (a whole name) written as ``new``."""
+    """The user's failing line with the argument ``var`` (a whole name) written as ``new``; only ``new`` for an
+    array written inline (``var`` its text)."""
     text = case.site.text.strip() if case.site is not None else ""
     start = text.find("(")
-    if start < 0:
+    if start < 0 or not var.isidentifier():
         return new
     return text[: start + 1] + re.sub(rf"(?<![\w.]){re.escape(var)}(?![\w(])", lambda _: new, text[start + 1 :])
 
@@ -4412,6 +4451,17 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     """
     if isinstance(exc, KernestError):
         return exc if isinstance(exc, InterfaceError) else None
+    kept, whole = exc.__traceback__, unfiltered_traceback(exc)
+    if whole is None:
+        return _explained(exc, target)
+    exc.__traceback__ = whole  # read as kernest check reads it; the user's exception is given back as it was
+    try:
+        return _explained(exc, target)
+    finally:
+        exc.__traceback__ = kept
+
+
+def _explained(exc: BaseException, target: Any) -> InterfaceError | None:
     case = Case(exc, target)
     weights = _FIT_WEIGHTS.search(case.message)
     if weights:

@@ -1599,7 +1599,7 @@ def _loop_exits(gen: Any) -> list[str | None]:
     it, as a pass over the data that stops at a footer line, leaves only that pass)."""
     code = getattr(gen, "gi_code", None)
     parsed = _parsed_function(code) if code is not None and not code.co_name.startswith("<") else None
-    if parsed is None:
+    if code is None or parsed is None:
         return []
     out: list[str | None] = []
     for loop in ast.walk(parsed[0]):

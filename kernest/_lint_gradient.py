@@ -328,7 +328,12 @@ def step_fix(step: _Step) -> tuple[str, str]:
     fn = getattr(layer, "function", None) if isinstance(layer, keras.layers.Lambda) else None
     found = lambda_node(fn) if fn is not None else None
     if found is None:
+        from kernest._lint_call_steps import int_cast_in_call, int_cast_text
+
         what = f"{type(layer).__name__}.call"
+        cast = int_cast_in_call(type(layer))
+        if cast is not None:
+            return what, int_cast_text(what, *cast[:4])
         if shape_in == shape_out:
             return what, (f"in {type(layer).__name__}.call, return x + ops.stop_gradient(out - x) (x its input, out "
                           "what it returns now, ops = keras.ops): the same values forward, and its input's gradient "
@@ -435,8 +440,11 @@ def inplace_statements(cls: type, layer: Any = None) -> list[InPlace]:
     from kernest._lint import helpers_with_arguments
 
     state = _layer_state(layer) if layer is not None else {}
-    shapes: dict[str, Shape] = {attr: tuple(value.shape) for attr in state
-                                if hasattr(value := getattr(layer, attr, None), "shape")}
+    shapes: dict[str, Shape] = {}
+    for attr in state:
+        value: Any = getattr(layer, attr, None)
+        if hasattr(value, "shape"):
+            shapes[attr] = tuple(value.shape)
 
     for klass in cls.__mro__:
         if klass.__module__.startswith(("keras", "kernest", "builtins", "torch")):
@@ -567,7 +575,8 @@ def _inplace_in(fn: ast.FunctionDef, text: str, first: int, given: dict[str, str
                 elif isinstance(t, ast.Subscript) and held(t.value) is not None:
                     base, by, kind = held(t.value) or ("", None, "")
                     fixed = _item_assignment_fixed(base, t.slice, seg(node.value), ops, seg,
-                                                   shapes.get(base[5:]) if kind else None)
+                                                   shapes.get(base[5:]) if kind else None,
+                                                   f"{base}.value" if kind == "variable" else "")
                     if kind:
                         fixed = _as_assign(base, fixed) if fixed.startswith(f"{base} = ") else \
                             f"{fixed}, and write them with {base}.assign(...)"
@@ -579,15 +588,15 @@ def _inplace_in(fn: ast.FunctionDef, text: str, first: int, given: dict[str, str
             continue
         if isinstance(node, ast.Expr):
             chain = _inplace_chain(node.value)
-            found = held(chain[0].func.value) if chain else None  # type: ignore[attr-defined]
-            if found is None:
+            innermost = chain[0].func if chain else None
+            found = held(innermost.value) if isinstance(innermost, ast.Attribute) else None
+            if found is None or not isinstance(innermost, ast.Attribute):
                 continue
             base, by, kind = found
             fixed = _chain_fixed(base, chain, ops, seg)
-            call = chain[0]
-            if kind and len(chain) == 1 and call.func.attr[:-1] in ("add", "sub") and len(call.args) == 1 \
-                    and not call.keywords:  # type: ignore[attr-defined]
-                fixed = f"{base}.assign_{call.func.attr[:-1]}({seg(call.args[0])})"  # type: ignore[attr-defined]
+            call, method = chain[0], innermost.attr[:-1]
+            if kind and len(chain) == 1 and method in ("add", "sub") and len(call.args) == 1 and not call.keywords:
+                fixed = f"{base}.assign_{method}({seg(call.args[0])})"
             out.append((first + node.lineno - 1, seg(node), by, _as_assign(base, fixed) if kind else fixed, kind))
             continue
         base_node = node.target.value if isinstance(node.target, ast.Subscript) else node.target
@@ -607,7 +616,8 @@ def _inplace_in(fn: ast.FunctionDef, text: str, first: int, given: dict[str, str
         else:
             shape = shapes.get(base[5:]) if kind else None
             index = node.target.slice if isinstance(node.target, ast.Subscript) else None
-            update = _slice_update(base, index, f"{target} {op} {value}", ops, seg, shape) if index and shape else None
+            update = _slice_update(base, index, f"{target} {op} {value}", ops, seg, shape,
+                                   f"{base}.value" if kind == "variable" else "") if index and shape else None
             fixed = _as_assign(base, update) if update else (
                 f"build the new values with ops.where or ops.slice_update instead of {target} {op}= {value}"
                 + (f", and write them with {base}.assign(...)" if kind else ""))
@@ -699,9 +709,11 @@ def _int_index(node: ast.AST | None) -> int | None:
     return node.value if isinstance(node, ast.Constant) and type(node.value) is int else None
 
 
-def _slice_update(x: str, index: ast.AST, value: str, ops: str, seg: Any, shape: Shape) -> str | None:
+def _slice_update(x: str, index: ast.AST, value: str, ops: str, seg: Any, shape: Shape, read: str = "") -> str | None:
     """``x[0] = v`` (integers and constant slices, on a tensor of known ``shape``) as a new tensor from
-    keras.ops.slice_update, ``v`` broadcast to the block it fills as NumPy broadcasts it; None for another index."""
+    keras.ops.slice_update, ``v`` broadcast to the block it fills as NumPy broadcasts it; None for another index.
+    ``read``: how the current values are read (``self.w.value`` for a weight: JAX's slice_update takes no
+    keras.Variable)."""
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
     if len(parts) > len(shape) or any(n is None for n in shape):
         return None
@@ -732,14 +744,14 @@ def _slice_update(x: str, index: ast.AST, value: str, ops: str, seg: Any, shape:
         update = f"{ops}.broadcast_to({value}, {tuple(sizes)})"
     else:
         update = f"{ops}.reshape({ops}.broadcast_to({value}, {tuple(block)}), {tuple(sizes)})"
-    return f"{x} = {ops}.slice_update({x}, {tuple(starts)}, {update})"
+    return f"{x} = {ops}.slice_update({read or x}, {tuple(starts)}, {update})"
 
 
 def _item_assignment_fixed(x: str, index: ast.AST, value: str, ops: str, seg: Any,
-                           shape: Shape | None = None) -> str:
+                           shape: Shape | None = None, read: str = "") -> str:
     """``x[0] = v`` (``x``'s ``shape`` known) as a new tensor from keras.ops.slice_update; ``x[..., k] = v`` /
     ``x[x < 0] = v`` from keras.ops.where."""
-    update = _slice_update(x, index, value, ops, seg, shape) if shape is not None else None
+    update = _slice_update(x, index, value, ops, seg, shape, read) if shape is not None else None
     if update is not None:
         return update
     parts = index.elts if isinstance(index, ast.Tuple) else [index]

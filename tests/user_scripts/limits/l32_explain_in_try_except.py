@@ -17,13 +17,12 @@ class ResidualMLP(layers.Layer):
         return x + self.drop(self.hidden(x), training=training)
 
 
-t = keras.Input((10,), name="tabular")
-h = ResidualMLP(10, name="res_block")(t)
-backbone = keras.Model(t, h, name="backbone")
-u = keras.Input((10,), name="row")
-model = keras.Model(u, layers.Dense(1, name="price")(backbone(u)), name="pricer")
-model.compile("adam", "mse")
 try:
+    t = keras.Input((10,), name="tabular")
+    backbone = keras.Model(t, ResidualMLP(10, name="res_block")(t), name="backbone")
+    u = keras.Input((10,), name="row")
+    model = keras.Model(u, layers.Dense(1, name="price")(backbone(u)), name="pricer")
+    model.compile("adam", "mse")
     model.fit(np.random.rand(16, 10), np.random.rand(16, 1), epochs=1, verbose=0)
 except Exception as err:
     print(kernest.explain(err))
