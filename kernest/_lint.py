@@ -1651,8 +1651,9 @@ def _steps_past_the_data(model: Any) -> list[Finding]:
                       and f"{blocker[1]}.seek(" not in (source[1] if source else "") else "")
             if exits:  # it has its `while True:`, and says when it leaves it
                 unknown += f"; its `while True:` loop ends at {exits[0]}"
-            loop = (f"take {exits[0]} out of its `while True:` loop (a `break` inside a pass over the data, in its "
-                    "`for` loop, leaves only that pass)" if exits else
+            inner = (" (a `break` inside a pass over the data, in its `for` loop, leaves only that pass)"
+                     if exits and "`break`" in exits[0] else "")
+            loop = (f"take {exits[0]} out of its `while True:` loop{inner}" if exits else
                     "put its loop inside `while True:`" if data.__name__ != "<genexpr>" else
                     "write it as a generator function with its loop inside `while True:`")
             fix = (f"make {var} yield at least {steps * epochs} batches by making it endless: {loop}{rewind}, and "

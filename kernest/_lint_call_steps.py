@@ -75,10 +75,10 @@ _INDEXING = {"take", "take_along_axis", "one_hot", "gather", "gather_nd", "embed
              "scatter_update", "bincount", "segment_sum", "segment_max"}
 
 
-def int_cast_use(fn: ast.FunctionDef, node: ast.Call, text: str) -> str:
+def int_cast_use(fn: ast.FunctionDef, node: ast.Call, text: str, layer: Any = None) -> str:
     """What a cast to integers in ``fn`` is used for: "index" where its result (the name it is assigned to, or the
     cast itself) is read as positions (``ops.take(table, i)``, ``ops.one_hot(i, n)``, ``x[i]``, an Embedding
-    sublayer), else "values" (numbers again: cast back to float, or in arithmetic)."""
+    sublayer of ``layer``), else "values" (numbers again: cast back to float, or in arithmetic)."""
     parents = {id(c): p for p in ast.walk(fn) for c in ast.iter_child_nodes(p)}
     holder = parents.get(id(node))
     names = {t.id for t in holder.targets if isinstance(t, ast.Name)} if isinstance(holder, ast.Assign) else set()
@@ -90,7 +90,9 @@ def int_cast_use(fn: ast.FunctionDef, node: ast.Call, text: str) -> str:
             return "index"
         if isinstance(parent, ast.Call) and isinstance(parent.func, (ast.Attribute, ast.Name)):
             called = parent.func.attr if isinstance(parent.func, ast.Attribute) else parent.func.id
-            if called in _INDEXING or "embed" in called.lower() or "lookup" in called.lower():
+            sub = getattr(layer, called, None) if isinstance(parent.func, ast.Attribute) else None
+            kind = type(sub).__name__.lower() if isinstance(sub, keras.layers.Layer) else called.lower()
+            if called in _INDEXING or "embed" in kind or "lookup" in kind:
                 return "index"
     return "values"
 
@@ -106,17 +108,17 @@ def int_cast_fixed(stmt_text: str, node: ast.Call, text: str, ops: str) -> str:
     return _replaced(stmt_text, cast, f"{x} + {ops}.stop_gradient({ops}.trunc({raw}) - {x})")
 
 
-def int_cast_in_call(cls: type) -> tuple[int, str, str, str, str] | None:
-    """The first cast to integers in the user's ``cls.call`` (its line, its statement, what its result is used for,
-    the straight-through statement, empty for an index, and the keras.ops name), or None."""
-    found = _user_call(cls)
+def int_cast_in_call(layer: Any) -> tuple[int, str, str, str, str] | None:
+    """The first cast to integers in the user's ``call`` of ``layer``'s class (its line, its statement, what its
+    result is used for, the straight-through statement, empty for an index, and the keras.ops name), or None."""
+    found = _user_call(type(layer))
     if found is None:
         return None
     klass, fn, text, first = found
     ops = spelled(klass.__dict__["call"], keras.ops, "keras.ops")
     for stmt, node, kind, _ in _step_statements(fn)[0]:
         if kind == "cast to integers":
-            use = int_cast_use(fn, node, text)
+            use = int_cast_use(fn, node, text, layer)
             stmt_text = ast.get_source_segment(text, stmt) or ast.unparse(stmt)
             return (first + stmt.lineno - 1, stmt_text, use,
                     int_cast_fixed(stmt_text, node, text, ops) if use == "values" else "", ops)
@@ -234,7 +236,8 @@ def _unreached(layer: Any, sample: Any) -> set[int] | None:
             with tf.GradientTape() as tape:
                 total = weighted(layer(tf.constant(sample), **mode),
                                  lambda t, r: tf.reduce_sum(tf.cast(t, "float32") * r))
-            grads = [None if g is None else g.numpy() for g in tape.gradient(total, [v.value for v in variables])]
+            grads = [None if g is None else tf.convert_to_tensor(g).numpy()  # an Embedding's are IndexedSlices
+                     for g in tape.gradient(total, [v.value for v in variables])]
         elif backend == "jax":
             import jax
             import jax.numpy as jnp
@@ -375,7 +378,8 @@ def _straight_through(stmt: ast.stmt, node: ast.Call, kind: str, text: str, ops:
                     f"index + {ops}.stop_gradient({ops}.cast({step_text}, \"float32\") - index)")),
                 None)
     if kind == "cast to integers":
-        return (int_cast_fixed(stmt_text, node, text, ops) if int_cast_use(fn, node, text) == "values" else ""), None
+        return (int_cast_fixed(stmt_text, node, text, ops) if int_cast_use(fn, node, text, layer) == "values"
+                else ""), None
     inner = node.args[0] if node.args else None
     if kind == "comparison" and isinstance(inner, ast.Compare):
         inner = inner.left

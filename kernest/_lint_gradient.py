@@ -331,7 +331,7 @@ def step_fix(step: _Step) -> tuple[str, str]:
         from kernest._lint_call_steps import int_cast_in_call, int_cast_text
 
         what = f"{type(layer).__name__}.call"
-        cast = int_cast_in_call(type(layer))
+        cast = int_cast_in_call(layer)
         if cast is not None:
             return what, int_cast_text(what, *cast[:4])
         if shape_in == shape_out:
