@@ -332,10 +332,14 @@ def _stateless_framed(original: Any) -> Any:
     """``stateless_call(trainable, non_trainable, *inputs)`` as a call frame: JAX's fit, evaluate and predict run the
     model they were called on through it, which calls ``call`` directly (no ``__call__``), so without this frame a
     failure inside a nested model would miss the outermost model's name in its path."""
-    def wrapper(self: Any, trainable: Any, non_trainable: Any, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if current() is None or len(args) < 3:  # the variables given by keyword: run it as it is, unframed
+            return original(self, *args, **kwargs)
+        variables = args[:2]
+
         def run(layer: Any, *inputs: Any, **kw: Any) -> Any:
-            return original(layer, trainable, non_trainable, *inputs, **kw)
-        return _framed("call", run, _call_inputs)(self, *args, **kwargs)
+            return original(layer, *variables, *inputs, **kw)
+        return _framed("call", run, _call_inputs)(self, *args[2:], **kwargs)
 
     wrapper.__kernest_original__ = original  # type: ignore[attr-defined]
     return wrapper
