@@ -131,11 +131,11 @@ def first_line(text: str) -> str:
 class Case:
     """One failure, with everything the families need to name it and compute its fix."""
 
-    def __init__(self, exc: BaseException, target: Any = None) -> None:
+    def __init__(self, exc: BaseException, target: Any = None, failure: Failure | None = None) -> None:
         self.exc = exc
         self.target = target
         self.message = _message(exc)
-        self.failure: Failure | None = failure_of(exc)
+        self.failure: Failure | None = failure or failure_of(exc)
         self.frames: list[Frame] = self.failure.frames if self.failure else []
         self.scope = _scope(exc, self.failure)
         _symbolic_frames(self.frames)
@@ -4454,15 +4454,18 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     kept, whole = exc.__traceback__, unfiltered_traceback(exc)
     if whole is None:
         return _explained(exc, target)
-    exc.__traceback__ = whole  # read as kernest check reads it; the user's exception is given back as it was
+    # the nested frames as the filtered traceback gives them (the readers of a failure outside a trace keep their
+    # answers); the readers of the user's layer then find its frames in the whole one, as kernest check does
+    failure = failure_of(exc)
+    exc.__traceback__ = whole
     try:
-        return _explained(exc, target)
+        return _explained(exc, target, failure)
     finally:
-        exc.__traceback__ = kept
+        exc.__traceback__ = kept  # the user's exception is given back as it was
 
 
-def _explained(exc: BaseException, target: Any) -> InterfaceError | None:
-    case = Case(exc, target)
+def _explained(exc: BaseException, target: Any, failure: Failure | None = None) -> InterfaceError | None:
+    case = Case(exc, target, failure)
     weights = _FIT_WEIGHTS.search(case.message)
     if weights:
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))
