@@ -91,7 +91,17 @@ from kernest._runtime import (
     users_model_call,
 )
 from kernest._saving import copying
-from kernest._trace import Failure, Frame, Site, created_at, failure_of, frame_name, is_user_file, user_frames
+from kernest._trace import (
+    Failure,
+    Frame,
+    Site,
+    created_at,
+    failure_of,
+    frame_name,
+    is_user_file,
+    unfiltered_traceback,
+    user_frames,
+)
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _REDUCERS = (
@@ -123,11 +133,11 @@ def first_line(text: str) -> str:
 class Case:
     """One failure, with everything the families need to name it and compute its fix."""
 
-    def __init__(self, exc: BaseException, target: Any = None) -> None:
+    def __init__(self, exc: BaseException, target: Any = None, failure: Failure | None = None) -> None:
         self.exc = exc
         self.target = target
         self.message = _message(exc)
-        self.failure: Failure | None = failure_of(exc)
+        self.failure: Failure | None = failure or failure_of(exc)
         self.frames: list[Frame] = self.failure.frames if self.failure else []
         self.scope = _scope(exc, self.failure)
         _symbolic_frames(self.frames)
@@ -1928,6 +1938,34 @@ def _named_arrays(case: Case) -> list[tuple[str, Any]]:
     return [(n, v) for n in _call_names(case) if isinstance(getattr(v := case.scope.get(n), "ndim", None), int)]
 
 
+def _inline_arrays(case: Case) -> list[tuple[str, Any]]:
+    """(its text, array) for each NumPy array written out inline in the statement on the user's failing line
+    (``model.fit(np.array([["good"], ["bad"]]), y)``), made again from its literal values: the named arrays'
+    readers then answer it the same way."""
+    from kernest._explain_custom import _statement
+
+    site, source = case.site, _user_source(case)
+    stmt = _statement(site.file, site.line) if site is not None and source else None
+    out: list[tuple[str, Any]] = []
+    calls = [n for n in ast.walk(stmt) if isinstance(n, ast.Call)] if stmt is not None else []
+    for node in calls:
+        func = node.func
+        if not (isinstance(func, ast.Attribute) and func.attr in ("array", "asarray") and len(node.args) == 1
+                and value_of(func.value, case.scope) is np):
+            continue
+        try:
+            values = np.array(ast.literal_eval(node.args[0]),
+                              **{k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg})
+        except (ValueError, TypeError, SyntaxError):  # not literal values (names, calls): not made again here
+            continue
+        text = ast.get_source_segment(source, node) or ast.unparse(node)
+        items = node.args[0].elts if isinstance(node.args[0], (ast.List, ast.Tuple)) else []
+        if len(text) > 40 and len(items) > 1:  # shown by its first item: np.array([["good"], ...])
+            text = f"{ast.unparse(func)}([{ast.get_source_segment(source, items[0]) or ast.unparse(items[0])}, ...])"
+        out.append((text, values))
+    return out
+
+
 def _call_names(case: Case) -> list[str]:
     """The names in the call on the user's failing line (``model.fit(x, y)`` -> fit's arguments' names), once each."""
     text = case.site.text if case.site is not None else ""
@@ -3032,7 +3070,7 @@ def _string_data(case: Case, m: re.Match[str]) -> Mismatch:
 
     model = case.fitted_model() or _model_fitted_later(case)
     name = getattr(model, "name", "model")
-    arrays = _named_arrays(case)
+    arrays = _named_arrays(case) + _inline_arrays(case)
     texts = [(n, a) for n, a in arrays if a.dtype.kind in "USO"]
     if model is None or not texts:
         return _generic_run(case)
@@ -3094,10 +3132,11 @@ def _numbers_as_objects(values: Any) -> bool:
 
 
 def _with_arg_replaced(case: Case, var: str, new: str) -> str:
-    """The user's failing line with the argument ``var`` (a whole name) written as ``new``."""
+    """The user's failing line with the argument ``var`` (a whole name) written as ``new``; only ``new`` for an
+    array written inline (``var`` its text)."""
     text = case.site.text.strip() if case.site is not None else ""
     start = text.find("(")
-    if start < 0:
+    if start < 0 or not var.isidentifier():
         return new
     return text[: start + 1] + re.sub(rf"(?<![\w.]){re.escape(var)}(?![\w(])", lambda _: new, text[start + 1 :])
 
@@ -4414,7 +4453,21 @@ def explain(exc: BaseException, target: Any = None) -> InterfaceError | None:
     """
     if isinstance(exc, KernestError):
         return exc if isinstance(exc, InterfaceError) else None
-    case = Case(exc, target)
+    kept, whole = exc.__traceback__, unfiltered_traceback(exc)
+    if whole is None:
+        return _explained(exc, target)
+    # the nested frames as the filtered traceback gives them (the readers of a failure outside a trace keep their
+    # answers); the readers of the user's layer then find its frames in the whole one, as kernest check does
+    failure = failure_of(exc)
+    exc.__traceback__ = whole
+    try:
+        return _explained(exc, target, failure)
+    finally:
+        exc.__traceback__ = kept  # the user's exception is given back as it was
+
+
+def _explained(exc: BaseException, target: Any, failure: Failure | None = None) -> InterfaceError | None:
+    case = Case(exc, target, failure)
     weights = _FIT_WEIGHTS.search(case.message)
     if weights:
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))

@@ -1645,19 +1645,44 @@ def _batches_in(model: Any, limit: int) -> tuple[int | None, bool, str]:
 
 
 def _endless_by_its_source(gen: Any) -> bool:
-    """A generator function whose source yields inside a ``while True:`` loop that holds no ``break`` or
-    ``return``: it gives batches for ever (one kernest cannot copy to count is then no risk)."""
+    """A generator function whose source yields inside a ``while True:`` loop that nothing leaves (see
+    ``_loop_exits``): it gives batches for ever (one kernest cannot copy to count is then no risk)."""
+    return any(e is None for e in _loop_exits(gen))
+
+
+def _loop_exits(gen: Any) -> list[str | None]:
+    """For each ``while True:`` loop that yields in a generator function's source, what leaves it, said with its
+    line and condition ("the `break` on line 27, under `if done:`"), or None when nothing does: a ``return`` in
+    it leaves it, a ``break`` only where its innermost loop is that ``while True:`` itself (one in a ``for`` inside
+    it, as a pass over the data that stops at a footer line, leaves only that pass)."""
     code = getattr(gen, "gi_code", None)
     parsed = _parsed_function(code) if code is not None and not code.co_name.startswith("<") else None
-    if parsed is None:
-        return False
+    if code is None or parsed is None:
+        return []
+    out: list[str | None] = []
     for loop in ast.walk(parsed[0]):
-        if isinstance(loop, ast.While) and isinstance(loop.test, ast.Constant) and loop.test.value is True:
-            inside = list(ast.walk(loop))
-            if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in inside) and not any(
-                    isinstance(n, (ast.Break, ast.Return)) for n in inside):
-                return True
-    return False
+        if not (isinstance(loop, ast.While) and isinstance(loop.test, ast.Constant) and loop.test.value is True
+                and any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(loop))):
+            continue
+        found = None
+        todo: list[tuple[ast.AST, bool, str]] = [(n, True, "") for n in loop.body]
+        while todo and found is None:
+            node, own, under = todo.pop(0)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                continue
+            if isinstance(node, ast.Return) or (own and isinstance(node, ast.Break)):
+                found = (f"the `{'return' if isinstance(node, ast.Return) else 'break'}` on line "
+                         f"{code.co_firstlineno + node.lineno - 1}{under}")
+                continue
+            own = own and not isinstance(node, (ast.For, ast.AsyncFor, ast.While))
+            if isinstance(node, ast.If):
+                test = ast.unparse(node.test)
+                todo.extend((c, own, f", under `if {test}:`") for c in node.body)
+                todo.extend((c, own, f", under the `else:` of `if {test}:`") for c in node.orelse)
+            else:
+                todo.extend((c, own, under) for c in ast.iter_child_nodes(node))
+        out.append(found)
+    return out
 
 
 def _steps_past_the_data(model: Any) -> list[Finding]:
@@ -1677,9 +1702,17 @@ def _steps_past_the_data(model: Any) -> list[Finding]:
     if n is None and unknown:
         if inspect.isgenerator(data):  # Keras never restarts a generator: leaving steps_per_epoch out is no fix
             blocker = getattr(model, "_kernest_data_blocker", None) or ("", "")
+            exits = [e for e in _loop_exits(data) if e]
+            source = _parsed_function(data.gi_code) if exits else None
             rewind = (f", rewinding the file at the top of each pass (`{blocker[1]}.seek(0)`)"
-                      if "open file" in blocker[0] and blocker[1].isidentifier() else "")
-            loop = ("put its loop inside `while True:`" if data.__name__ != "<genexpr>" else
+                      if "open file" in blocker[0] and blocker[1].isidentifier()
+                      and f"{blocker[1]}.seek(" not in (source[1] if source else "") else "")
+            if exits:  # it has its `while True:`, and says when it leaves it
+                unknown += f"; its `while True:` loop ends at {exits[0]}"
+            inner = (" (a `break` inside a pass over the data, in its `for` loop, leaves only that pass)"
+                     if exits and "`break`" in exits[0] else "")
+            loop = (f"take {exits[0]} out of its `while True:` loop{inner}" if exits else
+                    "put its loop inside `while True:`" if data.__name__ != "<genexpr>" else
                     "write it as a generator function with its loop inside `while True:`")
             fix = (f"make {var} yield at least {steps * epochs} batches by making it endless: {loop}{rewind}, and "
                    "set steps_per_epoch to the batches one pass gives; or pass data Keras starts again each epoch, "

@@ -70,6 +70,75 @@ def _reads(node: ast.AST, taint: dict[str, set[str]]) -> set[str]:
     return found
 
 
+# keras.ops functions (and Keras layers) that read an integer tensor as positions, not as numbers
+_INDEXING = {"take", "take_along_axis", "one_hot", "gather", "gather_nd", "embedding_lookup", "scatter",
+             "scatter_update", "bincount", "segment_sum", "segment_max"}
+
+
+def int_cast_use(fn: ast.FunctionDef, node: ast.Call, text: str, layer: Any = None) -> str:
+    """What a cast to integers in ``fn`` is used for: "index" where its result (the name it is assigned to, or the
+    cast itself) is read as positions (``ops.take(table, i)``, ``ops.one_hot(i, n)``, ``x[i]``, an Embedding
+    sublayer of ``layer``), else "values" (numbers again: cast back to float, or in arithmetic)."""
+    parents = {id(c): p for p in ast.walk(fn) for c in ast.iter_child_nodes(p)}
+    holder = parents.get(id(node))
+    names = {t.id for t in holder.targets if isinstance(t, ast.Name)} if isinstance(holder, ast.Assign) else set()
+    uses: list[ast.AST] = [n for n in ast.walk(fn)
+                           if isinstance(n, ast.Name) and n.id in names and isinstance(n.ctx, ast.Load)]
+    for use in uses or [node]:
+        parent = parents.get(id(use))
+        if isinstance(parent, ast.Subscript) and parent.value is not use:
+            return "index"
+        if isinstance(parent, ast.Call) and isinstance(parent.func, (ast.Attribute, ast.Name)):
+            called = parent.func.attr if isinstance(parent.func, ast.Attribute) else parent.func.id
+            sub = getattr(layer, called, None) if isinstance(parent.func, ast.Attribute) else None
+            kind = type(sub).__name__.lower() if isinstance(sub, keras.layers.Layer) else called.lower()
+            if called in _INDEXING or "embed" in kind or "lookup" in kind:
+                return "index"
+    return "values"
+
+
+def int_cast_fixed(stmt_text: str, node: ast.Call, text: str, ops: str) -> str:
+    """The statement with its cast to integers written as a straight-through truncation (a cast to integers
+    truncates toward zero): float values equal to the integers forward, and the gradient of what was cast back."""
+    inner = node.args[0] if isinstance(node.func, ast.Name) or (
+        isinstance(node.func, ast.Attribute) and node.func.attr == "cast") else node.func.value  # type: ignore[attr-defined]
+    raw = ast.get_source_segment(text, inner) or ast.unparse(inner)
+    x = raw if isinstance(inner, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)) else f"({raw})"
+    cast = ast.get_source_segment(text, node) or ast.unparse(node)
+    return _replaced(stmt_text, cast, f"{x} + {ops}.stop_gradient({ops}.trunc({raw}) - {x})")
+
+
+def int_cast_in_call(layer: Any) -> tuple[int, str, str, str, str] | None:
+    """The first cast to integers in the user's ``call`` of ``layer``'s class (its line, its statement, what its
+    result is used for, the straight-through statement, empty for an index, and the keras.ops name), or None."""
+    found = _user_call(type(layer))
+    if found is None:
+        return None
+    klass, fn, text, first = found
+    ops = spelled(klass.__dict__["call"], keras.ops, "keras.ops")
+    for stmt, node, kind, _ in _step_statements(fn)[0]:
+        if kind == "cast to integers":
+            use = int_cast_use(fn, node, text, layer)
+            stmt_text = ast.get_source_segment(text, stmt) or ast.unparse(stmt)
+            return (first + stmt.lineno - 1, stmt_text, use,
+                    int_cast_fixed(stmt_text, node, text, ops) if use == "values" else "", ops)
+    return None
+
+
+def int_cast_text(where: str, line: int, stmt_text: str, use: str, fixed: str) -> str:
+    """The fix for a cast to integers that the loss flows through, for what its integers are used for."""
+    cut = (f"the cast to integers in {where}, `{stmt_text}` (line {line}), cuts the gradient: an integer tensor "
+           "carries none, on every backend")
+    if use == "index":
+        return (f"{cut}, and its integers are used as positions (an index), which no straight-through form can "
+                "give a gradient. Keep the layers before it out of this path (they learn only from the other paths "
+                "to the loss), or let them learn what to pick from scores over the choices, weighted with a softmax "
+                "instead of an integer index.")
+    return (f"{cut}. Its integers are used as numbers again, so keep them as floats that equal the integers: "
+            f"`{fixed}` (a straight-through truncation: the same values forward, the gradient of what was cast "
+            "back).")
+
+
 def _step_statements(fn: ast.FunctionDef, given: dict[str, set[str]] | None = None
                      ) -> tuple[list[tuple[ast.stmt, ast.Call, str, set[str]]], dict[str, list[set[str]]]]:
     """Each statement of ``fn`` holding a step op, with the op's node, its kind and the sublayers it reads; and for
@@ -167,7 +236,8 @@ def _unreached(layer: Any, sample: Any) -> set[int] | None:
             with tf.GradientTape() as tape:
                 total = weighted(layer(tf.constant(sample), **mode),
                                  lambda t, r: tf.reduce_sum(tf.cast(t, "float32") * r))
-            grads = [None if g is None else g.numpy() for g in tape.gradient(total, [v.value for v in variables])]
+            grads = [None if g is None else tf.convert_to_tensor(g).numpy()  # an Embedding's are IndexedSlices
+                     for g in tape.gradient(total, [v.value for v in variables])]
         elif backend == "jax":
             import jax
             import jax.numpy as jnp
@@ -308,7 +378,8 @@ def _straight_through(stmt: ast.stmt, node: ast.Call, kind: str, text: str, ops:
                     f"index + {ops}.stop_gradient({ops}.cast({step_text}, \"float32\") - index)")),
                 None)
     if kind == "cast to integers":
-        return "", None
+        return (int_cast_fixed(stmt_text, node, text, ops) if int_cast_use(fn, node, text, layer) == "values"
+                else ""), None
     inner = node.args[0] if node.args else None
     if kind == "comparison" and isinstance(inner, ast.Compare):
         inner = inner.left
@@ -329,7 +400,10 @@ def call_step_finding(path: str, layer: Any, step: CallStep) -> tuple[str, str, 
                f"{step.line}): a step function, its output does not move when its input moves, so no gradient "
                f"passes it and the trainable layers before it ({names}) never learn; only the layers after it "
                "train. Nothing fails (TensorFlow only warns that gradients do not exist).")
-    if not step.fixed:
+    if step.op == "cast to integers":
+        fix = int_cast_text(step.via or step.owner + ".call", step.line, step.text,
+                            "values" if step.fixed else "index", step.fixed)
+    elif not step.fixed:
         fix = (f"keep the float values {step.via or step.owner + '.call'} computes before the {step.op} for the layers after it "
                f"(line {step.line}), and take the step after predict.")
     else:

@@ -24,7 +24,7 @@ from typing import Any
 
 import keras
 
-from kernest._axes import format_shape
+from kernest._axes import Shape, format_shape
 from kernest._graph import SEP, calls, functional_of, output_index, producer
 
 _STEP_NAMES = {"argmax", "argmin", "round", "floor", "ceil", "sign", "cast", "greater", "less", "equal",
@@ -328,7 +328,12 @@ def step_fix(step: _Step) -> tuple[str, str]:
     fn = getattr(layer, "function", None) if isinstance(layer, keras.layers.Lambda) else None
     found = lambda_node(fn) if fn is not None else None
     if found is None:
+        from kernest._lint_call_steps import int_cast_in_call, int_cast_text
+
         what = f"{type(layer).__name__}.call"
+        cast = int_cast_in_call(layer)
+        if cast is not None:
+            return what, int_cast_text(what, *cast[:4])
         if shape_in == shape_out:
             return what, (f"in {type(layer).__name__}.call, return x + ops.stop_gradient(out - x) (x its input, out "
                           "what it returns now, ops = keras.ops): the same values forward, and its input's gradient "
@@ -435,6 +440,11 @@ def inplace_statements(cls: type, layer: Any = None) -> list[InPlace]:
     from kernest._lint import helpers_with_arguments
 
     state = _layer_state(layer) if layer is not None else {}
+    shapes: dict[str, Shape] = {}
+    for attr in state:
+        value: Any = getattr(layer, attr, None)
+        if hasattr(value, "shape"):
+            shapes[attr] = tuple(value.shape)
 
     for klass in cls.__mro__:
         if klass.__module__.startswith(("keras", "kernest", "builtins", "torch")):
@@ -451,7 +461,7 @@ def inplace_statements(cls: type, layer: Any = None) -> list[InPlace]:
         for depth in range(3):
             later = []
             for fn, text, first, names, given, via in todo:
-                stmts, calls = _inplace_in(fn, text, first, given, ops, state)
+                stmts, calls = _inplace_in(fn, text, first, given, ops, state, shapes)
                 out.extend(InPlace(klass.__name__, *s[:4], via=via, state=s[4]) for s in stmts)
                 if depth == 2:
                     continue
@@ -519,7 +529,7 @@ def _as_assign(x: str, fixed: str) -> str:
 
 
 def _inplace_in(fn: ast.FunctionDef, text: str, first: int, given: dict[str, str | None], ops: str,
-                state: dict[str, str] | None = None
+                state: dict[str, str] | None = None, shapes: dict[str, Shape] | None = None
                 ) -> tuple[list[tuple[int, str, str | None, str, str]], dict[str, list[Any]]]:
     """The in-place statements of one function (line, text, made by, fixed, and the kind of ``self.<attr>`` it
     changes, ``state``'s, or ""), and for each function it calls by name (``masked_softmax``, ``self._gate``)
@@ -527,7 +537,7 @@ def _inplace_in(fn: ast.FunctionDef, text: str, first: int, given: dict[str, str
     not a tensor here."""
     tensors = set(given)
     made: dict[str, str | None] = dict(given)
-    state = state or {}
+    state, shapes = state or {}, shapes or {}
     out: list[tuple[int, str, str | None, str, str]] = []
     calls: dict[str, list[Any]] = {}
 
@@ -564,7 +574,9 @@ def _inplace_in(fn: ast.FunctionDef, text: str, first: int, given: dict[str, str
                     tensors.discard(t.id)
                 elif isinstance(t, ast.Subscript) and held(t.value) is not None:
                     base, by, kind = held(t.value) or ("", None, "")
-                    fixed = _item_assignment_fixed(base, t.slice, seg(node.value), ops, seg)
+                    fixed = _item_assignment_fixed(base, t.slice, seg(node.value), ops, seg,
+                                                   shapes.get(base[5:]) if kind else None,
+                                                   f"{base}.value" if kind == "variable" else "")
                     if kind:
                         fixed = _as_assign(base, fixed) if fixed.startswith(f"{base} = ") else \
                             f"{fixed}, and write them with {base}.assign(...)"
@@ -575,15 +587,16 @@ def _inplace_in(fn: ast.FunctionDef, text: str, first: int, given: dict[str, str
                                 "variable"))
             continue
         if isinstance(node, ast.Expr):
-            call = node.value
-            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-                    and held(call.func.value) is not None
-                    and call.func.attr.endswith("_") and not call.func.attr.startswith("_")):
+            chain = _inplace_chain(node.value)
+            innermost = chain[0].func if chain else None
+            found = held(innermost.value) if isinstance(innermost, ast.Attribute) else None
+            if found is None or not isinstance(innermost, ast.Attribute):
                 continue
-            base, by, kind = held(call.func.value) or ("", None, "")
-            fixed = _method_fixed(base, call, ops, seg)
-            if kind and call.func.attr[:-1] in ("add", "sub") and len(call.args) == 1 and not call.keywords:
-                fixed = f"{base}.assign_{call.func.attr[:-1]}({seg(call.args[0])})"
+            base, by, kind = found
+            fixed = _chain_fixed(base, chain, ops, seg)
+            call, method = chain[0], innermost.attr[:-1]
+            if kind and len(chain) == 1 and method in ("add", "sub") and len(call.args) == 1 and not call.keywords:
+                fixed = f"{base}.assign_{method}({seg(call.args[0])})"
             out.append((first + node.lineno - 1, seg(node), by, _as_assign(base, fixed) if kind else fixed, kind))
             continue
         base_node = node.target.value if isinstance(node.target, ast.Subscript) else node.target
@@ -601,44 +614,146 @@ def _inplace_in(fn: ast.FunctionDef, text: str, first: int, given: dict[str, str
         elif isinstance(node.target, ast.Name):
             fixed = f"{target} = {target} {op} {value}"
         else:
-            fixed = (f"build the new values with ops.where or ops.slice_update instead of {target} {op}= {value}"
-                     + (f", and write them with {base}.assign(...)" if kind else ""))
+            shape = shapes.get(base[5:]) if kind else None
+            index = node.target.slice if isinstance(node.target, ast.Subscript) else None
+            update = _slice_update(base, index, f"{target} {op} {value}", ops, seg, shape,
+                                   f"{base}.value" if kind == "variable" else "") if index and shape else None
+            fixed = _as_assign(base, update) if update else (
+                f"build the new values with ops.where or ops.slice_update instead of {target} {op}= {value}"
+                + (f", and write them with {base}.assign(...)" if kind else ""))
         out.append((first + node.lineno - 1, seg(node), by, fixed, kind))
     return out, calls
 
 
-def _paren(node: ast.AST, text: str) -> str:
-    return text if isinstance(node, (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant)) else f"({text})"
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 3}
 
 
-def _method_fixed(x: str, call: ast.Call, ops: str, seg: Any) -> str:
-    """``x.mul_(m)`` written out of place with Python operators or keras.ops (which run on every backend)."""
+def _operand(text: str, op: str, right: bool = False) -> str:
+    """``text`` as an operand of the Python operator ``op``, in parentheses only where precedence needs them."""
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        return f"({text})"
+    if isinstance(node, (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant)):
+        return text
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS_TEXT:
+        inner, outer = _PRECEDENCE.get(_OPS_TEXT[type(node.op)], 0), _PRECEDENCE[op]
+        if inner > outer or (inner == outer and not right and op != "**"):
+            return text
+    return f"({text})"
+
+
+def _inplace_chain(node: ast.AST) -> list[ast.Call]:
+    """The torch in-place calls of one statement, innermost first: ``w.mul_(m).add_(v)`` -> [mul_(m), add_(v)]
+    (the innermost one's ``func.value`` is what they change); [] for anything else."""
+    chain: list[ast.Call] = []
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+            node.func.attr.endswith("_") and not node.func.attr.startswith("_"):
+        chain.insert(0, node)
+        node = node.func.value
+    return chain
+
+
+def _chain_fixed(x: str, chain: list[ast.Call], ops: str, seg: Any) -> str:
+    """``x.mul_(m).add_(v)`` written out of place as one new value of ``x``: ``x = x * m + v``."""
+    value = x
+    for call in chain:
+        step = _method_value(value, call, ops, seg)
+        if step is None:  # a method not known here: said as it is
+            return _method_fixed(x, call, ops, seg)
+        value = step
+    return f"{x} = {value}"
+
+
+def _method_value(x: str, call: ast.Call, ops: str, seg: Any) -> str | None:
+    """The value ``x.mul_(m)`` leaves in ``x`` (an expression), with Python operators or keras.ops (which run on
+    every backend); None for a method not known here."""
     name, args = call.func.attr if isinstance(call.func, ast.Attribute) else "", call.args
     kw = {k.arg: seg(k.value) for k in call.keywords}
     if name in _METHOD_OPS and len(args) == 1 and not kw:
-        return f"{x} = {x} {_METHOD_OPS[name]} {_paren(args[0], seg(args[0]))}"
+        op = _METHOD_OPS[name]
+        return f"{_operand(x, op)} {op} {_operand(seg(args[0]), op, right=True)}"
     if name in _METHOD_UNARY and not args and not kw:
-        return f"{x} = {ops}.{_METHOD_UNARY[name]}({x})"
+        return f"{ops}.{_METHOD_UNARY[name]}({x})"
     if name == "masked_fill_" and len(args) + len(kw) == 2:
         mask = seg(args[0]) if args else kw.get("mask", "")
         value = seg(args[1]) if len(args) > 1 else kw.get("value", "")
-        return f"{x} = {ops}.where({mask}, {value}, {x})"
+        return f"{ops}.where({mask}, {value}, {x})"
     if name in ("clamp_", "clip_"):
         low = seg(args[0]) if args else kw.get("min", "None")
         high = seg(args[1]) if len(args) > 1 else kw.get("max", "None")
-        return f"{x} = {ops}.clip({x}, {low}, {high})" if "None" not in (low, high) else (
-            f"{x} = {ops}.{'maximum' if high == 'None' else 'minimum'}({x}, {low if high == 'None' else high})")
+        return f"{ops}.clip({x}, {low}, {high})" if "None" not in (low, high) else (
+            f"{ops}.{'maximum' if high == 'None' else 'minimum'}({x}, {low if high == 'None' else high})")
     if name == "zero_" and not args:
-        return f"{x} = {ops}.zeros_like({x})"
+        return f"{ops}.zeros_like({x})"
     if name == "copy_" and len(args) == 1 and not kw:
-        return f"{x} = {seg(args[0])}"
+        return seg(args[0])
     if name == "fill_" and len(args) == 1:
-        return f"{x} = {ops}.full_like({x}, {seg(args[0])})"
-    return f"{x} = the keras.ops function for {name[:-1]} applied to {x}, assigned to a new tensor"
+        return f"{ops}.full_like({x}, {seg(args[0])})"
+    return None
 
 
-def _item_assignment_fixed(x: str, index: ast.AST, value: str, ops: str, seg: Any) -> str:
-    """``x[..., k] = v`` / ``x[x < 0] = v`` as a new tensor from keras.ops.where."""
+def _method_fixed(x: str, call: ast.Call, ops: str, seg: Any) -> str:
+    """``x.mul_(m)`` written out of place (``x = x * m``)."""
+    value = _method_value(x, call, ops, seg)
+    name = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+    return f"{x} = {value}" if value is not None else \
+        f"{x} = the keras.ops function for {name[:-1]} applied to {x}, assigned to a new tensor"
+
+
+def _int_index(node: ast.AST | None) -> int | None:
+    """The integer an index expression is written as (``3``, ``-1``), else None."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _int_index(node.operand)
+        return -inner if inner is not None else None
+    return node.value if isinstance(node, ast.Constant) and type(node.value) is int else None
+
+
+def _slice_update(x: str, index: ast.AST, value: str, ops: str, seg: Any, shape: Shape, read: str = "") -> str | None:
+    """``x[0] = v`` (integers and constant slices, on a tensor of known ``shape``) as a new tensor from
+    keras.ops.slice_update, ``v`` broadcast to the block it fills as NumPy broadcasts it; None for another index.
+    ``read``: how the current values are read (``self.w.value`` for a weight: JAX's slice_update takes no
+    keras.Variable)."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    if len(parts) > len(shape) or any(n is None for n in shape):
+        return None
+    starts, sizes, block, ints = [], [], [], []
+    for axis, (part, n) in enumerate(zip(parts, shape)):
+        k = _int_index(part)
+        if k is not None:
+            if not -n <= k < n:  # type: ignore[operator]
+                return None
+            starts.append(k % n)  # type: ignore[operator]
+            sizes.append(1)
+            ints.append(axis)
+            continue
+        if not isinstance(part, ast.Slice) or part.step is not None:
+            return None
+        low, high = (_int_index(part.lower) if part.lower else 0), (_int_index(part.upper) if part.upper else n)
+        if low is None or high is None:
+            return None
+        start, stop, _ = slice(low, high).indices(n)  # type: ignore[arg-type]
+        if stop <= start:
+            return None
+        starts.append(start)
+        sizes.append(stop - start)
+        block.append(stop - start)
+    rest = [int(n) for n in shape[len(parts):]]  # type: ignore[arg-type]
+    starts, sizes, block = starts + [0] * len(rest), sizes + rest, block + rest
+    if ints == list(range(len(ints))):  # the integer axes lead: broadcasting adds them as axes of size 1
+        update = f"{ops}.broadcast_to({value}, {tuple(sizes)})"
+    else:
+        update = f"{ops}.reshape({ops}.broadcast_to({value}, {tuple(block)}), {tuple(sizes)})"
+    return f"{x} = {ops}.slice_update({read or x}, {tuple(starts)}, {update})"
+
+
+def _item_assignment_fixed(x: str, index: ast.AST, value: str, ops: str, seg: Any,
+                           shape: Shape | None = None, read: str = "") -> str:
+    """``x[0] = v`` (``x``'s ``shape`` known) as a new tensor from keras.ops.slice_update; ``x[..., k] = v`` /
+    ``x[x < 0] = v`` from keras.ops.where."""
+    update = _slice_update(x, index, value, ops, seg, shape, read) if shape is not None else None
+    if update is not None:
+        return update
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
     last = parts[-1]
     if (len(parts) >= 1 and all(isinstance(p, ast.Constant) and p.value is Ellipsis for p in parts[:-1])

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from types import FrameType
+from types import FrameType, TracebackType
 from typing import Any
 
 import keras
@@ -247,6 +247,33 @@ def failure_of(exc: BaseException) -> Failure | None:
     return _failure_from_traceback(exc)
 
 
+def unfiltered_traceback(exc: BaseException) -> TracebackType | None:
+    """``exc``'s traceback with the frames Keras' traceback filtering dropped put back, or None where none were
+    dropped. Outside ``kernest.trace()`` Keras re-raises an error with only the frames outside its own code (its
+    layers' ``__call__``, the failing layer itself, are gone), but each kept frame still links to its caller: the
+    chain from the deepest kept frame up to the first holds them all."""
+    entries = []
+    tb = exc.__traceback__
+    while tb is not None:
+        entries.append(tb)
+        tb = tb.tb_next
+    if not any(t.tb_frame.f_code.co_name == "error_handler" for t in entries):
+        return None
+    chain: list[FrameType] = []
+    frame: FrameType | None = entries[-1].tb_frame
+    while frame is not None and frame is not entries[0].tb_frame:
+        chain.append(frame)
+        frame = frame.f_back
+    if frame is None or len(chain) + 1 == len(entries):  # another thread's or a generator's frames; or nothing lost
+        return None
+    kept = {id(t.tb_frame): t for t in entries}
+    whole = None
+    for f in [*chain, frame]:  # deepest first: each links to the one it called
+        t = kept.get(id(f))
+        whole = TracebackType(whole, f, t.tb_lasti if t else f.f_lasti, t.tb_lineno if t else f.f_lineno)
+    return whole
+
+
 def _failure_from_traceback(exc: BaseException) -> Failure | None:
     """Rebuild the nested frames from a traceback: the layer each ``__call__`` (or Keras' error handler
     around it), ``Sequential.build`` and ``Model(inputs, outputs)`` frame was running for."""
@@ -297,6 +324,23 @@ def _framed(kind: str, original: Any, inputs_of: Any) -> Any:
 
     if kind == "build":  # Keras reads build()'s signature to know what to pass it
         wrapper = functools.wraps(original)(wrapper)
+    wrapper.__kernest_original__ = original  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _stateless_framed(original: Any) -> Any:
+    """``stateless_call(trainable, non_trainable, *inputs)`` as a call frame: JAX's fit, evaluate and predict run the
+    model they were called on through it, which calls ``call`` directly (no ``__call__``), so without this frame a
+    failure inside a nested model would miss the outermost model's name in its path."""
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if current() is None or len(args) < 3:  # the variables given by keyword: run it as it is, unframed
+            return original(self, *args, **kwargs)
+        variables = args[:2]
+
+        def run(layer: Any, *inputs: Any, **kw: Any) -> Any:
+            return original(layer, *variables, *inputs, **kw)
+        return _framed("call", run, _call_inputs)(self, *args[2:], **kwargs)
+
     wrapper.__kernest_original__ = original  # type: ignore[attr-defined]
     return wrapper
 
@@ -541,6 +585,7 @@ def _wanted() -> list[tuple[Any, str, Any]]:
 
     return [
         (keras.layers.Layer, "__call__", lambda o: _framed("call", o, _call_inputs)),
+        (keras.layers.Layer, "stateless_call", _stateless_framed),
         (keras.Sequential, "build", lambda o: _framed("build", o, lambda a, k: [])),
         (Functional, "__init__", lambda o: _framed("construct", o, _construct_inputs)),
         (keras.layers.InputLayer, "__init__", _record_input),
