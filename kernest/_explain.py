@@ -13,6 +13,7 @@ import ast
 import functools
 import inspect
 import itertools
+import linecache
 import math
 import os
 import re
@@ -1051,22 +1052,27 @@ def _data_off_built_shapes(case: Case) -> Mismatch | None:
     where a batch of sentences goes), or that holds the built sizes in another axis order (an edge list
     ``(2, edges)`` where ``(edges, 2)`` was built; channels-first steps). Keras checks nothing at a subclassed
     model's call, so the failure came deeper, in a layer that cannot say it was the data."""
-    model = case.called_model()
+    model, given_inputs, named = case.called_model(), [], None
     frame = case.frames[0] if case.frames else None
-    if model is None or frame is None or frame.layer is not model or frame.kind != "call" or graph_inputs(model):
+    if model is not None and frame is not None and frame.layer is model and frame.kind == "call":
+        given_inputs = list(frame.inputs)
+    else:  # a jitted predict (JAX) runs the model's call where no frame of ours sees it: read the user's line
+        model, named = _outer_model_call(case)
+        given_inputs = [named[1]] if named is not None else []
+    if model is None or graph_inputs(model) or not given_inputs:
         return None
     built = built_input_shapes(model)
-    if not built or len(built) != len(frame.inputs):
+    if not built or len(built) != len(given_inputs):
         return None
     where = str(getattr(model, "name", "model"))
-    for k, (declared, given) in enumerate(zip(built, frame.inputs, strict=True)):
+    for k, (declared, given) in enumerate(zip(built, given_inputs, strict=True)):
         if given is None or is_symbolic(given) or not hasattr(given, "shape"):
             continue
         got = shape_of(given)
         if fits(declared, got):
             continue
         if len(got) == len(declared) - 1 and fits(declared, (None, *got)):
-            return _missing_batch(case, where, declared, got)
+            return _missing_batch(case, where, declared, got, var=named[0] if named is not None else None)
         swap = _swapped_pair(declared, got, integer="int" in str(getattr(given, "dtype", "")))
         if swap is None:
             continue
@@ -1083,6 +1089,37 @@ def _data_off_built_shapes(case: Case) -> Mismatch | None:
                f"{how}, which gives {fixed}.")
         return Mismatch(case.path(where) if case.failure is not None else where, f"data -> {where}",
                         format_shape(declared), _tuple(got), fix)
+    return None
+
+
+def _outer_model_call(case: Case) -> tuple[Any, tuple[str, Any] | None]:
+    """The outermost line of the user's that calls a model (``model.predict(sample)``, ``model(sample)``) on
+    one named array: (the model, (the name, the array)); (None, None) where no such line is found."""
+    for frame in user_frames(case.exc):
+        text = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+        scope = {**frame.f_globals, **frame.f_locals}
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            func = node.func if isinstance(node, ast.Call) else None
+            if isinstance(func, ast.Attribute) and func.attr in ("predict", "predict_on_batch", "fit", "evaluate"):
+                func = func.value
+            model = _resolve(func, scope) if func is not None else None
+            arg = node.args[0] if isinstance(model, keras.Model) and node.args else None
+            if isinstance(arg, ast.Name) and isinstance(getattr(scope.get(arg.id), "ndim", None), int):
+                return model, (arg.id, scope[arg.id])
+    return None, None
+
+
+def _resolve(node: ast.expr, scope: dict[str, Any]) -> Any:
+    """The object a name or an attribute chain (``model.gen_G``) names in ``scope``; None otherwise."""
+    if isinstance(node, ast.Name):
+        return scope.get(node.id)
+    if isinstance(node, ast.Attribute):
+        owner = _resolve(node.value, scope)
+        return getattr(owner, node.attr, None) if owner is not None and not isinstance(owner, type) else None
     return None
 
 
@@ -3950,10 +3987,11 @@ def _arrays_named(case: Case, shape: Shape) -> list[str]:
             if len(value.shape) == len(shape) and shape_of(value)[1:] == tuple(shape[1:])]
 
 
-def _missing_batch(case: Case, name: str, declared: Shape, got: Shape) -> Mismatch:
-    """One sample given where a batch is expected: the array's shape is the model's shape without the batch."""
+def _missing_batch(case: Case, name: str, declared: Shape, got: Shape, var: str | None = None) -> Mismatch:
+    """One sample given where a batch is expected: the array's shape is the model's shape without the batch;
+    ``var``, the user's name for it where the caller found it."""
     model = case.called_model()
-    var = _data_name(case, got) or case.call_argument(model) or "x"
+    var = var or _data_name(case, got) or case.call_argument(model) or "x"
     where = getattr(model, "name", None) or name
     dataset = _unbatched_dataset(case)
     if dataset is not None:

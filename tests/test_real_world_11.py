@@ -28,12 +28,15 @@ ops = keras.ops
 # core: the four small models; the CycleGAN (four models) and the MobileNetV2 encoder take seconds to build, copy
 # and train on JAX and PyTorch. bench/real_world_11.py runs every model on all three backends.
 CHEAP = {m11.simsiam_linear_eval, m11.gat, m11.dlrm, m11.ner_transformer}
+# MobileNetV2's copy and save take 15 s of the suite's 40: bench/real_world_11.py runs replace and save on the
+# contrastive classifier (outputs compared, no diff), the suite does not.
+HEAVY = (m11.supcon_classifier,)
 
 
-def specs(core: set | None = None) -> list[object]:
-    """SPECS as parameters; those built by a builder in ``core`` are marked ``core``."""
+def specs(core: set | None = None, skip: tuple = ()) -> list[object]:
+    """SPECS as parameters; those built by a builder in ``core`` are marked ``core``, ``skip`` the builders left out."""
     return [pytest.param(s, id=s.build.__name__, marks=[pytest.mark.core] * (s.build in (core or set())))
-            for s in m11.SPECS]
+            for s in m11.SPECS if s.build not in skip]
 
 
 @pytest.mark.parametrize("spec", specs(core=CHEAP))
@@ -46,19 +49,25 @@ def test_extract_an_inner_activation(spec, built):
     checks.extract_matches_the_summary(spec, built(spec))
 
 
-@pytest.mark.parametrize("spec", specs(core=CHEAP))
+@pytest.mark.parametrize("spec", specs(core=CHEAP, skip=HEAVY))
 def test_replace_a_submodel_with_a_copy(spec, built):
     checks.replace_with_a_copy(spec, built(spec), m11.outputs_of, refusal="subclassed model")
 
 
-@pytest.mark.parametrize("spec", specs(core=CHEAP))
+@pytest.mark.parametrize("spec", specs(core=CHEAP, skip=HEAVY))
 def test_save_and_load_give_the_same_outputs_and_no_diff(spec, built, tmp_path):
     checks.save_and_load(spec, built(spec), m11.outputs_of, tmp_path, refusal="has no get_config")
 
 
+# Their breaks fail inside model.predict. On JAX, predict takes the model's variables out of it (their values None)
+# and puts them back only when it ends; one that fails leaves the model without them (Keras restores them where fit
+# fails, keras-team/keras#21019, not predict): the break runs on a model of its own, the shared one is left alone.
+OWN_MODEL_FOR_BREAK = {m11.ner_transformer, m11.supcon_classifier}
+
+
 @pytest.mark.parametrize("spec", specs(core=CHEAP))
 def test_a_deliberate_break_is_explained_with_the_models_own_names(spec, built):
-    checks.break_is_explained(spec, built(spec))
+    checks.break_is_explained(spec, spec.build() if spec.build in OWN_MODEL_FOR_BREAK else built(spec))
 
 
 @pytest.mark.parametrize("spec", specs(core=CHEAP))
