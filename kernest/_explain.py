@@ -1103,10 +1103,12 @@ def _outer_model_call(case: Case) -> tuple[Any, tuple[str, Any] | None]:
         except SyntaxError:
             continue
         for node in ast.walk(tree):
-            func = node.func if isinstance(node, ast.Call) else None
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
             if isinstance(func, ast.Attribute) and func.attr in ("predict", "predict_on_batch", "fit", "evaluate"):
                 func = func.value
-            model = _resolve(func, scope) if func is not None else None
+            model = _resolve(func, scope)
             arg = node.args[0] if isinstance(model, keras.Model) and node.args else None
             if isinstance(arg, ast.Name) and isinstance(getattr(scope.get(arg.id), "ndim", None), int):
                 return model, (arg.id, scope[arg.id])
@@ -1133,7 +1135,9 @@ def _list_item(case: Case, model: Any, k: int) -> str | None:
     except SyntaxError:
         return None
     for node in ast.walk(tree):
-        func = node.func if isinstance(node, ast.Call) else None
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
         callee = func.value if isinstance(func, ast.Attribute) and func.attr in ("predict", "predict_on_batch") else func
         if isinstance(callee, ast.Name) and callee.id in names and node.args \
                 and isinstance(node.args[0], (ast.List, ast.Tuple)) and k < len(node.args[0].elts):
@@ -1334,11 +1338,11 @@ def _cut_before_width(case: Case, want: Any) -> str | None:
     a projection between them would hide that the model was cut too early."""
     outer = case.outer
     cut = producer(outer) if outer is not None and is_symbolic(outer) else None
-    outputs = keras.tree.flatten(cut.outputs) if graph_inputs(cut) else None
-    if want is None or not outputs or len(outputs) != 1:
+    outputs = keras.tree.flatten(cut.outputs) if cut is not None and graph_inputs(cut) else None
+    if cut is None or want is None or not outputs or len(outputs) != 1:
         return None
     own = {id(layer) for _, layer in _walk(cut)}
-    tensor, chain = outputs[0], []
+    tensor, chain = outputs[0], list[str]()
     start = getattr(tensor, "_keras_history", None)
     while len(chain) < 12:
         history = getattr(tensor, "_keras_history", None)
@@ -4532,10 +4536,10 @@ def _odd_width_input(case: Case, kind: str, name: str, reason: str) -> tuple[str
     refused them where all but one share their last axis: that one is the odd one, and the layer (or model) that
     made it is what to change. (expected, fix) where that holds."""
     inputs = case.frames[-1].inputs if case.frames else []
-    shapes = [shape_of(t) if hasattr(t, "shape") else None for t in inputs]
-    if len(inputs) < 3 or any(s is None or len(s) != len(shapes[0]) for s in shapes):
+    shapes = [shape_of(t) for t in inputs if hasattr(t, "shape")]
+    if len(inputs) < 3 or len(shapes) != len(inputs) or any(len(s) != len(shapes[0]) for s in shapes):
         return None
-    widths = [s[-1] for s in shapes]  # type: ignore[index]
+    widths = [s[-1] for s in shapes]
     odd = [i for i, w in enumerate(widths) if widths.count(w) == 1]
     common = next((w for w in widths if widths.count(w) == len(widths) - 1), None)
     if len(odd) != 1 or common is None or None in widths or not re.search(r"shape|size|dimension", reason, re.I):
