@@ -13,6 +13,7 @@ import ast
 import functools
 import inspect
 import itertools
+import linecache
 import math
 import os
 import re
@@ -343,16 +344,25 @@ class Case:
         if fitted is not None:
             return fitted
         text = self.site.text if self.site is not None else ""
-        for found in re.finditer(r"(?<![.\w])([A-Za-z_]\w*)\(", text):
-            value = self.scope.get(found.group(1))
+        for found in re.finditer(r"(?<![.\w])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\(", text):
+            value = self._dotted(found.group(1))
             if isinstance(value, keras.Model):
                 return value
         return None
+
+    def _dotted(self, text: str) -> Any:
+        """The user's object a name or an attribute chain names (``model.gen_G``); None where a part is missing."""
+        head, *rest = text.split(".")
+        value = self.scope.get(head)
+        for attr in rest:
+            value = getattr(value, attr, None) if value is not None and not isinstance(value, type) else None
+        return value
 
     def call_argument(self, model: Any) -> str | None:
         """The source text of the first argument the user's line passes to ``model`` (``x[0]`` in ``model(x[0])``)."""
         text = self.site.text if self.site is not None else ""
         names = [n for n, v in self.scope.items() if v is model and not n.startswith("_")]
+        names += [c for c in re.findall(r"(?<![.\w])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)\(", text) if self._dotted(c) is model]
         found = next((m for n in names for m in [re.search(rf"(?<![.\w]){re.escape(n)}(?:\.(?:predict|predict_on_batch))?\(",
                                                           text)] if m), None)
         if found is None:
@@ -1048,6 +1058,118 @@ def _axis_value(case: Case, m: re.Match[str]) -> Mismatch:
     return _width_mismatch(case, name, (None, want), got_shape)
 
 
+def _data_off_built_shapes(case: Case) -> Mismatch | None:
+    """A subclassed model (no declared Input: the shapes it was first called with are its interface) called on an
+    array that is one sample of what it was built on (its shape without the batch axis, as one sentence's ids
+    where a batch of sentences goes), or that holds the built sizes in another axis order (an edge list
+    ``(2, edges)`` where ``(edges, 2)`` was built; channels-first steps). Keras checks nothing at a subclassed
+    model's call, so the failure came deeper, in a layer that cannot say it was the data."""
+    model, given_inputs, named = case.called_model(), [], None
+    frame = case.frames[0] if case.frames else None
+    if model is not None and frame is not None and frame.layer is model and frame.kind == "call":
+        given_inputs = list(frame.inputs)
+    else:  # a jitted predict (JAX) runs the model's call where no frame of ours sees it: read the user's line
+        model, named = _outer_model_call(case)
+        given_inputs = [named[1]] if named is not None else []
+    if model is None or graph_inputs(model) or not given_inputs:
+        return None
+    built = built_input_shapes(model)
+    if not built or len(built) != len(given_inputs):
+        return None
+    where = str(getattr(model, "name", "model"))
+    for k, (declared, given) in enumerate(zip(built, given_inputs, strict=True)):
+        if given is None or is_symbolic(given) or not hasattr(given, "shape"):
+            continue
+        got = shape_of(given)
+        if fits(declared, got):
+            continue
+        if len(got) == len(declared) - 1 and fits(declared, (None, *got)):
+            return _missing_batch(case, where, declared, got, var=named[0] if named is not None else None)
+        swap = _swapped_pair(declared, got, integer="int" in str(getattr(given, "dtype", "")))
+        if swap is None:
+            continue
+        i, j = swap
+        data = _data_name(case, got) or (case.call_argument(model) if len(built) == 1 else _list_item(case, model, k))
+        label = f"its argument {k + 1} of {len(built)}" if len(built) > 1 else "its input"
+        how = (f"{data[:-2]} as it is, not {data}" if data is not None and data.endswith(".T") else
+               f"{data}.T" if data is not None and len(got) == 2 else
+               f"np.swapaxes({data}, {i}, {j})" if data is not None else f"np.swapaxes(<the array>, {i}, {j})")
+        fixed = _tuple(tuple(got[j] if a == i else got[i] if a == j else d for a, d in enumerate(got)))
+        fix = (f"{where} was built with {label} shaped {format_shape(declared)} and gets {_tuple(got)}: the "
+               f"same sizes with axes {i} and {j} swapped. A subclassed model checks nothing at its call, so it "
+               f"failed deeper, at {case.failure.path if case.failure is not None else where}. Swap them back with "
+               f"{how}, which gives {fixed}.")
+        return Mismatch(case.path(where) if case.failure is not None else where, f"data -> {where}",
+                        format_shape(declared), _tuple(got), fix)
+    return None
+
+
+def _outer_model_call(case: Case) -> tuple[Any, tuple[str, Any] | None]:
+    """The outermost line of the user's that calls a model (``model.predict(sample)``, ``model(sample)``) on
+    one named array: (the model, (the name, the array)); (None, None) where no such line is found."""
+    for frame in user_frames(case.exc):
+        text = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+        scope = {**frame.f_globals, **frame.f_locals}
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in ("predict", "predict_on_batch", "fit", "evaluate"):
+                func = func.value
+            model = _resolve(func, scope)
+            arg = node.args[0] if isinstance(model, keras.Model) and node.args else None
+            if isinstance(arg, ast.Name) and isinstance(getattr(scope.get(arg.id), "ndim", None), int):
+                return model, (arg.id, scope[arg.id])
+    return None, None
+
+
+def _resolve(node: ast.expr, scope: dict[str, Any]) -> Any:
+    """The object a name or an attribute chain (``model.gen_G``) names in ``scope``; None otherwise."""
+    if isinstance(node, ast.Name):
+        return scope.get(node.id)
+    if isinstance(node, ast.Attribute):
+        owner = _resolve(node.value, scope)
+        return getattr(owner, node.attr, None) if owner is not None and not isinstance(owner, type) else None
+    return None
+
+
+def _list_item(case: Case, model: Any, k: int) -> str | None:
+    """The source text of item ``k`` of the list or tuple the user's line passes to ``model``
+    (``edges.T`` in ``model([node_states, edges.T])``)."""
+    text = case.site.text.strip() if case.site is not None else ""
+    names = {n for n, v in case.scope.items() if v is model}
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        callee = func.value if isinstance(func, ast.Attribute) and func.attr in ("predict", "predict_on_batch") else func
+        if isinstance(callee, ast.Name) and callee.id in names and node.args \
+                and isinstance(node.args[0], (ast.List, ast.Tuple)) and k < len(node.args[0].elts):
+            return ast.get_source_segment(text, node.args[0].elts[k])
+    return None
+
+
+def _swapped_pair(declared: Shape, got: Shape, integer: bool) -> tuple[int, int] | None:
+    """The two axes of ``got`` whose swap makes it fit ``declared`` (the batch axis free), where it does not fit
+    as it is. The batch axis itself takes part only for integer arrays (index lists such as edges, whose first
+    axis counts the pairs): a float array whose batch size equals a feature size is not told to transpose."""
+    if len(got) != len(declared) or len(got) < 2:
+        return None
+    for i, j in itertools.combinations(range(0 if integer else 1, len(got)), 2):
+        swapped = tuple(got[j] if a == i else got[i] if a == j else d for a, d in enumerate(got))
+        if got[i] != got[j] and fits(declared, swapped) and None not in (got[i], got[j]):
+            return i, j
+    return None
+
+
 def _rebase_to_data(case: Case, width: int | None) -> bool:
     """Where the outermost model was called on data of last axis ``width`` (the width that arrived where Keras
     failed) though its declared Input's differs (Keras lets a trailing axis of 1 pass; a recurrent layer checks
@@ -1207,6 +1329,9 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
     elif consumer is not None:
         rebuild = f", or use a new {type(consumer).__name__} built for {got} features"
     producer_text = case.producer_name() if case.frames else "the previous stage"
+    cut = _cut_before_width(case, want)
+    if cut is not None:
+        return Mismatch(case.path(name), case.interface(name), f"(batch, ..., {want})", received, cut)
     if producer_text == "data" and len(got_shape) == 2 and consumer is not None and consumer is case.called_model():
         return Mismatch(case.path(name), case.interface(name), f"(batch, ..., {want})", received,
                         _data_width_fix(case.consumer_name(name), want, got, rebuild))
@@ -1216,6 +1341,38 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
     fix = (f"{producer_text} gives {got} features but {case.consumer_name(name)} was built for {want}. Add "
            f"{adapter} between them to project {got} -> {want}{rebuild}.")
     return Mismatch(case.path(name), case.interface(name), f"(batch, ..., {want})", received, fix)
+
+
+def _cut_before_width(case: Case, want: Any) -> str | None:
+    """The producer is a model cut out of a bigger one (``keras.Model(encoder.input,
+    encoder.get_layer("pool").output)``), and in that bigger model its output goes on, one layer after another,
+    to a tensor of the width the consumer was built for: the consumer was made for the bigger model's output, and
+    a projection between them would hide that the model was cut too early."""
+    outer = case.outer
+    cut = producer(outer) if outer is not None and is_symbolic(outer) else None
+    outputs = keras.tree.flatten(cut.outputs) if cut is not None and graph_inputs(cut) else None
+    if cut is None or want is None or not outputs or len(outputs) != 1:
+        return None
+    own = {id(layer) for _, layer in _walk(cut)}
+    tensor, chain = outputs[0], list[str]()
+    start = getattr(tensor, "_keras_history", None)
+    while len(chain) < 12:
+        history = getattr(tensor, "_keras_history", None)
+        nodes = [n for n in getattr(history.operation, "_outbound_nodes", []) if id(n.operation) not in own] \
+            if history is not None else []
+        if len(nodes) != 1 or len(nodes[0].outputs) != 1:
+            break
+        tensor = nodes[0].outputs[0]
+        chain.append(str(nodes[0].operation.name))
+    if not chain or shape_of(tensor)[-1] != want:
+        return None
+    end = str(start.operation.name) if start is not None else "its output"
+    seen = case.consumer_name(getattr(case.consumer, "name", "the consumer"))
+    return (f"{cut.name} was cut out of a bigger model at {end}, which gives {shape_of(outputs[0])[-1]} features; in "
+            f"that model they go on through {', '.join(chain)} to {want} features, the width {seen} was built for. "
+            f"Feed {seen} the bigger model's output, or cut {cut.name} at {chain[-1]} "
+            f"(keras.Model(..., <model>.get_layer({chain[-1]!r}).output)); a Dense({want}) between them would "
+            f"hide the missing layers.")
 
 
 def _data_width_fix(name: str, want: Any, got: Any, rebuild: str = "") -> str:
@@ -1354,6 +1511,9 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
         return _width_mismatch(case, name, declared, got)
     order = _axis_order(declared, got)
     index = refused[0] if refused is not None else None
+    channels = _channels_axis_missing(case, var, declared, got)
+    if channels is not None:
+        return Mismatch(case.path(name), case.interface(name), format_shape(declared), format_shape(got), channels)
     if order is not None:
         fix = _transpose_fix(case, var, declared, got, order)
     elif len(declared) == len(got) and _other_image_size(declared, got) and _reads_images(consumer):
@@ -1378,6 +1538,19 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
             f"{var} was declared for {len(declared) - 1} axes after the batch but gets {len(got) - 1}: "
             f"rebuild it with keras.Input(shape={_tuple(got[1:])}) or reshape what reaches it.")
     return Mismatch(case.path(name), case.interface(name), format_shape(declared), format_shape(got), fix)
+
+
+def _channels_axis_missing(case: Case, var: str, declared: Shape, got: Shape) -> str | None:
+    """Images (or a signal) of the right size without their channels axis, given to a model of one or three
+    channels (grey images kept as (H, W), as Fashion-MNIST comes): add the axis, and for an RGB model repeat the
+    grey values into three channels."""
+    if len(got) != len(declared) - 1 or len(declared) < 3 or declared[-1] not in (1, 3) or not fits(declared[:-1], got):
+        return None
+    data = _data_name(case, got) or case.call_argument(case.called_model()) or "x"
+    add = (f"{data}[..., None]" if declared[-1] == 1 else f"np.repeat({data}[..., None], 3, axis=-1) (grey values "
+           f"repeated into the 3 channels it was built for)")
+    return (f"{var} takes {format_shape(declared)} and gets {format_shape(got)}: the data has no channels axis. Add "
+            f"it: {add}, which gives {format_shape((*got, declared[-1]))}.")
 
 
 def _rebuild_blocker(model: Any, shape: Shape, kernels_may_resize: bool = False, index: int | None = None
@@ -3859,10 +4032,11 @@ def _arrays_named(case: Case, shape: Shape) -> list[str]:
             if len(value.shape) == len(shape) and shape_of(value)[1:] == tuple(shape[1:])]
 
 
-def _missing_batch(case: Case, name: str, declared: Shape, got: Shape) -> Mismatch:
-    """One sample given where a batch is expected: the array's shape is the model's shape without the batch."""
+def _missing_batch(case: Case, name: str, declared: Shape, got: Shape, var: str | None = None) -> Mismatch:
+    """One sample given where a batch is expected: the array's shape is the model's shape without the batch;
+    ``var``, the user's name for it where the caller found it."""
     model = case.called_model()
-    var = _data_name(case, got) or case.call_argument(model) or "x"
+    var = var or _data_name(case, got) or case.call_argument(model) or "x"
     where = getattr(model, "name", None) or name
     dataset = _unbatched_dataset(case)
     if dataset is not None:
@@ -4379,6 +4553,9 @@ def _generic(case: Case) -> Mismatch:
     if probed is not None:  # what a fresh copy of the layer accepts gives the fix
         return Mismatch(case.path(name), case.interface(name), expected, received,
                         fix_text(probed, getattr(layer, "name", name), reason.rstrip(".")))
+    odd = _odd_width_input(case, kind, getattr(layer, "name", name), reason.rstrip("."))
+    if odd is not None:
+        return Mismatch(case.path(name), case.interface(name), odd[0], received, odd[1])
     other = _built_on_other_shapes(case)
     if other is not None:
         built, received = other
@@ -4393,6 +4570,31 @@ def _generic(case: Case) -> Mismatch:
         f"{kind} {getattr(layer, 'name', '')} refused it: {reason.rstrip('.')}. Check what reaches "
         f"{case.consumer_name(name)} against what it was built for (kernest.summary shows every shape).",
     )
+
+
+def _odd_width_input(case: Case, kind: str, name: str, reason: str) -> tuple[str, str] | None:
+    """A layer that combines a list of three or more tensors (stacks them, takes their pairwise dot products) and
+    refused them where all but one share their last axis: that one is the odd one, and the layer (or model) that
+    made it is what to change. (expected, fix) where that holds."""
+    inputs = case.frames[-1].inputs if case.frames else []
+    shapes = [shape_of(t) for t in inputs if hasattr(t, "shape")]
+    if len(inputs) < 3 or len(shapes) != len(inputs) or any(len(s) != len(shapes[0]) for s in shapes):
+        return None
+    widths = [s[-1] for s in shapes]
+    odd = [i for i, w in enumerate(widths) if widths.count(w) == 1]
+    common = next((w for w in widths if widths.count(w) == len(widths) - 1), None)
+    if len(odd) != 1 or common is None or None in widths or not re.search(r"shape|size|dimension", reason, re.I):
+        return None
+    src = producer(inputs[odd[0]]) if is_symbolic(inputs[odd[0]]) else None
+    if src is None:
+        return None
+    last = src.layers[-1] if isinstance(src, keras.Sequential) and src.layers else None
+    end = (f"end {src.name} at {common} features (its last layer {last.name} as keras.layers.Dense({common}))"
+           if isinstance(last, keras.layers.Dense) else f"make {src.name} give {common} features")
+    fix = (f"{kind} {name} combines its {len(inputs)} inputs, which must share their last axis, and refused them: "
+           f"{reason}. The others have {common} features; {src.name} (input {odd[0] + 1}) gives {widths[odd[0]]}. "
+           f"To keep the rest as built, {end}.")
+    return f"{len(inputs)} inputs of {common} features", fix
 
 
 def _built_on_other_shapes(case: Case) -> tuple[str, str] | None:
@@ -4474,7 +4676,10 @@ def _explained(exc: BaseException, target: Any, failure: Failure | None = None) 
     usage = usage_failure(case)
     if usage is not None:
         return InterfaceError([usage], context=_context(case))
-    custom = (_metric_for_other_labels(case) or fit_argument_failure(case) or argument_failure(case) or settings_failure(case) or custom_code_failure(case) or script_failure(case) or _in_users_call(case) or in_users_code(case) or compiled_for_other_outputs(case) or flat_data_element(case)
+    custom = (_metric_for_other_labels(case) or fit_argument_failure(case) or argument_failure(case)
+              or settings_failure(case) or _data_off_built_shapes(case) or custom_code_failure(case)
+              or script_failure(case) or _in_users_call(case) or in_users_code(case) or compiled_for_other_outputs(case)
+              or flat_data_element(case)
               or split_refused(case) or lambda_refused_on_load(case) or real_error_lost(case) or _api_call(case)
               or _custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)
               or _swapped_inputs(case) or _swapped_data_axes(case) or _one_array_for_inputs(case) or _odd_width_data(case) or _data_off_declared_input(case)

@@ -216,13 +216,3 @@ def test_a_subclassed_model_without_get_config_is_not_saved_with_its_defaults(tm
     same(np.zeros((2, 8, 5), "float32"))
     checks.close(kernest.load(kernest.save(same, tmp_path / "p.keras"))(np.ones((1, 8, 5), "float32")),
                  same(np.ones((1, 8, 5), "float32")))
-
-
-@pytest.mark.core
-def test_the_probes_rebuild_for_other_images_is_tried_with_the_patch_encoder_as_it_is_now(built):
-    # the trial rebuild copies patch_encoder with downstream=True (as save and replace do); copied from the
-    # arguments Keras recorded, it failed on any input, nothing was concluded, and "build it for 12x12" went out
-    spec = next(s for s in m10.SPECS if s.build is m10.mae_linear_probe)
-    model = built(spec)
-    err = _explained(model, lambda: model(np.zeros((2, 12, 12, 3), "float32")))
-    assert "Resizing(8, 8)" in err and "patch_encoder is made for 8x8" in err, err
