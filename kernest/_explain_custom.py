@@ -375,15 +375,22 @@ def _tuple_text(shape: Shape) -> str:
 _NOT_SERIALIZABLE = re.compile(r"Object (?P<cls>\w+) was created by passing\s+non-serializable argument values")
 
 
-def _config_not_serializable(case: Any) -> Mismatch | None:
+def refused_instance(case: Any) -> tuple[re.Match[str], str, Any, list[str]] | None:
+    """For Keras' "created by passing non-serializable argument values": the message's match, the path and the
+    instance of the class it names, and the constructor parameters the instance keeps on ``self``."""
     m = _NOT_SERIALIZABLE.search(case.message)
-    if m is None:
-        return None
-    found = _instances(case, m.group("cls"))
-    if not found:
+    found = _instances(case, m.group("cls")) if m is not None else []
+    if m is None or not found:
         return None
     path, layer = found[0]
-    params = [p for p in _init_params(type(layer)) if hasattr(layer, p)]
+    return m, path, layer, [p for p in _init_params(type(layer)) if hasattr(layer, p)]
+
+
+def _config_not_serializable(case: Any) -> Mismatch | None:
+    refused = refused_instance(case)
+    if refused is None:
+        return None
+    m, path, layer, params = refused
     args = [p for p in params if not _plain(getattr(layer, p, None))]
     if not args:
         return None

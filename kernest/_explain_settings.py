@@ -20,15 +20,14 @@ from kernest._callsite import name_kw, value_of
 from kernest._errors import Mismatch
 from kernest._explain_args import _callee, _enclosing_model_name, _fit_call, _segment, _statement
 from kernest._explain_custom import (
-    _NOT_SERIALIZABLE,
-    _init_params,
-    _instances,
     _plain,
     _saving_model,
     _top_models,
     _walk,
     first_answer,
+    refused_instance,
 )
+from kernest._lint_order import _splice
 
 
 def settings_failure(case: Any) -> Mismatch | None:
@@ -49,18 +48,6 @@ def _calls_in(statement: str) -> tuple[ast.AST, list[ast.Call]]:
 
 def _keyword(call: ast.Call, key: str) -> ast.keyword | None:
     return next((k for k in call.keywords if k.arg == key), None)
-
-
-def _replaced(text: str, node: ast.AST, new: str) -> str:
-    """``text`` (one statement, as parsed) with ``node``'s own segment replaced by ``new``."""
-    lines = text.splitlines(keepends=True)
-
-    def at(line: int | None, col: int | None) -> int:
-        return sum(len(x) for x in lines[: (line or 1) - 1]) + (col or 0)
-
-    start = at(getattr(node, "lineno", None), getattr(node, "col_offset", None))
-    end = at(getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None))
-    return text[:start] + new + text[end:]
 
 
 def _layer_path(tree: ast.AST, call: ast.Call, fallback: str) -> str:
@@ -118,7 +105,7 @@ def _name_with_slash(case: Any) -> Mismatch | None:
         new = old.replace("/", "_")
         layer = _constructed(case.exc)
         cls = type(layer).__name__ if layer is not None else _callee(call)
-        rewritten = _replaced(statement, kw.value, new)
+        rewritten = _splice(statement, kw.value, new)
         return Mismatch(
             given, f"name -> {cls}", 'a layer name without "/"', f"name={given!r}",
             f'{cls} was named {given!r}: Keras 3 joins the names of nested layers and models with "/" to write their '
@@ -151,7 +138,7 @@ def _output_padding_not_below_stride(case: Any) -> Mismatch | None:
         new = _as_written(right, value_of(kw.value, case.scope))
         cls = _callee(call)
         path = _layer_path(tree, call, cls)
-        rewritten = _replaced(statement, kw.value, new)
+        rewritten = _splice(statement, kw.value, new)
         return Mismatch(
             path, f"output_padding -> {cls}", f"output_padding below strides={_as_written(tuple(strides), 0)}",
             f"output_padding={_as_written(tuple(pad), 0)}",
@@ -205,7 +192,7 @@ def _causal_padding_unsupported(case: Any) -> Mismatch | None:
         path = _layer_path(tree, call, cls)
         quote = _segment(statement, kw.value)[:1] if _segment(statement, kw.value)[:1] in "'\"" else '"'
         valid = f"{quote}valid{quote}"
-        rewritten = _replaced(statement, kw.value, valid)
+        rewritten = _splice(statement, kw.value, valid)
         return Mismatch(
             path, f"padding -> {cls}", "padding \"valid\" or \"same\" (causal padding exists on Conv1D only)",
             'padding="causal"',
@@ -259,7 +246,7 @@ def _callbacks_not_a_list(case: Any) -> Mismatch | None:
             fix = f"callbacks=list({ast.unparse(node)})"
         else:
             listed = "[" + ", ".join(_segment(source, e) for e in literal.elts) + "]"
-            fix = _replaced(source, literal, listed).strip()
+            fix = _splice(source, literal, listed).strip()
         return Mismatch(
             name, "callbacks -> fit", "a list of callback objects", f"a set of {count} callback(s)",
             f"the callbacks reach fit as a set (braces {{...}} make a set, not a list), and fit hands the set itself "
@@ -288,14 +275,10 @@ def _subclass_config_not_written(case: Any) -> Mismatch | None:
     """``clone_model`` (or ``save``) of a model holding a subclassed ``keras.Model`` whose constructor takes plain
     numbers: Keras records a Layer's constructor arguments by itself, not a subclassed Model's, so the class needs a
     ``get_config`` that returns them (arguments holding objects are left to ``_config_not_serializable``)."""
-    m = _NOT_SERIALIZABLE.search(case.message)
-    if m is None:
+    refused = refused_instance(case)
+    if refused is None:
         return None
-    found = _instances(case, m.group("cls"))
-    if not found:
-        return None
-    path, layer = found[0]
-    params = [p for p in _init_params(type(layer)) if hasattr(layer, p)]
+    m, path, layer, params = refused
     if not isinstance(layer, keras.Model) or not params or not all(_plain(getattr(layer, p)) for p in params):
         return None
     text = case.site.text if case.site is not None else ""
