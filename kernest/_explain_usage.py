@@ -1,5 +1,6 @@
-"""Failures in what surrounds a model: callbacks, compile, fit's arguments, layer names and cells. Keras names the
-cause in its own words; these rules give the fix in the user's names (the lead's probe models, round 7)."""
+"""Failures in what surrounds a model: callbacks, compile, fit's arguments and data, labels, a Sequential's list, RNN
+cells, a subclassed call() that predicts. Keras names the cause in its own words; these rules give the fix in the
+user's names (the lead's probe models, round 7)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from typing import Any
 import keras
 import numpy as np
 
-from kernest._callsite import calls_on, model_call
+from kernest._callsite import calls_on
 from kernest._errors import Mismatch
+from kernest._explain_args import _fit_call as _call_on_line
+from kernest._explain_args import _site_text
 
 
 def usage_failure(case: Any) -> Mismatch | None:
@@ -28,14 +31,10 @@ def usage_failure(case: Any) -> Mismatch | None:
     return None
 
 
-def _site_text(case: Any) -> str:
-    return case.site.text.strip() if case.site is not None else ""
-
-
 def _fit_call(case: Any) -> Any:
-    """The fit/evaluate call on the user's failing line, parsed (``_callsite.ModelCall``), or None."""
-    found = model_call(_site_text(case), case.scope, ("fit", "evaluate"))
-    return found if found is not None and found.model is not None else None
+    """The fit/evaluate call on the user's failing line, on a model (these read labels); None otherwise."""
+    found = _call_on_line(case)
+    return found if found is not None and found.model is not None and found.method in ("fit", "evaluate") else None
 
 
 def _first_rows(value: Any, n: int = 2) -> Any:
@@ -199,7 +198,7 @@ def _labels_not_probabilities(case: Any, m: re.Match[str]) -> Mismatch | None:
 # --- Keras 2 names Keras 3 dropped ----------------------------------------------------------------------------------
 
 def _legacy_optimizer(case: Any, m: re.Match[str]) -> Mismatch | None:
-    text = _site_text(case)
+    text = _site_text(case).strip()
     legacy = re.search(r"((?:tf\.)?keras\.optimizers\.legacy\.)(\w+)", text)
     if legacy is None:
         return None
@@ -217,7 +216,7 @@ def _legacy_optimizer(case: Any, m: re.Match[str]) -> Mismatch | None:
 
 def _too_few_classes(case: Any, m: re.Match[str]) -> Mismatch | None:
     """``to_categorical(y, num_classes=4)`` with labels up to 4: NumPy's index error from inside Keras."""
-    text = _site_text(case)
+    text = _site_text(case).strip()
     if "to_categorical" not in text:
         return None
     high, given = int(m.group("index")), int(m.group("size"))
@@ -237,7 +236,7 @@ def _too_few_classes(case: Any, m: re.Match[str]) -> Mismatch | None:
 # --- an Input in the middle of a Sequential's layers ---------------------------------------------------------------
 
 def _input_inside_sequential(case: Any, m: re.Match[str]) -> Mismatch | None:
-    text = _site_text(case)
+    text = _site_text(case).strip()
     for call in calls_on(text):
         items = call.node.args[0].elts if call.node.args and isinstance(call.node.args[0], ast.List) else []
         inputs = [e for e in items if isinstance(e, ast.Call) and call.text(e.func).endswith("Input")]
