@@ -9,6 +9,7 @@ import pytest
 
 import kernest
 from kernest._probe import MAX_TRIES, fix_text, probe
+from tests.backend_support import needs_channels_first_conv
 from tests.test_explain import raised
 
 pytestmark = pytest.mark.core
@@ -49,6 +50,7 @@ def test_a_built_layer_keeps_the_width_its_weights_were_made_for():
     assert head.get_layer("logits").kernel.shape == (16, 3)
 
 
+@needs_channels_first_conv()
 def test_the_accepted_shape_is_really_accepted_and_trains():
     found = probe(L.Conv2D(4, 3, data_format="channels_first"), (None, 6, 10))
     target = found.found.shape

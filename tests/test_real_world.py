@@ -31,6 +31,7 @@ import kernest
 from kernest._plot import Arrow, Text, layout
 from kernest.cli import main
 from tests import models
+from tests.backend_support import needs_channels_first_conv
 
 L = keras.layers
 
@@ -147,7 +148,8 @@ def cases(slow: tuple[object, ...] = (), calls: bool = True, core: set[object] |
 
     def marks(c: Case) -> list[object]:
         return ([pytest.mark.slow] * (c.build in slow) + [NO_STRING_TENSORS] * (calls and c.build in STRING_INPUTS)
-                + [pytest.mark.core] * (c.build in core))
+                + [pytest.mark.core] * (c.build in core)
+                + [needs_channels_first_conv()] * (calls and c.build is models.channels_first))
 
     return [pytest.param(c, id=c.build.__name__, marks=marks(c)) for c in CASES]
 
