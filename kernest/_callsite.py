@@ -306,6 +306,11 @@ def value_of(node: ast.AST, scope: dict[str, Any]) -> Any:
 
 
 
+def source_offset(lines: list[str], line: int | None, col: int | None) -> int:
+    """The position in the text of ``lines`` (kept ends) of 1-based ``line`` and column ``col``, as ast gives them."""
+    return sum(len(x) for x in lines[: (line or 1) - 1]) + (col or 0)
+
+
 def assignment_of(source: str, var: str) -> ast.Assign | None:
     """The statement of the user's file ``source`` that assigns the name ``var`` (``features = ...``), or None."""
     try:

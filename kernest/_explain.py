@@ -36,6 +36,7 @@ from kernest._callsite import (
     name_kw,
     parse_line,
     source_name,
+    source_offset,
     value_of,
 )
 from kernest._errors import InterfaceError, KernestError, Mismatch
@@ -2458,11 +2459,6 @@ def _index_range(case: Case, m: re.Match[str]) -> Mismatch:
     )
 
 
-def _offset(lines: list[str], line: int | None, col: int | None) -> int:
-    """The position in the text of ``lines`` of (1-based) ``line`` and column ``col``, as ast gives them."""
-    return sum(len(x) for x in lines[: (line or 1) - 1]) + (col or 0)
-
-
 def _sizes_swapped(case: Case, emb: Any, input_dim: int, top: int) -> str | None:
     """The user's ``Embedding(64, vocab_size, ...)`` with its first two arguments swapped, where the ids reach past
     input_dim but stay below output_dim (``layers.Embedding(vocab_size, 64, name="emb")``); None otherwise."""
@@ -2489,7 +2485,7 @@ def _sizes_swapped(case: Case, emb: Any, input_dim: int, top: int) -> str | None
         if not a or not b:
             return None
         lines = source.splitlines(keepends=True)
-        at = functools.partial(_offset, lines)
+        at = functools.partial(source_offset, lines)
         lo, hi = sorted((first, second), key=lambda n: (n.lineno, n.col_offset))
         new_lo, new_hi = (b, a) if lo is first else (a, b)
         begin, finish = at(node.lineno, node.col_offset), at(node.end_lineno, node.end_col_offset)

@@ -11,6 +11,7 @@ from typing import Any
 
 import keras
 
+from kernest._callsite import source_offset
 from kernest._graph import Call, calls, is_input_layer, producer
 from kernest._lint import Finding, _constructor_text, _models
 
@@ -46,12 +47,8 @@ def _side(tensor: Any) -> str:
 def _splice(text: str, node: ast.AST, new: str) -> str:
     """``text`` with ``node``'s own segment replaced by ``new`` (the user's spelling kept everywhere else)."""
     lines = text.splitlines(keepends=True)
-
-    def at(line: int | None, col: int | None) -> int:
-        return sum(len(x) for x in lines[: (line or 1) - 1]) + (col or 0)
-
-    start = at(getattr(node, "lineno", None), getattr(node, "col_offset", None))
-    end = at(getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None))
+    start = source_offset(lines, getattr(node, "lineno", None), getattr(node, "col_offset", None))
+    end = source_offset(lines, getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None))
     return text[:start] + new + text[end:]
 
 
