@@ -2465,12 +2465,8 @@ def _sizes_swapped(case: Case, emb: Any, input_dim: int, top: int) -> str | None
     out_dim = getattr(emb, "output_dim", None)
     if not isinstance(emb, keras.layers.Embedding) or out_dim is None or not input_dim < top < out_dim:
         return None
-    source = _user_source(case)
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    for node in ast.walk(tree):
+    source, tree = _user_tree(case)
+    for node in ast.walk(tree) if tree is not None else []:
         if not (isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == "Embedding"
                 and any(k.arg == "name" and isinstance(k.value, ast.Constant) and k.value.value == emb.name
                         for k in node.keywords)):
@@ -2559,10 +2555,8 @@ def _string_lookup_fed(case: Case, dtype: str) -> tuple[str, Any, Shape] | None:
 def _statement_calls(case: Case) -> tuple[str, list[ast.Call], ast.AST | None]:
     """The user's source, the calls of the whole statement on the failing line (a Sequential([...]) written
     over several lines included), and that statement."""
-    source = _user_source(case)
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    source, tree = _user_tree(case)
+    if tree is None:
         return source, [], None
     line = case.site.line if case.site is not None else -1
     stmt = next((n for n in ast.walk(tree) if isinstance(n, ast.stmt) and not isinstance(n, (ast.FunctionDef, ast.ClassDef))
@@ -4971,6 +4965,16 @@ def _user_source(case: Case) -> str:
             return f.read()
     except (OSError, AttributeError, UnicodeDecodeError):
         return ""
+
+
+def _user_tree(case: Case) -> tuple[str, ast.Module | None]:
+    """The user's file that holds the failing line, and its syntax tree (None where it does not parse), parsed
+    anew for each reader (some edit the tree to write their fix)."""
+    source = _user_source(case)
+    try:
+        return source, ast.parse(source)
+    except SyntaxError:
+        return source, None
 
 
 def _attention_mask(case: Case) -> Mismatch | None:

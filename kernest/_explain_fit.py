@@ -213,14 +213,10 @@ def _optimizer_text(opt: Any) -> str:
 
 
 def _compile_statement(case: Any, var: str) -> tuple[str, ast.Call, ast.expr] | None:
-    from kernest._explain import _user_source
+    from kernest._explain import _user_tree
 
-    source = _user_source(case)
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    for node in ast.walk(tree):
+    source, tree = _user_tree(case)
+    for node in ast.walk(tree) if tree is not None else []:
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "compile"
                 and isinstance(node.func.value, ast.Name) and node.func.value.id == var):
             arg = _argument(node, "optimizer", 0)
