@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import difflib
 import inspect
+import linecache
 import os
 import re
 from collections.abc import Callable
@@ -304,6 +305,32 @@ def value_of(node: ast.AST, scope: dict[str, Any]) -> Any:
         return {k.value: value_of(v, scope) for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant)}
     return None
 
+
+
+def file_source(file: str | None) -> str:
+    """The text of the user's ``file``, '' when it cannot be read. Read through ``linecache``, which also holds
+    the cells of a notebook, that have no file on disk."""
+    return "".join(linecache.getlines(file)) if file else ""
+
+
+def file_tree(file: str | None) -> tuple[str, ast.Module | None]:
+    """The text of the user's ``file`` ('' when it cannot be read) and its syntax tree (None where it does not
+    parse), parsed anew for each reader (some edit the tree to write their fix)."""
+    source = file_source(file)
+    try:
+        return source, ast.parse(source)
+    except (SyntaxError, ValueError):
+        return source, None
+
+
+def user_source(case: Any) -> str:
+    """The text of the user's file that holds the failing line; '' when it cannot be read."""
+    return file_source(getattr(case.site, "file", None))
+
+
+def user_tree(case: Any) -> tuple[str, ast.Module | None]:
+    """The user's file that holds the failing line and its syntax tree, as ``file_tree`` reads them."""
+    return file_tree(getattr(case.site, "file", None))
 
 
 def source_offset(lines: list[str], line: int | None, col: int | None) -> int:

@@ -32,11 +32,14 @@ from kernest._callsite import (
     assignment_of,
     calls_on,
     check_line,
+    file_tree,
     first_listed,
     name_kw,
     parse_line,
     source_name,
     source_offset,
+    user_source,
+    user_tree,
     value_of,
 )
 from kernest._errors import InterfaceError, KernestError, Mismatch
@@ -428,9 +431,8 @@ def assigned_name(file: str, line: int) -> str | None:
     """The variable assigned by the statement of ``file`` that holds ``line`` (``head`` in ``head = ...``)."""
     import ast
 
-    try:
-        tree = ast.parse(open(file, encoding="utf-8").read())
-    except (OSError, SyntaxError, UnicodeDecodeError):
+    tree = file_tree(file)[1]
+    if tree is None:
         return None
     best: ast.stmt | None = None
     for node in ast.walk(tree):
@@ -858,7 +860,7 @@ def _batched_twice(case: Case, want: int) -> str | None:
         if len(shape) == want and re.search(rf"\b{name}\s*\.\s*batch\(", text):  # batched again on this line
             shape, label = (None, *shape), f"{name}.batch(...)"
         if len(shape) == want + 1:
-            once = _without_last_batch(_user_source(case), name, want)
+            once = _without_last_batch(user_source(case), name, want)
             drop = f"drop the second .batch(): {once}" if once else "drop one .batch() call, or .unbatch() first"
             return (f"{label} yields {format_shape(shape)} per step: each element was a batch already, and .batch() "
                     f"added a second batch axis. Batch once ({drop}), so that "
@@ -967,7 +969,7 @@ def _input_counts_batch(case: Case, want: int, got: int) -> Mismatch | None:
     arrays = [k for k, v in case.scope.items() if isinstance(v, np.ndarray) and v.shape[1:] == tuple(rest)]
     if not arrays:
         return None
-    source = _user_source(case)
+    source = user_source(case)
     text = _input_text(source, str(getattr(producer(roots[0]), "name", "")), declared)
     shape_text = _tuple(tuple(rest))
     fixed = _with_shape(text, shape_text) if text else f"keras.Input(shape={shape_text})"
@@ -2118,7 +2120,7 @@ def _inline_arrays(case: Case) -> list[tuple[str, Any]]:
     readers then answer it the same way."""
     from kernest._explain_custom import _statement
 
-    site, source = case.site, _user_source(case)
+    site, source = case.site, user_source(case)
     stmt = _statement(site.file, site.line) if site is not None and source else None
     out: list[tuple[str, Any]] = []
     calls = [n for n in ast.walk(stmt) if isinstance(n, ast.Call)] if stmt is not None else []
@@ -2465,7 +2467,7 @@ def _sizes_swapped(case: Case, emb: Any, input_dim: int, top: int) -> str | None
     out_dim = getattr(emb, "output_dim", None)
     if not isinstance(emb, keras.layers.Embedding) or out_dim is None or not input_dim < top < out_dim:
         return None
-    source, tree = _user_tree(case)
+    source, tree = user_tree(case)
     for node in ast.walk(tree) if tree is not None else []:
         if not (isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == "Embedding"
                 and any(k.arg == "name" and isinstance(k.value, ast.Constant) and k.value.value == emb.name
@@ -2555,7 +2557,7 @@ def _string_lookup_fed(case: Case, dtype: str) -> tuple[str, Any, Shape] | None:
 def _statement_calls(case: Case) -> tuple[str, list[ast.Call], ast.AST | None]:
     """The user's source, the calls of the whole statement on the failing line (a Sequential([...]) written
     over several lines included), and that statement."""
-    source, tree = _user_tree(case)
+    source, tree = user_tree(case)
     if tree is None:
         return source, [], None
     line = case.site.line if case.site is not None else -1
@@ -2850,7 +2852,7 @@ def _moved_name(case: Case, m: re.Match[str]) -> Mismatch:
     path that Keras 3 no longer has. Every use of it in the user's file is rewritten to where Keras 3 keeps
     the name it ends in."""
     module, attr = m.group("module"), m.group("attr")
-    source = _user_source(case)
+    source = user_source(case)
     chain = re.compile(rf"\b([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)\.{re.escape(attr)}((?:\.[A-Za-z_]\w*)+)")
     rewrites: dict[str, str] = {}
     for found in chain.finditer(source):
@@ -3195,7 +3197,7 @@ def _odd_array(case: Case, model: Any, sizes: list[tuple[str, int]]) -> Mismatch
     if len(odd) != 1:
         return None
     var, count = odd[0]
-    source = _user_source(case)
+    source = user_source(case)
     cuts = set()
     for other, _ in sizes:
         node = assignment_of(source, other) if source else None
@@ -3307,7 +3309,7 @@ def _with_arg_replaced(case: Case, var: str, new: str) -> str:
 def _model_fitted_later(case: Case) -> Any:
     """The model that the script fits after the failing line (labels made before ``model.fit``), or the only
     model in scope."""
-    source = _user_source(case)
+    source = user_source(case)
     later = re.findall(r"(\w+)\.fit\(", source.split("\n", case.site.line)[-1] if case.site and source else "")
     for var in later:
         if isinstance(case.scope.get(var), keras.Model):
@@ -3477,7 +3479,7 @@ def _stateful_unbatched(case: Case, m: re.Match[str]) -> Mismatch:
     given = case.frames[-1].inputs[0] if case.frames and case.frames[-1].inputs else None
     entry = _input_upstream(given)
     var = next((k for k, v in case.scope.items() if v is entry and not k.startswith("_")), None) if entry is not None else None
-    source = _user_source(case)
+    source = user_source(case)
     size = _batch_size_used(source)
     declared = _statement_call(source, var) if var else None
     if declared:
@@ -4055,11 +4057,7 @@ def _unbatched_dataset(case: Case) -> str | None:
 def _batch_call(case: Case, var: str) -> str:
     """How to batch ``var``: Dataset methods return a new dataset, so a bare ``var.batch(n)`` in the script
     changed nothing; assign it (with the user's own batch size when the script has one)."""
-    try:
-        with open(case.site.file) as f:  # type: ignore[union-attr]
-            source = f.read()
-    except (OSError, AttributeError):
-        source = ""
+    source = user_source(case)
     bare = re.search(rf"^\s*{re.escape(var)}\.batch\((\w+)\)\s*$", source, re.M)
     size = bare.group(1) if bare else "32"
     said = (f"The script calls {var}.batch({size}) without keeping its result (Dataset methods return a new "
@@ -4712,7 +4710,7 @@ def _api_call(case: Case) -> Mismatch | None:
     of another structure than the model declares (``_explain_api``)."""
     if case.site is None:
         return None
-    return api_failure(case.site.text.strip(), case.scope, case.message, case.exc, _user_source(case))
+    return api_failure(case.site.text.strip(), case.scope, case.message, case.exc, user_source(case))
 
 
 def _users_call_frame(exc: BaseException) -> Any:
@@ -4915,7 +4913,7 @@ def _users_call(case: Case) -> Mismatch | None:
     site = case.site
     if site is None:
         return None
-    later = "".join(_user_source(case).splitlines(keepends=True)[site.line :])
+    later = "".join(user_source(case).splitlines(keepends=True)[site.line :])
     return check_line(site.text, case.scope, case.message, _RENAMED_KWARGS, assigned_name(site.file, site.line), later,
                       case.layer)
 
@@ -4954,27 +4952,8 @@ def _apply_before(case: Case, layer: Any, width: int, axis: int) -> str | None:
     var = case.var(layer)
     line = case.site.text if case.site is not None else ""
     pattern = rf"\b{re.escape(var)}\(\s*(\w+)\(\s*(\w+)\s*\)\s*\)"
-    call = re.search(pattern, line) or re.search(pattern, _user_source(case))
+    call = re.search(pattern, line) or re.search(pattern, user_source(case))
     return f"{call.group(1)}({var}({call.group(2)}))" if call else None
-
-
-def _user_source(case: Case) -> str:
-    """The text of the user's file that holds the failing line; '' when it cannot be read."""
-    try:
-        with open(case.site.file, encoding="utf-8") as f:  # type: ignore[union-attr]
-            return f.read()
-    except (OSError, AttributeError, UnicodeDecodeError):
-        return ""
-
-
-def _user_tree(case: Case) -> tuple[str, ast.Module | None]:
-    """The user's file that holds the failing line, and its syntax tree (None where it does not parse), parsed
-    anew for each reader (some edit the tree to write their fix)."""
-    source = _user_source(case)
-    try:
-        return source, ast.parse(source)
-    except SyntaxError:
-        return source, None
 
 
 def _attention_mask(case: Case) -> Mismatch | None:
@@ -5051,7 +5030,7 @@ def _constructor_with(case: Case, cls: str, name: str, old: int, new: int, keywo
     """The user's ``cls(...)`` call that made the layer called ``name``, with its one argument equal to
     ``old`` set to ``new`` (positional arguments only, and its keyword arguments where ``keywords``); None
     when that is not one argument."""
-    for call in re.finditer(rf"\b{re.escape(cls)}\(([^()]*)\)", _user_source(case)):
+    for call in re.finditer(rf"\b{re.escape(cls)}\(([^()]*)\)", user_source(case)):
         args = [a.strip() for a in call.group(1).split(",") if a.strip()]
         if not any(re.fullmatch(rf"name\s*=\s*[\"']{re.escape(name)}[\"']", a) for a in args):
             continue
@@ -5104,7 +5083,7 @@ def _bidirectional_state_count(case: Case) -> Mismatch | None:
                 continue
             src = producer(given[0])
             src_name = getattr(src, "name", "?")
-            listed = _keyword_list(_user_source(case), bi.name, "initial_state")
+            listed = _keyword_list(user_source(case), bi.name, "initial_state")
             units = [int(w) for w in keras.tree.flatten(bi.forward_layer.cell.state_size)]
             same = len(given) == per_side and all(t.shape[-1] == w for t, w in zip(given, units))
             if same and listed is not None:

@@ -15,7 +15,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from kernest._callsite import model_call, name_kw, value_of
+from kernest._callsite import file_tree, model_call, name_kw, value_of
 from kernest._errors import Mismatch
 from kernest._explain_custom import first_answer, unknown_build_axis
 from kernest._lint import _parsed_function
@@ -43,10 +43,8 @@ def _statement(case: Any) -> str:
 
 def _statement_at(file: str, line: int, fallback: str = "") -> str:
     """The whole (innermost simple) statement of ``file`` that holds ``line``."""
-    source = "".join(linecache.getlines(file))
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    source, tree = file_tree(file)
+    if tree is None:
         return fallback
     spans = [n for n in ast.walk(tree) if isinstance(n, ast.stmt) and not isinstance(n, (ast.FunctionDef, ast.ClassDef,
              ast.If, ast.For, ast.While, ast.With, ast.Try, ast.AsyncFunctionDef))
@@ -458,10 +456,8 @@ def _uncalled_assignment(file: str, name: str, cls: str) -> tuple[str, str, str 
     """``(statement, variable, what it should be called on)`` for the user's ``var = layers.Cls(..., name=name)``
     that assigns a layer without calling it; what it should take is ``var``'s value before that line (or the
     variable assigned on the statement before)."""
-    source = "".join(linecache.getlines(file))
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    source, tree = file_tree(file)
+    if tree is None:
         return None
     assigns = [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and len(n.targets) == 1
                and isinstance(n.targets[0], ast.Name)]

@@ -25,7 +25,7 @@ from typing import Any
 import keras
 
 from kernest._axes import Shape, format_shape, shape_of
-from kernest._callsite import first_listed, name_kw
+from kernest._callsite import file_tree, first_listed, name_kw, user_tree
 from kernest._errors import Mismatch
 from kernest._graph import (
     call_nodes,
@@ -100,9 +100,8 @@ def _source_of(fn: Any) -> ast.FunctionDef | None:
 # --- where the layer is: its nested path and what feeds it ---------------------------------------------
 
 def _statement(file: str, line: int) -> ast.stmt | None:
-    try:
-        tree = ast.parse(open(file, encoding="utf-8").read())
-    except (OSError, SyntaxError, UnicodeDecodeError):
+    tree = file_tree(file)[1]
+    if tree is None:
         return None
     best = None
     for node in ast.walk(tree):
@@ -133,11 +132,7 @@ def _model_being_built(case: Any) -> tuple[str | None, str] | None:
 
 
 def _script_tree(case: Any) -> ast.Module | None:
-    site = case.site
-    try:
-        return ast.parse(open(site.file, encoding="utf-8").read()) if site is not None else None
-    except (OSError, SyntaxError, UnicodeDecodeError):
-        return None
+    return user_tree(case)[1]
 
 
 def _later_argument(case: Any, var: str) -> str | None:
@@ -287,10 +282,8 @@ def _class_lines_using(cls: type, attr: str, file: str, line: int) -> tuple[str 
     """The base class as the user wrote it (``keras.Model``) and the stripped source lines of ``cls`` that use
     ``self.<attr>``, in order. The class is read from ``file``, where the failing ``line`` of its method is (a class
     in a script run as ``__main__`` by another program has no source ``inspect`` can find)."""
-    try:
-        source = open(file, encoding="utf-8").read()
-        tree = ast.parse(source)
-    except (OSError, SyntaxError, UnicodeDecodeError):
+    source, tree = file_tree(file)
+    if tree is None:
         return None, []
     node = next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls.__name__
                  and n.lineno <= line <= (n.end_lineno or n.lineno)), None)

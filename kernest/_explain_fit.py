@@ -15,7 +15,17 @@ from typing import Any
 import keras
 import numpy as np
 
-from kernest._callsite import ModelCall, calls_on, flag_passed_by_position, model_call, name_kw, snake_case
+from kernest._callsite import (
+    ModelCall,
+    assignment_of,
+    calls_on,
+    flag_passed_by_position,
+    model_call,
+    name_kw,
+    snake_case,
+    user_source,
+    user_tree,
+)
 from kernest._errors import Mismatch
 from kernest._explain_custom import first_answer
 from kernest._trace import is_user_file
@@ -127,10 +137,7 @@ def _sample_weight_with_dataset(case: Any) -> Mismatch | None:
 def _with_weights(case: Any, var: str, weights: str) -> str | None:
     """The user's statement that made dataset ``var`` from ``from_tensor_slices((x, y))``, with the weights
     added as a third element; None when the dataset was made otherwise."""
-    from kernest._callsite import assignment_of
-    from kernest._explain import _user_source
-
-    source = _user_source(case)
+    source = user_source(case)
     stmt = assignment_of(source, var) if source and var.isidentifier() else None
     if stmt is None:
         return None
@@ -182,8 +189,6 @@ def shared_optimizer(case: Any, model: Any) -> Mismatch | None:
 def _users_constructor(case: Any, var: str) -> str | None:
     """The user's own constructor of the shared optimizer (``opt = keras.optimizers.Adam(learning_rate=0.001)``),
     read where the variable the compile call passes was assigned."""
-    from kernest._callsite import assignment_of
-
     found = _compile_statement(case, var)
     if found is None or not isinstance(found[2], ast.Name):
         return None
@@ -213,9 +218,7 @@ def _optimizer_text(opt: Any) -> str:
 
 
 def _compile_statement(case: Any, var: str) -> tuple[str, ast.Call, ast.expr] | None:
-    from kernest._explain import _user_tree
-
-    source, tree = _user_tree(case)
+    source, tree = user_tree(case)
     for node in ast.walk(tree) if tree is not None else []:
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "compile"
                 and isinstance(node.func.value, ast.Name) and node.func.value.id == var):

@@ -24,6 +24,7 @@ from kernest._callsite import (
     model_calls,
     name_kw,
     parse_line,
+    user_source,
     value_of,
 )
 from kernest._errors import Mismatch
@@ -43,14 +44,6 @@ def script_failure(case: Any) -> Mismatch | None:
                                _forward_outside_the_tape, _rate_of_a_schedule_set, _schedule_gave_no_float,
                                _output_without_gradient, _state_rebound_in_call, _inplace_on_torch,
                                _inplace_not_on_this_backend))
-
-
-def _source(case: Any) -> str:
-    try:
-        with open(case.site.file, encoding="utf-8") as f:
-            return f.read()
-    except (OSError, AttributeError, UnicodeDecodeError):
-        return ""
 
 
 def _value(node: ast.AST, scope: dict[str, Any]) -> Any:
@@ -178,7 +171,7 @@ def _backend_function(case: Any) -> Mismatch | None:
         return None
     ins, outs = call.node.args
     out_nodes = outs.elts if isinstance(outs, (ast.List, ast.Tuple)) else [outs]
-    in_text, source = call.text(ins), _source(case)
+    in_text, source = call.text(ins), user_source(case)
     if isinstance(ins, (ast.List, ast.Tuple)) and len(ins.elts) == 1:
         in_text = call.text(ins.elts[0])
     data = _data_given_later(source, _assigned(case.site.text), case.site.line)
@@ -259,7 +252,7 @@ def _loss_added_to_graph_model(case: Any) -> Mismatch | None:
     model = case.scope.get(m.group(1)) if m else None
     if m is None or not isinstance(model, keras.Model):
         return None
-    source = _source(case)
+    source = user_source(case)
     expr_text = m.group(2)
     if re.fullmatch(r"\w+", expr_text):  # a variable: read the expression that made it
         made = assignment_of(source, expr_text)
@@ -968,7 +961,7 @@ def _forward_outside_the_tape(case: Any) -> Mismatch | None:
     if not _NO_GRADIENT.search(case.message):
         return None
     try:
-        tree = ast.parse(_source(case))
+        tree = ast.parse(user_source(case))
     except SyntaxError:
         return None
     for block in ast.walk(tree):
@@ -1067,7 +1060,7 @@ def _squashing_of(tensor: Any) -> str | None:
 
 def _rebuilt_model_call(case: Any, model: Any, var_out: str | None, var_in: str | None) -> str:
     """The user's ``keras.Model(inputs, outputs, ...)`` statement with ``var_out`` replaced by ``var_in``."""
-    source = _source(case)
+    source = user_source(case)
     if var_in and var_out and source:
         for node in ast.walk(ast.parse(source)):
             if (isinstance(node, ast.Call) and ast.unparse(node.func).endswith("Model") and len(node.args) >= 2

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import ast
 import inspect
-import linecache
 import re
 from typing import Any
 
 import keras
 import numpy as np
 
-from kernest._callsite import name_kw, value_of
+from kernest._callsite import file_tree, name_kw, value_of
 from kernest._errors import Mismatch
 from kernest._explain_args import _callee, _enclosing_model_name, _fit_call, _segment, _statement
 from kernest._explain_custom import (
@@ -212,10 +211,8 @@ _NO_SET_MODEL = re.compile(r"'(?P<kind>set|function|type|dict|tuple)' object has
 
 def _assignment_of(file: str, var: str, before: int) -> tuple[str, ast.Assign] | None:
     """The last ``var = ...`` of the user's ``file`` before line ``before`` (its source and node)."""
-    source = "".join(linecache.getlines(file))
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    source, tree = file_tree(file)
+    if tree is None:
         return None
     found = [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno < before
              and any(isinstance(t, ast.Name) and t.id == var for t in n.targets)]

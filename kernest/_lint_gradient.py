@@ -25,6 +25,7 @@ from typing import Any
 import keras
 
 from kernest._axes import Shape, format_shape
+from kernest._callsite import file_tree
 from kernest._graph import SEP, calls, functional_of, output_index, producer
 
 _STEP_NAMES = {"argmax", "argmin", "round", "floor", "ceil", "sign", "cast", "greater", "less", "equal",
@@ -164,9 +165,10 @@ def lambda_node(fn: Any) -> tuple[ast.Lambda, str] | None:
     if code is None or getattr(fn, "__name__", "") != "<lambda>":
         return None
     try:
-        source = open(inspect.getsourcefile(fn) or "", encoding="utf-8").read()
-        tree = ast.parse(source)
-    except (OSError, TypeError, SyntaxError):
+        source, tree = file_tree(inspect.getsourcefile(fn))
+    except TypeError:  # a built-in
+        return None
+    if tree is None:
         return None
     args = list(code.co_varnames[: code.co_argcount])
     for node in ast.walk(tree):

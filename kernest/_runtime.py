@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import ast
 import inspect
-import linecache
 import re
 import types
 from typing import Any
 
 import keras
 
-from kernest._callsite import DATA_METHODS, ModelCall, keras_op, missing_op_advice, model_call, value_of
+from kernest._callsite import (
+    DATA_METHODS,
+    ModelCall,
+    file_tree,
+    keras_op,
+    missing_op_advice,
+    model_call,
+    value_of,
+)
 from kernest._errors import Mismatch
 from kernest._explain_api import settings_against_outputs
 from kernest._graph import is_input_layer, is_symbolic, producer
@@ -54,10 +61,8 @@ def users_method_frame(exc: BaseException) -> tuple[types.FrameType, int, Any] |
 
 def _function_node(frame: types.FrameType) -> ast.FunctionDef | None:
     """The ``def`` the frame runs, parsed from the user's file."""
-    source = "".join(linecache.getlines(frame.f_code.co_filename))
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    tree = file_tree(frame.f_code.co_filename)[1]
+    if tree is None:
         return None
     first = frame.f_code.co_firstlineno
     for node in ast.walk(tree):
