@@ -309,8 +309,11 @@ def value_of(node: ast.AST, scope: dict[str, Any]) -> Any:
 
 def file_source(file: str | None) -> str:
     """The text of the user's ``file``, '' when it cannot be read. Read through ``linecache``, which also holds
-    the cells of a notebook, that have no file on disk."""
-    return "".join(linecache.getlines(file)) if file else ""
+    the cells of a notebook, that have no file on disk; a file changed since it was cached is read anew."""
+    if not file:
+        return ""
+    linecache.checkcache(file)
+    return "".join(linecache.getlines(file))
 
 
 def file_tree(file: str | None) -> tuple[str, ast.Module | None]:

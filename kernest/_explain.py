@@ -4429,12 +4429,17 @@ def _sample_weight_outputs(case: Case, model: Any) -> Mismatch:
     names, as_dict = _output_names(model)
     var = _fit_keyword(case, "sample_weight") or "sample_weight"
     w = case.scope.get(var)
+    if w is None:  # written inline: the array Keras was given
+        w = next((f.f_locals["sample_weight"] for f in _frames(case.exc)
+                  if hasattr(f.f_locals.get("sample_weight"), "shape")), None)
     shape = tuple(np.shape(w)) if w is not None else ()
     n = len(names)
-    if len(shape) == 2 and shape[1] == n and var.isidentifier():
-        split = _per_output(names, as_dict, [f"{var}[:, {i}]" for i in range(n)])
+    if len(shape) == 2 and shape[1] == n:
+        named = var if var.isidentifier() else "weights"
+        split = _per_output(names, as_dict, [f"{named}[:, {i}]" for i in range(n)])
         fix = (f"{var} is {shape}: a weight per sample for each of the {n} outputs ({', '.join(names)}), and Keras "
-               f"takes a single array only as one weight per sample. Pass a column per output: sample_weight={split}.")
+               f"takes a single array only as one weight per sample. Pass a column per output: "
+               + (f"sample_weight={split}." if named == var else f"weights = {var}, then sample_weight={split}."))
     else:
         fix = (f"{var} has shape {shape or '?'}; for a model with {n} outputs ({', '.join(names)}) Keras takes a single "
                f"array only of shape (num_samples,). Pass one array per output instead (a list in output order, "

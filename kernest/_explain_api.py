@@ -45,7 +45,7 @@ def api_failure(text: str, scope: dict[str, Any], message: str, exc: BaseExcepti
         found = (_inputs_mismatch(call, "inputs" if call.method == "__call__" else "x") or _dataset_mismatch(call)
                  or _shapeless_dataset(call, source))
         if found is None and after_forward:
-            found = (_settings_mismatch(call) or _labels_mismatch(call) or _weights_mismatch(call)
+            found = (_settings_mismatch(call, source) or _labels_mismatch(call) or _weights_mismatch(call)
                      or _labels_missing(call, source) or _validation_mismatch(call))
         if found is not None:
             return found
@@ -168,7 +168,7 @@ def _call_with(call: ModelCall, key: str, new: str) -> str:
 
 
 # --- compile settings against the outputs ----------------------------------------------------------
-def _settings_mismatch(call: ModelCall) -> Mismatch | None:
+def _settings_mismatch(call: ModelCall, source: str = "") -> Mismatch | None:
     """``compile(loss={...})`` (or ``metrics=``, ``loss_weights=``) keyed by other names than the model's
     outputs, or a list of another length: read from the model once it fails in fit/evaluate."""
     if call.method not in _LABELLED:
@@ -176,7 +176,7 @@ def _settings_mismatch(call: ModelCall) -> Mismatch | None:
     outs = [name for name, _ in _outputs(call.model)]
     for key, given, kind in settings_against_outputs(call.model, outs):
         if kind == "keys":
-            return _settings_keys(call, key, given, outs)
+            return _settings_keys(call, key, given, outs, source)
         if key in ("loss", "loss_weights"):
             return _settings_count(call, key, given, outs)
     return None
@@ -201,7 +201,9 @@ def settings_against_outputs(model: Any, outputs: list[str]) -> Iterator[tuple[s
             yield key, list(given), "count"
 
 
-def _settings_keys(call: ModelCall, key: str, given: dict[str, Any], outs: list[str]) -> Mismatch:
+def _settings_keys(call: ModelCall, key: str, given: dict[str, Any], outs: list[str], source: str = "") -> Mismatch:
+    if len(set(outs)) < len(outs):
+        return _outputs_share_a_name(call, key, given, outs, source)
     wrong = [k for k in given if k not in outs]
     pairs = _closest(wrong, [o for o in outs if o not in given])
     entries = ", ".join(f'"{pairs.get(k, k)}": {_shown(v)}' for k, v in given.items())
@@ -213,6 +215,30 @@ def _settings_keys(call: ModelCall, key: str, given: dict[str, Any], outs: list[
         f"{key}= is keyed by {model.name}'s output names, the names of the nested models or layers that make its "
         f"outputs ({', '.join(outs)}), not by layers inside them. Rename {renames or 'the keys'}: "
         f"{call.owner}.compile(..., {key}={{{entries}}}), and key the labels the same way.",
+    )
+
+
+def _outputs_share_a_name(call: ModelCall, key: str, given: dict[str, Any], outs: list[str], source: str) -> Mismatch:
+    """A dict of settings for a model whose outputs share a name: Keras names each output after the layer or
+    nested model that makes it, so the outputs of one nested model all bear its name and no dict can tell them
+    apart. Name them in the outer model (with the user's own keys, where there is one per output), or pass a list."""
+    model, shared = call.model, next(o for o in outs if outs.count(o) > 1)
+    listed = ", ".join(_shown(v) for v in given.values())
+    fix = f"Pass {key} as a list in output order, {call.owner}.compile(..., {key}=[{listed}]), and the labels too"
+    made = assignment_of(source, call.owner) if source and call.owner.isidentifier() else None
+    built = made.value if made is not None else None
+    outputs = (built.args[1] if isinstance(built, ast.Call) and len(built.args) > 1
+               else next((k.value for k in getattr(built, "keywords", []) if k.arg == "outputs"), None))
+    if isinstance(outputs, ast.List) and len(outputs.elts) == len(given) == len(outs):
+        named = ", ".join(f'keras.layers.Identity(name="{k}")({ast.get_source_segment(source, e)})'
+                          for k, e in zip(given, outputs.elts))
+        fix = (f"Name each output after the key you gave it, where {call.owner} is built: [{named}] as its "
+               f"outputs (the dict and the labels then match). Or {fix[0].lower()}{fix[1:]}")
+    return Mismatch(
+        f"{model.name}/{shared}", f"{shared} -> {key}", "keys " + ", ".join(outs), "keys " + ", ".join(given),
+        f"{model.name}'s outputs are named {', '.join(outs)}: Keras names an output after the layer or nested model "
+        f"that makes it, so the {outs.count(shared)} outputs of {shared} share its name and no {key}= dict can tell "
+        f"them apart. {fix}.",
     )
 
 

@@ -14,10 +14,11 @@ from typing import Any
 import keras
 import numpy as np
 
-from kernest._callsite import calls_on
+from kernest._callsite import calls_on, value_of
 from kernest._errors import Mismatch
 from kernest._explain_args import _fit_call as _call_on_line
-from kernest._explain_args import _site_text
+from kernest._explain_args import _site_text, _statement
+from kernest._graph import is_symbolic, producer
 
 
 def usage_failure(case: Any) -> Mismatch | None:
@@ -345,6 +346,56 @@ def _noise_on_ids(case: Any, m: Any) -> Mismatch | None:
         "the Embedding's output, or keras.layers.SpatialDropout1D(...) there to drop whole token vectors.")
 
 
+# --- a key the outputs of a model do not have --------------------------------------------------------------------
+
+def _output_dict(node: ast.expr, scope: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+    """The dict of tensors that ``node`` (the subscripted value on the user's line) holds, and the name of the model
+    or layer that made it: a name holding a model's dict outputs, or ``model(x)`` written inline."""
+    if isinstance(node, ast.Call):
+        maker = value_of(node.func, scope)
+        value = getattr(maker, "output", None)
+    else:
+        value = value_of(node, scope)
+        makers = {producer(t) for t in value.values()} if isinstance(value, dict) else set()
+        maker = makers.pop() if len(makers) == 1 else None
+    if not isinstance(value, dict) or not value or not all(
+            is_symbolic(t) or keras.ops.is_tensor(t) for t in value.values()):
+        return None
+    return value, str(getattr(maker, "name", None) or ast.unparse(node))
+
+
+def _missing_output_key(case: Any, _: Any) -> Mismatch | None:
+    """``features["pooled"]`` on the dict of tensors a model returns (a nested model built with dict outputs), where
+    the dict has no such key: the keys it has, the closest one put in the user's own line."""
+    exc = case.exc
+    if not isinstance(exc, KeyError) or len(exc.args) != 1 or not isinstance(exc.args[0], str):
+        return None
+    key, text = exc.args[0], _statement(case) or _site_text(case).strip()
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and node.slice.value == key):
+            continue
+        found = _output_dict(node.value, case.scope)
+        if found is None:
+            continue
+        outputs, maker = found
+        keys = [str(k) for k in outputs]
+        near = difflib.get_close_matches(key, keys, n=1, cutoff=0.5)
+        quoted = re.compile(rf"(['\"]){re.escape(key)}\1")
+        fixed = quoted.sub(rf"\g<1>{near[0]}\g<1>", text) if near else ""
+        listed = ", ".join(f'"{k}"' for k in keys)
+        fix = (f"{maker} returns a dict of {len(keys)} output(s) keyed {listed} (the keys it was built with), and "
+               f'"{key}" is not one of them. '
+               + (f"Use the key it has: `{fixed}` (line {case.site.line})." if fixed and case.site is not None
+                  else f"Use one of those keys, or rebuild {maker} with its outputs keyed \"{key}\"."))
+        return Mismatch(maker, f"{maker} -> {ast.unparse(node)}", f"a key of the outputs of {maker} ({listed})",
+                        f'"{key}"', fix)
+    return None
+
+
 _RULES: list[tuple[re.Pattern[str] | None, Callable[[Any, Any], Mismatch | None]]] = [
     (re.compile(r"(?P<cb>\w+) callback received monitor=(?P<monitor>\S+), but Keras isn't able to automatically "
                 r"determine"), _monitor_unknown),
@@ -361,4 +412,5 @@ _RULES: list[tuple[re.Pattern[str] | None, Callable[[Any, Any], Mismatch | None]
     (None, _validation_without_labels),
     (None, _predict_in_call),
     (None, _noise_on_ids),
+    (None, _missing_output_key),
 ]

@@ -1,0 +1,71 @@
+"""The lead's eighth round of probe models (not corpus cases): a key the dict outputs of a nested model do not have,
+a loss dict for outputs that share a nested model's name, one sample_weight array for several outputs written
+inline; each checked the way ``kernest check script.py`` does, with other names and sizes than the probes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.corpus_cases import check_script
+
+pytestmark = pytest.mark.core
+
+
+def test_a_key_the_dict_outputs_of_a_nested_model_lack_gets_the_closest_key(tmp_path):
+    body = """
+steps = keras.Input((9, 4))
+hidden = L.LSTM(5, return_sequences=True)(steps)
+encoder = keras.Model(steps, {{"sequence": hidden, "summary": L.GlobalMaxPooling1D()(hidden)}}, name="encoder")
+series = keras.Input((9, 4), name="series")
+{line}
+model = keras.Model(series, L.Dense(2, name="trend")(summary), name="trend_model")
+"""
+    for line, shown in (('summary = encoder(series)["summmary"]', 'encoder(series)["summary"]'),
+                        ('parts = encoder(series)\nsummary = parts["sumary"]', 'parts["summary"]')):
+        code, printed = check_script(tmp_path, body.format(line=line))
+        assert code == 1 and '"sequence", "summary"' in printed and shown in printed, printed
+    code, printed = check_script(tmp_path, body.format(line='summary = encoder(series)["summary"]'))
+    assert code == 0, printed
+
+
+def test_a_key_missing_from_a_plain_dict_is_left_to_the_generic_answer(tmp_path):
+    # not a model's outputs: the rule keeps out of the user's own dicts
+    code, printed = check_script(tmp_path, 'sizes = {"width": 4}\nx = keras.Input((sizes["height"],))\n')
+    assert code == 2 and "KeyError" in printed and "returns a dict" not in printed
+
+
+def test_a_loss_dict_for_outputs_named_after_one_nested_model_names_them_with_the_users_keys(tmp_path):
+    body = """
+rows = keras.Input((7,))
+h = L.Dense(6, activation="relu")(rows)
+towers = keras.Model(rows, [L.Dense(1, activation="sigmoid", name="clicked")(h), L.Dense(1, name="dwell")(h)],
+                     name="towers")
+events = keras.Input((7,), name="events")
+click, dwell = towers(events)
+model = keras.Model(events, {outputs}, name="ranker")
+model.compile("adam", loss={{"click": "binary_crossentropy", "dwell_time": "mse"}})
+model.fit(np.random.rand(8, 7), {{"click": np.random.randint(0, 2, (8, 1)), "dwell_time": np.random.rand(8, 1)}},
+          verbose=0)
+"""
+    code, printed = check_script(tmp_path, body.format(outputs="[click, dwell]"))
+    assert code == 1 and "share its name" in printed, printed
+    fixed = ('[keras.layers.Identity(name="click")(click), keras.layers.Identity(name="dwell_time")(dwell)]')
+    assert fixed in printed and 'loss=["binary_crossentropy", "mse"]' in printed
+    code, printed = check_script(tmp_path, body.format(outputs=fixed))
+    assert code == 0, printed
+
+
+def test_one_inline_sample_weight_array_for_two_outputs_is_named_and_split(tmp_path):
+    body = """
+trunk = keras.Sequential([keras.Input((4,)), L.Dense(5, activation="relu")], name="trunk")
+x_in = keras.Input((4,))
+h = trunk(x_in)
+model = keras.Model(x_in, [L.Dense(1, name="low")(h), L.Dense(1, name="high")(h)], name="bands")
+model.compile("adam", ["mse", "mse"])
+model.fit(np.random.rand(10, 4), [np.random.rand(10, 1), np.random.rand(10, 1)], sample_weight={w}, verbose=0)
+"""
+    code, printed = check_script(tmp_path, body.format(w="np.ones((10, 2))"))
+    assert code == 1 and "is (10, 2)" in printed, printed
+    assert "weights = np.ones((10, 2)), then sample_weight=[weights[:, 0], weights[:, 1]]" in printed
+    code, printed = check_script(tmp_path, body.format(w="[np.ones(10), np.ones(10)]"))
+    assert code == 0, printed
