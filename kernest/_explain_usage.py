@@ -396,6 +396,22 @@ def _missing_output_key(case: Any, _: Any) -> Mismatch | None:
     return None
 
 
+# --- a constant array beside tensors in a merge layer ---------------------------------------------------------
+
+def _constant_beside_tensors(case: Any, _: Any) -> Mismatch | None:
+    """The layer that failed is a merge layer the user called on a constant array beside the model's tensors
+    (``kernest._lint_wiring``): what Keras says about the shapes is a symptom of the missing batch axis."""
+    from kernest._lint_wiring import constant_merges
+
+    failing = {id(frame.layer) for frame in case.frames}
+    fitted = case.fitted_model()
+    for model in ([fitted] if fitted is not None else []) + case.models():  # the outermost first: full paths
+        for layer, finding in constant_merges(model, case.scope):
+            if id(layer) in failing:
+                return finding.as_mismatch()
+    return None
+
+
 _RULES: list[tuple[re.Pattern[str] | None, Callable[[Any, Any], Mismatch | None]]] = [
     (re.compile(r"(?P<cb>\w+) callback received monitor=(?P<monitor>\S+), but Keras isn't able to automatically "
                 r"determine"), _monitor_unknown),
@@ -413,4 +429,5 @@ _RULES: list[tuple[re.Pattern[str] | None, Callable[[Any, Any], Mismatch | None]
     (None, _predict_in_call),
     (None, _noise_on_ids),
     (None, _missing_output_key),
+    (None, _constant_beside_tensors),
 ]

@@ -107,6 +107,7 @@ def _lint(model: Any, data: Any) -> list[Finding]:
     found.extend(_setup_findings(model))
     found.extend(_order_findings(model))
     found.extend(_values_findings(model))
+    found.extend(_wiring_findings(model))
     return found
 
 
@@ -1988,6 +1989,12 @@ def _order_findings(model: Any) -> list[Finding]:
 
 
 # --- NaN in the data fit is given, a clone_model copy used before it has weights (kernest/_lint_values.py) ------
+
+def _wiring_findings(model: Any) -> list[Finding]:
+    from kernest._lint_wiring import wiring_findings
+
+    return wiring_findings(model)
+
 
 def _values_findings(model: Any) -> list[Finding]:
     from kernest._lint_values import values_findings

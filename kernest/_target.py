@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import keras
+import numpy as np
 
 from kernest._errors import KernestError
 from kernest._explain import explain, first_line
@@ -212,6 +213,8 @@ def _remember_names(namespace: dict[str, Any], model: Any) -> None:
     data = getattr(model, "_kernest_data", None)
     try:
         model._kernest_script = namespace.get("__file__")  # the data rules read how the script made its arrays
+        model._kernest_array_names = {id(v): k for k, v in namespace.items()  # and name the arrays it holds
+                                      if isinstance(v, np.ndarray) and not k.startswith("_")}
     except AttributeError:
         pass
     for key, value in namespace.items():

@@ -69,3 +69,50 @@ model.fit(np.random.rand(10, 4), [np.random.rand(10, 1), np.random.rand(10, 1)],
     assert "weights = np.ones((10, 2)), then sample_weight=[weights[:, 0], weights[:, 1]]" in printed
     code, printed = check_script(tmp_path, body.format(w="[np.ones(10), np.ones(10)]"))
     assert code == 0, printed
+
+
+def test_softmax_on_a_nested_classifiers_probabilities_is_a_strict_warning(tmp_path):
+    body = """
+scorer = keras.Sequential([keras.Input((6,)), L.Dense(5, activation="relu"), L.Dense({k}, activation="{act}",
+                                                                                       name="scores")], name="scorer")
+rows = keras.Input((6,))
+model = keras.Model(rows, L.{again}(scorer(rows)), name="voter")
+"""
+    code, printed = check_script(tmp_path, body.format(k=3, act="softmax", again='Activation("softmax")'), strict=True)
+    assert code == 1 and "activation applies softmax to the output of scorer/scores" in printed, printed
+    assert "e/(e+2) = 0.58" in printed and "activation=None" in printed
+    code, printed = check_script(tmp_path, body.format(k=1, act="sigmoid", again='Activation("sigmoid")'), strict=True)
+    assert code == 1 and "between 0.5 and 0.73" in printed, printed
+    for k, act, again in ((3, "softmax", 'Dense(3, activation="softmax")'),  # a new map of the probabilities
+                          (3, "linear", "Softmax()")):                         # logits squashed once
+        code, printed = check_script(tmp_path, body.format(k=k, act=act, again=again), strict=True)
+        assert code == 0, printed
+
+
+def test_a_constant_array_given_to_a_merge_layer_is_named_and_broadcast_instead(tmp_path):
+    body = """
+style = np.ones((3, 4), "float32")
+frames = keras.Input((3, 4))
+mixer = keras.Model(frames, L.Dense(4)(frames), name="mixer")
+clip = keras.Input((3, 4), name="clip")
+{line}
+model = keras.Model(clip, L.Dense(1)(L.Flatten()(styled)), name="styler")
+"""
+    code, printed = check_script(tmp_path, body.format(line="styled = L.Multiply()([mixer(clip), style])"), strict=True)
+    assert code == 1 and "constant (3, 4) -> multiply" in printed and "x + style" in printed, printed
+    code, printed = check_script(tmp_path, body.format(line="styled = mixer(clip) * style"), strict=True)
+    assert code == 0, printed
+
+
+def test_a_merge_layer_that_fails_on_a_constant_says_so_with_the_users_array(tmp_path):
+    body = """
+codes = keras.Input((5,))
+encoder = keras.Model(codes, L.Dense(2, name="proj")(codes), name="encoder")
+prototypes = np.random.rand(4, 2).astype("float32")
+item = keras.Input((5,))
+model = keras.Model(item, L.Dot(axes=-1)([encoder(item), prototypes]), name="matcher")
+model.predict(np.random.rand(6, 5), verbose=0)
+"""
+    code, printed = check_script(tmp_path, body)
+    assert code == 1 and "constant (4, 2)" in printed, printed
+    assert "keras.ops.matmul(x, keras.ops.transpose(prototypes))" in printed
