@@ -12,6 +12,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from kernest._errors import Mismatch
 from kernest._graph import calls, find_layer, producer_chain
 from kernest._lint import (
     _KEEPS_VALUES,
@@ -283,3 +284,21 @@ def _masking_finding(model: Any, sub: Any, call: Any, masking: Any, full: str) -
                f"axis=-1), and pass it as mask= to the layer that pools or reads the steps after {layer.name} (a "
                "GlobalAveragePooling1D, an LSTM); keep the steps' count there (padding=\"same\", strides=1).")
     return Finding(full, f"{masking.name} -> {full.split('/')[0]}", problem, fix)
+
+
+def layernorm_refused(case: Any, m: Any) -> Mismatch | None:
+    """PyTorch's layer norm takes only trailing axes, so there Keras' ``LayerNormalization(axis=1)`` on a
+    (batch, steps, features) sequence fails where TensorFlow and JAX train silently: the same finding, as the
+    failure's explanation."""
+    layer = case.layer
+    model = case.called_model()
+    if not isinstance(layer, keras.layers.LayerNormalization) or not isinstance(model, keras.Model):
+        return None
+    if getattr(model, "_kernest_script", None) is None and case.site is not None:
+        model._kernest_script = case.site.file  # the fix is read from the user's constructor, as the lint rules read it
+    found = next((f for f in _normalised_across_steps(model) if f.path == find_layer(model, layer)), None)
+    if found is None:
+        return None
+    return Mismatch(found.path, found.interface, "the features axis, axis=-1", f"axis={_written_axis(layer.axis)}",
+                    f"{found.problem.replace(' Nothing fails.', '')} (PyTorch refuses it: its layer norm takes only "
+                    f"the last axes; TensorFlow and JAX train on it.) {found.fix[:1].upper()}{found.fix[1:]}")

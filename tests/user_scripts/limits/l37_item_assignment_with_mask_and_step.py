@@ -1,5 +1,5 @@
-"""Limit 4 (round 6): a nested gating layer keeps a running "usage" weight per feature; during training it resets
-the features it saw as dead with a boolean mask (item assignment on the weight) and halves every second entry
+"""Limit 4 (round 6): a nested gating layer keeps a "usage" weight per feature; during training it resets the
+entries that decayed below 0.05 with a boolean mask (item assignment on the weight) and halves every second entry
 with a step slice."""
 import numpy as np
 import keras
@@ -12,8 +12,8 @@ class UsageGate(layers.Layer):
 
     def call(self, x, training=None):
         if training:
-            dead = ops.mean(ops.abs(x), axis=0) < 0.05
-            self.usage[dead] = 0.0
+            stale = self.usage < 0.05
+            self.usage[stale] = 1.0
             self.usage[::2] = self.usage[::2] * 0.5
         return x * ops.sigmoid(self.usage)
 
