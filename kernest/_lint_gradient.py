@@ -776,10 +776,10 @@ def _value_kind(node: ast.AST) -> str:
             return "mask"
         if name in _INTEGER_OPS or name == "int":
             return "index"
-        dtype = [a for a in node.args[1:2] + [k.value for k in node.keywords if k.arg == "dtype"]
+        dtype = [str(a.value) for a in node.args[1:2] + [k.value for k in node.keywords if k.arg == "dtype"]
                  if isinstance(a, ast.Constant) and isinstance(a.value, str)]
         if name == "cast" and dtype:
-            return "mask" if dtype[0].value == "bool" else "index" if "int" in dtype[0].value else ""
+            return "mask" if dtype[0] == "bool" else "index" if "int" in dtype[0] else ""
     return ""
 
 
