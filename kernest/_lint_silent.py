@@ -117,11 +117,11 @@ def _unscaled_pixels(model: Any, data: Any) -> list[Finding]:
                     or not all(isinstance(m, _KEEPS_VALUES + _MOVES_PIXELS) for m in met)):
                 continue
             reported.add(index)
-            out.append(_pixels_finding(model, path, layer, met, per_input[index], index))
+            out.append(_pixels_finding(model, layer, met, per_input[index], index))
     return out
 
 
-def _pixels_finding(model: Any, path: str, layer: Any, met: list[Any], array: Any, index: int) -> Finding:
+def _pixels_finding(model: Any, layer: Any, met: list[Any], array: Any, index: int) -> Finding:
     full = find_layer(model, layer) or layer.name
     first = met[-1] if met else layer  # the layer nearest the data
     first_path = find_layer(model, first) or first.name
@@ -273,9 +273,8 @@ def _masking_finding(model: Any, sub: Any, call: Any, masking: Any, full: str) -
                " as data. Nothing fails.")
     own, theirs = _user_call(model, layer), _user_call(model, reducer.layer) if reducer else None
     if own is not None and own[1] is not None and theirs is not None and theirs[1] is not None:
-        ops = "keras.ops"
         steps = ast.unparse(own[1].args[0])
-        mask = f"{ops}.any({ops}.not_equal({steps}, {value}), axis=-1)"
+        mask = f"keras.ops.any(keras.ops.not_equal({steps}, {value}), axis=-1)"
         fix = (f"give the mask to the layer that pools the steps, computed from {full.rsplit('/', 1)[-1]}'s input in "
                f"{holder}: {theirs[0]}({ast.unparse(theirs[1].args[0])}, mask={mask}); then {masking.name} can go "
                f"(its mask never gets past {layer.name}).")
