@@ -1150,7 +1150,9 @@ def _state_rebound_in_call(case: Any) -> Mismatch | None:
 
 
 _NOT_A_TORCH_TENSOR = re.compile(r"has no attribute '?(?P<method>[a-z][a-z0-9_]*_)'?|does not support item "
-                                 r"assignment|do not support in-place item assignment")
+                                 r"assignment|do not support in-place item assignment|"
+                                 r"[Oo]nly integer (?:scalar arrays|tensors of a single element) can be converted to "
+                                 r"(?:a scalar |an )?index|__index__\(\) method was called on traced array")
 
 
 def _inplace_not_on_this_backend(case: Any) -> Mismatch | None:

@@ -19,6 +19,7 @@ from kernest._errors import Mismatch
 from kernest._explain_args import _fit_call as _call_on_line
 from kernest._explain_args import _site_text, _statement
 from kernest._graph import is_symbolic, producer
+from kernest._lint_silent import layernorm_refused
 
 
 def usage_failure(case: Any) -> Mismatch | None:
@@ -425,6 +426,7 @@ _RULES: list[tuple[re.Pattern[str] | None, Callable[[Any, Any], Mismatch | None]
                 r"add a different Input layer to it"), _input_inside_sequential),
     (re.compile(r"The RNN cell should have a `state_size` attribute.*?Received: cell=<(?P<cls>\w+)", re.S),
      _cell_without_state_size),
+    (re.compile(r"Given normalized_shape=|Unable to automatically build the model"), layernorm_refused),
     (None, _validation_without_labels),
     (None, _predict_in_call),
     (None, _noise_on_ids),

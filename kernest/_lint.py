@@ -108,6 +108,7 @@ def _lint(model: Any, data: Any) -> list[Finding]:
     found.extend(_order_findings(model))
     found.extend(_values_findings(model))
     found.extend(_wiring_findings(model))
+    found.extend(_silent_findings(model, given))
     return found
 
 
@@ -2000,6 +2001,14 @@ def _values_findings(model: Any) -> list[Finding]:
     from kernest._lint_values import values_findings
 
     return values_findings(model)
+
+
+# --- unscaled pixels, a LayerNormalization across steps, a Masking mask dropped (kernest/_lint_silent.py) -------
+
+def _silent_findings(model: Any, data: Any) -> list[Finding]:
+    from kernest._lint_silent import silent_findings
+
+    return silent_findings(model, data)
 
 
 # --- a step function between trainable layers (kernest/_lint_gradient.py) -------------------------------------

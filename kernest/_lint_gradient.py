@@ -540,6 +540,7 @@ def _inplace_in(fn: ast.FunctionDef, text: str, first: int, given: dict[str, str
     tensors = set(given)
     made: dict[str, str | None] = dict(given)
     state, shapes = state or {}, shapes or {}
+    kinds = _names_of_kind(fn)
     out: list[tuple[int, str, str | None, str, str]] = []
     calls: dict[str, list[Any]] = {}
 
@@ -578,7 +579,7 @@ def _inplace_in(fn: ast.FunctionDef, text: str, first: int, given: dict[str, str
                     base, by, kind = held(t.value) or ("", None, "")
                     fixed = _item_assignment_fixed(base, t.slice, seg(node.value), ops, seg,
                                                    shapes.get(base[5:]) if kind else None,
-                                                   f"{base}.value" if kind == "variable" else "")
+                                                   f"{base}.value" if kind == "variable" else "", kinds)
                     if kind:
                         fixed = _as_assign(base, fixed) if fixed.startswith(f"{base} = ") else \
                             f"{fixed}, and write them with {base}.assign(...)"
@@ -618,8 +619,11 @@ def _inplace_in(fn: ast.FunctionDef, text: str, first: int, given: dict[str, str
         else:
             shape = shapes.get(base[5:]) if kind else None
             index = node.target.slice if isinstance(node.target, ast.Subscript) else None
-            update = _slice_update(base, index, f"{target} {op} {value}", ops, seg, shape,
-                                   f"{base}.value" if kind == "variable" else "") if index and shape else None
+            read = f"{base}.value" if kind == "variable" else ""
+            update = (_slice_update(base, index, f"{target} {op} {value}", ops, seg, shape, read)
+                      if index and shape else None)
+            update = update or (_computed_index_update(base, index, f"{target} {op} {value}", ops, seg, shape, read,
+                                                       kinds) if index else None)
             fixed = _as_assign(base, update) if update else (
                 f"build the new values with ops.where or ops.slice_update instead of {target} {op}= {value}"
                 + (f", and write them with {base}.assign(...)" if kind else ""))
@@ -749,11 +753,89 @@ def _slice_update(x: str, index: ast.AST, value: str, ops: str, seg: Any, shape:
     return f"{x} = {ops}.slice_update({read or x}, {tuple(starts)}, {update})"
 
 
+_BOOLEAN_OPS = {"equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
+                "logical_not", "logical_xor", "isnan", "isinf", "isfinite", "isclose"}
+_INTEGER_OPS = {"argmax", "argmin", "argsort", "top_k", "floor_divide", "mod", "size"}
+
+
+def _value_kind(node: ast.AST) -> str:
+    """"mask" for an expression that gives booleans (a comparison, ``~m``, ``a & b``, ``ops.isnan(x)``), "index" for
+    one that gives integers (``ops.argmax(x)``, ``n // 2``, ``3``, ``int(...)``, a cast to an int dtype), "" where
+    the text does not say."""
+    if isinstance(node, ast.Compare):
+        return "mask"
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Invert, ast.Not)):
+        return _value_kind(node.operand)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitAnd, ast.BitOr, ast.BitXor)):
+        return "mask" if "mask" in (_value_kind(node.left), _value_kind(node.right)) else ""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.FloorDiv, ast.Mod)):
+        return "index"
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return "index"
+    if isinstance(node, ast.Call):
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if name in _BOOLEAN_OPS:
+            return "mask"
+        if name in _INTEGER_OPS or name == "int":
+            return "index"
+        dtype = [str(a.value) for a in node.args[1:2] + [k.value for k in node.keywords if k.arg == "dtype"]
+                 if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        if name == "cast" and dtype:
+            return "mask" if dtype[0] == "bool" else "index" if "int" in dtype[0] else ""
+    return ""
+
+
+def _names_of_kind(fn: ast.FunctionDef) -> dict[str, str]:
+    """The names ``fn`` assigns to masks or integer indexes (``dead = ops.mean(x, axis=0) < 0.05``)."""
+    kinds: dict[str, str] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            kinds[node.targets[0].id] = _value_kind(node.value)
+    return kinds
+
+
+def _computed_index_update(x: str, index: ast.AST, value: str, ops: str, seg: Any, shape: Shape | None,
+                           read: str, kinds: dict[str, str]) -> str | None:
+    """``x[m] = v`` with a boolean mask ``m`` as keras.ops.where; ``x[i] = v`` with an integer ``i`` computed in the
+    call as a where over the positions of the first axis; ``x[a:b:k] = v`` (constant bounds and step) as
+    keras.ops.scatter_update of those rows. Each runs on every backend; None for another index."""
+    kind = _value_kind(index) or (kinds.get(index.id, "") if isinstance(index, ast.Name) else "")
+    current = read or x  # JAX's where takes no keras.Variable
+    if kind == "mask":
+        return f"{x} = {ops}.where({seg(index)}, {value}, {current})"
+    if not shape or shape[0] is None:
+        return None
+    n, rest = int(shape[0]), tuple(int(d) for d in shape[1:] if d is not None)
+    if len(rest) != len(shape) - 1:
+        return None
+    if isinstance(index, ast.Slice) and index.step is not None:
+        bounds = [_int_index(b) if b is not None else None for b in (index.lower, index.upper, index.step)]
+        if any(b is None and node is not None for b, node in zip(bounds, (index.lower, index.upper, index.step))):
+            return None
+        rows = range(n)[slice(*bounds)]
+        if not rows:
+            return None
+        picked = f"{ops}.reshape({ops}.arange({rows.start}, {rows.stop}, {rows.step}), ({len(rows)}, 1))"
+        return f"{x} = {ops}.scatter_update({read or x}, {picked}, {ops}.broadcast_to({value}, {(len(rows), *rest)}))"
+    if isinstance(index, ast.Name) and _int_index(index) is None:
+        at = f"{ops}.arange({n}) == {seg(index)}"
+        cond = at if not rest else f"{ops}.reshape({at}, {(n, *(1 for _ in rest))})"
+        written = f"{x} = {ops}.where({cond}, {value}, {current})"
+        if kind == "index":
+            return written
+        return (f"build the new values with {ops}.where: if {seg(index)} is one position on the first axis, "
+                f"{written}; if it is a boolean mask of {x}'s shape, {x} = {ops}.where({seg(index)}, {value}, "
+                f"{current})")
+    return None
+
+
 def _item_assignment_fixed(x: str, index: ast.AST, value: str, ops: str, seg: Any,
-                           shape: Shape | None = None, read: str = "") -> str:
+                           shape: Shape | None = None, read: str = "", kinds: dict[str, str] | None = None) -> str:
     """``x[0] = v`` (``x``'s ``shape`` known) as a new tensor from keras.ops.slice_update; ``x[..., k] = v`` /
-    ``x[x < 0] = v`` from keras.ops.where."""
+    ``x[x < 0] = v`` / ``x[mask] = v`` from keras.ops.where; a computed index or a step as in
+    ``_computed_index_update``."""
     update = _slice_update(x, index, value, ops, seg, shape, read) if shape is not None else None
+    update = update or _computed_index_update(x, index, value, ops, seg, shape, read, kinds or {})
     if update is not None:
         return update
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
