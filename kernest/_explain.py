@@ -49,6 +49,7 @@ from kernest._explain_custom import custom_code_failure
 from kernest._explain_fit import fit_argument_failure, shared_optimizer
 from kernest._explain_script import script_failure
 from kernest._explain_settings import settings_failure
+from kernest._explain_training import training_api_failure
 from kernest._explain_usage import usage_failure
 from kernest._graph import (
     built_input_keys,
@@ -4666,7 +4667,7 @@ def _explained(exc: BaseException, target: Any, failure: Failure | None = None) 
     weights = _FIT_WEIGHTS.search(case.message)
     if weights:
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))
-    usage = usage_failure(case)
+    usage = training_api_failure(case) or usage_failure(case)
     if usage is not None:
         return InterfaceError([usage], context=_context(case))
     custom = (_metric_for_other_labels(case) or fit_argument_failure(case) or argument_failure(case)

@@ -1,7 +1,10 @@
 """Silent problems in the values a model is given: NaN (or infinite) numbers in the arrays fit trains on, which make
-the loss nan from the first step without an error, and a model copied with ``keras.models.clone_model`` then used
-for predictions before it was given any weights (``clone_model`` copies the architecture, not the weights).
-``kernest check --strict`` reports them."""
+the loss nan from the first step without an error; a model copied with ``keras.models.clone_model`` then used
+for predictions before it was given any weights (``clone_model`` copies the architecture, not the weights); a
+tf.data pipeline that shuffles, given to predict while it carries the labels (the predictions come back in another
+order than the labels); labels given as a list to a model whose outputs are a dict written in another order than
+Keras' (it orders dict outputs by key); and codes outside ``0..num_tokens-1`` fed to a ``CategoryEncoding`` (encoded
+as a row of zeros). ``kernest check --strict`` reports them."""
 
 from __future__ import annotations
 
@@ -11,12 +14,15 @@ from typing import Any
 import keras
 import numpy as np
 
-from kernest._lint import Finding, _assignment, _parsed_script
+from kernest._graph import find_layer, output_keys, producer_chain
+from kernest._lint import Finding, _assignment, _calls_to, _feeding, _parsed_script, _per_input
+from kernest._lint_order import _splice
 
 
 def values_findings(model: Any) -> list[Finding]:
     """Every finding of the rules below for ``model`` (the model the script fits) and the script around it."""
-    return _not_finite_data(model) + _clone_used_without_weights(model)
+    return (_not_finite_data(model) + _clone_used_without_weights(model) + _predicted_in_shuffled_order(model)
+            + _labels_listed_for_dict_outputs(model) + _codes_outside_category_encoding(model))
 
 
 # --- NaN or inf in the arrays fit is given ------------------------------------------------------------------------
@@ -123,5 +129,130 @@ def _clone_used_without_weights(model: Any) -> list[Finding]:
             f"{copy} = clone_model({source}) copies {source}'s layers, not its weights: {copy} starts from fresh "
             f"random weights, and {how} on line {line} uses them before anything gives it {source}'s.",
             f"copy the weights right after the clone: {copy}.set_weights({source}.get_weights()).",
+        ))
+    return out
+
+
+# --- predict on a tf.data pipeline that shuffles --------------------------------------------------------------------
+
+def _shuffles(dataset: Any) -> bool:
+    """Whether a tf.data pipeline holds a shuffle step (``.shuffle(...)``, or a loader's ``shuffle=True``)."""
+    while dataset is not None:
+        if "Shuffle" in type(dataset).__name__:
+            return True
+        dataset = getattr(dataset, "_input_dataset", None)
+    return False
+
+
+def _script_calls(model: Any, method: str) -> list[ast.Call]:
+    """The script's calls ``<anything>.<method>(...)``, in line order."""
+    parsed = _parsed_script(getattr(model, "_kernest_script", None))
+    if parsed is None:
+        return []
+    found = [n for n in ast.walk(parsed[1]) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+             and n.func.attr == method]
+    return sorted(found, key=lambda n: (n.lineno, n.col_offset))
+
+
+def _assign_text(model: Any, var: str) -> str | None:
+    """The source of the script's last top-level ``var = ...`` statement."""
+    parsed = _parsed_script(getattr(model, "_kernest_script", None))
+    if parsed is None:
+        return None
+    source, tree = parsed
+    made = [n for n in tree.body if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == var
+                                                                      for t in n.targets)]
+    return ast.get_source_segment(source, made[-1]) if made else None
+
+
+def _predicted_in_shuffled_order(model: Any) -> list[Finding]:
+    """``model.predict(test_ds)`` where ``test_ds`` shuffles and still carries the labels: predict drops the labels
+    and returns the predictions in this pass's shuffled order, so comparing them with the labels as stored (or as
+    read in another pass, which shuffles again) pairs each prediction with another sample's label."""
+    data = getattr(model, "_kernest_predicted", None)
+    spec = getattr(data, "element_spec", None)
+    if data is None or not isinstance(spec, tuple) or len(spec) < 2 or not _shuffles(data):
+        return []
+    given = [c.args[0] for c in _script_calls(model, "predict") if c.args and isinstance(c.args[0], ast.Name)]
+    var = given[-1].id if given else "the dataset"  # type: ignore[attr-defined]
+    made = _assign_text(model, var) if given else None
+    tree = ast.parse(made) if made else None
+    shuffle = next((n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                    and n.func.attr == "shuffle"), None) if tree is not None else None
+    if made and shuffle is not None:
+        kept = ast.get_source_segment(made, shuffle.func.value) or ast.unparse(shuffle.func.value)  # type: ignore[attr-defined]
+        fix = f"predict on the samples in their stored order, without the shuffle: {_splice(made, shuffle, kept)}"
+    else:
+        fix = f"make {var} without shuffling (shuffle=False) for predict, and keep the shuffle for training only"
+    return [Finding(
+        model.name, f"{var} -> {model.name}",
+        f"{var} shuffles its samples and carries their labels, which predict drops: the predictions come back in "
+        f"the order of this pass's shuffle, so comparing them with the labels as stored (or read in another pass, "
+        f"which shuffles again) pairs each prediction with another sample's label.",
+        f"{fix}.",
+    )]
+
+
+# --- labels as a list for outputs written as a dict in another order -------------------------------------------
+
+def _labels_listed_for_dict_outputs(model: Any) -> list[Finding]:
+    """``keras.Model(x, {"rating": r, "clicks": c})`` fitted with ``[y_rating, y_clicks]``: Keras flattens dict
+    outputs in key order (clicks, rating) and pairs the list with that order, so each head trains on the labels
+    meant for another (nothing fails when their shapes agree)."""
+    struct = getattr(model, "_outputs_struct", None)
+    labels = getattr(model, "_kernest_labels", None)
+    flat = output_keys(model)
+    if (not isinstance(struct, dict) or not isinstance(labels, (list, tuple)) or flat is None
+            or len(labels) != len(struct) or len(struct) < 2):
+        return []
+    written = [str(k) for k in struct]
+    if written == flat:
+        return []
+    listed = next((c.args[1] if len(c.args) > 1 else next(k.value for k in c.keywords if k.arg == "y")
+                   for c in reversed(_script_calls(model, "fit"))
+                   if len(c.args) > 1 or any(k.arg == "y" for k in c.keywords)), None)
+    names = ([ast.unparse(e) for e in listed.elts] if isinstance(listed, (ast.List, ast.Tuple))
+             and len(listed.elts) == len(written) else [f"labels[{i}]" for i in range(len(written))])
+    crossed = "; ".join(f"{names[i]} trains {flat[i]}" for i in range(len(flat)) if flat[i] != written[i])
+    as_dict = "{" + ", ".join(f'"{key}": {names[i]}' for i, key in enumerate(written)) + "}"
+    return [Finding(
+        model.name, f"data -> {model.name}",
+        f"{model.name} returns a dict of outputs written in the order {', '.join(written)}, and fit is given the "
+        f"labels as a list: Keras orders dict outputs by key ({', '.join(flat)}) and pairs the list with that order, "
+        f"so {crossed}. Nothing fails when the shapes agree.",
+        f"give the labels as a dict by output key: {as_dict}.",
+    )]
+
+
+# --- codes outside a CategoryEncoding's range ---------------------------------------------------------------------
+
+def _codes_outside_category_encoding(model: Any) -> list[Finding]:
+    """Codes numbered from 1 (or past the count) into ``CategoryEncoding(num_tokens=n)``: a code outside 0..n-1
+    is encoded as a row of zeros on TensorFlow and JAX (PyTorch fails), so those samples look like no category."""
+    data = getattr(model, "_kernest_data", None)
+    per_input = _per_input(model, data) if data is not None else []
+    out: list[Finding] = []
+    seen: set[int] = set()
+    for _, call, x in _calls_to(model, (keras.layers.CategoryEncoding,)):
+        layer = call.layer
+        if id(layer) in seen or any(not isinstance(up, keras.Model) for up, _, _ in producer_chain(x)):
+            continue  # reported already, or a layer (a lookup, a hashing) makes the codes first
+        fed = [per_input[i] for i in _feeding(model, layer) or [] if i < len(per_input) and per_input[i] is not None]
+        fed = [a for a in fed if a.dtype.kind in "iuf" and a.size and np.all(a == np.round(a))]
+        if not fed:
+            continue
+        seen.add(id(layer))
+        n, top, low = layer.num_tokens, max(int(a.max()) for a in fed), min(int(a.min()) for a in fed)
+        if low >= 0 and top < n:
+            continue
+        full = find_layer(model, layer) or layer.name
+        out.append(Finding(
+            full, f"data -> {layer.name}",
+            f"{full} (CategoryEncoding, num_tokens={n}) is fed codes from {low} to {top}; a code outside 0..{n - 1} is "
+            f"encoded as a row of zeros on TensorFlow and JAX (PyTorch fails on it), so those samples look like no "
+            f"category at all.",
+            f"count every code, num_tokens={top + 1} (keras.layers.CategoryEncoding(num_tokens={top + 1}, "
+            f'output_mode="{layer.output_mode}")), or map the codes to 0..{n - 1} first with keras.layers.IntegerLookup.'
+            if low >= 0 else f"map the codes to 0..{n - 1} first, with keras.layers.IntegerLookup.",
         ))
     return out

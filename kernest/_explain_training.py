@@ -1,0 +1,381 @@
+"""Failures of the training loop's own API, as Keras 2 code wrote it and Keras 3 refuses it: a ``PyDataset`` whose
+``__len__`` is not an int, a model built outside the ``tf.distribute`` strategy it is compiled under, a callback
+reading a key fit does not log (``logs["val_acc"]``), ``keras.backend.set_value`` / ``get_value``, an optimizer's
+``lr``, ``LossScaleOptimizer.get_scaled_loss`` / ``get_unscaled_gradients`` in a custom training step, and fit
+arguments Keras 3 dropped (``workers=``, ``use_multiprocessing=``). Each reader finds the user's own statement
+(on the fit line, in their callback or in their training step) and prints it rewritten, in their names."""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import inspect
+import linecache
+import re
+import textwrap
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+
+from kernest._callsite import source_offset
+from kernest._errors import Mismatch
+from kernest._explain_args import _fit_call, _segment, _statement, _statement_at
+from kernest._explain_custom import first_answer
+from kernest._lint_order import _splice
+from kernest._trace import is_user_file, user_frames
+
+
+def training_api_failure(case: Any) -> Mismatch | None:
+    """The first of the readers below that recognises the failure, or None."""
+    return first_answer(case, (_length_not_an_int, _outside_strategy_scope, _missing_log_key, _backend_value_removed,
+                               _optimizer_lr, _loss_scale_keras2, _fit_argument_removed))
+
+
+# --- helpers ------------------------------------------------------------------------------------------------------
+
+def _callback_frame(exc: BaseException) -> tuple[Any, Any, int] | None:
+    """The deepest frame of the traceback that runs a method of the user's own callback: (callback, frame, line)."""
+    found, tb = None, exc.__traceback__
+    while tb is not None:
+        this = tb.tb_frame.f_locals.get("self")
+        if isinstance(this, keras.callbacks.Callback) and is_user_file(tb.tb_frame.f_code.co_filename):
+            found = (this, tb.tb_frame, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _users_line(exc: BaseException) -> tuple[str, int, str] | None:
+    """The deepest line of the user's code in the traceback: (file, line, its whole statement)."""
+    tb, found = exc.__traceback__, None
+    while tb is not None:
+        if is_user_file(tb.tb_frame.f_code.co_filename):
+            found = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    if found is None:
+        return None
+    return found[0], found[1], _statement_at(found[0], found[1], linecache.getline(*found).strip())
+
+
+def _owner(exc: BaseException) -> tuple[str, str]:
+    """Who ran the failing line: the model a callback belongs to and the callback's class, or the function."""
+    found = _callback_frame(exc)
+    if found is not None:
+        callback = found[0]
+        model = getattr(callback, "model", None)
+        return (model.name if isinstance(model, keras.Model) else "model"), type(callback).__name__
+    frames = user_frames(exc)
+    name = frames[-1].f_code.co_name if frames else "<module>"
+    return name, name
+
+
+def _parse(statement: str) -> ast.Module | None:
+    try:
+        return ast.parse(statement)
+    except SyntaxError:
+        return None
+
+
+def _replace_all(statement: str, pairs: Sequence[tuple[ast.AST, str]]) -> str:
+    """``statement`` with each node's segment replaced, the last first so earlier positions stay right."""
+    for node, new in sorted(pairs, key=lambda p: (p[0].lineno, p[0].col_offset), reverse=True):  # type: ignore[attr-defined]
+        statement = _splice(statement, node, new)
+    return statement
+
+
+def _pydatasets(exc: BaseException, given: list[Any]) -> list[Any]:
+    """The PyDatasets fit was given: by name on the fit line, or (made inline there) as Keras' frames hold them."""
+    found = [d for d in given if isinstance(d, keras.utils.PyDataset)]
+    tb = exc.__traceback__
+    while tb is not None:
+        found += [v for v in tb.tb_frame.f_locals.values() if isinstance(v, keras.utils.PyDataset)]
+        tb = tb.tb_next
+    return list({id(d): d for d in found}.values())
+
+
+# --- a PyDataset whose __len__ is not an int ----------------------------------------------------------------------
+
+_NOT_AN_INT = re.compile(r"'(?:numpy\.)?float\d*' object cannot be interpreted as an integer")
+
+
+def _length_not_an_int(case: Any) -> Mismatch | None:
+    """``return np.ceil(len(self.x) / self.batch_size)`` in a PyDataset's ``__len__``: a float (NumPy's ceil keeps
+    the float type), and fit counts the batches with ``range``, which takes an int only."""
+    call = _fit_call(case) if _NOT_AN_INT.search(case.message) else None
+    if call is None:
+        return None
+    for data in _pydatasets(case.exc, [call.value("x"), call.value("validation_data")]):
+        cls = type(data)
+        length = cls.__len__(data)
+        if isinstance(length, int):
+            continue
+        try:
+            source = textwrap.dedent(inspect.getsource(cls.__len__))
+        except (OSError, TypeError):
+            return None
+        returned = next((n.value for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Return) and n.value), None)
+        if returned is None:
+            return None
+        text = _segment(source, returned)
+        fixed = f"math.ceil({text})" if isinstance(returned, ast.BinOp) else f"int({text})"
+        name = call.model.name if isinstance(call.model, keras.Model) else call.owner
+        return Mismatch(
+            name, f"{cls.__name__} -> {call.method}", "__len__ returning an int (the number of batches)",
+            f"a {type(length).__name__} ({length})",
+            f"{cls.__name__}.__len__ returns {text} = {length}, a {type(length).__name__}: {call.method} counts the "
+            f"batches with range(), which takes an int only. Return an int: `return {fixed}`.",
+        )
+    return None
+
+
+# --- a model built outside the tf.distribute strategy it is compiled under ------------------------------------------
+
+_OUT_OF_SCOPE = re.compile(r'Need to be inside "with strategy\.scope\(\)"|not created in the distribution strategy scope')
+
+
+def _scope_blocks(tree: ast.AST) -> list[tuple[ast.With, ast.Call]]:
+    """Every ``with <strategy>.scope():`` block, with its ``scope()`` call."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.With):
+            for item in node.items:
+                ctx = item.context_expr
+                if isinstance(ctx, ast.Call) and isinstance(ctx.func, ast.Attribute) and ctx.func.attr == "scope":
+                    out.append((node, ctx))
+    return out
+
+
+def _built_outside(model: Any) -> bool:
+    """A model made outside any strategy's scope whose optimizer was made inside one (TensorFlow records each one's
+    strategy when it is made): an optimizer without slots (SGD) then fails on an empty assertion, not on the
+    scope message."""
+    theirs = getattr(getattr(model, "optimizer", None), "_distribution_strategy", None)
+    if theirs is None or "Default" in type(theirs).__name__:
+        return False
+    return getattr(model, "_distribute_strategy", None) is not theirs
+
+
+def _outside_strategy_scope(case: Any) -> Mismatch | None:
+    """``model = build()`` then ``with strategy.scope(): model.compile(...)``: the model's variables were made
+    before the strategy's scope opened, so they are no strategy's, and fit (which runs under it) refuses them."""
+    call = _fit_call(case) if case.site is not None else None
+    model = call.model if call is not None else None
+    if call is None or not isinstance(model, keras.Model) or not (_OUT_OF_SCOPE.search(case.message)
+                                                                  or _built_outside(model)):
+        return None
+    source = "".join(linecache.getlines(case.site.file))
+    tree = _parse(source)
+    blocks = [(w, c) for w, c in _scope_blocks(tree) if w.lineno < case.site.line] if tree is not None else []
+    var = call.owner
+    made = [n for n in (tree.body if tree is not None else []) if isinstance(n, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == var for t in n.targets)]
+    if not blocks:
+        return Mismatch(model.name, f"{model.name} -> strategy", "variables created under the strategy's scope",
+                        "variables created outside it",
+                        f"{model.name} was built outside the strategy's scope. Build the model (and compile it) "
+                        f"inside `with strategy.scope():`.")
+    block, scope_call = blocks[-1]
+    strategy = _segment(source, scope_call.func.value)  # type: ignore[attr-defined]
+    before = [n for n in made if n.lineno < block.lineno]
+    if not before:
+        return None
+    indent = " " * (block.body[0].col_offset - block.col_offset)
+    body = [_segment(source, before[-1]), *(_segment(source, s) for s in block.body)]
+    rewritten = f"with {_segment(source, scope_call)}:\n" + "\n".join(indent + s for s in body)
+    return Mismatch(
+        model.name, f"{model.name} -> {strategy}", f"{model.name}'s variables created under {strategy}.scope()",
+        f"variables created before the scope opened (line {before[-1].lineno})",
+        f"{model.name} was built on line {before[-1].lineno}, outside {strategy}.scope(): only compile runs inside "
+        f"it, so the model's variables belong to no strategy and fit refuses them. Build the model inside the scope "
+        f"too, and drop the line before it:\n{rewritten}",
+    )
+
+
+# --- a callback reading a key fit does not log ----------------------------------------------------------------------
+
+_KERAS2_KEYS = {"acc": "accuracy", "val_acc": "val_accuracy"}
+
+
+def _missing_log_key(case: Any) -> Mismatch | None:
+    """``logs["val_acc"]`` in a callback: Keras 2.3 renamed the logged "acc" to the metric's name, "accuracy", and
+    "val_" keys exist only when fit validates. The keys the logs do hold are read from the callback's frame."""
+    found = _callback_frame(case.exc) if isinstance(case.exc, KeyError) else None
+    key = case.exc.args[0] if found is not None and case.exc.args else None
+    logs = found[1].f_locals.get("logs") if found is not None else None
+    if found is None or not isinstance(key, str) or not isinstance(logs, dict) or key in logs:
+        return None
+    callback, frame, line = found
+    keys = sorted(logs)
+    near = _KERAS2_KEYS.get(key) if _KERAS2_KEYS.get(key) in logs else None
+    unvalidated = key.startswith("val_") and not any(k.startswith("val_") for k in keys)
+    near = near or (None if unvalidated else next(iter(difflib.get_close_matches(key, keys, n=1, cutoff=0.6)), None))
+    model, cls = _owner(case.exc)
+    statement = _statement_at(frame.f_code.co_filename, line, linecache.getline(frame.f_code.co_filename, line).strip())
+    tree = _parse(statement) or _parse(statement + " pass")  # a line that heads a block: ``if logs["acc"] > 0.9:``
+    nodes = [n for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value == key] if tree is not None else []
+    if near is not None and nodes:
+        quote = _segment(statement, nodes[0])[:1]
+        rewritten = _replace_all(statement, [(n, f"{quote}{near}{quote}") for n in nodes]).strip()
+        fix = f'read the key fit logs, "{near}": `{rewritten}`.'
+    elif unvalidated:
+        fix = f'"{key}" is logged only when fit validates: pass validation_data=(x_val, y_val) to fit.'
+    else:
+        fix = f'read one of the keys fit logs: {", ".join(keys)}.'
+    return Mismatch(
+        model, f"logs -> {cls}", f"a key fit logs ({', '.join(keys)})", f'logs["{key}"]',
+        f'{cls}.{frame.f_code.co_name} reads logs["{key}"], but the logs fit hands it hold {", ".join(keys)} (Keras names '
+        f'each metric as compiled, "accuracy", and prefixes "val_" for the validation data): {fix}',
+    )
+
+
+# --- keras.backend.set_value / get_value, gone in Keras 3 -----------------------------------------------------------
+
+_BACKEND_GONE = re.compile(r"module '(?:keras|tensorflow\.keras|keras\.src)\.backend' has no attribute "
+                           r"'(?P<fn>set_value|get_value|eval|batch_set_value|batch_get_value)'")
+
+
+def _backend_value_removed(case: Any) -> Mismatch | None:
+    """``keras.backend.set_value(self.model.optimizer.learning_rate, rate)``: Keras 3 variables are set with their
+    own ``assign`` and read with ``keras.ops.convert_to_numpy`` (or ``float``)."""
+    m = _BACKEND_GONE.search(case.message)
+    where = _users_line(case.exc) if m is not None else None
+    tree = _parse(where[2]) if where is not None else None
+    if m is None or where is None or tree is None:
+        return None
+    statement, fn = where[2], m.group("fn")
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+             and n.func.attr == fn and n.args]
+    if not calls:
+        return None
+    call = calls[0]
+    target = _segment(statement, call.args[0])
+    if fn == "set_value" and len(call.args) > 1:
+        new = f"{target}.assign({_segment(statement, call.args[1])})"
+    else:
+        new = f"keras.ops.convert_to_numpy({target})"
+    rewritten = _splice(statement, call, new).strip()
+    model, cls = _owner(case.exc)
+    consumer = "optimizer" if "optimizer" in target else target.rsplit(".", 1)[-1]
+    return Mismatch(
+        model, f"{cls} -> {consumer}", f"{target} set through the variable itself", f"keras.backend.{fn}(...)",
+        f"keras.backend.{fn} was removed in Keras 3 (keras.backend keeps only a few helpers); a Keras variable is "
+        f"set with its assign method and read with keras.ops.convert_to_numpy: `{rewritten}`.",
+    )
+
+
+# --- an optimizer's lr ----------------------------------------------------------------------------------------------
+
+_NO_LR = re.compile(r"'(?P<cls>\w+)' object has no attribute 'lr'")
+
+
+def _optimizer_lr(case: Any) -> Mismatch | None:
+    """``self.model.optimizer.lr``: Keras 3 optimizers keep the rate as ``learning_rate`` only."""
+    m = _NO_LR.search(case.message)
+    optimizer = getattr(keras.optimizers, m.group("cls"), None) if m is not None else None
+    if not (inspect.isclass(optimizer) and issubclass(optimizer, keras.optimizers.Optimizer)):
+        return None
+    where = _users_line(case.exc)
+    tree = _parse(where[2]) if where is not None else None
+    if where is None or tree is None:
+        return None
+    statement = where[2]
+    nodes = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "lr"]
+    if not nodes:
+        return None
+    rewritten = _replace_all(statement, [(n, f"{_segment(statement, n.value)}.learning_rate") for n in nodes]).strip()
+    model, cls = _owner(case.exc)
+    return Mismatch(
+        model, f"optimizer -> {cls}", "optimizer.learning_rate", "optimizer.lr",
+        f"Keras 3 optimizers have no lr attribute (the Keras 2 alias is gone); the rate is learning_rate, a variable "
+        f"(float() or keras.ops.convert_to_numpy() reads it): `{rewritten}`.",
+    )
+
+
+# --- LossScaleOptimizer.get_scaled_loss / get_unscaled_gradients -----------------------------------------------------
+
+_SCALE_API = re.compile(r"'LossScaleOptimizer' object has no attribute '(?:get_scaled_loss|get_unscaled_gradients)'")
+
+
+def _loss_scale_keras2(case: Any) -> Mismatch | None:
+    """The TF 2 mixed-precision guide's training step: ``optimizer.get_scaled_loss(loss)`` and
+    ``optimizer.get_unscaled_gradients(grads)``. Keras 3's ``LossScaleOptimizer`` has ``scale_loss`` and unscales
+    the gradients inside ``apply_gradients``, so the second call simply goes."""
+    if _SCALE_API.search(case.message) is None or case.site is None:
+        return None
+    file = case.site.file
+    tree = _parse("".join(linecache.getlines(file)))
+    if tree is None:
+        return None
+    calls = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                    and n.func.attr in ("get_scaled_loss", "get_unscaled_gradients") and n.args),
+                   key=lambda n: (n.lineno, n.col_offset))
+    if not calls:
+        return None
+    rewritten: list[str] = []
+    for line in dict.fromkeys(n.lineno for n in calls):
+        statement = _statement_at(file, line)
+        inner = _parse(statement)
+        here = [n for n in ast.walk(inner) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                and n.func.attr in ("get_scaled_loss", "get_unscaled_gradients") and n.args] if inner else []
+        pairs = [(n, f"{_segment(statement, n.func.value)}.scale_loss({_segment(statement, n.args[0])})"  # type: ignore[attr-defined]
+                  if n.func.attr == "get_scaled_loss" else _segment(statement, n.args[0])) for n in here]  # type: ignore[attr-defined]
+        rewritten.append(_replace_all(statement, pairs).strip())
+    first = calls[0]
+    owner = ast.unparse(first.func.value)  # type: ignore[attr-defined]
+    loss = ast.unparse(next((n.args[0] for n in calls if n.func.attr == "get_scaled_loss"), first.args[0]))  # type: ignore[attr-defined]
+    models = [v for v in case.scope.values() if isinstance(v, keras.Model)]
+    name = models[-1].name if models else owner
+    return Mismatch(
+        name, f"{loss} -> {owner}", f"{owner}.scale_loss({loss}), gradients unscaled by apply_gradients",
+        "get_scaled_loss / get_unscaled_gradients (TF 2's LossScaleOptimizer)",
+        "Keras 3's LossScaleOptimizer scales the loss with scale_loss and unscales the gradients itself inside "
+        "apply_gradients (get_scaled_loss and get_unscaled_gradients are gone): "
+        + "; ".join(f"`{r}`" for r in rewritten) + ".",
+    )
+
+
+# --- fit arguments Keras 3 dropped ----------------------------------------------------------------------------------
+
+_UNEXPECTED = re.compile(r"(?P<method>fit|evaluate|predict)\(\) got an unexpected keyword argument '(?P<kw>\w+)'")
+_RENAMED = {"nb_epoch": "epochs"}
+_TO_PYDATASET = ("workers", "use_multiprocessing", "max_queue_size")
+
+
+def _fit_argument_removed(case: Any) -> Mismatch | None:
+    """``model.fit(x, y, workers=4, use_multiprocessing=True)``: Keras 3 moved the data-loading settings to
+    ``keras.utils.PyDataset`` (NumPy arrays and tf.data need none of them), and ``nb_epoch`` is ``epochs``."""
+    m = _UNEXPECTED.search(case.message)
+    call = _fit_call(case) if m is not None else None
+    statement = _statement(case)
+    tree = _parse(statement)
+    if m is None or call is None or tree is None:
+        return None
+    method = m.group("method")
+    node = next((n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                 and n.func.attr == method), None)
+    if node is None:
+        return None
+    known = set(inspect.signature(getattr(keras.Model, method)).parameters)
+    bad = [k for k in node.keywords if k.arg is not None and k.arg not in known]
+    if not bad:
+        return None
+    lines = statement.splitlines(keepends=True)
+    for kw in reversed(bad):
+        if kw.arg in _RENAMED:
+            statement = statement[:source_offset(lines, kw.lineno, kw.col_offset)] + _RENAMED[kw.arg] + \
+                statement[source_offset(lines, kw.lineno, kw.col_offset) + len(kw.arg):]
+            continue
+        start = source_offset(lines, kw.lineno, kw.col_offset)
+        end = source_offset(lines, kw.end_lineno, kw.end_col_offset)
+        cut = statement[:start].rstrip()
+        statement = (cut[:-1] if cut.endswith(",") else cut) + statement[end:]
+    dropped = [k.arg for k in bad if k.arg not in _RENAMED]
+    moved = [k for k in dropped if k in _TO_PYDATASET]
+    why = (f" ({', '.join(moved)} moved to keras.utils.PyDataset: pass them to its super().__init__ when the data is "
+           f"a PyDataset; arrays and tf.data need none)" if moved else "")
+    name = call.model.name if isinstance(call.model, keras.Model) else call.owner
+    return Mismatch(
+        name, f"{m.group('kw')} -> {method}", f"{method}'s Keras 3 arguments", ", ".join(f"{k.arg}=" for k in bad),
+        f"Keras 3's {method} has no {', '.join(k.arg or '' for k in bad)} argument{'s' if len(bad) > 1 else ''}{why}. "
+        f"Leave {'them' if len(bad) > 1 else 'it'} out: `{statement.strip()}`.",
+    )
