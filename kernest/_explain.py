@@ -4630,6 +4630,8 @@ def _sides_not_a_multiple(case: Case) -> Mismatch | None:
     def rounded(m: int, more: int = 0) -> tuple[int, ...]:
         return tuple(-(-d // m) * m + more * m for d in sides)
 
+    if takes(sides):  # the model takes this size on shapes alone: the join failed for another reason
+        return None
     multiple = next((m for m in (2, 4, 8, 16, 32, 64) if rounded(m) != sides and takes(rounded(m))
                      and takes(rounded(m, 1))), None)
     if multiple is None:

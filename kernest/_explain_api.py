@@ -23,7 +23,14 @@ import keras
 from kernest._axes import Shape, fits, format_shape, shape_of
 from kernest._callsite import DATA_METHODS, ModelCall, assignment_of, model_calls, source_name, value_of
 from kernest._errors import Mismatch
-from kernest._graph import built_input_dict, compile_settings, graph_inputs, input_keys, is_symbolic, output_keys
+from kernest._graph import (
+    built_input_dict,
+    compile_settings,
+    graph_inputs,
+    input_keys,
+    is_symbolic,
+    output_keys,
+)
 from kernest._lint import head_path, sparse_loss
 
 _LABELLED = ("fit", "evaluate", "train_on_batch", "test_on_batch")

@@ -35,8 +35,9 @@ def _tensorflow() -> bool:
 # slice {k: v[:, option_idx, :]}, the four logits concatenated under a softmax) with the classifier written as
 # keras-hub writes its models (keras_hub/src/models/bert/bert_backbone.py and bert_text_classifier.py): the
 # Backbone and the Task are keras.Model subclasses that build a functional graph in __init__ and call
-# super().__init__(inputs=..., outputs=...), set their layers as attributes first, and have get_config; the
-# TransformerEncoder makes its sublayers in build(). Vocabulary 30, sequences of 6, hidden size 8, two layers.
+# super().__init__(inputs=..., outputs=...) and have get_config (keras-hub's set the layers as attributes before
+# that call; here after it, as PyTorch's Module refuses a layer attribute before Module.__init__ on Keras 3.15.1's
+# torch backend); the TransformerEncoder makes its sublayers in build(). Vocabulary 30, sequences of 6, hidden size 8, two layers.
 
 OPTIONS, SEQ, VOCAB = 4, 6, 30
 
@@ -86,8 +87,14 @@ class PositionEmbedding(L.Layer):
                                                    initializer="glorot_uniform", name="embeddings")
 
     def call(self, inputs):
-        length = ops.shape(inputs)[1]
-        return ops.broadcast_to(self.position_embeddings[None, :length, :], ops.shape(inputs))
+        shape = ops.shape(inputs)
+        feature_length, sequence_length = shape[-1], shape[-2]
+        position_embeddings = ops.slice(ops.convert_to_tensor(self.position_embeddings), (0, 0),
+                                        (sequence_length, feature_length))
+        return ops.broadcast_to(position_embeddings, shape)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
 
     def get_config(self):
         return {**super().get_config(), "sequence_length": self.sequence_length}
@@ -98,21 +105,24 @@ class TinyBertBackbone(keras.Model):
     def __init__(self, vocabulary_size, num_layers, num_heads, hidden_dim, intermediate_dim, dropout=0.1,
                  max_sequence_length=16, **kwargs):
         # === Layers ===
-        self.token_embedding = L.Embedding(vocabulary_size, hidden_dim, name="token_embedding")
-        self.position_embedding = PositionEmbedding(max_sequence_length, name="position_embedding")
-        self.embeddings_layer_norm = L.LayerNormalization(epsilon=1e-12, name="embeddings_layer_norm")
-        self.transformer_layers = [TransformerEncoder(intermediate_dim, num_heads, dropout,
-                                                      name=f"transformer_layer_{i}") for i in range(num_layers)]
-        self.pooled_dense = L.Dense(hidden_dim, activation="tanh", name="pooled_dense")
+        token_embedding = L.Embedding(vocabulary_size, hidden_dim, name="token_embedding")
+        position_embedding = PositionEmbedding(max_sequence_length, name="position_embedding")
+        embeddings_layer_norm = L.LayerNormalization(epsilon=1e-12, name="embeddings_layer_norm")
+        transformer_layers = [TransformerEncoder(intermediate_dim, num_heads, dropout, name=f"transformer_layer_{i}")
+                              for i in range(num_layers)]
+        pooled_dense = L.Dense(hidden_dim, activation="tanh", name="pooled_dense")
         # === Functional Model ===
         token_id_input = keras.Input((None,), dtype="int32", name="token_ids")
         padding_mask_input = keras.Input((None,), dtype="int32", name="padding_mask")
-        tokens = self.token_embedding(token_id_input)
-        x = self.embeddings_layer_norm(L.Add()([tokens, self.position_embedding(tokens)]))
-        for transformer_layer in self.transformer_layers:
+        tokens = token_embedding(token_id_input)
+        x = embeddings_layer_norm(L.Add()([tokens, position_embedding(tokens)]))
+        for transformer_layer in transformer_layers:
             x = transformer_layer(x, padding_mask=padding_mask_input)
         super().__init__(inputs={"token_ids": token_id_input, "padding_mask": padding_mask_input},
-                         outputs={"sequence_output": x, "pooled_output": self.pooled_dense(x[:, 0, :])}, **kwargs)
+                         outputs={"sequence_output": x, "pooled_output": pooled_dense(x[:, 0, :])}, **kwargs)
+        self.token_embedding, self.position_embedding = token_embedding, position_embedding
+        self.embeddings_layer_norm, self.transformer_layers = embeddings_layer_norm, transformer_layers
+        self.pooled_dense = pooled_dense
         # === Config ===
         self.vocabulary_size, self.num_layers, self.num_heads = vocabulary_size, num_layers, num_heads
         self.hidden_dim, self.intermediate_dim, self.dropout = hidden_dim, intermediate_dim, dropout
@@ -129,14 +139,14 @@ class TinyBertBackbone(keras.Model):
 class TinyBertTextClassifier(keras.Model):
     def __init__(self, backbone, num_classes, dropout=0.1, **kwargs):
         # === Layers ===
-        self.backbone = backbone
-        self.output_dropout = L.Dropout(dropout, name="output_dropout")
-        self.output_dense = L.Dense(num_classes, name="logits")
+        output_dropout = L.Dropout(dropout, name="output_dropout")
+        output_dense = L.Dense(num_classes, name="logits")
         # === Functional Model ===
         inputs = backbone.input
         pooled = backbone(inputs)["pooled_output"]
-        outputs = self.output_dense(self.output_dropout(pooled))
+        outputs = output_dense(output_dropout(pooled))
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self.backbone, self.output_dropout, self.output_dense = backbone, output_dropout, output_dense
         # === Config ===
         self.num_classes, self.dropout = num_classes, dropout
 
