@@ -1551,11 +1551,11 @@ def _items_in_batch(case: Case, var: str, declared: Shape, got: Shape) -> str | 
     group = declared[1] if len(declared) >= 3 else None
     if len(got) != len(declared) - 1 or not isinstance(group, int) or group < 2 or not fits(declared[2:], got[1:]):
         return None
-    if got[0] is not None and got[0] % group:
+    if got[0] is None or got[0] % group:  # data (its batch known) whose rows make whole groups
         return None
     data = _data_name(case, got) or case.call_argument(case.called_model()) or "x"
     given = case.scope.get(data)
-    rows = f"{got[0]} rows" if got[0] is not None else "rows"
+    rows = f"{got[0]} rows"
     if isinstance(given, dict):  # a dict of inputs flattened alike (token ids and their mask): reshape each
         how = f"{{k: v.reshape(-1, {group}, *v.shape[1:]) for k, v in {data}.items()}} gives each input's groups"
     else:
