@@ -4604,7 +4604,7 @@ def _sides_not_a_multiple(case: Case) -> Mismatch | None:
     """A model that pools its images level by level and joins each level with its upsampled match (a U-Net),
     given images whose sides are not a multiple of its total pooling: an odd level is halved, doubled one
     short, and the join fails deep inside, where Keras checks nothing at the model's input (a subclassed model,
-    or one declared for any size). The multiple is found by calling the model on shapes alone, with the sides
+    or one declared for any size). The multiple is found by calling the model on one image of zeros with the sides
     rounded up to multiples of 2, 4, 8, ...: the first whose two next sizes it takes."""
     layer, model = case.layer, case.called_model()
     given = [t for t in (case.frames[-1].inputs if case.frames else ()) if hasattr(t, "shape")]
@@ -4619,10 +4619,12 @@ def _sides_not_a_multiple(case: Case) -> Mismatch | None:
     sides = tuple(int(d) for d in data.shape[1:-1])
 
     def takes(new: tuple[int, ...]) -> bool:
+        # one image of zeros through the model at inference: on shapes alone Keras' Concatenate lets
+        # mismatched sides through in a functional model (its output shape takes the first input's)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                model.compute_output_spec(keras.KerasTensor((1, *new, data.shape[-1]), dtype=str(data.dtype)))
+                model(keras.ops.zeros((1, *new, data.shape[-1]), dtype=str(data.dtype)), training=False)
         except Exception:  # noqa: BLE001 - the model refuses that size, however the backend says it
             return False
         return True
@@ -4630,7 +4632,7 @@ def _sides_not_a_multiple(case: Case) -> Mismatch | None:
     def rounded(m: int, more: int = 0) -> tuple[int, ...]:
         return tuple(-(-d // m) * m + more * m for d in sides)
 
-    if takes(sides):  # the model takes this size on shapes alone: the join failed for another reason
+    if takes(sides):  # the model takes an image of this size: the join failed for another reason
         return None
     multiple = next((m for m in (2, 4, 8, 16, 32, 64) if rounded(m) != sides and takes(rounded(m))
                      and takes(rounded(m, 1))), None)
