@@ -4624,7 +4624,7 @@ def _sides_not_a_multiple(case: Case) -> Mismatch | None:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                model(keras.ops.zeros((1, *new, data.shape[-1]), dtype=str(data.dtype)), training=False)
+                model(keras.ops.zeros((1, *new, data.shape[-1]), dtype=keras.backend.standardize_dtype(data.dtype)), training=False)
         except Exception:  # noqa: BLE001 - the model refuses that size, however the backend says it
             return False
         return True
