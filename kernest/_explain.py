@@ -1506,6 +1506,9 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
     if len(got) == len(declared) - 1 and fits(declared, (None, *got)) and (
             case.fitted_model() is not None or (None not in got and case.called_model() is not None)):
         return _missing_batch(case, name, declared, got)  # a model called on an array, not on symbolic tensors
+    items = _items_in_batch(case, var, declared, got)
+    if items is not None:
+        return Mismatch(case.path(name), case.interface(name), format_shape(declared), format_shape(got), items)
     if len(got) == len(declared) + 1 and fits(declared, (None, *got[2:])):
         received = format_shape(got)
         return Mismatch(case.path(name), case.interface(name), format_shape(declared), received,
@@ -1542,6 +1545,27 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
             f"{var} was declared for {len(declared) - 1} axes after the batch but gets {len(got) - 1}: "
             f"rebuild it with keras.Input(shape={_tuple(got[1:])}) or reshape what reaches it.")
     return Mismatch(case.path(name), case.interface(name), format_shape(declared), format_shape(got), fix)
+
+
+def _items_in_batch(case: Case, var: str, declared: Shape, got: Shape) -> str | None:
+    """A model that takes a group of items per sample, ``(batch, 4, 6)`` (a question's four options, a bag's
+    instances), given the items one per row, ``(8, 6)``: the groups were flattened into the batch (each item
+    tokenized or encoded as its own row). Reshape the rows back into groups."""
+    group = declared[1] if len(declared) >= 3 else None
+    if len(got) != len(declared) - 1 or not isinstance(group, int) or group < 2 or not fits(declared[2:], got[1:]):
+        return None
+    if got[0] is None or got[0] % group:  # data (its batch known) whose rows make whole groups
+        return None
+    data = _data_name(case, got) or case.call_argument(case.called_model()) or "x"
+    given = case.scope.get(data)
+    rows = f"{got[0]} rows"
+    if isinstance(given, dict):  # a dict of inputs flattened alike (token ids and their mask): reshape each
+        how = f"{{k: v.reshape(-1, {group}, *v.shape[1:]) for k, v in {data}.items()}} gives each input's groups"
+    else:
+        how = f"{data}.reshape(-1, {', '.join(str(d) for d in declared[1:])}) gives {format_shape(declared)}"
+    return (f"{var} takes {format_shape(declared)}, {group} items of {_tuple(declared[2:])} per sample, and gets "
+            f"{rows} of {_tuple(got[1:])}: one item per row, the groups of {group} flattened into the batch. "
+            f"Reshape them back: {how}.")
 
 
 def _channels_axis_missing(case: Case, var: str, declared: Shape, got: Shape) -> str | None:
@@ -1883,14 +1907,20 @@ def _disconnected(case: Case, m: re.Match[str]) -> Mismatch:
     given = [t for t in keras.tree.flatten(inputs) if hasattr(t, "shape")]
     strays: list[tuple[int, Any, Any]] = []
     for i, out in enumerate(keras.tree.flatten(outputs)):
-        inner = _inner_output(case, out, given)
+        inner = _inner_output(case, out, given, outputs)
         if inner is not None:
-            model_var, path = inner
+            model_var, path, paths = inner
+            if len(paths) > 1:  # every output found in that model: one extractor gives them all from one call
+                listed = ", ".join(f'"{p}"' for p in paths)
+                take = (f"Take them all with kernest.extract({model_var}, [{listed}]), a model with the same inputs "
+                        "whose outputs are those activations, from the same call.")
+            else:
+                take = (f'Take it with kernest.extract({model_var}, "{path}"), a model with the same inputs whose output '
+                        "is that activation.")
             return Mismatch(
                 where, f"{_input_names(given)} -> {where}", f"output {i} computed from the inputs",
                 f"the output of {path}, a layer inside a nested model",
-                f"an inner layer's .output belongs to the nested model's own graph, not to this one. Take it with "
-                f'kernest.extract({model_var}, "{path}"), a model with the same inputs whose output is that activation.',
+                f"an inner layer's .output belongs to the nested model's own graph, not to this one. {take}",
             )
         strays += [(i, out, root) for root in root_inputs(out) if all(root is not g for g in given)]
     if strays:
@@ -1939,8 +1969,11 @@ def case_outputs(case: Case) -> Any:
     return frame.args.get("outputs") if frame is not None and frame.args.get("outputs") is not None else []
 
 
-def _inner_output(case: Case, out: Any, given: list[Any]) -> tuple[str, str] | None:
-    """(model variable, path) when ``out`` is an inner layer's output of a model nested in one built on ``given``."""
+def _inner_output(case: Case, out: Any, given: list[Any], outputs: Any = None
+                  ) -> tuple[str, str, list[str]] | None:
+    """(model variable, path, paths) when ``out`` is an inner layer's output of a model nested in one built on
+    ``given``; ``paths`` has the path in that model of every one of ``outputs`` (a Grad-CAM model's inner
+    activation and the model's own output), or only ``out``'s where one is not found there."""
     layer = producer(out)
     if layer is None or is_input_layer(layer):
         return None
@@ -1953,7 +1986,9 @@ def _inner_output(case: Case, out: Any, given: list[Any]) -> tuple[str, str] | N
             continue
         found = find_layer(model, layer)
         if found is not None and "/" in found:
-            return case.var(model), found
+            producers = [producer(t) for t in keras.tree.flatten(outputs)] if outputs is not None else []
+            paths = [find_layer(model, p) if p is not None and not is_input_layer(p) else None for p in producers]
+            return case.var(model), found, ([p for p in paths if p] if paths and all(paths) else [found])
     return None
 
 
@@ -4537,6 +4572,9 @@ def _generic(case: Case) -> Mismatch:
             received = case.received()
             return Mismatch(case.path(frame.layer.name), case.interface(frame.layer.name), "(batch, steps, features)",
                             received, _rank_lost(case, 3, 2, received))
+    levels = _sides_not_a_multiple(case)
+    if levels is not None:
+        return levels
     name = case.consumer_name(getattr(case.layer, "name", "model"))
     layer = case.layer
     kind = type(layer).__name__ if layer is not None else "Keras"
@@ -4564,6 +4602,60 @@ def _generic(case: Case) -> Mismatch:
         f"{kind} {getattr(layer, 'name', '')} refused it: {reason.rstrip('.')}. Check what reaches "
         f"{case.consumer_name(name)} against what it was built for (kernest.summary shows every shape).",
     )
+
+
+def _sides_not_a_multiple(case: Case) -> Mismatch | None:
+    """A model that pools its images level by level and joins each level with its upsampled match (a U-Net),
+    given images whose sides are not a multiple of its total pooling: an odd level is halved, doubled one
+    short, and the join fails deep inside, where Keras checks nothing at the model's input (a subclassed model,
+    or one declared for any size). The multiple is found by calling the model on one image of zeros with the sides
+    rounded up to multiples of 2, 4, 8, ...: the first whose two next sizes it takes."""
+    layer, model = case.layer, case.called_model()
+    given = [t for t in (case.frames[-1].inputs if case.frames else ()) if hasattr(t, "shape")]
+    shapes = [shape_of(t) for t in given]
+    if (not isinstance(layer, keras.layers.Concatenate) or len(shapes) < 2 or len({len(sh) for sh in shapes}) != 1
+            or len(shapes[0]) not in (3, 4, 5)):
+        return None
+    frame = next((f for f in case.frames if f.layer is model and f.inputs), None)
+    data = frame.inputs[0] if frame is not None else None
+    if data is None or is_symbolic(data) or len(data.shape) != len(shapes[0]):
+        return None
+    sides = tuple(int(d) for d in data.shape[1:-1])
+
+    def takes(new: tuple[int, ...]) -> bool:
+        # one image of zeros through the model at inference: on shapes alone Keras' Concatenate lets
+        # mismatched sides through in a functional model (its output shape takes the first input's)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model(keras.ops.zeros((1, *new, data.shape[-1]), dtype=keras.backend.standardize_dtype(data.dtype)), training=False)
+        except Exception:  # noqa: BLE001 - the model refuses that size, however the backend says it
+            return False
+        return True
+
+    def rounded(m: int, more: int = 0) -> tuple[int, ...]:
+        return tuple(-(-d // m) * m + more * m for d in sides)
+
+    if takes(sides):  # the model takes an image of this size: the join failed for another reason
+        return None
+    multiple = next((m for m in (2, 4, 8, 16, 32, 64) if rounded(m) != sides and takes(rounded(m))
+                     and takes(rounded(m, 1))), None)
+    if multiple is None:
+        return None
+    var = case.call_argument(model) or "x"
+    up, down = rounded(multiple), tuple(d // multiple * multiple for d in sides)
+
+    def size(dims: tuple[int, ...]) -> str:
+        return "x".join(str(d) for d in dims)
+
+    crop = f", or crop them to {size(down)}" if all(down) else ""
+    name = getattr(layer, "name", "concatenate")
+    fix = (f"{model.name} takes images whose sides are multiples of {multiple}: it pools them level by level and "
+           f"joins each level with its upsampled match, and {var}'s {size(sides)} gives levels that no longer pair "
+           f"up at {name} ({' and '.join(format_shape(sh) for sh in shapes)}). Resize them to {size(up)}: "
+           f"keras.layers.Resizing({', '.join(str(d) for d in up)})({var}) (or pad them){crop}.")
+    return Mismatch(case.path(name), f"data -> {model.name}", f"sides that are multiples of {multiple}",
+                    f"{var} of {size(sides)}", fix)
 
 
 def _odd_width_input(case: Case, kind: str, name: str, reason: str) -> tuple[str, str] | None:

@@ -23,7 +23,14 @@ import keras
 from kernest._axes import Shape, fits, format_shape, shape_of
 from kernest._callsite import DATA_METHODS, ModelCall, assignment_of, model_calls, source_name, value_of
 from kernest._errors import Mismatch
-from kernest._graph import compile_settings, graph_inputs, input_keys, is_symbolic, output_keys
+from kernest._graph import (
+    built_input_dict,
+    compile_settings,
+    graph_inputs,
+    input_keys,
+    is_symbolic,
+    output_keys,
+)
 from kernest._lint import head_path, sparse_loss
 
 _LABELLED = ("fit", "evaluate", "train_on_batch", "test_on_batch")
@@ -69,6 +76,8 @@ def _inputs(model: Any) -> list[tuple[str, Shape]]:
     """The model's inputs as (name, shape): the dict keys of a dict-input model, else the Input layers' names
     (Keras takes a dict keyed by them for a list-input model too)."""
     flat = graph_inputs(model) or []
+    if not flat:  # a subclassed model first called on one flat dict: that dict's keys and shapes
+        return list((built_input_dict(model) or {}).items())
     keys = input_keys(model) or [str(getattr(t, "name", f"input_{i}")) for i, t in enumerate(flat)]
     return [(k, shape_of(t)) for k, t in zip(keys, flat)]
 

@@ -499,6 +499,15 @@ def built_input_structure(layer: Any) -> Any | None:
     return structure
 
 
+def built_input_dict(layer: Any) -> dict[str, Shape] | None:
+    """Where a built layer was first called on one flat dict of tensors, its keys (sorted) with their shapes,
+    batch as ``None``; None otherwise."""
+    structure = built_input_structure(layer)
+    if not isinstance(structure, dict) or not all(isinstance(v, _Leaf) for v in structure.values()):
+        return None
+    return {str(k): (None, *structure[k].shape[1:]) for k in sorted(structure)}
+
+
 def built_input_keys(layer: Any) -> list[str] | None:
     """Where a built layer was first called on a dict (or lists holding dicts), how each of its inputs is
     reached in ``built_input_shapes`` order (``['user_id']``, ``[2]['input_mask']``); None otherwise."""
