@@ -81,6 +81,7 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> Any:
         yield {"res": res, "run": root / "run", "data": data, "encoded": encoded, "root": root}
 
 
+@pytest.mark.core
 def test_vectors_are_cached_by_text_and_weights_and_a_corrupt_file_is_ignored(small_encoder: list[int]) -> None:
     tower, tok = sentence.build_tower(), sentence.tokenizer()
     texts = ["I love this!", "worst flight ever", "", "I love this!"]

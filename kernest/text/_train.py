@@ -359,8 +359,10 @@ def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int
     if state is None and cfg.wide and cfg.wide_kind == "linear":
         job.wide_fit = fit_wide_tower(model, cfg, encoder, splits.train, seed, train_vectors)
         out_of_fold = job.wide_fit.pop("out_of_fold", None)
-    given = {"wide": out_of_fold, _sentence.TOWER: train_vectors}
-    given = {name: rows for name, rows in given.items() if rows is not None}
+    # the towers whose outputs stage 2 reads as inputs, computed once: out-of-fold wide logits, sentence vectors
+    given: dict[str, np.ndarray] = {name: rows for name, rows in (("wide", out_of_fold),
+                                                                  (_sentence.TOWER, train_vectors))
+                                    if rows is not None}
     job.train_ds = encoder.dataset(splits.train.texts, splits.train.labels, batch_size, shuffle=True,
                                    seed=seed, bucket=bucket, weights=weights, extra=list(given.values()))
     if bucket and _chars_shape(model)[2] is not None:
