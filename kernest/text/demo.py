@@ -41,6 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", help="run folder (default: runs/demo-<time>)")
     parser.add_argument("--limit", type=positive_int, help="use a sample of this many texts (a quick look)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the TF-IDF + LR baseline")
+    parser.add_argument("--config", help="JSON or YAML file of ModelConfig fields (default: kernest train's)")
     args = parser.parse_args(argv)
 
     from kernest._errors import KernestError
@@ -50,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     out = args.out or time.strftime("runs/demo-%Y%m%d-%H%M%S")
     try:
-        result = train(out=out, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, limit=args.limit)
+        result = train(out=out, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, limit=args.limit,
+                       config=args.config)
         weighted = _config_of(result.run).get("sample_weight") == "confidence"  # weigh the baseline alike
         base = None if args.no_baseline else baseline(result.splits, seed=args.seed, sample_weight=weighted)
     except KernestError as e:

