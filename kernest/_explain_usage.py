@@ -413,7 +413,41 @@ def _constant_beside_tensors(case: Any, _: Any) -> Mismatch | None:
     return None
 
 
+# --- a stateful LSTM/GRU trained on PyTorch ----------------------------------------------------------------------
+
+def _stateful_rnn_on_torch(case: Any, _: Any) -> Mismatch | None:
+    """PyTorch's "modified by an inplace operation" from a model holding a stateful LSTM or GRU: the layer's fused
+    path (``use_cudnn="auto"``) writes its state in place while autograd still needs the old one (keras-team/keras
+    #20875, #23462); the step-by-step path (``use_cudnn=False``) trains. The fix adds that argument to the user's own
+    constructor calls."""
+    from kernest._callsite import user_tree
+    from kernest._graph import walk
+
+    fitted = case.fitted_model()
+    models = ([fitted] if fitted is not None else []) + case.models()  # the outermost first: full paths
+    found = next(((e.path, e.layer) for model in models for e in walk(model, shapes=False)
+                  if isinstance(e.layer, (keras.layers.LSTM, keras.layers.GRU)) and e.layer.stateful
+                  and getattr(e.layer, "use_cudnn", "auto") is not False), None)
+    if found is None:
+        return None
+    path, layer = found
+    source, tree = user_tree(case)
+    made = [ast.get_source_segment(source, n) or ast.unparse(n) for n in ast.walk(tree) if isinstance(n, ast.Call)
+            and ast.unparse(n.func).split(".")[-1] in ("LSTM", "GRU") and any(k.arg == "stateful" for k in n.keywords)
+            ] if tree is not None else []
+    shown = "; ".join(f"`{text}` -> `{text[:-1]}, use_cudnn=False)`" for text in made)
+    kind = type(layer).__name__
+    return Mismatch(
+        path, f"{path} -> fit", f"a {kind} whose state PyTorch can train through", f"stateful {kind}, use_cudnn=\"auto\"",
+        f"on the PyTorch backend a stateful {kind} built with use_cudnn=\"auto\" (the default) updates its state in "
+        f"place while autograd still needs the old one, so backpropagation stops (a Keras bug, keras-team/keras#20875 "
+        f"and #23462; TensorFlow and JAX train it). Build it with use_cudnn=False, which runs the step-by-step path: "
+        + (shown if shown else f"keras.layers.{kind}(..., stateful=True, use_cudnn=False)") + ".",
+    )
+
+
 _RULES: list[tuple[re.Pattern[str] | None, Callable[[Any, Any], Mismatch | None]]] = [
+    (re.compile(r"modified by an inplace operation"), _stateful_rnn_on_torch),
     (re.compile(r"(?P<cb>\w+) callback received monitor=(?P<monitor>\S+), but Keras isn't able to automatically "
                 r"determine"), _monitor_unknown),
     (re.compile(r"When passing a Python generator to a Keras model, the generator must return a tuple"),
