@@ -446,7 +446,65 @@ def _stateful_rnn_on_torch(case: Any, _: Any) -> Mismatch | None:
     )
 
 
+# --- a Keras 2 style train_step on the JAX or PyTorch backend ---------------------------------------------------
+
+def _compiled_loss_gone(case: Any, m: re.Match[str]) -> Mismatch | None:
+    """``self.compiled_loss(y, pred)`` / ``self.compiled_metrics.update_state(...)`` in a custom ``train_step``:
+    Keras 2's trainer attributes, which Keras 3 keeps on TensorFlow only; ``compute_loss`` / ``compute_metrics``
+    are the Keras 3 methods on every backend."""
+    cls, attr = m.group("cls"), m.group("attr")
+    line = _site_text(case).strip()
+    call = re.search(r"self\.compiled_loss\(\s*([^,()]+?)\s*,\s*([^,()]+?)\s*\)", line)
+    if attr == "compiled_loss":
+        new = (f"`{line.replace(call.group(0), f'self.compute_loss(y={call.group(1)}, y_pred={call.group(2)})')}`"
+               if call else "self.compute_loss(y=y, y_pred=y_pred)")
+        fix = f"call the Keras 3 method, which reads the loss given to compile: {new}"
+    else:
+        fix = ("update the compiled metrics the Keras 3 way: metrics = self.compute_metrics(x, y, y_pred, "
+               "sample_weight=None), which updates every metric given to compile and returns their values to "
+               "return from train_step")
+    where = case.site.line if case.site is not None else "?"
+    name, tape = _trainer(case, cls)
+    if tape:
+        fix += (f"; its tf.GradientTape records TensorFlow operations only, so on {keras.backend.backend()} take the "
+                "gradients the backend's way too (PyTorch: loss.backward(), then the variables' .value.grad), or run "
+                "the script with KERAS_BACKEND=tensorflow")
+    return Mismatch(name, f"{name}.train_step -> {attr}", "a Keras 3 trainer method", f"self.{attr} (Keras 2)",
+                    f"self.{attr} is Keras 2's trainer attribute; Keras 3 keeps it on TensorFlow only, so the "
+                    f"train_step of {cls} fails on {keras.backend.backend()} (line {where}). Instead {fix}.")
+
+
+def _trainer(case: Any, cls: str) -> tuple[str, bool]:
+    """The name of the user's model of class ``cls``, and whether its train_step uses a tf.GradientTape."""
+    model = next((m for m in case.models() if type(m).__name__ == cls), None)
+    try:
+        tape = model is not None and "GradientTape" in inspect.getsource(type(model).train_step)
+    except (OSError, TypeError):
+        tape = False
+    return (str(model.name) if model is not None else cls), tape
+
+
+def _train_step_of_tensorflow(case: Any, m: re.Match[str]) -> Mismatch | None:
+    """On JAX, Keras calls ``train_step(state, data)`` and trains through the returned state: a train_step written
+    for TensorFlow (``train_step(self, data)``, a GradientTape) cannot run there."""
+    if keras.backend.backend() != "jax":
+        return None
+    cls = m.group("cls")
+    name = _trainer(case, cls)[0]
+    return Mismatch(name, f"fit -> {name}.train_step", "train_step(self, state, data) (JAX)", "train_step(self, data)",
+                    f"{cls}.train_step(self, data) is written for TensorFlow (and PyTorch), where Keras calls it with "
+                    "the batch; on JAX Keras calls train_step(self, state, data) and trains through the state it "
+                    "returns, with no gradient tape. Run this script with KERAS_BACKEND=tensorflow (or torch, with "
+                    "the tape replaced by loss.backward()), or write the JAX form: a stateless_call of the model "
+                    "inside jax.value_and_grad, returning (logs, new_state) (keras.io: \"Customizing what happens "
+                    "in fit() with JAX\").")
+
+
 _RULES: list[tuple[re.Pattern[str] | None, Callable[[Any, Any], Mismatch | None]]] = [
+    (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>compiled_loss|compiled_metrics)'"),
+     _compiled_loss_gone),
+    (re.compile(r"(?P<cls>\w+)\.train_step\(\) takes 2 positional arguments but 3 were given"),
+     _train_step_of_tensorflow),
     (re.compile(r"modified by an inplace operation"), _stateful_rnn_on_torch),
     (re.compile(r"(?P<cb>\w+) callback received monitor=(?P<monitor>\S+), but Keras isn't able to automatically "
                 r"determine"), _monitor_unknown),

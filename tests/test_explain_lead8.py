@@ -135,3 +135,39 @@ model.fit(np.random.rand(6, 6, 2), np.random.rand(6, 1), batch_size=3, shuffle=F
         assert code == 0, printed
     code, printed = check_script(tmp_path, body.format(extra=", use_cudnn=False"))
     assert code == 0, printed
+
+
+def test_a_keras_2_train_step_gets_the_keras_3_method_or_the_jax_form(tmp_path):
+    body = """
+class Scorer(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.body = keras.Sequential([L.Dense(4, activation="relu")], name="body")
+        self.out = L.Dense(1)
+
+    def call(self, x):
+        return self.out(self.body(x))
+
+    def train_step(self, data):
+        x, y = data
+        pred = self(x, training=True)
+        loss = {line}
+        return {{"loss": loss}}
+
+
+scorer = Scorer()
+scorer.compile("adam", "mse")
+scorer.fit(np.random.rand(8, 3), np.random.rand(8, 1), verbose=0)
+"""
+    code, printed = check_script(tmp_path, body.format(line="self.compiled_loss(y, pred)"))
+    backend = keras.backend.backend()
+    if backend == "jax":  # Keras calls train_step(state, data) there: the step itself must be rewritten
+        assert code == 1 and "train_step(self, state, data)" in printed and "scorer" in printed, printed
+        return
+    if backend == "torch":
+        assert code == 1 and "`loss = self.compute_loss(y=y, y_pred=pred)`" in printed, printed
+        assert "GradientTape" not in printed  # this step has no tape
+    else:
+        assert code == 0, printed  # TensorFlow keeps Keras 2's compiled_loss
+    code, printed = check_script(tmp_path, body.format(line="self.compute_loss(y=y, y_pred=pred)"))
+    assert code == 0, printed
