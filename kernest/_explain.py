@@ -1910,13 +1910,12 @@ def _disconnected(case: Case, m: re.Match[str]) -> Mismatch:
         inner = _inner_output(case, out, given, outputs)
         if inner is not None:
             model_var, path, paths = inner
+            take = (f'Take it with kernest.extract({model_var}, "{path}"), a model with the same inputs whose output '
+                    "is that activation.")
             if len(paths) > 1:  # every output found in that model: one extractor gives them all from one call
                 listed = ", ".join(f'"{p}"' for p in paths)
-                take = (f"Take them all with kernest.extract({model_var}, [{listed}]), a model with the same inputs "
-                        "whose outputs are those activations, from the same call.")
-            else:
-                take = (f'Take it with kernest.extract({model_var}, "{path}"), a model with the same inputs whose output '
-                        "is that activation.")
+                take += (f" For all of this model's outputs from one call: kernest.extract({model_var}, [{listed}]), "
+                         "whose outputs are those activations in that order.")
             return Mismatch(
                 where, f"{_input_names(given)} -> {where}", f"output {i} computed from the inputs",
                 f"the output of {path}, a layer inside a nested model",
