@@ -397,6 +397,12 @@ def _missing_output_key(case: Any, _: Any) -> Mismatch | None:
     return None
 
 
+def _outermost_first(case: Any) -> list[Any]:
+    """The models in the user's scope, the one whose fit failed first, so that paths start at the outermost model."""
+    fitted = case.fitted_model()
+    return ([fitted] if fitted is not None else []) + case.models()
+
+
 # --- a constant array beside tensors in a merge layer ---------------------------------------------------------
 
 def _constant_beside_tensors(case: Any, _: Any) -> Mismatch | None:
@@ -405,8 +411,7 @@ def _constant_beside_tensors(case: Any, _: Any) -> Mismatch | None:
     from kernest._lint_wiring import constant_merges
 
     failing = {id(frame.layer) for frame in case.frames}
-    fitted = case.fitted_model()
-    for model in ([fitted] if fitted is not None else []) + case.models():  # the outermost first: full paths
+    for model in _outermost_first(case):
         for layer, finding in constant_merges(model, case.scope):
             if id(layer) in failing:
                 return finding.as_mismatch()
@@ -423,9 +428,7 @@ def _stateful_rnn_on_torch(case: Any, _: Any) -> Mismatch | None:
     from kernest._callsite import user_tree
     from kernest._graph import walk
 
-    fitted = case.fitted_model()
-    models = ([fitted] if fitted is not None else []) + case.models()  # the outermost first: full paths
-    found = next(((e.path, e.layer) for model in models for e in walk(model, shapes=False)
+    found = next(((e.path, e.layer) for model in _outermost_first(case) for e in walk(model, shapes=False)
                   if isinstance(e.layer, (keras.layers.LSTM, keras.layers.GRU)) and e.layer.stateful
                   and getattr(e.layer, "use_cudnn", "auto") is not False), None)
     if found is None:
