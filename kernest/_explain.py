@@ -57,6 +57,7 @@ from kernest._graph import (
     call_inputs,
     call_nodes,
     children,
+    data_inputs,
     find_layer,
     graph_inputs,
     graph_nodes,
@@ -64,6 +65,7 @@ from kernest._graph import (
     is_input_layer,
     is_symbolic,
     mask_of,
+    node_of,
     outermost,
     output_struct,
     producer,
@@ -827,6 +829,14 @@ def _reshape_kept_batch(case: Case, want: int, got: int) -> str | None:
             f"Leave the batch out: keras.layers.Reshape({_tuple(meant)})."
         )
     return None
+
+
+def _kept_batch_probed(case: Case, probed: Probe) -> str | None:
+    """``_reshape_kept_batch`` where a fresh copy of the layer accepted the input with one axis less."""
+    given = case.frames[-1].inputs if case.frames else []
+    if probed.found is None or probed.found.config is not None or not given:
+        return None
+    return _reshape_kept_batch(case, len(probed.found.shape), len(shape_of(given[0])))
 
 
 def _reduced_first(case: Case, layer: Any, extra: int) -> str | None:
@@ -1922,6 +1932,9 @@ def _disconnected(case: Case, m: re.Match[str]) -> Mismatch:
                 f"an inner layer's .output belongs to the nested model's own graph, not to this one. {take}",
             )
         strays += [(i, out, root) for root in root_inputs(out) if all(root is not g for g in given)]
+        elsewhere = _inner_output_elsewhere(case, out, given)
+        if elsewhere is not None:
+            return elsewhere
     if strays:
         return _stray_inputs(case, where, given, strays)
     return Mismatch(where, f"{_input_names(given)} -> {where}", "outputs computed from the given inputs",
@@ -1988,6 +2001,58 @@ def _inner_output(case: Case, out: Any, given: list[Any], outputs: Any = None
             producers = [producer(t) for t in keras.tree.flatten(outputs)] if outputs is not None else []
             paths = [find_layer(model, p) if p is not None and not is_input_layer(p) else None for p in producers]
             return case.var(model), found, ([p for p in paths if p] if paths and all(paths) else [found])
+    return None
+
+
+def _inner_output_elsewhere(case: Case, out: Any, given: list[Any]) -> Mismatch | None:
+    """``out`` is computed from an inner layer's ``.output`` of a nested model that the model being built calls
+    on its own input: that tensor hangs off the nested model's ``keras.Input``, so it is not connected. Get the
+    activation and the nested model's output from one call on the outer input, with ``kernest.extract``."""
+    frame = next((f for f in reversed(case.frames) if f.kind == "construct"), None)
+    where = (frame_name(frame) if frame else None) or "model"
+    for model in case.models():
+        try:
+            model_inputs, model_outputs = list(model.inputs), list(model.outputs)
+        except (AttributeError, ValueError):
+            continue
+        inner = _made_inside(out, model, model_inputs)
+        top = producer(model_outputs[0]) if len(model_outputs) == 1 else None
+        called = [v for v, t in case.scope.items() if is_symbolic(t) and producer(t) is model
+                  and all(any(r is g for g in given) for r in root_inputs(t))]
+        if inner is None or top is None or not called:
+            continue
+        path, top_path, model_var = find_layer(model, producer(inner)), find_layer(model, top), case.var(model)
+        source = user_source(case)
+        names = [v for v, t in case.scope.items() if t is inner]  # the name given to `.get_layer(...).output`
+        inner_var = next((v for v in names if ".output" in ast.unparse(assignment_of(source, v) or ast.Pass())),
+                         case.var(inner))
+        outer_in = case.var(given[0]) if len(given) == 1 else "the inputs"
+        return Mismatch(
+            where, f"{model_var} -> {where}", f"outputs computed from {', '.join(case.var(g) for g in given)}",
+            f"{inner_var}, the output of {model_var}/{path} in {model_var}'s own graph",
+            f"{inner_var} = {model_var}.get_layer(...).output starts at {model_var}'s own keras.Input, which {where} "
+            f"is not given; calling {model_var}({outer_in}) returns only {model_var}'s output. Take both from one "
+            f"call on {outer_in}: {called[0]}, {inner_var} = kernest.extract({model_var}, [\"{top_path}\", "
+            f"\"{path}\"])({outer_in}), a model with {model_var}'s input whose outputs are those two activations.",
+        )
+    return None
+
+
+def _made_inside(out: Any, model: Any, model_inputs: list[Any]) -> Any | None:
+    """The nearest tensor upstream of ``out`` (or ``out``) that a layer of ``model`` made in ``model``'s own graph
+    (every root is one of ``model``'s inputs), or None."""
+    todo, seen = [out], set()
+    while todo:
+        t = todo.pop()
+        layer = producer(t)
+        if id(t) in seen or layer is None or is_input_layer(layer):
+            continue
+        seen.add(id(t))
+        roots = root_inputs(t)
+        if roots and all(any(r is m for m in model_inputs) for r in roots) and find_layer(model, layer):
+            return t
+        node = node_of(t)
+        todo += data_inputs(node) if node is not None else []
     return None
 
 
@@ -3758,11 +3823,35 @@ def _spatial_merge(case: Case, given: list[Any], shapes: list[Shape],
     other = _side_name(case, given[1 - small])
     arg = str(pads[0]) if rank == 1 else "(" + ", ".join(str(pd) for pd in pads) + ")"
     arg += ', data_format="channels_first"' if first else ""
-    fix = (f"{side} gives {format_shape(shapes[small])} and {other} {format_shape(shapes[1 - small])}: their spatial "
-           f"sizes differ, as when an odd size is halved by pooling and doubled again. Pad {side}'s output with "
-           f"keras.layers.ZeroPadding{rank}D({arg}) before {name}, or crop {other}'s with "
-           f"keras.layers.Cropping{rank}D({arg}); or use inputs whose size divides by every pooling factor.")
+    pad = (f"Pad {side}'s output with keras.layers.ZeroPadding{rank}D({arg}) before {name}, or crop {other}'s with "
+           f"keras.layers.Cropping{rank}D({arg})")
+    valid = [p for t in given[:2] for p in _valid_convs(t)]
+    if valid:  # the sizes differ because each branch's unpadded kernels cut a different border
+        fix = (f"{side} gives {format_shape(shapes[small])} and {other} {format_shape(shapes[1 - small])}: "
+               f"{', '.join(valid)} use padding=\"valid\", which cuts kernel_size - 1 from each spatial axis, and the "
+               f"branches' kernels differ. Build {'them' if len(valid) > 1 else 'it'} with padding=\"same\" so that "
+               f"every branch keeps its input's size. Or: {pad}.")
+    else:
+        fix = (f"{side} gives {format_shape(shapes[small])} and {other} {format_shape(shapes[1 - small])}: their "
+               f"spatial sizes differ, as when an odd size is halved by pooling and doubled again. {pad}; or use "
+               "inputs whose size divides by every pooling factor.")
     return _merge_mismatch(case, side, f"inputs that agree ({format_shape(shapes[1 - small])})", shapes, fix)
+
+
+def _valid_convs(tensor: Any) -> list[str]:
+    """The paths of the unpadded convolutions (padding "valid", a kernel larger than 1) upstream of ``tensor``,
+    when they alone change its spatial size (no pooling, stride or upsampling on the way); else []."""
+    if not is_symbolic(tensor):
+        return []
+    found = []
+    for layer, path, _ in producer_chain(tensor):
+        if any(isinstance(v, int) and v > 1 for v in keras.tree.flatten(getattr(layer, "strides", 1))) \
+                or hasattr(layer, "pool_size") or type(layer).__name__.startswith("UpSampling"):
+            return []
+        if isinstance(layer, keras.layers.Layer) and "Conv" in type(layer).__name__ \
+                and getattr(layer, "padding", None) == "valid" and max(getattr(layer, "kernel_size", (1,))) > 1:
+            found.append(path)
+    return found
 
 
 def _reshape_size(case: Case, m: re.Match[str]) -> Mismatch:
@@ -4115,12 +4204,47 @@ def _duplicate_name(case: Case, m: re.Match[str]) -> Mismatch:
     kinds = sorted({type(v).__name__ for v in case.scope.values()
                     if isinstance(v, keras.layers.Layer) and getattr(v, "name", None) == dup})
     what = " or ".join(kinds) if kinds else "layer"
+    clone = _clone_named(case, dup)
+    if clone is not None:
+        copy, original, call = clone
+        use = (f"call {original} itself on both inputs: {original}({call}) instead of {copy}({call})" if call
+               else f"call {original} itself where the script calls {copy}")
+        return Mismatch(
+            where, f"{dup} -> {where}", "one name per layer and nested model", f"{times} {what}s named {dup!r}",
+            f"{copy} = keras.models.clone_model({original}) is a copy of {original} with the same name {dup!r} and "
+            f"new weights of its own, so {where} holds {times} objects named {dup!r}. If both branches should share "
+            f"{original}'s weights (one encoder for both, as in a siamese network), {use}. To keep two separate "
+            f"copies, rename the copy before it is used: {copy}.name = \"{dup}_2\".",
+        )
     return Mismatch(
         where, f"{dup} -> {where}", "one name per layer and nested model", f"{times} {what}s named {dup!r}",
         f"{where} holds {times} different objects named {dup!r}; a helper that builds a part with a fixed "
         f"name=\"{dup}\" and is called {times} times does this. Give each its own name: pass name=\"{dup}_2\" "
         f"(a name argument to the helper) for the second.",
     )
+
+
+def _clone_named(case: Case, name: str) -> tuple[str, str, str] | None:
+    """``(copy, original, argument)`` where the user's file assigns ``copy = clone_model(original)`` and the
+    model ``original`` is named ``name``: the clone keeps that name. ``argument`` is the source of the first input
+    the script gives ``copy`` ('' when it never calls it)."""
+    _, tree = user_tree(case)
+    if tree is None:
+        return None
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Call) and node.value.args
+                and isinstance(node.value.args[0], ast.Name)
+                and "clone_model" in (getattr(node.value.func, "attr", None), getattr(node.value.func, "id", None))):
+            continue
+        copy, original = node.targets[0].id, node.value.args[0].id
+        if getattr(case.scope.get(original), "name", None) != name:
+            continue
+        calls = (c for c in ast.walk(tree) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
+                 and c.func.id == copy and c.args)
+        first = next(calls, None)
+        return copy, original, ast.unparse(first.args[0]) if first is not None else ""
+    return None
 
 
 _UNITS = (keras.layers.Dense, keras.layers.LSTM, keras.layers.GRU, keras.layers.SimpleRNN, keras.layers.Conv1D,
@@ -4583,7 +4707,8 @@ def _generic(case: Case) -> Mismatch:
     expected = _expected_from_layer(layer, probed)
     if probed is not None:  # what a fresh copy of the layer accepts gives the fix
         return Mismatch(case.path(name), case.interface(name), expected, received,
-                        fix_text(probed, getattr(layer, "name", name), reason.rstrip(".")))
+                        _kept_batch_probed(case, probed)
+                        or fix_text(probed, getattr(layer, "name", name), reason.rstrip(".")))
     odd = _odd_width_input(case, kind, getattr(layer, "name", name), reason.rstrip("."))
     if odd is not None:
         return Mismatch(case.path(name), case.interface(name), odd[0], received, odd[1])
