@@ -178,7 +178,7 @@ def _outside_strategy_scope(case: Any) -> Mismatch | None:
     strategy = _segment(source, scope_call.func.value)  # type: ignore[attr-defined]
     before = [n for n in made if n.lineno < block.lineno]
     if not before:
-        return None
+        return _built_in_another_function(case, model, var, source, tree, strategy) if tree is not None else None
     indent = " " * (block.body[0].col_offset - block.col_offset)
     body = [_segment(source, before[-1]), *(_segment(source, s) for s in block.body)]
     rewritten = f"with {_segment(source, scope_call)}:\n" + "\n".join(indent + s for s in body)
@@ -188,6 +188,40 @@ def _outside_strategy_scope(case: Any) -> Mismatch | None:
         f"{model.name} was built on line {before[-1].lineno}, outside {strategy}.scope(): only compile runs inside "
         f"it, so the model's variables belong to no strategy and fit refuses them. Build the model inside the scope "
         f"too, and drop the line before it:\n{rewritten}",
+    )
+
+
+def _body_holding(tree: ast.AST, line: int) -> list[ast.stmt]:
+    """The statements of the innermost function (or the module) that holds ``line``."""
+    body = tree.body if isinstance(tree, ast.Module) else []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= line <= (node.end_lineno or 0):
+            body = node.body  # breadth first: a function inside this one comes later
+    return body
+
+
+def _built_in_another_function(case: Any, model: Any, var: str, source: str, tree: ast.AST,
+                               written: str) -> Mismatch | None:
+    """``tagger = make_tagger()`` outside any scope, then ``compile_under(mirrored, tagger)`` opening the scope in
+    a function of its own: the build's statement, in the function (or module) that runs fit, put inside the
+    strategy's scope, named as the caller names the strategy."""
+    body = _body_holding(tree, case.site.line)
+    builds = [n for n in body if isinstance(n, ast.Assign) and n.lineno < case.site.line
+              and any(isinstance(t, ast.Name) and t.id == var for t in n.targets)
+              and var not in {x.id for x in ast.walk(n.value) if isinstance(x, ast.Name)}]
+    if not builds:
+        return None
+    build = builds[-1]
+    theirs = getattr(getattr(model, "optimizer", None), "_distribution_strategy", None)
+    strategy = next((k for k, v in case.scope.items() if theirs is not None and v is theirs), written)
+    indent = " " * build.col_offset
+    rewritten = f"{indent}with {strategy}.scope():\n{indent}    {_segment(source, build)}"
+    return Mismatch(
+        model.name, f"{model.name} -> {strategy}", f"{model.name}'s variables created under {strategy}.scope()",
+        f"variables created outside it (line {build.lineno})",
+        f"{model.name} was built on line {build.lineno}, outside {strategy}.scope(): the scope is opened only where "
+        f"it is compiled, so the model's variables belong to no strategy and fit refuses them. Build it inside the "
+        f"scope too (compiling there as well is fine):\n{rewritten}",
     )
 
 
