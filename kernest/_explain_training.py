@@ -456,7 +456,8 @@ def _validation_data_format(case: Any) -> Mismatch | None:
     fixed = f"({', '.join(kept)})"
     rewritten = _splice(statement, written, fixed) if written is not None else f"validation_data={fixed}"
     name = call.model.name if isinstance(call.model, keras.Model) else call.owner
-    got = (f"a {type(value).__name__} of {len(value)} item{'s' if len(value) > 1 else ''}"
+    kind = "tuple" if isinstance(written, ast.Tuple) else "list" if isinstance(written, ast.List) else type(value).__name__
+    got = (f"a {kind} of {len(value)} item{'s' if len(value) > 1 else ''}"
            + (f" ({', '.join(items)})" if len(items) > 1 else f" ({items[0]}, no labels)"))
     why = ("Keras unpacks it as (x, y) or (x, y, sample_weight) and refuses more items" if len(value) > 3 else
            "with one item Keras reads it as x alone, so the validation pass after the first epoch has no labels to "

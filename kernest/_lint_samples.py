@@ -115,6 +115,9 @@ _REDUCTIONS = {"mean", "sum", "max", "min", "std", "var", "prod", "median", "log
                "reduce_prod", "reduce_logsumexp"}
 
 
+_KEPT_APART = {"add_loss", "assign", "assign_add", "assign_sub"}
+
+
 def _probe_batch(layer: Any, x: Any) -> float | None:
     """How far ``layer``'s output for one sample moves when three others share its batch (inference mode), or None
     where the layer cannot be probed so (several inputs, no batch axis, randomness at inference). The layer's
@@ -155,7 +158,7 @@ def _batch_axis_reduced(model: Any) -> list[Finding]:
     included) are not probed, nor losses and metrics, which may reduce over the batch."""
     out: list[Finding] = []
     seen = {f.path for f in _reduced_over_batch(model)}  # an axis=0 written in the layer's call: reported there
-    for path, sub in _models(model):
+    for _, sub in _models(model):
         for call in calls(sub):
             layer = call.layer
             full = find_layer(model, layer) or layer.name
@@ -171,31 +174,41 @@ def _batch_axis_reduced(model: Any) -> list[Finding]:
 
 
 def _reduction_source(layer: Any) -> tuple[str, int, ast.Call] | None:
-    """The reduction over the batch axis in the layer's code (its ``call``, or a Lambda's function): the dedented
-    source, its first line in the file, and the call (``ops.mean(x, axis=0)``, or one with no axis)."""
-    code = layer.function if isinstance(layer, keras.layers.Lambda) else type(layer).call
-    try:
-        lines, start = inspect.getsourcelines(code)
-    except (OSError, TypeError):
-        return None
-    source = textwrap.dedent("".join(lines))
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call) or not node.args:
+    """The reduction over the batch axis in the layer's code (a Lambda's function; else its ``call``, then its
+    class's other methods, which ``call`` may use): the dedented source, its first line in the file, and the call
+    (``ops.mean(x, axis=0)``, or one with no axis)."""
+    if isinstance(layer, keras.layers.Lambda):
+        codes = [layer.function]
+    else:
+        own = [f for cls in type(layer).__mro__ if not cls.__module__.startswith(("keras.", "builtins"))
+               for f in vars(cls).values() if inspect.isfunction(f)]
+        codes = [type(layer).call] + [f for f in own if f is not type(layer).call]
+    for code in codes:
+        try:
+            lines, start = inspect.getsourcelines(code)
+            source = textwrap.dedent("".join(lines))
+            tree = ast.parse(source)
+        except (OSError, TypeError, SyntaxError):
             continue
-        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-        if name not in _REDUCTIONS:
-            continue
-        axis = _axis_of(node)
-        if axis is None or (isinstance(axis, ast.Constant) and axis.value in (0, None)):
-            return source, start, node
-        if isinstance(axis, (ast.Tuple, ast.List)) and any(isinstance(e, ast.Constant) and e.value == 0
-                                                            for e in axis.elts):
-            return source, start, node
+        # a loss, or a statistic kept in a weight (BatchNormalization's moving averages), may reduce over the batch
+        kept = {id(n) for c in ast.walk(tree) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)
+                and c.func.attr in _KEPT_APART for a in c.args for n in ast.walk(a)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and id(node) not in kept and node.args and _over_batch(node):
+                return source, start, node
     return None
+
+
+def _over_batch(node: ast.Call) -> bool:
+    """A reduction (``ops.mean``, ``tf.reduce_sum``...) with no axis, axis None, or axis 0 among its axes."""
+    name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+    if name not in _REDUCTIONS:
+        return False
+    axis = _axis_of(node)
+    if axis is None or (isinstance(axis, ast.Constant) and axis.value in (0, None)):
+        return True
+    return isinstance(axis, (ast.Tuple, ast.List)) and any(isinstance(e, ast.Constant) and e.value == 0
+                                                           for e in axis.elts)
 
 
 def _axis_of(node: ast.Call) -> ast.expr | None:
@@ -220,10 +233,12 @@ def _batch_finding(model: Any, full: str, layer: Any, rank: int, moved: float) -
             span = slice(statement.lineno - 1, statement.end_lineno or statement.lineno)
             written = " ".join(x.strip() for x in source.splitlines()[span])
             rewritten = " ".join(x.strip() for x in fixed.splitlines()[span])
-            over = "axis 0, the batch" if _axis_of(node) is not None else "every axis, the batch's included"
+            axis = _axis_of(node)
+            everything = axis is None or (isinstance(axis, ast.Constant) and axis.value is None)
+            over = "every axis, the batch's included" if everything else "axis 0, the batch"
             where = f": `{written}` (line {start + node.lineno - 1}) reduces over {over}"
-            fix = (f"reduce over each sample's own axes, not the batch's: `{rewritten}` (axis=-1 alone for each "
-                   "step's features)")
+            steps = " (axis=-1 alone for each step's features)" if rank > 2 else ""
+            fix = f"reduce over each sample's own axes, not the batch's: `{rewritten}`{steps}"
     if not fix:
         fix = (f"reduce over each sample's own axes in {type(layer).__name__}.call, axis={axes} with "
                "keepdims=True, never over axis 0 (the batch)")

@@ -163,10 +163,11 @@ def _pydataset_shuffles(data: Any) -> bool:
         return False
     guarded: set[int] = set()
     for node in nodes:
-        test = node.test if isinstance(node, ast.If) else None
+        test = node.test if isinstance(node, (ast.If, ast.IfExp)) else None
         if (isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id == "self"
                 and not getattr(data, test.attr, True)):
-            guarded |= {id(n) for b in node.body for n in ast.walk(b)}
+            body: list[ast.AST] = list(node.body) if isinstance(node, ast.If) else [node.body]  # type: ignore[attr-defined]
+            guarded |= {id(n) for b in body for n in ast.walk(b)}
     return any(isinstance(n, ast.Call) and id(n) not in guarded
                and (n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")) in _SHUFFLES
                for n in nodes)
