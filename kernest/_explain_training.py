@@ -441,6 +441,9 @@ def _validation_data_format(case: Any) -> Mismatch | None:
         return None
     if not (_DATA_FORMAT.search(case.message) or (len(value) == 1 and _in_evaluate(case.exc))):
         return None
+    n_in, n_out = len(getattr(call.model, "inputs", None) or []), len(getattr(call.model, "outputs", None) or [])
+    if (n_in > 1 or n_out > 1) and len(value) == n_in + n_out:
+        return None  # the inputs and labels of a multi-input model, flat: _explain_args' _validation_flat_tuple
     tree = _parse(statement)
     written = next((k.value for n in ast.walk(tree) if isinstance(n, ast.Call) for k in n.keywords
                     if k.arg == "validation_data"), None) if tree is not None else None

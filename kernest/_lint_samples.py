@@ -92,8 +92,8 @@ def _ids_finding(model: Any, layer: Any, met: list[Any], array: Any, index: int)
         fix = f"embed the ids first in {holder}, and average the steps' vectors: {written}({pooled})"
     elif found is not None and isinstance(found[2], ast.List):
         keras_layers = _module_prefix(found[0])
-        fix = (f"embed the ids first in {holder}: [{keras_layers}Embedding({vocab}, {dim}), "
-               f"{keras_layers}GlobalAveragePooling1D(), {found[0]}, ...]")
+        fix = (f"embed the ids first in {holder}, just before {first.name} in its list: [..., "
+               f"{keras_layers}Embedding({vocab}, {dim}), {keras_layers}GlobalAveragePooling1D(), {found[0]}, ...]")
     else:
         fix = (f"make keras.layers.Embedding({vocab}, {dim}) then keras.layers.GlobalAveragePooling1D() the first "
                f"layers of {holder}, before {first.name}")

@@ -133,6 +133,22 @@ def test_a_pydataset_drawing_a_permutation_is_flagged_and_one_in_stored_order_is
         assert code == 0 and "shuffles" not in printed, printed
 
 
+def test_predict_on_a_keras_loader_that_shuffles_by_default_gets_shuffle_false_in_the_users_call(tmp_path):
+    code, printed = check_script(tmp_path, (
+        "folder = tempfile.mkdtemp()\n"
+        "for label in ('cat', 'dog'):\n"
+        "    os.makedirs(os.path.join(folder, label))\n"
+        "    for k in range(3):\n"
+        "        keras.utils.save_img(os.path.join(folder, label, f'{k}.png'), np.random.rand(8, 8, 3) * 255)\n"
+        "photos = keras.utils.image_dataset_from_directory(folder, image_size=(8, 8), batch_size=2)\n"
+        "feat = keras.Sequential([keras.Input((8, 8, 3)), L.Flatten(), L.Dense(4, name='h')], name='feat')\n"
+        "net = keras.Sequential([keras.Input((8, 8, 3)), feat, L.Dense(2, name='out')], name='net')\n"
+        "probs = net.predict(photos, verbose=0)\n"), strict=True)
+    assert code == 1 and "photos shuffles its samples" in printed, printed
+    assert ("photos = keras.utils.image_dataset_from_directory(folder, image_size=(8, 8), batch_size=2, "
+            "shuffle=False)") in printed, printed
+
+
 # --- 3b. a model built before the strategy scope that another function opens ------------------------------------
 
 @tensorflow_only
