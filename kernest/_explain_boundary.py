@@ -56,6 +56,12 @@ def _traceback_selves(exc: BaseException) -> list[Any]:
     return out
 
 
+def user_class(cls: type) -> bool:
+    """Whether ``cls`` was written by the user: a function it defines itself lives in the user's file."""
+    codes = [getattr(v, "__code__", None) for v in vars(cls).values()]
+    return any(c is not None and is_user_file(c.co_filename) for c in codes)
+
+
 def _path_in(model: Any, target: Any, prefix: str = "") -> str | None:
     """``target``'s nested path inside ``model`` (``encoder/attention``), or None."""
     for layer in getattr(model, "layers", []):
@@ -127,7 +133,7 @@ def _config_never_deserialized(case: Any) -> Mismatch | None:
     if not _CONFIG_CALLED.search(case.message):
         return None
     owners = [s for s in _traceback_selves(case.exc) if isinstance(s, keras.layers.Layer)
-              and is_user_file(inspect.getsourcefile(type(s)) or "") and "from_config" not in vars(type(s))
+              and user_class(type(s)) and "from_config" not in vars(type(s))
               and "get_config" in vars(type(s))]
     if not owners:
         return None
