@@ -102,8 +102,8 @@ def _python_state_in_call(model: Any) -> list[Finding]:
         seen.add(cls)
         if parsed is None:
             continue
-        for node in ast.walk(parsed[0]):
-            target = node.target if isinstance(node, ast.AugAssign) else None
+        for node in (n for n in ast.walk(parsed[0]) if isinstance(n, ast.AugAssign)):
+            target = node.target
             if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
                     and target.value.id == "self" and isinstance(node.op, (ast.Add, ast.Sub))):
                 continue

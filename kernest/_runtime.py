@@ -232,7 +232,8 @@ def branch_on_tensor(case: Any) -> Mismatch | None:
     names = _tensor_names(test, frame.f_locals)
     local = next((frame.f_locals[n] for n in names), None)
     # The branch's own assignment (``if c: h = h * 2.0``) names what goes on, to the sub-layer that takes it next.
-    assigned = stmt.body[0] if len(stmt.body) == 1 and isinstance(stmt.body[0], ast.Assign) else stmt
+    body = stmt.body if isinstance(stmt, ast.If) else []
+    assigned = body[0] if len(body) == 1 and isinstance(body[0], ast.Assign) else stmt
     sides = _sides(func, assigned, names[0], layer, frame) if func is not None else None
     return Mismatch(
         case.path(layer.name) if case.frames else layer.name,
