@@ -1,7 +1,8 @@
 """Failures where one model hands something to another across a boundary Keras does not check: a weights file loaded
 ``by_name`` (Keras 3 files load by place), a nested model serialized by ``get_config`` and never deserialized (no
 ``from_config``), a dict of outputs fed to a model whose named inputs have other keys, a PyTorch ``train_step`` that
-runs the forward pass under ``torch.no_grad()``, and a tensor a layer kept from a traced step and read afterwards.
+runs the forward pass under ``torch.no_grad()``, a tensor a layer kept from a traced step and read afterwards, and a
+boolean index in a layer's ``call`` that JAX's jit cannot compile.
 Each reader finds the user's own statement and prints it rewritten, in their names."""
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from kernest._trace import is_user_file, user_frames
 def boundary_failure(case: Any) -> Mismatch | None:
     """The first of the readers below that recognises the failure, or None."""
     return first_answer(case, (_by_name_keras3_file, _config_never_deserialized, _dict_keys_differ,
-                               _forward_without_grad, _tensor_kept_from_trace))
+                               _forward_without_grad, _tensor_kept_from_trace, _boolean_index_under_jit))
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
@@ -312,3 +313,76 @@ def _fit_data(file: str, var: str) -> str:
                 and isinstance(node.func.value, ast.Name) and node.func.value.id == var and node.args):
             found = ast.unparse(node.args[0])
     return found
+
+
+# --- a boolean index in call() under JAX's jit ------------------------------------------------------------------------
+
+_BOOLEAN_INDEX = re.compile(r"Array boolean indices must be concrete|NonConcreteBooleanIndexError")
+
+
+def _outermost_path(frame: Any, layer: Any) -> str:
+    """``layer``'s nested path from the outermost of the script's models that holds it, or its name."""
+    models = [m for m in frame.f_globals.values() if isinstance(m, keras.Model)]
+    paths = [p for p in (_path_in(m, layer) for m in models) if p is not None]
+    return max(paths, key=lambda p: p.count("/"), default=layer.name)
+
+
+def _argument_producer(exc: BaseException, layer: Any, arg: str) -> str | None:
+    """The layer whose output reaches ``layer.call``'s parameter ``arg`` (``emb``): read from the Keras tensors the
+    layer was called on, in the traceback's ``Layer.__call__`` frame, or else from the model graph."""
+    params = [p for p in inspect.signature(type(layer).call).parameters if p != "self"]
+    if arg not in params:
+        return None
+    given: list[Any] = []
+    tb = exc.__traceback__
+    while tb is not None:
+        args = tb.tb_frame.f_locals.get("args")
+        if tb.tb_frame.f_locals.get("self") is layer and isinstance(args, tuple) and len(args) == len(params):
+            given = list(args)
+        tb = tb.tb_next
+    nodes = getattr(layer, "_inbound_nodes", [])
+    if not given and nodes and len(nodes[0].input_tensors) == len(params):
+        given = list(nodes[0].input_tensors)
+    history = getattr(given[params.index(arg)], "_keras_history", None) if given else None
+    return str(history.operation.name) if history is not None else None
+
+
+def _boolean_index_under_jit(case: Any) -> Mismatch | None:
+    """``ops.mean(vecs[ids != 0], axis=0)`` in a layer's ``call``: the number of rows a boolean index picks depends
+    on the values, and JAX compiles the step for fixed shapes. The mean (or sum) of the picked rows is a masked sum
+    over the masked axes, whose shape is fixed."""
+    if not _BOOLEAN_INDEX.search(case.message + type(case.exc).__name__):
+        return None
+    frame = next((f for f in reversed(user_frames(case.exc))
+                  if isinstance(f.f_locals.get("self"), keras.layers.Layer)), None)
+    where = _users_line(case.exc)
+    tree = _parse(where[2]) if where is not None else None
+    if frame is None or where is None or tree is None:
+        return None
+    layer, statement = frame.f_locals["self"], where[2]
+    index = next((n for n in ast.walk(tree) if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name)
+                  and isinstance(n.slice, (ast.Compare, ast.Name))), None)
+    if index is None:
+        return None
+    data, mask = _segment(statement, index.value), _segment(statement, index.slice)
+    reduce = next((n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                   and n.func.attr in ("mean", "sum") and n.args and n.args[0] is index), None)
+    mask_of = index.slice.left if isinstance(index.slice, ast.Compare) else index.slice
+    ranks = [len(getattr(_resolve(n, frame), "shape", ())) for n in (index.value, mask_of)]
+    producer = _argument_producer(case.exc, layer, data) or data
+    head = f"{layer.name}'s call() indexes {data} with the boolean {mask}: the number of rows picked depends on the values"
+    if reduce is None or not all(ranks) or ranks[0] < ranks[1]:
+        fix = (f"{head}, and JAX compiles the step for fixed shapes. Keep the shape and zero what the mask drops: "
+               f"`keras.ops.where({mask}, {data}, 0)` (with the mask's axes expanded to {data}'s rank).")
+    else:
+        ops = _segment(statement, reduce.func.value)  # type: ignore[attr-defined]
+        keep = f"{ops}.cast({mask}, {data}.dtype)"
+        for _ in range(ranks[0] - ranks[1]):
+            keep = f"{ops}.expand_dims({keep}, -1)"
+        axes = "(" + ", ".join(str(i) for i in range(ranks[1])) + ("," if ranks[1] == 1 else "") + ")"
+        total = f"{ops}.sum({data} * keep, axis={axes})"
+        new = total if reduce.func.attr == "sum" else f"{total} / {ops}.maximum({ops}.sum(keep), 1.0)"  # type: ignore[attr-defined]
+        fix = (f"{head}, and JAX compiles the step for fixed shapes. Take the {reduce.func.attr} over a mask of "  # type: ignore[attr-defined]
+               f"fixed shape instead: `keep = {keep}`, then `{_replace_all(statement, [(reduce, new)]).strip()}`.")
+    return Mismatch(_outermost_path(frame, layer), f"{producer} -> {layer.name}",
+                    "an index of fixed shape (a mask)", f"the boolean index {data}[{mask}]", fix)

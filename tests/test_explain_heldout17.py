@@ -174,3 +174,17 @@ def test_a_python_number_changed_in_call_is_flagged_with_a_variable(tmp_path):
         "net.fit(x, y, verbose=0)\n"), strict=True)
     assert code == 1 and "steps: steps -> fit" in printed, printed
     assert "self.seen.assign_add(2)" in printed and 'dtype="int32"' in printed
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="only JAX's jit refuses a boolean index")
+def test_a_boolean_index_summed_in_call_becomes_a_masked_sum(tmp_path):
+    code, printed = check_script(tmp_path, DATA + (
+        "class Bright(L.Layer):\n"
+        "    def call(self, feats):\n"
+        "        total = keras.ops.sum(feats[feats > 0.5], axis=0)\n"
+        "        return feats - total\n"
+        "i = keras.Input((3,))\n"
+        "net = keras.Model(i, L.Dense(1)(Bright(name='bright')(L.Dense(3, name='lift')(i))), name='net')\n"))
+    assert code == 1 and "bright: lift -> bright" in printed, printed
+    assert "keep = keras.ops.cast(feats > 0.5, feats.dtype)" in printed
+    assert "total = keras.ops.sum(feats * keep, axis=(0, 1))" in printed and "Traceback" not in printed
