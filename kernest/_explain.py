@@ -1351,7 +1351,8 @@ def _cut_before_width(case: Case, want: Any) -> str | None:
     """The producer is a model cut out of a bigger one (``keras.Model(encoder.input,
     encoder.get_layer("pool").output)``), and in that bigger model its output goes on, one layer after another,
     to a tensor of the width the consumer was built for: the consumer was made for the bigger model's output, and
-    a projection between them would hide that the model was cut too early."""
+    a projection between them would hide that the model was cut too early. The cut to suggest is the first layer
+    of that width (AdaIN's decoder takes VGG19's block4_conv1, not the pooled end of the backbone)."""
     outer = case.outer
     cut = producer(outer) if outer is not None and is_symbolic(outer) else None
     outputs = keras.tree.flatten(cut.outputs) if cut is not None and graph_inputs(cut) else None
@@ -1360,7 +1361,7 @@ def _cut_before_width(case: Case, want: Any) -> str | None:
     own = {id(layer) for _, layer in _walk(cut)}
     tensor, chain = outputs[0], list[str]()
     start = getattr(tensor, "_keras_history", None)
-    while len(chain) < 12:
+    while len(chain) < 12 and (not chain or shape_of(tensor)[-1] != want):  # the first layer of that width
         history = getattr(tensor, "_keras_history", None)
         nodes = [n for n in getattr(history.operation, "_outbound_nodes", []) if id(n.operation) not in own] \
             if history is not None else []
@@ -1372,9 +1373,12 @@ def _cut_before_width(case: Case, want: Any) -> str | None:
         return None
     end = str(start.operation.name) if start is not None else "its output"
     seen = case.consumer_name(getattr(case.consumer, "name", "the consumer"))
+    history = getattr(tensor, "_keras_history", None)
+    last = history is None or not getattr(history.operation, "_outbound_nodes", [])  # the bigger model's output
+    feed = f"Feed {seen} the bigger model's output, or cut" if last else "Cut"
     return (f"{cut.name} was cut out of a bigger model at {end}, which gives {shape_of(outputs[0])[-1]} features; in "
             f"that model they go on through {', '.join(chain)} to {want} features, the width {seen} was built for. "
-            f"Feed {seen} the bigger model's output, or cut {cut.name} at {chain[-1]} "
+            f"{feed} {cut.name} at {chain[-1]} "
             f"(keras.Model(..., <model>.get_layer({chain[-1]!r}).output)); a Dense({want}) between them would "
             f"hide the missing layers.")
 
