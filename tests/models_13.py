@@ -626,6 +626,13 @@ class _OneGraphBatch(keras.utils.PyDataset):
         return tuple(self.x), self.y
 
 
+def _copy_message_passing(old: keras.Layer) -> keras.Layer:
+    new = old.__class__.from_config(old.get_config())
+    new.build([(None, ATOM_DIM), (None, BOND_DIM), (None, 2)])
+    new.set_weights(old.get_weights())
+    return new
+
+
 def _compile_mpnn(model):
     model.compile("adam", "binary_crossentropy", run_eagerly=True)
 
@@ -763,7 +770,8 @@ SPECS = [
     Spec5(gpt2_causal_lm, _data_gpt2, "gpt2_backbone/transformer_layer_0", "gpt2_backbone", "gpt2_backbone/transformer_layer_0",
           compile=_compile_gpt2, copy=_copy_backbone,
           expect_paths=("gpt2_backbone/token_embedding", "gpt2_backbone/transformer_layer_1"), breaks=_break_gpt2,
-          explains=r"(?s)position_embedding.*8.*12.*\[:, :8\]"),
+          explains=r"(?s)position_embedding.*8 positions in all, and gets a sequence of 12.*"
+                   r"\{k: v\[:, :8\] for k, v in prompt\.items\(\)\}"),
     Spec5(ddpg_actor_critic, lambda: (_floats((2, NUM_STATES)), _floats((2, 1), 1)), "critic/concatenate*", "actor",
           "critic", compile=lambda m: _compile_plain(m, "mse"), copy=_copy_functional,
           expect_paths=("actor", "critic"), breaks=_break_ddpg,
@@ -774,9 +782,9 @@ SPECS = [
           expect_paths=("convolutional_stem", "attention_pooling"), breaks=_break_patch,
           explains=r"(?s)patch_conv_net.*\(batch, 16, 16, 3\).*image\[None\]|np\.expand_dims\(image, 0\)"),
     Spec5(mpnn, _data_mpnn, "transformer_encoder_readout/sequential*", "message_passing", "message_passing",
-          compile=_compile_mpnn, fit=_fit_mpnn,
+          compile=_compile_mpnn, fit=_fit_mpnn, copy=_copy_message_passing,
           expect_paths=("message_passing", "transformer_encoder_readout"), breaks=_break_mpnn,
-          explains=r"(?s)mpnn.*atom_features.*5.*bond_features.*6.*model\("),
+          explains=r"(?s)mpnn.*atom_features 5, bond_features 6.*model\(x\).*PyDataset"),
     Spec5(deeplab_v3_segmenter, lambda: (_floats((2, SEG, SEG, 3)), np.zeros((2, SEG, SEG), "int32")),
           "deeplab_v3_backbone/spatial_pyramid_pooling", "deeplab_v3_backbone", "deeplab_v3_backbone/functional*",
           compile=_compile_plain, copy=_copy_functional,
