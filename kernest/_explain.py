@@ -4611,8 +4611,8 @@ def _longer_than_table(case: Case) -> Mismatch | None:
     data = [a for a in keras.tree.flatten(case.scope.get(var)) if len(getattr(a, "shape", ())) >= 2] if var else []
     length = shape[1] if len(shape) >= 3 and isinstance(shape[1], int) else max(
         (int(a.shape[1]) for a in data), default=None)  # the sequence the data holds, where the graph has ?
-    if len(shape) < 3 or length is None or layer is None:
-        return None
+    if len(shape) != 3 or length is None or layer is None or isinstance(layer, keras.Model) or layer._layers:
+        return None  # a layer of its own weights on (batch, sequence, width), not a model or a block of layers
     width = shape[-1]
     tables = [w for w in layer.weights if len(w.shape) == 2 and w.shape[1] == width and w.shape[0] < length]
     if not tables:
