@@ -1362,7 +1362,8 @@ def _cut_before_width(case: Case, want: Any) -> str | None:
     """The producer is a model cut out of a bigger one (``keras.Model(encoder.input,
     encoder.get_layer("pool").output)``), and in that bigger model its output goes on, one layer after another,
     to a tensor of the width the consumer was built for: the consumer was made for the bigger model's output, and
-    a projection between them would hide that the model was cut too early."""
+    a projection between them would hide that the model was cut too early. The cut to suggest is the first layer
+    of that width (AdaIN's decoder takes VGG19's block4_conv1, not the pooled end of the backbone)."""
     outer = case.outer
     cut = producer(outer) if outer is not None and is_symbolic(outer) else None
     outputs = keras.tree.flatten(cut.outputs) if cut is not None and graph_inputs(cut) else None
@@ -1371,7 +1372,7 @@ def _cut_before_width(case: Case, want: Any) -> str | None:
     own = {id(layer) for _, layer in _walk(cut)}
     tensor, chain = outputs[0], list[str]()
     start = getattr(tensor, "_keras_history", None)
-    while len(chain) < 12:
+    while len(chain) < 12 and (not chain or shape_of(tensor)[-1] != want):  # the first layer of that width
         history = getattr(tensor, "_keras_history", None)
         nodes = [n for n in getattr(history.operation, "_outbound_nodes", []) if id(n.operation) not in own] \
             if history is not None else []
@@ -1383,9 +1384,12 @@ def _cut_before_width(case: Case, want: Any) -> str | None:
         return None
     end = str(start.operation.name) if start is not None else "its output"
     seen = case.consumer_name(getattr(case.consumer, "name", "the consumer"))
+    history = getattr(tensor, "_keras_history", None)
+    last = history is None or not getattr(history.operation, "_outbound_nodes", [])  # the bigger model's output
+    feed = f"Feed {seen} the bigger model's output, or cut" if last else "Cut"
     return (f"{cut.name} was cut out of a bigger model at {end}, which gives {shape_of(outputs[0])[-1]} features; in "
             f"that model they go on through {', '.join(chain)} to {want} features, the width {seen} was built for. "
-            f"Feed {seen} the bigger model's output, or cut {cut.name} at {chain[-1]} "
+            f"{feed} {cut.name} at {chain[-1]} "
             f"(keras.Model(..., <model>.get_layer({chain[-1]!r}).output)); a Dense({want}) between them would "
             f"hide the missing layers.")
 
@@ -3271,6 +3275,9 @@ def _cardinality(case: Case, m: re.Match[str]) -> Mismatch:
     """Arrays of different numbers of samples passed together (x with 100 rows, y with 80)."""
     model = case.fitted_model()
     name = getattr(model, "name", "model")
+    graph = _graph_batch(case, model)
+    if graph is not None:
+        return graph
     sizes = [(n, len(a)) for n, a in _named_arrays(case) if a.ndim]
     if len({k for _, k in sizes}) < 2:
         return _generic_run(case)
@@ -3283,6 +3290,37 @@ def _cardinality(case: Case, m: re.Match[str]) -> Mismatch:
         f"{listed} samples: inputs, labels and sample weights must come from the same rows. Check the split or "
         "slicing that made them (the same indices for x and y).",
     )
+
+
+def _graph_batch(case: Case, model: Any) -> Mismatch | None:
+    """The inputs of a model of graphs (keras.io's MPNN: atoms, bonds, bond pairs, an atom's molecule) differ in
+    length by design, one row per atom or per bond, and ``fit``/``predict`` cut every input into batches alike.
+    Found where the model, called directly on the same arrays, runs."""
+    inputs = list(getattr(model, "inputs", None) or [])
+    for var in _call_names(case):
+        value = case.scope.get(var)
+        arrays = keras.tree.flatten(value) if isinstance(value, (list, tuple, dict)) else []
+        if len(arrays) != len(inputs) or len(inputs) < 2 or not all(getattr(a, "ndim", 0) for a in arrays):
+            continue
+        lengths = [len(a) for a in arrays]
+        if len(set(lengths)) < 2:
+            continue
+        try:
+            model(value, training=False)
+        except Exception:  # noqa: BLE001 - it does not take them as they are: a mistake in the data, not this case
+            return None
+        listed = ", ".join(f"{getattr(t, 'name', '?')} {k}" for t, k in zip(inputs, lengths, strict=True))
+        method = re.search(r"\.(fit|predict|evaluate)\(", case.site.text if case.site else "")
+        verb = method.group(1) if method else "predict"
+        name = str(getattr(model, "name", "model"))
+        return Mismatch(
+            name, f"data -> {name}", "inputs cut into batches alike", f"rows: {listed}",
+            f"{name} takes one graph batch whose inputs differ in length by design (rows: {listed}), and "
+            f"{verb} cuts every input into batches of the same rows, so Keras refuses them. Call the model on the "
+            f"whole batch, {case.var(model)}({var}) (it runs on these arrays), or give {verb} a keras.utils.PyDataset "
+            f"(or a tf.data.Dataset) that yields one whole graph batch per step: {case.var(model)}.{verb}(dataset).",
+        )
+    return None
 
 
 def _odd_array(case: Case, model: Any, sizes: list[tuple[str, int]]) -> Mismatch | None:
@@ -4687,6 +4725,35 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
 _ATTENTION = (keras.layers.MultiHeadAttention, keras.layers.Attention, keras.layers.AdditiveAttention)
 
 
+def _longer_than_table(case: Case) -> Mismatch | None:
+    """A sequence longer than the table of positions a layer reads (keras-hub's PositionEmbedding slices the
+    first ``length`` rows of its (max_sequence_length, width) weight): no row exists past the table's end."""
+    layer = case.layer
+    inputs = case.frames[-1].inputs if case.frames else []
+    shape = shape_of(inputs[0]) if inputs and layer is not None else ()
+    var = next((n for n in _call_names(case) if isinstance(case.scope.get(n), dict)
+                or isinstance(getattr(case.scope.get(n), "ndim", None), int)), None)
+    data = [a for a in keras.tree.flatten(case.scope.get(var)) if len(getattr(a, "shape", ())) >= 2] if var else []
+    length = shape[1] if len(shape) >= 3 and isinstance(shape[1], int) else max(
+        (int(a.shape[1]) for a in data), default=None)  # the sequence the data holds, where the graph has ?
+    if len(shape) != 3 or length is None or layer is None or isinstance(layer, keras.Model) or layer._layers:
+        return None  # a layer of its own weights on (batch, sequence, width), not a model or a block of layers
+    width = shape[-1]
+    tables = [w for w in layer.weights if len(w.shape) == 2 and w.shape[1] == width and w.shape[0] < length]
+    if not tables:
+        return None
+    rows = int(tables[0].shape[0])
+    name = case.consumer_name(layer.name)
+    cut = (f"{{k: v[:, :{rows}] for k, v in {var}.items()}}" if isinstance(case.scope.get(var or ""), dict)
+           else f"{var or 'x'}[:, :{rows}]")
+    return Mismatch(
+        case.path(layer.name), case.interface(layer.name), f"(batch, at most {rows}, {width})", case.received(),
+        f"{name} reads one row of its {tables[0].path.rsplit('/', 1)[-1]} table {tuple(tables[0].shape)} per position, "
+        f"{rows} positions in all, and gets a sequence of {length}: the model takes sequences of at most {rows}. "
+        f"Cut them to {rows} ({cut}), or make the model with a table of at least {length} positions and train it.",
+    )
+
+
 def _generic(case: Case) -> Mismatch:
     """Any other failure inside Keras: the path, the shapes and Keras' own reason, said once."""
     for i, frame in enumerate(case.frames):
@@ -4699,6 +4766,9 @@ def _generic(case: Case) -> Mismatch:
     levels = _sides_not_a_multiple(case)
     if levels is not None:
         return levels
+    table = _longer_than_table(case)
+    if table is not None:
+        return table
     name = case.consumer_name(getattr(case.layer, "name", "model"))
     layer = case.layer
     kind = type(layer).__name__ if layer is not None else "Keras"
