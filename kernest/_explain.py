@@ -49,7 +49,7 @@ from kernest._explain_boundary import boundary_failure
 from kernest._explain_custom import custom_code_failure
 from kernest._explain_fit import fit_argument_failure, shared_optimizer
 from kernest._explain_script import script_failure
-from kernest._explain_settings import settings_failure
+from kernest._explain_settings import _assignment_of, settings_failure
 from kernest._explain_training import training_api_failure
 from kernest._explain_usage import usage_failure
 from kernest._graph import (
@@ -89,6 +89,7 @@ from kernest._lint import (
     users_classes,
 )
 from kernest._lint import sparse_loss as _sparse_loss
+from kernest._lint_order import _splice
 from kernest._probe import Probe, fix_text, probe_call, reduction
 from kernest._runtime import (
     compiled_for_other_outputs,
@@ -3392,6 +3393,9 @@ def _string_data(case: Case, m: re.Match[str]) -> Mismatch:
                   if "string" in str(getattr(t, "dtype", "")) and fits(shape_of(t), shape_of(values))]
     if takes_text:  # the model reads strings, but Keras converts only numeric NumPy arrays
         return _strings_into_model(case, model, takes_text[0], var, values)
+    first_reads_text = _sequential_casts_text(case, model, var, values)
+    if first_reads_text is not None:
+        return first_reads_text
     classes = sorted({str(v) for v in np.asarray(values).ravel()})
     shown = ", ".join(repr(c) for c in classes[:6]) + (", ..." if len(classes) > 6 else "")
     if not any(fits(shape_of(t), shape_of(values)) for t in getattr(model, "inputs", None) or []):  # labels
@@ -3405,6 +3409,37 @@ def _string_data(case: Case, m: re.Match[str]) -> Mismatch:
            "model, with keras.layers.TextVectorization (adapted on the training text) or keras.layers.StringLookup, "
            "and give its keras.Input dtype=\"string\".")
     return Mismatch(name, f"data -> {name}", _expected_from_layer(model), f"strings in {var}", fix)
+
+
+def _sequential_casts_text(case: Case, model: Any, var: str, values: Any) -> Mismatch | None:
+    """``keras.Sequential([lookup_model, ...])`` where ``lookup_model`` reads strings: the Sequential makes its own
+    input from the first layer's shape with the float dtype, so the text is cast to numbers before the model that
+    reads it. Starting the list with a string ``keras.Input`` keeps it text."""
+    first = model.layers[0] if isinstance(model, keras.Sequential) and model.layers else None
+    text_in = [t for t in getattr(first, "inputs", None) or [] if "string" in str(getattr(t, "dtype", ""))]
+    if first is None or not text_in or len(getattr(first, "inputs", [])) != 1:
+        return None
+    said = _strings_into_model(case, model, text_in[0], var, values)
+    if keras.backend.backend() != "tensorflow":  # no string tensor runs in the model there: ids before it
+        return said
+    declared = f"keras.Input({_tuple(tuple(text_in[0].shape[1:]))}, dtype=\"string\")"
+    found = _assignment_of(case.site.file, case.var(model), case.site.line + 1) if case.site is not None else None
+    statement = (ast.get_source_segment(*found) or "") if found is not None else ""
+    try:
+        parsed = ast.parse(statement).body[0] if statement else None
+    except SyntaxError:
+        parsed = None
+    rewritten = ""
+    if isinstance(parsed, ast.Assign) and isinstance(parsed.value, ast.Call) and parsed.value.args \
+            and isinstance(parsed.value.args[0], ast.List) and parsed.value.args[0].elts:
+        head = parsed.value.args[0].elts[0]
+        rewritten = " `" + _splice(statement, head, f"{declared}, {ast.get_source_segment(statement, head)}") + "`"
+    return Mismatch(
+        f"{model.name}/{first.name}", f"input:{model.name} -> {first.name}", f"strings ({declared})",
+        "a float32 input made by the Sequential",
+        f"{first.name} reads text, but {model.name} is a Sequential that starts with it, and a Sequential makes its "
+        f"own input float32 from the first layer's shape: the strings are cast to numbers before {first.name} sees "
+        f"them. Start the list with {declared}:{rewritten}. Then: {said.fix}")
 
 
 def _strings_into_model(case: Case, model: Any, text_input: Any, var: str, values: Any) -> Mismatch:

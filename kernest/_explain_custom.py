@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import difflib
 import inspect
 import linecache
 import re
@@ -25,7 +26,7 @@ from typing import Any
 import keras
 
 from kernest._axes import Shape, format_shape, shape_of
-from kernest._callsite import file_tree, first_listed, name_kw, user_tree
+from kernest._callsite import file_tree, first_listed, name_kw, user_tree, value_of
 from kernest._errors import Mismatch
 from kernest._graph import (
     call_nodes,
@@ -227,11 +228,12 @@ def custom_code_failure(case: Any) -> Mismatch | None:
     """A failure that the user's own layer or model code caused, with the line to change."""
     if isinstance(case.exc, RecursionError):
         return None
-    return first_answer(case, (_reserved_layers, _unbuilt, _weights_before_built, _config_not_serializable, _config_at_load, _required_call_arg,
+    return first_answer(case, (_reserved_layers, _unbuilt, _weights_before_built, _read_before_built,
+                               _config_not_serializable, _config_at_load, _required_call_arg,
                                _state_in_call, _unknown_axis_weight, _mask_missing, _shared_sublayer, _wrong_axis_weight,
                                _instance_built_elsewhere, _static_batch_reshape, _output_shape_lies, _unseeded_random,
                                _backend_call_in_built_model, _build_reads_a_list, _call_returns_nothing,
-                               _step_returns_nothing, _keys_read_from_a_list))
+                               _step_returns_nothing, _keys_read_from_a_list, _key_missing_from_dict_input))
 
 
 def first_answer(case: Any, readers: Any) -> Mismatch | None:
@@ -358,6 +360,68 @@ def _weights_before_built(case: Any) -> Mismatch | None:
         f"on one batch first, {first}, on the line before {var}.{method}(...); that makes every weight the saved "
         f"model had, and the file's values then replace them.",
     )
+
+
+_BUILD_FIRST = re.compile(r"You must build the layer before accessing `(?P<attr>\w+)`")
+
+
+def _read_before_built(case: Any) -> Mismatch | None:
+    """``w = self.embed.embeddings`` in ``call`` above the line that first calls ``self.embed``: a layer makes its
+    weights when it first sees an input, so a weight read before that call does not exist yet. The read moves below
+    the call (on later steps the order no longer matters)."""
+    from kernest._lint import users_classes
+
+    m = _BUILD_FIRST.search(case.message)
+    if m is None:
+        return None
+    owners = [layer for layer in case.scope.values() if isinstance(layer, keras.layers.Layer)]
+    owners += [f.layer for f in case.frames if isinstance(f.layer, keras.layers.Layer)]
+    seen: set[int] = set()
+    for top in owners:
+        for _, owner in users_classes(top):
+            if id(owner) in seen:
+                continue
+            seen.add(id(owner))
+            found = _read_above_first_call(owner, m.group("attr"))
+            if found is None:
+                continue
+            read, call, layer = found
+            where = f"{owner.name}/{layer.name}"
+            return Mismatch(
+                where, f"{layer.name} -> {owner.name}",
+                f"{layer.name} built (called once) before its {m.group('attr')} is read",
+                f"{m.group('attr')} read before the first call of {layer.name}",
+                f"{type(owner).__name__}.call reads `{read}` before `{call}` first calls {layer.name}, and a layer "
+                f"makes its weights ({m.group('attr')} here) when it first sees an input. Move `{read}` below "
+                f"`{call}`; or make them in the model's build(): `def build(self, input_shape): "
+                f"self.{_attr_path(owner, layer)}.build(input_shape)` (with the shape {layer.name} receives).",
+            )
+    return None
+
+
+def _attr_path(owner: Any, layer: Any) -> str:
+    return next((k for k, v in vars(owner).items() if v is layer), layer.name)
+
+
+def _read_above_first_call(owner: Any, attr: str) -> tuple[str, str, Any] | None:
+    """In ``owner``'s ``call``: the statement reading ``self.<sub>.<attr>`` of a sublayer not built yet, the later
+    statement that calls ``self.<sub>(...)``, and the sublayer."""
+    fn = _source_of(getattr(type(owner), "call", None))
+    if fn is None:
+        return None
+    body = list(fn.body)
+    for i, stmt in enumerate(body):
+        for node in ast.walk(stmt):
+            if not (isinstance(node, ast.Attribute) and node.attr == attr):
+                continue
+            layer = value_of(node.value, {"self": owner})
+            if not isinstance(layer, keras.layers.Layer) or layer.built:
+                continue
+            owner_text = ast.unparse(node.value)
+            for later in body[i + 1:]:
+                if any(isinstance(c, ast.Call) and ast.unparse(c.func) == owner_text for c in ast.walk(later)):
+                    return ast.unparse(stmt), ast.unparse(later), layer
+    return None
 
 
 def _tuple_text(shape: Shape) -> str:
@@ -698,6 +762,55 @@ def _keys_read_from_a_list(case: Any) -> Mismatch | None:
         f"list, which has no keys. Pass a dict with those keys (here in the order call() first reads them; check "
         f"that each array goes with its key): {line}",
     )
+
+
+def _key_missing_from_dict_input(case: Any) -> Mismatch | None:
+    """A user's ``call`` reading ``inputs["text"]`` from a dict given with another key (``"txt"``): the key the
+    dict has that ``call`` never reads, closest to the missing one, renamed in the user's line that wrote it."""
+    from kernest._explain_fit import _user_frames  # _explain_fit imports this module
+
+    link, where, seen = case.exc, None, set()
+    while link is not None and where is None and id(link) not in seen:  # JAX, PyTorch: under "Unable to build"
+        seen.add(id(link))
+        if isinstance(link, KeyError) and len(link.args) == 1 and isinstance(link.args[0], str) \
+                and "\n" not in link.args[0]:  # not Keras' "Could not automatically infer ..." around it
+            where = user_method(link)
+            missing = link.args[0]
+        link = link.__cause__ or link.__context__
+    fn = _source_of(type(where.layer).__dict__.get("call")) if where is not None and where.method == "call" else None
+    given = where.frame.f_locals.get(fn.args.args[1].arg) if fn is not None and len(fn.args.args) > 1 else None
+    if where is None or not isinstance(given, dict):
+        return None
+    param = fn.args.args[1].arg  # type: ignore[union-attr]
+    read = {n.slice.value for n in ast.walk(fn) if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name)
+            and n.value.id == param and isinstance(n.slice, ast.Constant)}
+    unread = [str(k) for k in given if k not in read]
+    near = difflib.get_close_matches(missing, unread, n=1, cutoff=0.4) or (unread if len(unread) == 1 else [])
+    if not near:
+        return None
+    lines = [case.site.text.strip()] if case.site is not None else []
+    lines += [linecache.getline(frame.f_code.co_filename, line).strip() for frame, line in _user_frames(case.exc)]
+    quoted = re.compile(rf"(['\"]){re.escape(near[0])}\1")
+    line = next((text for text in lines if quoted.search(text)), "") or _line_with_dict(
+        getattr(case.site, "file", None) or where.frame.f_code.co_filename, set(given))
+    layer, cls = where.layer, type(where.layer).__name__
+    keys = ", ".join(f'"{k}"' for k in given)
+    fix = (f"{cls}.call reads {param}[\"{missing}\"], but the dict it was given has the keys {keys}: "
+           f"\"{near[0]}\" is never read and \"{missing}\" is not there. ")
+    fix += (f"Name it as call() reads it: `{quoted.sub(lambda m: m.group(1) + missing + m.group(1), line, count=1)}`"
+            if line else f"Give the dict the key \"{missing}\" in place of \"{near[0]}\"")
+    fix += f" (or read {param}[\"{near[0]}\"] in call())."
+    return Mismatch(str(layer.name), f"data -> {layer.name}", f"a dict with the key \"{missing}\"",
+                    f"a dict keyed {keys}", fix)
+
+
+def _line_with_dict(file: str | None, keys: set[Any]) -> str:
+    """The line of the user's ``file`` that writes a dict literal with exactly ``keys`` (a ``model.build({...})``
+    that kernest's own check ran, so no frame holds it), '' where none or several do."""
+    source, tree = file_tree(file)
+    found = {node.lineno for node in ast.walk(tree) if isinstance(node, ast.Dict)
+             and {k.value for k in node.keys if isinstance(k, ast.Constant)} == keys} if tree is not None else set()
+    return source.splitlines()[found.pop() - 1].strip() if len(found) == 1 else ""
 
 
 def _step_returns_nothing(case: Any) -> Mismatch | None:

@@ -32,7 +32,8 @@ from kernest._lint_order import _splice
 def settings_failure(case: Any) -> Mismatch | None:
     """The first of the readers below that recognises the failure, or None."""
     return first_answer(case, (_name_with_slash, _output_padding_not_below_stride, _causal_padding_unsupported,
-                               _callbacks_not_a_list, _subclass_config_not_written, _config_holds_array))
+                               _strides_with_dilation, _callbacks_not_a_list, _subclass_config_not_written,
+                               _config_holds_array))
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
@@ -201,6 +202,68 @@ def _causal_padding_unsupported(case: Any) -> Mismatch | None:
             f"it padding={valid}: `{rewritten.strip()}`. The length stays the same and no step sees a later one.",
         )
     return None
+
+
+# --- strides and dilation_rate both above 1 ----------------------------------------------------------------------
+
+_STRIDES_AND_DILATION = re.compile(r"`strides > 1` not supported in conjunction with `dilation_rate > 1`\. "
+                                   r"Received: strides=(?P<strides>\([\d, ]*\)) and dilation_rate=(?P<rate>\([\d, ]*\))")
+
+
+def _strides_with_dilation(case: Any) -> Mismatch | None:
+    """``Conv1D(16, 3, strides=2, dilation_rate=2)``: Keras' convolutions do not stride and dilate at once. A
+    convolution is the same with ``strides=1`` followed by a pooling of one step taken every ``strides`` steps; a
+    transposed one, with an upsampling by ``strides`` in front of it."""
+    m = _STRIDES_AND_DILATION.search(case.message)
+    statement = _statement(case) if m is not None else ""
+    if m is None or not statement:
+        return None
+    strides = tuple(ast.literal_eval(m.group("strides")))
+    tree, found = _calls_in(statement)
+    for call in found:
+        kw = _keyword(call, "strides")
+        if kw is None or _ints(value_of(kw.value, case.scope), len(strides)) != strides:
+            continue
+        cls = _callee(call)
+        path = _layer_path(tree, call, cls)
+        own = path.rsplit("/", 1)[-1]
+        prefix = ast.unparse(call.func)[: -len(cls)]
+        rank = f"{len(strides)}D"
+        step = _as_written(strides, value_of(kw.value, case.scope))
+        if "Transpose" in cls:
+            extra, where, what = f"{prefix}UpSampling{rank}({step})", "in front of", "upsamples first"
+        else:
+            extra, where, what = (f"{prefix}MaxPooling{rank}(pool_size=1, strides={step})", "after",
+                                  "keeps every strides-th position of the stride-1 output")
+        rewritten = _with_layer_beside(statement, tree, call, kw, extra, before="Transpose" in cls)
+        return Mismatch(
+            path, f"strides -> {cls}", "strides=1 or dilation_rate=1 (not both above 1)",
+            f"strides={m.group('strides')}, dilation_rate={m.group('rate')}",
+            f"Keras' {cls} cannot stride and dilate at once. Keep the dilation, give {own} strides=1 and put "
+            f"{extra} {where} it (in the Sequential list, or as its own layer on the tensor), which {what}: "
+            f"`{rewritten}`. Or keep strides={step} and drop the dilation (dilation_rate=1), which sees a smaller "
+            f"window.",
+        )
+    return None
+
+
+def _with_layer_beside(statement: str, tree: ast.AST, call: ast.Call, strides: ast.keyword, extra: str,
+                       before: bool) -> str:
+    """The user's ``statement`` with the layer built by ``call`` given ``strides=1`` and the layer ``extra`` put
+    after it (``before``: in front of it): next to it in a list (a Sequential's), around it where it is called on a
+    tensor (``Conv1D(...)(x)``)."""
+    text = _segment(statement, call)
+    own = ast.parse(text, mode="eval").body
+    kw = next(k for k in own.keywords if k.arg == "strides")  # type: ignore[attr-defined]
+    layer = _splice(text, kw.value, "1")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.List) and call in node.elts:
+            return _splice(statement, call, f"{extra}, {layer}" if before else f"{layer}, {extra}").strip()
+        if isinstance(node, ast.Call) and node.func is call and len(node.args) == 1:
+            tensor = _segment(statement, node.args[0])
+            inner = f"{layer}({extra}({tensor}))" if before else f"{extra}({layer}({tensor}))"
+            return _splice(statement, node, inner).strip()
+    return _splice(statement, strides.value, "1").strip()
 
 
 # --- fit's callbacks not a list of Callback objects ---------------------------------------------------------------

@@ -503,6 +503,40 @@ def _train_step_of_tensorflow(case: Any, m: re.Match[str]) -> Mismatch | None:
                     "in fit() with JAX\").")
 
 
+# --- attention given one vector per sample --------------------------------------------------------------------
+
+def _attention_on_vectors(case: Any, _: Any) -> Mismatch | None:
+    """A ``MultiHeadAttention`` whose query, value or key is one vector per sample, ``(batch, width)`` (a nested
+    model's pooled output): attention runs over a sequence axis, which such a tensor lacks. A sequence of one step,
+    ``Reshape((1, width))``, is what attending to a single summary vector means."""
+    from kernest._graph import call_nodes, producer, walk
+
+    for model in _outermost_first(case):
+        for entry in walk(model, shapes=False):
+            layer = entry.layer
+            if not isinstance(layer, keras.layers.MultiHeadAttention):
+                continue
+            for node in call_nodes(layer):
+                flat = [t for t in keras.tree.flatten(list(node.input_tensors)) if hasattr(t, "shape")]
+                short = next((t for t in flat if len(t.shape) == 2), None)
+                if short is None:
+                    continue
+                made = producer(short)
+                side = str(getattr(made, "name", "input"))
+                width = short.shape[-1]
+                var = next((k for k, v in case.scope.items() if v is short and not k.startswith("_")), None)
+                reshaped = f"keras.layers.Reshape((1, {width}))({var or side + '(...)'})"
+                return Mismatch(
+                    f"{model.name}/{entry.path}", f"{side} -> {layer.name}", f"(batch, steps, {width}) (a sequence)",
+                    f"(batch, {width}) (one vector per sample)",
+                    f"{layer.name} attends over a sequence axis, and {side} gives one vector of {width} per sample "
+                    f"(no steps). To attend to that vector as a sequence of one step, reshape it first: "
+                    f"{reshaped}, given to {layer.name} in its place; or give {layer.name} the sequence before it "
+                    "was pooled.",
+                )
+    return None
+
+
 _RULES: list[tuple[re.Pattern[str] | None, Callable[[Any, Any], Mismatch | None]]] = [
     (re.compile(r"'(?P<cls>\w+)' object has no attribute '(?P<attr>compiled_loss|compiled_metrics)'"),
      _compiled_loss_gone),
@@ -527,4 +561,5 @@ _RULES: list[tuple[re.Pattern[str] | None, Callable[[Any, Any], Mismatch | None]
     (None, _noise_on_ids),
     (None, _missing_output_key),
     (None, _constant_beside_tensors),
+    (re.compile(r"rank|dimension|[Ss]hape|einsum|size"), _attention_on_vectors),
 ]

@@ -10,6 +10,7 @@ not show the mistake, so the families and the fallback still get their turn.
 from __future__ import annotations
 
 import ast
+import copy
 import inspect
 import re
 import types
@@ -184,6 +185,8 @@ def backend_function_in_call(case: Any) -> Mismatch | None:
         fn = _lookup(dotted, frame) if dotted else None
         backend = _backend_of(fn) if fn is not None and not isinstance(fn, keras.layers.Layer) else None
         tensors = [n for a in [*call.args, *(k.value for k in call.keywords)] for n in _tensor_names(a, frame.f_locals)]
+        if fn is keras.ops.convert_to_numpy and tensors and _CONVERSION.search(_chain_text(case.exc)):
+            return _round_trip_through_numpy(case, frame, line, layer, stmt, call, tensors[0])
         if backend is None or not tensors or dotted is None:
             continue
         if backend in ("numpy", active) and not _CONVERSION.search(_chain_text(case.exc)):
@@ -204,6 +207,32 @@ def backend_function_in_call(case: Any) -> Mismatch | None:
                      else _fed_from(case, layer, frame.f_locals.get(tensors[0])))
         return Mismatch(path, interface, "keras.ops on a Keras tensor", f"{written} ({backend})", f"{why}. {fix}")
     return None
+
+
+def _round_trip_through_numpy(case: Any, frame: types.FrameType, line: int, layer: Any, stmt: ast.stmt,
+                              call: ast.Call, tensor: str) -> Mismatch:
+    """``keras.ops.convert_to_numpy(s)`` inside call(): the symbolic or traced tensor Keras passes while it builds
+    and trains has no values to convert, and values taken out of the graph get no gradient. The statement without
+    the conversions (and without the ``convert_to_tensor`` that brought the values back) computes the same."""
+
+    class _Keep(ast.NodeTransformer):
+        def visit_Call(self, node: ast.Call) -> ast.AST:
+            self.generic_visit(node)
+            dotted = _dotted(node.func)
+            fn = _lookup(dotted, frame) if dotted else None
+            if fn in (keras.ops.convert_to_numpy, keras.ops.convert_to_tensor) and len(node.args) == 1:
+                return node.args[0]
+            return node
+
+    rewritten = ast.unparse(_Keep().visit(copy.deepcopy(stmt)))
+    written = ast.unparse(call)
+    return Mismatch(
+        case.path(layer.name) if case.frames else layer.name, _fed_from(case, layer, frame.f_locals.get(tensor)),
+        "a tensor kept in the graph", f"{written} (values taken out of the graph)",
+        f"{written} in {layer.name}'s {frame.f_code.co_name}() (line {line}) asks for the values of {tensor}, but "
+        f"while Keras builds and trains the model {tensor} is a symbolic or traced tensor with no values yet, and "
+        f"values taken out of the graph would get no gradient. Keep it a tensor: `{rewritten}` (keras.ops and "
+        "Python arithmetic take tensors on every backend).")
 
 
 def branch_on_tensor(case: Any) -> Mismatch | None:
