@@ -778,10 +778,12 @@ def _key_missing_from_dict_input(case: Any) -> Mismatch | None:
             missing = link.args[0]
         link = link.__cause__ or link.__context__
     fn = _source_of(type(where.layer).__dict__.get("call")) if where is not None and where.method == "call" else None
-    given = where.frame.f_locals.get(fn.args.args[1].arg) if fn is not None and len(fn.args.args) > 1 else None
-    if where is None or not isinstance(given, dict):
+    if where is None or fn is None or len(fn.args.args) < 2:
         return None
-    param = fn.args.args[1].arg  # type: ignore[union-attr]
+    param = fn.args.args[1].arg
+    given = where.frame.f_locals.get(param)
+    if not isinstance(given, dict):
+        return None
     read = {n.slice.value for n in ast.walk(fn) if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name)
             and n.value.id == param and isinstance(n.slice, ast.Constant)}
     unread = [str(k) for k in given if k not in read]
