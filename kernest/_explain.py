@@ -4290,12 +4290,59 @@ def _duplicate_name(case: Case, m: re.Match[str]) -> Mismatch:
             f"{original}'s weights (one encoder for both, as in a siamese network), {use}. To keep two separate "
             f"copies, rename the copy before it is used: {copy}.name = \"{dup}_2\".",
         )
+    automatic = _name_keras_also_gives(case, dup)
+    if automatic is not None:
+        mine, theirs, rewritten = automatic
+        return Mismatch(
+            where, f"{dup} -> {where}", "one name per layer and nested model", f"{times} {what}s named {dup!r}",
+            f"The script names one part {dup!r} (`{mine}`), and Keras gives that same name to a layer left without "
+            f"a name=, {theirs} (Keras names them after their class: dense, dense_1, ...). Give yours a name Keras "
+            f"does not make: `{rewritten}`; or give {theirs} a name= of its own.",
+        )
     return Mismatch(
         where, f"{dup} -> {where}", "one name per layer and nested model", f"{times} {what}s named {dup!r}",
         f"{where} holds {times} different objects named {dup!r}; a helper that builds a part with a fixed "
         f"name=\"{dup}\" and is called {times} times does this. Give each its own name: pass name=\"{dup}_2\" "
         f"(a name argument to the helper) for the second.",
     )
+
+
+def _name_keras_also_gives(case: Case, name: str) -> tuple[str, str, str] | None:
+    """``(the user's call, the unnamed layer's constructor, the user's statement renamed)`` where the user's file
+    writes ``name="dense"`` once and also makes a ``Dense`` layer without a name=, which Keras names ``dense``: a
+    collision that no helper called twice made."""
+    source, tree = user_tree(case)
+    if tree is None:
+        return None
+    named = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and any(
+        k.arg == "name" and isinstance(k.value, ast.Constant) and k.value.value == name for k in n.keywords)]
+    base = re.sub(r"_\d+$", "", name)
+    unnamed = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and not any(k.arg == "name" for k in n.keywords)
+               and isinstance(getattr(keras.layers, _callee_name(n), None), type)
+               and _automatic_name(_callee_name(n)) == base]
+    if len(named) != 1 or not unnamed:
+        return None
+    statements = [s for s in ast.walk(tree) if isinstance(s, (ast.Assign, ast.Expr, ast.Return))
+                  and s.lineno <= named[0].lineno <= (s.end_lineno or s.lineno)]
+    if not statements:
+        return None
+    renamed = f"{name}_input" if _callee_name(named[0]) in ("Input", "InputLayer") else f"my_{name}"
+    lines = source.splitlines()[statements[-1].lineno - 1:statements[-1].end_lineno or statements[-1].lineno]
+    rewritten = re.sub(rf"(['\"]){re.escape(name)}\1", lambda m: m.group(1) + renamed + m.group(1), "\n".join(lines),
+                       count=1).strip()
+    theirs = ast.get_source_segment(source, unnamed[0]) or ast.unparse(unnamed[0])
+    return ast.get_source_segment(source, named[0]) or ast.unparse(named[0]), theirs, rewritten
+
+
+def _automatic_name(cls: str) -> str:
+    """The name Keras gives the first unnamed layer of class ``cls``: ``Dense`` -> ``dense``, ``Conv2D`` ->
+    ``conv2d``, ``GlobalAveragePooling1D`` -> ``global_average_pooling1d``."""
+    words = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", cls)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", words).lower()
+
+
+def _callee_name(call: ast.Call) -> str:
+    return call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
 
 
 def _clone_named(case: Case, name: str) -> tuple[str, str, str] | None:

@@ -136,3 +136,18 @@ model.predict([np.random.rand(2, 7, 10).astype("float32"), np.random.rand(2, 6, 
     assert "keras.layers.Reshape((1, 10))(clip_vector)" in printed, printed
     code, printed = check_script(tmp_path, body.format(memory="L.Reshape((1, 10))(clip_vector)"))
     assert code == 0, printed
+
+
+def test_a_name_keras_gives_an_unnamed_layer_is_renamed_where_the_user_wrote_it(tmp_path):
+    body = """
+tokens = keras.Input((4,), name="{name}")
+counts = keras.Input((4,), name="counts")
+scorer = keras.Sequential([keras.Input((8,)), L.Dense(2, name="hidden")], name="scorer")
+model = keras.Model([tokens, counts], L.Conv1D(1, 1)(L.Reshape((2, 1))(scorer(L.Concatenate()([tokens, counts])))),
+                    name="pair_counts")
+"""
+    code, printed = check_script(tmp_path, body.format(name="conv1d"))
+    assert code == 1 and "L.Conv1D(1, 1)" in printed, printed
+    assert 'tokens = keras.Input((4,), name="conv1d_input")' in printed, printed
+    code, printed = check_script(tmp_path, body.format(name="conv1d_input"))
+    assert code == 0, printed
