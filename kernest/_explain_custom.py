@@ -362,7 +362,9 @@ def _weights_before_built(case: Any) -> Mismatch | None:
     )
 
 
-_BUILD_FIRST = re.compile(r"You must build the layer before accessing `(?P<attr>\w+)`")
+# PyTorch's backend words it as a missing attribute: "'Dense' object has no attribute 'kernel'"
+_BUILD_FIRST = re.compile(r"You must build the layer before accessing `(?P<attr>\w+)`"
+                          r"|'\w+' object has no attribute '(?P<missing>\w+)'")
 
 
 def _read_before_built(case: Any) -> Mismatch | None:
@@ -382,17 +384,18 @@ def _read_before_built(case: Any) -> Mismatch | None:
             if id(owner) in seen:
                 continue
             seen.add(id(owner))
-            found = _read_above_first_call(owner, m.group("attr"))
+            attr = m.group("attr") or m.group("missing")
+            found = _read_above_first_call(owner, attr)
             if found is None:
                 continue
             read, call, layer = found
             where = f"{owner.name}/{layer.name}"
             return Mismatch(
                 where, f"{layer.name} -> {owner.name}",
-                f"{layer.name} built (called once) before its {m.group('attr')} is read",
-                f"{m.group('attr')} read before the first call of {layer.name}",
+                f"{layer.name} built (called once) before its {attr} is read",
+                f"{attr} read before the first call of {layer.name}",
                 f"{type(owner).__name__}.call reads `{read}` before `{call}` first calls {layer.name}, and a layer "
-                f"makes its weights ({m.group('attr')} here) when it first sees an input. Move `{read}` below "
+                f"makes its weights ({attr} here) when it first sees an input. Move `{read}` below "
                 f"`{call}`; or make them in the model's build(): `def build(self, input_shape): "
                 f"self.{_attr_path(owner, layer)}.build(input_shape)` (with the shape {layer.name} receives).",
             )
