@@ -19,8 +19,7 @@ class Regressor(keras.Model):
         return self.head(self.encoder(inputs))
 
     def loss_and_updates(self, trainable_variables, non_trainable_variables, x, y):
-        y_pred, non_trainable_variables = self.stateless_call(trainable_variables, non_trainable_variables, x,
-                                                              training=True)
+        y_pred, non_trainable_variables = self.stateless_call(trainable_variables, non_trainable_variables, x)
         loss = ops.mean(keras.losses.mean_squared_error(y, y_pred))
         return loss, non_trainable_variables
 
