@@ -1,7 +1,7 @@
 """Failures where a user's class or call breaks a protocol Keras relies on, read from the user's own code: a tensor
 written in place (``x[:, 0] = 0.0``) in ``call``, a multi-input layer's ``build`` reading ``input_shape[-1]`` from a
-list of shapes, a custom metric whose ``update_state`` takes no ``sample_weight``, a custom RNN cell without
-``state_size``, and a nested model taken out of a compiled one and fitted without ``compile()``.
+list of shapes, a custom metric whose ``update_state`` takes no ``sample_weight``, and a custom RNN cell without
+``state_size``.
 Each reader prints the user's statement rewritten, in their names."""
 
 from __future__ import annotations
@@ -14,18 +14,18 @@ from typing import Any
 
 import keras
 
-from kernest._callsite import file_tree
 from kernest._errors import Mismatch
 from kernest._explain_boundary import _path_in, user_class
 from kernest._explain_custom import first_answer
 from kernest._explain_training import _parse, _replace_all, _users_line
+from kernest._lint_gradient import _int_index
 from kernest._trace import unfiltered_traceback
 
 
 def protocol_failure(case: Any) -> Mismatch | None:
     """The first of the readers below that recognises the failure, or None."""
     return first_answer(case, (_item_assignment, _shapes_list_in_build, _metric_without_sample_weight,
-                               _cell_without_state_size, _nested_model_not_compiled))
+                               _cell_without_state_size))
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
@@ -130,11 +130,6 @@ def _writing_layer(case: Any) -> Any:
     return None
 
 
-def _constant_int(node: ast.expr) -> int | None:
-    value = ast.literal_eval(node) if isinstance(node, (ast.Constant, ast.UnaryOp)) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _axis_condition(index: ast.expr, rank: int | None, var: str, ops: str) -> str | None:
     """For ``var[index]`` selecting along one axis (``[:, 0]``, ``[..., 2]``, ``[:, 1:3]``), a boolean expression
     over that axis, shaped to broadcast against ``var``; None for any other index."""
@@ -154,13 +149,13 @@ def _axis_condition(index: ast.expr, rank: int | None, var: str, ops: str) -> st
     size = f"{var}.shape[{axis}]"
     part = parts[at]
     if isinstance(part, ast.Slice) and part.step is None:
-        low = _constant_int(part.lower) if part.lower is not None else 0
-        high = _constant_int(part.upper) if part.upper is not None else None
+        low = _int_index(part.lower) if part.lower is not None else 0
+        high = _int_index(part.upper) if part.upper is not None else None
         if low is None or (part.upper is not None and high is None):
             return None
         cond = f"({ops}.arange({size}) >= {low})" + (f" & ({ops}.arange({size}) < {high})" if high is not None else "")
     else:
-        k = _constant_int(part)
+        k = _int_index(part)
         if k is None:
             return None
         cond = f"{ops}.arange({size}) == {k}" if k >= 0 else f"{ops}.arange({size}) == {size} - {-k}"
@@ -239,8 +234,8 @@ def _input_index_of_weight(cls: type, attr: str | None) -> int:
                     index.update({e.id: i for i, e in enumerate(target.elts) if isinstance(e, ast.Name)})
         if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Subscript)
                 and isinstance(node.value.value, ast.Name) and node.value.value.id == param
-                and _constant_int(node.value.slice) is not None):
-            index.update({t.id: _constant_int(node.value.slice) for t in node.targets  # type: ignore[misc]
+                and _int_index(node.value.slice) is not None):
+            index.update({t.id: _int_index(node.value.slice) for t in node.targets  # type: ignore[misc]
                           if isinstance(t, ast.Name)})
     for node in ast.walk(call):
         if not isinstance(node, ast.Call):
@@ -372,42 +367,4 @@ def _cell_without_state_size(case: Any) -> Mismatch | None:
         f"layers.RNN makes the cell's initial state from cell.state_size, and {cls.__name__} does not set it; its "
         f"state is self.{attr} wide (the recurrent weight's size), so in {cls.__name__}.__init__, after "
         f"`{statement}`, add `{line}` (a list of sizes, one per state, for a cell with several states).",
-    )
-
-
-# --- a nested model taken out of a compiled one and fitted uncompiled ----------------------------------------------
-
-_NOT_COMPILED = re.compile(r"You must call `compile\(\)` before (?:using|training|evaluating) the model")
-
-
-def _compile_call_of(path: str, model: Any, scope: dict[str, Any]) -> str | None:
-    """The arguments of the user's ``<var>.compile(...)`` for ``model``, as written."""
-    source, tree = file_tree(path)
-    for node in ast.walk(tree) if tree is not None else ():
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "compile"
-                and isinstance(node.func.value, ast.Name) and scope.get(node.func.value.id) is model):
-            parts = [*node.args, *node.keywords]
-            return ", ".join(ast.get_source_segment(source, p) or ast.unparse(p) for p in parts)
-    return None
-
-
-def _nested_model_not_compiled(case: Any) -> Mismatch | None:
-    """``encoder = model.get_layer("encoder"); encoder.fit(...)``: compiling the outer model compiles it alone, not
-    the models nested in it. The fix compiles the nested one the way the user compiled the outer one."""
-    model = case.fitted_model() if _NOT_COMPILED.search(case.message) else None
-    if model is None or case.site is None:
-        return None
-    var = re.search(r"(\w+)\.(?:fit|evaluate|predict|train_on_batch|test_on_batch)\(", case.site.text)
-    scope = case.scope if isinstance(case.scope, dict) else {}
-    outer = next((v for v in scope.values() if isinstance(v, keras.Model) and v is not model
-                  and getattr(v, "compiled", False) and _path_in(v, model) is not None), None)
-    args = _compile_call_of(case.site.file, outer, scope) if outer is not None else None
-    name = var.group(1) if var else model.name
-    line = f"{name}.compile({args})" if args else f'{name}.compile(optimizer="adam", loss=...)'
-    held = f" (compiled as part of {outer.name}, which holds it)" if outer is not None else ""
-    return Mismatch(
-        str(model.name), f"{model.name} -> compile", "a compiled model", f"{model.name} never compiled{held}",
-        f"{model.name} is trained on its own, but only the model it sits in was compiled: compile() sets up the "
-        f"optimizer and loss of the model it is called on, not of the models nested in it. Compile {name} before "
-        f"its fit: `{line}`" + ("" if args else " with the loss its targets need") + ".",
     )
