@@ -543,6 +543,8 @@ def _never_compiled(case: Any) -> Mismatch | None:
     holder = _compiled_holder(case, model)
     if holder is not None:  # taken out of a compiled model (get_layer) and trained alone
         outer, args = holder
+        called = re.search(r"(\w+)\.(?:fit|evaluate|train_on_batch|test_on_batch)\(", case.site.text if case.site else "")
+        var = called.group(1) if called else var
         return Mismatch(
             model.name, f"{model.name} -> compile", "a compiled model",
             f"{model.name} never compiled (compiled as part of {outer.name}, which holds it)",
