@@ -184,19 +184,18 @@ def _item_assignment(case: Any) -> Mismatch | None:
     target = node.targets[0]
     var = target.value.id  # type: ignore[attr-defined]
     cond = _axis_condition(target.slice, _rank(inputs), var, ops)  # type: ignore[attr-defined]
+    if cond is None:  # another index (a mask, several axes): the older in-place reader answers
+        return None
     statement = ast.unparse(node)
-    rewritten = f"{var} = {ops}.where({cond}, {ast.unparse(node.value)}, {var})" if cond else None
+    rewritten = f"{var} = {ops}.where({cond}, {ast.unparse(node.value)}, {var})"
     producer = _producer(inputs[0]) if inputs else None
     cls = type(layer).__name__
-    fix = (f"make a new tensor instead of writing into {var}: in {cls}.call replace `{statement}` with `{rewritten}`."
-           if rewritten else
-           f"make a new tensor instead of writing into {var}: build a boolean mask of the positions and use "
-           f"`{var} = {ops}.where(mask, {ast.unparse(node.value)}, {var})` in place of `{statement}`.")
     return Mismatch(
         _outer_path(case, layer), f"{producer or 'input'} -> {layer.name}",
         "a new tensor (tensors cannot be written in place)", f"`{statement}` in {cls}.call",
         f"{cls}.call assigns into a tensor by index; TensorFlow and JAX tensors cannot be changed in place, and on "
-        f"PyTorch the in-place write breaks the gradient of the operation that made {var}. To {fix[0].lower()}{fix[1:]}",
+        f"PyTorch the in-place write breaks the gradient of the operation that made {var}. Make a new tensor instead: "
+        f"in {cls}.call replace `{statement}` with `{rewritten}`.",
     )
 
 
