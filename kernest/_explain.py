@@ -48,6 +48,7 @@ from kernest._explain_args import argument_failure
 from kernest._explain_boundary import boundary_failure
 from kernest._explain_custom import custom_code_failure
 from kernest._explain_fit import fit_argument_failure, shared_optimizer
+from kernest._explain_protocol import protocol_failure
 from kernest._explain_script import script_failure
 from kernest._explain_settings import _assignment_of, settings_failure
 from kernest._explain_training import training_api_failure
@@ -90,6 +91,7 @@ from kernest._lint import (
 )
 from kernest._lint import sparse_loss as _sparse_loss
 from kernest._lint_order import _splice
+from kernest._lint_protocol import elementwise_metric_on_class_ids
 from kernest._probe import Probe, fix_text, probe_call, reduction
 from kernest._runtime import (
     compiled_for_other_outputs,
@@ -5036,7 +5038,8 @@ def _explained(exc: BaseException, target: Any, failure: Failure | None = None) 
     weights = _FIT_WEIGHTS.search(case.message)
     if weights:
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))
-    usage = training_api_failure(case) or boundary_failure(case) or usage_failure(case)
+    usage = (training_api_failure(case) or boundary_failure(case) or protocol_failure(case)
+             or usage_failure(case))
     if usage is not None:
         return InterfaceError([usage], context=_context(case))
     custom = (_metric_for_other_labels(case) or fit_argument_failure(case) or argument_failure(case)
@@ -5063,20 +5066,29 @@ def _explained(exc: BaseException, target: Any, failure: Failure | None = None) 
     return None
 
 
-_SHAPES_CLASH = re.compile(r"Dimensions must be equal|Incompatible shapes|size of tensor a \(\d+\) must match")
+_SHAPES_CLASH = re.compile(r"Dimensions must be equal|Incompatible shapes|incompatible shapes for broadcasting|"
+                           r"size of tensor a \(\d+\) must match")
+
+
+def _labels_text(case: Case) -> str | None:
+    """The labels argument of the user's fit call, as written (``y_train``)."""
+    text = case.site.text if case.site is not None else ""
+    found = re.search(r"\.fit\(\s*[^,()]+,\s*(?:y\s*=\s*)?([A-Za-z_][\w.]*)", text)
+    return found.group(1) if found else None
 
 
 def _metric_for_other_labels(case: Case) -> Mismatch | None:
     """A shape clash in fit where a class metric reads the other form of labels than the loss (lint's
     ``metric_reads_other_labels``): the labels suit the loss, so the metric is what fails."""
     model = case.fitted_model() if _SHAPES_CLASH.search(case.message) else None
-    found = metric_reads_other_labels(model) if isinstance(model, keras.Model) else []
+    found = (metric_reads_other_labels(model) + elementwise_metric_on_class_ids(model, _labels_text(case))
+             if isinstance(model, keras.Model) else [])
     if not found:
         return None
     first = found[0]
     metric = re.search(r"the metric '(\w+)'", first.problem)
     return Mismatch(first.path, first.interface, "a metric that reads the labels the loss takes",
-                    f"metrics=['{metric.group(1) if metric else '?'}']",
+                    f"metrics=['{metric.group(1)}']" if metric else "the compiled metrics",
                     f"{first.problem} {first.fix[:1].upper()}{first.fix[1:]}")
 
 

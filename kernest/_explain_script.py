@@ -20,6 +20,7 @@ from kernest._callsite import (
     _fresh_accepts,
     assignment_of,
     calls_on,
+    file_tree,
     model_call,
     model_calls,
     name_kw,
@@ -512,6 +513,23 @@ def _compile_without_super(case: Any) -> Mismatch | None:
     )
 
 
+def _compiled_holder(case: Any, model: Any) -> tuple[Any, str] | None:
+    """A compiled model of the user's that holds ``model``, and the arguments of its ``compile(...)`` as written."""
+    scope = case.scope if isinstance(case.scope, dict) else {}
+    site = getattr(case, "site", None)
+    source, tree = file_tree(site.file if site is not None else None)
+    for node in ast.walk(tree) if tree is not None else ():
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "compile"
+                and isinstance(node.func.value, ast.Name)):
+            continue
+        outer = scope.get(node.func.value.id)
+        if (isinstance(outer, keras.Model) and outer is not model and getattr(outer, "compiled", False)
+                and any(part is model for _, part in _walk(outer))):
+            return outer, ", ".join(ast.get_source_segment(source, p) or ast.unparse(p)
+                                    for p in [*node.args, *node.keywords])
+    return None
+
+
 def _never_compiled(case: Any) -> Mismatch | None:
     """fit or evaluate on a model that was never compiled; where a model nested in it was, that does not compile
     the one that holds it: the same settings are offered for it. (PyTorch's evaluate fails on the missing
@@ -522,6 +540,18 @@ def _never_compiled(case: Any) -> Mismatch | None:
     if model is None or getattr(model, "compiled", False):
         return None
     var = case.var(model)
+    holder = _compiled_holder(case, model)
+    if holder is not None:  # taken out of a compiled model (get_layer) and trained alone
+        outer, args = holder
+        called = re.search(r"(\w+)\.(?:fit|evaluate|train_on_batch|test_on_batch)\(", case.site.text if case.site else "")
+        var = called.group(1) if called else var
+        return Mismatch(
+            model.name, f"{model.name} -> compile", "a compiled model",
+            f"{model.name} never compiled (compiled as part of {outer.name}, which holds it)",
+            f"{model.name} is trained on its own, but only {outer.name}, which holds it, was compiled: compile() sets "
+            f"up the optimizer and loss of the model it is called on, not of the models nested in it. Compile {var} "
+            f"before its own fit the way {outer.name} was: `{var}.compile({args})`.",
+        )
     compiled = [(path, part) for path, part in _walk(model)
                 if isinstance(part, keras.Model) and getattr(part, "optimizer", None) is not None
                 and getattr(part, "loss", None) is not None]

@@ -8,6 +8,7 @@ import ast
 import difflib
 import inspect
 import re
+import textwrap
 from collections.abc import Callable
 from typing import Any
 
@@ -489,18 +490,34 @@ def _trainer(case: Any, cls: str) -> tuple[str, bool]:
 
 def _train_step_of_tensorflow(case: Any, m: re.Match[str]) -> Mismatch | None:
     """On JAX, Keras calls ``train_step(state, data)`` and trains through the returned state: a train_step written
-    for TensorFlow (``train_step(self, data)``, a GradientTape) cannot run there."""
+    for TensorFlow (``train_step(self, data)``, a GradientTape) cannot run there. The fix prints the JAX form."""
     if keras.backend.backend() != "jax":
         return None
     cls = m.group("cls")
     name = _trainer(case, cls)[0]
-    return Mismatch(name, f"fit -> {name}.train_step", "train_step(self, state, data) (JAX)", "train_step(self, data)",
+    model = next((x for x in case.models() if type(x).__name__ == cls), None)
+    loss = getattr(model, "loss", None)
+    loss_call = f"keras.losses.get({loss!r})(y, y_pred)" if isinstance(loss, str) else "self.loss(y, y_pred)"
+    form = textwrap.indent(textwrap.dedent(f"""\
+        def train_step(self, state, data):
+            trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables = state
+            x, y = data
+
+            def loss_fn(trainable_variables):
+                y_pred, updated = self.stateless_call(trainable_variables, non_trainable_variables, x)
+                return keras.ops.mean({loss_call}), updated
+
+            (loss, non_trainable_variables), grads = jax.value_and_grad(loss_fn, has_aux=True)(trainable_variables)
+            trainable_variables, optimizer_variables = self.optimizer.stateless_apply(
+                optimizer_variables, grads, trainable_variables)
+            return {{"loss": loss}}, (trainable_variables, non_trainable_variables, optimizer_variables,
+                                    metrics_variables)"""), "    ")
+    return Mismatch(name, "fit -> train_step", "train_step(self, state, data) (JAX)", "train_step(self, data)",
                     f"{cls}.train_step(self, data) is written for TensorFlow (and PyTorch), where Keras calls it with "
                     "the batch; on JAX Keras calls train_step(self, state, data) and trains through the state it "
                     "returns, with no gradient tape. Run this script with KERAS_BACKEND=tensorflow (or torch, with "
-                    "the tape replaced by loss.backward()), or write the JAX form: a stateless_call of the model "
-                    "inside jax.value_and_grad, returning (logs, new_state) (keras.io: \"Customizing what happens "
-                    "in fit() with JAX\").")
+                    "the tape replaced by loss.backward()), or write the JAX form (import jax; keras.io: "
+                    f"\"Customizing what happens in fit() with JAX\"):\n{form}")
 
 
 # --- attention given one vector per sample --------------------------------------------------------------------

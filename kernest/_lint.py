@@ -109,6 +109,7 @@ def _lint(model: Any, data: Any) -> list[Finding]:
     found.extend(_values_findings(model))
     found.extend(_wiring_findings(model))
     found.extend(_boundary_findings(model))
+    found.extend(_protocol_findings(model))
     found.extend(_silent_findings(model, given))
     return found
 
@@ -2002,6 +2003,12 @@ def _boundary_findings(model: Any) -> list[Finding]:
     from kernest._lint_boundary import boundary_findings
 
     return boundary_findings(model)
+
+
+def _protocol_findings(model: Any) -> list[Finding]:
+    from kernest._lint_protocol import protocol_findings
+
+    return protocol_findings(model)
 
 
 def _values_findings(model: Any) -> list[Finding]:
