@@ -134,6 +134,11 @@ def _message(exc: BaseException) -> str:
     return (inferred.group(1) if inferred else text).strip()
 
 
+def keras_reason(exc: BaseException) -> str:
+    """The first line of the message Keras meant (``_message``), e.g. for a note about a failed call."""
+    return first_line(_message(exc)).rstrip(".") or type(exc).__name__
+
+
 def first_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[0] if lines else ""
