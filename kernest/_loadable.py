@@ -64,7 +64,9 @@ def _made_on_data(layer: Any) -> tuple[list[str], str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            copy = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer), safe_mode=False)
+            own = {type(s).__name__: type(s) for s in layer._flatten_layers(include_self=True, recursive=True)}
+            copy = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer), own,
+                                                         safe_mode=False)  # the user's own live classes
         except Exception:  # noqa: BLE001 - a class Keras cannot find or rebuild: other checks say so
             return [], ""
     unbuilt = {id(s) for s in copy._flatten_layers(include_self=False, recursive=True) if not s.built}
