@@ -68,8 +68,10 @@ def joined_parts(model: Any, part: Any, width: int) -> tuple[list[tuple[str, int
             continue
         given = data_inputs(node)
         joined = node_of(given[0]) if len(given) == 1 else None
-        pieces = data_inputs(joined) if joined is not None else []
-        if len(pieces) < 2 or "concat" not in type(joined.operation).__name__.lower():
+        if joined is None or "concat" not in type(joined.operation).__name__.lower():
+            continue
+        pieces = data_inputs(joined)
+        if len(pieces) < 2:
             continue
         widths = [shape_of(p)[-1] for p in pieces]
         if sum(w or 0 for w in widths) != shape_of(given[0])[-1] or width not in widths:
