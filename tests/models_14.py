@@ -272,6 +272,13 @@ class ViTBackbone(keras.Model):
 
 @register
 class ViTImageClassifier(keras.Model):
+    def __setattr__(self, name, value):
+        # keras-hub's Task (and Backbone) does this: its layers are set before super().__init__(), which PyTorch's
+        # Module refuses ("cannot assign module before Module.__init__() call"); the functional graph tracks them
+        if keras.backend.backend() == "torch" and not hasattr(self, "_initialized"):
+            return object.__setattr__(self, name, value)
+        return super().__setattr__(name, value)
+
     def __init__(self, backbone, num_classes, pooling="token", dropout=0.0, **kwargs):
         # === Layers ===
         self.backbone = backbone
