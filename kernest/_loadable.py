@@ -4,8 +4,9 @@ A custom layer without ``build()`` gets its sublayers' weights when Keras traces
 on load as at the first call. Where that call cannot run on placeholders (keras.io's MPNN readout pads each
 molecule to the largest atom count it reads from the data), the sublayers are made only by a call on data: a
 copy or a loaded file makes them anew, with other weights, or Keras refuses the file ("Layer 'dense_6' was never
-built"). ``built_by_data`` finds such layers by doing what a load does (serialize, deserialize, build from the
-recorded shapes) and then running the copy on zeros of those shapes.
+built"). ``built_by_data`` finds such layers by doing what ``kernest.load`` does (serialize, deserialize, build
+from the recorded shapes, trace the call on placeholders) and then running the copy on zeros of those shapes: the
+sublayers only that run builds are the ones a file or a copy cannot keep.
 
 A custom class whose ``get_config`` returns layer objects but that keeps Keras' ``from_config`` (keras.io's
 PatchConvNet) is called on load with those layers' configs, plain dicts, in their place: ``layers_in_config``
@@ -69,8 +70,13 @@ def _made_on_data(layer: Any) -> tuple[list[str], str]:
                                                          safe_mode=False)  # the user's own live classes
         except Exception:  # noqa: BLE001 - a class Keras cannot find or rebuild: other checks say so
             return [], ""
-    unbuilt = {id(s) for s in copy._flatten_layers(include_self=False, recursive=True) if not s.built}
+    # kernest.load builds what Keras leaves unbuilt by tracing the calls on placeholders (``build_sublayers``)
     arguments = nodes[0].arguments
+    failed: list[BaseException] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _runs(lambda *a, **kw: keras.Operation.compute_output_spec(copy, *a, **kw), arguments, _placeholder, failed)
+    unbuilt = {id(s) for s in copy._flatten_layers(include_self=False, recursive=True) if not s.built}
     if not unbuilt or not _runs(copy, arguments, _zeros):
         return [], ""
     made = {id(s) for s in copy._flatten_layers(include_self=False, recursive=True) if s.built and s.weights} & unbuilt
@@ -79,9 +85,15 @@ def _made_on_data(layer: Any) -> tuple[list[str], str]:
                   and any(id(s) in made for s in theirs[name]._flatten_layers(include_self=True, recursive=True))]
     from kernest._explain import keras_reason  # _explain imports _saving, which imports this module
 
-    failed: list[BaseException] = []
-    _runs(lambda *a, **kw: keras.Operation.compute_output_spec(copy, *a, **kw), arguments, lambda v: v, failed)
     return attributes, keras_reason(failed[0]).split(". ")[0] if failed else ""
+
+
+def _placeholder(value: Any) -> Any:
+    """A placeholder of known sizes for a call's input (batch 2, other unknown sizes 5), as kernest traces."""
+    if isinstance(value, keras.KerasTensor):
+        shape = [(2 if i == 0 else 5) if d is None else d for i, d in enumerate(value.shape)]
+        return keras.KerasTensor(shape, dtype=value.dtype)
+    return value
 
 
 def _zeros(value: Any) -> Any:
