@@ -90,11 +90,34 @@ def _rebuilt_apart(model: Any, same: list[Entry]) -> list[Entry]:
     ``backbone.token_embedding`` for its tied head)."""
     def alias(x: Entry) -> bool:
         holder = x.parent.layer if x.parent is not None and x.depth > 1 else model
-        if isinstance(holder, keras.Sequential) or (isinstance(holder, Functional) and not _graph_made_in_init(holder)):
+        if not _rebuilds_its_layers(holder):
             return False
         return any(o is not x and any(a is holder for a in [model, *(c.layer for c in o.chain()[:-1])]) for o in same)
 
+    # every path inside one custom layer that makes its sublayers in its own code (keras.io's PatchConvNet trunk
+    # builds two Sequentials over one list of layers in build()): a load runs that code again, one object as before
+    chains = [[c.layer for c in x.chain()[:-1]] for x in same]
+    common = [a for a, *others in zip(*chains, strict=False) if all(o is a for o in others)]
+    holder = common[-1] if common else model
+    if _rebuilds_its_layers(holder) and not _config_names_layers(holder) and type(holder).__module__.split(".")[0] != "keras":
+        return same[:1]
     return [x for x in same if not alias(x)]
+
+
+def _rebuilds_its_layers(holder: Any) -> bool:
+    """Custom code (not a Sequential or a plain functional model's config) makes this layer's sublayers on load."""
+    return not isinstance(holder, keras.Sequential) and (not isinstance(holder, Functional) or _graph_made_in_init(holder))
+
+
+def _config_names_layers(holder: Any) -> bool:
+    """Whether ``holder``'s config holds layers (objects or their serialized configs): a load makes those apart."""
+    try:
+        config = holder.get_config()
+    except Exception:  # noqa: BLE001 - no config: Keras rebuilds it from its __init__ defaults
+        return False
+    values = [v for value in config.values() for v in (value if isinstance(value, (list, tuple)) else [value])]
+    return any(isinstance(v, keras.layers.Layer) or (  # a layer's config always holds its trainable flag
+        isinstance(v, dict) and isinstance(v.get("config"), dict) and "trainable" in v["config"]) for v in values)
 
 
 def _graph_made_in_init(layer: Any) -> bool:

@@ -228,3 +228,36 @@ def test_the_thirteenth_batchs_leftovers():
         kernest.save(mpnn, "unused.keras")
     with pytest.raises(kernest.KernestError, match=r"cannot copy 'mpnn'.*transformer_encoder_readout"):
         kernest.replace(mpnn, "message_passing", m13._copy_message_passing(mpnn.get_layer("message_passing")))
+
+
+@m14.register
+class TwoPasses(L.Layer):
+    """A layer of our own that builds two Sequentials over one list of layers in build() (PatchConvNet's trunk)."""
+
+    def build(self, input_shape):
+        block = [L.Dense(input_shape[-1], name="mix"), L.LayerNormalization(name="norm")]
+        self.passes = [keras.Sequential(block) for _ in range(2)]
+
+    def call(self, x):
+        for one in self.passes:
+            x = x + one(x)
+        return x
+
+
+def test_layers_shared_by_sublayers_a_custom_layer_makes_in_build_save_and_load_shared(tmp_path):
+    # PatchConvNet's trunk, registered: a load runs build() again, so the two Sequentials share their layers again
+    x = keras.Input((4,), name="x")
+    model = keras.Model(x, L.Dense(2, name="head")(TwoPasses(name="passes")(x)), name="passes_model")
+    assert not kernest.shared_across_models(model)
+    data = np.random.default_rng(0).random((3, 4), "float32")
+    loaded = kernest.load(kernest.save(model, tmp_path / "m.keras"))
+    checks.close(loaded(data), model(data))
+    first, second = loaded.get_layer("passes").passes
+    assert first.layers[0] is second.layers[0]
+    # the same sharing wired by a plain functional model stays refused (a load would make the layers apart)
+    mix = L.Dense(4, name="mix")
+    a, b = keras.Input((4,)), keras.Input((4,))
+    one, two = keras.Model(a, mix(a), name="one"), keras.Model(b, mix(b), name="two")
+    plain = keras.Model(x, two(one(x)), name="plain")
+    with pytest.raises(kernest.KernestError, match="'mix' at one/mix and two/mix"):
+        kernest.save(plain, tmp_path / "plain.keras")
