@@ -167,6 +167,10 @@ def test_a_layer_whose_sublayers_only_a_call_on_data_builds_is_refused_by_save_a
     model = _grouped(PadGroups(name="pad_groups"))
     data = [np.ones((5, 3), "float32"), np.array([0, 0, 0, 1, 1], "int32")]
     model(data)  # built on data: the original has its weights, a file or a copy could not keep them
+    if keras.backend.backend() == "torch":  # PyTorch traces a call on real tensors: a load builds `project`
+        loaded = kernest.load(kernest.save(model, tmp_path / "m.keras"), custom_objects={"PadGroups": PadGroups})
+        checks.close(loaded(data), model(data))
+        return
     with pytest.raises(kernest.KernestError, match=r"'pad_groups' \(PadGroups\) has no build\(\).*\(project\)"):
         kernest.save(model, tmp_path / "m.keras")
     assert not (tmp_path / "m.keras").exists()
@@ -223,6 +227,8 @@ def test_the_thirteenth_batchs_leftovers():
     with pytest.raises(kernest.KernestError, match=r"'patch_conv_net' \(PatchConvNet\) returns layer objects.*not "
                                                    r"registered"):
         kernest.save(patch, "unused.keras")
+    if keras.backend.backend() == "torch":  # MPNN's readout traces on PyTorch (real tensors): nothing to refuse
+        return
     mpnn = m13.mpnn()
     with pytest.raises(kernest.KernestError, match=r"transformer_encoder_readout.*no build\(\)"):
         kernest.save(mpnn, "unused.keras")
