@@ -66,6 +66,9 @@ def test_freeze_keeps_frozen_weights_through_a_training_step(spec, built):
     if spec.build is m13.deeplab_v3_segmenter and keras.backend.backend() == "torch":
         pytest.skip("PyTorch's own backward pass fails on this model's step (\"grad_input must be contiguous\"); "
                     "BENCHMARKS §17 counts the cell as failing")
+    if spec.build is MPNN and keras.backend.backend() == "jax":
+        pytest.skip("Keras' JAX trainer builds the model symbolically before fit, which MPNN's readout cannot (\"Unable "
+                    "to automatically build the model\"); BENCHMARKS §17 counts the cell as failing")
     checks.freeze_keeps_frozen_weights(spec, built(spec), m13.outputs_of)  # last: it trains the shared model
 
 
