@@ -409,7 +409,8 @@ def replace(model: keras.Model, path: str, new: keras.layers.Layer, *, share: bo
         InterfaceError: ``new`` does not take the input the old part got, or does not give the output
             the layers after it expect (checked from shapes, before anything is built).
         KernestError: ``path`` is inside a layer that cannot be rebuilt (a ``Bidirectional``, a custom
-            layer), or the model is subclassed or not built (the message says what to do instead).
+            layer), or the model is subclassed or not built, or a copy would get other weights (a layer without
+            ``build()`` whose sublayers only a call on data builds; the message says what to do instead).
 
     Example:
         >>> import keras, kernest

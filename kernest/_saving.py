@@ -370,7 +370,9 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
         KernestError: the path does not end in ``.keras`` or cannot be written, or the model holds a
             layer shared between models, which Keras 3.15 saves but cannot load (the message names the
             layer's paths), or a subclassed model without ``get_config`` was made with other arguments than
-            the defaults Keras 3.15 records for it (the message names them).
+            the defaults Keras 3.15 records for it (the message names them), or a file Keras would load wrong:
+            a custom class whose ``get_config`` returns layer objects without a ``from_config`` that
+            deserializes them, or a layer without ``build()`` whose sublayers only a call on data builds.
 
     Warns:
         KernestWarning: a layer the model calls is not built yet (a custom layer's sublayers that Keras
