@@ -217,7 +217,7 @@ def test_a_config_holding_layers_without_from_config_is_refused_by_save(tmp_path
     kernest.save(body, tmp_path / "body.keras")  # the advice: its parts save on their own
 
 
-def test_the_thirteenth_batchs_leftovers():
+def test_the_thirteenth_batchs_leftovers(tmp_path):
     # PatchConvNet's check and extract (its call squeezes without an axis) and the real reason its save is refused;
     # MPNN's replace and save, refused with the real reason
     patch = m13.patch_convnet()
@@ -226,12 +226,12 @@ def test_the_thirteenth_batchs_leftovers():
     assert tuple(kernest.extract(patch, "convolutional_stem")(x).shape) == (2, 4, 4, 8)
     with pytest.raises(kernest.KernestError, match=r"'patch_conv_net' \(PatchConvNet\) returns layer objects.*not "
                                                    r"registered"):
-        kernest.save(patch, "unused.keras")
+        kernest.save(patch, tmp_path / "m.keras")
     if keras.backend.backend() == "torch":  # MPNN's readout traces on PyTorch (real tensors): nothing to refuse
         return
     mpnn = m13.mpnn()
     with pytest.raises(kernest.KernestError, match=r"transformer_encoder_readout.*no build\(\)"):
-        kernest.save(mpnn, "unused.keras")
+        kernest.save(mpnn, tmp_path / "m.keras")
     with pytest.raises(kernest.KernestError, match=r"cannot copy 'mpnn'.*transformer_encoder_readout"):
         kernest.replace(mpnn, "message_passing", m13._copy_message_passing(mpnn.get_layer("message_passing")))
 
