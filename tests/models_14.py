@@ -19,6 +19,7 @@ import numpy as np
 
 from tests.models_4 import _floats, _ids
 from tests.models_5 import Spec5
+from tests.models_13 import _compile_plain, _copy_backbone, _copy_functional
 
 L = keras.layers
 ops = keras.ops
@@ -308,12 +309,6 @@ def vit_classifier(num_classes: int = 3) -> keras.Model:
     return ViTImageClassifier(backbone, num_classes, name="vit_image_classifier")
 
 
-def _copy_vit_backbone(old: keras.Model) -> keras.Model:
-    new = old.__class__.from_config(old.get_config())
-    new.set_weights(old.get_weights())
-    return new
-
-
 def _break_vit(model, x):  # a photo of 32x32 into a classifier made for 16x16 (image_shape is fixed)
     photos = np.zeros((2, 2 * VIT_IMAGE, 2 * VIT_IMAGE, 3), "float32")
     model(photos)
@@ -513,22 +508,7 @@ def _break_pointnet(model, x):  # scans of x, y, z and intensity into a model of
     model(scans)
 
 
-# --- how each model is fed, trained, copied and broken ----------------------------------------------------
-
-def outputs_of(model: keras.Model, x: object) -> object:
-    """What a model gives for ``x`` at inference (dropout off)."""
-    return model(x, training=False)
-
-
-def _compile_plain(model, loss="sparse_categorical_crossentropy"):
-    model.compile("adam", loss, run_eagerly=True)
-
-
-def _copy_functional(old: keras.Layer) -> keras.Layer:
-    new = keras.models.clone_model(old)
-    new.set_weights(old.get_weights())
-    return new
-
+# --- how each model is fed, trained, copied and broken: outputs_of, _compile_plain and the copies as batch 13's
 
 SPECS = [
     Spec5(tabtransformer, _data_tab, "feedforward_0/dense*", "feedforward_1", "feedforward_*",
@@ -539,7 +519,7 @@ SPECS = [
           "vit_backbone/vit_encoder", "vit_backbone", "vit_backbone/vit_patching_and_embedding",
           compile=lambda m: m.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                                       run_eagerly=True),
-          copy=_copy_vit_backbone, expect_paths=("vit_backbone", "vit_backbone/vit_encoder"), breaks=_break_vit,
+          copy=_copy_backbone, expect_paths=("vit_backbone", "vit_backbone/vit_encoder"), breaks=_break_vit,
           explains=r"(?s)vit_image_classifier.*\(batch, 16, 16, 3\).*\(batch, 32, 32, 3\).*Resizing\(16, 16\)"),
     Spec5(conditional_gan, _data_cgan, "generator/conv2d_transpose*", "discriminator", "generator",
           compile=lambda m: m.compile("adam", keras.losses.BinaryCrossentropy(from_logits=True), run_eagerly=True),
