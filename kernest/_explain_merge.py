@@ -51,8 +51,8 @@ def residual_fix(name: str, kind: str, skip: Any, skip_by: Any, branch: Any, bra
         return None
     want, have = shape_of(skip)[-1], shape_of(branch)[-1]
     found = width_layer(branch_by)
-    rebuild = (f"build {found[0]} as keras.layers.{type(found[1]).__name__}({want}) (its other arguments as they are)"
-               if found is not None
+    rebuild = (f"build {found[0]} with {want} units (keras.layers.{type(found[1]).__name__}({want}), its other "
+               "arguments as they are)" if found is not None
                else f"make {branch_by.name} give {want}")
     return (f"{name} ({kind}) merges {branch_by.name}'s output ({have} features) with {skip_by.name}'s ({want} "
             f"features), which {branch_by.name} is computed from (a residual connection), so {branch_by.name} must "

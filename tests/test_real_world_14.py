@@ -79,7 +79,7 @@ def test_a_residual_block_of_another_width_is_told_to_give_the_width_it_is_added
         keras.Model(x, L.Add(name="residual")([widen(h), h]))
 
     err = _explained(widen, build)
-    assert "mixer must give 6" in err and "mixer/down as keras.layers.Dense(6)" in err, err
+    assert "mixer must give 6" in err and "build mixer/down with 6 units (keras.layers.Dense(6)" in err, err
     assert "Dense(10)) before residual" in err or "keras.layers.Dense(10) before residual" in err, err
 
 
