@@ -24,8 +24,9 @@ import keras
 from kernest._axes import Axes, Shape, expected_rank_text, fits, format_shape, layer_axes, shape_of
 from kernest._axes import _infer as _infer_axes
 from kernest._errors import InterfaceError, KernestError, KernestWarning, Mismatch
-from kernest._explain import explain
+from kernest._explain import explain, keras_reason
 from kernest._graph import (
+    KNOWN_BATCH,
     PLACEHOLDER_DTYPES,
     as_one_input,
     built_input_shapes,
@@ -69,6 +70,7 @@ class CheckReport:
     interfaces: list[Interface] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     depth: int | None = None
+    notes: list[str] = field(default_factory=list)  # how kernest checked it, where not the usual way
 
     def shown(self) -> list[Interface]:
         """The interfaces printed: submodel boundaries by default, every one down to ``depth`` if set."""
@@ -89,6 +91,7 @@ class CheckReport:
         consumer_width = max((len(i.consumer) for i in shown), default=0)
         lines += [i.line(width, consumer_width) for i in shown]
         lines += [f"  warning: {w}" for w in self.warnings]
+        lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -626,17 +629,23 @@ def _check_held(model: Any, depth: int | None) -> CheckReport:
     return CheckReport(model.name, interfaces, found, depth)
 
 
-def _check_traced(model: Any, input: Any, depth: int | None) -> CheckReport:  # noqa: A002
+def _check_traced(model: Any, input: Any, depth: int | None, batch: int | None = None) -> CheckReport:  # noqa: A002
     """Check a subclassed model by calling it on symbolic inputs under ``trace()``: every layer call
     it makes is an interface; a failure is explained with its nested path."""
-    inputs = _symbolic_inputs(model, input)
+    inputs = _symbolic_inputs(model, input, batch)
     with trace() as tracer:
         try:
             model(as_one_input(model, inputs))
         except Exception as exc:  # whatever Keras raised while calling it
             ids = _as_ids(inputs) if input is None else None
             if ids is not None and _runs_on(model, ids):  # built on integer ids (tokens, node indices)
-                return _check_traced(model, ids[0] if len(ids) == 1 else ids, depth)
+                return _check_traced(model, ids[0] if len(ids) == 1 else ids, depth, batch)
+            if _needs_known_batch(model, inputs):
+                report = _check_traced(model, input, depth, batch=KNOWN_BATCH)
+                report.notes.append(f"{model.name}'s call cannot run on a batch of unknown size ({keras_reason(exc)}), "
+                                    f"so it was checked on a batch of {KNOWN_BATCH}; its shapes show that batch as "
+                                    "'batch'.")
+                return report
             explained = explain(exc, model)
             if explained is not None:
                 raise _relative_to(explained, model.name) from None
@@ -669,6 +678,14 @@ def _as_ids(inputs: list[Any]) -> list[Any] | None:
     return [keras.Input(tuple(t.shape[1:]), batch_size=t.shape[0], dtype=PLACEHOLDER_DTYPES[1]) for t in inputs]
 
 
+def _needs_known_batch(model: Any, inputs: list[Any]) -> bool:
+    """A call that fails on an unknown batch size but runs on a known one: keras.io's PatchConvNet squeezes its
+    attention scores with ``ops.squeeze`` and no axis, which TensorFlow cannot do on an unknown shape."""
+    if all(t.shape[0] is not None for t in inputs):
+        return False
+    return _runs_on(model, [keras.Input(tuple(t.shape[1:]), batch_size=KNOWN_BATCH, dtype=t.dtype) for t in inputs])
+
+
 def _runs_on(model: Any, inputs: list[Any]) -> bool:
     try:
         model(as_one_input(model, inputs))
@@ -685,9 +702,9 @@ def _relative_to(err: InterfaceError, top: str) -> InterfaceError:
     return InterfaceError(fixed, context=f"check({top})")
 
 
-def _symbolic_inputs(model: Any, input: Any) -> list[Any]:  # noqa: A002
+def _symbolic_inputs(model: Any, input: Any, batch: int | None = None) -> list[Any]:  # noqa: A002
     # JAX traces a subclassed call with jax.eval_shape, which cannot compare a symbolic batch size.
-    batch = 2 if keras.backend.backend() == "jax" else None
+    batch = batch or (KNOWN_BATCH if keras.backend.backend() == "jax" else None)
     if input is not None:
         given = input if isinstance(input, (list, tuple)) and input and not isinstance(input[0], (int, type(None))) else [input]
         return [keras.Input(tuple(t.shape[1:]), batch_size=batch, dtype=t.dtype) if isinstance(t, keras.KerasTensor)

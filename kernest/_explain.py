@@ -48,6 +48,7 @@ from kernest._explain_args import argument_failure
 from kernest._explain_boundary import boundary_failure
 from kernest._explain_custom import custom_code_failure
 from kernest._explain_fit import fit_argument_failure, shared_optimizer
+from kernest._explain_merge import missing_join_fix, residual_fix
 from kernest._explain_protocol import protocol_failure
 from kernest._explain_script import script_failure
 from kernest._explain_settings import _assignment_of, settings_failure
@@ -135,6 +136,11 @@ def _message(exc: BaseException) -> str:
     # A subclassed model's call that failed while Keras inferred its output shape: the reason is the inner error.
     inferred = re.search(r"Could not automatically infer the output shape / dtype of .*?Error encountered:\s*(\S.*)", text, re.S)
     return (inferred.group(1) if inferred else text).strip()
+
+
+def keras_reason(exc: BaseException) -> str:
+    """The first line of the message Keras meant (``_message``), e.g. for a note about a failed call."""
+    return first_line(_message(exc)).rstrip(".") or type(exc).__name__
 
 
 def first_line(text: str) -> str:
@@ -1233,6 +1239,8 @@ def _data_off_declared_input(case: Case) -> Mismatch | None:
         if _other_image_size(declared, got) and (_reads_images(model) or declared[-1] == 3):  # 3: RGB
             fix = _resize_fix(name, declared, got, _rebuild_blocker(model, got, index=k if several else None),
                               data if several else None)
+        elif differ == [len(declared) - 1] and (joined := _joined_for(case, model, got[-1], declared[-1], data)):
+            fix = joined
         elif differ == [len(declared) - 1]:
             want, have = declared[-1], got[-1]
             mix = (f" (to mix {have} channels down to one: {data}.mean(axis=-1, keepdims=True))" if want == 1 else
@@ -1324,6 +1332,9 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
     ids = _ids_length_fix(case, consumer, want, got)
     if ids is not None:
         return Mismatch(case.path(name), case.interface(name), f"(batch, {want})", received, ids)
+    joined = _joined_for(case, consumer, got, want, odd or "x")
+    if joined is not None:
+        return Mismatch(case.path(name), case.interface(name), f"(batch, ..., {want})", received, joined)
     rebuild = ""
     if isinstance(consumer, keras.Model) and getattr(consumer, "inputs", None):
         inputs = keras.tree.flatten(consumer.inputs)
@@ -1359,6 +1370,13 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
     fix = (f"{producer_text} gives {got} features but {case.consumer_name(name)} was built for {want}. Add "
            f"{adapter} between them to project {got} -> {want}{rebuild}.")
     return Mismatch(case.path(name), case.interface(name), f"(batch, ..., {want})", received, fix)
+
+
+def _joined_for(case: Case, part: Any, got: Any, want: Any, given: str) -> str | None:
+    """``missing_join_fix`` where the target is a model and the widths are known."""
+    if not isinstance(case.target, keras.Model) or part is None or not isinstance(got, int) or not isinstance(want, int):
+        return None
+    return missing_join_fix(case.target, part, got, want, given)
 
 
 def _cut_before_width(case: Case, want: Any) -> str | None:
@@ -1518,9 +1536,9 @@ def _declared_mismatch(case: Case, name: str, declared: Shape, got: Shape) -> Mi
     refused = _refused_input(case, consumer)  # which input of a model of several Keras named
     if refused is not None:
         var = f"{var}'s input {refused[1]!r}"
-        one_hot = _class_ids_for_one_hot(case, consumer, refused[0], declared, got)
-        if one_hot is not None:
-            return Mismatch(case.path(name), case.interface(name), format_shape(declared), format_shape(got), one_hot)
+    one_hot = _class_ids_for_one_hot(case, consumer, refused[0] if refused is not None else 0, declared, got)
+    if one_hot is not None:
+        return Mismatch(case.path(name), case.interface(name), format_shape(declared), format_shape(got), one_hot)
     if len(got) == len(declared) - 1 and fits(declared, (None, *got)) and (
             case.fitted_model() is not None or (None not in got and case.called_model() is not None)):
         return _missing_batch(case, name, declared, got)  # a model called on an array, not on symbolic tensors
@@ -1709,11 +1727,11 @@ def _refused_input(case: Case, consumer: Any) -> tuple[int, str] | None:
 
 
 def _class_ids_for_one_hot(case: Case, consumer: Any, index: int, declared: Shape, got: Shape) -> str | None:
-    """Class ids (batch,) given to an input that takes one-hot rows (batch, classes): the fix names
-    ``to_categorical`` with the model's number of classes. Only where the data given are whole numbers in
-    ``[0, classes)``."""
-    classes = declared[-1] if len(declared) == 2 else None
-    if classes is None or classes < 2 or len(got) != 1:
+    """Class ids (batch,) given to an input that takes one-hot rows (batch, classes), or ids per step (batch,
+    steps) where it takes one-hot vectors per step (a WaveNet's mu-law samples): the fix names ``to_categorical``
+    with the model's number of classes. Only where the data given are whole numbers in ``[0, classes)``."""
+    classes = declared[-1] if len(declared) == len(got) + 1 and fits(declared[:-1], got) else None
+    if not isinstance(classes, int) or classes < 2:
         return None
     given = next((f.inputs[index] for f in case.frames if f.layer is consumer and len(f.inputs) > index), None)
     if given is None or is_symbolic(given):
@@ -1722,13 +1740,16 @@ def _class_ids_for_one_hot(case: Case, consumer: Any, index: int, declared: Shap
         values = np.asarray(keras.ops.convert_to_numpy(given), dtype="float64")
     except Exception:  # noqa: BLE001 - what cannot be read as numbers is not class ids
         return None
-    if values.ndim != 1 or not np.all(values == np.round(values)) or values.min() < 0 or values.max() >= classes:
+    if (values.ndim != len(got) or not values.size or not np.all(values == np.round(values)) or values.min() < 0
+            or values.max() >= classes):
         return None
     name = case.var(consumer) if consumer is not None else "model"
-    label = str(getattr(keras.tree.flatten(graph_inputs(consumer) or [])[index], "name", "labels"))
-    return (f"{name}'s input {label!r} takes one-hot rows of {classes} classes {format_shape(declared)} and gets one "
-            f"class id per row {format_shape(got)}. One-hot them first: keras.utils.to_categorical({label}, "
-            f"{classes}) (or keras.ops.one_hot({label}, {classes})).")
+    label = str(getattr(keras.tree.flatten(graph_inputs(consumer) or [None])[index], "name", "labels"))
+    data = _data_name(case, got) or label
+    rows = "row" if len(got) == 1 else "step"
+    return (f"{name}'s input {label!r} takes one-hot {rows}s of {classes} classes {format_shape(declared)} and gets "
+            f"one class id per {rows} {format_shape(got)}. One-hot them first: keras.utils.to_categorical({data}, "
+            f"{classes}) (or keras.ops.one_hot({data}, {classes})).")
 
 
 def _same_weight_shapes(layer: Any, other: Any, trainable_may_differ: bool = False) -> bool:
@@ -3729,9 +3750,10 @@ def _merge(case: Case, m: re.Match[str]) -> Mismatch:
         big_src = producer(other) if is_symbolic(other) else case.made_by.get(id(other))
         rebuild = [f"build {getattr(layer_, 'name', '?')} with {units} units" for layer_, units
                    in ((src, width), (big_src, have[-1])) if isinstance(getattr(layer_, "units", None), int)]
-        fix = (f"{side} gives {have[-1]} features and the other branch {width}; {kind} needs equal shapes. Project "
-               f"{side}'s output with keras.layers.Dense({width}) before {name}"
-               + "".join(f", or {r}" for r in rebuild) + ".")
+        fix = residual_fix(name, kind, odd, src, other, big_src) or residual_fix(name, kind, other, big_src, odd, src) or (
+            f"{side} gives {have[-1]} features and the other branch"
+            f"{f' ({big_src.name})' if big_src is not None else ''} {width}; {kind} needs equal shapes. Project "
+            f"{side}'s output with keras.layers.Dense({width}) before {name}" + "".join(f", or {r}" for r in rebuild) + ".")
     elif _channels_first_width(odd, want, have):
         fix = _channels_first_width(odd, want, have) or ""
     elif len(want) == len(have) and _pad_to_match(shapes) is not None:

@@ -108,11 +108,16 @@ def attribute_example(model: Any, template: str) -> str:
 # Keras keeps the shapes a layer was first called with, not their dtypes: placeholders are float, and integer
 # where the call refuses floats (a model called on token or node indices that it gathers with).
 PLACEHOLDER_DTYPES = ("float32", "int32")
+# The batch size of placeholders for a call that cannot run on an unknown one (``ops.squeeze`` without an axis on
+# TensorFlow); 2, not 1, so that a squeeze without an axis keeps the batch axis.
+KNOWN_BATCH = 2
 
 
 def functional_around(model: Any) -> keras.Model | None:
     """A functional model whose one layer is the built subclassed ``model``, called on inputs of the shapes
-    it was first called with; ``None`` when those are unknown or the call fails on placeholders."""
+    it was first called with; ``None`` when those are unknown or the call fails on placeholders. A call that
+    cannot run on an unknown batch size is called on a batch of ``KNOWN_BATCH``: the model then takes any batch
+    (Keras checks a functional model's inputs by their other axes)."""
     shapes = built_input_shapes(model)
     if not shapes:
         return None
@@ -120,13 +125,15 @@ def functional_around(model: Any) -> keras.Model | None:
     names = ([next((str(k) for k in reversed(path) if isinstance(k, str)), None)
               for path, _ in keras.tree.flatten_with_path(structure)] if structure is not None
              else [None] * len(shapes))
-    for dtype in PLACEHOLDER_DTYPES:
-        inputs = [keras.Input(shape[1:], dtype=dtype, name=name) for shape, name in zip(shapes, names, strict=True)]
-        try:
-            outputs = model(*_as_call_args(model, inputs))
-        except Exception:  # a call that cannot run on placeholders: the caller says what to do instead
-            continue
-        return keras.Model(as_one_input(model, inputs), outputs, name=f"{model.name}_graph")
+    for batch in (None, KNOWN_BATCH):
+        for dtype in PLACEHOLDER_DTYPES:
+            inputs = [keras.Input(shape[1:], batch_size=batch, dtype=dtype, name=name)
+                      for shape, name in zip(shapes, names, strict=True)]
+            try:
+                outputs = model(*_as_call_args(model, inputs))
+            except Exception:  # a call that cannot run on placeholders: the caller says what to do instead
+                continue
+            return keras.Model(as_one_input(model, inputs), outputs, name=f"{model.name}_graph")
     return None
 
 

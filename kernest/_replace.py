@@ -35,6 +35,7 @@ from kernest._graph import (
     var_name,
     walk,
 )
+from kernest._loadable import built_by_data, where
 from kernest._over import Over
 from kernest._paths import find, split_call
 from kernest._saving import build_sublayers, carry_functions, copying
@@ -261,6 +262,7 @@ def _copy(model: keras.Model, keep: Any = None) -> keras.Model:
 
     # a layer of one of its submodels that the model also calls itself (a tied LM head calls the backbone's
     # token embedding) is, in the copy, the copied submodel's own layer: cloned alone, the copy would have two
+    _refuse_made_on_data(model, keep)
     inside = {id(sub): (owner, path) for owner in reversed(getattr(model, "layers", []))
               for path, sub in layers(owner) if sub is not owner}
     made: dict[int, Any] = {}
@@ -306,6 +308,22 @@ def _copy(model: keras.Model, keep: Any = None) -> keras.Model:
             "and trainable flags)."
         ) from None
     return copy
+
+
+def _refuse_made_on_data(model: keras.Model, keep: Any) -> None:
+    """A copy of a layer whose sublayers only a call on data builds (``built_by_data``) would get new weights."""
+    kept = {id(s) for s in _every_layer(keep)} if keep is not None else set()
+    found = [f for f in built_by_data(model) if id(f[1]) not in kept]
+    if found:
+        path, layer, attributes, reason = found[0]
+        raise KernestError(
+            f"replace: cannot copy {model.name!r} to keep the original apart: {where(path, layer)} has no build() "
+            f"and its call cannot run on placeholders{f' ({reason})' if reason else ''}, so a copy makes its "
+            f"sublayers ({', '.join(attributes)}) anew on its first call, with other weights. Add a "
+            f"build(input_shape) method to {type(layer).__name__} that builds them (e.g. "
+            f"self.{attributes[0]}.build(...)), or pass share=True to build the new model from the original layer "
+            "objects (they then share weights and trainable flags)."
+        )
 
 
 def _copy_from_own_config(model: keras.Model) -> keras.Model:
@@ -391,7 +409,8 @@ def replace(model: keras.Model, path: str, new: keras.layers.Layer, *, share: bo
         InterfaceError: ``new`` does not take the input the old part got, or does not give the output
             the layers after it expect (checked from shapes, before anything is built).
         KernestError: ``path`` is inside a layer that cannot be rebuilt (a ``Bidirectional``, a custom
-            layer), or the model is subclassed or not built (the message says what to do instead).
+            layer), or the model is subclassed or not built, or a copy would get other weights (a layer without
+            ``build()`` whose sublayers only a call on data builds; the message says what to do instead).
 
     Example:
         >>> import keras, kernest

@@ -40,6 +40,7 @@ from kernest._asfound import building
 from kernest._errors import KernestError, KernestWarning, UnsafeModelError
 from kernest._files import write_atomic
 from kernest._graph import Entry, forget_traces, layer_attributes, root, var_name, walk
+from kernest._loadable import built_by_data, is_registered, layers_in_config, where
 from kernest._paths import pair_paths
 
 STATE = "kernest.json"  # the archive member holding kernest's own state: trainable flags by path
@@ -89,11 +90,34 @@ def _rebuilt_apart(model: Any, same: list[Entry]) -> list[Entry]:
     ``backbone.token_embedding`` for its tied head)."""
     def alias(x: Entry) -> bool:
         holder = x.parent.layer if x.parent is not None and x.depth > 1 else model
-        if isinstance(holder, keras.Sequential) or (isinstance(holder, Functional) and not _graph_made_in_init(holder)):
+        if not _rebuilds_its_layers(holder):
             return False
         return any(o is not x and any(a is holder for a in [model, *(c.layer for c in o.chain()[:-1])]) for o in same)
 
+    # every path inside one custom layer that makes its sublayers in its own code (keras.io's PatchConvNet trunk
+    # builds two Sequentials over one list of layers in build()): a load runs that code again, one object as before
+    chains = [[c.layer for c in x.chain()[:-1]] for x in same]
+    common = [a for a, *others in zip(*chains, strict=False) if all(o is a for o in others)]
+    holder = common[-1] if common else model
+    if _rebuilds_its_layers(holder) and not _config_names_layers(holder) and type(holder).__module__.split(".")[0] != "keras":
+        return same[:1]
     return [x for x in same if not alias(x)]
+
+
+def _rebuilds_its_layers(holder: Any) -> bool:
+    """Custom code (not a Sequential or a plain functional model's config) makes this layer's sublayers on load."""
+    return not isinstance(holder, keras.Sequential) and (not isinstance(holder, Functional) or _graph_made_in_init(holder))
+
+
+def _config_names_layers(holder: Any) -> bool:
+    """Whether ``holder``'s config holds layers (objects or their serialized configs): a load makes those apart."""
+    try:
+        config = holder.get_config()
+    except Exception:  # noqa: BLE001 - no config: Keras rebuilds it from its __init__ defaults
+        return False
+    values = [v for value in config.values() for v in (value if isinstance(value, (list, tuple)) else [value])]
+    return any(isinstance(v, keras.layers.Layer) or (  # a layer's config always holds its trainable flag
+        isinstance(v, dict) and isinstance(v.get("config"), dict) and "trainable" in v["config"]) for v in values)
 
 
 def _graph_made_in_init(layer: Any) -> bool:
@@ -346,7 +370,9 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
         KernestError: the path does not end in ``.keras`` or cannot be written, or the model holds a
             layer shared between models, which Keras 3.15 saves but cannot load (the message names the
             layer's paths), or a subclassed model without ``get_config`` was made with other arguments than
-            the defaults Keras 3.15 records for it (the message names them).
+            the defaults Keras 3.15 records for it (the message names them), or a file Keras would load wrong:
+            a custom class whose ``get_config`` returns layer objects without a ``from_config`` that
+            deserializes them, or a layer without ``build()`` whose sublayers only a call on data builds.
 
     Warns:
         KernestWarning: a layer the model calls is not built yet (a custom layer's sublayers that Keras
@@ -363,6 +389,7 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
     target = os.fspath(path)
     if not target.endswith(".keras"):
         raise KernestError(f"save({target!r}): the file name must end in '.keras', e.g. 'model.keras'.")
+    _refuse_unloadable(model)
     shared = shared_across_models(model)
     if shared:
         listed = "; ".join(f"{name!r} at {' and '.join(paths)}" for name, paths in shared)
@@ -404,6 +431,44 @@ def save(model: keras.Model, path: str | os.PathLike[str]) -> str:
     except NotImplementedError as err:
         raise _no_config(model, str(err)) from None
     return target
+
+
+def _refuse_unloadable(model: Any) -> None:
+    """Refuse a model whose file Keras would load wrong or not at all: a class whose config holds layer objects
+    (loading passes it their configs instead), or a layer whose sublayers only a call on data makes."""
+    configured = layers_in_config(model)
+    if configured:
+        path, layer, keys = configured[0]
+        cls = type(layer).__name__
+        unregistered = "" if is_registered(type(layer)) else (
+            f" {cls} is not registered either (@keras.saving.register_keras_serializable()), so Keras cannot find "
+            "the class when loading.")
+        raise KernestError(
+            f"Refusing to save {model.name!r}: the get_config() of {where(path, layer)} returns layer objects "
+            f"({', '.join(keys)}) and it has no from_config(), so loading would call {cls}({keys[0]}=<a config "
+            f"dict>, ...) and the model would fail on its first call.{unregistered} Add a from_config() classmethod "
+            f"that deserializes them (keras.layers.deserialize(config[{keys[0]!r}])) and return "
+            f"keras.layers.serialize(...) in get_config(), or save the parts it holds on their own, e.g. "
+            f"kernest.save({var_name(layer)}.{_attribute_of(layer, keys[0])}, '{keys[0]}.keras')."
+        )
+    made_on_data = built_by_data(model)
+    if made_on_data:
+        path, layer, attributes, reason = made_on_data[0]
+        cls = type(layer).__name__
+        raise KernestError(
+            f"Refusing to save {model.name!r}: {where(path, layer)} has no build() and its call cannot run on "
+            f"placeholders{f' ({reason})' if reason else ''}, so only a call on data makes the weights of its "
+            f"sublayers ({', '.join(attributes)}). A loaded file would make them anew, with other weights, or "
+            f"Keras would refuse it ('was never built'). Add a build(input_shape) method to {cls} that builds "
+            f"them (e.g. self.{attributes[0]}.build(...)), or save the weights alone (model.save_weights) and "
+            "load them into a model made by your code and called on data once."
+        )
+
+
+def _attribute_of(layer: Any, key: str) -> str:
+    """The attribute holding the layer a config key names (``stem``), or the key itself."""
+    value = layer.get_config().get(key)
+    return next((name for name, v in layer_attributes(layer) if v is value), key)
 
 
 def _no_config(model: Any, text: str) -> KernestError:

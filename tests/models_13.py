@@ -782,7 +782,7 @@ SPECS = [
           expect_paths=("convolutional_stem", "attention_pooling"), breaks=_break_patch,
           explains=r"(?s)patch_conv_net.*\(batch, 16, 16, 3\).*image\[None\]|np\.expand_dims\(image, 0\)"),
     Spec5(mpnn, _data_mpnn, "transformer_encoder_readout/sequential*", "message_passing", "message_passing",
-          compile=_compile_mpnn, fit=_fit_mpnn, copy=_copy_message_passing,
+          compile=_compile_mpnn, fit=_fit_mpnn, copy=_copy_message_passing, refuses=("replace", "save", "cli_file"),
           expect_paths=("message_passing", "transformer_encoder_readout"), breaks=_break_mpnn,
           explains=r"(?s)mpnn.*atom_features 5, bond_features 6.*model\(x\).*PyDataset"),
     Spec5(deeplab_v3_segmenter, lambda: (_floats((2, SEG, SEG, 3)), np.zeros((2, SEG, SEG), "int32")),

@@ -22,10 +22,10 @@ ops = keras.ops
 
 pytestmark = pytest.mark.core
 
-# Not in the suite (BENCHMARKS.md section 17): PatchConvNet's check and extract (its call squeezes the attention
-# scores without an axis, which a symbolic run on TensorFlow cannot) and its training step (12 s: the bench runs
-# it), MPNN's replace and save (its readout layer has no build(), so a copy or a loaded file makes its sublayers
-# anew on the first call) and DeepLabV3's replace and save (the bench runs them).
+# Not in the suite (BENCHMARKS.md section 17): PatchConvNet's training step (12 s: the bench runs it), MPNN's
+# replace and save (its readout layer has no build(), so a copy or a loaded file makes its sublayers anew on the
+# first call: kernest refuses them since batch 14, tested in tests/test_real_world_14.py with PatchConvNet's save)
+# and DeepLabV3's replace and save (the bench runs them).
 PATCH, MPNN = m13.patch_convnet, m13.mpnn
 
 
@@ -33,14 +33,14 @@ def specs(skip: tuple = ()) -> list[object]:
     return [pytest.param(s, id=s.build.__name__) for s in m13.SPECS if s.build not in skip]
 
 
-@pytest.mark.parametrize("spec", specs(skip=(PATCH,)))
+@pytest.mark.parametrize("spec", specs())
 def test_summary_paths_plot_and_check(spec, built, tmp_path):
     checks.summary_paths_plot_and_check(spec, built(spec), tmp_path)
 
 
 # MPNN's readout cannot run on placeholders, so the summary has no shapes inside it to compare with: its extract
 # is the last test of this file
-@pytest.mark.parametrize("spec", specs(skip=(PATCH, MPNN)))
+@pytest.mark.parametrize("spec", specs(skip=(MPNN,)))
 def test_extract_an_inner_activation(spec, built):
     checks.extract_matches_the_summary(spec, built(spec))
 
@@ -66,6 +66,9 @@ def test_freeze_keeps_frozen_weights_through_a_training_step(spec, built):
     if spec.build is m13.deeplab_v3_segmenter and keras.backend.backend() == "torch":
         pytest.skip("PyTorch's own backward pass fails on this model's step (\"grad_input must be contiguous\"); "
                     "BENCHMARKS §17 counts the cell as failing")
+    if spec.build is MPNN and keras.backend.backend() == "jax":
+        pytest.skip("Keras' JAX trainer builds the model symbolically before fit, which MPNN's readout cannot (\"Unable "
+                    "to automatically build the model\"); BENCHMARKS §17 counts the cell as failing")
     checks.freeze_keeps_frozen_weights(spec, built(spec), m13.outputs_of)  # last: it trains the shared model
 
 
