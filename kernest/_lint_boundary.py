@@ -10,6 +10,7 @@ from typing import Any
 
 import keras
 
+from kernest._cut_graph import trained_without_the_first_model
 from kernest._explain_boundary import _path_in, user_class
 from kernest._lint import Finding, _parsed_function, _parsed_script
 
@@ -19,7 +20,7 @@ _COMPARING = (keras.layers.Subtract, keras.layers.Dot, keras.layers.Lambda)
 
 def boundary_findings(model: Any) -> list[Finding]:
     """Every finding of the rules below for ``model`` (the model the script fits)."""
-    return _twins_not_shared(model) + _python_state_in_call(model)
+    return _twins_not_shared(model) + _python_state_in_call(model) + trained_without_the_first_model(model)
 
 
 # --- siamese twins built twice ------------------------------------------------------------------------------------

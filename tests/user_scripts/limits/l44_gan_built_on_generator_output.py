@@ -22,7 +22,6 @@ def make_discriminator():
 
 generator = make_generator()
 discriminator = make_discriminator()
-discriminator.compile(optimizer="adam", loss="binary_crossentropy")
 
 discriminator.trainable = False
 gan = keras.Model(generator.output, discriminator(generator.output), name="gan")
