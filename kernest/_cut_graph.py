@@ -145,9 +145,9 @@ def started_at_input(cut_list: list[Cut], scope: dict[str, Any], file: str | Non
         return None
     text, _, inputs = found
     owners = {c.owner_var: c.owner for c in cut_list}
-    pairs: list[tuple[ast.AST, str]] = []
+    pairs: list[tuple[ast.expr, str]] = []
     for node in ast.walk(inputs):
-        if any(node is p or _inside(node, p) for p, _ in pairs):
+        if any(_inside(node, p) for p, _ in pairs):
             continue
         if isinstance(node, ast.Attribute) and node.attr in ("output", "outputs"):
             root = _chain_root(node.value)
@@ -184,7 +184,7 @@ def data_for_the_first_model(case: Any) -> Mismatch | None:
     the Inputs that tensor is computed from, not the model's own Input: the user meant one model running both."""
     site = getattr(case, "site", None)
     call = model_call(site.text.strip(), case.scope) if site is not None else None
-    if call is None or call.model is None:
+    if site is None or call is None or call.model is None:
         return None
     found = cuts(call.model, case.scope)
     x = call.value("x")

@@ -183,7 +183,7 @@ def _own_code(layer: Any) -> list[tuple[str, int, ast.AST]]:
         own = [f for cls in type(layer).__mro__ for f in vars(cls).values()
                if inspect.isfunction(f) and is_user_file(f.__code__.co_filename)]
         codes = [type(layer).call] + [f for f in own if f is not type(layer).call]
-    out = []
+    out: list[tuple[str, int, ast.AST]] = []
     for code in codes:
         try:
             lines, start = inspect.getsourcelines(code)
