@@ -25,12 +25,17 @@ def boundary_findings(model: Any) -> list[Finding]:
 
 # --- siamese twins built twice ------------------------------------------------------------------------------------
 
+# Config keys that hold names (a layer's own, or the names its graph links by, which Keras numbers per instance:
+# "dense" in one copy, "dense_1" in the next).
+_NAMING = {"name", "keras_history", "input_layers", "output_layers"}
+
+
 def _architecture(layer: Any) -> Any:
     """``layer``'s config without names, so two copies of one architecture compare equal."""
     def strip(value: Any) -> Any:
         if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k != "name"}
-        if isinstance(value, list):
+            return {k: strip(v) for k, v in value.items() if k not in _NAMING}
+        if isinstance(value, (list, tuple)):
             return [strip(v) for v in value]
         return value
     try:
@@ -50,13 +55,26 @@ def _feeders(layer: Any) -> list[Any]:
     return out
 
 
+def _sub_model_behind(layer: Any, subs: list[Any], steps: int = 3) -> Any:
+    """The sub-model ``layer`` is, or takes its one input from through up to ``steps`` layers of one input each (a
+    projection or a normalisation on each side before the comparison); None where there is none."""
+    for _ in range(steps + 1):
+        if any(layer is s for s in subs):
+            return layer
+        before = _feeders(layer)
+        if isinstance(layer, keras.Model) or len(before) != 1:
+            return None
+        layer = before[0]
+    return None
+
+
 def _twins_not_shared(model: Any) -> list[Finding]:
     """``make_encoder("encoder_a")(left)`` and ``make_encoder("encoder_b")(right)`` compared by a distance: two
     sub-models of one architecture, each with its own weights, so the two sides are embedded by two functions
     that train apart. A siamese model calls one encoder on both inputs."""
     subs = [s for s in getattr(model, "layers", []) if isinstance(s, keras.Model)]
     for merge in (m for m in getattr(model, "layers", []) if isinstance(m, _COMPARING)):
-        fed = [f for f in _feeders(merge) if f in subs]
+        fed = [f for f in (_sub_model_behind(f, subs) for f in _feeders(merge)) if f is not None]
         if len(fed) != 2 or fed[0] is fed[1] or _architecture(fed[0]) is None:
             continue
         a, b = fed
@@ -64,12 +82,13 @@ def _twins_not_shared(model: Any) -> list[Finding]:
             continue
         shared = os.path.commonprefix([a.name, b.name]).rstrip("_-") or "encoder"
         fix = _one_builder_call(model, a.name, shared)
+        held = fix.split(" = ", 1)[0] if fix is not None else shared
         return [Finding(
             model.name, f"{a.name} -> {b.name}",
             f"{a.name} and {b.name} have the same architecture but each has its own weights, and {merge.name} "
             f"compares their outputs: the two inputs are embedded by two functions that train apart, so equal "
             f"inputs get different vectors. A siamese model embeds both sides with one encoder.",
-            (f"build the encoder once and call it on both inputs: `{fix}`, then `{shared}(...)` on each input."
+            (f"build the encoder once and call it on both inputs: `{fix}`, then `{held}(...)` on each input."
              if fix is not None else f"build one encoder and call it on both inputs (`{shared}(...)` twice)."),
         )]
     return []
@@ -85,7 +104,8 @@ def _one_builder_call(model: Any, name: str, shared: str) -> str | None:
                                                for a in [*node.args, *(k.value for k in node.keywords)])
                 and isinstance(node.func, ast.Name)):
             call = ast.unparse(node).replace(repr(name), f'"{shared}"').replace(f'"{name}"', f'"{shared}"')
-            return f"{shared} = {call}"
+            held = f"shared_{shared}" if shared == node.func.id else shared  # keep the builder's own name free
+            return f"{held} = {call}"
     return None
 
 
@@ -103,6 +123,7 @@ def _python_state_in_call(model: Any) -> list[Finding]:
         seen.add(cls)
         if parsed is None:
             continue
+        out.extend(_python_list_in_call(model, layer, parsed[0]))
         for node in (n for n in ast.walk(parsed[0]) if isinstance(n, ast.AugAssign)):
             target = node.target
             if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
@@ -124,3 +145,30 @@ def _python_state_in_call(model: Any) -> list[Finding]:
                 f'name="{target.attr}")`, and in call `self.{target.attr}.{method}({ast.unparse(node.value)})`.',
             ))
     return out
+
+
+def _python_list_in_call(model: Any, layer: Any, tree: ast.AST) -> list[Finding]:
+    """``self.scores.append(x)`` in a user's ``call`` where ``self.scores`` is a Python list: like a counter, it
+    grows only while TensorFlow's and JAX's compiled steps trace, and holds symbolic tensors, not one value per
+    batch."""
+    for node in ast.walk(tree):
+        func = node.func if isinstance(node, ast.Call) else None
+        if not (isinstance(func, ast.Attribute) and func.attr in ("append", "extend", "insert")
+                and isinstance(func.value, ast.Attribute) and isinstance(func.value.value, ast.Name)
+                and func.value.value.id == "self"):
+            continue
+        attr = func.value.attr
+        if not isinstance(getattr(layer, attr, None), list):
+            continue
+        path = _path_in(model, layer) or layer.name
+        return [Finding(
+            path, f"{layer.name} -> fit",
+            f"{type(layer).__name__}.call adds to the Python list {attr} (`{ast.unparse(node)}`); fit and predict "
+            f"compile the step on TensorFlow and JAX and run Python code in call only while they trace it, so {attr} "
+            f"gets one or two traced tensors, not a value per batch, and reading them after fit fails or misleads.",
+            f"drop `{ast.unparse(node)}` and return the value from call as an extra output of {layer.name} (and of "
+            "a model built on the same layers), then read it with predict; to keep a running figure instead, hold it "
+            "in a non-trainable variable made in __init__ with self.add_weight(..., trainable=False) and update it "
+            "in call with `.assign(...)`.",
+        )]
+    return []
