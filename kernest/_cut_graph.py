@@ -189,7 +189,7 @@ def data_for_the_first_model(case: Any) -> Mismatch | None:
     found = cuts(call.model, case.scope)
     x = call.value("x")
     x = x if x is not None else getattr(call.model, "_kernest_data", None)  # data written inline: as check recorded it
-    given = [a for a in (x if isinstance(x, (list, tuple)) else [x]) if hasattr(a, "shape")]
+    given: list[Any] = [a for a in (x if isinstance(x, (list, tuple)) else [x]) if hasattr(a, "shape")]
     if len(found) != 1 or len(given) != 1:
         return None
     cut = found[0]
