@@ -1,4 +1,7 @@
-"""A CORRECT SimCLR-style model: one nested encoder, a layer making the (batch, batch) cosine similarity of every\nview with every other, and NT-Xent labels built from the batch in the loss. `kernest check --strict` must stay quiet\n(before round 8 it said compute_output_shape was wrong: the second axis is as long as the batch)."""
+"""A CORRECT SimCLR-style model: one nested encoder, a layer making the (batch, batch) cosine similarity of every
+view with every other, and NT-Xent labels built from the batch in the loss. `kernest check --strict` must stay quiet
+(before round 8 it said compute_output_shape was wrong: the second axis is as long as the batch)."""
+import numpy as np
 import keras
 from keras import layers, ops
 

@@ -1,4 +1,6 @@
-"""A CORRECT retrieval model: two nested towers, and a layer that scores each query against every document of the\nbatch and returns the per-query in-batch softmax loss. Its output for a query depends on the batch on purpose;\n`kernest check --strict` must stay quiet (before round 8 it reported a batch reduction, quoting a line of TensorFlow)."""
+"""A CORRECT retrieval model: two nested towers, and a layer that scores each query against every document of the
+batch and returns the per-query in-batch softmax loss. Its output for a query depends on the batch on purpose;
+`kernest check --strict` must stay quiet (before round 8 it reported a batch reduction, quoting a line of TensorFlow)."""
 import numpy as np
 import keras
 from keras import layers, ops
