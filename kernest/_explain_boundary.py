@@ -135,7 +135,11 @@ def _config_never_deserialized(case: Any) -> Mismatch | None:
     config dict, and the first call of it fails."""
     if not _CONFIG_CALLED.search(case.message):
         return None
-    owners = [s for s in _traceback_selves(case.exc) if isinstance(s, keras.layers.Layer)
+    chain, exc = [], case.exc  # a Layer fails inside the functional model load_model rebuilds: Keras re-raises
+    while exc is not None and len(chain) < 8:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    owners = [s for e in chain for s in _traceback_selves(e) if isinstance(s, keras.layers.Layer)
               and user_class(type(s)) and "from_config" not in vars(type(s))
               and "get_config" in vars(type(s))]
     if not owners:

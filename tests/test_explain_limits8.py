@@ -303,3 +303,13 @@ def test_a_python_list_grown_in_call_is_flagged_and_a_local_list_is_not(tmp_path
     assert code == 1 and "warning: inner/pool: pool -> fit: Pool.call adds to the Python list seen" in printed, printed
     assert "drop `self.seen.append(x)`" in printed, printed
     _quiet(tmp_path, layer.format(extra="pass"))
+
+
+def test_a_layer_whose_config_holds_a_serialized_block_gets_a_from_config(tmp_path):
+    method = ('    @classmethod\n    def from_config(cls, config):\n'
+              '        config["block"] = keras.saving.deserialize_keras_object(config["block"])\n'
+              '        return cls(**config)\n')
+    printed = _checked("l53_layer_config_never_deserialized.py", method, strict=False)
+    assert "residual: block -> residual:" in printed, printed
+    _fixed_passes(tmp_path, "l53_layer_config_never_deserialized.py", "        return config\n",
+                  "        return config\n\n" + method)
