@@ -135,7 +135,8 @@ def _config_never_deserialized(case: Any) -> Mismatch | None:
     config dict, and the first call of it fails."""
     if not _CONFIG_CALLED.search(case.message):
         return None
-    chain, exc = [], case.exc  # a Layer fails inside the functional model load_model rebuilds: Keras re-raises
+    chain: list[BaseException] = []
+    exc = case.exc  # a Layer fails inside the functional model load_model rebuilds: Keras re-raises
     while exc is not None and len(chain) < 8:
         chain.append(exc)
         exc = exc.__cause__ or exc.__context__
