@@ -13,7 +13,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from kernest._graph import calls, find_layer
+from kernest._graph import calls, find_layer, producer
 from kernest._lint import _KEEPS_VALUES, Finding, _entry_name, _models, _per_input, _reduced_over_batch
 from kernest._lint_order import _splice
 from kernest._lint_silent import _back_to_data, _module_prefix, _pixels, _user_call
@@ -296,3 +296,42 @@ def _batch_finding(model: Any, full: str, layer: Any, rank: int, moved: float) -
         f"{fix}. For statistics over the whole data set, use layers.Normalization adapted on the data (or "
         "BatchNormalization).",
     )
+
+
+# --- a custom layer that changes the number of rows (samples) --------------------------------------------------
+
+def rows_changed(model: Any) -> tuple[str, Any, str, str | None] | None:
+    """The first layer the user wrote (nested models included) that, called on a batch of 2, gives another number
+    of rows: ``ops.reshape(x, (-1, heads, depth))`` on (batch, steps, features) puts the steps into the batch
+    axis. (its path, the layer, what feeds it, and its reshape rewritten to keep the batch, where one is found)."""
+    for _, sub in _models(model):
+        for call in calls(sub):
+            layer = call.layer
+            if not _custom(layer) or len(call.data_inputs) != 1 or not call.data_inputs[0].shape:
+                continue
+            x = call.data_inputs[0]
+            dtype = keras.backend.standardize_dtype(x.dtype)
+            sample = np.zeros((2, *(d if d is not None else 3 for d in x.shape[1:])), dtype)
+            try:
+                rows = keras.ops.shape(layer(sample))[0]
+            except Exception:  # a layer that needs more than its data input: not probed
+                continue
+            if rows != 2:
+                return find_layer(model, layer) or layer.name, layer, getattr(producer(x), "name", "?"), _batch_kept(layer)
+    return None
+
+
+def _batch_kept(layer: Any) -> str | None:
+    """The layer's ``<ops>.reshape(x, (-1, ...))`` rewritten as ``<ops>.reshape(x, (<ops>.shape(x)[0], -1, ...))``."""
+    for source, _, tree in _own_code(layer):
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and _name(node) == "reshape" and len(node.args) == 2
+                    and isinstance(node.func, ast.Attribute) and isinstance(node.args[1], (ast.Tuple, ast.List))
+                    and node.args[1].elts and isinstance(node.args[1].elts[0], ast.UnaryOp)
+                    and ast.unparse(node.args[1].elts[0]) == "-1"):
+                continue
+            ops_name = ast.get_source_segment(source, node.func.value) or ast.unparse(node.func.value)
+            x = ast.get_source_segment(source, node.args[0]) or ast.unparse(node.args[0])
+            rest = ", ".join(ast.get_source_segment(source, e) or ast.unparse(e) for e in node.args[1].elts[1:])
+            return f"{ops_name}.reshape({x}, ({ops_name}.shape({x})[0], -1, {rest}))"
+    return None
