@@ -317,7 +317,9 @@ def rows_changed(model: Any) -> tuple[str, Any, str, str | None] | None:
             except Exception:  # a layer that needs more than its data input: not probed
                 continue
             if rows != 2:
-                return find_layer(model, layer) or layer.name, layer, getattr(producer(x), "name", "?"), _batch_kept(layer)
+                src = producer(x)
+                fed = f"{'input:' if isinstance(src, keras.layers.InputLayer) else ''}{getattr(src, 'name', '?')}"
+                return find_layer(model, layer) or layer.name, layer, fed, _batch_kept(layer)
     return None
 
 

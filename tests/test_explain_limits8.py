@@ -313,3 +313,52 @@ def test_a_layer_whose_config_holds_a_serialized_block_gets_a_from_config(tmp_pa
     assert "residual: block -> residual:" in printed, printed
     _fixed_passes(tmp_path, "l53_layer_config_never_deserialized.py", "        return config\n",
                   "        return config\n\n" + method)
+
+
+# --- 7. new probes: a reshape that takes the batch, NumPy on a tensor in call --------------------------------------
+
+def test_a_head_split_reshape_that_takes_the_batch_is_named_and_keeps_it(tmp_path):
+    kept = "ops.reshape(x, (ops.shape(x)[0], -1, self.heads, self.depth))"
+    printed = _checked("l54_heads_split_merges_the_batch.py", kept, strict=False)
+    assert "encoder/head_pool: embed -> head_pool:" in printed and "640 rows for 32 labels" in printed, printed
+    _fixed_passes(tmp_path, "l54_heads_split_merges_the_batch.py", "h = ops.reshape(x, (-1, self.heads, self.depth))",
+                  f"h = {kept}")
+
+
+def test_a_patch_layer_folding_patches_into_the_batch_is_named(tmp_path):
+    code, printed = check_script(tmp_path, (
+        "class Patches(L.Layer):\n"
+        "    def call(self, img):\n"
+        "        return keras.ops.reshape(img, (-1, 4 * 4 * 3))\n"
+        "    def compute_output_shape(self, s):\n"
+        "        return (None, 48)\n"
+        "pix = keras.Input((8, 8, 3), name='pix')\n"
+        "embedder = keras.Model(pix, L.Dense(6, name='proj')(Patches(name='patches')(pix)), name='embedder')\n"
+        "img = keras.Input((8, 8, 3), name='img')\n"
+        "vit = keras.Model(img, L.Dense(1, name='score')(embedder(img)), name='vit')\n"
+        "vit.compile(optimizer='adam', loss='mse')\n"
+        "vit.fit(np.random.rand(8, 8, 8, 3).astype('float32'), np.random.rand(8, 1).astype('float32'), verbose=0)\n"))
+    assert code == 1 and "embedder/patches: input:pix -> patches:" in printed, printed
+    assert "32 rows for 8 labels" in printed, printed
+    assert "keras.ops.reshape(img, (keras.ops.shape(img)[0], -1, 4 * 4 * 3))" in printed, printed
+
+
+def test_a_numpy_count_of_a_converted_tensor_becomes_a_keras_op_on_the_tensor(tmp_path):
+    if keras.backend.backend() == "torch":
+        pytest.skip("PyTorch runs fit eagerly: NumPy reads the tensor there")
+    printed = _checked("l57_numpy_count_in_call.py", 'Write ops.cast(ops.count_nonzero(ids), "float32") instead')
+    assert "encoder/mean_real: embed -> mean_real:" in printed, printed
+    _fixed_passes(tmp_path, "l57_numpy_count_in_call.py", "int(np.count_nonzero(ops.convert_to_numpy(ids)))",
+                  'ops.cast(ops.count_nonzero(ids), "float32")')
+    code, printed = check_script(tmp_path, (
+        "class Scale(L.Layer):\n"
+        "    def call(self, x):\n"
+        "        return x / float(np.max(np.asarray(x)))\n"
+        "i = keras.Input((5,), name='i')\n"
+        "inner = keras.Model(i, Scale(name='scale')(L.Dense(5, name='d')(i)), name='inner')\n"
+        "j = keras.Input((5,), name='j')\n"
+        "net = keras.Model(j, L.Dense(1, name='o')(inner(j)), name='net')\n"
+        "net.compile(optimizer='adam', loss='mse')\n"
+        "net.fit(np.random.rand(8, 5).astype('float32'), np.random.rand(8, 1).astype('float32'), verbose=0)\n"))
+    assert code == 1 and "inner/scale:" in printed, printed
+    assert 'keras.ops.cast(keras.ops.max(x), "float32")' in printed, printed
