@@ -20,7 +20,8 @@ _COMPARING = (keras.layers.Subtract, keras.layers.Dot, keras.layers.Lambda)
 
 def boundary_findings(model: Any) -> list[Finding]:
     """Every finding of the rules below for ``model`` (the model the script fits)."""
-    return _twins_not_shared(model) + _python_state_in_call(model) + trained_without_the_first_model(model)
+    return (_twins_not_shared(model) + _python_state_in_call(model) + trained_without_the_first_model(model)
+            + _list_partly_used(model))
 
 
 # --- siamese twins built twice ------------------------------------------------------------------------------------
@@ -172,3 +173,56 @@ def _python_list_in_call(model: Any, layer: Any, tree: ast.AST) -> list[Finding]
             "in call with `.assign(...)`.",
         )]
     return []
+
+
+# --- a list of sub-layers of which call() uses only some ----------------------------------------------------------
+
+def _list_partly_used(model: Any) -> list[Finding]:
+    """``self.blocks = [...]`` of several layers with weights, and a user's ``call`` that only ever reads
+    ``self.blocks[0]`` (a constant index, often inside ``for i in range(...)`` with ``i`` unused): the other layers
+    are built, counted in the summary, and never trained."""
+    out: list[Finding] = []
+    for layer in [model, *model._flatten_layers(include_self=False)]:
+        cls = type(layer)
+        parsed = _parsed_function(cls.call) if "call" in vars(cls) and user_class(cls) else None
+        if parsed is None:
+            continue
+        tree = parsed[0]
+        for attr, held in vars(layer).items():
+            if not isinstance(held, list) or len(held) < 2 or not all(
+                    isinstance(x, keras.layers.Layer) and x.weights for x in held):
+                continue
+            reads = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == attr
+                     and isinstance(n.value, ast.Name) and n.value.id == "self"]
+            indexed = [n for n in ast.walk(tree) if isinstance(n, ast.Subscript) and n.value in reads]
+            used = [_constant(n.slice) for n in indexed]
+            if not reads or len(indexed) != len(reads) or None in used:
+                continue  # iterated, or indexed by a variable: every item may be used
+            unused = [x.name for i, x in enumerate(held) if i not in used and i - len(held) not in used]
+            if not unused:
+                continue
+            loop = next((f for f in ast.walk(tree) if isinstance(f, ast.For) and isinstance(f.target, ast.Name)
+                         and any(n in indexed for b in f.body for n in ast.walk(b))
+                         and not any(isinstance(n, ast.Name) and n.id == f.target.id
+                                     for b in f.body for n in ast.walk(b))), None)
+            var = loop.target.id if loop is not None else "i"  # type: ignore[attr-defined]
+            shown = ast.unparse(indexed[0])
+            out.append(Finding(
+                _path_in(model, layer) or layer.name, f"{layer.name}.call -> {attr}",
+                f"{cls.__name__} holds {len(held)} layers in self.{attr}, but call only uses {shown}"
+                + (f" (inside `for {var} in ...`, whose {var} is never used)" if loop is not None else "")
+                + f": {', '.join(unused)} are built and hold weights that never train.",
+                (f"index by the loop variable: self.{attr}[{var}] in place of {shown}" if loop is not None else
+                 f"call each of them (for block in self.{attr}: ...), or drop the ones not meant to be used")
+                + ".",
+            ))
+    return out
+
+
+def _constant(node: ast.expr) -> int | None:
+    """An index written as a number (``0``, ``-1``), else None."""
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError):  # a name or an expression: not a written number
+        return None
+    return value if isinstance(value, int) else None

@@ -362,3 +362,30 @@ def test_a_numpy_count_of_a_converted_tensor_becomes_a_keras_op_on_the_tensor(tm
         "net.fit(np.random.rand(8, 5).astype('float32'), np.random.rand(8, 1).astype('float32'), verbose=0)\n"))
     assert code == 1 and "inner/scale:" in printed, printed
     assert 'keras.ops.cast(keras.ops.max(x), "float32")' in printed, printed
+
+
+def test_a_list_of_blocks_of_which_call_uses_one_is_found_and_an_iterated_list_is_not(tmp_path):
+    printed = _checked("l59_subclassed_reuses_first_block.py", "index by the loop variable: self.blocks[i] in place "
+                       "of self.blocks[0]")
+    assert "block_1, block_2 are built and hold weights that never train" in printed, printed
+    _fixed_passes(tmp_path, "l59_subclassed_reuses_first_block.py", "x = x + self.blocks[0](x)",
+                  "x = x + self.blocks[i](x)")
+    layer = ("class Experts(L.Layer):\n"
+             "    def __init__(self, **kw):\n"
+             "        super().__init__(**kw)\n"
+             "        self.experts = [L.Dense(4, name=f'expert_{k}') for k in range(3)]\n"
+             "    def build(self, shape):\n"
+             "        for e in self.experts:\n"
+             "            e.build(shape)\n"
+             "    def call(self, x):\n"
+             "        return BODY\n"
+             "i = keras.Input((4,), name='i')\n"
+             "inner = keras.Model(i, Experts(name='experts')(i), name='inner')\n"
+             "j = keras.Input((4,), name='j')\n"
+             "net = keras.Model(j, L.Dense(1, name='o')(inner(j)), name='net')\n"
+             "net.compile(optimizer='adam', loss='mse')\n"
+             "net.fit(np.random.rand(8, 4).astype('float32'), np.zeros((8, 1), 'float32'), verbose=0)\n")
+    code, printed = check_script(tmp_path, layer.replace("BODY", "self.experts[0](x) + self.experts[-1](x)"), strict=True)
+    assert code == 1 and "warning: inner/experts: experts.call -> experts:" in printed, printed
+    assert "expert_1 are built" in printed and "call each of them" in printed, printed
+    _quiet(tmp_path, layer.replace("BODY", "sum(e(x) for e in self.experts)"))
