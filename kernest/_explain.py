@@ -3072,6 +3072,26 @@ def _labels(case: Case, m: re.Match[str]) -> Mismatch:
     return _labels_for(case, _dims(m.group("target")), _dims(m.group("output")))
 
 
+def _rows_changed(model: Any, target: Shape, output: Shape) -> Mismatch | None:
+    """Labels and output alike but for their row counts, and a layer of the user's that changes the rows."""
+    from kernest._lint_samples import rows_changed
+
+    if not isinstance(model, keras.Model) or tuple(target[1:]) != tuple(output[1:]) or target[0] == output[0]:
+        return None
+    found = rows_changed(model)
+    if found is None:
+        return None
+    path, layer, fed_by, kept = found
+    fix = (f"keep the batch as axis 0 in its call: `{kept}`" if kept else
+           f"keep axis 0 (the batch) as it is in {type(layer).__name__}.call: reshape or merge only the other axes")
+    return Mismatch(
+        path, f"{fed_by} -> {layer.name}", f"{layer.name} keeping one row per sample", f"{output[0]} rows for {target[0]} "
+        "labels", f"{layer.name} ({type(layer).__name__}) changes the number of rows: called on a batch of 2 it does "
+        f"not give 2, so {model.name} outputs {output[0]} rows for a batch of {target[0]} samples (a reshape with -1 "
+        f"first puts another axis into the batch). {fix[:1].upper()}{fix[1:]}.",
+    )
+
+
 def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
     model = case.fitted_model() or (case.frames[0].layer if case.frames else None)
     swapped = _labels_in_another_order(case, model)
@@ -3090,6 +3110,9 @@ def _labels_for(case: Case, target: Shape, output: Shape) -> Mismatch:
             f"{len(names)} rows per sample and they no longer line up with the labels. "
             + merge_fix(names, shapes)[:1].upper() + merge_fix(names, shapes)[1:],
         )
+    changed = _rows_changed(model, target, output)
+    if changed is not None:
+        return changed
     dropped = [d for _, layer in users_classes(model) for d in dropped_outputs(layer)] \
         if isinstance(model, keras.Model) else []
     if dropped:  # a sublayer's output that call() never reads: the output has the shape of what it read instead

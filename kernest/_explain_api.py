@@ -636,24 +636,38 @@ def _per_output(setting: Any, names: list[str]) -> list[Any]:
 
 
 def _weights_mismatch(call: ModelCall) -> Mismatch | None:
-    """``sample_weight`` of another shape than the per-sample loss of a one-output model: the loss reduces the
-    labels' last axis, so weights are one per sample (or one per step of a sequence)."""
+    """``sample_weight`` of another shape than the loss of a one-output model: Keras' losses reduce the output's
+    last axis (the class or feature axis; sparse labels have none to reduce), so weights are one per sample, or one
+    per step of a sequence output: the output's shape without its last axis."""
     if call.method not in _LABELLED:
         return None
     w = _array_shape(call.value("sample_weight"))
     outs = _outputs(call.model)
     if w is None or len(outs) != 1 or len(w) < 2:
         return None
-    y = _array_shape(call.value("y")) or (w[0], *outs[0][1][1:])  # the labels have the output's shape
-    per_sample = y[:-1] if len(y) > 1 else y
+    out = outs[0][1]
+    y = _array_shape(call.value("y")) or (w[0], *out[1:])  # the labels have the output's shape
+    steps = tuple(o if o is not None else (y[i + 1] if i + 1 < len(y) else None) for i, o in enumerate(out[1:-1]))
+    per_sample = (y[0], *steps)
     if w == per_sample or (w[:-1] == per_sample and w[-1] == 1):
         return None
     text = call.text("sample_weight") or "sample_weight"
     want = ", ".join(str(d) for d in per_sample) + ("," if len(per_sample) == 1 else "")
     model = call.model
-    take = "[:, 0]" if len(w) == 2 else ".reshape(len(" + text + "), -1)[:, 0]"
+    extra = len(w) - len(per_sample)
+    if extra > 0 and w[:len(per_sample)] == per_sample:  # the leading axes are right: drop the trailing ones
+        axes = "-1" if extra == 1 else "(" + ", ".join(str(-a) for a in range(extra, 0, -1)) + ")"
+        take, mean = "[..., " + ", ".join(["0"] * extra) + "]", f"{text}.mean(axis={axes})"
+    elif len(per_sample) == 1:
+        take, mean = ("[:, 0]" if len(w) == 2 else ".reshape(len(" + text + "), -1)[:, 0]"), f"{text}.mean(axis=-1)"
+    else:
+        return None
+    what = "sample" if len(per_sample) == 1 else "step of each sample"
+    why = (f"the labels {y} lose their last axis" if len(y) == len(out) or len(per_sample) == 1
+           else f"the labels {y} are class ids, one per {what}")
     return Mismatch(
         model.name, f"data -> {model.name}", f"sample_weight of shape ({want})", f"sample_weight of shape {w}",
-        f"the loss gives one value per sample, shape ({want}) (the labels {y} lose their last axis), and the weights multiply "
-        f"it, so give one weight per sample: sample_weight={text}{take} (or {text}.mean(axis=-1)), shape ({want}).",
+        f"the loss gives one value per {what}, shape ({want}) ({why}), "
+        f"and the weights multiply it, so give one weight per {what}: sample_weight={text}{take} (or {mean}), "
+        f"shape ({want}).",
     )

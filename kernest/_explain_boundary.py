@@ -17,6 +17,7 @@ from typing import Any
 import keras
 
 from kernest._callsite import file_tree
+from kernest._cut_graph import data_for_the_first_model
 from kernest._errors import Mismatch
 from kernest._explain_args import _segment
 from kernest._explain_custom import first_answer
@@ -27,7 +28,8 @@ from kernest._trace import is_user_file, user_frames
 def boundary_failure(case: Any) -> Mismatch | None:
     """The first of the readers below that recognises the failure, or None."""
     return first_answer(case, (_by_name_keras3_file, _config_never_deserialized, _dict_keys_differ,
-                               _forward_without_grad, _tensor_kept_from_trace, _boolean_index_under_jit))
+                               _forward_without_grad, _tensor_kept_from_trace, _boolean_index_under_jit,
+                               data_for_the_first_model))
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
@@ -133,7 +135,12 @@ def _config_never_deserialized(case: Any) -> Mismatch | None:
     config dict, and the first call of it fails."""
     if not _CONFIG_CALLED.search(case.message):
         return None
-    owners = [s for s in _traceback_selves(case.exc) if isinstance(s, keras.layers.Layer)
+    chain: list[BaseException] = []
+    exc = case.exc  # a Layer fails inside the functional model load_model rebuilds: Keras re-raises
+    while exc is not None and len(chain) < 8:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    owners = [s for e in chain for s in _traceback_selves(e) if isinstance(s, keras.layers.Layer)
               and user_class(type(s)) and "from_config" not in vars(type(s))
               and "get_config" in vars(type(s))]
     if not owners:

@@ -1084,6 +1084,11 @@ def declared_vs_real(layer: Any) -> tuple[Shape, Shape, Shape] | None:
         return None
     declared = tuple(layer.compute_output_shape(in_shape))
     real = tuple(keras.ops.shape(layer(keras.ops.zeros((2, *in_shape[1:])))))
+    if tuple(declared[1:]) == tuple(real[1:]):
+        return None
+    if None in declared[1:]:  # an axis as long as the batch (a similarity of each sample with every other)
+        again = tuple(keras.ops.shape(layer(keras.ops.zeros((3, *in_shape[1:])))))
+        real = tuple(None if a != b else a for a, b in zip(real, again)) if len(again) == len(real) else real
     real = (None, *real[1:])
     return (declared, real, in_shape) if tuple(declared[1:]) != tuple(real[1:]) else None
 

@@ -167,7 +167,8 @@ def _outside_strategy_scope(case: Any) -> Mismatch | None:
     tree = _parse(source)
     blocks = [(w, c) for w, c in _scope_blocks(tree) if w.lineno < case.site.line] if tree is not None else []
     var = call.owner
-    made = [n for n in (tree.body if tree is not None else []) if isinstance(n, ast.Assign)
+    around = _block_holding(tree, blocks[-1][0]) if tree is not None and blocks else []
+    made = [n for n in around if isinstance(n, ast.Assign)
             and any(isinstance(t, ast.Name) and t.id == var for t in n.targets)]
     if not blocks:
         return Mismatch(model.name, f"{model.name} -> strategy", "variables created under the strategy's scope",
@@ -191,13 +192,27 @@ def _outside_strategy_scope(case: Any) -> Mismatch | None:
     )
 
 
-def _body_holding(tree: ast.AST, line: int) -> list[ast.stmt]:
-    """The statements of the innermost function (or the module) that holds ``line``."""
-    body = tree.body if isinstance(tree, ast.Module) else []
+def _blocks(tree: ast.AST) -> list[list[ast.stmt]]:
+    """Every list of statements in ``tree``: the module's, and each body of a function, ``if``, ``for``, ``with``,
+    ``try`` (an ``if __name__ == "__main__":`` block is one), outermost first."""
+    found = []
     for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= line <= (node.end_lineno or 0):
-            body = node.body  # breadth first: a function inside this one comes later
-    return body
+        for field in ("body", "orelse", "finalbody"):
+            body = getattr(node, field, None)
+            if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+                found.append(body)
+    return found
+
+
+def _block_holding(tree: ast.AST, statement: ast.stmt) -> list[ast.stmt]:
+    """The list of statements that ``statement`` is one of."""
+    return next((b for b in _blocks(tree) if any(s is statement for s in b)), [])
+
+
+def _bodies_holding(tree: ast.AST, line: int) -> list[list[ast.stmt]]:
+    """The blocks (a function's, an ``if``'s... the module's) that hold ``line``, innermost first."""
+    held = [b for b in _blocks(tree) if any(s.lineno <= line <= (s.end_lineno or s.lineno) for s in b)]
+    return held[::-1]  # breadth first: a block inside another comes later
 
 
 def _built_in_another_function(case: Any, model: Any, var: str, source: str, tree: ast.AST,
@@ -205,10 +220,10 @@ def _built_in_another_function(case: Any, model: Any, var: str, source: str, tre
     """``tagger = make_tagger()`` outside any scope, then ``compile_under(mirrored, tagger)`` opening the scope in
     a function of its own: the build's statement, in the function (or module) that runs fit, put inside the
     strategy's scope, named as the caller names the strategy."""
-    body = _body_holding(tree, case.site.line)
-    builds = [n for n in body if isinstance(n, ast.Assign) and n.lineno < case.site.line
-              and any(isinstance(t, ast.Name) and t.id == var for t in n.targets)
-              and var not in {x.id for x in ast.walk(n.value) if isinstance(x, ast.Name)}]
+    builds = next((found for body in _bodies_holding(tree, case.site.line)
+                   if (found := [n for n in body if isinstance(n, ast.Assign) and n.lineno < case.site.line
+                                 and any(isinstance(t, ast.Name) and t.id == var for t in n.targets)
+                                 and var not in {x.id for x in ast.walk(n.value) if isinstance(x, ast.Name)}])), [])
     if not builds:
         return None
     build = builds[-1]

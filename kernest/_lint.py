@@ -2483,6 +2483,10 @@ def _nothing_to_train(model: Any) -> list[Finding]:
     to be evaluated is left alone)."""
     if getattr(model, "train_function", None) is None or not model.weights or model.trainable_weights:
         return []
+    from kernest._cut_graph import cuts, scope_models
+
+    if cuts(model, scope_models(model)):  # built on another model's output: _cut_graph says why nothing trains
+        return []
     weighted = [p for p, layer in _leaves(model) if layer.weights]
     last = weighted[-1] if weighted else ""
     var = user_name(model)

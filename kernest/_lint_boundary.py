@@ -10,6 +10,7 @@ from typing import Any
 
 import keras
 
+from kernest._cut_graph import trained_without_the_first_model
 from kernest._explain_boundary import _path_in, user_class
 from kernest._lint import Finding, _parsed_function, _parsed_script
 
@@ -19,17 +20,23 @@ _COMPARING = (keras.layers.Subtract, keras.layers.Dot, keras.layers.Lambda)
 
 def boundary_findings(model: Any) -> list[Finding]:
     """Every finding of the rules below for ``model`` (the model the script fits)."""
-    return _twins_not_shared(model) + _python_state_in_call(model)
+    return (_twins_not_shared(model) + _python_state_in_call(model) + trained_without_the_first_model(model)
+            + _list_partly_used(model))
 
 
 # --- siamese twins built twice ------------------------------------------------------------------------------------
+
+# Config keys that hold names (a layer's own, or the names its graph links by, which Keras numbers per instance:
+# "dense" in one copy, "dense_1" in the next).
+_NAMING = {"name", "keras_history", "input_layers", "output_layers"}
+
 
 def _architecture(layer: Any) -> Any:
     """``layer``'s config without names, so two copies of one architecture compare equal."""
     def strip(value: Any) -> Any:
         if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k != "name"}
-        if isinstance(value, list):
+            return {k: strip(v) for k, v in value.items() if k not in _NAMING}
+        if isinstance(value, (list, tuple)):
             return [strip(v) for v in value]
         return value
     try:
@@ -49,13 +56,26 @@ def _feeders(layer: Any) -> list[Any]:
     return out
 
 
+def _sub_model_behind(layer: Any, subs: list[Any], steps: int = 3) -> Any:
+    """The sub-model ``layer`` is, or takes its one input from through up to ``steps`` layers of one input each (a
+    projection or a normalisation on each side before the comparison); None where there is none."""
+    for _ in range(steps + 1):
+        if any(layer is s for s in subs):
+            return layer
+        before = _feeders(layer)
+        if isinstance(layer, keras.Model) or len(before) != 1:
+            return None
+        layer = before[0]
+    return None
+
+
 def _twins_not_shared(model: Any) -> list[Finding]:
     """``make_encoder("encoder_a")(left)`` and ``make_encoder("encoder_b")(right)`` compared by a distance: two
     sub-models of one architecture, each with its own weights, so the two sides are embedded by two functions
     that train apart. A siamese model calls one encoder on both inputs."""
     subs = [s for s in getattr(model, "layers", []) if isinstance(s, keras.Model)]
     for merge in (m for m in getattr(model, "layers", []) if isinstance(m, _COMPARING)):
-        fed = [f for f in _feeders(merge) if f in subs]
+        fed = [f for f in (_sub_model_behind(f, subs) for f in _feeders(merge)) if f is not None]
         if len(fed) != 2 or fed[0] is fed[1] or _architecture(fed[0]) is None:
             continue
         a, b = fed
@@ -63,12 +83,13 @@ def _twins_not_shared(model: Any) -> list[Finding]:
             continue
         shared = os.path.commonprefix([a.name, b.name]).rstrip("_-") or "encoder"
         fix = _one_builder_call(model, a.name, shared)
+        held = fix.split(" = ", 1)[0] if fix is not None else shared
         return [Finding(
             model.name, f"{a.name} -> {b.name}",
             f"{a.name} and {b.name} have the same architecture but each has its own weights, and {merge.name} "
             f"compares their outputs: the two inputs are embedded by two functions that train apart, so equal "
             f"inputs get different vectors. A siamese model embeds both sides with one encoder.",
-            (f"build the encoder once and call it on both inputs: `{fix}`, then `{shared}(...)` on each input."
+            (f"build the encoder once and call it on both inputs: `{fix}`, then `{held}(...)` on each input."
              if fix is not None else f"build one encoder and call it on both inputs (`{shared}(...)` twice)."),
         )]
     return []
@@ -84,7 +105,8 @@ def _one_builder_call(model: Any, name: str, shared: str) -> str | None:
                                                for a in [*node.args, *(k.value for k in node.keywords)])
                 and isinstance(node.func, ast.Name)):
             call = ast.unparse(node).replace(repr(name), f'"{shared}"').replace(f'"{name}"', f'"{shared}"')
-            return f"{shared} = {call}"
+            held = f"shared_{shared}" if shared == node.func.id else shared  # keep the builder's own name free
+            return f"{held} = {call}"
     return None
 
 
@@ -102,6 +124,7 @@ def _python_state_in_call(model: Any) -> list[Finding]:
         seen.add(cls)
         if parsed is None:
             continue
+        out.extend(_python_list_in_call(model, layer, parsed[0]))
         for node in (n for n in ast.walk(parsed[0]) if isinstance(n, ast.AugAssign)):
             target = node.target
             if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
@@ -123,3 +146,83 @@ def _python_state_in_call(model: Any) -> list[Finding]:
                 f'name="{target.attr}")`, and in call `self.{target.attr}.{method}({ast.unparse(node.value)})`.',
             ))
     return out
+
+
+def _python_list_in_call(model: Any, layer: Any, tree: ast.AST) -> list[Finding]:
+    """``self.scores.append(x)`` in a user's ``call`` where ``self.scores`` is a Python list: like a counter, it
+    grows only while TensorFlow's and JAX's compiled steps trace, and holds symbolic tensors, not one value per
+    batch."""
+    for node in ast.walk(tree):
+        func = node.func if isinstance(node, ast.Call) else None
+        if not (isinstance(func, ast.Attribute) and func.attr in ("append", "extend", "insert")
+                and isinstance(func.value, ast.Attribute) and isinstance(func.value.value, ast.Name)
+                and func.value.value.id == "self"):
+            continue
+        attr = func.value.attr
+        if not isinstance(getattr(layer, attr, None), list):
+            continue
+        path = _path_in(model, layer) or layer.name
+        return [Finding(
+            path, f"{layer.name} -> fit",
+            f"{type(layer).__name__}.call adds to the Python list {attr} (`{ast.unparse(node)}`); fit and predict "
+            f"compile the step on TensorFlow and JAX and run Python code in call only while they trace it, so {attr} "
+            f"gets one or two traced tensors, not a value per batch, and reading them after fit fails or misleads.",
+            f"drop `{ast.unparse(node)}` and return the value from call as an extra output of {layer.name} (and of "
+            "a model built on the same layers), then read it with predict; to keep a running figure instead, hold it "
+            "in a non-trainable variable made in __init__ with self.add_weight(..., trainable=False) and update it "
+            "in call with `.assign(...)`.",
+        )]
+    return []
+
+
+# --- a list of sub-layers of which call() uses only some ----------------------------------------------------------
+
+def _list_partly_used(model: Any) -> list[Finding]:
+    """``self.blocks = [...]`` of several layers with weights, and a user's ``call`` that only ever reads
+    ``self.blocks[0]`` (a constant index, often inside ``for i in range(...)`` with ``i`` unused): the other layers
+    are built, counted in the summary, and never trained."""
+    out: list[Finding] = []
+    for layer in [model, *model._flatten_layers(include_self=False)]:
+        cls = type(layer)
+        parsed = _parsed_function(cls.call) if "call" in vars(cls) and user_class(cls) else None
+        if parsed is None:
+            continue
+        tree = parsed[0]
+        for attr, held in vars(layer).items():
+            if not isinstance(held, list) or len(held) < 2 or not all(
+                    isinstance(x, keras.layers.Layer) and x.weights for x in held):
+                continue
+            reads = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == attr
+                     and isinstance(n.value, ast.Name) and n.value.id == "self"]
+            indexed = [n for n in ast.walk(tree) if isinstance(n, ast.Subscript) and n.value in reads]
+            used = [_constant(n.slice) for n in indexed]
+            if not reads or len(indexed) != len(reads) or None in used:
+                continue  # iterated, or indexed by a variable: every item may be used
+            unused = [x.name for i, x in enumerate(held) if i not in used and i - len(held) not in used]
+            if not unused:
+                continue
+            loop = next((f for f in ast.walk(tree) if isinstance(f, ast.For) and isinstance(f.target, ast.Name)
+                         and any(n in indexed for b in f.body for n in ast.walk(b))
+                         and not any(isinstance(n, ast.Name) and n.id == f.target.id
+                                     for b in f.body for n in ast.walk(b))), None)
+            var = loop.target.id if loop is not None else "i"  # type: ignore[attr-defined]
+            shown = ast.unparse(indexed[0])
+            out.append(Finding(
+                _path_in(model, layer) or layer.name, f"{layer.name}.call -> {attr}",
+                f"{cls.__name__} holds {len(held)} layers in self.{attr}, but call only uses {shown}"
+                + (f" (inside `for {var} in ...`, whose {var} is never used)" if loop is not None else "")
+                + f": {', '.join(unused)} are built and hold weights that never train.",
+                (f"index by the loop variable: self.{attr}[{var}] in place of {shown}" if loop is not None else
+                 f"call each of them (for block in self.{attr}: ...), or drop the ones not meant to be used")
+                + ".",
+            ))
+    return out
+
+
+def _constant(node: ast.expr) -> int | None:
+    """An index written as a number (``0``, ``-1``), else None."""
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError):  # a name or an expression: not a written number
+        return None
+    return value if isinstance(value, int) else None

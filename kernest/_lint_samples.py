@@ -13,10 +13,11 @@ from typing import Any
 import keras
 import numpy as np
 
-from kernest._graph import calls, find_layer
+from kernest._graph import calls, find_layer, producer
 from kernest._lint import _KEEPS_VALUES, Finding, _entry_name, _models, _per_input, _reduced_over_batch
 from kernest._lint_order import _splice
 from kernest._lint_silent import _back_to_data, _module_prefix, _pixels, _user_call
+from kernest._trace import is_user_file
 
 
 def samples_findings(model: Any, data: Any) -> list[Finding]:
@@ -162,7 +163,7 @@ def _batch_axis_reduced(model: Any) -> list[Finding]:
         for call in calls(sub):
             layer = call.layer
             full = find_layer(model, layer) or layer.name
-            if full in seen or not _custom(layer) or len(call.data_inputs) != 1:
+            if full in seen or not _custom(layer) or len(call.data_inputs) != 1 or _compares_samples(layer):
                 continue
             seen.add(full)
             x = call.data_inputs[0]
@@ -173,23 +174,67 @@ def _batch_axis_reduced(model: Any) -> list[Finding]:
     return out
 
 
-def _reduction_source(layer: Any) -> tuple[str, int, ast.Call] | None:
-    """The reduction over the batch axis in the layer's code (a Lambda's function; else its ``call``, then its
-    class's other methods, which ``call`` may use): the dedented source, its first line in the file, and the call
-    (``ops.mean(x, axis=0)``, or one with no axis)."""
+def _own_code(layer: Any) -> list[tuple[str, int, ast.AST]]:
+    """The layer's own code, parsed (a Lambda's function; else its ``call``, then the other methods of its classes
+    written in the user's files, which ``call`` may use): each one's dedented source, first line and tree."""
     if isinstance(layer, keras.layers.Lambda):
         codes = [layer.function]
     else:
-        own = [f for cls in type(layer).__mro__ if not cls.__module__.startswith(("keras.", "builtins"))
-               for f in vars(cls).values() if inspect.isfunction(f)]
+        own = [f for cls in type(layer).__mro__ for f in vars(cls).values()
+               if inspect.isfunction(f) and is_user_file(f.__code__.co_filename)]
         codes = [type(layer).call] + [f for f in own if f is not type(layer).call]
+    out: list[tuple[str, int, ast.AST]] = []
     for code in codes:
         try:
             lines, start = inspect.getsourcelines(code)
             source = textwrap.dedent("".join(lines))
-            tree = ast.parse(source)
+            out.append((source, start, ast.parse(source)))
         except (OSError, TypeError, SyntaxError):
             continue
+    return out
+
+
+_PRODUCTS = {"matmul", "dot", "tensordot", "einsum", "inner"}
+
+
+def _compares_samples(layer: Any) -> bool:
+    """Whether the layer's code compares each sample with the others on purpose (in-batch negatives, a similarity
+    matrix): a product with a transposed operand (``ops.matmul(q, ops.transpose(d))``, ``q @ d.T``,
+    ``transpose_b=True``), an einsum pairing two batch letters (``"id,jd->ij"``), or labels or a mask made from the
+    batch size (``ops.arange(ops.shape(x)[0])``, ``ops.eye(batch)``)."""
+    def transposed(node: ast.AST) -> bool:
+        return ((isinstance(node, ast.Attribute) and node.attr == "T")
+                or (isinstance(node, ast.Call) and _name(node) in ("transpose", "swapaxes", "moveaxis")))
+
+    for _, _, tree in _own_code(layer):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) and transposed(node.right):
+                return True
+            if not isinstance(node, ast.Call):
+                continue
+            name = _name(node)
+            if name in _PRODUCTS and (any(transposed(a) for a in node.args)
+                                      or any(k.arg in ("transpose_b", "adjoint_b") for k in node.keywords)):
+                return True
+            spec = node.args[0].value if name == "einsum" and node.args and isinstance(node.args[0], ast.Constant) else None
+            if isinstance(spec, str) and "->" in spec and "," in spec:
+                given, made = spec.replace(" ", "").split("->")
+                firsts = {g[:1] for g in given.split(",")}
+                if len(firsts) > 1 and all(f and f in made for f in firsts):
+                    return True
+            if name in ("arange", "eye", "range") and node.args and "shape" in ast.unparse(node.args[0]):
+                return True
+    return False
+
+
+def _name(node: ast.Call) -> str:
+    return node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+
+
+def _reduction_source(layer: Any) -> tuple[str, int, ast.Call] | None:
+    """The reduction over the batch axis in the layer's own code (``_own_code``): the dedented source, its first
+    line in the file, and the call (``ops.mean(x, axis=0)``, or one with no axis)."""
+    for source, start, tree in _own_code(layer):
         # a loss, or a statistic kept in a weight (BatchNormalization's moving averages), may reduce over the batch
         kept = {id(n) for c in ast.walk(tree) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)
                 and c.func.attr in _KEPT_APART for a in c.args for n in ast.walk(a)}
@@ -251,3 +296,44 @@ def _batch_finding(model: Any, full: str, layer: Any, rank: int, moved: float) -
         f"{fix}. For statistics over the whole data set, use layers.Normalization adapted on the data (or "
         "BatchNormalization).",
     )
+
+
+# --- a custom layer that changes the number of rows (samples) --------------------------------------------------
+
+def rows_changed(model: Any) -> tuple[str, Any, str, str | None] | None:
+    """The first layer the user wrote (nested models included) that, called on a batch of 2, gives another number
+    of rows: ``ops.reshape(x, (-1, heads, depth))`` on (batch, steps, features) puts the steps into the batch
+    axis. (its path, the layer, what feeds it, and its reshape rewritten to keep the batch, where one is found)."""
+    for _, sub in _models(model):
+        for call in calls(sub):
+            layer = call.layer
+            if not _custom(layer) or len(call.data_inputs) != 1 or not call.data_inputs[0].shape:
+                continue
+            x = call.data_inputs[0]
+            dtype = keras.backend.standardize_dtype(x.dtype)
+            sample = np.zeros((2, *(d if d is not None else 3 for d in x.shape[1:])), dtype)
+            try:
+                rows = keras.ops.shape(layer(sample))[0]
+            except Exception:  # a layer that needs more than its data input: not probed
+                continue
+            if rows != 2:
+                src = producer(x)
+                fed = f"{'input:' if isinstance(src, keras.layers.InputLayer) else ''}{getattr(src, 'name', '?')}"
+                return find_layer(model, layer) or layer.name, layer, fed, _batch_kept(layer)
+    return None
+
+
+def _batch_kept(layer: Any) -> str | None:
+    """The layer's ``<ops>.reshape(x, (-1, ...))`` rewritten as ``<ops>.reshape(x, (<ops>.shape(x)[0], -1, ...))``."""
+    for source, _, tree in _own_code(layer):
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and _name(node) == "reshape" and len(node.args) == 2
+                    and isinstance(node.func, ast.Attribute) and isinstance(node.args[1], (ast.Tuple, ast.List))
+                    and node.args[1].elts and isinstance(node.args[1].elts[0], ast.UnaryOp)
+                    and ast.unparse(node.args[1].elts[0]) == "-1"):
+                continue
+            ops_name = ast.get_source_segment(source, node.func.value) or ast.unparse(node.func.value)
+            x = ast.get_source_segment(source, node.args[0]) or ast.unparse(node.args[0])
+            rest = ", ".join(ast.get_source_segment(source, e) or ast.unparse(e) for e in node.args[1].elts[1:])
+            return f"{ops_name}.reshape({x}, ({ops_name}.shape({x})[0], -1, {rest}))"
+    return None

@@ -137,11 +137,19 @@ def _clone_used_without_weights(model: Any) -> list[Finding]:
 
 # --- predict on a tf.data pipeline that shuffles --------------------------------------------------------------------
 
-def _shuffles(dataset: Any) -> bool:
-    """Whether a tf.data pipeline holds a shuffle step (``.shuffle(...)``, or a loader's ``shuffle=True``), or a
-    PyDataset's code shuffles its order (``_pydataset_shuffles``)."""
+def _shuffles(dataset: Any, args: dict[str, Any] | None = None) -> bool:
+    """Whether a tf.data pipeline holds a shuffle step (``.shuffle(...)``, or a loader's ``shuffle=True``), a
+    PyDataset's or a Python generator's code shuffles its order (``_code_shuffles``; ``args``: the generator's
+    arguments), or a PyTorch DataLoader draws its samples at random (``shuffle=True``)."""
     if isinstance(dataset, keras.utils.PyDataset):
-        return _pydataset_shuffles(dataset)
+        methods = [f for cls in type(dataset).__mro__ if not cls.__module__.startswith(("keras.", "builtins"))
+                   for f in vars(cls).values() if inspect.isfunction(f)]
+        return _code_shuffles(methods, lambda test: _flag_off(test, "self", lambda name: getattr(dataset, name, True)))
+    if inspect.isgenerator(dataset):
+        given = args or {}
+        return _code_shuffles([dataset.gi_code], lambda test: _flag_off(test, None, lambda name: given.get(name, True)))
+    if _torch_loader(dataset):
+        return "Random" in type(getattr(dataset, "sampler", None)).__name__
     while dataset is not None:
         if "Shuffle" in type(dataset).__name__:
             return True
@@ -152,20 +160,39 @@ def _shuffles(dataset: Any) -> bool:
 _SHUFFLES = {"shuffle", "permutation", "permuted"}
 
 
-def _pydataset_shuffles(data: Any) -> bool:
-    """A PyDataset whose class calls a shuffle (``np.random.shuffle(self.order)``, ``rng.permutation(n)``), unless
-    every such call sits under an ``if self.<flag>:`` that this instance has set false."""
-    methods = [f for cls in type(data).__mro__ if not cls.__module__.startswith(("keras.", "builtins"))
-               for f in vars(cls).values() if inspect.isfunction(f)]
-    try:  # method by method: a class defined in a script run by runpy has no module to read it from
-        nodes = [n for f in methods for n in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(f))))]
+def _torch_loader(data: Any) -> bool:
+    return type(data).__module__.startswith("torch.utils.data") and hasattr(data, "dataset")
+
+
+def _flag_off(test: ast.expr, owner: str | None, value: Any) -> bool:
+    """Whether ``test`` is a flag this data set or generator has set false: ``self.<flag>`` (``owner`` "self") or a
+    plain ``<flag>`` argument (``owner`` None)."""
+    if owner is not None:
+        named = (test.attr if isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name)
+                 and test.value.id == owner else None)
+    else:
+        named = test.id if isinstance(test, ast.Name) else None
+    return named is not None and not value(named)
+
+
+def _parsed_code(codes: list[Any]) -> list[ast.AST] | None:
+    """Every node of the functions' (or code objects') sources, each read alone (a class of a script run by runpy
+    has no module to read it from); None where one cannot be read."""
+    try:
+        return [n for f in codes for n in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(f))))]
     except (OSError, TypeError, SyntaxError):
+        return None
+
+
+def _code_shuffles(codes: list[Any], off: Any) -> bool:
+    """Code that calls a shuffle (``np.random.shuffle(self.order)``, ``rng.permutation(n)``), unless every such call
+    sits under an ``if <flag>:`` (or ``... if <flag> else ...``) that ``off`` says is set false."""
+    nodes = _parsed_code(codes)
+    if nodes is None:
         return False
     guarded: set[int] = set()
     for node in nodes:
-        test = node.test if isinstance(node, (ast.If, ast.IfExp)) else None
-        if (isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id == "self"
-                and not getattr(data, test.attr, True)):
+        if isinstance(node, (ast.If, ast.IfExp)) and off(node.test):
             body: list[ast.AST] = list(node.body) if isinstance(node, ast.If) else [node.body]  # type: ignore[attr-defined]
             guarded |= {id(n) for b in body for n in ast.walk(b)}
     return any(isinstance(n, ast.Call) and id(n) not in guarded
@@ -174,17 +201,21 @@ def _pydataset_shuffles(data: Any) -> bool:
 
 
 def _carries_labels(data: Any) -> bool:
-    """Whether the batches ``data`` gives predict are (x, y[, sample_weight]): a tf.data element spec or a
-    PyDataset's first batch."""
+    """Whether the batches ``data`` gives predict are (x, y[, sample_weight]): a tf.data element spec, a
+    PyDataset's first batch, a DataLoader's first sample, or what a generator's code yields."""
     spec = getattr(data, "element_spec", None)
     if spec is not None:
         return isinstance(spec, tuple) and len(spec) >= 2
-    if isinstance(data, keras.utils.PyDataset):
+    if inspect.isgenerator(data):
+        nodes = _parsed_code([data.gi_code]) or []
+        return any(isinstance(n, ast.Yield) and isinstance(n.value, ast.Tuple) and len(n.value.elts) >= 2
+                   for n in nodes)
+    if isinstance(data, keras.utils.PyDataset) or _torch_loader(data):
         try:
-            first = data[0]
-        except Exception:  # a PyDataset that cannot give a batch out of fit: not read
+            first = data[0] if isinstance(data, keras.utils.PyDataset) else data.dataset[0]
+        except Exception:  # a data set that cannot give a batch out of fit: not read
             return False
-        return isinstance(first, tuple) and len(first) >= 2
+        return isinstance(first, (tuple, list)) and len(first) >= 2
     return False
 
 
@@ -236,8 +267,10 @@ def _predicted_in_shuffled_order(model: Any) -> list[Finding]:
     and returns the predictions in this pass's shuffled order, so comparing them with the labels as stored (or as
     read in another pass, which shuffles again) pairs each prediction with another sample's label."""
     data = getattr(model, "_kernest_predicted", None)
-    if data is None or not _carries_labels(data) or not _shuffles(data):
+    if data is None or not _carries_labels(data) or not _shuffles(data, getattr(model, "_kernest_predicted_args", {})):
         return []
+    if inspect.isgenerator(data):
+        return _generator_finding(model, data)
     given = [c.args[0] for c in _script_calls(model, "predict") if c.args and isinstance(c.args[0], ast.Name)]
     var = given[-1].id if given else "the dataset"  # type: ignore[attr-defined]
     made = _assign_text(model, var) if given else None
@@ -251,13 +284,47 @@ def _predicted_in_shuffled_order(model: Any) -> list[Finding]:
         fix = f"predict on the samples in their stored order, without the shuffle: {_shuffle_off(made, data)}"
     else:
         fix = f"make {var} without shuffling (shuffle=False) for predict, and keep the shuffle for training only"
-    return [Finding(
+    return [_shuffled_finding(model, var, _one_line(fix))]
+
+
+def _one_line(text: str) -> str:
+    """A statement written over several lines, on one (brackets keep it valid)."""
+    return " ".join(line.strip() for line in text.strip().splitlines())
+
+
+def _shuffled_finding(model: Any, var: str, fix: str) -> Finding:
+    return Finding(
         model.name, f"{var} -> {model.name}",
         f"{var} shuffles its samples and carries their labels, which predict drops: the predictions come back in "
         f"the order of this pass's shuffle, so comparing them with the labels as stored (or read in another pass, "
         f"which shuffles again) pairs each prediction with another sample's label.",
         f"{fix}.",
-    )]
+    )
+
+
+def _generator_finding(model: Any, data: Any) -> list[Finding]:
+    """predict given a Python generator that shuffles: the user's call of the generator function, with
+    ``shuffle=False`` where the function takes that argument."""
+    code = data.gi_code
+    parsed = _parsed_script(getattr(model, "_kernest_script", None))
+    made = [c.args[0] for c in _script_calls(model, "predict") if c.args and isinstance(c.args[0], ast.Call)
+            and getattr(c.args[0].func, "id", getattr(c.args[0].func, "attr", "")) == code.co_name]
+    if parsed is None or not made:
+        return [_shuffled_finding(model, f"{code.co_name}()", f"yield the samples in their stored order for predict "
+                                  f"(shuffle in {code.co_name} for training only)")]
+    call = made[-1]
+    text = ast.get_source_segment(parsed[0], call) or ast.unparse(call)
+    var = _one_line(text)
+    params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    again = ast.parse(text, mode="eval").body
+    given = next((k for k in getattr(again, "keywords", []) if k.arg == "shuffle"), None)
+    if given is not None:
+        fixed: str | None = _one_line(_splice(text, given.value, "False"))
+    else:
+        fixed = f"{var[:-1].rstrip()}, shuffle=False)" if "shuffle" in params else None
+    fix = (f"predict on the samples in their stored order, without the shuffle: {fixed}" if fixed else
+           f"yield the samples in their stored order for predict (the shuffle in {code.co_name} is for training only)")
+    return [_shuffled_finding(model, var, fix)]
 
 
 # --- labels as a list for outputs written as a dict in another order -------------------------------------------

@@ -166,6 +166,27 @@ def _fed_from(case: Any, layer: Any, local: Any) -> str:
     return case.interface(layer.name) if case.frames else f"input -> {layer.name}"
 
 
+_TO_NUMPY = {"convert_to_numpy", "asarray", "array", "numpy"}
+
+
+def _unconverted(call: ast.Call) -> ast.Call:
+    """``call`` with its arguments' conversions to NumPy taken off (``ops.convert_to_numpy(ids)`` -> ``ids``,
+    ``x.numpy()`` -> ``x``): the keras.ops function takes the tensor itself."""
+    class Strip(ast.NodeTransformer):
+        def visit_Call(self, node: ast.Call) -> ast.AST:
+            self.generic_visit(node)
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in _TO_NUMPY and len(node.args) == 1 and not node.keywords:
+                return node.args[0]
+            if name == "numpy" and not node.args and isinstance(node.func, ast.Attribute):
+                return node.func.value
+            return node
+
+    copy = ast.parse(ast.unparse(call), mode="eval").body
+    copy.args = [Strip().visit(a) for a in copy.args]  # type: ignore[attr-defined]
+    return copy  # type: ignore[return-value]
+
+
 def backend_function_in_call(case: Any) -> Mismatch | None:
     """``np.clip(h, 0, 6)`` or ``tf.reduce_mean(x, axis=1)`` inside a layer's or model's call(): a NumPy
     function cannot take the symbolic or traced tensors Keras passes while it builds and trains, and a
@@ -192,7 +213,11 @@ def backend_function_in_call(case: Any) -> Mismatch | None:
         if backend in ("numpy", active) and not _CONVERSION.search(_chain_text(case.exc)):
             continue  # NumPy on concrete values, or the backend's own function: the failure is something else
         written = ast.unparse(call)
-        op = keras_op(call, dotted.rsplit(".", 1)[-1], _ops_prefix(frame), numpy=backend == "numpy")
+        op = keras_op(_unconverted(call), dotted.rsplit(".", 1)[-1], _ops_prefix(frame), numpy=backend == "numpy")
+        cast = next((p for p in ast.walk(stmt) if isinstance(p, ast.Call) and isinstance(p.func, ast.Name)
+                     and p.func.id in ("int", "float") and any(a is call for a in p.args)), None)
+        if op is not None and cast is not None:  # a Python number of a tensor: the tensor, in the dtype it meets
+            written, op = ast.unparse(cast), f'{_ops_prefix(frame)}cast({op}, "float32")'
         where_text = f"{layer.name}'s {frame.f_code.co_name}() (line {line})"
         why = (f"{written} in {where_text} is a {backend} function; Keras passes "
                + ("symbolic and traced tensors while it builds and trains the model, which NumPy cannot take"

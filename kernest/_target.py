@@ -215,6 +215,8 @@ def _remember_names(namespace: dict[str, Any], model: Any) -> None:
         model._kernest_script = namespace.get("__file__")  # the data rules read how the script made its arrays
         model._kernest_array_names = {id(v): k for k, v in namespace.items()  # and name the arrays it holds
                                       if isinstance(v, np.ndarray) and not k.startswith("_")}
+        held = {k: v for k, v in namespace.items() if isinstance(v, keras.Model) and not k.startswith("_")}
+        model._kernest_models = lambda: held  # and find the models it was built from (a callable: Keras tracks no layer in it)
     except AttributeError:
         pass
     for key, value in namespace.items():

@@ -414,6 +414,9 @@ def _record_data(original: Any) -> Any:
                     self._kernest_labels = y
                 if getattr(original, "__name__", "") == "predict":  # read by the shuffled-predictions lint rule
                     self._kernest_predicted = x
+                    frame = getattr(x, "gi_frame", None)  # a generator's arguments, before predict uses it up
+                    self._kernest_predicted_args = {k: v for k, v in (frame.f_locals if frame is not None else {}).items()
+                                                      if isinstance(v, (bool, int, float, str, type(None)))}
                 given = _argument(original, self, args, kwargs, "callbacks")
                 if isinstance(given, (list, tuple)):  # the user's list (Keras' own evaluate gets a CallbackList)
                     self._kernest_callbacks = list(given)
