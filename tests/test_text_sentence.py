@@ -129,11 +129,12 @@ def test_the_tower_is_frozen_and_its_kernel_comes_from_the_residual_fit(small_ru
     assert [x.name for x in model.inputs] == ["chars", "token_ids"]
     assert not model.get_layer(sentence.TOWER).trainable
     layer = model.get_layer("head").get_layer("sentence_logits")
-    kernel = layer.get_weights()[0]
-    assert kernel.shape == (16, 3) and not layer.trainable
+    kernel, bias = layer.get_weights()
+    assert kernel.shape == (16, 3) and bias.shape == (3,) and not layer.trainable
     fit = res.metrics["wide_fit"]["sentence_residual"]
     assert fit["texts"] == SUBSET and fit["folds"] == 3 and set(fit["cv_loss"]) == {"off", *map(str, sentence.STRENGTHS)}
-    assert fit["kernel_norm"] == pytest.approx(float(np.linalg.norm(kernel)), abs=1e-3)
+    # the layer holds W / a (a: the wide logits' fitted scale, which starts the head's wide_logits layer)
+    assert fit["kernel_norm"] == pytest.approx(float(np.linalg.norm(kernel)) * fit["scale"], rel=1e-3, abs=1e-3)
     assert (fit["strength"] == "off") == (fit["kernel_norm"] == 0.0)
     assert "out_of_fold" not in res.metrics["wide_fit"]  # computed for the residual, not kept for stage 2
     assert "sentence" in str(kernest.summary(model))
@@ -235,18 +236,20 @@ def test_the_residual_fit_gives_random_vectors_no_weight_and_informative_ones_a_
     n, k, dim = 900, 3, 32
     y = rng.integers(0, k, n)
     offset = 1.0 * np.eye(k)[y] + rng.normal(size=(n, k))
-    noise = rng.normal(size=(n, dim))
-    kernel, facts = sentence.fit_residual(offset, noise / np.linalg.norm(noise, axis=1, keepdims=True), y)
-    assert facts["strength"] == "off" and facts["kernel_norm"] == 0.0 and not kernel.any()
+    noise = rng.normal(size=(n, dim)) + 0.5  # a common part, as sentence vectors have
+    (kernel, bias, scale), facts = sentence.fit_residual(offset, noise / np.linalg.norm(noise, axis=1, keepdims=True), y)
+    assert facts["strength"] == "off" and facts["kernel_norm"] == 0.0 and not kernel.any() and not bias.any()
+    assert scale == 1.0
     # the label's direction in a few of the numbers, under the same noise: the vectors now say more than the offset
     signal = noise.copy()
     signal[:, :k] += 1.5 * np.eye(k)[y]
     signal /= np.linalg.norm(signal, axis=1, keepdims=True)
-    kernel, facts = sentence.fit_residual(offset, signal, y)
-    assert facts["strength"] != "off" and facts["kernel_norm"] > 1.0
+    (kernel, bias, scale), facts = sentence.fit_residual(offset, signal, y)
+    assert facts["strength"] != "off" and facts["kernel_norm"] > 1.0 and scale > 0
     assert facts["cv_loss"][str(facts["strength"])] < facts["cv_loss"]["off"] - 0.05
     assert facts["cv_macro_f1"][str(facts["strength"])] > facts["cv_macro_f1"]["off"] + 0.05
-    # the weight sits on the informative numbers: each class' own column of the kernel
+    # the weight sits on the informative numbers (each class' own column), and it adds no class bias on average
     assert np.all(np.diag(kernel[:k]) > np.abs(kernel[k:]).max())
-    held = np.argmax(offset + signal @ kernel, 1)
-    assert np.mean(held == y) > np.mean(np.argmax(offset, 1) == y) + 0.05
+    np.testing.assert_allclose((signal @ kernel + bias).mean(axis=0), 0.0, atol=1e-9)
+    fitted = np.argmax(scale * offset + signal @ kernel + bias, 1)
+    assert np.mean(fitted == y) > np.mean(np.argmax(offset, 1) == y) + 0.05

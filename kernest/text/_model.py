@@ -512,8 +512,8 @@ def build_head(towers: list[keras.Model], n_classes: int, config: ModelConfig) -
     class logits. A linear wide tower's logits (fitted in stage 1, then frozen) are added to those through
     a ``wide_logits`` dense layer that starts as the identity (so the head can rescale them); its
     ``deep_logits`` layer starts at zero, so before stage 2 the model predicts what the wide tower does.
-    A ``sentence`` tower's vector goes through a ``sentence_logits`` layer (no bias) added to the wide logits
-    before ``wide_logits``: stage 1 fits its kernel with the wide tower's views, as one linear model.
+    A ``sentence`` tower's vector goes through a ``sentence_logits`` layer added to the wide logits before
+    ``wide_logits``: stage 1 fits it as a residual on top of the wide tower (``kernest.text._sentence``).
     With several deep towers (``deep_members``), each one's features (with those of the other towers but
     the wide) get their own ``dropout{_i}`` and ``deep_logits{_i}`` layers, and ``deep_mean`` averages
     their logits.
@@ -536,7 +536,7 @@ def build_head(towers: list[keras.Model], n_classes: int, config: ModelConfig) -
         wide = next(x for x in inputs if x.name == "wide")
         sentence = [x for x in inputs if x.name == "sentence"]
         if sentence:  # its kernel is fitted with the wide tower's views in stage 1: their logits add up
-            vector_logits = keras.layers.Dense(n_classes, use_bias=False, kernel_initializer="zeros",
+            vector_logits = keras.layers.Dense(n_classes, kernel_initializer="zeros",
                                                name="sentence_logits")(sentence[0])          # (B, classes)
             wide = keras.layers.Add(name="linear_logits")([wide, vector_logits])
         logits.append(keras.layers.Dense(n_classes, kernel_initializer="identity",

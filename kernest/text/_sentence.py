@@ -194,28 +194,32 @@ def _encode(tower: keras.Model, ids: np.ndarray) -> np.ndarray:
     return out
 
 
+Residual = tuple[np.ndarray, np.ndarray, float]  # kernel (dim, classes), bias (classes,), the offset's scale
+
+
 def fit_residual(offset: np.ndarray, vectors: np.ndarray, y: np.ndarray, balanced: bool = True,
                  folds: int = RESIDUAL_FOLDS, seed: int = 0, strengths: Sequence[float] = STRENGTHS
-                 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """The kernel ``W`` ``(dim, classes)`` of the head's ``sentence_logits``, fitted as a residual on top of
-    fixed logits: ``softmax(offset + vectors @ W)`` minimises the (class-balanced) mean cross-entropy plus
-    ``strength / 2 * |W|^2``. ``offset`` ``(texts, classes)`` should be logits of texts that their model did
-    not fit (the wide tower's out-of-fold logits): then ``W`` learns what the vectors add on new text.
+                 ) -> tuple[Residual, dict[str, Any]]:
+    """The head's sentence logits, fitted as a residual on top of fixed logits: ``softmax(a * offset + (vectors
+    - mean) @ W)``, with ``mean`` the texts' mean vector (so the residual adds no class bias on average) and a
+    free scale ``a`` of the offset, minimises the (class-balanced) mean cross-entropy plus ``strength / 2 *
+    |W|^2``. ``offset`` ``(texts, classes)`` should be logits of texts that their model did not fit (the wide
+    tower's out-of-fold logits): then ``W`` learns what the vectors add on new text.
 
     The strength is chosen by ``folds``-fold cross-validation of the texts (held-out class-balanced
-    cross-entropy) among ``strengths`` and "off" (``W = 0``), which wins ties: vectors that add nothing to the
-    offset get no weight.
+    cross-entropy) among ``strengths`` and "off" (``W = 0``, its scale fitted too, so that only the vectors
+    are compared), which wins ties. "Off" returns ``W = 0`` and ``a = 1``: the offset's logits unchanged.
 
     >>> rng = np.random.default_rng(0)
     >>> y = rng.integers(0, 3, 600); offset = np.eye(3)[y] + rng.normal(size=(600, 3))
     >>> noise = rng.normal(size=(600, 8)); noise /= np.linalg.norm(noise, axis=1, keepdims=True)
-    >>> w, facts = fit_residual(offset, noise, y)
-    >>> facts["strength"], float(np.abs(w).max())
-    ('off', 0.0)
+    >>> (kernel, bias, scale), facts = fit_residual(offset, noise, y)
+    >>> facts["strength"], float(np.abs(kernel).max()), scale
+    ('off', 0.0, 1.0)
 
     Returns:
-        ``W`` and the facts: the chosen ``strength`` (a number, or ``"off"``), the held-out ``cv_loss`` and
-        ``cv_macro_f1`` of each candidate, ``texts`` and ``kernel_norm``.
+        ``(W, -mean @ W, a)`` and the facts: the chosen ``strength`` (a number, or ``"off"``), the held-out
+        ``cv_loss`` and ``cv_macro_f1`` of each candidate, ``texts``, ``scale`` and ``kernel_norm``.
     """
     from kernest.text._metrics import macro_f1
     from kernest.text._wide import fold_indices
@@ -229,25 +233,26 @@ def fit_residual(offset: np.ndarray, vectors: np.ndarray, y: np.ndarray, balance
     preds = {name: np.zeros(len(y), np.int64) for name in losses}
     for held in held_parts:
         rest = np.setdiff1d(np.arange(len(y)), held)
-        kernel = np.zeros((x.shape[1], k))
-        candidates = [("off", kernel)]
+        mean = x[rest].mean(axis=0)
+        fit = _fit_residual_once(offset[rest], x[rest] - mean, y[rest], cw, None, (np.zeros((x.shape[1], k)), 1.0))
+        candidates = [("off", fit)]
         for strength in strengths:  # strongest first, each fit starting from the last
-            kernel = _fit_kernel(offset[rest], x[rest], y[rest], cw, strength, kernel)
-            candidates.append((str(strength), kernel))
-        for name, kern in candidates:
-            z = offset[held] + x[held] @ kern
+            fit = _fit_residual_once(offset[rest], x[rest] - mean, y[rest], cw, strength, fit)
+            candidates.append((str(strength), fit))
+        for name, (kern, scale) in candidates:
+            z = scale * offset[held] + (x[held] - mean) @ kern
             losses[name] += _cross_entropy(z, y[held], cw)[0] / len(held_parts)
             preds[name][held] = np.argmax(z, 1)
     best = min(losses, key=lambda name: (losses[name], name != "off"))
-    kernel = np.zeros((x.shape[1], k))
+    kernel, scale, mean = np.zeros((x.shape[1], k)), 1.0, x.mean(axis=0)
     if best != "off":
         for strength in [s for s in strengths if s >= float(best)]:
-            kernel = _fit_kernel(offset, x, y, cw, strength, kernel)
+            kernel, scale = _fit_residual_once(offset, x - mean, y, cw, strength, (kernel, scale))
     facts = {"strength": best if best == "off" else float(best), "texts": len(y), "folds": len(held_parts),
              "cv_loss": {n: round(v, 5) for n, v in losses.items()},
              "cv_macro_f1": {n: round(macro_f1(y, p, k), 5) for n, p in preds.items()} if held_parts else {},
-             "kernel_norm": round(float(np.linalg.norm(kernel)), 4)}
-    return kernel, facts
+             "scale": round(scale, 4), "kernel_norm": round(float(np.linalg.norm(kernel)), 4)}
+    return (kernel, -mean @ kernel, scale), facts
 
 
 def _cross_entropy(z: np.ndarray, y: np.ndarray, class_weight: np.ndarray) -> tuple[float, np.ndarray]:
@@ -261,20 +266,28 @@ def _cross_entropy(z: np.ndarray, y: np.ndarray, class_weight: np.ndarray) -> tu
     return -float(np.sum(w * logp[np.arange(len(y)), y])), w[:, None] * grad
 
 
-def _fit_kernel(offset: np.ndarray, x: np.ndarray, y: np.ndarray, class_weight: np.ndarray, strength: float,
-                start: np.ndarray) -> np.ndarray:
-    """``W`` minimising ``cross-entropy(offset + x @ W) + strength / 2 * |W|^2`` (L-BFGS from ``start``)."""
+def _fit_residual_once(offset: np.ndarray, x: np.ndarray, y: np.ndarray, class_weight: np.ndarray,
+                       strength: float | None, start: tuple[np.ndarray, float]) -> tuple[np.ndarray, float]:
+    """``(W, a)`` minimising ``cross-entropy(a * offset + x @ W) + strength / 2 * |W|^2`` (L-BFGS from
+    ``start``); with ``strength`` ``None`` only ``a`` is fitted (``W = 0``)."""
     from scipy.optimize import minimize
 
-    shape = start.shape
+    shape = start[0].shape
+    size = 0 if strength is None else start[0].size
 
     def loss(p: np.ndarray) -> tuple[float, np.ndarray]:
-        kernel = p.reshape(shape)
-        value, g = _cross_entropy(offset + x @ kernel, y, class_weight)
-        return value + 0.5 * strength * float(np.sum(kernel ** 2)), (x.T @ g + strength * kernel).ravel()
+        kernel = p[1:].reshape(shape) if size else np.zeros(shape)
+        value, g = _cross_entropy(p[0] * offset + x @ kernel, y, class_weight)
+        grad_scale = float(np.sum(g * offset))
+        if not size:
+            return value, np.array([grad_scale])
+        return (value + 0.5 * float(strength or 0.0) * float(np.sum(kernel ** 2)),
+                np.r_[grad_scale, (x.T @ g + float(strength or 0.0) * kernel).ravel()])
 
-    result = minimize(loss, start.ravel(), jac=True, method="L-BFGS-B", options={"maxiter": 500})
-    return np.asarray(result.x, np.float64).reshape(shape)
+    p0 = np.r_[start[1], start[0].ravel()] if size else np.array([start[1]])
+    result = minimize(loss, p0, jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    p = np.asarray(result.x, np.float64)
+    return (p[1:].reshape(shape) if size else np.zeros(shape)), float(p[0])
 
 
 def towers_as_inputs(model: keras.Model, given: Sequence[str], name: str) -> keras.Model:

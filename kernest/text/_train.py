@@ -479,7 +479,8 @@ def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, t
     With ``sentence_vectors`` (the vectors of the training texts at ``rows``, all of them for ``None``, from
     the ``sentence`` tower) the head's ``sentence_logits`` layer is fitted on them as a residual on top of the
     wide tower's out-of-fold logits of those texts, with its L2 strength (or off) chosen by cross-validation
-    (``kernest.text._sentence.fit_residual``), and frozen. Returns the fit's facts and its seconds."""
+    (``kernest.text._sentence.fit_residual``), and frozen; the fitted scale of the wide logits starts the head's
+    ``wide_logits`` layer. Returns the fit's facts and its seconds."""
     started = time.perf_counter()
     y = encoder.label_ids(train.labels)
     soft = None
@@ -496,9 +497,14 @@ def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, t
         # stage 2 reads out-of-fold logits only with cfg.wide_folds; these were for the residual's fit
         oof = facts["out_of_fold"] if cfg.wide_folds else facts.pop("out_of_fold")
         picked = slice(None) if rows is None else rows
-        kernel, facts["sentence_residual"] = _sentence.fit_residual(oof[picked], sentence_vectors, y[picked],
-                                                                    balanced, seed=seed)
-        model.get_layer("head").get_layer("sentence_logits").set_weights([kernel.astype(np.float32)])
+        (kernel, bias, scale), facts["sentence_residual"] = _sentence.fit_residual(
+            oof[picked], sentence_vectors, y[picked], balanced, seed=seed)
+        # the head computes wide_logits(wide + sentence_logits(v)): a * wide + v @ W + bias
+        head = model.get_layer("head")
+        head.get_layer("sentence_logits").set_weights([(kernel / scale).astype(np.float32),
+                                                       (bias / scale).astype(np.float32)])
+        k = len(encoder.classes)
+        head.get_layer("wide_logits").set_weights([scale * np.eye(k, dtype=np.float32), np.zeros(k, np.float32)])
         freeze(model, "head/sentence_logits")
     freeze(model, "wide/**")
     if not cfg.train_wide_scale:
