@@ -140,7 +140,8 @@ def _read_cache(folder: Path) -> dict[bytes, np.ndarray]:
                           f"{e}), so it is ignored and its texts are encoded again. Delete it to silence this.",
                           stacklevel=3)
             continue
-        found.update(zip(keys.tolist(), vecs))
+        # NumPy drops a bytes value's trailing NULs: a key whose hash ends in 0 bytes is padded back
+        found.update(zip((k.ljust(20, b"\0") for k in keys.tolist()), vecs))
     return found
 
 
