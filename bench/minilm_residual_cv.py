@@ -71,9 +71,10 @@ def run(seed: int, sizes: list[int], oof_cache: str | None) -> dict[str, Any]:
             pool = np.setdiff1d(np.arange(len(y)), held)
             rows = pool if not size or size >= len(pool) else np.sort(rng.choice(pool, size, replace=False))
             started = time.perf_counter()
-            kernel, facts = _sentence.fit_residual(offset[rows], vec[rows], y[rows], seed=seed)
-            pred[held] = np.argmax(offset[held] + vec[held] @ kernel, 1)
-            fits.append({"texts": len(rows), "strength": facts["strength"], "kernel_norm": facts["kernel_norm"],
+            (kernel, bias, scale), facts = _sentence.fit_residual(offset[rows], vec[rows], y[rows], seed=seed)
+            pred[held] = np.argmax(scale * offset[held] + vec[held] @ kernel + bias, 1)
+            fits.append({"texts": len(rows), "strength": facts["strength"], "scale": facts["scale"],
+                         "kernel_norm": facts["kernel_norm"],
                          "seconds": round(time.perf_counter() - started, 1),
                          "held_macro_f1": round(macro_f1(y[held], pred[held], k), 5),
                          "held_off_macro_f1": round(macro_f1(y[held], np.argmax(offset[held], 1), k), 5)})
