@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# DURATIONS=0 lists every test's time (to find what to trim); CI shows the slowest 50.
+# Each test's time: `make test-tf DURATIONS=0` (or `make test-backends DURATIONS=0`) lists every test's setup and
+# call time, slowest first, to find what to trim; CI shows the slowest 50. One file:
+# `KERAS_BACKEND=jax .venv/bin/python -m pytest -q -p no:cacheprovider --durations=0 tests/test_x.py`.
 DURATIONS ?= 50
 PYTEST := $(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup --durations=$(DURATIONS)
 export TF_CPP_MIN_LOG_LEVEL ?= 3

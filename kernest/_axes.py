@@ -63,15 +63,17 @@ def _validate_axes(axes: Sequence[str], shape: Shape) -> Axes:
         axes = (axes,)
     names = tuple(axes)
     if len(names) != len(shape):
+        fitted = names[: len(shape)] + tuple(f"axis{i + 1}" for i in range(len(names), len(shape)))
         raise KernestError(
             f"kernest.Input got {len(names)} axis name(s) {names} for a shape of {len(shape)} axes {shape}. "
-            "Give one name per non-batch axis, e.g. shape=(20, 16), axes=('words', 'chars')."
+            f"Give one name per non-batch axis (the batch axis is not named): e.g. shape={tuple(shape)}, "
+            f"axes={fitted}."
         )
     for n in names:
         if not isinstance(n, str) or not n.isidentifier() or keyword.iskeyword(n) or n == "batch":
             raise KernestError(
                 f"kernest.Input got the axis name {n!r}. Axis names are Python identifiers other than "
-                "'batch' (the batch axis is always named 'batch'), e.g. 'words' or 'chars'."
+                "'batch' (the batch axis is always named 'batch'), e.g. 'steps' or 'features'."
             )
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

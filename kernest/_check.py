@@ -735,12 +735,24 @@ def _normalise(target: Any, input: Any) -> tuple[list[Any] | None, Any, str]:  #
     if input is not None:
         return [target], _start(input), target.name
     if functional_of(target) is None or not getattr(target, "inputs", None):
+        first = _first_model(target)
+        if first is not None:  # keras.Sequential([a_built_model, ...]): the inner model declares the inputs
+            inputs = list(first.inputs)
+            return [target], _start(inputs if len(inputs) > 1 else inputs[0]), target.name
         raise KernestError(
             f"check() cannot see the shapes of {target.name!r}: it is not built and has no declared input. "
-            f"Pass input=, e.g. kernest.check({target.name}, input=kernest.Input((20, 16), axes=('words', 'chars'))), "
-            "or give the model a keras.Input."
+            f"Pass the shape of one sample without the batch axis, e.g. kernest.check({target.name}, "
+            "input=keras.Input((n_features,))) for rows of features or input=keras.Input((height, width, channels)) "
+            f"for images, or start {target.name} with a keras.Input."
         )
     return None, None, target.name
+
+
+def _first_model(target: keras.layers.Layer) -> keras.Model | None:
+    """The built functional model that a Sequential without a declared input starts with, or None."""
+    layers = getattr(target, "layers", None) if isinstance(target, keras.Sequential) else None
+    first = layers[0] if layers else None
+    return first if isinstance(first, keras.Model) and functional_of(first) is not None and first.inputs else None
 
 
 def _start(input: Any) -> Any:  # noqa: A002

@@ -45,6 +45,7 @@ from kernest._callsite import (
 from kernest._errors import InterfaceError, KernestError, Mismatch
 from kernest._explain_api import api_failure
 from kernest._explain_args import argument_failure
+from kernest._explain_boundary import boundary_failure
 from kernest._explain_custom import custom_code_failure
 from kernest._explain_fit import fit_argument_failure, shared_optimizer
 from kernest._explain_script import script_failure
@@ -57,6 +58,7 @@ from kernest._graph import (
     call_inputs,
     call_nodes,
     children,
+    data_inputs,
     find_layer,
     graph_inputs,
     graph_nodes,
@@ -64,6 +66,7 @@ from kernest._graph import (
     is_input_layer,
     is_symbolic,
     mask_of,
+    node_of,
     outermost,
     output_struct,
     producer,
@@ -829,6 +832,14 @@ def _reshape_kept_batch(case: Case, want: int, got: int) -> str | None:
     return None
 
 
+def _kept_batch_probed(case: Case, probed: Probe) -> str | None:
+    """``_reshape_kept_batch`` where a fresh copy of the layer accepted the input with one axis less."""
+    given = case.frames[-1].inputs if case.frames else []
+    if probed.found is None or probed.found.config is not None or not given:
+        return None
+    return _reshape_kept_batch(case, len(probed.found.shape), len(shape_of(given[0])))
+
+
 def _reduced_first(case: Case, layer: Any, extra: int) -> str | None:
     """An axis too many before a layer that reads steps or repeats a vector (``_probe.reduction``): reduce it
     (the producing RNN's ``return_sequences=False``, pooling, or a Reshape that a fresh copy accepts), and map
@@ -1351,7 +1362,8 @@ def _cut_before_width(case: Case, want: Any) -> str | None:
     """The producer is a model cut out of a bigger one (``keras.Model(encoder.input,
     encoder.get_layer("pool").output)``), and in that bigger model its output goes on, one layer after another,
     to a tensor of the width the consumer was built for: the consumer was made for the bigger model's output, and
-    a projection between them would hide that the model was cut too early."""
+    a projection between them would hide that the model was cut too early. The cut to suggest is the first layer
+    of that width (AdaIN's decoder takes VGG19's block4_conv1, not the pooled end of the backbone)."""
     outer = case.outer
     cut = producer(outer) if outer is not None and is_symbolic(outer) else None
     outputs = keras.tree.flatten(cut.outputs) if cut is not None and graph_inputs(cut) else None
@@ -1360,7 +1372,7 @@ def _cut_before_width(case: Case, want: Any) -> str | None:
     own = {id(layer) for _, layer in _walk(cut)}
     tensor, chain = outputs[0], list[str]()
     start = getattr(tensor, "_keras_history", None)
-    while len(chain) < 12:
+    while len(chain) < 12 and (not chain or shape_of(tensor)[-1] != want):  # the first layer of that width
         history = getattr(tensor, "_keras_history", None)
         nodes = [n for n in getattr(history.operation, "_outbound_nodes", []) if id(n.operation) not in own] \
             if history is not None else []
@@ -1372,9 +1384,12 @@ def _cut_before_width(case: Case, want: Any) -> str | None:
         return None
     end = str(start.operation.name) if start is not None else "its output"
     seen = case.consumer_name(getattr(case.consumer, "name", "the consumer"))
+    history = getattr(tensor, "_keras_history", None)
+    last = history is None or not getattr(history.operation, "_outbound_nodes", [])  # the bigger model's output
+    feed = f"Feed {seen} the bigger model's output, or cut" if last else "Cut"
     return (f"{cut.name} was cut out of a bigger model at {end}, which gives {shape_of(outputs[0])[-1]} features; in "
             f"that model they go on through {', '.join(chain)} to {want} features, the width {seen} was built for. "
-            f"Feed {seen} the bigger model's output, or cut {cut.name} at {chain[-1]} "
+            f"{feed} {cut.name} at {chain[-1]} "
             f"(keras.Model(..., <model>.get_layer({chain[-1]!r}).output)); a Dense({want}) between them would "
             f"hide the missing layers.")
 
@@ -1922,6 +1937,9 @@ def _disconnected(case: Case, m: re.Match[str]) -> Mismatch:
                 f"an inner layer's .output belongs to the nested model's own graph, not to this one. {take}",
             )
         strays += [(i, out, root) for root in root_inputs(out) if all(root is not g for g in given)]
+        elsewhere = _inner_output_elsewhere(case, out, given)
+        if elsewhere is not None:
+            return elsewhere
     if strays:
         return _stray_inputs(case, where, given, strays)
     return Mismatch(where, f"{_input_names(given)} -> {where}", "outputs computed from the given inputs",
@@ -1988,6 +2006,58 @@ def _inner_output(case: Case, out: Any, given: list[Any], outputs: Any = None
             producers = [producer(t) for t in keras.tree.flatten(outputs)] if outputs is not None else []
             paths = [find_layer(model, p) if p is not None and not is_input_layer(p) else None for p in producers]
             return case.var(model), found, ([p for p in paths if p] if paths and all(paths) else [found])
+    return None
+
+
+def _inner_output_elsewhere(case: Case, out: Any, given: list[Any]) -> Mismatch | None:
+    """``out`` is computed from an inner layer's ``.output`` of a nested model that the model being built calls
+    on its own input: that tensor hangs off the nested model's ``keras.Input``, so it is not connected. Get the
+    activation and the nested model's output from one call on the outer input, with ``kernest.extract``."""
+    frame = next((f for f in reversed(case.frames) if f.kind == "construct"), None)
+    where = (frame_name(frame) if frame else None) or "model"
+    for model in case.models():
+        try:
+            model_inputs, model_outputs = list(model.inputs), list(model.outputs)
+        except (AttributeError, ValueError):
+            continue
+        inner = _made_inside(out, model, model_inputs)
+        top = producer(model_outputs[0]) if len(model_outputs) == 1 else None
+        called = [v for v, t in case.scope.items() if is_symbolic(t) and producer(t) is model
+                  and all(any(r is g for g in given) for r in root_inputs(t))]
+        if inner is None or top is None or not called:
+            continue
+        path, top_path, model_var = find_layer(model, producer(inner)), find_layer(model, top), case.var(model)
+        source = user_source(case)
+        names = [v for v, t in case.scope.items() if t is inner]  # the name given to `.get_layer(...).output`
+        inner_var = next((v for v in names if ".output" in ast.unparse(assignment_of(source, v) or ast.Pass())),
+                         case.var(inner))
+        outer_in = case.var(given[0]) if len(given) == 1 else "the inputs"
+        return Mismatch(
+            where, f"{model_var} -> {where}", f"outputs computed from {', '.join(case.var(g) for g in given)}",
+            f"{inner_var}, the output of {model_var}/{path} in {model_var}'s own graph",
+            f"{inner_var} = {model_var}.get_layer(...).output starts at {model_var}'s own keras.Input, which {where} "
+            f"is not given; calling {model_var}({outer_in}) returns only {model_var}'s output. Take both from one "
+            f"call on {outer_in}: {called[0]}, {inner_var} = kernest.extract({model_var}, [\"{top_path}\", "
+            f"\"{path}\"])({outer_in}), a model with {model_var}'s input whose outputs are those two activations.",
+        )
+    return None
+
+
+def _made_inside(out: Any, model: Any, model_inputs: list[Any]) -> Any | None:
+    """The nearest tensor upstream of ``out`` (or ``out``) that a layer of ``model`` made in ``model``'s own graph
+    (every root is one of ``model``'s inputs), or None."""
+    todo, seen = [out], set()
+    while todo:
+        t = todo.pop()
+        layer = producer(t)
+        if id(t) in seen or layer is None or is_input_layer(layer):
+            continue
+        seen.add(id(t))
+        roots = root_inputs(t)
+        if roots and all(any(r is m for m in model_inputs) for r in roots) and find_layer(model, layer):
+            return t
+        node = node_of(t)
+        todo += data_inputs(node) if node is not None else []
     return None
 
 
@@ -3205,6 +3275,9 @@ def _cardinality(case: Case, m: re.Match[str]) -> Mismatch:
     """Arrays of different numbers of samples passed together (x with 100 rows, y with 80)."""
     model = case.fitted_model()
     name = getattr(model, "name", "model")
+    graph = _graph_batch(case, model)
+    if graph is not None:
+        return graph
     sizes = [(n, len(a)) for n, a in _named_arrays(case) if a.ndim]
     if len({k for _, k in sizes}) < 2:
         return _generic_run(case)
@@ -3217,6 +3290,37 @@ def _cardinality(case: Case, m: re.Match[str]) -> Mismatch:
         f"{listed} samples: inputs, labels and sample weights must come from the same rows. Check the split or "
         "slicing that made them (the same indices for x and y).",
     )
+
+
+def _graph_batch(case: Case, model: Any) -> Mismatch | None:
+    """The inputs of a model of graphs (keras.io's MPNN: atoms, bonds, bond pairs, an atom's molecule) differ in
+    length by design, one row per atom or per bond, and ``fit``/``predict`` cut every input into batches alike.
+    Found where the model, called directly on the same arrays, runs."""
+    inputs = list(getattr(model, "inputs", None) or [])
+    for var in _call_names(case):
+        value = case.scope.get(var)
+        arrays = keras.tree.flatten(value) if isinstance(value, (list, tuple, dict)) else []
+        if len(arrays) != len(inputs) or len(inputs) < 2 or not all(getattr(a, "ndim", 0) for a in arrays):
+            continue
+        lengths = [len(a) for a in arrays]
+        if len(set(lengths)) < 2:
+            continue
+        try:
+            model(value, training=False)
+        except Exception:  # noqa: BLE001 - it does not take them as they are: a mistake in the data, not this case
+            return None
+        listed = ", ".join(f"{getattr(t, 'name', '?')} {k}" for t, k in zip(inputs, lengths, strict=True))
+        method = re.search(r"\.(fit|predict|evaluate)\(", case.site.text if case.site else "")
+        verb = method.group(1) if method else "predict"
+        name = str(getattr(model, "name", "model"))
+        return Mismatch(
+            name, f"data -> {name}", "inputs cut into batches alike", f"rows: {listed}",
+            f"{name} takes one graph batch whose inputs differ in length by design (rows: {listed}), and "
+            f"{verb} cuts every input into batches of the same rows, so Keras refuses them. Call the model on the "
+            f"whole batch, {case.var(model)}({var}) (it runs on these arrays), or give {verb} a keras.utils.PyDataset "
+            f"(or a tf.data.Dataset) that yields one whole graph batch per step: {case.var(model)}.{verb}(dataset).",
+        )
+    return None
 
 
 def _odd_array(case: Case, model: Any, sizes: list[tuple[str, int]]) -> Mismatch | None:
@@ -3758,11 +3862,35 @@ def _spatial_merge(case: Case, given: list[Any], shapes: list[Shape],
     other = _side_name(case, given[1 - small])
     arg = str(pads[0]) if rank == 1 else "(" + ", ".join(str(pd) for pd in pads) + ")"
     arg += ', data_format="channels_first"' if first else ""
-    fix = (f"{side} gives {format_shape(shapes[small])} and {other} {format_shape(shapes[1 - small])}: their spatial "
-           f"sizes differ, as when an odd size is halved by pooling and doubled again. Pad {side}'s output with "
-           f"keras.layers.ZeroPadding{rank}D({arg}) before {name}, or crop {other}'s with "
-           f"keras.layers.Cropping{rank}D({arg}); or use inputs whose size divides by every pooling factor.")
+    pad = (f"Pad {side}'s output with keras.layers.ZeroPadding{rank}D({arg}) before {name}, or crop {other}'s with "
+           f"keras.layers.Cropping{rank}D({arg})")
+    valid = [p for t in given[:2] for p in _valid_convs(t)]
+    if valid:  # the sizes differ because each branch's unpadded kernels cut a different border
+        fix = (f"{side} gives {format_shape(shapes[small])} and {other} {format_shape(shapes[1 - small])}: "
+               f"{', '.join(valid)} use padding=\"valid\", which cuts kernel_size - 1 from each spatial axis, and the "
+               f"branches' kernels differ. Build {'them' if len(valid) > 1 else 'it'} with padding=\"same\" so that "
+               f"every branch keeps its input's size. Or: {pad}.")
+    else:
+        fix = (f"{side} gives {format_shape(shapes[small])} and {other} {format_shape(shapes[1 - small])}: their "
+               f"spatial sizes differ, as when an odd size is halved by pooling and doubled again. {pad}; or use "
+               "inputs whose size divides by every pooling factor.")
     return _merge_mismatch(case, side, f"inputs that agree ({format_shape(shapes[1 - small])})", shapes, fix)
+
+
+def _valid_convs(tensor: Any) -> list[str]:
+    """The paths of the unpadded convolutions (padding "valid", a kernel larger than 1) upstream of ``tensor``,
+    when they alone change its spatial size (no pooling, stride or upsampling on the way); else []."""
+    if not is_symbolic(tensor):
+        return []
+    found = []
+    for layer, path, _ in producer_chain(tensor):
+        if any(isinstance(v, int) and v > 1 for v in keras.tree.flatten(getattr(layer, "strides", 1))) \
+                or hasattr(layer, "pool_size") or type(layer).__name__.startswith("UpSampling"):
+            return []
+        if isinstance(layer, keras.layers.Layer) and "Conv" in type(layer).__name__ \
+                and getattr(layer, "padding", None) == "valid" and max(getattr(layer, "kernel_size", (1,))) > 1:
+            found.append(path)
+    return found
 
 
 def _reshape_size(case: Case, m: re.Match[str]) -> Mismatch:
@@ -4115,12 +4243,47 @@ def _duplicate_name(case: Case, m: re.Match[str]) -> Mismatch:
     kinds = sorted({type(v).__name__ for v in case.scope.values()
                     if isinstance(v, keras.layers.Layer) and getattr(v, "name", None) == dup})
     what = " or ".join(kinds) if kinds else "layer"
+    clone = _clone_named(case, dup)
+    if clone is not None:
+        copy, original, call = clone
+        use = (f"call {original} itself on both inputs: {original}({call}) instead of {copy}({call})" if call
+               else f"call {original} itself where the script calls {copy}")
+        return Mismatch(
+            where, f"{dup} -> {where}", "one name per layer and nested model", f"{times} {what}s named {dup!r}",
+            f"{copy} = keras.models.clone_model({original}) is a copy of {original} with the same name {dup!r} and "
+            f"new weights of its own, so {where} holds {times} objects named {dup!r}. If both branches should share "
+            f"{original}'s weights (one encoder for both, as in a siamese network), {use}. To keep two separate "
+            f"copies, rename the copy before it is used: {copy}.name = \"{dup}_2\".",
+        )
     return Mismatch(
         where, f"{dup} -> {where}", "one name per layer and nested model", f"{times} {what}s named {dup!r}",
         f"{where} holds {times} different objects named {dup!r}; a helper that builds a part with a fixed "
         f"name=\"{dup}\" and is called {times} times does this. Give each its own name: pass name=\"{dup}_2\" "
         f"(a name argument to the helper) for the second.",
     )
+
+
+def _clone_named(case: Case, name: str) -> tuple[str, str, str] | None:
+    """``(copy, original, argument)`` where the user's file assigns ``copy = clone_model(original)`` and the
+    model ``original`` is named ``name``: the clone keeps that name. ``argument`` is the source of the first input
+    the script gives ``copy`` ('' when it never calls it)."""
+    _, tree = user_tree(case)
+    if tree is None:
+        return None
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Call) and node.value.args
+                and isinstance(node.value.args[0], ast.Name)
+                and "clone_model" in (getattr(node.value.func, "attr", None), getattr(node.value.func, "id", None))):
+            continue
+        copy, original = node.targets[0].id, node.value.args[0].id
+        if getattr(case.scope.get(original), "name", None) != name:
+            continue
+        calls = (c for c in ast.walk(tree) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
+                 and c.func.id == copy and c.args)
+        first = next(calls, None)
+        return copy, original, ast.unparse(first.args[0]) if first is not None else ""
+    return None
 
 
 _UNITS = (keras.layers.Dense, keras.layers.LSTM, keras.layers.GRU, keras.layers.SimpleRNN, keras.layers.Conv1D,
@@ -4562,6 +4725,35 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
 _ATTENTION = (keras.layers.MultiHeadAttention, keras.layers.Attention, keras.layers.AdditiveAttention)
 
 
+def _longer_than_table(case: Case) -> Mismatch | None:
+    """A sequence longer than the table of positions a layer reads (keras-hub's PositionEmbedding slices the
+    first ``length`` rows of its (max_sequence_length, width) weight): no row exists past the table's end."""
+    layer = case.layer
+    inputs = case.frames[-1].inputs if case.frames else []
+    shape = shape_of(inputs[0]) if inputs and layer is not None else ()
+    var = next((n for n in _call_names(case) if isinstance(case.scope.get(n), dict)
+                or isinstance(getattr(case.scope.get(n), "ndim", None), int)), None)
+    data = [a for a in keras.tree.flatten(case.scope.get(var)) if len(getattr(a, "shape", ())) >= 2] if var else []
+    length = shape[1] if len(shape) >= 3 and isinstance(shape[1], int) else max(
+        (int(a.shape[1]) for a in data), default=None)  # the sequence the data holds, where the graph has ?
+    if len(shape) != 3 or length is None or layer is None or isinstance(layer, keras.Model) or layer._layers:
+        return None  # a layer of its own weights on (batch, sequence, width), not a model or a block of layers
+    width = shape[-1]
+    tables = [w for w in layer.weights if len(w.shape) == 2 and w.shape[1] == width and w.shape[0] < length]
+    if not tables:
+        return None
+    rows = int(tables[0].shape[0])
+    name = case.consumer_name(layer.name)
+    cut = (f"{{k: v[:, :{rows}] for k, v in {var}.items()}}" if isinstance(case.scope.get(var or ""), dict)
+           else f"{var or 'x'}[:, :{rows}]")
+    return Mismatch(
+        case.path(layer.name), case.interface(layer.name), f"(batch, at most {rows}, {width})", case.received(),
+        f"{name} reads one row of its {tables[0].path.rsplit('/', 1)[-1]} table {tuple(tables[0].shape)} per position, "
+        f"{rows} positions in all, and gets a sequence of {length}: the model takes sequences of at most {rows}. "
+        f"Cut them to {rows} ({cut}), or make the model with a table of at least {length} positions and train it.",
+    )
+
+
 def _generic(case: Case) -> Mismatch:
     """Any other failure inside Keras: the path, the shapes and Keras' own reason, said once."""
     for i, frame in enumerate(case.frames):
@@ -4574,6 +4766,9 @@ def _generic(case: Case) -> Mismatch:
     levels = _sides_not_a_multiple(case)
     if levels is not None:
         return levels
+    table = _longer_than_table(case)
+    if table is not None:
+        return table
     name = case.consumer_name(getattr(case.layer, "name", "model"))
     layer = case.layer
     kind = type(layer).__name__ if layer is not None else "Keras"
@@ -4583,7 +4778,8 @@ def _generic(case: Case) -> Mismatch:
     expected = _expected_from_layer(layer, probed)
     if probed is not None:  # what a fresh copy of the layer accepts gives the fix
         return Mismatch(case.path(name), case.interface(name), expected, received,
-                        fix_text(probed, getattr(layer, "name", name), reason.rstrip(".")))
+                        _kept_batch_probed(case, probed)
+                        or fix_text(probed, getattr(layer, "name", name), reason.rstrip(".")))
     odd = _odd_width_input(case, kind, getattr(layer, "name", name), reason.rstrip("."))
     if odd is not None:
         return Mismatch(case.path(name), case.interface(name), odd[0], received, odd[1])
@@ -4758,7 +4954,7 @@ def _explained(exc: BaseException, target: Any, failure: Failure | None = None) 
     weights = _FIT_WEIGHTS.search(case.message)
     if weights:
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))
-    usage = training_api_failure(case) or usage_failure(case)
+    usage = training_api_failure(case) or boundary_failure(case) or usage_failure(case)
     if usage is not None:
         return InterfaceError([usage], context=_context(case))
     custom = (_metric_for_other_labels(case) or fit_argument_failure(case) or argument_failure(case)

@@ -18,7 +18,7 @@ from typing import Any
 
 import keras
 
-from kernest._callsite import source_offset
+from kernest._callsite import model_call, source_offset
 from kernest._errors import Mismatch
 from kernest._explain_args import _fit_call, _segment, _statement, _statement_at
 from kernest._explain_custom import first_answer
@@ -29,7 +29,7 @@ from kernest._trace import is_user_file, user_frames
 def training_api_failure(case: Any) -> Mismatch | None:
     """The first of the readers below that recognises the failure, or None."""
     return first_answer(case, (_length_not_an_int, _outside_strategy_scope, _missing_log_key, _backend_value_removed,
-                               _optimizer_lr, _loss_scale_keras2, _fit_argument_removed))
+                               _optimizer_lr, _loss_scale_keras2, _fit_argument_removed, _validation_data_format))
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
@@ -178,7 +178,7 @@ def _outside_strategy_scope(case: Any) -> Mismatch | None:
     strategy = _segment(source, scope_call.func.value)  # type: ignore[attr-defined]
     before = [n for n in made if n.lineno < block.lineno]
     if not before:
-        return None
+        return _built_in_another_function(case, model, var, source, tree, strategy) if tree is not None else None
     indent = " " * (block.body[0].col_offset - block.col_offset)
     body = [_segment(source, before[-1]), *(_segment(source, s) for s in block.body)]
     rewritten = f"with {_segment(source, scope_call)}:\n" + "\n".join(indent + s for s in body)
@@ -188,6 +188,40 @@ def _outside_strategy_scope(case: Any) -> Mismatch | None:
         f"{model.name} was built on line {before[-1].lineno}, outside {strategy}.scope(): only compile runs inside "
         f"it, so the model's variables belong to no strategy and fit refuses them. Build the model inside the scope "
         f"too, and drop the line before it:\n{rewritten}",
+    )
+
+
+def _body_holding(tree: ast.AST, line: int) -> list[ast.stmt]:
+    """The statements of the innermost function (or the module) that holds ``line``."""
+    body = tree.body if isinstance(tree, ast.Module) else []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= line <= (node.end_lineno or 0):
+            body = node.body  # breadth first: a function inside this one comes later
+    return body
+
+
+def _built_in_another_function(case: Any, model: Any, var: str, source: str, tree: ast.AST,
+                               written: str) -> Mismatch | None:
+    """``tagger = make_tagger()`` outside any scope, then ``compile_under(mirrored, tagger)`` opening the scope in
+    a function of its own: the build's statement, in the function (or module) that runs fit, put inside the
+    strategy's scope, named as the caller names the strategy."""
+    body = _body_holding(tree, case.site.line)
+    builds = [n for n in body if isinstance(n, ast.Assign) and n.lineno < case.site.line
+              and any(isinstance(t, ast.Name) and t.id == var for t in n.targets)
+              and var not in {x.id for x in ast.walk(n.value) if isinstance(x, ast.Name)}]
+    if not builds:
+        return None
+    build = builds[-1]
+    theirs = getattr(getattr(model, "optimizer", None), "_distribution_strategy", None)
+    strategy = next((k for k, v in case.scope.items() if theirs is not None and v is theirs), written)
+    indent = " " * build.col_offset
+    rewritten = f"{indent}with {strategy}.scope():\n{indent}    {_segment(source, build)}"
+    return Mismatch(
+        model.name, f"{model.name} -> {strategy}", f"{model.name}'s variables created under {strategy}.scope()",
+        f"variables created outside it (line {build.lineno})",
+        f"{model.name} was built on line {build.lineno}, outside {strategy}.scope(): the scope is opened only where "
+        f"it is compiled, so the model's variables belong to no strategy and fit refuses them. Build it inside the "
+        f"scope too (compiling there as well is fine):\n{rewritten}",
     )
 
 
@@ -378,4 +412,63 @@ def _fit_argument_removed(case: Any) -> Mismatch | None:
         name, f"{m.group('kw')} -> {method}", f"{method}'s Keras 3 arguments", ", ".join(f"{k.arg}=" for k in bad),
         f"Keras 3's {method} has no {', '.join(k.arg or '' for k in bad)} argument{'s' if len(bad) > 1 else ''}{why}. "
         f"Leave {'them' if len(bad) > 1 else 'it'} out: `{statement.strip()}`.",
+    )
+
+
+# --- validation_data that is neither (x, y) nor (x, y, sample_weight) ---------------------------------------------
+
+_DATA_FORMAT = re.compile(r"Data is expected to be in format `x`, `\(x,\)`, `\(x, y\)`")
+
+
+def _in_evaluate(exc: BaseException) -> bool:
+    """Whether the failure happened in Keras' own evaluate (fit's validation pass runs it)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name == "evaluate" and not is_user_file(tb.tb_frame.f_code.co_filename):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _validation_data_format(case: Any) -> Mismatch | None:
+    """``fit(..., validation_data=[x_val, y_val, None, None])`` (or a tuple of 1): Keras unpacks validation_data as
+    (x, y) or (x, y, sample_weight) and refuses four items with a message on the format only; one item leaves y
+    out, and the validation pass fails on the missing labels after the first epoch."""
+    statement = _statement(case)  # the whole call: validation_data is often on a line of its own
+    call = model_call(statement, case.scope, ("fit",)) if case.site is not None else None
+    value = call.value("validation_data") if call is not None else None
+    if call is None or not isinstance(value, (list, tuple)) or len(value) in (2, 3):
+        return None
+    if not (_DATA_FORMAT.search(case.message) or (len(value) == 1 and _in_evaluate(case.exc))):
+        return None
+    n_in, n_out = len(getattr(call.model, "inputs", None) or []), len(getattr(call.model, "outputs", None) or [])
+    if (n_in > 1 or n_out > 1) and len(value) == n_in + n_out:
+        return None  # the inputs and labels of a multi-input model, flat: _explain_args' _validation_flat_tuple
+    tree = _parse(statement)
+    written = next((k.value for n in ast.walk(tree) if isinstance(n, ast.Call) for k in n.keywords
+                    if k.arg == "validation_data"), None) if tree is not None else None
+    if isinstance(written, (ast.List, ast.Tuple)):
+        items = [_segment(statement, e) for e in written.elts]
+    else:
+        var = call.text("validation_data") or "validation_data"
+        items = [f"{var}[{i}]" for i in range(len(value))]
+    if len(items) == 1:
+        kept = [items[0], f"<the labels of {items[0]}>"]
+    else:
+        kept = items[:3] if value[2] is not None else items[:2]
+    fixed = f"({', '.join(kept)})"
+    rewritten = _splice(statement, written, fixed) if written is not None else f"validation_data={fixed}"
+    name = call.model.name if isinstance(call.model, keras.Model) else call.owner
+    kind = "tuple" if isinstance(written, ast.Tuple) else "list" if isinstance(written, ast.List) else type(value).__name__
+    got = (f"a {kind} of {len(value)} item{'s' if len(value) > 1 else ''}"
+           + (f" ({', '.join(items)})" if len(items) > 1 else f" ({items[0]}, no labels)"))
+    why = ("Keras unpacks it as (x, y) or (x, y, sample_weight) and refuses more items" if len(value) > 3 else
+           "with one item Keras reads it as x alone, so the validation pass after the first epoch has no labels to "
+           "compute the loss with")
+    return Mismatch(
+        name, f"validation_data -> {name}", "validation_data=(x_val, y_val) or (x_val, y_val, sample_weight), "
+        "or a dataset of (x, y) batches", got,
+        f"{name}.fit got validation_data as {got}: {why}. Give the validation inputs and labels as a pair (a "
+        f"third item is a sample_weight array, not a placeholder; a tf.data.Dataset or PyDataset of (x, y) batches "
+        f"also works): `{rewritten.strip()}`.",
     )

@@ -96,6 +96,29 @@ class _CallTap(keras.layers.Layer):
         self.sizes = [[len(group) for group in calls] for calls in seen]
         return out + [t for calls in seen for group in calls for t in group]
 
+    def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().compute_output_spec(*args, **kwargs)
+        except Exception:  # noqa: BLE001 - a call that reads sizes from its data, which a symbolic run cannot
+            return self._spec_from_zeros(args, kwargs)
+
+    def _spec_from_zeros(self, args: Any, kwargs: Any) -> list[Any]:
+        """The outputs' specs from two runs on zeros, each unknown size 2 and then 3 (Keras' JAX backend finds
+        unknown sizes the same way): a size that differs between the runs is unknown. keras.io's MPNN pads each
+        molecule's atoms to the largest count it finds in the data."""
+        def zeros(size: int) -> Any:
+            return keras.tree.map_structure(
+                lambda t: keras.ops.zeros([size if d is None else d for d in t.shape], t.dtype)
+                if isinstance(t, keras.KerasTensor) else t, (args, kwargs))
+
+        runs = []
+        for size in (2, 3):
+            a, kw = zeros(size)
+            runs.append(self.call(*a, **kw))  # (batch, ...) per output, flat
+        return [keras.KerasTensor(tuple(d if d == e else None for d, e in zip(x.shape, y.shape, strict=True)),
+                                  dtype=keras.backend.standardize_dtype(x.dtype))
+                for x, y in zip(*runs, strict=True)]
+
     def positions(self) -> list[list[list[int]]]:
         """Per target as given, per call: the indices of its tensors among the outputs."""
         found, start = [], self.n_out

@@ -108,6 +108,7 @@ def _lint(model: Any, data: Any) -> list[Finding]:
     found.extend(_order_findings(model))
     found.extend(_values_findings(model))
     found.extend(_wiring_findings(model))
+    found.extend(_boundary_findings(model))
     found.extend(_silent_findings(model, given))
     return found
 
@@ -1995,6 +1996,12 @@ def _wiring_findings(model: Any) -> list[Finding]:
     from kernest._lint_wiring import wiring_findings
 
     return wiring_findings(model)
+
+
+def _boundary_findings(model: Any) -> list[Finding]:
+    from kernest._lint_boundary import boundary_findings
+
+    return boundary_findings(model)
 
 
 def _values_findings(model: Any) -> list[Finding]:

@@ -30,7 +30,10 @@ from kernest._lint import (
 def silent_findings(model: Any, data: Any) -> list[Finding]:
     """Every finding of the rules below for ``model`` (the model the script fits) and ``data``, the arrays it is
     given (None where none are known)."""
-    return _unscaled_pixels(model, data) + _normalised_across_steps(model) + _mask_ignored_after_masking(model)
+    from kernest._lint_samples import samples_findings
+
+    return (_unscaled_pixels(model, data) + _normalised_across_steps(model) + _mask_ignored_after_masking(model)
+            + samples_findings(model, data))
 
 
 def _back_to_data(model: Any, path: str, x: Any) -> tuple[list[Any], int | None]:

@@ -9,6 +9,8 @@ as a row of zeros). ``kernest check --strict`` reports them."""
 from __future__ import annotations
 
 import ast
+import inspect
+import textwrap
 from typing import Any
 
 import keras
@@ -136,12 +138,76 @@ def _clone_used_without_weights(model: Any) -> list[Finding]:
 # --- predict on a tf.data pipeline that shuffles --------------------------------------------------------------------
 
 def _shuffles(dataset: Any) -> bool:
-    """Whether a tf.data pipeline holds a shuffle step (``.shuffle(...)``, or a loader's ``shuffle=True``)."""
+    """Whether a tf.data pipeline holds a shuffle step (``.shuffle(...)``, or a loader's ``shuffle=True``), or a
+    PyDataset's code shuffles its order (``_pydataset_shuffles``)."""
+    if isinstance(dataset, keras.utils.PyDataset):
+        return _pydataset_shuffles(dataset)
     while dataset is not None:
         if "Shuffle" in type(dataset).__name__:
             return True
         dataset = getattr(dataset, "_input_dataset", None)
     return False
+
+
+_SHUFFLES = {"shuffle", "permutation", "permuted"}
+
+
+def _pydataset_shuffles(data: Any) -> bool:
+    """A PyDataset whose class calls a shuffle (``np.random.shuffle(self.order)``, ``rng.permutation(n)``), unless
+    every such call sits under an ``if self.<flag>:`` that this instance has set false."""
+    methods = [f for cls in type(data).__mro__ if not cls.__module__.startswith(("keras.", "builtins"))
+               for f in vars(cls).values() if inspect.isfunction(f)]
+    try:  # method by method: a class defined in a script run by runpy has no module to read it from
+        nodes = [n for f in methods for n in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(f))))]
+    except (OSError, TypeError, SyntaxError):
+        return False
+    guarded: set[int] = set()
+    for node in nodes:
+        test = node.test if isinstance(node, (ast.If, ast.IfExp)) else None
+        if (isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id == "self"
+                and not getattr(data, test.attr, True)):
+            body: list[ast.AST] = list(node.body) if isinstance(node, ast.If) else [node.body]  # type: ignore[attr-defined]
+            guarded |= {id(n) for b in body for n in ast.walk(b)}
+    return any(isinstance(n, ast.Call) and id(n) not in guarded
+               and (n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")) in _SHUFFLES
+               for n in nodes)
+
+
+def _carries_labels(data: Any) -> bool:
+    """Whether the batches ``data`` gives predict are (x, y[, sample_weight]): a tf.data element spec or a
+    PyDataset's first batch."""
+    spec = getattr(data, "element_spec", None)
+    if spec is not None:
+        return isinstance(spec, tuple) and len(spec) >= 2
+    if isinstance(data, keras.utils.PyDataset):
+        try:
+            first = data[0]
+        except Exception:  # a PyDataset that cannot give a batch out of fit: not read
+            return False
+        return isinstance(first, tuple) and len(first) >= 2
+    return False
+
+
+def _shuffle_off(made: str, data: Any) -> str | None:
+    """``made`` (the dataset's assignment) with ``shuffle=False`` in the call that makes it, where that call takes a
+    ``shuffle`` argument: the user's PyDataset class, or a keras.utils loader (image_dataset_from_directory...)."""
+    tree = ast.parse(made)
+    value = tree.body[0].value if tree.body and isinstance(tree.body[0], ast.Assign) else None
+    if not isinstance(value, ast.Call):
+        return None
+    given = next((k for k in value.keywords if k.arg == "shuffle"), None)
+    if given is not None:
+        return _splice(made, given.value, "False")
+    name = value.func.attr if isinstance(value.func, ast.Attribute) else getattr(value.func, "id", "")
+    maker = type(data).__init__ if type(data).__name__ == name else getattr(keras.utils, name, None)
+    try:
+        takes = maker is not None and "shuffle" in inspect.signature(maker).parameters
+    except (TypeError, ValueError):
+        return None
+    if not takes:
+        return None
+    end = ast.get_source_segment(made, value) or ""
+    return _splice(made, value, f"{end[:-1].rstrip()}, shuffle=False)") if end.endswith(")") else None
 
 
 def _script_calls(model: Any, method: str) -> list[ast.Call]:
@@ -170,8 +236,7 @@ def _predicted_in_shuffled_order(model: Any) -> list[Finding]:
     and returns the predictions in this pass's shuffled order, so comparing them with the labels as stored (or as
     read in another pass, which shuffles again) pairs each prediction with another sample's label."""
     data = getattr(model, "_kernest_predicted", None)
-    spec = getattr(data, "element_spec", None)
-    if data is None or not isinstance(spec, tuple) or len(spec) < 2 or not _shuffles(data):
+    if data is None or not _carries_labels(data) or not _shuffles(data):
         return []
     given = [c.args[0] for c in _script_calls(model, "predict") if c.args and isinstance(c.args[0], ast.Name)]
     var = given[-1].id if given else "the dataset"  # type: ignore[attr-defined]
@@ -182,6 +247,8 @@ def _predicted_in_shuffled_order(model: Any) -> list[Finding]:
     if made and shuffle is not None:
         kept = ast.get_source_segment(made, shuffle.func.value) or ast.unparse(shuffle.func.value)  # type: ignore[attr-defined]
         fix = f"predict on the samples in their stored order, without the shuffle: {_splice(made, shuffle, kept)}"
+    elif made and _shuffle_off(made, data) is not None:
+        fix = f"predict on the samples in their stored order, without the shuffle: {_shuffle_off(made, data)}"
     else:
         fix = f"make {var} without shuffling (shuffle=False) for predict, and keep the shuffle for training only"
     return [Finding(

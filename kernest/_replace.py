@@ -24,10 +24,12 @@ from kernest._graph import (
     Site,
     attribute_example,
     call_again,
+    find_layer,
     graph_calls,
     graph_inputs,
     input_struct,
     layer_attributes,
+    layers,
     output_struct,
     require_graph,
     var_name,
@@ -177,6 +179,9 @@ def _rebuild(entry_layer: Any, chain: list[Entry], new: Any, call_index: int | N
             if call.layer is first.layer and (only is None or seen == only):
                 seen += 1
                 call_again(call, tensors, layer=replacement)
+            elif only is None and call.layer is not first.layer and find_layer(first.layer, call.layer):
+                # a layer of the replaced part called outside it too (a tied head): the new part's layer there
+                call_again(call, tensors, layer=_counterpart(first.layer, call.layer, replacement))
             elif call.layer is first.layer:
                 seen += 1
                 _keep_or_rerun(call, tensors)
@@ -195,6 +200,20 @@ def _rebuild(entry_layer: Any, chain: list[Entry], new: Any, call_index: int | N
         "is not a functional model or an over/TimeDistributed wrapper, so it cannot be rebuilt around a new "
         f"part. Replace {entry_layer.name!r} as a whole instead."
     )
+
+
+def _counterpart(old: Any, layer: Any, new: Any) -> Any:
+    """The layer of ``new`` at the path ``layer`` has inside ``old``."""
+    path = find_layer(old, layer)
+    found = dict(layers(new)).get(path) if path else None
+    if found is None or type(found) is not type(layer):
+        raise KernestError(
+            f"Cannot replace {old.name!r} with {getattr(new, 'name', new)!r}: the model also calls {layer.name!r}, a "
+            f"layer of {old.name!r} (at {old.name}/{path}), outside it, and {getattr(new, 'name', 'the new part')!r} "
+            f"has no {type(layer).__name__} at {path!r} to take that call. Give the new part that layer, or rebuild "
+            "the model around the new part."
+        )
+    return found
 
 
 def _subclassed_advice(model: Any) -> str:
@@ -240,8 +259,20 @@ def _copy(model: keras.Model, keep: Any = None) -> keras.Model:
     """A copy of ``model`` with new layer objects holding the same weights, state and trainable flags;
     ``keep``, one of its own layers about to be swapped out, is not copied (a backbone takes seconds)."""
 
+    # a layer of one of its submodels that the model also calls itself (a tied LM head calls the backbone's
+    # token embedding) is, in the copy, the copied submodel's own layer: cloned alone, the copy would have two
+    inside = {id(sub): (owner, path) for owner in reversed(getattr(model, "layers", []))
+              for path, sub in layers(owner) if sub is not owner}
+    made: dict[int, Any] = {}
+
     def clone(layer: Any) -> Any:
-        return layer if layer is keep else layer.__class__.from_config(layer.get_config())
+        if id(layer) not in made:
+            if id(layer) in inside:
+                owner, path = inside[id(layer)]
+                made[id(layer)] = dict(layers(clone(owner)))[path]
+            else:
+                made[id(layer)] = layer if layer is keep else layer.__class__.from_config(layer.get_config())
+        return made[id(layer)]
 
     try:
         # the copy is built on the original's input tensors, so their axis names stay. Safe mode guards

@@ -229,9 +229,15 @@ def branch_on_tensor(case: Any) -> Mismatch | None:
            "run only one branch)." if chosen is not None else
            f"Make the choice a tensor op: {ops}where(condition, a, b) to pick per element, or {ops}cond(pred, "
            "true_fn, false_fn) to run one branch.")
-    local = next((frame.f_locals[n] for n in _tensor_names(test, frame.f_locals)), None)
+    names = _tensor_names(test, frame.f_locals)
+    local = next((frame.f_locals[n] for n in names), None)
+    # The branch's own assignment (``if c: h = h * 2.0``) names what goes on, to the sub-layer that takes it next.
+    body = stmt.body if isinstance(stmt, ast.If) else []
+    assigned = body[0] if len(body) == 1 and isinstance(body[0], ast.Assign) else stmt
+    sides = _sides(func, assigned, names[0], layer, frame) if func is not None else None
     return Mismatch(
-        case.path(layer.name) if case.frames else layer.name, _fed_from(case, layer, local),
+        case.path(layer.name) if case.frames else layer.name,
+        f"{sides[0]} -> {sides[1]}" if sides is not None else _fed_from(case, layer, local),
         "a choice made by a tensor op", f"Python `{'if' if isinstance(stmt, ast.If) else 'while'} {cond}`",
         f"{layer.name}'s {frame.f_code.co_name}() branches in Python on `{cond}` (line {line}), a tensor with no "
         f"value while Keras builds the model (and traces it to train), so it cannot be True or False. {fix}",

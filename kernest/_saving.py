@@ -84,14 +84,27 @@ def _rebuilt_apart(model: Any, same: list[Entry]) -> list[Entry]:
     """The paths of one layer object that a load makes as separate objects. A subclassed model (or layer) that
     holds the layer as an attribute and also holds the submodel it sits in (keras.io's speech Transformer keeps
     ``self.enc_input`` and ``keras.Sequential([self.enc_input, ...])``) makes both again in its ``__init__`` on
-    load, one object as before: that attribute path is an alias, not a second copy."""
+    load, one object as before: that attribute path is an alias, not a second copy. So does a functional subclass
+    whose config holds its arguments, not its layers (keras-hub's GPT2CausalLM calls its backbone and then
+    ``backbone.token_embedding`` for its tied head)."""
     def alias(x: Entry) -> bool:
         holder = x.parent.layer if x.parent is not None and x.depth > 1 else model
-        if isinstance(holder, (keras.Sequential, Functional)):
+        if isinstance(holder, keras.Sequential) or (isinstance(holder, Functional) and not _graph_made_in_init(holder)):
             return False
         return any(o is not x and any(a is holder for a in [model, *(c.layer for c in o.chain()[:-1])]) for o in same)
 
     return [x for x in same if not alias(x)]
+
+
+def _graph_made_in_init(layer: Any) -> bool:
+    """A functional subclass that Keras loads by calling its class with its config (no ``layers`` in it), so its
+    ``__init__`` wires its graph again from the layers it is given."""
+    if type(layer) is Functional or not isinstance(layer, Functional):
+        return False
+    try:
+        return "layers" not in layer.get_config()
+    except Exception:  # noqa: BLE001 - a config Keras cannot write either: not this case
+        return False
 
 
 def _inside_reported(entry: Entry, reported: set[int]) -> bool:

@@ -18,6 +18,9 @@ from kernest.text._defaults import schedule
 from kernest.text._run import RUN_FILES
 from tests.conftest_text import TINY, corpus_sample, trained_run, write_table
 
+# trained_run() is trained once per process: the files that read it share one worker, so CI trains it once.
+pytestmark = pytest.mark.xdist_group("trained_run")
+
 
 def test_run_directory_holds_every_file() -> None:
     run = trained_run()

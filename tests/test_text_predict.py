@@ -18,6 +18,9 @@ from kernest.text._fast import fast_forward
 from kernest.text._predict import trim_padding
 from tests.conftest_text import TINY, corpus_sample, trained_run, write_table
 
+# trained_run() is trained once per process: the files that read it share one worker, so CI trains it once.
+pytestmark = pytest.mark.xdist_group("trained_run")
+
 
 def ids_with(lengths: list[list[int]], words: int = 12, chars: int = 10) -> np.ndarray:
     """``(texts, words, chars)`` ids: text ``i`` has one word of ``lengths[i][j]`` characters per entry."""
