@@ -143,7 +143,7 @@ def _probe_batch(layer: Any, x: Any) -> float | None:
     if (together[0].shape[:1] != (4,) or alone.shape[:1] != (1,) or together[0].shape[1:] != alone.shape[1:]
             or not np.allclose(together[0], together[1])):
         return None
-    return float(np.max(np.abs(together[0][:1] - alone)))
+    return float(np.max(np.abs(together[0][:1].astype(np.float64) - alone.astype(np.float64))))  # bool masks too
 
 
 def _custom(layer: Any) -> bool:

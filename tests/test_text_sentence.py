@@ -15,19 +15,20 @@ from typing import Any
 import keras
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import kernest
-from kernest.text import ModelConfig, Predictor, TextEncoder, evaluate, train
+from kernest.text import ModelConfig, Predictor, evaluate, train
 from kernest.text import _minilm as minilm
 from kernest.text import _sentence as sentence
 from kernest.text._train import score, towers_as_inputs
+from kernest.text._wide import out_of_fold_logits, vector_gate
 from tests.conftest_text import TINY, corpus_sample, write_table
 
 SMALL_BERT = {"vocab_size": 0, "hidden_size": 16, "num_attention_heads": 2, "num_hidden_layers": 1,
               "intermediate_size": 32, "max_position_embeddings": 256, "layer_norm_eps": 1e-12,
               "hidden_act": "gelu"}
 CONFIG = ModelConfig.from_dict({"wide_vectors": "minilm"}, TINY)
-SUBSET = 100  # the module's run encodes 100 of its 160 training texts (sentence_texts)
 
 
 def _vocab() -> dict[str, int]:
@@ -74,25 +75,14 @@ def small_encoder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[int]:
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One run trained for an epoch on 200 bundled texts with the small encoder (patched while the module's
-    tests run), encoding 100 of its 160 training texts; ``trained_on`` records the texts of each shuffled
-    (training) dataset that the run built."""
+    tests run), its gate off so that the tower is kept whatever the small encoder's vectors are worth."""
     root = tmp_path_factory.mktemp("sentence")
     with pytest.MonkeyPatch.context() as mp:
         encoded = _patch(mp, root / "cache")
-        trained_on: list[list[str]] = []
-        real_dataset = TextEncoder.dataset
-
-        def recording_dataset(self: TextEncoder, texts: Any, *args: Any, **kwargs: Any) -> Any:
-            if kwargs.get("shuffle"):
-                trained_on.append(list(texts))
-            return real_dataset(self, texts, *args, **kwargs)
-
-        mp.setattr(TextEncoder, "dataset", recording_dataset)
         data = _data(root)
-        config = ModelConfig.from_dict({"sentence_texts": SUBSET}, CONFIG)
+        config = ModelConfig.from_dict({"sentence_gate": 0}, CONFIG)
         res = train(data=data, out=root / "run", epochs=1, batch_size=32, config=config, verbose=0)
-        yield {"res": res, "run": root / "run", "data": data, "encoded": encoded, "root": root,
-               "trained_on": trained_on}
+        yield {"res": res, "run": root / "run", "data": data, "encoded": encoded, "root": root}
 
 
 @pytest.mark.core
@@ -127,36 +117,20 @@ def test_vectors_are_cached_by_token_ids_and_weights_and_a_corrupt_file_is_ignor
     np.testing.assert_allclose(redone, first, atol=1e-6)
 
 
-def test_the_tower_is_frozen_and_its_kernel_comes_from_the_residual_fit(small_run: dict[str, Any]) -> None:
+def test_the_tower_is_frozen_and_its_kernel_comes_from_stage_one(small_run: dict[str, Any]) -> None:
     res = small_run["res"]
     model = res.model
     assert [x.name for x in model.inputs] == ["chars", "token_ids"]
     assert not model.get_layer(sentence.TOWER).trainable
     layer = model.get_layer("head").get_layer("sentence_logits")
-    kernel, bias = layer.get_weights()
-    assert kernel.shape == (16, 3) and bias.shape == (3,) and not layer.trainable
-    fit = res.metrics["wide_fit"]["sentence_residual"]
-    assert fit["texts"] == SUBSET and fit["folds"] == 3 and set(fit["cv_loss"]) == {"off", *map(str, sentence.STRENGTHS)}
-    # the layer holds W / a (a: the wide logits' fitted scale, which starts the head's wide_logits layer)
-    assert fit["kernel_norm"] == pytest.approx(float(np.linalg.norm(kernel)) * fit["scale"], rel=1e-3, abs=1e-3)
-    assert (fit["strength"] == "off") == (fit["kernel_norm"] == 0.0)
-    assert "out_of_fold" not in res.metrics["wide_fit"]  # computed for the residual, not kept for stage 2
+    assert layer.get_weights()[0].shape == (16, 3) and np.abs(layer.get_weights()[0]).max() > 0
+    assert not layer.trainable and "vector_gate" not in res.metrics["wide_fit"]
+    assert res.metrics["sentence_vectors"]["texts"] == len(res.splits.train) + len(res.splits.val)
+    assert res.metrics["sentence_vectors"]["kept"]
     assert "sentence" in str(kernest.summary(model))
-    # the tower ran once per distinct encoded training text, validation and test text: never in a training step
-    facts = res.metrics["sentence_vectors"]
-    assert facts["train_texts"] == SUBSET and facts["train_texts_of"] == len(res.splits.train) > SUBSET
-    assert facts["texts"] == SUBSET + len(res.splits.val)
-    encoded_train = small_run["trained_on"][0]
-    texts = set(encoded_train) | set(res.splits.val.texts) | set(res.splits.test.texts)
+    # the tower ran once per distinct training, validation and test text: never in a training step
+    texts = set(res.splits.train.texts) | set(res.splits.val.texts) | set(res.splits.test.texts)
     assert sum(small_run["encoded"][:3]) == len(texts)
-
-
-def test_stage_two_trains_on_the_encoded_texts_only(small_run: dict[str, Any]) -> None:
-    res = small_run["res"]
-    rows = sentence.subset(len(res.splits.train), SUBSET, seed=0)
-    assert rows is not None and len(rows) == SUBSET
-    assert small_run["trained_on"] == [[res.splits.train.texts[i] for i in rows]]
-    assert sentence.subset(len(res.splits.train), 0) is None and sentence.subset(50, SUBSET) is None
 
 
 def test_the_token_cap_is_fitted_kept_and_part_of_the_cache_key(small_run: dict[str, Any]) -> None:
@@ -234,26 +208,53 @@ def test_missing_wheel_warns_and_trains_without_the_tower(monkeypatch: pytest.Mo
 
 
 @pytest.mark.core
-def test_the_residual_fit_gives_random_vectors_no_weight_and_informative_ones_a_real_weight() -> None:
-    # held-out logits of a weak model (about 60 % right), vectors of 32 numbers per text
-    rng = np.random.default_rng(3)
-    n, k, dim = 900, 3, 32
+def test_the_gate_uses_vectors_that_carry_the_label_and_leaves_out_noise() -> None:
+    # 450 texts of 3 classes: 8 random n-gram buckets each, and half of them one bucket of their class
+    rng = np.random.default_rng(0)
+    n, k, dim = 450, 3, 64
     y = rng.integers(0, k, n)
-    offset = 1.0 * np.eye(k)[y] + rng.normal(size=(n, k))
-    noise = rng.normal(size=(n, dim)) + 0.5  # a common part, as sentence vectors have
-    (kernel, bias, scale), facts = sentence.fit_residual(offset, noise / np.linalg.norm(noise, axis=1, keepdims=True), y)
-    assert facts["strength"] == "off" and facts["kernel_norm"] == 0.0 and not kernel.any() and not bias.any()
-    assert scale == 1.0
-    # the label's direction in a few of the numbers, under the same noise: the vectors now say more than the offset
+    rows, cols = [], []
+    for i in range(n):
+        buckets = [*rng.integers(k, 300, 8), *([y[i]] if rng.random() < 0.5 else [])]
+        rows += [i] * len(buckets)
+        cols += buckets
+    counts = [sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, 300))]
+    fit = {"n_classes": k, "c": 1.0, "tfidf_c": 2.0, "min_df": 2, "alpha": 1.0, "balanced": True, "seed": 0,
+           "sublinear": True, "vector_scale": 1.0}
+
+    def unit(v: np.ndarray) -> np.ndarray:
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    noise = rng.normal(size=(n, dim))
+    off, oof = vector_gate(["nb", "tfidf"], counts, y, unit(noise), 3, **fit)
+    assert not off["use"] and off["accuracy_gain"] <= 2 * off["standard_error"]
+    np.testing.assert_allclose(oof, out_of_fold_logits(["nb", "tfidf"], counts, y, 3, **fit))
     signal = noise.copy()
-    signal[:, :k] += 1.5 * np.eye(k)[y]
-    signal /= np.linalg.norm(signal, axis=1, keepdims=True)
-    (kernel, bias, scale), facts = sentence.fit_residual(offset, signal, y)
-    assert facts["strength"] != "off" and facts["kernel_norm"] > 1.0 and scale > 0
-    assert facts["cv_loss"][str(facts["strength"])] < facts["cv_loss"]["off"] - 0.05
-    assert facts["cv_macro_f1"][str(facts["strength"])] > facts["cv_macro_f1"]["off"] + 0.05
-    # the weight sits on the informative numbers (each class' own column), and it adds no class bias on average
-    assert np.all(np.diag(kernel[:k]) > np.abs(kernel[k:]).max())
-    np.testing.assert_allclose((signal @ kernel + bias).mean(axis=0), 0.0, atol=1e-9)
-    fitted = np.argmax(scale * offset + signal @ kernel + bias, 1)
-    assert np.mean(fitted == y) > np.mean(np.argmax(offset, 1) == y) + 0.05
+    signal[:, :k] += 2.0 * np.eye(k)[y]  # the label's direction in three of the numbers, under the same noise
+    on, oof = vector_gate(["nb", "tfidf"], counts, y, unit(signal), 3, **fit)
+    assert on["use"] and on["cv_macro_f1"]["with"] > on["cv_macro_f1"]["without"] + 0.05
+    assert on["accuracy_gain"] > 2 * on["standard_error"] and np.mean(np.argmax(oof, 1) == y) > 0.8
+    assert on["cv_accuracy"]["without"] == off["cv_accuracy"]["without"]
+
+
+def test_vectors_that_tie_leave_the_model_without_the_tower(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+                                                            ) -> None:
+    # all-zero vectors: the fits with and without them are the same, and a tie goes to the model without
+    _patch(monkeypatch, tmp_path / "cache")
+    encoded: list[int] = []
+
+    def zeros(tower: keras.Model, ids: np.ndarray) -> np.ndarray:
+        encoded.append(len(ids))
+        return np.zeros((len(ids), 16), np.float32)
+
+    monkeypatch.setattr(sentence, "_encode", zeros)
+    res = train(data=_data(tmp_path), out=tmp_path / "run", epochs=1, batch_size=32, config=CONFIG, verbose=0)
+    gate = res.metrics["wide_fit"]["vector_gate"]
+    assert not gate["use"] and gate["accuracy_gain"] == 0.0 and gate["folds"] == 3
+    assert gate["cv_macro_f1"]["with"] == gate["cv_macro_f1"]["without"]
+    assert sentence.TOWER not in [layer.name for layer in res.model.layers] and len(res.model.inputs) == 1
+    # the training texts were encoded for the gate, the validation texts never
+    assert not res.metrics["sentence_vectors"]["kept"] and len(encoded) == 1
+    assert "sentence_tokens" not in json.loads((tmp_path / "run" / "preprocess.json").read_text())
+    assert not res.model.get_layer("wide").trainable_weights
+    assert evaluate(tmp_path / "run")["macro_f1"] == pytest.approx(res.metrics["macro_f1"])

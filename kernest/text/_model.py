@@ -116,12 +116,10 @@ class ModelConfig:
             WordPiece ids (the model's second input), through the head's ``sentence_logits`` layer
             (``kernest.text._sentence``; the token cap is fitted as ``max_words`` is). ``"none"``: none.
             ``train`` leaves them out, with a warning, when the package is not installed.
-        sentence_texts: with ``wide_vectors="minilm"``, the most training texts whose sentence vectors are
-            computed (drawn by the seed; 0: all): stage 1 fits the head's ``sentence_logits`` on them, as a
-            residual on top of the wide tower's out-of-fold logits with its L2 strength chosen by
-            cross-validation (``kernest.text._sentence.fit_residual``), and stage 2 trains on them. It bounds
-            the encoding's cost on a large corpus (about 30 texts of 30 tokens per CPU second); the validation
-            and test texts are always encoded.
+        sentence_gate: with ``wide_vectors="minilm"``, stage 1 first fits the wide tower's views with the
+            sentence vectors and without them on this many folds of the training texts, and keeps the tower only
+            if its out-of-fold macro-F1 is higher with them (otherwise the model is trained without it, as with
+            ``"none"``; ``kernest.text._wide.vector_gate``). 0: always keep it.
         wide_vector_scale: the vectors' scale in those fits (against the n-grams' L2-normalised bags): the
             larger, the weaker their L2 penalty.
         blend: after stage 2, refit how the head adds the towers' logits on the validation texts, which neither
@@ -176,7 +174,7 @@ class ModelConfig:
     pretrained: str = "none"
     wide_vectors: str = "none"
     wide_vector_scale: float = 1.0
-    sentence_texts: int = 8000
+    sentence_gate: int = 3
     blend: str = "none"
 
     def __post_init__(self) -> None:
@@ -255,8 +253,8 @@ class ModelConfig:
         if self.wide_vectors not in ("none", "wordllama", "glove", "minilm"):
             problems.append(f"wide_vectors must be 'minilm', 'wordllama', 'glove' or 'none' (got "
                             f"{self.wide_vectors!r})")
-        if self.sentence_texts < 0:
-            problems.append(f"sentence_texts must be 0 (all) or more (got {self.sentence_texts})")
+        if self.sentence_gate < 0 or self.sentence_gate == 1:
+            problems.append(f"sentence_gate must be 0 (off) or at least 2 folds (got {self.sentence_gate})")
         if self.wide_vectors == "minilm" and (self.blend != "none" or self.deep_members > 1):
             problems.append("wide_vectors='minilm' cannot be combined with blend or deep_members above 1; set "
                             "those to 'none' and 1")
@@ -512,8 +510,8 @@ def build_head(towers: list[keras.Model], n_classes: int, config: ModelConfig) -
     class logits. A linear wide tower's logits (fitted in stage 1, then frozen) are added to those through
     a ``wide_logits`` dense layer that starts as the identity (so the head can rescale them); its
     ``deep_logits`` layer starts at zero, so before stage 2 the model predicts what the wide tower does.
-    A ``sentence`` tower's vector goes through a ``sentence_logits`` layer added to the wide logits before
-    ``wide_logits``: stage 1 fits it as a residual on top of the wide tower (``kernest.text._sentence``).
+    A ``sentence`` tower's vector goes through a ``sentence_logits`` layer (no bias) added to the wide logits
+    before ``wide_logits``: stage 1 fits its kernel with the wide tower's views, as one linear model.
     With several deep towers (``deep_members``), each one's features (with those of the other towers but
     the wide) get their own ``dropout{_i}`` and ``deep_logits{_i}`` layers, and ``deep_mean`` averages
     their logits.
@@ -536,7 +534,7 @@ def build_head(towers: list[keras.Model], n_classes: int, config: ModelConfig) -
         wide = next(x for x in inputs if x.name == "wide")
         sentence = [x for x in inputs if x.name == "sentence"]
         if sentence:  # its kernel is fitted with the wide tower's views in stage 1: their logits add up
-            vector_logits = keras.layers.Dense(n_classes, kernel_initializer="zeros",
+            vector_logits = keras.layers.Dense(n_classes, use_bias=False, kernel_initializer="zeros",
                                                name="sentence_logits")(sentence[0])          # (B, classes)
             wide = keras.layers.Add(name="linear_logits")([wide, vector_logits])
         logits.append(keras.layers.Dense(n_classes, kernel_initializer="identity",

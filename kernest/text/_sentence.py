@@ -1,19 +1,21 @@
 """The sentence tower (``ModelConfig.wide_vectors = "minilm"``): all-MiniLM-L6-v2's unit-length mean sentence
-vector of each text, a frozen tower of the model, the vectors of many texts computed once, and the head's
-``sentence_logits`` fitted as a residual on top of the wide tower.
+vector of each text, a frozen tower of the model, and the vectors of many texts computed once.
 
 ::
 
     token_ids (B, T) int32, T <= the fitted cap (WordPiece, [CLS] ... [SEP], 0 = padding)
       -> sentence: the frozen encoder (kernest.text._minilm)          (B, 384)
-      -> head: sentence_logits (kernel from fit_residual, no bias), added to the wide tower's logits
+      -> head: sentence_logits (kernel from stage 1, no bias), added to the wide tower's logits
+
+Stage 1 fits the head's ``sentence_logits`` kernel with the wide tower's views, the vectors beside the n-grams in
+each view's logistic regression (``kernest.text._wide.fit_wide``), after a cross-validation of the training texts
+has preferred that fit to the one without the vectors; otherwise the model is trained without the tower.
 
 The encoder costs about 150 GFLOP per 128 texts of 57 tokens, so it never runs in a training step: ``vectors``
 computes each text's vector once (texts sorted by token count, batches cut to their longest text, Keras'
 compiled predict function), keeps it in an on-disk cache keyed by a hash of the token ids the encoder reads
 (so of the text and the token cap) and of the encoder's weights, and stage 2 reads the vectors as an input of
-its trainer (``towers_as_inputs``). On a large corpus only ``ModelConfig.sentence_texts`` training texts are
-encoded (``subset``): the residual is fitted, and stage 2 trains, on those.
+its trainer (``towers_as_inputs``).
 """
 
 from __future__ import annotations
@@ -39,10 +41,6 @@ SOURCE = "minilm"
 _BATCH = 128
 _LENGTH_STEP = 8  # batches are cut to a multiple of this many tokens: a few shapes, each compiled once
 TOKEN_CAP = 256   # the most tokens a fitted cap allows: sentence-transformers' max_seq_length for this model
-RESIDUAL_FOLDS = 3
-# The L2 strengths that fit_residual tries (on the class-balanced mean cross-entropy), strongest first; "off"
-# (no sentence logits) is always a candidate too.
-STRENGTHS = (1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5)
 
 
 def available() -> bool:
@@ -67,14 +65,6 @@ def fit_max_tokens(tok: minilm.WordPiece, texts: Sequence[str], percentile: floa
     """
     counts = [len(tok.tokenize(t)) + 2 for t in texts]
     return int(min(limit, max(3, math.ceil(np.percentile(counts, percentile))))) if counts else 3
-
-
-def subset(n: int, limit: int, seed: int = 0) -> np.ndarray | None:
-    """The training texts to encode: ``limit`` of the ``n`` drawn by ``seed`` (sorted), or ``None`` for all of
-    them (``limit`` 0, or ``n <= limit``)."""
-    if not limit or n <= limit:
-        return None
-    return np.sort(np.random.default_rng(seed).choice(n, limit, replace=False))
 
 
 def build_tower(weights: bool = True) -> keras.Model:
@@ -193,102 +183,6 @@ def _encode(tower: keras.Model, ids: np.ndarray) -> np.ndarray:
         width = min(-(-int(lengths[rows].max()) // _LENGTH_STEP) * _LENGTH_STEP, ids.shape[1])
         out[rows] = keras.ops.convert_to_numpy(tower.predict_on_batch(ids[rows, :width]))
     return out
-
-
-Residual = tuple[np.ndarray, np.ndarray, float]  # kernel (dim, classes), bias (classes,), the offset's scale
-
-
-def fit_residual(offset: np.ndarray, vectors: np.ndarray, y: np.ndarray, balanced: bool = True,
-                 folds: int = RESIDUAL_FOLDS, seed: int = 0, strengths: Sequence[float] = STRENGTHS
-                 ) -> tuple[Residual, dict[str, Any]]:
-    """The head's sentence logits, fitted as a residual on top of fixed logits: ``softmax(a * offset + (vectors
-    - mean) @ W)``, with ``mean`` the texts' mean vector (so the residual adds no class bias on average) and a
-    free scale ``a`` of the offset, minimises the (class-balanced) mean cross-entropy plus ``strength / 2 *
-    |W|^2``. ``offset`` ``(texts, classes)`` should be logits of texts that their model did not fit (the wide
-    tower's out-of-fold logits): then ``W`` learns what the vectors add on new text.
-
-    The strength is chosen by ``folds``-fold cross-validation of the texts (held-out class-balanced
-    cross-entropy) among ``strengths`` and "off" (``W = 0``, its scale fitted too, so that only the vectors
-    are compared), which wins ties. "Off" returns ``W = 0`` and ``a = 1``: the offset's logits unchanged.
-
-    >>> rng = np.random.default_rng(0)
-    >>> y = rng.integers(0, 3, 600); offset = np.eye(3)[y] + rng.normal(size=(600, 3))
-    >>> noise = rng.normal(size=(600, 8)); noise /= np.linalg.norm(noise, axis=1, keepdims=True)
-    >>> (kernel, bias, scale), facts = fit_residual(offset, noise, y)
-    >>> facts["strength"], float(np.abs(kernel).max()), scale
-    ('off', 0.0, 1.0)
-
-    Returns:
-        ``(W, -mean @ W, a)`` and the facts: the chosen ``strength`` (a number, or ``"off"``), the held-out
-        ``cv_loss`` and ``cv_macro_f1`` of each candidate, ``texts``, ``scale`` and ``kernel_norm``.
-    """
-    from kernest.text._metrics import macro_f1
-    from kernest.text._wide import fold_indices
-
-    offset, x = np.asarray(offset, np.float64), np.asarray(vectors, np.float64)
-    k = offset.shape[1]
-    counts = np.bincount(y, minlength=k).astype(np.float64)
-    cw = len(y) / (k * np.maximum(counts, 1.0)) if balanced else np.ones(k)
-    held_parts = fold_indices(y, folds, seed) if folds >= 2 and len(y) >= 2 * folds else []
-    losses = {"off": 0.0, **{str(s): 0.0 for s in strengths}}
-    preds = {name: np.zeros(len(y), np.int64) for name in losses}
-    for held in held_parts:
-        rest = np.setdiff1d(np.arange(len(y)), held)
-        mean = x[rest].mean(axis=0)
-        fit = _fit_residual_once(offset[rest], x[rest] - mean, y[rest], cw, None, (np.zeros((x.shape[1], k)), 1.0))
-        candidates = [("off", fit)]
-        for strength in strengths:  # strongest first, each fit starting from the last
-            fit = _fit_residual_once(offset[rest], x[rest] - mean, y[rest], cw, strength, fit)
-            candidates.append((str(strength), fit))
-        for name, (kern, scale) in candidates:
-            z = scale * offset[held] + (x[held] - mean) @ kern
-            losses[name] += _cross_entropy(z, y[held], cw)[0] / len(held_parts)
-            preds[name][held] = np.argmax(z, 1)
-    best = min(losses, key=lambda name: (losses[name], name != "off"))
-    kernel, scale, mean = np.zeros((x.shape[1], k)), 1.0, x.mean(axis=0)
-    if best != "off":
-        for strength in [s for s in strengths if s >= float(best)]:
-            kernel, scale = _fit_residual_once(offset, x - mean, y, cw, strength, (kernel, scale))
-    facts = {"strength": best if best == "off" else float(best), "texts": len(y), "folds": len(held_parts),
-             "cv_loss": {n: round(v, 5) for n, v in losses.items()},
-             "cv_macro_f1": {n: round(macro_f1(y, p, k), 5) for n, p in preds.items()} if held_parts else {},
-             "scale": round(scale, 4), "kernel_norm": round(float(np.linalg.norm(kernel)), 4)}
-    return (kernel, -mean @ kernel, scale), facts
-
-
-def _cross_entropy(z: np.ndarray, y: np.ndarray, class_weight: np.ndarray) -> tuple[float, np.ndarray]:
-    """The class-weighted mean cross-entropy of logits ``z`` ``(texts, classes)`` and its gradient in ``z``."""
-    w = class_weight[y]
-    w = w / w.sum()
-    z = z - z.max(axis=1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    grad = np.exp(logp)
-    grad[np.arange(len(y)), y] -= 1.0
-    return -float(np.sum(w * logp[np.arange(len(y)), y])), w[:, None] * grad
-
-
-def _fit_residual_once(offset: np.ndarray, x: np.ndarray, y: np.ndarray, class_weight: np.ndarray,
-                       strength: float | None, start: tuple[np.ndarray, float]) -> tuple[np.ndarray, float]:
-    """``(W, a)`` minimising ``cross-entropy(a * offset + x @ W) + strength / 2 * |W|^2`` (L-BFGS from
-    ``start``); with ``strength`` ``None`` only ``a`` is fitted (``W = 0``)."""
-    from scipy.optimize import minimize
-
-    shape = start[0].shape
-    size = 0 if strength is None else start[0].size
-
-    def loss(p: np.ndarray) -> tuple[float, np.ndarray]:
-        kernel = p[1:].reshape(shape) if size else np.zeros(shape)
-        value, g = _cross_entropy(p[0] * offset + x @ kernel, y, class_weight)
-        grad_scale = float(np.sum(g * offset))
-        if not size:
-            return value, np.array([grad_scale])
-        return (value + 0.5 * float(strength or 0.0) * float(np.sum(kernel ** 2)),
-                np.r_[grad_scale, (x.T @ g + float(strength or 0.0) * kernel).ravel()])
-
-    p0 = np.r_[start[1], start[0].ravel()] if size else np.array([start[1]])
-    result = minimize(loss, p0, jac=True, method="L-BFGS-B", options={"maxiter": 500})
-    p = np.asarray(result.x, np.float64)
-    return (p[1:].reshape(shape) if size else np.zeros(shape)), float(p[0])
 
 
 def towers_as_inputs(model: keras.Model, given: Sequence[str], name: str) -> keras.Model:

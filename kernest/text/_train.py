@@ -318,6 +318,7 @@ def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int
     epochs, batch_size = schedule(len(splits.train), epochs, batch_size)
     check_batch_size(batch_size, strategy)
 
+    tables: dict[str, Any] = {}  # a new run's word vector tables (config.pretrained, config.wide_vectors)
     if state is not None:
         encoder = _run.load_encoder(run)
         if tuple(encoder.classes) != tuple(classes):
@@ -328,7 +329,6 @@ def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int
     else:
         encoder = TextEncoder.fit(splits.train.texts, max_words=cfg.max_words, max_chars=cfg.max_chars,
                                   percentile=cfg.percentile, min_count=cfg.min_char_count, classes=classes)
-        cut = cfg.bucket_by_length
         tables = {source: _word_vectors(source, encoder, splits.train.texts)
                   for source in {cfg.pretrained, cfg.wide_vectors} - {"none", _sentence.SOURCE}}
         sentence = _sentence_tower() if cfg.wide_vectors == _sentence.SOURCE else None
@@ -337,9 +337,7 @@ def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int
                 _sentence.tokenizer(_sentence.TOKEN_CAP), splits.train.texts, cfg.percentile,
                 min(_sentence.TOKEN_CAP, _sentence.positions(sentence)))
         with scope(strategy):
-            model = build_model(None if cut else encoder.max_words, None if cut else encoder.max_chars,
-                                encoder.vocab_size, len(classes), cfg, word_vectors=tables.get(cfg.pretrained),
-                                wide_word_vectors=tables.get(cfg.wide_vectors), sentence=sentence)
+            model = _build(cfg, encoder, tables, sentence)
         run.mkdir(parents=True, exist_ok=True)
         encoder.save(run / _run.PREPROCESS)
         write_text_atomic(run / _run.CONFIG, json.dumps({
@@ -353,26 +351,30 @@ def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int
     # off across workers, whose bucketed batch counts would not line up. Bucketed batches are also cut to
     # their longest word; a model with a fixed chars axis gets them padded back.
     bucket = cfg.bucket_by_length and _chars_shape(model)[1] is None and not is_multiworker(strategy)
-    # The sentence tower never runs in a training step: the vectors of (at most cfg.sentence_texts of) the
-    # training texts feed stage 1 and are an input of stage 2's trainer, which trains on those texts only;
-    # the validation texts' are computed once too.
-    train_vectors, rows = None, None
+    # The sentence tower never runs in a training step: the vectors of the training texts feed stage 1 and are
+    # an input of stage 2's trainer; the validation texts' are computed once too.
+    train_vectors, sentence_fit = None, None
     if has_tower(model):
-        rows = _sentence.subset(len(splits.train), cfg.sentence_texts, seed)
-        train_vectors, job.val_vectors, job.sentence_fit = _sentence_inputs(model, run, splits, encoder, rows)
+        train_vectors, sentence_fit = _sentence_vectors(model, run, splits.train, encoder)
     out_of_fold = None
     if state is None and cfg.wide and cfg.wide_kind == "linear":
-        job.wide_fit = fit_wide_tower(model, cfg, encoder, splits.train, seed, train_vectors, rows)
+        job.wide_fit = fit_wide_tower(model, cfg, encoder, splits.train, seed, train_vectors)
         out_of_fold = job.wide_fit.pop("out_of_fold", None)
-    stage2 = splits.train if rows is None else splits.train.subset(rows)
-    weights = _sample_weights(cfg, stage2, encoder)
+        if sentence_fit is not None and not job.wide_fit.get("vector_gate", {"use": True})["use"]:
+            job.model = model = _without_sentence(model, cfg, encoder, tables, seed, strategy)
+            train_vectors, sentence_fit["kept"] = None, False
+            encoder.save(run / _run.PREPROCESS)
+    if has_tower(model) and sentence_fit is not None:
+        job.val_vectors, val_facts = _sentence_vectors(model, run, splits.val, encoder)
+        for key in ("texts", "encoded", "seconds", "cpu_seconds"):
+            sentence_fit[key] = round(sentence_fit[key] + val_facts[key], 1)
+    job.sentence_fit = sentence_fit
+    weights = _sample_weights(cfg, splits.train, encoder)
     # the towers whose outputs stage 2 reads as inputs, computed once: out-of-fold wide logits, sentence vectors
-    if out_of_fold is not None and rows is not None:
-        out_of_fold = out_of_fold[rows]
     given: dict[str, np.ndarray] = {name: value for name, value in (("wide", out_of_fold),
                                                                     (_sentence.TOWER, train_vectors))
                                     if value is not None}
-    job.train_ds = encoder.dataset(stage2.texts, stage2.labels, batch_size, shuffle=True,
+    job.train_ds = encoder.dataset(splits.train.texts, splits.train.labels, batch_size, shuffle=True,
                                    seed=seed, bucket=bucket, weights=weights, extra=list(given.values()))
     if bucket and _chars_shape(model)[2] is not None:
         job.train_ds = job.train_ds.map(lambda x, *rest: (_pad_chars(x, encoder.max_chars), *rest))
@@ -413,19 +415,37 @@ def _sentence_tower() -> keras.Model | None:
     return _sentence.build_tower()
 
 
-def _sentence_inputs(model: keras.Model, run: Path, splits: Splits, encoder: TextEncoder,
-                     rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """The sentence vectors of the training texts at ``rows`` (all: ``None``) and of the validation texts
-    (each text encoded once, then read from the cache), and what encoding them cost."""
+def _build(cfg: ModelConfig, encoder: TextEncoder, tables: dict[str, Any], sentence: keras.Model | None
+           ) -> keras.Model:
+    """The new run's model (with a ``None`` words and chars axis when batches are bucketed by length)."""
+    cut = cfg.bucket_by_length
+    return build_model(None if cut else encoder.max_words, None if cut else encoder.max_chars, encoder.vocab_size,
+                       len(encoder.classes), cfg, word_vectors=tables.get(cfg.pretrained),
+                       wide_word_vectors=tables.get(cfg.wide_vectors), sentence=sentence)
+
+
+def _without_sentence(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, tables: dict[str, Any],
+                      seed: int, strategy: Any) -> keras.Model:
+    """The model built again without its sentence tower (stage 1's gate found that the vectors do not help),
+    from the same seed as a run without the option, with ``model``'s fitted wide tower, frozen as stage 1
+    leaves it. ``encoder`` forgets its token cap."""
+    encoder.sentence_tokens = None
+    keras.utils.set_random_seed(seed)
+    with scope(strategy):
+        plain = _build(cfg, encoder, tables, None)
+    plain.get_layer("wide").set_weights(model.get_layer("wide").get_weights())
+    _freeze_wide(plain, cfg)
+    return plain
+
+
+def _sentence_vectors(model: keras.Model, run: Path, data: Dataset, encoder: TextEncoder
+                      ) -> tuple[np.ndarray, dict[str, Any]]:
+    """The sentence vectors of ``data``'s texts (each text encoded once, then read from the cache), and what
+    encoding them cost."""
     tok = sentence_tokenizer(f"Run {str(run)!r}", encoder)
-    tower = model.get_layer(_sentence.TOWER)
-    texts = splits.train.texts if rows is None else splits.train.subset(rows).texts
-    train_vectors, facts = _sentence.vectors(tower, texts, tok)
-    val_vectors, val_facts = _sentence.vectors(tower, splits.val.texts, tok)
-    for key in ("texts", "encoded", "seconds", "cpu_seconds"):
-        facts[key] = round(facts[key] + val_facts[key], 1)
-    facts.update(max_tokens=tok.max_tokens, train_texts=len(texts), train_texts_of=len(splits.train))
-    return train_vectors, val_vectors, facts
+    vectors, facts = _sentence.vectors(model.get_layer(_sentence.TOWER), data.texts, tok)
+    facts.update(max_tokens=tok.max_tokens, kept=True)
+    return vectors, facts
 
 
 def sentence_tokenizer(owner: str, encoder: TextEncoder) -> Any:
@@ -471,45 +491,38 @@ def members_trainer(model: keras.Model, members: int) -> keras.Model:
 
 
 def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, train: Dataset,
-                   seed: int = 0, sentence_vectors: np.ndarray | None = None, rows: np.ndarray | None = None
-                   ) -> dict[str, Any]:
+                   seed: int = 0, sentence_vectors: np.ndarray | None = None) -> dict[str, Any]:
     """Stage 1: fit the linear wide tower alone on the training texts (``kernest.text._wide.fit_wide``),
     then freeze it with ``kernest.freeze(model, "wide/**")`` (and the head's ``wide_logits`` layer unless
     ``config.train_wide_scale``), so that stage 2 trains the deep tower and the head on top of its logits.
-    With ``sentence_vectors`` (the vectors of the training texts at ``rows``, all of them for ``None``, from
-    the ``sentence`` tower) the head's ``sentence_logits`` layer is fitted on them as a residual on top of the
-    wide tower's out-of-fold logits of those texts, with its L2 strength (or off) chosen by cross-validation
-    (``kernest.text._sentence.fit_residual``), and frozen; the fitted scale of the wide logits starts the head's
-    ``wide_logits`` layer. Returns the fit's facts and its seconds."""
+    With ``sentence_vectors`` (the training texts' vectors from the ``sentence`` tower) they join the
+    n-grams in the views' fits, and the head's ``sentence_logits`` layer gets their kernel and is frozen;
+    with ``config.sentence_gate`` folds, only if cross-validation prefers the fit with them (``vector_gate``
+    in the facts; without them the kernel is zero). Returns the fit's facts and its seconds."""
     started = time.perf_counter()
     y = encoder.label_ids(train.labels)
     soft = None
     if cfg.soft_labels == "confidence" and train.weights is not None:
         soft = soft_targets(y, np.asarray(train.weights, np.float64), len(encoder.classes))
-    folds = cfg.wide_folds or (_sentence.RESIDUAL_FOLDS if sentence_vectors is not None else 0)
-    balanced = cfg.class_weight == "balanced"
     facts = fit_wide(model.get_layer("wide"), encoder.encode(train.texts).ids, y,
                      len(encoder.classes), c=cfg.wide_c, tfidf_c=cfg.tfidf_c, min_df=cfg.wide_min_df,
-                     alpha=cfg.nb_alpha, balanced=balanced, seed=seed, folds=folds,
-                     weights=_text_weights(cfg, train), soft=soft, vector_scale=cfg.wide_vector_scale)
+                     alpha=cfg.nb_alpha, balanced=cfg.class_weight == "balanced", seed=seed,
+                     folds=cfg.wide_folds, weights=_text_weights(cfg, train), soft=soft,
+                     vector_scale=cfg.wide_vector_scale, vectors=sentence_vectors,
+                     gate=0 if sentence_vectors is None else cfg.sentence_gate)
     facts["soft_labels"] = soft is not None
     if sentence_vectors is not None:
-        # stage 2 reads out-of-fold logits only with cfg.wide_folds; these were for the residual's fit
-        oof = facts["out_of_fold"] if cfg.wide_folds else facts.pop("out_of_fold")
-        picked = slice(None) if rows is None else rows
-        (kernel, bias, scale), facts["sentence_residual"] = _sentence.fit_residual(
-            oof[picked], sentence_vectors, y[picked], balanced, seed=seed)
-        # the head computes wide_logits(wide + sentence_logits(v)): a * wide + v @ W + bias
-        head = model.get_layer("head")
-        head.get_layer("sentence_logits").set_weights([(kernel / scale).astype(np.float32),
-                                                       (bias / scale).astype(np.float32)])
-        k = len(encoder.classes)
-        head.get_layer("wide_logits").set_weights([scale * np.eye(k, dtype=np.float32), np.zeros(k, np.float32)])
+        model.get_layer("head").get_layer("sentence_logits").set_weights([facts.pop("vector_kernel")])
         freeze(model, "head/sentence_logits")
+    _freeze_wide(model, cfg)
+    return {**facts, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _freeze_wide(model: keras.Model, cfg: ModelConfig) -> None:
+    """Freeze the fitted wide tower (and the head's ``wide_logits`` unless ``config.train_wide_scale``)."""
     freeze(model, "wide/**")
     if not cfg.train_wide_scale:
         freeze(model, "head/wide_logits")
-    return {**facts, "seconds": round(time.perf_counter() - started, 1)}
 
 
 def _word_vectors(source: str, encoder: TextEncoder, texts: list[str]) -> WordVectorTable | None:
