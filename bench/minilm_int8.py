@@ -48,7 +48,7 @@ def gate_cv(texts: list[str], labels: list[str], classes: tuple[str, ...], vecto
     wide = build_wide(enc.max_words, enc.max_chars, cfg, len(classes))
     counts = hashed_counts(wide, enc.encode(texts).ids)
     y = enc.label_ids(labels)
-    fit = {"n_classes": len(classes), "c": cfg.wide_c, "tfidf_c": cfg.tfidf_c, "min_df": cfg.wide_min_df,
+    fit: dict[str, Any] = {"n_classes": len(classes), "c": cfg.wide_c, "tfidf_c": cfg.tfidf_c, "min_df": cfg.wide_min_df,
            "alpha": cfg.nb_alpha, "balanced": True, "seed": seed, "sublinear": cfg.wide_sublinear,
            "vector_scale": cfg.wide_vector_scale}
     return {name: vector_gate(list(cfg.wide_views), counts, y, v, 3, **fit)[0] for name, v in vectors.items()}

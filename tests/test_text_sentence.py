@@ -219,7 +219,7 @@ def test_the_gate_uses_vectors_that_carry_the_label_and_leaves_out_noise() -> No
         rows += [i] * len(buckets)
         cols += buckets
     counts = [sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, 300))]
-    fit = {"n_classes": k, "c": 1.0, "tfidf_c": 2.0, "min_df": 2, "alpha": 1.0, "balanced": True, "seed": 0,
+    fit: dict[str, Any] = {"n_classes": k, "c": 1.0, "tfidf_c": 2.0, "min_df": 2, "alpha": 1.0, "balanced": True, "seed": 0,
            "sublinear": True, "vector_scale": 1.0}
 
     def unit(v: np.ndarray) -> np.ndarray:
