@@ -39,19 +39,33 @@ def timed(tower: Any, texts: list[str], tok: Any) -> tuple[np.ndarray, float, fl
     return vectors, cpu_seconds() - cpu, time.perf_counter() - wall
 
 
-def gate_cv(texts: list[str], labels: list[str], classes: tuple[str, ...], vectors: dict[str, np.ndarray],
-            seed: int) -> dict[str, Any]:
-    """The stage-1 gate (``vector_gate``, 3 folds, the default views and C) on these texts, with each
-    encoder's vectors."""
+def tweets(seed: int) -> tuple[kt.Splits, Any]:
+    """The bundled corpus' split by ``seed`` and the WordPiece tokenizer at the cap its training texts fit."""
+    splits = kt.split(kt.load_data(None), seed=seed)
+    return splits, _sentence.tokenizer(_sentence.fit_max_tokens(_sentence.tokenizer(_sentence.TOKEN_CAP),
+                                                                 splits.train.texts))
+
+
+def gate_inputs(texts: list[str], labels: list[str], classes: tuple[str, ...], seed: int
+                ) -> tuple[list[str], list[Any], np.ndarray, dict[str, Any]]:
+    """What ``vector_gate`` reads for these texts with the default views and C: the views, the hashed counts of
+    a wide tower built for them, the labels' ids and the fit's arguments."""
     cfg = ModelConfig()
     enc = kt.TextEncoder.fit(texts, percentile=cfg.percentile, classes=classes)
     wide = build_wide(enc.max_words, enc.max_chars, cfg, len(classes))
     counts = hashed_counts(wide, enc.encode(texts).ids)
-    y = enc.label_ids(labels)
-    fit: dict[str, Any] = {"n_classes": len(classes), "c": cfg.wide_c, "tfidf_c": cfg.tfidf_c, "min_df": cfg.wide_min_df,
-           "alpha": cfg.nb_alpha, "balanced": True, "seed": seed, "sublinear": cfg.wide_sublinear,
-           "vector_scale": cfg.wide_vector_scale}
-    return {name: vector_gate(list(cfg.wide_views), counts, y, v, 3, **fit)[0] for name, v in vectors.items()}
+    fit: dict[str, Any] = {"n_classes": len(classes), "c": cfg.wide_c, "tfidf_c": cfg.tfidf_c,
+                           "min_df": cfg.wide_min_df, "alpha": cfg.nb_alpha, "balanced": True, "seed": seed,
+                           "sublinear": cfg.wide_sublinear, "vector_scale": cfg.wide_vector_scale}
+    return list(cfg.wide_views), counts, enc.label_ids(labels), fit
+
+
+def gate_cv(texts: list[str], labels: list[str], classes: tuple[str, ...], vectors: dict[str, np.ndarray],
+            seed: int) -> dict[str, Any]:
+    """The stage-1 gate (``vector_gate``, 3 folds, the default views and C) on these texts, with each
+    encoder's vectors."""
+    views, counts, y, fit = gate_inputs(texts, labels, classes, seed)
+    return {name: vector_gate(views, counts, y, v, 3, **fit)[0] for name, v in vectors.items()}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -62,9 +76,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
-    splits = kt.split(kt.load_data(None), seed=args.seed)
+    splits, tok = tweets(args.seed)
     train = splits.train
-    tok = _sentence.tokenizer(_sentence.fit_max_tokens(_sentence.tokenizer(_sentence.TOKEN_CAP), train.texts))
     rng = np.random.default_rng(args.seed)
     pick = rng.choice(len(train), max(args.texts, args.cv), replace=False)
     texts = [train.texts[i] for i in pick[:args.texts]]
