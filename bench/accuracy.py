@@ -151,7 +151,9 @@ def run(small: bool, seeds: list[int] | None, epochs: int | None, corpora: list[
                   + (f" | before its blend: macro-F1 {s['flagship']['blend']['test_macro_f1_before']:.4f} acc "
                      f"{s['flagship']['blend']['test_accuracy_before']:.4f}, validation "
                      f"{s['flagship']['blend']['val_macro_f1_before']:.4f} -> "
-                     f"{s['flagship']['blend']['val_macro_f1_after']:.4f}" if "blend" in s["flagship"] else ""),
+                     f"{s['flagship']['blend']['val_macro_f1_after']:.4f}" if "blend" in s["flagship"] else "")
+                  + (f" | sentence gate: {s['flagship']['wide_fit']['vector_gate']}"
+                     if "vector_gate" in s["flagship"]["wide_fit"] else ""),
                   flush=True)
     summary: dict[str, Any] = {}
     for corpus in corpora:

