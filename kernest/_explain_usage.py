@@ -526,7 +526,7 @@ def _attention_on_vectors(case: Any, _: Any) -> Mismatch | None:
     """A ``MultiHeadAttention`` whose query, value or key is one vector per sample, ``(batch, width)`` (a nested
     model's pooled output): attention runs over a sequence axis, which such a tensor lacks. A sequence of one step,
     ``Reshape((1, width))``, is what attending to a single summary vector means."""
-    from kernest._graph import call_nodes, producer, walk
+    from kernest._graph import call_nodes, is_input_layer, producer, walk
 
     for model in _outermost_first(case):
         for entry in walk(model, shapes=False):
@@ -534,12 +534,13 @@ def _attention_on_vectors(case: Any, _: Any) -> Mismatch | None:
             if not isinstance(layer, keras.layers.MultiHeadAttention):
                 continue
             for node in call_nodes(layer):
-                flat = [t for t in keras.tree.flatten(list(node.input_tensors)) if hasattr(t, "shape")]
-                short = next((t for t in flat if len(t.shape) == 2), None)
+                given = node.arguments  # query, value and key only: a 2-D attention_mask is another matter
+                sides = [*given.args[:3], *(given.kwargs.get(k) for k in ("query", "value", "key"))]
+                short = next((t for t in sides if hasattr(t, "shape") and len(t.shape) == 2), None)
                 if short is None:
                     continue
                 made = producer(short)
-                side = str(getattr(made, "name", "input"))
+                side = ("input:" if is_input_layer(made) else "") + str(getattr(made, "name", "input"))
                 width = short.shape[-1]
                 var = next((k for k, v in case.scope.items() if v is short and not k.startswith("_")), None)
                 reshaped = f"keras.layers.Reshape((1, {width}))({var or side + '(...)'})"
