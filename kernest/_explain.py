@@ -1731,8 +1731,8 @@ def _class_ids_for_one_hot(case: Case, consumer: Any, index: int, declared: Shap
     steps) where it takes one-hot vectors per step (a WaveNet's mu-law samples): the fix names ``to_categorical``
     with the model's number of classes. Only where the data given are whole numbers in ``[0, classes)``."""
     classes = declared[-1] if len(declared) == len(got) + 1 and fits(declared[:-1], got) else None
-    if not isinstance(classes, int) or classes < 2 or tuple(got) == (classes,):
-        return None  # (12,) for (batch, 12): one row without its batch axis (an unbatched dataset), not 12 ids
+    if not isinstance(classes, int) or classes < 2 or (got and got[-1] == classes):
+        return None  # (12,) for (batch, 12), (6, 6, 3) for (batch, h, w, 3): a sample without its batch axis, not ids
     given = next((f.inputs[index] for f in case.frames if f.layer is consumer and len(f.inputs) > index), None)
     if given is None or is_symbolic(given):
         return None
