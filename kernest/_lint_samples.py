@@ -14,9 +14,9 @@ import keras
 import numpy as np
 
 from kernest._graph import calls, find_layer, producer
-from kernest._lint import _KEEPS_VALUES, Finding, _entry_name, _models, _per_input, _reduced_over_batch
+from kernest._lint import _KEEPS_VALUES, Finding, _entry_name, _models, _reduced_over_batch
 from kernest._lint_order import _splice
-from kernest._lint_silent import _back_to_data, _module_prefix, _pixels, _user_call
+from kernest._lint_silent import _module_prefix, _pixels, _user_call, first_weighted_reads
 from kernest._trace import is_user_file
 
 
@@ -55,24 +55,9 @@ def _ids_read_as_magnitudes(model: Any, data: Any) -> list[Finding]:
     is a ``Dense``: each id is taken as a number (id 2950 is 2950 times id 1), so similar words get unrelated inputs
     and the large ids dominate. Decided from the data fit is given: integer, many distinct ids, positions sharing one
     range (``_token_ids``); counts, ordinal levels and tables of features are left alone."""
-    per_input = _per_input(model, data) if data is not None else []
-    if not any(_token_ids(a) for a in per_input):
-        return []
-    out: list[Finding] = []
-    reported: set[int] = set()
-    for path, sub in _models(model):
-        for call in calls(sub):
-            layer = call.layer
-            if (not isinstance(layer, (keras.layers.Dense, keras.layers.EinsumDense)) or not layer.weights
-                    or not call.data_inputs):
-                continue
-            met, index = _back_to_data(model, path, call.data_inputs[0])
-            if (index is None or index in reported or index >= len(per_input) or not _token_ids(per_input[index])
-                    or not all(isinstance(m, _KEEPS_VALUES) for m in met)):
-                continue
-            reported.add(index)
-            out.append(_ids_finding(model, layer, met, per_input[index], index))
-    return out
+    return [_ids_finding(model, layer, met, array, index) for layer, met, array, index
+            in first_weighted_reads(model, data, (keras.layers.Dense, keras.layers.EinsumDense), _token_ids,
+                                    _KEEPS_VALUES)]
 
 
 def _ids_finding(model: Any, layer: Any, met: list[Any], array: Any, index: int) -> Finding:

@@ -102,25 +102,34 @@ def _unscaled_pixels(model: Any, data: Any) -> list[Finding]:
     """uint8 (0-255) images fed to a model whose first layer with weights is a convolution or a Dense, with only
     layers that move pixels (pooling, padding, flips) before it: the first layer sees inputs up to 255, its
     activations are huge at initialisation and training is slow or unstable. Nothing fails."""
+    kinds = (keras.layers.Dense, keras.layers.EinsumDense, keras.layers.Conv1D, keras.layers.Conv2D,
+             keras.layers.Conv3D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D)
+    return [_pixels_finding(model, layer, met, array, index) for layer, met, array, index
+            in first_weighted_reads(model, data, kinds, _pixels, _KEEPS_VALUES + _MOVES_PIXELS)]
+
+
+def first_weighted_reads(model: Any, data: Any, kinds: tuple[type[Any], ...], wanted: Any, passes: tuple[type, ...]
+                         ) -> list[tuple[Any, list[Any], Any, int]]:
+    """For each model input whose data ``wanted`` picks, the first layer of ``kinds`` with weights that the data
+    reach through layers of ``passes`` only: ``(layer, the layers met on the way, the input's array, its index)``,
+    each input once."""
     per_input = _per_input(model, data) if data is not None else []
-    if not any(_pixels(a) for a in per_input):
+    if not any(wanted(a) for a in per_input):
         return []
-    out: list[Finding] = []
+    out: list[tuple[Any, list[Any], Any, int]] = []
     reported: set[int] = set()
     for path, sub in _models(model):
         for call in calls(sub):
             layer = call.layer
-            if (isinstance(layer, keras.Model) or not layer.weights or not call.data_inputs
-                    or not isinstance(layer, (keras.layers.Dense, keras.layers.EinsumDense, keras.layers.Conv1D,
-                                              keras.layers.Conv2D, keras.layers.Conv3D,
-                                              keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D))):
+            if isinstance(layer, keras.Model) or not isinstance(layer, kinds) or not layer.weights \
+                    or not call.data_inputs:
                 continue
             met, index = _back_to_data(model, path, call.data_inputs[0])
-            if (index is None or index in reported or index >= len(per_input) or not _pixels(per_input[index])
-                    or not all(isinstance(m, _KEEPS_VALUES + _MOVES_PIXELS) for m in met)):
+            if (index is None or index in reported or index >= len(per_input) or not wanted(per_input[index])
+                    or not all(isinstance(m, passes) for m in met)):
                 continue
             reported.add(index)
-            out.append(_pixels_finding(model, layer, met, per_input[index], index))
+            out.append((layer, met, per_input[index], index))
     return out
 
 
