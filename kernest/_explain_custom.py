@@ -729,16 +729,27 @@ def _call_returns_nothing(case: Any) -> Mismatch | None:
 _INDEX_BY_KEY = re.compile(r"(?:tuple|list) indices must be integers or slices, not str")
 
 
+def _chained_user_method(exc: BaseException, matches: Any) -> tuple[UserMethod, BaseException] | None:
+    """The user's method that raised the first exception of ``exc``'s chain (itself, then its causes) that
+    ``matches`` picks, with that exception: on JAX and PyTorch the user's error sits under Keras' "Unable to build"."""
+    link: BaseException | None = exc
+    seen: set[int] = set()
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        where = user_method(link) if matches(link) else None
+        if where is not None:
+            return where, link
+        link = link.__cause__ or link.__context__
+    return None
+
+
 def _keys_read_from_a_list(case: Any) -> Mismatch | None:
     """A user's ``call`` that reads its inputs by key (``inputs["user"]``) given a list of arrays: the list becomes
     a dict with the keys ``call`` reads, in the order it first reads them (the list's order)."""
     from kernest._explain_fit import _user_frames  # _explain_fit imports this module
 
-    link, where, seen = case.exc, None, set()
-    while link is not None and where is None and id(link) not in seen:  # JAX, PyTorch: under "Unable to build"
-        seen.add(id(link))
-        where = user_method(link) if _INDEX_BY_KEY.search(str(link)) else None
-        link = link.__cause__ or link.__context__
+    raised = _chained_user_method(case.exc, lambda link: _INDEX_BY_KEY.search(str(link)) is not None)
+    where = raised[0] if raised is not None else None
     fn = _source_of(type(where.layer).__dict__.get("call")) if where is not None and where.method == "call" else None
     if where is None or fn is None or len(fn.args.args) < 2:
         return None
@@ -772,14 +783,9 @@ def _key_missing_from_dict_input(case: Any) -> Mismatch | None:
     dict has that ``call`` never reads, closest to the missing one, renamed in the user's line that wrote it."""
     from kernest._explain_fit import _user_frames  # _explain_fit imports this module
 
-    link, where, seen = case.exc, None, set()
-    while link is not None and where is None and id(link) not in seen:  # JAX, PyTorch: under "Unable to build"
-        seen.add(id(link))
-        if isinstance(link, KeyError) and len(link.args) == 1 and isinstance(link.args[0], str) \
-                and "\n" not in link.args[0]:  # not Keras' "Could not automatically infer ..." around it
-            where = user_method(link)
-            missing = link.args[0]
-        link = link.__cause__ or link.__context__
+    raised = _chained_user_method(case.exc, lambda link: isinstance(link, KeyError) and len(link.args) == 1 and isinstance(
+        link.args[0], str) and "\n" not in link.args[0])  # not Keras' "Could not automatically infer ..." around it
+    where, missing = (raised[0], raised[1].args[0]) if raised is not None else (None, "")
     fn = _source_of(type(where.layer).__dict__.get("call")) if where is not None and where.method == "call" else None
     if where is None or fn is None or len(fn.args.args) < 2:
         return None
