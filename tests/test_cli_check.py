@@ -49,8 +49,9 @@ def test_bad_targets_exit_2_with_one_line(tmp_path, capsys, monkeypatch, files, 
 
 
 def test_bad_arguments_exit_2_without_traceback(capsys):
-    # In-process: these are argument-parsing messages, given before Keras is touched; `python -m kernest` itself
-    # (start-up, exit codes of a real process) is run as a subprocess in tests/test_real_world.py.
+    # In-process: these are argument-parsing messages, given before Keras is touched. `python -m kernest --backend
+    # nope` as a real process is a case of tests/bad_inputs/cases.json, and the command's start-up is
+    # tests/test_real_world.py's.
     with pytest.raises(SystemExit) as stop:
         main(["--backend", "nope", "check", "x.py"])
     err = capsys.readouterr().err
