@@ -31,6 +31,7 @@ import tensorflow as tf
 from kernest.text import _minilm as minilm
 
 _KEEP, _DROP, _SPACE, _ISOLATE, _REPLACE = range(5)
+_SIZES = [1, 0, 1, 3, 0]  # code points out of one of each kind (a replaced one: its text's)
 _IGNORABLE, _CASED, _UNCASED = range(3)  # what Python's final-sigma rule sees in each character
 _SIGMA = 0x3A3
 _CODE_POINTS = 0x110000
@@ -98,10 +99,15 @@ class WordPieceTF(tf.Module):
         self.longest = max(len(p[2:]) if p.startswith("##") else len(p) for p in vocab)
         self.run_starts = tf.constant(starts)
         self.run_codes = tf.constant(codes)
+        # the replaced code points' text, one after another, then final sigma's: code points (P,)
+        texts = [*replaced.values(), minilm.clean("ς")]
+        self.final_sigma = len(replaced)
         self.replaced = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(tf.constant(list(replaced), tf.int64),
-                                                tf.constant(list(replaced.values()), tf.string)), "")
-        self.final_sigma = minilm.clean("ς")
+                                                tf.range(len(replaced), dtype=tf.int64)), -1)
+        self.replacement_chars = tf.constant([ord(ch) for t in texts for ch in t] or [0], tf.int32)
+        self.replacement_starts = tf.constant(np.cumsum([0] + [len(t) for t in texts[:-1]]), tf.int32)
+        self.replacement_sizes = tf.constant([len(t) for t in texts], tf.int32)
         self.vocab = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(tf.constant(list(vocab), tf.string),
                                                 tf.constant(list(vocab.values()), tf.int64)), -1)
@@ -119,18 +125,29 @@ class WordPieceTF(tf.Module):
         return tf.pad(ids, [[0, 0], [0, tf.maximum(0, 2 - tf.shape(ids)[1])]])  # (0, 2) for no texts
 
     def clean(self, texts: tf.Tensor) -> tf.Tensor:
-        """``_minilm.clean`` of each text ``(B,)``, white space as " "."""
+        """``_minilm.clean`` of each text ``(B,)``, white space as " ".
+
+        Code points, not strings, until the end: each one becomes 0 to a few code points (a space either
+        side of an isolated one, its text for a replaced one), gathered into each text's new code points."""
         cps = tf.strings.unicode_decode(texts, "UTF-8", errors="replace", replacement_char=0xFFFD)  # (B, chars)
         cp = cps.flat_values                                                                       # (N,)
         code = tf.gather(self.run_codes, tf.searchsorted(self.run_starts, cp, side="right") - 1)   # (N,)
         kind, case = code // 3, code % 3
-        char = tf.strings.unicode_encode(cp[:, None], "UTF-8")                                     # (N,)
-        out = tf.where(kind == _KEEP, char,
-              tf.where(kind == _SPACE, " ",
-              tf.where(kind == _ISOLATE, tf.strings.join([" ", char, " "]),
-              tf.where(kind == _REPLACE, self.replaced.lookup(tf.cast(cp, tf.int64)), ""))))
-        out = tf.where(self._ends_word(cp, case, cps.value_rowids()), self.final_sigma, out)
-        return tf.strings.reduce_join(tf.RaggedTensor.from_row_splits(out, cps.row_splits), axis=1)
+        final = self._ends_word(cp, case, cps.value_rowids())
+        kind = tf.where(final, _REPLACE, kind)
+        which = tf.where(final, self.final_sigma, tf.cast(self.replaced.lookup(tf.cast(cp, tf.int64)), tf.int32))
+        which = tf.maximum(which, 0)                                  # (N,) its replacement (0 unless replaced)
+        size = tf.where(kind == _REPLACE, tf.gather(self.replacement_sizes, which),
+                        tf.gather(tf.constant(_SIZES), kind))         # (N,) code points out
+        src = tf.repeat(tf.range(tf.size(cp)), size)                  # (M,) the code point each one comes from
+        ends = tf.concat([[0], tf.cumsum(size)], axis=0)              # (N + 1,)
+        offset = tf.range(tf.size(src)) - tf.gather(ends, src)        # (M,) its place among them
+        k, c = tf.gather(kind, src), tf.gather(cp, src)
+        replaced = tf.gather(self.replacement_chars, tf.gather(self.replacement_starts, tf.gather(which, src)) + offset)
+        space = (k == _SPACE) | ((k == _ISOLATE) & (offset != 1))
+        out = tf.where(k == _REPLACE, replaced, tf.where(space, 32, c))                         # (M,)
+        splits = tf.gather(ends, cps.row_splits)                                                # (B + 1,)
+        return tf.strings.unicode_encode(tf.RaggedTensor.from_row_splits(out, splits), "UTF-8")
 
     @staticmethod
     def _ends_word(cp: tf.Tensor, case: tf.Tensor, row: tf.Tensor) -> tf.Tensor:
@@ -138,17 +155,19 @@ class WordPieceTF(tf.Module):
         character before it in its text that is not case-ignorable is cased, and the nearest after it is not
         (or there is none)."""
         n = tf.size(cp, out_type=tf.int64)
-        pos = tf.range(n)
+        sigma = tf.where(cp == _SIGMA)[:, 0]                                                   # (K,)
         # the positions that are not case-ignorable, then n: a sentinel in no text
         stops = tf.concat([tf.where(case != _IGNORABLE)[:, 0], [n]], axis=0)                  # (M + 1,)
         cased = tf.concat([case == _CASED, [False]], axis=0)                                  # (N + 1,)
         rows = tf.concat([row, [-1]], axis=0)                                                  # (N + 1,)
-        before = tf.searchsorted(stops, pos, side="left") - 1                                 # (N,)
+        here = tf.gather(row, sigma)
+        before = tf.searchsorted(stops, sigma, side="left") - 1                               # (K,)
         prev = tf.gather(stops, tf.maximum(before, 0))
-        after = tf.gather(stops, tf.searchsorted(stops, pos, side="right"))
-        cased_before = (before >= 0) & tf.gather(cased, prev) & tf.equal(tf.gather(rows, prev), row)
-        cased_after = tf.gather(cased, after) & tf.equal(tf.gather(rows, after), row)
-        return (cp == _SIGMA) & cased_before & ~cased_after
+        after = tf.gather(stops, tf.searchsorted(stops, sigma, side="right"))
+        cased_before = (before >= 0) & tf.gather(cased, prev) & tf.equal(tf.gather(rows, prev), here)
+        cased_after = tf.gather(cased, after) & tf.equal(tf.gather(rows, after), here)
+        final = tf.cast(cased_before & ~cased_after, tf.int32)                                 # (K,)
+        return tf.scatter_nd(sigma[:, None], final, tf.reshape(n, [1])) > 0                    # (N,)
 
     def pieces(self, words: tf.Tensor) -> tf.RaggedTensor:
         """Each word's piece ids ``(U, pieces)`` int64: greedy longest match first from the left, ``##``
