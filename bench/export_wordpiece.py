@@ -6,7 +6,7 @@ corpus (the weights do not change the time): one with ``wide_vectors: "minilm"``
 is kept), one with ``"none"``. Each is exported and loaded with ``tf.saved_model.load``; its
 ``serving_default`` is timed on one message (p50 / p99 over ``--calls`` calls after a warm-up) and on batches
 of 256 test texts (median over ``--repeats`` batches). The tokenizer: ``WordPiece.encode`` (Python) and
-``WordPieceTF`` (its ``tf.function``) on the same 4,096 test texts in batches of 256, and on one message, best
+``WordPieceTF`` (its ``tf.function``) on the same test texts (up to 4,096) in batches of 256, and on one message, best
 of ``--repeats`` rounds each, per text. The load average is recorded before and after.
 
     python bench/export_wordpiece.py [--small] [--texts 400] [--calls 100] [--repeats 5] [--out FILE]
