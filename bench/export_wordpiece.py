@@ -20,6 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import csv  # noqa: E402
+import functools  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -51,11 +52,14 @@ def serving(root: Path, name: str, data: Path, texts: list[str], calls: int, rep
     out = kt.export(root / name, root / f"{name}_saved")
     exported = time.perf_counter() - started
     serve = tf.saved_model.load(str(out)).signatures["serving_default"]
-    one = _common.timed(lambda: serve(texts=tf.constant([MESSAGE]))["probabilities"].numpy(), calls, warmup=5)
+
+    def probabilities(batch: list[str]) -> np.ndarray:
+        return serve(texts=tf.constant(batch))["probabilities"].numpy()
+
+    one = _common.timed(lambda: probabilities([MESSAGE]), calls, warmup=5)
     batches = [texts[i:i + 256] for i in range(0, 256 * repeats, 256)]
-    serve(texts=tf.constant(batches[0]))
-    many = [_common.timed(lambda b=b: serve(texts=tf.constant(b))["probabilities"].numpy(), 1, warmup=0)[0]
-            for b in batches]
+    probabilities(batches[0])
+    many = [_common.timed(functools.partial(probabilities, b), 1, warmup=0)[0] for b in batches]
     return {"train_s": round(trained, 1), "export_s": round(exported, 1), "savedmodel_mb": _dir_mb(out),
             "batch_1": {"p50_ms": _common.percentile(one, 50) * 1e3, "p99_ms": _common.percentile(one, 99) * 1e3},
             "batch_256": {"median_ms": float(np.median(many)) * 1e3, "min_ms": min(many) * 1e3,
