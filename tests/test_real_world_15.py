@@ -168,5 +168,8 @@ def test_diff_does_not_count_a_size_the_container_takes_any_of():
 def test_mpnns_save_round_trips_on_pytorch(tmp_path):
     if keras.backend.backend() != "torch":
         pytest.skip("elsewhere MPNN's save is refused: its readout's call cannot run on placeholders (batch 13)")
-    spec = next(s for s in m13.SPECS if s.build is m13.mpnn)
-    checks.save_and_load(spec, m13.mpnn(), m13.outputs_of, tmp_path)
+    x, _ = next(s for s in m13.SPECS if s.build is m13.mpnn).data()
+    model = m13.mpnn()  # never called, as the bench saves it
+    loaded = kernest.load(kernest.save(model, tmp_path / "m.keras"))
+    checks.close(m13.outputs_of(loaded, x), m13.outputs_of(model, x))
+    assert not kernest.diff(model, loaded).changes, str(kernest.diff(model, loaded))
