@@ -90,7 +90,7 @@ def _masked(shape: str, axes: frozenset[int]) -> str:
     return "(" + ", ".join("?" if i in axes else s for i, s in enumerate(sizes)) + ")"
 
 
-def _unknown_axes(rows: dict[str, Row], path: str) -> frozenset[int]:
+def _unknown_axes(rows: dict[str, tuple[Row, Row]], path: str) -> frozenset[int]:
     """The axes of a single-tensor input unknown (``?``) at the nearest container above ``path`` on both sides
     (``rows`` maps a path to both sides' rows as a pair), with minus its rank, for ``_masked``."""
     parent = path.rpartition("/")[0]

@@ -53,7 +53,7 @@ def grid_side(steps: Any, channels: Any) -> int | None:
     return side if side * side == steps else None
 
 
-def grid_fix(name: str, where: str, steps: int, channels: int, side: int) -> str:
+def grid_fix(name: str, where: str, steps: Any, channels: Any, side: int) -> str:
     return (f"{name} is a 2-D convolution and reads a grid of positions, and gets a sequence of {steps} steps of "
             f"{channels} features. If the steps are a {side}x{side} grid flattened (a sequence of patches, as a "
             f"Vision Transformer makes), put the grid back: keras.layers.Reshape(({side}, {side}, {channels})) before "
