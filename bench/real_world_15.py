@@ -2,8 +2,8 @@
 features and scoring (bench/real_world_5.py, including ``explain`` of each model's own deliberate interface
 break) and the fourth batch's sweep and table (bench/real_world_4.py).
 
-    KERAS_BACKEND=jax PYTHONPATH=$PWD python bench/real_world_14.py [--json OUT]
-    python bench/real_world_14.py --table BEFORE_TF,BEFORE_JAX,BEFORE_TORCH AFTER_TF,AFTER_JAX,AFTER_TORCH
+    KERAS_BACKEND=jax PYTHONPATH=$PWD python bench/real_world_15.py [--json OUT]
+    python bench/real_world_15.py --table BEFORE_TF,BEFORE_JAX,BEFORE_TORCH AFTER_TF,AFTER_JAX,AFTER_TORCH
 """
 
 from __future__ import annotations
