@@ -4020,8 +4020,8 @@ def _reshape_size(case: Case, m: re.Match[str]) -> Mismatch:
         fix = (f"{name} turns {n} values into {_tuple(target)}, which counts the batch ({target[0]}): Keras' "
                f"Reshape takes the shape of one sample and keeps the batch axis itself. Leave the batch out: "
                f"keras.layers.Reshape({_tuple(target[1:])}) ({_product(n, target[1:])}).")
-    elif positions_fix(name, given, target) is not None:
-        fix = str(positions_fix(name, given, target))
+    elif (regroup := positions_fix(name, given, target)) is not None:
+        fix = regroup
     elif head and n % head == 0:
         new = target[:-1] + (n // head,)
         fix = (f"{name} turns {n} values into {_tuple(target)} = {math.prod(d or 1 for d in target)}. Keep the "

@@ -54,7 +54,7 @@ def grid_side(steps: Any, channels: Any) -> int | None:
 
 
 def grid_fix(name: str, where: str, steps: Any, channels: Any, side: int) -> str:
-    return (f"{name} is a 2-D convolution and reads a grid of positions, and gets a sequence of {steps} steps of "
+    return (f"{name} is a 2-D convolution or pooling and reads a grid of positions, and gets a sequence of {steps} steps of "
             f"{channels} features. If the steps are a {side}x{side} grid flattened (a sequence of patches, as a "
             f"Vision Transformer makes), put the grid back: keras.layers.Reshape(({side}, {side}, {channels})) before "
             f"{where}. Otherwise add keras.layers.Reshape(({steps}, {channels}, 1)) (one channel).")
