@@ -67,10 +67,42 @@ def _compared(row: Row, name: str) -> str:
     return re.sub(r"\b(?!batch\b)\w+=", "", re.sub(r"batch=\d+", "batch", _value(row, name)))
 
 
-def _differs(a: Row, b: Row, name: str) -> bool:
-    """Whether ``diff`` reports field ``name`` as changed (a shape no call recorded, ``?``, is not compared)."""
+def _differs(a: Row, b: Row, name: str, unknown: frozenset[int] = frozenset()) -> bool:
+    """Whether ``diff`` reports field ``name`` as changed (a shape no call recorded, ``?``, is not compared, nor
+    the ``unknown`` axes of a shape)."""
     x, y = _compared(a, name), _compared(b, name)
+    if name.endswith("shape") and unknown:
+        x, y = _masked(x, unknown), _masked(y, unknown)
     return x != y and not (name.endswith("shape") and "?" in (x, y))
+
+
+def _sizes(shape: str) -> list[str] | None:
+    """``(batch, ?, 8)`` as ``['batch', '?', '8']``; None for a shape of several tensors."""
+    return shape.strip("()").split(", ") if shape.startswith("(") and "(" not in shape[1:] else None
+
+
+def _masked(shape: str, axes: frozenset[int]) -> str:
+    """``(batch, 83, 8)`` with axis 1 unknown as ``(batch, ?, 8)``; ``axes`` holds the rank they are of last (a
+    shape of another rank, or of several tensors, stays as it is)."""
+    sizes = _sizes(shape)
+    if sizes is None or -len(sizes) not in axes:
+        return shape
+    return "(" + ", ".join("?" if i in axes else s for i, s in enumerate(sizes)) + ")"
+
+
+def _unknown_axes(rows: dict[str, tuple[Row, Row]], path: str) -> frozenset[int]:
+    """The axes of a single-tensor input unknown (``?``) at the nearest container above ``path`` on both sides
+    (``rows`` maps a path to both sides' rows as a pair), with minus its rank, for ``_masked``."""
+    parent = path.rpartition("/")[0]
+    while parent and parent not in rows:
+        parent = parent.rpartition("/")[0]
+    if not parent:
+        return frozenset()
+    sizes = [_sizes(_compared(r, "input_shape")) for r in rows[parent]]
+    if sizes[0] is None or sizes[1] is None or len(sizes[0]) != len(sizes[1]):
+        return frozenset()
+    unknown = {i for i, (x, y) in enumerate(zip(*sizes, strict=True)) if x == y == "?"}
+    return frozenset({*unknown, -len(sizes[0])}) if unknown else frozenset()
 
 
 def _row_text(row: Row) -> str:
@@ -185,6 +217,7 @@ def diff(a: keras.Model, b: keras.Model) -> Diff:
     pairs = pair_paths(list(rows_a), {r.path: r.kind for r in sb.rows})
     as_in_a = {b_path: a_path for a_path, b_path in pairs.items()}  # a sublayer Keras numbered anew keeps a's path
     rows_b = {as_in_a.get(r.path, r.path): r for r in sb.rows}
+    both = {p: (rows_a[p], rows_b[p]) for p in rows_a if p in rows_b}
     changes: list[Change] = []
     for path in _order(list(rows_a), list(rows_b)):
         ra, rb = rows_a.get(path), rows_b.get(path)
@@ -193,7 +226,8 @@ def diff(a: keras.Model, b: keras.Model) -> Diff:
         elif rb is None:
             changes.append(Change(path, "removed", ra, None))
         else:
-            fields = tuple(f for f in FIELDS if _differs(ra, rb, f))
+            unknown = _unknown_axes(both, path)
+            fields = tuple(f for f in FIELDS if _differs(ra, rb, f, unknown))
             if fields:
                 changes.append(Change(path, "changed", ra, rb, fields))
     return Diff(str(a.name), str(b.name), changes, (sa.total_params, sb.total_params),

@@ -48,6 +48,14 @@ from kernest._explain_args import argument_failure
 from kernest._explain_boundary import boundary_failure
 from kernest._explain_custom import custom_code_failure
 from kernest._explain_fit import fit_argument_failure, shared_optimizer
+from kernest._explain_layout import (
+    extra_features,
+    grid_fix,
+    grid_side,
+    positions_fix,
+    swap_fix,
+    swapped_axes,
+)
 from kernest._explain_merge import missing_join_fix, residual_fix
 from kernest._explain_protocol import protocol_failure
 from kernest._explain_script import script_failure
@@ -736,6 +744,9 @@ def _axis_of_one(case: Case, shape: Shape, want: int) -> str:
     target = (1, *shape[1:]) if first else (*shape[1:], 1)
     if isinstance(layer, _CONV):
         rank = len(getattr(layer, "kernel_size", ())) or want - 2
+        side = grid_side(shape[1], shape[2]) if rank == 2 and len(shape) == 3 and not first else None
+        if side is not None:
+            return grid_fix(name, where, shape[1], shape[2], side)
         return (
             f"{name} is a {rank}-D convolution or pooling and needs a channels axis, which this input never had: "
             f"add keras.layers.Reshape({_tuple(target)}) before {where} (one channel), or give the data "
@@ -1335,13 +1346,14 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
     joined = _joined_for(case, consumer, got, want, odd or "x")
     if joined is not None:
         return Mismatch(case.path(name), case.interface(name), f"(batch, ..., {want})", received, joined)
-    rebuild = ""
+    rebuild, refused_shape = "", None
     if isinstance(consumer, keras.Model) and getattr(consumer, "inputs", None):
         inputs = keras.tree.flatten(consumer.inputs)
         said = re.match(r"\s*Input (\d+) with name", case.message)  # Keras numbers the input it refuses
         refused = inputs[int(said.group(1))] if said and int(said.group(1)) < len(inputs) else next(
             (t for t in inputs if fits(shape_of(t)[:-1], tuple(got_shape[:-1])) and shape_of(t)[-1] == want), inputs[0])
-        declared = shape_of(refused)[1:]
+        refused_shape = shape_of(refused)
+        declared = refused_shape[1:]
         new = declared[:-1] + (got,)
         # a new width resizes the kernels that read it (new weights, to train); state learned from data that a
         # rebuild would lose (an adapted Normalization) or a layer that fails is what blocks it
@@ -1361,13 +1373,22 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
     cut = _cut_before_width(case, want)
     if cut is not None:
         return Mismatch(case.path(name), case.interface(name), f"(batch, ..., {want})", received, cut)
+    extra = ""
+    if producer_text == "data" and refused_shape is not None and consumer is case.called_model():
+        model, var = case.var(consumer), _data_name(case, got_shape) or case.call_argument(consumer) or "x"
+        axis = swapped_axes(refused_shape, tuple(got_shape))
+        if axis is not None:
+            return Mismatch(case.path(name), case.interface(name), f"(batch, ..., {want})", received,
+                            swap_fix(model, var, tuple(got_shape), axis))
+        if len(got_shape) >= 3 and isinstance(want, int) and isinstance(got, int) and got > want:
+            extra = extra_features(model, var, want, got) + "Otherwise: "
     if producer_text == "data" and len(got_shape) == 2 and consumer is not None and consumer is case.called_model():
         return Mismatch(case.path(name), case.interface(name), f"(batch, ..., {want})", received,
                         _data_width_fix(case.consumer_name(name), want, got, rebuild))
     spatial = len(got_shape) - 2
     adapter = (f"keras.layers.Conv{spatial}D({want}, 1) (a 1x1 convolution)" if 1 <= spatial <= 3 and len(got_shape) >= 3
                and isinstance(consumer, keras.Model) and _is_conv_input(consumer) else f"keras.layers.Dense({want})")
-    fix = (f"{producer_text} gives {got} features but {case.consumer_name(name)} was built for {want}. Add "
+    fix = (f"{extra}{producer_text} gives {got} features but {case.consumer_name(name)} was built for {want}. Add "
            f"{adapter} between them to project {got} -> {want}{rebuild}.")
     return Mismatch(case.path(name), case.interface(name), f"(batch, ..., {want})", received, fix)
 
@@ -1428,16 +1449,30 @@ def _ids_length_fix(case: Case, consumer: Any, want: Any, got: Any) -> str | Non
     table made for that length, such as a position embedding)."""
     inputs = list(getattr(consumer, "inputs", None) or []) if isinstance(consumer, keras.Model) else []
     refused = [t for t in inputs if len(shape_of(t)) == 2 and shape_of(t)[-1] == want]
+    said = re.match(r"\s*Input \d+ with name '([^']+)'", case.message)  # Keras names the input it refuses
+    named = [t for t in refused if said and t.name == said.group(1)]
+    others = [str(t.name) for t in refused if named and t is not named[0]]
+    refused = named or refused
     if len(refused) != 1 or "int" not in str(refused[0].dtype) or not isinstance(got, int):
         return None
     data = case.producer_name() if case.frames else "the data"
-    fix = (f"{data} gives sequences of {got} ids but {case.var(consumer)} takes {want} per sample. Pad or cut them "
-           f"to {want}: keras.utils.pad_sequences(x, maxlen={want}, padding='post', truncating='post')")
-    tables = [p for p, layer in _walk(consumer) if isinstance(layer, keras.layers.Embedding) and layer.input_dim == want]
+    which = f"{refused[0].name!r} " if named else ""
+    also = f" ({', '.join(others)}, also of {want} steps, the same way where its data has {got})" if others else ""
+    fix = (f"{data} gives {which}sequences of {got} ids but {case.var(consumer)} takes {want} per sample. Pad or cut "
+           f"them to {want}{also}: "
+           f"keras.utils.pad_sequences(x, maxlen={want}, padding='post', truncating='post')")
+    tables = [p for p, layer in _walk(consumer) if isinstance(layer, keras.layers.Embedding) and layer.input_dim == want
+              and not _reads_ids(layer)]
     rebuild = f"keras.Input(shape=({got},), dtype='{refused[0].dtype}')"
     if tables:
         rebuild += f" and {', '.join(tables)} (an Embedding of {want} positions) made for {got}"
     return f"{fix}; or rebuild {case.var(consumer)} with {rebuild}."
+
+
+def _reads_ids(embedding: Any) -> bool:
+    """Whether an Embedding looks up a model's input (a vocabulary of ids), not positions it makes itself."""
+    return any(is_input_layer(producer(t)) for i in range(len(call_nodes(embedding)))
+               for t in call_inputs(embedding, i) if is_symbolic(t) and producer(t) is not None)
 
 
 def _made_another_way(case: Case, model: Any, want: int, got_shape: Shape, odd: str,
@@ -3985,6 +4020,8 @@ def _reshape_size(case: Case, m: re.Match[str]) -> Mismatch:
         fix = (f"{name} turns {n} values into {_tuple(target)}, which counts the batch ({target[0]}): Keras' "
                f"Reshape takes the shape of one sample and keeps the batch axis itself. Leave the batch out: "
                f"keras.layers.Reshape({_tuple(target[1:])}) ({_product(n, target[1:])}).")
+    elif (regroup := positions_fix(name, given, target)) is not None:
+        fix = regroup
     elif head and n % head == 0:
         new = target[:-1] + (n // head,)
         fix = (f"{name} turns {n} values into {_tuple(target)} = {math.prod(d or 1 for d in target)}. Keep the "

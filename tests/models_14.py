@@ -531,5 +531,5 @@ SPECS = [
           explains=r"(?s)wavenet.*\(batch, 12, 16\).*\(batch, 12\).*one_hot\(samples, 16\)"),
     Spec5(pointnet, lambda: (_floats((2, NUM_POINTS, 3)), np.array([0, 2])), "tnet_8/conv1d*", "tnet_3", "tnet_3",
           compile=_compile_plain, copy=_copy_functional, expect_paths=("tnet_3", "tnet_8"), breaks=_break_pointnet,
-          explains=r"(?s)pointnet.*\(batch, (16|\.\.\.), 3\).*\(batch, 16, 4\)"),
+          explains=r"(?s)pointnet.*\(batch, (16|\.\.\.), 3\).*\(batch, 16, 4\).*model\(scans\[\.\.\., :3\]\)"),
 ]
