@@ -320,8 +320,7 @@ def numpy_lambda_findings(model: Any) -> list[Any]:
     from kernest._trace import is_user_file
 
     out, seen = [], set()
-    for entry in walk(model, shapes=False):
-        layer = entry.layer
+    for path, layer in [(model.name, model), *((e.path, e.layer) for e in walk(model, shapes=False))]:
         if isinstance(layer, keras.layers.Lambda):
             fn, owner = getattr(layer, "function", None), f"{layer.name}'s function"
             found = lambda_in_keras_ops(fn, layer.name) if fn is not None else None
@@ -337,7 +336,7 @@ def numpy_lambda_findings(model: Any) -> list[Any]:
         library = library_of(written, dict(getattr(getattr(fn, "__func__", fn), "__globals__", {})))
         tracers = [name for name in ("TensorFlow", "JAX") if name not in library]
         out.append(Finding(
-            entry.path, f"{layer.name} -> {library}",
+            path, f"{layer.name} -> {library}",
             f"{owner} takes its tensor's values out of the model's graph ({', '.join(written)}: {library}): "
             f"{_LIBRARY.get(keras.backend.backend(), keras.backend.backend())} runs fit eagerly here, on a CPU tensor "
             "that needs no gradient (or one convert_to_numpy detached), so nothing fails, but no gradient flows back "
