@@ -228,12 +228,15 @@ def custom_code_failure(case: Any) -> Mismatch | None:
     """A failure that the user's own layer or model code caused, with the line to change."""
     if isinstance(case.exc, RecursionError):
         return None
+    from kernest._explain_build_axis import build_sizes_from_the_wrong_axis
+
     return first_answer(case, (_reserved_layers, _unbuilt, _weights_before_built, _read_before_built,
                                _config_not_serializable, _config_at_load, _required_call_arg,
                                _state_in_call, _unknown_axis_weight, _mask_missing, _shared_sublayer, _wrong_axis_weight,
                                _instance_built_elsewhere, _static_batch_reshape, _output_shape_lies, _unseeded_random,
                                _backend_call_in_built_model, _build_reads_a_list, _call_returns_nothing,
-                               _step_returns_nothing, _keys_read_from_a_list, _key_missing_from_dict_input))
+                               _step_returns_nothing, _keys_read_from_a_list, _key_missing_from_dict_input,
+                               build_sizes_from_the_wrong_axis))
 
 
 def first_answer(case: Any, readers: Any) -> Mismatch | None:

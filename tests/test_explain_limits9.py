@@ -299,3 +299,33 @@ def test_two_towers_named_for_their_roles_stay_quiet_and_numbered_copies_do_not(
     _quiet(tmp_path, body.format(a="query_encoder", b="doc_encoder"))
     code, printed = check_script(tmp_path, body.format(a="encoder_1", b="encoder_2"), strict=True)
     assert code == 1 and "encoder_1 and encoder_2 have the same architecture" in printed, printed
+
+
+# --- 4c. l55: the wrong axis read in a subclassed model's build(), as code -------------------------------------------
+
+def test_a_head_sized_from_the_steps_in_build_gets_the_statement_rewritten(tmp_path):
+    printed = _checked("l55_subclassed_build_reads_the_wrong_axis.py", "Write `steps = input_shape[1] * input_shape[2]`",
+                       strict=False)
+    assert "forecaster/head/hidden: flat -> head:" in printed, printed
+    assert "Forecaster.build sizes head's input from input_shape[1] = 24 (`steps = input_shape[1]`, line 16)" in printed
+    _fixed_passes(tmp_path, "l55_subclassed_build_reads_the_wrong_axis.py",
+                  ("steps = input_shape[1]\n", "steps = input_shape[1] * input_shape[2]\n"))
+
+
+def test_a_pooled_head_sized_from_the_steps_gets_the_feature_axis(tmp_path):
+    code, printed = check_script(tmp_path, (
+        "class Tagger(keras.Model):\n"
+        "    def __init__(self, **kw):\n"
+        "        super().__init__(**kw)\n"
+        "        self.pool = L.GlobalAveragePooling1D(name='pool')\n"
+        "    def build(self, shape):\n"
+        "        self.top = keras.Sequential([keras.Input((shape[1],)), L.Dense(2, name='logit')], name='top')\n"
+        "        super().build(shape)\n"
+        "    def call(self, x):\n"
+        "        return self.top(self.pool(x))\n"
+        "net = Tagger(name='tagger')\n"
+        "net.compile(optimizer='adam', loss='mse')\n"
+        "net.fit(np.random.rand(8, 10, 7).astype('float32'), np.random.rand(8, 2).astype('float32'), epochs=1,"
+        " verbose=0)\n"))
+    assert code == 1 and "Tagger.build sizes top's input from shape[1] = 10" in printed, printed
+    assert "Write `self.top = keras.Sequential([keras.Input((shape[-1],)), L.Dense(2, name='logit')]" in printed
