@@ -14,8 +14,8 @@ from typing import Any
 
 import keras
 
-from kernest._errors import Mismatch
 from kernest._axes import format_shape
+from kernest._errors import Mismatch
 from kernest._explain_custom import _call_args, locate, user_method
 from kernest._lint import _parsed_function
 
