@@ -58,21 +58,25 @@ def _giving(shape: tuple[Any, ...], arg: str, width: int) -> str | None:
 
 
 def build_sizes_from_the_wrong_axis(case: Any) -> Mismatch | None:
+    """A nested part made in a user's build() from ``input_shape[k]`` fails on its first layer's width, and
+    another axis of the same shape (or the product of the axes after the batch) gives the width received."""
     where = user_method(case.exc)
     m = _EXPECTED.search(case.message)
-    owner = where.layer if where is not None else None
-    build = type(owner).__dict__.get("build") if owner is not None else None
+    if where is None or m is None:
+        return None
+    owner = where.layer
+    build: Any = type(owner).__dict__.get("build")
     parsed = _parsed_function(build) if build is not None else None
     node = parsed[0] if parsed is not None else None
-    given = [t for t in _call_args(case.exc, owner) if len(getattr(t, "shape", ())) >= 2] if owner is not None else []
-    if m is None or node is None or len(node.args.args) < 2 or not given:
+    given = [t for t in _call_args(case.exc, owner) if len(getattr(t, "shape", ())) >= 2]
+    if parsed is None or node is None or len(node.args.args) < 2 or not given:
         return None
     expected = int(m.group(1))
     received = [d.strip() for d in m.group(2).split(",") if d.strip()]
     if not received or not received[-1].isdigit():
         return None
     width, shape, arg = int(received[-1]), tuple(given[0].shape), node.args.args[1].arg
-    text, first = parsed[1], inspect.getsourcelines(build)[1]  # type: ignore[index]
+    text, first = parsed[1], inspect.getsourcelines(build)[1]
     for stmt in (s for s in ast.walk(node) if isinstance(s, ast.Assign)):
         for sub in (n for n in ast.walk(stmt.value) if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name)
                     and n.value.id == arg):
