@@ -107,3 +107,53 @@ def _part(path: str, owner: Any, failing: Any) -> str:
     parts = path.split("/")
     below = parts[parts.index(owner.name) + 1:] if owner.name in parts else []
     return f"{below[0]}'s input" if below else f"{failing.name}'s input"
+
+
+def dict_of_shapes_in_build(case: Any, where: Any, arg: str, k: int, shapes: dict[str, Any]) -> Mismatch | None:
+    """``input_shape[-1]`` in the build() of a layer called on a dict of tensors: Keras gives build the dict of
+    their shapes, so the index is looked up as a key. The size is read by key: the input the weight multiplies, or,
+    where call() concatenates the inputs by key, the sum of their sizes."""
+    layer = where.layer
+    sizes = {key: (tuple(shape)[k] if -len(tuple(shape)) <= k < len(tuple(shape)) else None)
+             for key, shape in shapes.items()}
+    parsed = _parsed_function(type(layer).__dict__.get("call"))
+    joined: list[str] = []
+    for node in ast.walk(parsed[0]) if parsed is not None else ():
+        if isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] in ("concatenate", "concat", "cat"):
+            keys = [sub.slice.value for sub in ast.walk(node) if isinstance(sub, ast.Subscript)
+                    and isinstance(sub.slice, ast.Constant) and sub.slice.value in shapes]
+            if set(keys) == set(shapes):
+                joined = keys
+    read = f"{arg}[{k}]"
+    if joined:
+        size = " + ".join(f'{arg}["{key}"][{k}]' for key in joined)
+        why = (f"{type(layer).__name__}.call concatenates {', '.join(joined)}, so the weight meets "
+               f"{sum(sizes[j] or 0 for j in joined)} values")
+    else:
+        key = _key_beside_weight(parsed[0] if parsed is not None else None, where.text, shapes) or next(
+            (key for key, n in sizes.items() if n is not None), next(iter(shapes)))
+        size, why = f'{arg}["{key}"][{k}]', "read the size from one input's shape, by its key"
+    fixed = where.text.replace(read, size, 1)
+    listed = "{" + ", ".join(f'"{key}": {format_shape(tuple(shape))}' for key, shape in shapes.items()) + "}"
+    path, _ = locate(case, layer)
+    return Mismatch(
+        path, f"{', '.join(shapes)} -> {layer.name}", f"{arg}[\"key\"] (a dict of shapes)", f"{arg} = {listed}",
+        f"{layer.name} is called on a dict of {len(shapes)} tensors, so {type(layer).__name__}.build gets the dict of "
+        f"their shapes, {arg} = {listed}, and `{read}` looks up the key {k}. {why[0].upper()}{why[1:]}: `{fixed}`.",
+    )
+
+
+def _key_beside_weight(call: ast.AST | None, built: str, shapes: dict[str, Any]) -> str | None:
+    """The key of the input that call() uses in the statement that uses the weight ``built`` makes
+    (``ops.matmul(d["signal"], self.k)``)."""
+    m = re.match(r"\s*self\.(\w+)\s*=", built)
+    if call is None or m is None:
+        return None
+    for stmt in (n for n in ast.walk(call) if isinstance(n, (ast.Assign, ast.Return, ast.Expr))):
+        if not any(isinstance(a, ast.Attribute) and a.attr == m.group(1) for a in ast.walk(stmt)):
+            continue
+        keys = [sub.slice.value for sub in ast.walk(stmt) if isinstance(sub, ast.Subscript)
+                and isinstance(sub.slice, ast.Constant) and sub.slice.value in shapes]
+        if keys:
+            return str(keys[0])
+    return None

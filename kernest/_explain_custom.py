@@ -688,6 +688,10 @@ def _build_reads_a_list(case: Any) -> Mismatch | None:
     arg, ks = read
     if f"{arg}[" not in where.text:
         return None
+    if isinstance(where.frame.f_locals.get(arg), dict):  # called on a dict: build gets a dict of shapes
+        from kernest._explain_build_axis import dict_of_shapes_in_build
+
+        return dict_of_shapes_in_build(case, where, arg, ks[0], where.frame.f_locals[arg])
     shapes = [_shape(t) for t in given]
     k = ks[0]
     sizes = [sh[k] if -len(sh) <= k < len(sh) else None for sh in shapes]

@@ -329,3 +329,23 @@ def test_a_pooled_head_sized_from_the_steps_gets_the_feature_axis(tmp_path):
         " verbose=0)\n"))
     assert code == 1 and "Tagger.build sizes top's input from shape[1] = 10" in printed, printed
     assert "Write `self.top = keras.Sequential([keras.Input((shape[-1],)), L.Dense(2, name='logit')]" in printed
+
+
+# --- 5. new probes ---------------------------------------------------------------------------------------------------
+
+def test_a_layer_called_on_a_dict_reads_its_shapes_by_key_in_build(tmp_path):
+    fix = 'self.w = self.add_weight(shape=(input_shape["user"][-1] + input_shape["item"][-1], 8), name="w")'
+    printed = _checked("l70_dict_input_build_reads_last_axis.py", fix, strict=False)
+    assert "fusion is called on a dict of 2 tensors" in printed and "looks up the key -1" in printed, printed
+    _fixed_passes(tmp_path, "l70_dict_input_build_reads_last_axis.py", ("shape=(input_shape[-1], 8)",
+                  'shape=(input_shape["user"][-1] + input_shape["item"][-1], 8)'))
+    code, printed = check_script(tmp_path, (
+        "class Gate(L.Layer):\n"
+        "    def build(self, shape):\n"
+        "        self.k = self.add_weight(shape=(shape[-1], 1), name='k')\n"
+        "    def call(self, d):\n"
+        "        return keras.ops.sigmoid(keras.ops.matmul(d['signal'], self.k)) * d['signal']\n"
+        "s, c = keras.Input((5,), name='s'), keras.Input((3,), name='c')\n"
+        "gate = keras.Model({'signal': s, 'context': c}, Gate(name='gate')({'signal': s, 'context': c}), name='g')\n"))
+    assert code == 1 and "gate is called on a dict of 2 tensors" in printed, printed
+    assert "`self.k = self.add_weight(shape=(shape[\"signal\"][-1], 1), name='k')`" in printed, printed
