@@ -229,6 +229,7 @@ def custom_code_failure(case: Any) -> Mismatch | None:
     if isinstance(case.exc, RecursionError):
         return None
     from kernest._explain_build_axis import build_sizes_from_the_wrong_axis
+    from kernest._explain_torch_wrapper import torch_module_refuses_its_input
 
     return first_answer(case, (_reserved_layers, _unbuilt, _weights_before_built, _read_before_built,
                                _config_not_serializable, _config_at_load, _required_call_arg,
@@ -236,7 +237,7 @@ def custom_code_failure(case: Any) -> Mismatch | None:
                                _instance_built_elsewhere, _static_batch_reshape, _output_shape_lies, _unseeded_random,
                                _backend_call_in_built_model, _build_reads_a_list, _call_returns_nothing,
                                _step_returns_nothing, _keys_read_from_a_list, _key_missing_from_dict_input,
-                               build_sizes_from_the_wrong_axis))
+                               build_sizes_from_the_wrong_axis, torch_module_refuses_its_input))
 
 
 def first_answer(case: Any, readers: Any) -> Mismatch | None:

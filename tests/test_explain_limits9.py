@@ -349,3 +349,21 @@ def test_a_layer_called_on_a_dict_reads_its_shapes_by_key_in_build(tmp_path):
         "gate = keras.Model({'signal': s, 'context': c}, Gate(name='gate')({'signal': s, 'context': c}), name='g')\n"))
     assert code == 1 and "gate is called on a dict of 2 tensors" in printed, printed
     assert "`self.k = self.add_weight(shape=(shape[\"signal\"][-1], 1), name='k')`" in printed, printed
+
+
+@torch_only
+def test_a_torch_linear_wrapped_for_the_wrong_width_is_named_with_torchs_own_error(tmp_path):
+    printed = _checked("l69_torch_module_wrapper_in_features.py", "Build it for 32: `torch.nn.Linear(32, 4)`, and give "
+                       "the wrapper output_shape=(None, 4)", strict=False)
+    assert "head/proj:" in printed and "mat1 and mat2 shapes cannot be multiplied" in printed, printed
+    _fixed_passes(tmp_path, "l69_torch_module_wrapper_in_features.py", (
+        'layers.TorchModuleWrapper(torch.nn.Linear(16, 4), name="proj")',
+        'layers.TorchModuleWrapper(torch.nn.Linear(32, 4), name="proj", output_shape=(None, 4))'))
+    code, printed = check_script(tmp_path, (
+        "import torch\n"
+        "block = torch.nn.Sequential(torch.nn.LayerNorm(8), torch.nn.Linear(8, 2))\n"
+        "seq_in = keras.Input((5, 8), name='seq_in')\n"
+        "inner = keras.Model(seq_in, L.TorchModuleWrapper(block, name='torch_block')(seq_in), name='inner')\n"))
+    assert code == 1 and "torch_block:" in printed, printed
+    assert "`L.TorchModuleWrapper(block, name='torch_block', output_shape=(None, 5, 2))`" in printed, printed
+    assert "Traceback" not in printed, printed
