@@ -110,8 +110,8 @@ def torch_module_refuses_its_input(case: Any) -> Mismatch | None:
     got = shape[axis]
     if width is not None and isinstance(got, int) and width[2] != got:
         sub, attr, declared = width
-        fixed = _constructor(sub, declared, got, file)
-        fix = (f"build it for {got}: `{fixed}`" if fixed else f"build {type(sub).__name__} with {attr}={got}")
+        built = _constructor(sub, declared, got, file)
+        fix = (f"build it for {got}: `{built}`" if built else f"build {type(sub).__name__} with {attr}={got}")
         if getattr(sub, "out_features", None) is not None and sub is layer.module:
             fix += f", and give the wrapper output_shape=(None, {sub.out_features}), which Keras cannot infer"
         return Mismatch(
