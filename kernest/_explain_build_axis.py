@@ -17,21 +17,11 @@ import keras
 from kernest._axes import format_shape
 from kernest._errors import Mismatch
 from kernest._explain_custom import _call_args, locate, user_method
+from kernest._explain_settings import _constructed
 from kernest._lint import _parsed_function
 
 _EXPECTED = re.compile(r"expected axis -?\d+ of input shape to have value (\d+), but received input with shape "
                        r"\(([^)]*)\)")
-
-
-def _failing_layer(exc: BaseException) -> Any:
-    """The deepest Keras layer whose ``__call__`` the failure ran in."""
-    found, tb = None, exc.__traceback__
-    while tb is not None:
-        this = tb.tb_frame.f_locals.get("self")
-        if tb.tb_frame.f_code.co_name == "__call__" and isinstance(this, keras.layers.Layer):
-            found = this
-        tb = tb.tb_next
-    return found
 
 
 def _index(node: ast.Subscript) -> int | None:
@@ -90,7 +80,7 @@ def build_sizes_from_the_wrong_axis(case: Any) -> Mismatch | None:
             wrong = ast.unparse(sub)
             fixed = written.replace(wrong, right, 1)
             line = first + stmt.lineno - 1
-            failing = _failing_layer(case.exc) or owner
+            failing = _constructed(case.exc, "__call__") or owner
             path = case.path(failing.name) if case.frames else locate(case, failing)[0]
             return Mismatch(
                 path, case.interface(failing.name) if case.frames else f"{owner.name} -> {failing.name}",
