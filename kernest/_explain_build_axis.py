@@ -12,8 +12,6 @@ import inspect
 import re
 from typing import Any
 
-import keras
-
 from kernest._axes import format_shape
 from kernest._errors import Mismatch
 from kernest._explain_custom import _call_args, locate, user_method
