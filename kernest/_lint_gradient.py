@@ -326,7 +326,8 @@ def numpy_lambda_findings(model: Any) -> list[Any]:
             found = lambda_in_keras_ops(fn, layer.name) if fn is not None else None
         else:
             fn = type(layer).__dict__.get("call")
-            if fn is None or type(layer) in seen or not is_user_file(getattr(fn.__code__, "co_filename", "<")):
+            code = getattr(fn, "__code__", None)
+            if code is None or type(layer) in seen or not is_user_file(code.co_filename):
                 continue
             seen.add(type(layer))
             owner, found = f"{type(layer).__name__}.call", _def_in_keras_ops(layer.call)
