@@ -58,11 +58,23 @@ def keras_op(call: ast.Call, name: str, prefix: str = "keras.ops.",
         if name in _NUMPY_COMPOSED:
             return _NUMPY_COMPOSED[name](args, kwargs, prefix)
     op = OPS_NAME.get(name, name)
-    if not hasattr(keras.ops, op) or not _takes(getattr(keras.ops, op), len(call.args),
-                                                [OPS_KEYWORD.get(k.arg, k.arg) for k in call.keywords if k.arg]):
+    found: Any = keras.ops
+    for part in op.split("."):  # "image.resize": keras.ops.image.resize
+        found = getattr(found, part, None)
+    if found is None or not _takes(found, len(call.args), [OPS_KEYWORD.get(k.arg, k.arg) for k in call.keywords if k.arg]):
         return None
     args += [f"{OPS_KEYWORD.get(k.arg, k.arg)}={text(k.value)}" if k.arg else f"**{text(k.value)}" for k in call.keywords]
     return f"{prefix}{op}({', '.join(args)})"
+
+
+def ops_spelling(dotted: str) -> str:
+    """How keras.ops names the function a backend's dotted call names: ``image.resize`` for ``tf.image.resize``
+    (keras.ops has it in a submodule only), else the last name (``reduce_sum`` for ``tf.math.reduce_sum``)."""
+    *path, name = dotted.split(".")
+    sub = getattr(keras.ops, path[-1], None) if path else None
+    if not hasattr(keras.ops, OPS_NAME.get(name, name)) and sub is not None and hasattr(sub, name):
+        return f"{path[-1]}.{name}"
+    return name
 
 
 def _takes(fn: Any, positional: int, keywords: list[str]) -> bool:

@@ -121,9 +121,11 @@ def _chain_root(node: ast.AST) -> str | None:
 
 def _statement(model: Any, scope: dict[str, Any], file: str | None) -> tuple[str, ast.Call, ast.expr] | None:
     """The user's statement that built ``model`` (``gan = keras.Model(...)``), its call, and the call's inputs."""
-    source = file_source(file)
+    built_at = getattr(model, "_kernest_built_at", None)
+    source = file_source(built_at[0] if built_at else file)
     var = next((k for k, v in scope.items() if v is model and not k.startswith("_")), None)
-    made = assignment_of(source, var) if source and var else None
+    made = (_statement_at_line(source, built_at[1]) if source and built_at else
+            assignment_of(source, var) if source and var else None)
     if made is None:
         return None
     text = textwrap.dedent(ast.get_source_segment(source, made) or "")
@@ -131,10 +133,22 @@ def _statement(model: Any, scope: dict[str, Any], file: str | None) -> tuple[str
         call = ast.parse(text).body[0].value  # type: ignore[attr-defined]
     except (SyntaxError, IndexError, AttributeError):
         return None
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "fit":
+        return None  # not the statement that built it
     if not isinstance(call, ast.Call):
         return None
     inputs = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "inputs"), None)
     return (text, call, inputs) if inputs is not None else None
+
+
+def _statement_at_line(source: str, line: int) -> ast.stmt | None:
+    """The simple statement of ``source`` that holds ``line`` (the model's construction)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    return next((node for node in ast.walk(tree) if isinstance(node, (ast.Assign, ast.AnnAssign, ast.Return, ast.Expr))
+                 and node.lineno <= line <= (node.end_lineno or node.lineno)), None)
 
 
 def started_at_input(cut_list: list[Cut], scope: dict[str, Any], file: str | None) -> str | None:
@@ -150,7 +164,7 @@ def started_at_input(cut_list: list[Cut], scope: dict[str, Any], file: str | Non
         if any(_inside(node, p) for p, _ in pairs):
             continue
         if isinstance(node, ast.Attribute) and node.attr in ("output", "outputs"):
-            root = _chain_root(node.value)
+            root = ast.unparse(node.value) if ast.unparse(node.value) in owners else _chain_root(node.value)
             if root in owners:
                 several = len(getattr(owners[root], "inputs", None) or []) > 1
                 pairs.append((node, f"{root}.{'inputs' if several or node.attr == 'outputs' else 'input'}"))
@@ -186,7 +200,7 @@ def data_for_the_first_model(case: Any) -> Mismatch | None:
     call = model_call(site.text.strip(), case.scope) if site is not None else None
     if site is None or call is None or call.model is None:
         return None
-    found = cuts(call.model, case.scope)
+    found = cuts(call.model, {**scope_models(call.model), **case.scope})
     x = call.value("x")
     x = x if x is not None else getattr(call.model, "_kernest_data", None)  # data written inline: as check recorded it
     given: list[Any] = [a for a in (x if isinstance(x, (list, tuple)) else [x]) if hasattr(a, "shape")]
@@ -213,9 +227,38 @@ def data_for_the_first_model(case: Any) -> Mismatch | None:
 # --- silent: a model trained on another model's output that trains nothing of it --------------------------------
 
 def scope_models(model: Any) -> dict[str, Any]:
-    """The models of the user's script (``kernest check`` records them on the model it checks)."""
-    held = getattr(model, "_kernest_models", None)
-    return dict(held()) if callable(held) else {}
+    """The models of the user's script (``kernest check`` records them on the model it checks), and those the
+    function or method that built ``model`` on another model's tensor held then."""
+    held, local = getattr(model, "_kernest_models", None), getattr(model, "_kernest_cut_scope", None)
+    return {**(local() if callable(local) else {}), **(held() if callable(held) else {})}
+
+
+def remember_cut_scope(model: Any, frame: Any) -> None:
+    """``model`` was just built; where it starts at a copy of another model's tensor, keep the models the user's
+    code that built it held (its variables, and the attributes of an object it held, ``self.encoder``), and the
+    line: a model built inside a function or a method is found there, not among the script's variables."""
+    from kernest._trace import is_user_file
+
+    if not any(str(getattr(t, "name", "")).endswith(_CLONE) for t in getattr(model, "inputs", None) or []):
+        return
+    while frame is not None and not is_user_file(frame.f_code.co_filename):
+        frame = frame.f_back
+    if frame is None:
+        return
+    found: dict[str, Any] = {}
+    for var, value in {**frame.f_globals, **frame.f_locals}.items():
+        if var.startswith("_") or value is model:
+            continue
+        if isinstance(value, keras.Model):
+            found[var] = value
+        elif not isinstance(value, (type, keras.layers.Layer)) and isinstance(getattr(value, "__dict__", None), dict):
+            found.update({f"{var}.{attr}": held for attr, held in vars(value).items()
+                          if isinstance(held, keras.Model) and held is not model and not attr.startswith("_")})
+    try:
+        model._kernest_cut_scope = lambda: found  # a callable: Keras tracks no layer in it
+        model._kernest_built_at = (frame.f_code.co_filename, frame.f_lineno)
+    except AttributeError:
+        pass
 
 
 def trained_without_the_first_model(model: Any) -> list[Finding]:

@@ -228,12 +228,16 @@ def custom_code_failure(case: Any) -> Mismatch | None:
     """A failure that the user's own layer or model code caused, with the line to change."""
     if isinstance(case.exc, RecursionError):
         return None
+    from kernest._explain_build_axis import build_sizes_from_the_wrong_axis
+    from kernest._explain_torch_wrapper import torch_module_refuses_its_input
+
     return first_answer(case, (_reserved_layers, _unbuilt, _weights_before_built, _read_before_built,
                                _config_not_serializable, _config_at_load, _required_call_arg,
                                _state_in_call, _unknown_axis_weight, _mask_missing, _shared_sublayer, _wrong_axis_weight,
                                _instance_built_elsewhere, _static_batch_reshape, _output_shape_lies, _unseeded_random,
                                _backend_call_in_built_model, _build_reads_a_list, _call_returns_nothing,
-                               _step_returns_nothing, _keys_read_from_a_list, _key_missing_from_dict_input))
+                               _step_returns_nothing, _keys_read_from_a_list, _key_missing_from_dict_input,
+                               build_sizes_from_the_wrong_axis, torch_module_refuses_its_input))
 
 
 def first_answer(case: Any, readers: Any) -> Mismatch | None:
@@ -685,6 +689,10 @@ def _build_reads_a_list(case: Any) -> Mismatch | None:
     arg, ks = read
     if f"{arg}[" not in where.text:
         return None
+    if isinstance(where.frame.f_locals.get(arg), dict):  # called on a dict: build gets a dict of shapes
+        from kernest._explain_build_axis import dict_of_shapes_in_build
+
+        return dict_of_shapes_in_build(case, where, arg, ks[0], where.frame.f_locals[arg])
     shapes = [_shape(t) for t in given]
     k = ks[0]
     sizes = [sh[k] if -len(sh) <= k < len(sh) else None for sh in shapes]

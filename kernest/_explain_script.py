@@ -764,7 +764,7 @@ def _numpy_inside_a_lambda(case: Any) -> Mismatch | None:
     """``Lambda(lambda t: np.log1p(t))``: NumPy cannot take the symbolic tensor Keras passes while it builds the
     model (nor a traced one while it trains), so Keras says it cannot infer the Lambda's output shape, which is
     not the fault. The same lambda with the keras.ops functions runs on every backend."""
-    from kernest._lint_gradient import lambda_in_keras_ops
+    from kernest._lint_gradient import lambda_in_keras_ops, library_of
 
     found = _lambda_in_trace(case.exc) if case.exc is not None else None
     fn = getattr(found[0], "function", None) if found else None
@@ -775,12 +775,14 @@ def _numpy_inside_a_lambda(case: Any) -> Mismatch | None:
     if rewritten is None:
         return None
     written, fix = rewritten
+    library = library_of(written, dict(getattr(fn, "__globals__", {})))
+    tensors = ("the symbolic tensor Keras passes while it builds the model (nor the traced one while it trains)"
+               if library == "NumPy" else f"the {keras.backend.backend()} tensors Keras passes on this backend")
     path, fed = _lambda_place(case, layer, given)
     return Mismatch(
-        path, f"{fed} -> {layer.name}", "keras.ops on a Keras tensor", f"{', '.join(written)} (NumPy) in a Lambda",
-        f"{layer.name}'s function calls NumPy ({', '.join(written)}), which cannot take the symbolic tensor Keras "
-        f"passes while it builds the model (nor the traced one while it trains); Keras then says it cannot infer "
-        f"{layer.name}'s output shape, which is not the fault. {fix}",
+        path, f"{fed} -> {layer.name}", "keras.ops on a Keras tensor", f"{', '.join(written)} ({library}) in a Lambda",
+        f"{layer.name}'s function calls {library} ({', '.join(written)}), which cannot take {tensors}; Keras then "
+        f"says it cannot infer {layer.name}'s output shape, which is not the fault. {fix}",
     )
 
 

@@ -72,12 +72,13 @@ def _as_written(values: tuple[int, ...], like: Any) -> str:
     return f"({', '.join(str(v) for v in values)}{',' if len(values) == 1 else ''})"
 
 
-def _constructed(exc: BaseException) -> Any:
-    """The layer whose ``__init__`` raised ``exc`` (the innermost Keras frame with a layer as ``self``)."""
+def _constructed(exc: BaseException, method: str = "__init__") -> Any:
+    """The layer whose ``__init__`` (or another ``method``: ``__call__``) raised ``exc`` (the innermost Keras frame
+    of that method with a layer as ``self``)."""
     found, tb = None, exc.__traceback__
     while tb is not None:
         this = tb.tb_frame.f_locals.get("self")
-        if tb.tb_frame.f_code.co_name == "__init__" and isinstance(this, keras.layers.Layer):
+        if tb.tb_frame.f_code.co_name == method and isinstance(this, keras.layers.Layer):
             found = this
         tb = tb.tb_next
     return found

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from typing import Any
 
 import keras
@@ -79,7 +80,7 @@ def _twins_not_shared(model: Any) -> list[Finding]:
         if len(fed) != 2 or fed[0] is fed[1] or _architecture(fed[0]) is None:
             continue
         a, b = fed
-        if _architecture(a) != _architecture(b):
+        if _architecture(a) != _architecture(b) or _named_for_roles(a.name, b.name):
             continue
         shared = os.path.commonprefix([a.name, b.name]).rstrip("_-") or "encoder"
         fix = _one_builder_call(model, a.name, shared)
@@ -93,6 +94,25 @@ def _twins_not_shared(model: Any) -> list[Finding]:
              if fix is not None else f"build one encoder and call it on both inputs (`{shared}(...)` twice)."),
         )]
     return []
+
+
+# The words that tell copies of one thing apart (sides, ordinals, a triplet's roles): twins named ``encoder_a`` /
+# ``encoder_b``, ``tower_l`` / ``tower_r``, or numbered by Keras (``encoder`` / ``encoder_1``) are the same encoder.
+_COPY_MARKS = {"", "a", "b", "c", "l", "r", "x", "y", "left", "right", "first", "second", "one", "two", "anchor",
+               "positive", "negative", "pos", "neg", "other", "copy", "twin", "src", "tgt", "lhs", "rhs"}
+
+
+def _named_for_roles(a: str, b: str) -> bool:
+    """Whether two sub-models' names tell different roles apart (``user_tower`` / ``item_tower``, ``query_encoder``
+    / ``doc_encoder``): a two-tower model that gives each kind of input its own weights on purpose. Copies of one
+    encoder differ by a side or a number only."""
+    words = [[w for w in re.split(r"[_\-\s]+|(?<=[a-z])(?=[A-Z])", n.lower()) if w] for n in (a, b)]
+    while all(words) and words[0][0] == words[1][0]:
+        words = [w[1:] for w in words]
+    while all(words) and words[0][-1] == words[1][-1]:
+        words = [w[:-1] for w in words]
+    left, right = ("".join(w) for w in words)
+    return all(part.isalpha() and part not in _COPY_MARKS for part in (left, right))
 
 
 def _one_builder_call(model: Any, name: str, shared: str) -> str | None:

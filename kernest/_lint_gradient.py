@@ -178,34 +178,71 @@ def lambda_node(fn: Any) -> tuple[ast.Lambda, str] | None:
     return None
 
 
+_LIBRARY = {"numpy": "NumPy", "tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
+
+
+def foreign_modules() -> set[str]:
+    """The libraries whose functions cannot take the tensors Keras passes on this backend: NumPy always (no
+    symbolic or traced tensor, no gradient), and the other backends' own."""
+    return {"numpy"} | ({"tensorflow", "jax", "torch"} - {keras.backend.backend()})
+
+
+def library_of(written: list[str], names: dict[str, Any]) -> str:
+    """``NumPy`` / ``TensorFlow`` ... : the libraries of the calls in ``written``, resolved in ``names``."""
+    found = []
+    for text in written:
+        value = names.get(text.split(".", 1)[0].split("(", 1)[0].strip())
+        root = (getattr(value, "__name__", "") or "").split(".")[0]
+        label = _LIBRARY.get(root, "NumPy")
+        if label not in found:
+            found.append(label)
+    return " and ".join(found) or "NumPy"
+
+
 class _NumpyToOps(ast.NodeTransformer):
-    """NumPy calls that read a function's tensors (``params``) rewritten as keras.ops calls (``np.array(t)``
-    dropped); NumPy on constants only (``np.float32(2.0)``, ``np.sqrt(self.width)``) is kept. ``written``: the
-    NumPy calls as the user wrote them; ``missing``: those keras.ops has no function for."""
+    """NumPy calls, and other backends' functions (``tf.image.resize`` on JAX), that read a function's tensors
+    (``params``) rewritten as keras.ops calls (``np.array(t)``, ``keras.ops.convert_to_numpy(t)`` and ``t.numpy()``
+    dropped: keras.ops takes the tensor itself); NumPy on constants only (``np.float32(2.0)``,
+    ``np.sqrt(self.width)``) is kept. ``written``: the calls as the user wrote them; ``missing``: those keras.ops
+    has no function for."""
 
     def __init__(self, text: str, params: set[str], names: dict[str, Any], prefix: str) -> None:
         self.text, self.params, self.names, self.prefix = text, params, names, prefix
+        self.foreign = foreign_modules()
         self.written: list[str] = []
         self.missing: list[str] = []
 
+    def _note(self, call: ast.Call) -> None:
+        here = ast.get_source_segment(self.text, call) or ast.unparse(call)
+        self.written = [w for w in self.written if w not in here] + [here]  # np.log10(np.maximum(...)): the outer
+
     def visit_Call(self, call: ast.Call) -> ast.AST:
-        from kernest._callsite import keras_op
+        from kernest._callsite import keras_op, ops_spelling
 
         self.generic_visit(call)
+        reads = any(isinstance(n, ast.Name) and n.id in self.params for n in ast.walk(call))
+        if (reads and isinstance(call.func, ast.Attribute) and call.func.attr == "numpy" and not call.args
+                and not call.keywords):
+            self._note(call)
+            return call.func.value  # x.numpy(): the tensor itself
+        if (isinstance(call.func, ast.Name) and call.func.id in ("int", "float") and len(call.args) == 1
+                and isinstance(call.args[0], ast.Call) and ast.unparse(call.args[0]).startswith(self.prefix)):
+            return ast.parse(f'{self.prefix}cast({ast.unparse(call.args[0])}, "float32")', mode="eval").body
         head, *rest = ast.unparse(call.func).split(".")
         value = self.names.get(head)
         for part in rest:
             value = getattr(value, part, None)
+        if reads and value is keras.ops.convert_to_numpy and len(call.args) == 1:
+            self._note(call)
+            return call.args[0]
         module = (getattr(value, "__module__", None) or getattr(type(value), "__module__", "") or "").split(".")[0]
-        reads = any(isinstance(n, ast.Name) and n.id in self.params for n in ast.walk(call))
-        if value is None or module != "numpy" or not reads:
-            return call  # not NumPy, or NumPy on constants only: fine in a Lambda
+        if value is None or module not in self.foreign or not reads:
+            return call  # not a foreign function, or NumPy on constants only: fine in a Lambda
         op_name = rest[-1] if rest else head
-        here = ast.get_source_segment(self.text, call) or ast.unparse(call)
-        self.written = [w for w in self.written if w not in here] + [here]  # np.log10(np.maximum(...)): the outer
+        self._note(call)
         if op_name in ("array", "asarray") and len(call.args) == 1 and not call.keywords:
             return call.args[0]  # the tensor is already an array for keras.ops
-        op = keras_op(call, op_name, self.prefix, numpy=True)
+        op = keras_op(call, ops_spelling(ast.unparse(call.func)), self.prefix, numpy=module == "numpy")
         if op is None:
             self.missing.append(self.written[-1])
             return call
@@ -273,24 +310,39 @@ def _def_in_keras_ops(fn: Any) -> tuple[list[str], str] | None:
 
 
 def numpy_lambda_findings(model: Any) -> list[Any]:
-    """A Lambda calling NumPy on its tensor that built anyway (PyTorch: NumPy read a CPU tensor that needs no
-    gradient); TensorFlow and JAX refuse it when the model is built, and PyTorch on a GPU or behind a weight."""
+    """A Lambda's function, or a user's layer's or model's own ``call``, that calls NumPy (or another backend's
+    function, ``tf.one_hot`` on PyTorch) on its tensor or takes the tensor's values out
+    (``keras.ops.convert_to_numpy``, ``.numpy()``), in a model that built and trained anyway: PyTorch runs fit
+    eagerly, so it reads the values of a CPU tensor that needs no gradient, or of one convert_to_numpy detached,
+    and no gradient flows back through them. TensorFlow and JAX refuse it when they trace the model."""
     from kernest._graph import walk
     from kernest._lint import Finding
+    from kernest._trace import is_user_file
 
-    out = []
-    for entry in walk(model, shapes=False):
-        layer = entry.layer
-        fn = getattr(layer, "function", None) if isinstance(layer, keras.layers.Lambda) else None
-        found = lambda_in_keras_ops(fn, layer.name) if fn is not None else None
+    out, seen = [], set()
+    for path, layer in [(model.name, model), *((e.path, e.layer) for e in walk(model, shapes=False))]:
+        if isinstance(layer, keras.layers.Lambda):
+            fn, owner = getattr(layer, "function", None), f"{layer.name}'s function"
+            found = lambda_in_keras_ops(fn, layer.name) if fn is not None else None
+        else:
+            fn = type(layer).__dict__.get("call")
+            code = getattr(fn, "__code__", None)
+            if code is None or type(layer) in seen or not is_user_file(code.co_filename):
+                continue
+            seen.add(type(layer))
+            owner, found = f"{type(layer).__name__}.call", _def_in_keras_ops(layer.call)
         if found is None:
             continue
         written, fix = found
+        library = library_of(written, dict(getattr(getattr(fn, "__func__", fn), "__globals__", {})))
+        tracers = [name for name in ("TensorFlow", "JAX") if name not in library]
         out.append(Finding(
-            entry.path, f"{layer.name} -> NumPy",
-            f"{layer.name}'s function calls NumPy ({', '.join(written)}) on its tensor: it runs here only because "
-            "the tensor needs no gradient and sits on the CPU; TensorFlow and JAX refuse it when the model is "
-            "built, and PyTorch on a GPU or behind a trainable layer.", fix[0].lower() + fix[1:],
+            path, f"{layer.name} -> {library}",
+            f"{owner} takes its tensor's values out of the model's graph ({', '.join(written)}: {library}): "
+            f"{_LIBRARY.get(keras.backend.backend(), keras.backend.backend())} runs fit eagerly here, on a CPU tensor "
+            "that needs no gradient (or one convert_to_numpy detached), so nothing fails, but no gradient flows back "
+            f"through those values to the layers before {layer.name}, and it fails where fit traces the model "
+            f"({' and '.join(tracers)}) or the tensor needs a gradient or sits on a GPU.", fix[0].lower() + fix[1:],
         ))
     return out
 

@@ -7,6 +7,7 @@ inside a ``tf.GradientTape`` loop, so its BatchNormalization and Dropout run in 
 from __future__ import annotations
 
 import ast
+import inspect
 from typing import Any
 
 import keras
@@ -14,6 +15,7 @@ import numpy as np
 
 from kernest._explain_boundary import _path_in, user_class
 from kernest._lint import Finding, _parsed_function, _parsed_script
+from kernest._trace import is_user_file
 
 # Layers that behave otherwise when training (they read the call's training flag).
 _TRAINING_DEPENDENT = (keras.layers.BatchNormalization, keras.layers.Dropout, keras.layers.SpatialDropout1D,
@@ -46,26 +48,49 @@ def elementwise_metric_on_class_ids(model: Any, labels: str | None = None) -> li
     if not _is_compiled(model):
         return []
     config = getattr(getattr(model, "_compile_config", None), "config", None) or {}
-    given = config.get("metrics")
-    listed = [m for m in (given if isinstance(given, (list, tuple)) else [given] if given is not None else [])
-              if isinstance(m, _ELEMENTWISE) or (isinstance(m, str) and m.lower() in _ELEMENTWISE_NAMES)]
     outputs = list(getattr(model, "outputs", None) or [])
-    for tensor, loss in zip(outputs, _losses_per_output(model)):
+    names = list(getattr(model, "output_names", None) or [])
+    for i, (tensor, loss, given) in enumerate(zip(outputs, _losses_per_output(model),
+                                                  _metrics_per_output(config.get("metrics"), names, len(outputs)))):
+        listed = [m for m in given if isinstance(m, _ELEMENTWISE) or (isinstance(m, str)
+                                                                      and m.lower() in _ELEMENTWISE_NAMES)]
         name = _loss_name(loss) if loss is not None else ""
         units = tensor.shape[-1] if len(tensor.shape) >= 2 else None
         if not listed or not name.startswith("sparse_categorical") or not units or units < 2:
             continue
         metric = listed[0] if isinstance(listed[0], str) else f"keras.metrics.{type(listed[0]).__name__}()"
-        var = labels or getattr(model, "_kernest_labels_var", None) or "y"
+        known = labels or getattr(model, "_kernest_labels_var", None)
+        var = known or "y"
+        head = names[i] if len(outputs) > 1 and len(names) == len(outputs) else None
+        if head is None:
+            fix = (f"give fit one-hot labels, `keras.utils.to_categorical({var}, {units})`, and compile with the loss "
+                   f'that reads them, `loss="categorical_crossentropy"` (or drop {metric} and keep the sparse loss).')
+        else:
+            given_labels = f'{known}["{head}"]' if known and known.isidentifier() else f"<the {head} class ids>"
+            fix = (f"give fit one-hot labels for {head}, `keras.utils.to_categorical({given_labels}, {units})`, and "
+                   f'compile {head} with the loss that reads them, `"{head}": "categorical_crossentropy"` in the loss '
+                   f"(or drop {metric} from {head}'s metrics and keep the sparse loss).")
         return [Finding(
-            model.name, f"{model.name} -> metrics",
-            f"the loss {name} takes class ids as labels, but {metric} compares the labels with the {units} "
-            f"probabilities position by position, so it needs one-hot labels shaped like the predictions: on class ids "
-            f"fit fails on the shapes.",
-            f"give fit one-hot labels, `keras.utils.to_categorical({var}, {units})`, and compile with the loss that "
-            f'reads them, `loss="categorical_crossentropy"` (or drop {metric} and keep the sparse loss).',
+            model.name if head is None else f"{model.name}/{head}", f"{model.name} -> metrics",
+            f"the loss {name} takes class ids as labels{f' for {head}' if head else ''}, but {metric} compares the "
+            f"labels with the {units} probabilities position by position, so it needs one-hot labels shaped like the "
+            f"predictions: on class ids fit fails on the shapes.", fix,
         )]
     return []
+
+
+def _metrics_per_output(given: Any, names: list[str], count: int) -> list[list[Any]]:
+    """compile's ``metrics`` as one list per output: a dict by output name, a list of lists per output, or one
+    list (or one metric) for every output."""
+    def listed(value: Any) -> list[Any]:
+        return list(value) if isinstance(value, (list, tuple)) else [] if value is None else [value]
+
+    if isinstance(given, dict):
+        return [listed(given.get(n)) for n in names] if len(names) == count else [[] for _ in range(count)]
+    if (isinstance(given, (list, tuple)) and count > 1 and len(given) == count
+            and all(isinstance(m, (list, tuple, dict)) or m is None for m in given)):
+        return [listed(m) for m in given]
+    return [listed(given)] * count
 
 
 # --- a tf.Variable made in a user's layer --------------------------------------------------------------------------
@@ -143,11 +168,12 @@ def _gradients_never_cleared(model: Any) -> list[Finding]:
     parsed = _parsed_function(vars(owner)["train_step"])
     if parsed is None:
         return []
-    calls = [n for n in ast.walk(parsed[0]) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)]
+    nodes = list(_reached(vars(owner)["train_step"], cls))
+    calls = [n for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)]
     backward = [c for c in calls if c.func.attr == "backward"]  # type: ignore[attr-defined]
     cleared = any(c.func.attr == "zero_grad" for c in calls) or any(  # type: ignore[attr-defined]
         isinstance(n, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "grad" for t in n.targets)
-        for n in ast.walk(parsed[0]))
+        for n in nodes)
     if not backward or cleared:
         return []
     start = next((s for s in parsed[0].body if isinstance(s, ast.Assign) and "self(" in ast.unparse(s.value)), None)
@@ -159,6 +185,27 @@ def _gradients_never_cleared(model: Any) -> list[Finding]:
         f"every update uses the sum of all past gradients.",
         f"call `self.zero_grad()` in train_step {before}, as Keras' own PyTorch train_step does.",
     )]
+
+
+def _reached(fn: Any, cls: type | None = None, depth: int = 2) -> Any:
+    """The AST nodes of the user's function ``fn`` and of the user's helpers it calls, ``depth`` levels down:
+    methods of ``cls`` called as ``self.name(...)`` and functions of its module called by name."""
+    parsed = _parsed_function(fn)
+    if parsed is None:
+        return
+    yield from ast.walk(parsed[0])
+    if depth == 0:
+        return
+    for node in ast.walk(parsed[0]):
+        if not isinstance(node, ast.Call):
+            continue
+        target = node.func
+        helper = (getattr(cls, target.attr, None) if cls is not None and isinstance(target, ast.Attribute)
+                  and isinstance(target.value, ast.Name) and target.value.id == "self" else
+                  getattr(fn, "__globals__", {}).get(target.id) if isinstance(target, ast.Name) else None)
+        helper = getattr(helper, "__func__", helper)
+        if inspect.isfunction(helper) and helper is not fn and is_user_file(helper.__code__.co_filename):
+            yield from _reached(helper, cls, depth - 1)
 
 
 # --- model(x) without training=True inside a GradientTape ----------------------------------------------------------
@@ -181,20 +228,45 @@ def _tape_call_without_training(model: Any) -> list[Finding]:
     dependent = [layer for layer in model._flatten_layers(include_self=False) if isinstance(layer, _TRAINING_DEPENDENT)]
     if var is None or parsed is None or not dependent:
         return []
+    defs = {n.name: n for n in ast.walk(parsed[1]) if isinstance(n, ast.FunctionDef)}
     for block in _tape_blocks(parsed[1]):
-        for node in (n for stmt in block.body for n in ast.walk(stmt)):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == var
-                    and not any(k.arg == "training" for k in node.keywords)):
-                call = ast.unparse(node)
-                fixed = f"{call[:-1]}, training=True)" if node.args or node.keywords else f"{var}(training=True)"
-                kinds = sorted({type(layer).__name__ for layer in dependent})
-                where = sorted({(_path_in(model, layer) or layer.name) for layer in dependent})
-                return [Finding(
-                    model.name, f"{model.name} -> GradientTape",
-                    f"`{call}` inside the GradientTape is called without training=True, so {model.name}'s "
-                    f"{' and '.join(kinds)} ({', '.join(where)}) run in inference mode while it trains: "
-                    f"BatchNormalization normalizes with its moving statistics and never updates them, Dropout drops "
-                    f"nothing; fit calls the model with training=True.",
-                    f"call it in training mode inside the tape: `{fixed}`.",
-                )]
+        found = next(_untrained_calls(block.body, var, {var}, defs, 2), None)
+        if found is None:
+            continue
+        node, helper = found
+        call = ast.unparse(node)
+        fixed = f"{call[:-1]}, training=True)" if node.args or node.keywords else f"{ast.unparse(node.func)}(training=True)"
+        kinds = sorted({type(layer).__name__ for layer in dependent})
+        where = sorted({(_path_in(model, layer) or layer.name) for layer in dependent})
+        via = (f" (in {helper.name}, line {node.lineno}, which the tape's block calls)" if helper is not None
+               else "")
+        return [Finding(
+            model.name, f"{model.name} -> GradientTape",
+            f"`{call}`{via} inside the GradientTape is called without training=True, so {model.name}'s "
+            f"{' and '.join(kinds)} ({', '.join(where)}) run in inference mode while it trains: "
+            f"BatchNormalization normalizes with its moving statistics and never updates them, Dropout drops "
+            f"nothing; fit calls the model with training=True.",
+            f"call it in training mode inside the tape{f' (in {helper.name})' if helper is not None else ''}: "
+            f"`{fixed}`.",
+        )]
     return []
+
+
+def _untrained_calls(body: list[ast.stmt], var: str, names: set[str], defs: dict[str, ast.FunctionDef], depth: int,
+                     helper: ast.FunctionDef | None = None) -> Any:
+    """The calls in ``body`` of a name in ``names`` (the model's variable, or a helper's parameter it was given)
+    without ``training=``, and in the script's functions that ``body`` calls with the model, ``depth`` levels
+    down: (the call, the helper it is in or None)."""
+    for node in (n for stmt in body for n in ast.walk(stmt)):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+            continue
+        if node.func.id in names and not any(k.arg == "training" for k in node.keywords):
+            yield node, helper
+        inner = defs.get(node.func.id)
+        if inner is None or depth == 0 or inner is helper:
+            continue
+        params = [a.arg for a in inner.args.args]
+        given = {params[i] for i, a in enumerate(node.args[:len(params)]) if isinstance(a, ast.Name) and a.id in names}
+        given |= {k.arg for k in node.keywords if k.arg and isinstance(k.value, ast.Name) and k.value.id in names}
+        free = {var} - set(params)  # the model's global variable, read inside the helper
+        yield from _untrained_calls(inner.body, var, given | free, defs, depth - 1, inner)

@@ -25,6 +25,7 @@ from kernest._callsite import (
     keras_op,
     missing_op_advice,
     model_call,
+    ops_spelling,
     value_of,
 )
 from kernest._errors import Mismatch
@@ -213,7 +214,7 @@ def backend_function_in_call(case: Any) -> Mismatch | None:
         if backend in ("numpy", active) and not _CONVERSION.search(_chain_text(case.exc)):
             continue  # NumPy on concrete values, or the backend's own function: the failure is something else
         written = ast.unparse(call)
-        op = keras_op(_unconverted(call), dotted.rsplit(".", 1)[-1], _ops_prefix(frame), numpy=backend == "numpy")
+        op = keras_op(_unconverted(call), ops_spelling(dotted), _ops_prefix(frame), numpy=backend == "numpy")
         cast = next((p for p in ast.walk(stmt) if isinstance(p, ast.Call) and isinstance(p.func, ast.Name)
                      and p.func.id in ("int", "float") and any(a is call for a in p.args)), None)
         if op is not None and cast is not None:  # a Python number of a tensor: the tensor, in the dtype it meets

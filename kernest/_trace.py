@@ -320,6 +320,10 @@ def _framed(kind: str, original: Any, inputs_of: Any) -> Any:
             raise
         tracer.finish(result)
         tracer.pop(None, None)
+        if kind == "construct":
+            from kernest._cut_graph import remember_cut_scope
+
+            remember_cut_scope(self, sys._getframe(1))
         return result
 
     if kind == "build":  # Keras reads build()'s signature to know what to pass it
