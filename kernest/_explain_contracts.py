@@ -441,11 +441,8 @@ def _config_key_on_load(case: Any) -> Mismatch | None:
         return None
     cls, keys = m.group("cls"), re.findall(r"'(\w+)'", m.group("keys"))
     named = re.search(r"config=\{'name': '(?P<n>[^']+)'", case.message)
-    file_arg = ast.unparse(loads[0].args[0])
-    try:
-        path = eval(file_arg, {}, dict(case.scope))  # a variable or a literal path, as the user's line names it
-    except Exception:
-        path = None
+    arg = loads[0].args[0]  # a literal path or the user's variable holding it
+    path = arg.value if isinstance(arg, ast.Constant) else case.scope.get(arg.id) if isinstance(arg, ast.Name) else None
     config = _saved_config(path) if isinstance(path, str) else None
     name = named.group("n") if named else cls.lower()
     where = (_config_path(config, name) if config is not None else None) or name
