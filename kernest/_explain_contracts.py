@@ -120,8 +120,8 @@ def _generator_function(case: Any) -> Mismatch | None:
     return Mismatch(
         name, f"data -> {name}", "data: arrays, a tf.data.Dataset, a PyDataset or a generator",
         f"the {kind} {fn.__name__} itself",
-        f"{fn.__name__} is a {kind}; fit takes what it yields only once it is called and makes the generator. Call "
-        f"it where you give it to Keras: `{rewritten}`" + (f" (with your values for {args})." if args else "."),
+        f"{fn.__name__} is a {kind}: Keras reads batches from what it returns when called (a generator, a dataset), "
+        f"not from the function. Call it where you give it to Keras: `{rewritten}`" + (f" (with your values for {args})." if args else "."),
     )
 
 
