@@ -46,6 +46,7 @@ from kernest._errors import InterfaceError, KernestError, Mismatch
 from kernest._explain_api import api_failure
 from kernest._explain_args import argument_failure
 from kernest._explain_boundary import boundary_failure
+from kernest._explain_contracts import contract_failure
 from kernest._explain_custom import custom_code_failure
 from kernest._explain_fit import fit_argument_failure, shared_optimizer
 from kernest._explain_layout import (
@@ -5120,7 +5121,7 @@ def _explained(exc: BaseException, target: Any, failure: Failure | None = None) 
     weights = _FIT_WEIGHTS.search(case.message)
     if weights:
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))
-    usage = (training_api_failure(case) or boundary_failure(case) or protocol_failure(case)
+    usage = (contract_failure(case) or training_api_failure(case) or boundary_failure(case) or protocol_failure(case)
              or usage_failure(case))
     if usage is not None:
         return InterfaceError([usage], context=_context(case))

@@ -1,0 +1,22 @@
+"""Fixed: the SavedModel folder is reloaded as an inference-only layer, keras.layers.TFSMLayer. (Was: a regressor on a nested encoder was exported as a TensorFlow SavedModel folder (model.export); a later script
+reloads it with keras.models.load_model(path) to put a new head on it.)"""
+import os
+import tempfile
+
+import numpy as np
+import keras
+from keras import layers
+
+encoder = keras.Sequential([keras.Input(shape=(6,)), layers.Dense(4, activation="relu", name="hidden")], name="encoder")
+features = keras.Input(shape=(6,), name="features")
+regressor = keras.Model(features, layers.Dense(1, name="rent")(encoder(features)), name="regressor")
+path = os.path.join(tempfile.mkdtemp(), "regressor_savedmodel")
+regressor.export(path)
+
+x = np.random.rand(8, 6).astype("float32")
+y = np.random.rand(8, 1).astype("float32")
+base = keras.layers.TFSMLayer(path, call_endpoint="serve", trainable=False)
+inputs = keras.Input(shape=(6,), name="inputs")
+model = keras.Model(inputs, layers.Dense(1, name="adjusted")(base(inputs)), name="adjuster")
+model.compile(optimizer="adam", loss="mse")
+model.fit(x, y, epochs=1, batch_size=len(x), verbose=0)
