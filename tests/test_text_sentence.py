@@ -21,8 +21,8 @@ import kernest
 from kernest.text import ModelConfig, Predictor, evaluate, train
 from kernest.text import _minilm as minilm
 from kernest.text import _sentence as sentence
-from kernest.text._train import score, towers_as_inputs
 from kernest.text import _wide as wide
+from kernest.text._train import score, towers_as_inputs
 from kernest.text._wide import fit_views, out_of_fold_logits, soft_targets, stratified_sample, vector_gate
 from tests.conftest_text import TINY, corpus_sample, write_table
 
