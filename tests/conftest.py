@@ -24,3 +24,15 @@ def _fresh_keras_state():
     keras.backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(0)
     yield
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under xdist (`make test` runs `-n 2 --dist loadgroup`), the tests marked ``slow`` are handed out first.
+
+    xdist gives each worker the next test in collection order as it frees up, so a minute-long test collected
+    near the end keeps one worker busy while the other has nothing left to do. Handed out first, the long tests
+    are spread over both workers and the short ones fill in behind them. The order is otherwise kept, and a run
+    without xdist (``-n 0``, one file) keeps the collection order.
+    """
+    if hasattr(config, "workerinput"):  # set in xdist's workers only, which all collect alike
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)

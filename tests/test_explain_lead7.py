@@ -62,6 +62,7 @@ model.fit(batches(), steps_per_epoch=2, verbose=0)
     assert code == 0, printed
 
 
+@pytest.mark.slow
 def test_compile_without_a_loss_gets_one_that_suits_the_head(tmp_path):
     # TensorFlow and PyTorch refuse to fit; JAX fits on a loss of 0 (a warning of --strict)
     body = _TOWER + """

@@ -66,6 +66,7 @@ def test_over_with_two_inputs_and_two_outputs():
     assert [tuple(t.shape) for t in y] == [(None, 5, 2), (None, 5, 3)]
 
 
+@pytest.mark.slow
 def test_over_trains_one_step_and_round_trips_through_save(tmp_path):
     model = models.word_model()
     model.compile("adam", "sparse_categorical_crossentropy")

@@ -87,6 +87,7 @@ def test_the_blend_is_written_into_the_heads_layers(tmp_path: Path, extra: dict)
                                atol=1e-4)
 
 
+@pytest.mark.slow
 def test_a_run_with_a_blend_predicts_and_exports_alike(tmp_path: Path) -> None:
     import tensorflow as tf
 

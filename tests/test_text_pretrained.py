@@ -66,6 +66,7 @@ def test_layer_gives_the_unit_mean_of_the_known_words(encoder: TextEncoder,
     np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(ids[:, :3, :5])), out, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_model_has_a_pretrained_tower_that_saves_and_stays_frozen(tmp_path: Path, encoder: TextEncoder,
                                                                   table: pretrained.WordVectorTable) -> None:
     m = build_model(None, None, encoder.vocab_size, 2, SMALL, word_vectors=table)
@@ -87,6 +88,7 @@ def test_without_a_table_there_is_no_pretrained_tower(encoder: TextEncoder) -> N
     assert "pretrained" not in [layer.name for layer in m.layers]
 
 
+@pytest.mark.slow
 def test_train_warns_and_goes_on_when_the_package_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pretrained, "available", lambda source="wordllama": False)
     texts = [f"{t} take {i}" for i, t in enumerate(TEXTS * 8)]  # 40 distinct texts, 20 per class
@@ -132,6 +134,7 @@ def test_wide_vectors_are_fitted_with_the_ngrams() -> None:
     np.testing.assert_allclose(kernel, (tables[0][4] + tables[1][4]) / 2, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_run_with_the_pretrained_vectors_predicts_and_exports_alike(tmp_path: Path) -> None:
     import tensorflow as tf
 

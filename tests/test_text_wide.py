@@ -232,6 +232,7 @@ def test_stage_2_on_out_of_fold_logits(tmp_path: Path) -> None:
     assert len(result.history["val_macro_f1"]) == 2
 
 
+@pytest.mark.slow
 def test_deep_members_each_learn_on_their_own_loss_and_resume(tmp_path: Path) -> None:
     ds = corpus_sample(160)
     cfg = ModelConfig.from_dict({"deep_members": 2}, CFG)

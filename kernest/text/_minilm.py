@@ -83,6 +83,25 @@ def _is_cjk(cp: int) -> bool:
             or 0x2F800 <= cp <= 0x2FA1F)
 
 
+def clean(text: str) -> str:
+    """``text`` lower-cased, accents stripped, control characters dropped, white space as " ", and a space
+    either side of each punctuation mark and CJK character: what ``WordPiece`` splits into words."""
+    out: list[str] = []
+    for ch in unicodedata.normalize("NFD", text.lower()):
+        cp = ord(ch)
+        if cp == 0 or cp == 0xFFFD or unicodedata.category(ch) == "Mn":
+            continue
+        if ch in " \t\n\r" or unicodedata.category(ch) == "Zs":
+            out.append(" ")
+        elif unicodedata.category(ch).startswith("C"):  # control characters are dropped
+            continue
+        elif _is_punctuation(ch) or _is_cjk(cp):
+            out.append(f" {ch} ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 class WordPiece:
     """BERT's uncased WordPiece tokenizer over the packaged vocabulary.
 
@@ -106,20 +125,7 @@ class WordPiece:
 
     def _words(self, text: str) -> list[str]:
         """Clean, lower-case, strip accents; split on white space and around punctuation and CJK characters."""
-        out: list[str] = []
-        for ch in unicodedata.normalize("NFD", text.lower()):
-            cp = ord(ch)
-            if cp == 0 or cp == 0xFFFD or unicodedata.category(ch) == "Mn":
-                continue
-            if ch in " \t\n\r" or unicodedata.category(ch) == "Zs":
-                out.append(" ")
-            elif unicodedata.category(ch).startswith("C"):  # control characters are dropped
-                continue
-            elif _is_punctuation(ch) or _is_cjk(cp):
-                out.append(f" {ch} ")
-            else:
-                out.append(ch)
-        return "".join(out).split()
+        return clean(text).split()
 
     def _pieces(self, word: str) -> list[str]:
         if len(word) > _MAX_WORD_CHARS:
