@@ -13,7 +13,8 @@ from pathlib import Path
 from kernest.text import Dataset, ModelConfig, load_data, take_sample, train
 
 TINY = ModelConfig(char_dim=8, widths=(2, 3), filters=8, highway=True, word_units=8, dropout=0.0,
-                   max_words=12, max_chars=10, min_char_count=1, patience=5, wide_buckets=1024, wide_dim=4)
+                   max_words=12, max_chars=10, min_char_count=1, patience=5, wide_buckets=1024, wide_dim=4,
+                   wide_vectors="none")
 
 
 @functools.cache

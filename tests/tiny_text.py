@@ -14,7 +14,8 @@ FILLER = ("the", "movie", "was", "it", "film", "plot", "really", "so", "a", "ver
 # The smallest model config: trains a few hundred rows in about a second per epoch on one CPU core.
 TINY_CONFIG = {"char_dim": 8, "widths": [2, 3], "filters": 8, "highway": False, "word_units": 8,
                "dropout": 0.0, "max_words": 8, "max_chars": 8, "min_char_count": 1, "patience": 10,
-               "wide_buckets": 1024, "wide_dim": 4, "wide_dropout": 0.0, "label_smoothing": 0.0}
+               "wide_buckets": 1024, "wide_dim": 4, "wide_dropout": 0.0, "label_smoothing": 0.0,
+               "wide_vectors": "none"}
 
 
 def corpus(n: int = 300, seed: int = 0) -> tuple[list[str], list[str]]:

