@@ -46,6 +46,7 @@ from kernest._errors import InterfaceError, KernestError, Mismatch
 from kernest._explain_api import api_failure
 from kernest._explain_args import argument_failure
 from kernest._explain_boundary import boundary_failure
+from kernest._explain_copies import copied_class_failure
 from kernest._explain_custom import custom_code_failure
 from kernest._explain_fit import fit_argument_failure, shared_optimizer
 from kernest._explain_merge import missing_join_fix, residual_fix
@@ -4701,6 +4702,9 @@ def _custom_class(case: Case, m: re.Match[str]) -> Mismatch:
     by name: it was neither registered nor passed in ``custom_objects``. Name where the class sits in the model
     still in scope, and add it to the user's own load call."""
     cls = m.group("cls").rsplit(".", 1)[-1]
+    copied = copied_class_failure(case.site.text, cls) if case.site is not None else None
+    if copied is not None:  # a copy made while the model is built (Bidirectional, clone_model), not a load
+        return copied
     where = max((p for model in case.models() for p, layer in _walk(model) if type(layer).__name__ == cls),
                 key=len, default=None)  # from the outermost model that holds it
     name = where.rsplit("/", 1)[-1] if where else cls

@@ -1,0 +1,41 @@
+"""Probe models, round 11 (``tests/user_scripts/probe11``): each rule checked the way ``kernest check
+script.py`` does, on other models, layers, names and sizes than its probe."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.corpus_cases import check_script
+
+pytestmark = pytest.mark.core
+
+
+def test_a_custom_cell_copied_by_bidirectional_is_registered_not_loaded(tmp_path):
+    body = """
+{decorator}class GatedCell(keras.layers.Layer):
+    def __init__(self, size, gate_bias=0.5, **kw):
+        super().__init__(**kw)
+        self.size, self.gate_bias = size, gate_bias
+        self.state_size = size
+
+    def build(self, input_shape):
+        self.k = self.add_weight(shape=(input_shape[-1], self.size))
+
+    def call(self, x, states):
+        out = keras.ops.sigmoid(x @ self.k + self.gate_bias) * states[0] + x @ self.k
+        return out, [out]
+
+
+model = keras.Sequential([keras.Input((9, 5)),
+                          L.Bidirectional(L.RNN(GatedCell(6, gate_bias=1.0), return_sequences=True), name="both_ways"),
+                          L.GlobalAveragePooling1D(), L.Dense(2)])
+model.compile("adam", "mse")
+model.fit(np.random.rand(4, 9, 5).astype("float32"), np.random.rand(4, 2).astype("float32"), verbose=0)
+"""
+    code, printed = check_script(tmp_path, body.format(decorator=""))
+    assert code == 1 and "Bidirectional makes its backward layer" in printed, printed
+    assert "load_model" not in printed, printed
+    assert "@keras.saving.register_keras_serializable()" in printed, printed
+    assert "backward_layer=L.RNN(GatedCell(6, gate_bias=1.0), return_sequences=True, go_backwards=True)" in printed
+    code, printed = check_script(tmp_path, body.format(decorator="@keras.saving.register_keras_serializable()\n"))
+    assert code == 0, printed
