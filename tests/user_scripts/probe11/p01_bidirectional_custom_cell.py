@@ -1,7 +1,7 @@
 # After keras-team/keras#8847 (a custom RNN cell inside Bidirectional fails; the cell's extra
 # __init__ argument is not in its config, so the backward copy cannot be made).
-import numpy as np
 import keras
+import numpy as np
 from keras import layers as L
 
 

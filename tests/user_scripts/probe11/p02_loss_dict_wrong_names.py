@@ -1,7 +1,7 @@
 # After tensorflow/tensorflow#55435 and keras-team/keras#16405: the loss dict's keys are the names the
 # user gave in their head, not the model's output names.
-import numpy as np
 import keras
+import numpy as np
 from keras import layers as L
 
 trunk_in = keras.Input((20,))

@@ -1,7 +1,7 @@
 # After https://stackoverflow.com/questions/46036522 (include_top=False leaves a 4-D feature map;
 # without pooling= or a global pooling layer the Dense head is applied per position).
-import numpy as np
 import keras
+import numpy as np
 from keras import layers as L
 
 base = keras.applications.MobileNetV2(input_shape=(32, 32, 3), include_top=False, weights=None)

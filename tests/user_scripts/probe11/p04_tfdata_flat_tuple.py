@@ -1,8 +1,8 @@
 # After tensorflow/tensorflow#20698: a two-input model fed a tf.data.Dataset whose elements are a flat
 # (a, b, label) triple instead of ((a, b), label).
+import keras
 import numpy as np
 import tensorflow as tf
-import keras
 from keras import layers as L
 
 q_in = keras.Input((10,))

@@ -1,7 +1,7 @@
 # After keras-team/keras#21046 (a subclassed model with constructor arguments, saved inside another model,
 # cannot be loaded: no get_config).
-import numpy as np
 import keras
+import numpy as np
 from keras import layers as L
 
 

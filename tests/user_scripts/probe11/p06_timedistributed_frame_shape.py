@@ -1,7 +1,7 @@
 # After keras-team/keras#5687 (a CNN model applied per frame with TimeDistributed; the frames are not
 # the size the per-frame model was built for).
-import numpy as np
 import keras
+import numpy as np
 from keras import layers as L
 
 frame = keras.Input((28, 28, 3))

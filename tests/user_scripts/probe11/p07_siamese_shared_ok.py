@@ -1,7 +1,7 @@
 # CORRECT model (false-alarm check). Siamese network as in the keras.io siamese contrastive example:
 # one shared embedding model called on both images, distance, contrastive-style head.
-import numpy as np
 import keras
+import numpy as np
 from keras import layers as L
 
 img = keras.Input((16, 16, 1))

@@ -1,7 +1,7 @@
 # CORRECT model (false-alarm check). Masking through a nested model (keras.io "Masking and padding"
 # guide): the inner model's Embedding(mask_zero=True) mask reaches the outer LSTM.
-import numpy as np
 import keras
+import numpy as np
 from keras import layers as L
 
 ids = keras.Input((None,), dtype="int32")

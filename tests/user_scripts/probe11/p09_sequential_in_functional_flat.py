@@ -1,7 +1,7 @@
 # After https://taourl.com/read-2014044.html (a Sequential whose declared input does not match what reaches it):
 # a Sequential head built for flat vectors is called on a 2-D feature map inside a functional model.
-import numpy as np
 import keras
+import numpy as np
 from keras import layers as L
 
 head = keras.Sequential([keras.Input((64,)), L.Dense(32, activation="relu"), L.Dense(10, activation="softmax")],

@@ -1,9 +1,9 @@
 # After Jannoshh/simple-sam#6 and tensorflow/tensorflow#43902 ("too many values to unpack" in a custom train_step when the
 # data carries sample weights); keras.io "Customizing what happens in fit()" unpacks with
 # keras.utils.unpack_x_y_sample_weight.
+import keras
 import numpy as np
 import tensorflow as tf
-import keras
 from keras import layers as L
 
 

@@ -1,7 +1,7 @@
 # After tensorflow/tensorflow#48511 / keras 3 migration threads: metrics=["accuracy"] (one entry) on a model
 # with two outputs.
-import numpy as np
 import keras
+import numpy as np
 from keras import layers as L
 
 inp = keras.Input((12,))

@@ -1,7 +1,7 @@
 # CORRECT model (false-alarm check). keras.io "Transfer learning & fine-tuning": the base (with
 # BatchNormalization) is called with training=False, frozen, trained, then unfrozen and recompiled.
-import numpy as np
 import keras
+import numpy as np
 from keras import layers as L
 
 b_in = keras.Input((8, 8, 3))

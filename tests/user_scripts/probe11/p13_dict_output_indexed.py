@@ -1,7 +1,7 @@
 # After keras-team/keras#13656 (dict outputs of a model): the inner model returns a dict, the outer code
 # indexes it like a list.
-import numpy as np
 import keras
+import numpy as np
 from keras import layers as L
 
 f = keras.Input((10,))

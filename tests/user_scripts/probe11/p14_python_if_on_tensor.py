@@ -1,7 +1,7 @@
 # The pattern of JAX's ConcretizationTypeError and TensorFlow's "using a tf.Tensor as a Python bool" reports:
 # a Python `if` on a tensor inside a nested layer's call().
-import numpy as np
 import keras
+import numpy as np
 from keras import layers as L
 
 

@@ -1,7 +1,7 @@
 # After the Keras 3 Reshape docs (https://keras.org.cn/api/layers/reshaping_layers/reshape; reshape with x.shape[0], the batch size, which is
 # None while the functional model is built).
-import numpy as np
 import keras
+import numpy as np
 from keras import layers as L
 
 

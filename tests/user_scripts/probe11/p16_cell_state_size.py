@@ -1,7 +1,7 @@
 # After keras-team/keras#8847 / keras.io "Working with RNNs" (custom cells): the cell declares two states
 # but returns one.
-import numpy as np
 import keras
+import numpy as np
 from keras import layers as L
 
 

@@ -1,8 +1,8 @@
 # CORRECT model (false-alarm check). Dict outputs keyed by name, loss/metrics dicts with the same keys, a
 # tf.data pipeline whose labels are a dict (tensorflow/tensorflow#72679, the fixed version).
+import keras
 import numpy as np
 import tensorflow as tf
-import keras
 from keras import layers as L
 
 inp = keras.Input((6,), name="sensor")

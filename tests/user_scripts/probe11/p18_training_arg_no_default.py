@@ -1,7 +1,7 @@
 # After keras-team/keras#13887 (the `training` argument of a subclassed model's call; here "call() missing 1 required positional argument:
 # 'training'"): a subclassed block whose call() takes `training` with no default, used inside another model.
-import numpy as np
 import keras
+import numpy as np
 from keras import layers as L
 
 

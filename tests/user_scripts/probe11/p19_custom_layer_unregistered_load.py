@@ -1,7 +1,7 @@
 # After keras-team/keras#19899 ("Could not locate class 'TokenAndPositionEmbedding'"): a custom layer
 # with get_config but not registered, saved in a nested model and loaded without custom_objects.
-import numpy as np
 import keras
+import numpy as np
 from keras import layers as L
 
 

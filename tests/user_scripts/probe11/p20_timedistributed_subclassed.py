@@ -1,7 +1,7 @@
 # After keras-team/tf-keras#575 (TimeDistributed around a model whose output shape cannot be computed
 # from shapes): TimeDistributed of a subclassed model that defines no compute_output_shape.
-import numpy as np
 import keras
+import numpy as np
 from keras import layers as L
 
 
