@@ -39,3 +39,32 @@ model.fit(np.random.rand(4, 9, 5).astype("float32"), np.random.rand(4, 2).astype
     assert "backward_layer=L.RNN(GatedCell(6, gate_bias=1.0), return_sequences=True, go_backwards=True)" in printed
     code, printed = check_script(tmp_path, body.format(decorator="@keras.saving.register_keras_serializable()\n"))
     assert code == 0, printed
+
+
+def test_a_subclassed_model_argument_not_kept_on_self_is_kept_and_saved(tmp_path):
+    body = """
+class Tower(keras.Model):
+    def __init__(self, units, layers_count, **kw):
+        super().__init__(**kw)
+        self.units = units{keep}
+        self.stack = [L.Dense(units, activation="tanh") for _ in range(layers_count)]
+
+    def call(self, x):
+        for d in self.stack:
+            x = d(x)
+        return x
+{config}
+
+inp = keras.Input((7,))
+net = keras.Model(inp, L.Dense(3)(Tower(5, 3, name="tower")(inp)), name="net")
+net.save(os.path.join(tempfile.mkdtemp(), "net.keras"))
+"""
+    code, printed = check_script(tmp_path, body.format(keep="", config=""))
+    assert code == 1 and "tower" in printed, printed
+    assert "keep self.layers_count = layers_count" in printed, printed
+    assert '"units": self.units, "layers_count": self.layers_count' in printed, printed
+    config = ("\n    def get_config(self):\n"
+              "        return {**super().get_config(), \"units\": self.units, \"layers_count\": self.layers_count}\n")
+    code, printed = check_script(tmp_path, body.format(keep="\n        self.layers_count = layers_count",
+                                                       config=config))
+    assert code == 0, printed
