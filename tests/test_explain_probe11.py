@@ -3,6 +3,7 @@ script.py`` does, on other models, layers, names and sizes than its probe."""
 
 from __future__ import annotations
 
+import keras
 import pytest
 
 from tests.corpus_cases import check_script
@@ -67,4 +68,38 @@ net.save(os.path.join(tempfile.mkdtemp(), "net.keras"))
               "        return {**super().get_config(), \"units\": self.units, \"layers_count\": self.layers_count}\n")
     code, printed = check_script(tmp_path, body.format(keep="\n        self.layers_count = layers_count",
                                                        config=config))
+    assert code == 0, printed
+
+
+@pytest.mark.skipif(keras.backend.backend() == "jax", reason="on JAX Keras calls test_step(state, data)")
+def test_a_custom_step_that_unpacks_two_items_gets_unpack_x_y_sample_weight(tmp_path):
+    body = """
+class Scorer(keras.Model):
+    def __init__(self, core, **kw):
+        super().__init__(**kw)
+        self.core = core
+
+    def call(self, inputs):
+        return self.core(inputs)
+
+    def test_step(self, batch):
+        {unpack}
+        pred = self(inputs, training=False)
+        return {{"loss": self.compute_loss(y=targets, y_pred=pred{weights})}}
+
+
+feats = keras.Input((4,))
+core = keras.Model(feats, L.Dense(2)(feats), name="core")
+scorer = Scorer(core, name="scorer")
+scorer.compile("sgd", "mse")
+scorer.evaluate(np.random.rand(6, 4).astype("float32"), np.random.rand(6, 2).astype("float32"),
+                sample_weight=np.linspace(0.5, 1.0, 6).astype("float32"), verbose=0)
+"""
+    code, printed = check_script(tmp_path, body.format(unpack="inputs, targets = batch", weights=""))
+    assert code == 1 and "scorer" in printed and "Scorer.test_step" in printed, printed
+    assert "inputs, targets, sample_weight = keras.utils.unpack_x_y_sample_weight(batch)" in printed, printed
+    assert "sample_weight=sample_weight" in printed, printed
+    code, printed = check_script(tmp_path, body.format(
+        unpack="inputs, targets, sample_weight = keras.utils.unpack_x_y_sample_weight(batch)",
+        weights=", sample_weight=sample_weight"))
     assert code == 0, printed
