@@ -53,6 +53,7 @@ from kernest._explain_merge import missing_join_fix, residual_fix
 from kernest._explain_protocol import protocol_failure
 from kernest._explain_script import script_failure
 from kernest._explain_settings import _assignment_of, settings_failure
+from kernest._explain_structure import structure_failure
 from kernest._explain_training import training_api_failure
 from kernest._explain_usage import usage_failure
 from kernest._graph import (
@@ -5093,7 +5094,7 @@ def _explained(exc: BaseException, target: Any, failure: Failure | None = None) 
         return InterfaceError([usage], context=_context(case))
     custom = (_metric_for_other_labels(case) or fit_argument_failure(case) or argument_failure(case)
               or settings_failure(case) or _data_off_built_shapes(case) or custom_code_failure(case)
-              or script_failure(case) or _in_users_call(case) or in_users_code(case) or compiled_for_other_outputs(case)
+              or script_failure(case) or structure_failure(case) or _in_users_call(case) or in_users_code(case) or compiled_for_other_outputs(case)
               or flat_data_element(case)
               or split_refused(case) or lambda_refused_on_load(case) or real_error_lost(case) or _api_call(case)
               or _custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)

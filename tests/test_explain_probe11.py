@@ -103,3 +103,20 @@ scorer.evaluate(np.random.rand(6, 4).astype("float32"), np.random.rand(6, 2).ast
         unpack="inputs, targets, sample_weight = keras.utils.unpack_x_y_sample_weight(batch)",
         weights=", sample_weight=sample_weight"))
     assert code == 0, printed
+
+
+def test_dict_outputs_of_a_part_indexed_by_position_are_taken_by_key(tmp_path):
+    body = """
+tokens = keras.Input((15, 6))
+span = keras.Model(tokens, {{"start": L.Dense(1)(tokens), "end": L.Dense(1)(tokens)}}, name="span")
+seq = keras.Input((15, 6), name="seq")
+both = span(seq)
+width = L.Subtract()([{a}, {b}])
+model = keras.Model(seq, L.Flatten()(width), name="reader")
+model.predict(np.random.rand(2, 15, 6).astype("float32"), verbose=0)
+"""
+    code, printed = check_script(tmp_path, body.format(a="both[1]", b="both[0]"))
+    assert code == 1 and "span returns a dict" in printed, printed
+    assert 'width = L.Subtract()([both["end"], both["start"]])' in printed, printed
+    code, printed = check_script(tmp_path, body.format(a='both["end"]', b='both["start"]'))
+    assert code == 0, printed
