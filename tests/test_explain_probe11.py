@@ -120,3 +120,34 @@ model.predict(np.random.rand(2, 15, 6).astype("float32"), verbose=0)
     assert 'width = L.Subtract()([both["end"], both["start"]])' in printed, printed
     code, printed = check_script(tmp_path, body.format(a='both["end"]', b='both["start"]'))
     assert code == 0, printed
+
+
+def test_a_cell_that_returns_fewer_states_than_its_state_size_is_told_which(tmp_path):
+    body = """
+class TwoTrackCell(keras.layers.Layer):
+    def __init__(self, width, **kw):
+        super().__init__(**kw)
+        self.width = width
+        self.state_size = [width, width, width]
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.width))
+
+    def call(self, x, states):
+        fast = keras.ops.relu(x @ self.w + states[0])
+        slow = 0.9 * states{slow_index} + 0.1 * fast
+        return fast, [{returned}]
+
+
+series = keras.Input((6, 2))
+body = keras.Model(series, L.RNN(TwoTrackCell(3), name="tracks")(series), name="body")
+inp = keras.Input((6, 2))
+model = keras.Model(inp, L.Dense(1)(body(inp)), name="forecast")
+model.compile("adam", "mse")
+model.fit(np.random.rand(4, 6, 2).astype("float32"), np.random.rand(4, 1).astype("float32"), verbose=0)
+"""
+    code, printed = check_script(tmp_path, body.format(slow_index="[1]", returned="fast, slow"))
+    assert code == 1 and "body/tracks" in printed, printed
+    assert "TwoTrackCell declares 3 states" in printed and "self.state_size = [3, 3]" in printed, printed
+    code, printed = check_script(tmp_path, body.format(slow_index="[1]", returned="fast, slow, states[2]"))
+    assert code == 0, printed
