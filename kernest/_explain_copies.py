@@ -37,7 +37,7 @@ def copied_class_failure(site_text: str, cls: str) -> Mismatch | None:
     calls = calls_on(site_text)
     if any("load" in ast.unparse(c.node.func) for c in calls):
         return None
-    register = f"decorate class {cls} with {_REGISTER} where it is defined (Keras finds it by that name)"
+    register = f"Decorate class {cls} with {_REGISTER} where it is defined (Keras finds it by that name)"
     bidi = next((c for c in calls if _named(c, "Bidirectional")), None)
     if bidi is not None:
         if any(k.arg == "backward_layer" for k in bidi.node.keywords):
@@ -47,11 +47,11 @@ def copied_class_failure(site_text: str, cls: str) -> Mismatch | None:
                f", backward_layer={backward})") if backward else ""
         return Mismatch(cls, f"Bidirectional -> {cls}", f"the class {cls} known to Keras", f"the name {cls!r} only",
                         f"Bidirectional makes its backward layer from the config of the layer it wraps, and that "
-                        f"config names the class {cls}, which Keras cannot find. Fix: {register}{own}.")
+                        f"config names the class {cls}, which Keras cannot find. {register}{own}.")
     clone = next((c for c in calls if _named(c, "clone_model")), None)
     if clone is not None:
         return Mismatch(cls, f"clone_model -> {cls}", f"the class {cls} known to Keras", f"the name {cls!r} only",
                         f"{clone.text()} remakes each layer from its config, and that config names the class {cls}, "
-                        f"which Keras cannot find. Fix: {register}; or make the copy inside "
+                        f"which Keras cannot find. {register}; or make the copy inside "
                         f"`with keras.saving.custom_object_scope({{\"{cls}\": {cls}}}):`.")
     return None
