@@ -151,3 +151,29 @@ model.fit(np.random.rand(4, 6, 2).astype("float32"), np.random.rand(4, 1).astype
     assert "TwoTrackCell declares 3 states" in printed and "self.state_size = [3, 3]" in printed, printed
     code, printed = check_script(tmp_path, body.format(slow_index="[1]", returned="fast, slow, states[2]"))
     assert code == 0, printed
+
+
+def test_a_subclassed_model_in_timedistributed_gets_its_compute_output_shape(tmp_path):
+    body = """
+class PatchScorer(keras.Model):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.flat = L.Flatten()
+        self.proj = L.Dense(9)
+{method}
+    def call(self, patch):
+        return self.proj(self.flat(patch))
+
+
+frames = keras.Input((4, 3, 2))
+scored = L.TimeDistributed(PatchScorer(name="scorer"), name="each_patch")(frames)
+model = keras.Model(frames, L.Dense(1)(L.GlobalAveragePooling1D()(scored)), name="ranker")
+model.compile("adam", "mse")
+model.fit(np.random.rand(3, 4, 3, 2).astype("float32"), np.random.rand(3, 1).astype("float32"), verbose=0)
+"""
+    code, printed = check_script(tmp_path, body.format(method=""))
+    assert code == 1 and "each_patch" in printed, printed
+    assert "def compute_output_shape(self, input_shape): return (input_shape[0], 9)" in printed, printed
+    method = "    def compute_output_shape(self, input_shape):\n        return (input_shape[0], 9)\n"
+    code, printed = check_script(tmp_path, body.format(method=method))
+    assert code == 0, printed
