@@ -43,8 +43,8 @@ def copied_class_failure(site_text: str, cls: str) -> Mismatch | None:
         if any(k.arg == "backward_layer" for k in bidi.node.keywords):
             return None
         backward = _backward_copy(bidi)
-        own = (f"; or make the backward copy yourself: backward_layer={backward} in {bidi.text()[:-1].rstrip()}"
-               f", backward_layer={backward})") if backward else ""
+        own = (f"; or make the backward copy yourself: `{bidi.text()[:-1].rstrip()}, backward_layer={backward})`"
+               if backward else "")
         return Mismatch(cls, f"Bidirectional -> {cls}", f"the class {cls} known to Keras", f"the name {cls!r} only",
                         f"Bidirectional makes its backward layer from the config of the layer it wraps, and that "
                         f"config names the class {cls}, which Keras cannot find. {register}{own}.")

@@ -33,8 +33,8 @@ def _dict_outputs_indexed_by_position(case: Any) -> Mismatch | None:
     keys = list(scope[var])
     if not all(isinstance(k, str) for k in keys):
         return None
-    maker = next((name for name, v in scope.items() if isinstance(v, keras.Model) and isinstance(v.output, dict)
-                  and set(v.output) == set(keys)), None)
+    maker = next((name for name, v in scope.items() if isinstance(v, keras.Model)
+                  and isinstance(_output(v), dict) and set(_output(v)) == set(keys)), None)
     line = source
     for node in sorted(indexed, key=lambda n: n.col_offset, reverse=True):
         if node.value.id == var and 0 <= node.slice.value < len(keys):  # type: ignore[attr-defined]
@@ -48,6 +48,13 @@ def _dict_outputs_indexed_by_position(case: Any) -> Mismatch | None:
         f"not have. Take the outputs by name: `{line.strip()}`" + (" (the keys in the order the dict holds them; pick "
                                                                   "the one each place means)." if len(keys) > 1 else "."),
     )
+
+
+def _output(model: Any) -> Any:
+    try:
+        return model.output
+    except (AttributeError, ValueError):  # a subclassed model never called has no symbolic output
+        return None
 
 
 def structure_failure(case: Any) -> Mismatch | None:
