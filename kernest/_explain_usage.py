@@ -634,7 +634,7 @@ _RULES: list[tuple[re.Pattern[str] | None, Callable[[Any, Any], Mismatch | None]
      _cell_without_state_size),
     (re.compile(r"Layer (?P<cls>\w+) does not have a `compute_output_shape` method implemented"),
      _wrapped_without_output_shape),
-    (re.compile(r"leaves for PyTreeSpec|Unable to automatically build|structure"), _cell_states_off_state_size),
+    (re.compile(r"leaves for PyTreeSpec|spec refers to a pytree|Unable to automatically build|structure"), _cell_states_off_state_size),
     (re.compile(r"Given normalized_shape=|Unable to automatically build the model"), layernorm_refused),
     (None, _validation_without_labels),
     (None, _predict_in_call),
