@@ -47,6 +47,7 @@ from kernest._explain_api import api_failure
 from kernest._explain_args import argument_failure
 from kernest._explain_boundary import boundary_failure
 from kernest._explain_contracts import contract_failure
+from kernest._explain_copies import copied_class_failure
 from kernest._explain_custom import custom_code_failure
 from kernest._explain_fit import fit_argument_failure, shared_optimizer
 from kernest._explain_layout import (
@@ -61,6 +62,7 @@ from kernest._explain_merge import missing_join_fix, residual_fix
 from kernest._explain_protocol import protocol_failure
 from kernest._explain_script import script_failure
 from kernest._explain_settings import _assignment_of, settings_failure
+from kernest._explain_structure import structure_failure
 from kernest._explain_training import training_api_failure
 from kernest._explain_usage import usage_failure
 from kernest._graph import (
@@ -4739,6 +4741,9 @@ def _custom_class(case: Case, m: re.Match[str]) -> Mismatch:
     by name: it was neither registered nor passed in ``custom_objects``. Name where the class sits in the model
     still in scope, and add it to the user's own load call."""
     cls = m.group("cls").rsplit(".", 1)[-1]
+    copied = copied_class_failure(case.site.text, cls) if case.site is not None else None
+    if copied is not None:  # a copy made while the model is built (Bidirectional, clone_model), not a load
+        return copied
     where = max((p for model in case.models() for p, layer in _walk(model) if type(layer).__name__ == cls),
                 key=len, default=None)  # from the outermost model that holds it
     name = where.rsplit("/", 1)[-1] if where else cls
@@ -5127,7 +5132,7 @@ def _explained(exc: BaseException, target: Any, failure: Failure | None = None) 
         return InterfaceError([usage], context=_context(case))
     custom = (_metric_for_other_labels(case) or fit_argument_failure(case) or argument_failure(case)
               or settings_failure(case) or _data_off_built_shapes(case) or custom_code_failure(case)
-              or script_failure(case) or _in_users_call(case) or in_users_code(case) or compiled_for_other_outputs(case)
+              or script_failure(case) or structure_failure(case) or _in_users_call(case) or in_users_code(case) or compiled_for_other_outputs(case)
               or flat_data_element(case)
               or split_refused(case) or lambda_refused_on_load(case) or real_error_lost(case) or _api_call(case)
               or _custom_mask_failure(case) or _shared_on_load(case) or _initial_state_count(case)

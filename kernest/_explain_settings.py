@@ -19,6 +19,7 @@ from kernest._callsite import file_tree, name_kw, value_of
 from kernest._errors import Mismatch
 from kernest._explain_args import _callee, _enclosing_model_name, _fit_call, _segment, _statement
 from kernest._explain_custom import (
+    _init_params,
     _plain,
     _saving_model,
     _top_models,
@@ -346,13 +347,18 @@ def _subclass_config_not_written(case: Any) -> Mismatch | None:
     cloning = re.search(r"\bclone_model\(", text) is not None
     consumer = "clone_model" if cloning else "file"
     interface = f"{path.rsplit('/', 1)[-1]} -> clone_model" if cloning else f"{_saving_model(case)} -> file"
-    entries = ", ".join(f'"{p}": self.{p}' for p in params)
+    # An argument the constructor uses up without keeping it (``depth`` that only sizes a list of blocks) must be
+    # kept as well, or the copy is made without it.
+    unkept = [p for p in _init_params(type(layer)) if p not in params and p not in ("name", "trainable", "dtype")]
+    entries = ", ".join(f'"{p}": self.{p}' for p in [*params, *unkept])
+    keep = (f"In {m.group('cls')}.__init__ keep {', '.join(f'self.{p} = {p}' for p in unkept)} (nothing keeps "
+            f"{'it' if len(unkept) == 1 else 'them'} yet), and add" if unkept else "Add")
     return Mismatch(
-        path, interface, f"{m.group('cls')}.get_config() returning {', '.join(params)}",
+        path, interface, f"{m.group('cls')}.get_config() returning {', '.join([*params, *unkept])}",
         f"{m.group('cls')} (a subclassed keras.Model) without get_config",
         f"{'clone_model rebuilds every layer from its config' if consumer == 'clone_model' else 'save writes every layer config'}"
         f", and {path} is a subclassed keras.Model: Keras does not record a Model subclass's constructor arguments "
-        f"by itself. Add to {m.group('cls')}: def get_config(self): return {{**super().get_config(), {entries}}}"
+        f"by itself. {keep} to {m.group('cls')}: def get_config(self): return {{**super().get_config(), {entries}}}"
         + (" (clone_model then builds a fresh one with new weights)." if cloning else "."),
     )
 

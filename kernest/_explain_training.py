@@ -29,7 +29,8 @@ from kernest._trace import is_user_file, user_frames
 def training_api_failure(case: Any) -> Mismatch | None:
     """The first of the readers below that recognises the failure, or None."""
     return first_answer(case, (_length_not_an_int, _outside_strategy_scope, _missing_log_key, _backend_value_removed,
-                               _optimizer_lr, _loss_scale_keras2, _fit_argument_removed, _validation_data_format))
+                               _optimizer_lr, _loss_scale_keras2, _fit_argument_removed, _validation_data_format,
+                               _step_unpacks_batch))
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
@@ -486,4 +487,54 @@ def _validation_data_format(case: Any) -> Mismatch | None:
         f"{name}.fit got validation_data as {got}: {why}. Give the validation inputs and labels as a pair (a "
         f"third item is a sample_weight array, not a placeholder; a tf.data.Dataset or PyDataset of (x, y) batches "
         f"also works): `{rewritten.strip()}`.",
+    )
+
+
+# --- a custom step that unpacks the batch into a fixed number of names ---------------------------------------------
+
+_UNPACK = re.compile(r"(?:too many|not enough) values to unpack \(expected (?P<want>\d+)")
+_STEPS = ("train_step", "test_step", "predict_step")
+
+
+def _step_unpacks_batch(case: Any) -> Mismatch | None:
+    """``x, y = data`` in a model's own ``train_step`` / ``test_step``, while fit hands it another number of items:
+    ``(x, y, sample_weight)`` once ``sample_weight=`` or ``class_weight=`` is passed (or a dataset yields three),
+    ``(x,)`` without labels. keras.io's own steps unpack with ``keras.utils.unpack_x_y_sample_weight``, which takes
+    each of these forms; the fix rewrites the user's line with it, in their names."""
+    m = _UNPACK.search(case.message)
+    frame = next((f for f in reversed(user_frames(case.exc)) if f.f_code.co_name in _STEPS), None)
+    model = frame.f_locals.get("self") if frame is not None else None
+    if m is None or frame is None or not isinstance(model, keras.Model):
+        return None
+    tb = case.exc.__traceback__
+    while tb is not None and tb.tb_frame is not frame:
+        tb = tb.tb_next
+    line = tb.tb_lineno if tb is not None else frame.f_lineno
+    file = frame.f_code.co_filename
+    statement = _statement_at(file, line, linecache.getline(file, line).strip())
+    tree = _parse(statement)
+    node = tree.body[0] if tree is not None and tree.body else None
+    params = frame.f_code.co_varnames[:frame.f_code.co_argcount]
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple)
+            and isinstance(node.value, ast.Name) and node.value.id in params):
+        return None
+    names = [ast.unparse(t) for t in node.targets[0].elts]
+    data = node.value.id
+    if len(names) > 3:
+        return None
+    names += ("x", "y", "sample_weight")[len(names):]
+    rewritten = f"{', '.join(names)} = keras.utils.unpack_x_y_sample_weight({data})"
+    try:
+        got = len(frame.f_locals[data])
+    except Exception:  # noqa: BLE001 - a batch without a length: say it without the count
+        got = None
+    what = {3: "(x, y, sample_weight): fit was given sample_weight= or class_weight=, or the data yields three items",
+            1: "(x,) only: fit was given no labels"}.get(got or 0, f"{got} items" if got else "another number of items")
+    loss = ", and pass the weights on: self.compute_loss(..., sample_weight=sample_weight)" if (
+        "compute_loss" in inspect.getsource(frame.f_code) and len(node.targets[0].elts) < 3) else ""
+    return Mismatch(
+        str(model.name), f"fit -> {type(model).__name__}.{frame.f_code.co_name}",
+        f"{m.group('want')} items in each batch", what,
+        f"{type(model).__name__}.{frame.f_code.co_name} unpacks the batch as `{statement}` (line {line}), but each "
+        f"batch is {what}. Unpack it the way Keras builds it: `{rewritten}`{loss}.",
     )

@@ -279,6 +279,65 @@ def _width_attribute(cls: Any) -> str | None:
     return f"self.{found.group(1)}" if found else None
 
 
+def _cell_states_off_state_size(case: Any, m: Any) -> Mismatch | None:
+    """A custom RNN cell whose ``state_size`` lists N states while its ``call`` returns a list of M new states:
+    the RNN loop carries the N it made, and gets M back (TensorFlow: "Too few leaves for PyTreeSpec"; JAX: the
+    model cannot be built). Read from the cell's ``state_size`` and the ``return`` of its ``call``."""
+    from kernest._explain_custom import _source_of
+    from kernest._graph import layers
+
+    found: list[Mismatch] = []
+    for model in [x for x in case.scope.values() if isinstance(x, keras.Model)]:
+        for inner, layer in layers(model):
+            path = f"{model.name}/{inner}"
+            cell = getattr(layer, "cell", None) if isinstance(layer, keras.layers.RNN) else None
+            sizes = getattr(cell, "state_size", None)
+            fn = _source_of(type(cell).__dict__.get("call")) if cell is not None else None
+            if fn is None or not isinstance(sizes, (list, tuple)):
+                continue
+            back = [r.value.elts[1] for r in ast.walk(fn) if isinstance(r, ast.Return)
+                    and isinstance(r.value, ast.Tuple) and len(r.value.elts) == 2
+                    and isinstance(r.value.elts[1], (ast.List, ast.Tuple))]
+            if not back or len(back[0].elts) == len(sizes):  # type: ignore[attr-defined]
+                continue
+            cls, n, got = type(cell).__name__, len(sizes), len(back[0].elts)  # type: ignore[attr-defined]
+            found.append(Mismatch(
+                path, f"{cls}.call -> {layer.name}", f"{n} new states (state_size={list(sizes)})",
+                f"{got} ({ast.unparse(back[0])})",
+                f"{cls} declares {n} states (self.state_size = {list(sizes)}), so {layer.name} gives call {n} states "
+                f"and carries {n} to the next step, but call returns {got}: {ast.unparse(back[0])}. Return one new "
+                f"state per declared one, or declare only the states call keeps: self.state_size = "
+                f"{sizes[0] if got == 1 else list(sizes[:got])}."))
+    return max(found, key=lambda f: len(f.path), default=None)  # as seen from the outermost model
+
+
+def _wrapped_without_output_shape(case: Any, m: re.Match[str]) -> Mismatch | None:
+    """``TimeDistributed`` (or another wrapper) around a layer or subclassed model of the user's that has no
+    ``compute_output_shape``: the wrapper asks it for the shape of one step's output from shapes alone. The shape
+    is found by tracing the wrapped layer on one step's input, and printed as the method to add."""
+    cls = m.group("cls")
+    frame = next((f for f in case.frames if isinstance(f.layer, keras.layers.Wrapper)
+                  and type(f.layer.layer).__name__ == cls and f.inputs), None)
+    if frame is None:
+        return None
+    wrapper, inner, given = frame.layer, frame.layer.layer, frame.inputs[0]
+    step = tuple(given.shape[:1]) + tuple(given.shape[2:]) if isinstance(wrapper, keras.layers.TimeDistributed) else None
+    try:
+        out = inner.compute_output_spec(keras.KerasTensor(step, dtype=given.dtype)) if step else None
+    except Exception:  # noqa: BLE001 - a layer that does not trace on one step: say what to add without the shape
+        out = None
+    shape = tuple(out.shape) if isinstance(out, keras.KerasTensor) else None
+    body = (f"return (input_shape[0], {', '.join(str(d) for d in shape[1:])})"
+            if shape else "return <the shape call() returns for input_shape>")
+    return Mismatch(
+        wrapper.name, f"{wrapper.name} -> {inner.name}", f"{cls}.compute_output_shape", f"{cls} without it",
+        f"{type(wrapper).__name__} {wrapper.name} asks {cls} for the shape of its output from the input shape alone, "
+        f"and {cls} (a subclassed {'model' if isinstance(inner, keras.Model) else 'layer'}) does not say. Add to "
+        f"{cls}: def compute_output_shape(self, input_shape): {body}"
+        + (f" (one step's output, traced from {step[1:]})." if shape and step else "."),
+    )
+
+
 # --- predict() inside call() ---------------------------------------------------------------------------------------
 
 def _predict_in_call(case: Any, m: Any) -> Mismatch | None:
@@ -573,6 +632,9 @@ _RULES: list[tuple[re.Pattern[str] | None, Callable[[Any, Any], Mismatch | None]
                 r"add a different Input layer to it"), _input_inside_sequential),
     (re.compile(r"The RNN cell should have a `state_size` attribute.*?Received: cell=<(?P<cls>\w+)", re.S),
      _cell_without_state_size),
+    (re.compile(r"Layer (?P<cls>\w+) does not have a `compute_output_shape` method implemented"),
+     _wrapped_without_output_shape),
+    (re.compile(r"leaves for PyTreeSpec|spec refers to a pytree|Unable to automatically build|structure"), _cell_states_off_state_size),
     (re.compile(r"Given normalized_shape=|Unable to automatically build the model"), layernorm_refused),
     (None, _validation_without_labels),
     (None, _predict_in_call),
