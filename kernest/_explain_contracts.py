@@ -258,6 +258,7 @@ def _stride_with_dilation(case: Any) -> Mismatch | None:
         size = ast.unparse(values[0])
     prefix = head.rsplit(".", 1)[0] + "." if "." in head else ""
     pool = f"{prefix}MaxPooling{rank.group(1) if rank else 2}D({size})"
+    exact = f"{prefix}MaxPooling{rank.group(1) if rank else 2}D(pool_size=1, strides={size})"
     fixed_conv = _without_keywords(text, conv, {"strides"})
     name_kw = _keyword(conv, "name")
     name = (str(name_kw.value.value) if name_kw is not None and isinstance(name_kw.value, ast.Constant)
@@ -272,7 +273,8 @@ def _stride_with_dilation(case: Any) -> Mismatch | None:
         f"{outer}/{name}" if outer else name, "strides -> dilation_rate", "strides=1 where dilation_rate > 1",
         f"strides={size} with dilation_rate={ast.unparse(_keyword(conv, 'dilation_rate').value)}",  # type: ignore[union-attr]
         f"Keras' convolutions cannot skip positions (strides) and spread the kernel (dilation_rate) in one layer. Keep "
-        f"the dilation at stride 1 and downsample after it by the same factor: {where}.",
+        f"the dilation at stride 1 and downsample after it by the same factor: {where}. `{exact}` in the pooling's "
+        f"place keeps exactly the positions the strided convolution computed (with padding=\"valid\").",
     )
 
 

@@ -112,7 +112,8 @@ def _named_for_roles(a: str, b: str) -> bool:
     while all(words) and words[0][-1] == words[1][-1]:
         words = [w[:-1] for w in words]
     left, right = ("".join(w) for w in words)
-    return all(part.isalpha() and part not in _COPY_MARKS for part in (left, right))
+    # a single letter is too little to name a role: tower_q / tower_d read as two copies, query_tower / doc_tower not
+    return all(len(part) > 1 and part.isalpha() and part not in _COPY_MARKS for part in (left, right))
 
 
 def _one_builder_call(model: Any, name: str, shared: str) -> str | None:

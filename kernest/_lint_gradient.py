@@ -331,7 +331,7 @@ def numpy_lambda_findings(model: Any) -> list[Any]:
                 continue
             seen.add(type(layer))
             owner, found = f"{type(layer).__name__}.call", _def_in_keras_ops(layer.call)
-        if found is None:
+        if found is None or _no_gradient_to_cut(fn, found[0]):
             continue
         written, fix = found
         library = library_of(written, dict(getattr(getattr(fn, "__func__", fn), "__globals__", {})))
@@ -345,6 +345,56 @@ def numpy_lambda_findings(model: Any) -> list[Any]:
             f"({' and '.join(tracers)}) or the tensor needs a gradient or sits on a GPU.", fix[0].lower() + fix[1:],
         ))
     return out
+
+
+# ops whose outputs carry no gradient whatever they read: counts, shapes, indices
+_NO_GRADIENT_OPS = {"bincount", "argmax", "argmin", "argsort", "shape", "size", "count_nonzero", "nonzero",
+                    "searchsorted", "digitize", "unique", "len", "int", "ones", "zeros", "arange", "full", "eye"}
+
+
+def _no_gradient_to_cut(fn: Any, written: list[str]) -> bool:
+    """Whether every value the function takes out of the graph (``written``, as the user wrote them) is a count,
+    a shape or an index: ``ops.convert_to_numpy(ops.max(ops.bincount(ids)))`` for a padding size cuts no gradient
+    (keras.io's MPNN does this), nor does one taken out as a Python ``int(...)``. Names count as such when assigned
+    from such values only, in the function."""
+    from kernest._lint import _parsed_function
+
+    func = getattr(fn, "__func__", fn)
+    parsed = _parsed_function(func) if inspect.isfunction(func) else None
+    if parsed is None:
+        return False
+    free: set[str] = set()
+    for _ in range(3):  # names assigned from names assigned from counts ...
+        for node in ast.walk(parsed[0]):
+            if isinstance(node, ast.Assign) and _gradient_free(node.value, free):
+                free |= {n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    as_ints = {ast.unparse(c.args[0]) for c in ast.walk(parsed[0])  # int(...): a size or a count, never a gradient
+               if isinstance(c, ast.Call) and getattr(c.func, "id", "") == "int" and len(c.args) == 1}
+    try:
+        taken = [ast.parse(w, mode="eval").body for w in written]
+    except SyntaxError:
+        return False
+    return all(ast.unparse(expr) in as_ints or _gradient_free(expr, free) for expr in taken)
+
+
+def _gradient_free(expr: ast.AST, free: set[str]) -> bool:
+    """Whether ``expr``'s value can carry no gradient: an op of ``_NO_GRADIENT_OPS``, a name in ``free``, a
+    constant, or a call (``ops.max``, ``convert_to_numpy``) or arithmetic on such values only."""
+    if isinstance(expr, ast.Call):
+        func = expr.func.attr if isinstance(expr.func, ast.Attribute) else getattr(expr.func, "id", "")
+        args = [*expr.args, *(k.value for k in expr.keywords)]
+        return func in _NO_GRADIENT_OPS or (bool(args) and all(_gradient_free(a, free) for a in args))
+    if isinstance(expr, ast.Name):
+        return expr.id in free
+    if isinstance(expr, ast.BinOp):
+        return _gradient_free(expr.left, free) and _gradient_free(expr.right, free)
+    if isinstance(expr, ast.Attribute):
+        return expr.attr == "shape" or _gradient_free(expr.value, free)
+    if isinstance(expr, ast.Subscript):
+        return _gradient_free(expr.value, free)
+    if isinstance(expr, (ast.Tuple, ast.List)):
+        return all(_gradient_free(e, free) for e in expr.elts)
+    return isinstance(expr, ast.Constant)
 
 
 def spelled(fn: Any, module: Any, default: str) -> str:

@@ -367,3 +367,26 @@ def test_a_torch_linear_wrapped_for_the_wrong_width_is_named_with_torchs_own_err
     assert code == 1 and "torch_block:" in printed, printed
     assert "`L.TorchModuleWrapper(block, name='torch_block', output_shape=(None, 5, 2))`" in printed, printed
     assert "Traceback" not in printed, printed
+
+
+# --- a size taken out of the graph cuts no gradient (keras.io's MPNN pads molecules to the largest one) ------------
+
+@pytest.mark.skipif(keras.backend.backend() != "torch",
+                    reason="TensorFlow and JAX refuse values taken out of call() at the symbolic build: another answer")
+def test_a_count_or_size_taken_out_of_the_graph_stays_quiet_and_a_feature_does_not(tmp_path):
+    body = ("class PadGroups(L.Layer):\n"
+            "    def call(self, inputs):\n"
+            "        feats, group = inputs\n"
+            "        sizes = keras.ops.bincount(group, minlength=4)\n"
+            "        {line}\n"
+            "        return feats * keras.ops.cast(widest, 'float32')\n"
+            "f = keras.Input((3,), name='f')\n"
+            "g = keras.Input((), dtype='int32', name='g')\n"
+            "inner = keras.Model([f, g], PadGroups(name='pad')([L.Dense(3, name='mix')(f), g]), name='inner')\n"
+            "net = keras.Model([f, g], L.Dense(1, name='out')(inner([f, g])), name='net')\n"
+            "net.compile('sgd', 'mse', run_eagerly=True)\n"
+            "net.fit([np.random.rand(8, 3).astype('float32'), np.arange(8) % 4], np.random.rand(8, 1), verbose=0)\n")
+    _quiet(tmp_path, body.format(line="widest = int(keras.ops.convert_to_numpy(keras.ops.max(sizes)))"))
+    code, printed = check_script(tmp_path, body.format(
+        line="widest = keras.ops.convert_to_numpy(keras.ops.max(feats))"), strict=True)
+    assert code == 1 and "takes its tensor's values out of the model's graph" in printed, printed
