@@ -482,8 +482,9 @@ def _strings_on_backend(case: Any) -> Mismatch | None:
     layer = text_layers[0]
     var = case.var(layer)
     site = case.site.text if case.site is not None else ""
-    data = re.search(r"\.(?:fit|evaluate|predict)\(\s*([A-Za-z_][\w.]*)", site)
-    given = data.group(1) if data else "texts"
+    given = _first_data_argument(site)
+    if given is None:
+        return None  # a call written over several lines: the string-data reader names its array
     out = layer.output
     rest = [lyr for lyr in model.layers if any(t is out for t in _layer_inputs(lyr))]
     shape = tuple(out.shape[1:])
@@ -493,12 +494,20 @@ def _strings_on_backend(case: Any) -> Mismatch | None:
                else f"the layers after {layer.name} rebuilt on `ids = keras.Input(shape={shape}, dtype=\"{dtype}\")`")
     return Mismatch(
         model.name, f"data -> {layer.name}", "numbers (the backend's tensors hold no strings)",
-        f"text ({given}) into {layer.name}",
+        f"{given}, a NumPy array of strings, into {layer.name}",
         f"Under {keras.backend.backend()} a model's tensors cannot hold strings, so the text cannot enter {model.name}; "
         f"{layer.name} ({type(layer).__name__}) runs on the data instead, outside the model. Turn the text into ids "
         f"first, `ids_data = keras.ops.convert_to_numpy({var}({given}))`, train a model on the ids, {rebuilt}, and fit "
         f"it on ids_data (a model that reads raw text can be kept for the TensorFlow backend).",
     )
+
+
+def _first_data_argument(site: str) -> str | None:
+    """The first argument of the ``fit`` / ``evaluate`` / ``predict`` call in the user's line, as written (a
+    variable, or an array written in the call)."""
+    tree = _parse(site.strip())
+    calls = [c for name in ("fit", "evaluate", "predict") for c in _calls(tree, name)] if tree is not None else []
+    return ast.get_source_segment(site.strip(), calls[0].args[0]) if calls and calls[0].args else None
 
 
 def _layer_inputs(layer: Any) -> list[Any]:
