@@ -220,7 +220,7 @@ class _NumpyToOps(ast.NodeTransformer):
         from kernest._callsite import keras_op, ops_spelling
 
         self.generic_visit(call)
-        reads = any(isinstance(n, ast.Name) and n.id in self.params for n in ast.walk(call))
+        reads = _reads_values(call, self.params)
         if (reads and isinstance(call.func, ast.Attribute) and call.func.attr == "numpy" and not call.args
                 and not call.keywords):
             self._note(call)
@@ -247,6 +247,21 @@ class _NumpyToOps(ast.NodeTransformer):
             self.missing.append(self.written[-1])
             return call
         return ast.parse(op, mode="eval").body
+
+
+_METADATA = {"shape", "ndim", "dtype"}
+
+
+def _reads_values(node: ast.AST, params: set[str]) -> bool:
+    """Whether ``node`` reads the values of a tensor in ``params``: ``np.tril_indices(len(inputs))`` or
+    ``np.prod(x.shape[1:])`` read only a list's length or a shape, Python numbers on every backend."""
+    if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "len":
+        return False
+    if isinstance(node, ast.Attribute) and node.attr in _METADATA:
+        return False
+    if isinstance(node, ast.Name):
+        return node.id in params
+    return any(_reads_values(child, params) for child in ast.iter_child_nodes(node))
 
 
 def _missing_ops(missing: list[str]) -> str:
@@ -298,8 +313,7 @@ def _def_in_keras_ops(fn: Any) -> tuple[list[str], str] | None:
         new = rewrite.visit(ast.parse(seg))
         if len(rewrite.written) > before:
             changed.append(f"`{ast.unparse(new)}` (line {first + stmt.lineno - 1})")
-        if isinstance(stmt, ast.Assign) and any(isinstance(n, ast.Name) and n.id in params
-                                                for n in ast.walk(stmt.value)):
+        if isinstance(stmt, ast.Assign) and _reads_values(stmt.value, params):
             params |= {n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
     if not rewrite.written:
         return None

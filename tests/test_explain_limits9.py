@@ -390,3 +390,21 @@ def test_a_count_or_size_taken_out_of_the_graph_stays_quiet_and_a_feature_does_n
     code, printed = check_script(tmp_path, body.format(
         line="widest = keras.ops.convert_to_numpy(keras.ops.max(feats))"), strict=True)
     assert code == 1 and "takes its tensor's values out of the model's graph" in printed, printed
+
+
+def test_numpy_on_a_list_length_or_a_shape_reads_no_tensor_and_stays_quiet(tmp_path):
+    # DLRM's pairwise interaction: the lower triangle's indices from the number of features (a Python int)
+    _quiet(tmp_path, (
+        "class Pairs(L.Layer):\n"
+        "    def call(self, inputs):\n"
+        "        stacked = keras.ops.stack(inputs, axis=1)\n"
+        "        dots = keras.ops.matmul(stacked, keras.ops.transpose(stacked, (0, 2, 1)))\n"
+        "        rows, cols = np.tril_indices(len(inputs), k=-1)\n"
+        "        scale = np.sqrt(inputs[0].shape[-1])\n"
+        "        flat = keras.ops.reshape(dots, (-1, len(inputs) ** 2))\n"
+        "        return keras.ops.take(flat, rows * len(inputs) + cols, axis=1) / scale\n"
+        "a, b, c = (keras.Input((4,), name=n) for n in 'abc')\n"
+        "inner = keras.Model([a, b, c], Pairs(name='pairs')([L.Dense(4, name='mix')(a), b, c]), name='inner')\n"
+        "net = keras.Model([a, b, c], L.Dense(1, name='out')(inner([a, b, c])), name='net')\n"
+        "net.compile('sgd', 'mse')\n"
+        "net.fit([np.random.rand(8, 4).astype('float32')] * 3, np.random.rand(8, 1), verbose=0)\n"))
