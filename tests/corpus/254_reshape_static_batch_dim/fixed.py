@@ -1,0 +1,19 @@
+"""Fixed: the batch axis is left to -1 and the other axes are written out, ops.reshape(x, (-1, 12))."""
+import numpy as np
+import keras
+from keras import layers, ops
+
+
+class Collapse(layers.Layer):
+    def call(self, x):
+        return ops.reshape(x, (-1, 12))
+
+
+x = np.random.rand(8, 6, 2).astype("float32")
+y = np.random.rand(8, 1).astype("float32")
+encoder = keras.Sequential([keras.Input(shape=(6, 2)), layers.Conv1D(3, 3, name="conv"), Collapse(name="collapse")],
+                           name="encoder")
+signal = keras.Input(shape=(6, 2), name="signal")
+model = keras.Model(signal, layers.Dense(1, name="out")(encoder(signal)), name="forecaster")
+model.compile(optimizer="adam", loss="mse")
+model.fit(x, y, epochs=1, batch_size=len(x), verbose=0)

@@ -1,0 +1,16 @@
+"""A two-output backbone (features and an auxiliary head, built for multi-task training) is stacked in a Sequential
+with a new head; Sequential passes the backbone's whole output, two tensors, to the head, which takes one."""
+import numpy as np
+import keras
+from keras import layers
+
+x = np.random.rand(8, 8).astype("float32")
+y = np.random.rand(8, 1).astype("float32")
+inp = keras.Input(shape=(8,))
+features = layers.Dense(6, activation="relu", name="features")(inp)
+aux = layers.Dense(2, name="aux")(features)
+backbone = keras.Model(inp, [features, aux], name="backbone")
+
+model = keras.Sequential([keras.Input(shape=(8,)), backbone, layers.Dense(1, name="head")], name="clf")
+model.compile(optimizer="adam", loss="mse")
+model.fit(x, y, epochs=1, batch_size=len(x), verbose=0)
