@@ -65,6 +65,7 @@ from kernest._explain_settings import _assignment_of, settings_failure
 from kernest._explain_structure import structure_failure
 from kernest._explain_training import training_api_failure
 from kernest._explain_usage import usage_failure
+from kernest._explain_written import dropped_uses, written_failure
 from kernest._graph import (
     built_input_keys,
     built_input_shapes,
@@ -2147,7 +2148,7 @@ def _arity(case: Case, m: re.Match[str]) -> Mismatch:
         key = f'"{names[index]}"' if named else str(index)
         holder = _sequential_holding(case, src)
         pick = (f"{call_text(case, src)}[{key}]" if holder is None
-                else f"keras.Model({case.var(src)}.input, {case.var(src)}.{'output' if named else 'outputs'}[{key}])")
+                else f"keras.Model({case.var(src)}.inputs, {case.var(src)}.{'output' if named else 'outputs'}[{key}])")
         where = "" if holder is None else (f" (a Sequential passes each layer's whole output on, so put this one-output "
                                            f"view in {holder.name} in place of {case.var(src)})")
         fix = (f"{case.var(src)} has {got} outputs ({', '.join(names)}) and {cvar} takes one: pick the one it "
@@ -5126,8 +5127,8 @@ def _explained(exc: BaseException, target: Any, failure: Failure | None = None) 
     weights = _FIT_WEIGHTS.search(case.message)
     if weights:
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))
-    usage = (contract_failure(case) or training_api_failure(case) or boundary_failure(case) or protocol_failure(case)
-             or usage_failure(case))
+    usage = (contract_failure(case) or written_failure(case) or training_api_failure(case) or boundary_failure(case)
+             or protocol_failure(case) or usage_failure(case))
     if usage is not None:
         return InterfaceError([usage], context=_context(case))
     custom = (_metric_for_other_labels(case) or fit_argument_failure(case) or argument_failure(case)
@@ -5253,7 +5254,9 @@ def _arguments_in_call(case: Case, owner: Any, text: str, names: dict[str, Any],
         return None
     sub, path = found.path, case.path(owner.name)
     path = path if path == sub or path.endswith(f"/{sub}") else f"{path}/{sub}"
-    return Mismatch(path, case.interface(owner.name), found.expected, found.received, found.fix)
+    # an interface between the call's own arguments (query -> value) stays; a tensor's crossing is the owner's
+    interface = case.interface(owner.name) if found.interface.endswith(f"-> {sub}") else found.interface
+    return Mismatch(path, interface, found.expected, found.received, found.fix)
 
 
 def _static_batch(case: Case, layer: Any, text: str, names: dict[str, Any], message: str) -> Mismatch | None:
@@ -5378,7 +5381,12 @@ def _unpacked_outputs(case: Case) -> Mismatch | None:
     shapes = ", ".join(format_shape(shape_of(o)) for o in outputs)
     src = source_name(call.args[0], case.scope) or "?"
     rhs = ast.get_source_segment(source, call) or ast.unparse(call)
-    return Mismatch(name, f"{src} -> {name}", f"{len(outputs)} names", f"{len(names)} names ({', '.join(names)})",
+    later = "".join(user_source(case).splitlines(keepends=True)[site.line :])
+    rewrites, consumer = dropped_uses(later, [n for n in names if n not in wanted])
+    if rewrites:
+        after += f" Then leave the dropped names out where they are used: {', '.join(rewrites)}."
+    return Mismatch(name, f"{name} -> {consumer}" if consumer else f"{src} -> {name}", f"{len(outputs)} names",
+                    f"{len(names)} names ({', '.join(names)})",
                     f"{name} returns {len(outputs)} tensors ({shapes}): {why}. Unpack all of them: "
                     f"{', '.join(wanted)} = {rhs}.{after}")
 
