@@ -121,13 +121,14 @@ def _weight_list_length(case: Any) -> Mismatch | None:
         new_list = f"{ast.get_source_segment(text, given) or ast.unparse(given)}[:{want}]"
     fixed = _replace_all(text, [(given, new_list)]).strip()
     listed = ", ".join(f"{n} {s}" for n, s in zip(names, shapes))
+    held = f"{want} variable{'s' if want != 1 else ''}"
     if got < want:
-        why = (f"{layer.name} holds {want} variables ({listed}) and set_weights takes one array for each, in that "
+        why = (f"{layer.name} holds {held} ({listed}) and set_weights takes one array for each, in that "
                f"order; the list gives {got}. Give the missing ones too")
     else:
-        why = (f"{layer.name} holds {want} variables ({listed}), and the list gives {got}: leave out the arrays it has "
+        why = (f"{layer.name} holds {held} ({listed}), and the list gives {got}: leave out the arrays it has "
                f"no variable for")
-    return Mismatch(_held_path(case, layer), f"weights -> {layer.name}", f"{want} arrays ({listed})",
+    return Mismatch(_held_path(case, layer), f"weights -> {layer.name}", f"{want} array{'s' if want != 1 else ''} ({listed})",
                     f"a list of {got}", f"{why}: `{fixed}`.")
 
 
@@ -159,7 +160,7 @@ def _float_size(case: Any) -> Mismatch | None:
     whole = str(int(bad)) if isinstance(arg, ast.Constant) else f"int({written})"
     fixed = _replace_all(text, [(arg, whole)]).strip()
     layer = _made_in(tree, call) or (ast.get_source_segment(text, call.func) or "layer")
-    used = [n.id for n in ast.walk(arg) if isinstance(n, ast.Name) and isinstance(names.get(n.id), float)]
+    used = [n.id for n in ast.walk(arg) if isinstance(n, ast.Name) and n.id in names]
     source = ", ".join(dict.fromkeys(used)) or written
     rounded = f" (it rounds down; use round({written}) to round to the nearest)" if bad != int(bad) else ""
     return Mismatch(layer, f"{source} -> {layer.rsplit('/', 1)[-1]}", "a whole number of units or filters",
