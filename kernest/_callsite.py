@@ -733,10 +733,8 @@ def _missing_tensors(layer: Any, callee: str, params: list[Any], given: list[Any
                f"the tensor meant as {' and '.join(missing)}.")
     else:
         fix = f"pass the tensor meant as {' and '.join(missing)}."
-    # the interface is between the arguments: the last one given and the first one left out (query -> value)
     return Mismatch(
-        str(layer.name), f"{wanted[len(given) - 1]} -> {missing[0]}" if given else f"{source} -> {layer.name}",
-        ", ".join(wanted), ", ".join(wanted[: len(given)]),
+        str(layer.name), f"{source} -> {layer.name}", ", ".join(wanted), ", ".join(wanted[: len(given)]),
         f"{layer.name}'s call requires {', '.join(wanted)}, and {callee}({', '.join(texts)}) leaves out "
         f"{' and '.join(missing)}; {fix}",
     )

@@ -2148,7 +2148,7 @@ def _arity(case: Case, m: re.Match[str]) -> Mismatch:
         key = f'"{names[index]}"' if named else str(index)
         holder = _sequential_holding(case, src)
         pick = (f"{call_text(case, src)}[{key}]" if holder is None
-                else f"keras.Model({case.var(src)}.inputs, {case.var(src)}.{'output' if named else 'outputs'}[{key}])")
+                else f"keras.Model({case.var(src)}.input, {case.var(src)}.{'output' if named else 'outputs'}[{key}])")
         where = "" if holder is None else (f" (a Sequential passes each layer's whole output on, so put this one-output "
                                            f"view in {holder.name} in place of {case.var(src)})")
         fix = (f"{case.var(src)} has {got} outputs ({', '.join(names)}) and {cvar} takes one: pick the one it "
@@ -5254,9 +5254,7 @@ def _arguments_in_call(case: Case, owner: Any, text: str, names: dict[str, Any],
         return None
     sub, path = found.path, case.path(owner.name)
     path = path if path == sub or path.endswith(f"/{sub}") else f"{path}/{sub}"
-    # an interface between the call's own arguments (query -> value) stays; a tensor's crossing is the owner's
-    interface = case.interface(owner.name) if found.interface.endswith(f"-> {sub}") else found.interface
-    return Mismatch(path, interface, found.expected, found.received, found.fix)
+    return Mismatch(path, case.interface(owner.name), found.expected, found.received, found.fix)
 
 
 def _static_batch(case: Case, layer: Any, text: str, names: dict[str, Any], message: str) -> Mismatch | None:

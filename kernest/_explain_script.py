@@ -30,7 +30,6 @@ from kernest._callsite import (
 )
 from kernest._errors import Mismatch
 from kernest._explain_custom import first_answer
-from kernest._explain_written import layer_path_at
 from kernest._graph import call_inputs, call_nodes, is_input_layer, is_symbolic, producer
 from kernest._graph import layers as _walk
 from kernest._lint import _parsed_function, schedule_finding, schedule_fix, sets_learning_rate
@@ -637,13 +636,10 @@ def _unknown_identifier(case: Any) -> Mismatch | None:
     what = "activation" if kind == "activation function" else kind
     model = case.fitted_model() if hasattr(case, "fitted_model") else None
     where = str(model.name) if model is not None and what in ("loss", "metric") else name_kw_in(line) or what
-    made = layer_path_at(case.site.file, at, "activation", name) if what == "activation" else None
-    where = made or where
     listed = {"loss": "keras.losses", "metric": "keras.metrics", "activation": "keras.activations",
               "optimizer": "keras.optimizers"}[what]
     return Mismatch(
-        where, f"{what} -> {where.rsplit('/', 1)[-1]}" if what in ("loss", "metric", "activation") and where != what
-        else f"{where} -> {what}",
+        where, f"{what} -> {where}" if what in ("loss", "metric") and where != what else f"{where} -> {what}",
         f"{'an' if what[0] in 'aeiou' else 'a'} {what} name Keras knows", repr(name),
         f"{name!r} is not {'an' if what[0] in 'aeiou' else 'a'} {what} name Keras knows ({listed} lists them)"
         + (f"; the nearest is {near[0]!r}: `{fixed}` (line {at})" if near and fixed != line else "") + ".",

@@ -14,7 +14,6 @@ from typing import Any
 import keras
 
 from kernest._errors import Mismatch
-from kernest._explain_args import _statement_at
 from kernest._explain_boundary import _path_in
 from kernest._explain_contracts import _calls, _keyword, _script, _statement, _without_keywords
 from kernest._explain_custom import first_answer
@@ -271,10 +270,10 @@ def dropped_uses(later: str, dropped: list[str]) -> tuple[list[str], str | None]
     if tree is None or not dropped:
         return [], None
     rewrites, consumer = [], None
-    for node in sorted((n for n in ast.walk(tree) if isinstance(n, ast.keyword) and isinstance(n.value, (ast.List, ast.Tuple))),
-                       key=lambda n: (n.value.lineno, n.value.col_offset)):
-        kept = [e for e in node.value.elts if not (isinstance(e, ast.Name) and e.id in dropped)]
-        if len(kept) == len(node.value.elts):
+    listed = [(n, n.value) for n in ast.walk(tree) if isinstance(n, ast.keyword) and isinstance(n.value, (ast.List, ast.Tuple))]
+    for node, items in sorted(listed, key=lambda p: (p[1].lineno, p[1].col_offset)):
+        kept = [e for e in items.elts if not (isinstance(e, ast.Name) and e.id in dropped)]
+        if len(kept) == len(items.elts):
             continue
         rewrites.append(f"{node.arg}=[{', '.join(ast.unparse(e) for e in kept)}]")
         call = next((c for c in ast.walk(tree) if isinstance(c, ast.Call) and node in c.keywords), None)
@@ -282,11 +281,3 @@ def dropped_uses(later: str, dropped: list[str]) -> tuple[list[str], str | None]
         consumer = consumer or made
     return list(dict.fromkeys(rewrites)), consumer
 
-
-def layer_path_at(file: str, line: int, keyword: str, value: str) -> str | None:
-    """The path (``body/hidden``) of the layer made with ``keyword=value`` in the statement of ``file`` holding
-    ``line``, from the ``name=`` given to it and to the models made around it in that statement."""
-    tree = _parse(textwrap.dedent(_statement_at(file, line)).strip())
-    call = next((c for c in ast.walk(tree) if isinstance(c, ast.Call) and (k := _keyword(c, keyword)) is not None
-                 and isinstance(k.value, ast.Constant) and k.value.value == value), None) if tree is not None else None
-    return _made_in(tree, call) if call is not None and tree is not None else None

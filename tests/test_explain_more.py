@@ -465,7 +465,7 @@ pair = keras.Model(src, [enc, L.Dense(3, name="side")(enc)], name="pair")
 model = keras.Sequential([keras.Input((6,)), pair, L.Dense(2, name="head")], name="seq")
 ''')
     assert code == 1 and "pair -> head" in printed
-    assert "keras.Model(pair.inputs, pair.outputs[0])" in printed and "in place of pair" in printed
+    assert "keras.Model(pair.input, pair.outputs[0])" in printed and "in place of pair" in printed
 
 
 def test_a_nested_block_called_with_training_true_is_a_warning_and_without_it_is_not(tmp_path):
