@@ -19,6 +19,7 @@ from kernest._explain_contracts import _calls, _keyword, _script, _statement, _w
 from kernest._explain_custom import first_answer
 from kernest._explain_protocol import _locals_of, _outer_path
 from kernest._explain_training import _parse, _replace_all
+from kernest._graph import layers as _walk
 
 
 def written_failure(case: Any) -> Mismatch | None:
@@ -68,6 +69,8 @@ def _value(node: ast.AST, names: dict[str, float]) -> float | None:
         return names.get(node.id)
     if isinstance(node, ast.BinOp) and type(node.op) in ops:
         left, right = _value(node.left, names), _value(node.right, names)
+        if isinstance(node.op, ast.Pow) and right is not None and abs(right) > 64:
+            return None  # no size is written as a huge power: not worth computing
         try:
             return ops[type(node.op)](left, right) if left is not None and right is not None else None
         except (ArithmeticError, OverflowError):
@@ -226,9 +229,9 @@ def _integer_weight(case: Any) -> Mismatch | None:
         return None
     layers = _locals_of(case.exc, lambda v: isinstance(v, keras.layers.Layer) and not isinstance(v, keras.Model))
     models = [m for m in [case.fitted_model(), *case.scope.values()] if isinstance(m, keras.Model)]
-    layers += [layer for m in models for layer in m._flatten_layers(include_self=False)]
+    layers += [layer for m in models for _, layer in _walk(m)]
     owners = [layer for layer in dict.fromkeys(layers) if _int_add_weight(layer) is not None
-              and (not layer.built or any(v.trainable and "int" in str(v.dtype) for v in layer._trainable_variables))]
+              and (not layer.built or any("int" in str(v.dtype) for v in layer.trainable_weights))]
     if not owners:
         return None
     layer = owners[-1]
