@@ -12,6 +12,7 @@ import textwrap
 from typing import Any
 
 import keras
+import numpy as np
 
 from kernest._errors import Mismatch
 from kernest._explain_boundary import _path_in
@@ -106,11 +107,13 @@ def _weight_list_length(case: Any) -> Mismatch | None:
     names = [v.path.rsplit("/", 1)[-1] for v in variables]
     shapes = [tuple(int(d) for d in v.shape) for v in variables]
 
+    np_name = next((k for k, v in case.scope.items() if v is np), "np")  # numpy as the user imported it
+
     def start(i: int) -> str:
         if names[i].startswith(_ZERO_START):
-            return f"np.zeros({shapes[i]!r})"
+            return f"{np_name}.zeros({shapes[i]!r})"
         if names[i].startswith(_ONE_START):
-            return f"np.ones({shapes[i]!r})"
+            return f"{np_name}.ones({shapes[i]!r})"
         return f"{receiver}.get_weights()[{i}]"
 
     if isinstance(given, (ast.List, ast.Tuple)):
@@ -173,7 +176,8 @@ def _float_size(case: Any) -> Mismatch | None:
 
 # --- keras.Input(sparse=True) under a backend without sparse tensors ----------------------------------------------
 
-_NO_SPARSE = re.compile(r"`sparse=True` is not supported with (?:the )?'?(?P<backend>\w+)'? backend")
+_NO_SPARSE = re.compile(r"`sparse=True` is not supported with (?:the )?'?(?P<backend>\w+)'? backend|"
+                        r"`sparse=True` is not supported with backend: '?(?P<named>\w+)")
 
 
 def _sparse_input(case: Any) -> Mismatch | None:
@@ -194,7 +198,7 @@ def _sparse_input(case: Any) -> Mismatch | None:
     consumer = _first_consumer(case, target) if target else None
     return Mismatch(
         name, f"input:{name} -> {consumer or 'model'}", "a dense Input", "an Input with sparse=True",
-        f"the {m.group('backend')} backend has no sparse tensors in Keras (TensorFlow and JAX do): declare the Input "
+        f"the {m.group('backend') or m.group('named')} backend has no sparse tensors in Keras (TensorFlow and JAX do): declare the Input "
         f"dense, `{fixed}`, and give the data as a dense array (x.toarray() for a SciPy sparse matrix).")
 
 
