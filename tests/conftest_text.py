@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from kernest.text import Dataset, ModelConfig, load_data, take_sample, train
+from kernest.text import Dataset, ModelConfig, TrainResult, load_data, take_sample, train
 
 TINY = ModelConfig(char_dim=8, widths=(2, 3), filters=8, highway=True, word_units=8, dropout=0.0,
                    max_words=12, max_chars=10, min_char_count=1, patience=5, wide_buckets=1024, wide_dim=4,
@@ -46,10 +46,15 @@ def write_jsonl(path: Path, rows: Sequence[dict[str, object]]) -> Path:
 
 
 @functools.cache
-def trained_run() -> Path:
-    """A run trained for one epoch on a 400-row sample, from a CSV file (so evaluate can rebuild its split)."""
+def trained_result() -> TrainResult:
+    """A run trained for one epoch on a 400-row sample, from a CSV file (so evaluate can rebuild its split and
+    resume can read it again). Tests read it and never change it: one that writes copies the folder first."""
     root = Path(tempfile.mkdtemp(prefix="kernest-text-test-"))
     ds = corpus_sample()
     data = write_table(root / "sample.csv", list(zip(ds.texts, ds.labels)))
-    train(data=data, out=root / "run", epochs=1, batch_size=32, config=TINY, verbose=0)
-    return root / "run"
+    return train(data=data, out=root / "run", epochs=1, batch_size=32, config=TINY, verbose=0)
+
+
+def trained_run() -> Path:
+    """The folder of ``trained_result()``."""
+    return trained_result().run

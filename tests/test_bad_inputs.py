@@ -72,6 +72,8 @@ def test_the_corpus_is_big_enough():
     assert len(CASES) >= 50 and len({c["id"] for c in CASES}) == len(CASES)
 
 
+# The cases share one xdist worker, so CI trains the module's run (``places``) once, not once in each worker.
+@pytest.mark.xdist_group("bad_inputs_places")
 @pytest.mark.parametrize("case", _params())
 def test_bad_input_fails_cleanly(case, places, tmp_path, capsys, monkeypatch):
     where = {**places, "tmp": str(tmp_path)}

@@ -16,7 +16,7 @@ from kernest import DataError, KernestWarning
 from kernest.text import Predictor, RunError, build_model, evaluate, export, predict, train
 from kernest.text._defaults import schedule
 from kernest.text._run import RUN_FILES
-from tests.conftest_text import TINY, corpus_sample, trained_run, write_table
+from tests.conftest_text import TINY, corpus_sample, trained_result, trained_run, write_table
 
 # trained_run() is trained once per process: the files that read it share one worker, so CI trains it once.
 pytestmark = pytest.mark.xdist_group("trained_run")
@@ -77,10 +77,11 @@ def test_export_agrees_with_predict(tmp_path: Path) -> None:
 
 
 def test_resume_continues_from_the_checkpoint(tmp_path: Path) -> None:
-    ds = corpus_sample(120)
-    data = write_table(tmp_path / "d.csv", list(zip(ds.texts, ds.labels)))
-    first = train(data=data, out=tmp_path / "run", epochs=1, config=TINY, batch_size=32, verbose=0)
+    # The shared one-epoch run (trained from a CSV file with batch_size=32), resumed in a copy of its folder.
+    first = trained_result()
     assert first.metrics["epochs_run"] == 1
+    shutil.copytree(first.run, tmp_path / "run")
+    data = json.loads((first.run / "config.json").read_text())["data"]
     with pytest.raises(RunError, match=r"already holds a finished run.*--resume"):
         train(data=data, out=tmp_path / "run", epochs=2, config=TINY, verbose=0)
     resumed = train(out=tmp_path / "run", epochs=2, resume=True, batch_size=32, verbose=0)

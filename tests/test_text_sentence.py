@@ -74,6 +74,10 @@ def small_encoder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[int]:
     return _patch(monkeypatch, tmp_path / "cache")
 
 
+# The tests that read small_run share one xdist worker, so CI trains it once (not once in each worker).
+ON_SMALL_RUN = pytest.mark.xdist_group("sentence_small_run")
+
+
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One run trained for an epoch on 200 bundled texts with the small encoder (patched while the module's
@@ -119,6 +123,7 @@ def test_vectors_are_cached_by_token_ids_and_weights_and_a_corrupt_file_is_ignor
     np.testing.assert_allclose(redone, first, atol=1e-6)
 
 
+@ON_SMALL_RUN
 def test_the_tower_is_frozen_and_its_kernel_comes_from_stage_one(small_run: dict[str, Any]) -> None:
     res = small_run["res"]
     model = res.model
@@ -135,6 +140,7 @@ def test_the_tower_is_frozen_and_its_kernel_comes_from_stage_one(small_run: dict
     assert sum(small_run["encoded"][:3]) == len(texts)
 
 
+@ON_SMALL_RUN
 def test_the_token_cap_is_fitted_kept_and_part_of_the_cache_key(small_run: dict[str, Any]) -> None:
     res, run = small_run["res"], small_run["run"]
     tok = sentence.tokenizer()
@@ -155,6 +161,7 @@ def test_the_token_cap_is_fitted_kept_and_part_of_the_cache_key(small_run: dict[
     assert np.abs(again[0] - first[0]).max() > 1e-4
 
 
+@ON_SMALL_RUN
 def test_stage_two_trainer_reads_the_vectors_and_never_calls_the_tower(small_run: dict[str, Any]) -> None:
     res = small_run["res"]
     model = res.model
@@ -169,6 +176,7 @@ def test_stage_two_trainer_reads_the_vectors_and_never_calls_the_tower(small_run
                                model.predict([ids, sentence.token_ids(tok, texts)], verbose=0), atol=1e-5)
 
 
+@ON_SMALL_RUN
 def test_saved_run_loads_predicts_evaluates_and_resumes(small_run: dict[str, Any]) -> None:
     res, run, encoded = small_run["res"], small_run["run"], small_run["encoded"]
     loaded = kernest.load(run / "model.keras", safe_mode=True)
