@@ -49,6 +49,7 @@ from kernest._explain_boundary import boundary_failure
 from kernest._explain_contracts import contract_failure
 from kernest._explain_copies import copied_class_failure
 from kernest._explain_custom import custom_code_failure
+from kernest._explain_dtypes import dtype_failure
 from kernest._explain_fit import fit_argument_failure, shared_optimizer
 from kernest._explain_layout import (
     extra_features,
@@ -1685,7 +1686,8 @@ def _rebuild_blocker(model: Any, shape: Shape, kernels_may_resize: bool = False,
         def run(original: Any, x: Any) -> Any:  # a copy of ``original`` rebuilt on ``x``
             calling.append(str(original.name))
             if _one_input(original) is None and not (original is model and index is not None):
-                copy = made[id(original)] = original.__class__.from_config(original.get_config())
+                copy = made[id(original)] = _trainable_copy(original.__class__.from_config(original.get_config()),
+                                                            kernels_may_resize)
                 out = copy(x)
                 if not _same_weight_shapes(original, copy, kernels_may_resize):
                     raise _Resized(str(original.name))
@@ -1702,7 +1704,7 @@ def _rebuild_blocker(model: Any, shape: Shape, kernels_may_resize: bool = False,
                         # a nested model: rebuilt for what reaches it
                         return made[id(found)](args[0]) if id(found) in made else run(found, args[0])
                     calling.append(str(layer.name))
-                    result = layer(*args, **kwargs)
+                    result = _trainable_copy(layer, kernels_may_resize)(*args, **kwargs)
                     if found is not None and not _same_weight_shapes(found, layer, kernels_may_resize):
                         raise _Resized(str(layer.name))
                     calling.pop()
@@ -1791,10 +1793,22 @@ def _class_ids_for_one_hot(case: Case, consumer: Any, index: int, declared: Shap
 
 
 def _same_weight_shapes(layer: Any, other: Any, trainable_may_differ: bool = False) -> bool:
-    def shapes(x: Any) -> list[tuple[Any, ...]]:
-        return [tuple(w.shape) for w in (x.non_trainable_weights if trainable_may_differ else x.weights)]
+    """Whether the copy ``other`` of ``layer`` has weights of the same shapes. With ``trainable_may_differ``
+    only the state that is not trained by nature counts (statistics, an adapted vocabulary): ``other`` is a
+    copy made trainable before it was built (``_trainable_copy``), so a frozen backbone's kernels, which a new
+    input width resizes, are still kernels."""
+    pairs = list(zip(layer.weights, other.weights))
+    if len(layer.weights) != len(other.weights):
+        return False
+    return all(tuple(a.shape) == tuple(b.shape) for a, b in pairs if not (trainable_may_differ and b.trainable))
 
-    return shapes(layer) == shapes(other)
+
+def _trainable_copy(copy: Any, kernels_may_resize: bool) -> Any:
+    """``copy`` (an unbuilt copy of a layer) made trainable where kernels may resize, so that the weights it
+    builds say which are trained (a frozen original's all read as not trainable)."""
+    if kernels_may_resize and not copy.built:
+        copy.trainable = True
+    return copy
 
 
 def _one_input(model: Any) -> Any | None:
@@ -3734,9 +3748,12 @@ def _stateful_unbatched(case: Case, m: re.Match[str]) -> Mismatch:
     script's own fit/predict passes, written into the Input that feeds the RNN."""
     rnn = next((f.layer for f in reversed(case.frames) if isinstance(f.layer, keras.layers.RNN)), case.layer)
     name = getattr(rnn, "name", "rnn")
-    given = case.frames[-1].inputs[0] if case.frames and case.frames[-1].inputs else None
-    entry = _input_upstream(given)
-    var = next((k for k, v in case.scope.items() if v is entry and not k.startswith("_")), None) if entry is not None else None
+    var = None
+    for frame in reversed(case.frames):  # the RNN's own input, else (in a nested model) the outer one it came from
+        entry = _input_upstream(frame.inputs[0]) if frame.inputs else None
+        var = next((k for k, v in case.scope.items() if v is entry and not k.startswith("_")), None) if entry is not None else None
+        if var is not None:
+            break
     source = user_source(case)
     size = _batch_size_used(source)
     declared = _statement_call(source, var) if var else None
@@ -4624,8 +4641,12 @@ def _class_weight_outputs(case: Case, model: Any) -> Mismatch:
     values, weighted = [], []
     for out in names:
         text = labels.get(out, "y")
-        y = _eval_in(case, text)
-        ids = set(np.unique(np.asarray(y)).tolist()) if y is not None and np.asarray(y).dtype.kind in "iub" else None
+        found = _eval_in(case, text)
+        y = None if found is None else np.asarray(found)
+        # class ids: integers, or floats that hold whole numbers only (0./1. labels made with astype("float32"))
+        whole = y is not None and (y.dtype.kind in "iub" or y.dtype.kind == "f" and y.size > 0
+                                   and bool(np.all(y == np.round(y))))
+        ids = set(np.unique(y).tolist()) if whole and y is not None else None
         weighted.append(isinstance(weights, dict) and ids is not None and ids <= set(weights))
         values.append(text)
     if not any(weighted):  # the labels could not be read: weigh every output, the user keeps what applies
@@ -5127,7 +5148,7 @@ def _explained(exc: BaseException, target: Any, failure: Failure | None = None) 
     if weights:
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))
     usage = (contract_failure(case) or training_api_failure(case) or boundary_failure(case) or protocol_failure(case)
-             or usage_failure(case))
+             or usage_failure(case) or dtype_failure(case))
     if usage is not None:
         return InterfaceError([usage], context=_context(case))
     custom = (_metric_for_other_labels(case) or fit_argument_failure(case) or argument_failure(case)

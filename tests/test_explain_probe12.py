@@ -1,0 +1,118 @@
+"""Probe models, round 12 (``tests/user_scripts/probe12``): each rule checked the way ``kernest check
+script.py`` does, on other models, layers, names and sizes than its probe."""
+
+from __future__ import annotations
+
+import keras
+import pytest
+
+from tests.corpus_cases import check_script
+
+pytestmark = pytest.mark.core
+
+
+def test_a_frozen_nested_encoder_can_be_rebuilt_for_the_width_it_gets(tmp_path):
+    # frozen (trainable=False) kernels are still kernels: a new input width makes new ones, nothing learned from
+    # data is lost, so the rebuild is offered; an adapted Normalization inside still blocks it
+    body = """
+seq = keras.Input((20, 4))
+h = {first}(seq)
+h = L.Conv1D(8, 3, activation="relu")(h)
+sensor_enc = keras.Model(seq, L.GlobalMaxPooling1D()(h), name="sensor_enc")
+{adapt}sensor_enc.trainable = False
+readings = keras.Input((20, 2), name="readings")
+out = L.Dense(1)(sensor_enc(readings, training=False))
+model = keras.Model(readings, out, name="monitor")
+model.compile("adam", "mse")
+model.fit(np.random.rand(8, 20, 2), np.random.rand(8, 1), verbose=0)
+"""
+    code, printed = check_script(tmp_path, body.format(first="L.Dropout(0.1)", adapt=""))
+    assert code == 1 and "sensor_enc" in printed, printed
+    assert "rebuild sensor_enc with keras.Input(shape=(20, 2))" in printed, printed
+    assert "does not work as it is" not in printed, printed
+    norm = body.format(first="L.Normalization(name='norm')", adapt="sensor_enc.get_layer('norm').adapt("
+                       "np.random.rand(16, 20, 4).astype('float32'))\n")
+    code, printed = check_script(tmp_path, norm)
+    assert code == 1 and "does not work as it is: norm is made for 4 features" in printed, printed
+
+
+def test_class_weight_on_two_outputs_weighs_the_output_of_whole_number_labels_only(tmp_path):
+    # labels of 0./1. made float by astype are class ids; a continuous target beside them gets ones
+    body = """
+x_in = keras.Input((9,))
+core = keras.Sequential([L.Dense(12, activation="tanh")], name="core")
+h = core(x_in)
+churn = L.Dense(1, activation="sigmoid", name="churn")(h)
+spend = L.Dense(1, name="spend")(h)
+model = keras.Model(x_in, [churn, spend], name="crm")
+model.compile("adam", loss=["binary_crossentropy", "mae"])
+X = np.random.rand(40, 9)
+y_churn = (np.random.rand(40, 1) > 0.8).astype("float32")
+y_spend = np.random.rand(40, 1) * 100
+model.fit(X, [y_churn, y_spend], class_weight={0: 0.5, 1: 4.0}, verbose=0)
+"""
+    code, printed = check_script(tmp_path, body)
+    assert code == 1 and "class_weight only to a model with one output" in printed, printed
+    assert ("sample_weight=[np.vectorize({0: 0.5, 1: 4.0}.get)(y_churn).reshape(-1), np.ones(len(y_spend))]"
+            in printed), printed
+
+
+def test_sample_weight_in_another_structure_than_the_labels_is_rewritten_in_theirs(tmp_path):
+    body = """
+inp = keras.Input((6,))
+shared = keras.Model(inp, L.Dense(10, activation="relu")(inp), name="shared")
+x = keras.Input((6,), name="x")
+z = shared(x)
+model = keras.Model(x, {{"age": L.Dense(1, name="age")(z), "sex": L.Dense(1, activation="sigmoid", name="sex")(z)}},
+                    name="face")
+model.compile("adam", loss={{"age": "mse", "sex": "binary_crossentropy"}})
+n = 24
+labels = {{"age": np.random.rand(n, 1), "sex": np.random.randint(0, 2, (n, 1))}}
+{weights}
+model.fit(np.random.rand(n, 6), labels, sample_weight=w, verbose=0)
+"""
+    code, printed = check_script(tmp_path, body.format(weights="w = [np.ones(n), np.full(n, 2.0)]"))
+    assert code == 1 and "face" in printed, printed
+    assert 'sample_weight={"age": w[0], "sex": w[1]}' in printed, printed
+    keyed = body.format(weights='w = {"sex": np.full(n, 2.0), "years": np.ones(n)}')
+    code, printed = check_script(tmp_path, keyed)
+    assert code == 1 and 'sample_weight={"age": w[\'years\'], "sex": w[\'sex\']}' in printed, printed
+
+
+def test_a_float32_tensor_made_in_call_under_mixed_precision_is_made_in_the_compute_dtype(tmp_path):
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("JAX and PyTorch promote float16 with float32; only TensorFlow refuses to mix them")
+    body = """
+keras.mixed_precision.set_global_policy("mixed_float16")
+
+
+class Taper(L.Layer):
+    def call(self, inputs):
+        window = keras.ops.convert_to_tensor(np.hanning(16), "float32")
+        return inputs * window
+
+
+frames = keras.Sequential([keras.Input((5, 16)), L.Dense(16), Taper(name="taper")], name="frames")
+wave = keras.Input((5, 16), name="wave")
+out = L.Dense(2, activation="softmax", dtype="float32")(L.Flatten()(frames(wave)))
+model = keras.Model(wave, out, name="audio")
+model.compile("adam", "sparse_categorical_crossentropy")
+model.fit(np.random.rand(8, 5, 16), np.random.randint(0, 2, (8,)), verbose=0)
+"""
+    code, printed = check_script(tmp_path, body)
+    assert code == 1 and "taper" in printed and "mixed_float16" in printed, printed
+    assert ("`window = keras.ops.convert_to_tensor(np.hanning(16), self.compute_dtype)`" in printed), printed
+
+
+def test_a_stateful_rnn_in_a_nested_model_gets_the_batch_size_on_the_outer_input(tmp_path):
+    body = """
+tracker = keras.Sequential([L.Dense(6), L.GRU(5, stateful=True)], name="tracker")
+frames_in = keras.Input(shape=(7, 2), name="frames_in")
+pred = L.Dense(3)(tracker(frames_in))
+net = keras.Model(frames_in, pred, name="tracking")
+net.compile("sgd", "mse")
+net.fit(np.random.rand(12, 7, 2), np.random.rand(12, 3), batch_size=4, shuffle=False, verbose=0)
+"""
+    code, printed = check_script(tmp_path, body)
+    assert code == 1 and "tracker/gru" in printed and "stateful" in printed, printed
+    assert 'frames_in = keras.Input(shape=(7, 2), name="frames_in", batch_size=4)' in printed, printed
