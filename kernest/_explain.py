@@ -48,7 +48,7 @@ from kernest._explain_args import argument_failure
 from kernest._explain_boundary import boundary_failure
 from kernest._explain_contracts import contract_failure
 from kernest._explain_copies import copied_class_failure
-from kernest._explain_custom import custom_code_failure
+from kernest._explain_custom import custom_code_failure, user_method
 from kernest._explain_dtypes import dtype_failure
 from kernest._explain_fit import fit_argument_failure, shared_optimizer
 from kernest._explain_layout import (
@@ -1386,6 +1386,9 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
                             swap_fix(model, var, tuple(got_shape), axis))
         if len(got_shape) >= 3 and isinstance(want, int) and isinstance(got, int) and got > want:
             extra = extra_features(model, var, want, got) + "Otherwise: "
+    inner_call = _fed_in_users_call(case, case.path(name), got, want) if producer_text == "data" else None
+    if inner_call is not None:
+        return inner_call
     if producer_text == "data" and len(got_shape) == 2 and consumer is not None and consumer is case.called_model():
         return Mismatch(case.path(name), case.interface(name), f"(batch, ..., {want})", received,
                         _data_width_fix(case.consumer_name(name), want, got, rebuild))
@@ -2158,15 +2161,25 @@ def _arity(case: Case, m: re.Match[str]) -> Mismatch:
         outs = list(named.values()) if named else list(src.outputs)
         index = next((k for k, t in enumerate(outs) if declared and fits(declared[0], shape_of(t))), 0)
         names = list(named) if named else [getattr(producer(t), "name", str(k)) for k, t in enumerate(outs)]
-        key = f'"{names[index]}"' if named else str(index)
         holder = _sequential_holding(case, src)
-        pick = (f"{call_text(case, src)}[{key}]" if holder is None
-                else f"keras.Model({case.var(src)}.input, {case.var(src)}.{'output' if named else 'outputs'}[{key}])")
+
+        def pick(k: int) -> str:
+            key = f'"{names[k]}"' if named else str(k)
+            return (f"{call_text(case, src)}[{key}]" if holder is None else
+                    f"keras.Model({case.var(src)}.input, {case.var(src)}.{'output' if named else 'outputs'}[{key}])")
+
         where = "" if holder is None else (f" (a Sequential passes each layer's whole output on, so put this one-output "
                                            f"view in {holder.name} in place of {case.var(src)})")
-        fix = (f"{case.var(src)} has {got} outputs ({', '.join(names)}) and {cvar} takes one: pick the one it "
-               f"was built for, {pick} ({names[index]}, "
-               f"{format_shape(shape_of(outs[index]))}){where}, or rebuild {cvar} with {got} inputs.")
+        if declared:
+            chosen = f"the one it was built for, {pick(index)} ({names[index]}, {format_shape(shape_of(outs[index]))})"
+        else:  # nothing built yet says which: each, one vector per sample first (a classifier's usual pick)
+            ranked = sorted(range(len(outs)), key=lambda k: len(shape_of(outs[k])))
+            chosen = "the one your labels need, " + " or ".join(
+                f"{pick(k)} ({format_shape(shape_of(outs[k]))}"
+                + (": one vector per sample" if len(shape_of(outs[k])) == 2 else
+                   ": one vector per step" if len(shape_of(outs[k])) == 3 else "") + ")" for k in ranked)
+        fix = (f"{case.var(src)} has {got} outputs ({', '.join(names)}) and {cvar} takes one: pick {chosen}{where}, "
+               f"or rebuild {cvar} with {got} inputs.")
     elif want == 1 and got > 1:
         fix = (f"{cvar} takes one input but gets {got}: pass one tensor, or rebuild {cvar} with {got} inputs "
                "(or join them with a Concatenate first).")
@@ -4508,6 +4521,28 @@ def _side_name(case: Case, tensor: Any) -> str:
     return str(getattr(src, "name", "?")) if src is not None else "?"
 
 
+def _fed_in_users_call(case: Case, path: str, got: Any, want: Any) -> Mismatch | None:
+    """A nested model of one input, held by the user's own layer or model, called in its ``call`` on a tensor
+    that ``call`` made ``got`` wide (two embeddings concatenated) where the model was built for ``want``: the
+    user's line, and the nested model's Input rebuilt for what ``call`` gives it."""
+    found = user_method(case.exc)
+    if found is None or found.method != "call":
+        return None
+    held = [(k, v) for k, v in vars(found.layer).items() if isinstance(v, keras.Model) and v is not found.layer
+            and f"self.{k}(" in found.text and len(keras.tree.flatten(getattr(v, "inputs", None) or [])) == 1]
+    model = next((v for _, v in held if shape_of(keras.tree.flatten(v.inputs)[0])[-1] == want), None)
+    if model is None:
+        return None
+    inputs = keras.tree.flatten(model.inputs)
+    cls, name = type(found.layer).__name__, model.name
+    var = next((k for k, v in case.scope.items() if v is inputs[0] and not k.startswith("_")), None)
+    made = f"keras.Input({_tuple(shape_of(inputs[0])[1:-1] + (got,))})"
+    rebuild = f"{var} = {made}" if var else f"its Input as {made}"
+    return Mismatch(path, f"{cls}.call -> {name}", f"(batch, ..., {want})", f"(batch, ..., {got})",
+                    f"{cls}.call gives {name} a tensor of {got} features (`{found.text}`), and {name} was built for "
+                    f"{want}. Build {name} for what {cls}.call gives it ({rebuild}), or give it {want} features there.")
+
+
 def _contraction(case: Case, m: re.Match[str]) -> Mismatch:
     """A matrix product whose inner sizes differ (the backend's own words): a query against keys of another
     width, or a layer's own weight against inputs wider than it was made for."""
@@ -4529,7 +4564,8 @@ def _contraction(case: Case, m: re.Match[str]) -> Mismatch:
                         f"{name} multiplies a {a}-wide input by something made for {b}: make the widths agree.")
     odd_side = _side_name(case, odd)
     if not is_symbolic(odd) and isinstance(layer, keras.Model) and odd_side == "?":  # arrays written on the line
-        return Mismatch(path, f"data -> {name}", f"(batch, ..., {b})", received, _data_width_fix(name, b, a))
+        return (_fed_in_users_call(case, path, a, b)
+                or Mismatch(path, f"data -> {name}", f"(batch, ..., {b})", received, _data_width_fix(name, b, a)))
     made = _width_maker(odd)
     rebuilt = _with_width(made[0], b) if made else None
     fix = f"{odd_side} gives {a} features and {name} "

@@ -116,3 +116,41 @@ net.fit(np.random.rand(12, 7, 2), np.random.rand(12, 3), batch_size=4, shuffle=F
     code, printed = check_script(tmp_path, body)
     assert code == 1 and "tracker/gru" in printed and "stateful" in printed, printed
     assert 'frames_in = keras.Input(shape=(7, 2), name="frames_in", batch_size=4)' in printed, printed
+
+
+def test_a_two_output_encoder_fed_to_an_unbuilt_head_offers_each_output_per_sample_first(tmp_path):
+    body = """
+tok = keras.Input((12,), dtype="int32")
+seq = L.LSTM(6, return_sequences=True)(L.Embedding(50, 8)(tok))
+reader = keras.Model(tok, [seq, L.GlobalMaxPooling1D()(seq)], name="reader")
+words = keras.Input((12,), dtype="int32", name="words")
+topic = L.Dense(4, activation="softmax", name="topic")(reader(words))
+model = keras.Model(words, topic)
+"""
+    code, printed = check_script(tmp_path, body)
+    assert code == 1 and "reader has 2 outputs" in printed, printed
+    assert ("reader(words)[1] ((batch, 6): one vector per sample) or reader(words)[0] ((batch, 12, 6): one vector "
+            "per step)") in printed, printed
+
+
+def test_a_nested_model_fed_a_tensor_made_in_the_users_call_is_rebuilt_for_it(tmp_path):
+    body = """
+class Matcher(keras.Model):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.proj = L.Dense(8)
+        self.head = keras.Sequential([keras.Input((8,)), L.Dense(4, activation="relu"), L.Dense(1)], name="head")
+
+    def call(self, x):
+        left, right = self.proj(x[:, :5]), self.proj(x[:, 5:])
+        return self.head(keras.ops.concatenate([left, right, left * right], axis=-1))
+
+
+model = Matcher(name="matcher")
+model.compile("adam", "mse")
+model.fit(np.random.rand(16, 10).astype("float32"), np.random.rand(16, 1).astype("float32"), verbose=0)
+"""
+    code, printed = check_script(tmp_path, body)
+    assert code == 1 and "matcher/head" in printed, printed
+    assert "Matcher.call gives head a tensor of 24 features" in printed, printed
+    assert "its Input as keras.Input((24,))" in printed, printed
