@@ -45,6 +45,7 @@ from kernest._callsite import (
 from kernest._errors import InterfaceError, KernestError, Mismatch
 from kernest._explain_api import api_failure
 from kernest._explain_args import argument_failure
+from kernest._explain_backend_layers import backend_layer_failure
 from kernest._explain_boundary import boundary_failure
 from kernest._explain_contracts import contract_failure
 from kernest._explain_copies import copied_class_failure
@@ -5184,7 +5185,7 @@ def _explained(exc: BaseException, target: Any, failure: Failure | None = None) 
     if weights:
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))
     usage = (contract_failure(case) or training_api_failure(case) or boundary_failure(case) or protocol_failure(case)
-             or usage_failure(case) or dtype_failure(case))
+             or usage_failure(case) or dtype_failure(case) or backend_layer_failure(case))
     if usage is not None:
         return InterfaceError([usage], context=_context(case))
     custom = (_metric_for_other_labels(case) or fit_argument_failure(case) or argument_failure(case)

@@ -154,3 +154,26 @@ model.fit(np.random.rand(16, 10).astype("float32"), np.random.rand(16, 1).astype
     assert code == 1 and "matcher/head" in printed, printed
     assert "Matcher.call gives head a tensor of 24 features" in printed, printed
     assert "its Input as keras.Input((24,))" in printed, printed
+
+
+def test_a_layer_of_another_framework_names_the_backend_it_needs(tmp_path):
+    # on PyTorch a JaxLayer, elsewhere a TorchModuleWrapper: each needs a backend the script does not run on
+    if keras.backend.backend() == "torch":
+        wrapper = 'L.JaxLayer(lambda params, inputs: inputs @ params["w"], params={"w": np.ones((5, 3), "float32")}, name="mix")'
+        wanted = ['JaxLayer mix runs JAX functions', 'os.environ["KERAS_BACKEND"] = "jax"']
+    else:
+        wrapper = 'L.TorchModuleWrapper(torch.nn.Linear(5, 3), name="mix")'
+        wanted = ["TorchModuleWrapper mix runs a torch.nn.Module", 'os.environ["KERAS_BACKEND"] = "torch"',
+                  "write mix with Keras layers: keras.layers.Dense(3)"]
+    body = f"""
+import torch
+feats = keras.Input((5,), name="feats")
+mixed = {wrapper}(feats)
+model = keras.Model(feats, L.Dense(1)(mixed), name="blend")
+model.compile("adam", "mse")
+model.fit(np.random.rand(8, 5).astype("float32"), np.random.rand(8, 1).astype("float32"), verbose=0)
+"""
+    code, printed = check_script(tmp_path, body)
+    assert code == 1 and "mix" in printed, printed
+    for text in wanted:
+        assert text in printed, printed
