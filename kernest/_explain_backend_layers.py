@@ -30,6 +30,7 @@ def backend_layer_failure(case: Any) -> Mismatch | None:
     """A wrapper layer in the traceback (or in the model being fit, where Keras refused the backend before running
     it) whose framework the current backend cannot run."""
     backend = keras.backend.backend()
+
     def elsewhere(x: Any) -> bool:  # a wrapper the current backend cannot run
         needs = _needs(x)
         return needs is not None and backend not in needs[0]

@@ -17,18 +17,17 @@ from kernest._explain_boundary import user_class
 from kernest._explain_protocol import _inputs_of_call, _method, _outer_path, _producer, _selves
 
 # TensorFlow's words for the two sides ("half" is float16, "float" float32), graph and eager
-_CLASH = re.compile(r"has type (?P<a>b?float\d+|half|float) that does not match type (?P<b>b?float\d+|half|float)|"
-                    r"was expected to be a (?P<c>\w+) tensor but is a (?P<d>\w+) tensor|"
-                    r"expected m1 and m2 to have the same dtype|expected scalar type (?P<e>\w+) but found (?P<f>\w+)")
+_CLASH = re.compile(r"has type (?:b?float\d+|half|float) that does not match type (?:b?float\d+|half|float)|"
+                    r"was expected to be a \w+ tensor but is a \w+ tensor|"
+                    r"expected m1 and m2 to have the same dtype|expected scalar type \w+ but found \w+")
 _FLOAT32 = {"float32", "float"}
 
 
 def dtype_failure(case: Any) -> Mismatch | None:
     """A float16/float32 clash inside a user's layer while a mixed policy is set: the statements of its ``call``
     that write float32 as a dtype, rewritten with ``self.compute_dtype``; a cast where none is written."""
-    m = _CLASH.search(case.message)
     policy = keras.config.dtype_policy().name
-    if m is None or not policy.startswith("mixed_"):
+    if not _CLASH.search(case.message) or not policy.startswith("mixed_"):
         return None
     layer = next((s for s in reversed(_selves(case.exc)) if isinstance(s, keras.layers.Layer)
                   and user_class(type(s))), None)

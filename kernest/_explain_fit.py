@@ -34,8 +34,8 @@ from kernest._trace import is_user_file
 def fit_argument_failure(case: Any) -> Mismatch | None:
     """The first of the readers below that recognises the failure, or None."""
     return first_answer(case, (_optimizer_of_another_model, _class_weight_not_a_dict, _class_weight_per_step,
-                               _sample_weight_with_dataset, _sample_weight_structure, _add_weight_name_positional, _super_init_positional,
-                               _flag_given_positionally))
+                               _sample_weight_with_dataset, _sample_weight_structure, _add_weight_name_positional,
+                               _super_init_positional, _flag_given_positionally))
 
 
 # --- fit's arguments ---------------------------------------------------------------------------------------------
@@ -147,8 +147,8 @@ def _sample_weight_structure(case: Any) -> Mismatch | None:
     weights, labels = call.value("sample_weight"), call.value("y")
     w_text = ast.unparse(w_node)
     if isinstance(w_node, ast.Dict) and all(isinstance(k, ast.Constant) for k in w_node.keys):
-        parts = [(str(k.value), ast.unparse(v)) for k, v in zip(w_node.keys, w_node.values)  # type: ignore[union-attr]
-                 ]
+        keys = [k.value for k in w_node.keys if isinstance(k, ast.Constant)]
+        parts = [(str(k), ast.unparse(v)) for k, v in zip(keys, w_node.values)]
     elif isinstance(weights, dict):
         parts = [(str(k), f"{w_text}[{k!r}]") for k in weights]
     elif isinstance(weights, (list, tuple)):
