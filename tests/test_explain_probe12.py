@@ -177,3 +177,39 @@ model.fit(np.random.rand(8, 5).astype("float32"), np.random.rand(8, 1).astype("f
     assert code == 1 and "mix" in printed, printed
     for text in wanted:
         assert text in printed, printed
+
+
+def test_a_gradient_tape_train_step_on_pytorch_is_rewritten_with_backward(tmp_path):
+    if keras.backend.backend() != "torch":
+        pytest.skip("the tape runs on TensorFlow; on JAX Keras calls train_step(state, data), another rule")
+    body = """
+class Denoiser(keras.Model):
+    def __init__(self, net, **kw):
+        super().__init__(**kw)
+        self.net = net
+
+    def call(self, x):
+        return self.net(x)
+
+    def train_step(self, batch):
+        clean, _ = batch
+        noisy = clean + 0.1
+        with tf.GradientTape() as g:
+            loss = keras.ops.mean(keras.ops.square(self(noisy, training=True) - clean))
+        deltas = g.gradient(loss, self.trainable_weights)
+        self.optimizer.apply(deltas, self.trainable_weights)
+        return {"loss": loss}
+
+
+x_in = keras.Input((6,))
+net = keras.Model(x_in, L.Dense(6)(L.Dense(4, activation="tanh")(x_in)), name="net")
+model = Denoiser(net, name="denoiser")
+model.compile("adam")
+data = np.random.rand(16, 6).astype("float32")
+model.fit(data, data, verbose=0)
+"""
+    code, printed = check_script(tmp_path, body)
+    assert code == 1 and "denoiser" in printed and "tf.GradientTape" in printed, printed
+    for line in ("self.zero_grad()", "loss.backward()", "deltas = [v.value.grad for v in self.trainable_weights]",
+                 "with torch.no_grad():", "self.optimizer.apply(deltas, self.trainable_weights)"):
+        assert line in printed, printed
