@@ -4529,8 +4529,9 @@ def _fed_in_users_call(case: Case, path: str, got: Any, want: Any) -> Mismatch |
     found = user_method(case.exc)
     if found is None or found.method != "call":
         return None
-    held = [v for k, v in vars(found.layer).items() if isinstance(v, keras.Model) and v is not found.layer
-            and f"self.{k}(" in found.text and len(keras.tree.flatten(getattr(v, "inputs", None) or [])) == 1]
+    called = [getattr(found.layer, k, None) for k in re.findall(r"self\.(\w+)\(", found.text)]  # the models it calls
+    held = [v for v in called if isinstance(v, keras.Model) and v is not found.layer
+            and len(keras.tree.flatten(getattr(v, "inputs", None) or [])) == 1]
     model = next((v for v in held if shape_of(keras.tree.flatten(v.inputs)[0])[-1] == want), None)
     if model is None:
         return None
