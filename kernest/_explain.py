@@ -4529,6 +4529,9 @@ def _fed_in_users_call(case: Case, path: str, got: Any, want: Any) -> Mismatch |
     found = user_method(case.exc)
     if found is None or found.method != "call":
         return None
+    params = found.frame.f_code.co_varnames[:found.frame.f_code.co_argcount]
+    if any(m.group(1) in params for m in re.finditer(r"self\.\w+\(\s*(\w+)\s*[,)]", found.text)):
+        return None  # call's own argument passed on as it came: the data is what to look at, not call
     called = [getattr(found.layer, k, None) for k in re.findall(r"self\.(\w+)\(", found.text)]  # the models it calls
     held = [v for v in called if isinstance(v, keras.Model) and v is not found.layer
             and len(keras.tree.flatten(getattr(v, "inputs", None) or [])) == 1]

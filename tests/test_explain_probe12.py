@@ -154,6 +154,23 @@ model.fit(np.random.rand(16, 10).astype("float32"), np.random.rand(16, 1).astype
     assert code == 1 and "matcher/head" in printed, printed
     assert "Matcher.call gives head a tensor of 24 features" in printed, printed
     assert "its Input as keras.Input((24,))" in printed, printed
+    # call passing its own argument on as it came: the data is what differs, not what call makes
+    passed_on = """
+class Wrapper(keras.Model):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.head = keras.Sequential([keras.Input((8,)), L.Dense(1)], name="head")
+
+    def call(self, x):
+        return self.head(x)
+
+
+model = Wrapper(name="wrapper")
+model.compile("adam", "mse")
+model.fit(np.random.rand(16, 10).astype("float32"), np.random.rand(16, 1).astype("float32"), verbose=0)
+"""
+    code, printed = check_script(tmp_path, passed_on)
+    assert code == 1 and "head" in printed and "Wrapper.call gives" not in printed, printed
 
 
 def test_a_layer_of_another_framework_names_the_backend_it_needs(tmp_path):
