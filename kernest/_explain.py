@@ -45,10 +45,12 @@ from kernest._callsite import (
 from kernest._errors import InterfaceError, KernestError, Mismatch
 from kernest._explain_api import api_failure
 from kernest._explain_args import argument_failure
+from kernest._explain_backend_layers import backend_layer_failure
 from kernest._explain_boundary import boundary_failure
 from kernest._explain_contracts import contract_failure
 from kernest._explain_copies import copied_class_failure
-from kernest._explain_custom import custom_code_failure
+from kernest._explain_custom import custom_code_failure, user_method
+from kernest._explain_dtypes import dtype_failure
 from kernest._explain_fit import fit_argument_failure, shared_optimizer
 from kernest._explain_layout import (
     extra_features,
@@ -1386,6 +1388,9 @@ def _width_mismatch(case: Case, name: str, declared: Shape, got_shape: Shape) ->
                             swap_fix(model, var, tuple(got_shape), axis))
         if len(got_shape) >= 3 and isinstance(want, int) and isinstance(got, int) and got > want:
             extra = extra_features(model, var, want, got) + "Otherwise: "
+    inner_call = _fed_in_users_call(case, case.path(name), got, want) if producer_text == "data" else None
+    if inner_call is not None:
+        return inner_call
     if producer_text == "data" and len(got_shape) == 2 and consumer is not None and consumer is case.called_model():
         return Mismatch(case.path(name), case.interface(name), f"(batch, ..., {want})", received,
                         _data_width_fix(case.consumer_name(name), want, got, rebuild))
@@ -1686,7 +1691,8 @@ def _rebuild_blocker(model: Any, shape: Shape, kernels_may_resize: bool = False,
         def run(original: Any, x: Any) -> Any:  # a copy of ``original`` rebuilt on ``x``
             calling.append(str(original.name))
             if _one_input(original) is None and not (original is model and index is not None):
-                copy = made[id(original)] = original.__class__.from_config(original.get_config())
+                copy = made[id(original)] = _trainable_copy(original.__class__.from_config(original.get_config()),
+                                                            kernels_may_resize)
                 out = copy(x)
                 if not _same_weight_shapes(original, copy, kernels_may_resize):
                     raise _Resized(str(original.name))
@@ -1703,7 +1709,7 @@ def _rebuild_blocker(model: Any, shape: Shape, kernels_may_resize: bool = False,
                         # a nested model: rebuilt for what reaches it
                         return made[id(found)](args[0]) if id(found) in made else run(found, args[0])
                     calling.append(str(layer.name))
-                    result = layer(*args, **kwargs)
+                    result = _trainable_copy(layer, kernels_may_resize)(*args, **kwargs)
                     if found is not None and not _same_weight_shapes(found, layer, kernels_may_resize):
                         raise _Resized(str(layer.name))
                     calling.pop()
@@ -1792,10 +1798,22 @@ def _class_ids_for_one_hot(case: Case, consumer: Any, index: int, declared: Shap
 
 
 def _same_weight_shapes(layer: Any, other: Any, trainable_may_differ: bool = False) -> bool:
-    def shapes(x: Any) -> list[tuple[Any, ...]]:
-        return [tuple(w.shape) for w in (x.non_trainable_weights if trainable_may_differ else x.weights)]
+    """Whether the copy ``other`` of ``layer`` has weights of the same shapes. With ``trainable_may_differ``
+    only the state that is not trained by nature counts (statistics, an adapted vocabulary): ``other`` is a
+    copy made trainable before it was built (``_trainable_copy``), so a frozen backbone's kernels, which a new
+    input width resizes, are still kernels."""
+    pairs = list(zip(layer.weights, other.weights))
+    if len(layer.weights) != len(other.weights):
+        return False
+    return all(tuple(a.shape) == tuple(b.shape) for a, b in pairs if not (trainable_may_differ and b.trainable))
 
-    return shapes(layer) == shapes(other)
+
+def _trainable_copy(copy: Any, kernels_may_resize: bool) -> Any:
+    """``copy`` (an unbuilt copy of a layer) made trainable where kernels may resize, so that the weights it
+    builds say which are trained (a frozen original's all read as not trainable)."""
+    if kernels_may_resize and not copy.built:
+        copy.trainable = True
+    return copy
 
 
 def _one_input(model: Any) -> Any | None:
@@ -2145,15 +2163,25 @@ def _arity(case: Case, m: re.Match[str]) -> Mismatch:
         outs = list(named.values()) if named else list(src.outputs)
         index = next((k for k, t in enumerate(outs) if declared and fits(declared[0], shape_of(t))), 0)
         names = list(named) if named else [getattr(producer(t), "name", str(k)) for k, t in enumerate(outs)]
-        key = f'"{names[index]}"' if named else str(index)
         holder = _sequential_holding(case, src)
-        pick = (f"{call_text(case, src)}[{key}]" if holder is None
-                else f"keras.Model({case.var(src)}.input, {case.var(src)}.{'output' if named else 'outputs'}[{key}])")
+
+        def pick(k: int) -> str:
+            key = f'"{names[k]}"' if named else str(k)
+            return (f"{call_text(case, src)}[{key}]" if holder is None else
+                    f"keras.Model({case.var(src)}.input, {case.var(src)}.{'output' if named else 'outputs'}[{key}])")
+
         where = "" if holder is None else (f" (a Sequential passes each layer's whole output on, so put this one-output "
                                            f"view in {holder.name} in place of {case.var(src)})")
-        fix = (f"{case.var(src)} has {got} outputs ({', '.join(names)}) and {cvar} takes one: pick the one it "
-               f"was built for, {pick} ({names[index]}, "
-               f"{format_shape(shape_of(outs[index]))}){where}, or rebuild {cvar} with {got} inputs.")
+        if declared:
+            chosen = f"the one it was built for, {pick(index)} ({names[index]}, {format_shape(shape_of(outs[index]))})"
+        else:  # nothing built yet says which: each, one vector per sample first (a classifier's usual pick)
+            ranked = sorted(range(len(outs)), key=lambda k: len(shape_of(outs[k])))
+            chosen = "the one your labels need, " + " or ".join(
+                f"{pick(k)} ({format_shape(shape_of(outs[k]))}"
+                + (": one vector per sample" if len(shape_of(outs[k])) == 2 else
+                   ": one vector per step" if len(shape_of(outs[k])) == 3 else "") + ")" for k in ranked)
+        fix = (f"{case.var(src)} has {got} outputs ({', '.join(names)}) and {cvar} takes one: pick {chosen}{where}, "
+               f"or rebuild {cvar} with {got} inputs.")
     elif want == 1 and got > 1:
         fix = (f"{cvar} takes one input but gets {got}: pass one tensor, or rebuild {cvar} with {got} inputs "
                "(or join them with a Concatenate first).")
@@ -3735,9 +3763,12 @@ def _stateful_unbatched(case: Case, m: re.Match[str]) -> Mismatch:
     script's own fit/predict passes, written into the Input that feeds the RNN."""
     rnn = next((f.layer for f in reversed(case.frames) if isinstance(f.layer, keras.layers.RNN)), case.layer)
     name = getattr(rnn, "name", "rnn")
-    given = case.frames[-1].inputs[0] if case.frames and case.frames[-1].inputs else None
-    entry = _input_upstream(given)
-    var = next((k for k, v in case.scope.items() if v is entry and not k.startswith("_")), None) if entry is not None else None
+    var = None
+    for frame in reversed(case.frames):  # the RNN's own input, else (in a nested model) the outer one it came from
+        entry = _input_upstream(frame.inputs[0]) if frame.inputs else None
+        var = next((k for k, v in case.scope.items() if v is entry and not k.startswith("_")), None) if entry is not None else None
+        if var is not None:
+            break
     source = user_source(case)
     size = _batch_size_used(source)
     declared = _statement_call(source, var) if var else None
@@ -4492,6 +4523,32 @@ def _side_name(case: Case, tensor: Any) -> str:
     return str(getattr(src, "name", "?")) if src is not None else "?"
 
 
+def _fed_in_users_call(case: Case, path: str, got: Any, want: Any) -> Mismatch | None:
+    """A nested model of one input, held by the user's own layer or model, called in its ``call`` on a tensor
+    that ``call`` made ``got`` wide (two embeddings concatenated) where the model was built for ``want``: the
+    user's line, and the nested model's Input rebuilt for what ``call`` gives it."""
+    found = user_method(case.exc)
+    if found is None or found.method != "call":
+        return None
+    params = found.frame.f_code.co_varnames[:found.frame.f_code.co_argcount]
+    if any(m.group(1) in params for m in re.finditer(r"self\.\w+\(\s*(\w+)\s*[,)]", found.text)):
+        return None  # call's own argument passed on as it came: the data is what to look at, not call
+    called = [getattr(found.layer, k, None) for k in re.findall(r"self\.(\w+)\(", found.text)]  # the models it calls
+    held = [v for v in called if isinstance(v, keras.Model) and v is not found.layer
+            and len(keras.tree.flatten(getattr(v, "inputs", None) or [])) == 1]
+    model = next((v for v in held if shape_of(keras.tree.flatten(v.inputs)[0])[-1] == want), None)
+    if model is None:
+        return None
+    inputs = keras.tree.flatten(model.inputs)
+    cls, name = type(found.layer).__name__, model.name
+    var = next((k for k, v in case.scope.items() if v is inputs[0] and not k.startswith("_")), None)
+    made = f"keras.Input({_tuple(shape_of(inputs[0])[1:-1] + (got,))})"
+    rebuild = f"{var} = {made}" if var else f"its Input as {made}"
+    return Mismatch(path, f"{cls}.call -> {name}", f"(batch, ..., {want})", f"(batch, ..., {got})",
+                    f"{cls}.call gives {name} a tensor of {got} features (`{found.text}`), and {name} was built for "
+                    f"{want}. Build {name} for what {cls}.call gives it ({rebuild}), or give it {want} features there.")
+
+
 def _contraction(case: Case, m: re.Match[str]) -> Mismatch:
     """A matrix product whose inner sizes differ (the backend's own words): a query against keys of another
     width, or a layer's own weight against inputs wider than it was made for."""
@@ -4513,7 +4570,8 @@ def _contraction(case: Case, m: re.Match[str]) -> Mismatch:
                         f"{name} multiplies a {a}-wide input by something made for {b}: make the widths agree.")
     odd_side = _side_name(case, odd)
     if not is_symbolic(odd) and isinstance(layer, keras.Model) and odd_side == "?":  # arrays written on the line
-        return Mismatch(path, f"data -> {name}", f"(batch, ..., {b})", received, _data_width_fix(name, b, a))
+        return (_fed_in_users_call(case, path, a, b)
+                or Mismatch(path, f"data -> {name}", f"(batch, ..., {b})", received, _data_width_fix(name, b, a)))
     made = _width_maker(odd)
     rebuilt = _with_width(made[0], b) if made else None
     fix = f"{odd_side} gives {a} features and {name} "
@@ -4625,8 +4683,12 @@ def _class_weight_outputs(case: Case, model: Any) -> Mismatch:
     values, weighted = [], []
     for out in names:
         text = labels.get(out, "y")
-        y = _eval_in(case, text)
-        ids = set(np.unique(np.asarray(y)).tolist()) if y is not None and np.asarray(y).dtype.kind in "iub" else None
+        found = _eval_in(case, text)
+        y = None if found is None else np.asarray(found)
+        # class ids: integers, or floats that hold whole numbers only (0./1. labels made with astype("float32"))
+        whole = y is not None and (y.dtype.kind in "iub" or y.dtype.kind == "f" and y.size > 0
+                                   and bool(np.all(y == np.round(y))))
+        ids = set(np.unique(y).tolist()) if whole and y is not None else None
         weighted.append(isinstance(weights, dict) and ids is not None and ids <= set(weights))
         values.append(text)
     if not any(weighted):  # the labels could not be read: weigh every output, the user keeps what applies
@@ -5128,7 +5190,7 @@ def _explained(exc: BaseException, target: Any, failure: Failure | None = None) 
     if weights:
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))
     usage = (contract_failure(case) or written_failure(case) or training_api_failure(case) or boundary_failure(case)
-             or protocol_failure(case) or usage_failure(case))
+             or protocol_failure(case) or usage_failure(case) or dtype_failure(case) or backend_layer_failure(case))
     if usage is not None:
         return InterfaceError([usage], context=_context(case))
     custom = (_metric_for_other_labels(case) or fit_argument_failure(case) or argument_failure(case)

@@ -34,8 +34,8 @@ from kernest._trace import is_user_file
 def fit_argument_failure(case: Any) -> Mismatch | None:
     """The first of the readers below that recognises the failure, or None."""
     return first_answer(case, (_optimizer_of_another_model, _class_weight_not_a_dict, _class_weight_per_step,
-                               _sample_weight_with_dataset, _add_weight_name_positional, _super_init_positional,
-                               _flag_given_positionally))
+                               _sample_weight_with_dataset, _sample_weight_structure, _add_weight_name_positional,
+                               _super_init_positional, _flag_given_positionally))
 
 
 # --- fit's arguments ---------------------------------------------------------------------------------------------
@@ -131,6 +131,49 @@ def _sample_weight_with_dataset(case: Any) -> Mismatch | None:
         f"sample_weight={w_text} beside the dataset {data}",
         f"fit takes sample weights from the dataset itself when x is a dataset ({data}), not from sample_weight=: "
         f"{how}.",
+    )
+
+
+def _sample_weight_structure(case: Any) -> Mismatch | None:
+    """sample_weight of several arrays in another structure than the labels (a dict keyed by names that are not
+    the outputs', a dict beside a list of labels, a list beside a dict): Keras pairs each weight with the
+    labels of one output by that structure. The user's weights, rewritten in the labels' structure."""
+    if "one `sample_weight` array per output" not in case.message:
+        return None
+    call, model = _fit_call(case), case.fitted_model()
+    w_node, y_node = (call.node("sample_weight"), call.node("y")) if call is not None else (None, None)
+    if call is None or model is None or w_node is None or y_node is None:
+        return None
+    weights, labels = call.value("sample_weight"), call.value("y")
+    w_text = ast.unparse(w_node)
+    if isinstance(w_node, ast.Dict) and all(isinstance(k, ast.Constant) for k in w_node.keys):
+        keys = [k.value for k in w_node.keys if isinstance(k, ast.Constant)]
+        parts = [(str(k), ast.unparse(v)) for k, v in zip(keys, w_node.values)]
+    elif isinstance(weights, dict):
+        parts = [(str(k), f"{w_text}[{k!r}]") for k in weights]
+    elif isinstance(weights, (list, tuple)):
+        parts = [(str(i), f"{w_text}[{i}]") for i in range(len(weights))]
+    else:
+        return None
+    outputs = list(model.output) if isinstance(model.output, dict) else [str(n) for n in model.output_names]
+    as_dict = isinstance(labels, dict)
+    targets = list(labels) if as_dict else outputs
+    if not isinstance(labels, (dict, list, tuple)) or len(parts) != len(targets):
+        return None
+    given = dict(parts)
+    rest = [src for key, src in parts if key not in targets]  # weights named otherwise go in the order written
+    ordered = [given[t] if t in given else rest.pop(0) for t in targets]
+    pairs = ", ".join(f"{src} -> {t}" for src, t in zip(ordered, targets))
+    rewritten = ("{" + ", ".join(f'"{t}": {src}' for t, src in zip(targets, ordered)) + "}" if as_dict
+                 else "[" + ", ".join(ordered) + "]")
+    y_kind = f"a dict keyed {', '.join(targets)}" if as_dict else f"a list of {len(targets)} (outputs {', '.join(outputs)})"
+    w_kind = (f"a dict keyed {', '.join(k for k, _ in parts)}" if isinstance(weights, dict)
+              else f"a {type(weights).__name__} of {len(parts)}")
+    return Mismatch(
+        model.name, f"data -> {model.name}", f"sample_weight in the structure of the labels ({y_kind})", w_kind,
+        f"fit pairs each sample_weight array with one output's labels by the labels' structure: {call.text('y')} is "
+        f"{y_kind}, and sample_weight={w_text} is {w_kind}, which matches none of it. Give the weights in the same "
+        f"structure: sample_weight={rewritten} ({pairs}; swap them if that is not what each weighs).",
     )
 
 

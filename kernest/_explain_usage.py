@@ -19,6 +19,7 @@ from kernest._callsite import calls_on, value_of
 from kernest._errors import Mismatch
 from kernest._explain_args import _fit_call as _call_on_line
 from kernest._explain_args import _site_text, _statement
+from kernest._explain_tape import tape_step_on_torch
 from kernest._graph import is_symbolic, producer
 from kernest._lint_silent import layernorm_refused
 
@@ -619,6 +620,7 @@ _RULES: list[tuple[re.Pattern[str] | None, Callable[[Any, Any], Mismatch | None]
      _compiled_loss_gone),
     (re.compile(r"(?P<cls>\w+)\.train_step\(\) takes 2 positional arguments but 3 were given"),
      _train_step_of_tensorflow),
+    (None, tape_step_on_torch),
     (re.compile(r"modified by an inplace operation"), _stateful_rnn_on_torch),
     (re.compile(r"(?P<cb>\w+) callback received monitor=(?P<monitor>\S+), but Keras isn't able to automatically "
                 r"determine"), _monitor_unknown),
