@@ -20,6 +20,7 @@ import keras
 from kernest._axes import format_shape
 from kernest._callsite import snake_case
 from kernest._errors import Mismatch
+from kernest._lint_portable import portability_findings
 from kernest._graph import (
     call_inputs,
     calls,
@@ -97,6 +98,7 @@ def _lint(model: Any, data: Any) -> list[Finding]:
     found.extend(_step_between_layers(model))
     found.extend(_inplace_in_call(model))
     found.extend(_numpy_in_lambda(model))
+    found.extend(portability_findings(model))
     found.extend(_output_shape_declared_wrong(model))
     found.extend(_inputs_read_by_nothing(model))
     found.extend(_merged_along_the_batch(model))
