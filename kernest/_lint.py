@@ -20,7 +20,6 @@ import keras
 from kernest._axes import format_shape
 from kernest._callsite import snake_case
 from kernest._errors import Mismatch
-from kernest._lint_portable import portability_findings
 from kernest._graph import (
     call_inputs,
     calls,
@@ -33,6 +32,7 @@ from kernest._graph import (
     root_inputs,
     walk,
 )
+from kernest._lint_portable import portability_findings
 
 
 @dataclass(frozen=True)
