@@ -584,7 +584,7 @@ def _called_layer(exc: BaseException) -> Any:
     """The user's layer whose Keras ``__call__`` is the deepest in the traceback. Where fit builds the model on
     JAX/PyTorch, Keras re-raises "Unable to automatically build" with a short traceback: the exceptions it wraps
     (``__cause__``/``__context__``) keep the frames of the layers that were being called."""
-    found, seen, link = None, set(), exc
+    found, seen, link = None, set(), exc  # type: Any, set[int], BaseException | None
     while link is not None and id(link) not in seen:
         seen.add(id(link))
         tb = link.__traceback__

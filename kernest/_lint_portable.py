@@ -42,7 +42,7 @@ def _user_calls(model: Any) -> Iterator[tuple[str, Any, ast.FunctionDef, str, in
             continue
         seen.add(type(layer))
         parsed = _parsed_function(fn)
-        if parsed is not None:
+        if parsed is not None and fn is not None:
             yield path, layer, parsed[0], parsed[1], inspect.getsourcelines(fn)[1], fn
 
 
@@ -116,7 +116,7 @@ def _static_batch_reads(fdef: ast.FunctionDef) -> list[tuple[ast.stmt, ast.AST, 
                     and node.value.value.id in batched and isinstance(node.slice, ast.Constant)
                     and node.slice.value == 0):
                 found.append((stmt, node, node.value.value.id))
-    return sorted(found, key=lambda f: (f.__getitem__(0).lineno, f.__getitem__(1).col_offset))
+    return sorted(found, key=lambda f: (f[0].lineno, getattr(f[1], "col_offset", 0)))
 
 
 def _batch_fixed(stmt: ast.stmt, node: ast.AST, tensor: str, text: str, ops: str) -> str:
