@@ -135,30 +135,47 @@ def _batch_fixed(stmt: ast.stmt, node: ast.AST, tensor: str, text: str, ops: str
     return seg.replace(old, f"{ops}shape({tensor})[0]", 1)
 
 
+def static_batch_reads(layer: Any) -> tuple[list[str], list[str], int] | None:
+    """The reads of the static batch size in ``layer``'s own call() (``x.shape[0]``, ``b, t, d = x.shape``): as
+    written, each statement rewritten to take the size when call() runs (with its line), and the first line.
+    None where call() reads none (or its source cannot be read)."""
+    from kernest._lint import _parsed_function
+    from kernest._lint_gradient import spelled
+
+    fn = type(layer).__dict__.get("call")
+    parsed = _parsed_function(fn) if fn is not None else None
+    reads = _static_batch_reads(parsed[0]) if parsed is not None else []
+    if fn is None or parsed is None or not reads:
+        return None
+    text, first = parsed[1], inspect.getsourcelines(fn)[1]
+    ops = spelled(fn, keras.ops, "keras.ops") + "."
+    written = list(dict.fromkeys(ast.get_source_segment(text, n) or ast.unparse(n) for _, n, _ in reads))
+    fixes = list(dict.fromkeys(f"`{_batch_fixed(s, n, t, text, ops)}` (line {first + s.lineno - 1})"
+                               for s, n, t in reads))
+    return written, fixes, first + reads[0][0].lineno - 1
+
+
 def _static_batch_findings(model: Any) -> list[Any]:
     from kernest._lint import Finding
-    from kernest._lint_gradient import spelled
 
     backend = keras.backend.backend()
     inputs = list(getattr(model, "inputs", None) or [])
     if backend == "tensorflow" or (inputs and all(getattr(t, "shape", (None,))[0] is not None for t in inputs)):
         return []  # TensorFlow built it (the batch was known), or every input fixes the batch size
     out = []
-    for path, layer, fdef, text, first, fn in _user_calls(model):
-        reads = _static_batch_reads(fdef)
-        if not reads:
+    for path, layer, _, _, _, _ in _user_calls(model):
+        found = static_batch_reads(layer)
+        if found is None:
             continue
-        ops = spelled(fn, keras.ops, "keras.ops") + "."
-        written = list(dict.fromkeys(ast.get_source_segment(text, n) or ast.unparse(n) for _, n, _ in reads))
-        fixes = list(dict.fromkeys(f"`{_batch_fixed(s, n, t, text, ops)}` (line {first + s.lineno - 1})"
-                                   for s, n, t in reads))
+        written, fixes, line = found
         out.append(Finding(
             path, f"{layer.name} -> batch size",
             f"{type(layer).__name__}.call reads the batch size from the static shape ({', '.join(written)}, line "
-            f"{first + reads[0][0].lineno - 1}): {_BACKENDS.get(backend, backend)} runs call() on tensors of a known "
-            "batch, so it works here, but TensorFlow builds the model with the batch unknown, where that size is "
-            "None, and the model fails there.",
-            f"take the batch size when call() runs: {'; '.join(fixes)} (-1 lets the reshape keep the batch axis).",
+            f"{line}): {_BACKENDS.get(backend, backend)} runs call() on tensors of a known batch, so it works here, "
+            "but TensorFlow builds the model with the batch unknown, where that size is None, and the model fails "
+            "there.",
+            f"take the batch size when call() runs: {'; '.join(fixes)}"
+            + (" (-1 lets the reshape keep the batch axis)." if "-1" in " ".join(fixes) else "."),
         ))
     return out
 
