@@ -103,7 +103,7 @@ _COPY_MARKS = {"", "a", "b", "c", "l", "r", "x", "y", "left", "right", "first", 
 
 
 # The names Keras gives a model or an input the user left unnamed: they tell nothing about a role.
-_KERAS_NAMED = re.compile(r"^(functional|model|sequential|input_layer|input)(_\d+)?$")
+_KERAS_NAMED = re.compile(r"^(functional|model|sequential|input_layer|input|keras_tensor)(_\d+)?$")
 
 
 def _two_kinds(model: Any, a: Any, b: Any) -> bool:
@@ -123,11 +123,15 @@ def _two_kinds(model: Any, a: Any, b: Any) -> bool:
     held = getattr(model, "_kernest_models", None)
     variables = {id(v): k for k, v in (held() if callable(held) else {}).items()}
     for names in ((a.name, b.name),
-                  tuple(model.inputs[i].name if i is not None else "" for i in inputs),
+                  tuple(_input_layer_name(model.inputs[i]) if i is not None else "" for i in inputs),
                   (variables.get(id(a), ""), variables.get(id(b), ""))):
         if all(n and not _KERAS_NAMED.match(n) for n in names):
             return _named_for_roles(*names)
     return False
+
+
+def _input_layer_name(tensor: Any) -> str:
+    return str(getattr(getattr(tensor, "_keras_history", None), "operation", tensor).name)
 
 
 def _input_behind(model: Any, tower: Any, steps: int = 3) -> int | None:
