@@ -3537,6 +3537,15 @@ def _strings_into_model(case: Case, model: Any, text_input: Any, var: str, value
             name, f"data -> {name}", f"{text_input.name}: strings as a tensor", said,
             f"{head} Pass the strings as a TensorFlow tensor, {_with_arg_replaced(case, var, f'tf.constant({var})')}, "
             f"or as a tf.data pipeline: tf.data.Dataset.from_tensor_slices(({var}, <labels>)).batch(32).")
+    from kernest._explain_custom import _statement
+    from kernest._explain_strings import data_argument, text_outside_the_model
+
+    source = user_source(case)
+    stmt = _statement(case.site.file, case.site.line) if case.site is not None and source else None
+    read = data_argument(ast.get_source_segment(source, stmt) or "", case.scope) if stmt is not None else None
+    one = text_outside_the_model(model, read[0] if read is not None and read[1] == var else var, var, case.var)
+    if one is not None:  # the text layer is read from the model: the one answer of _explain_strings
+        return one
     lookups = [p for p, layer in _walk(model)
                if isinstance(layer, (keras.layers.StringLookup, keras.layers.TextVectorization))]
     where = f"its {lookups[0]} layer" if lookups else "a keras.layers.StringLookup or TextVectorization layer"
