@@ -276,3 +276,15 @@ def test_siamese_twins_are_flagged_by_their_shared_samples_and_by_copy_names(tmp
         "net.fit([np.random.rand(16, 5).astype('float32'), np.random.rand(16, 5).astype('float32')],"
         " np.random.randint(0, 2, size=(16, 1)), verbose=0)\n"), strict=True)
     assert code == 1 and "have the same architecture but each has its own weights" in printed, printed
+    shared = ("pool = np.random.rand(10, 5).astype('float32')\n"
+              "pairs = np.random.randint(0, 10, size=(32, 2))\n"
+              "def tower(name):\n"
+              "    f = keras.Input((5,))\n"
+              "    return keras.Model(f, L.Dense(3)(f), name=name)\n"
+              "q, d = keras.Input((5,), name='query'), keras.Input((5,), name='doc')\n"
+              "sim = L.Dot(axes=1, normalize=True)([tower('query_encoder')(q), tower('doc_encoder')(d)])\n"
+              "net = keras.Model([q, d], L.Dense(1, activation='sigmoid')(sim), name='dedupe')\n"
+              "net.compile('adam', 'binary_crossentropy')\n"
+              "net.fit([pool[pairs[:, 0]], pool[pairs[:, 1]]], np.random.randint(0, 2, size=(32, 1)), verbose=0)\n")
+    code, printed = check_script(tmp_path, shared, strict=True)  # role names, but both sides from one pool
+    assert code == 1 and "query_encoder and doc_encoder have the same architecture" in printed, printed
