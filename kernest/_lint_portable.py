@@ -29,21 +29,16 @@ _BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
 
 def _user_calls(model: Any) -> Iterator[tuple[str, Any, ast.FunctionDef, str, int, Any]]:
     """``(path, layer, def, text, first line, function)`` for the ``call`` of each user class in ``model`` (the
-    model's own too), once per class, at its first path."""
-    from kernest._graph import walk
-    from kernest._lint import _parsed_function
-    from kernest._trace import is_user_file
+    model's own too, at its name), once per class, at its first path."""
+    from kernest._lint import _parsed_function, users_classes
 
     seen: set[type] = set()
-    for path, layer in [(model.name, model), *((e.path, e.layer) for e in walk(model, shapes=False))]:
+    for path, layer in users_classes(model):
         fn = type(layer).__dict__.get("call")
-        code = getattr(fn, "__code__", None)
-        if code is None or type(layer) in seen or not is_user_file(code.co_filename):
-            continue
+        parsed = _parsed_function(fn) if fn is not None and type(layer) not in seen else None
         seen.add(type(layer))
-        parsed = _parsed_function(fn)
-        if parsed is not None and fn is not None:
-            yield path, layer, parsed[0], parsed[1], inspect.getsourcelines(fn)[1], fn
+        if fn is not None and parsed is not None:
+            yield path or model.name, layer, parsed[0], parsed[1], inspect.getsourcelines(fn)[1], fn
 
 
 def _tensor_params(fdef: ast.FunctionDef) -> set[str]:
