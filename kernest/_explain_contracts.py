@@ -482,8 +482,3 @@ def _strings_on_backend(case: Any) -> Mismatch | None:
     if given is None:
         return None  # no data call read on the line: the string-data family names the array
     return text_outside_the_model(model, *given, case.var)
-
-
-def _layer_inputs(layer: Any) -> list[Any]:
-    nodes = getattr(layer, "_inbound_nodes", [])
-    return [t for n in nodes for t in keras.tree.flatten(n.arguments.args) if isinstance(t, keras.KerasTensor)]
