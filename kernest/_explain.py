@@ -5294,7 +5294,7 @@ def _static_batch_read_earlier(case: Case, layer: Any, text: str, names: dict[st
     found = static_batch_reads(layer) if "None" in message else None
     if found is None or not any(names.get(n, 0) is None for n in re.findall(r"\b\w+\b", text)):
         return None
-    written, fixes, line = found
+    written, fixes, line, _ = found
     name = case.consumer_name(layer.name)
     return Mismatch(case.path(name), case.interface(name), "the batch size taken when call() runs",
                     f"{written[0]}: None for the batch",

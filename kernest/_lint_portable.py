@@ -114,25 +114,26 @@ def _static_batch_reads(fdef: ast.FunctionDef) -> list[tuple[ast.stmt, ast.AST, 
     return sorted(found, key=lambda f: (f[0].lineno, getattr(f[1], "col_offset", 0)))
 
 
-def _batch_fixed(stmt: ast.stmt, node: ast.AST, tensor: str, text: str, ops: str) -> str:
+def _batch_fixed(stmt: ast.stmt, node: ast.AST, tensor: str, text: str, ops: str) -> tuple[str, bool]:
     """The statement with the static batch size replaced: ``-1`` as the first size of a reshape that has no
-    other ``-1``, else ``ops.shape(x)[0]`` (``ops.shape(x)`` for an unpacked ``x.shape``)."""
+    other ``-1``, else ``ops.shape(x)[0]`` (``ops.shape(x)`` for an unpacked ``x.shape``); and whether it is -1."""
     seg = ast.get_source_segment(text, stmt) or ast.unparse(stmt)
     old = ast.get_source_segment(text, node) or ast.unparse(node)
     if isinstance(node, ast.Attribute):  # b, t, d = x.shape
-        return seg.replace(old, f"{ops}shape({tensor})", 1)
+        return seg.replace(old, f"{ops}shape({tensor})", 1), False
     for call in ast.walk(stmt):
         if (isinstance(call, ast.Call) and getattr(call.func, "attr", getattr(call.func, "id", "")) == "reshape"
                 and len(call.args) == 2 and isinstance(call.args[1], (ast.Tuple, ast.List))
                 and call.args[1].elts and call.args[1].elts[0] is node
                 and not any(isinstance(e, ast.UnaryOp) and ast.unparse(e) == "-1" for e in call.args[1].elts)):
-            return seg.replace(old, "-1", 1)
-    return seg.replace(old, f"{ops}shape({tensor})[0]", 1)
+            return seg.replace(old, "-1", 1), True
+    return seg.replace(old, f"{ops}shape({tensor})[0]", 1), False
 
 
-def static_batch_reads(layer: Any) -> tuple[list[str], list[str], int] | None:
+def static_batch_reads(layer: Any) -> tuple[list[str], list[str], int, bool] | None:
     """The reads of the static batch size in ``layer``'s own call() (``x.shape[0]``, ``b, t, d = x.shape``): as
-    written, each statement rewritten to take the size when call() runs (with its line), and the first line.
+    written, each statement rewritten to take the size when call() runs (with its line), the first line, and
+    whether a rewrite puts -1 in a reshape.
     None where call() reads none (or its source cannot be read)."""
     from kernest._lint import _parsed_function
     from kernest._lint_gradient import spelled
@@ -145,9 +146,9 @@ def static_batch_reads(layer: Any) -> tuple[list[str], list[str], int] | None:
     text, first = parsed[1], inspect.getsourcelines(fn)[1]
     ops = spelled(fn, keras.ops, "keras.ops") + "."
     written = list(dict.fromkeys(ast.get_source_segment(text, n) or ast.unparse(n) for _, n, _ in reads))
-    fixes = list(dict.fromkeys(f"`{_batch_fixed(s, n, t, text, ops)}` (line {first + s.lineno - 1})"
-                               for s, n, t in reads))
-    return written, fixes, first + reads[0][0].lineno - 1
+    rewritten = [(_batch_fixed(s, n, t, text, ops), first + s.lineno - 1) for s, n, t in reads]
+    fixes = list(dict.fromkeys(f"`{fixed}` (line {line})" for (fixed, _), line in rewritten))
+    return written, fixes, first + reads[0][0].lineno - 1, any(minus for (_, minus), _ in rewritten)
 
 
 def _static_batch_findings(model: Any) -> list[Any]:
@@ -162,7 +163,7 @@ def _static_batch_findings(model: Any) -> list[Any]:
         found = static_batch_reads(layer)
         if found is None:
             continue
-        written, fixes, line = found
+        written, fixes, line, minus_one = found
         out.append(Finding(
             path, f"{layer.name} -> batch size",
             f"{type(layer).__name__}.call reads the batch size from the static shape ({', '.join(written)}, line "
@@ -170,7 +171,7 @@ def _static_batch_findings(model: Any) -> list[Any]:
             "but TensorFlow builds the model with the batch unknown, where that size is None, and the model fails "
             "there.",
             f"take the batch size when call() runs: {'; '.join(fixes)}"
-            + (" (-1 lets the reshape keep the batch axis)." if "-1" in " ".join(fixes) else "."),
+            + (" (-1 lets the reshape keep the batch axis)." if minus_one else "."),
         ))
     return out
 

@@ -118,6 +118,23 @@ def test_a_batch_size_unpacked_from_the_shape_is_named_on_every_backend(tmp_path
     _quiet(tmp_path, SPLIT.replace("b, t, d = seq.shape", "b, t, d = keras.ops.shape(seq)"))
 
 
+@not_tensorflow
+def test_a_reshape_that_keeps_the_batch_from_the_static_shape_gets_minus_one(tmp_path):
+    body = ("class Flat(L.Layer):\n"
+            "    def call(self, x):\n"
+            "        return keras.ops.reshape(x, (x.shape[0], x.shape[1] * x.shape[2]))\n"
+            "i = keras.Input((4, 3))\n"
+            "inner = keras.Model(i, Flat(name='flat')(i), name='inner')\n"
+            "o = keras.Input((4, 3))\n"
+            "net = keras.Model(o, L.Dense(1)(inner(o)), name='net')\n"
+            "net.compile('adam', 'mse')\n"
+            "net.fit(np.random.rand(8, 4, 3).astype('float32'), np.random.rand(8, 1).astype('float32'), verbose=0)\n")
+    code, printed = check_script(tmp_path, body, strict=True)
+    assert code == 1 and "warning: inner/flat: flat -> batch size" in printed, printed
+    assert "`return keras.ops.reshape(x, (-1, x.shape[1] * x.shape[2]))`" in printed, printed
+    assert "(-1 lets the reshape keep the batch axis)" in printed, printed
+
+
 def test_static_axes_and_a_guarded_batch_size_are_not_flagged(tmp_path):
     _quiet(tmp_path, (
         "class Fold(L.Layer):\n"
