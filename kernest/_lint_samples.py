@@ -253,8 +253,10 @@ def _over_batch(node: ast.Call) -> bool:
 
 def _argument_shape(layer: Any, x: Any, line: int, expr: str) -> tuple[int, ...] | None:
     """The shape ``expr`` (the user's argument, as written) has at ``line`` of the layer's own code when the layer
-    runs on a batch of 2: read from the running frame (``sys.settrace``), nothing in the layer changed."""
+    runs on a batch of 2: read from the running frame (``sys.settrace``; call() or a method of the user's it
+    calls, in the same file). The layer's variables are put back as they were."""
     code = getattr(type(layer).call, "__code__", None)
+    file = getattr(code, "co_filename", None)
     sample = np.zeros((2, *(d if d is not None else 3 for d in x.shape[1:])), keras.backend.standardize_dtype(x.dtype))
     seen: list[tuple[int, ...]] = []
 
@@ -267,8 +269,9 @@ def _argument_shape(layer: Any, x: Any, line: int, expr: str) -> tuple[int, ...]
         return local
 
     def tracer(frame: Any, event: str, _: Any) -> Any:
-        return local if frame.f_code is code else None
+        return local if frame.f_code.co_filename == file else None
 
+    saved = [keras.ops.convert_to_numpy(v) for v in layer.variables]
     previous = sys.gettrace()
     sys.settrace(tracer)
     try:
@@ -277,6 +280,8 @@ def _argument_shape(layer: Any, x: Any, line: int, expr: str) -> tuple[int, ...]
         return None
     finally:
         sys.settrace(previous)
+        for v, value in zip(layer.variables, saved):
+            v.assign(value)
     return seen[0] if seen and seen[0] else None
 
 
@@ -322,7 +327,7 @@ def _batch_finding(model: Any, full: str, layer: Any, x: Any, moved: float) -> F
                      "sample's values are divided among the samples of its batch")
             fix = (f"normalize over each sample's own axis: {why}: "
                    f"`{_splice(source, node, fixed_call).splitlines()[node.lineno - 1].strip()}`")
-        elif statement is not None:
+        elif statement is not None and _name(node) not in _NORMALIZERS:  # a reduction: keep each sample's axes
             kept = [ast.get_source_segment(source, node.args[0]) or ast.unparse(node.args[0])]
             kept += [ast.get_source_segment(source, k) or ast.unparse(k) for k in node.keywords
                      if k.arg not in ("axis", "keepdims")]
