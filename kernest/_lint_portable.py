@@ -96,6 +96,7 @@ def _static_batch_reads(fdef: ast.FunctionDef) -> list[tuple[ast.stmt, ast.AST, 
     batched = _batched(fdef)
     guarded = {id(c) for n in ast.walk(fdef) if isinstance(n, ast.Compare)
                for part in [n.left, *n.comparators] for c in ast.walk(part)}
+    read = {n.id for n in ast.walk(fdef) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     found: list[tuple[ast.stmt, ast.AST, str]] = []
     for stmt in ast.walk(fdef):
         if not isinstance(stmt, (ast.Assign, ast.Return, ast.Expr, ast.AugAssign)):
@@ -103,7 +104,9 @@ def _static_batch_reads(fdef: ast.FunctionDef) -> list[tuple[ast.stmt, ast.AST, 
         if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple)
                 and isinstance(stmt.value, ast.Attribute) and stmt.value.attr == "shape"
                 and isinstance(stmt.value.value, ast.Name) and stmt.value.value.id in batched):
-            found.append((stmt, stmt.value, stmt.value.value.id))  # b, t, d = x.shape
+            first = stmt.targets[0].elts[0] if stmt.targets[0].elts else None
+            if isinstance(first, ast.Name) and first.id in read:  # b, t, d = x.shape, and b is used
+                found.append((stmt, stmt.value, stmt.value.value.id))
             continue
         for node in ast.walk(stmt):
             if (isinstance(node, ast.Subscript) and id(node) not in guarded and isinstance(node.value, ast.Attribute)
