@@ -3566,6 +3566,15 @@ def _strings_into_model(case: Case, model: Any, text_input: Any, var: str, value
             name, f"data -> {name}", f"{text_input.name}: strings as a tensor", said,
             f"{head} Pass the strings as a TensorFlow tensor, {_with_arg_replaced(case, var, f'tf.constant({var})')}, "
             f"or as a tf.data pipeline: tf.data.Dataset.from_tensor_slices(({var}, <labels>)).batch(32).")
+    from kernest._explain_custom import _statement
+    from kernest._explain_strings import data_argument, text_outside_the_model
+
+    source = user_source(case)
+    stmt = _statement(case.site.file, case.site.line) if case.site is not None and source else None
+    read = data_argument(ast.get_source_segment(source, stmt) or "", case.scope) if stmt is not None else None
+    one = text_outside_the_model(model, read[0] if read is not None and read[1] == var else var, var, case.var)
+    if one is not None:  # the text layer is read from the model: the one answer of _explain_strings
+        return one
     lookups = [p for p, layer in _walk(model)
                if isinstance(layer, (keras.layers.StringLookup, keras.layers.TextVectorization))]
     where = f"its {lookups[0]} layer" if lookups else "a keras.layers.StringLookup or TextVectorization layer"
@@ -5325,7 +5334,7 @@ def _static_batch(case: Case, layer: Any, text: str, names: dict[str, Any], mess
     used = re.search(r"\b(\w+)\.shape\[0\]", text)
     t = names.get(used.group(1)) if used else None
     if t is None or not hasattr(t, "shape") or t.shape[0] is not None or "None" not in message:
-        return None
+        return _static_batch_read_earlier(case, layer, text, names, message)
     var, rest = used.group(1) if used else "x", tuple(t.shape[1:])
     whole = rf"\(\s*{var}\.shape\[0\]\s*,\s*-1\s*\)"
     if re.search(whole, text) and all(isinstance(d, int) for d in rest):
@@ -5338,6 +5347,23 @@ def _static_batch(case: Case, layer: Any, text: str, names: dict[str, Any], mess
     return Mismatch(case.path(name), case.interface(name), f"{var}.shape[0] known", f"{var}.shape[0] = None",
                     f"{layer.name}'s call() reads the batch size as {var}.shape[0], which is None while Keras builds "
                     f"the model (the batch is unknown until data arrives); {fix}")
+
+
+def _static_batch_read_earlier(case: Case, layer: Any, text: str, names: dict[str, Any],
+                               message: str) -> Mismatch | None:
+    """``b, t, d = x.shape`` (or ``b = x.shape[0]``) earlier in call(), and the failing line uses ``b``, None."""
+    from kernest._lint_portable import static_batch_reads
+
+    found = static_batch_reads(layer) if "None" in message else None
+    if found is None or not any(names.get(n, 0) is None for n in re.findall(r"\b\w+\b", text)):
+        return None
+    written, fixes, line, _ = found
+    name = case.consumer_name(layer.name)
+    return Mismatch(case.path(name), case.interface(name), "the batch size taken when call() runs",
+                    f"{written[0]}: None for the batch",
+                    f"{layer.name}'s call() reads the batch size from the static shape ({', '.join(written)}, line "
+                    f"{line}), which is None while Keras builds the model (the batch is unknown until data "
+                    f"arrives). Take it when call() runs: {'; '.join(fixes)}.")
 
 
 def _operand_widths(case: Case, layer: Any, text: str, names: dict[str, Any], message: str) -> Mismatch | None:

@@ -470,46 +470,15 @@ _STRING_DATA = re.compile(r"Invalid dtype: (?:object|str\d*|<U\d+|bytes\d*)")
 
 def _strings_on_backend(case: Any) -> Mismatch | None:
     """A model whose Input takes strings (TextVectorization, StringLookup inside) fitted on text under JAX or
-    PyTorch, whose tensors hold no strings: the text layer runs on the data, outside the model."""
+    PyTorch, whose tensors hold no strings: the text layer runs on the data, outside the model
+    (``_explain_strings``, the one reader of this failure)."""
+    from kernest._explain_strings import data_argument, text_outside_the_model
+
     model = case.fitted_model() if _STRING_DATA.search(case.message) else None
     if model is None or keras.backend.backend() == "tensorflow":
         return None
-    inputs = [t for t in getattr(model, "inputs", []) or [] if str(getattr(t, "dtype", "")) == "string"]
-    text_layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)
-                   and any(getattr(t, "dtype", None) == "string" for t in _layer_inputs(layer))]
-    if not inputs or not text_layers:
-        return None
-    layer = text_layers[0]
-    var = case.var(layer)
-    site = case.site.text if case.site is not None else ""
-    given = _first_data_argument(site)
+    statement = _statement(case)
+    given = data_argument(statement[0], case.scope) if statement is not None else None
     if given is None:
-        return None  # a call written over several lines: the string-data reader names its array
-    out = layer.output
-    rest = [lyr for lyr in model.layers if any(t is out for t in _layer_inputs(lyr))]
-    shape = tuple(out.shape[1:])
-    dtype = "int32" if "int" in str(out.dtype) else str(out.dtype)
-    rebuilt = (f"`ids = keras.Input(shape={shape}, dtype=\"{dtype}\")` and `{case.var(model)} = keras.Model(ids, "
-               f"{case.var(rest[0])}(ids))`" if len(rest) == 1 and rest[0].output is model.outputs[0]
-               else f"the layers after {layer.name} rebuilt on `ids = keras.Input(shape={shape}, dtype=\"{dtype}\")`")
-    return Mismatch(
-        model.name, f"data -> {layer.name}", "numbers (the backend's tensors hold no strings)",
-        f"{given}, a NumPy array of strings, into {layer.name}",
-        f"Under {keras.backend.backend()} a model's tensors cannot hold strings, so the text cannot enter {model.name}; "
-        f"{layer.name} ({type(layer).__name__}) runs on the data instead, outside the model. Turn the text into ids "
-        f"first, `ids_data = keras.ops.convert_to_numpy({var}({given}))`, train a model on the ids, {rebuilt}, and fit "
-        f"it on ids_data (a model that reads raw text can be kept for the TensorFlow backend).",
-    )
-
-
-def _first_data_argument(site: str) -> str | None:
-    """The first argument of the ``fit`` / ``evaluate`` / ``predict`` call in the user's line, as written (a
-    variable, or an array written in the call)."""
-    tree = _parse(site.strip())
-    calls = [c for name in ("fit", "evaluate", "predict") for c in _calls(tree, name)] if tree is not None else []
-    return ast.get_source_segment(site.strip(), calls[0].args[0]) if calls and calls[0].args else None
-
-
-def _layer_inputs(layer: Any) -> list[Any]:
-    nodes = getattr(layer, "_inbound_nodes", [])
-    return [t for n in nodes for t in keras.tree.flatten(n.arguments.args) if isinstance(t, keras.KerasTensor)]
+        return None  # no data call read on the line: the string-data family names the array
+    return text_outside_the_model(model, *given, case.var)

@@ -581,13 +581,21 @@ def _defaulted_def(cls: type, arg: str) -> str:
 
 
 def _called_layer(exc: BaseException) -> Any:
-    """The user's layer whose Keras ``__call__`` is the deepest in the traceback."""
-    found, tb = None, exc.__traceback__
-    while tb is not None:
-        this = tb.tb_frame.f_locals.get("self")
-        if tb.tb_frame.f_code.co_name == "__call__" and isinstance(this, keras.layers.Layer) and _is_users(this):
-            found = this
-        tb = tb.tb_next
+    """The user's layer whose Keras ``__call__`` is the deepest in the traceback. Where fit builds the model on
+    JAX/PyTorch, Keras re-raises "Unable to automatically build" with a short traceback: the exceptions it wraps
+    (``__cause__``/``__context__``) keep the frames of the layers that were being called."""
+    found, seen, link = None, set(), exc  # type: Any, set[int], BaseException | None
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        tb = link.__traceback__
+        while tb is not None:
+            this = tb.tb_frame.f_locals.get("self")
+            if tb.tb_frame.f_code.co_name == "__call__" and isinstance(this, keras.layers.Layer) and _is_users(this):
+                found = this
+            tb = tb.tb_next
+        if found is not None:
+            return found
+        link = link.__cause__ or link.__context__
     return found
 
 

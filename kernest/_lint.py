@@ -32,6 +32,7 @@ from kernest._graph import (
     root_inputs,
     walk,
 )
+from kernest._lint_portable import portability_findings
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ def _lint(model: Any, data: Any) -> list[Finding]:
     found.extend(_step_between_layers(model))
     found.extend(_inplace_in_call(model))
     found.extend(_numpy_in_lambda(model))
+    found.extend(portability_findings(model))
     found.extend(_output_shape_declared_wrong(model))
     found.extend(_inputs_read_by_nothing(model))
     found.extend(_merged_along_the_batch(model))
@@ -1356,8 +1358,8 @@ def _randomness_ignores_training(model: Any) -> list[Finding]:
     return out
 
 
-_REDUCERS = {"mean", "sum", "max", "min", "std", "var", "softmax", "logsumexp", "prod", "argmax", "argmin",
-             "normalize", "moments"}
+# a softmax (or normalize) over axis 0 is left to _lint_samples, which measures the mixing and names the axis
+_REDUCERS = {"mean", "sum", "max", "min", "std", "var", "logsumexp", "prod", "argmax", "argmin", "moments"}
 
 
 def _reduced_over_batch(model: Any) -> list[Finding]:

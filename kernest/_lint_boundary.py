@@ -80,7 +80,7 @@ def _twins_not_shared(model: Any) -> list[Finding]:
         if len(fed) != 2 or fed[0] is fed[1] or _architecture(fed[0]) is None:
             continue
         a, b = fed
-        if _architecture(a) != _architecture(b) or _named_for_roles(a.name, b.name):
+        if _architecture(a) != _architecture(b) or _two_kinds(model, a, b):
             continue
         shared = os.path.commonprefix([a.name, b.name]).rstrip("_-") or "encoder"
         fix = _one_builder_call(model, a.name, shared)
@@ -100,6 +100,69 @@ def _twins_not_shared(model: Any) -> list[Finding]:
 # ``encoder_b``, ``tower_l`` / ``tower_r``, or numbered by Keras (``encoder`` / ``encoder_1``) are the same encoder.
 _COPY_MARKS = {"", "a", "b", "c", "l", "r", "x", "y", "left", "right", "first", "second", "one", "two", "anchor",
                "positive", "negative", "pos", "neg", "other", "copy", "twin", "src", "tgt", "lhs", "rhs"}
+
+
+# The names Keras gives a model or an input the user left unnamed: they tell nothing about a role.
+_KERAS_NAMED = re.compile(r"^(functional|model|sequential|input_layer|input|keras_tensor)(_\d+)?$")
+
+
+def _two_kinds(model: Any, a: Any, b: Any) -> bool:
+    """Whether twin sub-models ``a`` and ``b`` embed two kinds of input on purpose (a two-tower model: users and
+    items), not two samples of one kind (a siamese model built twice). The data fit gave them decide first: rows
+    that appear on both sides are samples of one kind. Then the first names the user gave both sides: the
+    sub-models', the model inputs that feed them, or the script's variables that hold them (Keras' own
+    ``functional_1``, ``input_layer_2`` tell nothing)."""
+    from kernest._lint import _per_input
+
+    inputs = [_input_behind(model, t) for t in (a, b)]
+    given = getattr(model, "_kernest_data", None)
+    arrays = _per_input(model, given) if given is not None and None not in inputs else []
+    if len(arrays) == len(getattr(model, "inputs", None) or []) and arrays:
+        if _share_rows(arrays[inputs[0]], arrays[inputs[1]]):  # type: ignore[index]
+            return False
+    held = getattr(model, "_kernest_models", None)
+    variables = {id(v): k for k, v in (held() if callable(held) else {}).items()}
+    for names in ((a.name, b.name),
+                  tuple(_input_layer_name(model.inputs[i]) if i is not None else "" for i in inputs),
+                  (variables.get(id(a), ""), variables.get(id(b), ""))):
+        if all(n and not _KERAS_NAMED.match(n) for n in names):
+            return _named_for_roles(*names)
+    return False
+
+
+def _input_layer_name(tensor: Any) -> str:
+    return str(getattr(getattr(tensor, "_keras_history", None), "operation", tensor).name)
+
+
+def _input_behind(model: Any, tower: Any, steps: int = 3) -> int | None:
+    """The position in ``model.inputs`` of the one model input that reaches ``tower`` through up to ``steps``
+    layers of one input each; None where there is none."""
+    layer = tower
+    for _ in range(steps + 1):
+        before = _feeders(layer)
+        if len(before) != 1:
+            return None
+        layer = before[0]
+        for i, t in enumerate(getattr(model, "inputs", None) or []):
+            if getattr(getattr(t, "_keras_history", None), "operation", None) is layer:
+                return i
+    return None
+
+
+def _share_rows(left: Any, right: Any) -> bool:
+    """Whether two arrays hold the same samples in part: at least a tenth (and two) of the distinct rows of one,
+    each with several values not all equal (not padding, not a lone id that two vocabularies share), appear in
+    the other."""
+    import numpy as np
+
+    if left is None or right is None or left.shape[1:] != right.shape[1:] or left.ndim < 2 or left[0].size < 2:
+        return False
+    def rows(x: Any) -> set[bytes]:
+        flat = np.ascontiguousarray(x.reshape(len(x), -1))
+        return {r.tobytes() for r in flat if not np.all(r == r[0])}
+    mine, theirs = rows(left), rows(right)
+    common = len(mine & theirs)
+    return common >= 2 and common >= 0.1 * min(len(mine), len(theirs))
 
 
 def _named_for_roles(a: str, b: str) -> bool:
@@ -128,6 +191,14 @@ def _one_builder_call(model: Any, name: str, shared: str) -> str | None:
             call = ast.unparse(node).replace(repr(name), f'"{shared}"').replace(f'"{name}"', f'"{shared}"')
             held = f"shared_{shared}" if shared == node.func.id else shared  # keep the builder's own name free
             return f"{held} = {call}"
+    # a builder that names nothing, called inline on each side: ``encoder()(question)``, ``encoder()(candidate)``
+    defined = {d.name for d in ast.walk(parsed[1]) if isinstance(d, ast.FunctionDef)}
+    inline = [n.func for n in ast.walk(parsed[1]) if isinstance(n, ast.Call) and isinstance(n.func, ast.Call)
+              and isinstance(n.func.func, ast.Name) and n.func.func.id in defined and n.args]
+    made = {ast.unparse(c) for c in inline}
+    if len(inline) == 2 and len(made) == 1:
+        builder = inline[0].func.id  # type: ignore[attr-defined]
+        return f"{'shared' if builder == 'encoder' else 'encoder'} = {made.pop()}"
     return None
 
 

@@ -345,7 +345,7 @@ def numpy_lambda_findings(model: Any) -> list[Any]:
                 continue
             seen.add(type(layer))
             owner, found = f"{type(layer).__name__}.call", _def_in_keras_ops(layer.call)
-        if found is None or _no_gradient_to_cut(fn, found[0]):
+        if found is None or _no_gradient_to_cut(fn, found[0]) or _integers_only(layer, found[0]):
             continue
         written, fix = found
         library = library_of(written, dict(getattr(getattr(fn, "__func__", fn), "__globals__", {})))
@@ -359,6 +359,27 @@ def numpy_lambda_findings(model: Any) -> list[Any]:
             f"({' and '.join(tracers)}) or the tensor needs a gradient or sits on a GPU.", fix[0].lower() + fix[1:],
         ))
     return out
+
+
+def _integers_only(layer: Any, written: list[str]) -> bool:
+    """Whether every tensor the calls ``written`` read is an argument of the layer's call that the model gives
+    integer or boolean values (token ids, a mask): no gradient flows through those on any backend, so taking their
+    values out loses none. Read from the layer's first call in the graph; False where it has none (a subclassed
+    model) or a call reads another name (a value computed in call)."""
+    nodes = getattr(layer, "_inbound_nodes", None) or []
+    try:
+        bound = inspect.signature(layer.call).bind(*nodes[0].arguments.args, **nodes[0].arguments.kwargs)
+        read = {n.id for w in written for n in ast.walk(ast.parse(w, mode="eval")) if isinstance(n, ast.Name)}
+    except (IndexError, TypeError, AttributeError, SyntaxError):
+        return False
+    code = getattr(getattr(layer.call, "__func__", None), "__code__", None)
+    read &= set(code.co_varnames if code is not None else ())  # the call's own names: its arguments and locals
+    tensors = {name: keras.tree.flatten(value) for name, value in bound.arguments.items()}
+    return bool(read) and all(
+        name in tensors and tensors[name] and all(
+            isinstance(t, keras.KerasTensor) and keras.backend.standardize_dtype(t.dtype).startswith(("int", "uint", "bool"))
+            for t in tensors[name])
+        for name in read)
 
 
 # ops whose outputs carry no gradient whatever they read: counts, shapes, indices

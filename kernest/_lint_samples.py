@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import ast
 import inspect
+import sys
 import textwrap
 from typing import Any
 
 import keras
 import numpy as np
 
+from kernest._axes import format_shape
 from kernest._graph import calls, find_layer, producer
 from kernest._lint import _KEEPS_VALUES, Finding, _entry_name, _models, _reduced_over_batch
 from kernest._lint_order import _splice
@@ -155,7 +157,7 @@ def _batch_axis_reduced(model: Any) -> list[Finding]:
             moved = _probe_batch(layer, x)
             if moved is None or moved <= 1e-4:
                 continue
-            out.append(_batch_finding(model, full, layer, len(x.shape), moved))
+            out.append(_batch_finding(model, full, layer, x, moved))
     return out
 
 
@@ -229,9 +231,17 @@ def _reduction_source(layer: Any) -> tuple[str, int, ast.Call] | None:
     return None
 
 
+# ops that normalize along one axis (a softmax's default is the last): over the batch only where written so
+_NORMALIZERS = {"softmax", "log_softmax", "normalize"}
+
+
 def _over_batch(node: ast.Call) -> bool:
-    """A reduction (``ops.mean``, ``tf.reduce_sum``...) with no axis, axis None, or axis 0 among its axes."""
+    """A reduction (``ops.mean``, ``tf.reduce_sum``...) with no axis, axis None, or axis 0 among its axes; a
+    softmax (or another op that normalizes along an axis) written with axis 0."""
     name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+    if name in _NORMALIZERS:
+        axis = _axis_of(node)
+        return isinstance(axis, ast.Constant) and axis.value == 0
     if name not in _REDUCTIONS:
         return False
     axis = _axis_of(node)
@@ -241,20 +251,83 @@ def _over_batch(node: ast.Call) -> bool:
                                                            for e in axis.elts)
 
 
+def _argument_shape(layer: Any, x: Any, line: int, expr: str) -> tuple[int, ...] | None:
+    """The shape ``expr`` (the user's argument, as written) has at ``line`` of the layer's own code when the layer
+    runs on a batch of 2: read from the running frame (``sys.settrace``; call() or a method of the user's it
+    calls, in the same file). The layer's variables are put back as they were."""
+    code = getattr(type(layer).call, "__code__", None)
+    file = getattr(code, "co_filename", None)
+    sample = np.zeros((2, *(d if d is not None else 3 for d in x.shape[1:])), keras.backend.standardize_dtype(x.dtype))
+    seen: list[tuple[int, ...]] = []
+
+    def local(frame: Any, event: str, _: Any) -> Any:
+        if event == "line" and frame.f_lineno == line and not seen:
+            try:
+                seen.append(tuple(int(d) for d in keras.ops.shape(eval(expr, frame.f_globals, frame.f_locals))))
+            except Exception:  # an expression that is no tensor here
+                seen.append(())
+        return local
+
+    def tracer(frame: Any, event: str, _: Any) -> Any:
+        return local if frame.f_code.co_filename == file else None
+
+    saved = [keras.ops.convert_to_numpy(v) for v in layer.variables]
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        layer(sample, training=False)
+    except Exception:  # a layer that takes more than one tensor or a mask
+        return None
+    finally:
+        sys.settrace(previous)
+        for v, value in zip(layer.variables, saved):
+            v.assign(value)
+    return seen[0] if seen and seen[0] else None
+
+
+def _normalized_axis(layer: Any, x: Any, source: str, start: int, node: ast.Call) -> tuple[str, str] | None:
+    """A softmax (or another normalizing op) over axis 0: why another axis (its argument's shape when the layer
+    runs: the one axis after the batch with more than one value, else the last), and the call with that axis
+    (``-1`` for the last). None where the shape cannot be read."""
+    if not node.args:
+        return None
+    arg = ast.get_source_segment(source, node.args[0]) or ast.unparse(node.args[0])
+    shape = _argument_shape(layer, x, start + node.lineno - 1, arg)
+    wide = [i for i, d in enumerate(shape or ()) if i > 0 and d != 1]
+    if shape is None or not wide:
+        return None
+    axis = wide[-1]
+    why = (f"axis {axis} holds its {shape[axis]} values per sample (the other axes after the batch have size 1)"
+           if len(wide) == 1 else f"its last axis, {axis}, is the usual one (a softmax's default)")
+    written = "-1" if axis == len(shape) - 1 else str(axis)
+    kept = [arg] + [ast.get_source_segment(source, k) or ast.unparse(k) for k in node.keywords if k.arg != "axis"]
+    func = ast.get_source_segment(source, node.func) or ast.unparse(node.func)
+    return f"{arg} is {format_shape((None, *shape[1:]))}, and {why}", f"{func}({', '.join(kept)}, axis={written})"
+
+
 def _axis_of(node: ast.Call) -> ast.expr | None:
     return next((k.value for k in node.keywords if k.arg == "axis"), node.args[1] if len(node.args) > 1 else None)
 
 
-def _batch_finding(model: Any, full: str, layer: Any, rank: int, moved: float) -> Finding:
+def _batch_finding(model: Any, full: str, layer: Any, x: Any, moved: float) -> Finding:
+    rank = len(x.shape)
     axes = "-1" if rank <= 2 else f"({', '.join(str(a) for a in range(1, rank))})"
     found = _reduction_source(layer)
-    where, fix = "", ""
+    where, fix, normalized = "", "", None
     if found is not None:
         source, start, node = found
         statement = next((s for s in ast.walk(ast.parse(source)) if isinstance(s, ast.stmt)
                           and not isinstance(s, (ast.FunctionDef, ast.ClassDef))
                           and s.lineno <= node.lineno <= (s.end_lineno or s.lineno)), None)
-        if statement is not None:
+        normalized = _normalized_axis(layer, x, source, start, node) if _name(node) in _NORMALIZERS else None
+        if statement is not None and normalized is not None:
+            why, fixed_call = normalized
+            written = " ".join(t.strip() for t in source.splitlines()[statement.lineno - 1:statement.end_lineno])
+            where = (f": `{written}` (line {start + node.lineno - 1}) normalizes over axis 0, the batch, so each "
+                     "sample's values are divided among the samples of its batch")
+            fix = (f"normalize over each sample's own axis: {why}: "
+                   f"`{_splice(source, node, fixed_call).splitlines()[node.lineno - 1].strip()}`")
+        elif statement is not None and _name(node) not in _NORMALIZERS:  # a reduction: keep each sample's axes
             kept = [ast.get_source_segment(source, node.args[0]) or ast.unparse(node.args[0])]
             kept += [ast.get_source_segment(source, k) or ast.unparse(k) for k in node.keywords
                      if k.arg not in ("axis", "keepdims")]
@@ -278,8 +351,8 @@ def _batch_finding(model: Any, full: str, layer: Any, rank: int, moved: float) -
         f"others in its batch (measured: the first sample's output moves by up to {moved:.3g} when 3 others share "
         "its batch), so predict on one sample differs from predict on the same sample among 32, and the last, "
         "smaller batch of an epoch is computed differently. Nothing fails.",
-        f"{fix}. For statistics over the whole data set, use layers.Normalization adapted on the data (or "
-        "BatchNormalization).",
+        f"{fix}." + ("" if normalized is not None else " For statistics over the whole data set, use "
+                     "layers.Normalization adapted on the data (or BatchNormalization)."),
     )
 
 
