@@ -60,6 +60,7 @@ from kernest._explain_layout import (
 )
 from kernest._explain_merge import missing_join_fix, residual_fix
 from kernest._explain_protocol import protocol_failure
+from kernest._lint_constants import graph_reused_failure
 from kernest._explain_script import script_failure
 from kernest._explain_settings import _assignment_of, settings_failure
 from kernest._explain_structure import structure_failure
@@ -1133,9 +1134,16 @@ def _data_off_built_shapes(case: Case) -> Mismatch | None:
                f"{data}.T" if data is not None and len(got) == 2 else
                f"np.swapaxes({data}, {i}, {j})" if data is not None else f"np.swapaxes(<the array>, {i}, {j})")
         fixed = _tuple(tuple(got[j] if a == i else got[i] if a == j else d for a, d in enumerate(got)))
+        order, said = _axis_order(declared, got), f"axes {i} and {j} swapped"
+        if order is not None and sum(a != b for a, b in enumerate(order)) > 2:
+            # one axis moved to the other end (channels last for channels first): a swap would also fit the sizes,
+            # but it would reverse the axes of equal size between them (transpose a map or an adjacency)
+            how = f"np.transpose({data or '<the array>'}, {order})"
+            said, fixed = "axis 1 moved to the end" if order[1] == len(got) - 1 else "another axis order", \
+                _tuple(tuple(got[a] for a in order))
         fix = (f"{where} was built with {label} shaped {format_shape(declared)} and gets {_tuple(got)}: the "
-               f"same sizes with axes {i} and {j} swapped. A subclassed model checks nothing at its call, so it "
-               f"failed deeper, at {case.failure.path if case.failure is not None else where}. Swap them back with "
+               f"same sizes with {said}. A subclassed model checks nothing at its call, so it "
+               f"failed deeper, at {case.failure.path if case.failure is not None else where}. Put them back with "
                f"{how}, which gives {fixed}.")
         return Mismatch(case.path(where) if case.failure is not None else where, f"data -> {where}",
                         format_shape(declared), _tuple(got), fix)
@@ -5127,7 +5135,7 @@ def _explained(exc: BaseException, target: Any, failure: Failure | None = None) 
     if weights:
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))
     usage = (contract_failure(case) or training_api_failure(case) or boundary_failure(case) or protocol_failure(case)
-             or usage_failure(case))
+             or usage_failure(case) or graph_reused_failure(case))
     if usage is not None:
         return InterfaceError([usage], context=_context(case))
     custom = (_metric_for_other_labels(case) or fit_argument_failure(case) or argument_failure(case)

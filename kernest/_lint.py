@@ -111,6 +111,7 @@ def _lint(model: Any, data: Any) -> list[Finding]:
     found.extend(_boundary_findings(model))
     found.extend(_protocol_findings(model))
     found.extend(_silent_findings(model, given))
+    found.extend(_constants_from_weights(model))
     return found
 
 
@@ -2009,6 +2010,12 @@ def _protocol_findings(model: Any) -> list[Finding]:
     from kernest._lint_protocol import protocol_findings
 
     return protocol_findings(model)
+
+
+def _constants_from_weights(model: Any) -> list[Finding]:
+    from kernest._lint_constants import constants_from_weights
+
+    return constants_from_weights(model)
 
 
 def _values_findings(model: Any) -> list[Finding]:
