@@ -63,11 +63,10 @@ from kernest._explain_layout import (
 )
 from kernest._explain_merge import missing_join_fix, residual_fix
 from kernest._explain_protocol import protocol_failure
-from kernest._explain_torch_loss import sparse_loss_over_a_map
-from kernest._lint_constants import graph_reused_failure
 from kernest._explain_script import script_failure
 from kernest._explain_settings import _assignment_of, settings_failure
 from kernest._explain_structure import structure_failure
+from kernest._explain_torch_loss import sparse_loss_over_a_map
 from kernest._explain_training import training_api_failure
 from kernest._explain_usage import usage_failure
 from kernest._graph import (
@@ -107,6 +106,7 @@ from kernest._lint import (
     users_classes,
 )
 from kernest._lint import sparse_loss as _sparse_loss
+from kernest._lint_constants import graph_reused_failure
 from kernest._lint_order import _splice
 from kernest._lint_protocol import elementwise_metric_on_class_ids
 from kernest._probe import Probe, fix_text, probe_call, reduction
