@@ -27,7 +27,7 @@ def specs(*only) -> list[object]:
     return [pytest.param(s, id=s.build.__name__) for s in m16.SPECS if not only or s.build in only]
 
 
-@pytest.mark.parametrize("spec", specs())
+@pytest.mark.parametrize("spec", specs(m16.llama_causal_lm, m16.molecule_vae, m16.deit))  # the bench runs the rest
 def test_summary_paths_plot_and_check(spec, built, tmp_path):
     checks.summary_paths_plot_and_check(spec, built(spec), tmp_path)
 
@@ -42,18 +42,19 @@ def test_replace_a_submodel_with_a_copy_or_refuse_in_a_subclassed_model(spec, bu
     checks.replace_with_a_copy(spec, built(spec), m13.outputs_of, refusal="subclassed model")
 
 
-@pytest.mark.parametrize("spec", specs(m16.llama_causal_lm, m16.molecule_vae, m16.deit))  # the bench runs the rest
+@pytest.mark.parametrize("spec", specs(m16.llama_causal_lm, m16.molecule_vae))  # the bench runs the rest
 def test_save_and_load_give_the_same_outputs_or_refuse_without_get_config(spec, built, tmp_path):
     checks.save_and_load(spec, built(spec), m13.outputs_of, tmp_path, refusal="no get_config")
 
 
-@pytest.mark.parametrize("spec", specs())
+# SegFormer's break builds a whole new segmenter: the bench runs it, and the square-grid rule is tested below
+@pytest.mark.parametrize("spec", specs(m16.llama_causal_lm, m16.molecule_vae, m16.shiftvit, m16.deit))
 def test_a_deliberate_break_is_explained_with_the_models_own_names(spec, built):
     checks.break_is_explained(spec, built(spec))
 
 
 # the bench trains the others (SegFormer's step fails on PyTorch: Keras' own, explained below)
-@pytest.mark.parametrize("spec", specs(m16.molecule_vae, m16.deit))
+@pytest.mark.parametrize("spec", specs(m16.molecule_vae))
 def test_freeze_keeps_frozen_weights_through_a_training_step(spec, built):
     checks.freeze_keeps_frozen_weights(spec, built(spec), m13.outputs_of)  # last: it trains the shared model
 
