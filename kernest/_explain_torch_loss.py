@@ -15,7 +15,7 @@ import keras
 
 from kernest._axes import format_shape, shape_of
 from kernest._errors import Mismatch
-from kernest._lint import _losses_per_output, _squashing, output_layer
+from kernest._lint import Finding, _losses_per_output, _squashing, output_layer
 
 _NOT_CONTIGUOUS = re.compile(r"grad_input must be contiguous")
 
@@ -33,27 +33,50 @@ def _candidates(case: Any) -> list[Any]:
     return [m for i, m in enumerate(found) if isinstance(m, keras.Model) and m not in found[:i]]
 
 
+def _over_a_map(model: Any) -> list[tuple[Any, str]]:
+    """Each output of ``model`` of rank 4 or more compiled with sparse cross-entropy of probabilities, with the
+    fix's first words (the softmax to drop)."""
+    out = []
+    for tensor, loss in zip(list(getattr(model, "outputs", None) or []), _losses_per_output(model), strict=False):
+        if not _sparse_of_probabilities(loss) or len(shape_of(tensor)) < 4:
+            continue
+        layer, path = output_layer(tensor)
+        kind = _squashing(layer) if layer is not None else None
+        softmax_layer = isinstance(layer, keras.layers.Softmax)
+        out.append((tensor, f"drop the softmax of {path} ({'remove that Softmax layer' if softmax_layer else 'activation=None'}) "
+                    if kind == "softmax" else "let the last layer give logits (no softmax) "))
+    return out
+
+
+def _fix(model: Any, tensor: Any, last: str) -> str:
+    return (f"{model.name} gives probabilities of shape {format_shape(shape_of(tensor))} and is compiled with sparse "
+            "categorical cross-entropy of probabilities (from_logits=False). Keras' PyTorch backend computes that loss "
+            "over a map with nll_loss on the classes moved to axis 1, and its backward fails on such a moved tensor "
+            "(\"grad_input must be contiguous\"): the model and the labels are right. Train on logits instead: "
+            f"{last}and compile with loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), which PyTorch "
+            "computes with cross_entropy; apply keras.ops.softmax(..., axis=-1) to the predictions where you need "
+            "probabilities.")
+
+
+def sparse_loss_findings(model: Any) -> list[Finding]:
+    """``check`` on PyTorch, before training: the finding for each such output (a compiled model)."""
+    if keras.backend.backend() != "torch" or getattr(model, "optimizer", None) is None:
+        return []
+    out = []
+    for tensor, last in _over_a_map(model):
+        problem, _, fix = _fix(model, tensor, last).partition(" Train on logits instead: ")
+        out.append(Finding(str(model.name), f"{model.name} -> loss", problem + " Its first training step will fail.",
+                           "train on logits instead: " + fix))
+    return out
+
+
 def sparse_loss_over_a_map(case: Any) -> Mismatch | None:
     """The answer for the failure above, naming the output's softmax layer and the loss to compile with."""
     if not _NOT_CONTIGUOUS.search(case.message):
         return None
     for model in _candidates(case):
-        outputs = list(getattr(model, "outputs", None) or [])
-        for tensor, loss in zip(outputs, _losses_per_output(model), strict=False):
-            shape = shape_of(tensor)
-            if not _sparse_of_probabilities(loss) or len(shape) < 4:
-                continue
-            layer, path = output_layer(tensor)
-            kind = _squashing(layer) if layer is not None else None
-            last = (f"drop the softmax of {path} ({'remove that Softmax layer' if isinstance(layer, keras.layers.Softmax) else 'activation=None'}) "
-                    if kind == "softmax" else "let the last layer give logits (no softmax) ")
-            fix = (f"{model.name} gives probabilities of shape {format_shape(shape)} and is compiled with sparse "
-                   "categorical cross-entropy of probabilities (from_logits=False). Keras' PyTorch backend computes "
-                   "that loss over a map with nll_loss on the classes moved to axis 1, and its backward fails on such "
-                   "a moved tensor (\"grad_input must be contiguous\"): the model and the labels are right. Train on "
-                   f"logits instead: {last}and compile with loss=keras.losses.SparseCategoricalCrossentropy("
-                   "from_logits=True), which PyTorch computes with cross_entropy; apply keras.ops.softmax(..., axis=-1) "
-                   "to the predictions where you need probabilities.")
+        for tensor, last in _over_a_map(model):
             return Mismatch(str(model.name), f"{model.name} -> loss", "logits with from_logits=True (on PyTorch)",
-                            f"probabilities {format_shape(shape)} with from_logits=False", fix)
+                            f"probabilities {format_shape(shape_of(tensor))} with from_logits=False",
+                            _fix(model, tensor, last))
     return None

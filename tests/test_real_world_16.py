@@ -13,6 +13,7 @@ import pytest
 
 import kernest
 from tests import models_13 as m13
+from tests import models_15 as m15
 from tests import models_16 as m16
 from tests import real_world_checks as checks
 
@@ -83,6 +84,8 @@ def test_a_constant_computed_from_weights_is_reported_and_its_pytorch_failure_ex
     model.compile("adam", "mse")
     err = _explained(model, lambda: model.fit(np.ones((4, 3, 4)), np.zeros((4, 1)), epochs=2, batch_size=2, verbose=0))
     assert "no function of the inputs of offsets" in err and "Call that layer inside the graph" in err, err
+    with pytest.warns(kernest.KernestWarning, match=r"trainable weights of shape \(5, 4\) \(an Embedding lookup\)"):
+        kernest.check(m15.bst_recommender())  # keras.io's BST: its position Embedding called on ops.arange
 
 
 def test_a_constant_of_the_users_own_values_is_not_reported():
@@ -99,6 +102,8 @@ def test_sparse_cross_entropy_of_probabilities_over_a_map_on_pytorch_is_explaine
     x = keras.Input((8, 8, 2), name="pixels")
     net = keras.Model(x, L.Conv2D(3, 1, activation="softmax", name="classes")(x), name="masker")
     net.compile("adam", "sparse_categorical_crossentropy")
+    with pytest.warns(kernest.KernestWarning, match=r"masker gives probabilities of shape \(batch, 8, 8, 3\)"):
+        kernest.check(net)  # before training, on PyTorch
     labels = np.random.default_rng(0).integers(0, 3, (2, 8, 8))
     err = _explained(net, lambda: net.fit(np.ones((2, 8, 8, 2)), labels, verbose=0))
     assert "drop the softmax of classes (activation=None)" in err and "from_logits=True" in err, err
