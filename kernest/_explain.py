@@ -49,7 +49,6 @@ from kernest._explain_boundary import boundary_failure
 from kernest._explain_contracts import contract_failure
 from kernest._explain_copies import copied_class_failure
 from kernest._explain_custom import custom_code_failure
-from kernest._explain_einsum import einsum_failure
 from kernest._explain_fit import fit_argument_failure, shared_optimizer
 from kernest._explain_layout import (
     extra_features,
@@ -69,6 +68,7 @@ from kernest._explain_structure import structure_failure
 from kernest._explain_torch_loss import sparse_loss_over_a_map
 from kernest._explain_training import training_api_failure
 from kernest._explain_usage import usage_failure
+from kernest._explain_user_ops import einsum_failure, reshape_failure
 from kernest._graph import (
     built_input_keys,
     built_input_shapes,
@@ -5153,7 +5153,7 @@ def _explained(exc: BaseException, target: Any, failure: Failure | None = None) 
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))
     usage = (contract_failure(case) or training_api_failure(case) or boundary_failure(case) or protocol_failure(case)
              or usage_failure(case) or graph_reused_failure(case) or sparse_loss_over_a_map(case)
-             or einsum_failure(case))
+             or einsum_failure(case) or reshape_failure(case))
     if usage is not None:
         return InterfaceError([usage], context=_context(case))
     custom = (_metric_for_other_labels(case) or fit_argument_failure(case) or argument_failure(case)

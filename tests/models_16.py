@@ -841,7 +841,7 @@ SPECS = [
           "segformer_backbone/mit_backbone/hierarchical_encoder_1_0", "segformer_backbone", "segformer_backbone/mit_backbone/patch_and_embed_*",
           compile=_compile_plain, copy=_copy_functional,
           expect_paths=("segformer_backbone/mit_backbone", "segformer_backbone/linear_fuse"), breaks=_break_segformer,
-          explains=r"(?s)to_map_0.*96.*not a square"),
+          explains=r"(?s)(to_map_0|seg_former_multihead_attention).*96 steps on a 9 x 9 grid.*not a square"),
     Spec5(molecule_vae, _data_molecules, "encoder/relational_graph_conv_layer*", "decoder",
           "encoder/relational_graph_conv_layer*", compile=_compile_mse, fit=_fit_to_zeros,
           refuses=("replace", "save", "cli_file"),

@@ -7,6 +7,8 @@ mechanisms fixed for this batch and the fifteenth batch's leftover, each on a mo
 
 from __future__ import annotations
 
+import math
+
 import keras
 import numpy as np
 import pytest
@@ -142,6 +144,22 @@ def test_a_square_grid_of_a_non_square_count_says_the_map_is_not_square():
 
     err = _explained(None, build)
     assert "a sequence of 12 steps on a 3 x 3 grid (9): 12 is not a square" in err and "3 x 4" in err, err
+
+
+class TokensToGrid(L.Layer):
+    """keras-cv's SegFormer attention: the tokens put back on a square grid of side int(sqrt(tokens))."""
+
+    def call(self, x):
+        B, N, C = ops.shape(x)
+        H = W = int(math.sqrt(N))
+        return ops.reshape(x, (B, H, W, C))
+
+
+def test_a_reshape_in_a_users_call_reads_the_operand_and_the_target_from_the_frame():
+    layer = TokensToGrid(name="to_grid")
+    err = _explained(None, lambda: layer(np.ones((2, 12, 4), "float32")))
+    assert "ops.reshape(x, (B, H, W, C)) reshapes x (batch, 12, 4)" in err, err
+    assert "a sequence of 12 steps on a 3 x 3 grid (9): 12 is not a square" in err, err
 
 
 def test_positions_flattened_into_a_fixed_count_say_the_count_was_for_another_size():

@@ -1,24 +1,37 @@
-"""An ``einsum`` in a user's layer whose operands give one subscript two sizes (keras-hub's Llama attention with 6
+"""Calls of ``keras.ops`` in a user's layer that fail on the sizes they are given, read from the failing frame.
+
+An ``einsum`` whose operands give one subscript two sizes (keras-hub's Llama attention with 6
 query heads over 4 key/value heads: ``einsum("bquh,bkuh->buqk", query, key)`` reads ``u`` as 6 and 4). Each backend
 words it its own way (TensorFlow's batch matmul "must have compatible batch dimensions", PyTorch's "subscript u has
 size 4 for operand 1", JAX's dot_general); the user's line says which operands and which subscript. The answer reads
-the operands' shapes from the failing frame and, where the layer's config holds both sizes, names those settings."""
+the operands' shapes from the failing frame and, where the layer's config holds both sizes, names those settings.
+
+A ``reshape`` whose target holds another number of values than its operand (keras-cv's SegFormer attention reshapes
+its tokens to a square grid of side ``int(sqrt(tokens))``, which PyTorch runs while the model is built): the layout
+answers of ``kernest._explain_layout`` on the operand's and the target's sizes."""
 
 from __future__ import annotations
 
 import ast
 import linecache
+import math
 from typing import Any
 
 import keras
 
 from kernest._errors import Mismatch
 from kernest._explain_args import _statement_at
+from kernest._explain_layout import positions_fix, square_grid_fix
 from kernest._trace import user_frames
 
 
 def _value(node: ast.AST, scope: dict[str, Any]) -> Any:
-    """The value of a name or an attribute chain in ``scope``; None for any other expression (nothing is run)."""
+    """The value of a name, an attribute chain or a number in ``scope``; None for any other expression (nothing is
+    run)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+        return -node.operand.value  # type: ignore[operator]
     if isinstance(node, ast.Name):
         return scope.get(node.id)
     if isinstance(node, ast.Attribute):
@@ -27,13 +40,27 @@ def _value(node: ast.AST, scope: dict[str, Any]) -> Any:
     return None
 
 
-def _einsum_calls(statement: str) -> list[ast.Call]:
+def _calls_of(statement: str, name: str) -> list[ast.Call]:
     try:
         tree = ast.parse(statement)
     except SyntaxError:
         return []
-    return [n for n in ast.walk(tree) if isinstance(n, ast.Call) and ast.unparse(n.func).split(".")[-1] == "einsum"
-            and n.args and isinstance(n.args[0], ast.Constant) and isinstance(n.args[0].value, str)]
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Call) and ast.unparse(n.func).split(".")[-1] == name]
+
+
+def _einsum_calls(statement: str) -> list[ast.Call]:
+    return [n for n in _calls_of(statement, "einsum")
+            if n.args and isinstance(n.args[0], ast.Constant) and isinstance(n.args[0].value, str)]
+
+
+def _frames(case: Any) -> list[tuple[Any, str, dict[str, Any]]]:
+    """The user's frames of the failure, deepest first: (frame, its statement, its names)."""
+    out = []
+    for frame in reversed(user_frames(case.exc)):
+        file, line = frame.f_code.co_filename, frame.f_lineno
+        out.append((frame, _statement_at(file, line, linecache.getline(file, line).strip()),
+                    {**frame.f_globals, **frame.f_locals}))
+    return out
 
 
 def _conflict(spec: str, shapes: list[tuple[int, ...]]) -> tuple[str, list[tuple[int, int]]] | None:
@@ -54,10 +81,7 @@ def _conflict(spec: str, shapes: list[tuple[int, ...]]) -> tuple[str, list[tuple
 
 def einsum_failure(case: Any) -> Mismatch | None:
     """The answer for an einsum in the user's code whose operands disagree on a subscript's size."""
-    for frame in reversed(user_frames(case.exc)):
-        text = _statement_at(frame.f_code.co_filename, frame.f_lineno,
-                             linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip())
-        scope = {**frame.f_globals, **frame.f_locals}
+    for frame, text, scope in _frames(case):
         for call in _einsum_calls(text):
             operands = [(ast.unparse(a), _value(a, scope)) for a in call.args[1:]]
             if not operands or any(not hasattr(v, "shape") for _, v in operands):
@@ -91,6 +115,40 @@ def _answer(case: Any, frame: Any, spec: str, operands: list[tuple[str, Any]], s
     path = case.failure.path if case.failure is not None else (layer.name if layer is not None else where)
     return Mismatch(str(path), f"{first} x {second} -> einsum", f"{letter} = {a} in both", f"{letter} = {a} and {b}",
                     fix)
+
+
+def reshape_failure(case: Any) -> Mismatch | None:
+    """The answer for ``keras.ops.reshape(x, (...))`` in the user's code whose target cannot hold ``x``'s values,
+    where the target's sizes are names, attributes or numbers (``(B, H, W, C)``)."""
+    for frame, text, scope in _frames(case):
+        for call in _calls_of(text, "reshape"):
+            if len(call.args) != 2 or not isinstance(call.args[1], (ast.Tuple, ast.List)):
+                continue
+            value = _value(call.args[0], scope)
+            sizes = [_value(e, scope) for e in call.args[1].elts]
+            if not hasattr(value, "shape") or any(s is None for s in sizes):
+                continue
+            try:
+                given, target = tuple(int(d) for d in value.shape), tuple(int(s) for s in sizes)
+            except (TypeError, ValueError):
+                continue
+            n, known = math.prod(given), math.prod(s for s in target if s != -1)
+            if (n == known if -1 not in target else known and n % known == 0):
+                continue
+            lead = 1 if given[:1] == target[:1] else 0  # both keep the batch axis first
+            name = ast.unparse(call.args[0])
+            layer = frame.f_locals.get("self")
+            where = f"{type(layer).__name__}.call ({layer.name})" if isinstance(layer, keras.layers.Layer) else \
+                frame.f_code.co_name
+            said = (square_grid_fix(name, given[lead:], target[lead:]) or positions_fix(name, given[lead:], target[lead:])
+                    or f"{name} holds {n} values and the target {known}.")
+            shown, wanted = (("batch", *given[1:]), ("batch", *target[1:])) if lead else (given, target)
+            per = given[0] if lead and given[0] else 1  # values per sample where both keep the batch
+            fix = f"{where}, line {frame.f_lineno}: {ast.unparse(call)} reshapes {name} {_shape(shown)}: {said}"
+            path = case.failure.path if case.failure is not None else where
+            return Mismatch(str(path), f"{name} -> reshape", f"{known // per} values {_shape(wanted)}",
+                            f"{n // per} values {_shape(shown)}", fix)
+    return None
 
 
 def _settings(layer: Any, a: int, b: int) -> tuple[str, str] | None:
