@@ -22,6 +22,7 @@ import keras
 from kernest._errors import Mismatch
 from kernest._explain_args import _statement_at
 from kernest._explain_layout import positions_fix, square_grid_fix
+from kernest._lint_setup import _resolve
 from kernest._trace import user_frames
 
 
@@ -32,12 +33,7 @@ def _value(node: ast.AST, scope: dict[str, Any]) -> Any:
         return node.value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
         return -node.operand.value  # type: ignore[operator]
-    if isinstance(node, ast.Name):
-        return scope.get(node.id)
-    if isinstance(node, ast.Attribute):
-        base = _value(node.value, scope)
-        return getattr(base, node.attr, None) if base is not None else None
-    return None
+    return _resolve(node, scope)
 
 
 def _calls_of(statement: str, name: str) -> list[ast.Call]:

@@ -19,7 +19,8 @@ import numpy as np
 
 from tests.models_4 import _floats, _ids
 from tests.models_5 import Spec5
-from tests.models_13 import _compile_plain, _copy_functional
+from tests.models_13 import GPT2CausalLM, _compile_plain, _copy_functional
+from tests.models_15 import _compile_mse, _fit_to_zeros
 
 L = keras.layers
 ops = keras.ops
@@ -28,16 +29,6 @@ PACKAGE = "kernest_rw16"
 
 def register(cls):
     return keras.saving.register_keras_serializable(package=PACKAGE)(cls)
-
-
-def _fit_to_zeros(model, x, y):
-    """One training step towards zeros of every output (a model of several outputs)."""
-    target = keras.tree.map_structure(lambda t: np.zeros(t.shape, "float32"), model(x, training=False))
-    model.fit(x, target, batch_size=2, epochs=1, verbose=0)
-
-
-def _compile_mse(model):
-    model.compile("adam", "mse", run_eagerly=True)
 
 
 # --- 1. keras-hub's LlamaCausalLM -----------------------------------------------------------------------------
@@ -206,21 +197,9 @@ class LlamaBackbone(keras.Model):
 
 
 @register
-class LlamaCausalLM(keras.Model):
-    def __init__(self, backbone, **kwargs):
-        # === Functional Model ===
-        inputs = backbone.input
-        hidden_states = backbone(inputs)
-        outputs = backbone.token_embedding(hidden_states, reverse=True)
-        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
-        self.backbone = backbone
-
-    def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, "backbone": keras.layers.serialize(self.backbone)}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**{**config, "backbone": keras.layers.deserialize(config["backbone"])})
+class LlamaCausalLM(GPT2CausalLM):
+    """keras-hub's CausalLM: the backbone nested in a functional model whose logits are the backbone's token
+    embedding reversed, the same Task code as batch 13's GPT-2."""
 
 
 def llama_causal_lm(**backbone_args) -> keras.Model:
@@ -726,22 +705,16 @@ DEIT_PATCHES = (DEIT_SIZE // DEIT_PATCH) ** 2
 
 
 @register
-class StochasticDepth(L.Layer):
-    def __init__(self, drop_prop, **kwargs):
-        super().__init__(**kwargs)
-        self.drop_prob = drop_prop
-        self.seed_generator = keras.random.SeedGenerator(1337)
+class StochasticDepth(DropPath):
+    """keras.io's DeiT's StochasticDepth: the same code as ShiftViT's DropPath, with its argument named drop_prop."""
 
-    def call(self, x, training=True):
-        if training:
-            keep_prob = 1 - self.drop_prob
-            shape = (ops.shape(x)[0],) + (1,) * (len(x.shape) - 1)
-            random_tensor = ops.floor(keep_prob + keras.random.uniform(shape, 0, 1, seed=self.seed_generator))
-            return (x / keep_prob) * random_tensor
-        return x
+    def __init__(self, drop_prop, **kwargs):
+        super().__init__(drop_prop, **kwargs)
 
     def get_config(self):
-        return {**super().get_config(), "drop_prop": self.drop_prob}
+        config = super().get_config()
+        config["drop_prop"] = config.pop("drop_path_prob")
+        return config
 
 
 def deit_mlp(x, dropout_rate, hidden_units):
