@@ -19,7 +19,7 @@ import numpy as np
 
 from tests.models_4 import _floats, _ids
 from tests.models_5 import Spec5
-from tests.models_13 import GPT2CausalLM, _compile_plain, _copy_functional
+from tests.models_13 import GPT2CausalLM, _compile_gpt2, _compile_plain, _copy_backbone, _copy_functional
 from tests.models_15 import _compile_mse, _fit_to_zeros
 
 L = keras.layers
@@ -211,16 +211,6 @@ def _data_llama():
     mask = np.ones((2, LLAMA_LEN), "int32")
     mask[1, 4:] = 0
     return {"token_ids": ids, "padding_mask": mask}, _ids((2, LLAMA_LEN), LLAMA_VOCAB, 1)
-
-
-def _compile_llama(model):
-    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True), run_eagerly=True)
-
-
-def _copy_backbone(old: keras.Model) -> keras.Model:
-    new = old.__class__.from_config(old.get_config())
-    new.set_weights(old.get_weights())
-    return new
 
 
 def _break_llama(model, x):  # 6 query heads over 4 key/value heads: 6 // 4 = 1 repeat leaves 4 heads beside 6
@@ -807,7 +797,7 @@ def _break_deit(model, x):  # 48x48 photos into the model made for 32x32 (16 pat
 
 SPECS = [
     Spec5(llama_causal_lm, _data_llama, "llama_backbone/transformer_layer_0", "llama_backbone",
-          "llama_backbone/transformer_layer_0", compile=_compile_llama, copy=_copy_backbone,
+          "llama_backbone/transformer_layer_0", compile=_compile_gpt2, copy=_copy_backbone,
           expect_paths=("llama_backbone/token_embedding", "llama_backbone/transformer_layer_1"), breaks=_break_llama,
           explains=r"(?s)self_attention.*einsum.*\b6\b.*\b4\b.*num_query_heads=6.*num_key_value_heads=4"),
     Spec5(segformer, lambda: (_floats((2, SEG_SIZE, SEG_SIZE, 3)), _ids((2, SEG_SIZE, SEG_SIZE), SEG_CLASSES)),
