@@ -56,7 +56,9 @@ from kernest._explain_layout import (
     extra_features,
     grid_fix,
     grid_side,
+    other_size_fix,
     positions_fix,
+    square_grid_fix,
     swap_fix,
     swapped_axes,
 )
@@ -65,8 +67,10 @@ from kernest._explain_protocol import protocol_failure
 from kernest._explain_script import script_failure
 from kernest._explain_settings import _assignment_of, settings_failure
 from kernest._explain_structure import structure_failure
+from kernest._explain_torch_loss import sparse_loss_over_a_map
 from kernest._explain_training import training_api_failure
 from kernest._explain_usage import usage_failure
+from kernest._explain_user_ops import einsum_failure, reshape_failure
 from kernest._explain_written import dropped_uses, written_failure
 from kernest._graph import (
     built_input_keys,
@@ -105,6 +109,7 @@ from kernest._lint import (
     users_classes,
 )
 from kernest._lint import sparse_loss as _sparse_loss
+from kernest._lint_constants import graph_reused_failure
 from kernest._lint_order import _splice
 from kernest._lint_protocol import elementwise_metric_on_class_ids
 from kernest._probe import Probe, fix_text, probe_call, reduction
@@ -1127,18 +1132,29 @@ def _data_off_built_shapes(case: Case) -> Mismatch | None:
         if len(got) == len(declared) - 1 and fits(declared, (None, *got)):
             return _missing_batch(case, where, declared, got, var=named[0] if named is not None else None)
         swap = _swapped_pair(declared, got, integer="int" in str(getattr(given, "dtype", "")))
+        label = f"its argument {k + 1} of {len(built)}" if len(built) > 1 else "its input"
+        data = _data_name(case, got) or (case.call_argument(model) if len(built) == 1 else _list_item(case, model, k))
+        deeper = case.failure.path if case.failure is not None else where
+        if swap is None and (resized := other_size_fix(where, label, declared, got, data, deeper)) is not None:
+            return Mismatch(case.path(where) if case.failure is not None else where, f"data -> {where}",
+                            format_shape(declared), _tuple(got), resized)
         if swap is None:
             continue
         i, j = swap
-        data = _data_name(case, got) or (case.call_argument(model) if len(built) == 1 else _list_item(case, model, k))
-        label = f"its argument {k + 1} of {len(built)}" if len(built) > 1 else "its input"
         how = (f"{data[:-2]} as it is, not {data}" if data is not None and data.endswith(".T") else
                f"{data}.T" if data is not None and len(got) == 2 else
                f"np.swapaxes({data}, {i}, {j})" if data is not None else f"np.swapaxes(<the array>, {i}, {j})")
         fixed = _tuple(tuple(got[j] if a == i else got[i] if a == j else d for a, d in enumerate(got)))
+        order, said = _axis_order(declared, got), f"axes {i} and {j} swapped"
+        if order is not None and sum(a != b for a, b in enumerate(order)) > 2:
+            # one axis moved to the other end (channels last for channels first): a swap would also fit the sizes,
+            # but it would reverse the axes of equal size between them (transpose a map or an adjacency)
+            how = f"np.transpose({data or '<the array>'}, {order})"
+            said, fixed = "axis 1 moved to the end" if order[1] == len(got) - 1 else "another axis order", \
+                _tuple(tuple(got[a] for a in order))
         fix = (f"{where} was built with {label} shaped {format_shape(declared)} and gets {_tuple(got)}: the "
-               f"same sizes with axes {i} and {j} swapped. A subclassed model checks nothing at its call, so it "
-               f"failed deeper, at {case.failure.path if case.failure is not None else where}. Swap them back with "
+               f"same sizes with {said}. A subclassed model checks nothing at its call, so it "
+               f"failed deeper, at {case.failure.path if case.failure is not None else where}. Put them back with "
                f"{how}, which gives {fixed}.")
         return Mismatch(case.path(where) if case.failure is not None else where, f"data -> {where}",
                         format_shape(declared), _tuple(got), fix)
@@ -4059,6 +4075,14 @@ def _reshape_size(case: Case, m: re.Match[str]) -> Mismatch:
     given, target = _parse_shape(m.group("given")), _parse_shape(m.group("target"))
     n = math.prod(d or 1 for d in given)
     name = getattr(case.layer, "name", "reshape")
+    if -1 in target:  # the known sizes do not divide the input's count
+        known = math.prod(d for d in target if d not in (-1, None))
+        fix = square_grid_fix(name, given, target) or (
+            f"{name} turns {n} values into {_tuple(target)}: the known sizes make {known}, which does not divide {n}, so "
+            f"no size for the -1 exists. Change the target shape, or make what reaches it hold a multiple of {known} "
+            f"values.")
+        return Mismatch(case.path(name), case.interface(name), f"a multiple of {known} values {_tuple(target)}",
+                        f"{n} values {format_shape((None, *given))}", fix)
     head = math.prod(d or 1 for d in target[:-1])
     if len(target) > 1 and math.prod(d or 1 for d in target[1:]) == n:  # the target counts the batch
         fix = (f"{name} turns {n} values into {_tuple(target)}, which counts the batch ({target[0]}): Keras' "
@@ -4923,6 +4947,7 @@ FAMILIES: list[tuple[re.Pattern[str], Family]] = [
     (re.compile(r"The size of tensor a \(\d+\) must match the size of tensor b \(\d+\) at non-singleton dimension"), _loss_broadcast),
     (re.compile(r"requires inputs with matching shapes except for the concatenation axis|Inputs have incompatible shapes|Incompatible input shapes: axis values|Operands could not be broadcast together with shapes"), _merge),
     (re.compile(r"total size of the tensor must be unchanged\. Received: input_shape=(?P<given>\([^)]*\)), target_shape=(?P<target>\([^)]*\))"), _reshape_size),
+    (re.compile(r"total size of the tensor must be unchanged, however, the input size cannot by divided by the specified dimensions in target_shape\. Received: input_shape=(?P<given>\([^)]*\)), target_shape=(?P<target>\([^)]*\))"), _reshape_size),
     (re.compile(r"Expected keys (?P<expected>\[[^\]]*\]) in \w+ dict, but found \w+\.keys\(\)=(?P<found>\[[^\]]*\])"), _loss_keys),
     (re.compile(r"If an RNN is stateful, the batch size of the input sequences must be the same"), _stateful),
     (re.compile(r"When using `stateful=True` in a RNN, the batch size must be static\. Found dynamic batch size: sequence\.shape=(?P<shape>\([^)]*\))"), _stateful_unbatched),
@@ -5199,7 +5224,9 @@ def _explained(exc: BaseException, target: Any, failure: Failure | None = None) 
     if weights:
         return InterfaceError([_fit_weights(case, weights)], context=_context(case))
     usage = (contract_failure(case) or written_failure(case) or training_api_failure(case) or boundary_failure(case)
-             or protocol_failure(case) or usage_failure(case) or dtype_failure(case) or backend_layer_failure(case))
+             or protocol_failure(case) or usage_failure(case) or dtype_failure(case) or backend_layer_failure(case)
+             or graph_reused_failure(case) or sparse_loss_over_a_map(case) or einsum_failure(case)
+             or reshape_failure(case))
     if usage is not None:
         return InterfaceError([usage], context=_context(case))
     custom = (_metric_for_other_labels(case) or fit_argument_failure(case) or argument_failure(case)

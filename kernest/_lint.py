@@ -113,6 +113,8 @@ def _lint(model: Any, data: Any) -> list[Finding]:
     found.extend(_boundary_findings(model))
     found.extend(_protocol_findings(model))
     found.extend(_silent_findings(model, given))
+    found.extend(_constants_from_weights(model))
+    found.extend(_sparse_loss_over_a_map(model))
     return found
 
 
@@ -2011,6 +2013,18 @@ def _protocol_findings(model: Any) -> list[Finding]:
     from kernest._lint_protocol import protocol_findings
 
     return protocol_findings(model)
+
+
+def _sparse_loss_over_a_map(model: Any) -> list[Finding]:
+    from kernest._explain_torch_loss import sparse_loss_findings
+
+    return sparse_loss_findings(model)
+
+
+def _constants_from_weights(model: Any) -> list[Finding]:
+    from kernest._lint_constants import constants_from_weights
+
+    return constants_from_weights(model)
 
 
 def _values_findings(model: Any) -> list[Finding]:

@@ -8,6 +8,7 @@ side-effect-free formatters over those records. Nothing here prints.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -127,6 +128,9 @@ class Summary:
         inputs, outputs: the model's own inputs and outputs, formatted with axis names.
         show: the columns ``__str__`` renders.
         open_depth: where rows were collapsed (see ``Row.collapsed``), the ``depth`` that shows them all.
+        own_weights: the model's own weights, which no layer in it holds (a subclassed model's ``add_weight``,
+            such as a class token): (name, shape) each. The rows' ``own_params`` and ``own_params`` here add up to
+            ``total_params``.
     """
 
     model_name: str
@@ -139,6 +143,11 @@ class Summary:
     outputs: list[str] = field(default_factory=list)
     show: tuple[str, ...] = COLUMNS
     open_depth: int | None = None
+    own_weights: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
+
+    @property
+    def own_params(self) -> int:
+        return sum(math.prod(shape) for _, shape in self.own_weights)
 
     def __str__(self) -> str:
         return render_text(self)
@@ -157,6 +166,7 @@ class Summary:
             "trainable_params": self.trainable_params,
             "non_trainable_params": self.non_trainable_params,
             "open_depth": self.open_depth,
+            "own_weights": [{"name": n, "shape": list(shape)} for n, shape in self.own_weights],
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -251,6 +261,7 @@ def collect(model: Any, depth: int | None = None, filter: str | list[str] | None
     rows = [_row(e, own[id(e)], paths_of, len(blocks.get(id(e), []))) for e in shown]
     links = _links(top, entries, depth)
     weights = list(getattr(model, "weights", []))
+    held = {id(w) for e in entries for w in getattr(e.layer, "weights", [])}
     trainable = sum(_size(w) for w in weights if w.trainable)
     total = sum(_size(w) for w in weights)
     return Summary(
@@ -263,6 +274,7 @@ def collect(model: Any, depth: int | None = None, filter: str | list[str] | None
         inputs=_io(model, "inputs") or _site_io(top, "in"),
         outputs=_io(model, "outputs") or _site_io(top, "out"),
         open_depth=max((b.depth for below in blocks.values() for b in below), default=None),
+        own_weights=[(str(w.name), tuple(int(d) for d in w.shape)) for w in weights if id(w) not in held],
     )
 
 
@@ -442,6 +454,8 @@ def render_text(s: Summary) -> str:
     out.append("")
     out += _table(header, body, right) if s.rows else ["(no rows)"]
     out.append("")
+    if s.own_weights:
+        out += [_own_note(s), ""]
     out.append(f"Total params: {s.total_params:,}")
     out.append(f"Trainable params: {s.trainable_params:,}")
     out.append(f"Non-trainable params: {s.non_trainable_params:,}")
@@ -460,6 +474,15 @@ def render_text(s: Summary) -> str:
                 out.append(f"  {r.path.split('/')[-1]}: {', '.join((r.path, *r.also_at))}")
                 done.update((r.path, *r.also_at))
     return "\n".join(out) + "\n"
+
+
+def _own_note(s: Summary) -> str:
+    listed = ", ".join(f"{name} {_shape_text(shape)}" for name, shape in s.own_weights)
+    return f"Own weights of {s.model_name} (no layer in it holds them): {listed}: {s.own_params:,} params"
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return f"({shape[0]},)" if len(shape) == 1 else f"({', '.join(str(d) for d in shape)})"
 
 
 def _collapsed_note(s: Summary, collapsed: list[Row]) -> str:
@@ -482,8 +505,9 @@ def render_markdown(s: Summary) -> str:
         cells = _cells(row, cols)
         cells[0] = "&nbsp;" * 2 * (row.depth - 1) + f"`{row.path}`"
         lines.append(md(cells))
-    lines += ["", f"Total params: {s.total_params:,} (trainable {s.trainable_params:,}, "
-                  f"non-trainable {s.non_trainable_params:,})"]
+    lines += [""] + ([_own_note(s), ""] if s.own_weights else [])
+    lines += [f"Total params: {s.total_params:,} (trainable {s.trainable_params:,}, "
+              f"non-trainable {s.non_trainable_params:,})"]
     if s.links:
         lines += ["", md(["Interface", "Shape"]), "|---|---|"]
         lines += [md([f"`{link.interface}`", link.shape]) for link in s.links]
@@ -499,7 +523,7 @@ def render_html(s: Summary) -> str:
     header = [HEADERS["path"]] + [HEADERS[c] for c in cols]
     body = [[r.path] + _cells(r, cols)[1:] for r in s.rows]
     footer = [f"Total params: {s.total_params:,} (trainable {s.trainable_params:,}, "
-              f"non-trainable {s.non_trainable_params:,})"]
+              f"non-trainable {s.non_trainable_params:,})"] + ([_own_note(s)] if s.own_weights else [])
     if s.inputs:
         footer += ["Inputs: " + "; ".join(s.inputs), "Outputs: " + "; ".join(s.outputs)]
     collapsed = [r for r in s.rows if r.collapsed]

@@ -29,7 +29,10 @@ def specs(skip: tuple = ()) -> list[object]:
 
 @pytest.mark.parametrize("spec", specs())
 def test_summary_paths_plot_and_check(spec, built, tmp_path):
-    checks.summary_paths_plot_and_check(spec, built(spec), tmp_path)
+    # BST's position Embedding is called on a constant while the model is built: PyTorch keeps how that constant was
+    # computed, and check reports it there (batch 16)
+    torch_bst = spec.build is m15.bst_recommender and keras.backend.backend() == "torch"
+    checks.summary_paths_plot_and_check(spec, built(spec), tmp_path, warns="trainable weights of shape" if torch_bst else None)
 
 
 @pytest.mark.parametrize("spec", specs())

@@ -45,7 +45,11 @@ def specs(core: bool = False, light: bool = False) -> list[object]:
 def test_summary_paths_plot_and_check(spec, built, tmp_path):
     shared = r"'dense_(\d)' is shared by more than one model \(tied_encoder/dense_\1, tied_decoder/tied_\1/dense_\1\)"
     inplace = r"word_attention.call -> exp: AttLayer.call changes the output of exp in place"  # fails on PyTorch
-    warns = shared if "tied" in spec.glob else inplace if spec.build is m6.han else None
+    # keras.io's BERT calls its position Embedding on keras.ops.arange while the model is built: PyTorch keeps how
+    # that constant was computed, and check reports it there (batch 16)
+    constant = r"pretrained_bert_model/add reads a tensor of shape \(8, 8\) .*trainable weights"
+    torch_bert = spec.build is m6.bert_classifier and keras.backend.backend() == "torch"
+    warns = shared if "tied" in spec.glob else inplace if spec.build is m6.han else constant if torch_bert else None
     checks.summary_paths_plot_and_check(spec, built(spec), tmp_path, warns=warns)
 
 
