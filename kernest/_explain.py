@@ -1136,7 +1136,8 @@ def _data_off_built_shapes(case: Case) -> Mismatch | None:
         data = _data_name(case, got) or (case.call_argument(model) if len(built) == 1 else _list_item(case, model, k))
         deeper = case.failure.path if case.failure is not None else where
         if swap is None and (resized := other_size_fix(where, label, declared, got, data, deeper)) is not None:
-            return Mismatch(case.path(where) if case.failure is not None else where, f"data -> {where}",
+            # a model that takes any size that pools evenly (a U-Net) kept no size of its first call
+            return _sides_not_a_multiple(case) or Mismatch(case.path(where) if case.failure is not None else where, f"data -> {where}",
                             format_shape(declared), _tuple(got), resized)
         if swap is None:
             continue
@@ -4714,12 +4715,17 @@ def _class_weight_outputs(case: Case, model: Any) -> Mismatch:
         weights = case.scope.get(weights_text)
     labels = _label_sources(case, names)
     values, weighted = [], []
-    for out in names:
+    made = getattr(model, "output", None)
+    outputs = [made[n] for n in names] if as_dict else keras.tree.flatten(made)
+    for k, out in enumerate(names):
         text = labels.get(out, "y")
         found = _eval_in(case, text)
         y = None if found is None else np.asarray(found)
-        # class ids: integers, or floats that hold whole numbers only (0./1. labels made with astype("float32"))
-        whole = y is not None and (y.dtype.kind in "iub" or y.dtype.kind == "f" and y.size > 0
+        # class ids: integers, or, for an output made by a sigmoid or softmax, floats that hold whole numbers only
+        # (0./1. labels made with astype("float32"); a regression target of whole numbers is not one)
+        classifier = k < len(outputs) and getattr(getattr(producer(outputs[k]), "activation", None), "__name__",
+                                                  "") in ("sigmoid", "softmax")
+        whole = y is not None and (y.dtype.kind in "iub" or classifier and y.dtype.kind == "f" and y.size > 0
                                    and bool(np.all(y == np.round(y))))
         ids = set(np.unique(y).tolist()) if whole and y is not None else None
         weighted.append(isinstance(weights, dict) and ids is not None and ids <= set(weights))

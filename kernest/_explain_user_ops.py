@@ -115,7 +115,8 @@ def _answer(case: Any, frame: Any, spec: str, operands: list[tuple[str, Any]], s
 
 def reshape_failure(case: Any) -> Mismatch | None:
     """The answer for ``keras.ops.reshape(x, (...))`` in the user's code whose target cannot hold ``x``'s values,
-    where the target's sizes are names, attributes or numbers (``(B, H, W, C)``)."""
+    where the target's sizes are names, attributes or numbers (``(B, H, W, C)``) and the sizes say the fix: a square
+    grid of the wrong side, or positions counted for another input size. Other reshapes go to the other readers."""
     for frame, text, scope in _frames(case):
         for call in _calls_of(text, "reshape"):
             if len(call.args) != 2 or not isinstance(call.args[1], (ast.Tuple, ast.List)):
@@ -136,8 +137,9 @@ def reshape_failure(case: Any) -> Mismatch | None:
             layer = frame.f_locals.get("self")
             where = f"{type(layer).__name__}.call ({layer.name})" if isinstance(layer, keras.layers.Layer) else \
                 frame.f_code.co_name
-            said = (square_grid_fix(name, given[lead:], target[lead:]) or positions_fix(name, given[lead:], target[lead:])
-                    or f"{name} holds {n} values and the target {known}.")
+            said = square_grid_fix(name, given[lead:], target[lead:]) or positions_fix(name, given[lead:], target[lead:])
+            if said is None:  # no fix read from the sizes: the readers of a written batch size and others answer
+                continue
             shown, wanted = (("batch", *given[1:]), ("batch", *target[1:])) if lead else (given, target)
             per = given[0] if lead and given[0] else 1  # values per sample where both keep the batch
             fix = f"{where}, line {frame.f_lineno}: {ast.unparse(call)} reshapes {name} {_shape(shown)}: {said}"

@@ -14,6 +14,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from kernest._callsite import source_name, value_of
 from kernest._errors import Mismatch
 from kernest._explain_boundary import _path_in
 from kernest._explain_contracts import _calls, _keyword, _script, _statement, _without_keywords
@@ -166,12 +167,29 @@ def _float_size(case: Any) -> Mismatch | None:
     fixed = _replace_all(text, [(arg, whole)]).strip()
     layer = _made_in(tree, call) or (ast.get_source_segment(text, call.func) or "layer")
     used = [n.id for n in ast.walk(arg) if isinstance(n, ast.Name) and n.id in names]
-    source = ", ".join(dict.fromkeys(used)) or written
-    rounded = f" (it rounds down; use round({written}) to round to the nearest)" if bad != int(bad) else ""
+    # the interface: the layer whose output the new layer is applied to on this line (Dense(n / 2)(h)), else the
+    # numbers the size is computed from
+    applied = next((n for n in ast.walk(tree) if isinstance(n, ast.Call) and n.func is call and n.args), None)
+    source = ((source_name(applied.args[0], case.scope) if applied is not None else None)
+              or ", ".join(dict.fromkeys(used)) or written)
+    keyword = next((k.arg for k in call.keywords if k.value is arg), None) or _first_parameter(call, case.scope)
+    said = f"{keyword}={bad!r}" if keyword else f"{bad!r}"
+    rounded = (f" (it rounds down; use round({written}) to round to the nearest)" if bad != int(bad) else
+               " (or // for a whole-number division)" if re.search(r"[^/]/[^/]", written) else "")
     return Mismatch(layer, f"{source} -> {layer.rsplit('/', 1)[-1]}", "a whole number of units or filters",
                     f"{written} = {bad!r}",
-                    f"{written} is the float {bad!r}; Keras 3 takes a layer's size as an int: write `{whole}`"
-                    f"{rounded}: `{fixed}`.")
+                    f"{written} is the float {bad!r} ({said}); Keras 3 takes a layer's size as an int: write "
+                    f"`{f'{keyword}=' if keyword else ''}{whole}`{rounded}: `{fixed}`.")
+
+
+def _first_parameter(call: ast.Call, scope: dict[str, Any]) -> str | None:
+    """The name of the first parameter of the layer class ``call`` makes (``units`` for Dense)."""
+    made = value_of(call.func, scope)
+    try:
+        params = [p for p in inspect.signature(made.__init__).parameters if p != "self"] if inspect.isclass(made) else []
+    except (TypeError, ValueError):
+        return None
+    return params[0] if params else None
 
 
 # --- keras.Input(sparse=True) under a backend without sparse tensors ----------------------------------------------
