@@ -4715,7 +4715,7 @@ def _class_weight_outputs(case: Case, model: Any) -> Mismatch:
         weights = case.scope.get(weights_text)
     labels = _label_sources(case, names)
     values, weighted = [], []
-    made = getattr(model, "output", None)
+    made: Any = getattr(model, "output", None)
     outputs = [made[n] for n in names] if as_dict else keras.tree.flatten(made)
     for k, out in enumerate(names):
         text = labels.get(out, "y")
