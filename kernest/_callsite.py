@@ -298,6 +298,17 @@ def first_listed(text: str) -> list[str] | None:
     return None
 
 
+def constructor_parameters(made: Any) -> list[str]:
+    """The names of the constructor parameters of class ``made`` (``units``, ``activation``... for Dense), in
+    order, without ``self``; [] where ``made`` is no class or its signature cannot be read."""
+    if not inspect.isclass(made):
+        return []
+    try:
+        return [p for p in inspect.signature(made.__init__).parameters if p != "self"]
+    except (TypeError, ValueError):
+        return []
+
+
 def value_of(node: ast.AST, scope: dict[str, Any]) -> Any:
     """The value of a side-effect-free expression (names, attributes, constants, lists) in the user's scope;
     None when it cannot be known without running code."""

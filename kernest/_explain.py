@@ -32,6 +32,7 @@ from kernest._callsite import (
     assignment_of,
     calls_on,
     check_line,
+    constructor_parameters,
     file_tree,
     first_listed,
     name_kw,
@@ -71,7 +72,7 @@ from kernest._explain_torch_loss import sparse_loss_over_a_map
 from kernest._explain_training import training_api_failure
 from kernest._explain_usage import usage_failure
 from kernest._explain_user_ops import einsum_failure, reshape_failure
-from kernest._explain_written import dropped_uses, written_failure
+from kernest._explain_written import division_hint, dropped_uses, written_failure
 from kernest._graph import (
     built_input_keys,
     built_input_shapes,
@@ -2807,10 +2808,7 @@ def _argument_node(call: ast.Call, made: Any, arg: str) -> ast.expr | None:
     found = next((k.value for k in call.keywords if k.arg == arg), None)
     if found is not None:
         return found
-    try:
-        params = [p for p in inspect.signature(made.__init__).parameters if p != "self"]
-    except (TypeError, ValueError):
-        return None
+    params = constructor_parameters(made)
     i = params.index(arg) if arg in params else -1
     return call.args[i] if 0 <= i < len(call.args) else None
 
@@ -2832,7 +2830,7 @@ def _not_an_int(case: Case, m: re.Match[str]) -> Mismatch:
         applied = next((n for n in calls if n.func is call and n.args), None)
         if before is None and applied is not None:  # layers.Dense(...)(h): what made h
             before = source_name(applied.args[0], case.scope)
-        halved = " (or // for a whole-number division)" if re.search(r"[^/]/[^/]", text) else ""
+        halved = division_hint(text)
         return Mismatch(
             name, f"{before or arg} -> {name}", f"{arg} as a Python int", f"{arg}={value} from {text}",
             f"{made.__name__} {name!r} is given {arg}={text}, which is {value} but not a Python int (a NumPy integer "

@@ -14,7 +14,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from kernest._callsite import source_name, value_of
+from kernest._callsite import constructor_parameters, source_name, value_of
 from kernest._errors import Mismatch
 from kernest._explain_boundary import _path_in
 from kernest._explain_contracts import _calls, _keyword, _script, _statement, _without_keywords
@@ -145,6 +145,11 @@ _FLOAT_SIZE = re.compile(r"Found invalid dimension '(?P<a>\d+\.\d*)' of type '<c
 _SIZE_ARGS = ("units", "filters", "num_heads", "key_dim", "output_dim", "input_dim", "n", "size")
 
 
+def division_hint(written: str) -> str:
+    """For a size written with a true division (``width / 3``): the note that ``//`` divides to a whole number."""
+    return " (or // for a whole-number division)" if re.search(r"[^/]/[^/]", written) else ""
+
+
 def _float_size(case: Any) -> Mismatch | None:
     """``Conv2D(32 * alpha, 3)`` or ``Dense(n / 2)``: a layer's size computed as a float (24.0); Keras 3 takes
     whole numbers for sizes. The expression in the user's line is wrapped in ``int(...)``."""
@@ -172,24 +177,16 @@ def _float_size(case: Any) -> Mismatch | None:
     applied = next((n for n in ast.walk(tree) if isinstance(n, ast.Call) and n.func is call and n.args), None)
     source = ((source_name(applied.args[0], case.scope) if applied is not None else None)
               or ", ".join(dict.fromkeys(used)) or written)
-    keyword = next((k.arg for k in call.keywords if k.value is arg), None) or _first_parameter(call, case.scope)
+    first = next(iter(constructor_parameters(value_of(call.func, case.scope))), None)  # units, filters...
+    keyword = next((k.arg for k in call.keywords if k.value is arg), None) or first
     said = f"{keyword}={bad!r}" if keyword else f"{bad!r}"
     rounded = (f" (it rounds down; use round({written}) to round to the nearest)" if bad != int(bad) else
-               " (or // for a whole-number division)" if re.search(r"[^/]/[^/]", written) else "")
+               division_hint(written))
     return Mismatch(layer, f"{source} -> {layer.rsplit('/', 1)[-1]}", "a whole number of units or filters",
                     f"{written} = {bad!r}",
                     f"{written} is the float {bad!r} ({said}); Keras 3 takes a layer's size as an int: write "
                     f"`{f'{keyword}=' if keyword else ''}{whole}`{rounded}: `{fixed}`.")
 
-
-def _first_parameter(call: ast.Call, scope: dict[str, Any]) -> str | None:
-    """The name of the first parameter of the layer class ``call`` makes (``units`` for Dense)."""
-    made = value_of(call.func, scope)
-    try:
-        params = [p for p in inspect.signature(made.__init__).parameters if p != "self"] if inspect.isclass(made) else []
-    except (TypeError, ValueError):
-        return None
-    return params[0] if params else None
 
 
 # --- keras.Input(sparse=True) under a backend without sparse tensors ----------------------------------------------
